@@ -1,0 +1,117 @@
+/* cr_check: the one operations table every expectation checker implements,
+ * and the read-only facts a checker judges.
+ *
+ * A checker sees the run only through cr_facts: the merged event history,
+ * the fault windows as applied, the process history and the probe results.
+ * That makes every checker testable on hand-written histories.  Verdicts are
+ * passed, failed (with evidence: the events that break the rule and a short
+ * story) or unknown (not enough events to judge; never a silent pass). */
+#ifndef CR_CHECK_H
+#define CR_CHECK_H
+
+#include <jansson.h>
+
+#include "cr_err.h"
+#include "cr_event.h"
+#include "cr_scen.h"
+
+typedef enum {
+    CR_VERDICT_PASSED = 0,
+    CR_VERDICT_FAILED = 1,
+    CR_VERDICT_UNKNOWN = 2,
+} cr_verdict;
+
+const char *cr_verdict_name(cr_verdict v); /* "passed", "failed", "unknown" */
+
+/* One applied fault occurrence. */
+typedef struct cr_fact_fault {
+    const char *name;   /* fault name */
+    const char *kind;
+    const char *target; /* "worker.1", "worker", "h1<->h2", ... */
+    double start;       /* applied, s after t0 */
+    double end;         /* reverted; == start for instantaneous faults */
+    int ok;             /* 1 applied, 0 failed to apply */
+} cr_fact_fault;
+
+enum { CR_PROC_START, CR_PROC_READY, CR_PROC_EXIT };
+
+typedef struct cr_fact_proc {
+    double t;
+    const char *inst;   /* "worker.1" */
+    const char *svc;    /* "worker" */
+    int what;           /* CR_PROC_* */
+    int code;           /* exit code, or -1 */
+    int sig;            /* terminating signal, or 0 */
+    const char *cause;  /* "fault:kill-worker", "restart-policy", "stop",
+                           NULL (exited by itself) */
+} cr_fact_proc;
+
+typedef struct cr_fact_probe {
+    const char *probe;
+    int phase;          /* CR_PHASE_* */
+    double t;
+    int ok;
+    const char *detail;
+} cr_fact_probe;
+
+typedef struct cr_facts {
+    const cr_scen *scen;
+    const cr_history *hist;       /* sorted by ts */
+    const cr_fact_fault *faults;  /* sorted by start */
+    size_t nfaults;
+    const cr_fact_proc *procs;    /* sorted by t */
+    size_t nprocs;
+    const cr_fact_probe *probes;  /* sorted by t */
+    size_t nprobes;
+    double t_faults_end;  /* end of the last fault window (or 0) */
+    double t_workload_end;/* duration_s */
+    double t_end;         /* after drain: when checks are evaluated */
+    const cr_history *baseline; /* fault-free run of the same seed, or NULL */
+    const char *run_dir;
+} cr_facts;
+
+/* What a checker concludes.  cr_result_init() before eval; the engine
+ * frees it with cr_result_free(). */
+typedef struct cr_result {
+    cr_verdict verdict;
+    char summary[512];    /* one sentence: "recovered in 1.84 s (bound 5 s)" */
+    int has_measured;
+    double measured;      /* the figure compared against the bound */
+    char unit[16];        /* "s", "ms", "events", "%" */
+    char bound[64];       /* "<= 5", ">= 100" */
+    json_t *evidence;     /* array of {"t":..,"text":..} in time order */
+    json_t *details;      /* object: checker-specific counts */
+} cr_result;
+
+void cr_result_init(cr_result *res);
+void cr_result_free(cr_result *res);
+/* Add an evidence line (kept in the order added; callers add in time
+ * order).  The first 50 are kept, the rest counted in details. */
+void cr_result_evidence(cr_result *res, double t, const char *fmt, ...)
+    CR_PRINTF(3, 4);
+void cr_result_evidence_event(cr_result *res, const cr_event *e,
+                              const char *why);
+void cr_result_set(cr_result *res, cr_verdict v, const char *fmt, ...)
+    CR_PRINTF(3, 4);
+
+enum {
+    CR_CHECK_NEEDS_BASELINE = 1u << 0, /* run a fault-free baseline first */
+};
+
+struct cr_check_ops {
+    const char *kind;
+    const char *summary;
+    const cr_param *params;
+    unsigned flags;
+    int (*parse)(cr_vctx *vx, const json_t *obj, const char *path,
+                 cr_expect *x);
+    int (*eval)(const cr_expect *x, const cr_facts *facts, cr_result *res,
+                cr_err *err);
+    void (*destroy)(cr_expect *x);
+};
+
+const cr_check_ops *cr_check_lookup(const char *kind);
+const cr_check_ops *const *cr_check_all(void);
+extern const cr_param cr_expect_common_params[];
+
+#endif

@@ -1,0 +1,44 @@
+/* cr_probe: steady-state probes, one operations table for all kinds.
+ *
+ * A probe answers "does the system look healthy right now?".  run() may
+ * block up to the probe's timeout: the engine runs probes on its probe
+ * thread, never on the event loop, so fault timing is not disturbed.
+ * run() must therefore only read its own spec and the run's history
+ * through cr_run_history() under the engine's lock (the event probe gets a
+ * snapshot count instead; see cr_probe_ctx). */
+#ifndef CR_PROBE_H
+#define CR_PROBE_H
+
+#include <jansson.h>
+
+#include "cr_err.h"
+#include "cr_event.h"
+#include "cr_scen.h"
+
+/* What a probe may look at while it runs. */
+typedef struct cr_probe_ctx {
+    const char *run_dir;
+    /* Count of events matching m so far (thread-safe, provided by the
+     * engine). */
+    size_t (*count_events)(void *eng, const cr_match *m, double since_t);
+    void *eng;
+    double now_t;       /* seconds since t0 when the probe started */
+} cr_probe_ctx;
+
+struct cr_probe_ops {
+    const char *kind;
+    const char *summary;
+    const cr_param *params;
+    int (*parse)(cr_vctx *vx, const json_t *obj, const char *path,
+                 cr_probe_spec *p);
+    /* 1 healthy, 0 unhealthy (detail says why), < 0 harness error. */
+    int (*run)(const cr_probe_spec *p, const cr_probe_ctx *cx, char *detail,
+               size_t n);
+    void (*destroy)(cr_probe_spec *p);
+};
+
+const cr_probe_ops *cr_probe_lookup(const char *kind);
+const cr_probe_ops *const *cr_probe_all(void);
+extern const cr_param cr_probe_common_params[];
+
+#endif

@@ -1,0 +1,57 @@
+/* cr_registry: the one place that maps names to fault kinds, probe kinds,
+ * checkers and extra scenario sections.  Adding a backend = one line here. */
+#include "cr_check.h"
+#include "cr_fault.h"
+#include "cr_probe.h"
+#include "cr_scen.h"
+
+#include <string.h>
+
+/* ---- fault kinds (one per faults/<kind>.c) ---- */
+static const cr_fault_ops *const fault_kinds[] = {
+    NULL,
+};
+
+/* ---- probe kinds ---- */
+static const cr_probe_ops *const probe_kinds[] = {
+    NULL,
+};
+
+/* ---- expectation checkers ---- */
+static const cr_check_ops *const check_kinds[] = {
+    NULL,
+};
+
+/* ---- extra top-level scenario sections ---- */
+static const cr_section_ops *const sections[] = {
+    NULL,
+};
+
+const cr_fault_ops *const *cr_fault_all(void) { return fault_kinds; }
+const cr_probe_ops *const *cr_probe_all(void) { return probe_kinds; }
+const cr_check_ops *const *cr_check_all(void) { return check_kinds; }
+const cr_section_ops *const *cr_section_all(void) { return sections; }
+
+const cr_fault_ops *cr_fault_lookup(const char *kind)
+{
+    for (size_t i = 0; kind && fault_kinds[i]; i++)
+        if (strcmp(fault_kinds[i]->kind, kind) == 0)
+            return fault_kinds[i];
+    return NULL;
+}
+
+const cr_probe_ops *cr_probe_lookup(const char *kind)
+{
+    for (size_t i = 0; kind && probe_kinds[i]; i++)
+        if (strcmp(probe_kinds[i]->kind, kind) == 0)
+            return probe_kinds[i];
+    return NULL;
+}
+
+const cr_check_ops *cr_check_lookup(const char *kind)
+{
+    for (size_t i = 0; kind && check_kinds[i]; i++)
+        if (strcmp(check_kinds[i]->kind, kind) == 0)
+            return check_kinds[i];
+    return NULL;
+}

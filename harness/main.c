@@ -1,0 +1,8 @@
+/* main: the chaosrun command line (placeholder until the engine lands). */
+#include <stdio.h>
+
+int main(void)
+{
+    puts("chaosrun " CR_VERSION);
+    return 0;
+}

@@ -1,0 +1,28 @@
+/* cr_test: the shared main() for every CUnit suite.
+ *
+ * A suite file defines cr_test_register(), which adds its CUnit suite(s).
+ * The process exits 0 when every assertion held, 1 otherwise, and 77 (ctest
+ * "skipped") through cr_test_skip() when the suite needs something this
+ * machine lacks; it then prints the reason. */
+#ifndef CR_TEST_H
+#define CR_TEST_H
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+void cr_test_register(void);
+/* Exit 77 with "SKIPPED: reason". */
+_Noreturn void cr_test_skip(const char *fmt, ...);
+/* $CR_SRC/rel and $CR_BIN/rel (static buffers, one per call site kind). */
+const char *cr_test_src(const char *rel);
+const char *cr_test_bin(const char *rel);
+/* A fresh temporary directory (removed by the caller if wanted). */
+char *cr_test_tmpdir(void);
+
+#define CR_ADD_TEST(suite, fn)                                               \
+    do {                                                                     \
+        if (!CU_add_test((suite), #fn, (fn)))                                \
+            return;                                                          \
+    } while (0)
+
+#endif
