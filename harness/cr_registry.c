@@ -7,6 +7,9 @@
 
 #include <string.h>
 
+extern const cr_probe_ops cr_probe_http_ops, cr_probe_tcp_ops,
+    cr_probe_exec_ops, cr_probe_event_ops;
+
 /* ---- fault kinds (one per faults/<kind>.c) ---- */
 static const cr_fault_ops *const fault_kinds[] = {
     NULL,
@@ -14,6 +17,10 @@ static const cr_fault_ops *const fault_kinds[] = {
 
 /* ---- probe kinds ---- */
 static const cr_probe_ops *const probe_kinds[] = {
+    &cr_probe_http_ops,
+    &cr_probe_tcp_ops,
+    &cr_probe_exec_ops,
+    &cr_probe_event_ops,
     NULL,
 };
 
