@@ -7,8 +7,17 @@
 
 #include <string.h>
 
+extern const cr_fault_ops cr_fault_kill_ops;
+extern const cr_fault_ops cr_fault_pause_ops;
+extern const cr_fault_ops cr_fault_restart_ops;
+extern const cr_fault_ops cr_fault_terminate_ops;
+
 /* ---- fault kinds (one per faults/<kind>.c) ---- */
 static const cr_fault_ops *const fault_kinds[] = {
+    &cr_fault_kill_ops,
+    &cr_fault_pause_ops,
+    &cr_fault_restart_ops,
+    &cr_fault_terminate_ops,
     NULL,
 };
 
