@@ -436,7 +436,7 @@ static void start_stop_phase(cr_run *r)
                 kill(-in->pid, SIGCONT);
             cr_run_stop_inst(r, in, svc->spec->stop_signal,
                              svc->spec->stop_timeout_s, 0, &err);
-            in->stop_cause = "stop";
+            snprintf(in->stop_cause, sizeof in->stop_cause, "stop");
         }
     }
 }
@@ -589,7 +589,7 @@ int cr_run_stop_inst(cr_run *r, cr_inst *i, int sig, double timeout_s,
     }
     i->stopping = 1;
     i->stop_restart = restart;
-    i->stop_cause = cause ? cause : "stop";
+    snprintf(i->stop_cause, sizeof i->stop_cause, "%s", cause ? cause : "stop");
     i->stop_kill_at = cr_run_now(r) + timeout_s;
     cr_run_timer_add(r, cr_run_mono() + timeout_s, CR_T_STOP_KILL, i, 0);
     return CR_OK;
@@ -607,6 +607,8 @@ void cr_run_on_exit(cr_run *r, cr_inst *in, int status)
     json_object_set_new(h, "signal",
                         sig ? json_string(cr_signal_name(sig)) : json_null());
     const char *cause = in->stopping ? in->stop_cause : in->kill_cause;
+    if (!cause[0])
+        cause = NULL;
     if (cause)
         json_object_set_new(h, "cause", json_string(cause));
     cr_inst_hist(in, "exit", h);
@@ -620,7 +622,7 @@ void cr_run_on_exit(cr_run *r, cr_inst *in, int status)
     int was_stopping = in->stopping, restart = in->stop_restart;
     in->stopping = 0;
     in->stop_restart = 0;
-    in->kill_cause = NULL;
+    in->kill_cause[0] = '\0';
     if (r->phase >= CR_PH_STOP || r->interrupted)
         return;
     if (r->phase == CR_PH_STARTUP && !restart) {
@@ -1182,11 +1184,9 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
         r->seed = sc->seed;
         r->seed_source = sc->seed_given ? "scenario" : "drawn";
     }
-    if (r->seed != sc->seed) {
-        sc->seed = r->seed;
-        if (cr_scen_resolve(sc, &err) != 0)
-            goto fatal_early;
-    }
+    sc->seed = r->seed;
+    if (cr_scen_resolve(sc, &err) != 0)
+        goto fatal_early;
     r->started_unix = unix_now();
     r->mono_start = cr_run_mono();
     r->mono_t0 = r->mono_start;

@@ -39,8 +39,8 @@ struct cr_inst {
     /* Stop in progress (terminate/restart fault or shutdown). */
     int stopping;
     int stop_restart;       /* start again once exited */
-    const char *stop_cause; /* "fault:<name>", "stop" */
-    const char *kill_cause; /* cause recorded for the next exit */
+    char stop_cause[CR_PATH_MAX]; /* "fault:<name>", "stop" */
+    char kill_cause[CR_PATH_MAX]; /* cause recorded for the next exit */
     double stop_kill_at;    /* SIGKILL deadline (run time) */
     double restart_at;      /* pending restart (run time), < 0 none */
     cr_envlist env;         /* per-instance overrides */
