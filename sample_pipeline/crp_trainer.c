@@ -106,6 +106,8 @@ int crp_trainer_main(crp_ctx *x)
             s.rng_epoch = r;
             shuffle(perm, d.n, &r);
         }
+        if (s.step % 50 == 0)
+            crp_ev_emit(x->ev, "progress", "\"name\":\"trainer\",\"step\":%" PRId64, s.step);
         if (c->step_delay_us > 0)
             usleep((useconds_t)c->step_delay_us);
         if (s.step % c->ckpt_every == 0 || s.step == total) {

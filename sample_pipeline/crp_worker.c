@@ -124,6 +124,13 @@ static int features(worker *w, const char *id, const char *trace, const double *
                 set_degraded(w, 0, NULL);
                 return 1;
             }
+            if (w->brk.state == CRP_BRK_OPEN && !w->rp.unlimited &&
+                crp_retry_again(&w->rp, attempt)) {
+                /* this failure opened the breaker: the next attempt would
+                 * be refused, so degrade now instead of retrying */
+                set_degraded(w, 1, "breaker open");
+                return 0;
+            }
         }
         if (crp_stop_requested || !crp_retry_again(&w->rp, attempt)) {
             crp_ev_emit(w->x->ev, "giveup", "\"op\":\"features\",\"attempts\":%d,\"error\":\"%s\",\"trace_id\":\"%s\"",
