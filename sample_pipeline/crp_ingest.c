@@ -5,7 +5,9 @@
  * it an id and a trace id, and puts valid records on the `work` queue and
  * invalid ones on the `dlq` queue with the reason - all in one pipelined
  * call that returns only when the queue committed (group commit).  Only
- * then does it emit accepted/dead_lettered and answer the producer
+ * then does it emit `accepted` (for every record: valid ones are on the
+ * work queue, invalid ones durable in the dead-letter queue) and, for
+ * invalid ones, `dead_lettered` with the reason, and answer the producer
  *   ACK <pseq> <id>        or, when the queue is unavailable,
  *   NACK <pseq>            (the producer sends the record again later). */
 #include <errno.h>
@@ -107,9 +109,11 @@ static void flush(ingest *g)
             snprintf(buf, sizeof buf, "NACK %lld\n", p->pseq);
             crp_metric_add(g->m_fail, 1);
         } else {
+            /* Every acknowledged record is `accepted` (durable: on the work
+             * queue or, invalid, on the dead-letter queue). */
+            crp_ev_emit(g->x->ev, "accepted", "\"id\":\"%s\",\"trace_id\":\"%s\",\"latency_ms\":%.3f,\"valid\":%s",
+                        p->id, p->trace, (now - p->t_in) * 1000, p->valid ? "true" : "false");
             if (p->valid) {
-                crp_ev_emit(g->x->ev, "accepted", "\"id\":\"%s\",\"trace_id\":\"%s\",\"latency_ms\":%.3f",
-                            p->id, p->trace, (now - p->t_in) * 1000);
                 crp_metric_add(g->m_acc, 1);
             } else {
                 char esc[400];
