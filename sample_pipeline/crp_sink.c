@@ -257,7 +257,7 @@ int crp_sink_main(crp_ctx *x)
         int64_t seqs[MAX_BATCH];
         for (int i = 0; i < n; i++)
             seqs[i] = msgs[i].seq;
-        if (crp_qc_ack(&s.qc, "results", seqs, n, 1) < 0)
+        if (crp_qc_ack(&s.qc, "results", seqs, n, 1, NULL) < 0)
             crp_log(x, "ack failed (results will come again; deduplicated)");
         crp_qc_free_msgs(msgs, n);
     }

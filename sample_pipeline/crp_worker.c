@@ -223,7 +223,7 @@ static int batch(worker *w)
         /* DEFECT (tests only): acknowledged before the results exist. */
         for (int i = 0; i < n; i++)
             seqs[i] = msgs[i].seq;
-        crp_qc_ack(&w->qc, "work", seqs, n, 1);
+        crp_qc_ack(&w->qc, "work", seqs, n, 1, NULL);
     }
     for (int i = 0; i < n; i++) {
         memset(&out[i], 0, sizeof out[i]);
@@ -247,28 +247,39 @@ static int batch(worker *w)
         crp_log(w->x, "results put failed: %s", strerror(-rc));
         goto out;
     }
-    int na = 0, nn = 0;
-    int64_t back[MAX_BATCH];
+    int na = 0, nn = 0, nd = 0;
+    int64_t back[MAX_BATCH], dl[MAX_BATCH];
+    int dli[MAX_BATCH], dlok[MAX_BATCH];
     for (int i = 0; i < n; i++) {
-        if (out[i].kind == 1) {
+        if (out[i].kind == 1 && out[i].payload) {
+            dli[nd] = i;
+            dl[nd++] = msgs[i].seq;
+        } else if (out[i].kind == 2 || (!out[i].payload && out[i].kind != 3)) {
+            back[nn++] = msgs[i].seq; /* failed, or out of memory: again later */
+        } else {
+            seqs[na++] = msgs[i].seq;
+        }
+        if (out[i].kind == 0 && out[i].payload)
+            crp_metric_add(w->m_out, 1);
+    }
+    /* A dead letter is announced by the one worker whose ack the queue
+     * confirms: a stalled worker whose lease expired gets STALE, and the
+     * worker that has the record now decides. */
+    if (nd > 0 && crp_qc_ack(&w->qc, "work", dl, nd, 1, dlok) >= 0) {
+        for (int k = 0; k < nd; k++) {
+            if (!dlok[k])
+                continue;
+            int i = dli[k];
             char esc[400];
             crp_json_esc(esc, sizeof esc, out[i].reason);
             crp_ev_emit(w->x->ev, "dead_lettered", "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"",
                         msgs[i].id, msgs[i].trace, esc);
             crp_metric_add(w->m_dlq, 1);
         }
-        if (out[i].kind == 2)
-            back[nn++] = msgs[i].seq;
-        else if (out[i].payload || out[i].kind == 3)
-            seqs[na++] = msgs[i].seq;
-        else
-            back[nn++] = msgs[i].seq; /* out of memory: try again later */
-        if (out[i].kind == 0)
-            crp_metric_add(w->m_out, 1);
     }
-    if (!(c->defects & CRP_DEFECT_ACK_BEFORE_COMMIT) && crp_qc_ack(&w->qc, "work", seqs, na, 1) < 0)
+    if (!(c->defects & CRP_DEFECT_ACK_BEFORE_COMMIT) && crp_qc_ack(&w->qc, "work", seqs, na, 1, NULL) < 0)
         crp_log(w->x, "ack failed (records will be redelivered; the sink deduplicates)");
-    if (crp_qc_ack(&w->qc, "work", back, nn, 0) < 0)
+    if (crp_qc_ack(&w->qc, "work", back, nn, 0, NULL) < 0)
         crp_log(w->x, "nack failed (the closed connection hands them back)");
 out:
     for (int i = 0; i < n; i++)
