@@ -1,6 +1,6 @@
 /* crp_ingest: the front door.  Producers connect over TCP and send
  *   REC <pseq> <json>
- * Each round, ingest takes every complete line from every producer,
+ * (after an optional HELLO <producer-id> line).  Each round, ingest takes every complete line from every producer,
  * validates it against the schema (v1 records are upgraded to v2), gives
  * it an id and a trace id, and puts valid records on the `work` queue and
  * invalid ones on the `dlq` queue with the reason - all in one pipelined
@@ -40,6 +40,7 @@ typedef struct pending {
 typedef struct ingest {
     crp_ctx *x;
     crp_conn cl[MAX_PRODUCERS];
+    char producer[MAX_PRODUCERS][24]; /* HELLO <producer-id>, or "" */
     crp_qc qc;
     uint64_t epoch, next;
     pending b[MAX_BATCH];
@@ -54,11 +55,21 @@ static void build(ingest *g, int client, char *line)
     p->client = client;
     p->t_in = crp_now();
     char *rest = NULL;
+    if (strncmp(line, "HELLO ", 6) == 0) {
+        crp_strlcpy(g->producer[client], line + 6, sizeof g->producer[client]);
+        return;
+    }
     if (strncmp(line, "REC ", 4) != 0 || (p->pseq = strtoll(line + 4, &rest, 10), rest == line + 4) ||
         *rest != ' ')
         return; /* not a record line: ignored (nothing to acknowledge) */
     rest++;
-    snprintf(p->id, sizeof p->id, "%08" PRIx64 "-%" PRIu64, g->epoch, g->next++);
+    /* The id is a function of (producer, producer sequence) when the
+     * producer said who it is: a record sent again after a lost answer
+     * gets the same id, and the sink keeps one copy. */
+    if (g->producer[client][0])
+        snprintf(p->id, sizeof p->id, "%s-%lld", g->producer[client], p->pseq);
+    else
+        snprintf(p->id, sizeof p->id, "%08" PRIx64 "-%" PRIu64, g->epoch, g->next++);
     crp_hex_id(&g->x->rng, p->trace, 16);
     json_error_t je;
     json_t *rec = json_loads(rest, 0, &je);
@@ -179,8 +190,10 @@ int crp_ingest_main(crp_ctx *x)
                             slot = i;
                     if (slot < 0)
                         close(fd);
-                    else
+                    else {
                         crp_conn_init(&g.cl[slot], fd);
+                        g.producer[slot][0] = '\0';
+                    }
                 }
                 continue;
             }
