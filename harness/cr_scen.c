@@ -1102,6 +1102,8 @@ done:
         rc = CR_EINVAL;
         goto out;
     }
+    if (cr_scen_resolve(sc, err))
+        goto nomem;
     *out = sc;
     sc = NULL;
     rc = 0;

@@ -191,8 +191,11 @@ struct cr_scen {
 /* ---- loading ---------------------------------------------------------- */
 
 /* Load and validate a scenario.  On success returns 0 and *out (free with
- * cr_scen_free).  On any problem returns CR_EINVAL with every problem
- * appended to *diags, or CR_ESYS/CR_ENOMEM with err set; *out stays NULL. */
+ * cr_scen_free), its timeline already resolved from sc->seed (call
+ * cr_scen_resolve() again after changing the seed).  On any problem returns
+ * CR_EINVAL with every problem appended to *diags (sorted by position), or
+ * CR_ENOTFOUND (no such file), CR_ESYS or CR_ENOMEM with err set and no
+ * diagnostic added; *out stays NULL. */
 int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags,
                  cr_err *err);
 /* Same from a buffer; `file` is only used in messages. */
