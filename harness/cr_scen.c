@@ -566,7 +566,9 @@ static void parse_target(cr_vctx *vx, const json_t *obj, const char *path,
         cr_verr(vx, p, "unknown service \"%s\"%s", f->target.service,
                 cr_vhint(hint, sizeof hint, f->target.service, names, n));
     } else if (f->target.replica >= s->replicas) {
-        cr_verr(vx, p, "replica %d out of range: service \"%s\" has %d "
+        char rp[CR_PATH_MAX];
+        cr_path_key(rp, sizeof rp, p, "replica");
+        cr_verr(vx, json_is_object(v) ? rp : p, "replica %d out of range: service \"%s\" has %d "
                 "replica%s (0..%d)", f->target.replica, s->name, s->replicas,
                 s->replicas == 1 ? "" : "s", s->replicas - 1);
     }
@@ -1047,6 +1049,24 @@ static void exe_dir(char *out, size_t n)
     snprintf(out, n, "%s", dirname(buf));
 }
 
+/* Byte offset of the token jansson complains about.  jansson's position
+ * is just past that token and its text quotes the token ("... near
+ * '\"b\"'"), so the token starts that many bytes earlier. */
+static size_t syntax_offset(const json_error_t *je)
+{
+    size_t pos = je->position > 0 ? (size_t)je->position : 0;
+    const char *near = strstr(je->text, " near '");
+    size_t tok = 0;
+    if (near) {
+        const char *end = strrchr(je->text, '\'');
+        if (end > near + 7)
+            tok = (size_t)(end - (near + 7));
+    }
+    if (tok == 0)
+        return pos > 0 ? pos - 1 : 0;
+    return tok <= pos ? pos - tok : 0;
+}
+
 int cr_scen_load_buffer(const char *file, const char *text, size_t len,
                         cr_scen **out, cr_diags *diags, cr_err *err)
 {
@@ -1068,9 +1088,11 @@ int cr_scen_load_buffer(const char *file, const char *text, size_t len,
             json_error_code(&je) == json_error_out_of_memory)
             goto nomem;
         int line, col;
-        cr_jpos_offset(text, len, je.position > 0 ? (size_t)je.position - 1
-                                                  : 0, &line, &col);
-        cr_vdiag(&vx, line, col, "invalid JSON: %s", je.text);
+        cr_jpos_offset(text, len, syntax_offset(&je), &line, &col);
+        int brace = strncmp(je.text, "'}' expected", 12) == 0 ||
+                    strncmp(je.text, "']' expected", 12) == 0;
+        cr_vdiag(&vx, line, col, "invalid JSON: %s%s", je.text,
+                 brace ? " (missing ',' before it?)" : "");
         goto done;
     }
     rc = cr_jpos_build(text, len, &pos);

@@ -626,6 +626,21 @@ void cr_match_free(cr_match *m)
     m->where = NULL;
 }
 
+/* "svc" or an instance "svc.N" of the scenario. */
+static int svc_or_inst(const cr_scen *sc, const char *s)
+{
+    if (cr_scen_service(sc, s))
+        return 1;
+    const char *dot = strrchr(s, '.');
+    char name[CR_PATH_MAX];
+    if (!dot || !dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1) ||
+        strlen(dot + 1) > 3 || (size_t)(dot - s) >= sizeof name)
+        return 0;
+    snprintf(name, sizeof name, "%.*s", (int)(dot - s), s);
+    const cr_svc_spec *sp = cr_scen_service(sc, name);
+    return sp && atoi(dot + 1) < sp->replicas;
+}
+
 int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
 {
     const char *ev = NULL, *svc = NULL;
@@ -647,8 +662,7 @@ int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
         bad = 1;
     if (cr_vstr(vx, obj, path, "svc", NULL, &svc) < 0)
         bad = 1;
-    else if (svc && vx->sc && vx->sc->nsvcs &&
-             !cr_scen_service(vx->sc, svc)) {
+    else if (svc && vx->sc && vx->sc->nsvcs && !svc_or_inst(vx->sc, svc)) {
         const char *names[64];
         size_t n = 0;
         char hint[128];
@@ -656,7 +670,7 @@ int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
             if (vx->sc->svcs[i].name)
                 names[n++] = vx->sc->svcs[i].name;
         cr_path_key(p, sizeof p, path, "svc");
-        cr_verr(vx, p, "unknown service \"%s\"%s", svc,
+        cr_verr(vx, p, "unknown service or instance \"%s\"%s", svc,
                 cr_vhint(hint, sizeof hint, svc, names, n));
         bad = 1;
     }
