@@ -657,6 +657,7 @@ static void oom_loop(const char *text, int want_rc, const char *want_msgs)
     }
     CU_ASSERT(done);
     CU_ASSERT(n > 20); /* the loop did exercise failures */
+    fprintf(stderr, "(allocation-failure loop: %ld iterations) ", n - 1);
 }
 
 static void test_scen_oom_valid(void)
