@@ -235,11 +235,17 @@ const char *cr_signal_name(int sig);
  * `path` is the JSON path of `obj` ("faults[2]"); helpers append the key
  * themselves and report at the key's or value's position.  Getters return
  * 1 (present and valid), 0 (absent: *out = dflt), -1 (invalid: a diagnostic
- * was recorded). */
+ * was recorded).  A JSON null is a value of the wrong type, not an absent
+ * key.  Messages read "PATH: text" ("faults[2].at_s: must be >= 0 (got
+ * -1)"), so the text need not repeat the key. */
 
+/* Report at the position of path's value (its nearest known ancestor when
+ * the path does not exist, e.g. a missing key reports at its object). */
 void cr_verr(cr_vctx *vx, const char *path, const char *fmt, ...)
     CR_PRINTF(3, 4);
-/* Report at the position of the key itself ("unknown key" style). */
+/* Report at the position of the key itself ("unknown key" style); the
+ * message is prefixed with the path of the object that holds the key
+ * ("faults[0]: unknown key ..."). */
 void cr_verr_key(cr_vctx *vx, const char *path, const char *fmt, ...)
     CR_PRINTF(3, 4);
 /* Tell the loader that an allocation failed inside a parse function: the
@@ -281,7 +287,10 @@ int cr_vsignal(cr_vctx *vx, const json_t *obj, const char *path,
  * mean" hint when close to a known key.  Returns number of unknown keys. */
 int cr_vkeys(cr_vctx *vx, const json_t *obj, const char *path,
              const cr_param *a, const cr_param *b);
-/* Parse {"ev":..., "svc":..., "where":{...}} into m (strings copied). */
+/* Parse {"ev":..., "svc":..., "where":{...}} into m (strings copied,
+ * where referenced).  svc must name a service or an instance "svc.N".
+ * Does not reject other keys (callers list their own with cr_vkeys).
+ * Returns 0, CR_EINVAL (diagnostics recorded, m zeroed) or CR_ENOMEM. */
 int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path,
               cr_match *m);
 void cr_match_free(cr_match *m);
