@@ -202,17 +202,24 @@ void cr_vsort(cr_vctx *vx)
 
 /* ---- paths ------------------------------------------------------------ */
 
+/* Paths longer than the buffer are cut: a diagnostic then points at the
+ * nearest ancestor whose path is known, which is still useful. */
 void cr_path_key(char *buf, size_t n, const char *base, const char *key)
 {
+    int w;
     if (base && base[0])
-        snprintf(buf, n, "%s.%s", base, key);
+        w = snprintf(buf, n, "%s.%s", base, key);
     else
-        snprintf(buf, n, "%s", key);
+        w = snprintf(buf, n, "%s", key);
+    if (w < 0 && n)
+        buf[0] = '\0';
 }
 
 void cr_path_idx(char *buf, size_t n, const char *base, size_t idx)
 {
-    snprintf(buf, n, "%s[%zu]", base ? base : "", idx);
+    int w = snprintf(buf, n, "%s[%zu]", base ? base : "", idx);
+    if (w < 0 && n)
+        buf[0] = '\0';
 }
 
 /* ---- hints ------------------------------------------------------------ */
