@@ -473,9 +473,14 @@ int cr_vtime(cr_vctx *vx, const json_t *obj, const char *path,
                     t.lo, t.hi);
             return -1;
         }
+    } else if (json_is_array(v)) {
+        cr_verr(vx, p, "must be a number of seconds or a range [min, max] "
+                "of two numbers (got an array of %zu value%s)",
+                json_array_size(v), json_array_size(v) == 1 ? "" : "s");
+        return -1;
     } else {
         cr_verr(vx, p, "must be a number of seconds or a range [min, max] "
-                "(got %s)", json_is_array(v) ? "another array" : cr_jtype(v));
+                "(got %s)", cr_jtype(v));
         return -1;
     }
     if (t.lo < 0) {
