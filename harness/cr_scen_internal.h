@@ -30,7 +30,7 @@ void cr_verr_member(cr_vctx *vx, const char *objpath, const char *key,
 
 /* The closest of names[0..n) to word, or NULL when none is close enough:
  * edit distance <= 2 (and at most about half the word), or one is a prefix
- * of the other (3 characters at least). */
+ * of the other (the word 3 characters at least, the name 2). */
 const char *cr_vsuggest(const char *word, const char *const *names,
                         size_t n);
 

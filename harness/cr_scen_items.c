@@ -314,8 +314,8 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
             cr_verr(vx, p, "must be <= duration_s (%g) (got %g)", dur,
                     f->until_s);
         else if (has_at >= 0 && f->until_s < f->at.hi)
-            cr_verr(vx, p, "must not be before at_s (%g) (got %g)", f->at.hi,
-                    f->until_s);
+            cr_verr(vx, p, "must be >= %g, the latest start at_s allows "
+                    "(got %g)", f->at.hi, f->until_s);
     }
     if (f->every_s > 0 && has_until >= 0 && has_at >= 0 && !f->trigger &&
         isfinite(f->until_s) &&

@@ -268,7 +268,7 @@ const char *cr_vsuggest(const char *word, const char *const *names, size_t n)
     for (size_t i = 0; i < n; i++) {
         size_t ln = strlen(names[i]);
         if ((lw >= 3 && strncmp(names[i], word, lw) == 0) ||
-            (ln >= 3 && strncmp(word, names[i], ln) == 0))
+            (ln >= 2 && strncmp(word, names[i], ln) == 0))
             return names[i];
     }
     return NULL;
