@@ -195,7 +195,8 @@ struct cr_scen {
  * cr_scen_resolve() again after changing the seed).  On any problem returns
  * CR_EINVAL with every problem appended to *diags (sorted by position), or
  * CR_ENOTFOUND (no such file), CR_ESYS or CR_ENOMEM with err set and no
- * diagnostic added; *out stays NULL. */
+ * diagnostic added (also CR_EINVAL with err set and no diagnostic when the
+ * path is a directory); *out stays NULL. */
 int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags,
                  cr_err *err);
 /* Same from a buffer; `file` is only used in messages. */
@@ -211,7 +212,10 @@ int cr_scen_resolve(cr_scen *sc, cr_err *err);
 void cr_scen_print_timeline(const cr_scen *sc, FILE *fp);
 
 /* The resolved timeline as JSON (for the journal): an array of
- * {fault, kind, target, occurrence, at_s, for_s} ordered by time. */
+ * {fault, kind, target, occurrence, at_s, for_s} ordered by time (target
+ * null for faults without a service target), then one entry per
+ * state-triggered fault with occurrence and at_s null and "on_event":
+ * {ev, svc, where, count, delay_s}.  NULL on allocation failure. */
 json_t *cr_scen_timeline_json(const cr_scen *sc);
 
 /* Extra sections registered in cr_registry.c (NULL-terminated). */
@@ -221,13 +225,18 @@ const cr_section_ops *const *cr_section_all(void);
 const cr_svc_spec *cr_scen_service(const cr_scen *sc, const char *name);
 const cr_fault *cr_scen_fault(const cr_scen *sc, const char *name);
 
-/* Parse a target string: "svc" (all replicas), "svc.N", "svc.random". */
+/* Parse a target string: "svc" (all replicas), "svc.all", "svc.N",
+ * "svc.random".  0 (t->service cr_malloc'd, free with cr_free), CR_EINVAL
+ * or CR_ENOMEM (t->service NULL).  Does not check that the service
+ * exists. */
 int cr_target_parse(const char *s, cr_target *t);
 /* "svc", "svc.2", "svc.random" */
 void cr_target_format(const cr_target *t, char *buf, size_t n);
 
-/* Signal names: "SIGKILL", "KILL", "kill" or a number. -1 if unknown. */
+/* Signal names: "SIGKILL", "KILL", "kill" or a number (1..31). -1 if
+ * unknown. */
 int cr_signal_parse(const char *s);
+/* "SIGKILL"; NULL for a number without a name. */
 const char *cr_signal_name(int sig);
 
 /* ---- validation helpers for parse functions ---------------------------
