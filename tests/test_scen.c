@@ -4,6 +4,7 @@
  * loader. */
 #include "cr_alloc.h"
 #include "cr_fault.h"
+#include "cr_rng.h"
 #include "cr_scen.h"
 #include "cr_test.h"
 
@@ -684,6 +685,108 @@ static void test_scen_oom_invalid(void)
     free(ref);
 }
 
+/* ---- mutated scenarios --------------------------------------------------- */
+
+static json_t *mut_value(cr_rng *r)
+{
+    switch (cr_rng_below(r, 12)) {
+    case 0: return json_integer((json_int_t)cr_rng_below(r, 6) - 1);
+    case 1: return json_real(cr_rng_range(r, -5, 100));
+    case 2: return json_string("api");
+    case 3: return json_string("${CR_TEST_UNSET}");
+    case 4: return json_null();
+    case 5: return json_true();
+    case 6: return json_pack("[ii]", (int)cr_rng_below(r, 70),
+                             (int)cr_rng_below(r, 70));
+    case 7: return json_object();
+    case 8: return json_array();
+    case 9: return json_string("api.random");
+    case 10: return json_string("pause");
+    default: return json_pack("{s:s}", "ev", "ready");
+    }
+}
+
+/* Delete, replace or descend into one member or element. */
+static void mutate(json_t *j, cr_rng *r, int depth)
+{
+    if (json_is_object(j) && json_object_size(j)) {
+        size_t k = cr_rng_below(r, json_object_size(j)), i = 0;
+        const char *key;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(j, tmp, key, v)
+        {
+            if (i++ != k)
+                continue;
+            uint64_t op = cr_rng_below(r, 4);
+            if (op == 0)
+                json_object_del(j, key);
+            else if (op == 1 || depth > 5)
+                json_object_set_new(j, key, mut_value(r));
+            else
+                mutate(v, r, depth + 1);
+            return;
+        }
+    } else if (json_is_array(j) && json_array_size(j)) {
+        size_t k = cr_rng_below(r, json_array_size(j));
+        uint64_t op = cr_rng_below(r, 4);
+        if (op == 0)
+            json_array_remove(j, k);
+        else if (op == 1)
+            json_array_set_new(j, k, mut_value(r));
+        else if (op == 2)
+            json_array_append(j, json_array_get(j, k));
+        else
+            mutate(json_array_get(j, k), r, depth + 1);
+    }
+}
+
+/* Thousands of plausible mistakes: every load either succeeds (and its
+ * timeline can be printed) or fails with diagnostics that all have a
+ * position; never a crash (run under ASan/UBSan). */
+static void test_scen_mutations_never_crash(void)
+{
+    cr_rng r;
+    size_t ok = 0, bad = 0;
+    cr_rng_seed(&r, 2026);
+    unsetenv("CR_TEST_UNSET");
+    for (int it = 0; it < 3000; it++) {
+        json_t *j = json_loads(rich, 0, NULL);
+        CU_ASSERT_FATAL(j != NULL);
+        for (uint64_t m = 0, nm = 1 + cr_rng_below(&r, 3); m < nm; m++)
+            mutate(j, &r, 0);
+        char *text = json_dumps(j, JSON_INDENT(1));
+        json_decref(j);
+        CU_ASSERT_FATAL(text != NULL);
+        cr_scen *sc = NULL;
+        cr_diags d = {0};
+        cr_err err;
+        cr_err_clear(&err);
+        int rc = cr_scen_load_buffer("m.json", text, strlen(text), &sc, &d,
+                                     &err);
+        if (rc == 0) {
+            ok++;
+            json_t *tl = cr_scen_timeline_json(sc);
+            CU_ASSERT(json_is_array(tl));
+            json_decref(tl);
+            FILE *fp = fopen("/dev/null", "w");
+            cr_scen_print_timeline(sc, fp);
+            fclose(fp);
+        } else {
+            bad++;
+            CU_ASSERT_EQUAL(rc, CR_EINVAL);
+            CU_ASSERT(d.n > 0);
+            for (size_t i = 0; i < d.n; i++)
+                CU_ASSERT(d.v[i].line > 0 && d.v[i].col > 0);
+        }
+        cr_scen_free(sc);
+        cr_diags_free(&d);
+        free(text);
+    }
+    /* Both outcomes were exercised. */
+    CU_ASSERT(ok > 100 && bad > 100);
+}
+
 /* ---- the shipped example scenarios validate ----------------------------- */
 
 static void test_scen_examples_valid(void)
@@ -736,5 +839,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_scen_timeline_json);
     CR_ADD_TEST(s, test_scen_oom_valid);
     CR_ADD_TEST(s, test_scen_oom_invalid);
+    CR_ADD_TEST(s, test_scen_mutations_never_crash);
     CR_ADD_TEST(s, test_scen_examples_valid);
 }
