@@ -626,6 +626,25 @@ void cr_match_free(cr_match *m)
     m->where = NULL;
 }
 
+/* 1 when s names an instance "svc.N" of a service with more than N
+ * replicas (events carry `inst`, and patterns may name one). */
+static int match_instance(const cr_scen *sc, const char *s)
+{
+    const char *dot = strrchr(s, '.');
+    if (!dot || !dot[1])
+        return 0;
+    char *end;
+    long k = strtol(dot + 1, &end, 10);
+    if (*end || k < 0)
+        return 0;
+    for (size_t i = 0; i < sc->nsvcs; i++) {
+        const char *n = sc->svcs[i].name;
+        if (n && strlen(n) == (size_t)(dot - s) && !strncmp(n, s, (size_t)(dot - s)))
+            return k < sc->svcs[i].replicas;
+    }
+    return 0;
+}
+
 int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
 {
     const char *ev = NULL, *svc = NULL;
@@ -648,7 +667,7 @@ int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
     if (cr_vstr(vx, obj, path, "svc", NULL, &svc) < 0)
         bad = 1;
     else if (svc && vx->sc && vx->sc->nsvcs &&
-             !cr_scen_service(vx->sc, svc)) {
+             !cr_scen_service(vx->sc, svc) && !match_instance(vx->sc, svc)) {
         const char *names[64];
         size_t n = 0;
         char hint[128];
