@@ -1,7 +1,8 @@
 /* cr_check_breaker: a circuit breaker opens when its dependency fails,
  * stops calling it while open, probes after its wait, and closes again.
  *
- * Events: `breaker` {name, state}; calls to the dependency are `retry`
+ * The breaker is named by the key "breaker" ("name" is every
+ * expectation's own name).  Events: `breaker` {name, state}; calls to the dependency are `retry`
  * events whose `op` is the breaker name and `call` events whose `name` is
  * it; `rejected` {name}.  Each source (`inst`, else `svc`) has its own
  * breaker, starting closed.  The dependency is failing during the windows
@@ -35,7 +36,8 @@ typedef struct br_priv {
 } br_priv;
 
 static const cr_param br_params[] = {
-    {"name", "string", NULL, "breaker name (`name` of breaker/rejected/call events, `op` of retry events)"},
+    {"breaker", "string", NULL,
+     "breaker name (`name` of breaker/rejected/call events, `op` of retry events); not `name`, which names the expectation"},
     {"opens_within_s", "number", "end of the fault window", "bound from the dependency fault's start to the breaker opening"},
     {"closes_within_s", "number", "not checked", "bound from the dependency fault's end to the breaker closing"},
     {"min_open_s", "number", "0", "the wait before half_open: open->half_open sooner than this fails"},
@@ -50,8 +52,8 @@ static int br_parse(cr_vctx *vx, const json_t *obj, const char *path,
     if (cr_chk_priv(x, sizeof(br_priv)) < 0)
         return CR_ENOMEM;
     br_priv *p = x->priv;
-    if (cr_vrequire(vx, obj, path, "name"))
-        cr_vstr(vx, obj, path, "name", NULL, &p->name);
+    if (cr_vrequire(vx, obj, path, "breaker"))
+        cr_vstr(vx, obj, path, "breaker", NULL, &p->name);
     cr_vnum(vx, obj, path, "opens_within_s", 0, 1e9, NAN, &p->opens_within);
     cr_vnum(vx, obj, path, "closes_within_s", 0, 1e9, NAN, &p->closes_within);
     cr_vnum(vx, obj, path, "min_open_s", 0, 1e9, 0, &p->min_open);

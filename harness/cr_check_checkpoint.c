@@ -4,8 +4,8 @@
  * A crash is an exit of one of the service's instances (facts->procs) by
  * a signal or a non-zero code, or with cause "fault:...", but not an exit
  * caused by the run's own stop.  For each crash of instance I at time tc:
- * S = the step of I's last `checkpoint_saved` before tc (same name when
- * `name` is set), R = the step of I's first `checkpoint_restored` after
+ * S = the step of I's last `checkpoint_saved` before tc (same `name` field
+ * when the key "checkpoint" is set), R = the step of I's first `checkpoint_restored` after
  * tc, H = the highest `step` of any event of I since its previous crash
  * (progress, checkpoint_saved, ...).  R must equal S (older: work lost;
  * newer: restored something never saved), and H - R <= max_replay.  A
@@ -27,7 +27,7 @@ typedef struct cp_priv {
 
 static const cr_param cp_params[] = {
     {"service", "string", NULL, "the service that checkpoints"},
-    {"name", "string", "any", "checkpoint name (`name` field)"},
+    {"checkpoint", "string", "any", "checkpoint name (`name` field of the events; the key `name` names the expectation)"},
     {"max_replay", "integer", "unlimited",
      "most steps that may be redone: highest step before the crash minus the restored step"},
     {NULL, NULL, NULL, NULL},
@@ -46,7 +46,7 @@ static int cp_parse(cr_vctx *vx, const json_t *obj, const char *path,
         cr_path_key(q, sizeof q, path, "service");
         cr_verr(vx, q, "unknown service \"%s\"", p->service);
     }
-    cr_vstr(vx, obj, path, "name", NULL, &p->name);
+    cr_vstr(vx, obj, path, "checkpoint", NULL, &p->name);
     cr_vint(vx, obj, path, "max_replay", 0, 1000000000000LL, -1, &p->max_replay);
     return 0;
 }

@@ -72,13 +72,15 @@ static int is_ok_ev(const fo_priv *p, const char *ev)
     return 0;
 }
 
-/* Event from `name` (service or instance), by svc or inst. */
+/* Event from `name` (service or instance): by its inst when it has one,
+ * else by its svc. */
 static int from_is(const cr_event *e, const char *name)
 {
     if (!name)
         return 0;
+    /* an instance event belongs to that instance only */
     const char *inst = cr_event_str(e, "inst");
-    return cr_chk_target_is(e->svc, name) || (inst && cr_chk_target_is(inst, name));
+    return inst ? cr_chk_target_is(inst, name) : cr_chk_target_is(e->svc, name);
 }
 
 static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,

@@ -1,7 +1,7 @@
 /* cr_check_same_result: the run under faults produced the same final
  * answer as a fault-free baseline run of the same seed.
  *
- * Compares the `value` of the last `result` event named `name` in the run
+ * Compares the `value` of the last `result` event whose `name` field is the key "result" in the run
  * (facts->hist) with the one in the baseline (facts->baseline); numbers
  * compare by value (3 == 3.0), everything else with json_equal.  Missing in
  * the run: failed.  No baseline, or missing in the baseline: unknown. */
@@ -18,7 +18,7 @@ typedef struct sr_priv {
 } sr_priv;
 
 static const cr_param sr_params[] = {
-    {"name", "string", NULL, "the result name (`name` field of `result` events)"},
+    {"result", "string", NULL, "the result name (`name` field of `result` events; the key `name` names the expectation)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -28,8 +28,8 @@ static int sr_parse(cr_vctx *vx, const json_t *obj, const char *path,
     if (cr_chk_priv(x, sizeof(sr_priv)) < 0)
         return CR_ENOMEM;
     sr_priv *p = x->priv;
-    if (cr_vrequire(vx, obj, path, "name"))
-        cr_vstr(vx, obj, path, "name", NULL, &p->name);
+    if (cr_vrequire(vx, obj, path, "result"))
+        cr_vstr(vx, obj, path, "result", NULL, &p->name);
     return 0;
 }
 
