@@ -77,9 +77,9 @@ static int parse_line(const char *p, const char *end, pbuf *key, double *val,
         p++;
     if (pb_add(key, s, (size_t)(p - s)) < 0)
         return CR_ENOMEM;
-    p = skip_ws(p, end);
-    if (p < end && *p == '{') {
-        p++;
+    const char *after = p; /* where the value's leading whitespace starts */
+    if (skip_ws(p, end) < end && *skip_ws(p, end) == '{') {
+        p = skip_ws(p, end) + 1;
         int first = 1;
         if (pb_add(key, "{", 1) < 0)
             return CR_ENOMEM;
@@ -160,9 +160,10 @@ static int parse_line(const char *p, const char *end, pbuf *key, double *val,
             key->n--, key->s[key->n] = '\0'; /* name{} is just name */
         else if (pb_add(key, "}", 1) < 0)
             return CR_ENOMEM;
+        after = p;
     }
-    const char *q = skip_ws(p, end);
-    if (q == p && q < end) {
+    const char *q = skip_ws(after, end);
+    if (q == after && q < end) {
         *why = "expected whitespace before the value";
         return CR_EPROTO;
     }
