@@ -7,6 +7,17 @@
 
 #include <string.h>
 
+extern const cr_check_ops cr_check_steady_state_ops;
+extern const cr_check_ops cr_check_recovers_ops;
+extern const cr_check_ops cr_check_service_ops;
+extern const cr_check_ops cr_check_events_ops;
+extern const cr_check_ops cr_check_no_loss_ops;
+extern const cr_check_ops cr_check_backoff_ops;
+extern const cr_check_ops cr_check_breaker_ops;
+extern const cr_check_ops cr_check_checkpoint_ops;
+extern const cr_check_ops cr_check_same_result_ops;
+extern const cr_check_ops cr_check_failover_ops;
+extern const cr_check_ops cr_check_slo_ops;
 extern const cr_fault_ops cr_fault_kill_ops;
 extern const cr_fault_ops cr_fault_pause_ops;
 extern const cr_fault_ops cr_fault_restart_ops;
@@ -34,6 +45,17 @@ static const cr_probe_ops *const probe_kinds[] = {
 
 /* ---- expectation checkers ---- */
 static const cr_check_ops *const check_kinds[] = {
+    &cr_check_steady_state_ops,
+    &cr_check_recovers_ops,
+    &cr_check_service_ops,
+    &cr_check_events_ops,
+    &cr_check_no_loss_ops,
+    &cr_check_backoff_ops,
+    &cr_check_breaker_ops,
+    &cr_check_checkpoint_ops,
+    &cr_check_same_result_ops,
+    &cr_check_failover_ops,
+    &cr_check_slo_ops,
     NULL,
 };
 
