@@ -464,6 +464,7 @@ static void faults_table(const cr_report *r, cr_out *o)
 
 typedef struct logline {
     double t;    /* NAN: no time prefix */
+    long off;    /* byte offset of the line in the file */
     char *text;  /* points into the file buffer */
 } logline;
 
@@ -472,6 +473,7 @@ typedef struct logfile {
     logline *v;
     size_t n;
     int timed;   /* at least one line had a "[t] " prefix */
+    int used;    /* excerpted by byte offsets */
 } logfile;
 
 static void log_free(logfile *l)
@@ -524,6 +526,7 @@ static int log_load(const cr_report *r, const char *rel, logfile *l)
             *nl = '\0';
         logline *x = &l->v[l->n++];
         x->t = NAN;
+        x->off = from + (long)(p - l->buf);
         x->text = p;
         char *end;
         if (p[0] == '[') {
@@ -580,6 +583,52 @@ static void excerpt(cr_out *o, const logfile *l, const cr_rep_fault *f,
     cr_out_puts(o, "</pre></div>");
 }
 
+/* Byte offset of an instance's log recorded with a fault: the engine
+ * writes "log_offsets": {"<inst>": N} (log size when the fault was applied)
+ * and "log_offsets_reverted" likewise; -1 when absent. */
+static long fault_log_off(const cr_rep_fault *f, const char *key,
+                          const char *inst)
+{
+    const json_t *v = json_object_get(json_object_get(f->obj, key), inst);
+    if (json_is_array(v)) /* [applied, reverted] form */
+        v = json_array_get(v, strcmp(key, "log_offsets") ? 1 : 0);
+    return json_is_integer(v) ? (long)json_integer_value(v) : -1;
+}
+
+/* Excerpt by byte offsets, for logs whose lines carry no time. */
+static int excerpt_off(cr_out *o, const logfile *l, const cr_rep_fault *f,
+                       const char *inst)
+{
+    long a = fault_log_off(f, "log_offsets", inst);
+    long b = fault_log_off(f, "log_offsets_reverted", inst);
+    if (a < 0)
+        return 0;
+    if (b < a)
+        b = f->instant ? a : -1; /* never reverted: up to the end */
+    size_t first = 0;
+    while (first < l->n && l->v[first].off < a)
+        first++;
+    size_t from = first > 3 ? first - 3 : 0, shown = 0;
+    cr_out_puts(o, "<div class=\"lx\"><div class=\"note\"><b>");
+    cr_out_esc(o, inst);
+    cr_out_puts(o, "</b> \xC2\xB7 lines written around the fault (this log "
+                   "has no time stamps)</div><pre class=\"log\">");
+    size_t after = 0;
+    for (size_t i = from; i < l->n && shown < 16; i++) {
+        int in = l->v[i].off >= a && (b < 0 || l->v[i].off < b);
+        if (!in && l->v[i].off >= a && ++after > 5)
+            break;
+        cr_out_puts(o, in ? "<span class=\"in\">" : "");
+        cr_out_esc(o, l->v[i].text);
+        cr_out_puts(o, in ? "</span>" : "\n");
+        shown++;
+    }
+    if (!shown)
+        cr_out_puts(o, "(no lines)\n");
+    cr_out_puts(o, "</pre></div>");
+    return 1;
+}
+
 static void logs(const cr_report *r, cr_out *o)
 {
     cr_out_puts(o, "<section class=\"card\" id=\"logs\"><h2>Logs around each fault</h2>"
@@ -610,16 +659,19 @@ static void logs(const cr_report *r, cr_out *o)
             const cr_rep_lane *l = &r->lanes[i];
             if (any_target && !cr_rep_target_has(f->target, l->inst, l->service))
                 continue;
-            if (!lf[i].timed)
-                continue;
-            excerpt(o, &lf[i], f, l->inst);
-            shown++;
+            if (lf[i].timed) {
+                excerpt(o, &lf[i], f, l->inst);
+                shown++;
+            } else if (excerpt_off(o, &lf[i], f, l->inst)) {
+                lf[i].used = 1;
+                shown++;
+            }
         }
         cr_out_puts(o, "</details>");
     }
     /* Logs without time prefixes: their tails, once. */
     for (size_t i = 0; i < r->nlanes; i++) {
-        if (lf[i].timed || lf[i].n == 0)
+        if (lf[i].timed || lf[i].used || lf[i].n == 0)
             continue;
         cr_out_puts(o, "<details><summary>");
         cr_out_escf(o, "%s: last lines (no time prefixes in this log)",

@@ -240,8 +240,8 @@ static int lane_pause(cr_rep_lane *l, size_t *cap, double a, double b)
     return 0;
 }
 
-/* States from the history entries (start, ready, exit, and pause/resume
- * when the engine writes them); without pause/resume entries, the windows
+/* States from the history entries (start, ready, exit, and
+ * paused/resumed when the engine writes them); without pause/resume entries, the windows
  * of pause faults aimed at the instance are overlaid. */
 static int lane_build(cr_report *r, cr_rep_lane *l, const json_t *hist,
                       cr_err *err)
@@ -264,9 +264,9 @@ static int lane_build(cr_report *r, cr_rep_lane *l, const json_t *hist,
             exited = 1;
             paused = 0; /* SIGKILL ends a stopped process too */
             base = !strcmp(cause, "stop") ? CR_REP_STOPPED : CR_REP_DEAD;
-        } else if (!strcmp(w, "pause"))
+        } else if (!strcmp(w, "pause") || !strcmp(w, "paused"))
             paused = has_pause = 1;
-        else if (!strcmp(w, "resume"))
+        else if (!strcmp(w, "resume") || !strcmp(w, "resumed"))
             paused = 0, has_pause = 1;
         else
             continue;
@@ -570,6 +570,11 @@ double cr_report_rate_faults(const cr_report *r, const char *ev, int inside)
      * for a report, and robust to overlapping windows. */
     double end = isnan(r->duration_s) ? r->t_max : r->duration_s;
     const double step = 0.01;
+    size_t any = 0;
+    for (size_t i = 0; i < r->nev && !any; i++)
+        any = !strcmp(r->ev[i].ev, ev);
+    if (!any)
+        return NAN; /* the system does not report this event at all */
     double span = 0;
     size_t count = 0;
     for (double t = 0; t < end; t += step)

@@ -119,7 +119,7 @@ void cr_report_rate(const cr_report *r, const char *ev, double bin_s,
                     double *counts, size_t nbins);
 /* Mean rate (events/s) of ev inside fault windows (inside = 1) or outside
  * them during the fault phase [0, duration_s] (inside = 0).  NAN when the
- * span is empty. */
+ * span is empty or no event is named ev. */
 double cr_report_rate_faults(const cr_report *r, const char *ev, int inside);
 
 /* Write junit.xml, report.html and report.md into run_dir from its

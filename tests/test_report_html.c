@@ -213,6 +213,12 @@ static void test_report_html_interrupted_and_unrunnable(void)
     char *al = xstr(doc, "string(//div[contains(@class,'alert')])");
     CU_ASSERT_PTR_NOT_NULL(strstr(al, "interrupted by SIGINT"));
     free(al);
+    /* Logs without time stamps: excerpts cut at the byte offsets the
+     * journal recorded when each fault was applied. */
+    char *lg = xstr(doc, "string(//section[@id='logs'])");
+    CU_ASSERT_EQUAL(crt_count(lg, "has no time stamps"), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(lg, "INFO compaction finished: 3 segments"));
+    free(lg);
     xmlFreeDoc(doc);
     crt_cleanup(dir);
 

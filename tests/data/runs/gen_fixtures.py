@@ -187,7 +187,10 @@ def history(fail, stop_at=None):
     return h
 
 
-def write_logs(d, events, hist, stop_at=None):
+def write_logs(d, events, hist, stop_at=None, timed=True, faults=None):
+    """Per-instance logs.  timed: lines carry the engine's "[t] " prefix;
+    otherwise plain lines, and each fault records the log sizes at apply and
+    revert ("log_offsets", "log_offsets_reverted") for the excerpts."""
     os.makedirs(os.path.join(d, "logs"), exist_ok=True)
     per = {}
     for e in events:
@@ -221,11 +224,24 @@ def write_logs(d, events, hist, stop_at=None):
     per.setdefault("store.0", []).append((16.02, "WARN clock jump detected: 4.0 s since last tick"))
     for inst, lines in per.items():
         lines.sort()
+        off = 0
         with open(os.path.join(d, "logs", inst + ".log"), "w") as f:
             for t, line in lines:
                 if stop_at is not None and t > stop_at:
                     continue
-                f.write("[%9.3f] %s\n" % (t, line))
+                text = ("[%9.3f] %s\n" % (t, line)) if timed else line + "\n"
+                for flt in faults or []:
+                    for key, ft in (("log_offsets", flt["applied_t"]),
+                                    ("log_offsets_reverted", flt["reverted_t"])):
+                        if ft is not None and t >= ft:
+                            flt.setdefault(key, {}).setdefault(inst, off)
+                f.write(text)
+                off += len(text.encode())
+        for flt in faults or []:
+            for key, ft in (("log_offsets", flt["applied_t"]),
+                            ("log_offsets_reverted", flt["reverted_t"])):
+                if ft is not None:
+                    flt.setdefault(key, {}).setdefault(inst, off)
 
 
 def faults_journal(fail, stop_at=None):
@@ -408,11 +424,13 @@ def main():
          "evidence": [{"t": 13.02, "text": "t=13.020 worker.0 breaker name=store state=open"}],
          "details": {}},
     ]
+    faults = faults_journal(False, stop_at=14.0)
+    write_logs(os.path.join(HERE, "interrupted"), events, hist, stop_at=14.0,
+               timed=False, faults=faults)
     j = journal("pipeline-three-faults", "interrupted", 4, 3, events, hist,
-                faults_journal(False, stop_at=14.0), exp, stop_at=14.0)
+                faults, exp, stop_at=14.0)
     j["error"] = "interrupted by SIGINT at t=14.00 s; faults reverted, services stopped"
     write_run("interrupted", j, events)
-    write_logs(os.path.join(HERE, "interrupted"), events, hist, stop_at=14.0)
 
     # unrunnable: nothing started
     j = {
