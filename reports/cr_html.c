@@ -49,7 +49,7 @@ static const char CSS[] =
     "padding:16px 18px;margin:18px 0;box-shadow:0 1px 2px rgba(0,0,0,.04)}\n"
     "h2{font-size:19px;margin:0 0 10px}h3{font-size:16px;margin:0}\n"
     ".chips{display:flex;flex-wrap:wrap;gap:10px;margin:4px 0 0}\n"
-    ".kf{border:1px solid var(--line);border-radius:8px;padding:8px 12px;min-width:150px;"
+    ".kf{border:1px solid var(--line);border-radius:8px;padding:8px 12px;flex:1 1 150px;max-width:260px;"
     "background:#fbfcfd}\n"
     ".kf b{display:block;font-size:20px}.kf span{color:var(--mute);font-size:12px}\n"
     ".scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}\n"

@@ -499,7 +499,7 @@ static double marker_lanes(const cr_report *r, cr_out *o, const axis *a,
                 snprintf(tip, sizeof tip, "%s %s from %.2f s to %.2f s",
                          k == 2 ? "alert" : "degraded", nm ? nm : "?", e->t, end);
                 char txt[80];
-                snprintf(txt, sizeof txt, "%s %s", k == 2 ? "\xF0\x9F\x94\x94" : "\xE2\x96\xBD",
+                snprintf(txt, sizeof txt, "%s %s", k == 2 ? "\xE2\x9A\xA0" : "\xE2\x96\xBD",
                          nm ? nm : "");
                 seg(o, a, e->t, end, y, k == 2 ? "url(#p-open)" : "url(#p-half)",
                     k == 2 ? "mk-alert" : "mk-degraded", tip, txt, NULL);
