@@ -181,6 +181,8 @@ static void seg(cr_out *o, const axis *a, double t0, double t1, double y,
         label(o, (x0 + x1) / 2, y + BAR - 3.5, "inseg", "middle", text);
     else if (text && !strncmp(cls, "mk-", 3) && x1 + text_w(text) < R)
         label(o, x1 + 4, y + BAR - 3.5, "mlabel", NULL, text); /* beside */
+    else if (text && !strncmp(cls, "mk-", 3))
+        label(o, x0 - 4, y + BAR - 3.5, "mlabel", "end", text);
 }
 
 /* ---- timeline --------------------------------------------------------- */
@@ -556,7 +558,10 @@ static void phase_marks(const cr_report *r, cr_out *o, const axis *a,
         cr_out_printf(o, "<line class=\"phase\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
                          "y2=\"%.1f\"/>", x, y0, x, y1);
         if (x - last > text_w(n) + 6) { /* no overlapping labels */
-            label(o, x + 3, y0 + 9, "phase-l", NULL, n);
+            if (x + text_w(n) > W)
+                label(o, x - 3, y0 + 9, "phase-l", "end", n);
+            else
+                label(o, x + 3, y0 + 9, "phase-l", NULL, n);
             last = x;
         }
     }
@@ -818,7 +823,7 @@ void cr_svg_charts(const cr_report *r, cr_out *o)
     else if (lat > 0) {
         series s[3] = {{"p50", p50, "s-p50"}, {"p90", p90, "s-p90"},
                        {"p99", p99, "s-p99"}};
-        chart(r, o, "latency", "Latency (latency_ms)", "ms", s, 3, nb, bin_s, 0);
+        chart(r, o, "latency", "Latency", "ms, from latency_ms", s, 3, nb, bin_s, 0);
     }
     if (has_err) {
         series s = {"errors", err, "b-err"};
