@@ -446,7 +446,7 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         cr_out_puts(&h, "</h2><p>");
         cr_out_esc(&h, line);
         cr_out_puts(&h, "</p>");
-        cr_svg_histogram(&h, vals, m, "s", bound, line);
+        cr_svg_histogram(&h, vals, m, "recovery time (s); runs per bin", bound, line);
         cr_out_puts(&h, "</section>");
         json_t *vs = json_array();
         for (size_t i = 0; i < m; i++)

@@ -858,12 +858,17 @@ void cr_svg_histogram(cr_out *o, const double *v, size_t n, const char *unit,
         lo = 0;
     if (hi == lo)
         hi = lo + 1;
+    if (lo == 0) { /* labels every 2 of 10 bins: make hi/5 a 1-2-5 step */
+        double st = hi / 5, p = pow(10, floor(log10(st)));
+        st = st <= p ? p : st <= 2 * p ? 2 * p : st <= 5 * p ? 5 * p : 10 * p;
+        hi = 5 * st;
+    }
     cr_stats_histogram(v, n, lo, hi, counts, NB);
     size_t cmax = 1;
     for (int i = 0; i < NB; i++)
         cmax = counts[i] > cmax ? counts[i] : cmax;
     const double x0 = 40, x1 = 460, y0 = 20, y1 = 130;
-    cr_out_puts(o, "<svg class=\"hist\" viewBox=\"0 0 480 160\" role=\"img\" aria-label=\"");
+    cr_out_puts(o, "<svg class=\"hist\" viewBox=\"0 0 480 168\" role=\"img\" aria-label=\"");
     cr_out_esc(o, title);
     cr_out_puts(o, "\">");
     double bw = (x1 - x0) / NB;
@@ -885,7 +890,8 @@ void cr_svg_histogram(cr_out *o, const double *v, size_t n, const char *unit,
         cr_out_printf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.0f\" "
                          "text-anchor=\"middle\">%.3g</text>",
                       x0 + bw * i, y1 + 14, lo + (hi - lo) * i / NB);
-    cr_out_printf(o, "<text class=\"tick\" x=\"%.0f\" y=\"%.0f\">", x1 + 4, y1 + 14);
+    cr_out_printf(o, "<text class=\"tick\" x=\"%.0f\" y=\"%.0f\" "
+                     "text-anchor=\"middle\">", (x0 + x1) / 2, y1 + 28);
     cr_out_esc(o, unit);
     cr_out_puts(o, "</text>");
     if (!isnan(bound)) {
