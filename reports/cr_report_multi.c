@@ -147,8 +147,8 @@ static void fmt_meas(char *buf, size_t n, const cr_rep_expect *x)
         snprintf(buf, n, "\xE2\x80\x94");
 }
 
-static void compare_md(const cr_report *a, const cr_report *b, const cmp_row *rows,
-                       size_t nr, cr_out *o)
+/* The one-line conclusion: "Less resilient: 3 expectations regressed". */
+static void headline(const cmp_row *rows, size_t nr, char *buf, size_t n)
 {
     size_t fixed = 0, regressed = 0;
     for (size_t i = 0; i < nr; i++) {
@@ -157,22 +157,33 @@ static void compare_md(const cr_report *a, const cr_report *b, const cmp_row *ro
         fixed += !strcmp(w, "fixed");
         regressed += !strcmp(w, "regressed");
     }
+    if (regressed)
+        snprintf(buf, n, "Less resilient: %zu expectation%s regressed%s", regressed,
+                 regressed == 1 ? "" : "s", fixed ? ", some fixed" : "");
+    else if (fixed)
+        snprintf(buf, n, "More resilient: %zu expectation%s fixed", fixed,
+                 fixed == 1 ? "" : "s");
+    else
+        snprintf(buf, n, "No verdict changed.");
+}
+
+static void compare_md(const cr_report *a, const cr_report *b, const cmp_row *rows,
+                       size_t nr, cr_out *o)
+{
+    char hl[160];
+    headline(rows, nr, hl, sizeof hl);
     cr_out_puts(o, "## chaosrun compare: ");
     cr_out_md(o, b->name);
     cr_out_puts(o, "\n\n");
     cr_out_printf(o, "Old: %s (seed %llu) \xE2\x86\x92 New: %s (seed %llu)\n\n",
                   cr_md_badge(cr_report_verdict(a)), a->seed,
                   cr_md_badge(cr_report_verdict(b)), b->seed);
-    if (regressed)
-        cr_out_printf(o, "**Less resilient:** %zu expectation%s regressed", regressed,
-                      regressed == 1 ? "" : "s");
-    else if (fixed)
-        cr_out_printf(o, "**More resilient:** %zu expectation%s fixed", fixed,
-                      fixed == 1 ? "" : "s");
-    else
-        cr_out_puts(o, "**No verdict changed.**");
-    if (regressed && fixed)
-        cr_out_printf(o, ", %zu fixed", fixed);
+    char *colon = strchr(hl, ':');
+    if (colon) {
+        *colon = '\0';
+        cr_out_printf(o, "**%s:**%s", hl, colon + 1);
+    } else
+        cr_out_printf(o, "**%s**", hl);
     cr_out_puts(o, "\n\n| Expectation | Old | New | Change | Old measured | New measured | Trend |\n"
                    "|---|---|---|---|---:|---:|---|\n");
     for (size_t i = 0; i < nr; i++) {
@@ -220,7 +231,20 @@ static void compare_html(const cr_report *a, const cr_report *b,
     cr_out_puts(o, "</dd></div><div><dt>new</dt><dd>");
     cr_html_badge(o, cr_report_verdict(b));
     cr_out_escf(o, " seed %llu \xC2\xB7 %s", b->seed, b->dir);
-    cr_out_puts(o, "</dd></div></dl></div></header><main>"
+    char hl[160];
+    headline(rows, nr, hl, sizeof hl);
+    cr_out_puts(o, "</dd></div></dl></div></header><main><section class=\"card\">"
+                   "<h2>Verdict</h2><p class=\"fig\"><b>");
+    cr_out_esc(o, hl);
+    cr_out_puts(o, "</b></p><div class=\"tw\"><table><thead><tr><th>delivered per "
+                   "second</th><th>old</th><th>new</th></tr></thead><tbody>");
+    for (int inside = 1; inside >= 0; inside--)
+        cr_out_printf(o, "<tr><td>%s faults</td><td class=\"num\">%.1f</td>"
+                         "<td class=\"num\">%.1f</td></tr>",
+                      inside ? "during" : "outside",
+                      cr_report_rate_faults(a, "delivered", inside),
+                      cr_report_rate_faults(b, "delivered", inside));
+    cr_out_puts(o, "</tbody></table></div></section>"
                    "<section class=\"card\"><h2>Expectations</h2><div class=\"tw\">"
                    "<table class=\"cmp\"><thead><tr><th>expectation</th><th>old</th>"
                    "<th>new</th><th>change</th><th>old measured</th>"
