@@ -519,13 +519,16 @@ void cr_inst_set_paused(cr_inst *i, int paused)
 
 int cr_run_signal(cr_run *r, cr_inst *i, int sig, cr_err *err)
 {
-    (void)r;
+    const char *cause = cr_runfault_cause(r);
     if (i->pid <= 0)
         return cr_err_set(err, CR_ESTATE, "signal %s to %s: not running",
                           cr_signal_name(sig), i->name);
     if (kill(-i->pid, sig) != 0)
         return cr_err_sys(err, CR_ESYS, errno, "signal %s to %s (pgid %d)",
                           cr_signal_name(sig), i->name, (int)i->pid);
+    /* An exit that follows is attributed to the fault that sent it. */
+    if (cause && sig != SIGSTOP && sig != SIGCONT)
+        snprintf(i->kill_cause, sizeof i->kill_cause, "%s", cause);
     return CR_OK;
 }
 

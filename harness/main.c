@@ -265,11 +265,13 @@ static int cmd_run(int argc, char **argv)
     if (dry) {
         for (int i = 0; i < nfiles; i++) {
             cr_scen *sc = scs[i];
-            if (opts.seed_override) {
-                cr_err err;
-                cr_err_clear(&err);
+            cr_err err;
+            cr_err_clear(&err);
+            if (opts.seed_override)
                 sc->seed = opts.seed;
-                cr_scen_resolve(sc, &err);
+            if (cr_scen_resolve(sc, &err) != 0) {
+                fprintf(stderr, "chaosrun: %s\n", err.msg);
+                return 4;
             }
             printf("%s: %s, seed %llu%s\n", argv[optind + i], sc->name,
                    (unsigned long long)sc->seed,
