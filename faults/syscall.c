@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 extern const cr_fault_ops cr_fault_syscall_ops;
@@ -426,6 +427,15 @@ static int sys_prepare(cr_fault *f, cr_run *r, cr_err *err)
 
 /* ---- arming ------------------------------------------------------------- */
 
+/* Unix time in microseconds, as an integer: the journal's reals are not
+ * precise enough to line up with a service's own timestamps. */
+static json_int_t unix_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (json_int_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static pid_t proc_pgid(pid_t pid)
 {
     pid_t g = getpgid(pid);
@@ -537,14 +547,18 @@ static int arm_inst(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *in,
         int refused = 0;
         json_t *replies = json_object();
         cr_err_clear(&e);
+        json_int_t begin_us = unix_us();
         /* The leader's FIFO may still be in the making (just started). */
         int r1 = send_all(f, r, pids[k], 1,
                           k == 0 ? SYS_OPEN_TIMEOUT_S : 0.2, replies, &refused,
                           &e);
         double t = cr_run_now(r);
-        json_t *rec = json_pack("{s:s, s:i, s:f, s:o}", "instance",
+        /* t: reply received (armed for sure); begin_unix_us: command about
+         * to be sent (nothing can fail before). */
+        json_t *rec = json_pack("{s:s, s:i, s:f, s:I, s:I, s:o}", "instance",
                                 cr_inst_name(in), "pid", (int)pids[k], "t", t,
-                                "replies", replies);
+                                "begin_unix_us", begin_us, "unix_us",
+                                unix_us(), "replies", replies);
         if (respawn)
             json_object_set_new(rec, "respawn", json_true());
         /* Record the process even on failure: revert disables whatever of
@@ -636,8 +650,10 @@ static int sys_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     return CR_OK;
 }
 
-/* Errors the service reported in its events during the window (fields
- * "error" or "errno"), counted by value: evidence for the report. */
+/* Errors the targeted replicas reported in their events during the window
+ * (field "errno", else "error"; events without "inst" count for every
+ * replica), counted by value: evidence for the report.  Events still in
+ * flight when the window closes are not counted. */
 static void errors_seen(cr_fault *f, cr_run *r, cr_fault_act *act)
 {
     const cr_history *h = cr_run_history(r);
@@ -647,6 +663,12 @@ static void errors_seen(cr_fault *f, cr_run *r, cr_fault_act *act)
     for (size_t i = 0; h && i < h->n; i++) {
         const cr_event *e = &h->v[i];
         if (e->t < from || strcmp(e->svc, f->target.service) != 0)
+            continue;
+        const char *inst = cr_event_str(e, "inst");
+        int mine = inst == NULL;
+        for (size_t k = 0; !mine && k < act->ninst; k++)
+            mine = strcmp(inst, cr_inst_name(act->inst[k])) == 0;
+        if (!mine)
             continue;
         const char *v = cr_event_str(e, "errno");
         if (!v)
@@ -705,8 +727,10 @@ static int sys_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
         int refused = 0;
         json_t *replies = json_object();
         cr_err_clear(&e);
+        json_object_set_new(rec, "begin_unix_us", json_integer(unix_us()));
         int r1 = send_all(f, r, a->pid, 0, 0.3, replies, &refused, &e);
         json_object_set_new(rec, "t", json_real(cr_run_now(r)));
+        json_object_set_new(rec, "unix_us", json_integer(unix_us()));
         json_object_set_new(rec, "replies", replies);
         if (r1 != 0 && kill(a->pid, 0) != 0 && errno == ESRCH) {
             json_object_set_new(rec, "note", json_string("exited"));

@@ -5,7 +5,7 @@
  * $CHAOSRUN_RUN_DIR/<instance>.data) and, every --fsync-every writes,
  * fsync()s it.  Each result goes to stdout ("t=<unix> write n=<i> ok" or
  * "... failed ENOSPC") and, as events, to $CHAOSRUN_EVENTS: `write` {n} and
- * `write_failed` {n, op, errno, error}.  The event lines are written with a
+ * `write_failed` {n, op, errno, error}, all with the writer's pid.  The event lines are written with a
  * raw syscall(SYS_write) so that an armed write failure point cannot eat
  * the evidence (LD_PRELOAD does not reach raw system calls).  Prints
  * "writer ready" at start; on SIGTERM prints "writes ok=N failed=M" and
@@ -57,8 +57,10 @@ static void emit(const char *ev, const char *fields)
     const char *svc = getenv("CHAOSRUN_SERVICE");
     const char *inst = getenv("CHAOSRUN_INSTANCE");
     int n = snprintf(line, sizeof line,
-                     "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s}\n",
-                     now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields);
+                     "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"pid\":%d,"
+                     "\"ev\":\"%s\"%s}\n",
+                     now_unix(), svc ? svc : "?", inst ? inst : "?",
+                     (int)getpid(), ev, fields);
     if (n > 0 && n < (int)sizeof line)
         syscall(SYS_write, g_evfd, line, (size_t)n);
 }
