@@ -2,8 +2,8 @@
  * pace and reports every result, for the syscall fault's tests.
  *
  * Every --interval-ms it write()s 64 bytes to --file (default
- * $CHAOSRUN_RUN_DIR/<instance>.data) and, every --fsync-every writes,
- * fsync()s it.  Each result goes to stdout ("t=<unix> write n=<i> ok" or
+ * $CHAOSRUN_RUN_DIR/<instance>.data), except that every --fsync-every-th
+ * step (default 5; 0: never) fsync()s it instead.  Each result goes to stdout ("t=<unix> write n=<i> ok" or
  * "... failed ENOSPC") and, as events, to $CHAOSRUN_EVENTS: `write` {n} and
  * `write_failed` {n, op, errno, error}, all with the writer's pid.  The event lines are written with a
  * raw syscall(SYS_write) so that an armed write failure point cannot eat
@@ -103,14 +103,14 @@ int main(int argc, char **argv)
     for (long n = 0; !g_term; n++) {
         char f[160];
         const char *op = "write";
-        ssize_t w = write(fd, buf, sizeof buf);
-        int e = errno;
-        if (w == (ssize_t)sizeof buf && fsync_every > 0 &&
-            n % fsync_every == fsync_every - 1) {
+        ssize_t w;
+        if (fsync_every > 0 && n % fsync_every == fsync_every - 1) {
             op = "fsync";
             w = fsync(fd) == 0 ? (ssize_t)sizeof buf : -1;
-            e = errno;
+        } else {
+            w = write(fd, buf, sizeof buf);
         }
+        int e = errno;
         if (w == (ssize_t)sizeof buf) {
             ok++;
             printf("t=%.6f %s n=%ld ok\n", now_unix(), op, n);
