@@ -22,6 +22,7 @@ extern const cr_fault_ops cr_fault_kill_ops;
 extern const cr_fault_ops cr_fault_pause_ops;
 extern const cr_fault_ops cr_fault_restart_ops;
 extern const cr_fault_ops cr_fault_terminate_ops;
+extern const cr_fault_ops cr_fault_syscall_ops;
 extern const cr_probe_ops cr_probe_http_ops, cr_probe_tcp_ops,
     cr_probe_exec_ops, cr_probe_event_ops;
 
@@ -31,6 +32,7 @@ static const cr_fault_ops *const fault_kinds[] = {
     &cr_fault_pause_ops,
     &cr_fault_restart_ops,
     &cr_fault_terminate_ops,
+    &cr_fault_syscall_ops,
     NULL,
 };
 
