@@ -99,11 +99,11 @@ typedef struct dir {
     ptimer release_t, close_t;
 } dir;
 
-typedef struct link link;
+typedef struct plink plink;
 
 struct conn {
     conn *next, *prev;
-    link *l;
+    plink *l;
     uint64_t idx;          /* order of acceptance on the link, from 0 */
     int state;             /* CS_* */
     int cfd, sfd;
@@ -124,7 +124,7 @@ typedef struct toxic_rec {
     uint64_t affected, spared, chunks, bytes, events;
 } toxic_rec;
 
-struct link {
+struct plink {
     char name[CR_PROXY_NAME_MAX];
     struct sockaddr_in laddr, uaddr;
     int lfd;
@@ -158,7 +158,7 @@ struct cr_proxy {
     char *ctl_path;
     int stop_fd;
     int stop;
-    link **links;
+    plink **links;
     size_t nlinks;
     ptimer **heap;
     size_t nheap, hcap;
@@ -324,7 +324,7 @@ static int ep_add(cr_proxy *p, int fd, uint32_t ev, pfd *pf)
     return epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &e);
 }
 
-static link *link_find(const cr_proxy *p, const char *name)
+static plink *link_find(const cr_proxy *p, const char *name)
 {
     for (size_t i = 0; name && i < p->nlinks; i++)
         if (strcmp(p->links[i]->name, name) == 0)
@@ -377,7 +377,7 @@ static dir_fx dir_effects(const conn *c, int di)
 /* Does toxic tr (in slot) affect connection number idx?  Drawn from
  * (seed, link, idx, toxic name) so that it does not depend on timing or on
  * the other toxics. */
-static int toxic_decide(const cr_proxy *p, const link *l, uint64_t idx,
+static int toxic_decide(const cr_proxy *p, const plink *l, uint64_t idx,
                         const toxic_rec *tr)
 {
     if (tr->t.toxicity >= 1.0)
@@ -435,7 +435,7 @@ static void conn_close(cr_proxy *p, conn *c, int how)
 {
     if (c->state == CS_DEAD)
         return;
-    link *l = c->l;
+    plink *l = c->l;
     if (how == CLOSE_RST) {
         /* Linger 0: close() sends RST, the peers see ECONNRESET. */
         struct linger lg = {1, 0};
@@ -665,7 +665,7 @@ static void pump(cr_proxy *p, conn *c, int di)
     dir *d = &c->d[di];
     int src = di == 0 ? c->cfd : c->sfd;
     int dst = di == 0 ? c->sfd : c->cfd;
-    link *l = c->l;
+    plink *l = c->l;
     d->want_read = d->want_write = 0;
     if (c->state != CS_OPEN || d->state == DS_DONE)
         return;
@@ -830,7 +830,7 @@ static void toxic_count(toxic_rec *tr, int hit)
         tr->spared++;
 }
 
-static void conn_new(cr_proxy *p, link *l, int cfd)
+static void conn_new(cr_proxy *p, plink *l, int cfd)
 {
     uint64_t idx = l->next_idx++;
     l->accepted++;
@@ -991,7 +991,7 @@ static void on_timerfd(cr_proxy *p)
 
 /* ---- links -------------------------------------------------------------- */
 
-static int link_listen(cr_proxy *p, link *l, cr_err *err)
+static int link_listen(cr_proxy *p, plink *l, cr_err *err)
 {
     char a[64];
     int one = 1;
@@ -1015,7 +1015,7 @@ static int link_listen(cr_proxy *p, link *l, cr_err *err)
     return 0;
 }
 
-static void on_accept(cr_proxy *p, link *l)
+static void on_accept(cr_proxy *p, plink *l)
 {
     for (int i = 0; i < 64 && l->lfd >= 0; i++) {
         int fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -1028,7 +1028,7 @@ static void on_accept(cr_proxy *p, link *l)
 int cr_proxy_link_add(cr_proxy *p, const char *name, const char *listen_addr,
                       const char *upstream, cr_err *err)
 {
-    link *l = NULL;
+    plink *l = NULL;
     int rc;
     if (!name || !*name || strlen(name) >= CR_PROXY_NAME_MAX ||
         strpbrk(name, " \t\r\n=,"))
@@ -1039,7 +1039,7 @@ int cr_proxy_link_add(cr_proxy *p, const char *name, const char *listen_addr,
     if (link_find(p, name))
         return cr_err_set(err, CR_EINVAL, "proxy link %s: already exists",
                           name);
-    link **nl = cr_realloc(p->links, (p->nlinks + 1) * sizeof *nl);
+    plink **nl = cr_realloc(p->links, (p->nlinks + 1) * sizeof *nl);
     if (!nl)
         return cr_err_set(err, CR_ENOMEM, "proxy link %s: out of memory", name);
     p->links = nl;
@@ -1062,7 +1062,7 @@ out:
 
 int cr_proxy_link_port(const cr_proxy *p, const char *name)
 {
-    const link *l = link_find(p, name);
+    const plink *l = link_find(p, name);
     return l ? ntohs(l->laddr.sin_port) : -1;
 }
 
@@ -1071,7 +1071,7 @@ int cr_proxy_link_port(const cr_proxy *p, const char *name)
 int cr_proxy_toxic_add(cr_proxy *p, const char *lname, const char *name,
                        const cr_proxy_toxic *t, cr_err *err)
 {
-    link *l = link_find(p, lname);
+    plink *l = link_find(p, lname);
     if (!l)
         return cr_err_set(err, CR_ENOTFOUND, "no link '%s'", lname ? lname : "");
     if (!name || !*name || strlen(name) >= CR_PROXY_NAME_MAX ||
@@ -1147,7 +1147,7 @@ int cr_proxy_toxic_add(cr_proxy *p, const char *lname, const char *name,
     return 0;
 }
 
-static int toxic_remove_slot(cr_proxy *p, link *l, int s, cr_err *err)
+static int toxic_remove_slot(cr_proxy *p, plink *l, int s, cr_err *err)
 {
     toxic_rec *tr = l->slot[s];
     l->slot[s] = NULL;
@@ -1174,7 +1174,7 @@ static int toxic_remove_slot(cr_proxy *p, link *l, int s, cr_err *err)
 int cr_proxy_toxic_remove(cr_proxy *p, const char *lname, const char *name,
                           cr_err *err)
 {
-    link *l = link_find(p, lname);
+    plink *l = link_find(p, lname);
     if (!l)
         return cr_err_set(err, CR_ENOTFOUND, "no link '%s'", lname ? lname : "");
     for (int s = 0; name && s < MAX_TOXICS; s++)
@@ -1228,7 +1228,7 @@ json_t *cr_proxy_stats(const cr_proxy *p)
     if (!root)
         return NULL;
     for (size_t i = 0; i < p->nlinks; i++) {
-        const link *l = p->links[i];
+        const plink *l = p->links[i];
         char la[64], ua[64];
         fmt_addr(&l->laddr, la, sizeof la);
         fmt_addr(&l->uaddr, ua, sizeof ua);
@@ -1499,7 +1499,7 @@ void cr_proxy_destroy(cr_proxy *p)
     if (!p)
         return;
     for (size_t i = 0; i < p->nlinks; i++) {
-        link *l = p->links[i];
+        plink *l = p->links[i];
         while (l->conns)
             conn_close(p, l->conns, CLOSE_FIN);
         if (l->lfd >= 0)
