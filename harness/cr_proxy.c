@@ -87,7 +87,7 @@ typedef struct chunk {
 typedef struct dir {
     int state;             /* DS_* */
     int pipe[2];           /* fast path, lazily taken from the pool */
-    size_t pipe_bytes;
+    size_t pipe_bytes, pipe_cap;
     chunk *qhead, *qtail;
     size_t qbytes;
     uint64_t last_release; /* keeps shaped chunks in order */
@@ -163,7 +163,7 @@ struct cr_proxy {
     ptimer **heap;
     size_t nheap, hcap;
     uint64_t armed;        /* when the timerfd is armed for, 0: disarmed */
-    int pool[PIPE_POOL][2];
+    int pool[PIPE_POOL][3]; /* read end, write end, capacity */
     size_t npool;
     ctl *ctls;
     conn *dead;
@@ -402,6 +402,7 @@ static int pipe_take(cr_proxy *p, dir *d)
         p->npool--;
         d->pipe[0] = p->pool[p->npool][0];
         d->pipe[1] = p->pool[p->npool][1];
+        d->pipe_cap = (size_t)p->pool[p->npool][2];
         return 0;
     }
     if (pipe2(d->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -410,6 +411,8 @@ static int pipe_take(cr_proxy *p, dir *d)
     }
     /* A bigger pipe moves more per splice; failure only costs speed. */
     (void)fcntl(d->pipe[1], F_SETPIPE_SZ, (int)PIPE_CAP);
+    int cap = fcntl(d->pipe[1], F_GETPIPE_SZ);
+    d->pipe_cap = cap > 0 ? (size_t)cap : 65536;
     return 0;
 }
 
@@ -420,6 +423,7 @@ static void pipe_give(cr_proxy *p, dir *d)
     if (d->pipe_bytes == 0 && p->npool < PIPE_POOL) {
         p->pool[p->npool][0] = d->pipe[0];
         p->pool[p->npool][1] = d->pipe[1];
+        p->pool[p->npool][2] = (int)d->pipe_cap;
         p->npool++;
     } else {
         close(d->pipe[0]);
@@ -669,6 +673,7 @@ static void pump(cr_proxy *p, conn *c, int di)
     d->want_read = d->want_write = 0;
     if (c->state != CS_OPEN || d->state == DS_DONE)
         return;
+    int drained = 0; /* a short read emptied the socket: epoll tells more */
     for (int rounds = 0;;) {
         while (d->pipe_bytes) {
             ssize_t n = splice(d->pipe[0], NULL, dst, NULL, d->pipe_bytes,
@@ -740,18 +745,19 @@ static void pump(cr_proxy *p, conn *c, int di)
         dir_fx fx = dir_effects(c, di);
         if (fx.stalled)
             return;
-        if (++rounds > PUMP_ROUNDS) {
+        if (drained || ++rounds > PUMP_ROUNDS) {
             d->want_read = 1;
             return;
         }
         ssize_t n;
+        size_t asked;
         if (fx.shaped) {
             size_t lim = queue_limit(c, di);
             if (d->qbytes >= lim)
                 return; /* the release timer pumps again */
             size_t room = lim - d->qbytes;
-            n = recv(src, p->rbuf, room < CHUNK_MAX ? room : CHUNK_MAX,
-                     MSG_DONTWAIT);
+            asked = room < CHUNK_MAX ? room : CHUNK_MAX;
+            n = recv(src, p->rbuf, asked, MSG_DONTWAIT);
             if (n > 0 && shape(p, c, di, (size_t)n, now_ns()) < 0) {
                 conn_close(p, c, CLOSE_FIN);
                 return;
@@ -763,12 +769,15 @@ static void pump(cr_proxy *p, conn *c, int di)
                 conn_close(p, c, CLOSE_FIN);
                 return;
             }
-            n = splice(src, NULL, d->pipe[1], NULL, PIPE_CAP,
+            asked = d->pipe_cap;
+            n = splice(src, NULL, d->pipe[1], NULL, asked,
                        SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0)
                 d->pipe_bytes += (size_t)n;
         }
-        if (n == 0) {
+        if (n > 0 && (size_t)n < asked) {
+            drained = 1;
+        } else if (n == 0) {
             d->state = DS_EOF;
         } else if (n < 0) {
             if (errno == EAGAIN) {
@@ -931,9 +940,18 @@ static void on_conn_event(cr_proxy *p, conn *c, uint32_t ev, int server)
             conn_close(p, c, CLOSE_FIN);
         return;
     }
-    /* Pump both directions: a readable fd feeds one, a writable fd drains
-     * the other, an error or hang-up surfaces in the read or write. */
-    conn_pump(p, c);
+    /* A readable fd feeds the direction it is the source of, a writable
+     * fd drains the other; an error or hang-up surfaces in both. */
+    if (ev & (EPOLLERR | EPOLLHUP)) {
+        pump(p, c, 0);
+        pump(p, c, 1);
+    } else {
+        if (ev & EPOLLIN)
+            pump(p, c, server ? 1 : 0);
+        if ((ev & EPOLLOUT) && c->state != CS_DEAD)
+            pump(p, c, server ? 0 : 1);
+    }
+    conn_interest(p, c);
     if (c->state == CS_DEAD)
         return;
     if (ev & EPOLLERR) {
