@@ -23,7 +23,7 @@ expect_eq() {
 # expect_true WHAT COMMAND...
 expect_true() {
     local what=$1; shift
-    if "$@"; then pass "$what"; else fail "$what"; fi
+    if "$@" >/dev/null; then pass "$what"; else fail "$what"; fi
 }
 
 # run_chaosrun OUTDIR ARGS...: runs chaosrun, sets RC, keeps output in OUTDIR.out
@@ -39,7 +39,7 @@ run_chaosrun() {
 procs_of_run() {
     local dir=$1 p
     for p in /proc/[0-9]*; do
-        tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "CHAOSRUN_RUN_DIR=$dir" && echo "${p#/proc/}"
+        { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qx "CHAOSRUN_RUN_DIR=$dir" && echo "${p#/proc/}"
     done
     return 0
 }
