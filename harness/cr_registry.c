@@ -23,6 +23,8 @@ extern const cr_fault_ops cr_fault_pause_ops;
 extern const cr_fault_ops cr_fault_restart_ops;
 extern const cr_fault_ops cr_fault_terminate_ops;
 extern const cr_fault_ops cr_fault_syscall_ops;
+extern const cr_fault_ops cr_fault_proxy_ops;
+extern const cr_section_ops cr_proxy_links_section;
 extern const cr_probe_ops cr_probe_http_ops, cr_probe_tcp_ops,
     cr_probe_exec_ops, cr_probe_event_ops;
 
@@ -33,6 +35,7 @@ static const cr_fault_ops *const fault_kinds[] = {
     &cr_fault_restart_ops,
     &cr_fault_terminate_ops,
     &cr_fault_syscall_ops,
+    &cr_fault_proxy_ops,
     NULL,
 };
 
@@ -63,6 +66,7 @@ static const cr_check_ops *const check_kinds[] = {
 
 /* ---- extra top-level scenario sections ---- */
 static const cr_section_ops *const sections[] = {
+    &cr_proxy_links_section,
     NULL,
 };
 
