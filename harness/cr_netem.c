@@ -213,21 +213,30 @@ int cr_netem_dist_table(int dist, int16_t *table, size_t n)
 /* ---- the request ------------------------------------------------------ */
 
 /* Append the attributes libnl cannot express and stretch TCA_OPTIONS over
- * them.  libnl puts TCA_OPTIONS last, right after TCA_KIND; check that
- * instead of trusting it. */
+ * them.  libnl puts TCA_OPTIONS right after TCA_KIND and stretches it over
+ * the nested attributes it adds, but libnl 3.7 then also adds their size
+ * to nlmsg_len a second time (it was already counted by NLA_PUT), leaving
+ * trailing bytes the kernel would parse as attributes.  So the message is
+ * cut back to the end of TCA_OPTIONS first, after checking the layout. */
 static int append_raw(struct nl_msg *msg, const cr_netem_spec *s, cr_err *err)
 {
     struct nlmsghdr *nlh = nlmsg_hdr(msg);
     struct nlattr *a, *opts = NULL;
     int rem;
-    nlmsg_for_each_attr(a, nlh, sizeof(struct tcmsg), rem)
-        opts = a;
-    if (!opts || nla_type(opts) != TCA_OPTIONS ||
-        (char *)opts + NLA_ALIGN(opts->nla_len) !=
-            (char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len))
+    nlmsg_for_each_attr(a, nlh, sizeof(struct tcmsg), rem) {
+        if (nla_type(a) == TCA_OPTIONS) {
+            opts = a;
+            break;
+        }
+    }
+    size_t end = opts ? (size_t)((char *)opts - (char *)nlh) +
+                            NLA_ALIGN(opts->nla_len)
+                      : 0;
+    if (!opts || end > nlh->nlmsg_len)
         return cr_err_set(err, CR_EPROTO,
-                          "netem request: TCA_OPTIONS is not the last "
-                          "attribute (libnl changed its layout)");
+                          "netem request: no well-formed TCA_OPTIONS "
+                          "(libnl changed its layout)");
+    nlh->nlmsg_len = (uint32_t)end;
     uint32_t before = nlh->nlmsg_len;
     if (s->rate_kbit > 0) {
         uint64_t bps = (uint64_t)llround(s->rate_kbit * 1000.0 / 8.0);
