@@ -12,11 +12,29 @@
  * are single-threaded. */
 static long g_fail_at;   /* 0: never fail */
 static long g_count;
+static long g_failures;  /* allocations that returned NULL, ever */
 
 static int alloc_should_fail(void)
 {
     g_count++;
-    return g_fail_at > 0 && g_count >= g_fail_at;
+    if (g_fail_at > 0 && g_count >= g_fail_at) {
+        g_failures++;
+        return 1;
+    }
+    return 0;
+}
+
+/* Count a real allocation failure too (see cr_alloc_failures()). */
+static void *alloc_checked(void *p)
+{
+    if (!p)
+        g_failures++;
+    return p;
+}
+
+long cr_alloc_failures(void)
+{
+    return g_failures;
 }
 
 void cr_alloc_fail_after(long n)
@@ -34,21 +52,21 @@ void *cr_malloc(size_t n)
 {
     if (alloc_should_fail())
         return NULL;
-    return malloc(n ? n : 1);
+    return alloc_checked(malloc(n ? n : 1));
 }
 
 void *cr_calloc(size_t n, size_t size)
 {
     if (alloc_should_fail())
         return NULL;
-    return calloc(n ? n : 1, size ? size : 1);
+    return alloc_checked(calloc(n ? n : 1, size ? size : 1));
 }
 
 void *cr_realloc(void *p, size_t n)
 {
     if (alloc_should_fail())
         return NULL;
-    return realloc(p, n ? n : 1);
+    return alloc_checked(realloc(p, n ? n : 1));
 }
 
 void cr_free(void *p)

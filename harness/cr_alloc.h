@@ -21,6 +21,11 @@ char *cr_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cr_alloc_fail_after(long n);
 /* Allocations made since the last cr_alloc_fail_after() call. */
 long cr_alloc_count(void);
+/* Allocations that returned NULL since the process started (injected or
+ * real; never reset).  A caller compares it before and after a call whose
+ * library hides an allocation failure behind another error (jansson reports
+ * some as syntax errors). */
+long cr_alloc_failures(void);
 /* Route jansson through the hook (called once by main and tests). */
 void cr_alloc_install_json(void);
 

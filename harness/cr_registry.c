@@ -7,13 +7,28 @@
 
 #include <string.h>
 
+extern const cr_fault_ops cr_fault_kill_ops;
+extern const cr_fault_ops cr_fault_pause_ops;
+extern const cr_fault_ops cr_fault_restart_ops;
+extern const cr_fault_ops cr_fault_terminate_ops;
+extern const cr_probe_ops cr_probe_http_ops, cr_probe_tcp_ops,
+    cr_probe_exec_ops, cr_probe_event_ops;
+
 /* ---- fault kinds (one per faults/<kind>.c) ---- */
 static const cr_fault_ops *const fault_kinds[] = {
+    &cr_fault_kill_ops,
+    &cr_fault_pause_ops,
+    &cr_fault_restart_ops,
+    &cr_fault_terminate_ops,
     NULL,
 };
 
 /* ---- probe kinds ---- */
 static const cr_probe_ops *const probe_kinds[] = {
+    &cr_probe_http_ops,
+    &cr_probe_tcp_ops,
+    &cr_probe_exec_ops,
+    &cr_probe_event_ops,
     NULL,
 };
 

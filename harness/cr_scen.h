@@ -239,6 +239,10 @@ void cr_verr(cr_vctx *vx, const char *path, const char *fmt, ...)
 /* Report at the position of the key itself ("unknown key" style). */
 void cr_verr_key(cr_vctx *vx, const char *path, const char *fmt, ...)
     CR_PRINTF(3, 4);
+/* Tell the loader that an allocation failed inside a parse function: the
+ * load then fails with CR_ENOMEM (returning CR_ENOMEM from parse has the
+ * same effect). */
+void cr_vnomem(cr_vctx *vx);
 /* Number of diagnostics recorded so far. */
 size_t cr_vcount(const cr_vctx *vx);
 /* The scenario being built (services are parsed before anything else, so

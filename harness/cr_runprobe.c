@@ -1,0 +1,160 @@
+/* cr_runprobe: the engine's probe thread.
+ *
+ * Probes and readiness checks may block for their whole timeout, so they
+ * never run on the event loop: the loop submits jobs, this thread runs them
+ * one at a time and hands results back through an eventfd that wakes the
+ * loop.  Jobs only read immutable scenario data and the history through
+ * the count_events callback (which takes the history lock). */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cr_alloc.h"
+#include "cr_probe_util.h"
+#include "cr_run_internal.h"
+
+static size_t count_events(void *eng, const cr_match *m, double since_t)
+{
+    cr_run *r = eng;
+    size_t c = 0;
+    pthread_mutex_lock(&r->hist_lock);
+    for (size_t i = 0; i < r->hist.n; i++)
+        if (r->hist.v[i].t >= since_t && cr_match_event(m, &r->hist.v[i]))
+            c++;
+    pthread_mutex_unlock(&r->hist_lock);
+    return c;
+}
+
+static void run_ready(cr_run *r, cr_probe_job *j)
+{
+    const cr_ready *rd = &j->inst->svc->spec->ready;
+    const cr_svc_spec *sp = j->inst->svc->spec;
+    double to = rd->interval_s > 0.5 ? rd->interval_s : 0.5;
+    (void)r;
+    switch (rd->kind) {
+    case CR_READY_TCP: {
+        int port = rd->port ? rd->port : sp->port;
+        if (!rd->port && sp->port)
+            port = sp->port + j->inst->idx;
+        j->ok = cr_probe_tcp_once(rd->host ? rd->host : "127.0.0.1", port, to,
+                                  j->detail, sizeof j->detail);
+        break;
+    }
+    case CR_READY_HTTP:
+        j->ok = cr_probe_http_once(rd->url, rd->status ? rd->status : 200, to,
+                                   NULL, j->detail, sizeof j->detail);
+        break;
+    case CR_READY_EXEC:
+        j->ok = cr_probe_exec_once(rd->argv, to, j->detail, sizeof j->detail);
+        break;
+    default:
+        j->ok = 1;
+        snprintf(j->detail, sizeof j->detail, "no readiness check");
+    }
+}
+
+static void *probe_main(void *arg)
+{
+    cr_run *r = arg;
+    pthread_mutex_lock(&r->pq_lock);
+    for (;;) {
+        while (!r->pq_in && !r->pq_quit)
+            pthread_cond_wait(&r->pq_cond, &r->pq_lock);
+        if (r->pq_quit)
+            break;
+        cr_probe_job *j = r->pq_in;
+        r->pq_in = j->next;
+        pthread_mutex_unlock(&r->pq_lock);
+
+        if (j->kind == 1) {
+            run_ready(r, j);
+        } else {
+            cr_probe_ctx cx = {
+                .run_dir = r->dir,
+                .count_events = count_events,
+                .eng = r,
+                .now_t = j->t,
+            };
+            j->detail[0] = '\0';
+            j->ok = j->probe->ops->run(j->probe, &cx, j->detail,
+                                       sizeof j->detail);
+        }
+
+        pthread_mutex_lock(&r->pq_lock);
+        j->next = r->pq_out;
+        r->pq_out = j;
+        uint64_t one = 1;
+        ssize_t w = write(r->evfd, &one, sizeof one);
+        (void)w; /* an eventfd write only fails on overflow */
+    }
+    pthread_mutex_unlock(&r->pq_lock);
+    return NULL;
+}
+
+int cr_runprobe_start(cr_run *r, cr_err *err)
+{
+    int rc = pthread_create(&r->probe_thread, NULL, probe_main, r);
+    if (rc != 0)
+        return cr_err_sys(err, CR_ESYS, rc, "probe thread");
+    r->probe_thread_up = 1;
+    return CR_OK;
+}
+
+static void free_jobs(cr_probe_job *j)
+{
+    while (j) {
+        cr_probe_job *n = j->next;
+        cr_free(j);
+        j = n;
+    }
+}
+
+void cr_runprobe_stop(cr_run *r)
+{
+    if (!r->probe_thread_up)
+        return;
+    pthread_mutex_lock(&r->pq_lock);
+    r->pq_quit = 1;
+    pthread_cond_signal(&r->pq_cond);
+    pthread_mutex_unlock(&r->pq_lock);
+    pthread_join(r->probe_thread, NULL);
+    r->probe_thread_up = 0;
+    free_jobs(r->pq_in);
+    free_jobs(r->pq_out);
+    r->pq_in = r->pq_out = NULL;
+}
+
+void cr_runprobe_submit(cr_run *r, cr_probe_job *job)
+{
+    pthread_mutex_lock(&r->pq_lock);
+    /* FIFO order: append at the tail. */
+    job->next = NULL;
+    cr_probe_job **pp = &r->pq_in;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = job;
+    r->probes_outstanding++;
+    pthread_cond_signal(&r->pq_cond);
+    pthread_mutex_unlock(&r->pq_lock);
+}
+
+cr_probe_job *cr_runprobe_take(cr_run *r)
+{
+    pthread_mutex_lock(&r->pq_lock);
+    cr_probe_job *j = r->pq_out;
+    r->pq_out = NULL;
+    for (cr_probe_job *k = j; k; k = k->next)
+        r->probes_outstanding--;
+    pthread_mutex_unlock(&r->pq_lock);
+    /* Reverse into submission order. */
+    cr_probe_job *rev = NULL;
+    while (j) {
+        cr_probe_job *n = j->next;
+        j->next = rev;
+        rev = j;
+        j = n;
+    }
+    return rev;
+}

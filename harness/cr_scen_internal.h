@@ -1,0 +1,52 @@
+/* cr_scen_internal: what the scenario loader's files share (cr_scen.c,
+ * cr_valid.c, cr_timeline.c).  Not for fault kinds, probes or checkers: they
+ * use the cr_v* helpers of cr_scen.h. */
+#ifndef CR_SCEN_INTERNAL_H
+#define CR_SCEN_INTERNAL_H
+
+#include "cr_jpos.h"
+#include "cr_scen.h"
+
+struct cr_vctx {
+    cr_scen *sc;
+    cr_diags *diags;
+    const char *file;     /* as given by the caller, for messages */
+    const char *text;     /* the raw document */
+    size_t len;
+    const cr_jpos *pos;   /* NULL: positions unknown (0:0) */
+    size_t first;         /* index in diags of this load's first problem */
+    int nomem;            /* an allocation failed somewhere */
+    const char *scen_dir; /* CHAOSRUN_SCENARIO_DIR */
+    const char *bin_dir;  /* CHAOSRUN_BINDIR (unless the environment has it) */
+};
+
+/* Record "message" at line:col (no path prefix added). */
+void cr_vdiag(cr_vctx *vx, int line, int col, const char *fmt, ...)
+    CR_PRINTF(4, 5);
+/* Report at the key `key` of the object at `objpath`, message prefixed by
+ * objpath ("faults[0]: unknown key ..."). */
+void cr_verr_member(cr_vctx *vx, const char *objpath, const char *key,
+                    const char *fmt, ...) CR_PRINTF(4, 5);
+
+/* The closest of names[0..n) to word, or NULL when none is close enough:
+ * edit distance <= 2 (and at most about half the word), or one is a prefix
+ * of the other (3 characters at least). */
+const char *cr_vsuggest(const char *word, const char *const *names,
+                        size_t n);
+
+/* " (did you mean \"x\"?)" or "" — into buf. */
+const char *cr_vhint(char *buf, size_t n, const char *word,
+                     const char *const *names, size_t nnames);
+
+/* "object", "array", "string", "integer", "number", "boolean", "null". */
+const char *cr_jtype(const json_t *v);
+
+/* Expand ${NAME} and ${NAME:-default} in s (see scenarios/README.md).
+ * 0 and *out (cr_malloc'd), CR_EINVAL (diagnostic at path recorded) or
+ * CR_ENOMEM. */
+int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out);
+
+/* Sort this load's diagnostics by position (stable). */
+void cr_vsort(cr_vctx *vx);
+
+#endif

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# chaosrun set-up: install what is missing (Debian 12, as root), build, and
+# either run the quickstart scenario or run every test.
+#
+#   ./setup.sh quickstart   install, build, run scenarios/quickstart.json
+#   ./setup.sh test         install, build (-Werror), run all tests, then the
+#                           unit tests again under ASan+UBSan
+#   ./setup.sh deps|build   only that step
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(
+  build-essential cmake pkg-config jq
+  libjansson-dev libcunit1-dev libnl-3-dev libnl-route-3-dev
+  libfiu-dev fiu-utils libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev
+  libmnl-dev libnftnl-dev nftables iproute2 iputils-ping
+  libxml2-dev libxml2-utils clang libclang-rt-14-dev
+  busybox-static cpio qemu-system-x86 socat haproxy
+)
+
+deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+build() {
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCR_WERROR=ON >/dev/null
+  cmake --build build -j"$(nproc)"
+}
+
+quickstart() {
+  build/bin/chaosrun --out chaosrun-out/quickstart scenarios/quickstart.json
+  echo "report: $(pwd)/chaosrun-out/quickstart/report.html"
+}
+
+run_tests() {
+  local rc=0
+  (cd build && ctest --output-on-failure --timeout 600 -j2) || rc=1
+  # The unit tests once more under AddressSanitizer + UBSan.
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCR_SANITIZE=ON -DCR_WERROR=ON >/dev/null
+  cmake --build build-asan -j"$(nproc)"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest --output-on-failure -L unit -j2) || rc=1
+  return $rc
+}
+
+case "${1:-}" in
+  deps) deps ;;
+  build) deps; build ;;
+  quickstart) deps; build; quickstart ;;
+  test) deps; build; run_tests ;;
+  *) echo "usage: ./setup.sh quickstart|test|deps|build" >&2; exit 2 ;;
+esac

@@ -1,0 +1,48 @@
+# End-to-end: SIGTERM to chaosrun stops every service (even one that ignores
+# SIGTERM and the children in their groups), reverts the pause, writes the
+# journal with status interrupted; SIGKILL to chaosrun leaves no service
+# process alive either (the janitor), and `chaosrun cleanup` finds nothing.
+set -e
+. "$(dirname "$0")/lib.sh"
+S="$CR_SRC/tests/e2e/scenarios/long.json"
+
+wait_for_t0() {
+    for _ in $(seq 1 100); do
+        grep -q "t0:" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+out="$E2E_TMP/term"
+"$CHAOSRUN" --no-status --out "$out" "$S" >"$out.out" 2>"$out.err" &
+pid=$!
+expect_true "run reached t0" wait_for_t0 "$out.err"
+sleep 1
+n=$(procs_of_run "$out" | wc -l)
+expect_true "services and their children are running ($n)" test "$n" -ge 5
+kill -TERM $pid
+set +e; wait $pid; rc=$?; set -e
+expect_eq "interrupted run exits 4" 4 "$rc"
+expect_eq "journal status interrupted" interrupted "$(jq -r .status "$out/journal.json")"
+expect_eq "pause reverted on interrupt" interrupt "$(jq -r '.faults[0].reverted_by' "$out/journal.json")"
+expect_eq "no process left after SIGTERM" "" "$(procs_of_run "$out")"
+
+out="$E2E_TMP/kill"
+"$CHAOSRUN" --no-status --out "$out" "$S" >"$out.out" 2>"$out.err" &
+pid=$!
+expect_true "second run reached t0" wait_for_t0 "$out.err"
+sleep 1
+kill -KILL $pid
+wait $pid 2>/dev/null || true
+left=""
+for _ in $(seq 1 50); do
+    left=$(procs_of_run "$out")
+    [ -z "$left" ] && break
+    sleep 0.1
+done
+expect_eq "no process left after SIGKILL of chaosrun" "" "$left"
+expect_true "janitor reverted the ledger" grep -q "undone" "$out/ledger.janitor"
+"$CHAOSRUN" cleanup >"$E2E_TMP/cleanup.out" 2>&1
+expect_true "cleanup finds nothing of this run left" sh -c "! grep -q '$out' '$E2E_TMP/cleanup.out'"
+finish

@@ -1,0 +1,50 @@
+# Shared helpers for the end-to-end tests (sourced, not run).
+# ctest sets CR_SRC (source tree) and CR_BIN (build/bin).
+set -u
+CR_SRC=${CR_SRC:?CR_SRC not set}
+CR_BIN=${CR_BIN:?CR_BIN not set}
+CHAOSRUN="$CR_BIN/chaosrun"
+export CHAOSRUN_BINDIR="$CR_BIN"
+E2E_TMP=$(mktemp -d /tmp/cr_e2e.XXXXXX)
+E2E_FAILS=0
+E2E_PASSES=0
+trap 'rm -rf "$E2E_TMP"' EXIT
+
+command -v jq >/dev/null || { echo "SKIPPED: jq is not installed"; exit 77; }
+
+pass() { E2E_PASSES=$((E2E_PASSES + 1)); echo "ok: $*"; }
+fail() { E2E_FAILS=$((E2E_FAILS + 1)); echo "FAIL: $*"; }
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+    if [ "$2" = "$3" ]; then pass "$1 ($3)"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+# expect_true WHAT COMMAND...
+expect_true() {
+    local what=$1; shift
+    if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+# run_chaosrun OUTDIR ARGS...: runs chaosrun, sets RC, keeps output in OUTDIR.out
+run_chaosrun() {
+    local out=$1; shift
+    set +e
+    "$CHAOSRUN" --no-status --out "$out" "$@" >"$out.out" 2>"$out.err"
+    RC=$?
+    set -e
+}
+
+# Processes whose environment names this run directory.
+procs_of_run() {
+    local dir=$1 p
+    for p in /proc/[0-9]*; do
+        { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qx "CHAOSRUN_RUN_DIR=$dir" && echo "${p#/proc/}"
+    done
+    return 0
+}
+
+finish() {
+    echo "$E2E_PASSES passed, $E2E_FAILS failed"
+    [ "$E2E_FAILS" -eq 0 ]
+}

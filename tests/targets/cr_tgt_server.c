@@ -1,0 +1,162 @@
+/* cr_tgt_server: a tiny service for the harness's own end-to-end tests.
+ *
+ * Listens on $CHAOSRUN_PORT (or --port), answers every HTTP request with
+ * "200 OK" and a small JSON body, prints "listening on PORT" once ready and
+ * writes chaosrun events: `ready`, a `tick` {n} every --tick-ms, and
+ * `stopping`/`stopped` on SIGTERM (graceful: finishes, exits 0).
+ *
+ *   --port N         port (default $CHAOSRUN_PORT)
+ *   --ready-delay S  wait S seconds before listening
+ *   --tick-ms N      tick period (default 100)
+ *   --exit-after S   exit(3) after S seconds (a crash)
+ *   --ignore-term    ignore SIGTERM (forces the harness to SIGKILL)
+ *   --spawn-child    fork a child that sleeps forever in the same group
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t g_term;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    g_term = 1;
+}
+
+static double now_unix(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int g_evfd = -1;
+
+static void emit(const char *ev, const char *fields)
+{
+    if (g_evfd < 0)
+        return;
+    char line[512];
+    const char *svc = getenv("CHAOSRUN_SERVICE");
+    const char *inst = getenv("CHAOSRUN_INSTANCE");
+    int n = snprintf(line, sizeof line,
+                     "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
+                     now_unix(), svc ? svc : "?", inst ? inst : "?", ev,
+                     fields ? "," : "", fields ? fields : "");
+    if (write(g_evfd, line, (size_t)n) != n)
+        perror("event write");
+}
+
+int main(int argc, char **argv)
+{
+    int port = getenv("CHAOSRUN_PORT") ? atoi(getenv("CHAOSRUN_PORT")) : 0;
+    double ready_delay = 0, exit_after = -1;
+    int tick_ms = 100, ignore_term = 0, spawn_child = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--port") && i + 1 < argc)
+            port = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--ready-delay") && i + 1 < argc)
+            ready_delay = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--tick-ms") && i + 1 < argc)
+            tick_ms = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--exit-after") && i + 1 < argc)
+            exit_after = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--ignore-term"))
+            ignore_term = 1;
+        else if (!strcmp(argv[i], "--spawn-child"))
+            spawn_child = 1;
+        else {
+            fprintf(stderr, "cr_tgt_server: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (port <= 0) {
+        fprintf(stderr, "cr_tgt_server: no port (--port or CHAOSRUN_PORT)\n");
+        return 2;
+    }
+    const char *evp = getenv("CHAOSRUN_EVENTS");
+    if (evp)
+        g_evfd = open(evp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    signal(SIGTERM, ignore_term ? SIG_IGN : on_term);
+    signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (spawn_child && fork() == 0) {
+        for (;;)
+            pause();
+    }
+    if (ready_delay > 0) {
+        struct timespec ts = {(time_t)ready_delay,
+                              (long)((ready_delay - (long)ready_delay) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 64) != 0) {
+        fprintf(stderr, "cr_tgt_server: port %d: %s\n", port, strerror(errno));
+        return 1;
+    }
+    printf("listening on %d\n", port);
+    emit("ready", NULL);
+    double start = mono(), next_tick = start;
+    long n = 0;
+    while (!g_term) {
+        if (exit_after >= 0 && mono() - start >= exit_after) {
+            printf("crashing on purpose\n");
+            return 3;
+        }
+        double wait = next_tick - mono();
+        int to = wait > 0 ? (int)(wait * 1000) : 0;
+        struct pollfd p = {.fd = ls, .events = POLLIN};
+        int pr = poll(&p, 1, to);
+        if (pr > 0) {
+            int c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+            if (c >= 0) {
+                char buf[2048];
+                struct pollfd cp = {.fd = c, .events = POLLIN};
+                if (poll(&cp, 1, 1000) > 0 && read(c, buf, sizeof buf) > 0) {
+                    const char *body = "{\"status\":\"ok\"}";
+                    char resp[256];
+                    int k = snprintf(resp, sizeof resp,
+                                     "HTTP/1.0 200 OK\r\nContent-Type: "
+                                     "application/json\r\nContent-Length: "
+                                     "%zu\r\n\r\n%s",
+                                     strlen(body), body);
+                    if (write(c, resp, (size_t)k) < 0)
+                        perror("write");
+                }
+                close(c);
+            }
+        }
+        if (mono() >= next_tick) {
+            char f[64];
+            snprintf(f, sizeof f, "\"n\":%ld", n++);
+            emit("tick", f);
+            next_tick += tick_ms / 1000.0;
+        }
+    }
+    emit("stopping", NULL);
+    printf("stopping gracefully\n");
+    close(ls);
+    emit("stopped", NULL);
+    return 0;
+}
