@@ -11,6 +11,9 @@ extern const cr_fault_ops cr_fault_kill_ops;
 extern const cr_fault_ops cr_fault_pause_ops;
 extern const cr_fault_ops cr_fault_restart_ops;
 extern const cr_fault_ops cr_fault_terminate_ops;
+extern const cr_fault_ops cr_fault_netem_ops, cr_fault_partition_ops,
+    cr_fault_bandwidth_ops;
+extern const cr_section_ops cr_net_hosts_section;
 extern const cr_probe_ops cr_probe_http_ops, cr_probe_tcp_ops,
     cr_probe_exec_ops, cr_probe_event_ops;
 
@@ -20,6 +23,9 @@ static const cr_fault_ops *const fault_kinds[] = {
     &cr_fault_pause_ops,
     &cr_fault_restart_ops,
     &cr_fault_terminate_ops,
+    &cr_fault_netem_ops,
+    &cr_fault_partition_ops,
+    &cr_fault_bandwidth_ops,
     NULL,
 };
 
@@ -39,6 +45,7 @@ static const cr_check_ops *const check_kinds[] = {
 
 /* ---- extra top-level scenario sections ---- */
 static const cr_section_ops *const sections[] = {
+    &cr_net_hosts_section,
     NULL,
 };
 
