@@ -178,6 +178,12 @@ size_t cr_svc_running(const cr_run *r);
 
 /* cr_run.c */
 double cr_run_mono(void);
+double cr_run_unix_now(void);
+void cr_run_status_clear(cr_run *r);
+void cr_run_phase_enter(cr_run *r, enum cr_phase ph);
+void cr_run_read_events(cr_run *r);
+int cr_run_loop(cr_run *r);
+void cr_run_begin(cr_run *r);
 void cr_run_timer_add(cr_run *r, double at, int kind, void *ptr, long arg);
 void cr_run_on_exit(cr_run *r, cr_inst *i, int status);
 void cr_run_journal_log(cr_run *r, const char *text);

@@ -23,7 +23,7 @@ expect_eq() {
 # expect_true WHAT COMMAND...
 expect_true() {
     local what=$1; shift
-    if "$@"; then pass "$what"; else fail "$what"; fi
+    if "$@" >/dev/null; then pass "$what"; else fail "$what"; fi
 }
 
 # run_chaosrun OUTDIR ARGS...: runs chaosrun, sets RC, keeps output in OUTDIR.out
