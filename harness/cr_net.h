@@ -171,8 +171,9 @@ int cr_net_cleanup_entry(const char *kind, const char *args, cr_err *err);
  * (CR_EUNSUP naming CAP_NET_ADMIN/CAP_SYS_ADMIN), topology creation with
  * every object in the run's ledger.  No hosts: returns 0, does nothing. */
 int cr_net_run_setup(cr_run *r, cr_err *err);
-/* O_CLOEXEC fd of the host's namespace for setns(fd, CLONE_NEWNET) in a
- * child between fork and exec; -1 when unknown.  Owned by the module. */
+/* A new O_CLOEXEC fd of the host's namespace for setns(fd, CLONE_NEWNET)
+ * in a child between fork and exec; the caller closes it.  -1 when the
+ * host is unknown. */
 int cr_net_host_fd(cr_run *r, const char *host);
 /* The host's address ("10.x.y.z"), NULL when unknown.  Owned by the module. */
 const char *cr_net_host_addr(cr_run *r, const char *host);

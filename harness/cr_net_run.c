@@ -13,6 +13,7 @@
 #include "cr_run.h"
 #include "cr_scen.h"
 
+#include <fcntl.h>
 #include <string.h>
 
 /* ---- the "hosts" section ---------------------------------------------- */
@@ -198,7 +199,8 @@ int cr_net_host_fd(cr_run *r, const char *host)
 {
     cr_net_topo *t = cr_net_run_topo(r);
     int i = cr_net_topo_index(t, host);
-    return i < 0 ? -1 : cr_net_topo_nsfd(t, i);
+    /* A duplicate: the engine closes what it gets. */
+    return i < 0 ? -1 : fcntl(cr_net_topo_nsfd(t, i), F_DUPFD_CLOEXEC, 3);
 }
 
 const char *cr_net_host_addr(cr_run *r, const char *host)

@@ -507,8 +507,16 @@ int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out,
         /* Only async-signal-safe calls until exec. */
         sigprocmask(SIG_SETMASK, &all, NULL);
         signal(SIGPIPE, SIG_DFL);
-        if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0)
+        if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0) {
+            int e = errno;
+            char msg[] = "setns: errno 000\n";
+            msg[13] = (char)('0' + e / 100 % 10);
+            msg[14] = (char)('0' + e / 10 % 10);
+            msg[15] = (char)('0' + e % 10);
+            if (write(errp[1], msg, sizeof msg - 1) < 0)
+                _exit(125);
             _exit(126);
+        }
         if (dup2(in[1], 0) < 0 || dup2(errp[1], 1) < 0 || dup2(errp[1], 2) < 0)
             _exit(126);
         execve(nft, argv, environ);
@@ -553,7 +561,8 @@ int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out,
             snprintf(first, sizeof first, "%.*s", (int)strcspn(p, "\n"), p);
         }
         if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
-            rc = cr_err_set(err, CR_ESYS, "nft: cannot enter the namespace");
+            rc = cr_err_set(err, CR_ESYS, "nft: cannot enter the namespace (%s)",
+                            first);
         else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
             rc = cr_err_set(err, CR_EUNSUP, "nft: cannot execute %s", nft);
         else
