@@ -113,26 +113,42 @@ void cr_net_topo_destroy(cr_net_topo *t)
 {
     if (!t)
         return;
-    char ifn[16];
-    for (size_t i = 0; i < t->n; i++) {
-        for (size_t j = i + 1; j < t->n; j++) {
-            int id = t->lg_link[i * t->n + j];
-            if (id == 0)
-                continue;
-            /* Deleting one end of a veth pair deletes both. */
-            cr_net_ifname((int)j, ifn, sizeof ifn);
-            if (t->h[i].sock && cr_netns_link_del(t->h[i].sock, ifn, NULL) == 0)
-                cr_netns_done(&t->lg, id);
-        }
-    }
+    /* The links live inside the hosts' namespaces and go with them, so
+     * only the namespaces are removed (deleting 28 veth pairs one by one
+     * costs a synchronize_net each, several ms).  Our own sockets and fds
+     * hold the namespaces and are released first. */
+    int all_gone = 1;
     for (size_t i = 0; i < t->n; i++) {
         topo_host *h = &t->h[i];
         if (h->sock)
             nl_socket_free(h->sock);
         if (h->nsfd >= 0)
             close(h->nsfd);
-        if (h->lg_ns != 0 && cr_netns_delete(h->ns, NULL) == 0)
+        h->sock = NULL, h->nsfd = -1;
+        if (h->lg_ns == 0)
+            all_gone = 0; /* never created: its links were not either */
+        else if (cr_netns_delete(h->ns, NULL) == 0)
             cr_netns_done(&t->lg, h->lg_ns);
+        else
+            all_gone = 0;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        for (size_t j = i + 1; j < t->n; j++) {
+            int id = t->lg_link[i * t->n + j];
+            if (id == 0)
+                continue;
+            /* A link whose namespace could not be removed is deleted
+             * explicitly (through a fresh socket). */
+            if (!all_gone && cr_netns_exists(t->h[i].ns)) {
+                char ifn[16];
+                cr_net_ifname((int)j, ifn, sizeof ifn);
+                char args[128];
+                snprintf(args, sizeof args, "%s %s", t->h[i].ns, ifn);
+                if (cr_net_cleanup_entry("link", args, NULL) != 0)
+                    continue;
+            }
+            cr_netns_done(&t->lg, id);
+        }
     }
     cr_free(t->lg_link);
     cr_free(t->h);
