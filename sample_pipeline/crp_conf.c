@@ -211,8 +211,11 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
         crp_strlcpy(c->inst, v, sizeof c->inst);
     /* --config first, then the other flags override it */
     for (int i = 0; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--config") == 0 && load_json(c, argv[i + 1], err, n) < 0)
-            return -1;
+        if (strcmp(argv[i], "--config") == 0) {
+            crp_strlcpy(c->config, argv[i + 1], sizeof c->config);
+            if (load_json(c, argv[i + 1], err, n) < 0)
+                return -1;
+        }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strncmp(a, "--", 2) != 0) {

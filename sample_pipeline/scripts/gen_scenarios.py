@@ -130,22 +130,49 @@ SCEN["pipeline-worker-kill"] = {
 TRAINER = ["--train-n", "1500", "--epochs", "3", "--step-delay-us", "2000", "--ckpt-every", "250"]
 SCEN["pipeline-trainer-kill"] = {
     "name": "pipeline-trainer-kill",
-    "description": "The trainer is SIGKILLed twice, once right after its 4th checkpoint and once "
-                   "between two checkpoints; it resumes from its last checkpoint each time and the "
-                   "final model hash is bit-identical to that of the fault-free baseline run.",
+    "description": "The trainer is SIGKILLed twice: right after its 4th checkpoint, and at the end "
+                   "of a 1 s disk-full window (libfiu: writes and fsync fail with ENOSPC) in which "
+                   "its checkpoint writes failed. It resumes each time from the last checkpoint it "
+                   "saved, and the final model hash is bit-identical to that of the fault-free "
+                   "baseline run. Covers the defect switch unsafe_checkpoint (written in place: "
+                   "the failed write destroys the only checkpoint).",
     "seed": 5, "duration_s": 14, "drain_s": 1,
     "services": [svc("trainer", "trainer", 7250, TRAINER)],
     "faults": [
         {"kind": "kill", "name": "kill-after-checkpoint", "target": "trainer", "signal": "SIGKILL",
          "on_event": {"ev": "checkpoint_saved", "svc": "trainer", "count": 4}},
+        {"kind": "syscall", "name": "trainer-disk-full", "target": "trainer", "preset": "disk_full",
+         "at_s": 4, "for_s": 1},
         {"kind": "kill", "name": "kill-between-checkpoints", "target": "trainer",
-         "signal": "SIGKILL", "at_s": [5, 6.5]}],
+         "signal": "SIGKILL", "at_s": 4.9}],
     "expect": [
         {"kind": "same_result", "name": "same-model", "result": "model_hash"},
+        # replay bound: one checkpoint interval plus the disk-full window
         {"kind": "checkpoint", "name": "resumes-from-checkpoint", "service": "trainer",
-         "checkpoint": "trainer", "max_replay": 250},
+         "checkpoint": "trainer", "max_replay": 1000},
         {"kind": "service", "name": "trainer-restarted", "service": "trainer",
          "restarts": {"min": 2}}],
+}
+
+SCEN["pipeline-disk-errors"] = {
+    "name": "pipeline-disk-errors",
+    "description": "The sink's disk fails under load: 3 s of disk full (ENOSPC on write/fsync), "
+                   "then 2 s in which 30% of reads and writes fail with EIO (libfiu). The sink "
+                   "rolls back, retries its commit with backoff on a reopened database and "
+                   "acknowledges nothing it did not commit: no accepted record lost, none "
+                   "delivered twice.",
+    "seed": 17, "duration_s": 12, "drain_s": 5,
+    "services": pipeline(rate=200, dur=10),
+    "steady_state": HEALTH,
+    "faults": [
+        {"kind": "syscall", "name": "sink-disk-full", "target": "sink", "preset": "disk_full",
+         "at_s": 2, "for_s": 3},
+        {"kind": "syscall", "name": "sink-io-errors", "target": "sink", "preset": "io_error",
+         "probability": 0.3, "at_s": 7, "for_s": 2}],
+    "expect": [
+        NO_LOSS,
+        {"kind": "events", "name": "commit-retried", "ev": "retry", "svc": "sink",
+         "where": {"op": "commit"}, "min": 1}],
 }
 
 SCEN["pipeline-poison"] = {

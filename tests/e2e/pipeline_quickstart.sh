@@ -1,8 +1,8 @@
-# End-to-end: the README's main command, and the poison/malformed and
-# trainer-kill scenarios on the correct pipeline.
+# End-to-end: the README's main command, the poison/malformed scenario and
+# the sink disk-error scenario on the correct pipeline.
 set -e
 . "$(dirname "$0")/pipeline_lib.sh"
 check_correct quickstart
 check_correct pipeline-poison
-check_correct pipeline-trainer-kill
+check_correct pipeline-disk-errors
 finish
