@@ -132,7 +132,12 @@ static int features(worker *w, const char *id, const char *trace, const double *
                 return 0;
             }
         }
-        if (crp_stop_requested || !crp_retry_again(&w->rp, attempt)) {
+        if (crp_stop_requested) {
+            /* shutting down: no more attempts (not a policy giveup) */
+            set_degraded(w, 1, "shutting down");
+            return 0;
+        }
+        if (!crp_retry_again(&w->rp, attempt)) {
             crp_ev_emit(w->x->ev, "giveup", "\"op\":\"features\",\"attempts\":%d,\"error\":\"%s\",\"trace_id\":\"%s\"",
                         attempt, why, trace);
             crp_metric_add(w->m_giveup, 1);
