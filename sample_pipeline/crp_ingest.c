@@ -30,7 +30,7 @@
 typedef struct pending {
     int client;
     long long pseq;
-    char id[40], trace[40];
+    char id[40], trace[40], span[17];
     char *payload; /* malloc'd: the record (v2) or the dead letter */
     int valid;
     char reason[200];
@@ -71,6 +71,7 @@ static void build(ingest *g, int client, char *line)
     else
         snprintf(p->id, sizeof p->id, "%08" PRIx64 "-%" PRIu64, g->epoch, g->next++);
     crp_hex_id(&g->x->rng, p->trace, 16);
+    crp_hex_id(&g->x->rng, p->span, 8); /* the root span; the worker's is its child */
     json_error_t je;
     json_t *rec = json_loads(rest, 0, &je);
     int up = -1;
@@ -81,8 +82,8 @@ static void build(ingest *g, int client, char *line)
     p->valid = up >= 0;
     json_t *out;
     if (p->valid) {
-        out = json_pack("{s:s, s:s, s:O, s:f, s:b}", "id", p->id, "trace", p->trace, "rec", rec,
-                        "t_in", p->t_in, "upgraded", up == 1);
+        out = json_pack("{s:s, s:s, s:s, s:O, s:f, s:b}", "id", p->id, "trace", p->trace, "span",
+                        p->span, "rec", rec, "t_in", p->t_in, "upgraded", up == 1);
     } else {
         out = json_pack("{s:s, s:s, s:s, s:s, s:f}", "id", p->id, "stage", "ingest", "reason",
                         p->reason, "raw", rest, "t_in", p->t_in);
@@ -133,9 +134,7 @@ static void flush(ingest *g)
                             p->id, p->trace, esc);
                 crp_metric_add(g->m_dlq, 1);
             }
-            char span[17];
-            crp_hex_id(&g->x->rng, span, 8);
-            crp_ev_span(g->x->ev, "ingest", p->trace, span, NULL, p->t_in, now, !p->valid);
+            crp_ev_span(g->x->ev, "ingest", p->trace, p->span, NULL, p->t_in, now, !p->valid);
             crp_metric_observe(g->m_lat, (now - p->t_in) * 1000);
             snprintf(buf, sizeof buf, "ACK %lld %s\n", p->pseq, p->id);
         }
