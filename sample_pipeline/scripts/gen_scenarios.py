@@ -85,8 +85,8 @@ SCEN["pipeline-feature-outage"] = {
                    "after 4 s): workers retry with backoff and a limit, the breaker opens and "
                    "closes, results are degraded meanwhile and nothing is lost. Covers the defect "
                    "switches no_backoff, no_retry_limit and breaker_never_opens.",
-    "seed": 11, "duration_s": 20, "drain_s": 4,
-    "services": pipeline(rate=150, dur=18, worker=WORKER_FAST),
+    "seed": 11, "duration_s": 13, "drain_s": 3,
+    "services": pipeline(rate=150, dur=11, worker=WORKER_FAST),
     "steady_state": HEALTH,
     "faults": [
         {"kind": "pause", "name": "feature-outage", "target": "feature", "at_s": 3, "for_s": 5}],
@@ -182,18 +182,18 @@ SCEN["pipeline-poison"] = {
                    "a worker killed meanwhile: every malformed record is dead-lettered by ingest "
                    "with its reason, every poison record by a worker after 3 deliveries, every "
                    "other record delivered once.",
-    "seed": 31, "duration_s": 10, "drain_s": 4,
-    "services": pipeline(rate=150, dur=8, producer=["--malformed", "0.1", "--poison", "0.05"]),
+    "seed": 31, "duration_s": 8, "drain_s": 3,
+    "services": pipeline(rate=150, dur=6, producer=["--malformed", "0.1", "--poison", "0.05"]),
     "steady_state": HEALTH,
     "faults": [
-        {"kind": "kill", "name": "kill-worker", "target": "worker.random", "at_s": [3, 5],
+        {"kind": "kill", "name": "kill-worker", "target": "worker.random", "at_s": [2, 4],
          "signal": "SIGKILL"}],
     "expect": [
         NO_LOSS,
         {"kind": "events", "name": "malformed-dead-lettered", "ev": "dead_lettered",
-         "svc": "ingest", "min": 50},
+         "svc": "ingest", "min": 40},
         {"kind": "events", "name": "poison-dead-lettered", "ev": "dead_lettered", "svc": "worker",
-         "min": 20}],
+         "min": 15}],
 }
 
 STAGES = ["queue", "feature", "ingest", "worker", "sink", "trainer", "producer"]

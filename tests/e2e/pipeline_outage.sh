@@ -8,4 +8,4 @@ check_correct pipeline-feature-outage
 check_defect pipeline-feature-outage no_backoff feature-backoff
 check_defect pipeline-feature-outage no_retry_limit feature-backoff
 check_defect pipeline-feature-outage breaker_never_opens feature-breaker
-finish
+pipeline_finish

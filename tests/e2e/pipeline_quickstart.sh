@@ -5,4 +5,4 @@ set -e
 check_correct quickstart
 check_correct pipeline-poison
 check_correct pipeline-disk-errors
-finish
+pipeline_finish

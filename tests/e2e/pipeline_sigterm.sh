@@ -4,4 +4,4 @@ set -e
 . "$(dirname "$0")/pipeline_lib.sh"
 check_correct pipeline-sigterm
 check_defect pipeline-sigterm drop_inflight no-loss
-finish
+pipeline_finish

@@ -6,4 +6,4 @@ set -e
 . "$(dirname "$0")/pipeline_lib.sh"
 check_correct pipeline-trainer-kill
 check_defect pipeline-trainer-kill unsafe_checkpoint resumes-from-checkpoint
-finish
+pipeline_finish

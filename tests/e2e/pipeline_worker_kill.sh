@@ -6,4 +6,4 @@ set -e
 check_correct pipeline-worker-kill
 check_defect pipeline-worker-kill ack_before_commit no-loss
 check_defect pipeline-worker-kill no_dedup no-loss
-finish
+pipeline_finish
