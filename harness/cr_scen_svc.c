@@ -338,6 +338,8 @@ static int host_declared(const json_t *hosts, const char *name)
     json_t *h;
     json_array_foreach(hosts, i, h)
     {
+        if (json_is_string(h) && strcmp(json_string_value(h), name) == 0)
+            return 1; /* "hosts": ["h1", ...] */
         json_t *n = json_object_get(h, "name");
         if (json_is_string(n) && strcmp(json_string_value(n), name) == 0)
             return 1;

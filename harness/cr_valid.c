@@ -184,6 +184,8 @@ void cr_vnomem(cr_vctx *vx)
 
 void cr_vsort(cr_vctx *vx)
 {
+    if (!vx->diags->v)
+        return; /* no diagnostics (and NULL + 0 is undefined) */
     cr_diag *v = vx->diags->v + vx->first;
     size_t n = vx->diags->n - vx->first;
     /* Insertion sort: stable, and the lists are short. */
