@@ -107,7 +107,7 @@ SCEN["pipeline-feature-outage"] = {
 BUSY_FEATURE = ["--feature-delay-us", "5000"]
 SCEN["pipeline-worker-kill"] = {
     "name": "pipeline-worker-kill",
-    "description": "Workers SIGKILLed three times and stalled (SIGSTOP) twice under load, with a "
+    "description": "Workers SIGKILLed three times and each stalled (SIGSTOP) once under load, with a "
                    "1 s lease: the killed worker's records come back at once (its connection "
                    "closed), the stalled worker's after the lease, and are processed again; the "
                    "sink deduplicates. No accepted record lost, none delivered twice. Covers the "
@@ -119,7 +119,9 @@ SCEN["pipeline-worker-kill"] = {
     "faults": [
         {"kind": "kill", "name": "kill-worker", "target": "worker.random",
          "at_s": [1.5, 8], "every_s": 2.5, "until_s": 9, "signal": "SIGKILL"},
-        {"kind": "pause", "name": "stall-worker", "target": "worker.0", "at_s": [2, 3],
+        {"kind": "pause", "name": "stall-worker0", "target": "worker.0", "at_s": [2, 3],
+         "for_s": 2.5},
+        {"kind": "pause", "name": "stall-worker1", "target": "worker.1", "at_s": [5.5, 6.5],
          "for_s": 2.5}],
     "expect": [
         NO_LOSS,
