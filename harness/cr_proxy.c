@@ -48,7 +48,7 @@
 #define MAX_TOXICS 32          /* per link, active at once */
 #define CHUNK_MAX 65536        /* one read in the shaped path */
 #define QUEUE_MAX (1u << 20)   /* bytes held per direction before backpressure */
-#define PIPE_CAP (1u << 18)    /* requested pipe size for the fast path */
+#define PIPE_CAP (1u << 19)    /* requested pipe size for the fast path */
 #define PIPE_POOL 64
 #define PUMP_ROUNDS 16         /* reads per wake-up, for fairness */
 #define CTL_LINE_MAX 4096
@@ -662,9 +662,21 @@ static size_t queue_limit(const conn *c, int di)
     return lim;
 }
 
+static void pump_dir(cr_proxy *p, conn *c, int di);
+
 /* Move as much as possible through one direction; sets want_read /
- * want_write for conn_interest().  May close the connection. */
+ * want_write for conn_interest().  May close the connection.  An empty
+ * pipe goes back to the pool, so pipes (and the user's pipe-buffer quota)
+ * are held only by directions with data in flight. */
 static void pump(cr_proxy *p, conn *c, int di)
+{
+    pump_dir(p, c, di);
+    dir *d = &c->d[di];
+    if (c->state != CS_DEAD && d->pipe[0] >= 0 && d->pipe_bytes == 0)
+        pipe_give(p, d);
+}
+
+static void pump_dir(cr_proxy *p, conn *c, int di)
 {
     dir *d = &c->d[di];
     int src = di == 0 ? c->cfd : c->sfd;
