@@ -914,16 +914,31 @@ static void conn_new(cr_proxy *p, plink *l, int cfd)
         l->conns->prev = c;
     l->conns = c;
     l->active++;
-    c->state = CS_CONNECTING;
-    c->smask = EPOLLOUT;
-    if (ep_add(p, cfd, 0, &c->cp) < 0 || ep_add(p, sfd, EPOLLOUT, &c->sp) < 0 ||
-        (connect(sfd, (struct sockaddr *)&l->uaddr, sizeof l->uaddr) < 0 &&
-         errno != EINPROGRESS)) {
+    /* On loopback the handshake usually completes inside connect(); a
+     * second connect() says so (EISCONN), which saves a trip through the
+     * loop.  Otherwise wait for EPOLLOUT in CONNECTING. */
+    int rc = connect(sfd, (struct sockaddr *)&l->uaddr, sizeof l->uaddr);
+    int connected = rc == 0;
+    if (rc < 0 && errno == EINPROGRESS)
+        connected = connect(sfd, (struct sockaddr *)&l->uaddr,
+                            sizeof l->uaddr) == 0 || errno == EISCONN;
+    else if (rc < 0)
+        connected = -1;
+    c->state = connected > 0 ? CS_OPEN : CS_CONNECTING;
+    c->cmask = connected > 0 ? EPOLLIN : 0;
+    c->smask = connected > 0 ? EPOLLIN : EPOLLOUT;
+    if (connected < 0 || ep_add(p, cfd, c->cmask, &c->cp) < 0 ||
+        ep_add(p, sfd, c->smask, &c->sp) < 0) {
         l->connect_failed++;
         conn_close(p, c, CLOSE_FIN);
         return;
     }
     conn_deadlines(p, c);
+    if (c->state == CS_OPEN) {
+        c->d[0].want_read = c->d[1].want_read = 1;
+        pump(p, c, 0); /* the client may have written already */
+        conn_interest(p, c);
+    }
 }
 
 static void on_connected(cr_proxy *p, conn *c)
