@@ -266,6 +266,59 @@ static void test_check_events_parse_errors(void)
     CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, \"where\": 3}", "where"));
 }
 
+/* ---- every checker under allocation failure ---- */
+
+static void test_check_all_oom_loop(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"steady_state\"}, {\"kind\": \"recovers\", \"within_s\": 5},"
+                "{\"kind\": \"service\", \"service\": \"worker\", \"exit\": \"clean\"},"
+                "{\"kind\": \"events\", \"ev\": \"retry\", \"max\": 1},"
+                "{\"kind\": \"no_loss\"},"
+                "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 10, \"max_attempts\": 2},"
+                "{\"kind\": \"breaker\", \"breaker\": \"db\"},"
+                "{\"kind\": \"checkpoint\", \"service\": \"worker\"},"
+                "{\"kind\": \"same_result\", \"result\": \"r\"},"
+                "{\"kind\": \"failover\", \"within_ms\": 5},"
+                "{\"kind\": \"slo\", \"error_ratio_max\": 0.1, \"p99_ms_max\": 1}");
+    fx_fault(&x, "dep", "db", 2, 5);
+    fx_probe(&x, "p", CR_PHASE_AFTER, 6, 0, "down");
+    fx_proc(&x, 1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 3, "worker.0", "worker", CR_PROC_EXIT, 1, 0, NULL);
+    fx_proc(&x, 3.5, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    for (int i = 0; i < 30; i++) {
+        fx_ev(&x, "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.%d\", \"ev\": \"retry\", \"op\": \"db\", \"attempt\": %d, \"delay_ms\": 999}",
+              1 + i * 0.1, i % 2, 1 + i % 3);
+        fx_ev(&x, "{\"ts\": %g, \"ev\": \"accepted\", \"id\": %d}", 1 + i * 0.1, i);
+        fx_ev(&x, "{\"ts\": %g, \"ev\": \"delivered\", \"id\": %d, \"latency_ms\": 5}", 4 + i * 0.1, i + 3);
+        fx_ev(&x, "{\"ts\": %g, \"svc\": \"worker\", \"ev\": \"breaker\", \"name\": \"db\", \"state\": \"%s\"}",
+              1 + i * 0.1, i % 2 ? "open" : "half_open");
+    }
+    cr_history_sort(&x.h);
+    for (size_t k = 0; k < x.sc->nexpects; k++) {
+        const cr_expect *e = &x.sc->expects[k];
+        int done = 0;
+        for (long n = 1; n < 5000 && !done; n++) {
+            cr_result r;
+            cr_err err;
+            cr_err_clear(&err);
+            cr_alloc_fail_after(n);
+            cr_result_init(&r);
+            int rc = e->ops->eval(e, &x.f, &r, &err);
+            long used = cr_alloc_count();
+            cr_alloc_fail_after(0);
+            CU_ASSERT(rc == 0 || rc == CR_ENOMEM);
+            if (rc == CR_ENOMEM)
+                CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "out of memory"));
+            done = rc == 0 && r.evidence && r.details &&
+                   used < n; /* nothing failed this time */
+            cr_result_free(&r);
+        }
+        CU_ASSERT(done);
+    }
+    fx_free(&x);
+}
+
 void cr_test_register(void)
 {
     cr_alloc_install_json();
@@ -284,4 +337,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_events_min_and_empty);
     CR_ADD_TEST(s, test_check_events_windows);
     CR_ADD_TEST(s, test_check_events_parse_errors);
+    CR_ADD_TEST(s, test_check_all_oom_loop);
 }
