@@ -22,6 +22,12 @@ extern const cr_fault_ops cr_fault_kill_ops;
 extern const cr_fault_ops cr_fault_pause_ops;
 extern const cr_fault_ops cr_fault_restart_ops;
 extern const cr_fault_ops cr_fault_terminate_ops;
+extern const cr_fault_ops cr_fault_syscall_ops;
+extern const cr_fault_ops cr_fault_proxy_ops;
+extern const cr_section_ops cr_proxy_links_section;
+extern const cr_fault_ops cr_fault_netem_ops, cr_fault_partition_ops,
+    cr_fault_bandwidth_ops;
+extern const cr_section_ops cr_net_hosts_section;
 extern const cr_probe_ops cr_probe_http_ops, cr_probe_tcp_ops,
     cr_probe_exec_ops, cr_probe_event_ops;
 
@@ -31,6 +37,11 @@ static const cr_fault_ops *const fault_kinds[] = {
     &cr_fault_pause_ops,
     &cr_fault_restart_ops,
     &cr_fault_terminate_ops,
+    &cr_fault_syscall_ops,
+    &cr_fault_proxy_ops,
+    &cr_fault_netem_ops,
+    &cr_fault_partition_ops,
+    &cr_fault_bandwidth_ops,
     NULL,
 };
 
@@ -61,6 +72,8 @@ static const cr_check_ops *const check_kinds[] = {
 
 /* ---- extra top-level scenario sections ---- */
 static const cr_section_ops *const sections[] = {
+    &cr_proxy_links_section,
+    &cr_net_hosts_section,
     NULL,
 };
 
