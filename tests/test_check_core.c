@@ -317,6 +317,39 @@ static void test_check_all_oom_loop(void)
     fx_free(&x);
 }
 
+/* harness/CHECKS.md documents every checker and every key. */
+static void test_check_doc_complete(void)
+{
+    FILE *fp = fopen(cr_test_src("harness/CHECKS.md"), "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    static char doc[200000];
+    size_t n = fread(doc, 1, sizeof doc - 1, fp);
+    doc[n] = '\0';
+    fclose(fp);
+    const cr_check_ops *const *all = cr_check_all();
+    size_t k = 0;
+    for (; all[k]; k++) {
+        char want[128];
+        snprintf(want, sizeof want, "## `%s`", all[k]->kind);
+        const char *sec = strstr(doc, want);
+        if (!sec) {
+            fprintf(stderr, "CHECKS.md lacks %s\n", want);
+            CU_FAIL("checker undocumented");
+            continue;
+        }
+        const char *next = strstr(sec + 3, "\n## ");
+        for (const cr_param *p = all[k]->params; p && p->name; p++) {
+            snprintf(want, sizeof want, "| `%s` |", p->name);
+            const char *at = strstr(sec, want);
+            if (!at || (next && at > next)) {
+                fprintf(stderr, "CHECKS.md: %s lacks key %s\n", all[k]->kind, p->name);
+                CU_FAIL("key undocumented");
+            }
+        }
+    }
+    CU_ASSERT_EQUAL(k, 11);
+}
+
 void cr_test_register(void)
 {
     cr_alloc_install_json();
@@ -336,4 +369,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_events_windows);
     CR_ADD_TEST(s, test_check_events_parse_errors);
     CR_ADD_TEST(s, test_check_all_oom_loop);
+    CR_ADD_TEST(s, test_check_doc_complete);
 }
