@@ -8,6 +8,7 @@
 
 #include "check_fixture.h"
 #include "cr_prom.h"
+#include "cr_scrape.h"
 
 /* ---- the parser ---- */
 
@@ -345,6 +346,90 @@ static void test_prom_scrape(void)
     free(dir);
 }
 
+static double fake_now(void *ud)
+{
+    double *t = ud;
+    return *t += 0.5;
+}
+
+static int count_lines(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    int lines = 0, ch;
+    while (fp && (ch = fgetc(fp)) != EOF)
+        lines += ch == '\n';
+    if (fp)
+        fclose(fp);
+    return lines;
+}
+
+static void test_scrape_background(void)
+{
+    char *dir = cr_test_tmpdir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    mini_http m = {.nreq = 1000, .status = "200 OK", .body = "up 1\n"};
+    pthread_t th;
+    CU_ASSERT_EQUAL_FATAL(mini_http_start(&m, &th), 0);
+    char expect[512], path[512];
+    snprintf(expect, sizeof expect,
+             "{\"kind\": \"slo\", \"prometheus\": {\"url\": \"http://127.0.0.1:%d/m\", \"metric\": \"up\", \"min\": 1}},"
+             "{\"kind\": \"slo\", \"phase\": \"after\", \"prometheus\": {\"url\": \"http://127.0.0.1:%d/m\", \"metric\": \"up\", \"min\": 1}}",
+             m.port, m.port);
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    fx x;
+    fx_init(&x, expect);
+    double clock = 0;
+    cr_scrape *scr = NULL;
+    cr_err err;
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(cr_scrape_start(x.sc, dir, fake_now, &clock, 0.02, &scr, &err), 0);
+    /* wait for three scrapes (no timing assertion: up to 20 s) */
+    for (int i = 0; i < 2000 && count_lines(path) < 3; i++)
+        usleep(10000);
+    cr_scrape_stop(scr);
+    cr_scrape_stop(scr); /* idempotent */
+    size_t ok = 0, failed = 0;
+    char msg[256];
+    cr_scrape_stats(scr, &ok, &failed, msg, sizeof msg);
+    CU_ASSERT(ok >= 3);
+    CU_ASSERT_EQUAL(failed, 0);
+    CU_ASSERT_STRING_EQUAL(msg, "");
+    CU_ASSERT_EQUAL((size_t)count_lines(path), ok); /* one URL: one line per scrape */
+    cr_scrape_destroy(scr);
+    shutdown(m.ls, SHUT_RDWR); /* unblock the server's accept */
+    pthread_join(th, NULL);
+    close(m.ls);
+    x.f.run_dir = dir;
+    x.f.t_end = 1000;
+    FX_PASSED(&x, 0); /* all scraped values of up are 1 */
+    FX_UNKNOWN(&x, 1); /* no fault: no after phase */
+    fx_free(&x);
+    /* the server is gone: scrapes fail and say why */
+    fx_init(&x, expect);
+    CU_ASSERT_EQUAL_FATAL(cr_scrape_start(x.sc, dir, fake_now, &clock, 0.02, &scr, &err), 0);
+    for (int i = 0; i < 2000; i++) {
+        cr_scrape_stats(scr, &ok, &failed, msg, sizeof msg);
+        if (failed >= 2)
+            break;
+        usleep(10000);
+    }
+    cr_scrape_destroy(scr);
+    CU_ASSERT(failed >= 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "scrape http://127.0.0.1:"));
+    fx_free(&x);
+    /* no URL wanted: an idle scraper */
+    fx_init(&x, "{\"kind\": \"slo\", \"error_ratio_max\": 0.1}");
+    CU_ASSERT_EQUAL(cr_scrape_start(x.sc, dir, fake_now, &clock, 1, &scr, &err), 0);
+    cr_scrape_stats(scr, &ok, &failed, NULL, 0);
+    CU_ASSERT_EQUAL(ok + failed, 0);
+    cr_scrape_destroy(scr);
+    cr_scrape_destroy(NULL);
+    fx_free(&x);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
 void cr_test_register(void)
 {
     cr_alloc_install_json();
@@ -357,4 +442,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_slo_unknown_and_parse);
     CR_ADD_TEST(s, test_check_slo_prometheus);
     CR_ADD_TEST(s, test_prom_scrape);
+    CR_ADD_TEST(s, test_scrape_background);
 }
