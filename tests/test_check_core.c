@@ -214,10 +214,12 @@ static void test_check_events_min_and_empty(void)
 {
     fx x;
     fx_init(&x, "{\"kind\": \"events\", \"ev\": \"ready\", \"min\": 1},"
-                "{\"kind\": \"events\", \"ev\": \"giveup\", \"max\": 0}");
+                "{\"kind\": \"events\", \"ev\": \"giveup\", \"max\": 0},"
+                "{\"kind\": \"events\", \"ev\": \"giveup\", \"max\": 0, \"min_samples\": 0}");
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_sum(&x, "only 0 ready events (bound >= 1)"));
     FX_UNKNOWN(&x, 1); /* an empty history must not pass "no giveups" */
+    FX_PASSED(&x, 2);  /* unless asked to */
     fx_ev(&x, "{\"ts\": 1, \"svc\": \"worker\", \"inst\": \"worker.1\", \"ev\": \"ready\"}");
     FX_PASSED(&x, 0);
     FX_PASSED(&x, 1);
