@@ -20,13 +20,15 @@ fiu_window() {
       "\($a.begin_unix_us) \($a.unix_us) \($z.begin_unix_us) \($z.unix_us)"' "$1"
 }
 
-# fiu_classify EVENTS PID B A Z D OKEV FAILEV: counts, for one process, events
-# OKEV/FAILEV by position against the window (microseconds):
+# fiu_classify EVENTS PID B A Z D OKEV FAILEV [OP]: counts, for one process,
+# events OKEV/FAILEV (only those with .op == OP when given) by position
+# against the window (microseconds):
 #   fail_out: FAILEV outside [B-tol, D+tol]   ok_in: OKEV inside [A+tol, Z-tol]
 #   fail_in, ok_before (< B), ok_after (> D).  tol = 50 ms for calls in flight.
 fiu_classify() {
-    jq -r --argjson pid "$2" --arg ok "$7" --arg bad "$8" '
-      select(.pid == $pid and (.ev == $ok or .ev == $bad)) |
+    jq -r --argjson pid "$2" --arg ok "$7" --arg bad "$8" --arg op "${9:-}" '
+      select(.pid == $pid and (.ev == $ok or .ev == $bad) and
+             ($op == "" or .op == $op)) |
       "\(.ev) \(.ts * 1000000 | floor) \(.errno // "-")"' "$1" |
     awk -v B="$3" -v A="$4" -v Z="$5" -v D="$6" -v OK="$7" -v BAD="$8" '
       BEGIN { tol = 50000 }

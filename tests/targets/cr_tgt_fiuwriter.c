@@ -3,13 +3,14 @@
  *
  * Every --interval-ms it write()s 64 bytes to --file (default
  * $CHAOSRUN_RUN_DIR/<instance>.data), except that every --fsync-every-th
- * step (default 5; 0: never) fsync()s it instead.  Each result goes to stdout ("t=<unix> write n=<i> ok" or
- * "... failed ENOSPC") and, as events, to $CHAOSRUN_EVENTS: `write` {n} and
- * `write_failed` {n, op, errno, error}, all with the writer's pid.  The event lines are written with a
- * raw syscall(SYS_write) so that an armed write failure point cannot eat
- * the evidence (LD_PRELOAD does not reach raw system calls).  Prints
- * "writer ready" at start; on SIGTERM prints "writes ok=N failed=M" and
- * exits 0.
+ * step (default 5; 0: never) fsync()s it instead.  Each result goes to
+ * stdout ("t=<unix> write n=<i> ok" or "... failed ENOSPC") and, as
+ * events, to $CHAOSRUN_EVENTS: `write` {n, op} and `write_failed` {n, op,
+ * errno, error}, all with the writer's pid.  The event lines are written
+ * with a raw syscall(SYS_write) so that an armed write failure point
+ * cannot eat the evidence (LD_PRELOAD does not reach raw system calls).
+ * Prints "writer ready file=F preload=<$LD_PRELOAD or none>" at start; on
+ * SIGTERM prints "writes ok=N failed=M" and exits 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,7 +95,8 @@ int main(int argc, char **argv)
         perror(file);
         return 2;
     }
-    printf("writer ready file=%s\n", file);
+    const char *pre = getenv("LD_PRELOAD");
+    printf("writer ready file=%s preload=%s\n", file, pre && *pre ? pre : "none");
     emit("ready", "");
     long ok = 0, failed = 0;
     char buf[64];
