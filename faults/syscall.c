@@ -201,7 +201,7 @@ static int sys_parse(cr_vctx *vx, const json_t *obj, const char *path,
 out:
     if (cr_vcount(vx) != before) {
         spec_free(s);
-        return 0; /* diagnostics recorded */
+        return CR_EINVAL; /* diagnostics recorded */
     }
     f->priv = s;
     return 0;

@@ -6,7 +6,7 @@
 #   the reason.
 set -e
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/fiu_lib.sh"
+. "$(dirname "$0")/fiu_helpers.inc"
 fiu_require
 S="$CR_SRC/tests/e2e/scenarios"
 

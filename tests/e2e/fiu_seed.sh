@@ -4,7 +4,7 @@
 # another seed gives others; the journal records the seed given to libfiu.
 set -e
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/fiu_lib.sh"
+. "$(dirname "$0")/fiu_helpers.inc"
 fiu_require
 S="$CR_SRC/tests/e2e/scenarios/fiu-prob.json"
 
