@@ -15,7 +15,8 @@
  *
  * Usage: bench_fiu [N writes, default 200000] [R rounds, default 15]
  *                  [C cycles, default 1000]
- * Run from the build directory (finds bin/helper_fiu_writes next to it). */
+ * Run from the build directory (finds bin/helper_fiu_writes next to it,
+ * built from tests/targets/fiu/). */
 #include "cr_fiu.h"
 
 #include <errno.h>
