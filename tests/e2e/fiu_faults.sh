@@ -78,6 +78,21 @@ expect_true "the writers ran with it" grep -q "writer ready .* preload=.*fiu_run
 expect_true "fsync_fail reached writer.0 only" test "$(jq -r '.faults[] | select(.name=="sync") | [.details.armed[].instance] | unique | join(",")' "$J")" = writer.0
 expect_true "no process of the run left" test -z "$(procs_of_run "$E2E_TMP/rep")"
 
+# ---- a #! wrapper script with the real program as its child ----
+run_chaosrun "$E2E_TMP/wrap" "$S/fiu-wrapper.json"
+expect_eq "wrapper scenario exits 0" 0 "$RC"
+J="$E2E_TMP/wrap/journal.json"
+expect_eq "both processes of the replica armed" 2 "$(jq '[.faults[0].details.armed[].pid] | unique | length' "$J")"
+expect_eq "the shell first (the replica's pid)" "$(jq -r '.services[0].history[0].pid' "$J")" \
+    "$(jq -r '.faults[0].details.armed[0].pid' "$J")"
+WP=$(jq -r '.faults[0].details.armed[1].pid' "$J")
+read -r B A Z D <<<"$(jq -r --argjson p "$WP" '.faults[0].details as $d | ($d.armed[] | select(.pid==$p)) as $a |
+    ($d.disarmed[] | select(.pid==$p)) as $z | "\($a.begin_unix_us) \($a.unix_us) \($z.begin_unix_us) \($z.unix_us)"' "$J")"
+C=$(fiu_classify "$E2E_TMP/wrap/events.jsonl" "$WP" "$B" "$A" "$Z" "$D" write write_failed)
+echo "wrapped writer: $C"
+expect_true "the child saw ENOSPC only in the window" grep -q "fail_out=0 ok_in=0" <<<"$C"
+expect_true "and did see it" test "$(grep -o 'fail_in=[0-9]*' <<<"$C" | cut -d= -f2)" -gt 20
+
 # ---- refused before the run ----
 run_chaosrun "$E2E_TMP/static" "$S/fiu-static.json"
 expect_eq "static program: exit 3" 3 "$RC"
