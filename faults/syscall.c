@@ -40,7 +40,7 @@
 extern const cr_fault_ops cr_fault_syscall_ops;
 
 #define SYS_OPEN_TIMEOUT_S 1.0 /* FIFO to appear / thread to listen */
-#define SYS_CMD_TIMEOUT_S 1.0  /* one reply */
+#define SYS_CMD_TIMEOUT_S 2.0  /* one reply (typically ~30 us) */
 
 typedef struct sys_spec {
     char **points; /* owned, npoints entries */
@@ -718,9 +718,18 @@ static int sys_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
             continue;
         }
         if (cr_inst_paused(a->inst)) {
+            /* A stopped process cannot answer, and a command left in its
+             * FIFO would be answered to the next client: leave it armed
+             * and say so. */
             json_object_set_new(rec, "note",
                                 json_string("paused: not disarmed"));
             json_array_append_new(details_array(act->details, "disarmed"), rec);
+            if (!rc)
+                rc = cr_err_set(err, CR_ESTATE,
+                                "fault %s: %s (pid %d) is paused and could "
+                                "not be disarmed; its failure points stay "
+                                "armed",
+                                f->name, cr_inst_name(a->inst), (int)a->pid);
             continue;
         }
         cr_err e;

@@ -93,6 +93,17 @@ echo "wrapped writer: $C"
 expect_true "the child saw ENOSPC only in the window" grep -q "fail_out=0 ok_in=0" <<<"$C"
 expect_true "and did see it" test "$(grep -o 'fail_in=[0-9]*' <<<"$C" | cut -d= -f2)" -gt 20
 
+# ---- a failure to arm is the fault's outcome ----
+run_chaosrun "$E2E_TMP/unarm" "$S/fiu-unarmable.json"
+J="$E2E_TMP/unarm/journal.json"
+expect_eq "fault outcome failed" failed "$(jq -r '.faults[0].outcome' "$J")"
+expect_true "error says nobody answered ($(jq -r '.faults[0].error' "$J"))" \
+    grep -q "nobody listening" <<<"$(jq -r '.faults[0].error' "$J")"
+expect_eq "the process is listed under errors" "$(jq -r '.services[0].history[0].pid' "$J")" \
+    "$(jq -r '.faults[0].details.errors[0].pid' "$J")"
+expect_eq "and the writer saw no failure" 0 \
+    "$(jq -s '[.[] | select(.ev=="write_failed")] | length' "$E2E_TMP/unarm/events.jsonl")"
+
 # ---- refused before the run ----
 run_chaosrun "$E2E_TMP/static" "$S/fiu-static.json"
 expect_eq "static program: exit 3" 3 "$RC"
