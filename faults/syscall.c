@@ -73,7 +73,7 @@ static const cr_param sys_params[] = {
     {"probability", "number", "1",
      "chance that each call fails while armed (0..1), drawn by libfiu from "
      "FIU_PRNG_SEED"},
-    {"errno", "string", "the preset's, else EIO",
+    {"errno", "string", "preset/EIO",
      "errno the failing calls set (\"ENOSPC\"); must be one every named call "
      "can return"},
     {"count", "integer", "0",
