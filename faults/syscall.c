@@ -88,7 +88,7 @@ static void spec_free(sys_spec *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->npoints; i++)
+    for (size_t i = 0; s->points && i < s->npoints; i++)
         cr_free(s->points[i]);
     cr_free(s->points);
     cr_free(s);

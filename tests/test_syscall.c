@@ -1,6 +1,7 @@
 /* Tests for the syscall fault kind's parse(): presets, points as a string
  * or an array, errno by name and its validation, count, probability, and
  * the error messages (with their JSON positions) for each bad input. */
+#include "cr_alloc.h"
 #include "cr_fault.h"
 #include "cr_test.h"
 
@@ -168,9 +169,33 @@ static void test_syscall_needs_window_and_service(void)
     CU_ASSERT(g_d.n >= 2); /* no target, no for_s */
 }
 
+/* Fail the n-th allocation, n = 1, 2, ... until the load succeeds: every
+ * step must fail cleanly (the sanitizer build checks for leaks). */
+static void test_syscall_parse_out_of_memory(void)
+{
+    int rc = -1;
+    long n;
+    for (n = 1; n < 5000 && rc != 0; n++) {
+        cr_alloc_fail_after(n);
+        rc = load("\"points\":[\"posix/io/rw/write\",\"posix/io/sync/*\"],"
+                  "\"errno\":\"EIO\",\"count\":1");
+        cr_alloc_fail_after(0);
+        CU_ASSERT(rc == 0 || rc == CR_ENOMEM || rc == CR_EINVAL);
+    }
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT(n > 2);
+    CU_ASSERT_PTR_NOT_NULL(g_sc ? g_sc->faults[0].priv : NULL);
+}
+
+static int suite_init(void)
+{
+    cr_alloc_install_json();
+    return 0;
+}
+
 void cr_test_register(void)
 {
-    CU_pSuite s = CU_add_suite("syscall", NULL, suite_clean);
+    CU_pSuite s = CU_add_suite("syscall", suite_init, suite_clean);
     CR_ADD_TEST(s, test_syscall_registered);
     CR_ADD_TEST(s, test_syscall_accepts_valid);
     CR_ADD_TEST(s, test_syscall_rejects_bad_errno);
@@ -178,4 +203,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_syscall_rejects_bad_numbers);
     CR_ADD_TEST(s, test_syscall_diagnostic_positions);
     CR_ADD_TEST(s, test_syscall_needs_window_and_service);
+    CR_ADD_TEST(s, test_syscall_parse_out_of_memory);
 }
