@@ -645,7 +645,8 @@ static int sys_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
         return rc;
     if (armed == 0)
         return cr_err_set(err, CR_ESTATE,
-                          "fault %s: no targeted replica of %s is running",
+                          "fault %s: no targeted replica of %s is running "
+                          "and not paused (see details.skipped)",
                           f->name, f->target.service);
     return CR_OK;
 }

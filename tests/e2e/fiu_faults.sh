@@ -104,6 +104,15 @@ expect_eq "the process is listed under errors" "$(jq -r '.services[0].history[0]
 expect_eq "and the writer saw no failure" 0 \
     "$(jq -s '[.[] | select(.ev=="write_failed")] | length' "$E2E_TMP/unarm/events.jsonl")"
 
+# ---- a paused replica is not armed ----
+run_chaosrun "$E2E_TMP/paused" "$S/fiu-paused.json"
+J="$E2E_TMP/paused/journal.json"
+expect_eq "syscall on a paused replica: outcome failed" failed \
+    "$(jq -r '.faults[] | select(.name=="df") | .outcome' "$J")"
+expect_true "skipped as paused" grep -q "paused" \
+    <<<"$(jq -r '.faults[] | select(.name=="df") | .details.skipped[0].reason' "$J")"
+expect_eq "no write failed" 0 "$(jq -s '[.[] | select(.ev=="write_failed")] | length' "$E2E_TMP/paused/events.jsonl")"
+
 # ---- refused before the run ----
 run_chaosrun "$E2E_TMP/static" "$S/fiu-static.json"
 expect_eq "static program: exit 3" 3 "$RC"
