@@ -92,6 +92,8 @@ C=$(fiu_classify "$E2E_TMP/wrap/events.jsonl" "$WP" "$B" "$A" "$Z" "$D" write wr
 echo "wrapped writer: $C"
 expect_true "the child saw ENOSPC only in the window" grep -q "fail_out=0 ok_in=0" <<<"$C"
 expect_true "and did see it" test "$(grep -o 'fail_in=[0-9]*' <<<"$C" | cut -d= -f2)" -gt 20
+expect_true "the service's own LD_PRELOAD came first" \
+    grep -q "preload=libm.so.6 .*/fiu_run_preload.so .*/fiu_posix_preload.so" "$E2E_TMP/wrap/logs/w.0.log"
 
 # ---- a failure to arm is the fault's outcome ----
 run_chaosrun "$E2E_TMP/unarm" "$S/fiu-unarmable.json"
