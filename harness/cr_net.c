@@ -41,7 +41,7 @@ int cr_net_host_exists(const void *hosts, const char *name)
 {
     const cr_net_hosts *h = hosts;
     for (size_t i = 0; h && name && i < h->n; i++)
-        if (strcmp(h->v[i].name, name) == 0)
+        if (h->v[i].name && strcmp(h->v[i].name, name) == 0)
             return 1;
     return 0;
 }
