@@ -229,32 +229,32 @@ int main(void)
         verdict(caps.netem, "probe", "netem=%d tbf=%d (%s)", caps.netem, caps.tbf,
                 caps.netem ? "present" : caps.netem_why);
 
-    double sd0, base = rtt(20, &sd0);
-    verdict(base < 50, "baseline", "RTT median %.2f ms (IQR %.2f)", base, sd0);
+    double iqr0, base = rtt(20, &iqr0);
+    verdict(base < 50, "baseline", "RTT median %.2f ms (IQR %.2f)", base, iqr0);
 
     cr_netem_spec d = {.delay_ms = 100};
     cr_net_undo *u = netem_on(&d);
-    double sd1, r1 = rtt(20, &sd1);
+    double iqr1, r1 = rtt(20, &iqr1);
     netem_off(u);
     verdict(r1 - base > 95 && r1 - base < 160, "delay",
             "100 ms one way: RTT %.2f ms, added %.2f ms", r1, r1 - base);
 
     cr_netem_spec j = {.delay_ms = 100, .jitter_ms = 30};
     u = netem_on(&j);
-    double sd2, r2 = rtt(60, &sd2);
+    double iqr2, r2 = rtt(60, &iqr2);
     netem_off(u);
     /* Uniform over 100 +- 30 ms has an IQR of 30 ms. */
-    verdict(sd2 > 15 && sd2 < 50 && sd2 > 3 * sd1 && r2 - base > 70 && r2 - base < 170,
+    verdict(iqr2 > 15 && iqr2 < 50 && iqr2 > 3 * iqr1 && r2 - base > 70 && r2 - base < 170,
             "jitter", "100+-30 ms: RTT median %.2f ms, IQR %.2f ms (no jitter: %.2f)", r2,
-            sd2, sd1);
+            iqr2, iqr1);
 
     cr_netem_spec jn = {.delay_ms = 100, .jitter_ms = 30, .dist = CR_NETEM_DIST_NORMAL};
     u = netem_on(&jn);
-    double sd3, r3 = rtt(60, &sd3);
+    double iqr3, r3 = rtt(60, &iqr3);
     netem_off(u);
     /* Normal with sigma 30 ms has an IQR of 40 ms. */
-    verdict(sd3 > 20 && sd3 < 80 && sd3 > 3 * sd1, "jitter-normal",
-            "100 ms, sigma 30 ms, normal: RTT median %.2f ms, IQR %.2f ms", r3, sd3);
+    verdict(iqr3 > 20 && iqr3 < 80 && iqr3 > 3 * iqr1, "jitter-normal",
+            "100 ms, sigma 30 ms, normal: RTT median %.2f ms, IQR %.2f ms", r3, iqr3);
 
     const int n = 1000;
     cr_netem_spec l = {.loss = 30};
