@@ -143,7 +143,15 @@ static int netem_parse(cr_vctx *vx, const json_t *obj, const char *path,
     cr_err e;
     cr_err_clear(&e);
     if (cr_netem_validate(s, &e) < 0) {
-        cr_verr(vx, path, "%s", e.msg);
+        /* Point at the key the rule is about ("gap needs reorder": gap). */
+        char key[64], kp[CR_PATH_MAX];
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(e.msg, " "), e.msg);
+        if (json_object_get(obj, key)) {
+            cr_path_key(kp, sizeof kp, path, key);
+            cr_verr(vx, kp, "%s", e.msg);
+        } else {
+            cr_verr(vx, path, "%s", e.msg);
+        }
         return 0;
     }
     if (!(s->delay_ms > 0 || s->loss > 0 || s->loss_model || s->duplicate > 0 ||
