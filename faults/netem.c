@@ -235,6 +235,10 @@ static int netem_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     }
     if (p->backend != BACKEND_EMULATE)
         return cr_err_set(err, CR_ESTATE, "fault %s: not checked", f->name);
+    cr_net_caps caps;
+    if (act->details && cr_net_run_caps(r, &caps, NULL) == 0)
+        json_object_set_new(act->details, "emulated_because",
+                            json_sprintf("kernel lacks sch_netem (%s)", caps.netem_why));
     json_t *be = json_array();
     if (p->spec.loss > 0) {
         json_array_append_new(be, json_string("nftables"));
