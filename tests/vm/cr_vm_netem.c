@@ -256,6 +256,15 @@ int main(void)
     verdict(iqr3 > 20 && iqr3 < 80 && iqr3 > 3 * iqr1, "jitter-normal",
             "100 ms, sigma 30 ms, normal: RTT median %.2f ms, IQR %.2f ms", r3, iqr3);
 
+    /* Slotting: packets wait for the next 50 ms slot, so some wait is
+     * added (none without it) and never more than one slot. */
+    cr_netem_spec so = {.slot_min_ms = 50, .slot_max_ms = 50};
+    u = netem_on(&so);
+    double iqr4, r4 = rtt(20, &iqr4);
+    netem_off(u);
+    verdict(r4 - base > 5 && r4 - base < 110, "slot",
+            "50 ms slots: RTT median %.2f ms (added %.2f, IQR %.2f)", r4, r4 - base, iqr4);
+
     const int n = 1000;
     cr_netem_spec l = {.loss = 30};
     u = netem_on(&l);
