@@ -187,27 +187,6 @@ static void seg(cr_out *o, const axis *a, double t0, double t1, double y,
 
 /* ---- timeline --------------------------------------------------------- */
 
-/* Distinct values of field key among events named ev, in first-seen
- * order (pointers borrowed from the events). */
-static size_t distinct(const cr_report *r, const char *ev, const char *key,
-                       const char **out, size_t max)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < r->nev; i++) {
-        if (strcmp(r->ev[i].ev, ev))
-            continue;
-        const char *v = cr_rep_jstr(r->ev[i].obj, key);
-        if (!v)
-            continue;
-        size_t k = 0;
-        while (k < n && strcmp(out[k], v))
-            k++;
-        if (k == n && n < max)
-            out[n++] = v;
-    }
-    return n;
-}
-
 static double faults_lanes(const cr_report *r, cr_out *o, const axis *a,
                            double y)
 {
@@ -310,25 +289,47 @@ static double service_lanes(const cr_report *r, cr_out *o, const axis *a,
     return y + 6;
 }
 
+/* One lane per breaker per instance: two replicas each have their own
+ * breaker even when the breakers share a name. */
 static double breaker_lanes(const cr_report *r, cr_out *o, const axis *a,
                             double y)
 {
-    const char *names[32];
-    size_t nn = distinct(r, "breaker", "name", names, 32);
+    const char *names[32], *insts[32];
+    size_t nn = 0;
+    for (size_t i = 0; i < r->nev; i++) {
+        const cr_rep_event *e = &r->ev[i];
+        const char *nm = cr_rep_jstr(e->obj, "name");
+        if (strcmp(e->ev, "breaker") || !nm)
+            continue;
+        size_t k = 0;
+        while (k < nn && (strcmp(names[k], nm) || strcmp(insts[k], e->inst)))
+            k++;
+        if (k == nn && nn < 32) {
+            names[nn] = nm;
+            insts[nn++] = e->inst;
+        }
+    }
     if (!nn)
         return y;
+    int multi = 0; /* show the instance only when more than one reports */
+    for (size_t k = 1; k < nn; k++)
+        multi |= strcmp(insts[k], insts[0]) != 0;
     group_heading(o, y, "Circuit breakers");
     y += 22;
     for (size_t k = 0; k < nn; k++, y += ROW) {
-        char lab[80];
-        snprintf(lab, sizeof lab, "breaker %s", names[k]);
+        char lab[96];
+        if (multi)
+            snprintf(lab, sizeof lab, "%s @%s", names[k], insts[k]);
+        else
+            snprintf(lab, sizeof lab, "breaker %s", names[k]);
         lane_label(o, y, lab);
         const char *state = NULL;
         double since = 0;
         for (size_t i = 0; i <= r->nev; i++) {
             const cr_rep_event *e = i < r->nev ? &r->ev[i] : NULL;
-            if (e && (strcmp(e->ev, "breaker") ||
-                      strcmp(names[k], cr_rep_jstr(e->obj, "name") ? cr_rep_jstr(e->obj, "name") : "")))
+            const char *nm = e ? cr_rep_jstr(e->obj, "name") : NULL;
+            if (e && (strcmp(e->ev, "breaker") || !nm || strcmp(names[k], nm) ||
+                      strcmp(insts[k], e->inst)))
                 continue;
             double t = e ? e->t : r->t_max;
             const char *ns = e ? cr_rep_jstr(e->obj, "state") : NULL;
@@ -338,9 +339,9 @@ static double breaker_lanes(const cr_report *r, cr_out *o, const axis *a,
                     fill = "url(#p-open)", cls = "br-open", txt = "OPEN";
                 else if (!strcmp(state, "half_open"))
                     fill = "url(#p-half)", cls = "br-half", txt = "half-open";
-                char tip[200];
-                snprintf(tip, sizeof tip, "breaker %s %s from %.2f s to %.2f s",
-                         names[k], state, since, t);
+                char tip[240];
+                snprintf(tip, sizeof tip, "breaker %s on %s %s from %.2f s to %.2f s",
+                         names[k], insts[k], state, since, t);
                 seg(o, a, since, t, y, fill, cls, tip,
                     strcmp(state, "closed") ? txt : NULL, NULL);
             }
@@ -784,7 +785,8 @@ static int latency_bins(const cr_report *r, double bin_s, size_t nbins,
 void cr_svg_charts(const cr_report *r, cr_out *o)
 {
     double span = r->t_max - r->t_min;
-    double bin_s = span <= 150 ? 1 : nice_step(span, 150);
+    /* About 40-80 bins: fine enough to show a 1 s dip in a short run. */
+    double bin_s = nice_step(span, 80);
     size_t nb = cr_report_nbins(r, bin_s);
     double *buf = cr_calloc(nb * 7, sizeof *buf);
     if (!buf) {
