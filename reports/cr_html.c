@@ -124,7 +124,7 @@ static const char CSS[] =
     ".alert.warn{border-color:var(--unk);background:#fff7e6;color:#5c3c00;border-style:dashed}\n"
     "footer{color:var(--mute);font-size:12px;text-align:center;margin:30px 0}\n"
     "@media (max-width:640px){body{font-size:14px}main{padding:0 10px 30px}"
-    "header.top h1{font-size:21px}section.card{padding:12px}"
+    "header.top h1{font-size:21px}section.card{padding:12px}nav.toc{position:static}"
     "dl.meta{grid-template-columns:1fr 1fr}}\n"
     "@media print{body{background:#fff;font-size:11pt}nav.toc{display:none}"
     "header.top{background:#fff;color:#000;border-bottom:3px solid #000}"

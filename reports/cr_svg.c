@@ -370,6 +370,8 @@ static double probe_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         char lab[80];
         snprintf(lab, sizeof lab, "probe %s", names[k]);
         lane_label(o, y, lab);
+        double last_x = -100;
+        int last_ok = -1;
         for (size_t i = 0; i < json_array_size(pr); i++) {
             const json_t *p = json_array_get(pr, i);
             const char *pn = cr_rep_jstr(p, "probe");
@@ -378,6 +380,10 @@ static double probe_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                 continue;
             int ok = json_is_true(json_object_get(p, "ok"));
             double x = cr_svg_x(a, t);
+            if (ok == last_ok && x - last_x < 3)
+                continue; /* same result, same spot: nothing new to see */
+            last_x = x;
+            last_ok = ok;
             cr_out_printf(o, "<g class=\"%s\"><title>", ok ? "probe-ok" : "probe-fail");
             cr_out_escf(o, "%s %s at %.2f s: %s", names[k], ok ? "ok" : "FAILED",
                         t, cr_rep_jstr(p, "detail") ? cr_rep_jstr(p, "detail") : "");
@@ -428,6 +434,10 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         if (!has)
             continue;
         lane_label(o, y, lanes[k].lane);
+        /* Markers closer than 2 units to the previous one of their kind
+         * add nothing visible: skipped, so that a chatty service cannot
+         * bloat the page. */
+        double last_x[3] = {-100, -100, -100};
         for (size_t i = 0; i < r->nev; i++) {
             const cr_rep_event *e = &r->ev[i];
             double x = cr_svg_x(a, e->t);
@@ -435,6 +445,9 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
             if (k == 0 && (!strcmp(e->ev, "checkpoint_saved") ||
                            !strcmp(e->ev, "checkpoint_restored"))) {
                 int restored = e->ev[11] == 'r';
+                if (x - last_x[restored] < 2)
+                    continue;
+                last_x[restored] = x;
                 snprintf(tip, sizeof tip, "%.2f s %s %s %s step %lld", e->t,
                          e->inst, e->ev, cr_rep_jstr(e->obj, "name") ? cr_rep_jstr(e->obj, "name") : "",
                          (long long)json_integer_value(json_object_get(e->obj, "step")));
@@ -447,6 +460,9 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                     cr_svg_label(o, x + 7, y + BAR - 3.5, "mlabel", NULL, "restored");
                 }
             } else if (k == 1 && !strcmp(e->ev, "failover")) {
+                if (x - last_x[2] < 2)
+                    continue;
+                last_x[2] = x;
                 const char *fr = cr_rep_jstr(e->obj, "from"), *to = cr_rep_jstr(e->obj, "to");
                 snprintf(tip, sizeof tip, "%.2f s failover %s \xE2\x86\x92 %s", e->t,
                          fr ? fr : "?", to ? to : "?");
