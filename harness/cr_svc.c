@@ -24,6 +24,7 @@ extern char **environ;
 
 /* Network placement (cr_net.c), linked in when the module exists. */
 int cr_net_host_fd(cr_run *r, const char *host) __attribute__((weak));
+const char *cr_net_host_addr(cr_run *r, const char *host) __attribute__((weak));
 
 int cr_envlist_set(cr_envlist *l, const char *key, const char *val)
 {
@@ -199,6 +200,9 @@ static char **build_env(cr_run *r, cr_inst *in)
         if (!o->port)
             continue;
         const char *host = "127.0.0.1";
+        /* A service placed on a host is reached at that host's address. */
+        if (o->host && cr_net_host_addr && cr_net_host_addr(r, o->host))
+            host = cr_net_host_addr(r, o->host);
         env_name(key, sizeof key, "CHAOSRUN_ADDR_", o->name);
         SETV(key, "%s:%d", host, o->port);
         size_t k = 0;

@@ -185,6 +185,8 @@ void cr_vnomem(cr_vctx *vx)
 
 void cr_vsort(cr_vctx *vx)
 {
+    if (!vx->diags->v)
+        return; /* no diagnostics (and NULL + 0 is undefined) */
     cr_diag *v = vx->diags->v + vx->first;
     size_t n = vx->diags->n - vx->first;
     /* Insertion sort: stable, and the lists are short. */
@@ -202,17 +204,24 @@ void cr_vsort(cr_vctx *vx)
 
 /* ---- paths ------------------------------------------------------------ */
 
+/* Paths longer than the buffer are cut: a diagnostic then points at the
+ * nearest ancestor whose path is known, which is still useful. */
 void cr_path_key(char *buf, size_t n, const char *base, const char *key)
 {
+    int w;
     if (base && base[0])
-        snprintf(buf, n, "%s.%s", base, key);
+        w = snprintf(buf, n, "%s.%s", base, key);
     else
-        snprintf(buf, n, "%s", key);
+        w = snprintf(buf, n, "%s", key);
+    if (w < 0 && n)
+        buf[0] = '\0';
 }
 
 void cr_path_idx(char *buf, size_t n, const char *base, size_t idx)
 {
-    snprintf(buf, n, "%s[%zu]", base ? base : "", idx);
+    int w = snprintf(buf, n, "%s[%zu]", base ? base : "", idx);
+    if (w < 0 && n)
+        buf[0] = '\0';
 }
 
 /* ---- hints ------------------------------------------------------------ */
@@ -261,7 +270,7 @@ const char *cr_vsuggest(const char *word, const char *const *names, size_t n)
     for (size_t i = 0; i < n; i++) {
         size_t ln = strlen(names[i]);
         if ((lw >= 3 && strncmp(names[i], word, lw) == 0) ||
-            (ln >= 3 && strncmp(word, names[i], ln) == 0))
+            (ln >= 2 && strncmp(word, names[i], ln) == 0))
             return names[i];
     }
     return NULL;
@@ -466,9 +475,14 @@ int cr_vtime(cr_vctx *vx, const json_t *obj, const char *path,
                     t.lo, t.hi);
             return -1;
         }
+    } else if (json_is_array(v)) {
+        cr_verr(vx, p, "must be a number of seconds or a range [min, max] "
+                "of two numbers (got an array of %zu value%s)",
+                json_array_size(v), json_array_size(v) == 1 ? "" : "s");
+        return -1;
     } else {
         cr_verr(vx, p, "must be a number of seconds or a range [min, max] "
-                "(got %s)", json_is_array(v) ? "another array" : cr_jtype(v));
+                "(got %s)", cr_jtype(v));
         return -1;
     }
     if (t.lo < 0) {
@@ -626,6 +640,21 @@ void cr_match_free(cr_match *m)
     m->where = NULL;
 }
 
+/* "svc" or an instance "svc.N" of the scenario. */
+static int svc_or_inst(const cr_scen *sc, const char *s)
+{
+    if (cr_scen_service(sc, s))
+        return 1;
+    const char *dot = strrchr(s, '.');
+    char name[CR_PATH_MAX];
+    if (!dot || !dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1) ||
+        strlen(dot + 1) > 3 || (size_t)(dot - s) >= sizeof name)
+        return 0;
+    snprintf(name, sizeof name, "%.*s", (int)(dot - s), s);
+    const cr_svc_spec *sp = cr_scen_service(sc, name);
+    return sp && atoi(dot + 1) < sp->replicas;
+}
+
 int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
 {
     const char *ev = NULL, *svc = NULL;
@@ -647,8 +676,7 @@ int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
         bad = 1;
     if (cr_vstr(vx, obj, path, "svc", NULL, &svc) < 0)
         bad = 1;
-    else if (svc && vx->sc && vx->sc->nsvcs &&
-             !cr_scen_service(vx->sc, svc)) {
+    else if (svc && vx->sc && vx->sc->nsvcs && !svc_or_inst(vx->sc, svc)) {
         const char *names[64];
         size_t n = 0;
         char hint[128];
@@ -656,7 +684,7 @@ int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
             if (vx->sc->svcs[i].name)
                 names[n++] = vx->sc->svcs[i].name;
         cr_path_key(p, sizeof p, path, "svc");
-        cr_verr(vx, p, "unknown service \"%s\"%s", svc,
+        cr_verr(vx, p, "unknown service or instance \"%s\"%s", svc,
                 cr_vhint(hint, sizeof hint, svc, names, n));
         bad = 1;
     }

@@ -1,0 +1,445 @@
+/* bench_proxy: the fault proxy's cost with no toxic, side by side with a
+ * direct connection and with socat and haproxy as peers, in one run; and
+ * the accuracy of a 10 ms latency toxic.
+ *
+ *   bench_proxy [--full] [--quick]
+ *
+ * For each path (direct, chaosrun proxy, socat, haproxy — peers only when
+ * installed): bulk throughput (MB/s moving 256 MiB, 1 GiB with --full, to a
+ * sink that acknowledges the end), 64-byte ping-pong round trips (p50/p99
+ * over 10 000 on one connection) and new connections per second (connect,
+ * 1-byte echo, close) over 1 s; each as a ratio against direct.  Then the
+ * chaosrun proxy with a latency toxic of 10 ms downstream: the added delay
+ * per round trip (p50/p99 over 500), against the same proxy without toxic.
+ *
+ * The servers run in one forked process (an epoll loop), the client in this
+ * one, the proxies in their own processes; all on loopback.  haproxy runs
+ * with one thread, like the chaosrun proxy. */
+#include "cr_proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int listen_any(int *port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        listen(fd, 4096) < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+        perror("listen");
+        exit(4);
+    }
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* A free port (bound then released) for peers that choose no port. */
+static int free_port(void)
+{
+    int port;
+    close(listen_any(&port));
+    return port;
+}
+
+/* ---- servers: echo and sink in one epoll loop ---------------------------- */
+
+enum { K_ECHO_L, K_SINK_L, K_ECHO, K_SINK };
+
+static void server_loop(int echo_l, int sink_l)
+{
+    int ep = epoll_create1(0);
+    struct epoll_event e = {.events = EPOLLIN};
+    e.data.u64 = (uint64_t)K_ECHO_L << 32 | (uint32_t)echo_l;
+    epoll_ctl(ep, EPOLL_CTL_ADD, echo_l, &e);
+    e.data.u64 = (uint64_t)K_SINK_L << 32 | (uint32_t)sink_l;
+    epoll_ctl(ep, EPOLL_CTL_ADD, sink_l, &e);
+    static char buf[1 << 18];
+    struct epoll_event evs[64];
+    for (;;) {
+        int n = epoll_wait(ep, evs, 64, -1);
+        for (int i = 0; i < n; i++) {
+            int kind = (int)(evs[i].data.u64 >> 32);
+            int fd = (int)(uint32_t)evs[i].data.u64;
+            if (kind == K_ECHO_L || kind == K_SINK_L) {
+                int c;
+                while ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+                    int one = 1;
+                    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    struct epoll_event ce = {.events = EPOLLIN};
+                    ce.data.u64 = (uint64_t)(kind == K_ECHO_L ? K_ECHO : K_SINK) << 32 |
+                                  (uint32_t)c;
+                    epoll_ctl(ep, EPOLL_CTL_ADD, c, &ce);
+                    break; /* one per wake-up keeps the listener fair */
+                }
+                continue;
+            }
+            ssize_t r = read(fd, buf, sizeof buf);
+            if (r <= 0) {
+                if (kind == K_SINK && r == 0 && write(fd, "k", 1) != 1) {
+                }
+                close(fd);
+                continue;
+            }
+            if (kind == K_ECHO)
+                for (ssize_t off = 0; off < r;) {
+                    ssize_t w = write(fd, buf + off, (size_t)(r - off));
+                    if (w <= 0)
+                        break;
+                    off += w;
+                }
+        }
+    }
+}
+
+/* ---- client measurements ------------------------------------------------- */
+
+static int dial(int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static double throughput(int sink_port, size_t total)
+{
+    static char buf[1 << 18];
+    memset(buf, 'x', sizeof buf);
+    int fd = dial(sink_port);
+    if (fd < 0)
+        return -1;
+    double t = mono();
+    for (size_t sent = 0; sent < total;) {
+        size_t k = total - sent < sizeof buf ? total - sent : sizeof buf;
+        ssize_t w = write(fd, buf, k);
+        if (w <= 0) {
+            close(fd);
+            return -1;
+        }
+        sent += (size_t)w;
+    }
+    shutdown(fd, SHUT_WR);
+    char k;
+    ssize_t r = read(fd, &k, 1);
+    double dt = mono() - t;
+    close(fd);
+    return r == 1 ? (double)total / dt / 1e6 : -1;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* n round trips of 64 bytes; fills v (seconds), sorted. */
+static int pingpong(int echo_port, double *v, int n)
+{
+    char b[64];
+    memset(b, 'p', sizeof b);
+    int fd = dial(echo_port);
+    if (fd < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        double t = mono();
+        if (write(fd, b, sizeof b) != (ssize_t)sizeof b)
+            goto fail;
+        for (size_t got = 0; got < sizeof b;) {
+            ssize_t r = read(fd, b + got, sizeof b - got);
+            if (r <= 0)
+                goto fail;
+            got += (size_t)r;
+        }
+        v[i] = mono() - t;
+    }
+    close(fd);
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return 0;
+fail:
+    close(fd);
+    return -1;
+}
+
+static double conn_rate(int echo_port, double secs)
+{
+    int count = 0;
+    double t0 = mono(), t;
+    struct linger lg = {1, 0}; /* no TIME_WAIT pile-up on either side */
+    while ((t = mono()) - t0 < secs) {
+        int fd = dial(echo_port);
+        if (fd < 0)
+            return -1;
+        char c = 'c';
+        if (write(fd, &c, 1) != 1 || read(fd, &c, 1) != 1) {
+            close(fd);
+            return -1;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(fd);
+        count++;
+    }
+    return count / (t - t0);
+}
+
+/* ---- the paths under test ------------------------------------------------- */
+
+typedef struct path {
+    const char *name;
+    int echo, sink; /* ports */
+    pid_t pid[2];
+    double mbs, p50, p99, cps;
+    int ok;
+} path;
+
+static int wait_port(int port)
+{
+    for (int i = 0; i < 300; i++) {
+        int fd = dial(port);
+        if (fd >= 0) {
+            close(fd);
+            return 0;
+        }
+        usleep(10000);
+    }
+    return -1;
+}
+
+static pid_t spawn(char **argv)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_RDWR);
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int have(const char *prog)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", prog);
+    return system(cmd) == 0;
+}
+
+static char g_sock[128];
+
+static int start_chaosrun(path *p, int echo, int sink)
+{
+    char l1[128], l2[128];
+    snprintf(g_sock, sizeof g_sock, "/tmp/bench_proxy.%d.sock", (int)getpid());
+    snprintf(l1, sizeof l1, "echo=127.0.0.1:0,127.0.0.1:%d", echo);
+    snprintf(l2, sizeof l2, "sink=127.0.0.1:0,127.0.0.1:%d", sink);
+    p->pid[0] = fork();
+    if (p->pid[0] == 0) {
+        char *argv[] = {"proxy", "--control", g_sock, "--seed", "1", "--link", l1,
+                        "--link", l2, NULL};
+        int fd = open("/dev/null", O_RDWR);
+        dup2(fd, 0);
+        dup2(fd, 2);
+        _exit(cr_proxy_main(9, argv));
+    }
+    for (int i = 0; i < 300; i++) {
+        char *r = NULL;
+        cr_err e;
+        cr_err_clear(&e);
+        if (cr_proxy_client(g_sock, "links", 1000, &r, &e) == 0) {
+            json_t *j = json_loads(r, 0, NULL);
+            free(r);
+            json_t *ls = json_object_get(j, "links");
+            p->echo = (int)json_integer_value(json_object_get(json_array_get(ls, 0), "port"));
+            p->sink = (int)json_integer_value(json_object_get(json_array_get(ls, 1), "port"));
+            json_decref(j);
+            return 0;
+        }
+        usleep(10000);
+    }
+    return -1;
+}
+
+static int start_socat(path *p, int echo, int sink)
+{
+    char a1[128], b1[64], a2[128], b2[64];
+    p->echo = free_port();
+    p->sink = free_port();
+    snprintf(a1, sizeof a1, "TCP4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr,nodelay", p->echo);
+    snprintf(b1, sizeof b1, "TCP4:127.0.0.1:%d,nodelay", echo);
+    snprintf(a2, sizeof a2, "TCP4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr", p->sink);
+    snprintf(b2, sizeof b2, "TCP4:127.0.0.1:%d", sink);
+    char *v1[] = {"socat", a1, b1, NULL}, *v2[] = {"socat", a2, b2, NULL};
+    p->pid[0] = spawn(v1);
+    p->pid[1] = spawn(v2);
+    return wait_port(p->echo) | wait_port(p->sink);
+}
+
+static int start_haproxy(path *p, int echo, int sink, char *cfg, size_t n)
+{
+    p->echo = free_port();
+    p->sink = free_port();
+    snprintf(cfg, n, "/tmp/bench_proxy.%d.haproxy.cfg", (int)getpid());
+    FILE *fp = fopen(cfg, "w");
+    if (!fp)
+        return -1;
+    fprintf(fp,
+            "global\n  nbthread 1\n  maxconn 4000\n"
+            "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n"
+            "  timeout server 60s\n  option tcp-smart-accept\n"
+            "listen echo\n  bind 127.0.0.1:%d\n  server s 127.0.0.1:%d\n"
+            "listen sink\n  bind 127.0.0.1:%d\n  server s 127.0.0.1:%d\n",
+            p->echo, echo, p->sink, sink);
+    fclose(fp);
+    char *v[] = {"haproxy", "-db", "-f", cfg, NULL};
+    p->pid[0] = spawn(v);
+    return wait_port(p->echo) | wait_port(p->sink);
+}
+
+static void stop(path *p)
+{
+    for (int i = 0; i < 2; i++)
+        if (p->pid[i] > 0) {
+            kill(p->pid[i], SIGTERM);
+            waitpid(p->pid[i], NULL, 0);
+            p->pid[i] = 0;
+        }
+}
+
+static void measure(path *p, size_t bulk, int rtts, double conn_s)
+{
+    double *v = calloc((size_t)rtts, sizeof *v);
+    p->mbs = throughput(p->sink, bulk);
+    p->ok = p->mbs > 0 && pingpong(p->echo, v, rtts) == 0;
+    if (p->ok) {
+        p->p50 = v[rtts / 2] * 1e6;
+        p->p99 = v[(int)(rtts * 0.99)] * 1e6;
+        p->cps = conn_rate(p->echo, conn_s);
+        p->ok = p->cps > 0;
+    }
+    free(v);
+}
+
+int main(int argc, char **argv)
+{
+    size_t bulk = 256u << 20;
+    int rtts = 10000, lat_n = 500;
+    double conn_s = 1.0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--full")) {
+            bulk = 1u << 30;
+        } else if (!strcmp(argv[i], "--quick")) {
+            bulk = 16u << 20;
+            rtts = 1000;
+            lat_n = 50;
+            conn_s = 0.2;
+        } else {
+            fprintf(stderr, "usage: bench_proxy [--full|--quick]\n");
+            return 2;
+        }
+    }
+    signal(SIGPIPE, SIG_IGN);
+    int echo, sink;
+    int el = listen_any(&echo), sl = listen_any(&sink);
+    pid_t srv = fork();
+    if (srv == 0) {
+        server_loop(el, sl);
+        _exit(0);
+    }
+    close(el);
+    close(sl);
+
+    path paths[4] = {{.name = "direct", .echo = echo, .sink = sink},
+                     {.name = "chaosrun proxy"},
+                     {.name = "socat"},
+                     {.name = "haproxy (1 thread)"}};
+    char cfg[128] = "";
+    int np = 0, rc = 0;
+    measure(&paths[np++], bulk, rtts, conn_s);
+    if (start_chaosrun(&paths[np], echo, sink) == 0)
+        measure(&paths[np], bulk, rtts, conn_s);
+    np++;
+    /* The latency toxic, on the same proxy, before it stops. */
+    double lat_p50 = -1, lat_p99 = -1;
+    {
+        double *v = calloc((size_t)lat_n, sizeof *v), *b = calloc((size_t)lat_n, sizeof *b);
+        char *r = NULL;
+        cr_err e;
+        cr_err_clear(&e);
+        if (pingpong(paths[1].echo, b, lat_n) == 0 &&
+            cr_proxy_client(g_sock, "toxic add echo lat latency latency=10", 2000, &r, &e) == 0 &&
+            pingpong(paths[1].echo, v, lat_n) == 0) {
+            lat_p50 = (v[lat_n / 2] - b[lat_n / 2]) * 1e3;
+            lat_p99 = (v[(int)(lat_n * 0.99)] - b[lat_n / 2]) * 1e3;
+        }
+        free(r);
+        free(v);
+        free(b);
+    }
+    stop(&paths[1]);
+    if (have("socat")) {
+        if (start_socat(&paths[np], echo, sink) == 0)
+            measure(&paths[np], bulk, rtts, conn_s);
+        stop(&paths[np]);
+        np++;
+    }
+    if (have("haproxy")) {
+        if (start_haproxy(&paths[np], echo, sink, cfg, sizeof cfg) == 0)
+            measure(&paths[np], bulk, rtts, conn_s);
+        stop(&paths[np]);
+        unlink(cfg);
+        np++;
+    }
+    kill(srv, SIGKILL);
+    waitpid(srv, NULL, 0);
+
+    const path *d = &paths[0];
+    printf("bench_proxy: bulk %zu MiB, %d round trips of 64 B, new connections for %.1f s\n\n",
+           bulk >> 20, rtts, conn_s);
+    printf("| path | throughput MB/s | x direct | RTT p50 us | RTT p99 us | added p50 us | conn/s | x direct |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < np; i++) {
+        const path *p = &paths[i];
+        if (!p->ok) {
+            printf("| %s | failed | | | | | | |\n", p->name);
+            rc = 1;
+            continue;
+        }
+        printf("| %s | %.0f | %.2f | %.1f | %.1f | %.1f | %.0f | %.2f |\n", p->name, p->mbs,
+               p->mbs / d->mbs, p->p50, p->p99, p->p50 - d->p50, p->cps, p->cps / d->cps);
+    }
+    printf("\nlatency toxic 10 ms (downstream), %d round trips: added p50 %.3f ms, p99 %.3f ms\n",
+           lat_n, lat_p50, lat_p99);
+    printf("(Toxiproxy documents < 100 us of added latency without toxics.)\n");
+    return lat_p50 < 0 ? 1 : rc;
+}

@@ -1,0 +1,779 @@
+/* Tests for the fault proxy (cr_proxy*.c, faults/proxy.c): each toxic's
+ * effect as a client sees it, through a proxy process (cr_proxy_main in a
+ * forked child) in front of in-test servers on loopback; the control
+ * protocol's error replies; seeded toxicity; the "links" section and the
+ * proxy fault's validation with positions.
+ *
+ * Timing assertions exist only where timing is the toxic's effect, and
+ * they are one-sided or generous: a delay toxic must never deliver early,
+ * and must deliver within a wide margin. */
+#include "cr_alloc.h"
+#include "cr_proxy.h"
+#include "cr_scen.h"
+#include "cr_test.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- in-test servers ---------------------------------------------------- */
+
+/* Echo server and source server ("N\n" -> N pattern bytes, then close), one
+ * process forking per connection, in its own process group. */
+static pid_t g_srv = -1;
+static int g_echo_port, g_src_port;
+static pid_t g_px = -1;
+static char g_sock[128];
+static int g_pe, g_ps; /* proxy ports for the echo and source links */
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int listen_any(int *port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        listen(fd, 128) < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+        return -1;
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static unsigned char pat(size_t i)
+{
+    return (unsigned char)(i * 7 + 3);
+}
+
+static void serve(int fd, int source)
+{
+    char buf[65536];
+    if (!source) {
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+            for (ssize_t off = 0; off < n;) {
+                ssize_t w = write(fd, buf + off, (size_t)(n - off));
+                if (w <= 0)
+                    _exit(0);
+                off += w;
+            }
+        _exit(0);
+    }
+    size_t len = 0;
+    while (len < sizeof buf - 1 && read(fd, buf + len, 1) == 1 && buf[len] != '\n')
+        len++;
+    buf[len] = '\0';
+    size_t want = strtoul(buf, NULL, 10), sent = 0;
+    while (sent < want) {
+        size_t k = want - sent < sizeof buf ? want - sent : sizeof buf;
+        for (size_t i = 0; i < k; i++)
+            buf[i] = (char)pat(sent + i);
+        ssize_t w = write(fd, buf, k);
+        if (w <= 0)
+            _exit(0);
+        sent += (size_t)w;
+    }
+    _exit(0);
+}
+
+static int servers_start(void)
+{
+    int ef = listen_any(&g_echo_port), sf = listen_any(&g_src_port);
+    if (ef < 0 || sf < 0)
+        return -1;
+    g_srv = fork();
+    if (g_srv < 0)
+        return -1;
+    if (g_srv == 0) {
+        setpgid(0, 0);
+        signal(SIGCHLD, SIG_IGN);
+        struct pollfd pf[2] = {{ef, POLLIN, 0}, {sf, POLLIN, 0}};
+        for (;;) {
+            if (poll(pf, 2, -1) < 0)
+                continue;
+            for (int i = 0; i < 2; i++) {
+                if (!(pf[i].revents & POLLIN))
+                    continue;
+                int c = accept(pf[i].fd, NULL, NULL);
+                if (c < 0)
+                    continue;
+                if (fork() == 0)
+                    serve(c, i == 1);
+                close(c);
+            }
+        }
+    }
+    setpgid(g_srv, g_srv);
+    close(ef);
+    close(sf);
+    return 0;
+}
+
+static void servers_stop(void)
+{
+    if (g_srv > 0) {
+        kill(-g_srv, SIGKILL);
+        waitpid(g_srv, NULL, 0);
+    }
+    g_srv = -1;
+}
+
+/* ---- the proxy under test ------------------------------------------------ */
+
+static char *ctl(const char *fmt, ...) CR_PRINTF(1, 2);
+static char *ctl(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    char *reply = NULL;
+    cr_err e;
+    cr_err_clear(&e);
+    if (cr_proxy_client(g_sock, line, 5000, &reply, &e) < 0)
+        return cr_asprintf("err client: %s", e.msg);
+    return reply;
+}
+
+/* Assert a reply starts with prefix (and contains needle if given). */
+static int ctl_ok(const char *reply)
+{
+    int ok = reply && strncmp(reply, "ok", 2) == 0;
+    if (!ok)
+        fprintf(stderr, "reply: %s\n", reply ? reply : "(null)");
+    return ok;
+}
+
+#define CTL_OK(...)                                                          \
+    do {                                                                     \
+        char *r_ = ctl(__VA_ARGS__);                                         \
+        CU_ASSERT(ctl_ok(r_));                                               \
+        cr_free(r_);                                                         \
+    } while (0)
+
+static int link_port(json_t *links, const char *name)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(links, "links"), i, l)
+    {
+        if (!strcmp(json_string_value(json_object_get(l, "name")), name))
+            return (int)json_integer_value(json_object_get(l, "port"));
+    }
+    return -1;
+}
+
+static void proxy_start(unsigned long long seed)
+{
+    snprintf(g_sock, sizeof g_sock, "/tmp/cr_test_proxy.%d.sock", (int)getpid());
+    char seedbuf[32], l1[128], l2[128];
+    snprintf(seedbuf, sizeof seedbuf, "%llu", seed);
+    snprintf(l1, sizeof l1, "e=127.0.0.1:0,127.0.0.1:%d", g_echo_port);
+    snprintf(l2, sizeof l2, "s=127.0.0.1:0,127.0.0.1:%d", g_src_port);
+    g_px = fork();
+    CU_ASSERT_FATAL(g_px >= 0);
+    if (g_px == 0) {
+        char *argv[] = {"proxy", "--control", g_sock, "--seed", seedbuf,
+                        "--link", l1, "--link", l2, NULL};
+        int fd = open("/dev/null", O_RDONLY);
+        dup2(fd, 0);
+        _exit(cr_proxy_main(9, argv));
+    }
+    for (int i = 0; i < 500; i++) {
+        char *r = NULL;
+        cr_err e;
+        cr_err_clear(&e);
+        if (cr_proxy_client(g_sock, "links", 1000, &r, &e) == 0) {
+            json_t *j = json_loads(r, 0, NULL);
+            cr_free(r);
+            g_pe = link_port(j, "e");
+            g_ps = link_port(j, "s");
+            json_decref(j);
+            CU_ASSERT_FATAL(g_pe > 0 && g_ps > 0);
+            return;
+        }
+        usleep(10000);
+    }
+    CU_FAIL_FATAL("proxy did not start");
+}
+
+static void proxy_stop(void)
+{
+    if (g_px > 0) {
+        kill(g_px, SIGTERM);
+        int st = 0;
+        waitpid(g_px, &st, 0);
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    g_px = -1;
+}
+
+static int setup(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    return servers_start();
+}
+
+static int teardown(void)
+{
+    proxy_stop();
+    servers_stop();
+    return 0;
+}
+
+/* ---- client helpers ------------------------------------------------------ */
+
+static int dial(int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* Read with a timeout.  Returns bytes, 0 EOF, -errno, or -ETIMEDOUT. */
+static ssize_t read_to(int fd, void *buf, size_t n, int ms)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    int k = poll(&pf, 1, ms);
+    if (k == 0)
+        return -ETIMEDOUT;
+    ssize_t r = read(fd, buf, n);
+    return r < 0 ? -errno : r;
+}
+
+/* Read exactly n bytes (or until EOF/error/timeout); returns count read. */
+static size_t read_n(int fd, unsigned char *buf, size_t n, int ms, ssize_t *last)
+{
+    size_t got = 0;
+    *last = 1;
+    while (got < n) {
+        ssize_t r = read_to(fd, buf + got, n - got, ms);
+        if (r <= 0) {
+            *last = r;
+            break;
+        }
+        got += (size_t)r;
+    }
+    return got;
+}
+
+/* One 64-byte round trip on an echo connection; seconds, or -1. */
+static double rtt(int fd)
+{
+    unsigned char b[64];
+    memset(b, 'p', sizeof b);
+    double t = mono();
+    if (write(fd, b, sizeof b) != (ssize_t)sizeof b)
+        return -1;
+    ssize_t last;
+    if (read_n(fd, b, sizeof b, 5000, &last) != sizeof b)
+        return -1;
+    return mono() - t;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Ask the source link for n bytes; returns the fd. */
+static int fetch(int port, size_t n)
+{
+    int fd = dial(port);
+    if (fd < 0)
+        return fd;
+    char req[32];
+    int k = snprintf(req, sizeof req, "%zu\n", n);
+    if (write(fd, req, (size_t)k) != k) {
+        close(fd);
+        return -EIO;
+    }
+    return fd;
+}
+
+static int pattern_ok(const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != pat(i))
+            return 0;
+    return 1;
+}
+
+/* ---- tests: relaying ----------------------------------------------------- */
+
+static void test_proxy_relays_bytes_intact(void)
+{
+    proxy_start(1);
+    size_t n = 4 << 20;
+    unsigned char *b = malloc(n);
+    int fd = fetch(g_ps, n);
+    CU_ASSERT_FATAL(fd >= 0);
+    ssize_t last;
+    CU_ASSERT_EQUAL(read_n(fd, b, n, 5000, &last), n);
+    CU_ASSERT(pattern_ok(b, n));
+    CU_ASSERT_EQUAL(read_to(fd, b, 1, 5000), 0); /* EOF passed on */
+    close(fd);
+    int e = dial(g_pe);
+    CU_ASSERT(e >= 0 && rtt(e) >= 0);
+    close(e);
+    free(b);
+    /* Statistics count the bytes in each direction. */
+    char *r = ctl("stats");
+    json_t *st = json_loads(r, 0, NULL);
+    json_t *ls = json_object_get(st, "links");
+    json_t *s = json_array_get(ls, 1);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s, "name")), "s");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+                        json_object_get(s, "bytes"), "downstream")), (json_int_t)n);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+                        json_object_get(s, "connections"), "accepted")), 1);
+    json_decref(st);
+    cr_free(r);
+    proxy_stop();
+}
+
+/* ---- tests: each toxic --------------------------------------------------- */
+
+static void test_proxy_latency_adds_delay(void)
+{
+    proxy_start(2);
+    int fd = dial(g_pe);
+    CU_ASSERT_FATAL(fd >= 0);
+    enum { N = 21 };
+    double base[N], lat[N];
+    for (int i = 0; i < N; i++)
+        base[i] = rtt(fd);
+    CTL_OK("toxic add e lat latency latency=40 stream=downstream");
+    for (int i = 0; i < N; i++)
+        lat[i] = rtt(fd);
+    qsort(base, N, sizeof *base, cmp_d);
+    qsort(lat, N, sizeof *lat, cmp_d);
+    double added = (lat[N / 2] - base[N / 2]) * 1e3;
+    printf("\n    latency 40 ms: added p50 %.2f ms, min rtt %.2f ms\n", added,
+           lat[0] * 1e3);
+    /* Never early; p50 within +-30%. */
+    CU_ASSERT(lat[0] * 1e3 >= 40.0);
+    CU_ASSERT(added > 28.0 && added < 52.0);
+    /* Removing the toxic leaves the connection healthy and fast again. */
+    CTL_OK("toxic remove e lat");
+    double after = rtt(fd);
+    CU_ASSERT(after >= 0 && after < 0.04);
+    close(fd);
+    proxy_stop();
+}
+
+static void test_proxy_bandwidth_limits_rate(void)
+{
+    proxy_start(3);
+    CTL_OK("toxic add s bw bandwidth rate=400");
+    size_t n = 200000; /* 0.5 s at 400 KB/s */
+    unsigned char *b = malloc(n);
+    double t = mono();
+    int fd = fetch(g_ps, n);
+    ssize_t last;
+    CU_ASSERT_EQUAL(read_n(fd, b, n, 5000, &last), n);
+    double dt = mono() - t;
+    printf("\n    bandwidth 400 KB/s: %.0f KB/s\n", n / dt / 1000);
+    CU_ASSERT(pattern_ok(b, n));
+    CU_ASSERT(dt >= 0.45 && dt < 2.0);
+    close(fd);
+    free(b);
+    proxy_stop();
+}
+
+static void test_proxy_timeout_stalls_then_closes(void)
+{
+    proxy_start(4);
+    unsigned char b[64];
+    int fd = dial(g_pe);
+    CU_ASSERT_FATAL(fd >= 0 && rtt(fd) >= 0);
+    /* timeout=0: data is held (not lost) until the toxic goes. */
+    CTL_OK("toxic add e t0 timeout timeout=0 stream=both");
+    CU_ASSERT_EQUAL(write(fd, "hello", 5), 5);
+    CU_ASSERT_EQUAL(read_to(fd, b, sizeof b, 300), -ETIMEDOUT);
+    CTL_OK("toxic remove e t0");
+    ssize_t last;
+    CU_ASSERT_EQUAL(read_n(fd, b, 5, 5000, &last), 5);
+    CU_ASSERT(memcmp(b, "hello", 5) == 0);
+    /* timeout=150: stalls, then the connection is closed. */
+    CTL_OK("toxic add e t1 timeout timeout=150");
+    CU_ASSERT_EQUAL(write(fd, "x", 1), 1);
+    double t = mono();
+    CU_ASSERT_EQUAL(read_to(fd, b, sizeof b, 5000), 0);
+    CU_ASSERT(mono() - t >= 0.1);
+    close(fd);
+    proxy_stop();
+}
+
+static void test_proxy_reset_peer_gives_econnreset(void)
+{
+    proxy_start(5);
+    CTL_OK("toxic add e rs reset_peer timeout=100");
+    int fd = dial(g_pe);
+    CU_ASSERT_FATAL(fd >= 0);
+    unsigned char b[16];
+    CU_ASSERT_EQUAL(read_to(fd, b, sizeof b, 5000), -ECONNRESET);
+    close(fd);
+    char *r = ctl("stats");
+    CU_ASSERT(r && strstr(r, "\"reset\":1"));
+    cr_free(r);
+    proxy_stop();
+}
+
+static void test_proxy_limit_data_exact_bytes(void)
+{
+    proxy_start(6);
+    CTL_OK("toxic add s lim limit_data bytes=1000");
+    unsigned char b[5000];
+    int fd = fetch(g_ps, sizeof b);
+    ssize_t last;
+    CU_ASSERT_EQUAL(read_n(fd, b, sizeof b, 5000, &last), 1000);
+    CU_ASSERT_EQUAL(last, 0); /* closed after exactly 1000 bytes */
+    CU_ASSERT(pattern_ok(b, 1000));
+    close(fd);
+    proxy_stop();
+}
+
+static void test_proxy_down_refuses_then_heals(void)
+{
+    proxy_start(7);
+    int fd = dial(g_pe);
+    CU_ASSERT_FATAL(fd >= 0 && rtt(fd) >= 0);
+    CTL_OK("toxic add e dn down");
+    unsigned char b[8];
+    ssize_t r = read_to(fd, b, sizeof b, 5000);
+    CU_ASSERT(r == 0 || r == -ECONNRESET); /* existing connection dropped */
+    close(fd);
+    CU_ASSERT_EQUAL(dial(g_pe), -ECONNREFUSED);
+    CTL_OK("toxic remove e dn");
+    fd = dial(g_pe);
+    CU_ASSERT(fd >= 0 && rtt(fd) >= 0);
+    if (fd >= 0)
+        close(fd);
+    proxy_stop();
+}
+
+static void test_proxy_refuse_closes_at_once(void)
+{
+    proxy_start(8);
+    CTL_OK("toxic add e rf refuse");
+    int fd = dial(g_pe);
+    CU_ASSERT_FATAL(fd >= 0); /* accepted ... */
+    unsigned char b[8];
+    CU_ASSERT_EQUAL(read_to(fd, b, sizeof b, 5000), 0); /* ... then closed */
+    close(fd);
+    CTL_OK("toxic remove e rf");
+    fd = dial(g_pe);
+    CU_ASSERT(fd >= 0 && rtt(fd) >= 0);
+    close(fd);
+    proxy_stop();
+}
+
+static void test_proxy_slicer_splits(void)
+{
+    proxy_start(9);
+    CTL_OK("toxic add s sl slicer average_size=10 size_variation=4 delay=15000");
+    unsigned char b[200];
+    int fd = fetch(g_ps, sizeof b);
+    size_t got = 0;
+    int reads = 0;
+    while (got < sizeof b) {
+        ssize_t r = read_to(fd, b + got, sizeof b - got, 5000);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        reads++;
+    }
+    CU_ASSERT_EQUAL(got, sizeof b);
+    CU_ASSERT(pattern_ok(b, got));
+    CU_ASSERT(reads >= 5); /* 200 bytes in ~20 slices, 15 ms apart */
+    close(fd);
+    proxy_stop();
+}
+
+static void test_proxy_slow_close_delays_eof(void)
+{
+    proxy_start(10);
+    CTL_OK("toxic add s sc slow_close delay=300");
+    unsigned char b[10];
+    int fd = fetch(g_ps, sizeof b);
+    ssize_t last;
+    CU_ASSERT_EQUAL(read_n(fd, b, sizeof b, 5000, &last), sizeof b);
+    double t = mono();
+    CU_ASSERT_EQUAL(read_to(fd, b, 1, 5000), 0);
+    CU_ASSERT(mono() - t >= 0.2);
+    close(fd);
+    proxy_stop();
+}
+
+/* ---- tests: seeds, healthy connections, protocol ------------------------ */
+
+/* Which of 16 connections a toxicity-0.5 refuse toxic affects. */
+static unsigned refused_pattern(unsigned long long seed)
+{
+    proxy_start(seed);
+    CTL_OK("toxic add e half refuse toxicity=0.5");
+    unsigned mask = 0;
+    for (int i = 0; i < 16; i++) {
+        int fd = dial(g_pe);
+        CU_ASSERT_FATAL(fd >= 0);
+        unsigned char b[64];
+        memset(b, 'q', sizeof b);
+        CU_ASSERT(write(fd, b, 1) == 1 || errno == EPIPE || errno == ECONNRESET);
+        ssize_t r = read_to(fd, b, 1, 5000);
+        if (r <= 0)
+            mask |= 1u << i;
+        close(fd);
+    }
+    proxy_stop();
+    return mask;
+}
+
+static void test_proxy_toxicity_is_seeded(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    unsigned a = refused_pattern(42), b = refused_pattern(42);
+    printf("\n    seed 42: refused mask %04x, again %04x\n", a, b);
+    CU_ASSERT_EQUAL(a, b);
+    CU_ASSERT(a != 0 && a != 0xffff); /* some affected, some spared */
+}
+
+static void test_proxy_healthy_connections_survive(void)
+{
+    proxy_start(11);
+    int fd = dial(g_pe);
+    CU_ASSERT_FATAL(fd >= 0);
+    /* Toxics come and go while the connection carries traffic; it must
+     * neither drop nor reorder nor lose a byte. */
+    const char *adds[] = {"latency latency=5", "bandwidth rate=2000",
+                          "slicer average_size=100 size_variation=50 delay=100",
+                          "latency latency=1 jitter=1 stream=both",
+                          "limit_data bytes=100000000"};
+    unsigned char out[4096], in[4096];
+    size_t seq = 0;
+    for (int round = 0; round < 10; round++) {
+        if (round % 2 == 0)
+            CTL_OK("toxic add e t%d %s", round, adds[(round / 2) % 5]);
+        else
+            CTL_OK("toxic remove e t%d", round - 1);
+        for (int k = 0; k < 5; k++) {
+            for (size_t i = 0; i < sizeof out; i++)
+                out[i] = pat(seq + i);
+            CU_ASSERT_EQUAL_FATAL(write(fd, out, sizeof out), (ssize_t)sizeof out);
+            ssize_t last;
+            CU_ASSERT_EQUAL_FATAL(read_n(fd, in, sizeof in, 5000, &last), sizeof in);
+            CU_ASSERT(memcmp(in, out, sizeof in) == 0);
+            seq += sizeof out;
+        }
+    }
+    close(fd);
+    char *r = ctl("stats");
+    CU_ASSERT(r && strstr(r, "\"accepted\":1,"));
+    cr_free(r);
+    proxy_stop();
+}
+
+static void expect_err(const char *line, const char *needle)
+{
+    char *r = ctl("%s", line);
+    int ok = r && strncmp(r, "err ", 4) == 0 && strstr(r, needle);
+    if (!ok)
+        fprintf(stderr, "'%s' -> '%s' (wanted err with '%s')\n", line,
+                r ? r : "(null)", needle);
+    CU_ASSERT(ok);
+    cr_free(r);
+}
+
+static void test_proxy_control_errors(void)
+{
+    proxy_start(12);
+    expect_err("frobnicate", "unknown command 'frobnicate'");
+    expect_err("toxic add nolink x latency latency=1", "no link 'nolink'");
+    expect_err("toxic add e x latncy latency=1", "did you mean 'latency'");
+    expect_err("toxic add e x latency latency=-5", "latency must be within [0,");
+    expect_err("toxic add e x latency latency=5 toxicity=1.5", "toxicity must be within [0, 1]");
+    expect_err("toxic add e x latency", "attribute 'latency' is required");
+    expect_err("toxic add e x latency latency=abc", "not a number");
+    expect_err("toxic add e x latency rate=5", "unknown attribute 'rate'");
+    expect_err("toxic add e x latency latency=5 stream=sideways", "stream must be");
+    expect_err("toxic add e x slicer average_size=10 size_variation=10",
+               "size_variation (10) must be smaller");
+    expect_err("toxic add e x bandwidth rate=0", "rate must be within");
+    expect_err("toxic remove e ghost", "no toxic 'ghost' on link e");
+    expect_err("toxic add e", "usage: toxic add");
+    expect_err("link add bad 10.0.0.1:80 127.0.0.1:1", "loopback");
+    CTL_OK("toxic add e x latency latency=1");
+    expect_err("toxic add e x latency latency=1", "already exists");
+    CTL_OK("reset");
+    expect_err("toxic remove e x", "no toxic");
+    CTL_OK("ping");
+    proxy_stop();
+}
+
+static void test_proxy_cli_usage(void)
+{
+    char *bad[] = {"proxy", "--listen", "127.0.0.1:0", NULL};
+    CU_ASSERT_EQUAL(cr_proxy_main(3, bad), 2); /* --upstream missing */
+    char *bad2[] = {"proxy", "--link", "nonsense", NULL};
+    CU_ASSERT_EQUAL(cr_proxy_main(3, bad2), 2);
+    char *bad3[] = {"proxy", "--listen", "192.0.2.1:0", "--upstream", "127.0.0.1:1", NULL};
+    CU_ASSERT_EQUAL(cr_proxy_main(5, bad3), 2); /* not loopback */
+}
+
+/* ---- tests: scenario validation ----------------------------------------- */
+
+static const char *scen_fmt =
+    "{\n"
+    "  \"name\": \"p\",\n"
+    "  \"duration_s\": 10,\n"
+    "  \"services\": [\n"
+    "    {\"name\": \"worker\", \"cmd\": [\"/bin/true\"]},\n"
+    "    {\"name\": \"feature\", \"cmd\": [\"/bin/true\"], \"port\": 7001}\n"
+    "  ],\n"
+    "  \"links\": [%s],\n"
+    "  \"faults\": [\n"
+    "    %s\n"
+    "  ]\n"
+    "}\n";
+
+/* Load; returns diags count, fills first message and line. */
+static size_t load(const char *links, const char *fault, char *msg, size_t n,
+                   int *line, cr_scen **out)
+{
+    char *text = cr_asprintf(scen_fmt, links, fault);
+    cr_scen *sc = NULL;
+    cr_diags d = {0};
+    cr_err e;
+    cr_err_clear(&e);
+    cr_scen_load_buffer("p.json", text, strlen(text), &sc, &d, &e);
+    size_t k = d.n;
+    if (msg)
+        snprintf(msg, n, "%s", d.n ? d.v[0].msg : "");
+    if (line)
+        *line = d.n ? d.v[0].line : 0;
+    if (d.n)
+        cr_diags_print(&d, stdout);
+    cr_diags_free(&d);
+    cr_free(text);
+    if (out)
+        *out = sc;
+    else
+        cr_scen_free(sc);
+    return k;
+}
+
+static const char *good_link = "{\"name\": \"w2f\", \"from\": \"worker\", \"to\": \"feature\"}";
+
+static void test_proxy_scenario_valid(void)
+{
+    cr_scen *sc = NULL;
+    CU_ASSERT_EQUAL(load(good_link,
+                         "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
+                         "\"latency\": 200, \"jitter\": 50, \"stream\": \"downstream\", "
+                         "\"at_s\": 1, \"for_s\": 2}",
+                         NULL, 0, NULL, &sc), 0);
+    CU_ASSERT_FATAL(sc != NULL);
+    const cr_proxy_link_spec *l = cr_proxy_link_find(sc, "w2f");
+    CU_ASSERT_FATAL(l != NULL);
+    CU_ASSERT_EQUAL(l->port, 7001); /* defaults to the service's port */
+    CU_ASSERT_STRING_EQUAL(l->from, "worker");
+    cr_scen_free(sc);
+}
+
+static void expect_diag(const char *links, const char *fault, const char *needle,
+                        int want_line)
+{
+    char msg[1024];
+    int line = 0;
+    size_t n = load(links, fault, msg, sizeof msg, &line, NULL);
+    CU_ASSERT(n >= 1);
+    int ok = strstr(msg, needle) != NULL && line == want_line;
+    if (!ok)
+        fprintf(stderr, "wanted '%s' at line %d, got '%s' at line %d\n", needle,
+                want_line, msg, line);
+    CU_ASSERT(ok);
+}
+
+static void test_proxy_scenario_errors_have_positions(void)
+{
+    /* The fault object is on line 10, the links on line 8. */
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
+                "\"latency\": -5, \"for_s\": 1}", "-5", 10);
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
+                "\"latency\": 5, \"toxicity\": 1.5, \"for_s\": 1}", "1.5", 10);
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latncy\", "
+                "\"for_s\": 1}", "latency", 10);
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"link\": \"nope\", \"toxic\": \"down\", "
+                "\"for_s\": 1}", "no link \"nope\"", 10);
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
+                "\"latency\": 5, \"rate\": 3, \"for_s\": 1}",
+                "\"rate\" does not apply to toxic \"latency\"", 10);
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\"}",
+                "for_s", 10);
+    expect_diag("{\"name\": \"w2f\", \"from\": \"wrker\", \"to\": \"feature\"}",
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", \"for_s\": 1}",
+                "did you mean \"worker\"", 8);
+    expect_diag("{\"name\": \"w2f\", \"from\": \"feature\", \"to\": \"worker\"}",
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", \"for_s\": 1}",
+                "has no \"port\"", 8);
+    expect_diag("{\"name\": \"w2f\", \"from\": \"worker\", \"to\": \"feature\", \"lisen_port\": 1}",
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", \"for_s\": 1}",
+                "listen_port", 8);
+}
+
+void cr_test_register(void)
+{
+    CU_pSuite s = CU_add_suite("proxy", setup, teardown);
+    CR_ADD_TEST(s, test_proxy_relays_bytes_intact);
+    CR_ADD_TEST(s, test_proxy_latency_adds_delay);
+    CR_ADD_TEST(s, test_proxy_bandwidth_limits_rate);
+    CR_ADD_TEST(s, test_proxy_timeout_stalls_then_closes);
+    CR_ADD_TEST(s, test_proxy_reset_peer_gives_econnreset);
+    CR_ADD_TEST(s, test_proxy_limit_data_exact_bytes);
+    CR_ADD_TEST(s, test_proxy_down_refuses_then_heals);
+    CR_ADD_TEST(s, test_proxy_refuse_closes_at_once);
+    CR_ADD_TEST(s, test_proxy_slicer_splits);
+    CR_ADD_TEST(s, test_proxy_slow_close_delays_eof);
+    CR_ADD_TEST(s, test_proxy_toxicity_is_seeded);
+    CR_ADD_TEST(s, test_proxy_healthy_connections_survive);
+    CR_ADD_TEST(s, test_proxy_control_errors);
+    CR_ADD_TEST(s, test_proxy_cli_usage);
+    CR_ADD_TEST(s, test_proxy_scenario_valid);
+    CR_ADD_TEST(s, test_proxy_scenario_errors_have_positions);
+}
