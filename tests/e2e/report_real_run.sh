@@ -22,6 +22,10 @@ for c in throughput retries latency errors; do
     expect_true "chart $c drawn" grep -q "data-chart=\"$c\"" "$html"
 done
 expect_true "breaker lane drawn" grep -q 'class="br-open"' "$html"
+expect_eq "one section per expectation" 3 "$(grep -o 'class="card expect v-[a-z]*"' "$html" | wc -l)"
+expect_eq "verdicts as in the journal" "$(jq '[.expectations[] | select(.verdict == "passed")] | length' "$out/journal.json")" \
+    "$(grep -o 'data-verdict="passed"' "$html" | wc -l)"
+expect_true "probe lane drawn" grep -q 'class="probe-ok"' "$html"
 expect_true "report.md lists the faults" grep -q '^| pause-flow | pause | flow.0 | ' "$out/report.md"
 if command -v xmllint >/dev/null; then
     expect_true "junit.xml validates" xmllint --noout --schema "$CR_SRC/tests/data/junit.xsd" "$out/junit.xml"
