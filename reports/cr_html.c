@@ -500,6 +500,8 @@ static int log_load(const cr_report *r, const char *rel, logfile *l)
     const long cap = 4L << 20;
     fseek(fp, 0, SEEK_END);
     long size = ftell(fp);
+    if (size < 0)
+        size = 0; /* not seekable: treated as empty */
     long from = size > cap ? size - cap : 0;
     fseek(fp, from, SEEK_SET);
     l->buf = cr_malloc((size_t)(size - from) + 1);

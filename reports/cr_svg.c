@@ -202,7 +202,7 @@ static double faults_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
             const cr_rep_fault *f = &r->faults[i];
             if (strcmp(f->name, names[k]))
                 continue;
-            char tip[512], txt[64], d[32], data[256];
+            char tip[512], txt[64], d[32];
             int applied = !strcmp(f->outcome, "applied");
             cr_rep_fmt_dur(d, sizeof d, f->end - f->start);
             snprintf(tip, sizeof tip, "%s (%s) on %s at %.2f s%s%s: %s%s%s",
@@ -219,18 +219,20 @@ static double faults_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                 snprintf(txt, sizeof txt, "%s %s%s", f->kind, d,
                          f->open ? " (never reverted)" : "");
             cr_out_puts(o, "<g>");
-            /* data-fault is escaped by hand: it is an attribute value. */
-            cr_out data_o;
-            cr_out_init(&data_o);
-            cr_out_puts(&data_o, " data-fault=\"");
-            cr_out_esc(&data_o, f->name);
-            cr_out_printf(&data_o, "\" data-occurrence=\"%d\"", f->occurrence);
-            snprintf(data, sizeof data, "%s", cr_out_str(&data_o));
-            cr_out_free(&data_o);
+            /* The attributes are built whole (never truncated: a cut
+             * entity or a lost quote would break the markup). */
+            cr_out data;
+            cr_out_init(&data);
+            cr_out_puts(&data, " data-fault=\"");
+            cr_out_esc(&data, f->name);
+            cr_out_printf(&data, "\" data-occurrence=\"%d\"", f->occurrence);
+            if (data.failed)
+                o->failed = 1;
             seg(o, a, f->start, f->end, y,
                 applied ? (f->instant ? "#e8740c" : "url(#p-fault)") : "#fff",
                 applied ? "fault-window" : "fault-window not-applied", tip,
-                NULL, data);
+                NULL, cr_out_str(&data));
+            cr_out_free(&data);
             /* Label right of an instant or inside/after a window. */
             double x0 = cr_svg_x(a, f->start), x1 = cr_svg_x(a, f->end);
             double tx = f->instant ? x1 + 4 : x0 + 3;

@@ -10,6 +10,7 @@ S="$CR_SRC/tests/e2e/scenarios/report-three-faults.json"
 out="$E2E_TMP/run"
 run_chaosrun "$out" "$S"
 expect_eq "three-fault run exits 0" 0 "$RC"
+[ "$RC" = 0 ] || { echo "--- chaosrun output:"; tail -20 "$out.out" "$out.err"; }
 for f in report.html report.md junit.xml; do
     expect_true "$f written" test -s "$out/$f"
 done
