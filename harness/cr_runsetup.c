@@ -272,6 +272,8 @@ static void finish_services_json(cr_run *r)
 static void teardown(cr_run *r)
 {
     cr_runprobe_stop(r);
+    cr_scrape_destroy(r->scrape);
+    r->scrape = NULL;
     while (r->timers) {
         cr_timer *t = r->timers;
         r->timers = t->next;
@@ -455,6 +457,17 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
     if (r->fatal_code) {
         cr_err_set(&err, r->fatal_code, "%s", r->err.msg);
         goto fatal;
+    }
+    if (r->scrape) {
+        size_t ok = 0, failed = 0;
+        char msg[256];
+        cr_scrape_stop(r->scrape);
+        cr_scrape_stats(r->scrape, &ok, &failed, msg, sizeof msg);
+        if (ok || failed)
+            json_object_set_new(
+                r->journal, "scrapes",
+                json_pack("{s:I,s:I,s:s}", "ok", (json_int_t)ok, "failed",
+                          (json_int_t)failed, "first_error", msg));
     }
     cr_run_phase_enter(r, CR_PH_DONE);
     exit_code = opts->baseline ? 0
