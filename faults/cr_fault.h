@@ -5,6 +5,14 @@
  * calls, in order:
  *
  *   parse    at load time: validate only, fill f->priv, no side effects.
+ *            Before calling it the loader has already rejected unknown keys
+ *            (cr_vkeys with cr_fault_common_params + ops->params, so list
+ *            every key of the kind in params) and parsed the common keys
+ *            (kind, name, target, at_s, for_s, every_s, until_s, on_event)
+ *            into f, enforcing the flags below.  parse is called even when
+ *            common keys had errors, so that all problems are reported.
+ *            Return 0, CR_EINVAL (diagnostics recorded with cr_verr) or
+ *            CR_ENOMEM.  destroy is called only when f->priv is non-NULL.
  *   check    before any process starts: can this machine do it?  Return
  *            CR_EUNSUP with the reason (exit 3) if not.          (optional)
  *   prepare  before services start: environment, helpers.        (optional)

@@ -46,8 +46,10 @@ int cr_procfault_each(cr_fault *f, cr_run *r, cr_fault_act *act,
         cr_err_set(&first, CR_ENOMEM, "fault %s: out of memory", f->name);
         goto out;
     }
-    act->ninst = cr_run_resolve_target(r, &f->target, &act->rng, act->inst,
-                                       CR_ACT_MAX_INST);
+    /* The engine may have resolved the target already (same draw). */
+    if (act->ninst == 0)
+        act->ninst = cr_run_resolve_target(r, &f->target, &act->rng,
+                                           act->inst, CR_ACT_MAX_INST);
     if (act->ninst == 0) {
         cr_target_format(&f->target, tgt, sizeof tgt);
         cr_err_set(&first, CR_ESTATE, "fault %s: target %s has no instance",

@@ -27,7 +27,7 @@ typedef int (*cr_procfault_fn)(cr_run *r, cr_inst *i, void *ctx,
                                cr_err *err);
 
 /* Resolve f->target into act->inst (drawing a random replica from
- * act->rng), call fn on every running instance and record in act->details
+ * act->rng) unless the engine already did (act->ninst > 0), call fn on every running instance and record in act->details
  * (created if NULL): "instances" and "pids" acted on, "skipped" as
  * [{"instance", "reason"}].  Returns 0 when at least one instance was acted
  * on, otherwise the first error (CR_ESTATE when nothing was running). */

@@ -114,4 +114,13 @@ const cr_check_ops *cr_check_lookup(const char *kind);
 const cr_check_ops *const *cr_check_all(void);
 extern const cr_param cr_expect_common_params[];
 
+/* The distinct Prometheus URLs that slo expectations of a loaded scenario
+ * want scraped (borrowed from the scenario).  Writes at most max into out
+ * and returns how many there are in all.  The engine scrapes each URL
+ * during the run (before, during and after the faults, e.g. once a
+ * second) and appends {"t": <s after t0>, "url": ..., "samples": ...} to
+ * <run_dir>/metrics.jsonl, samples as returned by cr_prom_parse()
+ * (cr_prom.h). */
+size_t cr_check_scrape_urls(const cr_scen *sc, const char **out, size_t max);
+
 #endif

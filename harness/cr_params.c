@@ -8,7 +8,7 @@ const cr_param cr_fault_common_params[] = {
     {"kind", "string", NULL, "fault kind (see `chaosrun list`)"},
     {"name", "string", "<kind>-<index>", "unique name used in reports and by expectations"},
     {"description", "string", "\"\"", "free text shown in reports"},
-    {"target", "string|object", NULL,
+    {"target", "string|object", "none (required by kinds that act on a service)",
      "\"svc\" (all replicas), \"svc.N\" (replica N), \"svc.random\" (one drawn from the seed), "
      "or {\"service\": \"svc\", \"replica\": N|\"all\"|\"random\"}"},
     {"at_s", "time", "0", "start, seconds after t0: a number or [min, max] drawn from the seed"},

@@ -7,12 +7,27 @@
 
 #include <string.h>
 
+extern const cr_check_ops cr_check_steady_state_ops;
+extern const cr_check_ops cr_check_recovers_ops;
+extern const cr_check_ops cr_check_service_ops;
+extern const cr_check_ops cr_check_events_ops;
+extern const cr_check_ops cr_check_no_loss_ops;
+extern const cr_check_ops cr_check_backoff_ops;
+extern const cr_check_ops cr_check_breaker_ops;
+extern const cr_check_ops cr_check_checkpoint_ops;
+extern const cr_check_ops cr_check_same_result_ops;
+extern const cr_check_ops cr_check_failover_ops;
+extern const cr_check_ops cr_check_slo_ops;
 extern const cr_fault_ops cr_fault_kill_ops;
 extern const cr_fault_ops cr_fault_pause_ops;
 extern const cr_fault_ops cr_fault_restart_ops;
 extern const cr_fault_ops cr_fault_terminate_ops;
+extern const cr_fault_ops cr_fault_syscall_ops;
 extern const cr_fault_ops cr_fault_proxy_ops;
 extern const cr_section_ops cr_proxy_links_section;
+extern const cr_fault_ops cr_fault_netem_ops, cr_fault_partition_ops,
+    cr_fault_bandwidth_ops;
+extern const cr_section_ops cr_net_hosts_section;
 extern const cr_probe_ops cr_probe_http_ops, cr_probe_tcp_ops,
     cr_probe_exec_ops, cr_probe_event_ops;
 
@@ -22,7 +37,11 @@ static const cr_fault_ops *const fault_kinds[] = {
     &cr_fault_pause_ops,
     &cr_fault_restart_ops,
     &cr_fault_terminate_ops,
+    &cr_fault_syscall_ops,
     &cr_fault_proxy_ops,
+    &cr_fault_netem_ops,
+    &cr_fault_partition_ops,
+    &cr_fault_bandwidth_ops,
     NULL,
 };
 
@@ -37,12 +56,24 @@ static const cr_probe_ops *const probe_kinds[] = {
 
 /* ---- expectation checkers ---- */
 static const cr_check_ops *const check_kinds[] = {
+    &cr_check_steady_state_ops,
+    &cr_check_recovers_ops,
+    &cr_check_service_ops,
+    &cr_check_events_ops,
+    &cr_check_no_loss_ops,
+    &cr_check_backoff_ops,
+    &cr_check_breaker_ops,
+    &cr_check_checkpoint_ops,
+    &cr_check_same_result_ops,
+    &cr_check_failover_ops,
+    &cr_check_slo_ops,
     NULL,
 };
 
 /* ---- extra top-level scenario sections ---- */
 static const cr_section_ops *const sections[] = {
     &cr_proxy_links_section,
+    &cr_net_hosts_section,
     NULL,
 };
 

@@ -243,7 +243,8 @@ static int write_json_atomic(const char *dir, const char *name, json_t *j,
     char tmp[PATH_MAX], dst[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
     snprintf(dst, sizeof dst, "%s/%s", dir, name);
-    if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0)
+    /* 16 digits: Unix times (started_at, t0_unix) need microseconds. */
+    if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) != 0)
         return cr_err_set(err, CR_ESYS, "write %s failed", tmp);
     if (rename(tmp, dst) != 0)
         return cr_err_sys(err, CR_ESYS, errno, "rename %s", dst);
@@ -271,6 +272,8 @@ static void finish_services_json(cr_run *r)
 static void teardown(cr_run *r)
 {
     cr_runprobe_stop(r);
+    cr_scrape_destroy(r->scrape);
+    r->scrape = NULL;
     while (r->timers) {
         cr_timer *t = r->timers;
         r->timers = t->next;
@@ -454,6 +457,17 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
     if (r->fatal_code) {
         cr_err_set(&err, r->fatal_code, "%s", r->err.msg);
         goto fatal;
+    }
+    if (r->scrape) {
+        size_t ok = 0, failed = 0;
+        char msg[256];
+        cr_scrape_stop(r->scrape);
+        cr_scrape_stats(r->scrape, &ok, &failed, msg, sizeof msg);
+        if (ok || failed)
+            json_object_set_new(
+                r->journal, "scrapes",
+                json_pack("{s:I,s:I,s:s}", "ok", (json_int_t)ok, "failed",
+                          (json_int_t)failed, "first_error", msg));
     }
     cr_run_phase_enter(r, CR_PH_DONE);
     exit_code = opts->baseline ? 0

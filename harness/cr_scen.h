@@ -191,8 +191,12 @@ struct cr_scen {
 /* ---- loading ---------------------------------------------------------- */
 
 /* Load and validate a scenario.  On success returns 0 and *out (free with
- * cr_scen_free).  On any problem returns CR_EINVAL with every problem
- * appended to *diags, or CR_ESYS/CR_ENOMEM with err set; *out stays NULL. */
+ * cr_scen_free), its timeline already resolved from sc->seed (call
+ * cr_scen_resolve() again after changing the seed).  On any problem returns
+ * CR_EINVAL with every problem appended to *diags (sorted by position), or
+ * CR_ENOTFOUND (no such file), CR_ESYS or CR_ENOMEM with err set and no
+ * diagnostic added (also CR_EINVAL with err set and no diagnostic when the
+ * path is a directory); *out stays NULL. */
 int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags,
                  cr_err *err);
 /* Same from a buffer; `file` is only used in messages. */
@@ -208,7 +212,10 @@ int cr_scen_resolve(cr_scen *sc, cr_err *err);
 void cr_scen_print_timeline(const cr_scen *sc, FILE *fp);
 
 /* The resolved timeline as JSON (for the journal): an array of
- * {fault, kind, target, occurrence, at_s, for_s} ordered by time. */
+ * {fault, kind, target, occurrence, at_s, for_s} ordered by time (target
+ * null for faults without a service target), then one entry per
+ * state-triggered fault with occurrence and at_s null and "on_event":
+ * {ev, svc, where, count, delay_s}.  NULL on allocation failure. */
 json_t *cr_scen_timeline_json(const cr_scen *sc);
 
 /* Extra sections registered in cr_registry.c (NULL-terminated). */
@@ -218,13 +225,18 @@ const cr_section_ops *const *cr_section_all(void);
 const cr_svc_spec *cr_scen_service(const cr_scen *sc, const char *name);
 const cr_fault *cr_scen_fault(const cr_scen *sc, const char *name);
 
-/* Parse a target string: "svc" (all replicas), "svc.N", "svc.random". */
+/* Parse a target string: "svc" (all replicas), "svc.all", "svc.N",
+ * "svc.random".  0 (t->service cr_malloc'd, free with cr_free), CR_EINVAL
+ * or CR_ENOMEM (t->service NULL).  Does not check that the service
+ * exists. */
 int cr_target_parse(const char *s, cr_target *t);
 /* "svc", "svc.2", "svc.random" */
 void cr_target_format(const cr_target *t, char *buf, size_t n);
 
-/* Signal names: "SIGKILL", "KILL", "kill" or a number. -1 if unknown. */
+/* Signal names: "SIGKILL", "KILL", "kill" or a number (1..31). -1 if
+ * unknown. */
 int cr_signal_parse(const char *s);
+/* "SIGKILL"; NULL for a number without a name. */
 const char *cr_signal_name(int sig);
 
 /* ---- validation helpers for parse functions ---------------------------
@@ -232,11 +244,17 @@ const char *cr_signal_name(int sig);
  * `path` is the JSON path of `obj` ("faults[2]"); helpers append the key
  * themselves and report at the key's or value's position.  Getters return
  * 1 (present and valid), 0 (absent: *out = dflt), -1 (invalid: a diagnostic
- * was recorded). */
+ * was recorded).  A JSON null is a value of the wrong type, not an absent
+ * key.  Messages read "PATH: text" ("faults[2].at_s: must be >= 0 (got
+ * -1)"), so the text need not repeat the key. */
 
+/* Report at the position of path's value (its nearest known ancestor when
+ * the path does not exist, e.g. a missing key reports at its object). */
 void cr_verr(cr_vctx *vx, const char *path, const char *fmt, ...)
     CR_PRINTF(3, 4);
-/* Report at the position of the key itself ("unknown key" style). */
+/* Report at the position of the key itself ("unknown key" style); the
+ * message is prefixed with the path of the object that holds the key
+ * ("faults[0]: unknown key ..."). */
 void cr_verr_key(cr_vctx *vx, const char *path, const char *fmt, ...)
     CR_PRINTF(3, 4);
 /* Tell the loader that an allocation failed inside a parse function: the
@@ -278,7 +296,10 @@ int cr_vsignal(cr_vctx *vx, const json_t *obj, const char *path,
  * mean" hint when close to a known key.  Returns number of unknown keys. */
 int cr_vkeys(cr_vctx *vx, const json_t *obj, const char *path,
              const cr_param *a, const cr_param *b);
-/* Parse {"ev":..., "svc":..., "where":{...}} into m (strings copied). */
+/* Parse {"ev":..., "svc":..., "where":{...}} into m (strings copied,
+ * where referenced).  svc must name a service or an instance "svc.N".
+ * Does not reject other keys (callers list their own with cr_vkeys).
+ * Returns 0, CR_EINVAL (diagnostics recorded, m zeroed) or CR_ENOMEM. */
 int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path,
               cr_match *m);
 void cr_match_free(cr_match *m);

@@ -30,7 +30,7 @@ void cr_verr_member(cr_vctx *vx, const char *objpath, const char *key,
 
 /* The closest of names[0..n) to word, or NULL when none is close enough:
  * edit distance <= 2 (and at most about half the word), or one is a prefix
- * of the other (3 characters at least). */
+ * of the other (the word 3 characters at least, the name 2). */
 const char *cr_vsuggest(const char *word, const char *const *names,
                         size_t n);
 
@@ -48,5 +48,45 @@ int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out);
 
 /* Sort this load's diagnostics by position (stable). */
 void cr_vsort(cr_vctx *vx);
+
+/* ---- the loader's parts (cr_scen.c, cr_scen_svc.c, cr_scen_items.c) ---- */
+
+#define CR_SCEN_MAX_DURATION 86400.0
+
+/* Letters (lower case; upper case and '.' too when upper_dot), digits,
+ * '_' and '-', at least one. */
+static inline int cr_scen__name_ok(const char *s, int upper_dot)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+            c == '-')
+            continue;
+        if (upper_dot && ((c >= 'A' && c <= 'Z') || c == '.'))
+            continue;
+        return 0;
+    }
+    return 1;
+}
+
+/* A parse function's CR_ENOMEM fails the whole load. */
+static inline void cr_scen__nomem_if(cr_vctx *vx, int rc)
+{
+    if (rc == CR_ENOMEM)
+        vx->nomem = 1;
+}
+
+/* Each fills entry idx of its (already allocated, zeroed) array in
+ * vx->sc and records every problem; services first. */
+void cr_scen__parse_service(cr_vctx *vx, const json_t *obj, size_t idx);
+void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
+                          double dur);
+void cr_scen__parse_probe(cr_vctx *vx, const json_t *obj, size_t idx);
+void cr_scen__parse_expect(cr_vctx *vx, const json_t *obj, size_t idx);
+/* Services' "host" against the hosts section (after the sections). */
+void cr_scen__check_hosts(cr_vctx *vx, const json_t *root);
+void cr_scen__svc_free(cr_svc_spec *s);
 
 #endif

@@ -24,6 +24,7 @@ extern char **environ;
 
 /* Network placement (cr_net.c), linked in when the module exists. */
 int cr_net_host_fd(cr_run *r, const char *host) __attribute__((weak));
+const char *cr_net_host_addr(cr_run *r, const char *host) __attribute__((weak));
 
 int cr_envlist_set(cr_envlist *l, const char *key, const char *val)
 {
@@ -95,22 +96,15 @@ int cr_svc_init(cr_run *r, cr_err *err)
     r->svcs = cr_calloc(sc->nsvcs, sizeof *r->svcs);
     if (!r->svcs)
         return cr_err_set(err, CR_ENOMEM, "services: out of memory");
-    r->nsvcs = sc->nsvcs;
+    /* r->nsvcs counts fully built entries only, so every loop over the
+     * table (cleanup included) sees complete services. */
     for (size_t s = 0; s < sc->nsvcs; s++) {
         cr_svc *svc = &r->svcs[s];
         svc->spec = &sc->svcs[s];
-        svc->exe = resolve_exe(svc->spec->argv[0]);
-        if (!svc->exe)
-            return cr_err_set(err, CR_EUNSUP,
-                              "service %s: program '%s' not found in PATH",
-                              svc->spec->name, svc->spec->argv[0]);
-        if (access(svc->exe, X_OK) != 0)
-            return cr_err_sys(err, CR_EUNSUP, errno,
-                              "service %s: program '%s' is not executable",
-                              svc->spec->name, svc->exe);
         svc->inst = cr_calloc((size_t)svc->spec->replicas, sizeof *svc->inst);
         if (!svc->inst)
             return cr_err_set(err, CR_ENOMEM, "services: out of memory");
+        /* Until the loop below ends, only replicas [0, i) are built. */
         for (int i = 0; i < svc->spec->replicas; i++) {
             cr_inst *in = &svc->inst[i];
             in->run = r;
@@ -124,13 +118,32 @@ int cr_svc_init(cr_run *r, cr_err *err)
             if (!in->history)
                 return cr_err_set(err, CR_ENOMEM, "services: out of memory");
         }
+        r->nsvcs = s + 1;
+    }
+    /* Programs are checked only once every array exists, so that the
+     * caller's cleanup never meets a half-built service table. */
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        cr_svc *svc = &r->svcs[s];
+        svc->exe = resolve_exe(svc->spec->argv[0]);
+        if (!svc->exe)
+            return cr_err_set(err, CR_EUNSUP,
+                              "service %s: program '%s' not found in PATH",
+                              svc->spec->name, svc->spec->argv[0]);
+        if (access(svc->exe, X_OK) != 0)
+            return cr_err_sys(err, CR_EUNSUP, errno,
+                              "service %s: program '%s' is not executable",
+                              svc->spec->name, svc->exe);
     }
     return CR_OK;
 }
 
 void cr_svc_fini(cr_run *r)
 {
-    for (size_t s = 0; s < r->nsvcs; s++) {
+    size_t n = r->nsvcs;
+    /* A half-built entry (allocation failure) is freed too. */
+    if (r->svcs && n < r->sc->nsvcs && r->svcs[n].spec)
+        n++;
+    for (size_t s = 0; s < n; s++) {
         cr_svc *svc = &r->svcs[s];
         for (int i = 0; svc->inst && i < svc->spec->replicas; i++) {
             cr_envlist_free(&svc->inst[i].env);
@@ -199,6 +212,9 @@ static char **build_env(cr_run *r, cr_inst *in)
         if (!o->port)
             continue;
         const char *host = "127.0.0.1";
+        /* A service placed on a host is reached at that host's address. */
+        if (o->host && cr_net_host_addr && cr_net_host_addr(r, o->host))
+            host = cr_net_host_addr(r, o->host);
         env_name(key, sizeof key, "CHAOSRUN_ADDR_", o->name);
         SETV(key, "%s:%d", host, o->port);
         size_t k = 0;

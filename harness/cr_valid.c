@@ -4,8 +4,7 @@
  * FILE:LINE:COLUMN position found in the position map (cr_jpos) plus a
  * sentence that starts with the JSON path of the culprit.  Helpers never
  * stop at the first problem; the loader collects them all.  Also here:
- * edit distance and "did you mean" hints, signal names, variable
- * expansion. */
+ * edit distance and "did you mean" hints, and signal names. */
 #include "cr_scen_internal.h"
 
 #include "cr_alloc.h"
@@ -185,6 +184,8 @@ void cr_vnomem(cr_vctx *vx)
 
 void cr_vsort(cr_vctx *vx)
 {
+    if (!vx->diags->v)
+        return; /* no diagnostics (and NULL + 0 is undefined) */
     cr_diag *v = vx->diags->v + vx->first;
     size_t n = vx->diags->n - vx->first;
     /* Insertion sort: stable, and the lists are short. */
@@ -202,17 +203,24 @@ void cr_vsort(cr_vctx *vx)
 
 /* ---- paths ------------------------------------------------------------ */
 
+/* Paths longer than the buffer are cut: a diagnostic then points at the
+ * nearest ancestor whose path is known, which is still useful. */
 void cr_path_key(char *buf, size_t n, const char *base, const char *key)
 {
+    int w;
     if (base && base[0])
-        snprintf(buf, n, "%s.%s", base, key);
+        w = snprintf(buf, n, "%s.%s", base, key);
     else
-        snprintf(buf, n, "%s", key);
+        w = snprintf(buf, n, "%s", key);
+    if (w < 0 && n)
+        buf[0] = '\0';
 }
 
 void cr_path_idx(char *buf, size_t n, const char *base, size_t idx)
 {
-    snprintf(buf, n, "%s[%zu]", base ? base : "", idx);
+    int w = snprintf(buf, n, "%s[%zu]", base ? base : "", idx);
+    if (w < 0 && n)
+        buf[0] = '\0';
 }
 
 /* ---- hints ------------------------------------------------------------ */
@@ -261,7 +269,7 @@ const char *cr_vsuggest(const char *word, const char *const *names, size_t n)
     for (size_t i = 0; i < n; i++) {
         size_t ln = strlen(names[i]);
         if ((lw >= 3 && strncmp(names[i], word, lw) == 0) ||
-            (ln >= 3 && strncmp(word, names[i], ln) == 0))
+            (ln >= 2 && strncmp(word, names[i], ln) == 0))
             return names[i];
     }
     return NULL;
@@ -466,9 +474,14 @@ int cr_vtime(cr_vctx *vx, const json_t *obj, const char *path,
                     t.lo, t.hi);
             return -1;
         }
+    } else if (json_is_array(v)) {
+        cr_verr(vx, p, "must be a number of seconds or a range [min, max] "
+                "of two numbers (got an array of %zu value%s)",
+                json_array_size(v), json_array_size(v) == 1 ? "" : "s");
+        return -1;
     } else {
         cr_verr(vx, p, "must be a number of seconds or a range [min, max] "
-                "(got %s)", json_is_array(v) ? "another array" : cr_jtype(v));
+                "(got %s)", cr_jtype(v));
         return -1;
     }
     if (t.lo < 0) {
@@ -626,6 +639,21 @@ void cr_match_free(cr_match *m)
     m->where = NULL;
 }
 
+/* "svc" or an instance "svc.N" of the scenario. */
+static int svc_or_inst(const cr_scen *sc, const char *s)
+{
+    if (cr_scen_service(sc, s))
+        return 1;
+    const char *dot = strrchr(s, '.');
+    char name[CR_PATH_MAX];
+    if (!dot || !dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1) ||
+        strlen(dot + 1) > 3 || (size_t)(dot - s) >= sizeof name)
+        return 0;
+    snprintf(name, sizeof name, "%.*s", (int)(dot - s), s);
+    const cr_svc_spec *sp = cr_scen_service(sc, name);
+    return sp && atoi(dot + 1) < sp->replicas;
+}
+
 int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
 {
     const char *ev = NULL, *svc = NULL;
@@ -647,8 +675,7 @@ int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
         bad = 1;
     if (cr_vstr(vx, obj, path, "svc", NULL, &svc) < 0)
         bad = 1;
-    else if (svc && vx->sc && vx->sc->nsvcs &&
-             !cr_scen_service(vx->sc, svc)) {
+    else if (svc && vx->sc && vx->sc->nsvcs && !svc_or_inst(vx->sc, svc)) {
         const char *names[64];
         size_t n = 0;
         char hint[128];
@@ -656,7 +683,7 @@ int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
             if (vx->sc->svcs[i].name)
                 names[n++] = vx->sc->svcs[i].name;
         cr_path_key(p, sizeof p, path, "svc");
-        cr_verr(vx, p, "unknown service \"%s\"%s", svc,
+        cr_verr(vx, p, "unknown service or instance \"%s\"%s", svc,
                 cr_vhint(hint, sizeof hint, svc, names, n));
         bad = 1;
     }
@@ -693,114 +720,4 @@ int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
         return CR_ENOMEM;
     }
     return 0;
-}
-
-/* ---- variable expansion ----------------------------------------------- */
-
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-} sbuf;
-
-static int sb_add(sbuf *b, const char *t, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 64;
-        while (nc < b->n + n + 1)
-            nc *= 2;
-        char *q = cr_realloc(b->s, nc);
-        if (!q)
-            return CR_ENOMEM;
-        b->s = q;
-        b->cap = nc;
-    }
-    memcpy(b->s + b->n, t, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-    return 0;
-}
-
-static const char *var_value(const cr_vctx *vx, const char *name)
-{
-    if (strcmp(name, "CHAOSRUN_SCENARIO_DIR") == 0)
-        return vx->scen_dir;
-    if (strcmp(name, "CHAOSRUN_BINDIR") == 0) {
-        const char *e = getenv(name);
-        return e && *e ? e : vx->bin_dir;
-    }
-    return getenv(name);
-}
-
-int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out)
-{
-    sbuf b = {0};
-    int rc = 0;
-    *out = NULL;
-    if ((rc = sb_add(&b, "", 0)))
-        goto out;
-    for (const char *p = s; *p;) {
-        if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
-            /* "$${" is a literal "${". */
-            if ((rc = sb_add(&b, "${", 2)))
-                goto out;
-            p += 3;
-            continue;
-        }
-        if (!(p[0] == '$' && p[1] == '{')) {
-            const char *q = p + 1;
-            while (*q && *q != '$')
-                q++;
-            if ((rc = sb_add(&b, p, (size_t)(q - p))))
-                goto out;
-            p = q;
-            continue;
-        }
-        const char *name = p + 2, *q = name;
-        while (*q == '_' || isalnum((unsigned char)*q))
-            q++;
-        size_t nl = (size_t)(q - name);
-        const char *dflt = NULL;
-        size_t dl = 0;
-        if (q[0] == ':' && q[1] == '-') {
-            dflt = q + 2;
-            const char *e = strchr(dflt, '}');
-            if (!e) {
-                q = dflt + strlen(dflt);
-            } else {
-                dl = (size_t)(e - dflt);
-                q = e;
-            }
-        }
-        if (*q != '}' || nl == 0 || isdigit((unsigned char)name[0])) {
-            cr_verr(vx, path, "malformed variable reference in \"%s\": "
-                    "write ${NAME} or ${NAME:-default} (\"$${\" for a "
-                    "literal \"${\")", s);
-            rc = CR_EINVAL;
-            goto out;
-        }
-        char nm[128];
-        snprintf(nm, sizeof nm, "%.*s", (int)nl, name);
-        const char *val = var_value(vx, nm);
-        if (dflt && (!val || !*val)) {
-            val = NULL;
-            rc = sb_add(&b, dflt, dl);
-        } else if (!val) {
-            cr_verr(vx, path, "unknown variable \"%s\" in \"%s\" (set it in "
-                    "the environment or write ${%s:-default})", nm, s, nm);
-            rc = CR_EINVAL;
-            goto out;
-        } else {
-            rc = sb_add(&b, val, strlen(val));
-        }
-        if (rc)
-            goto out;
-        p = q + 1;
-    }
-    *out = b.s;
-    b.s = NULL;
-out:
-    if (rc == CR_ENOMEM)
-        vx->nomem = 1;
-    cr_free(b.s);
-    return rc;
 }

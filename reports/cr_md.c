@@ -1,0 +1,235 @@
+/* cr_md: the Markdown summary of one run (see cr_md.h). */
+#include "cr_md.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "cr_report_internal.h"
+
+const char *cr_md_badge(const char *v)
+{
+    if (!strcmp(v, "passed"))
+        return "\xE2\x9C\x85 passed";
+    if (!strcmp(v, "failed"))
+        return "\xE2\x9D\x8C failed";
+    if (!strcmp(v, "interrupted"))
+        return "\xE2\x9A\xA0\xEF\xB8\x8F interrupted";
+    if (!strcmp(v, "unrunnable"))
+        return "\xE2\x9B\x94 unrunnable";
+    if (!strcmp(v, "error"))
+        return "\xF0\x9F\x92\xA5 error";
+    return "\xE2\x9D\x94 unknown";
+}
+
+static void header(const cr_report *r, cr_out *o)
+{
+    char d[32], when[40];
+    const json_t *m = json_object_get(r->journal, "machine");
+    cr_out_puts(o, "## chaosrun: ");
+    cr_out_md(o, r->name);
+    cr_out_puts(o, " \xE2\x80\x94 ");
+    cr_out_puts(o, cr_md_badge(cr_report_verdict(r)));
+    cr_out_puts(o, "\n\n");
+    if (r->description && *r->description) {
+        cr_out_md(o, r->description);
+        cr_out_puts(o, "\n\n");
+    }
+    cr_out_printf(o, "**%zu/%zu expectations held**", r->npassed, r->nex);
+    if (r->nfailed)
+        cr_out_printf(o, " \xC2\xB7 %zu failed", r->nfailed);
+    if (r->nunknown)
+        cr_out_printf(o, " \xC2\xB7 %zu unknown (not enough events to judge)",
+                      r->nunknown);
+    if (r->has_seed)
+        cr_out_printf(o, " \xC2\xB7 seed `%llu`", r->seed);
+    if (!isnan(r->duration_s)) {
+        cr_rep_fmt_dur(d, sizeof d, r->duration_s);
+        cr_out_printf(o, " \xC2\xB7 %s of faults", d);
+    }
+    if (!isnan(r->ended_at - r->started_at)) {
+        cr_rep_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
+        cr_out_printf(o, " \xC2\xB7 %s wall", d);
+    }
+    if (cr_rep_jstr(m, "hostname")) {
+        cr_out_puts(o, " \xC2\xB7 ");
+        cr_out_md(o, cr_rep_jstr(m, "hostname"));
+        if (cr_rep_jstr(m, "kernel")) {
+            cr_out_puts(o, " (Linux ");
+            cr_out_md(o, cr_rep_jstr(m, "kernel"));
+            cr_out_puts(o, ")");
+        }
+    }
+    cr_rep_fmt_utc(when, sizeof when, r->started_at);
+    if (*when)
+        cr_out_printf(o, " \xC2\xB7 %s", when);
+    cr_out_puts(o, "\n\n");
+    if (r->error) {
+        cr_out_puts(o, "> **");
+        cr_out_md(o, cr_report_verdict(r));
+        cr_out_puts(o, ":** ");
+        cr_out_md(o, r->error);
+        cr_out_puts(o, "\n\n");
+    } else if (!strcmp(cr_report_verdict(r), "interrupted")) {
+        cr_out_puts(o, "> **interrupted:** the run was stopped before it "
+                       "finished; verdicts below were judged on what was "
+                       "recorded.\n\n");
+    }
+    if (r->reproduce) {
+        cr_out_puts(o, "Reproduce: ");
+        cr_out_mdcode(o, r->reproduce);
+        cr_out_puts(o, "\n\n");
+    }
+}
+
+static void expectations(const cr_report *r, cr_out *o)
+{
+    char m[64];
+    cr_out_puts(o, "### Expectations\n\n");
+    if (r->nex == 0) {
+        cr_out_puts(o, "No expectation was judged.\n\n");
+        return;
+    }
+    cr_out_puts(o, "| Verdict | Expectation | Kind | Measured | Bound | Summary |\n"
+                   "|---|---|---|---:|---|---|\n");
+    for (size_t i = 0; i < r->nex; i++) {
+        const cr_rep_expect *x = &r->ex[i];
+        cr_out_printf(o, "| %s | ", cr_md_badge(x->verdict));
+        cr_out_md(o, x->name);
+        cr_out_puts(o, " | ");
+        cr_out_md(o, x->kind);
+        cr_out_puts(o, " | ");
+        if (x->has_measured) {
+            cr_rep_fmt_measured(m, sizeof m, x->measured, x->unit);
+            cr_out_md(o, m);
+        }
+        cr_out_puts(o, " | ");
+        if (*x->bound)
+            cr_out_mdcode(o, x->bound);
+        cr_out_puts(o, " | ");
+        cr_out_md(o, x->summary);
+        cr_out_puts(o, " |\n");
+    }
+    cr_out_puts(o, "\n");
+}
+
+static void faults(const cr_report *r, cr_out *o)
+{
+    char d[32];
+    cr_out_puts(o, "### Faults\n\n");
+    if (r->nfaults == 0) {
+        cr_out_puts(o, "No fault was injected.\n\n");
+        return;
+    }
+    cr_out_puts(o, "| Fault | Kind | Target | At | Lasted | Outcome |\n"
+                   "|---|---|---|---:|---:|---|\n");
+    for (size_t i = 0; i < r->nfaults; i++) {
+        const cr_rep_fault *f = &r->faults[i];
+        cr_out_puts(o, "| ");
+        cr_out_md(o, f->name);
+        if (f->occurrence > 0)
+            cr_out_printf(o, " #%d", f->occurrence + 1);
+        cr_out_puts(o, " | ");
+        cr_out_md(o, f->kind);
+        cr_out_puts(o, " | ");
+        cr_out_md(o, f->target);
+        cr_out_printf(o, " | %.2f s | ", f->start);
+        if (f->instant)
+            cr_out_puts(o, "instant");
+        else {
+            cr_rep_fmt_dur(d, sizeof d, f->end - f->start);
+            cr_out_puts(o, d);
+            if (f->open)
+                cr_out_puts(o, " (never reverted)");
+        }
+        cr_out_puts(o, " | ");
+        cr_out_md(o, f->outcome);
+        if (f->error) {
+            cr_out_puts(o, ": ");
+            cr_out_md(o, f->error);
+        }
+        cr_out_puts(o, " |\n");
+    }
+    cr_out_puts(o, "\n");
+}
+
+static void figures(const cr_report *r, cr_out *o)
+{
+    char m[64];
+    int any = 0;
+    for (size_t i = 0; i < r->nex; i++) {
+        const cr_rep_expect *x = &r->ex[i];
+        if (strcmp(x->kind, "recovers") || !x->has_measured)
+            continue;
+        if (!any)
+            cr_out_puts(o, "### Recovery\n\n");
+        any = 1;
+        cr_rep_fmt_measured(m, sizeof m, x->measured, x->unit);
+        cr_out_puts(o, "- ");
+        cr_out_md(o, x->name);
+        cr_out_printf(o, ": recovered in **%s**", m);
+        if (*x->bound) {
+            cr_out_puts(o, " (bound ");
+            cr_out_mdcode(o, x->bound);
+            cr_out_puts(o, ")");
+        }
+        cr_out_puts(o, "\n");
+    }
+    if (any)
+        cr_out_puts(o, "\n");
+    double in = cr_report_rate_faults(r, "delivered", 1);
+    double out = cr_report_rate_faults(r, "delivered", 0);
+    if (!isnan(in) || !isnan(out)) {
+        cr_out_puts(o, "### Throughput\n\n- delivered: ");
+        if (!isnan(out))
+            cr_out_printf(o, "**%.1f/s** outside faults", out);
+        if (!isnan(in))
+            cr_out_printf(o, "%s**%.1f/s** during faults", isnan(out) ? "" : ", ",
+                          in);
+        if (!isnan(in) && !isnan(out) && out > 0)
+            cr_out_printf(o, " (%+.0f %%)", (in - out) / out * 100);
+        cr_out_puts(o, "\n\n");
+    }
+}
+
+static void evidence(const cr_report *r, cr_out *o)
+{
+    for (size_t i = 0; i < r->nex; i++) {
+        const cr_rep_expect *x = &r->ex[i];
+        size_t n = json_array_size(x->evidence);
+        if (!strcmp(x->verdict, "passed") || n == 0)
+            continue;
+        cr_out_puts(o, "<details><summary>Evidence: ");
+        cr_out_esc(o, x->name);
+        cr_out_printf(o, " (%zu event%s)</summary>\n\n", n, n == 1 ? "" : "s");
+        for (size_t k = 0; k < n && k < 20; k++) {
+            const json_t *e = json_array_get(x->evidence, k);
+            double t = cr_rep_jnum(e, "t");
+            cr_out_puts(o, "- ");
+            if (!isnan(t))
+                cr_out_printf(o, "`t=%.3f` ", t);
+            cr_out_md(o, cr_rep_jstr(e, "text"));
+            cr_out_puts(o, "\n");
+        }
+        if (n > 20)
+            cr_out_printf(o, "- \xE2\x80\xA6 %zu more in report.html\n", n - 20);
+        cr_out_puts(o, "\n</details>\n\n");
+    }
+}
+
+int cr_md_write(const cr_report *r, cr_out *o, cr_err *err)
+{
+    header(r, o);
+    expectations(r, o);
+    faults(r, o);
+    figures(r, o);
+    evidence(r, o);
+    if (r->malformed)
+        cr_out_printf(o, "_%zu malformed event line%s ignored._\n\n",
+                      r->malformed, r->malformed == 1 ? "" : "s");
+    cr_out_puts(o, "<sub>Full report: report.html in the run directory");
+    cr_out_puts(o, ".</sub>\n");
+    if (cr_out_failed(o))
+        return cr_err_set(err, CR_ENOMEM, "report.md for %s: out of memory",
+                          r->name);
+    return 0;
+}

@@ -1,0 +1,159 @@
+/* cr_report: a run directory loaded into memory, and the entry points that
+ * turn run directories into reports.
+ *
+ * Every writer (JUnit, HTML, Markdown, compare, multi-seed, suite) reads only
+ * the run directory: journal.json, events.jsonl and logs/ (formats in
+ * reports/README.md).  cr_report_load() builds the model they share: the
+ * journal itself, the events with times relative to t0, the fault windows,
+ * one state lane per service instance and the expectations. */
+#ifndef CR_REPORT_H
+#define CR_REPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "cr_err.h"
+
+/* One event line, times in seconds after t0. */
+typedef struct cr_rep_event {
+    double t;
+    const char *svc;  /* "" when absent; borrows from obj */
+    const char *inst; /* "inst", else svc */
+    const char *ev;   /* never NULL */
+    json_t *obj;      /* the line (reference owned by the report) */
+    size_t seq;       /* line order in the file (ties keep it) */
+} cr_rep_event;
+
+/* One fault occurrence as the journal recorded it. */
+typedef struct cr_rep_fault {
+    const char *name, *kind, *target;
+    const char *outcome; /* applied | failed | skipped */
+    const char *error;   /* NULL unless failed */
+    int occurrence;
+    double start;        /* applied_t (scheduled_t when not applied) */
+    double end;          /* reverted_t; start when instantaneous; the end of
+                            the run when it was never reverted */
+    int instant;         /* 1: no window (kill, restart, ...) */
+    int open;            /* 1: never reverted */
+    const json_t *obj;   /* the journal entry */
+} cr_rep_fault;
+
+/* Service instance states drawn in the timeline. */
+enum {
+    CR_REP_STARTING,   /* started, not ready yet */
+    CR_REP_UP,         /* ready */
+    CR_REP_PAUSED,     /* SIGSTOP / freezer */
+    CR_REP_DEAD,       /* exited, not (yet) restarted */
+    CR_REP_RESTARTING, /* started again after an exit, not ready yet */
+    CR_REP_STOPPED,    /* stopped by the harness at the end */
+    CR_REP_NSTATES
+};
+const char *cr_rep_state_name(int state); /* "up", "paused", ... */
+
+typedef struct cr_rep_seg {
+    double t0, t1;
+    int state;
+} cr_rep_seg;
+
+typedef struct cr_rep_lane {
+    const char *inst;    /* "worker.0" */
+    const char *service; /* "worker" */
+    const char *log;     /* "logs/worker.0.log" or NULL */
+    int restarts;
+    cr_rep_seg *segs;
+    size_t nsegs;
+} cr_rep_lane;
+
+typedef struct cr_rep_expect {
+    const char *name, *kind;
+    const char *verdict; /* passed | failed | unknown */
+    const char *summary; /* "" when absent */
+    int has_measured;
+    double measured;
+    const char *unit, *bound; /* "" when absent */
+    const json_t *evidence;   /* array of {"t","text"} or NULL */
+    const json_t *details;    /* object or NULL */
+} cr_rep_expect;
+
+typedef struct cr_report {
+    char *dir;
+    json_t *journal;           /* owned */
+    const char *name, *status, *error, *reproduce, *scenario_file;
+    const char *description, *seed_source;
+    int has_seed;
+    unsigned long long seed;
+    int exit_code;
+    double started_at, ended_at, t0_unix; /* Unix times (NAN if absent) */
+    double duration_s, drain_s;
+    double t_min, t_max;       /* the time axis, s after t0 */
+    double t_faults_end;       /* end of the last fault window, or NAN */
+    cr_rep_event *ev;          /* sorted by t */
+    size_t nev;
+    size_t malformed;          /* malformed lines found while loading */
+    int events_missing;        /* 1: no events.jsonl */
+    cr_rep_fault *faults;      /* sorted by start */
+    size_t nfaults;
+    cr_rep_lane *lanes;
+    size_t nlanes;
+    cr_rep_expect *ex;
+    size_t nex;
+    size_t npassed, nfailed, nunknown;
+} cr_report;
+
+/* Load RUN_DIR/journal.json and RUN_DIR/events.jsonl (a missing or partly
+ * malformed events file is tolerated and counted; a missing or malformed
+ * journal is an error: CR_ENOTFOUND / CR_EPROTO).  *out receives a report
+ * to free with cr_report_destroy(); NULL on error. */
+int cr_report_load(const char *run_dir, cr_report **out, cr_err *err);
+void cr_report_destroy(cr_report *r);
+
+/* The overall verdict word: the journal's status ("passed", "failed",
+ * "interrupted", "unrunnable", "error"), or "unknown" when absent. */
+const char *cr_report_verdict(const cr_report *r);
+
+/* Events named ev per bin of bin_s seconds from r->t_min; counts[nbins]
+ * (caller-allocated, nbins = cr_report_nbins()).  ev NULL: every event
+ * carrying an "error" field plus giveup/dead_lettered/rejected. */
+size_t cr_report_nbins(const cr_report *r, double bin_s);
+void cr_report_rate(const cr_report *r, const char *ev, double bin_s,
+                    double *counts, size_t nbins);
+/* Mean rate (events/s) of ev inside fault windows (inside = 1) or outside
+ * them during the fault phase [0, duration_s] (inside = 0).  NAN when the
+ * span is empty or no event is named ev. */
+double cr_report_rate_faults(const cr_report *r, const char *ev, int inside);
+
+/* Write junit.xml, report.html and report.md into run_dir from its
+ * journal.json and events.jsonl.  Called by the engine at the end of every
+ * run, interrupted runs included.  Returns 0 or a negative code; files
+ * written before an error stay. */
+int cr_report_write_all(const char *run_dir, cr_err *err);
+
+/* `chaosrun report ...`: argv[0] is "report" (or the program name), then
+ *   RUN_DIR                         regenerate the three reports
+ *   --compare OLD NEW [--out DIR]   compare.html + compare.md into DIR
+ *                                   (default NEW), Markdown to stdout
+ *   --multi OUT RUN...              multi-seed summary (as cr_report_multi)
+ *   --suite OUT RUN...              suite index (as cr_report_suite)
+ *   --help
+ * Returns the exit status: 0 done, 2 usage error (message on stderr), 4 a
+ * report could not be written. */
+int cr_report_main(int argc, char **argv);
+
+/* Multi-seed summary of runs of the same scenario: multi.html, multi.md and
+ * multi.json in out_dir (created if missing): pass rate, Wilson 95%
+ * interval, flaky when 0 < passes < n, per-expectation pass rates, and for
+ * every `recovers` expectation the recovery-time distribution. */
+int cr_report_multi(const char *const *run_dirs, size_t n,
+                    const char *out_dir, cr_err *err);
+
+/* Suite: one junit.xml with one testsuite per run and index.html linking
+ * each run's report, in out_dir (created if missing). */
+int cr_report_suite(const char *const *run_dirs, size_t n,
+                    const char *out_dir, cr_err *err);
+
+/* Compare two runs: writes compare.html and compare.md into out_dir; *md
+ * (malloc'd, may be NULL) receives the Markdown. */
+int cr_report_compare(const char *old_dir, const char *new_dir,
+                      const char *out_dir, char **md, cr_err *err);
+
+#endif

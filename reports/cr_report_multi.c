@@ -1,0 +1,631 @@
+/* cr_report_multi: the views over several runs (part of the cr_report
+ * module, see cr_report.h): comparing two runs, the multi-seed summary of
+ * one scenario, and the suite index with its combined JUnit XML. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cr_alloc.h"
+#include "cr_html.h"
+#include "cr_junit.h"
+#include "cr_md.h"
+#include "cr_report.h"
+#include "cr_report_internal.h"
+#include "cr_stats.h"
+#include "cr_svg.h"
+
+static int ensure_dir(const char *dir, cr_err *err)
+{
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return cr_err_sys(err, CR_ESYS, errno, "creating %s", dir);
+    return 0;
+}
+
+static int write_out(const cr_out *o, const char *dir, const char *file,
+                     cr_err *err)
+{
+    char *p = cr_asprintf("%s/%s", dir, file);
+    if (!p)
+        return cr_err_set(err, CR_ENOMEM, "writing %s: out of memory", file);
+    int rc = cr_out_write_file(o, p, err);
+    cr_free(p);
+    return rc;
+}
+
+/* Direction of "better" for a bound: -1 lower is better ("<= 5"), +1
+ * higher is better (">= 100"), 0 unknown. */
+static int better_dir(const char *bound)
+{
+    while (bound && *bound == ' ')
+        bound++;
+    if (!bound)
+        return 0;
+    return *bound == '<' ? -1 : *bound == '>' ? 1 : 0;
+}
+
+static const cr_rep_expect *find_ex(const cr_report *r, const char *name)
+{
+    for (size_t i = 0; i < r->nex; i++)
+        if (!strcmp(r->ex[i].name, name))
+            return &r->ex[i];
+    return NULL;
+}
+
+/* A path to target usable from a page in dir: relative when both resolve,
+ * else absolute. */
+static char *rel_path(const char *dir, const char *target_dir, const char *file)
+{
+    char a[PATH_MAX], b[PATH_MAX];
+    if (!realpath(dir, a) || !realpath(target_dir, b))
+        return cr_asprintf("%s/%s", target_dir, file);
+    size_t i = 0, last = 0;
+    while (a[i] && a[i] == b[i]) {
+        if (a[i] == '/')
+            last = i;
+        i++;
+    }
+    if (!a[i] && (b[i] == '/' || !b[i]))
+        last = i; /* a is a prefix directory of b */
+    cr_out o;
+    cr_out_init(&o);
+    for (const char *p = a + last; *p; p++)
+        if (*p == '/')
+            cr_out_puts(&o, "../");
+    const char *rest = b + last + (b[last] == '/');
+    if (*rest) {
+        cr_out_puts(&o, rest);
+        cr_out_puts(&o, "/");
+    }
+    cr_out_puts(&o, file);
+    char *s = o.failed ? NULL : cr_strdup(cr_out_str(&o));
+    cr_out_free(&o);
+    return s;
+}
+
+/* ---- compare ---------------------------------------------------------- */
+
+static const char *change_word(const char *ov, const char *nv)
+{
+    if (!ov)
+        return "new";
+    if (!nv)
+        return "removed";
+    if (!strcmp(ov, nv))
+        return "same";
+    if (!strcmp(nv, "passed"))
+        return "fixed";
+    if (!strcmp(ov, "passed"))
+        return "regressed";
+    return "changed";
+}
+
+/* "better"/"worse"/"about the same"/"" for a measured figure moving from a
+ * to b: lower is better under "<", higher under ">", closer under "==".
+ * Changes within 5 % are "about the same" (runs are noisy). */
+static const char *trend(double a, double b, const char *bound)
+{
+    int d = better_dir(bound);
+    if (isnan(a) || isnan(b))
+        return "";
+    if (d == 0 && bound && strstr(bound, "==")) {
+        double t = strtod(bound + strspn(bound, "=! "), NULL);
+        a = -fabs(a - t);
+        b = -fabs(b - t);
+        d = 1;
+    }
+    if (d == 0)
+        return "";
+    if (fabs(b - a) <= 0.05 * fmax(fabs(a), fabs(b)))
+        return "about the same";
+    return (b - a) * d > 0 ? "better" : "worse";
+}
+
+typedef struct cmp_row {
+    const char *name;
+    const cr_rep_expect *o, *n;
+} cmp_row;
+
+static size_t cmp_rows(const cr_report *a, const cr_report *b, cmp_row *rows)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < b->nex; i++)
+        rows[k++] = (cmp_row){b->ex[i].name, find_ex(a, b->ex[i].name), &b->ex[i]};
+    for (size_t i = 0; i < a->nex; i++)
+        if (!find_ex(b, a->ex[i].name))
+            rows[k++] = (cmp_row){a->ex[i].name, &a->ex[i], NULL};
+    return k;
+}
+
+static void fmt_meas(char *buf, size_t n, const cr_rep_expect *x)
+{
+    if (x && x->has_measured)
+        cr_rep_fmt_measured(buf, n, x->measured, x->unit);
+    else
+        snprintf(buf, n, "\xE2\x80\x94");
+}
+
+/* The one-line conclusion: "Less resilient: 3 expectations regressed". */
+static void headline(const cmp_row *rows, size_t nr, char *buf, size_t n)
+{
+    size_t fixed = 0, regressed = 0;
+    for (size_t i = 0; i < nr; i++) {
+        const char *w = change_word(rows[i].o ? rows[i].o->verdict : NULL,
+                                    rows[i].n ? rows[i].n->verdict : NULL);
+        fixed += !strcmp(w, "fixed");
+        regressed += !strcmp(w, "regressed");
+    }
+    if (regressed)
+        snprintf(buf, n, "Less resilient: %zu expectation%s regressed%s", regressed,
+                 regressed == 1 ? "" : "s", fixed ? ", some fixed" : "");
+    else if (fixed)
+        snprintf(buf, n, "More resilient: %zu expectation%s fixed", fixed,
+                 fixed == 1 ? "" : "s");
+    else
+        snprintf(buf, n, "No verdict changed.");
+}
+
+static void compare_md(const cr_report *a, const cr_report *b, const cmp_row *rows,
+                       size_t nr, cr_out *o)
+{
+    char hl[160];
+    headline(rows, nr, hl, sizeof hl);
+    cr_out_puts(o, "## chaosrun compare: ");
+    cr_out_md(o, b->name);
+    cr_out_puts(o, "\n\n");
+    cr_out_printf(o, "Old: %s (seed %llu) \xE2\x86\x92 New: %s (seed %llu)\n\n",
+                  cr_md_badge(cr_report_verdict(a)), a->seed,
+                  cr_md_badge(cr_report_verdict(b)), b->seed);
+    char *colon = strchr(hl, ':');
+    if (colon) {
+        *colon = '\0';
+        cr_out_printf(o, "**%s:**%s", hl, colon + 1);
+    } else
+        cr_out_printf(o, "**%s**", hl);
+    cr_out_puts(o, "\n\n| Expectation | Old | New | Change | Old measured | New measured | Trend |\n"
+                   "|---|---|---|---|---:|---:|---|\n");
+    for (size_t i = 0; i < nr; i++) {
+        char m1[64], m2[64];
+        const cr_rep_expect *x = rows[i].o, *y = rows[i].n;
+        fmt_meas(m1, sizeof m1, x);
+        fmt_meas(m2, sizeof m2, y);
+        cr_out_puts(o, "| ");
+        cr_out_md(o, rows[i].name);
+        cr_out_printf(o, " | %s | %s | %s | ", x ? cr_md_badge(x->verdict) : "\xE2\x80\x94",
+                      y ? cr_md_badge(y->verdict) : "\xE2\x80\x94",
+                      change_word(x ? x->verdict : NULL, y ? y->verdict : NULL));
+        cr_out_md(o, m1);
+        cr_out_puts(o, " | ");
+        cr_out_md(o, m2);
+        cr_out_printf(o, " | %s |\n",
+                      x && y ? trend(x->has_measured ? x->measured : NAN,
+                                     y->has_measured ? y->measured : NAN, y->bound)
+                             : "");
+    }
+    double ai = cr_report_rate_faults(a, "delivered", 1);
+    double bi = cr_report_rate_faults(b, "delivered", 1);
+    double ao = cr_report_rate_faults(a, "delivered", 0);
+    double bo = cr_report_rate_faults(b, "delivered", 0);
+    cr_out_puts(o, "\n### Throughput (delivered per second)\n\n"
+                   "| | Old | New |\n|---|---:|---:|\n");
+    cr_out_printf(o, "| during faults | %.1f | %.1f |\n", ai, bi);
+    cr_out_printf(o, "| outside faults | %.1f | %.1f |\n\n", ao, bo);
+    cr_out_printf(o, "Faults applied: %zu \xE2\x86\x92 %zu.\n", a->nfaults, b->nfaults);
+}
+
+static void compare_html(const cr_report *a, const cr_report *b,
+                         const cmp_row *rows, size_t nr, const char *md,
+                         cr_out *o)
+{
+    char t[300];
+    snprintf(t, sizeof t, "compare %s \xC2\xB7 chaosrun", b->name);
+    cr_html_begin(o, t);
+    cr_out_puts(o, "<header class=\"top\"><div class=\"in\"><div class=\"kicker\">"
+                   "chaosrun compare</div><h1>");
+    cr_out_esc(o, b->name);
+    cr_out_puts(o, "</h1><dl class=\"meta\"><div><dt>old</dt><dd>");
+    cr_html_badge(o, cr_report_verdict(a));
+    cr_out_escf(o, " seed %llu \xC2\xB7 %s", a->seed, a->dir);
+    cr_out_puts(o, "</dd></div><div><dt>new</dt><dd>");
+    cr_html_badge(o, cr_report_verdict(b));
+    cr_out_escf(o, " seed %llu \xC2\xB7 %s", b->seed, b->dir);
+    char hl[160];
+    headline(rows, nr, hl, sizeof hl);
+    cr_out_puts(o, "</dd></div></dl></div></header><main><section class=\"card\">"
+                   "<h2>Verdict</h2><p class=\"fig\"><b>");
+    cr_out_esc(o, hl);
+    cr_out_puts(o, "</b></p><div class=\"tw\"><table><thead><tr><th>delivered per "
+                   "second</th><th>old</th><th>new</th></tr></thead><tbody>");
+    for (int inside = 1; inside >= 0; inside--)
+        cr_out_printf(o, "<tr><td>%s faults</td><td class=\"num\">%.1f</td>"
+                         "<td class=\"num\">%.1f</td></tr>",
+                      inside ? "during" : "outside",
+                      cr_report_rate_faults(a, "delivered", inside),
+                      cr_report_rate_faults(b, "delivered", inside));
+    cr_out_puts(o, "</tbody></table></div></section>"
+                   "<section class=\"card\"><h2>Expectations</h2><div class=\"tw\">"
+                   "<table class=\"cmp\"><thead><tr><th>expectation</th><th>old</th>"
+                   "<th>new</th><th>change</th><th>old measured</th>"
+                   "<th>new measured</th><th>trend</th></tr></thead><tbody>");
+    for (size_t i = 0; i < nr; i++) {
+        char m1[64], m2[64];
+        const cr_rep_expect *x = rows[i].o, *y = rows[i].n;
+        fmt_meas(m1, sizeof m1, x);
+        fmt_meas(m2, sizeof m2, y);
+        const char *w = change_word(x ? x->verdict : NULL, y ? y->verdict : NULL);
+        cr_out_printf(o, "<tr data-change=\"%s\"><td>", w);
+        cr_out_esc(o, rows[i].name);
+        cr_out_puts(o, "</td><td>");
+        if (x)
+            cr_html_badge(o, x->verdict);
+        cr_out_puts(o, "</td><td>");
+        if (y)
+            cr_html_badge(o, y->verdict);
+        cr_out_printf(o, "</td><td><b>%s%s</b></td><td class=\"num\">",
+                      !strcmp(w, "regressed") ? "\xE2\x96\xBC " : !strcmp(w, "fixed") ? "\xE2\x96\xB2 " : "",
+                      w);
+        cr_out_esc(o, m1);
+        cr_out_puts(o, "</td><td class=\"num\">");
+        cr_out_esc(o, m2);
+        cr_out_printf(o, "</td><td>%s</td></tr>",
+                      x && y ? trend(x->has_measured ? x->measured : NAN,
+                                     y->has_measured ? y->measured : NAN, y->bound)
+                             : "");
+    }
+    cr_out_puts(o, "</tbody></table></div></section>"
+                   "<section class=\"card\"><h2>Timelines</h2><h3>old</h3><div class=\"scroll\">");
+    cr_svg_charts(a, o);
+    cr_out_puts(o, "</div><h3>new</h3><div class=\"scroll\">");
+    cr_svg_charts(b, o);
+    cr_out_puts(o, "</div></section><section class=\"card\"><h2>As Markdown</h2><pre>");
+    cr_out_esc(o, md);
+    cr_out_puts(o, "</pre></section></main>");
+    cr_html_end(o);
+}
+
+int cr_report_compare(const char *old_dir, const char *new_dir,
+                      const char *out_dir, char **md, cr_err *err)
+{
+    cr_report *a = NULL, *b = NULL;
+    cmp_row *rows = NULL;
+    cr_out m, h;
+    cr_out_init(&m);
+    cr_out_init(&h);
+    if (md)
+        *md = NULL;
+    int rc = cr_report_load(old_dir, &a, err);
+    if (rc == 0)
+        rc = cr_report_load(new_dir, &b, err);
+    if (rc < 0)
+        goto out;
+    rows = cr_calloc(a->nex + b->nex + 1, sizeof *rows);
+    if (!rows) {
+        rc = cr_err_set(err, CR_ENOMEM, "compare: out of memory");
+        goto out;
+    }
+    size_t nr = cmp_rows(a, b, rows);
+    compare_md(a, b, rows, nr, &m);
+    compare_html(a, b, rows, nr, cr_out_str(&m), &h);
+    if ((rc = ensure_dir(out_dir, err)) < 0 ||
+        (rc = write_out(&m, out_dir, "compare.md", err)) < 0 ||
+        (rc = write_out(&h, out_dir, "compare.html", err)) < 0)
+        goto out;
+    if (md && !(*md = cr_strdup(cr_out_str(&m))))
+        rc = cr_err_set(err, CR_ENOMEM, "compare: out of memory");
+out:
+    cr_free(rows);
+    cr_out_free(&m);
+    cr_out_free(&h);
+    cr_report_destroy(a);
+    cr_report_destroy(b);
+    return rc;
+}
+
+/* ---- multi-seed ------------------------------------------------------- */
+
+typedef struct runs {
+    cr_report **r;
+    size_t n;
+} runs;
+
+static void runs_free(runs *rs)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        cr_report_destroy(rs->r[i]);
+    cr_free(rs->r);
+}
+
+static int runs_load(const char *const *dirs, size_t n, runs *rs, cr_err *err)
+{
+    rs->n = 0;
+    rs->r = cr_calloc(n ? n : 1, sizeof *rs->r);
+    if (!rs->r)
+        return cr_err_set(err, CR_ENOMEM, "loading runs: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        int rc = cr_report_load(dirs[i], &rs->r[rs->n], err);
+        if (rc < 0)
+            return rc;
+        rs->n++;
+    }
+    return 0;
+}
+
+int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
+                    cr_err *err)
+{
+    runs rs = {0};
+    cr_out md, h;
+    json_t *js = NULL;
+    double *vals = NULL;
+    cr_out_init(&md);
+    cr_out_init(&h);
+    int rc;
+    if (n == 0)
+        return cr_err_set(err, CR_EINVAL, "multi-seed summary: no run given");
+    if ((rc = runs_load(run_dirs, n, &rs, err)) < 0 || (rc = ensure_dir(out_dir, err)) < 0)
+        goto out;
+    const cr_report *first = rs.r[0];
+    size_t passes = 0;
+    for (size_t i = 0; i < rs.n; i++)
+        passes += !strcmp(cr_report_verdict(rs.r[i]), "passed");
+    double lo, hi;
+    cr_stats_wilson(passes, rs.n, CR_STATS_Z95, &lo, &hi);
+    const char *word = passes == rs.n ? "stable" : passes == 0 ? "failing" : "flaky";
+    js = json_pack("{s:s, s:I, s:I, s:f, s:[f,f], s:s, s:[], s:[], s:[]}",
+                   "scenario", first->name, "runs", (json_int_t)rs.n, "passed",
+                   (json_int_t)passes, "pass_rate", (double)passes / (double)rs.n,
+                   "wilson95", lo, hi, "verdict", word, "expectations", "recovery",
+                   "run_list");
+    vals = cr_calloc(rs.n, sizeof *vals);
+    if (!js || !vals) {
+        rc = cr_err_set(err, CR_ENOMEM, "multi-seed summary: out of memory");
+        goto out;
+    }
+    /* Markdown and HTML side by side. */
+    char t[300];
+    snprintf(t, sizeof t, "%s over %zu runs \xC2\xB7 chaosrun", first->name, rs.n);
+    cr_html_begin(&h, t);
+    cr_out_puts(&h, "<header class=\"top\"><div class=\"in\"><div class=\"kicker\">"
+                    "chaosrun multi-seed</div><h1>");
+    cr_out_esc(&h, first->name);
+    cr_out_printf(&h, " <span class=\"badge v-%s\">%s</span></h1></div></header><main>",
+                  passes == rs.n ? "passed" : passes == 0 ? "failed" : "unknown", word);
+    cr_out_puts(&md, "## chaosrun multi-seed: ");
+    cr_out_md(&md, first->name);
+    cr_out_printf(&md, " \xE2\x80\x94 **%s**\n\n", word);
+    char line[400];
+    snprintf(line, sizeof line,
+             "Passed %zu of %zu runs (%.0f %%; 95%% Wilson interval %.0f\xE2\x80\x93%.0f %%)%s",
+             passes, rs.n, 100.0 * (double)passes / (double)rs.n, lo * 100, hi * 100,
+             passes && passes < rs.n ? ": flaky \xE2\x80\x94 the same scenario both "
+                                       "passes and fails depending on the seed"
+                                     : "");
+    cr_out_printf(&md, "%s.\n\n", line);
+    cr_out_puts(&h, "<section class=\"card\"><h2>Pass rate</h2><p class=\"fig\"><b>");
+    cr_out_esc(&h, line);
+    cr_out_puts(&h, "</b></p></section>");
+    /* Per expectation. */
+    cr_out_puts(&md, "| Expectation | Passed | Rate | 95% CI |\n|---|---:|---:|---|\n");
+    cr_out_puts(&h, "<section class=\"card\"><h2>Expectations</h2><div class=\"tw\"><table>"
+                    "<thead><tr><th>expectation</th><th>passed</th><th>rate</th>"
+                    "<th>95% CI</th></tr></thead><tbody>");
+    for (size_t e = 0; e < first->nex; e++) {
+        const char *name = first->ex[e].name;
+        size_t k = 0, m = 0;
+        for (size_t i = 0; i < rs.n; i++) {
+            const cr_rep_expect *x = find_ex(rs.r[i], name);
+            if (x) {
+                m++;
+                k += !strcmp(x->verdict, "passed");
+            }
+        }
+        double l2, h2;
+        cr_stats_wilson(k, m, CR_STATS_Z95, &l2, &h2);
+        cr_out_puts(&md, "| ");
+        cr_out_md(&md, name);
+        cr_out_printf(&md, " | %zu/%zu | %.0f %% | %.0f\xE2\x80\x93%.0f %% |\n", k, m,
+                      m ? 100.0 * (double)k / (double)m : 0, l2 * 100, h2 * 100);
+        cr_out_puts(&h, "<tr><td>");
+        cr_out_esc(&h, name);
+        cr_out_printf(&h, "</td><td class=\"num\">%zu/%zu</td><td class=\"num\">%.0f %%</td>"
+                          "<td>%.0f\xE2\x80\x93%.0f %%</td></tr>",
+                      k, m, m ? 100.0 * (double)k / (double)m : 0, l2 * 100, h2 * 100);
+        json_array_append_new(json_object_get(js, "expectations"),
+                              json_pack("{s:s, s:I, s:I, s:[f,f]}", "name", name,
+                                        "passed", (json_int_t)k, "runs", (json_int_t)m,
+                                        "wilson95", l2, h2));
+    }
+    cr_out_puts(&md, "\n");
+    cr_out_puts(&h, "</tbody></table></div></section>");
+    /* Recovery-time distribution per `recovers` expectation. */
+    for (size_t e = 0; e < first->nex; e++) {
+        const cr_rep_expect *fx = &first->ex[e];
+        if (strcmp(fx->kind, "recovers"))
+            continue;
+        size_t m = 0;
+        double bound = NAN;
+        for (size_t i = 0; i < rs.n; i++) {
+            const cr_rep_expect *x = find_ex(rs.r[i], fx->name);
+            if (x && x->has_measured) {
+                vals[m++] = x->measured;
+                if (isnan(bound) && better_dir(x->bound))
+                    bound = strtod(x->bound + strspn(x->bound, "<>=! "), NULL);
+            }
+        }
+        cr_stats_summary s;
+        if (cr_stats_summarise(vals, m, &s) < 0) {
+            rc = cr_err_set(err, CR_ENOMEM, "multi-seed summary: out of memory");
+            goto out;
+        }
+        char d[4][32];
+        cr_rep_fmt_dur(d[0], sizeof d[0], s.min);
+        cr_rep_fmt_dur(d[1], sizeof d[1], s.median);
+        cr_rep_fmt_dur(d[2], sizeof d[2], s.p90);
+        cr_rep_fmt_dur(d[3], sizeof d[3], s.max);
+        snprintf(line, sizeof line,
+                 "%s: recovery over %zu runs: min %s, median %s, p90 %s, max %s",
+                 fx->name, s.n, d[0], d[1], d[2], d[3]);
+        cr_out_puts(&md, "- ");
+        cr_out_md(&md, line);
+        cr_out_puts(&md, "\n");
+        cr_out_puts(&h, "<section class=\"card\"><h2>Recovery time: ");
+        cr_out_esc(&h, fx->name);
+        cr_out_puts(&h, "</h2><p>");
+        cr_out_esc(&h, line);
+        cr_out_puts(&h, "</p>");
+        cr_svg_histogram(&h, vals, m, "recovery time (s); runs per bin", bound, line);
+        cr_out_puts(&h, "</section>");
+        json_t *vs = json_array();
+        for (size_t i = 0; i < m; i++)
+            json_array_append_new(vs, json_real(vals[i]));
+        json_array_append_new(json_object_get(js, "recovery"),
+                              json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:o}", "name",
+                                        fx->name, "n", (json_int_t)s.n, "min", s.min,
+                                        "median", s.median, "p90", s.p90, "max", s.max,
+                                        "values", vs));
+    }
+    /* The runs. */
+    cr_out_puts(&md, "\n| Run | Seed | Verdict | Held |\n|---|---:|---|---:|\n");
+    cr_out_puts(&h, "<section class=\"card\"><h2>Runs</h2><div class=\"tw\"><table><thead>"
+                    "<tr><th>run</th><th>seed</th><th>verdict</th><th>held</th></tr>"
+                    "</thead><tbody>");
+    for (size_t i = 0; i < rs.n; i++) {
+        const cr_report *r = rs.r[i];
+        char *link = rel_path(out_dir, r->dir, "report.html");
+        cr_out_puts(&md, "| ");
+        cr_out_md(&md, r->dir);
+        cr_out_printf(&md, " | %llu | %s | %zu/%zu |\n", r->seed,
+                      cr_md_badge(cr_report_verdict(r)), r->npassed, r->nex);
+        cr_out_puts(&h, "<tr><td><a href=\"");
+        cr_out_esc(&h, link ? link : "");
+        cr_out_puts(&h, "\">");
+        cr_out_esc(&h, r->dir);
+        cr_out_printf(&h, "</a></td><td class=\"num\">%llu</td><td>", r->seed);
+        cr_html_badge(&h, cr_report_verdict(r));
+        cr_out_printf(&h, "</td><td class=\"num\">%zu/%zu</td></tr>", r->npassed, r->nex);
+        json_array_append_new(json_object_get(js, "run_list"),
+                              json_pack("{s:s, s:I, s:s}", "dir", r->dir, "seed",
+                                        (json_int_t)r->seed, "status",
+                                        cr_report_verdict(r)));
+        cr_free(link);
+    }
+    cr_out_puts(&h, "</tbody></table></div></section></main>");
+    cr_html_end(&h);
+    char *jtext = json_dumps(js, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    cr_out jo;
+    cr_out_init(&jo);
+    cr_out_puts(&jo, jtext);
+    cr_out_puts(&jo, "\n");
+    if (!jtext)
+        jo.failed = 1;
+    free(jtext);
+    if ((rc = write_out(&md, out_dir, "multi.md", err)) == 0 &&
+        (rc = write_out(&h, out_dir, "multi.html", err)) == 0)
+        rc = write_out(&jo, out_dir, "multi.json", err);
+    cr_out_free(&jo);
+out:
+    cr_free(vals);
+    json_decref(js);
+    cr_out_free(&md);
+    cr_out_free(&h);
+    runs_free(&rs);
+    return rc;
+}
+
+/* ---- suite ------------------------------------------------------------ */
+
+static int severity(const char *status)
+{
+    static const char *const order[] = {"error", "unrunnable", "interrupted",
+                                        "failed", "passed"};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(status, order[i]))
+            return i;
+    return 0; /* unknown statuses sort with the worst */
+}
+
+static int cmp_sev(const void *a, const void *b)
+{
+    const cr_report *x = *(cr_report *const *)a, *y = *(cr_report *const *)b;
+    int d = severity(cr_report_verdict(x)) - severity(cr_report_verdict(y));
+    return d ? d : strcmp(x->name, y->name);
+}
+
+int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
+                    cr_err *err)
+{
+    runs rs = {0};
+    cr_out x, h;
+    cr_out_init(&x);
+    cr_out_init(&h);
+    int rc;
+    if ((rc = runs_load(run_dirs, n, &rs, err)) < 0 || (rc = ensure_dir(out_dir, err)) < 0)
+        goto out;
+    qsort(rs.r, rs.n, sizeof *rs.r, cmp_sev);
+    size_t T = 0, F = 0, E = 0, counts[5] = {0};
+    double time_s = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        size_t t, f, e;
+        double s;
+        cr_junit_counts(rs.r[i], &t, &f, &e, &s);
+        T += t, F += f, E += e, time_s += s;
+        counts[severity(cr_report_verdict(rs.r[i]))]++;
+    }
+    cr_junit_begin(&x, "chaosrun suite", T, F, E, time_s);
+    for (size_t i = 0; i < rs.n; i++)
+        cr_junit_suite(rs.r[i], &x);
+    cr_junit_end(&x);
+
+    cr_html_begin(&h, "chaosrun suite");
+    const char *worst = rs.n ? cr_report_verdict(rs.r[0]) : "passed";
+    cr_out_puts(&h, "<header class=\"top\"><div class=\"in\"><div class=\"kicker\">"
+                    "chaosrun suite</div><h1>");
+    cr_out_printf(&h, "%zu scenario%s ", rs.n, rs.n == 1 ? "" : "s");
+    cr_html_badge(&h, worst);
+    cr_out_printf(&h, "</h1><p class=\"desc\">%zu passed \xC2\xB7 %zu failed \xC2\xB7 "
+                      "%zu interrupted \xC2\xB7 %zu unrunnable \xC2\xB7 %zu error "
+                      "\xC2\xB7 worst first</p></div></header><main>"
+                      "<section class=\"card\"><div class=\"tw\"><table class=\"suite\">"
+                      "<thead><tr><th>scenario</th><th>verdict</th><th>held</th>"
+                      "<th>seed</th><th>duration</th><th>reports</th></tr></thead><tbody>",
+                  counts[4], counts[3], counts[2], counts[1], counts[0]);
+    for (size_t i = 0; i < rs.n; i++) {
+        const cr_report *r = rs.r[i];
+        char *hl = rel_path(out_dir, r->dir, "report.html");
+        char *ml = rel_path(out_dir, r->dir, "report.md");
+        char d[32];
+        cr_rep_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
+        cr_out_puts(&h, "<tr><td><a href=\"");
+        cr_out_esc(&h, hl ? hl : "");
+        cr_out_puts(&h, "\">");
+        cr_out_esc(&h, r->name);
+        cr_out_puts(&h, "</a>");
+        if (r->error) {
+            cr_out_puts(&h, "<div class=\"note\">");
+            cr_out_esc(&h, r->error);
+            cr_out_puts(&h, "</div>");
+        }
+        cr_out_puts(&h, "</td><td>");
+        cr_html_badge(&h, cr_report_verdict(r));
+        cr_out_printf(&h, "</td><td class=\"num\">%zu/%zu</td><td class=\"num\">%llu</td>"
+                          "<td class=\"num\">%s</td><td><a href=\"",
+                      r->npassed, r->nex, r->seed, d);
+        cr_out_esc(&h, hl ? hl : "");
+        cr_out_puts(&h, "\">html</a> \xC2\xB7 <a href=\"");
+        cr_out_esc(&h, ml ? ml : "");
+        cr_out_puts(&h, "\">md</a></td></tr>");
+        cr_free(hl);
+        cr_free(ml);
+    }
+    cr_out_puts(&h, "</tbody></table></div></section></main>");
+    cr_html_end(&h);
+    if ((rc = write_out(&x, out_dir, "junit.xml", err)) == 0)
+        rc = write_out(&h, out_dir, "index.html", err);
+out:
+    cr_out_free(&x);
+    cr_out_free(&h);
+    runs_free(&rs);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/* cr_svg: the hand-drawn inline SVG of the HTML reports.
+ *
+ * The timeline (one lane per fault, per service instance, per circuit
+ * breaker, per probe, plus markers for checkpoints, failovers and alerts)
+ * and the charts under it (throughput, retries, latency percentiles,
+ * errors) share one time axis, so a dip in a chart lines up with the fault
+ * above it.  Every state is told apart by a pattern and a label as well as
+ * a colour, so the pictures survive greyscale printing and colour
+ * blindness.  No script: tooltips are SVG <title> elements. */
+#ifndef CR_SVG_H
+#define CR_SVG_H
+
+#include <stddef.h>
+
+#include "cr_out.h"
+#include "cr_report.h"
+
+/* A hidden <svg> holding the shared patterns and markers; emit once per
+ * page, before any other SVG of this module. */
+void cr_svg_defs(cr_out *o);
+
+/* The timeline of a run: an <svg class="timeline"> whose fault windows are
+ * <rect class="fault-window" data-fault="name"> (one per occurrence). */
+void cr_svg_timeline(const cr_report *r, cr_out *o);
+
+/* The charts on the timeline's axis: throughput, retries per second,
+ * latency percentiles (when events carry latency_ms) and errors per
+ * second, each an <svg class="chart" data-chart="...">. */
+void cr_svg_charts(const cr_report *r, cr_out *o);
+
+/* A small histogram of v[0..n) (e.g. recovery times over seeds) with the
+ * bound drawn as a line when bound is not NAN. */
+void cr_svg_histogram(cr_out *o, const double *v, size_t n, const char *unit,
+                      double bound, const char *title);
+
+/* A horizontal gauge: measured against a bound "<= 5" / ">= 100". */
+void cr_svg_gauge(cr_out *o, double measured, const char *bound,
+                  const char *verdict);
+
+#endif

@@ -1,0 +1,81 @@
+/* crp_conf: every tunable of every stage in one struct, filled from
+ * defaults, then environment (CHAOSRUN_*), then an optional JSON config
+ * file (--config, keys = flag names without dashes), then flags.
+ * The option table in crp_conf.c is the single source of truth; `crp help`
+ * prints it and sample_pipeline/README.md documents it. */
+#ifndef CRP_CONF_H
+#define CRP_CONF_H
+
+#include <stdint.h>
+
+/* Defect switches: for the harness's own tests only (README, "Defects"). */
+enum {
+    CRP_DEFECT_NO_BACKOFF = 1u << 0,      /* retries without backoff */
+    CRP_DEFECT_NO_RETRY_LIMIT = 1u << 1,  /* retries without limit */
+    CRP_DEFECT_BREAKER_NEVER_OPENS = 1u << 2,
+    CRP_DEFECT_UNSAFE_CHECKPOINT = 1u << 3, /* in place, no fsync/rename */
+    CRP_DEFECT_ACK_BEFORE_COMMIT = 1u << 4,
+    CRP_DEFECT_NO_DEDUP = 1u << 5,
+    CRP_DEFECT_DROP_INFLIGHT = 1u << 6,   /* shutdown drops in-flight work */
+};
+
+#define CRP_STR 256
+
+typedef struct crp_conf {
+    char stage[32];
+    char svc[64], inst[64];
+    char run_dir[CRP_STR], data_dir[CRP_STR], events[CRP_STR], traces[CRP_STR];
+    char queue_addr[CRP_STR], ingest_addr[CRP_STR], feature_addr[CRP_STR];
+    int port, http_port;
+    char defect[CRP_STR];
+    unsigned defects;
+    long long seed;
+    int replica;
+    /* queue */
+    int lease_ms;
+    /* producer */
+    double rate;
+    long long count;
+    double duration_s;
+    double malformed, v1, poison;
+    int window;
+    /* ingest / worker / sink batching */
+    int batch;
+    int idle_ms;
+    /* feature calls (worker) */
+    int feat_timeout_ms;
+    int retry_base_ms, retry_max_ms, retry_attempts;
+    double retry_factor;
+    char jitter[CRP_STR];
+    int brk_failures, brk_open_ms, brk_probes;
+    int max_deliveries;
+    char model[CRP_STR];
+    /* feature service */
+    int feat_delay_us;
+    double feat_fail;
+    /* sink commit retries */
+    int commit_base_ms, commit_max_ms;
+    /* trainer */
+    long long train_n;
+    int epochs, ckpt_every, step_delay_us;
+    double lr, momentum;
+    int exit_when_done;
+    /* supervisor */
+    int workers;
+    int restart_max;
+    int restart_base_ms;
+    char bindir[CRP_STR];
+    char config[CRP_STR]; /* the --config file, or "" */
+} crp_conf;
+
+/* Fill c for `stage` from defaults, environment, --config and flags
+ * (argv[0] is the first flag).  Returns 0, or -1 with a message in
+ * err (size n). */
+int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
+                  char *err, int n);
+/* Print the option table (name, default, doc) for `crp help`. */
+void crp_conf_usage(void);
+/* Parse "a,b" defect names into CRP_DEFECT_* bits; -1 on an unknown name. */
+int crp_conf_defects(const char *s, unsigned *out);
+
+#endif

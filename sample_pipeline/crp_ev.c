@@ -1,0 +1,128 @@
+/* crp_ev: see crp_ev.h. */
+#include "crp_ev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crp_util.h"
+
+struct crp_ev {
+    int fd, tfd;
+    char svc[64], inst[64];
+};
+
+void crp_json_esc(char *dst, size_t n, const char *src)
+{
+    size_t j = 0;
+    for (const unsigned char *s = (const unsigned char *)src; *s && j + 7 < n; s++) {
+        if (*s == '"' || *s == '\\') {
+            dst[j++] = '\\';
+            dst[j++] = (char)*s;
+        } else if (*s < 0x20) {
+            j += (size_t)snprintf(dst + j, n - j, "\\u%04x", *s);
+        } else {
+            dst[j++] = (char)*s;
+        }
+    }
+    dst[j] = '\0';
+}
+
+static int open_append(const char *path)
+{
+    if (!path || !*path)
+        return -1;
+    /* create the parent directory (traces/) if needed */
+    char dir[512];
+    crp_strlcpy(dir, path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        mkdir(dir, 0755);
+    }
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+crp_ev *crp_ev_open(const char *events, const char *traces, const char *svc,
+                    const char *inst, char *err, size_t n)
+{
+    crp_ev *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->fd = open_append(events);
+    if (events && *events && e->fd < 0)
+        snprintf(err, n, "open %s: %s", events, strerror(errno));
+    e->tfd = open_append(traces);
+    crp_strlcpy(e->svc, svc, sizeof e->svc);
+    crp_strlcpy(e->inst, inst, sizeof e->inst);
+    return e;
+}
+
+void crp_ev_close(crp_ev *e)
+{
+    if (!e)
+        return;
+    if (e->fd >= 0)
+        close(e->fd);
+    if (e->tfd >= 0)
+        close(e->tfd);
+    free(e);
+}
+
+static int write_line(int fd, const char *buf, size_t len)
+{
+    /* One write() per line: concurrent writers never interleave.  A short
+     * write is reported as an error (the line may be torn; rare). */
+    ssize_t w = write(fd, buf, len);
+    if (w < 0)
+        return -errno;
+    return (size_t)w == len ? 0 : -EIO;
+}
+
+int crp_ev_emit(crp_ev *e, const char *ev, const char *fields_fmt, ...)
+{
+    if (!e || e->fd < 0)
+        return 0;
+    char fields[3072] = "";
+    if (fields_fmt && *fields_fmt) {
+        va_list ap;
+        va_start(ap, fields_fmt);
+        vsnprintf(fields, sizeof fields, fields_fmt, ap);
+        va_end(ap);
+    }
+    char line[4096];
+    int len = snprintf(line, sizeof line,
+                       "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
+                       crp_now(), e->svc, e->inst, ev, fields[0] ? "," : "", fields);
+    if (len < 0 || (size_t)len >= sizeof line)
+        return -EOVERFLOW;
+    return write_line(e->fd, line, (size_t)len);
+}
+
+int crp_ev_span(crp_ev *e, const char *name, const char *trace_id,
+                const char *span_id, const char *parent, double start,
+                double end, int error)
+{
+    if (!e || e->tfd < 0)
+        return 0;
+    char line[1536];
+    int len = snprintf(
+        line, sizeof line,
+        "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\","
+        "\"value\":{\"stringValue\":\"%s\"}},{\"key\":\"service.instance.id\","
+        "\"value\":{\"stringValue\":\"%s\"}}]},\"scopeSpans\":[{\"scope\":{\"name\":"
+        "\"crp\"},\"spans\":[{\"traceId\":\"%s\",\"spanId\":\"%s\"%s%s%s,\"name\":\"%s\","
+        "\"kind\":1,\"startTimeUnixNano\":\"%.0f\",\"endTimeUnixNano\":\"%.0f\","
+        "\"status\":{\"code\":%d}}]}]}]}\n",
+        e->svc, e->inst, trace_id, span_id, parent ? ",\"parentSpanId\":\"" : "",
+        parent ? parent : "", parent ? "\"" : "", name, start * 1e9, end * 1e9,
+        error ? 2 : 1);
+    if (len < 0 || (size_t)len >= sizeof line)
+        return -EOVERFLOW;
+    return write_line(e->tfd, line, (size_t)len);
+}

@@ -1,0 +1,161 @@
+/* crp_qc: see crp_qc.h. */
+#include "crp_qc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crp_util.h"
+
+void crp_qc_init(crp_qc *c, const char *addr, int timeout_ms)
+{
+    memset(c, 0, sizeof *c);
+    crp_strlcpy(c->addr, addr, sizeof c->addr);
+    crp_conn_init(&c->conn, -1);
+    c->timeout_ms = timeout_ms;
+}
+
+void crp_qc_close(crp_qc *c) { crp_conn_close(&c->conn); }
+
+int crp_qc_connect(crp_qc *c)
+{
+    if (c->conn.fd >= 0)
+        return 0;
+    int fd = crp_net_connect(c->addr, c->timeout_ms);
+    if (fd < 0)
+        return fd;
+    crp_conn_init(&c->conn, fd);
+    return 0;
+}
+
+static int fail(crp_qc *c, int rc)
+{
+    crp_qc_close(c);
+    return rc;
+}
+
+static int send_sb(crp_qc *c, crp_sb *b)
+{
+    int rc = crp_conn_send(&c->conn, b->s, b->len, c->timeout_ms);
+    crp_sb_free(b);
+    return rc;
+}
+
+static int expect_line(crp_qc *c, char **line)
+{
+    int rc = crp_conn_readline(&c->conn, line, c->timeout_ms);
+    if (rc == 0)
+        return -ETIMEDOUT;
+    return rc < 0 ? rc : 0;
+}
+
+int crp_qc_put(crp_qc *c, const crp_qput *p, int n)
+{
+    int rc = crp_qc_connect(c);
+    if (rc < 0)
+        return rc;
+    crp_sb b = {0};
+    for (int i = 0; i < n; i++)
+        if (crp_sb_printf(&b, "PUT %s %s %s %s\n", p[i].q, p[i].id, p[i].trace, p[i].payload) < 0) {
+            crp_sb_free(&b);
+            return fail(c, -ENOMEM);
+        }
+    if (n == 0)
+        return 0;
+    if ((rc = send_sb(c, &b)) < 0)
+        return fail(c, rc);
+    for (int i = 0; i < n; i++) {
+        char *line;
+        if ((rc = expect_line(c, &line)) < 0)
+            return fail(c, rc);
+        if (strncmp(line, "OK", 2) != 0)
+            return fail(c, -EPROTO);
+    }
+    return 0;
+}
+
+int crp_qc_get(crp_qc *c, const char *q, int max, crp_qmsg *out)
+{
+    int rc = crp_qc_connect(c);
+    if (rc < 0)
+        return rc;
+    crp_sb b = {0};
+    crp_sb_printf(&b, "GET %s %d\n", q, max);
+    if ((rc = send_sb(c, &b)) < 0)
+        return fail(c, rc);
+    char *line;
+    if ((rc = expect_line(c, &line)) < 0)
+        return fail(c, rc);
+    int k;
+    if (sscanf(line, "MSG %d", &k) != 1 || k < 0 || k > max)
+        return fail(c, -EPROTO);
+    for (int i = 0; i < k; i++) {
+        if ((rc = expect_line(c, &line)) < 0) {
+            crp_qc_free_msgs(out, i);
+            return fail(c, rc);
+        }
+        crp_qmsg *m = &out[i];
+        int off = 0;
+        memset(m, 0, sizeof *m);
+        if (sscanf(line, "M %" SCNd64 " %d %63s %39s %n", &m->seq, &m->deliveries, m->id,
+                   m->trace, &off) != 4 || off == 0 || !(m->payload = strdup(line + off))) {
+            crp_qc_free_msgs(out, i);
+            return fail(c, -EPROTO);
+        }
+    }
+    return k;
+}
+
+void crp_qc_free_msgs(crp_qmsg *m, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(m[i].payload);
+        m[i].payload = NULL;
+    }
+}
+
+int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack, int *okv)
+{
+    if (n == 0)
+        return 0;
+    int rc = crp_qc_connect(c);
+    if (rc < 0)
+        return rc;
+    crp_sb b = {0};
+    for (int i = 0; i < n; i++)
+        crp_sb_printf(&b, "%s %s %" PRId64 "\n", ack ? "ACK" : "NACK", q, seqs[i]);
+    if ((rc = send_sb(c, &b)) < 0)
+        return fail(c, rc);
+    int ok = 0;
+    for (int i = 0; i < n; i++) {
+        char *line;
+        if ((rc = expect_line(c, &line)) < 0)
+            return fail(c, rc);
+        if (okv)
+            okv[i] = !strcmp(line, "OK");
+        if (!strcmp(line, "OK"))
+            ok++;
+        else if (strcmp(line, "STALE") != 0)
+            return fail(c, -EPROTO);
+    }
+    return ok;
+}
+
+int crp_qc_depth(crp_qc *c, const char *q, int64_t *ready, int64_t *leased)
+{
+    int rc = crp_qc_connect(c);
+    if (rc < 0)
+        return rc;
+    crp_sb b = {0};
+    crp_sb_printf(&b, "DEPTH %s\n", q);
+    if ((rc = send_sb(c, &b)) < 0)
+        return fail(c, rc);
+    char *line;
+    if ((rc = expect_line(c, &line)) < 0)
+        return fail(c, rc);
+    if (sscanf(line, "DEPTH %" SCNd64 " %" SCNd64, ready, leased) != 2)
+        return fail(c, -EPROTO);
+    return 0;
+}

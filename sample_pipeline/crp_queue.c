@@ -1,0 +1,326 @@
+/* crp_queue: the queue service.  One thread, one poll loop over the
+ * listening socket and the clients.  Each round reads every client, runs
+ * all complete commands inside ONE SQLite transaction (group commit), and
+ * sends the replies only after that transaction committed: a PUT is
+ * acknowledged only once durable.  A client's leases end when its
+ * connection closes (the records are ready again at once), and lease
+ * expiry is a backstop for consumers that hang.
+ *
+ * Protocol (one line each; replies in order):
+ *   PUT <q> <id> <trace> <payload>   -> OK <seq>
+ *   GET <q> <max>                    -> MSG <k>, then k lines
+ *                                       M <seq> <deliveries> <id> <trace> <payload>
+ *   ACK <q> <seq>                    -> OK | STALE
+ *   NACK <q> <seq>                   -> OK | STALE
+ *   DEPTH <q>                        -> DEPTH <ready> <leased>
+ *   PING                             -> PONG */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crp_net.h"
+#include "crp_stage.h"
+#include "crp_store.h"
+
+#define MAX_CLIENTS 64
+
+typedef struct qclient {
+    crp_conn conn;
+    int64_t owner;
+    crp_sb out;
+    int touched; /* ran commands this round */
+} qclient;
+
+typedef struct qsvc {
+    crp_ctx *x;
+    crp_store *st;
+    qclient cl[MAX_CLIENTS];
+    int64_t next_owner;
+    crp_metric *m_put, *m_get, *m_ack, *m_nack, *m_stale, *m_redeliver, *m_expired,
+        *m_commit_fail, *m_clients, *m_commit_lat;
+    crp_metric *m_depth[3], *m_leased[3];
+} qsvc;
+
+static const char *const qnames[3] = {"work", "results", "dlq"};
+
+typedef struct lease_arg {
+    crp_sb *out;
+    qsvc *q;
+} lease_arg;
+
+static void on_lease(void *arg, const crp_msg *m)
+{
+    lease_arg *a = arg;
+    crp_sb_printf(a->out, "M %" PRId64 " %d %s %s %s\n", m->seq, m->deliveries, m->id,
+                  m->trace, m->payload);
+    if (m->deliveries > 1)
+        crp_metric_add(a->q->m_redeliver, 1);
+}
+
+/* Split off the next space-separated word. */
+static char *word(char **p)
+{
+    char *s = *p;
+    if (!s || !*s)
+        return NULL;
+    char *sp = strchr(s, ' ');
+    if (sp) {
+        *sp = '\0';
+        *p = sp + 1;
+    } else {
+        *p = s + strlen(s);
+    }
+    return s;
+}
+
+/* Run one command; append its reply.  -1: the store failed. */
+static int handle(qsvc *q, qclient *c, char *line)
+{
+    char *p = line;
+    char *cmd = word(&p);
+    crp_sb *o = &c->out;
+    if (!cmd)
+        return 0;
+    if (!strcmp(cmd, "PING"))
+        return crp_sb_printf(o, "PONG\n");
+    char *qn = word(&p);
+    if (!qn)
+        return crp_sb_printf(o, "ERR syntax\n");
+    if (!strcmp(cmd, "PUT")) {
+        char *id = word(&p), *trace = word(&p);
+        if (!id || !trace || !*p)
+            return crp_sb_printf(o, "ERR syntax\n");
+        int64_t seq = crp_store_put(q->st, qn, id, trace, p);
+        if (seq < 0)
+            return -1;
+        crp_metric_add(q->m_put, 1);
+        return crp_sb_printf(o, "OK %" PRId64 "\n", seq);
+    }
+    if (!strcmp(cmd, "GET")) {
+        int max = atoi(p);
+        if (max < 1 || max > 1000)
+            return crp_sb_printf(o, "ERR max\n");
+        crp_sb msgs = {0};
+        lease_arg a = {&msgs, q};
+        int n = crp_store_lease(q->st, qn, max, c->owner, crp_mono_ms() + q->x->c.lease_ms,
+                                on_lease, &a);
+        if (n < 0) {
+            crp_sb_free(&msgs);
+            return -1;
+        }
+        crp_metric_add(q->m_get, n);
+        crp_sb_printf(o, "MSG %d\n", n);
+        if (n > 0)
+            crp_sb_printf(o, "%s", msgs.s);
+        crp_sb_free(&msgs);
+        return 0;
+    }
+    if (!strcmp(cmd, "ACK") || !strcmp(cmd, "NACK")) {
+        int64_t seq = strtoll(p, NULL, 10);
+        int ack = cmd[0] == 'A';
+        int r = ack ? crp_store_ack(q->st, seq, c->owner) : crp_store_nack(q->st, seq, c->owner);
+        if (r < 0)
+            return -1;
+        crp_metric_add(r ? (ack ? q->m_ack : q->m_nack) : q->m_stale, 1);
+        return crp_sb_printf(o, r ? "OK\n" : "STALE\n");
+    }
+    if (!strcmp(cmd, "DEPTH")) {
+        int64_t ready = 0, leased = 0;
+        if (crp_store_depth(q->st, qn, &ready, &leased) < 0)
+            return -1;
+        return crp_sb_printf(o, "DEPTH %" PRId64 " %" PRId64 "\n", ready, leased);
+    }
+    return crp_sb_printf(o, "ERR unknown command\n");
+}
+
+static void drop_client(qsvc *q, qclient *c)
+{
+    /* The connection is gone: its leases go back to the queue at once. */
+    if (crp_store_release(q->st, c->owner) < 0)
+        crp_log(q->x, "release leases of a closed client: %s", crp_store_errmsg(q->st));
+    crp_conn_close(&c->conn);
+    crp_sb_free(&c->out);
+    c->owner = 0;
+    crp_metric_add(q->m_clients, -1);
+}
+
+static void update_gauges(qsvc *q)
+{
+    for (int i = 0; i < 3; i++) {
+        int64_t r = 0, l = 0;
+        if (crp_store_depth(q->st, qnames[i], &r, &l) == 0) {
+            crp_metric_set(q->m_depth[i], r);
+            crp_metric_set(q->m_leased[i], l);
+        }
+    }
+}
+
+/* One round: run every buffered command in one transaction, then reply. */
+static void round_trip(qsvc *q)
+{
+    int any = 0;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        qclient *c = &q->cl[i];
+        c->touched = 0;
+        if (c->conn.fd >= 0 && c->conn.buf && c->conn.off < c->conn.len &&
+            memchr(c->conn.buf + c->conn.off, '\n', c->conn.len - c->conn.off))
+            any = 1;
+    }
+    if (!any)
+        return;
+    int64_t t0 = crp_mono_ms();
+    int failed = crp_store_begin(q->st) < 0;
+    for (int i = 0; i < MAX_CLIENTS && !failed; i++) {
+        qclient *c = &q->cl[i];
+        char *line;
+        while (c->conn.fd >= 0 && crp_conn_next(&c->conn, &line)) {
+            c->touched = 1;
+            if (handle(q, c, line) < 0) {
+                failed = 1;
+                break;
+            }
+        }
+    }
+    if (!failed && crp_store_commit(q->st) < 0)
+        failed = 1;
+    if (failed) {
+        /* Nothing of this round is durable: close the clients involved so
+         * they retry (their leases were rolled back with the rest). */
+        crp_log(q->x, "group commit failed: %s", crp_store_errmsg(q->st));
+        crp_store_rollback(q->st);
+        crp_metric_add(q->m_commit_fail, 1);
+        for (int i = 0; i < MAX_CLIENTS; i++)
+            if (q->cl[i].conn.fd >= 0 && (q->cl[i].touched || q->cl[i].out.len))
+                drop_client(q, &q->cl[i]);
+        return;
+    }
+    crp_metric_observe(q->m_commit_lat, (double)(crp_mono_ms() - t0));
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        qclient *c = &q->cl[i];
+        if (c->conn.fd < 0 || c->out.len == 0)
+            continue;
+        if (crp_conn_send(&c->conn, c->out.s, c->out.len, 2000) < 0)
+            drop_client(q, c);
+        else
+            crp_sb_reset(&c->out);
+    }
+}
+
+int crp_queue_main(crp_ctx *x)
+{
+    static qsvc q;
+    char path[600], err[512];
+    int lfd = -1, rc = 1;
+    q.x = x;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        crp_conn_init(&q.cl[i].conn, -1);
+    snprintf(path, sizeof path, "%s/queue.db", x->c.data_dir);
+    if (crp_store_open(path, &q.st, err, sizeof err) < 0) {
+        crp_log(x, "%s", err);
+        goto out;
+    }
+    lfd = crp_net_listen(x->c.port);
+    if (lfd < 0) {
+        crp_log(x, "listen on port %d: %s", x->c.port, strerror(-lfd));
+        goto out;
+    }
+    crp_http *h = x->http;
+    q.m_put = crp_http_metric(h, "records_in_total", CRP_COUNTER, "records put");
+    q.m_get = crp_http_metric(h, "records_out_total", CRP_COUNTER, "records delivered to consumers");
+    q.m_ack = crp_http_metric(h, "acks_total", CRP_COUNTER, "records acknowledged");
+    q.m_nack = crp_http_metric(h, "nacks_total", CRP_COUNTER, "records handed back");
+    q.m_stale = crp_http_metric(h, "stale_total", CRP_COUNTER, "acks of records no longer leased");
+    q.m_redeliver = crp_http_metric(h, "records_retried_total", CRP_COUNTER, "redeliveries");
+    q.m_expired = crp_http_metric(h, "leases_expired_total", CRP_COUNTER, "expired leases");
+    q.m_commit_fail = crp_http_metric(h, "records_failed_total", CRP_COUNTER, "failed group commits");
+    q.m_clients = crp_http_metric(h, "clients", CRP_GAUGE, "connected clients");
+    q.m_commit_lat = crp_http_metric(h, "commit_latency_seconds", CRP_HISTO, "group commit latency");
+    for (int i = 0; i < 3; i++) {
+        char n[64];
+        snprintf(n, sizeof n, "depth_%s", qnames[i]);
+        q.m_depth[i] = crp_http_metric(h, n, CRP_GAUGE, "ready records");
+        snprintf(n, sizeof n, "leased_%s", qnames[i]);
+        q.m_leased[i] = crp_http_metric(h, n, CRP_GAUGE, "leased records");
+    }
+    q.next_owner = 1;
+    crp_log(x, "queue on 127.0.0.1:%d, store %s", x->c.port, path);
+    crp_ev_emit(x->ev, "ready", NULL);
+    int64_t last_expire = crp_mono_ms();
+    while (!crp_stop_requested) {
+        struct pollfd pfd[MAX_CLIENTS + 1];
+        int idx[MAX_CLIENTS + 1], n = 0;
+        pfd[n] = (struct pollfd){.fd = lfd, .events = POLLIN};
+        idx[n++] = -1;
+        for (int i = 0; i < MAX_CLIENTS; i++)
+            if (q.cl[i].conn.fd >= 0) {
+                pfd[n] = (struct pollfd){.fd = q.cl[i].conn.fd, .events = POLLIN};
+                idx[n++] = i;
+            }
+        int pr = poll(pfd, (nfds_t)n, 200);
+        if (pr < 0 && errno != EINTR)
+            break;
+        for (int k = 0; pr > 0 && k < n; k++) {
+            if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (idx[k] < 0) {
+                int fd;
+                while ((fd = crp_net_accept(lfd)) >= 0) {
+                    int slot = -1;
+                    for (int i = 0; i < MAX_CLIENTS && slot < 0; i++)
+                        if (q.cl[i].conn.fd < 0)
+                            slot = i;
+                    if (slot < 0) {
+                        close(fd);
+                        continue;
+                    }
+                    crp_conn_init(&q.cl[slot].conn, fd);
+                    q.cl[slot].owner = q.next_owner++;
+                    crp_metric_add(q.m_clients, 1);
+                }
+                continue;
+            }
+            qclient *c = &q.cl[idx[k]];
+            int r;
+            while ((r = crp_conn_fill(&c->conn)) > 0)
+                ;
+            if (r < 0 && r != -ENOMEM) {
+                /* commands already buffered still run: a client may send
+                 * ACKs and close at once */
+                char *line;
+                if (crp_store_begin(q.st) == 0) {
+                    while (crp_conn_next(&c->conn, &line))
+                        if (handle(&q, c, line) < 0)
+                            break;
+                    if (crp_store_commit(q.st) < 0)
+                        crp_store_rollback(q.st);
+                }
+                drop_client(&q, c);
+            }
+        }
+        round_trip(&q);
+        int64_t now = crp_mono_ms();
+        if (now - last_expire >= 500) {
+            int e = crp_store_expire(q.st, now);
+            if (e > 0)
+                crp_metric_add(q.m_expired, e);
+            update_gauges(&q);
+            last_expire = now;
+        }
+    }
+    crp_ev_emit(x->ev, "stopping", NULL);
+    round_trip(&q); /* finish what was received: replies after commit */
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (q.cl[i].conn.fd >= 0)
+            drop_client(&q, &q.cl[i]);
+    crp_ev_emit(x->ev, "stopped", NULL);
+    rc = 0;
+out:
+    if (lfd >= 0)
+        close(lfd);
+    crp_store_close(q.st);
+    return rc;
+}

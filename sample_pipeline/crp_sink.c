@@ -1,0 +1,279 @@
+/* crp_sink: the end of the pipeline.  Takes results from the `results`
+ * queue and commits them to its own SQLite database, deduplicated by
+ * record id (PRIMARY KEY, INSERT OR IGNORE), in one transaction per batch.
+ * A failed commit (disk full, I/O error) is rolled back and retried with
+ * backoff (`retry` op=commit) on a reopened database until it succeeds;
+ * only then are the records acknowledged to the queue.
+ *
+ * `delivered` is emitted once per record id: a row is stored with
+ * announced = 0, the event is written after the commit, and the row is
+ * marked announced in the next transaction.  A duplicate of a row whose
+ * event was never written (crash, failed write) announces it then; rows
+ * left unannounced by a crash are announced at start. */
+#include <errno.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crp_qc.h"
+#include "crp_retry.h"
+#include "crp_stage.h"
+
+#define MAX_BATCH 512
+#define MAX_PEND 8192
+
+typedef struct ann {
+    char id[64], trace[40], parent[17]; /* parent: the worker's span */
+    double t_in;
+} ann;
+
+typedef struct sink {
+    crp_ctx *x;
+    char path[600];
+    sqlite3 *db;
+    sqlite3_stmt *ins, *get, *mark;
+    crp_qc qc;
+    ann todo[MAX_PEND]; /* committed, event not yet written */
+    int ntodo;
+    ann done[MAX_PEND]; /* event written, not yet marked announced */
+    int ndone;
+    crp_metric *m_in, *m_out, *m_dup, *m_fail, *m_retry, *m_lat;
+} sink;
+
+static void db_close(sink *s)
+{
+    sqlite3_finalize(s->ins);
+    sqlite3_finalize(s->get);
+    sqlite3_finalize(s->mark);
+    sqlite3_close(s->db);
+    s->ins = s->get = s->mark = NULL;
+    s->db = NULL;
+}
+
+static int db_open(sink *s)
+{
+    int nodedup = s->x->c.defects & CRP_DEFECT_NO_DEDUP;
+    if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_busy_timeout(s->db, 2000);
+    /* DEFECT no_dedup (tests only): no key on id, every copy is new. */
+    const char *schema = nodedup
+        ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+          "CREATE TABLE IF NOT EXISTS delivered(id TEXT NOT NULL, trace TEXT, score REAL,"
+          " degraded INTEGER, worker TEXT, t_in REAL, announced INTEGER NOT NULL DEFAULT 0);"
+        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+          "CREATE TABLE IF NOT EXISTS delivered(id TEXT PRIMARY KEY, trace TEXT, score REAL,"
+          " degraded INTEGER, worker TEXT, t_in REAL, announced INTEGER NOT NULL DEFAULT 0);";
+    if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    if (sqlite3_prepare_v2(s->db, nodedup
+                               ? "INSERT INTO delivered(id,trace,score,degraded,worker,t_in) VALUES(?1,?2,?3,?4,?5,?6)"
+                               : "INSERT OR IGNORE INTO delivered(id,trace,score,degraded,worker,t_in) VALUES(?1,?2,?3,?4,?5,?6)",
+                           -1, &s->ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "SELECT announced FROM delivered WHERE id = ?1", -1, &s->get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "UPDATE delivered SET announced = 1 WHERE id = ?1", -1, &s->mark, NULL) != SQLITE_OK)
+        goto fail;
+    return 0;
+fail:
+    crp_log(s->x, "sink db %s: %s", s->path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+    db_close(s);
+    return -1;
+}
+
+static int exec(sink *s, const char *sql) { return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
+
+static int add_todo(sink *s, const char *id, const char *trace, const char *parent, double t_in)
+{
+    if (s->ntodo >= MAX_PEND)
+        return -1;
+    ann *a = &s->todo[s->ntodo++];
+    crp_strlcpy(a->id, id, sizeof a->id);
+    crp_strlcpy(a->trace, trace ? trace : "", sizeof a->trace);
+    crp_strlcpy(a->parent, parent ? parent : "", sizeof a->parent);
+    a->t_in = t_in;
+    return 0;
+}
+
+/* The transaction: insert the batch, mark what was announced.  Fills
+ * s->todo with new rows.  0 committed, -1 rolled back. */
+static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
+{
+    *ntodo_before = s->ntodo;
+    if (!s->db && db_open(s) < 0)
+        return -1;
+    if (exec(s, "BEGIN IMMEDIATE") < 0)
+        goto fail;
+    for (int i = 0; i < s->ndone; i++) {
+        sqlite3_bind_text(s->mark, 1, s->done[i].id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(s->mark);
+        sqlite3_reset(s->mark);
+        if (rc != SQLITE_DONE)
+            goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        json_t *r = json_loads(m[i].payload, 0, NULL);
+        double t_in = json_number_value(json_object_get(r, "t_in"));
+        sqlite3_bind_text(s->ins, 1, m[i].id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s->ins, 2, m[i].trace, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(s->ins, 3, json_number_value(json_object_get(r, "score")));
+        sqlite3_bind_int(s->ins, 4, json_is_true(json_object_get(r, "degraded")));
+        sqlite3_bind_text(s->ins, 5, json_string_value(json_object_get(r, "worker")), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(s->ins, 6, t_in);
+        int rc = sqlite3_step(s->ins);
+        sqlite3_reset(s->ins);
+        if (rc != SQLITE_DONE) {
+            json_decref(r);
+            goto fail;
+        }
+        if (sqlite3_changes(s->db) > 0) {
+            add_todo(s, m[i].id, m[i].trace, json_string_value(json_object_get(r, "span")), t_in);
+            json_decref(r);
+            continue;
+        }
+        crp_metric_add(s->m_dup, 1);
+        /* a duplicate: announce it if its event was never written */
+        sqlite3_bind_text(s->get, 1, m[i].id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s->get);
+        int announced = rc == SQLITE_ROW ? sqlite3_column_int(s->get, 0) : 1;
+        sqlite3_reset(s->get);
+        int pending = 0;
+        for (int k = 0; k < s->ntodo; k++)
+            pending |= !strcmp(s->todo[k].id, m[i].id);
+        for (int k = 0; k < s->ndone; k++)
+            pending |= !strcmp(s->done[k].id, m[i].id);
+        if (!announced && !pending)
+            add_todo(s, m[i].id, m[i].trace, json_string_value(json_object_get(r, "span")), t_in);
+        json_decref(r);
+    }
+    if (exec(s, "COMMIT") < 0)
+        goto fail;
+    s->ndone = 0;
+    return 0;
+fail:
+    crp_log(s->x, "sink commit failed: %s", s->db ? sqlite3_errmsg(s->db) : "no database");
+    if (s->db)
+        exec(s, "ROLLBACK");
+    s->ntodo = *ntodo_before;
+    /* reopen: after an I/O error the connection may be unusable */
+    db_close(s);
+    return -1;
+}
+
+/* Write the delivered events of committed rows. */
+static void announce(sink *s)
+{
+    double now = crp_now();
+    int keep = 0;
+    for (int i = 0; i < s->ntodo; i++) {
+        ann *a = &s->todo[i];
+        int rc = crp_ev_emit(s->x->ev, "delivered", "\"id\":\"%s\",\"trace_id\":\"%s\",\"latency_ms\":%.3f",
+                             a->id, a->trace, (now - a->t_in) * 1000);
+        if (rc == 0 && s->ndone < MAX_PEND) {
+            s->done[s->ndone++] = *a;
+            crp_metric_add(s->m_out, 1);
+            crp_metric_observe(s->m_lat, (now - a->t_in) * 1000);
+            char span[17];
+            crp_hex_id(&s->x->rng, span, 8);
+            crp_ev_span(s->x->ev, "sink.commit", a->trace, span, a->parent[0] ? a->parent : NULL,
+                        a->t_in, now, 0);
+        } else {
+            s->todo[keep++] = *a; /* try again next round */
+        }
+    }
+    s->ntodo = keep;
+}
+
+static void recover(sink *s)
+{
+    /* Rows committed before a crash whose event may never have been written. */
+    sqlite3_stmt *st = NULL;
+    if (!s->db || sqlite3_prepare_v2(s->db, "SELECT id, trace, t_in FROM delivered WHERE announced = 0",
+                                     -1, &st, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        add_todo(s, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                 NULL, sqlite3_column_double(st, 2));
+    sqlite3_finalize(st);
+    if (s->ntodo)
+        crp_log(s->x, "announcing %d rows committed before a restart", s->ntodo);
+    announce(s);
+}
+
+int crp_sink_main(crp_ctx *x)
+{
+    static sink s;
+    static crp_qmsg msgs[MAX_BATCH];
+    const crp_conf *c = &x->c;
+    s.x = x;
+    snprintf(s.path, sizeof s.path, "%s/sink.db", c->data_dir);
+    crp_qc_init(&s.qc, c->queue_addr, 3000);
+    crp_http *h = x->http;
+    s.m_in = crp_http_metric(h, "records_in_total", CRP_COUNTER, "results received");
+    s.m_out = crp_http_metric(h, "records_out_total", CRP_COUNTER, "records delivered");
+    s.m_dup = crp_http_metric(h, "duplicates_total", CRP_COUNTER, "duplicates ignored");
+    s.m_fail = crp_http_metric(h, "records_failed_total", CRP_COUNTER, "failed commits");
+    s.m_retry = crp_http_metric(h, "records_retried_total", CRP_COUNTER, "commit retries");
+    s.m_lat = crp_http_metric(h, "end_to_end_latency_seconds", CRP_HISTO, "accepted to delivered");
+    crp_retry rp = {.base_ms = c->commit_base_ms, .max_ms = c->commit_max_ms, .attempts = 1,
+                    .factor = 2, .full_jitter = 1, .unlimited = 1};
+    while (db_open(&s) < 0 && !crp_stop_requested)
+        crp_sleep_ms(200);
+    recover(&s);
+    crp_log(x, "sink: queue %s, db %s", c->queue_addr, s.path);
+    crp_ev_emit(x->ev, "ready", NULL);
+    int64_t backoff = 50;
+    while (!crp_stop_requested) {
+        int n = crp_qc_get(&s.qc, "results", c->batch, msgs);
+        if (n < 0) {
+            crp_http_health(h, 0, "queue unavailable");
+            crp_sleep_ms(backoff);
+            backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;
+            announce(&s);
+            continue;
+        }
+        backoff = 50;
+        crp_http_health(h, 1, NULL);
+        if (n == 0) {
+            announce(&s);
+            crp_sleep_ms(c->idle_ms);
+            continue;
+        }
+        crp_metric_add(s.m_in, n);
+        int before;
+        for (int attempt = 1; commit_batch(&s, msgs, n, &before) < 0; attempt++) {
+            crp_metric_add(s.m_fail, 1);
+            int delay = crp_retry_delay_ms(&rp, attempt, &x->rng);
+            crp_ev_emit(x->ev, "retry", "\"op\":\"commit\",\"attempt\":%d,\"delay_ms\":%d,\"error\":\"commit failed\"",
+                        attempt, delay);
+            crp_metric_add(s.m_retry, 1);
+            crp_sleep_ms(delay);
+            if (crp_stop_requested && attempt >= 3) {
+                /* not committed, not acknowledged: the queue keeps them */
+                crp_qc_free_msgs(msgs, n);
+                n = 0;
+                break;
+            }
+        }
+        if (n == 0)
+            break;
+        announce(&s);
+        int64_t seqs[MAX_BATCH];
+        for (int i = 0; i < n; i++)
+            seqs[i] = msgs[i].seq;
+        if (crp_qc_ack(&s.qc, "results", seqs, n, 1, NULL) < 0)
+            crp_log(x, "ack failed (results will come again; deduplicated)");
+        crp_qc_free_msgs(msgs, n);
+    }
+    crp_ev_emit(x->ev, "stopping", NULL);
+    announce(&s);
+    if (s.ndone && s.db) { /* mark what was announced */
+        int before;
+        commit_batch(&s, msgs, 0, &before);
+    }
+    crp_qc_close(&s.qc);
+    db_close(&s);
+    crp_ev_emit(x->ev, "stopped", NULL);
+    return 0;
+}

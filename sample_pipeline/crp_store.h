@@ -1,0 +1,57 @@
+/* crp_store: the durable queue store behind the queue service: named
+ * queues in one SQLite database in WAL mode with synchronous=FULL.
+ *
+ * A message is ready (owner 0) or leased to a consumer connection (owner
+ * != 0) until lease_until.  Delivery is at-least-once: a lease ends with an
+ * ack (the row is deleted), a nack or the owner's disconnection (the row is
+ * ready again), or expiry.  Every call below runs inside the caller's
+ * transaction (crp_store_begin/commit), so the service can commit the work
+ * of many clients at once (group commit). */
+#ifndef CRP_STORE_H
+#define CRP_STORE_H
+
+#include <stdint.h>
+
+typedef struct crp_store crp_store;
+
+typedef struct crp_msg {
+    int64_t seq;
+    int deliveries;        /* including this one */
+    const char *id, *trace, *payload; /* valid during the callback */
+} crp_msg;
+
+/* Open (create) the store at path; every lease is returned (the process
+ * that held them is gone).  Returns 0 and *out, or -1 with err. */
+int crp_store_open(const char *path, crp_store **out, char *err, int n);
+void crp_store_close(crp_store *s);
+
+int crp_store_begin(crp_store *s);
+/* Commit; on failure the transaction is rolled back and -1 returned. */
+int crp_store_commit(crp_store *s);
+void crp_store_rollback(crp_store *s);
+/* The last SQLite error text. */
+const char *crp_store_errmsg(crp_store *s);
+
+/* Append a message; returns its seq (> 0) or -1. */
+int64_t crp_store_put(crp_store *s, const char *q, const char *id,
+                      const char *trace, const char *payload);
+/* Lease up to max ready messages of q (oldest first) to owner until
+ * lease_until (ms, monotonic of the service), incrementing deliveries;
+ * calls cb for each.  Returns the number leased or -1. */
+int crp_store_lease(crp_store *s, const char *q, int max, int64_t owner,
+                    int64_t lease_until,
+                    void (*cb)(void *arg, const crp_msg *m), void *arg);
+/* Delete a message leased by owner.  1 done, 0 not leased by owner
+ * (stale: redelivered elsewhere, or unknown), -1 error. */
+int crp_store_ack(crp_store *s, int64_t seq, int64_t owner);
+/* Make a message leased by owner ready again.  1, 0 (stale), -1. */
+int crp_store_nack(crp_store *s, int64_t seq, int64_t owner);
+/* Return every lease of owner (0: of everyone).  Count or -1. */
+int crp_store_release(crp_store *s, int64_t owner);
+/* Return leases that ended before now_ms.  Count or -1. */
+int crp_store_expire(crp_store *s, int64_t now_ms);
+/* Ready and leased counts of q.  0 or -1. */
+int crp_store_depth(crp_store *s, const char *q, int64_t *ready,
+                    int64_t *leased);
+
+#endif

@@ -1,0 +1,399 @@
+/* crp_worker: takes records from the `work` queue, preprocesses them
+ * (normalisation), asks the feature service for extra features (timeout,
+ * retries with exponential backoff and full jitter, a circuit breaker),
+ * scores them, puts the results on the `results` queue and only then
+ * acknowledges the work records (ack after the downstream commit).
+ *
+ * Degradation: while the breaker is open or retries are exhausted, a
+ * record is scored with the base features only and marked degraded
+ * (`degraded`/`restored` events on the transitions).  Poison: a record
+ * that fails processing is handed back (NACK); at its max-deliveries-th
+ * delivery it goes to the `dlq` queue with the reason instead.
+ * Shutdown (SIGTERM): finish the record in hand, hand back the rest of
+ * the batch, commit, acknowledge, exit. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "crp_breaker.h"
+#include "crp_model.h"
+#include "crp_net.h"
+#include "crp_qc.h"
+#include "crp_retry.h"
+#include "crp_stage.h"
+
+#define MAX_BATCH 512
+
+typedef struct worker {
+    crp_ctx *x;
+    crp_qc qc;
+    crp_conn feat;
+    crp_retry rp;
+    crp_breaker brk;
+    crp_model model;
+    char model_file[600]; /* the artifact in use, "" = built-in */
+    time_t model_mtime;
+    int degraded;
+    crp_metric *m_in, *m_out, *m_fail, *m_retry, *m_dlq, *m_degraded, *m_brk, *m_lat,
+        *m_feat_lat, *m_rejected, *m_giveup;
+} worker;
+
+static void on_breaker(void *arg, crp_brk_state from, crp_brk_state to)
+{
+    worker *w = arg;
+    (void)from;
+    crp_ev_emit(w->x->ev, "breaker", "\"name\":\"features\",\"state\":\"%s\"",
+                crp_breaker_name(to));
+    crp_metric_set(w->m_brk, to);
+    crp_log(w->x, "breaker features -> %s", crp_breaker_name(to));
+}
+
+/* One call to the feature service.  0 and extra filled, or -errno /
+ * -EPROTO (error answer) with a short text in why. */
+static int feature_call(worker *w, const char *id, const double *x, double *extra,
+                        char *why, size_t n)
+{
+    if (w->feat.fd < 0) {
+        int fd = crp_net_connect(w->x->c.feature_addr, w->x->c.feat_timeout_ms);
+        if (fd < 0) {
+            snprintf(why, n, "connect: %s", strerror(-fd));
+            return fd;
+        }
+        crp_conn_init(&w->feat, fd);
+    }
+    char req[1024];
+    int len = snprintf(req, sizeof req, "F %s ", id);
+    for (int i = 0; i < CRP_DIM; i++)
+        len += snprintf(req + len, sizeof req - (size_t)len, "%s%.17g", i ? "," : "", x[i]);
+    req[len++] = '\n';
+    int rc = crp_conn_send(&w->feat, req, (size_t)len, w->x->c.feat_timeout_ms);
+    char *line = NULL;
+    if (rc == 0) {
+        rc = crp_conn_readline(&w->feat, &line, w->x->c.feat_timeout_ms);
+        rc = rc == 0 ? -ETIMEDOUT : rc < 0 ? rc : 0;
+    }
+    if (rc < 0) {
+        /* A late answer would be read as the next call's: start over. */
+        crp_conn_close(&w->feat);
+        snprintf(why, n, "%s", rc == -ETIMEDOUT ? "timeout" : strerror(-rc));
+        return rc;
+    }
+    if (sscanf(line, "OK %lf %lf %lf %lf", &extra[0], &extra[1], &extra[2], &extra[3]) != 4) {
+        snprintf(why, n, "error answer: %.60s", line);
+        return -EPROTO;
+    }
+    return 0;
+}
+
+static void set_degraded(worker *w, int on, const char *reason)
+{
+    if (on == w->degraded)
+        return;
+    w->degraded = on;
+    crp_metric_set(w->m_degraded, on);
+    if (on)
+        crp_ev_emit(w->x->ev, "degraded", "\"feature\":\"features\",\"reason\":\"%s\"", reason);
+    else
+        crp_ev_emit(w->x->ev, "restored", "\"feature\":\"features\"");
+}
+
+/* Extra features with retries and the breaker.  1: got them, 0: degrade. */
+static int features(worker *w, const char *id, const char *trace, const double *x,
+                    double *extra)
+{
+    char why[160] = "";
+    for (int attempt = 1;; attempt++) {
+        int64_t now = crp_mono_ms();
+        int rc;
+        if (!crp_breaker_allow(&w->brk, now)) {
+            crp_ev_emit(w->x->ev, "rejected", "\"name\":\"features\",\"trace_id\":\"%s\"", trace);
+            crp_metric_add(w->m_rejected, 1);
+            snprintf(why, sizeof why, "breaker open");
+            rc = -EAGAIN;
+            if (!w->rp.unlimited) {
+                set_degraded(w, 1, "breaker open");
+                return 0;
+            }
+        } else {
+            double t0 = crp_now();
+            rc = feature_call(w, id, x, extra, why, sizeof why);
+            crp_metric_observe(w->m_feat_lat, (crp_now() - t0) * 1000);
+            crp_breaker_record(&w->brk, rc == 0, crp_mono_ms());
+            if (rc == 0) {
+                set_degraded(w, 0, NULL);
+                return 1;
+            }
+            if (w->brk.state == CRP_BRK_OPEN && !w->rp.unlimited &&
+                crp_retry_again(&w->rp, attempt)) {
+                /* this failure opened the breaker: the next attempt would
+                 * be refused, so degrade now instead of retrying */
+                set_degraded(w, 1, "breaker open");
+                return 0;
+            }
+        }
+        if (crp_stop_requested) {
+            /* shutting down: no more attempts (not a policy giveup) */
+            set_degraded(w, 1, "shutting down");
+            return 0;
+        }
+        if (!crp_retry_again(&w->rp, attempt)) {
+            crp_ev_emit(w->x->ev, "giveup", "\"op\":\"features\",\"attempts\":%d,\"error\":\"%s\",\"trace_id\":\"%s\"",
+                        attempt, why, trace);
+            crp_metric_add(w->m_giveup, 1);
+            set_degraded(w, 1, "retries exhausted");
+            return 0;
+        }
+        int delay = crp_retry_delay_ms(&w->rp, attempt, &w->x->rng);
+        crp_ev_emit(w->x->ev, "retry", "\"op\":\"features\",\"attempt\":%d,\"delay_ms\":%d,\"error\":\"%s\",\"trace_id\":\"%s\"",
+                    attempt, delay, why, trace);
+        crp_metric_add(w->m_retry, 1);
+        crp_sleep_ms(delay);
+    }
+}
+
+/* --model DIR: use the newest model-*.bin in DIR (the trainer's
+ * models/ directory), checked every 2 s; --model FILE: that artifact. */
+static void refresh_model(worker *w)
+{
+    const char *m = w->x->c.model;
+    struct stat st;
+    char best[600] = "";
+    time_t best_t = 0;
+    if (!m[0] || stat(m, &st) < 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(m);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            char p[600];
+            if (strncmp(de->d_name, "model-", 6) != 0 || !strstr(de->d_name, ".bin") ||
+                strstr(de->d_name, ".tmp"))
+                continue;
+            snprintf(p, sizeof p, "%.300s/%.250s", m, de->d_name);
+            if (stat(p, &st) == 0 && st.st_mtime >= best_t) {
+                best_t = st.st_mtime;
+                crp_strlcpy(best, p, sizeof best);
+            }
+        }
+        if (d)
+            closedir(d);
+    } else {
+        crp_strlcpy(best, m, sizeof best);
+        best_t = st.st_mtime;
+    }
+    if (!best[0] || (strcmp(best, w->model_file) == 0 && best_t == w->model_mtime))
+        return;
+    crp_model nm;
+    if (crp_model_load(&nm, best) < 0)
+        return; /* a corrupt artifact never replaces a good model */
+    w->model = nm;
+    crp_strlcpy(w->model_file, best, sizeof w->model_file);
+    w->model_mtime = best_t;
+    crp_ev_emit(w->x->ev, "model_loaded", "\"artifact\":\"%s\",\"hash\":\"%016llx\"", best,
+                (unsigned long long)crp_model_hash(&nm));
+    crp_log(w->x, "scoring with model %s", best);
+}
+
+typedef struct outcome {
+    int kind;        /* 0 result, 1 dead letter, 2 hand back, 3 dropped (defect) */
+    char *payload;   /* result or dead letter */
+    char reason[200];
+} outcome;
+
+static void process(worker *w, const crp_qmsg *m, outcome *o)
+{
+    json_error_t je;
+    json_t *env = json_loads(m->payload, 0, &je);
+    json_t *xa = json_object_get(json_object_get(env, "rec"), "x");
+    double x[CRP_DIM], extra[CRP_EXTRA];
+    double t_in = json_number_value(json_object_get(env, "t_in"));
+    double t0 = crp_now();
+    const char *err = NULL;
+    if (!env || json_array_size(xa) != CRP_DIM) {
+        err = "unreadable work record";
+    } else {
+        for (int i = 0; i < CRP_DIM; i++)
+            x[i] = json_number_value(json_array_get(xa, i));
+        if (crp_model_normalise(x) < 0)
+            err = "preprocess: zero norm, cannot normalise";
+    }
+    if (err) {
+        crp_metric_add(w->m_fail, 1);
+        if (m->deliveries >= w->x->c.max_deliveries) {
+            o->kind = 1;
+            snprintf(o->reason, sizeof o->reason, "poison: %s (failed %d deliveries)", err,
+                     m->deliveries);
+            json_t *dl = json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", m->id, "stage", "worker",
+                                   "reason", o->reason, "raw", m->payload, "deliveries",
+                                   m->deliveries);
+            o->payload = dl ? json_dumps(dl, JSON_COMPACT) : NULL;
+            json_decref(dl);
+        } else {
+            o->kind = 2;
+            snprintf(o->reason, sizeof o->reason, "%s", err);
+        }
+        json_decref(env);
+        return;
+    }
+    int full = features(w, m->id, m->trace, x, extra);
+    double score = crp_model_score(&w->model, x, full ? extra : NULL);
+    char span[17];
+    const char *parent = json_string_value(json_object_get(env, "span"));
+    crp_hex_id(&w->x->rng, span, 8);
+    json_t *res = json_pack("{s:s, s:s, s:s, s:f, s:i, s:b, s:s, s:f, s:i}", "id", m->id, "trace",
+                            m->trace, "span", span, "score", score, "label",
+                            (int)json_integer_value(json_object_get(json_object_get(env, "rec"), "label")),
+                            "degraded", !full, "worker", w->x->c.inst, "t_in", t_in,
+                            "deliveries", m->deliveries);
+    o->kind = 0;
+    o->payload = res ? json_dumps(res, JSON_COMPACT) : NULL;
+    json_decref(res);
+    double t1 = crp_now();
+    crp_ev_span(w->x->ev, full ? "worker.score" : "worker.score.degraded", m->trace, span,
+                parent, t0, t1, 0);
+    json_decref(env); /* parent borrows from env */
+    crp_metric_observe(w->m_lat, (t1 - t0) * 1000);
+}
+
+/* One batch: lease, process, commit downstream, then acknowledge.
+ * Returns the number of records leased, or -errno. */
+static int batch(worker *w)
+{
+    static crp_qmsg msgs[MAX_BATCH];
+    static outcome out[MAX_BATCH];
+    const crp_conf *c = &w->x->c;
+    int n = crp_qc_get(&w->qc, "work", c->batch, msgs);
+    if (n <= 0)
+        return n;
+    crp_metric_add(w->m_in, n);
+    int64_t seqs[MAX_BATCH];
+    if (c->defects & CRP_DEFECT_ACK_BEFORE_COMMIT) {
+        /* DEFECT (tests only): acknowledged before the results exist. */
+        for (int i = 0; i < n; i++)
+            seqs[i] = msgs[i].seq;
+        crp_qc_ack(&w->qc, "work", seqs, n, 1, NULL);
+    }
+    for (int i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        if (crp_stop_requested) {
+            /* graceful: hand the rest back; DEFECT drop_inflight: drop it */
+            out[i].kind = (c->defects & CRP_DEFECT_DROP_INFLIGHT) ? 3 : 2;
+            continue;
+        }
+        process(w, &msgs[i], &out[i]);
+    }
+    crp_qput puts[MAX_BATCH];
+    int np = 0, rc = 0;
+    for (int i = 0; i < n; i++)
+        if (out[i].kind <= 1 && out[i].payload)
+            puts[np++] = (crp_qput){out[i].kind == 0 ? "results" : "dlq", msgs[i].id,
+                                    msgs[i].trace, out[i].payload};
+    rc = crp_qc_put(&w->qc, puts, np);
+    if (rc < 0) {
+        /* Not committed: acknowledge nothing; the closed connection gives
+         * the leases back and the batch is delivered again. */
+        crp_log(w->x, "results put failed: %s", strerror(-rc));
+        goto out;
+    }
+    int na = 0, nn = 0, nd = 0;
+    int64_t back[MAX_BATCH], dl[MAX_BATCH];
+    int dli[MAX_BATCH], dlok[MAX_BATCH];
+    for (int i = 0; i < n; i++) {
+        if (out[i].kind == 1 && out[i].payload) {
+            dli[nd] = i;
+            dl[nd++] = msgs[i].seq;
+        } else if (out[i].kind == 2 || (!out[i].payload && out[i].kind != 3)) {
+            back[nn++] = msgs[i].seq; /* failed, or out of memory: again later */
+        } else {
+            seqs[na++] = msgs[i].seq;
+        }
+        if (out[i].kind == 0 && out[i].payload)
+            crp_metric_add(w->m_out, 1);
+    }
+    /* A dead letter is announced by the one worker whose ack the queue
+     * confirms: a stalled worker whose lease expired gets STALE, and the
+     * worker that has the record now decides. */
+    if (nd > 0 && crp_qc_ack(&w->qc, "work", dl, nd, 1, dlok) >= 0) {
+        for (int k = 0; k < nd; k++) {
+            if (!dlok[k])
+                continue;
+            int i = dli[k];
+            char esc[400];
+            crp_json_esc(esc, sizeof esc, out[i].reason);
+            crp_ev_emit(w->x->ev, "dead_lettered", "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"",
+                        msgs[i].id, msgs[i].trace, esc);
+            crp_metric_add(w->m_dlq, 1);
+        }
+    }
+    if (!(c->defects & CRP_DEFECT_ACK_BEFORE_COMMIT) && crp_qc_ack(&w->qc, "work", seqs, na, 1, NULL) < 0)
+        crp_log(w->x, "ack failed (records will be redelivered; the sink deduplicates)");
+    if (crp_qc_ack(&w->qc, "work", back, nn, 0, NULL) < 0)
+        crp_log(w->x, "nack failed (the closed connection hands them back)");
+out:
+    for (int i = 0; i < n; i++)
+        free(out[i].payload);
+    crp_qc_free_msgs(msgs, n);
+    return rc < 0 ? rc : n;
+}
+
+int crp_worker_main(crp_ctx *x)
+{
+    static worker w;
+    const crp_conf *c = &x->c;
+    w.x = x;
+    crp_qc_init(&w.qc, c->queue_addr, 3000);
+    crp_conn_init(&w.feat, -1);
+    w.rp = (crp_retry){.base_ms = c->retry_base_ms, .max_ms = c->retry_max_ms,
+                       .attempts = c->retry_attempts, .factor = c->retry_factor,
+                       .full_jitter = strcmp(c->jitter, "full") == 0,
+                       .no_backoff = !!(c->defects & CRP_DEFECT_NO_BACKOFF),
+                       .unlimited = !!(c->defects & CRP_DEFECT_NO_RETRY_LIMIT)};
+    crp_breaker_init(&w.brk, c->brk_failures, c->brk_open_ms, c->brk_probes);
+    w.brk.never_opens = !!(c->defects & CRP_DEFECT_BREAKER_NEVER_OPENS);
+    w.brk.on_change = on_breaker;
+    w.brk.arg = &w;
+    crp_model_default(&w.model);
+    refresh_model(&w);
+    crp_http *h = x->http;
+    w.m_in = crp_http_metric(h, "records_in_total", CRP_COUNTER, "records leased");
+    w.m_out = crp_http_metric(h, "records_out_total", CRP_COUNTER, "results committed");
+    w.m_fail = crp_http_metric(h, "records_failed_total", CRP_COUNTER, "records that failed processing");
+    w.m_retry = crp_http_metric(h, "records_retried_total", CRP_COUNTER, "feature call retries");
+    w.m_giveup = crp_http_metric(h, "giveups_total", CRP_COUNTER, "feature calls given up");
+    w.m_rejected = crp_http_metric(h, "rejected_total", CRP_COUNTER, "calls refused by the breaker");
+    w.m_dlq = crp_http_metric(h, "records_dead_lettered_total", CRP_COUNTER, "poison records");
+    w.m_degraded = crp_http_metric(h, "degraded", CRP_GAUGE, "1 while scoring without features");
+    w.m_brk = crp_http_metric(h, "breaker_state", CRP_GAUGE, "0 closed, 1 open, 2 half-open");
+    w.m_lat = crp_http_metric(h, "process_latency_seconds", CRP_HISTO, "per-record processing");
+    w.m_feat_lat = crp_http_metric(h, "feature_latency_seconds", CRP_HISTO, "feature calls");
+    crp_log(x, "worker: queue %s, features %s", c->queue_addr, c->feature_addr);
+    crp_ev_emit(x->ev, "ready", NULL);
+    int64_t backoff = 50, last_model = crp_mono_ms();
+    while (!crp_stop_requested) {
+        if (crp_mono_ms() - last_model >= 2000) {
+            refresh_model(&w);
+            last_model = crp_mono_ms();
+        }
+        int n = batch(&w);
+        if (n < 0) {
+            crp_http_health(h, 0, "queue unavailable");
+            crp_sleep_ms(backoff);
+            backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;
+            continue;
+        }
+        crp_http_health(h, 1, NULL);
+        backoff = 50;
+        if (n == 0)
+            crp_sleep_ms(c->idle_ms);
+    }
+    crp_ev_emit(x->ev, "stopping", NULL);
+    crp_qc_close(&w.qc);
+    crp_conn_close(&w.feat);
+    crp_ev_emit(x->ev, "stopped", NULL);
+    return 0;
+}

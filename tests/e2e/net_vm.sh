@@ -1,0 +1,6 @@
+# netem on a real kernel: tests/vm/run.sh boots Debian's stock kernel under
+# qemu (TCG) and runs cr_vm_netem inside (delay, jitter, loss, duplicate,
+# corrupt, reorder, rate observed as requested).  Skipped (77) with the
+# reason when qemu, busybox-static or the kernel package are unavailable.
+set -u
+exec bash "${CR_SRC:?}/tests/vm/run.sh" "${CR_BIN:?}"

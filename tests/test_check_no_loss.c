@@ -1,0 +1,148 @@
+/* Tests for the no_loss checker: each class of id (lost, duplicated,
+ * unexpected, dead-lettered, recovered), mixed id types, bad ids, and a
+ * large history through the hash table. */
+#include "check_fixture.h"
+
+static void acc(fx *x, double t, const char *id) { fx_ev(x, "{\"ts\": %g, \"svc\": \"api\", \"ev\": \"accepted\", \"id\": %s}", t, id); }
+static void del(fx *x, double t, const char *id) { fx_ev(x, "{\"ts\": %g, \"svc\": \"sink\", \"ev\": \"delivered\", \"id\": %s}", t, id); }
+
+static void test_check_no_loss_pass(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"no_loss\"}");
+    acc(&x, 1, "1");
+    acc(&x, 1.1, "\"b\"");
+    acc(&x, 1.2, "3");
+    del(&x, 1.5, "\"1\"");      /* 1 and "1" are the same id */
+    del(&x, 1.6, "\"b\"");
+    fx_ev(&x, "{\"ts\": 1.7, \"ev\": \"dead_lettered\", \"id\": 3.0, \"reason\": \"poison\"}");
+    FX_PASSED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "lost 0 of 3 accepted ids"));
+    CU_ASSERT_EQUAL(fx_detail(&x, "dead_lettered"), 1);
+    CU_ASSERT_EQUAL(fx_detail(&x, "lost"), 0);
+    fx_free(&x);
+}
+
+static void test_check_no_loss_lost(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", \"max_lost\": 2}");
+    for (int i = 0; i < 10; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", i);
+        acc(&x, 1 + i * 0.1, id);
+        if (i != 4 && i != 7)
+            del(&x, 3 + i * 0.1, id);
+    }
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "lost 2 of 10 accepted ids (bound <= 0)"));
+    CU_ASSERT(fx_evid(&x, "id 4 accepted at t=1.400, never delivered"));
+    CU_ASSERT(fx_evid(&x, "id 7 accepted"));
+    CU_ASSERT_DOUBLE_EQUAL(x.res.measured, 2, 0);
+    FX_PASSED(&x, 1);
+    fx_free(&x);
+}
+
+static void test_check_no_loss_duplicates(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", \"allow_duplicates\": true}");
+    acc(&x, 1, "\"a\"");
+    acc(&x, 1, "\"c\"");
+    del(&x, 2, "\"a\"");
+    del(&x, 2.5, "\"a\"");
+    del(&x, 2.6, "\"c\"");
+    fx_ev(&x, "{\"ts\": 2.7, \"ev\": \"dead_lettered\", \"id\": \"c\"}"); /* both */
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "2 ids delivered more than once"));
+    CU_ASSERT(fx_evid(&x, "id a delivered 2 times"));
+    CU_ASSERT(fx_evid(&x, "id c delivered 1 times (dead-lettered 1)"));
+    FX_PASSED(&x, 1);
+    fx_free(&x);
+}
+
+static void test_check_no_loss_unexpected(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"no_loss\"}");
+    acc(&x, 1, "1");
+    del(&x, 2, "1");
+    del(&x, 2.1, "99");
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "1 ids delivered that were never accepted"));
+    CU_ASSERT(fx_evid(&x, "id 99 delivered but never accepted"));
+    fx_free(&x);
+}
+
+static void test_check_no_loss_recovered_and_ignore(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", \"ignore_before_s\": 1}");
+    fx_fault(&x, "dep", "db", 2, 5);
+    acc(&x, 0.5, "10");          /* warm-up, lost: ignored by [1] */
+    acc(&x, 1.5, "11");
+    del(&x, 1.8, "11");          /* delivered before the fault ended */
+    acc(&x, 3, "12");
+    del(&x, 6, "12");            /* carried through the fault */
+    FX_FAILED(&x, 0);
+    FX_PASSED(&x, 1);
+    CU_ASSERT_EQUAL(fx_detail(&x, "recovered"), 1);
+    CU_ASSERT_EQUAL(fx_detail(&x, "accepted"), 2);
+    CU_ASSERT(fx_sum(&x, "1 carried through a fault"));
+    fx_free(&x);
+}
+
+static void test_check_no_loss_bad_ids_and_unknown(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", \"min_samples\": 3}");
+    FX_UNKNOWN(&x, 0);
+    fx_ev(&x, "{\"ts\": 1, \"ev\": \"accepted\"}");
+    fx_ev(&x, "{\"ts\": 1, \"ev\": \"accepted\", \"id\": [1]}");
+    fx_ev(&x, "{\"ts\": 1, \"ev\": \"accepted\", \"id\": 1.5}");
+    FX_UNKNOWN(&x, 0);
+    CU_ASSERT_EQUAL(fx_detail(&x, "events_without_id"), 3);
+    CU_ASSERT(fx_evid(&x, "event without a usable id"));
+    acc(&x, 2, "5");
+    del(&x, 3, "5");
+    FX_PASSED(&x, 0);
+    FX_UNKNOWN(&x, 1);
+    CU_ASSERT(fx_sum(&x, "only 1 accepted ids (min_samples 3)"));
+    fx_free(&x);
+    CU_ASSERT(fx_invalid("{\"kind\": \"no_loss\", \"max_lost\": -1}", "max_lost"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"no_loss\", \"allow_duplicate\": true}", "unknown key"));
+}
+
+static void test_check_no_loss_large(void)
+{
+    /* 200k ids through the table (growth, probing), exactly 4 lost (1, 66667, 133333, 199999). */
+    fx x;
+    fx_init(&x, "{\"kind\": \"no_loss\"}");
+    char line[128];
+    for (int i = 0; i < 200000; i++) {
+        int n = snprintf(line, sizeof line, "{\"ts\":%d.5,\"ev\":\"accepted\",\"id\":\"order-%d\"}", 1 + i / 50000, i);
+        cr_history_add_line(&x.h, line, (size_t)n);
+        if (i % 66666 == 1)
+            continue;
+        n = snprintf(line, sizeof line, "{\"ts\":%d.7,\"ev\":\"delivered\",\"id\":\"order-%d\"}", 1 + i / 50000, i);
+        cr_history_add_line(&x.h, line, (size_t)n);
+    }
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "lost 4 of 200000 accepted ids"));
+    CU_ASSERT(fx_evid(&x, "id order-1 accepted"));
+    CU_ASSERT(fx_evid(&x, "id order-133333 accepted"));
+    fx_free(&x);
+}
+
+void cr_test_register(void)
+{
+    cr_alloc_install_json();
+    CU_pSuite s = CU_add_suite("check_no_loss", NULL, NULL);
+    CR_ADD_TEST(s, test_check_no_loss_pass);
+    CR_ADD_TEST(s, test_check_no_loss_lost);
+    CR_ADD_TEST(s, test_check_no_loss_duplicates);
+    CR_ADD_TEST(s, test_check_no_loss_unexpected);
+    CR_ADD_TEST(s, test_check_no_loss_recovered_and_ignore);
+    CR_ADD_TEST(s, test_check_no_loss_bad_ids_and_unknown);
+    CR_ADD_TEST(s, test_check_no_loss_large);
+}
