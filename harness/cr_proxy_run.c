@@ -14,6 +14,7 @@
 #include "cr_proxy.h"
 
 #include "cr_alloc.h"
+#include "cr_ledger.h"
 #include "cr_run.h"
 
 #include <ctype.h>
@@ -505,7 +506,9 @@ int cr_proxy_run_start(cr_run *r, cr_err *err)
     }
     if ((rc = spawn(argv, log_path, &pr->pid, err)) < 0)
         goto out;
-    int id = cr_run_ledger_add(r, err, "proxy %d", (int)pr->pid);
+    /* The start time guards the cleanup against a reused pid. */
+    int id = cr_run_ledger_add(r, err, "proxy %d %llu", (int)pr->pid,
+                               cr_proc_starttime(pr->pid));
     if (id < 0) {
         rc = id;
         goto out;
