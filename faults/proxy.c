@@ -129,7 +129,9 @@ static int proxy_parse(cr_vctx *vx, const json_t *obj, const char *path,
     cr_err e;
     cr_err_clear(&e);
     if (cr_proxy_toxic_check(&t, &e) < 0) {
-        cr_verr(vx, path, "%s", e.msg);
+        /* The only rule left spanning attributes is slicer's. */
+        cr_path_key(p, sizeof p, path, "size_variation");
+        cr_verr(vx, type == CR_PTOX_SLICER ? p : path, "%s", e.msg);
         return 0;
     }
     proxy_fault *pf = cr_calloc(1, sizeof *pf);

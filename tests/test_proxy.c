@@ -775,6 +775,26 @@ static void test_proxy_scenario_errors_have_positions(void)
     expect_diag(good_link,
                 "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\"}",
                 "for_s", 10);
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", "
+                "\"stream\": \"upstream\", \"for_s\": 1}",
+                "\"stream\" does not apply to toxic \"down\"", 10);
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
+                "\"latency\": 5, \"stream\": \"sideways\", \"for_s\": 1}",
+                "sideways", 10);
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"slicer\", "
+                "\"average_size\": 10, \"size_variation\": 12, \"for_s\": 1}",
+                "size_variation (12) must be smaller", 10);
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"bandwidth\", "
+                "\"for_s\": 1}",
+                "rate", 10);
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"target\": \"worker\", \"link\": \"w2f\", "
+                "\"toxic\": \"down\", \"for_s\": 1}",
+                "target", 10);
     expect_diag("{\"name\": \"w2f\", \"from\": \"wrker\", \"to\": \"feature\"}",
                 "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", \"for_s\": 1}",
                 "did you mean \"worker\"", 8);
