@@ -40,7 +40,7 @@
 extern const cr_fault_ops cr_fault_syscall_ops;
 
 #define SYS_OPEN_TIMEOUT_S 1.0 /* FIFO to appear / thread to listen */
-#define SYS_CMD_TIMEOUT_S 1.0  /* one reply */
+#define SYS_CMD_TIMEOUT_S 2.0  /* one reply (typically ~30 us) */
 
 typedef struct sys_spec {
     char **points; /* owned, npoints entries */
@@ -73,7 +73,7 @@ static const cr_param sys_params[] = {
     {"probability", "number", "1",
      "chance that each call fails while armed (0..1), drawn by libfiu from "
      "FIU_PRNG_SEED"},
-    {"errno", "string", "the preset's, else EIO",
+    {"errno", "string", "preset/EIO",
      "errno the failing calls set (\"ENOSPC\"); must be one every named call "
      "can return"},
     {"count", "integer", "0",
@@ -88,7 +88,7 @@ static void spec_free(sys_spec *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->npoints; i++)
+    for (size_t i = 0; s->points && i < s->npoints; i++)
         cr_free(s->points[i]);
     cr_free(s->points);
     cr_free(s);
@@ -201,7 +201,7 @@ static int sys_parse(cr_vctx *vx, const json_t *obj, const char *path,
 out:
     if (cr_vcount(vx) != before) {
         spec_free(s);
-        return 0; /* diagnostics recorded */
+        return CR_EINVAL; /* diagnostics recorded */
     }
     f->priv = s;
     return 0;
@@ -645,7 +645,8 @@ static int sys_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
         return rc;
     if (armed == 0)
         return cr_err_set(err, CR_ESTATE,
-                          "fault %s: no targeted replica of %s is running",
+                          "fault %s: no targeted replica of %s is running "
+                          "and not paused (see details.skipped)",
                           f->name, f->target.service);
     return CR_OK;
 }
@@ -718,9 +719,18 @@ static int sys_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
             continue;
         }
         if (cr_inst_paused(a->inst)) {
+            /* A stopped process cannot answer, and a command left in its
+             * FIFO would be answered to the next client: leave it armed
+             * and say so. */
             json_object_set_new(rec, "note",
                                 json_string("paused: not disarmed"));
             json_array_append_new(details_array(act->details, "disarmed"), rec);
+            if (!rc)
+                rc = cr_err_set(err, CR_ESTATE,
+                                "fault %s: %s (pid %d) is paused and could "
+                                "not be disarmed; its failure points stay "
+                                "armed",
+                                f->name, cr_inst_name(a->inst), (int)a->pid);
             continue;
         }
         cr_err e;

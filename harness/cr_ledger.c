@@ -415,8 +415,8 @@ static int owner_alive(const char *index_file, char *ledger, size_t n)
         line[strcspn(line, "\n")] = '\0';
         if (strncmp(line, "pid ", 4) == 0)
             sscanf(line + 4, "%ld %llu", &pid, &start);
-        else if (strncmp(line, "ledger ", 7) == 0)
-            snprintf(ledger, n, "%s", line + 7);
+        else if (strncmp(line, "ledger ", 7) == 0 && strlen(line + 7) < n)
+            memcpy(ledger, line + 7, strlen(line + 7) + 1);
     }
     fclose(fp);
     return pid > 0 && cr_proc_starttime((pid_t)pid) == start && start != 0;

@@ -2,8 +2,11 @@
  * thread that behaves like libfiu's rc_fifo_thread (open .in for reading,
  * open .out for writing, one reply line per command line, reopen after
  * EOF), and once against the real preload library. */
+#include "cr_alloc.h"
 #include "cr_fiu.h"
 #include "cr_test.h"
+
+#include <dirent.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -340,6 +343,42 @@ static void test_fiu_rejects_bad_lines(void)
     CU_ASSERT_EQUAL(p.ngot, 1);
 }
 
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+static void test_fiu_open_out_of_memory(void)
+{
+    peer p;
+    cr_fiu_conn *c = NULL;
+    cr_err e;
+    int reply = 99;
+    cr_err_clear(&e);
+    peer_start(&p, PEER_OK, 1, 0);
+    int before = count_fds();
+    cr_alloc_fail_after(1);
+    CU_ASSERT_EQUAL(cr_fiu_open(p.prefix, p.pid, 2, &c, &e), CR_ENOMEM);
+    cr_alloc_fail_after(0);
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_EQUAL(count_fds(), before); /* both FIFO fds closed */
+    /* The peer saw a session without a command and waits for the next. */
+    cr_err_clear(&e);
+    CU_ASSERT_EQUAL_FATAL(cr_fiu_open(p.prefix, p.pid, 2, &c, &e), 0);
+    CU_ASSERT_EQUAL(cr_fiu_cmd(c, "enable name=x", 2, &reply, &e), 0);
+    CU_ASSERT_EQUAL(reply, 0);
+    cr_fiu_close(c);
+    peer_join(&p);
+    CU_ASSERT_EQUAL(count_fds(), before);
+}
+
 /* The real thing: /bin/sleep under fiu_run_preload.so. */
 static void test_fiu_real_libfiu(void)
 {
@@ -427,5 +466,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_fiu_nobody_listening);
     CR_ADD_TEST(s, test_fiu_waits_for_fifo);
     CR_ADD_TEST(s, test_fiu_rejects_bad_lines);
+    CR_ADD_TEST(s, test_fiu_open_out_of_memory);
     CR_ADD_TEST(s, test_fiu_real_libfiu);
 }
