@@ -81,6 +81,36 @@ static void ready_check(cr_probe_job *j)
     }
 }
 
+typedef struct probe_call {
+    cr_probe_job *job;
+    const cr_probe_ctx *cx;
+} probe_call;
+
+static void *probe_in_ns(void *arg)
+{
+    probe_call *pc = arg;
+    pc->job->ok = pc->job->probe->ops->run(pc->job->probe, pc->cx,
+                                           pc->job->detail,
+                                           sizeof pc->job->detail);
+    return NULL;
+}
+
+static void run_probe(cr_run *r, cr_probe_job *j, const cr_probe_ctx *cx)
+{
+    if (!j->probe->host) {
+        j->ok = j->probe->ops->run(j->probe, cx, j->detail, sizeof j->detail);
+        return;
+    }
+    probe_call pc = {.job = j, .cx = cx};
+    void *ret = NULL;
+    cr_err err;
+    cr_err_clear(&err);
+    if (cr_net_host_call(r, j->probe->host, probe_in_ns, &pc, &ret, &err)) {
+        j->ok = 0;
+        snprintf(j->detail, sizeof j->detail, "%s", err.msg);
+    }
+}
+
 static void *probe_main(void *arg)
 {
     cr_run *r = arg;
@@ -104,8 +134,7 @@ static void *probe_main(void *arg)
                 .now_t = j->t,
             };
             j->detail[0] = '\0';
-            j->ok = j->probe->ops->run(j->probe, &cx, j->detail,
-                                       sizeof j->detail);
+            run_probe(r, j, &cx);
         }
 
         pthread_mutex_lock(&r->pq_lock);
