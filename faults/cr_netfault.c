@@ -22,9 +22,11 @@ int cr_netfault_where_parse(cr_vctx *vx, const json_t *obj, const char *path,
 {
     char p[CR_PATH_MAX];
     memset(w, 0, sizeof *w);
+    /* direction first, so that its problems are reported with the others */
+    int d = 2, ok = cr_venum(vx, obj, path, "direction", dir_names, 2, &d) >= 0;
+    w->dir = d + 1; /* egress 1, ingress 2, both 3 */
     const json_t *between = json_object_get(obj, "between");
-    int r = cr_vstr(vx, obj, path, "host", NULL, &w->host);
-    if (r < 0)
+    if (cr_vstr(vx, obj, path, "host", NULL, &w->host) < 0)
         return 0;
     if (!cr_vscen(vx)->hosts) {
         cr_verr(vx, path, "network faults need a hosts section");
@@ -48,21 +50,16 @@ int cr_netfault_where_parse(cr_vctx *vx, const json_t *obj, const char *path,
             cr_verr(vx, p, "names the same host twice");
             return 0;
         }
-        if (!host_known(vx, p, w->host) || !host_known(vx, p, w->peer))
-            return 0;
+        ok &= host_known(vx, p, w->host);
+        ok &= host_known(vx, p, w->peer);
     } else if (!w->host) {
         cr_verr(vx, path, "needs host or between");
         return 0;
     } else {
         cr_path_key(p, sizeof p, path, "host");
-        if (!host_known(vx, p, w->host))
-            return 0;
+        ok &= host_known(vx, p, w->host);
     }
-    int d = 2;
-    if (cr_venum(vx, obj, path, "direction", dir_names, 2, &d) < 0)
-        return 0;
-    w->dir = d + 1; /* egress 1, ingress 2, both 3 */
-    return 1;
+    return ok;
 }
 
 void cr_netfault_where_text(const cr_netfault_where *w, char *buf, size_t n)

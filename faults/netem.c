@@ -15,6 +15,7 @@
 #include "cr_alloc.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +47,10 @@ static const cr_param netem_params[] = {
     {"reorder_correlation", "number", "0", "percent (needs reorder)"},
     {"gap", "integer", "1", "reorder every gap-th packet (needs reorder)"},
     {"rate_kbit", "number", "0", "rate limit in kbit/s"},
+    {"slot_min_ms", "number", "slot_max_ms", "slotting: shortest interval between bursts"},
+    {"slot_max_ms", "number", "0", "slotting: packets leave in bursts every slot_min_ms..slot_max_ms"},
+    {"slot_packets", "integer", "0", "slotting: at most this many packets per burst (0: no limit)"},
+    {"slot_bytes", "integer", "0", "slotting: at most this many bytes per burst (0: no limit)"},
     {"limit", "integer", "1000", "netem queue length in packets"},
     {"fallback", "string", "\"none\"",
      "\"emulate\": without sch_netem, emulate random loss with nftables and rate with tbf"},
@@ -134,6 +139,12 @@ static int netem_parse(cr_vctx *vx, const json_t *obj, const char *path,
     if (cr_vint(vx, obj, path, "gap", 0, 1000000, 0, &ll) > 0)
         s->gap = (int)ll;
     cr_vnum(vx, obj, path, "rate_kbit", 0, 1e9, 0, &s->rate_kbit);
+    cr_vnum(vx, obj, path, "slot_max_ms", 0, 60000, 0, &s->slot_max_ms);
+    cr_vnum(vx, obj, path, "slot_min_ms", 0, 60000, s->slot_max_ms, &s->slot_min_ms);
+    if (cr_vint(vx, obj, path, "slot_packets", 0, INT32_MAX, 0, &ll) > 0)
+        s->slot_packets = (int)ll;
+    if (cr_vint(vx, obj, path, "slot_bytes", 0, INT32_MAX, 0, &ll) > 0)
+        s->slot_bytes = (int)ll;
     if (cr_vint(vx, obj, path, "limit", 1, 10000000, 1000, &ll) > 0)
         s->limit = (unsigned)ll;
     cr_venum(vx, obj, path, "fallback", fallback_names, 0, &p->fallback);
@@ -143,13 +154,21 @@ static int netem_parse(cr_vctx *vx, const json_t *obj, const char *path,
     cr_err e;
     cr_err_clear(&e);
     if (cr_netem_validate(s, &e) < 0) {
-        cr_verr(vx, path, "%s", e.msg);
+        /* Point at the key the rule is about ("gap needs reorder": gap). */
+        char key[64], kp[CR_PATH_MAX];
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(e.msg, " "), e.msg);
+        if (json_object_get(obj, key)) {
+            cr_path_key(kp, sizeof kp, path, key);
+            cr_verr(vx, kp, "%s", e.msg);
+        } else {
+            cr_verr(vx, path, "%s", e.msg);
+        }
         return 0;
     }
     if (!(s->delay_ms > 0 || s->loss > 0 || s->loss_model || s->duplicate > 0 ||
-          s->corrupt > 0 || s->rate_kbit > 0))
+          s->corrupt > 0 || s->rate_kbit > 0 || s->slot_max_ms > 0))
         cr_verr(vx, path, "netem needs at least one of delay_ms, loss, "
-                "loss_model, duplicate, corrupt, rate_kbit");
+                "loss_model, duplicate, corrupt, rate_kbit, slot_max_ms");
     return 0;
 }
 
@@ -227,6 +246,10 @@ static int netem_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     }
     if (p->backend != BACKEND_EMULATE)
         return cr_err_set(err, CR_ESTATE, "fault %s: not checked", f->name);
+    cr_net_caps caps;
+    if (act->details && cr_net_run_caps(r, &caps, NULL) == 0)
+        json_object_set_new(act->details, "emulated_because",
+                            json_sprintf("kernel lacks sch_netem (%s)", caps.netem_why));
     json_t *be = json_array();
     if (p->spec.loss > 0) {
         json_array_append_new(be, json_string("nftables"));

@@ -94,6 +94,7 @@ typedef struct bo_seq {
 typedef struct bo_stat {
     size_t n;
     double sum, sumsq;
+    double t_last; /* time of the last retry with this attempt number */
 } bo_stat;
 
 static double tol(const bo_priv *p, double u)
@@ -233,6 +234,7 @@ static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         b->n++;
         b->sum += d;
         b->sumsq += d * d;
+        b->t_last = e->t;
         s->attempt = n;
         s->ts = e->ts;
         s->prev = d;
@@ -257,7 +259,7 @@ static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                     snprintf(why, sizeof why,
                              "%s delays at attempt %d are all about %.0f ms (coefficient of variation %.4f over %zu retries): not jittered",
                              p->op, n, mean, cv, st[n].n);
-                cr_result_evidence(res, 0, "attempt %d: %zu delays, mean %.1f ms, cv %.4f", n,
+                cr_result_evidence(res, st[n].t_last, "attempt %d: %zu delays, mean %.1f ms, cv %.4f", n,
                                    st[n].n, mean, cv);
             }
         }

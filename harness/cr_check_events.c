@@ -5,11 +5,12 @@
  * {"fault": name, "from_s", "to_s"} = relative to the start of each
  * occurrence of that fault (to_s defaults to the occurrence's own length,
  * so the window is the fault window itself); the union of occurrences is
- * counted.  min_samples: the window must hold at least that many events of
- * any kind (default 1; 0 accepts an empty window), otherwise the verdict
- * is unknown (an empty history must not
- * pass "at most 0 giveups").  A fault window whose fault never applied is
- * unknown. */
+ * counted.  min_samples (default 1; 0 accepts even an empty history): the
+ * whole history must hold at least that many events of any kind,
+ * otherwise the verdict is unknown (a service that reported nothing at all
+ * must not pass "at most 0 giveups"; an empty window in a live history is
+ * a real zero).  A fault window whose fault
+ * never applied is unknown. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
 
@@ -154,10 +155,10 @@ static int evc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     } else if (p->min >= 0 && count < (size_t)p->min) {
         cr_result_set(res, CR_VERDICT_FAILED, "only %zu %s events%s (bound >= %lld)",
                       count, what, in, p->min);
-    } else if (all < (size_t)x->min_samples) {
+    } else if ((h ? h->n : 0) < (size_t)x->min_samples) {
         cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "only %zu events of any kind%s (min_samples %d): cannot judge",
-                      all, in, x->min_samples);
+                      "only %zu events of any kind in the whole run (min_samples %d): cannot judge",
+                      h ? h->n : 0, x->min_samples);
     } else {
         cr_result_set(res, CR_VERDICT_PASSED, "%zu %s events%s (bound %s)", count,
                       what, in, res->bound);

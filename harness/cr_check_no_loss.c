@@ -8,9 +8,10 @@
  *   dead-lettered);
  * - unexpected: delivered or dead-lettered but never accepted;
  * - dead_lettered: reached the dead-letter queue (not a failure);
- * - recovered: accepted before the end of a fault window and first
- *   delivered or dead-lettered at or after that end (the system carried it
- *   through the fault; informational).
+ * - recovered: accepted before the end of a fault window (one with a
+ *   length) and first delivered or dead-lettered at or after that end,
+ *   less 50 ms of slack for the harness's own stamp of the end (the system
+ *   carried it through the fault; informational).
  * Fails when lost > max_lost, when duplicated > 0 unless allow_duplicates,
  * or when unexpected > 0.  Ids accepted before ignore_before_s (s after t0)
  * are left out (warm-up).  Fewer than min_samples accepted ids: unknown.
@@ -161,12 +162,17 @@ enum { C_LOST, C_DUP, C_UNEXP, C_DEAD, C_RECOV, C_N };
 static const char *const class_names[C_N] = {"lost", "duplicated", "unexpected",
                                               "dead_lettered", "recovered"};
 
-/* 1 when a fault window ends in [t_acc, t_fin]. */
+/* The harness stamps a window's end just after reverting the fault, so a
+ * service can act on the revert a little before that stamp. */
+#define NL_END_SLACK_S 0.05
+
+/* 1 when a fault window ends between acceptance and delivery. */
 static int carried(const cr_facts *f, double t_acc, double t_fin)
 {
     for (size_t i = 0; i < f->nfaults; i++) {
         const cr_fact_fault *w = &f->faults[i];
-        if (w->ok && w->end >= t_acc && w->end <= t_fin)
+        if (w->ok && w->end >= t_acc && w->end - NL_END_SLACK_S <= t_fin &&
+            w->end > w->start)
             return 1;
     }
     return 0;

@@ -41,7 +41,7 @@ int cr_net_host_exists(const void *hosts, const char *name)
 {
     const cr_net_hosts *h = hosts;
     for (size_t i = 0; h && name && i < h->n; i++)
-        if (strcmp(h->v[i].name, name) == 0)
+        if (h->v[i].name && strcmp(h->v[i].name, name) == 0)
             return 1;
     return 0;
 }
@@ -439,8 +439,8 @@ static int g_caps_done;
 
 void cr_net_probe_reset(void) { g_caps_done = 0; }
 
-static void probe_qdisc(struct nl_sock *sock, int lo, struct nl_msg *msg,
-                        int *ok, char *why, size_t n)
+static void probe_qdisc(struct nl_sock *sock, struct nl_msg *msg, int *ok,
+                        char *why, size_t n)
 {
     int rc = cr_netns_send(sock, msg);
     *ok = rc == 0;
@@ -448,7 +448,6 @@ static void probe_qdisc(struct nl_sock *sock, int lo, struct nl_msg *msg,
         snprintf(why, n, "RTM_NEWQDISC: %s", nl_geterror(rc));
     else
         cr_netns_qdisc_del(sock, "lo", "root", NULL);
-    (void)lo;
 }
 
 int cr_net_probe(const char *prefix, const cr_netns_ledger *lg,
@@ -484,11 +483,11 @@ int cr_net_probe(const char *prefix, const cr_netns_ledger *lg,
     cr_netem_spec s = {.delay_ms = 1, .loss = 1};
     if ((rc = cr_netem_build(&s, lo, &msg, err)) < 0)
         goto out;
-    probe_qdisc(sock, lo, msg, &c.netem, c.netem_why, sizeof c.netem_why);
+    probe_qdisc(sock, msg, &c.netem, c.netem_why, sizeof c.netem_why);
     nlmsg_free(msg), msg = NULL;
     if ((rc = cr_net_tbf_build(lo, 1000, 0, 0, &msg, err)) < 0)
         goto out;
-    probe_qdisc(sock, lo, msg, &c.tbf, c.tbf_why, sizeof c.tbf_why);
+    probe_qdisc(sock, msg, &c.tbf, c.tbf_why, sizeof c.tbf_why);
     nlmsg_free(msg), msg = NULL;
     cr_err e2;
     cr_err_clear(&e2);

@@ -43,10 +43,10 @@ static int add_host(cr_vctx *vx, cr_net_hosts *h, const char *path,
     const char *region = NULL;
     if (obj)
         cr_vstr(vx, obj, path, "region", NULL, &region);
-    cr_net_host_spec *s = &h->v[h->n];
+    /* Counted first, so that cr_net_hosts_free frees a half-made entry. */
+    cr_net_host_spec *s = &h->v[h->n++];
     if (!(s->name = cr_strdup(name)) || (region && !(s->region = cr_strdup(region))))
         return CR_ENOMEM;
-    h->n++;
     return 0;
 }
 

@@ -97,6 +97,14 @@ int cr_netem_validate(const cr_netem_spec *s, cr_err *err)
         return cr_err_set(err, CR_EINVAL,
                           "loss_model and loss are exclusive (the model "
                           "decides every loss)");
+    if (!(s->slot_min_ms >= 0 && s->slot_max_ms >= 0 && s->slot_max_ms <= 60000 &&
+          s->slot_packets >= 0 && s->slot_bytes >= 0))
+        return cr_err_set(err, CR_EINVAL, "slot values must be >= 0 (ms at most 60000)");
+    if ((s->slot_packets > 0 || s->slot_bytes > 0 || s->slot_min_ms > 0) &&
+        !(s->slot_max_ms > 0))
+        return cr_err_set(err, CR_EINVAL, "slot_max_ms needed (slot limits need a slot)");
+    if (s->slot_max_ms > 0 && s->slot_max_ms < s->slot_min_ms)
+        return cr_err_set(err, CR_EINVAL, "slot_max_ms must be >= slot_min_ms");
     if (s->loss_model == CR_NETEM_LOSS_GE && !(s->ge[0] > 0))
         return cr_err_set(err, CR_EINVAL, "loss_model.gemodel needs p > 0");
     if (s->loss_model == CR_NETEM_LOSS_STATE && !(s->state[0] > 0))
@@ -127,6 +135,8 @@ int cr_netem_emulable(const cr_netem_spec *s, char *missing, size_t n)
         add_missing(tmp, sizeof tmp, "corrupt");
     if (s->reorder > 0)
         add_missing(tmp, sizeof tmp, "reorder");
+    if (s->slot_max_ms > 0)
+        add_missing(tmp, sizeof tmp, "slot");
     if (missing && n)
         snprintf(missing, n, "%s", tmp);
     return tmp[0] == '\0';
@@ -245,6 +255,16 @@ static int append_raw(struct nl_msg *msg, const cr_netem_spec *s, cr_err *err)
         if (nla_put(msg, TCA_NETEM_RATE, sizeof r, &r) < 0)
             goto full;
         if (bps >= UINT32_MAX && nla_put_u64(msg, TCA_NETEM_RATE64, bps) < 0)
+            goto full;
+    }
+    if (s->slot_max_ms > 0) {
+        struct tc_netem_slot sl = {
+            .min_delay = llround(s->slot_min_ms * 1e6), /* ns */
+            .max_delay = llround(s->slot_max_ms * 1e6),
+            .max_packets = s->slot_packets,
+            .max_bytes = s->slot_bytes,
+        };
+        if (nla_put(msg, TCA_NETEM_SLOT, sizeof sl, &sl) < 0)
             goto full;
     }
     if (s->loss_model != CR_NETEM_LOSS_RANDOM) {
@@ -402,6 +422,8 @@ void cr_netem_format(const cr_netem_spec *s, char *buf, size_t n)
         CR_F_("reorder %g%% gap %d ", s->reorder, s->gap > 0 ? s->gap : 1);
     if (s->rate_kbit > 0)
         CR_F_("rate %gkbit ", s->rate_kbit);
+    if (s->slot_max_ms > 0)
+        CR_F_("slot %gms %gms ", s->slot_min_ms, s->slot_max_ms);
 #undef CR_F_
     if (len > 0 && len < n && buf[len - 1] == ' ')
         buf[len - 1] = '\0';

@@ -496,8 +496,8 @@ int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out,
         rc = cr_err_sys(err, CR_ESYS, errno, "nft: pipe");
         goto out;
     }
-    sigset_t all;
-    sigemptyset(&all);
+    sigset_t none;
+    sigemptyset(&none);
     pid_t pid = fork();
     if (pid < 0) {
         rc = cr_err_sys(err, CR_ESYS, errno, "nft: fork");
@@ -505,7 +505,7 @@ int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out,
     }
     if (pid == 0) {
         /* Only async-signal-safe calls until exec. */
-        sigprocmask(SIG_SETMASK, &all, NULL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
         if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0) {
             int e = errno;

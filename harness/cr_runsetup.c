@@ -243,6 +243,7 @@ static int write_json_atomic(const char *dir, const char *name, json_t *j,
     char tmp[PATH_MAX], dst[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
     snprintf(dst, sizeof dst, "%s/%s", dir, name);
+    /* 16 digits: Unix times (started_at, t0_unix) need microseconds. */
     if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) != 0)
         return cr_err_set(err, CR_ESYS, "write %s failed", tmp);
     if (rename(tmp, dst) != 0)

@@ -124,7 +124,7 @@ static const char CSS[] =
     ".alert.warn{border-color:var(--unk);background:#fff7e6;color:#5c3c00;border-style:dashed}\n"
     "footer{color:var(--mute);font-size:12px;text-align:center;margin:30px 0}\n"
     "@media (max-width:640px){body{font-size:14px}main{padding:0 10px 30px}"
-    "header.top h1{font-size:21px}section.card{padding:12px}"
+    "header.top h1{font-size:21px}section.card{padding:12px}nav.toc{position:static}"
     "dl.meta{grid-template-columns:1fr 1fr}}\n"
     "@media print{body{background:#fff;font-size:11pt}nav.toc{display:none}"
     "header.top{background:#fff;color:#000;border-bottom:3px solid #000}"
@@ -483,7 +483,8 @@ static void log_free(logfile *l)
 }
 
 /* Read at most the last 4 MiB of a log; lines "[   7.312] text" carry the
- * time since t0 (the engine's prefix), other lines get NAN. */
+ * time since t0, lines "1764200007.812345 text" a Unix time (converted);
+ * other lines get NAN. */
 static int log_load(const cr_report *r, const char *rel, logfile *l)
 {
     memset(l, 0, sizeof *l);
@@ -499,6 +500,8 @@ static int log_load(const cr_report *r, const char *rel, logfile *l)
     const long cap = 4L << 20;
     fseek(fp, 0, SEEK_END);
     long size = ftell(fp);
+    if (size < 0)
+        size = 0; /* not seekable: treated as empty */
     long from = size > cap ? size - cap : 0;
     fseek(fp, from, SEEK_SET);
     l->buf = cr_malloc((size_t)(size - from) + 1);
@@ -536,12 +539,30 @@ static int log_load(const cr_report *r, const char *rel, logfile *l)
                 x->text = end + 1 + (end[1] == ' ');
                 l->timed = 1;
             }
+        } else if (p[0] >= '1' && p[0] <= '9') {
+            /* A service's own Unix-time stamp: "1764200007.812345 text". */
+            double ts = strtod(p, &end);
+            if (ts > 1e9 && ts < 1e11 && *end == ' ' && end - p >= 10) {
+                x->t = ts - r->t0_unix; /* shown as [t]: the stamp goes */
+                x->text = end + 1;
+                l->timed = 1;
+            }
         }
         if (!nl)
             break;
         p = nl + 1;
     }
     return 0;
+}
+
+/* Lines of a timed log inside a fault's excerpt window. */
+static size_t log_lines_in(const logfile *l, const cr_rep_fault *f)
+{
+    double a = f->start - 2, b = (f->instant ? f->start : f->end) + 3;
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        n += !isnan(l->v[i].t) && l->v[i].t >= a && l->v[i].t <= b;
+    return n;
 }
 
 static void excerpt(cr_out *o, const logfile *l, const cr_rep_fault *f,
@@ -667,6 +688,21 @@ static void logs(const cr_report *r, cr_out *o)
                 shown++;
             }
         }
+        /* How the rest of the system saw it: other instances' lines in
+         * the same window, folded away. */
+        int others = 0;
+        for (size_t i = 0; any_target && i < r->nlanes; i++) {
+            const cr_rep_lane *l = &r->lanes[i];
+            if (cr_rep_target_has(f->target, l->inst, l->service) || !lf[i].timed ||
+                !log_lines_in(&lf[i], f))
+                continue;
+            if (!others++)
+                cr_out_puts(o, "<details class=\"others\"><summary>Other services "
+                               "in the same window</summary>");
+            excerpt(o, &lf[i], f, l->inst);
+        }
+        if (others)
+            cr_out_puts(o, "</details>");
         cr_out_puts(o, "</details>");
     }
     /* Logs without time prefixes: their tails, once. */

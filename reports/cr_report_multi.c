@@ -459,9 +459,14 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
             rc = cr_err_set(err, CR_ENOMEM, "multi-seed summary: out of memory");
             goto out;
         }
+        char d[4][32];
+        cr_rep_fmt_dur(d[0], sizeof d[0], s.min);
+        cr_rep_fmt_dur(d[1], sizeof d[1], s.median);
+        cr_rep_fmt_dur(d[2], sizeof d[2], s.p90);
+        cr_rep_fmt_dur(d[3], sizeof d[3], s.max);
         snprintf(line, sizeof line,
-                 "%s: recovery over %zu runs: min %.2f s, median %.2f s, p90 %.2f s, max %.2f s",
-                 fx->name, s.n, s.min, s.median, s.p90, s.max);
+                 "%s: recovery over %zu runs: min %s, median %s, p90 %s, max %s",
+                 fx->name, s.n, d[0], d[1], d[2], d[3]);
         cr_out_puts(&md, "- ");
         cr_out_md(&md, line);
         cr_out_puts(&md, "\n");

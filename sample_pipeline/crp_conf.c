@@ -51,7 +51,7 @@ static const opt opts[] = {
     O("breaker-open-ms", T_INT, brk_open_ms, "2000", "worker: time open before half-open"),
     O("breaker-probes", T_INT, brk_probes, "1", "worker: successful half-open calls that close it"),
     O("max-deliveries", T_INT, max_deliveries, "3", "worker: deliveries after which a failing record is dead-lettered"),
-    O("model", T_STR, model, "", "worker: model artifact to score with (default: the built-in seeded model)"),
+    O("model", T_STR, model, "", "worker: model artifact, or a directory whose newest model-*.bin is used (checked every 2 s; default: the built-in model)"),
     O("feature-delay-us", T_INT, feat_delay_us, "0", "feature: service time per call"),
     O("feature-fail", T_DBL, feat_fail, "0", "feature: fraction of calls answered with an error"),
     O("commit-base-ms", T_INT, commit_base_ms, "20", "sink: first retry delay of a failed commit"),
@@ -211,8 +211,11 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
         crp_strlcpy(c->inst, v, sizeof c->inst);
     /* --config first, then the other flags override it */
     for (int i = 0; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--config") == 0 && load_json(c, argv[i + 1], err, n) < 0)
-            return -1;
+        if (strcmp(argv[i], "--config") == 0) {
+            crp_strlcpy(c->config, argv[i + 1], sizeof c->config);
+            if (load_json(c, argv[i + 1], err, n) < 0)
+                return -1;
+        }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strncmp(a, "--", 2) != 0) {

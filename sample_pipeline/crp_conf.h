@@ -65,6 +65,7 @@ typedef struct crp_conf {
     int restart_max;
     int restart_base_ms;
     char bindir[CRP_STR];
+    char config[CRP_STR]; /* the --config file, or "" */
 } crp_conf;
 
 /* Fill c for `stage` from defaults, environment, --config and flags

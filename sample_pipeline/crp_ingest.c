@@ -1,6 +1,6 @@
 /* crp_ingest: the front door.  Producers connect over TCP and send
  *   REC <pseq> <json>
- * Each round, ingest takes every complete line from every producer,
+ * (after an optional HELLO <producer-id> line).  Each round, ingest takes every complete line from every producer,
  * validates it against the schema (v1 records are upgraded to v2), gives
  * it an id and a trace id, and puts valid records on the `work` queue and
  * invalid ones on the `dlq` queue with the reason - all in one pipelined
@@ -30,7 +30,7 @@
 typedef struct pending {
     int client;
     long long pseq;
-    char id[40], trace[40];
+    char id[40], trace[40], span[17];
     char *payload; /* malloc'd: the record (v2) or the dead letter */
     int valid;
     char reason[200];
@@ -40,6 +40,7 @@ typedef struct pending {
 typedef struct ingest {
     crp_ctx *x;
     crp_conn cl[MAX_PRODUCERS];
+    char producer[MAX_PRODUCERS][24]; /* HELLO <producer-id>, or "" */
     crp_qc qc;
     uint64_t epoch, next;
     pending b[MAX_BATCH];
@@ -54,12 +55,23 @@ static void build(ingest *g, int client, char *line)
     p->client = client;
     p->t_in = crp_now();
     char *rest = NULL;
+    if (strncmp(line, "HELLO ", 6) == 0) {
+        crp_strlcpy(g->producer[client], line + 6, sizeof g->producer[client]);
+        return;
+    }
     if (strncmp(line, "REC ", 4) != 0 || (p->pseq = strtoll(line + 4, &rest, 10), rest == line + 4) ||
         *rest != ' ')
         return; /* not a record line: ignored (nothing to acknowledge) */
     rest++;
-    snprintf(p->id, sizeof p->id, "%08" PRIx64 "-%" PRIu64, g->epoch, g->next++);
+    /* The id is a function of (producer, producer sequence) when the
+     * producer said who it is: a record sent again after a lost answer
+     * gets the same id, and the sink keeps one copy. */
+    if (g->producer[client][0])
+        snprintf(p->id, sizeof p->id, "%s-%lld", g->producer[client], p->pseq);
+    else
+        snprintf(p->id, sizeof p->id, "%08" PRIx64 "-%" PRIu64, g->epoch, g->next++);
     crp_hex_id(&g->x->rng, p->trace, 16);
+    crp_hex_id(&g->x->rng, p->span, 8); /* the root span; the worker's is its child */
     json_error_t je;
     json_t *rec = json_loads(rest, 0, &je);
     int up = -1;
@@ -70,8 +82,8 @@ static void build(ingest *g, int client, char *line)
     p->valid = up >= 0;
     json_t *out;
     if (p->valid) {
-        out = json_pack("{s:s, s:s, s:O, s:f, s:b}", "id", p->id, "trace", p->trace, "rec", rec,
-                        "t_in", p->t_in, "upgraded", up == 1);
+        out = json_pack("{s:s, s:s, s:s, s:O, s:f, s:b}", "id", p->id, "trace", p->trace, "span",
+                        p->span, "rec", rec, "t_in", p->t_in, "upgraded", up == 1);
     } else {
         out = json_pack("{s:s, s:s, s:s, s:s, s:f}", "id", p->id, "stage", "ingest", "reason",
                         p->reason, "raw", rest, "t_in", p->t_in);
@@ -122,9 +134,7 @@ static void flush(ingest *g)
                             p->id, p->trace, esc);
                 crp_metric_add(g->m_dlq, 1);
             }
-            char span[17];
-            crp_hex_id(&g->x->rng, span, 8);
-            crp_ev_span(g->x->ev, "ingest", p->trace, span, NULL, p->t_in, now, !p->valid);
+            crp_ev_span(g->x->ev, "ingest", p->trace, p->span, NULL, p->t_in, now, !p->valid);
             crp_metric_observe(g->m_lat, (now - p->t_in) * 1000);
             snprintf(buf, sizeof buf, "ACK %lld %s\n", p->pseq, p->id);
         }
@@ -179,8 +189,10 @@ int crp_ingest_main(crp_ctx *x)
                             slot = i;
                     if (slot < 0)
                         close(fd);
-                    else
+                    else {
                         crp_conn_init(&g.cl[slot], fd);
+                        g.producer[slot][0] = '\0';
+                    }
                 }
                 continue;
             }

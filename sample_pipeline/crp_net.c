@@ -170,10 +170,10 @@ int crp_conn_readline(crp_conn *c, char **line, int timeout_ms)
             return 0;
         struct pollfd p = {.fd = c->fd, .events = POLLIN};
         int n = poll(&p, 1, (int)left);
+        /* EINTR (SIGTERM): keep waiting until the deadline; an answer in
+         * flight must not be mistaken for a timeout */
         if (n < 0 && errno != EINTR)
             return -errno;
-        if (n < 0 && crp_stop_requested)
-            return 0;
     }
 }
 

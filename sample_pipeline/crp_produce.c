@@ -74,6 +74,10 @@ int crp_produce_main(crp_ctx *x)
     crp_metric *m_resent = crp_http_metric(x->http, "records_retried_total", CRP_COUNTER, "records sent again");
     crp_ev_emit(x->ev, "ready", NULL);
     long long made = 0, acked = 0, inflight = 0;
+    char pid[20]; /* this producer's identity: ids are <pid>-<sequence> */
+    crp_rng idr;
+    crp_rng_seed(&idr, crp_entropy());
+    crp_hex_id(&idr, pid, 4);
     int64_t t_start = crp_mono_ms(), backoff = 50, next_connect = 0;
     int done_reported = 0;
     while (!crp_stop_requested) {
@@ -99,6 +103,10 @@ int crp_produce_main(crp_ctx *x)
             } else {
                 crp_conn_init(&conn, fd);
                 backoff = 50;
+                char hello[64];
+                int hl = snprintf(hello, sizeof hello, "HELLO %s\n", pid);
+                if (crp_conn_send(&conn, hello, (size_t)hl, 1000) < 0)
+                    crp_conn_close(&conn);
                 for (int i = 0; i < W; i++)
                     win[i].sent = 0; /* resend everything unacknowledged */
             }

@@ -116,7 +116,7 @@ void crp_qc_free_msgs(crp_qmsg *m, int n)
     }
 }
 
-int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack)
+int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack, int *okv)
 {
     if (n == 0)
         return 0;
@@ -133,6 +133,8 @@ int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack)
         char *line;
         if ((rc = expect_line(c, &line)) < 0)
             return fail(c, rc);
+        if (okv)
+            okv[i] = !strcmp(line, "OK");
         if (!strcmp(line, "OK"))
             ok++;
         else if (strcmp(line, "STALE") != 0)

@@ -38,8 +38,10 @@ int crp_qc_put(crp_qc *c, const crp_qput *p, int n);
 int crp_qc_get(crp_qc *c, const char *q, int max, crp_qmsg *out);
 void crp_qc_free_msgs(crp_qmsg *m, int n);
 /* Ack (ack = 1) or hand back (ack = 0) n records.  Returns the number
- * the queue confirmed (stale ones are not counted) or -errno. */
-int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack);
+ * the queue confirmed (stale ones are not counted) or -errno.  ok (may be
+ * NULL) receives 1 per confirmed record, 0 per stale one (the record was
+ * redelivered elsewhere meanwhile). */
+int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack, int *ok);
 /* Ready and leased counts. 0 or -errno. */
 int crp_qc_depth(crp_qc *c, const char *q, int64_t *ready, int64_t *leased);
 

@@ -25,7 +25,7 @@
 #define MAX_PEND 8192
 
 typedef struct ann {
-    char id[64], trace[40];
+    char id[64], trace[40], parent[17]; /* parent: the worker's span */
     double t_in;
 } ann;
 
@@ -84,13 +84,14 @@ fail:
 
 static int exec(sink *s, const char *sql) { return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
 
-static int add_todo(sink *s, const char *id, const char *trace, double t_in)
+static int add_todo(sink *s, const char *id, const char *trace, const char *parent, double t_in)
 {
     if (s->ntodo >= MAX_PEND)
         return -1;
     ann *a = &s->todo[s->ntodo++];
     crp_strlcpy(a->id, id, sizeof a->id);
     crp_strlcpy(a->trace, trace ? trace : "", sizeof a->trace);
+    crp_strlcpy(a->parent, parent ? parent : "", sizeof a->parent);
     a->t_in = t_in;
     return 0;
 }
@@ -122,11 +123,13 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
         sqlite3_bind_double(s->ins, 6, t_in);
         int rc = sqlite3_step(s->ins);
         sqlite3_reset(s->ins);
-        json_decref(r);
-        if (rc != SQLITE_DONE)
+        if (rc != SQLITE_DONE) {
+            json_decref(r);
             goto fail;
+        }
         if (sqlite3_changes(s->db) > 0) {
-            add_todo(s, m[i].id, m[i].trace, t_in);
+            add_todo(s, m[i].id, m[i].trace, json_string_value(json_object_get(r, "span")), t_in);
+            json_decref(r);
             continue;
         }
         crp_metric_add(s->m_dup, 1);
@@ -141,7 +144,8 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
         for (int k = 0; k < s->ndone; k++)
             pending |= !strcmp(s->done[k].id, m[i].id);
         if (!announced && !pending)
-            add_todo(s, m[i].id, m[i].trace, t_in);
+            add_todo(s, m[i].id, m[i].trace, json_string_value(json_object_get(r, "span")), t_in);
+        json_decref(r);
     }
     if (exec(s, "COMMIT") < 0)
         goto fail;
@@ -172,7 +176,8 @@ static void announce(sink *s)
             crp_metric_observe(s->m_lat, (now - a->t_in) * 1000);
             char span[17];
             crp_hex_id(&s->x->rng, span, 8);
-            crp_ev_span(s->x->ev, "sink.commit", a->trace, span, NULL, a->t_in, now, 0);
+            crp_ev_span(s->x->ev, "sink.commit", a->trace, span, a->parent[0] ? a->parent : NULL,
+                        a->t_in, now, 0);
         } else {
             s->todo[keep++] = *a; /* try again next round */
         }
@@ -189,7 +194,7 @@ static void recover(sink *s)
         return;
     while (sqlite3_step(st) == SQLITE_ROW)
         add_todo(s, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-                 sqlite3_column_double(st, 2));
+                 NULL, sqlite3_column_double(st, 2));
     sqlite3_finalize(st);
     if (s->ntodo)
         crp_log(s->x, "announcing %d rows committed before a restart", s->ntodo);
@@ -257,7 +262,7 @@ int crp_sink_main(crp_ctx *x)
         int64_t seqs[MAX_BATCH];
         for (int i = 0; i < n; i++)
             seqs[i] = msgs[i].seq;
-        if (crp_qc_ack(&s.qc, "results", seqs, n, 1) < 0)
+        if (crp_qc_ack(&s.qc, "results", seqs, n, 1, NULL) < 0)
             crp_log(x, "ack failed (results will come again; deduplicated)");
         crp_qc_free_msgs(msgs, n);
     }

@@ -74,9 +74,7 @@ int crp_super_main(crp_ctx *x)
         }
         exe[l] = '\0';
     }
-    const char *cf = getenv("CRP_CONFIG");
-    if (cf)
-        crp_strlcpy(config, cf, sizeof config);
+    crp_strlcpy(config, c->config, sizeof config); /* every stage reads it */
     for (size_t s = 0; s < sizeof order / sizeof order[0]; s++) {
         int reps = strcmp(order[s], "worker") == 0 ? c->workers : 1;
         for (int r = 0; r < reps && n < MAX_CHILD; r++, n++) {

@@ -11,12 +11,14 @@
  * delivery it goes to the `dlq` queue with the reason instead.
  * Shutdown (SIGTERM): finish the record in hand, hand back the rest of
  * the batch, commit, acknowledge, exit. */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "crp_breaker.h"
 #include "crp_model.h"
@@ -34,6 +36,8 @@ typedef struct worker {
     crp_retry rp;
     crp_breaker brk;
     crp_model model;
+    char model_file[600]; /* the artifact in use, "" = built-in */
+    time_t model_mtime;
     int degraded;
     crp_metric *m_in, *m_out, *m_fail, *m_retry, *m_dlq, *m_degraded, *m_brk, *m_lat,
         *m_feat_lat, *m_rejected, *m_giveup;
@@ -132,7 +136,12 @@ static int features(worker *w, const char *id, const char *trace, const double *
                 return 0;
             }
         }
-        if (crp_stop_requested || !crp_retry_again(&w->rp, attempt)) {
+        if (crp_stop_requested) {
+            /* shutting down: no more attempts (not a policy giveup) */
+            set_degraded(w, 1, "shutting down");
+            return 0;
+        }
+        if (!crp_retry_again(&w->rp, attempt)) {
             crp_ev_emit(w->x->ev, "giveup", "\"op\":\"features\",\"attempts\":%d,\"error\":\"%s\",\"trace_id\":\"%s\"",
                         attempt, why, trace);
             crp_metric_add(w->m_giveup, 1);
@@ -145,6 +154,49 @@ static int features(worker *w, const char *id, const char *trace, const double *
         crp_metric_add(w->m_retry, 1);
         crp_sleep_ms(delay);
     }
+}
+
+/* --model DIR: use the newest model-*.bin in DIR (the trainer's
+ * models/ directory), checked every 2 s; --model FILE: that artifact. */
+static void refresh_model(worker *w)
+{
+    const char *m = w->x->c.model;
+    struct stat st;
+    char best[600] = "";
+    time_t best_t = 0;
+    if (!m[0] || stat(m, &st) < 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(m);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            char p[600];
+            if (strncmp(de->d_name, "model-", 6) != 0 || !strstr(de->d_name, ".bin") ||
+                strstr(de->d_name, ".tmp"))
+                continue;
+            snprintf(p, sizeof p, "%.300s/%.250s", m, de->d_name);
+            if (stat(p, &st) == 0 && st.st_mtime >= best_t) {
+                best_t = st.st_mtime;
+                crp_strlcpy(best, p, sizeof best);
+            }
+        }
+        if (d)
+            closedir(d);
+    } else {
+        crp_strlcpy(best, m, sizeof best);
+        best_t = st.st_mtime;
+    }
+    if (!best[0] || (strcmp(best, w->model_file) == 0 && best_t == w->model_mtime))
+        return;
+    crp_model nm;
+    if (crp_model_load(&nm, best) < 0)
+        return; /* a corrupt artifact never replaces a good model */
+    w->model = nm;
+    crp_strlcpy(w->model_file, best, sizeof w->model_file);
+    w->model_mtime = best_t;
+    crp_ev_emit(w->x->ev, "model_loaded", "\"artifact\":\"%s\",\"hash\":\"%016llx\"", best,
+                (unsigned long long)crp_model_hash(&nm));
+    crp_log(w->x, "scoring with model %s", best);
 }
 
 typedef struct outcome {
@@ -190,20 +242,21 @@ static void process(worker *w, const crp_qmsg *m, outcome *o)
     }
     int full = features(w, m->id, m->trace, x, extra);
     double score = crp_model_score(&w->model, x, full ? extra : NULL);
-    json_t *res = json_pack("{s:s, s:s, s:f, s:i, s:b, s:s, s:f, s:i}", "id", m->id, "trace",
-                            m->trace, "score", score, "label",
+    char span[17];
+    const char *parent = json_string_value(json_object_get(env, "span"));
+    crp_hex_id(&w->x->rng, span, 8);
+    json_t *res = json_pack("{s:s, s:s, s:s, s:f, s:i, s:b, s:s, s:f, s:i}", "id", m->id, "trace",
+                            m->trace, "span", span, "score", score, "label",
                             (int)json_integer_value(json_object_get(json_object_get(env, "rec"), "label")),
                             "degraded", !full, "worker", w->x->c.inst, "t_in", t_in,
                             "deliveries", m->deliveries);
     o->kind = 0;
     o->payload = res ? json_dumps(res, JSON_COMPACT) : NULL;
     json_decref(res);
-    json_decref(env);
     double t1 = crp_now();
-    char span[17];
-    crp_hex_id(&w->x->rng, span, 8);
-    crp_ev_span(w->x->ev, full ? "worker.score" : "worker.score.degraded", m->trace, span, NULL,
-                t0, t1, 0);
+    crp_ev_span(w->x->ev, full ? "worker.score" : "worker.score.degraded", m->trace, span,
+                parent, t0, t1, 0);
+    json_decref(env); /* parent borrows from env */
     crp_metric_observe(w->m_lat, (t1 - t0) * 1000);
 }
 
@@ -223,7 +276,7 @@ static int batch(worker *w)
         /* DEFECT (tests only): acknowledged before the results exist. */
         for (int i = 0; i < n; i++)
             seqs[i] = msgs[i].seq;
-        crp_qc_ack(&w->qc, "work", seqs, n, 1);
+        crp_qc_ack(&w->qc, "work", seqs, n, 1, NULL);
     }
     for (int i = 0; i < n; i++) {
         memset(&out[i], 0, sizeof out[i]);
@@ -247,28 +300,39 @@ static int batch(worker *w)
         crp_log(w->x, "results put failed: %s", strerror(-rc));
         goto out;
     }
-    int na = 0, nn = 0;
-    int64_t back[MAX_BATCH];
+    int na = 0, nn = 0, nd = 0;
+    int64_t back[MAX_BATCH], dl[MAX_BATCH];
+    int dli[MAX_BATCH], dlok[MAX_BATCH];
     for (int i = 0; i < n; i++) {
-        if (out[i].kind == 1) {
+        if (out[i].kind == 1 && out[i].payload) {
+            dli[nd] = i;
+            dl[nd++] = msgs[i].seq;
+        } else if (out[i].kind == 2 || (!out[i].payload && out[i].kind != 3)) {
+            back[nn++] = msgs[i].seq; /* failed, or out of memory: again later */
+        } else {
+            seqs[na++] = msgs[i].seq;
+        }
+        if (out[i].kind == 0 && out[i].payload)
+            crp_metric_add(w->m_out, 1);
+    }
+    /* A dead letter is announced by the one worker whose ack the queue
+     * confirms: a stalled worker whose lease expired gets STALE, and the
+     * worker that has the record now decides. */
+    if (nd > 0 && crp_qc_ack(&w->qc, "work", dl, nd, 1, dlok) >= 0) {
+        for (int k = 0; k < nd; k++) {
+            if (!dlok[k])
+                continue;
+            int i = dli[k];
             char esc[400];
             crp_json_esc(esc, sizeof esc, out[i].reason);
             crp_ev_emit(w->x->ev, "dead_lettered", "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"",
                         msgs[i].id, msgs[i].trace, esc);
             crp_metric_add(w->m_dlq, 1);
         }
-        if (out[i].kind == 2)
-            back[nn++] = msgs[i].seq;
-        else if (out[i].payload || out[i].kind == 3)
-            seqs[na++] = msgs[i].seq;
-        else
-            back[nn++] = msgs[i].seq; /* out of memory: try again later */
-        if (out[i].kind == 0)
-            crp_metric_add(w->m_out, 1);
     }
-    if (!(c->defects & CRP_DEFECT_ACK_BEFORE_COMMIT) && crp_qc_ack(&w->qc, "work", seqs, na, 1) < 0)
+    if (!(c->defects & CRP_DEFECT_ACK_BEFORE_COMMIT) && crp_qc_ack(&w->qc, "work", seqs, na, 1, NULL) < 0)
         crp_log(w->x, "ack failed (records will be redelivered; the sink deduplicates)");
-    if (crp_qc_ack(&w->qc, "work", back, nn, 0) < 0)
+    if (crp_qc_ack(&w->qc, "work", back, nn, 0, NULL) < 0)
         crp_log(w->x, "nack failed (the closed connection hands them back)");
 out:
     for (int i = 0; i < n; i++)
@@ -294,13 +358,7 @@ int crp_worker_main(crp_ctx *x)
     w.brk.on_change = on_breaker;
     w.brk.arg = &w;
     crp_model_default(&w.model);
-    if (c->model[0]) {
-        int rc = crp_model_load(&w.model, c->model);
-        if (rc < 0) {
-            crp_log(x, "model %s: %s", c->model, strerror(-rc));
-            return 1;
-        }
-    }
+    refresh_model(&w);
     crp_http *h = x->http;
     w.m_in = crp_http_metric(h, "records_in_total", CRP_COUNTER, "records leased");
     w.m_out = crp_http_metric(h, "records_out_total", CRP_COUNTER, "results committed");
@@ -315,8 +373,12 @@ int crp_worker_main(crp_ctx *x)
     w.m_feat_lat = crp_http_metric(h, "feature_latency_seconds", CRP_HISTO, "feature calls");
     crp_log(x, "worker: queue %s, features %s", c->queue_addr, c->feature_addr);
     crp_ev_emit(x->ev, "ready", NULL);
-    int64_t backoff = 50;
+    int64_t backoff = 50, last_model = crp_mono_ms();
     while (!crp_stop_requested) {
+        if (crp_mono_ms() - last_model >= 2000) {
+            refresh_model(&w);
+            last_model = crp_mono_ms();
+        }
         int n = batch(&w);
         if (n < 0) {
             crp_http_health(h, 0, "queue unavailable");

@@ -1,9 +1,14 @@
 /* Tests for the slo checker (event bounds per phase, scraped Prometheus
  * metrics), the Prometheus text parser and cr_check_scrape_urls. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "check_fixture.h"
 #include "cr_prom.h"
+#include "cr_scrape.h"
 
 /* ---- the parser ---- */
 
@@ -240,6 +245,191 @@ static void test_check_slo_prometheus(void)
     fx_free(&x);
 }
 
+/* ---- scraping over loopback ---- */
+
+typedef struct mini_http {
+    int ls, port, nreq;
+    const char *status, *body;
+} mini_http;
+
+/* Serve nreq requests with a fixed answer, then return. */
+static void *mini_http_run(void *arg)
+{
+    mini_http *m = arg;
+    for (int i = 0; i < m->nreq; i++) {
+        int c = accept(m->ls, NULL, NULL);
+        if (c < 0)
+            break;
+        char buf[2048];
+        if (read(c, buf, sizeof buf) > 0) {
+            char resp[4096];
+            int n = snprintf(resp, sizeof resp,
+                             "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
+                             "Content-Length: %zu\r\n\r\n%s",
+                             m->status, strlen(m->body), m->body);
+            if (write(c, resp, (size_t)n) < 0)
+                perror("mini_http write");
+        }
+        close(c);
+    }
+    return NULL;
+}
+
+static int mini_http_start(mini_http *m, pthread_t *th)
+{
+    m->ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    if (m->ls < 0 || bind(m->ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(m->ls, 8) != 0 ||
+        getsockname(m->ls, (struct sockaddr *)&a, &al) != 0)
+        return -1;
+    m->port = ntohs(a.sin_port);
+    return pthread_create(th, NULL, mini_http_run, m);
+}
+
+static void test_prom_scrape(void)
+{
+    char *dir = cr_test_tmpdir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    mini_http m = {.nreq = 3, .status = "200 OK",
+                   .body = "# TYPE queue_depth gauge\nqueue_depth{q=\"a\"} 7\nup 1\n"};
+    pthread_t th;
+    CU_ASSERT_EQUAL_FATAL(mini_http_start(&m, &th), 0);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", m.port);
+    cr_err err;
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_prom_scrape(dir, 1.5, url, 2, &err), 0);
+    CU_ASSERT_EQUAL(cr_prom_scrape(dir, 6.5, url, 2, &err), 0);
+    m.body = "up{"; /* the third answer is not the text format */
+    CU_ASSERT_EQUAL(cr_prom_scrape(dir, 7, url, 2, &err), CR_EPROTO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "prometheus line 1"));
+    pthread_join(th, NULL);
+    /* the slo checker reads what was scraped */
+    char expect[512];
+    snprintf(expect, sizeof expect,
+             "{\"kind\": \"slo\", \"phase\": \"after\", \"prometheus\": {\"url\": \"%s\", \"metric\": \"queue_depth\", \"max\": 5}},"
+             "{\"kind\": \"slo\", \"phase\": \"before\", \"prometheus\": {\"url\": \"%s\", \"metric\": \"up\", \"min\": 1}}",
+             url, url);
+    fx x;
+    fx_init(&x, expect);
+    x.f.run_dir = dir;
+    fx_fault(&x, "dep", "db", 2, 5);
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "queue_depth{q=\"a\"} = 7 at t=6.500 (bound <= 5)"));
+    FX_PASSED(&x, 1);
+    fx_free(&x);
+    /* a status other than 200, and a refused connection */
+    mini_http m2 = {.nreq = 1, .status = "404 Not Found", .body = "no"};
+    CU_ASSERT_EQUAL_FATAL(mini_http_start(&m2, &th), 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", m2.port);
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_prom_scrape(dir, 1, url, 2, &err), CR_EPROTO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "HTTP status 404"));
+    pthread_join(th, NULL);
+    close(m2.ls);
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_prom_scrape(dir, 1, url, 2, &err), CR_EPROTO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, url));
+    close(m.ls);
+    char path[512];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    FILE *fp = fopen(path, "r");
+    int lines = 0, ch;
+    while (fp && (ch = fgetc(fp)) != EOF)
+        lines += ch == '\n';
+    if (fp)
+        fclose(fp);
+    CU_ASSERT_EQUAL(lines, 2); /* failed scrapes append nothing */
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
+static double fake_now(void *ud)
+{
+    double *t = ud;
+    return *t += 0.5;
+}
+
+static int count_lines(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    int lines = 0, ch;
+    while (fp && (ch = fgetc(fp)) != EOF)
+        lines += ch == '\n';
+    if (fp)
+        fclose(fp);
+    return lines;
+}
+
+static void test_scrape_background(void)
+{
+    char *dir = cr_test_tmpdir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    mini_http m = {.nreq = 1000, .status = "200 OK", .body = "up 1\n"};
+    pthread_t th;
+    CU_ASSERT_EQUAL_FATAL(mini_http_start(&m, &th), 0);
+    char expect[512], path[512];
+    snprintf(expect, sizeof expect,
+             "{\"kind\": \"slo\", \"prometheus\": {\"url\": \"http://127.0.0.1:%d/m\", \"metric\": \"up\", \"min\": 1}},"
+             "{\"kind\": \"slo\", \"phase\": \"after\", \"prometheus\": {\"url\": \"http://127.0.0.1:%d/m\", \"metric\": \"up\", \"min\": 1}}",
+             m.port, m.port);
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    fx x;
+    fx_init(&x, expect);
+    double clock = 0;
+    cr_scrape *scr = NULL;
+    cr_err err;
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(cr_scrape_start(x.sc, dir, fake_now, &clock, 0.02, &scr, &err), 0);
+    /* wait for three scrapes (no timing assertion: up to 20 s) */
+    for (int i = 0; i < 2000 && count_lines(path) < 3; i++)
+        usleep(10000);
+    cr_scrape_stop(scr);
+    cr_scrape_stop(scr); /* idempotent */
+    size_t ok = 0, failed = 0;
+    char msg[256];
+    cr_scrape_stats(scr, &ok, &failed, msg, sizeof msg);
+    CU_ASSERT(ok >= 3);
+    CU_ASSERT_EQUAL(failed, 0);
+    CU_ASSERT_STRING_EQUAL(msg, "");
+    CU_ASSERT_EQUAL((size_t)count_lines(path), ok); /* one URL: one line per scrape */
+    cr_scrape_destroy(scr);
+    shutdown(m.ls, SHUT_RDWR); /* unblock the server's accept */
+    pthread_join(th, NULL);
+    close(m.ls);
+    x.f.run_dir = dir;
+    x.f.t_end = 1000;
+    FX_PASSED(&x, 0); /* all scraped values of up are 1 */
+    FX_UNKNOWN(&x, 1); /* no fault: no after phase */
+    fx_free(&x);
+    /* the server is gone: scrapes fail and say why */
+    fx_init(&x, expect);
+    CU_ASSERT_EQUAL_FATAL(cr_scrape_start(x.sc, dir, fake_now, &clock, 0.02, &scr, &err), 0);
+    for (int i = 0; i < 2000; i++) {
+        cr_scrape_stats(scr, &ok, &failed, msg, sizeof msg);
+        if (failed >= 2)
+            break;
+        usleep(10000);
+    }
+    cr_scrape_destroy(scr);
+    CU_ASSERT(failed >= 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "scrape http://127.0.0.1:"));
+    fx_free(&x);
+    /* no URL wanted: an idle scraper */
+    fx_init(&x, "{\"kind\": \"slo\", \"error_ratio_max\": 0.1}");
+    CU_ASSERT_EQUAL(cr_scrape_start(x.sc, dir, fake_now, &clock, 1, &scr, &err), 0);
+    cr_scrape_stats(scr, &ok, &failed, NULL, 0);
+    CU_ASSERT_EQUAL(ok + failed, 0);
+    cr_scrape_destroy(scr);
+    cr_scrape_destroy(NULL);
+    fx_free(&x);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
 void cr_test_register(void)
 {
     cr_alloc_install_json();
@@ -251,4 +441,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_slo_latency_and_throughput);
     CR_ADD_TEST(s, test_check_slo_unknown_and_parse);
     CR_ADD_TEST(s, test_check_slo_prometheus);
+    CR_ADD_TEST(s, test_prom_scrape);
+    CR_ADD_TEST(s, test_scrape_background);
 }

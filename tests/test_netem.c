@@ -48,6 +48,9 @@ static void test_netem_validation_rules(void)
                                       .ge = {1, 10, 0, 0}},
                       "exclusive"));
     CU_ASSERT(invalid((cr_netem_spec){.loss_model = CR_NETEM_LOSS_GE}, "needs p > 0"));
+    CU_ASSERT(invalid((cr_netem_spec){.slot_packets = 5}, "slot limits need a slot"));
+    CU_ASSERT(invalid((cr_netem_spec){.slot_min_ms = 20, .slot_max_ms = 10},
+                      "slot_max_ms must be >= slot_min_ms"));
     CU_ASSERT(invalid((cr_netem_spec){.loss_model = CR_NETEM_LOSS_STATE},
                       "needs p13 > 0"));
     cr_err err;
@@ -220,6 +223,20 @@ static void test_netem_request_loss_models_and_rate64(void)
     CU_ASSERT_EQUAL(nla_get_u64(p.tb[TCA_NETEM_RATE64]), 5000000000ull);
     CU_ASSERT_PTR_NULL(p.tb[TCA_NETEM_CORR]);
     CU_ASSERT_PTR_NULL(p.tb[TCA_NETEM_DELAY_DIST]);
+    nlmsg_free(msg);
+
+    cr_netem_spec sl = {.slot_min_ms = 10, .slot_max_ms = 20.5, .slot_packets = 8,
+                        .slot_bytes = 3000};
+    msg = NULL;
+    CU_ASSERT_EQUAL_FATAL(cr_netem_build(&sl, 3, &msg, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(parse(msg, &p), 0);
+    CU_ASSERT(p.opts_span_rest);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p.tb[TCA_NETEM_SLOT]);
+    struct tc_netem_slot *so = nla_data(p.tb[TCA_NETEM_SLOT]);
+    CU_ASSERT_EQUAL(so->min_delay, 10000000); /* ns */
+    CU_ASSERT_EQUAL(so->max_delay, 20500000);
+    CU_ASSERT_EQUAL(so->max_packets, 8);
+    CU_ASSERT_EQUAL(so->max_bytes, 3000);
     nlmsg_free(msg);
 
     cr_netem_spec g = {.loss_model = CR_NETEM_LOSS_STATE,

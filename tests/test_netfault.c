@@ -176,6 +176,55 @@ static void test_netfault_partition_and_bandwidth_parse(void)
     cr_scen_free(sc);
 }
 
+/* Fail the n-th allocation, n = 1, 2, ... until loading succeeds: every
+ * failure must be reported as such and leak nothing (ASan checks). */
+static void test_netfault_load_survives_allocation_failures(void)
+{
+    const char *text =
+        "{\"name\": \"t\", \"duration_s\": 10, " HOSTS ", " SVC ", \"faults\": ["
+        "{\"kind\": \"partition\", \"groups\": [[\"h1\"], [\"h2\", \"h3\"]], \"for_s\": 1},"
+        "{\"kind\": \"netem\", \"host\": \"h1\", \"loss\": 5, \"for_s\": 1},"
+        "{\"kind\": \"bandwidth\", \"host\": \"h2\", \"rate_kbit\": 100, \"for_s\": 1}]}";
+    int ok = 0;
+    for (long n = 1; n < 5000 && !ok; n++) {
+        cr_scen *sc = NULL;
+        cr_diags d = {0};
+        cr_err err;
+        cr_err_clear(&err);
+        cr_alloc_fail_after(n);
+        int rc = cr_scen_load_buffer("t.json", text, strlen(text), &sc, &d, &err);
+        cr_alloc_fail_after(0);
+        if (rc == 0) {
+            ok = 1;
+            CU_ASSERT_PTR_NOT_NULL(sc);
+            CU_ASSERT_EQUAL(((cr_net_hosts *)sc->hosts)->n, 3);
+        } else {
+            CU_ASSERT_PTR_NULL(sc);
+            CU_ASSERT(rc == CR_ENOMEM || rc == CR_EINVAL);
+        }
+        cr_diags_free(&d);
+        cr_scen_free(sc);
+    }
+    CU_ASSERT(ok);
+}
+
+static void test_netfault_drop_ruleset_text(void)
+{
+    cr_net_flow f[2] = {{0, 2}, {1, 2}};
+    char *rs = cr_net_nft_drop_ruleset("crx_f1_o0", f, 2, 300000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+    CU_ASSERT_PTR_NOT_NULL(strstr(rs, "table netdev crx_f1_o0 {"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(rs, "type filter hook ingress device \"cr0\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(rs, "type filter hook ingress device \"cr1\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(rs, "numgen random mod 1000000 < 300000 counter drop"));
+    cr_free(rs);
+    rs = cr_net_nft_drop_ruleset("t", f, 1, 1000000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+    CU_ASSERT_PTR_NULL(strstr(rs, "numgen"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(rs, "counter drop"));
+    cr_free(rs);
+}
+
 void cr_test_register(void)
 {
     cr_alloc_install_json();
@@ -186,4 +235,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_netfault_hosts_section_errors);
     CR_ADD_TEST(s, test_netfault_netem_rules_at_parse);
     CR_ADD_TEST(s, test_netfault_partition_and_bandwidth_parse);
+    CR_ADD_TEST(s, test_netfault_load_survives_allocation_failures);
+    CR_ADD_TEST(s, test_netfault_drop_ruleset_text);
 }

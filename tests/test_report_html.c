@@ -192,6 +192,12 @@ static void test_report_html_failing_run_shows_evidence(void)
     free(ev);
     /* Evidence markers on the timeline, linked to their section. */
     CU_ASSERT_EQUAL(xnum(doc, "count(//a[@href='#exp-1']//g[contains(@class,'mk-evidence')])"), 3);
+    /* This run's logs carry the services' own Unix-time stamps: excerpts
+     * are cut by time and shown with times after t0. */
+    char *lg = xstr(doc, "string(//section[@id='logs'])");
+    CU_ASSERT_PTR_NOT_NULL(strstr(lg, "[  20.472] worker.0: WARN fsync failed (EIO)"));
+    CU_ASSERT_PTR_NULL(strstr(lg, "has no time stamps"));
+    free(lg);
     /* Malformed event lines are reported, not fatal. */
     char *sum = xstr(doc, "string(//section[@id='summary'])");
     CU_ASSERT_PTR_NOT_NULL(strstr(sum, "2 malformed lines ignored"));

@@ -10,7 +10,8 @@
  *      in the namespace, the baseline runs `ip netns exec nft -f`).
  *
  * Median and p99 of each, and the ratio.  Needs root.  Usage:
- *   bench_net [reps (default 10)] [qdisc samples (default 100)] */
+ *   bench_net [reps (default 10)] [qdisc samples (default 100)]
+ *   bench_net --quick      2 reps, 10 samples (ctest keeps it working) */
 #include "cr_alloc.h"
 #include "cr_net.h"
 
@@ -214,8 +215,9 @@ static void bench_apply(int samples)
 
 int main(int argc, char **argv)
 {
-    int reps = argc > 1 ? atoi(argv[1]) : 10;
-    int samples = argc > 2 ? atoi(argv[2]) : 100;
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int reps = quick ? 2 : argc > 1 ? atoi(argv[1]) : 10;
+    int samples = quick ? 10 : argc > 2 ? atoi(argv[2]) : 100;
     const char *missing = NULL;
     if (!cr_netns_privileged(&missing)) {
         printf("SKIPPED: needs %s\n", missing);

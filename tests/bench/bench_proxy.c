@@ -12,7 +12,8 @@
  * chaosrun proxy with a latency toxic of 10 ms downstream: the added delay
  * per round trip (p50/p99 over 500), against the same proxy without toxic.
  *
- * The servers run in one forked process (an epoll loop), the client in this
+ * All paths run at once and the rounds (3; 1 with --quick) interleave
+ * them; the table shows medians.  The servers run in one forked process (an epoll loop), the client in this
  * one, the proxies in their own processes; all on loopback.  haproxy runs
  * with one thread, like the chaosrun proxy. */
 #include "cr_proxy.h"
@@ -213,11 +214,15 @@ static double conn_rate(int echo_port, double secs)
 
 /* ---- the paths under test ------------------------------------------------- */
 
+#define MAX_ROUNDS 5
+
 typedef struct path {
     const char *name;
     int echo, sink; /* ports */
     pid_t pid[2];
-    double mbs, p50, p99, cps;
+    int started;
+    double r_mbs[MAX_ROUNDS], r_p50[MAX_ROUNDS], r_p99[MAX_ROUNDS], r_cps[MAX_ROUNDS];
+    double mbs, p50, p99, cps; /* medians over the rounds */
     int ok;
 } path;
 
@@ -336,24 +341,32 @@ static void stop(path *p)
         }
 }
 
-static void measure(path *p, size_t bulk, int rtts, double conn_s)
+/* One round of every measurement on one path. */
+static void measure(path *p, int round, size_t bulk, int rtts, double conn_s)
 {
     double *v = calloc((size_t)rtts, sizeof *v);
-    p->mbs = throughput(p->sink, bulk);
-    p->ok = p->mbs > 0 && pingpong(p->echo, v, rtts) == 0;
-    if (p->ok) {
-        p->p50 = v[rtts / 2] * 1e6;
-        p->p99 = v[(int)(rtts * 0.99)] * 1e6;
-        p->cps = conn_rate(p->echo, conn_s);
-        p->ok = p->cps > 0;
-    }
+    double mbs = throughput(p->sink, bulk);
+    int ok = mbs > 0 && pingpong(p->echo, v, rtts) == 0;
+    double cps = ok ? conn_rate(p->echo, conn_s) : -1;
+    if (!ok || cps <= 0)
+        p->ok = 0;
+    p->r_mbs[round] = mbs;
+    p->r_p50[round] = v[rtts / 2] * 1e6;
+    p->r_p99[round] = v[(int)(rtts * 0.99)] * 1e6;
+    p->r_cps[round] = cps;
     free(v);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 int main(int argc, char **argv)
 {
     size_t bulk = 256u << 20;
-    int rtts = 10000, lat_n = 500;
+    int rtts = 10000, lat_n = 500, rounds = 3;
     double conn_s = 1.0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--full")) {
@@ -363,6 +376,7 @@ int main(int argc, char **argv)
             rtts = 1000;
             lat_n = 50;
             conn_s = 0.2;
+            rounds = 1;
         } else {
             fprintf(stderr, "usage: bench_proxy [--full|--quick]\n");
             return 2;
@@ -379,53 +393,65 @@ int main(int argc, char **argv)
     close(el);
     close(sl);
 
-    path paths[4] = {{.name = "direct", .echo = echo, .sink = sink},
+    /* Every path is up at once and the rounds interleave them, so that a
+     * noisy neighbour hurts all paths alike; medians over the rounds. */
+    path paths[4] = {{.name = "direct", .echo = echo, .sink = sink, .started = 1},
                      {.name = "chaosrun proxy"},
                      {.name = "socat"},
                      {.name = "haproxy (1 thread)"}};
     char cfg[128] = "";
-    int np = 0, rc = 0;
-    measure(&paths[np++], bulk, rtts, conn_s);
-    if (start_chaosrun(&paths[np], echo, sink) == 0)
-        measure(&paths[np], bulk, rtts, conn_s);
-    np++;
-    /* The latency toxic, on the same proxy, before it stops. */
+    int np = 2, rc = 0;
+    paths[1].started = start_chaosrun(&paths[1], echo, sink) == 0;
+    if (have("socat")) {
+        paths[np].started = start_socat(&paths[np], echo, sink) == 0;
+        np++;
+    }
+    if (have("haproxy")) {
+        paths[np].started = start_haproxy(&paths[np], echo, sink, cfg, sizeof cfg) == 0;
+        np++;
+    }
+    for (int i = 0; i < np; i++)
+        paths[i].ok = paths[i].started;
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < np; i++)
+            if (paths[i].ok)
+                measure(&paths[i], r, bulk, rtts, conn_s);
+    for (int i = 0; i < np; i++) {
+        path *p = &paths[i];
+        p->mbs = median(p->r_mbs, rounds);
+        p->p50 = median(p->r_p50, rounds);
+        p->p99 = median(p->r_p99, rounds);
+        p->cps = median(p->r_cps, rounds);
+    }
+    /* The latency toxic's accuracy, on the chaosrun proxy: round trips
+     * without and with a 10 ms downstream latency. */
     double lat_p50 = -1, lat_p99 = -1;
-    {
+    if (paths[1].ok) {
         double *v = calloc((size_t)lat_n, sizeof *v), *b = calloc((size_t)lat_n, sizeof *b);
-        char *r = NULL;
+        char *reply = NULL;
         cr_err e;
         cr_err_clear(&e);
         if (pingpong(paths[1].echo, b, lat_n) == 0 &&
-            cr_proxy_client(g_sock, "toxic add echo lat latency latency=10", 2000, &r, &e) == 0 &&
+            cr_proxy_client(g_sock, "toxic add echo lat latency latency=10", 2000, &reply, &e) == 0 &&
             pingpong(paths[1].echo, v, lat_n) == 0) {
             lat_p50 = (v[lat_n / 2] - b[lat_n / 2]) * 1e3;
             lat_p99 = (v[(int)(lat_n * 0.99)] - b[lat_n / 2]) * 1e3;
         }
-        free(r);
+        free(reply);
         free(v);
         free(b);
     }
-    stop(&paths[1]);
-    if (have("socat")) {
-        if (start_socat(&paths[np], echo, sink) == 0)
-            measure(&paths[np], bulk, rtts, conn_s);
-        stop(&paths[np]);
-        np++;
-    }
-    if (have("haproxy")) {
-        if (start_haproxy(&paths[np], echo, sink, cfg, sizeof cfg) == 0)
-            measure(&paths[np], bulk, rtts, conn_s);
-        stop(&paths[np]);
+    for (int i = 1; i < np; i++)
+        stop(&paths[i]);
+    if (*cfg)
         unlink(cfg);
-        np++;
-    }
     kill(srv, SIGKILL);
     waitpid(srv, NULL, 0);
 
     const path *d = &paths[0];
-    printf("bench_proxy: bulk %zu MiB, %d round trips of 64 B, new connections for %.1f s\n\n",
-           bulk >> 20, rtts, conn_s);
+    printf("bench_proxy: bulk %zu MiB, %d round trips of 64 B, new connections for %.1f s;"
+           " median of %d interleaved rounds\n\n",
+           bulk >> 20, rtts, conn_s, rounds);
     printf("| path | throughput MB/s | x direct | RTT p50 us | RTT p99 us | added p50 us | conn/s | x direct |\n");
     printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < np; i++) {

@@ -15,16 +15,28 @@ if [ "$(id -u)" = 0 ]; then
     mkdir -m 777 "$E2E_TMP/w"
     W="$E2E_TMP/w"
     # nobody must reach the binaries and the scenario
-    "${AS[@]}" test -x "$CHAOSRUN" -a -r "$S/proxy-retry.json" ||
+    "${AS[@]}" test -x "$CHAOSRUN" -a -r "$S/proxy-retry.json" -a -x "$CR_BIN/cr_tgt_server" ||
         { echo "SKIPPED: user nobody cannot read $CHAOSRUN or $S"; exit 77; }
 else
     W="$E2E_TMP"
 fi
 
+# A free port for the dependency (fixed ports collide with other runs).
+free_port() {
+    local p
+    for _ in $(seq 100); do
+        p=$((20000 + RANDOM % 12000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+    done
+    echo 28461
+}
+sed "s/28461/$(free_port)/" "$S/proxy-retry.json" >"$W/proxy-retry.json"
+sed "s/28462/$(free_port)/" "$CR_SRC/scenarios/proxy-retry.json" >"$W/example.json"
+
 OUT="$W/run"
 set +e
 "${AS[@]}" env CHAOSRUN_BINDIR="$CR_BIN" "$CHAOSRUN" --no-status --out "$OUT" \
-    "$S/proxy-retry.json" >"$W/out" 2>"$W/err"
+    "$W/proxy-retry.json" >"$W/out" 2>"$W/err"
 RC=$?
 set -e
 cat "$W/err" | tail -20
@@ -57,7 +69,7 @@ expect_true "no process of the run left" test -z "$(procs_of_run "$OUT")"
 if "$CHAOSRUN" list checks 2>/dev/null | grep -q "^  events "; then
     set +e
     "${AS[@]}" env CHAOSRUN_BINDIR="$CR_BIN" "$CHAOSRUN" --no-status --out "$W/example" \
-        "$CR_SRC/scenarios/proxy-retry.json" >"$W/ex.out" 2>"$W/ex.err"
+        "$W/example.json" >"$W/ex.out" 2>"$W/ex.err"
     XRC=$?
     set -e
     cat "$W/ex.out"

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Generate the reference pipeline's scenarios (scenarios/quickstart.json and
+scenarios/pipeline-*.json) so that the services block stays the same in
+all of them.  Run from the source root: python3 sample_pipeline/scripts/gen_scenarios.py
+Every service passes ${CRP_DEFECT:-} through: the defect switches (test
+only) are turned on by the end-to-end tests from the environment."""
+import json
+import os
+
+B = "${CHAOSRUN_BINDIR}/crp"
+
+
+def svc(name, stage, port, args=(), replicas=1, restart="on-failure"):
+    s = {"name": name, "cmd": [B, stage, *args], "port": port}
+    if replicas > 1:
+        s["replicas"] = replicas
+    s["env"] = {"CRP_DEFECT": "${CRP_DEFECT:-}"}
+    s["ready"] = {"kind": "tcp", "timeout_s": 10}
+    s["stop_signal"] = "SIGTERM"
+    s["stop_timeout_s"] = 8
+    s["restart"] = restart
+    s["restart_delay_s"] = 0.3
+    return s
+
+
+def pipeline(rate=200, dur=14, workers=2, worker=(), feature=(), sink=(), queue=(),
+             producer=(), trainer=None, restart="on-failure"):
+    s = [svc("queue", "queue", 7201, queue, restart=restart),
+         svc("feature", "feature", 7230, feature, restart=restart),
+         svc("ingest", "ingest", 7210, restart=restart),
+         svc("worker", "worker", 7220, worker, replicas=workers, restart=restart),
+         svc("sink", "sink", 7240, sink, restart=restart)]
+    if trainer is not None:
+        s.append(svc("trainer", "trainer", 7250, trainer, restart=restart))
+    s.append(svc("producer", "produce", 7260,
+                 ["--rate", str(rate), "--duration-s", str(dur), "--count", "0", *producer],
+                 restart=restart))
+    return s
+
+
+HEALTH = [
+    {"kind": "http", "name": "sink-health", "url": "http://127.0.0.1:7240/health",
+     "status": 200, "phases": ["before", "after"]},
+    {"kind": "tcp", "name": "queue-up", "port": 7201, "phases": ["before", "after"]},
+]
+# Feature calls: 100 ms timeout; the breaker opens after 15 consecutive
+# failures (3 records' worth of 5 attempts), so there are enough retry
+# sequences for the backoff checker to judge the jitter.
+WORKER_FAST = ["--feature-timeout-ms", "100", "--breaker-failures", "15"]
+BACKOFF = {"kind": "backoff", "name": "feature-backoff", "op": "features", "base_ms": 50,
+           "factor": 2, "max_ms": 2000, "max_attempts": 5, "jitter": "full"}
+NO_LOSS = {"kind": "no_loss", "name": "no-loss", "max_lost": 0}
+
+SCEN = {}
+
+SCEN["quickstart"] = {
+    "name": "quickstart",
+    "description": "The whole reference pipeline (queue, ingest, 2 workers, feature service, sink, "
+                   "trainer, producer at 200 records/s): a worker is SIGKILLed twice and restarted, "
+                   "the feature service is paused for 6 s. Nothing accepted may be lost or delivered "
+                   "twice, retries follow the backoff policy, the breaker opens and closes.",
+    "seed": 42, "duration_s": 16, "drain_s": 4,
+    "services": pipeline(rate=200, dur=14, worker=WORKER_FAST,
+                         trainer=["--train-n", "1000", "--epochs", "3"]),
+    "steady_state": HEALTH,
+    "faults": [
+        {"kind": "kill", "name": "kill-worker", "target": "worker.random", "at_s": [2, 4],
+         "signal": "SIGKILL"},
+        {"kind": "pause", "name": "feature-outage", "target": "feature", "at_s": 6, "for_s": 6}],
+    "expect": [
+        {"kind": "steady_state", "name": "healthy-before-and-after"},
+        NO_LOSS,
+        {"kind": "events", "name": "retries-happened", "ev": "retry", "where": {"op": "features"},
+         "min": 1},
+        BACKOFF,
+        {"kind": "breaker", "name": "feature-breaker", "breaker": "features", "opens_within_s": 4,
+         "closes_within_s": 6, "dependency_fault": "feature-outage"},
+        {"kind": "service", "name": "worker-restarted", "service": "worker",
+         "restarts": {"min": 1}}],
+}
+
+SCEN["pipeline-feature-outage"] = {
+    "name": "pipeline-feature-outage",
+    "description": "The feature service is down twice (paused 5 s, then killed and restarted "
+                   "after 4 s): workers retry with backoff and a limit, the breaker opens and "
+                   "closes, results are degraded meanwhile and nothing is lost. Covers the defect "
+                   "switches no_backoff, no_retry_limit and breaker_never_opens.",
+    "seed": 11, "duration_s": 13, "drain_s": 3,
+    "services": pipeline(rate=150, dur=11, worker=WORKER_FAST),
+    "steady_state": HEALTH,
+    "faults": [
+        {"kind": "pause", "name": "feature-outage", "target": "feature", "at_s": 3, "for_s": 5}],
+    "expect": [
+        NO_LOSS,
+        BACKOFF,
+        {"kind": "breaker", "name": "feature-breaker", "breaker": "features", "opens_within_s": 4,
+         "closes_within_s": 6, "min_open_s": 2, "dependency_fault": "feature-outage"},
+        {"kind": "events", "name": "degraded-results", "ev": "degraded", "min": 1},
+        {"kind": "events", "name": "features-restored", "ev": "restored", "min": 1},
+        {"kind": "events", "name": "giveups", "ev": "giveup", "where": {"op": "features"},
+         "min": 1}],
+}
+
+# Overload keeps the workers busy all the time (the feature service answers
+# in 5 ms, i.e. 200 calls/s, for 250 records/s), so a kill or a stall always
+# hits a worker with a batch in hand.
+BUSY_FEATURE = ["--feature-delay-us", "5000"]
+SCEN["pipeline-worker-kill"] = {
+    "name": "pipeline-worker-kill",
+    "description": "Workers SIGKILLed three times and stalled (SIGSTOP) twice under load, with a "
+                   "1 s lease: the killed worker's records come back at once (its connection "
+                   "closed), the stalled worker's after the lease, and are processed again; the "
+                   "sink deduplicates. No accepted record lost, none delivered twice. Covers the "
+                   "defect switches ack_before_commit and no_dedup.",
+    "seed": 23, "duration_s": 14, "drain_s": 8,
+    "services": pipeline(rate=250, dur=9, worker=["--batch", "16"], feature=BUSY_FEATURE,
+                         queue=["--lease-ms", "1000"]),
+    "steady_state": HEALTH,
+    "faults": [
+        {"kind": "kill", "name": "kill-worker", "target": "worker.random",
+         "at_s": [1.5, 8], "every_s": 2.5, "until_s": 9, "signal": "SIGKILL"},
+        {"kind": "pause", "name": "stall-worker", "target": "worker.0", "at_s": [2, 3],
+         "for_s": 2.5}],
+    "expect": [
+        NO_LOSS,
+        {"kind": "service", "name": "worker-restarted", "service": "worker",
+         "restarts": {"min": 1}}],
+}
+
+TRAINER = ["--train-n", "1500", "--epochs", "3", "--step-delay-us", "2000", "--ckpt-every", "250"]
+SCEN["pipeline-trainer-kill"] = {
+    "name": "pipeline-trainer-kill",
+    "description": "The trainer is SIGKILLed twice: right after its 4th checkpoint, and at the end "
+                   "of a 1 s disk-full window (libfiu: writes and fsync fail with ENOSPC) in which "
+                   "its checkpoint writes failed. It resumes each time from the last checkpoint it "
+                   "saved, and the final model hash is bit-identical to that of the fault-free "
+                   "baseline run. Covers the defect switch unsafe_checkpoint (written in place: "
+                   "the failed write destroys the only checkpoint).",
+    "seed": 5, "duration_s": 14, "drain_s": 1,
+    "services": [svc("trainer", "trainer", 7250, TRAINER)],
+    "faults": [
+        {"kind": "kill", "name": "kill-after-checkpoint", "target": "trainer", "signal": "SIGKILL",
+         "on_event": {"ev": "checkpoint_saved", "svc": "trainer", "count": 4}},
+        {"kind": "syscall", "name": "trainer-disk-full", "target": "trainer", "preset": "disk_full",
+         "at_s": 4, "for_s": 1},
+        {"kind": "kill", "name": "kill-between-checkpoints", "target": "trainer",
+         "signal": "SIGKILL", "at_s": 4.9}],
+    "expect": [
+        {"kind": "same_result", "name": "same-model", "result": "model_hash"},
+        # replay bound: one checkpoint interval plus the disk-full window
+        {"kind": "checkpoint", "name": "resumes-from-checkpoint", "service": "trainer",
+         "checkpoint": "trainer", "max_replay": 1000},
+        {"kind": "service", "name": "trainer-restarted", "service": "trainer",
+         "restarts": {"min": 2}}],
+}
+
+SCEN["pipeline-disk-errors"] = {
+    "name": "pipeline-disk-errors",
+    "description": "The sink's disk fails under load: 3 s of disk full (ENOSPC on write/fsync), "
+                   "then 2 s in which 30% of reads and writes fail with EIO (libfiu). The sink "
+                   "rolls back, retries its commit with backoff on a reopened database and "
+                   "acknowledges nothing it did not commit: no accepted record lost, none "
+                   "delivered twice.",
+    "seed": 17, "duration_s": 12, "drain_s": 5,
+    "services": pipeline(rate=200, dur=10),
+    "steady_state": HEALTH,
+    "faults": [
+        {"kind": "syscall", "name": "sink-disk-full", "target": "sink", "preset": "disk_full",
+         "at_s": 2, "for_s": 3},
+        {"kind": "syscall", "name": "sink-io-errors", "target": "sink", "preset": "io_error",
+         "probability": 0.3, "at_s": 7, "for_s": 2}],
+    "expect": [
+        NO_LOSS,
+        {"kind": "events", "name": "commit-retried", "ev": "retry", "svc": "sink",
+         "where": {"op": "commit"}, "min": 1}],
+}
+
+SCEN["pipeline-poison"] = {
+    "name": "pipeline-poison",
+    "description": "10% malformed records (bad JSON, missing fields, out-of-range values, wrong "
+                   "dimension, unknown schema) and 5% poison records (valid but unprocessable) with "
+                   "a worker killed meanwhile: every malformed record is dead-lettered by ingest "
+                   "with its reason, every poison record by a worker after 3 deliveries, every "
+                   "other record delivered once.",
+    "seed": 31, "duration_s": 8, "drain_s": 3,
+    "services": pipeline(rate=150, dur=6, producer=["--malformed", "0.1", "--poison", "0.05"]),
+    "steady_state": HEALTH,
+    "faults": [
+        {"kind": "kill", "name": "kill-worker", "target": "worker.random", "at_s": [2, 4],
+         "signal": "SIGKILL"}],
+    "expect": [
+        NO_LOSS,
+        {"kind": "events", "name": "malformed-dead-lettered", "ev": "dead_lettered",
+         "svc": "ingest", "min": 40},
+        {"kind": "events", "name": "poison-dead-lettered", "ev": "dead_lettered", "svc": "worker",
+         "min": 15}],
+}
+
+STAGES = ["queue", "feature", "ingest", "worker", "sink", "trainer", "producer"]
+SCEN["pipeline-sigterm"] = {
+    "name": "pipeline-sigterm",
+    "description": "Every stage is stopped with SIGTERM once under load and started again (and "
+                   "all of them again at the end of the run): each drains gracefully "
+                   "(stopping/stopped: stop intake, finish or hand back in-flight work, flush, exit "
+                   "0) and nothing acknowledged is lost or delivered twice. Covers the defect "
+                   "switch drop_inflight.",
+    "seed": 3, "duration_s": 14, "drain_s": 8,
+    "services": pipeline(rate=250, dur=7, feature=BUSY_FEATURE, worker=["--batch", "16"],
+                         trainer=TRAINER),
+    "steady_state": HEALTH,
+    "faults": [
+        {"kind": "restart", "name": "term-" + t.replace(".", ""), "target": t, "at_s": at,
+         "signal": "SIGTERM"}
+        for t, at in [("worker.0", 2), ("ingest", 3), ("worker.1", 4), ("sink", 5),
+                      ("queue", 6), ("feature", 7), ("trainer", 7.5), ("worker.0", 8),
+                      ("producer", 9)]],
+    "expect": [NO_LOSS,
+               {"kind": "events", "name": "graceful-stops", "ev": "stopped", "min": 17}] + [
+        {"kind": "service", "name": st + "-exits-clean", "service": st, "exit": "clean"}
+        for st in STAGES],
+}
+for i, f in enumerate(SCEN["pipeline-sigterm"]["faults"]):
+    f["name"] = "term-%d-%s" % (i, f["target"].replace(".", ""))
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scenarios")
+for name, d in SCEN.items():
+    with open(os.path.join(root, name + ".json"), "w") as f:
+        f.write(json.dumps(d, indent=2) + "\n")

@@ -1,0 +1,96 @@
+/* Unit tests of crp_conf: defaults, environment, flags over --config, the
+ * defect switch names and the validation errors. */
+#include "cr_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crp_conf.h"
+
+static int load(crp_conf *c, const char *stage, int argc, char **argv, char *err)
+{
+    return crp_conf_load(c, stage, argc, argv, err, 256);
+}
+
+static void test_crp_conf_defaults_and_env(void)
+{
+    crp_conf c;
+    char err[256] = "";
+    unsetenv("CHAOSRUN_PORT");
+    unsetenv("CRP_DEFECT");
+    setenv("CHAOSRUN_ADDR_QUEUE", "127.0.0.1:9999", 1);
+    setenv("CHAOSRUN_REPLICA", "2", 1);
+    unsetenv("CHAOSRUN_INSTANCE");
+    unsetenv("CHAOSRUN_SERVICE");
+    CU_ASSERT_EQUAL(load(&c, "worker", 0, NULL, err), 0);
+    CU_ASSERT_STRING_EQUAL(c.queue_addr, "127.0.0.1:9999");
+    CU_ASSERT_EQUAL(c.port, 7222); /* worker 7220 + replica */
+    CU_ASSERT_EQUAL(c.http_port, 7222);
+    CU_ASSERT_STRING_EQUAL(c.inst, "worker.2");
+    CU_ASSERT_EQUAL(c.retry_attempts, 5);
+    CU_ASSERT_EQUAL(c.defects, 0u);
+    CU_ASSERT_EQUAL(load(&c, "queue", 0, NULL, err), 0);
+    CU_ASSERT_EQUAL(c.http_port, 7301);
+    unsetenv("CHAOSRUN_ADDR_QUEUE");
+    unsetenv("CHAOSRUN_REPLICA");
+}
+
+static void test_crp_conf_flags_override_config(void)
+{
+    char *dir = cr_test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/c.json", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("{\"retry-base-ms\": 10, \"jitter\": \"none\", \"rate\": 5.5}", f);
+    fclose(f);
+    crp_conf c;
+    char err[256] = "";
+    char *argv[] = {"--config", path, "--retry-base-ms", "70", "--defect", "no_dedup,no_backoff"};
+    CU_ASSERT_EQUAL(load(&c, "worker", 6, argv, err), 0);
+    CU_ASSERT_EQUAL(c.retry_base_ms, 70);
+    CU_ASSERT_STRING_EQUAL(c.jitter, "none");
+    CU_ASSERT_DOUBLE_EQUAL(c.rate, 5.5, 1e-12);
+    CU_ASSERT_EQUAL(c.defects, (unsigned)(CRP_DEFECT_NO_DEDUP | CRP_DEFECT_NO_BACKOFF));
+    CU_ASSERT_STRING_EQUAL(c.config, path);
+    remove(path);
+    rmdir(dir);
+    free(dir);
+}
+
+static void test_crp_conf_errors(void)
+{
+    static const struct { const char *a, *b, *msg; } bad[] = {
+        {"--nope", "1", "unknown option \"--nope\""},
+        {"--batch", "x", "bad value \"x\" for --batch"},
+        {"--batch", "0", "must be >= 1"},
+        {"--batch", "600", "--batch must be <= 512"},
+        {"--jitter", "half", "--jitter must be full or none"},
+        {"--defect", "no_such", "unknown defect"},
+        {"--config", "/nonexistent/c.json", "config /nonexistent/c.json"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        crp_conf c;
+        char err[256] = "";
+        char *argv[] = {(char *)bad[i].a, (char *)bad[i].b};
+        CU_ASSERT_EQUAL(load(&c, "worker", 2, argv, err), -1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].msg));
+        if (!strstr(err, bad[i].msg))
+            printf("case %zu: \"%s\"\n", i, err);
+    }
+    crp_conf c;
+    char err[256] = "";
+    char *argv[] = {"--batch"};
+    CU_ASSERT_EQUAL(load(&c, "worker", 1, argv, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "needs a value"));
+}
+
+void cr_test_register(void)
+{
+    CU_pSuite s = CU_add_suite("crp_conf", NULL, NULL);
+    CR_ADD_TEST(s, test_crp_conf_defaults_and_env);
+    CR_ADD_TEST(s, test_crp_conf_flags_override_config);
+    CR_ADD_TEST(s, test_crp_conf_errors);
+}

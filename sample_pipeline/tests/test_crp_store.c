@@ -1,0 +1,163 @@
+/* Unit tests of crp_store: at-least-once lease/ack semantics, hand back,
+ * release on disconnect, expiry, stale acks, persistence across reopen. */
+#include "cr_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crp_store.h"
+
+typedef struct got {
+    int n;
+    int64_t seq[16];
+    int deliveries[16];
+    char id[16][32];
+} got;
+
+static void collect(void *arg, const crp_msg *m)
+{
+    got *g = arg;
+    g->seq[g->n] = m->seq;
+    g->deliveries[g->n] = m->deliveries;
+    snprintf(g->id[g->n], sizeof g->id[0], "%s", m->id);
+    g->n++;
+}
+
+static char *dir;
+
+static crp_store *open_store(void)
+{
+    char path[512], err[256];
+    crp_store *s = NULL;
+    snprintf(path, sizeof path, "%s/q.db", dir);
+    CU_ASSERT_EQUAL_FATAL(crp_store_open(path, &s, err, sizeof err), 0);
+    return s;
+}
+
+static void put3(crp_store *s)
+{
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "a", "t", "{}") > 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "b", "t", "{}") > 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "other", "c", "t", "{}") > 0);
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+}
+
+static int setup(void)
+{
+    dir = cr_test_tmpdir();
+    return dir ? 0 : 1;
+}
+
+static int teardown(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    int rc = system(cmd);
+    free(dir);
+    return rc == 0 ? 0 : 1;
+}
+
+static void reset(void)
+{
+    char p[600];
+    for (const char *suf = ""; ; suf = suf[0] ? NULL : "-wal") {
+        if (!suf)
+            break;
+        snprintf(p, sizeof p, "%s/q.db%s", dir, suf);
+        remove(p);
+    }
+    snprintf(p, sizeof p, "%s/q.db-shm", dir);
+    remove(p);
+}
+
+static void test_crp_store_lease_ack(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    got g = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 7, 1000, collect, &g), 2);
+    CU_ASSERT_STRING_EQUAL(g.id[0], "a"); /* oldest first */
+    CU_ASSERT_EQUAL(g.deliveries[0], 1);
+    got g2 = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 8, 1000, collect, &g2), 0); /* all leased */
+    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 8), 0); /* not the owner: stale */
+    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 7), 1);
+    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 7), 0); /* already gone */
+    int64_t ready, leased;
+    CU_ASSERT_EQUAL(crp_store_depth(s, "work", &ready, &leased), 0);
+    CU_ASSERT_EQUAL(ready, 0);
+    CU_ASSERT_EQUAL(leased, 1);
+    crp_store_close(s);
+}
+
+static void test_crp_store_nack_and_release_redeliver(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    got g = {0};
+    crp_store_lease(s, "work", 10, 7, 1000, collect, &g);
+    CU_ASSERT_EQUAL(crp_store_nack(s, g.seq[0], 7), 1);
+    CU_ASSERT_EQUAL(crp_store_release(s, 7), 1); /* connection closed: b back */
+    got g2 = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 9, 1000, collect, &g2), 2);
+    CU_ASSERT_EQUAL(g2.deliveries[0], 2);
+    CU_ASSERT_EQUAL(g2.deliveries[1], 2);
+    crp_store_close(s);
+}
+
+static void test_crp_store_expiry(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    got g = {0};
+    crp_store_lease(s, "work", 1, 7, 1000, collect, &g);
+    CU_ASSERT_EQUAL(crp_store_expire(s, 999), 0);
+    CU_ASSERT_EQUAL(crp_store_expire(s, 1001), 1);
+    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 7), 0); /* late ack is stale */
+    crp_store_close(s);
+}
+
+static void test_crp_store_durable_and_leases_reset_on_open(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    got g = {0};
+    crp_store_lease(s, "work", 10, 7, 1 << 30, collect, &g);
+    /* a rolled-back put is not there after reopening */
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    crp_store_put(s, "work", "z", "t", "{}");
+    crp_store_rollback(s);
+    crp_store_close(s);
+    s = open_store(); /* the old owner is gone: its leases are ready again */
+    got g2 = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 1, 1000, collect, &g2), 2);
+    CU_ASSERT_STRING_EQUAL(g2.id[0], "a");
+    CU_ASSERT_STRING_EQUAL(g2.id[1], "b");
+    crp_store_close(s);
+}
+
+static void test_crp_store_open_error(void)
+{
+    crp_store *s = (crp_store *)1;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(crp_store_open("/nonexistent-dir/x/q.db", &s, err, sizeof err), -1);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent-dir/x/q.db"));
+    crp_store_close(NULL);
+}
+
+void cr_test_register(void)
+{
+    CU_pSuite s = CU_add_suite("crp_store", setup, teardown);
+    CR_ADD_TEST(s, test_crp_store_lease_ack);
+    CR_ADD_TEST(s, test_crp_store_nack_and_release_redeliver);
+    CR_ADD_TEST(s, test_crp_store_expiry);
+    CR_ADD_TEST(s, test_crp_store_durable_and_leases_reset_on_open);
+    CR_ADD_TEST(s, test_crp_store_open_error);
+}

@@ -1,0 +1,118 @@
+#!/bin/bash
+# Benchmark of the reference pipeline (sample_pipeline/):
+#  1. end-to-end throughput, records/s from the first `accepted` to the
+#     last `delivered` (durable: queue and sink in SQLite WAL with
+#     synchronous=FULL and group commit), with the producer far above
+#     capacity, for each number of workers;
+#  2. p50/p99 latency (accepted -> delivered, from the sink's latency_ms) at
+#     50% of that throughput;
+#  3. the same two measures with chaosrun attached (every stage a service
+#     of a fault-free scenario), run side by side, reported as ratios.
+# Usage: bench_pipeline.sh [--quick] [WORKERS...]   (CR_BIN: build/bin)
+# Timing figures are for comparison within one run only: ratios, never
+# absolute thresholds (the machines are shared and noisy).
+set -u
+BIN=${CR_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
+QUICK=0
+if [ "${1:-}" = "--quick" ]; then QUICK=1; shift; fi
+WORKERS=("$@")
+[ ${#WORKERS[@]} -gt 0 ] || WORKERS=(1 2 4)
+N=${BENCH_N:-6000}; LAT_S=${BENCH_LAT_S:-6}
+[ $QUICK = 1 ] && { N=1500; LAT_S=2; WORKERS=(1); }
+T=$(mktemp -d /tmp/crp_bench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+# Ports of this bench (not the scenarios' 72xx ones).
+PQ=7501 PI=7510 PW=7520 PF=7530 PS=7540 PP=7560
+
+start() { # dir name replica args...
+    local dir=$1 name=$2 rep=$3; shift 3
+    CHAOSRUN_RUN_DIR=$dir CHAOSRUN_EVENTS=$dir/events.jsonl CHAOSRUN_SERVICE=$name \
+    CHAOSRUN_INSTANCE=$name.$rep CHAOSRUN_REPLICA=$rep \
+        "$BIN/crp" "$@" --queue 127.0.0.1:$PQ --ingest 127.0.0.1:$PI \
+        --feature 127.0.0.1:$PF >"$dir/$name.$rep.log" 2>&1 &
+    PIDS+=($!)
+}
+
+# stats EVENTS -> "throughput p50 p99 delivered"
+stats() {
+    awk -F'"ts":' '
+        /"ev":"accepted"/ { split($2, a, ","); if (first == "" || a[1] < first) first = a[1] }
+        /"ev":"delivered"/ { split($2, a, ","); if (a[1] > last) last = a[1]; n++
+                             match($0, /"latency_ms":[0-9.]+/); print substr($0, RSTART + 13, RLENGTH - 13) > "/dev/stderr" }
+        END { printf "%.1f %d\n", (last > first ? n / (last - first) : 0), n }' "$1" 2>"$1.lat" |
+    { read -r tp n; sort -n "$1.lat" | awk -v tp="$tp" -v n="$n" '
+        { v[NR] = $1 } END { if (NR == 0) { print tp, 0, 0, n; exit }
+          i50 = int(NR * 0.50); i99 = int(NR * 0.99); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1
+          printf "%s %.1f %.1f %s\n", tp, v[i50], v[i99], n }'; }
+}
+
+wait_for() { # file n seconds: until n delivered events
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do
+        [ "$(grep -c '"ev":"delivered"' "$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+run_bare() { # workers rate count -> stats
+    local w=$1 rate=$2 count=$3 dir="$T/bare-$1-$2"
+    mkdir -p "$dir"; PIDS=()
+    start "$dir" queue 0 queue --port $PQ; sleep 0.3
+    start "$dir" feature 0 feature --port $PF
+    start "$dir" ingest 0 ingest --port $PI
+    for ((r = 0; r < w; r++)); do start "$dir" worker $r worker --port $((PW + r)); done
+    start "$dir" sink 0 sink --port $PS
+    sleep 0.5
+    start "$dir" producer 0 produce --port $PP --rate "$rate" --count "$count" --malformed 0 \
+        --poison 0 --window 2048
+    local valid=$count
+    wait_for "$dir/events.jsonl" "$valid" 120 || echo "warning: only $(grep -c delivered "$dir/events.jsonl") delivered" >&2
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; PIDS=()
+    stats "$dir/events.jsonl"
+}
+
+run_attached() { # workers rate count -> stats
+    local w=$1 rate=$2 count=$3 dir="$T/cr-$1-$2"
+    local s="$T/bench-$1-$2.json" dur
+    dur=$(awk -v c="$count" -v r="$rate" 'BEGIN { printf "%d", c / r + 8 }')
+    local B='${CHAOSRUN_BINDIR}/crp'
+    local addr="\"--queue\",\"127.0.0.1:$PQ\",\"--ingest\",\"127.0.0.1:$PI\",\"--feature\",\"127.0.0.1:$PF\""
+    cat >"$s" <<JSON
+{"name":"bench-pipeline","seed":1,"duration_s":$dur,"drain_s":0.5,
+ "services":[
+  {"name":"queue","cmd":["$B","queue",$addr],"port":$PQ,"ready":{"kind":"tcp"}},
+  {"name":"feature","cmd":["$B","feature",$addr],"port":$PF,"ready":{"kind":"tcp"}},
+  {"name":"ingest","cmd":["$B","ingest",$addr],"port":$PI,"ready":{"kind":"tcp"}},
+  {"name":"worker","cmd":["$B","worker",$addr],"port":$PW,"replicas":$w,"ready":{"kind":"tcp"}},
+  {"name":"sink","cmd":["$B","sink",$addr],"port":$PS,"ready":{"kind":"tcp"}},
+  {"name":"producer","cmd":["$B","produce",$addr,"--rate","$rate","--count","$count","--malformed","0","--poison","0","--window","2048"],"port":$PP,"ready":{"kind":"tcp"}}
+ ],
+ "expect":[{"kind":"events","name":"all-delivered","ev":"delivered","min":$count}]}
+JSON
+    CHAOSRUN_BINDIR=$BIN "$BIN/chaosrun" --no-status -q --out "$dir" "$s" >"$dir.out" 2>&1 ||
+        echo "warning: attached run exit $? ($(tail -3 "$dir.out" | tr '\n' ' '))" >&2
+    stats "$dir/events.jsonl"
+}
+
+FAILED=0
+printf "%-8s %-9s %12s %10s %10s %10s\n" workers mode "records/s" "rate" "p50_ms" "p99_ms"
+for w in "${WORKERS[@]}"; do
+    read -r tp_b _ _ n_b < <(run_bare "$w" 50000 "$N")
+    read -r tp_c _ _ n_c < <(run_attached "$w" 50000 "$N")
+    for n in "$n_b" "$n_c"; do
+        [ "$n" -ge "$N" ] || { echo "FAIL: $n of $N records delivered"; FAILED=1; }
+    done
+    half=$(awk -v t="$tp_b" 'BEGIN { r = int(t / 2); if (r < 10) r = 10; print r }')
+    cnt=$(awk -v r="$half" -v s="$LAT_S" 'BEGIN { printf "%d", r * s }')
+    read -r _ p50_b p99_b _ < <(run_bare "$w" "$half" "$cnt")
+    read -r _ p50_c p99_c _ < <(run_attached "$w" "$half" "$cnt")
+    printf "%-8s %-9s %12s %10s %10s %10s\n" "$w" bare "$tp_b" "$half" "$p50_b" "$p99_b"
+    printf "%-8s %-9s %12s %10s %10s %10s\n" "$w" chaosrun "$tp_c" "$half" "$p50_c" "$p99_c"
+    awk -v a="$tp_b" -v b="$tp_c" -v p="$p99_b" -v q="$p99_c" -v w="$w" 'BEGIN {
+        printf "%-8s ratio     throughput attached/bare %.2f, p99 attached/bare %.2f\n", w,
+               (a > 0 ? b / a : 0), (p > 0 ? q / p : 0) }'
+done
+exit $FAILED
