@@ -240,11 +240,24 @@ static void set_t0(cr_run *r)
     pthread_mutex_unlock(&r->hist_lock);
 }
 
+static double run_now_cb(void *ud)
+{
+    return cr_run_now(ud);
+}
+
 static void start_fault_phase(cr_run *r)
 {
     cr_err err;
     cr_err_clear(&err);
     set_t0(r);
+    /* Metrics for slo checks are scraped from t0 on, off the loop. */
+    if (!r->opts->baseline &&
+        cr_scrape_start(r->sc, r->dir, run_now_cb, r, 1.0, &r->scrape,
+                        &err) != 0) {
+        r->fatal_code = err.code;
+        cr_err_set(&r->err, err.code, "%s", err.msg);
+        return;
+    }
     cr_run_phase_enter(r, CR_PH_FAULTS);
     cr_run_log(r, "t0: every service ready%s; timeline of %.3g s starts",
                r->sc->nprobes ? " and steady state holds" : "",

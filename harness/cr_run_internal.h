@@ -12,6 +12,7 @@
 #include "cr_ledger.h"
 #include "cr_probe.h"
 #include "cr_run.h"
+#include "cr_scrape.h"
 
 typedef struct cr_svc cr_svc;
 
@@ -161,6 +162,7 @@ struct cr_run {
     int status_line;        /* a live line is drawn on stderr */
     double next_status;
     char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
+    cr_scrape *scrape;      /* Prometheus scraper for slo checks */
     void *proxy;            /* fault proxy state (cr_proxy.c), or NULL */
     void *net;              /* network topology (cr_net.c), or NULL */
 };

@@ -152,6 +152,9 @@ void cr_runfault_revert(cr_run *r, cr_act_rec *a, const char *why)
     cr_err err;
     if (a->state != 1)
         return;
+    /* Events the target wrote up to now belong to the window (backends
+     * count the errors seen in it). */
+    cr_run_read_events(r);
     cr_err_clear(&err);
     int rc = 0;
     if (f->ops->revert) {
