@@ -92,7 +92,10 @@ json_t *cr_proxy_links_json(const cr_proxy *p)
 
 /* ---- control channels --------------------------------------------------- */
 
-static int ctl_new(cr_proxy *p, int fd, int out_fd, int owned)
+/* *out (may be NULL) receives the channel.  An fd epoll refuses (EPERM: a
+ * regular file, /dev/null) is kept unwatched when unwatched_ok. */
+static int ctl_new(cr_proxy *p, int fd, int out_fd, int owned,
+                   int unwatched_ok, ctl **out)
 {
     ctl *k = cr_calloc(1, sizeof *k);
     if (!k)
@@ -102,11 +105,18 @@ static int ctl_new(cr_proxy *p, int fd, int out_fd, int owned)
     k->out_fd = out_fd;
     k->owned = owned;
     if (cr_proxy__ep_add(p, fd, EPOLLIN, &k->p) < 0) {
-        cr_free(k);
-        return CR_ESYS;
+        if (!(unwatched_ok && errno == EPERM)) {
+            int e = errno;
+            cr_free(k);
+            errno = e;
+            return CR_ESYS;
+        }
+        k->unwatched = 1;
     }
     k->next = p->ctls;
     p->ctls = k;
+    if (out)
+        *out = k;
     return 0;
 }
 
@@ -184,7 +194,7 @@ void cr_proxy__ctl_accept(cr_proxy *p)
         int fd = accept4(p->ctl_lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        if (ctl_new(p, fd, fd, 1) < 0)
+        if (ctl_new(p, fd, fd, 1, 0, NULL) < 0)
             close(fd);
     }
 }
@@ -220,7 +230,16 @@ int cr_proxy_control_listen(cr_proxy *p, const char *path, cr_err *err)
 
 int cr_proxy_control_stdio(cr_proxy *p, int in_fd, int out_fd, cr_err *err)
 {
-    int rc = ctl_new(p, in_fd, out_fd, 0);
+    ctl *k = NULL;
+    int rc = ctl_new(p, in_fd, out_fd, 0, 1, &k);
+    if (rc == 0) {
+        /* A file (or /dev/null) cannot be watched: its commands run now,
+         * in order, until its end. */
+        if (k->unwatched)
+            while (!k->dead)
+                cr_proxy__ctl_event(p, k);
+        return 0;
+    }
     if (rc == CR_ESYS)
         return cr_err_sys(err, rc, errno, "proxy control on fd %d", in_fd);
     if (rc < 0)

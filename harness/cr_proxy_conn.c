@@ -189,12 +189,12 @@ static void conn_interest(cr_proxy *p, conn *c)
         if (c->d[1].want_write)
             cm |= EPOLLOUT;
     }
-    if (cm != c->cmask) {
+    if (cm != c->cmask && !c->cgone) {
         struct epoll_event e = {.events = cm, .data.ptr = &c->cp};
         epoll_ctl(p->epfd, EPOLL_CTL_MOD, c->cfd, &e);
         c->cmask = cm;
     }
-    if (sm != c->smask) {
+    if (sm != c->smask && !c->sgone) {
         struct epoll_event e = {.events = sm, .data.ptr = &c->sp};
         epoll_ctl(p->epfd, EPOLL_CTL_MOD, c->sfd, &e);
         c->smask = sm;
@@ -435,8 +435,12 @@ static void pump_dir(cr_proxy *p, conn *c, int di)
                 return;
         }
         if (d->state == DS_EOF) {
-            if (!d->pipe_bytes && !d->qhead)
-                dir_finish(p, c, di);
+            if (!d->pipe_bytes && !d->qhead) {
+                if (d->rst_after)
+                    cr_proxy__conn_close(p, c, CLOSE_RST);
+                else
+                    dir_finish(p, c, di);
+            }
             return;
         }
         if (d->state != DS_OPEN)
@@ -483,7 +487,12 @@ static void pump_dir(cr_proxy *p, conn *c, int di)
                 d->want_read = 1;
                 return;
             }
-            if (errno != EINTR) {
+            if (errno == ECONNRESET && d->qhead) {
+                /* Delayed data was sent before the reset: deliver it
+                 * first, then pass the reset on, as a slow link would. */
+                d->rst_after = 1;
+                d->state = DS_EOF;
+            } else if (errno != EINTR) {
                 conn_fail(p, c, errno);
                 return;
             }
@@ -605,12 +614,16 @@ void cr_proxy__conn_new(cr_proxy *p, plink *l, int cfd)
      * second connect() says so (EISCONN), which saves a trip through the
      * loop.  Otherwise wait for EPOLLOUT in CONNECTING. */
     int rc = connect(sfd, (struct sockaddr *)&l->uaddr, sizeof l->uaddr);
-    int connected = rc == 0;
-    if (rc < 0 && errno == EINPROGRESS)
-        connected = connect(sfd, (struct sockaddr *)&l->uaddr,
-                            sizeof l->uaddr) == 0 || errno == EISCONN;
-    else if (rc < 0)
-        connected = -1;
+    int connected = rc == 0 ? 1 : errno == EINPROGRESS ? 0 : -1;
+    if (connected == 0) {
+        /* The second call reports (and consumes) the outcome: a failure
+         * here is a failed connect, not a later SO_ERROR. */
+        rc = connect(sfd, (struct sockaddr *)&l->uaddr, sizeof l->uaddr);
+        if (rc == 0 || errno == EISCONN)
+            connected = 1;
+        else if (errno != EALREADY && errno != EINPROGRESS)
+            connected = -1;
+    }
     c->state = connected > 0 ? CS_OPEN : CS_CONNECTING;
     c->cmask = connected > 0 ? EPOLLIN : 0;
     c->smask = connected > 0 ? EPOLLIN : EPOLLOUT;
@@ -668,7 +681,20 @@ void cr_proxy__conn_event(cr_proxy *p, conn *c, uint32_t ev, int server)
     conn_interest(p, c);
     if (c->state == CS_DEAD)
         return;
-    if (ev & EPOLLERR) {
+    dir *src_dir = &c->d[server ? 1 : 0];
+    if ((ev & EPOLLERR) && src_dir->qhead) {
+        /* Reset, but data read before the reset is still held by a delay
+         * toxic: deliver it, then reset (as a slow link would), and stop
+         * watching the fd meanwhile (EPOLLERR cannot be masked). */
+        src_dir->rst_after = 1;
+        if (src_dir->state == DS_OPEN)
+            src_dir->state = DS_EOF;
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, server ? c->sfd : c->cfd, NULL);
+        if (server)
+            c->sgone = 1;
+        else
+            c->cgone = 1;
+    } else if (ev & EPOLLERR) {
         int e = 0;
         socklen_t len = sizeof e;
         getsockopt(server ? c->sfd : c->cfd, SOL_SOCKET, SO_ERROR, &e, &len);

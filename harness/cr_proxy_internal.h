@@ -62,6 +62,7 @@ typedef struct dir {
     uint64_t limit_passed; /* limit_data: bytes let through */
     uint64_t bytes;
     int want_read, want_write;
+    int rst_after;         /* the source was reset: reset once flushed */
     cr_rng rng;            /* jitter, slice sizes */
     ptimer release_t, close_t;
 } dir;
@@ -76,6 +77,7 @@ struct conn {
     int cfd, sfd;
     pfd cp, sp;
     uint32_t cmask, smask; /* registered epoll interest */
+    int cgone, sgone;      /* errored fd taken out of epoll (rst_after) */
     uint32_t affected;     /* bit per toxic slot */
     uint64_t start;
     dir d[2];
@@ -113,6 +115,7 @@ typedef struct ctl {
     int fd, out_fd;        /* out_fd == fd for sockets */
     int owned;             /* 1: close fd on release */
     int dead;
+    int unwatched;         /* not pollable (a file): read once at start */
     char buf[CTL_LINE_MAX];
     size_t len;
 } ctl;

@@ -30,7 +30,8 @@
 
 /* ---- in-test servers ---------------------------------------------------- */
 
-/* Echo server and source server ("N\n" -> N pattern bytes, then close), one
+/* Echo server and source server ("N\n" -> N pattern bytes, then close;
+ * "Nr\n" -> the same, then a reset), one
  * process forking per connection, in its own process group. */
 static pid_t g_srv = -1;
 static int g_echo_port, g_src_port;
@@ -81,7 +82,9 @@ static void serve(int fd, int source)
     while (len < sizeof buf - 1 && read(fd, buf + len, 1) == 1 && buf[len] != '\n')
         len++;
     buf[len] = '\0';
-    size_t want = strtoul(buf, NULL, 10), sent = 0;
+    char *end;
+    size_t want = strtoul(buf, &end, 10), sent = 0;
+    int reset = *end == 'r';
     while (sent < want) {
         size_t k = want - sent < sizeof buf ? want - sent : sizeof buf;
         for (size_t i = 0; i < k; i++)
@@ -90,6 +93,11 @@ static void serve(int fd, int source)
         if (w <= 0)
             _exit(0);
         sent += (size_t)w;
+    }
+    if (reset) { /* "Nr": end with a reset instead of a close */
+        struct linger lg = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(fd);
     }
     _exit(0);
 }
@@ -450,6 +458,27 @@ static void test_proxy_reset_peer_gives_econnreset(void)
     proxy_stop();
 }
 
+static void test_proxy_latency_keeps_data_before_reset(void)
+{
+    proxy_start(13);
+    CTL_OK("toxic add s lat latency latency=100");
+    unsigned char b[3000];
+    int fd = dial(g_ps);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(write(fd, "3000r\n", 6), 6);
+    ssize_t last;
+    /* The upstream resets right after sending; the delayed bytes still
+     * arrive, in full, before the reset does. */
+    CU_ASSERT_EQUAL(read_n(fd, b, sizeof b, 5000, &last), sizeof b);
+    CU_ASSERT(pattern_ok(b, sizeof b));
+    ssize_t r = read_to(fd, b, 1, 5000);
+    if (r != -ECONNRESET)
+        printf("\n    after the data: %zd\n", r);
+    CU_ASSERT_EQUAL(r, -ECONNRESET);
+    close(fd);
+    proxy_stop();
+}
+
 static void test_proxy_limit_data_exact_bytes(void)
 {
     proxy_start(6);
@@ -765,6 +794,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_proxy_bandwidth_limits_rate);
     CR_ADD_TEST(s, test_proxy_timeout_stalls_then_closes);
     CR_ADD_TEST(s, test_proxy_reset_peer_gives_econnreset);
+    CR_ADD_TEST(s, test_proxy_latency_keeps_data_before_reset);
     CR_ADD_TEST(s, test_proxy_limit_data_exact_bytes);
     CR_ADD_TEST(s, test_proxy_down_refuses_then_heals);
     CR_ADD_TEST(s, test_proxy_refuse_closes_at_once);
