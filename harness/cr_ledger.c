@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cr_alloc.h"
+#include "cr_net.h"
 
 struct cr_ledger {
     int fd;
@@ -23,10 +24,6 @@ struct cr_ledger {
     char index_path[PATH_MAX + 64];
 };
 
-/* Undo handlers of other modules, linked in when they exist (the network
- * module owns namespaces, links, qdiscs and nftables tables). */
-int cr_net_cleanup_entry(const char *kind, const char *args, cr_err *err)
-    __attribute__((weak));
 
 static int index_dir(char *buf, size_t n)
 {
@@ -237,11 +234,10 @@ int cr_ledger_undo(const char *kind, const char *args, cr_err *err)
             return cr_err_sys(err, CR_ESYS, errno, "cleanup: rmdir %s", args);
         return 0;
     }
-    if (cr_net_cleanup_entry)
-        return cr_net_cleanup_entry(kind, args, err);
-    return cr_err_set(err, CR_EUNSUP,
-                      "cleanup: no handler for ledger entry kind '%s'", kind);
+    /* Namespaces, links, qdiscs and nftables tables belong to cr_net. */
+    return cr_net_cleanup_entry(kind, args, err);
 }
+
 
 typedef struct ledger_entry {
     int id;

@@ -177,6 +177,11 @@ int cr_net_run_setup(cr_run *r, cr_err *err);
 int cr_net_host_fd(cr_run *r, const char *host);
 /* The host's address ("10.x.y.z"), NULL when unknown.  Owned by the module. */
 const char *cr_net_host_addr(cr_run *r, const char *host);
+/* Run fn(arg) on a thread inside the host's namespace (probes that must
+ * reach services on hosts: connect from there).  Returns 0 with *ret set,
+ * CR_ENOTFOUND for an unknown host, or CR_ESYS. */
+int cr_net_host_call(cr_run *r, const char *host, void *(*fn)(void *),
+                     void *arg, void **ret, cr_err *err);
 /* The run's topology (for fault kinds), NULL before setup or without hosts. */
 cr_net_topo *cr_net_run_topo(cr_run *r);
 /* Capability probe with the run's ledger (cached). */

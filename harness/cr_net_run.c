@@ -210,6 +210,16 @@ const char *cr_net_host_addr(cr_run *r, const char *host)
     return i < 0 ? NULL : cr_net_topo_addr(t, i);
 }
 
+int cr_net_host_call(cr_run *r, const char *host, void *(*fn)(void *),
+                     void *arg, void **ret, cr_err *err)
+{
+    cr_net_topo *t = cr_net_run_topo(r);
+    int i = cr_net_topo_index(t, host);
+    if (i < 0)
+        return cr_err_set(err, CR_ENOTFOUND, "host %s: not set up", host);
+    return cr_netns_call(cr_net_topo_nsfd(t, i), fn, arg, ret, err);
+}
+
 int cr_net_run_caps(cr_run *r, cr_net_caps *out, cr_err *err)
 {
     char prefix[24];

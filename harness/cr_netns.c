@@ -290,6 +290,41 @@ int cr_netns_sock(int nsfd, struct nl_sock **out, cr_err *err)
     return rc;
 }
 
+typedef struct call_job {
+    int nsfd;
+    void *(*fn)(void *);
+    void *arg;
+    void *ret;
+    int sys_errno;
+} call_job;
+
+static void *call_run(void *arg)
+{
+    call_job *j = arg;
+    if (setns(j->nsfd, CLONE_NEWNET) != 0) {
+        j->sys_errno = errno;
+        return NULL;
+    }
+    j->ret = j->fn(j->arg);
+    return NULL;
+}
+
+int cr_netns_call(int nsfd, void *(*fn)(void *), void *arg, void **ret,
+                  cr_err *err)
+{
+    call_job j = {nsfd, fn, arg, NULL, 0};
+    pthread_t th;
+    int rc = pthread_create(&th, NULL, call_run, &j);
+    if (rc != 0)
+        return cr_err_sys(err, CR_ESYS, rc, "netns call: pthread_create");
+    pthread_join(th, NULL);
+    if (j.sys_errno)
+        return cr_err_sys(err, CR_ESYS, j.sys_errno, "netns call: setns");
+    if (ret)
+        *ret = j.ret;
+    return 0;
+}
+
 /* ---- links, addresses, routes ----------------------------------------- */
 
 static int nlerr(cr_err *err, int rc, const char *fmt, const char *a,

@@ -26,6 +26,8 @@ const cr_param cr_probe_common_params[] = {
     {"phases", "array", "[\"before\",\"during\",\"after\"]", "when the probe must hold"},
     {"interval_s", "number", "1", "period of the during-phase checks"},
     {"timeout_s", "number", "2", "a probe taking longer fails"},
+    {"from_host", "string", "none",
+     "run the probe inside this host's network namespace (see hosts)"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -25,16 +25,10 @@
 #include <unistd.h>
 
 #include "cr_alloc.h"
+#include "cr_net.h"
+#include "cr_proxy.h"
+#include "cr_report.h"
 #include "cr_run_internal.h"
-
-/* Optional modules, linked in when present (weak: the engine works
- * without them, and a scenario that needs one is refused with exit 3). */
-int cr_net_run_setup(cr_run *r, cr_err *err) __attribute__((weak));
-void cr_net_run_teardown(cr_run *r) __attribute__((weak));
-int cr_proxy_run_start(cr_run *r, cr_err *err) __attribute__((weak));
-json_t *cr_proxy_run_stop(cr_run *r) __attribute__((weak));
-int cr_report_write_all(const char *run_dir, cr_err *err)
-    __attribute__((weak));
 
 /* ---- set-up and tear-down -------------------------------------------------- */
 
@@ -290,14 +284,14 @@ static void teardown(cr_run *r)
                 in->pid = 0;
             }
         }
-    if (r->proxy && cr_proxy_run_stop) {
+    if (r->proxy) {
         json_t *st = cr_proxy_run_stop(r);
         if (st && r->journal)
             json_object_set_new(r->journal, "proxy", st);
         else
             json_decref(st);
     }
-    if (r->net && cr_net_run_teardown)
+    if (r->net)
         cr_net_run_teardown(r);
     int fds[] = {r->sigfd, r->epfd, r->timerfd, r->evfd, r->inofd,
                  r->events_fd};
@@ -416,19 +410,11 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
             goto fatal;
     }
     if (sc->hosts) {
-        if (!cr_net_run_setup) {
-            cr_err_set(&err, CR_EUNSUP, "hosts: network module not built");
-            goto fatal;
-        }
         r->net = r; /* marks "set up" for teardown */
         if (cr_net_run_setup(r, &err) != 0)
             goto fatal;
     }
     if (sc->links) {
-        if (!cr_proxy_run_start) {
-            cr_err_set(&err, CR_EUNSUP, "links: fault proxy not built");
-            goto fatal;
-        }
         r->proxy = r;
         if (cr_proxy_run_start(r, &err) != 0)
             goto fatal;
@@ -520,7 +506,7 @@ finish:
             fprintf(stderr, "chaosrun: %s\n", e2.msg);
             exit_code = 4;
         }
-        if (cr_report_write_all && !opts->baseline &&
+        if (!opts->baseline &&
             cr_report_write_all(r->dir, &e2) != 0 && !opts->quiet)
             fprintf(stderr, "chaosrun: reports: %s\n", e2.msg);
         if (!opts->baseline)

@@ -343,6 +343,7 @@ void cr_scen_free(cr_scen *sc)
         if (p->priv && p->ops && p->ops->destroy)
             p->ops->destroy(p);
         cr_free(p->name);
+        cr_free(p->host);
         json_decref(p->spec);
     }
     for (size_t i = 0; i < sc->nexpects; i++) {

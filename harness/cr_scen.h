@@ -143,6 +143,7 @@ typedef struct cr_probe_spec {
     const cr_probe_ops *ops;
     void *priv;
     unsigned phases;     /* CR_PHASE_* mask, default all three */
+    char *host;          /* probe from inside this network host, or NULL */
     double interval_s;   /* during: default 1 */
     double timeout_s;    /* default 2 */
     json_t *spec;

@@ -468,6 +468,16 @@ void cr_scen__parse_probe(cr_vctx *vx, const json_t *obj, size_t idx)
     parse_phases(vx, obj, pr->path, pr);
     cr_vnum(vx, obj, pr->path, "interval_s", 0.001, 3600, 1, &pr->interval_s);
     cr_vnum(vx, obj, pr->path, "timeout_s", 0.001, 3600, 2, &pr->timeout_s);
+    const char *host = NULL;
+    if (cr_vstr(vx, obj, pr->path, "from_host", NULL, &host) > 0) {
+        char hp[CR_PATH_MAX];
+        cr_path_key(hp, sizeof hp, pr->path, "from_host");
+        if (!cr_scen__host_declared(vx->sc->root, host))
+            cr_verr(vx, hp, "unknown host \"%s\" (not in the hosts section)",
+                    host);
+        else if (!(pr->host = cr_strdup(host)))
+            vx->nomem = 1;
+    }
     if (pr->ops && pr->ops->parse)
         cr_scen__nomem_if(vx, pr->ops->parse(vx, obj, pr->path, pr));
 }

@@ -330,6 +330,14 @@ void cr_scen__parse_service(cr_vctx *vx, const json_t *obj, size_t idx)
 /* A service's "host" must name a host of the hosts section.  The section
  * belongs to the network module; its document is either an object keyed
  * by host name or an array of objects with a "name". */
+static int host_declared(const json_t *hosts, const char *name);
+
+int cr_scen__host_declared(const json_t *root, const char *name)
+{
+    const json_t *hosts = root ? json_object_get(root, "hosts") : NULL;
+    return hosts && host_declared(hosts, name);
+}
+
 static int host_declared(const json_t *hosts, const char *name)
 {
     if (json_is_object(hosts))

@@ -18,13 +18,11 @@
 #include <unistd.h>
 
 #include "cr_alloc.h"
+#include "cr_net.h"
 #include "cr_run_internal.h"
 
 extern char **environ;
 
-/* Network placement (cr_net.c), linked in when the module exists. */
-int cr_net_host_fd(cr_run *r, const char *host) __attribute__((weak));
-const char *cr_net_host_addr(cr_run *r, const char *host) __attribute__((weak));
 
 int cr_envlist_set(cr_envlist *l, const char *key, const char *val)
 {
@@ -213,7 +211,7 @@ static char **build_env(cr_run *r, cr_inst *in)
             continue;
         const char *host = "127.0.0.1";
         /* A service placed on a host is reached at that host's address. */
-        if (o->host && cr_net_host_addr && cr_net_host_addr(r, o->host))
+        if (o->host && cr_net_host_addr(r, o->host))
             host = cr_net_host_addr(r, o->host);
         env_name(key, sizeof key, "CHAOSRUN_ADDR_", o->name);
         SETV(key, "%s:%d", host, o->port);
@@ -295,7 +293,7 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
         rc = cr_err_sys(err, CR_ESYS, errno, "start %s: /dev/null", in->name);
         goto out;
     }
-    if (sp->host && cr_net_host_fd) {
+    if (sp->host) {
         nsfd = cr_net_host_fd(r, sp->host);
         if (nsfd < 0) {
             rc = cr_err_set(err, CR_ESYS, "start %s: no namespace for host %s",

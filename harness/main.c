@@ -18,16 +18,11 @@
 #include "cr_fault.h"
 #include "cr_ledger.h"
 #include "cr_probe.h"
+#include "cr_proxy.h"
+#include "cr_report.h"
 #include "cr_run.h"
 #include "cr_scen.h"
 
-/* Subcommands of optional modules, linked in when they exist. */
-int cr_report_main(int argc, char **argv) __attribute__((weak));
-int cr_proxy_main(int argc, char **argv) __attribute__((weak));
-int cr_report_multi(const char *const *dirs, size_t n, const char *out,
-                    cr_err *err) __attribute__((weak));
-int cr_report_suite(const char *const *dirs, size_t n, const char *out,
-                    cr_err *err) __attribute__((weak));
 
 static void usage(FILE *fp)
 {
@@ -318,7 +313,7 @@ static int cmd_run(int argc, char **argv)
         }
         printf("\n%s: %u of %llu runs passed\n", scs[0]->name, passed,
                (unsigned long long)count);
-        if (cr_report_multi && ndirs) {
+        if (ndirs) {
             cr_err err;
             cr_err_clear(&err);
             char out[PATH_MAX];
@@ -346,7 +341,7 @@ static int cmd_run(int argc, char **argv)
             if (rc > worst)
                 worst = rc;
         }
-        if (nfiles > 1 && cr_report_suite && ndirs) {
+        if (nfiles > 1 && ndirs) {
             cr_err err;
             cr_err_clear(&err);
             const char *out = opts.out_dir ? opts.out_dir : "chaosrun-out";
@@ -382,17 +377,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "cleanup") == 0)
         return cr_cleanup_main(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0) {
-        if (!cr_report_main) {
-            fprintf(stderr, "chaosrun: report: not built in\n");
-            return 3;
-        }
         return cr_report_main(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "proxy") == 0) {
-        if (!cr_proxy_main) {
-            fprintf(stderr, "chaosrun: proxy: not built in\n");
-            return 3;
-        }
         return cr_proxy_main(argc - 1, argv + 1);
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {

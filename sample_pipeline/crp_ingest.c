@@ -66,8 +66,10 @@ static void build(ingest *g, int client, char *line)
     /* The id is a function of (producer, producer sequence) when the
      * producer said who it is: a record sent again after a lost answer
      * gets the same id, and the sink keeps one copy. */
-    if (g->producer[client][0])
-        snprintf(p->id, sizeof p->id, "%s-%lld", g->producer[client], p->pseq);
+    char who[sizeof g->producer[0]];
+    crp_strlcpy(who, g->producer[client], sizeof who);
+    if (who[0])
+        snprintf(p->id, sizeof p->id, "%s-%lld", who, p->pseq);
     else
         snprintf(p->id, sizeof p->id, "%08" PRIx64 "-%" PRIu64, g->epoch, g->next++);
     crp_hex_id(&g->x->rng, p->trace, 16);

@@ -113,6 +113,41 @@ static void test_net_hosts_created_and_reachable(void)
         CU_ASSERT(m.done[i]);
 }
 
+/* Inside a host, its address is local and the harness's loopback is not
+ * the harness's (a fresh lo). */
+static void *bind_addr(void *arg)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    inet_pton(AF_INET, arg, &sa.sin_addr);
+    intptr_t ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0)
+        close(fd);
+    return (void *)ok;
+}
+
+static void test_net_call_runs_inside_the_host(void)
+{
+    const char *names[] = {"in1", "in2"};
+    mem_ledger m = {0};
+    char prefix[24];
+    cr_net_topo *t = make_topo(names, 2, &m, prefix);
+    cr_err err;
+    cr_err_clear(&err);
+    void *ret = NULL;
+    char addr[16];
+    snprintf(addr, sizeof addr, "%s", cr_net_topo_addr(t, 1));
+    CU_ASSERT_EQUAL(cr_netns_call(cr_net_topo_nsfd(t, 1), bind_addr, addr, &ret, &err), 0);
+    CU_ASSERT_EQUAL((intptr_t)ret, 1);
+    /* Not in the other host, and not in the harness's namespace. */
+    CU_ASSERT_EQUAL(cr_netns_call(cr_net_topo_nsfd(t, 0), bind_addr, addr, &ret, &err), 0);
+    CU_ASSERT_EQUAL((intptr_t)ret, 0);
+    CU_ASSERT_EQUAL((intptr_t)bind_addr(addr), 0);
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_netns_call(-1, bind_addr, addr, &ret, &err), CR_ESYS);
+    cr_net_topo_destroy(t);
+}
+
 static void test_net_bad_host_name_leaves_nothing(void)
 {
     const char *names[] = {"ok", "not/ok"};
@@ -405,6 +440,7 @@ void cr_test_register(void)
         return;
     CR_ADD_TEST(s, test_net_hosts_created_and_reachable);
     CR_ADD_TEST(s, test_net_bad_host_name_leaves_nothing);
+    CR_ADD_TEST(s, test_net_call_runs_inside_the_host);
     CR_ADD_TEST(s, test_net_partition_cuts_and_heals);
     CR_ADD_TEST(s, test_net_emulated_loss_within_binomial_bound);
     CR_ADD_TEST(s, test_net_tbf_limits_rate);

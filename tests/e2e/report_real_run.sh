@@ -5,6 +5,7 @@
 # regenerates the same bytes; an interrupted run gets its reports too.
 set -e
 . "$(dirname "$0")/lib.sh"
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND"' ERR
 S="$CR_SRC/tests/e2e/scenarios/report-three-faults.json"
 
 out="$E2E_TMP/run"
@@ -55,7 +56,7 @@ out="$E2E_TMP/int"
 pid=$!
 for _ in $(seq 1 100); do grep -q "t0:" "$out.err" 2>/dev/null && break; sleep 0.1; done
 sleep 2.5
-kill -TERM $pid
+kill -TERM $pid 2>/dev/null || echo "chaosrun had already exited: $(tail -3 "$out.err")"
 set +e; wait $pid; rc=$?; set -e
 expect_eq "interrupted run exits 4" 4 "$rc"
 expect_true "interrupted run has report.html" test -s "$out/report.html"
