@@ -11,6 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cr_alloc.h"
@@ -28,6 +33,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
         "usage: chaosrun [OPTIONS] SCENARIO.json...   run scenario(s)\n"
+        "       chaosrun suite DIR [OPTIONS]          every DIR/*.json: one junit.xml + index\n"
         "       chaosrun validate SCENARIO.json...    check scenarios, run nothing\n"
         "       chaosrun list [faults|probes|checks]   every kind with its parameters\n"
         "       chaosrun report RUN_DIR | --compare OLD NEW\n"
@@ -42,6 +48,8 @@ static void usage(FILE *fp)
         "  --dry-run        print the resolved timeline and exit\n"
         "  -q, --quiet      no progress output (the summary is still printed)\n"
         "  --no-status      no live status line\n"
+        "  -j, --jobs N     suite: run up to N scenarios at once (those that\n"
+        "                   share a port never overlap; default 1)\n"
         "  -h, --help       this text;  --version  the version\n"
         "\n"
         "Exit status: 0 every expectation held; 1 an expectation failed or could\n"
@@ -152,6 +160,115 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+/* Does any service port (port .. port + replicas - 1) of a also belong to
+ * b?  Such scenarios cannot run at the same time. */
+static int scen_conflict(const cr_scen *a, const cr_scen *b)
+{
+    for (size_t i = 0; i < a->nsvcs; i++) {
+        const cr_svc_spec *x = &a->svcs[i];
+        for (size_t k = 0; x->port && k < b->nsvcs; k++) {
+            const cr_svc_spec *y = &b->svcs[k];
+            if (y->port && x->port < y->port + y->replicas &&
+                y->port < x->port + x->replicas)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static volatile sig_atomic_t g_suite_stop; /* main's own: a signal arrived */
+
+static void suite_on_signal(int sig)
+{
+    g_suite_stop = sig;
+}
+
+/* Run the scenarios of a suite, each in a child process, at most `jobs`
+ * at once and never two that share a port.  Returns the worst exit
+ * status.  A signal stops starting new runs and is passed on to the
+ * running ones (which stop their services and still write journals). */
+static int run_suite(cr_scen **scs, const char *const *dirs, int n,
+                     const cr_run_opts *opts, int jobs)
+{
+    pid_t *pid = calloc((size_t)n, sizeof *pid);
+    int *state = calloc((size_t)n, sizeof *state); /* 0 wait 1 run 2 done */
+    int worst = 0, running = 0, done = 0;
+    struct sigaction sa = {0}, old_int, old_term;
+    if (!pid || !state) {
+        free(pid);
+        free(state);
+        return 4;
+    }
+    sa.sa_handler = suite_on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    fflush(NULL);
+    while (done < n) {
+        for (int i = 0; i < n && running < jobs && !g_suite_stop; i++) {
+            if (state[i] != 0)
+                continue;
+            int clash = 0;
+            for (int k = 0; k < n && !clash; k++)
+                clash = state[k] == 1 && scen_conflict(scs[i], scs[k]);
+            if (clash)
+                continue;
+            cr_run_opts o = *opts;
+            o.out_dir = dirs[i];
+            if (jobs > 1) {
+                o.live_status = 0;
+                o.quiet = 1;
+            }
+            pid_t p = fork();
+            if (p < 0) {
+                perror("chaosrun: fork");
+                worst = 4;
+                state[i] = 2;
+                done++;
+                continue;
+            }
+            if (p == 0) {
+                sigaction(SIGINT, &old_int, NULL);
+                sigaction(SIGTERM, &old_term, NULL);
+                int rc = cr_run_scenario(scs[i], &o, NULL);
+                fflush(NULL);
+                _exit(rc);
+            }
+            pid[i] = p;
+            state[i] = 1;
+            running++;
+        }
+        if (g_suite_stop && running == 0)
+            break;
+        int st;
+        pid_t w = waitpid(-1, &st, 0);
+        if (w < 0) {
+            if (errno == EINTR && g_suite_stop) {
+                for (int i = 0; i < n; i++)
+                    if (state[i] == 1)
+                        kill(pid[i], SIGTERM);
+            }
+            continue;
+        }
+        for (int i = 0; i < n; i++) {
+            if (state[i] != 1 || pid[i] != w)
+                continue;
+            int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 4;
+            if (rc > worst)
+                worst = rc;
+            state[i] = 2;
+            running--;
+            done++;
+        }
+    }
+    if (g_suite_stop && worst < 4)
+        worst = 4; /* interrupted */
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    free(pid);
+    free(state);
+    return worst;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -162,18 +279,27 @@ static int cmd_run(int argc, char **argv)
         {"dry-run", no_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'},
         {"no-status", no_argument, NULL, 'N'},
+        {"jobs", required_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     cr_run_opts opts = {0};
     int dry = 0, no_status = 0, opt;
-    uint64_t seed_lo = 0, seed_hi = 0, repeat = 0;
+    uint64_t seed_lo = 0, seed_hi = 0, repeat = 0, jobs = 1;
     int have_seeds = 0;
     opts.argv0 = argv[0];
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "qhn", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "qhnj:", longopts, NULL)) != -1) {
         switch (opt) {
+        case 'j':
+            if (parse_u64(optarg, &jobs) || jobs == 0 || jobs > 64) {
+                fprintf(stderr, "chaosrun: --jobs: expected 1..64, got "
+                                "'%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
         case 's':
             if (parse_u64(optarg, &opts.seed)) {
                 fprintf(stderr, "chaosrun: --seed: '%s' is not a number\n",
@@ -325,26 +451,38 @@ static int cmd_run(int argc, char **argv)
             else
                 printf("multi-run report: %s/multi.html\n", out);
         }
+    } else if (nfiles == 1) {
+        worst = cr_run_scenario(scs[0], &opts, &dirs[ndirs]);
+        if (dirs[ndirs])
+            ndirs++;
     } else {
-        for (int i = 0; i < nfiles; i++) {
-            cr_run_opts o = opts;
-            char dirbuf[PATH_MAX];
-            if (opts.out_dir && nfiles > 1) {
-                snprintf(dirbuf, sizeof dirbuf, "%s/%s", opts.out_dir,
-                         scs[i]->name);
-                o.out_dir = dirbuf;
-            }
-            int rc = cr_run_scenario(scs[i], &o, &dirs[ndirs]);
-            if (dirs[ndirs])
-                ndirs++;
-            /* Worst first: 4 > 3 > 2 > 1 > 0. */
-            if (rc > worst)
-                worst = rc;
+        /* Suite: every run in <out>/<scenario name>, in parallel up to
+         * --jobs where the scenarios share no port. */
+        char suite_out[PATH_MAX];
+        if (opts.out_dir) {
+            snprintf(suite_out, sizeof suite_out, "%s", opts.out_dir);
+        } else {
+            time_t now = time(NULL);
+            struct tm tm;
+            char stamp[32];
+            gmtime_r(&now, &tm);
+            strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+            snprintf(suite_out, sizeof suite_out, "chaosrun-out/suite-%s",
+                     stamp);
         }
-        if (nfiles > 1 && ndirs) {
+        for (int i = 0; i < nfiles; i++) {
+            dirs[i] = malloc(PATH_MAX);
+            if (!dirs[i])
+                return 4;
+            snprintf(dirs[i], PATH_MAX, "%s/%s", suite_out, scs[i]->name);
+        }
+        ndirs = (size_t)nfiles;
+        worst = run_suite(scs, (const char *const *)dirs, nfiles, &opts,
+                          (int)jobs);
+        if (ndirs) {
             cr_err err;
             cr_err_clear(&err);
-            const char *out = opts.out_dir ? opts.out_dir : "chaosrun-out";
+            const char *out = suite_out;
             if (cr_report_suite((const char *const *)dirs, ndirs, out, &err))
                 fprintf(stderr, "chaosrun: suite report: %s\n", err.msg);
             else
@@ -359,6 +497,79 @@ static int cmd_run(int argc, char **argv)
         cr_scen_free(scs[i]);
     free(scs);
     return worst;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* `chaosrun suite [OPTIONS] DIR...`: every .json file of DIR (sorted), run as one
+ * suite; other arguments pass through to the run command. */
+static int cmd_suite(int argc, char **argv)
+{
+    char **args = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 2, dirs = 0;
+    struct stat st;
+#define PUSH(s)                                                              \
+    do {                                                                     \
+        if (n == cap) {                                                      \
+            cap = cap ? cap * 2 : 32;                                        \
+            char **nv = realloc(args, cap * sizeof *nv);                     \
+            if (!nv)                                                         \
+                goto out;                                                    \
+            args = nv;                                                       \
+        }                                                                    \
+        args[n++] = (s);                                                     \
+    } while (0)
+    PUSH(argv[0]);
+    for (int i = 1; i < argc; i++) {
+        int takes_value = !strcmp(argv[i], "--seed") ||
+                          !strcmp(argv[i], "--out") ||
+                          !strcmp(argv[i], "--jobs") || !strcmp(argv[i], "-j");
+        if (argv[i][0] == '-' || stat(argv[i], &st) != 0 ||
+            !S_ISDIR(st.st_mode)) {
+            PUSH(argv[i]);
+            if (takes_value && i + 1 < argc)
+                PUSH(argv[++i]);
+            continue;
+        }
+        DIR *d = opendir(argv[i]);
+        if (!d) {
+            fprintf(stderr, "chaosrun suite: %s: %s\n", argv[i],
+                    strerror(errno));
+            goto out;
+        }
+        size_t first = n;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            size_t len = strlen(de->d_name);
+            if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+                continue;
+            char *p = malloc(strlen(argv[i]) + len + 2);
+            if (!p) {
+                closedir(d);
+                goto out;
+            }
+            sprintf(p, "%s/%s", argv[i], de->d_name);
+            PUSH(p);
+        }
+        closedir(d);
+        qsort(args + first, n - first, sizeof *args, cmp_str);
+        dirs++;
+    }
+#undef PUSH
+    if (!dirs) {
+        fprintf(stderr, "usage: chaosrun suite [OPTIONS] DIR...\n");
+        goto out;
+    }
+    rc = cmd_run((int)n, args);
+out:
+    /* The strings built here are never freed individually: the process
+     * ends right after. */
+    free(args);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -388,6 +599,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         rc = cmd_run(argc - 1, argv + 1);
+    else if (strcmp(cmd, "suite") == 0)
+        rc = cmd_suite(argc - 1, argv + 1);
     else
         rc = cmd_run(argc, argv);
     curl_global_cleanup();
