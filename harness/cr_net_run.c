@@ -3,10 +3,8 @@
  * per-host namespace fds and addresses, the capability probe with the
  * run's ledger).
  *
- * Per-run state lives in a small table keyed by the cr_run pointer (cr_run
- * is opaque and owned by the engine); it is the module's only mutable
- * state besides the probe cache, and parallel runs in one process each
- * get their own slot. */
+ * Per-run state hangs off the run (cr_run_module_state(r, "net")): set up
+ * by cr_net_run_setup, freed by cr_net_run_teardown. */
 #include "cr_net.h"
 
 #include "cr_alloc.h"
@@ -127,28 +125,33 @@ const cr_section_ops cr_net_hosts_section = {
 
 /* ---- per-run state ---------------------------------------------------- */
 
-#define MAX_RUNS 16
-
 typedef struct net_run {
     cr_run *r;
     cr_net_topo *t;
 } net_run;
 
-static net_run g_runs[MAX_RUNS];
-
 static net_run *slot(cr_run *r, int create)
 {
-    for (int i = 0; i < MAX_RUNS; i++)
-        if (g_runs[i].r == r)
-            return &g_runs[i];
-    if (!create)
+    void **p = r ? cr_run_module_state(r, "net") : NULL;
+    if (!p)
         return NULL;
-    for (int i = 0; i < MAX_RUNS; i++)
-        if (!g_runs[i].r) {
-            g_runs[i].r = r;
-            return &g_runs[i];
-        }
-    return NULL;
+    if (!*p && create) {
+        net_run *s = cr_calloc(1, sizeof *s);
+        if (!s)
+            return NULL;
+        s->r = r;
+        *p = s;
+    }
+    return *p;
+}
+
+static void slot_free(cr_run *r)
+{
+    void **p = cr_run_module_state(r, "net");
+    if (p) {
+        cr_free(*p);
+        *p = NULL;
+    }
 }
 
 static int ledger_add(void *ctx, const char *line, cr_err *err)
@@ -171,7 +174,7 @@ int cr_net_run_setup(cr_run *r, cr_err *err)
                           "as root)", missing);
     net_run *s = slot(r, 1);
     if (!s)
-        return cr_err_set(err, CR_ESTATE, "hosts: too many concurrent runs");
+        return cr_err_set(err, CR_ENOMEM, "hosts: out of memory");
     const char *names[CR_NET_MAX_HOSTS];
     for (size_t i = 0; i < h->n; i++)
         names[i] = h->v[i].name;
@@ -180,7 +183,7 @@ int cr_net_run_setup(cr_run *r, cr_err *err)
     cr_netns_ledger lg = {ledger_add, ledger_done, r};
     int rc = cr_net_topo_create(prefix, names, h->n, &lg, &s->t, err);
     if (rc < 0) {
-        s->r = NULL;
+        slot_free(r);
         return rc;
     }
     for (size_t i = 0; i < h->n; i++)
@@ -234,6 +237,5 @@ void cr_net_run_teardown(cr_run *r)
     if (!s)
         return;
     cr_net_topo_destroy(s->t);
-    s->t = NULL;
-    s->r = NULL;
+    slot_free(r);
 }

@@ -8,9 +8,9 @@
  * CHAOSRUN_ADDR_<TO> at the link's listener.  Proxy faults (faults/proxy.c)
  * then add and remove toxics over the control socket.
  *
- * cr_run is opaque here, so the per-run proxy state lives in a small table
- * keyed by the cr_run pointer (documented global: one entry per concurrent
- * run in this process, normally one). */
+ * The per-run proxy state hangs off the run
+ * (cr_run_module_state(r, "proxy")): made by cr_proxy_run_start, freed by
+ * cr_proxy_run_stop. */
 #include "cr_proxy.h"
 
 #include "cr_alloc.h"
@@ -36,7 +36,6 @@
 #define START_TIMEOUT_MS 5000
 #define CMD_TIMEOUT_MS 3000
 #define STOP_TIMEOUT_MS 2000
-#define MAX_RUNS 8
 
 /* ---- the "links" section ----------------------------------------------- */
 
@@ -329,15 +328,10 @@ typedef struct prun {
     char sock[108];
 } prun;
 
-/* The documented global: proxies of the runs in this process. */
-static prun g_runs[MAX_RUNS];
-
 static prun *prun_find(const cr_run *r)
 {
-    for (size_t i = 0; r && i < MAX_RUNS; i++)
-        if (g_runs[i].r == r)
-            return &g_runs[i];
-    return NULL;
+    void **p = r ? cr_run_module_state((cr_run *)r, "proxy") : NULL;
+    return p ? *p : NULL;
 }
 
 static void env_key(char *buf, size_t n, const char *prefix, const char *svc)
@@ -359,7 +353,10 @@ static void prun_kill(prun *pr, cr_run *r)
     if (pr->ledger_id > 0)
         cr_run_ledger_done(r, pr->ledger_id);
     unlink(pr->sock);
-    memset(pr, 0, sizeof *pr);
+    void **slot = cr_run_module_state(r, "proxy");
+    if (slot && *slot == pr)
+        *slot = NULL;
+    cr_free(pr);
 }
 
 /* Fork and exec argv with stdin from /dev/null and stdout/stderr to
@@ -465,19 +462,19 @@ int cr_proxy_run_start(cr_run *r, cr_err *err)
     const cr_proxy_links *ls = sc ? sc->links : NULL;
     if (!ls || ls->n == 0)
         return 0;
-    prun *pr = NULL;
-    for (size_t i = 0; !pr && i < MAX_RUNS; i++)
-        if (!g_runs[i].r)
-            pr = &g_runs[i];
+    void **slot = cr_run_module_state(r, "proxy");
+    if (!slot || *slot)
+        return cr_err_set(err, CR_ESTATE, "proxy: already started for this run");
+    prun *pr = cr_calloc(1, sizeof *pr);
     if (!pr)
-        return cr_err_set(err, CR_ESTATE, "proxy: too many concurrent runs");
+        return cr_err_set(err, CR_ENOMEM, "proxy: out of memory");
+    *slot = pr;
     char **argv = cr_calloc(2 * ls->n + 10, sizeof *argv);
     char *log_path = cr_asprintf("%s/proxy.log", cr_run_dir(r));
     char seed[32];
     json_t *links = NULL;
     int rc = 0;
     size_t a = 0;
-    memset(pr, 0, sizeof *pr);
     pr->r = r;
     if (!argv || !log_path) {
         rc = cr_err_set(err, CR_ENOMEM, "proxy: out of memory");

@@ -88,6 +88,15 @@ int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
     return cr_ledger_add(r->ledger, line, err);
 }
 
+void **cr_run_module_state(cr_run *r, const char *module)
+{
+    if (strcmp(module, "net") == 0)
+        return &r->net;
+    if (strcmp(module, "proxy") == 0)
+        return &r->proxy;
+    return NULL;
+}
+
 void cr_run_ledger_done(cr_run *r, int id)
 {
     cr_ledger_done(r->ledger, id);

@@ -97,6 +97,12 @@ int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
     CR_PRINTF(3, 4);
 void cr_run_ledger_done(cr_run *r, int id);
 
+/* The slot in which an optional module keeps its per-run state ("net",
+ * "proxy"): NULL until the module stores its own allocation there; the
+ * module frees it in its tear-down hook.  Returns NULL for an unknown
+ * module name. */
+void **cr_run_module_state(cr_run *r, const char *module);
+
 /* Progress text for the terminal and the journal's log. */
 void cr_run_log(cr_run *r, const char *fmt, ...) CR_PRINTF(2, 3);
 

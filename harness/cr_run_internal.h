@@ -163,7 +163,7 @@ struct cr_run {
     double next_status;
     char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
     cr_scrape *scrape;      /* Prometheus scraper for slo checks */
-    void *proxy;            /* fault proxy state (cr_proxy.c), or NULL */
+    void *proxy;            /* fault proxy state (cr_proxy_run.c owns it) (cr_proxy.c), or NULL */
     void *net;              /* network topology (cr_net.c), or NULL */
 };
 

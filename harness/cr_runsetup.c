@@ -284,7 +284,7 @@ static void teardown(cr_run *r)
                 in->pid = 0;
             }
         }
-    if (r->proxy) {
+    if (r->proxy) { /* the module set up a proxy: stop it */
         json_t *st = cr_proxy_run_stop(r);
         if (st && r->journal)
             json_object_set_new(r->journal, "proxy", st);
@@ -292,7 +292,7 @@ static void teardown(cr_run *r)
             json_decref(st);
     }
     if (r->net)
-        cr_net_run_teardown(r);
+        cr_net_run_teardown(r); /* frees r->net */
     int fds[] = {r->sigfd, r->epfd, r->timerfd, r->evfd, r->inofd,
                  r->events_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
@@ -410,12 +410,10 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
             goto fatal;
     }
     if (sc->hosts) {
-        r->net = r; /* marks "set up" for teardown */
         if (cr_net_run_setup(r, &err) != 0)
             goto fatal;
     }
     if (sc->links) {
-        r->proxy = r;
         if (cr_proxy_run_start(r, &err) != 0)
             goto fatal;
     }
