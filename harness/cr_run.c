@@ -88,6 +88,14 @@ int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
     return cr_ledger_add(r->ledger, line, err);
 }
 
+void cr_run_utc_stamp(char *buf, size_t n)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm);
+}
+
 void **cr_run_module_state(cr_run *r, const char *module)
 {
     if (strcmp(module, "net") == 0)

@@ -12,6 +12,7 @@
 #define CR_RUN_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -39,6 +40,9 @@ typedef struct cr_run_opts {
  * Writes the run directory even on failure.  *run_dir_out (malloc'd, may
  * be NULL) receives the run directory. */
 int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out);
+
+/* The current UTC time as "yyyymmddThhmmssZ" (run directory names). */
+void cr_run_utc_stamp(char *buf, size_t n);
 
 /* ---- for fault backends, probes, checkers ----------------------------- */
 

@@ -55,11 +55,8 @@ static int make_run_dir(cr_run *r, cr_err *err)
         if (mkdir_p(path) != 0)
             return cr_err_sys(err, CR_ESYS, errno, "run directory %s", path);
     } else {
-        time_t now = time(NULL);
-        struct tm tm;
         char stamp[32];
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        cr_run_utc_stamp(stamp, sizeof stamp);
         if (mkdir_p("chaosrun-out") != 0)
             return cr_err_sys(err, CR_ESYS, errno, "chaosrun-out");
         for (int k = 1;; k++) {

@@ -462,11 +462,8 @@ static int cmd_run(int argc, char **argv)
         if (opts.out_dir) {
             snprintf(suite_out, sizeof suite_out, "%s", opts.out_dir);
         } else {
-            time_t now = time(NULL);
-            struct tm tm;
             char stamp[32];
-            gmtime_r(&now, &tm);
-            strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+            cr_run_utc_stamp(stamp, sizeof stamp);
             snprintf(suite_out, sizeof suite_out, "chaosrun-out/suite-%s",
                      stamp);
         }
