@@ -45,8 +45,9 @@ static int bw_check(cr_fault *f, cr_run *r, cr_err *err)
     if (rc < 0)
         return rc;
     if (!caps.tbf)
-        return cr_err_set(err, CR_EUNSUP, "bandwidth %s: kernel lacks sch_tbf (%s)",
-                          f->name, caps.tbf_why);
+        return cr_err_set(err, CR_EUNSUP,
+                          "bandwidth %s: kernel lacks sch_tbf (%s)", f->name,
+                          caps.tbf_why);
     return 0;
 }
 

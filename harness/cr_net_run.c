@@ -17,7 +17,8 @@
 /* ---- the "hosts" section ---------------------------------------------- */
 
 static const cr_param host_params[] = {
-    {"name", "string", NULL, "host name: letters, digits, - and _ (at most 32)"},
+    {"name", "string", NULL,
+     "host name: letters, digits, - and _ (at most 32)"},
     {"region", "string", "none", "a free label shown in reports"},
     {NULL, NULL, NULL, NULL},
 };
@@ -26,8 +27,9 @@ static int add_host(cr_vctx *vx, cr_net_hosts *h, const char *path,
                     const char *name, const json_t *obj)
 {
     if (!cr_net_host_name_ok(name)) {
-        cr_verr(vx, path, "host name \"%s\" must be 1-%d letters, digits, - or _",
-                name, CR_NET_NAME_MAX);
+        cr_verr(vx, path,
+                "host name \"%s\" must be 1-%d letters, digits, - or _", name,
+                CR_NET_NAME_MAX);
         return 0;
     }
     if (cr_net_host_exists(h, name)) {
@@ -43,7 +45,8 @@ static int add_host(cr_vctx *vx, cr_net_hosts *h, const char *path,
         cr_vstr(vx, obj, path, "region", NULL, &region);
     /* Counted first, so that cr_net_hosts_free frees a half-made entry. */
     cr_net_host_spec *s = &h->v[h->n++];
-    if (!(s->name = cr_strdup(name)) || (region && !(s->region = cr_strdup(region))))
+    if (!(s->name = cr_strdup(name)) ||
+        (region && !(s->region = cr_strdup(region))))
         return CR_ENOMEM;
     return 0;
 }
@@ -53,10 +56,12 @@ static int add_host(cr_vctx *vx, cr_net_hosts *h, const char *path,
 static int hosts_parse(cr_vctx *vx, const json_t *val, const char *path,
                        cr_scen *sc)
 {
-    size_t n = json_is_array(val) ? json_array_size(val)
-               : json_is_object(val) ? json_object_size(val) : 0;
+    size_t n = json_is_array(val)    ? json_array_size(val)
+               : json_is_object(val) ? json_object_size(val)
+                                     : 0;
     if (!json_is_array(val) && !json_is_object(val)) {
-        cr_verr(vx, path, "must be an array of hosts or an object keyed by "
+        cr_verr(vx, path,
+                "must be an array of hosts or an object keyed by "
                 "host name");
         return 0;
     }
@@ -75,8 +80,7 @@ static int hosts_parse(cr_vctx *vx, const json_t *val, const char *path,
     if (json_is_array(val)) {
         size_t i;
         json_t *e;
-        json_array_foreach(val, i, e)
-        {
+        json_array_foreach (val, i, e) {
             cr_path_idx(p, sizeof p, path, i);
             if (json_is_string(e)) {
                 rc = add_host(vx, h, p, json_string_value(e), NULL);
@@ -87,7 +91,8 @@ static int hosts_parse(cr_vctx *vx, const json_t *val, const char *path,
                     cr_vstr(vx, e, p, "name", NULL, &name) > 0)
                     rc = add_host(vx, h, p, name, e);
             } else {
-                cr_verr(vx, p, "a host is a name or {\"name\": ..., \"region\": ...}");
+                cr_verr(vx, p,
+                        "a host is a name or {\"name\": ..., \"region\": ...}");
             }
             if (rc < 0)
                 return rc;
@@ -95,8 +100,7 @@ static int hosts_parse(cr_vctx *vx, const json_t *val, const char *path,
     } else {
         const char *k;
         json_t *e;
-        json_object_foreach((json_t *)val, k, e)
-        {
+        json_object_foreach ((json_t *)val, k, e) {
             cr_path_key(p, sizeof p, path, k);
             if (!json_is_object(e)) {
                 cr_verr(vx, p, "must be an object (may be empty)");
@@ -159,7 +163,10 @@ static int ledger_add(void *ctx, const char *line, cr_err *err)
     return cr_run_ledger_add(ctx, err, "%s", line);
 }
 
-static void ledger_done(void *ctx, int id) { cr_run_ledger_done(ctx, id); }
+static void ledger_done(void *ctx, int id)
+{
+    cr_run_ledger_done(ctx, id);
+}
 
 int cr_net_run_setup(cr_run *r, cr_err *err)
 {
@@ -171,7 +178,8 @@ int cr_net_run_setup(cr_run *r, cr_err *err)
     if (!cr_netns_privileged(&missing))
         return cr_err_set(err, CR_EUNSUP,
                           "hosts: network namespaces need %s (run chaosrun "
-                          "as root)", missing);
+                          "as root)",
+                          missing);
     net_run *s = slot(r, 1);
     if (!s)
         return cr_err_set(err, CR_ENOMEM, "hosts: out of memory");
@@ -188,7 +196,8 @@ int cr_net_run_setup(cr_run *r, cr_err *err)
     }
     for (size_t i = 0; i < h->n; i++)
         cr_run_log(r, "host %s: netns %s, address %s", names[i],
-                   cr_net_topo_netns(s->t, (int)i), cr_net_topo_addr(s->t, (int)i));
+                   cr_net_topo_netns(s->t, (int)i),
+                   cr_net_topo_addr(s->t, (int)i));
     return 0;
 }
 

@@ -34,8 +34,8 @@ typedef struct cr_netem_spec {
     int dist;                               /* CR_NETEM_DIST_* */
     double loss, loss_corr;                 /* percent */
     int loss_model;                         /* CR_NETEM_LOSS_* */
-    double ge[4];     /* gemodel percents: p, r, 1-h, 1-k */
-    double state[5];  /* 4-state percents: p13, p31, p32, p23, p14 */
+    double ge[4];    /* gemodel percents: p, r, 1-h, 1-k */
+    double state[5]; /* 4-state percents: p13, p31, p32, p23, p14 */
     double duplicate, duplicate_corr;
     double corrupt, corrupt_corr;
     double reorder, reorder_corr;

@@ -93,7 +93,6 @@ int cr_netns_qdisc_del(struct nl_sock *sock, const char *ifname,
  * `ruleset` on its standard input.  Returns 0, CR_EUNSUP when nft is not
  * installed, or CR_ESYS with nft's first error line in err.  When
  * stderr_out is non-NULL it receives nft's diagnostics (caller frees). */
-int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out,
-                 cr_err *err);
+int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out, cr_err *err);
 
 #endif

@@ -34,8 +34,14 @@ static int pb_add(pbuf *b, const char *t, size_t n)
     return 0;
 }
 
-static int name_start(int c) { return isalpha(c) || c == '_' || c == ':'; }
-static int name_char(int c) { return isalnum(c) || c == '_' || c == ':'; }
+static int name_start(int c)
+{
+    return isalpha(c) || c == '_' || c == ':';
+}
+static int name_char(int c)
+{
+    return isalnum(c) || c == '_' || c == ':';
+}
 
 static const char *skip_ws(const char *p, const char *end)
 {
@@ -99,7 +105,8 @@ static int parse_line(const char *p, const char *end, pbuf *key, double *val,
             while (p < end && (isalnum((unsigned char)*p) || *p == '_'))
                 p++;
             if ((!first && pb_add(key, ",", 1) < 0) ||
-                pb_add(key, s, (size_t)(p - s)) < 0 || pb_add(key, "=\"", 2) < 0)
+                pb_add(key, s, (size_t)(p - s)) < 0 ||
+                pb_add(key, "=\"", 2) < 0)
                 return CR_ENOMEM;
             first = 0;
             p = skip_ws(p, end);
@@ -127,11 +134,18 @@ static int parse_line(const char *p, const char *end, pbuf *key, double *val,
                     }
                     const char *esc;
                     switch (p[1]) {
-                    case '\\': esc = "\\\\"; break;
-                    case '"': esc = "\\\""; break;
-                    case 'n': esc = "\\n"; break;
+                    case '\\':
+                        esc = "\\\\";
+                        break;
+                    case '"':
+                        esc = "\\\"";
+                        break;
+                    case 'n':
+                        esc = "\\n";
+                        break;
                     default:
-                        *why = "invalid escape in a label value (only \\\\, \\\" and \\n)";
+                        *why = "invalid escape in a label value (only \\\\, "
+                               "\\\" and \\n)";
                         return CR_EPROTO;
                     }
                     if (pb_add(key, esc, 2) < 0)
@@ -226,8 +240,8 @@ int cr_prom_parse(const char *text, json_t **samples_out, cr_err *err)
         const char *why = "";
         rc = parse_line(s, end, &key, &v, &why);
         if (rc == CR_EPROTO) {
-            rc = cr_err_set(err, CR_EPROTO, "prometheus line %d: %s: %.*s", line, why,
-                            (int)(end - p > 80 ? 80 : end - p), p);
+            rc = cr_err_set(err, CR_EPROTO, "prometheus line %d: %s: %.*s",
+                            line, why, (int)(end - p > 80 ? 80 : end - p), p);
             goto out;
         }
         json_t *jv = rc == 0 ? value_json(v) : NULL;
@@ -285,7 +299,8 @@ int cr_prom_scrape(const char *run_dir, double t, const char *url,
     char path[4096];
     CURL *c = curl_easy_init();
     if (!c)
-        return cr_err_set(err, CR_ENOMEM, "scrape %s: curl_easy_init failed", url);
+        return cr_err_set(err, CR_ENOMEM, "scrape %s: curl_easy_init failed",
+                          url);
     if (pb_add(&body, "", 0) < 0) {
         rc = cr_err_set(err, CR_ENOMEM, "scrape %s: out of memory", url);
         goto out;
@@ -298,13 +313,15 @@ int cr_prom_scrape(const char *run_dir, double t, const char *url,
     curl_easy_setopt(c, CURLOPT_PROXY, "");
     CURLcode cc = curl_easy_perform(c);
     if (cc != CURLE_OK) {
-        rc = cr_err_set(err, CR_EPROTO, "scrape %s: %s", url, curl_easy_strerror(cc));
+        rc = cr_err_set(err, CR_EPROTO, "scrape %s: %s", url,
+                        curl_easy_strerror(cc));
         goto out;
     }
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
-        rc = cr_err_set(err, CR_EPROTO, "scrape %s: HTTP status %ld", url, status);
+        rc = cr_err_set(err, CR_EPROTO, "scrape %s: HTTP status %ld", url,
+                        status);
         goto out;
     }
     rc = cr_prom_parse(body.s, &samples, err);
@@ -319,12 +336,14 @@ int cr_prom_scrape(const char *run_dir, double t, const char *url,
     snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
     fp = fopen(path, "ae");
     if (!fp || fprintf(fp, "%s\n", text) < 0 || fflush(fp) != 0) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "scrape %s: append to %s", url, path);
+        rc = cr_err_sys(err, CR_ESYS, errno, "scrape %s: append to %s", url,
+                        path);
         goto out;
     }
 out:
     if (fp && fclose(fp) != 0 && rc == 0)
-        rc = cr_err_sys(err, CR_ESYS, errno, "scrape %s: append to %s", url, path);
+        rc = cr_err_sys(err, CR_ESYS, errno, "scrape %s: append to %s", url,
+                        path);
     cr_free(text);
     json_decref(line);
     json_decref(samples);

@@ -139,8 +139,8 @@ static int parse_addr(const char *s, struct sockaddr_in *sa, int loopback_only,
     char host[256];
     const char *colon = s ? strrchr(s, ':') : NULL;
     if (!colon || (size_t)(colon - s) >= sizeof host || colon == s)
-        return cr_err_set(err, CR_EINVAL,
-                          "address '%s': expected HOST:PORT", s ? s : "");
+        return cr_err_set(err, CR_EINVAL, "address '%s': expected HOST:PORT",
+                          s ? s : "");
     memcpy(host, s, (size_t)(colon - s));
     host[colon - s] = '\0';
     char *end;
@@ -164,7 +164,8 @@ static int parse_addr(const char *s, struct sockaddr_in *sa, int loopback_only,
     if (loopback_only && (ntohl(sa->sin_addr.s_addr) >> 24) != 127)
         return cr_err_set(err, CR_EINVAL,
                           "address '%s': the proxy listens on loopback "
-                          "(127.0.0.0/8) only", s);
+                          "(127.0.0.0/8) only",
+                          s);
     return 0;
 }
 
@@ -248,8 +249,8 @@ int cr_proxy_link_add(cr_proxy *p, const char *name, const char *listen_addr,
         strpbrk(name, " \t\r\n=,"))
         return cr_err_set(err, CR_EINVAL,
                           "proxy link name '%s': 1 to %d characters without "
-                          "blanks, '=' or ','", name ? name : "",
-                          CR_PROXY_NAME_MAX - 1);
+                          "blanks, '=' or ','",
+                          name ? name : "", CR_PROXY_NAME_MAX - 1);
     if (cr_proxy__link_find(p, name))
         return cr_err_set(err, CR_EINVAL, "proxy link %s: already exists",
                           name);
@@ -327,13 +328,27 @@ int cr_proxy_run(cr_proxy *p, cr_err *err)
         for (int i = 0; i < n; i++) {
             pfd *pf = evs[i].data.ptr;
             switch (pf->kind) {
-            case FK_LISTEN: on_accept(p, pf->obj); break;
-            case FK_CLIENT: cr_proxy__conn_event(p, pf->obj, evs[i].events, 0); break;
-            case FK_SERVER: cr_proxy__conn_event(p, pf->obj, evs[i].events, 1); break;
-            case FK_TIMER: on_timerfd(p); break;
-            case FK_CTL_LISTEN: cr_proxy__ctl_accept(p); break;
-            case FK_CTL: cr_proxy__ctl_event(p, pf->obj); break;
-            case FK_STOP: p->stop = 1; break;
+            case FK_LISTEN:
+                on_accept(p, pf->obj);
+                break;
+            case FK_CLIENT:
+                cr_proxy__conn_event(p, pf->obj, evs[i].events, 0);
+                break;
+            case FK_SERVER:
+                cr_proxy__conn_event(p, pf->obj, evs[i].events, 1);
+                break;
+            case FK_TIMER:
+                on_timerfd(p);
+                break;
+            case FK_CTL_LISTEN:
+                cr_proxy__ctl_accept(p);
+                break;
+            case FK_CTL:
+                cr_proxy__ctl_event(p, pf->obj);
+                break;
+            case FK_STOP:
+                p->stop = 1;
+                break;
             }
         }
         reap(p);
@@ -355,7 +370,8 @@ int cr_proxy_create(uint64_t seed, cr_proxy **out, cr_err *err)
     p->t_start = cr_proxy__now_ns();
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     p->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (p->epfd < 0 || p->tfd < 0 || cr_proxy__ep_add(p, p->tfd, EPOLLIN, &p->tp) < 0) {
+    if (p->epfd < 0 || p->tfd < 0 ||
+        cr_proxy__ep_add(p, p->tfd, EPOLLIN, &p->tp) < 0) {
         int e = errno;
         cr_proxy_destroy(p);
         return cr_err_sys(err, CR_ESYS, e, "proxy: epoll/timerfd");
@@ -399,4 +415,3 @@ void cr_proxy_destroy(cr_proxy *p)
         close(p->epfd);
     cr_free(p);
 }
-

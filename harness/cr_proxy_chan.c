@@ -34,16 +34,16 @@ static json_t *toxic_json(const cr_proxy *p, const toxic_rec *tr)
         "added_s", (double)(tr->added - p->t_start) / 1e9, "removed_s",
         tr->removed ? json_real((double)(tr->removed - p->t_start) / 1e9)
                     : json_null(),
-        "affected", (json_int_t)tr->affected, "spared",
-        (json_int_t)tr->spared, "chunks", (json_int_t)tr->chunks, "bytes",
-        (json_int_t)tr->bytes, "events", (json_int_t)tr->events);
+        "affected", (json_int_t)tr->affected, "spared", (json_int_t)tr->spared,
+        "chunks", (json_int_t)tr->chunks, "bytes", (json_int_t)tr->bytes,
+        "events", (json_int_t)tr->events);
 }
 
 json_t *cr_proxy_stats(const cr_proxy *p)
 {
     json_t *links = json_array();
-    json_t *root = json_pack("{s:I, s:o}", "seed", (json_int_t)p->seed,
-                             "links", links);
+    json_t *root =
+        json_pack("{s:I, s:o}", "seed", (json_int_t)p->seed, "links", links);
     if (!root)
         return NULL;
     for (size_t i = 0; i < p->nlinks; i++) {
@@ -59,12 +59,12 @@ json_t *cr_proxy_stats(const cr_proxy *p)
             " s:{s:I, s:I}, s:o}",
             "name", l->name, "listen", la, "upstream", ua, "down", l->down > 0,
             "connections", "accepted", (json_int_t)l->accepted, "active",
-            (json_int_t)l->active, "refused", (json_int_t)l->refused,
-            "dropped", (json_int_t)l->dropped, "reset", (json_int_t)l->resets,
+            (json_int_t)l->active, "refused", (json_int_t)l->refused, "dropped",
+            (json_int_t)l->dropped, "reset", (json_int_t)l->resets,
             "connect_failed", (json_int_t)l->connect_failed, "closed",
-            (json_int_t)l->closed, "bytes", "upstream",
-            (json_int_t)l->bytes[0], "downstream", (json_int_t)l->bytes[1],
-            "toxics", tox ? tox : json_array());
+            (json_int_t)l->closed, "bytes", "upstream", (json_int_t)l->bytes[0],
+            "downstream", (json_int_t)l->bytes[1], "toxics",
+            tox ? tox : json_array());
         if (!lj || json_array_append_new(links, lj) < 0) {
             json_decref(root);
             return NULL;
@@ -81,11 +81,10 @@ json_t *cr_proxy_links_json(const cr_proxy *p)
         char la[64], ua[64];
         cr_proxy__fmt_addr(&p->links[i]->laddr, la, sizeof la);
         cr_proxy__fmt_addr(&p->links[i]->uaddr, ua, sizeof ua);
-        json_array_append_new(links,
-                              json_pack("{s:s, s:s, s:s, s:i}", "name",
-                                        p->links[i]->name, "listen", la,
-                                        "upstream", ua, "port",
-                                        ntohs(p->links[i]->laddr.sin_port)));
+        json_array_append_new(
+            links, json_pack("{s:s, s:s, s:s, s:i}", "name", p->links[i]->name,
+                             "listen", la, "upstream", ua, "port",
+                             ntohs(p->links[i]->laddr.sin_port)));
     }
     return root;
 }
@@ -94,8 +93,8 @@ json_t *cr_proxy_links_json(const cr_proxy *p)
 
 /* *out (may be NULL) receives the channel.  An fd epoll refuses (EPERM: a
  * regular file, /dev/null) is kept unwatched when unwatched_ok. */
-static int ctl_new(cr_proxy *p, int fd, int out_fd, int owned,
-                   int unwatched_ok, ctl **out)
+static int ctl_new(cr_proxy *p, int fd, int out_fd, int owned, int unwatched_ok,
+                   ctl **out)
 {
     ctl *k = cr_calloc(1, sizeof *k);
     if (!k)
@@ -218,7 +217,8 @@ int cr_proxy_control_listen(cr_proxy *p, const char *path, cr_err *err)
     mode_t old = umask(077);
     int b = bind(fd, (struct sockaddr *)&sa, sizeof sa);
     umask(old);
-    if (b < 0 || listen(fd, 16) < 0 || cr_proxy__ep_add(p, fd, EPOLLIN, &p->ctl_lp) < 0) {
+    if (b < 0 || listen(fd, 16) < 0 ||
+        cr_proxy__ep_add(p, fd, EPOLLIN, &p->ctl_lp) < 0) {
         int e = errno;
         close(fd);
         return cr_err_sys(err, CR_ESYS, e, "proxy control socket %s", path);
@@ -247,5 +247,3 @@ int cr_proxy_control_stdio(cr_proxy *p, int in_fd, int out_fd, cr_err *err)
                           in_fd);
     return 0;
 }
-
-

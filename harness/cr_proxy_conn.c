@@ -169,7 +169,8 @@ void cr_proxy__conn_close(cr_proxy *p, conn *c, int how)
 /* A read or write failed: a reset from one peer is passed on as a reset. */
 static void conn_fail(cr_proxy *p, conn *c, int e)
 {
-    cr_proxy__conn_close(p, c, (e == ECONNRESET || e == EPIPE) ? CLOSE_RST : CLOSE_FIN);
+    cr_proxy__conn_close(
+        p, c, (e == ECONNRESET || e == EPIPE) ? CLOSE_RST : CLOSE_FIN);
 }
 
 static void conn_interest(cr_proxy *p, conn *c)
@@ -217,7 +218,8 @@ static void dir_finish(cr_proxy *p, conn *c, int di)
                     tr->events++;
             }
             d->state = DS_CLOSE_WAIT;
-            if (cr_proxy__timer_set(p, &d->close_t, cr_proxy__now_ns() + fx.slow_close) == 0)
+            if (cr_proxy__timer_set(p, &d->close_t,
+                                    cr_proxy__now_ns() + fx.slow_close) == 0)
                 return;
         }
     }
@@ -241,16 +243,23 @@ static int shape(cr_proxy *p, conn *c, int di, size_t n, uint64_t now)
         if (!tr || !conn_hit(c, s) || !(tr->t.streams & bit))
             continue;
         switch (tr->t.type) {
-        case CR_PTOX_LATENCY: lat = tr; break;
-        case CR_PTOX_BANDWIDTH: bw = tr; break;
-        case CR_PTOX_SLICER: sl = tr; break;
+        case CR_PTOX_LATENCY:
+            lat = tr;
+            break;
+        case CR_PTOX_BANDWIDTH:
+            bw = tr;
+            break;
+        case CR_PTOX_SLICER:
+            sl = tr;
+            break;
         case CR_PTOX_LIMIT_DATA:
             if (!lim || tr->t.attr[0] < lim->t.attr[0]) {
                 lim = tr;
                 lim_slot = s;
             }
             break;
-        default: break;
+        default:
+            break;
         }
     }
     int close_after = 0;
@@ -724,7 +733,8 @@ void cr_proxy__timer_fire(cr_proxy *p, ptimer *t)
     case T_RESET:
         for (int s = 0; s < MAX_TOXICS; s++) {
             toxic_rec *tr = c->l->slot[s];
-            int want = t->kind == T_RESET ? CR_PTOX_RESET_PEER : CR_PTOX_TIMEOUT;
+            int want =
+                t->kind == T_RESET ? CR_PTOX_RESET_PEER : CR_PTOX_TIMEOUT;
             if (tr && conn_hit(c, s) && tr->t.type == want)
                 tr->events++;
         }
@@ -740,7 +750,8 @@ int cr_proxy_toxic_add(cr_proxy *p, const char *lname, const char *name,
 {
     plink *l = cr_proxy__link_find(p, lname);
     if (!l)
-        return cr_err_set(err, CR_ENOTFOUND, "no link '%s'", lname ? lname : "");
+        return cr_err_set(err, CR_ENOTFOUND, "no link '%s'",
+                          lname ? lname : "");
     if (!name || !*name || strlen(name) >= CR_PROXY_NAME_MAX ||
         strpbrk(name, " \t\r\n"))
         return cr_err_set(err, CR_EINVAL,
@@ -843,7 +854,8 @@ int cr_proxy_toxic_remove(cr_proxy *p, const char *lname, const char *name,
 {
     plink *l = cr_proxy__link_find(p, lname);
     if (!l)
-        return cr_err_set(err, CR_ENOTFOUND, "no link '%s'", lname ? lname : "");
+        return cr_err_set(err, CR_ENOTFOUND, "no link '%s'",
+                          lname ? lname : "");
     for (int s = 0; name && s < MAX_TOXICS; s++)
         if (l->slot[s] && strcmp(l->slot[s]->name, name) == 0)
             return toxic_remove_slot(p, l, s, err);
@@ -863,4 +875,3 @@ int cr_proxy_toxic_reset(cr_proxy *p, cr_err *err)
             }
     return rc;
 }
-

@@ -12,16 +12,24 @@
 #include <stdint.h>
 #include <time.h>
 
-#define MAX_TOXICS 32          /* per link, active at once */
-#define CHUNK_MAX 65536        /* one read in the shaped path */
-#define QUEUE_MAX (1u << 20)   /* bytes held per direction before backpressure */
-#define PIPE_CAP (1u << 19)    /* requested pipe size for the fast path */
-#define PIPE_POOL 64
-#define PUMP_ROUNDS 16         /* reads per wake-up, for fairness */
+#define MAX_TOXICS 32         /* per link, active at once */
+#define CHUNK_MAX  65536      /* one read in the shaped path */
+#define QUEUE_MAX  (1u << 20) /* bytes held per direction before backpressure  \
+                               */
+#define PIPE_CAP     (1u << 19) /* requested pipe size for the fast path */
+#define PIPE_POOL    64
+#define PUMP_ROUNDS  16 /* reads per wake-up, for fairness */
 #define CTL_LINE_MAX 4096
 
-enum { FK_LISTEN, FK_CLIENT, FK_SERVER, FK_TIMER, FK_CTL_LISTEN, FK_CTL,
-       FK_STOP };
+enum {
+    FK_LISTEN,
+    FK_CLIENT,
+    FK_SERVER,
+    FK_TIMER,
+    FK_CTL_LISTEN,
+    FK_CTL,
+    FK_STOP
+};
 enum { CS_CONNECTING, CS_OPEN, CS_DEAD };
 enum { DS_OPEN, DS_EOF, DS_CLOSE_WAIT, DS_DONE };
 enum { T_RELEASE, T_CLOSE_WAIT, T_DEADLINE, T_RESET };
@@ -35,9 +43,9 @@ typedef struct pfd {
 typedef struct conn conn;
 
 typedef struct ptimer {
-    uint64_t when;  /* CLOCK_MONOTONIC ns */
-    size_t hidx;    /* position in the heap, SIZE_MAX when not armed */
-    int kind;       /* T_* */
+    uint64_t when; /* CLOCK_MONOTONIC ns */
+    size_t hidx;   /* position in the heap, SIZE_MAX when not armed */
+    int kind;      /* T_* */
     int dir;
     conn *c;
 } ptimer;
@@ -46,14 +54,14 @@ typedef struct chunk {
     struct chunk *next;
     uint64_t release;
     size_t len, off;
-    int close_after;   /* limit_data: close the connection once sent */
-    int toxic;         /* slot of the limit_data toxic, -1 */
+    int close_after; /* limit_data: close the connection once sent */
+    int toxic;       /* slot of the limit_data toxic, -1 */
     unsigned char data[];
 } chunk;
 
 typedef struct dir {
-    int state;             /* DS_* */
-    int pipe[2];           /* fast path, lazily taken from the pool */
+    int state;   /* DS_* */
+    int pipe[2]; /* fast path, lazily taken from the pool */
     size_t pipe_bytes, pipe_cap;
     chunk *qhead, *qtail;
     size_t qbytes;
@@ -62,8 +70,8 @@ typedef struct dir {
     uint64_t limit_passed; /* limit_data: bytes let through */
     uint64_t bytes;
     int want_read, want_write;
-    int rst_after;         /* the source was reset: reset once flushed */
-    cr_rng rng;            /* jitter, slice sizes */
+    int rst_after; /* the source was reset: reset once flushed */
+    cr_rng rng;    /* jitter, slice sizes */
     ptimer release_t, close_t;
 } dir;
 
@@ -72,8 +80,8 @@ typedef struct plink plink;
 struct conn {
     conn *next, *prev;
     plink *l;
-    uint64_t idx;          /* order of acceptance on the link, from 0 */
-    int state;             /* CS_* */
+    uint64_t idx; /* order of acceptance on the link, from 0 */
+    int state;    /* CS_* */
     int cfd, sfd;
     pfd cp, sp;
     uint32_t cmask, smask; /* registered epoll interest */
@@ -98,24 +106,23 @@ struct plink {
     struct sockaddr_in laddr, uaddr;
     int lfd;
     pfd lp;
-    int down;              /* active down toxics */
+    int down; /* active down toxics */
     toxic_rec *slot[MAX_TOXICS];
-    toxic_rec **hist;      /* every toxic ever added (owned) */
+    toxic_rec **hist; /* every toxic ever added (owned) */
     size_t nhist, hcap;
     conn *conns;
     uint64_t next_idx;
-    uint64_t accepted, active, refused, dropped, resets, connect_failed,
-        closed;
+    uint64_t accepted, active, refused, dropped, resets, connect_failed, closed;
     uint64_t bytes[2];
 };
 
 typedef struct ctl {
     struct ctl *next;
     pfd p;
-    int fd, out_fd;        /* out_fd == fd for sockets */
-    int owned;             /* 1: close fd on release */
+    int fd, out_fd; /* out_fd == fd for sockets */
+    int owned;      /* 1: close fd on release */
     int dead;
-    int unwatched;         /* not pollable (a file): read once at start */
+    int unwatched; /* not pollable (a file): read once at start */
     char buf[CTL_LINE_MAX];
     size_t len;
 } ctl;
@@ -132,7 +139,7 @@ struct cr_proxy {
     size_t nlinks;
     ptimer **heap;
     size_t nheap, hcap;
-    uint64_t armed;        /* when the timerfd is armed for, 0: disarmed */
+    uint64_t armed;         /* when the timerfd is armed for, 0: disarmed */
     int pool[PIPE_POOL][3]; /* read end, write end, capacity */
     size_t npool;
     ctl *ctls;

@@ -64,8 +64,8 @@ int cr_runfault_schedule(cr_run *r, cr_err *err)
             cr_act_rec *a = act_new(r, f, (int)k, f->starts[k]);
             if (!a)
                 return cr_err_set(err, CR_ENOMEM, "faults: out of memory");
-            cr_run_timer_add(r, r->mono_t0 + f->starts[k], CR_T_FAULT_APPLY,
-                             a, 0);
+            cr_run_timer_add(r, r->mono_t0 + f->starts[k], CR_T_FAULT_APPLY, a,
+                             0);
         }
     }
     return CR_OK;
@@ -153,8 +153,8 @@ void cr_runfault_apply(cr_run *r, cr_act_rec *a)
     cr_run_log(r, "fault %s (%s) applied to %s", f->name, f->ops->kind, tgt);
     if (f->for_s > 0) {
         a->state = 1;
-        double end = (isnan(a->act.t_sched) ? a->t_applied : a->act.t_sched) +
-                     f->for_s;
+        double end =
+            (isnan(a->act.t_sched) ? a->t_applied : a->act.t_sched) + f->for_s;
         if (end < a->t_applied)
             end = a->t_applied;
         cr_run_timer_add(r, r->mono_t0 + end, CR_T_FAULT_REVERT, a, 0);
@@ -247,10 +247,9 @@ void cr_runfault_on_event(cr_run *r, const cr_event *e)
         if (!a)
             continue;
         double now = cr_run_now(r);
-        json_t *trig = json_pack("{s:s,s:i,s:f,s:f,s:f}", "ev", e->ev,
-                                 "count", f->trigger->count, "event_t", e->t,
-                                 "seen_t", now, "delay_s",
-                                 f->trigger->delay_s);
+        json_t *trig = json_pack("{s:s,s:i,s:f,s:f,s:f}", "ev", e->ev, "count",
+                                 f->trigger->count, "event_t", e->t, "seen_t",
+                                 now, "delay_s", f->trigger->delay_s);
         json_object_set_new(trig, "event", json_incref(e->obj));
         json_object_set_new(a->rec, "trigger", trig);
         double at = (r->t0_set ? r->mono_t0 : r->mono_start) + now +

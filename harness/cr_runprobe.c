@@ -89,9 +89,8 @@ typedef struct probe_call {
 static void *probe_in_ns(void *arg)
 {
     probe_call *pc = arg;
-    pc->job->ok = pc->job->probe->ops->run(pc->job->probe, pc->cx,
-                                           pc->job->detail,
-                                           sizeof pc->job->detail);
+    pc->job->ok = pc->job->probe->ops->run(
+        pc->job->probe, pc->cx, pc->job->detail, sizeof pc->job->detail);
     return NULL;
 }
 

@@ -30,7 +30,8 @@
 #include "cr_report.h"
 #include "cr_run_internal.h"
 
-/* ---- set-up and tear-down -------------------------------------------------- */
+/* ---- set-up and tear-down --------------------------------------------------
+ */
 
 static int mkdir_p(const char *path)
 {
@@ -61,8 +62,8 @@ static int make_run_dir(cr_run *r, cr_err *err)
             return cr_err_sys(err, CR_ESYS, errno, "chaosrun-out");
         for (int k = 1;; k++) {
             if (k == 1)
-                snprintf(path, sizeof path, "chaosrun-out/%s-%s",
-                         r->sc->name, stamp);
+                snprintf(path, sizeof path, "chaosrun-out/%s-%s", r->sc->name,
+                         stamp);
             else
                 snprintf(path, sizeof path, "chaosrun-out/%s-%s-%d",
                          r->sc->name, stamp, k);
@@ -127,20 +128,17 @@ static int setup_loop(cr_run *r, cr_err *err)
     if (r->sigfd < 0 || r->epfd < 0 || r->timerfd < 0 || r->evfd < 0 ||
         r->inofd < 0)
         return cr_err_sys(err, CR_ESYS, errno, "event loop set-up");
-    int fd = open(r->events_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                  0644);
+    int fd =
+        open(r->events_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
-        return cr_err_sys(err, CR_ESYS, errno, "event file %s",
-                          r->events_path);
+        return cr_err_sys(err, CR_ESYS, errno, "event file %s", r->events_path);
     close(fd);
     r->events_fd = open(r->events_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (r->events_fd < 0)
-        return cr_err_sys(err, CR_ESYS, errno, "event file %s",
-                          r->events_path);
+        return cr_err_sys(err, CR_ESYS, errno, "event file %s", r->events_path);
     r->ino_wd = inotify_add_watch(r->inofd, r->events_path, IN_MODIFY);
     if (r->ino_wd < 0)
-        return cr_err_sys(err, CR_ESYS, errno, "inotify on %s",
-                          r->events_path);
+        return cr_err_sys(err, CR_ESYS, errno, "inotify on %s", r->events_path);
     if (add_fd(r, r->sigfd) || add_fd(r, r->timerfd) || add_fd(r, r->evfd) ||
         add_fd(r, r->inofd))
         return cr_err_sys(err, CR_ESYS, errno, "epoll_ctl");
@@ -209,9 +207,9 @@ static void journal_init(cr_run *r)
     json_object_set_new(j, "scenario_file",
                         json_string(r->sc->file ? r->sc->file : ""));
     json_object_set_new(j, "name", json_string(r->sc->name));
-    json_object_set_new(j, "description",
-                        json_string(r->sc->description ? r->sc->description
-                                                       : ""));
+    json_object_set_new(
+        j, "description",
+        json_string(r->sc->description ? r->sc->description : ""));
     json_object_set_new(j, "seed", json_integer((json_int_t)r->seed));
     json_object_set_new(j, "seed_source", json_string(r->seed_source));
     json_object_set_new(j, "reproduce", json_string(repro));
@@ -290,8 +288,8 @@ static void teardown(cr_run *r)
     }
     if (r->net)
         cr_net_run_teardown(r); /* frees r->net */
-    int fds[] = {r->sigfd, r->epfd, r->timerfd, r->evfd, r->inofd,
-                 r->events_fd};
+    int fds[] = {r->sigfd, r->epfd,  r->timerfd,
+                 r->evfd,  r->inofd, r->events_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)
             close(fds[i]);
@@ -393,8 +391,7 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
     journal_init(r);
     if (cr_ledger_open(r->dir, &r->ledger, &err) != 0)
         goto fatal;
-    if (cr_janitor_spawn(r->ledger, &r->janitor_pid, &r->janitor_fd, &err) !=
-        0)
+    if (cr_janitor_spawn(r->ledger, &r->janitor_pid, &r->janitor_fd, &err) != 0)
         goto fatal;
     if (setup_loop(r, &err) != 0)
         goto fatal;
@@ -445,15 +442,15 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
         cr_scrape_stop(r->scrape);
         cr_scrape_stats(r->scrape, &ok, &failed, msg, sizeof msg);
         if (ok || failed)
-            json_object_set_new(
-                r->journal, "scrapes",
-                json_pack("{s:I,s:I,s:s}", "ok", (json_int_t)ok, "failed",
-                          (json_int_t)failed, "first_error", msg));
+            json_object_set_new(r->journal, "scrapes",
+                                json_pack("{s:I,s:I,s:s}", "ok", (json_int_t)ok,
+                                          "failed", (json_int_t)failed,
+                                          "first_error", msg));
     }
     cr_run_phase_enter(r, CR_PH_DONE);
-    exit_code = opts->baseline ? 0
-                               : cr_runjudge_eval(r, have_baseline ? &baseline
-                                                                   : NULL);
+    exit_code = opts->baseline
+                    ? 0
+                    : cr_runjudge_eval(r, have_baseline ? &baseline : NULL);
     if (r->interrupted)
         exit_code = 4;
     goto finish;
@@ -482,14 +479,15 @@ finish:
                             json_string(status_name(exit_code, r)));
         json_object_set_new(r->journal, "exit_code", json_integer(exit_code));
         json_object_set_new(r->journal, "t0_unix", json_real(r->t0_unix));
-        json_object_set_new(r->journal, "ended_at", json_real(cr_run_unix_now()));
+        json_object_set_new(r->journal, "ended_at",
+                            json_real(cr_run_unix_now()));
         if (r->interrupted)
             json_object_set_new(r->journal, "interrupted_by",
                                 json_string(cr_signal_name(r->interrupted)));
         if (!json_object_get(r->journal, "error"))
-            json_object_set_new(
-                r->journal, "error",
-                r->startup_failed ? json_string(r->startup_msg) : json_null());
+            json_object_set_new(r->journal, "error",
+                                r->startup_failed ? json_string(r->startup_msg)
+                                                  : json_null());
         json_object_set_new(
             r->journal, "events",
             json_pack("{s:s,s:I,s:I,s:s?}", "file", "events.jsonl", "count",
@@ -501,8 +499,8 @@ finish:
             fprintf(stderr, "chaosrun: %s\n", e2.msg);
             exit_code = 4;
         }
-        if (!opts->baseline &&
-            cr_report_write_all(r->dir, &e2) != 0 && !opts->quiet)
+        if (!opts->baseline && cr_report_write_all(r->dir, &e2) != 0 &&
+            !opts->quiet)
             fprintf(stderr, "chaosrun: reports: %s\n", e2.msg);
         if (!opts->baseline)
             cr_runjudge_summary(r, stdout);

@@ -23,12 +23,12 @@ struct cr_scrape {
     void *ud;
     double interval_s;
     pthread_t th;
-    int running;            /* a thread was started and not yet joined */
+    int running; /* a thread was started and not yet joined */
     pthread_mutex_t mu;
-    pthread_cond_t cv;      /* CLOCK_MONOTONIC */
-    int stop;               /* under mu */
-    size_t ok, failed;      /* under mu */
-    char first_err[1100];   /* under mu */
+    pthread_cond_t cv;    /* CLOCK_MONOTONIC */
+    int stop;             /* under mu */
+    size_t ok, failed;    /* under mu */
+    char first_err[1100]; /* under mu */
 };
 
 static void *scrape_main(void *arg)
@@ -43,7 +43,8 @@ static void *scrape_main(void *arg)
         for (size_t i = 0; i < s->nurls; i++) {
             cr_err err;
             cr_err_clear(&err);
-            int rc = cr_prom_scrape(s->run_dir, s->now(s->ud), s->urls[i], timeout, &err);
+            int rc = cr_prom_scrape(s->run_dir, s->now(s->ud), s->urls[i],
+                                    timeout, &err);
             pthread_mutex_lock(&s->mu);
             if (rc == 0) {
                 s->ok++;
@@ -57,7 +58,8 @@ static void *scrape_main(void *arg)
         next.tv_sec += (time_t)(nsec / 1e9);
         next.tv_nsec = (long)fmod(nsec, 1e9);
         pthread_mutex_lock(&s->mu);
-        while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &next) != ETIMEDOUT)
+        while (!s->stop &&
+               pthread_cond_timedwait(&s->cv, &s->mu, &next) != ETIMEDOUT)
             ;
     }
     pthread_mutex_unlock(&s->mu);

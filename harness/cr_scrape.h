@@ -9,8 +9,8 @@
  *   cr_scrape_stats(scr, &ok, &failed, msg, sizeof msg);  // for the journal
  *   cr_scrape_destroy(scr);
  * One thread scrapes every URL in turn each interval (each scrape has a
- * timeout of 2 s; a slow one delays the next); `now` gives the run time (seconds after
- * t0) and must be callable from that thread. */
+ * timeout of 2 s; a slow one delays the next); `now` gives the run time
+ * (seconds after t0) and must be callable from that thread. */
 #ifndef CR_SCRAPE_H
 #define CR_SCRAPE_H
 

@@ -23,7 +23,6 @@
 
 extern char **environ;
 
-
 int cr_envlist_set(cr_envlist *l, const char *key, const char *val)
 {
     for (size_t i = 0; i < l->n; i++) {
@@ -169,8 +168,8 @@ static void env_name(char *buf, size_t n, const char *prefix, const char *svc)
 {
     size_t k = (size_t)snprintf(buf, n, "%s", prefix);
     for (const char *p = svc; *p && k + 1 < n; p++)
-        buf[k++] = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p)
-                                              : '_';
+        buf[k++] =
+            isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
     buf[k] = '\0';
 }
 
@@ -190,11 +189,11 @@ static char **build_env(cr_run *r, cr_inst *in)
         if (cr_envlist_set(&l, key, eq + 1))
             goto fail;
     }
-#define SETV(k, ...)                                                         \
-    do {                                                                     \
-        snprintf(val, sizeof val, __VA_ARGS__);                              \
-        if (cr_envlist_set(&l, (k), val))                                    \
-            goto fail;                                                       \
+#define SETV(k, ...)                                                           \
+    do {                                                                       \
+        snprintf(val, sizeof val, __VA_ARGS__);                                \
+        if (cr_envlist_set(&l, (k), val))                                      \
+            goto fail;                                                         \
     } while (0)
     SETV("CHAOSRUN_SERVICE", "%s", sp->name);
     SETV("CHAOSRUN_INSTANCE", "%s", in->name);
@@ -281,8 +280,7 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
         rc = cr_err_set(err, CR_ENOMEM, "start %s: out of memory", in->name);
         goto out;
     }
-    logfd = open(in->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                 0644);
+    logfd = open(in->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (logfd < 0) {
         rc = cr_err_sys(err, CR_ESYS, errno, "start %s: open %s", in->name,
                         in->log_path);
@@ -518,11 +516,26 @@ size_t cr_run_resolve_target(cr_run *r, const cr_target *t, cr_rng *rng,
     return 0;
 }
 
-const char *cr_inst_name(const cr_inst *i) { return i->name; }
-const char *cr_inst_service(const cr_inst *i) { return i->svc->spec->name; }
-int cr_inst_index(const cr_inst *i) { return i->idx; }
-pid_t cr_inst_pid(const cr_inst *i) { return i->pid; }
-int cr_inst_paused(const cr_inst *i) { return i->paused; }
+const char *cr_inst_name(const cr_inst *i)
+{
+    return i->name;
+}
+const char *cr_inst_service(const cr_inst *i)
+{
+    return i->svc->spec->name;
+}
+int cr_inst_index(const cr_inst *i)
+{
+    return i->idx;
+}
+pid_t cr_inst_pid(const cr_inst *i)
+{
+    return i->pid;
+}
+int cr_inst_paused(const cr_inst *i)
+{
+    return i->paused;
+}
 
 void cr_inst_set_paused(cr_inst *i, int paused)
 {

@@ -28,23 +28,31 @@
 #include "cr_run.h"
 #include "cr_scen.h"
 
-
 static void usage(FILE *fp)
 {
-    fprintf(fp,
+    fprintf(
+        fp,
         "usage: chaosrun [OPTIONS] SCENARIO.json...   run scenario(s)\n"
-        "       chaosrun suite DIR [OPTIONS]          every DIR/*.json: one junit.xml + index\n"
-        "       chaosrun validate SCENARIO.json...    check scenarios, run nothing\n"
-        "       chaosrun list [faults|probes|checks]   every kind with its parameters\n"
+        "       chaosrun suite DIR [OPTIONS]          every DIR/*.json: one "
+        "junit.xml + index\n"
+        "       chaosrun validate SCENARIO.json...    check scenarios, run "
+        "nothing\n"
+        "       chaosrun list [faults|probes|checks]   every kind with its "
+        "parameters\n"
         "       chaosrun report RUN_DIR | --compare OLD NEW\n"
-        "       chaosrun proxy --listen ADDR --upstream ADDR   the TCP fault proxy\n"
-        "       chaosrun cleanup [--dry-run] [RUN_DIR]  undo what dead runs left\n"
+        "       chaosrun proxy --listen ADDR --upstream ADDR   the TCP fault "
+        "proxy\n"
+        "       chaosrun cleanup [--dry-run] [RUN_DIR]  undo what dead runs "
+        "left\n"
         "\n"
         "Run options:\n"
-        "  --seed N         override the scenario's seed (same seed, same timeline)\n"
-        "  --seeds A..B     run once per seed in A..B and report the pass rate\n"
+        "  --seed N         override the scenario's seed (same seed, same "
+        "timeline)\n"
+        "  --seeds A..B     run once per seed in A..B and report the pass "
+        "rate\n"
         "  --repeat N       run N times with seeds seed, seed+1, ...\n"
-        "  --out DIR        run directory (default chaosrun-out/<name>-<UTC time>)\n"
+        "  --out DIR        run directory (default chaosrun-out/<name>-<UTC "
+        "time>)\n"
         "  --dry-run        print the resolved timeline and exit\n"
         "  -q, --quiet      no progress output (the summary is still printed)\n"
         "  --no-status      no live status line\n"
@@ -52,12 +60,15 @@ static void usage(FILE *fp)
         "                   share a port never overlap; default 1)\n"
         "  -h, --help       this text;  --version  the version\n"
         "\n"
-        "Exit status: 0 every expectation held; 1 an expectation failed or could\n"
-        "not be judged; 2 invalid scenario or usage; 3 this machine cannot run\n"
+        "Exit status: 0 every expectation held; 1 an expectation failed or "
+        "could\n"
+        "not be judged; 2 invalid scenario or usage; 3 this machine cannot "
+        "run\n"
         "the scenario (missing privilege, program or kernel feature); 4 the\n"
         "harness itself failed or the run was interrupted.\n"
         "\n"
-        "Scenario format: scenarios/README.md.  Event contract: harness/README.md.\n");
+        "Scenario format: scenarios/README.md.  Event contract: "
+        "harness/README.md.\n");
 }
 
 static int load(const char *file, cr_scen **sc)
@@ -294,8 +305,9 @@ static int cmd_run(int argc, char **argv)
         switch (opt) {
         case 'j':
             if (parse_u64(optarg, &jobs) || jobs == 0 || jobs > 64) {
-                fprintf(stderr, "chaosrun: --jobs: expected 1..64, got "
-                                "'%s'\n",
+                fprintf(stderr,
+                        "chaosrun: --jobs: expected 1..64, got "
+                        "'%s'\n",
                         optarg);
                 return 2;
             }
@@ -313,8 +325,9 @@ static int cmd_run(int argc, char **argv)
             if (sscanf(optarg, "%31[0-9]..%31[0-9]", a, b) != 2 ||
                 parse_u64(a, &seed_lo) || parse_u64(b, &seed_hi) ||
                 seed_hi < seed_lo || seed_hi - seed_lo > 10000) {
-                fprintf(stderr, "chaosrun: --seeds: expected A..B with A <= "
-                                "B (at most 10001 seeds), got '%s'\n",
+                fprintf(stderr,
+                        "chaosrun: --seeds: expected A..B with A <= "
+                        "B (at most 10001 seeds), got '%s'\n",
                         optarg);
                 return 2;
             }
@@ -323,8 +336,9 @@ static int cmd_run(int argc, char **argv)
         }
         case 'R':
             if (parse_u64(optarg, &repeat) || repeat == 0 || repeat > 10000) {
-                fprintf(stderr, "chaosrun: --repeat: expected 1..10000, got "
-                                "'%s'\n",
+                fprintf(stderr,
+                        "chaosrun: --repeat: expected 1..10000, got "
+                        "'%s'\n",
                         optarg);
                 return 2;
             }
@@ -404,19 +418,19 @@ static int cmd_run(int argc, char **argv)
         return 0;
     }
 
-    char **dirs = calloc((size_t)nfiles + (size_t)repeat +
-                             (size_t)(have_seeds ? seed_hi - seed_lo + 1 : 0) +
-                             1,
-                         sizeof *dirs);
+    char **dirs =
+        calloc((size_t)nfiles + (size_t)repeat +
+                   (size_t)(have_seeds ? seed_hi - seed_lo + 1 : 0) + 1,
+               sizeof *dirs);
     size_t ndirs = 0;
     if (!dirs) {
         free(scs);
         return 4;
     }
     if (have_seeds || repeat) {
-        uint64_t first = have_seeds ? seed_lo
-                                    : (opts.seed_override ? opts.seed
-                                                          : scs[0]->seed);
+        uint64_t first = have_seeds
+                             ? seed_lo
+                             : (opts.seed_override ? opts.seed : scs[0]->seed);
         uint64_t count = have_seeds ? seed_hi - seed_lo + 1 : repeat;
         unsigned passed = 0;
         for (uint64_t k = 0; k < count; k++) {
@@ -445,8 +459,8 @@ static int cmd_run(int argc, char **argv)
             char out[PATH_MAX];
             snprintf(out, sizeof out, "%s",
                      opts.out_dir ? opts.out_dir : "chaosrun-out");
-            if (cr_report_multi((const char *const *)dirs, ndirs, out,
-                                &err) != 0)
+            if (cr_report_multi((const char *const *)dirs, ndirs, out, &err) !=
+                0)
                 fprintf(stderr, "chaosrun: multi-run report: %s\n", err.msg);
             else
                 printf("multi-run report: %s/multi.html\n", out);
@@ -474,8 +488,8 @@ static int cmd_run(int argc, char **argv)
             snprintf(dirs[i], PATH_MAX, "%s/%s", suite_out, scs[i]->name);
         }
         ndirs = (size_t)nfiles;
-        worst = run_suite(scs, (const char *const *)dirs, nfiles, &opts,
-                          (int)jobs);
+        worst =
+            run_suite(scs, (const char *const *)dirs, nfiles, &opts, (int)jobs);
         if (ndirs) {
             cr_err err;
             cr_err_clear(&err);
@@ -483,8 +497,7 @@ static int cmd_run(int argc, char **argv)
             if (cr_report_suite((const char *const *)dirs, ndirs, out, &err))
                 fprintf(stderr, "chaosrun: suite report: %s\n", err.msg);
             else
-                printf("suite report: %s/index.html, %s/junit.xml\n", out,
-                       out);
+                printf("suite report: %s/index.html, %s/junit.xml\n", out, out);
         }
     }
     for (size_t i = 0; i < ndirs; i++)
@@ -501,24 +514,24 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* `chaosrun suite [OPTIONS] DIR...`: every .json file of DIR (sorted), run as one
- * suite; other arguments pass through to the run command. */
+/* `chaosrun suite [OPTIONS] DIR...`: every .json file of DIR (sorted), run as
+ * one suite; other arguments pass through to the run command. */
 static int cmd_suite(int argc, char **argv)
 {
     char **args = NULL;
     size_t n = 0, cap = 0;
     int rc = 2, dirs = 0;
     struct stat st;
-#define PUSH(s)                                                              \
-    do {                                                                     \
-        if (n == cap) {                                                      \
-            cap = cap ? cap * 2 : 32;                                        \
-            char **nv = realloc(args, cap * sizeof *nv);                     \
-            if (!nv)                                                         \
-                goto out;                                                    \
-            args = nv;                                                       \
-        }                                                                    \
-        args[n++] = (s);                                                     \
+#define PUSH(s)                                                                \
+    do {                                                                       \
+        if (n == cap) {                                                        \
+            cap = cap ? cap * 2 : 32;                                          \
+            char **nv = realloc(args, cap * sizeof *nv);                       \
+            if (!nv)                                                           \
+                goto out;                                                      \
+            args = nv;                                                         \
+        }                                                                      \
+        args[n++] = (s);                                                       \
     } while (0)
     PUSH(argv[0]);
     for (int i = 1; i < argc; i++) {

@@ -26,8 +26,8 @@ double cr_svg_x(const cr_svg_axis *a, double t)
 
 double cr_svg_nice_step(double span, int max_ticks)
 {
-    static const double steps[] = {0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60,
-                                   120, 300, 600, 1800, 3600};
+    static const double steps[] = {0.1, 0.2, 0.5, 1,   2,   5,    10,  15,
+                                   30,  60,  120, 300, 600, 1800, 3600};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (span / steps[i] <= max_ticks)
             return steps[i];
@@ -47,7 +47,8 @@ static const struct {
 
 void cr_svg_defs(cr_out *o)
 {
-    cr_out_puts(o,
+    cr_out_puts(
+        o,
         "<svg width=\"0\" height=\"0\" style=\"position:absolute\" "
         "aria-hidden=\"true\"><defs>\n"
         "<pattern id=\"p-paused\" width=\"6\" height=\"6\" "
@@ -125,14 +126,16 @@ static void lane_label(cr_out *o, double y, const char *text)
     cr_svg_label(o, L - 8, y + BAR - 3, "lane", "end", buf);
 }
 
-void cr_svg_grid(cr_out *o, const cr_svg_axis *a, double y0, double y1, int labels)
+void cr_svg_grid(cr_out *o, const cr_svg_axis *a, double y0, double y1,
+                 int labels)
 {
     double step = cr_svg_nice_step(a->t1 - a->t0, 12);
     cr_out_puts(o, "<g class=\"grid\">");
     for (double t = ceil(a->t0 / step) * step; t <= a->t1 + 1e-9; t += step) {
         double x = cr_svg_x(a, t);
-        cr_out_printf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"%s/>",
-                      x, y0, x, y1, fabs(t) < 1e-9 ? " class=\"t0\"" : "");
+        cr_out_printf(
+            o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"%s/>", x,
+            y0, x, y1, fabs(t) < 1e-9 ? " class=\"t0\"" : "");
         if (labels) {
             char b[32];
             snprintf(b, sizeof b, step < 1 ? "%.1f s" : "%.0f s",
@@ -146,8 +149,10 @@ void cr_svg_grid(cr_out *o, const cr_svg_axis *a, double y0, double y1, int labe
 static void group_heading(cr_out *o, double y, const char *text)
 {
     cr_svg_label(o, 8, y + 12, "group", NULL, text);
-    cr_out_printf(o, "<line class=\"sep\" x1=\"8\" y1=\"%.1f\" x2=\"%.0f\" "
-                     "y2=\"%.1f\"/>", y + 16, R, y + 16);
+    cr_out_printf(o,
+                  "<line class=\"sep\" x1=\"8\" y1=\"%.1f\" x2=\"%.0f\" "
+                  "y2=\"%.1f\"/>",
+                  y + 16, R, y + 16);
 }
 
 /* A rectangle with a tooltip and an optional inside label. */
@@ -161,9 +166,10 @@ static void seg(cr_out *o, const cr_svg_axis *a, double t0, double t1, double y,
         x0 = c - 1.5;
         x1 = c + 1.5;
     }
-    cr_out_printf(o, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                     "height=\"%.0f\" fill=\"%s\"%s>", cls, x0, y, x1 - x0, BAR,
-                  fill, data ? data : "");
+    cr_out_printf(o,
+                  "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                  "height=\"%.0f\" fill=\"%s\"%s>",
+                  cls, x0, y, x1 - x0, BAR, fill, data ? data : "");
     if (tip) {
         cr_out_puts(o, "<title>");
         cr_out_esc(o, tip);
@@ -173,7 +179,8 @@ static void seg(cr_out *o, const cr_svg_axis *a, double t0, double t1, double y,
     if (text && x1 - x0 > cr_svg_text_w(text) + 8)
         cr_svg_label(o, (x0 + x1) / 2, y + BAR - 3.5, "inseg", "middle", text);
     else if (text && !strncmp(cls, "mk-", 3) && x1 + cr_svg_text_w(text) < R)
-        cr_svg_label(o, x1 + 4, y + BAR - 3.5, "mlabel", NULL, text); /* beside */
+        cr_svg_label(o, x1 + 4, y + BAR - 3.5, "mlabel", NULL,
+                     text); /* beside */
     else if (text && !strncmp(cls, "mk-", 3))
         cr_svg_label(o, x0 - 4, y + BAR - 3.5, "mlabel", "end", text);
 }
@@ -207,8 +214,8 @@ static double faults_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
             cr_rep_fmt_dur(d, sizeof d, f->end - f->start);
             snprintf(tip, sizeof tip, "%s (%s) on %s at %.2f s%s%s: %s%s%s",
                      f->name, f->kind, *f->target ? f->target : "-", f->start,
-                     f->instant ? "" : " for ", f->instant ? "" : d,
-                     f->outcome, f->error ? " \xE2\x80\x94 " : "",
+                     f->instant ? "" : " for ", f->instant ? "" : d, f->outcome,
+                     f->error ? " \xE2\x80\x94 " : "",
                      f->error ? f->error : "");
             if (!applied)
                 snprintf(txt, sizeof txt, "%s %s", f->kind, f->outcome);
@@ -242,8 +249,8 @@ static double faults_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                 cr_svg_label(o, x0 - 4, y + BAR - 3.5, "flabel", "end", txt);
             else
                 cr_svg_label(o, tx, y + BAR - 3.5,
-                      !f->instant && tx < x1 ? "flabel in" : "flabel", NULL,
-                      txt);
+                             !f->instant && tx < x1 ? "flabel in" : "flabel",
+                             NULL, txt);
             cr_out_puts(o, "</g>\n");
         }
     }
@@ -261,7 +268,8 @@ static double service_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         const cr_rep_lane *l = &r->lanes[i];
         char name[96];
         if (l->restarts > 0)
-            snprintf(name, sizeof name, "%s \xE2\x86\xBB%d", l->inst, l->restarts);
+            snprintf(name, sizeof name, "%s \xE2\x86\xBB%d", l->inst,
+                     l->restarts);
         else
             snprintf(name, sizeof name, "%s", l->inst);
         lane_label(o, y, name);
@@ -329,14 +337,16 @@ static double breaker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
             double t = e ? e->t : r->t_max;
             const char *ns = e ? cr_rep_jstr(e->obj, "state") : NULL;
             if (state && (!e || !ns || strcmp(ns, state))) {
-                const char *fill = "#2f9e66", *cls = "br-closed", *txt = "closed";
+                const char *fill = "#2f9e66", *cls = "br-closed",
+                           *txt = "closed";
                 if (!strcmp(state, "open"))
                     fill = "url(#p-open)", cls = "br-open", txt = "OPEN";
                 else if (!strcmp(state, "half_open"))
                     fill = "url(#p-half)", cls = "br-half", txt = "half-open";
                 char tip[240];
-                snprintf(tip, sizeof tip, "breaker %s on %s %s from %.2f s to %.2f s",
-                         names[k], insts[k], state, since, t);
+                snprintf(tip, sizeof tip,
+                         "breaker %s on %s %s from %.2f s to %.2f s", names[k],
+                         insts[k], state, since, t);
                 seg(o, a, since, t, y, fill, cls, tip,
                     strcmp(state, "closed") ? txt : NULL, NULL);
             }
@@ -386,15 +396,20 @@ static double probe_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                 continue; /* same result, same spot: nothing new to see */
             last_x = x;
             last_ok = ok;
-            cr_out_printf(o, "<g class=\"%s\"><title>", ok ? "probe-ok" : "probe-fail");
-            cr_out_escf(o, "%s %s at %.2f s: %s", names[k], ok ? "ok" : "FAILED",
-                        t, cr_rep_jstr(p, "detail") ? cr_rep_jstr(p, "detail") : "");
+            cr_out_printf(o, "<g class=\"%s\"><title>",
+                          ok ? "probe-ok" : "probe-fail");
+            cr_out_escf(
+                o, "%s %s at %.2f s: %s", names[k], ok ? "ok" : "FAILED", t,
+                cr_rep_jstr(p, "detail") ? cr_rep_jstr(p, "detail") : "");
             cr_out_puts(o, "</title>");
             if (ok)
-                cr_out_printf(o, "<path d=\"M%.1f,%.1f l3,4 l6,-9\" class=\"tick-ok\"/>",
-                              x - 4.5, y + 8);
+                cr_out_printf(
+                    o, "<path d=\"M%.1f,%.1f l3,4 l6,-9\" class=\"tick-ok\"/>",
+                    x - 4.5, y + 8);
             else
-                cr_out_printf(o, "<path d=\"M%.1f,%.1f l8,8 m0,-8 l-8,8\" class=\"tick-fail\"/>",
+                cr_out_printf(o,
+                              "<path d=\"M%.1f,%.1f l8,8 m0,-8 l-8,8\" "
+                              "class=\"tick-fail\"/>",
                               x - 4, y + 3);
             cr_out_puts(o, "</g>");
         }
@@ -411,9 +426,9 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
     int any = 0;
     for (size_t i = 0; i < r->nev && !any; i++) {
         const char *e = r->ev[i].ev;
-        any = !strcmp(e, "checkpoint_saved") || !strcmp(e, "checkpoint_restored") ||
-              !strcmp(e, "failover") || !strcmp(e, "alert") ||
-              !strcmp(e, "degraded");
+        any = !strcmp(e, "checkpoint_saved") ||
+              !strcmp(e, "checkpoint_restored") || !strcmp(e, "failover") ||
+              !strcmp(e, "alert") || !strcmp(e, "degraded");
     }
     if (!any)
         return y;
@@ -451,25 +466,35 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                     continue;
                 last_x[restored] = x;
                 snprintf(tip, sizeof tip, "%.2f s %s %s %s step %lld", e->t,
-                         e->inst, e->ev, cr_rep_jstr(e->obj, "name") ? cr_rep_jstr(e->obj, "name") : "",
-                         (long long)json_integer_value(json_object_get(e->obj, "step")));
-                cr_out_printf(o, "<path class=\"%s\" d=\"M%.1f,%.1f l5,7 l-5,7 l-5,-7z\">",
-                              restored ? "mk-restored" : "mk-ckpt", x, y);
+                         e->inst, e->ev,
+                         cr_rep_jstr(e->obj, "name")
+                             ? cr_rep_jstr(e->obj, "name")
+                             : "",
+                         (long long)json_integer_value(
+                             json_object_get(e->obj, "step")));
+                cr_out_printf(
+                    o,
+                    "<path class=\"%s\" d=\"M%.1f,%.1f l5,7 l-5,7 l-5,-7z\">",
+                    restored ? "mk-restored" : "mk-ckpt", x, y);
                 cr_out_puts(o, "<title>");
                 cr_out_esc(o, tip);
                 cr_out_puts(o, "</title></path>");
                 if (restored) {
-                    cr_svg_label(o, x + 7, y + BAR - 3.5, "mlabel", NULL, "restored");
+                    cr_svg_label(o, x + 7, y + BAR - 3.5, "mlabel", NULL,
+                                 "restored");
                 }
             } else if (k == 1 && !strcmp(e->ev, "failover")) {
                 if (x - last_x[2] < 2)
                     continue;
                 last_x[2] = x;
-                const char *fr = cr_rep_jstr(e->obj, "from"), *to = cr_rep_jstr(e->obj, "to");
-                snprintf(tip, sizeof tip, "%.2f s failover %s \xE2\x86\x92 %s", e->t,
-                         fr ? fr : "?", to ? to : "?");
-                cr_out_printf(o, "<path class=\"mk-failover\" d=\"M%.1f,%.1f l6,12 h-12z\">",
-                              x, y + 1);
+                const char *fr = cr_rep_jstr(e->obj, "from"),
+                           *to = cr_rep_jstr(e->obj, "to");
+                snprintf(tip, sizeof tip, "%.2f s failover %s \xE2\x86\x92 %s",
+                         e->t, fr ? fr : "?", to ? to : "?");
+                cr_out_printf(
+                    o,
+                    "<path class=\"mk-failover\" d=\"M%.1f,%.1f l6,12 h-12z\">",
+                    x, y + 1);
                 cr_out_puts(o, "<title>");
                 cr_out_esc(o, tip);
                 cr_out_puts(o, "</title></path>");
@@ -484,17 +509,21 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                 }
                 while (j < r->nev && strcmp(r->ev[j].ev, "failover"))
                     j++;
-                if (j == r->nev || cr_svg_x(a, r->ev[j].t) - x > cr_svg_text_w(tip) + 30) {
+                if (j == r->nev ||
+                    cr_svg_x(a, r->ev[j].t) - x > cr_svg_text_w(tip) + 30) {
                     char c[64];
                     snprintf(c, sizeof c, "%zu failovers", cluster);
                     cr_svg_label(o, x + 8, y + BAR - 3.5, "mlabel", NULL,
-                          cluster > 1 ? c : tip + strcspn(tip, "f"));
+                                 cluster > 1 ? c : tip + strcspn(tip, "f"));
                 }
             } else if ((k == 2 && !strcmp(e->ev, "alert")) ||
                        (k == 3 && !strcmp(e->ev, "degraded"))) {
                 const char *key = k == 2 ? "name" : "feature";
                 const char *nm = cr_rep_jstr(e->obj, key);
-                if (k == 2 && strcmp(cr_rep_jstr(e->obj, "state") ? cr_rep_jstr(e->obj, "state") : "", "firing"))
+                if (k == 2 && strcmp(cr_rep_jstr(e->obj, "state")
+                                         ? cr_rep_jstr(e->obj, "state")
+                                         : "",
+                                     "firing"))
                     continue;
                 /* The window lasts until the matching resolved/restored. */
                 double end = r->t_max;
@@ -504,18 +533,24 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                     if (!fn || !nm || strcmp(fn, nm))
                         continue;
                     if ((k == 2 && !strcmp(f->ev, "alert") &&
-                         !strcmp(cr_rep_jstr(f->obj, "state") ? cr_rep_jstr(f->obj, "state") : "", "resolved")) ||
+                         !strcmp(cr_rep_jstr(f->obj, "state")
+                                     ? cr_rep_jstr(f->obj, "state")
+                                     : "",
+                                 "resolved")) ||
                         (k == 3 && !strcmp(f->ev, "restored"))) {
                         end = f->t;
                         break;
                     }
                 }
                 snprintf(tip, sizeof tip, "%s %s from %.2f s to %.2f s",
-                         k == 2 ? "alert" : "degraded", nm ? nm : "?", e->t, end);
+                         k == 2 ? "alert" : "degraded", nm ? nm : "?", e->t,
+                         end);
                 char txt[80];
-                snprintf(txt, sizeof txt, "%s %s", k == 2 ? "\xE2\x9A\xA0" : "\xE2\x96\xBD",
+                snprintf(txt, sizeof txt, "%s %s",
+                         k == 2 ? "\xE2\x9A\xA0" : "\xE2\x96\xBD",
                          nm ? nm : "");
-                seg(o, a, e->t, end, y, k == 2 ? "url(#p-open)" : "url(#p-half)",
+                seg(o, a, e->t, end, y,
+                    k == 2 ? "url(#p-open)" : "url(#p-half)",
                     k == 2 ? "mk-alert" : "mk-degraded", tip, txt, NULL);
             }
         }
@@ -525,7 +560,8 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
     /* Evidence of failed expectations, so the story shows on the axis. */
     int ev_any = 0;
     for (size_t i = 0; i < r->nex; i++)
-        if (strcmp(r->ex[i].verdict, "passed") && json_array_size(r->ex[i].evidence))
+        if (strcmp(r->ex[i].verdict, "passed") &&
+            json_array_size(r->ex[i].evidence))
             ev_any = 1;
     if (ev_any) {
         lane_label(o, y, "evidence");
@@ -539,14 +575,21 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                 if (isnan(t))
                     continue;
                 double px = cr_svg_x(a, t);
-                cr_out_printf(o, "<a href=\"#exp-%zu\"><g class=\"mk-evidence %s\">"
-                                 "<title>", i, x->verdict);
+                cr_out_printf(
+                    o,
+                    "<a href=\"#exp-%zu\"><g class=\"mk-evidence %s\">"
+                    "<title>",
+                    i, x->verdict);
                 cr_out_escf(o, "%s (%s) at %.2f s: %s", x->name, x->verdict, t,
-                            cr_rep_jstr(ej, "text") ? cr_rep_jstr(ej, "text") : "");
-                cr_out_printf(o, "</title><circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\"/>"
-                                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text></g></a>",
-                              px, y + 7, px, y + 10.5,
-                              !strcmp(x->verdict, "failed") ? "\xE2\x9C\x96" : "?");
+                            cr_rep_jstr(ej, "text") ? cr_rep_jstr(ej, "text")
+                                                    : "");
+                cr_out_printf(
+                    o,
+                    "</title><circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\"/>"
+                    "<text x=\"%.1f\" y=\"%.1f\" "
+                    "text-anchor=\"middle\">%s</text></g></a>",
+                    px, y + 7, px, y + 10.5,
+                    !strcmp(x->verdict, "failed") ? "\xE2\x9C\x96" : "?");
             }
         }
         cr_out_puts(o, "\n");
@@ -567,8 +610,11 @@ static void phase_marks(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         if (isnan(t) || !n || !strcmp(n, "faults") || !strcmp(n, "before"))
             continue;
         double x = cr_svg_x(a, t);
-        cr_out_printf(o, "<line class=\"phase\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-                         "y2=\"%.1f\"/>", x, y0, x, y1);
+        cr_out_printf(
+            o,
+            "<line class=\"phase\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+            "y2=\"%.1f\"/>",
+            x, y0, x, y1);
         if (x - last > cr_svg_text_w(n) + 6) { /* no overlapping labels */
             if (x + cr_svg_text_w(n) > W)
                 cr_svg_label(o, x - 3, y0 + 9, "phase-l", "end", n);
@@ -584,17 +630,23 @@ static void legend(cr_out *o, double y)
     static const struct {
         const char *fill, *text;
     } items[] = {
-        {"#2f9e66", "up"}, {"url(#p-start)", "starting"},
-        {"url(#p-paused)", "paused"}, {"url(#p-dead)", "dead"},
-        {"url(#p-restart)", "restarting"}, {"#c9ced6", "stopped"},
-        {"url(#p-fault)", "fault window"}, {"url(#p-open)", "breaker open / alert"},
+        {"#2f9e66", "up"},
+        {"url(#p-start)", "starting"},
+        {"url(#p-paused)", "paused"},
+        {"url(#p-dead)", "dead"},
+        {"url(#p-restart)", "restarting"},
+        {"#c9ced6", "stopped"},
+        {"url(#p-fault)", "fault window"},
+        {"url(#p-open)", "breaker open / alert"},
         {"url(#p-half)", "half-open / degraded"},
     };
     double x = 8;
     cr_out_puts(o, "<g class=\"legend\">");
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-        cr_out_printf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" height=\"11\" "
-                         "fill=\"%s\" class=\"lg\"/>", x, y, items[i].fill);
+        cr_out_printf(o,
+                      "<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" height=\"11\" "
+                      "fill=\"%s\" class=\"lg\"/>",
+                      x, y, items[i].fill);
         cr_svg_label(o, x + 22, y + 9.5, "lgt", NULL, items[i].text);
         x += 30 + cr_svg_text_w(items[i].text);
     }
@@ -613,9 +665,11 @@ void cr_svg_timeline(const cr_report *r, cr_out *o)
     y = probe_lanes(r, &body, &a, y);
     y = marker_lanes(r, &body, &a, y);
     double h = y + 30;
-    cr_out_printf(o, "<svg class=\"timeline\" viewBox=\"0 0 %.0f %.0f\" "
-                     "role=\"img\" aria-labelledby=\"tl-t\">"
-                     "<title id=\"tl-t\">Timeline of ", W, h);
+    cr_out_printf(o,
+                  "<svg class=\"timeline\" viewBox=\"0 0 %.0f %.0f\" "
+                  "role=\"img\" aria-labelledby=\"tl-t\">"
+                  "<title id=\"tl-t\">Timeline of ",
+                  W, h);
     cr_out_esc(o, r->name);
     cr_out_puts(o, ": faults, service states, breakers, probes and events "
                    "(seconds after t0)</title>\n");

@@ -42,8 +42,11 @@ static void chart(const cr_report *r, cr_out *o, const char *id,
             if (!isnan(s[k].v[i]) && s[k].v[i] > max)
                 max = s[k].v[i];
     max = nice_max(max);
-    cr_out_printf(o, "<svg class=\"chart\" data-chart=\"%s\" viewBox=\"0 0 %.0f %.0f\" "
-                     "role=\"img\" aria-label=\"", id, W, bot + 24);
+    cr_out_printf(
+        o,
+        "<svg class=\"chart\" data-chart=\"%s\" viewBox=\"0 0 %.0f %.0f\" "
+        "role=\"img\" aria-label=\"",
+        id, W, bot + 24);
     cr_out_esc(o, title);
     cr_out_puts(o, "\">\n");
     /* Fault windows shaded behind the data. */
@@ -53,12 +56,17 @@ static void chart(const cr_report *r, cr_out *o, const char *id,
             continue;
         double x0 = cr_svg_x(&a, f->start), x1 = cr_svg_x(&a, f->end);
         if (f->instant)
-            cr_out_printf(o, "<line class=\"fault-instant\" x1=\"%.1f\" y1=\"%.1f\" "
-                             "x2=\"%.1f\" y2=\"%.1f\"/>", x0, top, x0, bot);
+            cr_out_printf(
+                o,
+                "<line class=\"fault-instant\" x1=\"%.1f\" y1=\"%.1f\" "
+                "x2=\"%.1f\" y2=\"%.1f\"/>",
+                x0, top, x0, bot);
         else
-            cr_out_printf(o, "<rect class=\"fault-bg\" x=\"%.1f\" y=\"%.1f\" "
-                             "width=\"%.1f\" height=\"%.1f\" fill=\"url(#p-faultbg)\"/>",
-                          x0, top, x1 - x0, hgt);
+            cr_out_printf(
+                o,
+                "<rect class=\"fault-bg\" x=\"%.1f\" y=\"%.1f\" "
+                "width=\"%.1f\" height=\"%.1f\" fill=\"url(#p-faultbg)\"/>",
+                x0, top, x1 - x0, hgt);
     }
     cr_svg_grid(o, &a, top, bot, 0);
     {
@@ -70,8 +78,11 @@ static void chart(const cr_report *r, cr_out *o, const char *id,
         double v = max * g / 2, yy = bot - hgt * g / 2;
         char b[32];
         snprintf(b, sizeof b, v >= 100 || v == floor(v) ? "%.0f" : "%.1f", v);
-        cr_out_printf(o, "<line class=\"hgrid\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" "
-                         "y2=\"%.1f\"/>", L, yy, R, yy);
+        cr_out_printf(
+            o,
+            "<line class=\"hgrid\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" "
+            "y2=\"%.1f\"/>",
+            L, yy, R, yy);
         cr_svg_label(o, L - 6, yy + 4, "tick", "end", b);
     }
     double bw = (R - L) / (double)nbins;
@@ -83,9 +94,12 @@ static void chart(const cr_report *r, cr_out *o, const char *id,
                 if (isnan(v) || v <= 0)
                     continue;
                 double hh = v / max * hgt;
-                cr_out_printf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                                 "height=\"%.1f\"><title>%.1f\xE2\x80\x93%.1f s: %.1f %s</title></rect>",
-                              L + bw * (double)i + 0.5, bot - hh, bw > 2 ? bw - 1 : bw, hh,
+                cr_out_printf(o,
+                              "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                              "height=\"%.1f\"><title>%.1f\xE2\x80\x93%.1f s: "
+                              "%.1f %s</title></rect>",
+                              L + bw * (double)i + 0.5, bot - hh,
+                              bw > 2 ? bw - 1 : bw, hh,
                               r->t_min + bin_s * (double)i,
                               r->t_min + bin_s * (double)(i + 1), v, unit);
             }
@@ -111,10 +125,13 @@ static void chart(const cr_report *r, cr_out *o, const char *id,
     for (size_t k = ns; k-- > 0;) {
         lx -= cr_svg_text_w(s[k].name) + 34;
         if (bars)
-            cr_out_printf(o, "<g class=\"%s\"><rect x=\"%.1f\" y=\"7\" width=\"16\" height=\"10\"/></g>",
+            cr_out_printf(o,
+                          "<g class=\"%s\"><rect x=\"%.1f\" y=\"7\" "
+                          "width=\"16\" height=\"10\"/></g>",
                           s[k].cls, lx);
         else
-            cr_out_printf(o, "<path class=\"%s\" d=\"M%.1f,12h22\"/>", s[k].cls, lx - 4);
+            cr_out_printf(o, "<path class=\"%s\" d=\"M%.1f,12h22\"/>", s[k].cls,
+                          lx - 4);
         cr_svg_label(o, lx + 22, 16, "lgt", NULL, s[k].name);
     }
     cr_out_puts(o, "</svg>\n");
@@ -186,7 +203,8 @@ void cr_svg_charts(const cr_report *r, cr_out *o)
         o->failed = 1;
         return;
     }
-    double *acc = buf, *del = buf + nb, *ret = buf + 2 * nb, *err = buf + 3 * nb;
+    double *acc = buf, *del = buf + nb, *ret = buf + 2 * nb,
+           *err = buf + 3 * nb;
     double *p50 = buf + 4 * nb, *p90 = buf + 5 * nb, *p99 = buf + 6 * nb;
     cr_report_rate(r, "accepted", bin_s, acc, nb);
     cr_report_rate(r, "delivered", bin_s, del, nb);
@@ -216,9 +234,11 @@ void cr_svg_charts(const cr_report *r, cr_out *o)
     if (lat < 0)
         o->failed = 1;
     else if (lat > 0) {
-        series s[3] = {{"p50", p50, "s-p50"}, {"p90", p90, "s-p90"},
+        series s[3] = {{"p50", p50, "s-p50"},
+                       {"p90", p90, "s-p90"},
                        {"p99", p99, "s-p99"}};
-        chart(r, o, "latency", "Latency", "ms, from latency_ms", s, 3, nb, bin_s, 0);
+        chart(r, o, "latency", "Latency", "ms, from latency_ms", s, 3, nb,
+              bin_s, 0);
     }
     if (has_err) {
         series s = {"errors", err, "b-err"};
@@ -263,38 +283,50 @@ void cr_svg_histogram(cr_out *o, const double *v, size_t n, const char *unit,
     for (int i = 0; i < NB; i++)
         cmax = counts[i] > cmax ? counts[i] : cmax;
     const double x0 = 40, x1 = 460, y0 = 20, y1 = 130;
-    cr_out_puts(o, "<svg class=\"hist\" viewBox=\"0 0 480 168\" role=\"img\" aria-label=\"");
+    cr_out_puts(o, "<svg class=\"hist\" viewBox=\"0 0 480 168\" role=\"img\" "
+                   "aria-label=\"");
     cr_out_esc(o, title);
     cr_out_puts(o, "\">");
     double bw = (x1 - x0) / NB;
     for (int i = 0; i < NB; i++) {
         double h = (double)counts[i] / (double)cmax * (y1 - y0);
         double a = lo + (hi - lo) * i / NB, b = lo + (hi - lo) * (i + 1) / NB;
-        cr_out_printf(o, "<rect class=\"hbar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                         "height=\"%.1f\"><title>%.3g\xE2\x80\x93%.3g %s: %zu run%s</title></rect>",
-                      x0 + bw * i + 1, y1 - h, bw - 2, h, a, b, unit, counts[i],
-                      counts[i] == 1 ? "" : "s");
+        cr_out_printf(
+            o,
+            "<rect class=\"hbar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+            "height=\"%.1f\"><title>%.3g\xE2\x80\x93%.3g %s: %zu "
+            "run%s</title></rect>",
+            x0 + bw * i + 1, y1 - h, bw - 2, h, a, b, unit, counts[i],
+            counts[i] == 1 ? "" : "s");
         if (counts[i])
-            cr_out_printf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" "
-                             "text-anchor=\"middle\">%zu</text>",
+            cr_out_printf(o,
+                          "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" "
+                          "text-anchor=\"middle\">%zu</text>",
                           x0 + bw * (i + 0.5), y1 - h - 3, counts[i]);
     }
-    cr_out_printf(o, "<line class=\"axis\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"/>",
+    cr_out_printf(o,
+                  "<line class=\"axis\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" "
+                  "y2=\"%.0f\"/>",
                   x0, y1, x1, y1);
     for (int i = 0; i <= NB; i += 2)
-        cr_out_printf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.0f\" "
-                         "text-anchor=\"middle\">%.3g</text>",
+        cr_out_printf(o,
+                      "<text class=\"tick\" x=\"%.1f\" y=\"%.0f\" "
+                      "text-anchor=\"middle\">%.3g</text>",
                       x0 + bw * i, y1 + 14, lo + (hi - lo) * i / NB);
-    cr_out_printf(o, "<text class=\"tick\" x=\"%.0f\" y=\"%.0f\" "
-                     "text-anchor=\"middle\">", (x0 + x1) / 2, y1 + 28);
+    cr_out_printf(o,
+                  "<text class=\"tick\" x=\"%.0f\" y=\"%.0f\" "
+                  "text-anchor=\"middle\">",
+                  (x0 + x1) / 2, y1 + 28);
     cr_out_esc(o, unit);
     cr_out_puts(o, "</text>");
     if (!isnan(bound)) {
         double bx = x0 + (bound - lo) / (hi - lo) * (x1 - x0);
-        cr_out_printf(o, "<line class=\"bound\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" "
-                         "y2=\"%.0f\"/><text class=\"tick\" x=\"%.1f\" y=\"%.0f\" "
-                         "text-anchor=\"middle\">bound %.3g</text>",
-                      bx, y0 - 6, bx, y1, bx, y0 - 8 + 0.0, bound);
+        cr_out_printf(
+            o,
+            "<line class=\"bound\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" "
+            "y2=\"%.0f\"/><text class=\"tick\" x=\"%.1f\" y=\"%.0f\" "
+            "text-anchor=\"middle\">bound %.3g</text>",
+            bx, y0 - 6, bx, y1, bx, y0 - 8 + 0.0, bound);
     }
     cr_out_puts(o, "</svg>\n");
 }
@@ -309,23 +341,34 @@ void cr_svg_gauge(cr_out *o, double measured, const char *bound,
     int le = p[0] == '<', ge = p[0] == '>';
     char *end;
     double b = strtod(p + strspn(p, "<>=! "), &end);
-    if (isnan(measured) || (!le && !ge) || end == p + strspn(p, "<>=! ") || b < 0 ||
-        measured < 0)
+    if (isnan(measured) || (!le && !ge) || end == p + strspn(p, "<>=! ") ||
+        b < 0 || measured < 0)
         return;
     double scale = (measured > b ? measured : b) * 1.25;
     if (!(scale > 0))
         return;
     const double x0 = 2, x1 = 238;
-    double mx = x0 + measured / scale * (x1 - x0), bx = x0 + b / scale * (x1 - x0);
-    cr_out_printf(o, "<svg class=\"gauge %s\" viewBox=\"0 0 240 26\" role=\"img\" "
-                     "aria-label=\"measured %.3g against bound %s\">",
+    double mx = x0 + measured / scale * (x1 - x0),
+           bx = x0 + b / scale * (x1 - x0);
+    cr_out_printf(o,
+                  "<svg class=\"gauge %s\" viewBox=\"0 0 240 26\" role=\"img\" "
+                  "aria-label=\"measured %.3g against bound %s\">",
                   verdict, measured, bound);
-    cr_out_printf(o, "<rect class=\"g-track\" x=\"%.0f\" y=\"8\" width=\"%.0f\" height=\"10\" rx=\"3\"/>",
+    cr_out_printf(o,
+                  "<rect class=\"g-track\" x=\"%.0f\" y=\"8\" width=\"%.0f\" "
+                  "height=\"10\" rx=\"3\"/>",
                   x0, x1 - x0);
-    cr_out_printf(o, "<rect class=\"g-ok\" x=\"%.1f\" y=\"8\" width=\"%.1f\" height=\"10\"/>",
+    cr_out_printf(o,
+                  "<rect class=\"g-ok\" x=\"%.1f\" y=\"8\" width=\"%.1f\" "
+                  "height=\"10\"/>",
                   le ? x0 : bx, le ? bx - x0 : x1 - bx);
-    cr_out_printf(o, "<rect class=\"g-val\" x=\"%.0f\" y=\"10\" width=\"%.1f\" height=\"6\" rx=\"2\"/>",
+    cr_out_printf(o,
+                  "<rect class=\"g-val\" x=\"%.0f\" y=\"10\" width=\"%.1f\" "
+                  "height=\"6\" rx=\"2\"/>",
                   x0, mx - x0 > 1 ? mx - x0 : 1);
-    cr_out_printf(o, "<line class=\"g-bound\" x1=\"%.1f\" y1=\"3\" x2=\"%.1f\" y2=\"23\"/>", bx, bx);
+    cr_out_printf(
+        o,
+        "<line class=\"g-bound\" x1=\"%.1f\" y1=\"3\" x2=\"%.1f\" y2=\"23\"/>",
+        bx, bx);
     cr_out_puts(o, "</svg>");
 }

@@ -146,8 +146,8 @@ static void test_ledger_janitor_cleans_after_dead_owner(void)
         /* The group first: a child forked later would inherit the
          * janitor's pipe (real services exec, which closes it). */
         pid_t g = spawn_group();
-        if (cr_ledger_open(dir, &l, &err) || cr_janitor_spawn(l, &jp, &wfd,
-                                                              &err))
+        if (cr_ledger_open(dir, &l, &err) ||
+            cr_janitor_spawn(l, &jp, &wfd, &err))
             _exit(2);
         char line[128];
         snprintf(line, sizeof line, "pgid %d %llu", (int)g,

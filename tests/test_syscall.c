@@ -26,8 +26,7 @@ static int load(const char *keys)
              "\"cmd\":[\"true\"]}],\"faults\":[{\"kind\":\"syscall\","
              "\"target\":\"w\",\"at_s\":1,\"for_s\":2%s%s}]}",
              *keys ? "," : "", keys);
-    return cr_scen_load_buffer("t.json", text, strlen(text), &g_sc, &g_d,
-                               &err);
+    return cr_scen_load_buffer("t.json", text, strlen(text), &g_sc, &g_d, &err);
 }
 
 /* 1 when some diagnostic holds text. */
@@ -131,8 +130,7 @@ static void test_syscall_rejects_bad_numbers(void)
     CU_ASSERT_EQUAL(load("\"preset\":\"oom\",\"count\":3"), CR_EINVAL);
     CU_ASSERT(said("count 3 is not supported"));
     CU_ASSERT_EQUAL(load("\"preset\":\"oom\",\"count\":-1"), CR_EINVAL);
-    CU_ASSERT_EQUAL(load("\"preset\":\"oom\",\"probability\":1.01"),
-                    CR_EINVAL);
+    CU_ASSERT_EQUAL(load("\"preset\":\"oom\",\"probability\":1.01"), CR_EINVAL);
     CU_ASSERT_EQUAL(load("\"preset\":\"oom\",\"probability\":\"half\""),
                     CR_EINVAL);
     CU_ASSERT_EQUAL(load("\"preset\":\"oom\",\"errnum\":\"EIO\""), CR_EINVAL);
@@ -163,9 +161,9 @@ static void test_syscall_needs_window_and_service(void)
              "{\"name\":\"s\",\"duration_s\":5,\"services\":[{\"name\":\"w\","
              "\"cmd\":[\"true\"]}],\"faults\":[{\"kind\":\"syscall\","
              "\"preset\":\"oom\",\"at_s\":1}]}");
-    CU_ASSERT_EQUAL(cr_scen_load_buffer("t.json", text, strlen(text), &g_sc,
-                                        &g_d, &err),
-                    CR_EINVAL);
+    CU_ASSERT_EQUAL(
+        cr_scen_load_buffer("t.json", text, strlen(text), &g_sc, &g_d, &err),
+        CR_EINVAL);
     CU_ASSERT(g_d.n >= 2); /* no target, no for_s */
 }
 

@@ -116,14 +116,20 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    double mw0 = pct(w0, (size_t)rounds, 0.5), mw1 = pct(w1, (size_t)rounds, 0.5);
-    double mi0 = pct(i0, (size_t)rounds, 0.5), mi1 = pct(i1, (size_t)rounds, 0.5);
-    printf("launch cost, %ld x write(64 B) to /dev/null, %d rounds side by side, "
-           "medians:\n", n, rounds);
-    printf("  per write: %.0f ns plain, %.0f ns under the preload: ratio %.2f\n",
-           mi0 / (double)n * 1e9, mi1 / (double)n * 1e9, mi1 / mi0);
+    double mw0 = pct(w0, (size_t)rounds, 0.5),
+           mw1 = pct(w1, (size_t)rounds, 0.5);
+    double mi0 = pct(i0, (size_t)rounds, 0.5),
+           mi1 = pct(i1, (size_t)rounds, 0.5);
+    printf(
+        "launch cost, %ld x write(64 B) to /dev/null, %d rounds side by side, "
+        "medians:\n",
+        n, rounds);
+    printf(
+        "  per write: %.0f ns plain, %.0f ns under the preload: ratio %.2f\n",
+        mi0 / (double)n * 1e9, mi1 / (double)n * 1e9, mi1 / mi0);
     printf("  whole process: %.2f ms plain, %.2f ms under the preload: ratio "
-           "%.2f\n", mw0 * 1e3, mw1 * 1e3, mw1 / mw0);
+           "%.2f\n",
+           mw0 * 1e3, mw1 * 1e3, mw1 / mw0);
 
     /* start-up alone: the same program making no write */
     for (int r = 0; r < rounds; r++) {
@@ -134,7 +140,8 @@ int main(int argc, char **argv)
     mw0 = pct(w0, (size_t)rounds, 0.5);
     mw1 = pct(w1, (size_t)rounds, 0.5);
     printf("  start-up alone (0 writes): %.2f ms plain, %.2f ms under the "
-           "preload (+%.2f ms)\n", mw0 * 1e3, mw1 * 1e3, (mw1 - mw0) * 1e3);
+           "preload (+%.2f ms)\n",
+           mw0 * 1e3, mw1 * 1e3, (mw1 - mw0) * 1e3);
 
     /* 2. arm latency */
     pid_t pid = fork();
@@ -184,7 +191,8 @@ int main(int argc, char **argv)
     if (bad)
         return 1;
     printf("arm latency over %d enable/disable cycles (connect + command + "
-           "reply):\n", cycles);
+           "reply):\n",
+           cycles);
     printf("  enable:  median %.1f us, p99 %.1f us\n",
            pct(arm, (size_t)cycles, 0.5) * 1e6,
            pct(arm, (size_t)cycles, 0.99) * 1e6);

@@ -13,9 +13,9 @@
  * per round trip (p50/p99 over 500), against the same proxy without toxic.
  *
  * All paths run at once and the rounds (3; 1 with --quick) interleave
- * them; the table shows medians.  The servers run in one forked process (an epoll loop), the client in this
- * one, the proxies in their own processes; all on loopback.  haproxy runs
- * with one thread, like the chaosrun proxy. */
+ * them; the table shows medians.  The servers run in one forked process (an
+ * epoll loop), the client in this one, the proxies in their own processes; all
+ * on loopback.  haproxy runs with one thread, like the chaosrun proxy. */
 #include "cr_proxy.h"
 
 #include <arpa/inet.h>
@@ -50,7 +50,8 @@ static int listen_any(int *port)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        listen(fd, 4096) < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+        listen(fd, 4096) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
         perror("listen");
         exit(4);
     }
@@ -91,7 +92,8 @@ static void server_loop(int echo_l, int sink_l)
                     int one = 1;
                     setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     struct epoll_event ce = {.events = EPOLLIN};
-                    ce.data.u64 = (uint64_t)(kind == K_ECHO_L ? K_ECHO : K_SINK) << 32 |
+                    ce.data.u64 = (uint64_t)(kind == K_ECHO_L ? K_ECHO : K_SINK)
+                                      << 32 |
                                   (uint32_t)c;
                     epoll_ctl(ep, EPOLL_CTL_ADD, c, &ce);
                     break; /* one per wake-up keeps the listener fair */
@@ -120,7 +122,8 @@ static void server_loop(int echo_l, int sink_l)
 
 static int dial(int port)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
@@ -212,7 +215,8 @@ static double conn_rate(int echo_port, double secs)
     return count / (t - t0);
 }
 
-/* ---- the paths under test ------------------------------------------------- */
+/* ---- the paths under test -------------------------------------------------
+ */
 
 #define MAX_ROUNDS 5
 
@@ -221,7 +225,8 @@ typedef struct path {
     int echo, sink; /* ports */
     pid_t pid[2];
     int started;
-    double r_mbs[MAX_ROUNDS], r_p50[MAX_ROUNDS], r_p99[MAX_ROUNDS], r_cps[MAX_ROUNDS];
+    double r_mbs[MAX_ROUNDS], r_p50[MAX_ROUNDS], r_p99[MAX_ROUNDS],
+        r_cps[MAX_ROUNDS];
     double mbs, p50, p99, cps; /* medians over the rounds */
     int ok;
 } path;
@@ -270,8 +275,8 @@ static int start_chaosrun(path *p, int echo, int sink)
     snprintf(l2, sizeof l2, "sink=127.0.0.1:0,127.0.0.1:%d", sink);
     p->pid[0] = fork();
     if (p->pid[0] == 0) {
-        char *argv[] = {"proxy", "--control", g_sock, "--seed", "1", "--link", l1,
-                        "--link", l2, NULL};
+        char *argv[] = {"proxy",  "--control", g_sock,   "--seed", "1",
+                        "--link", l1,          "--link", l2,       NULL};
         int fd = open("/dev/null", O_RDWR);
         dup2(fd, 0);
         dup2(fd, 2);
@@ -285,8 +290,10 @@ static int start_chaosrun(path *p, int echo, int sink)
             json_t *j = json_loads(r, 0, NULL);
             free(r);
             json_t *ls = json_object_get(j, "links");
-            p->echo = (int)json_integer_value(json_object_get(json_array_get(ls, 0), "port"));
-            p->sink = (int)json_integer_value(json_object_get(json_array_get(ls, 1), "port"));
+            p->echo = (int)json_integer_value(
+                json_object_get(json_array_get(ls, 0), "port"));
+            p->sink = (int)json_integer_value(
+                json_object_get(json_array_get(ls, 1), "port"));
             json_decref(j);
             return 0;
         }
@@ -300,9 +307,11 @@ static int start_socat(path *p, int echo, int sink)
     char a1[128], b1[64], a2[128], b2[64];
     p->echo = free_port();
     p->sink = free_port();
-    snprintf(a1, sizeof a1, "TCP4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr,nodelay", p->echo);
+    snprintf(a1, sizeof a1,
+             "TCP4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr,nodelay", p->echo);
     snprintf(b1, sizeof b1, "TCP4:127.0.0.1:%d,nodelay", echo);
-    snprintf(a2, sizeof a2, "TCP4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr", p->sink);
+    snprintf(a2, sizeof a2, "TCP4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr",
+             p->sink);
     snprintf(b2, sizeof b2, "TCP4:127.0.0.1:%d", sink);
     char *v1[] = {"socat", a1, b1, NULL}, *v2[] = {"socat", a2, b2, NULL};
     p->pid[0] = spawn(v1);
@@ -395,10 +404,11 @@ int main(int argc, char **argv)
 
     /* Every path is up at once and the rounds interleave them, so that a
      * noisy neighbour hurts all paths alike; medians over the rounds. */
-    path paths[4] = {{.name = "direct", .echo = echo, .sink = sink, .started = 1},
-                     {.name = "chaosrun proxy"},
-                     {.name = "socat"},
-                     {.name = "haproxy (1 thread)"}};
+    path paths[4] = {
+        {.name = "direct", .echo = echo, .sink = sink, .started = 1},
+        {.name = "chaosrun proxy"},
+        {.name = "socat"},
+        {.name = "haproxy (1 thread)"}};
     char cfg[128] = "";
     int np = 2, rc = 0;
     paths[1].started = start_chaosrun(&paths[1], echo, sink) == 0;
@@ -407,7 +417,8 @@ int main(int argc, char **argv)
         np++;
     }
     if (have("haproxy")) {
-        paths[np].started = start_haproxy(&paths[np], echo, sink, cfg, sizeof cfg) == 0;
+        paths[np].started =
+            start_haproxy(&paths[np], echo, sink, cfg, sizeof cfg) == 0;
         np++;
     }
     for (int i = 0; i < np; i++)
@@ -427,12 +438,14 @@ int main(int argc, char **argv)
      * without and with a 10 ms downstream latency. */
     double lat_p50 = -1, lat_p99 = -1;
     if (paths[1].ok) {
-        double *v = calloc((size_t)lat_n, sizeof *v), *b = calloc((size_t)lat_n, sizeof *b);
+        double *v = calloc((size_t)lat_n, sizeof *v),
+               *b = calloc((size_t)lat_n, sizeof *b);
         char *reply = NULL;
         cr_err e;
         cr_err_clear(&e);
         if (pingpong(paths[1].echo, b, lat_n) == 0 &&
-            cr_proxy_client(g_sock, "toxic add echo lat latency latency=10", 2000, &reply, &e) == 0 &&
+            cr_proxy_client(g_sock, "toxic add echo lat latency latency=10",
+                            2000, &reply, &e) == 0 &&
             pingpong(paths[1].echo, v, lat_n) == 0) {
             lat_p50 = (v[lat_n / 2] - b[lat_n / 2]) * 1e3;
             lat_p99 = (v[(int)(lat_n * 0.99)] - b[lat_n / 2]) * 1e3;
@@ -449,10 +462,12 @@ int main(int argc, char **argv)
     waitpid(srv, NULL, 0);
 
     const path *d = &paths[0];
-    printf("bench_proxy: bulk %zu MiB, %d round trips of 64 B, new connections for %.1f s;"
+    printf("bench_proxy: bulk %zu MiB, %d round trips of 64 B, new connections "
+           "for %.1f s;"
            " median of %d interleaved rounds\n\n",
            bulk >> 20, rtts, conn_s, rounds);
-    printf("| path | throughput MB/s | x direct | RTT p50 us | RTT p99 us | added p50 us | conn/s | x direct |\n");
+    printf("| path | throughput MB/s | x direct | RTT p50 us | RTT p99 us | "
+           "added p50 us | conn/s | x direct |\n");
     printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < np; i++) {
         const path *p = &paths[i];
@@ -461,10 +476,12 @@ int main(int argc, char **argv)
             rc = 1;
             continue;
         }
-        printf("| %s | %.0f | %.2f | %.1f | %.1f | %.1f | %.0f | %.2f |\n", p->name, p->mbs,
-               p->mbs / d->mbs, p->p50, p->p99, p->p50 - d->p50, p->cps, p->cps / d->cps);
+        printf("| %s | %.0f | %.2f | %.1f | %.1f | %.1f | %.0f | %.2f |\n",
+               p->name, p->mbs, p->mbs / d->mbs, p->p50, p->p99,
+               p->p50 - d->p50, p->cps, p->cps / d->cps);
     }
-    printf("\nlatency toxic 10 ms (downstream), %d round trips: added p50 %.3f ms, p99 %.3f ms\n",
+    printf("\nlatency toxic 10 ms (downstream), %d round trips: added p50 %.3f "
+           "ms, p99 %.3f ms\n",
            lat_n, lat_p50, lat_p99);
     printf("(Toxiproxy documents < 100 us of added latency without toxics.)\n");
     return lat_p50 < 0 ? 1 : rc;

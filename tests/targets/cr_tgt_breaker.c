@@ -24,7 +24,11 @@
 static volatile sig_atomic_t g_term;
 static int g_evfd = -1;
 
-static void on_term(int sig) { (void)sig; g_term = 1; }
+static void on_term(int sig)
+{
+    (void)sig;
+    g_term = 1;
+}
 
 static double now_unix(void)
 {
@@ -45,17 +49,21 @@ static void emit(const char *ev, const char *fields)
     if (g_evfd < 0)
         return;
     char line[512];
-    const char *svc = getenv("CHAOSRUN_SERVICE"), *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(line, sizeof line, "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-                     now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
-                     fields ? fields : "");
+    const char *svc = getenv("CHAOSRUN_SERVICE"),
+               *inst = getenv("CHAOSRUN_INSTANCE");
+    int n = snprintf(
+        line, sizeof line,
+        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
+        now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
+        fields ? fields : "");
     if (write(g_evfd, line, (size_t)n) != n)
         perror("event write");
 }
 
 static void sleep_ms(double ms)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)((ms - 1000 * (long)(ms / 1000)) * 1e6)};
+    struct timespec ts = {(time_t)(ms / 1000),
+                          (long)((ms - 1000 * (long)(ms / 1000)) * 1e6)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !g_term)
         ;
 }
@@ -66,7 +74,8 @@ static int call_dep(const struct sockaddr_in *a, int timeout_ms)
     int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (s < 0)
         return 0;
-    if (connect(s, (const struct sockaddr *)a, sizeof *a) != 0 && errno != EINPROGRESS)
+    if (connect(s, (const struct sockaddr *)a, sizeof *a) != 0 &&
+        errno != EINPROGRESS)
         goto out;
     struct pollfd p = {.fd = s, .events = POLLOUT};
     if (poll(&p, 1, timeout_ms) <= 0)
@@ -120,7 +129,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "cr_tgt_breaker: CHAOSRUN_ADDR_DEP not set\n");
         return 2;
     }
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)atoi(colon + 1))};
     char host[64];
     snprintf(host, sizeof host, "%.*s", (int)(colon - addr), addr);
     if (inet_pton(AF_INET, host, &a.sin_addr) != 1)

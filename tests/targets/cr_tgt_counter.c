@@ -20,7 +20,11 @@
 static volatile sig_atomic_t g_term;
 static int g_evfd = -1;
 
-static void on_term(int sig) { (void)sig; g_term = 1; }
+static void on_term(int sig)
+{
+    (void)sig;
+    g_term = 1;
+}
 
 static double now_unix(void)
 {
@@ -34,10 +38,13 @@ static void emit(const char *ev, const char *fields)
     if (g_evfd < 0)
         return;
     char line[512];
-    const char *svc = getenv("CHAOSRUN_SERVICE"), *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(line, sizeof line, "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-                     now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
-                     fields ? fields : "");
+    const char *svc = getenv("CHAOSRUN_SERVICE"),
+               *inst = getenv("CHAOSRUN_INSTANCE");
+    int n = snprintf(
+        line, sizeof line,
+        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
+        now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
+        fields ? fields : "");
     if (write(g_evfd, line, (size_t)n) != n)
         perror("event write");
 }
@@ -71,9 +78,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const char *dir = getenv("CHAOSRUN_RUN_DIR"), *inst = getenv("CHAOSRUN_INSTANCE");
+    const char *dir = getenv("CHAOSRUN_RUN_DIR"),
+               *inst = getenv("CHAOSRUN_INSTANCE");
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s.ckpt", dir ? dir : ".", inst ? inst : "counter");
+    snprintf(path, sizeof path, "%s/%s.ckpt", dir ? dir : ".",
+             inst ? inst : "counter");
     const char *evp = getenv("CHAOSRUN_EVENTS");
     if (evp)
         g_evfd = open(evp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);

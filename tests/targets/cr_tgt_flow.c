@@ -49,10 +49,11 @@ static void emit(const char *ev, const char *fields)
     char line[512];
     const char *svc = getenv("CHAOSRUN_SERVICE");
     const char *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(line, sizeof line,
-                     "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-                     unix_now(), svc ? svc : "?", inst ? inst : "?", ev,
-                     fields ? "," : "", fields ? fields : "");
+    int n = snprintf(
+        line, sizeof line,
+        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
+        unix_now(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
+        fields ? fields : "");
     if (n > 0 && write(g_evfd, line, (size_t)n) != n)
         perror("event write");
 }
@@ -96,12 +97,15 @@ int main(int argc, char **argv)
         if (gap > 0.2) { /* we were stopped: the calls in flight timed out */
             int attempts = (int)(gap / 0.25) + 1;
             for (int a = 1; a <= attempts && a <= 6; a++) {
-                snprintf(f, sizeof f, "\"op\":\"deliver\",\"attempt\":%d,"
-                         "\"delay_ms\":%d,\"error\":\"timeout\"", a, 50 << (a - 1));
+                snprintf(f, sizeof f,
+                         "\"op\":\"deliver\",\"attempt\":%d,"
+                         "\"delay_ms\":%d,\"error\":\"timeout\"",
+                         a, 50 << (a - 1));
                 emit("retry", f);
             }
-            printf("WARN stalled %.0f ms: %d deliveries timed out, breaker open\n",
-                   gap * 1000, attempts);
+            printf(
+                "WARN stalled %.0f ms: %d deliveries timed out, breaker open\n",
+                gap * 1000, attempts);
             emit("breaker", "\"name\":\"sink\",\"state\":\"open\"");
             breaker_open = 1;
             reopen_at = now + 0.3;
@@ -116,7 +120,8 @@ int main(int argc, char **argv)
             qt[tail] = now;
             qid[tail] = next_id;
             snprintf(f, sizeof f, "\"id\":\"%s-%ld\",\"latency_ms\":%.2f",
-                     inst ? inst : "?", next_id, 1.0 + (double)(next_id % 7) * 0.4);
+                     inst ? inst : "?", next_id,
+                     1.0 + (double)(next_id % 7) * 0.4);
             emit("accepted", f);
             next_id++;
             tail = (tail + 1) % QMAX;

@@ -17,7 +17,11 @@
 static volatile sig_atomic_t g_term;
 static int g_evfd = -1;
 
-static void on_term(int sig) { (void)sig; g_term = 1; }
+static void on_term(int sig)
+{
+    (void)sig;
+    g_term = 1;
+}
 
 static double now_unix(void)
 {
@@ -31,10 +35,13 @@ static void emit(const char *ev, const char *fields)
     if (g_evfd < 0)
         return;
     char line[512];
-    const char *svc = getenv("CHAOSRUN_SERVICE"), *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(line, sizeof line, "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-                     now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
-                     fields ? fields : "");
+    const char *svc = getenv("CHAOSRUN_SERVICE"),
+               *inst = getenv("CHAOSRUN_INSTANCE");
+    int n = snprintf(
+        line, sizeof line,
+        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
+        now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
+        fields ? fields : "");
     if (write(g_evfd, line, (size_t)n) != n)
         perror("event write");
 }
@@ -74,9 +81,11 @@ int main(int argc, char **argv)
             if (id == drop)
                 continue;
             if (id % 2)
-                snprintf(f, sizeof f, "\"id\":\"%ld\",\"latency_ms\":%.1f", id, (now - q_t[(head - 1) % QMAX]) * 1000);
+                snprintf(f, sizeof f, "\"id\":\"%ld\",\"latency_ms\":%.1f", id,
+                         (now - q_t[(head - 1) % QMAX]) * 1000);
             else
-                snprintf(f, sizeof f, "\"id\":%ld,\"latency_ms\":%.1f", id, (now - q_t[(head - 1) % QMAX]) * 1000);
+                snprintf(f, sizeof f, "\"id\":%ld,\"latency_ms\":%.1f", id,
+                         (now - q_t[(head - 1) % QMAX]) * 1000);
             emit("delivered", f);
         }
         if (g_term)

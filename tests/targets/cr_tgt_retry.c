@@ -24,7 +24,11 @@
 static volatile sig_atomic_t g_term;
 static int g_evfd = -1;
 
-static void on_term(int sig) { (void)sig; g_term = 1; }
+static void on_term(int sig)
+{
+    (void)sig;
+    g_term = 1;
+}
 
 static double now_unix(void)
 {
@@ -38,17 +42,21 @@ static void emit(const char *ev, const char *fields)
     if (g_evfd < 0)
         return;
     char line[512];
-    const char *svc = getenv("CHAOSRUN_SERVICE"), *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(line, sizeof line, "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-                     now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
-                     fields ? fields : "");
+    const char *svc = getenv("CHAOSRUN_SERVICE"),
+               *inst = getenv("CHAOSRUN_INSTANCE");
+    int n = snprintf(
+        line, sizeof line,
+        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
+        now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
+        fields ? fields : "");
     if (write(g_evfd, line, (size_t)n) != n)
         perror("event write");
 }
 
 static void sleep_ms(double ms)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)((ms - 1000 * (long)(ms / 1000)) * 1e6)};
+    struct timespec ts = {(time_t)(ms / 1000),
+                          (long)((ms - 1000 * (long)(ms / 1000)) * 1e6)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !g_term)
         ;
 }
@@ -60,7 +68,8 @@ static int call_dep(const struct sockaddr_in *a, int timeout_ms)
     int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (s < 0)
         return 0;
-    if (connect(s, (const struct sockaddr *)a, sizeof *a) != 0 && errno != EINPROGRESS)
+    if (connect(s, (const struct sockaddr *)a, sizeof *a) != 0 &&
+        errno != EINPROGRESS)
         goto out;
     struct pollfd p = {.fd = s, .events = POLLOUT};
     if (poll(&p, 1, timeout_ms) <= 0)
@@ -89,7 +98,9 @@ out:
 int main(int argc, char **argv)
 {
     int no_jitter = 0, max_attempts = 4;
-    unsigned seed = getenv("CHAOSRUN_SEED") ? (unsigned)strtoul(getenv("CHAOSRUN_SEED"), NULL, 10) : 1;
+    unsigned seed = getenv("CHAOSRUN_SEED")
+                        ? (unsigned)strtoul(getenv("CHAOSRUN_SEED"), NULL, 10)
+                        : 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-jitter"))
             no_jitter = 1;
@@ -108,7 +119,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "cr_tgt_retry: CHAOSRUN_ADDR_DEP not set\n");
         return 2;
     }
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)atoi(colon + 1))};
     char host[64];
     snprintf(host, sizeof host, "%.*s", (int)(colon - addr), addr);
     if (inet_pton(AF_INET, host, &a.sin_addr) != 1) {
@@ -131,7 +143,9 @@ int main(int argc, char **argv)
                 break;
             }
             if (attempt >= max_attempts) {
-                snprintf(f, sizeof f, "\"op\":\"dep\",\"attempts\":%d,\"error\":\"timeout\"", attempt);
+                snprintf(f, sizeof f,
+                         "\"op\":\"dep\",\"attempts\":%d,\"error\":\"timeout\"",
+                         attempt);
                 emit("giveup", f);
                 break;
             }
@@ -139,7 +153,10 @@ int main(int argc, char **argv)
             if (t > 400)
                 t = 400;
             int d = no_jitter ? (int)t : rand() % ((int)t + 1);
-            snprintf(f, sizeof f, "\"op\":\"dep\",\"attempt\":%d,\"delay_ms\":%d,\"error\":\"timeout\"", attempt, d);
+            snprintf(f, sizeof f,
+                     "\"op\":\"dep\",\"attempt\":%d,\"delay_ms\":%d,\"error\":"
+                     "\"timeout\"",
+                     attempt, d);
             emit("retry", f);
             sleep_ms(d);
             if (g_term)

@@ -7,11 +7,11 @@
  * stdout ("call=<us> done=<us> write n=<i> ok" or "... failed ENOSPC",
  * Unix microseconds before and after the call) and, as events, to
  * $CHAOSRUN_EVENTS: `write` {n, op, t_call, t_done} and `write_failed`
- * {n, op, t_call, t_done, errno, error}, all with the writer's pid.  The event lines are written
- * with a raw syscall(SYS_write) so that an armed write failure point
- * cannot eat the evidence (LD_PRELOAD does not reach raw system calls).
- * Prints "writer ready file=F preload=<$LD_PRELOAD or none>" at start; on
- * SIGTERM prints "writes ok=N failed=M" and exits 0.
+ * {n, op, t_call, t_done, errno, error}, all with the writer's pid.  The event
+ * lines are written with a raw syscall(SYS_write) so that an armed write
+ * failure point cannot eat the evidence (LD_PRELOAD does not reach raw system
+ * calls). Prints "writer ready file=F preload=<$LD_PRELOAD or none>" at start;
+ * on SIGTERM prints "writes ok=N failed=M" and exits 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,12 +50,18 @@ static long long now_us(void)
 static const char *errname(int e)
 {
     switch (e) {
-    case ENOSPC: return "ENOSPC";
-    case EIO: return "EIO";
-    case EDQUOT: return "EDQUOT";
-    case EROFS: return "EROFS";
-    case EINTR: return "EINTR";
-    default: return "other";
+    case ENOSPC:
+        return "ENOSPC";
+    case EIO:
+        return "EIO";
+    case EDQUOT:
+        return "EDQUOT";
+    case EROFS:
+        return "EROFS";
+    case EINTR:
+        return "EINTR";
+    default:
+        return "other";
     }
 }
 
@@ -105,7 +111,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *pre = getenv("LD_PRELOAD");
-    printf("writer ready file=%s preload=%s\n", file, pre && *pre ? pre : "none");
+    printf("writer ready file=%s preload=%s\n", file,
+           pre && *pre ? pre : "none");
     emit("ready", "");
     long ok = 0, failed = 0;
     char buf[64];
