@@ -28,8 +28,11 @@ static int bw_parse(cr_vctx *vx, const json_t *obj, const char *path,
     cr_netfault_where_parse(vx, obj, path, &p->where);
     if (cr_vrequire(vx, obj, path, "rate_kbit") &&
         cr_vnum(vx, obj, path, "rate_kbit", 0, 16e6, 0, &p->rate_kbit) > 0 &&
-        p->rate_kbit < 8)
-        cr_verr(vx, path, "rate_kbit must be at least 8");
+        p->rate_kbit < 8) {
+        char rp[CR_PATH_MAX];
+        cr_path_key(rp, sizeof rp, path, "rate_kbit");
+        cr_verr(vx, rp, "must be at least 8 (kbit/s)");
+    }
     cr_vnum(vx, obj, path, "burst_kb", 0, 1 << 20, 0, &p->burst_kb);
     cr_vnum(vx, obj, path, "latency_ms", 0, 60000, 50, &p->latency_ms);
     return 0;
@@ -42,8 +45,9 @@ static int bw_check(cr_fault *f, cr_run *r, cr_err *err)
     if (rc < 0)
         return rc;
     if (!caps.tbf)
-        return cr_err_set(err, CR_EUNSUP, "bandwidth %s: kernel lacks sch_tbf (%s)",
-                          f->name, caps.tbf_why);
+        return cr_err_set(err, CR_EUNSUP,
+                          "bandwidth %s: kernel lacks sch_tbf (%s)", f->name,
+                          caps.tbf_why);
     return 0;
 }
 

@@ -51,28 +51,26 @@ enum {
 /* One occurrence of a fault. */
 typedef struct cr_fault_act {
     cr_fault *fault;
-    int occurrence;          /* 0-based */
-    double t_sched;          /* scheduled start (s after t0) */
+    int occurrence;                 /* 0-based */
+    double t_sched;                 /* scheduled start (s after t0) */
     cr_inst *inst[CR_ACT_MAX_INST]; /* targets resolved at apply time */
     size_t ninst;
-    cr_rng rng;              /* derived from (seed, fault name, occurrence) */
-    json_t *details;         /* object; backends add what they did */
-    void *state;             /* backend state between apply and revert */
+    cr_rng rng;      /* derived from (seed, fault name, occurrence) */
+    json_t *details; /* object; backends add what they did */
+    void *state;     /* backend state between apply and revert */
 } cr_fault_act;
 
 struct cr_fault_ops {
     const char *kind;
     const char *summary;
-    const cr_param *params;  /* kind-specific keys; common keys are known */
-    unsigned flags;          /* CR_FAULT_* */
-    int (*parse)(cr_vctx *vx, const json_t *obj, const char *path,
-                 cr_fault *f);
+    const cr_param *params; /* kind-specific keys; common keys are known */
+    unsigned flags;         /* CR_FAULT_* */
+    int (*parse)(cr_vctx *vx, const json_t *obj, const char *path, cr_fault *f);
     int (*check)(cr_fault *f, cr_run *r, cr_err *err);
     int (*prepare)(cr_fault *f, cr_run *r, cr_err *err);
     int (*apply)(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err);
     int (*revert)(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err);
-    void (*on_spawn)(cr_fault *f, cr_run *r, cr_fault_act *act,
-                     cr_inst *inst);
+    void (*on_spawn)(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *inst);
     void (*destroy)(cr_fault *f);
 };
 

@@ -66,18 +66,17 @@ int cr_fiu_open(const char *prefix, pid_t pid, double timeout_s,
             break;
         last = errno;
         if (last != ENXIO && last != ENOENT && last != EINTR) {
-            rc = cr_err_sys(err, CR_ESYS, last, "libfiu remote control %s",
-                            pin);
+            rc =
+                cr_err_sys(err, CR_ESYS, last, "libfiu remote control %s", pin);
             goto out;
         }
         if (mono_now() >= deadline) {
-            rc = cr_err_set(err, CR_ETIMEOUT,
-                            "libfiu remote control %s: %s after %.2f s (is "
-                            "the process running under fiu_run_preload.so?)",
-                            pin,
-                            last == ENOENT ? "no such FIFO"
-                                           : "nobody listening",
-                            timeout_s);
+            rc = cr_err_set(
+                err, CR_ETIMEOUT,
+                "libfiu remote control %s: %s after %.2f s (is "
+                "the process running under fiu_run_preload.so?)",
+                pin, last == ENOENT ? "no such FIFO" : "nobody listening",
+                timeout_s);
             goto out;
         }
         nap(0.001);
@@ -232,8 +231,8 @@ int cr_fiu_cmd(cr_fiu_conn *c, const char *cmd, double timeout_s, int *reply,
                               "libfiu remote control %s: the process closed "
                               "it without replying to \"%.60s\" (exited?)",
                               c->path, cmd);
-        return cr_err_sys(err, CR_ESYS, errno,
-                          "libfiu remote control %s: read", c->path);
+        return cr_err_sys(err, CR_ESYS, errno, "libfiu remote control %s: read",
+                          c->path);
     }
 }
 
@@ -249,8 +248,8 @@ void cr_fiu_close(cr_fiu_conn *c)
     cr_free(c);
 }
 
-int cr_fiu_fmt_enable(char *buf, size_t n, const char *name,
-                      double probability, int errnum, int onetime)
+int cr_fiu_fmt_enable(char *buf, size_t n, const char *name, double probability,
+                      int errnum, int onetime)
 {
     char prob[48] = "", info[32] = "";
     if (probability < 1)

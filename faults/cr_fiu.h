@@ -76,8 +76,8 @@ void cr_fiu_close(cr_fiu_conn *c);
 /* Format commands.  probability >= 1 gives "enable", otherwise
  * "enable_random"; errnum 0 leaves failinfo out; onetime adds ",onetime".
  * 0, or CR_EINVAL when the line would not fit in n or in libfiu's line. */
-int cr_fiu_fmt_enable(char *buf, size_t n, const char *name,
-                      double probability, int errnum, int onetime);
+int cr_fiu_fmt_enable(char *buf, size_t n, const char *name, double probability,
+                      int errnum, int onetime);
 int cr_fiu_fmt_disable(char *buf, size_t n, const char *name);
 
 #endif

@@ -8,63 +8,63 @@
 
 /* Every errno a point of the table may set (one table generates names and
  * numbers). */
-#define CR_FIUPT_ERRNOS(X) \
-    X(EACCES) \
-    X(EADDRINUSE) \
-    X(EADDRNOTAVAIL) \
-    X(EAFNOSUPPORT) \
-    X(EAGAIN) \
-    X(EALREADY) \
-    X(EBADF) \
-    X(EBADFD) \
-    X(EBUSY) \
-    X(ECHILD) \
-    X(ECONNABORTED) \
-    X(ECONNREFUSED) \
-    X(ECONNRESET) \
-    X(EDESTADDRREQ) \
-    X(EDQUOT) \
-    X(EEXIST) \
-    X(EFAULT) \
-    X(EFBIG) \
-    X(EHOSTUNREACH) \
-    X(EILSEQ) \
-    X(EINPROGRESS) \
-    X(EINTR) \
-    X(EINVAL) \
-    X(EIO) \
-    X(EISCONN) \
-    X(EISDIR) \
-    X(ELOOP) \
-    X(EMFILE) \
-    X(EMLINK) \
-    X(EMSGSIZE) \
-    X(ENAMETOOLONG) \
-    X(ENETDOWN) \
-    X(ENETUNREACH) \
-    X(ENFILE) \
-    X(ENOBUFS) \
-    X(ENODEV) \
-    X(ENOENT) \
-    X(ENOMEM) \
-    X(ENOSPC) \
-    X(ENOTCONN) \
-    X(ENOTDIR) \
-    X(ENOTEMPTY) \
-    X(ENOTSOCK) \
-    X(ENXIO) \
-    X(EOPNOTSUPP) \
-    X(EOVERFLOW) \
-    X(EPERM) \
-    X(EPIPE) \
-    X(EPROTO) \
-    X(EPROTONOSUPPORT) \
-    X(EPROTOTYPE) \
-    X(EROFS) \
-    X(ESPIPE) \
-    X(ESRCH) \
-    X(ETIMEDOUT) \
-    X(ETXTBSY) \
+#define CR_FIUPT_ERRNOS(X)                                                     \
+    X(EACCES)                                                                  \
+    X(EADDRINUSE)                                                              \
+    X(EADDRNOTAVAIL)                                                           \
+    X(EAFNOSUPPORT)                                                            \
+    X(EAGAIN)                                                                  \
+    X(EALREADY)                                                                \
+    X(EBADF)                                                                   \
+    X(EBADFD)                                                                  \
+    X(EBUSY)                                                                   \
+    X(ECHILD)                                                                  \
+    X(ECONNABORTED)                                                            \
+    X(ECONNREFUSED)                                                            \
+    X(ECONNRESET)                                                              \
+    X(EDESTADDRREQ)                                                            \
+    X(EDQUOT)                                                                  \
+    X(EEXIST)                                                                  \
+    X(EFAULT)                                                                  \
+    X(EFBIG)                                                                   \
+    X(EHOSTUNREACH)                                                            \
+    X(EILSEQ)                                                                  \
+    X(EINPROGRESS)                                                             \
+    X(EINTR)                                                                   \
+    X(EINVAL)                                                                  \
+    X(EIO)                                                                     \
+    X(EISCONN)                                                                 \
+    X(EISDIR)                                                                  \
+    X(ELOOP)                                                                   \
+    X(EMFILE)                                                                  \
+    X(EMLINK)                                                                  \
+    X(EMSGSIZE)                                                                \
+    X(ENAMETOOLONG)                                                            \
+    X(ENETDOWN)                                                                \
+    X(ENETUNREACH)                                                             \
+    X(ENFILE)                                                                  \
+    X(ENOBUFS)                                                                 \
+    X(ENODEV)                                                                  \
+    X(ENOENT)                                                                  \
+    X(ENOMEM)                                                                  \
+    X(ENOSPC)                                                                  \
+    X(ENOTCONN)                                                                \
+    X(ENOTDIR)                                                                 \
+    X(ENOTEMPTY)                                                               \
+    X(ENOTSOCK)                                                                \
+    X(ENXIO)                                                                   \
+    X(EOPNOTSUPP)                                                              \
+    X(EOVERFLOW)                                                               \
+    X(EPERM)                                                                   \
+    X(EPIPE)                                                                   \
+    X(EPROTO)                                                                  \
+    X(EPROTONOSUPPORT)                                                         \
+    X(EPROTOTYPE)                                                              \
+    X(EROFS)                                                                   \
+    X(ESPIPE)                                                                  \
+    X(ESRCH)                                                                   \
+    X(ETIMEDOUT)                                                               \
+    X(ETXTBSY)                                                                 \
     X(EXDEV)
 
 static const struct {
@@ -80,46 +80,85 @@ static const struct {
  * additions).  Same names, in the same order, as the strings in the
  * installed fiu_posix_preload.so; test_fiupt checks that. */
 static const cr_fiupt_point points[] = {
-    {"posix/io/oc/open", "EACCES EFAULT EFBIG EOVERFLOW ELOOP EMFILE ENAMETOOLONG ENFILE ENOENT ENOMEM ENOSPC ENOTDIR EROFS"},
+    {"posix/io/oc/open",
+     "EACCES EFAULT EFBIG EOVERFLOW ELOOP EMFILE ENAMETOOLONG ENFILE ENOENT "
+     "ENOMEM ENOSPC ENOTDIR EROFS"},
     {"posix/io/oc/close", "EBADFD EINTR EIO"},
     {"posix/io/sync/fsync", "EBADFD EIO EROFS EINVAL ENOSPC EDQUOT"},
     {"posix/io/sync/fdatasync", "EBADFD EIO EROFS EINVAL ENOSPC EDQUOT"},
     {"posix/io/rw/read", "EBADFD EFAULT EINTR EINVAL EIO EISDIR"},
     {"posix/io/rw/read/reduce", ""},
-    {"posix/io/rw/pread", "EBADFD EFAULT EINTR EINVAL EIO EISDIR EOVERFLOW ENXIO"},
+    {"posix/io/rw/pread",
+     "EBADFD EFAULT EINTR EINVAL EIO EISDIR EOVERFLOW ENXIO"},
     {"posix/io/rw/pread/reduce", ""},
     {"posix/io/rw/readv", "EBADFD EFAULT EINTR EINVAL EIO EISDIR"},
     {"posix/io/rw/readv/reduce", ""},
-    {"posix/io/rw/preadv", "EBADFD EFAULT EINTR EINVAL EIO EISDIR EOVERFLOW ENXIO"},
+    {"posix/io/rw/preadv",
+     "EBADFD EFAULT EINTR EINVAL EIO EISDIR EOVERFLOW ENXIO"},
     {"posix/io/rw/preadv/reduce", ""},
     {"posix/io/rw/write", "EBADFD EDQUOT EFAULT EFBIG EINTR EINVAL EIO ENOSPC"},
     {"posix/io/rw/write/reduce", ""},
-    {"posix/io/rw/pwrite", "EBADFD EDQUOT EFAULT EFBIG EINTR EINVAL EIO ENOSPC EOVERFLOW ENXIO"},
+    {"posix/io/rw/pwrite",
+     "EBADFD EDQUOT EFAULT EFBIG EINTR EINVAL EIO ENOSPC EOVERFLOW ENXIO"},
     {"posix/io/rw/pwrite/reduce", ""},
-    {"posix/io/rw/writev", "EBADFD EDQUOT EFAULT EFBIG EINTR EINVAL EIO ENOSPC"},
+    {"posix/io/rw/writev",
+     "EBADFD EDQUOT EFAULT EFBIG EINTR EINVAL EIO ENOSPC"},
     {"posix/io/rw/writev/reduce", ""},
-    {"posix/io/rw/pwritev", "EBADFD EDQUOT EFAULT EFBIG EINTR EINVAL EIO ENOSPC EOVERFLOW ENXIO"},
+    {"posix/io/rw/pwritev",
+     "EBADFD EDQUOT EFAULT EFBIG EINTR EINVAL EIO ENOSPC EOVERFLOW ENXIO"},
     {"posix/io/rw/pwritev/reduce", ""},
-    {"posix/io/rw/truncate", "EACCES EFAULT EFBIG EINTR EINVAL EIO EISDIR ELOOP ENAMETOOLONG ENOENT ENOTDIR EPERM EROFS ETXTBSY"},
-    {"posix/io/rw/ftruncate", "EACCES EBADF EFAULT EFBIG EINTR EINVAL EIO EISDIR ELOOP ENAMETOOLONG ENOENT ENOTDIR EPERM EROFS ETXTBSY"},
-    {"posix/io/dir/opendir", "EACCES EBADF EMFILE ENFILE ENOENT ENOMEM ENOTDIR"},
-    {"posix/io/dir/fdopendir", "EACCES EBADF EMFILE ENFILE ENOENT ENOMEM ENOTDIR"},
+    {"posix/io/rw/truncate",
+     "EACCES EFAULT EFBIG EINTR EINVAL EIO EISDIR ELOOP ENAMETOOLONG ENOENT "
+     "ENOTDIR EPERM EROFS ETXTBSY"},
+    {"posix/io/rw/ftruncate",
+     "EACCES EBADF EFAULT EFBIG EINTR EINVAL EIO EISDIR ELOOP ENAMETOOLONG "
+     "ENOENT ENOTDIR EPERM EROFS ETXTBSY"},
+    {"posix/io/dir/opendir",
+     "EACCES EBADF EMFILE ENFILE ENOENT ENOMEM ENOTDIR"},
+    {"posix/io/dir/fdopendir",
+     "EACCES EBADF EMFILE ENFILE ENOENT ENOMEM ENOTDIR"},
     {"posix/io/dir/readdir", "EBADF"},
     {"posix/io/dir/readdir_r", ""},
     {"posix/io/dir/closedir", "EBADF"},
-    {"posix/io/dir/unlink", "EACCES EBUSY EFAULT EIO EISDIR ELOOP ENAMETOOLONG ENOENT ENOMEM ENOTDIR EPERM EROFS"},
-    {"posix/io/dir/rename", "EACCES EBUSY EFAULT EINVAL EISDIR ELOOP EMLINK ENAMETOOLONG ENOENT ENOMEM ENOSPC ENOTDIR ENOTEMPTY EPERM EROFS EXDEV"},
-    {"posix/io/net/socket", "EAFNOSUPPORT EMFILE ENFILE EPROTONOSUPPORT EPROTOTYPE EACCES ENOBUFS ENOMEM"},
-    {"posix/io/net/bind", "EADDRINUSE EADDRNOTAVAIL EAFNOSUPPORT EBADF EINVAL ENOTSOCK EOPNOTSUPP EACCES EDESTADDRREQ EIO ELOOP ENAMETOOLONG ENOENT ENOTDIR EROFS EISCONN ENOBUFS"},
-    {"posix/io/net/listen", "EBADF EDESTADDRREQ EINVAL ENOTSOCK EOPNOTSUPP EACCES ENOBUFS"},
-    {"posix/io/net/accept", "EAGAIN EBADF ECONNABORTED EINTR EINVAL EMFILE ENFILE ENOTSOCK EOPNOTSUPP ENOBUFS ENOMEM EPROTO"},
-    {"posix/io/net/connect", "EADDRNOTAVAIL EAFNOSUPPORT EALREADY EBADF ECONNREFUSED EINPROGRESS EINTR EISCONN ENETUNREACH ENOTSOCK EPROTOTYPE ETIMEDOUT EIO ELOOP ENAMETOOLONG ENOENT ENOTDIR EACCES EADDRINUSE ECONNRESET EHOSTUNREACH EINVAL ENETDOWN ENOBUFS EOPNOTSUPP"},
-    {"posix/io/net/recv", "EAGAIN EBADF ECONNRESET EINTR EINVAL ENOTCONN ENOTSOCK EOPNOTSUPP ETIMEDOUT EIO ENOBUFS ENOMEM"},
-    {"posix/io/net/recvfrom", "EAGAIN EBADF ECONNRESET EINTR EINVAL ENOTCONN ENOTSOCK EOPNOTSUPP ETIMEDOUT EIO ENOBUFS ENOMEM"},
-    {"posix/io/net/recvmsg", "EAGAIN EBADF ECONNRESET EINTR EINVAL EMSGSIZE ENOTCONN ENOTSOCK EOPNOTSUPP ETIMEDOUT EIO ENOBUFS ENOMEM"},
-    {"posix/io/net/send", "EAGAIN EBADF ECONNRESET EDESTADDRREQ EINTR EMSGSIZE ENOTCONN ENOTSOCK EOPNOTSUPP EPIPE EACCES EIO ENETDOWN ENETUNREACH ENOBUFS"},
-    {"posix/io/net/sendto", "EAFNOSUPPORT EAGAIN EBADF ECONNRESET EINTR EMSGSIZE ENOTCONN ENOTSOCK EOPNOTSUPP EPIPE EIO ELOOP ENAMETOOLONG ENOENT ENOTDIR EACCES EDESTADDRREQ EHOSTUNREACH EINVAL EISCONN ENETDOWN ENETUNREACH ENOBUFS ENOMEM"},
-    {"posix/io/net/sendmsg", "EAGAIN EAFNOSUPPORT EBADF ECONNRESET EINTR EINVAL EMSGSIZE ENOTCONN ENOTSOCK EOPNOTSUPP EPIPE EIO ELOOP ENAMETOOLONG ENOENT ENOTDIR EACCES EDESTADDRREQ EHOSTUNREACH EISCONN ENETDOWN ENETUNREACH ENOBUFS ENOMEM"},
+    {"posix/io/dir/unlink", "EACCES EBUSY EFAULT EIO EISDIR ELOOP ENAMETOOLONG "
+                            "ENOENT ENOMEM ENOTDIR EPERM EROFS"},
+    {"posix/io/dir/rename",
+     "EACCES EBUSY EFAULT EINVAL EISDIR ELOOP EMLINK ENAMETOOLONG ENOENT "
+     "ENOMEM ENOSPC ENOTDIR ENOTEMPTY EPERM EROFS EXDEV"},
+    {"posix/io/net/socket", "EAFNOSUPPORT EMFILE ENFILE EPROTONOSUPPORT "
+                            "EPROTOTYPE EACCES ENOBUFS ENOMEM"},
+    {"posix/io/net/bind", "EADDRINUSE EADDRNOTAVAIL EAFNOSUPPORT EBADF EINVAL "
+                          "ENOTSOCK EOPNOTSUPP EACCES EDESTADDRREQ EIO ELOOP "
+                          "ENAMETOOLONG ENOENT ENOTDIR EROFS EISCONN ENOBUFS"},
+    {"posix/io/net/listen",
+     "EBADF EDESTADDRREQ EINVAL ENOTSOCK EOPNOTSUPP EACCES ENOBUFS"},
+    {"posix/io/net/accept", "EAGAIN EBADF ECONNABORTED EINTR EINVAL EMFILE "
+                            "ENFILE ENOTSOCK EOPNOTSUPP ENOBUFS ENOMEM EPROTO"},
+    {"posix/io/net/connect",
+     "EADDRNOTAVAIL EAFNOSUPPORT EALREADY EBADF ECONNREFUSED EINPROGRESS EINTR "
+     "EISCONN ENETUNREACH ENOTSOCK EPROTOTYPE ETIMEDOUT EIO ELOOP ENAMETOOLONG "
+     "ENOENT ENOTDIR EACCES EADDRINUSE ECONNRESET EHOSTUNREACH EINVAL ENETDOWN "
+     "ENOBUFS EOPNOTSUPP"},
+    {"posix/io/net/recv", "EAGAIN EBADF ECONNRESET EINTR EINVAL ENOTCONN "
+                          "ENOTSOCK EOPNOTSUPP ETIMEDOUT EIO ENOBUFS ENOMEM"},
+    {"posix/io/net/recvfrom",
+     "EAGAIN EBADF ECONNRESET EINTR EINVAL ENOTCONN ENOTSOCK EOPNOTSUPP "
+     "ETIMEDOUT EIO ENOBUFS ENOMEM"},
+    {"posix/io/net/recvmsg",
+     "EAGAIN EBADF ECONNRESET EINTR EINVAL EMSGSIZE ENOTCONN ENOTSOCK "
+     "EOPNOTSUPP ETIMEDOUT EIO ENOBUFS ENOMEM"},
+    {"posix/io/net/send",
+     "EAGAIN EBADF ECONNRESET EDESTADDRREQ EINTR EMSGSIZE ENOTCONN ENOTSOCK "
+     "EOPNOTSUPP EPIPE EACCES EIO ENETDOWN ENETUNREACH ENOBUFS"},
+    {"posix/io/net/sendto",
+     "EAFNOSUPPORT EAGAIN EBADF ECONNRESET EINTR EMSGSIZE ENOTCONN ENOTSOCK "
+     "EOPNOTSUPP EPIPE EIO ELOOP ENAMETOOLONG ENOENT ENOTDIR EACCES "
+     "EDESTADDRREQ EHOSTUNREACH EINVAL EISCONN ENETDOWN ENETUNREACH ENOBUFS "
+     "ENOMEM"},
+    {"posix/io/net/sendmsg",
+     "EAGAIN EAFNOSUPPORT EBADF ECONNRESET EINTR EINVAL EMSGSIZE ENOTCONN "
+     "ENOTSOCK EOPNOTSUPP EPIPE EIO ELOOP ENAMETOOLONG ENOENT ENOTDIR EACCES "
+     "EDESTADDRREQ EHOSTUNREACH EISCONN ENETDOWN ENETUNREACH ENOBUFS ENOMEM"},
     {"posix/io/net/shutdown", "EBADF EINVAL ENOTCONN ENOTSOCK ENOBUFS"},
     {"posix/io/net/select", "EBADF EINTR EINVAL ENOMEM"},
     {"posix/io/net/pselect", "EBADF EINTR EINVAL ENOMEM"},
@@ -130,8 +169,10 @@ static const cr_fiupt_point points[] = {
     {"libc/mm/realloc", "ENOMEM"},
     {"libc/str/strdup", "ENOMEM"},
     {"libc/str/strndup", "ENOMEM"},
-    {"posix/mm/mmap", "EACCES EAGAIN EBADF EINVAL ENFILE ENODEV ENOMEM EPERM ETXTBSY"},
-    {"posix/mm/munmap", "EACCES EAGAIN EBADF EINVAL ENFILE ENODEV ENOMEM EPERM ETXTBSY"},
+    {"posix/mm/mmap",
+     "EACCES EAGAIN EBADF EINVAL ENFILE ENODEV ENOMEM EPERM ETXTBSY"},
+    {"posix/mm/munmap",
+     "EACCES EAGAIN EBADF EINVAL ENFILE ENODEV ENOMEM EPERM ETXTBSY"},
     {"posix/mm/msync", "EBUSY EINVAL ENOMEM"},
     {"posix/mm/mprotect", "EACCES EINVAL ENOMEM"},
     {"posix/mm/madvise", "EAGAIN EBADF EINVAL EIO ENOMEM"},
@@ -146,9 +187,14 @@ static const cr_fiupt_point points[] = {
     {"posix/proc/kill", "EINVAL EPERM ESRCH"},
     {"posix/proc/signal", "EINVAL"},
     {"posix/proc/sigaction", "EFAULT EINVAL"},
-    {"posix/stdio/oc/fopen", "EACCES EINTR EISDIR ELOOP EMFILE ENAMETOOLONG ENFILE ENOENT ENOTDIR ENOSPC ENXIO EOVERFLOW EROFS EINVAL ENOMEM ETXTBSY"},
-    {"posix/stdio/oc/freopen", "EACCES EBADF EINTR EISDIR ELOOP EMFILE ENAMETOOLONG ENFILE ENOENT ENOTDIR ENOSPC ENXIO EOVERFLOW EROFS EINVAL ENOMEM ETXTBSY"},
-    {"posix/stdio/oc/fclose", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC EPIPE ENXIO"},
+    {"posix/stdio/oc/fopen",
+     "EACCES EINTR EISDIR ELOOP EMFILE ENAMETOOLONG ENFILE ENOENT ENOTDIR "
+     "ENOSPC ENXIO EOVERFLOW EROFS EINVAL ENOMEM ETXTBSY"},
+    {"posix/stdio/oc/freopen",
+     "EACCES EBADF EINTR EISDIR ELOOP EMFILE ENAMETOOLONG ENFILE ENOENT "
+     "ENOTDIR ENOSPC ENXIO EOVERFLOW EROFS EINVAL ENOMEM ETXTBSY"},
+    {"posix/stdio/oc/fclose",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC EPIPE ENXIO"},
     {"posix/stdio/oc/fdopen", "EMFILE EBADF EINVAL ENOMEM"},
     {"posix/stdio/oc/fmemopen", "EMFILE EINVAL ENOMEM"},
     {"posix/stdio/oc/open_memstream", "EMFILE EINVAL ENOMEM"},
@@ -158,40 +204,63 @@ static const cr_fiupt_point points[] = {
     {"posix/stdio/tmp/tmpnam", ""},
     {"posix/stdio/tmp/tempnam", "ENOMEM"},
     {"posix/stdio/rw/fread", "EAGAIN EBADF EINTR EIO EOVERFLOW ENOMEM ENXIO"},
-    {"posix/stdio/rw/fwrite", "EAGAIN EBADF EFBIG EINTR EIO ENOSPC EPIPE ENOMEM ENXIO"},
+    {"posix/stdio/rw/fwrite",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOSPC EPIPE ENOMEM ENXIO"},
     {"posix/stdio/seek/fgetpos", "EBADF EOVERFLOW ESPIPE"},
     {"posix/stdio/seek/ftell", "EBADF EOVERFLOW ESPIPE"},
     {"posix/stdio/seek/ftello", "EBADF EOVERFLOW ESPIPE"},
-    {"posix/stdio/seek/fseek", "EAGAIN EBADF EFBIG EINTR EINVAL EIO ENOSPC EOVERFLOW EPIPE ENXIO"},
-    {"posix/stdio/seek/fseeko", "EAGAIN EBADF EFBIG EINTR EINVAL EIO ENOSPC EOVERFLOW EPIPE ENXIO"},
-    {"posix/stdio/seek/fsetpos", "EAGAIN EBADF EFBIG EINTR EIO ENOSPC EOVERFLOW EPIPE ENXIO"},
+    {"posix/stdio/seek/fseek",
+     "EAGAIN EBADF EFBIG EINTR EINVAL EIO ENOSPC EOVERFLOW EPIPE ENXIO"},
+    {"posix/stdio/seek/fseeko",
+     "EAGAIN EBADF EFBIG EINTR EINVAL EIO ENOSPC EOVERFLOW EPIPE ENXIO"},
+    {"posix/stdio/seek/fsetpos",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOSPC EOVERFLOW EPIPE ENXIO"},
     {"posix/stdio/gp/fgetc", "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW"},
     {"posix/stdio/gp/fgets", "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW"},
     {"posix/stdio/gp/getc", "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW"},
     {"posix/stdio/gp/getchar", "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW"},
     {"posix/stdio/gp/gets", "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW"},
-    {"posix/stdio/gp/fputc", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE"},
-    {"posix/stdio/gp/fputs", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE"},
-    {"posix/stdio/gp/putc", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE"},
-    {"posix/stdio/gp/putchar", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE"},
-    {"posix/stdio/gp/puts", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE"},
+    {"posix/stdio/gp/fputc",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE"},
+    {"posix/stdio/gp/fputs",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE"},
+    {"posix/stdio/gp/putc",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE"},
+    {"posix/stdio/gp/putchar",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE"},
+    {"posix/stdio/gp/puts",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE"},
     {"posix/stdio/gp/ungetc", ""},
-    {"posix/stdio/gp/getdelim", "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EINVAL"},
-    {"posix/stdio/gp/getline", "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EINVAL"},
-    {"posix/stdio/sp/fprintf", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
-    {"posix/stdio/sp/printf", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
-    {"posix/stdio/sp/dprintf", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
-    {"posix/stdio/sp/vfprintf", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
-    {"posix/stdio/sp/vprintf", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
-    {"posix/stdio/sp/vdprintf", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
-    {"posix/stdio/sp/fscanf", "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EILSEQ EINVAL"},
-    {"posix/stdio/sp/scanf", "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EILSEQ"},
-    {"posix/stdio/sp/vfscanf", "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EILSEQ EINVAL"},
-    {"posix/stdio/sp/vscanf", "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EILSEQ"},
-    {"posix/stdio/remove", "EACCES EBUSY EEXIST ENOTEMPTY EINVAL EIO ELOOP ENAMETOOLONG ENOENT ENOTDIR EPERM EROFS ETXTBSY"},
+    {"posix/stdio/gp/getdelim",
+     "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EINVAL"},
+    {"posix/stdio/gp/getline",
+     "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EINVAL"},
+    {"posix/stdio/sp/fprintf",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
+    {"posix/stdio/sp/printf",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
+    {"posix/stdio/sp/dprintf",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
+    {"posix/stdio/sp/vfprintf",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
+    {"posix/stdio/sp/vprintf",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
+    {"posix/stdio/sp/vdprintf",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC ENXIO EPIPE EILSEQ EOVERFLOW"},
+    {"posix/stdio/sp/fscanf",
+     "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EILSEQ EINVAL"},
+    {"posix/stdio/sp/scanf",
+     "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EILSEQ"},
+    {"posix/stdio/sp/vfscanf",
+     "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EILSEQ EINVAL"},
+    {"posix/stdio/sp/vscanf",
+     "EAGAIN EBADF EINTR EIO ENOMEM ENXIO EOVERFLOW EILSEQ"},
+    {"posix/stdio/remove", "EACCES EBUSY EEXIST ENOTEMPTY EINVAL EIO ELOOP "
+                           "ENAMETOOLONG ENOENT ENOTDIR EPERM EROFS ETXTBSY"},
     {"posix/stdio/setvbuf", "EBADF"},
     {"posix/stdio/ftrylockfile", ""},
-    {"posix/stdio/fflush", "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC EPIPE ENXIO"},
+    {"posix/stdio/fflush",
+     "EAGAIN EBADF EFBIG EINTR EIO ENOMEM ENOSPC EPIPE ENXIO"},
     {"posix/stdio/error/ferror", ""},
 };
 
@@ -274,8 +343,7 @@ static int name_ok(const char *s)
     return 1;
 }
 
-int cr_fiupt_check(const char *const *names, size_t n, int *errnum,
-                   cr_err *err)
+int cr_fiupt_check(const char *const *names, size_t n, int *errnum, cr_err *err)
 {
     enum { MAXM = 128 };
     const cr_fiupt_point *m[MAXM];
@@ -303,15 +371,14 @@ int cr_fiupt_check(const char *const *names, size_t n, int *errnum,
                 eio_ok = 0;
             if (*errnum && !cr_fiupt_point_allows(m[j], *errnum)) {
                 const char *en = cr_fiupt_errno_name(*errnum);
-                return cr_err_set(err, CR_EINVAL,
-                                  "errno %s cannot be returned by %s%s%s%s "
-                                  "(it can return: %s)",
-                                  en ? en : "?", m[j]->name,
-                                  strcmp(m[j]->name, names[i]) ? " (matched by "
-                                                               : "",
-                                  strcmp(m[j]->name, names[i]) ? names[i] : "",
-                                  strcmp(m[j]->name, names[i]) ? ")" : "",
-                                  m[j]->errnos);
+                return cr_err_set(
+                    err, CR_EINVAL,
+                    "errno %s cannot be returned by %s%s%s%s "
+                    "(it can return: %s)",
+                    en ? en : "?", m[j]->name,
+                    strcmp(m[j]->name, names[i]) ? " (matched by " : "",
+                    strcmp(m[j]->name, names[i]) ? names[i] : "",
+                    strcmp(m[j]->name, names[i]) ? ")" : "", m[j]->errnos);
             }
         }
     }
@@ -337,28 +404,41 @@ int cr_fiupt_check(const char *const *names, size_t n, int *errnum,
 /* ---- presets ------------------------------------------------------------ */
 
 static const char *const disk_full_pts[] = {
-    "posix/io/rw/write",      "posix/io/rw/pwrite",
-    "posix/io/rw/writev",     "posix/io/rw/pwritev",
-    "posix/io/sync/fsync",    "posix/io/sync/fdatasync",
+    "posix/io/rw/write",
+    "posix/io/rw/pwrite",
+    "posix/io/rw/writev",
+    "posix/io/rw/pwritev",
+    "posix/io/sync/fsync",
+    "posix/io/sync/fdatasync",
     NULL,
 };
 static const char *const io_error_pts[] = {
-    "posix/io/rw/read",   "posix/io/rw/pread",  "posix/io/rw/readv",
-    "posix/io/rw/preadv", "posix/io/rw/write",  "posix/io/rw/pwrite",
+    "posix/io/rw/read",   "posix/io/rw/pread",   "posix/io/rw/readv",
+    "posix/io/rw/preadv", "posix/io/rw/write",   "posix/io/rw/pwrite",
     "posix/io/rw/writev", "posix/io/rw/pwritev", NULL,
 };
 static const char *const fsync_fail_pts[] = {
-    "posix/io/sync/fsync", "posix/io/sync/fdatasync", NULL,
+    "posix/io/sync/fsync",
+    "posix/io/sync/fdatasync",
+    NULL,
 };
 static const char *const oom_pts[] = {
-    "libc/mm/malloc", "libc/mm/calloc", "libc/mm/realloc", NULL,
+    "libc/mm/malloc",
+    "libc/mm/calloc",
+    "libc/mm/realloc",
+    NULL,
 };
 static const char *const net_refused_pts[] = {
-    "posix/io/net/connect", NULL,
+    "posix/io/net/connect",
+    NULL,
 };
 static const char *const net_reset_pts[] = {
-    "posix/io/net/send", "posix/io/net/sendto", "posix/io/net/sendmsg",
-    "posix/io/net/recv", "posix/io/net/recvfrom", "posix/io/net/recvmsg",
+    "posix/io/net/send",
+    "posix/io/net/sendto",
+    "posix/io/net/sendmsg",
+    "posix/io/net/recv",
+    "posix/io/net/recvfrom",
+    "posix/io/net/recvmsg",
     NULL,
 };
 
@@ -369,8 +449,7 @@ static const cr_fiupt_preset p_io_error = {
     "io_error", "EIO", io_error_pts,
     "read, pread, readv, preadv, write, pwrite, writev, pwritev fail with EIO"};
 static const cr_fiupt_preset p_fsync_fail = {
-    "fsync_fail", "EIO", fsync_fail_pts,
-    "fsync and fdatasync fail with EIO"};
+    "fsync_fail", "EIO", fsync_fail_pts, "fsync and fdatasync fail with EIO"};
 static const cr_fiupt_preset p_oom = {
     "oom", "ENOMEM", oom_pts,
     "malloc, calloc and realloc return NULL (errno ENOMEM)"};
@@ -382,12 +461,14 @@ static const cr_fiupt_preset p_net_reset = {
     "send, sendto, sendmsg, recv, recvfrom, recvmsg fail with ECONNRESET"};
 
 static const cr_fiupt_preset *const presets[] = {
-    &p_disk_full, &p_io_error,    &p_fsync_fail,
-    &p_oom,       &p_net_refused, &p_net_reset,
-    NULL,
+    &p_disk_full,   &p_io_error,  &p_fsync_fail, &p_oom,
+    &p_net_refused, &p_net_reset, NULL,
 };
 
-const cr_fiupt_preset *const *cr_fiupt_presets(void) { return presets; }
+const cr_fiupt_preset *const *cr_fiupt_presets(void)
+{
+    return presets;
+}
 
 const cr_fiupt_preset *cr_fiupt_preset_find(const char *name)
 {

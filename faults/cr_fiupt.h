@@ -57,9 +57,9 @@ int cr_fiupt_check(const char *const *points, size_t n, int *errnum,
 
 /* Presets: names users think in, mapped to failure points and an errno. */
 typedef struct cr_fiupt_preset {
-    const char *name;         /* "disk_full" */
-    const char *errno_name;   /* default errno ("ENOSPC") */
-    const char *const *points;/* NULL-terminated */
+    const char *name;          /* "disk_full" */
+    const char *errno_name;    /* default errno ("ENOSPC") */
+    const char *const *points; /* NULL-terminated */
     const char *doc;
 } cr_fiupt_preset;
 

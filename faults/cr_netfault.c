@@ -22,9 +22,11 @@ int cr_netfault_where_parse(cr_vctx *vx, const json_t *obj, const char *path,
 {
     char p[CR_PATH_MAX];
     memset(w, 0, sizeof *w);
+    /* direction first, so that its problems are reported with the others */
+    int d = 2, ok = cr_venum(vx, obj, path, "direction", dir_names, 2, &d) >= 0;
+    w->dir = d + 1; /* egress 1, ingress 2, both 3 */
     const json_t *between = json_object_get(obj, "between");
-    int r = cr_vstr(vx, obj, path, "host", NULL, &w->host);
-    if (r < 0)
+    if (cr_vstr(vx, obj, path, "host", NULL, &w->host) < 0)
         return 0;
     if (!cr_vscen(vx)->hosts) {
         cr_verr(vx, path, "network faults need a hosts section");
@@ -48,27 +50,23 @@ int cr_netfault_where_parse(cr_vctx *vx, const json_t *obj, const char *path,
             cr_verr(vx, p, "names the same host twice");
             return 0;
         }
-        if (!host_known(vx, p, w->host) || !host_known(vx, p, w->peer))
-            return 0;
+        ok &= host_known(vx, p, w->host);
+        ok &= host_known(vx, p, w->peer);
     } else if (!w->host) {
         cr_verr(vx, path, "needs host or between");
         return 0;
     } else {
         cr_path_key(p, sizeof p, path, "host");
-        if (!host_known(vx, p, w->host))
-            return 0;
+        ok &= host_known(vx, p, w->host);
     }
-    int d = 2;
-    if (cr_venum(vx, obj, path, "direction", dir_names, 2, &d) < 0)
-        return 0;
-    w->dir = d + 1; /* egress 1, ingress 2, both 3 */
-    return 1;
+    return ok;
 }
 
 void cr_netfault_where_text(const cr_netfault_where *w, char *buf, size_t n)
 {
     if (w->peer)
-        snprintf(buf, n, "%s<->%s (%s)", w->host, w->peer, cr_net_dir_names[w->dir]);
+        snprintf(buf, n, "%s<->%s (%s)", w->host, w->peer,
+                 cr_net_dir_names[w->dir]);
     else
         snprintf(buf, n, "%s (%s)", w->host, cr_net_dir_names[w->dir]);
 }
@@ -112,7 +110,8 @@ static void detail_append(cr_fault_act *act, const char *key, const char *text)
     json_array_append_new(a, json_string(text));
 }
 
-static void flow_text(cr_net_topo *t, const cr_net_flow *fl, char *buf, size_t n)
+static void flow_text(cr_net_topo *t, const cr_net_flow *fl, char *buf,
+                      size_t n)
 {
     snprintf(buf, n, "%s->%s", cr_net_topo_name(t, fl->from),
              cr_net_topo_name(t, fl->to));
@@ -120,8 +119,7 @@ static void flow_text(cr_net_topo *t, const cr_net_flow *fl, char *buf, size_t n
 
 int cr_netfault_qdiscs(cr_fault *f, cr_run *r, cr_fault_act *act,
                        const cr_net_flow *flows, size_t n,
-                       cr_netfault_build_fn build, const void *ctx,
-                       cr_err *err)
+                       cr_netfault_build_fn build, const void *ctx, cr_err *err)
 {
     cr_net_topo *t;
     int rc = cr_netfault_topo(f, r, &t, err);
@@ -133,7 +131,8 @@ int cr_netfault_qdiscs(cr_fault *f, cr_run *r, cr_fault_act *act,
     for (size_t k = 0; k < n; k++) {
         char ifn[16], text[80];
         cr_net_ifname(flows[k].to, ifn, sizeof ifn);
-        int idx = cr_netns_ifindex(cr_net_topo_sock(t, flows[k].from), ifn, err);
+        int idx =
+            cr_netns_ifindex(cr_net_topo_sock(t, flows[k].from), ifn, err);
         if (idx < 0)
             return idx;
         struct nl_msg *msg = NULL;
@@ -172,16 +171,18 @@ int cr_netfault_drops(cr_fault *f, cr_run *r, cr_fault_act *act,
         if (m == 0)
             continue;
         char table[96], text[160];
-        snprintf(table, sizeof table, "%s_f%ld_o%d", cr_net_topo_prefix(t), fidx,
-                 act->occurrence);
+        snprintf(table, sizeof table, "%s_f%ld_o%d", cr_net_topo_prefix(t),
+                 fidx, act->occurrence);
         char *rs = cr_net_nft_drop_ruleset(table, mine, m, ppm);
         if (!rs)
-            return cr_err_set(err, CR_ENOMEM, "fault %s: out of memory", f->name);
+            return cr_err_set(err, CR_ENOMEM, "fault %s: out of memory",
+                              f->name);
         rc = cr_net_nft_add(t, (int)to, table, rs, u, err);
         cr_free(rs);
         if (rc < 0)
             return rc;
-        snprintf(text, sizeof text, "%s:%s", cr_net_topo_name(t, (int)to), table);
+        snprintf(text, sizeof text, "%s:%s", cr_net_topo_name(t, (int)to),
+                 table);
         detail_append(act, "nft_tables", text);
         for (size_t k = 0; k < m; k++) {
             flow_text(t, &mine[k], text, sizeof text);

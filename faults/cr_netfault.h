@@ -10,13 +10,16 @@
 #include "cr_net.h"
 
 /* Keys "host", "between", "direction", documented once. */
-#define CR_NETFAULT_WHERE_PARAMS                                                   \
-    {"host", "string", "none",                                                     \
-     "the host whose links are affected (one of host or between)"},                \
-        {"between", "array", "none",                                               \
-         "[\"h1\", \"h2\"]: only traffic between these two hosts"},                \
-        {"direction", "string", "\"both\"",                                        \
-         "egress (from host / from the first of between), ingress (towards it) or both"}
+#define CR_NETFAULT_WHERE_PARAMS                                               \
+    {"host", "string", "none",                                                 \
+     "the host whose links are affected (one of host or between)"},            \
+        {"between", "array", "none",                                           \
+         "[\"h1\", \"h2\"]: only traffic between these two hosts"},            \
+    {                                                                          \
+        "direction", "string", "\"both\"",                                     \
+            "egress (from host / from the first of between), ingress "         \
+            "(towards it) or both"                                             \
+    }
 
 typedef struct cr_netfault_where {
     const char *host; /* borrowed from the scenario document */

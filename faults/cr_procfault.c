@@ -25,8 +25,8 @@ void cr_procfault_destroy(cr_fault *f)
 
 static int skip(json_t *skipped, const char *inst, const char *reason)
 {
-    return json_array_append_new(skipped, json_pack("{s:s, s:s}", "instance",
-                                                     inst, "reason", reason));
+    return json_array_append_new(
+        skipped, json_pack("{s:s, s:s}", "instance", inst, "reason", reason));
 }
 
 int cr_procfault_each(cr_fault *f, cr_run *r, cr_fault_act *act,
@@ -38,8 +38,7 @@ int cr_procfault_each(cr_fault *f, cr_run *r, cr_fault_act *act,
     cr_err_clear(&first);
     if (!act->details && !(act->details = json_object()))
         return cr_err_set(err, CR_ENOMEM, "fault %s: out of memory", f->name);
-    json_t *names = json_array(), *pids = json_array(),
-           *skipped = json_array();
+    json_t *names = json_array(), *pids = json_array(), *skipped = json_array();
     if (!names || !pids || !skipped ||
         json_object_set(act->details, "instances", names) ||
         json_object_set(act->details, "pids", pids)) {
@@ -48,8 +47,8 @@ int cr_procfault_each(cr_fault *f, cr_run *r, cr_fault_act *act,
     }
     /* The engine may have resolved the target already (same draw). */
     if (act->ninst == 0)
-        act->ninst = cr_run_resolve_target(r, &f->target, &act->rng,
-                                           act->inst, CR_ACT_MAX_INST);
+        act->ninst = cr_run_resolve_target(r, &f->target, &act->rng, act->inst,
+                                           CR_ACT_MAX_INST);
     if (act->ninst == 0) {
         cr_target_format(&f->target, tgt, sizeof tgt);
         cr_err_set(&first, CR_ESTATE, "fault %s: target %s has no instance",
@@ -115,8 +114,7 @@ static int stop_one(cr_run *r, cr_inst *i, void *ctx, cr_err *err)
 {
     const stop_ctx *c = ctx;
     return cr_run_stop_inst(r, i, stop_sig(r, i, c->sig),
-                            stop_timeout(r, i, c->timeout_s), c->restart,
-                            err);
+                            stop_timeout(r, i, c->timeout_s), c->restart, err);
 }
 
 int cr_procfault_stop(cr_fault *f, cr_run *r, cr_fault_act *act, int sig,

@@ -23,12 +23,12 @@ int cr_procfault_spec_new(cr_fault *f, int sig, double timeout_s);
 void cr_procfault_destroy(cr_fault *f);
 
 /* Called for one running instance; returns 0 or a CR_E* code with err. */
-typedef int (*cr_procfault_fn)(cr_run *r, cr_inst *i, void *ctx,
-                               cr_err *err);
+typedef int (*cr_procfault_fn)(cr_run *r, cr_inst *i, void *ctx, cr_err *err);
 
 /* Resolve f->target into act->inst (drawing a random replica from
- * act->rng) unless the engine already did (act->ninst > 0), call fn on every running instance and record in act->details
- * (created if NULL): "instances" and "pids" acted on, "skipped" as
+ * act->rng) unless the engine already did (act->ninst > 0), call fn on every
+ * running instance and record in act->details (created if NULL): "instances"
+ * and "pids" acted on, "skipped" as
  * [{"instance", "reason"}].  Returns 0 when at least one instance was acted
  * on, otherwise the first error (CR_ESTATE when nothing was running). */
 int cr_procfault_each(cr_fault *f, cr_run *r, cr_fault_act *act,

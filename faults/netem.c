@@ -15,6 +15,7 @@
 #include "cr_alloc.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,23 +33,36 @@ static const cr_param netem_params[] = {
     CR_NETFAULT_WHERE_PARAMS,
     {"delay_ms", "number", "0", "added one-way delay"},
     {"jitter_ms", "number", "0", "delay variation (needs delay_ms)"},
-    {"delay_correlation", "number", "0", "percent; correlation of successive jitter values"},
-    {"distribution", "string", "\"uniform\"", "jitter distribution: uniform, normal, pareto, paretonormal"},
+    {"delay_correlation", "number", "0",
+     "percent; correlation of successive jitter values"},
+    {"distribution", "string", "\"uniform\"",
+     "jitter distribution: uniform, normal, pareto, paretonormal"},
     {"loss", "number", "0", "percent of packets dropped at random"},
     {"loss_correlation", "number", "0", "percent (needs loss)"},
     {"loss_model", "object", "none",
-     "{\"gemodel\": {\"p\", \"r\", \"1-h\", \"1-k\"}} or {\"state\": {\"p13\", \"p31\", \"p32\", \"p23\", \"p14\"}} (percents, as tc)"},
+     "{\"gemodel\": {\"p\", \"r\", \"1-h\", \"1-k\"}} or {\"state\": {\"p13\", "
+     "\"p31\", \"p32\", \"p23\", \"p14\"}} (percents, as tc)"},
     {"duplicate", "number", "0", "percent of packets sent twice"},
     {"duplicate_correlation", "number", "0", "percent (needs duplicate)"},
     {"corrupt", "number", "0", "percent of packets with one bit flipped"},
     {"corrupt_correlation", "number", "0", "percent (needs corrupt)"},
-    {"reorder", "number", "0", "percent of packets sent at once, ahead of delayed ones (needs delay_ms)"},
+    {"reorder", "number", "0",
+     "percent of packets sent at once, ahead of delayed ones (needs delay_ms)"},
     {"reorder_correlation", "number", "0", "percent (needs reorder)"},
     {"gap", "integer", "1", "reorder every gap-th packet (needs reorder)"},
     {"rate_kbit", "number", "0", "rate limit in kbit/s"},
+    {"slot_min_ms", "number", "slot_max_ms",
+     "slotting: shortest interval between bursts"},
+    {"slot_max_ms", "number", "0",
+     "slotting: packets leave in bursts every slot_min_ms..slot_max_ms"},
+    {"slot_packets", "integer", "0",
+     "slotting: at most this many packets per burst (0: no limit)"},
+    {"slot_bytes", "integer", "0",
+     "slotting: at most this many bytes per burst (0: no limit)"},
     {"limit", "integer", "1000", "netem queue length in packets"},
     {"fallback", "string", "\"none\"",
-     "\"emulate\": without sch_netem, emulate random loss with nftables and rate with tbf"},
+     "\"emulate\": without sch_netem, emulate random loss with nftables and "
+     "rate with tbf"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -60,18 +74,17 @@ static int parse_model(cr_vctx *vx, const json_t *obj, const char *path,
                                        {"1-h", "number", NULL, ""},
                                        {"1-k", "number", NULL, ""},
                                        {NULL, NULL, NULL, NULL}};
-    static const cr_param st_keys[] = {{"p13", "number", NULL, ""},
-                                       {"p31", "number", NULL, ""},
-                                       {"p32", "number", NULL, ""},
-                                       {"p23", "number", NULL, ""},
-                                       {"p14", "number", NULL, ""},
-                                       {NULL, NULL, NULL, NULL}};
+    static const cr_param st_keys[] = {
+        {"p13", "number", NULL, ""}, {"p31", "number", NULL, ""},
+        {"p32", "number", NULL, ""}, {"p23", "number", NULL, ""},
+        {"p14", "number", NULL, ""}, {NULL, NULL, NULL, NULL}};
     const json_t *m = json_object_get(obj, "loss_model");
     char p[CR_PATH_MAX], q[CR_PATH_MAX];
     if (!m)
         return 1;
     cr_path_key(p, sizeof p, path, "loss_model");
-    const json_t *ge = json_object_get(m, "gemodel"), *st = json_object_get(m, "state");
+    const json_t *ge = json_object_get(m, "gemodel"),
+                 *st = json_object_get(m, "state");
     if (!json_is_object(m) || json_object_size(m) != 1 ||
         (!json_is_object(ge) && !json_is_object(st))) {
         cr_verr(vx, p, "must be {\"gemodel\": {...}} or {\"state\": {...}}");
@@ -126,7 +139,8 @@ static int netem_parse(cr_vctx *vx, const json_t *obj, const char *path,
     cr_vnum(vx, obj, path, "loss_correlation", 0, 100, 0, &s->loss_corr);
     parse_model(vx, obj, path, s);
     cr_vnum(vx, obj, path, "duplicate", 0, 100, 0, &s->duplicate);
-    cr_vnum(vx, obj, path, "duplicate_correlation", 0, 100, 0, &s->duplicate_corr);
+    cr_vnum(vx, obj, path, "duplicate_correlation", 0, 100, 0,
+            &s->duplicate_corr);
     cr_vnum(vx, obj, path, "corrupt", 0, 100, 0, &s->corrupt);
     cr_vnum(vx, obj, path, "corrupt_correlation", 0, 100, 0, &s->corrupt_corr);
     cr_vnum(vx, obj, path, "reorder", 0, 100, 0, &s->reorder);
@@ -134,6 +148,13 @@ static int netem_parse(cr_vctx *vx, const json_t *obj, const char *path,
     if (cr_vint(vx, obj, path, "gap", 0, 1000000, 0, &ll) > 0)
         s->gap = (int)ll;
     cr_vnum(vx, obj, path, "rate_kbit", 0, 1e9, 0, &s->rate_kbit);
+    cr_vnum(vx, obj, path, "slot_max_ms", 0, 60000, 0, &s->slot_max_ms);
+    cr_vnum(vx, obj, path, "slot_min_ms", 0, 60000, s->slot_max_ms,
+            &s->slot_min_ms);
+    if (cr_vint(vx, obj, path, "slot_packets", 0, INT32_MAX, 0, &ll) > 0)
+        s->slot_packets = (int)ll;
+    if (cr_vint(vx, obj, path, "slot_bytes", 0, INT32_MAX, 0, &ll) > 0)
+        s->slot_bytes = (int)ll;
     if (cr_vint(vx, obj, path, "limit", 1, 10000000, 1000, &ll) > 0)
         s->limit = (unsigned)ll;
     cr_venum(vx, obj, path, "fallback", fallback_names, 0, &p->fallback);
@@ -143,13 +164,22 @@ static int netem_parse(cr_vctx *vx, const json_t *obj, const char *path,
     cr_err e;
     cr_err_clear(&e);
     if (cr_netem_validate(s, &e) < 0) {
-        cr_verr(vx, path, "%s", e.msg);
+        /* Point at the key the rule is about ("gap needs reorder": gap). */
+        char key[64], kp[CR_PATH_MAX];
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(e.msg, " "), e.msg);
+        if (json_object_get(obj, key)) {
+            cr_path_key(kp, sizeof kp, path, key);
+            cr_verr(vx, kp, "%s", e.msg);
+        } else {
+            cr_verr(vx, path, "%s", e.msg);
+        }
         return 0;
     }
     if (!(s->delay_ms > 0 || s->loss > 0 || s->loss_model || s->duplicate > 0 ||
-          s->corrupt > 0 || s->rate_kbit > 0))
-        cr_verr(vx, path, "netem needs at least one of delay_ms, loss, "
-                "loss_model, duplicate, corrupt, rate_kbit");
+          s->corrupt > 0 || s->rate_kbit > 0 || s->slot_max_ms > 0))
+        cr_verr(vx, path,
+                "netem needs at least one of delay_ms, loss, "
+                "loss_model, duplicate, corrupt, rate_kbit, slot_max_ms");
     return 0;
 }
 
@@ -182,11 +212,12 @@ static int netem_check(cr_fault *f, cr_run *r, cr_err *err)
     if (p->spec.loss > 0 && !caps.nft)
         return cr_err_set(err, CR_EUNSUP,
                           "netem on %s: emulating loss needs nftables netdev "
-                          "ingress: %s", where, caps.nft_why);
+                          "ingress: %s",
+                          where, caps.nft_why);
     if (p->spec.rate_kbit > 0 && !caps.tbf)
         return cr_err_set(err, CR_EUNSUP,
-                          "netem on %s: emulating rate needs sch_tbf: %s", where,
-                          caps.tbf_why);
+                          "netem on %s: emulating rate needs sch_tbf: %s",
+                          where, caps.tbf_why);
     p->backend = BACKEND_EMULATE;
     return 0;
 }
@@ -223,10 +254,16 @@ static int netem_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     if (p->backend == BACKEND_NETEM) {
         if (act->details)
             json_object_set_new(act->details, "backend", json_string("netem"));
-        return cr_netfault_qdiscs(f, r, act, flows, n, build_netem, &p->spec, err);
+        return cr_netfault_qdiscs(f, r, act, flows, n, build_netem, &p->spec,
+                                  err);
     }
     if (p->backend != BACKEND_EMULATE)
         return cr_err_set(err, CR_ESTATE, "fault %s: not checked", f->name);
+    cr_net_caps caps;
+    if (act->details && cr_net_run_caps(r, &caps, NULL) == 0)
+        json_object_set_new(
+            act->details, "emulated_because",
+            json_sprintf("kernel lacks sch_netem (%s)", caps.netem_why));
     json_t *be = json_array();
     if (p->spec.loss > 0) {
         json_array_append_new(be, json_string("nftables"));
@@ -239,8 +276,9 @@ static int netem_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     }
     if (act->details && be)
         json_object_set_new(act->details, "backend",
-                            json_array_size(be) == 1 ? json_incref(json_array_get(be, 0))
-                                                     : json_incref(be));
+                            json_array_size(be) == 1
+                                ? json_incref(json_array_get(be, 0))
+                                : json_incref(be));
     json_decref(be);
     return rc;
 }

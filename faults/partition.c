@@ -71,8 +71,7 @@ static int part_parse(cr_vctx *vx, const json_t *obj, const char *path,
     size_t nseen = 0;
     size_t gi;
     json_t *g;
-    json_array_foreach(groups, gi, g)
-    {
+    json_array_foreach (groups, gi, g) {
         char gpi[CR_PATH_MAX];
         cr_path_idx(gpi, sizeof gpi, gp, gi);
         if (!json_is_array(g) || json_array_size(g) == 0) {
@@ -85,8 +84,7 @@ static int part_parse(cr_vctx *vx, const json_t *obj, const char *path,
         p->names[p->ngroups++] = names;
         size_t hi, k = 0;
         json_t *h;
-        json_array_foreach(g, hi, h)
-        {
+        json_array_foreach (g, hi, h) {
             cr_path_idx(hp, sizeof hp, gpi, hi);
             const char *name = json_string_value(h);
             if (!name) {
@@ -94,8 +92,8 @@ static int part_parse(cr_vctx *vx, const json_t *obj, const char *path,
                 continue;
             }
             if (!cr_net_host_exists(sc->hosts, name)) {
-                cr_verr(vx, hp, "unknown host \"%s\" (not in the hosts section)",
-                        name);
+                cr_verr(vx, hp,
+                        "unknown host \"%s\" (not in the hosts section)", name);
                 continue;
             }
             int dup = 0;
@@ -122,7 +120,8 @@ static int part_check(cr_fault *f, cr_run *r, cr_err *err)
     if (!caps.nft)
         return cr_err_set(err, CR_EUNSUP,
                           "partition %s: needs nftables netdev ingress "
-                          "chains: %s", f->name, caps.nft_why);
+                          "chains: %s",
+                          f->name, caps.nft_why);
     return 0;
 }
 
@@ -139,7 +138,8 @@ static int part_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
         for (size_t b = a + 1; b < p->ngroups; b++)
             for (const char **x = p->names[a]; *x; x++)
                 for (const char **y = p->names[b]; *y; y++) {
-                    int i = cr_net_topo_index(t, *x), j = cr_net_topo_index(t, *y);
+                    int i = cr_net_topo_index(t, *x),
+                        j = cr_net_topo_index(t, *y);
                     if (i < 0 || j < 0)
                         continue;
                     if (n < max)

@@ -30,8 +30,7 @@ static int pause_one(cr_run *r, cr_inst *i, void *ctx, cr_err *err)
     return rc;
 }
 
-static int pause_apply(cr_fault *f, cr_run *r, cr_fault_act *act,
-                       cr_err *err)
+static int pause_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     pause_state *st = cr_calloc(1, sizeof *st);
     if (!st)
@@ -46,8 +45,7 @@ static int pause_apply(cr_fault *f, cr_run *r, cr_fault_act *act,
     return rc;
 }
 
-static int pause_revert(cr_fault *f, cr_run *r, cr_fault_act *act,
-                        cr_err *err)
+static int pause_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     pause_state *st = act->state;
     int rc = 0;

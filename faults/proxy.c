@@ -26,18 +26,22 @@ static const cr_param proxy_params[] = {
      "down or refuse"},
     {"stream", "string", "\"downstream\"",
      "upstream (from -> to), downstream (to -> from) or both"},
-    {"toxicity", "number", "1", "fraction of connections affected, drawn from the seed"},
+    {"toxicity", "number", "1",
+     "fraction of connections affected, drawn from the seed"},
     {"latency", "number", "required", "latency: added delay, ms"},
     {"jitter", "number", "0", "latency: +/- uniform variation, ms"},
     {"rate", "number", "required", "bandwidth: KB/s (1 KB = 1000 bytes)"},
     {"delay", "number", "required",
-     "slow_close: delay of the close, ms; slicer: delay between slices, us (default 0)"},
+     "slow_close: delay of the close, ms; slicer: delay between slices, us "
+     "(default 0)"},
     {"timeout", "number", "0",
      "timeout: close after this many ms (0: hold until the toxic ends); "
      "reset_peer: RST after this many ms"},
     {"average_size", "number", "required", "slicer: mean slice size, bytes"},
-    {"size_variation", "number", "0", "slicer: +/- variation of slice size, bytes"},
-    {"bytes", "number", "required", "limit_data: bytes let through before the close"},
+    {"size_variation", "number", "0",
+     "slicer: +/- variation of slice size, bytes"},
+    {"bytes", "number", "required",
+     "limit_data: bytes let through before the close"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -62,7 +66,8 @@ static int proxy_parse(cr_vctx *vx, const json_t *obj, const char *path,
     for (int i = 0; i < CR_PTOX_COUNT; i++)
         names[i] = kinds[i].name;
     names[CR_PTOX_COUNT] = NULL;
-    static const char *const streams[] = {"upstream", "downstream", "both", NULL};
+    static const char *const streams[] = {"upstream", "downstream", "both",
+                                          NULL};
     static const unsigned stream_mask[] = {CR_PROXY_UP, CR_PROXY_DOWN,
                                            CR_PROXY_BOTH};
     char p[CR_PATH_MAX];
@@ -78,8 +83,10 @@ static int proxy_parse(cr_vctx *vx, const json_t *obj, const char *path,
             cr_path_key(p, sizeof p, path, "link");
             const cr_proxy_links *ls = sc->links;
             if (!ls || ls->n == 0)
-                cr_verr(vx, p, "no link \"%s\": declare it in the top-level "
-                        "\"links\" section", link);
+                cr_verr(vx, p,
+                        "no link \"%s\": declare it in the top-level "
+                        "\"links\" section",
+                        link);
             else
                 cr_verr(vx, p, "no link \"%s\" in \"links\" (declared: %s%s)",
                         link, ls->v[0].name, ls->n > 1 ? ", ..." : "");
@@ -98,12 +105,15 @@ static int proxy_parse(cr_vctx *vx, const json_t *obj, const char *path,
     t.streams = stream_mask[st];
     t.toxicity = tox;
     if (k->per_link)
-        for (const char *const *key = (const char *const[]){"stream", "toxicity", NULL};
+        for (const char *const *key =
+                 (const char *const[]){"stream", "toxicity", NULL};
              *key; key++)
             if (json_object_get(obj, *key)) {
                 cr_path_key(p, sizeof p, path, *key);
-                cr_verr_key(vx, p, "\"%s\" does not apply to toxic \"%s\" (it "
-                            "acts on the whole link)", *key, k->name);
+                cr_verr_key(vx, p,
+                            "\"%s\" does not apply to toxic \"%s\" (it "
+                            "acts on the whole link)",
+                            *key, k->name);
             }
     for (int i = 0; i < CR_PROXY_NATTR && k->attr[i].name; i++) {
         const cr_proxy_attr *a = &k->attr[i];
@@ -121,7 +131,8 @@ static int proxy_parse(cr_vctx *vx, const json_t *obj, const char *path,
                          "%s%s", i ? ", " : "", k->attr[i].name);
             cr_path_key(p, sizeof p, path, q->name);
             cr_verr_key(vx, p, "\"%s\" does not apply to toxic \"%s\" (%s%s)",
-                        q->name, k->name, *list ? "its attributes: " : "it has no attributes",
+                        q->name, k->name,
+                        *list ? "its attributes: " : "it has no attributes",
                         list);
         }
     if (cr_vcount(vx) > before)
@@ -129,7 +140,9 @@ static int proxy_parse(cr_vctx *vx, const json_t *obj, const char *path,
     cr_err e;
     cr_err_clear(&e);
     if (cr_proxy_toxic_check(&t, &e) < 0) {
-        cr_verr(vx, path, "%s", e.msg);
+        /* The only rule left spanning attributes is slicer's. */
+        cr_path_key(p, sizeof p, path, "size_variation");
+        cr_verr(vx, type == CR_PTOX_SLICER ? p : path, "%s", e.msg);
         return 0;
     }
     proxy_fault *pf = cr_calloc(1, sizeof *pf);
@@ -154,9 +167,10 @@ static int proxy_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     const cr_proxy_toxic_kind *k = &cr_proxy_toxic_kinds()[pf->t.type];
     char name[CR_PROXY_NAME_MAX], line[1024];
     toxic_name(f, act, name, sizeof name);
-    int off = snprintf(line, sizeof line, "toxic add %s %s %s stream=%s toxicity=%.17g",
-                       pf->link, name, k->name, cr_proxy_stream_name(pf->t.streams),
-                       pf->t.toxicity);
+    int off =
+        snprintf(line, sizeof line,
+                 "toxic add %s %s %s stream=%s toxicity=%.17g", pf->link, name,
+                 k->name, cr_proxy_stream_name(pf->t.streams), pf->t.toxicity);
     json_t *attrs = json_object();
     for (int i = 0; i < CR_PROXY_NATTR && k->attr[i].name; i++) {
         off += snprintf(line + off, sizeof line - (size_t)off, " %s=%.17g",
@@ -190,13 +204,12 @@ static json_t *toxic_effect(cr_run *r, const char *link, const char *name)
     cr_free(reply);
     size_t i, j;
     json_t *l, *t;
-    json_array_foreach(json_object_get(st, "links"), i, l)
-    {
+    json_array_foreach (json_object_get(st, "links"), i, l) {
         if (strcmp(json_string_value(json_object_get(l, "name")) ?: "", link))
             continue;
-        json_array_foreach(json_object_get(l, "toxics"), j, t)
-        {
-            if (!strcmp(json_string_value(json_object_get(t, "name")) ?: "", name) &&
+        json_array_foreach (json_object_get(l, "toxics"), j, t) {
+            if (!strcmp(json_string_value(json_object_get(t, "name")) ?: "",
+                        name) &&
                 json_is_true(json_object_get(t, "active")))
                 out = json_pack("{s:O, s:O, s:O, s:O, s:O}", "affected",
                                 json_object_get(t, "affected"), "spared",
@@ -246,8 +259,9 @@ static void proxy_destroy(cr_fault *f)
 
 const cr_fault_ops cr_fault_proxy_ops = {
     .kind = "proxy",
-    .summary = "a toxic (latency, bandwidth, timeout, reset_peer, down, ...) on a "
-               "link of the built-in TCP fault proxy; no privilege needed",
+    .summary =
+        "a toxic (latency, bandwidth, timeout, reset_peer, down, ...) on a "
+        "link of the built-in TCP fault proxy; no privilege needed",
     .params = proxy_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NO_TARGET,
     .parse = proxy_parse,

@@ -25,8 +25,7 @@ static int restart_parse(cr_vctx *vx, const json_t *obj, const char *path,
     return cr_procfault_spec_new(f, sig, t);
 }
 
-static int restart_apply(cr_fault *f, cr_run *r, cr_fault_act *act,
-                         cr_err *err)
+static int restart_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     const cr_procfault_spec *s = f->priv;
     return cr_procfault_stop(f, r, act, s->sig, s->timeout_s, 1, err);

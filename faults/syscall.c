@@ -40,7 +40,7 @@
 extern const cr_fault_ops cr_fault_syscall_ops;
 
 #define SYS_OPEN_TIMEOUT_S 1.0 /* FIFO to appear / thread to listen */
-#define SYS_CMD_TIMEOUT_S 1.0  /* one reply */
+#define SYS_CMD_TIMEOUT_S  2.0 /* one reply (typically ~30 us) */
 
 typedef struct sys_spec {
     char **points; /* owned, npoints entries */
@@ -73,7 +73,7 @@ static const cr_param sys_params[] = {
     {"probability", "number", "1",
      "chance that each call fails while armed (0..1), drawn by libfiu from "
      "FIU_PRNG_SEED"},
-    {"errno", "string", "the preset's, else EIO",
+    {"errno", "string", "preset/EIO",
      "errno the failing calls set (\"ENOSPC\"); must be one every named call "
      "can return"},
     {"count", "integer", "0",
@@ -88,7 +88,7 @@ static void spec_free(sys_spec *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->npoints; i++)
+    for (size_t i = 0; s->points && i < s->npoints; i++)
         cr_free(s->points[i]);
     cr_free(s->points);
     cr_free(s);
@@ -145,8 +145,9 @@ static int sys_parse(cr_vctx *vx, const json_t *obj, const char *path,
         s->npoints = json_array_size(jp);
     } else {
         cr_path_key(p, sizeof p, path, "points");
-        cr_verr(vx, p, "must be a failure point name or a non-empty array of "
-                       "them");
+        cr_verr(vx, p,
+                "must be a failure point name or a non-empty array of "
+                "them");
         goto out;
     }
     s->points = cr_calloc(s->npoints, sizeof *s->points);
@@ -194,14 +195,14 @@ static int sys_parse(cr_vctx *vx, const json_t *obj, const char *path,
                        &e) != 0) {
         cr_path_key(p, sizeof p, path,
                     errno_name && strstr(e.msg, "errno") ? "errno"
-                    : pre                               ? "preset"
-                                                        : "points");
+                    : pre                                ? "preset"
+                                                         : "points");
         cr_verr(vx, p, "%s", e.msg);
     }
 out:
     if (cr_vcount(vx) != before) {
         spec_free(s);
-        return 0; /* diagnostics recorded */
+        return CR_EINVAL; /* diagnostics recorded */
     }
     f->priv = s;
     return 0;
@@ -277,8 +278,8 @@ static int prog_kind(const char *path, char *interp, size_t n)
         size_t i = 2, k = 0;
         while (i < (size_t)got && (h[i] == ' ' || h[i] == '\t'))
             i++;
-        while (i < (size_t)got && h[i] != ' ' && h[i] != '\t' &&
-               h[i] != '\n' && k + 1 < n)
+        while (i < (size_t)got && h[i] != ' ' && h[i] != '\t' && h[i] != '\n' &&
+               k + 1 < n)
             interp[k++] = (char)h[i++];
         interp[k] = '\0';
         kind = k ? 2 : -1;
@@ -307,7 +308,8 @@ static int prog_kind(const char *path, char *interp, size_t n)
     kind = 0;
     for (unsigned i = 0; i < phnum; i++) {
         unsigned char ph[256];
-        if (pread(fd, ph, phentsize, (off_t)(phoff + (uint64_t)i * phentsize)) !=
+        if (pread(fd, ph, phentsize,
+                  (off_t)(phoff + (uint64_t)i * phentsize)) !=
             (ssize_t)phentsize) {
             kind = -1;
             break;
@@ -331,8 +333,8 @@ static int sys_check(cr_fault *f, cr_run *r, cr_err *err)
     if (libs_present(err))
         return CR_EUNSUP;
     if (!sp)
-        return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'",
-                          f->name, f->target.service);
+        return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
+                          f->target.service);
     if (resolve_prog(sp, prog, sizeof prog) != 0)
         return cr_err_set(err, CR_EUNSUP, "service %s: program '%s' not found",
                           sp->name, sp->argv[0]);
@@ -377,8 +379,8 @@ static int sys_prepare(cr_fault *f, cr_run *r, cr_err *err)
     const cr_svc_spec *sp = cr_scen_service(sc, f->target.service);
     char dir[PATH_MAX], prefix[PATH_MAX], val[PATH_MAX * 3];
     if (!sp)
-        return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'",
-                          f->name, f->target.service);
+        return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
+                          f->target.service);
     /* Several syscall faults on one service: the first one sets it up. */
     for (size_t i = 0; i < sc->nfaults && &sc->faults[i] != f; i++)
         if (sc->faults[i].ops == &cr_fault_syscall_ops &&
@@ -406,7 +408,8 @@ static int sys_prepare(cr_fault *f, cr_run *r, cr_err *err)
             base = *e + 11;
     if (!base)
         base = getenv("LD_PRELOAD");
-    snprintf(val, sizeof val, "%s%s%s/fiu_run_preload.so %s/fiu_posix_preload.so",
+    snprintf(val, sizeof val,
+             "%s%s%s/fiu_run_preload.so %s/fiu_posix_preload.so",
              base && *base ? base : "", base && *base ? " " : "", fiu_dir(),
              fiu_dir());
     if (cr_run_setenv(r, sp->name, "LD_PRELOAD", val, err))
@@ -549,23 +552,21 @@ static int arm_inst(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *in,
         cr_err_clear(&e);
         json_int_t begin_us = unix_us();
         /* The leader's FIFO may still be in the making (just started). */
-        int r1 = send_all(f, r, pids[k], 1,
-                          k == 0 ? SYS_OPEN_TIMEOUT_S : 0.2, replies, &refused,
-                          &e);
+        int r1 = send_all(f, r, pids[k], 1, k == 0 ? SYS_OPEN_TIMEOUT_S : 0.2,
+                          replies, &refused, &e);
         double t = cr_run_now(r);
         /* t: reply received (armed for sure); begin_unix_us: command about
          * to be sent (nothing can fail before). */
         json_t *rec = json_pack("{s:s, s:i, s:f, s:I, s:I, s:o}", "instance",
                                 cr_inst_name(in), "pid", (int)pids[k], "t", t,
-                                "begin_unix_us", begin_us, "unix_us",
-                                unix_us(), "replies", replies);
+                                "begin_unix_us", begin_us, "unix_us", unix_us(),
+                                "replies", replies);
         if (respawn)
             json_object_set_new(rec, "respawn", json_true());
         /* Record the process even on failure: revert disables whatever of
          * it was enabled. */
         if (state_add(st, in, leader, pids[k]) != 0 && !rc)
-            rc = cr_err_set(err, CR_ENOMEM, "fault %s: out of memory",
-                            f->name);
+            rc = cr_err_set(err, CR_ENOMEM, "fault %s: out of memory", f->name);
         if (r1 == 0 && refused == 0) {
             json_array_append_new(details_array(act->details, "armed"), rec);
             continue;
@@ -603,8 +604,8 @@ static void describe(cr_fault *f, cr_run *r, cr_fault_act *act)
     for (size_t k = 0; k < act->ninst; k++)
         json_object_set_new(
             seeds, cr_inst_name(act->inst[k]),
-            json_integer(prng_seed(r, f->target.service,
-                                   cr_inst_index(act->inst[k]))));
+            json_integer(
+                prng_seed(r, f->target.service, cr_inst_index(act->inst[k]))));
     json_object_set_new(act->details, "prng_seed", seeds);
 }
 
@@ -645,7 +646,8 @@ static int sys_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
         return rc;
     if (armed == 0)
         return cr_err_set(err, CR_ESTATE,
-                          "fault %s: no targeted replica of %s is running",
+                          "fault %s: no targeted replica of %s is running "
+                          "and not paused (see details.skipped)",
                           f->name, f->target.service);
     return CR_OK;
 }
@@ -710,17 +712,26 @@ static int sys_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     }
     for (size_t k = 0; k < st->n; k++) {
         sys_armed *a = &st->v[k];
-        json_t *rec = json_pack("{s:s, s:i}", "instance",
-                                cr_inst_name(a->inst), "pid", (int)a->pid);
+        json_t *rec = json_pack("{s:s, s:i}", "instance", cr_inst_name(a->inst),
+                                "pid", (int)a->pid);
         if (kill(a->pid, 0) != 0 && errno == ESRCH) {
             json_object_set_new(rec, "note", json_string("exited"));
             json_array_append_new(details_array(act->details, "disarmed"), rec);
             continue;
         }
         if (cr_inst_paused(a->inst)) {
+            /* A stopped process cannot answer, and a command left in its
+             * FIFO would be answered to the next client: leave it armed
+             * and say so. */
             json_object_set_new(rec, "note",
                                 json_string("paused: not disarmed"));
             json_array_append_new(details_array(act->details, "disarmed"), rec);
+            if (!rc)
+                rc = cr_err_set(err, CR_ESTATE,
+                                "fault %s: %s (pid %d) is paused and could "
+                                "not be disarmed; its failure points stay "
+                                "armed",
+                                f->name, cr_inst_name(a->inst), (int)a->pid);
             continue;
         }
         cr_err e;
@@ -737,9 +748,9 @@ static int sys_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
         } else if (r1 != 0) {
             json_object_set_new(rec, "error", json_string(e.msg));
             if (!rc)
-                rc = cr_err_set(err, e.code, "fault %s: disarming %s (pid %d): %s",
-                                f->name, cr_inst_name(a->inst), (int)a->pid,
-                                e.msg);
+                rc = cr_err_set(err, e.code,
+                                "fault %s: disarming %s (pid %d): %s", f->name,
+                                cr_inst_name(a->inst), (int)a->pid, e.msg);
         } else if (refused) {
             /* -1 to disable: the point was not enabled there (a process
              * forked after arming, or a failed apply). */
@@ -755,8 +766,7 @@ static int sys_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     return rc;
 }
 
-static void sys_on_spawn(cr_fault *f, cr_run *r, cr_fault_act *act,
-                         cr_inst *in)
+static void sys_on_spawn(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *in)
 {
     cr_err e;
     cr_err_clear(&e);

@@ -17,7 +17,8 @@ static int terminate_apply(cr_fault *f, cr_run *r, cr_fault_act *act,
 
 const cr_fault_ops cr_fault_terminate_ops = {
     .kind = "terminate",
-    .summary = "stop the targeted replicas for good (stop_signal, then SIGKILL)",
+    .summary =
+        "stop the targeted replicas for good (stop_signal, then SIGKILL)",
     .params = NULL,
     .flags = CR_FAULT_INSTANT | CR_FAULT_NEEDS_SERVICE,
     .parse = terminate_parse,

@@ -10,9 +10,9 @@
 /* Failure hook for allocation-failure tests; the only mutable global
  * besides what main() owns.  Not thread-safe by design: tests that use it
  * are single-threaded. */
-static long g_fail_at;   /* 0: never fail */
+static long g_fail_at; /* 0: never fail */
 static long g_count;
-static long g_failures;  /* allocations that returned NULL, ever */
+static long g_failures; /* allocations that returned NULL, ever */
 
 static int alloc_should_fail(void)
 {

@@ -13,7 +13,7 @@
 void *cr_malloc(size_t n);
 void *cr_calloc(size_t n, size_t size);
 void *cr_realloc(void *p, size_t n);
-char *cr_strdup(const char *s);   /* NULL in, NULL out */
+char *cr_strdup(const char *s); /* NULL in, NULL out */
 void cr_free(void *p);
 /* printf into a fresh string; NULL on failure. */
 char *cr_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

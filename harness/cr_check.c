@@ -109,8 +109,7 @@ int cr_chk_vstrlist(cr_vctx *vx, const json_t *obj, const char *path,
     }
     size_t i;
     const json_t *v;
-    json_array_foreach(a, i, v)
-    {
+    json_array_foreach (a, i, v) {
         if (!json_is_string(v) || !*json_string_value(v)) {
             char q[CR_PATH_MAX];
             cr_path_idx(q, sizeof q, p, i);
@@ -123,7 +122,7 @@ int cr_chk_vstrlist(cr_vctx *vx, const json_t *obj, const char *path,
     out->v = cr_calloc(json_array_size(a), sizeof *out->v);
     if (!out->v)
         return CR_ENOMEM;
-    json_array_foreach(a, i, v)
+    json_array_foreach (a, i, v)
         out->v[out->n++] = json_string_value(v);
     return 1;
 }
@@ -193,8 +192,8 @@ size_t cr_chk_nfaults(const cr_facts *f, const char *fault)
 {
     size_t n = 0;
     for (size_t i = 0; i < f->nfaults; i++)
-        if (f->faults[i].ok &&
-            (!fault || (f->faults[i].name && !strcmp(f->faults[i].name, fault))))
+        if (f->faults[i].ok && (!fault || (f->faults[i].name &&
+                                           !strcmp(f->faults[i].name, fault))))
             n++;
     return n;
 }
@@ -202,8 +201,7 @@ size_t cr_chk_nfaults(const cr_facts *f, const char *fault)
 int cr_chk_in_fault(const cr_facts *f, double t)
 {
     for (size_t i = 0; i < f->nfaults; i++)
-        if (f->faults[i].ok && t >= f->faults[i].start &&
-            t <= f->faults[i].end)
+        if (f->faults[i].ok && t >= f->faults[i].start && t <= f->faults[i].end)
             return 1;
     return 0;
 }
@@ -277,7 +275,8 @@ int cr_chk_event_id(const cr_event *e, char *buf, size_t n)
         w = snprintf(buf, n, "%s", json_string_value(v));
     } else if (json_is_integer(v)) {
         w = snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-    } else if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) &&
+    } else if (json_is_real(v) &&
+               json_real_value(v) == floor(json_real_value(v)) &&
                fabs(json_real_value(v)) < 9.0e15) {
         w = snprintf(buf, n, "%lld", (long long)json_real_value(v));
     } else {

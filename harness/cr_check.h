@@ -25,7 +25,7 @@ const char *cr_verdict_name(cr_verdict v); /* "passed", "failed", "unknown" */
 
 /* One applied fault occurrence. */
 typedef struct cr_fact_fault {
-    const char *name;   /* fault name */
+    const char *name; /* fault name */
     const char *kind;
     const char *target; /* "worker.1", "worker", "h1<->h2", ... */
     double start;       /* applied, s after t0 */
@@ -37,18 +37,18 @@ enum { CR_PROC_START, CR_PROC_READY, CR_PROC_EXIT };
 
 typedef struct cr_fact_proc {
     double t;
-    const char *inst;   /* "worker.1" */
-    const char *svc;    /* "worker" */
-    int what;           /* CR_PROC_* */
-    int code;           /* exit code, or -1 */
-    int sig;            /* terminating signal, or 0 */
-    const char *cause;  /* "fault:kill-worker", "restart-policy", "stop",
-                           NULL (exited by itself) */
+    const char *inst;  /* "worker.1" */
+    const char *svc;   /* "worker" */
+    int what;          /* CR_PROC_* */
+    int code;          /* exit code, or -1 */
+    int sig;           /* terminating signal, or 0 */
+    const char *cause; /* "fault:kill-worker", "restart-policy", "stop",
+                          NULL (exited by itself) */
 } cr_fact_proc;
 
 typedef struct cr_fact_probe {
     const char *probe;
-    int phase;          /* CR_PHASE_* */
+    int phase; /* CR_PHASE_* */
     double t;
     int ok;
     const char *detail;
@@ -56,16 +56,16 @@ typedef struct cr_fact_probe {
 
 typedef struct cr_facts {
     const cr_scen *scen;
-    const cr_history *hist;       /* sorted by ts */
-    const cr_fact_fault *faults;  /* sorted by start */
+    const cr_history *hist;      /* sorted by ts */
+    const cr_fact_fault *faults; /* sorted by start */
     size_t nfaults;
-    const cr_fact_proc *procs;    /* sorted by t */
+    const cr_fact_proc *procs; /* sorted by t */
     size_t nprocs;
-    const cr_fact_probe *probes;  /* sorted by t */
+    const cr_fact_probe *probes; /* sorted by t */
     size_t nprobes;
-    double t_faults_end;  /* end of the last fault window (or 0) */
-    double t_workload_end;/* duration_s */
-    double t_end;         /* after drain: when checks are evaluated */
+    double t_faults_end;        /* end of the last fault window (or 0) */
+    double t_workload_end;      /* duration_s */
+    double t_end;               /* after drain: when checks are evaluated */
     const cr_history *baseline; /* fault-free run of the same seed, or NULL */
     const char *run_dir;
 } cr_facts;
@@ -74,13 +74,13 @@ typedef struct cr_facts {
  * frees it with cr_result_free(). */
 typedef struct cr_result {
     cr_verdict verdict;
-    char summary[512];    /* one sentence: "recovered in 1.84 s (bound 5 s)" */
+    char summary[512]; /* one sentence: "recovered in 1.84 s (bound 5 s)" */
     int has_measured;
-    double measured;      /* the figure compared against the bound */
-    char unit[16];        /* "s", "ms", "events", "%" */
-    char bound[64];       /* "<= 5", ">= 100" */
-    json_t *evidence;     /* array of {"t":..,"text":..} in time order */
-    json_t *details;      /* object: checker-specific counts */
+    double measured;  /* the figure compared against the bound */
+    char unit[16];    /* "s", "ms", "events", "%" */
+    char bound[64];   /* "<= 5", ">= 100" */
+    json_t *evidence; /* array of {"t":..,"text":..} in time order */
+    json_t *details;  /* object: checker-specific counts */
 } cr_result;
 
 void cr_result_init(cr_result *res);

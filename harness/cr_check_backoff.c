@@ -52,12 +52,15 @@ static const cr_param bo_params[] = {
     {"factor", "number", "2", "growth per attempt"},
     {"max_ms", "number", "unbounded", "cap on the un-jittered delay"},
     {"max_attempts", "integer", "not checked",
-     "total tries allowed, the first included: a retry with attempt >= max_attempts is one too many; giveup must say attempts == max_attempts"},
+     "total tries allowed, the first included: a retry with attempt >= "
+     "max_attempts is one too many; giveup must say attempts == max_attempts"},
     {"jitter", "string", "\"none\"", "none, full, equal or decorrelated"},
     {"tolerance_ms", "number", "20", "absolute slack on every delay bound"},
-    {"tolerance_pct", "number", "10", "relative slack: percent of the bound, added to tolerance_ms"},
+    {"tolerance_pct", "number", "10",
+     "relative slack: percent of the bound, added to tolerance_ms"},
     {"gap_tolerance_ms", "number", "1000",
-     "a gap between retries longer than delay_ms + this is reported in details (not a failure)"},
+     "a gap between retries longer than delay_ms + this is reported in details "
+     "(not a failure)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -94,6 +97,7 @@ typedef struct bo_seq {
 typedef struct bo_stat {
     size_t n;
     double sum, sumsq;
+    double t_last; /* time of the last retry with this attempt number */
 } bo_stat;
 
 static double tol(const bo_priv *p, double u)
@@ -138,7 +142,8 @@ static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                 size_t nc = capseq ? capseq * 2 : 8;
                 bo_seq *ns = cr_realloc(seq, nc * sizeof *ns);
                 if (!ns) {
-                    rc = cr_err_set(err, CR_ENOMEM, "backoff %s: out of memory", x->name);
+                    rc = cr_err_set(err, CR_ENOMEM, "backoff %s: out of memory",
+                                    x->name);
                     goto out;
                 }
                 seq = ns;
@@ -154,10 +159,13 @@ static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             if (p->max_attempts && a != (double)p->max_attempts) {
                 if (!v_attempts++)
                     snprintf(why, sizeof why,
-                             "%s gave up %s after %g attempts but max_attempts is %lld",
+                             "%s gave up %s after %g attempts but max_attempts "
+                             "is %lld",
                              who, p->op, a, p->max_attempts);
-                cr_result_evidence_event(res, e, isnan(a) ? "giveup without attempts"
-                                                          : "gave up after the wrong number of attempts");
+                cr_result_evidence_event(
+                    res, e,
+                    isnan(a) ? "giveup without attempts"
+                             : "gave up after the wrong number of attempts");
             }
             s->active = 0;
             continue;
@@ -165,7 +173,9 @@ static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         double a = cr_event_num(e, "attempt"), d = cr_event_num(e, "delay_ms");
         if (!(a >= 1) || a != floor(a) || !(d >= 0)) {
             if (!v_bad++)
-                snprintf(why, sizeof why, "%s retry event without a valid attempt and delay_ms", who);
+                snprintf(why, sizeof why,
+                         "%s retry event without a valid attempt and delay_ms",
+                         who);
             cr_result_evidence_event(res, e, "malformed retry");
             continue;
         }
@@ -179,7 +189,8 @@ static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             if (gap < s->delay - tol(p, s->delay)) {
                 if (!v_gap++)
                     snprintf(why, sizeof why,
-                             "%s retried %s after %.0f ms although it announced %.0f ms",
+                             "%s retried %s after %.0f ms although it "
+                             "announced %.0f ms",
                              who, p->op, gap, s->delay);
                 cr_result_evidence_event(res, s->last, "announced");
                 cr_result_evidence_event(res, e, "retried too early");
@@ -214,18 +225,21 @@ static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         if (d < lo || d > hi) {
             if (!v_delay++)
                 snprintf(why, sizeof why,
-                         "%s %s attempt %lld: delay %.0f ms outside [%.0f, %.0f] (%s jitter, nominal %.0f ms)",
+                         "%s %s attempt %lld: delay %.0f ms outside [%.0f, "
+                         "%.0f] (%s jitter, nominal %.0f ms)",
                          who, p->op, n, d, lo > 0 ? lo : 0, hi,
                          jitter_names[p->jitter], t);
             char b[160];
-            snprintf(b, sizeof b, "delay outside [%.0f, %.0f] ms", lo > 0 ? lo : 0, hi);
+            snprintf(b, sizeof b, "delay outside [%.0f, %.0f] ms",
+                     lo > 0 ? lo : 0, hi);
             cr_result_evidence_event(res, e, b);
         }
         /* 2. one try too many */
         if (p->max_attempts && n >= p->max_attempts) {
             if (!v_attempts++)
                 snprintf(why, sizeof why,
-                         "%s retried %s after attempt %lld although max_attempts is %lld",
+                         "%s retried %s after attempt %lld although "
+                         "max_attempts is %lld",
                          who, p->op, n, p->max_attempts);
             cr_result_evidence_event(res, e, "one try too many");
         }
@@ -233,6 +247,7 @@ static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         b->n++;
         b->sum += d;
         b->sumsq += d * d;
+        b->t_last = e->t;
         s->attempt = n;
         s->ts = e->ts;
         s->prev = d;
@@ -255,10 +270,14 @@ static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             if (cv <= 0.01) {
                 if (!v_jitter++ && !*why)
                     snprintf(why, sizeof why,
-                             "%s delays at attempt %d are all about %.0f ms (coefficient of variation %.4f over %zu retries): not jittered",
+                             "%s delays at attempt %d are all about %.0f ms "
+                             "(coefficient of variation %.4f over %zu "
+                             "retries): not jittered",
                              p->op, n, mean, cv, st[n].n);
-                cr_result_evidence(res, 0, "attempt %d: %zu delays, mean %.1f ms, cv %.4f", n,
-                                   st[n].n, mean, cv);
+                cr_result_evidence(
+                    res, st[n].t_last,
+                    "attempt %d: %zu delays, mean %.1f ms, cv %.4f", n, st[n].n,
+                    mean, cv);
             }
         }
         if (isfinite(min_cv))
@@ -277,19 +296,22 @@ static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     cr_chk_measure(res, (double)viol, "violations");
     cr_chk_bound(res, "==", 0);
     if (viol) {
-        cr_result_set(res, CR_VERDICT_FAILED, "%s (%zu violations in %zu retries)",
-                      why, viol, retries);
+        cr_result_set(res, CR_VERDICT_FAILED,
+                      "%s (%zu violations in %zu retries)", why, viol, retries);
     } else if (retries == 0 || retries < (size_t)x->min_samples) {
-        cr_result_set(res, CR_VERDICT_UNKNOWN, "only %zu %s retries (min_samples %d)",
-                      retries, p->op, x->min_samples);
+        cr_result_set(res, CR_VERDICT_UNKNOWN,
+                      "only %zu %s retries (min_samples %d)", retries, p->op,
+                      x->min_samples);
     } else if (p->jitter != J_NONE && judged == 0) {
         cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "%zu %s retries within bounds, but no attempt number has 5 delays to judge the jitter",
+                      "%zu %s retries within bounds, but no attempt number has "
+                      "5 delays to judge the jitter",
                       retries, p->op);
     } else {
-        cr_result_set(res, CR_VERDICT_PASSED,
-                      "%zu %s retries followed the %s-jitter policy (0 violations)",
-                      retries, p->op, jitter_names[p->jitter]);
+        cr_result_set(
+            res, CR_VERDICT_PASSED,
+            "%zu %s retries followed the %s-jitter policy (0 violations)",
+            retries, p->op, jitter_names[p->jitter]);
     }
 out:
     cr_free(seq);
@@ -298,7 +320,8 @@ out:
 
 const cr_check_ops cr_check_backoff_ops = {
     .kind = "backoff",
-    .summary = "retries follow the declared backoff policy: delays, attempt limit, spacing, jitter",
+    .summary = "retries follow the declared backoff policy: delays, attempt "
+               "limit, spacing, jitter",
     .params = bo_params,
     .parse = bo_parse,
     .eval = bo_eval,

@@ -2,11 +2,12 @@
  * stops calling it while open, probes after its wait, and closes again.
  *
  * The breaker is named by the key "breaker" ("name" is every
- * expectation's own name).  Events: `breaker` {name, state}; calls to the dependency are `retry`
- * events whose `op` is the breaker name and `call` events whose `name` is
- * it; `rejected` {name}.  Each source (`inst`, else `svc`) has its own
- * breaker, starting closed.  The dependency is failing during the windows
- * of dependency_fault (all applied faults when not given).  Rules:
+ * expectation's own name).  Events: `breaker` {name, state}; calls to the
+ * dependency are `retry` events whose `op` is the breaker name and `call`
+ * events whose `name` is it; `rejected` {name}.  Each source (`inst`, else
+ * `svc`) has its own breaker, starting closed.  The dependency is failing
+ * during the windows of dependency_fault (all applied faults when not given).
+ * Rules:
  * 1. only legal transitions: closed->open, open->half_open,
  *    half_open->closed, half_open->open (a repeated state is ignored);
  * 2. no call while open; 3. `rejected` only while open;
@@ -37,12 +38,17 @@ typedef struct br_priv {
 
 static const cr_param br_params[] = {
     {"breaker", "string", NULL,
-     "breaker name (`name` of breaker/rejected/call events, `op` of retry events); not `name`, which names the expectation"},
-    {"opens_within_s", "number", "end of the fault window", "bound from the dependency fault's start to the breaker opening"},
-    {"closes_within_s", "number", "not checked", "bound from the dependency fault's end to the breaker closing"},
-    {"min_open_s", "number", "0", "the wait before half_open: open->half_open sooner than this fails"},
+     "breaker name (`name` of breaker/rejected/call events, `op` of retry "
+     "events); not `name`, which names the expectation"},
+    {"opens_within_s", "number", "end of the fault window",
+     "bound from the dependency fault's start to the breaker opening"},
+    {"closes_within_s", "number", "not checked",
+     "bound from the dependency fault's end to the breaker closing"},
+    {"min_open_s", "number", "0",
+     "the wait before half_open: open->half_open sooner than this fails"},
     {"tolerance_s", "number", "0.05", "slack on min_open_s"},
-    {"dependency_fault", "string", "every fault", "the fault whose windows mean \"dependency failing\""},
+    {"dependency_fault", "string", "every fault",
+     "the fault whose windows mean \"dependency failing\""},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -91,8 +97,10 @@ static int state_of(const char *s)
 
 static int legal(int from, int to)
 {
-    return (from == B_CLOSED && to == B_OPEN) || (from == B_OPEN && to == B_HALF) ||
-           (from == B_HALF && to == B_CLOSED) || (from == B_HALF && to == B_OPEN);
+    return (from == B_CLOSED && to == B_OPEN) ||
+           (from == B_OPEN && to == B_HALF) ||
+           (from == B_HALF && to == B_CLOSED) ||
+           (from == B_HALF && to == B_OPEN);
 }
 
 /* State of a source at time t (after applying transitions at <= t). */
@@ -117,8 +125,10 @@ static int br_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     const cr_history *h = f->hist;
 
     if (cr_chk_nfaults(f, p->dep) == 0) {
-        cr_result_set(res, CR_VERDICT_UNKNOWN, "%s%s was never applied: no window in which the dependency failed",
-                      p->dep ? "fault " : "no fault", p->dep ? p->dep : "");
+        cr_result_set(
+            res, CR_VERDICT_UNKNOWN,
+            "%s%s was never applied: no window in which the dependency failed",
+            p->dep ? "fault " : "no fault", p->dep ? p->dep : "");
         goto out;
     }
     for (size_t i = 0; h && i < h->n; i++) {
@@ -162,7 +172,9 @@ static int br_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             calls++;
             if (s->state == B_OPEN) {
                 if (!v_call++)
-                    snprintf(why, sizeof why, "%s called %s while its breaker was open (since t=%.3f)",
+                    snprintf(why, sizeof why,
+                             "%s called %s while its breaker was open (since "
+                             "t=%.3f)",
                              who, p->name, s->t_open);
                 cr_result_evidence_event(res, e, "call while open");
             }
@@ -172,8 +184,10 @@ static int br_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             rejects++;
             if (s->state != B_OPEN) {
                 if (!v_reject++)
-                    snprintf(why, sizeof why, "%s rejected a call to %s while the breaker was %s",
-                             who, p->name, state_names[s->state]);
+                    snprintf(
+                        why, sizeof why,
+                        "%s rejected a call to %s while the breaker was %s",
+                        who, p->name, state_names[s->state]);
                 cr_result_evidence_event(res, e, "rejected while not open");
             }
             continue;
@@ -181,7 +195,9 @@ static int br_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         int to = state_of(cr_event_str(e, "state"));
         if (to == B_NONE) {
             if (!v_illegal++)
-                snprintf(why, sizeof why, "%s breaker %s reported an unknown state", who, p->name);
+                snprintf(why, sizeof why,
+                         "%s breaker %s reported an unknown state", who,
+                         p->name);
             cr_result_evidence_event(res, e, "unknown state");
             continue;
         }
@@ -190,17 +206,21 @@ static int br_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         cr_result_evidence_event(res, e, NULL);
         if (!legal(s->state, to)) {
             if (!v_illegal++)
-                snprintf(why, sizeof why, "%s breaker %s went %s -> %s (illegal transition)",
+                snprintf(why, sizeof why,
+                         "%s breaker %s went %s -> %s (illegal transition)",
                          who, p->name, state_names[s->state], state_names[to]);
             cr_result_evidence(res, e->t, "illegal transition %s -> %s",
                                state_names[s->state], state_names[to]);
         }
-        if (s->state == B_OPEN && to == B_HALF && e->t - s->t_open < p->min_open - p->tol) {
+        if (s->state == B_OPEN && to == B_HALF &&
+            e->t - s->t_open < p->min_open - p->tol) {
             if (!v_early++)
                 snprintf(why, sizeof why,
-                         "%s breaker %s went half_open %.3f s after opening (min_open_s %g)",
+                         "%s breaker %s went half_open %.3f s after opening "
+                         "(min_open_s %g)",
                          who, p->name, e->t - s->t_open, p->min_open);
-            cr_result_evidence(res, e->t, "half_open after %.3f s only", e->t - s->t_open);
+            cr_result_evidence(res, e->t, "half_open after %.3f s only",
+                               e->t - s->t_open);
         }
         if (to == B_OPEN) {
             s->t_open = e->t;
@@ -230,14 +250,18 @@ static int br_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                 t_open = w->start;
             for (size_t j = 0; j < s->ntr && isnan(t_open); j++)
                 if (s->tr[j].to == B_OPEN && s->tr[j].t >= w->start &&
-                    s->tr[j].t <= w->end + (isnan(p->opens_within) ? 0 : p->opens_within))
+                    s->tr[j].t <=
+                        w->end + (isnan(p->opens_within) ? 0 : p->opens_within))
                     t_open = s->tr[j].t;
             if (isnan(t_open)) {
                 if (!v_open++)
                     snprintf(why, sizeof why,
-                             "breaker %s of %s never opened during fault %s (%.3f..%.3f s)",
-                             p->name, s->who, w->name ? w->name : "?", w->start, w->end);
-                cr_result_evidence(res, w->start, "fault %s began; %s breaker stayed closed",
+                             "breaker %s of %s never opened during fault %s "
+                             "(%.3f..%.3f s)",
+                             p->name, s->who, w->name ? w->name : "?", w->start,
+                             w->end);
+                cr_result_evidence(res, w->start,
+                                   "fault %s began; %s breaker stayed closed",
                                    w->name ? w->name : "?", s->who);
                 continue;
             }
@@ -247,9 +271,14 @@ static int br_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             if (!isnan(p->opens_within) && d > p->opens_within) {
                 if (!v_open++)
                     snprintf(why, sizeof why,
-                             "breaker %s of %s opened %.3f s after fault %s began (bound %g s)",
-                             p->name, s->who, d, w->name ? w->name : "?", p->opens_within);
-                cr_result_evidence(res, t_open, "%s breaker opened %.3f s after the fault began", s->who, d);
+                             "breaker %s of %s opened %.3f s after fault %s "
+                             "began (bound %g s)",
+                             p->name, s->who, d, w->name ? w->name : "?",
+                             p->opens_within);
+                cr_result_evidence(
+                    res, t_open,
+                    "%s breaker opened %.3f s after the fault began", s->who,
+                    d);
             }
             if (isnan(p->closes_within))
                 continue;
@@ -267,15 +296,21 @@ static int br_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                 if (!v_close++) {
                     if (isnan(t_close))
                         snprintf(why, sizeof why,
-                                 "breaker %s of %s never closed after fault %s ended at %.3f s (bound %g s)",
-                                 p->name, s->who, w->name ? w->name : "?", w->end, p->closes_within);
+                                 "breaker %s of %s never closed after fault %s "
+                                 "ended at %.3f s (bound %g s)",
+                                 p->name, s->who, w->name ? w->name : "?",
+                                 w->end, p->closes_within);
                     else
                         snprintf(why, sizeof why,
-                                 "breaker %s of %s closed %.3f s after fault %s ended (bound %g s)",
-                                 p->name, s->who, dc, w->name ? w->name : "?", p->closes_within);
+                                 "breaker %s of %s closed %.3f s after fault "
+                                 "%s ended (bound %g s)",
+                                 p->name, s->who, dc, w->name ? w->name : "?",
+                                 p->closes_within);
                 }
-                cr_result_evidence(res, w->end, "fault %s ended; %s breaker %s", w->name ? w->name : "?",
-                                   s->who, isnan(t_close) ? "never closed" : "closed late");
+                cr_result_evidence(res, w->end, "fault %s ended; %s breaker %s",
+                                   w->name ? w->name : "?", s->who,
+                                   isnan(t_close) ? "never closed"
+                                                  : "closed late");
             }
         }
     }
@@ -297,7 +332,8 @@ static int br_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     if (samples == 0 || samples < (size_t)x->min_samples) {
         if (viol == 0 || nsrc == 0) {
             cr_result_set(res, CR_VERDICT_UNKNOWN,
-                          "only %zu events about breaker %s (min_samples %d): no calls to judge",
+                          "only %zu events about breaker %s (min_samples %d): "
+                          "no calls to judge",
                           samples, p->name, x->min_samples);
             goto out;
         }
@@ -305,11 +341,11 @@ static int br_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     if (viol)
         cr_result_set(res, CR_VERDICT_FAILED, "%s", why);
     else
-        cr_result_set(res, CR_VERDICT_PASSED,
-                      "breaker %s opened %zu times, %s",
+        cr_result_set(res, CR_VERDICT_PASSED, "breaker %s opened %zu times, %s",
                       p->name, opens,
-                      isnan(worst_open) ? "every transition legal"
-                                        : "within bounds and every transition legal");
+                      isnan(worst_open)
+                          ? "every transition legal"
+                          : "within bounds and every transition legal");
     goto out;
 nomem:
     rc = cr_err_set(err, CR_ENOMEM, "breaker %s: out of memory", x->name);
@@ -322,7 +358,8 @@ out:
 
 const cr_check_ops cr_check_breaker_ops = {
     .kind = "breaker",
-    .summary = "a circuit breaker opens on dependency failure, stops calling, waits, and closes again",
+    .summary = "a circuit breaker opens on dependency failure, stops calling, "
+               "waits, and closes again",
     .params = br_params,
     .parse = br_parse,
     .eval = br_eval,

@@ -5,14 +5,14 @@
  * a signal or a non-zero code, or with cause "fault:...", but not an exit
  * caused by the run's own stop.  For each crash of instance I at time tc:
  * S = the step of I's last `checkpoint_saved` before tc (same `name` field
- * when the key "checkpoint" is set), R = the step of I's first `checkpoint_restored` after
- * tc, H = the highest `step` of any event of I since its previous crash
- * (progress, checkpoint_saved, ...).  R must equal S (older: work lost;
- * newer: restored something never saved), and H - R <= max_replay.  A
- * crash after which I never started again is not judged; I started again
- * but never reported checkpoint_restored fails.  Events are I's when their
- * `inst` is I, or (without `inst`) their `svc` is the service.
- * No crash: unknown. */
+ * when the key "checkpoint" is set), R = the step of I's first
+ * `checkpoint_restored` after tc, H = the highest `step` of any event of I
+ * since its previous crash (progress, checkpoint_saved, ...).  R must equal S
+ * (older: work lost; newer: restored something never saved), and H - R <=
+ * max_replay.  A crash after which I never started again is not judged; I
+ * started again but never reported checkpoint_restored fails.  Events are I's
+ * when their `inst` is I, or (without `inst`) their `svc` is the service. No
+ * crash: unknown. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
 
@@ -27,9 +27,12 @@ typedef struct cp_priv {
 
 static const cr_param cp_params[] = {
     {"service", "string", NULL, "the service that checkpoints"},
-    {"checkpoint", "string", "any", "checkpoint name (`name` field of the events; the key `name` names the expectation)"},
+    {"checkpoint", "string", "any",
+     "checkpoint name (`name` field of the events; the key `name` names the "
+     "expectation)"},
     {"max_replay", "integer", "unlimited",
-     "most steps that may be redone: highest step before the crash minus the restored step"},
+     "most steps that may be redone: highest step before the crash minus the "
+     "restored step"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -47,7 +50,8 @@ static int cp_parse(cr_vctx *vx, const json_t *obj, const char *path,
         cr_verr(vx, q, "unknown service \"%s\"", p->service);
     }
     cr_vstr(vx, obj, path, "checkpoint", NULL, &p->name);
-    cr_vint(vx, obj, path, "max_replay", 0, 1000000000000LL, -1, &p->max_replay);
+    cr_vint(vx, obj, path, "max_replay", 0, 1000000000000LL, -1,
+            &p->max_replay);
     return 0;
 }
 
@@ -99,7 +103,8 @@ static int cp_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                 tprev = f->procs[j].t;
         int restarted = 0;
         for (size_t j = i + 1; j < f->nprocs && !restarted; j++)
-            restarted = f->procs[j].inst && !strcmp(f->procs[j].inst, c->inst) &&
+            restarted = f->procs[j].inst &&
+                        !strcmp(f->procs[j].inst, c->inst) &&
                         f->procs[j].what == CR_PROC_START;
         const cr_event *saved = NULL, *restored = NULL;
         double high = NAN;
@@ -113,7 +118,8 @@ static int cp_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                 double st = cr_event_num(e, "step");
                 if (!isnan(st) && (isnan(high) || st > high))
                     high = st;
-                if (!strcmp(e->ev, "checkpoint_saved") && name_ok(p, e) && !isnan(st))
+                if (!strcmp(e->ev, "checkpoint_saved") && name_ok(p, e) &&
+                    !isnan(st))
                     saved = e;
             } else if (!strcmp(e->ev, "checkpoint_restored") && name_ok(p, e)) {
                 restored = e;
@@ -122,7 +128,8 @@ static int cp_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         }
         if (c->sig)
             cr_result_evidence(res, tc, "%s crashed: killed by %s%s%s", c->inst,
-                               cr_signal_name(c->sig), c->cause ? ", cause " : "",
+                               cr_signal_name(c->sig),
+                               c->cause ? ", cause " : "",
                                c->cause ? c->cause : "");
         else
             cr_result_evidence(res, tc, "%s crashed: exit code %d%s%s", c->inst,
@@ -136,7 +143,8 @@ static int cp_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             judged++;
             if (!viol++)
                 snprintf(why, sizeof why,
-                         "%s crashed at t=%.3f and started again but never reported checkpoint_restored",
+                         "%s crashed at t=%.3f and started again but never "
+                         "reported checkpoint_restored",
                          c->inst, tc);
             continue;
         }
@@ -146,27 +154,31 @@ static int cp_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         double s = saved ? cr_event_num(saved, "step") : NAN;
         if (isnan(r)) {
             if (!viol++)
-                snprintf(why, sizeof why, "%s checkpoint_restored without a step", c->inst);
+                snprintf(why, sizeof why,
+                         "%s checkpoint_restored without a step", c->inst);
             continue;
         }
         if (!saved && r != 0) {
             if (!viol++)
                 snprintf(why, sizeof why,
-                         "%s restored step %g but nothing was saved before the crash at t=%.3f",
+                         "%s restored step %g but nothing was saved before the "
+                         "crash at t=%.3f",
                          c->inst, r, tc);
             continue;
         }
         if (saved && r < s) {
             if (!viol++)
                 snprintf(why, sizeof why,
-                         "%s restored step %g but step %g was saved before the crash at t=%.3f",
+                         "%s restored step %g but step %g was saved before the "
+                         "crash at t=%.3f",
                          c->inst, r, s, tc);
             continue;
         }
         if (saved && r > s) {
             if (!viol++)
                 snprintf(why, sizeof why,
-                         "%s restored step %g but the last step saved before the crash at t=%.3f was %g",
+                         "%s restored step %g but the last step saved before "
+                         "the crash at t=%.3f was %g",
                          c->inst, r, tc, s);
             continue;
         }
@@ -178,7 +190,8 @@ static int cp_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         if (p->max_replay >= 0 && replay > (double)p->max_replay) {
             if (!viol++)
                 snprintf(why, sizeof why,
-                         "%s replays %g steps after the crash at t=%.3f (reached %g, restored %g; bound %lld)",
+                         "%s replays %g steps after the crash at t=%.3f "
+                         "(reached %g, restored %g; bound %lld)",
                          c->inst, replay, tc, high, r, p->max_replay);
         }
     }
@@ -193,22 +206,25 @@ static int cp_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     if (viol)
         cr_result_set(res, CR_VERDICT_FAILED, "%s", why);
     else if (crashes == 0)
-        cr_result_set(res, CR_VERDICT_UNKNOWN, "service %s never crashed: nothing to judge",
-                      p->service);
-    else if (judged == 0 || judged < (size_t)x->min_samples)
         cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "%zu crashes of %s, %zu followed by a restart (min_samples %d)",
-                      crashes, p->service, judged, x->min_samples);
+                      "service %s never crashed: nothing to judge", p->service);
+    else if (judged == 0 || judged < (size_t)x->min_samples)
+        cr_result_set(
+            res, CR_VERDICT_UNKNOWN,
+            "%zu crashes of %s, %zu followed by a restart (min_samples %d)",
+            crashes, p->service, judged, x->min_samples);
     else
         cr_result_set(res, CR_VERDICT_PASSED,
-                      "%zu crashes, each resumed from the last saved checkpoint (worst replay %g steps)",
+                      "%zu crashes, each resumed from the last saved "
+                      "checkpoint (worst replay %g steps)",
                       judged, isnan(worst_replay) ? 0 : worst_replay);
     return 0;
 }
 
 const cr_check_ops cr_check_checkpoint_ops = {
     .kind = "checkpoint",
-    .summary = "after each crash the service resumes from the checkpoint it last saved",
+    .summary = "after each crash the service resumes from the checkpoint it "
+               "last saved",
     .params = cp_params,
     .parse = cp_parse,
     .eval = cp_eval,

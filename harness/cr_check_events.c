@@ -5,11 +5,12 @@
  * {"fault": name, "from_s", "to_s"} = relative to the start of each
  * occurrence of that fault (to_s defaults to the occurrence's own length,
  * so the window is the fault window itself); the union of occurrences is
- * counted.  min_samples: the window must hold at least that many events of
- * any kind (default 1; 0 accepts an empty window), otherwise the verdict
- * is unknown (an empty history must not
- * pass "at most 0 giveups").  A fault window whose fault never applied is
- * unknown. */
+ * counted.  min_samples (default 1; 0 accepts even an empty history): the
+ * whole history must hold at least that many events of any kind,
+ * otherwise the verdict is unknown (a service that reported nothing at all
+ * must not pass "at most 0 giveups"; an empty window in a live history is
+ * a real zero).  A fault window whose fault
+ * never applied is unknown. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
 
@@ -21,18 +22,21 @@ typedef struct evc_priv {
     cr_match m;
     long long min, max; /* -1: none */
     int has_window;
-    const char *fault;  /* NULL: absolute window */
+    const char *fault;   /* NULL: absolute window */
     double from_s, to_s; /* to_s NAN: fault length / end of run */
 } evc_priv;
 
 static const cr_param evc_params[] = {
     {"ev", "string", NULL, "event name to count"},
-    {"svc", "string", "any", "only events from this service or instance (\"worker.1\")"},
-    {"where", "object", "{}", "fields that must be equal, e.g. {\"op\": \"db\"}"},
+    {"svc", "string", "any",
+     "only events from this service or instance (\"worker.1\")"},
+    {"where", "object", "{}",
+     "fields that must be equal, e.g. {\"op\": \"db\"}"},
     {"min", "integer", "none", "at least this many (min or max is required)"},
     {"max", "integer", "none", "at most this many"},
     {"window", "object", "whole run",
-     "{\"fault\": name, \"from_s\": 0, \"to_s\": <fault length>} relative to each occurrence of a fault, "
+     "{\"fault\": name, \"from_s\": 0, \"to_s\": <fault length>} relative to "
+     "each occurrence of a fault, "
      "or {\"from_s\", \"to_s\"} in seconds after t0"},
     {NULL, NULL, NULL, NULL},
 };
@@ -54,7 +58,8 @@ static int evc_parse(cr_vctx *vx, const json_t *obj, const char *path,
     if (p->min < 0 && p->max < 0)
         cr_verr(vx, path, "needs \"min\" or \"max\"");
     else if (p->min >= 0 && p->max >= 0 && p->min > p->max)
-        cr_verr(vx, path, "min (%lld) is greater than max (%lld)", p->min, p->max);
+        cr_verr(vx, path, "min (%lld) is greater than max (%lld)", p->min,
+                p->max);
     const json_t *w = json_object_get(obj, "window");
     if (w) {
         static const cr_param wk[] = {{"fault", "string", "none", ""},
@@ -79,7 +84,8 @@ static int evc_parse(cr_vctx *vx, const json_t *obj, const char *path,
         if (!p->fault && isnan(p->to_s))
             cr_verr(vx, q, "an absolute window needs \"to_s\"");
         if (!isnan(p->to_s) && p->to_s < p->from_s)
-            cr_verr(vx, q, "to_s (%g) is before from_s (%g)", p->to_s, p->from_s);
+            cr_verr(vx, q, "to_s (%g) is before from_s (%g)", p->to_s,
+                    p->from_s);
     }
     return 0;
 }
@@ -120,7 +126,8 @@ static int evc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
              p->m.svc ? p->m.svc : "");
     if (p->fault && cr_chk_nfaults(f, p->fault) == 0) {
         cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "fault %s was never applied, so its window is empty", p->fault);
+                      "fault %s was never applied, so its window is empty",
+                      p->fault);
         return 0;
     }
     const cr_history *h = f->hist;
@@ -152,22 +159,25 @@ static int evc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         cr_result_set(res, CR_VERDICT_FAILED, "%zu %s events%s (bound <= %lld)",
                       count, what, in, p->max);
     } else if (p->min >= 0 && count < (size_t)p->min) {
-        cr_result_set(res, CR_VERDICT_FAILED, "only %zu %s events%s (bound >= %lld)",
-                      count, what, in, p->min);
-    } else if (all < (size_t)x->min_samples) {
+        cr_result_set(res, CR_VERDICT_FAILED,
+                      "only %zu %s events%s (bound >= %lld)", count, what, in,
+                      p->min);
+    } else if ((h ? h->n : 0) < (size_t)x->min_samples) {
         cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "only %zu events of any kind%s (min_samples %d): cannot judge",
-                      all, in, x->min_samples);
+                      "only %zu events of any kind in the whole run "
+                      "(min_samples %d): cannot judge",
+                      h ? h->n : 0, x->min_samples);
     } else {
-        cr_result_set(res, CR_VERDICT_PASSED, "%zu %s events%s (bound %s)", count,
-                      what, in, res->bound);
+        cr_result_set(res, CR_VERDICT_PASSED, "%zu %s events%s (bound %s)",
+                      count, what, in, res->bound);
     }
     return 0;
 }
 
 const cr_check_ops cr_check_events_ops = {
     .kind = "events",
-    .summary = "the number of events matching a pattern (in a window) is within {min, max}",
+    .summary = "the number of events matching a pattern (in a window) is "
+               "within {min, max}",
     .params = evc_params,
     .parse = evc_parse,
     .eval = evc_eval,

@@ -30,11 +30,16 @@ static const char *const default_ok[] = {"delivered", "served"};
 
 static const cr_param fo_params[] = {
     {"from", "string", "any", "the primary: service or instance (\"db.0\")"},
-    {"to", "string", "the failover event's `to`", "the standby: service or instance"},
-    {"within_ms", "number", NULL, "bound from the primary's failure to the failover event and to the standby's first success"},
+    {"to", "string", "the failover event's `to`",
+     "the standby: service or instance"},
+    {"within_ms", "number", NULL,
+     "bound from the primary's failure to the failover event and to the "
+     "standby's first success"},
     {"exclusive", "bool", "false",
-     "true: after the failover no success event from the primary until it is back (restarted or failed back)"},
-    {"success_ev", "array", "[\"delivered\",\"served\"]", "event names that count as a successful operation"},
+     "true: after the failover no success event from the primary until it is "
+     "back (restarted or failed back)"},
+    {"success_ev", "array", "[\"delivered\",\"served\"]",
+     "event names that count as a successful operation"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -92,29 +97,35 @@ static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     char cause[256] = "";
     for (size_t i = 0; i < f->nfaults; i++) {
         const cr_fact_fault *w = &f->faults[i];
-        if (w->ok && (!p->from || cr_chk_target_is(w->target, p->from)) && w->start < tf) {
+        if (w->ok && (!p->from || cr_chk_target_is(w->target, p->from)) &&
+            w->start < tf) {
             tf = w->start;
-            snprintf(cause, sizeof cause, "fault %s (%s) hit %s", w->name ? w->name : "?",
-                     w->kind ? w->kind : "?", w->target ? w->target : "?");
+            snprintf(cause, sizeof cause, "fault %s (%s) hit %s",
+                     w->name ? w->name : "?", w->kind ? w->kind : "?",
+                     w->target ? w->target : "?");
         }
     }
     for (size_t i = 0; p->from && i < f->nprocs; i++) {
         const cr_fact_proc *pr = &f->procs[i];
-        if (pr->what == CR_PROC_EXIT && pr->inst && cr_chk_target_is(pr->inst, p->from) &&
+        if (pr->what == CR_PROC_EXIT && pr->inst &&
+            cr_chk_target_is(pr->inst, p->from) &&
             !(pr->cause && !strcmp(pr->cause, "stop")) && pr->t < tf) {
             tf = pr->t;
             snprintf(cause, sizeof cause, "%s exited", pr->inst);
         }
     }
     for (size_t i = 0; p->from && h && i < h->n; i++)
-        if (!strcmp(h->v[i].ev, "stopped") && from_is(&h->v[i], p->from) && h->v[i].t < tf) {
+        if (!strcmp(h->v[i].ev, "stopped") && from_is(&h->v[i], p->from) &&
+            h->v[i].t < tf) {
             tf = h->v[i].t;
-            snprintf(cause, sizeof cause, "%s reported stopped", cr_chk_event_who(&h->v[i]));
+            snprintf(cause, sizeof cause, "%s reported stopped",
+                     cr_chk_event_who(&h->v[i]));
             break;
         }
     cr_chk_bound(res, "<=", p->within_ms);
     if (isinf(tf)) {
-        cr_result_set(res, CR_VERDICT_UNKNOWN, "the primary %s never failed: nothing to fail over from",
+        cr_result_set(res, CR_VERDICT_UNKNOWN,
+                      "the primary %s never failed: nothing to fail over from",
                       p->from ? p->from : "(any)");
         return 0;
     }
@@ -146,7 +157,8 @@ static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     }
     if (ok)
         cr_result_evidence_event(res, ok, "first success on the standby");
-    double fo_ms = fo ? (fo->t - tf) * 1000 : NAN, ok_ms = ok ? (ok->t - tf) * 1000 : NAN;
+    double fo_ms = fo ? (fo->t - tf) * 1000 : NAN,
+           ok_ms = ok ? (ok->t - tf) * 1000 : NAN;
     cr_chk_detail_num(res, "failed_at_s", tf);
     cr_chk_detail_num(res, "failover_ms", fo_ms);
     cr_chk_detail_num(res, "first_success_ms", ok_ms);
@@ -159,7 +171,8 @@ static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         double back = INFINITY;
         for (size_t i = 0; i < f->nprocs; i++)
             if (f->procs[i].what == CR_PROC_START && f->procs[i].inst &&
-                cr_chk_target_is(f->procs[i].inst, p->from) && f->procs[i].t > tf) {
+                cr_chk_target_is(f->procs[i].inst, p->from) &&
+                f->procs[i].t > tf) {
                 back = f->procs[i].t;
                 break;
             }
@@ -168,7 +181,8 @@ static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             if (e->t <= fo->t || e->t >= back)
                 continue;
             const char *et = cr_event_str(e, "to");
-            if (!strcmp(e->ev, "failover") && et && cr_chk_target_is(et, p->from)) {
+            if (!strcmp(e->ev, "failover") && et &&
+                cr_chk_target_is(et, p->from)) {
                 back = e->t;
                 break;
             }
@@ -176,35 +190,42 @@ static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                 if (!both++)
                     first_both = e;
                 if (both <= 5)
-                    cr_result_evidence_event(res, e, "primary still serving after the failover");
+                    cr_result_evidence_event(
+                        res, e, "primary still serving after the failover");
             }
         }
         cr_chk_detail_int(res, "served_by_both", (long long)both);
     }
     if (!fo)
-        cr_result_set(res, CR_VERDICT_FAILED, "no failover event after %s at t=%.3f", cause, tf);
+        cr_result_set(res, CR_VERDICT_FAILED,
+                      "no failover event after %s at t=%.3f", cause, tf);
     else if (!ok)
         cr_result_set(res, CR_VERDICT_FAILED,
-                      "failover after %.0f ms but the standby %s never succeeded afterwards",
+                      "failover after %.0f ms but the standby %s never "
+                      "succeeded afterwards",
                       fo_ms, to ? to : "(unknown)");
     else if (fo_ms > p->within_ms || ok_ms > p->within_ms)
         cr_result_set(res, CR_VERDICT_FAILED,
-                      "failover took %.0f ms and the first success on %s %.0f ms (bound %g ms)",
+                      "failover took %.0f ms and the first success on %s %.0f "
+                      "ms (bound %g ms)",
                       fo_ms, to ? to : "the standby", ok_ms, p->within_ms);
     else if (both)
         cr_result_set(res, CR_VERDICT_FAILED,
-                      "split brain: %s served %zu operations after the failover at t=%.3f (first at t=%.3f)",
+                      "split brain: %s served %zu operations after the "
+                      "failover at t=%.3f (first at t=%.3f)",
                       p->from, both, fo->t, first_both->t);
     else
         cr_result_set(res, CR_VERDICT_PASSED,
-                      "failed over in %.0f ms, first success on %s after %.0f ms (bound %g ms)",
+                      "failed over in %.0f ms, first success on %s after %.0f "
+                      "ms (bound %g ms)",
                       fo_ms, to ? to : "the standby", ok_ms, p->within_ms);
     return 0;
 }
 
 const cr_check_ops cr_check_failover_ops = {
     .kind = "failover",
-    .summary = "traffic moves to the standby within a bound after the primary fails; optionally never to both",
+    .summary = "traffic moves to the standby within a bound after the primary "
+               "fails; optionally never to both",
     .params = fo_params,
     .parse = fo_parse,
     .eval = fo_eval,

@@ -24,7 +24,8 @@ typedef struct rec_priv {
 
 static const cr_param rec_params[] = {
     {"within_s", "number", NULL,
-     "bound on the time from the end of the last fault window until every probe passes again"},
+     "bound on the time from the end of the last fault window until every "
+     "probe passes again"},
     {"probes", "array", "all probes", "names of the probes that must recover"},
     {NULL, NULL, NULL, NULL},
 };
@@ -68,8 +69,9 @@ static int rec_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
 
     cr_chk_bound(res, "<=", p->within_s);
     if (cr_chk_nfaults(f, NULL) == 0) {
-        cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "no fault was applied, so there is nothing to recover from");
+        cr_result_set(
+            res, CR_VERDICT_UNKNOWN,
+            "no fault was applied, so there is nothing to recover from");
         goto out;
     }
     /* The probes to track: the named ones, or every probe with a result. */
@@ -122,43 +124,48 @@ static int rec_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         cr_chk_measure(res, m, "s");
         cr_chk_detail_num(res, "recovered_at_s", t_rec);
         if (m <= p->within_s) {
-            cr_result_set(res, CR_VERDICT_PASSED,
-                          "recovered %.3f s after the faults ended (bound %g s)",
-                          m, p->within_s);
+            cr_result_set(
+                res, CR_VERDICT_PASSED,
+                "recovered %.3f s after the faults ended (bound %g s)", m,
+                p->within_s);
         } else {
             for (size_t j = 0; j < nst; j++)
                 if (st[j].last_bad)
-                    cr_result_evidence(res, st[j].last_bad->t,
-                                       "probe %s still failing: %s",
-                                       st[j].name,
-                                       st[j].last_bad->detail ? st[j].last_bad->detail : "");
+                    cr_result_evidence(
+                        res, st[j].last_bad->t, "probe %s still failing: %s",
+                        st[j].name,
+                        st[j].last_bad->detail ? st[j].last_bad->detail : "");
             cr_result_evidence(res, t_rec, "every probe passing again");
-            cr_result_set(res, CR_VERDICT_FAILED,
-                          "recovered only %.3f s after the faults ended (bound %g s)",
-                          m, p->within_s);
+            cr_result_set(
+                res, CR_VERDICT_FAILED,
+                "recovered only %.3f s after the faults ended (bound %g s)", m,
+                p->within_s);
         }
         goto out;
     }
     for (size_t j = 0; j < nst; j++)
         if (!st[j].seen) {
-            cr_result_set(res, CR_VERDICT_UNKNOWN,
-                          "probe %s has no result after the faults ended at %.3f s",
-                          st[j].name, e);
+            cr_result_set(
+                res, CR_VERDICT_UNKNOWN,
+                "probe %s has no result after the faults ended at %.3f s",
+                st[j].name, e);
             goto out;
         }
     if (samples < (size_t)x->min_samples) {
-        cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "only %zu probe results after the faults (min_samples %d)",
-                      samples, x->min_samples);
+        cr_result_set(
+            res, CR_VERDICT_UNKNOWN,
+            "only %zu probe results after the faults (min_samples %d)", samples,
+            x->min_samples);
         goto out;
     }
     for (size_t j = 0; j < nst; j++)
         if (st[j].last_bad)
-            cr_result_evidence(res, st[j].last_bad->t,
-                               "probe %s last failed: %s", st[j].name,
-                               st[j].last_bad->detail ? st[j].last_bad->detail : "");
+            cr_result_evidence(
+                res, st[j].last_bad->t, "probe %s last failed: %s", st[j].name,
+                st[j].last_bad->detail ? st[j].last_bad->detail : "");
     cr_result_set(res, CR_VERDICT_FAILED,
-                  "never recovered: probes still failing %.3f s after the faults ended (bound %g s)",
+                  "never recovered: probes still failing %.3f s after the "
+                  "faults ended (bound %g s)",
                   f->t_end - e, p->within_s);
 out:
     cr_free(st);
@@ -167,7 +174,8 @@ out:
 
 const cr_check_ops cr_check_recovers_ops = {
     .kind = "recovers",
-    .summary = "every probe passes again within within_s of the end of the last fault",
+    .summary =
+        "every probe passes again within within_s of the end of the last fault",
     .params = rec_params,
     .parse = rec_parse,
     .eval = rec_eval,

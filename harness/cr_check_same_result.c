@@ -1,10 +1,11 @@
 /* cr_check_same_result: the run under faults produced the same final
  * answer as a fault-free baseline run of the same seed.
  *
- * Compares the `value` of the last `result` event whose `name` field is the key "result" in the run
- * (facts->hist) with the one in the baseline (facts->baseline); numbers
- * compare by value (3 == 3.0), everything else with json_equal.  Missing in
- * the run: failed.  No baseline, or missing in the baseline: unknown. */
+ * Compares the `value` of the last `result` event whose `name` field is the key
+ * "result" in the run (facts->hist) with the one in the baseline
+ * (facts->baseline); numbers compare by value (3 == 3.0), everything else with
+ * json_equal.  Missing in the run: failed.  No baseline, or missing in the
+ * baseline: unknown. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
 
@@ -18,7 +19,9 @@ typedef struct sr_priv {
 } sr_priv;
 
 static const cr_param sr_params[] = {
-    {"result", "string", NULL, "the result name (`name` field of `result` events; the key `name` names the expectation)"},
+    {"result", "string", NULL,
+     "the result name (`name` field of `result` events; the key `name` names "
+     "the expectation)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -59,41 +62,45 @@ static int sr_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     const cr_event *run = last_result(f->hist, p->name);
     const cr_event *base = last_result(f->baseline, p->name);
     if (!run) {
-        cr_result_set(res, CR_VERDICT_FAILED, "the run produced no result \"%s\"%s",
-                      p->name, f->baseline ? "" : " (and there is no baseline)");
+        cr_result_set(res, CR_VERDICT_FAILED,
+                      "the run produced no result \"%s\"%s", p->name,
+                      f->baseline ? "" : " (and there is no baseline)");
         return 0;
     }
     const json_t *rv = json_object_get(run->obj, "value");
     show(rv, a, sizeof a);
     cr_result_evidence_event(res, run, "run");
     if (!f->baseline) {
-        cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "result \"%s\" is %s but there is no baseline run to compare with",
-                      p->name, a);
+        cr_result_set(
+            res, CR_VERDICT_UNKNOWN,
+            "result \"%s\" is %s but there is no baseline run to compare with",
+            p->name, a);
         return 0;
     }
     if (!base) {
-        cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "the baseline run produced no result \"%s\" to compare with %s",
-                      p->name, a);
+        cr_result_set(
+            res, CR_VERDICT_UNKNOWN,
+            "the baseline run produced no result \"%s\" to compare with %s",
+            p->name, a);
         return 0;
     }
     const json_t *bv = json_object_get(base->obj, "value");
     show(bv, b, sizeof b);
     cr_chk_detail_str(res, "run_value", a);
     cr_chk_detail_str(res, "baseline_value", b);
-    cr_result_evidence(res, base->t, "baseline: result %s value=%s", p->name, b);
+    cr_result_evidence(res, base->t, "baseline: result %s value=%s", p->name,
+                       b);
     int same = rv && bv &&
                ((json_is_number(rv) && json_is_number(bv))
                     ? json_number_value(rv) == json_number_value(bv)
                     : json_equal(rv, bv));
     if (same)
-        cr_result_set(res, CR_VERDICT_PASSED, "result \"%s\" = %s, as in the baseline",
-                      p->name, a);
+        cr_result_set(res, CR_VERDICT_PASSED,
+                      "result \"%s\" = %s, as in the baseline", p->name, a);
     else
         cr_result_set(res, CR_VERDICT_FAILED,
-                      "result \"%s\" is %s but the fault-free baseline gave %s", p->name,
-                      a, b);
+                      "result \"%s\" is %s but the fault-free baseline gave %s",
+                      p->name, a, b);
     return 0;
 }
 

@@ -35,12 +35,16 @@ typedef struct svc_priv {
 static const cr_param svc_params[] = {
     {"service", "string", NULL, "the service to judge"},
     {"restarts", "object", "not checked",
-     "{\"min\": N, \"max\": N}: starts after the first of each instance, summed over instances unless per_instance"},
-    {"per_instance", "bool", "false", "apply restarts {min,max} to each instance instead of the sum"},
+     "{\"min\": N, \"max\": N}: starts after the first of each instance, "
+     "summed over instances unless per_instance"},
+    {"per_instance", "bool", "false",
+     "apply restarts {min,max} to each instance instead of the sum"},
     {"exit", "string", "\"any\"",
-     "how the instances ended: \"clean\" (exit 0 or the stop signal), \"crash\" (anything else) or \"any\""},
+     "how the instances ended: \"clean\" (exit 0 or the stop signal), "
+     "\"crash\" (anything else) or \"any\""},
     {"running_at_end", "bool", "not checked",
-     "true: every instance was still running when the run stopped the services; false: all had exited"},
+     "true: every instance was still running when the run stopped the "
+     "services; false: all had exited"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -76,7 +80,8 @@ static int svc_parse(cr_vctx *vx, const json_t *obj, const char *path,
             if (p->rmin < 0 && p->rmax < 0)
                 cr_verr(vx, q, "needs \"min\" or \"max\"");
             else if (p->rmin >= 0 && p->rmax >= 0 && p->rmin > p->rmax)
-                cr_verr(vx, q, "min (%lld) is greater than max (%lld)", p->rmin, p->rmax);
+                cr_verr(vx, q, "min (%lld) is greater than max (%lld)", p->rmin,
+                        p->rmax);
         }
     }
     cr_vbool(vx, obj, path, "per_instance", 0, &p->per_instance);
@@ -117,7 +122,8 @@ static int svc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     size_t nst = 0, facts = 0;
     int rc = 0, bad = 0;
     char buf[200];
-    const cr_svc_spec *spec = f->scen ? cr_scen_service(f->scen, p->service) : NULL;
+    const cr_svc_spec *spec =
+        f->scen ? cr_scen_service(f->scen, p->service) : NULL;
     int stop_sig = spec ? spec->stop_signal : SIGTERM;
 
     st = cr_calloc(f->nprocs + 1, sizeof *st);
@@ -157,14 +163,16 @@ static int svc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     long long total = 0;
     char why[512] = "", rng[64];
     if (p->rmax >= 0)
-        snprintf(rng, sizeof rng, "%lld..%lld", p->rmin < 0 ? 0 : p->rmin, p->rmax);
+        snprintf(rng, sizeof rng, "%lld..%lld", p->rmin < 0 ? 0 : p->rmin,
+                 p->rmax);
     else
         snprintf(rng, sizeof rng, ">= %lld", p->rmin);
     for (size_t k = 0; k < nst; k++) {
         long long r = st[k].starts > 0 ? st[k].starts - 1 : 0;
         total += r;
-        if (p->per_instance && ((p->rmin >= 0 && r < p->rmin) ||
-                                (p->rmax >= 0 && r > p->rmax)) && !bad) {
+        if (p->per_instance &&
+            ((p->rmin >= 0 && r < p->rmin) || (p->rmax >= 0 && r > p->rmax)) &&
+            !bad) {
             snprintf(why, sizeof why, "%s restarted %lld times (bound %s)",
                      st[k].inst, r, rng);
             bad = 1;
@@ -178,10 +186,13 @@ static int svc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             cr_chk_bound(res, "<=", (double)p->rmax);
         else
             cr_chk_bound(res, ">=", (double)p->rmin);
-        if (!p->per_instance && ((p->rmin >= 0 && total < p->rmin) ||
-                                 (p->rmax >= 0 && total > p->rmax)) && !bad) {
-            snprintf(why, sizeof why, "%s restarted %lld times in all (bound %s)",
-                     p->service, total, rng);
+        if (!p->per_instance &&
+            ((p->rmin >= 0 && total < p->rmin) ||
+             (p->rmax >= 0 && total > p->rmax)) &&
+            !bad) {
+            snprintf(why, sizeof why,
+                     "%s restarted %lld times in all (bound %s)", p->service,
+                     total, rng);
             bad = 1;
         }
     }
@@ -190,11 +201,13 @@ static int svc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         int stopped_by_run = !e || (e->cause && !strcmp(e->cause, "stop"));
         if (p->running == 1 && !stopped_by_run) {
             describe_exit(e, buf, sizeof buf);
-            snprintf(why, sizeof why, "%s was not running at the end: %s at t=%.3f",
-                     st[k].inst, buf, e->t);
+            snprintf(why, sizeof why,
+                     "%s was not running at the end: %s at t=%.3f", st[k].inst,
+                     buf, e->t);
             bad = 1;
         } else if (p->running == 0 && stopped_by_run) {
-            snprintf(why, sizeof why, "%s was still running at the end", st[k].inst);
+            snprintf(why, sizeof why, "%s was still running at the end",
+                     st[k].inst);
             bad = 1;
         } else if (e && p->exit == EXIT_CLEAN && !clean_exit(e, stop_sig)) {
             describe_exit(e, buf, sizeof buf);
@@ -213,11 +226,11 @@ static int svc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         cr_result_set(res, CR_VERDICT_FAILED, "%s", why);
     else
         cr_result_set(res, CR_VERDICT_PASSED,
-                      "service %s: %zu instances, %lld restarts, %s", p->service,
-                      nst, total,
-                      p->exit == EXIT_CLEAN ? "all ended cleanly"
+                      "service %s: %zu instances, %lld restarts, %s",
+                      p->service, nst, total,
+                      p->exit == EXIT_CLEAN   ? "all ended cleanly"
                       : p->exit == EXIT_CRASH ? "all crashed as expected"
-                                             : "exits not judged");
+                                              : "exits not judged");
 out:
     cr_free(st);
     return rc;
@@ -225,7 +238,8 @@ out:
 
 const cr_check_ops cr_check_service_ops = {
     .kind = "service",
-    .summary = "a service's restarts, exits and liveness at the end are as expected",
+    .summary =
+        "a service's restarts, exits and liveness at the end are as expected",
     .params = svc_params,
     .parse = svc_parse,
     .eval = svc_eval,

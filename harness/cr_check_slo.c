@@ -39,21 +39,28 @@ typedef struct slo_priv {
     cr_strlist err_ev;
     double err_max, p99_max, tput_min; /* NAN: not checked */
     const char *url, *metric;
-    double pmax, pmin;                 /* NAN: not checked */
+    double pmax, pmin; /* NAN: not checked */
 } slo_priv;
 
 static const cr_param slo_params[] = {
     {"phase", "string", "\"all\"",
-     "before ([0, first fault)), during (fault windows), after ([last fault end, end]) or all ([0, end])"},
+     "before ([0, first fault)), during (fault windows), after ([last fault "
+     "end, end]) or all ([0, end])"},
     {"ev", "string", "\"delivered\"", "the event that counts as a success"},
     {"svc", "string", "any", "only events from this service or instance"},
-    {"error_ev", "array", "[\"giveup\",\"dead_lettered\"]", "events that count as errors"},
-    {"latency_field", "string", "\"latency_ms\"", "field of the success events holding the latency in ms"},
-    {"error_ratio_max", "number", "not checked", "errors / (successes + errors) must be <= this (0..1)"},
-    {"p99_ms_max", "number", "not checked", "99th percentile latency must be <= this"},
-    {"throughput_min", "number", "not checked", "successes per second in the phase must be >= this"},
+    {"error_ev", "array", "[\"giveup\",\"dead_lettered\"]",
+     "events that count as errors"},
+    {"latency_field", "string", "\"latency_ms\"",
+     "field of the success events holding the latency in ms"},
+    {"error_ratio_max", "number", "not checked",
+     "errors / (successes + errors) must be <= this (0..1)"},
+    {"p99_ms_max", "number", "not checked",
+     "99th percentile latency must be <= this"},
+    {"throughput_min", "number", "not checked",
+     "successes per second in the phase must be >= this"},
     {"prometheus", "object", "none",
-     "{\"url\", \"metric\", \"max\" or \"min\"}: every scraped value of metric in the phase within the bound"},
+     "{\"url\", \"metric\", \"max\" or \"min\"}: every scraped value of metric "
+     "in the phase within the bound"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -83,12 +90,14 @@ static int slo_parse(cr_vctx *vx, const json_t *obj, const char *path,
         char q[CR_PATH_MAX];
         cr_path_key(q, sizeof q, path, "prometheus");
         if (!json_is_object(pr)) {
-            cr_verr(vx, q, "must be an object {\"url\", \"metric\", \"max\"|\"min\"}");
+            cr_verr(vx, q,
+                    "must be an object {\"url\", \"metric\", \"max\"|\"min\"}");
         } else {
             cr_vkeys(vx, pr, q, pk, NULL);
             if (cr_vrequire(vx, pr, q, "url") &&
                 cr_vstr(vx, pr, q, "url", NULL, &p->url) > 0 &&
-                strncmp(p->url, "http://", 7) && strncmp(p->url, "https://", 8)) {
+                strncmp(p->url, "http://", 7) &&
+                strncmp(p->url, "https://", 8)) {
                 char r[CR_PATH_MAX];
                 cr_path_key(r, sizeof r, q, "url");
                 cr_verr(vx, r, "must be an http:// or https:// URL");
@@ -102,7 +111,9 @@ static int slo_parse(cr_vctx *vx, const json_t *obj, const char *path,
         }
     }
     if (isnan(p->err_max) && isnan(p->p99_max) && isnan(p->tput_min) && !pr)
-        cr_verr(vx, path, "needs at least one of error_ratio_max, p99_ms_max, throughput_min, prometheus");
+        cr_verr(vx, path,
+                "needs at least one of error_ratio_max, p99_ms_max, "
+                "throughput_min, prometheus");
     return 0;
 }
 
@@ -166,27 +177,29 @@ static int judge_prom(const cr_expect *x, const slo_priv *p, const cr_facts *f,
     size_t cap = 0;
     int viol = 0;
     *nvals = 0;
-    snprintf(path, sizeof path, "%s/metrics.jsonl", f->run_dir ? f->run_dir : ".");
+    snprintf(path, sizeof path, "%s/metrics.jsonl",
+             f->run_dir ? f->run_dir : ".");
     FILE *fp = fopen(path, "re");
     if (!fp) {
         if (errno == ENOENT)
             return 0;
-        return cr_err_sys(err, CR_ESYS, errno, "slo %s: open %s", x->name, path);
+        return cr_err_sys(err, CR_ESYS, errno, "slo %s: open %s", x->name,
+                          path);
     }
     while (getline(&line, &cap, fp) >= 0) {
         json_t *o = json_loads(line, 0, NULL);
         const char *url = json_string_value(json_object_get(o, "url"));
         const json_t *t = json_object_get(o, "t");
         const json_t *s = json_object_get(o, "samples");
-        if (!url || strcmp(url, p->url) || !json_is_number(t) || !json_is_object(s) ||
+        if (!url || strcmp(url, p->url) || !json_is_number(t) ||
+            !json_is_object(s) ||
             !cr_chk_in_phase(f, p->phase, json_number_value(t))) {
             json_decref(o);
             continue;
         }
         const char *key;
         json_t *v;
-        json_object_foreach((json_t *)s, key, v)
-        {
+        json_object_foreach ((json_t *)s, key, v) {
             if (!metric_match(key, p->metric))
                 continue;
             double val = cr_prom_value(v);
@@ -200,10 +213,12 @@ static int judge_prom(const cr_expect *x, const slo_priv *p, const cr_facts *f,
             }
             if (bad) {
                 if (!viol++)
-                    snprintf(why, nwhy, "%s = %g at t=%.3f (bound %s %g)", key, val,
-                             json_number_value(t), !isnan(p->pmax) ? "<=" : ">=",
+                    snprintf(why, nwhy, "%s = %g at t=%.3f (bound %s %g)", key,
+                             val, json_number_value(t),
+                             !isnan(p->pmax) ? "<=" : ">=",
                              !isnan(p->pmax) ? p->pmax : p->pmin);
-                cr_result_evidence(res, json_number_value(t), "scraped %s = %g", key, val);
+                cr_result_evidence(res, json_number_value(t), "scraped %s = %g",
+                                   key, val);
             }
         }
         json_decref(o);
@@ -226,7 +241,8 @@ static int slo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
 
     for (size_t i = 0; h && i < h->n; i++) {
         const cr_event *e = &h->v[i];
-        if (!cr_chk_in_phase(f, p->phase, e->t) || !cr_chk_event_from(e, p->svc))
+        if (!cr_chk_in_phase(f, p->phase, e->t) ||
+            !cr_chk_event_from(e, p->svc))
             continue;
         if (!strcmp(e->ev, p->ev)) {
             ok++;
@@ -236,7 +252,8 @@ static int slo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                     size_t nc = cap ? cap * 2 : 1024;
                     double *nv = cr_realloc(lat, nc * sizeof *nv);
                     if (!nv) {
-                        rc = cr_err_set(err, CR_ENOMEM, "slo %s: out of memory", x->name);
+                        rc = cr_err_set(err, CR_ENOMEM, "slo %s: out of memory",
+                                        x->name);
                         goto out;
                     }
                     lat = nv;
@@ -267,12 +284,14 @@ static int slo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     cr_chk_detail_num(res, "throughput_per_s", tput);
     cr_chk_detail_num(res, "p99_ms", p99);
     cr_chk_detail_int(res, "latency_samples", (long long)nlat);
-    int event_bounds = !isnan(p->err_max) || !isnan(p->p99_max) || !isnan(p->tput_min);
+    int event_bounds =
+        !isnan(p->err_max) || !isnan(p->p99_max) || !isnan(p->tput_min);
     int unknown = 0;
     char unk[256] = "";
     if (event_bounds && (samples == 0 || samples < (size_t)x->min_samples)) {
         unknown = 1;
-        snprintf(unk, sizeof unk, "only %zu %s/error events in the %s phase (min_samples %d)",
+        snprintf(unk, sizeof unk,
+                 "only %zu %s/error events in the %s phase (min_samples %d)",
                  samples, p->ev, ph, x->min_samples);
     }
     /* Each bound; the summary names the first violated, measured shows the
@@ -281,34 +300,43 @@ static int slo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         cr_chk_measure(res, ratio * 100, "%");
         cr_chk_bound(res, "<=", p->err_max * 100);
         if (ratio > p->err_max && !viol++)
-            snprintf(why, sizeof why, "error ratio %.2f%% in the %s phase (%zu errors, %zu %s; bound %g%%)",
+            snprintf(why, sizeof why,
+                     "error ratio %.2f%% in the %s phase (%zu errors, %zu %s; "
+                     "bound %g%%)",
                      ratio * 100, ph, errs, ok, p->ev, p->err_max * 100);
     }
     if (!isnan(p->p99_max) && !unknown) {
         if (nlat == 0) {
             unknown = 1;
-            snprintf(unk, sizeof unk, "no %s event of the %s phase has %s", p->ev, ph, p->lat);
+            snprintf(unk, sizeof unk, "no %s event of the %s phase has %s",
+                     p->ev, ph, p->lat);
         } else {
             if (!res->has_measured) {
                 cr_chk_measure(res, p99, "ms");
                 cr_chk_bound(res, "<=", p->p99_max);
             }
             if (p99 > p->p99_max && !viol++)
-                snprintf(why, sizeof why, "p99 %s %.1f ms in the %s phase over %zu events (bound %g ms)",
+                snprintf(why, sizeof why,
+                         "p99 %s %.1f ms in the %s phase over %zu events "
+                         "(bound %g ms)",
                          p->lat, p99, ph, nlat, p->p99_max);
         }
     }
     if (!isnan(p->tput_min) && !unknown) {
         if (isnan(tput)) {
             unknown = 1;
-            snprintf(unk, sizeof unk, "the %s phase has no length to measure throughput over", ph);
+            snprintf(unk, sizeof unk,
+                     "the %s phase has no length to measure throughput over",
+                     ph);
         } else {
             if (!res->has_measured) {
                 cr_chk_measure(res, tput, "events/s");
                 cr_chk_bound(res, ">=", p->tput_min);
             }
             if (tput < p->tput_min && !viol++)
-                snprintf(why, sizeof why, "throughput %.2f %s/s in the %s phase (%zu in %.2f s; bound >= %g/s)",
+                snprintf(why, sizeof why,
+                         "throughput %.2f %s/s in the %s phase (%zu in %.2f s; "
+                         "bound >= %g/s)",
                          tput, p->ev, ph, ok, len, p->tput_min);
         }
     }
@@ -316,7 +344,8 @@ static int slo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         size_t nvals = 0;
         double worst = NAN;
         char pwhy[512] = "";
-        int pv = judge_prom(x, p, f, res, &nvals, &worst, pwhy, sizeof pwhy, err);
+        int pv =
+            judge_prom(x, p, f, res, &nvals, &worst, pwhy, sizeof pwhy, err);
         if (pv < 0) {
             rc = pv;
             goto out;
@@ -329,13 +358,15 @@ static int slo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             viol += (size_t)pv;
         } else if (nvals == 0 || nvals < (size_t)x->min_samples) {
             if (!unknown)
-                snprintf(unk, sizeof unk, "no scraped value of %s from %s in the %s phase",
+                snprintf(unk, sizeof unk,
+                         "no scraped value of %s from %s in the %s phase",
                          p->metric, p->url, ph);
             unknown = 1;
         }
         if (!res->has_measured && !isnan(worst)) {
             cr_chk_measure(res, worst, "");
-            cr_chk_bound(res, !isnan(p->pmax) ? "<=" : ">=", !isnan(p->pmax) ? p->pmax : p->pmin);
+            cr_chk_bound(res, !isnan(p->pmax) ? "<=" : ">=",
+                         !isnan(p->pmax) ? p->pmax : p->pmin);
         }
     }
     if (viol)
@@ -344,8 +375,9 @@ static int slo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         cr_result_set(res, CR_VERDICT_UNKNOWN, "%s", unk);
     else
         cr_result_set(res, CR_VERDICT_PASSED,
-                      "SLO held in the %s phase: %zu %s, %zu errors%s%s", ph, ok, p->ev, errs,
-                      nlat ? ", p99 within bound" : "", p->url ? ", scraped metrics within bound" : "");
+                      "SLO held in the %s phase: %zu %s, %zu errors%s%s", ph,
+                      ok, p->ev, errs, nlat ? ", p99 within bound" : "",
+                      p->url ? ", scraped metrics within bound" : "");
 out:
     cr_free(lat);
     return rc;
@@ -353,7 +385,8 @@ out:
 
 const cr_check_ops cr_check_slo_ops = {
     .kind = "slo",
-    .summary = "error ratio, p99 latency, throughput and scraped metrics within bounds over a phase",
+    .summary = "error ratio, p99 latency, throughput and scraped metrics "
+               "within bounds over a phase",
     .params = slo_params,
     .parse = slo_parse,
     .eval = slo_eval,

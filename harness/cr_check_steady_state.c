@@ -42,7 +42,7 @@ static void ss_destroy(cr_expect *x)
 
 static const char *phase_name(int ph)
 {
-    return ph == CR_PHASE_BEFORE ? "before"
+    return ph == CR_PHASE_BEFORE   ? "before"
            : ph == CR_PHASE_DURING ? "during"
                                    : "after";
 }
@@ -51,8 +51,8 @@ static int ss_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                    cr_err *err)
 {
     const ss_priv *p = x->priv;
-    unsigned phases = CR_PHASE_BEFORE | CR_PHASE_AFTER |
-                      (p->during ? CR_PHASE_DURING : 0);
+    unsigned phases =
+        CR_PHASE_BEFORE | CR_PHASE_AFTER | (p->during ? CR_PHASE_DURING : 0);
     size_t n = 0, bad = 0;
     for (size_t i = 0; i < f->nprobes; i++) {
         const cr_fact_probe *r = &f->probes[i];
@@ -82,16 +82,17 @@ static int ss_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     } else {
         cr_chk_measure(res, 0, "results");
         cr_chk_bound(res, "==", 0);
-        cr_result_set(res, CR_VERDICT_PASSED,
-                      "all %zu probe results passed%s", n,
-                      p->during ? " (before, during and after)" : " (before and after)");
+        cr_result_set(
+            res, CR_VERDICT_PASSED, "all %zu probe results passed%s", n,
+            p->during ? " (before, during and after)" : " (before and after)");
     }
     return 0;
 }
 
 const cr_check_ops cr_check_steady_state_ops = {
     .kind = "steady_state",
-    .summary = "every probe result before and after the faults (optionally during) passed",
+    .summary = "every probe result before and after the faults (optionally "
+               "during) passed",
     .params = ss_params,
     .parse = ss_parse,
     .eval = ss_eval,

@@ -50,8 +50,8 @@ const char *cr_err_name(int code)
     switch (code) {
     case 0:
         return "OK";
-#define CR_X_(n, c, s, t)                                                    \
-    case c:                                                                  \
+#define CR_X_(n, c, s, t)                                                      \
+    case c:                                                                    \
         return #n;
         CR_ERR_MAP(CR_X_)
 #undef CR_X_
@@ -64,8 +64,8 @@ const char *cr_err_text(int code)
     switch (code) {
     case 0:
         return "success";
-#define CR_X_(n, c, s, t)                                                    \
-    case c:                                                                  \
+#define CR_X_(n, c, s, t)                                                      \
+    case c:                                                                    \
         return t;
         CR_ERR_MAP(CR_X_)
 #undef CR_X_
@@ -78,8 +78,8 @@ int cr_err_exit_status(int code)
     switch (code) {
     case 0:
         return 0;
-#define CR_X_(n, c, s, t)                                                    \
-    case c:                                                                  \
+#define CR_X_(n, c, s, t)                                                      \
+    case c:                                                                    \
         return s;
         CR_ERR_MAP(CR_X_)
 #undef CR_X_

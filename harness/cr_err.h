@@ -18,15 +18,15 @@
 /* X(name, code, exit status, text).  Exit statuses follow the CLI contract:
  * 1 an expectation failed, 2 invalid scenario or usage, 3 this machine cannot
  * run the scenario, 4 the harness itself failed. */
-#define CR_ERR_MAP(X)                                                        \
-    X(INVAL, -1, 2, "invalid scenario or usage")                             \
-    X(UNSUP, -2, 3, "not supported on this machine")                         \
-    X(SYS, -3, 4, "system call failed")                                      \
-    X(NOMEM, -4, 4, "out of memory")                                         \
-    X(TIMEOUT, -5, 4, "timed out")                                           \
-    X(PROTO, -6, 4, "protocol error")                                        \
-    X(INTR, -7, 4, "interrupted")                                            \
-    X(NOTFOUND, -8, 2, "not found")                                          \
+#define CR_ERR_MAP(X)                                                          \
+    X(INVAL, -1, 2, "invalid scenario or usage")                               \
+    X(UNSUP, -2, 3, "not supported on this machine")                           \
+    X(SYS, -3, 4, "system call failed")                                        \
+    X(NOMEM, -4, 4, "out of memory")                                           \
+    X(TIMEOUT, -5, 4, "timed out")                                             \
+    X(PROTO, -6, 4, "protocol error")                                          \
+    X(INTR, -7, 4, "interrupted")                                              \
+    X(NOTFOUND, -8, 2, "not found")                                            \
     X(STATE, -9, 4, "wrong state")
 
 enum {
@@ -37,8 +37,8 @@ enum {
 };
 
 typedef struct cr_err {
-    int code;        /* 0 or a CR_E* code */
-    char msg[1024];  /* "operation on object: cause" */
+    int code;       /* 0 or a CR_E* code */
+    char msg[1024]; /* "operation on object: cause" */
 } cr_err;
 
 /* Initialise to "no error". */

@@ -177,8 +177,8 @@ int cr_history_write(const cr_history *h, const char *path, cr_err *err)
     for (size_t i = 0; i < h->n; i++) {
         if (json_dumpf(h->v[i].obj, fp, JSON_COMPACT) < 0 ||
             fputc('\n', fp) == EOF) {
-            rc = cr_err_sys(err, CR_ESYS, errno ? errno : EIO, "write %s",
-                            path);
+            rc =
+                cr_err_sys(err, CR_ESYS, errno ? errno : EIO, "write %s", path);
             goto out;
         }
     }
@@ -224,8 +224,7 @@ int cr_match_event(const cr_match *m, const cr_event *e)
     if (m->where) {
         const char *key;
         json_t *val;
-        json_object_foreach(m->where, key, val)
-        {
+        json_object_foreach (m->where, key, val) {
             const json_t *got = json_object_get(e->obj, key);
             if (!got || !value_equal(got, val))
                 return 0;
@@ -260,10 +259,9 @@ void cr_event_format(const cr_event *e, char *buf, size_t n)
     put(buf, n, &pos, "t=%.3f %s%s%s", e->t, who, *who ? " " : "", e->ev);
     const char *key;
     json_t *val;
-    json_object_foreach(e->obj, key, val)
-    {
-        if (!strcmp(key, "ts") || !strcmp(key, "svc") ||
-            !strcmp(key, "inst") || !strcmp(key, "ev"))
+    json_object_foreach (e->obj, key, val) {
+        if (!strcmp(key, "ts") || !strcmp(key, "svc") || !strcmp(key, "inst") ||
+            !strcmp(key, "ev"))
             continue;
         if (json_is_string(val)) {
             const char *s = json_string_value(val);

@@ -25,9 +25,9 @@ typedef struct cr_event {
 typedef struct cr_history {
     cr_event *v;
     size_t n, cap;
-    size_t malformed;       /* lines that were not a JSON object with ts/ev */
+    size_t malformed; /* lines that were not a JSON object with ts/ev */
     char first_malformed[160]; /* a copy of the first malformed line */
-    double t0;              /* Unix time of t0; t = ts - t0 */
+    double t0;                 /* Unix time of t0; t = ts - t0 */
 } cr_history;
 
 void cr_history_init(cr_history *h, double t0);

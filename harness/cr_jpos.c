@@ -36,7 +36,7 @@ typedef struct jb {
     size_t lstart; /* offset of the current line's first byte */
     char *path;    /* current path, NUL-terminated */
     size_t plen, pcap;
-    char *key;     /* decoded key scratch */
+    char *key; /* decoded key scratch */
     size_t kcap;
     cr_jpos *m;
     int depth;
@@ -166,11 +166,21 @@ static int string(jb *b, size_t *dec)
             char e = b->s[b->i + 1];
             b->i += 2;
             switch (e) {
-            case 'b': tmp[0] = '\b'; break;
-            case 'f': tmp[0] = '\f'; break;
-            case 'n': tmp[0] = '\n'; break;
-            case 'r': tmp[0] = '\r'; break;
-            case 't': tmp[0] = '\t'; break;
+            case 'b':
+                tmp[0] = '\b';
+                break;
+            case 'f':
+                tmp[0] = '\f';
+                break;
+            case 'n':
+                tmp[0] = '\n';
+                break;
+            case 'r':
+                tmp[0] = '\r';
+                break;
+            case 't':
+                tmp[0] = '\t';
+                break;
             case 'u': {
                 unsigned cp, lo;
                 if (b->i + 4 > b->len || hex4(b->s + b->i, &cp))
@@ -186,7 +196,9 @@ static int string(jb *b, size_t *dec)
                 tn = utf8_put(tmp, cp);
                 break;
             }
-            default: tmp[0] = e; break;
+            default:
+                tmp[0] = e;
+                break;
             }
         } else {
             tmp[0] = c;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cr_alloc.h"
+#include "cr_net.h"
 
 struct cr_ledger {
     int fd;
@@ -22,11 +23,6 @@ struct cr_ledger {
     char path[PATH_MAX];
     char index_path[PATH_MAX + 64];
 };
-
-/* Undo handlers of other modules, linked in when they exist (the network
- * module owns namespaces, links, qdiscs and nftables tables). */
-int cr_net_cleanup_entry(const char *kind, const char *args, cr_err *err)
-    __attribute__((weak));
 
 static int index_dir(char *buf, size_t n)
 {
@@ -103,15 +99,13 @@ int cr_ledger_open(const char *run_dir, cr_ledger **out, cr_err *err)
              (int)getpid(), cr_proc_starttime(getpid()));
     FILE *fp = fopen(l->index_path, "we");
     if (!fp) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "ledger index %s",
-                        l->index_path);
+        rc = cr_err_sys(err, CR_ESYS, errno, "ledger index %s", l->index_path);
         goto fail;
     }
     fprintf(fp, "pid %d %llu\nledger %s\n", (int)getpid(),
             cr_proc_starttime(getpid()), l->path);
     if (fclose(fp) != 0) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "ledger index %s",
-                        l->index_path);
+        rc = cr_err_sys(err, CR_ESYS, errno, "ledger index %s", l->index_path);
         goto fail;
     }
     *out = l;
@@ -139,8 +133,7 @@ int cr_ledger_add(cr_ledger *l, const char *line, cr_err *err)
         return cr_err_sys(err, CR_ESYS, errno, "ledger %s: write", l->path);
     /* The record must be on disk before the change is made. */
     if (fdatasync(l->fd) != 0)
-        return cr_err_sys(err, CR_ESYS, errno, "ledger %s: fdatasync",
-                          l->path);
+        return cr_err_sys(err, CR_ESYS, errno, "ledger %s: fdatasync", l->path);
     return id;
 }
 
@@ -198,8 +191,8 @@ int cr_ledger_undo(const char *kind, const char *args, cr_err *err)
         long pid = 0;
         unsigned long long start = 0;
         if (sscanf(args, "%ld %llu", &pid, &start) < 1 || pid <= 1)
-            return cr_err_set(err, CR_EINVAL, "ledger: bad %s entry '%s'",
-                              kind, args);
+            return cr_err_set(err, CR_EINVAL, "ledger: bad %s entry '%s'", kind,
+                              args);
         if (strcmp(kind, "pgid") == 0)
             return undo_pgid((pid_t)pid, start) == 0 ? 0 : CR_ESYS;
         unsigned long long st = cr_proc_starttime((pid_t)pid);
@@ -210,8 +203,7 @@ int cr_ledger_undo(const char *kind, const char *args, cr_err *err)
     if (strcmp(kind, "fifo") == 0 || strcmp(kind, "file") == 0) {
         if (unlink(args) != 0 && errno != ENOENT && rmdir(args) != 0 &&
             errno != ENOENT)
-            return cr_err_sys(err, CR_ESYS, errno, "cleanup: remove %s",
-                              args);
+            return cr_err_sys(err, CR_ESYS, errno, "cleanup: remove %s", args);
         return 0;
     }
     if (strcmp(kind, "dir") == 0) {
@@ -237,10 +229,8 @@ int cr_ledger_undo(const char *kind, const char *args, cr_err *err)
             return cr_err_sys(err, CR_ESYS, errno, "cleanup: rmdir %s", args);
         return 0;
     }
-    if (cr_net_cleanup_entry)
-        return cr_net_cleanup_entry(kind, args, err);
-    return cr_err_set(err, CR_EUNSUP,
-                      "cleanup: no handler for ledger entry kind '%s'", kind);
+    /* Namespaces, links, qdiscs and nftables tables belong to cr_net. */
+    return cr_net_cleanup_entry(kind, args, err);
 }
 
 typedef struct ledger_entry {
@@ -260,8 +250,7 @@ int cr_ledger_revert_file(const char *ledger_path, FILE *log, cr_err *err)
     if (!fp) {
         if (errno == ENOENT)
             return 0;
-        return cr_err_sys(err, CR_ESYS, errno, "cleanup: open %s",
-                          ledger_path);
+        return cr_err_sys(err, CR_ESYS, errno, "cleanup: open %s", ledger_path);
     }
     while (fgets(line, sizeof line, fp)) {
         line[strcspn(line, "\n")] = '\0';

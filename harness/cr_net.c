@@ -32,7 +32,8 @@ int cr_net_host_name_ok(const char *name)
     if (n == 0 || n > CR_NET_NAME_MAX)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_')
+        if (!isalnum((unsigned char)name[i]) && name[i] != '-' &&
+            name[i] != '_')
             return 0;
     return 1;
 }
@@ -41,7 +42,7 @@ int cr_net_host_exists(const void *hosts, const char *name)
 {
     const cr_net_hosts *h = hosts;
     for (size_t i = 0; h && name && i < h->n; i++)
-        if (strcmp(h->v[i].name, name) == 0)
+        if (h->v[i].name && strcmp(h->v[i].name, name) == 0)
             return 1;
     return 0;
 }
@@ -83,23 +84,51 @@ void cr_net_prefix_new(char *buf, size_t n)
     clock_gettime(CLOCK_REALTIME, &ts);
     static unsigned counter; /* distinguishes topologies of one process */
     uint64_t x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^
-                 ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)(++counter * 0x9e3779b9u);
+                 ((uint64_t)ts.tv_sec << 20) ^
+                 (uint64_t)(++counter * 0x9e3779b9u);
     x ^= x >> 29;
     x *= 0xbf58476d1ce4e5b9ull;
     x ^= x >> 32;
     snprintf(buf, n, "cr%08x", (unsigned)x);
 }
 
-void cr_net_ifname(int j, char *buf, size_t n) { snprintf(buf, n, "cr%d", j); }
+void cr_net_ifname(int j, char *buf, size_t n)
+{
+    snprintf(buf, n, "cr%d", j);
+}
 
-size_t cr_net_topo_count(const cr_net_topo *t) { return t ? t->n : 0; }
-const char *cr_net_topo_prefix(const cr_net_topo *t) { return t->prefix; }
-const char *cr_net_topo_name(const cr_net_topo *t, int i) { return t->h[i].name; }
-const char *cr_net_topo_netns(const cr_net_topo *t, int i) { return t->h[i].ns; }
-const char *cr_net_topo_addr(const cr_net_topo *t, int i) { return t->h[i].addr; }
-int cr_net_topo_nsfd(const cr_net_topo *t, int i) { return t->h[i].nsfd; }
-struct nl_sock *cr_net_topo_sock(const cr_net_topo *t, int i) { return t->h[i].sock; }
-const cr_netns_ledger *cr_net_topo_ledger(const cr_net_topo *t) { return &t->lg; }
+size_t cr_net_topo_count(const cr_net_topo *t)
+{
+    return t ? t->n : 0;
+}
+const char *cr_net_topo_prefix(const cr_net_topo *t)
+{
+    return t->prefix;
+}
+const char *cr_net_topo_name(const cr_net_topo *t, int i)
+{
+    return t->h[i].name;
+}
+const char *cr_net_topo_netns(const cr_net_topo *t, int i)
+{
+    return t->h[i].ns;
+}
+const char *cr_net_topo_addr(const cr_net_topo *t, int i)
+{
+    return t->h[i].addr;
+}
+int cr_net_topo_nsfd(const cr_net_topo *t, int i)
+{
+    return t->h[i].nsfd;
+}
+struct nl_sock *cr_net_topo_sock(const cr_net_topo *t, int i)
+{
+    return t->h[i].sock;
+}
+const cr_netns_ledger *cr_net_topo_ledger(const cr_net_topo *t)
+{
+    return &t->lg;
+}
 
 int cr_net_topo_index(const cr_net_topo *t, const char *name)
 {
@@ -164,7 +193,8 @@ int cr_net_topo_create(const char *prefix, const char *const *names, size_t n,
     if (n == 0 || n > CR_NET_MAX_HOSTS)
         return cr_err_set(err, CR_EINVAL, "hosts: between 1 and %d hosts",
                           CR_NET_MAX_HOSTS);
-    if (!(t = cr_calloc(1, sizeof *t)) || !(t->h = cr_calloc(n, sizeof *t->h)) ||
+    if (!(t = cr_calloc(1, sizeof *t)) ||
+        !(t->h = cr_calloc(n, sizeof *t->h)) ||
         !(t->lg_link = cr_calloc(n * n, sizeof *t->lg_link))) {
         rc = cr_err_set(err, CR_ENOMEM, "hosts: out of memory");
         goto fail;
@@ -207,7 +237,8 @@ int cr_net_topo_create(const char *prefix, const char *const *names, size_t n,
         for (size_t j = i + 1; j < n; j++) {
             cr_net_ifname((int)j, ifi, sizeof ifi); /* in i, towards j */
             cr_net_ifname((int)i, ifj, sizeof ifj); /* in j, towards i */
-            int id = cr_netns_record(&t->lg, err, "link %s %s", t->h[i].ns, ifi);
+            int id =
+                cr_netns_record(&t->lg, err, "link %s %s", t->h[i].ns, ifi);
             if (id < 0) {
                 rc = id;
                 goto fail;
@@ -228,7 +259,8 @@ int cr_net_topo_create(const char *prefix, const char *const *names, size_t n,
             cr_net_ifname((int)j, ifi, sizeof ifi);
             if ((rc = cr_netns_addr_add(t->h[i].sock, ifi, t->h[i].addr, 32,
                                         err)) < 0 ||
-                (rc = cr_netns_route_add(t->h[i].sock, ifi, t->h[j].addr, err)) < 0)
+                (rc = cr_netns_route_add(t->h[i].sock, ifi, t->h[j].addr,
+                                         err)) < 0)
                 goto fail;
         }
     }
@@ -270,7 +302,10 @@ struct cr_net_undo {
     size_t n, cap;
 };
 
-cr_net_undo *cr_net_undo_new(void) { return cr_calloc(1, sizeof(cr_net_undo)); }
+cr_net_undo *cr_net_undo_new(void)
+{
+    return cr_calloc(1, sizeof(cr_net_undo));
+}
 
 void cr_net_undo_free(cr_net_undo *u)
 {
@@ -300,7 +335,8 @@ static char *nft_delete_ruleset(const char *table)
 {
     /* Declaring the table first makes the deletion succeed when it is
      * already gone (one atomic transaction). */
-    return cr_asprintf("table netdev %s\ndelete table netdev %s\n", table, table);
+    return cr_asprintf("table netdev %s\ndelete table netdev %s\n", table,
+                       table);
 }
 
 int cr_net_undo_run(cr_net_topo *t, cr_net_undo *u, cr_err *err)
@@ -330,7 +366,8 @@ int cr_net_undo_run(cr_net_topo *t, cr_net_undo *u, cr_err *err)
 int cr_net_qdisc_add(cr_net_topo *t, int i, const char *ifname,
                      struct nl_msg *msg, cr_net_undo *u, cr_err *err)
 {
-    int id = cr_netns_record(&t->lg, err, "qdisc %s %s root", t->h[i].ns, ifname);
+    int id =
+        cr_netns_record(&t->lg, err, "qdisc %s %s root", t->h[i].ns, ifname);
     if (id < 0)
         return id;
     /* Recorded before sending: a crash between the two leaves a line
@@ -345,7 +382,8 @@ int cr_net_qdisc_add(cr_net_topo *t, int i, const char *ifname,
         if (rc == -NLE_EXIST)
             return cr_err_set(err, CR_ESTATE,
                               "qdisc on %s in %s: another fault already has "
-                              "a root qdisc there", ifname, t->h[i].ns);
+                              "a root qdisc there",
+                              ifname, t->h[i].ns);
         return cr_err_set(err, rc == -NLE_OBJ_NOTFOUND ? CR_EUNSUP : CR_ESYS,
                           "qdisc on %s in %s: RTM_NEWQDISC: %s", ifname,
                           t->h[i].ns, nl_geterror(rc));
@@ -374,11 +412,13 @@ int cr_net_tbf_build(int ifindex, double rate_kbit, double burst_bytes,
         goto out;
     }
     rtnl_qdisc_tbf_set_rate(q, (int)rate, (int)burst_bytes, 0);
-    if ((rc = rtnl_qdisc_tbf_set_limit_by_latency(q, (int)(latency_ms * 1000))) < 0) {
+    if ((rc = rtnl_qdisc_tbf_set_limit_by_latency(
+             q, (int)(latency_ms * 1000))) < 0) {
         rc = cr_err_set(err, CR_EINVAL, "tbf: limit: %s", nl_geterror(rc));
         goto out;
     }
-    if ((rc = rtnl_qdisc_build_add_request(q, NLM_F_CREATE | NLM_F_EXCL, out)) < 0)
+    if ((rc = rtnl_qdisc_build_add_request(q, NLM_F_CREATE | NLM_F_EXCL, out)) <
+        0)
         rc = cr_err_set(err, CR_EINVAL, "tbf request: %s", nl_geterror(rc));
 out:
     rtnl_qdisc_put(q);
@@ -388,7 +428,8 @@ out:
 int cr_net_nft_add(cr_net_topo *t, int i, const char *table,
                    const char *ruleset, cr_net_undo *u, cr_err *err)
 {
-    int id = cr_netns_record(&t->lg, err, "nft %s netdev %s", t->h[i].ns, table);
+    int id =
+        cr_netns_record(&t->lg, err, "nft %s netdev %s", t->h[i].ns, table);
     if (id < 0)
         return id;
     int rc = undo_push(u, UNDO_NFT, i, table, id, err);
@@ -414,17 +455,17 @@ char *cr_net_nft_drop_ruleset(const char *table, const cr_net_flow *flows,
         cr_net_ifname(flows[k].from, ifn, sizeof ifn);
         /* Priority -500 runs before anything a system under test might
          * add; numgen random draws a fresh number per packet. */
-        len += (size_t)snprintf(
-            buf + len, cap - len,
-            "  chain in_%s {\n"
-            "    type filter hook ingress device \"%s\" priority -500; policy accept;\n",
-            ifn, ifn);
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "  chain in_%s {\n"
+                                "    type filter hook ingress device \"%s\" "
+                                "priority -500; policy accept;\n",
+                                ifn, ifn);
         if (ppm >= 1000000)
             len += (size_t)snprintf(buf + len, cap - len, "    counter drop\n");
         else
-            len += (size_t)snprintf(buf + len, cap - len,
-                                    "    numgen random mod 1000000 < %u counter drop\n",
-                                    ppm);
+            len += (size_t)snprintf(
+                buf + len, cap - len,
+                "    numgen random mod 1000000 < %u counter drop\n", ppm);
         len += (size_t)snprintf(buf + len, cap - len, "  }\n");
     }
     snprintf(buf + len, cap - len, "}\n");
@@ -437,10 +478,13 @@ char *cr_net_nft_drop_ruleset(const char *table, const cr_net_flow *flows,
 static cr_net_caps g_caps;
 static int g_caps_done;
 
-void cr_net_probe_reset(void) { g_caps_done = 0; }
+void cr_net_probe_reset(void)
+{
+    g_caps_done = 0;
+}
 
-static void probe_qdisc(struct nl_sock *sock, int lo, struct nl_msg *msg,
-                        int *ok, char *why, size_t n)
+static void probe_qdisc(struct nl_sock *sock, struct nl_msg *msg, int *ok,
+                        char *why, size_t n)
 {
     int rc = cr_netns_send(sock, msg);
     *ok = rc == 0;
@@ -448,7 +492,6 @@ static void probe_qdisc(struct nl_sock *sock, int lo, struct nl_msg *msg,
         snprintf(why, n, "RTM_NEWQDISC: %s", nl_geterror(rc));
     else
         cr_netns_qdisc_del(sock, "lo", "root", NULL);
-    (void)lo;
 }
 
 int cr_net_probe(const char *prefix, const cr_netns_ledger *lg,
@@ -484,19 +527,21 @@ int cr_net_probe(const char *prefix, const cr_netns_ledger *lg,
     cr_netem_spec s = {.delay_ms = 1, .loss = 1};
     if ((rc = cr_netem_build(&s, lo, &msg, err)) < 0)
         goto out;
-    probe_qdisc(sock, lo, msg, &c.netem, c.netem_why, sizeof c.netem_why);
+    probe_qdisc(sock, msg, &c.netem, c.netem_why, sizeof c.netem_why);
     nlmsg_free(msg), msg = NULL;
     if ((rc = cr_net_tbf_build(lo, 1000, 0, 0, &msg, err)) < 0)
         goto out;
-    probe_qdisc(sock, lo, msg, &c.tbf, c.tbf_why, sizeof c.tbf_why);
+    probe_qdisc(sock, msg, &c.tbf, c.tbf_why, sizeof c.tbf_why);
     nlmsg_free(msg), msg = NULL;
     cr_err e2;
     cr_err_clear(&e2);
-    rc = cr_netns_nft(nsfd, "table netdev crprobe {\n"
-                            "  chain c { type filter hook ingress device \"lo\" "
-                            "priority 0; policy accept; numgen random mod 100 < 1 drop; }\n"
-                            "}\ndelete table netdev crprobe\n",
-                      NULL, &e2);
+    rc = cr_netns_nft(
+        nsfd,
+        "table netdev crprobe {\n"
+        "  chain c { type filter hook ingress device \"lo\" "
+        "priority 0; policy accept; numgen random mod 100 < 1 drop; }\n"
+        "}\ndelete table netdev crprobe\n",
+        NULL, &e2);
     c.nft = rc == 0;
     if (rc < 0)
         snprintf(c.nft_why, sizeof c.nft_why, "%.190s", e2.msg);

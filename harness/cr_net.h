@@ -34,7 +34,7 @@ typedef struct cr_run cr_run;
 typedef struct cr_section_ops cr_section_ops;
 
 #define CR_NET_MAX_HOSTS 64
-#define CR_NET_NAME_MAX 32
+#define CR_NET_NAME_MAX  32
 
 /* ---- the "hosts" section (sc->hosts) ---------------------------------- */
 
@@ -82,8 +82,9 @@ const char *cr_net_topo_prefix(const cr_net_topo *t);
 /* Index of a host by name, or -1. */
 int cr_net_topo_index(const cr_net_topo *t, const char *name);
 const char *cr_net_topo_name(const cr_net_topo *t, int i);
-const char *cr_net_topo_netns(const cr_net_topo *t, int i); /* "<prefix>-<host>" */
-const char *cr_net_topo_addr(const cr_net_topo *t, int i);  /* "10.a.b.c" */
+const char *cr_net_topo_netns(const cr_net_topo *t,
+                              int i); /* "<prefix>-<host>" */
+const char *cr_net_topo_addr(const cr_net_topo *t, int i); /* "10.a.b.c" */
 int cr_net_topo_nsfd(const cr_net_topo *t, int i);         /* O_CLOEXEC */
 struct nl_sock *cr_net_topo_sock(const cr_net_topo *t, int i);
 const cr_netns_ledger *cr_net_topo_ledger(const cr_net_topo *t);
@@ -111,8 +112,8 @@ size_t cr_net_flows(const cr_net_topo *t, int host, int peer, int dir,
 /* ---- capability probe ------------------------------------------------- */
 
 typedef struct cr_net_caps {
-    int netem, tbf, nft;  /* 1 usable, 0 not */
-    char netem_why[200];  /* "RTM_NEWQDISC: Object not found" */
+    int netem, tbf, nft; /* 1 usable, 0 not */
+    char netem_why[200]; /* "RTM_NEWQDISC: Object not found" */
     char tbf_why[200];
     char nft_why[200];
 } cr_net_caps;
@@ -177,6 +178,11 @@ int cr_net_run_setup(cr_run *r, cr_err *err);
 int cr_net_host_fd(cr_run *r, const char *host);
 /* The host's address ("10.x.y.z"), NULL when unknown.  Owned by the module. */
 const char *cr_net_host_addr(cr_run *r, const char *host);
+/* Run fn(arg) on a thread inside the host's namespace (probes that must
+ * reach services on hosts: connect from there).  Returns 0 with *ret set,
+ * CR_ENOTFOUND for an unknown host, or CR_ESYS. */
+int cr_net_host_call(cr_run *r, const char *host, void *(*fn)(void *),
+                     void *arg, void **ret, cr_err *err);
 /* The run's topology (for fault kinds), NULL before setup or without hosts. */
 cr_net_topo *cr_net_run_topo(cr_run *r);
 /* Capability probe with the run's ledger (cached). */

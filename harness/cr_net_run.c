@@ -3,10 +3,8 @@
  * per-host namespace fds and addresses, the capability probe with the
  * run's ledger).
  *
- * Per-run state lives in a small table keyed by the cr_run pointer (cr_run
- * is opaque and owned by the engine); it is the module's only mutable
- * state besides the probe cache, and parallel runs in one process each
- * get their own slot. */
+ * Per-run state hangs off the run (cr_run_module_state(r, "net")): set up
+ * by cr_net_run_setup, freed by cr_net_run_teardown. */
 #include "cr_net.h"
 
 #include "cr_alloc.h"
@@ -19,7 +17,8 @@
 /* ---- the "hosts" section ---------------------------------------------- */
 
 static const cr_param host_params[] = {
-    {"name", "string", NULL, "host name: letters, digits, - and _ (at most 32)"},
+    {"name", "string", NULL,
+     "host name: letters, digits, - and _ (at most 32)"},
     {"region", "string", "none", "a free label shown in reports"},
     {NULL, NULL, NULL, NULL},
 };
@@ -28,8 +27,9 @@ static int add_host(cr_vctx *vx, cr_net_hosts *h, const char *path,
                     const char *name, const json_t *obj)
 {
     if (!cr_net_host_name_ok(name)) {
-        cr_verr(vx, path, "host name \"%s\" must be 1-%d letters, digits, - or _",
-                name, CR_NET_NAME_MAX);
+        cr_verr(vx, path,
+                "host name \"%s\" must be 1-%d letters, digits, - or _", name,
+                CR_NET_NAME_MAX);
         return 0;
     }
     if (cr_net_host_exists(h, name)) {
@@ -43,10 +43,11 @@ static int add_host(cr_vctx *vx, cr_net_hosts *h, const char *path,
     const char *region = NULL;
     if (obj)
         cr_vstr(vx, obj, path, "region", NULL, &region);
-    cr_net_host_spec *s = &h->v[h->n];
-    if (!(s->name = cr_strdup(name)) || (region && !(s->region = cr_strdup(region))))
+    /* Counted first, so that cr_net_hosts_free frees a half-made entry. */
+    cr_net_host_spec *s = &h->v[h->n++];
+    if (!(s->name = cr_strdup(name)) ||
+        (region && !(s->region = cr_strdup(region))))
         return CR_ENOMEM;
-    h->n++;
     return 0;
 }
 
@@ -55,10 +56,12 @@ static int add_host(cr_vctx *vx, cr_net_hosts *h, const char *path,
 static int hosts_parse(cr_vctx *vx, const json_t *val, const char *path,
                        cr_scen *sc)
 {
-    size_t n = json_is_array(val) ? json_array_size(val)
-               : json_is_object(val) ? json_object_size(val) : 0;
+    size_t n = json_is_array(val)    ? json_array_size(val)
+               : json_is_object(val) ? json_object_size(val)
+                                     : 0;
     if (!json_is_array(val) && !json_is_object(val)) {
-        cr_verr(vx, path, "must be an array of hosts or an object keyed by "
+        cr_verr(vx, path,
+                "must be an array of hosts or an object keyed by "
                 "host name");
         return 0;
     }
@@ -77,8 +80,7 @@ static int hosts_parse(cr_vctx *vx, const json_t *val, const char *path,
     if (json_is_array(val)) {
         size_t i;
         json_t *e;
-        json_array_foreach(val, i, e)
-        {
+        json_array_foreach (val, i, e) {
             cr_path_idx(p, sizeof p, path, i);
             if (json_is_string(e)) {
                 rc = add_host(vx, h, p, json_string_value(e), NULL);
@@ -89,7 +91,8 @@ static int hosts_parse(cr_vctx *vx, const json_t *val, const char *path,
                     cr_vstr(vx, e, p, "name", NULL, &name) > 0)
                     rc = add_host(vx, h, p, name, e);
             } else {
-                cr_verr(vx, p, "a host is a name or {\"name\": ..., \"region\": ...}");
+                cr_verr(vx, p,
+                        "a host is a name or {\"name\": ..., \"region\": ...}");
             }
             if (rc < 0)
                 return rc;
@@ -97,8 +100,7 @@ static int hosts_parse(cr_vctx *vx, const json_t *val, const char *path,
     } else {
         const char *k;
         json_t *e;
-        json_object_foreach((json_t *)val, k, e)
-        {
+        json_object_foreach ((json_t *)val, k, e) {
             cr_path_key(p, sizeof p, path, k);
             if (!json_is_object(e)) {
                 cr_verr(vx, p, "must be an object (may be empty)");
@@ -127,28 +129,33 @@ const cr_section_ops cr_net_hosts_section = {
 
 /* ---- per-run state ---------------------------------------------------- */
 
-#define MAX_RUNS 16
-
 typedef struct net_run {
     cr_run *r;
     cr_net_topo *t;
 } net_run;
 
-static net_run g_runs[MAX_RUNS];
-
 static net_run *slot(cr_run *r, int create)
 {
-    for (int i = 0; i < MAX_RUNS; i++)
-        if (g_runs[i].r == r)
-            return &g_runs[i];
-    if (!create)
+    void **p = r ? cr_run_module_state(r, "net") : NULL;
+    if (!p)
         return NULL;
-    for (int i = 0; i < MAX_RUNS; i++)
-        if (!g_runs[i].r) {
-            g_runs[i].r = r;
-            return &g_runs[i];
-        }
-    return NULL;
+    if (!*p && create) {
+        net_run *s = cr_calloc(1, sizeof *s);
+        if (!s)
+            return NULL;
+        s->r = r;
+        *p = s;
+    }
+    return *p;
+}
+
+static void slot_free(cr_run *r)
+{
+    void **p = cr_run_module_state(r, "net");
+    if (p) {
+        cr_free(*p);
+        *p = NULL;
+    }
 }
 
 static int ledger_add(void *ctx, const char *line, cr_err *err)
@@ -156,7 +163,10 @@ static int ledger_add(void *ctx, const char *line, cr_err *err)
     return cr_run_ledger_add(ctx, err, "%s", line);
 }
 
-static void ledger_done(void *ctx, int id) { cr_run_ledger_done(ctx, id); }
+static void ledger_done(void *ctx, int id)
+{
+    cr_run_ledger_done(ctx, id);
+}
 
 int cr_net_run_setup(cr_run *r, cr_err *err)
 {
@@ -168,10 +178,11 @@ int cr_net_run_setup(cr_run *r, cr_err *err)
     if (!cr_netns_privileged(&missing))
         return cr_err_set(err, CR_EUNSUP,
                           "hosts: network namespaces need %s (run chaosrun "
-                          "as root)", missing);
+                          "as root)",
+                          missing);
     net_run *s = slot(r, 1);
     if (!s)
-        return cr_err_set(err, CR_ESTATE, "hosts: too many concurrent runs");
+        return cr_err_set(err, CR_ENOMEM, "hosts: out of memory");
     const char *names[CR_NET_MAX_HOSTS];
     for (size_t i = 0; i < h->n; i++)
         names[i] = h->v[i].name;
@@ -180,12 +191,13 @@ int cr_net_run_setup(cr_run *r, cr_err *err)
     cr_netns_ledger lg = {ledger_add, ledger_done, r};
     int rc = cr_net_topo_create(prefix, names, h->n, &lg, &s->t, err);
     if (rc < 0) {
-        s->r = NULL;
+        slot_free(r);
         return rc;
     }
     for (size_t i = 0; i < h->n; i++)
         cr_run_log(r, "host %s: netns %s, address %s", names[i],
-                   cr_net_topo_netns(s->t, (int)i), cr_net_topo_addr(s->t, (int)i));
+                   cr_net_topo_netns(s->t, (int)i),
+                   cr_net_topo_addr(s->t, (int)i));
     return 0;
 }
 
@@ -210,6 +222,16 @@ const char *cr_net_host_addr(cr_run *r, const char *host)
     return i < 0 ? NULL : cr_net_topo_addr(t, i);
 }
 
+int cr_net_host_call(cr_run *r, const char *host, void *(*fn)(void *),
+                     void *arg, void **ret, cr_err *err)
+{
+    cr_net_topo *t = cr_net_run_topo(r);
+    int i = cr_net_topo_index(t, host);
+    if (i < 0)
+        return cr_err_set(err, CR_ENOTFOUND, "host %s: not set up", host);
+    return cr_netns_call(cr_net_topo_nsfd(t, i), fn, arg, ret, err);
+}
+
 int cr_net_run_caps(cr_run *r, cr_net_caps *out, cr_err *err)
 {
     char prefix[24];
@@ -224,6 +246,5 @@ void cr_net_run_teardown(cr_run *r)
     if (!s)
         return;
     cr_net_topo_destroy(s->t);
-    s->t = NULL;
-    s->r = NULL;
+    slot_free(r);
 }

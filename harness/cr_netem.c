@@ -19,7 +19,7 @@
 
 #include "cr_alloc.h"
 
-const char *const cr_netem_dist_names[] = {"none", "normal", "pareto",
+const char *const cr_netem_dist_names[] = {"none",         "normal",  "pareto",
                                            "paretonormal", "uniform", NULL};
 
 uint32_t cr_netem_prob(double percent)
@@ -45,15 +45,23 @@ int cr_netem_validate(const cr_netem_spec *s, cr_err *err)
         const char *name;
         double v;
     } pcts[] = {
-        {"delay_correlation", s->delay_corr}, {"loss", s->loss},
-        {"loss_correlation", s->loss_corr},   {"duplicate", s->duplicate},
+        {"delay_correlation", s->delay_corr},
+        {"loss", s->loss},
+        {"loss_correlation", s->loss_corr},
+        {"duplicate", s->duplicate},
         {"duplicate_correlation", s->duplicate_corr},
-        {"corrupt", s->corrupt},              {"corrupt_correlation", s->corrupt_corr},
-        {"reorder", s->reorder},              {"reorder_correlation", s->reorder_corr},
-        {"loss_model.gemodel.p", s->ge[0]},   {"loss_model.gemodel.r", s->ge[1]},
-        {"loss_model.gemodel.1-h", s->ge[2]}, {"loss_model.gemodel.1-k", s->ge[3]},
-        {"loss_model.state.p13", s->state[0]}, {"loss_model.state.p31", s->state[1]},
-        {"loss_model.state.p32", s->state[2]}, {"loss_model.state.p23", s->state[3]},
+        {"corrupt", s->corrupt},
+        {"corrupt_correlation", s->corrupt_corr},
+        {"reorder", s->reorder},
+        {"reorder_correlation", s->reorder_corr},
+        {"loss_model.gemodel.p", s->ge[0]},
+        {"loss_model.gemodel.r", s->ge[1]},
+        {"loss_model.gemodel.1-h", s->ge[2]},
+        {"loss_model.gemodel.1-k", s->ge[3]},
+        {"loss_model.state.p13", s->state[0]},
+        {"loss_model.state.p31", s->state[1]},
+        {"loss_model.state.p32", s->state[2]},
+        {"loss_model.state.p23", s->state[3]},
         {"loss_model.state.p14", s->state[4]},
     };
     for (size_t i = 0; i < sizeof pcts / sizeof pcts[0]; i++)
@@ -93,10 +101,22 @@ int cr_netem_validate(const cr_netem_spec *s, cr_err *err)
                           "duplicate_correlation needs duplicate");
     if (s->corrupt_corr > 0 && !(s->corrupt > 0))
         return cr_err_set(err, CR_EINVAL, "corrupt_correlation needs corrupt");
-    if (s->loss_model != CR_NETEM_LOSS_RANDOM && (s->loss > 0 || s->loss_corr > 0))
+    if (s->loss_model != CR_NETEM_LOSS_RANDOM &&
+        (s->loss > 0 || s->loss_corr > 0))
         return cr_err_set(err, CR_EINVAL,
                           "loss_model and loss are exclusive (the model "
                           "decides every loss)");
+    if (!(s->slot_min_ms >= 0 && s->slot_max_ms >= 0 &&
+          s->slot_max_ms <= 60000 && s->slot_packets >= 0 &&
+          s->slot_bytes >= 0))
+        return cr_err_set(err, CR_EINVAL,
+                          "slot values must be >= 0 (ms at most 60000)");
+    if ((s->slot_packets > 0 || s->slot_bytes > 0 || s->slot_min_ms > 0) &&
+        !(s->slot_max_ms > 0))
+        return cr_err_set(err, CR_EINVAL,
+                          "slot_max_ms needed (slot limits need a slot)");
+    if (s->slot_max_ms > 0 && s->slot_max_ms < s->slot_min_ms)
+        return cr_err_set(err, CR_EINVAL, "slot_max_ms must be >= slot_min_ms");
     if (s->loss_model == CR_NETEM_LOSS_GE && !(s->ge[0] > 0))
         return cr_err_set(err, CR_EINVAL, "loss_model.gemodel needs p > 0");
     if (s->loss_model == CR_NETEM_LOSS_STATE && !(s->state[0] > 0))
@@ -127,6 +147,8 @@ int cr_netem_emulable(const cr_netem_spec *s, char *missing, size_t n)
         add_missing(tmp, sizeof tmp, "corrupt");
     if (s->reorder > 0)
         add_missing(tmp, sizeof tmp, "reorder");
+    if (s->slot_max_ms > 0)
+        add_missing(tmp, sizeof tmp, "slot");
     if (missing && n)
         snprintf(missing, n, "%s", tmp);
     return tmp[0] == '\0';
@@ -148,7 +170,10 @@ static double norm_quantile(double u)
 }
 
 /* Pareto with shape 3 (iproute2's choice), scale 1: mean 1.5, sd sqrt(3)/2. */
-static double pareto_quantile(double u) { return pow(1 - u, -1.0 / 3.0); }
+static double pareto_quantile(double u)
+{
+    return pow(1 - u, -1.0 / 3.0);
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -223,15 +248,16 @@ static int append_raw(struct nl_msg *msg, const cr_netem_spec *s, cr_err *err)
     struct nlmsghdr *nlh = nlmsg_hdr(msg);
     struct nlattr *a, *opts = NULL;
     int rem;
-    nlmsg_for_each_attr(a, nlh, sizeof(struct tcmsg), rem) {
+    nlmsg_for_each_attr(a, nlh, sizeof(struct tcmsg), rem)
+    {
         if (nla_type(a) == TCA_OPTIONS) {
             opts = a;
             break;
         }
     }
-    size_t end = opts ? (size_t)((char *)opts - (char *)nlh) +
-                            NLA_ALIGN(opts->nla_len)
-                      : 0;
+    size_t end =
+        opts ? (size_t)((char *)opts - (char *)nlh) + NLA_ALIGN(opts->nla_len)
+             : 0;
     if (!opts || end > nlh->nlmsg_len)
         return cr_err_set(err, CR_EPROTO,
                           "netem request: no well-formed TCA_OPTIONS "
@@ -245,6 +271,16 @@ static int append_raw(struct nl_msg *msg, const cr_netem_spec *s, cr_err *err)
         if (nla_put(msg, TCA_NETEM_RATE, sizeof r, &r) < 0)
             goto full;
         if (bps >= UINT32_MAX && nla_put_u64(msg, TCA_NETEM_RATE64, bps) < 0)
+            goto full;
+    }
+    if (s->slot_max_ms > 0) {
+        struct tc_netem_slot sl = {
+            .min_delay = llround(s->slot_min_ms * 1e6), /* ns */
+            .max_delay = llround(s->slot_max_ms * 1e6),
+            .max_packets = s->slot_packets,
+            .max_bytes = s->slot_bytes,
+        };
+        if (nla_put(msg, TCA_NETEM_SLOT, sizeof sl, &sl) < 0)
             goto full;
     }
     if (s->loss_model != CR_NETEM_LOSS_RANDOM) {
@@ -276,7 +312,8 @@ static int append_raw(struct nl_msg *msg, const cr_netem_spec *s, cr_err *err)
     /* Re-find opts: nla_put may have reallocated the buffer. */
     nlh = nlmsg_hdr(msg);
     opts = NULL;
-    nlmsg_for_each_attr(a, nlh, sizeof(struct tcmsg), rem) {
+    nlmsg_for_each_attr(a, nlh, sizeof(struct tcmsg), rem)
+    {
         if (nla_type(a) == TCA_OPTIONS) {
             opts = a;
             break;
@@ -325,33 +362,37 @@ int cr_netem_build(const cr_netem_spec *s, int ifindex, struct nl_msg **out,
     if (s->duplicate > 0)
         rtnl_netem_set_duplicate(q, (int)cr_netem_prob(s->duplicate));
     if (s->duplicate_corr > 0)
-        rtnl_netem_set_duplicate_correlation(q,
-                                             (int)cr_netem_prob(s->duplicate_corr));
+        rtnl_netem_set_duplicate_correlation(
+            q, (int)cr_netem_prob(s->duplicate_corr));
     if (s->corrupt > 0)
-        rtnl_netem_set_corruption_probability(q, (int)cr_netem_prob(s->corrupt));
+        rtnl_netem_set_corruption_probability(q,
+                                              (int)cr_netem_prob(s->corrupt));
     if (s->corrupt_corr > 0)
-        rtnl_netem_set_corruption_correlation(q,
-                                              (int)cr_netem_prob(s->corrupt_corr));
+        rtnl_netem_set_corruption_correlation(
+            q, (int)cr_netem_prob(s->corrupt_corr));
     if (s->reorder > 0) {
         rtnl_netem_set_reorder_probability(q, (int)cr_netem_prob(s->reorder));
         rtnl_netem_set_gap(q, s->gap > 0 ? s->gap : 1);
     }
     if (s->reorder_corr > 0)
-        rtnl_netem_set_reorder_correlation(q, (int)cr_netem_prob(s->reorder_corr));
+        rtnl_netem_set_reorder_correlation(q,
+                                           (int)cr_netem_prob(s->reorder_corr));
     if (s->dist == CR_NETEM_DIST_NORMAL || s->dist == CR_NETEM_DIST_PARETO ||
         s->dist == CR_NETEM_DIST_PARETONORMAL) {
         if (!(table = cr_malloc(CR_NETEM_DIST_SIZE * sizeof *table))) {
             rc = cr_err_set(err, CR_ENOMEM, "netem: out of memory");
             goto out;
         }
-        if ((rc = cr_netem_dist_table(s->dist, table, CR_NETEM_DIST_SIZE)) < 0 ||
-            (rc = rtnl_netem_set_delay_distribution_data(q, table,
-                                                         CR_NETEM_DIST_SIZE)) < 0) {
+        if ((rc = cr_netem_dist_table(s->dist, table, CR_NETEM_DIST_SIZE)) <
+                0 ||
+            (rc = rtnl_netem_set_delay_distribution_data(
+                 q, table, CR_NETEM_DIST_SIZE)) < 0) {
             rc = cr_err_set(err, CR_ENOMEM, "netem: distribution table");
             goto out;
         }
     }
-    if ((rc = rtnl_qdisc_build_add_request(q, NLM_F_CREATE | NLM_F_EXCL, &msg)) < 0) {
+    if ((rc = rtnl_qdisc_build_add_request(q, NLM_F_CREATE | NLM_F_EXCL,
+                                           &msg)) < 0) {
         rc = cr_err_set(err, CR_EINVAL, "netem request: %s", nl_geterror(rc));
         msg = NULL;
         goto out;
@@ -371,10 +412,10 @@ void cr_netem_format(const cr_netem_spec *s, char *buf, size_t n)
 {
     size_t len = 0;
     buf[0] = '\0';
-#define CR_F_(...)                                                           \
-    do {                                                                     \
-        if (len < n)                                                         \
-            len += (size_t)snprintf(buf + len, n - len, __VA_ARGS__);        \
+#define CR_F_(...)                                                             \
+    do {                                                                       \
+        if (len < n)                                                           \
+            len += (size_t)snprintf(buf + len, n - len, __VA_ARGS__);          \
     } while (0)
     if (s->delay_ms > 0)
         CR_F_("delay %gms ", s->delay_ms);
@@ -402,6 +443,8 @@ void cr_netem_format(const cr_netem_spec *s, char *buf, size_t n)
         CR_F_("reorder %g%% gap %d ", s->reorder, s->gap > 0 ? s->gap : 1);
     if (s->rate_kbit > 0)
         CR_F_("rate %gkbit ", s->rate_kbit);
+    if (s->slot_max_ms > 0)
+        CR_F_("slot %gms %gms ", s->slot_min_ms, s->slot_max_ms);
 #undef CR_F_
     if (len > 0 && len < n && buf[len - 1] == ' ')
         buf[len - 1] = '\0';

@@ -6,7 +6,7 @@
  * probabilities are given in percent and sent as 32-bit fractions of
  * UINT32_MAX; rates are given in kbit/s and sent in bytes/s.  What libnl's
  * netem object cannot express (rate, the Gilbert-Elliott and 4-state loss
- * models) is appended to TCA_OPTIONS as raw attributes.  Delay
+ * models, slotting) is appended to TCA_OPTIONS as raw attributes.  Delay
  * distributions are generated here (iproute2's .dist files are not needed). */
 #ifndef CR_NETEM_H
 #define CR_NETEM_H
@@ -34,13 +34,17 @@ typedef struct cr_netem_spec {
     int dist;                               /* CR_NETEM_DIST_* */
     double loss, loss_corr;                 /* percent */
     int loss_model;                         /* CR_NETEM_LOSS_* */
-    double ge[4];     /* gemodel percents: p, r, 1-h, 1-k */
-    double state[5];  /* 4-state percents: p13, p31, p32, p23, p14 */
+    double ge[4];    /* gemodel percents: p, r, 1-h, 1-k */
+    double state[5]; /* 4-state percents: p13, p31, p32, p23, p14 */
     double duplicate, duplicate_corr;
     double corrupt, corrupt_corr;
     double reorder, reorder_corr;
     int gap;
     double rate_kbit;
+    /* Slotting: packets leave in bursts every [slot_min_ms, slot_max_ms]
+     * (uniform), at most slot_packets / slot_bytes per slot (0: no limit). */
+    double slot_min_ms, slot_max_ms;
+    int slot_packets, slot_bytes;
     unsigned limit; /* packets; 0: 1000 */
 } cr_netem_spec;
 
@@ -56,7 +60,8 @@ extern const char *const cr_netem_dist_names[];
 
 /* Check the cross-field rules (reorder needs delay, gap needs reorder, a
  * correlation needs its base value, a distribution needs jitter, jitter
- * needs delay, a loss model excludes "loss") and the ranges.  Returns 0,
+ * needs delay, a loss model excludes "loss", slot limits need a slot,
+ * slot_max_ms >= slot_min_ms) and the ranges.  Returns 0,
  * or CR_EINVAL with the first broken rule in err ("gap needs reorder"). */
 int cr_netem_validate(const cr_netem_spec *s, cr_err *err);
 

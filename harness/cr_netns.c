@@ -69,7 +69,8 @@ int cr_netns_privileged(const char **missing)
     static const struct {
         int cap;
         const char *name;
-    } need[] = {{CAP_NET_ADMIN, "CAP_NET_ADMIN"}, {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}};
+    } need[] = {{CAP_NET_ADMIN, "CAP_NET_ADMIN"},
+                {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
         int c = need[i].cap;
         if (!(data[c / 32].effective & (1u << (c % 32)))) {
@@ -88,11 +89,11 @@ typedef struct ns_job {
     int enter_fd;     /* enter: namespace to join */
     int want_fd;      /* create: return an fd of the new namespace */
     int want_sock;
-    int nsfd;         /* out */
+    int nsfd;             /* out */
     struct nl_sock *sock; /* out */
-    int sys_errno;    /* out: errno of the failed step */
-    int nl_errno;     /* out: libnl code of the failed step */
-    const char *step; /* out */
+    int sys_errno;        /* out: errno of the failed step */
+    int nl_errno;         /* out: libnl code of the failed step */
+    const char *step;     /* out */
 } ns_job;
 
 static int lo_up(struct nl_sock *sock)
@@ -120,8 +121,8 @@ static void *ns_job_run(void *arg)
             j->sys_errno = errno, j->step = "unshare(CLONE_NEWNET)";
             return NULL;
         }
-        if (mount("/proc/thread-self/ns/net", j->path, "none", MS_BIND,
-                  NULL) != 0) {
+        if (mount("/proc/thread-self/ns/net", j->path, "none", MS_BIND, NULL) !=
+            0) {
             j->sys_errno = errno, j->step = "bind mount";
             return NULL;
         }
@@ -207,7 +208,8 @@ static int ns_path(char *buf, size_t n, const char *name, cr_err *err)
         return cr_err_set(err, CR_EINVAL, "netns name \"%s\" is not valid",
                           name ? name : "");
     if ((size_t)snprintf(buf, n, "%s/%s", CR_NETNS_DIR, name) >= n)
-        return cr_err_set(err, CR_EINVAL, "netns name \"%s\" is too long", name);
+        return cr_err_set(err, CR_EINVAL, "netns name \"%s\" is too long",
+                          name);
     return 0;
 }
 
@@ -224,7 +226,8 @@ int cr_netns_create(const char *name, int *nsfd_out, struct nl_sock **sock_out,
     if (fd < 0)
         return cr_err_sys(err, CR_ESYS, errno, "create netns %s", name);
     close(fd);
-    ns_job j = {.path = path, .want_fd = nsfd_out != NULL,
+    ns_job j = {.path = path,
+                .want_fd = nsfd_out != NULL,
                 .want_sock = sock_out != NULL};
     char what[300];
     snprintf(what, sizeof what, "create netns %s", name);
@@ -290,6 +293,41 @@ int cr_netns_sock(int nsfd, struct nl_sock **out, cr_err *err)
     return rc;
 }
 
+typedef struct call_job {
+    int nsfd;
+    void *(*fn)(void *);
+    void *arg;
+    void *ret;
+    int sys_errno;
+} call_job;
+
+static void *call_run(void *arg)
+{
+    call_job *j = arg;
+    if (setns(j->nsfd, CLONE_NEWNET) != 0) {
+        j->sys_errno = errno;
+        return NULL;
+    }
+    j->ret = j->fn(j->arg);
+    return NULL;
+}
+
+int cr_netns_call(int nsfd, void *(*fn)(void *), void *arg, void **ret,
+                  cr_err *err)
+{
+    call_job j = {nsfd, fn, arg, NULL, 0};
+    pthread_t th;
+    int rc = pthread_create(&th, NULL, call_run, &j);
+    if (rc != 0)
+        return cr_err_sys(err, CR_ESYS, rc, "netns call: pthread_create");
+    pthread_join(th, NULL);
+    if (j.sys_errno)
+        return cr_err_sys(err, CR_ESYS, j.sys_errno, "netns call: setns");
+    if (ret)
+        *ret = j.ret;
+    return 0;
+}
+
 /* ---- links, addresses, routes ----------------------------------------- */
 
 static int nlerr(cr_err *err, int rc, const char *fmt, const char *a,
@@ -307,7 +345,8 @@ int cr_netns_ifindex(struct nl_sock *sock, const char *name, cr_err *err)
     int rc = rtnl_link_get_kernel(sock, 0, name, &l);
     if (rc < 0)
         return rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV
-                   ? cr_err_set(err, CR_ENOTFOUND, "link %s: no such device", name)
+                   ? cr_err_set(err, CR_ENOTFOUND, "link %s: no such device",
+                                name)
                    : nlerr(err, rc, "link %s%s", name, NULL);
     int idx = rtnl_link_get_ifindex(l);
     rtnl_link_put(l);
@@ -357,7 +396,8 @@ int cr_netns_link_del(struct nl_sock *sock, const char *name, cr_err *err)
 {
     struct rtnl_link *l = rtnl_link_alloc();
     if (!l)
-        return cr_err_set(err, CR_ENOMEM, "delete link %s: out of memory", name);
+        return cr_err_set(err, CR_ENOMEM, "delete link %s: out of memory",
+                          name);
     rtnl_link_set_name(l, name);
     int rc = rtnl_link_delete(sock, l);
     rtnl_link_put(l);
@@ -378,7 +418,8 @@ int cr_netns_addr_add(struct nl_sock *sock, const char *ifname,
     snprintf(text, sizeof text, "%s/%d", addr, prefixlen);
     int rc = nl_addr_parse(text, AF_INET, &local);
     if (rc < 0) {
-        rc = cr_err_set(err, CR_EINVAL, "address %s: %s", text, nl_geterror(rc));
+        rc =
+            cr_err_set(err, CR_EINVAL, "address %s: %s", text, nl_geterror(rc));
         goto out;
     }
     if (!(a = rtnl_addr_alloc())) {
@@ -454,8 +495,8 @@ int cr_netns_qdisc_del(struct nl_sock *sock, const char *ifname,
         return cr_err_set(err, CR_ENOMEM, "delete qdisc on %s: out of memory",
                           ifname);
     rtnl_tc_set_ifindex(TC_CAST(q), idx);
-    rtnl_tc_set_parent(TC_CAST(q),
-                       strcmp(parent, "ingress") == 0 ? TC_H_INGRESS : TC_H_ROOT);
+    rtnl_tc_set_parent(TC_CAST(q), strcmp(parent, "ingress") == 0 ? TC_H_INGRESS
+                                                                  : TC_H_ROOT);
     int rc = rtnl_qdisc_delete(sock, q);
     rtnl_qdisc_put(q);
     /* ENOENT: no such qdisc; EINVAL: only the default qdisc is left
@@ -477,8 +518,7 @@ static const char *nft_path(void)
     return NULL;
 }
 
-int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out,
-                 cr_err *err)
+int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out, cr_err *err)
 {
     int in[2] = {-1, -1}, errp[2] = {-1, -1}, rc = 0, status = 0;
     char *buf = NULL;
@@ -496,8 +536,8 @@ int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out,
         rc = cr_err_sys(err, CR_ESYS, errno, "nft: pipe");
         goto out;
     }
-    sigset_t all;
-    sigemptyset(&all);
+    sigset_t none;
+    sigemptyset(&none);
     pid_t pid = fork();
     if (pid < 0) {
         rc = cr_err_sys(err, CR_ESYS, errno, "nft: fork");
@@ -505,7 +545,7 @@ int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out,
     }
     if (pid == 0) {
         /* Only async-signal-safe calls until exec. */
-        sigprocmask(SIG_SETMASK, &all, NULL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
         if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0) {
             int e = errno;
@@ -561,8 +601,8 @@ int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out,
             snprintf(first, sizeof first, "%.*s", (int)strcspn(p, "\n"), p);
         }
         if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
-            rc = cr_err_set(err, CR_ESYS, "nft: cannot enter the namespace (%s)",
-                            first);
+            rc = cr_err_set(err, CR_ESYS,
+                            "nft: cannot enter the namespace (%s)", first);
         else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
             rc = cr_err_set(err, CR_EUNSUP, "nft: cannot execute %s", nft);
         else

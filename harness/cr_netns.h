@@ -57,6 +57,13 @@ int cr_netns_open(const char *name, cr_err *err);
  * helper thread).  Returns 0 and *out, or a negative code. */
 int cr_netns_sock(int nsfd, struct nl_sock **out, cr_err *err);
 
+/* Run fn(arg) on a helper thread that has joined the namespace of nsfd
+ * (for probes and checks that must reach a host: sockets fn makes live
+ * there).  Blocks until fn returns; *ret (may be NULL) gets its result.
+ * The calling thread's namespace is never changed. */
+int cr_netns_call(int nsfd, void *(*fn)(void *), void *arg, void **ret,
+                  cr_err *err);
+
 /* Create a veth pair: `name` in the namespace of `sock`, its peer
  * `peer_name` in the namespace of peer_nsfd (-1: the same); both down. */
 int cr_netns_veth_add(struct nl_sock *sock, const char *name,
@@ -86,7 +93,6 @@ int cr_netns_qdisc_del(struct nl_sock *sock, const char *ifname,
  * `ruleset` on its standard input.  Returns 0, CR_EUNSUP when nft is not
  * installed, or CR_ESYS with nft's first error line in err.  When
  * stderr_out is non-NULL it receives nft's diagnostics (caller frees). */
-int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out,
-                 cr_err *err);
+int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out, cr_err *err);
 
 #endif

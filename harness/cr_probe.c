@@ -70,8 +70,8 @@ int cr_probe_tcp_once(const char *host, int port, double timeout_s,
                     snprintf(detail, n, "tcp %s:%d: %s", host, port,
                              strerror(soerr));
             } else {
-                snprintf(detail, n, "tcp %s:%d: no answer within %.3g s",
-                         host, port, timeout_s);
+                snprintf(detail, n, "tcp %s:%d: no answer within %.3g s", host,
+                         port, timeout_s);
             }
         } else {
             snprintf(detail, n, "tcp %s:%d: %s", host, port, strerror(errno));
@@ -223,9 +223,11 @@ typedef struct http_probe {
 static const cr_param http_params[] = {
     {"url", "string", NULL, "URL to GET (http:// on loopback or a host)"},
     {"status", "integer", "200", "expected HTTP status"},
-    {"body_regex", "string", "null", "POSIX extended regex the body must match"},
+    {"body_regex", "string", "null",
+     "POSIX extended regex the body must match"},
     {"json", "object", "null",
-     "{\"path\": \"a.b[0]\", \"equals\": value}: a JSON body value that must equal"},
+     "{\"path\": \"a.b[0]\", \"equals\": value}: a JSON body value that must "
+     "equal"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -326,7 +328,8 @@ static int http_run(const cr_probe_spec *p, const cr_probe_ctx *cx,
         json_t *doc = json_loads(body, 0, &je);
         json_t *v = doc ? json_walk(doc, h->json_path) : NULL;
         if (!v || !json_equal(v, h->json_equals)) {
-            char *got = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+            char *got =
+                v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
             size_t k = strlen(detail);
             snprintf(detail + k, n - k, "; %s is %s", h->json_path,
                      doc ? (got ? got : "absent") : "not JSON");
@@ -385,8 +388,8 @@ static int tcp_parse(cr_vctx *vx, const json_t *obj, const char *path,
     return 0;
 }
 
-static int tcp_run(const cr_probe_spec *p, const cr_probe_ctx *cx,
-                   char *detail, size_t n)
+static int tcp_run(const cr_probe_spec *p, const cr_probe_ctx *cx, char *detail,
+                   size_t n)
 {
     const tcp_probe *t = p->priv;
     (void)cx;

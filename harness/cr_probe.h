@@ -22,7 +22,7 @@ typedef struct cr_probe_ctx {
      * engine). */
     size_t (*count_events)(void *eng, const cr_match *m, double since_t);
     void *eng;
-    double now_t;       /* seconds since t0 when the probe started */
+    double now_t; /* seconds since t0 when the probe started */
 } cr_probe_ctx;
 
 struct cr_probe_ops {

@@ -2,6 +2,8 @@
 #include "cr_prom.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -32,8 +34,14 @@ static int pb_add(pbuf *b, const char *t, size_t n)
     return 0;
 }
 
-static int name_start(int c) { return isalpha(c) || c == '_' || c == ':'; }
-static int name_char(int c) { return isalnum(c) || c == '_' || c == ':'; }
+static int name_start(int c)
+{
+    return isalpha(c) || c == '_' || c == ':';
+}
+static int name_char(int c)
+{
+    return isalnum(c) || c == '_' || c == ':';
+}
 
 static const char *skip_ws(const char *p, const char *end)
 {
@@ -97,7 +105,8 @@ static int parse_line(const char *p, const char *end, pbuf *key, double *val,
             while (p < end && (isalnum((unsigned char)*p) || *p == '_'))
                 p++;
             if ((!first && pb_add(key, ",", 1) < 0) ||
-                pb_add(key, s, (size_t)(p - s)) < 0 || pb_add(key, "=\"", 2) < 0)
+                pb_add(key, s, (size_t)(p - s)) < 0 ||
+                pb_add(key, "=\"", 2) < 0)
                 return CR_ENOMEM;
             first = 0;
             p = skip_ws(p, end);
@@ -125,11 +134,18 @@ static int parse_line(const char *p, const char *end, pbuf *key, double *val,
                     }
                     const char *esc;
                     switch (p[1]) {
-                    case '\\': esc = "\\\\"; break;
-                    case '"': esc = "\\\""; break;
-                    case 'n': esc = "\\n"; break;
+                    case '\\':
+                        esc = "\\\\";
+                        break;
+                    case '"':
+                        esc = "\\\"";
+                        break;
+                    case 'n':
+                        esc = "\\n";
+                        break;
                     default:
-                        *why = "invalid escape in a label value (only \\\\, \\\" and \\n)";
+                        *why = "invalid escape in a label value (only \\\\, "
+                               "\\\" and \\n)";
                         return CR_EPROTO;
                     }
                     if (pb_add(key, esc, 2) < 0)
@@ -224,8 +240,8 @@ int cr_prom_parse(const char *text, json_t **samples_out, cr_err *err)
         const char *why = "";
         rc = parse_line(s, end, &key, &v, &why);
         if (rc == CR_EPROTO) {
-            rc = cr_err_set(err, CR_EPROTO, "prometheus line %d: %s: %.*s", line, why,
-                            (int)(end - p > 80 ? 80 : end - p), p);
+            rc = cr_err_set(err, CR_EPROTO, "prometheus line %d: %s: %.*s",
+                            line, why, (int)(end - p > 80 ? 80 : end - p), p);
             goto out;
         }
         json_t *jv = rc == 0 ? value_json(v) : NULL;
@@ -257,4 +273,81 @@ double cr_prom_value(const json_t *v)
     if (!strcmp(s, "NaN"))
         return NAN;
     return NAN;
+}
+
+/* ---- scraping --------------------------------------------------------- */
+
+#define CR_PROM_BODY_MAX (16u << 20)
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    pbuf *b = ud;
+    size_t n = size * nmemb;
+    if (b->n + n > CR_PROM_BODY_MAX || pb_add(b, data, n) < 0)
+        return 0; /* makes curl fail the transfer */
+    return n;
+}
+
+int cr_prom_scrape(const char *run_dir, double t, const char *url,
+                   double timeout_s, cr_err *err)
+{
+    int rc = 0;
+    pbuf body = {0};
+    json_t *samples = NULL, *line = NULL;
+    char *text = NULL;
+    FILE *fp = NULL;
+    char path[4096];
+    CURL *c = curl_easy_init();
+    if (!c)
+        return cr_err_set(err, CR_ENOMEM, "scrape %s: curl_easy_init failed",
+                          url);
+    if (pb_add(&body, "", 0) < 0) {
+        rc = cr_err_set(err, CR_ENOMEM, "scrape %s: out of memory", url);
+        goto out;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    CURLcode cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        rc = cr_err_set(err, CR_EPROTO, "scrape %s: %s", url,
+                        curl_easy_strerror(cc));
+        goto out;
+    }
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) {
+        rc = cr_err_set(err, CR_EPROTO, "scrape %s: HTTP status %ld", url,
+                        status);
+        goto out;
+    }
+    rc = cr_prom_parse(body.s, &samples, err);
+    if (rc < 0)
+        goto out;
+    line = json_pack("{s:f,s:s,s:O}", "t", t, "url", url, "samples", samples);
+    text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    if (!text) {
+        rc = cr_err_set(err, CR_ENOMEM, "scrape %s: out of memory", url);
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
+    fp = fopen(path, "ae");
+    if (!fp || fprintf(fp, "%s\n", text) < 0 || fflush(fp) != 0) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "scrape %s: append to %s", url,
+                        path);
+        goto out;
+    }
+out:
+    if (fp && fclose(fp) != 0 && rc == 0)
+        rc = cr_err_sys(err, CR_ESYS, errno, "scrape %s: append to %s", url,
+                        path);
+    cr_free(text);
+    json_decref(line);
+    json_decref(samples);
+    cr_free(body.s);
+    curl_easy_cleanup(c);
+    return rc;
 }

@@ -27,4 +27,13 @@ int cr_prom_parse(const char *text, json_t **samples_out, cr_err *err);
  * strings above); NAN when v is neither. */
 double cr_prom_value(const json_t *v);
 
+/* Scrape one exposition: GET url (timeout_s), parse it and append the line
+ * {"t": t, "url": url, "samples": {...}} to <run_dir>/metrics.jsonl
+ * (created when missing).  Blocking: call it from a worker thread or a
+ * loop tick that may take timeout_s.  Returns 0, or CR_ESYS (file),
+ * CR_EPROTO (HTTP failure, status other than 200, or a body that is not
+ * the text format; nothing appended), CR_ENOMEM. */
+int cr_prom_scrape(const char *run_dir, double t, const char *url,
+                   double timeout_s, cr_err *err);
+
 #endif

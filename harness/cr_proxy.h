@@ -48,29 +48,29 @@ enum cr_proxy_toxic_type {
 /* Streams: upstream is client -> upstream server, downstream the reverse. */
 enum { CR_PROXY_UP = 1u, CR_PROXY_DOWN = 2u, CR_PROXY_BOTH = 3u };
 
-#define CR_PROXY_NATTR 3
+#define CR_PROXY_NATTR    3
 #define CR_PROXY_NAME_MAX 64
 
 typedef struct cr_proxy_attr {
     const char *name; /* Toxiproxy's attribute name */
     const char *unit;
-    double dflt;      /* NAN: required */
+    double dflt; /* NAN: required */
     double min, max;
     const char *doc;
 } cr_proxy_attr;
 
 typedef struct cr_proxy_toxic_kind {
-    const char *name;     /* "latency" */
+    const char *name; /* "latency" */
     const char *summary;
-    int per_link;         /* 1: stream and toxicity do not apply (down) */
+    int per_link; /* 1: stream and toxicity do not apply (down) */
     cr_proxy_attr attr[CR_PROXY_NATTR]; /* unused slots have name NULL */
 } cr_proxy_toxic_kind;
 
 /* One toxic as configured. attr[] follows the kind's attribute order. */
 typedef struct cr_proxy_toxic {
-    int type;          /* CR_PTOX_* */
-    unsigned streams;  /* CR_PROXY_UP|DOWN */
-    double toxicity;   /* fraction of connections affected, [0, 1] */
+    int type;         /* CR_PTOX_* */
+    unsigned streams; /* CR_PROXY_UP|DOWN */
+    double toxicity;  /* fraction of connections affected, [0, 1] */
     double attr[CR_PROXY_NATTR];
 } cr_proxy_toxic;
 
@@ -164,10 +164,10 @@ int cr_proxy_main(int argc, char **argv);
 /* One entry of the "links" section. */
 typedef struct cr_proxy_link_spec {
     char *name;
-    char *from;       /* the client service */
-    char *to;         /* the server service */
-    int port;         /* to's port reached through the link */
-    int listen_port;  /* 0: ephemeral */
+    char *from;      /* the client service */
+    char *to;        /* the server service */
+    int port;        /* to's port reached through the link */
+    int listen_port; /* 0: ephemeral */
     char path[CR_PATH_MAX];
 } cr_proxy_link_spec;
 

@@ -19,48 +19,65 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#define MS_MAX 3600000.0 /* one hour */
+#define MS_MAX    3600000.0          /* one hour */
 #define BYTES_MAX 9007199254740992.0 /* 2^53 */
 
 /* Attribute names follow Toxiproxy's toxics. */
 static const cr_proxy_toxic_kind kinds[CR_PTOX_COUNT] = {
-    [CR_PTOX_LATENCY] = {"latency",
-                         "add a delay to every chunk of data (per chunk, in order)", 0,
-                         {{"latency", "ms", NAN, 0, MS_MAX, "added delay"},
-                          {"jitter", "ms", 0, 0, MS_MAX,
-                           "uniform random +/- variation of each chunk's delay"}}},
-    [CR_PTOX_BANDWIDTH] = {"bandwidth", "limit the rate of data", 0,
-                           {{"rate", "KB/s", NAN, 1, 1e7,
-                             "rate limit in kilobytes (1000 bytes) per second"}}},
+    [CR_PTOX_LATENCY] =
+        {"latency",
+         "add a delay to every chunk of data (per chunk, in order)",
+         0,
+         {{"latency", "ms", NAN, 0, MS_MAX, "added delay"},
+          {"jitter", "ms", 0, 0, MS_MAX,
+           "uniform random +/- variation of each chunk's delay"}}},
+    [CR_PTOX_BANDWIDTH] =
+        {"bandwidth",
+         "limit the rate of data",
+         0,
+         {{"rate", "KB/s", NAN, 1, 1e7,
+           "rate limit in kilobytes (1000 bytes) per second"}}},
     [CR_PTOX_SLOW_CLOSE] = {"slow_close",
-                            "delay passing on the end of stream (FIN)", 0,
-                            {{"delay", "ms", NAN, 0, MS_MAX, "delay of the close"}}},
-    [CR_PTOX_TIMEOUT] = {"timeout",
-                         "stop passing data; close the connection after timeout ms "
-                         "(0: never; data flows again when the toxic is removed)", 0,
-                         {{"timeout", "ms", 0, 0, MS_MAX,
-                           "close after this long (0: hold until removed)"}}},
-    [CR_PTOX_RESET_PEER] = {"reset_peer",
-                            "reset the connection (TCP RST to both peers) after timeout ms",
+                            "delay passing on the end of stream (FIN)",
                             0,
-                            {{"timeout", "ms", 0, 0, MS_MAX,
-                              "delay before the reset, from the later of toxic start "
-                              "and connection start"}}},
-    [CR_PTOX_SLICER] = {"slicer",
-                        "split data into small slices sent with a delay between them", 0,
-                        {{"average_size", "bytes", NAN, 1, 65536, "mean slice size"},
-                         {"size_variation", "bytes", 0, 0, 65535,
-                          "uniform +/- variation of the slice size (< average_size)"},
-                         {"delay", "us", 0, 0, 1e9, "delay between slices"}}},
-    [CR_PTOX_LIMIT_DATA] = {"limit_data",
-                            "close the connection after exactly `bytes` bytes passed", 0,
-                            {{"bytes", "bytes", NAN, 0, BYTES_MAX,
-                              "bytes let through (counted from the toxic's start)"}}},
-    [CR_PTOX_DOWN] = {"down",
-                      "take the link down: refuse new connections, drop existing ones", 1,
-                      {{NULL, NULL, 0, 0, 0, NULL}}},
+                            {{"delay", "ms", NAN, 0, MS_MAX,
+                              "delay of the close"}}},
+    [CR_PTOX_TIMEOUT] =
+        {"timeout",
+         "stop passing data; close the connection after timeout ms "
+         "(0: never; data flows again when the toxic is removed)",
+         0,
+         {{"timeout", "ms", 0, 0, MS_MAX,
+           "close after this long (0: hold until removed)"}}},
+    [CR_PTOX_RESET_PEER] =
+        {"reset_peer",
+         "reset the connection (TCP RST to both peers) after timeout ms",
+         0,
+         {{"timeout", "ms", 0, 0, MS_MAX,
+           "delay before the reset, from the later of toxic start "
+           "and connection start"}}},
+    [CR_PTOX_SLICER] =
+        {"slicer",
+         "split data into small slices sent with a delay between them",
+         0,
+         {{"average_size", "bytes", NAN, 1, 65536, "mean slice size"},
+          {"size_variation", "bytes", 0, 0, 65535,
+           "uniform +/- variation of the slice size (< average_size)"},
+          {"delay", "us", 0, 0, 1e9, "delay between slices"}}},
+    [CR_PTOX_LIMIT_DATA] =
+        {"limit_data",
+         "close the connection after exactly `bytes` bytes passed",
+         0,
+         {{"bytes", "bytes", NAN, 0, BYTES_MAX,
+           "bytes let through (counted from the toxic's start)"}}},
+    [CR_PTOX_DOWN] =
+        {"down",
+         "take the link down: refuse new connections, drop existing ones",
+         1,
+         {{NULL, NULL, 0, 0, 0, NULL}}},
     [CR_PTOX_REFUSE] = {"refuse",
-                        "accept new connections, then close them at once", 0,
+                        "accept new connections, then close them at once",
+                        0,
                         {{NULL, NULL, 0, 0, 0, NULL}}},
 };
 
@@ -107,10 +124,14 @@ unsigned cr_proxy_stream_parse(const char *s)
 const char *cr_proxy_stream_name(unsigned streams)
 {
     switch (streams) {
-    case CR_PROXY_UP: return "upstream";
-    case CR_PROXY_DOWN: return "downstream";
-    case CR_PROXY_BOTH: return "both";
-    default: return "none";
+    case CR_PROXY_UP:
+        return "upstream";
+    case CR_PROXY_DOWN:
+        return "downstream";
+    case CR_PROXY_BOTH:
+        return "both";
+    default:
+        return "none";
     }
 }
 
@@ -120,7 +141,8 @@ void cr_proxy_toxic_init(cr_proxy_toxic *t, int type)
     t->type = type;
     t->streams = CR_PROXY_DOWN; /* Toxiproxy's default */
     t->toxicity = 1.0;
-    for (int i = 0; type >= 0 && type < CR_PTOX_COUNT && i < CR_PROXY_NATTR; i++)
+    for (int i = 0; type >= 0 && type < CR_PTOX_COUNT && i < CR_PROXY_NATTR;
+         i++)
         t->attr[i] = kinds[type].attr[i].name ? kinds[type].attr[i].dflt : 0;
 }
 
@@ -141,15 +163,15 @@ int cr_proxy_toxic_check(const cr_proxy_toxic *t, cr_err *err)
             return cr_err_set(err, CR_EINVAL, "%s: attribute '%s' is required",
                               k->name, a->name);
         if (!(t->attr[i] >= a->min && t->attr[i] <= a->max))
-            return cr_err_set(err, CR_EINVAL,
-                              "%s: %s must be within [%g, %g] %s (got %g)",
-                              k->name, a->name, a->min, a->max, a->unit,
-                              t->attr[i]);
+            return cr_err_set(
+                err, CR_EINVAL, "%s: %s must be within [%g, %g] %s (got %g)",
+                k->name, a->name, a->min, a->max, a->unit, t->attr[i]);
     }
     if (t->type == CR_PTOX_SLICER && t->attr[1] >= t->attr[0])
         return cr_err_set(err, CR_EINVAL,
                           "slicer: size_variation (%g) must be smaller than "
-                          "average_size (%g)", t->attr[1], t->attr[0]);
+                          "average_size (%g)",
+                          t->attr[1], t->attr[0]);
     return 0;
 }
 
@@ -182,7 +204,8 @@ int cr_proxy_toxic_parse_kv(cr_proxy_toxic *t, char **words, size_t nwords,
             if (!t->streams)
                 return cr_err_set(err, CR_EINVAL,
                                   "%s: stream must be upstream, downstream or "
-                                  "both (got '%s')", k->name, val);
+                                  "both (got '%s')",
+                                  k->name, val);
             continue;
         }
         if (parse_num(val, &v) < 0)
@@ -200,7 +223,8 @@ int cr_proxy_toxic_parse_kv(cr_proxy_toxic *t, char **words, size_t nwords,
             char known[256] = "stream, toxicity";
             for (int j = 0; j < CR_PROXY_NATTR && k->attr[j].name; j++) {
                 strncat(known, ", ", sizeof known - strlen(known) - 1);
-                strncat(known, k->attr[j].name, sizeof known - strlen(known) - 1);
+                strncat(known, k->attr[j].name,
+                        sizeof known - strlen(known) - 1);
             }
             return cr_err_set(err, CR_EINVAL,
                               "%s: unknown attribute '%s' (known: %s)", k->name,
@@ -241,12 +265,14 @@ static char *cmd_toxic_add(cr_proxy *p, char **w, size_t n)
     cr_err e;
     cr_err_clear(&e);
     if (n < 5)
-        return cr_asprintf("err usage: toxic add LINK NAME TYPE [key=value...]");
+        return cr_asprintf(
+            "err usage: toxic add LINK NAME TYPE [key=value...]");
     int type = cr_proxy_toxic_type(w[4]);
     if (type < 0) {
         const char *s = cr_proxy_toxic_suggest(w[4]);
         return cr_asprintf("err unknown toxic '%s'%s%s%s", w[4],
-                           s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+                           s ? " (did you mean '" : "", s ? s : "",
+                           s ? "'?)" : "");
     }
     cr_proxy_toxic t;
     cr_proxy_toxic_init(&t, type);
@@ -313,14 +339,20 @@ char *cr_proxy_command(cr_proxy *p, const char *line)
 
 static void usage(FILE *fp)
 {
-    fputs("usage: chaosrun proxy [--listen ADDR --upstream ADDR [--name NAME]]\n"
-          "                      [--link NAME=LISTEN,UPSTREAM]... [--control PATH]\n"
-          "                      [--stdin] [--seed N] [--toxic 'LINK NAME TYPE k=v...']...\n"
-          "Relays TCP connections from loopback listeners to upstream addresses and\n"
-          "applies toxics given with --toxic or through the line protocol (on the\n"
-          "control socket, and on stdin/stdout when --stdin is given or no --control).\n"
-          "Type 'help' on the control channel for the commands.\n",
-          fp);
+    fputs(
+        "usage: chaosrun proxy [--listen ADDR --upstream ADDR [--name NAME]]\n"
+        "                      [--link NAME=LISTEN,UPSTREAM]... [--control "
+        "PATH]\n"
+        "                      [--stdin] [--seed N] [--toxic 'LINK NAME TYPE "
+        "k=v...']...\n"
+        "Relays TCP connections from loopback listeners to upstream addresses "
+        "and\n"
+        "applies toxics given with --toxic or through the line protocol (on "
+        "the\n"
+        "control socket, and on stdin/stdout when --stdin is given or no "
+        "--control).\n"
+        "Type 'help' on the control channel for the commands.\n",
+        fp);
 }
 
 /* "NAME=LISTEN,UPSTREAM" into the three strings (in place). */
@@ -368,13 +400,27 @@ int cr_proxy_main(int argc, char **argv)
     optind = 0; /* fresh GNU getopt state; argv[0] is "proxy" */
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case 'l': listen_addr = optarg; break;
-        case 'u': upstream = optarg; break;
-        case 'n': name = optarg; break;
-        case 'L': links[nlinks++] = optarg; break;
-        case 'c': control = optarg; break;
-        case 'i': use_stdin = 1; break;
-        case 't': toxics[ntoxics++] = optarg; break;
+        case 'l':
+            listen_addr = optarg;
+            break;
+        case 'u':
+            upstream = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'L':
+            links[nlinks++] = optarg;
+            break;
+        case 'c':
+            control = optarg;
+            break;
+        case 'i':
+            use_stdin = 1;
+            break;
+        case 't':
+            toxics[ntoxics++] = optarg;
+            break;
         case 's': {
             char *end;
             errno = 0;
@@ -387,8 +433,14 @@ int cr_proxy_main(int argc, char **argv)
             }
             break;
         }
-        case 'h': usage(stdout); status = 0; goto out;
-        default: usage(stderr); status = 2; goto out;
+        case 'h':
+            usage(stdout);
+            status = 0;
+            goto out;
+        default:
+            usage(stderr);
+            status = 2;
+            goto out;
         }
     }
     if (optind < argc || (!listen_addr != !upstream) ||
@@ -399,13 +451,16 @@ int cr_proxy_main(int argc, char **argv)
     }
     if (cr_proxy_create(seed, &p, &e) < 0)
         goto fail;
-    if (listen_addr && cr_proxy_link_add(p, name, listen_addr, upstream, &e) < 0)
+    if (listen_addr &&
+        cr_proxy_link_add(p, name, listen_addr, upstream, &e) < 0)
         goto fail;
     for (size_t i = 0; i < nlinks; i++) {
         char *ln, *la, *lu;
         if (split_link(links[i], &ln, &la, &lu) < 0) {
-            fprintf(stderr, "chaosrun proxy: --link %s: expected NAME=LISTEN,UPSTREAM\n",
-                    links[i]);
+            fprintf(
+                stderr,
+                "chaosrun proxy: --link %s: expected NAME=LISTEN,UPSTREAM\n",
+                links[i]);
             status = 2;
             goto out;
         }

@@ -8,12 +8,13 @@
  * CHAOSRUN_ADDR_<TO> at the link's listener.  Proxy faults (faults/proxy.c)
  * then add and remove toxics over the control socket.
  *
- * cr_run is opaque here, so the per-run proxy state lives in a small table
- * keyed by the cr_run pointer (documented global: one entry per concurrent
- * run in this process, normally one). */
+ * The per-run proxy state hangs off the run
+ * (cr_run_module_state(r, "proxy")): made by cr_proxy_run_start, freed by
+ * cr_proxy_run_stop. */
 #include "cr_proxy.h"
 
 #include "cr_alloc.h"
+#include "cr_ledger.h"
 #include "cr_run.h"
 
 #include <ctype.h>
@@ -33,15 +34,15 @@
 #include <unistd.h>
 
 #define START_TIMEOUT_MS 5000
-#define CMD_TIMEOUT_MS 3000
-#define STOP_TIMEOUT_MS 2000
-#define MAX_RUNS 8
+#define CMD_TIMEOUT_MS   3000
+#define STOP_TIMEOUT_MS  2000
 
 /* ---- the "links" section ----------------------------------------------- */
 
 static const cr_param link_params[] = {
     {"name", "string", NULL, "link name, used by proxy faults (\"link\")"},
-    {"from", "string", NULL, "the client service; its CHAOSRUN_ADDR_<TO> points at the proxy"},
+    {"from", "string", NULL,
+     "the client service; its CHAOSRUN_ADDR_<TO> points at the proxy"},
     {"to", "string", NULL, "the server service"},
     {"port", "integer", "to's port", "the server port the link reaches"},
     {"listen_port", "integer", "0", "the proxy's loopback port (0: ephemeral)"},
@@ -95,9 +96,11 @@ static const cr_svc_spec *link_service(cr_vctx *vx, const cr_scen *sc,
         return NULL;
     }
     if (s->host) {
-        cr_verr(vx, p, "service \"%s\" runs in network host \"%s\"; links go "
+        cr_verr(vx, p,
+                "service \"%s\" runs in network host \"%s\"; links go "
                 "through a proxy on the host's loopback, so both services "
-                "must run without \"host\"", name, s->host);
+                "must run without \"host\"",
+                name, s->host);
         return NULL;
     }
     return s;
@@ -108,7 +111,8 @@ static int links_parse(cr_vctx *vx, const json_t *val, const char *path,
 {
     size_t before = cr_vcount(vx);
     if (!json_is_array(val)) {
-        cr_verr(vx, path, "\"links\" must be an array of {\"name\", \"from\", "
+        cr_verr(vx, path,
+                "\"links\" must be an array of {\"name\", \"from\", "
                 "\"to\"} objects");
         return 0;
     }
@@ -124,7 +128,8 @@ static int links_parse(cr_vctx *vx, const json_t *val, const char *path,
         char p[CR_PATH_MAX], kp[CR_PATH_MAX];
         cr_path_idx(p, sizeof p, path, i);
         if (!json_is_object(o)) {
-            cr_verr(vx, p, "a link must be an object {\"name\", \"from\", \"to\"}");
+            cr_verr(vx, p,
+                    "a link must be an object {\"name\", \"from\", \"to\"}");
             continue;
         }
         cr_vkeys(vx, o, p, link_params, NULL);
@@ -140,8 +145,10 @@ static int links_parse(cr_vctx *vx, const json_t *val, const char *path,
         if (name) {
             cr_path_key(kp, sizeof kp, p, "name");
             if (!link_name_ok(name)) {
-                cr_verr(vx, kp, "invalid link name \"%s\": 1 to %d letters, "
-                        "digits, '_', '.' or '-'", name, CR_PROXY_NAME_MAX - 1);
+                cr_verr(vx, kp,
+                        "invalid link name \"%s\": 1 to %d letters, "
+                        "digits, '_', '.' or '-'",
+                        name, CR_PROXY_NAME_MAX - 1);
                 ok = 0;
             } else {
                 for (size_t j = 0; j < ls->n; j++)
@@ -152,16 +159,20 @@ static int links_parse(cr_vctx *vx, const json_t *val, const char *path,
                     }
             }
         }
-        const cr_svc_spec *fs = from ? link_service(vx, sc, p, "from", from) : NULL;
+        const cr_svc_spec *fs =
+            from ? link_service(vx, sc, p, "from", from) : NULL;
         const cr_svc_spec *ts = to ? link_service(vx, sc, p, "to", to) : NULL;
         ok &= fs && ts;
-        int has_port = cr_vint(vx, o, p, "port", 1, 65535, ts ? ts->port : 0, &port);
+        int has_port =
+            cr_vint(vx, o, p, "port", 1, 65535, ts ? ts->port : 0, &port);
         if (has_port < 0) {
             ok = 0;
         } else if (ts && port == 0) {
             cr_path_key(kp, sizeof kp, p, "to");
-            cr_verr(vx, kp, "service \"%s\" has no \"port\": give the link's "
-                    "\"port\"", to);
+            cr_verr(vx, kp,
+                    "service \"%s\" has no \"port\": give the link's "
+                    "\"port\"",
+                    to);
             ok = 0;
         }
         if (cr_vint(vx, o, p, "listen_port", 0, 65535, 0, &lport) < 0)
@@ -190,8 +201,9 @@ static void links_destroy(cr_scen *sc)
 
 const cr_section_ops cr_proxy_links_section = {
     .key = "links",
-    .summary = "service-to-service connections relayed through the fault proxy: "
-               "[{\"name\", \"from\", \"to\", \"port\", \"listen_port\"}]",
+    .summary =
+        "service-to-service connections relayed through the fault proxy: "
+        "[{\"name\", \"from\", \"to\", \"port\", \"listen_port\"}]",
     .parse = links_parse,
     .destroy = links_destroy,
 };
@@ -299,7 +311,8 @@ int cr_proxy_client(const char *sock_path, const char *line, int timeout_ms,
         if (k <= 0) {
             rc = cr_err_set(err, CR_EPROTO,
                             "proxy control %s: '%s': connection closed "
-                            "without a reply", sock_path, line);
+                            "without a reply",
+                            sock_path, line);
             goto out;
         }
         len += (size_t)k;
@@ -328,15 +341,10 @@ typedef struct prun {
     char sock[108];
 } prun;
 
-/* The documented global: proxies of the runs in this process. */
-static prun g_runs[MAX_RUNS];
-
 static prun *prun_find(const cr_run *r)
 {
-    for (size_t i = 0; r && i < MAX_RUNS; i++)
-        if (g_runs[i].r == r)
-            return &g_runs[i];
-    return NULL;
+    void **p = r ? cr_run_module_state((cr_run *)r, "proxy") : NULL;
+    return p ? *p : NULL;
 }
 
 static void env_key(char *buf, size_t n, const char *prefix, const char *svc)
@@ -358,7 +366,10 @@ static void prun_kill(prun *pr, cr_run *r)
     if (pr->ledger_id > 0)
         cr_run_ledger_done(r, pr->ledger_id);
     unlink(pr->sock);
-    memset(pr, 0, sizeof *pr);
+    void **slot = cr_run_module_state(r, "proxy");
+    if (slot && *slot == pr)
+        *slot = NULL;
+    cr_free(pr);
 }
 
 /* Fork and exec argv with stdin from /dev/null and stdout/stderr to
@@ -437,7 +448,8 @@ static int wait_ready(prun *pr, json_t **links, cr_err *err)
             return cr_err_set(err, CR_ESYS,
                               "proxy: exited during start-up (status %d); "
                               "see proxy.log in the run directory",
-                              WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+                              WIFEXITED(st) ? WEXITSTATUS(st)
+                                            : 128 + WTERMSIG(st));
         }
         char *reply = NULL;
         cr_err e2;
@@ -452,7 +464,8 @@ static int wait_ready(prun *pr, json_t **links, cr_err *err)
         if (mono_ms() > deadline)
             return cr_err_set(err, CR_ETIMEOUT,
                               "proxy: control socket %s did not answer within "
-                              "%d ms (%s)", pr->sock, START_TIMEOUT_MS, e2.msg);
+                              "%d ms (%s)",
+                              pr->sock, START_TIMEOUT_MS, e2.msg);
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
     }
@@ -464,29 +477,32 @@ int cr_proxy_run_start(cr_run *r, cr_err *err)
     const cr_proxy_links *ls = sc ? sc->links : NULL;
     if (!ls || ls->n == 0)
         return 0;
-    prun *pr = NULL;
-    for (size_t i = 0; !pr && i < MAX_RUNS; i++)
-        if (!g_runs[i].r)
-            pr = &g_runs[i];
+    void **slot = cr_run_module_state(r, "proxy");
+    if (!slot || *slot)
+        return cr_err_set(err, CR_ESTATE,
+                          "proxy: already started for this run");
+    prun *pr = cr_calloc(1, sizeof *pr);
     if (!pr)
-        return cr_err_set(err, CR_ESTATE, "proxy: too many concurrent runs");
+        return cr_err_set(err, CR_ENOMEM, "proxy: out of memory");
+    *slot = pr;
     char **argv = cr_calloc(2 * ls->n + 10, sizeof *argv);
     char *log_path = cr_asprintf("%s/proxy.log", cr_run_dir(r));
     char seed[32];
     json_t *links = NULL;
     int rc = 0;
     size_t a = 0;
-    memset(pr, 0, sizeof *pr);
     pr->r = r;
     if (!argv || !log_path) {
         rc = cr_err_set(err, CR_ENOMEM, "proxy: out of memory");
         goto out;
     }
-    int sn = snprintf(pr->sock, sizeof pr->sock, "%s/proxy.sock", cr_run_dir(r));
+    int sn =
+        snprintf(pr->sock, sizeof pr->sock, "%s/proxy.sock", cr_run_dir(r));
     if (sn < 0 || (size_t)sn >= sizeof pr->sock)
         /* A unix socket path is limited to 107 bytes. */
-        snprintf(pr->sock, sizeof pr->sock, "/tmp/chaosrun-proxy-%d-%" PRIu64 ".sock",
-                 (int)getpid(), cr_run_seed(r));
+        snprintf(pr->sock, sizeof pr->sock,
+                 "/tmp/chaosrun-proxy-%d-%" PRIu64 ".sock", (int)getpid(),
+                 cr_run_seed(r));
     snprintf(seed, sizeof seed, "%" PRIu64, cr_run_seed(r));
     argv[a++] = "/proc/self/exe";
     argv[a++] = "proxy";
@@ -505,7 +521,9 @@ int cr_proxy_run_start(cr_run *r, cr_err *err)
     }
     if ((rc = spawn(argv, log_path, &pr->pid, err)) < 0)
         goto out;
-    int id = cr_run_ledger_add(r, err, "proxy %d", (int)pr->pid);
+    /* The start time guards the cleanup against a reused pid. */
+    int id = cr_run_ledger_add(r, err, "proxy %d %llu", (int)pr->pid,
+                               cr_proc_starttime(pr->pid));
     if (id < 0) {
         rc = id;
         goto out;
@@ -551,8 +569,7 @@ out:
     return rc;
 }
 
-int cr_proxy_run_command(cr_run *r, const char *line, char **reply,
-                         cr_err *err)
+int cr_proxy_run_command(cr_run *r, const char *line, char **reply, cr_err *err)
 {
     prun *pr = prun_find(r);
     *reply = NULL;

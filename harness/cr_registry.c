@@ -33,16 +33,11 @@ extern const cr_probe_ops cr_probe_http_ops, cr_probe_tcp_ops,
 
 /* ---- fault kinds (one per faults/<kind>.c) ---- */
 static const cr_fault_ops *const fault_kinds[] = {
-    &cr_fault_kill_ops,
-    &cr_fault_pause_ops,
-    &cr_fault_restart_ops,
-    &cr_fault_terminate_ops,
-    &cr_fault_syscall_ops,
-    &cr_fault_proxy_ops,
-    &cr_fault_netem_ops,
-    &cr_fault_partition_ops,
-    &cr_fault_bandwidth_ops,
-    NULL,
+    &cr_fault_kill_ops,      &cr_fault_pause_ops,
+    &cr_fault_restart_ops,   &cr_fault_terminate_ops,
+    &cr_fault_syscall_ops,   &cr_fault_proxy_ops,
+    &cr_fault_netem_ops,     &cr_fault_partition_ops,
+    &cr_fault_bandwidth_ops, NULL,
 };
 
 /* ---- probe kinds ---- */
@@ -56,18 +51,12 @@ static const cr_probe_ops *const probe_kinds[] = {
 
 /* ---- expectation checkers ---- */
 static const cr_check_ops *const check_kinds[] = {
-    &cr_check_steady_state_ops,
-    &cr_check_recovers_ops,
-    &cr_check_service_ops,
-    &cr_check_events_ops,
-    &cr_check_no_loss_ops,
-    &cr_check_backoff_ops,
-    &cr_check_breaker_ops,
-    &cr_check_checkpoint_ops,
-    &cr_check_same_result_ops,
-    &cr_check_failover_ops,
-    &cr_check_slo_ops,
-    NULL,
+    &cr_check_steady_state_ops, &cr_check_recovers_ops,
+    &cr_check_service_ops,      &cr_check_events_ops,
+    &cr_check_no_loss_ops,      &cr_check_backoff_ops,
+    &cr_check_breaker_ops,      &cr_check_checkpoint_ops,
+    &cr_check_same_result_ops,  &cr_check_failover_ops,
+    &cr_check_slo_ops,          NULL,
 };
 
 /* ---- extra top-level scenario sections ---- */
@@ -77,10 +66,22 @@ static const cr_section_ops *const sections[] = {
     NULL,
 };
 
-const cr_fault_ops *const *cr_fault_all(void) { return fault_kinds; }
-const cr_probe_ops *const *cr_probe_all(void) { return probe_kinds; }
-const cr_check_ops *const *cr_check_all(void) { return check_kinds; }
-const cr_section_ops *const *cr_section_all(void) { return sections; }
+const cr_fault_ops *const *cr_fault_all(void)
+{
+    return fault_kinds;
+}
+const cr_probe_ops *const *cr_probe_all(void)
+{
+    return probe_kinds;
+}
+const cr_check_ops *const *cr_check_all(void)
+{
+    return check_kinds;
+}
+const cr_section_ops *const *cr_section_all(void)
+{
+    return sections;
+}
 
 const cr_fault_ops *cr_fault_lookup(const char *kind)
 {

@@ -39,7 +39,6 @@
 #include "cr_alloc.h"
 #include "cr_run_internal.h"
 
-
 static const char *phase_names[] = {
     [CR_PH_INIT] = "init",     [CR_PH_STARTUP] = "startup",
     [CR_PH_BEFORE] = "before", [CR_PH_FAULTS] = "faults",
@@ -47,8 +46,8 @@ static const char *phase_names[] = {
     [CR_PH_STOP] = "stop",     [CR_PH_DONE] = "done",
 };
 
-#define BEFORE_RETRY_S 0.25
-#define BEFORE_GRACE_S 5.0
+#define BEFORE_RETRY_S    0.25
+#define BEFORE_GRACE_S    5.0
 #define RECOVERY_PERIOD_S 0.1
 
 double cr_run_mono(void)
@@ -67,11 +66,26 @@ double cr_run_unix_now(void)
 
 /* ---- accessors (cr_run.h) ---------------------------------------------- */
 
-const cr_scen *cr_run_scen(const cr_run *r) { return r->sc; }
-const char *cr_run_dir(const cr_run *r) { return r->dir; }
-uint64_t cr_run_seed(const cr_run *r) { return r->seed; }
-const cr_history *cr_run_history(const cr_run *r) { return &r->hist; }
-double cr_run_t0_unix(const cr_run *r) { return r->t0_unix; }
+const cr_scen *cr_run_scen(const cr_run *r)
+{
+    return r->sc;
+}
+const char *cr_run_dir(const cr_run *r)
+{
+    return r->dir;
+}
+uint64_t cr_run_seed(const cr_run *r)
+{
+    return r->seed;
+}
+const cr_history *cr_run_history(const cr_run *r)
+{
+    return &r->hist;
+}
+double cr_run_t0_unix(const cr_run *r)
+{
+    return r->t0_unix;
+}
 
 double cr_run_now(const cr_run *r)
 {
@@ -86,6 +100,23 @@ int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     return cr_ledger_add(r->ledger, line, err);
+}
+
+void cr_run_utc_stamp(char *buf, size_t n)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+void **cr_run_module_state(cr_run *r, const char *module)
+{
+    if (strcmp(module, "net") == 0)
+        return &r->net;
+    if (strcmp(module, "proxy") == 0)
+        return &r->proxy;
+    return NULL;
 }
 
 void cr_run_ledger_done(cr_run *r, int id)
@@ -103,8 +134,8 @@ void cr_run_status_clear(cr_run *r)
 
 void cr_run_journal_log(cr_run *r, const char *text)
 {
-    json_array_append_new(r->j_log, json_pack("{s:f,s:s}", "t", cr_run_now(r),
-                                              "text", text));
+    json_array_append_new(
+        r->j_log, json_pack("{s:f,s:s}", "t", cr_run_now(r), "text", text));
 }
 
 void cr_run_log(cr_run *r, const char *fmt, ...)
@@ -179,9 +210,9 @@ static void timer_cancel(cr_run *r, int kind, void *ptr)
 void cr_run_phase_enter(cr_run *r, enum cr_phase ph)
 {
     r->phase = ph;
-    json_array_append_new(r->j_phases,
-                          json_pack("{s:s,s:f}", "name", phase_names[ph], "t",
-                                    cr_run_now(r)));
+    json_array_append_new(
+        r->j_phases,
+        json_pack("{s:s,s:f}", "name", phase_names[ph], "t", cr_run_now(r)));
 }
 
 static void submit_probes(cr_run *r, unsigned phase_mask, int phase)
@@ -212,8 +243,7 @@ static void shift_json_times(json_t *arr, const char *key, double d)
 {
     size_t i;
     json_t *o;
-    json_array_foreach(arr, i, o)
-    {
+    json_array_foreach (arr, i, o) {
         json_t *t = json_object_get(o, key);
         if (json_is_number(t))
             json_object_set_new(o, key, json_real(json_number_value(t) - d));
@@ -240,11 +270,23 @@ static void set_t0(cr_run *r)
     pthread_mutex_unlock(&r->hist_lock);
 }
 
+static double run_now_cb(void *ud)
+{
+    return cr_run_now(ud);
+}
+
 static void start_fault_phase(cr_run *r)
 {
     cr_err err;
     cr_err_clear(&err);
     set_t0(r);
+    /* Metrics for slo checks are scraped from t0 on, off the loop. */
+    if (!r->opts->baseline && cr_scrape_start(r->sc, r->dir, run_now_cb, r, 1.0,
+                                              &r->scrape, &err) != 0) {
+        r->fatal_code = err.code;
+        cr_err_set(&r->err, err.code, "%s", err.msg);
+        return;
+    }
     cr_run_phase_enter(r, CR_PH_FAULTS);
     cr_run_log(r, "t0: every service ready%s; timeline of %.3g s starts",
                r->sc->nprobes ? " and steady state holds" : "",
@@ -354,8 +396,8 @@ static int log_ready(cr_inst *in)
 static void mark_ready(cr_run *r, cr_inst *in, const char *detail)
 {
     in->ready = 1;
-    cr_inst_hist(in, "ready", detail ? json_pack("{s:s}", "detail", detail)
-                                     : NULL);
+    cr_inst_hist(in, "ready",
+                 detail ? json_pack("{s:s}", "detail", detail) : NULL);
     if (r->phase == CR_PH_STARTUP)
         cr_run_log(r, "%s ready", in->name);
     if (r->phase == CR_PH_STARTUP)
@@ -395,8 +437,10 @@ static void ready_tick(cr_run *r, cr_inst *in)
             cr_run_log(r, "%s", r->startup_msg);
             start_stop_phase(r);
         } else {
-            cr_run_log(r, "%s did not become ready within %.3g s after "
-                          "its restart", in->name, rd->timeout_s);
+            cr_run_log(r,
+                       "%s did not become ready within %.3g s after "
+                       "its restart",
+                       in->name, rd->timeout_s);
         }
         return;
     }
@@ -472,7 +516,6 @@ static void maybe_start_recovery(cr_run *r)
     cr_run_timer_add(r, cr_run_mono(), CR_T_RECOVERY, NULL, 0);
 }
 
-
 static void recovery_round(cr_run *r)
 {
     if (!r->recovery_probing || r->recovery_outstanding)
@@ -498,10 +541,10 @@ static void recovery_round(cr_run *r)
 static void record_probe(cr_run *r, const cr_probe_job *j)
 {
     static const char *ph[] = {"", "before", "during", "", "after"};
-    json_t *o = json_pack("{s:s,s:s,s:s,s:f,s:b,s:s}", "probe", j->probe->name,
-                          "kind", j->probe->ops->kind, "phase",
-                          ph[j->phase & 7], "t", cr_run_now(r), "ok",
-                          j->ok == 1, "detail", j->detail);
+    json_t *o =
+        json_pack("{s:s,s:s,s:s,s:f,s:b,s:s}", "probe", j->probe->name, "kind",
+                  j->probe->ops->kind, "phase", ph[j->phase & 7], "t",
+                  cr_run_now(r), "ok", j->ok == 1, "detail", j->detail);
     if (j->kind == 2)
         json_object_set_new(o, "recovery", json_true());
     json_array_append_new(r->j_probes, o);
@@ -521,7 +564,7 @@ static void on_probe_results(cr_run *r)
             record_probe(r, j);
             if (j->ok != 1 && j->kind != 2)
                 cr_run_log(r, "probe %s (%s) failed: %s", j->probe->name,
-                           j->phase == CR_PHASE_BEFORE   ? "before"
+                           j->phase == CR_PHASE_BEFORE  ? "before"
                            : j->phase == CR_PHASE_AFTER ? "after"
                                                         : "during",
                            j->detail);
@@ -595,7 +638,8 @@ void cr_run_on_exit(cr_run *r, cr_inst *in, int status)
         code = WEXITSTATUS(status);
     if (WIFSIGNALED(status))
         sig = WTERMSIG(status);
-    json_object_set_new(h, "code", code >= 0 ? json_integer(code) : json_null());
+    json_object_set_new(h, "code",
+                        code >= 0 ? json_integer(code) : json_null());
     json_object_set_new(h, "signal",
                         sig ? json_string(cr_signal_name(sig)) : json_null());
     const char *cause = in->stopping ? in->stop_cause : in->kill_cause;
@@ -716,8 +760,9 @@ static void on_signal(cr_run *r)
         if (!r->interrupted) {
             r->interrupted = (int)si.ssi_signo;
             cr_run_status_clear(r);
-            cr_run_log(r, "%s received: stopping services, reverting faults "
-                          "(again to force)",
+            cr_run_log(r,
+                       "%s received: stopping services, reverting faults "
+                       "(again to force)",
                        cr_signal_name((int)si.ssi_signo));
             start_stop_phase(r);
         } else {
@@ -855,7 +900,6 @@ int cr_run_loop(cr_run *r)
     }
     return CR_OK;
 }
-
 
 /* Start the first service; the loop does the rest. */
 void cr_run_begin(cr_run *r)

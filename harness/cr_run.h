@@ -12,6 +12,7 @@
 #define CR_RUN_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -24,13 +25,13 @@ typedef struct cr_run cr_run;
 typedef struct cr_inst cr_inst; /* one replica of a service */
 
 typedef struct cr_run_opts {
-    const char *out_dir;     /* NULL: chaosrun-out/<name>-<UTC stamp>/ */
-    int seed_override;       /* 1: use seed below */
+    const char *out_dir; /* NULL: chaosrun-out/<name>-<UTC stamp>/ */
+    int seed_override;   /* 1: use seed below */
     uint64_t seed;
-    int live_status;         /* 1: draw a status line (stdout is a tty) */
+    int live_status; /* 1: draw a status line (stdout is a tty) */
     int quiet;
-    const char *argv0;       /* for the reproduce command */
-    int baseline;            /* 1: this is the fault-free baseline run */
+    const char *argv0; /* for the reproduce command */
+    int baseline;      /* 1: this is the fault-free baseline run */
 } cr_run_opts;
 
 /* Run a loaded scenario to the end.  Returns the exit status of the CLI
@@ -40,13 +41,16 @@ typedef struct cr_run_opts {
  * be NULL) receives the run directory. */
 int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out);
 
+/* The current UTC time as "yyyymmddThhmmssZ" (run directory names). */
+void cr_run_utc_stamp(char *buf, size_t n);
+
 /* ---- for fault backends, probes, checkers ----------------------------- */
 
 const cr_scen *cr_run_scen(const cr_run *r);
 const char *cr_run_dir(const cr_run *r);
 uint64_t cr_run_seed(const cr_run *r);
-double cr_run_now(const cr_run *r);           /* seconds since t0 */
-double cr_run_t0_unix(const cr_run *r);       /* Unix time of t0 */
+double cr_run_now(const cr_run *r);     /* seconds since t0 */
+double cr_run_t0_unix(const cr_run *r); /* Unix time of t0 */
 const cr_history *cr_run_history(const cr_run *r);
 
 /* Instances of a service (in replica order); returns the count. */
@@ -60,7 +64,7 @@ size_t cr_run_resolve_target(cr_run *r, const cr_target *t, cr_rng *rng,
 const char *cr_inst_name(const cr_inst *i);    /* "worker.1" */
 const char *cr_inst_service(const cr_inst *i); /* "worker" */
 int cr_inst_index(const cr_inst *i);
-pid_t cr_inst_pid(const cr_inst *i);           /* 0 when not running */
+pid_t cr_inst_pid(const cr_inst *i); /* 0 when not running */
 int cr_inst_paused(const cr_inst *i);
 void cr_inst_set_paused(cr_inst *i, int paused);
 
@@ -96,6 +100,12 @@ int cr_run_setenv_inst(cr_run *r, const char *service, int replica,
 int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
     CR_PRINTF(3, 4);
 void cr_run_ledger_done(cr_run *r, int id);
+
+/* The slot in which an optional module keeps its per-run state ("net",
+ * "proxy"): NULL until the module stores its own allocation there; the
+ * module frees it in its tear-down hook.  Returns NULL for an unknown
+ * module name. */
+void **cr_run_module_state(cr_run *r, const char *module);
 
 /* Progress text for the terminal and the journal's log. */
 void cr_run_log(cr_run *r, const char *fmt, ...) CR_PRINTF(2, 3);

@@ -12,6 +12,7 @@
 #include "cr_ledger.h"
 #include "cr_probe.h"
 #include "cr_run.h"
+#include "cr_scrape.h"
 
 typedef struct cr_svc cr_svc;
 
@@ -30,32 +31,32 @@ struct cr_inst {
     cr_svc *svc;
     int idx;
     char name[96];
-    pid_t pid;              /* 0: not running */
+    pid_t pid; /* 0: not running */
     int paused;
     int ready;
-    int starts;             /* how many times started */
-    int restarts;           /* starts caused by policy or restart faults */
-    int ledger_id;          /* "pgid" record of the running process */
+    int starts;    /* how many times started */
+    int restarts;  /* starts caused by policy or restart faults */
+    int ledger_id; /* "pgid" record of the running process */
     /* Stop in progress (terminate/restart fault or shutdown). */
     int stopping;
-    int stop_restart;       /* start again once exited */
+    int stop_restart;             /* start again once exited */
     char stop_cause[CR_PATH_MAX]; /* "fault:<name>", "stop" */
     char kill_cause[CR_PATH_MAX]; /* cause recorded for the next exit */
-    double stop_kill_at;    /* SIGKILL deadline (run time) */
-    double restart_at;      /* pending restart (run time), < 0 none */
-    cr_envlist env;         /* per-instance overrides */
+    double stop_kill_at;          /* SIGKILL deadline (run time) */
+    double restart_at;            /* pending restart (run time), < 0 none */
+    cr_envlist env;               /* per-instance overrides */
     char log_path[4096];
-    off_t log_scanned;      /* readiness by log regex: bytes already read */
+    off_t log_scanned; /* readiness by log regex: bytes already read */
     double ready_deadline;
-    int ready_pending;      /* a readiness check is queued on the thread */
-    json_t *history;        /* journal: [{t, what, ...}] */
+    int ready_pending; /* a readiness check is queued on the thread */
+    json_t *history;   /* journal: [{t, what, ...}] */
 };
 
 struct cr_svc {
     const cr_svc_spec *spec;
-    cr_inst *inst;          /* spec->replicas entries */
-    cr_envlist env;         /* per-service variables from prepare hooks */
-    char *exe;              /* argv[0] resolved through PATH */
+    cr_inst *inst;  /* spec->replicas entries */
+    cr_envlist env; /* per-service variables from prepare hooks */
+    char *exe;      /* argv[0] resolved through PATH */
 };
 
 enum cr_phase {
@@ -72,14 +73,14 @@ enum cr_phase {
 /* A fault occurrence as the engine tracks it. */
 typedef struct cr_act_rec {
     cr_fault_act act;
-    int state;          /* 0 pending, 1 active, 2 reverted/done, 3 failed */
+    int state; /* 0 pending, 1 active, 2 reverted/done, 3 failed */
     double t_applied, t_reverted;
-    json_t *rec;        /* journal record */
+    json_t *rec; /* journal record */
 } cr_act_rec;
 
 /* Timers: a small sorted list; runs have few of them. */
 typedef struct cr_timer {
-    double at;          /* run time */
+    double at; /* run time */
     int kind;
     void *ptr;
     long arg;
@@ -87,7 +88,7 @@ typedef struct cr_timer {
 } cr_timer;
 
 typedef struct cr_probe_job {
-    int kind;           /* 0 probe, 1 readiness */
+    int kind; /* 0 probe, 1 readiness */
     const cr_probe_spec *probe;
     cr_inst *inst;
     int phase;
@@ -102,36 +103,36 @@ struct cr_run {
     const cr_run_opts *opts;
     uint64_t seed;
     const char *seed_source;
-    char *dir;              /* absolute run directory */
-    char *events_path;      /* live event file written by services */
+    char *dir;         /* absolute run directory */
+    char *events_path; /* live event file written by services */
     char *bindir;
-    double mono_t0;         /* CLOCK_MONOTONIC seconds at t0 (set later) */
-    double mono_start;      /* at run start */
+    double mono_t0;    /* CLOCK_MONOTONIC seconds at t0 (set later) */
+    double mono_start; /* at run start */
     double t0_unix;
     double started_unix;
     int t0_set;
     enum cr_phase phase;
-    double phase_end;       /* run time at which the current phase ends */
-    int interrupted;        /* SIGINT/SIGTERM received */
-    int fatal_code;         /* CR_E* that aborts the run */
-    cr_err err;             /* first fatal error */
+    double phase_end; /* run time at which the current phase ends */
+    int interrupted;  /* SIGINT/SIGTERM received */
+    int fatal_code;   /* CR_E* that aborts the run */
+    cr_err err;       /* first fatal error */
     int startup_failed;
     char startup_msg[1200];
     int before_failed;
 
     int epfd, sigfd, timerfd, inofd, evfd, ino_wd;
-    int events_fd;          /* reader of events_path */
+    int events_fd; /* reader of events_path */
     char *ev_buf;
     size_t ev_len, ev_cap;
     cr_timer *timers;
 
     cr_svc *svcs;
     size_t nsvcs;
-    size_t start_next;      /* startup: next service to start */
+    size_t start_next; /* startup: next service to start */
 
-    cr_act_rec **acts;      /* every occurrence, in creation order */
+    cr_act_rec **acts; /* every occurrence, in creation order */
     size_t nacts, cap_acts;
-    int *trigger_counts;    /* per fault: matching events so far */
+    int *trigger_counts; /* per fault: matching events so far */
     int *trigger_fired;
 
     cr_history hist;
@@ -146,23 +147,25 @@ struct cr_run {
     int pq_quit;
     int probes_outstanding;
     int before_pending;
-    int recovery_probing;   /* fast probing after the last fault ended */
+    int recovery_probing;     /* fast probing after the last fault ended */
     int recovery_outstanding; /* jobs of the current recovery round */
-    int recovery_ok;        /* every job of the round passed so far */
+    int recovery_ok;          /* every job of the round passed so far */
     int after_pending;
 
     json_t *journal;
     json_t *j_phases, *j_faults, *j_probes, *j_log;
 
     cr_ledger *ledger;
-    int janitor_fd;         /* write end: closing it without "done" = crash */
+    int janitor_fd; /* write end: closing it without "done" = crash */
     pid_t janitor_pid;
 
-    int status_line;        /* a live line is drawn on stderr */
+    int status_line; /* a live line is drawn on stderr */
     double next_status;
     char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
-    void *proxy;            /* fault proxy state (cr_proxy.c), or NULL */
-    void *net;              /* network topology (cr_net.c), or NULL */
+    cr_scrape *scrape;       /* Prometheus scraper for slo checks */
+    void *proxy; /* fault proxy state (cr_proxy_run.c owns it) (cr_proxy.c), or
+                    NULL */
+    void *net;   /* network topology (cr_net.c), or NULL */
 };
 
 /* cr_svc.c */

@@ -7,6 +7,7 @@
  * State-triggered faults count matching events as they arrive. */
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cr_alloc.h"
 #include "cr_run_internal.h"
@@ -63,11 +64,27 @@ int cr_runfault_schedule(cr_run *r, cr_err *err)
             cr_act_rec *a = act_new(r, f, (int)k, f->starts[k]);
             if (!a)
                 return cr_err_set(err, CR_ENOMEM, "faults: out of memory");
-            cr_run_timer_add(r, r->mono_t0 + f->starts[k], CR_T_FAULT_APPLY,
-                             a, 0);
+            cr_run_timer_add(r, r->mono_t0 + f->starts[k], CR_T_FAULT_APPLY, a,
+                             0);
         }
     }
     return CR_OK;
+}
+
+/* Size of every replica's log now, so reports can show the lines written
+ * around a fault even when a service does not stamp its lines. */
+static json_t *log_offsets(cr_run *r)
+{
+    json_t *o = json_object();
+    for (size_t s = 0; s < r->nsvcs; s++)
+        for (int i = 0; i < r->svcs[s].spec->replicas; i++) {
+            struct stat st;
+            cr_inst *in = &r->svcs[s].inst[i];
+            if (stat(in->log_path, &st) == 0)
+                json_object_set_new(o, in->name,
+                                    json_integer((json_int_t)st.st_size));
+        }
+    return o;
 }
 
 static void target_string(cr_act_rec *a, char *buf, size_t n)
@@ -116,6 +133,7 @@ void cr_runfault_apply(cr_run *r, cr_act_rec *a)
     target_string(a, tgt, sizeof tgt);
     json_object_set_new(a->rec, "target", json_string(tgt));
     json_object_set_new(a->rec, "applied_t", json_real(a->t_applied));
+    json_object_set_new(a->rec, "log_offsets", log_offsets(r));
     json_object_set(a->rec, "details", a->act.details);
     if (rc != 0) {
         a->state = 3;
@@ -135,8 +153,8 @@ void cr_runfault_apply(cr_run *r, cr_act_rec *a)
     cr_run_log(r, "fault %s (%s) applied to %s", f->name, f->ops->kind, tgt);
     if (f->for_s > 0) {
         a->state = 1;
-        double end = (isnan(a->act.t_sched) ? a->t_applied : a->act.t_sched) +
-                     f->for_s;
+        double end =
+            (isnan(a->act.t_sched) ? a->t_applied : a->act.t_sched) + f->for_s;
         if (end < a->t_applied)
             end = a->t_applied;
         cr_run_timer_add(r, r->mono_t0 + end, CR_T_FAULT_REVERT, a, 0);
@@ -152,6 +170,9 @@ void cr_runfault_revert(cr_run *r, cr_act_rec *a, const char *why)
     cr_err err;
     if (a->state != 1)
         return;
+    /* Events the target wrote up to now belong to the window (backends
+     * count the errors seen in it). */
+    cr_run_read_events(r);
     cr_err_clear(&err);
     int rc = 0;
     if (f->ops->revert) {
@@ -162,6 +183,7 @@ void cr_runfault_revert(cr_run *r, cr_act_rec *a, const char *why)
     a->state = 2;
     a->t_reverted = cr_run_now(r);
     json_object_set_new(a->rec, "reverted_t", json_real(a->t_reverted));
+    json_object_set_new(a->rec, "log_offsets_reverted", log_offsets(r));
     if (why)
         json_object_set_new(a->rec, "reverted_by", json_string(why));
     if (rc != 0) {
@@ -225,10 +247,9 @@ void cr_runfault_on_event(cr_run *r, const cr_event *e)
         if (!a)
             continue;
         double now = cr_run_now(r);
-        json_t *trig = json_pack("{s:s,s:i,s:f,s:f,s:f}", "ev", e->ev,
-                                 "count", f->trigger->count, "event_t", e->t,
-                                 "seen_t", now, "delay_s",
-                                 f->trigger->delay_s);
+        json_t *trig = json_pack("{s:s,s:i,s:f,s:f,s:f}", "ev", e->ev, "count",
+                                 f->trigger->count, "event_t", e->t, "seen_t",
+                                 now, "delay_s", f->trigger->delay_s);
         json_object_set_new(trig, "event", json_incref(e->obj));
         json_object_set_new(a->rec, "trigger", trig);
         double at = (r->t0_set ? r->mono_t0 : r->mono_start) + now +

@@ -43,10 +43,9 @@ static int phase_of(const char *s)
 
 static json_t *result_json(const cr_expect *x, const cr_result *res)
 {
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "name", x->name, "kind",
-                          x->ops->kind, "verdict",
-                          cr_verdict_name(res->verdict), "summary",
-                          res->summary);
+    json_t *o = json_pack(
+        "{s:s,s:s,s:s,s:s}", "name", x->name, "kind", x->ops->kind, "verdict",
+        cr_verdict_name(res->verdict), "summary", res->summary);
     if (res->has_measured)
         json_object_set_new(o, "measured",
                             json_pack("{s:f,s:s,s:s}", "value", res->measured,
@@ -58,8 +57,8 @@ static json_t *result_json(const cr_expect *x, const cr_result *res)
     json_object_set(o, "details", res->details ? res->details : json_object());
     if (!res->details)
         json_decref(json_object_get(o, "details"));
-    const char *desc = json_string_value(json_object_get(x->spec,
-                                                         "description"));
+    const char *desc =
+        json_string_value(json_object_get(x->spec, "description"));
     if (desc)
         json_object_set_new(o, "description", json_string(desc));
     return o;
@@ -76,7 +75,7 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
     int exit_code = 0;
     double t_end = cr_run_now(r);
     double t_faults_end = 0;
-    char (*targets)[512] = cr_calloc(r->nacts + 1, sizeof *targets);
+    char(*targets)[512] = cr_calloc(r->nacts + 1, sizeof *targets);
 
     if (!ff || !pp || !pr || !exps || !targets) {
         exit_code = 4;
@@ -107,9 +106,9 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
             cr_inst *in = &r->svcs[s].inst[i];
             size_t k;
             json_t *h;
-            json_array_foreach(in->history, k, h)
-            {
-                const char *what = json_string_value(json_object_get(h, "what"));
+            json_array_foreach (in->history, k, h) {
+                const char *what =
+                    json_string_value(json_object_get(h, "what"));
                 int w;
                 if (!what)
                     continue;
@@ -137,8 +136,8 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
                 p->svc = r->svcs[s].spec->name;
                 p->what = w;
                 json_t *code = json_object_get(h, "code");
-                p->code = json_is_integer(code) ? (int)json_integer_value(code)
-                                                : -1;
+                p->code =
+                    json_is_integer(code) ? (int)json_integer_value(code) : -1;
                 const char *sig =
                     json_string_value(json_object_get(h, "signal"));
                 p->sig = sig ? cr_signal_parse(sig) : 0;
@@ -153,8 +152,7 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
     {
         size_t k;
         json_t *o;
-        json_array_foreach(r->j_probes, k, o)
-        {
+        json_array_foreach (r->j_probes, k, o) {
             cr_fact_probe *p = &pr[npr++];
             p->probe = json_string_value(json_object_get(o, "probe"));
             p->phase = phase_of(json_string_value(json_object_get(o, "phase")));
@@ -220,28 +218,25 @@ void cr_runjudge_summary(cr_run *r, FILE *fp)
     const char *red = tty ? "\033[31m" : "", *green = tty ? "\033[32m" : "",
                *yellow = tty ? "\033[33m" : "";
     const char *scol = status && strcmp(status, "passed") == 0 ? green : red;
-    fprintf(fp, "\n%s%s%s: %s%s%s  (seed %llu)\n", bold, r->sc->name, off,
-            scol, status ? status : "?", off, (unsigned long long)r->seed);
+    fprintf(fp, "\n%s%s%s: %s%s%s  (seed %llu)\n", bold, r->sc->name, off, scol,
+            status ? status : "?", off, (unsigned long long)r->seed);
     const char *error = json_string_value(json_object_get(j, "error"));
     if (error)
         fprintf(fp, "  %s\n", error);
     size_t i;
     json_t *o;
     size_t nf = 0, nfailed = 0;
-    json_array_foreach(json_object_get(j, "faults"), i, o)
-    {
+    json_array_foreach (json_object_get(j, "faults"), i, o) {
         nf++;
         nfailed += strcmp(json_string_value(json_object_get(o, "outcome"))
                               ? json_string_value(json_object_get(o, "outcome"))
                               : "",
                           "failed") == 0;
     }
-    fprintf(fp, "  faults: %zu occurrence(s)%s", nf,
-            nfailed ? "" : "\n");
+    fprintf(fp, "  faults: %zu occurrence(s)%s", nf, nfailed ? "" : "\n");
     if (nfailed)
         fprintf(fp, ", %s%zu failed to apply%s\n", red, nfailed, off);
-    json_array_foreach(json_object_get(j, "expectations"), i, o)
-    {
+    json_array_foreach (json_object_get(j, "expectations"), i, o) {
         const char *v = json_string_value(json_object_get(o, "verdict"));
         const char *col = strcmp(v, "passed") == 0   ? green
                           : strcmp(v, "failed") == 0 ? red
@@ -255,8 +250,7 @@ void cr_runjudge_summary(cr_run *r, FILE *fp)
         if (strcmp(v, "passed") != 0) {
             size_t k;
             json_t *ev;
-            json_array_foreach(json_object_get(o, "evidence"), k, ev)
-            {
+            json_array_foreach (json_object_get(o, "evidence"), k, ev) {
                 if (k >= 5) {
                     fprintf(fp, "          … %zu more in journal.json\n",
                             json_array_size(json_object_get(o, "evidence")) -

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cr_alloc.h"
+#include "cr_net.h"
 #include "cr_probe_util.h"
 #include "cr_run_internal.h"
 
@@ -27,12 +28,37 @@ static size_t count_events(void *eng, const cr_match *m, double since_t)
     return c;
 }
 
+static void ready_check(cr_probe_job *j);
+
+static void *ready_in_ns(void *arg)
+{
+    ready_check(arg);
+    return NULL;
+}
+
+/* A service placed on a host is checked from inside that host's network
+ * namespace (its loopback and addresses are only reachable there). */
 static void run_ready(cr_run *r, cr_probe_job *j)
+{
+    const char *host = j->inst->svc->spec->host;
+    if (!host) {
+        ready_check(j);
+        return;
+    }
+    cr_err err;
+    void *ret = NULL;
+    cr_err_clear(&err);
+    if (cr_net_host_call(r, host, ready_in_ns, j, &ret, &err) != 0) {
+        j->ok = -1;
+        snprintf(j->detail, sizeof j->detail, "%s", err.msg);
+    }
+}
+
+static void ready_check(cr_probe_job *j)
 {
     const cr_ready *rd = &j->inst->svc->spec->ready;
     const cr_svc_spec *sp = j->inst->svc->spec;
     double to = rd->interval_s > 0.5 ? rd->interval_s : 0.5;
-    (void)r;
     switch (rd->kind) {
     case CR_READY_TCP: {
         int port = rd->port ? rd->port : sp->port;
@@ -52,6 +78,35 @@ static void run_ready(cr_run *r, cr_probe_job *j)
     default:
         j->ok = 1;
         snprintf(j->detail, sizeof j->detail, "no readiness check");
+    }
+}
+
+typedef struct probe_call {
+    cr_probe_job *job;
+    const cr_probe_ctx *cx;
+} probe_call;
+
+static void *probe_in_ns(void *arg)
+{
+    probe_call *pc = arg;
+    pc->job->ok = pc->job->probe->ops->run(
+        pc->job->probe, pc->cx, pc->job->detail, sizeof pc->job->detail);
+    return NULL;
+}
+
+static void run_probe(cr_run *r, cr_probe_job *j, const cr_probe_ctx *cx)
+{
+    if (!j->probe->host) {
+        j->ok = j->probe->ops->run(j->probe, cx, j->detail, sizeof j->detail);
+        return;
+    }
+    probe_call pc = {.job = j, .cx = cx};
+    void *ret = NULL;
+    cr_err err;
+    cr_err_clear(&err);
+    if (cr_net_host_call(r, j->probe->host, probe_in_ns, &pc, &ret, &err)) {
+        j->ok = 0;
+        snprintf(j->detail, sizeof j->detail, "%s", err.msg);
     }
 }
 
@@ -78,8 +133,7 @@ static void *probe_main(void *arg)
                 .now_t = j->t,
             };
             j->detail[0] = '\0';
-            j->ok = j->probe->ops->run(j->probe, &cx, j->detail,
-                                       sizeof j->detail);
+            run_probe(r, j, &cx);
         }
 
         pthread_mutex_lock(&r->pq_lock);

@@ -25,18 +25,13 @@
 #include <unistd.h>
 
 #include "cr_alloc.h"
+#include "cr_net.h"
+#include "cr_proxy.h"
+#include "cr_report.h"
 #include "cr_run_internal.h"
 
-/* Optional modules, linked in when present (weak: the engine works
- * without them, and a scenario that needs one is refused with exit 3). */
-int cr_net_run_setup(cr_run *r, cr_err *err) __attribute__((weak));
-void cr_net_run_teardown(cr_run *r) __attribute__((weak));
-int cr_proxy_run_start(cr_run *r, cr_err *err) __attribute__((weak));
-json_t *cr_proxy_run_stop(cr_run *r) __attribute__((weak));
-int cr_report_write_all(const char *run_dir, cr_err *err)
-    __attribute__((weak));
-
-/* ---- set-up and tear-down -------------------------------------------------- */
+/* ---- set-up and tear-down --------------------------------------------------
+ */
 
 static int mkdir_p(const char *path)
 {
@@ -61,17 +56,14 @@ static int make_run_dir(cr_run *r, cr_err *err)
         if (mkdir_p(path) != 0)
             return cr_err_sys(err, CR_ESYS, errno, "run directory %s", path);
     } else {
-        time_t now = time(NULL);
-        struct tm tm;
         char stamp[32];
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        cr_run_utc_stamp(stamp, sizeof stamp);
         if (mkdir_p("chaosrun-out") != 0)
             return cr_err_sys(err, CR_ESYS, errno, "chaosrun-out");
         for (int k = 1;; k++) {
             if (k == 1)
-                snprintf(path, sizeof path, "chaosrun-out/%s-%s",
-                         r->sc->name, stamp);
+                snprintf(path, sizeof path, "chaosrun-out/%s-%s", r->sc->name,
+                         stamp);
             else
                 snprintf(path, sizeof path, "chaosrun-out/%s-%s-%d",
                          r->sc->name, stamp, k);
@@ -136,20 +128,17 @@ static int setup_loop(cr_run *r, cr_err *err)
     if (r->sigfd < 0 || r->epfd < 0 || r->timerfd < 0 || r->evfd < 0 ||
         r->inofd < 0)
         return cr_err_sys(err, CR_ESYS, errno, "event loop set-up");
-    int fd = open(r->events_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                  0644);
+    int fd =
+        open(r->events_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
-        return cr_err_sys(err, CR_ESYS, errno, "event file %s",
-                          r->events_path);
+        return cr_err_sys(err, CR_ESYS, errno, "event file %s", r->events_path);
     close(fd);
     r->events_fd = open(r->events_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (r->events_fd < 0)
-        return cr_err_sys(err, CR_ESYS, errno, "event file %s",
-                          r->events_path);
+        return cr_err_sys(err, CR_ESYS, errno, "event file %s", r->events_path);
     r->ino_wd = inotify_add_watch(r->inofd, r->events_path, IN_MODIFY);
     if (r->ino_wd < 0)
-        return cr_err_sys(err, CR_ESYS, errno, "inotify on %s",
-                          r->events_path);
+        return cr_err_sys(err, CR_ESYS, errno, "inotify on %s", r->events_path);
     if (add_fd(r, r->sigfd) || add_fd(r, r->timerfd) || add_fd(r, r->evfd) ||
         add_fd(r, r->inofd))
         return cr_err_sys(err, CR_ESYS, errno, "epoll_ctl");
@@ -218,9 +207,9 @@ static void journal_init(cr_run *r)
     json_object_set_new(j, "scenario_file",
                         json_string(r->sc->file ? r->sc->file : ""));
     json_object_set_new(j, "name", json_string(r->sc->name));
-    json_object_set_new(j, "description",
-                        json_string(r->sc->description ? r->sc->description
-                                                       : ""));
+    json_object_set_new(
+        j, "description",
+        json_string(r->sc->description ? r->sc->description : ""));
     json_object_set_new(j, "seed", json_integer((json_int_t)r->seed));
     json_object_set_new(j, "seed_source", json_string(r->seed_source));
     json_object_set_new(j, "reproduce", json_string(repro));
@@ -243,6 +232,7 @@ static int write_json_atomic(const char *dir, const char *name, json_t *j,
     char tmp[PATH_MAX], dst[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
     snprintf(dst, sizeof dst, "%s/%s", dir, name);
+    /* 16 digits: Unix times (started_at, t0_unix) need microseconds. */
     if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) != 0)
         return cr_err_set(err, CR_ESYS, "write %s failed", tmp);
     if (rename(tmp, dst) != 0)
@@ -271,6 +261,8 @@ static void finish_services_json(cr_run *r)
 static void teardown(cr_run *r)
 {
     cr_runprobe_stop(r);
+    cr_scrape_destroy(r->scrape);
+    r->scrape = NULL;
     while (r->timers) {
         cr_timer *t = r->timers;
         r->timers = t->next;
@@ -287,17 +279,17 @@ static void teardown(cr_run *r)
                 in->pid = 0;
             }
         }
-    if (r->proxy && cr_proxy_run_stop) {
+    if (r->proxy) { /* the module set up a proxy: stop it */
         json_t *st = cr_proxy_run_stop(r);
         if (st && r->journal)
             json_object_set_new(r->journal, "proxy", st);
         else
             json_decref(st);
     }
-    if (r->net && cr_net_run_teardown)
-        cr_net_run_teardown(r);
-    int fds[] = {r->sigfd, r->epfd, r->timerfd, r->evfd, r->inofd,
-                 r->events_fd};
+    if (r->net)
+        cr_net_run_teardown(r); /* frees r->net */
+    int fds[] = {r->sigfd, r->epfd,  r->timerfd,
+                 r->evfd,  r->inofd, r->events_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)
             close(fds[i]);
@@ -399,8 +391,7 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
     journal_init(r);
     if (cr_ledger_open(r->dir, &r->ledger, &err) != 0)
         goto fatal;
-    if (cr_janitor_spawn(r->ledger, &r->janitor_pid, &r->janitor_fd, &err) !=
-        0)
+    if (cr_janitor_spawn(r->ledger, &r->janitor_pid, &r->janitor_fd, &err) != 0)
         goto fatal;
     if (setup_loop(r, &err) != 0)
         goto fatal;
@@ -413,20 +404,10 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
             goto fatal;
     }
     if (sc->hosts) {
-        if (!cr_net_run_setup) {
-            cr_err_set(&err, CR_EUNSUP, "hosts: network module not built");
-            goto fatal;
-        }
-        r->net = r; /* marks "set up" for teardown */
         if (cr_net_run_setup(r, &err) != 0)
             goto fatal;
     }
     if (sc->links) {
-        if (!cr_proxy_run_start) {
-            cr_err_set(&err, CR_EUNSUP, "links: fault proxy not built");
-            goto fatal;
-        }
-        r->proxy = r;
         if (cr_proxy_run_start(r, &err) != 0)
             goto fatal;
     }
@@ -455,10 +436,21 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
         cr_err_set(&err, r->fatal_code, "%s", r->err.msg);
         goto fatal;
     }
+    if (r->scrape) {
+        size_t ok = 0, failed = 0;
+        char msg[256];
+        cr_scrape_stop(r->scrape);
+        cr_scrape_stats(r->scrape, &ok, &failed, msg, sizeof msg);
+        if (ok || failed)
+            json_object_set_new(r->journal, "scrapes",
+                                json_pack("{s:I,s:I,s:s}", "ok", (json_int_t)ok,
+                                          "failed", (json_int_t)failed,
+                                          "first_error", msg));
+    }
     cr_run_phase_enter(r, CR_PH_DONE);
-    exit_code = opts->baseline ? 0
-                               : cr_runjudge_eval(r, have_baseline ? &baseline
-                                                                   : NULL);
+    exit_code = opts->baseline
+                    ? 0
+                    : cr_runjudge_eval(r, have_baseline ? &baseline : NULL);
     if (r->interrupted)
         exit_code = 4;
     goto finish;
@@ -487,14 +479,15 @@ finish:
                             json_string(status_name(exit_code, r)));
         json_object_set_new(r->journal, "exit_code", json_integer(exit_code));
         json_object_set_new(r->journal, "t0_unix", json_real(r->t0_unix));
-        json_object_set_new(r->journal, "ended_at", json_real(cr_run_unix_now()));
+        json_object_set_new(r->journal, "ended_at",
+                            json_real(cr_run_unix_now()));
         if (r->interrupted)
             json_object_set_new(r->journal, "interrupted_by",
                                 json_string(cr_signal_name(r->interrupted)));
         if (!json_object_get(r->journal, "error"))
-            json_object_set_new(
-                r->journal, "error",
-                r->startup_failed ? json_string(r->startup_msg) : json_null());
+            json_object_set_new(r->journal, "error",
+                                r->startup_failed ? json_string(r->startup_msg)
+                                                  : json_null());
         json_object_set_new(
             r->journal, "events",
             json_pack("{s:s,s:I,s:I,s:s?}", "file", "events.jsonl", "count",
@@ -506,8 +499,8 @@ finish:
             fprintf(stderr, "chaosrun: %s\n", e2.msg);
             exit_code = 4;
         }
-        if (cr_report_write_all && !opts->baseline &&
-            cr_report_write_all(r->dir, &e2) != 0 && !opts->quiet)
+        if (!opts->baseline && cr_report_write_all(r->dir, &e2) != 0 &&
+            !opts->quiet)
             fprintf(stderr, "chaosrun: reports: %s\n", e2.msg);
         if (!opts->baseline)
             cr_runjudge_summary(r, stdout);

@@ -32,7 +32,8 @@ static const cr_param top_params[] = {
     {"description", "string", "\"\"", "free text shown in reports"},
     {"seed", "integer", "drawn", "seed of every random decision, 0..2^53"},
     {"duration_s", "number", NULL, "length of the fault timeline after t0"},
-    {"drain_s", "number", "2", "quiet time after duration_s before the after-probes"},
+    {"drain_s", "number", "2",
+     "quiet time after duration_s before the after-probes"},
     {"services", "array", NULL, "the processes of the system under test"},
     {"steady_state", "array", "[]", "probes"},
     {"faults", "array", "[]", "faults"},
@@ -45,8 +46,7 @@ static const cr_param top_params[] = {
 /* An array section: allocates *v with n zeroed entries and parses each. */
 static void parse_array(cr_vctx *vx, const json_t *root, const char *key,
                         int required, void **v, size_t *n, size_t elem,
-                        void (*each)(cr_vctx *, const json_t *, size_t,
-                                     double),
+                        void (*each)(cr_vctx *, const json_t *, size_t, double),
                         double dur)
 {
     json_t *a = json_object_get(root, key);
@@ -102,16 +102,18 @@ static void parse_doc(cr_vctx *vx, const json_t *root)
     const char *str;
     long long ll;
     for (; secs[ns] && ns < 32; ns++)
-        extra[ns] = (cr_param){secs[ns]->key, "object", "none",
-                               secs[ns]->summary};
+        extra[ns] =
+            (cr_param){secs[ns]->key, "object", "none", secs[ns]->summary};
     extra[ns] = (cr_param){NULL, NULL, NULL, NULL};
     cr_vkeys(vx, root, "", top_params, extra);
 
     if (cr_vrequire(vx, root, "", "name") &&
         cr_vstr(vx, root, "", "name", NULL, &str) > 0) {
         if (!cr_scen__name_ok(str, 1))
-            cr_verr(vx, "name", "invalid scenario name \"%s\": use letters, "
-                    "digits, '_', '.' and '-'", str);
+            cr_verr(vx, "name",
+                    "invalid scenario name \"%s\": use letters, "
+                    "digits, '_', '.' and '-'",
+                    str);
         else if (!(sc->name = cr_strdup(str)))
             vx->nomem = 1;
     }
@@ -142,8 +144,8 @@ static void parse_doc(cr_vctx *vx, const json_t *root)
             cr_scen__nomem_if(vx, secs[i]->parse(vx, v, secs[i]->key, sc));
     }
     cr_scen__check_hosts(vx, root);
-    parse_array(vx, root, "steady_state", 0, (void **)&sc->probes,
-                &sc->nprobes, sizeof *sc->probes, each_probe, dur);
+    parse_array(vx, root, "steady_state", 0, (void **)&sc->probes, &sc->nprobes,
+                sizeof *sc->probes, each_probe, dur);
     parse_array(vx, root, "faults", 0, (void **)&sc->faults, &sc->nfaults,
                 sizeof *sc->faults, each_fault, dur);
     parse_array(vx, root, "expect", 0, (void **)&sc->expects, &sc->nexpects,
@@ -203,8 +205,8 @@ int cr_scen_load_buffer(const char *file, const char *text, size_t len,
     cr_scen *sc = NULL;
     char sdir[PATH_MAX], bdir[PATH_MAX];
     int rc = 0;
-    cr_vctx vx = {.diags = diags, .file = file, .text = text, .len = len,
-                  .first = first};
+    cr_vctx vx = {
+        .diags = diags, .file = file, .text = text, .len = len, .first = first};
     *out = NULL;
 
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
@@ -271,8 +273,7 @@ out:
     return rc;
 }
 
-int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags,
-                 cr_err *err)
+int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags, cr_err *err)
 {
     int fd = -1, rc = 0;
     char *buf = NULL;
@@ -295,8 +296,10 @@ int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags,
             size_t nc = cap ? cap * 2 : 8192;
             char *q = cr_realloc(buf, nc);
             if (!q) {
-                rc = cr_err_set(err, CR_ENOMEM, "reading scenario %s: out of "
-                                "memory", file);
+                rc = cr_err_set(err, CR_ENOMEM,
+                                "reading scenario %s: out of "
+                                "memory",
+                                file);
                 goto out;
             }
             buf = q;
@@ -343,6 +346,7 @@ void cr_scen_free(cr_scen *sc)
         if (p->priv && p->ops && p->ops->destroy)
             p->ops->destroy(p);
         cr_free(p->name);
+        cr_free(p->host);
         json_decref(p->spec);
     }
     for (size_t i = 0; i < sc->nexpects; i++) {

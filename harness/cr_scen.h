@@ -61,28 +61,34 @@ void cr_diags_print(const cr_diags *d, FILE *fp);
 /* ---- the model -------------------------------------------------------- */
 
 enum { CR_RESTART_NEVER, CR_RESTART_ON_FAILURE, CR_RESTART_ALWAYS };
-enum { CR_READY_NONE, CR_READY_TCP, CR_READY_HTTP, CR_READY_EXEC, CR_READY_LOG };
+enum {
+    CR_READY_NONE,
+    CR_READY_TCP,
+    CR_READY_HTTP,
+    CR_READY_EXEC,
+    CR_READY_LOG
+};
 
 typedef struct cr_ready {
-    int kind;       /* CR_READY_* */
-    char *host;     /* tcp: default 127.0.0.1 */
-    int port;       /* tcp */
-    char *url;      /* http */
-    int status;     /* http: expected status, default 200 */
-    char **argv;    /* exec: NULL-terminated */
-    char *regex;    /* log: POSIX extended regex matched against log lines */
+    int kind;          /* CR_READY_* */
+    char *host;        /* tcp: default 127.0.0.1 */
+    int port;          /* tcp */
+    char *url;         /* http */
+    int status;        /* http: expected status, default 200 */
+    char **argv;       /* exec: NULL-terminated */
+    char *regex;       /* log: POSIX extended regex matched against log lines */
     double timeout_s;  /* default 10 */
     double interval_s; /* default 0.05 */
 } cr_ready;
 
 typedef struct cr_svc_spec {
     char *name;
-    char **argv;    /* NULL-terminated, never passed through a shell */
-    char **env;     /* "KEY=VALUE", NULL-terminated; may be NULL */
-    char *cwd;      /* NULL: the directory chaosrun was started in */
-    int replicas;   /* default 1 */
-    int port;       /* 0: none; replica i listens on port + i */
-    char *host;     /* network host (namespace) name, or NULL */
+    char **argv;  /* NULL-terminated, never passed through a shell */
+    char **env;   /* "KEY=VALUE", NULL-terminated; may be NULL */
+    char *cwd;    /* NULL: the directory chaosrun was started in */
+    int replicas; /* default 1 */
+    int port;     /* 0: none; replica i listens on port + i */
+    char *host;   /* network host (namespace) name, or NULL */
     cr_ready ready;
     int stop_signal;        /* default SIGTERM */
     double stop_timeout_s;  /* default 5 */
@@ -92,7 +98,7 @@ typedef struct cr_svc_spec {
     char path[CR_PATH_MAX]; /* "services[1]" for diagnostics */
 } cr_svc_spec;
 
-#define CR_REPLICA_ALL (-1)
+#define CR_REPLICA_ALL    (-1)
 #define CR_REPLICA_RANDOM (-2)
 
 typedef struct cr_target {
@@ -115,17 +121,17 @@ typedef struct cr_trigger {
 } cr_trigger;
 
 typedef struct cr_fault {
-    char *name;                /* unique; default "<kind>-<index>" */
+    char *name; /* unique; default "<kind>-<index>" */
     const cr_fault_ops *ops;
     cr_target target;
-    cr_time at;                /* at_s */
-    double for_s;              /* 0: instantaneous */
-    double every_s;            /* 0: single shot */
-    double until_s;            /* repetition end (default: duration_s) */
-    cr_trigger *trigger;       /* non-NULL: state-triggered (at_s ignored) */
-    void *priv;                /* kind data from ops->parse, freed by destroy */
-    json_t *spec;              /* the object as written (reference held) */
-    char path[CR_PATH_MAX];    /* "faults[2]" */
+    cr_time at;             /* at_s */
+    double for_s;           /* 0: instantaneous */
+    double every_s;         /* 0: single shot */
+    double until_s;         /* repetition end (default: duration_s) */
+    cr_trigger *trigger;    /* non-NULL: state-triggered (at_s ignored) */
+    void *priv;             /* kind data from ops->parse, freed by destroy */
+    json_t *spec;           /* the object as written (reference held) */
+    char path[CR_PATH_MAX]; /* "faults[2]" */
     /* Resolved by cr_scen_resolve(): start of each occurrence, seconds after
      * t0 (time-triggered faults only). */
     double *starts;
@@ -142,9 +148,10 @@ typedef struct cr_probe_spec {
     char *name;
     const cr_probe_ops *ops;
     void *priv;
-    unsigned phases;     /* CR_PHASE_* mask, default all three */
-    double interval_s;   /* during: default 1 */
-    double timeout_s;    /* default 2 */
+    unsigned phases;   /* CR_PHASE_* mask, default all three */
+    char *host;        /* probe from inside this network host, or NULL */
+    double interval_s; /* during: default 1 */
+    double timeout_s;  /* default 2 */
     json_t *spec;
     char path[CR_PATH_MAX];
 } cr_probe_spec;
@@ -153,17 +160,16 @@ typedef struct cr_expect {
     char *name;
     const cr_check_ops *ops;
     void *priv;
-    int min_samples;     /* default 1 (checkers that count samples) */
+    int min_samples; /* default 1 (checkers that count samples) */
     json_t *spec;
     char path[CR_PATH_MAX];
 } cr_expect;
 
 /* Extra top-level sections owned by other modules (cr_registry.c). */
 typedef struct cr_section_ops {
-    const char *key;      /* "links", "hosts" */
+    const char *key; /* "links", "hosts" */
     const char *summary;
-    int (*parse)(cr_vctx *vx, const json_t *val, const char *path,
-                 cr_scen *sc);
+    int (*parse)(cr_vctx *vx, const json_t *val, const char *path, cr_scen *sc);
     void (*destroy)(cr_scen *sc);
 } cr_section_ops;
 
@@ -172,9 +178,9 @@ struct cr_scen {
     char *name;
     char *description;
     uint64_t seed;
-    int seed_given;       /* 0: drawn at load time (or by --seed) */
-    double duration_s;    /* timeline length after t0 (required) */
-    double drain_s;       /* after duration, before after-probes; default 2 */
+    int seed_given;    /* 0: drawn at load time (or by --seed) */
+    double duration_s; /* timeline length after t0 (required) */
+    double drain_s;    /* after duration, before after-probes; default 2 */
     cr_svc_spec *svcs;
     size_t nsvcs;
     cr_fault *faults;
@@ -183,9 +189,9 @@ struct cr_scen {
     size_t nprobes;
     cr_expect *expects;
     size_t nexpects;
-    void *links;          /* owned by the proxy module, or NULL */
-    void *hosts;          /* owned by the network module, or NULL */
-    json_t *root;         /* the document as written */
+    void *links;  /* owned by the proxy module, or NULL */
+    void *hosts;  /* owned by the network module, or NULL */
+    json_t *root; /* the document as written */
 };
 
 /* ---- loading ---------------------------------------------------------- */
@@ -197,8 +203,7 @@ struct cr_scen {
  * CR_ENOTFOUND (no such file), CR_ESYS or CR_ENOMEM with err set and no
  * diagnostic added (also CR_EINVAL with err set and no diagnostic when the
  * path is a directory); *out stays NULL. */
-int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags,
-                 cr_err *err);
+int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags, cr_err *err);
 /* Same from a buffer; `file` is only used in messages. */
 int cr_scen_load_buffer(const char *file, const char *text, size_t len,
                         cr_scen **out, cr_diags *diags, cr_err *err);
@@ -273,23 +278,21 @@ void cr_path_idx(char *buf, size_t n, const char *base, size_t idx);
 
 int cr_vrequire(cr_vctx *vx, const json_t *obj, const char *path,
                 const char *key);
-int cr_vnum(cr_vctx *vx, const json_t *obj, const char *path,
-            const char *key, double min, double max, double dflt,
-            double *out);
-int cr_vint(cr_vctx *vx, const json_t *obj, const char *path,
-            const char *key, long long min, long long max, long long dflt,
-            long long *out);
-int cr_vbool(cr_vctx *vx, const json_t *obj, const char *path,
-             const char *key, int dflt, int *out);
+int cr_vnum(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+            double min, double max, double dflt, double *out);
+int cr_vint(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+            long long min, long long max, long long dflt, long long *out);
+int cr_vbool(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+             int dflt, int *out);
 /* *out borrows from the JSON document (lives as long as the scenario). */
-int cr_vstr(cr_vctx *vx, const json_t *obj, const char *path,
-            const char *key, const char *dflt, const char **out);
+int cr_vstr(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+            const char *dflt, const char **out);
 /* names: NULL-terminated; *out = index. */
-int cr_venum(cr_vctx *vx, const json_t *obj, const char *path,
-             const char *key, const char *const *names, int dflt, int *out);
+int cr_venum(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+             const char *const *names, int dflt, int *out);
 /* Number or [min, max] with 0 <= min <= max <= maxv. */
-int cr_vtime(cr_vctx *vx, const json_t *obj, const char *path,
-             const char *key, double maxv, cr_time dflt, cr_time *out);
+int cr_vtime(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+             double maxv, cr_time dflt, cr_time *out);
 int cr_vsignal(cr_vctx *vx, const json_t *obj, const char *path,
                const char *key, int dflt, int *out);
 /* Reject keys not in either params list (b may be NULL), with a "did you
@@ -300,8 +303,7 @@ int cr_vkeys(cr_vctx *vx, const json_t *obj, const char *path,
  * where referenced).  svc must name a service or an instance "svc.N".
  * Does not reject other keys (callers list their own with cr_vkeys).
  * Returns 0, CR_EINVAL (diagnostics recorded, m zeroed) or CR_ENOMEM. */
-int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path,
-              cr_match *m);
+int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m);
 void cr_match_free(cr_match *m);
 
 /* Edit distance, for "did you mean" hints. */

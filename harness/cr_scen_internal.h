@@ -10,8 +10,8 @@
 struct cr_vctx {
     cr_scen *sc;
     cr_diags *diags;
-    const char *file;     /* as given by the caller, for messages */
-    const char *text;     /* the raw document */
+    const char *file; /* as given by the caller, for messages */
+    const char *text; /* the raw document */
     size_t len;
     const cr_jpos *pos;   /* NULL: positions unknown (0:0) */
     size_t first;         /* index in diags of this load's first problem */
@@ -31,8 +31,7 @@ void cr_verr_member(cr_vctx *vx, const char *objpath, const char *key,
 /* The closest of names[0..n) to word, or NULL when none is close enough:
  * edit distance <= 2 (and at most about half the word), or one is a prefix
  * of the other (the word 3 characters at least, the name 2). */
-const char *cr_vsuggest(const char *word, const char *const *names,
-                        size_t n);
+const char *cr_vsuggest(const char *word, const char *const *names, size_t n);
 
 /* " (did you mean \"x\"?)" or "" — into buf. */
 const char *cr_vhint(char *buf, size_t n, const char *word,
@@ -87,6 +86,8 @@ void cr_scen__parse_probe(cr_vctx *vx, const json_t *obj, size_t idx);
 void cr_scen__parse_expect(cr_vctx *vx, const json_t *obj, size_t idx);
 /* Services' "host" against the hosts section (after the sections). */
 void cr_scen__check_hosts(cr_vctx *vx, const json_t *root);
+/* 1 when the document's hosts section declares `name`. */
+int cr_scen__host_declared(const json_t *root, const char *name);
 void cr_scen__svc_free(cr_svc_spec *s);
 
 #endif

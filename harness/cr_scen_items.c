@@ -96,8 +96,10 @@ static void parse_target(cr_vctx *vx, const json_t *obj, const char *path,
     cr_path_key(p, sizeof p, path, "target");
     if (!v) {
         if (flags & CR_FAULT_NEEDS_SERVICE)
-            cr_verr(vx, path, "missing required key \"target\" (kind \"%s\" "
-                    "acts on a service)", f->ops->kind);
+            cr_verr(vx, path,
+                    "missing required key \"target\" (kind \"%s\" "
+                    "acts on a service)",
+                    f->ops->kind);
         return;
     }
     if (flags & CR_FAULT_NO_TARGET) {
@@ -108,8 +110,10 @@ static void parse_target(cr_vctx *vx, const json_t *obj, const char *path,
     if (json_is_string(v)) {
         rc = cr_target_parse(json_string_value(v), &f->target);
         if (rc == CR_EINVAL)
-            cr_verr(vx, p, "invalid target \"%s\": write \"svc\", \"svc.N\" "
-                    "or \"svc.random\"", json_string_value(v));
+            cr_verr(vx, p,
+                    "invalid target \"%s\": write \"svc\", \"svc.N\" "
+                    "or \"svc.random\"",
+                    json_string_value(v));
         cr_scen__nomem_if(vx, rc);
         if (rc)
             return;
@@ -131,9 +135,10 @@ static void parse_target(cr_vctx *vx, const json_t *obj, const char *path,
         } else if (r) {
             long long ll;
             if (!json_is_integer(r)) {
-                cr_verr(vx, rp, "must be a replica number, \"all\" or "
-                        "\"random\" (got %s)", json_is_string(r) ?
-                        json_string_value(r) : cr_jtype(r));
+                cr_verr(vx, rp,
+                        "must be a replica number, \"all\" or "
+                        "\"random\" (got %s)",
+                        json_is_string(r) ? json_string_value(r) : cr_jtype(r));
                 return;
             }
             if (cr_vint(vx, v, p, "replica", 0, 63, 0, &ll) < 0)
@@ -146,7 +151,8 @@ static void parse_target(cr_vctx *vx, const json_t *obj, const char *path,
         }
         f->target.replica = replica;
     } else {
-        cr_verr(vx, p, "must be a string \"svc\", \"svc.N\", \"svc.random\" "
+        cr_verr(vx, p,
+                "must be a string \"svc\", \"svc.N\", \"svc.random\" "
                 "or an object {\"service\", \"replica\"} (got %s)",
                 cr_jtype(v));
         return;
@@ -161,8 +167,10 @@ static void parse_target(cr_vctx *vx, const json_t *obj, const char *path,
     } else if (f->target.replica >= s->replicas) {
         char rp[CR_PATH_MAX];
         cr_path_key(rp, sizeof rp, p, "replica");
-        cr_verr(vx, json_is_object(v) ? rp : p, "replica %d out of range: service \"%s\" has %d "
-                "replica%s (0..%d)", f->target.replica, s->name, s->replicas,
+        cr_verr(vx, json_is_object(v) ? rp : p,
+                "replica %d out of range: service \"%s\" has %d "
+                "replica%s (0..%d)",
+                f->target.replica, s->name, s->replicas,
                 s->replicas == 1 ? "" : "s", s->replicas - 1);
     }
 }
@@ -182,13 +190,16 @@ static void parse_trigger(cr_vctx *vx, const json_t *obj, const char *path,
         if (json_object_get(obj, excl[i])) {
             char q[CR_PATH_MAX];
             cr_path_key(q, sizeof q, path, excl[i]);
-            cr_verr_key(vx, q, "\"%s\" cannot be combined with \"on_event\" "
+            cr_verr_key(vx, q,
+                        "\"%s\" cannot be combined with \"on_event\" "
                         "(a triggered fault starts when its event arrives)",
                         excl[i]);
         }
     if (!json_is_object(v)) {
-        cr_verr(vx, p, "must be an object {\"ev\", \"svc\", \"where\", "
-                "\"count\", \"delay_s\"} (got %s)", cr_jtype(v));
+        cr_verr(vx, p,
+                "must be an object {\"ev\", \"svc\", \"where\", "
+                "\"count\", \"delay_s\"} (got %s)",
+                cr_jtype(v));
         return;
     }
     cr_vkeys(vx, v, p, trigger_params, NULL);
@@ -200,7 +211,8 @@ static void parse_trigger(cr_vctx *vx, const json_t *obj, const char *path,
     long long count;
     int bad = cr_vmatch(vx, v, p, &t->match) != 0;
     bad |= cr_vint(vx, v, p, "count", 1, 1000000, 1, &count) < 0;
-    bad |= cr_vnum(vx, v, p, "delay_s", 0, CR_SCEN_MAX_DURATION, 0, &t->delay_s) < 0;
+    bad |= cr_vnum(vx, v, p, "delay_s", 0, CR_SCEN_MAX_DURATION, 0,
+                   &t->delay_s) < 0;
     t->count = (int)count;
     if (bad) {
         cr_match_free(&t->match);
@@ -233,35 +245,39 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
             size_t n = 0, off = 0;
             for (; all[n] && n < 64; n++) {
                 names[n] = all[n]->kind;
-                off += (size_t)snprintf(list + off, off < sizeof list ?
-                                        sizeof list - off : 0, "%s%s",
-                                        n ? ", " : "", names[n]);
+                off += (size_t)snprintf(
+                    list + off, off < sizeof list ? sizeof list - off : 0,
+                    "%s%s", n ? ", " : "", names[n]);
             }
             cr_path_key(p, sizeof p, path, "kind");
-            cr_verr(vx, p, "unknown fault kind \"%s\"%s; known kinds: %s",
-                    kind, cr_vhint(hint, sizeof hint, kind, names, n),
+            cr_verr(vx, p, "unknown fault kind \"%s\"%s; known kinds: %s", kind,
+                    cr_vhint(hint, sizeof hint, kind, names, n),
                     n ? list : "(none in this build)");
         }
     }
     /* Without a kind, its own keys are unknown: only check known kinds. */
     if (f->ops)
         cr_vkeys(vx, obj, path, cr_fault_common_params, f->ops->params);
-    if (cr_vstr(vx, obj, path, "name", NULL, &name) > 0 && !cr_scen__name_ok(name, 1)) {
+    if (cr_vstr(vx, obj, path, "name", NULL, &name) > 0 &&
+        !cr_scen__name_ok(name, 1)) {
         cr_path_key(p, sizeof p, path, "name");
-        cr_verr(vx, p, "invalid fault name \"%s\": use letters, digits, '_', "
-                "'.' and '-'", name);
+        cr_verr(vx, p,
+                "invalid fault name \"%s\": use letters, digits, '_', "
+                "'.' and '-'",
+                name);
     }
-    f->name = name ? cr_strdup(name)
-                   : cr_asprintf("%s-%zu", f->ops ? f->ops->kind : "fault",
-                                 idx);
+    f->name = name
+                  ? cr_strdup(name)
+                  : cr_asprintf("%s-%zu", f->ops ? f->ops->kind : "fault", idx);
     if (!f->name) {
         vx->nomem = 1;
     } else {
         for (size_t j = 0; j < idx; j++)
-            if (sc->faults[j].name && strcmp(sc->faults[j].name, f->name) == 0) {
+            if (sc->faults[j].name &&
+                strcmp(sc->faults[j].name, f->name) == 0) {
                 cr_path_key(p, sizeof p, path, "name");
-                cr_verr(vx, p, "duplicate fault name \"%s\" (also %s)",
-                        f->name, sc->faults[j].path);
+                cr_verr(vx, p, "duplicate fault name \"%s\" (also %s)", f->name,
+                        sc->faults[j].path);
                 break;
             }
     }
@@ -271,19 +287,21 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
 
     int has_at = cr_vtime(vx, obj, path, "at_s", CR_SCEN_MAX_DURATION,
                           (cr_time){0, 0}, &f->at);
-    int has_for = cr_vnum(vx, obj, path, "for_s", 0, CR_SCEN_MAX_DURATION, 0,
-                          &f->for_s);
-    int has_every = cr_vnum(vx, obj, path, "every_s", 0, CR_SCEN_MAX_DURATION, 0,
-                            &f->every_s);
-    int has_until = cr_vnum(vx, obj, path, "until_s", 0, CR_SCEN_MAX_DURATION, dur,
-                            &f->until_s);
+    int has_for =
+        cr_vnum(vx, obj, path, "for_s", 0, CR_SCEN_MAX_DURATION, 0, &f->for_s);
+    int has_every = cr_vnum(vx, obj, path, "every_s", 0, CR_SCEN_MAX_DURATION,
+                            0, &f->every_s);
+    int has_until = cr_vnum(vx, obj, path, "until_s", 0, CR_SCEN_MAX_DURATION,
+                            dur, &f->until_s);
     parse_trigger(vx, obj, path, f);
 
     unsigned flags = f->ops ? f->ops->flags : 0;
     if ((flags & CR_FAULT_NEEDS_DURATION) && has_for >= 0 && f->for_s <= 0) {
         cr_path_key(p, sizeof p, path, "for_s");
-        cr_verr(vx, has_for ? p : path, "kind \"%s\" needs \"for_s\" > 0 "
-                "(how long the fault lasts)", f->ops->kind);
+        cr_verr(vx, has_for ? p : path,
+                "kind \"%s\" needs \"for_s\" > 0 "
+                "(how long the fault lasts)",
+                f->ops->kind);
     }
     if ((flags & CR_FAULT_INSTANT) && has_for > 0 && f->for_s != 0) {
         cr_path_key(p, sizeof p, path, "for_s");
@@ -295,27 +313,33 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
         f->at.hi + f->for_s > dur) {
         const char *k = has_at > 0 || has_for == 0 ? "at_s" : "for_s";
         cr_path_key(p, sizeof p, path, k);
-        cr_verr(vx, p, "the fault would end at %g s (at_s %g + for_s %g), "
-                "after duration_s (%g)", f->at.hi + f->for_s, f->at.hi,
-                f->for_s, dur);
+        cr_verr(vx, p,
+                "the fault would end at %g s (at_s %g + for_s %g), "
+                "after duration_s (%g)",
+                f->at.hi + f->for_s, f->at.hi, f->for_s, dur);
     }
     if (has_every > 0 && f->every_s > 0 && has_for >= 0 &&
         f->every_s <= f->for_s) {
         cr_path_key(p, sizeof p, path, "every_s");
-        cr_verr(vx, p, "must be greater than for_s (%g) so that occurrences "
-                "do not overlap (got %g)", f->for_s, f->every_s);
+        cr_verr(vx, p,
+                "must be greater than for_s (%g) so that occurrences "
+                "do not overlap (got %g)",
+                f->for_s, f->every_s);
     }
     if (has_until > 0 && !f->trigger) {
         cr_path_key(p, sizeof p, path, "until_s");
         if (f->every_s <= 0 && has_every >= 0)
-            cr_verr_key(vx, p, "\"until_s\" only applies to a repeated fault "
+            cr_verr_key(vx, p,
+                        "\"until_s\" only applies to a repeated fault "
                         "(every_s > 0)");
         else if (f->until_s > dur)
             cr_verr(vx, p, "must be <= duration_s (%g) (got %g)", dur,
                     f->until_s);
         else if (has_at >= 0 && f->until_s < f->at.hi)
-            cr_verr(vx, p, "must be >= %g, the latest start at_s allows "
-                    "(got %g)", f->at.hi, f->until_s);
+            cr_verr(vx, p,
+                    "must be >= %g, the latest start at_s allows "
+                    "(got %g)",
+                    f->at.hi, f->until_s);
     }
     if (f->every_s > 0 && has_until >= 0 && has_at >= 0 && !f->trigger &&
         isfinite(f->until_s) &&
@@ -354,11 +378,14 @@ static char *entry_name(cr_vctx *vx, const json_t *obj, const char *path,
     const char *name = NULL;
     char p[CR_PATH_MAX];
     cr_path_key(p, sizeof p, path, "name");
-    if (cr_vstr(vx, obj, path, "name", NULL, &name) > 0 && !cr_scen__name_ok(name, 1))
-        cr_verr(vx, p, "invalid %s name \"%s\": use letters, digits, '_', "
-                "'.' and '-'", what, name);
-    char *s = name ? cr_strdup(name)
-                   : cr_asprintf("%s-%zu", kind ? kind : what, idx);
+    if (cr_vstr(vx, obj, path, "name", NULL, &name) > 0 &&
+        !cr_scen__name_ok(name, 1))
+        cr_verr(vx, p,
+                "invalid %s name \"%s\": use letters, digits, '_', "
+                "'.' and '-'",
+                what, name);
+    char *s =
+        name ? cr_strdup(name) : cr_asprintf("%s-%zu", kind ? kind : what, idx);
     if (!s) {
         vx->nomem = 1;
         return NULL;
@@ -405,28 +432,32 @@ static void parse_phases(cr_vctx *vx, const json_t *obj, const char *path,
         return;
     cr_path_key(p, sizeof p, path, "phases");
     if (!json_is_array(v) || json_array_size(v) == 0) {
-        cr_verr(vx, p, "must be a non-empty array of \"before\", \"during\", "
-                "\"after\" (got %s)", json_is_array(v) ? "an empty array" :
-                cr_jtype(v));
+        cr_verr(vx, p,
+                "must be a non-empty array of \"before\", \"during\", "
+                "\"after\" (got %s)",
+                json_is_array(v) ? "an empty array" : cr_jtype(v));
         return;
     }
     unsigned mask = 0;
     size_t i;
     json_t *e;
-    json_array_foreach(v, i, e)
-    {
+    json_array_foreach (v, i, e) {
         cr_path_idx(q, sizeof q, p, i);
         int k = -1;
         for (int j = 0; phases[j] && json_is_string(e); j++)
             if (strcmp(phases[j], json_string_value(e)) == 0)
                 k = j;
         if (k < 0)
-            cr_verr(vx, q, "unknown phase %s%s%s%s; expected one of: before, "
-                    "during, after", json_is_string(e) ? "\"" : "(",
+            cr_verr(vx, q,
+                    "unknown phase %s%s%s%s; expected one of: before, "
+                    "during, after",
+                    json_is_string(e) ? "\"" : "(",
                     json_is_string(e) ? json_string_value(e) : cr_jtype(e),
-                    json_is_string(e) ? "\"" : ")", json_is_string(e) ?
-                    cr_vhint(hint, sizeof hint, json_string_value(e),
-                             phases, 3) : "");
+                    json_is_string(e) ? "\"" : ")",
+                    json_is_string(e)
+                        ? cr_vhint(hint, sizeof hint, json_string_value(e),
+                                   phases, 3)
+                        : "");
         else if (mask & (1u << k))
             cr_verr(vx, q, "phase \"%s\" listed twice", phases[k]);
         else
@@ -468,6 +499,16 @@ void cr_scen__parse_probe(cr_vctx *vx, const json_t *obj, size_t idx)
     parse_phases(vx, obj, pr->path, pr);
     cr_vnum(vx, obj, pr->path, "interval_s", 0.001, 3600, 1, &pr->interval_s);
     cr_vnum(vx, obj, pr->path, "timeout_s", 0.001, 3600, 2, &pr->timeout_s);
+    const char *host = NULL;
+    if (cr_vstr(vx, obj, pr->path, "from_host", NULL, &host) > 0) {
+        char hp[CR_PATH_MAX];
+        cr_path_key(hp, sizeof hp, pr->path, "from_host");
+        if (!cr_scen__host_declared(vx->sc->root, host))
+            cr_verr(vx, hp, "unknown host \"%s\" (not in the hosts section)",
+                    host);
+        else if (!(pr->host = cr_strdup(host)))
+            vx->nomem = 1;
+    }
     if (pr->ops && pr->ops->parse)
         cr_scen__nomem_if(vx, pr->ops->parse(vx, obj, pr->path, pr));
 }

@@ -90,8 +90,7 @@ static int vargv(cr_vctx *vx, const json_t *obj, const char *path,
         if (!json_is_string(e)) {
             cr_verr(vx, q, "must be a string (got %s)", cr_jtype(e));
             bad = 1;
-        } else if (!bad && cr_vexpand(vx, q, json_string_value(e),
-                                      &argv[i])) {
+        } else if (!bad && cr_vexpand(vx, q, json_string_value(e), &argv[i])) {
             bad = 1;
         }
         if (bad) {
@@ -130,14 +129,15 @@ void cr_scen__svc_free(cr_svc_spec *s)
     cr_free(s->ready.regex);
 }
 
-static void parse_ready(cr_vctx *vx, const json_t *svcobj,
-                        const char *svcpath, cr_svc_spec *s)
+static void parse_ready(cr_vctx *vx, const json_t *svcobj, const char *svcpath,
+                        cr_svc_spec *s)
 {
     static const char *const kinds[] = {"tcp", "http", "exec", "log", NULL};
     /* Keys each kind uses besides kind, timeout_s and interval_s. */
-    static const char *const uses[][3] = {
-        {"port", "host", NULL}, {"url", "status", NULL}, {"cmd", NULL, NULL},
-        {"regex", NULL, NULL}};
+    static const char *const uses[][3] = {{"port", "host", NULL},
+                                          {"url", "status", NULL},
+                                          {"cmd", NULL, NULL},
+                                          {"regex", NULL, NULL}};
     char path[CR_PATH_MAX], p[CR_PATH_MAX];
     s->ready.timeout_s = 10;
     s->ready.interval_s = 0.05;
@@ -151,16 +151,15 @@ static void parse_ready(cr_vctx *vx, const json_t *svcobj,
     }
     cr_vkeys(vx, obj, path, ready_params, NULL);
     cr_vnum(vx, obj, path, "timeout_s", 0.001, 3600, 10, &s->ready.timeout_s);
-    cr_vnum(vx, obj, path, "interval_s", 0.001, 60, 0.05,
-            &s->ready.interval_s);
+    cr_vnum(vx, obj, path, "interval_s", 0.001, 60, 0.05, &s->ready.interval_s);
     int kind;
     if (!cr_vrequire(vx, obj, path, "kind") ||
         cr_venum(vx, obj, path, "kind", kinds, 0, &kind) < 0)
         return;
     s->ready.kind = CR_READY_TCP + kind;
     /* Keys of another kind are mistakes, not silently ignored. */
-    static const char *const all[] = {"port", "host", "url", "status", "cmd",
-                                      "regex"};
+    static const char *const all[] = {"port",   "host", "url",
+                                      "status", "cmd",  "regex"};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         int used = 0;
         for (size_t k = 0; k < 3 && uses[kind][k]; k++)
@@ -177,7 +176,8 @@ static void parse_ready(cr_vctx *vx, const json_t *svcobj,
     case CR_READY_TCP:
         if (cr_vint(vx, obj, path, "port", 1, 65535, s->port, &ll) == 0 &&
             !s->port)
-            cr_verr(vx, path, "a tcp check needs \"port\" (the service has "
+            cr_verr(vx, path,
+                    "a tcp check needs \"port\" (the service has "
                     "no port)");
         s->ready.port = (int)ll;
         if (cr_vstr(vx, obj, path, "host", "127.0.0.1", &str) >= 0 &&
@@ -236,8 +236,7 @@ static void parse_env(cr_vctx *vx, const json_t *svcobj, const char *svcpath,
     size_t n = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(obj, k, v)
-    {
+    json_object_foreach (obj, k, v) {
         char *val = NULL;
         cr_path_key(p, sizeof p, path, k);
         if (!*k || strchr(k, '=')) {
@@ -285,13 +284,17 @@ void cr_scen__parse_service(cr_vctx *vx, const json_t *obj, size_t idx)
         cr_vstr(vx, obj, path, "name", NULL, &str) > 0) {
         cr_path_key(p, sizeof p, path, "name");
         if (!cr_scen__name_ok(str, 0)) {
-            cr_verr(vx, p, "invalid service name \"%s\": use lower-case "
-                    "letters, digits, '_' and '-'", str);
+            cr_verr(vx, p,
+                    "invalid service name \"%s\": use lower-case "
+                    "letters, digits, '_' and '-'",
+                    str);
         } else {
             for (size_t j = 0; j < idx; j++)
                 if (sc->svcs[j].name && strcmp(sc->svcs[j].name, str) == 0) {
-                    cr_verr(vx, p, "duplicate service name \"%s\" (also "
-                            "%s)", str, sc->svcs[j].path);
+                    cr_verr(vx, p,
+                            "duplicate service name \"%s\" (also "
+                            "%s)",
+                            str, sc->svcs[j].path);
                     str = NULL;
                     break;
                 }
@@ -309,8 +312,8 @@ void cr_scen__parse_service(cr_vctx *vx, const json_t *obj, size_t idx)
         s->port = (int)ll;
         if (s->port + s->replicas - 1 > 65535) {
             cr_path_key(p, sizeof p, path, "port");
-            cr_verr(vx, p, "port %d + %d replicas goes beyond 65535",
-                    s->port, s->replicas);
+            cr_verr(vx, p, "port %d + %d replicas goes beyond 65535", s->port,
+                    s->replicas);
         }
     }
     if (cr_vstr(vx, obj, path, "host", NULL, &str) > 0 &&
@@ -319,8 +322,7 @@ void cr_scen__parse_service(cr_vctx *vx, const json_t *obj, size_t idx)
     parse_ready(vx, obj, path, s);
     cr_vsignal(vx, obj, path, "stop_signal", SIGTERM, &s->stop_signal);
     cr_vnum(vx, obj, path, "stop_timeout_s", 0, 3600, 5, &s->stop_timeout_s);
-    cr_venum(vx, obj, path, "restart", restarts, CR_RESTART_NEVER,
-             &s->restart);
+    cr_venum(vx, obj, path, "restart", restarts, CR_RESTART_NEVER, &s->restart);
     cr_vnum(vx, obj, path, "restart_delay_s", 0, 3600, 0.2,
             &s->restart_delay_s);
     if (cr_vint(vx, obj, path, "max_restarts", -1, 1000000, 10, &ll) >= 0)
@@ -330,14 +332,21 @@ void cr_scen__parse_service(cr_vctx *vx, const json_t *obj, size_t idx)
 /* A service's "host" must name a host of the hosts section.  The section
  * belongs to the network module; its document is either an object keyed
  * by host name or an array of objects with a "name". */
+static int host_declared(const json_t *hosts, const char *name);
+
+int cr_scen__host_declared(const json_t *root, const char *name)
+{
+    const json_t *hosts = root ? json_object_get(root, "hosts") : NULL;
+    return hosts && host_declared(hosts, name);
+}
+
 static int host_declared(const json_t *hosts, const char *name)
 {
     if (json_is_object(hosts))
         return json_object_get(hosts, name) != NULL;
     size_t i;
     json_t *h;
-    json_array_foreach(hosts, i, h)
-    {
+    json_array_foreach (hosts, i, h) {
         if (json_is_string(h) && strcmp(json_string_value(h), name) == 0)
             return 1; /* "hosts": ["h1", ...] */
         json_t *n = json_object_get(h, "name");
@@ -357,9 +366,10 @@ void cr_scen__check_hosts(cr_vctx *vx, const json_t *root)
             continue;
         cr_path_key(p, sizeof p, s->path, "host");
         if (!hosts && !vx->sc->hosts)
-            cr_verr(vx, p, "service %s is placed on host %s but the "
-                    "scenario declares no hosts", s->name ? s->name : "?",
-                    s->host);
+            cr_verr(vx, p,
+                    "service %s is placed on host %s but the "
+                    "scenario declares no hosts",
+                    s->name ? s->name : "?", s->host);
         else if (hosts && !host_declared(hosts, s->host))
             cr_verr(vx, p, "unknown host \"%s\" (not in the hosts section)",
                     s->host);

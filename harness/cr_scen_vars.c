@@ -88,9 +88,11 @@ int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out)
             }
         }
         if (*q != '}' || nl == 0 || isdigit((unsigned char)name[0])) {
-            cr_verr(vx, path, "malformed variable reference in \"%s\": "
+            cr_verr(vx, path,
+                    "malformed variable reference in \"%s\": "
                     "write ${NAME} or ${NAME:-default} (\"$${\" for a "
-                    "literal \"${\")", s);
+                    "literal \"${\")",
+                    s);
             rc = CR_EINVAL;
             goto out;
         }
@@ -101,8 +103,10 @@ int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out)
             val = NULL;
             rc = sb_add(&b, dflt, dl);
         } else if (!val) {
-            cr_verr(vx, path, "unknown variable \"%s\" in \"%s\" (set it in "
-                    "the environment or write ${%s:-default})", nm, s, nm);
+            cr_verr(vx, path,
+                    "unknown variable \"%s\" in \"%s\" (set it in "
+                    "the environment or write ${%s:-default})",
+                    nm, s, nm);
             rc = CR_EINVAL;
             goto out;
         } else {

@@ -18,13 +18,10 @@
 #include <unistd.h>
 
 #include "cr_alloc.h"
+#include "cr_net.h"
 #include "cr_run_internal.h"
 
 extern char **environ;
-
-/* Network placement (cr_net.c), linked in when the module exists. */
-int cr_net_host_fd(cr_run *r, const char *host) __attribute__((weak));
-const char *cr_net_host_addr(cr_run *r, const char *host) __attribute__((weak));
 
 int cr_envlist_set(cr_envlist *l, const char *key, const char *val)
 {
@@ -171,8 +168,8 @@ static void env_name(char *buf, size_t n, const char *prefix, const char *svc)
 {
     size_t k = (size_t)snprintf(buf, n, "%s", prefix);
     for (const char *p = svc; *p && k + 1 < n; p++)
-        buf[k++] = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p)
-                                              : '_';
+        buf[k++] =
+            isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
     buf[k] = '\0';
 }
 
@@ -192,11 +189,11 @@ static char **build_env(cr_run *r, cr_inst *in)
         if (cr_envlist_set(&l, key, eq + 1))
             goto fail;
     }
-#define SETV(k, ...)                                                         \
-    do {                                                                     \
-        snprintf(val, sizeof val, __VA_ARGS__);                              \
-        if (cr_envlist_set(&l, (k), val))                                    \
-            goto fail;                                                       \
+#define SETV(k, ...)                                                           \
+    do {                                                                       \
+        snprintf(val, sizeof val, __VA_ARGS__);                                \
+        if (cr_envlist_set(&l, (k), val))                                      \
+            goto fail;                                                         \
     } while (0)
     SETV("CHAOSRUN_SERVICE", "%s", sp->name);
     SETV("CHAOSRUN_INSTANCE", "%s", in->name);
@@ -213,7 +210,7 @@ static char **build_env(cr_run *r, cr_inst *in)
             continue;
         const char *host = "127.0.0.1";
         /* A service placed on a host is reached at that host's address. */
-        if (o->host && cr_net_host_addr && cr_net_host_addr(r, o->host))
+        if (o->host && cr_net_host_addr(r, o->host))
             host = cr_net_host_addr(r, o->host);
         env_name(key, sizeof key, "CHAOSRUN_ADDR_", o->name);
         SETV(key, "%s:%d", host, o->port);
@@ -283,8 +280,7 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
         rc = cr_err_set(err, CR_ENOMEM, "start %s: out of memory", in->name);
         goto out;
     }
-    logfd = open(in->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                 0644);
+    logfd = open(in->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (logfd < 0) {
         rc = cr_err_sys(err, CR_ESYS, errno, "start %s: open %s", in->name,
                         in->log_path);
@@ -295,7 +291,7 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
         rc = cr_err_sys(err, CR_ESYS, errno, "start %s: /dev/null", in->name);
         goto out;
     }
-    if (sp->host && cr_net_host_fd) {
+    if (sp->host) {
         nsfd = cr_net_host_fd(r, sp->host);
         if (nsfd < 0) {
             rc = cr_err_set(err, CR_ESYS, "start %s: no namespace for host %s",
@@ -520,11 +516,26 @@ size_t cr_run_resolve_target(cr_run *r, const cr_target *t, cr_rng *rng,
     return 0;
 }
 
-const char *cr_inst_name(const cr_inst *i) { return i->name; }
-const char *cr_inst_service(const cr_inst *i) { return i->svc->spec->name; }
-int cr_inst_index(const cr_inst *i) { return i->idx; }
-pid_t cr_inst_pid(const cr_inst *i) { return i->pid; }
-int cr_inst_paused(const cr_inst *i) { return i->paused; }
+const char *cr_inst_name(const cr_inst *i)
+{
+    return i->name;
+}
+const char *cr_inst_service(const cr_inst *i)
+{
+    return i->svc->spec->name;
+}
+int cr_inst_index(const cr_inst *i)
+{
+    return i->idx;
+}
+pid_t cr_inst_pid(const cr_inst *i)
+{
+    return i->pid;
+}
+int cr_inst_paused(const cr_inst *i)
+{
+    return i->paused;
+}
 
 void cr_inst_set_paused(cr_inst *i, int paused)
 {

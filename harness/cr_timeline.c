@@ -47,8 +47,10 @@ int cr_scen_resolve(cr_scen *sc, cr_err *err)
             continue;
         f->starts = cr_calloc(n, sizeof *f->starts);
         if (!f->starts)
-            return cr_err_set(err, CR_ENOMEM, "resolving the timeline of "
-                              "fault %s: out of memory", f->name);
+            return cr_err_set(err, CR_ENOMEM,
+                              "resolving the timeline of "
+                              "fault %s: out of memory",
+                              f->name);
         for (size_t k = 0; k < n; k++)
             f->starts[k] = at + (double)k * f->every_s;
         f->nstarts = n;
@@ -105,12 +107,13 @@ void cr_scen_print_timeline(const cr_scen *sc, FILE *fp)
     size_t n;
     slot *v = plan(sc, &n);
     char tgt[CR_PATH_MAX], name[CR_PATH_MAX + 16];
-    fprintf(fp, "scenario %s, seed %llu: %zu service%s, duration %g s, "
-            "drain %g s\n", sc->name, (unsigned long long)sc->seed,
-            sc->nsvcs, sc->nsvcs == 1 ? "" : "s", sc->duration_s,
-            sc->drain_s);
+    fprintf(fp,
+            "scenario %s, seed %llu: %zu service%s, duration %g s, "
+            "drain %g s\n",
+            sc->name, (unsigned long long)sc->seed, sc->nsvcs,
+            sc->nsvcs == 1 ? "" : "s", sc->duration_s, sc->drain_s);
     fprintf(fp, "times are seconds after t0 (every service ready, "
-            "before-probes passed)\n");
+                "before-probes passed)\n");
     fprintf(fp, "%10s  %8s  %-28s %-12s %s\n", "at", "for", "fault", "kind",
             "target");
     if (!v && n == 0) {
@@ -149,13 +152,14 @@ void cr_scen_print_timeline(const cr_scen *sc, FILE *fp)
             snprintf(dur, sizeof dur, "%.3f", f->for_s);
         else
             snprintf(dur, sizeof dur, "-");
-        fprintf(fp, "%10s  %8s  %-28s %-12s %s  (%s", "on event", dur,
-                f->name, f->ops ? f->ops->kind : "?", tgt, when);
+        fprintf(fp, "%10s  %8s  %-28s %-12s %s  (%s", "on event", dur, f->name,
+                f->ops ? f->ops->kind : "?", tgt, when);
         if (f->trigger->delay_s > 0)
             fprintf(fp, " %g s", f->trigger->delay_s);
         fprintf(fp, ")\n");
     }
-    fprintf(fp, "%10.3f  %8s  end of the fault timeline (duration_s), then "
+    fprintf(fp,
+            "%10.3f  %8s  end of the fault timeline (duration_s), then "
             "drain %g s, after-probes, stop, expectations\n",
             sc->duration_s, "", sc->drain_s);
     cr_free(v);
@@ -164,8 +168,8 @@ void cr_scen_print_timeline(const cr_scen *sc, FILE *fp)
 static json_t *trigger_json(const cr_trigger *t)
 {
     json_t *o = json_pack("{s:s, s:s?, s:O?, s:i, s:f}", "ev", t->match.ev,
-                          "svc", t->match.svc, "where", t->match.where,
-                          "count", t->count, "delay_s", t->delay_s);
+                          "svc", t->match.svc, "where", t->match.where, "count",
+                          t->count, "delay_s", t->delay_s);
     return o;
 }
 
@@ -185,11 +189,10 @@ json_t *cr_scen_timeline_json(const cr_scen *sc)
             if (!(t = json_string(tgt)))
                 goto fail;
         }
-        json_t *e = json_pack("{s:s, s:s, s:o, s:I, s:f, s:f}", "fault",
-                              f->name, "kind", f->ops->kind, "target",
-                              t ? t : json_null(), "occurrence",
-                              (json_int_t)v[k].occ, "at_s", v[k].t, "for_s",
-                              f->for_s);
+        json_t *e = json_pack(
+            "{s:s, s:s, s:o, s:I, s:f, s:f}", "fault", f->name, "kind",
+            f->ops->kind, "target", t ? t : json_null(), "occurrence",
+            (json_int_t)v[k].occ, "at_s", v[k].t, "for_s", f->for_s);
         if (!e || json_array_append_new(a, e))
             goto fail;
     }
@@ -207,10 +210,10 @@ json_t *cr_scen_timeline_json(const cr_scen *sc)
                 goto fail;
             }
         }
-        json_t *e = json_pack("{s:s, s:s, s:o, s:n, s:n, s:f, s:o}",
-                              "fault", f->name, "kind", f->ops->kind,
-                              "target", t ? t : json_null(), "occurrence",
-                              "at_s", "for_s", f->for_s, "on_event", trig);
+        json_t *e = json_pack("{s:s, s:s, s:o, s:n, s:n, s:f, s:o}", "fault",
+                              f->name, "kind", f->ops->kind, "target",
+                              t ? t : json_null(), "occurrence", "at_s",
+                              "for_s", f->for_s, "on_event", trig);
         if (!e || json_array_append_new(a, e))
             goto fail;
     }

@@ -67,8 +67,8 @@ static void diag_add(cr_vctx *vx, int line, int col, char *msg)
         d->v = v;
         d->cap = nc;
     }
-    d->v[d->n++] = (cr_diag){.file = file, .line = line, .col = col,
-                             .msg = msg};
+    d->v[d->n++] =
+        (cr_diag){.file = file, .line = line, .col = col, .msg = msg};
     return;
 fail:
     vx->nomem = 1;
@@ -99,8 +99,8 @@ static size_t parent_len(const char *path)
 
 /* Position of path (key or value), walking up to the nearest known
  * ancestor. */
-static void locate(const cr_vctx *vx, const char *path, int want_key,
-                   int *line, int *col)
+static void locate(const cr_vctx *vx, const char *path, int want_key, int *line,
+                   int *col)
 {
     char buf[CR_PATH_MAX];
     cr_jpos_at at;
@@ -289,14 +289,21 @@ const char *cr_vhint(char *buf, size_t n, const char *word,
 const char *cr_jtype(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "number";
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+        return "integer";
+    case JSON_REAL:
+        return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    case JSON_NULL: return "null";
+    case JSON_FALSE:
+        return "boolean";
+    case JSON_NULL:
+        return "null";
     }
     return "?";
 }
@@ -332,9 +339,8 @@ static void fmt_range_num(char *buf, size_t n, double min, double max)
         snprintf(buf, n, " between %g and %g", min, max);
 }
 
-int cr_vnum(cr_vctx *vx, const json_t *obj, const char *path,
-            const char *key, double min, double max, double dflt,
-            double *out)
+int cr_vnum(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+            double min, double max, double dflt, double *out)
 {
     char p[CR_PATH_MAX], r[96];
     json_t *v = member(obj, path, key, p, sizeof p);
@@ -355,9 +361,8 @@ int cr_vnum(cr_vctx *vx, const json_t *obj, const char *path,
     return 1;
 }
 
-int cr_vint(cr_vctx *vx, const json_t *obj, const char *path,
-            const char *key, long long min, long long max, long long dflt,
-            long long *out)
+int cr_vint(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+            long long min, long long max, long long dflt, long long *out)
 {
     char p[CR_PATH_MAX];
     json_t *v = member(obj, path, key, p, sizeof p);
@@ -367,12 +372,13 @@ int cr_vint(cr_vctx *vx, const json_t *obj, const char *path,
     long long x;
     if (json_is_integer(v)) {
         x = json_integer_value(v);
-    } else if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) &&
+    } else if (json_is_real(v) &&
+               json_real_value(v) == floor(json_real_value(v)) &&
                fabs(json_real_value(v)) < 9.0e15) {
         x = (long long)json_real_value(v);
     } else {
-        cr_verr(vx, p, "must be an integer between %lld and %lld (got %s)",
-                min, max, cr_jtype(v));
+        cr_verr(vx, p, "must be an integer between %lld and %lld (got %s)", min,
+                max, cr_jtype(v));
         return -1;
     }
     if (x < min || x > max) {
@@ -384,8 +390,8 @@ int cr_vint(cr_vctx *vx, const json_t *obj, const char *path,
     return 1;
 }
 
-int cr_vbool(cr_vctx *vx, const json_t *obj, const char *path,
-             const char *key, int dflt, int *out)
+int cr_vbool(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+             int dflt, int *out)
 {
     char p[CR_PATH_MAX];
     json_t *v = member(obj, path, key, p, sizeof p);
@@ -400,8 +406,8 @@ int cr_vbool(cr_vctx *vx, const json_t *obj, const char *path,
     return 1;
 }
 
-int cr_vstr(cr_vctx *vx, const json_t *obj, const char *path,
-            const char *key, const char *dflt, const char **out)
+int cr_vstr(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+            const char *dflt, const char **out)
 {
     char p[CR_PATH_MAX];
     json_t *v = member(obj, path, key, p, sizeof p);
@@ -428,8 +434,8 @@ static void join_names(char *buf, size_t n, const char *const *names)
     }
 }
 
-int cr_venum(cr_vctx *vx, const json_t *obj, const char *path,
-             const char *key, const char *const *names, int dflt, int *out)
+int cr_venum(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+             const char *const *names, int dflt, int *out)
 {
     char p[CR_PATH_MAX], list[512], hint[128];
     json_t *v = member(obj, path, key, p, sizeof p);
@@ -453,8 +459,8 @@ int cr_venum(cr_vctx *vx, const json_t *obj, const char *path,
     return -1;
 }
 
-int cr_vtime(cr_vctx *vx, const json_t *obj, const char *path,
-             const char *key, double maxv, cr_time dflt, cr_time *out)
+int cr_vtime(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+             double maxv, cr_time dflt, cr_time *out)
 {
     char p[CR_PATH_MAX];
     json_t *v = member(obj, path, key, p, sizeof p);
@@ -475,13 +481,16 @@ int cr_vtime(cr_vctx *vx, const json_t *obj, const char *path,
             return -1;
         }
     } else if (json_is_array(v)) {
-        cr_verr(vx, p, "must be a number of seconds or a range [min, max] "
+        cr_verr(vx, p,
+                "must be a number of seconds or a range [min, max] "
                 "of two numbers (got an array of %zu value%s)",
                 json_array_size(v), json_array_size(v) == 1 ? "" : "s");
         return -1;
     } else {
-        cr_verr(vx, p, "must be a number of seconds or a range [min, max] "
-                "(got %s)", cr_jtype(v));
+        cr_verr(vx, p,
+                "must be a number of seconds or a range [min, max] "
+                "(got %s)",
+                cr_jtype(v));
         return -1;
     }
     if (t.lo < 0) {
@@ -502,16 +511,16 @@ static const struct {
     int sig;
     const char *name;
 } signals[] = {
-    {SIGHUP, "SIGHUP"},   {SIGINT, "SIGINT"},       {SIGQUIT, "SIGQUIT"},
-    {SIGILL, "SIGILL"},   {SIGTRAP, "SIGTRAP"},     {SIGABRT, "SIGABRT"},
-    {SIGBUS, "SIGBUS"},   {SIGFPE, "SIGFPE"},       {SIGKILL, "SIGKILL"},
-    {SIGUSR1, "SIGUSR1"}, {SIGSEGV, "SIGSEGV"},     {SIGUSR2, "SIGUSR2"},
-    {SIGPIPE, "SIGPIPE"}, {SIGALRM, "SIGALRM"},     {SIGTERM, "SIGTERM"},
-    {SIGSTKFLT, "SIGSTKFLT"}, {SIGCHLD, "SIGCHLD"}, {SIGCONT, "SIGCONT"},
-    {SIGSTOP, "SIGSTOP"}, {SIGTSTP, "SIGTSTP"},     {SIGTTIN, "SIGTTIN"},
-    {SIGTTOU, "SIGTTOU"}, {SIGURG, "SIGURG"},       {SIGXCPU, "SIGXCPU"},
-    {SIGXFSZ, "SIGXFSZ"}, {SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"},
-    {SIGWINCH, "SIGWINCH"}, {SIGIO, "SIGIO"},       {SIGPWR, "SIGPWR"},
+    {SIGHUP, "SIGHUP"},       {SIGINT, "SIGINT"},       {SIGQUIT, "SIGQUIT"},
+    {SIGILL, "SIGILL"},       {SIGTRAP, "SIGTRAP"},     {SIGABRT, "SIGABRT"},
+    {SIGBUS, "SIGBUS"},       {SIGFPE, "SIGFPE"},       {SIGKILL, "SIGKILL"},
+    {SIGUSR1, "SIGUSR1"},     {SIGSEGV, "SIGSEGV"},     {SIGUSR2, "SIGUSR2"},
+    {SIGPIPE, "SIGPIPE"},     {SIGALRM, "SIGALRM"},     {SIGTERM, "SIGTERM"},
+    {SIGSTKFLT, "SIGSTKFLT"}, {SIGCHLD, "SIGCHLD"},     {SIGCONT, "SIGCONT"},
+    {SIGSTOP, "SIGSTOP"},     {SIGTSTP, "SIGTSTP"},     {SIGTTIN, "SIGTTIN"},
+    {SIGTTOU, "SIGTTOU"},     {SIGURG, "SIGURG"},       {SIGXCPU, "SIGXCPU"},
+    {SIGXFSZ, "SIGXFSZ"},     {SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"},
+    {SIGWINCH, "SIGWINCH"},   {SIGIO, "SIGIO"},         {SIGPWR, "SIGPWR"},
     {SIGSYS, "SIGSYS"},
 };
 #define NSIGNALS (sizeof signals / sizeof signals[0])
@@ -615,8 +624,7 @@ int cr_vkeys(cr_vctx *vx, const json_t *obj, const char *path,
         names[n++] = a[i].name;
     for (size_t i = 0; b && b[i].name && n < 128; i++)
         names[n++] = b[i].name;
-    json_object_foreach((json_t *)obj, key, v)
-    {
+    json_object_foreach ((json_t *)obj, key, v) {
         if (param_known(a, key) || param_known(b, key))
             continue;
         bad++;
@@ -661,12 +669,14 @@ int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
     int bad = 0;
     memset(m, 0, sizeof *m);
     if (!json_is_object(obj)) {
-        cr_verr(vx, path, "must be an object {\"ev\": ..., \"svc\": ..., "
-                "\"where\": {...}} (got %s)", cr_jtype(obj));
+        cr_verr(vx, path,
+                "must be an object {\"ev\": ..., \"svc\": ..., "
+                "\"where\": {...}} (got %s)",
+                cr_jtype(obj));
         return CR_EINVAL;
     }
-    if (cr_vrequire(vx, obj, path, "ev") && cr_vstr(vx, obj, path, "ev",
-                                                    NULL, &ev) > 0 && !*ev) {
+    if (cr_vrequire(vx, obj, path, "ev") &&
+        cr_vstr(vx, obj, path, "ev", NULL, &ev) > 0 && !*ev) {
         cr_path_key(p, sizeof p, path, "ev");
         cr_verr(vx, p, "must not be empty");
         bad = 1;
@@ -697,13 +707,14 @@ int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
         } else {
             const char *k;
             json_t *wv;
-            json_object_foreach(where, k, wv)
-            {
+            json_object_foreach (where, k, wv) {
                 if (json_is_object(wv) || json_is_array(wv)) {
                     char q[CR_PATH_MAX];
                     cr_path_key(q, sizeof q, p, k);
-                    cr_verr(vx, q, "must be a string, number, boolean or "
-                            "null (got %s)", cr_jtype(wv));
+                    cr_verr(vx, q,
+                            "must be a string, number, boolean or "
+                            "null (got %s)",
+                            cr_jtype(wv));
                     bad = 1;
                 }
             }

@@ -22,109 +22,150 @@ static const char CSS[] =
     "header.top h1{margin:0 0 4px;font-size:26px;font-weight:650;display:flex;"
     "flex-wrap:wrap;gap:12px;align-items:center}\n"
     "header.top p.desc{margin:0 0 12px;color:#c7cfdb}\n"
-    ".kicker{color:#9fb0c8;font-size:12px;letter-spacing:.08em;text-transform:uppercase}\n"
-    "dl.meta{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));"
+    ".kicker{color:#9fb0c8;font-size:12px;letter-spacing:.08em;text-transform:"
+    "uppercase}\n"
+    "dl.meta{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,"
+    "1fr));"
     "gap:6px 18px;margin:10px 0}\n"
     "dl.meta div{min-width:0}dl.meta dt{font-size:11px;color:#9fb0c8;"
     "text-transform:uppercase;letter-spacing:.06em}\n"
     "dl.meta dd{margin:0;font-weight:600;overflow-wrap:anywhere}\n"
-    ".repro{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap;margin-top:8px}\n"
-    ".repro code{background:#0f141c;color:#e9f0fa;padding:6px 10px;border-radius:6px;"
+    ".repro{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap;margin-"
+    "top:8px}\n"
+    ".repro code{background:#0f141c;color:#e9f0fa;padding:6px "
+    "10px;border-radius:6px;"
     "font-size:13px;overflow-wrap:anywhere}\n"
-    "code,pre{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace}\n"
+    "code,pre{font-family:ui-monospace,'DejaVu Sans "
+    "Mono',Menlo,Consolas,monospace}\n"
     ".badge{display:inline-flex;align-items:center;gap:6px;font-size:14px;"
-    "font-weight:700;letter-spacing:.04em;padding:3px 10px 3px 8px;border-radius:999px;"
-    "border:2px solid;text-transform:uppercase;white-space:nowrap;background:#fff}\n"
+    "font-weight:700;letter-spacing:.04em;padding:3px 10px 3px "
+    "8px;border-radius:999px;"
+    "border:2px "
+    "solid;text-transform:uppercase;white-space:nowrap;background:#fff}\n"
     ".badge .ic{font-size:15px}\n"
     ".badge.v-passed{color:var(--pass);border-color:var(--pass)}\n"
     ".badge.v-failed,.badge.v-error{color:var(--fail);border-color:var(--fail);"
     "border-style:double;border-width:4px}\n"
-    ".badge.v-unknown,.badge.v-interrupted,.badge.v-unrunnable{color:var(--unk);"
+    ".badge.v-unknown,.badge.v-interrupted,.badge.v-unrunnable{color:var(--unk)"
+    ";"
     "border-color:var(--unk);border-style:dashed}\n"
     "nav.toc{position:sticky;top:0;z-index:5;background:rgba(245,247,250,.95);"
-    "border-bottom:1px solid var(--line);padding:8px 20px;display:flex;gap:16px;"
+    "border-bottom:1px solid var(--line);padding:8px "
+    "20px;display:flex;gap:16px;"
     "flex-wrap:wrap;font-size:14px}\n"
     "nav.toc a{color:var(--accent);text-decoration:none}\n"
-    "section.card{background:var(--card);border:1px solid var(--line);border-radius:10px;"
+    "section.card{background:var(--card);border:1px solid "
+    "var(--line);border-radius:10px;"
     "padding:16px 18px;margin:18px 0;box-shadow:0 1px 2px rgba(0,0,0,.04)}\n"
     "h2{font-size:19px;margin:0 0 10px}h3{font-size:16px;margin:0}\n"
     ".chips{display:flex;flex-wrap:wrap;gap:10px;margin:4px 0 0}\n"
-    ".kf{border:1px solid var(--line);border-radius:8px;padding:8px 12px;flex:1 1 150px;max-width:260px;"
+    ".kf{border:1px solid var(--line);border-radius:8px;padding:8px "
+    "12px;flex:1 1 150px;max-width:260px;"
     "background:#fbfcfd}\n"
-    ".kf b{display:block;font-size:20px}.kf span{color:var(--mute);font-size:12px}\n"
+    ".kf b{display:block;font-size:20px}.kf "
+    "span{color:var(--mute);font-size:12px}\n"
     ".scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}\n"
-    "svg.timeline,svg.chart{display:block;width:100%;min-width:760px;height:auto}\n"
+    "svg.timeline,svg.chart{display:block;width:100%;min-width:760px;height:"
+    "auto}\n"
     "svg text{font-family:system-ui,'DejaVu Sans',sans-serif}\n"
-    "svg .lane{font-size:12px;fill:#2b3440}svg .group{font-size:12px;font-weight:700;"
+    "svg .lane{font-size:12px;fill:#2b3440}svg "
+    ".group{font-size:12px;font-weight:700;"
     "fill:#5b6573;text-transform:uppercase;letter-spacing:.06em}\n"
-    "svg .tick{font-size:10.5px;fill:#5b6573}svg .unit{font-size:10px;fill:#5b6573}\n"
-    "svg .grid line{stroke:#e6e9ee;stroke-width:1}svg .grid line.t0{stroke:#9aa5b4;"
+    "svg .tick{font-size:10.5px;fill:#5b6573}svg "
+    ".unit{font-size:10px;fill:#5b6573}\n"
+    "svg .grid line{stroke:#e6e9ee;stroke-width:1}svg .grid "
+    "line.t0{stroke:#9aa5b4;"
     "stroke-dasharray:3 2}\n"
     "svg .sep{stroke:#c9d0d9}svg .hgrid{stroke:#eef0f3}\n"
-    "svg .phase{stroke:#7d8796;stroke-dasharray:2 3}svg .phase-l{font-size:9.5px;fill:#7d8796}\n"
-    "svg .inseg{font-size:10.5px;font-weight:700;fill:#1d2430;paint-order:stroke;"
+    "svg .phase{stroke:#7d8796;stroke-dasharray:2 3}svg "
+    ".phase-l{font-size:9.5px;fill:#7d8796}\n"
+    "svg "
+    ".inseg{font-size:10.5px;font-weight:700;fill:#1d2430;paint-order:stroke;"
     "stroke:#fff;stroke-width:3px}\n"
-    "svg .flabel{font-size:11px;font-weight:600;fill:#8a3d00}svg .flabel.in{fill:#5a2700;"
+    "svg .flabel{font-size:11px;font-weight:600;fill:#8a3d00}svg "
+    ".flabel.in{fill:#5a2700;"
     "paint-order:stroke;stroke:#ffe3c4;stroke-width:3px}\n"
-    "svg .fault-window{stroke:#b35900;stroke-width:1}svg .not-applied{stroke-dasharray:3 2}\n"
-    "svg .st-dead{stroke:#b3261e}svg .st-paused{stroke:#4a6fa5}svg .st-restarting{stroke:#b26a00}\n"
+    "svg .fault-window{stroke:#b35900;stroke-width:1}svg "
+    ".not-applied{stroke-dasharray:3 2}\n"
+    "svg .st-dead{stroke:#b3261e}svg .st-paused{stroke:#4a6fa5}svg "
+    ".st-restarting{stroke:#b26a00}\n"
     "svg .br-open{stroke:#b3261e}svg .br-half{stroke:#b26a00}\n"
-    "svg .tick-ok{stroke:#1e7f4f;stroke-width:2;fill:none}svg .tick-fail{stroke:#b3261e;"
+    "svg .tick-ok{stroke:#1e7f4f;stroke-width:2;fill:none}svg "
+    ".tick-fail{stroke:#b3261e;"
     "stroke-width:2.4;fill:none}\n"
-    "svg .mk-ckpt{fill:#fff;stroke:#2f5fa7;stroke-width:1.5}svg .mk-restored{fill:#2f5fa7}\n"
+    "svg .mk-ckpt{fill:#fff;stroke:#2f5fa7;stroke-width:1.5}svg "
+    ".mk-restored{fill:#2f5fa7}\n"
     "svg .mk-failover{fill:#7b3fa0}svg .mlabel{font-size:10.5px;fill:#3d4654}\n"
     "svg .mk-alert{stroke:#b3261e}svg .mk-degraded{stroke:#b26a00}\n"
-    "svg .mk-evidence circle{fill:#b3261e}svg .mk-evidence.unknown circle{fill:#8a5a00}\n"
+    "svg .mk-evidence circle{fill:#b3261e}svg .mk-evidence.unknown "
+    "circle{fill:#8a5a00}\n"
     "svg .mk-evidence text{fill:#fff;font-size:9px;font-weight:700}\n"
-    "svg .legend .lg{stroke:#7d8796;stroke-width:.6}svg .lgt{font-size:11px;fill:#3d4654}\n"
+    "svg .legend .lg{stroke:#7d8796;stroke-width:.6}svg "
+    ".lgt{font-size:11px;fill:#3d4654}\n"
     "svg .ctitle{font-size:12.5px;font-weight:700;fill:#2b3440}\n"
     "svg .fault-instant{stroke:#e8740c;stroke-width:2;stroke-dasharray:4 2}\n"
     "svg .s-acc{fill:none;stroke:#2f5fa7;stroke-width:2}\n"
     "svg .s-del{fill:none;stroke:#1e7f4f;stroke-width:2;stroke-dasharray:7 3}\n"
     "svg .s-p50{fill:none;stroke:#2f5fa7;stroke-width:1.8}\n"
-    "svg .s-p90{fill:none;stroke:#7b3fa0;stroke-width:1.8;stroke-dasharray:6 3}\n"
-    "svg .s-p99{fill:none;stroke:#b3261e;stroke-width:1.8;stroke-dasharray:2 2}\n"
-    "svg .b-retry rect{fill:#d08a1a}svg .b-err rect{fill:url(#p-err);stroke:#b3261e;stroke-width:.5}\n"
+    "svg .s-p90{fill:none;stroke:#7b3fa0;stroke-width:1.8;stroke-dasharray:6 "
+    "3}\n"
+    "svg .s-p99{fill:none;stroke:#b3261e;stroke-width:1.8;stroke-dasharray:2 "
+    "2}\n"
+    "svg .b-retry rect{fill:#d08a1a}svg .b-err "
+    "rect{fill:url(#p-err);stroke:#b3261e;stroke-width:.5}\n"
     "svg .hbar{fill:#2f5fa7}svg .axis{stroke:#7d8796}svg .bound{stroke:#b3261e;"
     "stroke-width:2;stroke-dasharray:5 3}\n"
     "svg.gauge{width:240px;height:26px;vertical-align:middle}\n"
-    "svg .g-track{fill:#eef0f3}svg .g-ok{fill:#cfe9da}svg .g-val{fill:#1d2430}\n"
+    "svg .g-track{fill:#eef0f3}svg .g-ok{fill:#cfe9da}svg "
+    ".g-val{fill:#1d2430}\n"
     "svg .g-bound{stroke:#b3261e;stroke-width:2}\n"
     "svg.hist{width:100%;max-width:480px;height:auto}\n"
     "section.expect{border-left:8px solid}\n"
     "section.expect.v-passed{border-left-color:var(--pass)}\n"
-    "section.expect.v-failed{border-left-color:var(--fail);border-left-style:double;"
+    "section.expect.v-failed{border-left-color:var(--fail);border-left-style:"
+    "double;"
     "border-left-width:10px}\n"
-    "section.expect.v-unknown{border-left-color:var(--unk);border-left-style:dashed}\n"
-    ".xhead{display:flex;flex-wrap:wrap;gap:10px;align-items:center;margin-bottom:6px}\n"
-    ".kind{font-size:12px;color:var(--mute);background:#eef1f5;border-radius:4px;"
+    "section.expect.v-unknown{border-left-color:var(--unk);border-left-style:"
+    "dashed}\n"
+    ".xhead{display:flex;flex-wrap:wrap;gap:10px;align-items:center;margin-"
+    "bottom:6px}\n"
+    ".kind{font-size:12px;color:var(--mute);background:#eef1f5;border-radius:"
+    "4px;"
     "padding:1px 6px}\n"
-    ".fig{font-size:16px;margin:6px 0;display:flex;flex-wrap:wrap;gap:12px;align-items:center}\n"
+    ".fig{font-size:16px;margin:6px "
+    "0;display:flex;flex-wrap:wrap;gap:12px;align-items:center}\n"
     ".fig b{font-size:20px}\n"
     "table{border-collapse:collapse;width:100%;font-size:14px}\n"
     "th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);"
     "vertical-align:top}\n"
-    "th{font-size:12px;color:var(--mute);text-transform:uppercase;letter-spacing:.05em}\n"
-    "td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
-    "table.ev td:first-child{white-space:nowrap;font-variant-numeric:tabular-nums;"
+    "th{font-size:12px;color:var(--mute);text-transform:uppercase;letter-"
+    "spacing:.05em}\n"
+    "td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:"
+    "nowrap}\n"
+    "table.ev "
+    "td:first-child{white-space:nowrap;font-variant-numeric:tabular-nums;"
     "color:var(--mute)}\n"
-    "table.ev td{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12.5px;"
+    "table.ev td{font-family:ui-monospace,'DejaVu Sans "
+    "Mono',monospace;font-size:12.5px;"
     "overflow-wrap:anywhere}\n"
     ".tw{overflow-x:auto}\n"
     "pre{background:#0f141c;color:#dfe7f2;padding:10px 12px;border-radius:8px;"
     "overflow-x:auto;font-size:12.5px;line-height:1.45}\n"
     "pre.log{background:#fbfcfd;color:#1d2430;border:1px solid var(--line)}\n"
-    "pre.log .in{background:#ffe9d2;display:block;border-left:3px solid #e8740c;"
+    "pre.log .in{background:#ffe9d2;display:block;border-left:3px solid "
+    "#e8740c;"
     "margin-left:-12px;padding-left:9px}\n"
     "pre.log .t{color:#7d8796}\n"
     "details>summary{cursor:pointer;color:var(--accent);margin:6px 0}\n"
     ".note{color:var(--mute);font-size:13px}\n"
     ".alert{border:2px solid var(--fail);background:#fdf1f0;border-radius:8px;"
     "padding:10px 14px;margin:12px 0;color:#6d1712;overflow-wrap:anywhere}\n"
-    ".alert.warn{border-color:var(--unk);background:#fff7e6;color:#5c3c00;border-style:dashed}\n"
+    ".alert.warn{border-color:var(--unk);background:#fff7e6;color:#5c3c00;"
+    "border-style:dashed}\n"
     "footer{color:var(--mute);font-size:12px;text-align:center;margin:30px 0}\n"
     "@media (max-width:640px){body{font-size:14px}main{padding:0 10px 30px}"
-    "header.top h1{font-size:21px}section.card{padding:12px}"
+    "header.top "
+    "h1{font-size:21px}section.card{padding:12px}nav.toc{position:static}"
     "dl.meta{grid-template-columns:1fr 1fr}}\n"
     "@media print{body{background:#fff;font-size:11pt}nav.toc{display:none}"
     "header.top{background:#fff;color:#000;border-bottom:3px solid #000}"
@@ -167,7 +208,8 @@ void cr_html_badge(cr_out *o, const char *v)
         ic = "\xE2\x9A\xA0";
     cr_out_puts(o, "<span class=\"badge v-");
     cr_out_esc(o, v);
-    cr_out_printf(o, "\"><span class=\"ic\" aria-hidden=\"true\">%s</span>", ic);
+    cr_out_printf(o, "\"><span class=\"ic\" aria-hidden=\"true\">%s</span>",
+                  ic);
     cr_out_esc(o, v);
     cr_out_puts(o, "</span>");
 }
@@ -221,7 +263,8 @@ static void header(const cr_report *r, cr_out *o)
     const json_t *m = json_object_get(r->journal, "machine");
     if (m) {
         const json_t *cpus = json_object_get(m, "cpus");
-        snprintf(b, sizeof b, "%s%s%s%s", cr_rep_jstr(m, "hostname") ? cr_rep_jstr(m, "hostname") : "?",
+        snprintf(b, sizeof b, "%s%s%s%s",
+                 cr_rep_jstr(m, "hostname") ? cr_rep_jstr(m, "hostname") : "?",
                  cr_rep_jstr(m, "kernel") ? " \xC2\xB7 Linux " : "",
                  cr_rep_jstr(m, "kernel") ? cr_rep_jstr(m, "kernel") : "", "");
         if (json_is_integer(cpus))
@@ -236,8 +279,9 @@ static void header(const cr_report *r, cr_out *o)
     }
     cr_out_puts(o, "</dl>");
     if (r->reproduce) {
-        cr_out_puts(o, "<div class=\"repro\"><span class=\"kicker\">reproduce</span>"
-                       "<code>");
+        cr_out_puts(
+            o, "<div class=\"repro\"><span class=\"kicker\">reproduce</span>"
+               "<code>");
         cr_out_esc(o, r->reproduce);
         cr_out_puts(o, "</code></div>");
     }
@@ -271,9 +315,10 @@ static void summary(const cr_report *r, cr_out *o)
         cr_out_esc(o, r->error);
         cr_out_puts(o, "</div>");
     } else if (!strcmp(st, "interrupted")) {
-        cr_out_puts(o, "<div class=\"alert warn\"><strong>interrupted:</strong> "
-                       "the run was stopped before it finished; verdicts were "
-                       "judged on what was recorded.</div>");
+        cr_out_puts(o,
+                    "<div class=\"alert warn\"><strong>interrupted:</strong> "
+                    "the run was stopped before it finished; verdicts were "
+                    "judged on what was recorded.</div>");
     }
     cr_out_puts(o, "<div class=\"chips\">");
     snprintf(b, sizeof b, "%zu / %zu", r->npassed, r->nex);
@@ -298,8 +343,8 @@ static void summary(const cr_report *r, cr_out *o)
         if (strcmp(x->kind, "recovers") || !x->has_measured)
             continue;
         cr_rep_fmt_measured(b, sizeof b, x->measured, x->unit);
-        snprintf(c, sizeof c, "recovery (%s%s%s)", x->name, *x->bound ? ", bound " : "",
-                 x->bound);
+        snprintf(c, sizeof c, "recovery (%s%s%s)", x->name,
+                 *x->bound ? ", bound " : "", x->bound);
         keyfig(o, b, c);
     }
     double in = cr_report_rate_faults(r, "delivered", 1);
@@ -325,8 +370,10 @@ static void pretty_bound(cr_out *o, const char *b)
 {
     static const struct {
         const char *from, *to;
-    } ops[] = {{"<=", "\xE2\x89\xA4"}, {">=", "\xE2\x89\xA5"},
-               {"!=", "\xE2\x89\xA0"}, {"==", "="}};
+    } ops[] = {{"<=", "\xE2\x89\xA4"},
+               {">=", "\xE2\x89\xA5"},
+               {"!=", "\xE2\x89\xA0"},
+               {"==", "="}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (!strncmp(b, ops[i].from, 2)) {
             cr_out_puts(o, ops[i].to);
@@ -338,8 +385,9 @@ static void pretty_bound(cr_out *o, const char *b)
 
 static void evidence_table(cr_out *o, const json_t *ev)
 {
-    cr_out_puts(o, "<div class=\"tw\"><table class=\"ev\"><thead><tr><th>t (s)</th>"
-                   "<th>event</th></tr></thead><tbody>");
+    cr_out_puts(
+        o, "<div class=\"tw\"><table class=\"ev\"><thead><tr><th>t (s)</th>"
+           "<th>event</th></tr></thead><tbody>");
     for (size_t i = 0; i < json_array_size(ev); i++) {
         const json_t *e = json_array_get(ev, i);
         double t = cr_rep_jnum(e, "t");
@@ -360,8 +408,10 @@ static void expectations(const cr_report *r, cr_out *o)
         cr_out_puts(o, "<p class=\"note\">No expectation was judged.</p>\n");
     for (size_t i = 0; i < r->nex; i++) {
         const cr_rep_expect *x = &r->ex[i];
-        cr_out_printf(o, "<section class=\"card expect v-%s\" id=\"exp-%zu\" "
-                         "data-verdict=\"%s\" data-name=\"", x->verdict, i, x->verdict);
+        cr_out_printf(o,
+                      "<section class=\"card expect v-%s\" id=\"exp-%zu\" "
+                      "data-verdict=\"%s\" data-name=\"",
+                      x->verdict, i, x->verdict);
         cr_out_esc(o, x->name);
         cr_out_puts(o, "\"><div class=\"xhead\">");
         cr_html_badge(o, x->verdict);
@@ -393,15 +443,18 @@ static void expectations(const cr_report *r, cr_out *o)
             int open = strcmp(x->verdict, "passed") != 0;
             cr_out_printf(o, "<details%s><summary>%s (%zu)</summary>",
                           open ? " open" : "",
-                          open ? "Evidence: the events behind this verdict" : "Evidence",
+                          open ? "Evidence: the events behind this verdict"
+                               : "Evidence",
                           ne);
             evidence_table(o, x->evidence);
             cr_out_puts(o, "</details>");
         }
         if (x->details && json_object_size(x->details)) {
-            char *d = json_dumps(x->details, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
+            char *d = json_dumps(x->details, JSON_INDENT(2) | JSON_SORT_KEYS |
+                                                 JSON_REAL_PRECISION(6));
             if (d) {
-                cr_out_puts(o, "<details><summary>Checker details</summary><pre>");
+                cr_out_puts(o,
+                            "<details><summary>Checker details</summary><pre>");
                 cr_out_esc(o, d);
                 cr_out_puts(o, "</pre></details>");
                 free(d);
@@ -419,12 +472,14 @@ static void faults_table(const cr_report *r, cr_out *o)
     char d[32];
     cr_out_puts(o, "<section class=\"card\" id=\"faults\"><h2>Faults</h2>");
     if (!r->nfaults) {
-        cr_out_puts(o, "<p class=\"note\">No fault was injected.</p></section>\n");
+        cr_out_puts(o,
+                    "<p class=\"note\">No fault was injected.</p></section>\n");
         return;
     }
-    cr_out_puts(o, "<div class=\"tw\"><table><thead><tr><th>fault</th><th>kind</th>"
-                   "<th>target</th><th>at</th><th>lasted</th><th>outcome</th>"
-                   "<th>details</th></tr></thead><tbody>");
+    cr_out_puts(
+        o, "<div class=\"tw\"><table><thead><tr><th>fault</th><th>kind</th>"
+           "<th>target</th><th>at</th><th>lasted</th><th>outcome</th>"
+           "<th>details</th></tr></thead><tbody>");
     for (size_t i = 0; i < r->nfaults; i++) {
         const cr_rep_fault *f = &r->faults[i];
         cr_out_puts(o, "<tr><td>");
@@ -435,7 +490,8 @@ static void faults_table(const cr_report *r, cr_out *o)
         cr_out_esc(o, f->kind);
         cr_out_puts(o, "</td><td>");
         cr_out_esc(o, f->target);
-        cr_out_printf(o, "</td><td class=\"num\">%.3f s</td><td class=\"num\">", f->start);
+        cr_out_printf(o, "</td><td class=\"num\">%.3f s</td><td class=\"num\">",
+                      f->start);
         if (f->instant)
             cr_out_puts(o, "instant");
         else {
@@ -452,7 +508,9 @@ static void faults_table(const cr_report *r, cr_out *o)
         }
         cr_out_puts(o, "</td><td><code>");
         const json_t *det = json_object_get(f->obj, "details");
-        char *s = det ? json_dumps(det, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(6)) : NULL;
+        char *s = det ? json_dumps(det, JSON_COMPACT | JSON_SORT_KEYS |
+                                            JSON_REAL_PRECISION(6))
+                      : NULL;
         cr_out_esc(o, s);
         free(s);
         cr_out_puts(o, "</code></td></tr>");
@@ -463,17 +521,17 @@ static void faults_table(const cr_report *r, cr_out *o)
 /* ---- logs ------------------------------------------------------------- */
 
 typedef struct logline {
-    double t;    /* NAN: no time prefix */
-    long off;    /* byte offset of the line in the file */
-    char *text;  /* points into the file buffer */
+    double t;   /* NAN: no time prefix */
+    long off;   /* byte offset of the line in the file */
+    char *text; /* points into the file buffer */
 } logline;
 
 typedef struct logfile {
     char *buf;
     logline *v;
     size_t n;
-    int timed;   /* at least one line had a "[t] " prefix */
-    int used;    /* excerpted by byte offsets */
+    int timed; /* at least one line had a "[t] " prefix */
+    int used;  /* excerpted by byte offsets */
 } logfile;
 
 static void log_free(logfile *l)
@@ -483,7 +541,8 @@ static void log_free(logfile *l)
 }
 
 /* Read at most the last 4 MiB of a log; lines "[   7.312] text" carry the
- * time since t0 (the engine's prefix), other lines get NAN. */
+ * time since t0, lines "1764200007.812345 text" a Unix time (converted);
+ * other lines get NAN. */
 static int log_load(const cr_report *r, const char *rel, logfile *l)
 {
     memset(l, 0, sizeof *l);
@@ -499,6 +558,8 @@ static int log_load(const cr_report *r, const char *rel, logfile *l)
     const long cap = 4L << 20;
     fseek(fp, 0, SEEK_END);
     long size = ftell(fp);
+    if (size < 0)
+        size = 0; /* not seekable: treated as empty */
     long from = size > cap ? size - cap : 0;
     fseek(fp, from, SEEK_SET);
     l->buf = cr_malloc((size_t)(size - from) + 1);
@@ -536,12 +597,30 @@ static int log_load(const cr_report *r, const char *rel, logfile *l)
                 x->text = end + 1 + (end[1] == ' ');
                 l->timed = 1;
             }
+        } else if (p[0] >= '1' && p[0] <= '9') {
+            /* A service's own Unix-time stamp: "1764200007.812345 text". */
+            double ts = strtod(p, &end);
+            if (ts > 1e9 && ts < 1e11 && *end == ' ' && end - p >= 10) {
+                x->t = ts - r->t0_unix; /* shown as [t]: the stamp goes */
+                x->text = end + 1;
+                l->timed = 1;
+            }
         }
         if (!nl)
             break;
         p = nl + 1;
     }
     return 0;
+}
+
+/* Lines of a timed log inside a fault's excerpt window. */
+static size_t log_lines_in(const logfile *l, const cr_rep_fault *f)
+{
+    double a = f->start - 2, b = (f->instant ? f->start : f->end) + 3;
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        n += !isnan(l->v[i].t) && l->v[i].t >= a && l->v[i].t <= b;
+    return n;
 }
 
 static void excerpt(cr_out *o, const logfile *l, const cr_rep_fault *f,
@@ -570,9 +649,10 @@ static void excerpt(cr_out *o, const logfile *l, const cr_rep_fault *f,
         const logline *x = &l->v[i];
         if (isnan(x->t) || x->t < a || x->t > b)
             continue;
-        int in = x->t >= f->start && x->t <= (f->instant ? f->start + 1 : f->end);
-        cr_out_printf(o, "%s<span class=\"t\">[%8.3f]</span> ", in ? "<span class=\"in\">" : "",
-                      x->t);
+        int in =
+            x->t >= f->start && x->t <= (f->instant ? f->start + 1 : f->end);
+        cr_out_printf(o, "%s<span class=\"t\">[%8.3f]</span> ",
+                      in ? "<span class=\"in\">" : "", x->t);
         cr_out_esc(o, x->text);
         cr_out_puts(o, in ? "</span>" : "\n");
         shown++;
@@ -631,9 +711,10 @@ static int excerpt_off(cr_out *o, const logfile *l, const cr_rep_fault *f,
 
 static void logs(const cr_report *r, cr_out *o)
 {
-    cr_out_puts(o, "<section class=\"card\" id=\"logs\"><h2>Logs around each fault</h2>"
-                   "<p class=\"note\">Lines from 2 s before a fault to 3 s after "
-                   "it ended; lines inside the fault window are marked.</p>");
+    cr_out_puts(
+        o, "<section class=\"card\" id=\"logs\"><h2>Logs around each fault</h2>"
+           "<p class=\"note\">Lines from 2 s before a fault to 3 s after "
+           "it ended; lines inside the fault window are marked.</p>");
     logfile *lf = r->nlanes ? cr_calloc(r->nlanes, sizeof *lf) : NULL;
     if (r->nlanes && !lf) {
         o->failed = 1;
@@ -657,7 +738,8 @@ static void logs(const cr_report *r, cr_out *o)
         cr_out_puts(o, "</summary>");
         for (size_t i = 0; i < r->nlanes; i++) {
             const cr_rep_lane *l = &r->lanes[i];
-            if (any_target && !cr_rep_target_has(f->target, l->inst, l->service))
+            if (any_target &&
+                !cr_rep_target_has(f->target, l->inst, l->service))
                 continue;
             if (lf[i].timed) {
                 excerpt(o, &lf[i], f, l->inst);
@@ -667,6 +749,22 @@ static void logs(const cr_report *r, cr_out *o)
                 shown++;
             }
         }
+        /* How the rest of the system saw it: other instances' lines in
+         * the same window, folded away. */
+        int others = 0;
+        for (size_t i = 0; any_target && i < r->nlanes; i++) {
+            const cr_rep_lane *l = &r->lanes[i];
+            if (cr_rep_target_has(f->target, l->inst, l->service) ||
+                !lf[i].timed || !log_lines_in(&lf[i], f))
+                continue;
+            if (!others++)
+                cr_out_puts(o,
+                            "<details class=\"others\"><summary>Other services "
+                            "in the same window</summary>");
+            excerpt(o, &lf[i], f, l->inst);
+        }
+        if (others)
+            cr_out_puts(o, "</details>");
         cr_out_puts(o, "</details>");
     }
     /* Logs without time prefixes: their tails, once. */
@@ -696,12 +794,15 @@ static void logs(const cr_report *r, cr_out *o)
 
 static void scenario(const cr_report *r, cr_out *o)
 {
-    cr_out_puts(o, "<section class=\"card\" id=\"scenario\"><h2>The scenario as run</h2>");
+    cr_out_puts(
+        o,
+        "<section class=\"card\" id=\"scenario\"><h2>The scenario as run</h2>");
     const json_t *tl = json_object_get(r->journal, "timeline");
     if (json_array_size(tl)) {
-        cr_out_puts(o, "<h3>Resolved plan</h3><div class=\"tw\"><table><thead><tr>"
-                       "<th>fault</th><th>kind</th><th>target</th><th>at</th>"
-                       "<th>for</th></tr></thead><tbody>");
+        cr_out_puts(o,
+                    "<h3>Resolved plan</h3><div class=\"tw\"><table><thead><tr>"
+                    "<th>fault</th><th>kind</th><th>target</th><th>at</th>"
+                    "<th>for</th></tr></thead><tbody>");
         for (size_t i = 0; i < json_array_size(tl); i++) {
             const json_t *e = json_array_get(tl, i);
             cr_out_puts(o, "<tr><td>");
@@ -710,13 +811,17 @@ static void scenario(const cr_report *r, cr_out *o)
             cr_out_esc(o, cr_rep_jstr(e, "kind"));
             cr_out_puts(o, "</td><td>");
             cr_out_esc(o, cr_rep_jstr(e, "target"));
-            cr_out_printf(o, "</td><td class=\"num\">%.3f s</td><td class=\"num\">%.3g s</td></tr>",
+            cr_out_printf(o,
+                          "</td><td class=\"num\">%.3f s</td><td "
+                          "class=\"num\">%.3g s</td></tr>",
                           cr_rep_jnum(e, "at_s"), cr_rep_jnum(e, "for_s"));
         }
         cr_out_puts(o, "</tbody></table></div>");
     }
     const json_t *sc = json_object_get(r->journal, "scenario");
-    char *s = sc ? json_dumps(sc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
+    char *s = sc ? json_dumps(sc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                      JSON_REAL_PRECISION(10))
+                 : NULL;
     if (s) {
         cr_out_puts(o, "<details open><summary>Scenario document");
         if (r->scenario_file) {
@@ -748,8 +853,8 @@ static void scenario(const cr_report *r, cr_out *o)
 int cr_html_write(const cr_report *r, cr_out *o, cr_err *err)
 {
     char title[300];
-    snprintf(title, sizeof title, "%s \xE2\x80\x94 %s \xC2\xB7 chaosrun", r->name,
-             cr_report_verdict(r));
+    snprintf(title, sizeof title, "%s \xE2\x80\x94 %s \xC2\xB7 chaosrun",
+             r->name, cr_report_verdict(r));
     cr_html_begin(o, title);
     header(r, o);
     summary(r, o);
@@ -758,8 +863,9 @@ int cr_html_write(const cr_report *r, cr_out *o, cr_err *err)
         cr_out_puts(o, "<div class=\"scroll\">");
         cr_svg_timeline(r, o);
         cr_svg_charts(r, o);
-        cr_out_puts(o, "</div><p class=\"note\">Hover a shape for details. Hatched "
-                       "orange: fault windows; the same windows shade the charts.</p>");
+        cr_out_puts(
+            o, "</div><p class=\"note\">Hover a shape for details. Hatched "
+               "orange: fault windows; the same windows shade the charts.</p>");
     } else {
         cr_out_puts(o, "<p class=\"note\">Nothing to draw: no service was "
                        "started and no event was recorded.</p>");

@@ -23,14 +23,16 @@ void cr_junit_counts(const cr_report *r, size_t *tests, size_t *failures,
     *time_s = isnan(t) || t < 0 ? 0 : t;
 }
 
-void cr_junit_begin(cr_out *o, const char *name, size_t tests,
-                    size_t failures, size_t errors, double time_s)
+void cr_junit_begin(cr_out *o, const char *name, size_t tests, size_t failures,
+                    size_t errors, double time_s)
 {
     cr_out_puts(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     cr_out_puts(o, "<testsuites name=\"");
     cr_out_esc(o, name);
-    cr_out_printf(o, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-                     "time=\"%.3f\">\n", tests, failures, errors, time_s);
+    cr_out_printf(o,
+                  "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+                  "time=\"%.3f\">\n",
+                  tests, failures, errors, time_s);
 }
 
 void cr_junit_end(cr_out *o)
@@ -130,7 +132,8 @@ static void fault_list(const cr_report *r, cr_out *o)
         cr_out_esc(o, f->outcome);
         if (!f->instant) {
             cr_rep_fmt_dur(d, sizeof d, f->end - f->start);
-            cr_out_printf(o, " for %s%s", d, f->open ? " (never reverted)" : "");
+            cr_out_printf(o, " for %s%s", d,
+                          f->open ? " (never reverted)" : "");
         }
         if (f->error) {
             cr_out_puts(o, ": ");
@@ -152,12 +155,13 @@ void cr_junit_suite(const cr_report *r, cr_out *o)
         if (gmtime_r(&t, &tm))
             strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
     }
-    const char *host = cr_rep_jstr(json_object_get(r->journal, "machine"),
-                                   "hostname");
+    const char *host =
+        cr_rep_jstr(json_object_get(r->journal, "machine"), "hostname");
     cr_out_puts(o, "  <testsuite name=\"");
     cr_out_esc(o, r->name);
-    cr_out_printf(o, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-                     "skipped=\"0\" time=\"%.3f\" timestamp=\"%s\"",
+    cr_out_printf(o,
+                  "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+                  "skipped=\"0\" time=\"%.3f\" timestamp=\"%s\"",
                   tests, failures, errors, time_s, ts);
     if (host) {
         cr_out_puts(o, " hostname=\"");
@@ -187,11 +191,12 @@ void cr_junit_suite(const cr_report *r, cr_out *o)
         cr_out_puts(o, "\" type=\"");
         cr_out_esc(o, st);
         cr_out_puts(o, "\">");
-        cr_out_esc(o, r->error ? r->error
-                    : !strcmp(st, "interrupted")
-                        ? "the run was interrupted before it finished; "
-                          "expectations below were judged on what was recorded"
-                        : "the run did not complete");
+        cr_out_esc(o,
+                   r->error ? r->error
+                   : !strcmp(st, "interrupted")
+                       ? "the run was interrupted before it finished; "
+                         "expectations below were judged on what was recorded"
+                       : "the run did not complete");
         cr_out_puts(o, "</error>\n    </testcase>\n");
     }
     for (size_t i = 0; i < r->nex; i++)

@@ -20,8 +20,8 @@ int cr_junit_write(const cr_report *r, cr_out *o, cr_err *err);
 
 /* The XML declaration and <testsuites> open tag / close tag, and one
  * <testsuite> element: for combining several runs into one document. */
-void cr_junit_begin(cr_out *o, const char *name, size_t tests,
-                    size_t failures, size_t errors, double time_s);
+void cr_junit_begin(cr_out *o, const char *name, size_t tests, size_t failures,
+                    size_t errors, double time_s);
 void cr_junit_suite(const cr_report *r, cr_out *o);
 void cr_junit_end(cr_out *o);
 

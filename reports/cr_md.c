@@ -89,8 +89,9 @@ static void expectations(const cr_report *r, cr_out *o)
         cr_out_puts(o, "No expectation was judged.\n\n");
         return;
     }
-    cr_out_puts(o, "| Verdict | Expectation | Kind | Measured | Bound | Summary |\n"
-                   "|---|---|---|---:|---|---|\n");
+    cr_out_puts(
+        o, "| Verdict | Expectation | Kind | Measured | Bound | Summary |\n"
+           "|---|---|---|---:|---|---|\n");
     for (size_t i = 0; i < r->nex; i++) {
         const cr_rep_expect *x = &r->ex[i];
         cr_out_printf(o, "| %s | ", cr_md_badge(x->verdict));
@@ -183,8 +184,8 @@ static void figures(const cr_report *r, cr_out *o)
         if (!isnan(out))
             cr_out_printf(o, "**%.1f/s** outside faults", out);
         if (!isnan(in))
-            cr_out_printf(o, "%s**%.1f/s** during faults", isnan(out) ? "" : ", ",
-                          in);
+            cr_out_printf(o, "%s**%.1f/s** during faults",
+                          isnan(out) ? "" : ", ", in);
         if (!isnan(in) && !isnan(out) && out > 0)
             cr_out_printf(o, " (%+.0f %%)", (in - out) / out * 100);
         cr_out_puts(o, "\n\n");
@@ -211,7 +212,8 @@ static void evidence(const cr_report *r, cr_out *o)
             cr_out_puts(o, "\n");
         }
         if (n > 20)
-            cr_out_printf(o, "- \xE2\x80\xA6 %zu more in report.html\n", n - 20);
+            cr_out_printf(o, "- \xE2\x80\xA6 %zu more in report.html\n",
+                          n - 20);
         cr_out_puts(o, "\n</details>\n\n");
     }
 }

@@ -152,21 +152,44 @@ static void esc(cr_out *o, const char *s, int md)
         }
         p++;
         switch (c) {
-        case '&': cr_out_puts(o, "&amp;"); break;
-        case '<': cr_out_puts(o, "&lt;"); break;
-        case '>': cr_out_puts(o, "&gt;"); break;
-        case '"': cr_out_puts(o, md ? "\"" : "&quot;"); break;
-        case '\'': cr_out_puts(o, md ? "'" : "&#39;"); break;
-        case '\t': cr_out_puts(o, md ? " " : "\t"); break;
+        case '&':
+            cr_out_puts(o, "&amp;");
+            break;
+        case '<':
+            cr_out_puts(o, "&lt;");
+            break;
+        case '>':
+            cr_out_puts(o, "&gt;");
+            break;
+        case '"':
+            cr_out_puts(o, md ? "\"" : "&quot;");
+            break;
+        case '\'':
+            cr_out_puts(o, md ? "'" : "&#39;");
+            break;
+        case '\t':
+            cr_out_puts(o, md ? " " : "\t");
+            break;
         case '\n':
-        case '\r': cr_out_puts(o, md ? " " : (c == '\n' ? "\n" : "\r")); break;
-        case '|': cr_out_puts(o, md ? "\\|" : "|"); break;
-        case '`': case '*': case '_': case '[': case ']': case '\\':
+        case '\r':
+            cr_out_puts(o, md ? " " : (c == '\n' ? "\n" : "\r"));
+            break;
+        case '|':
+            cr_out_puts(o, md ? "\\|" : "|");
+            break;
+        case '`':
+        case '*':
+        case '_':
+        case '[':
+        case ']':
+        case '\\':
             if (md)
                 cr_out_puts(o, "\\");
             cr_out_mem(o, (const char *)p - 1, 1);
             break;
-        default: cr_out_puts(o, REPL); break; /* other C0 controls */
+        default:
+            cr_out_puts(o, REPL);
+            break; /* other C0 controls */
         }
     }
 }

@@ -17,9 +17,9 @@
 #include "cr_err.h"
 
 typedef struct cr_out {
-    char *s;      /* NUL-terminated contents (NULL until the first append) */
+    char *s; /* NUL-terminated contents (NULL until the first append) */
     size_t n, cap;
-    int failed;   /* 1 after an allocation failure */
+    int failed; /* 1 after an allocation failure */
 } cr_out;
 
 /* An empty buffer (no allocation). */

@@ -16,8 +16,8 @@
 #include "cr_report_internal.h"
 
 static const char *const state_names[CR_REP_NSTATES] = {
-    [CR_REP_STARTING] = "starting", [CR_REP_UP] = "up",
-    [CR_REP_PAUSED] = "paused",     [CR_REP_DEAD] = "dead",
+    [CR_REP_STARTING] = "starting",     [CR_REP_UP] = "up",
+    [CR_REP_PAUSED] = "paused",         [CR_REP_DEAD] = "dead",
     [CR_REP_RESTARTING] = "restarting", [CR_REP_STOPPED] = "stopped",
 };
 
@@ -139,10 +139,11 @@ static int load_faults(cr_report *r, cr_err *err)
         f->name = cr_rep_jstr(o, "name") ? cr_rep_jstr(o, "name") : "fault";
         f->kind = nz(cr_rep_jstr(o, "kind"));
         f->target = nz(cr_rep_jstr(o, "target"));
-        f->outcome = cr_rep_jstr(o, "outcome") ? cr_rep_jstr(o, "outcome")
-                                               : "applied";
+        f->outcome =
+            cr_rep_jstr(o, "outcome") ? cr_rep_jstr(o, "outcome") : "applied";
         f->error = cr_rep_jstr(o, "error");
-        f->occurrence = (int)json_integer_value(json_object_get(o, "occurrence"));
+        f->occurrence =
+            (int)json_integer_value(json_object_get(o, "occurrence"));
         double applied = cr_rep_jnum(o, "applied_t");
         double sched = cr_rep_jnum(o, "scheduled_t");
         double rev = cr_rep_jnum(o, "reverted_t");
@@ -188,8 +189,7 @@ static int lane_push(cr_rep_lane *l, size_t *cap, double t, int state)
     return 0;
 }
 
-int cr_rep_target_has(const char *target, const char *inst,
-                      const char *service)
+int cr_rep_target_has(const char *target, const char *inst, const char *service)
 {
     /* target: "worker.0", "worker" (every replica) or a list joined by
      * ',' or ' '. */
@@ -241,8 +241,8 @@ static int lane_pause(cr_rep_lane *l, size_t *cap, double a, double b)
 }
 
 /* States from the history entries (start, ready, exit, and
- * paused/resumed when the engine writes them); without pause/resume entries, the windows
- * of pause faults aimed at the instance are overlaid. */
+ * paused/resumed when the engine writes them); without pause/resume entries,
+ * the windows of pause faults aimed at the instance are overlaid. */
 static int lane_build(cr_report *r, cr_rep_lane *l, const json_t *hist,
                       cr_err *err)
 {
@@ -278,7 +278,8 @@ static int lane_build(cr_report *r, cr_rep_lane *l, const json_t *hist,
     for (size_t i = 0; !has_pause && i < r->nfaults; i++) {
         const cr_rep_fault *f = &r->faults[i];
         if (strcmp(f->kind, "pause") || f->instant ||
-            strcmp(f->outcome, "applied") || !cr_rep_target_has(f->target, l->inst, l->service))
+            strcmp(f->outcome, "applied") ||
+            !cr_rep_target_has(f->target, l->inst, l->service))
             continue;
         if (lane_pause(l, &cap, f->start, f->end) < 0)
             goto nomem;
@@ -304,7 +305,7 @@ static int load_lanes(cr_report *r, cr_err *err)
             continue;
         cr_rep_lane *l = &r->lanes[r->nlanes++];
         l->inst = cr_rep_jstr(o, "instance") ? cr_rep_jstr(o, "instance")
-                                              : nz(cr_rep_jstr(o, "service"));
+                                             : nz(cr_rep_jstr(o, "service"));
         l->service = nz(cr_rep_jstr(o, "service"));
         l->log = cr_rep_jstr(o, "log");
         l->restarts = (int)json_integer_value(json_object_get(o, "restarts"));
@@ -325,16 +326,18 @@ static int load_expects(cr_report *r, cr_err *err)
         return 0;
     r->ex = cr_calloc(n, sizeof *r->ex);
     if (!r->ex)
-        return cr_err_set(err, CR_ENOMEM, "loading expectations: out of memory");
+        return cr_err_set(err, CR_ENOMEM,
+                          "loading expectations: out of memory");
     for (size_t i = 0; i < n; i++) {
         const json_t *o = json_array_get(arr, i);
         if (!json_is_object(o))
             continue;
         cr_rep_expect *x = &r->ex[r->nex++];
-        x->name = cr_rep_jstr(o, "name") ? cr_rep_jstr(o, "name") : "expectation";
+        x->name =
+            cr_rep_jstr(o, "name") ? cr_rep_jstr(o, "name") : "expectation";
         x->kind = nz(cr_rep_jstr(o, "kind"));
-        x->verdict = cr_rep_jstr(o, "verdict") ? cr_rep_jstr(o, "verdict")
-                                               : "unknown";
+        x->verdict =
+            cr_rep_jstr(o, "verdict") ? cr_rep_jstr(o, "verdict") : "unknown";
         /* Anything but passed/failed is reported as unknown: never a pass. */
         if (strcmp(x->verdict, "passed") && strcmp(x->verdict, "failed"))
             x->verdict = "unknown";
@@ -346,9 +349,11 @@ static int load_expects(cr_report *r, cr_err *err)
         x->unit = nz(cr_rep_jstr(m, "unit"));
         x->bound = nz(cr_rep_jstr(m, "bound"));
         x->evidence = json_is_array(json_object_get(o, "evidence"))
-                          ? json_object_get(o, "evidence") : NULL;
+                          ? json_object_get(o, "evidence")
+                          : NULL;
         x->details = json_is_object(json_object_get(o, "details"))
-                         ? json_object_get(o, "details") : NULL;
+                         ? json_object_get(o, "details")
+                         : NULL;
         if (!strcmp(x->verdict, "passed"))
             r->npassed++;
         else if (!strcmp(x->verdict, "failed"))
@@ -455,9 +460,10 @@ int cr_report_load(const char *run_dir, cr_report **out, cr_err *err)
     const json_t *seed = json_object_get(J, "seed");
     r->has_seed = json_is_integer(seed);
     r->seed = (unsigned long long)json_integer_value(seed);
-    r->exit_code = json_is_integer(json_object_get(J, "exit_code"))
-                       ? (int)json_integer_value(json_object_get(J, "exit_code"))
-                       : -1;
+    r->exit_code =
+        json_is_integer(json_object_get(J, "exit_code"))
+            ? (int)json_integer_value(json_object_get(J, "exit_code"))
+            : -1;
     r->started_at = cr_rep_jnum(J, "started_at");
     r->ended_at = cr_rep_jnum(J, "ended_at");
     r->t0_unix = cr_rep_jnum(J, "t0_unix");
@@ -658,9 +664,11 @@ void cr_rep_fmt_measured(char *buf, size_t n, double v, const char *unit)
         return;
     }
     if ((v == floor(v) || fabs(v) >= 100) && fabs(v) < 1e15)
-        snprintf(buf, n, "%.0f%s%s", v, unit && *unit ? " " : "", unit ? unit : "");
+        snprintf(buf, n, "%.0f%s%s", v, unit && *unit ? " " : "",
+                 unit ? unit : "");
     else
-        snprintf(buf, n, "%.3g%s%s", v, unit && *unit ? " " : "", unit ? unit : "");
+        snprintf(buf, n, "%.3g%s%s", v, unit && *unit ? " " : "",
+                 unit ? unit : "");
 }
 
 void cr_rep_fmt_utc(char *buf, size_t n, double unix_t)

@@ -30,12 +30,12 @@ typedef struct cr_rep_fault {
     const char *outcome; /* applied | failed | skipped */
     const char *error;   /* NULL unless failed */
     int occurrence;
-    double start;        /* applied_t (scheduled_t when not applied) */
-    double end;          /* reverted_t; start when instantaneous; the end of
-                            the run when it was never reverted */
-    int instant;         /* 1: no window (kill, restart, ...) */
-    int open;            /* 1: never reverted */
-    const json_t *obj;   /* the journal entry */
+    double start;      /* applied_t (scheduled_t when not applied) */
+    double end;        /* reverted_t; start when instantaneous; the end of
+                          the run when it was never reverted */
+    int instant;       /* 1: no window (kill, restart, ...) */
+    int open;          /* 1: never reverted */
+    const json_t *obj; /* the journal entry */
 } cr_rep_fault;
 
 /* Service instance states drawn in the timeline. */
@@ -77,7 +77,7 @@ typedef struct cr_rep_expect {
 
 typedef struct cr_report {
     char *dir;
-    json_t *journal;           /* owned */
+    json_t *journal; /* owned */
     const char *name, *status, *error, *reproduce, *scenario_file;
     const char *description, *seed_source;
     int has_seed;
@@ -85,13 +85,13 @@ typedef struct cr_report {
     int exit_code;
     double started_at, ended_at, t0_unix; /* Unix times (NAN if absent) */
     double duration_s, drain_s;
-    double t_min, t_max;       /* the time axis, s after t0 */
-    double t_faults_end;       /* end of the last fault window, or NAN */
-    cr_rep_event *ev;          /* sorted by t */
+    double t_min, t_max; /* the time axis, s after t0 */
+    double t_faults_end; /* end of the last fault window, or NAN */
+    cr_rep_event *ev;    /* sorted by t */
     size_t nev;
-    size_t malformed;          /* malformed lines found while loading */
-    int events_missing;        /* 1: no events.jsonl */
-    cr_rep_fault *faults;      /* sorted by start */
+    size_t malformed;     /* malformed lines found while loading */
+    int events_missing;   /* 1: no events.jsonl */
+    cr_rep_fault *faults; /* sorted by start */
     size_t nfaults;
     cr_rep_lane *lanes;
     size_t nlanes;
@@ -143,13 +143,13 @@ int cr_report_main(int argc, char **argv);
  * multi.json in out_dir (created if missing): pass rate, Wilson 95%
  * interval, flaky when 0 < passes < n, per-expectation pass rates, and for
  * every `recovers` expectation the recovery-time distribution. */
-int cr_report_multi(const char *const *run_dirs, size_t n,
-                    const char *out_dir, cr_err *err);
+int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
+                    cr_err *err);
 
 /* Suite: one junit.xml with one testsuite per run and index.html linking
  * each run's report, in out_dir (created if missing). */
-int cr_report_suite(const char *const *run_dirs, size_t n,
-                    const char *out_dir, cr_err *err);
+int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
+                    cr_err *err);
 
 /* Compare two runs: writes compare.html and compare.md into out_dir; *md
  * (malloc'd, may be NULL) receives the Markdown. */

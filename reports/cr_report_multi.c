@@ -132,7 +132,8 @@ static size_t cmp_rows(const cr_report *a, const cr_report *b, cmp_row *rows)
 {
     size_t k = 0;
     for (size_t i = 0; i < b->nex; i++)
-        rows[k++] = (cmp_row){b->ex[i].name, find_ex(a, b->ex[i].name), &b->ex[i]};
+        rows[k++] =
+            (cmp_row){b->ex[i].name, find_ex(a, b->ex[i].name), &b->ex[i]};
     for (size_t i = 0; i < a->nex; i++)
         if (!find_ex(b, a->ex[i].name))
             rows[k++] = (cmp_row){a->ex[i].name, &a->ex[i], NULL};
@@ -158,8 +159,9 @@ static void headline(const cmp_row *rows, size_t nr, char *buf, size_t n)
         regressed += !strcmp(w, "regressed");
     }
     if (regressed)
-        snprintf(buf, n, "Less resilient: %zu expectation%s regressed%s", regressed,
-                 regressed == 1 ? "" : "s", fixed ? ", some fixed" : "");
+        snprintf(buf, n, "Less resilient: %zu expectation%s regressed%s",
+                 regressed, regressed == 1 ? "" : "s",
+                 fixed ? ", some fixed" : "");
     else if (fixed)
         snprintf(buf, n, "More resilient: %zu expectation%s fixed", fixed,
                  fixed == 1 ? "" : "s");
@@ -167,8 +169,8 @@ static void headline(const cmp_row *rows, size_t nr, char *buf, size_t n)
         snprintf(buf, n, "No verdict changed.");
 }
 
-static void compare_md(const cr_report *a, const cr_report *b, const cmp_row *rows,
-                       size_t nr, cr_out *o)
+static void compare_md(const cr_report *a, const cr_report *b,
+                       const cmp_row *rows, size_t nr, cr_out *o)
 {
     char hl[160];
     headline(rows, nr, hl, sizeof hl);
@@ -184,7 +186,8 @@ static void compare_md(const cr_report *a, const cr_report *b, const cmp_row *ro
         cr_out_printf(o, "**%s:**%s", hl, colon + 1);
     } else
         cr_out_printf(o, "**%s**", hl);
-    cr_out_puts(o, "\n\n| Expectation | Old | New | Change | Old measured | New measured | Trend |\n"
+    cr_out_puts(o, "\n\n| Expectation | Old | New | Change | Old measured | "
+                   "New measured | Trend |\n"
                    "|---|---|---|---|---:|---:|---|\n");
     for (size_t i = 0; i < nr; i++) {
         char m1[64], m2[64];
@@ -193,16 +196,19 @@ static void compare_md(const cr_report *a, const cr_report *b, const cmp_row *ro
         fmt_meas(m2, sizeof m2, y);
         cr_out_puts(o, "| ");
         cr_out_md(o, rows[i].name);
-        cr_out_printf(o, " | %s | %s | %s | ", x ? cr_md_badge(x->verdict) : "\xE2\x80\x94",
-                      y ? cr_md_badge(y->verdict) : "\xE2\x80\x94",
-                      change_word(x ? x->verdict : NULL, y ? y->verdict : NULL));
+        cr_out_printf(
+            o, " | %s | %s | %s | ",
+            x ? cr_md_badge(x->verdict) : "\xE2\x80\x94",
+            y ? cr_md_badge(y->verdict) : "\xE2\x80\x94",
+            change_word(x ? x->verdict : NULL, y ? y->verdict : NULL));
         cr_out_md(o, m1);
         cr_out_puts(o, " | ");
         cr_out_md(o, m2);
         cr_out_printf(o, " | %s |\n",
-                      x && y ? trend(x->has_measured ? x->measured : NAN,
-                                     y->has_measured ? y->measured : NAN, y->bound)
-                             : "");
+                      x && y
+                          ? trend(x->has_measured ? x->measured : NAN,
+                                  y->has_measured ? y->measured : NAN, y->bound)
+                          : "");
     }
     double ai = cr_report_rate_faults(a, "delivered", 1);
     double bi = cr_report_rate_faults(b, "delivered", 1);
@@ -212,7 +218,8 @@ static void compare_md(const cr_report *a, const cr_report *b, const cmp_row *ro
                    "| | Old | New |\n|---|---:|---:|\n");
     cr_out_printf(o, "| during faults | %.1f | %.1f |\n", ai, bi);
     cr_out_printf(o, "| outside faults | %.1f | %.1f |\n\n", ao, bo);
-    cr_out_printf(o, "Faults applied: %zu \xE2\x86\x92 %zu.\n", a->nfaults, b->nfaults);
+    cr_out_printf(o, "Faults applied: %zu \xE2\x86\x92 %zu.\n", a->nfaults,
+                  b->nfaults);
 }
 
 static void compare_html(const cr_report *a, const cr_report *b,
@@ -222,8 +229,9 @@ static void compare_html(const cr_report *a, const cr_report *b,
     char t[300];
     snprintf(t, sizeof t, "compare %s \xC2\xB7 chaosrun", b->name);
     cr_html_begin(o, t);
-    cr_out_puts(o, "<header class=\"top\"><div class=\"in\"><div class=\"kicker\">"
-                   "chaosrun compare</div><h1>");
+    cr_out_puts(o,
+                "<header class=\"top\"><div class=\"in\"><div class=\"kicker\">"
+                "chaosrun compare</div><h1>");
     cr_out_esc(o, b->name);
     cr_out_puts(o, "</h1><dl class=\"meta\"><div><dt>old</dt><dd>");
     cr_html_badge(o, cr_report_verdict(a));
@@ -233,28 +241,33 @@ static void compare_html(const cr_report *a, const cr_report *b,
     cr_out_escf(o, " seed %llu \xC2\xB7 %s", b->seed, b->dir);
     char hl[160];
     headline(rows, nr, hl, sizeof hl);
-    cr_out_puts(o, "</dd></div></dl></div></header><main><section class=\"card\">"
-                   "<h2>Verdict</h2><p class=\"fig\"><b>");
+    cr_out_puts(o,
+                "</dd></div></dl></div></header><main><section class=\"card\">"
+                "<h2>Verdict</h2><p class=\"fig\"><b>");
     cr_out_esc(o, hl);
-    cr_out_puts(o, "</b></p><div class=\"tw\"><table><thead><tr><th>delivered per "
-                   "second</th><th>old</th><th>new</th></tr></thead><tbody>");
+    cr_out_puts(o,
+                "</b></p><div class=\"tw\"><table><thead><tr><th>delivered per "
+                "second</th><th>old</th><th>new</th></tr></thead><tbody>");
     for (int inside = 1; inside >= 0; inside--)
-        cr_out_printf(o, "<tr><td>%s faults</td><td class=\"num\">%.1f</td>"
-                         "<td class=\"num\">%.1f</td></tr>",
+        cr_out_printf(o,
+                      "<tr><td>%s faults</td><td class=\"num\">%.1f</td>"
+                      "<td class=\"num\">%.1f</td></tr>",
                       inside ? "during" : "outside",
                       cr_report_rate_faults(a, "delivered", inside),
                       cr_report_rate_faults(b, "delivered", inside));
-    cr_out_puts(o, "</tbody></table></div></section>"
-                   "<section class=\"card\"><h2>Expectations</h2><div class=\"tw\">"
-                   "<table class=\"cmp\"><thead><tr><th>expectation</th><th>old</th>"
-                   "<th>new</th><th>change</th><th>old measured</th>"
-                   "<th>new measured</th><th>trend</th></tr></thead><tbody>");
+    cr_out_puts(
+        o, "</tbody></table></div></section>"
+           "<section class=\"card\"><h2>Expectations</h2><div class=\"tw\">"
+           "<table class=\"cmp\"><thead><tr><th>expectation</th><th>old</th>"
+           "<th>new</th><th>change</th><th>old measured</th>"
+           "<th>new measured</th><th>trend</th></tr></thead><tbody>");
     for (size_t i = 0; i < nr; i++) {
         char m1[64], m2[64];
         const cr_rep_expect *x = rows[i].o, *y = rows[i].n;
         fmt_meas(m1, sizeof m1, x);
         fmt_meas(m2, sizeof m2, y);
-        const char *w = change_word(x ? x->verdict : NULL, y ? y->verdict : NULL);
+        const char *w =
+            change_word(x ? x->verdict : NULL, y ? y->verdict : NULL);
         cr_out_printf(o, "<tr data-change=\"%s\"><td>", w);
         cr_out_esc(o, rows[i].name);
         cr_out_puts(o, "</td><td>");
@@ -264,22 +277,27 @@ static void compare_html(const cr_report *a, const cr_report *b,
         if (y)
             cr_html_badge(o, y->verdict);
         cr_out_printf(o, "</td><td><b>%s%s</b></td><td class=\"num\">",
-                      !strcmp(w, "regressed") ? "\xE2\x96\xBC " : !strcmp(w, "fixed") ? "\xE2\x96\xB2 " : "",
+                      !strcmp(w, "regressed") ? "\xE2\x96\xBC "
+                      : !strcmp(w, "fixed")   ? "\xE2\x96\xB2 "
+                                              : "",
                       w);
         cr_out_esc(o, m1);
         cr_out_puts(o, "</td><td class=\"num\">");
         cr_out_esc(o, m2);
         cr_out_printf(o, "</td><td>%s</td></tr>",
-                      x && y ? trend(x->has_measured ? x->measured : NAN,
-                                     y->has_measured ? y->measured : NAN, y->bound)
-                             : "");
+                      x && y
+                          ? trend(x->has_measured ? x->measured : NAN,
+                                  y->has_measured ? y->measured : NAN, y->bound)
+                          : "");
     }
     cr_out_puts(o, "</tbody></table></div></section>"
-                   "<section class=\"card\"><h2>Timelines</h2><h3>old</h3><div class=\"scroll\">");
+                   "<section class=\"card\"><h2>Timelines</h2><h3>old</h3><div "
+                   "class=\"scroll\">");
     cr_svg_charts(a, o);
     cr_out_puts(o, "</div><h3>new</h3><div class=\"scroll\">");
     cr_svg_charts(b, o);
-    cr_out_puts(o, "</div></section><section class=\"card\"><h2>As Markdown</h2><pre>");
+    cr_out_puts(
+        o, "</div></section><section class=\"card\"><h2>As Markdown</h2><pre>");
     cr_out_esc(o, md);
     cr_out_puts(o, "</pre></section></main>");
     cr_html_end(o);
@@ -364,7 +382,8 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
     int rc;
     if (n == 0)
         return cr_err_set(err, CR_EINVAL, "multi-seed summary: no run given");
-    if ((rc = runs_load(run_dirs, n, &rs, err)) < 0 || (rc = ensure_dir(out_dir, err)) < 0)
+    if ((rc = runs_load(run_dirs, n, &rs, err)) < 0 ||
+        (rc = ensure_dir(out_dir, err)) < 0)
         goto out;
     const cr_report *first = rs.r[0];
     size_t passes = 0;
@@ -372,12 +391,14 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         passes += !strcmp(cr_report_verdict(rs.r[i]), "passed");
     double lo, hi;
     cr_stats_wilson(passes, rs.n, CR_STATS_Z95, &lo, &hi);
-    const char *word = passes == rs.n ? "stable" : passes == 0 ? "failing" : "flaky";
+    const char *word = passes == rs.n ? "stable"
+                       : passes == 0  ? "failing"
+                                      : "flaky";
     js = json_pack("{s:s, s:I, s:I, s:f, s:[f,f], s:s, s:[], s:[], s:[]}",
                    "scenario", first->name, "runs", (json_int_t)rs.n, "passed",
-                   (json_int_t)passes, "pass_rate", (double)passes / (double)rs.n,
-                   "wilson95", lo, hi, "verdict", word, "expectations", "recovery",
-                   "run_list");
+                   (json_int_t)passes, "pass_rate",
+                   (double)passes / (double)rs.n, "wilson95", lo, hi, "verdict",
+                   word, "expectations", "recovery", "run_list");
     vals = cr_calloc(rs.n, sizeof *vals);
     if (!js || !vals) {
         rc = cr_err_set(err, CR_ENOMEM, "multi-seed summary: out of memory");
@@ -385,32 +406,44 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
     }
     /* Markdown and HTML side by side. */
     char t[300];
-    snprintf(t, sizeof t, "%s over %zu runs \xC2\xB7 chaosrun", first->name, rs.n);
+    snprintf(t, sizeof t, "%s over %zu runs \xC2\xB7 chaosrun", first->name,
+             rs.n);
     cr_html_begin(&h, t);
-    cr_out_puts(&h, "<header class=\"top\"><div class=\"in\"><div class=\"kicker\">"
-                    "chaosrun multi-seed</div><h1>");
+    cr_out_puts(&h,
+                "<header class=\"top\"><div class=\"in\"><div class=\"kicker\">"
+                "chaosrun multi-seed</div><h1>");
     cr_out_esc(&h, first->name);
-    cr_out_printf(&h, " <span class=\"badge v-%s\">%s</span></h1></div></header><main>",
-                  passes == rs.n ? "passed" : passes == 0 ? "failed" : "unknown", word);
+    cr_out_printf(
+        &h, " <span class=\"badge v-%s\">%s</span></h1></div></header><main>",
+        passes == rs.n ? "passed"
+        : passes == 0  ? "failed"
+                       : "unknown",
+        word);
     cr_out_puts(&md, "## chaosrun multi-seed: ");
     cr_out_md(&md, first->name);
     cr_out_printf(&md, " \xE2\x80\x94 **%s**\n\n", word);
     char line[400];
-    snprintf(line, sizeof line,
-             "Passed %zu of %zu runs (%.0f %%; 95%% Wilson interval %.0f\xE2\x80\x93%.0f %%)%s",
-             passes, rs.n, 100.0 * (double)passes / (double)rs.n, lo * 100, hi * 100,
-             passes && passes < rs.n ? ": flaky \xE2\x80\x94 the same scenario both "
-                                       "passes and fails depending on the seed"
-                                     : "");
+    snprintf(
+        line, sizeof line,
+        "Passed %zu of %zu runs (%.0f %%; 95%% Wilson interval "
+        "%.0f\xE2\x80\x93%.0f %%)%s",
+        passes, rs.n, 100.0 * (double)passes / (double)rs.n, lo * 100, hi * 100,
+        passes && passes < rs.n ? ": flaky \xE2\x80\x94 the same scenario both "
+                                  "passes and fails depending on the seed"
+                                : "");
     cr_out_printf(&md, "%s.\n\n", line);
-    cr_out_puts(&h, "<section class=\"card\"><h2>Pass rate</h2><p class=\"fig\"><b>");
+    cr_out_puts(
+        &h, "<section class=\"card\"><h2>Pass rate</h2><p class=\"fig\"><b>");
     cr_out_esc(&h, line);
     cr_out_puts(&h, "</b></p></section>");
     /* Per expectation. */
-    cr_out_puts(&md, "| Expectation | Passed | Rate | 95% CI |\n|---|---:|---:|---|\n");
-    cr_out_puts(&h, "<section class=\"card\"><h2>Expectations</h2><div class=\"tw\"><table>"
-                    "<thead><tr><th>expectation</th><th>passed</th><th>rate</th>"
-                    "<th>95% CI</th></tr></thead><tbody>");
+    cr_out_puts(
+        &md, "| Expectation | Passed | Rate | 95% CI |\n|---|---:|---:|---|\n");
+    cr_out_puts(
+        &h,
+        "<section class=\"card\"><h2>Expectations</h2><div class=\"tw\"><table>"
+        "<thead><tr><th>expectation</th><th>passed</th><th>rate</th>"
+        "<th>95% CI</th></tr></thead><tbody>");
     for (size_t e = 0; e < first->nex; e++) {
         const char *name = first->ex[e].name;
         size_t k = 0, m = 0;
@@ -425,17 +458,20 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         cr_stats_wilson(k, m, CR_STATS_Z95, &l2, &h2);
         cr_out_puts(&md, "| ");
         cr_out_md(&md, name);
-        cr_out_printf(&md, " | %zu/%zu | %.0f %% | %.0f\xE2\x80\x93%.0f %% |\n", k, m,
-                      m ? 100.0 * (double)k / (double)m : 0, l2 * 100, h2 * 100);
+        cr_out_printf(&md, " | %zu/%zu | %.0f %% | %.0f\xE2\x80\x93%.0f %% |\n",
+                      k, m, m ? 100.0 * (double)k / (double)m : 0, l2 * 100,
+                      h2 * 100);
         cr_out_puts(&h, "<tr><td>");
         cr_out_esc(&h, name);
-        cr_out_printf(&h, "</td><td class=\"num\">%zu/%zu</td><td class=\"num\">%.0f %%</td>"
-                          "<td>%.0f\xE2\x80\x93%.0f %%</td></tr>",
-                      k, m, m ? 100.0 * (double)k / (double)m : 0, l2 * 100, h2 * 100);
+        cr_out_printf(
+            &h,
+            "</td><td class=\"num\">%zu/%zu</td><td class=\"num\">%.0f %%</td>"
+            "<td>%.0f\xE2\x80\x93%.0f %%</td></tr>",
+            k, m, m ? 100.0 * (double)k / (double)m : 0, l2 * 100, h2 * 100);
         json_array_append_new(json_object_get(js, "expectations"),
-                              json_pack("{s:s, s:I, s:I, s:[f,f]}", "name", name,
-                                        "passed", (json_int_t)k, "runs", (json_int_t)m,
-                                        "wilson95", l2, h2));
+                              json_pack("{s:s, s:I, s:I, s:[f,f]}", "name",
+                                        name, "passed", (json_int_t)k, "runs",
+                                        (json_int_t)m, "wilson95", l2, h2));
     }
     cr_out_puts(&md, "\n");
     cr_out_puts(&h, "</tbody></table></div></section>");
@@ -456,12 +492,19 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         }
         cr_stats_summary s;
         if (cr_stats_summarise(vals, m, &s) < 0) {
-            rc = cr_err_set(err, CR_ENOMEM, "multi-seed summary: out of memory");
+            rc =
+                cr_err_set(err, CR_ENOMEM, "multi-seed summary: out of memory");
             goto out;
         }
-        snprintf(line, sizeof line,
-                 "%s: recovery over %zu runs: min %.2f s, median %.2f s, p90 %.2f s, max %.2f s",
-                 fx->name, s.n, s.min, s.median, s.p90, s.max);
+        char d[4][32];
+        cr_rep_fmt_dur(d[0], sizeof d[0], s.min);
+        cr_rep_fmt_dur(d[1], sizeof d[1], s.median);
+        cr_rep_fmt_dur(d[2], sizeof d[2], s.p90);
+        cr_rep_fmt_dur(d[3], sizeof d[3], s.max);
+        snprintf(
+            line, sizeof line,
+            "%s: recovery over %zu runs: min %s, median %s, p90 %s, max %s",
+            fx->name, s.n, d[0], d[1], d[2], d[3]);
         cr_out_puts(&md, "- ");
         cr_out_md(&md, line);
         cr_out_puts(&md, "\n");
@@ -470,22 +513,26 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         cr_out_puts(&h, "</h2><p>");
         cr_out_esc(&h, line);
         cr_out_puts(&h, "</p>");
-        cr_svg_histogram(&h, vals, m, "recovery time (s); runs per bin", bound, line);
+        cr_svg_histogram(&h, vals, m, "recovery time (s); runs per bin", bound,
+                         line);
         cr_out_puts(&h, "</section>");
         json_t *vs = json_array();
         for (size_t i = 0; i < m; i++)
             json_array_append_new(vs, json_real(vals[i]));
         json_array_append_new(json_object_get(js, "recovery"),
-                              json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:o}", "name",
-                                        fx->name, "n", (json_int_t)s.n, "min", s.min,
-                                        "median", s.median, "p90", s.p90, "max", s.max,
-                                        "values", vs));
+                              json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:o}",
+                                        "name", fx->name, "n", (json_int_t)s.n,
+                                        "min", s.min, "median", s.median, "p90",
+                                        s.p90, "max", s.max, "values", vs));
     }
     /* The runs. */
-    cr_out_puts(&md, "\n| Run | Seed | Verdict | Held |\n|---|---:|---|---:|\n");
-    cr_out_puts(&h, "<section class=\"card\"><h2>Runs</h2><div class=\"tw\"><table><thead>"
-                    "<tr><th>run</th><th>seed</th><th>verdict</th><th>held</th></tr>"
-                    "</thead><tbody>");
+    cr_out_puts(&md,
+                "\n| Run | Seed | Verdict | Held |\n|---|---:|---|---:|\n");
+    cr_out_puts(
+        &h,
+        "<section class=\"card\"><h2>Runs</h2><div class=\"tw\"><table><thead>"
+        "<tr><th>run</th><th>seed</th><th>verdict</th><th>held</th></tr>"
+        "</thead><tbody>");
     for (size_t i = 0; i < rs.n; i++) {
         const cr_report *r = rs.r[i];
         char *link = rel_path(out_dir, r->dir, "report.html");
@@ -499,16 +546,18 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         cr_out_esc(&h, r->dir);
         cr_out_printf(&h, "</a></td><td class=\"num\">%llu</td><td>", r->seed);
         cr_html_badge(&h, cr_report_verdict(r));
-        cr_out_printf(&h, "</td><td class=\"num\">%zu/%zu</td></tr>", r->npassed, r->nex);
+        cr_out_printf(&h, "</td><td class=\"num\">%zu/%zu</td></tr>",
+                      r->npassed, r->nex);
         json_array_append_new(json_object_get(js, "run_list"),
-                              json_pack("{s:s, s:I, s:s}", "dir", r->dir, "seed",
-                                        (json_int_t)r->seed, "status",
+                              json_pack("{s:s, s:I, s:s}", "dir", r->dir,
+                                        "seed", (json_int_t)r->seed, "status",
                                         cr_report_verdict(r)));
         cr_free(link);
     }
     cr_out_puts(&h, "</tbody></table></div></section></main>");
     cr_html_end(&h);
-    char *jtext = json_dumps(js, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    char *jtext = json_dumps(js, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                     JSON_REAL_PRECISION(6));
     cr_out jo;
     cr_out_init(&jo);
     cr_out_puts(&jo, jtext);
@@ -556,7 +605,8 @@ int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
     cr_out_init(&x);
     cr_out_init(&h);
     int rc;
-    if ((rc = runs_load(run_dirs, n, &rs, err)) < 0 || (rc = ensure_dir(out_dir, err)) < 0)
+    if ((rc = runs_load(run_dirs, n, &rs, err)) < 0 ||
+        (rc = ensure_dir(out_dir, err)) < 0)
         goto out;
     qsort(rs.r, rs.n, sizeof *rs.r, cmp_sev);
     size_t T = 0, F = 0, E = 0, counts[5] = {0};
@@ -575,17 +625,20 @@ int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
 
     cr_html_begin(&h, "chaosrun suite");
     const char *worst = rs.n ? cr_report_verdict(rs.r[0]) : "passed";
-    cr_out_puts(&h, "<header class=\"top\"><div class=\"in\"><div class=\"kicker\">"
-                    "chaosrun suite</div><h1>");
+    cr_out_puts(&h,
+                "<header class=\"top\"><div class=\"in\"><div class=\"kicker\">"
+                "chaosrun suite</div><h1>");
     cr_out_printf(&h, "%zu scenario%s ", rs.n, rs.n == 1 ? "" : "s");
     cr_html_badge(&h, worst);
-    cr_out_printf(&h, "</h1><p class=\"desc\">%zu passed \xC2\xB7 %zu failed \xC2\xB7 "
-                      "%zu interrupted \xC2\xB7 %zu unrunnable \xC2\xB7 %zu error "
-                      "\xC2\xB7 worst first</p></div></header><main>"
-                      "<section class=\"card\"><div class=\"tw\"><table class=\"suite\">"
-                      "<thead><tr><th>scenario</th><th>verdict</th><th>held</th>"
-                      "<th>seed</th><th>duration</th><th>reports</th></tr></thead><tbody>",
-                  counts[4], counts[3], counts[2], counts[1], counts[0]);
+    cr_out_printf(
+        &h,
+        "</h1><p class=\"desc\">%zu passed \xC2\xB7 %zu failed \xC2\xB7 "
+        "%zu interrupted \xC2\xB7 %zu unrunnable \xC2\xB7 %zu error "
+        "\xC2\xB7 worst first</p></div></header><main>"
+        "<section class=\"card\"><div class=\"tw\"><table class=\"suite\">"
+        "<thead><tr><th>scenario</th><th>verdict</th><th>held</th>"
+        "<th>seed</th><th>duration</th><th>reports</th></tr></thead><tbody>",
+        counts[4], counts[3], counts[2], counts[1], counts[0]);
     for (size_t i = 0; i < rs.n; i++) {
         const cr_report *r = rs.r[i];
         char *hl = rel_path(out_dir, r->dir, "report.html");
@@ -604,9 +657,11 @@ int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
         }
         cr_out_puts(&h, "</td><td>");
         cr_html_badge(&h, cr_report_verdict(r));
-        cr_out_printf(&h, "</td><td class=\"num\">%zu/%zu</td><td class=\"num\">%llu</td>"
-                          "<td class=\"num\">%s</td><td><a href=\"",
-                      r->npassed, r->nex, r->seed, d);
+        cr_out_printf(
+            &h,
+            "</td><td class=\"num\">%zu/%zu</td><td class=\"num\">%llu</td>"
+            "<td class=\"num\">%s</td><td><a href=\"",
+            r->npassed, r->nex, r->seed, d);
         cr_out_esc(&h, hl ? hl : "");
         cr_out_puts(&h, "\">html</a> \xC2\xB7 <a href=\"");
         cr_out_esc(&h, ml ? ml : "");

@@ -41,12 +41,15 @@ static const char fx_scen_fmt[] =
     "  {\"name\": \"worker\", \"cmd\": [\"/bin/true\"], \"replicas\": 2},\n"
     "  {\"name\": \"db\", \"cmd\": [\"/bin/true\"]}],\n"
     " \"faults\": [\n"
-    "  {\"kind\": \"kill\", \"name\": \"kill-db\", \"target\": \"db\", \"at_s\": 1},\n"
-    "  {\"kind\": \"pause\", \"name\": \"dep\", \"target\": \"db\", \"at_s\": 2, \"for_s\": 3}],\n"
+    "  {\"kind\": \"kill\", \"name\": \"kill-db\", \"target\": \"db\", "
+    "\"at_s\": 1},\n"
+    "  {\"kind\": \"pause\", \"name\": \"dep\", \"target\": \"db\", \"at_s\": "
+    "2, \"for_s\": 3}],\n"
     " \"expect\": [%s]}\n";
 
 /* Load; returns 0 or the loader's code, diagnostics joined into diag. */
-static inline int fx_try(const char *expects, char *diag, size_t n, cr_scen **out)
+static inline int fx_try(const char *expects, char *diag, size_t n,
+                         cr_scen **out)
 {
     char *text = NULL;
     size_t len = (size_t)snprintf(NULL, 0, fx_scen_fmt, expects) + 1;
@@ -119,7 +122,8 @@ static inline void fx_free(fx *x)
 }
 
 /* Append an event line (printf format). */
-static inline void fx_ev(fx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void fx_ev(fx *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static inline void fx_ev(fx *x, const char *fmt, ...)
 {
     char line[1024];
@@ -140,8 +144,8 @@ static inline void fx_base_ev(fx *x, const char *line)
     cr_history_add_line(&x->base, line, strlen(line));
 }
 
-static inline void fx_fault(fx *x, const char *name, const char *target, double start,
-                     double end)
+static inline void fx_fault(fx *x, const char *name, const char *target,
+                            double start, double end)
 {
     cr_fact_fault *w = &x->faults[x->f.nfaults++];
     w->name = name;
@@ -154,8 +158,8 @@ static inline void fx_fault(fx *x, const char *name, const char *target, double 
         x->f.t_faults_end = end;
 }
 
-static inline void fx_proc(fx *x, double t, const char *inst, const char *svc, int what,
-                    int code, int sig, const char *cause)
+static inline void fx_proc(fx *x, double t, const char *inst, const char *svc,
+                           int what, int code, int sig, const char *cause)
 {
     cr_fact_proc *p = &x->procs[x->f.nprocs++];
     p->t = t;
@@ -167,8 +171,8 @@ static inline void fx_proc(fx *x, double t, const char *inst, const char *svc, i
     p->cause = cause;
 }
 
-static inline void fx_probe(fx *x, const char *name, int phase, double t, int ok,
-                     const char *detail)
+static inline void fx_probe(fx *x, const char *name, int phase, double t,
+                            int ok, const char *detail)
 {
     cr_fact_probe *p = &x->probes[x->f.nprobes++];
     p->probe = name;
@@ -213,15 +217,15 @@ static inline int fx_evid(const fx *x, const char *s)
 {
     size_t i;
     json_t *o;
-    json_array_foreach(x->res.evidence, i, o)
-    {
+    json_array_foreach (x->res.evidence, i, o) {
         const char *t = json_string_value(json_object_get(o, "text"));
         if (t && strstr(t, s))
             return 1;
     }
     fprintf(stderr, "no evidence line contains '%s'; evidence:\n", s);
-    json_array_foreach(x->res.evidence, i, o)
-        fprintf(stderr, "  %s\n", json_string_value(json_object_get(o, "text")));
+    json_array_foreach (x->res.evidence, i, o)
+        fprintf(stderr, "  %s\n",
+                json_string_value(json_object_get(o, "text")));
     return 0;
 }
 
@@ -241,8 +245,8 @@ static inline int fx_verdict(fx *x, size_t i, int want)
     return v == want;
 }
 
-#define FX_PASSED(x, i) CU_ASSERT(fx_verdict((x), (i), CR_VERDICT_PASSED))
-#define FX_FAILED(x, i) CU_ASSERT(fx_verdict((x), (i), CR_VERDICT_FAILED))
+#define FX_PASSED(x, i)  CU_ASSERT(fx_verdict((x), (i), CR_VERDICT_PASSED))
+#define FX_FAILED(x, i)  CU_ASSERT(fx_verdict((x), (i), CR_VERDICT_FAILED))
 #define FX_UNKNOWN(x, i) CU_ASSERT(fx_verdict((x), (i), CR_VERDICT_UNKNOWN))
 
 #endif

@@ -116,7 +116,8 @@ static void *nt_flood_thread(void *arg)
     double end = nt_now() + f->secs;
     while (nt_now() < end)
         if (sendto(f->tx, buf, sizeof buf, 0, (struct sockaddr *)&f->to,
-                   sizeof f->to) < 0 && errno == ENOBUFS)
+                   sizeof f->to) < 0 &&
+            errno == ENOBUFS)
             usleep(100);
     return NULL;
 }

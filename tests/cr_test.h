@@ -19,10 +19,10 @@ const char *cr_test_bin(const char *rel);
 /* A fresh temporary directory (removed by the caller if wanted). */
 char *cr_test_tmpdir(void);
 
-#define CR_ADD_TEST(suite, fn)                                               \
-    do {                                                                     \
-        if (!CU_add_test((suite), #fn, (fn)))                                \
-            return;                                                          \
+#define CR_ADD_TEST(suite, fn)                                                 \
+    do {                                                                       \
+        if (!CU_add_test((suite), #fn, (fn)))                                  \
+            return;                                                            \
     } while (0)
 
 #endif

@@ -5,8 +5,11 @@
 
 static void retry(fx *x, const char *who, double t, int attempt, double delay)
 {
-    fx_ev(x, "{\"ts\": %.6f, \"svc\": \"worker\", \"inst\": \"%s\", \"ev\": \"retry\", \"op\": \"db\", "
-             "\"attempt\": %d, \"delay_ms\": %g, \"error\": \"timeout\"}", t, who, attempt, delay);
+    fx_ev(x,
+          "{\"ts\": %.6f, \"svc\": \"worker\", \"inst\": \"%s\", \"ev\": "
+          "\"retry\", \"op\": \"db\", "
+          "\"attempt\": %d, \"delay_ms\": %g, \"error\": \"timeout\"}",
+          t, who, attempt, delay);
 }
 
 /* One sequence: attempts 1..n with the given delays, spaced by delay +
@@ -20,7 +23,9 @@ static double seq(fx *x, const char *who, double t, int n, const double *delays)
     return t + 0.5; /* success, then a pause */
 }
 
-#define NONE_POLICY "\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, \"max_ms\": 300, \"max_attempts\": 4"
+#define NONE_POLICY                                                            \
+    "\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, \"max_ms\": "    \
+    "300, \"max_attempts\": 4"
 
 static void test_check_backoff_none_pass(void)
 {
@@ -30,7 +35,10 @@ static void test_check_backoff_none_pass(void)
     double t = 1;
     t = seq(&x, "worker.0", t, 3, d);
     t = seq(&x, "worker.1", t, 2, d);
-    fx_ev(&x, "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": \"giveup\", \"op\": \"db\", \"attempts\": 4}", t);
+    fx_ev(&x,
+          "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": "
+          "\"giveup\", \"op\": \"db\", \"attempts\": 4}",
+          t);
     FX_PASSED(&x, 0);
     CU_ASSERT(fx_sum(&x, "5 db retries followed the none-jitter policy"));
     CU_ASSERT_EQUAL(fx_detail(&x, "retries"), 5);
@@ -44,8 +52,10 @@ static void test_check_backoff_none_wrong_delay(void)
     static const double d[] = {100, 400}; /* 400 > 200 + 20 + 10% */
     seq(&x, "worker.0", 1, 2, d);
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "worker.0 db attempt 2: delay 400 ms outside [160, 240] (none jitter, nominal 200 ms)"));
-    CU_ASSERT(fx_evid(&x, "delay outside [160, 240] ms: t=1.105 worker.0 retry op=db attempt=2 delay_ms=400"));
+    CU_ASSERT(fx_sum(&x, "worker.0 db attempt 2: delay 400 ms outside [160, "
+                         "240] (none jitter, nominal 200 ms)"));
+    CU_ASSERT(fx_evid(&x, "delay outside [160, 240] ms: t=1.105 worker.0 retry "
+                          "op=db attempt=2 delay_ms=400"));
     fx_free(&x);
 }
 
@@ -54,17 +64,23 @@ static void test_check_backoff_too_many_attempts(void)
     fx x;
     fx_init(&x, "{" NONE_POLICY "}");
     static const double d[] = {100, 200, 300, 300};
-    double t = seq(&x, "worker.0", 1, 4, d); /* attempt 4 failed and a 5th is announced */
+    double t = seq(&x, "worker.0", 1, 4,
+                   d); /* attempt 4 failed and a 5th is announced */
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "worker.0 retried db after attempt 4 although max_attempts is 4"));
+    CU_ASSERT(fx_sum(
+        &x, "worker.0 retried db after attempt 4 although max_attempts is 4"));
     CU_ASSERT(fx_evid(&x, "one try too many"));
     fx_free(&x);
 
     fx_init(&x, "{" NONE_POLICY "}");
     t = seq(&x, "worker.0", 1, 2, d);
-    fx_ev(&x, "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": \"giveup\", \"op\": \"db\", \"attempts\": 3}", t);
+    fx_ev(&x,
+          "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": "
+          "\"giveup\", \"op\": \"db\", \"attempts\": 3}",
+          t);
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "worker.0 gave up db after 3 attempts but max_attempts is 4"));
+    CU_ASSERT(fx_sum(
+        &x, "worker.0 gave up db after 3 attempts but max_attempts is 4"));
     fx_free(&x);
 }
 
@@ -76,13 +92,16 @@ static void test_check_backoff_retried_too_early(void)
     retry(&x, "worker.0", 1.105, 2, 200);
     retry(&x, "worker.0", 1.155, 3, 300); /* 50 ms after announcing 200 */
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "worker.0 retried db after 50 ms although it announced 200 ms"));
+    CU_ASSERT(fx_sum(
+        &x, "worker.0 retried db after 50 ms although it announced 200 ms"));
     CU_ASSERT(fx_evid(&x, "retried too early"));
     CU_ASSERT(fx_evid(&x, "announced: t=1.105"));
     fx_free(&x);
 }
 
-#define FULL_POLICY "\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, \"max_ms\": 1000, \"jitter\": \"full\""
+#define FULL_POLICY                                                            \
+    "\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, \"max_ms\": "    \
+    "1000, \"jitter\": \"full\""
 
 static void test_check_backoff_full_jitter(void)
 {
@@ -129,8 +148,10 @@ static void test_check_backoff_full_jitter(void)
 static void test_check_backoff_equal_and_decorrelated(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, \"jitter\": \"equal\"},"
-                "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, \"max_ms\": 2000, \"jitter\": \"decorrelated\"}");
+    fx_init(&x, "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, "
+                "\"jitter\": \"equal\"},"
+                "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, "
+                "\"max_ms\": 2000, \"jitter\": \"decorrelated\"}");
     double t = 1;
     for (int s = 0; s < 5; s++) {
         double d[2] = {60 + 8 * s, 110 + 20 * s}; /* [50,100], [100,200] */
@@ -142,20 +163,25 @@ static void test_check_backoff_equal_and_decorrelated(void)
     CU_ASSERT(fx_sum(&x, "delay 60 ms outside [70, 350]"));
     fx_free(&x);
 
-    fx_init(&x, "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, \"jitter\": \"equal\"},"
-                "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, \"max_ms\": 2000, \"jitter\": \"decorrelated\"}");
+    fx_init(&x, "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, "
+                "\"jitter\": \"equal\"},"
+                "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, "
+                "\"max_ms\": 2000, \"jitter\": \"decorrelated\"}");
     t = 1;
     for (int s = 0; s < 5; s++) {
-        double d[3] = {60 + 5 * s, 120 + 10 * s, 30}; /* 30 < t/2 for equal; < base for decorrelated */
+        double d[3] = {60 + 5 * s, 120 + 10 * s,
+                       30}; /* 30 < t/2 for equal; < base for decorrelated */
         t = seq(&x, "worker.0", t, 3, d);
     }
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "attempt 3: delay 30 ms outside [140, 460] (equal jitter"));
+    CU_ASSERT(
+        fx_sum(&x, "attempt 3: delay 30 ms outside [140, 460] (equal jitter"));
     FX_FAILED(&x, 1);
     fx_free(&x);
 
     /* decorrelated growing past 3x the previous delay */
-    fx_init(&x, "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, \"max_ms\": 2000, \"jitter\": \"decorrelated\"}");
+    fx_init(&x, "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, "
+                "\"max_ms\": 2000, \"jitter\": \"decorrelated\"}");
     static const double bad[] = {150, 1000};
     seq(&x, "worker.0", 1, 2, bad);
     FX_FAILED(&x, 0);
@@ -166,7 +192,8 @@ static void test_check_backoff_equal_and_decorrelated(void)
 static void test_check_backoff_malformed_and_unknown(void)
 {
     fx x;
-    fx_init(&x, "{" NONE_POLICY "}, {" NONE_POLICY ", \"min_samples\": 10}, {" NONE_POLICY ", \"svc\": \"db\"}");
+    fx_init(&x, "{" NONE_POLICY "}, {" NONE_POLICY
+                ", \"min_samples\": 10}, {" NONE_POLICY ", \"svc\": \"db\"}");
     FX_UNKNOWN(&x, 0);
     static const double d[] = {100, 200};
     seq(&x, "worker.0", 1, 2, d);
@@ -174,16 +201,25 @@ static void test_check_backoff_malformed_and_unknown(void)
     FX_UNKNOWN(&x, 1);
     CU_ASSERT(fx_sum(&x, "only 2 db retries (min_samples 10)"));
     FX_UNKNOWN(&x, 2); /* filtered by svc: nothing from db */
-    fx_ev(&x, "{\"ts\": 9, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": \"db\", \"attempt\": \"2\", \"delay_ms\": 200}");
+    fx_ev(&x, "{\"ts\": 9, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": "
+              "\"db\", \"attempt\": \"2\", \"delay_ms\": 200}");
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_sum(&x, "retry event without a valid attempt and delay_ms"));
     CU_ASSERT(fx_evid(&x, "malformed retry"));
     fx_free(&x);
-    CU_ASSERT(fx_invalid("{\"kind\": \"backoff\", \"base_ms\": 100}", "missing required key \"op\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"backoff\", \"op\": \"db\"}", "missing required key \"base_ms\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 1, \"jitter\": \"ful\"}", "unknown value \"ful\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 1, \"factor\": 0.5}", "factor"));
-    CU_ASSERT(fx_invalid("{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 1, \"max_attempts\": 0}", "max_attempts"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"backoff\", \"base_ms\": 100}",
+                         "missing required key \"op\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"backoff\", \"op\": \"db\"}",
+                         "missing required key \"base_ms\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": "
+                         "1, \"jitter\": \"ful\"}",
+                         "unknown value \"ful\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": "
+                         "1, \"factor\": 0.5}",
+                         "factor"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": "
+                         "1, \"max_attempts\": 0}",
+                         "max_attempts"));
 }
 
 void cr_test_register(void)

@@ -3,21 +3,32 @@
  * half_open, never opened, opened late, never closed). */
 #include "check_fixture.h"
 
-#define POLICY "\"kind\": \"breaker\", \"breaker\": \"db\", \"dependency_fault\": \"dep\""
+#define POLICY                                                                 \
+    "\"kind\": \"breaker\", \"breaker\": \"db\", \"dependency_fault\": "       \
+    "\"dep\""
 
 static void st(fx *x, double t, const char *state)
 {
-    fx_ev(x, "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": \"breaker\", \"name\": \"db\", \"state\": \"%s\"}", t, state);
+    fx_ev(x,
+          "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": "
+          "\"breaker\", \"name\": \"db\", \"state\": \"%s\"}",
+          t, state);
 }
 
 static void call(fx *x, double t)
 {
-    fx_ev(x, "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": \"call\", \"name\": \"db\"}", t);
+    fx_ev(x,
+          "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": "
+          "\"call\", \"name\": \"db\"}",
+          t);
 }
 
 static void rej(fx *x, double t)
 {
-    fx_ev(x, "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": \"rejected\", \"name\": \"db\"}", t);
+    fx_ev(x,
+          "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": "
+          "\"rejected\", \"name\": \"db\"}",
+          t);
 }
 
 /* Dependency fails in [2, 5].  A correct breaker: calls fail, opens at
@@ -28,7 +39,9 @@ static void good_story(fx *x)
     fx_fault(x, "dep", "db", 2, 5);
     call(x, 1);
     call(x, 2.1);
-    fx_ev(x, "{\"ts\": 2.2, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": \"retry\", \"op\": \"db\", \"attempt\": 1, \"delay_ms\": 50}");
+    fx_ev(x,
+          "{\"ts\": 2.2, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": "
+          "\"retry\", \"op\": \"db\", \"attempt\": 1, \"delay_ms\": 50}");
     st(x, 2.3, "open");
     rej(x, 2.5);
     st(x, 3.3, "half_open");
@@ -47,7 +60,10 @@ static void good_story(fx *x)
 static void test_check_breaker_pass(void)
 {
     fx x;
-    fx_init(&x, "{" POLICY ", \"opens_within_s\": 1, \"closes_within_s\": 2, \"min_open_s\": 1}");
+    fx_init(
+        &x,
+        "{" POLICY
+        ", \"opens_within_s\": 1, \"closes_within_s\": 2, \"min_open_s\": 1}");
     good_story(&x);
     FX_PASSED(&x, 0);
     CU_ASSERT(fx_sum(&x, "breaker db opened 3 times"));
@@ -63,7 +79,9 @@ static void test_check_breaker_rules(void)
     good_story(&x);
     st(&x, 7, "half_open");
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "worker.0 breaker db went closed -> half_open (illegal transition)"));
+    CU_ASSERT(fx_sum(
+        &x,
+        "worker.0 breaker db went closed -> half_open (illegal transition)"));
     CU_ASSERT(fx_evid(&x, "illegal transition closed -> half_open"));
     fx_free(&x);
 
@@ -72,14 +90,17 @@ static void test_check_breaker_rules(void)
     good_story(&x);
     call(&x, 2.6);
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "worker.0 called db while its breaker was open (since t=2.300)"));
+    CU_ASSERT(fx_sum(
+        &x, "worker.0 called db while its breaker was open (since t=2.300)"));
     CU_ASSERT(fx_evid(&x, "call while open: t=2.600 worker.0 call name=db"));
     fx_free(&x);
 
     /* a retry of op db while open counts as a call too */
     fx_init(&x, "{" POLICY "}");
     good_story(&x);
-    fx_ev(&x, "{\"ts\": 2.7, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": \"retry\", \"op\": \"db\", \"attempt\": 2, \"delay_ms\": 50}");
+    fx_ev(&x,
+          "{\"ts\": 2.7, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": "
+          "\"retry\", \"op\": \"db\", \"attempt\": 2, \"delay_ms\": 50}");
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_sum(&x, "called db while its breaker was open"));
     fx_free(&x);
@@ -89,28 +110,32 @@ static void test_check_breaker_rules(void)
     good_story(&x);
     rej(&x, 1.5);
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "worker.0 rejected a call to db while the breaker was closed"));
+    CU_ASSERT(fx_sum(
+        &x, "worker.0 rejected a call to db while the breaker was closed"));
     fx_free(&x);
 
     /* half_open too soon */
     fx_init(&x, "{" POLICY ", \"min_open_s\": 2}");
     good_story(&x);
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "worker.0 breaker db went half_open 1.000 s after opening (min_open_s 2)"));
+    CU_ASSERT(fx_sum(&x, "worker.0 breaker db went half_open 1.000 s after "
+                         "opening (min_open_s 2)"));
     fx_free(&x);
 
     /* opened too late */
     fx_init(&x, "{" POLICY ", \"opens_within_s\": 0.2}");
     good_story(&x);
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "breaker db of worker.0 opened 0.300 s after fault dep began (bound 0.2 s)"));
+    CU_ASSERT(fx_sum(&x, "breaker db of worker.0 opened 0.300 s after fault "
+                         "dep began (bound 0.2 s)"));
     fx_free(&x);
 
     /* closes too late */
     fx_init(&x, "{" POLICY ", \"closes_within_s\": 0.5}");
     good_story(&x);
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "breaker db of worker.0 closed 0.600 s after fault dep ended (bound 0.5 s)"));
+    CU_ASSERT(fx_sum(&x, "breaker db of worker.0 closed 0.600 s after fault "
+                         "dep ended (bound 0.5 s)"));
     fx_free(&x);
 }
 
@@ -122,7 +147,8 @@ static void test_check_breaker_never_opens(void)
     for (double t = 1; t < 8; t += 0.5)
         call(&x, t);
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "breaker db of worker.0 never opened during fault dep (2.000..5.000 s)"));
+    CU_ASSERT(fx_sum(&x, "breaker db of worker.0 never opened during fault dep "
+                         "(2.000..5.000 s)"));
     CU_ASSERT(fx_evid(&x, "fault dep began; worker.0 breaker stayed closed"));
     fx_free(&x);
 
@@ -148,13 +174,19 @@ static void test_check_breaker_unknown_and_parse(void)
     fx_init(&x, "{" POLICY "}");
     fx_fault(&x, "dep", "db", 2, 5);
     FX_UNKNOWN(&x, 0); /* no calls at all: nothing to judge */
-    fx_ev(&x, "{\"ts\": 3, \"svc\": \"worker\", \"ev\": \"breaker\", \"name\": \"db\", \"state\": \"ajar\"}");
+    fx_ev(&x, "{\"ts\": 3, \"svc\": \"worker\", \"ev\": \"breaker\", \"name\": "
+              "\"db\", \"state\": \"ajar\"}");
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_evid(&x, "unknown state"));
     fx_free(&x);
-    CU_ASSERT(fx_invalid("{\"kind\": \"breaker\"}", "missing required key \"breaker\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"breaker\", \"breaker\": \"x\", \"dependency_fault\": \"nope\"}", "unknown fault \"nope\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"breaker\", \"breaker\": \"x\", \"min_open_s\": \"1\"}", "min_open_s"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"breaker\"}",
+                         "missing required key \"breaker\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"breaker\", \"breaker\": \"x\", "
+                         "\"dependency_fault\": \"nope\"}",
+                         "unknown fault \"nope\""));
+    CU_ASSERT(fx_invalid(
+        "{\"kind\": \"breaker\", \"breaker\": \"x\", \"min_open_s\": \"1\"}",
+        "min_open_s"));
 }
 
 void cr_test_register(void)

@@ -9,7 +9,8 @@
 static void test_check_steady_state_pass_and_fail(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"steady_state\"}, {\"kind\": \"steady_state\", \"during\": true}");
+    fx_init(&x, "{\"kind\": \"steady_state\"}, {\"kind\": \"steady_state\", "
+                "\"during\": true}");
     fx_probe(&x, "health", CR_PHASE_BEFORE, -1, 1, "200");
     fx_probe(&x, "health", CR_PHASE_DURING, 3, 0, "connection refused");
     fx_probe(&x, "health", CR_PHASE_AFTER, 21, 1, "200");
@@ -17,7 +18,8 @@ static void test_check_steady_state_pass_and_fail(void)
     CU_ASSERT(fx_sum(&x, "all 2 probe results passed"));
     FX_FAILED(&x, 1);
     CU_ASSERT(fx_sum(&x, "1 of 3 probe results failed"));
-    CU_ASSERT(fx_evid(&x, "probe health failed (during phase): connection refused"));
+    CU_ASSERT(
+        fx_evid(&x, "probe health failed (during phase): connection refused"));
     fx_probe(&x, "health", CR_PHASE_AFTER, 21.5, 0, "HTTP 503");
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_evid(&x, "HTTP 503"));
@@ -28,7 +30,8 @@ static void test_check_steady_state_pass_and_fail(void)
 static void test_check_steady_state_unknown_without_results(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"steady_state\"}, {\"kind\": \"steady_state\", \"min_samples\": 3}");
+    fx_init(&x, "{\"kind\": \"steady_state\"}, {\"kind\": \"steady_state\", "
+                "\"min_samples\": 3}");
     FX_UNKNOWN(&x, 0);
     fx_probe(&x, "health", CR_PHASE_BEFORE, -1, 1, "200");
     FX_PASSED(&x, 0);
@@ -44,9 +47,12 @@ static void test_check_steady_state_probe_filter(void)
     fx_probe(&x, "b", CR_PHASE_BEFORE, -1, 0, "b is down");
     FX_PASSED(&x, 0);
     fx_free(&x);
-    CU_ASSERT(fx_invalid("{\"kind\": \"steady_state\", \"probes\": [3]}", "non-empty string"));
-    CU_ASSERT(fx_invalid("{\"kind\": \"steady_state\", \"during\": 1}", "true or false"));
-    CU_ASSERT(fx_invalid("{\"kind\": \"steady_state\", \"durign\": true}", "unknown key"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"steady_state\", \"probes\": [3]}",
+                         "non-empty string"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"steady_state\", \"during\": 1}",
+                         "true or false"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"steady_state\", \"durign\": true}",
+                         "unknown key"));
 }
 
 /* ---- recovers ---- */
@@ -54,17 +60,20 @@ static void test_check_steady_state_probe_filter(void)
 static void test_check_recovers_within_bound(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"recovers\", \"within_s\": 2}, {\"kind\": \"recovers\", \"within_s\": 0.5}");
+    fx_init(&x, "{\"kind\": \"recovers\", \"within_s\": 2}, {\"kind\": "
+                "\"recovers\", \"within_s\": 0.5}");
     fx_fault(&x, "dep", "db", 2, 5);
     fx_probe(&x, "health", CR_PHASE_DURING, 4, 0, "refused");
     fx_probe(&x, "health", CR_PHASE_AFTER, 5.2, 0, "refused");
     fx_probe(&x, "health", CR_PHASE_AFTER, 6.0, 1, "200");
     fx_probe(&x, "health", CR_PHASE_AFTER, 7.0, 1, "200");
     FX_PASSED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "recovered 1.000 s after the faults ended (bound 2 s)"));
+    CU_ASSERT(
+        fx_sum(&x, "recovered 1.000 s after the faults ended (bound 2 s)"));
     CU_ASSERT_DOUBLE_EQUAL(x.res.measured, 1.0, 1e-9);
     FX_FAILED(&x, 1);
-    CU_ASSERT(fx_sum(&x, "recovered only 1.000 s after the faults ended (bound 0.5 s)"));
+    CU_ASSERT(fx_sum(
+        &x, "recovered only 1.000 s after the faults ended (bound 0.5 s)"));
     CU_ASSERT(fx_evid(&x, "probe health still failing: refused"));
     fx_free(&x);
 }
@@ -101,7 +110,8 @@ static void test_check_recovers_unknown(void)
 {
     fx x;
     fx_init(&x, "{\"kind\": \"recovers\", \"within_s\": 5}, "
-                "{\"kind\": \"recovers\", \"within_s\": 5, \"probes\": [\"a\", \"zz\"]}");
+                "{\"kind\": \"recovers\", \"within_s\": 5, \"probes\": [\"a\", "
+                "\"zz\"]}");
     fx_probe(&x, "a", CR_PHASE_AFTER, 2, 1, "");
     FX_UNKNOWN(&x, 0); /* no fault applied */
     CU_ASSERT(fx_sum(&x, "no fault was applied"));
@@ -110,8 +120,10 @@ static void test_check_recovers_unknown(void)
     FX_UNKNOWN(&x, 1); /* probe zz never reported */
     CU_ASSERT(fx_sum(&x, "probe zz has no result"));
     fx_free(&x);
-    CU_ASSERT(fx_invalid("{\"kind\": \"recovers\"}", "missing required key \"within_s\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"recovers\", \"within_s\": -1}", "within_s"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"recovers\"}",
+                         "missing required key \"within_s\""));
+    CU_ASSERT(
+        fx_invalid("{\"kind\": \"recovers\", \"within_s\": -1}", "within_s"));
 }
 
 /* ---- service ---- */
@@ -119,13 +131,18 @@ static void test_check_recovers_unknown(void)
 static void test_check_service_restarts(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"service\", \"service\": \"worker\", \"restarts\": {\"min\": 1, \"max\": 1}},"
-                "{\"kind\": \"service\", \"service\": \"worker\", \"restarts\": {\"max\": 0}, \"per_instance\": true},"
-                "{\"kind\": \"service\", \"service\": \"worker\", \"restarts\": {\"min\": 1}, \"per_instance\": true}");
+    fx_init(&x, "{\"kind\": \"service\", \"service\": \"worker\", "
+                "\"restarts\": {\"min\": 1, \"max\": 1}},"
+                "{\"kind\": \"service\", \"service\": \"worker\", "
+                "\"restarts\": {\"max\": 0}, \"per_instance\": true},"
+                "{\"kind\": \"service\", \"service\": \"worker\", "
+                "\"restarts\": {\"min\": 1}, \"per_instance\": true}");
     fx_proc(&x, -2, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
     fx_proc(&x, -2, "worker.1", "worker", CR_PROC_START, -1, 0, NULL);
-    fx_proc(&x, 1, "worker.1", "worker", CR_PROC_EXIT, -1, SIGKILL, "fault:kill-worker");
-    fx_proc(&x, 1.2, "worker.1", "worker", CR_PROC_START, -1, 0, "restart-policy");
+    fx_proc(&x, 1, "worker.1", "worker", CR_PROC_EXIT, -1, SIGKILL,
+            "fault:kill-worker");
+    fx_proc(&x, 1.2, "worker.1", "worker", CR_PROC_START, -1, 0,
+            "restart-policy");
     fx_proc(&x, 21, "worker.0", "worker", CR_PROC_EXIT, -1, SIGTERM, "stop");
     fx_proc(&x, 21, "worker.1", "worker", CR_PROC_EXIT, 0, 0, "stop");
     FX_PASSED(&x, 0);
@@ -134,7 +151,8 @@ static void test_check_service_restarts(void)
     CU_ASSERT(fx_sum(&x, "worker.1 restarted 1 times (bound 0..0)"));
     FX_FAILED(&x, 2);
     CU_ASSERT(fx_sum(&x, "worker.0 restarted 0 times (bound >= 1)"));
-    fx_proc(&x, 3, "worker.1", "worker", CR_PROC_START, -1, 0, "restart-policy");
+    fx_proc(&x, 3, "worker.1", "worker", CR_PROC_START, -1, 0,
+            "restart-policy");
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_sum(&x, "worker restarted 2 times in all (bound 1..1)"));
     fx_free(&x);
@@ -143,10 +161,14 @@ static void test_check_service_restarts(void)
 static void test_check_service_exit_and_running(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"clean\"},"
-                "{\"kind\": \"service\", \"service\": \"db\", \"running_at_end\": true},"
-                "{\"kind\": \"service\", \"service\": \"db\", \"running_at_end\": false},"
-                "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"crash\"}");
+    fx_init(
+        &x,
+        "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"clean\"},"
+        "{\"kind\": \"service\", \"service\": \"db\", \"running_at_end\": "
+        "true},"
+        "{\"kind\": \"service\", \"service\": \"db\", \"running_at_end\": "
+        "false},"
+        "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"crash\"}");
     fx_proc(&x, -1, "db.0", "db", CR_PROC_START, -1, 0, NULL);
     fx_proc(&x, 21, "db.0", "db", CR_PROC_EXIT, -1, SIGTERM, "stop");
     FX_PASSED(&x, 0);
@@ -157,9 +179,12 @@ static void test_check_service_exit_and_running(void)
     CU_ASSERT(fx_sum(&x, "db.0 did not crash"));
     fx_free(&x);
 
-    fx_init(&x, "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"clean\"},"
-                "{\"kind\": \"service\", \"service\": \"db\", \"running_at_end\": true},"
-                "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"crash\"}");
+    fx_init(
+        &x,
+        "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"clean\"},"
+        "{\"kind\": \"service\", \"service\": \"db\", \"running_at_end\": "
+        "true},"
+        "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"crash\"}");
     fx_proc(&x, -1, "db.0", "db", CR_PROC_START, -1, 0, NULL);
     fx_proc(&x, 4, "db.0", "db", CR_PROC_EXIT, 3, 0, NULL);
     FX_FAILED(&x, 0);
@@ -174,15 +199,24 @@ static void test_check_service_exit_and_running(void)
 static void test_check_service_errors(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"clean\"}");
+    fx_init(
+        &x,
+        "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"clean\"}");
     FX_UNKNOWN(&x, 0); /* no process history */
     fx_free(&x);
-    CU_ASSERT(fx_invalid("{\"kind\": \"service\", \"service\": \"nope\"}", "unknown service \"nope\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"service\"}", "missing required key \"service\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"service\", \"service\": \"db\", \"restarts\": {\"min\": 3, \"max\": 1}}",
+    CU_ASSERT(fx_invalid("{\"kind\": \"service\", \"service\": \"nope\"}",
+                         "unknown service \"nope\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"service\"}",
+                         "missing required key \"service\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"service\", \"service\": \"db\", "
+                         "\"restarts\": {\"min\": 3, \"max\": 1}}",
                          "min (3) is greater than max (1)"));
-    CU_ASSERT(fx_invalid("{\"kind\": \"service\", \"service\": \"db\", \"restarts\": {}}", "needs \"min\" or \"max\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"clena\"}", "unknown value \"clena\""));
+    CU_ASSERT(fx_invalid(
+        "{\"kind\": \"service\", \"service\": \"db\", \"restarts\": {}}",
+        "needs \"min\" or \"max\""));
+    CU_ASSERT(fx_invalid(
+        "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"clena\"}",
+        "unknown value \"clena\""));
 }
 
 /* ---- events ---- */
@@ -190,21 +224,31 @@ static void test_check_service_errors(void)
 static void test_check_events_count(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"events\", \"ev\": \"giveup\", \"max\": 0},"
-                "{\"kind\": \"events\", \"ev\": \"retry\", \"svc\": \"worker\", \"where\": {\"op\": \"db\"}, \"min\": 2, \"max\": 3}");
-    fx_ev(&x, "{\"ts\": 1, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": \"db\", \"attempt\": 1}");
-    fx_ev(&x, "{\"ts\": 2, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": \"cache\", \"attempt\": 1}");
-    fx_ev(&x, "{\"ts\": 3, \"svc\": \"db\", \"ev\": \"retry\", \"op\": \"db\", \"attempt\": 1}");
-    fx_ev(&x, "{\"ts\": 4, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": \"db\", \"attempt\": 2}");
+    fx_init(&x,
+            "{\"kind\": \"events\", \"ev\": \"giveup\", \"max\": 0},"
+            "{\"kind\": \"events\", \"ev\": \"retry\", \"svc\": \"worker\", "
+            "\"where\": {\"op\": \"db\"}, \"min\": 2, \"max\": 3}");
+    fx_ev(&x, "{\"ts\": 1, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": "
+              "\"db\", \"attempt\": 1}");
+    fx_ev(&x, "{\"ts\": 2, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": "
+              "\"cache\", \"attempt\": 1}");
+    fx_ev(&x, "{\"ts\": 3, \"svc\": \"db\", \"ev\": \"retry\", \"op\": \"db\", "
+              "\"attempt\": 1}");
+    fx_ev(&x, "{\"ts\": 4, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": "
+              "\"db\", \"attempt\": 2}");
     FX_PASSED(&x, 0);
     FX_PASSED(&x, 1);
     CU_ASSERT_DOUBLE_EQUAL(x.res.measured, 2, 0);
-    fx_ev(&x, "{\"ts\": 5, \"svc\": \"worker\", \"ev\": \"giveup\", \"op\": \"db\", \"attempts\": 3}");
+    fx_ev(&x, "{\"ts\": 5, \"svc\": \"worker\", \"ev\": \"giveup\", \"op\": "
+              "\"db\", \"attempts\": 3}");
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_sum(&x, "1 giveup events (bound <= 0)"));
-    CU_ASSERT(fx_evid(&x, "over the maximum: t=5.000 worker giveup op=db attempts=3"));
-    fx_ev(&x, "{\"ts\": 6, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": \"db\", \"attempt\": 3}");
-    fx_ev(&x, "{\"ts\": 7, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": \"db\", \"attempt\": 4}");
+    CU_ASSERT(fx_evid(
+        &x, "over the maximum: t=5.000 worker giveup op=db attempts=3"));
+    fx_ev(&x, "{\"ts\": 6, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": "
+              "\"db\", \"attempt\": 3}");
+    fx_ev(&x, "{\"ts\": 7, \"svc\": \"worker\", \"ev\": \"retry\", \"op\": "
+              "\"db\", \"attempt\": 4}");
     FX_FAILED(&x, 1);
     CU_ASSERT(fx_sum(&x, "4 retry from worker events (bound <= 3)"));
     fx_free(&x);
@@ -214,11 +258,15 @@ static void test_check_events_min_and_empty(void)
 {
     fx x;
     fx_init(&x, "{\"kind\": \"events\", \"ev\": \"ready\", \"min\": 1},"
-                "{\"kind\": \"events\", \"ev\": \"giveup\", \"max\": 0}");
+                "{\"kind\": \"events\", \"ev\": \"giveup\", \"max\": 0},"
+                "{\"kind\": \"events\", \"ev\": \"giveup\", \"max\": 0, "
+                "\"min_samples\": 0}");
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_sum(&x, "only 0 ready events (bound >= 1)"));
     FX_UNKNOWN(&x, 1); /* an empty history must not pass "no giveups" */
-    fx_ev(&x, "{\"ts\": 1, \"svc\": \"worker\", \"inst\": \"worker.1\", \"ev\": \"ready\"}");
+    FX_PASSED(&x, 2);  /* unless asked to */
+    fx_ev(&x, "{\"ts\": 1, \"svc\": \"worker\", \"inst\": \"worker.1\", "
+              "\"ev\": \"ready\"}");
     FX_PASSED(&x, 0);
     FX_PASSED(&x, 1);
     fx_free(&x);
@@ -227,24 +275,30 @@ static void test_check_events_min_and_empty(void)
 static void test_check_events_windows(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"events\", \"ev\": \"degraded\", \"min\": 1, \"window\": {\"fault\": \"dep\"}},"
-                "{\"kind\": \"events\", \"ev\": \"degraded\", \"max\": 0, \"window\": {\"fault\": \"dep\", \"from_s\": 3.5, \"to_s\": 10}},"
-                "{\"kind\": \"events\", \"ev\": \"degraded\", \"min\": 2, \"window\": {\"from_s\": 0, \"to_s\": 10}},"
-                "{\"kind\": \"events\", \"ev\": \"degraded\", \"svc\": \"worker.1\", \"min\": 1}");
-    fx_ev(&x, "{\"ts\": 0.5, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": \"degraded\"}");
+    fx_init(&x,
+            "{\"kind\": \"events\", \"ev\": \"degraded\", \"min\": 1, "
+            "\"window\": {\"fault\": \"dep\"}},"
+            "{\"kind\": \"events\", \"ev\": \"degraded\", \"max\": 0, "
+            "\"window\": {\"fault\": \"dep\", \"from_s\": 3.5, \"to_s\": 10}},"
+            "{\"kind\": \"events\", \"ev\": \"degraded\", \"min\": 2, "
+            "\"window\": {\"from_s\": 0, \"to_s\": 10}},"
+            "{\"kind\": \"events\", \"ev\": \"degraded\", \"svc\": "
+            "\"worker.1\", \"min\": 1}");
+    fx_ev(&x, "{\"ts\": 0.5, \"svc\": \"worker\", \"inst\": \"worker.0\", "
+              "\"ev\": \"degraded\"}");
     FX_UNKNOWN(&x, 0); /* the fault never applied */
     CU_ASSERT(fx_sum(&x, "fault dep was never applied"));
     fx_fault(&x, "dep", "db", 2, 5);
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_sum(&x, "only 0 degraded events in the window (bound >= 1)"));
-    fx_ev(&x, "{\"ts\": 3, \"svc\": \"worker\", \"inst\": \"worker.1\", \"ev\": \"degraded\"}");
+    fx_ev(&x, "{\"ts\": 3, \"svc\": \"worker\", \"inst\": \"worker.1\", "
+              "\"ev\": \"degraded\"}");
     FX_PASSED(&x, 0);
-    FX_UNKNOWN(&x, 1); /* nothing at all happened in [5.5, 12] */
-    fx_ev(&x, "{\"ts\": 7, \"svc\": \"db\", \"ev\": \"ready\"}");
-    FX_PASSED(&x, 1);
+    FX_PASSED(&x, 1); /* nothing happened in [5.5, 12]: a real zero */
     FX_PASSED(&x, 2);
     FX_PASSED(&x, 3); /* svc names an instance */
-    fx_ev(&x, "{\"ts\": 6, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": \"degraded\"}");
+    fx_ev(&x, "{\"ts\": 6, \"svc\": \"worker\", \"inst\": \"worker.0\", "
+              "\"ev\": \"degraded\"}");
     FX_FAILED(&x, 1); /* 6 is in [2+3.5, 2+10] */
     CU_ASSERT(fx_evid(&x, "t=6.000 worker.0 degraded"));
     fx_free(&x);
@@ -252,18 +306,128 @@ static void test_check_events_windows(void)
 
 static void test_check_events_parse_errors(void)
 {
-    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\"}", "needs \"min\" or \"max\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"max\": 1}", "missing required key \"ev\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"min\": 5, \"max\": 1}", "greater than max"));
-    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, \"window\": {\"fault\": \"nofault\"}}",
+    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\"}",
+                         "needs \"min\" or \"max\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"max\": 1}",
+                         "missing required key \"ev\""));
+    CU_ASSERT(fx_invalid(
+        "{\"kind\": \"events\", \"ev\": \"x\", \"min\": 5, \"max\": 1}",
+        "greater than max"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, "
+                         "\"window\": {\"fault\": \"nofault\"}}",
                          "unknown fault \"nofault\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, \"window\": {\"from_s\": 1}}",
+    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, "
+                         "\"window\": {\"from_s\": 1}}",
                          "needs \"to_s\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, \"window\": {\"from_s\": 5, \"to_s\": 1}}",
+    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, "
+                         "\"window\": {\"from_s\": 5, \"to_s\": 1}}",
                          "before from_s"));
-    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, \"window\": {\"fualt\": \"dep\"}}",
+    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, "
+                         "\"window\": {\"fualt\": \"dep\"}}",
                          "unknown key"));
-    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, \"where\": 3}", "where"));
+    CU_ASSERT(fx_invalid(
+        "{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, \"where\": 3}",
+        "where"));
+}
+
+/* ---- every checker under allocation failure ---- */
+
+static void test_check_all_oom_loop(void)
+{
+    fx x;
+    fx_init(
+        &x,
+        "{\"kind\": \"steady_state\"}, {\"kind\": \"recovers\", \"within_s\": "
+        "5},"
+        "{\"kind\": \"service\", \"service\": \"worker\", \"exit\": \"clean\"},"
+        "{\"kind\": \"events\", \"ev\": \"retry\", \"max\": 1},"
+        "{\"kind\": \"no_loss\"},"
+        "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 10, "
+        "\"max_attempts\": 2},"
+        "{\"kind\": \"breaker\", \"breaker\": \"db\"},"
+        "{\"kind\": \"checkpoint\", \"service\": \"worker\"},"
+        "{\"kind\": \"same_result\", \"result\": \"r\"},"
+        "{\"kind\": \"failover\", \"within_ms\": 5},"
+        "{\"kind\": \"slo\", \"error_ratio_max\": 0.1, \"p99_ms_max\": 1}");
+    fx_fault(&x, "dep", "db", 2, 5);
+    fx_probe(&x, "p", CR_PHASE_AFTER, 6, 0, "down");
+    fx_proc(&x, 1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 3, "worker.0", "worker", CR_PROC_EXIT, 1, 0, NULL);
+    fx_proc(&x, 3.5, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    for (int i = 0; i < 30; i++) {
+        fx_ev(&x,
+              "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.%d\", "
+              "\"ev\": \"retry\", \"op\": \"db\", \"attempt\": %d, "
+              "\"delay_ms\": 999}",
+              1 + i * 0.1, i % 2, 1 + i % 3);
+        fx_ev(&x, "{\"ts\": %g, \"ev\": \"accepted\", \"id\": %d}", 1 + i * 0.1,
+              i);
+        fx_ev(&x,
+              "{\"ts\": %g, \"ev\": \"delivered\", \"id\": %d, \"latency_ms\": "
+              "5}",
+              4 + i * 0.1, i + 3);
+        fx_ev(&x,
+              "{\"ts\": %g, \"svc\": \"worker\", \"ev\": \"breaker\", "
+              "\"name\": \"db\", \"state\": \"%s\"}",
+              1 + i * 0.1, i % 2 ? "open" : "half_open");
+    }
+    cr_history_sort(&x.h);
+    for (size_t k = 0; k < x.sc->nexpects; k++) {
+        const cr_expect *e = &x.sc->expects[k];
+        int done = 0;
+        for (long n = 1; n < 5000 && !done; n++) {
+            cr_result r;
+            cr_err err;
+            cr_err_clear(&err);
+            cr_alloc_fail_after(n);
+            cr_result_init(&r);
+            int rc = e->ops->eval(e, &x.f, &r, &err);
+            long used = cr_alloc_count();
+            cr_alloc_fail_after(0);
+            CU_ASSERT(rc == 0 || rc == CR_ENOMEM);
+            if (rc == CR_ENOMEM)
+                CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "out of memory"));
+            done = rc == 0 && r.evidence && r.details &&
+                   used < n; /* nothing failed this time */
+            cr_result_free(&r);
+        }
+        CU_ASSERT(done);
+    }
+    fx_free(&x);
+}
+
+/* harness/CHECKS.md documents every checker and every key. */
+static void test_check_doc_complete(void)
+{
+    FILE *fp = fopen(cr_test_src("harness/CHECKS.md"), "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    static char doc[200000];
+    size_t n = fread(doc, 1, sizeof doc - 1, fp);
+    doc[n] = '\0';
+    fclose(fp);
+    const cr_check_ops *const *all = cr_check_all();
+    size_t k = 0;
+    for (; all[k]; k++) {
+        char want[128];
+        snprintf(want, sizeof want, "## `%s`", all[k]->kind);
+        const char *sec = strstr(doc, want);
+        if (!sec) {
+            fprintf(stderr, "CHECKS.md lacks %s\n", want);
+            CU_FAIL("checker undocumented");
+            continue;
+        }
+        const char *next = strstr(sec + 3, "\n## ");
+        for (const cr_param *p = all[k]->params; p && p->name; p++) {
+            snprintf(want, sizeof want, "| `%s` |", p->name);
+            const char *at = strstr(sec, want);
+            if (!at || (next && at > next)) {
+                fprintf(stderr, "CHECKS.md: %s lacks key %s\n", all[k]->kind,
+                        p->name);
+                CU_FAIL("key undocumented");
+            }
+        }
+    }
+    CU_ASSERT_EQUAL(k, 11);
 }
 
 void cr_test_register(void)
@@ -284,4 +448,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_events_min_and_empty);
     CR_ADD_TEST(s, test_check_events_windows);
     CR_ADD_TEST(s, test_check_events_parse_errors);
+    CR_ADD_TEST(s, test_check_all_oom_loop);
+    CR_ADD_TEST(s, test_check_doc_complete);
 }

@@ -3,8 +3,17 @@
  * large history through the hash table. */
 #include "check_fixture.h"
 
-static void acc(fx *x, double t, const char *id) { fx_ev(x, "{\"ts\": %g, \"svc\": \"api\", \"ev\": \"accepted\", \"id\": %s}", t, id); }
-static void del(fx *x, double t, const char *id) { fx_ev(x, "{\"ts\": %g, \"svc\": \"sink\", \"ev\": \"delivered\", \"id\": %s}", t, id); }
+static void acc(fx *x, double t, const char *id)
+{
+    fx_ev(x, "{\"ts\": %g, \"svc\": \"api\", \"ev\": \"accepted\", \"id\": %s}",
+          t, id);
+}
+static void del(fx *x, double t, const char *id)
+{
+    fx_ev(x,
+          "{\"ts\": %g, \"svc\": \"sink\", \"ev\": \"delivered\", \"id\": %s}",
+          t, id);
+}
 
 static void test_check_no_loss_pass(void)
 {
@@ -13,9 +22,10 @@ static void test_check_no_loss_pass(void)
     acc(&x, 1, "1");
     acc(&x, 1.1, "\"b\"");
     acc(&x, 1.2, "3");
-    del(&x, 1.5, "\"1\"");      /* 1 and "1" are the same id */
+    del(&x, 1.5, "\"1\""); /* 1 and "1" are the same id */
     del(&x, 1.6, "\"b\"");
-    fx_ev(&x, "{\"ts\": 1.7, \"ev\": \"dead_lettered\", \"id\": 3.0, \"reason\": \"poison\"}");
+    fx_ev(&x, "{\"ts\": 1.7, \"ev\": \"dead_lettered\", \"id\": 3.0, "
+              "\"reason\": \"poison\"}");
     FX_PASSED(&x, 0);
     CU_ASSERT(fx_sum(&x, "lost 0 of 3 accepted ids"));
     CU_ASSERT_EQUAL(fx_detail(&x, "dead_lettered"), 1);
@@ -26,7 +36,9 @@ static void test_check_no_loss_pass(void)
 static void test_check_no_loss_lost(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", \"max_lost\": 2}");
+    fx_init(
+        &x,
+        "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", \"max_lost\": 2}");
     for (int i = 0; i < 10; i++) {
         char id[16];
         snprintf(id, sizeof id, "%d", i);
@@ -46,13 +58,15 @@ static void test_check_no_loss_lost(void)
 static void test_check_no_loss_duplicates(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", \"allow_duplicates\": true}");
+    fx_init(&x, "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", "
+                "\"allow_duplicates\": true}");
     acc(&x, 1, "\"a\"");
     acc(&x, 1, "\"c\"");
     del(&x, 2, "\"a\"");
     del(&x, 2.5, "\"a\"");
     del(&x, 2.6, "\"c\"");
-    fx_ev(&x, "{\"ts\": 2.7, \"ev\": \"dead_lettered\", \"id\": \"c\"}"); /* both */
+    fx_ev(&x,
+          "{\"ts\": 2.7, \"ev\": \"dead_lettered\", \"id\": \"c\"}"); /* both */
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_sum(&x, "2 ids delivered more than once"));
     CU_ASSERT(fx_evid(&x, "id a delivered 2 times"));
@@ -77,13 +91,14 @@ static void test_check_no_loss_unexpected(void)
 static void test_check_no_loss_recovered_and_ignore(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", \"ignore_before_s\": 1}");
+    fx_init(&x, "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", "
+                "\"ignore_before_s\": 1}");
     fx_fault(&x, "dep", "db", 2, 5);
-    acc(&x, 0.5, "10");          /* warm-up, lost: ignored by [1] */
+    acc(&x, 0.5, "10"); /* warm-up, lost: ignored by [1] */
     acc(&x, 1.5, "11");
-    del(&x, 1.8, "11");          /* delivered before the fault ended */
+    del(&x, 1.8, "11"); /* delivered before the fault ended */
     acc(&x, 3, "12");
-    del(&x, 6, "12");            /* carried through the fault */
+    del(&x, 6, "12"); /* carried through the fault */
     FX_FAILED(&x, 0);
     FX_PASSED(&x, 1);
     CU_ASSERT_EQUAL(fx_detail(&x, "recovered"), 1);
@@ -95,7 +110,9 @@ static void test_check_no_loss_recovered_and_ignore(void)
 static void test_check_no_loss_bad_ids_and_unknown(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", \"min_samples\": 3}");
+    fx_init(
+        &x,
+        "{\"kind\": \"no_loss\"}, {\"kind\": \"no_loss\", \"min_samples\": 3}");
     FX_UNKNOWN(&x, 0);
     fx_ev(&x, "{\"ts\": 1, \"ev\": \"accepted\"}");
     fx_ev(&x, "{\"ts\": 1, \"ev\": \"accepted\", \"id\": [1]}");
@@ -109,22 +126,30 @@ static void test_check_no_loss_bad_ids_and_unknown(void)
     FX_UNKNOWN(&x, 1);
     CU_ASSERT(fx_sum(&x, "only 1 accepted ids (min_samples 3)"));
     fx_free(&x);
-    CU_ASSERT(fx_invalid("{\"kind\": \"no_loss\", \"max_lost\": -1}", "max_lost"));
-    CU_ASSERT(fx_invalid("{\"kind\": \"no_loss\", \"allow_duplicate\": true}", "unknown key"));
+    CU_ASSERT(
+        fx_invalid("{\"kind\": \"no_loss\", \"max_lost\": -1}", "max_lost"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"no_loss\", \"allow_duplicate\": true}",
+                         "unknown key"));
 }
 
 static void test_check_no_loss_large(void)
 {
-    /* 200k ids through the table (growth, probing), exactly 4 lost (1, 66667, 133333, 199999). */
+    /* 200k ids through the table (growth, probing), exactly 4 lost (1, 66667,
+     * 133333, 199999). */
     fx x;
     fx_init(&x, "{\"kind\": \"no_loss\"}");
     char line[128];
     for (int i = 0; i < 200000; i++) {
-        int n = snprintf(line, sizeof line, "{\"ts\":%d.5,\"ev\":\"accepted\",\"id\":\"order-%d\"}", 1 + i / 50000, i);
+        int n =
+            snprintf(line, sizeof line,
+                     "{\"ts\":%d.5,\"ev\":\"accepted\",\"id\":\"order-%d\"}",
+                     1 + i / 50000, i);
         cr_history_add_line(&x.h, line, (size_t)n);
         if (i % 66666 == 1)
             continue;
-        n = snprintf(line, sizeof line, "{\"ts\":%d.7,\"ev\":\"delivered\",\"id\":\"order-%d\"}", 1 + i / 50000, i);
+        n = snprintf(line, sizeof line,
+                     "{\"ts\":%d.7,\"ev\":\"delivered\",\"id\":\"order-%d\"}",
+                     1 + i / 50000, i);
         cr_history_add_line(&x.h, line, (size_t)n);
     }
     FX_FAILED(&x, 0);

@@ -7,7 +7,9 @@
 
 static void cp(fx *x, double t, const char *ev, int step)
 {
-    fx_ev(x, "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": \"%s\", \"name\": \"model\", \"step\": %d}",
+    fx_ev(x,
+          "{\"ts\": %g, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": "
+          "\"%s\", \"name\": \"model\", \"step\": %d}",
           t, ev, step);
 }
 
@@ -17,21 +19,27 @@ static void crash_story(fx *x, int restored)
     fx_proc(x, -1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
     cp(x, 0.5, "checkpoint_saved", 10);
     cp(x, 1.5, "checkpoint_saved", 20);
-    fx_ev(x, "{\"ts\": 2.5, \"svc\": \"worker\", \"inst\": \"worker.0\", \"ev\": \"progress\", \"step\": 27}");
-    fx_proc(x, 3, "worker.0", "worker", CR_PROC_EXIT, -1, SIGKILL, "fault:kill-worker");
-    fx_proc(x, 3.2, "worker.0", "worker", CR_PROC_START, -1, 0, "restart-policy");
+    fx_ev(x, "{\"ts\": 2.5, \"svc\": \"worker\", \"inst\": \"worker.0\", "
+             "\"ev\": \"progress\", \"step\": 27}");
+    fx_proc(x, 3, "worker.0", "worker", CR_PROC_EXIT, -1, SIGKILL,
+            "fault:kill-worker");
+    fx_proc(x, 3.2, "worker.0", "worker", CR_PROC_START, -1, 0,
+            "restart-policy");
     cp(x, 3.3, "checkpoint_restored", restored);
 }
 
 static void test_check_checkpoint_pass(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\", \"checkpoint\": \"model\", \"max_replay\": 10}");
+    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\", "
+                "\"checkpoint\": \"model\", \"max_replay\": 10}");
     crash_story(&x, 20);
     FX_PASSED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "1 crashes, each resumed from the last saved checkpoint (worst replay 7 steps)"));
+    CU_ASSERT(fx_sum(&x, "1 crashes, each resumed from the last saved "
+                         "checkpoint (worst replay 7 steps)"));
     CU_ASSERT_DOUBLE_EQUAL(x.res.measured, 7, 0);
-    CU_ASSERT(fx_evid(&x, "worker.0 crashed: killed by SIGKILL, cause fault:kill-worker"));
+    CU_ASSERT(fx_evid(
+        &x, "worker.0 crashed: killed by SIGKILL, cause fault:kill-worker"));
     fx_free(&x);
 }
 
@@ -41,20 +49,25 @@ static void test_check_checkpoint_rules(void)
     fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\"}");
     crash_story(&x, 10); /* older */
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "worker.0 restored step 10 but step 20 was saved before the crash at t=3.000"));
-    CU_ASSERT(fx_evid(&x, "last saved before the crash: t=1.500 worker.0 checkpoint_saved name=model step=20"));
+    CU_ASSERT(fx_sum(&x, "worker.0 restored step 10 but step 20 was saved "
+                         "before the crash at t=3.000"));
+    CU_ASSERT(fx_evid(&x, "last saved before the crash: t=1.500 worker.0 "
+                          "checkpoint_saved name=model step=20"));
     fx_free(&x);
 
     fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\"}");
     crash_story(&x, 30); /* newer than anything saved */
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "restored step 30 but the last step saved before the crash at t=3.000 was 20"));
+    CU_ASSERT(fx_sum(&x, "restored step 30 but the last step saved before the "
+                         "crash at t=3.000 was 20"));
     fx_free(&x);
 
-    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\", \"max_replay\": 5}");
+    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\", "
+                "\"max_replay\": 5}");
     crash_story(&x, 20); /* replays 27 - 20 = 7 */
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "worker.0 replays 7 steps after the crash at t=3.000 (reached 27, restored 20; bound 5)"));
+    CU_ASSERT(fx_sum(&x, "worker.0 replays 7 steps after the crash at t=3.000 "
+                         "(reached 27, restored 20; bound 5)"));
     fx_free(&x);
 
     /* restarted but never restored */
@@ -62,9 +75,11 @@ static void test_check_checkpoint_rules(void)
     fx_proc(&x, -1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
     cp(&x, 0.5, "checkpoint_saved", 10);
     fx_proc(&x, 3, "worker.0", "worker", CR_PROC_EXIT, 1, 0, NULL);
-    fx_proc(&x, 3.2, "worker.0", "worker", CR_PROC_START, -1, 0, "restart-policy");
+    fx_proc(&x, 3.2, "worker.0", "worker", CR_PROC_START, -1, 0,
+            "restart-policy");
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "started again but never reported checkpoint_restored"));
+    CU_ASSERT(
+        fx_sum(&x, "started again but never reported checkpoint_restored"));
     fx_free(&x);
 
     /* nothing saved, restored a non-zero step */
@@ -81,10 +96,12 @@ static void test_check_checkpoint_unknown_and_filters(void)
 {
     fx x;
     fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\"},"
-                "{\"kind\": \"checkpoint\", \"service\": \"worker\", \"checkpoint\": \"other\"}");
+                "{\"kind\": \"checkpoint\", \"service\": \"worker\", "
+                "\"checkpoint\": \"other\"}");
     fx_proc(&x, -1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
     cp(&x, 0.5, "checkpoint_saved", 10);
-    fx_proc(&x, 21, "worker.0", "worker", CR_PROC_EXIT, -1, SIGTERM, "stop"); /* not a crash */
+    fx_proc(&x, 21, "worker.0", "worker", CR_PROC_EXIT, -1, SIGTERM,
+            "stop"); /* not a crash */
     FX_UNKNOWN(&x, 0);
     CU_ASSERT(fx_sum(&x, "never crashed"));
     fx_free(&x);
@@ -94,13 +111,16 @@ static void test_check_checkpoint_unknown_and_filters(void)
     FX_UNKNOWN(&x, 0);
     fx_free(&x);
     /* another checkpoint name is ignored: "other" was never saved */
-    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\", \"checkpoint\": \"other\"}");
+    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\", "
+                "\"checkpoint\": \"other\"}");
     crash_story(&x, 20);
     FX_FAILED(&x, 0); /* restarted, but never restored "other" */
     CU_ASSERT(fx_sum(&x, "never reported checkpoint_restored"));
     fx_free(&x);
-    CU_ASSERT(fx_invalid("{\"kind\": \"checkpoint\"}", "missing required key \"service\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"checkpoint\", \"service\": \"zz\"}", "unknown service \"zz\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"checkpoint\"}",
+                         "missing required key \"service\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"checkpoint\", \"service\": \"zz\"}",
+                         "unknown service \"zz\""));
 }
 
 /* ---- same_result ---- */
@@ -112,50 +132,68 @@ static void test_check_same_result(void)
     CU_ASSERT(x.sc->expects[0].ops->flags & CR_CHECK_NEEDS_BASELINE);
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_sum(&x, "the run produced no result \"hash\""));
-    fx_ev(&x, "{\"ts\": 5, \"svc\": \"worker\", \"ev\": \"result\", \"name\": \"hash\", \"value\": \"abc\"}");
-    fx_ev(&x, "{\"ts\": 6, \"svc\": \"worker\", \"ev\": \"result\", \"name\": \"other\", \"value\": \"zzz\"}");
+    fx_ev(&x, "{\"ts\": 5, \"svc\": \"worker\", \"ev\": \"result\", \"name\": "
+              "\"hash\", \"value\": \"abc\"}");
+    fx_ev(&x, "{\"ts\": 6, \"svc\": \"worker\", \"ev\": \"result\", \"name\": "
+              "\"other\", \"value\": \"zzz\"}");
     FX_UNKNOWN(&x, 0);
     CU_ASSERT(fx_sum(&x, "no baseline run"));
-    fx_base_ev(&x, "{\"ts\": 1, \"ev\": \"result\", \"name\": \"other\", \"value\": 1}");
+    fx_base_ev(
+        &x,
+        "{\"ts\": 1, \"ev\": \"result\", \"name\": \"other\", \"value\": 1}");
     FX_UNKNOWN(&x, 0);
     CU_ASSERT(fx_sum(&x, "the baseline run produced no result \"hash\""));
-    fx_base_ev(&x, "{\"ts\": 2, \"ev\": \"result\", \"name\": \"hash\", \"value\": \"abd\"}");
+    fx_base_ev(&x, "{\"ts\": 2, \"ev\": \"result\", \"name\": \"hash\", "
+                   "\"value\": \"abd\"}");
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "result \"hash\" is \"abc\" but the fault-free baseline gave \"abd\""));
-    fx_base_ev(&x, "{\"ts\": 3, \"ev\": \"result\", \"name\": \"hash\", \"value\": \"abc\"}"); /* last wins */
+    CU_ASSERT(fx_sum(
+        &x,
+        "result \"hash\" is \"abc\" but the fault-free baseline gave \"abd\""));
+    fx_base_ev(&x, "{\"ts\": 3, \"ev\": \"result\", \"name\": \"hash\", "
+                   "\"value\": \"abc\"}"); /* last wins */
     FX_PASSED(&x, 0);
     fx_free(&x);
 
     fx_init(&x, "{\"kind\": \"same_result\", \"result\": \"n\"}");
     fx_ev(&x, "{\"ts\": 5, \"ev\": \"result\", \"name\": \"n\", \"value\": 3}");
-    fx_base_ev(&x, "{\"ts\": 5, \"ev\": \"result\", \"name\": \"n\", \"value\": 3.0}");
+    fx_base_ev(
+        &x, "{\"ts\": 5, \"ev\": \"result\", \"name\": \"n\", \"value\": 3.0}");
     FX_PASSED(&x, 0);
     fx_free(&x);
-    CU_ASSERT(fx_invalid("{\"kind\": \"same_result\"}", "missing required key \"result\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"same_result\"}",
+                         "missing required key \"result\""));
 }
 
 /* ---- failover ---- */
 
 static void served(fx *x, double t, const char *inst)
 {
-    fx_ev(x, "{\"ts\": %.4f, \"svc\": \"db\", \"inst\": \"%s\", \"ev\": \"served\"}", t, inst);
+    fx_ev(
+        x,
+        "{\"ts\": %.4f, \"svc\": \"db\", \"inst\": \"%s\", \"ev\": \"served\"}",
+        t, inst);
 }
 
 static void test_check_failover_pass_and_slow(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\", \"within_ms\": 500, \"exclusive\": true},"
-                "{\"kind\": \"failover\", \"from\": \"db.0\", \"within_ms\": 100}");
+    fx_init(&x,
+            "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\", "
+            "\"within_ms\": 500, \"exclusive\": true},"
+            "{\"kind\": \"failover\", \"from\": \"db.0\", \"within_ms\": 100}");
     served(&x, 1, "db.0");
     fx_fault(&x, "kill-db", "db.0", 2, 2);
-    fx_ev(&x, "{\"ts\": 2.2, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\"}");
+    fx_ev(&x, "{\"ts\": 2.2, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": "
+              "\"db.0\", \"to\": \"db.1\"}");
     served(&x, 2.3, "db.1");
     served(&x, 2.4, "db.1");
     FX_PASSED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "failed over in 200 ms, first success on db.1 after 300 ms (bound 500 ms)"));
+    CU_ASSERT(fx_sum(&x, "failed over in 200 ms, first success on db.1 after "
+                         "300 ms (bound 500 ms)"));
     CU_ASSERT_DOUBLE_EQUAL(x.res.measured, 300, 1e-6);
     FX_FAILED(&x, 1); /* to taken from the failover event */
-    CU_ASSERT(fx_sum(&x, "failover took 200 ms and the first success on db.1 300 ms (bound 100 ms)"));
+    CU_ASSERT(fx_sum(&x, "failover took 200 ms and the first success on db.1 "
+                         "300 ms (bound 100 ms)"));
     fx_free(&x);
 }
 
@@ -163,7 +201,8 @@ static void test_check_failover_rules(void)
 {
     fx x;
     /* no failover event at all */
-    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"within_ms\": 500}");
+    fx_init(&x,
+            "{\"kind\": \"failover\", \"from\": \"db.0\", \"within_ms\": 500}");
     fx_proc(&x, 2, "db.0", "db", CR_PROC_EXIT, -1, SIGKILL, "fault:kill-db");
     served(&x, 2.3, "db.1");
     FX_FAILED(&x, 0);
@@ -171,33 +210,44 @@ static void test_check_failover_rules(void)
     fx_free(&x);
 
     /* standby never serves */
-    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\", \"within_ms\": 500}");
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
+                "\"db.1\", \"within_ms\": 500}");
     fx_fault(&x, "kill-db", "db.0", 2, 2);
-    fx_ev(&x, "{\"ts\": 2.2, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\"}");
+    fx_ev(&x, "{\"ts\": 2.2, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": "
+              "\"db.0\", \"to\": \"db.1\"}");
     served(&x, 2.3, "db.0");
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_sum(&x, "the standby db.1 never succeeded"));
     fx_free(&x);
 
     /* split brain: the old primary keeps serving after the failover */
-    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\", \"within_ms\": 500, \"exclusive\": true},"
-                "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\", \"within_ms\": 500}");
-    fx_ev(&x, "{\"ts\": 2, \"svc\": \"db\", \"inst\": \"db.0\", \"ev\": \"stopped\"}");
-    fx_ev(&x, "{\"ts\": 2.2, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\"}");
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
+                "\"db.1\", \"within_ms\": 500, \"exclusive\": true},"
+                "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
+                "\"db.1\", \"within_ms\": 500}");
+    fx_ev(&x, "{\"ts\": 2, \"svc\": \"db\", \"inst\": \"db.0\", \"ev\": "
+              "\"stopped\"}");
+    fx_ev(&x, "{\"ts\": 2.2, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": "
+              "\"db.0\", \"to\": \"db.1\"}");
     served(&x, 2.3, "db.1");
     served(&x, 2.5, "db.0");
     FX_FAILED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "split brain: db.0 served 1 operations after the failover at t=2.200"));
+    CU_ASSERT(fx_sum(
+        &x,
+        "split brain: db.0 served 1 operations after the failover at t=2.200"));
     CU_ASSERT(fx_evid(&x, "primary still serving after the failover"));
     FX_PASSED(&x, 1); /* not exclusive */
     fx_free(&x);
 
     /* after a failback the primary may serve again */
-    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\", \"within_ms\": 500, \"exclusive\": true}");
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
+                "\"db.1\", \"within_ms\": 500, \"exclusive\": true}");
     fx_fault(&x, "kill-db", "db.0", 2, 2);
-    fx_ev(&x, "{\"ts\": 2.2, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\"}");
+    fx_ev(&x, "{\"ts\": 2.2, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": "
+              "\"db.0\", \"to\": \"db.1\"}");
     served(&x, 2.3, "db.1");
-    fx_ev(&x, "{\"ts\": 4, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": \"db.1\", \"to\": \"db.0\"}");
+    fx_ev(&x, "{\"ts\": 4, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": "
+              "\"db.1\", \"to\": \"db.0\"}");
     served(&x, 4.1, "db.0");
     FX_PASSED(&x, 0);
     fx_free(&x);
@@ -206,21 +256,27 @@ static void test_check_failover_rules(void)
 static void test_check_failover_unknown_and_parse(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"within_ms\": 500, \"success_ev\": [\"ok\"]}");
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"within_ms\": "
+                "500, \"success_ev\": [\"ok\"]}");
     served(&x, 1, "db.0");
     FX_UNKNOWN(&x, 0);
     CU_ASSERT(fx_sum(&x, "the primary db.0 never failed"));
     fx_fault(&x, "kill-worker", "worker.1", 2, 2); /* another target */
     FX_UNKNOWN(&x, 0);
     fx_fault(&x, "kill-db", "db", 3, 3); /* the whole service designates db.0 */
-    fx_ev(&x, "{\"ts\": 3.1, \"svc\": \"lb\", \"ev\": \"failover\", \"to\": \"db.1\"}");
+    fx_ev(&x, "{\"ts\": 3.1, \"svc\": \"lb\", \"ev\": \"failover\", \"to\": "
+              "\"db.1\"}");
     served(&x, 3.2, "db.1"); /* "served" is not in success_ev here */
     FX_FAILED(&x, 0);
-    fx_ev(&x, "{\"ts\": 3.3, \"svc\": \"db\", \"inst\": \"db.1\", \"ev\": \"ok\"}");
+    fx_ev(&x,
+          "{\"ts\": 3.3, \"svc\": \"db\", \"inst\": \"db.1\", \"ev\": \"ok\"}");
     FX_PASSED(&x, 0);
     fx_free(&x);
-    CU_ASSERT(fx_invalid("{\"kind\": \"failover\", \"from\": \"db.0\"}", "missing required key \"within_ms\""));
-    CU_ASSERT(fx_invalid("{\"kind\": \"failover\", \"within_ms\": 5, \"success_ev\": \"ok\"}", "array of strings"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"failover\", \"from\": \"db.0\"}",
+                         "missing required key \"within_ms\""));
+    CU_ASSERT(fx_invalid(
+        "{\"kind\": \"failover\", \"within_ms\": 5, \"success_ev\": \"ok\"}",
+        "array of strings"));
 }
 
 void cr_test_register(void)

@@ -21,7 +21,9 @@ static void test_event_parse_kept_and_defaults(void)
     cr_history h;
     cr_history_init(&h, 1000.0);
     CU_ASSERT_EQUAL(add(&h, "{\"ts\":1001.5,\"ev\":\"ready\"}\n"), 1);
-    CU_ASSERT_EQUAL(add(&h, "{\"ts\":1002,\"svc\":\"w\",\"ev\":\"retry\",\"op\":\"x\",\"attempt\":2}\r\n"), 1);
+    CU_ASSERT_EQUAL(add(&h, "{\"ts\":1002,\"svc\":\"w\",\"ev\":\"retry\","
+                            "\"op\":\"x\",\"attempt\":2}\r\n"),
+                    1);
     CU_ASSERT_EQUAL(h.n, 2);
     CU_ASSERT_STRING_EQUAL(h.v[0].svc, "");
     CU_ASSERT_STRING_EQUAL(h.v[0].ev, "ready");
@@ -48,11 +50,11 @@ static void test_event_malformed_counted(void)
     static const char *bad[] = {
         "not json",
         "[1,2]",
-        "{\"ev\":\"x\"}",                  /* no ts */
-        "{\"ts\":\"1\",\"ev\":\"x\"}",     /* ts not a number */
-        "{\"ts\":1}",                      /* no ev */
-        "{\"ts\":1,\"ev\":3}",             /* ev not a string */
-        "{\"ts\":1,\"ev\":\"x\"",          /* truncated (writer died) */
+        "{\"ev\":\"x\"}",              /* no ts */
+        "{\"ts\":\"1\",\"ev\":\"x\"}", /* ts not a number */
+        "{\"ts\":1}",                  /* no ev */
+        "{\"ts\":1,\"ev\":3}",         /* ev not a string */
+        "{\"ts\":1,\"ev\":\"x\"",      /* truncated (writer died) */
         "42",
     };
     cr_history h;
@@ -76,7 +78,9 @@ static void test_event_malformed_counted(void)
     /* add_obj validates and steals */
     CU_ASSERT_EQUAL(cr_history_add_obj(&h2, json_pack("{s:i}", "ts", 3)), 0);
     CU_ASSERT_EQUAL(h2.malformed, 2);
-    CU_ASSERT_EQUAL(cr_history_add_obj(&h2, json_pack("{s:f,s:s}", "ts", 2.0, "ev", "y")), 1);
+    CU_ASSERT_EQUAL(
+        cr_history_add_obj(&h2, json_pack("{s:f,s:s}", "ts", 2.0, "ev", "y")),
+        1);
     CU_ASSERT_EQUAL(h2.n, 2);
     CU_ASSERT_EQUAL(cr_history_add_obj(&h2, NULL), CR_ENOMEM);
     cr_history_free(&h);
@@ -108,7 +112,8 @@ static void test_event_load_write_roundtrip(void)
     snprintf(out, sizeof out, "%s/out.jsonl", dir);
     FILE *fp = fopen(in, "w");
     fputs("{\"ts\":10.5,\"svc\":\"a\",\"ev\":\"x\",\"id\":1}\n\n   \n"
-          "garbage\n{\"ts\":11,\"ev\":\"y\"}", fp); /* last line: no newline */
+          "garbage\n{\"ts\":11,\"ev\":\"y\"}",
+          fp); /* last line: no newline */
     fclose(fp);
     cr_history h;
     cr_err err;
@@ -147,8 +152,9 @@ static void test_event_match(void)
 {
     cr_history h;
     cr_history_init(&h, 0);
-    add(&h, "{\"ts\":1,\"svc\":\"worker\",\"inst\":\"worker.1\",\"ev\":\"retry\","
-            "\"op\":\"db\",\"attempt\":3,\"error\":\"timeout\"}");
+    add(&h,
+        "{\"ts\":1,\"svc\":\"worker\",\"inst\":\"worker.1\",\"ev\":\"retry\","
+        "\"op\":\"db\",\"attempt\":3,\"error\":\"timeout\"}");
     const cr_event *e = &h.v[0];
     cr_match m = {.ev = "retry"};
     CU_ASSERT(cr_match_event(&m, e));
@@ -180,8 +186,10 @@ static void test_event_format(void)
 {
     cr_history h;
     cr_history_init(&h, 100);
-    add(&h, "{\"ts\":112.3456,\"svc\":\"worker\",\"inst\":\"worker.1\",\"ev\":\"retry\","
-            "\"op\":\"feature\",\"attempt\":3,\"delay_ms\":400,\"error\":\"conn refused\","
+    add(&h, "{\"ts\":112.3456,\"svc\":\"worker\",\"inst\":\"worker.1\",\"ev\":"
+            "\"retry\","
+            "\"op\":\"feature\",\"attempt\":3,\"delay_ms\":400,\"error\":"
+            "\"conn refused\","
             "\"x\":[1]}");
     add(&h, "{\"ts\":100,\"ev\":\"ready\"}");
     char buf[256];
@@ -235,8 +243,11 @@ static void test_event_result_helpers(void)
     for (int i = 0; i < 60; i++)
         cr_result_evidence(&r, i, "line %d", i);
     CU_ASSERT_EQUAL(json_array_size(r.evidence), 50);
-    CU_ASSERT_EQUAL(json_integer_value(json_object_get(r.details, "evidence_omitted")), 10);
-    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(r.evidence, 3), "text")), "line 3");
+    CU_ASSERT_EQUAL(
+        json_integer_value(json_object_get(r.details, "evidence_omitted")), 10);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
+                               json_array_get(r.evidence, 3), "text")),
+                           "line 3");
     cr_result_set(&r, CR_VERDICT_FAILED, "lost %d of %d", 2, 10);
     CU_ASSERT_EQUAL(r.verdict, CR_VERDICT_FAILED);
     CU_ASSERT_STRING_EQUAL(r.summary, "lost 2 of 10");

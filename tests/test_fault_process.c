@@ -56,8 +56,7 @@ static void expect_invalid(const char *fault, const char *want)
     CU_ASSERT_EQUAL(rc, CR_EINVAL);
     CU_ASSERT_PTR_NULL(sc);
     if (!strstr(msgs, want))
-        fprintf(stderr, "\nwanted \"%s\" for %s, got:\n%s", want, fault,
-                msgs);
+        fprintf(stderr, "\nwanted \"%s\" for %s, got:\n%s", want, fault, msgs);
     CU_ASSERT_PTR_NOT_NULL(strstr(msgs, want));
     free(msgs);
     cr_scen_free(sc);
@@ -99,13 +98,13 @@ static void test_fault_process_registered(void)
 static void test_fault_process_kill_parse(void)
 {
     cr_scen *sc = NULL;
-    const cr_procfault_spec *s = spec_of("{\"kind\": \"kill\", \"target\": \"w\"}",
-                                         &sc);
+    const cr_procfault_spec *s =
+        spec_of("{\"kind\": \"kill\", \"target\": \"w\"}", &sc);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_EQUAL(s->sig, SIGKILL);
     cr_scen_free(sc);
-    s = spec_of("{\"kind\": \"kill\", \"target\": \"w.1\", \"signal\": \"TERM\"}",
-                &sc);
+    s = spec_of(
+        "{\"kind\": \"kill\", \"target\": \"w.1\", \"signal\": \"TERM\"}", &sc);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_EQUAL(s->sig, SIGTERM);
     cr_scen_free(sc);
@@ -113,9 +112,10 @@ static void test_fault_process_kill_parse(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_EQUAL(s->sig, SIGUSR1);
     cr_scen_free(sc);
-    expect_invalid("{\"kind\": \"kill\", \"target\": \"w\", \"signal\": \"SIGKIL\"}",
-                   "f.json:4:55: faults[0].signal: unknown signal \"SIGKIL\" "
-                   "(did you mean \"SIGKILL\"?)");
+    expect_invalid(
+        "{\"kind\": \"kill\", \"target\": \"w\", \"signal\": \"SIGKIL\"}",
+        "f.json:4:55: faults[0].signal: unknown signal \"SIGKIL\" "
+        "(did you mean \"SIGKILL\"?)");
     expect_invalid("{\"kind\": \"kill\", \"target\": \"w\", \"signal\": true}",
                    "faults[0].signal: must be a signal name");
     expect_invalid("{\"kind\": \"kill\"}",
@@ -131,7 +131,9 @@ static void test_fault_process_pause_parse(void)
     cr_scen *sc = NULL;
     char *msgs = NULL;
     CU_ASSERT_EQUAL(load_fault("{\"kind\": \"pause\", \"target\": \"w.0\", "
-                               "\"at_s\": 1, \"for_s\": 2}", &sc, &msgs), 0);
+                               "\"at_s\": 1, \"for_s\": 2}",
+                               &sc, &msgs),
+                    0);
     free(msgs);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
     CU_ASSERT_EQUAL(sc->faults[0].for_s, 2);
@@ -142,7 +144,8 @@ static void test_fault_process_pause_parse(void)
     expect_invalid("{\"kind\": \"pause\", \"target\": \"w\", \"for_s\": 0}",
                    "faults[0].for_s: kind \"pause\" needs \"for_s\" > 0");
     expect_invalid("{\"kind\": \"pause\", \"target\": \"w\", \"for_s\": 1, "
-                   "\"signal\": \"STOP\"}", "faults[0]: unknown key \"signal\"");
+                   "\"signal\": \"STOP\"}",
+                   "faults[0]: unknown key \"signal\"");
     expect_invalid("{\"kind\": \"pause\", \"for_s\": 1}",
                    "missing required key \"target\"");
 }
@@ -173,14 +176,16 @@ static void test_fault_process_restart_parse(void)
     CU_ASSERT(s->timeout_s < 0); /* the service's stop_timeout_s */
     cr_scen_free(sc);
     s = spec_of("{\"kind\": \"restart\", \"target\": \"w\", \"signal\": "
-                "\"SIGHUP\", \"timeout_s\": 0.5}", &sc);
+                "\"SIGHUP\", \"timeout_s\": 0.5}",
+                &sc);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_EQUAL(s->sig, SIGHUP);
     CU_ASSERT_EQUAL(s->timeout_s, 0.5);
     cr_scen_free(sc);
-    expect_invalid("{\"kind\": \"restart\", \"target\": \"w\", \"timeout_s\": -1}",
-                   "faults[0].timeout_s: must be a number between 0 and 3600 "
-                   "(got -1)");
+    expect_invalid(
+        "{\"kind\": \"restart\", \"target\": \"w\", \"timeout_s\": -1}",
+        "faults[0].timeout_s: must be a number between 0 and 3600 "
+        "(got -1)");
     expect_invalid("{\"kind\": \"restart\", \"target\": \"w\", \"timeout\": 1}",
                    "unknown key \"timeout\" (did you mean \"timeout_s\"?)");
     expect_invalid("{\"kind\": \"restart\", \"target\": \"w\", \"for_s\": 2}",
@@ -192,13 +197,15 @@ static void test_fault_process_terminate_parse(void)
     cr_scen *sc = NULL;
     char *msgs = NULL;
     CU_ASSERT_EQUAL(load_fault("{\"kind\": \"terminate\", \"target\": \"w.1\"}",
-                               &sc, &msgs), 0);
+                               &sc, &msgs),
+                    0);
     free(msgs);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
     CU_ASSERT_PTR_NULL(sc->faults[0].priv);
     cr_scen_free(sc);
-    expect_invalid("{\"kind\": \"terminate\", \"target\": \"w\", \"signal\": 9}",
-                   "faults[0]: unknown key \"signal\"");
+    expect_invalid(
+        "{\"kind\": \"terminate\", \"target\": \"w\", \"signal\": 9}",
+        "faults[0]: unknown key \"signal\"");
     expect_invalid("{\"kind\": \"terminate\", \"target\": \"w.2\"}",
                    "replica 2 out of range");
 }
@@ -215,8 +222,7 @@ static json_t *inst_history(json_t *journal, const char *inst)
 {
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(journal, "services"), i, s)
-    {
+    json_array_foreach (json_object_get(journal, "services"), i, s) {
         const char *n = json_string_value(json_object_get(s, "instance"));
         if (n && strcmp(n, inst) == 0)
             return json_object_get(s, "history");
@@ -228,8 +234,7 @@ static json_t *fault_rec(json_t *journal, const char *name)
 {
     size_t i;
     json_t *f;
-    json_array_foreach(json_object_get(journal, "faults"), i, f)
-    {
+    json_array_foreach (json_object_get(journal, "faults"), i, f) {
         const char *n = json_string_value(json_object_get(f, "name"));
         if (n && strcmp(n, name) == 0)
             return f;
@@ -241,8 +246,7 @@ static size_t count_what(json_t *hist, const char *what)
 {
     size_t i, n = 0;
     json_t *h;
-    json_array_foreach(hist, i, h)
-    {
+    json_array_foreach (hist, i, h) {
         const char *w = json_string_value(json_object_get(h, "what"));
         n += w && strcmp(w, what) == 0;
     }
@@ -253,8 +257,7 @@ static json_t *first_what(json_t *hist, const char *what)
 {
     size_t i;
     json_t *h;
-    json_array_foreach(hist, i, h)
-    {
+    json_array_foreach (hist, i, h) {
         const char *w = json_string_value(json_object_get(h, "what"));
         if (w && strcmp(w, what) == 0)
             return h;
@@ -277,23 +280,30 @@ static void test_fault_process_effects(void)
     snprintf(out, sizeof out, "%s/run", dir);
     /* b writes a timestamp every 20 ms: a pause shows as a gap. */
     snprintf(text, sizeof text,
-        "{\"name\": \"procfaults\", \"seed\": 7, \"duration_s\": 2.5,"
-        " \"drain_s\": 0.2, \"services\": [\n"
-        "  {\"name\": \"a\", \"cmd\": [\"sleep\", \"1000\"]},\n"
-        "  {\"name\": \"b\", \"cmd\": [\"sh\", \"-c\", \"while :; do date +%%s.%%N"
-        " >> \\\"$TICKS\\\"; sleep 0.02; done\"], \"env\": {\"TICKS\": \"%s\"}},\n"
-        "  {\"name\": \"c\", \"cmd\": [\"sleep\", \"1000\"]},\n"
-        "  {\"name\": \"d\", \"cmd\": [\"sleep\", \"1000\"], \"restart\": \"always\","
-        "   \"stop_signal\": \"SIGINT\", \"stop_timeout_s\": 1}],\n"
-        " \"faults\": [\n"
-        "  {\"kind\": \"kill\", \"name\": \"k\", \"target\": \"a\", \"at_s\": 0.2},\n"
-        "  {\"kind\": \"kill\", \"name\": \"k2\", \"target\": \"a\", \"at_s\": 0.8},\n"
-        "  {\"kind\": \"pause\", \"name\": \"p\", \"target\": \"b\", \"at_s\": 0.5,"
-        "   \"for_s\": 1},\n"
-        "  {\"kind\": \"restart\", \"name\": \"r\", \"target\": \"c.0\","
-        "   \"at_s\": 0.3, \"timeout_s\": 1},\n"
-        "  {\"kind\": \"terminate\", \"name\": \"t\", \"target\": \"d\","
-        "   \"at_s\": 0.4}]}", ticks);
+             "{\"name\": \"procfaults\", \"seed\": 7, \"duration_s\": 2.5,"
+             " \"drain_s\": 0.2, \"services\": [\n"
+             "  {\"name\": \"a\", \"cmd\": [\"sleep\", \"1000\"]},\n"
+             "  {\"name\": \"b\", \"cmd\": [\"sh\", \"-c\", \"while :; do date "
+             "+%%s.%%N"
+             " >> \\\"$TICKS\\\"; sleep 0.02; done\"], \"env\": {\"TICKS\": "
+             "\"%s\"}},\n"
+             "  {\"name\": \"c\", \"cmd\": [\"sleep\", \"1000\"]},\n"
+             "  {\"name\": \"d\", \"cmd\": [\"sleep\", \"1000\"], \"restart\": "
+             "\"always\","
+             "   \"stop_signal\": \"SIGINT\", \"stop_timeout_s\": 1}],\n"
+             " \"faults\": [\n"
+             "  {\"kind\": \"kill\", \"name\": \"k\", \"target\": \"a\", "
+             "\"at_s\": 0.2},\n"
+             "  {\"kind\": \"kill\", \"name\": \"k2\", \"target\": \"a\", "
+             "\"at_s\": 0.8},\n"
+             "  {\"kind\": \"pause\", \"name\": \"p\", \"target\": \"b\", "
+             "\"at_s\": 0.5,"
+             "   \"for_s\": 1},\n"
+             "  {\"kind\": \"restart\", \"name\": \"r\", \"target\": \"c.0\","
+             "   \"at_s\": 0.3, \"timeout_s\": 1},\n"
+             "  {\"kind\": \"terminate\", \"name\": \"t\", \"target\": \"d\","
+             "   \"at_s\": 0.4}]}",
+             ticks);
     cr_scen *sc = NULL;
     cr_diags d = {0};
     cr_err err;
@@ -319,10 +329,9 @@ static void test_fault_process_effects(void)
     CU_ASSERT_STRING_EQUAL(str_at(fk, "outcome"), "applied");
     json_t *det = json_object_get(fk, "details");
     CU_ASSERT_STRING_EQUAL(str_at(det, "signal"), "SIGKILL");
-    CU_ASSERT_EQUAL(json_integer_value(json_array_get(json_object_get(det,
-                                                                      "pids"), 0)),
-                    json_integer_value(json_object_get(first_what(ha, "start"),
-                                                       "pid")));
+    CU_ASSERT_EQUAL(
+        json_integer_value(json_array_get(json_object_get(det, "pids"), 0)),
+        json_integer_value(json_object_get(first_what(ha, "start"), "pid")));
     /* A second kill finds nothing running (restart "never"): it fails and
      * says why. */
     json_t *fk2 = fault_rec(j, "k2");
@@ -359,24 +368,27 @@ static void test_fault_process_effects(void)
     CU_ASSERT(window > 0.5);
     CU_ASSERT(gap >= window - 0.01);
     if (gap < window - 0.01)
-        fprintf(stderr, "\nlongest tick gap %.3f s, pause window %.3f s\n",
-                gap, window);
+        fprintf(stderr, "\nlongest tick gap %.3f s, pause window %.3f s\n", gap,
+                window);
     CU_ASSERT(after >= 2);
 
     /* restart: stopped with SIGTERM and started again. */
     json_t *hc = inst_history(j, "c.0");
     CU_ASSERT_EQUAL(count_what(hc, "start"), 2);
     CU_ASSERT_STRING_EQUAL(str_at(first_what(hc, "exit"), "signal"), "SIGTERM");
-    CU_ASSERT_EQUAL(json_is_true(json_object_get(json_object_get(
-                        fault_rec(j, "r"), "details"), "restart")), 1);
+    CU_ASSERT_EQUAL(
+        json_is_true(json_object_get(
+            json_object_get(fault_rec(j, "r"), "details"), "restart")),
+        1);
 
     /* terminate: the service's stop_signal, and no restart even though the
      * policy is "always". */
     json_t *hd = inst_history(j, "d.0");
     CU_ASSERT_STRING_EQUAL(str_at(first_what(hd, "exit"), "signal"), "SIGINT");
     CU_ASSERT_EQUAL(count_what(hd, "start"), 1);
-    CU_ASSERT_STRING_EQUAL(str_at(json_object_get(fault_rec(j, "t"), "details"),
-                                  "signal"), "SIGINT");
+    CU_ASSERT_STRING_EQUAL(
+        str_at(json_object_get(fault_rec(j, "t"), "details"), "signal"),
+        "SIGINT");
 
     json_decref(j);
     cr_scen_free(sc);

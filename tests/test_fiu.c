@@ -2,8 +2,11 @@
  * thread that behaves like libfiu's rc_fifo_thread (open .in for reading,
  * open .out for writing, one reply line per command line, reopen after
  * EOF), and once against the real preload library. */
+#include "cr_alloc.h"
 #include "cr_fiu.h"
 #include "cr_test.h"
+
+#include <dirent.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +24,9 @@ enum { PEER_OK, PEER_REFUSE, PEER_GARBLE, PEER_SILENT, PEER_CLOSE };
 
 typedef struct peer {
     char prefix[256];
-    pid_t pid;          /* only a name here */
+    pid_t pid; /* only a name here */
     int mode;
-    int lines;          /* exit after a session that brought this many */
+    int lines;           /* exit after a session that brought this many */
     double create_delay; /* create the FIFOs after this many seconds */
     char got[16][256];
     int ngot;
@@ -137,8 +140,8 @@ static int suite_clean(void)
 static void test_fiu_format_commands(void)
 {
     char b[CR_FIU_MAX_LINE];
-    CU_ASSERT_EQUAL(cr_fiu_fmt_enable(b, sizeof b, "posix/io/rw/write", 1,
-                                      28, 0), 0);
+    CU_ASSERT_EQUAL(
+        cr_fiu_fmt_enable(b, sizeof b, "posix/io/rw/write", 1, 28, 0), 0);
     CU_ASSERT_STRING_EQUAL(b, "enable name=posix/io/rw/write,failinfo=28");
     CU_ASSERT_EQUAL(cr_fiu_fmt_enable(b, sizeof b, "posix/io/*", 0.25, 5, 1),
                     0);
@@ -327,9 +330,9 @@ static void test_fiu_rejects_bad_lines(void)
     cr_err_clear(&e);
     peer_start(&p, PEER_OK, 1, 0);
     CU_ASSERT_EQUAL_FATAL(cr_fiu_open(p.prefix, p.pid, 2, &c, &e), 0);
-    CU_ASSERT_EQUAL(cr_fiu_cmd(c, "enable name=x\ndisable name=x", 1, &reply,
-                               &e),
-                    CR_EINVAL);
+    CU_ASSERT_EQUAL(
+        cr_fiu_cmd(c, "enable name=x\ndisable name=x", 1, &reply, &e),
+        CR_EINVAL);
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     CU_ASSERT_EQUAL(cr_fiu_cmd(c, big, 1, &reply, &e), CR_EINVAL);
@@ -338,6 +341,43 @@ static void test_fiu_rejects_bad_lines(void)
     cr_fiu_close(c);
     peer_join(&p);
     CU_ASSERT_EQUAL(p.ngot, 1);
+}
+
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+static void test_fiu_open_out_of_memory(void)
+{
+    peer p;
+    cr_fiu_conn *c = NULL;
+    cr_err e;
+    int reply = 99;
+    cr_err_clear(&e);
+    /* Counted before the peer exists and after it is gone: the peer's own
+     * FIFO fds come and go meanwhile. */
+    int before = count_fds();
+    peer_start(&p, PEER_OK, 1, 0);
+    cr_alloc_fail_after(1);
+    CU_ASSERT_EQUAL(cr_fiu_open(p.prefix, p.pid, 2, &c, &e), CR_ENOMEM);
+    cr_alloc_fail_after(0);
+    CU_ASSERT_PTR_NULL(c);
+    /* The peer saw a session without a command and waits for the next. */
+    cr_err_clear(&e);
+    CU_ASSERT_EQUAL_FATAL(cr_fiu_open(p.prefix, p.pid, 2, &c, &e), 0);
+    CU_ASSERT_EQUAL(cr_fiu_cmd(c, "enable name=x", 2, &reply, &e), 0);
+    CU_ASSERT_EQUAL(reply, 0);
+    cr_fiu_close(c);
+    peer_join(&p);
+    CU_ASSERT_EQUAL(count_fds(), before); /* nothing leaked on either path */
 }
 
 /* The real thing: /bin/sleep under fiu_run_preload.so. */
@@ -350,8 +390,10 @@ static void test_fiu_real_libfiu(void)
     snprintf(run, sizeof run, "%s/fiu_run_preload.so", dir);
     snprintf(posix, sizeof posix, "%s/fiu_posix_preload.so", dir);
     if (access(run, R_OK) != 0 || access(posix, R_OK) != 0) {
-        fprintf(stderr, "libfiu preload libraries not in %s: real-libfiu "
-                        "test not run\n", dir);
+        fprintf(stderr,
+                "libfiu preload libraries not in %s: real-libfiu "
+                "test not run\n",
+                dir);
         return; /* the rest of the suite still counts */
     }
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s %s", run, posix);
@@ -372,24 +414,24 @@ static void test_fiu_real_libfiu(void)
     cr_err_clear(&e);
     CU_ASSERT_EQUAL(cr_fiu_open(prefix, pid, 5, &c, &e), 0);
     if (c) {
-        CU_ASSERT_EQUAL(cr_fiu_cmd(c, "enable name=posix/io/rw/write,"
-                                      "failinfo=28",
+        CU_ASSERT_EQUAL(cr_fiu_cmd(c,
+                                   "enable name=posix/io/rw/write,"
+                                   "failinfo=28",
                                    5, &reply, &e),
                         0);
         CU_ASSERT_EQUAL(reply, 0);
-        CU_ASSERT_EQUAL(cr_fiu_cmd(c, "enable_random name=libc/mm/*,"
-                                      "probability=0.5,failinfo=12,onetime",
+        CU_ASSERT_EQUAL(cr_fiu_cmd(c,
+                                   "enable_random name=libc/mm/*,"
+                                   "probability=0.5,failinfo=12,onetime",
                                    5, &reply, &e),
                         0);
         CU_ASSERT_EQUAL(reply, 0);
-        CU_ASSERT_EQUAL(cr_fiu_cmd(c, "disable name=posix/io/rw/write", 5,
-                                   &reply, &e),
-                        0);
+        CU_ASSERT_EQUAL(
+            cr_fiu_cmd(c, "disable name=posix/io/rw/write", 5, &reply, &e), 0);
         CU_ASSERT_EQUAL(reply, 0);
         /* Not enabled any more: libfiu refuses. */
-        CU_ASSERT_EQUAL(cr_fiu_cmd(c, "disable name=posix/io/rw/write", 5,
-                                   &reply, &e),
-                        0);
+        CU_ASSERT_EQUAL(
+            cr_fiu_cmd(c, "disable name=posix/io/rw/write", 5, &reply, &e), 0);
         CU_ASSERT_EQUAL(reply, -1);
         cr_fiu_close(c);
     }
@@ -427,5 +469,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_fiu_nobody_listening);
     CR_ADD_TEST(s, test_fiu_waits_for_fifo);
     CR_ADD_TEST(s, test_fiu_rejects_bad_lines);
+    CR_ADD_TEST(s, test_fiu_open_out_of_memory);
     CR_ADD_TEST(s, test_fiu_real_libfiu);
 }

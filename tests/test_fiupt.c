@@ -145,8 +145,7 @@ static void test_fiupt_check_names(void)
     int en = EIO;
     CU_ASSERT_EQUAL(check1("posix/io/rw/wirte", &en, &e), CR_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "\"posix/io/rw/wirte\" is not one"));
-    CU_ASSERT_EQUAL(check1("posix/io/rw/write,failinfo=1", &en, &e),
-                    CR_EINVAL);
+    CU_ASSERT_EQUAL(check1("posix/io/rw/write,failinfo=1", &en, &e), CR_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "only letters"));
     CU_ASSERT_EQUAL(check1("posix/io/rw/write ", &en, &e), CR_EINVAL);
     CU_ASSERT_EQUAL(check1("posix/*/write", &en, &e), CR_EINVAL);

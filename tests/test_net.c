@@ -59,8 +59,8 @@ static int count_netns_with_prefix(const char *prefix)
     return n;
 }
 
-static cr_net_topo *make_topo(const char *const *names, size_t n,
-                              mem_ledger *m, char *prefix)
+static cr_net_topo *make_topo(const char *const *names, size_t n, mem_ledger *m,
+                              char *prefix)
 {
     cr_netns_ledger lg = {mem_add, mem_done, m};
     cr_net_prefix_new(prefix, 24);
@@ -77,7 +77,8 @@ static cr_net_topo *make_topo(const char *const *names, size_t n,
 /* Datagrams from host a to host b that arrive, out of n. */
 static int reach(cr_net_topo *t, int a, int b, int n, int port)
 {
-    int rx = nt_udp_socket(cr_net_topo_nsfd(t, b), cr_net_topo_addr(t, b), port);
+    int rx =
+        nt_udp_socket(cr_net_topo_nsfd(t, b), cr_net_topo_addr(t, b), port);
     int tx = nt_udp_socket(cr_net_topo_nsfd(t, a), cr_net_topo_addr(t, a), 0);
     CU_ASSERT_FATAL(rx >= 0 && tx >= 0);
     int got = nt_udp_count(tx, rx, cr_net_topo_addr(t, b), port, n, 64, 0.3);
@@ -113,6 +114,43 @@ static void test_net_hosts_created_and_reachable(void)
         CU_ASSERT(m.done[i]);
 }
 
+/* Inside a host, its address is local and the harness's loopback is not
+ * the harness's (a fresh lo). */
+static void *bind_addr(void *arg)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    inet_pton(AF_INET, arg, &sa.sin_addr);
+    intptr_t ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0)
+        close(fd);
+    return (void *)ok;
+}
+
+static void test_net_call_runs_inside_the_host(void)
+{
+    const char *names[] = {"in1", "in2"};
+    mem_ledger m = {0};
+    char prefix[24];
+    cr_net_topo *t = make_topo(names, 2, &m, prefix);
+    cr_err err;
+    cr_err_clear(&err);
+    void *ret = NULL;
+    char addr[16];
+    snprintf(addr, sizeof addr, "%s", cr_net_topo_addr(t, 1));
+    CU_ASSERT_EQUAL(
+        cr_netns_call(cr_net_topo_nsfd(t, 1), bind_addr, addr, &ret, &err), 0);
+    CU_ASSERT_EQUAL((intptr_t)ret, 1);
+    /* Not in the other host, and not in the harness's namespace. */
+    CU_ASSERT_EQUAL(
+        cr_netns_call(cr_net_topo_nsfd(t, 0), bind_addr, addr, &ret, &err), 0);
+    CU_ASSERT_EQUAL((intptr_t)ret, 0);
+    CU_ASSERT_EQUAL((intptr_t)bind_addr(addr), 0);
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_netns_call(-1, bind_addr, addr, &ret, &err), CR_ESYS);
+    cr_net_topo_destroy(t);
+}
+
 static void test_net_bad_host_name_leaves_nothing(void)
 {
     const char *names[] = {"ok", "not/ok"};
@@ -123,7 +161,8 @@ static void test_net_bad_host_name_leaves_nothing(void)
     cr_net_topo *t = NULL;
     cr_err err;
     cr_err_clear(&err);
-    CU_ASSERT_EQUAL(cr_net_topo_create(prefix, names, 2, &lg, &t, &err), CR_EINVAL);
+    CU_ASSERT_EQUAL(cr_net_topo_create(prefix, names, 2, &lg, &t, &err),
+                    CR_EINVAL);
     CU_ASSERT_PTR_NULL(t);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not/ok"));
     CU_ASSERT_EQUAL(count_netns_with_prefix(prefix), 0);
@@ -191,8 +230,9 @@ static void test_net_emulated_loss_within_binomial_bound(void)
     /* 5 standard deviations of Binomial(n, p): about 1 in 3.5 million
      * runs fails by chance. */
     double sd = sqrt(n * p * (1 - p));
-    printf("\n  emulated loss: %d of %d lost (%.1f%%, expected %.0f%% +- %.1f)\n",
-           (int)lost, n, 100 * lost / n, 100 * p, 500 * sd / n);
+    printf(
+        "\n  emulated loss: %d of %d lost (%.1f%%, expected %.0f%% +- %.1f)\n",
+        (int)lost, n, 100 * lost / n, 100 * p, 500 * sd / n);
     CU_ASSERT(fabs(lost - n * p) < 5 * sd);
     /* The other direction is untouched. */
     CU_ASSERT_EQUAL(reach(t, 1, 0, 200, 7201), 200);
@@ -210,7 +250,8 @@ static void test_net_tbf_limits_rate(void)
     mem_ledger m = {0};
     char prefix[24];
     cr_net_topo *t = make_topo(names, 2, &m, prefix);
-    int rx = nt_udp_socket(cr_net_topo_nsfd(t, 1), cr_net_topo_addr(t, 1), 7300);
+    int rx =
+        nt_udp_socket(cr_net_topo_nsfd(t, 1), cr_net_topo_addr(t, 1), 7300);
     int tx = nt_udp_socket(cr_net_topo_nsfd(t, 0), cr_net_topo_addr(t, 0), 0);
     CU_ASSERT_FATAL(rx >= 0 && tx >= 0);
     const char *dst = cr_net_topo_addr(t, 1);
@@ -260,8 +301,8 @@ static void test_net_probe_agrees_with_kernel(void)
     cr_err_clear(&err);
     cr_net_probe_reset();
     CU_ASSERT_EQUAL_FATAL(cr_net_probe(prefix, &lg, &caps, &err), 0);
-    printf("\n  probe: netem=%d (%s) tbf=%d nft=%d\n", caps.netem, caps.netem_why,
-           caps.tbf, caps.nft);
+    printf("\n  probe: netem=%d (%s) tbf=%d nft=%d\n", caps.netem,
+           caps.netem_why, caps.tbf, caps.nft);
     CU_ASSERT_EQUAL(count_netns_with_prefix(prefix), 0);
     CU_ASSERT_EQUAL(m.n, 1);
     CU_ASSERT(m.done[0]);
@@ -366,7 +407,8 @@ static void test_net_leftovers_of_killed_creator_removed(void)
             sscanf(lines[i], "%15s", kind);
             cr_err err;
             cr_err_clear(&err);
-            int rc = cr_net_cleanup_entry(kind, lines[i] + strlen(kind) + 1, &err);
+            int rc =
+                cr_net_cleanup_entry(kind, lines[i] + strlen(kind) + 1, &err);
             if (rc)
                 fprintf(stderr, "cleanup %s: %s\n", lines[i], err.msg);
             CU_ASSERT_EQUAL(rc, 0);
@@ -389,7 +431,8 @@ static void test_net_cleanup_entry_rejects_garbage(void)
     /* Gone already = success. */
     CU_ASSERT_EQUAL(cr_net_cleanup_entry("netns", "cr-no-such-ns", &err), 0);
     CU_ASSERT_EQUAL(cr_net_cleanup_entry("link", "cr-no-such-ns cr0", &err), 0);
-    CU_ASSERT_EQUAL(cr_net_cleanup_entry("nft", "cr-no-such-ns netdev t", &err), 0);
+    CU_ASSERT_EQUAL(cr_net_cleanup_entry("nft", "cr-no-such-ns netdev t", &err),
+                    0);
 }
 
 void cr_test_register(void)
@@ -405,6 +448,7 @@ void cr_test_register(void)
         return;
     CR_ADD_TEST(s, test_net_hosts_created_and_reachable);
     CR_ADD_TEST(s, test_net_bad_host_name_leaves_nothing);
+    CR_ADD_TEST(s, test_net_call_runs_inside_the_host);
     CR_ADD_TEST(s, test_net_partition_cuts_and_heals);
     CR_ADD_TEST(s, test_net_emulated_loss_within_binomial_bound);
     CR_ADD_TEST(s, test_net_tbf_limits_rate);

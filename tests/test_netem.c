@@ -18,7 +18,8 @@ static int invalid(cr_netem_spec s, const char *needle)
     cr_err_clear(&err);
     int rc = cr_netem_validate(&s, &err);
     if (rc != CR_EINVAL || !strstr(err.msg, needle)) {
-        fprintf(stderr, "\n  expected \"%s\", got %d \"%s\"\n", needle, rc, err.msg);
+        fprintf(stderr, "\n  expected \"%s\", got %d \"%s\"\n", needle, rc,
+                err.msg);
         return 0;
     }
     return 1;
@@ -26,36 +27,58 @@ static int invalid(cr_netem_spec s, const char *needle)
 
 static void test_netem_validation_rules(void)
 {
-    CU_ASSERT(invalid((cr_netem_spec){.reorder = 10}, "reorder needs delay_ms"));
-    CU_ASSERT(invalid((cr_netem_spec){.delay_ms = 10, .gap = 5}, "gap needs reorder"));
+    CU_ASSERT(
+        invalid((cr_netem_spec){.reorder = 10}, "reorder needs delay_ms"));
+    CU_ASSERT(invalid((cr_netem_spec){.delay_ms = 10, .gap = 5},
+                      "gap needs reorder"));
     CU_ASSERT(invalid((cr_netem_spec){.delay_ms = 10, .reorder_corr = 5},
                       "reorder_correlation needs reorder"));
-    CU_ASSERT(invalid((cr_netem_spec){.loss_corr = 25}, "loss_correlation needs loss"));
+    CU_ASSERT(invalid((cr_netem_spec){.loss_corr = 25},
+                      "loss_correlation needs loss"));
     CU_ASSERT(invalid((cr_netem_spec){.duplicate_corr = 25},
                       "duplicate_correlation needs duplicate"));
     CU_ASSERT(invalid((cr_netem_spec){.corrupt_corr = 25},
                       "corrupt_correlation needs corrupt"));
     CU_ASSERT(invalid((cr_netem_spec){.delay_ms = 10, .delay_corr = 25},
                       "delay_correlation needs jitter_ms"));
-    CU_ASSERT(invalid((cr_netem_spec){.delay_ms = 10, .dist = CR_NETEM_DIST_NORMAL},
-                      "distribution needs jitter_ms"));
-    CU_ASSERT(invalid((cr_netem_spec){.jitter_ms = 10}, "jitter_ms needs delay_ms"));
-    CU_ASSERT(invalid((cr_netem_spec){.loss = 101}, "loss must be a percentage"));
-    CU_ASSERT(invalid((cr_netem_spec){.loss = -1}, "loss must be a percentage"));
-    CU_ASSERT(invalid((cr_netem_spec){.loss = NAN}, "loss must be a percentage"));
+    CU_ASSERT(
+        invalid((cr_netem_spec){.delay_ms = 10, .dist = CR_NETEM_DIST_NORMAL},
+                "distribution needs jitter_ms"));
+    CU_ASSERT(
+        invalid((cr_netem_spec){.jitter_ms = 10}, "jitter_ms needs delay_ms"));
+    CU_ASSERT(
+        invalid((cr_netem_spec){.loss = 101}, "loss must be a percentage"));
+    CU_ASSERT(
+        invalid((cr_netem_spec){.loss = -1}, "loss must be a percentage"));
+    CU_ASSERT(
+        invalid((cr_netem_spec){.loss = NAN}, "loss must be a percentage"));
     CU_ASSERT(invalid((cr_netem_spec){.delay_ms = -5}, "delay_ms must be"));
-    CU_ASSERT(invalid((cr_netem_spec){.loss = 5, .loss_model = CR_NETEM_LOSS_GE,
+    CU_ASSERT(invalid((cr_netem_spec){.loss = 5,
+                                      .loss_model = CR_NETEM_LOSS_GE,
                                       .ge = {1, 10, 0, 0}},
                       "exclusive"));
-    CU_ASSERT(invalid((cr_netem_spec){.loss_model = CR_NETEM_LOSS_GE}, "needs p > 0"));
+    CU_ASSERT(invalid((cr_netem_spec){.loss_model = CR_NETEM_LOSS_GE},
+                      "needs p > 0"));
+    CU_ASSERT(
+        invalid((cr_netem_spec){.slot_packets = 5}, "slot limits need a slot"));
+    CU_ASSERT(invalid((cr_netem_spec){.slot_min_ms = 20, .slot_max_ms = 10},
+                      "slot_max_ms must be >= slot_min_ms"));
     CU_ASSERT(invalid((cr_netem_spec){.loss_model = CR_NETEM_LOSS_STATE},
                       "needs p13 > 0"));
     cr_err err;
     cr_err_clear(&err);
-    cr_netem_spec ok = {.delay_ms = 100, .jitter_ms = 10, .delay_corr = 25,
-                        .dist = CR_NETEM_DIST_PARETO, .loss = 1, .loss_corr = 5,
-                        .duplicate = 1, .corrupt = 0.1, .reorder = 25,
-                        .reorder_corr = 50, .gap = 5, .rate_kbit = 1000};
+    cr_netem_spec ok = {.delay_ms = 100,
+                        .jitter_ms = 10,
+                        .delay_corr = 25,
+                        .dist = CR_NETEM_DIST_PARETO,
+                        .loss = 1,
+                        .loss_corr = 5,
+                        .duplicate = 1,
+                        .corrupt = 0.1,
+                        .reorder = 25,
+                        .reorder_corr = 50,
+                        .gap = 5,
+                        .rate_kbit = 1000};
     CU_ASSERT_EQUAL(cr_netem_validate(&ok, &err), 0);
 }
 
@@ -75,10 +98,12 @@ static void test_netem_emulable_names_the_rest(void)
     char why[128];
     cr_netem_spec a = {.loss = 10, .rate_kbit = 100};
     CU_ASSERT_EQUAL(cr_netem_emulable(&a, why, sizeof why), 1);
-    cr_netem_spec b = {.delay_ms = 50, .jitter_ms = 5, .loss = 10, .reorder = 5};
+    cr_netem_spec b = {
+        .delay_ms = 50, .jitter_ms = 5, .loss = 10, .reorder = 5};
     CU_ASSERT_EQUAL(cr_netem_emulable(&b, why, sizeof why), 0);
     CU_ASSERT_STRING_EQUAL(why, "delay_ms, jitter_ms, reorder");
-    cr_netem_spec c = {.loss = 10, .loss_corr = 20, .duplicate = 1, .corrupt = 2};
+    cr_netem_spec c = {
+        .loss = 10, .loss_corr = 20, .duplicate = 1, .corrupt = 2};
     CU_ASSERT_EQUAL(cr_netem_emulable(&c, why, sizeof why), 0);
     CU_ASSERT_STRING_EQUAL(why, "loss_correlation, duplicate, corrupt");
 }
@@ -89,7 +114,8 @@ static double ticks_per_us(void)
     FILE *fp = fopen("/proc/net/psched", "r");
     unsigned t2us = 0, us2t = 0, clock_res = 0, hz = 0;
     if (fp) {
-        if (fscanf(fp, "%08x %08x %08x %08x", &t2us, &us2t, &clock_res, &hz) != 4)
+        if (fscanf(fp, "%08x %08x %08x %08x", &t2us, &us2t, &clock_res, &hz) !=
+            4)
             t2us = 0;
         fclose(fp);
     }
@@ -117,7 +143,8 @@ static int parse(struct nl_msg *msg, parsed *p)
     memcpy(&p->tcm, nlmsg_data(nlh), sizeof p->tcm);
     struct nlattr *a, *opts = NULL;
     int rem;
-    nlmsg_for_each_attr(a, nlh, sizeof(struct tcmsg), rem) {
+    nlmsg_for_each_attr(a, nlh, sizeof(struct tcmsg), rem)
+    {
         if (nla_type(a) == TCA_KIND)
             snprintf(p->kind, sizeof p->kind, "%s", (char *)nla_data(a));
         if (nla_type(a) == TCA_OPTIONS)
@@ -135,17 +162,26 @@ static int parse(struct nl_msg *msg, parsed *p)
                   nla_len(opts) - off, NULL) < 0)
         return -1;
     if (p->tb[TCA_NETEM_LOSS] &&
-        nla_parse_nested(p->loss, NETEM_LOSS_MAX, p->tb[TCA_NETEM_LOSS], NULL) < 0)
+        nla_parse_nested(p->loss, NETEM_LOSS_MAX, p->tb[TCA_NETEM_LOSS], NULL) <
+            0)
         return -1;
     return 0;
 }
 
 static void test_netem_request_attributes_and_scaling(void)
 {
-    cr_netem_spec s = {.delay_ms = 100, .jitter_ms = 10, .delay_corr = 25,
-                       .loss = 5, .loss_corr = 50, .duplicate = 1,
-                       .corrupt = 0.5, .corrupt_corr = 10, .reorder = 25,
-                       .reorder_corr = 50, .gap = 5, .rate_kbit = 8000,
+    cr_netem_spec s = {.delay_ms = 100,
+                       .jitter_ms = 10,
+                       .delay_corr = 25,
+                       .loss = 5,
+                       .loss_corr = 50,
+                       .duplicate = 1,
+                       .corrupt = 0.5,
+                       .corrupt_corr = 10,
+                       .reorder = 25,
+                       .reorder_corr = 50,
+                       .gap = 5,
+                       .rate_kbit = 8000,
                        .dist = CR_NETEM_DIST_NORMAL};
     struct nl_msg *msg = NULL;
     cr_err err;
@@ -197,7 +233,8 @@ static void test_netem_request_attributes_and_scaling(void)
 
 static void test_netem_request_loss_models_and_rate64(void)
 {
-    cr_netem_spec s = {.loss_model = CR_NETEM_LOSS_GE, .ge = {1, 20, 70, 0.5},
+    cr_netem_spec s = {.loss_model = CR_NETEM_LOSS_GE,
+                       .ge = {1, 20, 70, 0.5},
                        .rate_kbit = 40e6 /* 5e9 bytes/s > 2^32 */};
     struct nl_msg *msg = NULL;
     cr_err err;
@@ -220,6 +257,22 @@ static void test_netem_request_loss_models_and_rate64(void)
     CU_ASSERT_EQUAL(nla_get_u64(p.tb[TCA_NETEM_RATE64]), 5000000000ull);
     CU_ASSERT_PTR_NULL(p.tb[TCA_NETEM_CORR]);
     CU_ASSERT_PTR_NULL(p.tb[TCA_NETEM_DELAY_DIST]);
+    nlmsg_free(msg);
+
+    cr_netem_spec sl = {.slot_min_ms = 10,
+                        .slot_max_ms = 20.5,
+                        .slot_packets = 8,
+                        .slot_bytes = 3000};
+    msg = NULL;
+    CU_ASSERT_EQUAL_FATAL(cr_netem_build(&sl, 3, &msg, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(parse(msg, &p), 0);
+    CU_ASSERT(p.opts_span_rest);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p.tb[TCA_NETEM_SLOT]);
+    struct tc_netem_slot *so = nla_data(p.tb[TCA_NETEM_SLOT]);
+    CU_ASSERT_EQUAL(so->min_delay, 10000000); /* ns */
+    CU_ASSERT_EQUAL(so->max_delay, 20500000);
+    CU_ASSERT_EQUAL(so->max_packets, 8);
+    CU_ASSERT_EQUAL(so->max_bytes, 3000);
     nlmsg_free(msg);
 
     cr_netem_spec g = {.loss_model = CR_NETEM_LOSS_STATE,
@@ -284,13 +337,15 @@ static void test_netem_distribution_tables(void)
     CU_ASSERT(fabs(m) < 0.1);
     CU_ASSERT(sd > 0.5 && sd < 1.1);
     int16_t t[4];
-    CU_ASSERT_EQUAL(cr_netem_dist_table(CR_NETEM_DIST_UNIFORM, t, 4), CR_EINVAL);
+    CU_ASSERT_EQUAL(cr_netem_dist_table(CR_NETEM_DIST_UNIFORM, t, 4),
+                    CR_EINVAL);
 }
 
 static void test_netem_format(void)
 {
     char buf[256];
-    cr_netem_spec s = {.delay_ms = 100, .jitter_ms = 10, .loss = 5, .rate_kbit = 512};
+    cr_netem_spec s = {
+        .delay_ms = 100, .jitter_ms = 10, .loss = 5, .rate_kbit = 512};
     cr_netem_format(&s, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, "delay 100ms jitter 10ms loss 5% rate 512kbit");
 }

@@ -80,9 +80,8 @@ static void test_probe_tcp_open_and_closed(void)
     /* The port is closed now: refused, with the reason. */
     CU_ASSERT_EQUAL(cr_probe_tcp_once("127.0.0.1", port, 1.0, d, sizeof d), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(d, "refused"));
-    CU_ASSERT_EQUAL(cr_probe_tcp_once("no-such-host.invalid", 80, 0.5, d,
-                                      sizeof d),
-                    0);
+    CU_ASSERT_EQUAL(
+        cr_probe_tcp_once("no-such-host.invalid", 80, 0.5, d, sizeof d), 0);
 }
 
 static void test_probe_http_status(void)
@@ -152,14 +151,15 @@ static void test_probe_http_body_and_json(void)
               "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
               "{\"status\":\"ok\",\"queue\":{\"depth\":[3,4]}}");
     char probes[1024];
-    snprintf(probes, sizeof probes,
-             "{\"kind\":\"http\",\"name\":\"a\",\"url\":\"http://127.0.0.1:%d/\","
-             "\"body_regex\":\"\\\"status\\\": *\\\"ok\\\"\"},"
-             "{\"kind\":\"http\",\"name\":\"b\",\"url\":\"http://127.0.0.1:%d/\","
-             "\"json\":{\"path\":\"queue.depth[1]\",\"equals\":4}},"
-             "{\"kind\":\"http\",\"name\":\"c\",\"url\":\"http://127.0.0.1:%d/\","
-             "\"json\":{\"path\":\"queue.depth[0]\",\"equals\":4}}",
-             s.port, s.port, s.port);
+    snprintf(
+        probes, sizeof probes,
+        "{\"kind\":\"http\",\"name\":\"a\",\"url\":\"http://127.0.0.1:%d/\","
+        "\"body_regex\":\"\\\"status\\\": *\\\"ok\\\"\"},"
+        "{\"kind\":\"http\",\"name\":\"b\",\"url\":\"http://127.0.0.1:%d/\","
+        "\"json\":{\"path\":\"queue.depth[1]\",\"equals\":4}},"
+        "{\"kind\":\"http\",\"name\":\"c\",\"url\":\"http://127.0.0.1:%d/\","
+        "\"json\":{\"path\":\"queue.depth[0]\",\"equals\":4}}",
+        s.port, s.port, s.port);
     cr_scen *sc = load_probes(probes);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
     CU_ASSERT_EQUAL_FATAL(sc->nprobes, 3);
@@ -187,9 +187,9 @@ static void test_probe_parse_errors(void)
     cr_diags d = {0};
     cr_err err;
     cr_err_clear(&err);
-    CU_ASSERT_EQUAL(cr_scen_load_buffer("t.json", text, strlen(text), &sc, &d,
-                                        &err),
-                    CR_EINVAL);
+    CU_ASSERT_EQUAL(
+        cr_scen_load_buffer("t.json", text, strlen(text), &sc, &d, &err),
+        CR_EINVAL);
     CU_ASSERT_PTR_NULL(sc);
     CU_ASSERT(d.n >= 4);
     int saw_url = 0, saw_port = 0, saw_re = 0, saw_cmd = 0;
@@ -224,11 +224,14 @@ static void test_probe_event_window(void)
     double ts[3] = {1.0, 5.5, 5.9};
     cr_probe_ctx cx = {.count_events = fake_count, .eng = ts, .now_t = 6.0};
     char d[256];
-    CU_ASSERT_EQUAL(sc->probes[0].ops->run(&sc->probes[0], &cx, d, sizeof d), 1);
+    CU_ASSERT_EQUAL(sc->probes[0].ops->run(&sc->probes[0], &cx, d, sizeof d),
+                    1);
     cx.now_t = 6.8; /* only 5.9 is within the last second */
-    CU_ASSERT_EQUAL(sc->probes[0].ops->run(&sc->probes[0], &cx, d, sizeof d), 0);
+    CU_ASSERT_EQUAL(sc->probes[0].ops->run(&sc->probes[0], &cx, d, sizeof d),
+                    0);
     CU_ASSERT_PTR_NOT_NULL(strstr(d, "1 'delivered'"));
-    CU_ASSERT_EQUAL(sc->probes[1].ops->run(&sc->probes[1], &cx, d, sizeof d), 1);
+    CU_ASSERT_EQUAL(sc->probes[1].ops->run(&sc->probes[1], &cx, d, sizeof d),
+                    1);
     cr_scen_free(sc);
 }
 

@@ -30,7 +30,8 @@
 
 /* ---- in-test servers ---------------------------------------------------- */
 
-/* Echo server and source server ("N\n" -> N pattern bytes, then close), one
+/* Echo server and source server ("N\n" -> N pattern bytes, then close;
+ * "Nr\n" -> the same, then a reset), one
  * process forking per connection, in its own process group. */
 static pid_t g_srv = -1;
 static int g_echo_port, g_src_port;
@@ -52,7 +53,8 @@ static int listen_any(int *port)
     socklen_t len = sizeof sa;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        listen(fd, 128) < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+        listen(fd, 128) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
         return -1;
     *port = ntohs(sa.sin_port);
     return fd;
@@ -78,10 +80,13 @@ static void serve(int fd, int source)
         _exit(0);
     }
     size_t len = 0;
-    while (len < sizeof buf - 1 && read(fd, buf + len, 1) == 1 && buf[len] != '\n')
+    while (len < sizeof buf - 1 && read(fd, buf + len, 1) == 1 &&
+           buf[len] != '\n')
         len++;
     buf[len] = '\0';
-    size_t want = strtoul(buf, NULL, 10), sent = 0;
+    char *end;
+    size_t want = strtoul(buf, &end, 10), sent = 0;
+    int reset = *end == 'r';
     while (sent < want) {
         size_t k = want - sent < sizeof buf ? want - sent : sizeof buf;
         for (size_t i = 0; i < k; i++)
@@ -90,6 +95,11 @@ static void serve(int fd, int source)
         if (w <= 0)
             _exit(0);
         sent += (size_t)w;
+    }
+    if (reset) { /* "Nr": end with a reset instead of a close */
+        struct linger lg = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(fd);
     }
     _exit(0);
 }
@@ -163,19 +173,18 @@ static int ctl_ok(const char *reply)
     return ok;
 }
 
-#define CTL_OK(...)                                                          \
-    do {                                                                     \
-        char *r_ = ctl(__VA_ARGS__);                                         \
-        CU_ASSERT(ctl_ok(r_));                                               \
-        cr_free(r_);                                                         \
+#define CTL_OK(...)                                                            \
+    do {                                                                       \
+        char *r_ = ctl(__VA_ARGS__);                                           \
+        CU_ASSERT(ctl_ok(r_));                                                 \
+        cr_free(r_);                                                           \
     } while (0)
 
 static int link_port(json_t *links, const char *name)
 {
     size_t i;
     json_t *l;
-    json_array_foreach(json_object_get(links, "links"), i, l)
-    {
+    json_array_foreach (json_object_get(links, "links"), i, l) {
         if (!strcmp(json_string_value(json_object_get(l, "name")), name))
             return (int)json_integer_value(json_object_get(l, "port"));
     }
@@ -184,7 +193,8 @@ static int link_port(json_t *links, const char *name)
 
 static void proxy_start(unsigned long long seed)
 {
-    snprintf(g_sock, sizeof g_sock, "/tmp/cr_test_proxy.%d.sock", (int)getpid());
+    snprintf(g_sock, sizeof g_sock, "/tmp/cr_test_proxy.%d.sock",
+             (int)getpid());
     char seedbuf[32], l1[128], l2[128];
     snprintf(seedbuf, sizeof seedbuf, "%llu", seed);
     snprintf(l1, sizeof l1, "e=127.0.0.1:0,127.0.0.1:%d", g_echo_port);
@@ -192,8 +202,8 @@ static void proxy_start(unsigned long long seed)
     g_px = fork();
     CU_ASSERT_FATAL(g_px >= 0);
     if (g_px == 0) {
-        char *argv[] = {"proxy", "--control", g_sock, "--seed", seedbuf,
-                        "--link", l1, "--link", l2, NULL};
+        char *argv[] = {"proxy",  "--control", g_sock,   "--seed", seedbuf,
+                        "--link", l1,          "--link", l2,       NULL};
         int fd = open("/dev/null", O_RDONLY);
         dup2(fd, 0);
         _exit(cr_proxy_main(9, argv));
@@ -244,7 +254,8 @@ static int teardown(void)
 
 static int dial(int port)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -271,7 +282,8 @@ static ssize_t read_to(int fd, void *buf, size_t n, int ms)
 }
 
 /* Read exactly n bytes (or until EOF/error/timeout); returns count read. */
-static size_t read_n(int fd, unsigned char *buf, size_t n, int ms, ssize_t *last)
+static size_t read_n(int fd, unsigned char *buf, size_t n, int ms,
+                     ssize_t *last)
 {
     size_t got = 0;
     *last = 1;
@@ -354,9 +366,11 @@ static void test_proxy_relays_bytes_intact(void)
     json_t *s = json_array_get(ls, 1);
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s, "name")), "s");
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(
-                        json_object_get(s, "bytes"), "downstream")), (json_int_t)n);
+                        json_object_get(s, "bytes"), "downstream")),
+                    (json_int_t)n);
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(
-                        json_object_get(s, "connections"), "accepted")), 1);
+                        json_object_get(s, "connections"), "accepted")),
+                    1);
     json_decref(st);
     cr_free(r);
     proxy_stop();
@@ -450,6 +464,27 @@ static void test_proxy_reset_peer_gives_econnreset(void)
     proxy_stop();
 }
 
+static void test_proxy_latency_keeps_data_before_reset(void)
+{
+    proxy_start(13);
+    CTL_OK("toxic add s lat latency latency=100");
+    unsigned char b[3000];
+    int fd = dial(g_ps);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(write(fd, "3000r\n", 6), 6);
+    ssize_t last;
+    /* The upstream resets right after sending; the delayed bytes still
+     * arrive, in full, before the reset does. */
+    CU_ASSERT_EQUAL(read_n(fd, b, sizeof b, 5000, &last), sizeof b);
+    CU_ASSERT(pattern_ok(b, sizeof b));
+    ssize_t r = read_to(fd, b, 1, 5000);
+    if (r != -ECONNRESET)
+        printf("\n    after the data: %zd\n", r);
+    CU_ASSERT_EQUAL(r, -ECONNRESET);
+    close(fd);
+    proxy_stop();
+}
+
 static void test_proxy_limit_data_exact_bytes(void)
 {
     proxy_start(6);
@@ -502,7 +537,8 @@ static void test_proxy_refuse_closes_at_once(void)
 static void test_proxy_slicer_splits(void)
 {
     proxy_start(9);
-    CTL_OK("toxic add s sl slicer average_size=10 size_variation=4 delay=15000");
+    CTL_OK(
+        "toxic add s sl slicer average_size=10 size_variation=4 delay=15000");
     unsigned char b[200];
     int fd = fetch(g_ps, sizeof b);
     size_t got = 0;
@@ -549,7 +585,8 @@ static unsigned refused_pattern(unsigned long long seed)
         CU_ASSERT_FATAL(fd >= 0);
         unsigned char b[64];
         memset(b, 'q', sizeof b);
-        CU_ASSERT(write(fd, b, 1) == 1 || errno == EPIPE || errno == ECONNRESET);
+        CU_ASSERT(write(fd, b, 1) == 1 || errno == EPIPE ||
+                  errno == ECONNRESET);
         ssize_t r = read_to(fd, b, 1, 5000);
         if (r <= 0)
             mask |= 1u << i;
@@ -589,9 +626,11 @@ static void test_proxy_healthy_connections_survive(void)
         for (int k = 0; k < 5; k++) {
             for (size_t i = 0; i < sizeof out; i++)
                 out[i] = pat(seq + i);
-            CU_ASSERT_EQUAL_FATAL(write(fd, out, sizeof out), (ssize_t)sizeof out);
+            CU_ASSERT_EQUAL_FATAL(write(fd, out, sizeof out),
+                                  (ssize_t)sizeof out);
             ssize_t last;
-            CU_ASSERT_EQUAL_FATAL(read_n(fd, in, sizeof in, 5000, &last), sizeof in);
+            CU_ASSERT_EQUAL_FATAL(read_n(fd, in, sizeof in, 5000, &last),
+                                  sizeof in);
             CU_ASSERT(memcmp(in, out, sizeof in) == 0);
             seq += sizeof out;
         }
@@ -620,12 +659,15 @@ static void test_proxy_control_errors(void)
     expect_err("frobnicate", "unknown command 'frobnicate'");
     expect_err("toxic add nolink x latency latency=1", "no link 'nolink'");
     expect_err("toxic add e x latncy latency=1", "did you mean 'latency'");
-    expect_err("toxic add e x latency latency=-5", "latency must be within [0,");
-    expect_err("toxic add e x latency latency=5 toxicity=1.5", "toxicity must be within [0, 1]");
+    expect_err("toxic add e x latency latency=-5",
+               "latency must be within [0,");
+    expect_err("toxic add e x latency latency=5 toxicity=1.5",
+               "toxicity must be within [0, 1]");
     expect_err("toxic add e x latency", "attribute 'latency' is required");
     expect_err("toxic add e x latency latency=abc", "not a number");
     expect_err("toxic add e x latency rate=5", "unknown attribute 'rate'");
-    expect_err("toxic add e x latency latency=5 stream=sideways", "stream must be");
+    expect_err("toxic add e x latency latency=5 stream=sideways",
+               "stream must be");
     expect_err("toxic add e x slicer average_size=10 size_variation=10",
                "size_variation (10) must be smaller");
     expect_err("toxic add e x bandwidth rate=0", "rate must be within");
@@ -646,7 +688,8 @@ static void test_proxy_cli_usage(void)
     CU_ASSERT_EQUAL(cr_proxy_main(3, bad), 2); /* --upstream missing */
     char *bad2[] = {"proxy", "--link", "nonsense", NULL};
     CU_ASSERT_EQUAL(cr_proxy_main(3, bad2), 2);
-    char *bad3[] = {"proxy", "--listen", "192.0.2.1:0", "--upstream", "127.0.0.1:1", NULL};
+    char *bad3[] = {"proxy",      "--listen",    "192.0.2.1:0",
+                    "--upstream", "127.0.0.1:1", NULL};
     CU_ASSERT_EQUAL(cr_proxy_main(5, bad3), 2); /* not loopback */
 }
 
@@ -692,16 +735,19 @@ static size_t load(const char *links, const char *fault, char *msg, size_t n,
     return k;
 }
 
-static const char *good_link = "{\"name\": \"w2f\", \"from\": \"worker\", \"to\": \"feature\"}";
+static const char *good_link =
+    "{\"name\": \"w2f\", \"from\": \"worker\", \"to\": \"feature\"}";
 
 static void test_proxy_scenario_valid(void)
 {
     cr_scen *sc = NULL;
-    CU_ASSERT_EQUAL(load(good_link,
-                         "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
-                         "\"latency\": 200, \"jitter\": 50, \"stream\": \"downstream\", "
-                         "\"at_s\": 1, \"for_s\": 2}",
-                         NULL, 0, NULL, &sc), 0);
+    CU_ASSERT_EQUAL(
+        load(good_link,
+             "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
+             "\"latency\": 200, \"jitter\": 50, \"stream\": \"downstream\", "
+             "\"at_s\": 1, \"for_s\": 2}",
+             NULL, 0, NULL, &sc),
+        0);
     CU_ASSERT_FATAL(sc != NULL);
     const cr_proxy_link_spec *l = cr_proxy_link_find(sc, "w2f");
     CU_ASSERT_FATAL(l != NULL);
@@ -710,8 +756,8 @@ static void test_proxy_scenario_valid(void)
     cr_scen_free(sc);
 }
 
-static void expect_diag(const char *links, const char *fault, const char *needle,
-                        int want_line)
+static void expect_diag(const char *links, const char *fault,
+                        const char *needle, int want_line)
 {
     char msg[1024];
     int line = 0;
@@ -727,33 +773,71 @@ static void expect_diag(const char *links, const char *fault, const char *needle
 static void test_proxy_scenario_errors_have_positions(void)
 {
     /* The fault object is on line 10, the links on line 8. */
-    expect_diag(good_link,
-                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
-                "\"latency\": -5, \"for_s\": 1}", "-5", 10);
-    expect_diag(good_link,
-                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
-                "\"latency\": 5, \"toxicity\": 1.5, \"for_s\": 1}", "1.5", 10);
-    expect_diag(good_link,
-                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latncy\", "
-                "\"for_s\": 1}", "latency", 10);
-    expect_diag(good_link,
-                "{\"kind\": \"proxy\", \"link\": \"nope\", \"toxic\": \"down\", "
-                "\"for_s\": 1}", "no link \"nope\"", 10);
-    expect_diag(good_link,
-                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
-                "\"latency\": 5, \"rate\": 3, \"for_s\": 1}",
-                "\"rate\" does not apply to toxic \"latency\"", 10);
+    expect_diag(
+        good_link,
+        "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
+        "\"latency\": -5, \"for_s\": 1}",
+        "-5", 10);
+    expect_diag(
+        good_link,
+        "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
+        "\"latency\": 5, \"toxicity\": 1.5, \"for_s\": 1}",
+        "1.5", 10);
+    expect_diag(
+        good_link,
+        "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latncy\", "
+        "\"for_s\": 1}",
+        "latency", 10);
+    expect_diag(
+        good_link,
+        "{\"kind\": \"proxy\", \"link\": \"nope\", \"toxic\": \"down\", "
+        "\"for_s\": 1}",
+        "no link \"nope\"", 10);
+    expect_diag(
+        good_link,
+        "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
+        "\"latency\": 5, \"rate\": 3, \"for_s\": 1}",
+        "\"rate\" does not apply to toxic \"latency\"", 10);
     expect_diag(good_link,
                 "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\"}",
                 "for_s", 10);
+    expect_diag(good_link,
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", "
+                "\"stream\": \"upstream\", \"for_s\": 1}",
+                "\"stream\" does not apply to toxic \"down\"", 10);
+    expect_diag(
+        good_link,
+        "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"latency\", "
+        "\"latency\": 5, \"stream\": \"sideways\", \"for_s\": 1}",
+        "sideways", 10);
+    expect_diag(
+        good_link,
+        "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"slicer\", "
+        "\"average_size\": 10, \"size_variation\": 12, \"for_s\": 1}",
+        "size_variation (12) must be smaller", 10);
+    expect_diag(
+        good_link,
+        "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"bandwidth\", "
+        "\"for_s\": 1}",
+        "rate", 10);
+    expect_diag(
+        good_link,
+        "{\"kind\": \"proxy\", \"target\": \"worker\", \"link\": \"w2f\", "
+        "\"toxic\": \"down\", \"for_s\": 1}",
+        "target", 10);
     expect_diag("{\"name\": \"w2f\", \"from\": \"wrker\", \"to\": \"feature\"}",
-                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", \"for_s\": 1}",
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", "
+                "\"for_s\": 1}",
                 "did you mean \"worker\"", 8);
-    expect_diag("{\"name\": \"w2f\", \"from\": \"feature\", \"to\": \"worker\"}",
-                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", \"for_s\": 1}",
-                "has no \"port\"", 8);
-    expect_diag("{\"name\": \"w2f\", \"from\": \"worker\", \"to\": \"feature\", \"lisen_port\": 1}",
-                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", \"for_s\": 1}",
+    expect_diag(
+        "{\"name\": \"w2f\", \"from\": \"feature\", \"to\": \"worker\"}",
+        "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", "
+        "\"for_s\": 1}",
+        "has no \"port\"", 8);
+    expect_diag("{\"name\": \"w2f\", \"from\": \"worker\", \"to\": "
+                "\"feature\", \"lisen_port\": 1}",
+                "{\"kind\": \"proxy\", \"link\": \"w2f\", \"toxic\": \"down\", "
+                "\"for_s\": 1}",
                 "listen_port", 8);
 }
 
@@ -765,6 +849,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_proxy_bandwidth_limits_rate);
     CR_ADD_TEST(s, test_proxy_timeout_stalls_then_closes);
     CR_ADD_TEST(s, test_proxy_reset_peer_gives_econnreset);
+    CR_ADD_TEST(s, test_proxy_latency_keeps_data_before_reset);
     CR_ADD_TEST(s, test_proxy_limit_data_exact_bytes);
     CR_ADD_TEST(s, test_proxy_down_refuses_then_heals);
     CR_ADD_TEST(s, test_proxy_refuse_closes_at_once);

@@ -40,7 +40,8 @@ static htmlDocPtr parse_html(const char *dir, const char *file)
     xmlSetStructuredErrorFunc(NULL, NULL);
     free(s);
     if (parse_errors)
-        fprintf(stderr, "%d HTML parse errors, first: %s\n", parse_errors, first_error);
+        fprintf(stderr, "%d HTML parse errors, first: %s\n", parse_errors,
+                first_error);
     return doc;
 }
 
@@ -66,7 +67,8 @@ static char *xstr(xmlDocPtr doc, const char *expr)
     return r;
 }
 
-#define EXPECT_SECTIONS "//section[contains(concat(' ', @class, ' '), ' expect ')]"
+#define EXPECT_SECTIONS                                                        \
+    "//section[contains(concat(' ', @class, ' '), ' expect ')]"
 
 /* The checks every report must pass, against its own journal. */
 static void check_against_journal(const char *dir, htmlDocPtr doc)
@@ -78,45 +80,67 @@ static void check_against_journal(const char *dir, htmlDocPtr doc)
     CU_ASSERT_EQUAL(parse_errors, 0);
     /* One section per expectation, same order, same verdict. */
     const json_t *ex = json_object_get(j, "expectations");
-    CU_ASSERT_EQUAL(xnum(doc, "count(" EXPECT_SECTIONS ")"), json_array_size(ex));
+    CU_ASSERT_EQUAL(xnum(doc, "count(" EXPECT_SECTIONS ")"),
+                    json_array_size(ex));
     for (size_t i = 0; i < json_array_size(ex); i++) {
         const json_t *x = json_array_get(ex, i);
-        snprintf(q, sizeof q, "string((" EXPECT_SECTIONS ")[%zu]/@data-verdict)", i + 1);
+        snprintf(q, sizeof q,
+                 "string((" EXPECT_SECTIONS ")[%zu]/@data-verdict)", i + 1);
         char *v = xstr(doc, q);
-        CU_ASSERT_STRING_EQUAL(v, json_string_value(json_object_get(x, "verdict")));
+        CU_ASSERT_STRING_EQUAL(
+            v, json_string_value(json_object_get(x, "verdict")));
         free(v);
         snprintf(q, sizeof q, "string((" EXPECT_SECTIONS ")[%zu]//h3)", i + 1);
         v = xstr(doc, q);
-        CU_ASSERT_STRING_EQUAL(v, json_string_value(json_object_get(x, "name")));
+        CU_ASSERT_STRING_EQUAL(v,
+                               json_string_value(json_object_get(x, "name")));
         free(v);
         /* The verdict is also a visible word, not only a colour. */
-        snprintf(q, sizeof q, "string((" EXPECT_SECTIONS ")[%zu]//span[contains(@class,'badge')])",
+        snprintf(q, sizeof q,
+                 "string((" EXPECT_SECTIONS
+                 ")[%zu]//span[contains(@class,'badge')])",
                  i + 1);
         v = xstr(doc, q);
-        CU_ASSERT_PTR_NOT_NULL(strstr(v, json_string_value(json_object_get(x, "verdict"))));
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(v, json_string_value(json_object_get(x, "verdict"))));
         free(v);
     }
     /* One shaded window per fault occurrence, named after its fault. */
     const json_t *fa = json_object_get(j, "faults");
-    CU_ASSERT_EQUAL(xnum(doc, "count(//svg[@class='timeline'])"), json_array_size(fa) || json_array_size(json_object_get(j, "services")) ? 1 : 0);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//svg[@class='timeline']//rect[contains(@class,'fault-window')])"),
+    CU_ASSERT_EQUAL(xnum(doc, "count(//svg[@class='timeline'])"),
+                    json_array_size(fa) ||
+                            json_array_size(json_object_get(j, "services"))
+                        ? 1
+                        : 0);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//svg[@class='timeline']//"
+                              "rect[contains(@class,'fault-window')])"),
                     json_array_size(fa));
     for (size_t i = 0; i < json_array_size(fa); i++) {
-        const char *name = json_string_value(json_object_get(json_array_get(fa, i), "name"));
-        snprintf(q, sizeof q, "count(//rect[contains(@class,'fault-window')][@data-fault='%s'])", name);
+        const char *name =
+            json_string_value(json_object_get(json_array_get(fa, i), "name"));
+        snprintf(
+            q, sizeof q,
+            "count(//rect[contains(@class,'fault-window')][@data-fault='%s'])",
+            name);
         CU_ASSERT(xnum(doc, q) >= 1);
     }
     /* Self-contained: no external script, style, font, image or frame. */
-    CU_ASSERT_EQUAL(xnum(doc, "count(//script[@src]) + count(//link) + count(//img) + "
-                              "count(//iframe) + count(//object) + count(//embed)"), 0);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//@href[starts-with(., 'http')]) + count(//@src)"), 0);
+    CU_ASSERT_EQUAL(
+        xnum(doc, "count(//script[@src]) + count(//link) + count(//img) + "
+                  "count(//iframe) + count(//object) + count(//embed)"),
+        0);
+    CU_ASSERT_EQUAL(
+        xnum(doc, "count(//@href[starts-with(., 'http')]) + count(//@src)"), 0);
     /* Header: scenario, verdict, seed, reproduce command. */
     char *h1 = xstr(doc, "string(//header//h1)");
-    CU_ASSERT_PTR_NOT_NULL(strstr(h1, json_string_value(json_object_get(j, "name"))));
-    CU_ASSERT_PTR_NOT_NULL(strstr(h1, json_string_value(json_object_get(j, "status"))));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(h1, json_string_value(json_object_get(j, "name"))));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(h1, json_string_value(json_object_get(j, "status"))));
     free(h1);
     char *code = xstr(doc, "string(//header//div[@class='repro']/code)");
-    CU_ASSERT_STRING_EQUAL(code, json_string_value(json_object_get(j, "reproduce")));
+    CU_ASSERT_STRING_EQUAL(code,
+                           json_string_value(json_object_get(j, "reproduce")));
     free(code);
     json_decref(j);
 }
@@ -139,7 +163,8 @@ static void test_report_html_passing_run(void)
     htmlDocPtr doc = render("pass3", &dir);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     check_against_journal(dir, doc);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//rect[contains(@class,'fault-window')])"), 3);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//rect[contains(@class,'fault-window')])"),
+                    3);
     /* Charts on the same axis. */
     CU_ASSERT_EQUAL(xnum(doc, "count(//svg[@data-chart='throughput'])"), 1);
     CU_ASSERT_EQUAL(xnum(doc, "count(//svg[@data-chart='retries'])"), 1);
@@ -148,10 +173,21 @@ static void test_report_html_passing_run(void)
     /* Lanes: a lane per instance; worker.1's death and restart drawn;
      * store.0 paused by the pause fault; the breaker opening. */
     CU_ASSERT_EQUAL(xnum(doc, "count(//g[@class='svc-lane'])"), 4);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//g[@data-instance='worker.1']/rect[@class='st-dead'])"), 1);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//g[@data-instance='worker.1']/rect[@class='st-restarting'])"), 1);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//g[@data-instance='store.0']/rect[@class='st-paused'])"), 1);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//g[@data-instance='worker.0']/rect[@class='st-paused'])"), 0);
+    CU_ASSERT_EQUAL(
+        xnum(doc,
+             "count(//g[@data-instance='worker.1']/rect[@class='st-dead'])"),
+        1);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//g[@data-instance='worker.1']/"
+                              "rect[@class='st-restarting'])"),
+                    1);
+    CU_ASSERT_EQUAL(
+        xnum(doc,
+             "count(//g[@data-instance='store.0']/rect[@class='st-paused'])"),
+        1);
+    CU_ASSERT_EQUAL(
+        xnum(doc,
+             "count(//g[@data-instance='worker.0']/rect[@class='st-paused'])"),
+        0);
     CU_ASSERT_EQUAL(xnum(doc, "count(//rect[@class='br-open'])"), 1);
     CU_ASSERT_EQUAL(xnum(doc, "count(//rect[@class='br-half'])"), 1);
     CU_ASSERT(xnum(doc, "count(//*[@class='mk-ckpt'])") >= 5);
@@ -159,7 +195,8 @@ static void test_report_html_passing_run(void)
     CU_ASSERT_EQUAL(xnum(doc, "count(//*[@class='mk-failover'])"), 2);
     CU_ASSERT_EQUAL(xnum(doc, "count(//*[@class='mk-alert'])"), 1);
     /* The measured figure against its bound. */
-    char *fig = xstr(doc, "string((" EXPECT_SECTIONS ")[1]//div[@class='fig'])");
+    char *fig =
+        xstr(doc, "string((" EXPECT_SECTIONS ")[1]//div[@class='fig'])");
     CU_ASSERT_PTR_NOT_NULL(strstr(fig, "measured 1.84 s"));
     CU_ASSERT_PTR_NOT_NULL(strstr(fig, "bound \xE2\x89\xA4 5 s"));
     free(fig);
@@ -168,7 +205,8 @@ static void test_report_html_passing_run(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(logs, "fsync failed (EIO)"));
     CU_ASSERT_PTR_NOT_NULL(strstr(logs, "worker.1 starting (pid 4301)"));
     free(logs);
-    CU_ASSERT(xnum(doc, "count(//section[@id='logs']//pre[@class='log']//span[@class='in'])") > 0);
+    CU_ASSERT(xnum(doc, "count(//section[@id='logs']//pre[@class='log']//"
+                        "span[@class='in'])") > 0);
     /* The scenario as run. */
     char *sc = xstr(doc, "string(//section[@id='scenario']//pre)");
     CU_ASSERT_PTR_NOT_NULL(strstr(sc, "\"posix/io/sync/fsync\""));
@@ -184,14 +222,30 @@ static void test_report_html_failing_run_shows_evidence(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     check_against_journal(dir, doc);
     /* Evidence tables open for failures, with the offending events. */
-    CU_ASSERT_EQUAL(xnum(doc, "count(//section[@data-verdict='failed']//details[@open]//table[@class='ev'])"), 2);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//section[@data-name='no-data-loss']//table[@class='ev']/tbody/tr)"), 3);
-    char *ev = xstr(doc, "string(//section[@data-name='recovers']//table[@class='ev'])");
+    CU_ASSERT_EQUAL(xnum(doc, "count(//section[@data-verdict='failed']//"
+                              "details[@open]//table[@class='ev'])"),
+                    2);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//section[@data-name='no-data-loss']//"
+                              "table[@class='ev']/tbody/tr)"),
+                    3);
+    char *ev = xstr(
+        doc, "string(//section[@data-name='recovers']//table[@class='ev'])");
     /* Markup in event text is text, not elements. */
-    CU_ASSERT_PTR_NOT_NULL(strstr(ev, "HTTP 503 <html>Service Unavailable</html>"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(ev, "HTTP 503 <html>Service Unavailable</html>"));
     free(ev);
     /* Evidence markers on the timeline, linked to their section. */
-    CU_ASSERT_EQUAL(xnum(doc, "count(//a[@href='#exp-1']//g[contains(@class,'mk-evidence')])"), 3);
+    CU_ASSERT_EQUAL(
+        xnum(doc,
+             "count(//a[@href='#exp-1']//g[contains(@class,'mk-evidence')])"),
+        3);
+    /* This run's logs carry the services' own Unix-time stamps: excerpts
+     * are cut by time and shown with times after t0. */
+    char *lg = xstr(doc, "string(//section[@id='logs'])");
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(lg, "[  20.472] worker.0: WARN fsync failed (EIO)"));
+    CU_ASSERT_PTR_NULL(strstr(lg, "has no time stamps"));
+    free(lg);
     /* Malformed event lines are reported, not fatal. */
     char *sum = xstr(doc, "string(//section[@id='summary'])");
     CU_ASSERT_PTR_NOT_NULL(strstr(sum, "2 malformed lines ignored"));
@@ -206,7 +260,8 @@ static void test_report_html_interrupted_and_unrunnable(void)
     htmlDocPtr doc = render("interrupted", &dir);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     check_against_journal(dir, doc);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//rect[contains(@class,'not-applied')])"), 1);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//rect[contains(@class,'not-applied')])"),
+                    1);
     char *tl = xstr(doc, "string(//svg[@class='timeline'])");
     CU_ASSERT_PTR_NOT_NULL(strstr(tl, "(never reverted)"));
     free(tl);
@@ -237,27 +292,44 @@ static void test_report_html_hostile_text_stays_text(void)
 {
     char *dir = cr_test_tmpdir();
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
-    CU_ASSERT_EQUAL(crt_write(dir, "journal.json",
-        "{\"name\":\"<img src=x onerror=alert(1)>\",\"status\":\"failed\","
-        "\"t0_unix\":100,\"started_at\":99,\"ended_at\":110,\"duration_s\":5,"
-        "\"reproduce\":\"chaosrun '\\\"><script>x</script>'\","
-        "\"services\":[{\"instance\":\"a\\\"b.0\",\"service\":\"a\\\"b\","
-        "\"log\":\"logs/a.0.log\",\"history\":[{\"t\":-1,\"what\":\"start\"},{\"t\":0,\"what\":\"ready\"}]}],"
-        "\"faults\":[{\"name\":\"x' data-x='1\",\"kind\":\"kill\",\"target\":\"a\\\"b.0\",\"applied_t\":1}],"
-        "\"expectations\":[{\"name\":\"</section><script>alert(2)</script>\",\"kind\":\"k\","
-        "\"verdict\":\"failed\",\"summary\":\"<b>bold</b> & \\u0001\","
-        "\"evidence\":[{\"t\":1,\"text\":\"<!-- comment --> <style>x</style>\"}]}]}\n"), 0);
+    CU_ASSERT_EQUAL(
+        crt_write(
+            dir, "journal.json",
+            "{\"name\":\"<img src=x onerror=alert(1)>\",\"status\":\"failed\","
+            "\"t0_unix\":100,\"started_at\":99,\"ended_at\":110,\"duration_s\":"
+            "5,"
+            "\"reproduce\":\"chaosrun '\\\"><script>x</script>'\","
+            "\"services\":[{\"instance\":\"a\\\"b.0\",\"service\":\"a\\\"b\","
+            "\"log\":\"logs/"
+            "a.0.log\",\"history\":[{\"t\":-1,\"what\":\"start\"},{\"t\":0,"
+            "\"what\":\"ready\"}]}],"
+            "\"faults\":[{\"name\":\"x' "
+            "data-x='1\",\"kind\":\"kill\",\"target\":\"a\\\"b.0\",\"applied_"
+            "t\":1}],"
+            "\"expectations\":[{\"name\":\"</section><script>alert(2)</"
+            "script>\",\"kind\":\"k\","
+            "\"verdict\":\"failed\",\"summary\":\"<b>bold</b> & \\u0001\","
+            "\"evidence\":[{\"t\":1,\"text\":\"<!-- comment --> "
+            "<style>x</style>\"}]}]}\n"),
+        0);
     CU_ASSERT_EQUAL(crt_write(dir, "events.jsonl",
-        "{\"ts\":101,\"svc\":\"<svg onload=alert(3)>\",\"ev\":\"breaker\",\"name\":\"<x>\",\"state\":\"open\"}\n"), 0);
+                              "{\"ts\":101,\"svc\":\"<svg "
+                              "onload=alert(3)>\",\"ev\":\"breaker\",\"name\":"
+                              "\"<x>\",\"state\":\"open\"}\n"),
+                    0);
     cr_err e;
     cr_err_clear(&e);
     CU_ASSERT_EQUAL_FATAL(cr_report_write_all(dir, &e), 0);
     htmlDocPtr doc = parse_html(dir, "report.html");
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     CU_ASSERT_EQUAL(parse_errors, 0);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//script) + count(//img) + count(//section[@id='exp-0']/p/b) + "
-                              "count(//body//style) + count(//@onerror) + count(//@onload) + "
-                              "count(//@data-x) + count(//comment())"), 0);
+    CU_ASSERT_EQUAL(
+        xnum(doc,
+             "count(//script) + count(//img) + "
+             "count(//section[@id='exp-0']/p/b) + "
+             "count(//body//style) + count(//@onerror) + count(//@onload) + "
+             "count(//@data-x) + count(//comment())"),
+        0);
     CU_ASSERT_EQUAL(xnum(doc, "count(" EXPECT_SECTIONS ")"), 1);
     char *p = xstr(doc, "string(//section[@id='exp-0']/p)");
     CU_ASSERT_STRING_EQUAL(p, "<b>bold</b> & \xEF\xBF\xBD");
@@ -265,7 +337,8 @@ static void test_report_html_hostile_text_stays_text(void)
     char *h3 = xstr(doc, "string(//h3)");
     CU_ASSERT_STRING_EQUAL(h3, "</section><script>alert(2)</script>");
     free(h3);
-    char *df = xstr(doc, "string(//rect[contains(@class,'fault-window')]/@data-fault)");
+    char *df = xstr(
+        doc, "string(//rect[contains(@class,'fault-window')]/@data-fault)");
     CU_ASSERT_STRING_EQUAL(df, "x' data-x='1");
     free(df);
     xmlFreeDoc(doc);
@@ -283,7 +356,9 @@ static void test_report_html_load_errors(void)
     cr_err_clear(&e);
     CU_ASSERT_EQUAL(cr_report_write_all(dir, &e), CR_ENOTFOUND);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "journal.json"));
-    CU_ASSERT_EQUAL(crt_write(dir, "journal.json", "{\"name\": \"x\",\n  \"status\": }\n"), 0);
+    CU_ASSERT_EQUAL(
+        crt_write(dir, "journal.json", "{\"name\": \"x\",\n  \"status\": }\n"),
+        0);
     cr_err_clear(&e);
     CU_ASSERT_EQUAL(cr_report_write_all(dir, &e), CR_EPROTO);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "journal.json:2:"));
@@ -292,7 +367,9 @@ static void test_report_html_load_errors(void)
     CU_ASSERT_EQUAL(cr_report_write_all(dir, &e), CR_EPROTO);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not a JSON object"));
     /* A journal alone (no events, no logs) still gives three reports. */
-    CU_ASSERT_EQUAL(crt_write(dir, "journal.json", "{\"name\":\"bare\",\"status\":\"passed\"}\n"), 0);
+    CU_ASSERT_EQUAL(crt_write(dir, "journal.json",
+                              "{\"name\":\"bare\",\"status\":\"passed\"}\n"),
+                    0);
     cr_err_clear(&e);
     CU_ASSERT_EQUAL(cr_report_write_all(dir, &e), 0);
     htmlDocPtr doc = parse_html(dir, "report.html");

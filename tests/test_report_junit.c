@@ -92,19 +92,31 @@ static void test_report_junit_schema_rejects_bad_documents(void)
      * failure without a type are invalid. */
     char *dir = cr_test_tmpdir();
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
-    CU_ASSERT_EQUAL(crt_write(dir, "a.xml",
-        "<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\" "
-        "time=\"0\" timestamp=\"2026-01-01T00:00:00\"><testcase classname=\"c\" "
-        "time=\"0\"/></testsuite></testsuites>"), 0);
-    CU_ASSERT_EQUAL(crt_write(dir, "b.xml",
-        "<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"1\" errors=\"0\" "
-        "time=\"0\" timestamp=\"2026-01-01T00:00:00\"><testcase name=\"x\" "
-        "classname=\"c\" time=\"0\"><failure message=\"m\">t</failure>"
-        "</testcase></testsuite></testsuites>"), 0);
-    CU_ASSERT_EQUAL(crt_write(dir, "c.xml",
-        "<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\" "
-        "time=\"0\" timestamp=\"2026-01-01T00:00:00\"><testcase name=\"x\" "
-        "classname=\"c\" time=\"0\"/></testsuite></testsuites>"), 0);
+    CU_ASSERT_EQUAL(
+        crt_write(dir, "a.xml",
+                  "<testsuites><testsuite name=\"s\" tests=\"1\" "
+                  "failures=\"0\" errors=\"0\" "
+                  "time=\"0\" timestamp=\"2026-01-01T00:00:00\"><testcase "
+                  "classname=\"c\" "
+                  "time=\"0\"/></testsuite></testsuites>"),
+        0);
+    CU_ASSERT_EQUAL(
+        crt_write(
+            dir, "b.xml",
+            "<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"1\" "
+            "errors=\"0\" "
+            "time=\"0\" timestamp=\"2026-01-01T00:00:00\"><testcase name=\"x\" "
+            "classname=\"c\" time=\"0\"><failure message=\"m\">t</failure>"
+            "</testcase></testsuite></testsuites>"),
+        0);
+    CU_ASSERT_EQUAL(
+        crt_write(
+            dir, "c.xml",
+            "<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"0\" "
+            "errors=\"0\" "
+            "time=\"0\" timestamp=\"2026-01-01T00:00:00\"><testcase name=\"x\" "
+            "classname=\"c\" time=\"0\"/></testsuite></testsuites>"),
+        0);
     char p[4300];
     snprintf(p, sizeof p, "%s/a.xml", dir);
     CU_ASSERT_PTR_NULL(valid_doc(p));
@@ -138,11 +150,14 @@ static void test_report_junit_passing_run(void)
     CU_ASSERT_STRING_EQUAL(s, "42");
     free(s);
     s = xstr(doc, "//property[@name='reproduce']/@value");
-    CU_ASSERT_STRING_EQUAL(s, "chaosrun --seed 42 scenarios/pipeline-three-faults.json");
+    CU_ASSERT_STRING_EQUAL(
+        s, "chaosrun --seed 42 scenarios/pipeline-three-faults.json");
     free(s);
     s = xstr(doc, "/testsuites/testsuite/system-out");
-    CU_ASSERT_PTR_NOT_NULL(strstr(s, "kill-worker (kill) on worker.1: applied"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(s, "pause-store (pause) on store.0: applied for 4.01 s"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(s, "kill-worker (kill) on worker.1: applied"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(s, "pause-store (pause) on store.0: applied for 4.01 s"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "fsync-eio (syscall)"));
     free(s);
     xmlFreeDoc(doc);
@@ -157,10 +172,13 @@ static void test_report_junit_failed_and_unknown_are_failures(void)
     CU_ASSERT_EQUAL(xnum(doc, "/testsuites/testsuite/@failures"), 3);
     CU_ASSERT_EQUAL(xnum(doc, "count(//testcase[failure])"), 3);
     CU_ASSERT_EQUAL(xnum(doc, "count(//failure[@type='unknown'])"), 1);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//testcase[@name='checkpoint-resume']/failure[@type='unknown'])"), 1);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//testcase[@name='checkpoint-resume']/"
+                              "failure[@type='unknown'])"),
+                    1);
     CU_ASSERT_EQUAL(xnum(doc, "count(//skipped)"), 0);
     char *s = xstr(doc, "//testcase[@name='recovers']/failure/@message");
-    CU_ASSERT_STRING_EQUAL(s, "probes passed again only 7.40 s after the last fault ended (bound 5 s)");
+    CU_ASSERT_STRING_EQUAL(s, "probes passed again only 7.40 s after the last "
+                              "fault ended (bound 5 s)");
     free(s);
     s = xstr(doc, "//testcase[@name='recovers']/failure/@type");
     CU_ASSERT_STRING_EQUAL(s, "recovers");
@@ -168,7 +186,8 @@ static void test_report_junit_failed_and_unknown_are_failures(void)
     /* The evidence story, with the markup inside it kept as text. */
     s = xstr(doc, "//testcase[@name='recovers']/failure");
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "measured: 7.40 s, bound <= 5"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(s, "t=26.000 probe api-up failed: HTTP 503 <html>Service Unavailable</html>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "t=26.000 probe api-up failed: HTTP 503 "
+                                     "<html>Service Unavailable</html>"));
     free(s);
     s = xstr(doc, "//testcase[@name='no-data-loss']/failure");
     CU_ASSERT_EQUAL(crt_count(s, "accepted id="), 3);
@@ -183,7 +202,9 @@ static void test_report_junit_interrupted_and_unrunnable_are_errors(void)
     xmlDocPtr doc = run_fixture("interrupted", &dir);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     CU_ASSERT_EQUAL(xnum(doc, "/testsuites/testsuite/@errors"), 1);
-    CU_ASSERT_EQUAL(xnum(doc, "count(//testcase[@name='run']/error[@type='interrupted'])"), 1);
+    CU_ASSERT_EQUAL(
+        xnum(doc, "count(//testcase[@name='run']/error[@type='interrupted'])"),
+        1);
     CU_ASSERT_EQUAL(xnum(doc, "/testsuites/testsuite/@tests"), 3);
     CU_ASSERT_EQUAL(xnum(doc, "count(//failure[@type='unknown'])"), 1);
     char *s = xstr(doc, "/testsuites/testsuite/system-out");
@@ -211,14 +232,21 @@ static void test_report_junit_escapes_hostile_text(void)
      * quotes, CDATA terminators and control characters XML 1.0 forbids. */
     char *dir = cr_test_tmpdir();
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
-    CU_ASSERT_EQUAL(crt_write(dir, "journal.json",
-        "{\"name\":\"a<b>&\\\"c'\\u0001\",\"status\":\"failed\",\"started_at\":1,"
-        "\"ended_at\":2,\"t0_unix\":1,\"seed\":5,"
-        "\"reproduce\":\"chaosrun --seed 5 'x&y'.json\","
-        "\"faults\":[{\"name\":\"f]]>\",\"kind\":\"k\\u0007\",\"applied_t\":0.5}],"
-        "\"expectations\":[{\"name\":\"e\\u001b[31m\",\"kind\":\"x\",\"verdict\":\"failed\","
-        "\"summary\":\"bad <script>alert(1)</script> ]]> \\u007f end\","
-        "\"evidence\":[{\"t\":1,\"text\":\"\\u0002\\u00e9\\ud83d\\ude00 \\\"q\\\"\"}]}]}\n"), 0);
+    CU_ASSERT_EQUAL(
+        crt_write(
+            dir, "journal.json",
+            "{\"name\":\"a<b>&\\\"c'\\u0001\",\"status\":\"failed\",\"started_"
+            "at\":1,"
+            "\"ended_at\":2,\"t0_unix\":1,\"seed\":5,"
+            "\"reproduce\":\"chaosrun --seed 5 'x&y'.json\","
+            "\"faults\":[{\"name\":\"f]]>\",\"kind\":\"k\\u0007\",\"applied_"
+            "t\":0.5}],"
+            "\"expectations\":[{\"name\":\"e\\u001b[31m\",\"kind\":\"x\","
+            "\"verdict\":\"failed\","
+            "\"summary\":\"bad <script>alert(1)</script> ]]> \\u007f end\","
+            "\"evidence\":[{\"t\":1,\"text\":\"\\u0002\\u00e9\\ud83d\\ude00 "
+            "\\\"q\\\"\"}]}]}\n"),
+        0);
     cr_err e;
     cr_err_clear(&e);
     CU_ASSERT_EQUAL_FATAL(cr_report_write_all(dir, &e), 0);
@@ -231,7 +259,8 @@ static void test_report_junit_escapes_hostile_text(void)
     free(s);
     s = xstr(doc, "//failure");
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "bad <script>alert(1)</script> ]]>"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(s, "\xC3\xA9\xF0\x9F\x98\x80 \"q\"")); /* é😀 kept */
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(s, "\xC3\xA9\xF0\x9F\x98\x80 \"q\"")); /* é😀 kept */
     free(s);
     xmlFreeDoc(doc);
     char cmd[4400];
@@ -264,16 +293,21 @@ static void test_report_junit_suite_combines_runs(void)
     CU_ASSERT_EQUAL(xnum(doc, "/testsuites/@failures"), 0 + 3 + 1 + 0);
     CU_ASSERT_EQUAL(xnum(doc, "/testsuites/@errors"), 2);
     /* Worst first: unrunnable, interrupted, failed, passed. */
-    char *s = xstr(doc, "/testsuites/testsuite[1]/properties/property[@name='status']/@value");
+    char *s = xstr(
+        doc,
+        "/testsuites/testsuite[1]/properties/property[@name='status']/@value");
     CU_ASSERT_STRING_EQUAL(s, "unrunnable");
     free(s);
-    s = xstr(doc, "/testsuites/testsuite[4]/properties/property[@name='status']/@value");
+    s = xstr(
+        doc,
+        "/testsuites/testsuite[4]/properties/property[@name='status']/@value");
     CU_ASSERT_STRING_EQUAL(s, "passed");
     free(s);
     xmlFreeDoc(doc);
     char *idx = crt_read(out, "index.html");
     CU_ASSERT_PTR_NOT_NULL_FATAL(idx);
-    CU_ASSERT_EQUAL(crt_count(idx, "/report.html\">"), 8); /* name + html link per run */
+    CU_ASSERT_EQUAL(crt_count(idx, "/report.html\">"),
+                    8); /* name + html link per run */
     free(idx);
     char cmd[4400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", out);

@@ -51,8 +51,8 @@ static size_t md_table(const char *md, const char *heading, const char **rows,
     p = strstr(p, "\n|");
     if (!p)
         return 0;
-    p++;                      /* header */
-    p = strchr(p, '\n') + 1;  /* rule */
+    p++;                     /* header */
+    p = strchr(p, '\n') + 1; /* rule */
     p = strchr(p, '\n') + 1;
     while (*p == '|' && n < max) {
         rows[n++] = p;
@@ -86,8 +86,10 @@ static void check_md_matches_journal(const char *fixture)
         const json_t *x = json_array_get(ex, i);
         CU_ASSERT_EQUAL_FATAL(md_cells(rows[i], cells, 8), 6);
         /* verdict word (after the icon), name, kind, measured, bound */
-        CU_ASSERT_PTR_NOT_NULL(strstr(cells[0], json_string_value(json_object_get(x, "verdict"))));
-        CU_ASSERT_STRING_EQUAL(cells[1], json_string_value(json_object_get(x, "name")));
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(cells[0], json_string_value(json_object_get(x, "verdict"))));
+        CU_ASSERT_STRING_EQUAL(cells[1],
+                               json_string_value(json_object_get(x, "name")));
         const json_t *m = json_object_get(x, "measured");
         if (m) {
             const char *b = json_string_value(json_object_get(m, "bound"));
@@ -105,12 +107,16 @@ static void check_md_matches_journal(const char *fixture)
     for (size_t i = 0; i < n; i++) {
         const json_t *f = json_array_get(fa, i);
         CU_ASSERT_EQUAL_FATAL(md_cells(rows[i], cells, 8), 6);
-        CU_ASSERT_STRING_EQUAL(cells[0], json_string_value(json_object_get(f, "name")));
-        CU_ASSERT_STRING_EQUAL(cells[2], json_string_value(json_object_get(f, "target")));
-        CU_ASSERT_PTR_NOT_NULL(strstr(cells[5], json_string_value(json_object_get(f, "outcome"))));
+        CU_ASSERT_STRING_EQUAL(cells[0],
+                               json_string_value(json_object_get(f, "name")));
+        CU_ASSERT_STRING_EQUAL(cells[2],
+                               json_string_value(json_object_get(f, "target")));
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(cells[5], json_string_value(json_object_get(f, "outcome"))));
     }
     char want[200];
-    snprintf(want, sizeof want, "Reproduce: `%s`", json_string_value(json_object_get(j, "reproduce")));
+    snprintf(want, sizeof want, "Reproduce: `%s`",
+             json_string_value(json_object_get(j, "reproduce")));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, want));
     json_decref(j);
     free(md);
@@ -134,21 +140,32 @@ static void test_report_md_key_figures(void)
     CU_ASSERT_EQUAL_FATAL(cr_report_write_all(dir, &e), 0);
     char *md = crt_read(dir, "report.md");
     CU_ASSERT_PTR_NOT_NULL_FATAL(md);
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "## chaosrun: pipeline-three-faults \xE2\x80\x94 \xE2\x9D\x8C failed"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "**3/6 expectations held** \xC2\xB7 2 failed \xC2\xB7 1 unknown"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "- recovers: recovered in **7.40 s** (bound `<= 5`)"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| kill-worker | kill | worker.1 | 6.21 s | instant | applied |"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| pause-store | pause | store.0 | 12.00 s | 4.01 s | applied |"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "<details><summary>Evidence: no-data-loss (3 events)</summary>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        md,
+        "## chaosrun: pipeline-three-faults \xE2\x80\x94 \xE2\x9D\x8C failed"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        md, "**3/6 expectations held** \xC2\xB7 2 failed \xC2\xB7 1 unknown"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(md, "- recovers: recovered in **7.40 s** (bound `<= 5`)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        md, "| kill-worker | kill | worker.1 | 6.21 s | instant | applied |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        md, "| pause-store | pause | store.0 | 12.00 s | 4.01 s | applied |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        md, "<details><summary>Evidence: no-data-loss (3 events)</summary>"));
     /* Markup in evidence is escaped so it renders as text. */
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "HTTP 503 &lt;html&gt;Service Unavailable&lt;/html&gt;"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(md, "HTTP 503 &lt;html&gt;Service Unavailable&lt;/html&gt;"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "_2 malformed event lines ignored._"));
     /* Throughput under fault is lower than outside in this run. */
     const char *tp = strstr(md, "- delivered: **");
     CU_ASSERT_PTR_NOT_NULL_FATAL(tp);
     double out = 0, in = 0;
-    CU_ASSERT_EQUAL(sscanf(tp, "- delivered: **%lf/s** outside faults, **%lf/s** during faults",
-                           &out, &in), 2);
+    CU_ASSERT_EQUAL(
+        sscanf(tp,
+               "- delivered: **%lf/s** outside faults, **%lf/s** during faults",
+               &out, &in),
+        2);
     CU_ASSERT(in < out);
     free(md);
     crt_cleanup(dir);
@@ -159,10 +176,14 @@ static void test_report_md_escapes_cells(void)
     char *dir = cr_test_tmpdir();
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
     CU_ASSERT_EQUAL(crt_write(dir, "journal.json",
-        "{\"name\":\"x\",\"status\":\"failed\",\"reproduce\":\"run `a` | b\","
-        "\"expectations\":[{\"name\":\"a|b *c* _d_\",\"kind\":\"k\\nl\",\"verdict\":\"weird\","
-        "\"summary\":\"1 | 2 [link](http://x) <i>\","
-        "\"measured\":{\"value\":2.5,\"unit\":\"s\",\"bound\":\"<= 1|2\"}}]}\n"), 0);
+                              "{\"name\":\"x\",\"status\":\"failed\","
+                              "\"reproduce\":\"run `a` | b\","
+                              "\"expectations\":[{\"name\":\"a|b *c* "
+                              "_d_\",\"kind\":\"k\\nl\",\"verdict\":\"weird\","
+                              "\"summary\":\"1 | 2 [link](http://x) <i>\","
+                              "\"measured\":{\"value\":2.5,\"unit\":\"s\","
+                              "\"bound\":\"<= 1|2\"}}]}\n"),
+                    0);
     cr_err e;
     cr_err_clear(&e);
     CU_ASSERT_EQUAL_FATAL(cr_report_write_all(dir, &e), 0);
@@ -197,10 +218,16 @@ static void test_report_md_compare(void)
     cr_err_clear(&e);
     CU_ASSERT_EQUAL_FATAL(cr_report_compare(a, b, b, &md, &e), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(md);
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "**Less resilient:** 3 expectations regressed"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| recovers | \xE2\x9C\x85 passed | \xE2\x9D\x8C failed | regressed | 1.84 s | 7.40 s | worse |"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| no-data-loss | \xE2\x9C\x85 passed | \xE2\x9D\x8C failed | regressed | 0 records | 3 records | worse |"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| breaker-opens | \xE2\x9C\x85 passed | \xE2\x9C\x85 passed | same |"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(md, "**Less resilient:** 3 expectations regressed"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(md, "| recovers | \xE2\x9C\x85 passed | \xE2\x9D\x8C failed | "
+                   "regressed | 1.84 s | 7.40 s | worse |"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(md, "| no-data-loss | \xE2\x9C\x85 passed | \xE2\x9D\x8C failed "
+                   "| regressed | 0 records | 3 records | worse |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| breaker-opens | \xE2\x9C\x85 passed | "
+                                      "\xE2\x9C\x85 passed | same |"));
     char *file = crt_read(b, "compare.md");
     CU_ASSERT_PTR_NOT_NULL(file);
     if (file)
@@ -215,11 +242,15 @@ static void test_report_md_compare(void)
     md = NULL;
     cr_err_clear(&e);
     CU_ASSERT_EQUAL_FATAL(cr_report_compare(b, a, a, &md, &e), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "**More resilient:** 3 expectations fixed"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| recovers | \xE2\x9D\x8C failed | \xE2\x9C\x85 passed | fixed | 7.40 s | 1.84 s | better |"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(md, "**More resilient:** 3 expectations fixed"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(md, "| recovers | \xE2\x9D\x8C failed | \xE2\x9C\x85 passed | "
+                   "fixed | 7.40 s | 1.84 s | better |"));
     cr_free(md);
     cr_err_clear(&e);
-    CU_ASSERT_EQUAL(cr_report_compare(a, "/nonexistent-run", a, NULL, &e), CR_ENOTFOUND);
+    CU_ASSERT_EQUAL(cr_report_compare(a, "/nonexistent-run", a, NULL, &e),
+                    CR_ENOTFOUND);
     crt_cleanup(a);
     crt_cleanup(b);
 }
@@ -257,30 +288,50 @@ static void test_report_md_allocation_failures(void)
 {
     char *dir = cr_test_tmpdir();
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
-    CU_ASSERT_EQUAL(crt_write(dir, "journal.json",
-        "{\"name\":\"oom\",\"status\":\"failed\",\"t0_unix\":100,\"started_at\":99,"
-        "\"ended_at\":110,\"duration_s\":5,\"seed\":1,\"reproduce\":\"r\","
-        "\"services\":[{\"instance\":\"a.0\",\"service\":\"a\",\"log\":\"logs/a.0.log\","
-        "\"history\":[{\"t\":-1,\"what\":\"start\"},{\"t\":0,\"what\":\"ready\"},"
-        "{\"t\":2,\"what\":\"exit\",\"signal\":\"SIGKILL\"}]}],"
-        "\"faults\":[{\"name\":\"p\",\"kind\":\"pause\",\"target\":\"a.0\",\"for_s\":1,"
-        "\"applied_t\":1,\"reverted_t\":2}],"
-        "\"probes\":[{\"probe\":\"up\",\"t\":1,\"ok\":false}],"
-        "\"expectations\":[{\"name\":\"r\",\"kind\":\"recovers\",\"verdict\":\"failed\","
-        "\"summary\":\"s\",\"measured\":{\"value\":3,\"unit\":\"s\",\"bound\":\"<= 1\"},"
-        "\"evidence\":[{\"t\":1,\"text\":\"x\"}],\"details\":{\"a\":1}}]}\n"), 0);
-    CU_ASSERT_EQUAL(crt_write(dir, "events.jsonl",
-        "{\"ts\":100.5,\"svc\":\"a\",\"ev\":\"accepted\",\"latency_ms\":3}\n"
-        "{\"ts\":101.5,\"svc\":\"a\",\"ev\":\"retry\",\"error\":\"x\"}\n"
-        "{\"ts\":101.6,\"svc\":\"a\",\"ev\":\"breaker\",\"name\":\"b\",\"state\":\"open\"}\n"
-        "{\"ts\":101.7,\"svc\":\"a\",\"ev\":\"alert\",\"name\":\"b\",\"state\":\"firing\"}\n"
-        "{\"ts\":101.8,\"svc\":\"a\",\"ev\":\"checkpoint_saved\",\"name\":\"c\",\"step\":1}\n"
-        "{\"ts\":101.9,\"svc\":\"a\",\"ev\":\"delivered\",\"latency_ms\":9}\n"
-        "garbage\n"), 0);
+    CU_ASSERT_EQUAL(
+        crt_write(
+            dir, "journal.json",
+            "{\"name\":\"oom\",\"status\":\"failed\",\"t0_unix\":100,\"started_"
+            "at\":99,"
+            "\"ended_at\":110,\"duration_s\":5,\"seed\":1,\"reproduce\":\"r\","
+            "\"services\":[{\"instance\":\"a.0\",\"service\":\"a\",\"log\":"
+            "\"logs/a.0.log\","
+            "\"history\":[{\"t\":-1,\"what\":\"start\"},{\"t\":0,\"what\":"
+            "\"ready\"},"
+            "{\"t\":2,\"what\":\"exit\",\"signal\":\"SIGKILL\"}]}],"
+            "\"faults\":[{\"name\":\"p\",\"kind\":\"pause\",\"target\":\"a.0\","
+            "\"for_s\":1,"
+            "\"applied_t\":1,\"reverted_t\":2}],"
+            "\"probes\":[{\"probe\":\"up\",\"t\":1,\"ok\":false}],"
+            "\"expectations\":[{\"name\":\"r\",\"kind\":\"recovers\","
+            "\"verdict\":\"failed\","
+            "\"summary\":\"s\",\"measured\":{\"value\":3,\"unit\":\"s\","
+            "\"bound\":\"<= 1\"},"
+            "\"evidence\":[{\"t\":1,\"text\":\"x\"}],\"details\":{\"a\":1}}]}"
+            "\n"),
+        0);
+    CU_ASSERT_EQUAL(
+        crt_write(
+            dir, "events.jsonl",
+            "{\"ts\":100.5,\"svc\":\"a\",\"ev\":\"accepted\",\"latency_ms\":3}"
+            "\n"
+            "{\"ts\":101.5,\"svc\":\"a\",\"ev\":\"retry\",\"error\":\"x\"}\n"
+            "{\"ts\":101.6,\"svc\":\"a\",\"ev\":\"breaker\",\"name\":\"b\","
+            "\"state\":\"open\"}\n"
+            "{\"ts\":101.7,\"svc\":\"a\",\"ev\":\"alert\",\"name\":\"b\","
+            "\"state\":\"firing\"}\n"
+            "{\"ts\":101.8,\"svc\":\"a\",\"ev\":\"checkpoint_saved\",\"name\":"
+            "\"c\",\"step\":1}\n"
+            "{\"ts\":101.9,\"svc\":\"a\",\"ev\":\"delivered\",\"latency_ms\":9}"
+            "\n"
+            "garbage\n"),
+        0);
     char logs[4300];
     snprintf(logs, sizeof logs, "%s/logs", dir);
     CU_ASSERT_EQUAL(mkdir(logs, 0755), 0);
-    CU_ASSERT_EQUAL(crt_write(logs, "a.0.log", "[   0.500] hello\n[   1.500] paused?\n"), 0);
+    CU_ASSERT_EQUAL(
+        crt_write(logs, "a.0.log", "[   0.500] hello\n[   1.500] paused?\n"),
+        0);
     cr_alloc_install_json();
     int rc = -1;
     long n;

@@ -98,16 +98,18 @@ static int synth_run(const char *root, int i, int passed, double recovery,
     if (mkdir(dir, 0755) < 0)
         return -1;
     char j[2048];
-    snprintf(j, sizeof j,
-             "{\"name\":\"flaky-demo\",\"status\":\"%s\",\"exit_code\":%d,"
-             "\"seed\":%d,\"started_at\":1000,\"t0_unix\":1001,\"ended_at\":1030,"
-             "\"duration_s\":20,\"faults\":[],\"services\":[],"
-             "\"expectations\":[{\"name\":\"recovers\",\"kind\":\"recovers\","
-             "\"verdict\":\"%s\",\"summary\":\"recovered\","
-             "\"measured\":{\"value\":%.3f,\"unit\":\"s\",\"bound\":\"<= 5\"}},"
-             "{\"name\":\"no-loss\",\"kind\":\"no_loss\",\"verdict\":\"passed\"}]}\n",
-             passed ? "passed" : "failed", passed ? 0 : 1, i,
-             passed ? "passed" : "failed", recovery);
+    snprintf(
+        j, sizeof j,
+        "{\"name\":\"flaky-demo\",\"status\":\"%s\",\"exit_code\":%d,"
+        "\"seed\":%d,\"started_at\":1000,\"t0_unix\":1001,\"ended_at\":1030,"
+        "\"duration_s\":20,\"faults\":[],\"services\":[],"
+        "\"expectations\":[{\"name\":\"recovers\",\"kind\":\"recovers\","
+        "\"verdict\":\"%s\",\"summary\":\"recovered\","
+        "\"measured\":{\"value\":%.3f,\"unit\":\"s\",\"bound\":\"<= 5\"}},"
+        "{\"name\":\"no-loss\",\"kind\":\"no_loss\",\"verdict\":\"passed\"}]}"
+        "\n",
+        passed ? "passed" : "failed", passed ? 0 : 1, i,
+        passed ? "passed" : "failed", recovery);
     return crt_write(dir, "journal.json", j);
 }
 
@@ -121,7 +123,8 @@ static void test_report_stats_multi_flaky(void)
      * with 6.5 s. */
     for (int i = 0; i < 20; i++) {
         double rec = i == 7 ? 6.5 : 1.0 + 0.1 * i;
-        CU_ASSERT_EQUAL_FATAL(synth_run(root, i, i != 7, rec, dirs[i], sizeof dirs[i]), 0);
+        CU_ASSERT_EQUAL_FATAL(
+            synth_run(root, i, i != 7, rec, dirs[i], sizeof dirs[i]), 0);
         pv[i] = dirs[i];
     }
     char out[4300];
@@ -135,12 +138,14 @@ static void test_report_stats_multi_flaky(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(j, "runs")), 20);
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(j, "passed")), 19);
-    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "verdict")), "flaky");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "verdict")),
+                           "flaky");
     const json_t *w = json_object_get(j, "wilson95");
     NEAR(json_real_value(json_array_get(w, 0)), 0.763869);
     NEAR(json_real_value(json_array_get(w, 1)), 0.991119);
     const json_t *rec = json_array_get(json_object_get(j, "recovery"), 0);
-    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(rec, "name")), "recovers");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(rec, "name")),
+                           "recovers");
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(rec, "n")), 20);
     NEAR(json_real_value(json_object_get(rec, "min")), 1.0);
     NEAR(json_real_value(json_object_get(rec, "max")), 6.5);
@@ -149,13 +154,17 @@ static void test_report_stats_multi_flaky(void)
     NEAR(json_real_value(json_object_get(rec, "median")), 2.05);
     const json_t *ex = json_object_get(j, "expectations");
     CU_ASSERT_EQUAL(json_array_size(ex), 2);
-    CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(ex, 1), "passed")), 20);
+    CU_ASSERT_EQUAL(
+        json_integer_value(json_object_get(json_array_get(ex, 1), "passed")),
+        20);
     json_decref(j);
     free(txt);
     char *md = crt_read(out, "multi.md");
     CU_ASSERT_PTR_NOT_NULL_FATAL(md);
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "flaky"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(md, "Passed 19 of 20 runs (95 %; 95% Wilson interval 76\xE2\x80\x93" "99 %)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        md, "Passed 19 of 20 runs (95 %; 95% Wilson interval 76\xE2\x80\x93"
+            "99 %)"));
     free(md);
     char *html = crt_read(out, "multi.html");
     CU_ASSERT_PTR_NOT_NULL_FATAL(html);
@@ -175,7 +184,8 @@ static void test_report_stats_multi_stable_and_errors(void)
     char dirs[3][4200];
     const char *pv[3];
     for (int i = 0; i < 3; i++) {
-        CU_ASSERT_EQUAL_FATAL(synth_run(root, i, 1, 2.0, dirs[i], sizeof dirs[i]), 0);
+        CU_ASSERT_EQUAL_FATAL(
+            synth_run(root, i, 1, 2.0, dirs[i], sizeof dirs[i]), 0);
         pv[i] = dirs[i];
     }
     char out[4300];

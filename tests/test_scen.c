@@ -80,8 +80,7 @@ static int load_str(const char *file, const char *text, cr_scen **sc,
 /* One line of expected output matches: exact, or, when the expected line
  * ends with "[...]", any line with the same prefix (lists of registered
  * kinds grow as modules are added). */
-static int line_matches(const char *exp, size_t el, const char *got,
-                        size_t gl)
+static int line_matches(const char *exp, size_t el, const char *got, size_t gl)
 {
     static const char wild[] = "[...]";
     size_t wl = sizeof wild - 1;
@@ -184,7 +183,8 @@ static const char *rich =
     "  \"duration_s\": 60,\n"
     "  \"services\": [\n"
     "    {\"name\": \"api\", \"cmd\": [\"sleep\", \"1000\"], \"port\": 18080,\n"
-    "     \"replicas\": 3, \"env\": {\"MODE\": \"fast\", \"D\": \"${CR_TEST_UNSET:-x}\"},\n"
+    "     \"replicas\": 3, \"env\": {\"MODE\": \"fast\", \"D\": "
+    "\"${CR_TEST_UNSET:-x}\"},\n"
     "     \"ready\": {\"kind\": \"tcp\"}, \"restart\": \"on-failure\",\n"
     "     \"stop_signal\": \"INT\", \"cwd\": \"/tmp\"},\n"
     "    {\"name\": \"db\", \"cmd\": [\"sleep\", \"1000\"],\n"
@@ -193,12 +193,15 @@ static const char *rich =
     "  ],\n"
     "  \"faults\": [\n"
     "    {\"kind\": \"kill\", \"target\": \"api.random\", \"at_s\": [5, 10]},\n"
-    "    {\"kind\": \"pause\", \"name\": \"freeze\", \"target\": {\"service\": \"db\"},\n"
+    "    {\"kind\": \"pause\", \"name\": \"freeze\", \"target\": {\"service\": "
+    "\"db\"},\n"
     "     \"at_s\": 3, \"for_s\": 2, \"every_s\": 10, \"until_s\": 40},\n"
     "    {\"kind\": \"restart\", \"target\": \"api.1\",\n"
-    "     \"on_event\": {\"ev\": \"ready\", \"svc\": \"api\", \"where\": {\"n\": 1},\n"
+    "     \"on_event\": {\"ev\": \"ready\", \"svc\": \"api\", \"where\": "
+    "{\"n\": 1},\n"
     "                  \"count\": 2, \"delay_s\": 0.5}},\n"
-    "    {\"kind\": \"terminate\", \"target\": {\"service\": \"api\", \"replica\": \"random\"},\n"
+    "    {\"kind\": \"terminate\", \"target\": {\"service\": \"api\", "
+    "\"replica\": \"random\"},\n"
     "     \"at_s\": [20, 30]}\n"
     "  ]\n"
     "}\n";
@@ -330,12 +333,17 @@ static void test_scen_load_file_errors(void)
 static void test_scen_variable_expansion(void)
 {
     const char *text =
-        "{\"name\": \"v\", \"duration_s\": 5, \"services\": [{\"name\": \"s\",\n"
-        " \"cmd\": [\"${CR_TEST_X}/a\", \"${CR_TEST_UNSET:-d-f}\", \"$${LIT}\",\n"
-        "         \"${CHAOSRUN_SCENARIO_DIR}\", \"${CHAOSRUN_BINDIR}\", \"a$b\",\n"
+        "{\"name\": \"v\", \"duration_s\": 5, \"services\": [{\"name\": "
+        "\"s\",\n"
+        " \"cmd\": [\"${CR_TEST_X}/a\", \"${CR_TEST_UNSET:-d-f}\", "
+        "\"$${LIT}\",\n"
+        "         \"${CHAOSRUN_SCENARIO_DIR}\", \"${CHAOSRUN_BINDIR}\", "
+        "\"a$b\",\n"
         "         \"${CR_TEST_EMPTY:-e}\", \"x${CR_TEST_EMPTY}y\"],\n"
-        " \"env\": {\"K\": \"${CR_TEST_X}${CR_TEST_X}\"}, \"cwd\": \"${CR_TEST_X}\",\n"
-        " \"ready\": {\"kind\": \"http\", \"url\": \"http://${CR_TEST_X}/\"}}]}";
+        " \"env\": {\"K\": \"${CR_TEST_X}${CR_TEST_X}\"}, \"cwd\": "
+        "\"${CR_TEST_X}\",\n"
+        " \"ready\": {\"kind\": \"http\", \"url\": "
+        "\"http://${CR_TEST_X}/\"}}]}";
     cr_scen *sc = NULL;
     char *msgs = NULL;
     setenv("CR_TEST_X", "val", 1);
@@ -414,8 +422,8 @@ static void test_scen_target_parse(void)
     CU_ASSERT_EQUAL(cr_target_parse("api.all", &t), 0);
     CU_ASSERT_EQUAL(t.replica, CR_REPLICA_ALL);
     cr_free(t.service);
-    const char *bad[] = {"", ".1", "api.", "api.x", "api.-1", "api.1x",
-                         "api.1234567", NULL};
+    const char *bad[] = {"",       ".1",     "api.",        "api.x",
+                         "api.-1", "api.1x", "api.1234567", NULL};
     for (int i = 0; bad[i]; i++) {
         CU_ASSERT_EQUAL(cr_target_parse(bad[i], &t), CR_EINVAL);
         CU_ASSERT_PTR_NULL(t.service);
@@ -464,14 +472,18 @@ static void test_scen_levenshtein(void)
 
 static const char *timed =
     "{\"name\": \"tl\", \"seed\": %llu, \"duration_s\": 30,\n"
-    " \"services\": [{\"name\": \"w\", \"cmd\": [\"true\"], \"replicas\": 2}],\n"
+    " \"services\": [{\"name\": \"w\", \"cmd\": [\"true\"], \"replicas\": "
+    "2}],\n"
     " \"faults\": [\n"
-    "  {\"kind\": \"kill\", \"name\": \"k\", \"target\": \"w.random\", \"at_s\": [5, 10]},\n"
+    "  {\"kind\": \"kill\", \"name\": \"k\", \"target\": \"w.random\", "
+    "\"at_s\": [5, 10]},\n"
     "  {\"kind\": \"pause\", \"name\": \"p\", \"target\": \"w\", \"at_s\": 3,\n"
     "   \"for_s\": 2, \"every_s\": 5, \"until_s\": 20},\n"
-    "  {\"kind\": \"pause\", \"name\": \"q\", \"target\": \"w.0\", \"at_s\": 0,\n"
+    "  {\"kind\": \"pause\", \"name\": \"q\", \"target\": \"w.0\", \"at_s\": "
+    "0,\n"
     "   \"for_s\": 5, \"every_s\": 10},\n"
-    "  {\"kind\": \"kill\", \"name\": \"i\", \"target\": \"w.1\", \"at_s\": 0,\n"
+    "  {\"kind\": \"kill\", \"name\": \"i\", \"target\": \"w.1\", \"at_s\": "
+    "0,\n"
     "   \"every_s\": 10},\n"
     "  {\"kind\": \"restart\", \"name\": \"r\", \"target\": \"w.1\",\n"
     "   \"at_s\": [0, 20], \"every_s\": 4, \"until_s\": 25},\n"
@@ -591,8 +603,9 @@ static void test_scen_timeline_json(void)
     }
     json_t *k = NULL;
     for (size_t i = 0; i < planned; i++)
-        if (strcmp(json_string_value(json_object_get(json_array_get(tl, i),
-                                                     "fault")), "k") == 0)
+        if (strcmp(json_string_value(
+                       json_object_get(json_array_get(tl, i), "fault")),
+                   "k") == 0)
             k = json_array_get(tl, i);
     CU_ASSERT_FATAL(k != NULL);
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(k, "target")),
@@ -639,8 +652,8 @@ static void oom_loop(const char *text, int want_rc, const char *want_msgs)
         cr_err err;
         cr_err_clear(&err);
         cr_alloc_fail_after(n);
-        int rc = cr_scen_load_buffer("oom.json", text, strlen(text), &sc, &d,
-                                     &err);
+        int rc =
+            cr_scen_load_buffer("oom.json", text, strlen(text), &sc, &d, &err);
         cr_alloc_fail_after(0);
         if (rc == CR_ENOMEM) {
             CU_ASSERT_EQUAL(d.n, 0);
@@ -674,7 +687,8 @@ static void test_scen_oom_invalid(void)
         " \"services\": [{\"name\": \"a\", \"cmd\": [\"${CR_TEST_UNSET}\"],\n"
         "   \"restart\": \"sometimes\"}, {\"name\": \"a\", \"cmd\": []}],\n"
         " \"faults\": [{\"kind\": \"pause\", \"target\": \"b\", \"for\": 1},\n"
-        "   {\"kind\": \"kill\", \"target\": \"a\", \"on_event\": {\"ev\": \"x\"},"
+        "   {\"kind\": \"kill\", \"target\": \"a\", \"on_event\": {\"ev\": "
+        "\"x\"},"
         " \"at_s\": [3, 1]}]}";
     char *ref = NULL;
     unsetenv("CR_TEST_UNSET");
@@ -690,19 +704,31 @@ static void test_scen_oom_invalid(void)
 static json_t *mut_value(cr_rng *r)
 {
     switch (cr_rng_below(r, 12)) {
-    case 0: return json_integer((json_int_t)cr_rng_below(r, 6) - 1);
-    case 1: return json_real(cr_rng_range(r, -5, 100));
-    case 2: return json_string("api");
-    case 3: return json_string("${CR_TEST_UNSET}");
-    case 4: return json_null();
-    case 5: return json_true();
-    case 6: return json_pack("[ii]", (int)cr_rng_below(r, 70),
-                             (int)cr_rng_below(r, 70));
-    case 7: return json_object();
-    case 8: return json_array();
-    case 9: return json_string("api.random");
-    case 10: return json_string("pause");
-    default: return json_pack("{s:s}", "ev", "ready");
+    case 0:
+        return json_integer((json_int_t)cr_rng_below(r, 6) - 1);
+    case 1:
+        return json_real(cr_rng_range(r, -5, 100));
+    case 2:
+        return json_string("api");
+    case 3:
+        return json_string("${CR_TEST_UNSET}");
+    case 4:
+        return json_null();
+    case 5:
+        return json_true();
+    case 6:
+        return json_pack("[ii]", (int)cr_rng_below(r, 70),
+                         (int)cr_rng_below(r, 70));
+    case 7:
+        return json_object();
+    case 8:
+        return json_array();
+    case 9:
+        return json_string("api.random");
+    case 10:
+        return json_string("pause");
+    default:
+        return json_pack("{s:s}", "ev", "ready");
     }
 }
 
@@ -714,8 +740,7 @@ static void mutate(json_t *j, cr_rng *r, int depth)
         const char *key;
         json_t *v;
         void *tmp;
-        json_object_foreach_safe(j, tmp, key, v)
-        {
+        json_object_foreach_safe (j, tmp, key, v) {
             if (i++ != k)
                 continue;
             uint64_t op = cr_rng_below(r, 4);
@@ -762,8 +787,8 @@ static void test_scen_mutations_never_crash(void)
         cr_diags d = {0};
         cr_err err;
         cr_err_clear(&err);
-        int rc = cr_scen_load_buffer("m.json", text, strlen(text), &sc, &d,
-                                     &err);
+        int rc =
+            cr_scen_load_buffer("m.json", text, strlen(text), &sc, &d, &err);
         if (rc == 0) {
             ok++;
             json_t *tl = cr_scen_timeline_json(sc);

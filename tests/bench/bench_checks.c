@@ -38,22 +38,31 @@ static long rss_kib(void)
 
 static const char scen_text[] =
     "{\"name\": \"bench\", \"duration_s\": 1000, \"seed\": 1,"
-    " \"services\": [{\"name\": \"worker\", \"cmd\": [\"/bin/true\"], \"replicas\": 2},"
+    " \"services\": [{\"name\": \"worker\", \"cmd\": [\"/bin/true\"], "
+    "\"replicas\": 2},"
     "  {\"name\": \"db\", \"cmd\": [\"/bin/true\"], \"replicas\": 2}],"
-    " \"faults\": [{\"kind\": \"kill\", \"name\": \"kill-worker\", \"target\": \"worker.0\", \"at_s\": 500},"
-    "  {\"kind\": \"pause\", \"name\": \"dep\", \"target\": \"db.0\", \"at_s\": 200, \"for_s\": 100}],"
+    " \"faults\": [{\"kind\": \"kill\", \"name\": \"kill-worker\", \"target\": "
+    "\"worker.0\", \"at_s\": 500},"
+    "  {\"kind\": \"pause\", \"name\": \"dep\", \"target\": \"db.0\", "
+    "\"at_s\": 200, \"for_s\": 100}],"
     " \"expect\": ["
     "  {\"kind\": \"steady_state\"},"
     "  {\"kind\": \"recovers\", \"within_s\": 5},"
-    "  {\"kind\": \"service\", \"service\": \"worker\", \"restarts\": {\"max\": 1}},"
+    "  {\"kind\": \"service\", \"service\": \"worker\", \"restarts\": "
+    "{\"max\": 1}},"
     "  {\"kind\": \"events\", \"ev\": \"giveup\", \"max\": 0},"
     "  {\"kind\": \"no_loss\"},"
-    "  {\"kind\": \"backoff\", \"op\": \"fetch\", \"base_ms\": 10, \"max_ms\": 80, \"max_attempts\": 5, \"jitter\": \"full\"},"
-    "  {\"kind\": \"breaker\", \"breaker\": \"db\", \"dependency_fault\": \"dep\", \"opens_within_s\": 1, \"closes_within_s\": 5},"
-    "  {\"kind\": \"checkpoint\", \"service\": \"worker\", \"max_replay\": 100},"
+    "  {\"kind\": \"backoff\", \"op\": \"fetch\", \"base_ms\": 10, \"max_ms\": "
+    "80, \"max_attempts\": 5, \"jitter\": \"full\"},"
+    "  {\"kind\": \"breaker\", \"breaker\": \"db\", \"dependency_fault\": "
+    "\"dep\", \"opens_within_s\": 1, \"closes_within_s\": 5},"
+    "  {\"kind\": \"checkpoint\", \"service\": \"worker\", \"max_replay\": "
+    "100},"
     "  {\"kind\": \"same_result\", \"result\": \"hash\"},"
-    "  {\"kind\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\", \"within_ms\": 1000, \"exclusive\": true},"
-    "  {\"kind\": \"slo\", \"phase\": \"during\", \"error_ratio_max\": 0.5, \"p99_ms_max\": 100, \"throughput_min\": 1}"
+    "  {\"kind\": \"failover\", \"from\": \"db.0\", \"to\": \"db.1\", "
+    "\"within_ms\": 1000, \"exclusive\": true},"
+    "  {\"kind\": \"slo\", \"phase\": \"during\", \"error_ratio_max\": 0.5, "
+    "\"p99_ms_max\": 100, \"throughput_min\": 1}"
     " ]}";
 
 /* Append one line to the buffer. */
@@ -91,48 +100,75 @@ int main(int argc, char **argv)
         double ts = T0 + t;
         const char *inst = (rand() & 1) ? "worker.1" : "worker.0";
         if (t >= 500.3 && !restored) {
-            line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\",\"ev\":\"checkpoint_restored\",\"name\":\"m\",\"step\":%ld}", ts, saved);
+            line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\",\"ev\":"
+                 "\"checkpoint_restored\",\"name\":\"m\",\"step\":%ld}",
+                 ts, saved);
             restored = 1;
             step = saved;
         } else if (k < 40) {
-            line("{\"ts\":%.6f,\"svc\":\"api\",\"ev\":\"accepted\",\"id\":%ld}", ts, id);
-            line("{\"ts\":%.6f,\"svc\":\"sink\",\"ev\":\"delivered\",\"id\":\"%ld\",\"latency_ms\":%d}", ts + 0.0005,
-                 id, 5 + rand() % 50);
+            line("{\"ts\":%.6f,\"svc\":\"api\",\"ev\":\"accepted\",\"id\":%ld}",
+                 ts, id);
+            line("{\"ts\":%.6f,\"svc\":\"sink\",\"ev\":\"delivered\",\"id\":\"%"
+                 "ld\",\"latency_ms\":%d}",
+                 ts + 0.0005, id, 5 + rand() % 50);
             id++;
         } else if (k < 55) {
             int d1 = rand() % 10, d2 = rand() % 20;
-            line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"%s\",\"ev\":\"retry\",\"op\":\"fetch\",\"attempt\":1,\"delay_ms\":%d}", ts, inst, d1);
-            line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"%s\",\"ev\":\"retry\",\"op\":\"fetch\",\"attempt\":2,\"delay_ms\":%d}",
+            line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"%s\",\"ev\":"
+                 "\"retry\",\"op\":\"fetch\",\"attempt\":1,\"delay_ms\":%d}",
+                 ts, inst, d1);
+            line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"%s\",\"ev\":"
+                 "\"retry\",\"op\":\"fetch\",\"attempt\":2,\"delay_ms\":%d}",
                  ts + d1 / 1000.0 + 0.0002, inst, d2);
         } else if (k < 70) {
             if (t >= 200 && t < 300 && !breaker_open) {
-                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\",\"ev\":\"breaker\",\"name\":\"db\",\"state\":\"open\"}", ts);
+                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\","
+                     "\"ev\":\"breaker\",\"name\":\"db\",\"state\":\"open\"}",
+                     ts);
                 breaker_open = 1;
             } else if (t >= 300 && breaker_open == 1) {
-                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\",\"ev\":\"breaker\",\"name\":\"db\",\"state\":\"half_open\"}", ts);
-                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\",\"ev\":\"breaker\",\"name\":\"db\",\"state\":\"closed\"}", ts + 0.001);
+                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\","
+                     "\"ev\":\"breaker\",\"name\":\"db\",\"state\":\"half_"
+                     "open\"}",
+                     ts);
+                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\","
+                     "\"ev\":\"breaker\",\"name\":\"db\",\"state\":\"closed\"}",
+                     ts + 0.001);
                 breaker_open = 2;
             } else if (breaker_open != 1) {
-                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\",\"ev\":\"call\",\"name\":\"db\"}", ts);
+                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\","
+                     "\"ev\":\"call\",\"name\":\"db\"}",
+                     ts);
             } else {
-                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\",\"ev\":\"rejected\",\"name\":\"db\"}", ts);
+                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\","
+                     "\"ev\":\"rejected\",\"name\":\"db\"}",
+                     ts);
             }
         } else if (k < 85) {
             step++;
             if (step % 50 == 0 && t < 500)
                 saved = step;
             if (step % 50 == 0)
-                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\",\"ev\":\"checkpoint_saved\",\"name\":\"m\",\"step\":%ld}", ts, step);
+                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\","
+                     "\"ev\":\"checkpoint_saved\",\"name\":\"m\",\"step\":%ld}",
+                     ts, step);
             else
-                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\",\"ev\":\"progress\",\"step\":%ld}", ts, step);
+                line("{\"ts\":%.6f,\"svc\":\"worker\",\"inst\":\"worker.0\","
+                     "\"ev\":\"progress\",\"step\":%ld}",
+                     ts, step);
         } else {
-            line("{\"ts\":%.6f,\"svc\":\"db\",\"inst\":\"%s\",\"ev\":\"served\",\"latency_ms\":%d}", ts,
-                 t < 200 ? "db.0" : "db.1", rand() % 30);
+            line("{\"ts\":%.6f,\"svc\":\"db\",\"inst\":\"%s\",\"ev\":"
+                 "\"served\",\"latency_ms\":%d}",
+                 ts, t < 200 ? "db.0" : "db.1", rand() % 30);
         }
         t += dt;
     }
-    line("{\"ts\":%.6f,\"svc\":\"lb\",\"ev\":\"failover\",\"from\":\"db.0\",\"to\":\"db.1\"}", T0 + 200.1);
-    line("{\"ts\":%.6f,\"svc\":\"worker\",\"ev\":\"result\",\"name\":\"hash\",\"value\":\"abc\"}", T0 + 999);
+    line("{\"ts\":%.6f,\"svc\":\"lb\",\"ev\":\"failover\",\"from\":\"db.0\","
+         "\"to\":\"db.1\"}",
+         T0 + 200.1);
+    line("{\"ts\":%.6f,\"svc\":\"worker\",\"ev\":\"result\",\"name\":\"hash\","
+         "\"value\":\"abc\"}",
+         T0 + 999);
     size_t total = nlines;
     size_t bytes = blen;
 
@@ -141,7 +177,8 @@ int main(int argc, char **argv)
     cr_diags d = {0};
     cr_err err;
     cr_err_clear(&err);
-    if (cr_scen_load_buffer("bench.json", scen_text, strlen(scen_text), &sc, &d, &err)) {
+    if (cr_scen_load_buffer("bench.json", scen_text, strlen(scen_text), &sc, &d,
+                            &err)) {
         cr_diags_print(&d, stderr);
         fprintf(stderr, "bench scenario invalid: %s\n", err.msg);
         return 1;
@@ -159,17 +196,29 @@ int main(int argc, char **argv)
     long rss_parse = rss_kib();
     cr_history base;
     cr_history_init(&base, T0);
-    const char *res_line = "{\"ts\":1764000999,\"ev\":\"result\",\"name\":\"hash\",\"value\":\"abc\"}";
+    const char *res_line = "{\"ts\":1764000999,\"ev\":\"result\",\"name\":"
+                           "\"hash\",\"value\":\"abc\"}";
     cr_history_add_line(&base, res_line, strlen(res_line));
 
     cr_fact_fault faults[2] = {
-        {.name = "dep", .kind = "pause", .target = "db.0", .start = 200, .end = 300, .ok = 1},
-        {.name = "kill-worker", .kind = "kill", .target = "worker.0", .start = 500, .end = 500, .ok = 1},
+        {.name = "dep",
+         .kind = "pause",
+         .target = "db.0",
+         .start = 200,
+         .end = 300,
+         .ok = 1},
+        {.name = "kill-worker",
+         .kind = "kill",
+         .target = "worker.0",
+         .start = 500,
+         .end = 500,
+         .ok = 1},
     };
     cr_fact_proc procs[] = {
         {-1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL},
         {-1, "worker.1", "worker", CR_PROC_START, -1, 0, NULL},
-        {500, "worker.0", "worker", CR_PROC_EXIT, -1, SIGKILL, "fault:kill-worker"},
+        {500, "worker.0", "worker", CR_PROC_EXIT, -1, SIGKILL,
+         "fault:kill-worker"},
         {500.2, "worker.0", "worker", CR_PROC_START, -1, 0, "restart-policy"},
     };
     cr_fact_probe probes[] = {
@@ -177,10 +226,19 @@ int main(int argc, char **argv)
         {"health", CR_PHASE_AFTER, 500.5, 1, "200"},
     };
     cr_facts f = {
-        .scen = sc, .hist = &h, .faults = faults, .nfaults = 2, .procs = procs,
-        .nprocs = sizeof procs / sizeof *procs, .probes = probes, .nprobes = 2,
-        .t_faults_end = 500, .t_workload_end = 1000, .t_end = 1001,
-        .baseline = &base, .run_dir = "/nonexistent",
+        .scen = sc,
+        .hist = &h,
+        .faults = faults,
+        .nfaults = 2,
+        .procs = procs,
+        .nprocs = sizeof procs / sizeof *procs,
+        .probes = probes,
+        .nprobes = 2,
+        .t_faults_end = 500,
+        .t_workload_end = 1000,
+        .t_end = 1001,
+        .baseline = &base,
+        .run_dir = "/nonexistent",
     };
 
     /* 2. every checker */
@@ -196,7 +254,8 @@ int main(int argc, char **argv)
         per[i] = now() - c;
         verdict[i] = rc ? "error" : cr_verdict_name(res.verdict);
         if (rc || res.verdict != CR_VERDICT_PASSED)
-            fprintf(stderr, "  note: %s %s: %s%s\n", sc->expects[i].ops->kind, verdict[i], res.summary, err.msg);
+            fprintf(stderr, "  note: %s %s: %s%s\n", sc->expects[i].ops->kind,
+                    verdict[i], res.summary, err.msg);
         cr_result_free(&res);
     }
     double t_checks = now() - b;
@@ -217,7 +276,8 @@ int main(int argc, char **argv)
         if (json_is_integer(v))
             snprintf(idb, sizeof idb, "%lld", (long long)json_integer_value(v));
         else
-            snprintf(idb, sizeof idb, "%s", json_string_value(v) ? json_string_value(v) : "");
+            snprintf(idb, sizeof idb, "%s",
+                     json_string_value(v) ? json_string_value(v) : "");
         json_t *r = json_object_get(set, idb);
         if (r) {
             found++;
@@ -229,17 +289,22 @@ int main(int argc, char **argv)
     double t_jset = now() - c;
     json_decref(set);
 
-    printf("history: %zu events, %.1f MB of JSON lines (malformed %zu)\n", h.n, bytes / 1e6, h.malformed);
+    printf("history: %zu events, %.1f MB of JSON lines (malformed %zu)\n", h.n,
+           bytes / 1e6, h.malformed);
     printf("%-28s %10s %14s %8s\n", "pass", "seconds", "events/s", "ratio");
-    printf("%-28s %10.3f %14.0f %8.2f\n", "baseline: parse + sort", t_parse, h.n / t_parse, 1.0);
-    printf("%-28s %10.3f %14.0f %8.2f\n", "all 11 checkers", t_checks, h.n / t_checks, t_checks / t_parse);
+    printf("%-28s %10.3f %14.0f %8.2f\n", "baseline: parse + sort", t_parse,
+           h.n / t_parse, 1.0);
+    printf("%-28s %10.3f %14.0f %8.2f\n", "all 11 checkers", t_checks,
+           h.n / t_checks, t_checks / t_parse);
     for (size_t i = 0; i < sc->nexpects; i++)
-        printf("  %-26s %10.3f %14.0f %8.3f  %s\n", sc->expects[i].ops->kind, per[i], h.n / per[i],
-               per[i] / t_parse, verdict[i]);
-    printf("  %-26s %10.3f %14.0f %8.3f  (%zu repeat ids)\n", "no_loss id set as json_t", t_jset, h.n / t_jset,
-           t_jset / t_parse, found);
-    printf("peak RSS: %ld KiB before parsing, %ld KiB after parsing, %ld KiB after checks\n", rss0, rss_parse,
-           rss_checks);
+        printf("  %-26s %10.3f %14.0f %8.3f  %s\n", sc->expects[i].ops->kind,
+               per[i], h.n / per[i], per[i] / t_parse, verdict[i]);
+    printf("  %-26s %10.3f %14.0f %8.3f  (%zu repeat ids)\n",
+           "no_loss id set as json_t", t_jset, h.n / t_jset, t_jset / t_parse,
+           found);
+    printf("peak RSS: %ld KiB before parsing, %ld KiB after parsing, %ld KiB "
+           "after checks\n",
+           rss0, rss_parse, rss_checks);
     cr_history_free(&h);
     cr_history_free(&base);
     cr_scen_free(sc);

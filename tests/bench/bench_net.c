@@ -10,7 +10,8 @@
  *      in the namespace, the baseline runs `ip netns exec nft -f`).
  *
  * Median and p99 of each, and the ratio.  Needs root.  Usage:
- *   bench_net [reps (default 10)] [qdisc samples (default 100)] */
+ *   bench_net [reps (default 10)] [qdisc samples (default 100)]
+ *   bench_net --quick      2 reps, 10 samples (ctest keeps it working) */
 #include "cr_alloc.h"
 #include "cr_net.h"
 
@@ -60,27 +61,32 @@ static char *ip_script(const char *prefix, int n, int create)
     len += (size_t)snprintf(s + len, cap - len, "set -e\n");
     if (!create) {
         for (int i = 0; i < n; i++)
-            len += (size_t)snprintf(s + len, cap - len, "ip netns del %s-b%d\n", prefix, i);
+            len += (size_t)snprintf(s + len, cap - len, "ip netns del %s-b%d\n",
+                                    prefix, i);
         return s;
     }
     for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(s + len, cap - len,
-                                "ip netns add %s-b%d\nip -n %s-b%d link set lo up\n",
-                                prefix, i, prefix, i);
+        len += (size_t)snprintf(
+            s + len, cap - len,
+            "ip netns add %s-b%d\nip -n %s-b%d link set lo up\n", prefix, i,
+            prefix, i);
     for (int i = 0; i < n; i++)
         for (int j = i + 1; j < n; j++)
-            len += (size_t)snprintf(
-                s + len, cap - len,
-                "ip -n %s-b%d link add cr%d type veth peer name cr%d netns %s-b%d\n"
-                "ip -n %s-b%d link set cr%d up\nip -n %s-b%d link set cr%d up\n",
-                prefix, i, j, i, prefix, j, prefix, i, j, prefix, j, i);
+            len += (size_t)snprintf(s + len, cap - len,
+                                    "ip -n %s-b%d link add cr%d type veth peer "
+                                    "name cr%d netns %s-b%d\n"
+                                    "ip -n %s-b%d link set cr%d up\nip -n "
+                                    "%s-b%d link set cr%d up\n",
+                                    prefix, i, j, i, prefix, j, prefix, i, j,
+                                    prefix, j, i);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++)
             if (i != j)
                 len += (size_t)snprintf(
                     s + len, cap - len,
                     "ip -n %s-b%d addr add 10.99.0.%d/32 dev cr%d\n"
-                    "ip -n %s-b%d route add 10.99.0.%d/32 dev cr%d scope link\n",
+                    "ip -n %s-b%d route add 10.99.0.%d/32 dev cr%d scope "
+                    "link\n",
                     prefix, i, i + 1, j, prefix, i, j + 1, j);
     return s;
 }
@@ -88,11 +94,13 @@ static char *ip_script(const char *prefix, int n, int create)
 static void bench_topology(int reps)
 {
     printf("\n1. topology set-up + tear-down (median / p99 of %d, ms)\n", reps);
-    printf("%6s %22s %22s %8s\n", "hosts", "cr_net (libnl)", "ip commands", "ratio");
+    printf("%6s %22s %22s %8s\n", "hosts", "cr_net (libnl)", "ip commands",
+           "ratio");
     int sizes[] = {2, 4, 8};
     for (int si = 0; si < 3; si++) {
         int n = sizes[si];
-        double *a = calloc((size_t)reps, sizeof *a), *b = calloc((size_t)reps, sizeof *b);
+        double *a = calloc((size_t)reps, sizeof *a),
+               *b = calloc((size_t)reps, sizeof *b);
         const char *names[8] = {"b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7"};
         for (int r = 0; r < reps; r++) {
             char prefix[24];
@@ -101,7 +109,8 @@ static void bench_topology(int reps)
             cr_err_clear(&err);
             cr_net_topo *t = NULL;
             double t0 = now();
-            if (cr_net_topo_create(prefix, names, (size_t)n, NULL, &t, &err) != 0) {
+            if (cr_net_topo_create(prefix, names, (size_t)n, NULL, &t, &err) !=
+                0) {
                 fprintf(stderr, "cr_net: %s\n", err.msg);
                 exit(1);
             }
@@ -122,7 +131,8 @@ static void bench_topology(int reps)
         double am, ap, bm, bp;
         stats(a, reps, &am, &ap);
         stats(b, reps, &bm, &bp);
-        printf("%6d %10.1f / %-9.1f %10.1f / %-9.1f %8.2f\n", n, am, ap, bm, bp, bm / am);
+        printf("%6d %10.1f / %-9.1f %10.1f / %-9.1f %8.2f\n", n, am, ap, bm, bp,
+               bm / am);
         free(a);
         free(b);
     }
@@ -140,8 +150,10 @@ static void bench_apply(int samples)
         fprintf(stderr, "cr_net: %s\n", err.msg);
         exit(1);
     }
-    double *a = calloc((size_t)samples, sizeof *a), *b = calloc((size_t)samples, sizeof *b);
-    double *c = calloc((size_t)samples, sizeof *c), *d = calloc((size_t)samples, sizeof *d);
+    double *a = calloc((size_t)samples, sizeof *a),
+           *b = calloc((size_t)samples, sizeof *b);
+    double *c = calloc((size_t)samples, sizeof *c),
+           *d = calloc((size_t)samples, sizeof *d);
     char cmd[512], ifn[16];
     cr_net_ifname(1, ifn, sizeof ifn);
     const char *ns = cr_net_topo_netns(t, 0);
@@ -161,7 +173,8 @@ static void bench_apply(int samples)
         nlmsg_free(msg);
         cr_net_undo_run(t, u, &err);
         snprintf(cmd, sizeof cmd,
-                 "tc -n %s qdisc add dev %s root tbf rate 1000kbit burst 4096 latency 50ms",
+                 "tc -n %s qdisc add dev %s root tbf rate 1000kbit burst 4096 "
+                 "latency 50ms",
                  ns, ifn);
         t0 = now();
         if (sh(cmd) != 0)
@@ -188,7 +201,8 @@ static void bench_apply(int samples)
         if (sh(cmd) != 0)
             exit(1);
         d[i] = (now() - t0) * 1000;
-        snprintf(cmd, sizeof cmd, "ip netns exec %s nft delete table netdev benchdrop", ns);
+        snprintf(cmd, sizeof cmd,
+                 "ip netns exec %s nft delete table netdev benchdrop", ns);
         sh(cmd);
         unlink(path);
         cr_free(rs);
@@ -199,12 +213,14 @@ static void bench_apply(int samples)
     stats(b, samples, &bm, &bp);
     stats(c, samples, &cm, &cp);
     stats(d, samples, &dm, &dp);
-    printf("\n2. due instant -> in effect (kernel ack), median / p99 of %d, ms\n", samples);
+    printf(
+        "\n2. due instant -> in effect (kernel ack), median / p99 of %d, ms\n",
+        samples);
     printf("%-22s %22s %22s %8s\n", "", "chaosrun", "commands", "ratio");
-    printf("%-22s %10.3f / %-9.3f %10.3f / %-9.3f %8.1f\n", "tbf qdisc (libnl|tc)", am,
-           ap, bm, bp, bm / am);
-    printf("%-22s %10.3f / %-9.3f %10.3f / %-9.3f %8.1f\n", "nft drop table", cm, cp, dm,
-           dp, dm / cm);
+    printf("%-22s %10.3f / %-9.3f %10.3f / %-9.3f %8.1f\n",
+           "tbf qdisc (libnl|tc)", am, ap, bm, bp, bm / am);
+    printf("%-22s %10.3f / %-9.3f %10.3f / %-9.3f %8.1f\n", "nft drop table",
+           cm, cp, dm, dp, dm / cm);
     free(a);
     free(b);
     free(c);
@@ -214,8 +230,9 @@ static void bench_apply(int samples)
 
 int main(int argc, char **argv)
 {
-    int reps = argc > 1 ? atoi(argv[1]) : 10;
-    int samples = argc > 2 ? atoi(argv[2]) : 100;
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int reps = quick ? 2 : argc > 1 ? atoi(argv[1]) : 10;
+    int samples = quick ? 10 : argc > 2 ? atoi(argv[2]) : 100;
     const char *missing = NULL;
     if (!cr_netns_privileged(&missing)) {
         printf("SKIPPED: needs %s\n", missing);

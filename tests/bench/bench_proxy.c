@@ -12,9 +12,10 @@
  * chaosrun proxy with a latency toxic of 10 ms downstream: the added delay
  * per round trip (p50/p99 over 500), against the same proxy without toxic.
  *
- * The servers run in one forked process (an epoll loop), the client in this
- * one, the proxies in their own processes; all on loopback.  haproxy runs
- * with one thread, like the chaosrun proxy. */
+ * All paths run at once and the rounds (3; 1 with --quick) interleave
+ * them; the table shows medians.  The servers run in one forked process (an
+ * epoll loop), the client in this one, the proxies in their own processes; all
+ * on loopback.  haproxy runs with one thread, like the chaosrun proxy. */
 #include "cr_proxy.h"
 
 #include <arpa/inet.h>
@@ -49,7 +50,8 @@ static int listen_any(int *port)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        listen(fd, 4096) < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+        listen(fd, 4096) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
         perror("listen");
         exit(4);
     }
@@ -90,7 +92,8 @@ static void server_loop(int echo_l, int sink_l)
                     int one = 1;
                     setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     struct epoll_event ce = {.events = EPOLLIN};
-                    ce.data.u64 = (uint64_t)(kind == K_ECHO_L ? K_ECHO : K_SINK) << 32 |
+                    ce.data.u64 = (uint64_t)(kind == K_ECHO_L ? K_ECHO : K_SINK)
+                                      << 32 |
                                   (uint32_t)c;
                     epoll_ctl(ep, EPOLL_CTL_ADD, c, &ce);
                     break; /* one per wake-up keeps the listener fair */
@@ -119,7 +122,8 @@ static void server_loop(int echo_l, int sink_l)
 
 static int dial(int port)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
@@ -211,13 +215,19 @@ static double conn_rate(int echo_port, double secs)
     return count / (t - t0);
 }
 
-/* ---- the paths under test ------------------------------------------------- */
+/* ---- the paths under test -------------------------------------------------
+ */
+
+#define MAX_ROUNDS 5
 
 typedef struct path {
     const char *name;
     int echo, sink; /* ports */
     pid_t pid[2];
-    double mbs, p50, p99, cps;
+    int started;
+    double r_mbs[MAX_ROUNDS], r_p50[MAX_ROUNDS], r_p99[MAX_ROUNDS],
+        r_cps[MAX_ROUNDS];
+    double mbs, p50, p99, cps; /* medians over the rounds */
     int ok;
 } path;
 
@@ -265,8 +275,8 @@ static int start_chaosrun(path *p, int echo, int sink)
     snprintf(l2, sizeof l2, "sink=127.0.0.1:0,127.0.0.1:%d", sink);
     p->pid[0] = fork();
     if (p->pid[0] == 0) {
-        char *argv[] = {"proxy", "--control", g_sock, "--seed", "1", "--link", l1,
-                        "--link", l2, NULL};
+        char *argv[] = {"proxy",  "--control", g_sock,   "--seed", "1",
+                        "--link", l1,          "--link", l2,       NULL};
         int fd = open("/dev/null", O_RDWR);
         dup2(fd, 0);
         dup2(fd, 2);
@@ -280,8 +290,10 @@ static int start_chaosrun(path *p, int echo, int sink)
             json_t *j = json_loads(r, 0, NULL);
             free(r);
             json_t *ls = json_object_get(j, "links");
-            p->echo = (int)json_integer_value(json_object_get(json_array_get(ls, 0), "port"));
-            p->sink = (int)json_integer_value(json_object_get(json_array_get(ls, 1), "port"));
+            p->echo = (int)json_integer_value(
+                json_object_get(json_array_get(ls, 0), "port"));
+            p->sink = (int)json_integer_value(
+                json_object_get(json_array_get(ls, 1), "port"));
             json_decref(j);
             return 0;
         }
@@ -295,9 +307,11 @@ static int start_socat(path *p, int echo, int sink)
     char a1[128], b1[64], a2[128], b2[64];
     p->echo = free_port();
     p->sink = free_port();
-    snprintf(a1, sizeof a1, "TCP4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr,nodelay", p->echo);
+    snprintf(a1, sizeof a1,
+             "TCP4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr,nodelay", p->echo);
     snprintf(b1, sizeof b1, "TCP4:127.0.0.1:%d,nodelay", echo);
-    snprintf(a2, sizeof a2, "TCP4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr", p->sink);
+    snprintf(a2, sizeof a2, "TCP4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr",
+             p->sink);
     snprintf(b2, sizeof b2, "TCP4:127.0.0.1:%d", sink);
     char *v1[] = {"socat", a1, b1, NULL}, *v2[] = {"socat", a2, b2, NULL};
     p->pid[0] = spawn(v1);
@@ -336,24 +350,32 @@ static void stop(path *p)
         }
 }
 
-static void measure(path *p, size_t bulk, int rtts, double conn_s)
+/* One round of every measurement on one path. */
+static void measure(path *p, int round, size_t bulk, int rtts, double conn_s)
 {
     double *v = calloc((size_t)rtts, sizeof *v);
-    p->mbs = throughput(p->sink, bulk);
-    p->ok = p->mbs > 0 && pingpong(p->echo, v, rtts) == 0;
-    if (p->ok) {
-        p->p50 = v[rtts / 2] * 1e6;
-        p->p99 = v[(int)(rtts * 0.99)] * 1e6;
-        p->cps = conn_rate(p->echo, conn_s);
-        p->ok = p->cps > 0;
-    }
+    double mbs = throughput(p->sink, bulk);
+    int ok = mbs > 0 && pingpong(p->echo, v, rtts) == 0;
+    double cps = ok ? conn_rate(p->echo, conn_s) : -1;
+    if (!ok || cps <= 0)
+        p->ok = 0;
+    p->r_mbs[round] = mbs;
+    p->r_p50[round] = v[rtts / 2] * 1e6;
+    p->r_p99[round] = v[(int)(rtts * 0.99)] * 1e6;
+    p->r_cps[round] = cps;
     free(v);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 int main(int argc, char **argv)
 {
     size_t bulk = 256u << 20;
-    int rtts = 10000, lat_n = 500;
+    int rtts = 10000, lat_n = 500, rounds = 3;
     double conn_s = 1.0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--full")) {
@@ -363,6 +385,7 @@ int main(int argc, char **argv)
             rtts = 1000;
             lat_n = 50;
             conn_s = 0.2;
+            rounds = 1;
         } else {
             fprintf(stderr, "usage: bench_proxy [--full|--quick]\n");
             return 2;
@@ -379,54 +402,72 @@ int main(int argc, char **argv)
     close(el);
     close(sl);
 
-    path paths[4] = {{.name = "direct", .echo = echo, .sink = sink},
-                     {.name = "chaosrun proxy"},
-                     {.name = "socat"},
-                     {.name = "haproxy (1 thread)"}};
+    /* Every path is up at once and the rounds interleave them, so that a
+     * noisy neighbour hurts all paths alike; medians over the rounds. */
+    path paths[4] = {
+        {.name = "direct", .echo = echo, .sink = sink, .started = 1},
+        {.name = "chaosrun proxy"},
+        {.name = "socat"},
+        {.name = "haproxy (1 thread)"}};
     char cfg[128] = "";
-    int np = 0, rc = 0;
-    measure(&paths[np++], bulk, rtts, conn_s);
-    if (start_chaosrun(&paths[np], echo, sink) == 0)
-        measure(&paths[np], bulk, rtts, conn_s);
-    np++;
-    /* The latency toxic, on the same proxy, before it stops. */
+    int np = 2, rc = 0;
+    paths[1].started = start_chaosrun(&paths[1], echo, sink) == 0;
+    if (have("socat")) {
+        paths[np].started = start_socat(&paths[np], echo, sink) == 0;
+        np++;
+    }
+    if (have("haproxy")) {
+        paths[np].started =
+            start_haproxy(&paths[np], echo, sink, cfg, sizeof cfg) == 0;
+        np++;
+    }
+    for (int i = 0; i < np; i++)
+        paths[i].ok = paths[i].started;
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < np; i++)
+            if (paths[i].ok)
+                measure(&paths[i], r, bulk, rtts, conn_s);
+    for (int i = 0; i < np; i++) {
+        path *p = &paths[i];
+        p->mbs = median(p->r_mbs, rounds);
+        p->p50 = median(p->r_p50, rounds);
+        p->p99 = median(p->r_p99, rounds);
+        p->cps = median(p->r_cps, rounds);
+    }
+    /* The latency toxic's accuracy, on the chaosrun proxy: round trips
+     * without and with a 10 ms downstream latency. */
     double lat_p50 = -1, lat_p99 = -1;
-    {
-        double *v = calloc((size_t)lat_n, sizeof *v), *b = calloc((size_t)lat_n, sizeof *b);
-        char *r = NULL;
+    if (paths[1].ok) {
+        double *v = calloc((size_t)lat_n, sizeof *v),
+               *b = calloc((size_t)lat_n, sizeof *b);
+        char *reply = NULL;
         cr_err e;
         cr_err_clear(&e);
         if (pingpong(paths[1].echo, b, lat_n) == 0 &&
-            cr_proxy_client(g_sock, "toxic add echo lat latency latency=10", 2000, &r, &e) == 0 &&
+            cr_proxy_client(g_sock, "toxic add echo lat latency latency=10",
+                            2000, &reply, &e) == 0 &&
             pingpong(paths[1].echo, v, lat_n) == 0) {
             lat_p50 = (v[lat_n / 2] - b[lat_n / 2]) * 1e3;
             lat_p99 = (v[(int)(lat_n * 0.99)] - b[lat_n / 2]) * 1e3;
         }
-        free(r);
+        free(reply);
         free(v);
         free(b);
     }
-    stop(&paths[1]);
-    if (have("socat")) {
-        if (start_socat(&paths[np], echo, sink) == 0)
-            measure(&paths[np], bulk, rtts, conn_s);
-        stop(&paths[np]);
-        np++;
-    }
-    if (have("haproxy")) {
-        if (start_haproxy(&paths[np], echo, sink, cfg, sizeof cfg) == 0)
-            measure(&paths[np], bulk, rtts, conn_s);
-        stop(&paths[np]);
+    for (int i = 1; i < np; i++)
+        stop(&paths[i]);
+    if (*cfg)
         unlink(cfg);
-        np++;
-    }
     kill(srv, SIGKILL);
     waitpid(srv, NULL, 0);
 
     const path *d = &paths[0];
-    printf("bench_proxy: bulk %zu MiB, %d round trips of 64 B, new connections for %.1f s\n\n",
-           bulk >> 20, rtts, conn_s);
-    printf("| path | throughput MB/s | x direct | RTT p50 us | RTT p99 us | added p50 us | conn/s | x direct |\n");
+    printf("bench_proxy: bulk %zu MiB, %d round trips of 64 B, new connections "
+           "for %.1f s;"
+           " median of %d interleaved rounds\n\n",
+           bulk >> 20, rtts, conn_s, rounds);
+    printf("| path | throughput MB/s | x direct | RTT p50 us | RTT p99 us | "
+           "added p50 us | conn/s | x direct |\n");
     printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < np; i++) {
         const path *p = &paths[i];
@@ -435,10 +476,12 @@ int main(int argc, char **argv)
             rc = 1;
             continue;
         }
-        printf("| %s | %.0f | %.2f | %.1f | %.1f | %.1f | %.0f | %.2f |\n", p->name, p->mbs,
-               p->mbs / d->mbs, p->p50, p->p99, p->p50 - d->p50, p->cps, p->cps / d->cps);
+        printf("| %s | %.0f | %.2f | %.1f | %.1f | %.1f | %.0f | %.2f |\n",
+               p->name, p->mbs, p->mbs / d->mbs, p->p50, p->p99,
+               p->p50 - d->p50, p->cps, p->cps / d->cps);
     }
-    printf("\nlatency toxic 10 ms (downstream), %d round trips: added p50 %.3f ms, p99 %.3f ms\n",
+    printf("\nlatency toxic 10 ms (downstream), %d round trips: added p50 %.3f "
+           "ms, p99 %.3f ms\n",
            lat_n, lat_p50, lat_p99);
     printf("(Toxiproxy documents < 100 us of added latency without toxics.)\n");
     return lat_p50 < 0 ? 1 : rc;

@@ -4,7 +4,7 @@
 # succeed.
 set -e
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/fiu_lib.sh"
+. "$(dirname "$0")/fiu_helpers.inc"
 fiu_require
 
 run_chaosrun "$E2E_TMP/df" "$CR_SRC/scenarios/disk-full.json"
@@ -23,7 +23,7 @@ PID=$(jq -r '.faults[0].details.armed[0].pid' "$J")
 expect_eq "armed the writer's process" "$(jq -r '.services[0].history[0].pid' "$J")" "$PID"
 read -r B A Z D <<<"$(fiu_window "$J" disk-full writer.0)"
 expect_true "window lasted about 3 s ($(( (D - B) / 1000 )) ms)" \
-    test $(( D - B )) -gt 2500000 -a $(( D - B )) -lt 4000000
+    test $(( D - B )) -gt 2500000 -a $(( D - B )) -lt 5000000
 C=$(fiu_classify "$E2E_TMP/df/events.jsonl" "$PID" "$B" "$A" "$Z" "$D" write write_failed)
 echo "events: $C"
 eval "$(echo "$C" | sed 's/ errnos=.*//')"
@@ -33,19 +33,23 @@ expect_eq "no write succeeded inside the window" 0 "$ok_in"
 expect_true "writes succeeded before ($ok_before)" test "$ok_before" -gt 10
 expect_true "writes succeeded after ($ok_after)" test "$ok_after" -gt 10
 expect_eq "every failure was ENOSPC" "ENOSPC:$fail_in " "$(echo "$C" | sed 's/.*errnos=//')"
-expect_eq "journal counts the errors the writer reported" "$fail_in" \
-    "$(jq -r '.faults[0].details.errors_seen.ENOSPC' "$J")"
+# errors_seen counts the events the harness had read when the window
+# closed: the last one or two may still be in flight.
+seen=$(jq -r '.faults[0].details.errors_seen.ENOSPC' "$J")
+expect_true "journal counts the errors the writer reported ($seen of $fail_in)" \
+    test "$seen" -le "$fail_in" -a "$seen" -ge $(( fail_in - 3 ))
 # The writer's own output (stdout in its log), in its own clock.
 LOG="$E2E_TMP/df/logs/writer.0.log"
-OUT=$(awk -v B="$B" -v D="$D" '
-  /^t=/ { t = substr($1, 3) * 1000000
-          if ($4 == "failed") { if (t < B - 50000 || t > D + 50000) fo++; else if ($5 == "ENOSPC") fi++ }
-          else if (t < B) ob++; else if (t > D) oa++ }
-  END { printf "%d %d %d %d", fi, fo, ob, oa }' "$LOG")
-read -r lfi lfo lob loa <<<"$OUT"
+OUT=$(awk -v B="$B" -v A="$A" -v Z="$Z" -v D="$D" '
+  /^call=/ { c = substr($1, 6) + 0; d = substr($2, 6) + 0
+             if ($5 == "failed") { if (d < B || c > D) fo++; else if ($6 == "ENOSPC") fi++ }
+             else { if (d < B) ob++; if (c > D) oa++; if (c >= A && d <= Z) oi++ } }
+  END { printf "%d %d %d %d %d", fi, fo, ob, oa, oi }' "$LOG")
+read -r lfi lfo lob loa loi <<<"$OUT"
 expect_true "the writer's log shows ENOSPC inside the window ($lfi)" test "$lfi" -gt 50
 expect_eq "the writer's log shows no failure outside it" 0 "$lfo"
 expect_true "the writer's log shows successes before and after ($lob, $loa)" test "$lob" -gt 10 -a "$loa" -gt 10
-expect_true "fsync failed too" grep -q "fsync n=[0-9]* failed ENOSPC" "$LOG"
+expect_eq "the writer's log shows no success inside it" 0 "$loi"
+expect_true "fsync failed too" grep -q " fsync n=[0-9]* failed ENOSPC" "$LOG"
 expect_true "no process of the run left" test -z "$(procs_of_run "$E2E_TMP/df")"
 finish

@@ -70,6 +70,37 @@ dones=$(grep -c '^-' "$out/ledger" || true)
 expect_eq "every ledger line reverted" "$adds" "$dones"
 expect_eq "root namespace links unchanged" "$links_before" "$(root_links)"
 
+# ---- 1b. one-way partitions cut only their direction -------------------
+cat >"$E2E_TMP/oneway.json" <<'JSON'
+{"name": "one-way", "seed": 3, "duration_s": 5.5, "drain_s": 0.2,
+ "hosts": ["h1", "h2", "h3"],
+ "services": [
+   {"name": "sink2", "host": "h2", "port": 9102, "cmd": ["${CHAOSRUN_BINDIR}/cr_tgt_udp", "serve"],
+    "ready": {"kind": "log", "regex": "listening on"}},
+   {"name": "sink3", "host": "h3", "port": 9103, "cmd": ["${CHAOSRUN_BINDIR}/cr_tgt_udp", "serve"],
+    "ready": {"kind": "log", "regex": "listening on"}},
+   {"name": "src", "host": "h1", "ready": {"kind": "log", "regex": "sending"},
+    "cmd": ["${CHAOSRUN_BINDIR}/cr_tgt_udp", "send", "sink2", "sink3", "--interval-ms", "10"]}],
+ "faults": [
+   {"kind": "partition", "name": "h1-to-h3", "groups": [["h1"], ["h3"]],
+    "direction": "one-way", "at_s": 1, "for_s": 1.5},
+   {"kind": "partition", "name": "h2-to-h1", "groups": [["h2"], ["h1"]],
+    "direction": "one-way", "at_s": 3.2, "for_s": 1.5}]}
+JSON
+out1="$E2E_TMP/oneway"
+run_chaosrun "$out1" "$E2E_TMP/oneway.json"
+expect_eq "one-way scenario exits 0" 0 "$RC"
+maxgap() { jq -r --arg s "$1" 'select(.ev=="udp_recv" and .svc==$s) | .ts' "$out1/events.jsonl" |
+           awk 'NR>1 && $1-p > g {g=$1-p} {p=$1} END {printf "%.3f\n", g}'; }
+g2=$(maxgap sink2); g3=$(maxgap sink3)
+expect_true "one-way h1->h3 cut for about 1.5 s (gap $g3 s)" \
+    awk -v g="$g3" 'BEGIN {exit !(g >= 1.3 && g <= 1.9)}'
+expect_true "h1->h2 never cut by either one-way partition (gap $g2 s)" \
+    awk -v g="$g2" 'BEGIN {exit !(g < 0.5)}'
+for ns in $(ledger_netns "$out1"); do
+    expect_true "netns $ns removed" [ ! -e "/run/netns/$ns" ]
+done
+
 # ---- 2. netem without sch_netem exits 3 naming it ----------------------
 if [ "$want_backend" = nftables ]; then
     cat >"$E2E_TMP/delay.json" <<'EOF'

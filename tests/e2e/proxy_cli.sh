@@ -4,16 +4,31 @@ set -e
 . "$(dirname "$0")/lib.sh"
 
 AS=()
-[ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+PXBIN="$CHAOSRUN"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+    if ! "${AS[@]}" test -x "$CHAOSRUN"; then # a build tree nobody cannot reach
+        chmod 755 "$E2E_TMP"
+        cp "$CHAOSRUN" "$E2E_TMP/chaosrun"
+        PXBIN="$E2E_TMP/chaosrun"
+    fi
+fi
 
-PORT=18471
+free_port() {
+    local p
+    for _ in $(seq 100); do
+        p=$((20000 + RANDOM % 12000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+    done
+    echo 28471
+}
+PORT=$(free_port)
 "$CR_BIN/cr_tgt_server" --port $PORT >"$E2E_TMP/srv.out" 2>&1 &
 SRV=$!
 trap 'kill $SRV 2>/dev/null; [ -n "${PX:-}" ] && kill $PX 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
 for _ in $(seq 100); do grep -q listening "$E2E_TMP/srv.out" && break; sleep 0.05; done
 
-coproc PXP { exec "${AS[@]}" "$CHAOSRUN" proxy --listen 127.0.0.1:0 --upstream 127.0.0.1:$PORT \
+coproc PXP { exec "${AS[@]}" "$PXBIN" proxy --listen 127.0.0.1:0 --upstream 127.0.0.1:$PORT \
     --name api --seed 5 2>"$E2E_TMP/px.err"; }
 PX=$PXP_PID
 cmd() { echo "$1" >&"${PXP[1]}"; read -r -t 5 REPLY <&"${PXP[0]}"; echo "$REPLY"; }

@@ -61,10 +61,11 @@ static void emit(const char *ev, const char *fields)
     char line[512];
     const char *svc = getenv("CHAOSRUN_SERVICE");
     const char *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(line, sizeof line,
-                     "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-                     now_unix(), svc ? svc : "?", inst ? inst : "?", ev,
-                     fields ? "," : "", fields ? fields : "");
+    int n = snprintf(
+        line, sizeof line,
+        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
+        now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
+        fields ? fields : "");
     if (write(g_evfd, line, (size_t)n) != n)
         perror("event write");
 }
@@ -79,12 +80,18 @@ static void sleep_ms(int ms)
 static const char *err_name(int e)
 {
     switch (e) {
-    case ETIMEDOUT: return "timeout";
-    case ECONNREFUSED: return "refused";
-    case ECONNRESET: return "reset";
-    case EPIPE: return "closed";
-    case EPROTO: return "bad_reply";
-    default: return "connect";
+    case ETIMEDOUT:
+        return "timeout";
+    case ECONNREFUSED:
+        return "refused";
+    case ECONNRESET:
+        return "reset";
+    case EPIPE:
+        return "closed";
+    case EPROTO:
+        return "bad_reply";
+    default:
+        return "connect";
     }
 }
 
@@ -128,7 +135,8 @@ static int request(const struct sockaddr_in *sa, int timeout_ms)
         }
     }
     const char req[] = "GET / HTTP/1.0\r\n\r\n";
-    if (send(fd, req, sizeof req - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof req - 1)) {
+    if (send(fd, req, sizeof req - 1, MSG_NOSIGNAL) !=
+        (ssize_t)(sizeof req - 1)) {
         rc = errno == EAGAIN ? ETIMEDOUT : errno;
         goto out;
     }
@@ -178,7 +186,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--base-ms") && i + 1 < argc)
             base_ms = atoi(argv[++i]);
         else {
-            fprintf(stderr, "cr_tgt_retry_client: unknown argument %s\n", argv[i]);
+            fprintf(stderr, "cr_tgt_retry_client: unknown argument %s\n",
+                    argv[i]);
             return 2;
         }
     }
@@ -187,7 +196,8 @@ int main(int argc, char **argv)
     char key[128];
     size_t k = (size_t)snprintf(key, sizeof key, "CHAOSRUN_ADDR_");
     for (const char *s = dep; *s && k + 1 < sizeof key; s++)
-        key[k++] = (*s == '-' || *s == '.') ? '_' : (char)toupper((unsigned char)*s);
+        key[k++] =
+            (*s == '-' || *s == '.') ? '_' : (char)toupper((unsigned char)*s);
     key[k] = '\0';
     const char *addr = getenv(key);
     char host[64];
@@ -195,7 +205,8 @@ int main(int argc, char **argv)
     struct sockaddr_in sa = {.sin_family = AF_INET};
     if (!addr || sscanf(addr, "%63[^:]:%d", host, &port) != 2 ||
         inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        fprintf(stderr, "cr_tgt_retry_client: %s not set or not HOST:PORT\n", key);
+        fprintf(stderr, "cr_tgt_retry_client: %s not set or not HOST:PORT\n",
+                key);
         return 2;
     }
     sa.sin_port = htons((uint16_t)port);
@@ -213,23 +224,26 @@ int main(int argc, char **argv)
         int attempt = 1, rc;
         while ((rc = request(&sa, timeout_ms)) != 0 && !g_term) {
             if (attempt >= max_attempts) {
-                snprintf(f, sizeof f, "\"op\":\"%s\",\"attempts\":%d,\"error\":\"%s\"", op,
+                snprintf(f, sizeof f,
+                         "\"op\":\"%s\",\"attempts\":%d,\"error\":\"%s\"", op,
                          attempt, err_name(rc));
                 emit("giveup", f);
                 break;
             }
             int delay = base_ms << (attempt - 1);
-            snprintf(f, sizeof f,
-                     "\"op\":\"%s\",\"attempt\":%d,\"delay_ms\":%d,\"error\":\"%s\"", op,
-                     attempt, delay, err_name(rc));
+            snprintf(
+                f, sizeof f,
+                "\"op\":\"%s\",\"attempt\":%d,\"delay_ms\":%d,\"error\":\"%s\"",
+                op, attempt, delay, err_name(rc));
             emit("retry", f);
             sleep_ms(delay);
             attempt++;
         }
         if (rc == 0) {
-            snprintf(f, sizeof f,
-                     "\"op\":\"%s\",\"ok\":true,\"attempts\":%d,\"latency_ms\":%.3f", op,
-                     attempt, (mono() - t) * 1e3);
+            snprintf(
+                f, sizeof f,
+                "\"op\":\"%s\",\"ok\":true,\"attempts\":%d,\"latency_ms\":%.3f",
+                op, attempt, (mono() - t) * 1e3);
             emit("request", f);
         }
         sleep_ms(interval_ms);

@@ -55,10 +55,11 @@ static void emit(const char *ev, const char *fields)
     char line[512];
     const char *svc = getenv("CHAOSRUN_SERVICE");
     const char *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(line, sizeof line,
-                     "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-                     now_unix(), svc ? svc : "?", inst ? inst : "?", ev,
-                     fields ? "," : "", fields ? fields : "");
+    int n = snprintf(
+        line, sizeof line,
+        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
+        now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
+        fields ? fields : "");
     if (write(g_evfd, line, (size_t)n) != n)
         perror("event write");
 }

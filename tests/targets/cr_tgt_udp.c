@@ -27,7 +27,10 @@
 static volatile sig_atomic_t stop;
 static int events_fd = -1;
 
-static void on_term(int sig) { stop = 1; }
+static void on_term(int sig)
+{
+    stop = 1;
+}
 
 static double now(void)
 {
@@ -42,9 +45,10 @@ static void event(const char *fields)
         return;
     char line[512];
     const char *svc = getenv("CHAOSRUN_SERVICE");
-    int n = snprintf(line, sizeof line, "{\"ts\":%.6f,\"svc\":\"%s\",%s}\n", now(),
-                     svc ? svc : "udp", fields);
-    if (n > 0 && (size_t)n < sizeof line && write(events_fd, line, (size_t)n) < 0)
+    int n = snprintf(line, sizeof line, "{\"ts\":%.6f,\"svc\":\"%s\",%s}\n",
+                     now(), svc ? svc : "udp", fields);
+    if (n > 0 && (size_t)n < sizeof line &&
+        write(events_fd, line, (size_t)n) < 0)
         perror("events");
 }
 
@@ -65,7 +69,8 @@ static int serve(void)
     while (!stop) {
         struct sockaddr_in src;
         socklen_t sl = sizeof src;
-        ssize_t r = recvfrom(fd, buf, sizeof buf - 1, 0, (struct sockaddr *)&src, &sl);
+        ssize_t r =
+            recvfrom(fd, buf, sizeof buf - 1, 0, (struct sockaddr *)&src, &sl);
         if (r < 0)
             continue; /* EINTR on SIGTERM */
         buf[r] = '\0';
@@ -76,9 +81,10 @@ static int serve(void)
             if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
                 *p = '_';
         inet_ntop(AF_INET, &src.sin_addr, from, sizeof from);
-        snprintf(fields, sizeof fields,
-                 "\"ev\":\"udp_recv\",\"from\":\"%s\",\"addr\":\"%s\",\"seq\":%ld", who,
-                 from, seq);
+        snprintf(
+            fields, sizeof fields,
+            "\"ev\":\"udp_recv\",\"from\":\"%s\",\"addr\":\"%s\",\"seq\":%ld",
+            who, from, seq);
         event(fields);
     }
     close(fd);
@@ -90,7 +96,8 @@ static int resolve(const char *svc, struct sockaddr_in *sa)
     char key[128];
     int k = snprintf(key, sizeof key, "CHAOSRUN_ADDR_");
     for (const char *p = svc; *p && k < (int)sizeof key - 1; p++)
-        key[k++] = (*p == '-' || *p == '.') ? '_' : (char)toupper((unsigned char)*p);
+        key[k++] =
+            (*p == '-' || *p == '.') ? '_' : (char)toupper((unsigned char)*p);
     key[k] = '\0';
     const char *v = getenv(key);
     if (!v)
@@ -132,11 +139,11 @@ static int send_loop(int argc, char **argv)
     for (long seq = 0; !stop; seq++) {
         for (int i = 0; i < n; i++) {
             int len = snprintf(msg, sizeof msg, "%s %ld", me ? me : "udp", seq);
-            int rc = (int)sendto(fd, msg, (size_t)len, 0, (struct sockaddr *)&sa[i],
-                                 sizeof sa[i]);
+            int rc = (int)sendto(fd, msg, (size_t)len, 0,
+                                 (struct sockaddr *)&sa[i], sizeof sa[i]);
             snprintf(fields, sizeof fields,
-                     "\"ev\":\"udp_sent\",\"to\":\"%s\",\"seq\":%ld,\"ok\":%s", to[i],
-                     seq, rc < 0 ? "false" : "true");
+                     "\"ev\":\"udp_sent\",\"to\":\"%s\",\"seq\":%ld,\"ok\":%s",
+                     to[i], seq, rc < 0 ? "false" : "true");
             event(fields);
         }
         struct timespec ts = {interval / 1000, (interval % 1000) * 1000000L};
@@ -158,6 +165,7 @@ int main(int argc, char **argv)
         return serve();
     if (argc >= 3 && strcmp(argv[1], "send") == 0)
         return send_loop(argc - 2, argv + 2);
-    fprintf(stderr, "usage: cr_tgt_udp serve | send SVC... [--interval-ms N]\n");
+    fprintf(stderr,
+            "usage: cr_tgt_udp serve | send SVC... [--interval-ms N]\n");
     return 2;
 }

@@ -229,7 +229,10 @@ def write_logs(d, events, hist, stop_at=None, timed=True, faults=None):
             for t, line in lines:
                 if stop_at is not None and t > stop_at:
                     continue
-                text = ("[%9.3f] %s\n" % (t, line)) if timed else line + "\n"
+                if timed == "unix":  # the service's own Unix-time stamps
+                    text = "%.6f %s: %s\n" % (T0 + t, inst, line)
+                else:
+                    text = ("[%9.3f] %s\n" % (t, line)) if timed else line + "\n"
                 for flt in faults or []:
                     for key, ft in (("log_offsets", flt["applied_t"]),
                                     ("log_offsets_reverted", flt["reverted_t"])):
@@ -408,7 +411,7 @@ def main():
                 faults_journal(False), fail_expects(events, facts["lost"]),
                 malformed=len(bad), first_malformed=bad[0])
     write_run("fail", j, events, bad)
-    write_logs(os.path.join(HERE, "fail"), events, hist)
+    write_logs(os.path.join(HERE, "fail"), events, hist, timed="unix")
 
     # interrupted at t=14 while the store is paused
     rng = random.Random(3)

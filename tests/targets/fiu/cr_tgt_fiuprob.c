@@ -39,8 +39,8 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
     const char *ev = getenv("CHAOSRUN_EVENTS");
-    int evfd = ev ? open(ev, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)
-                  : -1;
+    int evfd =
+        ev ? open(ev, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
     printf("prob ready\n");
     char buf[16] = "0123456789abcde";
     char pat[1001];

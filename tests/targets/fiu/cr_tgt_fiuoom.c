@@ -40,7 +40,8 @@ static void emit(const char *ev, const char *fields)
         return;
     char line[512];
     const char *svc = getenv("CHAOSRUN_SERVICE");
-    int n = snprintf(line, sizeof line, "{\"ts\":%.6f,\"svc\":\"%s\",\"ev\":\"%s\"%s}\n",
+    int n = snprintf(line, sizeof line,
+                     "{\"ts\":%.6f,\"svc\":\"%s\",\"ev\":\"%s\"%s}\n",
                      now_unix(), svc ? svc : "?", ev, fields);
     if (n > 0 && n < (int)sizeof line)
         syscall(SYS_write, g_evfd, line, (size_t)n);

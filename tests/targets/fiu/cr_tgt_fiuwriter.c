@@ -3,13 +3,15 @@
  *
  * Every --interval-ms it write()s 64 bytes to --file (default
  * $CHAOSRUN_RUN_DIR/<instance>.data), except that every --fsync-every-th
- * step (default 5; 0: never) fsync()s it instead.  Each result goes to stdout ("t=<unix> write n=<i> ok" or
- * "... failed ENOSPC") and, as events, to $CHAOSRUN_EVENTS: `write` {n} and
- * `write_failed` {n, op, errno, error}, all with the writer's pid.  The event lines are written with a
- * raw syscall(SYS_write) so that an armed write failure point cannot eat
- * the evidence (LD_PRELOAD does not reach raw system calls).  Prints
- * "writer ready" at start; on SIGTERM prints "writes ok=N failed=M" and
- * exits 0.
+ * step (default 5; 0: never) fsync()s it instead.  Each result goes to
+ * stdout ("call=<us> done=<us> write n=<i> ok" or "... failed ENOSPC",
+ * Unix microseconds before and after the call) and, as events, to
+ * $CHAOSRUN_EVENTS: `write` {n, op, t_call, t_done} and `write_failed`
+ * {n, op, t_call, t_done, errno, error}, all with the writer's pid.  The event
+ * lines are written with a raw syscall(SYS_write) so that an armed write
+ * failure point cannot eat the evidence (LD_PRELOAD does not reach raw system
+ * calls). Prints "writer ready file=F preload=<$LD_PRELOAD or none>" at start;
+ * on SIGTERM prints "writes ok=N failed=M" and exits 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,15 +39,29 @@ static double now_unix(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Unix time in microseconds (integers compare exactly in jq and awk). */
+static long long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
 static const char *errname(int e)
 {
     switch (e) {
-    case ENOSPC: return "ENOSPC";
-    case EIO: return "EIO";
-    case EDQUOT: return "EDQUOT";
-    case EROFS: return "EROFS";
-    case EINTR: return "EINTR";
-    default: return "other";
+    case ENOSPC:
+        return "ENOSPC";
+    case EIO:
+        return "EIO";
+    case EDQUOT:
+        return "EDQUOT";
+    case EROFS:
+        return "EROFS";
+    case EINTR:
+        return "EINTR";
+    default:
+        return "other";
     }
 }
 
@@ -94,7 +110,9 @@ int main(int argc, char **argv)
         perror(file);
         return 2;
     }
-    printf("writer ready file=%s\n", file);
+    const char *pre = getenv("LD_PRELOAD");
+    printf("writer ready file=%s preload=%s\n", file,
+           pre && *pre ? pre : "none");
     emit("ready", "");
     long ok = 0, failed = 0;
     char buf[64];
@@ -103,6 +121,9 @@ int main(int argc, char **argv)
     for (long n = 0; !g_term; n++) {
         char f[160];
         const char *op = "write";
+        /* The call's start and end times bracket libfiu's decision, so a
+         * test can tell exactly whether it was taken while armed. */
+        long long t_call = now_us();
         ssize_t w;
         if (fsync_every > 0 && n % fsync_every == fsync_every - 1) {
             op = "fsync";
@@ -111,18 +132,22 @@ int main(int argc, char **argv)
             w = write(fd, buf, sizeof buf);
         }
         int e = errno;
+        long long t_done = now_us();
         if (w == (ssize_t)sizeof buf) {
             ok++;
-            printf("t=%.6f %s n=%ld ok\n", now_unix(), op, n);
-            snprintf(f, sizeof f, ",\"n\":%ld,\"op\":\"%s\"", n, op);
+            printf("call=%lld done=%lld %s n=%ld ok\n", t_call, t_done, op, n);
+            snprintf(f, sizeof f,
+                     ",\"n\":%ld,\"op\":\"%s\",\"t_call\":%lld,\"t_done\":%lld",
+                     n, op, t_call, t_done);
             emit("write", f);
         } else {
             failed++;
-            printf("t=%.6f %s n=%ld failed %s\n", now_unix(), op, n,
-                   w < 0 ? errname(e) : "short");
+            printf("call=%lld done=%lld %s n=%ld failed %s\n", t_call, t_done,
+                   op, n, w < 0 ? errname(e) : "short");
             snprintf(f, sizeof f,
-                     ",\"n\":%ld,\"op\":\"%s\",\"errno\":\"%s\",\"error\":\"%s\"",
-                     n, op, w < 0 ? errname(e) : "short",
+                     ",\"n\":%ld,\"op\":\"%s\",\"t_call\":%lld,"
+                     "\"t_done\":%lld,\"errno\":\"%s\",\"error\":\"%s\"",
+                     n, op, t_call, t_done, w < 0 ? errname(e) : "short",
                      w < 0 ? errname(e) : "short");
             emit("write_failed", f);
         }
