@@ -14,7 +14,7 @@ PACKAGES=(
   libjansson-dev libcunit1-dev libnl-3-dev libnl-route-3-dev
   libfiu-dev fiu-utils libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev
   libmnl-dev libnftnl-dev nftables iproute2 iputils-ping
-  libxml2-dev libxml2-utils clang libclang-rt-14-dev
+  libxml2-dev libxml2-utils clang clang-format libclang-rt-14-dev
   busybox-static cpio qemu-system-x86 socat haproxy
 )
 

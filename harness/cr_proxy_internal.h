@@ -12,10 +12,11 @@
 #include <stdint.h>
 #include <time.h>
 
-#define MAX_TOXICS 32         /* per link, active at once */
-#define CHUNK_MAX  65536      /* one read in the shaped path */
-#define QUEUE_MAX  (1u << 20) /* bytes held per direction before backpressure  \
-                               */
+#define MAX_TOXICS 32    /* per link, active at once */
+#define CHUNK_MAX  65536 /* one read in the shaped path */
+#define QUEUE_MAX                                                              \
+    (1u << 20) /* bytes held per direction before backpressure                 \
+                */
 #define PIPE_CAP     (1u << 19) /* requested pipe size for the fast path */
 #define PIPE_POOL    64
 #define PUMP_ROUNDS  16 /* reads per wake-up, for fairness */

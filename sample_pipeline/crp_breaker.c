@@ -14,9 +14,21 @@ typedef enum {
 #define O CRP_BRK_OPEN
 #define H CRP_BRK_HALF_OPEN
 static const crp_brk_state table[CRP_BRK_NSTATES][BE_N] = {
-    [C] = {[BE_SUCCESS] = C, [BE_FAILURE] = C, [BE_TRIP] = O, [BE_COOLDOWN] = C, [BE_PROBES_OK] = C},
-    [O] = {[BE_SUCCESS] = O, [BE_FAILURE] = O, [BE_TRIP] = O, [BE_COOLDOWN] = H, [BE_PROBES_OK] = O},
-    [H] = {[BE_SUCCESS] = H, [BE_FAILURE] = O, [BE_TRIP] = O, [BE_COOLDOWN] = H, [BE_PROBES_OK] = C},
+    [C] = {[BE_SUCCESS] = C,
+           [BE_FAILURE] = C,
+           [BE_TRIP] = O,
+           [BE_COOLDOWN] = C,
+           [BE_PROBES_OK] = C},
+    [O] = {[BE_SUCCESS] = O,
+           [BE_FAILURE] = O,
+           [BE_TRIP] = O,
+           [BE_COOLDOWN] = H,
+           [BE_PROBES_OK] = O},
+    [H] = {[BE_SUCCESS] = H,
+           [BE_FAILURE] = O,
+           [BE_TRIP] = O,
+           [BE_COOLDOWN] = H,
+           [BE_PROBES_OK] = C},
 };
 #undef C
 #undef O
@@ -30,8 +42,10 @@ const char *crp_breaker_name(crp_brk_state s)
 
 void crp_breaker_init(crp_breaker *b, int threshold, int open_ms, int probes)
 {
-    *b = (crp_breaker){.state = CRP_BRK_CLOSED, .threshold = threshold,
-                       .open_ms = open_ms, .probes = probes > 0 ? probes : 1};
+    *b = (crp_breaker){.state = CRP_BRK_CLOSED,
+                       .threshold = threshold,
+                       .open_ms = open_ms,
+                       .probes = probes > 0 ? probes : 1};
 }
 
 static void fire(crp_breaker *b, brk_event ev, int64_t now_ms)
@@ -74,8 +88,11 @@ void crp_breaker_record(crp_breaker *b, int ok, int64_t now_ms)
     if (ok) {
         b->failures = 0;
         b->successes++;
-        fire(b, b->state == CRP_BRK_HALF_OPEN && b->successes >= b->probes
-                    ? BE_PROBES_OK : BE_SUCCESS, now_ms);
+        fire(b,
+             b->state == CRP_BRK_HALF_OPEN && b->successes >= b->probes
+                 ? BE_PROBES_OK
+                 : BE_SUCCESS,
+             now_ms);
     } else {
         b->successes = 0;
         b->failures++;

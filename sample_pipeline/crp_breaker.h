@@ -11,12 +11,17 @@
 
 #include <stdint.h>
 
-typedef enum { CRP_BRK_CLOSED, CRP_BRK_OPEN, CRP_BRK_HALF_OPEN, CRP_BRK_NSTATES } crp_brk_state;
+typedef enum {
+    CRP_BRK_CLOSED,
+    CRP_BRK_OPEN,
+    CRP_BRK_HALF_OPEN,
+    CRP_BRK_NSTATES
+} crp_brk_state;
 
 typedef struct crp_breaker {
     crp_brk_state state;
     int threshold, open_ms, probes;
-    int never_opens;        /* DEFECT (tests only): the trip is ignored */
+    int never_opens; /* DEFECT (tests only): the trip is ignored */
     int failures, successes;
     int probe_inflight;
     int64_t opened_at;

@@ -38,7 +38,8 @@ int crp_ckpt_save(const char *path, const crp_train_state *s, int unsafe)
     int rc = 0;
     size_t half = offsetof(ckpt_file, sum);
     if (write(fd, &f, half) != (ssize_t)half ||
-        write(fd, (char *)&f + half, sizeof f - half) != (ssize_t)(sizeof f - half))
+        write(fd, (char *)&f + half, sizeof f - half) !=
+            (ssize_t)(sizeof f - half))
         rc = errno ? -errno : -EIO;
     close(fd);
     return rc;

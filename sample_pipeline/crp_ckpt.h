@@ -11,11 +11,11 @@
 #include "crp_util.h"
 
 typedef struct crp_train_state {
-    int64_t step;        /* steps done */
-    int64_t epoch, pos;  /* next record: perm[pos] of epoch `epoch` */
-    crp_rng rng_epoch;   /* generator state before this epoch's shuffle */
+    int64_t step;       /* steps done */
+    int64_t epoch, pos; /* next record: perm[pos] of epoch `epoch` */
+    crp_rng rng_epoch;  /* generator state before this epoch's shuffle */
     crp_model m;
-    double v[CRP_NW];    /* momentum velocity */
+    double v[CRP_NW]; /* momentum velocity */
 } crp_train_state;
 
 /* Save.  unsafe != 0: DEFECT (tests only): open in place with O_TRUNC,

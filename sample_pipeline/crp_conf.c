@@ -19,60 +19,111 @@ typedef struct opt {
     const char *doc;
 } opt;
 
-#define O(n, t, f, d, doc) {n, t, offsetof(crp_conf, f), d, doc}
+#define O(n, t, f, d, doc)                                                     \
+    {                                                                          \
+        n, t, offsetof(crp_conf, f), d, doc                                    \
+    }
 static const opt opts[] = {
-    O("data-dir", T_STR, data_dir, "", "data directory (default $CHAOSRUN_RUN_DIR/data/<instance>, else ./crp-data/<instance>)"),
-    O("events", T_STR, events, "", "event file (default $CHAOSRUN_EVENTS; none when empty)"),
-    O("traces", T_STR, traces, "", "OTLP-JSON span file (default $CHAOSRUN_RUN_DIR/traces/<instance>.jsonl)"),
-    O("queue", T_STR, queue_addr, "127.0.0.1:7201", "queue service address ($CHAOSRUN_ADDR_QUEUE)"),
-    O("ingest", T_STR, ingest_addr, "127.0.0.1:7210", "ingest address, for the producer ($CHAOSRUN_ADDR_INGEST)"),
-    O("feature", T_STR, feature_addr, "127.0.0.1:7230", "feature service address ($CHAOSRUN_ADDR_FEATURE)"),
-    O("port", T_INT, port, "0", "listening port ($CHAOSRUN_PORT; 0 = the stage default: queue 7201, ingest 7210, worker 7220+replica, feature 7230, sink 7240, trainer 7250, producer 7260, supervisor 7270)"),
-    O("http-port", T_INT, http_port, "0", "metrics/health port (0 = port+100 for queue/ingest/feature, = port for the others)"),
-    O("defect", T_STR, defect, "", "TEST ONLY: comma-separated defect switches ($CRP_DEFECT), see README"),
-    O("seed", T_LL, seed, "1", "seed of the workload and the trainer ($CHAOSRUN_SEED)"),
-    O("lease-ms", T_INT, lease_ms, "10000", "queue: a delivered record not acked within this time is redelivered (a closed connection returns its records at once)"),
+    O("data-dir", T_STR, data_dir, "",
+      "data directory (default $CHAOSRUN_RUN_DIR/data/<instance>, else "
+      "./crp-data/<instance>)"),
+    O("events", T_STR, events, "",
+      "event file (default $CHAOSRUN_EVENTS; none when empty)"),
+    O("traces", T_STR, traces, "",
+      "OTLP-JSON span file (default "
+      "$CHAOSRUN_RUN_DIR/traces/<instance>.jsonl)"),
+    O("queue", T_STR, queue_addr, "127.0.0.1:7201",
+      "queue service address ($CHAOSRUN_ADDR_QUEUE)"),
+    O("ingest", T_STR, ingest_addr, "127.0.0.1:7210",
+      "ingest address, for the producer ($CHAOSRUN_ADDR_INGEST)"),
+    O("feature", T_STR, feature_addr, "127.0.0.1:7230",
+      "feature service address ($CHAOSRUN_ADDR_FEATURE)"),
+    O("port", T_INT, port, "0",
+      "listening port ($CHAOSRUN_PORT; 0 = the stage default: queue 7201, "
+      "ingest 7210, worker 7220+replica, feature 7230, sink 7240, trainer "
+      "7250, producer 7260, supervisor 7270)"),
+    O("http-port", T_INT, http_port, "0",
+      "metrics/health port (0 = port+100 for queue/ingest/feature, = port for "
+      "the others)"),
+    O("defect", T_STR, defect, "",
+      "TEST ONLY: comma-separated defect switches ($CRP_DEFECT), see README"),
+    O("seed", T_LL, seed, "1",
+      "seed of the workload and the trainer ($CHAOSRUN_SEED)"),
+    O("lease-ms", T_INT, lease_ms, "10000",
+      "queue: a delivered record not acked within this time is redelivered (a "
+      "closed connection returns its records at once)"),
     O("rate", T_DBL, rate, "200", "producer: records per second"),
-    O("count", T_LL, count, "2000", "producer: records to send (0 = unlimited)"),
-    O("duration-s", T_DBL, duration_s, "0", "producer: stop sending after this many seconds (0 = no limit)"),
-    O("malformed", T_DBL, malformed, "0.02", "producer: fraction of malformed records"),
+    O("count", T_LL, count, "2000",
+      "producer: records to send (0 = unlimited)"),
+    O("duration-s", T_DBL, duration_s, "0",
+      "producer: stop sending after this many seconds (0 = no limit)"),
+    O("malformed", T_DBL, malformed, "0.02",
+      "producer: fraction of malformed records"),
     O("v1", T_DBL, v1, "0.3", "producer: fraction of schema-v1 records"),
-    O("poison", T_DBL, poison, "0.005", "producer: fraction of poison records (valid but unprocessable: all-zero x)"),
-    O("window", T_INT, window, "256", "producer: records in flight before waiting for acks"),
-    O("batch", T_INT, batch, "64", "ingest/worker/sink: records per group commit"),
-    O("idle-ms", T_INT, idle_ms, "20", "worker/sink: poll interval when the queue is empty"),
-    O("feature-timeout-ms", T_INT, feat_timeout_ms, "200", "worker: timeout of one feature call"),
-    O("retry-base-ms", T_INT, retry_base_ms, "50", "worker: backoff base (delay cap before attempt n+1 = base*factor^(n-1))"),
+    O("poison", T_DBL, poison, "0.005",
+      "producer: fraction of poison records (valid but unprocessable: all-zero "
+      "x)"),
+    O("window", T_INT, window, "256",
+      "producer: records in flight before waiting for acks"),
+    O("batch", T_INT, batch, "64",
+      "ingest/worker/sink: records per group commit"),
+    O("idle-ms", T_INT, idle_ms, "20",
+      "worker/sink: poll interval when the queue is empty"),
+    O("feature-timeout-ms", T_INT, feat_timeout_ms, "200",
+      "worker: timeout of one feature call"),
+    O("retry-base-ms", T_INT, retry_base_ms, "50",
+      "worker: backoff base (delay cap before attempt n+1 = "
+      "base*factor^(n-1))"),
     O("retry-factor", T_DBL, retry_factor, "2", "worker: backoff factor"),
     O("retry-max-ms", T_INT, retry_max_ms, "2000", "worker: backoff cap"),
-    O("retry-attempts", T_INT, retry_attempts, "5", "worker: attempts per call before giving up"),
-    O("jitter", T_STR, jitter, "full", "worker: full (delay uniform in [0, cap]) or none"),
-    O("breaker-failures", T_INT, brk_failures, "5", "worker: consecutive failures that open the breaker"),
-    O("breaker-open-ms", T_INT, brk_open_ms, "2000", "worker: time open before half-open"),
-    O("breaker-probes", T_INT, brk_probes, "1", "worker: successful half-open calls that close it"),
-    O("max-deliveries", T_INT, max_deliveries, "3", "worker: deliveries after which a failing record is dead-lettered"),
-    O("model", T_STR, model, "", "worker: model artifact, or a directory whose newest model-*.bin is used (checked every 2 s; default: the built-in model)"),
-    O("feature-delay-us", T_INT, feat_delay_us, "0", "feature: service time per call"),
-    O("feature-fail", T_DBL, feat_fail, "0", "feature: fraction of calls answered with an error"),
-    O("commit-base-ms", T_INT, commit_base_ms, "20", "sink: first retry delay of a failed commit"),
-    O("commit-max-ms", T_INT, commit_max_ms, "1000", "sink: retry delay cap (commits are retried until they succeed)"),
+    O("retry-attempts", T_INT, retry_attempts, "5",
+      "worker: attempts per call before giving up"),
+    O("jitter", T_STR, jitter, "full",
+      "worker: full (delay uniform in [0, cap]) or none"),
+    O("breaker-failures", T_INT, brk_failures, "5",
+      "worker: consecutive failures that open the breaker"),
+    O("breaker-open-ms", T_INT, brk_open_ms, "2000",
+      "worker: time open before half-open"),
+    O("breaker-probes", T_INT, brk_probes, "1",
+      "worker: successful half-open calls that close it"),
+    O("max-deliveries", T_INT, max_deliveries, "3",
+      "worker: deliveries after which a failing record is dead-lettered"),
+    O("model", T_STR, model, "",
+      "worker: model artifact, or a directory whose newest model-*.bin is used "
+      "(checked every 2 s; default: the built-in model)"),
+    O("feature-delay-us", T_INT, feat_delay_us, "0",
+      "feature: service time per call"),
+    O("feature-fail", T_DBL, feat_fail, "0",
+      "feature: fraction of calls answered with an error"),
+    O("commit-base-ms", T_INT, commit_base_ms, "20",
+      "sink: first retry delay of a failed commit"),
+    O("commit-max-ms", T_INT, commit_max_ms, "1000",
+      "sink: retry delay cap (commits are retried until they succeed)"),
     O("train-n", T_LL, train_n, "2000", "trainer: training records"),
     O("epochs", T_INT, epochs, "3", "trainer: passes over the data"),
-    O("ckpt-every", T_INT, ckpt_every, "200", "trainer: checkpoint every K steps"),
-    O("step-delay-us", T_INT, step_delay_us, "1000", "trainer: simulated work per step"),
+    O("ckpt-every", T_INT, ckpt_every, "200",
+      "trainer: checkpoint every K steps"),
+    O("step-delay-us", T_INT, step_delay_us, "1000",
+      "trainer: simulated work per step"),
     O("lr", T_DBL, lr, "0.05", "trainer: learning rate"),
     O("momentum", T_DBL, momentum, "0.9", "trainer: SGD momentum"),
-    O("exit-when-done", T_INT, exit_when_done, "0", "trainer/producer: exit 0 when finished (else wait for SIGTERM)"),
+    O("exit-when-done", T_INT, exit_when_done, "0",
+      "trainer/producer: exit 0 when finished (else wait for SIGTERM)"),
     O("workers", T_INT, workers, "2", "supervisor: worker replicas"),
-    O("restart-max", T_INT, restart_max, "5", "supervisor: restarts of one stage before giving up"),
-    O("restart-base-ms", T_INT, restart_base_ms, "200", "supervisor: first restart delay (doubles, cap 5 s)"),
-    O("bindir", T_STR, bindir, "", "supervisor: directory of crp (default: that of /proc/self/exe)"),
+    O("restart-max", T_INT, restart_max, "5",
+      "supervisor: restarts of one stage before giving up"),
+    O("restart-base-ms", T_INT, restart_base_ms, "200",
+      "supervisor: first restart delay (doubles, cap 5 s)"),
+    O("bindir", T_STR, bindir, "",
+      "supervisor: directory of crp (default: that of /proc/self/exe)"),
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
 static const char *const defect_names[] = {
-    "no_backoff", "no_retry_limit", "breaker_never_opens", "unsafe_checkpoint",
-    "ack_before_commit", "no_dedup", "drop_inflight", NULL};
+    "no_backoff",          "no_retry_limit",
+    "breaker_never_opens", "unsafe_checkpoint",
+    "ack_before_commit",   "no_dedup",
+    "drop_inflight",       NULL};
 
 int crp_conf_defects(const char *s, unsigned *out)
 {
@@ -80,7 +131,8 @@ int crp_conf_defects(const char *s, unsigned *out)
     char buf[CRP_STR];
     crp_strlcpy(buf, s, sizeof buf);
     char *save = NULL;
-    for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+    for (char *t = strtok_r(buf, ", ", &save); t;
+         t = strtok_r(NULL, ", ", &save)) {
         int found = 0;
         for (int i = 0; defect_names[i]; i++)
             if (strcmp(t, defect_names[i]) == 0) {
@@ -142,7 +194,7 @@ static int load_json(crp_conf *c, const char *path, char *err, int n)
     const char *k;
     json_t *v;
     int rc = 0;
-    json_object_foreach(root, k, v) {
+    json_object_foreach (root, k, v) {
         const opt *o = find(k);
         char buf[CRP_STR];
         if (!o) {
@@ -157,7 +209,8 @@ static int load_json(crp_conf *c, const char *path, char *err, int n)
         else if (json_is_number(v))
             snprintf(buf, sizeof buf, "%.17g", json_number_value(v));
         else {
-            snprintf(err, n, "config %s: \"%s\" must be a string or number", path, k);
+            snprintf(err, n, "config %s: \"%s\" must be a string or number",
+                     path, k);
             rc = -1;
             break;
         }
@@ -173,9 +226,12 @@ static int load_json(crp_conf *c, const char *path, char *err, int n)
 
 static int default_port(const char *stage)
 {
-    static const struct { const char *s; int p; } t[] = {
-        {"queue", 7201}, {"ingest", 7210}, {"worker", 7220}, {"feature", 7230},
-        {"sink", 7240}, {"trainer", 7250}, {"produce", 7260}, {"supervise", 7270}};
+    static const struct {
+        const char *s;
+        int p;
+    } t[] = {{"queue", 7201},   {"ingest", 7210},   {"worker", 7220},
+             {"feature", 7230}, {"sink", 7240},     {"trainer", 7250},
+             {"produce", 7260}, {"supervise", 7270}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(t[i].s, stage) == 0)
             return t[i].p;
@@ -241,7 +297,8 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
         }
     }
     if (c->port == 0)
-        c->port = default_port(stage) + (strcmp(stage, "worker") == 0 ? c->replica : 0);
+        c->port = default_port(stage) +
+                  (strcmp(stage, "worker") == 0 ? c->replica : 0);
     if (c->http_port == 0) {
         int server = !strcmp(stage, "queue") || !strcmp(stage, "ingest") ||
                      !strcmp(stage, "feature");
@@ -249,12 +306,15 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
     }
     if (c->data_dir[0] == '\0') {
         if (c->run_dir[0])
-            snprintf(c->data_dir, sizeof c->data_dir, "%.120s/data/%.64s", c->run_dir, c->inst);
+            snprintf(c->data_dir, sizeof c->data_dir, "%.120s/data/%.64s",
+                     c->run_dir, c->inst);
         else
-            snprintf(c->data_dir, sizeof c->data_dir, "crp-data/%.64s", c->inst);
+            snprintf(c->data_dir, sizeof c->data_dir, "crp-data/%.64s",
+                     c->inst);
     }
     if (c->traces[0] == '\0' && c->run_dir[0])
-        snprintf(c->traces, sizeof c->traces, "%.120s/traces/%.64s.jsonl", c->run_dir, c->inst);
+        snprintf(c->traces, sizeof c->traces, "%.120s/traces/%.64s.jsonl",
+                 c->run_dir, c->inst);
     if (crp_conf_defects(c->defect, &c->defects) < 0) {
         snprintf(err, n, "unknown defect in \"%s\"", c->defect);
         return -1;
@@ -269,8 +329,9 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
     }
     if (c->batch < 1 || c->retry_attempts < 1 || c->brk_failures < 1 ||
         c->ckpt_every < 1 || c->max_deliveries < 1 || c->window < 1) {
-        snprintf(err, n, "batch, retry-attempts, breaker-failures, ckpt-every, "
-                         "max-deliveries and window must be >= 1");
+        snprintf(err, n,
+                 "batch, retry-attempts, breaker-failures, ckpt-every, "
+                 "max-deliveries and window must be >= 1");
         return -1;
     }
     return 0;
@@ -278,9 +339,10 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
 
 void crp_conf_usage(void)
 {
-    printf("usage: crp STAGE [--config FILE.json] [--OPTION VALUE]...\n"
-           "stages: queue ingest worker feature sink trainer produce supervise\n\n"
-           "options (also JSON config keys):\n");
+    printf(
+        "usage: crp STAGE [--config FILE.json] [--OPTION VALUE]...\n"
+        "stages: queue ingest worker feature sink trainer produce supervise\n\n"
+        "options (also JSON config keys):\n");
     for (size_t i = 0; i < NOPTS; i++)
         printf("  --%-20s default %-16s %s\n", opts[i].name,
                opts[i].dflt[0] ? opts[i].dflt : "\"\"", opts[i].doc);

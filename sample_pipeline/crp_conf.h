@@ -10,13 +10,13 @@
 
 /* Defect switches: for the harness's own tests only (README, "Defects"). */
 enum {
-    CRP_DEFECT_NO_BACKOFF = 1u << 0,      /* retries without backoff */
-    CRP_DEFECT_NO_RETRY_LIMIT = 1u << 1,  /* retries without limit */
+    CRP_DEFECT_NO_BACKOFF = 1u << 0,     /* retries without backoff */
+    CRP_DEFECT_NO_RETRY_LIMIT = 1u << 1, /* retries without limit */
     CRP_DEFECT_BREAKER_NEVER_OPENS = 1u << 2,
     CRP_DEFECT_UNSAFE_CHECKPOINT = 1u << 3, /* in place, no fsync/rename */
     CRP_DEFECT_ACK_BEFORE_COMMIT = 1u << 4,
     CRP_DEFECT_NO_DEDUP = 1u << 5,
-    CRP_DEFECT_DROP_INFLIGHT = 1u << 6,   /* shutdown drops in-flight work */
+    CRP_DEFECT_DROP_INFLIGHT = 1u << 6, /* shutdown drops in-flight work */
 };
 
 #define CRP_STR 256

@@ -20,7 +20,8 @@ struct crp_ev {
 void crp_json_esc(char *dst, size_t n, const char *src)
 {
     size_t j = 0;
-    for (const unsigned char *s = (const unsigned char *)src; *s && j + 7 < n; s++) {
+    for (const unsigned char *s = (const unsigned char *)src; *s && j + 7 < n;
+         s++) {
         if (*s == '"' || *s == '\\') {
             dst[j++] = '\\';
             dst[j++] = (char)*s;
@@ -96,9 +97,10 @@ int crp_ev_emit(crp_ev *e, const char *ev, const char *fields_fmt, ...)
         va_end(ap);
     }
     char line[4096];
-    int len = snprintf(line, sizeof line,
-                       "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-                       crp_now(), e->svc, e->inst, ev, fields[0] ? "," : "", fields);
+    int len = snprintf(
+        line, sizeof line,
+        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
+        crp_now(), e->svc, e->inst, ev, fields[0] ? "," : "", fields);
     if (len < 0 || (size_t)len >= sizeof line)
         return -EOVERFLOW;
     return write_line(e->fd, line, (size_t)len);
@@ -113,15 +115,19 @@ int crp_ev_span(crp_ev *e, const char *name, const char *trace_id,
     char line[1536];
     int len = snprintf(
         line, sizeof line,
-        "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\","
+        "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service."
+        "name\","
         "\"value\":{\"stringValue\":\"%s\"}},{\"key\":\"service.instance.id\","
-        "\"value\":{\"stringValue\":\"%s\"}}]},\"scopeSpans\":[{\"scope\":{\"name\":"
-        "\"crp\"},\"spans\":[{\"traceId\":\"%s\",\"spanId\":\"%s\"%s%s%s,\"name\":\"%s\","
-        "\"kind\":1,\"startTimeUnixNano\":\"%.0f\",\"endTimeUnixNano\":\"%.0f\","
+        "\"value\":{\"stringValue\":\"%s\"}}]},\"scopeSpans\":[{\"scope\":{"
+        "\"name\":"
+        "\"crp\"},\"spans\":[{\"traceId\":\"%s\",\"spanId\":\"%s\"%s%s%s,"
+        "\"name\":\"%s\","
+        "\"kind\":1,\"startTimeUnixNano\":\"%.0f\",\"endTimeUnixNano\":\"%."
+        "0f\","
         "\"status\":{\"code\":%d}}]}]}]}\n",
-        e->svc, e->inst, trace_id, span_id, parent ? ",\"parentSpanId\":\"" : "",
-        parent ? parent : "", parent ? "\"" : "", name, start * 1e9, end * 1e9,
-        error ? 2 : 1);
+        e->svc, e->inst, trace_id, span_id,
+        parent ? ",\"parentSpanId\":\"" : "", parent ? parent : "",
+        parent ? "\"" : "", name, start * 1e9, end * 1e9, error ? 2 : 1);
     if (len < 0 || (size_t)len >= sizeof line)
         return -EOVERFLOW;
     return write_line(e->tfd, line, (size_t)len);

@@ -42,7 +42,8 @@ static void answer(crp_ctx *x, crp_conn *c, char *line, crp_metric *m_fail)
         crp_metric_add(m_fail, 1);
     } else {
         crp_model_extra(v, e);
-        snprintf(out, sizeof out, "OK %.17g %.17g %.17g %.17g\n", e[0], e[1], e[2], e[3]);
+        snprintf(out, sizeof out, "OK %.17g %.17g %.17g %.17g\n", e[0], e[1],
+                 e[2], e[3]);
     }
     if (crp_conn_send(c, out, strlen(out), 1000) < 0)
         crp_conn_close(c);
@@ -58,8 +59,10 @@ int crp_feature_main(crp_ctx *x)
         crp_log(x, "listen on port %d: %s", x->c.port, strerror(-lfd));
         return 1;
     }
-    crp_metric *m_in = crp_http_metric(x->http, "records_in_total", CRP_COUNTER, "feature requests");
-    crp_metric *m_fail = crp_http_metric(x->http, "records_failed_total", CRP_COUNTER, "errors answered");
+    crp_metric *m_in = crp_http_metric(x->http, "records_in_total", CRP_COUNTER,
+                                       "feature requests");
+    crp_metric *m_fail = crp_http_metric(x->http, "records_failed_total",
+                                         CRP_COUNTER, "errors answered");
     crp_log(x, "feature service on 127.0.0.1:%d", x->c.port);
     crp_ev_emit(x->ev, "ready", NULL);
     while (!crp_stop_requested) {

@@ -14,8 +14,8 @@
 
 #define MAX_METRICS 40
 
-static const double bounds_ms[CRP_HISTO_BUCKETS] = {1, 2, 5, 10, 20, 50, 100,
-                                                    200, 500, 1000, 2000, 5000};
+static const double bounds_ms[CRP_HISTO_BUCKETS] = {
+    1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
 
 struct crp_http {
     struct MHD_Daemon *d;
@@ -35,24 +35,26 @@ static void render(crp_http *h, crp_sb *b)
     for (int i = 0; i < n; i++) {
         crp_metric *m = &h->m[i];
         const char *t = m->type == CRP_COUNTER ? "counter"
-                        : m->type == CRP_GAUGE ? "gauge" : "histogram";
+                        : m->type == CRP_GAUGE ? "gauge"
+                                               : "histogram";
         crp_sb_printf(b, "# HELP crp_%s_%s %s\n# TYPE crp_%s_%s %s\n", h->stage,
                       m->name, m->help, h->stage, m->name, t);
         if (m->type != CRP_HISTO) {
-            crp_sb_printf(b, "crp_%s_%s %lld\n", h->stage, m->name, atomic_load(&m->v));
+            crp_sb_printf(b, "crp_%s_%s %lld\n", h->stage, m->name,
+                          atomic_load(&m->v));
             continue;
         }
         long long cum = 0;
         for (int j = 0; j < CRP_HISTO_BUCKETS; j++) {
             cum += atomic_load(&m->bucket[j]);
-            crp_sb_printf(b, "crp_%s_%s_bucket{le=\"%g\"} %lld\n", h->stage, m->name,
-                          bounds_ms[j] / 1000.0, cum);
+            crp_sb_printf(b, "crp_%s_%s_bucket{le=\"%g\"} %lld\n", h->stage,
+                          m->name, bounds_ms[j] / 1000.0, cum);
         }
-        crp_sb_printf(b, "crp_%s_%s_bucket{le=\"+Inf\"} %lld\n", h->stage, m->name,
-                      atomic_load(&m->count));
-        crp_sb_printf(b, "crp_%s_%s_sum %.6f\ncrp_%s_%s_count %lld\n", h->stage, m->name,
-                      (double)atomic_load(&m->sum_us) / 1e6, h->stage, m->name,
-                      atomic_load(&m->count));
+        crp_sb_printf(b, "crp_%s_%s_bucket{le=\"+Inf\"} %lld\n", h->stage,
+                      m->name, atomic_load(&m->count));
+        crp_sb_printf(b, "crp_%s_%s_sum %.6f\ncrp_%s_%s_count %lld\n", h->stage,
+                      m->name, (double)atomic_load(&m->sum_us) / 1e6, h->stage,
+                      m->name, atomic_load(&m->count));
     }
 }
 
@@ -104,10 +106,12 @@ crp_http *crp_http_start(int port, const char *stage, char *err, int n)
     crp_strlcpy(h->stage, stage, sizeof h->stage);
     pthread_mutex_init(&h->lock, NULL);
     atomic_store(&h->healthy, 1);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((unsigned short)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, (unsigned short)port,
-                            NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, &sa,
+    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
+                            (unsigned short)port, NULL, NULL, handler, h,
+                            MHD_OPTION_SOCK_ADDR, &sa,
                             MHD_OPTION_CONNECTION_TIMEOUT, 5u, MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, n, "http: cannot listen on 127.0.0.1:%d", port);
@@ -127,7 +131,8 @@ void crp_http_stop(crp_http *h)
     free(h);
 }
 
-crp_metric *crp_http_metric(crp_http *h, const char *name, int type, const char *help)
+crp_metric *crp_http_metric(crp_http *h, const char *name, int type,
+                            const char *help)
 {
     if (!h || atomic_load(&h->n) >= MAX_METRICS)
         return &dummy;
@@ -139,8 +144,14 @@ crp_metric *crp_http_metric(crp_http *h, const char *name, int type, const char 
     return m;
 }
 
-void crp_metric_add(crp_metric *m, long long d) { atomic_fetch_add(&m->v, d); }
-void crp_metric_set(crp_metric *m, long long v) { atomic_store(&m->v, v); }
+void crp_metric_add(crp_metric *m, long long d)
+{
+    atomic_fetch_add(&m->v, d);
+}
+void crp_metric_set(crp_metric *m, long long v)
+{
+    atomic_store(&m->v, v);
+}
 
 void crp_metric_observe(crp_metric *m, double ms)
 {

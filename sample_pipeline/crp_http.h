@@ -15,7 +15,7 @@ typedef struct crp_metric {
     char name[64];
     const char *help;
     int type;
-    _Atomic long long v;                        /* counter, gauge */
+    _Atomic long long v;                         /* counter, gauge */
     _Atomic long long bucket[CRP_HISTO_BUCKETS]; /* histogram (ms bounds) */
     _Atomic long long sum_us, count;
 } crp_metric;

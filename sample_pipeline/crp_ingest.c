@@ -1,15 +1,15 @@
 /* crp_ingest: the front door.  Producers connect over TCP and send
  *   REC <pseq> <json>
- * (after an optional HELLO <producer-id> line).  Each round, ingest takes every complete line from every producer,
- * validates it against the schema (v1 records are upgraded to v2), gives
- * it an id and a trace id, and puts valid records on the `work` queue and
- * invalid ones on the `dlq` queue with the reason - all in one pipelined
- * call that returns only when the queue committed (group commit).  Only
- * then does it emit `accepted` (for every record: valid ones are on the
- * work queue, invalid ones durable in the dead-letter queue) and, for
- * invalid ones, `dead_lettered` with the reason, and answer the producer
- *   ACK <pseq> <id>        or, when the queue is unavailable,
- *   NACK <pseq>            (the producer sends the record again later). */
+ * (after an optional HELLO <producer-id> line).  Each round, ingest takes every
+ * complete line from every producer, validates it against the schema (v1
+ * records are upgraded to v2), gives it an id and a trace id, and puts valid
+ * records on the `work` queue and invalid ones on the `dlq` queue with the
+ * reason - all in one pipelined call that returns only when the queue committed
+ * (group commit).  Only then does it emit `accepted` (for every record: valid
+ * ones are on the work queue, invalid ones durable in the dead-letter queue)
+ * and, for invalid ones, `dead_lettered` with the reason, and answer the
+ * producer ACK <pseq> <id>        or, when the queue is unavailable, NACK
+ * <pseq>            (the producer sends the record again later). */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -25,7 +25,7 @@
 #include "crp_stage.h"
 
 #define MAX_PRODUCERS 16
-#define MAX_BATCH 512
+#define MAX_BATCH     512
 
 typedef struct pending {
     int client;
@@ -59,7 +59,8 @@ static void build(ingest *g, int client, char *line)
         crp_strlcpy(g->producer[client], line + 6, sizeof g->producer[client]);
         return;
     }
-    if (strncmp(line, "REC ", 4) != 0 || (p->pseq = strtoll(line + 4, &rest, 10), rest == line + 4) ||
+    if (strncmp(line, "REC ", 4) != 0 ||
+        (p->pseq = strtoll(line + 4, &rest, 10), rest == line + 4) ||
         *rest != ' ')
         return; /* not a record line: ignored (nothing to acknowledge) */
     rest++;
@@ -71,9 +72,11 @@ static void build(ingest *g, int client, char *line)
     if (who[0])
         snprintf(p->id, sizeof p->id, "%s-%lld", who, p->pseq);
     else
-        snprintf(p->id, sizeof p->id, "%08" PRIx64 "-%" PRIu64, g->epoch, g->next++);
+        snprintf(p->id, sizeof p->id, "%08" PRIx64 "-%" PRIu64, g->epoch,
+                 g->next++);
     crp_hex_id(&g->x->rng, p->trace, 16);
-    crp_hex_id(&g->x->rng, p->span, 8); /* the root span; the worker's is its child */
+    crp_hex_id(&g->x->rng, p->span,
+               8); /* the root span; the worker's is its child */
     json_error_t je;
     json_t *rec = json_loads(rest, 0, &je);
     int up = -1;
@@ -84,11 +87,13 @@ static void build(ingest *g, int client, char *line)
     p->valid = up >= 0;
     json_t *out;
     if (p->valid) {
-        out = json_pack("{s:s, s:s, s:s, s:O, s:f, s:b}", "id", p->id, "trace", p->trace, "span",
-                        p->span, "rec", rec, "t_in", p->t_in, "upgraded", up == 1);
+        out = json_pack("{s:s, s:s, s:s, s:O, s:f, s:b}", "id", p->id, "trace",
+                        p->trace, "span", p->span, "rec", rec, "t_in", p->t_in,
+                        "upgraded", up == 1);
     } else {
-        out = json_pack("{s:s, s:s, s:s, s:s, s:f}", "id", p->id, "stage", "ingest", "reason",
-                        p->reason, "raw", rest, "t_in", p->t_in);
+        out = json_pack("{s:s, s:s, s:s, s:s, s:f}", "id", p->id, "stage",
+                        "ingest", "reason", p->reason, "raw", rest, "t_in",
+                        p->t_in);
     }
     json_decref(rec);
     p->payload = out ? json_dumps(out, JSON_COMPACT) : NULL;
@@ -112,8 +117,8 @@ static void flush(ingest *g)
         return;
     crp_qput puts[MAX_BATCH];
     for (int i = 0; i < g->nb; i++)
-        puts[i] = (crp_qput){g->b[i].valid ? "work" : "dlq", g->b[i].id, g->b[i].trace,
-                             g->b[i].payload};
+        puts[i] = (crp_qput){g->b[i].valid ? "work" : "dlq", g->b[i].id,
+                             g->b[i].trace, g->b[i].payload};
     int rc = crp_qc_put(&g->qc, puts, g->nb);
     char buf[128];
     double now = crp_now();
@@ -125,18 +130,24 @@ static void flush(ingest *g)
         } else {
             /* Every acknowledged record is `accepted` (durable: on the work
              * queue or, invalid, on the dead-letter queue). */
-            crp_ev_emit(g->x->ev, "accepted", "\"id\":\"%s\",\"trace_id\":\"%s\",\"latency_ms\":%.3f,\"valid\":%s",
-                        p->id, p->trace, (now - p->t_in) * 1000, p->valid ? "true" : "false");
+            crp_ev_emit(g->x->ev, "accepted",
+                        "\"id\":\"%s\",\"trace_id\":\"%s\",\"latency_ms\":%.3f,"
+                        "\"valid\":%s",
+                        p->id, p->trace, (now - p->t_in) * 1000,
+                        p->valid ? "true" : "false");
             if (p->valid) {
                 crp_metric_add(g->m_acc, 1);
             } else {
                 char esc[400];
                 crp_json_esc(esc, sizeof esc, p->reason);
-                crp_ev_emit(g->x->ev, "dead_lettered", "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"",
-                            p->id, p->trace, esc);
+                crp_ev_emit(
+                    g->x->ev, "dead_lettered",
+                    "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"",
+                    p->id, p->trace, esc);
                 crp_metric_add(g->m_dlq, 1);
             }
-            crp_ev_span(g->x->ev, "ingest", p->trace, p->span, NULL, p->t_in, now, !p->valid);
+            crp_ev_span(g->x->ev, "ingest", p->trace, p->span, NULL, p->t_in,
+                        now, !p->valid);
             crp_metric_observe(g->m_lat, (now - p->t_in) * 1000);
             snprintf(buf, sizeof buf, "ACK %lld %s\n", p->pseq, p->id);
         }
@@ -144,7 +155,8 @@ static void flush(ingest *g)
         free(p->payload);
     }
     if (rc < 0)
-        crp_log(g->x, "queue put failed: %s (producers told to resend)", strerror(-rc));
+        crp_log(g->x, "queue put failed: %s (producers told to resend)",
+                strerror(-rc));
     g->nb = 0;
 }
 
@@ -161,12 +173,18 @@ int crp_ingest_main(crp_ctx *x)
         crp_log(x, "listen on port %d: %s", x->c.port, strerror(-lfd));
         return 1;
     }
-    g.m_in = crp_http_metric(x->http, "records_in_total", CRP_COUNTER, "record lines received");
-    g.m_acc = crp_http_metric(x->http, "records_out_total", CRP_COUNTER, "records accepted");
-    g.m_dlq = crp_http_metric(x->http, "records_dead_lettered_total", CRP_COUNTER, "invalid records");
-    g.m_fail = crp_http_metric(x->http, "records_failed_total", CRP_COUNTER, "records refused (queue down)");
-    g.m_lat = crp_http_metric(x->http, "accept_latency_seconds", CRP_HISTO, "receive to durable");
-    crp_log(x, "ingest on 127.0.0.1:%d -> queue %s", x->c.port, x->c.queue_addr);
+    g.m_in = crp_http_metric(x->http, "records_in_total", CRP_COUNTER,
+                             "record lines received");
+    g.m_acc = crp_http_metric(x->http, "records_out_total", CRP_COUNTER,
+                              "records accepted");
+    g.m_dlq = crp_http_metric(x->http, "records_dead_lettered_total",
+                              CRP_COUNTER, "invalid records");
+    g.m_fail = crp_http_metric(x->http, "records_failed_total", CRP_COUNTER,
+                               "records refused (queue down)");
+    g.m_lat = crp_http_metric(x->http, "accept_latency_seconds", CRP_HISTO,
+                              "receive to durable");
+    crp_log(x, "ingest on 127.0.0.1:%d -> queue %s", x->c.port,
+            x->c.queue_addr);
     crp_ev_emit(x->ev, "ready", NULL);
     while (!crp_stop_requested) {
         struct pollfd pfd[MAX_PRODUCERS + 1];
@@ -219,7 +237,8 @@ int crp_ingest_main(crp_ctx *x)
     for (int i = 0; i < MAX_PRODUCERS; i++) {
         char *line;
         crp_conn_fill(&g.cl[i]);
-        while (g.cl[i].fd >= 0 && g.nb < MAX_BATCH && crp_conn_next(&g.cl[i], &line))
+        while (g.cl[i].fd >= 0 && g.nb < MAX_BATCH &&
+               crp_conn_next(&g.cl[i], &line))
             build(&g, i, line);
     }
     flush(&g);

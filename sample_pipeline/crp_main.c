@@ -57,7 +57,8 @@ int main(int argc, char **argv)
             continue;
         static crp_ctx x;
         char err[512] = "";
-        if (crp_conf_load(&x.c, argv[1], argc - 2, argv + 2, err, sizeof err) < 0) {
+        if (crp_conf_load(&x.c, argv[1], argc - 2, argv + 2, err, sizeof err) <
+            0) {
             fprintf(stderr, "crp %s: %s\n", argv[1], err);
             return 2;
         }
@@ -65,11 +66,12 @@ int main(int argc, char **argv)
         crp_signals_install();
         crp_rng_seed(&x.rng, crp_entropy());
         if (crp_mkdirs(x.c.data_dir) < 0) {
-            fprintf(stderr, "crp %s: cannot create %s: %s\n", argv[1], x.c.data_dir,
-                    strerror(errno));
+            fprintf(stderr, "crp %s: cannot create %s: %s\n", argv[1],
+                    x.c.data_dir, strerror(errno));
             return 1;
         }
-        x.ev = crp_ev_open(x.c.events, x.c.traces, x.c.svc, x.c.inst, err, sizeof err);
+        x.ev = crp_ev_open(x.c.events, x.c.traces, x.c.svc, x.c.inst, err,
+                           sizeof err);
         if (!x.ev) {
             fprintf(stderr, "crp %s: out of memory\n", argv[1]);
             return 1;

@@ -9,7 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static double mu(int i) { return i < 8 ? 0.6 : 0.15; }
+static double mu(int i)
+{
+    return i < 8 ? 0.6 : 0.15;
+}
 
 void crp_model_gen(crp_rng *r, double *x, int *label)
 {
@@ -67,12 +70,14 @@ double crp_model_score(const crp_model *m, const double *x, const double *extra)
     return 1.0 / (1.0 + exp(-dot(m, x, extra)));
 }
 
-void crp_model_sgd(crp_model *m, double *v, const double *x, const double *extra,
-                   int label, double lr, double momentum)
+void crp_model_sgd(crp_model *m, double *v, const double *x,
+                   const double *extra, int label, double lr, double momentum)
 {
     double g = crp_model_score(m, x, extra) - label;
     for (int i = 0; i < CRP_NW; i++) {
-        double xi = i < CRP_DIM ? x[i] : i < CRP_DIM + CRP_EXTRA ? extra[i - CRP_DIM] : 1.0;
+        double xi = i < CRP_DIM               ? x[i]
+                    : i < CRP_DIM + CRP_EXTRA ? extra[i - CRP_DIM]
+                                              : 1.0;
         v[i] = momentum * v[i] + g * xi;
         m->w[i] -= lr * v[i];
     }
@@ -133,7 +138,11 @@ out:
 
 int crp_model_save(const crp_model *m, const char *path)
 {
-    struct { uint32_t magic, n; double w[CRP_NW]; uint64_t h; } f;
+    struct {
+        uint32_t magic, n;
+        double w[CRP_NW];
+        uint64_t h;
+    } f;
     memset(&f, 0, sizeof f);
     f.magic = MODEL_MAGIC;
     f.n = CRP_NW;
@@ -144,7 +153,11 @@ int crp_model_save(const crp_model *m, const char *path)
 
 int crp_model_load(crp_model *m, const char *path)
 {
-    struct { uint32_t magic, n; double w[CRP_NW]; uint64_t h; } f;
+    struct {
+        uint32_t magic, n;
+        double w[CRP_NW];
+        uint64_t h;
+    } f;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;

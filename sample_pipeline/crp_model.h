@@ -14,7 +14,7 @@
 #include "crp_util.h"
 
 #define CRP_EXTRA 4
-#define CRP_NW (CRP_DIM + CRP_EXTRA + 1) /* weights incl. bias (last) */
+#define CRP_NW    (CRP_DIM + CRP_EXTRA + 1) /* weights incl. bias (last) */
 
 /* Draw one record: x[CRP_DIM] and its label. */
 void crp_model_gen(crp_rng *r, double *x, int *label);
@@ -31,10 +31,11 @@ typedef struct crp_model {
 /* The built-in model (used until an artifact is given). */
 void crp_model_default(crp_model *m);
 /* P(label = 1).  extra may be NULL (degraded: base features only). */
-double crp_model_score(const crp_model *m, const double *x, const double *extra);
+double crp_model_score(const crp_model *m, const double *x,
+                       const double *extra);
 /* One SGD-with-momentum step on (x, extra, label). v: velocity. */
-void crp_model_sgd(crp_model *m, double *v, const double *x, const double *extra,
-                   int label, double lr, double momentum);
+void crp_model_sgd(crp_model *m, double *v, const double *x,
+                   const double *extra, int label, double lr, double momentum);
 /* FNV-1a 64 of the weight bytes: the model hash. */
 uint64_t crp_model_hash(const crp_model *m);
 /* Write the artifact atomically (tmp, fsync, rename, fsync dir).  0/-errno. */

@@ -41,9 +41,11 @@ int crp_net_listen(int port)
         return -errno;
     int one = 1, rc;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((unsigned short)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 128) < 0) {
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        listen(fd, 128) < 0) {
         rc = -errno;
         close(fd);
         return rc;

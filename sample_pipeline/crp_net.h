@@ -16,8 +16,8 @@ int crp_net_connect(const char *addr, int timeout_ms);
 int crp_net_accept(int lfd);
 
 typedef struct crp_conn {
-    int fd;        /* -1 when closed */
-    char *buf;     /* received bytes not yet consumed */
+    int fd;    /* -1 when closed */
+    char *buf; /* received bytes not yet consumed */
     size_t len, cap, off;
 } crp_conn;
 

@@ -20,7 +20,7 @@
 typedef struct slot {
     long long pseq; /* -1: free */
     char *line;
-    int sent;       /* sent on the current connection */
+    int sent; /* sent on the current connection */
 } slot;
 
 static char *make_record(crp_rng *r, const crp_conf *c, long long i)
@@ -33,12 +33,35 @@ static char *make_record(crp_rng *r, const crp_conf *c, long long i)
     crp_sb b = {0};
     if (u < c->malformed) {
         switch ((int)(kind * 6)) {
-        case 0: crp_sb_printf(&b, "{\"schema\":2,\"src\":\"gen\",\"x\":[1,2"); break;
-        case 1: crp_sb_printf(&b, "{\"schema\":2,\"src\":\"gen\",\"ts\":%lld,\"label\":1}", i); break;
-        case 2: crp_sb_printf(&b, "{\"schema\":2,\"src\":\"gen\",\"ts\":%lld,\"label\":7,\"x\":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]}", i); break;
-        case 3: crp_sb_printf(&b, "{\"schema\":2,\"src\":\"gen\",\"ts\":%lld,\"label\":1,\"x\":[1,2,3]}", i); break;
-        case 4: crp_sb_printf(&b, "{\"schema\":9,\"src\":\"gen\",\"ts\":%lld}", i); break;
-        default: crp_sb_printf(&b, "{\"schema\":2,\"src\":\"gen\",\"ts\":%lld,\"label\":0,\"x\":[1e9,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}", i); break;
+        case 0:
+            crp_sb_printf(&b, "{\"schema\":2,\"src\":\"gen\",\"x\":[1,2");
+            break;
+        case 1:
+            crp_sb_printf(
+                &b, "{\"schema\":2,\"src\":\"gen\",\"ts\":%lld,\"label\":1}",
+                i);
+            break;
+        case 2:
+            crp_sb_printf(&b,
+                          "{\"schema\":2,\"src\":\"gen\",\"ts\":%lld,\"label\":"
+                          "7,\"x\":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]}",
+                          i);
+            break;
+        case 3:
+            crp_sb_printf(&b,
+                          "{\"schema\":2,\"src\":\"gen\",\"ts\":%lld,\"label\":"
+                          "1,\"x\":[1,2,3]}",
+                          i);
+            break;
+        case 4:
+            crp_sb_printf(&b, "{\"schema\":9,\"src\":\"gen\",\"ts\":%lld}", i);
+            break;
+        default:
+            crp_sb_printf(&b,
+                          "{\"schema\":2,\"src\":\"gen\",\"ts\":%lld,\"label\":"
+                          "0,\"x\":[1e9,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}",
+                          i);
+            break;
         }
         return b.s;
     }
@@ -46,10 +69,15 @@ static char *make_record(crp_rng *r, const crp_conf *c, long long i)
         for (int k = 0; k < CRP_DIM; k++)
             x[k] = 0;
     if (v1)
-        crp_sb_printf(&b, "{\"schema\":1,\"source\":\"gen\",\"time\":%lld,\"class\":\"%s\",\"features\":[", i,
-                      label ? "b" : "a");
+        crp_sb_printf(&b,
+                      "{\"schema\":1,\"source\":\"gen\",\"time\":%lld,"
+                      "\"class\":\"%s\",\"features\":[",
+                      i, label ? "b" : "a");
     else
-        crp_sb_printf(&b, "{\"schema\":2,\"src\":\"gen\",\"ts\":%lld,\"label\":%d,\"x\":[", i, label);
+        crp_sb_printf(
+            &b,
+            "{\"schema\":2,\"src\":\"gen\",\"ts\":%lld,\"label\":%d,\"x\":[", i,
+            label);
     for (int k = 0; k < CRP_DIM; k++)
         crp_sb_printf(&b, "%s%.6f", k ? "," : "", x[k]);
     crp_sb_printf(&b, "]}");
@@ -69,9 +97,13 @@ int crp_produce_main(crp_ctx *x)
         return 1;
     for (int i = 0; i < W; i++)
         win[i].pseq = -1;
-    crp_metric *m_sent = crp_http_metric(x->http, "records_out_total", CRP_COUNTER, "records sent (incl. resends)");
-    crp_metric *m_acked = crp_http_metric(x->http, "records_in_total", CRP_COUNTER, "records acknowledged");
-    crp_metric *m_resent = crp_http_metric(x->http, "records_retried_total", CRP_COUNTER, "records sent again");
+    crp_metric *m_sent =
+        crp_http_metric(x->http, "records_out_total", CRP_COUNTER,
+                        "records sent (incl. resends)");
+    crp_metric *m_acked = crp_http_metric(x->http, "records_in_total",
+                                          CRP_COUNTER, "records acknowledged");
+    crp_metric *m_resent = crp_http_metric(x->http, "records_retried_total",
+                                           CRP_COUNTER, "records sent again");
     crp_ev_emit(x->ev, "ready", NULL);
     long long made = 0, acked = 0, inflight = 0;
     char pid[20]; /* this producer's identity: ids are <pid>-<sequence> */
@@ -83,11 +115,14 @@ int crp_produce_main(crp_ctx *x)
     while (!crp_stop_requested) {
         int64_t now = crp_mono_ms();
         double el = (double)(now - t_start) / 1000.0;
-        int more = (c->count == 0 || made < c->count) && (c->duration_s <= 0 || el < c->duration_s);
+        int more = (c->count == 0 || made < c->count) &&
+                   (c->duration_s <= 0 || el < c->duration_s);
         if (!more && inflight == 0) {
             if (!done_reported) {
-                crp_ev_emit(x->ev, "workload_done", "\"sent\":%lld,\"acked\":%lld", made, acked);
-                crp_log(x, "workload done: %lld records, all acknowledged", made);
+                crp_ev_emit(x->ev, "workload_done",
+                            "\"sent\":%lld,\"acked\":%lld", made, acked);
+                crp_log(x, "workload done: %lld records, all acknowledged",
+                        made);
                 done_reported = 1;
                 if (c->exit_when_done)
                     break;
@@ -113,7 +148,8 @@ int crp_produce_main(crp_ctx *x)
         }
         /* new records, paced by the rate */
         long long due = (long long)(el * c->rate) + 1;
-        while (more && made < due && inflight < W && (c->count == 0 || made < c->count)) {
+        while (more && made < due && inflight < W &&
+               (c->count == 0 || made < c->count)) {
             slot *s = &win[made % W];
             if (s->pseq >= 0)
                 break;
@@ -147,14 +183,16 @@ int crp_produce_main(crp_ctx *x)
             char *line;
             while (crp_conn_next(&conn, &line)) {
                 long long q = -1;
-                if (sscanf(line, "ACK %lld", &q) == 1 && q >= 0 && win[q % W].pseq == q) {
+                if (sscanf(line, "ACK %lld", &q) == 1 && q >= 0 &&
+                    win[q % W].pseq == q) {
                     free(win[q % W].line);
                     win[q % W].line = NULL;
                     win[q % W].pseq = -1;
                     inflight--;
                     acked++;
                     crp_metric_add(m_acked, 1);
-                } else if (sscanf(line, "NACK %lld", &q) == 1 && q >= 0 && win[q % W].pseq == q) {
+                } else if (sscanf(line, "NACK %lld", &q) == 1 && q >= 0 &&
+                           win[q % W].pseq == q) {
                     win[q % W].sent = 0;
                     crp_metric_add(m_resent, 1);
                     crp_sleep_ms(20);

@@ -17,7 +17,10 @@ void crp_qc_init(crp_qc *c, const char *addr, int timeout_ms)
     c->timeout_ms = timeout_ms;
 }
 
-void crp_qc_close(crp_qc *c) { crp_conn_close(&c->conn); }
+void crp_qc_close(crp_qc *c)
+{
+    crp_conn_close(&c->conn);
+}
 
 int crp_qc_connect(crp_qc *c)
 {
@@ -58,7 +61,8 @@ int crp_qc_put(crp_qc *c, const crp_qput *p, int n)
         return rc;
     crp_sb b = {0};
     for (int i = 0; i < n; i++)
-        if (crp_sb_printf(&b, "PUT %s %s %s %s\n", p[i].q, p[i].id, p[i].trace, p[i].payload) < 0) {
+        if (crp_sb_printf(&b, "PUT %s %s %s %s\n", p[i].q, p[i].id, p[i].trace,
+                          p[i].payload) < 0) {
             crp_sb_free(&b);
             return fail(c, -ENOMEM);
         }
@@ -99,8 +103,9 @@ int crp_qc_get(crp_qc *c, const char *q, int max, crp_qmsg *out)
         crp_qmsg *m = &out[i];
         int off = 0;
         memset(m, 0, sizeof *m);
-        if (sscanf(line, "M %" SCNd64 " %d %63s %39s %n", &m->seq, &m->deliveries, m->id,
-                   m->trace, &off) != 4 || off == 0 || !(m->payload = strdup(line + off))) {
+        if (sscanf(line, "M %" SCNd64 " %d %63s %39s %n", &m->seq,
+                   &m->deliveries, m->id, m->trace, &off) != 4 ||
+            off == 0 || !(m->payload = strdup(line + off))) {
             crp_qc_free_msgs(out, i);
             return fail(c, -EPROTO);
         }
@@ -116,7 +121,8 @@ void crp_qc_free_msgs(crp_qmsg *m, int n)
     }
 }
 
-int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack, int *okv)
+int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack,
+               int *okv)
 {
     if (n == 0)
         return 0;
@@ -125,7 +131,8 @@ int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack, in
         return rc;
     crp_sb b = {0};
     for (int i = 0; i < n; i++)
-        crp_sb_printf(&b, "%s %s %" PRId64 "\n", ack ? "ACK" : "NACK", q, seqs[i]);
+        crp_sb_printf(&b, "%s %s %" PRId64 "\n", ack ? "ACK" : "NACK", q,
+                      seqs[i]);
     if ((rc = send_sb(c, &b)) < 0)
         return fail(c, rc);
     int ok = 0;

@@ -41,7 +41,8 @@ void crp_qc_free_msgs(crp_qmsg *m, int n);
  * the queue confirmed (stale ones are not counted) or -errno.  ok (may be
  * NULL) receives 1 per confirmed record, 0 per stale one (the record was
  * redelivered elsewhere meanwhile). */
-int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack, int *ok);
+int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack,
+               int *ok);
 /* Ready and leased counts. 0 or -errno. */
 int crp_qc_depth(crp_qc *c, const char *q, int64_t *ready, int64_t *leased);
 

@@ -9,11 +9,10 @@
  * Protocol (one line each; replies in order):
  *   PUT <q> <id> <trace> <payload>   -> OK <seq>
  *   GET <q> <max>                    -> MSG <k>, then k lines
- *                                       M <seq> <deliveries> <id> <trace> <payload>
- *   ACK <q> <seq>                    -> OK | STALE
- *   NACK <q> <seq>                   -> OK | STALE
- *   DEPTH <q>                        -> DEPTH <ready> <leased>
- *   PING                             -> PONG */
+ *                                       M <seq> <deliveries> <id> <trace>
+ * <payload> ACK <q> <seq>                    -> OK | STALE NACK <q> <seq> -> OK
+ * | STALE DEPTH <q>                        -> DEPTH <ready> <leased> PING ->
+ * PONG */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -40,8 +39,8 @@ typedef struct qsvc {
     crp_store *st;
     qclient cl[MAX_CLIENTS];
     int64_t next_owner;
-    crp_metric *m_put, *m_get, *m_ack, *m_nack, *m_stale, *m_redeliver, *m_expired,
-        *m_commit_fail, *m_clients, *m_commit_lat;
+    crp_metric *m_put, *m_get, *m_ack, *m_nack, *m_stale, *m_redeliver,
+        *m_expired, *m_commit_fail, *m_clients, *m_commit_lat;
     crp_metric *m_depth[3], *m_leased[3];
 } qsvc;
 
@@ -55,8 +54,8 @@ typedef struct lease_arg {
 static void on_lease(void *arg, const crp_msg *m)
 {
     lease_arg *a = arg;
-    crp_sb_printf(a->out, "M %" PRId64 " %d %s %s %s\n", m->seq, m->deliveries, m->id,
-                  m->trace, m->payload);
+    crp_sb_printf(a->out, "M %" PRId64 " %d %s %s %s\n", m->seq, m->deliveries,
+                  m->id, m->trace, m->payload);
     if (m->deliveries > 1)
         crp_metric_add(a->q->m_redeliver, 1);
 }
@@ -106,8 +105,8 @@ static int handle(qsvc *q, qclient *c, char *line)
             return crp_sb_printf(o, "ERR max\n");
         crp_sb msgs = {0};
         lease_arg a = {&msgs, q};
-        int n = crp_store_lease(q->st, qn, max, c->owner, crp_mono_ms() + q->x->c.lease_ms,
-                                on_lease, &a);
+        int n = crp_store_lease(q->st, qn, max, c->owner,
+                                crp_mono_ms() + q->x->c.lease_ms, on_lease, &a);
         if (n < 0) {
             crp_sb_free(&msgs);
             return -1;
@@ -122,7 +121,8 @@ static int handle(qsvc *q, qclient *c, char *line)
     if (!strcmp(cmd, "ACK") || !strcmp(cmd, "NACK")) {
         int64_t seq = strtoll(p, NULL, 10);
         int ack = cmd[0] == 'A';
-        int r = ack ? crp_store_ack(q->st, seq, c->owner) : crp_store_nack(q->st, seq, c->owner);
+        int r = ack ? crp_store_ack(q->st, seq, c->owner)
+                    : crp_store_nack(q->st, seq, c->owner);
         if (r < 0)
             return -1;
         crp_metric_add(r ? (ack ? q->m_ack : q->m_nack) : q->m_stale, 1);
@@ -132,7 +132,8 @@ static int handle(qsvc *q, qclient *c, char *line)
         int64_t ready = 0, leased = 0;
         if (crp_store_depth(q->st, qn, &ready, &leased) < 0)
             return -1;
-        return crp_sb_printf(o, "DEPTH %" PRId64 " %" PRId64 "\n", ready, leased);
+        return crp_sb_printf(o, "DEPTH %" PRId64 " %" PRId64 "\n", ready,
+                             leased);
     }
     return crp_sb_printf(o, "ERR unknown command\n");
 }
@@ -141,7 +142,8 @@ static void drop_client(qsvc *q, qclient *c)
 {
     /* The connection is gone: its leases go back to the queue at once. */
     if (crp_store_release(q->st, c->owner) < 0)
-        crp_log(q->x, "release leases of a closed client: %s", crp_store_errmsg(q->st));
+        crp_log(q->x, "release leases of a closed client: %s",
+                crp_store_errmsg(q->st));
     crp_conn_close(&c->conn);
     crp_sb_free(&c->out);
     c->owner = 0;
@@ -229,16 +231,25 @@ int crp_queue_main(crp_ctx *x)
         goto out;
     }
     crp_http *h = x->http;
-    q.m_put = crp_http_metric(h, "records_in_total", CRP_COUNTER, "records put");
-    q.m_get = crp_http_metric(h, "records_out_total", CRP_COUNTER, "records delivered to consumers");
-    q.m_ack = crp_http_metric(h, "acks_total", CRP_COUNTER, "records acknowledged");
-    q.m_nack = crp_http_metric(h, "nacks_total", CRP_COUNTER, "records handed back");
-    q.m_stale = crp_http_metric(h, "stale_total", CRP_COUNTER, "acks of records no longer leased");
-    q.m_redeliver = crp_http_metric(h, "records_retried_total", CRP_COUNTER, "redeliveries");
-    q.m_expired = crp_http_metric(h, "leases_expired_total", CRP_COUNTER, "expired leases");
-    q.m_commit_fail = crp_http_metric(h, "records_failed_total", CRP_COUNTER, "failed group commits");
+    q.m_put =
+        crp_http_metric(h, "records_in_total", CRP_COUNTER, "records put");
+    q.m_get = crp_http_metric(h, "records_out_total", CRP_COUNTER,
+                              "records delivered to consumers");
+    q.m_ack =
+        crp_http_metric(h, "acks_total", CRP_COUNTER, "records acknowledged");
+    q.m_nack =
+        crp_http_metric(h, "nacks_total", CRP_COUNTER, "records handed back");
+    q.m_stale = crp_http_metric(h, "stale_total", CRP_COUNTER,
+                                "acks of records no longer leased");
+    q.m_redeliver = crp_http_metric(h, "records_retried_total", CRP_COUNTER,
+                                    "redeliveries");
+    q.m_expired = crp_http_metric(h, "leases_expired_total", CRP_COUNTER,
+                                  "expired leases");
+    q.m_commit_fail = crp_http_metric(h, "records_failed_total", CRP_COUNTER,
+                                      "failed group commits");
     q.m_clients = crp_http_metric(h, "clients", CRP_GAUGE, "connected clients");
-    q.m_commit_lat = crp_http_metric(h, "commit_latency_seconds", CRP_HISTO, "group commit latency");
+    q.m_commit_lat = crp_http_metric(h, "commit_latency_seconds", CRP_HISTO,
+                                     "group commit latency");
     for (int i = 0; i < 3; i++) {
         char n[64];
         snprintf(n, sizeof n, "depth_%s", qnames[i]);
@@ -257,7 +268,8 @@ int crp_queue_main(crp_ctx *x)
         idx[n++] = -1;
         for (int i = 0; i < MAX_CLIENTS; i++)
             if (q.cl[i].conn.fd >= 0) {
-                pfd[n] = (struct pollfd){.fd = q.cl[i].conn.fd, .events = POLLIN};
+                pfd[n] =
+                    (struct pollfd){.fd = q.cl[i].conn.fd, .events = POLLIN};
                 idx[n++] = i;
             }
         int pr = poll(pfd, (nfds_t)n, 200);

@@ -9,9 +9,9 @@
 typedef struct crp_retry {
     int base_ms, max_ms, attempts;
     double factor;
-    int full_jitter;  /* 1: delay uniform in [0, cap]; 0: delay = cap */
-    int no_backoff;   /* DEFECT (tests only): retry at once */
-    int unlimited;    /* DEFECT (tests only): never give up */
+    int full_jitter; /* 1: delay uniform in [0, cap]; 0: delay = cap */
+    int no_backoff;  /* DEFECT (tests only): retry at once */
+    int unlimited;   /* DEFECT (tests only): never give up */
 } crp_retry;
 
 /* The cap before attempt `attempt`+1, `attempt` being the 1-based attempt

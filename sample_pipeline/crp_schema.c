@@ -5,11 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static int only_keys(json_t *rec, const char *const *keys, char *reason, size_t n)
+static int only_keys(json_t *rec, const char *const *keys, char *reason,
+                     size_t n)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(rec, k, v) {
+    json_object_foreach (rec, k, v) {
         int ok = 0;
         for (int i = 0; keys[i]; i++)
             if (strcmp(k, keys[i]) == 0)
@@ -29,7 +30,8 @@ static int check_vec(json_t *a, const char *name, char *reason, size_t n)
         return -1;
     }
     if (json_array_size(a) != CRP_DIM) {
-        snprintf(reason, n, "%s: %zu values, expected %d", name, json_array_size(a), CRP_DIM);
+        snprintf(reason, n, "%s: %zu values, expected %d", name,
+                 json_array_size(a), CRP_DIM);
         return -1;
     }
     for (size_t i = 0; i < CRP_DIM; i++) {
@@ -74,18 +76,22 @@ static int check_ts(json_t *rec, const char *key, char *reason, size_t n)
 
 static int check_v2(json_t *rec, char *reason, size_t n)
 {
-    static const char *const keys[] = {"schema", "src", "ts", "x", "label", "weight", NULL};
-    if (only_keys(rec, keys, reason, n) < 0 || check_str(rec, "src", reason, n) < 0 ||
+    static const char *const keys[] = {"schema", "src",    "ts", "x",
+                                       "label",  "weight", NULL};
+    if (only_keys(rec, keys, reason, n) < 0 ||
+        check_str(rec, "src", reason, n) < 0 ||
         check_ts(rec, "ts", reason, n) < 0 ||
         check_vec(json_object_get(rec, "x"), "x", reason, n) < 0)
         return -1;
     json_t *l = json_object_get(rec, "label");
-    if (!json_is_integer(l) || (json_integer_value(l) != 0 && json_integer_value(l) != 1)) {
+    if (!json_is_integer(l) ||
+        (json_integer_value(l) != 0 && json_integer_value(l) != 1)) {
         snprintf(reason, n, "label: required 0 or 1");
         return -1;
     }
     json_t *w = json_object_get(rec, "weight");
-    if (w && (!json_is_number(w) || !(json_number_value(w) > 0) || json_number_value(w) > 10)) {
+    if (w && (!json_is_number(w) || !(json_number_value(w) > 0) ||
+              json_number_value(w) > 10)) {
         snprintf(reason, n, "weight: not in (0,10]");
         return -1;
     }
@@ -94,8 +100,10 @@ static int check_v2(json_t *rec, char *reason, size_t n)
 
 static int check_v1(json_t *rec, char *reason, size_t n)
 {
-    static const char *const keys[] = {"schema", "source", "time", "features", "class", NULL};
-    if (only_keys(rec, keys, reason, n) < 0 || check_str(rec, "source", reason, n) < 0 ||
+    static const char *const keys[] = {"schema",   "source", "time",
+                                       "features", "class",  NULL};
+    if (only_keys(rec, keys, reason, n) < 0 ||
+        check_str(rec, "source", reason, n) < 0 ||
         check_ts(rec, "time", reason, n) < 0 ||
         check_vec(json_object_get(rec, "features"), "features", reason, n) < 0)
         return -1;
@@ -110,7 +118,8 @@ static int check_v1(json_t *rec, char *reason, size_t n)
 
 static void upgrade_v1(json_t *rec)
 {
-    int label = strcmp(json_string_value(json_object_get(rec, "class")), "b") == 0;
+    int label =
+        strcmp(json_string_value(json_object_get(rec, "class")), "b") == 0;
     json_object_set(rec, "src", json_object_get(rec, "source"));
     json_object_set(rec, "ts", json_object_get(rec, "time"));
     json_object_set(rec, "x", json_object_get(rec, "features"));
@@ -147,7 +156,8 @@ int crp_schema_check(json_t *rec, char *reason, size_t n)
         upgrade_v1(rec);
         return 1;
     default:
-        snprintf(reason, n, "schema: unsupported version %lld", (long long)json_integer_value(s));
+        snprintf(reason, n, "schema: unsupported version %lld",
+                 (long long)json_integer_value(s));
         return -1;
     }
 }

@@ -22,7 +22,7 @@
 #include "crp_stage.h"
 
 #define MAX_BATCH 512
-#define MAX_PEND 8192
+#define MAX_PEND  8192
 
 typedef struct ann {
     char id[64], trace[40], parent[17]; /* parent: the worker's span */
@@ -55,36 +55,56 @@ static void db_close(sink *s)
 static int db_open(sink *s)
 {
     int nodedup = s->x->c.defects & CRP_DEFECT_NO_DEDUP;
-    if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(s->path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        NULL) != SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout(s->db, 2000);
     /* DEFECT no_dedup (tests only): no key on id, every copy is new. */
-    const char *schema = nodedup
-        ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-          "CREATE TABLE IF NOT EXISTS delivered(id TEXT NOT NULL, trace TEXT, score REAL,"
-          " degraded INTEGER, worker TEXT, t_in REAL, announced INTEGER NOT NULL DEFAULT 0);"
-        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-          "CREATE TABLE IF NOT EXISTS delivered(id TEXT PRIMARY KEY, trace TEXT, score REAL,"
-          " degraded INTEGER, worker TEXT, t_in REAL, announced INTEGER NOT NULL DEFAULT 0);";
+    const char *schema =
+        nodedup ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                  "CREATE TABLE IF NOT EXISTS delivered(id TEXT NOT NULL, "
+                  "trace TEXT, score REAL,"
+                  " degraded INTEGER, worker TEXT, t_in REAL, announced "
+                  "INTEGER NOT NULL DEFAULT 0);"
+                : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                  "CREATE TABLE IF NOT EXISTS delivered(id TEXT PRIMARY KEY, "
+                  "trace TEXT, score REAL,"
+                  " degraded INTEGER, worker TEXT, t_in REAL, announced "
+                  "INTEGER NOT NULL DEFAULT 0);";
     if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
-    if (sqlite3_prepare_v2(s->db, nodedup
-                               ? "INSERT INTO delivered(id,trace,score,degraded,worker,t_in) VALUES(?1,?2,?3,?4,?5,?6)"
-                               : "INSERT OR IGNORE INTO delivered(id,trace,score,degraded,worker,t_in) VALUES(?1,?2,?3,?4,?5,?6)",
-                           -1, &s->ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "SELECT announced FROM delivered WHERE id = ?1", -1, &s->get, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "UPDATE delivered SET announced = 1 WHERE id = ?1", -1, &s->mark, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            s->db,
+            nodedup
+                ? "INSERT INTO delivered(id,trace,score,degraded,worker,t_in) "
+                  "VALUES(?1,?2,?3,?4,?5,?6)"
+                : "INSERT OR IGNORE INTO "
+                  "delivered(id,trace,score,degraded,worker,t_in) "
+                  "VALUES(?1,?2,?3,?4,?5,?6)",
+            -1, &s->ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "SELECT announced FROM delivered WHERE id = ?1", -1,
+                           &s->get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "UPDATE delivered SET announced = 1 WHERE id = ?1",
+                           -1, &s->mark, NULL) != SQLITE_OK)
         goto fail;
     return 0;
 fail:
-    crp_log(s->x, "sink db %s: %s", s->path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+    crp_log(s->x, "sink db %s: %s", s->path,
+            s->db ? sqlite3_errmsg(s->db) : "cannot open");
     db_close(s);
     return -1;
 }
 
-static int exec(sink *s, const char *sql) { return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1; }
+static int exec(sink *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
 
-static int add_todo(sink *s, const char *id, const char *trace, const char *parent, double t_in)
+static int add_todo(sink *s, const char *id, const char *trace,
+                    const char *parent, double t_in)
 {
     if (s->ntodo >= MAX_PEND)
         return -1;
@@ -117,9 +137,13 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
         double t_in = json_number_value(json_object_get(r, "t_in"));
         sqlite3_bind_text(s->ins, 1, m[i].id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s->ins, 2, m[i].trace, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(s->ins, 3, json_number_value(json_object_get(r, "score")));
-        sqlite3_bind_int(s->ins, 4, json_is_true(json_object_get(r, "degraded")));
-        sqlite3_bind_text(s->ins, 5, json_string_value(json_object_get(r, "worker")), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(s->ins, 3,
+                            json_number_value(json_object_get(r, "score")));
+        sqlite3_bind_int(s->ins, 4,
+                         json_is_true(json_object_get(r, "degraded")));
+        sqlite3_bind_text(s->ins, 5,
+                          json_string_value(json_object_get(r, "worker")), -1,
+                          SQLITE_TRANSIENT);
         sqlite3_bind_double(s->ins, 6, t_in);
         int rc = sqlite3_step(s->ins);
         sqlite3_reset(s->ins);
@@ -128,7 +152,8 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
             goto fail;
         }
         if (sqlite3_changes(s->db) > 0) {
-            add_todo(s, m[i].id, m[i].trace, json_string_value(json_object_get(r, "span")), t_in);
+            add_todo(s, m[i].id, m[i].trace,
+                     json_string_value(json_object_get(r, "span")), t_in);
             json_decref(r);
             continue;
         }
@@ -144,7 +169,8 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
         for (int k = 0; k < s->ndone; k++)
             pending |= !strcmp(s->done[k].id, m[i].id);
         if (!announced && !pending)
-            add_todo(s, m[i].id, m[i].trace, json_string_value(json_object_get(r, "span")), t_in);
+            add_todo(s, m[i].id, m[i].trace,
+                     json_string_value(json_object_get(r, "span")), t_in);
         json_decref(r);
     }
     if (exec(s, "COMMIT") < 0)
@@ -152,7 +178,8 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
     s->ndone = 0;
     return 0;
 fail:
-    crp_log(s->x, "sink commit failed: %s", s->db ? sqlite3_errmsg(s->db) : "no database");
+    crp_log(s->x, "sink commit failed: %s",
+            s->db ? sqlite3_errmsg(s->db) : "no database");
     if (s->db)
         exec(s, "ROLLBACK");
     s->ntodo = *ntodo_before;
@@ -168,16 +195,18 @@ static void announce(sink *s)
     int keep = 0;
     for (int i = 0; i < s->ntodo; i++) {
         ann *a = &s->todo[i];
-        int rc = crp_ev_emit(s->x->ev, "delivered", "\"id\":\"%s\",\"trace_id\":\"%s\",\"latency_ms\":%.3f",
-                             a->id, a->trace, (now - a->t_in) * 1000);
+        int rc =
+            crp_ev_emit(s->x->ev, "delivered",
+                        "\"id\":\"%s\",\"trace_id\":\"%s\",\"latency_ms\":%.3f",
+                        a->id, a->trace, (now - a->t_in) * 1000);
         if (rc == 0 && s->ndone < MAX_PEND) {
             s->done[s->ndone++] = *a;
             crp_metric_add(s->m_out, 1);
             crp_metric_observe(s->m_lat, (now - a->t_in) * 1000);
             char span[17];
             crp_hex_id(&s->x->rng, span, 8);
-            crp_ev_span(s->x->ev, "sink.commit", a->trace, span, a->parent[0] ? a->parent : NULL,
-                        a->t_in, now, 0);
+            crp_ev_span(s->x->ev, "sink.commit", a->trace, span,
+                        a->parent[0] ? a->parent : NULL, a->t_in, now, 0);
         } else {
             s->todo[keep++] = *a; /* try again next round */
         }
@@ -189,15 +218,19 @@ static void recover(sink *s)
 {
     /* Rows committed before a crash whose event may never have been written. */
     sqlite3_stmt *st = NULL;
-    if (!s->db || sqlite3_prepare_v2(s->db, "SELECT id, trace, t_in FROM delivered WHERE announced = 0",
-                                     -1, &st, NULL) != SQLITE_OK)
+    if (!s->db ||
+        sqlite3_prepare_v2(
+            s->db, "SELECT id, trace, t_in FROM delivered WHERE announced = 0",
+            -1, &st, NULL) != SQLITE_OK)
         return;
     while (sqlite3_step(st) == SQLITE_ROW)
-        add_todo(s, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-                 NULL, sqlite3_column_double(st, 2));
+        add_todo(s, (const char *)sqlite3_column_text(st, 0),
+                 (const char *)sqlite3_column_text(st, 1), NULL,
+                 sqlite3_column_double(st, 2));
     sqlite3_finalize(st);
     if (s->ntodo)
-        crp_log(s->x, "announcing %d rows committed before a restart", s->ntodo);
+        crp_log(s->x, "announcing %d rows committed before a restart",
+                s->ntodo);
     announce(s);
 }
 
@@ -210,14 +243,24 @@ int crp_sink_main(crp_ctx *x)
     snprintf(s.path, sizeof s.path, "%s/sink.db", c->data_dir);
     crp_qc_init(&s.qc, c->queue_addr, 3000);
     crp_http *h = x->http;
-    s.m_in = crp_http_metric(h, "records_in_total", CRP_COUNTER, "results received");
-    s.m_out = crp_http_metric(h, "records_out_total", CRP_COUNTER, "records delivered");
-    s.m_dup = crp_http_metric(h, "duplicates_total", CRP_COUNTER, "duplicates ignored");
-    s.m_fail = crp_http_metric(h, "records_failed_total", CRP_COUNTER, "failed commits");
-    s.m_retry = crp_http_metric(h, "records_retried_total", CRP_COUNTER, "commit retries");
-    s.m_lat = crp_http_metric(h, "end_to_end_latency_seconds", CRP_HISTO, "accepted to delivered");
-    crp_retry rp = {.base_ms = c->commit_base_ms, .max_ms = c->commit_max_ms, .attempts = 1,
-                    .factor = 2, .full_jitter = 1, .unlimited = 1};
+    s.m_in =
+        crp_http_metric(h, "records_in_total", CRP_COUNTER, "results received");
+    s.m_out = crp_http_metric(h, "records_out_total", CRP_COUNTER,
+                              "records delivered");
+    s.m_dup = crp_http_metric(h, "duplicates_total", CRP_COUNTER,
+                              "duplicates ignored");
+    s.m_fail = crp_http_metric(h, "records_failed_total", CRP_COUNTER,
+                               "failed commits");
+    s.m_retry = crp_http_metric(h, "records_retried_total", CRP_COUNTER,
+                                "commit retries");
+    s.m_lat = crp_http_metric(h, "end_to_end_latency_seconds", CRP_HISTO,
+                              "accepted to delivered");
+    crp_retry rp = {.base_ms = c->commit_base_ms,
+                    .max_ms = c->commit_max_ms,
+                    .attempts = 1,
+                    .factor = 2,
+                    .full_jitter = 1,
+                    .unlimited = 1};
     while (db_open(&s) < 0 && !crp_stop_requested)
         crp_sleep_ms(200);
     recover(&s);
@@ -242,10 +285,13 @@ int crp_sink_main(crp_ctx *x)
         }
         crp_metric_add(s.m_in, n);
         int before;
-        for (int attempt = 1; commit_batch(&s, msgs, n, &before) < 0; attempt++) {
+        for (int attempt = 1; commit_batch(&s, msgs, n, &before) < 0;
+             attempt++) {
             crp_metric_add(s.m_fail, 1);
             int delay = crp_retry_delay_ms(&rp, attempt, &x->rng);
-            crp_ev_emit(x->ev, "retry", "\"op\":\"commit\",\"attempt\":%d,\"delay_ms\":%d,\"error\":\"commit failed\"",
+            crp_ev_emit(x->ev, "retry",
+                        "\"op\":\"commit\",\"attempt\":%d,\"delay_ms\":%d,"
+                        "\"error\":\"commit failed\"",
                         attempt, delay);
             crp_metric_add(s.m_retry, 1);
             crp_sleep_ms(delay);

@@ -6,8 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { S_BEGIN, S_COMMIT, S_ROLLBACK, S_PUT, S_SEL, S_LEASE, S_ACK, S_NACK,
-       S_REL, S_RELALL, S_EXPIRE, S_DEPTH, S_N };
+enum {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_PUT,
+    S_SEL,
+    S_LEASE,
+    S_ACK,
+    S_NACK,
+    S_REL,
+    S_RELALL,
+    S_EXPIRE,
+    S_DEPTH,
+    S_N
+};
 
 static const char *const sql[S_N] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -22,7 +35,8 @@ static const char *const sql[S_N] = {
     [S_NACK] = "UPDATE msg SET owner = 0 WHERE seq = ?1 AND owner = ?2",
     [S_REL] = "UPDATE msg SET owner = 0 WHERE owner = ?1",
     [S_RELALL] = "UPDATE msg SET owner = 0 WHERE owner != 0",
-    [S_EXPIRE] = "UPDATE msg SET owner = 0 WHERE owner != 0 AND lease_until < ?1",
+    [S_EXPIRE] =
+        "UPDATE msg SET owner = 0 WHERE owner != 0 AND lease_until < ?1",
     [S_DEPTH] = "SELECT SUM(owner = 0), SUM(owner != 0) FROM msg WHERE q = ?1",
 };
 
@@ -48,17 +62,22 @@ int crp_store_open(const char *path, crp_store **out, char *err, int n)
         snprintf(err, n, "out of memory");
         return -1;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        NULL) != SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout(s->db, 5000);
-    if (sqlite3_exec(s->db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                     "CREATE TABLE IF NOT EXISTS msg(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-                     " q TEXT NOT NULL, id TEXT NOT NULL, trace TEXT NOT NULL,"
-                     " payload TEXT NOT NULL, deliveries INTEGER NOT NULL DEFAULT 0,"
-                     " owner INTEGER NOT NULL DEFAULT 0, lease_until INTEGER NOT NULL DEFAULT 0);"
-                     "CREATE INDEX IF NOT EXISTS msg_ready ON msg(q, owner, seq);",
-                     NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_exec(
+            s->db,
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+            "CREATE TABLE IF NOT EXISTS msg(seq INTEGER PRIMARY KEY "
+            "AUTOINCREMENT,"
+            " q TEXT NOT NULL, id TEXT NOT NULL, trace TEXT NOT NULL,"
+            " payload TEXT NOT NULL, deliveries INTEGER NOT NULL DEFAULT 0,"
+            " owner INTEGER NOT NULL DEFAULT 0, lease_until INTEGER NOT NULL "
+            "DEFAULT 0);"
+            "CREATE INDEX IF NOT EXISTS msg_ready ON msg(q, owner, seq);",
+            NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
     for (int i = 0; i < S_N; i++)
         if (sqlite3_prepare_v2(s->db, sql[i], -1, &s->st[i], NULL) != SQLITE_OK)
@@ -68,7 +87,8 @@ int crp_store_open(const char *path, crp_store **out, char *err, int n)
     *out = s;
     return 0;
 fail:
-    snprintf(err, n, "queue store %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+    snprintf(err, n, "queue store %s: %s", path,
+             s->db ? sqlite3_errmsg(s->db) : "cannot open");
     crp_store_close(s);
     return rc;
 }
@@ -83,9 +103,15 @@ void crp_store_close(crp_store *s)
     free(s);
 }
 
-const char *crp_store_errmsg(crp_store *s) { return sqlite3_errmsg(s->db); }
+const char *crp_store_errmsg(crp_store *s)
+{
+    return sqlite3_errmsg(s->db);
+}
 
-int crp_store_begin(crp_store *s) { return step_done(s, s->st[S_BEGIN]); }
+int crp_store_begin(crp_store *s)
+{
+    return step_done(s, s->st[S_BEGIN]);
+}
 
 int crp_store_commit(crp_store *s)
 {
@@ -183,7 +209,8 @@ int crp_store_expire(crp_store *s, int64_t now_ms)
     return sqlite3_changes(s->db);
 }
 
-int crp_store_depth(crp_store *s, const char *q, int64_t *ready, int64_t *leased)
+int crp_store_depth(crp_store *s, const char *q, int64_t *ready,
+                    int64_t *leased)
 {
     sqlite3_stmt *st = s->st[S_DEPTH];
     sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);

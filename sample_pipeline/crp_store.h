@@ -16,7 +16,7 @@ typedef struct crp_store crp_store;
 
 typedef struct crp_msg {
     int64_t seq;
-    int deliveries;        /* including this one */
+    int deliveries;                   /* including this one */
     const char *id, *trace, *payload; /* valid during the callback */
 } crp_msg;
 

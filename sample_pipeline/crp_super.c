@@ -29,8 +29,8 @@ typedef struct child {
     int gave_up;
 } child;
 
-static const char *const order[] = {"queue", "feature", "ingest", "worker", "sink",
-                                    "trainer", "produce"};
+static const char *const order[] = {"queue", "feature", "ingest", "worker",
+                                    "sink",  "trainer", "produce"};
 
 static pid_t spawn(crp_ctx *x, child *ch, const char *exe, const char *config)
 {
@@ -98,16 +98,21 @@ int crp_super_main(crp_ctx *x)
                     continue;
                 ch[i].pid = 0;
                 int crashed = !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-                crp_log(x, "%s exited (%s %d)", ch[i].inst, WIFSIGNALED(st) ? "signal" : "status",
+                crp_log(x, "%s exited (%s %d)", ch[i].inst,
+                        WIFSIGNALED(st) ? "signal" : "status",
                         WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
                 if (!crashed)
                     break;
                 if (ch[i].restarts >= c->restart_max) {
                     ch[i].gave_up = 1;
-                    crp_ev_emit(x->ev, "alert", "\"name\":\"%s_crashloop\",\"state\":\"firing\"", ch[i].inst);
+                    crp_ev_emit(
+                        x->ev, "alert",
+                        "\"name\":\"%s_crashloop\",\"state\":\"firing\"",
+                        ch[i].inst);
                     break;
                 }
-                int64_t d = (int64_t)c->restart_base_ms << (ch[i].restarts < 5 ? ch[i].restarts : 5);
+                int64_t d = (int64_t)c->restart_base_ms
+                            << (ch[i].restarts < 5 ? ch[i].restarts : 5);
                 ch[i].restart_at = crp_mono_ms() + (d > 5000 ? 5000 : d);
             }
         }
@@ -117,7 +122,9 @@ int crp_super_main(crp_ctx *x)
                 ch[i].restart_at = 0;
                 ch[i].restarts++;
                 ch[i].pid = spawn(x, &ch[i], exe, config);
-                crp_ev_emit(x->ev, "restarted", "\"instance\":\"%s\",\"restarts\":%d", ch[i].inst, ch[i].restarts);
+                crp_ev_emit(x->ev, "restarted",
+                            "\"instance\":\"%s\",\"restarts\":%d", ch[i].inst,
+                            ch[i].restarts);
             }
         crp_sleep_ms(50);
     }

@@ -64,11 +64,17 @@ int crp_trainer_main(crp_ctx *x)
     snprintf(ck, sizeof ck, "%s/trainer.ckpt", c->data_dir);
     snprintf(mdir, sizeof mdir, "%s/models", c->data_dir);
     int unsafe = !!(c->defects & CRP_DEFECT_UNSAFE_CHECKPOINT);
-    crp_metric *m_steps = crp_http_metric(x->http, "records_in_total", CRP_COUNTER, "training steps");
-    crp_metric *m_ck = crp_http_metric(x->http, "checkpoints_total", CRP_COUNTER, "checkpoints saved");
-    crp_metric *m_ckfail = crp_http_metric(x->http, "records_failed_total", CRP_COUNTER, "checkpoint writes failed");
-    crp_metric *m_cklat = crp_http_metric(x->http, "checkpoint_latency_seconds", CRP_HISTO, "checkpoint write time");
-    if (make_data(&d, c->train_n, (uint64_t)c->seed) < 0 || !(perm = malloc((size_t)d.n * sizeof *perm))) {
+    crp_metric *m_steps = crp_http_metric(x->http, "records_in_total",
+                                          CRP_COUNTER, "training steps");
+    crp_metric *m_ck = crp_http_metric(x->http, "checkpoints_total",
+                                       CRP_COUNTER, "checkpoints saved");
+    crp_metric *m_ckfail =
+        crp_http_metric(x->http, "records_failed_total", CRP_COUNTER,
+                        "checkpoint writes failed");
+    crp_metric *m_cklat = crp_http_metric(x->http, "checkpoint_latency_seconds",
+                                          CRP_HISTO, "checkpoint write time");
+    if (make_data(&d, c->train_n, (uint64_t)c->seed) < 0 ||
+        !(perm = malloc((size_t)d.n * sizeof *perm))) {
         crp_log(x, "out of memory");
         goto out;
     }
@@ -76,11 +82,14 @@ int crp_trainer_main(crp_ctx *x)
     memset(&s, 0, sizeof s);
     int lr = crp_ckpt_load(ck, &s);
     if (lr == 0) {
-        crp_ev_emit(x->ev, "checkpoint_restored", "\"name\":\"trainer\",\"step\":%" PRId64, s.step);
+        crp_ev_emit(x->ev, "checkpoint_restored",
+                    "\"name\":\"trainer\",\"step\":%" PRId64, s.step);
         crp_log(x, "restored checkpoint at step %" PRId64, s.step);
     } else {
         if (lr == -EINVAL) {
-            crp_ev_emit(x->ev, "checkpoint_corrupt", "\"name\":\"trainer\",\"error\":\"bad checkpoint, starting over\"");
+            crp_ev_emit(x->ev, "checkpoint_corrupt",
+                        "\"name\":\"trainer\",\"error\":\"bad checkpoint, "
+                        "starting over\"");
             crp_log(x, "checkpoint %s is corrupt: starting from step 0", ck);
         }
         memset(&s, 0, sizeof s);
@@ -95,8 +104,8 @@ int crp_trainer_main(crp_ctx *x)
     shuffle(perm, d.n, &r);
     while (s.step < total && !crp_stop_requested) {
         long long i = perm[s.pos];
-        crp_model_sgd(&s.m, s.v, d.x + i * CRP_DIM, d.extra + i * CRP_EXTRA, d.label[i], c->lr,
-                      c->momentum);
+        crp_model_sgd(&s.m, s.v, d.x + i * CRP_DIM, d.extra + i * CRP_EXTRA,
+                      d.label[i], c->lr, c->momentum);
         s.step++;
         s.pos++;
         crp_metric_add(m_steps, 1);
@@ -107,7 +116,8 @@ int crp_trainer_main(crp_ctx *x)
             shuffle(perm, d.n, &r);
         }
         if (s.step % 50 == 0)
-            crp_ev_emit(x->ev, "progress", "\"name\":\"trainer\",\"step\":%" PRId64, s.step);
+            crp_ev_emit(x->ev, "progress",
+                        "\"name\":\"trainer\",\"step\":%" PRId64, s.step);
         if (c->step_delay_us > 0)
             usleep((useconds_t)c->step_delay_us);
         if (s.step % c->ckpt_every == 0 || s.step == total) {
@@ -115,19 +125,23 @@ int crp_trainer_main(crp_ctx *x)
             int wr = crp_ckpt_save(ck, &s, unsafe);
             if (wr < 0) {
                 crp_metric_add(m_ckfail, 1);
-                crp_ev_emit(x->ev, "checkpoint_failed", "\"name\":\"trainer\",\"step\":%" PRId64 ",\"error\":\"%s\"",
+                crp_ev_emit(x->ev, "checkpoint_failed",
+                            "\"name\":\"trainer\",\"step\":%" PRId64
+                            ",\"error\":\"%s\"",
                             s.step, strerror(-wr));
             } else {
                 crp_metric_add(m_ck, 1);
                 crp_metric_observe(m_cklat, (crp_now() - t0) * 1000);
-                crp_ev_emit(x->ev, "checkpoint_saved", "\"name\":\"trainer\",\"step\":%" PRId64, s.step);
+                crp_ev_emit(x->ev, "checkpoint_saved",
+                            "\"name\":\"trainer\",\"step\":%" PRId64, s.step);
             }
         }
     }
     if (s.step < total) { /* SIGTERM: the last checkpoint is the state */
         crp_ev_emit(x->ev, "stopping", NULL);
         if (crp_ckpt_save(ck, &s, unsafe) == 0)
-            crp_ev_emit(x->ev, "checkpoint_saved", "\"name\":\"trainer\",\"step\":%" PRId64, s.step);
+            crp_ev_emit(x->ev, "checkpoint_saved",
+                        "\"name\":\"trainer\",\"step\":%" PRId64, s.step);
         crp_ev_emit(x->ev, "stopped", NULL);
         rc = 0;
         goto out;
@@ -138,9 +152,12 @@ int crp_trainer_main(crp_ctx *x)
     int mr = crp_model_save(&s.m, mpath);
     if (mr < 0)
         crp_log(x, "write %s: %s", mpath, strerror(-mr));
-    crp_ev_emit(x->ev, "result", "\"name\":\"model_hash\",\"value\":\"%016" PRIx64 "\",\"steps\":%" PRId64 ",\"artifact\":\"%s\"",
+    crp_ev_emit(x->ev, "result",
+                "\"name\":\"model_hash\",\"value\":\"%016" PRIx64
+                "\",\"steps\":%" PRId64 ",\"artifact\":\"%s\"",
                 hash, s.step, mpath);
-    crp_log(x, "model %016" PRIx64 " after %" PRId64 " steps -> %s", hash, s.step, mpath);
+    crp_log(x, "model %016" PRIx64 " after %" PRId64 " steps -> %s", hash,
+            s.step, mpath);
     while (!c->exit_when_done && !crp_stop_requested)
         crp_sleep_ms(200);
     crp_ev_emit(x->ev, "stopping", NULL);

@@ -28,7 +28,8 @@ void crp_sleep_ms(int64_t ms)
 {
     if (ms <= 0)
         return;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    struct timespec ts = {.tv_sec = ms / 1000,
+                          .tv_nsec = (ms % 1000) * 1000000};
     nanosleep(&ts, NULL);
 }
 
@@ -47,7 +48,10 @@ void crp_rng_seed(crp_rng *r, uint64_t seed)
         r->s[i] = splitmix(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t crp_rng_next(crp_rng *r)
 {

@@ -39,8 +39,8 @@ typedef struct worker {
     char model_file[600]; /* the artifact in use, "" = built-in */
     time_t model_mtime;
     int degraded;
-    crp_metric *m_in, *m_out, *m_fail, *m_retry, *m_dlq, *m_degraded, *m_brk, *m_lat,
-        *m_feat_lat, *m_rejected, *m_giveup;
+    crp_metric *m_in, *m_out, *m_fail, *m_retry, *m_dlq, *m_degraded, *m_brk,
+        *m_lat, *m_feat_lat, *m_rejected, *m_giveup;
 } worker;
 
 static void on_breaker(void *arg, crp_brk_state from, crp_brk_state to)
@@ -55,8 +55,8 @@ static void on_breaker(void *arg, crp_brk_state from, crp_brk_state to)
 
 /* One call to the feature service.  0 and extra filled, or -errno /
  * -EPROTO (error answer) with a short text in why. */
-static int feature_call(worker *w, const char *id, const double *x, double *extra,
-                        char *why, size_t n)
+static int feature_call(worker *w, const char *id, const double *x,
+                        double *extra, char *why, size_t n)
 {
     if (w->feat.fd < 0) {
         int fd = crp_net_connect(w->x->c.feature_addr, w->x->c.feat_timeout_ms);
@@ -69,7 +69,8 @@ static int feature_call(worker *w, const char *id, const double *x, double *extr
     char req[1024];
     int len = snprintf(req, sizeof req, "F %s ", id);
     for (int i = 0; i < CRP_DIM; i++)
-        len += snprintf(req + len, sizeof req - (size_t)len, "%s%.17g", i ? "," : "", x[i]);
+        len += snprintf(req + len, sizeof req - (size_t)len, "%s%.17g",
+                        i ? "," : "", x[i]);
     req[len++] = '\n';
     int rc = crp_conn_send(&w->feat, req, (size_t)len, w->x->c.feat_timeout_ms);
     char *line = NULL;
@@ -83,7 +84,8 @@ static int feature_call(worker *w, const char *id, const double *x, double *extr
         snprintf(why, n, "%s", rc == -ETIMEDOUT ? "timeout" : strerror(-rc));
         return rc;
     }
-    if (sscanf(line, "OK %lf %lf %lf %lf", &extra[0], &extra[1], &extra[2], &extra[3]) != 4) {
+    if (sscanf(line, "OK %lf %lf %lf %lf", &extra[0], &extra[1], &extra[2],
+               &extra[3]) != 4) {
         snprintf(why, n, "error answer: %.60s", line);
         return -EPROTO;
     }
@@ -97,21 +99,23 @@ static void set_degraded(worker *w, int on, const char *reason)
     w->degraded = on;
     crp_metric_set(w->m_degraded, on);
     if (on)
-        crp_ev_emit(w->x->ev, "degraded", "\"feature\":\"features\",\"reason\":\"%s\"", reason);
+        crp_ev_emit(w->x->ev, "degraded",
+                    "\"feature\":\"features\",\"reason\":\"%s\"", reason);
     else
         crp_ev_emit(w->x->ev, "restored", "\"feature\":\"features\"");
 }
 
 /* Extra features with retries and the breaker.  1: got them, 0: degrade. */
-static int features(worker *w, const char *id, const char *trace, const double *x,
-                    double *extra)
+static int features(worker *w, const char *id, const char *trace,
+                    const double *x, double *extra)
 {
     char why[160] = "";
     for (int attempt = 1;; attempt++) {
         int64_t now = crp_mono_ms();
         int rc;
         if (!crp_breaker_allow(&w->brk, now)) {
-            crp_ev_emit(w->x->ev, "rejected", "\"name\":\"features\",\"trace_id\":\"%s\"", trace);
+            crp_ev_emit(w->x->ev, "rejected",
+                        "\"name\":\"features\",\"trace_id\":\"%s\"", trace);
             crp_metric_add(w->m_rejected, 1);
             snprintf(why, sizeof why, "breaker open");
             rc = -EAGAIN;
@@ -142,14 +146,18 @@ static int features(worker *w, const char *id, const char *trace, const double *
             return 0;
         }
         if (!crp_retry_again(&w->rp, attempt)) {
-            crp_ev_emit(w->x->ev, "giveup", "\"op\":\"features\",\"attempts\":%d,\"error\":\"%s\",\"trace_id\":\"%s\"",
+            crp_ev_emit(w->x->ev, "giveup",
+                        "\"op\":\"features\",\"attempts\":%d,\"error\":\"%s\","
+                        "\"trace_id\":\"%s\"",
                         attempt, why, trace);
             crp_metric_add(w->m_giveup, 1);
             set_degraded(w, 1, "retries exhausted");
             return 0;
         }
         int delay = crp_retry_delay_ms(&w->rp, attempt, &w->x->rng);
-        crp_ev_emit(w->x->ev, "retry", "\"op\":\"features\",\"attempt\":%d,\"delay_ms\":%d,\"error\":\"%s\",\"trace_id\":\"%s\"",
+        crp_ev_emit(w->x->ev, "retry",
+                    "\"op\":\"features\",\"attempt\":%d,\"delay_ms\":%d,"
+                    "\"error\":\"%s\",\"trace_id\":\"%s\"",
                     attempt, delay, why, trace);
         crp_metric_add(w->m_retry, 1);
         crp_sleep_ms(delay);
@@ -171,8 +179,8 @@ static void refresh_model(worker *w)
         struct dirent *de;
         while (d && (de = readdir(d))) {
             char p[600];
-            if (strncmp(de->d_name, "model-", 6) != 0 || !strstr(de->d_name, ".bin") ||
-                strstr(de->d_name, ".tmp"))
+            if (strncmp(de->d_name, "model-", 6) != 0 ||
+                !strstr(de->d_name, ".bin") || strstr(de->d_name, ".tmp"))
                 continue;
             snprintf(p, sizeof p, "%.300s/%.250s", m, de->d_name);
             if (stat(p, &st) == 0 && st.st_mtime >= best_t) {
@@ -186,7 +194,8 @@ static void refresh_model(worker *w)
         crp_strlcpy(best, m, sizeof best);
         best_t = st.st_mtime;
     }
-    if (!best[0] || (strcmp(best, w->model_file) == 0 && best_t == w->model_mtime))
+    if (!best[0] ||
+        (strcmp(best, w->model_file) == 0 && best_t == w->model_mtime))
         return;
     crp_model nm;
     if (crp_model_load(&nm, best) < 0)
@@ -194,14 +203,15 @@ static void refresh_model(worker *w)
     w->model = nm;
     crp_strlcpy(w->model_file, best, sizeof w->model_file);
     w->model_mtime = best_t;
-    crp_ev_emit(w->x->ev, "model_loaded", "\"artifact\":\"%s\",\"hash\":\"%016llx\"", best,
+    crp_ev_emit(w->x->ev, "model_loaded",
+                "\"artifact\":\"%s\",\"hash\":\"%016llx\"", best,
                 (unsigned long long)crp_model_hash(&nm));
     crp_log(w->x, "scoring with model %s", best);
 }
 
 typedef struct outcome {
-    int kind;        /* 0 result, 1 dead letter, 2 hand back, 3 dropped (defect) */
-    char *payload;   /* result or dead letter */
+    int kind; /* 0 result, 1 dead letter, 2 hand back, 3 dropped (defect) */
+    char *payload; /* result or dead letter */
     char reason[200];
 } outcome;
 
@@ -226,11 +236,12 @@ static void process(worker *w, const crp_qmsg *m, outcome *o)
         crp_metric_add(w->m_fail, 1);
         if (m->deliveries >= w->x->c.max_deliveries) {
             o->kind = 1;
-            snprintf(o->reason, sizeof o->reason, "poison: %s (failed %d deliveries)", err,
-                     m->deliveries);
-            json_t *dl = json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", m->id, "stage", "worker",
-                                   "reason", o->reason, "raw", m->payload, "deliveries",
-                                   m->deliveries);
+            snprintf(o->reason, sizeof o->reason,
+                     "poison: %s (failed %d deliveries)", err, m->deliveries);
+            json_t *dl =
+                json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", m->id, "stage",
+                          "worker", "reason", o->reason, "raw", m->payload,
+                          "deliveries", m->deliveries);
             o->payload = dl ? json_dumps(dl, JSON_COMPACT) : NULL;
             json_decref(dl);
         } else {
@@ -245,17 +256,19 @@ static void process(worker *w, const crp_qmsg *m, outcome *o)
     char span[17];
     const char *parent = json_string_value(json_object_get(env, "span"));
     crp_hex_id(&w->x->rng, span, 8);
-    json_t *res = json_pack("{s:s, s:s, s:s, s:f, s:i, s:b, s:s, s:f, s:i}", "id", m->id, "trace",
-                            m->trace, "span", span, "score", score, "label",
-                            (int)json_integer_value(json_object_get(json_object_get(env, "rec"), "label")),
-                            "degraded", !full, "worker", w->x->c.inst, "t_in", t_in,
-                            "deliveries", m->deliveries);
+    json_t *res =
+        json_pack("{s:s, s:s, s:s, s:f, s:i, s:b, s:s, s:f, s:i}", "id", m->id,
+                  "trace", m->trace, "span", span, "score", score, "label",
+                  (int)json_integer_value(
+                      json_object_get(json_object_get(env, "rec"), "label")),
+                  "degraded", !full, "worker", w->x->c.inst, "t_in", t_in,
+                  "deliveries", m->deliveries);
     o->kind = 0;
     o->payload = res ? json_dumps(res, JSON_COMPACT) : NULL;
     json_decref(res);
     double t1 = crp_now();
-    crp_ev_span(w->x->ev, full ? "worker.score" : "worker.score.degraded", m->trace, span,
-                parent, t0, t1, 0);
+    crp_ev_span(w->x->ev, full ? "worker.score" : "worker.score.degraded",
+                m->trace, span, parent, t0, t1, 0);
     json_decref(env); /* parent borrows from env */
     crp_metric_observe(w->m_lat, (t1 - t0) * 1000);
 }
@@ -291,8 +304,8 @@ static int batch(worker *w)
     int np = 0, rc = 0;
     for (int i = 0; i < n; i++)
         if (out[i].kind <= 1 && out[i].payload)
-            puts[np++] = (crp_qput){out[i].kind == 0 ? "results" : "dlq", msgs[i].id,
-                                    msgs[i].trace, out[i].payload};
+            puts[np++] = (crp_qput){out[i].kind == 0 ? "results" : "dlq",
+                                    msgs[i].id, msgs[i].trace, out[i].payload};
     rc = crp_qc_put(&w->qc, puts, np);
     if (rc < 0) {
         /* Not committed: acknowledge nothing; the closed connection gives
@@ -308,7 +321,8 @@ static int batch(worker *w)
             dli[nd] = i;
             dl[nd++] = msgs[i].seq;
         } else if (out[i].kind == 2 || (!out[i].payload && out[i].kind != 3)) {
-            back[nn++] = msgs[i].seq; /* failed, or out of memory: again later */
+            back[nn++] =
+                msgs[i].seq; /* failed, or out of memory: again later */
         } else {
             seqs[na++] = msgs[i].seq;
         }
@@ -325,13 +339,17 @@ static int batch(worker *w)
             int i = dli[k];
             char esc[400];
             crp_json_esc(esc, sizeof esc, out[i].reason);
-            crp_ev_emit(w->x->ev, "dead_lettered", "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"",
+            crp_ev_emit(w->x->ev, "dead_lettered",
+                        "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"",
                         msgs[i].id, msgs[i].trace, esc);
             crp_metric_add(w->m_dlq, 1);
         }
     }
-    if (!(c->defects & CRP_DEFECT_ACK_BEFORE_COMMIT) && crp_qc_ack(&w->qc, "work", seqs, na, 1, NULL) < 0)
-        crp_log(w->x, "ack failed (records will be redelivered; the sink deduplicates)");
+    if (!(c->defects & CRP_DEFECT_ACK_BEFORE_COMMIT) &&
+        crp_qc_ack(&w->qc, "work", seqs, na, 1, NULL) < 0)
+        crp_log(
+            w->x,
+            "ack failed (records will be redelivered; the sink deduplicates)");
     if (crp_qc_ack(&w->qc, "work", back, nn, 0, NULL) < 0)
         crp_log(w->x, "nack failed (the closed connection hands them back)");
 out:
@@ -348,8 +366,10 @@ int crp_worker_main(crp_ctx *x)
     w.x = x;
     crp_qc_init(&w.qc, c->queue_addr, 3000);
     crp_conn_init(&w.feat, -1);
-    w.rp = (crp_retry){.base_ms = c->retry_base_ms, .max_ms = c->retry_max_ms,
-                       .attempts = c->retry_attempts, .factor = c->retry_factor,
+    w.rp = (crp_retry){.base_ms = c->retry_base_ms,
+                       .max_ms = c->retry_max_ms,
+                       .attempts = c->retry_attempts,
+                       .factor = c->retry_factor,
                        .full_jitter = strcmp(c->jitter, "full") == 0,
                        .no_backoff = !!(c->defects & CRP_DEFECT_NO_BACKOFF),
                        .unlimited = !!(c->defects & CRP_DEFECT_NO_RETRY_LIMIT)};
@@ -360,17 +380,28 @@ int crp_worker_main(crp_ctx *x)
     crp_model_default(&w.model);
     refresh_model(&w);
     crp_http *h = x->http;
-    w.m_in = crp_http_metric(h, "records_in_total", CRP_COUNTER, "records leased");
-    w.m_out = crp_http_metric(h, "records_out_total", CRP_COUNTER, "results committed");
-    w.m_fail = crp_http_metric(h, "records_failed_total", CRP_COUNTER, "records that failed processing");
-    w.m_retry = crp_http_metric(h, "records_retried_total", CRP_COUNTER, "feature call retries");
-    w.m_giveup = crp_http_metric(h, "giveups_total", CRP_COUNTER, "feature calls given up");
-    w.m_rejected = crp_http_metric(h, "rejected_total", CRP_COUNTER, "calls refused by the breaker");
-    w.m_dlq = crp_http_metric(h, "records_dead_lettered_total", CRP_COUNTER, "poison records");
-    w.m_degraded = crp_http_metric(h, "degraded", CRP_GAUGE, "1 while scoring without features");
-    w.m_brk = crp_http_metric(h, "breaker_state", CRP_GAUGE, "0 closed, 1 open, 2 half-open");
-    w.m_lat = crp_http_metric(h, "process_latency_seconds", CRP_HISTO, "per-record processing");
-    w.m_feat_lat = crp_http_metric(h, "feature_latency_seconds", CRP_HISTO, "feature calls");
+    w.m_in =
+        crp_http_metric(h, "records_in_total", CRP_COUNTER, "records leased");
+    w.m_out = crp_http_metric(h, "records_out_total", CRP_COUNTER,
+                              "results committed");
+    w.m_fail = crp_http_metric(h, "records_failed_total", CRP_COUNTER,
+                               "records that failed processing");
+    w.m_retry = crp_http_metric(h, "records_retried_total", CRP_COUNTER,
+                                "feature call retries");
+    w.m_giveup = crp_http_metric(h, "giveups_total", CRP_COUNTER,
+                                 "feature calls given up");
+    w.m_rejected = crp_http_metric(h, "rejected_total", CRP_COUNTER,
+                                   "calls refused by the breaker");
+    w.m_dlq = crp_http_metric(h, "records_dead_lettered_total", CRP_COUNTER,
+                              "poison records");
+    w.m_degraded = crp_http_metric(h, "degraded", CRP_GAUGE,
+                                   "1 while scoring without features");
+    w.m_brk = crp_http_metric(h, "breaker_state", CRP_GAUGE,
+                              "0 closed, 1 open, 2 half-open");
+    w.m_lat = crp_http_metric(h, "process_latency_seconds", CRP_HISTO,
+                              "per-record processing");
+    w.m_feat_lat = crp_http_metric(h, "feature_latency_seconds", CRP_HISTO,
+                                   "feature calls");
     crp_log(x, "worker: queue %s, features %s", c->queue_addr, c->feature_addr);
     crp_ev_emit(x->ev, "ready", NULL);
     int64_t backoff = 50, last_model = crp_mono_ms();

@@ -9,7 +9,8 @@
 
 #include "crp_conf.h"
 
-static int load(crp_conf *c, const char *stage, int argc, char **argv, char *err)
+static int load(crp_conf *c, const char *stage, int argc, char **argv,
+                char *err)
 {
     return crp_conf_load(c, stage, argc, argv, err, 256);
 }
@@ -48,12 +49,14 @@ static void test_crp_conf_flags_override_config(void)
     fclose(f);
     crp_conf c;
     char err[256] = "";
-    char *argv[] = {"--config", path, "--retry-base-ms", "70", "--defect", "no_dedup,no_backoff"};
+    char *argv[] = {"--config", path,       "--retry-base-ms",
+                    "70",       "--defect", "no_dedup,no_backoff"};
     CU_ASSERT_EQUAL(load(&c, "worker", 6, argv, err), 0);
     CU_ASSERT_EQUAL(c.retry_base_ms, 70);
     CU_ASSERT_STRING_EQUAL(c.jitter, "none");
     CU_ASSERT_DOUBLE_EQUAL(c.rate, 5.5, 1e-12);
-    CU_ASSERT_EQUAL(c.defects, (unsigned)(CRP_DEFECT_NO_DEDUP | CRP_DEFECT_NO_BACKOFF));
+    CU_ASSERT_EQUAL(c.defects,
+                    (unsigned)(CRP_DEFECT_NO_DEDUP | CRP_DEFECT_NO_BACKOFF));
     CU_ASSERT_STRING_EQUAL(c.config, path);
     remove(path);
     rmdir(dir);
@@ -62,7 +65,9 @@ static void test_crp_conf_flags_override_config(void)
 
 static void test_crp_conf_errors(void)
 {
-    static const struct { const char *a, *b, *msg; } bad[] = {
+    static const struct {
+        const char *a, *b, *msg;
+    } bad[] = {
         {"--nope", "1", "unknown option \"--nope\""},
         {"--batch", "x", "bad value \"x\" for --batch"},
         {"--batch", "0", "must be >= 1"},

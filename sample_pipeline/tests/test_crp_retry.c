@@ -6,7 +6,10 @@
 
 static crp_retry pol(void)
 {
-    return (crp_retry){.base_ms = 50, .max_ms = 2000, .attempts = 5, .factor = 2,
+    return (crp_retry){.base_ms = 50,
+                       .max_ms = 2000,
+                       .attempts = 5,
+                       .factor = 2,
                        .full_jitter = 1};
 }
 

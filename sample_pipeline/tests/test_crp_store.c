@@ -62,7 +62,7 @@ static int teardown(void)
 static void reset(void)
 {
     char p[600];
-    for (const char *suf = ""; ; suf = suf[0] ? NULL : "-wal") {
+    for (const char *suf = "";; suf = suf[0] ? NULL : "-wal") {
         if (!suf)
             break;
         snprintf(p, sizeof p, "%s/q.db%s", dir, suf);
@@ -82,8 +82,10 @@ static void test_crp_store_lease_ack(void)
     CU_ASSERT_STRING_EQUAL(g.id[0], "a"); /* oldest first */
     CU_ASSERT_EQUAL(g.deliveries[0], 1);
     got g2 = {0};
-    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 8, 1000, collect, &g2), 0); /* all leased */
-    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 8), 0); /* not the owner: stale */
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 8, 1000, collect, &g2),
+                    0); /* all leased */
+    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 8),
+                    0); /* not the owner: stale */
     CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 7), 1);
     CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 7), 0); /* already gone */
     int64_t ready, leased;
@@ -146,7 +148,8 @@ static void test_crp_store_open_error(void)
 {
     crp_store *s = (crp_store *)1;
     char err[256] = "";
-    CU_ASSERT_EQUAL(crp_store_open("/nonexistent-dir/x/q.db", &s, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(
+        crp_store_open("/nonexistent-dir/x/q.db", &s, err, sizeof err), -1);
     CU_ASSERT_PTR_NULL(s);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent-dir/x/q.db"));
     crp_store_close(NULL);
