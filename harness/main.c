@@ -51,7 +51,7 @@ static void usage(FILE *fp)
         "  --seeds A..B     run once per seed in A..B and report the pass "
         "rate\n"
         "  --repeat N       run N times with seeds seed, seed+1, ...\n"
-        "  --out DIR        run directory (default chaosrun-out/<name>-<UTC "
+        "  -o, --out DIR    run directory (default chaosrun-out/<name>-<UTC "
         "time>)\n"
         "  --dry-run        print the resolved timeline and exit\n"
         "  -q, --quiet      no progress output (the summary is still printed)\n"
@@ -301,7 +301,7 @@ static int cmd_run(int argc, char **argv)
     int have_seeds = 0;
     opts.argv0 = argv[0];
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "qhnj:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "qhnj:o:", longopts, NULL)) != -1) {
         switch (opt) {
         case 'j':
             if (parse_u64(optarg, &jobs) || jobs == 0 || jobs > 64) {
