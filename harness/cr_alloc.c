@@ -1,5 +1,6 @@
 /* cr_alloc: see cr_alloc.h. */
 #include "cr_alloc.h"
+#include "cr_err.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -100,6 +101,25 @@ char *cr_asprintf(const char *fmt, ...)
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return s;
+}
+
+int cr_sbuf_add(cr_sbuf *b, const char *t, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 64;
+        while (nc < b->n + n + 1)
+            nc *= 2;
+        char *q = cr_realloc(b->s, nc);
+        if (!q)
+            return CR_ENOMEM;
+        b->s = q;
+        b->cap = nc;
+    }
+    if (n)
+        memcpy(b->s + b->n, t, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+    return 0;
 }
 
 void cr_alloc_install_json(void)

@@ -18,6 +18,15 @@ void cr_free(void *p);
 /* printf into a fresh string; NULL on failure. */
 char *cr_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A growing NUL-terminated string: zero-initialise, append, cr_free(.s).
+ * s stays NULL until the first append (append "" to get an empty string). */
+typedef struct cr_sbuf {
+    char *s;
+    size_t n, cap;
+} cr_sbuf;
+/* Append n bytes of t; 0, or CR_ENOMEM with the buffer unchanged. */
+int cr_sbuf_add(cr_sbuf *b, const char *t, size_t n);
+
 void cr_alloc_fail_after(long n);
 /* Allocations made since the last cr_alloc_fail_after() call. */
 long cr_alloc_count(void);

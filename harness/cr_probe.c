@@ -84,32 +84,14 @@ int cr_probe_tcp_once(const char *host, int port, double timeout_s,
     return ok;
 }
 
-typedef struct http_buf {
-    char *data;
-    size_t len, cap;
-} http_buf;
-
 static size_t http_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-    http_buf *b = ud;
+    cr_sbuf *b = ud;
     size_t len = size * nmemb;
     /* Keep at most 1 MiB of body; probes judge health, not payloads. */
-    if (b->len + len + 1 > b->cap && b->cap < (1u << 20)) {
-        size_t nc = b->cap ? b->cap * 2 : 4096;
-        while (nc < b->len + len + 1 && nc < (1u << 20))
-            nc *= 2;
-        char *nd = cr_realloc(b->data, nc);
-        if (!nd)
-            return 0;
-        b->data = nd;
-        b->cap = nc;
-    }
-    size_t take = len;
-    if (b->len + take + 1 > b->cap)
-        take = b->cap - b->len - 1;
-    memcpy(b->data + b->len, ptr, take);
-    b->len += take;
-    b->data[b->len] = '\0';
+    size_t room = b->n < (1u << 20) ? (1u << 20) - b->n : 0;
+    if (cr_sbuf_add(b, ptr, len < room ? len : room) < 0)
+        return 0;
     return len;
 }
 
@@ -117,7 +99,7 @@ int cr_probe_http_once(const char *url, int want_status, double timeout_s,
                        char **body_out, char *detail, size_t n)
 {
     CURL *c = curl_easy_init();
-    http_buf b = {0};
+    cr_sbuf b = {0};
     long status = 0;
     int ok = 0;
     if (body_out)
@@ -144,9 +126,9 @@ int cr_probe_http_once(const char *url, int want_status, double timeout_s,
     }
     curl_easy_cleanup(c);
     if (ok && body_out)
-        *body_out = b.data ? b.data : cr_strdup("");
+        *body_out = b.s ? b.s : cr_strdup("");
     else
-        cr_free(b.data);
+        cr_free(b.s);
     return ok;
 }
 

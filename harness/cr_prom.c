@@ -11,29 +11,6 @@
 
 #include "cr_alloc.h"
 
-typedef struct pbuf {
-    char *s;
-    size_t n, cap;
-} pbuf;
-
-static int pb_add(pbuf *b, const char *t, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 128;
-        while (nc < b->n + n + 1)
-            nc *= 2;
-        char *q = cr_realloc(b->s, nc);
-        if (!q)
-            return CR_ENOMEM;
-        b->s = q;
-        b->cap = nc;
-    }
-    memcpy(b->s + b->n, t, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-    return 0;
-}
-
 static int name_start(int c)
 {
     return isalpha(c) || c == '_' || c == ':';
@@ -72,7 +49,7 @@ static const char *parse_float(const char *p, const char *end, double *out)
 }
 
 /* One sample line [p, end).  Appends the key to key (reset first). */
-static int parse_line(const char *p, const char *end, pbuf *key, double *val,
+static int parse_line(const char *p, const char *end, cr_sbuf *key, double *val,
                       const char **why)
 {
     key->n = 0;
@@ -83,13 +60,13 @@ static int parse_line(const char *p, const char *end, pbuf *key, double *val,
     const char *s = p;
     while (p < end && name_char((unsigned char)*p))
         p++;
-    if (pb_add(key, s, (size_t)(p - s)) < 0)
+    if (cr_sbuf_add(key, s, (size_t)(p - s)) < 0)
         return CR_ENOMEM;
     const char *after = p; /* where the value's leading whitespace starts */
     if (skip_ws(p, end) < end && *skip_ws(p, end) == '{') {
         p = skip_ws(p, end) + 1;
         int first = 1;
-        if (pb_add(key, "{", 1) < 0)
+        if (cr_sbuf_add(key, "{", 1) < 0)
             return CR_ENOMEM;
         for (;;) {
             p = skip_ws(p, end);
@@ -104,9 +81,9 @@ static int parse_line(const char *p, const char *end, pbuf *key, double *val,
             s = p;
             while (p < end && (isalnum((unsigned char)*p) || *p == '_'))
                 p++;
-            if ((!first && pb_add(key, ",", 1) < 0) ||
-                pb_add(key, s, (size_t)(p - s)) < 0 ||
-                pb_add(key, "=\"", 2) < 0)
+            if ((!first && cr_sbuf_add(key, ",", 1) < 0) ||
+                cr_sbuf_add(key, s, (size_t)(p - s)) < 0 ||
+                cr_sbuf_add(key, "=\"", 2) < 0)
                 return CR_ENOMEM;
             first = 0;
             p = skip_ws(p, end);
@@ -148,17 +125,17 @@ static int parse_line(const char *p, const char *end, pbuf *key, double *val,
                                "\\\" and \\n)";
                         return CR_EPROTO;
                     }
-                    if (pb_add(key, esc, 2) < 0)
+                    if (cr_sbuf_add(key, esc, 2) < 0)
                         return CR_ENOMEM;
                     p += 2;
                     continue;
                 }
-                if (pb_add(key, p, 1) < 0)
+                if (cr_sbuf_add(key, p, 1) < 0)
                     return CR_ENOMEM;
                 p++;
             }
             p++; /* closing quote */
-            if (pb_add(key, "\"", 1) < 0)
+            if (cr_sbuf_add(key, "\"", 1) < 0)
                 return CR_ENOMEM;
             p = skip_ws(p, end);
             if (p < end && *p == ',') {
@@ -174,7 +151,7 @@ static int parse_line(const char *p, const char *end, pbuf *key, double *val,
         }
         if (first)
             key->n--, key->s[key->n] = '\0'; /* name{} is just name */
-        else if (pb_add(key, "}", 1) < 0)
+        else if (cr_sbuf_add(key, "}", 1) < 0)
             return CR_ENOMEM;
         after = p;
     }
@@ -219,7 +196,7 @@ static json_t *value_json(double v)
 int cr_prom_parse(const char *text, json_t **samples_out, cr_err *err)
 {
     int rc = 0;
-    pbuf key = {0};
+    cr_sbuf key = {0};
     json_t *o = json_object();
     *samples_out = NULL;
     if (!o)
@@ -281,9 +258,9 @@ double cr_prom_value(const json_t *v)
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
-    pbuf *b = ud;
+    cr_sbuf *b = ud;
     size_t n = size * nmemb;
-    if (b->n + n > CR_PROM_BODY_MAX || pb_add(b, data, n) < 0)
+    if (b->n + n > CR_PROM_BODY_MAX || cr_sbuf_add(b, data, n) < 0)
         return 0; /* makes curl fail the transfer */
     return n;
 }
@@ -292,7 +269,7 @@ int cr_prom_scrape(const char *run_dir, double t, const char *url,
                    double timeout_s, cr_err *err)
 {
     int rc = 0;
-    pbuf body = {0};
+    cr_sbuf body = {0};
     json_t *samples = NULL, *line = NULL;
     char *text = NULL;
     FILE *fp = NULL;
@@ -301,7 +278,7 @@ int cr_prom_scrape(const char *run_dir, double t, const char *url,
     if (!c)
         return cr_err_set(err, CR_ENOMEM, "scrape %s: curl_easy_init failed",
                           url);
-    if (pb_add(&body, "", 0) < 0) {
+    if (cr_sbuf_add(&body, "", 0) < 0) {
         rc = cr_err_set(err, CR_ENOMEM, "scrape %s: out of memory", url);
         goto out;
     }

@@ -13,29 +13,6 @@
 
 /* ---- variable expansion ----------------------------------------------- */
 
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-} sbuf;
-
-static int sb_add(sbuf *b, const char *t, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 64;
-        while (nc < b->n + n + 1)
-            nc *= 2;
-        char *q = cr_realloc(b->s, nc);
-        if (!q)
-            return CR_ENOMEM;
-        b->s = q;
-        b->cap = nc;
-    }
-    memcpy(b->s + b->n, t, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-    return 0;
-}
-
 static const char *var_value(const cr_vctx *vx, const char *name)
 {
     if (strcmp(name, "CHAOSRUN_SCENARIO_DIR") == 0)
@@ -49,15 +26,15 @@ static const char *var_value(const cr_vctx *vx, const char *name)
 
 int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out)
 {
-    sbuf b = {0};
+    cr_sbuf b = {0};
     int rc = 0;
     *out = NULL;
-    if ((rc = sb_add(&b, "", 0)))
+    if ((rc = cr_sbuf_add(&b, "", 0)))
         goto out;
     for (const char *p = s; *p;) {
         if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
             /* "$${" is a literal "${". */
-            if ((rc = sb_add(&b, "${", 2)))
+            if ((rc = cr_sbuf_add(&b, "${", 2)))
                 goto out;
             p += 3;
             continue;
@@ -66,7 +43,7 @@ int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out)
             const char *q = p + 1;
             while (*q && *q != '$')
                 q++;
-            if ((rc = sb_add(&b, p, (size_t)(q - p))))
+            if ((rc = cr_sbuf_add(&b, p, (size_t)(q - p))))
                 goto out;
             p = q;
             continue;
@@ -101,7 +78,7 @@ int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out)
         const char *val = var_value(vx, nm);
         if (dflt && (!val || !*val)) {
             val = NULL;
-            rc = sb_add(&b, dflt, dl);
+            rc = cr_sbuf_add(&b, dflt, dl);
         } else if (!val) {
             cr_verr(vx, path,
                     "unknown variable \"%s\" in \"%s\" (set it in "
@@ -110,7 +87,7 @@ int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out)
             rc = CR_EINVAL;
             goto out;
         } else {
-            rc = sb_add(&b, val, strlen(val));
+            rc = cr_sbuf_add(&b, val, strlen(val));
         }
         if (rc)
             goto out;

@@ -65,6 +65,23 @@ void cr_envlist_free(cr_envlist *l)
     l->n = l->cap = 0;
 }
 
+/* Every KEY=VALUE of a NULL-terminated array (or none when arr is NULL);
+ * entries without '=' or with a key over 255 bytes are skipped. */
+static int envlist_merge(cr_envlist *l, char **arr)
+{
+    char key[256];
+    for (char **e = arr; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq || (size_t)(eq - *e) >= sizeof key)
+            continue;
+        snprintf(key, sizeof key, "%.*s", (int)(eq - *e), *e);
+        int rc = cr_envlist_set(l, key, eq + 1);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static char *resolve_exe(const char *prog)
 {
     if (strchr(prog, '/'))
@@ -181,14 +198,8 @@ static char **build_env(cr_run *r, cr_inst *in)
     char key[256], val[4096];
     char **envp = NULL;
     const cr_svc_spec *sp = in->svc->spec;
-    for (char **e = environ; *e; e++) {
-        const char *eq = strchr(*e, '=');
-        if (!eq || (size_t)(eq - *e) >= sizeof key)
-            continue;
-        snprintf(key, sizeof key, "%.*s", (int)(eq - *e), *e);
-        if (cr_envlist_set(&l, key, eq + 1))
-            goto fail;
-    }
+    if (envlist_merge(&l, environ))
+        goto fail;
 #define SETV(k, ...)                                                           \
     do {                                                                       \
         snprintf(val, sizeof val, __VA_ARGS__);                                \
@@ -224,14 +235,8 @@ static char **build_env(cr_run *r, cr_inst *in)
             goto fail;
     }
 #undef SETV
-    for (char **e = sp->env; e && *e; e++) {
-        const char *eq = strchr(*e, '=');
-        if (!eq || (size_t)(eq - *e) >= sizeof key)
-            continue;
-        snprintf(key, sizeof key, "%.*s", (int)(eq - *e), *e);
-        if (cr_envlist_set(&l, key, eq + 1))
-            goto fail;
-    }
+    if (envlist_merge(&l, sp->env))
+        goto fail;
     for (size_t i = 0; i < in->svc->env.n; i++)
         if (cr_envlist_set(&l, in->svc->env.v[i].key, in->svc->env.v[i].val))
             goto fail;

@@ -8,6 +8,8 @@
  * reports `checkpoint_saved` {name: "counter", step}.  On start, when the
  * file exists, reports `checkpoint_restored` {name: "counter", step}.
  *   --restore-older  defect: restores the checkpoint before the last one */
+#include "lib/cr_tgt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,38 +18,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t g_term;
-static int g_evfd = -1;
-
-static void on_term(int sig)
-{
-    (void)sig;
-    g_term = 1;
-}
-
-static double now_unix(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void emit(const char *ev, const char *fields)
-{
-    if (g_evfd < 0)
-        return;
-    char line[512];
-    const char *svc = getenv("CHAOSRUN_SERVICE"),
-               *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(
-        line, sizeof line,
-        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-        now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
-        fields ? fields : "");
-    if (write(g_evfd, line, (size_t)n) != n)
-        perror("event write");
-}
 
 /* The file holds "<last> <previous>\n". */
 static int save(const char *path, long step, long prev)
@@ -83,10 +53,7 @@ int main(int argc, char **argv)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.ckpt", dir ? dir : ".",
              inst ? inst : "counter");
-    const char *evp = getenv("CHAOSRUN_EVENTS");
-    if (evp)
-        g_evfd = open(evp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    signal(SIGTERM, on_term);
+    cr_tgt_init(1);
     long step = 0, prev = 0; /* prev: the step of the last save */
     char f[128];
     FILE *fp = fopen(path, "re");
@@ -96,17 +63,17 @@ int main(int argc, char **argv)
             step = older ? before : last;
             prev = last; /* the file's "previous" after the next save */
             snprintf(f, sizeof f, "\"name\":\"counter\",\"step\":%ld", step);
-            emit("checkpoint_restored", f);
+            cr_tgt_emit("checkpoint_restored", f);
         }
         fclose(fp);
     }
-    emit("ready", NULL);
+    cr_tgt_emit("ready", NULL);
     struct timespec ts = {0, step_ms * 1000000L};
-    while (!g_term) {
+    while (!cr_tgt_term) {
         nanosleep(&ts, NULL);
         step++;
         snprintf(f, sizeof f, "\"step\":%ld", step);
-        emit("progress", f);
+        cr_tgt_emit("progress", f);
         if (step % every == 0) {
             if (save(path, step, prev) != 0) {
                 perror("checkpoint");
@@ -114,9 +81,9 @@ int main(int argc, char **argv)
             }
             prev = step;
             snprintf(f, sizeof f, "\"name\":\"counter\",\"step\":%ld", step);
-            emit("checkpoint_saved", f);
+            cr_tgt_emit("checkpoint_saved", f);
         }
     }
-    emit("stopped", NULL);
+    cr_tgt_emit("stopped", NULL);
     return 0;
 }

@@ -10,6 +10,8 @@
  * backlog is delivered.  It prints one log line per event of interest and
  * "flowing" when ready.  SIGTERM ends it cleanly.  Deterministic apart from
  * timing: no randomness. */
+#include "lib/cr_tgt.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,46 +19,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t g_stop;
-static int g_evfd = -1;
-
-static void on_term(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double unix_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* One event line, one write(). */
-static void emit(const char *ev, const char *fields)
-{
-    if (g_evfd < 0)
-        return;
-    char line[512];
-    const char *svc = getenv("CHAOSRUN_SERVICE");
-    const char *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(
-        line, sizeof line,
-        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-        unix_now(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
-        fields ? fields : "");
-    if (n > 0 && write(g_evfd, line, (size_t)n) != n)
-        perror("event write");
-}
 
 #define QMAX 4096
 
@@ -73,26 +35,23 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const char *evp = getenv("CHAOSRUN_EVENTS");
-    if (evp)
-        g_evfd = open(evp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    signal(SIGTERM, on_term);
+    cr_tgt_init(1);
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *inst = getenv("CHAOSRUN_INSTANCE");
     printf("flowing (%s)\n", inst ? inst : "?");
-    emit("ready", NULL);
+    cr_tgt_emit("ready", NULL);
 
     static double qt[QMAX];
     static long qid[QMAX];
     size_t head = 0, tail = 0;
     long next_id = 1;
     int breaker_open = 0;
-    double last = mono(), reopen_at = 0;
+    double last = cr_tgt_mono(), reopen_at = 0;
     char f[256];
-    while (!g_stop) {
+    while (!cr_tgt_term) {
         struct timespec ts = {0, (long)period_ms * 1000000L};
         nanosleep(&ts, NULL);
-        double now = mono(), gap = now - last;
+        double now = cr_tgt_mono(), gap = now - last;
         last = now;
         if (gap > 0.2) { /* we were stopped: the calls in flight timed out */
             int attempts = (int)(gap / 0.25) + 1;
@@ -101,17 +60,17 @@ int main(int argc, char **argv)
                          "\"op\":\"deliver\",\"attempt\":%d,"
                          "\"delay_ms\":%d,\"error\":\"timeout\"",
                          a, 50 << (a - 1));
-                emit("retry", f);
+                cr_tgt_emit("retry", f);
             }
             printf(
                 "WARN stalled %.0f ms: %d deliveries timed out, breaker open\n",
                 gap * 1000, attempts);
-            emit("breaker", "\"name\":\"sink\",\"state\":\"open\"");
+            cr_tgt_emit("breaker", "\"name\":\"sink\",\"state\":\"open\"");
             breaker_open = 1;
             reopen_at = now + 0.3;
         }
         if (breaker_open == 1 && now >= reopen_at) {
-            emit("breaker", "\"name\":\"sink\",\"state\":\"half_open\"");
+            cr_tgt_emit("breaker", "\"name\":\"sink\",\"state\":\"half_open\"");
             printf("INFO breaker half-open, probing the sink\n");
             breaker_open = 2;
         }
@@ -122,7 +81,7 @@ int main(int argc, char **argv)
             snprintf(f, sizeof f, "\"id\":\"%s-%ld\",\"latency_ms\":%.2f",
                      inst ? inst : "?", next_id,
                      1.0 + (double)(next_id % 7) * 0.4);
-            emit("accepted", f);
+            cr_tgt_emit("accepted", f);
             next_id++;
             tail = (tail + 1) % QMAX;
         }
@@ -131,18 +90,18 @@ int main(int argc, char **argv)
                now - qt[head] >= lag_ms / 1000.0) {
             snprintf(f, sizeof f, "\"id\":\"%s-%ld\",\"latency_ms\":%.2f",
                      inst ? inst : "?", qid[head], (now - qt[head]) * 1000);
-            emit("delivered", f);
+            cr_tgt_emit("delivered", f);
             head = (head + 1) % QMAX;
         }
         size_t queued = (tail + QMAX - head) % QMAX;
         if (breaker_open == 2 && queued <= (size_t)(lag_ms / period_ms + 2)) {
-            emit("breaker", "\"name\":\"sink\",\"state\":\"closed\"");
+            cr_tgt_emit("breaker", "\"name\":\"sink\",\"state\":\"closed\"");
             printf("INFO backlog delivered, breaker closed\n");
             breaker_open = 0;
         }
     }
-    emit("stopping", NULL);
+    cr_tgt_emit("stopping", NULL);
     printf("stopping after %ld records\n", next_id - 1);
-    emit("stopped", NULL);
+    cr_tgt_emit("stopped", NULL);
     return 0;
 }

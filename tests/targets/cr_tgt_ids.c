@@ -6,6 +6,8 @@
  * them written as strings to exercise id normalisation).  On SIGTERM it
  * delivers everything pending, then exits 0.
  *   --drop N   defect: id N is accepted but never delivered */
+#include "lib/cr_tgt.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,38 +15,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t g_term;
-static int g_evfd = -1;
-
-static void on_term(int sig)
-{
-    (void)sig;
-    g_term = 1;
-}
-
-static double now_unix(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void emit(const char *ev, const char *fields)
-{
-    if (g_evfd < 0)
-        return;
-    char line[512];
-    const char *svc = getenv("CHAOSRUN_SERVICE"),
-               *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(
-        line, sizeof line,
-        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-        now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
-        fields ? fields : "");
-    if (write(g_evfd, line, (size_t)n) != n)
-        perror("event write");
-}
 
 #define QMAX 4096
 
@@ -62,11 +32,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const char *evp = getenv("CHAOSRUN_EVENTS");
-    if (evp)
-        g_evfd = open(evp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    signal(SIGTERM, on_term);
-    emit("ready", NULL);
+    cr_tgt_init(1);
+    cr_tgt_emit("ready", NULL);
     static long q_id[QMAX];
     static double q_t[QMAX];
     size_t head = 0, tail = 0;
@@ -74,8 +41,8 @@ int main(int argc, char **argv)
     char f[96];
     struct timespec ts = {0, period_ms * 1000000L};
     for (;;) {
-        double now = now_unix();
-        while (head != tail && (g_term || now - q_t[head % QMAX] >= 0.2)) {
+        double now = cr_tgt_unix();
+        while (head != tail && (cr_tgt_term || now - q_t[head % QMAX] >= 0.2)) {
             long id = q_id[head % QMAX];
             head++;
             if (id == drop)
@@ -86,19 +53,19 @@ int main(int argc, char **argv)
             else
                 snprintf(f, sizeof f, "\"id\":%ld,\"latency_ms\":%.1f", id,
                          (now - q_t[(head - 1) % QMAX]) * 1000);
-            emit("delivered", f);
+            cr_tgt_emit("delivered", f);
         }
-        if (g_term)
+        if (cr_tgt_term)
             break;
         if (tail - head < QMAX) {
             q_id[tail % QMAX] = next;
             q_t[tail % QMAX] = now;
             tail++;
             snprintf(f, sizeof f, "\"id\":%ld", next++);
-            emit("accepted", f);
+            cr_tgt_emit("accepted", f);
         }
         nanosleep(&ts, NULL);
     }
-    emit("stopped", NULL);
+    cr_tgt_emit("stopped", NULL);
     return 0;
 }

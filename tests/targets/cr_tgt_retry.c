@@ -8,6 +8,8 @@
  *   --no-jitter    defect: always wait the full nominal delay
  *   --too-many     defect: give up only after 5 attempts (one too many)
  *   --seed N       jitter seed (default $CHAOSRUN_SEED) */
+#include "lib/cr_tgt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -20,80 +22,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t g_term;
-static int g_evfd = -1;
-
-static void on_term(int sig)
-{
-    (void)sig;
-    g_term = 1;
-}
-
-static double now_unix(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void emit(const char *ev, const char *fields)
-{
-    if (g_evfd < 0)
-        return;
-    char line[512];
-    const char *svc = getenv("CHAOSRUN_SERVICE"),
-               *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(
-        line, sizeof line,
-        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-        now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
-        fields ? fields : "");
-    if (write(g_evfd, line, (size_t)n) != n)
-        perror("event write");
-}
-
-static void sleep_ms(double ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000),
-                          (long)((ms - 1000 * (long)(ms / 1000)) * 1e6)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !g_term)
-        ;
-}
-
-/* 1 when the dependency answered 200 within timeout_ms. */
-static int call_dep(const struct sockaddr_in *a, int timeout_ms)
-{
-    int ok = 0;
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (s < 0)
-        return 0;
-    if (connect(s, (const struct sockaddr *)a, sizeof *a) != 0 &&
-        errno != EINPROGRESS)
-        goto out;
-    struct pollfd p = {.fd = s, .events = POLLOUT};
-    if (poll(&p, 1, timeout_ms) <= 0)
-        goto out;
-    int e = 0;
-    socklen_t el = sizeof e;
-    if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) != 0 || e)
-        goto out;
-    const char req[] = "GET / HTTP/1.0\r\n\r\n";
-    if (write(s, req, sizeof req - 1) != (ssize_t)(sizeof req - 1))
-        goto out;
-    p.events = POLLIN;
-    char buf[256];
-    if (poll(&p, 1, timeout_ms) <= 0)
-        goto out;
-    ssize_t n = read(s, buf, sizeof buf - 1);
-    if (n > 0) {
-        buf[n] = '\0';
-        ok = strstr(buf, " 200 ") != NULL;
-    }
-out:
-    close(s);
-    return ok;
-}
 
 int main(int argc, char **argv)
 {
@@ -127,26 +55,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "cr_tgt_retry: bad address %s\n", addr);
         return 2;
     }
-    const char *evp = getenv("CHAOSRUN_EVENTS");
-    if (evp)
-        g_evfd = open(evp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    signal(SIGTERM, on_term);
-    signal(SIGPIPE, SIG_IGN);
+    cr_tgt_init(1);
     srand(seed);
-    emit("ready", NULL);
+    cr_tgt_emit("ready", NULL);
     char f[160];
-    while (!g_term) {
+    while (!cr_tgt_term) {
         int attempt = 1;
         for (;;) {
-            if (call_dep(&a, 50)) {
-                emit("served", "\"op\":\"dep\"");
+            if (cr_tgt_http_ok(&a, 50)) {
+                cr_tgt_emit("served", "\"op\":\"dep\"");
                 break;
             }
             if (attempt >= max_attempts) {
                 snprintf(f, sizeof f,
                          "\"op\":\"dep\",\"attempts\":%d,\"error\":\"timeout\"",
                          attempt);
-                emit("giveup", f);
+                cr_tgt_emit("giveup", f);
                 break;
             }
             double t = 50.0 * (1 << (attempt - 1));
@@ -157,14 +81,14 @@ int main(int argc, char **argv)
                      "\"op\":\"dep\",\"attempt\":%d,\"delay_ms\":%d,\"error\":"
                      "\"timeout\"",
                      attempt, d);
-            emit("retry", f);
-            sleep_ms(d);
-            if (g_term)
+            cr_tgt_emit("retry", f);
+            cr_tgt_sleep_ms(d);
+            if (cr_tgt_term)
                 break;
             attempt++;
         }
-        sleep_ms(30);
+        cr_tgt_sleep_ms(30);
     }
-    emit("stopped", NULL);
+    cr_tgt_emit("stopped", NULL);
     return 0;
 }

@@ -17,6 +17,8 @@
  *   --max-attempts N    default 4
  *   --base-ms N         first backoff (default 50), doubled per attempt
  */
+#include "lib/cr_tgt.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -30,52 +32,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t g_term;
-static int g_evfd = -1;
-
-static void on_term(int sig)
-{
-    (void)sig;
-    g_term = 1;
-}
-
-static double now_unix(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void emit(const char *ev, const char *fields)
-{
-    if (g_evfd < 0)
-        return;
-    char line[512];
-    const char *svc = getenv("CHAOSRUN_SERVICE");
-    const char *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(
-        line, sizeof line,
-        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-        now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
-        fields ? fields : "");
-    if (write(g_evfd, line, (size_t)n) != n)
-        perror("event write");
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (!g_term && nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-    }
-}
 
 static const char *err_name(int e)
 {
@@ -99,7 +55,7 @@ static const char *err_name(int e)
 static int wait_fd(int fd, short ev, double deadline)
 {
     for (;;) {
-        double left = deadline - mono();
+        double left = deadline - cr_tgt_mono();
         if (left <= 0)
             return ETIMEDOUT;
         struct pollfd p = {fd, ev, 0};
@@ -114,7 +70,7 @@ static int wait_fd(int fd, short ev, double deadline)
 /* One request; 0 on success or an errno-style code. */
 static int request(const struct sockaddr_in *sa, int timeout_ms)
 {
-    double deadline = mono() + timeout_ms / 1000.0;
+    double deadline = cr_tgt_mono() + timeout_ms / 1000.0;
     int rc = 0;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -210,24 +166,20 @@ int main(int argc, char **argv)
         return 2;
     }
     sa.sin_port = htons((uint16_t)port);
-    const char *evp = getenv("CHAOSRUN_EVENTS");
-    if (evp)
-        g_evfd = open(evp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    signal(SIGTERM, on_term);
-    signal(SIGPIPE, SIG_IGN);
+    cr_tgt_init(1);
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("calling %s at %s (%s)\n", dep, addr, key);
-    emit("ready", NULL);
+    cr_tgt_emit("ready", NULL);
     char f[256];
-    while (!g_term) {
-        double t = mono();
+    while (!cr_tgt_term) {
+        double t = cr_tgt_mono();
         int attempt = 1, rc;
-        while ((rc = request(&sa, timeout_ms)) != 0 && !g_term) {
+        while ((rc = request(&sa, timeout_ms)) != 0 && !cr_tgt_term) {
             if (attempt >= max_attempts) {
                 snprintf(f, sizeof f,
                          "\"op\":\"%s\",\"attempts\":%d,\"error\":\"%s\"", op,
                          attempt, err_name(rc));
-                emit("giveup", f);
+                cr_tgt_emit("giveup", f);
                 break;
             }
             int delay = base_ms << (attempt - 1);
@@ -235,20 +187,20 @@ int main(int argc, char **argv)
                 f, sizeof f,
                 "\"op\":\"%s\",\"attempt\":%d,\"delay_ms\":%d,\"error\":\"%s\"",
                 op, attempt, delay, err_name(rc));
-            emit("retry", f);
-            sleep_ms(delay);
+            cr_tgt_emit("retry", f);
+            cr_tgt_sleep_ms(delay);
             attempt++;
         }
         if (rc == 0) {
             snprintf(
                 f, sizeof f,
                 "\"op\":\"%s\",\"ok\":true,\"attempts\":%d,\"latency_ms\":%.3f",
-                op, attempt, (mono() - t) * 1e3);
-            emit("request", f);
+                op, attempt, (cr_tgt_mono() - t) * 1e3);
+            cr_tgt_emit("request", f);
         }
-        sleep_ms(interval_ms);
+        cr_tgt_sleep_ms(interval_ms);
     }
-    emit("stopping", NULL);
-    emit("stopped", NULL);
+    cr_tgt_emit("stopping", NULL);
+    cr_tgt_emit("stopped", NULL);
     return 0;
 }

@@ -12,6 +12,8 @@
  *   --ignore-term    ignore SIGTERM (forces the harness to SIGKILL)
  *   --spawn-child    fork a child that sleeps forever in the same group
  */
+#include "lib/cr_tgt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -23,46 +25,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t g_term;
-
-static void on_term(int sig)
-{
-    (void)sig;
-    g_term = 1;
-}
-
-static double now_unix(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int g_evfd = -1;
-
-static void emit(const char *ev, const char *fields)
-{
-    if (g_evfd < 0)
-        return;
-    char line[512];
-    const char *svc = getenv("CHAOSRUN_SERVICE");
-    const char *inst = getenv("CHAOSRUN_INSTANCE");
-    int n = snprintf(
-        line, sizeof line,
-        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-        now_unix(), svc ? svc : "?", inst ? inst : "?", ev, fields ? "," : "",
-        fields ? fields : "");
-    if (write(g_evfd, line, (size_t)n) != n)
-        perror("event write");
-}
 
 int main(int argc, char **argv)
 {
@@ -91,11 +53,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cr_tgt_server: no port (--port or CHAOSRUN_PORT)\n");
         return 2;
     }
-    const char *evp = getenv("CHAOSRUN_EVENTS");
-    if (evp)
-        g_evfd = open(evp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    signal(SIGTERM, ignore_term ? SIG_IGN : on_term);
-    signal(SIGPIPE, SIG_IGN);
+    cr_tgt_init(!ignore_term);
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (spawn_child && fork() == 0) {
         for (;;)
@@ -117,15 +75,15 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("listening on %d\n", port);
-    emit("ready", NULL);
-    double start = mono(), next_tick = start;
+    cr_tgt_emit("ready", NULL);
+    double start = cr_tgt_mono(), next_tick = start;
     long n = 0;
-    while (!g_term) {
-        if (exit_after >= 0 && mono() - start >= exit_after) {
+    while (!cr_tgt_term) {
+        if (exit_after >= 0 && cr_tgt_mono() - start >= exit_after) {
             printf("crashing on purpose\n");
             return 3;
         }
-        double wait = next_tick - mono();
+        double wait = next_tick - cr_tgt_mono();
         int to = wait > 0 ? (int)(wait * 1000) : 0;
         struct pollfd p = {.fd = ls, .events = POLLIN};
         int pr = poll(&p, 1, to);
@@ -148,16 +106,16 @@ int main(int argc, char **argv)
                 close(c);
             }
         }
-        if (mono() >= next_tick) {
+        if (cr_tgt_mono() >= next_tick) {
             char f[64];
             snprintf(f, sizeof f, "\"n\":%ld", n++);
-            emit("tick", f);
+            cr_tgt_emit("tick", f);
             next_tick += tick_ms / 1000.0;
         }
     }
-    emit("stopping", NULL);
+    cr_tgt_emit("stopping", NULL);
     printf("stopping gracefully\n");
     close(ls);
-    emit("stopped", NULL);
+    cr_tgt_emit("stopped", NULL);
     return 0;
 }
