@@ -8,6 +8,8 @@
 #     50% of that throughput;
 #  3. the same two measures with chaosrun attached (every stage a service
 #     of a fault-free scenario), run side by side, reported as ratios.
+# Bare and attached runs alternate, ROUNDS times (BENCH_ROUNDS, default 3);
+# the table shows medians and the ratio of the medians.
 # Usage: bench_pipeline.sh [--quick] [WORKERS...]   (CR_BIN: build/bin)
 # Timing figures are for comparison within one run only: ratios, never
 # absolute thresholds (the machines are shared and noisy).
@@ -17,8 +19,8 @@ QUICK=0
 if [ "${1:-}" = "--quick" ]; then QUICK=1; shift; fi
 WORKERS=("$@")
 [ ${#WORKERS[@]} -gt 0 ] || WORKERS=(1 2 4)
-N=${BENCH_N:-6000}; LAT_S=${BENCH_LAT_S:-6}
-[ $QUICK = 1 ] && { N=1500; LAT_S=2; WORKERS=(1); }
+N=${BENCH_N:-30000}; LAT_S=${BENCH_LAT_S:-6}; ROUNDS=${BENCH_ROUNDS:-3}
+[ $QUICK = 1 ] && { N=1500; LAT_S=2; WORKERS=(1); ROUNDS=1; }
 T=$(mktemp -d /tmp/crp_bench.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
@@ -51,7 +53,9 @@ stats() {
 wait_for() { # file n seconds: until n delivered events
     local i
     for ((i = 0; i < $3 * 10; i++)); do
-        [ "$(grep -c '"ev":"delivered"' "$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+        local n
+        n=$(grep -c '"ev":"delivered"' "$1" 2>/dev/null)
+        [ "${n:-0}" -ge "$2" ] && return 0
         sleep 0.1
     done
     return 1
@@ -97,22 +101,36 @@ JSON
     stats "$dir/events.jsonl"
 }
 
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
+
 FAILED=0
+echo "records: $N per throughput run, latency runs ${LAT_S} s at half the bare throughput; $ROUNDS rounds, medians"
 printf "%-8s %-9s %12s %10s %10s %10s\n" workers mode "records/s" "rate" "p50_ms" "p99_ms"
 for w in "${WORKERS[@]}"; do
-    read -r tp_b _ _ n_b < <(run_bare "$w" 50000 "$N")
-    read -r tp_c _ _ n_c < <(run_attached "$w" 50000 "$N")
-    for n in "$n_b" "$n_c"; do
-        [ "$n" -ge "$N" ] || { echo "FAIL: $n of $N records delivered"; FAILED=1; }
+    TB=() TC=()
+    for ((k = 0; k < ROUNDS; k++)); do
+        read -r tp_b _ _ n_b < <(run_bare "$w" 50000 "$N")
+        read -r tp_c _ _ n_c < <(run_attached "$w" 50000 "$N")
+        for n in "$n_b" "$n_c"; do
+            [ "$n" -ge "$N" ] || { echo "FAIL: $n of $N records delivered"; FAILED=1; }
+        done
+        TB+=("$tp_b") TC+=("$tp_c")
     done
+    tp_b=$(echo "${TB[*]}" | median) tp_c=$(echo "${TC[*]}" | median)
     half=$(awk -v t="$tp_b" 'BEGIN { r = int(t / 2); if (r < 10) r = 10; print r }')
     cnt=$(awk -v r="$half" -v s="$LAT_S" 'BEGIN { printf "%d", r * s }')
-    read -r _ p50_b p99_b _ < <(run_bare "$w" "$half" "$cnt")
-    read -r _ p50_c p99_c _ < <(run_attached "$w" "$half" "$cnt")
+    P5B=() P9B=() P5C=() P9C=()
+    for ((k = 0; k < ROUNDS; k++)); do
+        read -r _ a b _ < <(run_bare "$w" "$half" "$cnt"); P5B+=("$a") P9B+=("$b")
+        read -r _ a b _ < <(run_attached "$w" "$half" "$cnt"); P5C+=("$a") P9C+=("$b")
+    done
+    p50_b=$(echo "${P5B[*]}" | median) p99_b=$(echo "${P9B[*]}" | median)
+    p50_c=$(echo "${P5C[*]}" | median) p99_c=$(echo "${P9C[*]}" | median)
     printf "%-8s %-9s %12s %10s %10s %10s\n" "$w" bare "$tp_b" "$half" "$p50_b" "$p99_b"
     printf "%-8s %-9s %12s %10s %10s %10s\n" "$w" chaosrun "$tp_c" "$half" "$p50_c" "$p99_c"
+    echo "$w throughput per round: bare ${TB[*]} / attached ${TC[*]}"
     awk -v a="$tp_b" -v b="$tp_c" -v p="$p99_b" -v q="$p99_c" -v w="$w" 'BEGIN {
-        printf "%-8s ratio     throughput attached/bare %.2f, p99 attached/bare %.2f\n", w,
+        printf "%-8s ratio     throughput attached/bare %.3f, p99 attached/bare %.2f\n", w,
                (a > 0 ? b / a : 0), (p > 0 ? q / p : 0) }'
 done
 exit $FAILED
