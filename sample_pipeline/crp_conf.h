@@ -17,6 +17,8 @@ enum {
     CRP_DEFECT_ACK_BEFORE_COMMIT = 1u << 4,
     CRP_DEFECT_NO_DEDUP = 1u << 5,
     CRP_DEFECT_DROP_INFLIGHT = 1u << 6, /* shutdown drops in-flight work */
+    CRP_DEFECT_ALERT_NO_FOR = 1u << 7,  /* alerts fire without for_s */
+    CRP_DEFECT_ALERT_NEVER_RESOLVES = 1u << 8,
 };
 
 #define CRP_STR 256
@@ -66,6 +68,9 @@ typedef struct crp_conf {
     int restart_base_ms;
     char bindir[CRP_STR];
     char config[CRP_STR]; /* the --config file, or "" */
+    /* alerter */
+    char alert_targets[CRP_STR], alert_rules[CRP_STR], webhook[CRP_STR];
+    int scrape_ms;
 } crp_conf;
 
 /* Fill c for `stage` from defaults, environment, --config and flags

@@ -24,6 +24,7 @@ int crp_sink_main(crp_ctx *x);
 int crp_trainer_main(crp_ctx *x);
 int crp_produce_main(crp_ctx *x);
 int crp_super_main(crp_ctx *x);
+int crp_alert_main(crp_ctx *x); /* crp_alert.c */
 
 /* mkdir -p.  0 or -errno. */
 int crp_mkdirs(const char *path);
