@@ -77,8 +77,8 @@ int crp_alert_hook_send(crp_alert_hook *h, const char *payload);
  * and the last error message (copied into err, size n). */
 void crp_alert_hook_stats(crp_alert_hook *h, long long *sent, long long *failed,
                           char *err, size_t n);
-/* Stop the thread (a payload in flight ends its current attempt; the rest
- * are dropped) and free.  NULL is a no-op. */
+/* Stop the thread (a transfer in flight is aborted, queued payloads are
+ * dropped) and free.  NULL is a no-op. */
 void crp_alert_hook_stop(crp_alert_hook *h);
 
 #endif

@@ -240,9 +240,11 @@ static int default_port(const char *stage)
     static const struct {
         const char *s;
         int p;
-    } t[] = {{"queue", 7201},   {"ingest", 7210},    {"worker", 7220},
-             {"feature", 7230}, {"sink", 7240},      {"trainer", 7250},
-             {"produce", 7260}, {"supervise", 7270}, {"alerter", 7280}};
+    } t[] = {{"queue", 7201},   {"ingest", 7210},   {"worker", 7220},
+             {"feature", 7230}, {"sink", 7240},     {"trainer", 7250},
+             {"produce", 7260}, {"supervise", 7270}};
+    if (strcmp(stage, "alerter") == 0)
+        return 7280;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(t[i].s, stage) == 0)
             return t[i].p;
