@@ -58,7 +58,7 @@ const char crp_alert_default_rules[] =
     " \"crp_worker_rejected_total\"],"
     " \"over\": [\"crp_worker_feature_ok_total\","
     " \"crp_worker_feature_failed_total\", \"crp_worker_rejected_total\"],"
-    " \"window_s\": 1, \"op\": \">\", \"threshold\": 0.5, \"for_s\": 2},"
+    " \"window_s\": 1, \"op\": \">\", \"threshold\": 0.5, \"for_s\": 3},"
     "{\"name\": \"feature-breaker-open\", \"expr\": \"gauge\","
     " \"metric\": \"crp_worker_breaker_state\", \"agg\": \"max\","
     " \"op\": \">=\", \"threshold\": 1, \"for_s\": 1},"

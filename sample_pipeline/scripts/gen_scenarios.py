@@ -213,7 +213,7 @@ SCEN["pipeline-poison"] = {
 # Alerting: the pipeline on ports 77xx (other scenarios use 72xx and run in
 # parallel) with `crp alerter` scraping every stage.  The feature service is
 # paused for 6 s at 4 s: the error-ratio rule (failed+rejected over all
-# feature calls, 1 s window, > 0.5 for 2 s) must not fire in the fault-free
+# feature calls, 1 s window, > 0.5 for 3 s) must not fire in the fault-free
 # lead-in nor within its for_s of the fault's start (alert_no_for fires
 # about 1 s in), must fire during the outage and must resolve after it
 # (alert_never_resolves does not).
@@ -247,7 +247,7 @@ SCEN["pipeline-alerts"] = {
          "where": {"state": "firing"}, "max": 0, "window": {"from_s": 0, "to_s": 4}},
         {"kind": "events", "name": "error-ratio-waits-for", "ev": "alert", "svc": "alerter",
          "where": {"rule": "feature-error-ratio", "state": "firing"}, "max": 0,
-         "window": {"fault": "feature-outage", "from_s": 0, "to_s": 1.9}},
+         "window": {"fault": "feature-outage", "from_s": 0, "to_s": 2.9}},
         {"kind": "events", "name": "error-ratio-fires", "ev": "alert", "svc": "alerter",
          "where": {"rule": "feature-error-ratio", "state": "firing"}, "min": 1, "max": 1,
          "window": {"fault": "feature-outage", "from_s": 0, "to_s": 6}},
