@@ -217,6 +217,31 @@ static void test_crp_alert_defects(void)
     crp_alert_free(s);
 }
 
+static void test_crp_alert_labelled_series_and_defect_names(void)
+{
+    crp_alert_set *s =
+        parse("[{\"name\":\"h\",\"expr\":\"rate\",\"metric\":\"lat_bucket{le="
+              "\\\"+Inf\\\"}\",\"window_s\":5,\"threshold\":1}]",
+              0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    crp_alert_change ch[2];
+    CU_ASSERT_EQUAL(
+        crp_alert_observe(s, "w",
+                          "lat_bucket{le=\"1\"} 1\n"
+                          "lat_bucket{le=\"+Inf\"} 2\nlat_count 2\n",
+                          0),
+        1);
+    crp_alert_observe(s, "w", "lat_bucket{le=\"+Inf\"} 6 1795000000000\n", 2);
+    CU_ASSERT_EQUAL(crp_alert_eval(s, 2, ch, 2), 1);
+    CU_ASSERT_DOUBLE_EQUAL(crp_alert_value(s, 0), 2, 1e-9);
+    crp_alert_free(s);
+    unsigned bits = 0;
+    CU_ASSERT_EQUAL(
+        crp_conf_defects("alert_no_for,alert_never_resolves", &bits), 0);
+    CU_ASSERT_EQUAL(bits,
+                    CRP_DEFECT_ALERT_NO_FOR | CRP_DEFECT_ALERT_NEVER_RESOLVES);
+}
+
 static void test_crp_alert_default_rules_parse(void)
 {
     crp_alert_set *s = parse(crp_alert_default_rules, 0);
@@ -478,6 +503,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_crp_alert_ratio_zero_denominator);
     CR_ADD_TEST(s, test_crp_alert_no_progress);
     CR_ADD_TEST(s, test_crp_alert_defects);
+    CR_ADD_TEST(s, test_crp_alert_labelled_series_and_defect_names);
     CR_ADD_TEST(s, test_crp_alert_default_rules_parse);
     CR_ADD_TEST(s, test_crp_alert_bad_rules);
     CR_ADD_TEST(s, test_crp_alert_webhook_delivers_with_retries);
