@@ -116,14 +116,30 @@ static const opt opts[] = {
       "supervisor: first restart delay (doubles, cap 5 s)"),
     O("bindir", T_STR, bindir, "",
       "supervisor: directory of crp (default: that of /proc/self/exe)"),
+    O("store", T_STR, store, "",
+      "trainer/worker/models: artifact store directory (relative: under "
+      "$CHAOSRUN_RUN_DIR when set); the trainer registers and gates its "
+      "models there, the worker follows its current model"),
+    O("promote-margin", T_DBL, promote_margin, "0.02",
+      "trainer/models: a model is promoted when its held-out accuracy >= the "
+      "current model's - this"),
+    O("min-accuracy", T_DBL, min_accuracy, "0.6",
+      "trainer/models: held-out accuracy floor of every promotion"),
+    O("holdout-n", T_LL, holdout_n, "1000",
+      "trainer: held-out validation records (a snapshot in the store)"),
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
-static const char *const defect_names[] = {
-    "no_backoff",          "no_retry_limit",
-    "breaker_never_opens", "unsafe_checkpoint",
-    "ack_before_commit",   "no_dedup",
-    "drop_inflight",       NULL};
+static const char *const defect_names[] = {"no_backoff",
+                                           "no_retry_limit",
+                                           "breaker_never_opens",
+                                           "unsafe_checkpoint",
+                                           "ack_before_commit",
+                                           "no_dedup",
+                                           "drop_inflight",
+                                           "shuffled_labels",
+                                           "no_gate",
+                                           NULL};
 
 int crp_conf_defects(const char *s, unsigned *out)
 {
@@ -315,6 +331,11 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
     if (c->traces[0] == '\0' && c->run_dir[0])
         snprintf(c->traces, sizeof c->traces, "%.120s/traces/%.64s.jsonl",
                  c->run_dir, c->inst);
+    if (c->store[0] && c->store[0] != '/' && c->run_dir[0]) {
+        char rel[CRP_STR];
+        crp_strlcpy(rel, c->store, sizeof rel);
+        snprintf(c->store, sizeof c->store, "%.120s/%.120s", c->run_dir, rel);
+    }
     if (crp_conf_defects(c->defect, &c->defects) < 0) {
         snprintf(err, n, "unknown defect in \"%s\"", c->defect);
         return -1;

@@ -16,7 +16,9 @@ enum {
     CRP_DEFECT_UNSAFE_CHECKPOINT = 1u << 3, /* in place, no fsync/rename */
     CRP_DEFECT_ACK_BEFORE_COMMIT = 1u << 4,
     CRP_DEFECT_NO_DEDUP = 1u << 5,
-    CRP_DEFECT_DROP_INFLIGHT = 1u << 6, /* shutdown drops in-flight work */
+    CRP_DEFECT_DROP_INFLIGHT = 1u << 6,   /* shutdown drops in-flight work */
+    CRP_DEFECT_SHUFFLED_LABELS = 1u << 7, /* trainer: labels shuffled */
+    CRP_DEFECT_NO_GATE = 1u << 8,         /* promote without the gate */
 };
 
 #define CRP_STR 256
@@ -66,6 +68,10 @@ typedef struct crp_conf {
     int restart_base_ms;
     char bindir[CRP_STR];
     char config[CRP_STR]; /* the --config file, or "" */
+    /* artifact store (crp_artifact.h): trainer, worker, `crp models` */
+    char store[CRP_STR];
+    double promote_margin, min_accuracy;
+    long long holdout_n;
 } crp_conf;
 
 /* Fill c for `stage` from defaults, environment, --config and flags
