@@ -631,8 +631,8 @@ int crp_art_rollback(crp_art *a, const char *kind, const char *to,
     } else {
         if (k < 2 || strcmp(s[k - 1], prev) != 0) {
             snprintf(err, n,
-                     "no previous promoted %s to roll back to (%d "
-                     "promotion%s in the history)",
+                     "no previous promoted %s to roll back to (%d version%s "
+                     "on the promotion stack)",
                      kind, k, k == 1 ? "" : "s");
             rc = -ENODATA;
             goto out;

@@ -362,7 +362,9 @@ void crp_conf_usage(void)
 {
     printf(
         "usage: crp STAGE [--config FILE.json] [--OPTION VALUE]...\n"
-        "stages: queue ingest worker feature sink trainer produce supervise\n\n"
+        "stages: queue ingest worker feature sink trainer produce supervise\n"
+        "models: crp models --store DIR list | show V | promote V [--force] "
+        "| rollback [V]\n\n"
         "options (also JSON config keys):\n");
     for (size_t i = 0; i < NOPTS; i++)
         printf("  --%-20s default %-16s %s\n", opts[i].name,
