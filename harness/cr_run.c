@@ -747,6 +747,44 @@ void cr_run_read_events(cr_run *r)
     }
 }
 
+static void inotify_drain(cr_run *r)
+{
+    char buf[4096];
+    while (read(r->inofd, buf, sizeof buf) > 0) {
+    }
+}
+
+/* The event file changed: read it now, or (batching) take the inotify fd
+ * out of the loop and read when the batch timer fires. */
+static void on_events_changed(cr_run *r)
+{
+    inotify_drain(r);
+    if (r->ev_batch_s <= 0 || r->ev_batch_armed) {
+        cr_run_read_events(r);
+        return;
+    }
+    struct epoll_event ev = {.events = 0, .data.fd = r->inofd};
+    if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, r->inofd, &ev) != 0) {
+        cr_run_read_events(r);
+        return;
+    }
+    r->ev_batch_armed = 1;
+    cr_run_timer_add(r, cr_run_mono() + r->ev_batch_s, CR_T_EVENTS, NULL, 0);
+}
+
+static void events_batch_end(cr_run *r)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = r->inofd};
+    r->ev_batch_armed = 0;
+    inotify_drain(r);
+    if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, r->inofd, &ev) != 0)
+        cr_run_log(r,
+                   "epoll_ctl on the event watch: %s (events are now read "
+                   "once a second)",
+                   strerror(errno));
+    cr_run_read_events(r);
+}
+
 /* ---- signals and the loop ------------------------------------------------ */
 
 static void on_signal(cr_run *r)
@@ -830,6 +868,9 @@ static void on_timer(cr_run *r)
         case CR_T_RECOVERY:
             recovery_round(r);
             break;
+        case CR_T_EVENTS:
+            events_batch_end(r);
+            break;
         }
         cr_free(t);
     }
@@ -884,10 +925,7 @@ int cr_run_loop(cr_run *r)
             } else if (fd == r->timerfd) {
                 on_timer(r);
             } else if (fd == r->inofd) {
-                char buf[4096];
-                while (read(r->inofd, buf, sizeof buf) > 0) {
-                }
-                cr_run_read_events(r);
+                on_events_changed(r);
             } else if (fd == r->evfd) {
                 uint64_t v;
                 ssize_t rd = read(r->evfd, &v, sizeof v);

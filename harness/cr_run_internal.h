@@ -122,6 +122,11 @@ struct cr_run {
 
     int epfd, sigfd, timerfd, inofd, evfd, ino_wd;
     int events_fd; /* reader of events_path */
+    /* Event-file changes are read at most every ev_batch_s (0: at once,
+     * when a fault waits for an event); ev_batch_armed: inofd is out of
+     * the epoll set until the CR_T_EVENTS timer puts it back. */
+    double ev_batch_s;
+    int ev_batch_armed;
     char *ev_buf;
     size_t ev_len, ev_cap;
     cr_timer *timers;
@@ -226,6 +231,7 @@ enum {
     CR_T_RESTART,
     CR_T_READY,
     CR_T_RECOVERY,
+    CR_T_EVENTS,
 };
 
 #endif

@@ -116,6 +116,16 @@ static const opt opts[] = {
       "supervisor: first restart delay (doubles, cap 5 s)"),
     O("bindir", T_STR, bindir, "",
       "supervisor: directory of crp (default: that of /proc/self/exe)"),
+    O("targets", T_STR, alert_targets,
+      "queue=7301,ingest=7310,feature=7330,worker.0=7220,worker.1=7221,"
+      "sink=7240,trainer=7250,produce=7260",
+      "alerter: metrics endpoints to scrape, name=port or name=host:port"),
+    O("rules", T_STR, alert_rules, "",
+      "alerter: JSON rules file (default: the built-in rules, see README)"),
+    O("scrape-ms", T_INT, scrape_ms, "500",
+      "alerter: scrape and evaluation period"),
+    O("webhook", T_STR, webhook, "",
+      "alerter: URL to POST each firing/resolved alert to (JSON)"),
     O("store", T_STR, store, "",
       "trainer/worker/models: artifact store directory (relative: under "
       "$CHAOSRUN_RUN_DIR when set); the trainer registers and gates its "
@@ -130,16 +140,11 @@ static const opt opts[] = {
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
-static const char *const defect_names[] = {"no_backoff",
-                                           "no_retry_limit",
-                                           "breaker_never_opens",
-                                           "unsafe_checkpoint",
-                                           "ack_before_commit",
-                                           "no_dedup",
-                                           "drop_inflight",
-                                           "shuffled_labels",
-                                           "no_gate",
-                                           NULL};
+static const char *const defect_names[] = {
+    "no_backoff",        "no_retry_limit",    "breaker_never_opens",
+    "unsafe_checkpoint", "ack_before_commit", "no_dedup",
+    "drop_inflight",     "alert_no_for",      "alert_never_resolves",
+    "shuffled_labels",   "no_gate",           NULL};
 
 int crp_conf_defects(const char *s, unsigned *out)
 {
@@ -248,6 +253,8 @@ static int default_port(const char *stage)
     } t[] = {{"queue", 7201},   {"ingest", 7210},   {"worker", 7220},
              {"feature", 7230}, {"sink", 7240},     {"trainer", 7250},
              {"produce", 7260}, {"supervise", 7270}};
+    if (strcmp(stage, "alerter") == 0)
+        return 7280;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(t[i].s, stage) == 0)
             return t[i].p;
@@ -360,12 +367,12 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
 
 void crp_conf_usage(void)
 {
-    printf(
-        "usage: crp STAGE [--config FILE.json] [--OPTION VALUE]...\n"
-        "stages: queue ingest worker feature sink trainer produce supervise\n"
-        "models: crp models --store DIR list | show V | promote V [--force] "
-        "| rollback [V]\n\n"
-        "options (also JSON config keys):\n");
+    printf("usage: crp STAGE [--config FILE.json] [--OPTION VALUE]...\n"
+           "stages: queue ingest worker feature sink trainer produce supervise "
+           "alerter\n"
+           "models: crp models --store DIR list | show V | promote V [--force] "
+           "| rollback [V]\n\n"
+           "options (also JSON config keys):\n");
     for (size_t i = 0; i < NOPTS; i++)
         printf("  --%-20s default %-16s %s\n", opts[i].name,
                opts[i].dflt[0] ? opts[i].dflt : "\"\"", opts[i].doc);

@@ -16,9 +16,11 @@ enum {
     CRP_DEFECT_UNSAFE_CHECKPOINT = 1u << 3, /* in place, no fsync/rename */
     CRP_DEFECT_ACK_BEFORE_COMMIT = 1u << 4,
     CRP_DEFECT_NO_DEDUP = 1u << 5,
-    CRP_DEFECT_DROP_INFLIGHT = 1u << 6,   /* shutdown drops in-flight work */
-    CRP_DEFECT_SHUFFLED_LABELS = 1u << 7, /* trainer: labels shuffled */
-    CRP_DEFECT_NO_GATE = 1u << 8,         /* promote without the gate */
+    CRP_DEFECT_DROP_INFLIGHT = 1u << 6, /* shutdown drops in-flight work */
+    CRP_DEFECT_ALERT_NO_FOR = 1u << 7,  /* alerts fire without for_s */
+    CRP_DEFECT_ALERT_NEVER_RESOLVES = 1u << 8,
+    CRP_DEFECT_SHUFFLED_LABELS = 1u << 9, /* trainer: labels shuffled */
+    CRP_DEFECT_NO_GATE = 1u << 10,        /* promote without the gate */
 };
 
 #define CRP_STR 256
@@ -68,6 +70,9 @@ typedef struct crp_conf {
     int restart_base_ms;
     char bindir[CRP_STR];
     char config[CRP_STR]; /* the --config file, or "" */
+    /* alerter */
+    char alert_targets[CRP_STR], alert_rules[CRP_STR], webhook[CRP_STR];
+    int scrape_ms;
     /* artifact store (crp_artifact.h): trainer, worker, `crp models` */
     char store[CRP_STR];
     double promote_margin, min_accuracy;

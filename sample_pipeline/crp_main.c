@@ -44,6 +44,7 @@ static const struct {
     {"worker", crp_worker_main, 1},   {"feature", crp_feature_main, 1},
     {"sink", crp_sink_main, 1},       {"trainer", crp_trainer_main, 1},
     {"produce", crp_produce_main, 1}, {"supervise", crp_super_main, 1},
+    {"alerter", crp_alert_main, 1},
 };
 
 int main(int argc, char **argv)

@@ -51,7 +51,7 @@ typedef struct worker {
     char bad_version[CRP_ART_ID]; /* last version that failed to load */
     int degraded;
     crp_metric *m_in, *m_out, *m_fail, *m_retry, *m_dlq, *m_degraded, *m_brk,
-        *m_lat, *m_feat_lat, *m_rejected, *m_giveup;
+        *m_lat, *m_feat_lat, *m_rejected, *m_giveup, *m_feat_ok, *m_feat_fail;
 } worker;
 
 static void on_breaker(void *arg, crp_brk_state from, crp_brk_state to)
@@ -138,6 +138,7 @@ static int features(worker *w, const char *id, const char *trace,
             double t0 = crp_now();
             rc = feature_call(w, id, x, extra, why, sizeof why);
             crp_metric_observe(w->m_feat_lat, (crp_now() - t0) * 1000);
+            crp_metric_add(rc == 0 ? w->m_feat_ok : w->m_feat_fail, 1);
             crp_breaker_record(&w->brk, rc == 0, crp_mono_ms());
             if (rc == 0) {
                 set_degraded(w, 0, NULL);
@@ -480,6 +481,10 @@ int crp_worker_main(crp_ctx *x)
                                    "1 while scoring without features");
     w.m_brk = crp_http_metric(h, "breaker_state", CRP_GAUGE,
                               "0 closed, 1 open, 2 half-open");
+    w.m_feat_ok = crp_http_metric(h, "feature_ok_total", CRP_COUNTER,
+                                  "feature calls answered");
+    w.m_feat_fail = crp_http_metric(h, "feature_failed_total", CRP_COUNTER,
+                                    "feature calls failed (error, timeout)");
     w.m_lat = crp_http_metric(h, "process_latency_seconds", CRP_HISTO,
                               "per-record processing");
     w.m_feat_lat = crp_http_metric(h, "feature_latency_seconds", CRP_HISTO,

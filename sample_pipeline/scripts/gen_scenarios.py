@@ -23,16 +23,28 @@ def svc(name, stage, port, args=(), replicas=1, restart="on-failure"):
     return s
 
 
+PORTS = {"queue": 7201, "feature": 7230, "ingest": 7210, "worker": 7220, "sink": 7240,
+         "trainer": 7250, "producer": 7260}
+
+
 def pipeline(rate=200, dur=14, workers=2, worker=(), feature=(), sink=(), queue=(),
-             producer=(), trainer=None, restart="on-failure"):
-    s = [svc("queue", "queue", 7201, queue, restart=restart),
-         svc("feature", "feature", 7230, feature, restart=restart),
-         svc("ingest", "ingest", 7210, restart=restart),
-         svc("worker", "worker", 7220, worker, replicas=workers, restart=restart),
-         svc("sink", "sink", 7240, sink, restart=restart)]
+             producer=(), trainer=None, restart="on-failure", ports=None, http=None):
+    """ports: service -> port (default PORTS); http: service -> --http-port
+    for the stages whose metrics port is not their port (queue, ingest,
+    feature: port+100 by default)."""
+    p = ports or PORTS
+    h = http or {}
+
+    def hp(name):
+        return ["--http-port", str(h[name])] if name in h else []
+    s = [svc("queue", "queue", p["queue"], [*queue, *hp("queue")], restart=restart),
+         svc("feature", "feature", p["feature"], [*feature, *hp("feature")], restart=restart),
+         svc("ingest", "ingest", p["ingest"], hp("ingest"), restart=restart),
+         svc("worker", "worker", p["worker"], worker, replicas=workers, restart=restart),
+         svc("sink", "sink", p["sink"], sink, restart=restart)]
     if trainer is not None:
-        s.append(svc("trainer", "trainer", 7250, trainer, restart=restart))
-    s.append(svc("producer", "produce", 7260,
+        s.append(svc("trainer", "trainer", p["trainer"], trainer, restart=restart))
+    s.append(svc("producer", "produce", p["producer"],
                  ["--rate", str(rate), "--duration-s", str(dur), "--count", "0", *producer],
                  restart=restart))
     return s
@@ -196,6 +208,55 @@ SCEN["pipeline-poison"] = {
          "svc": "ingest", "min": 40},
         {"kind": "events", "name": "poison-dead-lettered", "ev": "dead_lettered", "svc": "worker",
          "min": 15}],
+}
+
+# Alerting: the pipeline on ports 77xx (other scenarios use 72xx and run in
+# parallel) with `crp alerter` scraping every stage.  The feature service is
+# paused for 6 s at 4 s: the error-ratio rule (failed+rejected over all
+# feature calls, 1 s window, > 0.5 for 3 s) must not fire in the fault-free
+# lead-in nor within its for_s of the fault's start (alert_no_for fires
+# about 1 s in), must fire during the outage and must resolve after it
+# (alert_never_resolves does not).
+AP = {"queue": 7701, "feature": 7730, "ingest": 7710, "worker": 7720, "sink": 7740,
+      "producer": 7760}
+AHTTP = {"queue": 7702, "ingest": 7711, "feature": 7731}
+ALERTER = svc("alerter", "alerter", 7770,
+              ["--scrape-ms", "250", "--targets",
+               "queue=7702,ingest=7711,feature=7731,worker.0=7720,worker.1=7721,sink=7740,"
+               "produce=7760"])
+SCEN["pipeline-alerts"] = {
+    "name": "pipeline-alerts",
+    "description": "The pipeline with its alerter (crp alerter, built-in rules) through a 6 s "
+                   "feature-service outage: the feature error-ratio and breaker-open alerts fire "
+                   "during the outage, only after their for_s, and resolve after it; nothing fires "
+                   "in the fault-free lead-in; nothing is lost. Covers the defect switches "
+                   "alert_no_for and alert_never_resolves.",
+    "seed": 13, "duration_s": 17, "drain_s": 3,
+    "services": pipeline(rate=150, dur=15, worker=WORKER_FAST, ports=AP, http=AHTTP)
+    + [ALERTER],
+    "steady_state": [
+        {"kind": "http", "name": "sink-health", "url": "http://127.0.0.1:7740/health",
+         "status": 200, "phases": ["before", "after"]},
+        {"kind": "http", "name": "alerter-health", "url": "http://127.0.0.1:7770/health",
+         "status": 200, "phases": ["before", "after"]}],
+    "faults": [
+        {"kind": "pause", "name": "feature-outage", "target": "feature", "at_s": 4, "for_s": 6}],
+    "expect": [
+        NO_LOSS,
+        {"kind": "events", "name": "quiet-lead-in", "ev": "alert", "svc": "alerter",
+         "where": {"state": "firing"}, "max": 0, "window": {"from_s": 0, "to_s": 4}},
+        {"kind": "events", "name": "error-ratio-waits-for", "ev": "alert", "svc": "alerter",
+         "where": {"rule": "feature-error-ratio", "state": "firing"}, "max": 0,
+         "window": {"fault": "feature-outage", "from_s": 0, "to_s": 2.9}},
+        {"kind": "events", "name": "error-ratio-fires", "ev": "alert", "svc": "alerter",
+         "where": {"rule": "feature-error-ratio", "state": "firing"}, "min": 1, "max": 1,
+         "window": {"fault": "feature-outage", "from_s": 0, "to_s": 6}},
+        {"kind": "events", "name": "breaker-open-fires", "ev": "alert", "svc": "alerter",
+         "where": {"rule": "feature-breaker-open", "state": "firing"}, "min": 1,
+         "window": {"fault": "feature-outage", "from_s": 1, "to_s": 6}},
+        {"kind": "events", "name": "error-ratio-resolves", "ev": "alert", "svc": "alerter",
+         "where": {"rule": "feature-error-ratio", "state": "resolved"}, "min": 1,
+         "window": {"fault": "feature-outage", "from_s": 6, "to_s": 12}}],
 }
 
 STAGES = ["queue", "feature", "ingest", "worker", "sink", "trainer", "producer"]

@@ -62,7 +62,7 @@ wait_for() { # file n seconds: until n delivered events
 }
 
 run_bare() { # workers rate count -> stats
-    local w=$1 rate=$2 count=$3 dir="$T/bare-$1-$2"
+    local w=$1 rate=$2 count=$3 dir; dir=$(mktemp -d "$T/bare-$1-$2.XXXX")
     mkdir -p "$dir"; PIDS=()
     start "$dir" queue 0 queue --port $PQ; sleep 0.3
     start "$dir" feature 0 feature --port $PF
@@ -79,7 +79,7 @@ run_bare() { # workers rate count -> stats
 }
 
 run_attached() { # workers rate count -> stats
-    local w=$1 rate=$2 count=$3 dir="$T/cr-$1-$2"
+    local w=$1 rate=$2 count=$3 dir; dir=$(mktemp -u "$T/cr-$1-$2.XXXX")
     local s="$T/bench-$1-$2.json" dur
     dur=$(awk -v c="$count" -v r="$rate" 'BEGIN { printf "%d", c / r + 8 }')
     local B='${CHAOSRUN_BINDIR}/crp'
