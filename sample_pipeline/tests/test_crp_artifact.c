@@ -297,6 +297,27 @@ static void test_crp_artifact_rollback_stack(void)
     crp_art_close(a);
 }
 
+/* The model blob format: round trip, and every corruption refused with
+ * the target model untouched. */
+static void test_crp_artifact_model_decode_errors(void)
+{
+    crp_model m, got;
+    unsigned char b[CRP_MODEL_BYTES];
+    crp_model_default(&m);
+    m.w[3] = 0.25;
+    crp_model_encode(&m, b);
+    CU_ASSERT_EQUAL(crp_model_decode(&got, b, sizeof b), 0);
+    CU_ASSERT_EQUAL(memcmp(got.w, m.w, sizeof m.w), 0);
+    crp_model_default(&got);
+    CU_ASSERT_EQUAL(crp_model_decode(&got, b, sizeof b - 1), -EINVAL);
+    b[20] ^= 1; /* a weight bit: the embedded hash no longer matches */
+    CU_ASSERT_EQUAL(crp_model_decode(&got, b, sizeof b), -EINVAL);
+    b[20] ^= 1;
+    b[0] ^= 1; /* magic */
+    CU_ASSERT_EQUAL(crp_model_decode(&got, b, sizeof b), -EINVAL);
+    CU_ASSERT_DOUBLE_EQUAL(got.w[3], 2 * 0.6, 1e-12); /* untouched */
+}
+
 static void test_crp_artifact_open_error(void)
 {
     char err[512];
@@ -336,5 +357,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_crp_artifact_gate_floor_margin);
     CR_ADD_TEST(s, test_crp_artifact_rollback_no_history);
     CR_ADD_TEST(s, test_crp_artifact_rollback_stack);
+    CR_ADD_TEST(s, test_crp_artifact_model_decode_errors);
     CR_ADD_TEST(s, test_crp_artifact_open_error);
 }
