@@ -175,6 +175,34 @@ int crp_art_load(crp_art *a, const char *id, void **buf, size_t *len, char *err,
     return 0;
 }
 
+/* Write the blob of id durably under a name of this writer's own (two
+ * trainers may store the same held-out set at once: crp_write_atomic's
+ * fixed "<path>.tmp" would be shared), then rename it into place and
+ * fsync the directory.  0 or -errno. */
+static int write_blob(crp_art *a, const char *id, const void *buf, size_t len)
+{
+    char stage[700], p[600], d[600];
+    static unsigned counter;
+    int rc, dfd;
+    blob_path(a, id, p, sizeof p);
+    snprintf(stage, sizeof stage, "%s/objects/.stage-%ld-%u-%.16s", a->dir,
+             (long)getpid(), counter++, id);
+    if ((rc = crp_write_atomic(stage, buf, len)) < 0)
+        return rc;
+    if (rename(stage, p) < 0) {
+        rc = -errno;
+        unlink(stage);
+        return rc;
+    }
+    snprintf(d, sizeof d, "%s/objects", a->dir);
+    dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) < 0)
+        rc = -errno;
+    if (dfd >= 0)
+        close(dfd);
+    return rc;
+}
+
 /* Run one statement with text parameters (NULL binds NULL).  0 / -EIO. */
 static int exec(crp_art *a, const char *sql, int nargs, const char **args,
                 char *err, size_t n)
@@ -228,7 +256,7 @@ int crp_art_put(crp_art *a, const char *kind, const void *buf, size_t len,
     blob_path(a, id, p, sizeof p);
     /* Content-addressed: an intact blob of this id is already right. */
     if (crp_art_load(a, id, &old, &oldlen, err, n) != 0 &&
-        (rc = crp_write_atomic(p, buf, len)) < 0) {
+        (rc = write_blob(a, id, buf, len)) < 0) {
         snprintf(err, n, "version %.12s: write %s: %s", id, p, strerror(-rc));
         return rc;
     }
