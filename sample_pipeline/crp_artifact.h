@@ -6,9 +6,10 @@
  *                         `artifacts` (metadata), `current` (one pointer
  *                         per kind) and `history` (every promotion and
  *                         rollback, in order);
- *   DIR/objects/<sha256>  the bytes, written atomically (crp_write_atomic:
- *                         tmp, fsync, rename, fsync dir) before the
- *                         metadata row that names them.
+ *   DIR/objects/<sha256>  the bytes, written atomically (staged under a
+ *                         per-writer name with crp_write_atomic: fsync,
+ *                         rename, fsync dir) before the metadata row that
+ *                         names them.
  * A version id is the SHA-256 (64 hex) of the bytes; any unambiguous
  * prefix of at least 4 characters is accepted by crp_art_resolve.
  *
