@@ -680,3 +680,43 @@ out:
     free(s);
     return rc;
 }
+
+int crp_art_history(crp_art *a, const char *kind,
+                    void (*cb)(void *arg, const crp_art_hist *h), void *arg,
+                    char *err, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int count = 0, r;
+    crp_art_hist h;
+    if (sqlite3_prepare_v2(a->db,
+                           "SELECT seq, kind, action, id, prev, reason, t"
+                           " FROM history WHERE ?1 IS NULL OR kind = ?1"
+                           " ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK) {
+        count = db_err(a, "history", err, n);
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *v;
+        memset(&h, 0, sizeof h);
+        h.seq = sqlite3_column_int64(st, 0);
+#define COL(k, f)                                                              \
+    if ((v = (const char *)sqlite3_column_text(st, k)))                        \
+        crp_strlcpy(h.f, v, sizeof h.f);
+        COL(1, kind);
+        COL(2, action);
+        COL(3, id);
+        COL(4, prev);
+        COL(5, reason);
+#undef COL
+        h.t = sqlite3_column_double(st, 6);
+        cb(arg, &h);
+        count++;
+    }
+    if (r != SQLITE_DONE)
+        count = db_err(a, "history", err, n);
+out:
+    sqlite3_finalize(st);
+    return count;
+}

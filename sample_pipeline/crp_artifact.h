@@ -119,6 +119,21 @@ int crp_art_rollback(crp_art *a, const char *kind, const char *to,
                      char target[CRP_ART_ID], char prev[CRP_ART_ID], char *err,
                      size_t n);
 
+/* One row of the promotion history. */
+typedef struct crp_art_hist {
+    int64_t seq;
+    char kind[16], action[16]; /* action: promote, force, rollback */
+    char id[CRP_ART_ID], prev[CRP_ART_ID];
+    char reason[200];
+    double t;
+} crp_art_hist;
+
+/* Call cb for every history row of kind (NULL: all), oldest first.
+ * Returns the count or -EIO. */
+int crp_art_history(crp_art *a, const char *kind,
+                    void (*cb)(void *arg, const crp_art_hist *h), void *arg,
+                    char *err, size_t n);
+
 /* Accuracy ("accuracy" of the metrics JSON) of an info; -1 when absent. */
 double crp_art_accuracy(const crp_art_info *i);
 

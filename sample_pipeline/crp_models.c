@@ -5,6 +5,7 @@
  *   crp models [--store DIR] show VERSION
  *   crp models [--store DIR] promote VERSION [--force]
  *   crp models [--store DIR] rollback [VERSION]
+ *   crp models [--store DIR] [--kind K] history
  *
  * promote without --force applies the promotion gate (--promote-margin,
  * --min-accuracy); with --force it only verifies the blob.  Promotions
@@ -57,6 +58,16 @@ static void print_line(void *arg, const crp_art_info *i)
            i->parent[0] ? i->parent : "-", i->dataset[0] ? i->dataset : "-", t);
 }
 
+static void print_hist(void *arg, const crp_art_hist *h)
+{
+    char t[32];
+    time_t s = (time_t)h->t;
+    (void)arg;
+    strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", gmtime(&s));
+    printf("%-5lld %-8s %-9s %-12.12s %-12.12s %s  %s\n", (long long)h->seq,
+           h->kind, h->action, h->id, h->prev[0] ? h->prev : "-", t, h->reason);
+}
+
 static void show(const crp_art_info *i)
 {
     printf("version  %s\nkind     %s\nstatus   %s%s\nparent   %s\n"
@@ -96,6 +107,7 @@ int crp_models_main(int argc, char **argv)
     const char *cmd = words[0];
     int want = !cmd                       ? -1
                : !strcmp(cmd, "list")     ? 1
+               : !strcmp(cmd, "history")  ? 1
                : !strcmp(cmd, "show")     ? 2
                : !strcmp(cmd, "promote")  ? 2
                : !strcmp(cmd, "rollback") ? (nw == 2 ? 2 : 1)
@@ -103,7 +115,8 @@ int crp_models_main(int argc, char **argv)
     if (want < 0 || nw != want || (force && strcmp(cmd, "promote") != 0)) {
         fprintf(stderr,
                 "usage: crp models [--store DIR] [--kind K] list | show "
-                "VERSION | promote VERSION [--force] | rollback [VERSION]\n");
+                "VERSION | promote VERSION [--force] | rollback [VERSION] | "
+                "history\n");
         return MX_USAGE;
     }
     if (!x.c.store[0]) {
@@ -119,6 +132,14 @@ int crp_models_main(int argc, char **argv)
                "STATUS", "CURRENT", "ACCURACY", "PARENT", "DATASET", "CREATED");
         rc = crp_art_list(a, strcmp(kind, "all") ? kind : NULL, print_line,
                           NULL, err, sizeof err);
+        rc = rc < 0 ? rc : 0;
+        goto out;
+    }
+    if (!strcmp(cmd, "history")) {
+        printf("%-5s %-8s %-9s %-12s %-12s %-20s  %s\n", "SEQ", "KIND",
+               "ACTION", "VERSION", "PREVIOUS", "TIME", "REASON");
+        rc = crp_art_history(a, strcmp(kind, "all") ? kind : NULL, print_hist,
+                             NULL, err, sizeof err);
         rc = rc < 0 ? rc : 0;
         goto out;
     }

@@ -248,6 +248,13 @@ static void test_crp_artifact_rollback_no_history(void)
     crp_art_close(a);
 }
 
+static void count_hist(void *arg, const crp_art_hist *h)
+{
+    char *acts = arg;
+    strcat(acts, h->action);
+    strcat(acts, " ");
+}
+
 static void test_crp_artifact_rollback_stack(void)
 {
     char p[600], A[CRP_ART_ID], B[CRP_ART_ID], C[CRP_ART_ID], t[CRP_ART_ID],
@@ -296,6 +303,12 @@ static void test_crp_artifact_rollback_stack(void)
     CU_ASSERT_EQUAL_FATAL(crp_art_open(p, &a, err, sizeof err), 0);
     crp_art_current(a, "model", cur);
     CU_ASSERT_STRING_EQUAL(cur, A);
+    char acts[256] = "";
+    CU_ASSERT_EQUAL(
+        crp_art_history(a, "model", count_hist, acts, err, sizeof err), 7);
+    CU_ASSERT_STRING_EQUAL(acts,
+                           "promote promote force rollback rollback rollback "
+                           "rollback ");
     crp_art_close(a);
 }
 

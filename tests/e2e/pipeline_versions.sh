@@ -58,6 +58,8 @@ expect_eq "  ... it is current" "${bad:0:12}" "$(M list | awk '$4 == "current" {
 expect_eq "rollback: exit 0" 0 "$(mrc rollback)"
 expect_eq "  ... the good model is current again" "${good:0:12}" \
     "$(M list | awk '$4 == "current" { print $1 }')"
+expect_eq "history: promote, force, rollback in order" "promote force rollback" \
+    "$(M history | awk 'NR > 1 { printf "%s%s", (NR > 2 ? " " : ""), $3 }')"
 expect_eq "force promotion and rollback are events" "force $good" \
     "$(jq -r 'select(.ev=="model_promoted" and .by=="force") | "force " + .parent' "$EV")"
 expect_eq "rollback event names both versions" "$good $bad" \
