@@ -126,15 +126,25 @@ static const opt opts[] = {
       "alerter: scrape and evaluation period"),
     O("webhook", T_STR, webhook, "",
       "alerter: URL to POST each firing/resolved alert to (JSON)"),
+    O("store", T_STR, store, "",
+      "trainer/worker/models: artifact store directory (relative: under "
+      "$CHAOSRUN_RUN_DIR when set); the trainer registers and gates its "
+      "models there, the worker follows its current model"),
+    O("promote-margin", T_DBL, promote_margin, "0.02",
+      "trainer/models: a model is promoted when its held-out accuracy >= the "
+      "current model's - this"),
+    O("min-accuracy", T_DBL, min_accuracy, "0.6",
+      "trainer/models: held-out accuracy floor of every promotion"),
+    O("holdout-n", T_LL, holdout_n, "1000",
+      "trainer: held-out validation records (a snapshot in the store)"),
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
 static const char *const defect_names[] = {
-    "no_backoff",           "no_retry_limit",
-    "breaker_never_opens",  "unsafe_checkpoint",
-    "ack_before_commit",    "no_dedup",
-    "drop_inflight",        "alert_no_for",
-    "alert_never_resolves", NULL};
+    "no_backoff",        "no_retry_limit",    "breaker_never_opens",
+    "unsafe_checkpoint", "ack_before_commit", "no_dedup",
+    "drop_inflight",     "alert_no_for",      "alert_never_resolves",
+    "shuffled_labels",   "no_gate",           NULL};
 
 int crp_conf_defects(const char *s, unsigned *out)
 {
@@ -328,6 +338,11 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
     if (c->traces[0] == '\0' && c->run_dir[0])
         snprintf(c->traces, sizeof c->traces, "%.120s/traces/%.64s.jsonl",
                  c->run_dir, c->inst);
+    if (c->store[0] && c->store[0] != '/' && c->run_dir[0]) {
+        char rel[CRP_STR];
+        crp_strlcpy(rel, c->store, sizeof rel);
+        snprintf(c->store, sizeof c->store, "%.120s/%.120s", c->run_dir, rel);
+    }
     if (crp_conf_defects(c->defect, &c->defects) < 0) {
         snprintf(err, n, "unknown defect in \"%s\"", c->defect);
         return -1;
@@ -354,7 +369,9 @@ void crp_conf_usage(void)
 {
     printf("usage: crp STAGE [--config FILE.json] [--OPTION VALUE]...\n"
            "stages: queue ingest worker feature sink trainer produce supervise "
-           "alerter\n\n"
+           "alerter\n"
+           "models: crp models --store DIR list | show V | promote V [--force] "
+           "| rollback [V]\n\n"
            "options (also JSON config keys):\n");
     for (size_t i = 0; i < NOPTS; i++)
         printf("  --%-20s default %-16s %s\n", opts[i].name,

@@ -19,6 +19,8 @@ enum {
     CRP_DEFECT_DROP_INFLIGHT = 1u << 6, /* shutdown drops in-flight work */
     CRP_DEFECT_ALERT_NO_FOR = 1u << 7,  /* alerts fire without for_s */
     CRP_DEFECT_ALERT_NEVER_RESOLVES = 1u << 8,
+    CRP_DEFECT_SHUFFLED_LABELS = 1u << 9, /* trainer: labels shuffled */
+    CRP_DEFECT_NO_GATE = 1u << 10,        /* promote without the gate */
 };
 
 #define CRP_STR 256
@@ -71,6 +73,10 @@ typedef struct crp_conf {
     /* alerter */
     char alert_targets[CRP_STR], alert_rules[CRP_STR], webhook[CRP_STR];
     int scrape_ms;
+    /* artifact store (crp_artifact.h): trainer, worker, `crp models` */
+    char store[CRP_STR];
+    double promote_margin, min_accuracy;
+    long long holdout_n;
 } crp_conf;
 
 /* Fill c for `stage` from defaults, environment, --config and flags

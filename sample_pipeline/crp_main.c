@@ -53,6 +53,8 @@ int main(int argc, char **argv)
         crp_conf_usage();
         return argc < 2 ? 2 : 0;
     }
+    if (strcmp(argv[1], "models") == 0)
+        return crp_models_main(argc - 2, argv + 2);
     for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) {
         if (strcmp(argv[1], stages[i].name) != 0)
             continue;

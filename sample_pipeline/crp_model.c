@@ -136,34 +136,31 @@ out:
 
 #define MODEL_MAGIC 0x43525031u /* "CRP1" */
 
-int crp_model_save(const crp_model *m, const char *path)
+typedef struct model_file {
+    uint32_t magic, n;
+    double w[CRP_NW];
+    uint64_t h;
+} model_file;
+_Static_assert(sizeof(model_file) == CRP_MODEL_BYTES, "model file layout");
+
+void crp_model_encode(const crp_model *m, void *buf)
 {
-    struct {
-        uint32_t magic, n;
-        double w[CRP_NW];
-        uint64_t h;
-    } f;
+    model_file f;
     memset(&f, 0, sizeof f);
     f.magic = MODEL_MAGIC;
     f.n = CRP_NW;
     memcpy(f.w, m->w, sizeof f.w);
     f.h = crp_model_hash(m);
-    return crp_write_atomic(path, &f, sizeof f);
+    memcpy(buf, &f, sizeof f);
 }
 
-int crp_model_load(crp_model *m, const char *path)
+int crp_model_decode(crp_model *m, const void *buf, size_t len)
 {
-    struct {
-        uint32_t magic, n;
-        double w[CRP_NW];
-        uint64_t h;
-    } f;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t r = read(fd, &f, sizeof f);
-    close(fd);
-    if (r != (ssize_t)sizeof f || f.magic != MODEL_MAGIC || f.n != CRP_NW)
+    model_file f;
+    if (len != sizeof f)
+        return -EINVAL;
+    memcpy(&f, buf, sizeof f);
+    if (f.magic != MODEL_MAGIC || f.n != CRP_NW)
         return -EINVAL;
     crp_model t;
     memcpy(t.w, f.w, sizeof t.w);
@@ -171,4 +168,39 @@ int crp_model_load(crp_model *m, const char *path)
         return -EINVAL;
     *m = t;
     return 0;
+}
+
+int crp_model_save(const crp_model *m, const char *path)
+{
+    unsigned char b[CRP_MODEL_BYTES];
+    crp_model_encode(m, b);
+    return crp_write_atomic(path, b, sizeof b);
+}
+
+int crp_model_load(crp_model *m, const char *path)
+{
+    unsigned char b[CRP_MODEL_BYTES + 1];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t r = read(fd, b, sizeof b);
+    close(fd);
+    if (r < 0)
+        return -EINVAL;
+    return crp_model_decode(m, b, (size_t)r);
+}
+
+void crp_model_eval(const crp_model *m, const double *x, const double *extra,
+                    const int *label, long long n, double *acc, double *loss)
+{
+    long long ok = 0;
+    double l = 0;
+    for (long long i = 0; i < n; i++) {
+        double p = crp_model_score(m, x + i * CRP_DIM, extra + i * CRP_EXTRA);
+        ok += (p >= 0.5) == (label[i] == 1);
+        double q = label[i] ? p : 1 - p;
+        l -= log(q > 1e-12 ? q : 1e-12);
+    }
+    *acc = n > 0 ? (double)ok / (double)n : 0;
+    *loss = n > 0 ? l / (double)n : 0;
 }

@@ -8,6 +8,7 @@
 #ifndef CRP_MODEL_H
 #define CRP_MODEL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "crp_schema.h"
@@ -42,6 +43,19 @@ uint64_t crp_model_hash(const crp_model *m);
 int crp_model_save(const crp_model *m, const char *path);
 /* Load an artifact.  0, -errno, or -EINVAL (corrupt). */
 int crp_model_load(crp_model *m, const char *path);
+
+/* Bytes of an encoded model (the artifact format: magic, count, weights,
+ * FNV hash). */
+#define CRP_MODEL_BYTES (8 + 8 * CRP_NW + 8)
+/* Encode m into buf (CRP_MODEL_BYTES bytes). */
+void crp_model_encode(const crp_model *m, void *buf);
+/* Decode an artifact.  0, or -EINVAL (wrong size, magic or hash); m is
+ * untouched on error. */
+int crp_model_decode(crp_model *m, const void *buf, size_t len);
+/* Accuracy (threshold 0.5) and mean log loss of m over n records (x:
+ * n*CRP_DIM normalised, extra: n*CRP_EXTRA, labels 0/1). */
+void crp_model_eval(const crp_model *m, const double *x, const double *extra,
+                    const int *label, long long n, double *acc, double *loss);
 
 /* Write buf atomically to path: path.tmp, fsync, rename, fsync the
  * directory.  0 or -errno (path untouched on failure). */

@@ -10,7 +10,14 @@
  * that fails processing is handed back (NACK); at its max-deliveries-th
  * delivery it goes to the `dlq` queue with the reason instead.
  * Shutdown (SIGTERM): finish the record in hand, hand back the rest of
- * the batch, commit, acknowledge, exit. */
+ * the batch, commit, acknowledge, exit.
+ *
+ * Model: with --store the worker follows the artifact store's current
+ * model (polled every 500 ms): a new version is loaded, its SHA-256
+ * verified, then used (`model_loaded`, and `result` canary_scores: a hash
+ * of its scores on a fixed canary set); a missing or corrupt blob never
+ * replaces the model in use (`model_load_failed`).  Without --store,
+ * --model FILE|DIR as before. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "crp_artifact.h"
 #include "crp_breaker.h"
 #include "crp_model.h"
 #include "crp_net.h"
@@ -38,6 +46,9 @@ typedef struct worker {
     crp_model model;
     char model_file[600]; /* the artifact in use, "" = built-in */
     time_t model_mtime;
+    crp_art *store;               /* --store, opened lazily */
+    char version[CRP_ART_ID];     /* store version in use, "" = none */
+    char bad_version[CRP_ART_ID]; /* last version that failed to load */
     int degraded;
     crp_metric *m_in, *m_out, *m_fail, *m_retry, *m_dlq, *m_degraded, *m_brk,
         *m_lat, *m_feat_lat, *m_rejected, *m_giveup, *m_feat_ok, *m_feat_fail;
@@ -210,6 +221,74 @@ static void refresh_model(worker *w)
     crp_log(w->x, "scoring with model %s", best);
 }
 
+/* Score a fixed canary set (seeded, independent of the run) with m: the
+ * accuracy, and a hash of the scores that identifies the results. */
+static void canary(const crp_model *m, double *acc, uint64_t *hash)
+{
+    crp_rng r;
+    double x[CRP_DIM], extra[CRP_EXTRA];
+    int label, ok = 0, n = 500;
+    uint64_t h = CRP_FNV_INIT;
+    crp_rng_seed(&r, 0x63616e617279ULL);
+    for (int i = 0; i < n; i++) {
+        crp_model_gen(&r, x, &label);
+        crp_model_normalise(x);
+        crp_model_extra(x, extra);
+        double p = crp_model_score(m, x, extra);
+        ok += (p >= 0.5) == (label == 1);
+        h = crp_fnv1a(h, &p, sizeof p);
+    }
+    *acc = (double)ok / n;
+    *hash = h;
+}
+
+/* --store: load the current model when the pointer moved. */
+static void follow_store(worker *w)
+{
+    char id[CRP_ART_ID], err[512] = "";
+    void *b = NULL;
+    size_t len = 0;
+    crp_model nm;
+    if (!w->store &&
+        crp_art_open(w->x->c.store, &w->store, err, sizeof err) < 0)
+        return; /* not there yet: the next poll tries again */
+    if (crp_art_current(w->store, "model", id) <= 0 ||
+        strcmp(id, w->version) == 0 || strcmp(id, w->bad_version) == 0)
+        return;
+    int rc = crp_art_load(w->store, id, &b, &len, err, sizeof err);
+    if (rc == 0 && crp_model_decode(&nm, b, len) < 0) {
+        rc = -EBADMSG;
+        snprintf(err, sizeof err, "version %.12s: not a model artifact", id);
+    }
+    free(b);
+    if (rc < 0) {
+        char esc[600];
+        crp_json_esc(esc, sizeof esc, err);
+        crp_strlcpy(w->bad_version, id, sizeof w->bad_version);
+        crp_ev_emit(w->x->ev, "model_load_failed",
+                    "\"version\":\"%s\",\"in_use\":\"%s\",\"error\":\"%s\"", id,
+                    w->version, esc);
+        crp_log(w->x, "model %.12s not loaded, keeping %.12s: %s", id,
+                w->version[0] ? w->version : "the built-in model", err);
+        return;
+    }
+    double acc;
+    uint64_t h;
+    w->model = nm;
+    crp_strlcpy(w->version, id, sizeof w->version);
+    w->bad_version[0] = '\0';
+    canary(&nm, &acc, &h);
+    crp_ev_emit(w->x->ev, "model_loaded",
+                "\"version\":\"%s\",\"hash\":\"%016llx\","
+                "\"canary_accuracy\":%.4f",
+                id, (unsigned long long)crp_model_hash(&nm), acc);
+    crp_ev_emit(w->x->ev, "result",
+                "\"name\":\"canary_scores\",\"value\":\"%016llx\","
+                "\"version\":\"%s\",\"accuracy\":%.4f",
+                (unsigned long long)h, id, acc);
+    crp_log(w->x, "scoring with model %.12s (canary accuracy %.4f)", id, acc);
+}
+
 typedef struct outcome {
     int kind; /* 0 result, 1 dead letter, 2 hand back, 3 dropped (defect) */
     char *payload; /* result or dead letter */
@@ -379,7 +458,10 @@ int crp_worker_main(crp_ctx *x)
     w.brk.on_change = on_breaker;
     w.brk.arg = &w;
     crp_model_default(&w.model);
-    refresh_model(&w);
+    if (c->store[0])
+        follow_store(&w);
+    else
+        refresh_model(&w);
     crp_http *h = x->http;
     w.m_in =
         crp_http_metric(h, "records_in_total", CRP_COUNTER, "records leased");
@@ -411,7 +493,10 @@ int crp_worker_main(crp_ctx *x)
     crp_ev_emit(x->ev, "ready", NULL);
     int64_t backoff = 50, last_model = crp_mono_ms();
     while (!crp_stop_requested) {
-        if (crp_mono_ms() - last_model >= 2000) {
+        if (c->store[0] && crp_mono_ms() - last_model >= 500) {
+            follow_store(&w);
+            last_model = crp_mono_ms();
+        } else if (!c->store[0] && crp_mono_ms() - last_model >= 2000) {
             refresh_model(&w);
             last_model = crp_mono_ms();
         }
@@ -430,6 +515,7 @@ int crp_worker_main(crp_ctx *x)
     crp_ev_emit(x->ev, "stopping", NULL);
     crp_qc_close(&w.qc);
     crp_conn_close(&w.feat);
+    crp_art_close(w.store);
     crp_ev_emit(x->ev, "stopped", NULL);
     return 0;
 }

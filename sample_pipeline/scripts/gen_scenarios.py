@@ -285,6 +285,89 @@ SCEN["pipeline-sigterm"] = {
 for i, f in enumerate(SCEN["pipeline-sigterm"]["faults"]):
     f["name"] = "term-%d-%s" % (i, f["target"].replace(".", ""))
 
+# Model versions: every stage on 76xx ports (this scenario runs in parallel
+# with the 72xx ones).  The store is <run dir>/store (a relative --store is
+# taken under $CHAOSRUN_RUN_DIR), so the fault-free baseline has its own.
+# There is no exec-style fault: the operator is a small service ("ops", a
+# shell script) that waits for the first promoted model, runs a second
+# training on shuffled labels (the gate must refuse it), and then acts on
+# signals sent by `kill` faults at fixed times: SIGUSR1 force-promotes the
+# newest model (the refused one), SIGUSR2 rolls back.  In the baseline no
+# signal comes, so its last canary result is the good model's: the run's
+# must equal it once the rollback restored the old version.
+VSTORE = ["--store", "store"]
+OPS = r"""C=$1; M="$C models --store store"
+i=0
+until $M list | grep -q ' current '; do
+  i=$((i+1)); [ $i -gt 200 ] && { echo "no promoted model" >&2; exit 1; }; sleep 0.1
+done
+CHAOSRUN_SERVICE=trainer-bad CHAOSRUN_INSTANCE=trainer-bad.0 \
+CRP_DEFECT="shuffled_labels,$CRP_DEFECT" $C trainer --store store --port 7651 \
+  --data-dir "$CHAOSRUN_RUN_DIR/data/trainer-bad" --exit-when-done 1 \
+  --train-n 1000 --step-delay-us 200 || exit 1
+bad=$($M list | awk 'NR > 1 { v = $1 } END { print v }')
+echo "ops: newest model $bad" >&2
+trap '$M promote "$bad" --force' USR1
+trap '$M rollback' USR2
+trap 'exit 0' TERM
+while :; do sleep 0.1; done
+"""
+
+
+def vsvc(name, stage, port, args=(), replicas=1):
+    s = svc(name, stage, port, args, replicas=replicas)
+    return s
+
+
+VWORKER = VSTORE + ["--queue", "127.0.0.1:7601", "--feature", "127.0.0.1:7605"]
+SCEN["pipeline-model-versions"] = {
+    "name": "pipeline-model-versions",
+    "description": "Versioned models: the trainer publishes a good model to the content-addressed "
+                   "artifact store and the gate promotes it; a second training on shuffled labels "
+                   "gives a bad model that the gate must refuse. An operator then force-promotes "
+                   "the bad model (SIGUSR1 to ops) and rolls back (SIGUSR2): both workers follow "
+                   "the store's current pointer without a restart, and after the rollback their "
+                   "canary results equal the fault-free baseline's (the good model's). Covers the "
+                   "defect switch no_gate. Ports 76xx.",
+    "seed": 7, "duration_s": 14, "drain_s": 3,
+    "services": [
+        vsvc("queue", "queue", 7601, ["--http-port", "7611"]),
+        vsvc("feature", "feature", 7605, ["--http-port", "7615"]),
+        vsvc("ingest", "ingest", 7603, ["--http-port", "7613", "--queue", "127.0.0.1:7601"]),
+        vsvc("worker", "worker", 7620, VWORKER, replicas=2),
+        vsvc("sink", "sink", 7640, ["--queue", "127.0.0.1:7601"]),
+        vsvc("trainer", "trainer", 7650,
+             VSTORE + ["--train-n", "1000", "--epochs", "3", "--step-delay-us", "200"]),
+        vsvc("producer", "produce", 7660,
+             ["--ingest", "127.0.0.1:7603", "--rate", "60", "--duration-s", "12", "--count",
+              "0"]),
+        {"name": "ops", "cmd": ["sh", "-c", OPS, "ops", B],
+         "env": {"CRP_DEFECT": "${CRP_DEFECT:-}"}, "stop_signal": "SIGTERM",
+         "stop_timeout_s": 5, "restart": "never"}],
+    "faults": [
+        {"kind": "kill", "name": "force-promote-bad", "target": "ops", "signal": "SIGUSR1",
+         "at_s": 6},
+        {"kind": "kill", "name": "rollback", "target": "ops", "signal": "SIGUSR2",
+         "at_s": 10}],
+    "expect": [
+        {"kind": "events", "name": "one-model-passes-gate", "ev": "model_promoted",
+         "where": {"by": "gate"}, "min": 1, "max": 1},
+        {"kind": "events", "name": "bad-model-refused", "ev": "model_rejected", "min": 1,
+         "max": 1},
+        {"kind": "events", "name": "workers-follow-force-promotion", "ev": "model_loaded",
+         "svc": "worker", "window": {"fault": "force-promote-bad", "from_s": 0, "to_s": 3},
+         "min": 2, "max": 2},
+        {"kind": "events", "name": "workers-follow-rollback", "ev": "model_loaded",
+         "svc": "worker", "window": {"fault": "rollback", "from_s": 0, "to_s": 3},
+         "min": 2, "max": 2},
+        {"kind": "events", "name": "rollback-recorded", "ev": "model_rolled_back", "min": 1,
+         "max": 1},
+        {"kind": "events", "name": "no-bad-blob-loaded", "ev": "model_load_failed", "max": 0},
+        {"kind": "same_result", "name": "results-restored", "result": "canary_scores"},
+        NO_LOSS,
+        {"kind": "service", "name": "ops-exits-clean", "service": "ops", "exit": "clean"}],
+}
+
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scenarios")
 for name, d in SCEN.items():
     with open(os.path.join(root, name + ".json"), "w") as f:
