@@ -712,22 +712,46 @@ static void do_restart(cr_run *r, cr_inst *in, long by_fault)
 
 /* ---- events -------------------------------------------------------------- */
 
+/* Append what the event file has beyond ev_buf to ev_buf; the number of
+ * bytes read, 0 at the end, -1 when out of memory. */
+static ssize_t events_fill(cr_run *r)
+{
+    if (r->ev_cap - r->ev_len < 65536) {
+        size_t nc = r->ev_cap ? r->ev_cap * 2 : 131072;
+        char *nb = cr_realloc(r->ev_buf, nc);
+        if (!nb)
+            return -1;
+        r->ev_buf = nb;
+        r->ev_cap = nc;
+    }
+    ssize_t n =
+        read(r->events_fd, r->ev_buf + r->ev_len, r->ev_cap - r->ev_len - 1);
+    if (n > 0) {
+        for (const char *p = r->ev_buf + r->ev_len, *end = p + n;
+             (p = memchr(p, '\n', (size_t)(end - p))); p++)
+            r->ev_unparsed++;
+        r->ev_len += (size_t)n;
+    }
+    return n;
+}
+
+/* The loop's read: parse now when events are live, else only collect. */
+static void events_poll(cr_run *r)
+{
+    if (r->ev_live) {
+        cr_run_read_events(r);
+        return;
+    }
+    while (events_fill(r) > 0) {
+    }
+}
+
 void cr_run_read_events(cr_run *r)
 {
     for (;;) {
-        if (r->ev_cap - r->ev_len < 65536) {
-            size_t nc = r->ev_cap ? r->ev_cap * 2 : 131072;
-            char *nb = cr_realloc(r->ev_buf, nc);
-            if (!nb)
-                return;
-            r->ev_buf = nb;
-            r->ev_cap = nc;
-        }
-        ssize_t n = read(r->events_fd, r->ev_buf + r->ev_len,
-                         r->ev_cap - r->ev_len - 1);
-        if (n <= 0)
-            break;
-        r->ev_len += (size_t)n;
+        ssize_t n = events_fill(r);
+        if (n < 0)
+            return;
         size_t start = 0;
         for (size_t i = 0; i < r->ev_len; i++) {
             if (r->ev_buf[i] != '\n')
@@ -744,6 +768,9 @@ void cr_run_read_events(cr_run *r)
         }
         memmove(r->ev_buf, r->ev_buf + start, r->ev_len - start);
         r->ev_len -= start;
+        r->ev_unparsed = 0;
+        if (n == 0)
+            break;
     }
 }
 
@@ -760,12 +787,12 @@ static void on_events_changed(cr_run *r)
 {
     inotify_drain(r);
     if (r->ev_batch_s <= 0 || r->ev_batch_armed) {
-        cr_run_read_events(r);
+        events_poll(r);
         return;
     }
     struct epoll_event ev = {.events = 0, .data.fd = r->inofd};
     if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, r->inofd, &ev) != 0) {
-        cr_run_read_events(r);
+        events_poll(r);
         return;
     }
     r->ev_batch_armed = 1;
@@ -782,7 +809,7 @@ static void events_batch_end(cr_run *r)
                    "epoll_ctl on the event watch: %s (events are now read "
                    "once a second)",
                    strerror(errno));
-    cr_run_read_events(r);
+    events_poll(r);
 }
 
 /* ---- signals and the loop ------------------------------------------------ */
@@ -896,10 +923,10 @@ static void status_draw(cr_run *r)
                 "\r\033[K[%s] t=%.1f/%.0fs  faults: %s  up %zu/%zu  "
                 "events %zu",
                 phase_names[r->phase], t, r->sc->duration_s + r->sc->drain_s,
-                active, up, total, r->hist.n);
+                active, up, total, r->hist.n + r->ev_unparsed);
     else
         fprintf(stderr, "\r\033[K[%s] up %zu/%zu  events %zu",
-                phase_names[r->phase], up, total, r->hist.n);
+                phase_names[r->phase], up, total, r->hist.n + r->ev_unparsed);
     r->status_line = 1;
 }
 
@@ -933,7 +960,7 @@ int cr_run_loop(cr_run *r)
                 on_probe_results(r);
             }
         }
-        cr_run_read_events(r);
+        events_poll(r);
         status_draw(r);
     }
     return CR_OK;

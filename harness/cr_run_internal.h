@@ -127,6 +127,13 @@ struct cr_run {
      * the epoll set until the CR_T_EVENTS timer puts it back. */
     double ev_batch_s;
     int ev_batch_armed;
+    /* ev_live: events are parsed as they arrive (a fault is triggered by
+     * an event, or a probe counts events); otherwise the loop only reads
+     * the bytes and counts the lines (ev_unparsed), and they are parsed
+     * when something needs the history: a fault's revert, the end of the
+     * run.  Parsing is most of the engine's CPU under a busy system. */
+    int ev_live;
+    size_t ev_unparsed;
     char *ev_buf;
     size_t ev_len, ev_cap;
     cr_timer *timers;

@@ -147,8 +147,13 @@ static int setup_loop(cr_run *r, cr_err *err)
      * matters -- unless a fault is triggered by an event: then at once. */
     r->ev_batch_s = 0.020;
     for (size_t i = 0; i < r->sc->nfaults; i++)
-        if (r->sc->faults[i].trigger)
+        if (r->sc->faults[i].trigger) {
             r->ev_batch_s = 0;
+            r->ev_live = 1;
+        }
+    for (size_t i = 0; i < r->sc->nprobes; i++)
+        if (strcmp(r->sc->probes[i].ops->kind, "event") == 0)
+            r->ev_live = 1;
     /* Orphans of the services are reparented to us, not to init, so
      * they are reaped here and killed with their group. */
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

@@ -1,6 +1,7 @@
 /* cr_test: see cr_test.h. */
 #include "cr_test.h"
 
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,24 @@ char *cr_test_tmpdir(void)
     char tmpl[] = "/tmp/cr_test.XXXXXX";
     char *d = mkdtemp(tmpl);
     return d ? strdup(d) : NULL;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+                  struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int cr_test_rmtree(char *dir)
+{
+    if (!dir)
+        return 0;
+    int rc = nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(dir);
+    return rc;
 }
 
 int main(void)

@@ -18,6 +18,9 @@ const char *cr_test_src(const char *rel);
 const char *cr_test_bin(const char *rel);
 /* A fresh temporary directory (removed by the caller if wanted). */
 char *cr_test_tmpdir(void);
+/* Remove dir and everything below it (symlinks not followed), then free
+ * dir (from cr_test_tmpdir or malloc); 0, or -1 when something stayed. */
+int cr_test_rmtree(char *dir);
 
 #define CR_ADD_TEST(suite, fn)                                                 \
     do {                                                                       \

@@ -201,10 +201,7 @@ static void test_ledger_janitor_cleans_after_dead_owner(void)
             sleep_ms(20);
     }
     prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CU_ASSERT_EQUAL(system(cmd), 0);
-    free(dir);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
 void cr_test_register(void)

@@ -342,10 +342,7 @@ static void test_report_html_hostile_text_stays_text(void)
     CU_ASSERT_STRING_EQUAL(df, "x' data-x='1");
     free(df);
     xmlFreeDoc(doc);
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CU_ASSERT_EQUAL(system(cmd), 0);
-    free(dir);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
 static void test_report_html_load_errors(void)
@@ -379,10 +376,7 @@ static void test_report_html_load_errors(void)
     char *md = crt_read(dir, "report.md");
     CU_ASSERT_PTR_NOT_NULL(md);
     free(md);
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CU_ASSERT_EQUAL(system(cmd), 0);
-    free(dir);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
 static int suite_clean(void)

@@ -126,10 +126,7 @@ static void test_report_junit_schema_rejects_bad_documents(void)
     xmlDocPtr ok = valid_doc(p);
     CU_ASSERT_PTR_NOT_NULL(ok);
     xmlFreeDoc(ok);
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CU_ASSERT_EQUAL(system(cmd), 0);
-    free(dir);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
 static void test_report_junit_passing_run(void)
@@ -263,10 +260,7 @@ static void test_report_junit_escapes_hostile_text(void)
         strstr(s, "\xC3\xA9\xF0\x9F\x98\x80 \"q\"")); /* é😀 kept */
     free(s);
     xmlFreeDoc(doc);
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CU_ASSERT_EQUAL(system(cmd), 0);
-    free(dir);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
 static void test_report_junit_suite_combines_runs(void)
@@ -309,10 +303,7 @@ static void test_report_junit_suite_combines_runs(void)
     CU_ASSERT_EQUAL(crt_count(idx, "/report.html\">"),
                     8); /* name + html link per run */
     free(idx);
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out);
-    CU_ASSERT_EQUAL(system(cmd), 0);
-    free(out);
+    CU_ASSERT_EQUAL(cr_test_rmtree(out), 0);
     for (int i = 0; i < 4; i++)
         crt_cleanup(dirs[i]);
 }

@@ -202,10 +202,7 @@ static void test_report_md_escapes_cells(void)
     CU_ASSERT_STRING_EQUAL(cells[5], "1 \\| 2 \\[link\\](http://x) &lt;i&gt;");
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "Reproduce: `` run `a` \\| b ``"));
     free(md);
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CU_ASSERT_EQUAL(system(cmd), 0);
-    free(dir);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
 static void test_report_md_compare(void)
@@ -356,10 +353,7 @@ static void test_report_md_allocation_failures(void)
     if (md)
         CU_ASSERT_PTR_NOT_NULL(strstr(md, "## chaosrun: oom"));
     free(md);
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CU_ASSERT_EQUAL(system(cmd), 0);
-    free(dir);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
 void cr_test_register(void)

@@ -171,10 +171,7 @@ static void test_report_stats_multi_flaky(void)
     CU_ASSERT_EQUAL(crt_count(html, "class=\"hbar\""), 10); /* histogram */
     CU_ASSERT_PTR_NOT_NULL(strstr(html, "class=\"bound\""));
     free(html);
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    CU_ASSERT_EQUAL(system(cmd), 0);
-    free(root);
+    CU_ASSERT_EQUAL(cr_test_rmtree(root), 0);
 }
 
 static void test_report_stats_multi_stable_and_errors(void)
@@ -204,10 +201,7 @@ static void test_report_stats_multi_stable_and_errors(void)
     pv[1] = root; /* no journal.json there */
     CU_ASSERT_EQUAL(cr_report_multi(pv, 3, out, &e), CR_ENOTFOUND);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "journal.json"));
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    CU_ASSERT_EQUAL(system(cmd), 0);
-    free(root);
+    CU_ASSERT_EQUAL(cr_test_rmtree(root), 0);
 }
 
 void cr_test_register(void)

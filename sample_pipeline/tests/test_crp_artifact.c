@@ -400,11 +400,7 @@ static int setup(void)
 
 static int teardown(void)
 {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    int rc = system(cmd);
-    free(dir);
-    return rc == 0 ? 0 : 1;
+    return cr_test_rmtree(dir) == 0 ? 0 : 1;
 }
 
 void cr_test_register(void)

@@ -8,6 +8,9 @@
 #     50% of that throughput;
 #  3. the same two measures with chaosrun attached (every stage a service
 #     of a fault-free scenario), run side by side, reported as ratios.
+# 4. chaosrun's own CPU time as a percentage of its services' CPU time, at
+#    full load (the throughput runs), read from /proc when the last record
+#    is delivered.
 # Bare and attached runs alternate, ROUNDS times (BENCH_ROUNDS, default 3);
 # the table shows medians and the ratio of the medians.
 # Usage: bench_pipeline.sh [--quick] [WORKERS...]   (CR_BIN: build/bin)
@@ -61,8 +64,13 @@ wait_for() { # file n seconds: until n delivered events
     return 1
 }
 
+# Every run starts with the page cache written back and a second of calm, so
+# that no run pays for the previous one's dirty pages (the stores fsync).
+settle() { sync; sleep 1; }
+
 run_bare() { # workers rate count -> stats
     local w=$1 rate=$2 count=$3 dir; dir=$(mktemp -d "$T/bare-$1-$2.XXXX")
+    settle
     mkdir -p "$dir"; PIDS=()
     start "$dir" queue 0 queue --port $PQ; sleep 0.3
     start "$dir" feature 0 feature --port $PF
@@ -80,6 +88,7 @@ run_bare() { # workers rate count -> stats
 
 run_attached() { # workers rate count -> stats
     local w=$1 rate=$2 count=$3 dir; dir=$(mktemp -u "$T/cr-$1-$2.XXXX")
+    settle
     local s="$T/bench-$1-$2.json" dur
     dur=$(awk -v c="$count" -v r="$rate" 'BEGIN { printf "%d", c / r + 8 }')
     local B='${CHAOSRUN_BINDIR}/crp'
@@ -96,9 +105,29 @@ run_attached() { # workers rate count -> stats
  ],
  "expect":[{"kind":"events","name":"all-delivered","ev":"delivered","min":$count}]}
 JSON
-    CHAOSRUN_BINDIR=$BIN "$BIN/chaosrun" --no-status -q --out "$dir" "$s" >"$dir.out" 2>&1 ||
-        echo "warning: attached run exit $? ($(tail -3 "$dir.out" | tr '\n' ' '))" >&2
-    stats "$dir/events.jsonl"
+    CHAOSRUN_BINDIR=$BIN "$BIN/chaosrun" --no-status -q --out "$dir" "$s" >"$dir.out" 2>&1 &
+    local cpid=$! rc
+    # The harness's share of the CPU while the pipeline works: chaosrun's
+    # own utime+stime (all its threads) against its services' (its child
+    # processes), read when the last record is delivered.
+    local share=-1
+    if wait_for "$dir/events.live.jsonl" "$count" 120; then
+        share=$(cpu_share "$cpid")
+    fi
+    wait "$cpid"; rc=$?
+    [ "$rc" = 0 ] || echo "warning: attached run exit $rc ($(tail -3 "$dir.out" | tr '\n' ' '))" >&2
+    echo "$(stats "$dir/events.jsonl") $share"
+}
+
+# cpu_share PID: 100 * ticks(PID) / sum of ticks(children of PID), from
+# /proc/*/stat fields 14 (utime) and 15 (stime).
+cpu_share() {
+    local own kids=0 k t
+    own=$(awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null) || { echo -1; return; }
+    for k in $(pgrep -P "$1"); do
+        t=$(awk '{ print $14 + $15 }' "/proc/$k/stat" 2>/dev/null) && kids=$((kids + t))
+    done
+    awk -v o="$own" -v k="$kids" 'BEGIN { printf "%.2f", (k > 0 ? 100 * o / k : -1) }'
 }
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
@@ -107,14 +136,14 @@ FAILED=0
 echo "records: $N per throughput run, latency runs ${LAT_S} s at half the bare throughput; $ROUNDS rounds, medians"
 printf "%-8s %-9s %12s %10s %10s %10s\n" workers mode "records/s" "rate" "p50_ms" "p99_ms"
 for w in "${WORKERS[@]}"; do
-    TB=() TC=()
+    TB=() TC=() SH=()
     for ((k = 0; k < ROUNDS; k++)); do
         read -r tp_b _ _ n_b < <(run_bare "$w" 50000 "$N")
-        read -r tp_c _ _ n_c < <(run_attached "$w" 50000 "$N")
+        read -r tp_c _ _ n_c sh < <(run_attached "$w" 50000 "$N")
         for n in "$n_b" "$n_c"; do
             [ "$n" -ge "$N" ] || { echo "FAIL: $n of $N records delivered"; FAILED=1; }
         done
-        TB+=("$tp_b") TC+=("$tp_c")
+        TB+=("$tp_b") TC+=("$tp_c") SH+=("$sh")
     done
     tp_b=$(echo "${TB[*]}" | median) tp_c=$(echo "${TC[*]}" | median)
     half=$(awk -v t="$tp_b" 'BEGIN { r = int(t / 2); if (r < 10) r = 10; print r }')
@@ -129,6 +158,7 @@ for w in "${WORKERS[@]}"; do
     printf "%-8s %-9s %12s %10s %10s %10s\n" "$w" bare "$tp_b" "$half" "$p50_b" "$p99_b"
     printf "%-8s %-9s %12s %10s %10s %10s\n" "$w" chaosrun "$tp_c" "$half" "$p50_c" "$p99_c"
     echo "$w throughput per round: bare ${TB[*]} / attached ${TC[*]}"
+    echo "$w chaosrun CPU, % of its services' CPU, per round: ${SH[*]}"
     awk -v a="$tp_b" -v b="$tp_c" -v p="$p99_b" -v q="$p99_c" -v w="$w" 'BEGIN {
         printf "%-8s ratio     throughput attached/bare %.3f, p99 attached/bare %.2f\n", w,
                (a > 0 ? b / a : 0), (p > 0 ? q / p : 0) }'
