@@ -48,3 +48,14 @@ finish() {
     echo "$E2E_PASSES passed, $E2E_FAILS failed"
     [ "$E2E_FAILS" -eq 0 ]
 }
+
+# free_port FALLBACK: a loopback TCP port nothing listens on now (fixed ports
+# collide with other runs on the same machine), else FALLBACK.
+free_port() {
+    local p
+    for _ in $(seq 100); do
+        p=$((20000 + RANDOM % 12000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+    done
+    echo "$1"
+}

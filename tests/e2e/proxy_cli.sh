@@ -14,15 +14,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     fi
 fi
 
-free_port() {
-    local p
-    for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 12000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-    done
-    echo 28471
-}
-PORT=$(free_port)
+PORT=$(free_port 28471)
 "$CR_BIN/cr_tgt_server" --port $PORT >"$E2E_TMP/srv.out" 2>&1 &
 SRV=$!
 trap 'kill $SRV 2>/dev/null; [ -n "${PX:-}" ] && kill $PX 2>/dev/null; rm -rf "$E2E_TMP"' EXIT

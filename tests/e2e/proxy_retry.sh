@@ -28,17 +28,8 @@ if [ "$(id -u)" = 0 ]; then
     fi
 fi
 
-# A free port for the dependency (fixed ports collide with other runs).
-free_port() {
-    local p
-    for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 12000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-    done
-    echo 28461
-}
-sed "s/28461/$(free_port)/" "$S/proxy-retry.json" >"$W/proxy-retry.json"
-sed "s/28462/$(free_port)/" "$CR_SRC/scenarios/proxy-retry.json" >"$W/example.json"
+sed "s/28461/$(free_port 28461)/" "$S/proxy-retry.json" >"$W/proxy-retry.json"
+sed "s/28462/$(free_port 28461)/" "$CR_SRC/scenarios/proxy-retry.json" >"$W/example.json"
 
 OUT="$W/run"
 set +e
