@@ -15,12 +15,19 @@
 #include "../harness/cr_alloc.h"
 
 struct cr_fiu_conn {
-    int fd_in;  /* we write commands here (the process's .in) */
-    int fd_out; /* we read replies here (the process's .out) */
-    char path[CR_FIU_MAX_LINE];
-    char buf[64]; /* reply bytes read but not yet consumed */
+    int fd_in;                  /* we write commands here (the process's .in) */
+    int fd_out;                 /* we read replies here (the process's .out) */
+    char path[CR_FIU_MAX_LINE]; /* the .in FIFO, reopened after a race */
+    char buf[64];               /* reply bytes read but not yet consumed */
     size_t nbuf;
 };
+
+/* How long a closed FIFO end may stay closed before we call the process
+ * gone.  libfiu's thread, on EOF from the previous client, closes .in, then
+ * .out, then reopens both: a client that opened .in just before the close
+ * sees EPIPE on its write, or EOF on .out, for the few microseconds (more
+ * on a loaded machine) until the reopen.  Both are retried this long. */
+#define CR_FIU_REOPEN_GRACE_S 0.5
 
 static double mono_now(void)
 {
@@ -128,6 +135,28 @@ static ssize_t write_nosigpipe(int fd, const char *p, size_t n)
     return w;
 }
 
+/* The thread closed .in between our open and our write (see
+ * CR_FIU_REOPEN_GRACE_S): wait for it to open .in again. */
+static int reopen_in(cr_fiu_conn *c, double deadline)
+{
+    double until = mono_now() + CR_FIU_REOPEN_GRACE_S;
+    if (until > deadline)
+        until = deadline;
+    for (;;) {
+        int fd = open(c->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) {
+            close(c->fd_in);
+            c->fd_in = fd;
+            return CR_OK;
+        }
+        if (errno != ENXIO && errno != EINTR)
+            return CR_ESYS;
+        if (mono_now() >= until)
+            return CR_ETIMEOUT;
+        nap(0.0005);
+    }
+}
+
 static int send_line(cr_fiu_conn *c, const char *line, size_t len,
                      double deadline, cr_err *err)
 {
@@ -140,11 +169,16 @@ static int send_line(cr_fiu_conn *c, const char *line, size_t len,
         }
         if (w < 0 && errno == EINTR)
             continue;
-        if (w < 0 && errno == EPIPE)
+        if (w < 0 && errno == EPIPE) {
+            /* Nothing was written (a line is shorter than PIPE_BUF, so
+             * writes are whole): reopen .in and send the line again. */
+            if (off == 0 && reopen_in(c, deadline) == CR_OK)
+                continue;
             return cr_err_set(err, CR_EPROTO,
                               "libfiu remote control %s: the process closed "
                               "it (exited?)",
                               c->path);
+        }
         if (w < 0 && errno != EAGAIN)
             return cr_err_sys(err, CR_ESYS, errno,
                               "libfiu remote control %s: write", c->path);
@@ -174,6 +208,7 @@ int cr_fiu_cmd(cr_fiu_conn *c, const char *cmd, double timeout_s, int *reply,
     int rc = send_line(c, line, len, deadline, err);
     if (rc)
         return rc;
+    double hup_since = 0; /* when .out was first seen without a writer */
     for (;;) {
         char *nl = memchr(c->buf, '\n', c->nbuf);
         if (nl) {
@@ -224,6 +259,14 @@ int cr_fiu_cmd(cr_fiu_conn *c, const char *cmd, double timeout_s, int *reply,
             /* No writer yet (the thread has not opened .out): poll again
              * shortly rather than spin. */
             nap(0.0005);
+            continue;
+        }
+        /* The writer closed .out: the process exited, or its thread is
+         * between two sessions and will reopen it and answer. */
+        if (n == 0 && hup_since == 0)
+            hup_since = mono_now();
+        if (n == 0 && mono_now() - hup_since < CR_FIU_REOPEN_GRACE_S) {
+            nap(0.001);
             continue;
         }
         if (n == 0)

@@ -20,7 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { PEER_OK, PEER_REFUSE, PEER_GARBLE, PEER_SILENT, PEER_CLOSE };
+/* PEER_BOUNCE: the first session ends (both FIFOs closed, as libfiu's
+ * thread does on EOF) after the client opened but before it writes. */
+enum {
+    PEER_OK,
+    PEER_REFUSE,
+    PEER_GARBLE,
+    PEER_SILENT,
+    PEER_CLOSE,
+    PEER_BOUNCE
+};
 
 typedef struct peer {
     char prefix[256];
@@ -30,6 +39,7 @@ typedef struct peer {
     double create_delay; /* create the FIFOs after this many seconds */
     char got[16][256];
     int ngot;
+    int client_open, bounced; /* PEER_BOUNCE handshake (__atomic) */
     pthread_t th;
 } peer;
 
@@ -54,6 +64,16 @@ static void *peer_main(void *arg)
         mkfifo(pin, 0600);
         mkfifo(pout, 0600);
     }
+    if (p->mode == PEER_BOUNCE) {
+        int fr = open(pin, O_RDONLY | O_CLOEXEC);
+        int fw = open(pout, O_WRONLY | O_CLOEXEC);
+        while (!__atomic_load_n(&p->client_open, __ATOMIC_ACQUIRE))
+            nap(0.001);
+        close(fr);
+        close(fw);
+        __atomic_store_n(&p->bounced, 1, __ATOMIC_RELEASE);
+        nap(0.05); /* a slow reopen, as on a loaded machine */
+    }
     while (p->ngot < p->lines) {
         int fr = open(pin, O_RDONLY | O_CLOEXEC);
         int fw = open(pout, O_WRONLY | O_CLOEXEC);
@@ -73,7 +93,8 @@ static void *peer_main(void *arg)
             n = 0;
             if (p->ngot < 16)
                 snprintf(p->got[p->ngot++], sizeof p->got[0], "%s", line);
-            const char *rep = p->mode == PEER_OK       ? "0\n"
+            const char *rep = p->mode == PEER_OK || p->mode == PEER_BOUNCE
+                                  ? "0\n"
                               : p->mode == PEER_REFUSE ? "-1\n"
                               : p->mode == PEER_GARBLE ? "what?\n"
                                                        : NULL;
@@ -207,6 +228,32 @@ static void test_fiu_sessions_back_to_back(void)
     peer_join(&p);
     CU_ASSERT_EQUAL(p.ngot, 3);
     CU_ASSERT_STRING_EQUAL(p.got[2], "enable name=p2");
+}
+
+/* The race that made a benchmark fail once in CI: the client opens .in
+ * while libfiu's thread still holds the previous session's ends, which it
+ * then closes.  The write meets EPIPE and the reply FIFO reads EOF until
+ * the thread reopens both; the command must still arrive, exactly once. */
+static void test_fiu_session_bounce(void)
+{
+    peer p;
+    cr_fiu_conn *c = NULL;
+    cr_err e;
+    int reply = 99;
+    cr_err_clear(&e);
+    peer_start(&p, PEER_BOUNCE, 1, 0);
+    CU_ASSERT_EQUAL_FATAL(cr_fiu_open(p.prefix, p.pid, 2, &c, &e), 0);
+    __atomic_store_n(&p.client_open, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&p.bounced, __ATOMIC_ACQUIRE))
+        nap(0.001);
+    CU_ASSERT_EQUAL(cr_fiu_cmd(c, "enable name=bounce", 2, &reply, &e), 0);
+    if (e.code)
+        fprintf(stderr, "bounce: %s\n", e.msg);
+    CU_ASSERT_EQUAL(reply, 0);
+    cr_fiu_close(c);
+    peer_join(&p);
+    CU_ASSERT_EQUAL(p.ngot, 1);
+    CU_ASSERT_STRING_EQUAL(p.got[0], "enable name=bounce");
 }
 
 static void test_fiu_refused_reply(void)
@@ -461,6 +508,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_fiu_format_commands);
     CR_ADD_TEST(s, test_fiu_roundtrip);
     CR_ADD_TEST(s, test_fiu_sessions_back_to_back);
+    CR_ADD_TEST(s, test_fiu_session_bounce);
     CR_ADD_TEST(s, test_fiu_refused_reply);
     CR_ADD_TEST(s, test_fiu_garbled_reply);
     CR_ADD_TEST(s, test_fiu_silent_peer_times_out);
