@@ -45,6 +45,14 @@
 #include "crp_util.h"
 
 #define CRP_AMQP_DELIVERY_LIMIT 20
+/* How long a put waits for the broker's confirms.  Longer than the
+ * connection's timeout on purpose: a put given up while its messages are
+ * only delayed (broker paused, a partition that holds the data) is
+ * answered NACK, the producer sends the record again, and the delayed
+ * publish still lands: two copies of one id.  Results are deduplicated by
+ * the sink, but a poison record would be dead-lettered twice.  A broken
+ * connection (EOF, RST) still fails at once. */
+#define CRP_AMQP_CONFIRM_WAIT_MS 30000
 #define CH 1
 
 /* ---- pure helpers ---- */
@@ -414,13 +422,13 @@ static void a_close(crp_qc *c)
 static int wait_confirms(crp_qc *c, crp_amqp_confirms *cf)
 {
     amqp_be *b = c->be;
-    int64_t deadline = crp_mono_ms() + c->timeout_ms;
+    int64_t deadline = crp_mono_ms() + CRP_AMQP_CONFIRM_WAIT_MS;
     int st;
     while ((st = crp_amqp_confirms_state(cf)) == 0) {
         int64_t left = deadline - crp_mono_ms();
         if (left <= 0)
             return fail(c, -ETIMEDOUT, "no publisher confirm within %d ms",
-                        c->timeout_ms);
+                        CRP_AMQP_CONFIRM_WAIT_MS);
         struct timeval tv = ms_tv((int)left);
         amqp_frame_t f;
         int rc = amqp_simple_wait_frame_noblock(b->pub, &f, &tv);

@@ -7,15 +7,18 @@
 # Erlang VM, so the service's pid IS the broker: SIGKILL and SIGSTOP hit
 # it, SIGTERM stops it gracefully.
 #
-#   rabbitmq.sh AMQP_PORT DIST_PORT EPMD_PORT DIR
+#   rabbitmq.sh AMQP_PORT DIST_PORT EPMD_PORT [DIR]
+#
+# DIR defaults to $CHAOSRUN_RUN_DIR/rabbitmq-AMQP_PORT (it survives the
+# broker's restarts within a run: that is where the durable queues are).
 #
 # Debian's /usr/sbin/rabbitmq-server would switch to the rabbitmq user
 # and use /var/lib/rabbitmq; the script under /usr/lib/rabbitmq/bin does
 # not.  RUNNING_UNDER_SYSTEMD makes it exec the VM instead of keeping a
 # shell in front of it (no proxy process between the harness and beam).
 set -eu
-[ $# -eq 4 ] || { echo "usage: rabbitmq.sh AMQP_PORT DIST_PORT EPMD_PORT DIR" >&2; exit 2; }
-port=$1 dist=$2 epmd=$3 dir=$4
+[ $# -eq 3 ] || [ $# -eq 4 ] || { echo "usage: rabbitmq.sh AMQP_PORT DIST_PORT EPMD_PORT [DIR]" >&2; exit 2; }
+port=$1 dist=$2 epmd=$3 dir=${4:-${CHAOSRUN_RUN_DIR:?no DIR and no CHAOSRUN_RUN_DIR}/rabbitmq-$1}
 srv=/usr/lib/rabbitmq/bin/rabbitmq-server
 [ -x "$srv" ] || { echo "rabbitmq.sh: $srv missing (apt-get install rabbitmq-server)" >&2; exit 3; }
 mkdir -p "$dir/mnesia" "$dir/log" "$dir/home"
@@ -24,11 +27,9 @@ mkdir -p "$dir/mnesia" "$dir/log" "$dir/home"
     printf 'CRPCOOKIE%s' "$port" > "$dir/home/.erlang.cookie"
     chmod 400 "$dir/home/.erlang.cookie"
 }
-: > "$dir/enabled_plugins.tmp"
 printf '[].\n' > "$dir/enabled_plugins"
-rm -f "$dir/enabled_plugins.tmp"
-# Small footprint: no disk-space alarm on a busy test disk, a low memory
-# watermark check only (the defaults are fine on a test machine).
+# Loopback only; no disk-space alarm on a busy test disk (1 MB floor);
+# guest may log in through the fault proxy (loopback_users = none).
 cat > "$dir/rabbitmq.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$port
 disk_free_limit.absolute = 1MB
