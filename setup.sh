@@ -43,8 +43,12 @@ quiet_package_broker() {
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
   elif [ -x /etc/init.d/rabbitmq-server ]; then
-    /etc/init.d/rabbitmq-server stop >/dev/null 2>&1 || true
     update-rc.d rabbitmq-server disable >/dev/null 2>&1 || true
+    # only when it runs: the stop script's rabbitmqctl would otherwise
+    # start a daemonized epmd of its own
+    if pgrep -u rabbitmq -x beam.smp >/dev/null 2>&1; then
+      /etc/init.d/rabbitmq-server stop >/dev/null 2>&1 || true
+    fi
   fi
 }
 
