@@ -21,6 +21,9 @@ enum {
     CRP_DEFECT_ALERT_NEVER_RESOLVES = 1u << 8,
     CRP_DEFECT_SHUFFLED_LABELS = 1u << 9, /* trainer: labels shuffled */
     CRP_DEFECT_NO_GATE = 1u << 10,        /* promote without the gate */
+    CRP_DEFECT_SCALE_NO_COOLDOWN = 1u << 11, /* autoscaler flaps */
+    CRP_DEFECT_DRAIN_DROP = 1u << 12,  /* draining worker acks its batch */
+    CRP_DEFECT_SCALE_DOWN_KILL = 1u << 13, /* scale-down SIGKILLs, no drain */
 };
 
 #define CRP_STR 256
@@ -70,6 +73,13 @@ typedef struct crp_conf {
     int restart_base_ms;
     char bindir[CRP_STR];
     char config[CRP_STR]; /* the --config file, or "" */
+    /* supervisor: stage subset and autoscaling (crp_scale.h) */
+    char stages[CRP_STR], autoscale[CRP_STR], worker_args[CRP_STR];
+    long long scale_up_depth, scale_down_depth;
+    int scale_for_ms, cooldown_ms, scale_poll_ms, drain_timeout_ms;
+    int worker_port;
+    /* worker: simulated compute per record */
+    int process_delay_us;
     /* alerter */
     char alert_targets[CRP_STR], alert_rules[CRP_STR], webhook[CRP_STR];
     int scrape_ms;
