@@ -12,7 +12,7 @@
  * - up then down: at least min_ups scale-ups, min_downs scale-downs, and
  *   a scale-down after the first scale-up (when both are required);
  * - graceful: for each scale-down naming an instance, a `stopped` event
- *   from that instance in [t, t + drain_s], and no `drained` with
+ *   from that instance in [t - tolerance_s, t + drain_s], and no `drained` with
  *   graceful false.
  * No event at all in the run: unknown. */
 #include "cr_check.h"
@@ -36,7 +36,8 @@ static const cr_param scl_params[] = {
     {"max", "integer", NULL, "highest allowed worker count"},
     {"cooldown_s", "number", "0 (not checked)",
      "least time between two consecutive scaling changes"},
-    {"tolerance_s", "number", "0.05", "slack on cooldown_s"},
+    {"tolerance_s", "number", "0.05",
+     "slack on cooldown_s (and before a scale-down, for its `stopped`)"},
     {"min_ups", "integer", "1", "at least this many scale-ups"},
     {"min_downs", "integer", "1",
      "at least this many scale-downs, one of them after the first scale-up"},
@@ -167,7 +168,7 @@ static int scl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                 down_after_up = 1;
             const char *inst = cr_event_str(e, "instance");
             if (p->graceful && inst && inst[0] &&
-                !stopped_in(f, inst, e->t, e->t + p->drain_s)) {
+                !stopped_in(f, inst, e->t - p->tolerance_s, e->t + p->drain_s)) {
                 bad++;
                 cr_result_evidence(res, e->t,
                                    "%s scaled down but wrote no `stopped` "

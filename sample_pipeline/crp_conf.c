@@ -170,7 +170,7 @@ static const char *const defect_names[] = {
     "unsafe_checkpoint", "ack_before_commit", "no_dedup",
     "drop_inflight",     "alert_no_for",      "alert_never_resolves",
     "shuffled_labels",   "no_gate",           "scale_no_cooldown",
-    "drain_drop",        "scale_down_kill",   NULL};
+    "scale_down_kill",   NULL};
 
 int crp_conf_defects(const char *s, unsigned *out)
 {

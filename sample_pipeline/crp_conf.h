@@ -22,8 +22,7 @@ enum {
     CRP_DEFECT_SHUFFLED_LABELS = 1u << 9, /* trainer: labels shuffled */
     CRP_DEFECT_NO_GATE = 1u << 10,        /* promote without the gate */
     CRP_DEFECT_SCALE_NO_COOLDOWN = 1u << 11, /* autoscaler flaps */
-    CRP_DEFECT_DRAIN_DROP = 1u << 12,  /* draining worker acks its batch */
-    CRP_DEFECT_SCALE_DOWN_KILL = 1u << 13, /* scale-down SIGKILLs, no drain */
+    CRP_DEFECT_SCALE_DOWN_KILL = 1u << 12, /* scale-down SIGKILLs, no drain */
 };
 
 #define CRP_STR 256

@@ -164,6 +164,7 @@ static void scale_to(super *s, int from, int to, const char *why,
 {
     const crp_conf *c = &s->x->c;
     char esc[256], inst[32] = "";
+    child *victim = NULL;
     crp_json_esc(esc, sizeof esc, why);
     if (to > from) {
         int r = 0;
@@ -187,22 +188,28 @@ static void scale_to(super *s, int from, int to, const char *why,
         }
         if (!v)
             return;
-        v->drain_at = crp_mono_ms();
-        v->restart_at = 0;
+        victim = v;
         crp_strlcpy(inst, v->inst, sizeof inst);
-        if (v->pid > 0) {
-            int sig = (c->defects & CRP_DEFECT_SCALE_DOWN_KILL) ? SIGKILL
-                                                                 : SIGTERM;
-            kill(v->pid, sig);
-            crp_log(s->x, "draining %s (pid %d, %s)", v->inst, (int)v->pid,
-                    sig == SIGKILL ? "SIGKILL: DEFECT scale_down_kill"
-                                   : "SIGTERM");
-        }
     }
+    /* the event before the signal: the worker's own stopping/stopped
+     * events then come after it in the history */
     crp_ev_emit(s->x->ev, "scaled",
                 "\"from\":%d,\"to\":%d,\"reason\":\"%s\",\"depth\":%" PRId64
                 ",\"instance\":\"%s\"",
                 from, to, esc, depth, inst);
+    if (victim) {
+        victim->drain_at = crp_mono_ms();
+        victim->restart_at = 0;
+        if (victim->pid > 0) {
+            int sig = (c->defects & CRP_DEFECT_SCALE_DOWN_KILL) ? SIGKILL
+                                                                 : SIGTERM;
+            kill(victim->pid, sig);
+            crp_log(s->x, "draining %s (pid %d, %s)", victim->inst,
+                    (int)victim->pid,
+                    sig == SIGKILL ? "SIGKILL: DEFECT scale_down_kill"
+                                   : "SIGTERM");
+        }
+    }
     crp_metric_add(s->m_scaled, 1);
     crp_log(s->x, "scaled workers %d -> %d (%s; %s)", from, to, why, inst);
 }

@@ -385,14 +385,6 @@ static int batch(worker *w)
         }
         process(w, &msgs[i], &out[i]);
     }
-    if (crp_stop_requested && (c->defects & CRP_DEFECT_DRAIN_DROP)) {
-        /* DEFECT (tests only): a draining worker acknowledges its whole
-         * batch and exits without committing the results. */
-        for (int i = 0; i < n; i++)
-            seqs[i] = msgs[i].seq;
-        crp_qc_ack(&w->qc, "work", seqs, n, 1, NULL);
-        goto out;
-    }
     crp_qput puts[MAX_BATCH];
     int np = 0, rc = 0;
     for (int i = 0; i < n; i++)
