@@ -52,6 +52,10 @@ static const opt opts[] = {
     O("lease-ms", T_INT, lease_ms, "10000",
       "queue: a delivered record not acked within this time is redelivered (a "
       "closed connection returns its records at once)"),
+    O("fair-lease", T_INT, fair_lease, "1",
+      "queue: a GET leases at most its fair share of the ready records "
+      "(ready / consumers that polled that queue in the last second, rounded "
+      "up); 0 = up to the whole batch"),
     O("rate", T_DBL, rate, "200", "producer: records per second"),
     O("count", T_LL, count, "2000",
       "producer: records to send (0 = unlimited)"),

@@ -39,6 +39,7 @@ typedef struct crp_conf {
     int replica;
     /* queue */
     int lease_ms;
+    int fair_lease;
     /* producer */
     double rate;
     long long count;
