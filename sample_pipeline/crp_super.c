@@ -315,6 +315,20 @@ int crp_super_main(crp_ctx *x)
         crp_log(x, "%s", err);
         return 2;
     }
+    for (const char *p = c->stages; *p;) {
+        const char *e = strchr(p, ',');
+        size_t k = e ? (size_t)(e - p) : strlen(p), o = 0;
+        while (o < sizeof order / sizeof order[0] &&
+               !(strlen(order[o]) == k && !strncmp(order[o], p, k)))
+            o++;
+        if (o == sizeof order / sizeof order[0]) {
+            crp_log(x, "--stages: unknown stage \"%.*s\" (known: queue, "
+                       "feature, ingest, worker, sink, trainer, produce)",
+                    (int)k, p);
+            return 2;
+        }
+        p = e ? e + 1 : p + k;
+    }
     if (autoscale && c->scale_poll_ms < 10) {
         crp_log(x, "--scale-poll-ms must be >= 10");
         return 2;

@@ -19,6 +19,10 @@ expect_true "the message names the option" grep -q -- '--autoscale "3:1"' "$E2E_
     >"$E2E_TMP/s2.out" 2>&1
 expect_eq "supervise with down depth > up depth exits 2" 2 "$?"
 expect_true "the message names --scale-down-depth" grep -q -- '--scale-down-depth' "$E2E_TMP/s2.out"
+"$CR_BIN/crp" supervise --stages worker,bogus --port 7989 --data-dir "$E2E_TMP/d" \
+    --events "" >"$E2E_TMP/s3.out" 2>&1
+expect_eq "supervise with an unknown stage exits 2" 2 "$?"
+expect_true "the message names the stage" grep -q 'unknown stage "bogus"' "$E2E_TMP/s3.out"
 set -e
 check_correct pipeline-autoscale
 out="$E2E_TMP/pipeline-autoscale"
