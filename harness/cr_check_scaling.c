@@ -208,7 +208,7 @@ static int scl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                       "%lld scaling changes (%lld up, %lld down) within "
                       "[%lld, %lld]%s",
                       n, ups, downs, p->min, p->max,
-                      n > 1 ? ", cool-down held" : "");
+                      n > 1 && p->cooldown_s > 0 ? ", cool-down held" : "");
     }
     return 0;
 }
