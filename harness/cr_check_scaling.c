@@ -83,8 +83,7 @@ static int from_svc(const scl_priv *p, const cr_event *e)
 }
 
 /* 1 when instance wrote `stopped` in [t0, t1]. */
-static int stopped_in(const cr_facts *f, const char *inst, double t0,
-                      double t1)
+static int stopped_in(const cr_facts *f, const char *inst, double t0, double t1)
 {
     for (size_t i = 0; i < f->hist->n; i++) {
         const cr_event *e = &f->hist->v[i];
@@ -168,7 +167,8 @@ static int scl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                 down_after_up = 1;
             const char *inst = cr_event_str(e, "instance");
             if (p->graceful && inst && inst[0] &&
-                !stopped_in(f, inst, e->t - p->tolerance_s, e->t + p->drain_s)) {
+                !stopped_in(f, inst, e->t - p->tolerance_s,
+                            e->t + p->drain_s)) {
                 bad++;
                 cr_result_evidence(res, e->t,
                                    "%s scaled down but wrote no `stopped` "

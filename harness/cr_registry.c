@@ -52,12 +52,18 @@ static const cr_probe_ops *const probe_kinds[] = {
 
 /* ---- expectation checkers ---- */
 static const cr_check_ops *const check_kinds[] = {
-    &cr_check_steady_state_ops, &cr_check_recovers_ops,
-    &cr_check_service_ops,      &cr_check_events_ops,
-    &cr_check_no_loss_ops,      &cr_check_backoff_ops,
-    &cr_check_breaker_ops,      &cr_check_checkpoint_ops,
-    &cr_check_same_result_ops,  &cr_check_failover_ops,
-    &cr_check_slo_ops,          &cr_check_scaling_ops,
+    &cr_check_steady_state_ops,
+    &cr_check_recovers_ops,
+    &cr_check_service_ops,
+    &cr_check_events_ops,
+    &cr_check_no_loss_ops,
+    &cr_check_backoff_ops,
+    &cr_check_breaker_ops,
+    &cr_check_checkpoint_ops,
+    &cr_check_same_result_ops,
+    &cr_check_failover_ops,
+    &cr_check_slo_ops,
+    &cr_check_scaling_ops,
     NULL,
 };
 

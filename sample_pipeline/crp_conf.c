@@ -169,12 +169,20 @@ static const opt opts[] = {
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
-static const char *const defect_names[] = {
-    "no_backoff",        "no_retry_limit",    "breaker_never_opens",
-    "unsafe_checkpoint", "ack_before_commit", "no_dedup",
-    "drop_inflight",     "alert_no_for",      "alert_never_resolves",
-    "shuffled_labels",   "no_gate",           "scale_no_cooldown",
-    "scale_down_kill",   NULL};
+static const char *const defect_names[] = {"no_backoff",
+                                           "no_retry_limit",
+                                           "breaker_never_opens",
+                                           "unsafe_checkpoint",
+                                           "ack_before_commit",
+                                           "no_dedup",
+                                           "drop_inflight",
+                                           "alert_no_for",
+                                           "alert_never_resolves",
+                                           "shuffled_labels",
+                                           "no_gate",
+                                           "scale_no_cooldown",
+                                           "scale_down_kill",
+                                           NULL};
 
 int crp_conf_defects(const char *s, unsigned *out)
 {

@@ -19,10 +19,10 @@ enum {
     CRP_DEFECT_DROP_INFLIGHT = 1u << 6, /* shutdown drops in-flight work */
     CRP_DEFECT_ALERT_NO_FOR = 1u << 7,  /* alerts fire without for_s */
     CRP_DEFECT_ALERT_NEVER_RESOLVES = 1u << 8,
-    CRP_DEFECT_SHUFFLED_LABELS = 1u << 9, /* trainer: labels shuffled */
-    CRP_DEFECT_NO_GATE = 1u << 10,        /* promote without the gate */
+    CRP_DEFECT_SHUFFLED_LABELS = 1u << 9,    /* trainer: labels shuffled */
+    CRP_DEFECT_NO_GATE = 1u << 10,           /* promote without the gate */
     CRP_DEFECT_SCALE_NO_COOLDOWN = 1u << 11, /* autoscaler flaps */
-    CRP_DEFECT_SCALE_DOWN_KILL = 1u << 12, /* scale-down SIGKILLs, no drain */
+    CRP_DEFECT_SCALE_DOWN_KILL = 1u << 12,   /* scale-down SIGKILLs, no drain */
 };
 
 #define CRP_STR 256

@@ -31,8 +31,8 @@ typedef struct qclient {
     crp_conn conn;
     int64_t owner;
     crp_sb out;
-    int touched; /* ran commands this round */
-    char last_q[16]; /* queue of its last GET (--fair-lease) */
+    int touched;      /* ran commands this round */
+    char last_q[16];  /* queue of its last GET (--fair-lease) */
     int64_t last_get; /* when (monotonic ms), 0 = never */
 } qclient;
 

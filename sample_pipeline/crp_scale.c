@@ -12,8 +12,7 @@ int crp_scale_check(const crp_scale_policy *p, char *err, size_t n)
                  p->min, p->max);
         return -1;
     }
-    if (p->up_depth < 0 || p->down_depth < 0 ||
-        p->down_depth > p->up_depth) {
+    if (p->up_depth < 0 || p->down_depth < 0 || p->down_depth > p->up_depth) {
         snprintf(err, n,
                  "--scale-down-depth (%" PRId64
                  ") must be >= 0 and <= --scale-up-depth (%" PRId64 ")",
@@ -46,8 +45,10 @@ int crp_scale_parse_range(const char *s, crp_scale_policy *p, char *err,
     p->max = (int)hi;
     return 0;
 bad:
-    snprintf(err, n, "--autoscale \"%s\": expected MIN:MAX with 1 <= MIN <= "
-                     "MAX <= 16", s);
+    snprintf(err, n,
+             "--autoscale \"%s\": expected MIN:MAX with 1 <= MIN <= "
+             "MAX <= 16",
+             s);
     return -1;
 }
 
@@ -107,8 +108,7 @@ int crp_scale_decide(crp_scale *s, int64_t now, int64_t depth, int cur,
                  depth, p->up_depth, now - s->high_since);
         return change(s, now, cur + 1);
     }
-    if (s->low_since >= 0 && now - s->low_since >= p->for_ms &&
-        cur > p->min) {
+    if (s->low_since >= 0 && now - s->low_since >= p->for_ms && cur > p->min) {
         snprintf(why, n, "depth %" PRId64 " < %" PRId64 " for %" PRId64 " ms",
                  depth, p->down_depth, now - s->low_since);
         return change(s, now, cur - 1);

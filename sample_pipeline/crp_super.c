@@ -43,9 +43,9 @@ typedef struct child {
     int restarts;
     int64_t restart_at; /* 0: not waiting */
     int gave_up;
-    int used;           /* slot in use (a retired worker frees it) */
-    int64_t drain_at;   /* scale-down began (0: not draining) */
-    int killed;         /* drain timed out: SIGKILLed */
+    int used;         /* slot in use (a retired worker frees it) */
+    int64_t drain_at; /* scale-down began (0: not draining) */
+    int killed;       /* drain timed out: SIGKILLed */
 } child;
 
 typedef struct super {
@@ -159,8 +159,7 @@ static int replica_free(const super *s, int r)
     return 1;
 }
 
-static void scale_to(super *s, int from, int to, const char *why,
-                     int64_t depth)
+static void scale_to(super *s, int from, int to, const char *why, int64_t depth)
 {
     const crp_conf *c = &s->x->c;
     char esc[256], inst[32] = "";
@@ -201,8 +200,8 @@ static void scale_to(super *s, int from, int to, const char *why,
         victim->drain_at = crp_mono_ms();
         victim->restart_at = 0;
         if (victim->pid > 0) {
-            int sig = (c->defects & CRP_DEFECT_SCALE_DOWN_KILL) ? SIGKILL
-                                                                 : SIGTERM;
+            int sig =
+                (c->defects & CRP_DEFECT_SCALE_DOWN_KILL) ? SIGKILL : SIGTERM;
             kill(victim->pid, sig);
             crp_log(s->x, "draining %s (pid %d, %s)", victim->inst,
                     (int)victim->pid,
@@ -238,8 +237,7 @@ static void reaped(super *s, child *ch, int st)
     if (ch->restarts >= c->restart_max) {
         ch->gave_up = 1;
         crp_ev_emit(s->x->ev, "alert",
-                    "\"name\":\"%s_crashloop\",\"state\":\"firing\"",
-                    ch->inst);
+                    "\"name\":\"%s_crashloop\",\"state\":\"firing\"", ch->inst);
         return;
     }
     int64_t d = (int64_t)c->restart_base_ms
@@ -303,15 +301,15 @@ int crp_super_main(crp_ctx *x)
                             .down_depth = c->scale_down_depth,
                             .for_ms = c->scale_for_ms,
                             .cooldown_ms = c->cooldown_ms,
-                            .no_cooldown = !!(c->defects &
-                                              CRP_DEFECT_SCALE_NO_COOLDOWN)};
+                            .no_cooldown =
+                                !!(c->defects & CRP_DEFECT_SCALE_NO_COOLDOWN)};
     int autoscale = c->autoscale[0] != '\0';
     char err[256];
     crp_qc qc;
     s.x = x;
-    if (autoscale && (crp_scale_parse_range(c->autoscale, &pol, err,
-                                            sizeof err) < 0 ||
-                      crp_scale_check(&pol, err, sizeof err) < 0)) {
+    if (autoscale &&
+        (crp_scale_parse_range(c->autoscale, &pol, err, sizeof err) < 0 ||
+         crp_scale_check(&pol, err, sizeof err) < 0)) {
         crp_log(x, "%s", err);
         return 2;
     }
@@ -322,8 +320,9 @@ int crp_super_main(crp_ctx *x)
                !(strlen(order[o]) == k && !strncmp(order[o], p, k)))
             o++;
         if (o == sizeof order / sizeof order[0]) {
-            crp_log(x, "--stages: unknown stage \"%.*s\" (known: queue, "
-                       "feature, ingest, worker, sink, trainer, produce)",
+            crp_log(x,
+                    "--stages: unknown stage \"%.*s\" (known: queue, "
+                    "feature, ingest, worker, sink, trainer, produce)",
                     (int)k, p);
             return 2;
         }

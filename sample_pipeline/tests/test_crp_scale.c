@@ -195,8 +195,8 @@ static void test_crp_scale_parse_and_check(void)
     CU_ASSERT_EQUAL(crp_scale_parse_range("4", &p, err, sizeof err), 0);
     CU_ASSERT_EQUAL(p.min, 4);
     CU_ASSERT_EQUAL(p.max, 4);
-    const char *bad[] = {"", ":", "0:2", "3:2", "1:17", "a:b", "1:2x", "1:",
-                         "-1:2"};
+    const char *bad[] = {"",    ":",    "0:2", "3:2", "1:17",
+                         "a:b", "1:2x", "1:",  "-1:2"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
         CU_ASSERT_EQUAL(crp_scale_parse_range(bad[i], &p, err, sizeof err), -1);
