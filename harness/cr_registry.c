@@ -18,6 +18,7 @@ extern const cr_check_ops cr_check_checkpoint_ops;
 extern const cr_check_ops cr_check_same_result_ops;
 extern const cr_check_ops cr_check_failover_ops;
 extern const cr_check_ops cr_check_slo_ops;
+extern const cr_check_ops cr_check_scaling_ops;
 extern const cr_fault_ops cr_fault_kill_ops;
 extern const cr_fault_ops cr_fault_pause_ops;
 extern const cr_fault_ops cr_fault_restart_ops;
@@ -51,12 +52,19 @@ static const cr_probe_ops *const probe_kinds[] = {
 
 /* ---- expectation checkers ---- */
 static const cr_check_ops *const check_kinds[] = {
-    &cr_check_steady_state_ops, &cr_check_recovers_ops,
-    &cr_check_service_ops,      &cr_check_events_ops,
-    &cr_check_no_loss_ops,      &cr_check_backoff_ops,
-    &cr_check_breaker_ops,      &cr_check_checkpoint_ops,
-    &cr_check_same_result_ops,  &cr_check_failover_ops,
-    &cr_check_slo_ops,          NULL,
+    &cr_check_steady_state_ops,
+    &cr_check_recovers_ops,
+    &cr_check_service_ops,
+    &cr_check_events_ops,
+    &cr_check_no_loss_ops,
+    &cr_check_backoff_ops,
+    &cr_check_breaker_ops,
+    &cr_check_checkpoint_ops,
+    &cr_check_same_result_ops,
+    &cr_check_failover_ops,
+    &cr_check_slo_ops,
+    &cr_check_scaling_ops,
+    NULL,
 };
 
 /* ---- extra top-level scenario sections ---- */

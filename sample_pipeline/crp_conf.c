@@ -56,6 +56,10 @@ static const opt opts[] = {
     O("lease-ms", T_INT, lease_ms, "10000",
       "queue: a delivered record not acked within this time is redelivered (a "
       "closed connection returns its records at once)"),
+    O("fair-lease", T_INT, fair_lease, "1",
+      "queue: a GET leases at most its fair share of the ready records "
+      "(ready / consumers that polled that queue in the last second, rounded "
+      "up); 0 = up to the whole batch"),
     O("rate", T_DBL, rate, "200", "producer: records per second"),
     O("count", T_LL, count, "2000",
       "producer: records to send (0 = unlimited)"),
@@ -120,6 +124,31 @@ static const opt opts[] = {
       "supervisor: first restart delay (doubles, cap 5 s)"),
     O("bindir", T_STR, bindir, "",
       "supervisor: directory of crp (default: that of /proc/self/exe)"),
+    O("stages", T_STR, stages, "",
+      "supervisor: comma-separated stages to run (default: all), e.g. worker "
+      "when the other stages run elsewhere"),
+    O("autoscale", T_STR, autoscale, "",
+      "supervisor: MIN:MAX workers, scaled on the depth of the work queue "
+      "(default: off, --workers fixed)"),
+    O("scale-up-depth", T_LL, scale_up_depth, "200",
+      "supervisor: add a worker while the ready depth of work is above this"),
+    O("scale-down-depth", T_LL, scale_down_depth, "20",
+      "supervisor: remove a worker while the ready depth is below this"),
+    O("scale-for-ms", T_INT, scale_for_ms, "1000",
+      "supervisor: how long a scaling condition must hold"),
+    O("cooldown-ms", T_INT, cooldown_ms, "3000",
+      "supervisor: no scaling change this long after a change"),
+    O("scale-poll-ms", T_INT, scale_poll_ms, "250",
+      "supervisor: depth polling period"),
+    O("drain-timeout-ms", T_INT, drain_timeout_ms, "10000",
+      "supervisor: a worker drained on scale-down is SIGKILLed after this"),
+    O("worker-port", T_INT, worker_port, "0",
+      "supervisor: metrics port of worker replica i = this + i (0 = the "
+      "worker default 7220 + i)"),
+    O("worker-args", T_STR, worker_args, "",
+      "supervisor: extra space-separated flags for the workers it starts"),
+    O("process-delay-us", T_INT, process_delay_us, "0",
+      "worker: simulated compute per record"),
     O("targets", T_STR, alert_targets,
       "queue=7301,ingest=7310,feature=7330,worker.0=7220,worker.1=7221,"
       "sink=7240,trainer=7250,produce=7260",
@@ -144,12 +173,22 @@ static const opt opts[] = {
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
-static const char *const defect_names[] = {
-    "no_backoff",        "no_retry_limit",    "breaker_never_opens",
-    "unsafe_checkpoint", "ack_before_commit", "no_dedup",
-    "drop_inflight",     "alert_no_for",      "alert_never_resolves",
-    "shuffled_labels",   "no_gate",           "amqp_transient",
-    "amqp_auto_ack",     NULL};
+static const char *const defect_names[] = {"no_backoff",
+                                           "no_retry_limit",
+                                           "breaker_never_opens",
+                                           "unsafe_checkpoint",
+                                           "ack_before_commit",
+                                           "no_dedup",
+                                           "drop_inflight",
+                                           "alert_no_for",
+                                           "alert_never_resolves",
+                                           "shuffled_labels",
+                                           "no_gate",
+                                           "amqp_transient",
+                                           "amqp_auto_ack",
+                                           "scale_no_cooldown",
+                                           "scale_down_kill",
+                                           NULL};
 
 int crp_conf_defects(const char *s, unsigned *out)
 {
@@ -288,8 +327,8 @@ int crp_conf_broker_addr(const char *broker, const char *queue, char *out,
                      broker, queue);
             return -1;
         }
-        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(hp - broker), broker,
-                 queue, slash ? slash : "/");
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(hp - broker), broker, queue,
+                 slash ? slash : "/");
     } else {
         snprintf(buf, sizeof buf, "%s", broker);
     }

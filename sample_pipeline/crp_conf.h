@@ -24,6 +24,8 @@ enum {
     CRP_DEFECT_NO_GATE = 1u << 10,        /* promote without the gate */
     CRP_DEFECT_AMQP_TRANSIENT = 1u << 11, /* classic queue, delivery_mode 1 */
     CRP_DEFECT_AMQP_AUTO_ACK = 1u << 12,  /* consumer with no_ack */
+    CRP_DEFECT_SCALE_NO_COOLDOWN = 1u << 13, /* autoscaler flaps */
+    CRP_DEFECT_SCALE_DOWN_KILL = 1u << 14,   /* scale-down SIGKILLs, no drain */
 };
 
 #define CRP_STR 256
@@ -41,6 +43,7 @@ typedef struct crp_conf {
     int replica;
     /* queue */
     int lease_ms;
+    int fair_lease;
     /* producer */
     double rate;
     long long count;
@@ -74,6 +77,13 @@ typedef struct crp_conf {
     int restart_base_ms;
     char bindir[CRP_STR];
     char config[CRP_STR]; /* the --config file, or "" */
+    /* supervisor: stage subset and autoscaling (crp_scale.h) */
+    char stages[CRP_STR], autoscale[CRP_STR], worker_args[CRP_STR];
+    long long scale_up_depth, scale_down_depth;
+    int scale_for_ms, cooldown_ms, scale_poll_ms, drain_timeout_ms;
+    int worker_port;
+    /* worker: simulated compute per record */
+    int process_delay_us;
     /* alerter */
     char alert_targets[CRP_STR], alert_rules[CRP_STR], webhook[CRP_STR];
     int scrape_ms;

@@ -31,7 +31,9 @@ typedef struct qclient {
     crp_conn conn;
     int64_t owner;
     crp_sb out;
-    int touched; /* ran commands this round */
+    int touched;      /* ran commands this round */
+    char last_q[16];  /* queue of its last GET (--fair-lease) */
+    int64_t last_get; /* when (monotonic ms), 0 = never */
 } qclient;
 
 typedef struct qsvc {
@@ -76,6 +78,36 @@ static char *word(char **p)
     return s;
 }
 
+/* --fair-lease: a GET leases at most ceil(ready / consumers), consumers
+ * being the clients that sent a GET on the same queue within the last
+ * second (this one included).  Without it the first consumer to poll a
+ * backlog takes up to its whole batch while the others find the queue
+ * empty and sleep (bench_fairness.sh).  Returns the cap, or -1 when the
+ * store failed. */
+static int fair_share(qsvc *q, qclient *c, const char *qn, int max)
+{
+    int64_t now = crp_mono_ms();
+    crp_strlcpy(c->last_q, qn, sizeof c->last_q);
+    c->last_get = now;
+    int64_t consumers = 0;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        const qclient *k = &q->cl[i];
+        if (k->conn.fd >= 0 && k->last_get && now - k->last_get <= 1000 &&
+            strcmp(k->last_q, qn) == 0)
+            consumers++;
+    }
+    if (consumers < 1)
+        consumers = 1;
+    /* only up to max per consumer matters: a bounded count */
+    int64_t ready = crp_store_ready(q->st, qn, (int64_t)max * consumers);
+    if (ready < 0)
+        return -1;
+    int64_t share = (ready + consumers - 1) / consumers;
+    if (share < 1)
+        share = 1;
+    return share < max ? (int)share : max;
+}
+
 /* Run one command; append its reply.  -1: the store failed. */
 static int handle(qsvc *q, qclient *c, char *line)
 {
@@ -103,6 +135,11 @@ static int handle(qsvc *q, qclient *c, char *line)
         int max = atoi(p);
         if (max < 1 || max > 1000)
             return crp_sb_printf(o, "ERR max\n");
+        if (q->x->c.fair_lease) {
+            max = fair_share(q, c, qn, max);
+            if (max < 0)
+                return -1;
+        }
         crp_sb msgs = {0};
         lease_arg a = {&msgs, q};
         int n = crp_store_lease(q->st, qn, max, c->owner,
@@ -147,6 +184,7 @@ static void drop_client(qsvc *q, qclient *c)
     crp_conn_close(&c->conn);
     crp_sb_free(&c->out);
     c->owner = 0;
+    c->last_get = 0;
     crp_metric_add(q->m_clients, -1);
 }
 

@@ -19,6 +19,7 @@ enum {
     S_RELALL,
     S_EXPIRE,
     S_DEPTH,
+    S_READY,
     S_N
 };
 
@@ -38,6 +39,8 @@ static const char *const sql[S_N] = {
     [S_EXPIRE] =
         "UPDATE msg SET owner = 0 WHERE owner != 0 AND lease_until < ?1",
     [S_DEPTH] = "SELECT SUM(owner = 0), SUM(owner != 0) FROM msg WHERE q = ?1",
+    [S_READY] = "SELECT count(*) FROM (SELECT 1 FROM msg WHERE q = ?1 AND "
+                "owner = 0 LIMIT ?2)",
 };
 
 struct crp_store {
@@ -221,4 +224,16 @@ int crp_store_depth(crp_store *s, const char *q, int64_t *ready,
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int64_t crp_store_ready(crp_store *s, const char *q, int64_t limit)
+{
+    sqlite3_stmt *st = s->st[S_READY];
+    int64_t n = -1;
+    sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, limit);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
 }

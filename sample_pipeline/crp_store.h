@@ -53,5 +53,8 @@ int crp_store_expire(crp_store *s, int64_t now_ms);
 /* Ready and leased counts of q.  0 or -1. */
 int crp_store_depth(crp_store *s, const char *q, int64_t *ready,
                     int64_t *leased);
+/* Ready records of q, counted up to limit (cost O(limit), through the
+ * ready index): min(ready, limit), or -1. */
+int64_t crp_store_ready(crp_store *s, const char *q, int64_t limit);
 
 #endif

@@ -51,7 +51,8 @@ typedef struct worker {
     char bad_version[CRP_ART_ID]; /* last version that failed to load */
     int degraded;
     crp_metric *m_in, *m_out, *m_fail, *m_retry, *m_dlq, *m_degraded, *m_brk,
-        *m_lat, *m_feat_lat, *m_rejected, *m_giveup, *m_feat_ok, *m_feat_fail;
+        *m_lat, *m_feat_lat, *m_rejected, *m_giveup, *m_feat_ok, *m_feat_fail,
+        *m_gets, *m_empty, *m_idle;
 } worker;
 
 static void on_breaker(void *arg, crp_brk_state from, crp_brk_state to)
@@ -332,6 +333,8 @@ static void process(worker *w, const crp_qmsg *m, outcome *o)
         return;
     }
     int full = features(w, m->id, m->trace, x, extra);
+    if (w->x->c.process_delay_us > 0)
+        crp_sleep_ms((w->x->c.process_delay_us + 999) / 1000);
     double score = crp_model_score(&w->model, x, full ? extra : NULL);
     char span[17];
     const char *parent = json_string_value(json_object_get(env, "span"));
@@ -361,6 +364,8 @@ static int batch(worker *w)
     static outcome out[MAX_BATCH];
     const crp_conf *c = &w->x->c;
     int n = crp_qc_get(&w->qc, "work", c->batch, msgs);
+    if (n >= 0)
+        crp_metric_add(n > 0 ? w->m_gets : w->m_empty, 1);
     if (n <= 0)
         return n;
     crp_metric_add(w->m_in, n);
@@ -491,6 +496,12 @@ int crp_worker_main(crp_ctx *x)
                               "per-record processing");
     w.m_feat_lat = crp_http_metric(h, "feature_latency_seconds", CRP_HISTO,
                                    "feature calls");
+    w.m_gets = crp_http_metric(h, "gets_total", CRP_COUNTER,
+                               "GETs that leased at least one record");
+    w.m_empty = crp_http_metric(h, "gets_empty_total", CRP_COUNTER,
+                                "GETs that found the queue empty");
+    w.m_idle = crp_http_metric(h, "idle_ms_total", CRP_COUNTER,
+                               "ms slept after an empty GET");
     crp_log(x, "worker: queue %s, features %s", c->queue_addr, c->feature_addr);
     crp_ev_emit(x->ev, "ready", NULL);
     int64_t backoff = 50, last_model = crp_mono_ms();
@@ -513,8 +524,10 @@ int crp_worker_main(crp_ctx *x)
         }
         crp_http_health(h, 1, NULL);
         backoff = 50;
-        if (n == 0)
+        if (n == 0) {
             crp_sleep_ms(c->idle_ms);
+            crp_metric_add(w.m_idle, c->idle_ms);
+        }
     }
     crp_ev_emit(x->ev, "stopping", NULL);
     crp_qc_close(&w.qc);

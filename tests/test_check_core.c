@@ -427,7 +427,7 @@ static void test_check_doc_complete(void)
             }
         }
     }
-    CU_ASSERT_EQUAL(k, 11);
+    CU_ASSERT_EQUAL(k, 12);
 }
 
 void cr_test_register(void)

@@ -445,6 +445,73 @@ SCEN["pipeline-rabbitmq"] = {
          "restarts": {"min": 1}}],
 }
 
+# Autoscaling: every stage on 79xx ports.  chaosrun runs queue, feature,
+# ingest, sink and the producers as services; `crp supervise --stages
+# worker --autoscale 1:3` runs the workers and scales them on the ready
+# depth of `work`.  A worker takes 5 ms per record (--process-delay-us), so
+# one worker handles ~200 records/s: the steady producer (100/s) needs one,
+# the burst (a second producer, 300/s for 6 s from ~3 s after it starts)
+# needs three.  The supervisor scales up while the backlog grows, then
+# down once it is gone, draining each retired worker with SIGTERM.
+XP = {"queue": 7901, "feature": 7930, "ingest": 7910, "sink": 7940, "producer": 7960}
+XHTTP = {"queue": 7902, "ingest": 7911, "feature": 7931}
+SCALE = {"min": 1, "max": 3, "up": 150, "down": 20, "for_ms": 1000, "cooldown_ms": 2500}
+BURST = ('sleep 3; exec "$0" produce --port 7961 --rate 300 --duration-s 6 --count 0')
+
+
+def xsvc(name, stage, port, args=()):
+    return svc(name, stage, port, [*args, *(["--http-port", str(XHTTP[name])]
+                                           if name in XHTTP else [])])
+
+
+SCEN["pipeline-autoscale"] = {
+    "name": "pipeline-autoscale",
+    "description": "Autoscaling and graceful scale-down: the workers run under `crp supervise "
+                   "--stages worker --autoscale 1:3` beside the other stages; a 6 s producer burst "
+                   "(3x one worker's capacity) makes the work backlog grow, the supervisor adds "
+                   "workers (one at a time, after the depth stayed above 150 for 1 s, 2.5 s "
+                   "cool-down) and removes them after the burst (depth below 20), draining each "
+                   "with SIGTERM. Checks: scaled up then down, within [1, 3], cool-down held, "
+                   "every retired worker stopped gracefully, nothing lost. Covers the defect "
+                   "switches scale_no_cooldown and scale_down_kill. Ports 79xx.",
+    "seed": 19, "duration_s": 22, "drain_s": 4,
+    "services": [
+        xsvc("queue", "queue", XP["queue"]),
+        xsvc("feature", "feature", XP["feature"]),
+        xsvc("ingest", "ingest", XP["ingest"]),
+        xsvc("sink", "sink", XP["sink"]),
+        svc("workers", "supervise", 7970,
+            ["--stages", "worker", "--autoscale", "%d:%d" % (SCALE["min"], SCALE["max"]),
+             "--scale-up-depth", str(SCALE["up"]), "--scale-down-depth", str(SCALE["down"]),
+             "--scale-for-ms", str(SCALE["for_ms"]), "--cooldown-ms", str(SCALE["cooldown_ms"]),
+             "--scale-poll-ms", "200", "--drain-timeout-ms", "5000", "--worker-port", "7920",
+             "--worker-args", "--process-delay-us 5000 --batch 16"]),
+        xsvc("producer", "produce", XP["producer"],
+             ["--rate", "100", "--duration-s", "20", "--count", "0"]),
+        {"name": "burst", "cmd": ["sh", "-c", BURST, B],
+         "env": {"CRP_DEFECT": "${CRP_DEFECT:-}"}, "stop_signal": "SIGTERM",
+         "stop_timeout_s": 5, "restart": "never"}],
+    "steady_state": [
+        {"kind": "http", "name": "sink-health", "url": "http://127.0.0.1:7940/health",
+         "status": 200, "phases": ["before", "after"]},
+        {"kind": "http", "name": "supervisor-health", "url": "http://127.0.0.1:7970/health",
+         "status": 200, "phases": ["before", "after"]}],
+    "expect": [
+        NO_LOSS,
+        {"kind": "scaling", "name": "scales-up-then-down", "svc": "workers",
+         "min": SCALE["min"], "max": SCALE["max"], "min_ups": 2, "min_downs": 2, "graceful": False},
+        {"kind": "scaling", "name": "cooldown-held", "svc": "workers",
+         "min": SCALE["min"], "max": SCALE["max"], "cooldown_s": SCALE["cooldown_ms"] / 1000,
+         "min_ups": 0, "min_downs": 0, "graceful": False},
+        {"kind": "scaling", "name": "drains-gracefully", "svc": "workers",
+         "min": SCALE["min"], "max": SCALE["max"], "min_ups": 0, "min_downs": 1,
+         "drain_s": 6},
+        {"kind": "events", "name": "reached-max", "ev": "scaled", "svc": "workers",
+         "where": {"to": SCALE["max"]}, "min": 1},
+        {"kind": "service", "name": "supervisor-exits-clean", "service": "workers",
+         "exit": "clean"}],
+}
+
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scenarios")
 for name, d in SCEN.items():
     with open(os.path.join(root, name + ".json"), "w") as f:

@@ -91,6 +91,25 @@ static void test_crp_store_lease_ack(void)
     crp_store_close(s);
 }
 
+/* The bounded ready count of --fair-lease: min(ready, limit), leased
+ * records and other queues not counted. */
+static void test_crp_store_ready_bounded(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    put3(s);
+    CU_ASSERT_EQUAL(crp_store_ready(s, "work", 100), 4);
+    CU_ASSERT_EQUAL(crp_store_ready(s, "work", 3), 3);
+    CU_ASSERT_EQUAL(crp_store_ready(s, "other", 100), 2);
+    CU_ASSERT_EQUAL(crp_store_ready(s, "none", 100), 0);
+    got g = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 3, 7, 1000, collect, &g), 3);
+    CU_ASSERT_EQUAL(crp_store_ready(s, "work", 100), 1);
+    CU_ASSERT_EQUAL(crp_store_ready(s, "work", 0), 0);
+    crp_store_close(s);
+}
+
 static void test_crp_store_nack_and_release_redeliver(void)
 {
     reset();
@@ -155,6 +174,7 @@ void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("crp_store", setup, teardown);
     CR_ADD_TEST(s, test_crp_store_lease_ack);
+    CR_ADD_TEST(s, test_crp_store_ready_bounded);
     CR_ADD_TEST(s, test_crp_store_nack_and_release_redeliver);
     CR_ADD_TEST(s, test_crp_store_expiry);
     CR_ADD_TEST(s, test_crp_store_durable_and_leases_reset_on_open);
