@@ -53,7 +53,7 @@
  * the sink, but a poison record would be dead-lettered twice.  A broken
  * connection (EOF, RST) still fails at once. */
 #define CRP_AMQP_CONFIRM_WAIT_MS 30000
-#define CH 1
+#define CH                       1
 
 /* ---- pure helpers ---- */
 
@@ -193,10 +193,10 @@ int crp_amqp_confirms_state(const crp_amqp_confirms *cf)
 typedef struct amqp_be {
     crp_amqp_url url;
     amqp_connection_state_t pub, con;
-    uint32_t gen;       /* consumer connection generation (seq) */
-    char q[64];         /* the queue consumed on con */
+    uint32_t gen; /* consumer connection generation (seq) */
+    char q[64];   /* the queue consumed on con */
     int prefetch;
-    uint64_t pub_next;  /* tag of the next publish on pub */
+    uint64_t pub_next; /* tag of the next publish on pub */
 } amqp_be;
 
 static void be_drop(amqp_be *b)
@@ -313,8 +313,7 @@ static int declare(crp_qc *c, amqp_connection_state_t st)
             }
         }
         amqp_table_t args = {.num_entries = k, .entries = e};
-        amqp_queue_declare(st, CH, amqp_cstring_bytes(qs[i]), 0, 1, 0, 0,
-                           args);
+        amqp_queue_declare(st, CH, amqp_cstring_bytes(qs[i]), 0, 1, 0, 0, args);
         if (amqp_get_rpc_reply(st).reply_type != AMQP_RESPONSE_NORMAL) {
             char op[64];
             snprintf(op, sizeof op, "queue.declare %s", qs[i]);
@@ -498,8 +497,7 @@ static int a_put(crp_qc *c, const crp_qput *p, int n)
         amqp_basic_properties_t pr;
         memset(&pr, 0, sizeof pr);
         pr._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
-                    AMQP_BASIC_DELIVERY_MODE_FLAG |
-                    AMQP_BASIC_MESSAGE_ID_FLAG |
+                    AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
                     AMQP_BASIC_CORRELATION_ID_FLAG;
         pr.content_type = amqp_cstring_bytes("application/json");
         /* DEFECT amqp_transient (tests only): non-persistent messages. */
@@ -537,20 +535,38 @@ static int deliveries(const amqp_envelope_t *env)
     if (pr->_flags & AMQP_BASIC_HEADERS_FLAG)
         for (int i = 0; i < pr->headers.num_entries; i++) {
             const amqp_table_entry_t *e = &pr->headers.entries[i];
-            if (e->key.len != 16 || memcmp(e->key.bytes, "x-delivery-count", 16))
+            if (e->key.len != 16 ||
+                memcmp(e->key.bytes, "x-delivery-count", 16))
                 continue;
             const amqp_field_value_t *v = &e->value;
             int64_t k = -1;
             switch (v->kind) {
-            case AMQP_FIELD_KIND_I8: k = v->value.i8; break;
-            case AMQP_FIELD_KIND_U8: k = v->value.u8; break;
-            case AMQP_FIELD_KIND_I16: k = v->value.i16; break;
-            case AMQP_FIELD_KIND_U16: k = v->value.u16; break;
-            case AMQP_FIELD_KIND_I32: k = v->value.i32; break;
-            case AMQP_FIELD_KIND_U32: k = v->value.u32; break;
-            case AMQP_FIELD_KIND_I64: k = v->value.i64; break;
-            case AMQP_FIELD_KIND_U64: k = (int64_t)v->value.u64; break;
-            default: break;
+            case AMQP_FIELD_KIND_I8:
+                k = v->value.i8;
+                break;
+            case AMQP_FIELD_KIND_U8:
+                k = v->value.u8;
+                break;
+            case AMQP_FIELD_KIND_I16:
+                k = v->value.i16;
+                break;
+            case AMQP_FIELD_KIND_U16:
+                k = v->value.u16;
+                break;
+            case AMQP_FIELD_KIND_I32:
+                k = v->value.i32;
+                break;
+            case AMQP_FIELD_KIND_U32:
+                k = v->value.u32;
+                break;
+            case AMQP_FIELD_KIND_I64:
+                k = v->value.i64;
+                break;
+            case AMQP_FIELD_KIND_U64:
+                k = (int64_t)v->value.u64;
+                break;
+            default:
+                break;
             }
             if (k >= 0)
                 return k > 1000000 ? 1000000 : (int)k + 1;

@@ -16,8 +16,8 @@ void crp_qc_init(crp_qc *c, const char *addr, int timeout_ms)
     crp_strlcpy(c->addr, addr, sizeof c->addr);
     crp_conn_init(&c->conn, -1);
     c->timeout_ms = timeout_ms;
-    c->ops = strncmp(addr, "amqp://", 7) == 0 ? &crp_qc_amqp_ops
-                                               : &crp_qc_queue_ops;
+    c->ops =
+        strncmp(addr, "amqp://", 7) == 0 ? &crp_qc_amqp_ops : &crp_qc_queue_ops;
 }
 
 void crp_qc_close(crp_qc *c)
@@ -206,8 +206,7 @@ static int q_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack,
     return ok;
 }
 
-static int q_depth(crp_qc *c, const char *q, int64_t *ready,
-                   int64_t *leased)
+static int q_depth(crp_qc *c, const char *q, int64_t *ready, int64_t *leased)
 {
     int rc = q_connect(c);
     if (rc < 0)

@@ -20,10 +20,10 @@ typedef struct crp_qc {
     char addr[256];
     crp_conn conn; /* embedded backend */
     int timeout_ms;
-    unsigned defects;       /* CRP_DEFECT_* (crp_conf.h), tests only */
-    const crp_qc_ops *ops;  /* the backend */
-    void *be;               /* the backend's state (amqp), or NULL */
-    char err[256];          /* the last failure, as a sentence ("" none) */
+    unsigned defects;      /* CRP_DEFECT_* (crp_conf.h), tests only */
+    const crp_qc_ops *ops; /* the backend */
+    void *be;              /* the backend's state (amqp), or NULL */
+    char err[256];         /* the last failure, as a sentence ("" none) */
 } crp_qc;
 
 typedef struct crp_qmsg {
