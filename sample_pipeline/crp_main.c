@@ -45,6 +45,8 @@ static const struct {
     {"sink", crp_sink_main, 1},       {"trainer", crp_trainer_main, 1},
     {"produce", crp_produce_main, 1}, {"supervise", crp_super_main, 1},
     {"alerter", crp_alert_main, 1},
+    {"registry", crp_registry_main, 1},
+    {"modelsrv", crp_modelsrv_main, 1},
 };
 
 int main(int argc, char **argv)

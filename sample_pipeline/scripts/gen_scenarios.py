@@ -368,6 +368,94 @@ SCEN["pipeline-model-versions"] = {
         {"kind": "service", "name": "ops-exits-clean", "service": "ops", "exit": "clean"}],
 }
 
+# Redundant model serving (ports 78xx; other scenarios use 72xx/76xx/77xx
+# and run in parallel).  Scoring moves out of the workers into two model
+# servers, a primary (modelsrv-a, priority 0) and a standby (modelsrv-b,
+# priority 1), found through `crp registry`; the workers route to the
+# preferred healthy one and fail over when it stops answering.
+FP = {"queue": 7801, "ingest": 7803, "feature": 7805, "worker": 7820, "sink": 7840,
+      "producer": 7860}
+FHTTP = {"queue": 7811, "ingest": 7813, "feature": 7815}
+REMOTE = ["--scoring", "remote", "--failback", "1", "--score-timeout-ms", "300",
+          "--refresh-ms", "200", "--down-ms", "2000"]
+
+
+def registry(extra=()):
+    return svc("registry", "registry", 7870, ["--http-port", "7871", *extra])
+
+
+def modelsrv(name, port, prio, extra=()):
+    return svc(name, "modelsrv", port,
+               ["--http-port", str(port + 10), "--priority", str(prio), *extra])
+
+
+def serving(rate=150, dur=10, worker=()):
+    return ([registry(), modelsrv("modelsrv-a", 7880, 0), modelsrv("modelsrv-b", 7881, 1)]
+            + pipeline(rate=rate, dur=dur, worker=[*REMOTE, *worker], ports=FP, http=FHTTP))
+
+
+FHEALTH = [
+    {"kind": "http", "name": "sink-health", "url": "http://127.0.0.1:7840/health",
+     "status": 200, "phases": ["before", "after"]},
+    {"kind": "http", "name": "registry-health", "url": "http://127.0.0.1:7871/health",
+     "status": 200, "phases": ["before", "after"]}]
+
+SCEN["pipeline-failover"] = {
+    "name": "pipeline-failover",
+    "description": "Redundant model serving: the workers score remotely on the primary model "
+                   "server (modelsrv-a) found through the registry; it is SIGKILLed under load. "
+                   "The workers fail over to the standby (modelsrv-b) at once, re-sending the "
+                   "request in flight, the standby serves within 1.5 s, the primary serves nothing "
+                   "until it is back (restarted), the workers fail back to it once the registry "
+                   "reports it healthy again, and no accepted record is lost or delivered twice. "
+                   "Covers the defect switches no_failover and failover_drop. Ports 78xx.",
+    "seed": 29, "duration_s": 12, "drain_s": 4,
+    "services": serving(rate=150, dur=10),
+    "steady_state": FHEALTH,
+    "faults": [
+        {"kind": "kill", "name": "kill-primary", "target": "modelsrv-a", "at_s": 4,
+         "signal": "SIGKILL"}],
+    "expect": [
+        {"kind": "events", "name": "primary-preferred", "ev": "served", "svc": "modelsrv-b",
+         "max": 0, "window": {"from_s": 0, "to_s": 4}},
+        {"kind": "failover", "name": "fails-over", "from": "modelsrv-a", "to": "modelsrv-b",
+         "within_ms": 1500, "exclusive": True, "success_ev": ["served"]},
+        {"kind": "events", "name": "fails-back", "ev": "failover", "svc": "worker",
+         "where": {"reason": "failback"}, "min": 1,
+         "window": {"fault": "kill-primary", "from_s": 0, "to_s": 7}},
+        NO_LOSS],
+}
+
+SCEN["pipeline-registry-down"] = {
+    "name": "pipeline-registry-down",
+    "description": "The service registry fails under load: paused (SIGSTOP) for 4 s, later "
+                   "SIGKILLed and restarted with an empty table. The workers keep routing to "
+                   "the model servers they last knew to be healthy (registry_unreachable, then "
+                   "registry_restored), nothing fails over spuriously (the registry warms up "
+                   "after its stall and after its restart instead of declaring every instance "
+                   "dead), deliveries go on throughout, and nothing is lost. Covers the defect "
+                   "switch registry_forgets. Ports 78xx.",
+    "seed": 31, "duration_s": 13, "drain_s": 4,
+    "services": serving(rate=150, dur=11),
+    "steady_state": FHEALTH,
+    "faults": [
+        {"kind": "pause", "name": "registry-paused", "target": "registry", "at_s": 3,
+         "for_s": 4},
+        {"kind": "kill", "name": "registry-killed", "target": "registry", "at_s": 9,
+         "signal": "SIGKILL"}],
+    "expect": [
+        {"kind": "events", "name": "outage-noticed", "ev": "registry_unreachable",
+         "svc": "worker", "min": 1},
+        {"kind": "events", "name": "registry-restored", "ev": "registry_restored",
+         "svc": "worker", "min": 1},
+        {"kind": "events", "name": "keeps-serving-while-paused", "ev": "delivered", "min": 100,
+         "window": {"fault": "registry-paused", "from_s": 1.5, "to_s": 4}},
+        {"kind": "events", "name": "keeps-serving-after-restart", "ev": "delivered", "min": 100,
+         "window": {"fault": "registry-killed", "from_s": 0.2, "to_s": 2}},
+        {"kind": "events", "name": "no-spurious-failover", "ev": "failover", "max": 0},
+        NO_LOSS],
+}
+
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scenarios")
 for name, d in SCEN.items():
     with open(os.path.join(root, name + ".json"), "w") as f:
