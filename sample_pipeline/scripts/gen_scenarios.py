@@ -456,6 +456,85 @@ SCEN["pipeline-registry-down"] = {
         NO_LOSS],
 }
 
+# Multi-region (chaosrun hosts = network namespaces): the pipeline and the
+# registry on host "core", one model server in each of "region-a" (the
+# preferred one) and "region-b".  Only the registry and the model servers
+# are reached across hosts (they listen on 0.0.0.0 and find each other
+# through CHAOSRUN_ADDR_*: the registry at core's address, each model
+# server advertising its host's); the stages inside core talk over core's
+# loopback.  Probes run in the harness's namespace, so readiness is read
+# from the logs and the health probes run from core.
+LOOP = {"queue": "127.0.0.1:7801", "ingest": "127.0.0.1:7803", "feature": "127.0.0.1:7805"}
+READY_LOG = {"registry": "registry on", "modelsrv": "model server on", "queue": "queue on",
+             "ingest": "ingest on", "feature": "feature service on", "worker": "worker: queue",
+             "sink": "sink: queue"}
+
+
+def on_host(s, host):
+    s = dict(s)
+    s["host"] = host
+    stage = s["cmd"][1]
+    if stage in READY_LOG:
+        s["ready"] = {"kind": "log", "regex": READY_LOG[stage], "timeout_s": 10}
+    else:
+        s.pop("ready", None)
+    peers = {"ingest": ["--queue", LOOP["queue"]], "worker": ["--queue", LOOP["queue"],
+             "--feature", LOOP["feature"]], "sink": ["--queue", LOOP["queue"]],
+             "produce": ["--ingest", LOOP["ingest"]]}
+    s["cmd"] = s["cmd"] + peers.get(stage, [])
+    return s
+
+
+def regions():
+    core = [on_host(s, "core") for s in
+            [registry(["--bind", "0.0.0.0"])]
+            + pipeline(rate=120, dur=12, worker=REMOTE, ports=FP, http=FHTTP)]
+    a = on_host(modelsrv("modelsrv-a", 7880, 0, ["--bind", "0.0.0.0", "--region", "region-a"]),
+                "region-a")
+    b = on_host(modelsrv("modelsrv-b", 7881, 1, ["--bind", "0.0.0.0", "--region", "region-b"]),
+                "region-b")
+    return [core[0], a, b] + core[1:]
+
+
+SCEN["pipeline-regions"] = {
+    "name": "pipeline-regions",
+    "description": "Two regions (chaosrun hosts region-a and region-b, one model server each; "
+                   "the pipeline and the registry on host core). region-a is partitioned away "
+                   "for 4 s under load (silent drops: requests time out): the workers fail over "
+                   "to region-b's server, the registry marks region-a's unhealthy (no heartbeat, "
+                   "failed checks), nothing acknowledged is lost; after the heal the workers fail "
+                   "back to region-a. Covers the defect switch no_failover. Ports 78xx; needs "
+                   "root (network namespaces).",
+    "seed": 37, "duration_s": 14, "drain_s": 4,
+    "hosts": [{"name": "core"}, {"name": "region-a", "region": "region-a"},
+              {"name": "region-b", "region": "region-b"}],
+    "services": regions(),
+    "steady_state": [
+        {"kind": "http", "name": "sink-health", "url": "http://127.0.0.1:7840/health",
+         "status": 200, "phases": ["before", "after"], "from_host": "core"},
+        {"kind": "http", "name": "registry-health", "url": "http://127.0.0.1:7871/health",
+         "status": 200, "phases": ["before", "after"], "from_host": "core"}],
+    "faults": [
+        {"kind": "partition", "name": "region-a-cut-off",
+         "groups": [["region-a"], ["core", "region-b"]], "at_s": 4, "for_s": 4}],
+    "expect": [
+        {"kind": "events", "name": "region-a-preferred", "ev": "served", "svc": "modelsrv-b",
+         "max": 0, "window": {"from_s": 0, "to_s": 4}},
+        # no "from": the failover checker attributes only faults with a
+        # service target to a service, and a partition has none
+        {"kind": "failover", "name": "fails-over-to-region-b", "to": "modelsrv-b",
+         "within_ms": 2000, "success_ev": ["served"]},
+        {"kind": "events", "name": "region-b-serves", "ev": "served", "svc": "modelsrv-b",
+         "min": 10, "window": {"fault": "region-a-cut-off", "from_s": 1, "to_s": 4}},
+        {"kind": "events", "name": "region-a-unhealthy", "ev": "instance_unhealthy",
+         "svc": "registry", "where": {"instance": "modelsrv-a.0"}, "min": 1,
+         "window": {"fault": "region-a-cut-off", "from_s": 0, "to_s": 2}},
+        {"kind": "events", "name": "fails-back-after-heal", "ev": "failover", "svc": "worker",
+         "where": {"reason": "failback"}, "min": 1,
+         "window": {"fault": "region-a-cut-off", "from_s": 4, "to_s": 8}},
+        NO_LOSS],
+}
+
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scenarios")
 for name, d in SCEN.items():
     with open(os.path.join(root, name + ".json"), "w") as f:
