@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,10 @@ static void advertise(const crp_conf *c, char *out, size_t n)
 
 static void *heartbeat_main(void *arg)
 {
+    /* SIGTERM/SIGINT go to the main thread, whose loop must see them */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     msrv *m = arg;
     const crp_conf *c = &m->x->c;
     crp_regc rc;

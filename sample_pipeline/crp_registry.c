@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,10 @@ static int probe(const char *addr, int timeout_ms)
 
 static void *probe_main(void *arg)
 {
+    /* SIGTERM/SIGINT go to the main thread, whose loop must see them */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     reg *g = arg;
     const crp_conf *c = &g->x->c;
     while (!g->stop) {

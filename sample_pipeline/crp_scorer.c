@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,10 @@ static void refresh(crp_scorer *s)
 
 static void *refresh_main(void *arg)
 {
+    /* SIGTERM/SIGINT go to the main thread, whose loop must see them */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     refresh(arg);
     return NULL;
 }

@@ -376,7 +376,7 @@ SCEN["pipeline-model-versions"] = {
 FP = {"queue": 7801, "ingest": 7803, "feature": 7805, "worker": 7820, "sink": 7840,
       "producer": 7860}
 FHTTP = {"queue": 7811, "ingest": 7813, "feature": 7815}
-REMOTE = ["--scoring", "remote", "--failback", "1", "--score-timeout-ms", "300",
+REMOTE = ["--scoring", "remote", "--failback", "1", "--score-timeout-ms", "500",
           "--refresh-ms", "200", "--down-ms", "2000"]
 
 

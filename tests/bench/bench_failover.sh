@@ -25,6 +25,7 @@ DUR=$((3 + KILLS * EVERY))
 UNTIL=$((3 + (KILLS - 1) * EVERY))
 jq --argjson dur "$DUR" --argjson every "$EVERY" --argjson until "$UNTIL" '
   .name = "bench-failover" | .duration_s = $dur | .drain_s = 3 |
+  .services |= map(if .name == "modelsrv-a" then .max_restarts = -1 else . end) |
   .services |= map(if .name == "producer"
                    then .cmd |= (. as $c | [range(0; length)]
                                  | map(if . > 0 and $c[. - 1] == "--duration-s"
