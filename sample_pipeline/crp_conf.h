@@ -22,8 +22,8 @@ enum {
     CRP_DEFECT_SHUFFLED_LABELS = 1u << 9, /* trainer: labels shuffled */
     CRP_DEFECT_NO_GATE = 1u << 10,        /* promote without the gate */
     /* remote scoring (crp_scorer.c, crp_worker.c) */
-    CRP_DEFECT_NO_FAILOVER = 1u << 11,      /* retry the dead server forever */
-    CRP_DEFECT_FAILOVER_DROP = 1u << 12,    /* in-flight record acked, no result */
+    CRP_DEFECT_NO_FAILOVER = 1u << 11,   /* retry the dead server forever */
+    CRP_DEFECT_FAILOVER_DROP = 1u << 12, /* in-flight record acked, no result */
     CRP_DEFECT_REGISTRY_FORGETS = 1u << 13, /* registry down: set dropped */
 };
 
@@ -83,13 +83,13 @@ typedef struct crp_conf {
     long long holdout_n;
     /* model serving, service discovery (crp_modelsrv.c, crp_registry.c,
      * crp_scorer.c) */
-    char scoring[CRP_STR];      /* worker: local | remote */
+    char scoring[CRP_STR]; /* worker: local | remote */
     char registry_addr[CRP_STR];
-    char bind[CRP_STR];         /* registry/modelsrv listen address */
-    char advertise[CRP_STR];    /* modelsrv: address registered */
-    char region[CRP_STR];       /* modelsrv: its region; worker: preferred */
-    char reg_service[CRP_STR];  /* modelsrv/worker: service name registered */
-    int priority;               /* modelsrv: lower = preferred */
+    char bind[CRP_STR];        /* registry/modelsrv listen address */
+    char advertise[CRP_STR];   /* modelsrv: address registered */
+    char region[CRP_STR];      /* modelsrv: its region; worker: preferred */
+    char reg_service[CRP_STR]; /* modelsrv/worker: service name registered */
+    int priority;              /* modelsrv: lower = preferred */
     int heartbeat_ms, hb_timeout_ms, probe_ms, probe_timeout_ms;
     int probe_failures, warmup_ms;
     int score_timeout_ms, refresh_ms, failback, down_ms;

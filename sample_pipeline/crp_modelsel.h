@@ -17,8 +17,8 @@
 #include "crp_stage.h"
 
 typedef struct crp_msel {
-    crp_model model;              /* the model in use */
-    char model_file[600];         /* --model: the artifact in use, "" = built-in */
+    crp_model model;      /* the model in use */
+    char model_file[600]; /* --model: the artifact in use, "" = built-in */
     time_t model_mtime;
     crp_art *store;               /* --store, opened lazily */
     char version[CRP_ART_ID];     /* store version in use, "" = none */

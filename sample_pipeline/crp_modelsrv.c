@@ -34,7 +34,7 @@
 #include "crp_regc.h"
 #include "crp_stage.h"
 
-#define MAX_CL  64
+#define MAX_CL    64
 #define SERVED_MS 100
 
 typedef struct msrv {
@@ -64,7 +64,7 @@ static void advertise(const crp_conf *c, char *out, size_t n)
     }
     int k = snprintf(key, sizeof key, "CHAOSRUN_ADDR_");
     for (const char *p = c->svc; *p && k < (int)sizeof key - 1; p++)
-        key[k++] = (*p == '-' || *p == '.')     ? '_'
+        key[k++] = (*p == '-' || *p == '.')   ? '_'
                    : (*p >= 'a' && *p <= 'z') ? (char)(*p - 32)
                                               : *p;
     key[k] = '\0';
@@ -171,8 +171,8 @@ static void answer(msrv *m, crp_conn *c, char *line)
             crp_metric_add(m->m_err, 1);
             snprintf(out, sizeof out, "ERR %s bad request\n", reqid);
         } else {
-            double p = crp_model_score(&m->ms.model, x,
-                                       strcmp(es, "-") ? e : NULL);
+            double p =
+                crp_model_score(&m->ms.model, x, strcmp(es, "-") ? e : NULL);
             snprintf(out, sizeof out, "OK %s %.17g %d\n", reqid, p, p >= 0.5);
             crp_metric_add(m->m_req, 1);
             crp_metric_observe(m->m_lat, (crp_now() - t0) * 1000);

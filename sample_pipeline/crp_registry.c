@@ -175,8 +175,8 @@ int crp_registry_main(crp_ctx *x)
                               "REG commands");
     g.m_hb = crp_http_metric(x->http, "heartbeats_total", CRP_COUNTER,
                              "HB commands");
-    g.m_list = crp_http_metric(x->http, "lists_total", CRP_COUNTER,
-                               "LIST commands");
+    g.m_list =
+        crp_http_metric(x->http, "lists_total", CRP_COUNTER, "LIST commands");
     g.m_probe_fail = crp_http_metric(x->http, "probe_failures_total",
                                      CRP_COUNTER, "failed health checks");
     g.m_healthy = crp_http_metric(x->http, "instances_healthy", CRP_GAUGE,

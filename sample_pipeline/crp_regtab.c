@@ -122,8 +122,8 @@ static int before(const crp_reg_ent *x, const crp_reg_ent *y)
     return strcmp(x->inst, y->inst) < 0;
 }
 
-int crp_regtab_list(const crp_regtab *t, const char *svc, int64_t now,
-                    int *out, int max)
+int crp_regtab_list(const crp_regtab *t, const char *svc, int64_t now, int *out,
+                    int max)
 {
     int k = 0;
     for (int i = 0; i < t->n && k < max; i++) {
@@ -155,8 +155,8 @@ int crp_regtab_expire(crp_regtab *t, int64_t now)
 }
 
 void crp_regtab_changes(crp_regtab *t, int64_t now,
-                        void (*fn)(void *arg, const crp_reg_ent *e,
-                                   int healthy, const char *why),
+                        void (*fn)(void *arg, const crp_reg_ent *e, int healthy,
+                                   const char *why),
                         void *arg)
 {
     for (int i = 0; i < t->n; i++) {

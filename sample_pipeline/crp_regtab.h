@@ -24,10 +24,10 @@ typedef struct crp_reg_ent {
     char svc[CRP_REG_NAME], inst[CRP_REG_NAME], addr[CRP_REG_ADDR];
     char region[CRP_REG_NAME];
     int prio;
-    int64_t reg_ms, hb_ms;   /* registration, last heartbeat */
-    int probe;               /* CRP_PROBE_* */
-    int probe_fails;         /* consecutive failed checks */
-    int reported;            /* health last reported (crp_regtab_changes) */
+    int64_t reg_ms, hb_ms; /* registration, last heartbeat */
+    int probe;             /* CRP_PROBE_* */
+    int probe_fails;       /* consecutive failed checks */
+    int reported;          /* health last reported (crp_regtab_changes) */
 } crp_reg_ent;
 
 typedef struct crp_regtab {
@@ -63,16 +63,16 @@ int crp_regtab_healthy(const crp_regtab *t, const crp_reg_ent *e, int64_t now,
                        const char **why);
 /* The healthy instances of svc in preference order (priority, then
  * instance name) as indexes into t->e; returns the count (<= max). */
-int crp_regtab_list(const crp_regtab *t, const char *svc, int64_t now,
-                    int *out, int max);
+int crp_regtab_list(const crp_regtab *t, const char *svc, int64_t now, int *out,
+                    int max);
 /* Forget instances not heard from for expire_ms.  Returns how many. */
 int crp_regtab_expire(crp_regtab *t, int64_t now);
 /* Health transitions since the last call: for each instance whose health
  * differs from what was last reported, calls fn(arg, entry, healthy, why)
  * and remembers it.  New instances count as reported unhealthy. */
 void crp_regtab_changes(crp_regtab *t, int64_t now,
-                        void (*fn)(void *arg, const crp_reg_ent *e,
-                                   int healthy, const char *why),
+                        void (*fn)(void *arg, const crp_reg_ent *e, int healthy,
+                                   const char *why),
                         void *arg);
 
 #endif

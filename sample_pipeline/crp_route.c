@@ -5,8 +5,8 @@
 
 #include "crp_util.h"
 
-void crp_route_init(crp_route *r, const char *region, int failback,
-                    int down_ms, int no_failover)
+void crp_route_init(crp_route *r, const char *region, int failback, int down_ms,
+                    int no_failover)
 {
     memset(r, 0, sizeof *r);
     crp_strlcpy(r->region, region ? region : "", sizeof r->region);

@@ -10,11 +10,10 @@
  * still lists it).  Transitions (crp_route_pick):
  *
  *   current eligible, failback off or current is the best  -> keep it
- *   current eligible, failback on, a better one eligible   -> switch, "failback"
- *   current failed (crp_route_failed)                      -> next eligible,
- *                                                             reason of the failure
- *   current no longer in the healthy set                   -> next eligible, "unhealthy"
- *   nothing eligible                                       -> none (caller waits)
+ *   current eligible, failback on, a better one eligible   -> switch,
+ * "failback" current failed (crp_route_failed)                      -> next
+ * eligible, reason of the failure current no longer in the healthy set -> next
+ * eligible, "unhealthy" nothing eligible -> none (caller waits)
  *
  * Eligible = in the healthy set and not held down.  With no_failover (a
  * defect switch, tests only) the current instance is kept whatever
@@ -34,8 +33,8 @@ typedef struct crp_rinst {
 typedef struct crp_route {
     crp_rinst set[CRP_ROUTE_MAX]; /* healthy set, preference order */
     int n;
-    int known;       /* a set was received at least once */
-    crp_rinst cur;   /* in use; cur.inst[0] == 0: none */
+    int known;        /* a set was received at least once */
+    crp_rinst cur;    /* in use; cur.inst[0] == 0: none */
     char cur_why[32]; /* why cur failed ("" = it did not) */
     struct {
         char inst[64];
@@ -55,8 +54,8 @@ typedef struct crp_rpick {
 } crp_rpick;
 
 /* Fresh state: no set known, nothing in use. */
-void crp_route_init(crp_route *r, const char *region, int failback,
-                    int down_ms, int no_failover);
+void crp_route_init(crp_route *r, const char *region, int failback, int down_ms,
+                    int no_failover);
 /* Replace the healthy set with v[0..n-1] (the registry's order); n is
  * capped at CRP_ROUTE_MAX.  The instance in use is not changed here. */
 void crp_route_set(crp_route *r, const crp_rinst *v, int n);

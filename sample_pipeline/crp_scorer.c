@@ -57,8 +57,7 @@ static void refresh(crp_scorer *s)
             s->down_since = now;
             crp_ev_emit(s->ev, "registry_unreachable",
                         "\"registry\":\"%s\",\"error\":\"%s\",\"kept\":%d",
-                        s->registry, strerror(-n),
-                        s->forgets ? 0 : s->route.n);
+                        s->registry, strerror(-n), s->forgets ? 0 : s->route.n);
             if (s->forgets) /* DEFECT (tests only) */
                 crp_route_forget(&s->route);
         }
@@ -141,7 +140,7 @@ static int attempt(crp_scorer *s, const crp_rinst *to, const char *req,
     if (s->conn.fd < 0) {
         int fd = crp_net_connect(to->addr, s->timeout_ms);
         if (fd < 0) {
-            *why = fd == -ETIMEDOUT ? "timeout"
+            *why = fd == -ETIMEDOUT      ? "timeout"
                    : fd == -ECONNREFUSED ? "refused"
                                          : "error";
             return fd;
@@ -174,7 +173,7 @@ static int attempt(crp_scorer *s, const crp_rinst *to, const char *req,
             rc = -EPROTO;
         }
     }
-    *why = rc == -ETIMEDOUT ? "timeout"
+    *why = rc == -ETIMEDOUT                    ? "timeout"
            : rc == -ECONNRESET || rc == -EPIPE ? "closed"
                                                : "error";
     crp_conn_close(&s->conn);

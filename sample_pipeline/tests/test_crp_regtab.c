@@ -28,15 +28,13 @@ static void test_crp_regtab_needs_heartbeat_and_probe(void)
 {
     const char *why = NULL;
     fresh();
-    CU_ASSERT_EQUAL(crp_regtab_register(&t, "model", "a.0", "127.0.0.1:1", 0,
-                                        "-", 0),
-                    0);
+    CU_ASSERT_EQUAL(
+        crp_regtab_register(&t, "model", "a.0", "127.0.0.1:1", 0, "-", 0), 0);
     /* registered but never checked: not yet healthy */
     CU_ASSERT_EQUAL(healthy("a.0", 10, &why), 0);
     CU_ASSERT_STRING_EQUAL(why, "unprobed");
-    CU_ASSERT_EQUAL(crp_regtab_probe_result(&t, "model", "a.0", "127.0.0.1:1",
-                                            1),
-                    0);
+    CU_ASSERT_EQUAL(
+        crp_regtab_probe_result(&t, "model", "a.0", "127.0.0.1:1", 1), 0);
     CU_ASSERT_EQUAL(healthy("a.0", 10, &why), 1);
     CU_ASSERT_PTR_NULL(why);
     /* heartbeat too old: unhealthy even though the check passed */
@@ -77,9 +75,8 @@ static void test_crp_regtab_stale_probe_ignored(void)
     crp_regtab_register(&t, "model", "a.0", "127.0.0.1:2", 0, "-", 5);
     CU_ASSERT_EQUAL(healthy("a.0", 5, NULL), 0);
     /* a result for the old address (a check in flight) is ignored */
-    CU_ASSERT_EQUAL(crp_regtab_probe_result(&t, "model", "a.0", "127.0.0.1:1",
-                                            1),
-                    -ENOENT);
+    CU_ASSERT_EQUAL(
+        crp_regtab_probe_result(&t, "model", "a.0", "127.0.0.1:1", 1), -ENOENT);
     CU_ASSERT_EQUAL(healthy("a.0", 5, NULL), 0);
     CU_ASSERT_EQUAL(crp_regtab_probe_result(&t, "model", "gone", "x:1", 1),
                     -ENOENT);

@@ -38,8 +38,8 @@ static void handle(fake *f, crp_conn *c, char *line)
 {
     char out[700], reqid[96] = "";
     if (f->mode == REGISTRY) {
-        snprintf(out, sizeof out, "%s", strncmp(line, "LIST", 4) ? "OK\n"
-                                                                 : f->list);
+        snprintf(out, sizeof out, "%s",
+                 strncmp(line, "LIST", 4) ? "OK\n" : f->list);
     } else {
         if (sscanf(line, "S %95s", reqid) != 1)
             return;
@@ -185,8 +185,8 @@ static void run_pair(int mode_a, const char *reason)
     fake_start(&b, OK_FAST, 0.75);
     fake_start(&reg, REGISTRY, 0);
     snprintf(reg.list, sizeof reg.list,
-             "LIST 2\nI a.0 127.0.0.1:%d 0 -\nI b.0 127.0.0.1:%d 1 -\n",
-             a.port, b.port);
+             "LIST 2\nI a.0 127.0.0.1:%d 0 -\nI b.0 127.0.0.1:%d 1 -\n", a.port,
+             b.port);
     snprintf(addr, sizeof addr, "127.0.0.1:%d", reg.port);
     crp_scorer *s = make(addr, &ev);
     CU_ASSERT_TRUE_FATAL(wait_ready(s));
