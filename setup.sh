@@ -16,6 +16,7 @@ PACKAGES=(
   libmnl-dev libnftnl-dev nftables iproute2 iputils-ping
   libxml2-dev libxml2-utils clang clang-format libclang-rt-14-dev
   busybox-static cpio qemu-system-x86 socat haproxy
+  librabbitmq-dev rabbitmq-server
 )
 
 deps() {
@@ -28,6 +29,26 @@ deps() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  quiet_package_broker
+}
+
+# rabbitmq-server's package starts a broker of its own (port 5672, epmd
+# 4369) where services can be started (systemd, or sysvinit without a
+# policy-rc.d that forbids it).  The tests start private brokers on their
+# own ports and data dirs (sample_pipeline/scripts/rabbitmq.sh); stop and
+# disable the package's one so it costs nothing and holds no port.
+quiet_package_broker() {
+  dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null | grep -q "install ok installed" || return 0
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/rabbitmq-server ]; then
+    update-rc.d rabbitmq-server disable >/dev/null 2>&1 || true
+    # only when it runs: the stop script's rabbitmqctl would otherwise
+    # start a daemonized epmd of its own
+    if pgrep -u rabbitmq -x beam.smp >/dev/null 2>&1; then
+      /etc/init.d/rabbitmq-server stop >/dev/null 2>&1 || true
+    fi
   fi
 }
 

@@ -34,6 +34,10 @@ static const opt opts[] = {
       "$CHAOSRUN_RUN_DIR/traces/<instance>.jsonl)"),
     O("queue", T_STR, queue_addr, "127.0.0.1:7201",
       "queue service address ($CHAOSRUN_ADDR_QUEUE)"),
+    O("broker", T_STR, broker, "",
+      "AMQP URL amqp://user:pass@host:port/vhost: the stages' queues are "
+      "RabbitMQ queues instead of the queue service; without host:port "
+      "(amqp://user:pass@/vhost) the broker is at the `queue` address"),
     O("ingest", T_STR, ingest_addr, "127.0.0.1:7210",
       "ingest address, for the producer ($CHAOSRUN_ADDR_INGEST)"),
     O("feature", T_STR, feature_addr, "127.0.0.1:7230",
@@ -176,12 +180,23 @@ static const opt opts[] = {
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
-static const char *const defect_names[] = {
-    "no_backoff",        "no_retry_limit",    "breaker_never_opens",
-    "unsafe_checkpoint", "ack_before_commit", "no_dedup",
-    "drop_inflight",     "alert_no_for",      "alert_never_resolves",
-    "shuffled_labels",   "no_gate",           "no_failover",
-    "failover_drop",     "registry_forgets",  NULL};
+static const char *const defect_names[] = {"no_backoff",
+                                           "no_retry_limit",
+                                           "breaker_never_opens",
+                                           "unsafe_checkpoint",
+                                           "ack_before_commit",
+                                           "no_dedup",
+                                           "drop_inflight",
+                                           "alert_no_for",
+                                           "alert_never_resolves",
+                                           "shuffled_labels",
+                                           "no_gate",
+                                           "amqp_transient",
+                                           "amqp_auto_ack",
+                                           "no_failover",
+                                           "failover_drop",
+                                           "registry_forgets",
+                                           NULL};
 
 int crp_conf_defects(const char *s, unsigned *out)
 {
@@ -302,6 +317,41 @@ static int default_port(const char *stage)
     return 0;
 }
 
+int crp_conf_broker_addr(const char *broker, const char *queue, char *out,
+                         size_t size, char *err, int n)
+{
+    const char *p = broker;
+    if (strncmp(p, "amqp://", 7) != 0) {
+        snprintf(err, n, "broker \"%s\": not an amqp:// URL", broker);
+        return -1;
+    }
+    p += 7;
+    const char *slash = strchr(p, '/');
+    const char *at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
+    const char *hp = at ? at + 1 : p; /* host:port starts here */
+    char buf[CRP_STR * 2];
+    if (*hp == '\0' || hp == slash) {
+        /* no host: the broker is at the queue address (host:port) */
+        if (strncmp(queue, "amqp://", 7) == 0 || !strchr(queue, ':')) {
+            snprintf(err, n,
+                     "broker \"%s\" has no host and the queue address "
+                     "\"%s\" is not host:port",
+                     broker, queue);
+            return -1;
+        }
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(hp - broker), broker, queue,
+                 slash ? slash : "/");
+    } else {
+        snprintf(buf, sizeof buf, "%s", broker);
+    }
+    if (strlen(buf) >= size) {
+        snprintf(err, n, "broker URL too long (%zu bytes)", strlen(buf));
+        return -1;
+    }
+    memcpy(out, buf, strlen(buf) + 1);
+    return 0;
+}
+
 int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
                   char *err, int n)
 {
@@ -361,6 +411,10 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
             return -1;
         }
     }
+    if (c->broker[0] &&
+        crp_conf_broker_addr(c->broker, c->queue_addr, c->queue_addr,
+                             sizeof c->queue_addr, err, n) < 0)
+        return -1;
     if (c->port == 0)
         c->port = default_port(stage) + ((strcmp(stage, "worker") == 0 ||
                                           strcmp(stage, "modelsrv") == 0)

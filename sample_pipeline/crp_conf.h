@@ -6,6 +6,7 @@
 #ifndef CRP_CONF_H
 #define CRP_CONF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Defect switches: for the harness's own tests only (README, "Defects"). */
@@ -21,10 +22,12 @@ enum {
     CRP_DEFECT_ALERT_NEVER_RESOLVES = 1u << 8,
     CRP_DEFECT_SHUFFLED_LABELS = 1u << 9, /* trainer: labels shuffled */
     CRP_DEFECT_NO_GATE = 1u << 10,        /* promote without the gate */
+    CRP_DEFECT_AMQP_TRANSIENT = 1u << 11, /* classic queue, delivery_mode 1 */
+    CRP_DEFECT_AMQP_AUTO_ACK = 1u << 12,  /* consumer with no_ack */
     /* remote scoring (crp_scorer.c, crp_worker.c) */
-    CRP_DEFECT_NO_FAILOVER = 1u << 11,   /* retry the dead server forever */
-    CRP_DEFECT_FAILOVER_DROP = 1u << 12, /* in-flight record acked, no result */
-    CRP_DEFECT_REGISTRY_FORGETS = 1u << 13, /* registry down: set dropped */
+    CRP_DEFECT_NO_FAILOVER = 1u << 13,   /* retry the dead server forever */
+    CRP_DEFECT_FAILOVER_DROP = 1u << 14, /* in-flight record acked, no result */
+    CRP_DEFECT_REGISTRY_FORGETS = 1u << 15, /* registry down: set dropped */
 };
 
 #define CRP_STR 256
@@ -33,6 +36,7 @@ typedef struct crp_conf {
     char stage[32];
     char svc[64], inst[64];
     char run_dir[CRP_STR], data_dir[CRP_STR], events[CRP_STR], traces[CRP_STR];
+    char broker[CRP_STR]; /* AMQP URL or "" (crp_conf_broker_addr) */
     char queue_addr[CRP_STR], ingest_addr[CRP_STR], feature_addr[CRP_STR];
     int port, http_port;
     char defect[CRP_STR];
@@ -100,6 +104,13 @@ typedef struct crp_conf {
  * err (size n). */
 int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
                   char *err, int n);
+/* The queue address of a stage given --broker: `broker` itself, or when
+ * it has no host:port (amqp://user:pass@/vhost) the URL with `queue`
+ * (host:port, e.g. from $CHAOSRUN_ADDR_QUEUE) put in.  Writes out (size
+ * bytes; may alias queue).  Returns 0, or -1 with a message in err (size
+ * n) and out untouched. */
+int crp_conf_broker_addr(const char *broker, const char *queue, char *out,
+                         size_t size, char *err, int n);
 /* Print the option table (name, default, doc) for `crp help`. */
 void crp_conf_usage(void);
 /* Parse "a,b" defect names into CRP_DEFECT_* bits; -1 on an unknown name. */

@@ -156,7 +156,7 @@ static void flush(ingest *g)
     }
     if (rc < 0)
         crp_log(g->x, "queue put failed: %s (producers told to resend)",
-                strerror(-rc));
+                crp_qc_error(&g->qc)[0] ? crp_qc_error(&g->qc) : strerror(-rc));
     g->nb = 0;
 }
 
@@ -168,6 +168,7 @@ int crp_ingest_main(crp_ctx *x)
     for (int i = 0; i < MAX_PRODUCERS; i++)
         crp_conn_init(&g.cl[i], -1);
     crp_qc_init(&g.qc, x->c.queue_addr, 3000);
+    crp_qc_set_defects(&g.qc, x->c.defects);
     int lfd = crp_net_listen(x->c.port);
     if (lfd < 0) {
         crp_log(x, "listen on port %d: %s", x->c.port, strerror(-lfd));

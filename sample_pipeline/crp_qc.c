@@ -1,4 +1,5 @@
-/* crp_qc: see crp_qc.h. */
+/* crp_qc: see crp_qc.h.  The dispatch to the backends, and the embedded
+ * queue service's backend (its line protocol, crp_queue.c). */
 #include "crp_qc.h"
 
 #include <errno.h>
@@ -15,27 +16,90 @@ void crp_qc_init(crp_qc *c, const char *addr, int timeout_ms)
     crp_strlcpy(c->addr, addr, sizeof c->addr);
     crp_conn_init(&c->conn, -1);
     c->timeout_ms = timeout_ms;
+    c->ops = strncmp(addr, "amqp://", 7) == 0 ? &crp_qc_amqp_ops
+                                               : &crp_qc_queue_ops;
 }
 
 void crp_qc_close(crp_qc *c)
 {
-    crp_conn_close(&c->conn);
+    c->ops->close(c);
+}
+
+void crp_qc_set_defects(crp_qc *c, unsigned defects)
+{
+    c->defects = defects;
+}
+
+const char *crp_qc_error(const crp_qc *c)
+{
+    return c->err;
+}
+
+const char *crp_qc_backend(const crp_qc *c)
+{
+    return c->ops->name;
 }
 
 int crp_qc_connect(crp_qc *c)
 {
+    return c->ops->connect(c);
+}
+
+int crp_qc_put(crp_qc *c, const crp_qput *p, int n)
+{
+    return c->ops->put(c, p, n);
+}
+
+int crp_qc_get(crp_qc *c, const char *q, int max, crp_qmsg *out)
+{
+    return c->ops->get(c, q, max, out);
+}
+
+int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack,
+               int *ok)
+{
+    return c->ops->ack(c, q, seqs, n, ack, ok);
+}
+
+int crp_qc_depth(crp_qc *c, const char *q, int64_t *ready, int64_t *leased)
+{
+    return c->ops->depth(c, q, ready, leased);
+}
+
+void crp_qc_free_msgs(crp_qmsg *m, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(m[i].payload);
+        m[i].payload = NULL;
+    }
+}
+
+/* ---- the embedded queue service ---- */
+
+static void q_close(crp_qc *c)
+{
+    crp_conn_close(&c->conn);
+}
+
+static int q_connect(crp_qc *c)
+{
     if (c->conn.fd >= 0)
         return 0;
     int fd = crp_net_connect(c->addr, c->timeout_ms);
-    if (fd < 0)
+    if (fd < 0) {
+        snprintf(c->err, sizeof c->err, "queue %s: connect: %s", c->addr,
+                 strerror(-fd));
         return fd;
+    }
+    c->err[0] = '\0';
     crp_conn_init(&c->conn, fd);
     return 0;
 }
 
 static int fail(crp_qc *c, int rc)
 {
-    crp_qc_close(c);
+    snprintf(c->err, sizeof c->err, "queue %s: %s", c->addr, strerror(-rc));
+    q_close(c);
     return rc;
 }
 
@@ -54,9 +118,9 @@ static int expect_line(crp_qc *c, char **line)
     return rc < 0 ? rc : 0;
 }
 
-int crp_qc_put(crp_qc *c, const crp_qput *p, int n)
+static int q_put(crp_qc *c, const crp_qput *p, int n)
 {
-    int rc = crp_qc_connect(c);
+    int rc = q_connect(c);
     if (rc < 0)
         return rc;
     crp_sb b = {0};
@@ -80,9 +144,9 @@ int crp_qc_put(crp_qc *c, const crp_qput *p, int n)
     return 0;
 }
 
-int crp_qc_get(crp_qc *c, const char *q, int max, crp_qmsg *out)
+static int q_get(crp_qc *c, const char *q, int max, crp_qmsg *out)
 {
-    int rc = crp_qc_connect(c);
+    int rc = q_connect(c);
     if (rc < 0)
         return rc;
     crp_sb b = {0};
@@ -113,20 +177,12 @@ int crp_qc_get(crp_qc *c, const char *q, int max, crp_qmsg *out)
     return k;
 }
 
-void crp_qc_free_msgs(crp_qmsg *m, int n)
-{
-    for (int i = 0; i < n; i++) {
-        free(m[i].payload);
-        m[i].payload = NULL;
-    }
-}
-
-int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack,
-               int *okv)
+static int q_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack,
+                 int *okv)
 {
     if (n == 0)
         return 0;
-    int rc = crp_qc_connect(c);
+    int rc = q_connect(c);
     if (rc < 0)
         return rc;
     crp_sb b = {0};
@@ -150,9 +206,10 @@ int crp_qc_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack,
     return ok;
 }
 
-int crp_qc_depth(crp_qc *c, const char *q, int64_t *ready, int64_t *leased)
+static int q_depth(crp_qc *c, const char *q, int64_t *ready,
+                   int64_t *leased)
 {
-    int rc = crp_qc_connect(c);
+    int rc = q_connect(c);
     if (rc < 0)
         return rc;
     crp_sb b = {0};
@@ -166,3 +223,13 @@ int crp_qc_depth(crp_qc *c, const char *q, int64_t *ready, int64_t *leased)
         return fail(c, -EPROTO);
     return 0;
 }
+
+const crp_qc_ops crp_qc_queue_ops = {
+    .name = "queue",
+    .connect = q_connect,
+    .close = q_close,
+    .put = q_put,
+    .get = q_get,
+    .ack = q_ack,
+    .depth = q_depth,
+};

@@ -242,6 +242,7 @@ int crp_sink_main(crp_ctx *x)
     s.x = x;
     snprintf(s.path, sizeof s.path, "%s/sink.db", c->data_dir);
     crp_qc_init(&s.qc, c->queue_addr, 3000);
+    crp_qc_set_defects(&s.qc, c->defects);
     crp_http *h = x->http;
     s.m_in =
         crp_http_metric(h, "records_in_total", CRP_COUNTER, "results received");
@@ -270,6 +271,8 @@ int crp_sink_main(crp_ctx *x)
     while (!crp_stop_requested) {
         int n = crp_qc_get(&s.qc, "results", c->batch, msgs);
         if (n < 0) {
+            if (backoff == 50) /* the first failure of a series */
+                crp_log(x, "queue unavailable: %s", crp_qc_error(&s.qc));
             crp_http_health(h, 0, "queue unavailable");
             crp_sleep_ms(backoff);
             backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;

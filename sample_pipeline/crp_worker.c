@@ -297,7 +297,8 @@ static int batch(worker *w)
     if (rc < 0) {
         /* Not committed: acknowledge nothing; the closed connection gives
          * the leases back and the batch is delivered again. */
-        crp_log(w->x, "results put failed: %s", strerror(-rc));
+        crp_log(w->x, "results put failed: %s",
+                crp_qc_error(&w->qc)[0] ? crp_qc_error(&w->qc) : strerror(-rc));
         goto out;
     }
     int na = 0, nn = 0, nd = 0;
@@ -352,6 +353,7 @@ int crp_worker_main(crp_ctx *x)
     const crp_conf *c = &x->c;
     w.x = x;
     crp_qc_init(&w.qc, c->queue_addr, 3000);
+    crp_qc_set_defects(&w.qc, c->defects);
     crp_conn_init(&w.feat, -1);
     w.rp = (crp_retry){.base_ms = c->retry_base_ms,
                        .max_ms = c->retry_max_ms,
@@ -424,6 +426,8 @@ int crp_worker_main(crp_ctx *x)
         }
         int n = batch(&w);
         if (n < 0) {
+            if (backoff == 50) /* the first failure of a series */
+                crp_log(x, "queue unavailable: %s", crp_qc_error(&w.qc));
             crp_http_health(h, 0, "queue unavailable");
             crp_sleep_ms(backoff);
             backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;

@@ -535,6 +535,83 @@ SCEN["pipeline-regions"] = {
         NO_LOSS],
 }
 
+# RabbitMQ as the distributed queue: every stage on 81xx ports (others run
+# in parallel on 72xx..79xx).  The broker is the service named `queue`, so
+# CHAOSRUN_ADDR_QUEUE (the broker, or the fault proxy in front of it) is
+# where `--broker amqp://guest:guest@/` connects.  epmd is its own
+# foreground service on a private port, started before the broker, so no
+# daemonized epmd survives the run.  The broker (sample_pipeline/scripts/
+# rabbitmq.sh, copied to the build's bin/crp-rabbitmq.sh) keeps its node
+# data under the run directory, which survives its restarts.
+# Timeline: broker SIGKILLed and restarted at 3 s (down for its ~6 s
+# start), two workers SIGKILLed at 13/14.5 s, the broker paused 4 s at
+# 17 s, and a silent partition (data held both ways, connections kept)
+# between the broker and ingest, workers and sink for 5 s at 24 s.
+RP = {"queue": 8101, "feature": 8130, "ingest": 8110, "worker": 8120, "sink": 8140,
+      "producer": 8160}
+RHTTP = {"ingest": 8111, "feature": 8131}
+BROKER = ["--broker", "amqp://guest:guest@/"]
+RLINKS = [{"name": n + "2mq", "from": n, "to": "queue", "listen_port": lp}
+          for n, lp in [("ingest", 8105), ("worker", 8106), ("sink", 8107)]]
+
+
+def rabbit_pipeline():
+    s = pipeline(rate=150, dur=26, worker=["--batch", "16", *BROKER], feature=BUSY_FEATURE,
+                 sink=BROKER, ports=RP, http=RHTTP,
+                 producer=["--poison", "0.02", "--malformed", "0.02"])
+    for x in s:
+        if x["name"] == "ingest":
+            x["cmd"] += BROKER
+    epmd = {"name": "epmd", "cmd": ["epmd", "-port", "8103"], "port": 8103,
+            "ready": {"kind": "tcp", "timeout_s": 10}, "stop_signal": "SIGTERM",
+            "stop_timeout_s": 3, "restart": "on-failure"}
+    broker = {"name": "queue",
+              "cmd": ["sh", "${CHAOSRUN_BINDIR}/crp-rabbitmq.sh", "8101", "8102", "8103"],
+              "port": 8101, "ready": {"kind": "tcp", "timeout_s": 60},
+              "stop_signal": "SIGTERM", "stop_timeout_s": 15, "restart": "on-failure",
+              "restart_delay_s": 0.3}
+    return [epmd, broker] + [x for x in s if x["name"] != "queue"]
+
+
+SCEN["pipeline-rabbitmq"] = {
+    "name": "pipeline-rabbitmq",
+    "description": "The pipeline on RabbitMQ (durable quorum queues, persistent messages, "
+                   "publisher confirms, manual acks, --broker) under load with 2% poison: the "
+                   "broker is SIGKILLed and restarted, two workers are SIGKILLed, the broker is "
+                   "paused 4 s, then silently partitioned from ingest, workers and sink for 5 s "
+                   "(fault proxy, data held). Nothing accepted is lost or delivered twice, poison "
+                   "is dead-lettered once, the pipeline delivers again after each fault. Covers "
+                   "the defect switches amqp_transient and amqp_auto_ack. Ports 81xx.",
+    "seed": 19, "duration_s": 30, "drain_s": 12,
+    "services": rabbit_pipeline(),
+    "links": RLINKS,
+    "steady_state": [
+        {"kind": "http", "name": "sink-health", "url": "http://127.0.0.1:8140/health",
+         "status": 200, "phases": ["before", "after"]},
+        {"kind": "tcp", "name": "broker-up", "port": 8101, "phases": ["before", "after"]}],
+    "faults": [
+        {"kind": "restart", "name": "kill-broker", "target": "queue", "signal": "SIGKILL",
+         "at_s": 3},
+        {"kind": "kill", "name": "kill-worker", "target": "worker.random", "at_s": [13, 14.5],
+         "signal": "SIGKILL"},
+        {"kind": "pause", "name": "pause-broker", "target": "queue", "at_s": 17, "for_s": 4}]
+    + [{"kind": "proxy", "name": "partition-" + l["from"], "link": l["name"],
+        "toxic": "timeout", "timeout": 0, "stream": "both", "at_s": 24, "for_s": 5}
+       for l in RLINKS],
+    "expect": [
+        NO_LOSS,
+        {"kind": "events", "name": "poison-dead-lettered", "ev": "dead_lettered",
+         "svc": "worker", "min": 20},
+        {"kind": "events", "name": "delivers-after-broker-restart", "ev": "delivered",
+         "min": 50, "window": {"fault": "kill-broker", "from_s": 0, "to_s": 10}},
+        {"kind": "events", "name": "delivers-after-pause", "ev": "delivered", "min": 50,
+         "window": {"fault": "pause-broker", "from_s": 4, "to_s": 7}},
+        {"kind": "events", "name": "delivers-after-partition", "ev": "delivered", "min": 50,
+         "window": {"fault": "partition-worker", "from_s": 5, "to_s": 10}},
+        {"kind": "service", "name": "broker-restarted", "service": "queue",
+         "restarts": {"min": 1}}],
+}
+
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scenarios")
 for name, d in SCEN.items():
     with open(os.path.join(root, name + ".json"), "w") as f:

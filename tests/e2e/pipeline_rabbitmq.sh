@@ -1,0 +1,32 @@
+# End-to-end: the pipeline on RabbitMQ (--broker, quorum queues, publisher
+# confirms, manual acks) loses nothing and delivers nothing twice through
+# a broker SIGKILL + restart, worker kills, a broker pause and a silent
+# partition; amqp_transient (classic queue, delivery_mode 1) loses the
+# backlog in the broker restart and amqp_auto_ack (no_ack consumer) loses
+# what a killed worker held, both caught by no-loss.  After every run no
+# broker (beam.smp of node crp8101) and no epmd of the scenario is left.
+set -e
+if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ! command -v epmd >/dev/null; then
+    echo "SKIPPED: rabbitmq-server is not installed (apt-get install rabbitmq-server)"
+    exit 77
+fi
+. "$(dirname "$0")/pipeline_lib.sh"
+
+# leftovers: processes of the scenario's broker or epmd still running
+leftovers() {
+    ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/' |
+        grep -E 'crp8101@|epmd -port 8103|crp-rabbitmq\.sh 8101' | grep -v grep || true
+}
+check_none_left() {
+    local left
+    left=$(leftovers)
+    expect_eq "$1: no broker or epmd left running" "" "$left"
+}
+
+check_correct pipeline-rabbitmq
+check_none_left correct
+check_defect pipeline-rabbitmq amqp_transient no-loss
+check_none_left amqp_transient
+check_defect pipeline-rabbitmq amqp_auto_ack no-loss
+check_none_left amqp_auto_ack
+pipeline_finish
