@@ -170,6 +170,42 @@ static const opt opts[] = {
       "trainer/models: held-out accuracy floor of every promotion"),
     O("holdout-n", T_LL, holdout_n, "1000",
       "trainer: held-out validation records (a snapshot in the store)"),
+    O("scoring", T_STR, scoring, "local",
+      "worker: local (score in the worker) or remote (ask the model servers "
+      "found in the registry, with failover)"),
+    O("registry", T_STR, registry_addr, "127.0.0.1:7290",
+      "worker/modelsrv: registry address ($CHAOSRUN_ADDR_REGISTRY)"),
+    O("bind", T_STR, bind, "127.0.0.1",
+      "registry/modelsrv: listen address (0.0.0.0 on a chaosrun host)"),
+    O("advertise", T_STR, advertise, "",
+      "modelsrv: address registered (default: this service's "
+      "$CHAOSRUN_ADDR_<SERVICE> host, else 127.0.0.1, and its port)"),
+    O("region", T_STR, region, "",
+      "modelsrv: its region; worker: region preferred when routing"),
+    O("reg-service", T_STR, reg_service, "model",
+      "modelsrv/worker: service name in the registry"),
+    O("priority", T_INT, priority, "0",
+      "modelsrv: routing preference (lower first)"),
+    O("heartbeat-ms", T_INT, heartbeat_ms, "200", "modelsrv: heartbeat period"),
+    O("hb-timeout-ms", T_INT, hb_timeout_ms, "1000",
+      "registry: an instance without heartbeat this long is unhealthy"),
+    O("probe-ms", T_INT, probe_ms, "250",
+      "registry: active health check (TCP PING) period"),
+    O("probe-timeout-ms", T_INT, probe_timeout_ms, "300",
+      "registry: timeout of one health check"),
+    O("probe-failures", T_INT, probe_failures, "3",
+      "registry: consecutive failed checks that make an instance unhealthy"),
+    O("warmup-ms", T_INT, warmup_ms, "1000",
+      "registry: after a start or a stall, LIST answers WARMING this long"),
+    O("score-timeout-ms", T_INT, score_timeout_ms, "500",
+      "worker (remote scoring): timeout of one scoring request"),
+    O("refresh-ms", T_INT, refresh_ms, "250",
+      "worker (remote scoring): registry LIST period"),
+    O("failback", T_INT, failback, "0",
+      "worker (remote scoring): 1 = return to the preferred server when it "
+      "is healthy again"),
+    O("down-ms", T_INT, down_ms, "2000",
+      "worker (remote scoring): a server that failed is avoided this long"),
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -188,6 +224,9 @@ static const char *const defect_names[] = {"no_backoff",
                                            "amqp_auto_ack",
                                            "scale_no_cooldown",
                                            "scale_down_kill",
+                                           "no_failover",
+                                           "failover_drop",
+                                           "registry_forgets",
                                            NULL};
 
 int crp_conf_defects(const char *s, unsigned *out)
@@ -299,6 +338,10 @@ static int default_port(const char *stage)
              {"produce", 7260}, {"supervise", 7270}};
     if (strcmp(stage, "alerter") == 0)
         return 7280;
+    if (strcmp(stage, "registry") == 0)
+        return 7290;
+    if (strcmp(stage, "modelsrv") == 0)
+        return 7295;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(t[i].s, stage) == 0)
             return t[i].p;
@@ -352,6 +395,7 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
     env_str(c->queue_addr, "CHAOSRUN_ADDR_QUEUE");
     env_str(c->ingest_addr, "CHAOSRUN_ADDR_INGEST");
     env_str(c->feature_addr, "CHAOSRUN_ADDR_FEATURE");
+    env_str(c->registry_addr, "CHAOSRUN_ADDR_REGISTRY");
     env_str(c->events, "CHAOSRUN_EVENTS");
     env_str(c->run_dir, "CHAOSRUN_RUN_DIR");
     env_str(c->defect, "CRP_DEFECT");
@@ -403,11 +447,14 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
                              sizeof c->queue_addr, err, n) < 0)
         return -1;
     if (c->port == 0)
-        c->port = default_port(stage) +
-                  (strcmp(stage, "worker") == 0 ? c->replica : 0);
+        c->port = default_port(stage) + ((strcmp(stage, "worker") == 0 ||
+                                          strcmp(stage, "modelsrv") == 0)
+                                             ? c->replica
+                                             : 0);
     if (c->http_port == 0) {
         int server = !strcmp(stage, "queue") || !strcmp(stage, "ingest") ||
-                     !strcmp(stage, "feature");
+                     !strcmp(stage, "feature") || !strcmp(stage, "registry") ||
+                     !strcmp(stage, "modelsrv");
         c->http_port = server ? c->port + 100 : c->port;
     }
     if (c->data_dir[0] == '\0') {
@@ -434,6 +481,20 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
         snprintf(err, n, "--jitter must be full or none");
         return -1;
     }
+    if (strcmp(c->scoring, "local") != 0 && strcmp(c->scoring, "remote") != 0) {
+        snprintf(err, n, "--scoring must be local or remote");
+        return -1;
+    }
+    if (c->heartbeat_ms < 1 || c->hb_timeout_ms < 1 || c->probe_ms < 1 ||
+        c->probe_timeout_ms < 1 || c->probe_failures < 1 ||
+        c->score_timeout_ms < 1 || c->refresh_ms < 1 || c->warmup_ms < 0 ||
+        c->down_ms < 0) {
+        snprintf(err, n,
+                 "heartbeat-ms, hb-timeout-ms, probe-ms, probe-timeout-ms, "
+                 "probe-failures, score-timeout-ms and refresh-ms must be >= "
+                 "1; warmup-ms and down-ms >= 0");
+        return -1;
+    }
     if (c->batch > 512) {
         snprintf(err, n, "--batch must be <= 512");
         return -1;
@@ -452,7 +513,7 @@ void crp_conf_usage(void)
 {
     printf("usage: crp STAGE [--config FILE.json] [--OPTION VALUE]...\n"
            "stages: queue ingest worker feature sink trainer produce supervise "
-           "alerter\n"
+           "alerter registry modelsrv\n"
            "models: crp models --store DIR list | show V | promote V [--force] "
            "| rollback [V]\n\n"
            "options (also JSON config keys):\n");

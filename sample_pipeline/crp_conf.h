@@ -26,6 +26,10 @@ enum {
     CRP_DEFECT_AMQP_AUTO_ACK = 1u << 12,  /* consumer with no_ack */
     CRP_DEFECT_SCALE_NO_COOLDOWN = 1u << 13, /* autoscaler flaps */
     CRP_DEFECT_SCALE_DOWN_KILL = 1u << 14,   /* scale-down SIGKILLs, no drain */
+    /* remote scoring (crp_scorer.c, crp_worker.c) */
+    CRP_DEFECT_NO_FAILOVER = 1u << 15,   /* retry the dead server forever */
+    CRP_DEFECT_FAILOVER_DROP = 1u << 16, /* in-flight record acked, no result */
+    CRP_DEFECT_REGISTRY_FORGETS = 1u << 17, /* registry down: set dropped */
 };
 
 #define CRP_STR 256
@@ -91,6 +95,18 @@ typedef struct crp_conf {
     char store[CRP_STR];
     double promote_margin, min_accuracy;
     long long holdout_n;
+    /* model serving, service discovery (crp_modelsrv.c, crp_registry.c,
+     * crp_scorer.c) */
+    char scoring[CRP_STR]; /* worker: local | remote */
+    char registry_addr[CRP_STR];
+    char bind[CRP_STR];        /* registry/modelsrv listen address */
+    char advertise[CRP_STR];   /* modelsrv: address registered */
+    char region[CRP_STR];      /* modelsrv: its region; worker: preferred */
+    char reg_service[CRP_STR]; /* modelsrv/worker: service name registered */
+    int priority;              /* modelsrv: lower = preferred */
+    int heartbeat_ms, hb_timeout_ms, probe_ms, probe_timeout_ms;
+    int probe_failures, warmup_ms;
+    int score_timeout_ms, refresh_ms, failback, down_ms;
 } crp_conf;
 
 /* Fill c for `stage` from defaults, environment, --config and flags

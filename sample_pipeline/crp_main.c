@@ -40,11 +40,12 @@ static const struct {
     int (*fn)(crp_ctx *);
     int http; /* serves /metrics and /health */
 } stages[] = {
-    {"queue", crp_queue_main, 1},     {"ingest", crp_ingest_main, 1},
-    {"worker", crp_worker_main, 1},   {"feature", crp_feature_main, 1},
-    {"sink", crp_sink_main, 1},       {"trainer", crp_trainer_main, 1},
-    {"produce", crp_produce_main, 1}, {"supervise", crp_super_main, 1},
-    {"alerter", crp_alert_main, 1},
+    {"queue", crp_queue_main, 1},       {"ingest", crp_ingest_main, 1},
+    {"worker", crp_worker_main, 1},     {"feature", crp_feature_main, 1},
+    {"sink", crp_sink_main, 1},         {"trainer", crp_trainer_main, 1},
+    {"produce", crp_produce_main, 1},   {"supervise", crp_super_main, 1},
+    {"alerter", crp_alert_main, 1},     {"registry", crp_registry_main, 1},
+    {"modelsrv", crp_modelsrv_main, 1},
 };
 
 int main(int argc, char **argv)

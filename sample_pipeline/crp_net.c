@@ -36,6 +36,14 @@ static int parse_addr(const char *addr, struct sockaddr_in *sa)
 
 int crp_net_listen(int port)
 {
+    return crp_net_listen_on("127.0.0.1", port);
+}
+
+int crp_net_listen_on(const char *ip, int port)
+{
+    struct in_addr ia;
+    if (inet_pton(AF_INET, ip, &ia) != 1)
+        return -EINVAL;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -errno;
@@ -43,7 +51,7 @@ int crp_net_listen(int port)
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in sa = {.sin_family = AF_INET,
                              .sin_port = htons((unsigned short)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_addr = ia;
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
         listen(fd, 128) < 0) {
         rc = -errno;

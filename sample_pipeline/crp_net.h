@@ -10,6 +10,9 @@
 /* Listen on host 127.0.0.1 (or the host in "host:port" style addr when
  * port < 0 is not used).  Returns fd or -errno. */
 int crp_net_listen(int port);
+/* Listen on ip:port (ip dotted IPv4, e.g. "0.0.0.0" on a chaosrun host
+ * that other hosts must reach).  Returns fd or -errno (-EINVAL: bad ip). */
+int crp_net_listen_on(const char *ip, int port);
 /* Connect to "host:port" within timeout_ms.  Returns fd or -errno. */
 int crp_net_connect(const char *addr, int timeout_ms);
 /* Accept one connection (non-blocking, CLOEXEC).  fd or -errno. */

@@ -24,7 +24,9 @@ int crp_sink_main(crp_ctx *x);
 int crp_trainer_main(crp_ctx *x);
 int crp_produce_main(crp_ctx *x);
 int crp_super_main(crp_ctx *x);
-int crp_alert_main(crp_ctx *x); /* crp_alert.c */
+int crp_alert_main(crp_ctx *x);    /* crp_alert.c */
+int crp_registry_main(crp_ctx *x); /* crp_registry.c */
+int crp_modelsrv_main(crp_ctx *x); /* crp_modelsrv.c */
 /* `crp models ...` (crp_models.c): argv after "models"; the exit code. */
 int crp_models_main(int argc, char **argv);
 

@@ -17,22 +17,27 @@
  * verified, then used (`model_loaded`, and `result` canary_scores: a hash
  * of its scores on a fixed canary set); a missing or corrupt blob never
  * replaces the model in use (`model_load_failed`).  Without --store,
- * --model FILE|DIR as before. */
-#include <dirent.h>
+ * --model FILE|DIR as before (crp_modelsel.c).
+ *
+ * Remote scoring (--scoring remote): the model lives in the model
+ * servers (crp_modelsrv.c) and each record is scored by the one
+ * crp_scorer routes it to, with failover; when none can answer the record
+ * is handed back (not its fault: never dead-lettered for it) and the
+ * worker leases nothing until a server is available again. */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "crp_artifact.h"
 #include "crp_breaker.h"
 #include "crp_model.h"
+#include "crp_modelsel.h"
 #include "crp_net.h"
 #include "crp_qc.h"
 #include "crp_retry.h"
+#include "crp_scorer.h"
 #include "crp_stage.h"
 
 #define MAX_BATCH 512
@@ -43,12 +48,8 @@ typedef struct worker {
     crp_conn feat;
     crp_retry rp;
     crp_breaker brk;
-    crp_model model;
-    char model_file[600]; /* the artifact in use, "" = built-in */
-    time_t model_mtime;
-    crp_art *store;               /* --store, opened lazily */
-    char version[CRP_ART_ID];     /* store version in use, "" = none */
-    char bad_version[CRP_ART_ID]; /* last version that failed to load */
+    crp_msel ms;        /* local scoring: the model (crp_modelsel.h) */
+    crp_scorer *scorer; /* --scoring remote: the model servers */
     int degraded;
     crp_metric *m_in, *m_out, *m_fail, *m_retry, *m_dlq, *m_degraded, *m_brk,
         *m_lat, *m_feat_lat, *m_rejected, *m_giveup, *m_feat_ok, *m_feat_fail,
@@ -177,119 +178,6 @@ static int features(worker *w, const char *id, const char *trace,
     }
 }
 
-/* --model DIR: use the newest model-*.bin in DIR (the trainer's
- * models/ directory), checked every 2 s; --model FILE: that artifact. */
-static void refresh_model(worker *w)
-{
-    const char *m = w->x->c.model;
-    struct stat st;
-    char best[600] = "";
-    time_t best_t = 0;
-    if (!m[0] || stat(m, &st) < 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(m);
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-            char p[600];
-            if (strncmp(de->d_name, "model-", 6) != 0 ||
-                !strstr(de->d_name, ".bin") || strstr(de->d_name, ".tmp"))
-                continue;
-            snprintf(p, sizeof p, "%.300s/%.250s", m, de->d_name);
-            if (stat(p, &st) == 0 && st.st_mtime >= best_t) {
-                best_t = st.st_mtime;
-                crp_strlcpy(best, p, sizeof best);
-            }
-        }
-        if (d)
-            closedir(d);
-    } else {
-        crp_strlcpy(best, m, sizeof best);
-        best_t = st.st_mtime;
-    }
-    if (!best[0] ||
-        (strcmp(best, w->model_file) == 0 && best_t == w->model_mtime))
-        return;
-    crp_model nm;
-    if (crp_model_load(&nm, best) < 0)
-        return; /* a corrupt artifact never replaces a good model */
-    w->model = nm;
-    crp_strlcpy(w->model_file, best, sizeof w->model_file);
-    w->model_mtime = best_t;
-    crp_ev_emit(w->x->ev, "model_loaded",
-                "\"artifact\":\"%s\",\"hash\":\"%016llx\"", best,
-                (unsigned long long)crp_model_hash(&nm));
-    crp_log(w->x, "scoring with model %s", best);
-}
-
-/* Score a fixed canary set (seeded, independent of the run) with m: the
- * accuracy, and a hash of the scores that identifies the results. */
-static void canary(const crp_model *m, double *acc, uint64_t *hash)
-{
-    crp_rng r;
-    double x[CRP_DIM], extra[CRP_EXTRA];
-    int label, ok = 0, n = 500;
-    uint64_t h = CRP_FNV_INIT;
-    crp_rng_seed(&r, 0x63616e617279ULL);
-    for (int i = 0; i < n; i++) {
-        crp_model_gen(&r, x, &label);
-        crp_model_normalise(x);
-        crp_model_extra(x, extra);
-        double p = crp_model_score(m, x, extra);
-        ok += (p >= 0.5) == (label == 1);
-        h = crp_fnv1a(h, &p, sizeof p);
-    }
-    *acc = (double)ok / n;
-    *hash = h;
-}
-
-/* --store: load the current model when the pointer moved. */
-static void follow_store(worker *w)
-{
-    char id[CRP_ART_ID], err[512] = "";
-    void *b = NULL;
-    size_t len = 0;
-    crp_model nm;
-    if (!w->store &&
-        crp_art_open(w->x->c.store, &w->store, err, sizeof err) < 0)
-        return; /* not there yet: the next poll tries again */
-    if (crp_art_current(w->store, "model", id) <= 0 ||
-        strcmp(id, w->version) == 0 || strcmp(id, w->bad_version) == 0)
-        return;
-    int rc = crp_art_load(w->store, id, &b, &len, err, sizeof err);
-    if (rc == 0 && crp_model_decode(&nm, b, len) < 0) {
-        rc = -EBADMSG;
-        snprintf(err, sizeof err, "version %.12s: not a model artifact", id);
-    }
-    free(b);
-    if (rc < 0) {
-        char esc[600];
-        crp_json_esc(esc, sizeof esc, err);
-        crp_strlcpy(w->bad_version, id, sizeof w->bad_version);
-        crp_ev_emit(w->x->ev, "model_load_failed",
-                    "\"version\":\"%s\",\"in_use\":\"%s\",\"error\":\"%s\"", id,
-                    w->version, esc);
-        crp_log(w->x, "model %.12s not loaded, keeping %.12s: %s", id,
-                w->version[0] ? w->version : "the built-in model", err);
-        return;
-    }
-    double acc;
-    uint64_t h;
-    w->model = nm;
-    crp_strlcpy(w->version, id, sizeof w->version);
-    w->bad_version[0] = '\0';
-    canary(&nm, &acc, &h);
-    crp_ev_emit(w->x->ev, "model_loaded",
-                "\"version\":\"%s\",\"hash\":\"%016llx\","
-                "\"canary_accuracy\":%.4f",
-                id, (unsigned long long)crp_model_hash(&nm), acc);
-    crp_ev_emit(w->x->ev, "result",
-                "\"name\":\"canary_scores\",\"value\":\"%016llx\","
-                "\"version\":\"%s\",\"accuracy\":%.4f",
-                (unsigned long long)h, id, acc);
-    crp_log(w->x, "scoring with model %.12s (canary accuracy %.4f)", id, acc);
-}
-
 typedef struct outcome {
     int kind; /* 0 result, 1 dead letter, 2 hand back, 3 dropped (defect) */
     char *payload; /* result or dead letter */
@@ -335,7 +223,26 @@ static void process(worker *w, const crp_qmsg *m, outcome *o)
     int full = features(w, m->id, m->trace, x, extra);
     if (w->x->c.process_delay_us > 0)
         crp_sleep_ms((w->x->c.process_delay_us + 999) / 1000);
-    double score = crp_model_score(&w->model, x, full ? extra : NULL);
+    double score;
+    if (w->scorer) {
+        int moved = 0;
+        if (crp_scorer_score(w->scorer, x, full ? extra : NULL, &score,
+                             &moved) < 0) {
+            o->kind = 2; /* no model server: hand back, try again later */
+            snprintf(o->reason, sizeof o->reason, "no model server answered");
+            json_decref(env);
+            return;
+        }
+        if (moved && (w->x->c.defects & CRP_DEFECT_FAILOVER_DROP)) {
+            /* DEFECT (tests only): the request in flight at the switch
+             * is taken as done: acknowledged, no result. */
+            o->kind = 3;
+            json_decref(env);
+            return;
+        }
+    } else {
+        score = crp_model_score(&w->ms.model, x, full ? extra : NULL);
+    }
     char span[17];
     const char *parent = json_string_value(json_object_get(env, "span"));
     crp_hex_id(&w->x->rng, span, 8);
@@ -464,11 +371,16 @@ int crp_worker_main(crp_ctx *x)
     w.brk.never_opens = !!(c->defects & CRP_DEFECT_BREAKER_NEVER_OPENS);
     w.brk.on_change = on_breaker;
     w.brk.arg = &w;
-    crp_model_default(&w.model);
-    if (c->store[0])
-        follow_store(&w);
-    else
-        refresh_model(&w);
+    if (strcmp(c->scoring, "remote") == 0) {
+        char err[256] = "";
+        w.scorer = crp_scorer_create(c, x->ev, err, sizeof err);
+        if (!w.scorer) {
+            crp_log(x, "remote scoring: %s", err);
+            return 1;
+        }
+    } else {
+        crp_msel_init(&w.ms, x);
+    }
     crp_http *h = x->http;
     w.m_in =
         crp_http_metric(h, "records_in_total", CRP_COUNTER, "records leased");
@@ -502,16 +414,26 @@ int crp_worker_main(crp_ctx *x)
                                 "GETs that found the queue empty");
     w.m_idle = crp_http_metric(h, "idle_ms_total", CRP_COUNTER,
                                "ms slept after an empty GET");
-    crp_log(x, "worker: queue %s, features %s", c->queue_addr, c->feature_addr);
+    crp_log(x, "worker: queue %s, features %s, scoring %s%s%s", c->queue_addr,
+            c->feature_addr, c->scoring, w.scorer ? " via registry " : "",
+            w.scorer ? c->registry_addr : "");
     crp_ev_emit(x->ev, "ready", NULL);
-    int64_t backoff = 50, last_model = crp_mono_ms();
+    int64_t backoff = 50;
+    int waiting = 0;
     while (!crp_stop_requested) {
-        if (c->store[0] && crp_mono_ms() - last_model >= 500) {
-            follow_store(&w);
-            last_model = crp_mono_ms();
-        } else if (!c->store[0] && crp_mono_ms() - last_model >= 2000) {
-            refresh_model(&w);
-            last_model = crp_mono_ms();
+        if (!w.scorer) {
+            crp_msel_poll(&w.ms, x);
+        } else if (!crp_scorer_ready(w.scorer)) {
+            /* no model server: lease nothing rather than hand it back */
+            if (!waiting)
+                crp_ev_emit(x->ev, "scoring_unavailable", NULL);
+            waiting = 1;
+            crp_http_health(h, 0, "no model server");
+            crp_sleep_ms(c->idle_ms);
+            continue;
+        } else if (waiting) {
+            waiting = 0;
+            crp_ev_emit(x->ev, "scoring_available", NULL);
         }
         int n = batch(&w);
         if (n < 0) {
@@ -532,7 +454,8 @@ int crp_worker_main(crp_ctx *x)
     crp_ev_emit(x->ev, "stopping", NULL);
     crp_qc_close(&w.qc);
     crp_conn_close(&w.feat);
-    crp_art_close(w.store);
+    crp_msel_close(&w.ms);
+    crp_scorer_destroy(w.scorer);
     crp_ev_emit(x->ev, "stopped", NULL);
     return 0;
 }

@@ -368,6 +368,173 @@ SCEN["pipeline-model-versions"] = {
         {"kind": "service", "name": "ops-exits-clean", "service": "ops", "exit": "clean"}],
 }
 
+# Redundant model serving (ports 78xx; other scenarios use 72xx/76xx/77xx
+# and run in parallel).  Scoring moves out of the workers into two model
+# servers, a primary (modelsrv-a, priority 0) and a standby (modelsrv-b,
+# priority 1), found through `crp registry`; the workers route to the
+# preferred healthy one and fail over when it stops answering.
+FP = {"queue": 7801, "ingest": 7803, "feature": 7805, "worker": 7820, "sink": 7840,
+      "producer": 7860}
+FHTTP = {"queue": 7811, "ingest": 7813, "feature": 7815}
+REMOTE = ["--scoring", "remote", "--failback", "1", "--score-timeout-ms", "500",
+          "--refresh-ms", "200", "--down-ms", "2000"]
+
+
+def registry(extra=()):
+    return svc("registry", "registry", 7870, ["--http-port", "7871", *extra])
+
+
+def modelsrv(name, port, prio, extra=()):
+    return svc(name, "modelsrv", port,
+               ["--http-port", str(port + 10), "--priority", str(prio), *extra])
+
+
+def serving(rate=150, dur=10, worker=()):
+    return ([registry(), modelsrv("modelsrv-a", 7880, 0), modelsrv("modelsrv-b", 7881, 1)]
+            + pipeline(rate=rate, dur=dur, worker=[*REMOTE, *worker], ports=FP, http=FHTTP))
+
+
+FHEALTH = [
+    {"kind": "http", "name": "sink-health", "url": "http://127.0.0.1:7840/health",
+     "status": 200, "phases": ["before", "after"]},
+    {"kind": "http", "name": "registry-health", "url": "http://127.0.0.1:7871/health",
+     "status": 200, "phases": ["before", "after"]}]
+
+SCEN["pipeline-failover"] = {
+    "name": "pipeline-failover",
+    "description": "Redundant model serving: the workers score remotely on the primary model "
+                   "server (modelsrv-a) found through the registry; it is SIGKILLed under load. "
+                   "The workers fail over to the standby (modelsrv-b) at once, re-sending the "
+                   "request in flight, the standby serves within 1.5 s, the primary serves nothing "
+                   "until it is back (restarted), the workers fail back to it once the registry "
+                   "reports it healthy again, and no accepted record is lost or delivered twice. "
+                   "Covers the defect switches no_failover and failover_drop. Ports 78xx.",
+    "seed": 29, "duration_s": 12, "drain_s": 4,
+    "services": serving(rate=150, dur=10),
+    "steady_state": FHEALTH,
+    "faults": [
+        {"kind": "kill", "name": "kill-primary", "target": "modelsrv-a", "at_s": 4,
+         "signal": "SIGKILL"}],
+    "expect": [
+        {"kind": "events", "name": "primary-preferred", "ev": "served", "svc": "modelsrv-b",
+         "max": 0, "window": {"from_s": 0, "to_s": 4}},
+        {"kind": "failover", "name": "fails-over", "from": "modelsrv-a", "to": "modelsrv-b",
+         "within_ms": 1500, "exclusive": True, "success_ev": ["served"]},
+        {"kind": "events", "name": "fails-back", "ev": "failover", "svc": "worker",
+         "where": {"reason": "failback"}, "min": 1,
+         "window": {"fault": "kill-primary", "from_s": 0, "to_s": 7}},
+        NO_LOSS],
+}
+
+SCEN["pipeline-registry-down"] = {
+    "name": "pipeline-registry-down",
+    "description": "The service registry fails under load: paused (SIGSTOP) for 4 s, later "
+                   "SIGKILLed and restarted with an empty table. The workers keep routing to "
+                   "the model servers they last knew to be healthy (registry_unreachable, then "
+                   "registry_restored), nothing fails over spuriously (the registry warms up "
+                   "after its stall and after its restart instead of declaring every instance "
+                   "dead), deliveries go on throughout, and nothing is lost. Covers the defect "
+                   "switch registry_forgets. Ports 78xx.",
+    "seed": 31, "duration_s": 13, "drain_s": 4,
+    "services": serving(rate=150, dur=11),
+    "steady_state": FHEALTH,
+    "faults": [
+        {"kind": "pause", "name": "registry-paused", "target": "registry", "at_s": 3,
+         "for_s": 4},
+        {"kind": "kill", "name": "registry-killed", "target": "registry", "at_s": 9,
+         "signal": "SIGKILL"}],
+    "expect": [
+        {"kind": "events", "name": "outage-noticed", "ev": "registry_unreachable",
+         "svc": "worker", "min": 1},
+        {"kind": "events", "name": "registry-restored", "ev": "registry_restored",
+         "svc": "worker", "min": 1},
+        {"kind": "events", "name": "keeps-serving-while-paused", "ev": "delivered", "min": 100,
+         "window": {"fault": "registry-paused", "from_s": 1.5, "to_s": 4}},
+        {"kind": "events", "name": "keeps-serving-after-restart", "ev": "delivered", "min": 100,
+         "window": {"fault": "registry-killed", "from_s": 0.2, "to_s": 2}},
+        {"kind": "events", "name": "no-spurious-failover", "ev": "failover", "max": 0},
+        NO_LOSS],
+}
+
+# Multi-region (chaosrun hosts = network namespaces): the pipeline and the
+# registry on host "core", one model server in each of "region-a" (the
+# preferred one) and "region-b".  Only the registry and the model servers
+# are reached across hosts (they listen on 0.0.0.0 and find each other
+# through CHAOSRUN_ADDR_*: the registry at core's address, each model
+# server advertising its host's); the stages inside core talk over core's
+# loopback.  Probes run in the harness's namespace, so readiness is read
+# from the logs and the health probes run from core.
+LOOP = {"queue": "127.0.0.1:7801", "ingest": "127.0.0.1:7803", "feature": "127.0.0.1:7805"}
+READY_LOG = {"registry": "registry on", "modelsrv": "model server on", "queue": "queue on",
+             "ingest": "ingest on", "feature": "feature service on", "worker": "worker: queue",
+             "sink": "sink: queue"}
+
+
+def on_host(s, host):
+    s = dict(s)
+    s["host"] = host
+    stage = s["cmd"][1]
+    if stage in READY_LOG:
+        s["ready"] = {"kind": "log", "regex": READY_LOG[stage], "timeout_s": 10}
+    else:
+        s.pop("ready", None)
+    peers = {"ingest": ["--queue", LOOP["queue"]], "worker": ["--queue", LOOP["queue"],
+             "--feature", LOOP["feature"]], "sink": ["--queue", LOOP["queue"]],
+             "produce": ["--ingest", LOOP["ingest"]]}
+    s["cmd"] = s["cmd"] + peers.get(stage, [])
+    return s
+
+
+def regions():
+    core = [on_host(s, "core") for s in
+            [registry(["--bind", "0.0.0.0"])]
+            + pipeline(rate=120, dur=12, worker=REMOTE, ports=FP, http=FHTTP)]
+    a = on_host(modelsrv("modelsrv-a", 7880, 0, ["--bind", "0.0.0.0", "--region", "region-a"]),
+                "region-a")
+    b = on_host(modelsrv("modelsrv-b", 7881, 1, ["--bind", "0.0.0.0", "--region", "region-b"]),
+                "region-b")
+    return [core[0], a, b] + core[1:]
+
+
+SCEN["pipeline-regions"] = {
+    "name": "pipeline-regions",
+    "description": "Two regions (chaosrun hosts region-a and region-b, one model server each; "
+                   "the pipeline and the registry on host core). region-a is partitioned away "
+                   "for 4 s under load (silent drops: requests time out): the workers fail over "
+                   "to region-b's server, the registry marks region-a's unhealthy (no heartbeat, "
+                   "failed checks), nothing acknowledged is lost; after the heal the workers fail "
+                   "back to region-a. Covers the defect switch no_failover. Ports 78xx; needs "
+                   "root (network namespaces).",
+    "seed": 37, "duration_s": 14, "drain_s": 4,
+    "hosts": [{"name": "core"}, {"name": "region-a", "region": "region-a"},
+              {"name": "region-b", "region": "region-b"}],
+    "services": regions(),
+    "steady_state": [
+        {"kind": "http", "name": "sink-health", "url": "http://127.0.0.1:7840/health",
+         "status": 200, "phases": ["before", "after"], "from_host": "core"},
+        {"kind": "http", "name": "registry-health", "url": "http://127.0.0.1:7871/health",
+         "status": 200, "phases": ["before", "after"], "from_host": "core"}],
+    "faults": [
+        {"kind": "partition", "name": "region-a-cut-off",
+         "groups": [["region-a"], ["core", "region-b"]], "at_s": 4, "for_s": 4}],
+    "expect": [
+        {"kind": "events", "name": "region-a-preferred", "ev": "served", "svc": "modelsrv-b",
+         "max": 0, "window": {"from_s": 0, "to_s": 4}},
+        # no "from": the failover checker attributes only faults with a
+        # service target to a service, and a partition has none
+        {"kind": "failover", "name": "fails-over-to-region-b", "to": "modelsrv-b",
+         "within_ms": 2000, "success_ev": ["served"]},
+        {"kind": "events", "name": "region-b-serves", "ev": "served", "svc": "modelsrv-b",
+         "min": 10, "window": {"fault": "region-a-cut-off", "from_s": 1, "to_s": 4}},
+        {"kind": "events", "name": "region-a-unhealthy", "ev": "instance_unhealthy",
+         "svc": "registry", "where": {"instance": "modelsrv-a.0"}, "min": 1,
+         "window": {"fault": "region-a-cut-off", "from_s": 0, "to_s": 2}},
+        {"kind": "events", "name": "fails-back-after-heal", "ev": "failover", "svc": "worker",
+         "where": {"reason": "failback"}, "min": 1,
+         "window": {"fault": "region-a-cut-off", "from_s": 4, "to_s": 8}},
+        NO_LOSS],
+}
+
 # RabbitMQ as the distributed queue: every stage on 81xx ports (others run
 # in parallel on 72xx..79xx).  The broker is the service named `queue`, so
 # CHAOSRUN_ADDR_QUEUE (the broker, or the fault proxy in front of it) is

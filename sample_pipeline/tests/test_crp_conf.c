@@ -92,10 +92,52 @@ static void test_crp_conf_errors(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "needs a value"));
 }
 
+/* Remote scoring and discovery options: defaults, ports of the new
+ * stages, the registry address from the environment, the defect names,
+ * and the values refused. */
+static void test_crp_conf_serving_options(void)
+{
+    crp_conf c;
+    char err[256] = "";
+    unsetenv("CHAOSRUN_PORT");
+    unsetenv("CRP_DEFECT");
+    unsetenv("CHAOSRUN_REPLICA");
+    setenv("CHAOSRUN_ADDR_REGISTRY", "10.1.2.3:7870", 1);
+    CU_ASSERT_EQUAL(load(&c, "worker", 0, NULL, err), 0);
+    CU_ASSERT_STRING_EQUAL(c.scoring, "local");
+    CU_ASSERT_STRING_EQUAL(c.registry_addr, "10.1.2.3:7870");
+    CU_ASSERT_EQUAL(c.failback, 0);
+    unsetenv("CHAOSRUN_ADDR_REGISTRY");
+    CU_ASSERT_EQUAL(load(&c, "registry", 0, NULL, err), 0);
+    CU_ASSERT_EQUAL(c.port, 7290);
+    CU_ASSERT_EQUAL(c.http_port, 7390);
+    setenv("CHAOSRUN_REPLICA", "1", 1);
+    CU_ASSERT_EQUAL(load(&c, "modelsrv", 0, NULL, err), 0);
+    CU_ASSERT_EQUAL(c.port, 7296);
+    CU_ASSERT_EQUAL(c.http_port, 7396);
+    unsetenv("CHAOSRUN_REPLICA");
+    char *ok[] = {"--defect", "no_failover,failover_drop,registry_forgets"};
+    CU_ASSERT_EQUAL(load(&c, "worker", 2, ok, err), 0);
+    CU_ASSERT_EQUAL(c.defects, CRP_DEFECT_NO_FAILOVER |
+                                   CRP_DEFECT_FAILOVER_DROP |
+                                   CRP_DEFECT_REGISTRY_FORGETS);
+    char *bad1[] = {"--scoring", "psychic"};
+    CU_ASSERT_EQUAL(load(&c, "worker", 2, bad1, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "--scoring must be local or remote"));
+    char *bad2[] = {"--probe-failures", "0"};
+    CU_ASSERT_EQUAL(load(&c, "registry", 2, bad2, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "probe-failures"));
+    char *bad3[] = {"--down-ms", "-1"};
+    CU_ASSERT_EQUAL(load(&c, "worker", 2, bad3, err), -1);
+    char *bad4[] = {"--score-timeout-ms", "0"};
+    CU_ASSERT_EQUAL(load(&c, "worker", 2, bad4, err), -1);
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("crp_conf", NULL, NULL);
     CR_ADD_TEST(s, test_crp_conf_defaults_and_env);
     CR_ADD_TEST(s, test_crp_conf_flags_override_config);
     CR_ADD_TEST(s, test_crp_conf_errors);
+    CR_ADD_TEST(s, test_crp_conf_serving_options);
 }
