@@ -70,6 +70,8 @@ static int bw_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     size_t n = cr_netfault_flows(t, &p->where, flows);
     char where[160];
     cr_netfault_where_text(&p->where, where, sizeof where);
+    const char *aimed[] = {p->where.host, p->where.peer};
+    cr_netfault_note_hosts(act, aimed, 2);
     if (act->details) {
         json_object_set_new(act->details, "backend", json_string("tbf"));
         json_object_set_new(act->details, "where", json_string(where));

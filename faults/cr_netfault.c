@@ -110,6 +110,14 @@ static void detail_append(cr_fault_act *act, const char *key, const char *text)
     json_array_append_new(a, json_string(text));
 }
 
+void cr_netfault_note_hosts(cr_fault_act *act, const char *const *hosts,
+                            size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (hosts[i])
+            detail_append(act, "hosts", hosts[i]);
+}
+
 static void flow_text(cr_net_topo *t, const cr_net_flow *fl, char *buf,
                       size_t n)
 {

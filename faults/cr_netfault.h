@@ -35,6 +35,12 @@ int cr_netfault_where_parse(cr_vctx *vx, const json_t *obj, const char *path,
 /* "h1" or "h1<->h2" with the direction, for messages and details. */
 void cr_netfault_where_text(const cr_netfault_where *w, char *buf, size_t n);
 
+/* Record in act->details "hosts" the hosts this occurrence isolates or
+ * degrades (checkers attribute it to the services placed on them, e.g.
+ * `failover` with a `from` on such a host).  n names; NULL ones skipped. */
+void cr_netfault_note_hosts(cr_fault_act *act, const char *const *hosts,
+                            size_t n);
+
 /* The run's topology, or CR_ESTATE when hosts were not set up. */
 int cr_netfault_topo(cr_fault *f, cr_run *r, cr_net_topo **out, cr_err *err);
 

@@ -247,6 +247,8 @@ static int netem_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     char summary[256], where[160];
     cr_netem_format(&p->spec, summary, sizeof summary);
     cr_netfault_where_text(&p->where, where, sizeof where);
+    const char *aimed[] = {p->where.host, p->where.peer};
+    cr_netfault_note_hosts(act, aimed, 2);
     if (act->details) {
         json_object_set_new(act->details, "where", json_string(where));
         json_object_set_new(act->details, "netem", json_string(summary));

@@ -125,6 +125,25 @@ static int part_check(cr_fault *f, cr_run *r, cr_err *err)
     return 0;
 }
 
+/* The isolated side: every group smaller than the largest (the minority,
+ * cut off from the rest), or every group when the largest is shared. */
+static void note_isolated(const part_priv *p, cr_fault_act *act)
+{
+    size_t size[CR_NET_MAX_HOSTS], big = 0, nbig = 0;
+    for (size_t g = 0; g < p->ngroups; g++) {
+        size[g] = 0;
+        for (const char **y = p->names[g]; *y; y++)
+            size[g]++;
+        if (size[g] > big)
+            big = size[g];
+    }
+    for (size_t g = 0; g < p->ngroups; g++)
+        nbig += size[g] == big;
+    for (size_t g = 0; g < p->ngroups; g++)
+        if (size[g] < big || nbig > 1)
+            cr_netfault_note_hosts(act, p->names[g], size[g]);
+}
+
 static int part_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     part_priv *p = f->priv;
@@ -147,6 +166,7 @@ static int part_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
                     if (p->dir == PART_BOTH && n < max)
                         flows[n++] = (cr_net_flow){j, i};
                 }
+    note_isolated(p, act);
     if (act->details) {
         json_object_set_new(act->details, "backend", json_string("nftables"));
         json_object_set_new(act->details, "direction",

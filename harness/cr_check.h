@@ -27,7 +27,9 @@ const char *cr_verdict_name(cr_verdict v); /* "passed", "failed", "unknown" */
 typedef struct cr_fact_fault {
     const char *name; /* fault name */
     const char *kind;
-    const char *target; /* "worker.1", "worker", "h1<->h2", ... */
+    const char *target; /* "worker.1", "worker", "-" (network faults) */
+    const char *hosts;  /* network faults: the hosts isolated or degraded,
+                           "h1,h2" (details.hosts); NULL otherwise */
     double start;       /* applied, s after t0 */
     double end;         /* reverted; == start for instantaneous faults */
     int ok;             /* 1 applied, 0 failed to apply */

@@ -2,7 +2,9 @@
  * quickly, and (optionally) never to both at once.
  *
  * The primary's failure time tf is the earliest of: an applied fault whose
- * target designates `from` (all faults when `from` is not set), an exit of
+ * target designates `from` (all faults when `from` is not set) or, for a
+ * network fault, whose isolated or degraded hosts include the host `from`
+ * is placed on (a partition isolates its smaller groups), an exit of
  * `from` not caused by the run's stop, a `stopped` event from `from`.  Then
  * t_fo = the first `failover` event at or after tf (whose `from` field, if
  * any, designates `from`); the standby is `to`, else that event's `to`
@@ -88,6 +90,42 @@ static int from_is(const cr_event *e, const char *name)
     return inst ? cr_chk_target_is(inst, name) : cr_chk_target_is(e->svc, name);
 }
 
+/* The network host the service of `name` ("svc" or "svc.N") runs on. */
+static const char *host_of(const cr_scen *sc, const char *name)
+{
+    for (size_t i = 0; sc && name && i < sc->nsvcs; i++) {
+        const cr_svc_spec *s = &sc->svcs[i];
+        size_t k = strlen(s->name);
+        if (!strncmp(name, s->name, k) && (name[k] == '\0' || name[k] == '.'))
+            return s->host;
+    }
+    return NULL;
+}
+
+/* 1 when host is one of the comma-separated names in list. */
+static int hosts_has(const char *list, const char *host)
+{
+    size_t k = host ? strlen(host) : 0;
+    for (const char *p = list; k && p && *p;) {
+        const char *c = strchr(p, ',');
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        if (n == k && !strncmp(p, host, k))
+            return 1;
+        p = c ? c + 1 : NULL;
+    }
+    return 0;
+}
+
+/* The fault occurrence hit the primary: by target, or by its host. */
+static int hits_primary(const cr_fact_fault *w, const char *from,
+                        const char *from_host)
+{
+    if (!from)
+        return 1;
+    return cr_chk_target_is(w->target, from) ||
+           (from_host && hosts_has(w->hosts, from_host));
+}
+
 static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                    cr_err *err)
 {
@@ -95,14 +133,19 @@ static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     const cr_history *h = f->hist;
     double tf = INFINITY;
     char cause[256] = "";
+    const char *from_host = host_of(f->scen, p->from);
     for (size_t i = 0; i < f->nfaults; i++) {
         const cr_fact_fault *w = &f->faults[i];
-        if (w->ok && (!p->from || cr_chk_target_is(w->target, p->from)) &&
-            w->start < tf) {
+        if (w->ok && hits_primary(w, p->from, from_host) && w->start < tf) {
             tf = w->start;
-            snprintf(cause, sizeof cause, "fault %s (%s) hit %s",
-                     w->name ? w->name : "?", w->kind ? w->kind : "?",
-                     w->target ? w->target : "?");
+            if (w->hosts && (!w->target || !strcmp(w->target, "-")))
+                snprintf(cause, sizeof cause, "fault %s (%s) hit host %s",
+                         w->name ? w->name : "?", w->kind ? w->kind : "?",
+                         w->hosts);
+            else
+                snprintf(cause, sizeof cause, "fault %s (%s) hit %s",
+                         w->name ? w->name : "?", w->kind ? w->kind : "?",
+                         w->target ? w->target : "?");
         }
     }
     for (size_t i = 0; p->from && i < f->nprocs; i++) {

@@ -178,6 +178,9 @@ int cr_net_run_setup(cr_run *r, cr_err *err);
 int cr_net_host_fd(cr_run *r, const char *host);
 /* The host's address ("10.x.y.z"), NULL when unknown.  Owned by the module. */
 const char *cr_net_host_addr(cr_run *r, const char *host);
+/* The host's region label from the scenario, NULL when it has none or
+ * the host is unknown.  Owned by the scenario. */
+const char *cr_net_host_region(const cr_run *r, const char *host);
 /* Run fn(arg) on a thread inside the host's namespace (probes that must
  * reach services on hosts: connect from there).  Returns 0 with *ret set,
  * CR_ENOTFOUND for an unknown host, or CR_ESYS. */

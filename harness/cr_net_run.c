@@ -222,6 +222,15 @@ const char *cr_net_host_addr(cr_run *r, const char *host)
     return i < 0 ? NULL : cr_net_topo_addr(t, i);
 }
 
+const char *cr_net_host_region(const cr_run *r, const char *host)
+{
+    const cr_net_hosts *h = cr_run_scen(r)->hosts;
+    for (size_t i = 0; h && host && i < h->n; i++)
+        if (strcmp(h->v[i].name, host) == 0)
+            return h->v[i].region;
+    return NULL;
+}
+
 int cr_net_host_call(cr_run *r, const char *host, void *(*fn)(void *),
                      void *arg, void **ret, cr_err *err)
 {

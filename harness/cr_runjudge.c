@@ -76,8 +76,9 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
     double t_end = cr_run_now(r);
     double t_faults_end = 0;
     char(*targets)[512] = cr_calloc(r->nacts + 1, sizeof *targets);
+    char(*hosts)[512] = cr_calloc(r->nacts + 1, sizeof *hosts);
 
-    if (!ff || !pp || !pr || !exps || !targets) {
+    if (!ff || !pp || !pr || !exps || !targets || !hosts) {
         exit_code = 4;
         goto out;
     }
@@ -93,6 +94,15 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
                      ? json_string_value(json_object_get(a->rec, "target"))
                      : "-");
         f->target = targets[i];
+        json_t *hv = json_object_get(a->act.details, "hosts");
+        size_t hk = 0, hn = 0;
+        json_t *hs;
+        json_array_foreach (hv, hn, hs)
+            if (json_is_string(hs) && hk + 2 < sizeof hosts[i])
+                hk += (size_t)snprintf(hosts[i] + hk, sizeof hosts[i] - hk,
+                                       "%s%s", hk ? "," : "",
+                                       json_string_value(hs));
+        f->hosts = hk ? hosts[i] : NULL;
         f->start = a->t_applied;
         f->end = isnan(a->t_reverted) ? t_end : a->t_reverted;
         f->ok = a->state != 3;
@@ -206,6 +216,7 @@ out:
     cr_free(pp);
     cr_free(pr);
     cr_free(targets);
+    cr_free(hosts);
     return exit_code;
 }
 

@@ -215,6 +215,17 @@ static char **build_env(cr_run *r, cr_inst *in)
     SETV("CHAOSRUN_BINDIR", "%s", r->bindir);
     if (sp->port)
         SETV("CHAOSRUN_PORT", "%d", sp->port + in->idx);
+    /* Placement, so a service can announce where it runs (a registry
+     * entry, a region preference) without the scenario repeating it. */
+    if (sp->host) {
+        const char *addr = cr_net_host_addr(r, sp->host);
+        const char *region = cr_net_host_region(r, sp->host);
+        SETV("CHAOSRUN_HOST", "%s", sp->host);
+        if (addr)
+            SETV("CHAOSRUN_HOST_ADDR", "%s", addr);
+        if (region)
+            SETV("CHAOSRUN_REGION", "%s", region);
+    }
     for (size_t s = 0; s < r->nsvcs; s++) {
         const cr_svc_spec *o = r->svcs[s].spec;
         if (!o->port)

@@ -396,6 +396,7 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
     env_str(c->ingest_addr, "CHAOSRUN_ADDR_INGEST");
     env_str(c->feature_addr, "CHAOSRUN_ADDR_FEATURE");
     env_str(c->registry_addr, "CHAOSRUN_ADDR_REGISTRY");
+    env_str(c->region, "CHAOSRUN_REGION"); /* the host's region label */
     env_str(c->events, "CHAOSRUN_EVENTS");
     env_str(c->run_dir, "CHAOSRUN_RUN_DIR");
     env_str(c->defect, "CRP_DEFECT");

@@ -122,6 +122,15 @@ void crp_conn_close(crp_conn *c)
     c->fd = -1;
 }
 
+void crp_conn_abort(crp_conn *c)
+{
+    if (c->fd >= 0) {
+        struct linger l = {1, 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    crp_conn_close(c);
+}
+
 int crp_conn_fill(crp_conn *c)
 {
     if (c->fd < 0)

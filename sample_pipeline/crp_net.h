@@ -27,6 +27,11 @@ typedef struct crp_conn {
 void crp_conn_init(crp_conn *c, int fd);
 /* Close the socket and free the buffer; the struct can be re-inited. */
 void crp_conn_close(crp_conn *c);
+/* Abandon the connection: close with a reset (SO_LINGER 0), so the
+ * kernel neither delivers nor retransmits what the peer has not yet
+ * received: a request given up on is never processed later (e.g. after
+ * a partition heals).  Then as crp_conn_close. */
+void crp_conn_abort(crp_conn *c);
 /* Read what is available without blocking.  Returns bytes read (> 0),
  * 0 nothing available, -ECONNRESET on end of stream, -errno. */
 int crp_conn_fill(crp_conn *c);

@@ -176,7 +176,8 @@ static int attempt(crp_scorer *s, const crp_rinst *to, const char *req,
     *why = rc == -ETIMEDOUT                    ? "timeout"
            : rc == -ECONNRESET || rc == -EPIPE ? "closed"
                                                : "error";
-    crp_conn_close(&s->conn);
+    /* a reset, not a FIN: the request must not reach the server later */
+    crp_conn_abort(&s->conn);
     return rc;
 }
 

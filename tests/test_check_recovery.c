@@ -253,6 +253,41 @@ static void test_check_failover_rules(void)
     fx_free(&x);
 }
 
+/* A network fault has no service target: it hits the primary through the
+ * host the primary's service is placed on (the fact's hosts). */
+static void test_check_failover_network_fault_on_primary_host(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db\", \"to\": "
+                "\"worker\", \"within_ms\": 500, \"exclusive\": true}");
+    cr_free(x.sc->svcs[1].host);
+    x.sc->svcs[1].host = cr_strdup("region-a"); /* db runs on region-a */
+    served(&x, 1, "db.0");
+    fx_fault(&x, "cut", "-", 2, 4);
+    x.faults[0].kind = "partition";
+    x.faults[0].hosts = "region-c,region-a";
+    fx_ev(&x, "{\"ts\": 2.2, \"svc\": \"lb\", \"ev\": \"failover\", "
+              "\"from\": \"db.0\", \"to\": \"worker.0\"}");
+    fx_ev(&x, "{\"ts\": 2.3, \"svc\": \"worker\", \"inst\": "
+              "\"worker.0\", \"ev\": \"served\"}");
+    FX_PASSED(&x, 0);
+    CU_ASSERT(fx_evid(&x, "fault cut (partition) hit host region-c,region-a"));
+    /* the primary still serving during the cut: split brain */
+    served(&x, 3, "db.0");
+    FX_FAILED(&x, 0);
+    fx_free(&x);
+
+    /* a cut elsewhere (a prefix of the name is not the host) */
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db\", "
+                "\"within_ms\": 500}");
+    cr_free(x.sc->svcs[1].host);
+    x.sc->svcs[1].host = cr_strdup("region-a");
+    fx_fault(&x, "cut", "-", 2, 4);
+    x.faults[0].hosts = "region-b,region-aa";
+    FX_UNKNOWN(&x, 0);
+    fx_free(&x);
+}
+
 static void test_check_failover_unknown_and_parse(void)
 {
     fx x;
@@ -289,5 +324,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_same_result);
     CR_ADD_TEST(s, test_check_failover_pass_and_slow);
     CR_ADD_TEST(s, test_check_failover_rules);
+    CR_ADD_TEST(s, test_check_failover_network_fault_on_primary_host);
     CR_ADD_TEST(s, test_check_failover_unknown_and_parse);
 }

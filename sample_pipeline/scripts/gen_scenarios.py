@@ -489,10 +489,9 @@ def regions():
     core = [on_host(s, "core") for s in
             [registry(["--bind", "0.0.0.0"])]
             + pipeline(rate=120, dur=12, worker=REMOTE, ports=FP, http=FHTTP)]
-    a = on_host(modelsrv("modelsrv-a", 7880, 0, ["--bind", "0.0.0.0", "--region", "region-a"]),
-                "region-a")
-    b = on_host(modelsrv("modelsrv-b", 7881, 1, ["--bind", "0.0.0.0", "--region", "region-b"]),
-                "region-b")
+    # each model server's region comes from its host (CHAOSRUN_REGION)
+    a = on_host(modelsrv("modelsrv-a", 7880, 0, ["--bind", "0.0.0.0"]), "region-a")
+    b = on_host(modelsrv("modelsrv-b", 7881, 1, ["--bind", "0.0.0.0"]), "region-b")
     return [core[0], a, b] + core[1:]
 
 
@@ -520,10 +519,11 @@ SCEN["pipeline-regions"] = {
     "expect": [
         {"kind": "events", "name": "region-a-preferred", "ev": "served", "svc": "modelsrv-b",
          "max": 0, "window": {"from_s": 0, "to_s": 4}},
-        # no "from": the failover checker attributes only faults with a
-        # service target to a service, and a partition has none
-        {"kind": "failover", "name": "fails-over-to-region-b", "to": "modelsrv-b",
-         "within_ms": 2000, "success_ev": ["served"]},
+        # the partition hits modelsrv-a through its host: region-a is the
+        # smaller group, the side cut off
+        {"kind": "failover", "name": "fails-over-to-region-b", "from": "modelsrv-a",
+         "to": "modelsrv-b", "within_ms": 2000, "exclusive": True,
+         "success_ev": ["served"]},
         {"kind": "events", "name": "region-b-serves", "ev": "served", "svc": "modelsrv-b",
          "min": 10, "window": {"fault": "region-a-cut-off", "from_s": 1, "to_s": 4}},
         {"kind": "events", "name": "region-a-unhealthy", "ev": "instance_unhealthy",

@@ -26,7 +26,9 @@ expect_eq "network-partition exits 0" 0 "$RC"
 j="$out/journal.json"
 expect_eq "partition applied" applied "$(jq -r '.faults[0].outcome' "$j")"
 expect_eq "partition backend" nftables "$(jq -r '.faults[0].details.backend' "$j")"
+expect_eq "partition isolates the smaller group" h1 "$(jq -r '.faults[0].details.hosts | join(",")' "$j")"
 expect_eq "loss applied" applied "$(jq -r '.faults[1].outcome' "$j")"
+expect_eq "loss degrades its host" h3 "$(jq -r '.faults[1].details.hosts | join(",")' "$j")"
 if grep -qw netem /proc/modules 2>/dev/null || [ -d /sys/module/sch_netem ]; then
     want_backend=netem
 else
