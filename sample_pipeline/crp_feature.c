@@ -4,7 +4,6 @@
  * fraction of calls with an error.  Outages are made by the harness
  * (pause = SIGSTOP: calls time out; kill: connections refused). */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +12,6 @@
 #include "crp_model.h"
 #include "crp_net.h"
 #include "crp_stage.h"
-
-#define MAX_CL 64
 
 static void answer(crp_ctx *x, crp_conn *c, char *line, crp_metric *m_fail)
 {
@@ -49,68 +46,43 @@ static void answer(crp_ctx *x, crp_conn *c, char *line, crp_metric *m_fail)
         crp_conn_close(c);
 }
 
+typedef struct feat {
+    crp_ctx *x;
+    crp_metric *m_in, *m_fail;
+} feat;
+
+static int on_client(void *ctx, crp_conn *c)
+{
+    feat *f = ctx;
+    char *line;
+    while (c->fd >= 0 && crp_conn_next(c, &line)) {
+        crp_metric_add(f->m_in, 1);
+        answer(f->x, c, line, f->m_fail);
+    }
+    return 0;
+}
+
 int crp_feature_main(crp_ctx *x)
 {
-    crp_conn cl[MAX_CL];
-    for (int i = 0; i < MAX_CL; i++)
-        crp_conn_init(&cl[i], -1);
+    crp_lsrv srv;
     int lfd = crp_net_listen(x->c.port);
     if (lfd < 0) {
         crp_log(x, "listen on port %d: %s", x->c.port, strerror(-lfd));
         return 1;
     }
-    crp_metric *m_in = crp_http_metric(x->http, "records_in_total", CRP_COUNTER,
-                                       "feature requests");
-    crp_metric *m_fail = crp_http_metric(x->http, "records_failed_total",
-                                         CRP_COUNTER, "errors answered");
+    crp_lsrv_init(&srv, lfd);
+    feat f = {x, NULL, NULL};
+    f.m_in = crp_http_metric(x->http, "records_in_total", CRP_COUNTER,
+                             "feature requests");
+    f.m_fail = crp_http_metric(x->http, "records_failed_total", CRP_COUNTER,
+                               "errors answered");
     crp_log(x, "feature service on 127.0.0.1:%d", x->c.port);
     crp_ev_emit(x->ev, "ready", NULL);
-    while (!crp_stop_requested) {
-        struct pollfd pfd[MAX_CL + 1];
-        int idx[MAX_CL + 1], n = 0;
-        pfd[n] = (struct pollfd){.fd = lfd, .events = POLLIN};
-        idx[n++] = -1;
-        for (int i = 0; i < MAX_CL; i++)
-            if (cl[i].fd >= 0) {
-                pfd[n] = (struct pollfd){.fd = cl[i].fd, .events = POLLIN};
-                idx[n++] = i;
-            }
-        if (poll(pfd, (nfds_t)n, 200) <= 0)
-            continue;
-        for (int k = 0; k < n; k++) {
-            if (!pfd[k].revents)
-                continue;
-            if (idx[k] < 0) {
-                int fd;
-                while ((fd = crp_net_accept(lfd)) >= 0) {
-                    int slot = -1;
-                    for (int i = 0; i < MAX_CL && slot < 0; i++)
-                        if (cl[i].fd < 0)
-                            slot = i;
-                    if (slot < 0)
-                        close(fd);
-                    else
-                        crp_conn_init(&cl[slot], fd);
-                }
-                continue;
-            }
-            crp_conn *c = &cl[idx[k]];
-            int r;
-            while ((r = crp_conn_fill(c)) > 0)
-                ;
-            char *line;
-            while (c->fd >= 0 && crp_conn_next(c, &line)) {
-                crp_metric_add(m_in, 1);
-                answer(x, c, line, m_fail);
-            }
-            if (r < 0)
-                crp_conn_close(c);
-        }
-    }
+    while (!crp_stop_requested)
+        if (crp_lsrv_wait(&srv, 200) > 0)
+            crp_lsrv_serve(&srv, on_client, &f);
     crp_ev_emit(x->ev, "stopping", NULL);
-    for (int i = 0; i < MAX_CL; i++)
-        crp_conn_close(&cl[i]);
-    close(lfd);
+    crp_lsrv_close(&srv);
     crp_ev_emit(x->ev, "stopped", NULL);
     return 0;
 }

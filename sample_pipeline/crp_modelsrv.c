@@ -34,7 +34,6 @@
 #include "crp_regc.h"
 #include "crp_stage.h"
 
-#define MAX_CL    64
 #define SERVED_MS 100
 
 typedef struct msrv {
@@ -183,20 +182,27 @@ static void answer(msrv *m, crp_conn *c, char *line)
         crp_conn_close(c);
 }
 
+static int on_client(void *ctx, crp_conn *c)
+{
+    char *line;
+    while (c->fd >= 0 && crp_conn_next(c, &line))
+        answer(ctx, c, line);
+    return 0;
+}
+
 int crp_modelsrv_main(crp_ctx *x)
 {
     static msrv m;
-    static crp_conn cl[MAX_CL];
+    static crp_lsrv srv;
     const crp_conf *c = &x->c;
     int rc = 1;
     m.x = x;
-    for (int i = 0; i < MAX_CL; i++)
-        crp_conn_init(&cl[i], -1);
     int lfd = crp_net_listen_on(c->bind, c->port);
     if (lfd < 0) {
         crp_log(x, "listen on %s:%d: %s", c->bind, c->port, strerror(-lfd));
         return 1;
     }
+    crp_lsrv_init(&srv, lfd);
     crp_msel_init(&m.ms, x);
     advertise(c, m.addr, sizeof m.addr);
     m.m_req = crp_http_metric(x->http, "requests_total", CRP_COUNTER,
@@ -218,47 +224,11 @@ int crp_modelsrv_main(crp_ctx *x)
             c->region[0] ? c->region : "-");
     crp_ev_emit(x->ev, "ready", "\"addr\":\"%s\"", m.addr);
     while (!crp_stop_requested) {
-        struct pollfd pfd[MAX_CL + 1];
-        int idx[MAX_CL + 1], n = 0;
-        pfd[n] = (struct pollfd){.fd = lfd, .events = POLLIN};
-        idx[n++] = -1;
-        for (int i = 0; i < MAX_CL; i++)
-            if (cl[i].fd >= 0) {
-                pfd[n] = (struct pollfd){.fd = cl[i].fd, .events = POLLIN};
-                idx[n++] = i;
-            }
-        int pr = poll(pfd, (nfds_t)n, SERVED_MS / 2);
+        int pr = crp_lsrv_wait(&srv, SERVED_MS / 2);
         flush_served(&m);
         crp_msel_poll(&m.ms, x);
-        if (pr <= 0)
-            continue;
-        for (int k = 0; k < n; k++) {
-            if (!pfd[k].revents)
-                continue;
-            if (idx[k] < 0) {
-                int fd;
-                while ((fd = crp_net_accept(lfd)) >= 0) {
-                    int slot = -1;
-                    for (int i = 0; i < MAX_CL && slot < 0; i++)
-                        if (cl[i].fd < 0)
-                            slot = i;
-                    if (slot < 0)
-                        close(fd);
-                    else
-                        crp_conn_init(&cl[slot], fd);
-                }
-                continue;
-            }
-            crp_conn *cc = &cl[idx[k]];
-            int r;
-            while ((r = crp_conn_fill(cc)) > 0)
-                ;
-            char *line;
-            while (cc->fd >= 0 && crp_conn_next(cc, &line))
-                answer(&m, cc, line);
-            if (r < 0)
-                crp_conn_close(cc);
-        }
+        if (pr > 0)
+            crp_lsrv_serve(&srv, on_client, &m);
     }
     rc = 0;
     crp_ev_emit(x->ev, "stopping", NULL);
@@ -268,9 +238,7 @@ int crp_modelsrv_main(crp_ctx *x)
     m.last_emit = 0;
     flush_served(&m);
 out:
-    for (int i = 0; i < MAX_CL; i++)
-        crp_conn_close(&cl[i]);
-    close(lfd);
+    crp_lsrv_close(&srv);
     crp_msel_close(&m.ms);
     if (rc == 0)
         crp_ev_emit(x->ev, "stopped", NULL);

@@ -255,3 +255,67 @@ void crp_sb_free(crp_sb *b)
     free(b->s);
     memset(b, 0, sizeof *b);
 }
+
+void crp_lsrv_init(crp_lsrv *s, int lfd)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < CRP_LSRV_MAX; i++)
+        crp_conn_init(&s->cl[i], -1);
+    s->lfd = lfd;
+}
+
+int crp_lsrv_wait(crp_lsrv *s, int timeout_ms)
+{
+    int n = 0;
+    s->pfd[n] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
+    s->idx[n++] = -1;
+    for (int i = 0; i < CRP_LSRV_MAX; i++)
+        if (s->cl[i].fd >= 0) {
+            s->pfd[n] = (struct pollfd){.fd = s->cl[i].fd, .events = POLLIN};
+            s->idx[n++] = i;
+        }
+    s->n = n;
+    int pr = poll(s->pfd, (nfds_t)n, timeout_ms);
+    if (pr <= 0) {
+        s->n = 0;
+        return pr;
+    }
+    if (s->pfd[0].revents) {
+        int fd;
+        while ((fd = crp_net_accept(s->lfd)) >= 0) {
+            int slot = -1;
+            for (int i = 0; i < CRP_LSRV_MAX && slot < 0; i++)
+                if (s->cl[i].fd < 0)
+                    slot = i;
+            if (slot < 0)
+                close(fd); /* full */
+            else
+                crp_conn_init(&s->cl[slot], fd);
+        }
+    }
+    return pr;
+}
+
+void crp_lsrv_serve(crp_lsrv *s, crp_lsrv_fn fn, void *ctx)
+{
+    for (int k = 1; k < s->n; k++) {
+        crp_conn *c = &s->cl[s->idx[k]];
+        if (!s->pfd[k].revents || c->fd < 0)
+            continue;
+        int r;
+        while ((r = crp_conn_fill(c)) > 0)
+            ;
+        if (fn(ctx, c) < 0 || r < 0)
+            crp_conn_close(c);
+    }
+    s->n = 0;
+}
+
+void crp_lsrv_close(crp_lsrv *s)
+{
+    for (int i = 0; i < CRP_LSRV_MAX; i++)
+        crp_conn_close(&s->cl[i]);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    s->lfd = -1;
+}

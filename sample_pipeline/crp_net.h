@@ -5,6 +5,7 @@
 #ifndef CRP_NET_H
 #define CRP_NET_H
 
+#include <poll.h>
 #include <stddef.h>
 
 /* Listen on host 127.0.0.1 (or the host in "host:port" style addr when
@@ -55,5 +56,41 @@ int crp_sb_printf(crp_sb *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void crp_sb_reset(crp_sb *b);
 void crp_sb_free(crp_sb *b);
+
+/* A line server: one listening socket and up to CRP_LSRV_MAX clients,
+ * served from the caller's loop in two steps so that the caller can do
+ * its own periodic work between waiting and answering:
+ *
+ *     while (!stop) {
+ *         int pr = crp_lsrv_wait(&s, timeout_ms);   // poll + accept
+ *         ...periodic work...
+ *         if (pr > 0)
+ *             crp_lsrv_serve(&s, on_client, ctx);   // read + answer
+ *     }
+ *
+ * A connection beyond CRP_LSRV_MAX is closed at once. */
+#define CRP_LSRV_MAX 64
+
+typedef struct crp_lsrv {
+    int lfd;
+    crp_conn cl[CRP_LSRV_MAX];
+    struct pollfd pfd[CRP_LSRV_MAX + 1]; /* the last wait's */
+    int idx[CRP_LSRV_MAX + 1], n;
+} crp_lsrv;
+
+/* Called for a client that sent bytes: take the complete lines with
+ * crp_conn_next and answer them.  Return < 0 to close the client. */
+typedef int (*crp_lsrv_fn)(void *ctx, crp_conn *c);
+
+/* Takes ownership of lfd (a listening socket from crp_net_listen*). */
+void crp_lsrv_init(crp_lsrv *s, int lfd);
+/* Wait up to timeout_ms for the listener and the clients; accepts new
+ * clients.  Returns poll()'s result (> 0: crp_lsrv_serve has work). */
+int crp_lsrv_wait(crp_lsrv *s, int timeout_ms);
+/* Read from the clients the last wait found readable and call fn for
+ * each; close those that hung up, failed, or fn refused. */
+void crp_lsrv_serve(crp_lsrv *s, crp_lsrv_fn fn, void *ctx);
+/* Close every client and the listener. */
+void crp_lsrv_close(crp_lsrv *s);
 
 #endif

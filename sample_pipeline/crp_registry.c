@@ -35,8 +35,6 @@
 #include "crp_regtab.h"
 #include "crp_stage.h"
 
-#define MAX_CL 64
-
 typedef struct reg {
     crp_ctx *x;
     pthread_mutex_t lock; /* guards t */
@@ -151,10 +149,28 @@ static void command(reg *g, char *line, int64_t now, crp_sb *b)
     }
 }
 
+/* Answers are gathered under the table's lock and sent after it. */
+static int on_client(void *ctx, crp_conn *c)
+{
+    reg *g = ctx;
+    char *line;
+    crp_sb b = {0};
+    int rc = 0;
+    int64_t now = crp_mono_ms();
+    pthread_mutex_lock(&g->lock);
+    while (c->fd >= 0 && crp_conn_next(c, &line))
+        command(g, line, now, &b);
+    pthread_mutex_unlock(&g->lock);
+    if (b.len && crp_conn_send(c, b.s, b.len, 1000) < 0)
+        rc = -EPIPE;
+    crp_sb_free(&b);
+    return rc;
+}
+
 int crp_registry_main(crp_ctx *x)
 {
     static reg g;
-    static crp_conn cl[MAX_CL];
+    static crp_lsrv srv;
     const crp_conf *c = &x->c;
     pthread_t th;
     int rc = 1, th_ok = 0;
@@ -163,14 +179,13 @@ int crp_registry_main(crp_ctx *x)
     crp_regtab_init(&g.t, c->hb_timeout_ms, c->probe_failures,
                     30000 > 10LL * c->hb_timeout_ms ? 30000
                                                     : 10LL * c->hb_timeout_ms);
-    for (int i = 0; i < MAX_CL; i++)
-        crp_conn_init(&cl[i], -1);
     int lfd = crp_net_listen_on(c->bind, c->port);
     if (lfd < 0) {
         crp_log(x, "listen on %s:%d: %s", c->bind, c->port, strerror(-lfd));
         pthread_mutex_destroy(&g.lock);
         return 1;
     }
+    crp_lsrv_init(&srv, lfd);
     g.m_reg = crp_http_metric(x->http, "registrations_total", CRP_COUNTER,
                               "REG commands");
     g.m_hb = crp_http_metric(x->http, "heartbeats_total", CRP_COUNTER,
@@ -194,16 +209,7 @@ int crp_registry_main(crp_ctx *x)
     crp_log(x, "registry on %s:%d", c->bind, c->port);
     crp_ev_emit(x->ev, "ready", NULL);
     while (!crp_stop_requested) {
-        struct pollfd pfd[MAX_CL + 1];
-        int idx[MAX_CL + 1], n = 0;
-        pfd[n] = (struct pollfd){.fd = lfd, .events = POLLIN};
-        idx[n++] = -1;
-        for (int i = 0; i < MAX_CL; i++)
-            if (cl[i].fd >= 0) {
-                pfd[n] = (struct pollfd){.fd = cl[i].fd, .events = POLLIN};
-                idx[n++] = i;
-            }
-        int pr = poll(pfd, (nfds_t)n, 50);
+        int pr = crp_lsrv_wait(&srv, 50);
         int64_t now = crp_mono_ms();
         pthread_mutex_lock(&g.lock);
         if (now - last > c->hb_timeout_ms) {
@@ -225,41 +231,8 @@ int crp_registry_main(crp_ctx *x)
             healthy += crp_regtab_healthy(&g.t, &g.t.e[i], now, NULL);
         crp_metric_set(g.m_healthy, healthy);
         pthread_mutex_unlock(&g.lock);
-        if (pr <= 0)
-            continue;
-        for (int k = 0; k < n; k++) {
-            if (!pfd[k].revents)
-                continue;
-            if (idx[k] < 0) {
-                int fd;
-                while ((fd = crp_net_accept(lfd)) >= 0) {
-                    int slot = -1;
-                    for (int i = 0; i < MAX_CL && slot < 0; i++)
-                        if (cl[i].fd < 0)
-                            slot = i;
-                    if (slot < 0)
-                        close(fd);
-                    else
-                        crp_conn_init(&cl[slot], fd);
-                }
-                continue;
-            }
-            crp_conn *cc = &cl[idx[k]];
-            int r;
-            while ((r = crp_conn_fill(cc)) > 0)
-                ;
-            char *line;
-            crp_sb b = {0};
-            pthread_mutex_lock(&g.lock);
-            while (cc->fd >= 0 && crp_conn_next(cc, &line))
-                command(&g, line, now, &b);
-            pthread_mutex_unlock(&g.lock);
-            if (b.len && crp_conn_send(cc, b.s, b.len, 1000) < 0)
-                r = -EPIPE;
-            crp_sb_free(&b);
-            if (r < 0)
-                crp_conn_close(cc);
-        }
+        if (pr > 0)
+            crp_lsrv_serve(&srv, on_client, &g);
     }
     rc = 0;
     crp_ev_emit(x->ev, "stopping", NULL);
@@ -267,9 +240,7 @@ out:
     g.stop = 1;
     if (th_ok)
         pthread_join(th, NULL);
-    for (int i = 0; i < MAX_CL; i++)
-        crp_conn_close(&cl[i]);
-    close(lfd);
+    crp_lsrv_close(&srv);
     pthread_mutex_destroy(&g.lock);
     if (rc == 0)
         crp_ev_emit(x->ev, "stopped", NULL);
