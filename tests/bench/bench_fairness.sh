@@ -33,14 +33,9 @@ trap cleanup EXIT
 # Ports of this bench: 798x/799x (the pipeline-autoscale scenario's range).
 PQ=7981 PQH=7982 PI=7983 PIH=7984 PF=7985 PFH=7986 PS=7987 PP=7988 PW=7990
 
-start() { # dir name replica args...
-    local dir=$1 name=$2 rep=$3; shift 3
-    CHAOSRUN_RUN_DIR=$dir CHAOSRUN_EVENTS=$dir/events.jsonl CHAOSRUN_SERVICE=$name \
-    CHAOSRUN_INSTANCE=$name.$rep CHAOSRUN_REPLICA=$rep \
-        "$BIN/crp" "$@" --queue 127.0.0.1:$PQ --ingest 127.0.0.1:$PI \
-        --feature 127.0.0.1:$PF >"$dir/$name.$rep.log" 2>&1 &
-    PIDS+=($!)
-}
+
+. "$(dirname "$0")/bench_lib.sh"
+START_ARGS=(--queue 127.0.0.1:$PQ --ingest 127.0.0.1:$PI --feature 127.0.0.1:$PF)
 
 depth() { # -> ready+leased of work (the queue's DEPTH, exact; -1 on error)
     local line
@@ -111,7 +106,6 @@ run() {
         printf "%.4f %.2f %.1f %s %d %s\n", j, mm, sp, p99, s, $0 }'
 }
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
 
 FAILED=0
 echo "steady load ${LOAD} x capacity (${DELAY_US} us/record/worker), ${DUR} s per run, $ROUNDS rounds, medians"

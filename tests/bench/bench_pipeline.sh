@@ -30,39 +30,11 @@ cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>
 trap cleanup EXIT
 # Ports of this bench (not the scenarios' 72xx ones).
 PQ=7501 PI=7510 PW=7520 PF=7530 PS=7540 PP=7560
+. "$(dirname "$0")/bench_lib.sh"
+START_ARGS=(--queue 127.0.0.1:$PQ --ingest 127.0.0.1:$PI --feature 127.0.0.1:$PF)
 
-start() { # dir name replica args...
-    local dir=$1 name=$2 rep=$3; shift 3
-    CHAOSRUN_RUN_DIR=$dir CHAOSRUN_EVENTS=$dir/events.jsonl CHAOSRUN_SERVICE=$name \
-    CHAOSRUN_INSTANCE=$name.$rep CHAOSRUN_REPLICA=$rep \
-        "$BIN/crp" "$@" --queue 127.0.0.1:$PQ --ingest 127.0.0.1:$PI \
-        --feature 127.0.0.1:$PF >"$dir/$name.$rep.log" 2>&1 &
-    PIDS+=($!)
-}
 
-# stats EVENTS -> "throughput p50 p99 delivered"
-stats() {
-    awk -F'"ts":' '
-        /"ev":"accepted"/ { split($2, a, ","); if (first == "" || a[1] < first) first = a[1] }
-        /"ev":"delivered"/ { split($2, a, ","); if (a[1] > last) last = a[1]; n++
-                             match($0, /"latency_ms":[0-9.]+/); print substr($0, RSTART + 13, RLENGTH - 13) > "/dev/stderr" }
-        END { printf "%.1f %d\n", (last > first ? n / (last - first) : 0), n }' "$1" 2>"$1.lat" |
-    { read -r tp n; sort -n "$1.lat" | awk -v tp="$tp" -v n="$n" '
-        { v[NR] = $1 } END { if (NR == 0) { print tp, 0, 0, n; exit }
-          i50 = int(NR * 0.50); i99 = int(NR * 0.99); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1
-          printf "%s %.1f %.1f %s\n", tp, v[i50], v[i99], n }'; }
-}
 
-wait_for() { # file n seconds: until n delivered events
-    local i
-    for ((i = 0; i < $3 * 10; i++)); do
-        local n
-        n=$(grep -c '"ev":"delivered"' "$1" 2>/dev/null)
-        [ "${n:-0}" -ge "$2" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 # Every run starts with the page cache written back and a second of calm, so
 # that no run pays for the previous one's dirty pages (the stores fsync).
@@ -130,7 +102,6 @@ cpu_share() {
     awk -v o="$own" -v k="$kids" 'BEGIN { printf "%.2f", (k > 0 ? 100 * o / k : -1) }'
 }
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
 
 FAILED=0
 echo "records: $N per throughput run, latency runs ${LAT_S} s at half the bare throughput; $ROUNDS rounds, medians"
