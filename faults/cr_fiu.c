@@ -52,6 +52,27 @@ int cr_fiu_fifo_path(char *buf, size_t n, const char *prefix, pid_t pid,
     return CR_OK;
 }
 
+/* Open the .in FIFO for writing.  O_NONBLOCK write-open fails with ENXIO
+ * while no reader has the FIFO open: the process's thread is busy (between
+ * sessions, or not started yet); retried until `until`, as is ENOENT (the
+ * FIFO is not there yet) when enoent_too.  Returns the fd, or -1 with
+ * *last the errno of the last attempt. */
+static int open_in(const char *path, double until, int enoent_too, int *last)
+{
+    for (;;) {
+        int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0)
+            return fd;
+        *last = errno;
+        if (*last != ENXIO && *last != EINTR &&
+            !(enoent_too && *last == ENOENT))
+            return -1;
+        if (mono_now() >= until)
+            return -1;
+        nap(0.0005);
+    }
+}
+
 int cr_fiu_open(const char *prefix, pid_t pid, double timeout_s,
                 cr_fiu_conn **out, cr_err *err)
 {
@@ -63,30 +84,19 @@ int cr_fiu_open(const char *prefix, pid_t pid, double timeout_s,
         cr_fiu_fifo_path(pout, sizeof pout, prefix, pid, 1))
         return cr_err_set(err, CR_EINVAL, "libfiu FIFO prefix too long: %s",
                           prefix);
-    double deadline = mono_now() + timeout_s;
-    /* O_NONBLOCK write-open fails with ENXIO while no reader has the FIFO
-     * open: the process's thread is busy (between sessions, or not started
-     * yet).  ENOENT: the FIFO is not there yet.  Both are retried. */
-    for (;;) {
-        fd_in = open(pin, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd_in >= 0)
-            break;
-        last = errno;
-        if (last != ENXIO && last != ENOENT && last != EINTR) {
-            rc =
-                cr_err_sys(err, CR_ESYS, last, "libfiu remote control %s", pin);
-            goto out;
-        }
-        if (mono_now() >= deadline) {
-            rc = cr_err_set(
-                err, CR_ETIMEOUT,
-                "libfiu remote control %s: %s after %.2f s (is "
-                "the process running under fiu_run_preload.so?)",
-                pin, last == ENOENT ? "no such FIFO" : "nobody listening",
-                timeout_s);
-            goto out;
-        }
-        nap(0.001);
+    fd_in = open_in(pin, mono_now() + timeout_s, 1, &last);
+    if (fd_in < 0 && last != ENXIO && last != ENOENT && last != EINTR) {
+        rc = cr_err_sys(err, CR_ESYS, last, "libfiu remote control %s", pin);
+        goto out;
+    }
+    if (fd_in < 0) {
+        rc = cr_err_set(err, CR_ETIMEOUT,
+                        "libfiu remote control %s: %s after %.2f s (is "
+                        "the process running under fiu_run_preload.so?)",
+                        pin,
+                        last == ENOENT ? "no such FIFO" : "nobody listening",
+                        timeout_s);
+        goto out;
     }
     /* A FIFO opened for reading with O_NONBLOCK never blocks; the process's
      * thread, blocked in open(.out, O_WRONLY), proceeds once we are here. */
@@ -140,21 +150,13 @@ static ssize_t write_nosigpipe(int fd, const char *p, size_t n)
 static int reopen_in(cr_fiu_conn *c, double deadline)
 {
     double until = mono_now() + CR_FIU_REOPEN_GRACE_S;
-    if (until > deadline)
-        until = deadline;
-    for (;;) {
-        int fd = open(c->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd >= 0) {
-            close(c->fd_in);
-            c->fd_in = fd;
-            return CR_OK;
-        }
-        if (errno != ENXIO && errno != EINTR)
-            return CR_ESYS;
-        if (mono_now() >= until)
-            return CR_ETIMEOUT;
-        nap(0.0005);
-    }
+    int last = 0,
+        fd = open_in(c->path, until < deadline ? until : deadline, 0, &last);
+    if (fd < 0)
+        return last == ENXIO || last == EINTR ? CR_ETIMEOUT : CR_ESYS;
+    close(c->fd_in);
+    c->fd_in = fd;
+    return CR_OK;
 }
 
 static int send_line(cr_fiu_conn *c, const char *line, size_t len,

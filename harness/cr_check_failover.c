@@ -93,13 +93,12 @@ static int from_is(const cr_event *e, const char *name)
 /* The network host the service of `name` ("svc" or "svc.N") runs on. */
 static const char *host_of(const cr_scen *sc, const char *name)
 {
-    for (size_t i = 0; sc && name && i < sc->nsvcs; i++) {
-        const cr_svc_spec *s = &sc->svcs[i];
-        size_t k = strlen(s->name);
-        if (!strncmp(name, s->name, k) && (name[k] == '\0' || name[k] == '.'))
-            return s->host;
-    }
-    return NULL;
+    char svc[128];
+    if (!name)
+        return NULL;
+    snprintf(svc, sizeof svc, "%.*s", (int)strcspn(name, "."), name);
+    const cr_svc_spec *s = cr_scen_service(sc, svc);
+    return s ? s->host : NULL;
 }
 
 /* 1 when host is one of the comma-separated names in list. */
