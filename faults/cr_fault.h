@@ -1,6 +1,8 @@
 /* cr_fault: the one operations table every fault kind implements.
  *
- * Each faults/<kind>.c exports one const cr_fault_ops built with designated
+ * The table itself (struct cr_fault_ops) and the CR_FAULT_* flags are in
+ * harness/scenario/cr_kinds.h, where the loader meets every kind.  Each
+ * faults/<kind>.c exports one const cr_fault_ops built with designated
  * initializers; harness/cr_registry.c maps kind names to them.  The engine
  * calls, in order:
  *
@@ -30,21 +32,10 @@
 
 #include <jansson.h>
 
-#include "../harness/cr_err.h"
-#include "../harness/cr_rng.h"
-#include "../harness/cr_run.h"
-#include "../harness/cr_scen.h"
-
-enum {
-    /* for_s is required (pause, syscall, network windows). */
-    CR_FAULT_NEEDS_DURATION = 1u << 0,
-    /* for_s is meaningless (kill, restart, terminate). */
-    CR_FAULT_INSTANT = 1u << 1,
-    /* target must name a service. */
-    CR_FAULT_NEEDS_SERVICE = 1u << 2,
-    /* target must not be given (the kind has its own addressing). */
-    CR_FAULT_NO_TARGET = 1u << 3,
-};
+#include "base/cr_err.h"
+#include "base/cr_rng.h"
+#include "engine/cr_run.h"
+#include "scenario/cr_kinds.h"
 
 #define CR_ACT_MAX_INST 64
 
@@ -59,26 +50,5 @@ typedef struct cr_fault_act {
     json_t *details; /* object; backends add what they did */
     void *state;     /* backend state between apply and revert */
 } cr_fault_act;
-
-struct cr_fault_ops {
-    const char *kind;
-    const char *summary;
-    const cr_param *params; /* kind-specific keys; common keys are known */
-    unsigned flags;         /* CR_FAULT_* */
-    int (*parse)(cr_vctx *vx, const json_t *obj, const char *path, cr_fault *f);
-    int (*check)(cr_fault *f, cr_run *r, cr_err *err);
-    int (*prepare)(cr_fault *f, cr_run *r, cr_err *err);
-    int (*apply)(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err);
-    int (*revert)(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err);
-    void (*on_spawn)(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *inst);
-    void (*destroy)(cr_fault *f);
-};
-
-/* Registry (harness/cr_registry.c). */
-const cr_fault_ops *cr_fault_lookup(const char *kind);
-/* NULL-terminated array of every kind, for `chaosrun list` and hints. */
-const cr_fault_ops *const *cr_fault_all(void);
-/* Keys every fault object may have, documented once. */
-extern const cr_param cr_fault_common_params[];
 
 #endif

@@ -4,16 +4,16 @@
  *    "stream": "downstream", "toxicity": 1.0, "latency": 200, "jitter": 50,
  *    "at_s": 5, "for_s": 10}
  *
- * apply sends `toxic add` to the run's proxy (harness/cr_proxy_run.c),
+ * apply sends `toxic add` to the run's proxy (harness/engine/cr_run_proxy.c),
  * revert reads what the toxic did from `stats` into the journal and sends
  * `toxic remove`.  No privilege is needed: the proxy is an ordinary process
  * on the loopback interface.  The link must be declared in "links"; the
- * toxics and their attributes are the catalogue of harness/cr_proxy_ctl.c
+ * toxics and their attributes are the catalogue of harness/proxy/cr_proxy_ctl.c
  * (Toxiproxy's names). */
 #include "cr_fault.h"
 
-#include "../harness/cr_alloc.h"
-#include "../harness/cr_proxy.h"
+#include "base/cr_alloc.h"
+#include "proxy/cr_proxy.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -185,7 +185,7 @@ static int proxy_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     json_object_set_new(act->details, "toxicity", json_real(pf->t.toxicity));
     json_object_set_new(act->details, "attributes", attrs);
     char *reply = NULL;
-    int rc = cr_proxy_run_command(r, line, &reply, err);
+    int rc = cr_run_proxy_command(r, line, &reply, err);
     cr_free(reply);
     if (rc == 0)
         act->state = act; /* applied: revert has something to remove */
@@ -198,7 +198,7 @@ static json_t *toxic_effect(cr_run *r, const char *link, const char *name)
     char *reply = NULL;
     cr_err e;
     cr_err_clear(&e);
-    if (cr_proxy_run_command(r, "stats", &reply, &e) < 0)
+    if (cr_run_proxy_command(r, "stats", &reply, &e) < 0)
         return NULL;
     json_t *st = json_loads(reply, 0, NULL), *out = NULL;
     cr_free(reply);
@@ -237,7 +237,7 @@ static int proxy_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     char *reply = NULL;
     cr_err e;
     cr_err_clear(&e);
-    int rc = cr_proxy_run_command(r, line, &reply, &e);
+    int rc = cr_run_proxy_command(r, line, &reply, &e);
     /* Already gone is success: revert is idempotent. */
     if (rc < 0 && !(rc == CR_EPROTO && reply && strstr(reply, "no toxic"))) {
         cr_free(reply);

@@ -1,9 +1,9 @@
 /* cr_registry: the one place that maps names to fault kinds, probe kinds,
  * checkers and extra scenario sections.  Adding a backend = one line here. */
-#include "cr_check.h"
-#include "cr_fault.h"
-#include "cr_probe.h"
-#include "cr_scen.h"
+#include "checks/cr_check.h"
+#include "faults/cr_fault.h"
+#include "probes/cr_probe.h"
+#include "scenario/cr_scen.h"
 
 #include <string.h>
 

@@ -10,7 +10,7 @@
 #ifndef CR_HTML_H
 #define CR_HTML_H
 
-#include "cr_err.h"
+#include "base/cr_err.h"
 #include "cr_out.h"
 #include "cr_report.h"
 

@@ -10,7 +10,7 @@
 #ifndef CR_JUNIT_H
 #define CR_JUNIT_H
 
-#include "cr_err.h"
+#include "base/cr_err.h"
 #include "cr_out.h"
 #include "cr_report.h"
 

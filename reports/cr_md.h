@@ -5,7 +5,7 @@
 #ifndef CR_MD_H
 #define CR_MD_H
 
-#include "cr_err.h"
+#include "base/cr_err.h"
 #include "cr_out.h"
 #include "cr_report.h"
 

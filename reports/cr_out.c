@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cr_alloc.h"
+#include "base/cr_alloc.h"
 
 void cr_out_init(cr_out *o)
 {

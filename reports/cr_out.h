@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "cr_err.h"
+#include "base/cr_err.h"
 
 typedef struct cr_out {
     char *s; /* NUL-terminated contents (NULL until the first append) */

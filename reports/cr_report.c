@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cr_alloc.h"
+#include "base/cr_alloc.h"
 #include "cr_html.h"
 #include "cr_junit.h"
 #include "cr_md.h"

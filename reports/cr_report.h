@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "cr_err.h"
+#include "base/cr_err.h"
 
 /* One event line, times in seconds after t0. */
 typedef struct cr_rep_event {
@@ -127,17 +127,6 @@ double cr_report_rate_faults(const cr_report *r, const char *ev, int inside);
  * run, interrupted runs included.  Returns 0 or a negative code; files
  * written before an error stay. */
 int cr_report_write_all(const char *run_dir, cr_err *err);
-
-/* `chaosrun report ...`: argv[0] is "report" (or the program name), then
- *   RUN_DIR                         regenerate the three reports
- *   --compare OLD NEW [--out DIR]   compare.html + compare.md into DIR
- *                                   (default NEW), Markdown to stdout
- *   --multi OUT RUN...              multi-seed summary (as cr_report_multi)
- *   --suite OUT RUN...              suite index (as cr_report_suite)
- *   --help
- * Returns the exit status: 0 done, 2 usage error (message on stderr), 4 a
- * report could not be written. */
-int cr_report_main(int argc, char **argv);
 
 /* Multi-seed summary of runs of the same scenario: multi.html, multi.md and
  * multi.json in out_dir (created if missing): pass rate, Wilson 95%

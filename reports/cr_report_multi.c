@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cr_alloc.h"
+#include "base/cr_alloc.h"
 #include "cr_html.h"
 #include "cr_junit.h"
 #include "cr_md.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cr_alloc.h"
+#include "base/cr_alloc.h"
 
 int cr_stats_wilson(size_t k, size_t n, double z, double *lo, double *hi)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cr_alloc.h"
+#include "base/cr_alloc.h"
 #include "cr_report_internal.h"
 #include "cr_stats.h"
 #include "cr_svg.h"

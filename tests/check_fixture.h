@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cr_alloc.h"
-#include "cr_check.h"
-#include "cr_event.h"
-#include "cr_scen.h"
+#include "base/cr_alloc.h"
+#include "checks/cr_check.h"
+#include "events/cr_event.h"
+#include "scenario/cr_scen.h"
 #include "cr_test.h"
 
 #define FX_MAX 256

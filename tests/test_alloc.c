@@ -1,8 +1,8 @@
 /* Tests for cr_alloc: the failure hook and the growing string buffer. */
 #include <string.h>
 
-#include "cr_alloc.h"
-#include "cr_err.h"
+#include "base/cr_alloc.h"
+#include "base/cr_err.h"
 #include "cr_test.h"
 
 static void test_sbuf_appends_and_grows(void)

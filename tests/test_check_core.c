@@ -396,10 +396,10 @@ static void test_check_all_oom_loop(void)
     fx_free(&x);
 }
 
-/* harness/CHECKS.md documents every checker and every key. */
+/* harness/checks/CHECKS.md documents every checker and every key. */
 static void test_check_doc_complete(void)
 {
-    FILE *fp = fopen(cr_test_src("harness/CHECKS.md"), "r");
+    FILE *fp = fopen(cr_test_src("harness/checks/CHECKS.md"), "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
     static char doc[200000];
     size_t n = fread(doc, 1, sizeof doc - 1, fp);

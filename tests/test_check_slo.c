@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "check_fixture.h"
-#include "cr_prom.h"
-#include "cr_scrape.h"
+#include "checks/cr_prom.h"
+#include "checks/cr_scrape.h"
 
 /* ---- the parser ---- */
 

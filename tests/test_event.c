@@ -1,8 +1,8 @@
 /* Tests for cr_event: line parsing, malformed counting, load/write, sort,
  * accessors, matching and formatting; allocation failures. */
-#include "cr_alloc.h"
-#include "cr_check.h"
-#include "cr_event.h"
+#include "base/cr_alloc.h"
+#include "checks/cr_check.h"
+#include "events/cr_event.h"
 #include "cr_test.h"
 
 #include <math.h>

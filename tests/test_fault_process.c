@@ -1,11 +1,11 @@
 /* Tests for the process fault kinds (kill, pause, restart, terminate):
  * their parse rules, and what they do to real processes when the engine
  * runs them (read back from the run's journal). */
-#include "cr_alloc.h"
-#include "cr_fault.h"
-#include "cr_procfault.h"
-#include "cr_run.h"
-#include "cr_scen.h"
+#include "base/cr_alloc.h"
+#include "faults/cr_fault.h"
+#include "faults/process/cr_procfault.h"
+#include "engine/cr_run.h"
+#include "scenario/cr_scen.h"
 #include "cr_test.h"
 
 #include <ftw.h>

@@ -2,8 +2,8 @@
  * thread that behaves like libfiu's rc_fifo_thread (open .in for reading,
  * open .out for writing, one reply line per command line, reopen after
  * EOF), and once against the real preload library. */
-#include "cr_alloc.h"
-#include "cr_fiu.h"
+#include "base/cr_alloc.h"
+#include "faults/syscall/cr_fiu.h"
 #include "cr_test.h"
 
 #include <dirent.h>

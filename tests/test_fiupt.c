@@ -1,7 +1,7 @@
 /* Tests for cr_fiupt: errno names, the failure point table (against the
  * installed fiu_posix_preload.so), wildcard matching, validation of points
  * and errno, and the presets. */
-#include "cr_fiupt.h"
+#include "faults/syscall/cr_fiupt.h"
 #include "cr_test.h"
 
 #include <errno.h>

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cr_alloc.h"
-#include "cr_ledger.h"
+#include "base/cr_alloc.h"
+#include "engine/cr_ledger.h"
 #include "cr_test.h"
 
 /* A child in its own process group that sleeps until killed. */

@@ -6,10 +6,10 @@
  *
  * Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) and network namespaces;
  * otherwise the suite is skipped with the reason. */
-#include "cr_alloc.h"
-#include "cr_net.h"
-#include "cr_netem.h"
-#include "cr_netns.h"
+#include "base/cr_alloc.h"
+#include "net/cr_net.h"
+#include "net/cr_netem.h"
+#include "net/cr_netns.h"
 #include "cr_nettest.h"
 #include "cr_test.h"
 

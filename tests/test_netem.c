@@ -1,7 +1,7 @@
 /* Unit tests for cr_netem: validation rules, unit scaling, the attributes
  * of the RTM_NEWQDISC request (built, parsed back, never sent), and the
  * generated delay distributions. */
-#include "cr_netem.h"
+#include "net/cr_netem.h"
 #include "cr_test.h"
 
 #include <linux/pkt_sched.h>

@@ -1,9 +1,9 @@
 /* Unit tests of the network scenario parts through the scenario loader:
  * the hosts section (both forms), and the parse-time validation of the
  * netem, partition and bandwidth fault kinds (exact messages, positions). */
-#include "cr_alloc.h"
-#include "cr_net.h"
-#include "cr_scen.h"
+#include "base/cr_alloc.h"
+#include "net/cr_net.h"
+#include "scenario/cr_scen.h"
 #include "cr_test.h"
 
 #include <stdio.h>

@@ -10,10 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cr_alloc.h"
-#include "cr_probe.h"
-#include "cr_probe_util.h"
-#include "cr_scen.h"
+#include "base/cr_alloc.h"
+#include "probes/cr_probe.h"
+#include "probes/cr_probe_util.h"
+#include "scenario/cr_scen.h"
 #include "cr_test.h"
 
 /* A one-thread HTTP server answering `n` requests with a fixed reply. */

@@ -1,5 +1,5 @@
 /* Tests for the fault proxy (cr_proxy*.c, faults/proxy.c): each toxic's
- * effect as a client sees it, through a proxy process (cr_proxy_main in a
+ * effect as a client sees it, through a proxy process (cr_cli_proxy in a
  * forked child) in front of in-test servers on loopback; the control
  * protocol's error replies; seeded toxicity; the "links" section and the
  * proxy fault's validation with positions.
@@ -7,9 +7,10 @@
  * Timing assertions exist only where timing is the toxic's effect, and
  * they are one-sided or generous: a delay toxic must never deliver early,
  * and must deliver within a wide margin. */
-#include "cr_alloc.h"
-#include "cr_proxy.h"
-#include "cr_scen.h"
+#include "cli/cr_cli.h"
+#include "base/cr_alloc.h"
+#include "proxy/cr_proxy.h"
+#include "scenario/cr_scen.h"
 #include "cr_test.h"
 
 #include <arpa/inet.h>
@@ -206,7 +207,7 @@ static void proxy_start(unsigned long long seed)
                         "--link", l1,          "--link", l2,       NULL};
         int fd = open("/dev/null", O_RDONLY);
         dup2(fd, 0);
-        _exit(cr_proxy_main(9, argv));
+        _exit(cr_cli_proxy(9, argv));
     }
     for (int i = 0; i < 500; i++) {
         char *r = NULL;
@@ -685,12 +686,12 @@ static void test_proxy_control_errors(void)
 static void test_proxy_cli_usage(void)
 {
     char *bad[] = {"proxy", "--listen", "127.0.0.1:0", NULL};
-    CU_ASSERT_EQUAL(cr_proxy_main(3, bad), 2); /* --upstream missing */
+    CU_ASSERT_EQUAL(cr_cli_proxy(3, bad), 2); /* --upstream missing */
     char *bad2[] = {"proxy", "--link", "nonsense", NULL};
-    CU_ASSERT_EQUAL(cr_proxy_main(3, bad2), 2);
+    CU_ASSERT_EQUAL(cr_cli_proxy(3, bad2), 2);
     char *bad3[] = {"proxy",      "--listen",    "192.0.2.1:0",
                     "--upstream", "127.0.0.1:1", NULL};
-    CU_ASSERT_EQUAL(cr_proxy_main(5, bad3), 2); /* not loopback */
+    CU_ASSERT_EQUAL(cr_cli_proxy(5, bad3), 2); /* not loopback */
 }
 
 /* ---- tests: scenario validation ----------------------------------------- */

@@ -4,7 +4,7 @@
  * charts, no external resource, and hostile text stays text. */
 #include <jansson.h>
 
-#include "cr_report.h"
+#include "reports/cr_report.h"
 #include "cr_test_report.h"
 
 #ifdef CR_HAVE_LIBXML2

@@ -3,7 +3,7 @@
  * xmlSchemaValidateDoc) and maps verdicts as documented: failed and
  * unknown expectations are <failure>s, unrunnable and interrupted runs carry
  * an <error>. */
-#include "cr_report.h"
+#include "reports/cr_report.h"
 #include "cr_test_report.h"
 
 #ifdef CR_HAVE_LIBXML2

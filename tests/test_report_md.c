@@ -4,8 +4,9 @@
 #include <jansson.h>
 #include <math.h>
 
-#include "cr_alloc.h"
-#include "cr_report.h"
+#include "cli/cr_cli.h"
+#include "base/cr_alloc.h"
+#include "reports/cr_report.h"
 #include "cr_test_report.h"
 
 /* Split a Markdown table row "| a | b \| c |" into cells (unescaping
@@ -255,23 +256,23 @@ static void test_report_md_compare(void)
 static void test_report_md_cli_usage(void)
 {
     char *none[] = {"report", NULL};
-    CU_ASSERT_EQUAL(cr_report_main(1, none), 2);
+    CU_ASSERT_EQUAL(cr_cli_report(1, none), 2);
     char *bad[] = {"report", "--frobnicate", NULL};
-    CU_ASSERT_EQUAL(cr_report_main(2, bad), 2);
+    CU_ASSERT_EQUAL(cr_cli_report(2, bad), 2);
     char *cmp1[] = {"report", "--compare", "only-one", NULL};
-    CU_ASSERT_EQUAL(cr_report_main(3, cmp1), 2);
+    CU_ASSERT_EQUAL(cr_cli_report(3, cmp1), 2);
     char *out[] = {"report", "--compare", "a", "b", "--out", NULL};
-    CU_ASSERT_EQUAL(cr_report_main(5, out), 2);
+    CU_ASSERT_EQUAL(cr_cli_report(5, out), 2);
     char *two[] = {"report", "a", "b", NULL};
-    CU_ASSERT_EQUAL(cr_report_main(3, two), 2);
+    CU_ASSERT_EQUAL(cr_cli_report(3, two), 2);
     char *missing[] = {"report", "/nonexistent-run-dir", NULL};
-    CU_ASSERT_EQUAL(cr_report_main(2, missing), 2);
+    CU_ASSERT_EQUAL(cr_cli_report(2, missing), 2);
     char *help[] = {"report", "--help", NULL};
-    CU_ASSERT_EQUAL(cr_report_main(2, help), 0);
+    CU_ASSERT_EQUAL(cr_cli_report(2, help), 0);
     char *dir = crt_fixture("pass3");
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
     char *ok[] = {"report", dir, NULL};
-    CU_ASSERT_EQUAL(cr_report_main(2, ok), 0);
+    CU_ASSERT_EQUAL(cr_cli_report(2, ok), 0);
     char *html = crt_read(dir, "report.html");
     CU_ASSERT_PTR_NOT_NULL(html);
     free(html);

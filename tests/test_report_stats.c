@@ -4,8 +4,8 @@
 #include <math.h>
 #include <sys/stat.h>
 
-#include "cr_report.h"
-#include "cr_stats.h"
+#include "reports/cr_report.h"
+#include "reports/cr_stats.h"
 #include "cr_test_report.h"
 
 #define NEAR(a, b) CU_ASSERT(fabs((a) - (b)) < 1e-4)

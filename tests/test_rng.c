@@ -1,5 +1,5 @@
 /* Tests for cr_rng: determinism, derivation independence, ranges. */
-#include "cr_rng.h"
+#include "base/cr_rng.h"
 #include "cr_test.h"
 
 static void test_rng_same_seed_same_stream(void)

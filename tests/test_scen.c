@@ -2,10 +2,10 @@
  * positions), defaults of valid scenarios, variable expansion, targets,
  * signals, the seeded timeline, and allocation-failure loops over the
  * loader. */
-#include "cr_alloc.h"
-#include "cr_fault.h"
-#include "cr_rng.h"
-#include "cr_scen.h"
+#include "base/cr_alloc.h"
+#include "faults/cr_fault.h"
+#include "base/cr_rng.h"
+#include "scenario/cr_scen.h"
 #include "cr_test.h"
 
 #include <dirent.h>

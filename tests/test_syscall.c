@@ -1,8 +1,8 @@
 /* Tests for the syscall fault kind's parse(): presets, points as a string
  * or an array, errno by name and its validation, count, probability, and
  * the error messages (with their JSON positions) for each bad input. */
-#include "cr_alloc.h"
-#include "cr_fault.h"
+#include "base/cr_alloc.h"
+#include "faults/cr_fault.h"
 #include "cr_test.h"
 
 #include <errno.h>

@@ -17,10 +17,10 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "cr_alloc.h"
-#include "cr_check.h"
-#include "cr_event.h"
-#include "cr_scen.h"
+#include "base/cr_alloc.h"
+#include "checks/cr_check.h"
+#include "events/cr_event.h"
+#include "scenario/cr_scen.h"
 
 static double now(void)
 {

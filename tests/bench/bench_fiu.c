@@ -17,7 +17,7 @@
  *                  [C cycles, default 1000]
  * Run from the build directory (finds bin/helper_fiu_writes next to it,
  * built from tests/targets/fiu/). */
-#include "cr_fiu.h"
+#include "faults/syscall/cr_fiu.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,8 +12,8 @@
  * Median and p99 of each, and the ratio.  Needs root.  Usage:
  *   bench_net [reps (default 10)] [qdisc samples (default 100)]
  *   bench_net --quick      2 reps, 10 samples (ctest keeps it working) */
-#include "cr_alloc.h"
-#include "cr_net.h"
+#include "base/cr_alloc.h"
+#include "net/cr_net.h"
 
 #include <math.h>
 #include <netlink/msg.h>

@@ -16,7 +16,8 @@
  * them; the table shows medians.  The servers run in one forked process (an
  * epoll loop), the client in this one, the proxies in their own processes; all
  * on loopback.  haproxy runs with one thread, like the chaosrun proxy. */
-#include "cr_proxy.h"
+#include "cli/cr_cli.h"
+#include "proxy/cr_proxy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -280,7 +281,7 @@ static int start_chaosrun(path *p, int echo, int sink)
         int fd = open("/dev/null", O_RDWR);
         dup2(fd, 0);
         dup2(fd, 2);
-        _exit(cr_proxy_main(9, argv));
+        _exit(cr_cli_proxy(9, argv));
     }
     for (int i = 0; i < 300; i++) {
         char *r = NULL;

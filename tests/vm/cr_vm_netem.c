@@ -9,9 +9,9 @@
  * then "VM-NETEM-DONE <failures>".  Bounds are generous (the VM runs
  * under TCG): delays within a tolerance, counts within 5 standard
  * deviations of their binomial expectation. */
-#include "cr_alloc.h"
-#include "cr_net.h"
-#include "cr_netem.h"
+#include "base/cr_alloc.h"
+#include "net/cr_net.h"
+#include "net/cr_netem.h"
 #include "cr_nettest.h"
 
 #include <math.h>

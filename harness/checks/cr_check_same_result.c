@@ -1,0 +1,115 @@
+/* cr_check_same_result: the run under faults produced the same final
+ * answer as a fault-free baseline run of the same seed.
+ *
+ * Compares the `value` of the last `result` event whose `name` field is the key
+ * "result" in the run (facts->hist) with the one in the baseline
+ * (facts->baseline); numbers compare by value (3 == 3.0), everything else with
+ * json_equal.  Missing in the run: failed.  No baseline, or missing in the
+ * baseline: unknown. */
+#include "cr_check.h"
+#include "cr_check_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/cr_alloc.h"
+
+typedef struct sr_priv {
+    const char *name;
+} sr_priv;
+
+static const cr_param sr_params[] = {
+    {"result", "string", NULL,
+     "the result name (`name` field of `result` events; the key `name` names "
+     "the expectation)"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static int sr_parse(cr_vctx *vx, const json_t *obj, const char *path,
+                    cr_expect *x)
+{
+    if (cr_chk_priv(x, sizeof(sr_priv)) < 0)
+        return CR_ENOMEM;
+    sr_priv *p = x->priv;
+    if (cr_vrequire(vx, obj, path, "result"))
+        cr_vstr(vx, obj, path, "result", NULL, &p->name);
+    return 0;
+}
+
+static const cr_event *last_result(const cr_history *h, const char *name)
+{
+    const cr_event *r = NULL;
+    for (size_t i = 0; h && i < h->n; i++) {
+        const char *n = cr_event_str(&h->v[i], "name");
+        if (!strcmp(h->v[i].ev, "result") && n && !strcmp(n, name))
+            r = &h->v[i];
+    }
+    return r;
+}
+
+static void show(const json_t *v, char *buf, size_t n)
+{
+    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    snprintf(buf, n, "%s", s ? s : "(no value)");
+    cr_free(s);
+}
+
+static int sr_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
+                   cr_err *err)
+{
+    const sr_priv *p = x->priv;
+    char a[200], b[200];
+    const cr_event *run = last_result(f->hist, p->name);
+    const cr_event *base = last_result(f->baseline, p->name);
+    if (!run) {
+        cr_result_set(res, CR_VERDICT_FAILED,
+                      "the run produced no result \"%s\"%s", p->name,
+                      f->baseline ? "" : " (and there is no baseline)");
+        return 0;
+    }
+    const json_t *rv = json_object_get(run->obj, "value");
+    show(rv, a, sizeof a);
+    cr_result_evidence_event(res, run, "run");
+    if (!f->baseline) {
+        cr_result_set(
+            res, CR_VERDICT_UNKNOWN,
+            "result \"%s\" is %s but there is no baseline run to compare with",
+            p->name, a);
+        return 0;
+    }
+    if (!base) {
+        cr_result_set(
+            res, CR_VERDICT_UNKNOWN,
+            "the baseline run produced no result \"%s\" to compare with %s",
+            p->name, a);
+        return 0;
+    }
+    const json_t *bv = json_object_get(base->obj, "value");
+    show(bv, b, sizeof b);
+    cr_chk_detail_str(res, "run_value", a);
+    cr_chk_detail_str(res, "baseline_value", b);
+    cr_result_evidence(res, base->t, "baseline: result %s value=%s", p->name,
+                       b);
+    int same = rv && bv &&
+               ((json_is_number(rv) && json_is_number(bv))
+                    ? json_number_value(rv) == json_number_value(bv)
+                    : json_equal(rv, bv));
+    if (same)
+        cr_result_set(res, CR_VERDICT_PASSED,
+                      "result \"%s\" = %s, as in the baseline", p->name, a);
+    else
+        cr_result_set(res, CR_VERDICT_FAILED,
+                      "result \"%s\" is %s but the fault-free baseline gave %s",
+                      p->name, a, b);
+    return 0;
+}
+
+const cr_check_ops cr_check_same_result_ops = {
+    .kind = "same_result",
+    .summary = "the final `result` equals the one of a fault-free baseline run",
+    .params = sr_params,
+    .flags = CR_CHECK_NEEDS_BASELINE,
+    .parse = sr_parse,
+    .eval = sr_eval,
+    .destroy = cr_chk_destroy_priv,
+};

@@ -1,0 +1,54 @@
+/* cr_cli: the sub-commands of `chaosrun`, each a main of its own: parse
+ * its arguments, call the library, print, and return the exit status of
+ * the command-line contract (the only place, with harness/main.c, that
+ * prints or chooses an exit status):
+ *   0 every expectation held, 1 an expectation failed (or could not be
+ *   judged), 2 invalid scenario or usage, 3 this machine cannot run the
+ *   scenario, 4 the harness itself failed or the run was interrupted.
+ * argv[0] is the sub-command's name ("validate", "report", ...), or the
+ * program name when `chaosrun SCENARIO...` runs without one. */
+#ifndef CR_CLI_H
+#define CR_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scenario/cr_scen.h"
+
+/* `chaosrun [run] [OPTIONS] SCENARIO...` (cr_cli_run.c): one run, a
+ * --seeds/--repeat campaign, or several scenarios as a suite. */
+int cr_cli_run(int argc, char **argv);
+/* `chaosrun suite [OPTIONS] DIR...`: every DIR/<name>.json as one suite
+ * (cr_cli_suite.c). */
+int cr_cli_suite(int argc, char **argv);
+/* `chaosrun validate SCENARIO...` (cr_cli_scen.c). */
+int cr_cli_validate(int argc, char **argv);
+/* `chaosrun list [faults|probes|checks]` (cr_cli_scen.c). */
+int cr_cli_list(int argc, char **argv);
+/* `chaosrun cleanup [--dry-run] [RUN_DIR...]` (cr_cli_cleanup.c). */
+int cr_cli_cleanup(int argc, char **argv);
+/* `chaosrun proxy ...` (cr_cli_proxy.c): 0, 2 usage, 4 failure. */
+int cr_cli_proxy(int argc, char **argv);
+/* `chaosrun report ...` (cr_cli_report.c): argv[0] is "report", then
+ *   RUN_DIR                         regenerate the three reports
+ *   --compare OLD NEW [--out DIR]   compare.html + compare.md into DIR
+ *                                   (default NEW), Markdown to stdout
+ *   --multi OUT RUN...              multi-seed summary (as cr_report_multi)
+ *   --suite OUT RUN...              suite index (as cr_report_suite)
+ *   --help
+ * Returns the exit status: 0 done, 2 usage error (message on stderr), 4 a
+ * report could not be written. */
+int cr_cli_report(int argc, char **argv);
+
+/* The usage text of `chaosrun` (cr_cli_run.c). */
+void cr_cli_usage(FILE *fp);
+
+/* ---- shared by the sub-commands (cr_cli_scen.c) ------------------------ */
+
+/* Load and validate a scenario, printing every diagnostic to stderr.
+ * Returns 0 (*sc set) or the exit status (2, 3 or 4). */
+int cr_cli_load(const char *file, cr_scen **sc);
+/* A decimal unsigned number; 0 or -1. */
+int cr_cli_parse_u64(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,974 @@
+/* cr_run: the run engine.
+ *
+ * One event loop (epoll) over a signalfd (SIGCHLD, SIGINT, SIGTERM, SIGHUP),
+ * one timerfd driven by a sorted timer list, an inotify watch on the event
+ * file, and an eventfd through which the probe thread hands back results.
+ * The run moves through explicit phases:
+ *
+ *   startup  start services in order, each waiting for its readiness check
+ *   before   before-probes must pass (retried for a few seconds)  -> t0
+ *   faults   the timeline: faults applied/reverted, during-probes, triggers
+ *   drain    faults are over; the workload settles
+ *   after    after-probes
+ *   stop     services stopped gracefully in reverse order
+ *
+ * then expectations are judged (cr_runjudge.c) and the run directory is
+ * completed.  Everything the run changes is recorded in the ledger first;
+ * a janitor process undoes it if the harness dies. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cr_alloc.h"
+#include "cr_run_internal.h"
+
+static const char *phase_names[] = {
+    [CR_PH_INIT] = "init",     [CR_PH_STARTUP] = "startup",
+    [CR_PH_BEFORE] = "before", [CR_PH_FAULTS] = "faults",
+    [CR_PH_DRAIN] = "drain",   [CR_PH_AFTER] = "after",
+    [CR_PH_STOP] = "stop",     [CR_PH_DONE] = "done",
+};
+
+#define BEFORE_RETRY_S    0.25
+#define BEFORE_GRACE_S    5.0
+#define RECOVERY_PERIOD_S 0.1
+
+double cr_run_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double cr_run_unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- accessors (cr_run.h) ---------------------------------------------- */
+
+const cr_scen *cr_run_scen(const cr_run *r)
+{
+    return r->sc;
+}
+const char *cr_run_dir(const cr_run *r)
+{
+    return r->dir;
+}
+uint64_t cr_run_seed(const cr_run *r)
+{
+    return r->seed;
+}
+const cr_history *cr_run_history(const cr_run *r)
+{
+    return &r->hist;
+}
+double cr_run_t0_unix(const cr_run *r)
+{
+    return r->t0_unix;
+}
+
+double cr_run_now(const cr_run *r)
+{
+    return cr_run_mono() - (r->t0_set ? r->mono_t0 : r->mono_start);
+}
+
+int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
+{
+    char line[1100];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    return cr_ledger_add(r->ledger, line, err);
+}
+
+void cr_run_utc_stamp(char *buf, size_t n)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+void **cr_run_module_state(cr_run *r, const char *module)
+{
+    if (strcmp(module, "net") == 0)
+        return &r->net;
+    if (strcmp(module, "proxy") == 0)
+        return &r->proxy;
+    return NULL;
+}
+
+void cr_run_ledger_done(cr_run *r, int id)
+{
+    cr_ledger_done(r->ledger, id);
+}
+
+void cr_run_status_clear(cr_run *r)
+{
+    if (r->status_line) {
+        fputs("\r\033[K", stderr);
+        r->status_line = 0;
+    }
+}
+
+void cr_run_journal_log(cr_run *r, const char *text)
+{
+    json_array_append_new(
+        r->j_log, json_pack("{s:f,s:s}", "t", cr_run_now(r), "text", text));
+}
+
+void cr_run_log(cr_run *r, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    cr_run_journal_log(r, text);
+    if (!r->opts->quiet) {
+        cr_run_status_clear(r);
+        fprintf(stderr, "[%8.3f] %s\n", cr_run_now(r), text);
+    }
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+static void timer_arm(cr_run *r)
+{
+    struct itimerspec its = {0};
+    if (r->timers) {
+        double at = r->timers->at;
+        if (at <= 0)
+            at = 1e-9;
+        its.it_value.tv_sec = (time_t)at;
+        its.it_value.tv_nsec = (long)((at - (double)(time_t)at) * 1e9);
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+            its.it_value.tv_nsec = 1;
+    }
+    timerfd_settime(r->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* `at` is absolute CLOCK_MONOTONIC seconds. */
+void cr_run_timer_add(cr_run *r, double at, int kind, void *ptr, long arg)
+{
+    cr_timer *t = cr_calloc(1, sizeof *t);
+    if (!t) {
+        cr_err_set(&r->err, CR_ENOMEM, "timer: out of memory");
+        r->fatal_code = CR_ENOMEM;
+        return;
+    }
+    t->at = at;
+    t->kind = kind;
+    t->ptr = ptr;
+    t->arg = arg;
+    cr_timer **pp = &r->timers;
+    while (*pp && (*pp)->at <= at)
+        pp = &(*pp)->next;
+    t->next = *pp;
+    *pp = t;
+    timer_arm(r);
+}
+
+static void timer_cancel(cr_run *r, int kind, void *ptr)
+{
+    cr_timer **pp = &r->timers;
+    while (*pp) {
+        if ((*pp)->kind == kind && (!ptr || (*pp)->ptr == ptr)) {
+            cr_timer *t = *pp;
+            *pp = t->next;
+            cr_free(t);
+        } else {
+            pp = &(*pp)->next;
+        }
+    }
+    timer_arm(r);
+}
+
+/* ---- phases ------------------------------------------------------------- */
+
+void cr_run_phase_enter(cr_run *r, enum cr_phase ph)
+{
+    r->phase = ph;
+    json_array_append_new(
+        r->j_phases,
+        json_pack("{s:s,s:f}", "name", phase_names[ph], "t", cr_run_now(r)));
+}
+
+static void submit_probes(cr_run *r, unsigned phase_mask, int phase)
+{
+    for (size_t i = 0; i < r->sc->nprobes; i++) {
+        const cr_probe_spec *p = &r->sc->probes[i];
+        if (phase_mask && !(p->phases & phase_mask))
+            continue;
+        cr_probe_job *j = cr_calloc(1, sizeof *j);
+        if (!j)
+            continue;
+        j->kind = 0;
+        j->probe = p;
+        j->phase = phase;
+        j->t = cr_run_now(r);
+        cr_runprobe_submit(r, j);
+        if (phase == CR_PHASE_BEFORE)
+            r->before_pending++;
+        else if (phase == CR_PHASE_AFTER)
+            r->after_pending++;
+    }
+}
+
+static void start_stop_phase(cr_run *r);
+
+/* Shift every time recorded during start-up so that t0 becomes 0. */
+static void shift_json_times(json_t *arr, const char *key, double d)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach (arr, i, o) {
+        json_t *t = json_object_get(o, key);
+        if (json_is_number(t))
+            json_object_set_new(o, key, json_real(json_number_value(t) - d));
+    }
+}
+
+static void set_t0(cr_run *r)
+{
+    double now = cr_run_mono();
+    double d = now - r->mono_start;
+    r->mono_t0 = now;
+    r->t0_unix = r->started_unix + d;
+    r->t0_set = 1;
+    shift_json_times(r->j_phases, "t", d);
+    shift_json_times(r->j_probes, "t", d);
+    shift_json_times(r->j_log, "t", d);
+    for (size_t s = 0; s < r->nsvcs; s++)
+        for (int i = 0; i < r->svcs[s].spec->replicas; i++)
+            shift_json_times(r->svcs[s].inst[i].history, "t", d);
+    pthread_mutex_lock(&r->hist_lock);
+    r->hist.t0 = r->t0_unix;
+    for (size_t i = 0; i < r->hist.n; i++)
+        r->hist.v[i].t = r->hist.v[i].ts - r->t0_unix;
+    pthread_mutex_unlock(&r->hist_lock);
+}
+
+static double run_now_cb(void *ud)
+{
+    return cr_run_now(ud);
+}
+
+static void start_fault_phase(cr_run *r)
+{
+    cr_err err;
+    cr_err_clear(&err);
+    set_t0(r);
+    /* Metrics for slo checks are scraped from t0 on, off the loop. */
+    if (!r->opts->baseline && cr_scrape_start(r->sc, r->dir, run_now_cb, r, 1.0,
+                                              &r->scrape, &err) != 0) {
+        r->fatal_code = err.code;
+        cr_err_set(&r->err, err.code, "%s", err.msg);
+        return;
+    }
+    cr_run_phase_enter(r, CR_PH_FAULTS);
+    cr_run_log(r, "t0: every service ready%s; timeline of %.3g s starts",
+               r->sc->nprobes ? " and steady state holds" : "",
+               r->sc->duration_s);
+    if (cr_runfault_schedule(r, &err) != 0) {
+        r->fatal_code = err.code;
+        cr_err_set(&r->err, err.code, "%s", err.msg);
+    }
+    /* Triggers reached during start-up fire now. */
+    for (cr_timer *t = r->timers; t; t = t->next)
+        if (t->kind == CR_T_FAULT_APPLY && t->arg == 1 && t->at < r->mono_t0)
+            t->at = r->mono_t0;
+    for (size_t i = 0; i < r->sc->nprobes; i++)
+        if (r->sc->probes[i].phases & CR_PHASE_DURING)
+            cr_run_timer_add(r, r->mono_t0 + r->sc->probes[i].interval_s,
+                             CR_T_PROBE, &r->sc->probes[i], 0);
+    cr_run_timer_add(r, r->mono_t0 + r->sc->duration_s, CR_T_PHASE, NULL,
+                     CR_PH_DRAIN);
+}
+
+static void start_before_phase(cr_run *r)
+{
+    cr_run_phase_enter(r, CR_PH_BEFORE);
+    r->phase_end = cr_run_now(r) + BEFORE_GRACE_S;
+    int any = 0;
+    for (size_t i = 0; i < r->sc->nprobes; i++)
+        any |= (r->sc->probes[i].phases & CR_PHASE_BEFORE) != 0;
+    if (!any) {
+        start_fault_phase(r);
+        return;
+    }
+    cr_run_log(r, "checking the steady state before faults");
+    submit_probes(r, CR_PHASE_BEFORE, CR_PHASE_BEFORE);
+}
+
+/* Start the next service in order, or move on when all are up. */
+static void startup_next(cr_run *r)
+{
+    cr_err err;
+    while (r->start_next < r->nsvcs) {
+        cr_svc *svc = &r->svcs[r->start_next];
+        int all_ready = 1;
+        for (int i = 0; i < svc->spec->replicas; i++)
+            all_ready &= svc->inst[i].ready;
+        if (svc->inst[0].starts > 0 && !all_ready)
+            return; /* still waiting for this service */
+        if (svc->inst[0].starts > 0 && all_ready) {
+            r->start_next++;
+            continue;
+        }
+        for (int i = 0; i < svc->spec->replicas; i++) {
+            cr_inst *in = &svc->inst[i];
+            cr_err_clear(&err);
+            if (cr_svc_start(r, in, NULL, &err) != 0) {
+                r->startup_failed = 1;
+                snprintf(r->startup_msg, sizeof r->startup_msg, "%s", err.msg);
+                if (err.code != CR_EUNSUP) {
+                    r->fatal_code = err.code;
+                    cr_err_set(&r->err, err.code, "%s", err.msg);
+                }
+                cr_run_log(r, "%s", err.msg);
+                start_stop_phase(r);
+                return;
+            }
+            cr_run_log(r, "started %s (pid %d)", in->name, (int)in->pid);
+            in->ready_deadline = cr_run_now(r) + svc->spec->ready.timeout_s;
+            cr_run_timer_add(r, cr_run_mono(), CR_T_READY, in, 0);
+        }
+        return;
+    }
+    start_before_phase(r);
+}
+
+/* Scan new log output for the readiness regex. */
+static int log_ready(cr_inst *in)
+{
+    const cr_ready *rd = &in->svc->spec->ready;
+    regex_t re;
+    int hit = 0;
+    int fd = open(in->log_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    if (regcomp(&re, rd->regex, REG_EXTENDED | REG_NOSUB) != 0) {
+        close(fd);
+        return 0;
+    }
+    char buf[65536];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, in->log_scanned);
+    close(fd);
+    if (n > 0) {
+        buf[n] = '\0';
+        /* Only whole lines are judged; a partial last line waits. */
+        char *last_nl = strrchr(buf, '\n');
+        if (last_nl) {
+            *last_nl = '\0';
+            char *save = NULL;
+            for (char *line = strtok_r(buf, "\n", &save); line && !hit;
+                 line = strtok_r(NULL, "\n", &save))
+                hit = regexec(&re, line, 0, NULL, 0) == 0;
+            in->log_scanned += (last_nl - buf) + 1;
+        }
+    }
+    regfree(&re);
+    return hit;
+}
+
+static void mark_ready(cr_run *r, cr_inst *in, const char *detail)
+{
+    in->ready = 1;
+    cr_inst_hist(in, "ready",
+                 detail ? json_pack("{s:s}", "detail", detail) : NULL);
+    if (r->phase == CR_PH_STARTUP)
+        cr_run_log(r, "%s ready", in->name);
+    if (r->phase == CR_PH_STARTUP)
+        startup_next(r);
+}
+
+static void ready_tick(cr_run *r, cr_inst *in)
+{
+    const cr_ready *rd = &in->svc->spec->ready;
+    if (in->pid <= 0 || in->ready)
+        return;
+    if (rd->kind == CR_READY_NONE) {
+        mark_ready(r, in, NULL);
+        return;
+    }
+    if (rd->kind == CR_READY_LOG) {
+        if (log_ready(in)) {
+            mark_ready(r, in, "log line matched");
+            return;
+        }
+    } else if (!in->ready_pending) {
+        cr_probe_job *j = cr_calloc(1, sizeof *j);
+        if (j) {
+            j->kind = 1;
+            j->inst = in;
+            j->t = cr_run_now(r);
+            in->ready_pending = 1;
+            cr_runprobe_submit(r, j);
+        }
+    }
+    if (cr_run_now(r) > in->ready_deadline) {
+        if (r->phase == CR_PH_STARTUP) {
+            r->startup_failed = 1;
+            snprintf(r->startup_msg, sizeof r->startup_msg,
+                     "service %s not ready after %.3g s (see logs/%s.log)",
+                     in->name, rd->timeout_s, in->name);
+            cr_run_log(r, "%s", r->startup_msg);
+            start_stop_phase(r);
+        } else {
+            cr_run_log(r,
+                       "%s did not become ready within %.3g s after "
+                       "its restart",
+                       in->name, rd->timeout_s);
+        }
+        return;
+    }
+    double iv = rd->interval_s > 0 ? rd->interval_s : 0.05;
+    cr_run_timer_add(r, cr_run_mono() + iv, CR_T_READY, in, 0);
+}
+
+static void start_stop_phase(cr_run *r)
+{
+    if (r->phase >= CR_PH_STOP)
+        return;
+    cr_runfault_revert_all(r, r->interrupted ? "interrupt" : "end of run");
+    timer_cancel(r, CR_T_PROBE, NULL);
+    timer_cancel(r, CR_T_RECOVERY, NULL);
+    timer_cancel(r, CR_T_FAULT_APPLY, NULL);
+    timer_cancel(r, CR_T_RESTART, NULL);
+    timer_cancel(r, CR_T_READY, NULL);
+    cr_run_phase_enter(r, CR_PH_STOP);
+    for (size_t s = r->nsvcs; s-- > 0;) {
+        cr_svc *svc = &r->svcs[s];
+        for (int i = 0; i < svc->spec->replicas; i++) {
+            cr_inst *in = &svc->inst[i];
+            in->restart_at = -1;
+            if (in->pid <= 0)
+                continue;
+            cr_err err;
+            cr_err_clear(&err);
+            if (in->paused)
+                kill(-in->pid, SIGCONT);
+            cr_run_stop_inst(r, in, svc->spec->stop_signal,
+                             svc->spec->stop_timeout_s, 0, &err);
+            snprintf(in->stop_cause, sizeof in->stop_cause, "stop");
+        }
+    }
+}
+
+static void on_phase_timer(cr_run *r, long ph)
+{
+    if (ph == CR_PH_DRAIN && r->phase == CR_PH_FAULTS) {
+        cr_runfault_revert_all(r, "end of timeline");
+        timer_cancel(r, CR_T_PROBE, NULL);
+        timer_cancel(r, CR_T_FAULT_APPLY, NULL);
+        cr_run_phase_enter(r, CR_PH_DRAIN);
+        cr_run_log(r, "timeline over; draining for %.3g s", r->sc->drain_s);
+        cr_run_timer_add(r, r->mono_t0 + r->sc->duration_s + r->sc->drain_s,
+                         CR_T_PHASE, NULL, CR_PH_AFTER);
+    } else if (ph == CR_PH_AFTER && r->phase == CR_PH_DRAIN) {
+        timer_cancel(r, CR_T_RECOVERY, NULL);
+        cr_run_phase_enter(r, CR_PH_AFTER);
+        int any = 0;
+        for (size_t i = 0; i < r->sc->nprobes; i++)
+            any |= (r->sc->probes[i].phases & CR_PHASE_AFTER) != 0;
+        if (!any) {
+            start_stop_phase(r);
+            return;
+        }
+        cr_run_log(r, "checking the steady state after faults");
+        submit_probes(r, CR_PHASE_AFTER, CR_PHASE_AFTER);
+    }
+}
+
+/* After the last fault ended: probe everything quickly until a whole
+ * round passes, so `recovers` can measure the recovery time. */
+static void maybe_start_recovery(cr_run *r)
+{
+    if (r->sc->nprobes == 0 || r->recovery_probing)
+        return;
+    if (cr_runfault_active(r) || cr_runfault_pending(r))
+        return;
+    if (r->phase != CR_PH_FAULTS && r->phase != CR_PH_DRAIN)
+        return;
+    r->recovery_probing = 1;
+    cr_run_timer_add(r, cr_run_mono(), CR_T_RECOVERY, NULL, 0);
+}
+
+static void recovery_round(cr_run *r)
+{
+    if (!r->recovery_probing || r->recovery_outstanding)
+        return;
+    if (r->phase != CR_PH_FAULTS && r->phase != CR_PH_DRAIN) {
+        r->recovery_probing = 0;
+        return;
+    }
+    r->recovery_ok = 1;
+    for (size_t i = 0; i < r->sc->nprobes; i++) {
+        cr_probe_job *j = cr_calloc(1, sizeof *j);
+        if (!j)
+            continue;
+        j->kind = 2;
+        j->probe = &r->sc->probes[i];
+        j->phase = CR_PHASE_DURING;
+        j->t = cr_run_now(r);
+        r->recovery_outstanding++;
+        cr_runprobe_submit(r, j);
+    }
+}
+
+static void record_probe(cr_run *r, const cr_probe_job *j)
+{
+    static const char *ph[] = {"", "before", "during", "", "after"};
+    json_t *o =
+        json_pack("{s:s,s:s,s:s,s:f,s:b,s:s}", "probe", j->probe->name, "kind",
+                  j->probe->ops->kind, "phase", ph[j->phase & 7], "t",
+                  cr_run_now(r), "ok", j->ok == 1, "detail", j->detail);
+    if (j->kind == 2)
+        json_object_set_new(o, "recovery", json_true());
+    json_array_append_new(r->j_probes, o);
+}
+
+static void on_probe_results(cr_run *r)
+{
+    cr_probe_job *j = cr_runprobe_take(r);
+    while (j) {
+        cr_probe_job *next = j->next;
+        if (j->kind == 1) {
+            cr_inst *in = j->inst;
+            in->ready_pending = 0;
+            if (j->ok == 1 && in->pid > 0 && !in->ready)
+                mark_ready(r, in, j->detail);
+        } else {
+            record_probe(r, j);
+            if (j->ok != 1 && j->kind != 2)
+                cr_run_log(r, "probe %s (%s) failed: %s", j->probe->name,
+                           j->phase == CR_PHASE_BEFORE  ? "before"
+                           : j->phase == CR_PHASE_AFTER ? "after"
+                                                        : "during",
+                           j->detail);
+            if (j->kind == 2) {
+                r->recovery_outstanding--;
+                r->recovery_ok &= j->ok == 1;
+                if (r->recovery_outstanding == 0) {
+                    if (r->recovery_ok) {
+                        r->recovery_probing = 0;
+                        cr_run_log(r, "steady state holds again");
+                    } else {
+                        cr_run_timer_add(r, cr_run_mono() + RECOVERY_PERIOD_S,
+                                         CR_T_RECOVERY, NULL, 0);
+                    }
+                }
+            } else if (j->phase == CR_PHASE_BEFORE &&
+                       r->phase == CR_PH_BEFORE) {
+                r->before_pending--;
+                r->before_failed |= j->ok != 1;
+                if (r->before_pending == 0) {
+                    if (!r->before_failed) {
+                        start_fault_phase(r);
+                    } else if (cr_run_now(r) < r->phase_end) {
+                        r->before_failed = 0;
+                        /* Give slow starters a moment: retry the round. */
+                        cr_run_timer_add(r, cr_run_mono() + BEFORE_RETRY_S,
+                                         CR_T_PHASE, NULL, CR_PH_BEFORE);
+                    } else {
+                        cr_run_log(r, "the steady state does not hold before "
+                                      "any fault: experiment aborted");
+                        start_stop_phase(r);
+                    }
+                }
+            } else if (j->phase == CR_PHASE_AFTER && r->phase == CR_PH_AFTER) {
+                if (--r->after_pending == 0)
+                    start_stop_phase(r);
+            }
+        }
+        cr_free(j);
+        j = next;
+    }
+}
+
+int cr_run_stop_inst(cr_run *r, cr_inst *i, int sig, double timeout_s,
+                     int restart, cr_err *err)
+{
+    if (i->pid <= 0)
+        return cr_err_set(err, CR_ESTATE, "stop %s: not running", i->name);
+    const char *cause = cr_runfault_cause(r);
+    if (kill(-i->pid, sig) != 0)
+        return cr_err_sys(err, CR_ESYS, errno, "stop %s: %s", i->name,
+                          cr_signal_name(sig));
+    if (i->paused) {
+        /* A stopped process cannot handle the stop signal. */
+        kill(-i->pid, SIGCONT);
+        i->paused = 0;
+    }
+    i->stopping = 1;
+    i->stop_restart = restart;
+    snprintf(i->stop_cause, sizeof i->stop_cause, "%s", cause ? cause : "stop");
+    i->stop_kill_at = cr_run_now(r) + timeout_s;
+    cr_run_timer_add(r, cr_run_mono() + timeout_s, CR_T_STOP_KILL, i, 0);
+    return CR_OK;
+}
+
+void cr_run_on_exit(cr_run *r, cr_inst *in, int status)
+{
+    json_t *h = json_object();
+    int code = -1, sig = 0;
+    if (WIFEXITED(status))
+        code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        sig = WTERMSIG(status);
+    json_object_set_new(h, "code",
+                        code >= 0 ? json_integer(code) : json_null());
+    json_object_set_new(h, "signal",
+                        sig ? json_string(cr_signal_name(sig)) : json_null());
+    const char *cause = in->stopping ? in->stop_cause : in->kill_cause;
+    if (!cause[0])
+        cause = NULL;
+    if (cause)
+        json_object_set_new(h, "cause", json_string(cause));
+    cr_inst_hist(in, "exit", h);
+    timer_cancel(r, CR_T_STOP_KILL, in);
+    if (sig)
+        cr_run_log(r, "%s exited: killed by %s%s%s", in->name,
+                   cr_signal_name(sig), cause ? " — " : "", cause ? cause : "");
+    else
+        cr_run_log(r, "%s exited with status %d%s%s", in->name, code,
+                   cause ? " — " : "", cause ? cause : "");
+    int was_stopping = in->stopping, restart = in->stop_restart;
+    in->stopping = 0;
+    in->stop_restart = 0;
+    in->kill_cause[0] = '\0';
+    if (r->phase >= CR_PH_STOP || r->interrupted)
+        return;
+    if (r->phase == CR_PH_STARTUP && !restart) {
+        r->startup_failed = 1;
+        snprintf(r->startup_msg, sizeof r->startup_msg,
+                 "service %s exited during start-up (see logs/%s.log)",
+                 in->name, in->name);
+        start_stop_phase(r);
+        return;
+    }
+    const cr_svc_spec *sp = in->svc->spec;
+    int policy = 0;
+    if (!was_stopping) {
+        int failed = sig != 0 || code != 0;
+        policy = sp->restart == CR_RESTART_ALWAYS ||
+                 (sp->restart == CR_RESTART_ON_FAILURE && failed);
+        if (policy && sp->max_restarts >= 0 &&
+            in->restarts >= sp->max_restarts) {
+            cr_run_log(r, "%s: restart limit (%d) reached", in->name,
+                       sp->max_restarts);
+            policy = 0;
+        }
+    }
+    if (restart) {
+        cr_run_timer_add(r, cr_run_mono(), CR_T_RESTART, in, 1);
+    } else if (policy) {
+        in->restart_at = cr_run_now(r) + sp->restart_delay_s;
+        cr_run_timer_add(r, cr_run_mono() + sp->restart_delay_s, CR_T_RESTART,
+                         in, 0);
+    }
+}
+
+static void do_restart(cr_run *r, cr_inst *in, long by_fault)
+{
+    cr_err err;
+    cr_err_clear(&err);
+    in->restart_at = -1;
+    if (r->phase >= CR_PH_STOP || in->pid > 0)
+        return;
+    if (cr_svc_start(r, in, by_fault ? "restart-fault" : "restart-policy",
+                     &err) != 0) {
+        cr_run_log(r, "restart of %s failed: %s", in->name, err.msg);
+        return;
+    }
+    in->restarts++;
+    cr_run_log(r, "restarted %s (pid %d)", in->name, (int)in->pid);
+    in->ready_deadline = cr_run_now(r) + in->svc->spec->ready.timeout_s;
+    cr_run_timer_add(r, cr_run_mono(), CR_T_READY, in, 0);
+    cr_runfault_on_spawn(r, in);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+/* Append what the event file has beyond ev_buf to ev_buf; the number of
+ * bytes read, 0 at the end, -1 when out of memory. */
+static ssize_t events_fill(cr_run *r)
+{
+    if (r->ev_cap - r->ev_len < 65536) {
+        size_t nc = r->ev_cap ? r->ev_cap * 2 : 131072;
+        char *nb = cr_realloc(r->ev_buf, nc);
+        if (!nb)
+            return -1;
+        r->ev_buf = nb;
+        r->ev_cap = nc;
+    }
+    ssize_t n =
+        read(r->events_fd, r->ev_buf + r->ev_len, r->ev_cap - r->ev_len - 1);
+    if (n > 0) {
+        for (const char *p = r->ev_buf + r->ev_len, *end = p + n;
+             (p = memchr(p, '\n', (size_t)(end - p))); p++)
+            r->ev_unparsed++;
+        r->ev_len += (size_t)n;
+    }
+    return n;
+}
+
+/* The loop's read: parse now when events are live, else only collect. */
+static void events_poll(cr_run *r)
+{
+    if (r->ev_live) {
+        cr_run_read_events(r);
+        return;
+    }
+    while (events_fill(r) > 0) {
+    }
+}
+
+void cr_run_read_events(cr_run *r)
+{
+    for (;;) {
+        ssize_t n = events_fill(r);
+        if (n < 0)
+            return;
+        size_t start = 0;
+        for (size_t i = 0; i < r->ev_len; i++) {
+            if (r->ev_buf[i] != '\n')
+                continue;
+            pthread_mutex_lock(&r->hist_lock);
+            size_t before = r->hist.n;
+            cr_history_add_line(&r->hist, r->ev_buf + start, i - start);
+            pthread_mutex_unlock(&r->hist_lock);
+            /* Only the loop thread appends, so reading the new event
+             * without the lock is safe. */
+            if (r->hist.n > before)
+                cr_runfault_on_event(r, &r->hist.v[r->hist.n - 1]);
+            start = i + 1;
+        }
+        memmove(r->ev_buf, r->ev_buf + start, r->ev_len - start);
+        r->ev_len -= start;
+        r->ev_unparsed = 0;
+        if (n == 0)
+            break;
+    }
+}
+
+static void inotify_drain(cr_run *r)
+{
+    char buf[4096];
+    while (read(r->inofd, buf, sizeof buf) > 0) {
+    }
+}
+
+/* The event file changed: read it now, or (batching) take the inotify fd
+ * out of the loop and read when the batch timer fires. */
+static void on_events_changed(cr_run *r)
+{
+    inotify_drain(r);
+    if (r->ev_batch_s <= 0 || r->ev_batch_armed) {
+        events_poll(r);
+        return;
+    }
+    struct epoll_event ev = {.events = 0, .data.fd = r->inofd};
+    if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, r->inofd, &ev) != 0) {
+        events_poll(r);
+        return;
+    }
+    r->ev_batch_armed = 1;
+    cr_run_timer_add(r, cr_run_mono() + r->ev_batch_s, CR_T_EVENTS, NULL, 0);
+}
+
+static void events_batch_end(cr_run *r)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = r->inofd};
+    r->ev_batch_armed = 0;
+    inotify_drain(r);
+    if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, r->inofd, &ev) != 0)
+        cr_run_log(r,
+                   "epoll_ctl on the event watch: %s (events are now read "
+                   "once a second)",
+                   strerror(errno));
+    events_poll(r);
+}
+
+/* ---- signals and the loop ------------------------------------------------ */
+
+static void on_signal(cr_run *r)
+{
+    struct signalfd_siginfo si;
+    while (read(r->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+            cr_svc_reap(r);
+            continue;
+        }
+        if (!r->interrupted) {
+            r->interrupted = (int)si.ssi_signo;
+            cr_run_status_clear(r);
+            cr_run_log(r,
+                       "%s received: stopping services, reverting faults "
+                       "(again to force)",
+                       cr_signal_name((int)si.ssi_signo));
+            start_stop_phase(r);
+        } else {
+            /* Second interrupt: no more grace. */
+            for (size_t s = 0; s < r->nsvcs; s++)
+                for (int i = 0; i < r->svcs[s].spec->replicas; i++)
+                    if (r->svcs[s].inst[i].pid > 0)
+                        kill(-r->svcs[s].inst[i].pid, SIGKILL);
+        }
+    }
+}
+
+static void on_timer(cr_run *r)
+{
+    uint64_t exp;
+    ssize_t rd = read(r->timerfd, &exp, sizeof exp);
+    (void)rd;
+    double now = cr_run_mono();
+    while (r->timers && r->timers->at <= now) {
+        cr_timer *t = r->timers;
+        r->timers = t->next;
+        switch (t->kind) {
+        case CR_T_FAULT_APPLY:
+            cr_runfault_apply(r, t->ptr);
+            maybe_start_recovery(r);
+            break;
+        case CR_T_FAULT_REVERT:
+            cr_runfault_revert(r, t->ptr, NULL);
+            maybe_start_recovery(r);
+            break;
+        case CR_T_PHASE:
+            if (t->arg == CR_PH_BEFORE && r->phase == CR_PH_BEFORE)
+                submit_probes(r, CR_PHASE_BEFORE, CR_PHASE_BEFORE);
+            else
+                on_phase_timer(r, t->arg);
+            break;
+        case CR_T_PROBE: {
+            cr_probe_spec *p = t->ptr;
+            if (r->phase == CR_PH_FAULTS) {
+                cr_probe_job *j = cr_calloc(1, sizeof *j);
+                if (j) {
+                    j->probe = p;
+                    j->phase = CR_PHASE_DURING;
+                    j->t = cr_run_now(r);
+                    cr_runprobe_submit(r, j);
+                }
+                cr_run_timer_add(r, t->at + p->interval_s, CR_T_PROBE, p, 0);
+            }
+            break;
+        }
+        case CR_T_STOP_KILL: {
+            cr_inst *in = t->ptr;
+            if (in->pid > 0 && in->stopping) {
+                cr_run_log(r, "%s did not stop in time: SIGKILL", in->name);
+                kill(-in->pid, SIGKILL);
+            }
+            break;
+        }
+        case CR_T_RESTART:
+            do_restart(r, t->ptr, t->arg);
+            break;
+        case CR_T_READY:
+            ready_tick(r, t->ptr);
+            break;
+        case CR_T_RECOVERY:
+            recovery_round(r);
+            break;
+        case CR_T_EVENTS:
+            events_batch_end(r);
+            break;
+        }
+        cr_free(t);
+    }
+    timer_arm(r);
+}
+
+static void status_draw(cr_run *r)
+{
+    if (!r->opts->live_status || r->opts->quiet)
+        return;
+    double now = cr_run_mono();
+    if (now < r->next_status)
+        return;
+    r->next_status = now + 0.2;
+    char active[256];
+    cr_runfault_active_names(r, active, sizeof active);
+    double t = cr_run_now(r);
+    size_t up = cr_svc_running(r), total = 0;
+    for (size_t s = 0; s < r->nsvcs; s++)
+        total += (size_t)r->svcs[s].spec->replicas;
+    if (r->phase == CR_PH_FAULTS || r->phase == CR_PH_DRAIN)
+        fprintf(stderr,
+                "\r\033[K[%s] t=%.1f/%.0fs  faults: %s  up %zu/%zu  "
+                "events %zu",
+                phase_names[r->phase], t, r->sc->duration_s + r->sc->drain_s,
+                active, up, total, r->hist.n + r->ev_unparsed);
+    else
+        fprintf(stderr, "\r\033[K[%s] up %zu/%zu  events %zu",
+                phase_names[r->phase], up, total, r->hist.n + r->ev_unparsed);
+    r->status_line = 1;
+}
+
+static int loop_done(cr_run *r)
+{
+    return r->phase == CR_PH_STOP && cr_svc_running(r) == 0;
+}
+
+int cr_run_loop(cr_run *r)
+{
+    struct epoll_event evs[8];
+    while (!loop_done(r)) {
+        if (r->fatal_code && r->phase < CR_PH_STOP)
+            start_stop_phase(r);
+        int timeout = r->opts->live_status ? 200 : 1000;
+        int n = epoll_wait(r->epfd, evs, 8, timeout);
+        if (n < 0 && errno != EINTR)
+            return cr_err_sys(&r->err, CR_ESYS, errno, "epoll_wait");
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            if (fd == r->sigfd) {
+                on_signal(r);
+            } else if (fd == r->timerfd) {
+                on_timer(r);
+            } else if (fd == r->inofd) {
+                on_events_changed(r);
+            } else if (fd == r->evfd) {
+                uint64_t v;
+                ssize_t rd = read(r->evfd, &v, sizeof v);
+                (void)rd;
+                on_probe_results(r);
+            }
+        }
+        events_poll(r);
+        status_draw(r);
+    }
+    return CR_OK;
+}
+
+/* Start the first service; the loop does the rest. */
+void cr_run_begin(cr_run *r)
+{
+    cr_run_phase_enter(r, CR_PH_STARTUP);
+    startup_next(r);
+}

@@ -1,0 +1,128 @@
+/* cr_run: the run engine and the services it supervises.
+ *
+ * One cr_run owns everything a run creates: the event loop, the service
+ * replicas (each in its own process group), the run directory, the ledger of
+ * system changes, the journal.  Fault backends, probes and checkers get a
+ * cr_run * and use only the functions below.
+ *
+ * Times given to and returned by these functions are seconds since t0, the
+ * instant at which every service was ready and the before-probes passed
+ * (negative during start-up). */
+#ifndef CR_RUN_H
+#define CR_RUN_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/cr_err.h"
+#include "base/cr_rng.h"
+#include "events/cr_event.h"
+#include "net/cr_net.h"
+#include "scenario/cr_scen.h"
+
+typedef struct cr_run cr_run;
+typedef struct cr_inst cr_inst; /* one replica of a service */
+
+typedef struct cr_run_opts {
+    const char *out_dir; /* NULL: chaosrun-out/<name>-<UTC stamp>/ */
+    int seed_override;   /* 1: use seed below */
+    uint64_t seed;
+    int live_status; /* 1: draw a status line (stdout is a tty) */
+    int quiet;
+    const char *argv0; /* for the reproduce command */
+    int baseline;      /* 1: this is the fault-free baseline run */
+} cr_run_opts;
+
+/* Run a loaded scenario to the end.  Returns the exit status of the CLI
+ * contract (0 held, 1 an expectation failed, 3 unrunnable, 4 harness
+ * failure; 130/143 style interruptions return 4 with status interrupted).
+ * Writes the run directory even on failure.  *run_dir_out (malloc'd, may
+ * be NULL) receives the run directory. */
+int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out);
+
+/* The current UTC time as "yyyymmddThhmmssZ" (run directory names). */
+void cr_run_utc_stamp(char *buf, size_t n);
+
+/* ---- for fault backends, probes, checkers ----------------------------- */
+
+const cr_scen *cr_run_scen(const cr_run *r);
+const char *cr_run_dir(const cr_run *r);
+uint64_t cr_run_seed(const cr_run *r);
+double cr_run_now(const cr_run *r);     /* seconds since t0 */
+double cr_run_t0_unix(const cr_run *r); /* Unix time of t0 */
+const cr_history *cr_run_history(const cr_run *r);
+
+/* Instances of a service (in replica order); returns the count. */
+size_t cr_run_instances(cr_run *r, const char *service, cr_inst **out,
+                        size_t max);
+/* Resolve a target to instances; a random replica is drawn from rng.
+ * Returns the count (0 when the service has no replicas). */
+size_t cr_run_resolve_target(cr_run *r, const cr_target *t, cr_rng *rng,
+                             cr_inst **out, size_t max);
+
+const char *cr_inst_name(const cr_inst *i);    /* "worker.1" */
+const char *cr_inst_service(const cr_inst *i); /* "worker" */
+int cr_inst_index(const cr_inst *i);
+pid_t cr_inst_pid(const cr_inst *i); /* 0 when not running */
+int cr_inst_paused(const cr_inst *i);
+void cr_inst_set_paused(cr_inst *i, int paused);
+
+/* Send a signal to the instance's process group.  Fails with CR_ESTATE if
+ * the instance is not running. */
+int cr_run_signal(cr_run *r, cr_inst *i, int sig, cr_err *err);
+/* Stop: sig, then SIGKILL after timeout_s (asynchronous, driven by the
+ * loop).  When restart is 1 the instance is started again once it exited
+ * (the restart fault); the service's restart policy does not apply to an
+ * exit caused this way when restart is 0. */
+int cr_run_stop_inst(cr_run *r, cr_inst *i, int sig, double timeout_s,
+                     int restart, cr_err *err);
+
+/* Add an environment variable for every replica of a service started from
+ * now on (for prepare() hooks: LD_PRELOAD, FIU_*, proxy addresses).
+ * Replaces an earlier value of the same key. */
+int cr_run_setenv(cr_run *r, const char *service, const char *key,
+                  const char *val, cr_err *err);
+/* Per-instance variable (applied after the per-service ones). */
+int cr_run_setenv_inst(cr_run *r, const char *service, int replica,
+                       const char *key, const char *val, cr_err *err);
+
+/* ---- the ledger of system changes --------------------------------------
+ *
+ * Record a change BEFORE making it: a line "<kind> <args>" is appended and
+ * fsync'd to the run's ledger and to the global index used by
+ * `chaosrun cleanup` and the janitor.  Returns an id > 0 or a negative
+ * code.  Kinds understood by the cleanup code: "pgid <pgid>", "netns
+ * <name>", "link <netns|-> <ifname>", "qdisc <netns|-> <ifname> <parent>",
+ * "nft <netns|-> <family> <table>", "fifo <path>", "pid <pid>",
+ * "cgroup <path>", "proxy <pid>".  cr_run_ledger_done() marks the change
+ * reverted. */
+int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
+    CR_PRINTF(3, 4);
+void cr_run_ledger_done(cr_run *r, int id);
+
+/* The slot in which an optional module keeps its per-run state ("net",
+ * "proxy"): NULL until the module stores its own allocation there; the
+ * module frees it in its tear-down hook.  Returns NULL for an unknown
+ * module name. */
+void **cr_run_module_state(cr_run *r, const char *module);
+
+/* ---- network hosts and the fault proxy (cr_run_net.c, cr_run_proxy.c) --
+ *
+ * For fault kinds that act on the run's network topology or its proxy. */
+
+/* The run's topology (for fault kinds), NULL before setup or without hosts. */
+cr_net_topo *cr_run_net_topo(cr_run *r);
+/* Capability probe with the run's ledger (cached). */
+int cr_run_net_caps(cr_run *r, cr_net_caps *out, cr_err *err);
+/* Send one command to the run's proxy; *reply (malloc'd, may be NULL)
+ * receives the reply line.  CR_ESTATE when the run has no proxy, CR_EPROTO
+ * when the reply starts with "err" (its text goes to err). */
+int cr_run_proxy_command(cr_run *r, const char *line, char **reply,
+                         cr_err *err);
+
+/* Progress text for the terminal and the journal's log. */
+void cr_run_log(cr_run *r, const char *fmt, ...) CR_PRINTF(2, 3);
+
+#endif

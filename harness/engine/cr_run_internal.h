@@ -1,0 +1,280 @@
+/* cr_run_internal: the run engine's state, shared by cr_run.c (loop and
+ * phases), cr_svc.c (spawning and supervising replicas), cr_runprobe.c (the
+ * probe thread) and cr_ledger.c.  Nothing outside harness/ includes this. */
+#ifndef CR_RUN_INTERNAL_H
+#define CR_RUN_INTERNAL_H
+
+#include <pthread.h>
+#include <stdio.h>
+
+#include "checks/cr_check.h"
+#include "faults/cr_fault.h"
+#include "cr_ledger.h"
+#include "probes/cr_probe.h"
+#include "cr_run.h"
+#include "checks/cr_scrape.h"
+
+typedef struct cr_svc cr_svc;
+
+typedef struct cr_envvar {
+    char *key;
+    char *val;
+} cr_envvar;
+
+typedef struct cr_envlist {
+    cr_envvar *v;
+    size_t n, cap;
+} cr_envlist;
+
+struct cr_inst {
+    cr_run *run;
+    cr_svc *svc;
+    int idx;
+    char name[96];
+    pid_t pid; /* 0: not running */
+    int paused;
+    int ready;
+    int starts;    /* how many times started */
+    int restarts;  /* starts caused by policy or restart faults */
+    int ledger_id; /* "pgid" record of the running process */
+    /* Stop in progress (terminate/restart fault or shutdown). */
+    int stopping;
+    int stop_restart;             /* start again once exited */
+    char stop_cause[CR_PATH_MAX]; /* "fault:<name>", "stop" */
+    char kill_cause[CR_PATH_MAX]; /* cause recorded for the next exit */
+    double stop_kill_at;          /* SIGKILL deadline (run time) */
+    double restart_at;            /* pending restart (run time), < 0 none */
+    cr_envlist env;               /* per-instance overrides */
+    char log_path[4096];
+    off_t log_scanned; /* readiness by log regex: bytes already read */
+    double ready_deadline;
+    int ready_pending; /* a readiness check is queued on the thread */
+    json_t *history;   /* journal: [{t, what, ...}] */
+};
+
+struct cr_svc {
+    const cr_svc_spec *spec;
+    cr_inst *inst;  /* spec->replicas entries */
+    cr_envlist env; /* per-service variables from prepare hooks */
+    char *exe;      /* argv[0] resolved through PATH */
+};
+
+enum cr_phase {
+    CR_PH_INIT,
+    CR_PH_STARTUP,
+    CR_PH_BEFORE,
+    CR_PH_FAULTS,
+    CR_PH_DRAIN,
+    CR_PH_AFTER,
+    CR_PH_STOP,
+    CR_PH_DONE,
+};
+
+/* A fault occurrence as the engine tracks it. */
+typedef struct cr_act_rec {
+    cr_fault_act act;
+    int state; /* 0 pending, 1 active, 2 reverted/done, 3 failed */
+    double t_applied, t_reverted;
+    json_t *rec; /* journal record */
+} cr_act_rec;
+
+/* Timers: a small sorted list; runs have few of them. */
+typedef struct cr_timer {
+    double at; /* run time */
+    int kind;
+    void *ptr;
+    long arg;
+    struct cr_timer *next;
+} cr_timer;
+
+typedef struct cr_probe_job {
+    int kind; /* 0 probe, 1 readiness */
+    const cr_probe_spec *probe;
+    cr_inst *inst;
+    int phase;
+    double t;
+    int ok;
+    char detail[512];
+    struct cr_probe_job *next;
+} cr_probe_job;
+
+struct cr_run {
+    cr_scen *sc;
+    const cr_run_opts *opts;
+    uint64_t seed;
+    const char *seed_source;
+    char *dir;         /* absolute run directory */
+    char *events_path; /* live event file written by services */
+    char *bindir;
+    double mono_t0;    /* CLOCK_MONOTONIC seconds at t0 (set later) */
+    double mono_start; /* at run start */
+    double t0_unix;
+    double started_unix;
+    int t0_set;
+    enum cr_phase phase;
+    double phase_end; /* run time at which the current phase ends */
+    int interrupted;  /* SIGINT/SIGTERM received */
+    int fatal_code;   /* CR_E* that aborts the run */
+    cr_err err;       /* first fatal error */
+    int startup_failed;
+    char startup_msg[1200];
+    int before_failed;
+
+    int epfd, sigfd, timerfd, inofd, evfd, ino_wd;
+    int events_fd; /* reader of events_path */
+    /* Event-file changes are read at most every ev_batch_s (0: at once,
+     * when a fault waits for an event); ev_batch_armed: inofd is out of
+     * the epoll set until the CR_T_EVENTS timer puts it back. */
+    double ev_batch_s;
+    int ev_batch_armed;
+    /* ev_live: events are parsed as they arrive (a fault is triggered by
+     * an event, or a probe counts events); otherwise the loop only reads
+     * the bytes and counts the lines (ev_unparsed), and they are parsed
+     * when something needs the history: a fault's revert, the end of the
+     * run.  Parsing is most of the engine's CPU under a busy system. */
+    int ev_live;
+    size_t ev_unparsed;
+    char *ev_buf;
+    size_t ev_len, ev_cap;
+    cr_timer *timers;
+
+    cr_svc *svcs;
+    size_t nsvcs;
+    size_t start_next; /* startup: next service to start */
+
+    cr_act_rec **acts; /* every occurrence, in creation order */
+    size_t nacts, cap_acts;
+    int *trigger_counts; /* per fault: matching events so far */
+    int *trigger_fired;
+
+    cr_history hist;
+    pthread_mutex_t hist_lock;
+
+    /* Probe thread. */
+    pthread_t probe_thread;
+    int probe_thread_up;
+    pthread_mutex_t pq_lock;
+    pthread_cond_t pq_cond;
+    cr_probe_job *pq_in, *pq_out;
+    int pq_quit;
+    int probes_outstanding;
+    int before_pending;
+    int recovery_probing;     /* fast probing after the last fault ended */
+    int recovery_outstanding; /* jobs of the current recovery round */
+    int recovery_ok;          /* every job of the round passed so far */
+    int after_pending;
+
+    json_t *journal;
+    json_t *j_phases, *j_faults, *j_probes, *j_log;
+
+    cr_ledger *ledger;
+    int janitor_fd; /* write end: closing it without "done" = crash */
+    pid_t janitor_pid;
+
+    int status_line; /* a live line is drawn on stderr */
+    double next_status;
+    char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
+    cr_scrape *scrape;       /* Prometheus scraper for slo checks */
+    void *proxy; /* fault proxy process (cr_run_proxy.c owns it), or NULL */
+    void *net;   /* network topology (cr_run_net.c owns it), or NULL */
+};
+
+/* cr_svc.c */
+int cr_svc_init(cr_run *r, cr_err *err);
+void cr_svc_fini(cr_run *r);
+int cr_svc_start(cr_run *r, cr_inst *i, const char *cause, cr_err *err);
+/* Reap children; calls cr_run_on_exit for each instance that exited. */
+void cr_svc_reap(cr_run *r);
+int cr_envlist_set(cr_envlist *l, const char *key, const char *val);
+void cr_envlist_free(cr_envlist *l);
+void cr_inst_hist(cr_inst *i, const char *what, json_t *extra);
+size_t cr_svc_running(const cr_run *r);
+
+/* cr_run.c */
+double cr_run_mono(void);
+double cr_run_unix_now(void);
+void cr_run_status_clear(cr_run *r);
+void cr_run_phase_enter(cr_run *r, enum cr_phase ph);
+void cr_run_read_events(cr_run *r);
+int cr_run_loop(cr_run *r);
+void cr_run_begin(cr_run *r);
+void cr_run_timer_add(cr_run *r, double at, int kind, void *ptr, long arg);
+void cr_run_on_exit(cr_run *r, cr_inst *i, int status);
+void cr_run_journal_log(cr_run *r, const char *text);
+
+/* cr_runfault.c */
+int cr_runfault_schedule(cr_run *r, cr_err *err);
+void cr_runfault_apply(cr_run *r, cr_act_rec *a);
+void cr_runfault_revert(cr_run *r, cr_act_rec *a, const char *why);
+void cr_runfault_revert_all(cr_run *r, const char *why);
+int cr_runfault_active(const cr_run *r);
+int cr_runfault_pending(const cr_run *r);
+void cr_runfault_active_names(const cr_run *r, char *buf, size_t n);
+void cr_runfault_on_event(cr_run *r, const cr_event *e);
+void cr_runfault_on_spawn(cr_run *r, cr_inst *in);
+void cr_runfault_free(cr_run *r);
+const char *cr_runfault_cause(cr_run *r);
+
+/* cr_runjudge.c */
+/* Evaluate every expectation; fills the journal; returns the exit status
+ * (0 all passed, 1 some failed or unknown). */
+int cr_runjudge_eval(cr_run *r, const cr_history *baseline);
+void cr_runjudge_summary(cr_run *r, FILE *fp);
+
+/* cr_runprobe.c */
+int cr_runprobe_start(cr_run *r, cr_err *err);
+void cr_runprobe_stop(cr_run *r);
+void cr_runprobe_submit(cr_run *r, cr_probe_job *job);
+/* Pop finished jobs (caller frees them). */
+cr_probe_job *cr_runprobe_take(cr_run *r);
+
+/* cr_run_net.c: the run's network hosts (see net/cr_net.h). */
+/* Before services start, when the scenario has hosts: privilege check
+ * (CR_EUNSUP naming CAP_NET_ADMIN/CAP_SYS_ADMIN), topology creation with
+ * every object in the run's ledger.  No hosts: returns 0, does nothing. */
+int cr_run_net_setup(cr_run *r, cr_err *err);
+/* After the run (services stopped, faults reverted): remove everything. */
+void cr_run_net_teardown(cr_run *r);
+/* A new O_CLOEXEC fd of the host's namespace for setns(fd, CLONE_NEWNET)
+ * in a child between fork and exec; the caller closes it.  -1 when the
+ * host is unknown. */
+int cr_run_host_fd(cr_run *r, const char *host);
+/* The host's address ("10.x.y.z"), NULL when unknown.  Owned by the module. */
+const char *cr_run_host_addr(cr_run *r, const char *host);
+/* The host's region label from the scenario, NULL when it has none or
+ * the host is unknown.  Owned by the scenario. */
+const char *cr_run_host_region(const cr_run *r, const char *host);
+/* Run fn(arg) on a thread inside the host's namespace (probes that must
+ * reach services on hosts: connect from there).  Returns 0 with *ret set,
+ * CR_ENOTFOUND for an unknown host, or CR_ESYS. */
+int cr_run_host_call(cr_run *r, const char *host, void *(*fn)(void *),
+                     void *arg, void **ret, cr_err *err);
+
+/* cr_run_proxy.c: the run's fault proxy process (see proxy/cr_proxy.h). */
+/* After the run directory exists and before any service starts, only when
+ * sc->links is set: launch `<exe> proxy` as a child (recorded in the
+ * ledger as "proxy <pid>", killed with the harness through
+ * PR_SET_PDEATHSIG), wait until its control socket answers, and point
+ * CHAOSRUN_ADDR_<TO>/CHAOSRUN_ADDRS_<TO> of every `from` service at the
+ * link's listener.  Returns 0, or a negative code with err set and no
+ * process left behind. */
+int cr_run_proxy_start(cr_run *r, cr_err *err);
+/* At the end of the run (also after a failed start; a no-op then): fetch
+ * the statistics, stop the proxy process, forget the run.  Returns the
+ * statistics (new reference) for the journal, or NULL when the run had no
+ * proxy or the proxy did not answer. */
+json_t *cr_run_proxy_stop(cr_run *r);
+
+enum {
+    CR_T_FAULT_APPLY = 1,
+    CR_T_FAULT_REVERT,
+    CR_T_PHASE,
+    CR_T_PROBE,
+    CR_T_STOP_KILL,
+    CR_T_RESTART,
+    CR_T_READY,
+    CR_T_RECOVERY,
+    CR_T_EVENTS,
+};
+
+#endif

@@ -1,0 +1,327 @@
+/* cr_run_proxy: the run's fault proxy process (see proxy/cr_proxy.h; the
+ * "links" section that asks for it is parsed by proxy/cr_proxy_links.c).
+ *
+ * At run start the harness launches one `chaosrun proxy`
+ * process for all links of the run (its own process group, killed with the
+ * harness by PR_SET_PDEATHSIG, recorded in the ledger), waits until its
+ * control socket answers, and points the client service's
+ * CHAOSRUN_ADDR_<TO> at the link's listener.  Proxy faults (faults/proxy.c)
+ * then add and remove toxics over the control socket.
+ *
+ * The per-run proxy state hangs off the run
+ * (cr_run_module_state(r, "proxy")): made by cr_run_proxy_start, freed by
+ * cr_run_proxy_stop. */
+#include "cr_run_internal.h"
+
+#include "base/cr_alloc.h"
+#include "proxy/cr_proxy.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define START_TIMEOUT_MS 5000
+#define CMD_TIMEOUT_MS   3000
+#define STOP_TIMEOUT_MS  2000
+
+/* Milliseconds on the engine's monotonic clock. */
+static int64_t mono_ms(void)
+{
+    return (int64_t)(cr_run_mono() * 1000.0);
+}
+
+/* ---- one proxy process per run ------------------------------------------ */
+
+typedef struct prun {
+    cr_run *r;
+    pid_t pid;
+    int ledger_id;
+    char sock[108];
+} prun;
+
+static prun *prun_find(const cr_run *r)
+{
+    void **p = r ? cr_run_module_state((cr_run *)r, "proxy") : NULL;
+    return p ? *p : NULL;
+}
+
+static void env_key(char *buf, size_t n, const char *prefix, const char *svc)
+{
+    size_t k = (size_t)snprintf(buf, n, "%s", prefix);
+    for (; *svc && k + 1 < n; svc++, k++) {
+        char c = *svc;
+        buf[k] = (c == '-' || c == '.') ? '_' : (char)toupper((unsigned char)c);
+    }
+    buf[k < n ? k : n - 1] = '\0';
+}
+
+static void prun_kill(prun *pr, cr_run *r)
+{
+    if (pr->pid > 0) {
+        kill(pr->pid, SIGKILL);
+        waitpid(pr->pid, NULL, 0);
+    }
+    if (pr->ledger_id > 0)
+        cr_run_ledger_done(r, pr->ledger_id);
+    unlink(pr->sock);
+    void **slot = cr_run_module_state(r, "proxy");
+    if (slot && *slot == pr)
+        *slot = NULL;
+    cr_free(pr);
+}
+
+/* Fork and exec argv with stdin from /dev/null and stdout/stderr to
+ * log_path; exec failure is reported over a CLOEXEC pipe. */
+static int spawn(char *const *argv, const char *log_path, pid_t *out,
+                 cr_err *err)
+{
+    int ep[2] = {-1, -1}, nullfd = -1, logfd = -1, rc = 0;
+    pid_t parent = getpid();
+    if (pipe2(ep, O_CLOEXEC) < 0 ||
+        (nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
+        (logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                      0644)) < 0) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "proxy: spawn (log %s)", log_path);
+        goto out;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "proxy: fork");
+        goto out;
+    }
+    if (pid == 0) {
+        /* Only async-signal-safe calls until exec. */
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (int s = 1; s < NSIG; s++)
+            sigaction(s, &dfl, NULL);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        setpgid(0, 0);
+        dup2(nullfd, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        execv(argv[0], argv);
+        int e = errno;
+        ssize_t wr = write(ep[1], &e, sizeof e);
+        (void)wr;
+        _exit(127);
+    }
+    close(ep[1]);
+    ep[1] = -1;
+    int e = 0;
+    ssize_t k;
+    while ((k = read(ep[0], &e, sizeof e)) < 0 && errno == EINTR) {
+    }
+    if (k == (ssize_t)sizeof e) {
+        waitpid(pid, NULL, 0);
+        rc = cr_err_sys(err, CR_ESYS, e, "proxy: exec %s", argv[0]);
+        goto out;
+    }
+    *out = pid;
+out:
+    for (int i = 0; i < 2; i++)
+        if (ep[i] >= 0)
+            close(ep[i]);
+    if (nullfd >= 0)
+        close(nullfd);
+    if (logfd >= 0)
+        close(logfd);
+    return rc;
+}
+
+/* Poll the control socket until the proxy answers "links". */
+static int wait_ready(prun *pr, json_t **links, cr_err *err)
+{
+    int64_t deadline = mono_ms() + START_TIMEOUT_MS;
+    for (;;) {
+        int st;
+        if (waitpid(pr->pid, &st, WNOHANG) == pr->pid) {
+            pr->pid = 0;
+            return cr_err_set(err, CR_ESYS,
+                              "proxy: exited during start-up (status %d); "
+                              "see proxy.log in the run directory",
+                              WIFEXITED(st) ? WEXITSTATUS(st)
+                                            : 128 + WTERMSIG(st));
+        }
+        char *reply = NULL;
+        cr_err e2;
+        cr_err_clear(&e2);
+        if (cr_proxy_client(pr->sock, "links", 500, &reply, &e2) == 0) {
+            *links = json_loads(reply, 0, NULL);
+            cr_free(reply);
+            if (!*links)
+                return cr_err_set(err, CR_EPROTO, "proxy: bad 'links' reply");
+            return 0;
+        }
+        if (mono_ms() > deadline)
+            return cr_err_set(err, CR_ETIMEOUT,
+                              "proxy: control socket %s did not answer within "
+                              "%d ms (%s)",
+                              pr->sock, START_TIMEOUT_MS, e2.msg);
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int cr_run_proxy_start(cr_run *r, cr_err *err)
+{
+    const cr_scen *sc = cr_run_scen(r);
+    const cr_proxy_links *ls = sc ? sc->links : NULL;
+    if (!ls || ls->n == 0)
+        return 0;
+    void **slot = cr_run_module_state(r, "proxy");
+    if (!slot || *slot)
+        return cr_err_set(err, CR_ESTATE,
+                          "proxy: already started for this run");
+    prun *pr = cr_calloc(1, sizeof *pr);
+    if (!pr)
+        return cr_err_set(err, CR_ENOMEM, "proxy: out of memory");
+    *slot = pr;
+    char **argv = cr_calloc(2 * ls->n + 10, sizeof *argv);
+    char *log_path = cr_asprintf("%s/proxy.log", cr_run_dir(r));
+    char seed[32];
+    json_t *links = NULL;
+    int rc = 0;
+    size_t a = 0;
+    pr->r = r;
+    if (!argv || !log_path) {
+        rc = cr_err_set(err, CR_ENOMEM, "proxy: out of memory");
+        goto out;
+    }
+    int sn =
+        snprintf(pr->sock, sizeof pr->sock, "%s/proxy.sock", cr_run_dir(r));
+    if (sn < 0 || (size_t)sn >= sizeof pr->sock)
+        /* A unix socket path is limited to 107 bytes. */
+        snprintf(pr->sock, sizeof pr->sock,
+                 "/tmp/chaosrun-proxy-%d-%" PRIu64 ".sock", (int)getpid(),
+                 cr_run_seed(r));
+    snprintf(seed, sizeof seed, "%" PRIu64, cr_run_seed(r));
+    argv[a++] = "/proc/self/exe";
+    argv[a++] = "proxy";
+    argv[a++] = "--control";
+    argv[a++] = pr->sock;
+    argv[a++] = "--seed";
+    argv[a++] = seed;
+    for (size_t i = 0; i < ls->n; i++) {
+        argv[a++] = "--link";
+        argv[a++] = cr_asprintf("%s=127.0.0.1:%d,127.0.0.1:%d", ls->v[i].name,
+                                ls->v[i].listen_port, ls->v[i].port);
+        if (!argv[a - 1]) {
+            rc = cr_err_set(err, CR_ENOMEM, "proxy: out of memory");
+            goto out;
+        }
+    }
+    if ((rc = spawn(argv, log_path, &pr->pid, err)) < 0)
+        goto out;
+    /* The start time guards the cleanup against a reused pid. */
+    int id = cr_run_ledger_add(r, err, "proxy %d %llu", (int)pr->pid,
+                               cr_proc_starttime(pr->pid));
+    if (id < 0) {
+        rc = id;
+        goto out;
+    }
+    pr->ledger_id = id;
+    if ((rc = wait_ready(pr, &links, err)) < 0)
+        goto out;
+    json_t *arr = json_object_get(links, "links");
+    for (size_t i = 0; i < ls->n; i++) {
+        int port = -1;
+        for (size_t j = 0; j < json_array_size(arr); j++) {
+            json_t *l = json_array_get(arr, j);
+            if (strcmp(json_string_value(json_object_get(l, "name")) ?: "",
+                       ls->v[i].name) == 0)
+                port = (int)json_integer_value(json_object_get(l, "port"));
+        }
+        if (port <= 0) {
+            rc = cr_err_set(err, CR_EPROTO, "proxy: link %s has no listener",
+                            ls->v[i].name);
+            goto out;
+        }
+        char key[CR_PATH_MAX], val[64];
+        snprintf(val, sizeof val, "127.0.0.1:%d", port);
+        env_key(key, sizeof key, "CHAOSRUN_ADDR_", ls->v[i].to);
+        if ((rc = cr_run_setenv(r, ls->v[i].from, key, val, err)) < 0)
+            goto out;
+        env_key(key, sizeof key, "CHAOSRUN_ADDRS_", ls->v[i].to);
+        if ((rc = cr_run_setenv(r, ls->v[i].from, key, val, err)) < 0)
+            goto out;
+        cr_run_log(r, "proxy: link %s: %s -> %s via %s (upstream port %d)",
+                   ls->v[i].name, ls->v[i].from, ls->v[i].to, val,
+                   ls->v[i].port);
+    }
+out:
+    if (rc < 0)
+        prun_kill(pr, r);
+    json_decref(links);
+    if (argv)
+        for (size_t i = 6; i < a; i += 2)
+            cr_free(argv[i + 1]);
+    cr_free(argv);
+    cr_free(log_path);
+    return rc;
+}
+
+int cr_run_proxy_command(cr_run *r, const char *line, char **reply, cr_err *err)
+{
+    prun *pr = prun_find(r);
+    *reply = NULL;
+    if (!pr || pr->pid <= 0)
+        return cr_err_set(err, CR_ESTATE,
+                          "proxy: not running (the scenario has no links)");
+    int rc = cr_proxy_client(pr->sock, line, CMD_TIMEOUT_MS, reply, err);
+    if (rc < 0)
+        return rc;
+    if (strncmp(*reply, "err", 3) == 0)
+        return cr_err_set(err, CR_EPROTO, "proxy: '%s': %s", line,
+                          *reply + (strlen(*reply) > 4 ? 4 : 3));
+    return 0;
+}
+
+json_t *cr_run_proxy_stop(cr_run *r)
+{
+    prun *pr = prun_find(r);
+    if (!pr)
+        return NULL;
+    json_t *stats = NULL;
+    char *reply = NULL;
+    cr_err e;
+    cr_err_clear(&e);
+    if (pr->pid > 0 &&
+        cr_proxy_client(pr->sock, "stats", CMD_TIMEOUT_MS, &reply, &e) == 0)
+        stats = json_loads(reply, 0, NULL);
+    cr_free(reply);
+    reply = NULL;
+    if (pr->pid > 0 &&
+        cr_proxy_client(pr->sock, "quit", CMD_TIMEOUT_MS, &reply, &e) == 0) {
+        int64_t deadline = mono_ms() + STOP_TIMEOUT_MS;
+        while (mono_ms() < deadline) {
+            if (waitpid(pr->pid, NULL, WNOHANG) == pr->pid) {
+                pr->pid = 0;
+                break;
+            }
+            struct timespec ts = {0, 5 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    cr_free(reply);
+    prun_kill(pr, r);
+    return stats;
+}

@@ -1,0 +1,561 @@
+/* cr_runsetup: creating a run and finishing it.
+ *
+ * cr_run_scenario() makes the run directory, runs the fault-free baseline
+ * when a checker needs one, opens the ledger and starts the janitor, sets
+ * up the event loop, asks every fault backend whether this machine can do
+ * it (exit 3 if not), sets up hosts and the fault proxy, runs the loop
+ * (cr_run.c), judges (cr_runjudge.c), and writes the journal, the merged
+ * events and the reports -- on success, failure and interruption alike. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cr_alloc.h"
+#include "net/cr_net.h"
+#include "proxy/cr_proxy.h"
+#include "reports/cr_report.h"
+#include "cr_run_internal.h"
+
+/* ---- set-up and tear-down --------------------------------------------------
+ */
+
+static int mkdir_p(const char *path)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static int make_run_dir(cr_run *r, cr_err *err)
+{
+    char path[PATH_MAX], real[PATH_MAX];
+    if (r->opts->out_dir) {
+        snprintf(path, sizeof path, "%s", r->opts->out_dir);
+        if (mkdir_p(path) != 0)
+            return cr_err_sys(err, CR_ESYS, errno, "run directory %s", path);
+    } else {
+        char stamp[32];
+        cr_run_utc_stamp(stamp, sizeof stamp);
+        if (mkdir_p("chaosrun-out") != 0)
+            return cr_err_sys(err, CR_ESYS, errno, "chaosrun-out");
+        for (int k = 1;; k++) {
+            if (k == 1)
+                snprintf(path, sizeof path, "chaosrun-out/%s-%s", r->sc->name,
+                         stamp);
+            else
+                snprintf(path, sizeof path, "chaosrun-out/%s-%s-%d",
+                         r->sc->name, stamp, k);
+            if (mkdir(path, 0755) == 0)
+                break;
+            if (errno != EEXIST || k > 1000)
+                return cr_err_sys(err, CR_ESYS, errno, "run directory %s",
+                                  path);
+        }
+    }
+    if (!realpath(path, real))
+        return cr_err_sys(err, CR_ESYS, errno, "run directory %s", path);
+    r->dir = cr_strdup(real);
+    char logs[PATH_MAX + 8];
+    snprintf(logs, sizeof logs, "%s/logs", real);
+    if (!r->dir || mkdir_p(logs) != 0)
+        return cr_err_sys(err, CR_ESYS, errno, "run directory %s", logs);
+    r->events_path = cr_asprintf("%s/events.live.jsonl", real);
+    if (!r->events_path)
+        return cr_err_set(err, CR_ENOMEM, "out of memory");
+    return CR_OK;
+}
+
+static char *self_bindir(void)
+{
+    const char *o = getenv("CHAOSRUN_BINDIR");
+    char buf[PATH_MAX];
+    if (o && *o)
+        return cr_strdup(o);
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return cr_strdup(".");
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    return cr_strdup(buf);
+}
+
+static int add_fd(cr_run *r, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    return epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int setup_loop(cr_run *r, cr_err *err)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return cr_err_set(err, CR_ESYS, "sigprocmask failed");
+    signal(SIGPIPE, SIG_IGN);
+    r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    r->epfd = epoll_create1(EPOLL_CLOEXEC);
+    r->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    r->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    r->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (r->sigfd < 0 || r->epfd < 0 || r->timerfd < 0 || r->evfd < 0 ||
+        r->inofd < 0)
+        return cr_err_sys(err, CR_ESYS, errno, "event loop set-up");
+    int fd =
+        open(r->events_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return cr_err_sys(err, CR_ESYS, errno, "event file %s", r->events_path);
+    close(fd);
+    r->events_fd = open(r->events_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (r->events_fd < 0)
+        return cr_err_sys(err, CR_ESYS, errno, "event file %s", r->events_path);
+    r->ino_wd = inotify_add_watch(r->inofd, r->events_path, IN_MODIFY);
+    if (r->ino_wd < 0)
+        return cr_err_sys(err, CR_ESYS, errno, "inotify on %s", r->events_path);
+    if (add_fd(r, r->sigfd) || add_fd(r, r->timerfd) || add_fd(r, r->evfd) ||
+        add_fd(r, r->inofd))
+        return cr_err_sys(err, CR_ESYS, errno, "epoll_ctl");
+    /* A busy system under test writes thousands of events a second; waking
+     * for each would take CPU from it.  Batches of 20 ms cost nothing that
+     * matters -- unless a fault is triggered by an event: then at once. */
+    r->ev_batch_s = 0.020;
+    for (size_t i = 0; i < r->sc->nfaults; i++)
+        if (r->sc->faults[i].trigger) {
+            r->ev_batch_s = 0;
+            r->ev_live = 1;
+        }
+    for (size_t i = 0; i < r->sc->nprobes; i++)
+        if (strcmp(r->sc->probes[i].ops->kind, "event") == 0)
+            r->ev_live = 1;
+    /* Orphans of the services are reparented to us, not to init, so
+     * they are reaped here and killed with their group. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    return CR_OK;
+}
+
+static json_t *machine_json(void)
+{
+    struct utsname u;
+    json_t *m = json_object();
+    if (uname(&u) == 0) {
+        json_object_set_new(m, "hostname", json_string(u.nodename));
+        json_object_set_new(m, "kernel", json_string(u.release));
+        json_object_set_new(m, "arch", json_string(u.machine));
+    }
+    json_object_set_new(m, "cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    return m;
+}
+
+static int needs_baseline(const cr_scen *sc)
+{
+    for (size_t i = 0; i < sc->nexpects; i++)
+        if (sc->expects[i].ops->flags & CR_CHECK_NEEDS_BASELINE)
+            return 1;
+    return 0;
+}
+
+static void shell_quote(char *buf, size_t n, const char *s)
+{
+    if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789_-./:=@,+") == strlen(s)) {
+        snprintf(buf, n, "%s", s);
+        return;
+    }
+    size_t k = 0;
+    buf[k++] = '\'';
+    for (const char *p = s; *p && k + 5 < n; p++) {
+        if (*p == '\'') {
+            memcpy(buf + k, "'\\''", 4);
+            k += 4;
+        } else {
+            buf[k++] = *p;
+        }
+    }
+    buf[k++] = '\'';
+    buf[k] = '\0';
+}
+
+static void journal_init(cr_run *r)
+{
+    char q[PATH_MAX * 2], repro[PATH_MAX * 2 + 64];
+    r->journal = json_object();
+    r->j_phases = json_array();
+    r->j_faults = json_array();
+    r->j_probes = json_array();
+    r->j_log = json_array();
+    shell_quote(q, sizeof q, r->sc->file ? r->sc->file : "scenario.json");
+    snprintf(repro, sizeof repro, "chaosrun --seed %llu %s",
+             (unsigned long long)r->seed, q);
+    json_t *j = r->journal;
+    json_object_set_new(j, "chaosrun", json_string(CR_VERSION));
+    json_object_set_new(j, "format", json_integer(1));
+    json_object_set_new(j, "scenario_file",
+                        json_string(r->sc->file ? r->sc->file : ""));
+    json_object_set_new(j, "name", json_string(r->sc->name));
+    json_object_set_new(
+        j, "description",
+        json_string(r->sc->description ? r->sc->description : ""));
+    json_object_set_new(j, "seed", json_integer((json_int_t)r->seed));
+    json_object_set_new(j, "seed_source", json_string(r->seed_source));
+    json_object_set_new(j, "reproduce", json_string(repro));
+    json_object_set_new(j, "baseline", json_boolean(r->opts->baseline));
+    json_object_set_new(j, "started_at", json_real(r->started_unix));
+    json_object_set_new(j, "duration_s", json_real(r->sc->duration_s));
+    json_object_set_new(j, "drain_s", json_real(r->sc->drain_s));
+    json_object_set_new(j, "machine", machine_json());
+    json_object_set(j, "scenario", r->sc->root);
+    json_object_set_new(j, "timeline", cr_scen_timeline_json(r->sc));
+    json_object_set(j, "phases", r->j_phases);
+    json_object_set(j, "faults", r->j_faults);
+    json_object_set(j, "probes", r->j_probes);
+    json_object_set(j, "log", r->j_log);
+}
+
+static int write_json_atomic(const char *dir, const char *name, json_t *j,
+                             cr_err *err)
+{
+    char tmp[PATH_MAX], dst[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+    snprintf(dst, sizeof dst, "%s/%s", dir, name);
+    /* 16 digits: Unix times (started_at, t0_unix) need microseconds. */
+    if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) != 0)
+        return cr_err_set(err, CR_ESYS, "write %s failed", tmp);
+    if (rename(tmp, dst) != 0)
+        return cr_err_sys(err, CR_ESYS, errno, "rename %s", dst);
+    return CR_OK;
+}
+
+static void finish_services_json(cr_run *r)
+{
+    json_t *arr = json_array();
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        for (int i = 0; i < r->svcs[s].spec->replicas; i++) {
+            cr_inst *in = &r->svcs[s].inst[i];
+            char log[160];
+            snprintf(log, sizeof log, "logs/%s.log", in->name);
+            json_array_append_new(
+                arr, json_pack("{s:s,s:s,s:i,s:i,s:s,s:O}", "instance",
+                               in->name, "service", r->svcs[s].spec->name,
+                               "replica", in->idx, "restarts", in->restarts,
+                               "log", log, "history", in->history));
+        }
+    }
+    json_object_set_new(r->journal, "services", arr);
+}
+
+static void teardown(cr_run *r)
+{
+    cr_runprobe_stop(r);
+    cr_scrape_destroy(r->scrape);
+    r->scrape = NULL;
+    while (r->timers) {
+        cr_timer *t = r->timers;
+        r->timers = t->next;
+        cr_free(t);
+    }
+    /* Anything still alive (a failed set-up) goes now. */
+    for (size_t s = 0; s < r->nsvcs; s++)
+        for (int i = 0; i < r->svcs[s].spec->replicas; i++) {
+            cr_inst *in = &r->svcs[s].inst[i];
+            if (in->pid > 0) {
+                kill(-in->pid, SIGKILL);
+                waitpid(in->pid, NULL, 0);
+                cr_ledger_done(r->ledger, in->ledger_id);
+                in->pid = 0;
+            }
+        }
+    if (r->proxy) { /* the module set up a proxy: stop it */
+        json_t *st = cr_run_proxy_stop(r);
+        if (st && r->journal)
+            json_object_set_new(r->journal, "proxy", st);
+        else
+            json_decref(st);
+    }
+    if (r->net)
+        cr_run_net_teardown(r); /* frees r->net */
+    int fds[] = {r->sigfd, r->epfd,  r->timerfd,
+                 r->evfd,  r->inofd, r->events_fd};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    /* Discard signals that arrived after the loop ended, then unblock. */
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&set, NULL, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static const char *status_name(int exit_code, const cr_run *r)
+{
+    if (r->interrupted)
+        return "interrupted";
+    switch (exit_code) {
+    case 0:
+        return "passed";
+    case 1:
+        return "failed";
+    case 3:
+        return "unrunnable";
+    default:
+        return "error";
+    }
+}
+
+int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
+{
+    cr_run run, *r = &run;
+    cr_err err;
+    cr_history baseline;
+    int have_baseline = 0;
+    int exit_code = 4;
+    memset(r, 0, sizeof *r);
+    cr_err_clear(&err);
+    cr_err_clear(&r->err);
+    r->sc = sc;
+    r->opts = opts;
+    r->sigfd = r->epfd = r->timerfd = r->evfd = r->inofd = r->events_fd = -1;
+    r->janitor_fd = -1;
+    pthread_mutex_init(&r->hist_lock, NULL);
+    pthread_mutex_init(&r->pq_lock, NULL);
+    pthread_cond_init(&r->pq_cond, NULL);
+    if (run_dir_out)
+        *run_dir_out = NULL;
+    if (opts->seed_override) {
+        r->seed = opts->seed;
+        r->seed_source = "command line";
+    } else {
+        r->seed = sc->seed;
+        r->seed_source = sc->seed_given ? "scenario" : "drawn";
+    }
+    sc->seed = r->seed;
+    if (cr_scen_resolve(sc, &err) != 0)
+        goto fatal_early;
+    r->started_unix = cr_run_unix_now();
+    r->mono_start = cr_run_mono();
+    r->mono_t0 = r->mono_start;
+    cr_history_init(&r->hist, r->started_unix);
+    if (make_run_dir(r, &err) != 0)
+        goto fatal_early;
+    if (run_dir_out)
+        *run_dir_out = cr_strdup(r->dir);
+    r->bindir = self_bindir();
+    if (!opts->quiet)
+        fprintf(stderr, "chaosrun: %s%s, seed %llu (%s), run directory %s\n",
+                sc->name, opts->baseline ? " (fault-free baseline)" : "",
+                (unsigned long long)r->seed, r->seed_source, r->dir);
+
+    if (!opts->baseline && needs_baseline(sc)) {
+        cr_run_opts bo = *opts;
+        char bdir[PATH_MAX + 16];
+        snprintf(bdir, sizeof bdir, "%s/baseline", r->dir);
+        bo.out_dir = bdir;
+        bo.baseline = 1;
+        bo.seed_override = 1;
+        bo.seed = r->seed;
+        bo.live_status = 0;
+        int brc = cr_run_scenario(sc, &bo, NULL);
+        char bev[PATH_MAX + 32];
+        snprintf(bev, sizeof bev, "%s/events.jsonl", bdir);
+        cr_history_init(&baseline, 0);
+        have_baseline = 1;
+        cr_err e2;
+        cr_err_clear(&e2);
+        if (brc > 1 || cr_history_load(&baseline, bev, &e2) != 0)
+            cr_run_journal_log(r, "baseline run did not complete");
+        r->mono_start = cr_run_mono();
+        r->started_unix = cr_run_unix_now();
+        r->hist.t0 = r->started_unix;
+    }
+
+    journal_init(r);
+    if (cr_ledger_open(r->dir, &r->ledger, &err) != 0)
+        goto fatal;
+    if (cr_janitor_spawn(r->ledger, &r->janitor_pid, &r->janitor_fd, &err) != 0)
+        goto fatal;
+    if (setup_loop(r, &err) != 0)
+        goto fatal;
+    if (cr_svc_init(r, &err) != 0)
+        goto fatal;
+    /* Can this machine do every fault?  Asked before anything starts. */
+    for (size_t i = 0; i < sc->nfaults; i++) {
+        cr_fault *f = &sc->faults[i];
+        if (f->ops->check && f->ops->check(f, r, &err) != 0)
+            goto fatal;
+    }
+    if (sc->hosts) {
+        if (cr_run_net_setup(r, &err) != 0)
+            goto fatal;
+    }
+    if (sc->links) {
+        if (cr_run_proxy_start(r, &err) != 0)
+            goto fatal;
+    }
+    for (size_t i = 0; i < sc->nfaults; i++) {
+        cr_fault *f = &sc->faults[i];
+        if (f->ops->prepare && f->ops->prepare(f, r, &err) != 0)
+            goto fatal;
+    }
+    r->trigger_counts = cr_calloc(sc->nfaults + 1, sizeof *r->trigger_counts);
+    r->trigger_fired = cr_calloc(sc->nfaults + 1, sizeof *r->trigger_fired);
+    if (!r->trigger_counts || !r->trigger_fired) {
+        cr_err_set(&err, CR_ENOMEM, "out of memory");
+        goto fatal;
+    }
+    if (cr_runprobe_start(r, &err) != 0)
+        goto fatal;
+
+    cr_run_begin(r);
+    if (cr_run_loop(r) != 0) {
+        cr_err_set(&err, r->err.code, "%s", r->err.msg);
+        goto fatal;
+    }
+    cr_run_read_events(r);
+    cr_runprobe_stop(r);
+    if (r->fatal_code) {
+        cr_err_set(&err, r->fatal_code, "%s", r->err.msg);
+        goto fatal;
+    }
+    if (r->scrape) {
+        size_t ok = 0, failed = 0;
+        char msg[256];
+        cr_scrape_stop(r->scrape);
+        cr_scrape_stats(r->scrape, &ok, &failed, msg, sizeof msg);
+        if (ok || failed)
+            json_object_set_new(r->journal, "scrapes",
+                                json_pack("{s:I,s:I,s:s}", "ok", (json_int_t)ok,
+                                          "failed", (json_int_t)failed,
+                                          "first_error", msg));
+    }
+    cr_run_phase_enter(r, CR_PH_DONE);
+    exit_code = opts->baseline
+                    ? 0
+                    : cr_runjudge_eval(r, have_baseline ? &baseline : NULL);
+    if (r->interrupted)
+        exit_code = 4;
+    goto finish;
+
+fatal:
+    exit_code = cr_err_exit_status(err.code);
+    if (r->journal)
+        json_object_set_new(r->journal, "error", json_string(err.msg));
+    if (!opts->quiet) {
+        cr_run_status_clear(r);
+        fprintf(stderr, "chaosrun: %s\n", err.msg);
+    }
+finish:
+    cr_run_status_clear(r);
+    teardown(r);
+    if (r->journal) {
+        cr_err e2;
+        cr_err_clear(&e2);
+        pthread_mutex_lock(&r->hist_lock);
+        cr_history_sort(&r->hist);
+        char evp[PATH_MAX + 16];
+        snprintf(evp, sizeof evp, "%s/events.jsonl", r->dir);
+        cr_history_write(&r->hist, evp, &e2);
+        pthread_mutex_unlock(&r->hist_lock);
+        json_object_set_new(r->journal, "status",
+                            json_string(status_name(exit_code, r)));
+        json_object_set_new(r->journal, "exit_code", json_integer(exit_code));
+        json_object_set_new(r->journal, "t0_unix", json_real(r->t0_unix));
+        json_object_set_new(r->journal, "ended_at",
+                            json_real(cr_run_unix_now()));
+        if (r->interrupted)
+            json_object_set_new(r->journal, "interrupted_by",
+                                json_string(cr_signal_name(r->interrupted)));
+        if (!json_object_get(r->journal, "error"))
+            json_object_set_new(r->journal, "error",
+                                r->startup_failed ? json_string(r->startup_msg)
+                                                  : json_null());
+        json_object_set_new(
+            r->journal, "events",
+            json_pack("{s:s,s:I,s:I,s:s?}", "file", "events.jsonl", "count",
+                      (json_int_t)r->hist.n, "malformed",
+                      (json_int_t)r->hist.malformed, "first_malformed",
+                      r->hist.malformed ? r->hist.first_malformed : NULL));
+        finish_services_json(r);
+        if (write_json_atomic(r->dir, "journal.json", r->journal, &e2) != 0) {
+            fprintf(stderr, "chaosrun: %s\n", e2.msg);
+            exit_code = 4;
+        }
+        if (!opts->baseline && cr_report_write_all(r->dir, &e2) != 0 &&
+            !opts->quiet)
+            fprintf(stderr, "chaosrun: reports: %s\n", e2.msg);
+        if (!opts->baseline)
+            cr_runjudge_summary(r, stdout);
+    }
+    if (r->ledger) {
+        /* Everything recorded has been undone: the index entry goes, and
+         * the janitor is told not to act. */
+        cr_ledger_close(r->ledger, 1);
+        r->ledger = NULL;
+    }
+    if (r->janitor_fd >= 0) {
+        ssize_t w = write(r->janitor_fd, "done\n", 5);
+        (void)w;
+        close(r->janitor_fd);
+        waitpid(r->janitor_pid, NULL, 0);
+    }
+    cr_runfault_free(r);
+    cr_svc_fini(r);
+    json_decref(r->journal);
+    json_decref(r->j_phases);
+    json_decref(r->j_faults);
+    json_decref(r->j_probes);
+    json_decref(r->j_log);
+    cr_history_free(&r->hist);
+    if (have_baseline)
+        cr_history_free(&baseline);
+    cr_free(r->trigger_counts);
+    cr_free(r->trigger_fired);
+    cr_free(r->ev_buf);
+    cr_free(r->events_path);
+    cr_free(r->bindir);
+    cr_free(r->dir);
+    pthread_mutex_destroy(&r->hist_lock);
+    pthread_mutex_destroy(&r->pq_lock);
+    pthread_cond_destroy(&r->pq_cond);
+    return exit_code;
+
+fatal_early:
+    fprintf(stderr, "chaosrun: %s\n", err.msg);
+    cr_history_free(&r->hist);
+    cr_free(r->dir);
+    pthread_mutex_destroy(&r->hist_lock);
+    pthread_mutex_destroy(&r->pq_lock);
+    pthread_cond_destroy(&r->pq_cond);
+    return cr_err_exit_status(err.code);
+}

@@ -1,0 +1,604 @@
+/* cr_svc: spawning and supervising the replicas of the services under test.
+ *
+ * Each replica runs in its own process group (so signals reach its whole
+ * tree), with PR_SET_PDEATHSIG so it dies with the harness, stdout and
+ * stderr appended to logs/<service>.<n>.log, and the chaosrun environment.
+ * Exec failures travel back to the parent over a close-on-exec pipe; the
+ * child does only async-signal-safe work between fork and exec. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cr_alloc.h"
+#include "net/cr_net.h"
+#include "cr_run_internal.h"
+
+extern char **environ;
+
+int cr_envlist_set(cr_envlist *l, const char *key, const char *val)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i].key, key) == 0) {
+            char *nv = cr_strdup(val);
+            if (!nv)
+                return CR_ENOMEM;
+            cr_free(l->v[i].val);
+            l->v[i].val = nv;
+            return 0;
+        }
+    }
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 8;
+        cr_envvar *nv = cr_realloc(l->v, nc * sizeof *nv);
+        if (!nv)
+            return CR_ENOMEM;
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n].key = cr_strdup(key);
+    l->v[l->n].val = cr_strdup(val);
+    if (!l->v[l->n].key || !l->v[l->n].val) {
+        cr_free(l->v[l->n].key);
+        cr_free(l->v[l->n].val);
+        return CR_ENOMEM;
+    }
+    l->n++;
+    return 0;
+}
+
+void cr_envlist_free(cr_envlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        cr_free(l->v[i].key);
+        cr_free(l->v[i].val);
+    }
+    cr_free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+/* Every KEY=VALUE of a NULL-terminated array (or none when arr is NULL);
+ * entries without '=' or with a key over 255 bytes are skipped. */
+static int envlist_merge(cr_envlist *l, char **arr)
+{
+    char key[256];
+    for (char **e = arr; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq || (size_t)(eq - *e) >= sizeof key)
+            continue;
+        snprintf(key, sizeof key, "%.*s", (int)(eq - *e), *e);
+        int rc = cr_envlist_set(l, key, eq + 1);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static char *resolve_exe(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return cr_strdup(prog);
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    const char *p = path;
+    while (*p) {
+        const char *e = strchr(p, ':');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char cand[PATH_MAX];
+        snprintf(cand, sizeof cand, "%.*s/%s", (int)len, len ? p : ".", prog);
+        if (access(cand, X_OK) == 0)
+            return cr_strdup(cand);
+        p += len;
+        if (*p == ':')
+            p++;
+    }
+    return NULL;
+}
+
+int cr_svc_init(cr_run *r, cr_err *err)
+{
+    const cr_scen *sc = r->sc;
+    r->svcs = cr_calloc(sc->nsvcs, sizeof *r->svcs);
+    if (!r->svcs)
+        return cr_err_set(err, CR_ENOMEM, "services: out of memory");
+    /* r->nsvcs counts fully built entries only, so every loop over the
+     * table (cleanup included) sees complete services. */
+    for (size_t s = 0; s < sc->nsvcs; s++) {
+        cr_svc *svc = &r->svcs[s];
+        svc->spec = &sc->svcs[s];
+        svc->inst = cr_calloc((size_t)svc->spec->replicas, sizeof *svc->inst);
+        if (!svc->inst)
+            return cr_err_set(err, CR_ENOMEM, "services: out of memory");
+        /* Until the loop below ends, only replicas [0, i) are built. */
+        for (int i = 0; i < svc->spec->replicas; i++) {
+            cr_inst *in = &svc->inst[i];
+            in->run = r;
+            in->svc = svc;
+            in->idx = i;
+            in->restart_at = -1;
+            snprintf(in->name, sizeof in->name, "%s.%d", svc->spec->name, i);
+            snprintf(in->log_path, sizeof in->log_path, "%s/logs/%s.log",
+                     r->dir, in->name);
+            in->history = json_array();
+            if (!in->history)
+                return cr_err_set(err, CR_ENOMEM, "services: out of memory");
+        }
+        r->nsvcs = s + 1;
+    }
+    /* Programs are checked only once every array exists, so that the
+     * caller's cleanup never meets a half-built service table. */
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        cr_svc *svc = &r->svcs[s];
+        svc->exe = resolve_exe(svc->spec->argv[0]);
+        if (!svc->exe)
+            return cr_err_set(err, CR_EUNSUP,
+                              "service %s: program '%s' not found in PATH",
+                              svc->spec->name, svc->spec->argv[0]);
+        if (access(svc->exe, X_OK) != 0)
+            return cr_err_sys(err, CR_EUNSUP, errno,
+                              "service %s: program '%s' is not executable",
+                              svc->spec->name, svc->exe);
+    }
+    return CR_OK;
+}
+
+void cr_svc_fini(cr_run *r)
+{
+    size_t n = r->nsvcs;
+    /* A half-built entry (allocation failure) is freed too. */
+    if (r->svcs && n < r->sc->nsvcs && r->svcs[n].spec)
+        n++;
+    for (size_t s = 0; s < n; s++) {
+        cr_svc *svc = &r->svcs[s];
+        for (int i = 0; svc->inst && i < svc->spec->replicas; i++) {
+            cr_envlist_free(&svc->inst[i].env);
+            json_decref(svc->inst[i].history);
+        }
+        cr_free(svc->inst);
+        cr_envlist_free(&svc->env);
+        cr_free(svc->exe);
+    }
+    cr_free(r->svcs);
+    r->svcs = NULL;
+    r->nsvcs = 0;
+}
+
+void cr_inst_hist(cr_inst *i, const char *what, json_t *extra)
+{
+    json_t *o = extra ? extra : json_object();
+    json_object_set_new(o, "t", json_real(cr_run_now(i->run)));
+    json_object_set_new(o, "what", json_string(what));
+    json_array_append_new(i->history, o);
+}
+
+/* "worker-a" -> "WORKER_A" */
+static void env_name(char *buf, size_t n, const char *prefix, const char *svc)
+{
+    size_t k = (size_t)snprintf(buf, n, "%s", prefix);
+    for (const char *p = svc; *p && k + 1 < n; p++)
+        buf[k++] =
+            isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
+    buf[k] = '\0';
+}
+
+/* Build the child's environment: the harness's own, then the chaosrun
+ * variables, then the scenario's env, then prepare-hook overrides. */
+static char **build_env(cr_run *r, cr_inst *in)
+{
+    cr_envlist l = {0};
+    char key[256], val[4096];
+    char **envp = NULL;
+    const cr_svc_spec *sp = in->svc->spec;
+    if (envlist_merge(&l, environ))
+        goto fail;
+#define SETV(k, ...)                                                           \
+    do {                                                                       \
+        snprintf(val, sizeof val, __VA_ARGS__);                                \
+        if (cr_envlist_set(&l, (k), val))                                      \
+            goto fail;                                                         \
+    } while (0)
+    SETV("CHAOSRUN_SERVICE", "%s", sp->name);
+    SETV("CHAOSRUN_INSTANCE", "%s", in->name);
+    SETV("CHAOSRUN_REPLICA", "%d", in->idx);
+    SETV("CHAOSRUN_RUN_DIR", "%s", r->dir);
+    SETV("CHAOSRUN_SEED", "%llu", (unsigned long long)r->seed);
+    SETV("CHAOSRUN_EVENTS", "%s", r->events_path);
+    SETV("CHAOSRUN_BINDIR", "%s", r->bindir);
+    if (sp->port)
+        SETV("CHAOSRUN_PORT", "%d", sp->port + in->idx);
+    /* Placement, so a service can announce where it runs (a registry
+     * entry, a region preference) without the scenario repeating it. */
+    if (sp->host) {
+        const char *addr = cr_run_host_addr(r, sp->host);
+        const char *region = cr_run_host_region(r, sp->host);
+        SETV("CHAOSRUN_HOST", "%s", sp->host);
+        if (addr)
+            SETV("CHAOSRUN_HOST_ADDR", "%s", addr);
+        if (region)
+            SETV("CHAOSRUN_REGION", "%s", region);
+    }
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        const cr_svc_spec *o = r->svcs[s].spec;
+        if (!o->port)
+            continue;
+        const char *host = "127.0.0.1";
+        /* A service placed on a host is reached at that host's address. */
+        if (o->host && cr_run_host_addr(r, o->host))
+            host = cr_run_host_addr(r, o->host);
+        env_name(key, sizeof key, "CHAOSRUN_ADDR_", o->name);
+        SETV(key, "%s:%d", host, o->port);
+        size_t k = 0;
+        val[0] = '\0';
+        for (int i = 0; i < o->replicas && k + 32 < sizeof val; i++)
+            k += (size_t)snprintf(val + k, sizeof val - k, "%s%s:%d",
+                                  i ? "," : "", host, o->port + i);
+        env_name(key, sizeof key, "CHAOSRUN_ADDRS_", o->name);
+        if (cr_envlist_set(&l, key, val))
+            goto fail;
+    }
+#undef SETV
+    if (envlist_merge(&l, sp->env))
+        goto fail;
+    for (size_t i = 0; i < in->svc->env.n; i++)
+        if (cr_envlist_set(&l, in->svc->env.v[i].key, in->svc->env.v[i].val))
+            goto fail;
+    for (size_t i = 0; i < in->env.n; i++)
+        if (cr_envlist_set(&l, in->env.v[i].key, in->env.v[i].val))
+            goto fail;
+    envp = cr_calloc(l.n + 1, sizeof *envp);
+    if (!envp)
+        goto fail;
+    for (size_t i = 0; i < l.n; i++) {
+        envp[i] = cr_asprintf("%s=%s", l.v[i].key, l.v[i].val);
+        if (!envp[i])
+            goto fail;
+    }
+    cr_envlist_free(&l);
+    return envp;
+fail:
+    if (envp)
+        for (size_t i = 0; envp[i]; i++)
+            cr_free(envp[i]);
+    cr_free(envp);
+    cr_envlist_free(&l);
+    return NULL;
+}
+
+static void free_env(char **envp)
+{
+    for (size_t i = 0; envp && envp[i]; i++)
+        cr_free(envp[i]);
+    cr_free(envp);
+}
+
+int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
+{
+    const cr_svc_spec *sp = in->svc->spec;
+    char **envp = NULL;
+    int logfd = -1, nullfd = -1, nsfd = -1, ep[2] = {-1, -1}, gp[2] = {-1, -1};
+    int rc = CR_OK, child_errno = 0;
+    pid_t pid;
+
+    if (in->pid > 0)
+        return cr_err_set(err, CR_ESTATE, "start %s: already running",
+                          in->name);
+    envp = build_env(r, in);
+    if (!envp) {
+        rc = cr_err_set(err, CR_ENOMEM, "start %s: out of memory", in->name);
+        goto out;
+    }
+    logfd = open(in->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logfd < 0) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: open %s", in->name,
+                        in->log_path);
+        goto out;
+    }
+    nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (nullfd < 0) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: /dev/null", in->name);
+        goto out;
+    }
+    if (sp->host) {
+        nsfd = cr_run_host_fd(r, sp->host);
+        if (nsfd < 0) {
+            rc = cr_err_set(err, CR_ESYS, "start %s: no namespace for host %s",
+                            in->name, sp->host);
+            goto out;
+        }
+    }
+    if (pipe2(ep, O_CLOEXEC) != 0) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: pipe2", in->name);
+        goto out;
+    }
+    /* The child waits for a go byte: its process group is recorded in the
+     * ledger before the program runs (STYLE: record, then change). */
+    if (pipe2(gp, O_CLOEXEC) != 0) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: pipe2", in->name);
+        goto out;
+    }
+    off_t log_size = 0;
+    {
+        struct stat st;
+        if (fstat(logfd, &st) == 0)
+            log_size = st.st_size;
+    }
+    pid_t parent = getpid();
+    pid = fork();
+    if (pid < 0) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: fork", in->name);
+        goto out;
+    }
+    if (pid == 0) {
+        /* Child: async-signal-safe calls only. */
+        sigset_t none;
+        sigemptyset(&none);
+        for (int s = 1; s < NSIG; s++)
+            signal(s, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        close(gp[1]);
+        {
+            char go;
+            ssize_t g;
+            do
+                g = read(gp[0], &go, 1);
+            while (g < 0 && errno == EINTR);
+            if (g != 1)
+                _exit(127); /* the harness died or refused */
+        }
+        if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0)
+            goto child_fail;
+        if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
+            goto child_fail;
+        if (sp->cwd && chdir(sp->cwd) != 0)
+            goto child_fail;
+        execve(in->svc->exe, sp->argv, envp);
+    child_fail:;
+        int e = errno;
+        ssize_t w = write(ep[1], &e, sizeof e);
+        (void)w;
+        _exit(127);
+    }
+    setpgid(pid, pid); /* also in the parent: no race with kill(-pgid) */
+    {
+        char line[128];
+        snprintf(line, sizeof line, "pgid %d %llu", (int)pid,
+                 cr_proc_starttime(pid));
+        int id = cr_ledger_add(r->ledger, line, err);
+        if (id < 0) {
+            close(gp[1]);
+            gp[1] = -1;
+            kill(-pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            rc = id;
+            goto out;
+        }
+        in->ledger_id = id;
+    }
+    close(gp[0]);
+    gp[0] = -1;
+    if (write(gp[1], "g", 1) != 1) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: go pipe", in->name);
+        kill(-pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        goto out;
+    }
+    close(gp[1]);
+    gp[1] = -1;
+    close(ep[1]);
+    ep[1] = -1;
+    ssize_t n;
+    do
+        n = read(ep[0], &child_errno, sizeof child_errno);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof child_errno) {
+        int st;
+        waitpid(pid, &st, 0);
+        cr_ledger_done(r->ledger, in->ledger_id);
+        in->ledger_id = 0;
+        rc = cr_err_sys(err, CR_EUNSUP, child_errno, "start %s: exec %s",
+                        in->name, in->svc->exe);
+        goto out;
+    }
+    in->pid = pid;
+    in->paused = 0;
+    in->ready = 0;
+    in->starts++;
+    in->log_scanned = log_size;
+    json_t *h = json_pack("{s:i}", "pid", (int)pid);
+    if (cause)
+        json_object_set_new(h, "cause", json_string(cause));
+    cr_inst_hist(in, "start", h);
+out:
+    if (gp[0] >= 0)
+        close(gp[0]);
+    if (gp[1] >= 0)
+        close(gp[1]);
+    if (ep[0] >= 0)
+        close(ep[0]);
+    if (ep[1] >= 0)
+        close(ep[1]);
+    if (logfd >= 0)
+        close(logfd);
+    if (nullfd >= 0)
+        close(nullfd);
+    if (nsfd >= 0)
+        close(nsfd);
+    free_env(envp);
+    return rc;
+}
+
+static cr_inst *inst_by_pid(cr_run *r, pid_t pid)
+{
+    for (size_t s = 0; s < r->nsvcs; s++)
+        for (int i = 0; i < r->svcs[s].spec->replicas; i++)
+            if (r->svcs[s].inst[i].pid == pid)
+                return &r->svcs[s].inst[i];
+    return NULL;
+}
+
+void cr_svc_reap(cr_run *r)
+{
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid <= 0)
+            break;
+        cr_inst *in = inst_by_pid(r, pid);
+        if (in) {
+            /* The group may still have members (daemonised children):
+             * they belong to the replica, so they go with it. */
+            kill(-pid, SIGKILL);
+            cr_ledger_done(r->ledger, in->ledger_id);
+            in->ledger_id = 0;
+            in->pid = 0;
+            in->paused = 0;
+            in->ready = 0;
+            cr_run_on_exit(r, in, status);
+        }
+        /* Other pids: orphans reparented to us as subreaper; reaped. */
+    }
+}
+
+size_t cr_svc_running(const cr_run *r)
+{
+    size_t n = 0;
+    for (size_t s = 0; s < r->nsvcs; s++)
+        for (int i = 0; i < r->svcs[s].spec->replicas; i++)
+            n += r->svcs[s].inst[i].pid > 0;
+    return n;
+}
+
+/* ---- public API (cr_run.h) ----------------------------------------- */
+
+size_t cr_run_instances(cr_run *r, const char *service, cr_inst **out,
+                        size_t max)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        if (strcmp(r->svcs[s].spec->name, service) != 0)
+            continue;
+        size_t n = 0;
+        for (int i = 0; i < r->svcs[s].spec->replicas && n < max; i++)
+            out[n++] = &r->svcs[s].inst[i];
+        return n;
+    }
+    return 0;
+}
+
+size_t cr_run_resolve_target(cr_run *r, const cr_target *t, cr_rng *rng,
+                             cr_inst **out, size_t max)
+{
+    cr_inst *all[CR_ACT_MAX_INST];
+    if (!t->service)
+        return 0;
+    size_t n = cr_run_instances(r, t->service, all, CR_ACT_MAX_INST);
+    if (n == 0 || max == 0)
+        return 0;
+    if (t->replica == CR_REPLICA_ALL) {
+        if (n > max)
+            n = max;
+        memcpy(out, all, n * sizeof *out);
+        return n;
+    }
+    if (t->replica == CR_REPLICA_RANDOM) {
+        /* Prefer running replicas: killing a dead one proves nothing. */
+        cr_inst *live[CR_ACT_MAX_INST];
+        size_t nl = 0;
+        for (size_t i = 0; i < n; i++)
+            if (all[i]->pid > 0)
+                live[nl++] = all[i];
+        if (nl)
+            out[0] = live[cr_rng_below(rng, nl)];
+        else
+            out[0] = all[cr_rng_below(rng, n)];
+        return 1;
+    }
+    if (t->replica >= 0 && (size_t)t->replica < n) {
+        out[0] = all[t->replica];
+        return 1;
+    }
+    return 0;
+}
+
+const char *cr_inst_name(const cr_inst *i)
+{
+    return i->name;
+}
+const char *cr_inst_service(const cr_inst *i)
+{
+    return i->svc->spec->name;
+}
+int cr_inst_index(const cr_inst *i)
+{
+    return i->idx;
+}
+pid_t cr_inst_pid(const cr_inst *i)
+{
+    return i->pid;
+}
+int cr_inst_paused(const cr_inst *i)
+{
+    return i->paused;
+}
+
+void cr_inst_set_paused(cr_inst *i, int paused)
+{
+    if (i->paused != !!paused)
+        cr_inst_hist(i, paused ? "paused" : "resumed", NULL);
+    i->paused = !!paused;
+}
+
+int cr_run_signal(cr_run *r, cr_inst *i, int sig, cr_err *err)
+{
+    const char *cause = cr_runfault_cause(r);
+    if (i->pid <= 0)
+        return cr_err_set(err, CR_ESTATE, "signal %s to %s: not running",
+                          cr_signal_name(sig), i->name);
+    if (kill(-i->pid, sig) != 0)
+        return cr_err_sys(err, CR_ESYS, errno, "signal %s to %s (pgid %d)",
+                          cr_signal_name(sig), i->name, (int)i->pid);
+    /* An exit that follows is attributed to the fault that sent it. */
+    if (cause && sig != SIGSTOP && sig != SIGCONT)
+        snprintf(i->kill_cause, sizeof i->kill_cause, "%s", cause);
+    return CR_OK;
+}
+
+int cr_run_setenv(cr_run *r, const char *service, const char *key,
+                  const char *val, cr_err *err)
+{
+    for (size_t s = 0; s < r->nsvcs; s++)
+        if (strcmp(r->svcs[s].spec->name, service) == 0)
+            return cr_envlist_set(&r->svcs[s].env, key, val)
+                       ? cr_err_set(err, CR_ENOMEM, "setenv: out of memory")
+                       : CR_OK;
+    return cr_err_set(err, CR_ENOTFOUND, "setenv %s: no service '%s'", key,
+                      service);
+}
+
+int cr_run_setenv_inst(cr_run *r, const char *service, int replica,
+                       const char *key, const char *val, cr_err *err)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        if (strcmp(r->svcs[s].spec->name, service) != 0)
+            continue;
+        if (replica < 0 || replica >= r->svcs[s].spec->replicas)
+            break;
+        return cr_envlist_set(&r->svcs[s].inst[replica].env, key, val)
+                   ? cr_err_set(err, CR_ENOMEM, "setenv: out of memory")
+                   : CR_OK;
+    }
+    return cr_err_set(err, CR_ENOTFOUND, "setenv %s: no instance %s.%d", key,
+                      service, replica);
+}

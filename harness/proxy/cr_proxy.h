@@ -1,0 +1,191 @@
+/* cr_proxy: the built-in TCP fault proxy ("toxics" without privileges).
+ *
+ * A cr_proxy is one epoll loop that relays TCP connections for any number of
+ * links (a loopback listener in front of one upstream address) and applies
+ * toxics to them: latency, bandwidth, slow_close, timeout, reset_peer,
+ * slicer, limit_data, down and refuse.  With no toxic active on a direction
+ * the bytes go socket -> pipe -> socket with splice(); a direction with a
+ * data toxic reads into user space and releases chunks from a timer heap
+ * behind one timerfd.  Every random choice (which connections a toxic
+ * affects, jitter, slice sizes) is drawn from the seed, the link name and
+ * the connection's index on its link.
+ *
+ * Behind this header:
+ *   cr_proxy.c, cr_proxy_conn.c, cr_proxy_chan.c
+ *                     the proxy itself (loop, connections, toxics, control
+ *                     channels, statistics);
+ *   cr_proxy_ctl.c    the toxic catalogue and the line protocol;
+ *   cr_proxy_links.c  the "links" section of a scenario;
+ *   cr_proxy_client.c a control-socket client.
+ * `chaosrun proxy` is cli/cr_cli_proxy.c; the run's proxy process is started
+ * by the engine (engine/cr_run_proxy.c).  The protocol is documented in
+ * proxy/README.md. */
+#ifndef CR_PROXY_H
+#define CR_PROXY_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/cr_err.h"
+#include "scenario/cr_kinds.h"
+
+typedef struct cr_proxy cr_proxy;
+
+/* ---- the toxic catalogue (cr_proxy_ctl.c) ------------------------------ */
+
+enum cr_proxy_toxic_type {
+    CR_PTOX_LATENCY,
+    CR_PTOX_BANDWIDTH,
+    CR_PTOX_SLOW_CLOSE,
+    CR_PTOX_TIMEOUT,
+    CR_PTOX_RESET_PEER,
+    CR_PTOX_SLICER,
+    CR_PTOX_LIMIT_DATA,
+    CR_PTOX_DOWN,
+    CR_PTOX_REFUSE,
+    CR_PTOX_COUNT
+};
+
+/* Streams: upstream is client -> upstream server, downstream the reverse. */
+enum { CR_PROXY_UP = 1u, CR_PROXY_DOWN = 2u, CR_PROXY_BOTH = 3u };
+
+#define CR_PROXY_NATTR    3
+#define CR_PROXY_NAME_MAX 64
+
+typedef struct cr_proxy_attr {
+    const char *name; /* Toxiproxy's attribute name */
+    const char *unit;
+    double dflt; /* NAN: required */
+    double min, max;
+    const char *doc;
+} cr_proxy_attr;
+
+typedef struct cr_proxy_toxic_kind {
+    const char *name; /* "latency" */
+    const char *summary;
+    int per_link; /* 1: stream and toxicity do not apply (down) */
+    cr_proxy_attr attr[CR_PROXY_NATTR]; /* unused slots have name NULL */
+} cr_proxy_toxic_kind;
+
+/* One toxic as configured. attr[] follows the kind's attribute order. */
+typedef struct cr_proxy_toxic {
+    int type;         /* CR_PTOX_* */
+    unsigned streams; /* CR_PROXY_UP|DOWN */
+    double toxicity;  /* fraction of connections affected, [0, 1] */
+    double attr[CR_PROXY_NATTR];
+} cr_proxy_toxic;
+
+/* The catalogue, CR_PTOX_COUNT entries indexed by type. */
+const cr_proxy_toxic_kind *cr_proxy_toxic_kinds(void);
+/* Type for a name, -1 if unknown. */
+int cr_proxy_toxic_type(const char *name);
+/* Closest known toxic name to a misspelt one (or NULL when none is close). */
+const char *cr_proxy_toxic_suggest(const char *name);
+/* Stream name ("upstream", "downstream", "both"; "up"/"down" accepted) to a
+ * CR_PROXY_* mask; 0 if unknown. */
+unsigned cr_proxy_stream_parse(const char *s);
+const char *cr_proxy_stream_name(unsigned streams);
+/* Fill t with the kind's defaults (stream downstream, toxicity 1). */
+void cr_proxy_toxic_init(cr_proxy_toxic *t, int type);
+/* Rules that involve several attributes (every attribute is already within
+ * its [min, max]); returns 0 or CR_EINVAL with the rule in err. */
+int cr_proxy_toxic_check(const cr_proxy_toxic *t, cr_err *err);
+/* Parse "key=value" words (stream, toxicity and the kind's attributes) on
+ * top of t.  Returns 0, or CR_EINVAL naming the word at fault. */
+int cr_proxy_toxic_parse_kv(cr_proxy_toxic *t, char **words, size_t nwords,
+                            cr_err *err);
+
+/* ---- the engine (cr_proxy.c) ------------------------------------------- */
+
+/* Create an empty proxy whose random draws come from seed.  Returns 0 and
+ * *out, or a negative code with err set (*out untouched). */
+int cr_proxy_create(uint64_t seed, cr_proxy **out, cr_err *err);
+/* Stop every connection, close every fd, free.  NULL is a no-op. */
+void cr_proxy_destroy(cr_proxy *p);
+
+/* Add a link: listen on `listen` ("127.0.0.1:PORT", PORT 0 = ephemeral;
+ * loopback addresses only) and relay to `upstream` ("HOST:PORT").  The
+ * listener is bound when this returns.  Errors: CR_EINVAL (bad name or
+ * address, duplicate), CR_ESYS (bind). */
+int cr_proxy_link_add(cr_proxy *p, const char *name, const char *listen,
+                      const char *upstream, cr_err *err);
+/* The bound listen port of a link, or -1 when no such link. */
+int cr_proxy_link_port(const cr_proxy *p, const char *name);
+
+/* Add a toxic named `name` (unique on the link) and apply it to the
+ * existing connections at once; healthy connections are never dropped
+ * (except by down, which drops them by definition).  CR_ENOTFOUND for an
+ * unknown link, CR_EINVAL for a duplicate name or a bad toxic. */
+int cr_proxy_toxic_add(cr_proxy *p, const char *link, const char *name,
+                       const cr_proxy_toxic *t, cr_err *err);
+/* Remove a toxic; connections it held continue unharmed.  CR_ENOTFOUND if
+ * absent.  Removing down listens again on the same port (CR_ESYS if the
+ * port was taken meanwhile; the toxic is removed all the same). */
+int cr_proxy_toxic_remove(cr_proxy *p, const char *link, const char *name,
+                          cr_err *err);
+/* Remove every toxic of every link.  Returns the first error. */
+int cr_proxy_toxic_reset(cr_proxy *p, cr_err *err);
+
+/* Statistics as one JSON object (new reference, NULL on OOM):
+ * {"seed", "links": [{name, listen, upstream, down, connections:{accepted,
+ * active, refused, dropped, reset, connect_failed, closed}, bytes:{upstream,
+ * downstream}, toxics:[{name, type, stream, toxicity, attributes, active,
+ * added_s, removed_s, affected, spared, chunks, bytes, events}]}]}. */
+json_t *cr_proxy_stats(const cr_proxy *p);
+/* {"links": [{"name", "listen", "upstream"}]} (new reference). */
+json_t *cr_proxy_links_json(const cr_proxy *p);
+
+/* Serve control commands on a unix stream socket at path (created 0600;
+ * an existing socket file is replaced). */
+int cr_proxy_control_listen(cr_proxy *p, const char *path, cr_err *err);
+/* Serve control commands read from in_fd, replies written to out_fd
+ * (stdin/stdout for standalone use).  EOF on in_fd stops only that
+ * channel.  The proxy does not close these fds. */
+int cr_proxy_control_stdio(cr_proxy *p, int in_fd, int out_fd, cr_err *err);
+/* The loop stops when stop_fd becomes readable (a signalfd, a pipe). */
+int cr_proxy_watch_stop(cr_proxy *p, int stop_fd, cr_err *err);
+/* Ask the loop to return (from a control command). */
+void cr_proxy_request_stop(cr_proxy *p);
+
+/* Run the loop until a stop is requested.  Returns 0, or CR_ESYS when
+ * epoll itself fails. */
+int cr_proxy_run(cr_proxy *p, cr_err *err);
+
+/* Execute one control line (without its newline).  Returns a malloc'd
+ * reply without newline ("ok ...", "err ..." or a JSON object), NULL on
+ * OOM.  (cr_proxy_ctl.c) */
+char *cr_proxy_command(cr_proxy *p, const char *line);
+
+/* ---- the scenario side (cr_proxy_links.c) ------------------------------ */
+
+/* One entry of the "links" section. */
+typedef struct cr_proxy_link_spec {
+    char *name;
+    char *from;      /* the client service */
+    char *to;        /* the server service */
+    int port;        /* to's port reached through the link */
+    int listen_port; /* 0: ephemeral */
+    char path[CR_PATH_MAX];
+} cr_proxy_link_spec;
+
+typedef struct cr_proxy_links {
+    cr_proxy_link_spec *v;
+    size_t n;
+} cr_proxy_links;
+
+/* The "links" section (registered in harness/cr_registry.c). */
+extern const cr_section_ops cr_proxy_links_section;
+/* A link of a scenario, or NULL (also when sc has no links section). */
+const cr_proxy_link_spec *cr_proxy_link_find(const cr_scen *sc,
+                                             const char *name);
+
+/* ---- the control-socket client (cr_proxy_client.c) ------------------- */
+
+/* One request/reply exchange on a control socket (connect, send line,
+ * read one reply line, close).  timeout_ms bounds the whole exchange.
+ * Returns 0 and *reply (malloc'd, without newline) or a negative code. */
+int cr_proxy_client(const char *sock_path, const char *line, int timeout_ms,
+                    char **reply, cr_err *err);
+
+#endif

@@ -1,0 +1,249 @@
+/* cr_proxy_chan: the fault proxy's control channels (unix socket
+ * clients, stdin/stdout) and its statistics.  Each line read is executed
+ * by cr_proxy_command() (cr_proxy_ctl.c) and answered with one line. */
+#include "cr_proxy_internal.h"
+
+#include "base/cr_alloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- statistics --------------------------------------------------------- */
+
+static json_t *toxic_json(const cr_proxy *p, const toxic_rec *tr)
+{
+    const cr_proxy_toxic_kind *k = &cr_proxy_toxic_kinds()[tr->t.type];
+    json_t *attrs = json_object();
+    for (int i = 0; attrs && i < CR_PROXY_NATTR; i++)
+        if (k->attr[i].name)
+            json_object_set_new(attrs, k->attr[i].name,
+                                json_real(tr->t.attr[i]));
+    return json_pack(
+        "{s:s, s:s, s:s, s:f, s:o, s:b, s:f, s:o, s:I, s:I, s:I, s:I, s:I}",
+        "name", tr->name, "type", k->name, "stream",
+        cr_proxy_stream_name(tr->t.streams), "toxicity", tr->t.toxicity,
+        "attributes", attrs ? attrs : json_object(), "active", tr->active,
+        "added_s", (double)(tr->added - p->t_start) / 1e9, "removed_s",
+        tr->removed ? json_real((double)(tr->removed - p->t_start) / 1e9)
+                    : json_null(),
+        "affected", (json_int_t)tr->affected, "spared", (json_int_t)tr->spared,
+        "chunks", (json_int_t)tr->chunks, "bytes", (json_int_t)tr->bytes,
+        "events", (json_int_t)tr->events);
+}
+
+json_t *cr_proxy_stats(const cr_proxy *p)
+{
+    json_t *links = json_array();
+    json_t *root =
+        json_pack("{s:I, s:o}", "seed", (json_int_t)p->seed, "links", links);
+    if (!root)
+        return NULL;
+    for (size_t i = 0; i < p->nlinks; i++) {
+        const plink *l = p->links[i];
+        char la[64], ua[64];
+        cr_proxy__fmt_addr(&l->laddr, la, sizeof la);
+        cr_proxy__fmt_addr(&l->uaddr, ua, sizeof ua);
+        json_t *tox = json_array();
+        for (size_t h = 0; tox && h < l->nhist; h++)
+            json_array_append_new(tox, toxic_json(p, l->hist[h]));
+        json_t *lj = json_pack(
+            "{s:s, s:s, s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
+            " s:{s:I, s:I}, s:o}",
+            "name", l->name, "listen", la, "upstream", ua, "down", l->down > 0,
+            "connections", "accepted", (json_int_t)l->accepted, "active",
+            (json_int_t)l->active, "refused", (json_int_t)l->refused, "dropped",
+            (json_int_t)l->dropped, "reset", (json_int_t)l->resets,
+            "connect_failed", (json_int_t)l->connect_failed, "closed",
+            (json_int_t)l->closed, "bytes", "upstream", (json_int_t)l->bytes[0],
+            "downstream", (json_int_t)l->bytes[1], "toxics",
+            tox ? tox : json_array());
+        if (!lj || json_array_append_new(links, lj) < 0) {
+            json_decref(root);
+            return NULL;
+        }
+    }
+    return root;
+}
+
+json_t *cr_proxy_links_json(const cr_proxy *p)
+{
+    json_t *links = json_array();
+    json_t *root = json_pack("{s:o}", "links", links);
+    for (size_t i = 0; root && i < p->nlinks; i++) {
+        char la[64], ua[64];
+        cr_proxy__fmt_addr(&p->links[i]->laddr, la, sizeof la);
+        cr_proxy__fmt_addr(&p->links[i]->uaddr, ua, sizeof ua);
+        json_array_append_new(
+            links, json_pack("{s:s, s:s, s:s, s:i}", "name", p->links[i]->name,
+                             "listen", la, "upstream", ua, "port",
+                             ntohs(p->links[i]->laddr.sin_port)));
+    }
+    return root;
+}
+
+/* ---- control channels --------------------------------------------------- */
+
+/* *out (may be NULL) receives the channel.  An fd epoll refuses (EPERM: a
+ * regular file, /dev/null) is kept unwatched when unwatched_ok. */
+static int ctl_new(cr_proxy *p, int fd, int out_fd, int owned, int unwatched_ok,
+                   ctl **out)
+{
+    ctl *k = cr_calloc(1, sizeof *k);
+    if (!k)
+        return CR_ENOMEM;
+    k->p = (pfd){FK_CTL, k};
+    k->fd = fd;
+    k->out_fd = out_fd;
+    k->owned = owned;
+    if (cr_proxy__ep_add(p, fd, EPOLLIN, &k->p) < 0) {
+        if (!(unwatched_ok && errno == EPERM)) {
+            int e = errno;
+            cr_free(k);
+            errno = e;
+            return CR_ESYS;
+        }
+        k->unwatched = 1;
+    }
+    k->next = p->ctls;
+    p->ctls = k;
+    if (out)
+        *out = k;
+    return 0;
+}
+
+void cr_proxy__ctl_release(cr_proxy *p, ctl *k)
+{
+    if (k->dead)
+        return;
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, k->fd, NULL);
+    if (k->owned)
+        close(k->fd);
+    k->dead = 1; /* freed with the proxy or at the end of the batch */
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN) {
+            /* Replies are small; wait briefly for room rather than keep an
+             * output queue per channel. */
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (w <= 0)
+            return -1;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+void cr_proxy__ctl_event(cr_proxy *p, ctl *k)
+{
+    if (k->dead)
+        return;
+    ssize_t n = read(k->fd, k->buf + k->len, sizeof k->buf - k->len);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        cr_proxy__ctl_release(p, k);
+        return;
+    }
+    k->len += (size_t)n;
+    char *start = k->buf;
+    char *nl;
+    while ((nl = memchr(start, '\n', k->len - (size_t)(start - k->buf)))) {
+        *nl = '\0';
+        if (nl > start && nl[-1] == '\r')
+            nl[-1] = '\0';
+        char *reply = cr_proxy_command(p, start);
+        const char *r = reply ? reply : "err out of memory";
+        if (write_all(k->out_fd, r, strlen(r)) < 0 ||
+            write_all(k->out_fd, "\n", 1) < 0) {
+            cr_free(reply);
+            cr_proxy__ctl_release(p, k);
+            return;
+        }
+        cr_free(reply);
+        start = nl + 1;
+    }
+    k->len -= (size_t)(start - k->buf);
+    memmove(k->buf, start, k->len);
+    if (k->len == sizeof k->buf) {
+        write_all(k->out_fd, "err line too long\n", 18);
+        cr_proxy__ctl_release(p, k);
+    }
+}
+
+void cr_proxy__ctl_accept(cr_proxy *p)
+{
+    for (;;) {
+        int fd = accept4(p->ctl_lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        if (ctl_new(p, fd, fd, 1, 0, NULL) < 0)
+            close(fd);
+    }
+}
+
+int cr_proxy_control_listen(cr_proxy *p, const char *path, cr_err *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (p->ctl_lfd >= 0)
+        return cr_err_set(err, CR_ESTATE, "proxy control: already listening");
+    if (!path || strlen(path) >= sizeof sa.sun_path)
+        return cr_err_set(err, CR_EINVAL,
+                          "proxy control socket '%s': path too long",
+                          path ? path : "");
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return cr_err_sys(err, CR_ESYS, errno, "proxy control socket: socket");
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path);
+    mode_t old = umask(077);
+    int b = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (b < 0 || listen(fd, 16) < 0 ||
+        cr_proxy__ep_add(p, fd, EPOLLIN, &p->ctl_lp) < 0) {
+        int e = errno;
+        close(fd);
+        return cr_err_sys(err, CR_ESYS, e, "proxy control socket %s", path);
+    }
+    p->ctl_path = cr_strdup(path);
+    p->ctl_lfd = fd;
+    return 0;
+}
+
+int cr_proxy_control_stdio(cr_proxy *p, int in_fd, int out_fd, cr_err *err)
+{
+    ctl *k = NULL;
+    int rc = ctl_new(p, in_fd, out_fd, 0, 1, &k);
+    if (rc == 0) {
+        /* A file (or /dev/null) cannot be watched: its commands run now,
+         * in order, until its end. */
+        if (k->unwatched)
+            while (!k->dead)
+                cr_proxy__ctl_event(p, k);
+        return 0;
+    }
+    if (rc == CR_ESYS)
+        return cr_err_sys(err, rc, errno, "proxy control on fd %d", in_fd);
+    if (rc < 0)
+        return cr_err_set(err, rc, "proxy control on fd %d: out of memory",
+                          in_fd);
+    return 0;
+}

@@ -1,0 +1,188 @@
+/* cr_proxy_internal: what the fault proxy's engine files share
+ * (cr_proxy.c: loop, timers, links; cr_proxy_conn.c: connections and
+ * toxics; cr_proxy_chan.c: control channels and statistics).  Not for use
+ * outside them: names with cr_proxy__ are internal (libuv style). */
+#ifndef CR_PROXY_INTERNAL_H
+#define CR_PROXY_INTERNAL_H
+
+#include "cr_proxy.h"
+#include "base/cr_rng.h"
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <time.h>
+
+#define MAX_TOXICS 32    /* per link, active at once */
+#define CHUNK_MAX  65536 /* one read in the shaped path */
+#define QUEUE_MAX                                                              \
+    (1u << 20) /* bytes held per direction before backpressure                 \
+                */
+#define PIPE_CAP     (1u << 19) /* requested pipe size for the fast path */
+#define PIPE_POOL    64
+#define PUMP_ROUNDS  16 /* reads per wake-up, for fairness */
+#define CTL_LINE_MAX 4096
+
+enum {
+    FK_LISTEN,
+    FK_CLIENT,
+    FK_SERVER,
+    FK_TIMER,
+    FK_CTL_LISTEN,
+    FK_CTL,
+    FK_STOP
+};
+enum { CS_CONNECTING, CS_OPEN, CS_DEAD };
+enum { DS_OPEN, DS_EOF, DS_CLOSE_WAIT, DS_DONE };
+enum { T_RELEASE, T_CLOSE_WAIT, T_DEADLINE, T_RESET };
+enum { CLOSE_FIN, CLOSE_RST };
+
+typedef struct pfd {
+    int kind;
+    void *obj;
+} pfd;
+
+typedef struct conn conn;
+
+typedef struct ptimer {
+    uint64_t when; /* CLOCK_MONOTONIC ns */
+    size_t hidx;   /* position in the heap, SIZE_MAX when not armed */
+    int kind;      /* T_* */
+    int dir;
+    conn *c;
+} ptimer;
+
+typedef struct chunk {
+    struct chunk *next;
+    uint64_t release;
+    size_t len, off;
+    int close_after; /* limit_data: close the connection once sent */
+    int toxic;       /* slot of the limit_data toxic, -1 */
+    unsigned char data[];
+} chunk;
+
+typedef struct dir {
+    int state;   /* DS_* */
+    int pipe[2]; /* fast path, lazily taken from the pool */
+    size_t pipe_bytes, pipe_cap;
+    chunk *qhead, *qtail;
+    size_t qbytes;
+    uint64_t last_release; /* keeps shaped chunks in order */
+    uint64_t bw_next;      /* bandwidth: earliest start of the next byte */
+    uint64_t limit_passed; /* limit_data: bytes let through */
+    uint64_t bytes;
+    int want_read, want_write;
+    int rst_after; /* the source was reset: reset once flushed */
+    cr_rng rng;    /* jitter, slice sizes */
+    ptimer release_t, close_t;
+} dir;
+
+typedef struct plink plink;
+
+struct conn {
+    conn *next, *prev;
+    plink *l;
+    uint64_t idx; /* order of acceptance on the link, from 0 */
+    int state;    /* CS_* */
+    int cfd, sfd;
+    pfd cp, sp;
+    uint32_t cmask, smask; /* registered epoll interest */
+    int cgone, sgone;      /* errored fd taken out of epoll (rst_after) */
+    uint32_t affected;     /* bit per toxic slot */
+    uint64_t start;
+    dir d[2];
+    ptimer deadline_t, reset_t;
+    conn *dead_next;
+};
+
+typedef struct toxic_rec {
+    char name[CR_PROXY_NAME_MAX];
+    cr_proxy_toxic t;
+    int active;
+    uint64_t added, removed;
+    uint64_t affected, spared, chunks, bytes, events;
+} toxic_rec;
+
+struct plink {
+    char name[CR_PROXY_NAME_MAX];
+    struct sockaddr_in laddr, uaddr;
+    int lfd;
+    pfd lp;
+    int down; /* active down toxics */
+    toxic_rec *slot[MAX_TOXICS];
+    toxic_rec **hist; /* every toxic ever added (owned) */
+    size_t nhist, hcap;
+    conn *conns;
+    uint64_t next_idx;
+    uint64_t accepted, active, refused, dropped, resets, connect_failed, closed;
+    uint64_t bytes[2];
+};
+
+typedef struct ctl {
+    struct ctl *next;
+    pfd p;
+    int fd, out_fd; /* out_fd == fd for sockets */
+    int owned;      /* 1: close fd on release */
+    int dead;
+    int unwatched; /* not pollable (a file): read once at start */
+    char buf[CTL_LINE_MAX];
+    size_t len;
+} ctl;
+
+struct cr_proxy {
+    uint64_t seed;
+    int epfd, tfd;
+    pfd tp, ctl_lp, stop_p;
+    int ctl_lfd;
+    char *ctl_path;
+    int stop_fd;
+    int stop;
+    plink **links;
+    size_t nlinks;
+    ptimer **heap;
+    size_t nheap, hcap;
+    uint64_t armed;         /* when the timerfd is armed for, 0: disarmed */
+    int pool[PIPE_POOL][3]; /* read end, write end, capacity */
+    size_t npool;
+    ctl *ctls;
+    conn *dead;
+    uint64_t t_start;
+    unsigned char rbuf[CHUNK_MAX];
+};
+
+static inline uint64_t cr_proxy__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t cr_proxy__ms_ns(double ms)
+{
+    return ms <= 0 ? 0 : (uint64_t)(ms * 1e6);
+}
+
+/* cr_proxy.c */
+/* Arm t at `when` (CLOCK_MONOTONIC ns); 0 or CR_ENOMEM (left unarmed). */
+int cr_proxy__timer_set(cr_proxy *p, ptimer *t, uint64_t when);
+void cr_proxy__timer_cancel(cr_proxy *p, ptimer *t);
+int cr_proxy__ep_add(cr_proxy *p, int fd, uint32_t ev, pfd *pf);
+plink *cr_proxy__link_find(const cr_proxy *p, const char *name);
+void cr_proxy__fmt_addr(const struct sockaddr_in *sa, char *buf, size_t n);
+/* (Re)open a link's listener on its address. */
+int cr_proxy__link_listen(cr_proxy *p, plink *l, cr_err *err);
+
+/* cr_proxy_conn.c */
+/* A connection accepted on l (takes cfd). */
+void cr_proxy__conn_new(cr_proxy *p, plink *l, int cfd);
+void cr_proxy__conn_event(cr_proxy *p, conn *c, uint32_t ev, int server);
+/* Close both sockets (with RST when how is CLOSE_RST); memory is freed by
+ * the loop after the current batch. */
+void cr_proxy__conn_close(cr_proxy *p, conn *c, int how);
+void cr_proxy__timer_fire(cr_proxy *p, ptimer *t);
+
+/* cr_proxy_chan.c */
+void cr_proxy__ctl_accept(cr_proxy *p);
+void cr_proxy__ctl_event(cr_proxy *p, ctl *k);
+void cr_proxy__ctl_release(cr_proxy *p, ctl *k);
+
+#endif

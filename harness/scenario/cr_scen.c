@@ -1,0 +1,388 @@
+/* cr_scen: loading a scenario (see cr_scen.h and scenarios/README.md).
+ *
+ * jansson parses the text (syntax errors and duplicate keys are reported
+ * at jansson's position), cr_jpos maps every path to a line and column,
+ * then each section is validated in order: top-level keys, services (first,
+ * so that everything else can refer to them), extra sections, probes,
+ * faults, expectations.  Every problem is collected; the scenario is handed
+ * out only when there was none.  Kind-specific keys are validated by the
+ * kinds' parse functions after the loader rejected unknown keys. */
+#include "cr_scen_internal.h"
+
+#include "base/cr_alloc.h"
+#include "cr_kinds.h"
+#include "base/cr_rng.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SEED_MAX (1LL << 53)
+
+static const cr_param top_params[] = {
+    {"name", "string", NULL, "scenario name: letters, digits, '_', '.', '-'"},
+    {"description", "string", "\"\"", "free text shown in reports"},
+    {"seed", "integer", "drawn", "seed of every random decision, 0..2^53"},
+    {"duration_s", "number", NULL, "length of the fault timeline after t0"},
+    {"drain_s", "number", "2",
+     "quiet time after duration_s before the after-probes"},
+    {"services", "array", NULL, "the processes of the system under test"},
+    {"steady_state", "array", "[]", "probes"},
+    {"faults", "array", "[]", "faults"},
+    {"expect", "array", "[]", "expectations"},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* ---- the document ----------------------------------------------------- */
+
+/* An array section: allocates *v with n zeroed entries and parses each. */
+static void parse_array(cr_vctx *vx, const json_t *root, const char *key,
+                        int required, void **v, size_t *n, size_t elem,
+                        void (*each)(cr_vctx *, const json_t *, size_t, double),
+                        double dur)
+{
+    json_t *a = json_object_get(root, key);
+    if (!a) {
+        if (required)
+            cr_vrequire(vx, root, "", key);
+        return;
+    }
+    if (!json_is_array(a) || (required && json_array_size(a) == 0)) {
+        cr_verr(vx, key, "must be a%s array (got %s)",
+                required ? " non-empty" : "n",
+                json_is_array(a) ? "an empty array" : cr_jtype(a));
+        return;
+    }
+    if (json_array_size(a) == 0)
+        return;
+    *v = cr_calloc(json_array_size(a), elem);
+    if (!*v) {
+        vx->nomem = 1;
+        return;
+    }
+    *n = json_array_size(a);
+    for (size_t i = 0; i < *n; i++)
+        each(vx, json_array_get(a, i), i, dur);
+}
+
+static void each_service(cr_vctx *vx, const json_t *o, size_t i, double d)
+{
+    cr_scen__parse_service(vx, o, i);
+}
+
+static void each_probe(cr_vctx *vx, const json_t *o, size_t i, double d)
+{
+    cr_scen__parse_probe(vx, o, i);
+}
+
+static void each_fault(cr_vctx *vx, const json_t *o, size_t i, double d)
+{
+    cr_scen__parse_fault(vx, o, i, d);
+}
+
+static void each_expect(cr_vctx *vx, const json_t *o, size_t i, double d)
+{
+    cr_scen__parse_expect(vx, o, i);
+}
+
+static void parse_doc(cr_vctx *vx, const json_t *root)
+{
+    cr_scen *sc = vx->sc;
+    const cr_section_ops *const *secs = cr_section_all();
+    cr_param extra[33];
+    size_t ns = 0;
+    const char *str;
+    long long ll;
+    for (; secs[ns] && ns < 32; ns++)
+        extra[ns] =
+            (cr_param){secs[ns]->key, "object", "none", secs[ns]->summary};
+    extra[ns] = (cr_param){NULL, NULL, NULL, NULL};
+    cr_vkeys(vx, root, "", top_params, extra);
+
+    if (cr_vrequire(vx, root, "", "name") &&
+        cr_vstr(vx, root, "", "name", NULL, &str) > 0) {
+        if (!cr_scen__name_ok(str, 1))
+            cr_verr(vx, "name",
+                    "invalid scenario name \"%s\": use letters, "
+                    "digits, '_', '.' and '-'",
+                    str);
+        else if (!(sc->name = cr_strdup(str)))
+            vx->nomem = 1;
+    }
+    if (cr_vstr(vx, root, "", "description", "", &str) >= 0 &&
+        !(sc->description = cr_strdup(str)))
+        vx->nomem = 1;
+    int r = cr_vint(vx, root, "", "seed", 0, SEED_MAX, 0, &ll);
+    sc->seed_given = r > 0;
+    sc->seed = r > 0 ? (uint64_t)ll : cr_rng_fresh_seed() % (SEED_MAX + 1);
+    /* Cross-field checks against duration_s only when it is valid. */
+    double dur = INFINITY;
+    if (cr_vrequire(vx, root, "", "duration_s") &&
+        cr_vnum(vx, root, "", "duration_s", 0, CR_SCEN_MAX_DURATION, 0,
+                &sc->duration_s) > 0) {
+        if (sc->duration_s <= 0)
+            cr_verr(vx, "duration_s", "must be a number > 0 (got %g)",
+                    sc->duration_s);
+        else
+            dur = sc->duration_s;
+    }
+    cr_vnum(vx, root, "", "drain_s", 0, 3600, 2, &sc->drain_s);
+
+    parse_array(vx, root, "services", 1, (void **)&sc->svcs, &sc->nsvcs,
+                sizeof *sc->svcs, each_service, dur);
+    for (size_t i = 0; i < ns; i++) {
+        json_t *v = json_object_get(root, secs[i]->key);
+        if (v && secs[i]->parse)
+            cr_scen__nomem_if(vx, secs[i]->parse(vx, v, secs[i]->key, sc));
+    }
+    cr_scen__check_hosts(vx, root);
+    parse_array(vx, root, "steady_state", 0, (void **)&sc->probes, &sc->nprobes,
+                sizeof *sc->probes, each_probe, dur);
+    parse_array(vx, root, "faults", 0, (void **)&sc->faults, &sc->nfaults,
+                sizeof *sc->faults, each_fault, dur);
+    parse_array(vx, root, "expect", 0, (void **)&sc->expects, &sc->nexpects,
+                sizeof *sc->expects, each_expect, dur);
+}
+
+/* Absolute directory of the scenario file (not required to exist). */
+static void scenario_dir(const char *file, char *out, size_t n)
+{
+    char tmp[2 * PATH_MAX + 2], cwd[PATH_MAX];
+    if (file[0] == '/' || !getcwd(cwd, sizeof cwd))
+        snprintf(tmp, sizeof tmp, "%s", file);
+    else
+        snprintf(tmp, sizeof tmp, "%s/%s", cwd, file);
+    char *d = dirname(tmp);
+    char real[PATH_MAX];
+    snprintf(out, n, "%s", realpath(d, real) ? real : d);
+}
+
+static void exe_dir(char *out, size_t n)
+{
+    char buf[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (k <= 0) {
+        snprintf(out, n, ".");
+        return;
+    }
+    buf[k] = '\0';
+    snprintf(out, n, "%s", dirname(buf));
+}
+
+/* Byte offset of the token jansson complains about.  jansson's position
+ * is just past that token and its text quotes the token ("... near
+ * '\"b\"'"), so the token starts that many bytes earlier. */
+static size_t syntax_offset(const json_error_t *je)
+{
+    size_t pos = je->position > 0 ? (size_t)je->position : 0;
+    const char *near = strstr(je->text, " near '");
+    size_t tok = 0;
+    if (near) {
+        const char *end = strrchr(je->text, '\'');
+        if (end > near + 7)
+            tok = (size_t)(end - (near + 7));
+    }
+    if (tok == 0)
+        return pos > 0 ? pos - 1 : 0;
+    return tok <= pos ? pos - tok : 0;
+}
+
+int cr_scen_load_buffer(const char *file, const char *text, size_t len,
+                        cr_scen **out, cr_diags *diags, cr_err *err)
+{
+    long fails0 = cr_alloc_failures();
+    size_t first = diags->n;
+    json_error_t je;
+    cr_jpos *pos = NULL;
+    cr_scen *sc = NULL;
+    char sdir[PATH_MAX], bdir[PATH_MAX];
+    int rc = 0;
+    cr_vctx vx = {
+        .diags = diags, .file = file, .text = text, .len = len, .first = first};
+    *out = NULL;
+
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        /* jansson reports some allocation failures as syntax errors. */
+        if (cr_alloc_failures() != fails0 ||
+            json_error_code(&je) == json_error_out_of_memory)
+            goto nomem;
+        int line, col;
+        cr_jpos_offset(text, len, syntax_offset(&je), &line, &col);
+        int brace = strncmp(je.text, "'}' expected", 12) == 0 ||
+                    strncmp(je.text, "']' expected", 12) == 0;
+        cr_vdiag(&vx, line, col, "invalid JSON: %s%s", je.text,
+                 brace ? " (missing ',' before it?)" : "");
+        goto done;
+    }
+    rc = cr_jpos_build(text, len, &pos);
+    if (rc == CR_ENOMEM)
+        goto nomem;
+    /* CR_EINVAL cannot happen after jansson accepted the text; positions
+     * would then read 0:0 rather than fail the load. */
+    if (!json_is_object(root)) {
+        cr_vdiag(&vx, 1, 1, "a scenario is a JSON object (got %s)",
+                 cr_jtype(root));
+        goto done;
+    }
+    sc = cr_calloc(1, sizeof *sc);
+    if (!sc || !(sc->file = cr_strdup(file)))
+        goto nomem;
+    sc->root = json_incref(root);
+    scenario_dir(file, sdir, sizeof sdir);
+    exe_dir(bdir, sizeof bdir);
+    vx.sc = sc;
+    vx.pos = pos;
+    vx.scen_dir = sdir;
+    vx.bin_dir = bdir;
+    parse_doc(&vx, root);
+    cr_vsort(&vx);
+done:
+    if (vx.nomem || cr_alloc_failures() != fails0)
+        goto nomem;
+    if (diags->n > first) {
+        rc = CR_EINVAL;
+        goto out;
+    }
+    if (cr_scen_resolve(sc, err))
+        goto nomem;
+    *out = sc;
+    sc = NULL;
+    rc = 0;
+    goto out;
+nomem:
+    /* A load that lost an allocation proves nothing: drop its findings. */
+    while (diags->n > first) {
+        diags->n--;
+        cr_free(diags->v[diags->n].file);
+        cr_free(diags->v[diags->n].msg);
+    }
+    rc = cr_err_set(err, CR_ENOMEM, "loading %s: out of memory", file);
+out:
+    cr_scen_free(sc);
+    cr_jpos_free(pos);
+    json_decref(root);
+    return rc;
+}
+
+int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags, cr_err *err)
+{
+    int fd = -1, rc = 0;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    struct stat st;
+    *out = NULL;
+    fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        rc = cr_err_sys(err, errno == ENOENT ? CR_ENOTFOUND : CR_ESYS, errno,
+                        "reading scenario %s", file);
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = cr_err_set(err, CR_EINVAL, "reading scenario %s: is a directory",
+                        file);
+        goto out;
+    }
+    for (;;) {
+        if (len == cap) {
+            size_t nc = cap ? cap * 2 : 8192;
+            char *q = cr_realloc(buf, nc);
+            if (!q) {
+                rc = cr_err_set(err, CR_ENOMEM,
+                                "reading scenario %s: out of "
+                                "memory",
+                                file);
+                goto out;
+            }
+            buf = q;
+            cap = nc;
+        }
+        ssize_t k = read(fd, buf + len, cap - len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            rc = cr_err_sys(err, CR_ESYS, errno, "reading scenario %s", file);
+            goto out;
+        }
+        if (k == 0)
+            break;
+        len += (size_t)k;
+    }
+    rc = cr_scen_load_buffer(file, buf, len, out, diags, err);
+out:
+    if (fd >= 0)
+        close(fd);
+    cr_free(buf);
+    return rc;
+}
+
+void cr_scen_free(cr_scen *sc)
+{
+    if (!sc)
+        return;
+    for (size_t i = 0; i < sc->nfaults; i++) {
+        cr_fault *f = &sc->faults[i];
+        if (f->priv && f->ops && f->ops->destroy)
+            f->ops->destroy(f);
+        cr_free(f->name);
+        cr_free(f->target.service);
+        if (f->trigger) {
+            cr_match_free(&f->trigger->match);
+            cr_free(f->trigger);
+        }
+        json_decref(f->spec);
+        cr_free(f->starts);
+    }
+    for (size_t i = 0; i < sc->nprobes; i++) {
+        cr_probe_spec *p = &sc->probes[i];
+        if (p->priv && p->ops && p->ops->destroy)
+            p->ops->destroy(p);
+        cr_free(p->name);
+        cr_free(p->host);
+        json_decref(p->spec);
+    }
+    for (size_t i = 0; i < sc->nexpects; i++) {
+        cr_expect *x = &sc->expects[i];
+        if (x->priv && x->ops && x->ops->destroy)
+            x->ops->destroy(x);
+        cr_free(x->name);
+        json_decref(x->spec);
+    }
+    const cr_section_ops *const *secs = cr_section_all();
+    for (size_t i = 0; secs[i]; i++)
+        if (secs[i]->destroy)
+            secs[i]->destroy(sc);
+    for (size_t i = 0; i < sc->nsvcs; i++)
+        cr_scen__svc_free(&sc->svcs[i]);
+    cr_free(sc->svcs);
+    cr_free(sc->faults);
+    cr_free(sc->probes);
+    cr_free(sc->expects);
+    json_decref(sc->root);
+    cr_free(sc->file);
+    cr_free(sc->name);
+    cr_free(sc->description);
+    cr_free(sc);
+}
+
+const cr_svc_spec *cr_scen_service(const cr_scen *sc, const char *name)
+{
+    for (size_t i = 0; sc && name && i < sc->nsvcs; i++)
+        if (sc->svcs[i].name && strcmp(sc->svcs[i].name, name) == 0)
+            return &sc->svcs[i];
+    return NULL;
+}
+
+const cr_fault *cr_scen_fault(const cr_scen *sc, const char *name)
+{
+    for (size_t i = 0; sc && name && i < sc->nfaults; i++)
+        if (sc->faults[i].name && strcmp(sc->faults[i].name, name) == 0)
+            return &sc->faults[i];
+    return NULL;
+}

@@ -1,0 +1,296 @@
+/* cr_scen: the scenario model, its loader and the validation helpers.
+ *
+ * cr_scen_load() reads a JSON scenario with jansson, records the line and
+ * column of every key and value, and validates every section.  All problems
+ * are collected (not just the first) as FILE:LINE:COLUMN diagnostics.  Fault
+ * kinds, probe kinds, checkers and extra sections ("links", "hosts") parse
+ * their own objects through the cr_v* helpers below; parse functions only
+ * validate and fill structs: they never touch the system.
+ *
+ * The format itself is documented in scenarios/README.md. */
+#ifndef CR_SCEN_H
+#define CR_SCEN_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "base/cr_err.h"
+#include "base/cr_signal.h"
+
+#define CR_PATH_MAX 256
+
+typedef struct cr_fault_ops cr_fault_ops;
+typedef struct cr_probe_ops cr_probe_ops;
+typedef struct cr_check_ops cr_check_ops;
+typedef struct cr_vctx cr_vctx;
+typedef struct cr_scen cr_scen;
+
+/* A documented parameter: drives `chaosrun list`, the unknown-key check and
+ * scenarios/README.md.  Arrays of cr_param end with {NULL}. */
+typedef struct cr_param {
+    const char *name;
+    const char *type; /* "number", "integer", "string", "bool", "time",
+                         "signal", "array", "object", ... */
+    const char *dflt; /* NULL: required */
+    const char *doc;
+} cr_param;
+
+/* A time that is either fixed (lo == hi) or drawn from [lo, hi]. */
+typedef struct cr_time {
+    double lo, hi;
+} cr_time;
+
+/* ---- diagnostics ------------------------------------------------------ */
+
+typedef struct cr_diag {
+    char *file;
+    int line, col; /* 1-based; 0 when unknown */
+    char *msg;
+} cr_diag;
+
+typedef struct cr_diags {
+    cr_diag *v;
+    size_t n, cap;
+} cr_diags;
+
+void cr_diags_free(cr_diags *d);
+/* Print every diagnostic as "FILE:LINE:COLUMN: message\n". */
+void cr_diags_print(const cr_diags *d, FILE *fp);
+
+/* ---- the model -------------------------------------------------------- */
+
+enum { CR_RESTART_NEVER, CR_RESTART_ON_FAILURE, CR_RESTART_ALWAYS };
+enum {
+    CR_READY_NONE,
+    CR_READY_TCP,
+    CR_READY_HTTP,
+    CR_READY_EXEC,
+    CR_READY_LOG
+};
+
+typedef struct cr_ready {
+    int kind;          /* CR_READY_* */
+    char *host;        /* tcp: default 127.0.0.1 */
+    int port;          /* tcp */
+    char *url;         /* http */
+    int status;        /* http: expected status, default 200 */
+    char **argv;       /* exec: NULL-terminated */
+    char *regex;       /* log: POSIX extended regex matched against log lines */
+    double timeout_s;  /* default 10 */
+    double interval_s; /* default 0.05 */
+} cr_ready;
+
+typedef struct cr_svc_spec {
+    char *name;
+    char **argv;  /* NULL-terminated, never passed through a shell */
+    char **env;   /* "KEY=VALUE", NULL-terminated; may be NULL */
+    char *cwd;    /* NULL: the directory chaosrun was started in */
+    int replicas; /* default 1 */
+    int port;     /* 0: none; replica i listens on port + i */
+    char *host;   /* network host (namespace) name, or NULL */
+    cr_ready ready;
+    int stop_signal;        /* default SIGTERM */
+    double stop_timeout_s;  /* default 5 */
+    int restart;            /* CR_RESTART_*, default never */
+    double restart_delay_s; /* default 0.2 */
+    int max_restarts;       /* default 10; -1 unlimited */
+    char path[CR_PATH_MAX]; /* "services[1]" for diagnostics */
+} cr_svc_spec;
+
+#define CR_REPLICA_ALL    (-1)
+#define CR_REPLICA_RANDOM (-2)
+
+typedef struct cr_target {
+    char *service; /* NULL: fault not aimed at a service (network faults) */
+    int replica;   /* >= 0, CR_REPLICA_ALL or CR_REPLICA_RANDOM */
+} cr_target;
+
+/* An event pattern: used by the event probe, the events checker and
+ * state-triggered faults. */
+typedef struct cr_match {
+    char *ev;      /* required */
+    char *svc;     /* NULL: any service */
+    json_t *where; /* object of field -> value that must be equal; or NULL */
+} cr_match;
+
+typedef struct cr_trigger {
+    cr_match match;
+    int count;      /* fire on the count-th matching event (default 1) */
+    double delay_s; /* after the event (default 0) */
+} cr_trigger;
+
+typedef struct cr_fault {
+    char *name; /* unique; default "<kind>-<index>" */
+    const cr_fault_ops *ops;
+    cr_target target;
+    cr_time at;             /* at_s */
+    double for_s;           /* 0: instantaneous */
+    double every_s;         /* 0: single shot */
+    double until_s;         /* repetition end (default: duration_s) */
+    cr_trigger *trigger;    /* non-NULL: state-triggered (at_s ignored) */
+    void *priv;             /* kind data from ops->parse, freed by destroy */
+    json_t *spec;           /* the object as written (reference held) */
+    char path[CR_PATH_MAX]; /* "faults[2]" */
+    /* Resolved by cr_scen_resolve(): start of each occurrence, seconds after
+     * t0 (time-triggered faults only). */
+    double *starts;
+    size_t nstarts;
+} cr_fault;
+
+enum {
+    CR_PHASE_BEFORE = 1u << 0,
+    CR_PHASE_DURING = 1u << 1,
+    CR_PHASE_AFTER = 1u << 2,
+};
+
+typedef struct cr_probe_spec {
+    char *name;
+    const cr_probe_ops *ops;
+    void *priv;
+    unsigned phases;   /* CR_PHASE_* mask, default all three */
+    char *host;        /* probe from inside this network host, or NULL */
+    double interval_s; /* during: default 1 */
+    double timeout_s;  /* default 2 */
+    json_t *spec;
+    char path[CR_PATH_MAX];
+} cr_probe_spec;
+
+typedef struct cr_expect {
+    char *name;
+    const cr_check_ops *ops;
+    void *priv;
+    int min_samples; /* default 1 (checkers that count samples) */
+    json_t *spec;
+    char path[CR_PATH_MAX];
+} cr_expect;
+
+struct cr_scen {
+    char *file;
+    char *name;
+    char *description;
+    uint64_t seed;
+    int seed_given;    /* 0: drawn at load time (or by --seed) */
+    double duration_s; /* timeline length after t0 (required) */
+    double drain_s;    /* after duration, before after-probes; default 2 */
+    cr_svc_spec *svcs;
+    size_t nsvcs;
+    cr_fault *faults;
+    size_t nfaults;
+    cr_probe_spec *probes;
+    size_t nprobes;
+    cr_expect *expects;
+    size_t nexpects;
+    void *links;  /* owned by the proxy module, or NULL */
+    void *hosts;  /* owned by the network module, or NULL */
+    json_t *root; /* the document as written */
+};
+
+/* ---- loading ---------------------------------------------------------- */
+
+/* Load and validate a scenario.  On success returns 0 and *out (free with
+ * cr_scen_free), its timeline already resolved from sc->seed (call
+ * cr_scen_resolve() again after changing the seed).  On any problem returns
+ * CR_EINVAL with every problem appended to *diags (sorted by position), or
+ * CR_ENOTFOUND (no such file), CR_ESYS or CR_ENOMEM with err set and no
+ * diagnostic added (also CR_EINVAL with err set and no diagnostic when the
+ * path is a directory); *out stays NULL. */
+int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags, cr_err *err);
+/* Same from a buffer; `file` is only used in messages. */
+int cr_scen_load_buffer(const char *file, const char *text, size_t len,
+                        cr_scen **out, cr_diags *diags, cr_err *err);
+void cr_scen_free(cr_scen *sc);
+
+/* Draw every time range and repetition from sc->seed (fills
+ * faults[i].starts).  Same seed, same timeline. */
+int cr_scen_resolve(cr_scen *sc, cr_err *err);
+
+/* Write the resolved timeline, human readable (for --dry-run). */
+void cr_scen_print_timeline(const cr_scen *sc, FILE *fp);
+
+/* The resolved timeline as JSON (for the journal): an array of
+ * {fault, kind, target, occurrence, at_s, for_s} ordered by time (target
+ * null for faults without a service target), then one entry per
+ * state-triggered fault with occurrence and at_s null and "on_event":
+ * {ev, svc, where, count, delay_s}.  NULL on allocation failure. */
+json_t *cr_scen_timeline_json(const cr_scen *sc);
+
+/* Look-ups. */
+const cr_svc_spec *cr_scen_service(const cr_scen *sc, const char *name);
+const cr_fault *cr_scen_fault(const cr_scen *sc, const char *name);
+
+/* Parse a target string: "svc" (all replicas), "svc.all", "svc.N",
+ * "svc.random".  0 (t->service cr_malloc'd, free with cr_free), CR_EINVAL
+ * or CR_ENOMEM (t->service NULL).  Does not check that the service
+ * exists. */
+int cr_target_parse(const char *s, cr_target *t);
+/* "svc", "svc.2", "svc.random" */
+void cr_target_format(const cr_target *t, char *buf, size_t n);
+
+/* ---- validation helpers for parse functions ---------------------------
+ *
+ * `path` is the JSON path of `obj` ("faults[2]"); helpers append the key
+ * themselves and report at the key's or value's position.  Getters return
+ * 1 (present and valid), 0 (absent: *out = dflt), -1 (invalid: a diagnostic
+ * was recorded).  A JSON null is a value of the wrong type, not an absent
+ * key.  Messages read "PATH: text" ("faults[2].at_s: must be >= 0 (got
+ * -1)"), so the text need not repeat the key. */
+
+/* Report at the position of path's value (its nearest known ancestor when
+ * the path does not exist, e.g. a missing key reports at its object). */
+void cr_verr(cr_vctx *vx, const char *path, const char *fmt, ...)
+    CR_PRINTF(3, 4);
+/* Report at the position of the key itself ("unknown key" style); the
+ * message is prefixed with the path of the object that holds the key
+ * ("faults[0]: unknown key ..."). */
+void cr_verr_key(cr_vctx *vx, const char *path, const char *fmt, ...)
+    CR_PRINTF(3, 4);
+/* Tell the loader that an allocation failed inside a parse function: the
+ * load then fails with CR_ENOMEM (returning CR_ENOMEM from parse has the
+ * same effect). */
+void cr_vnomem(cr_vctx *vx);
+/* Number of diagnostics recorded so far. */
+size_t cr_vcount(const cr_vctx *vx);
+/* The scenario being built (services are parsed before anything else, so
+ * references to services can be checked). */
+cr_scen *cr_vscen(cr_vctx *vx);
+
+/* Join a path and a key ("faults[2]" + "at_s") or an index. */
+void cr_path_key(char *buf, size_t n, const char *base, const char *key);
+void cr_path_idx(char *buf, size_t n, const char *base, size_t idx);
+
+int cr_vrequire(cr_vctx *vx, const json_t *obj, const char *path,
+                const char *key);
+int cr_vnum(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+            double min, double max, double dflt, double *out);
+int cr_vint(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+            long long min, long long max, long long dflt, long long *out);
+int cr_vbool(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+             int dflt, int *out);
+/* *out borrows from the JSON document (lives as long as the scenario). */
+int cr_vstr(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+            const char *dflt, const char **out);
+/* names: NULL-terminated; *out = index. */
+int cr_venum(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+             const char *const *names, int dflt, int *out);
+/* Number or [min, max] with 0 <= min <= max <= maxv. */
+int cr_vtime(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+             double maxv, cr_time dflt, cr_time *out);
+int cr_vsignal(cr_vctx *vx, const json_t *obj, const char *path,
+               const char *key, int dflt, int *out);
+/* Reject keys not in either params list (b may be NULL), with a "did you
+ * mean" hint when close to a known key.  Returns number of unknown keys. */
+int cr_vkeys(cr_vctx *vx, const json_t *obj, const char *path,
+             const cr_param *a, const cr_param *b);
+/* Parse {"ev":..., "svc":..., "where":{...}} into m (strings copied,
+ * where referenced).  svc must name a service or an instance "svc.N".
+ * Does not reject other keys (callers list their own with cr_vkeys).
+ * Returns 0, CR_EINVAL (diagnostics recorded, m zeroed) or CR_ENOMEM. */
+int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m);
+void cr_match_free(cr_match *m);
+
+/* Edit distance, for "did you mean" hints. */
+int cr_levenshtein(const char *a, const char *b);
+
+#endif
