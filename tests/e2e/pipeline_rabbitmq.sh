@@ -1,6 +1,6 @@
 # End-to-end: the pipeline on RabbitMQ (--broker, quorum queues, publisher
 # confirms, manual acks) loses nothing and delivers nothing twice through
-# a broker SIGKILL + restart, worker kills, a broker pause and a silent
+# a broker SIGKILL + restart, a worker kill, a broker pause and a silent
 # partition; amqp_transient (classic queue, delivery_mode 1) loses the
 # backlog in the broker restart and amqp_auto_ack (no_ack consumer) loses
 # what a killed worker held, both caught by no-loss.  After every run no
