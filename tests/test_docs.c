@@ -14,12 +14,13 @@
  *  - `chaosrun list` shows exactly the registry, and what it says about
  *    kinds and URL schemes agrees with the validator.
  *  - README.md's exit-status table matches base/cr_err.h's mapping and
- *    `chaosrun --help`; its package table matches setup.sh's PACKAGES.
+ *    `chaosrun --help`; its package table matches setup.sh's PACKAGES;
+ *    tests/README.md's lock table matches the CMake files' RESOURCE_LOCKs.
  *  - every relative link between the Markdown files resolves, anchors
  *    included.
  *
- * A key table is a Markdown table whose header's first cell is "key"; the
- * keys are the `code` spans of its first column.  A table with an
+ * A key table is a Markdown table whose header's first cell is "key" (or
+ * "lock"); the keys are the `code` spans of its first column.  A table with an
  * "attributes" column (the proxy's toxics) documents the keys named in
  * that column. */
 #include "base/cr_alloc.h"
@@ -282,7 +283,8 @@ static void md_table_keys(const md_doc *d, size_t from, size_t to, names *out)
             in_table = 1;
             key_col = attr_col = -1;
             for (size_t c = 0; c < n; c++) {
-                if (clen[c] == 3 && strncmp(cell[c], "key", 3) == 0 && c == 0)
+                if (c == 0 && ((clen[c] == 3 && !strncmp(cell[c], "key", 3)) ||
+                               (clen[c] == 4 && !strncmp(cell[c], "lock", 4))))
                     key_col = 0;
                 if (clen[c] == 10 && strncmp(cell[c], "attributes", 10) == 0)
                     attr_col = (int)c;
@@ -979,6 +981,54 @@ static void test_docs_packages(void)
     md_free(d);
 }
 
+/* tests/README.md's lock table names every RESOURCE_LOCK of the CMake
+ * files, and no other. */
+static void test_docs_locks(void)
+{
+    static const char *const files[] = {"tests/CMakeLists.txt",
+                                        "tests/bench/CMakeLists.txt"};
+    names cm = {0}, doc = {0};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char *txt = slurp(cr_test_src(files[f]), NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(txt);
+        for (char *p = txt; (p = strstr(p, "RESOURCE_LOCK"));) {
+            p += strlen("RESOURCE_LOCK");
+            p += strspn(p, " \t\n\"");
+            /* One name, or a quoted ;-separated list. */
+            for (;;) {
+                size_t k = strcspn(p, " \t\n\";)");
+                if (k)
+                    names_add(&cm, p, k);
+                p += k;
+                if (*p != ';')
+                    break;
+                p++;
+            }
+        }
+        free(txt);
+    }
+    md_doc *d = md_load("tests/README.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    const char *b = strstr(d->text, "<!-- locks: begin -->");
+    const char *e = strstr(d->text, "<!-- locks: end -->");
+    CU_ASSERT_FATAL(b && e && b < e);
+    md_table_keys(d, (size_t)(b - d->text), (size_t)(e - d->text), &doc);
+    md_free(d);
+    CU_ASSERT(cm.n >= 5);
+    for (size_t i = 0; i < cm.n; i++)
+        if (!names_has(&doc, cm.v[i])) {
+            fprintf(stderr, "tests/README.md: lock %s is not in the table\n",
+                    cm.v[i]);
+            CU_FAIL("a resource lock is undocumented");
+        }
+    for (size_t i = 0; i < doc.n; i++)
+        if (!names_has(&cm, doc.v[i])) {
+            fprintf(stderr, "tests/README.md: lock %s is in no CMake file\n",
+                    doc.v[i]);
+            CU_FAIL("a documented lock does not exist");
+        }
+}
+
 /* ---- links between the Markdown files ------------------------------------ */
 
 /* GitHub's anchor of a heading: lower case; ASCII letters, digits, '_' and
@@ -1157,6 +1207,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_docs_list_matches_registry);
     CR_ADD_TEST(s, test_docs_exit_status);
     CR_ADD_TEST(s, test_docs_packages);
+    CR_ADD_TEST(s, test_docs_locks);
     CR_ADD_TEST(s, test_docs_slug);
     CR_ADD_TEST(s, test_docs_links);
 }
