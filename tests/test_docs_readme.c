@@ -1,0 +1,348 @@
+/* Doc tests of the repository's own tables: README.md's exit statuses
+ * against base/cr_err.h and `chaosrun --help`, its dependency table
+ * against setup.sh's PACKAGES, tests/README.md's lock table against the
+ * CMake files' RESOURCE_LOCKs, and every relative link between the
+ * Markdown files (anchors included).  Tables: see cr_test_md.h. */
+#include "base/cr_err.h"
+#include "cr_test_md.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+/* ---- README.md: exit status, packages ------------------------------------ */
+
+/* The statuses of README.md's "Exit status" table, with their meanings. */
+static size_t readme_statuses(const md_doc *d, int st[], char mean[][200],
+                              size_t max)
+{
+    int i = md_need(d, 2, "Exit status");
+    size_t n = 0;
+    if (i < 0)
+        return 0;
+    const char *cell[4];
+    size_t clen[4];
+    for (size_t at = d->v[i].start; at < d->v[i].end_own && n < max;) {
+        size_t e = line_end(d->text, d->len, at);
+        const char *l = d->text + at;
+        if (l[0] == '|' && row_cells(l, e - at, cell, clen, 4) == 2 &&
+            isdigit((unsigned char)cell[0][0])) {
+            st[n] = atoi(cell[0]);
+            snprintf(mean[n], sizeof mean[0], "%.*s", (int)clen[1], cell[1]);
+            n++;
+        }
+        at = e + 1;
+    }
+    return n;
+}
+
+static void test_docs_readme_exit_status(void)
+{
+    md_doc *d = md_load("README.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    int st[16];
+    char mean[16][200];
+    size_t n = readme_statuses(d, st, mean, 16);
+    CU_ASSERT_EQUAL_FATAL(n, 5);
+    /* 0 and 1 are the verdicts; 2..4 come from cr_err_exit_status. */
+    int want[8] = {0}, nw = 0;
+    want[nw++] = cr_err_exit_status(0);
+    want[nw++] = 1;
+    /* What README.md promises for each class of error. */
+    static const struct {
+        int code;
+        const char *says;
+    } promise[] = {
+        {CR_EINVAL, "invalid scenario or usage"},
+        {CR_ENOTFOUND, "invalid scenario or usage"},
+        {CR_EUNSUP, "cannot run the scenario"},
+        {CR_ESYS, "harness itself failed"},
+        {CR_ENOMEM, "harness itself failed"},
+        {CR_ETIMEOUT, "harness itself failed"},
+        {CR_EPROTO, "harness itself failed"},
+        {CR_ESTATE, "harness itself failed"},
+        {CR_EINTR, "interrupted"},
+    };
+    static const int codes[] = {
+#define CR_X_(nm, c, s, t) c,
+        CR_ERR_MAP(CR_X_)
+#undef CR_X_
+    };
+    /* Every code of the map has a promise (a new code needs one here). */
+    CU_ASSERT_EQUAL(sizeof codes / sizeof codes[0],
+                    sizeof promise / sizeof promise[0]);
+    for (size_t k = 0; k < sizeof promise / sizeof promise[0]; k++) {
+        int s = cr_err_exit_status(promise[k].code), row = -1;
+        for (size_t j = 0; j < n; j++)
+            if (st[j] == s)
+                row = (int)j;
+        if (row < 0 || !strstr(mean[row], promise[k].says)) {
+            fprintf(stderr,
+                    "README.md: exit status %d (%s) should say \"%s\"\n", s,
+                    cr_err_name(promise[k].code), promise[k].says);
+            CU_FAIL("exit status table and cr_err disagree");
+        }
+        int seen = 0;
+        for (int j = 0; j < nw; j++)
+            seen |= want[j] == s;
+        if (!seen && nw < 8)
+            want[nw++] = s;
+    }
+    CU_ASSERT_EQUAL(cr_err_exit_status(-999), 4); /* unknown code */
+    CU_ASSERT_EQUAL((int)n, nw);
+    for (size_t j = 0; j < n; j++) {
+        int seen = 0;
+        for (int k = 0; k < nw; k++)
+            seen |= want[k] == st[j];
+        CU_ASSERT(seen);
+    }
+    CU_ASSERT(strstr(mean[1], "expectation failed") != NULL);
+
+    /* `chaosrun --help` lists the same statuses. */
+    char cmd[4200], out[8192];
+    snprintf(cmd, sizeof cmd, "%s --help", cr_test_bin("chaosrun"));
+    FILE *fp = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    size_t len = fread(out, 1, sizeof out - 1, fp);
+    out[len] = '\0';
+    pclose(fp);
+    char *ex = strstr(out, "Exit status:");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+    for (size_t j = 0; j < n; j++) {
+        char tok[16];
+        snprintf(tok, sizeof tok, j ? "; %d " : ": %d ", st[j]);
+        if (!strstr(ex, tok)) {
+            fprintf(stderr, "chaosrun --help does not list exit status %d\n",
+                    st[j]);
+            CU_FAIL("help and README disagree on exit statuses");
+        }
+    }
+    md_free(d);
+}
+
+static void test_docs_readme_packages(void)
+{
+    size_t len;
+    char *sh = slurp(cr_test_src("setup.sh"), &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sh);
+    names pk = {0}, doc = {0};
+    char *a = strstr(sh, "\nPACKAGES=(");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    a += strlen("\nPACKAGES=(");
+    char *z = strchr(a, ')');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(z);
+    for (char *p = a; p < z;) {
+        p += strspn(p, " \t\n");
+        size_t k = strcspn(p, " \t\n)");
+        if (k)
+            names_add(&pk, p, k);
+        p += k;
+    }
+    free(sh);
+    md_doc *d = md_load("README.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    const char *b = strstr(d->text, "<!-- packages: begin -->");
+    const char *e = strstr(d->text, "<!-- packages: end -->");
+    CU_ASSERT_FATAL(b && e && b < e);
+    const char *cell[4];
+    size_t clen[4];
+    for (const char *l = b; l < e;) {
+        const char *nl = strchr(l, '\n');
+        size_t ll = nl ? (size_t)(nl - l) : strlen(l);
+        if (l[0] == '|' && row_cells(l, ll, cell, clen, 4) >= 1)
+            code_spans(&doc, cell[0], clen[0]);
+        l += ll + 1;
+    }
+    CU_ASSERT(pk.n > 10);
+    for (size_t i = 0; i < pk.n; i++)
+        if (!names_has(&doc, pk.v[i])) {
+            fprintf(stderr,
+                    "README.md: package %s (setup.sh) is not in the "
+                    "dependency table\n",
+                    pk.v[i]);
+            CU_FAIL("a package is undocumented");
+        }
+    for (size_t i = 0; i < doc.n; i++)
+        if (!names_has(&pk, doc.v[i])) {
+            fprintf(stderr, "README.md: package %s is not in setup.sh\n",
+                    doc.v[i]);
+            CU_FAIL("a documented package is not installed");
+        }
+    md_free(d);
+}
+
+/* tests/README.md's lock table names every RESOURCE_LOCK of the CMake
+ * files, and no other. */
+static void test_docs_readme_locks(void)
+{
+    static const char *const files[] = {"tests/CMakeLists.txt",
+                                        "tests/bench/CMakeLists.txt"};
+    names cm = {0}, doc = {0};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char *txt = slurp(cr_test_src(files[f]), NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(txt);
+        for (char *p = txt; (p = strstr(p, "RESOURCE_LOCK"));) {
+            p += strlen("RESOURCE_LOCK");
+            p += strspn(p, " \t\n\"");
+            /* One name, or a quoted ;-separated list. */
+            for (;;) {
+                size_t k = strcspn(p, " \t\n\";)");
+                if (k)
+                    names_add(&cm, p, k);
+                p += k;
+                if (*p != ';')
+                    break;
+                p++;
+            }
+        }
+        free(txt);
+    }
+    md_doc *d = md_load("tests/README.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    const char *b = strstr(d->text, "<!-- locks: begin -->");
+    const char *e = strstr(d->text, "<!-- locks: end -->");
+    CU_ASSERT_FATAL(b && e && b < e);
+    md_table_keys(d, (size_t)(b - d->text), (size_t)(e - d->text), &doc);
+    md_free(d);
+    CU_ASSERT(cm.n >= 5);
+    for (size_t i = 0; i < cm.n; i++)
+        if (!names_has(&doc, cm.v[i])) {
+            fprintf(stderr, "tests/README.md: lock %s is not in the table\n",
+                    cm.v[i]);
+            CU_FAIL("a resource lock is undocumented");
+        }
+    for (size_t i = 0; i < doc.n; i++)
+        if (!names_has(&cm, doc.v[i])) {
+            fprintf(stderr, "tests/README.md: lock %s is in no CMake file\n",
+                    doc.v[i]);
+            CU_FAIL("a documented lock does not exist");
+        }
+}
+
+/* ---- links between the Markdown files ------------------------------------ */
+
+static void check_links(const char *rel)
+{
+    md_doc *d = md_load(rel);
+    if (!d)
+        return;
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s", rel);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[1] = '\0';
+    else
+        dir[0] = '\0';
+    int fence = 0;
+    for (size_t at = 0; at < d->len;) {
+        size_t e = line_end(d->text, d->len, at);
+        if (strncmp(d->text + at, "```", 3) == 0)
+            fence = !fence;
+        for (const char *p = d->text + at; !fence && p < d->text + e; p++) {
+            if (p[0] != ']' || p[1] != '(')
+                continue;
+            const char *t = p + 2;
+            const char *close = memchr(t, ')', (size_t)(d->text + e - t));
+            if (!close)
+                continue;
+            char target[512];
+            snprintf(target, sizeof target, "%.*s", (int)(close - t), t);
+            p = close;
+            if (strstr(target, "://") || strncmp(target, "mailto:", 7) == 0)
+                continue;
+            char *hash = strchr(target, '#');
+            char *anchor = NULL;
+            if (hash) {
+                *hash = '\0';
+                anchor = hash + 1;
+            }
+            char rel2[1024];
+            md_doc *o = d;
+            if (target[0]) {
+                snprintf(rel2, sizeof rel2, "%s%s", dir, target);
+                struct stat st;
+                if (stat(cr_test_src(rel2), &st) != 0) {
+                    fprintf(stderr, "%s: broken link to %s\n", rel, target);
+                    CU_FAIL("a broken link");
+                    continue;
+                }
+                o = NULL;
+                if (anchor && strstr(target, ".md"))
+                    o = md_load(rel2);
+            }
+            if (anchor && o && !md_has_anchor(o, anchor)) {
+                fprintf(stderr, "%s: link to %s#%s: no such heading\n", rel,
+                        target, anchor);
+                CU_FAIL("a link to a missing heading");
+            }
+            if (o && o != d)
+                md_free(o);
+        }
+        at = e + 1;
+    }
+    md_free(d);
+}
+
+/* Every *.md under the project's folders (build trees and run output
+ * excluded: they live in folders this walk does not enter). */
+static void walk_md(const char *rel, size_t *count)
+{
+    DIR *dp = opendir(cr_test_src(rel));
+    if (!dp)
+        return;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s/%s", rel, de->d_name);
+        size_t k = strlen(de->d_name);
+        struct stat st;
+        int isdir = de->d_type == DT_DIR;
+        if (de->d_type == DT_UNKNOWN && stat(cr_test_src(sub), &st) == 0)
+            isdir = S_ISDIR(st.st_mode);
+        if (isdir) {
+            walk_md(sub, count);
+        } else if (k > 3 && strcmp(de->d_name + k - 3, ".md") == 0 &&
+                   strstr(sub, "/data/runs/") == NULL) {
+            check_links(sub);
+            (*count)++;
+        }
+    }
+    closedir(dp);
+}
+
+static void test_docs_readme_links(void)
+{
+    static const char *const roots[] = {"harness",         "faults",
+                                        "scenarios",       "reports",
+                                        "sample_pipeline", "tests"};
+    size_t count = 0;
+    check_links("README.md");
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
+        walk_md(roots[i], &count);
+    CU_ASSERT(count >= 10);
+}
+
+/* The link checker itself finds a broken link and a missing anchor. */
+static void test_docs_readme_slug(void)
+{
+    char s[128];
+    slug("Where a network fault applies", s, sizeof s);
+    CU_ASSERT_STRING_EQUAL(s, "where-a-network-fault-applies");
+    slug("`on_event`: state-triggered faults", s, sizeof s);
+    CU_ASSERT_STRING_EQUAL(s, "on_event-state-triggered-faults");
+    slug("Checkers over a long history (`bench_checks.c`)", s, sizeof s);
+    CU_ASSERT_STRING_EQUAL(s, "checkers-over-a-long-history-bench_checksc");
+    slug("Queue backends: embedded vs RabbitMQ → ×2", s, sizeof s);
+    CU_ASSERT_STRING_EQUAL(s, "queue-backends-embedded-vs-rabbitmq--2");
+}
+
+void cr_test_register(void)
+{
+    CU_pSuite s = CU_add_suite("docs_readme", NULL, NULL);
+    CR_ADD_TEST(s, test_docs_readme_exit_status);
+    CR_ADD_TEST(s, test_docs_readme_packages);
+    CR_ADD_TEST(s, test_docs_readme_locks);
+    CR_ADD_TEST(s, test_docs_readme_slug);
+    CR_ADD_TEST(s, test_docs_readme_links);
+}
