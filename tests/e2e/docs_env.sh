@@ -1,6 +1,7 @@
 # Doc test: the table "Environment given to every service" in
 # harness/README.md names exactly the CHAOSRUN_* variables the engine gives
-# a service, and a few values are what the table says.  Services print
+# a service, and a few values are what the table says; every entry of a
+# run directory is in reports/README.md's table of its files.  Services print
 # their environment; chaosrun itself runs with no CHAOSRUN_* variable of
 # its own, so every one a service sees comes from the engine.  The
 # host-only variables need a `hosts` section, hence root: without root the
@@ -58,6 +59,19 @@ ev=$(val a.0 CHAOSRUN_EVENTS)
 expect_eq "CHAOSRUN_EVENTS is in the run dir" "$(val a.0 CHAOSRUN_RUN_DIR)/" "${ev%/*}/"
 expect_eq "CHAOSRUN_BINDIR is chaosrun's directory" "$(dirname "$(readlink -f "$CHAOSRUN")")" \
     "$(val a.0 CHAOSRUN_BINDIR)"
+
+# Every file of the run directory is in the table of reports/README.md
+# ("The run directory" section's table: `file` column; a name with a
+# slash stands for its folder).
+tab=$(awk '/^\| file \| writer/{on=1; next} on && !/^\|/{exit}
+           on && /^\| `/{n = split($2, c, "`"); for (i = 2; i <= n; i += 2) print c[i]}' \
+      "$CR_SRC/reports/README.md" | sed -E 's#/.*#/#' | sort -u)
+for f in $(cd "$E2E_TMP/env" && ls -p); do
+    case " $(echo $tab) " in
+        *" $f "*) pass "run dir entry $f is documented" ;;
+        *) fail "run dir entry $f is not in reports/README.md's table" ;;
+    esac
+done
 
 if [ "$(id -u)" != 0 ]; then
     finish || exit 1
