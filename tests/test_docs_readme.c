@@ -1,8 +1,10 @@
 /* Doc tests of the repository's own tables: README.md's exit statuses
  * against base/cr_err.h and `chaosrun --help`, its dependency table
  * against setup.sh's PACKAGES, tests/README.md's lock table against the
- * CMake files' RESOURCE_LOCKs, and every relative link between the
- * Markdown files (anchors included).  Tables: see cr_test_md.h. */
+ * CMake files' RESOURCE_LOCKs, sample_pipeline/README.md's map of
+ * mechanisms to `file.c: function` against the files, and every relative
+ * link between the Markdown files (anchors included).  Tables: see
+ * cr_test_md.h. */
 #include "base/cr_err.h"
 #include "cr_test_md.h"
 
@@ -218,6 +220,112 @@ static void test_docs_readme_locks(void)
         }
 }
 
+/* ---- sample_pipeline/README.md: where each mechanism is -------------------
+ */
+
+/* 1 when name is defined at the top level of the C text src: a line that
+ * starts in column 0 (not a comment, preprocessor line or closing brace),
+ * does not end with ';' (a prototype or a call), and has the name as a
+ * whole word followed by '(', '[' or '='. */
+static int c_defines(const char *src, const char *name)
+{
+    size_t k = strlen(name);
+    for (const char *l = src; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        size_t end = len;
+        while (end > 0 && isspace((unsigned char)l[end - 1]))
+            end--;
+        int top = len > 0 && !isspace((unsigned char)l[0]) && l[0] != '#' &&
+                  l[0] != '/' && l[0] != '*' && l[0] != '}' &&
+                  l[end - 1] != ';';
+        for (size_t i = 0; top && i + k <= len; i++) {
+            if (strncmp(l + i, name, k) != 0 ||
+                (i > 0 &&
+                 (isalnum((unsigned char)l[i - 1]) || l[i - 1] == '_')))
+                continue;
+            size_t j = i + k;
+            while (j < len && l[j] == ' ')
+                j++;
+            if (j < len && (l[j] == '(' || l[j] == '[' || l[j] == '='))
+                return 1;
+        }
+        l += len + (e != NULL);
+    }
+    return 0;
+}
+
+/* In the table "Mechanisms and where they are" (and any other table row),
+ * a cell's `crp_x.c: name` names a function or table defined in that file;
+ * the `name`s after it in the same cell belong to the same file. */
+static void test_docs_readme_pipeline_map(void)
+{
+    md_doc *d = md_load("sample_pipeline/README.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    size_t checked = 0;
+    const char *cell[16];
+    size_t clen[16];
+    for (size_t at = 0; at < d->len;) {
+        size_t e = line_end(d->text, d->len, at);
+        const char *l = d->text + at;
+        size_t nc = l[0] == '|' ? row_cells(l, e - at, cell, clen, 16) : 0;
+        for (size_t c = 0; c < nc; c++) {
+            char file[64] = "", *src = NULL;
+            for (const char *p = cell[c]; p < cell[c] + clen[c]; p++) {
+                if (*p != '`')
+                    continue;
+                const char *q =
+                    memchr(p + 1, '`', (size_t)(cell[c] + clen[c] - p - 1));
+                if (!q)
+                    break;
+                char item[128];
+                snprintf(item, sizeof item, "%.*s", (int)(q - p - 1), p + 1);
+                p = q;
+                char *colon = strstr(item, ".c: ");
+                if (!colon)
+                    colon = strstr(item, ".h: ");
+                const char *name = item;
+                if (colon && strncmp(item, "crp_", 4) == 0) {
+                    snprintf(file, sizeof file, "%.*s", (int)(colon + 2 - item),
+                             item);
+                    free(src);
+                    char rel[128];
+                    snprintf(rel, sizeof rel, "sample_pipeline/%s", file);
+                    src = slurp(cr_test_src(rel), NULL);
+                    if (!src) {
+                        fprintf(stderr,
+                                "sample_pipeline/README.md: no file "
+                                "%s\n",
+                                file);
+                        CU_FAIL("the pipeline map names a missing file");
+                    }
+                    name = colon + 4;
+                } else if (!file[0]) {
+                    continue;
+                }
+                size_t k =
+                    strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+                if (!src || k == 0 || name[k] != '\0' ||
+                    isdigit((unsigned char)name[0]))
+                    continue;
+                checked++;
+                if (!c_defines(src, name)) {
+                    fprintf(stderr,
+                            "sample_pipeline/README.md: %s does not "
+                            "define %s\n",
+                            file, name);
+                    CU_FAIL("the pipeline map places a name in the wrong file");
+                }
+            }
+            free(src);
+        }
+        at = e + 1;
+    }
+    CU_ASSERT(checked >= 40);
+    md_free(d);
+}
+
 /* ---- links between the Markdown files ------------------------------------ */
 
 static void check_links(const char *rel)
@@ -343,6 +451,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_docs_readme_exit_status);
     CR_ADD_TEST(s, test_docs_readme_packages);
     CR_ADD_TEST(s, test_docs_readme_locks);
+    CR_ADD_TEST(s, test_docs_readme_pipeline_map);
     CR_ADD_TEST(s, test_docs_readme_slug);
     CR_ADD_TEST(s, test_docs_readme_links);
 }
