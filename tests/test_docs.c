@@ -13,6 +13,7 @@
  *    "unknown key" (and a made-up key must).
  *  - harness/checks/CHECKS.md documents no key a checker does not know
  *    (test_check_core.c checks the other direction).
+ *  - every ```json example of scenarios/README.md is valid where it stands.
  *  - `chaosrun list` shows exactly the registry, and what it says about
  *    probe kinds and URL schemes agrees with the validator.
  * Key tables: see cr_test_md.h. */
@@ -342,6 +343,164 @@ static void test_docs_sections(void)
     md_free(d);
 }
 
+/* ---- the README's examples are valid ------------------------------------ */
+
+/* Services, hosts and links that the README's snippets refer to. */
+static const char example_base[] =
+    "{\"name\": \"docs-example\", \"duration_s\": 60,"
+    " \"services\": [{\"name\": \"worker\", \"cmd\": [\"true\"], "
+    "\"replicas\": 3},"
+    "  {\"name\": \"db\", \"cmd\": [\"true\"]},"
+    "  {\"name\": \"trainer\", \"cmd\": [\"true\"]},"
+    "  {\"name\": \"api\", \"cmd\": [\"true\"], \"replicas\": 2},"
+    "  {\"name\": \"feature\", \"cmd\": [\"true\"], \"port\": 7230}],"
+    " \"hosts\": [\"h1\", \"h2\", \"h3\"],"
+    " \"links\": [{\"name\": \"w2f\", \"from\": \"worker\", \"to\": "
+    "\"feature\"}]}";
+
+/* Put snippet obj into the base scenario as the chapter says: a service
+ * (replacing the one of the same name), a fault, a probe; or, for a
+ * fragment of keys, each key at the top level when the base has it there
+ * (services merged by name), else into the first service. */
+static int place_snippet(json_t *root, const char *chapter, json_t *obj,
+                         int fragment)
+{
+    json_t *svcs = json_object_get(root, "services");
+    if (fragment) {
+        const char *k;
+        json_t *v;
+        json_object_foreach (obj, k, v) {
+            json_t *dst = root;
+            if (strcmp(k, "services") == 0) { /* merged by name */
+                size_t i;
+                json_t *s;
+                json_array_foreach (v, i, s)
+                    if (place_snippet(root, "Services", s, 0))
+                        return -1;
+                continue;
+            }
+            if (!json_object_get(root, k) && strcmp(k, "faults") != 0 &&
+                strcmp(k, "steady_state") != 0)
+                dst = json_array_get(svcs, 0);
+            json_object_set(dst, k, v);
+        }
+        return 0;
+    }
+    if (strcmp(chapter, "Services") == 0) {
+        const char *name = json_string_value(json_object_get(obj, "name"));
+        size_t i;
+        json_t *s;
+        json_array_foreach (svcs, i, s)
+            if (name && strcmp(json_string_value(json_object_get(s, "name")),
+                               name) == 0)
+                return json_array_set(svcs, i, obj);
+        return json_array_append(svcs, obj);
+    }
+    if (strcmp(chapter, "Probes") == 0)
+        return json_object_set_new(root, "steady_state", json_pack("[O]", obj));
+    if (strcmp(chapter, "Faults") == 0 || fault_chapter(chapter))
+        return json_object_set_new(root, "faults", json_pack("[O]", obj));
+    return -1;
+}
+
+/* Load doc (a whole scenario); 1 valid, 0 not (diagnostics printed). */
+static int example_loads(const char *what, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_INDENT(1));
+    cr_scen *sc = NULL;
+    cr_diags dg = {0};
+    cr_err err;
+    cr_err_clear(&err);
+    int rc = text ? cr_scen_load_buffer("example.json", text, strlen(text), &sc,
+                                        &dg, &err)
+                  : -1;
+    if (rc != 0) {
+        fprintf(stderr, "scenarios/README.md: the example %s is invalid:\n",
+                what);
+        cr_diags_print(&dg, stderr);
+        if (!dg.n)
+            fprintf(stderr, "  %s\n", err.msg);
+    }
+    cr_scen_free(sc);
+    cr_diags_free(&dg);
+    free(text);
+    return rc == 0;
+}
+
+/* Every ```json block of scenarios/README.md is valid where it stands: a
+ * whole scenario as it is; an object (or one per line) as a service, fault
+ * or probe of its chapter; a fragment of keys ("links": [...]) in a
+ * scenario that has the services, hosts and links it names. */
+static void test_docs_examples_valid(void)
+{
+    md_doc *d = scen_readme();
+    size_t blocks = 0, whole = 0;
+    for (const char *b = d->text; (b = strstr(b, "\n```json\n"));) {
+        b += strlen("\n```json\n");
+        const char *e = strstr(b, "\n```");
+        CU_ASSERT_FATAL(e != NULL);
+        char where[64];
+        int line = 1;
+        for (const char *p = d->text; p < b; p++)
+            line += *p == '\n';
+        snprintf(where, sizeof where, "at line %d", line);
+        const char *chapter = "";
+        for (size_t i = 0; i < d->n; i++)
+            if (d->v[i].level == 2 && d->text + d->v[i].start < b)
+                chapter = d->v[i].title;
+        blocks++;
+        json_error_t je;
+        json_t *all = json_loadb(b, (size_t)(e - b), 0, &je);
+        json_t *base = json_loads(example_base, 0, &je);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+        if (json_is_object(all) && json_object_get(all, "services")) {
+            whole++;
+            CU_ASSERT(example_loads(where, all));
+        } else if (json_is_object(all)) {
+            CU_ASSERT_EQUAL(place_snippet(base, chapter, all, 0), 0);
+            CU_ASSERT(example_loads(where, base));
+        } else {
+            /* A fragment of keys, or one object per line. */
+            char *frag = malloc((size_t)(e - b) + 3);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(frag);
+            snprintf(frag, (size_t)(e - b) + 3, "{%.*s}", (int)(e - b), b);
+            json_t *f = json_loads(frag, 0, &je);
+            free(frag);
+            if (f) {
+                CU_ASSERT_EQUAL(place_snippet(base, chapter, f, 1), 0);
+                CU_ASSERT(example_loads(where, base));
+            } else {
+                for (const char *l = b; l < e;) {
+                    const char *nl = memchr(l, '\n', (size_t)(e - l));
+                    size_t len = nl ? (size_t)(nl - l) : (size_t)(e - l);
+                    json_t *o = json_loadb(l, len, 0, &je);
+                    json_t *one = json_deep_copy(base);
+                    if (!o) {
+                        fprintf(stderr,
+                                "scenarios/README.md: the example %s "
+                                "is not JSON: %s\n",
+                                where, je.text);
+                        CU_FAIL("an example is not JSON");
+                    } else {
+                        CU_ASSERT_EQUAL(place_snippet(one, chapter, o, 0), 0);
+                        CU_ASSERT(example_loads(where, one));
+                    }
+                    json_decref(o);
+                    json_decref(one);
+                    l += len + 1;
+                }
+            }
+            json_decref(f);
+        }
+        json_decref(all);
+        json_decref(base);
+        b = e;
+    }
+    CU_ASSERT(blocks >= 10);
+    CU_ASSERT_EQUAL(whole, 1);
+    md_free(d);
+}
+
 /* ---- `chaosrun list` ----------------------------------------------------- */
 
 typedef struct list_group {
@@ -549,5 +708,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_docs_expect_keys);
     CR_ADD_TEST(s, test_docs_scenario_keys_known);
     CR_ADD_TEST(s, test_docs_sections);
+    CR_ADD_TEST(s, test_docs_examples_valid);
     CR_ADD_TEST(s, test_docs_list_matches_registry);
 }
