@@ -2,8 +2,9 @@
  * against base/cr_err.h and `chaosrun --help`, its dependency table
  * against setup.sh's PACKAGES, tests/README.md's lock table against the
  * CMake files' RESOURCE_LOCKs, sample_pipeline/README.md's map of
- * mechanisms to `file.c: function` against the files, and every relative
- * link between the Markdown files (anchors included).  Tables: see
+ * mechanisms to `file.c: function` against the files, every relative
+ * link between the Markdown files (anchors included), and every path of
+ * this repository they name in `code`.  Tables: see
  * cr_test_md.h. */
 #include "base/cr_err.h"
 #include "cr_test_md.h"
@@ -326,7 +327,111 @@ static void test_docs_readme_pipeline_map(void)
     md_free(d);
 }
 
+/* ---- paths named in the Markdown files ----------------------------------- */
+
+static const char *const top_dirs[] = {
+    "harness/", "faults/", "scenarios/", "reports/", "sample_pipeline/",
+    "tests/",   "base/",   "scenario/",  "events/",  "probes/",
+    "checks/",  "net/",    "proxy/",     "engine/",  "cli/",
+    "process/", "syscall/"};
+
+static int exists_rel(const char *rel)
+{
+    struct stat st;
+    return stat(cr_test_src(rel), &st) == 0;
+}
+
+/* Does a file of that name exist in the project's folders? */
+static int exists_anywhere(const char *dir, const char *base)
+{
+    DIR *dp = opendir(cr_test_src(dir));
+    int found = 0;
+    struct dirent *de;
+    while (dp && !found && (de = readdir(dp))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (strcmp(de->d_name, base) == 0)
+            found = 1;
+        else if (stat(cr_test_src(sub), &st) == 0 && S_ISDIR(st.st_mode))
+            found = exists_anywhere(sub, base);
+    }
+    if (dp)
+        closedir(dp);
+    return found;
+}
+
+/* 1 when a code span names a file of this repository: it starts with a
+ * top-level folder or a room, or is a bare cr_*, crp_* or test_* source
+ * file name; placeholders and patterns (<>, *, $, {}, spaces) excluded. */
+static int repo_path(const char *s)
+{
+    if (strpbrk(s, "<>*${} |:") || strstr(s, ".."))
+        return 0;
+    for (size_t i = 0; i < sizeof top_dirs / sizeof top_dirs[0]; i++)
+        if (strncmp(s, top_dirs[i], strlen(top_dirs[i])) == 0)
+            return 1;
+    size_t k = strlen(s);
+    int src =
+        k > 2 && (strcmp(s + k - 2, ".c") == 0 || strcmp(s + k - 2, ".h") == 0);
+    return src && !strchr(s, '/') &&
+           (strncmp(s, "cr_", 3) == 0 || strncmp(s, "crp_", 4) == 0 ||
+            strncmp(s, "test_", 5) == 0);
+}
+
+/* Every such path exists: relative to the file's folder, the source root,
+ * harness/ (rooms), tests/ or faults/; a bare file name anywhere. */
+static void check_paths(const md_doc *d, const char *dir, size_t *checked)
+{
+    int fence = 0;
+    for (size_t at = 0; at < d->len;) {
+        size_t e = line_end(d->text, d->len, at);
+        const char *l = d->text + at;
+        if (strncmp(l, "```", 3) == 0)
+            fence = !fence;
+        for (const char *p = l; !fence && p < d->text + e; p++) {
+            if (*p != '`')
+                continue;
+            const char *q = memchr(p + 1, '`', (size_t)(d->text + e - p - 1));
+            if (!q)
+                break;
+            char s[256];
+            snprintf(s, sizeof s, "%.*s", (int)(q - p - 1), p + 1);
+            p = q;
+            if (!repo_path(s))
+                continue;
+            (*checked)++;
+            char rel[600];
+            static const char *const bases[] = {"", "harness/", "tests/",
+                                                "faults/"};
+            int ok = 0;
+            snprintf(rel, sizeof rel, "%s%s", dir, s);
+            ok = exists_rel(rel);
+            for (size_t b = 0; !ok && b < sizeof bases / sizeof bases[0]; b++) {
+                snprintf(rel, sizeof rel, "%s%s", bases[b], s);
+                ok = exists_rel(rel);
+            }
+            if (!ok && !strchr(s, '/')) {
+                static const char *const roots[] = {
+                    "harness", "faults", "reports", "sample_pipeline", "tests"};
+                for (size_t r = 0; !ok && r < sizeof roots / sizeof roots[0];
+                     r++)
+                    ok = exists_anywhere(roots[r], s);
+            }
+            if (!ok) {
+                fprintf(stderr, "%s: `%s` does not exist\n", d->rel, s);
+                CU_FAIL("a Markdown file names a missing path");
+            }
+        }
+        at = e + 1;
+    }
+}
+
 /* ---- links between the Markdown files ------------------------------------ */
+
+static size_t paths_checked;
 
 static void check_links(const char *rel)
 {
@@ -340,6 +445,7 @@ static void check_links(const char *rel)
         slash[1] = '\0';
     else
         dir[0] = '\0';
+    check_paths(d, dir, &paths_checked);
     int fence = 0;
     for (size_t at = 0; at < d->len;) {
         size_t e = line_end(d->text, d->len, at);
@@ -419,7 +525,7 @@ static void walk_md(const char *rel, size_t *count)
     closedir(dp);
 }
 
-static void test_docs_readme_links(void)
+static void test_docs_readme_links_paths(void)
 {
     static const char *const roots[] = {"harness",         "faults",
                                         "scenarios",       "reports",
@@ -429,6 +535,7 @@ static void test_docs_readme_links(void)
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
         walk_md(roots[i], &count);
     CU_ASSERT(count >= 10);
+    CU_ASSERT(paths_checked >= 100);
 }
 
 /* The link checker itself finds a broken link and a missing anchor. */
@@ -453,5 +560,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_docs_readme_locks);
     CR_ADD_TEST(s, test_docs_readme_pipeline_map);
     CR_ADD_TEST(s, test_docs_readme_slug);
-    CR_ADD_TEST(s, test_docs_readme_links);
+    CR_ADD_TEST(s, test_docs_readme_links_paths);
 }
