@@ -74,6 +74,16 @@ int cr_cli__run_suite(cr_scen **scs, const char *const *dirs, int n,
                 o.live_status = 0;
                 o.quiet = 1;
             }
+            /* Not cr_spawn, on purpose: a worker process, fork WITHOUT
+             * exec (the one exception of tests/style/spawn.sh).  The child
+             * runs the scenario already loaded and validated here, with
+             * these options, and _exits; exec'ing `chaosrun run` instead
+             * would load it again and pass every option through argv for
+             * nothing.  It is safe because this command line is single-
+             * threaded when it forks (no run, probe or scrape thread
+             * exists in the parent), so the child may call anything, and
+             * it owns no resource of the parent's: each run opens its own
+             * ledger, janitor and loop. */
             pid_t p = fork();
             if (p < 0) {
                 perror("chaosrun: fork");

@@ -119,6 +119,11 @@ void **cr_run_module_state(cr_run *r, const char *module)
     return NULL;
 }
 
+const char *cr_run_self_exe(const cr_run *r)
+{
+    return r->opts->self_exe ? r->opts->self_exe : "/proc/self/exe";
+}
+
 void cr_run_ledger_done(cr_run *r, int id)
 {
     cr_ledger_done(r->ledger, id);

@@ -33,6 +33,11 @@ typedef struct cr_run_opts {
     int quiet;
     const char *argv0; /* for the reproduce command */
     int baseline;      /* 1: this is the fault-free baseline run */
+    /* The chaosrun program, started for the janitor and the fault proxy
+     * (`chaosrun __janitor`, `chaosrun proxy`); NULL: /proc/self/exe,
+     * right whenever the caller is chaosrun itself (tests that run the
+     * engine from another program name the built chaosrun here). */
+    const char *self_exe;
 } cr_run_opts;
 
 /* Run a loaded scenario to the end.  Returns the exit status of the CLI

@@ -140,6 +140,10 @@ struct cr_run {
 
     cr_svc *svcs;
     size_t nsvcs;
+    /* Process groups of replicas that exited while members of the group
+     * may still be alive: their orphans are reaped as they die. */
+    pid_t *zpg;
+    size_t nzpg, capzpg;
     size_t start_next; /* startup: next service to start */
 
     cr_act_rec **acts; /* every occurrence, in creation order */
@@ -191,6 +195,8 @@ void cr_inst_hist(cr_inst *i, const char *what, json_t *extra);
 size_t cr_svc_running(const cr_run *r);
 
 /* cr_run.c */
+/* opts->self_exe, or "/proc/self/exe". */
+const char *cr_run_self_exe(const cr_run *r);
 double cr_run_mono(void);
 double cr_run_unix_now(void);
 void cr_run_status_clear(cr_run *r);

@@ -403,7 +403,8 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
     journal_init(r);
     if (cr_ledger_open(r->dir, &r->ledger, &err) != 0)
         goto fatal;
-    if (cr_janitor_spawn(r->ledger, &r->janitor_pid, &r->janitor_fd, &err) != 0)
+    if (cr_janitor_spawn(r->ledger, cr_run_self_exe(r), &r->janitor_pid,
+                         &r->janitor_fd, &err) != 0)
         goto fatal;
     if (setup_loop(r, &err) != 0)
         goto fatal;
@@ -542,6 +543,7 @@ finish:
     cr_free(r->trigger_counts);
     cr_free(r->trigger_fired);
     cr_free(r->ev_buf);
+    cr_free(r->zpg);
     cr_free(r->events_path);
     cr_free(r->bindir);
     cr_free(r->dir);
