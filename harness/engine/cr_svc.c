@@ -102,7 +102,6 @@ int cr_svc_init(cr_run *r, cr_err *err)
             in->run = r;
             in->svc = svc;
             in->idx = i;
-            in->restart_at = -1;
             snprintf(in->name, sizeof in->name, "%s.%d", svc->spec->name, i);
             snprintf(in->log_path, sizeof in->log_path, "%s/logs/%s.log",
                      r->dir, in->name);
@@ -328,7 +327,6 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
         goto out;
     }
     in->pid = pr.pid;
-    in->paused = 0;
     in->ready = 0;
     in->starts++;
     in->log_scanned = log_size;
@@ -400,8 +398,6 @@ void cr_svc_reap(cr_run *r)
             cr_ledger_done(r->ledger, in->ledger_id);
             in->ledger_id = 0;
             in->pid = 0;
-            in->paused = 0;
-            in->ready = 0;
             cr_run_on_exit(r, in, status);
         }
     }
@@ -490,33 +486,6 @@ pid_t cr_inst_pid(const cr_inst *i)
 {
     return i->pid;
 }
-int cr_inst_paused(const cr_inst *i)
-{
-    return i->paused;
-}
-
-void cr_inst_set_paused(cr_inst *i, int paused)
-{
-    if (i->paused != !!paused)
-        cr_inst_hist(i, paused ? "paused" : "resumed", NULL);
-    i->paused = !!paused;
-}
-
-int cr_run_signal(cr_run *r, cr_inst *i, int sig, cr_err *err)
-{
-    const char *cause = cr_runfault_cause(r);
-    if (i->pid <= 0)
-        return cr_err_set(err, CR_ESTATE, "signal %s to %s: not running",
-                          cr_signal_name(sig), i->name);
-    if (kill(-i->pid, sig) != 0)
-        return cr_err_sys(err, CR_ESYS, errno, "signal %s to %s (pgid %d)",
-                          cr_signal_name(sig), i->name, (int)i->pid);
-    /* An exit that follows is attributed to the fault that sent it. */
-    if (cause && sig != SIGSTOP && sig != SIGCONT)
-        snprintf(i->kill_cause, sizeof i->kill_cause, "%s", cause);
-    return CR_OK;
-}
-
 int cr_run_setenv(cr_run *r, const char *service, const char *key,
                   const char *val, cr_err *err)
 {
