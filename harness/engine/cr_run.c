@@ -334,15 +334,7 @@ static void start_stop_phase(cr_run *r)
     cr_run_timer_cancel(r, CR_T_FAULT_APPLY, NULL);
     cr_run_timer_cancel(r, CR_T_READY, NULL);
     cr_run_phase_enter(r, CR_PH_STOP);
-    for (size_t s = r->nsvcs; s-- > 0;) {
-        cr_svc *svc = &r->svcs[s];
-        for (int i = 0; i < svc->spec->replicas; i++) {
-            cr_inst *in = &svc->inst[i];
-            in->stop_sig = svc->spec->stop_signal;
-            in->stop_timeout_s = svc->spec->stop_timeout_s;
-            cr_svc_fire(r, in, CR_SVE_SHUTDOWN, NULL, NULL);
-        }
-    }
+    cr_shutdown_begin(r);
 }
 
 void cr_run_stop_phase(cr_run *r)
@@ -691,7 +683,8 @@ static void status_draw(cr_run *r)
 
 static int loop_done(cr_run *r)
 {
-    return r->phase == CR_PH_STOP && cr_svc_running(r) == 0;
+    return r->phase == CR_PH_STOP && cr_shutdown_done(r) &&
+           cr_svc_running(r) == 0;
 }
 
 int cr_run_loop(cr_run *r)

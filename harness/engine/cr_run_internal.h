@@ -65,6 +65,10 @@ struct cr_svc {
     cr_inst *inst;  /* spec->replicas entries */
     cr_envlist env; /* per-service variables from prepare hooks */
     char *exe;      /* argv[0] resolved through PATH */
+    /* The end of the run (cr_shutdown.c): waiting for its stop_deps,
+     * signalled, stopped; when it was signalled. */
+    int stop_state;
+    double stop_began;
 };
 
 enum cr_phase {
@@ -178,6 +182,7 @@ struct cr_run {
 
     json_t *journal;
     json_t *j_phases, *j_faults, *j_probes, *j_log;
+    json_t *j_stops; /* journal "stops" (cr_shutdown.c) */
 
     cr_ledger *ledger;
     int janitor_fd; /* write end: closing it without "done" = crash */
@@ -244,6 +249,18 @@ void cr_svc_ready_tick(cr_run *r, cr_inst *in);
 void cr_svc_ready_result(cr_run *r, cr_inst *in, int ok, const char *detail);
 /* A replica exited (from cr_svc_reap): history, log line, EXIT event. */
 void cr_run_on_exit(cr_run *r, cr_inst *in, int status);
+
+/* cr_shutdown.c: the ordered stop at the end of the run. */
+/* Enter it (the stop phase has begun): services without stop_deps get
+ * their stop signal now, the others as their deps stop. */
+void cr_shutdown_begin(cr_run *r);
+/* After an exit during the stop phase: signal what may go now. */
+void cr_shutdown_advance(cr_run *r);
+/* Every service has stopped. */
+int cr_shutdown_done(const cr_run *r);
+/* A replica that was stopping (stopping, restarting) exited: its record in
+ * the journal's "stops". */
+void cr_shutdown_record(cr_run *r, cr_inst *in, int status);
 
 /* cr_runfault.c */
 int cr_runfault_schedule(cr_run *r, cr_err *err);

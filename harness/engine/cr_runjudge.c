@@ -274,6 +274,20 @@ void cr_runjudge_summary(cr_run *r, FILE *fp)
             }
         }
     }
+    /* The end of the run: who was stopped, in what order, how fast. */
+    size_t nstop = 0;
+    json_array_foreach (json_object_get(j, "stops"), i, o) {
+        const char *cause = json_string_value(json_object_get(o, "cause"));
+        if (!cause || strcmp(cause, "stop") != 0)
+            continue;
+        fprintf(fp, "%s %s %s %.3f s%s", nstop++ ? "," : "  stopped:",
+                json_string_value(json_object_get(o, "instance")),
+                json_string_value(json_object_get(o, "signal")),
+                json_number_value(json_object_get(o, "took_s")),
+                json_is_true(json_object_get(o, "killed")) ? " (SIGKILL)" : "");
+    }
+    if (nstop)
+        fputc('\n', fp);
     fprintf(fp, "  run directory: %s\n", r->dir);
     fprintf(fp, "  reproduce: %s\n",
             json_string_value(json_object_get(j, "reproduce")));

@@ -128,8 +128,10 @@ static int setup_loop(cr_run *r, cr_err *err)
     if (r->sigfd < 0 || r->epfd < 0 || r->timerfd < 0 || r->evfd < 0 ||
         r->inofd < 0)
         return cr_err_sys(err, CR_ESYS, errno, "event loop set-up");
+    /* Emptied: a run directory given again (--out DIR) must not carry the
+     * events of an earlier run into this one's history. */
     int fd =
-        open(r->events_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        open(r->events_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return cr_err_sys(err, CR_ESYS, errno, "event file %s", r->events_path);
     close(fd);
@@ -210,6 +212,7 @@ static void journal_init(cr_run *r)
     r->j_faults = json_array();
     r->j_probes = json_array();
     r->j_log = json_array();
+    r->j_stops = json_array();
     shell_quote(q, sizeof q, r->sc->file ? r->sc->file : "scenario.json");
     snprintf(repro, sizeof repro, "chaosrun --seed %llu %s",
              (unsigned long long)r->seed, q);
@@ -236,6 +239,7 @@ static void journal_init(cr_run *r)
     json_object_set(j, "faults", r->j_faults);
     json_object_set(j, "probes", r->j_probes);
     json_object_set(j, "log", r->j_log);
+    json_object_set(j, "stops", r->j_stops);
 }
 
 static int write_json_atomic(const char *dir, const char *name, json_t *j,
@@ -537,6 +541,7 @@ finish:
     json_decref(r->j_faults);
     json_decref(r->j_probes);
     json_decref(r->j_log);
+    json_decref(r->j_stops);
     cr_history_free(&r->hist);
     if (have_baseline)
         cr_history_free(&baseline);

@@ -371,10 +371,13 @@ void cr_run_on_exit(cr_run *r, cr_inst *in, int status)
     else
         cr_run_log(r, "%s exited with status %d%s%s", in->name, code,
                    cause ? " — " : "", cause ? cause : "");
+    if (stopping)
+        cr_shutdown_record(r, in, status);
     in->kill_cause[0] = '\0';
     in->ready = 0;
     cr_svc_args a = {.status = status};
     cr_svc_fire(r, in, CR_SVE_EXIT, &a, NULL);
+    cr_shutdown_advance(r); /* the next service's turn, maybe */
 }
 
 void cr_svc_on_timer(cr_run *r, int kind, cr_inst *in)
