@@ -315,7 +315,6 @@ static void test_fault_process_effects(void)
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     /* The janitor is the built chaosrun, not this test program. */
     cr_run_opts opts = {.out_dir = out,
-                        .quiet = 1,
                         .argv0 = "chaosrun",
                         .self_exe = cr_test_bin("chaosrun")};
     cr_run_scenario(sc, &opts, NULL);

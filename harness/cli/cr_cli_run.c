@@ -74,7 +74,7 @@ int cr_cli_run(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     cr_run_opts opts = {0};
-    int dry = 0, no_status = 0, opt;
+    int dry = 0, no_status = 0, quiet = 0, opt;
     uint64_t seed_lo = 0, seed_hi = 0, repeat = 0, jobs = 1;
     int have_seeds = 0;
     opts.argv0 = argv[0];
@@ -130,7 +130,7 @@ int cr_cli_run(int argc, char **argv)
             dry = 1;
             break;
         case 'q':
-            opts.quiet = 1;
+            quiet = 1;
             break;
         case 'N':
             no_status = 1;
@@ -159,7 +159,7 @@ int cr_cli_run(int argc, char **argv)
         fprintf(stderr, "chaosrun: --seeds and --repeat exclude each other\n");
         return 2;
     }
-    opts.live_status = !no_status && !opts.quiet && isatty(STDERR_FILENO);
+    opts.live_status = !no_status && !quiet && isatty(STDERR_FILENO);
 
     /* Validate everything before running anything. */
     cr_scen **scs = calloc((size_t)nfiles, sizeof *scs);
@@ -224,7 +224,7 @@ int cr_cli_run(int argc, char **argv)
                          (unsigned long long)o.seed);
                 o.out_dir = dirbuf;
             }
-            int rc = cr_run_scenario(scs[0], &o, &dirs[ndirs]);
+            int rc = cr_cli__run_one(scs[0], &o, quiet, &dirs[ndirs]);
             if (dirs[ndirs])
                 ndirs++;
             passed += rc == 0;
@@ -246,7 +246,7 @@ int cr_cli_run(int argc, char **argv)
                 printf("multi-run report: %s/multi.html\n", out);
         }
     } else if (nfiles == 1) {
-        worst = cr_run_scenario(scs[0], &opts, &dirs[ndirs]);
+        worst = cr_cli__run_one(scs[0], &opts, quiet, &dirs[ndirs]);
         if (dirs[ndirs])
             ndirs++;
     } else {
@@ -269,7 +269,7 @@ int cr_cli_run(int argc, char **argv)
         }
         ndirs = (size_t)nfiles;
         worst = cr_cli__run_suite(scs, (const char *const *)dirs, nfiles, &opts,
-                                  (int)jobs);
+                                  quiet, (int)jobs);
         if (ndirs) {
             cr_err err;
             cr_err_clear(&err);

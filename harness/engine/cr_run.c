@@ -128,14 +128,6 @@ void cr_run_ledger_done(cr_run *r, int id)
     cr_ledger_done(r->ledger, id);
 }
 
-void cr_run_status_clear(cr_run *r)
-{
-    if (r->status_line) {
-        fputs("\r\033[K", stderr);
-        r->status_line = 0;
-    }
-}
-
 void cr_run_journal_log(cr_run *r, const char *text)
 {
     json_array_append_new(
@@ -150,10 +142,9 @@ void cr_run_log(cr_run *r, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     cr_run_journal_log(r, text);
-    if (!r->opts->quiet) {
-        cr_run_status_clear(r);
-        fprintf(stderr, "[%8.3f] %s\n", cr_run_now(r), text);
-    }
+    const cr_run_output *o = r->opts->out;
+    if (o && o->log)
+        o->log(o->ud, cr_run_now(r), text);
 }
 
 /* ---- timers -------------------------------------------------------------- */
@@ -584,7 +575,6 @@ static void on_signal(cr_run *r)
         }
         if (!r->interrupted) {
             r->interrupted = (int)si.ssi_signo;
-            cr_run_status_clear(r);
             cr_run_log(r,
                        "%s received: stopping services, reverting faults "
                        "(again to force)",
@@ -655,9 +645,11 @@ static void on_timer(cr_run *r)
     timer_arm(r);
 }
 
-static void status_draw(cr_run *r)
+/* The live status, for the caller to draw (at most 5 times a second). */
+static void status_report(cr_run *r)
 {
-    if (!r->opts->live_status || r->opts->quiet)
+    const cr_run_output *o = r->opts->out;
+    if (!r->opts->live_status || !o || !o->status)
         return;
     double now = cr_run_mono();
     if (now < r->next_status)
@@ -665,20 +657,18 @@ static void status_draw(cr_run *r)
     r->next_status = now + 0.2;
     char active[256];
     cr_runfault_active_names(r, active, sizeof active);
-    double t = cr_run_now(r);
-    size_t up = cr_svc_running(r), total = 0;
+    cr_run_status st = {
+        .phase = phase_names[r->phase],
+        .timeline = r->phase == CR_PH_FAULTS || r->phase == CR_PH_DRAIN,
+        .t = cr_run_now(r),
+        .length_s = r->sc->duration_s + r->sc->drain_s,
+        .faults = active,
+        .up = cr_svc_running(r),
+        .events = r->hist.n + r->ev_unparsed,
+    };
     for (size_t s = 0; s < r->nsvcs; s++)
-        total += (size_t)r->svcs[s].spec->replicas;
-    if (r->phase == CR_PH_FAULTS || r->phase == CR_PH_DRAIN)
-        fprintf(stderr,
-                "\r\033[K[%s] t=%.1f/%.0fs  faults: %s  up %zu/%zu  "
-                "events %zu",
-                phase_names[r->phase], t, r->sc->duration_s + r->sc->drain_s,
-                active, up, total, r->hist.n + r->ev_unparsed);
-    else
-        fprintf(stderr, "\r\033[K[%s] up %zu/%zu  events %zu",
-                phase_names[r->phase], up, total, r->hist.n + r->ev_unparsed);
-    r->status_line = 1;
+        st.total += (size_t)r->svcs[s].spec->replicas;
+    o->status(o->ud, &st);
 }
 
 static int loop_done(cr_run *r)
@@ -713,7 +703,7 @@ int cr_run_loop(cr_run *r)
             }
         }
         events_poll(r);
-        status_draw(r);
+        status_report(r);
     }
     return CR_OK;
 }

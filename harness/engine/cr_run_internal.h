@@ -188,8 +188,7 @@ struct cr_run {
     int janitor_fd; /* write end: closing it without "done" = crash */
     pid_t janitor_pid;
 
-    int status_line; /* a live line is drawn on stderr */
-    double next_status;
+    double next_status;      /* when to report the live status next */
     char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
     cr_scrape *scrape;       /* Prometheus scraper for slo checks */
     void *proxy; /* fault proxy process (cr_run_proxy.c owns it), or NULL */
@@ -212,7 +211,6 @@ size_t cr_svc_running(const cr_run *r);
 const char *cr_run_self_exe(const cr_run *r);
 double cr_run_mono(void);
 double cr_run_unix_now(void);
-void cr_run_status_clear(cr_run *r);
 void cr_run_phase_enter(cr_run *r, enum cr_phase ph);
 void cr_run_read_events(cr_run *r);
 int cr_run_loop(cr_run *r);
@@ -279,7 +277,6 @@ const char *cr_runfault_cause(cr_run *r);
 /* Evaluate every expectation; fills the journal; returns the exit status
  * (0 all passed, 1 some failed or unknown). */
 int cr_runjudge_eval(cr_run *r, const cr_history *baseline);
-void cr_runjudge_summary(cr_run *r, FILE *fp);
 
 /* cr_runprobe.c */
 int cr_runprobe_start(cr_run *r, cr_err *err);

@@ -2,8 +2,8 @@
  *
  * Builds the read-only cr_facts every checker judges (fault windows as
  * applied, process history, probe results, the sorted event history), runs
- * each expectation's checker, records verdicts and evidence in the journal
- * and prints the one-screen summary. */
+ * each expectation's checker, and records verdicts and evidence in the
+ * journal (the command line prints the summary from it). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,77 +218,4 @@ out:
     cr_free(targets);
     cr_free(hosts);
     return exit_code;
-}
-
-void cr_runjudge_summary(cr_run *r, FILE *fp)
-{
-    json_t *j = r->journal;
-    const char *status = json_string_value(json_object_get(j, "status"));
-    int tty = isatty(fileno(fp));
-    const char *bold = tty ? "\033[1m" : "", *off = tty ? "\033[0m" : "";
-    const char *red = tty ? "\033[31m" : "", *green = tty ? "\033[32m" : "",
-               *yellow = tty ? "\033[33m" : "";
-    const char *scol = status && strcmp(status, "passed") == 0 ? green : red;
-    fprintf(fp, "\n%s%s%s: %s%s%s  (seed %llu)\n", bold, r->sc->name, off, scol,
-            status ? status : "?", off, (unsigned long long)r->seed);
-    const char *error = json_string_value(json_object_get(j, "error"));
-    if (error)
-        fprintf(fp, "  %s\n", error);
-    size_t i;
-    json_t *o;
-    size_t nf = 0, nfailed = 0;
-    json_array_foreach (json_object_get(j, "faults"), i, o) {
-        nf++;
-        nfailed += strcmp(json_string_value(json_object_get(o, "outcome"))
-                              ? json_string_value(json_object_get(o, "outcome"))
-                              : "",
-                          "failed") == 0;
-    }
-    fprintf(fp, "  faults: %zu occurrence(s)%s", nf, nfailed ? "" : "\n");
-    if (nfailed)
-        fprintf(fp, ", %s%zu failed to apply%s\n", red, nfailed, off);
-    json_array_foreach (json_object_get(j, "expectations"), i, o) {
-        const char *v = json_string_value(json_object_get(o, "verdict"));
-        const char *col = strcmp(v, "passed") == 0   ? green
-                          : strcmp(v, "failed") == 0 ? red
-                                                     : yellow;
-        const char *mark = strcmp(v, "passed") == 0   ? "PASS"
-                           : strcmp(v, "failed") == 0 ? "FAIL"
-                                                      : "UNKNOWN";
-        fprintf(fp, "  %s%-7s%s %-22s %s\n", col, mark, off,
-                json_string_value(json_object_get(o, "name")),
-                json_string_value(json_object_get(o, "summary")));
-        if (strcmp(v, "passed") != 0) {
-            size_t k;
-            json_t *ev;
-            json_array_foreach (json_object_get(o, "evidence"), k, ev) {
-                if (k >= 5) {
-                    fprintf(fp, "          … %zu more in journal.json\n",
-                            json_array_size(json_object_get(o, "evidence")) -
-                                5);
-                    break;
-                }
-                fprintf(fp, "          t=%.3f %s\n",
-                        json_number_value(json_object_get(ev, "t")),
-                        json_string_value(json_object_get(ev, "text")));
-            }
-        }
-    }
-    /* The end of the run: who was stopped, in what order, how fast. */
-    size_t nstop = 0;
-    json_array_foreach (json_object_get(j, "stops"), i, o) {
-        const char *cause = json_string_value(json_object_get(o, "cause"));
-        if (!cause || strcmp(cause, "stop") != 0)
-            continue;
-        fprintf(fp, "%s %s %s %.3f s%s", nstop++ ? "," : "  stopped:",
-                json_string_value(json_object_get(o, "instance")),
-                json_string_value(json_object_get(o, "signal")),
-                json_number_value(json_object_get(o, "took_s")),
-                json_is_true(json_object_get(o, "killed")) ? " (SIGKILL)" : "");
-    }
-    if (nstop)
-        fputc('\n', fp);
-    fprintf(fp, "  run directory: %s\n", r->dir);
-    fprintf(fp, "  reproduce: %s\n",
-            json_string_value(json_object_get(j, "reproduce")));
 }

@@ -27,7 +27,6 @@
 #include "base/cr_alloc.h"
 #include "net/cr_net.h"
 #include "proxy/cr_proxy.h"
-#include "reports/cr_report.h"
 #include "cr_run_internal.h"
 
 /* ---- set-up and tear-down --------------------------------------------------
@@ -338,9 +337,10 @@ static const char *status_name(int exit_code, const cr_run *r)
     }
 }
 
-int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
+int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, cr_run_result *res)
 {
     cr_run run, *r = &run;
+    cr_run_result tmp_res;
     cr_err err;
     cr_history baseline;
     int have_baseline = 0;
@@ -355,8 +355,10 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
     pthread_mutex_init(&r->hist_lock, NULL);
     pthread_mutex_init(&r->pq_lock, NULL);
     pthread_cond_init(&r->pq_cond, NULL);
-    if (run_dir_out)
-        *run_dir_out = NULL;
+    if (!res)
+        res = &tmp_res;
+    memset(res, 0, sizeof *res);
+    cr_err_clear(&res->err);
     if (opts->seed_override) {
         r->seed = opts->seed;
         r->seed_source = "command line";
@@ -373,13 +375,11 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
     cr_history_init(&r->hist, r->started_unix);
     if (make_run_dir(r, &err) != 0)
         goto fatal_early;
-    if (run_dir_out)
-        *run_dir_out = cr_strdup(r->dir);
+    res->dir = cr_strdup(r->dir);
     r->bindir = self_bindir();
-    if (!opts->quiet)
-        fprintf(stderr, "chaosrun: %s%s, seed %llu (%s), run directory %s\n",
-                sc->name, opts->baseline ? " (fault-free baseline)" : "",
-                (unsigned long long)r->seed, r->seed_source, r->dir);
+    if (opts->out && opts->out->begin)
+        opts->out->begin(opts->out->ud, sc->name, r->seed, r->seed_source,
+                         r->dir, opts->baseline);
 
     if (!opts->baseline && needs_baseline(sc)) {
         cr_run_opts bo = *opts;
@@ -476,12 +476,8 @@ fatal:
     exit_code = cr_err_exit_status(err.code);
     if (r->journal)
         json_object_set_new(r->journal, "error", json_string(err.msg));
-    if (!opts->quiet) {
-        cr_run_status_clear(r);
-        fprintf(stderr, "chaosrun: %s\n", err.msg);
-    }
+    cr_err_set(&res->err, err.code, "%s", err.msg);
 finish:
-    cr_run_status_clear(r);
     teardown(r);
     if (r->journal) {
         cr_err e2;
@@ -513,14 +509,10 @@ finish:
                       r->hist.malformed ? r->hist.first_malformed : NULL));
         finish_services_json(r);
         if (write_json_atomic(r->dir, "journal.json", r->journal, &e2) != 0) {
-            fprintf(stderr, "chaosrun: %s\n", e2.msg);
+            cr_err_set(&res->err, e2.code, "%s", e2.msg);
             exit_code = 4;
         }
-        if (!opts->baseline && cr_report_write_all(r->dir, &e2) != 0 &&
-            !opts->quiet)
-            fprintf(stderr, "chaosrun: reports: %s\n", e2.msg);
-        if (!opts->baseline)
-            cr_runjudge_summary(r, stdout);
+        res->journal = json_incref(r->journal);
     }
     if (r->ledger) {
         /* Everything recorded has been undone: the index entry goes, and
@@ -555,14 +547,28 @@ finish:
     pthread_mutex_destroy(&r->hist_lock);
     pthread_mutex_destroy(&r->pq_lock);
     pthread_cond_destroy(&r->pq_cond);
+    if (res == &tmp_res)
+        cr_run_result_free(res);
     return exit_code;
 
 fatal_early:
-    fprintf(stderr, "chaosrun: %s\n", err.msg);
+    cr_err_set(&res->err, err.code, "%s", err.msg);
     cr_history_free(&r->hist);
     cr_free(r->dir);
     pthread_mutex_destroy(&r->hist_lock);
     pthread_mutex_destroy(&r->pq_lock);
     pthread_cond_destroy(&r->pq_cond);
+    if (res == &tmp_res)
+        cr_run_result_free(res);
     return cr_err_exit_status(err.code);
+}
+
+void cr_run_result_free(cr_run_result *res)
+{
+    if (!res)
+        return;
+    cr_free(res->dir);
+    json_decref(res->journal);
+    res->dir = NULL;
+    res->journal = NULL;
 }
