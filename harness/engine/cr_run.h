@@ -110,16 +110,23 @@ const char *cr_inst_name(const cr_inst *i);    /* "worker.1" */
 const char *cr_inst_service(const cr_inst *i); /* "worker" */
 int cr_inst_index(const cr_inst *i);
 pid_t cr_inst_pid(const cr_inst *i); /* 0 when not running */
+/* Frozen by a fault (the supervision state "paused"). */
 int cr_inst_paused(const cr_inst *i);
+/* Record a freeze or thaw made without cr_run_signal (SIGSTOP/SIGCONT
+ * through cr_run_signal already moves the state; then a no-op). */
 void cr_inst_set_paused(cr_inst *i, int paused);
 
-/* Send a signal to the instance's process group.  Fails with CR_ESTATE if
- * the instance is not running. */
+/* Send a signal to the instance's process group, as a fault: SIGSTOP
+ * pauses it, SIGCONT resumes it, any other signal is one whose exit is
+ * attributed to the fault running now.  Fails with CR_ESTATE, sending
+ * nothing, if the instance is not running or its state refuses it (a
+ * pause of a replica that is being stopped). */
 int cr_run_signal(cr_run *r, cr_inst *i, int sig, cr_err *err);
 /* Stop: sig, then SIGKILL after timeout_s (asynchronous, driven by the
  * loop).  When restart is 1 the instance is started again once it exited
  * (the restart fault); the service's restart policy does not apply to an
- * exit caused this way when restart is 0. */
+ * exit caused this way when restart is 0.  A stop of a replica already
+ * stopping sends sig again and keeps the first deadline. */
 int cr_run_stop_inst(cr_run *r, cr_inst *i, int sig, double timeout_s,
                      int restart, cr_err *err);
 

@@ -1,6 +1,9 @@
-/* cr_run_internal: the run engine's state, shared by cr_run.c (loop and
- * phases), cr_svc.c (spawning and supervising replicas), cr_runprobe.c (the
- * probe thread) and cr_ledger.c.  Nothing outside harness/ includes this. */
+/* cr_run_internal: the run engine's state, shared by the files of
+ * engine/: cr_run.c (loop and phases), cr_runsetup.c (making and finishing
+ * a run), cr_svc.c (starting and reaping replicas), cr_supervise.c (their
+ * state machine, cr_svc_fsm.h), cr_shutdown.c (the ordered stop),
+ * cr_runfault.c, cr_runprobe.c (the probe thread), cr_runjudge.c,
+ * cr_run_net.c and cr_run_proxy.c.  Nothing outside engine/ includes it. */
 #ifndef CR_RUN_INTERNAL_H
 #define CR_RUN_INTERNAL_H
 
