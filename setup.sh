@@ -16,7 +16,7 @@ PACKAGES=(
   nftables iproute2
   libxml2-dev libxml2-utils clang clang-format libclang-rt-14-dev
   busybox-static cpio qemu-system-x86 socat haproxy
-  librabbitmq-dev rabbitmq-server stress-ng
+  librabbitmq-dev rabbitmq-server stress-ng redis-server
 )
 
 deps() {

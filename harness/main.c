@@ -14,10 +14,15 @@ static const struct {
     int (*main)(int argc, char **argv);
     int curl;
 } commands[] = {
-    {"run", cr_cli_run, 1},           {"suite", cr_cli_suite, 1},
-    {"validate", cr_cli_validate, 0}, {"list", cr_cli_list, 0},
-    {"report", cr_cli_report, 0},     {"proxy", cr_cli_proxy, 0},
+    {"run", cr_cli_run, 1},
+    {"suite", cr_cli_suite, 1},
+    {"validate", cr_cli_validate, 0},
+    {"list", cr_cli_list, 0},
+    {"report", cr_cli_report, 0},
+    {"proxy", cr_cli_proxy, 0},
     {"cleanup", cr_cli_cleanup, 0},
+    /* Hidden: the janitor the engine starts for each run. */
+    {"__janitor", cr_cli_janitor, 0},
 };
 
 static int dispatch(int (*fn)(int, char **), int curl, int argc, char **argv)

@@ -847,6 +847,69 @@ static void test_scen_examples_valid(void)
     CU_ASSERT(n >= 1);
 }
 
+/* The stop order resolved into each service's stop_deps: by default each
+ * service waits for the next one of the list; "parallel": nobody waits;
+ * an explicit order; a service's stop_after replaces what the order gives
+ * it. */
+static int deps_are(const cr_scen *sc, size_t i, size_t n, const size_t *want)
+{
+    if (sc->svcs[i].nstop_deps != n)
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (sc->svcs[i].stop_deps[k] != want[k])
+            return 0;
+    return 1;
+}
+
+static void test_scen_stop_order(void)
+{
+    static const char fmt[] =
+        "{\"name\": \"t\", \"duration_s\": 1%s, \"services\": ["
+        "{\"name\": \"db\", \"cmd\": [\"true\"]},"
+        "{\"name\": \"api\", \"cmd\": [\"true\"]%s},"
+        "{\"name\": \"client\", \"cmd\": [\"true\"]}]}";
+    char text[1024];
+    cr_scen *sc = NULL;
+    const size_t one[] = {1}, two[] = {2}, zero[] = {0}, zt[] = {0, 2};
+
+    snprintf(text, sizeof text, fmt, "", "");
+    CU_ASSERT_EQUAL_FATAL(load_str("s.json", text, &sc, NULL), 0);
+    CU_ASSERT(deps_are(sc, 0, 1, one)); /* db after api */
+    CU_ASSERT(deps_are(sc, 1, 1, two)); /* api after client */
+    CU_ASSERT(deps_are(sc, 2, 0, NULL));
+    CU_ASSERT_FALSE(sc->stop_parallel);
+    cr_scen_free(sc);
+
+    snprintf(text, sizeof text, fmt, ", \"stop_order\": \"parallel\"", "");
+    CU_ASSERT_EQUAL_FATAL(load_str("s.json", text, &sc, NULL), 0);
+    for (size_t i = 0; i < 3; i++)
+        CU_ASSERT(deps_are(sc, i, 0, NULL));
+    CU_ASSERT_TRUE(sc->stop_parallel);
+    cr_scen_free(sc);
+
+    snprintf(text, sizeof text, fmt,
+             ", \"stop_order\": [\"db\", \"client\", \"api\"]", "");
+    CU_ASSERT_EQUAL_FATAL(load_str("s.json", text, &sc, NULL), 0);
+    CU_ASSERT(deps_are(sc, 0, 0, NULL));
+    CU_ASSERT(deps_are(sc, 2, 1, zero));
+    CU_ASSERT(deps_are(sc, 1, 1, two));
+    cr_scen_free(sc);
+
+    /* With "parallel", api alone waits: for db and client. */
+    snprintf(text, sizeof text, fmt, ", \"stop_order\": \"parallel\"",
+             ", \"stop_after\": [\"db\", \"client\"]");
+    CU_ASSERT_EQUAL_FATAL(load_str("s.json", text, &sc, NULL), 0);
+    CU_ASSERT(deps_are(sc, 1, 2, zt));
+    CU_ASSERT(deps_are(sc, 0, 0, NULL));
+    CU_ASSERT(deps_are(sc, 2, 0, NULL));
+    cr_scen_free(sc);
+
+    snprintf(text, sizeof text, fmt, "", ", \"stop_after\": []");
+    CU_ASSERT_EQUAL_FATAL(load_str("s.json", text, &sc, NULL), 0);
+    CU_ASSERT(deps_are(sc, 1, 0, NULL));
+    cr_scen_free(sc);
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("scen", NULL, NULL);
@@ -866,4 +929,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_scen_oom_invalid);
     CR_ADD_TEST(s, test_scen_mutations_never_crash);
     CR_ADD_TEST(s, test_scen_examples_valid);
+    CR_ADD_TEST(s, test_scen_stop_order);
 }

@@ -27,6 +27,9 @@ int cr_cli_validate(int argc, char **argv);
 int cr_cli_list(int argc, char **argv);
 /* `chaosrun cleanup [--dry-run] [RUN_DIR...]` (cr_cli_cleanup.c). */
 int cr_cli_cleanup(int argc, char **argv);
+/* `chaosrun __janitor LEDGER INDEX` (cr_cli_cleanup.c): the janitor
+ * process of a run, started by the engine, never by hand. */
+int cr_cli_janitor(int argc, char **argv);
 /* `chaosrun proxy ...` (cr_cli_proxy.c): 0, 2 usage, 4 failure. */
 int cr_cli_proxy(int argc, char **argv);
 /* `chaosrun report ...` (cr_cli_report.c): argv[0] is "report", then

@@ -44,7 +44,7 @@ static void suite_on_signal(int sig)
  * status.  A signal stops starting new runs and is passed on to the
  * running ones (which stop their services and still write journals). */
 int cr_cli__run_suite(cr_scen **scs, const char *const *dirs, int n,
-                      const cr_run_opts *opts, int jobs)
+                      const cr_run_opts *opts, int quiet, int jobs)
 {
     pid_t *pid = calloc((size_t)n, sizeof *pid);
     int *state = calloc((size_t)n, sizeof *state); /* 0 wait 1 run 2 done */
@@ -69,11 +69,22 @@ int cr_cli__run_suite(cr_scen **scs, const char *const *dirs, int n,
             if (clash)
                 continue;
             cr_run_opts o = *opts;
+            int q = quiet;
             o.out_dir = dirs[i];
             if (jobs > 1) {
                 o.live_status = 0;
-                o.quiet = 1;
+                q = 1;
             }
+            /* Not cr_spawn, on purpose: a worker process, fork WITHOUT
+             * exec (the one exception of tests/style/spawn.sh).  The child
+             * runs the scenario already loaded and validated here, with
+             * these options, and _exits; exec'ing `chaosrun run` instead
+             * would load it again and pass every option through argv for
+             * nothing.  It is safe because this command line is single-
+             * threaded when it forks (no run, probe or scrape thread
+             * exists in the parent), so the child may call anything, and
+             * it owns no resource of the parent's: each run opens its own
+             * ledger, janitor and loop. */
             pid_t p = fork();
             if (p < 0) {
                 perror("chaosrun: fork");
@@ -85,7 +96,7 @@ int cr_cli__run_suite(cr_scen **scs, const char *const *dirs, int n,
             if (p == 0) {
                 sigaction(SIGINT, &old_int, NULL);
                 sigaction(SIGTERM, &old_term, NULL);
-                int rc = cr_run_scenario(scs[i], &o, NULL);
+                int rc = cr_cli__run_one(scs[i], &o, q, NULL);
                 fflush(NULL);
                 _exit(rc);
             }

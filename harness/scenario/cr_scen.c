@@ -33,6 +33,8 @@ static const cr_param top_params[] = {
     {"drain_s", "number", "2",
      "quiet time after duration_s before the after-probes"},
     {"services", "array", NULL, "the processes of the system under test"},
+    {"stop_order", "string or array", "\"reverse\"",
+     "reverse, parallel, or every service in the order to stop them"},
     {"steady_state", "array", "[]", "probes"},
     {"faults", "array", "[]", "faults"},
     {"expect", "array", "[]", "expectations"},
@@ -142,6 +144,7 @@ static void parse_doc(cr_vctx *vx, const json_t *root)
             cr_scen__nomem_if(vx, secs[i]->parse(vx, v, secs[i]->key, sc));
     }
     cr_scen__check_hosts(vx, root);
+    cr_scen__parse_stop(vx, root);
     parse_array(vx, root, "steady_state", 0, (void **)&sc->probes, &sc->nprobes,
                 sizeof *sc->probes, each_probe, dur);
     parse_array(vx, root, "faults", 0, (void **)&sc->faults, &sc->nfaults,

@@ -96,6 +96,14 @@ typedef struct cr_svc_spec {
     int restart;            /* CR_RESTART_*, default never */
     double restart_delay_s; /* default 0.2 */
     int max_restarts;       /* default 10; -1 unlimited */
+    /* The end of the run: the services (indices into svcs) that must have
+     * stopped before this one gets its stop signal -- from its stop_after
+     * (has_stop_after) or from the scenario's stop_order (default: the next
+     * service of the list).  Resolved and checked for cycles by the loader
+     * (cr_scen_stop.c). */
+    size_t *stop_deps;
+    size_t nstop_deps;
+    int has_stop_after;
     char path[CR_PATH_MAX]; /* "services[1]" for diagnostics */
 } cr_svc_spec;
 
@@ -176,6 +184,7 @@ struct cr_scen {
     double drain_s;    /* after duration, before after-probes; default 2 */
     cr_svc_spec *svcs;
     size_t nsvcs;
+    int stop_parallel; /* stop_order "parallel" (for reports) */
     cr_fault *faults;
     size_t nfaults;
     cr_probe_spec *probes;

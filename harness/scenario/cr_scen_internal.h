@@ -86,6 +86,9 @@ void cr_scen__parse_probe(cr_vctx *vx, const json_t *obj, size_t idx);
 void cr_scen__parse_expect(cr_vctx *vx, const json_t *obj, size_t idx);
 /* Services' "host" against the hosts section (after the sections). */
 void cr_scen__check_hosts(cr_vctx *vx, const json_t *root);
+/* stop_order and every service's stop_after, into stop_deps
+ * (cr_scen_stop.c). */
+void cr_scen__parse_stop(cr_vctx *vx, const json_t *root);
 /* 1 when the document's hosts section declares `name`. */
 int cr_scen__host_declared(const json_t *root, const char *name);
 void cr_scen__svc_free(cr_svc_spec *s);

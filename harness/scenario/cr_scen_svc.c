@@ -21,6 +21,8 @@ static const cr_param svc_params[] = {
     {"ready", "object", "none", "readiness check"},
     {"stop_signal", "signal", "SIGTERM", "graceful stop signal"},
     {"stop_timeout_s", "number", "5", "SIGKILL after this"},
+    {"stop_after", "array", "stop_order",
+     "services that must have stopped before this one"},
     {"restart", "string", "never", "never, on-failure, always"},
     {"restart_delay_s", "number", "0.2", "delay before a restart"},
     {"max_restarts", "integer", "10", "-1: unlimited"},
@@ -127,6 +129,7 @@ void cr_scen__svc_free(cr_svc_spec *s)
     cr_free(s->ready.url);
     argv_free(s->ready.argv);
     cr_free(s->ready.regex);
+    cr_free(s->stop_deps);
 }
 
 static void parse_ready(cr_vctx *vx, const json_t *svcobj, const char *svcpath,
