@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/cr_alloc.h"
+#include "cr_fmt.h"
 #include "cr_report_internal.h"
 #include "cr_svg.h"
 
@@ -199,17 +200,11 @@ void cr_html_end(cr_out *o)
 
 void cr_html_badge(cr_out *o, const char *v)
 {
-    const char *ic = "?";
-    if (!strcmp(v, "passed"))
-        ic = "\xE2\x9C\x94";
-    else if (!strcmp(v, "failed") || !strcmp(v, "error"))
-        ic = "\xE2\x9C\x96";
-    else if (!strcmp(v, "interrupted") || !strcmp(v, "unrunnable"))
-        ic = "\xE2\x9A\xA0";
-    cr_out_puts(o, "<span class=\"badge v-");
-    cr_out_esc(o, v);
-    cr_out_printf(o, "\"><span class=\"ic\" aria-hidden=\"true\">%s</span>",
-                  ic);
+    const cr_fmt_verdict *fv = cr_fmt_verdict_of(v);
+    cr_out_printf(o,
+                  "<span class=\"badge v-%s\"><span class=\"ic\" "
+                  "aria-hidden=\"true\">%s</span>",
+                  fv->css, fv->icon);
     cr_out_esc(o, v);
     cr_out_puts(o, "</span>");
 }
@@ -242,36 +237,25 @@ static void header(const cr_report *r, cr_out *o)
         cr_out_puts(o, "</p>");
     }
     cr_out_puts(o, "<dl class=\"meta\">");
-    snprintf(b, sizeof b, "%llu%s%s%s", r->seed, r->seed_source ? " (" : "",
-             r->seed_source ? r->seed_source : "", r->seed_source ? ")" : "");
-    meta(o, "seed", r->has_seed ? b : NULL);
+    cr_fmt_seed(b, sizeof b, r);
+    meta(o, "seed", b);
     if (!isnan(r->duration_s)) {
-        cr_rep_fmt_dur(d, sizeof d, r->duration_s);
+        cr_fmt_dur(d, sizeof d, r->duration_s);
         snprintf(b, sizeof b, "%s", d);
         if (!isnan(r->drain_s) && r->drain_s > 0) {
-            cr_rep_fmt_dur(d, sizeof d, r->drain_s);
+            cr_fmt_dur(d, sizeof d, r->drain_s);
             snprintf(b + strlen(b), sizeof b - strlen(b), " + %s drain", d);
         }
         meta(o, "duration", b);
     }
     if (!isnan(r->ended_at - r->started_at)) {
-        cr_rep_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
+        cr_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
         meta(o, "wall time", d);
     }
-    cr_rep_fmt_utc(b, sizeof b, r->started_at);
+    cr_fmt_utc(b, sizeof b, r->started_at);
     meta(o, "started", b);
-    const json_t *m = json_object_get(r->journal, "machine");
-    if (m) {
-        const json_t *cpus = json_object_get(m, "cpus");
-        snprintf(b, sizeof b, "%s%s%s%s",
-                 cr_rep_jstr(m, "hostname") ? cr_rep_jstr(m, "hostname") : "?",
-                 cr_rep_jstr(m, "kernel") ? " \xC2\xB7 Linux " : "",
-                 cr_rep_jstr(m, "kernel") ? cr_rep_jstr(m, "kernel") : "", "");
-        if (json_is_integer(cpus))
-            snprintf(b + strlen(b), sizeof b - strlen(b), " \xC2\xB7 %lld CPUs",
-                     (long long)json_integer_value(cpus));
-        meta(o, "machine", b);
-    }
+    cr_fmt_machine(b, sizeof b, r->journal);
+    meta(o, "machine", b);
     meta(o, "scenario file", r->scenario_file);
     if (r->exit_code >= 0) {
         snprintf(b, sizeof b, "%d", r->exit_code);
@@ -342,7 +326,7 @@ static void summary(const cr_report *r, cr_out *o)
         const cr_rep_expect *x = &r->ex[i];
         if (strcmp(x->kind, "recovers") || !x->has_measured)
             continue;
-        cr_rep_fmt_measured(b, sizeof b, x->measured, x->unit);
+        cr_fmt_measured(b, sizeof b, x->measured, x->unit);
         snprintf(c, sizeof c, "recovery (%s%s%s)", x->name,
                  *x->bound ? ", bound " : "", x->bound);
         keyfig(o, b, c);
@@ -364,24 +348,6 @@ static void summary(const cr_report *r, cr_out *o)
 }
 
 /* ---- expectations ----------------------------------------------------- */
-
-/* "<= 5" shown as "\u2264 5" (and >=, !=); the rest escaped as is. */
-static void pretty_bound(cr_out *o, const char *b)
-{
-    static const struct {
-        const char *from, *to;
-    } ops[] = {{"<=", "\xE2\x89\xA4"},
-               {">=", "\xE2\x89\xA5"},
-               {"!=", "\xE2\x89\xA0"},
-               {"==", "="}};
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (!strncmp(b, ops[i].from, 2)) {
-            cr_out_puts(o, ops[i].to);
-            cr_out_esc(o, b + 2);
-            return;
-        }
-    cr_out_esc(o, b);
-}
 
 static void evidence_table(cr_out *o, const json_t *ev)
 {
@@ -424,13 +390,15 @@ static void expectations(const cr_report *r, cr_out *o)
         cr_out_puts(o, "</p>");
         if (x->has_measured) {
             char m[64];
-            cr_rep_fmt_measured(m, sizeof m, x->measured, x->unit);
+            cr_fmt_measured(m, sizeof m, x->measured, x->unit);
             cr_out_puts(o, "<div class=\"fig\"><span>measured <b>");
             cr_out_esc(o, m);
             cr_out_puts(o, "</b></span>");
             if (*x->bound) {
+                char pb[96];
+                cr_fmt_bound_pretty(pb, sizeof pb, x->bound);
                 cr_out_puts(o, "<span>bound <b>");
-                pretty_bound(o, x->bound);
+                cr_out_esc(o, pb);
                 cr_out_puts(o, *x->unit ? " " : "");
                 cr_out_esc(o, x->unit);
                 cr_out_puts(o, "</b></span>");
@@ -469,7 +437,7 @@ static void expectations(const cr_report *r, cr_out *o)
 
 static void faults_table(const cr_report *r, cr_out *o)
 {
-    char d[32];
+    char d[256];
     cr_out_puts(o, "<section class=\"card\" id=\"faults\"><h2>Faults</h2>");
     if (!r->nfaults) {
         cr_out_puts(o,
@@ -482,24 +450,13 @@ static void faults_table(const cr_report *r, cr_out *o)
            "<th>details</th></tr></thead><tbody>");
     for (size_t i = 0; i < r->nfaults; i++) {
         const cr_rep_fault *f = &r->faults[i];
-        cr_out_puts(o, "<tr><td>");
-        cr_out_esc(o, f->name);
-        if (f->occurrence > 0)
-            cr_out_printf(o, " #%d", f->occurrence + 1);
-        cr_out_puts(o, "</td><td>");
-        cr_out_esc(o, f->kind);
-        cr_out_puts(o, "</td><td>");
+        cr_fmt_fault_name(d, sizeof d, f);
+        cr_out_wrap(o, "<tr><td>", d, "</td><td>");
+        cr_out_wrap(o, "", f->kind, "</td><td>");
         cr_out_esc(o, f->target);
-        cr_out_printf(o, "</td><td class=\"num\">%.3f s</td><td class=\"num\">",
-                      f->start);
-        if (f->instant)
-            cr_out_puts(o, "instant");
-        else {
-            cr_rep_fmt_dur(d, sizeof d, f->end - f->start);
-            cr_out_esc(o, d);
-            if (f->open)
-                cr_out_puts(o, " (never reverted)");
-        }
+        cr_fmt_fault_lasted(d, sizeof d, f);
+        cr_out_printf(o, "</td><td class=\"num\">%.3f s</td>", f->start);
+        cr_out_wrap(o, "<td class=\"num\">", d, "");
         cr_out_puts(o, "</td><td>");
         cr_out_esc(o, f->outcome);
         if (f->error) {
@@ -732,10 +689,9 @@ static void logs(const cr_report *r, cr_out *o)
         for (size_t i = 0; i < r->nlanes; i++)
             any_target |= cr_rep_target_has(f->target, r->lanes[i].inst,
                                             r->lanes[i].service);
-        cr_out_puts(o, "<details open><summary>");
-        cr_out_escf(o, "%s (%s) on %s at %.2f s", f->name, f->kind,
-                    *f->target ? f->target : "-", f->start);
-        cr_out_puts(o, "</summary>");
+        char line[512];
+        cr_fmt_fault_line(line, sizeof line, f);
+        cr_out_wrap(o, "<details open><summary>", line, "</summary>");
         for (size_t i = 0; i < r->nlanes; i++) {
             const cr_rep_lane *l = &r->lanes[i];
             if (any_target &&

@@ -4,31 +4,16 @@
 #include <math.h>
 #include <string.h>
 
+#include "cr_fmt.h"
 #include "cr_report_internal.h"
-
-const char *cr_md_badge(const char *v)
-{
-    if (!strcmp(v, "passed"))
-        return "\xE2\x9C\x85 passed";
-    if (!strcmp(v, "failed"))
-        return "\xE2\x9D\x8C failed";
-    if (!strcmp(v, "interrupted"))
-        return "\xE2\x9A\xA0\xEF\xB8\x8F interrupted";
-    if (!strcmp(v, "unrunnable"))
-        return "\xE2\x9B\x94 unrunnable";
-    if (!strcmp(v, "error"))
-        return "\xF0\x9F\x92\xA5 error";
-    return "\xE2\x9D\x94 unknown";
-}
 
 static void header(const cr_report *r, cr_out *o)
 {
-    char d[32], when[40];
-    const json_t *m = json_object_get(r->journal, "machine");
+    char d[32], when[40], mach[160];
     cr_out_puts(o, "## chaosrun: ");
     cr_out_md(o, r->name);
     cr_out_puts(o, " \xE2\x80\x94 ");
-    cr_out_puts(o, cr_md_badge(cr_report_verdict(r)));
+    cr_out_puts(o, cr_fmt_verdict_of(cr_report_verdict(r))->md);
     cr_out_puts(o, "\n\n");
     if (r->description && *r->description) {
         cr_out_md(o, r->description);
@@ -43,23 +28,19 @@ static void header(const cr_report *r, cr_out *o)
     if (r->has_seed)
         cr_out_printf(o, " \xC2\xB7 seed `%llu`", r->seed);
     if (!isnan(r->duration_s)) {
-        cr_rep_fmt_dur(d, sizeof d, r->duration_s);
+        cr_fmt_dur(d, sizeof d, r->duration_s);
         cr_out_printf(o, " \xC2\xB7 %s of faults", d);
     }
     if (!isnan(r->ended_at - r->started_at)) {
-        cr_rep_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
+        cr_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
         cr_out_printf(o, " \xC2\xB7 %s wall", d);
     }
-    if (cr_rep_jstr(m, "hostname")) {
+    cr_fmt_machine(mach, sizeof mach, r->journal);
+    if (*mach) {
         cr_out_puts(o, " \xC2\xB7 ");
-        cr_out_md(o, cr_rep_jstr(m, "hostname"));
-        if (cr_rep_jstr(m, "kernel")) {
-            cr_out_puts(o, " (Linux ");
-            cr_out_md(o, cr_rep_jstr(m, "kernel"));
-            cr_out_puts(o, ")");
-        }
+        cr_out_md(o, mach);
     }
-    cr_rep_fmt_utc(when, sizeof when, r->started_at);
+    cr_fmt_utc(when, sizeof when, r->started_at);
     if (*when)
         cr_out_printf(o, " \xC2\xB7 %s", when);
     cr_out_puts(o, "\n\n");
@@ -94,13 +75,13 @@ static void expectations(const cr_report *r, cr_out *o)
            "|---|---|---|---:|---|---|\n");
     for (size_t i = 0; i < r->nex; i++) {
         const cr_rep_expect *x = &r->ex[i];
-        cr_out_printf(o, "| %s | ", cr_md_badge(x->verdict));
+        cr_out_printf(o, "| %s | ", cr_fmt_verdict_of(x->verdict)->md);
         cr_out_md(o, x->name);
         cr_out_puts(o, " | ");
         cr_out_md(o, x->kind);
         cr_out_puts(o, " | ");
         if (x->has_measured) {
-            cr_rep_fmt_measured(m, sizeof m, x->measured, x->unit);
+            cr_fmt_measured(m, sizeof m, x->measured, x->unit);
             cr_out_md(o, m);
         }
         cr_out_puts(o, " | ");
@@ -115,7 +96,7 @@ static void expectations(const cr_report *r, cr_out *o)
 
 static void faults(const cr_report *r, cr_out *o)
 {
-    char d[32];
+    char d[256];
     cr_out_puts(o, "### Faults\n\n");
     if (r->nfaults == 0) {
         cr_out_puts(o, "No fault was injected.\n\n");
@@ -126,22 +107,14 @@ static void faults(const cr_report *r, cr_out *o)
     for (size_t i = 0; i < r->nfaults; i++) {
         const cr_rep_fault *f = &r->faults[i];
         cr_out_puts(o, "| ");
-        cr_out_md(o, f->name);
-        if (f->occurrence > 0)
-            cr_out_printf(o, " #%d", f->occurrence + 1);
+        cr_fmt_fault_name(d, sizeof d, f);
+        cr_out_md(o, d);
         cr_out_puts(o, " | ");
         cr_out_md(o, f->kind);
         cr_out_puts(o, " | ");
         cr_out_md(o, f->target);
-        cr_out_printf(o, " | %.2f s | ", f->start);
-        if (f->instant)
-            cr_out_puts(o, "instant");
-        else {
-            cr_rep_fmt_dur(d, sizeof d, f->end - f->start);
-            cr_out_puts(o, d);
-            if (f->open)
-                cr_out_puts(o, " (never reverted)");
-        }
+        cr_fmt_fault_lasted(d, sizeof d, f);
+        cr_out_printf(o, " | %.2f s | %s", f->start, d);
         cr_out_puts(o, " | ");
         cr_out_md(o, f->outcome);
         if (f->error) {
@@ -164,7 +137,7 @@ static void figures(const cr_report *r, cr_out *o)
         if (!any)
             cr_out_puts(o, "### Recovery\n\n");
         any = 1;
-        cr_rep_fmt_measured(m, sizeof m, x->measured, x->unit);
+        cr_fmt_measured(m, sizeof m, x->measured, x->unit);
         cr_out_puts(o, "- ");
         cr_out_md(o, x->name);
         cr_out_printf(o, ": recovered in **%s**", m);

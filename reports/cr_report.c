@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/cr_alloc.h"
 #include "cr_html.h"
@@ -635,49 +634,4 @@ int cr_report_write_all(const char *run_dir, cr_err *err)
 out:
     cr_report_destroy(r);
     return rc;
-}
-
-/* ---- formatting ------------------------------------------------------- */
-
-void cr_rep_fmt_dur(char *buf, size_t n, double s)
-{
-    if (isnan(s))
-        snprintf(buf, n, "n/a");
-    else if (fabs(s) < 1)
-        snprintf(buf, n, "%.0f ms", s * 1000);
-    else if (fabs(s) < 10)
-        snprintf(buf, n, "%.2f s", s);
-    else if (fabs(s) < 120)
-        snprintf(buf, n, "%.1f s", s);
-    else
-        snprintf(buf, n, "%d min %d s", (int)(s / 60), (int)fmod(s, 60));
-}
-
-void cr_rep_fmt_measured(char *buf, size_t n, double v, const char *unit)
-{
-    if (isnan(v)) {
-        snprintf(buf, n, "n/a");
-        return;
-    }
-    if (unit && !strcmp(unit, "s")) {
-        cr_rep_fmt_dur(buf, n, v);
-        return;
-    }
-    if ((v == floor(v) || fabs(v) >= 100) && fabs(v) < 1e15)
-        snprintf(buf, n, "%.0f%s%s", v, unit && *unit ? " " : "",
-                 unit ? unit : "");
-    else
-        snprintf(buf, n, "%.3g%s%s", v, unit && *unit ? " " : "",
-                 unit ? unit : "");
-}
-
-void cr_rep_fmt_utc(char *buf, size_t n, double unix_t)
-{
-    struct tm tm;
-    time_t t = (time_t)unix_t;
-    if (isnan(unix_t) || !gmtime_r(&t, &tm)) {
-        snprintf(buf, n, "%s", "");
-        return;
-    }
-    strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }

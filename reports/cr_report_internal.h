@@ -21,11 +21,4 @@ int cr_rep_in_fault(const cr_report *r, double t);
  * instance. */
 int cr_rep_target_has(const char *target, const char *inst,
                       const char *service);
-/* A duration for people: "1.84 s", "250 ms", "2 min 5 s". */
-void cr_rep_fmt_dur(char *buf, size_t n, double s);
-/* A measured figure with its unit: "1.84 s", "12 events", "99.5 %". */
-void cr_rep_fmt_measured(char *buf, size_t n, double v, const char *unit);
-/* UTC time "2026-11-26 23:40:12 UTC" of a Unix time ("" when NAN). */
-void cr_rep_fmt_utc(char *buf, size_t n, double unix_t);
-
 #endif

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 
 #include "base/cr_alloc.h"
+#include "cr_fmt.h"
 #include "cr_html.h"
 #include "cr_junit.h"
-#include "cr_md.h"
 #include "cr_report.h"
 #include "cr_report_internal.h"
 #include "cr_stats.h"
@@ -33,17 +33,6 @@ static int write_out(const cr_out *o, const char *dir, const char *file,
     int rc = cr_out_write_file(o, p, err);
     cr_free(p);
     return rc;
-}
-
-/* Direction of "better" for a bound: -1 lower is better ("<= 5"), +1
- * higher is better (">= 100"), 0 unknown. */
-static int better_dir(const char *bound)
-{
-    while (bound && *bound == ' ')
-        bound++;
-    if (!bound)
-        return 0;
-    return *bound == '<' ? -1 : *bound == '>' ? 1 : 0;
 }
 
 static const cr_rep_expect *find_ex(const cr_report *r, const char *name)
@@ -107,13 +96,13 @@ static const char *change_word(const char *ov, const char *nv)
  * Changes within 5 % are "about the same" (runs are noisy). */
 static const char *trend(double a, double b, const char *bound)
 {
-    int d = better_dir(bound);
-    if (isnan(a) || isnan(b))
+    cr_fmt_bound bd;
+    if (isnan(a) || isnan(b) || cr_fmt_bound_parse(bound, &bd) < 0)
         return "";
-    if (d == 0 && bound && strstr(bound, "==")) {
-        double t = strtod(bound + strspn(bound, "=! "), NULL);
-        a = -fabs(a - t);
-        b = -fabs(b - t);
+    int d = bd.better;
+    if (d == 0 && !strcmp(bd.op, "==") && !isnan(bd.value)) {
+        a = -fabs(a - bd.value);
+        b = -fabs(b - bd.value);
         d = 1;
     }
     if (d == 0)
@@ -138,14 +127,6 @@ static size_t cmp_rows(const cr_report *a, const cr_report *b, cmp_row *rows)
         if (!find_ex(b, a->ex[i].name))
             rows[k++] = (cmp_row){a->ex[i].name, &a->ex[i], NULL};
     return k;
-}
-
-static void fmt_meas(char *buf, size_t n, const cr_rep_expect *x)
-{
-    if (x && x->has_measured)
-        cr_rep_fmt_measured(buf, n, x->measured, x->unit);
-    else
-        snprintf(buf, n, "\xE2\x80\x94");
 }
 
 /* The one-line conclusion: "Less resilient: 3 expectations regressed". */
@@ -178,8 +159,8 @@ static void compare_md(const cr_report *a, const cr_report *b,
     cr_out_md(o, b->name);
     cr_out_puts(o, "\n\n");
     cr_out_printf(o, "Old: %s (seed %llu) \xE2\x86\x92 New: %s (seed %llu)\n\n",
-                  cr_md_badge(cr_report_verdict(a)), a->seed,
-                  cr_md_badge(cr_report_verdict(b)), b->seed);
+                  cr_fmt_verdict_of(cr_report_verdict(a))->md, a->seed,
+                  cr_fmt_verdict_of(cr_report_verdict(b))->md, b->seed);
     char *colon = strchr(hl, ':');
     if (colon) {
         *colon = '\0';
@@ -192,14 +173,14 @@ static void compare_md(const cr_report *a, const cr_report *b,
     for (size_t i = 0; i < nr; i++) {
         char m1[64], m2[64];
         const cr_rep_expect *x = rows[i].o, *y = rows[i].n;
-        fmt_meas(m1, sizeof m1, x);
-        fmt_meas(m2, sizeof m2, y);
+        cr_fmt_expect_measured(m1, sizeof m1, x);
+        cr_fmt_expect_measured(m2, sizeof m2, y);
         cr_out_puts(o, "| ");
         cr_out_md(o, rows[i].name);
         cr_out_printf(
             o, " | %s | %s | %s | ",
-            x ? cr_md_badge(x->verdict) : "\xE2\x80\x94",
-            y ? cr_md_badge(y->verdict) : "\xE2\x80\x94",
+            x ? cr_fmt_verdict_of(x->verdict)->md : "\xE2\x80\x94",
+            y ? cr_fmt_verdict_of(y->verdict)->md : "\xE2\x80\x94",
             change_word(x ? x->verdict : NULL, y ? y->verdict : NULL));
         cr_out_md(o, m1);
         cr_out_puts(o, " | ");
@@ -264,8 +245,8 @@ static void compare_html(const cr_report *a, const cr_report *b,
     for (size_t i = 0; i < nr; i++) {
         char m1[64], m2[64];
         const cr_rep_expect *x = rows[i].o, *y = rows[i].n;
-        fmt_meas(m1, sizeof m1, x);
-        fmt_meas(m2, sizeof m2, y);
+        cr_fmt_expect_measured(m1, sizeof m1, x);
+        cr_fmt_expect_measured(m2, sizeof m2, y);
         const char *w =
             change_word(x ? x->verdict : NULL, y ? y->verdict : NULL);
         cr_out_printf(o, "<tr data-change=\"%s\"><td>", w);
@@ -486,8 +467,10 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
             const cr_rep_expect *x = find_ex(rs.r[i], fx->name);
             if (x && x->has_measured) {
                 vals[m++] = x->measured;
-                if (isnan(bound) && better_dir(x->bound))
-                    bound = strtod(x->bound + strspn(x->bound, "<>=! "), NULL);
+                cr_fmt_bound bd;
+                if (isnan(bound) && cr_fmt_bound_parse(x->bound, &bd) == 0 &&
+                    bd.better)
+                    bound = bd.value;
             }
         }
         cr_stats_summary s;
@@ -497,10 +480,10 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
             goto out;
         }
         char d[4][32];
-        cr_rep_fmt_dur(d[0], sizeof d[0], s.min);
-        cr_rep_fmt_dur(d[1], sizeof d[1], s.median);
-        cr_rep_fmt_dur(d[2], sizeof d[2], s.p90);
-        cr_rep_fmt_dur(d[3], sizeof d[3], s.max);
+        cr_fmt_dur(d[0], sizeof d[0], s.min);
+        cr_fmt_dur(d[1], sizeof d[1], s.median);
+        cr_fmt_dur(d[2], sizeof d[2], s.p90);
+        cr_fmt_dur(d[3], sizeof d[3], s.max);
         snprintf(
             line, sizeof line,
             "%s: recovery over %zu runs: min %s, median %s, p90 %s, max %s",
@@ -539,7 +522,8 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         cr_out_puts(&md, "| ");
         cr_out_md(&md, r->dir);
         cr_out_printf(&md, " | %llu | %s | %zu/%zu |\n", r->seed,
-                      cr_md_badge(cr_report_verdict(r)), r->npassed, r->nex);
+                      cr_fmt_verdict_of(cr_report_verdict(r))->md, r->npassed,
+                      r->nex);
         cr_out_puts(&h, "<tr><td><a href=\"");
         cr_out_esc(&h, link ? link : "");
         cr_out_puts(&h, "\">");
@@ -582,12 +566,7 @@ out:
 
 static int severity(const char *status)
 {
-    static const char *const order[] = {"error", "unrunnable", "interrupted",
-                                        "failed", "passed"};
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(status, order[i]))
-            return i;
-    return 0; /* unknown statuses sort with the worst */
+    return cr_fmt_verdict_of(status)->severity;
 }
 
 static int cmp_sev(const void *a, const void *b)
@@ -644,7 +623,7 @@ int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
         char *hl = rel_path(out_dir, r->dir, "report.html");
         char *ml = rel_path(out_dir, r->dir, "report.md");
         char d[32];
-        cr_rep_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
+        cr_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
         cr_out_puts(&h, "<tr><td><a href=\"");
         cr_out_esc(&h, hl ? hl : "");
         cr_out_puts(&h, "\">");

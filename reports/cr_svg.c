@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/cr_alloc.h"
+#include "cr_fmt.h"
 #include "cr_report_internal.h"
 #include "cr_svg_internal.h"
 
@@ -209,11 +210,11 @@ static double faults_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
             const cr_rep_fault *f = &r->faults[i];
             if (strcmp(f->name, names[k]))
                 continue;
-            char tip[512], txt[64], d[32];
+            char tip[768], line[400], txt[64], d[64];
             int applied = !strcmp(f->outcome, "applied");
-            cr_rep_fmt_dur(d, sizeof d, f->end - f->start);
-            snprintf(tip, sizeof tip, "%s (%s) on %s at %.2f s%s%s: %s%s%s",
-                     f->name, f->kind, *f->target ? f->target : "-", f->start,
+            cr_fmt_fault_line(line, sizeof line, f);
+            cr_fmt_fault_lasted(d, sizeof d, f);
+            snprintf(tip, sizeof tip, "%s%s%s: %s%s%s", line,
                      f->instant ? "" : " for ", f->instant ? "" : d, f->outcome,
                      f->error ? " \xE2\x80\x94 " : "",
                      f->error ? f->error : "");
@@ -223,8 +224,7 @@ static double faults_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                 snprintf(txt, sizeof txt, "\xE2\x9A\xA1 %s %s", f->kind,
                          f->target);
             else
-                snprintf(txt, sizeof txt, "%s %s%s", f->kind, d,
-                         f->open ? " (never reverted)" : "");
+                snprintf(txt, sizeof txt, "%s %s", f->kind, d);
             cr_out_puts(o, "<g>");
             /* The attributes are built whole (never truncated: a cut
              * entity or a lost quote would break the markup). */
@@ -279,7 +279,7 @@ static double service_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         for (size_t k = 0; k < l->nsegs; k++) {
             const cr_rep_seg *s = &l->segs[k];
             char tip[256], d[32];
-            cr_rep_fmt_dur(d, sizeof d, s->t1 - s->t0);
+            cr_fmt_dur(d, sizeof d, s->t1 - s->t0);
             snprintf(tip, sizeof tip, "%s %s from %.2f s for %s", l->inst,
                      state_style[s->state].label, s->t0, d);
             seg(o, a, s->t0, s->t1, y, state_style[s->state].fill,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/cr_alloc.h"
+#include "cr_fmt.h"
 #include "cr_report_internal.h"
 #include "cr_stats.h"
 #include "cr_svg.h"
@@ -334,16 +335,13 @@ void cr_svg_histogram(cr_out *o, const double *v, size_t n, const char *unit,
 void cr_svg_gauge(cr_out *o, double measured, const char *bound,
                   const char *verdict)
 {
-    /* bound: "<= 5", "< 5", ">= 100", "== 0". */
-    const char *p = bound ? bound : "";
-    while (*p == ' ')
-        p++;
-    int le = p[0] == '<', ge = p[0] == '>';
-    char *end;
-    double b = strtod(p + strspn(p, "<>=! "), &end);
-    if (isnan(measured) || (!le && !ge) || end == p + strspn(p, "<>=! ") ||
-        b < 0 || measured < 0)
+    /* Only one-sided bounds ("<= 5", ">= 100") have a side to shade. */
+    cr_fmt_bound bd;
+    if (cr_fmt_bound_parse(bound, &bd) < 0 || !bd.better || isnan(bd.value) ||
+        isnan(measured) || bd.value < 0 || measured < 0)
         return;
+    int le = bd.better < 0;
+    double b = bd.value;
     double scale = (measured > b ? measured : b) * 1.25;
     if (!(scale > 0))
         return;
