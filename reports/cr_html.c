@@ -8,6 +8,7 @@
 
 #include "base/cr_alloc.h"
 #include "cr_fmt.h"
+#include "cr_html_internal.h"
 #include "cr_report_internal.h"
 #include "cr_svg.h"
 
@@ -101,6 +102,8 @@ static const char CSS[] =
     "svg .mk-evidence circle{fill:#b3261e}svg .mk-evidence.unknown "
     "circle{fill:#8a5a00}\n"
     "svg .mk-evidence text{fill:#fff;font-size:9px;font-weight:700}\n"
+    "svg .mk-evidence.info circle{fill:#fff;stroke:#5b6573;stroke-width:1.2}"
+    "\n"
     "svg .legend .lg{stroke:#7d8796;stroke-width:.6}svg "
     ".lgt{font-size:11px;fill:#3d4654}\n"
     "svg .ctitle{font-size:12.5px;font-weight:700;fill:#2b3440}\n"
@@ -163,6 +166,20 @@ static const char CSS[] =
     "padding:10px 14px;margin:12px 0;color:#6d1712;overflow-wrap:anywhere}\n"
     ".alert.warn{border-color:var(--unk);background:#fff7e6;color:#5c3c00;"
     "border-style:dashed}\n"
+    ".failures{background:#fff;color:var(--fg);border-radius:8px;border-left:"
+    "10px double var(--fail);padding:8px 14px;margin:10px 0 12px}\n"
+    ".failures.v-interrupted,.failures.v-unrunnable,.failures.v-unknown{"
+    "border-left-style:dashed;border-left-color:var(--unk)}\n"
+    ".failures ul{margin:0;padding:0;list-style:none}\n"
+    ".failures li{margin:3px 0;overflow-wrap:anywhere}\n"
+    ".failures a{color:var(--fail);font-weight:700;text-decoration:none}\n"
+    ".failures li.v-unknown a{color:var(--unk)}\n"
+    ".failures .hint{color:#3d4654;font-size:13.5px;margin:1px 0 0 22px}\n"
+    ".failures .why{margin-left:4px}\n"
+    ".story{border:1px solid var(--line);border-radius:8px;padding:8px 12px;"
+    "margin:10px 0;background:#fbfcfd}\n"
+    ".story h4{margin:0 0 4px;font-size:14px}ul.hints{margin:4px 0;"
+    "padding-left:20px}\n"
     "footer{color:var(--mute);font-size:12px;text-align:center;margin:30px 0}\n"
     "@media (max-width:640px){body{font-size:14px}main{padding:0 10px 30px}"
     "header.top "
@@ -231,6 +248,7 @@ static void header(const cr_report *r, cr_out *o)
     cr_out_puts(o, " ");
     cr_html_badge(o, cr_report_verdict(r));
     cr_out_puts(o, "</h1>");
+    cr_html__failures(r, o);
     if (r->description && *r->description) {
         cr_out_puts(o, "<p class=\"desc\">");
         cr_out_esc(o, r->description);
@@ -349,24 +367,6 @@ static void summary(const cr_report *r, cr_out *o)
 
 /* ---- expectations ----------------------------------------------------- */
 
-static void evidence_table(cr_out *o, const json_t *ev)
-{
-    cr_out_puts(
-        o, "<div class=\"tw\"><table class=\"ev\"><thead><tr><th>t (s)</th>"
-           "<th>event</th></tr></thead><tbody>");
-    for (size_t i = 0; i < json_array_size(ev); i++) {
-        const json_t *e = json_array_get(ev, i);
-        double t = cr_rep_jnum(e, "t");
-        cr_out_puts(o, "<tr><td>");
-        if (!isnan(t))
-            cr_out_printf(o, "%.3f", t);
-        cr_out_puts(o, "</td><td>");
-        cr_out_esc(o, cr_rep_jstr(e, "text"));
-        cr_out_puts(o, "</td></tr>");
-    }
-    cr_out_puts(o, "</tbody></table></div>");
-}
-
 static void expectations(const cr_report *r, cr_out *o)
 {
     cr_out_puts(o, "<h2 id=\"expectations\">Expectations</h2>\n");
@@ -406,17 +406,7 @@ static void expectations(const cr_report *r, cr_out *o)
             }
             cr_out_puts(o, "</div>");
         }
-        size_t ne = json_array_size(x->evidence);
-        if (ne) {
-            int open = strcmp(x->verdict, "passed") != 0;
-            cr_out_printf(o, "<details%s><summary>%s (%zu)</summary>",
-                          open ? " open" : "",
-                          open ? "Evidence: the events behind this verdict"
-                               : "Evidence",
-                          ne);
-            evidence_table(o, x->evidence);
-            cr_out_puts(o, "</details>");
-        }
+        cr_html__evidence(x, o);
         if (x->details && json_object_size(x->details)) {
             char *d = json_dumps(x->details, JSON_INDENT(2) | JSON_SORT_KEYS |
                                                  JSON_REAL_PRECISION(6));

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cr_evid.h"
 #include "cr_fmt.h"
 #include "cr_report_internal.h"
 
@@ -66,25 +67,22 @@ static void evidence_story(cr_out *o, const cr_rep_expect *x)
         }
         cr_out_puts(o, "\n");
     }
-    size_t n = json_array_size(x->evidence);
-    if (n)
-        cr_out_puts(o, "evidence:\n");
-    for (size_t i = 0; i < n; i++) {
-        const json_t *e = json_array_get(x->evidence, i);
-        double t = cr_rep_jnum(e, "t");
-        const char *text = cr_rep_jstr(e, "text");
-        if (!isnan(t))
-            cr_out_printf(o, "  t=%.3f ", t);
+    if (x->lost && x->lost->hint)
+        cr_out_wrap(o, "hint: ", x->lost->hint, "\n");
+    for (size_t i = 0; i < x->nrows; i++) {
+        const cr_rep_evrow *w = &x->rows[i];
+        if (i == 0 || i == x->nfail)
+            cr_out_puts(o, i < x->nfail ? "evidence:\n"
+                                        : "informational (not reasons for "
+                                          "the verdict):\n");
+        if (!isnan(w->t))
+            cr_out_printf(o, "  t=%.3f ", w->t);
         else
             cr_out_puts(o, "  ");
-        cr_out_esc(o, text ? text : "");
-        cr_out_puts(o, "\n");
+        cr_out_wrap(o, "", w->text, "\n");
     }
-    if (x->details && json_object_get(x->details, "evidence_dropped")) {
-        cr_out_printf(o, "  ... and %lld more\n",
-                      (long long)json_integer_value(
-                          json_object_get(x->details, "evidence_dropped")));
-    }
+    if (x->omitted > 0)
+        cr_out_printf(o, "  ... and %lld more\n", x->omitted);
 }
 
 static void testcase(const cr_report *r, cr_out *o, const cr_rep_expect *x)

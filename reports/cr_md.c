@@ -4,8 +4,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "cr_evid.h"
 #include "cr_fmt.h"
 #include "cr_report_internal.h"
+
+static void failures(const cr_report *r, cr_out *o);
 
 static void header(const cr_report *r, cr_out *o)
 {
@@ -15,6 +18,7 @@ static void header(const cr_report *r, cr_out *o)
     cr_out_puts(o, " \xE2\x80\x94 ");
     cr_out_puts(o, cr_fmt_verdict_of(cr_report_verdict(r))->md);
     cr_out_puts(o, "\n\n");
+    failures(r, o);
     if (r->description && *r->description) {
         cr_out_md(o, r->description);
         cr_out_puts(o, "\n\n");
@@ -165,30 +169,107 @@ static void figures(const cr_report *r, cr_out *o)
     }
 }
 
+/* Rows shown in Markdown before "… N more in report.html". */
+#define MD_ROWS 20
+
+static void md_rows(cr_out *o, const cr_rep_evrow *v, size_t n)
+{
+    for (size_t k = 0; k < n && k < MD_ROWS; k++) {
+        cr_out_puts(o, "- ");
+        if (!isnan(v[k].t))
+            cr_out_printf(o, "`t=%.3f` ", v[k].t);
+        cr_out_md(o, v[k].text);
+        cr_out_puts(o, "\n");
+    }
+    if (n > MD_ROWS)
+        cr_out_printf(o, "- \xE2\x80\xA6 %zu more in report.html\n",
+                      n - MD_ROWS);
+}
+
+static void md_lost(cr_out *o, const cr_rep_lost *l)
+{
+    char b[640];
+    if (!l || !l->n ||
+        (l->checker_lost >= 0 && l->checker_lost != (long long)l->n))
+        return;
+    cr_out_puts(o, "Where the lost ids were last seen:\n\n");
+    for (size_t g = 0; g < l->ngroups; g++) {
+        cr_evid_group_text(b, sizeof b, l, &l->groups[g]);
+        cr_out_puts(o, "- ");
+        cr_out_md(o, b);
+        cr_out_puts(o, "\n");
+    }
+    cr_evid_rest_text(b, sizeof b, l);
+    if (*b) {
+        cr_out_puts(o, "- ");
+        cr_out_md(o, b);
+        cr_out_puts(o, "\n");
+    }
+    cr_out_puts(o, "\n");
+}
+
 static void evidence(const cr_report *r, cr_out *o)
 {
     for (size_t i = 0; i < r->nex; i++) {
         const cr_rep_expect *x = &r->ex[i];
-        size_t n = json_array_size(x->evidence);
-        if (!strcmp(x->verdict, "passed") || n == 0)
+        size_t ninfo = x->nrows - x->nfail;
+        char om[96];
+        if (!strcmp(x->verdict, "passed") || (!x->nrows && !x->lost))
             continue;
         cr_out_puts(o, "<details><summary>Evidence: ");
         cr_out_esc(o, x->name);
-        cr_out_printf(o, " (%zu event%s)</summary>\n\n", n, n == 1 ? "" : "s");
-        for (size_t k = 0; k < n && k < 20; k++) {
-            const json_t *e = json_array_get(x->evidence, k);
-            double t = cr_rep_jnum(e, "t");
-            cr_out_puts(o, "- ");
-            if (!isnan(t))
-                cr_out_printf(o, "`t=%.3f` ", t);
-            cr_out_md(o, cr_rep_jstr(e, "text"));
-            cr_out_puts(o, "\n");
+        cr_out_printf(o,
+                      " (%zu failure row%s, %zu informational)</summary>\n\n",
+                      x->nfail, cr_fmt_s(x->nfail), ninfo);
+        md_lost(o, x->lost);
+        if (x->lost && x->nfail)
+            cr_out_puts(o, "Failure rows:\n\n");
+        md_rows(o, x->rows, x->nfail);
+        if (ninfo) {
+            cr_out_printf(o,
+                          "%sInformational (not reasons for the verdict):\n\n",
+                          x->nfail ? "\n" : "");
+            md_rows(o, x->rows + x->nfail, ninfo);
         }
-        if (n > 20)
-            cr_out_printf(o, "- \xE2\x80\xA6 %zu more in report.html\n",
-                          n - 20);
+        cr_evid_omitted_text(om, sizeof om, x);
+        if (*om) {
+            cr_out_puts(o, "\n_");
+            cr_out_md(o, om);
+            cr_out_puts(o, "_\n");
+        }
         cr_out_puts(o, "\n</details>\n\n");
     }
+}
+
+/* Right under the heading: what failed and why, one line each. */
+static void failures(const cr_report *r, cr_out *o)
+{
+    if (!r->nfailed && !r->nunknown && !r->error)
+        return;
+    cr_out_puts(o, "**What failed:**\n\n");
+    if (r->error) {
+        cr_out_printf(o, "- %s: ", cr_fmt_verdict_of(cr_report_verdict(r))->md);
+        cr_out_md(o, r->error);
+        cr_out_puts(o, "\n");
+    }
+    for (size_t i = 0; i < r->nex; i++) {
+        const cr_rep_expect *x = &r->ex[i];
+        if (!strcmp(x->verdict, "passed"))
+            continue;
+        cr_out_printf(o, "- %s **", cr_fmt_verdict_of(x->verdict)->md);
+        cr_out_md(o, x->name);
+        cr_out_puts(o, "** (");
+        cr_out_mdcode(o, *x->kind ? x->kind : "?");
+        cr_out_puts(o, "): ");
+        cr_out_md(o, *x->summary ? x->summary : "(no summary)");
+        cr_out_puts(o, "\n");
+        if (x->lost && x->lost->hint) {
+            cr_out_puts(o, "  - hint: ");
+            cr_out_md(o, x->lost->hint);
+            cr_out_puts(o, "\n");
+        }
+    }
+    cr_out_puts(o, "\n");
 }
 
 int cr_md_write(const cr_report *r, cr_out *o, cr_err *err)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/cr_alloc.h"
+#include "cr_evid.h"
 #include "cr_html.h"
 #include "cr_junit.h"
 #include "cr_md.h"
@@ -496,7 +497,8 @@ int cr_report_load(const char *run_dir, cr_report **out, cr_err *err)
         if (!strcmp(f->outcome, "applied") || !strcmp(f->outcome, "failed"))
             widen(&r->t_min, &r->t_max, f->end);
     }
-    if ((rc = load_lanes(r, err)) < 0 || (rc = load_expects(r, err)) < 0)
+    if ((rc = load_lanes(r, err)) < 0 || (rc = load_expects(r, err)) < 0 ||
+        (rc = cr_evid_build(r, err)) < 0)
         goto out;
     *out = r;
     r = NULL;
@@ -517,6 +519,8 @@ void cr_report_destroy(cr_report *r)
         cr_free(r->lanes[i].segs);
     cr_free(r->lanes);
     cr_free(r->faults);
+    for (size_t i = 0; i < r->nex; i++)
+        cr_evid_free(&r->ex[i]);
     cr_free(r->ex);
     json_decref(r->journal);
     cr_free(r->dir);
