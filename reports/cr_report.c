@@ -546,7 +546,7 @@ int cr_rep_is_error(const cr_rep_event *e)
            !strcmp(e->ev, "dead_lettered") || !strcmp(e->ev, "rejected");
 }
 
-void cr_report_rate(const cr_report *r, const char *ev, double bin_s,
+void cr_report_rate(const cr_report *r, const char *ev, double t0, double bin_s,
                     double *counts, size_t nbins)
 {
     memset(counts, 0, nbins * sizeof *counts);
@@ -554,7 +554,7 @@ void cr_report_rate(const cr_report *r, const char *ev, double bin_s,
         const cr_rep_event *e = &r->ev[i];
         if (ev ? strcmp(e->ev, ev) != 0 : !cr_rep_is_error(e))
             continue;
-        double b = floor((e->t - r->t_min) / bin_s);
+        double b = floor((e->t - t0) / bin_s);
         if (b < 0 || b >= (double)nbins)
             continue;
         counts[(size_t)b] += 1.0 / bin_s;

@@ -162,11 +162,13 @@ void cr_report_destroy(cr_report *r);
  * "interrupted", "unrunnable", "error"), or "unknown" when absent. */
 const char *cr_report_verdict(const cr_report *r);
 
-/* Events named ev per bin of bin_s seconds from r->t_min; counts[nbins]
- * (caller-allocated, nbins = cr_report_nbins()).  ev NULL: every event
- * carrying an "error" field plus giveup/dead_lettered/rejected. */
+/* Events named ev per second in bins of bin_s seconds from t0 (s after
+ * t0 of the run; r->t_min for the run's own axis); counts[nbins]
+ * (caller-allocated, nbins = cr_report_nbins() for the run's own axis).
+ * ev NULL: every event carrying an "error" field plus
+ * giveup/dead_lettered/rejected. */
 size_t cr_report_nbins(const cr_report *r, double bin_s);
-void cr_report_rate(const cr_report *r, const char *ev, double bin_s,
+void cr_report_rate(const cr_report *r, const char *ev, double t0, double bin_s,
                     double *counts, size_t nbins);
 /* Mean rate (events/s) of ev inside fault windows (inside = 1) or outside
  * them during the fault phase [0, duration_s] (inside = 0).  NAN when the

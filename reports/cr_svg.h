@@ -28,6 +28,14 @@ void cr_svg_timeline(const cr_report *r, cr_out *o);
  * second, each an <svg class="chart" data-chart="...">. */
 void cr_svg_charts(const cr_report *r, cr_out *o);
 
+/* Two runs on one time axis (the union of theirs, seconds after each
+ * run's t0): delivered, retries and errors per second and the p99 of
+ * latency_ms, old dashed grey and new solid, the new run's fault windows
+ * shaded and the old run's outlined; each an <svg class="chart"
+ * data-chart="cmp-...">.  Charts neither run has data for are left out. */
+void cr_svg_compare_charts(const cr_report *old, const cr_report *neu,
+                           cr_out *o);
+
 /* A small histogram of v[0..n) (e.g. recovery times over seeds) with the
  * bound drawn as a line when bound is not NAN. */
 void cr_svg_histogram(cr_out *o, const double *v, size_t n, const char *unit,
