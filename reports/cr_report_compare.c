@@ -215,6 +215,7 @@ typedef struct cmp_row {
     cmp_side o, n;
     const char *change, *trend;
     char basis[96];
+    char om[160], nm[160]; /* the measured figures as shown */
 } cmp_row;
 
 static const char *change_word(const char *ov, const char *nv)
@@ -273,6 +274,8 @@ static int make_row(const side *a, const side *b, const char *name, double *v,
     r->trend = judge(r->o.f, r->n.f, ok ? bd.better : 0,
                      ok && !strcmp(bd.op, "==") ? bd.value : NAN, x->unit,
                      r->basis, sizeof r->basis);
+    fig_text(r->om, sizeof r->om, &r->o.f, x->unit);
+    fig_text(r->nm, sizeof r->nm, &r->n.f, x->unit);
     return 0;
 }
 
@@ -410,10 +413,6 @@ static void compare_md(const cmp *c, cr_out *o)
                    "|---|---|---|---|---:|---:|---|---|\n");
     for (size_t i = 0; i < c->nr; i++) {
         const cmp_row *r = &c->rows[i];
-        char m1[160], m2[160];
-        const char *unit = (r->n.x ? r->n.x : r->o.x)->unit;
-        fig_text(m1, sizeof m1, &r->o.f, unit);
-        fig_text(m2, sizeof m2, &r->n.f, unit);
         cr_out_puts(o, "| ");
         cr_out_md(o, r->name);
         cr_out_printf(
@@ -421,9 +420,9 @@ static void compare_md(const cmp *c, cr_out *o)
             r->o.verdict ? cr_fmt_verdict_of(r->o.verdict)->md : "\xE2\x80\x94",
             r->n.verdict ? cr_fmt_verdict_of(r->n.verdict)->md : "\xE2\x80\x94",
             r->change);
-        cr_out_md(o, m1);
+        cr_out_md(o, r->om);
         cr_out_puts(o, " | ");
-        cr_out_md(o, m2);
+        cr_out_md(o, r->nm);
         cr_out_printf(o, " | %s | ", r->trend);
         cr_out_md(o, r->basis);
         cr_out_puts(o, " |\n");
@@ -499,10 +498,6 @@ static void compare_html(const cmp *c, const char *md, cr_out *o)
            "<tbody>");
     for (size_t i = 0; i < c->nr; i++) {
         const cmp_row *r = &c->rows[i];
-        char m1[160], m2[160];
-        const char *unit = (r->n.x ? r->n.x : r->o.x)->unit;
-        fig_text(m1, sizeof m1, &r->o.f, unit);
-        fig_text(m2, sizeof m2, &r->n.f, unit);
         cr_out_printf(o, "<tr data-change=\"%s\" data-trend=\"%s\">", r->change,
                       r->trend);
         cr_out_wrap(o, "<td>", r->name, "</td><td>");
@@ -516,8 +511,8 @@ static void compare_html(const cmp *c, const char *md, cr_out *o)
                       : !strcmp(r->change, "fixed")   ? "\xE2\x96\xB2 "
                                                       : "",
                       r->change);
-        cr_out_wrap(o, "<td class=\"num\">", m1, "</td>");
-        cr_out_wrap(o, "<td class=\"num\">", m2, "</td>");
+        cr_out_wrap(o, "<td class=\"num\">", r->om, "</td>");
+        cr_out_wrap(o, "<td class=\"num\">", r->nm, "</td>");
         cr_out_wrap(o, "<td>", r->trend, "</td>");
         cr_out_wrap(o, "<td class=\"note\">", r->basis, "</td></tr>");
     }
