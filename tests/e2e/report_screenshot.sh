@@ -27,7 +27,7 @@ chromium_run() {
         --disable-sync --user-data-dir="$PROFILE" "$@" 2>/dev/null
 }
 
-for run in pass3 fail; do
+for run in pass3 fail lost; do
     cp -R "$CR_SRC/tests/data/runs/$run" "$TMP/$run"
     "$CR_BIN/chaosrun" report "$TMP/$run" >/dev/null || fail "chaosrun report $run"
     html="$TMP/$run/report.html"
