@@ -10,8 +10,10 @@
 #include "cr_fmt.h"
 #include "cr_html_internal.h"
 
-/* Rows shown before "show all". */
-#define SHOWN 10
+/* Rows shown before "show all", and lost ids listed at most (the page
+ * stays small; the run directory has them all). */
+#define SHOWN    10
+#define LOST_MAX 500
 
 void cr_html__failures(const cr_report *r, cr_out *o)
 {
@@ -183,11 +185,19 @@ static void lost_story(const cr_rep_expect *x, cr_out *o)
                   l->spans ? " and the spans in traces/" : "");
     lost_table(o, l, 0, l->n < SHOWN ? l->n : SHOWN);
     if (l->n > SHOWN) {
+        size_t to = l->n < LOST_MAX ? l->n : LOST_MAX;
         cr_out_printf(o,
                       "<details class=\"more\"><summary>show all %zu lost "
                       "ids (%zu more)</summary>",
                       l->n, l->n - SHOWN);
-        lost_table(o, l, SHOWN, l->n);
+        lost_table(o, l, SHOWN, to);
+        if (to < l->n)
+            cr_out_printf(o,
+                          "<p class=\"note\">The page stops at %d ids; the "
+                          "other %zu are the accepted ids of events.jsonl "
+                          "that no delivered or dead_lettered event "
+                          "names.</p>",
+                          LOST_MAX, l->n - to);
         cr_out_puts(o, "</details>");
     }
     cr_out_puts(o, "</div>");

@@ -396,6 +396,40 @@ static void test_report_html_lost_story(void)
     crt_cleanup(dir);
 }
 
+/* Thousands of lost ids: the page lists 500 and says where the rest are. */
+static void test_report_html_lost_list_capped(void)
+{
+    char *dir = cr_test_tmpdir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    CU_ASSERT_EQUAL(
+        crt_write(dir, "journal.json",
+                  "{\"name\":\"many\",\"status\":\"failed\",\"t0_unix\":100,"
+                  "\"expectations\":[{\"name\":\"nl\",\"kind\":\"no_loss\","
+                  "\"verdict\":\"failed\",\"summary\":\"lost 2000\","
+                  "\"details\":{\"lost\":2000}}]}\n"),
+        0);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/events.jsonl", dir);
+    FILE *fp = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    for (int i = 0; i < 2000; i++)
+        fprintf(fp,
+                "{\"ts\":%.3f,\"svc\":\"a\",\"ev\":\"accepted\",\"id\":%d}\n",
+                100 + i * 0.001, i);
+    fclose(fp);
+    cr_err e;
+    cr_err_clear(&e);
+    CU_ASSERT_EQUAL_FATAL(cr_report_write_all(dir, &e), 0);
+    htmlDocPtr doc = parse_html(dir, "report.html");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//table[@class='lost']/tbody/tr)"), 500);
+    char *note = xstr(doc, "string(//div[@class='story']//details/p)");
+    CU_ASSERT_PTR_NOT_NULL(strstr(note, "stops at 500 ids; the other 1500"));
+    free(note);
+    xmlFreeDoc(doc);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+}
+
 static void test_report_html_interrupted_and_unrunnable(void)
 {
     char *dir;
@@ -534,6 +568,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_report_html_failing_run_shows_evidence);
     CR_ADD_TEST(s, test_report_html_failures_first);
     CR_ADD_TEST(s, test_report_html_lost_story);
+    CR_ADD_TEST(s, test_report_html_lost_list_capped);
     CR_ADD_TEST(s, test_report_html_interrupted_and_unrunnable);
     CR_ADD_TEST(s, test_report_html_hostile_text_stays_text);
     CR_ADD_TEST(s, test_report_html_load_errors);
