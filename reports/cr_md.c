@@ -186,6 +186,14 @@ static void md_rows(cr_out *o, const cr_rep_evrow *v, size_t n)
                       n - MD_ROWS);
 }
 
+/* "- text" as one Markdown list item. */
+static void md_item(cr_out *o, const char *text)
+{
+    cr_out_puts(o, "- ");
+    cr_out_md(o, text);
+    cr_out_puts(o, "\n");
+}
+
 static void md_lost(cr_out *o, const cr_rep_lost *l)
 {
     char b[640];
@@ -195,16 +203,11 @@ static void md_lost(cr_out *o, const cr_rep_lost *l)
     cr_out_puts(o, "Where the lost ids were last seen:\n\n");
     for (size_t g = 0; g < l->ngroups; g++) {
         cr_evid_group_text(b, sizeof b, l, &l->groups[g]);
-        cr_out_puts(o, "- ");
-        cr_out_md(o, b);
-        cr_out_puts(o, "\n");
+        md_item(o, b);
     }
     cr_evid_rest_text(b, sizeof b, l);
-    if (*b) {
-        cr_out_puts(o, "- ");
-        cr_out_md(o, b);
-        cr_out_puts(o, "\n");
-    }
+    if (*b)
+        md_item(o, b);
     cr_out_puts(o, "\n");
 }
 

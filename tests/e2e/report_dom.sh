@@ -9,29 +9,11 @@
 # chart and the first failing card: measured in a copy of the page with a
 # probe script appended (the report itself has no script).  Skipped (77)
 # without chromium, jq or xmllint.
-set -eu
-CR_SRC=${CR_SRC:?CR_SRC not set}
-CR_BIN=${CR_BIN:?CR_BIN not set}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$CHROMIUM" ]; then
-    echo "SKIPPED: $CHROMIUM is not installed (apt-get install chromium)"
-    exit 77
-fi
-command -v jq >/dev/null || { echo "SKIPPED: jq is not installed"; exit 77; }
+. "$(dirname "$0")/chromium_lib.inc"
 command -v xmllint >/dev/null || { echo "SKIPPED: xmllint is not installed (libxml2-utils)"; exit 77; }
 
-TMP=$(mktemp -d /tmp/cr_dom.XXXXXX)
-PROFILE=$(mktemp -d /tmp/cr_chromium.XXXXXX)
-trap 'rm -rf "$TMP" "$PROFILE"' EXIT
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-
 chromium_dom() { # FILE [WIDTH,HEIGHT]: the DOM after load, on stdout
-    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic \
-        --no-first-run --disable-background-networking --disable-component-update \
-        --disable-sync --user-data-dir="$PROFILE" --window-size="${2:-1280,900}" \
-        --dump-dom "file://$1" 2>/dev/null
+    chromium_run --window-size="${2:-1280,900}" --dump-dom "file://$1"
 }
 xq() { xmllint --html --xpath "$2" "$1" 2>/dev/null || true; }
 
