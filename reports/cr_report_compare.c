@@ -136,6 +136,10 @@ static void fig_text(char *buf, size_t n, const fig *f, const char *unit)
         snprintf(buf, n, "%s", m);
         return;
     }
+    if (f->lo == f->hi) {
+        snprintf(buf, n, "%s (all %zu runs)", m, f->n);
+        return;
+    }
     cr_fmt_measured(lo, sizeof lo, f->lo, unit);
     cr_fmt_measured(hi, sizeof hi, f->hi, unit);
     snprintf(buf, n, "%s (%s\xE2\x80\x93%s, %zu runs)", m, lo, hi, f->n);
@@ -160,8 +164,9 @@ static void toward(fig *f, double t)
     f->lo = -fmax(dl, dh);
 }
 
-/* "better", "worse", "within noise" or "" (no direction, no figures), and
- * in basis how it was judged. */
+/* "same" (every value equal on both sides), "better", "worse", "within
+ * noise" or "" (no direction, no figures), and in basis how it was
+ * judged. */
 static const char *judge(fig a, fig b, int better, double target,
                          const char *unit, char *basis, size_t n)
 {
@@ -169,6 +174,8 @@ static const char *judge(fig a, fig b, int better, double target,
     basis[0] = '\0';
     if (!a.n || !b.n || (!better && isnan(target)))
         return "";
+    if (a.lo == a.hi && b.lo == b.hi && a.lo == b.lo)
+        return "same";
     if (!better) {
         toward(&a, target);
         toward(&b, target);
@@ -342,7 +349,7 @@ typedef struct cmp {
     const char *rtrend[2];
     char rbasis[2][96];
     char headline[160];
-    size_t better, worse, noise;
+    size_t better, worse, noise, same;
 } cmp;
 
 static void headline(cmp *c)
@@ -354,6 +361,7 @@ static void headline(cmp *c)
         c->better += !strcmp(c->rows[i].trend, "better");
         c->worse += !strcmp(c->rows[i].trend, "worse");
         c->noise += !strcmp(c->rows[i].trend, "within noise");
+        c->same += !strcmp(c->rows[i].trend, "same");
     }
     if (regressed)
         snprintf(c->headline, sizeof c->headline,
@@ -406,8 +414,8 @@ static void compare_md(const cmp *c, cr_out *o)
         cr_out_printf(o, "**%s**", c->headline);
     cr_out_printf(o,
                   "\n\nMeasured figures: %zu better, %zu worse, %zu within "
-                  "noise.\n",
-                  c->better, c->worse, c->noise);
+                  "noise, %zu the same.\n",
+                  c->better, c->worse, c->noise, c->same);
     cr_out_puts(o, "\n| Expectation | Old | New | Change | Old measured | "
                    "New measured | Trend | Basis |\n"
                    "|---|---|---|---|---:|---:|---|---|\n");
@@ -474,8 +482,8 @@ static void compare_html(const cmp *c, const char *md, cr_out *o)
                 c->headline, "</b></p>");
     cr_out_printf(o,
                   "<p>Measured figures: %zu better, %zu worse, %zu within "
-                  "noise.</p>",
-                  c->better, c->worse, c->noise);
+                  "noise, %zu the same.</p>",
+                  c->better, c->worse, c->noise, c->same);
     cr_out_puts(o, "<div class=\"tw\"><table><thead><tr><th>delivered per "
                    "second</th><th>old</th><th>new</th><th>trend</th></tr>"
                    "</thead><tbody>");

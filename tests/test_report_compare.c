@@ -92,6 +92,10 @@ static void test_report_compare_single_runs(void)
                               "passed | same | 8 ms | 4 ms | within noise | "
                               "single runs: under 15 ms |");
     free(r);
+    /* Equal figures are the same, whatever the threshold. */
+    r = compare(dir, "p8", "p8");
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "| 8 ms | 8 ms | same |  |"));
+    free(r);
     r = compare(dir, "p8", "p40");
     CU_ASSERT_PTR_NOT_NULL(strstr(r, "| 8 ms | 40 ms | worse |"));
     free(r);
