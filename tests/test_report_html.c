@@ -11,6 +11,8 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/xpath.h>
 
+#include "cr_test_xpath.h"
+
 static int parse_errors;
 static char first_error[300];
 
@@ -43,28 +45,6 @@ static htmlDocPtr parse_html(const char *dir, const char *file)
         fprintf(stderr, "%d HTML parse errors, first: %s\n", parse_errors,
                 first_error);
     return doc;
-}
-
-static double xnum(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr c = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, c);
-    double v = o ? xmlXPathCastToNumber(o) : -1;
-    xmlXPathFreeObject(o);
-    xmlXPathFreeContext(c);
-    return v;
-}
-
-static char *xstr(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr c = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, c);
-    xmlChar *s = o ? xmlXPathCastToString(o) : NULL;
-    xmlXPathFreeObject(o);
-    xmlXPathFreeContext(c);
-    char *r = strdup(s ? (const char *)s : "");
-    xmlFree(s);
-    return r;
 }
 
 #define EXPECT_SECTIONS                                                        \

@@ -11,6 +11,8 @@
 #include <libxml/xmlschemas.h>
 #include <libxml/xpath.h>
 
+#include "cr_test_xpath.h"
+
 static xmlSchemaPtr schema;
 
 static int suite_init(void)
@@ -46,28 +48,6 @@ static xmlDocPtr valid_doc(const char *path)
         return NULL;
     }
     return doc;
-}
-
-static double xnum(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr c = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, c);
-    double v = o ? xmlXPathCastToNumber(o) : -1;
-    xmlXPathFreeObject(o);
-    xmlXPathFreeContext(c);
-    return v;
-}
-
-static char *xstr(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr c = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, c);
-    xmlChar *s = o ? xmlXPathCastToString(o) : NULL;
-    xmlXPathFreeObject(o);
-    xmlXPathFreeContext(c);
-    char *r = s ? strdup((const char *)s) : NULL;
-    xmlFree(s);
-    return r;
 }
 
 static xmlDocPtr run_fixture(const char *name, char **dir)
