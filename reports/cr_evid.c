@@ -499,7 +499,13 @@ static int lost_story(nl *a, cr_rep_expect *x)
     L->spans = a->spans;
     if (lost_build(a, ignore_before(a->r, x->name), L) < 0)
         goto fail;
-    if (L->ngroups && L->checker_lost == (long long)L->n) {
+    if (L->checker_lost >= 0 && L->checker_lost != (long long)L->n) {
+        /* The recount is not the checker's: tie nothing to a fault. */
+        L->ngroups = 0;
+        for (size_t i = 0; i < L->n; i++)
+            L->ids[i].group = -1;
+    }
+    if (L->ngroups) {
         char h[512];
         cr_evid_group_text(h, sizeof h, L, &L->groups[0]);
         if (!(L->hint = cr_strdup(h)))

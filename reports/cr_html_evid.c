@@ -151,7 +151,8 @@ static void lost_story(const cr_rep_expect *x, cr_out *o)
         return;
     cr_out_puts(o, "<div class=\"story\"><h4>Where the lost ids were last "
                    "seen</h4>");
-    if (l->checker_lost >= 0 && l->checker_lost != (long long)l->n)
+    int disagree = l->checker_lost >= 0 && l->checker_lost != (long long)l->n;
+    if (disagree)
         cr_out_printf(o,
                       "<p class=\"note\">events.jsonl holds %zu lost id%s, "
                       "the checker counted %lld: no hint is drawn from "
@@ -177,7 +178,7 @@ static void lost_story(const cr_rep_expect *x, cr_out *o)
         cr_out_puts(o, "</ul>");
     }
     cr_evid_rest_text(b, sizeof b, l);
-    if (*b)
+    if (*b && !disagree)
         cr_out_wrap(o, "<p>", b, "</p>");
     cr_out_printf(o,
                   "<p class=\"note\">Recounted from events.jsonl%s: every "

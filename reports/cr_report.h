@@ -99,7 +99,9 @@ typedef struct cr_rep_lost {
     size_t n;
     cr_rep_lost_group *groups; /* largest first */
     size_t ngroups;
-    long long checker_lost; /* details.lost, -1 when absent */
+    long long checker_lost; /* details.lost, -1 when absent; when it is
+                               not n, no id is tied to a fault (no
+                               groups, no hint) */
     int spans;              /* 1: records from traces/ were used */
     char *hint;             /* one sentence for the largest group; NULL
                                when no fault can be tied to a lost id */

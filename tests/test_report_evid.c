@@ -135,6 +135,9 @@ static void test_report_evid_no_hint_when_counts_disagree(void)
     CU_ASSERT_EQUAL(l->n, 7);
     CU_ASSERT_EQUAL(l->checker_lost, 8);
     CU_ASSERT_PTR_NULL(l->hint);
+    CU_ASSERT_EQUAL(l->ngroups, 0);
+    for (size_t i = 0; i < l->n; i++)
+        CU_ASSERT_EQUAL(l->ids[i].group, -1);
     cr_report_destroy(r);
     cr_err e;
     cr_err_clear(&e);
@@ -143,6 +146,8 @@ static void test_report_evid_no_hint_when_counts_disagree(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(html);
     CU_ASSERT_PTR_NULL(strstr(html, "class=\"hint\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(html, "the checker counted 8: no hint"));
+    CU_ASSERT_PTR_NULL(strstr(html, "no fault hit the instance"));
+    CU_ASSERT_PTR_NULL(strstr(html, "kill-worker at 4.000 s"));
     free(html);
     crt_cleanup(dir);
 }
