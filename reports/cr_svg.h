@@ -1,7 +1,8 @@
 /* cr_svg: the hand-drawn inline SVG of the HTML reports.
  *
  * The timeline (one lane per fault, per service instance, per circuit
- * breaker, per probe, plus markers for checkpoints, failovers and alerts)
+ * breaker, per probe, markers for checkpoints, failovers and alerts, and
+ * an evidence lane per failed or unknown expectation)
  * and the charts under it (throughput, retries, latency percentiles,
  * errors) share one time axis, so a dip in a chart lines up with the fault
  * above it.  Every state is told apart by a pattern and a label as well as
