@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,56 +47,120 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void test_ledger_revert_undoes_open_entries(void)
+static cr_ledger *open_in(const char *dir, int *dfd)
 {
-    char *dir = cr_test_tmpdir();
     cr_ledger *l = NULL;
     cr_err err;
     cr_err_clear(&err);
-    CU_ASSERT_FATAL(cr_ledger_open(dir, &l, &err) == 0);
+    *dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CU_ASSERT_FATAL(*dfd >= 0);
+    CU_ASSERT_EQUAL_FATAL(cr_ledger_open(*dfd, dir, &l, &err), 0);
+    return l;
+}
+
+/* A listening unix socket at path (closed: the file stays). */
+static void make_socket(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    close(fd);
+}
+
+static void test_ledger_revert_undoes_open_entries(void)
+{
+    char *dir = cr_test_tmpdir();
+    int dfd;
+    cr_ledger *l = open_in(dir, &dfd);
+    cr_err err;
+    cr_err_clear(&err);
 
     pid_t a = spawn_group(), b = spawn_group();
-    char line[256], fifo[512], kept[512];
-    snprintf(fifo, sizeof fifo, "%s/ctl.in", dir);
-    snprintf(kept, sizeof kept, "%s/kept.in", dir);
-    CU_ASSERT_EQUAL(mkfifo(fifo, 0600), 0);
-    CU_ASSERT_EQUAL(mkfifo(kept, 0600), 0);
+    char line[256], p[4][512];
+    snprintf(p[0], sizeof p[0], "%s/fiu", dir);
+    snprintf(p[1], sizeof p[1], "%s/kept", dir);
+    snprintf(p[2], sizeof p[2], "%s/fiu/svc", dir);
+    snprintf(p[3], sizeof p[3], "%s/proxy.sock", dir);
+    CU_ASSERT_EQUAL(mkdir(p[0], 0755), 0);
+    CU_ASSERT_EQUAL(mkdir(p[1], 0755), 0);
+    CU_ASSERT_EQUAL(mkdir(p[2], 0700), 0);
+    make_socket(p[3]);
 
     snprintf(line, sizeof line, "pgid %d %llu", (int)a, cr_proc_starttime(a));
     int ida = cr_ledger_add(l, line, &err);
     snprintf(line, sizeof line, "pgid %d %llu", (int)b, cr_proc_starttime(b));
     int idb = cr_ledger_add(l, line, &err);
-    snprintf(line, sizeof line, "fifo %s", fifo);
-    CU_ASSERT(cr_ledger_add(l, line, &err) > 0);
-    snprintf(line, sizeof line, "fifo %s", kept);
-    int idk = cr_ledger_add(l, line, &err);
+    CU_ASSERT(cr_ledger_add(l, "dir fiu", &err) > 0);
+    int idk = cr_ledger_add(l, "dir kept", &err);
+    CU_ASSERT(cr_ledger_add(l, "sock proxy.sock", &err) > 0);
     CU_ASSERT(ida > 0 && idb > ida && idk > idb);
-    /* b and the second FIFO were undone by their owner already. */
+    /* b and the second directory were undone by their owner already. */
     cr_ledger_done(l, idb);
     cr_ledger_done(l, idk);
+    CU_ASSERT_EQUAL(cr_ledger_add(l, "bad\nline", &err), CR_EINVAL);
 
-    char path[512];
-    snprintf(path, sizeof path, "%s", cr_ledger_path(l));
-    int n = cr_ledger_revert_file(path, NULL, &err);
-    CU_ASSERT_EQUAL(n, 2);
+    int lfd = open(cr_ledger_path(l), O_RDONLY | O_CLOEXEC);
+    CU_ASSERT_FATAL(lfd >= 0);
+    cr_err_clear(&err);
+    int n = cr_ledger_revert_fd(lfd, dfd, NULL, &err);
+    CU_ASSERT_EQUAL(n, 3);
     sleep_ms(50);
     CU_ASSERT_FALSE(alive(a));
     CU_ASSERT_TRUE(alive(b));
-    CU_ASSERT_NOT_EQUAL(access(fifo, F_OK), 0);
-    CU_ASSERT_EQUAL(access(kept, F_OK), 0);
+    CU_ASSERT_NOT_EQUAL(access(p[0], F_OK), 0);
+    CU_ASSERT_EQUAL(access(p[1], F_OK), 0);
+    CU_ASSERT_NOT_EQUAL(access(p[3], F_OK), 0);
 
     /* Idempotent: reverting again finds everything already gone. */
     cr_err_clear(&err);
-    CU_ASSERT_EQUAL(cr_ledger_revert_file(path, NULL, &err), 2);
+    CU_ASSERT_EQUAL(cr_ledger_revert_fd(lfd, dfd, NULL, &err), 3);
 
+    close(lfd);
     kill(b, SIGKILL);
     waitpid(b, NULL, 0);
     waitpid(a, NULL, WNOHANG);
     cr_ledger_close(l, 1);
-    unlink(kept);
-    unlink(path);
-    rmdir(dir);
-    free(dir);
+    close(dfd);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+}
+
+/* Issue 13: R/fiu replaced by a link to another directory: the janitor
+ * unlinked every file of the target.  What is not what the run made is
+ * left alone. */
+static void test_ledger_undo_never_follows(void)
+{
+    char *dir = cr_test_tmpdir(), *out = cr_test_tmpdir();
+    char path[512], keep[512];
+    cr_err err;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CU_ASSERT_FATAL(dfd >= 0);
+    snprintf(keep, sizeof keep, "%s/keep", out);
+    FILE *fp = fopen(keep, "w");
+    CU_ASSERT_FATAL(fp != NULL);
+    fclose(fp);
+    snprintf(path, sizeof path, "%s/fiu", dir);
+    CU_ASSERT_FATAL(symlink(out, path) == 0);
+    snprintf(path, sizeof path, "%s/proxy.sock", dir);
+    CU_ASSERT_FATAL(symlink(keep, path) == 0);
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_ledger_undo(dfd, "dir", "fiu", &err), CR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "left alone"));
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_ledger_undo(dfd, "sock", "proxy.sock", &err), CR_EINVAL);
+    CU_ASSERT_EQUAL(access(keep, F_OK), 0);
+    /* No entry names a path: absolute or with '/', refused. */
+    const char *bad[][2] = {{"dir", "/tmp"}, {"dir", "../x"}, {"sock", "a/b"},
+                            {"dir", ".."},   {"file", keep},  {"fifo", keep}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_err_clear(&err);
+        CU_ASSERT(cr_ledger_undo(dfd, bad[i][0], bad[i][1], &err) < 0);
+    }
+    CU_ASSERT_EQUAL(access(keep, F_OK), 0);
+    close(dfd);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+    CU_ASSERT_EQUAL(cr_test_rmtree(out), 0);
 }
 
 static void test_ledger_pgid_reuse_guard(void)
@@ -108,7 +174,7 @@ static void test_ledger_pgid_reuse_guard(void)
     char args[64];
     snprintf(args, sizeof args, "%d %llu", (int)a,
              cr_proc_starttime(a) + 1000000ULL);
-    CU_ASSERT_EQUAL(cr_ledger_undo("pgid", args, &err), 0);
+    CU_ASSERT_EQUAL(cr_ledger_undo(-1, "pgid", args, &err), 0);
     sleep_ms(20);
     CU_ASSERT_TRUE(alive(a));
     kill(a, SIGKILL);
@@ -119,16 +185,164 @@ static void test_ledger_bad_entries(void)
 {
     cr_err err;
     cr_err_clear(&err);
-    CU_ASSERT_EQUAL(cr_ledger_undo("pgid", "not-a-pid", &err), CR_EINVAL);
+    CU_ASSERT_EQUAL(cr_ledger_undo(-1, "pgid", "not-a-pid", &err), CR_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bad pgid entry"));
     cr_err_clear(&err);
-    CU_ASSERT(cr_ledger_undo("no-such-kind", "x", &err) < 0);
+    CU_ASSERT(cr_ledger_undo(-1, "no-such-kind", "x", &err) < 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no-such-kind"));
     cr_err_clear(&err);
-    /* Gone already is success. */
-    CU_ASSERT_EQUAL(cr_ledger_undo("fifo", "/nonexistent/x.in", &err), 0);
-    CU_ASSERT_EQUAL(cr_ledger_revert_file("/nonexistent/ledger", NULL, &err),
-                    0);
+    CU_ASSERT_EQUAL(cr_ledger_undo(-1, "dir", "fiu", &err), CR_EINVAL);
+}
+
+/* Issue 13: a ledger planted before the run is never adopted. */
+static void test_ledger_fresh_file_only(void)
+{
+    char *dir = cr_test_tmpdir();
+    char path[512];
+    cr_err err;
+    cr_err_clear(&err);
+    snprintf(path, sizeof path, "%s/ledger", dir);
+    FILE *fp = fopen(path, "w");
+    CU_ASSERT_FATAL(fp != NULL);
+    fputs("+99 pgid 1 0\n", fp);
+    fclose(fp);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cr_ledger *l = NULL;
+    CU_ASSERT_EQUAL(cr_ledger_open(dfd, dir, &l, &err), CR_EINVAL);
+    CU_ASSERT_PTR_NULL(l);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "exists"));
+    close(dfd);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+}
+
+/* Issue 13: `chaosrun cleanup RUN_DIR` on a live run SIGKILLed its
+ * workers.  The lock held by the run refuses it; after the run, it is
+ * cleaned. */
+static void test_ledger_cleanup_refuses_live_run(void)
+{
+    char *dir = cr_test_tmpdir();
+    int dfd;
+    cr_ledger *l = open_in(dir, &dfd);
+    cr_err err;
+    pid_t a = spawn_group();
+    char line[128];
+    snprintf(line, sizeof line, "pgid %d %llu", (int)a, cr_proc_starttime(a));
+    cr_err_clear(&err);
+    CU_ASSERT(cr_ledger_add(l, line, &err) > 0);
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_ledger_cleanup_dir(dir, 0, NULL, &err), CR_ESTATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "alive"));
+    sleep_ms(20);
+    CU_ASSERT_TRUE(alive(a));
+    cr_ledger_close(l, 1);
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_ledger_cleanup_dir(dir, 1, NULL, &err), 1);
+    CU_ASSERT_TRUE(alive(a));
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_ledger_cleanup_dir(dir, 0, NULL, &err), 1);
+    sleep_ms(50);
+    CU_ASSERT_FALSE(alive(a));
+    waitpid(a, NULL, WNOHANG);
+    close(dfd);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+}
+
+/* cleanup trusts only a run directory and a ledger of its user that
+ * nobody else may write. */
+static void test_ledger_cleanup_refuses_untrusted(void)
+{
+    char *dir = cr_test_tmpdir();
+    char path[512];
+    cr_err err;
+    snprintf(path, sizeof path, "%s/ledger", dir);
+    FILE *fp = fopen(path, "w");
+    CU_ASSERT_FATAL(fp != NULL);
+    fputs("+1 dir x\n", fp);
+    fclose(fp);
+    chmod(path, 0600);
+    chmod(dir, 0777);
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_ledger_cleanup_dir(dir, 1, NULL, &err), CR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "writable by other users"));
+    chmod(dir, 0755);
+    chmod(path, 0666);
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_ledger_cleanup_dir(dir, 1, NULL, &err), CR_EINVAL);
+    chmod(path, 0600);
+    if (geteuid() == 0) {
+        CU_ASSERT_EQUAL(chown(path, 65534, 65534), 0);
+        cr_err_clear(&err);
+        CU_ASSERT_EQUAL(cr_ledger_cleanup_dir(dir, 1, NULL, &err), CR_EINVAL);
+        CU_ASSERT_EQUAL(chown(path, 0, 0), 0);
+    }
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_ledger_cleanup_dir(dir, 1, NULL, &err), 1);
+    unlink(path);
+    symlink("/etc/passwd", path);
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_ledger_cleanup_dir(dir, 1, NULL, &err), CR_EINVAL);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+}
+
+/* Issue 13: a per-user index directory of another user (or open to all)
+ * is refused, never used.  Run as a user whose index is under $TMPDIR:
+ * root uses /run/chaosrun, so a child becomes nobody. */
+static void test_ledger_index_dir_must_be_own(void)
+{
+    char *tmp = cr_test_tmpdir();
+    char idx[512];
+    chmod(tmp, 0777);
+    uid_t me = geteuid() == 0 ? 65534 : geteuid();
+    snprintf(idx, sizeof idx, "%s/chaosrun-%u", tmp, (unsigned)me);
+    CU_ASSERT_FATAL(mkdir(idx, 0777) == 0);
+    chmod(idx, 0777);
+    if (geteuid() == 0)
+        CU_ASSERT_FATAL(chown(idx, 65534, 65534) == 0);
+    pid_t p = fork();
+    if (p == 0) {
+        if (geteuid() == 0 && (setresgid(65534, 65534, 65534) != 0 ||
+                               setresuid(65534, 65534, 65534) != 0))
+            _exit(10);
+        setenv("TMPDIR", tmp, 1);
+        unsetenv("XDG_RUNTIME_DIR");
+        char buf[512];
+        cr_err e;
+        cr_err_clear(&e);
+        int fd = cr_ledger_index_dir(buf, sizeof buf, &e);
+        if (fd != CR_EUNSUP || !strstr(e.msg, "writable by others"))
+            _exit(1);
+        /* Once it is the user's own and private, it is used. */
+        if (chmod(idx, 0700) != 0)
+            _exit(11);
+        cr_err_clear(&e);
+        fd = cr_ledger_index_dir(buf, sizeof buf, &e);
+        _exit(fd >= 0 && strcmp(buf, idx) == 0 ? 0 : 2);
+    }
+    int st = -1;
+    waitpid(p, &st, 0);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (geteuid() == 0) {
+        /* Made by root for nobody: owned by another user. */
+        chmod(idx, 0700);
+        p = fork();
+        if (p == 0) {
+            if (setresgid(65534, 65534, 65534) != 0 ||
+                setresuid(65534, 65534, 65534) != 0)
+                _exit(10);
+            setenv("TMPDIR", tmp, 1);
+            unsetenv("XDG_RUNTIME_DIR");
+            char buf[512];
+            cr_err e;
+            cr_err_clear(&e);
+            int fd = cr_ledger_index_dir(buf, sizeof buf, &e);
+            _exit(fd == CR_EUNSUP && strstr(e.msg, "owned by uid") ? 0 : 1);
+        }
+        CU_ASSERT_FATAL(chown(idx, 0, 0) == 0);
+        st = -1;
+        waitpid(p, &st, 0);
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    CU_ASSERT_EQUAL(cr_test_rmtree(tmp), 0);
 }
 
 static void test_ledger_janitor_cleans_after_dead_owner(void)
@@ -153,7 +367,8 @@ static void test_ledger_janitor_cleans_after_dead_owner(void)
         /* The group first: a child forked later would inherit the
          * janitor's pipe (real services exec, which closes it). */
         pid_t g = spawn_group();
-        if (cr_ledger_open(dir, &l, &err) ||
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || cr_ledger_open(dfd, dir, &l, &err) ||
             cr_janitor_spawn(l, cr_test_bin("chaosrun"), &jp, &wfd, &err))
             _exit(2);
         char line[128];
@@ -212,5 +427,10 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_ledger_revert_undoes_open_entries);
     CR_ADD_TEST(s, test_ledger_pgid_reuse_guard);
     CR_ADD_TEST(s, test_ledger_bad_entries);
+    CR_ADD_TEST(s, test_ledger_undo_never_follows);
+    CR_ADD_TEST(s, test_ledger_fresh_file_only);
+    CR_ADD_TEST(s, test_ledger_cleanup_refuses_live_run);
+    CR_ADD_TEST(s, test_ledger_cleanup_refuses_untrusted);
+    CR_ADD_TEST(s, test_ledger_index_dir_must_be_own);
     CR_ADD_TEST(s, test_ledger_janitor_cleans_after_dead_owner);
 }

@@ -60,7 +60,7 @@ int cr_fiu_fifo_path(char *buf, size_t n, const char *prefix, pid_t pid,
 static int open_in(const char *path, double until, int enoent_too, int *last)
 {
     for (;;) {
-        int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0)
             return fd;
         *last = errno;
@@ -100,9 +100,18 @@ int cr_fiu_open(const char *prefix, pid_t pid, double timeout_s,
     }
     /* A FIFO opened for reading with O_NONBLOCK never blocks; the process's
      * thread, blocked in open(.out, O_WRONLY), proceeds once we are here. */
-    fd_out = open(pout, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    fd_out = open(pout, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     if (fd_out < 0) {
         rc = cr_err_sys(err, CR_ESYS, errno, "libfiu remote control %s", pout);
+        goto out;
+    }
+    /* The service made these (it may run as another user): FIFOs only,
+     * never a link (O_NOFOLLOW above) or a file we would write into. */
+    struct stat st_in, st_out;
+    if (fstat(fd_in, &st_in) != 0 || fstat(fd_out, &st_out) != 0 ||
+        !S_ISFIFO(st_in.st_mode) || !S_ISFIFO(st_out.st_mode)) {
+        rc = cr_err_set(err, CR_EPROTO,
+                        "libfiu remote control %s: not a FIFO (refused)", pin);
         goto out;
     }
     c = cr_calloc(1, sizeof *c);

@@ -4,7 +4,7 @@
  *
  * How: prepare() starts every replica of a targeted service with
  * fiu_run_preload.so and fiu_posix_preload.so in LD_PRELOAD, libfiu's remote
- * control on FIFOs <run_dir>/fiu/<service>-<pid>.in/.out (FIU_CTRL_FIFO)
+ * control on FIFOs <run_dir>/fiu/<service>/ctl-<pid>.in/.out (FIU_CTRL_FIFO)
  * and a per-replica FIU_PRNG_SEED derived from the run seed.  Services that
  * no syscall fault targets are started as usual and pay nothing.  apply()
  * enables the failure points in every process of each targeted replica
@@ -360,9 +360,24 @@ static int sys_check(cr_fault *f, cr_run *r, cr_err *err)
 
 /* ---- prepare: preload, remote control, seeds ---------------------------- */
 
+/* The remote-control FIFOs of a service's processes are
+ * fiu/<service>/ctl-<pid>.in and .out: fiu/ is the run's (cr_run_tmpdir),
+ * fiu/<service>/ is made for the service's processes to create them in. */
 static void fifo_prefix(cr_run *r, const char *service, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/fiu/%s", cr_run_dir(r), service);
+    snprintf(buf, n, "%s/fiu/%s/ctl", cr_run_dir(r), service);
+}
+
+/* fiu/<service> of the run directory, opened without following links. */
+static int fifo_dir(cr_run *r, const char *service)
+{
+    int fiu = openat(cr_run_dirfd(r), "fiu",
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fiu < 0)
+        return -1;
+    int d = openat(fiu, service, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    close(fiu);
+    return d;
 }
 
 /* libfiu reads FIU_PRNG_SEED with atoi(): keep it a positive int. */
@@ -377,7 +392,7 @@ static int sys_prepare(cr_fault *f, cr_run *r, cr_err *err)
 {
     const cr_scen *sc = cr_run_scen(r);
     const cr_svc_spec *sp = cr_scen_service(sc, f->target.service);
-    char dir[PATH_MAX], prefix[PATH_MAX], val[PATH_MAX * 3];
+    char prefix[PATH_MAX], val[PATH_MAX * 3];
     if (!sp)
         return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
                           f->target.service);
@@ -390,17 +405,23 @@ static int sys_prepare(cr_fault *f, cr_run *r, cr_err *err)
     for (size_t i = 0; i < sc->nfaults && &sc->faults[i] != f; i++)
         if (sc->faults[i].ops == &cr_fault_syscall_ops)
             first_on_run = 0;
-    snprintf(dir, sizeof dir, "%s/fiu", cr_run_dir(r));
-    if (first_on_run) {
-        /* The FIFOs are made by the preload in each child; the directory
-         * holding them is what we create and what cleanup removes. */
-        int id = cr_run_ledger_add(r, err, "dir %s", dir);
-        if (id < 0)
-            return id;
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-            return cr_err_sys(err, CR_ESYS, errno, "fault %s: mkdir %s",
-                              f->name, dir);
-    }
+    /* The FIFOs are made by the preload in each child; the directory
+     * holding them is the run's, removed at its end (and by cleanup). */
+    int fiu = first_on_run ? cr_run_tmpdir(r, "fiu", 0755, err)
+                           : openat(cr_run_dirfd(r), "fiu",
+                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                        O_CLOEXEC);
+    if (fiu < 0)
+        return first_on_run ? fiu
+                            : cr_err_sys(err, CR_ESYS, errno,
+                                         "fault %s: fiu/", f->name);
+    int mk = mkdirat(fiu, sp->name, 0700);
+    int mk_errno = errno;
+    if (!first_on_run)
+        close(fiu);
+    if (mk != 0)
+        return cr_err_sys(err, CR_ESYS, mk_errno, "fault %s: mkdir fiu/%s",
+                          f->name, sp->name);
     /* Keep a preload the scenario (or our own environment) already has. */
     const char *base = NULL;
     for (char **e = sp->env; e && *e; e++)
@@ -450,14 +471,16 @@ static pid_t proc_pgid(pid_t pid)
 static size_t group_pids(cr_run *r, const char *service, pid_t leader,
                          pid_t *out, size_t max)
 {
-    char dir[PATH_MAX], pre[CR_PATH_MAX + 2];
+    const char *pre = "ctl-";
     size_t n = 0;
     out[n++] = leader;
-    snprintf(dir, sizeof dir, "%s/fiu", cr_run_dir(r));
-    snprintf(pre, sizeof pre, "%s-", service);
-    DIR *d = opendir(dir);
-    if (!d)
+    int dfd = fifo_dir(r, service);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
         return n;
+    }
     struct dirent *de;
     while ((de = readdir(d)) && n < max) {
         size_t pl = strlen(pre);

@@ -35,6 +35,7 @@ enum {
     ST_UID,
     ST_STDIO,
     ST_CHDIR,
+    ST_KEEP,
     ST_EXEC,
     ST_N
 };
@@ -43,7 +44,7 @@ static const char *const step_names[ST_N] = {
     [ST_SIGNALS] = "signals", [ST_PGID] = "setpgid",     [ST_PDEATH] = "prctl",
     [ST_SETNS] = "setns",     [ST_GROUPS] = "setgroups", [ST_GID] = "setgid",
     [ST_UID] = "setuid",      [ST_STDIO] = "stdio",      [ST_CHDIR] = "chdir",
-    [ST_EXEC] = "exec",
+    [ST_KEEP] = "keep fds",   [ST_EXEC] = "exec",
 };
 
 /* What the child needs, all prepared before fork. */
@@ -112,6 +113,33 @@ static int child_stdio(child_ctx *c)
     return 0;
 }
 
+/* keep_fds[i] onto 3 + i.  Sources and the error pipe that sit in the
+ * target range are first copied above it, so no dup2 overwrites one
+ * still needed. */
+static int child_keep(child_ctx *c)
+{
+    const cr_spawn_opts *o = c->o;
+    int top = 3 + (int)o->nkeep, src[CR_SPAWN_MAX_KEEP];
+    for (size_t i = 0; i < o->nkeep; i++) {
+        src[i] = o->keep_fds[i];
+        if (src[i] != 3 + (int)i && src[i] < top &&
+            (src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, top)) < 0)
+            return -1;
+    }
+    if (c->err_w < top) {
+        int n = fcntl(c->err_w, F_DUPFD_CLOEXEC, top);
+        if (n < 0)
+            return -1;
+        c->err_w = n;
+    }
+    for (size_t i = 0; i < o->nkeep; i++) {
+        int t = 3 + (int)i;
+        if (src[i] == t ? fcntl(t, F_SETFD, 0) != 0 : dup2(src[i], t) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static void child_pdeathsig(const child_ctx *c)
 {
     if (!c->o->pdeathsig)
@@ -156,8 +184,11 @@ static _Noreturn void child_main(child_ctx *c)
     }
     if (child_stdio(c) != 0)
         child_fail(c, ST_STDIO);
-    if (o->cwd && chdir(o->cwd) != 0)
+    if ((o->cwd_fd >= 0 && fchdir(o->cwd_fd) != 0) ||
+        (o->cwd && chdir(o->cwd) != 0))
         child_fail(c, ST_CHDIR);
+    if (o->nkeep && child_keep(c) != 0)
+        child_fail(c, ST_KEEP);
     execve(o->path, o->argv, o->envp ? o->envp : environ);
     child_fail(c, ST_EXEC);
 }
@@ -178,8 +209,8 @@ static int child_error(const cr_spawn_opts *o, int step, int e,
     case ST_EXEC:
         return cr_err_sys(err, CR_EUNSUP, e, "exec %s", o->path);
     case ST_CHDIR:
-        return cr_err_sys(err, CR_EUNSUP, e, "chdir %s (for %s)", o->cwd,
-                          o->path);
+        return cr_err_sys(err, CR_EUNSUP, e, "chdir %s (for %s)",
+                          o->cwd ? o->cwd : "(directory fd)", o->path);
     case ST_UID:
         return cr_err_sys(err, CR_ESYS, e, "setuid %u (for %s)",
                           (unsigned)o->cred.uid, o->path);
@@ -236,6 +267,12 @@ int cr_spawn(const cr_spawn_opts *o, cr_spawn_proc *out, cr_err *err)
     memset(out, 0, sizeof *out);
     if (!o || !o->path || !o->argv || !o->argv[0])
         return cr_err_set(err, CR_EINVAL, "spawn: no program given");
+    if (o->nkeep > CR_SPAWN_MAX_KEEP || (o->nkeep && !o->keep_fds))
+        return cr_err_set(err, CR_EINVAL, "spawn %s: bad keep_fds", o->path);
+    for (size_t i = 0; i < o->nkeep; i++)
+        if (o->keep_fds[i] < 3)
+            return cr_err_set(err, CR_EINVAL, "spawn %s: keep_fds[%zu] < 3",
+                              o->path, i);
     const int want[3] = {o->stdin_fd, o->stdout_fd, o->stderr_fd};
     if ((want[0] == CR_SPAWN_DEVNULL || want[1] == CR_SPAWN_DEVNULL ||
          want[2] == CR_SPAWN_DEVNULL) &&

@@ -21,7 +21,7 @@
  * The order in the child: dispositions and mask reset, setpgid, parent-
  * death signal, wait for the go byte, setns, setgroups/setgid/setuid (the
  * identity is dropped after the namespace is entered, which needs
- * privilege), stdio, chdir (as the new identity), exec. */
+ * privilege), stdio, chdir (as the new identity), the kept fds, exec. */
 #ifndef CR_SPAWN_H
 #define CR_SPAWN_H
 
@@ -29,6 +29,8 @@
 #include <sys/types.h>
 
 #include "cr_err.h"
+
+#define CR_SPAWN_MAX_KEEP 8
 
 /* Values of the stdio fields of cr_spawn_opts besides a real fd. */
 #define CR_SPAWN_DEVNULL (-1) /* /dev/null */
@@ -57,6 +59,15 @@ typedef struct cr_spawn_opts {
     char *const *argv; /* NULL-terminated, argv[0] included */
     char *const *envp; /* NULL-terminated; NULL: the caller's environ */
     const char *cwd;   /* NULL: the caller's working directory */
+    /* -1, or a directory fd to change to (fchdir) before cwd is applied
+     * (cwd, when also given, is then relative to it): a directory the
+     * caller opened, never re-resolved by path. */
+    int cwd_fd;
+    /* Open fds the program inherits: keep_fds[i] becomes fd 3 + i (at most
+     * CR_SPAWN_MAX_KEEP; each must be >= 3).  Every other fd of the
+     * harness is close-on-exec. */
+    const int *keep_fds;
+    size_t nkeep;
     /* An open fd (duplicated onto 0/1/2; the caller keeps and closes its
      * own), CR_SPAWN_DEVNULL or CR_SPAWN_INHERIT. */
     int stdin_fd, stdout_fd, stderr_fd;
@@ -81,7 +92,7 @@ typedef struct cr_spawn_opts {
 #define CR_SPAWN_OPTS_INIT                                                     \
     {                                                                          \
         .stdin_fd = CR_SPAWN_DEVNULL, .stdout_fd = CR_SPAWN_INHERIT,           \
-        .stderr_fd = CR_SPAWN_INHERIT, .netns_fd = -1                          \
+        .stderr_fd = CR_SPAWN_INHERIT, .netns_fd = -1, .cwd_fd = -1            \
     }
 
 /* What became of a spawn. */

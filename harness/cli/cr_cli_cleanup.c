@@ -4,12 +4,9 @@
 
 #include "engine/cr_ledger.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static int cleanup_usage(FILE *fp, int status)
 {
@@ -17,17 +14,40 @@ static int cleanup_usage(FILE *fp, int status)
             "usage: chaosrun cleanup [--dry-run] [RUN_DIR...]\n"
             "\n"
             "Undo what dead chaosrun runs left behind: process groups,\n"
-            "network namespaces, qdiscs, nftables tables, FIFOs.  Without\n"
-            "RUN_DIR, every run in the index whose owner is no longer alive\n"
-            "is cleaned.  With RUN_DIR, that run's ledger is reverted\n"
-            "(refused while its owner is alive).\n");
+            "network namespaces, qdiscs, nftables tables, FIFOs, sockets.\n"
+            "Without RUN_DIR, every run in your ledger index whose owner is\n"
+            "no longer alive is cleaned.  With RUN_DIR, that run's ledger is\n"
+            "reverted.  Only runs of your own are touched: a run directory\n"
+            "or ledger of another user, or one that others may write, is\n"
+            "refused (exit 2), and so is a run that is still alive (its\n"
+            "chaosrun or its janitor holds the ledger's lock; exit 2).  An\n"
+            "index directory that is not yours is refused (exit 3).\n");
     return status;
+}
+
+/* The exit status of a refused or failed cleanup. */
+static int status_of(int code)
+{
+    switch (code) {
+    case CR_EINVAL:
+    case CR_ENOTFOUND:
+    case CR_ESTATE:
+        return 2; /* not a run of yours, none, or alive: refused */
+    case CR_EUNSUP:
+        return 3; /* the index directory cannot be trusted */
+    default:
+        return 4;
+    }
+}
+
+static int worse(int a, int b)
+{
+    return a > b ? a : b;
 }
 
 int cr_cli_cleanup(int argc, char **argv)
 {
-    int dry = 0, status = 0, found = 0;
-    int first_dir = argc;
+    int dry = 0, status = 0, ndirs = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dry-run") == 0)
             dry = 1;
@@ -35,79 +55,45 @@ int cr_cli_cleanup(int argc, char **argv)
             return cleanup_usage(stdout, 0);
         else if (argv[i][0] == '-')
             return cleanup_usage(stderr, 2);
-        else if (first_dir == argc)
-            first_dir = i;
+        else
+            ndirs++;
     }
-    if (first_dir < argc) {
-        for (int i = first_dir; i < argc; i++) {
-            if (argv[i][0] == '-')
-                continue;
-            char lp[PATH_MAX];
-            snprintf(lp, sizeof lp, "%s/ledger", argv[i]);
-            if (access(lp, R_OK) != 0) {
-                fprintf(stderr, "chaosrun cleanup: %s: no ledger\n", argv[i]);
-                status = 2;
-                continue;
-            }
-            if (dry) {
-                printf("would revert %s\n", lp);
-                continue;
-            }
-            cr_err e;
-            cr_err_clear(&e);
-            int n = cr_ledger_revert_file(lp, stdout, &e);
-            if (n < 0) {
-                fprintf(stderr, "chaosrun cleanup: %s\n", e.msg);
-                status = 4;
-            }
-        }
-        return status;
-    }
-    char idir[PATH_MAX];
-    if (cr_ledger_index_dir(idir, sizeof idir) < 0) {
-        fprintf(stderr, "chaosrun cleanup: no index directory\n");
-        return 4;
-    }
-    DIR *d = opendir(idir);
-    if (!d) {
-        fprintf(stderr, "chaosrun cleanup: %s: %s\n", idir, strerror(errno));
-        return 4;
-    }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (strncmp(de->d_name, "run-", 4) != 0)
+    for (int i = 1; i < argc && ndirs; i++) {
+        if (argv[i][0] == '-')
             continue;
-        char ipath[PATH_MAX + 256], ledger[PATH_MAX];
-        snprintf(ipath, sizeof ipath, "%s/%s", idir, de->d_name);
-        if (cr_ledger_index_owner_alive(ipath, ledger, sizeof ledger))
-            continue;
-        found++;
-        if (dry) {
-            printf("would revert %s\n", ledger);
-            continue;
-        }
         cr_err e;
         cr_err_clear(&e);
-        int n = cr_ledger_revert_file(ledger, stdout, &e);
+        int n = cr_ledger_cleanup_dir(argv[i], dry, stdout, &e);
         if (n < 0) {
             fprintf(stderr, "chaosrun cleanup: %s\n", e.msg);
-            status = 4;
+            status = worse(status, status_of(n));
         } else {
-            printf("cleanup: %s: %d change(s) undone\n", ledger, n);
-            unlink(ipath);
+            printf("cleanup: %s: %d change(s) %s\n", argv[i], n,
+                   dry ? "to undo" : "undone");
         }
     }
-    closedir(d);
-    if (!found)
+    if (ndirs)
+        return status;
+    cr_err e;
+    size_t found = 0;
+    cr_err_clear(&e);
+    int rc = cr_ledger_cleanup_index(dry, stdout, &found, &e);
+    if (rc < 0) {
+        fprintf(stderr, "chaosrun cleanup: %s\n", e.msg);
+        status = status_of(rc);
+    }
+    if (!found && rc == 0)
         printf("cleanup: nothing to do\n");
     return status;
 }
 
-/* `chaosrun __janitor LEDGER INDEX` (hidden; started by the engine through
- * cr_janitor_spawn with its pipe as stdin): see engine/cr_ledger.h. */
+/* `chaosrun __janitor LEDGER INDEX_NAME` (hidden; started by the engine
+ * through cr_janitor_spawn with its pipe as stdin, the ledger as fd 3, the
+ * run directory as fd 4, the index directory as fd 5): see
+ * engine/cr_ledger.h. */
 int cr_cli_janitor(int argc, char **argv)
 {
     if (argc != 3)
         return 2;
-    return cr_janitor_run(0, argv[1], argv[2]);
+    return cr_janitor_run(0, 3, 4, 5, argv[2]);
 }

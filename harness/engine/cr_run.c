@@ -73,6 +73,10 @@ const char *cr_run_dir(const cr_run *r)
 {
     return r->dir;
 }
+int cr_run_dirfd(const cr_run *r)
+{
+    return r->dirfd;
+}
 uint64_t cr_run_seed(const cr_run *r)
 {
     return r->seed;

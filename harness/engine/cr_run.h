@@ -53,7 +53,12 @@ typedef struct cr_run_output {
 } cr_run_output;
 
 typedef struct cr_run_opts {
-    const char *out_dir; /* NULL: chaosrun-out/<name>-<UTC stamp>/ */
+    /* NULL: a new chaosrun-out/<name>-<UTC stamp>/.  Else it must be new
+     * or an empty directory of the effective user (base/cr_dirfd.h,
+     * cr_dir_claim); with force, an earlier chaosrun output there is
+     * emptied first (without following links). */
+    const char *out_dir;
+    int force;
     int seed_override;   /* 1: use seed below */
     uint64_t seed;
     int live_status;          /* 1: call out->status while running */
@@ -93,6 +98,9 @@ void cr_run_utc_stamp(char *buf, size_t n);
 
 const cr_scen *cr_run_scen(const cr_run *r);
 const char *cr_run_dir(const cr_run *r);
+/* The run directory's fd (owned by the run; O_DIRECTORY): create files in
+ * it with base/cr_dirfd.h, never through cr_run_dir()'s path. */
+int cr_run_dirfd(const cr_run *r);
 uint64_t cr_run_seed(const cr_run *r);
 double cr_run_now(const cr_run *r);     /* seconds since t0 */
 double cr_run_t0_unix(const cr_run *r); /* Unix time of t0 */
@@ -152,6 +160,16 @@ int cr_run_setenv_inst(cr_run *r, const char *service, int replica,
 int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
     CR_PRINTF(3, 4);
 void cr_run_ledger_done(cr_run *r, int id);
+
+/* A directory of the run for the run's own use (libfiu's FIFOs): name,
+ * one path component, recorded in the ledger ("dir <name>", relative to
+ * the run directory) and then made in the run directory with mode; it
+ * must not exist.  Removed with everything in it at the end of the run,
+ * after the services stopped (or by the janitor or cleanup, never
+ * following a link).  Returns its fd, owned by the run (do not close it),
+ * or a negative code.  At most CR_RUN_MAX_TMPDIRS per run. */
+#define CR_RUN_MAX_TMPDIRS 4
+int cr_run_tmpdir(cr_run *r, const char *name, mode_t mode, cr_err *err);
 
 /* The slot in which an optional module keeps its per-run state ("net",
  * "proxy"): NULL until the module stores its own allocation there; the

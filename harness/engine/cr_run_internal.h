@@ -54,7 +54,8 @@ struct cr_inst {
     char stop_cause[CR_PATH_MAX]; /* "fault:<name>", "stop" */
     char kill_cause[CR_PATH_MAX]; /* cause recorded for the next exit */
     cr_envlist env;               /* per-instance overrides */
-    char log_path[4096];
+    char log_path[4096]; /* for messages; opened through run->logsfd */
+    char log_name[128];  /* "<instance>.log" in logs/ */
     off_t log_scanned; /* readiness by log regex: bytes already read */
     double ready_deadline;
     /* A readiness job is queued on the probe thread (book-keeping of the
@@ -118,7 +119,17 @@ struct cr_run {
     const cr_run_opts *opts;
     uint64_t seed;
     const char *seed_source;
-    char *dir;         /* absolute run directory */
+    char *dir;         /* absolute run directory (for messages and env) */
+    int dirfd;         /* the run directory: every file is made through it */
+    int logsfd;        /* its logs/ */
+    /* Directories for the run's own use (cr_run_tmpdir), removed at the
+     * end. */
+    struct cr_tmpdir {
+        char name[64];
+        int fd;
+        int ledger_id;
+    } tmpdirs[CR_RUN_MAX_TMPDIRS];
+    size_t ntmpdirs;
     char *events_path; /* live event file written by services */
     char *bindir;
     double mono_t0;    /* CLOCK_MONOTONIC seconds at t0 (set later) */

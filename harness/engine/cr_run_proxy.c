@@ -14,6 +14,7 @@
 #include "cr_run_internal.h"
 
 #include "base/cr_alloc.h"
+#include "base/cr_dirfd.h"
 #include "base/cr_spawn.h"
 #include "proxy/cr_proxy.h"
 
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,10 +46,17 @@ static int64_t mono_ms(void)
 
 /* ---- one proxy process per run ------------------------------------------ */
 
+/* The control socket is "proxy.sock" in the run directory: the proxy
+ * runs there (cr_spawn's cwd_fd) and binds the relative name; the harness
+ * connects through /proc/self/fd/<run dir fd>/proxy.sock, a short path
+ * that reaches the directory it opened whatever its own path's length. */
+#define SOCK_NAME "proxy.sock"
+
 typedef struct prun {
     cr_run *r;
     pid_t pid;
     int ledger_id;
+    int sock_ledger_id; /* "sock proxy.sock": the janitor removes it */
     char sock[108];
 } prun;
 
@@ -75,7 +84,14 @@ static void prun_kill(prun *pr, cr_run *r)
     }
     if (pr->ledger_id > 0)
         cr_run_ledger_done(r, pr->ledger_id);
-    unlink(pr->sock);
+    /* The proxy removes its socket when it quits; after a kill, we do
+     * (only a socket: the name is never followed). */
+    struct stat st;
+    if (fstatat(cr_run_dirfd(r), SOCK_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISSOCK(st.st_mode))
+        unlinkat(cr_run_dirfd(r), SOCK_NAME, 0);
+    if (pr->sock_ledger_id > 0)
+        cr_run_ledger_done(r, pr->sock_ledger_id);
     void **slot = cr_run_module_state(r, "proxy");
     if (slot && *slot == pr)
         *slot = NULL;
@@ -99,19 +115,27 @@ static int record_proxy(void *arg, pid_t pid, cr_err *err)
 /* Start argv (the chaosrun program itself) with stdin from /dev/null and
  * stdout/stderr appended to log_path, in its own process group, killed
  * with the harness. */
-static int spawn(prun *pr, char *const *argv, const char *log_path, cr_err *err)
+static int spawn(prun *pr, char *const *argv, cr_err *err)
 {
     cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
     cr_spawn_proc p;
     cr_err e;
     int logfd, rc;
     cr_err_clear(&e);
-    logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    logfd = cr_dir_append(cr_run_dirfd(pr->r), "proxy.log", 0644, &e);
     if (logfd < 0)
-        return cr_err_sys(err, CR_ESYS, errno, "proxy: spawn (log %s)",
-                          log_path);
+        return cr_err_set(err, logfd, "proxy: spawn (log): %s", e.msg);
+    /* Recorded before it exists: a proxy killed with the harness leaves
+     * its socket, and the janitor removes it. */
+    int id = cr_run_ledger_add(pr->r, err, "sock %s", SOCK_NAME);
+    if (id < 0) {
+        close(logfd);
+        return id;
+    }
+    pr->sock_ledger_id = id;
     o.path = argv[0];
     o.argv = argv;
+    o.cwd_fd = cr_run_dirfd(pr->r);
     o.stdout_fd = o.stderr_fd = logfd;
     o.new_pgroup = 1;
     o.pdeathsig = SIGKILL;
@@ -175,28 +199,22 @@ int cr_run_proxy_start(cr_run *r, cr_err *err)
         return cr_err_set(err, CR_ENOMEM, "proxy: out of memory");
     *slot = pr;
     char **argv = cr_calloc(2 * ls->n + 10, sizeof *argv);
-    char *log_path = cr_asprintf("%s/proxy.log", cr_run_dir(r));
     char seed[32];
     json_t *links = NULL;
     int rc = 0;
     size_t a = 0;
     pr->r = r;
-    if (!argv || !log_path) {
+    if (!argv) {
         rc = cr_err_set(err, CR_ENOMEM, "proxy: out of memory");
         goto out;
     }
-    int sn =
-        snprintf(pr->sock, sizeof pr->sock, "%s/proxy.sock", cr_run_dir(r));
-    if (sn < 0 || (size_t)sn >= sizeof pr->sock)
-        /* A unix socket path is limited to 107 bytes. */
-        snprintf(pr->sock, sizeof pr->sock,
-                 "/tmp/chaosrun-proxy-%d-%" PRIu64 ".sock", (int)getpid(),
-                 cr_run_seed(r));
+    snprintf(pr->sock, sizeof pr->sock, "/proc/self/fd/%d/%s", cr_run_dirfd(r),
+             SOCK_NAME);
     snprintf(seed, sizeof seed, "%" PRIu64, cr_run_seed(r));
     argv[a++] = (char *)cr_run_self_exe(r);
     argv[a++] = "proxy";
     argv[a++] = "--control";
-    argv[a++] = pr->sock;
+    argv[a++] = SOCK_NAME;
     argv[a++] = "--seed";
     argv[a++] = seed;
     for (size_t i = 0; i < ls->n; i++) {
@@ -208,7 +226,7 @@ int cr_run_proxy_start(cr_run *r, cr_err *err)
             goto out;
         }
     }
-    if ((rc = spawn(pr, argv, log_path, err)) < 0)
+    if ((rc = spawn(pr, argv, err)) < 0)
         goto out;
     if ((rc = wait_ready(pr, &links, err)) < 0)
         goto out;
@@ -246,7 +264,6 @@ out:
         for (size_t i = 6; i < a; i += 2)
             cr_free(argv[i + 1]);
     cr_free(argv);
-    cr_free(log_path);
     return rc;
 }
 

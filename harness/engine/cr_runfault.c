@@ -5,6 +5,7 @@
  * by its backend at its instant, reverted at the end of its window, and
  * recorded in the journal with scheduled, applied and reverted times.
  * State-triggered faults count matching events as they arrive. */
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,7 +81,9 @@ static json_t *log_offsets(cr_run *r)
         for (int i = 0; i < r->svcs[s].spec->replicas; i++) {
             struct stat st;
             cr_inst *in = &r->svcs[s].inst[i];
-            if (stat(in->log_path, &st) == 0)
+            if (fstatat(r->logsfd, in->log_name, &st, AT_SYMLINK_NOFOLLOW) ==
+                    0 &&
+                S_ISREG(st.st_mode))
                 json_object_set_new(o, in->name,
                                     json_integer((json_int_t)st.st_size));
         }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "base/cr_alloc.h"
+#include "base/cr_dirfd.h"
 #include "net/cr_net.h"
 #include "proxy/cr_proxy.h"
 #include "cr_run_internal.h"
@@ -32,54 +33,54 @@
 /* ---- set-up and tear-down --------------------------------------------------
  */
 
-static int mkdir_p(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -1;
-}
-
+/* The run directory: --out (new, empty, or emptied with --force) or a
+ * new chaosrun-out/<name>-<stamp>[-k]; its fd, absolute path, logs/. */
 static int make_run_dir(cr_run *r, cr_err *err)
 {
     char path[PATH_MAX], real[PATH_MAX];
     if (r->opts->out_dir) {
         snprintf(path, sizeof path, "%s", r->opts->out_dir);
-        if (mkdir_p(path) != 0)
-            return cr_err_sys(err, CR_ESYS, errno, "run directory %s", path);
+        r->dirfd = cr_dir_claim(path, r->opts->force ? CR_DIR_FORCE : 0, err);
     } else {
         char stamp[32];
         cr_run_utc_stamp(stamp, sizeof stamp);
-        if (mkdir_p("chaosrun-out") != 0)
-            return cr_err_sys(err, CR_ESYS, errno, "chaosrun-out");
-        for (int k = 1;; k++) {
+        for (int k = 1; k <= 1000; k++) {
             if (k == 1)
                 snprintf(path, sizeof path, "chaosrun-out/%s-%s", r->sc->name,
                          stamp);
             else
                 snprintf(path, sizeof path, "chaosrun-out/%s-%s-%d",
                          r->sc->name, stamp, k);
-            if (mkdir(path, 0755) == 0)
+            cr_err e;
+            cr_err_clear(&e);
+            r->dirfd = cr_dir_claim(path, CR_DIR_NEW, &e);
+            if (r->dirfd != CR_ESTATE) {
+                if (r->dirfd < 0)
+                    cr_err_set(err, e.code, "%s", e.msg);
                 break;
-            if (errno != EEXIST || k > 1000)
-                return cr_err_sys(err, CR_ESYS, errno, "run directory %s",
-                                  path);
+            }
         }
     }
-    if (!realpath(path, real))
-        return cr_err_sys(err, CR_ESYS, errno, "run directory %s", path);
+    if (r->dirfd < 0) {
+        int code = r->dirfd;
+        r->dirfd = -1;
+        return code == CR_ESTATE ? cr_err_set(err, CR_ESYS, "run directory "
+                                              "%s: exists", path)
+                                 : code;
+    }
+    if (cr_dir_path(r->dirfd, real, sizeof real, err) != 0)
+        return err->code;
     r->dir = cr_strdup(real);
-    char logs[PATH_MAX + 8];
-    snprintf(logs, sizeof logs, "%s/logs", real);
-    if (!r->dir || mkdir_p(logs) != 0)
-        return cr_err_sys(err, CR_ESYS, errno, "run directory %s", logs);
+    if (!r->dir)
+        return cr_err_set(err, CR_ENOMEM, "out of memory");
+    cr_err e;
+    cr_err_clear(&e);
+    r->logsfd = cr_dir_mkdir(r->dirfd, "logs", 0755, 1, &e);
+    if (r->logsfd < 0) {
+        int code = r->logsfd;
+        r->logsfd = -1;
+        return cr_err_set(err, code, "run directory %s: %s", real, e.msg);
+    }
     r->events_path = cr_asprintf("%s/events.live.jsonl", real);
     if (!r->events_path)
         return cr_err_set(err, CR_ENOMEM, "out of memory");
@@ -127,17 +128,22 @@ static int setup_loop(cr_run *r, cr_err *err)
     if (r->sigfd < 0 || r->epfd < 0 || r->timerfd < 0 || r->evfd < 0 ||
         r->inofd < 0)
         return cr_err_sys(err, CR_ESYS, errno, "event loop set-up");
-    /* Emptied: a run directory given again (--out DIR) must not carry the
-     * events of an earlier run into this one's history. */
-    int fd =
-        open(r->events_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return cr_err_sys(err, CR_ESYS, errno, "event file %s", r->events_path);
-    close(fd);
-    r->events_fd = open(r->events_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (r->events_fd < 0)
-        return cr_err_sys(err, CR_ESYS, errno, "event file %s", r->events_path);
-    r->ino_wd = inotify_add_watch(r->inofd, r->events_path, IN_MODIFY);
+    /* A new file (the run directory is new or emptied): the harness's
+     * reading end; services open it by path.  Watched through the fd, so
+     * the watch is on the file made here, whatever the path names later. */
+    cr_err e;
+    char self[64];
+    cr_err_clear(&e);
+    r->events_fd = cr_dir_create(r->dirfd, "events.live.jsonl",
+                                 O_RDONLY | O_NONBLOCK, 0644, &e);
+    if (r->events_fd < 0) {
+        int code = r->events_fd;
+        r->events_fd = -1;
+        return cr_err_set(err, code, "event file %s: %s", r->events_path,
+                          e.msg);
+    }
+    snprintf(self, sizeof self, "/proc/self/fd/%d", r->events_fd);
+    r->ino_wd = inotify_add_watch(r->inofd, self, IN_MODIFY);
     if (r->ino_wd < 0)
         return cr_err_sys(err, CR_ESYS, errno, "inotify on %s", r->events_path);
     if (add_fd(r, r->sigfd) || add_fd(r, r->timerfd) || add_fd(r, r->evfd) ||
@@ -241,18 +247,43 @@ static void journal_init(cr_run *r)
     json_object_set(j, "stops", r->j_stops);
 }
 
-static int write_json_atomic(const char *dir, const char *name, json_t *j,
+static int write_json_atomic(int dfd, const char *name, json_t *j,
                              cr_err *err)
 {
-    char tmp[PATH_MAX], dst[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-    snprintf(dst, sizeof dst, "%s/%s", dir, name);
+    cr_dir_tmp t;
+    cr_err e;
+    cr_err_clear(&e);
+    if (cr_dir_tmp_open(&t, dfd, name, 0644, &e) != 0)
+        return cr_err_set(err, e.code, "write %s: %s", name, e.msg);
+    FILE *fp = cr_dir_tmp_file(&t);
     /* 16 digits: Unix times (started_at, t0_unix) need microseconds. */
-    if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) != 0)
-        return cr_err_set(err, CR_ESYS, "write %s failed", tmp);
-    if (rename(tmp, dst) != 0)
-        return cr_err_sys(err, CR_ESYS, errno, "rename %s", dst);
+    if (!fp ||
+        json_dumpf(j, fp, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) != 0) {
+        cr_dir_tmp_abort(&t);
+        return cr_err_set(err, CR_ESYS, "write %s failed", name);
+    }
+    if (cr_dir_tmp_commit(&t, &e) != 0)
+        return cr_err_set(err, e.code, "%s", e.msg);
     return CR_OK;
+}
+
+/* events.jsonl, the merged history, replaced atomically. */
+static int write_history(cr_run *r, cr_err *err)
+{
+    cr_dir_tmp t;
+    int rc = cr_dir_tmp_open(&t, r->dirfd, "events.jsonl", 0644, err);
+    if (rc != 0)
+        return rc;
+    FILE *fp = cr_dir_tmp_file(&t);
+    if (!fp) {
+        cr_dir_tmp_abort(&t);
+        return cr_err_set(err, CR_ENOMEM, "events.jsonl: out of memory");
+    }
+    if ((rc = cr_history_write_fp(&r->hist, fp, err)) != 0) {
+        cr_dir_tmp_abort(&t);
+        return rc;
+    }
+    return cr_dir_tmp_commit(&t, err);
 }
 
 static void finish_services_json(cr_run *r)
@@ -271,6 +302,47 @@ static void finish_services_json(cr_run *r)
         }
     }
     json_object_set_new(r->journal, "services", arr);
+}
+
+int cr_run_tmpdir(cr_run *r, const char *name, mode_t mode, cr_err *err)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    if (r->ntmpdirs == CR_RUN_MAX_TMPDIRS || !cr_dir_name_ok(name) ||
+        strlen(name) >= sizeof r->tmpdirs[0].name)
+        return cr_err_set(err, CR_EINVAL, "run directory: cannot make '%s'",
+                          name);
+    struct cr_tmpdir *t = &r->tmpdirs[r->ntmpdirs];
+    int id = cr_run_ledger_add(r, err, "dir %s", name);
+    if (id < 0)
+        return id;
+    int fd = cr_dir_mkdir(r->dirfd, name, mode, 1, &e);
+    if (fd < 0) {
+        /* Nothing was made (it existed, or mkdir failed): nothing to undo
+         * -- and an entry found there is not ours to remove. */
+        cr_ledger_done(r->ledger, id);
+        return cr_err_set(err, fd, "run directory %s: %s", r->dir, e.msg);
+    }
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->fd = fd;
+    t->ledger_id = id;
+    r->ntmpdirs++;
+    return fd;
+}
+
+/* The run's own directories go once nothing uses them any more. */
+static void remove_tmpdirs(cr_run *r)
+{
+    while (r->ntmpdirs > 0) {
+        struct cr_tmpdir *t = &r->tmpdirs[--r->ntmpdirs];
+        cr_err e;
+        cr_err_clear(&e);
+        close(t->fd);
+        if (cr_dir_remove(r->dirfd, t->name, &e) == 0)
+            cr_ledger_done(r->ledger, t->ledger_id);
+        else
+            cr_run_journal_log(r, e.msg);
+    }
 }
 
 static void teardown(cr_run *r)
@@ -303,6 +375,7 @@ static void teardown(cr_run *r)
     }
     if (r->net)
         cr_run_net_teardown(r); /* frees r->net */
+    remove_tmpdirs(r);
     int fds[] = {r->sigfd, r->epfd,  r->timerfd,
                  r->evfd,  r->inofd, r->events_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
@@ -346,6 +419,7 @@ static void run_init(cr_run *r, cr_scen *sc, const cr_run_opts *opts)
     r->sc = sc;
     r->opts = opts;
     r->sigfd = r->epfd = r->timerfd = r->evfd = r->inofd = r->events_fd = -1;
+    r->dirfd = r->logsfd = -1;
     r->janitor_fd = -1;
     pthread_mutex_init(&r->hist_lock, NULL);
     pthread_mutex_init(&r->pq_lock, NULL);
@@ -399,7 +473,7 @@ static int run_baseline(cr_run *r, cr_history *baseline)
 static int run_prepare(cr_run *r, cr_err *err)
 {
     cr_scen *sc = r->sc;
-    if (cr_ledger_open(r->dir, &r->ledger, err) != 0 ||
+    if (cr_ledger_open(r->dirfd, r->dir, &r->ledger, err) != 0 ||
         cr_janitor_spawn(r->ledger, cr_run_self_exe(r), &r->janitor_pid,
                          &r->janitor_fd, err) != 0 ||
         setup_loop(r, err) != 0 || cr_svc_init(r, err) != 0)
@@ -460,11 +534,10 @@ static int run_write(cr_run *r, int exit_code, cr_run_result *res)
     cr_err e;
     cr_err_clear(&e);
     json_t *j = r->journal;
-    char evp[PATH_MAX + 16];
-    snprintf(evp, sizeof evp, "%s/events.jsonl", r->dir);
     pthread_mutex_lock(&r->hist_lock);
     cr_history_sort(&r->hist);
-    cr_history_write(&r->hist, evp, &e);
+    if (write_history(r, &e) != 0)
+        cr_run_journal_log(r, e.msg);
     pthread_mutex_unlock(&r->hist_lock);
     json_object_set_new(j, "status", json_string(status_name(exit_code, r)));
     json_object_set_new(j, "exit_code", json_integer(exit_code));
@@ -485,7 +558,7 @@ static int run_write(cr_run *r, int exit_code, cr_run_result *res)
                   r->hist.malformed ? r->hist.first_malformed : NULL));
     finish_services_json(r);
     cr_err_clear(&e);
-    if (write_json_atomic(r->dir, "journal.json", j, &e) != 0) {
+    if (write_json_atomic(r->dirfd, "journal.json", j, &e) != 0) {
         cr_err_set(&res->err, e.code, "%s", e.msg);
         exit_code = 4;
     }
@@ -519,6 +592,10 @@ static void run_release(cr_run *r)
                   r->events_path,    r->bindir,        r->dir};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
         cr_free(ps[i]);
+    if (r->logsfd >= 0)
+        close(r->logsfd);
+    if (r->dirfd >= 0)
+        close(r->dirfd);
     pthread_mutex_destroy(&r->hist_lock);
     pthread_mutex_destroy(&r->pq_lock);
     pthread_cond_destroy(&r->pq_cond);

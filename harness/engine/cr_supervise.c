@@ -270,7 +270,8 @@ static int log_ready(cr_inst *in)
     const cr_ready *rd = &in->svc->spec->ready;
     regex_t re;
     int hit = 0;
-    int fd = open(in->log_path, O_RDONLY | O_CLOEXEC);
+    int fd = openat(in->run->logsfd, in->log_name,
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return 0;
     if (regcomp(&re, rd->regex, REG_EXTENDED | REG_NOSUB) != 0) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/cr_alloc.h"
+#include "base/cr_dirfd.h"
 #include "base/cr_spawn.h"
 #include "net/cr_net.h"
 #include "cr_run_internal.h"
@@ -103,8 +104,9 @@ int cr_svc_init(cr_run *r, cr_err *err)
             in->svc = svc;
             in->idx = i;
             snprintf(in->name, sizeof in->name, "%s.%d", svc->spec->name, i);
-            snprintf(in->log_path, sizeof in->log_path, "%s/logs/%s.log",
-                     r->dir, in->name);
+            snprintf(in->log_name, sizeof in->log_name, "%s.log", in->name);
+            snprintf(in->log_path, sizeof in->log_path, "%s/logs/%s", r->dir,
+                     in->log_name);
             in->history = json_array();
             if (!in->history)
                 return cr_err_set(err, CR_ENOMEM, "services: out of memory");
@@ -292,10 +294,10 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
         rc = cr_err_set(err, CR_ENOMEM, "start %s: out of memory", in->name);
         goto out;
     }
-    logfd = open(in->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    logfd = cr_dir_append(r->logsfd, in->log_name, 0644, &e);
     if (logfd < 0) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: open %s", in->name,
-                        in->log_path);
+        rc = cr_err_set(err, logfd, "start %s: logs/%s", in->name, e.msg);
+        logfd = -1;
         goto out;
     }
     if (fstat(logfd, &st) == 0)

@@ -168,24 +168,33 @@ void cr_history_sort(cr_history *h)
         qsort(h->v, h->n, sizeof *h->v, event_cmp);
 }
 
+int cr_history_write_fp(const cr_history *h, FILE *fp, cr_err *err)
+{
+    errno = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        if (json_dumpf(h->v[i].obj, fp, JSON_COMPACT) < 0 ||
+            fputc('\n', fp) == EOF)
+            return cr_err_sys(err, CR_ESYS, errno ? errno : EIO,
+                              "write events");
+    }
+    if (fflush(fp) != 0)
+        return cr_err_sys(err, CR_ESYS, errno, "write events");
+    return 0;
+}
+
 int cr_history_write(const cr_history *h, const char *path, cr_err *err)
 {
-    int rc = 0;
     FILE *fp = fopen(path, "we");
     if (!fp)
         return cr_err_sys(err, CR_ESYS, errno, "create %s", path);
-    for (size_t i = 0; i < h->n; i++) {
-        if (json_dumpf(h->v[i].obj, fp, JSON_COMPACT) < 0 ||
-            fputc('\n', fp) == EOF) {
-            rc =
-                cr_err_sys(err, CR_ESYS, errno ? errno : EIO, "write %s", path);
-            goto out;
-        }
-    }
-out:
+    cr_err e;
+    cr_err_clear(&e);
+    int rc = cr_history_write_fp(h, fp, &e);
     if (fclose(fp) != 0 && rc == 0)
-        rc = cr_err_sys(err, CR_ESYS, errno, "write %s", path);
-    return rc;
+        rc = cr_err_sys(&e, CR_ESYS, errno, "write events");
+    if (rc != 0)
+        return cr_err_set(err, rc, "%s: %s", path, e.msg);
+    return 0;
 }
 
 const char *cr_event_str(const cr_event *e, const char *key)

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/cr_err.h"
 #include "scenario/cr_scen.h"
@@ -43,6 +44,8 @@ int cr_history_load(cr_history *h, const char *path, cr_err *err);
 void cr_history_sort(cr_history *h);
 /* Write as JSON Lines (in current order). */
 int cr_history_write(const cr_history *h, const char *path, cr_err *err);
+/* The same into an open stream (not closed; flushed).  0 or CR_ESYS. */
+int cr_history_write_fp(const cr_history *h, FILE *fp, cr_err *err);
 
 /* Field accessors (0 / NULL / NAN when absent or of another type). */
 const char *cr_event_str(const cr_event *e, const char *key);
