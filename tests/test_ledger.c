@@ -222,9 +222,11 @@ static void test_ledger_cleanup_refuses_live_run(void)
 {
     char *dir = cr_test_tmpdir();
     int dfd;
+    /* The group first: forked after the ledger is open, it would hold the
+     * ledger's lock too (its fd is shared). */
+    pid_t a = spawn_group();
     cr_ledger *l = open_in(dir, &dfd);
     cr_err err;
-    pid_t a = spawn_group();
     char line[128];
     snprintf(line, sizeof line, "pgid %d %llu", (int)a, cr_proc_starttime(a));
     cr_err_clear(&err);
@@ -323,6 +325,7 @@ static void test_ledger_index_dir_must_be_own(void)
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     if (geteuid() == 0) {
         /* Made by root for nobody: owned by another user. */
+        CU_ASSERT_FATAL(chown(idx, 0, 0) == 0);
         chmod(idx, 0700);
         p = fork();
         if (p == 0) {
@@ -337,7 +340,6 @@ static void test_ledger_index_dir_must_be_own(void)
             int fd = cr_ledger_index_dir(buf, sizeof buf, &e);
             _exit(fd == CR_EUNSUP && strstr(e.msg, "owned by uid") ? 0 : 1);
         }
-        CU_ASSERT_FATAL(chown(idx, 0, 0) == 0);
         st = -1;
         waitpid(p, &st, 0);
         CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);

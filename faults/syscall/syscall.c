@@ -375,7 +375,8 @@ static int fifo_dir(cr_run *r, const char *service)
                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fiu < 0)
         return -1;
-    int d = openat(fiu, service, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int d =
+        openat(fiu, service, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     close(fiu);
     return d;
 }
@@ -407,14 +408,14 @@ static int sys_prepare(cr_fault *f, cr_run *r, cr_err *err)
             first_on_run = 0;
     /* The FIFOs are made by the preload in each child; the directory
      * holding them is the run's, removed at its end (and by cleanup). */
-    int fiu = first_on_run ? cr_run_tmpdir(r, "fiu", 0755, err)
-                           : openat(cr_run_dirfd(r), "fiu",
-                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                        O_CLOEXEC);
+    int fiu = first_on_run
+                  ? cr_run_tmpdir(r, "fiu", 0755, err)
+                  : openat(cr_run_dirfd(r), "fiu",
+                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fiu < 0)
-        return first_on_run ? fiu
-                            : cr_err_sys(err, CR_ESYS, errno,
-                                         "fault %s: fiu/", f->name);
+        return first_on_run
+                   ? fiu
+                   : cr_err_sys(err, CR_ESYS, errno, "fault %s: fiu/", f->name);
     int mk = mkdirat(fiu, sp->name, 0700);
     int mk_errno = errno;
     if (!first_on_run)

@@ -247,6 +247,12 @@ int cr_dir_private(const char *path, cr_err *err)
         if ((e == ELOOP || e == ENOTDIR) && lstat(path, &st) == 0)
             return cr_err_set(err, CR_EINVAL, "%s is %s, not a directory", path,
                               kind_of(st.st_mode));
+        /* Another user's private directory cannot even be opened: say
+         * whose it is rather than "Permission denied". */
+        if (e == EACCES && lstat(path, &st) == 0 && st.st_uid != geteuid())
+            return cr_err_set(err, CR_EINVAL,
+                              "%s is owned by uid %u, not by uid %u (refused)",
+                              path, (unsigned)st.st_uid, (unsigned)geteuid());
         return cr_err_sys(err, CR_ESYS, e, "%s", path);
     }
     if (fstat(fd, &st) != 0) {

@@ -59,7 +59,7 @@ typedef struct cr_run_opts {
      * emptied first (without following links). */
     const char *out_dir;
     int force;
-    int seed_override;   /* 1: use seed below */
+    int seed_override; /* 1: use seed below */
     uint64_t seed;
     int live_status;          /* 1: call out->status while running */
     const cr_run_output *out; /* NULL: tell nobody */

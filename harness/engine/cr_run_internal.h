@@ -54,8 +54,8 @@ struct cr_inst {
     char stop_cause[CR_PATH_MAX]; /* "fault:<name>", "stop" */
     char kill_cause[CR_PATH_MAX]; /* cause recorded for the next exit */
     cr_envlist env;               /* per-instance overrides */
-    char log_path[4096]; /* for messages; opened through run->logsfd */
-    char log_name[128];  /* "<instance>.log" in logs/ */
+    char log_path[4096];          /* for messages; opened through run->logsfd */
+    char log_name[128];           /* "<instance>.log" in logs/ */
     off_t log_scanned; /* readiness by log regex: bytes already read */
     double ready_deadline;
     /* A readiness job is queued on the probe thread (book-keeping of the
@@ -119,9 +119,9 @@ struct cr_run {
     const cr_run_opts *opts;
     uint64_t seed;
     const char *seed_source;
-    char *dir;         /* absolute run directory (for messages and env) */
-    int dirfd;         /* the run directory: every file is made through it */
-    int logsfd;        /* its logs/ */
+    char *dir;  /* absolute run directory (for messages and env) */
+    int dirfd;  /* the run directory: every file is made through it */
+    int logsfd; /* its logs/ */
     /* Directories for the run's own use (cr_run_tmpdir), removed at the
      * end. */
     struct cr_tmpdir {

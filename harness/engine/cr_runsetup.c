@@ -64,8 +64,10 @@ static int make_run_dir(cr_run *r, cr_err *err)
     if (r->dirfd < 0) {
         int code = r->dirfd;
         r->dirfd = -1;
-        return code == CR_ESTATE ? cr_err_set(err, CR_ESYS, "run directory "
-                                              "%s: exists", path)
+        return code == CR_ESTATE ? cr_err_set(err, CR_ESYS,
+                                              "run directory "
+                                              "%s: exists",
+                                              path)
                                  : code;
     }
     if (cr_dir_path(r->dirfd, real, sizeof real, err) != 0)
@@ -247,8 +249,7 @@ static void journal_init(cr_run *r)
     json_object_set(j, "stops", r->j_stops);
 }
 
-static int write_json_atomic(int dfd, const char *name, json_t *j,
-                             cr_err *err)
+static int write_json_atomic(int dfd, const char *name, json_t *j, cr_err *err)
 {
     cr_dir_tmp t;
     cr_err e;
