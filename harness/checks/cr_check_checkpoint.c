@@ -81,120 +81,130 @@ static int name_ok(const cp_priv *p, const cr_event *e)
     return n && !strcmp(n, p->name);
 }
 
-static int cp_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
-                   cr_err *err)
+/* ---- collect: what one crash of one instance looked like ------------- */
+
+typedef struct cp_crash {
+    const cr_fact_proc *proc; /* the exit */
+    double tprev;             /* the instance's previous crash, or -inf */
+    int restarted;            /* it started again afterwards */
+    const cr_event *saved;    /* last checkpoint_saved before the crash */
+    const cr_event *restored; /* first checkpoint_restored after it */
+    double high;              /* highest step since tprev, or NAN */
+} cp_crash;
+
+/* Crash i of the process records: the instance's previous crash bounds
+ * the window its progress is read from; a later start is the restart. */
+static void cp_collect_procs(const cr_facts *f, size_t i, cp_crash *c)
+{
+    const char *inst = f->procs[i].inst;
+    c->tprev = -INFINITY;
+    for (size_t j = 0; j < i; j++)
+        if (f->procs[j].inst && !strcmp(f->procs[j].inst, inst) &&
+            is_crash(&f->procs[j]))
+            c->tprev = f->procs[j].t;
+    for (size_t j = i + 1; j < f->nprocs && !c->restarted; j++)
+        c->restarted = f->procs[j].inst && !strcmp(f->procs[j].inst, inst) &&
+                       f->procs[j].what == CR_PROC_START;
+}
+
+/* The instance's events around the crash: the highest step and the last
+ * save in [tprev, tc), the first restore at or after tc. */
+static void cp_collect_events(const cp_priv *p, const cr_history *h,
+                              cp_crash *c)
+{
+    double tc = c->proc->t;
+    for (size_t k = 0; h && k < h->n; k++) {
+        const cr_event *e = &h->v[k];
+        if (!event_of(p, e, c->proc->inst))
+            continue;
+        if (e->t >= tc) {
+            if (!strcmp(e->ev, "checkpoint_restored") && name_ok(p, e)) {
+                c->restored = e;
+                return;
+            }
+            continue;
+        }
+        if (e->t < c->tprev)
+            continue;
+        double st = cr_event_num(e, "step");
+        if (!isnan(st) && (isnan(c->high) || st > c->high))
+            c->high = st;
+        if (!strcmp(e->ev, "checkpoint_saved") && name_ok(p, e) && !isnan(st))
+            c->saved = e;
+    }
+}
+
+static void cp_evidence_crash(cr_result *res, const cp_crash *c)
+{
+    const cr_fact_proc *pr = c->proc;
+    if (pr->sig)
+        cr_result_evidence(res, pr->t, "%s crashed: killed by %s%s%s", pr->inst,
+                           cr_signal_name(pr->sig), pr->cause ? ", cause " : "",
+                           pr->cause ? pr->cause : "");
+    else
+        cr_result_evidence(res, pr->t, "%s crashed: exit code %d%s%s", pr->inst,
+                           pr->code, pr->cause ? ", cause " : "",
+                           pr->cause ? pr->cause : "");
+    if (c->saved)
+        cr_result_evidence_event(res, c->saved, "last saved before the crash");
+}
+
+/* ---- judge: one crash ------------------------------------------------- */
+
+/* Judge a restarted crash: the restored step R must equal the saved step
+ * S (0 when nothing was saved), and the replay H - R stay within
+ * max_replay.  *replay gets H - R once R is right (NAN before).  Returns 1
+ * and writes why (n bytes) on a violation, else 0. */
+static int cp_judge(const cp_priv *p, const cp_crash *c, double *replay,
+                    char *why, size_t n)
+{
+    const char *inst = c->proc->inst;
+    double tc = c->proc->t;
+    if (!c->restored) {
+        snprintf(why, n,
+                 "%s crashed at t=%.3f and started again but never reported "
+                 "checkpoint_restored",
+                 inst, tc);
+        return 1;
+    }
+    double r = cr_event_num(c->restored, "step");
+    double s = c->saved ? cr_event_num(c->saved, "step") : NAN;
+    if (isnan(r))
+        snprintf(why, n, "%s checkpoint_restored without a step", inst);
+    else if (!c->saved && r != 0)
+        snprintf(why, n,
+                 "%s restored step %g but nothing was saved before the crash "
+                 "at t=%.3f",
+                 inst, r, tc);
+    else if (c->saved && r < s)
+        snprintf(why, n,
+                 "%s restored step %g but step %g was saved before the crash "
+                 "at t=%.3f",
+                 inst, r, s, tc);
+    else if (c->saved && r > s)
+        snprintf(why, n,
+                 "%s restored step %g but the last step saved before the "
+                 "crash at t=%.3f was %g",
+                 inst, r, tc, s);
+    else {
+        *replay = isnan(c->high) || c->high < r ? 0 : c->high - r;
+        if (p->max_replay < 0 || *replay <= (double)p->max_replay)
+            return 0;
+        snprintf(why, n,
+                 "%s replays %g steps after the crash at t=%.3f (reached %g, "
+                 "restored %g; bound %lld)",
+                 inst, *replay, tc, c->high, r, p->max_replay);
+    }
+    return 1;
+}
+
+/* ---- conclude --------------------------------------------------------- */
+
+static void cp_conclude(const cr_expect *x, size_t crashes, size_t judged,
+                        size_t viol, double worst_replay, const char *why,
+                        cr_result *res)
 {
     const cp_priv *p = x->priv;
-    size_t crashes = 0, judged = 0, viol = 0;
-    double worst_replay = NAN;
-    char why[512] = "";
-    const cr_history *h = f->hist;
-
-    for (size_t i = 0; i < f->nprocs; i++) {
-        const cr_fact_proc *c = &f->procs[i];
-        if (!c->svc || strcmp(c->svc, p->service) || !c->inst || !is_crash(c))
-            continue;
-        crashes++;
-        double tc = c->t, tprev = -INFINITY;
-        /* previous crash of the same instance bounds the "since" window */
-        for (size_t j = 0; j < i; j++)
-            if (f->procs[j].inst && !strcmp(f->procs[j].inst, c->inst) &&
-                is_crash(&f->procs[j]))
-                tprev = f->procs[j].t;
-        int restarted = 0;
-        for (size_t j = i + 1; j < f->nprocs && !restarted; j++)
-            restarted = f->procs[j].inst &&
-                        !strcmp(f->procs[j].inst, c->inst) &&
-                        f->procs[j].what == CR_PROC_START;
-        const cr_event *saved = NULL, *restored = NULL;
-        double high = NAN;
-        for (size_t k = 0; h && k < h->n; k++) {
-            const cr_event *e = &h->v[k];
-            if (!event_of(p, e, c->inst))
-                continue;
-            if (e->t < tc) {
-                if (e->t < tprev)
-                    continue;
-                double st = cr_event_num(e, "step");
-                if (!isnan(st) && (isnan(high) || st > high))
-                    high = st;
-                if (!strcmp(e->ev, "checkpoint_saved") && name_ok(p, e) &&
-                    !isnan(st))
-                    saved = e;
-            } else if (!strcmp(e->ev, "checkpoint_restored") && name_ok(p, e)) {
-                restored = e;
-                break;
-            }
-        }
-        if (c->sig)
-            cr_result_evidence(res, tc, "%s crashed: killed by %s%s%s", c->inst,
-                               cr_signal_name(c->sig),
-                               c->cause ? ", cause " : "",
-                               c->cause ? c->cause : "");
-        else
-            cr_result_evidence(res, tc, "%s crashed: exit code %d%s%s", c->inst,
-                               c->code, c->cause ? ", cause " : "",
-                               c->cause ? c->cause : "");
-        if (saved)
-            cr_result_evidence_event(res, saved, "last saved before the crash");
-        if (!restored) {
-            if (!restarted)
-                continue;
-            judged++;
-            if (!viol++)
-                snprintf(why, sizeof why,
-                         "%s crashed at t=%.3f and started again but never "
-                         "reported checkpoint_restored",
-                         c->inst, tc);
-            continue;
-        }
-        judged++;
-        cr_result_evidence_event(res, restored, "restored");
-        double r = cr_event_num(restored, "step");
-        double s = saved ? cr_event_num(saved, "step") : NAN;
-        if (isnan(r)) {
-            if (!viol++)
-                snprintf(why, sizeof why,
-                         "%s checkpoint_restored without a step", c->inst);
-            continue;
-        }
-        if (!saved && r != 0) {
-            if (!viol++)
-                snprintf(why, sizeof why,
-                         "%s restored step %g but nothing was saved before the "
-                         "crash at t=%.3f",
-                         c->inst, r, tc);
-            continue;
-        }
-        if (saved && r < s) {
-            if (!viol++)
-                snprintf(why, sizeof why,
-                         "%s restored step %g but step %g was saved before the "
-                         "crash at t=%.3f",
-                         c->inst, r, s, tc);
-            continue;
-        }
-        if (saved && r > s) {
-            if (!viol++)
-                snprintf(why, sizeof why,
-                         "%s restored step %g but the last step saved before "
-                         "the crash at t=%.3f was %g",
-                         c->inst, r, tc, s);
-            continue;
-        }
-        double replay = isnan(high) ? 0 : high - r;
-        if (replay < 0)
-            replay = 0;
-        if (isnan(worst_replay) || replay > worst_replay)
-            worst_replay = replay;
-        if (p->max_replay >= 0 && replay > (double)p->max_replay) {
-            if (!viol++)
-                snprintf(why, sizeof why,
-                         "%s replays %g steps after the crash at t=%.3f "
-                         "(reached %g, restored %g; bound %lld)",
-                         c->inst, replay, tc, high, r, p->max_replay);
-        }
-    }
     cr_chk_detail_int(res, "crashes", (long long)crashes);
     cr_chk_detail_int(res, "judged", (long long)judged);
     cr_chk_detail_num(res, "worst_replay_steps", worst_replay);
@@ -218,6 +228,39 @@ static int cp_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                       "%zu crashes, each resumed from the last saved "
                       "checkpoint (worst replay %g steps)",
                       judged, isnan(worst_replay) ? 0 : worst_replay);
+}
+
+static int cp_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
+                   cr_err *err)
+{
+    const cp_priv *p = x->priv;
+    size_t crashes = 0, judged = 0, viol = 0;
+    double worst_replay = NAN;
+    char why[512] = "", w[512];
+    (void)err;
+
+    for (size_t i = 0; i < f->nprocs; i++) {
+        const cr_fact_proc *pr = &f->procs[i];
+        if (!pr->svc || strcmp(pr->svc, p->service) || !pr->inst ||
+            !is_crash(pr))
+            continue;
+        crashes++;
+        cp_crash c = {.proc = pr, .high = NAN};
+        cp_collect_procs(f, i, &c);
+        cp_collect_events(p, f->hist, &c);
+        cp_evidence_crash(res, &c);
+        if (!c.restored && !c.restarted)
+            continue; /* never came back: nothing to resume */
+        judged++;
+        if (c.restored)
+            cr_result_evidence_event(res, c.restored, "restored");
+        double replay = NAN;
+        if (cp_judge(p, &c, &replay, w, sizeof w) && !viol++)
+            snprintf(why, sizeof why, "%s", w); /* the first is the summary */
+        if (!isnan(replay) && (isnan(worst_replay) || replay > worst_replay))
+            worst_replay = replay;
+    }
+    cp_conclude(x, crashes, judged, viol, worst_replay, why, res);
     return 0;
 }
 

@@ -180,152 +180,198 @@ static int carried(const cr_facts *f, double t_acc, double t_fin)
     return 0;
 }
 
-static int nl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
-                   cr_err *err)
-{
-    const nl_priv *p = x->priv;
-    nl_tab t = {0};
-    int rc = 0;
-    size_t bad_ids = 0, accepted = 0;
-    size_t cnt[C_N] = {0};
-    char id[256];
-    const cr_history *h = f->hist;
+/* ---- collect: every id's events into the table ----------------------- */
 
+enum { NL_ACC, NL_DEL, NL_DEAD, NL_OTHER };
+
+static int nl_event_kind(const cr_event *e)
+{
+    if (!strcmp(e->ev, "accepted"))
+        return NL_ACC;
+    if (!strcmp(e->ev, "delivered"))
+        return NL_DEL;
+    if (!strcmp(e->ev, "dead_lettered"))
+        return NL_DEAD;
+    return NL_OTHER;
+}
+
+/* Count accepted/delivered/dead-lettered per id, with the first times.
+ * Events without a usable id are counted in *bad_ids (the first five as
+ * evidence).  0 or CR_ENOMEM. */
+static int nl_collect(const nl_priv *p, const cr_history *h, nl_tab *t,
+                      size_t *bad_ids, cr_result *res)
+{
+    char id[256];
     for (size_t i = 0; h && i < h->n; i++) {
         const cr_event *e = &h->v[i];
-        int kind;
-        if (!strcmp(e->ev, "accepted"))
-            kind = 0;
-        else if (!strcmp(e->ev, "delivered"))
-            kind = 1;
-        else if (!strcmp(e->ev, "dead_lettered"))
-            kind = 2;
-        else
+        int kind = nl_event_kind(e);
+        if (kind == NL_OTHER)
             continue;
         int n = cr_chk_event_id(e, id, sizeof id);
         if (n < 0) {
-            if (bad_ids++ < 5)
+            if ((*bad_ids)++ < 5)
                 cr_result_evidence_event(res, e, "event without a usable id");
             continue;
         }
-        nl_id *r = tab_get(&t, id, (size_t)n);
-        if (!r) {
-            rc = cr_err_set(err, CR_ENOMEM, "no_loss %s: out of memory",
-                            x->name);
-            goto out;
-        }
-        if (kind == 0) {
+        nl_id *r = tab_get(t, id, (size_t)n);
+        if (!r)
+            return CR_ENOMEM;
+        if (kind == NL_ACC) {
             if (!r->accepted) {
                 r->t_acc = e->t;
                 r->ignored = e->t < p->ignore_before_s;
             }
             r->accepted++;
-        } else {
-            if (kind == 1)
-                r->delivered++;
-            else
-                r->dead++;
-            if (isnan(r->t_fin))
-                r->t_fin = e->t;
+            continue;
         }
+        if (kind == NL_DEL)
+            r->delivered++;
+        else
+            r->dead++;
+        if (isnan(r->t_fin))
+            r->t_fin = e->t;
     }
-    /* Classify.  Evidence: the first ids (in table order, which is
-     * arbitrary, so sort the few we show by time) of each class. */
-    enum { SHOW = 5 };
-    const nl_id *show[C_N][SHOW];
-    size_t nshow[C_N] = {0};
-    for (size_t j = 0; j < t.cap; j++) {
-        if (!t.used[j])
+    return 0;
+}
+
+/* ---- judge: the classes of every id ----------------------------------- */
+
+/* The counts, and the earliest few ids of each class for the evidence
+ * (the table's order is arbitrary, so they are kept sorted by time). */
+enum { NL_SHOW = 5 };
+typedef struct nl_judged {
+    size_t accepted;
+    size_t cnt[C_N];
+    const nl_id *show[C_N][NL_SHOW];
+    size_t nshow[C_N];
+} nl_judged;
+
+/* The time an id is shown at in class c: acceptance for lost ids, else
+ * its first delivery or dead-lettering. */
+static double nl_show_t(int c, const nl_id *r)
+{
+    return c == C_LOST ? r->t_acc : r->t_fin;
+}
+
+/* Keep r among the NL_SHOW earliest of class c. */
+static void nl_show_add(nl_judged *j, int c, const nl_id *r)
+{
+    const nl_id **v = j->show[c];
+    double tr = nl_show_t(c, r);
+    size_t k = j->nshow[c];
+    if (k < NL_SHOW)
+        j->nshow[c]++;
+    else if (tr >= nl_show_t(c, v[NL_SHOW - 1]))
+        return;
+    else
+        k = NL_SHOW - 1;
+    while (k > 0 && tr < nl_show_t(c, v[k - 1])) {
+        v[k] = v[k - 1];
+        k--;
+    }
+    v[k] = r;
+}
+
+/* Which classes id r belongs to (cls[c] = 1).  0 when it is left out
+ * (accepted during the warm-up). */
+static int nl_classify(const cr_facts *f, const nl_id *r, int cls[C_N])
+{
+    memset(cls, 0, C_N * sizeof *cls);
+    if (r->accepted && r->ignored)
+        return 0;
+    if (!r->accepted)
+        cls[C_UNEXP] = 1;
+    else if (!r->delivered && !r->dead)
+        cls[C_LOST] = 1;
+    else if (carried(f, r->t_acc, r->t_fin))
+        cls[C_RECOV] = 1;
+    if (r->delivered + r->dead > 1)
+        cls[C_DUP] = 1;
+    if (r->dead)
+        cls[C_DEAD] = 1;
+    return 1;
+}
+
+static void nl_judge(const cr_facts *f, const nl_tab *t, nl_judged *j)
+{
+    for (size_t k = 0; k < t->cap; k++) {
+        if (!t->used[k])
             continue;
-        const nl_id *r = &t.slots[j];
-        int cls[C_N] = {0};
-        if (r->accepted && r->ignored)
+        const nl_id *r = &t->slots[k];
+        int cls[C_N];
+        if (!nl_classify(f, r, cls))
             continue;
-        if (r->accepted) {
-            accepted++;
-            if (!r->delivered && !r->dead)
-                cls[C_LOST] = 1;
-            else if (carried(f, r->t_acc, r->t_fin))
-                cls[C_RECOV] = 1;
-        } else {
-            cls[C_UNEXP] = 1;
-        }
-        if (r->delivered + r->dead > 1)
-            cls[C_DUP] = 1;
-        if (r->dead)
-            cls[C_DEAD] = 1;
+        if (r->accepted)
+            j->accepted++;
         for (int c = 0; c < C_N; c++) {
             if (!cls[c])
                 continue;
-            cnt[c]++;
-            /* keep the SHOW earliest by time */
-            double tr = c == C_LOST ? r->t_acc : r->t_fin;
-            size_t k = nshow[c];
-            if (k < SHOW)
-                nshow[c]++;
-            else if (tr >= (c == C_LOST ? show[c][SHOW - 1]->t_acc
-                                        : show[c][SHOW - 1]->t_fin))
-                continue;
-            else
-                k = SHOW - 1;
-            while (k > 0 && tr < (c == C_LOST ? show[c][k - 1]->t_acc
-                                              : show[c][k - 1]->t_fin)) {
-                show[c][k] = show[c][k - 1];
-                k--;
-            }
-            show[c][k] = r;
+            j->cnt[c]++;
+            nl_show_add(j, c, r);
         }
     }
+}
+
+/* ---- evidence and verdict --------------------------------------------- */
+
+/* The shown ids of class c, one evidence line each. */
+static void nl_evidence(cr_result *res, const nl_tab *t, const nl_judged *j,
+                        int c)
+{
+    for (size_t k = 0; k < j->nshow[c]; k++) {
+        const nl_id *r = j->show[c][k];
+        const char *txt = t->arena + r->off;
+        switch (c) {
+        case C_LOST:
+            cr_result_evidence(res, r->t_acc,
+                               "id %s accepted at t=%.3f, never delivered", txt,
+                               r->t_acc);
+            break;
+        case C_DUP:
+            cr_result_evidence(res, r->t_fin,
+                               "id %s delivered %u times (dead-lettered %u)",
+                               txt, r->delivered, r->dead);
+            break;
+        case C_UNEXP:
+            cr_result_evidence(res, r->t_fin,
+                               "id %s delivered but never accepted", txt);
+            break;
+        case C_DEAD:
+            cr_result_evidence(res, r->t_fin, "id %s dead-lettered", txt);
+            break;
+        default:
+            cr_result_evidence(res, r->t_fin,
+                               "id %s accepted at t=%.3f, delivered after the "
+                               "fault at t=%.3f",
+                               txt, r->t_acc, r->t_fin);
+        }
+    }
+}
+
+static void nl_conclude(const cr_expect *x, const nl_tab *t, const nl_judged *j,
+                        size_t bad_ids, cr_result *res)
+{
+    const nl_priv *p = x->priv;
+    const size_t *cnt = j->cnt;
     for (int c = 0; c < C_N; c++)
         cr_chk_detail_int(res, class_names[c], (long long)cnt[c]);
-    cr_chk_detail_int(res, "accepted", (long long)accepted);
-    cr_chk_detail_int(res, "ids", (long long)t.n);
+    cr_chk_detail_int(res, "accepted", (long long)j->accepted);
+    cr_chk_detail_int(res, "ids", (long long)t->n);
     cr_chk_detail_int(res, "events_without_id", (long long)bad_ids);
     int fail_lost = cnt[C_LOST] > (size_t)p->max_lost;
     int fail_dup = cnt[C_DUP] && !p->allow_dup;
     int fail_unexp = cnt[C_UNEXP] > 0;
+    int failing = fail_lost || fail_dup || fail_unexp;
     static const int order[] = {C_LOST, C_DUP, C_UNEXP, C_DEAD, C_RECOV};
-    for (size_t o = 0; o < sizeof order / sizeof *order; o++) {
-        int c = order[o];
-        if (c == C_DEAD || c == C_RECOV) /* informational: only when failing */
-            if (!(fail_lost || fail_dup || fail_unexp))
-                continue;
-        for (size_t k = 0; k < nshow[c]; k++) {
-            const nl_id *r = show[c][k];
-            const char *txt = t.arena + r->off;
-            switch (c) {
-            case C_LOST:
-                cr_result_evidence(res, r->t_acc,
-                                   "id %s accepted at t=%.3f, never delivered",
-                                   txt, r->t_acc);
-                break;
-            case C_DUP:
-                cr_result_evidence(
-                    res, r->t_fin,
-                    "id %s delivered %u times (dead-lettered %u)", txt,
-                    r->delivered, r->dead);
-                break;
-            case C_UNEXP:
-                cr_result_evidence(res, r->t_fin,
-                                   "id %s delivered but never accepted", txt);
-                break;
-            case C_DEAD:
-                cr_result_evidence(res, r->t_fin, "id %s dead-lettered", txt);
-                break;
-            default:
-                cr_result_evidence(res, r->t_fin,
-                                   "id %s accepted at t=%.3f, delivered after "
-                                   "the fault at t=%.3f",
-                                   txt, r->t_acc, r->t_fin);
-            }
-        }
-    }
+    for (size_t o = 0; o < sizeof order / sizeof *order; o++)
+        if (failing || (order[o] != C_DEAD && order[o] != C_RECOV))
+            nl_evidence(res, t, j, order[o]); /* informational: if failing */
     cr_chk_measure(res, (double)cnt[C_LOST], "ids");
     cr_chk_bound(res, "<=", (double)p->max_lost);
     if (fail_lost)
         cr_result_set(res, CR_VERDICT_FAILED,
                       "lost %zu of %zu accepted ids (bound <= %lld)%s",
-                      cnt[C_LOST], accepted, p->max_lost,
+                      cnt[C_LOST], j->accepted, p->max_lost,
                       fail_dup ? "; duplicates too" : "");
     else if (fail_dup)
         cr_result_set(
@@ -336,16 +382,32 @@ static int nl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         cr_result_set(res, CR_VERDICT_FAILED,
                       "%zu ids delivered that were never accepted",
                       cnt[C_UNEXP]);
-    else if (accepted == 0 || accepted < (size_t)x->min_samples)
+    else if (j->accepted == 0 || j->accepted < (size_t)x->min_samples)
         cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "only %zu accepted ids (min_samples %d)", accepted,
+                      "only %zu accepted ids (min_samples %d)", j->accepted,
                       x->min_samples);
     else
         cr_result_set(
             res, CR_VERDICT_PASSED,
             "lost %zu of %zu accepted ids (bound <= %lld); %zu dead-lettered, "
             "%zu carried through a fault",
-            cnt[C_LOST], accepted, p->max_lost, cnt[C_DEAD], cnt[C_RECOV]);
+            cnt[C_LOST], j->accepted, p->max_lost, cnt[C_DEAD], cnt[C_RECOV]);
+}
+
+static int nl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
+                   cr_err *err)
+{
+    nl_tab t = {0};
+    nl_judged j;
+    size_t bad_ids = 0;
+    int rc = 0;
+    memset(&j, 0, sizeof j);
+    if (nl_collect(x->priv, f->hist, &t, &bad_ids, res) < 0) {
+        rc = cr_err_set(err, CR_ENOMEM, "no_loss %s: out of memory", x->name);
+        goto out;
+    }
+    nl_judge(f, &t, &j);
+    nl_conclude(x, &t, &j, bad_ids, res);
 out:
     tab_free(&t);
     return rc;
