@@ -55,6 +55,37 @@ static void test_check_steady_state_probe_filter(void)
                          "unknown key"));
 }
 
+/* A slow starter: the first before-round failed (the service was still
+ * booting), the harness retried the round and it passed, so the
+ * experiment started.  Only the last before-result of each probe says
+ * whether the steady state held; an aborted start (last one failed) still
+ * fails. */
+static void test_check_steady_state_slow_start(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"steady_state\"}");
+    fx_probe(&x, "health", CR_PHASE_BEFORE, -0.6, 0, "connection refused");
+    fx_probe(&x, "db", CR_PHASE_BEFORE, -0.6, 1, "ok");
+    fx_probe(&x, "health", CR_PHASE_BEFORE, -0.35, 0, "HTTP 503");
+    fx_probe(&x, "db", CR_PHASE_BEFORE, -0.35, 1, "ok");
+    fx_probe(&x, "health", CR_PHASE_BEFORE, -0.1, 1, "200");
+    fx_probe(&x, "db", CR_PHASE_BEFORE, -0.1, 1, "ok");
+    fx_probe(&x, "health", CR_PHASE_AFTER, 21, 1, "200");
+    FX_PASSED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "all 3 probe results passed"));
+    CU_ASSERT_EQUAL(fx_detail(&x, "before_retried"), 2);
+    fx_free(&x);
+
+    /* never came up: the experiment was aborted on a failed round */
+    fx_init(&x, "{\"kind\": \"steady_state\"}");
+    fx_probe(&x, "health", CR_PHASE_BEFORE, -0.6, 1, "200");
+    fx_probe(&x, "health", CR_PHASE_BEFORE, -0.3, 0, "connection refused");
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_evid(&x, "probe health failed (before phase): connection "
+                          "refused"));
+    fx_free(&x);
+}
+
 /* ---- recovers ---- */
 
 static void test_check_recovers_within_bound(void)
@@ -437,6 +468,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_steady_state_pass_and_fail);
     CR_ADD_TEST(s, test_check_steady_state_unknown_without_results);
     CR_ADD_TEST(s, test_check_steady_state_probe_filter);
+    CR_ADD_TEST(s, test_check_steady_state_slow_start);
     CR_ADD_TEST(s, test_check_recovers_within_bound);
     CR_ADD_TEST(s, test_check_recovers_needs_every_probe);
     CR_ADD_TEST(s, test_check_recovers_never);
