@@ -22,7 +22,10 @@
  *    attempt itself takes time.
  * 4. jitter (jitter != none): for every attempt number with >= 5 delays,
  *    the coefficient of variation (stddev/mean) must exceed 0.01; when no
- *    attempt number has 5 delays the verdict is at best unknown.
+ *    attempt number has 5 delays the verdict is at best unknown.  Delays
+ *    within tolerance_ms of max_ms are left out: a policy that caps after
+ *    randomising (decorrelated jitter: min(cap, random(base, 3 * prev)))
+ *    legitimately repeats max_ms once it gets there.
  * Fewer than min_samples retries: unknown. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
@@ -121,7 +124,7 @@ typedef struct bo_run {
     const bo_priv *p;
     bo_seq *seq;
     size_t nseq, capseq;
-    size_t retries, giveups, late, skipped;
+    size_t retries, giveups, late, skipped, capped;
     size_t v_delay, v_attempts, v_gap, v_bad, v_jitter;
     size_t judged; /* attempt numbers with enough delays to judge jitter */
     double min_cv;
@@ -278,11 +281,15 @@ static void bo_on_retry(bo_run *r, bo_seq *s, const cr_event *e, cr_result *res)
                      s->who, p->op, n, p->max_attempts);
         cr_result_evidence_event(res, e, "one try too many");
     }
-    bo_stat *b = &r->st[n < BO_MAXN ? n : BO_MAXN];
-    b->n++;
-    b->sum += d;
-    b->sumsq += d * d;
-    b->t_last = e->t;
+    if (d >= p->cap - p->tol_ms) {
+        r->capped++; /* the cap repeats itself: no sign of missing jitter */
+    } else {
+        bo_stat *b = &r->st[n < BO_MAXN ? n : BO_MAXN];
+        b->n++;
+        b->sum += d;
+        b->sumsq += d * d;
+        b->t_last = e->t;
+    }
     s->attempt = n;
     s->ts = e->ts;
     s->prev = d;
@@ -363,6 +370,7 @@ static void bo_conclude(const cr_expect *x, const bo_run *r, cr_result *res)
     cr_chk_detail_int(res, "malformed_retries", (long long)r->v_bad);
     cr_chk_detail_int(res, "late_retries", (long long)r->late);
     cr_chk_detail_int(res, "skipped_attempts", (long long)r->skipped);
+    cr_chk_detail_int(res, "capped_delays", (long long)r->capped);
     size_t viol =
         r->v_delay + r->v_attempts + r->v_gap + r->v_bad + r->v_jitter;
     cr_chk_measure(res, (double)viol, "violations");
@@ -378,8 +386,9 @@ static void bo_conclude(const cr_expect *x, const bo_run *r, cr_result *res)
     else if (p->jitter != J_NONE && r->judged == 0)
         cr_result_set(res, CR_VERDICT_UNKNOWN,
                       "%zu %s retries within bounds, but no attempt number has "
-                      "5 delays to judge the jitter",
-                      r->retries, p->op);
+                      "5 delays to judge the jitter%s",
+                      r->retries, p->op,
+                      r->capped ? " (delays at max_ms are not judged)" : "");
     else
         cr_result_set(
             res, CR_VERDICT_PASSED,
