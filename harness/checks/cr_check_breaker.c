@@ -10,15 +10,23 @@
  * Rules:
  * 1. only legal transitions: closed->open, open->half_open,
  *    half_open->closed, half_open->open (a repeated state is ignored);
- * 2. no call while open; 3. `rejected` only while open;
+ * 2. no call while open; 3. `rejected` only while open or half_open
+ *    (half-open lets a limited number of trial calls through and refuses
+ *    the rest);
  * 4. open->half_open no sooner than min_open_s (less tolerance_s);
  * 5. during each dependency window the breaker opens (or is open), within
  *    opens_within_s of the window start when given; "never opened" fails;
  * 6. when closes_within_s is given, a breaker that opened for a window is
  *    closed again within closes_within_s of the window's end.
- * Rules 5 and 6 apply to each source that made calls or changed state.
- * No dependency window: unknown.  Fewer than min_samples breaker-related
- * events (calls, states, rejections): unknown. */
+ * Concurrent callers race the transitions: a call admitted just before the
+ * breaker opened, or refused just before it closed, is reported just
+ * after; so rules 2 and 3 allow tolerance_s after the transition.
+ * Rules 5 and 6 apply, per window, to each source that called the
+ * dependency in [start, end + opens_within_s] or was not closed at its
+ * start; an idle source (no traffic came its way) has nothing to open for
+ * (details.sources_idle), and when no source could be judged the verdict
+ * is unknown.  No dependency window: unknown.  Fewer than min_samples
+ * breaker-related events (calls, states, rejections): unknown. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
 
@@ -47,7 +55,9 @@ static const cr_param br_params[] = {
      "bound from the dependency fault's end to the breaker closing"},
     {"min_open_s", "number", "0",
      "the wait before half_open: open->half_open sooner than this fails"},
-    {"tolerance_s", "number", "0.05", "slack on min_open_s"},
+    {"tolerance_s", "number", "0.05",
+     "slack on min_open_s, and after a transition for the calls and "
+     "rejections that raced it"},
     {"dependency_fault", "string", "every fault",
      "the fault whose windows mean \"dependency failing\""},
     {NULL, NULL, NULL, NULL},
@@ -83,9 +93,11 @@ typedef struct br_tr {
 typedef struct br_src {
     const char *who;
     int state;
-    double t_open;
+    double t_open, t_closed; /* the last transition to open / to closed */
     br_tr *tr;
     size_t ntr, cap;
+    double *calls; /* times of the calls, in order */
+    size_t ncalls, capcalls;
 } br_src;
 
 static int state_of(const char *s)
@@ -125,6 +137,7 @@ typedef struct br_run {
     size_t nsrc, capsrc;
     size_t samples, calls, rejects, opens;
     size_t v_illegal, v_call, v_reject, v_early, v_open, v_close;
+    size_t judged, idle; /* (window, source) pairs judged by rule 5 / not */
     double worst_open, worst_close; /* NAN: no window judged */
     char why[512];
 } br_run;
@@ -184,28 +197,42 @@ static br_src *br_source(br_run *r, const char *who)
     memset(s, 0, sizeof *s);
     s->who = who;
     s->state = B_CLOSED;
+    s->t_closed = -INFINITY;
     return s;
 }
 
-/* Rule 2: a call while the source's breaker is open. */
-static void br_on_call(br_run *r, const br_src *s, const cr_event *e,
-                       cr_result *res)
+/* Rule 2: a call while the source's breaker is open (longer than
+ * tolerance_s: a call admitted just before it opened is reported after).
+ * The call's time is kept for rule 5.  0 or CR_ENOMEM. */
+static int br_on_call(br_run *r, br_src *s, const cr_event *e, cr_result *res)
 {
     r->calls++;
-    if (s->state != B_OPEN)
-        return;
+    if (s->ncalls == s->capcalls) {
+        size_t nc = s->capcalls ? s->capcalls * 2 : 16;
+        double *nv = cr_realloc(s->calls, nc * sizeof *nv);
+        if (!nv)
+            return CR_ENOMEM;
+        s->calls = nv;
+        s->capcalls = nc;
+    }
+    s->calls[s->ncalls++] = e->t;
+    if (s->state != B_OPEN || e->t - s->t_open <= r->p->tol)
+        return 0;
     br_violation(r, &r->v_call,
                  "%s called %s while its breaker was open (since t=%.3f)",
                  s->who, r->p->name, s->t_open);
     cr_result_evidence_event(res, e, "call while open");
+    return 0;
 }
 
-/* Rule 3: a rejection while the breaker is not open. */
+/* Rule 3: a rejection while the breaker is closed (longer than
+ * tolerance_s: a call refused just before it closed is reported after).
+ * Half-open refuses the calls beyond its trial calls. */
 static void br_on_reject(br_run *r, const br_src *s, const cr_event *e,
                          cr_result *res)
 {
     r->rejects++;
-    if (s->state == B_OPEN)
+    if (s->state != B_CLOSED || e->t - s->t_closed <= r->p->tol)
         return;
     br_violation(r, &r->v_reject,
                  "%s rejected a call to %s while the breaker was %s", s->who,
@@ -248,6 +275,8 @@ static int br_on_state(br_run *r, br_src *s, const cr_event *e, cr_result *res)
     if (to == B_OPEN) {
         s->t_open = e->t;
         r->opens++;
+    } else if (to == B_CLOSED) {
+        s->t_closed = e->t;
     }
     if (s->ntr == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 8;
@@ -275,9 +304,10 @@ static int br_collect(br_run *r, const cr_history *h, cr_result *res)
         br_src *s = br_source(r, cr_chk_event_who(e));
         if (!s)
             return CR_ENOMEM;
-        if (kind == BR_EV_CALL)
-            br_on_call(r, s, e, res);
-        else if (kind == BR_EV_REJECT)
+        if (kind == BR_EV_CALL) {
+            if (br_on_call(r, s, e, res) < 0)
+                return CR_ENOMEM;
+        } else if (kind == BR_EV_REJECT)
             br_on_reject(r, s, e, res);
         else if (br_on_state(r, s, e, res) < 0)
             return CR_ENOMEM;
@@ -313,6 +343,23 @@ static double br_close_time(const br_src *s, const cr_fact_fault *w)
         if (s->tr[j].to == B_CLOSED && s->tr[j].t >= w->end)
             return s->tr[j].t;
     return NAN;
+}
+
+/* 1 when the source has something to open for in window w: it was not
+ * closed at its start, or it called the dependency (or changed state) in
+ * [start, end + opens_within_s]. */
+static int br_active(const br_priv *p, const br_src *s, const cr_fact_fault *w)
+{
+    double lim = w->end + (isnan(p->opens_within) ? 0 : p->opens_within);
+    if (state_at(s, w->start) != B_CLOSED)
+        return 1;
+    for (size_t j = 0; j < s->ncalls && s->calls[j] <= lim; j++)
+        if (s->calls[j] >= w->start)
+            return 1;
+    for (size_t j = 0; j < s->ntr && s->tr[j].t <= lim; j++)
+        if (s->tr[j].t >= w->start)
+            return 1;
+    return 0;
 }
 
 /* Rule 5: the breaker opened for window w (within opens_within_s of its
@@ -382,10 +429,16 @@ static void br_judge_windows(br_run *r, const cr_facts *f, cr_result *res)
         const cr_fact_fault *w = &f->faults[i];
         if (!w->ok || (p->dep && (!w->name || strcmp(w->name, p->dep))))
             continue;
-        for (size_t k = 0; k < r->nsrc; k++)
+        for (size_t k = 0; k < r->nsrc; k++) {
+            if (!br_active(p, &r->src[k], w)) {
+                r->idle++;
+                continue;
+            }
+            r->judged++;
             if (br_judge_open(r, &r->src[k], w, res) &&
                 !isnan(p->closes_within))
                 br_judge_close(r, &r->src[k], w, res);
+        }
     }
 }
 
@@ -395,6 +448,7 @@ static void br_conclude(const cr_expect *x, const br_run *r, cr_result *res)
 {
     const br_priv *p = r->p;
     cr_chk_detail_int(res, "sources", (long long)r->nsrc);
+    cr_chk_detail_int(res, "sources_idle", (long long)r->idle);
     cr_chk_detail_int(res, "calls", (long long)r->calls);
     cr_chk_detail_int(res, "rejected", (long long)r->rejects);
     cr_chk_detail_int(res, "opened", (long long)r->opens);
@@ -420,6 +474,12 @@ static void br_conclude(const cr_expect *x, const br_run *r, cr_result *res)
                       r->samples, p->name, x->min_samples);
     else if (viol)
         cr_result_set(res, CR_VERDICT_FAILED, "%s", r->why);
+    else if (r->judged == 0)
+        cr_result_set(res, CR_VERDICT_UNKNOWN,
+                      "no source called %s during %s%s: nothing to judge "
+                      "about opening",
+                      p->name, p->dep ? "fault " : "any fault",
+                      p->dep ? p->dep : "");
     else
         cr_result_set(res, CR_VERDICT_PASSED, "breaker %s opened %zu times, %s",
                       p->name, r->opens,
@@ -449,8 +509,10 @@ static int br_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     br_judge_windows(&r, f, res);
     br_conclude(x, &r, res);
 out:
-    for (size_t k = 0; k < r.nsrc; k++)
+    for (size_t k = 0; k < r.nsrc; k++) {
         cr_free(r.src[k].tr);
+        cr_free(r.src[k].calls);
+    }
     cr_free(r.src);
     return rc;
 }
