@@ -393,6 +393,47 @@ static void test_check_failover_network_fault_on_primary_host(void)
     fx_free(&x);
 }
 
+/* A primary stopped gracefully drains: it finishes the requests it had
+ * taken after the balancer moved traffic away (between its `stopping` and
+ * `stopped`): no split brain.  And the primary's own `stopped` at the
+ * run's end is no failure of the primary. */
+static void test_check_failover_drain_and_shutdown(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
+                "\"db.1\", \"within_ms\": 500, \"exclusive\": true}");
+    served(&x, 1, "db.0");
+    fx_fault(&x, "dep", "db.0", 2, 2);
+    x.faults[0].kind = "terminate";
+    fx_ev(&x, "{\"ts\": 2.01, \"svc\": \"db\", \"inst\": \"db.0\", \"ev\": "
+              "\"stopping\"}");
+    fx_ev(&x, "{\"ts\": 2.1, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": "
+              "\"db.0\", \"to\": \"db.1\"}");
+    served(&x, 2.15, "db.1");
+    served(&x, 2.2, "db.0"); /* in flight when it began to drain */
+    fx_ev(&x, "{\"ts\": 2.3, \"svc\": \"db\", \"inst\": \"db.0\", \"ev\": "
+              "\"stopped\"}");
+    fx_proc(&x, 2.3, "db.0", "db", CR_PROC_EXIT, 0, 0, "fault:dep");
+    FX_PASSED(&x, 0);
+    CU_ASSERT_EQUAL(fx_detail(&x, "served_while_draining"), 1);
+    /* serving after it said it stopped is split brain again */
+    served(&x, 2.5, "db.0");
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "split brain: db.0 served 1 operations"));
+    fx_free(&x);
+
+    /* no fault hit the primary; it wrote `stopped` when the run stopped it */
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"within_ms\": "
+                "500}");
+    served(&x, 1, "db.0");
+    fx_ev(&x, "{\"ts\": 21, \"svc\": \"db\", \"inst\": \"db.0\", \"ev\": "
+              "\"stopped\"}");
+    fx_proc(&x, 21.01, "db.0", "db", CR_PROC_EXIT, 0, 0, "stop");
+    FX_UNKNOWN(&x, 0);
+    CU_ASSERT(fx_sum(&x, "the primary db.0 never failed"));
+    fx_free(&x);
+}
+
 static void test_check_failover_unknown_and_parse(void)
 {
     fx x;
@@ -432,5 +473,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_failover_pass_and_slow);
     CR_ADD_TEST(s, test_check_failover_rules);
     CR_ADD_TEST(s, test_check_failover_network_fault_on_primary_host);
+    CR_ADD_TEST(s, test_check_failover_drain_and_shutdown);
     CR_ADD_TEST(s, test_check_failover_unknown_and_parse);
 }

@@ -13,7 +13,10 @@
  * t_fo - tf and t_ok - tf must be <= within_ms; measured = t_ok - tf.
  * exclusive: between t_fo and the primary's return (its next start, or a
  * `failover` back to it) no success event may come from `from` (split
- * brain).  No failure of the primary: unknown. */
+ * brain), except from an instance draining between its `stopping` and
+ * `stopped` (a graceful stop finishes the requests it had taken).  A
+ * `stopped` the primary writes when the run stops it at the end is no
+ * failure.  No failure of the primary: unknown. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
 
@@ -167,13 +170,29 @@ static void fo_fail_by_exit(const fo_priv *p, const cr_facts *f, fo_fail *ff)
     }
 }
 
-/* The primary's own `stopped` event. */
-static void fo_fail_by_stopped(const fo_priv *p, const cr_history *h,
-                               fo_fail *ff)
+/* 1 when the next exit of the event's instance at or after it was the
+ * run's own stop: a `stopped` written at the end of the run. */
+static int stopped_by_run(const cr_facts *f, const cr_event *e)
 {
+    const char *who = cr_chk_event_who(e);
+    for (size_t i = 0; i < f->nprocs; i++) {
+        const cr_fact_proc *pr = &f->procs[i];
+        if (pr->what == CR_PROC_EXIT && pr->t >= e->t && pr->inst &&
+            !strcmp(pr->inst, who))
+            return pr->cause && !strcmp(pr->cause, "stop");
+    }
+    return 0;
+}
+
+/* The primary's own `stopped` event (not the one it writes when the run
+ * stops it at the end). */
+static void fo_fail_by_stopped(const fo_priv *p, const cr_facts *f, fo_fail *ff)
+{
+    const cr_history *h = f->hist;
     for (size_t i = 0; p->from && h && i < h->n; i++) {
         const cr_event *e = &h->v[i];
-        if (!strcmp(e->ev, "stopped") && from_is(e, p->from) && e->t < ff->t) {
+        if (!strcmp(e->ev, "stopped") && from_is(e, p->from) && e->t < ff->t &&
+            !stopped_by_run(f, e)) {
             ff->t = e->t;
             snprintf(ff->cause, sizeof ff->cause, "%s reported stopped",
                      cr_chk_event_who(e));
@@ -221,16 +240,52 @@ static const cr_event *fo_find_success(const fo_priv *p, const cr_history *h,
 
 /* ---- judge: split brain ----------------------------------------------- */
 
+/* The primary's instances that are draining: between their `stopping`
+ * and `stopped` they finish the requests they had taken. */
+#define FO_DRAIN_MAX 16
+typedef struct fo_drain {
+    const char *who[FO_DRAIN_MAX];
+    size_t n;
+} fo_drain;
+
+static int drain_has(const fo_drain *d, const char *who)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (!strcmp(d->who[i], who))
+            return 1;
+    return 0;
+}
+
+/* Track `stopping` / `stopped` of the primary; 1 when e was one of them. */
+static int drain_track(fo_drain *d, const fo_priv *p, const cr_event *e)
+{
+    int stopping = !strcmp(e->ev, "stopping");
+    if ((!stopping && strcmp(e->ev, "stopped")) || !from_is(e, p->from))
+        return 0;
+    const char *who = cr_chk_event_who(e);
+    for (size_t i = 0; i < d->n; i++)
+        if (!strcmp(d->who[i], who)) {
+            if (!stopping)
+                d->who[i] = d->who[--d->n];
+            return 1;
+        }
+    if (stopping && d->n < FO_DRAIN_MAX)
+        d->who[d->n++] = who;
+    return 1;
+}
+
 /* exclusive: success events from the primary after the failover fo and
- * before it is back (its next start after tf, or a failover back to it).
- * Returns their number; *first gets the first. */
+ * before it is back (its next start after tf, or a failover back to it),
+ * except those of an instance draining after its `stopping` (counted in
+ * *drained).  Returns their number; *first gets the first. */
 static size_t fo_split_brain(const fo_priv *p, const cr_facts *f, double tf,
                              const cr_event *fo, const cr_event **first,
-                             cr_result *res)
+                             size_t *drained, cr_result *res)
 {
     const cr_history *h = f->hist;
     double back = INFINITY;
     size_t both = 0;
+    fo_drain d = {.n = 0};
     for (size_t i = 0; i < f->nprocs; i++)
         if (f->procs[i].what == CR_PROC_START && f->procs[i].inst &&
             cr_chk_target_is(f->procs[i].inst, p->from) && f->procs[i].t > tf) {
@@ -239,13 +294,17 @@ static size_t fo_split_brain(const fo_priv *p, const cr_facts *f, double tf,
         }
     for (size_t i = 0; h && i < h->n; i++) {
         const cr_event *e = &h->v[i];
-        if (e->t <= fo->t || e->t >= back)
+        if (e->t < tf || e->t >= back || drain_track(&d, p, e) || e->t <= fo->t)
             continue;
         const char *et = cr_event_str(e, "to");
         if (!strcmp(e->ev, "failover") && et && cr_chk_target_is(et, p->from))
             break; /* failed back */
         if (!is_ok_ev(p, e->ev) || !from_is(e, p->from))
             continue;
+        if (drain_has(&d, cr_chk_event_who(e))) {
+            (*drained)++;
+            continue;
+        }
         if (!both++)
             *first = e;
         if (both <= 5)
@@ -311,7 +370,7 @@ static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     (void)err;
     fo_fail_by_fault(p, f, &ff);
     fo_fail_by_exit(p, f, &ff);
-    fo_fail_by_stopped(p, f->hist, &ff);
+    fo_fail_by_stopped(p, f, &ff);
     cr_chk_bound(res, "<=", p->within_ms);
     if (isinf(ff.t)) {
         cr_result_set(res, CR_VERDICT_UNKNOWN,
@@ -332,8 +391,10 @@ static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     size_t both = 0;
     const cr_event *first_both = NULL;
     if (p->exclusive && fo && p->from) {
-        both = fo_split_brain(p, f, ff.t, fo, &first_both, res);
+        size_t drained = 0;
+        both = fo_split_brain(p, f, ff.t, fo, &first_both, &drained, res);
         cr_chk_detail_int(res, "served_by_both", (long long)both);
+        cr_chk_detail_int(res, "served_while_draining", (long long)drained);
     }
     fo_conclude(p, &ff, fo, ok, to, fo_ms, ok_ms, both, first_both, res);
     return 0;
