@@ -227,6 +227,27 @@ static void test_check_service_exit_and_running(void)
     fx_free(&x);
 }
 
+/* A JVM (or a shell) that handles SIGTERM exits with code 128 + 15 = 143:
+ * that is the stop signal too, a clean end. */
+static void test_check_service_exit_code_of_the_stop_signal(void)
+{
+    fx x;
+    fx_init(
+        &x,
+        "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"clean\"},"
+        "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"crash\"}");
+    fx_proc(&x, -2, "db.0", "db", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 21, "db.0", "db", CR_PROC_EXIT, 143, 0, "stop");
+    FX_PASSED(&x, 0);
+    FX_FAILED(&x, 1);
+    fx_proc(&x, 21.5, "db.0", "db", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 22, "db.0", "db", CR_PROC_EXIT, 137, 0, NULL); /* KILL */
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "db.0 did not end cleanly: db.0 exited with code "
+                         "137"));
+    fx_free(&x);
+}
+
 static void test_check_service_errors(void)
 {
     fx x;
@@ -475,6 +496,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_recovers_unknown);
     CR_ADD_TEST(s, test_check_service_restarts);
     CR_ADD_TEST(s, test_check_service_exit_and_running);
+    CR_ADD_TEST(s, test_check_service_exit_code_of_the_stop_signal);
     CR_ADD_TEST(s, test_check_service_errors);
     CR_ADD_TEST(s, test_check_events_count);
     CR_ADD_TEST(s, test_check_events_min_and_empty);

@@ -5,8 +5,9 @@
  * - restarts: starts after the first, per instance.  With "per_instance":
  *   false (default) the sum over instances is compared to {min, max};
  *   with true every instance must be within {min, max}.
- * - exit: looks at each instance's last exit.  "clean": exit code 0 or
- *   killed by the service's stop_signal (SIGTERM by default); "crash":
+ * - exit: looks at each instance's last exit.  "clean": exit code 0,
+ *   killed by the service's stop_signal (SIGTERM by default), or exit code
+ *   128 + stop_signal (a JVM or a shell that handled it); "crash":
  *   every instance's last exit is not clean; "any": not checked.  An
  *   instance without any exit is "clean" for this purpose only when
  *   running_at_end allows it (it never ended).
@@ -40,7 +41,8 @@ static const cr_param svc_params[] = {
     {"per_instance", "bool", "false",
      "apply restarts {min,max} to each instance instead of the sum"},
     {"exit", "string", "\"any\"",
-     "how the instances ended: \"clean\" (exit 0 or the stop signal), "
+     "how the instances ended: \"clean\" (exit 0, the stop signal, or "
+     "exit code 128 + the stop signal), "
      "\"crash\" (anything else) or \"any\""},
     {"running_at_end", "bool", "not checked",
      "true: every instance was still running when the run stopped the "
@@ -99,9 +101,13 @@ typedef struct inst_st {
     int running; /* after its last fact */
 } inst_st;
 
+/* Exit 0, killed by the stop signal, or exit code 128 + the stop signal
+ * (how a JVM or a shell reports handling it: 143 for SIGTERM). */
 static int clean_exit(const cr_fact_proc *e, int stop_sig)
 {
-    return (e->sig == 0 && e->code == 0) || (stop_sig && e->sig == stop_sig);
+    return (e->sig == 0 && e->code == 0) ||
+           (stop_sig &&
+            (e->sig == stop_sig || (e->sig == 0 && e->code == 128 + stop_sig)));
 }
 
 static void describe_exit(const cr_fact_proc *e, char *buf, size_t n)
