@@ -124,6 +124,26 @@ static void test_check_recovers_needs_every_probe(void)
     fx_free(&x);
 }
 
+/* A correct system under load: recovered, then one probe fails once (a
+ * timeout on a busy machine).  Recovery is the first time every probe's
+ * latest result passed; a later blip does not undo it (steady_state
+ * judges the after phase). */
+static void test_check_recovers_blip_after_recovery(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"recovers\", \"within_s\": 1}");
+    fx_fault(&x, "dep", "db", 2, 5);
+    fx_probe(&x, "a", CR_PHASE_DURING, 5.1, 0, "refused"); /* booting */
+    fx_probe(&x, "b", CR_PHASE_DURING, 5.1, 1, "");
+    fx_probe(&x, "a", CR_PHASE_DURING, 5.6, 1, "");
+    fx_probe(&x, "a", CR_PHASE_DURING, 8, 0, "timeout (load)");
+    fx_probe(&x, "b", CR_PHASE_DURING, 8, 0, "timeout (load)");
+    fx_probe(&x, "a", CR_PHASE_AFTER, 21, 1, "");
+    FX_PASSED(&x, 0);
+    CU_ASSERT_DOUBLE_EQUAL(x.res.measured, 0.6, 1e-9);
+    fx_free(&x);
+}
+
 static void test_check_recovers_never(void)
 {
     fx x;
@@ -492,6 +512,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_steady_state_slow_start);
     CR_ADD_TEST(s, test_check_recovers_within_bound);
     CR_ADD_TEST(s, test_check_recovers_needs_every_probe);
+    CR_ADD_TEST(s, test_check_recovers_blip_after_recovery);
     CR_ADD_TEST(s, test_check_recovers_never);
     CR_ADD_TEST(s, test_check_recovers_unknown);
     CR_ADD_TEST(s, test_check_service_restarts);
