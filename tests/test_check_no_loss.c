@@ -243,6 +243,17 @@ static void test_check_no_loss_offered_ignore_and_more(void)
     CU_ASSERT(fx_evid(&x, "id 14 offered"));
     CU_ASSERT(fx_evid(&x, "... and 2 more indeterminate_delivered ids"));
     fx_free(&x);
+
+    /* the history has offered events even when all of them are ignored */
+    fx_init(&x, "{\"kind\": \"no_loss\", \"ignore_before_s\": 1}");
+    off(&x, 0.5, "1");
+    acc(&x, 1.5, "2");
+    del(&x, 1.6, "2");
+    del(&x, 2, "3");
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "1 ids delivered that were never offered nor "
+                         "accepted"));
+    fx_free(&x);
 }
 
 static void test_check_no_loss_recovered_and_ignore(void)

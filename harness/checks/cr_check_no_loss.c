@@ -273,6 +273,7 @@ static int nl_collect(const cr_history *h, nl_tab *t, size_t *bad_ids,
 enum { NL_SHOW = 5 };
 typedef struct nl_judged {
     size_t accepted, offered; /* ids judged that were accepted / offered */
+    int has_offered;          /* the history has `offered` events at all */
     size_t cnt[C_N];
     const nl_id *show[C_N][NL_SHOW];
     size_t nshow[C_N];
@@ -340,6 +341,7 @@ static void nl_judge(const nl_priv *p, const cr_facts *f, const nl_tab *t,
             continue;
         const nl_id *r = &t->slots[k];
         int cls[C_N];
+        j->has_offered |= r->offered > 0;
         if (!nl_classify(p, f, r, cls))
             continue;
         j->accepted += r->accepted > 0;
@@ -475,7 +477,7 @@ static void nl_conclude(const cr_expect *x, const cr_facts *f, const nl_tab *t,
 {
     const nl_priv *p = x->priv;
     const size_t *cnt = j->cnt;
-    int has_offered = j->offered > 0;
+    int has_offered = j->has_offered;
     size_t missing = cnt[C_LOST] + (p->require_offered ? cnt[C_OFFERED] : 0);
     int fail_dup = cnt[C_DUP] && !p->allow_dup;
     int failing = missing > (size_t)p->max_lost || fail_dup || cnt[C_UNEXP] > 0;
