@@ -16,7 +16,7 @@ PACKAGES=(
   libmnl-dev libnftnl-dev nftables iproute2 iputils-ping
   libxml2-dev libxml2-utils clang clang-format libclang-rt-14-dev
   busybox-static cpio qemu-system-x86 socat haproxy
-  librabbitmq-dev rabbitmq-server
+  librabbitmq-dev rabbitmq-server stress-ng
 )
 
 deps() {
