@@ -38,7 +38,7 @@ while IFS= read -r line; do
     printf '%s\n' "$line" | jq -e 'type == "object"' >/dev/null 2>&1 || { bad=$((bad + 1)); [ $bad -le 3 ] && echo "not JSON: $line"; }
 done <"$D/events.jsonl"
 expect_eq "every event line is one JSON object" 0 "$bad"
-err=$(grep '"ev":"retry"' "$D/events.jsonl" | head -1 | jq -r '.error' 2>/dev/null | od -An -c | tr -s ' ' | tr -d '\n')
+err=$(grep -a '"ev":"retry"' "$D/events.jsonl" | head -1 | jq -r '.error' 2>/dev/null | od -An -c | tr -s ' ' | tr -d '\n')
 want=$(printf 'error answer: ERR "q" \\ \001\357\277\275\n' | od -An -c | tr -s ' ' | tr -d '\n')
 expect_eq "the error field decodes to the feature service's answer" "$want" "$err"
 finish
