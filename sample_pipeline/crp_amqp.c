@@ -8,6 +8,10 @@
  * consumer's deliveries.  Any failure closes both and records the cause;
  * the next call reconnects (after a broker restart the broker has put
  * every unacknowledged delivery back: at-least-once, the sink dedups).
+ * Heartbeats (crp_qc_set_heartbeat, a_keepalive) let the broker close the
+ * connection of a consumer that stalled or was cut off silently, which is
+ * what gives its unacknowledged deliveries back: this backend's lease
+ * expiry.
  *
  * Topology, declared (idempotently) on every connection:
  *   exchange crp.dlx (direct, durable) -> queue dlq (binding key "dlq")
