@@ -62,8 +62,11 @@ static const opt opts[] = {
       "queue: a delivered record not acked within this time is redelivered (a "
       "closed connection returns its records at once)"),
     O("dedup-s", T_INT, dedup_s, "600",
-      "queue: a PUT of an id the queue had within this many seconds adds "
-      "nothing (answer OK DUP): a resent record stays one copy; 0 = forever"),
+      "queue: a PUT on a --dedup-queues queue of an id that queue had within "
+      "this many seconds adds nothing (answer OK DUP); 0 = forever"),
+    O("dedup-queues", T_STR, dedup_queues, "work",
+      "queue: comma-separated queues whose PUT is idempotent by id (a resent "
+      "record stays one copy); empty = none"),
     O("fair-lease", T_INT, fair_lease, "1",
       "queue: a GET leases at most its fair share of the ready records "
       "(ready / consumers that polled that queue in the last second, rounded "

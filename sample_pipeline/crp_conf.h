@@ -49,6 +49,7 @@ typedef struct crp_conf {
     /* queue */
     int lease_ms;
     int dedup_s; /* queue: how long a put id is remembered (0: forever) */
+    char dedup_queues[CRP_STR]; /* queue: queues with idempotent PUT */
     int fair_lease;
     /* producer */
     double rate;

@@ -8,7 +8,8 @@
  * expiry is a backstop for consumers that hang.
  *
  * Protocol (one line each; replies in order):
- *   PUT <q> <id> <trace> <payload>   -> OK <seq> | OK DUP (q had this id)
+ *   PUT <q> <id> <trace> <payload>   -> OK <seq> | OK DUP (q had this id;
+ *                                       only on the --dedup-queues)
  *   GET <q> <max>                    -> MSG <k>, then k lines
  *                                       M <seq> <deliveries> <id> <trace> <payload>
  *   ACK <q> <seq>                    -> OK | STALE
@@ -111,6 +112,25 @@ static int fair_share(qsvc *q, qclient *c, const char *qn, int max)
     return share < max ? (int)share : max;
 }
 
+/* 1 when PUTs on queue qn are idempotent by id (--dedup-queues, default
+ * `work`: the front door, where the producer's resends arrive).  The
+ * results of a record processed twice are not: the sink deduplicates by
+ * id in its own commit (end to end), and that must keep working with
+ * RabbitMQ, which does not deduplicate at all. */
+static int dedup_queue(const qsvc *q, const char *qn)
+{
+    const char *list = q->x->c.dedup_queues;
+    size_t l = strlen(qn);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        if (k == l && strncmp(p, qn, l) == 0)
+            return 1;
+        p = e ? e + 1 : p + k;
+    }
+    return 0;
+}
+
 /* Run one command; append its reply.  -1: the store failed. */
 static int handle(qsvc *q, qclient *c, char *line)
 {
@@ -128,7 +148,9 @@ static int handle(qsvc *q, qclient *c, char *line)
         char *id = word(&p), *trace = word(&p);
         if (!id || !trace || !*p)
             return crp_sb_printf(o, "ERR syntax\n");
-        int64_t seq = crp_store_put(q->st, qn, id, trace, p);
+        int64_t seq = dedup_queue(q, qn)
+                          ? crp_store_put(q->st, qn, id, trace, p)
+                          : crp_store_append(q->st, qn, id, trace, p);
         if (seq < 0)
             return -1;
         if (seq == 0) {

@@ -138,6 +138,19 @@ void crp_store_rollback(crp_store *s)
         step_done(s, s->st[S_ROLLBACK]);
 }
 
+int64_t crp_store_append(crp_store *s, const char *q, const char *id,
+                         const char *trace, const char *payload)
+{
+    sqlite3_stmt *st = s->st[S_PUT];
+    sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, trace, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
+    if (step_done(s, st) < 0)
+        return -1;
+    return sqlite3_last_insert_rowid(s->db);
+}
+
 int64_t crp_store_put(crp_store *s, const char *q, const char *id,
                       const char *trace, const char *payload)
 {
@@ -149,14 +162,7 @@ int64_t crp_store_put(crp_store *s, const char *q, const char *id,
         return -1;
     if (sqlite3_changes(s->db) == 0)
         return 0; /* this queue has had this id: a resend, nothing added */
-    st = s->st[S_PUT];
-    sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, trace, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
-    if (step_done(s, st) < 0)
-        return -1;
-    return sqlite3_last_insert_rowid(s->db);
+    return crp_store_append(s, q, id, trace, payload);
 }
 
 int crp_store_lease(crp_store *s, const char *q, int max, int64_t owner,

@@ -180,6 +180,10 @@ static void test_crp_store_put_idempotent(void)
     CU_ASSERT_EQUAL(crp_store_put(s, "work", "p-1", "t2", "{\"again\":1}"), 0);
     /* the same id on another queue is another message (a result) */
     CU_ASSERT_TRUE(crp_store_put(s, "results", "p-1", "t", "{}") > 0);
+    /* append does not deduplicate: two copies (the sink's job) */
+    CU_ASSERT_TRUE(crp_store_append(s, "dlq", "p-1", "t", "{}") > 0);
+    CU_ASSERT_TRUE(crp_store_append(s, "dlq", "p-1", "t", "{}") > 0);
+    CU_ASSERT_EQUAL(crp_store_ready(s, "dlq", 10), 2);
     CU_ASSERT_EQUAL(crp_store_commit(s), 0);
     got g = {0};
     CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 3, 1 << 30, collect, &g), 1);
