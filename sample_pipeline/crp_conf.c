@@ -40,9 +40,9 @@ static const opt opts[] = {
       "(amqp://user:pass@/vhost) the broker is at the `queue` address"),
     O("amqp-heartbeat-s", T_INT, amqp_heartbeat_s, "5",
       "RabbitMQ: AMQP heartbeat interval (s) of every connection; the broker "
-      "takes back the deliveries of a consumer it has not heard from for about "
-      "that long, and a client reconnects when the broker was silent for twice "
-      "that; 0 = no heartbeats"),
+      "takes back the deliveries of a consumer it has not heard from within "
+      "about three intervals, and a client reconnects when the broker was "
+      "silent for two; 0 = no heartbeats"),
     O("ingest", T_STR, ingest_addr, "127.0.0.1:7210",
       "ingest address, for the producer ($CHAOSRUN_ADDR_INGEST)"),
     O("feature", T_STR, feature_addr, "127.0.0.1:7230",

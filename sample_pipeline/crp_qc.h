@@ -50,7 +50,7 @@ void crp_qc_close(crp_qc *c);
 void crp_qc_set_defects(crp_qc *c, unsigned defects);
 /* AMQP heartbeat interval in seconds (0: none) for the connections
  * opened from now on.  With heartbeats the broker closes the connection
- * of a client it has not heard from for about that long (a stalled or
+ * of a client it has not heard from for two to three intervals (a stalled or
  * silently cut-off consumer: its unacknowledged deliveries go back to the
  * queue), and a call that waits on a connection the broker has not been
  * heard on for twice that long fails (reconnect).  The caller must then
