@@ -848,6 +848,33 @@ static void test_proxy_scenario_errors_have_positions(void)
                 "listen_port", 8);
 }
 
+/* Found by tests/fuzz/fuzz_scen (regressions/fuzz_scen/): a link naming
+ * an unknown service, in a scenario where a service has no valid name,
+ * crashed the loader (cr_levenshtein on a NULL name). */
+static void test_proxy_links_hint_skips_unnamed_services(void)
+{
+    const char *text =
+        "{\"name\": \"t\", \"duration_s\": 10,\n"
+        " \"services\": [{\"cmd\": [\"true\"], \"port\": 1}, {\"name\": "
+        "\"b\", \"cmd\": [\"true\"]}],\n"
+        " \"links\": [{\"name\": \"l\", \"from\": \"b\", \"to\": "
+        "\"nosuch\"}]}";
+    cr_scen *sc = NULL;
+    cr_diags d = {0};
+    cr_err err;
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(
+        cr_scen_load_buffer("u.json", text, strlen(text), &sc, &d, &err),
+        CR_EINVAL);
+    int found = 0;
+    for (size_t i = 0; i < d.n; i++)
+        found |=
+            strstr(d.v[i].msg, "links[0].to: no service \"nosuch\"") != NULL;
+    CU_ASSERT(found);
+    cr_diags_free(&d);
+    cr_scen_free(sc);
+}
+
 /* ---- in-process: bounded history, allocation failures ------------------- */
 
 /* Bytes the process holds on the heap now (ASan keeps its own books). */
@@ -1049,6 +1076,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_proxy_cli_usage);
     CR_ADD_TEST(s, test_proxy_scenario_valid);
     CR_ADD_TEST(s, test_proxy_scenario_errors_have_positions);
+    CR_ADD_TEST(s, test_proxy_links_hint_skips_unnamed_services);
     CR_ADD_TEST(s, test_proxy_history_bounded);
     CR_ADD_TEST(s, test_proxy_oom_loop);
 }

@@ -57,7 +57,12 @@ static const cr_svc_spec *link_service(cr_vctx *vx, const cr_scen *sc,
     if (!s) {
         const char *best = NULL;
         int bd = 3;
-        for (size_t i = 0; i < sc->nsvcs; i++) {
+        /* Services whose name was invalid have none; the hint looks at
+         * the first 64 (as the loader's own hints do), so that many bad
+         * links among many services stay cheap. */
+        for (size_t i = 0; i < sc->nsvcs && i < 64; i++) {
+            if (!sc->svcs[i].name)
+                continue;
             int d = cr_levenshtein(name, sc->svcs[i].name);
             if (d < bd) {
                 bd = d;

@@ -331,6 +331,22 @@ int cr_regex_compile(regex_t *re, const char *pattern, char *why, size_t n);
 int cr_vregex(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
               const char **out, regex_t *re);
 
+/* A name -> index table (cr_names.c), for duplicate checks and look-ups
+ * that must stay linear in large scenarios.  Keys are borrowed and must
+ * outlive the table.  Zero-initialise; cr_names_free() releases it. */
+typedef struct cr_names {
+    const char **keys;
+    size_t *vals;
+    size_t n, cap; /* cap: 0 or a power of two */
+} cr_names;
+
+/* 0 (added), 1 (already there: *old = its value when old is not NULL; the
+ * table is unchanged) or CR_ENOMEM (unchanged). */
+int cr_names_put(cr_names *m, const char *key, size_t val, size_t *old);
+/* 1 and *val, or 0 when absent (m may be NULL). */
+int cr_names_get(const cr_names *m, const char *key, size_t *val);
+void cr_names_free(cr_names *m);
+
 /* Edit distance, for "did you mean" hints. */
 int cr_levenshtein(const char *a, const char *b);
 

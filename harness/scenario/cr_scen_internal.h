@@ -7,21 +7,6 @@
 #include "cr_jpos.h"
 #include "cr_scen.h"
 
-/* A name -> index table (cr_names.c): keys are borrowed and must outlive
- * it.  Zero-initialise; cr_names_free() releases it. */
-typedef struct cr_names {
-    const char **keys;
-    size_t *vals;
-    size_t n, cap; /* cap: 0 or a power of two */
-} cr_names;
-
-/* 0 (added), 1 (already there: *old = its value when old is not NULL; the
- * table is unchanged) or CR_ENOMEM (unchanged). */
-int cr_names_put(cr_names *m, const char *key, size_t val, size_t *old);
-/* 1 and *val, or 0 when absent (m may be NULL). */
-int cr_names_get(const cr_names *m, const char *key, size_t *val);
-void cr_names_free(cr_names *m);
-
 /* What cr_scen keeps for its look-ups (cr_scen_service, cr_scen_fault). */
 struct cr_scen_index {
     cr_names svcs, faults;
