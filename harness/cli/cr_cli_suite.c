@@ -317,9 +317,10 @@ static int push(argvec *a, char *s)
     return 0;
 }
 
-/* Append DIR/<name>.json of every .json file in dir (sorted).  Returns
- * how many, or -1 (message printed). */
-static long add_dir(const char *dir, argvec *a)
+/* Append DIR/<name>.json of every .json file in dir (sorted) to a, each
+ * string also to own (the caller frees them).  Returns how many, or -1
+ * (message printed). */
+static long add_dir(const char *dir, argvec *a, argvec *own)
 {
     DIR *d = opendir(dir);
     size_t first = a->n;
@@ -333,8 +334,12 @@ static long add_dir(const char *dir, argvec *a)
         if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
             continue;
         char *p = malloc(strlen(dir) + len + 2);
-        if (!p || push(a, p) != 0) {
+        if (!p || push(own, p) != 0) {
             free(p);
+            closedir(d);
+            return -1;
+        }
+        if (push(a, p) != 0) {
             closedir(d);
             return -1;
         }
@@ -352,7 +357,7 @@ static long add_dir(const char *dir, argvec *a)
  * for one scenario); the options pass through to it. */
 int cr_cli_suite(int argc, char **argv)
 {
-    argvec a = {0};
+    argvec a = {0}, own = {0};
     int rc = 2, dirs = 0, files = 0;
     struct stat st;
     if (push(&a, argv[0]) != 0)
@@ -374,7 +379,7 @@ int cr_cli_suite(int argc, char **argv)
             fprintf(stderr, "chaosrun suite: %s is not a directory\n", argv[i]);
             goto out;
         }
-        long k = add_dir(argv[i], &a);
+        long k = add_dir(argv[i], &a, &own);
         if (k < 0)
             goto out;
         files += (int)k;
@@ -389,8 +394,9 @@ nomem:
     fprintf(stderr, "chaosrun suite: out of memory\n");
     rc = 4;
 out:
-    /* The strings built here are never freed individually: the process
-     * ends right after. */
+    for (size_t i = 0; i < own.n; i++)
+        free(own.v[i]);
+    free(own.v);
     free(a.v);
     return rc;
 }
