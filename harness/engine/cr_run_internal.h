@@ -60,7 +60,8 @@ struct cr_inst {
     /* A readiness job is queued on the probe thread (book-keeping of the
      * queue, not a state: at most one job per replica at a time). */
     int ready_job;
-    json_t *history; /* journal: [{t, what, ...}] */
+    char ready_last[256]; /* the last failed readiness answer (messages) */
+    json_t *history;      /* journal: [{t, what, ...}] */
 };
 
 struct cr_svc {
