@@ -26,6 +26,7 @@
 
 #include "base/cr_alloc.h"
 #include "base/cr_dirfd.h"
+#include "base/cr_path.h"
 #include "net/cr_net.h"
 #include "proxy/cr_proxy.h"
 #include "cr_run_internal.h"
@@ -91,17 +92,8 @@ static int make_run_dir(cr_run *r, cr_err *err)
 
 static char *self_bindir(void)
 {
-    const char *o = getenv("CHAOSRUN_BINDIR");
     char buf[PATH_MAX];
-    if (o && *o)
-        return cr_strdup(o);
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        return cr_strdup(".");
-    buf[n] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash)
-        *slash = '\0';
+    cr_path_helper_dir(buf, sizeof buf);
     return cr_strdup(buf);
 }
 
@@ -399,6 +391,8 @@ static const char *status_name(int exit_code, const cr_run *r)
 {
     if (r->interrupted)
         return "interrupted";
+    if (r->aborted && exit_code == 5)
+        return "aborted";
     switch (exit_code) {
     case 0:
         return "passed";
@@ -406,6 +400,8 @@ static const char *status_name(int exit_code, const cr_run *r)
         return "failed";
     case 3:
         return "unrunnable";
+    case 5:
+        return "startup_failed";
     default:
         return "error";
     }
@@ -549,8 +545,9 @@ static int run_write(cr_run *r, int exit_code, cr_run_result *res)
                             json_string(cr_signal_name(r->interrupted)));
     if (!json_object_get(j, "error"))
         json_object_set_new(j, "error",
-                            r->startup_failed ? json_string(r->startup_msg)
-                                              : json_null());
+                            r->startup_failed || r->aborted
+                                ? json_string(r->startup_msg)
+                                : json_null());
     json_object_set_new(
         j, "events",
         json_pack("{s:s,s:I,s:I,s:s?}", "file", "events.jsonl", "count",

@@ -202,7 +202,8 @@ typedef struct http_probe {
 } http_probe;
 
 static const cr_param http_params[] = {
-    {"url", "string", NULL, "URL to GET (http:// on loopback or a host)"},
+    {"url", "string", NULL,
+     "URL to GET (http:// or https://, on loopback or a host)"},
     {"status", "integer", "200", "expected HTTP status"},
     {"body_regex", "string", "null",
      "POSIX extended regex the body must match"},
@@ -231,14 +232,9 @@ static int http_parse(cr_vctx *vx, const json_t *obj, const char *path,
     }
     cr_vint(vx, obj, path, "status", 100, 599, 200, &status);
     h->status = (int)status;
-    if (cr_vstr(vx, obj, path, "body_regex", NULL, &re) == 1) {
-        if (regcomp(&h->regex, re, REG_EXTENDED | REG_NOSUB) != 0) {
-            cr_path_key(sub, sizeof sub, path, "body_regex");
-            cr_verr(vx, sub, "invalid regular expression '%s'", re);
-        } else {
-            h->has_regex = 1;
-        }
-    }
+    /* Bounded before compiling (scenario/cr_regex.c). */
+    if (cr_vregex(vx, obj, path, "body_regex", &re, &h->regex) == 1)
+        h->has_regex = 1;
     json_t *j = json_object_get(obj, "json");
     if (j) {
         cr_path_key(sub, sizeof sub, path, "json");
