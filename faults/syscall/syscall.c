@@ -418,6 +418,14 @@ static int sys_prepare(cr_fault *f, cr_run *r, cr_err *err)
                    : cr_err_sys(err, CR_ESYS, errno, "fault %s: fiu/", f->name);
     int mk = mkdirat(fiu, sp->name, 0700);
     int mk_errno = errno;
+    uid_t uid;
+    gid_t gid;
+    /* A service running as another user makes its FIFOs there. */
+    if (mk == 0 && cr_run_svc_owner(r, sp->name, &uid, &gid) &&
+        fchownat(fiu, sp->name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        mk = -1;
+        mk_errno = errno;
+    }
     if (!first_on_run)
         close(fiu);
     if (mk != 0)

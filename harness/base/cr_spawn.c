@@ -9,8 +9,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -355,4 +357,68 @@ char *cr_spawn_which(const char *prog)
             return NULL;
         p = e + 1;
     }
+}
+
+/* A decimal id ("65534"): 1 and *id; else 0. */
+static int numeric_id(const char *s, unsigned long *id)
+{
+    char *end = NULL;
+    if (!*s || strspn(s, "0123456789") != strlen(s))
+        return 0;
+    errno = 0;
+    *id = strtoul(s, &end, 10);
+    return errno == 0 && *end == '\0' && *id < (unsigned long)(gid_t)-1;
+}
+
+int cr_spawn_cred_lookup(const char *user, const char *group, cr_spawn_cred *c,
+                         cr_err *err)
+{
+    char buf[4096];
+    struct passwd pw, *pwp = NULL;
+    struct group gr, *grp = NULL;
+    unsigned long id;
+    int have_gid = 0;
+    memset(c, 0, sizeof *c);
+    if (!user || !*user)
+        return cr_err_set(err, CR_EINVAL, "service user: empty");
+    if (numeric_id(user, &id)) {
+        c->uid = (uid_t)id;
+        /* An entry, when there is one, gives the primary group. */
+        if (getpwuid_r(c->uid, &pw, buf, sizeof buf, &pwp) == 0 && pwp) {
+            c->gid = pwp->pw_gid;
+            have_gid = 1;
+        }
+    } else {
+        if (getpwnam_r(user, &pw, buf, sizeof buf, &pwp) != 0 || !pwp)
+            return cr_err_set(err, CR_EINVAL,
+                              "service user \"%s\": no such user", user);
+        c->uid = pwp->pw_uid;
+        c->gid = pwp->pw_gid;
+        have_gid = 1;
+    }
+    if (group && *group) {
+        if (numeric_id(group, &id)) {
+            c->gid = (gid_t)id;
+        } else {
+            if (getgrnam_r(group, &gr, buf, sizeof buf, &grp) != 0 || !grp)
+                return cr_err_set(err, CR_EINVAL,
+                                  "service group \"%s\": no such group", group);
+            c->gid = grp->gr_gid;
+        }
+        have_gid = 1;
+    }
+    if (!have_gid)
+        return cr_err_set(err, CR_EINVAL,
+                          "service user %s: not in the user database: give "
+                          "its group too",
+                          user);
+    if (c->uid == geteuid() && c->gid == getegid())
+        return 0; /* the caller's own identity: nothing to change */
+    if (geteuid() != 0)
+        return cr_err_set(err, CR_EUNSUP,
+                          "service user %s (uid %u, gid %u): only root may "
+                          "start a program as another user",
+                          user, (unsigned)c->uid, (unsigned)c->gid);
+    c->set = 1;
+    return 0;
 }

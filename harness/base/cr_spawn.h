@@ -118,4 +118,14 @@ int cr_spawn(const cr_spawn_opts *o, cr_spawn_proc *out, cr_err *err);
  * Returns a string to cr_free(), or NULL when not found or out of memory. */
 char *cr_spawn_which(const char *prog);
 
+/* The identity of user (a name of the user database, or a decimal uid)
+ * and group (a name or a gid; NULL: the user's primary group, which a uid
+ * without an entry must then give) into *c, with no supplementary groups.
+ * Returns 0, or CR_EINVAL naming what is unknown; CR_EUNSUP when the
+ * identity is not the caller's and the caller may not change identity
+ * (it is not root).  Asking for the caller's own identity sets nothing
+ * (c->set 0): a service "as the invoking user" runs unchanged. */
+int cr_spawn_cred_lookup(const char *user, const char *group, cr_spawn_cred *c,
+                         cr_err *err);
+
 #endif

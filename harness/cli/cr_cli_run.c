@@ -34,7 +34,14 @@ void cr_cli_usage(FILE *fp)
         "rate\n"
         "  --repeat N       run N times with seeds seed, seed+1, ...\n"
         "  -o, --out DIR    run directory (default chaosrun-out/<name>-<UTC "
-        "time>)\n"
+        "time>):\n"
+        "                   new or empty; never an existing one with files\n"
+        "  --force          --out holds an earlier chaosrun output: empty it\n"
+        "                   first (links removed, never followed)\n"
+        "  --service-user USER[:GROUP]\n"
+        "                   run services without a \"user\" key as USER (a\n"
+        "                   name or uid, e.g. nobody or $SUDO_UID; needs "
+        "root)\n"
         "  --dry-run        print the resolved timeline and exit\n"
         "  -q, --quiet      no progress output (the summary is still printed)\n"
         "  --no-status      no live status line\n"
@@ -113,6 +120,12 @@ static int run_option(run_args *a, int opt, const char *arg)
     case 'o':
         a->opts.out_dir = arg;
         return -1;
+    case 'F':
+        a->opts.force = 1;
+        return -1;
+    case 'U':
+        a->opts.service_user = arg;
+        return -1;
     case 'n':
         a->dry = 1;
         return -1;
@@ -148,6 +161,8 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         {"seeds", required_argument, NULL, 'S'},
         {"repeat", required_argument, NULL, 'R'},
         {"out", required_argument, NULL, 'o'},
+        {"force", no_argument, NULL, 'F'},
+        {"service-user", required_argument, NULL, 'U'},
         {"dry-run", no_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'},
         {"no-status", no_argument, NULL, 'N'},

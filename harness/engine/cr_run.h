@@ -59,6 +59,9 @@ typedef struct cr_run_opts {
      * emptied first (without following links). */
     const char *out_dir;
     int force;
+    /* "USER[:GROUP]" (names or numbers), or NULL: the identity of every
+     * service without a "user" key of its own (needs root). */
+    const char *service_user;
     int seed_override; /* 1: use seed below */
     uint64_t seed;
     int live_status;          /* 1: call out->status while running */
@@ -170,6 +173,10 @@ void cr_run_ledger_done(cr_run *r, int id);
  * or a negative code.  At most CR_RUN_MAX_TMPDIRS per run. */
 #define CR_RUN_MAX_TMPDIRS 4
 int cr_run_tmpdir(cr_run *r, const char *name, mode_t mode, cr_err *err);
+
+/* The identity service svc runs as, when it is not chaosrun's own: 1 and
+ * *uid, *gid (give it what it must write); 0 otherwise. */
+int cr_run_svc_owner(const cr_run *r, const char *svc, uid_t *uid, gid_t *gid);
 
 /* The slot in which an optional module keeps its per-run state ("net",
  * "proxy"): NULL until the module stores its own allocation there; the

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "base/cr_spawn.h"
 #include "checks/cr_check.h"
 #include "faults/cr_fault.h"
 #include "cr_ledger.h"
@@ -68,9 +69,10 @@ struct cr_inst {
 
 struct cr_svc {
     const cr_svc_spec *spec;
-    cr_inst *inst;  /* spec->replicas entries */
-    cr_envlist env; /* per-service variables from prepare hooks */
-    char *exe;      /* argv[0] resolved through PATH */
+    cr_inst *inst;      /* spec->replicas entries */
+    cr_envlist env;     /* per-service variables from prepare hooks */
+    char *exe;          /* argv[0] resolved through PATH */
+    cr_spawn_cred cred; /* its identity (cr_svc_user.c); set 0: chaosrun's */
     /* The end of the run (cr_shutdown.c): waiting for its stop_deps,
      * signalled, stopped; when it was signalled. */
     int stop_state;
@@ -222,6 +224,12 @@ int cr_envlist_set(cr_envlist *l, const char *key, const char *val);
 void cr_envlist_free(cr_envlist *l);
 void cr_inst_hist(cr_inst *i, const char *what, json_t *extra);
 size_t cr_svc_running(const cr_run *r);
+
+/* cr_svc_user.c */
+/* Resolve each service's identity ("user"/"group", else opts->service_user)
+ * and make its "dirs"; when services run as another user, the event file
+ * becomes appendable by their (one) group.  Before any service starts. */
+int cr_svc_identities(cr_run *r, cr_err *err);
 
 /* cr_run.c */
 /* opts->self_exe, or "/proc/self/exe". */

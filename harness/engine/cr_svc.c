@@ -127,7 +127,7 @@ int cr_svc_init(cr_run *r, cr_err *err)
                               "service %s: program '%s' is not executable",
                               svc->spec->name, svc->exe);
     }
-    return CR_OK;
+    return cr_svc_identities(r, err);
 }
 
 void cr_svc_fini(cr_run *r)
@@ -317,6 +317,7 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
     o.new_pgroup = 1;
     o.pdeathsig = SIGKILL;
     o.netns_fd = nsfd;
+    o.cred = in->svc->cred; /* dropped after the namespace is entered */
     o.before_exec = record_pgid;
     o.before_exec_arg = in;
     in->ledger_id = 0;

@@ -93,6 +93,13 @@ typedef struct cr_svc_spec {
     int replicas; /* default 1 */
     int port;     /* 0: none; replica i listens on port + i */
     char *host;   /* network host (namespace) name, or NULL */
+    /* The identity the service runs as (a name or a number; NULL: the
+     * run-wide --service-user, else chaosrun's own), resolved at run start
+     * (engine/cr_svc.c), and the run-directory subdirectories it writes:
+     * made before it starts, owned by that user (scenarios/README.md,
+     * "Services as another user"). */
+    char *user, *group;
+    char **dirs; /* NULL-terminated; may be NULL */
     cr_ready ready;
     int stop_signal;        /* default SIGTERM */
     double stop_timeout_s;  /* default 5 */

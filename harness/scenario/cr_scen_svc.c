@@ -17,6 +17,12 @@ static const cr_param svc_params[] = {
     {"replicas", "integer", "1", "number of instances, 1..64"},
     {"port", "integer", "none", "port of replica 0 (replica i: port + i)"},
     {"host", "string", "none", "network host of the hosts section"},
+    {"user", "string", "--service-user, else chaosrun's user",
+     "run as this user (name or uid); needs root"},
+    {"group", "string", "the user's group",
+     "run with this group (name or gid)"},
+    {"dirs", "array", "[]",
+     "run-directory subdirectories made for it, owned by its user"},
     {"ready", "object", "none", "readiness check"},
     {"stop_signal", "signal", "SIGTERM", "graceful stop signal"},
     {"stop_timeout_s", "number", "5", "SIGKILL after this"},
@@ -124,11 +130,37 @@ void cr_scen__svc_free(cr_svc_spec *s)
     argv_free(s->env);
     cr_free(s->cwd);
     cr_free(s->host);
+    cr_free(s->user);
+    cr_free(s->group);
+    argv_free(s->dirs);
     cr_free(s->ready.host);
     cr_free(s->ready.url);
     argv_free(s->ready.argv);
     cr_free(s->ready.regex);
     cr_free(s->stop_deps);
+}
+
+/* "dirs": names of one component each, made in the run directory (never
+ * a path that could leave it, never "." or ".."). */
+static void parse_dirs(cr_vctx *vx, const json_t *obj, const char *path,
+                       cr_svc_spec *s)
+{
+    char p[CR_PATH_MAX], q[CR_PATH_MAX];
+    if (vargv(vx, obj, path, "dirs", &s->dirs) <= 0)
+        return;
+    cr_path_key(p, sizeof p, path, "dirs");
+    for (size_t i = 0; s->dirs[i]; i++) {
+        const char *d = s->dirs[i];
+        if (strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789._-") != strlen(d) ||
+            !*d || !strcmp(d, ".") || !strcmp(d, "..")) {
+            cr_path_idx(q, sizeof q, p, i);
+            cr_verr(vx, q,
+                    "\"%s\": a directory name of the run directory "
+                    "([A-Za-z0-9._-]+, not . or ..)",
+                    d);
+        }
+    }
 }
 
 static void parse_ready(cr_vctx *vx, const json_t *svcobj, const char *svcpath,
@@ -310,6 +342,9 @@ void cr_scen__parse_service(cr_vctx *vx, const json_t *obj, size_t idx)
     if (cr_vstr(vx, obj, path, "host", NULL, &str) > 0 &&
         !(s->host = cr_strdup(str)))
         vx->nomem = 1;
+    vstr_expand(vx, obj, path, "user", &s->user);
+    vstr_expand(vx, obj, path, "group", &s->group);
+    parse_dirs(vx, obj, path, s);
     parse_ready(vx, obj, path, s);
     cr_vsignal(vx, obj, path, "stop_signal", SIGTERM, &s->stop_signal);
     cr_vnum(vx, obj, path, "stop_timeout_s", 0, 3600, 5, &s->stop_timeout_s);
