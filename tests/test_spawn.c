@@ -472,6 +472,62 @@ static void test_spawn_credentials(void)
     CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
+/* Issue 13: services as another user -- names and numbers resolved, the
+ * unknown refused, no supplementary groups, the caller's own identity
+ * left alone, another one refused without root. */
+static void test_spawn_cred_lookup(void)
+{
+    cr_spawn_cred c;
+    cr_err err;
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_spawn_cred_lookup("no-such-user-cr", NULL, &c, &err),
+                    CR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no such user"));
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(
+        cr_spawn_cred_lookup("nobody", "no-such-group-cr", &c, &err),
+        CR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no such group"));
+    /* A uid the user database does not know needs its group. */
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_spawn_cred_lookup("4000000", NULL, &c, &err), CR_EINVAL);
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_spawn_cred_lookup("", NULL, &c, &err), CR_EINVAL);
+    /* The caller's own identity: nothing to change. */
+    char self[32], selfg[32];
+    snprintf(self, sizeof self, "%u", (unsigned)geteuid());
+    snprintf(selfg, sizeof selfg, "%u", (unsigned)getegid());
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_spawn_cred_lookup(self, selfg, &c, &err), 0);
+    CU_ASSERT_EQUAL(c.set, 0);
+    cr_err_clear(&err);
+    int rc = cr_spawn_cred_lookup("nobody", "nogroup", &c, &err);
+    if (geteuid() == 0) {
+        CU_ASSERT_EQUAL(rc, 0);
+        CU_ASSERT_EQUAL(c.set, 1);
+        CU_ASSERT_EQUAL(c.uid, 65534);
+        CU_ASSERT_EQUAL(c.gid, 65534);
+        CU_ASSERT_EQUAL(c.ngroups, 0);
+        cr_err_clear(&err);
+        CU_ASSERT_EQUAL(cr_spawn_cred_lookup("daemon", "65534", &c, &err), 0);
+        CU_ASSERT_EQUAL(c.uid, 1);
+        CU_ASSERT_EQUAL(c.gid, 65534);
+        /* The identity is applied: the program runs as nobody. */
+        char *argv[] = {"sh", "-c", "id -u; id -G", NULL};
+        char out[256];
+        cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+        o.path = "/bin/sh";
+        o.argv = argv;
+        CU_ASSERT_EQUAL(cr_spawn_cred_lookup("nobody", NULL, &o.cred, &err), 0);
+        int st = run_capture(&o, out, sizeof out);
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CU_ASSERT_STRING_EQUAL(out, "65534\n65534\n");
+    } else {
+        CU_ASSERT_EQUAL(rc, CR_EUNSUP);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "only root"));
+    }
+}
+
 static void test_spawn_which(void)
 {
     char *p = cr_spawn_which("sh");
@@ -513,5 +569,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_spawn_environment);
     CR_ADD_TEST(s, test_spawn_stdio_and_fds);
     CR_ADD_TEST(s, test_spawn_credentials);
+    CR_ADD_TEST(s, test_spawn_cred_lookup);
     CR_ADD_TEST(s, test_spawn_which);
 }
