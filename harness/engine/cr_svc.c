@@ -280,6 +280,63 @@ static void free_env(char **envp)
     cr_free(envp);
 }
 
+/* ---- spawn hooks (cr_run.h) ---------------------------------------- */
+
+int cr_run_add_spawn_hook(cr_run *r, const char *service,
+                          const cr_spawn_hook *hook, void *arg, cr_err *err)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        cr_svc *svc = &r->svcs[s];
+        if (strcmp(svc->spec->name, service) != 0)
+            continue;
+        if (svc->nhooks >= CR_SPAWN_HOOKS_MAX)
+            return cr_err_set(err, CR_ESTATE,
+                              "service %s: more than %d spawn hooks", service,
+                              CR_SPAWN_HOOKS_MAX);
+        svc->hooks[svc->nhooks].ops = hook;
+        svc->hooks[svc->nhooks].arg = arg;
+        svc->nhooks++;
+        return CR_OK;
+    }
+    return cr_err_set(err, CR_ENOTFOUND, "spawn hook: no service '%s'",
+                      service);
+}
+
+/* In the child: async-signal-safe; errno set on failure. */
+static int spawn_hooks_child(const cr_inst *in)
+{
+    for (size_t h = 0; h < in->svc->nhooks; h++) {
+        int e = in->svc->hooks[h].ops->child(in->svc->hooks[h].arg, in);
+        if (e) {
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int spawn_hooks_parent(cr_inst *in, pid_t pid, cr_err *err)
+{
+    for (size_t h = 0; h < in->svc->nhooks; h++) {
+        int rc =
+            in->svc->hooks[h].ops->parent(in->svc->hooks[h].arg, in, pid, err);
+        if (rc)
+            return rc;
+    }
+    return CR_OK;
+}
+
+void cr_svc_hooks_fini(cr_run *r)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        cr_svc *svc = &r->svcs[s];
+        for (size_t h = 0; h < svc->nhooks; h++)
+            if (svc->hooks[h].ops->fini)
+                svc->hooks[h].ops->fini(svc->hooks[h].arg);
+        svc->nhooks = 0;
+    }
+}
+
 int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
 {
     const cr_svc_spec *sp = in->svc->spec;
@@ -364,6 +421,8 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
             goto child_fail;
         if (sp->cwd && chdir(sp->cwd) != 0)
             goto child_fail;
+        if (spawn_hooks_child(in) != 0) /* cr_run_add_spawn_hook */
+            goto child_fail;
         execve(in->svc->exe, sp->argv, envp);
     child_fail:;
         int e = errno;
@@ -399,6 +458,13 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
     gp[1] = -1;
     close(ep[1]);
     ep[1] = -1;
+    /* Spawn hooks, the harness's side: before the exec is waited for (the
+     * child may need the harness to get there). */
+    cr_err herr;
+    cr_err_clear(&herr);
+    int hrc = spawn_hooks_parent(in, pid, &herr);
+    if (hrc)
+        kill(-pid, SIGKILL);
     ssize_t n;
     do
         n = read(ep[0], &child_errno, sizeof child_errno);
@@ -410,6 +476,13 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
         in->ledger_id = 0;
         rc = cr_err_sys(err, CR_EUNSUP, child_errno, "start %s: exec %s",
                         in->name, in->svc->exe);
+        goto out;
+    }
+    if (hrc) {
+        waitpid(pid, NULL, 0);
+        cr_ledger_done(r->ledger, in->ledger_id);
+        in->ledger_id = 0;
+        rc = cr_err_set(err, hrc, "start %s: %s", in->name, herr.msg);
         goto out;
     }
     in->pid = pid;
