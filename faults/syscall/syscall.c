@@ -346,32 +346,35 @@ static void verr_at(cr_vctx *vx, const char *path, const sys_problem *pb)
     cr_verr(vx, p, "%s", pb->e.msg);
 }
 
-/* What only one backend can do: the first key that asks for it. */
-static const char *needs_seccomp(const sys_keys *k)
+/* What only one backend can do: the first key that asks for it (*key:
+ * where to report it). */
+static const char *needs_seccomp(const sys_keys *k, const char **key)
 {
+    *key = NULL;
     if (k->syscalls)
-        return "syscalls (kernel names)";
+        return *key = "syscalls", "syscalls (kernel names)";
     if (k->has_delay)
-        return "delay_ms (libfiu cannot make calls slow)";
+        return *key = "delay_ms", "delay_ms (libfiu cannot make calls slow)";
     if (k->has_jitter)
-        return "jitter_ms";
+        return *key = "jitter_ms", "jitter_ms";
     if (k->path)
-        return "path (libfiu has no path filter)";
+        return *key = "path", "path (libfiu has no path filter)";
     if (k->count > 1)
-        return "count above 1 (libfiu fails once or always)";
+        return *key = "count", "count above 1 (libfiu fails once or always)";
     if (k->preset && !cr_fiupt_preset_find(k->preset) &&
         cr_scpreset_find(k->preset))
-        return k->preset;
+        return *key = "preset", k->preset;
     return NULL;
 }
 
-static const char *needs_libfiu(const sys_keys *k)
+static const char *needs_libfiu(const sys_keys *k, const char **key)
 {
+    *key = NULL;
     if (k->points)
-        return "points (libfiu failure points)";
+        return *key = "points", "points (libfiu failure points)";
     const cr_scpreset *p = k->preset ? cr_scpreset_find(k->preset) : NULL;
     if (p && p->refused)
-        return k->preset;
+        return *key = "preset", k->preset;
     return NULL;
 }
 
@@ -419,16 +422,19 @@ static int sys_parse(cr_vctx *vx, const json_t *obj, const char *path,
                 k.preset);
         goto out;
     }
-    const char *sc_only = needs_seccomp(&k), *fiu_only = needs_libfiu(&k);
+    const char *sc_key, *fiu_key;
+    const char *sc_only = needs_seccomp(&k, &sc_key);
+    const char *fiu_only = needs_libfiu(&k, &fiu_key);
     if (s->backend == SYS_LIBFIU && sc_only) {
-        cr_verr(vx, path,
+        cr_path_key(p, sizeof p, path, sc_key);
+        cr_verr(vx, p,
                 "%s needs backend \"seccomp\" (or \"auto\"), not \"libfiu\"",
                 sc_only);
         goto out;
     }
     if (s->backend == SYS_SECCOMP && fiu_only) {
         const cr_scpreset *pre = cr_scpreset_find(k.preset);
-        cr_path_key(p, sizeof p, path, k.points ? "points" : "preset");
+        cr_path_key(p, sizeof p, path, fiu_key);
         if (pre && pre->refused)
             cr_verr(vx, p, "%s", pre->refused);
         else
@@ -439,7 +445,8 @@ static int sys_parse(cr_vctx *vx, const json_t *obj, const char *path,
         goto out;
     }
     if (sc_only && fiu_only) {
-        cr_verr(vx, path,
+        cr_path_key(p, sizeof p, path, sc_key);
+        cr_verr(vx, p,
                 "%s needs the seccomp backend, but %s needs libfiu: no "
                 "backend can do both",
                 sc_only, fiu_only);
