@@ -28,6 +28,12 @@
 #ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
 #define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
 #endif
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 #ifndef SECCOMP_IOCTL_NOTIF_ID_VALID
 #define SECCOMP_IOCTL_NOTIF_ID_VALID SECCOMP_IOW(2, __u64)
 #endif
@@ -575,6 +581,12 @@ int cr_scsup_add(cr_scsup *s, int fd, const void *key, unsigned flags,
         close(fd);
         return cr_err_set(err, CR_ENOMEM, "seccomp supervisor: out of memory");
     }
+    /* Synchronous wake-ups (Linux >= 6.6): the target's CPU switches
+     * straight to the supervisor and back instead of waking a thread on
+     * another CPU -- a notified call costs ~6 us instead of 6..40 us on
+     * the project's 2-core VM.  Older kernels refuse it (EINVAL): fine. */
+    (void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+                (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
     l->fd = fd;
     l->key = key;
     l->flags = flags;
