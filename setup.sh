@@ -13,10 +13,11 @@ PACKAGES=(
   build-essential cmake pkg-config jq
   libjansson-dev libcunit1-dev libnl-3-dev libnl-route-3-dev
   libfiu-dev fiu-utils libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev sqlite3 libssl-dev
-  libmnl-dev libnftnl-dev nftables iproute2 iputils-ping
+  nftables iproute2
   libxml2-dev libxml2-utils clang clang-format libclang-rt-14-dev
   busybox-static cpio qemu-system-x86 socat haproxy
-  librabbitmq-dev rabbitmq-server
+  librabbitmq-dev rabbitmq-server stress-ng redis-server
+  chromium help2man yamllint
   libseccomp-dev golang-go strace
 )
 

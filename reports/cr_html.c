@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "base/cr_alloc.h"
+#include "cr_fmt.h"
+#include "cr_html_internal.h"
 #include "cr_report_internal.h"
 #include "cr_svg.h"
 
@@ -100,12 +102,18 @@ static const char CSS[] =
     "svg .mk-evidence circle{fill:#b3261e}svg .mk-evidence.unknown "
     "circle{fill:#8a5a00}\n"
     "svg .mk-evidence text{fill:#fff;font-size:9px;font-weight:700}\n"
+    "svg .mk-evidence.info circle{fill:#fff;stroke:#5b6573;stroke-width:1.2}"
+    "\n"
     "svg .legend .lg{stroke:#7d8796;stroke-width:.6}svg "
     ".lgt{font-size:11px;fill:#3d4654}\n"
     "svg .ctitle{font-size:12.5px;font-weight:700;fill:#2b3440}\n"
     "svg .fault-instant{stroke:#e8740c;stroke-width:2;stroke-dasharray:4 2}\n"
     "svg .s-acc{fill:none;stroke:#2f5fa7;stroke-width:2}\n"
     "svg .s-del{fill:none;stroke:#1e7f4f;stroke-width:2;stroke-dasharray:7 3}\n"
+    "svg .s-old{fill:none;stroke:#7d8796;stroke-width:1.8;stroke-dasharray:5 "
+    "3}svg .s-new{fill:none;stroke:#2f5fa7;stroke-width:2.2}\n"
+    "svg .fault-bg.old{stroke:#b35900;stroke-width:1;stroke-dasharray:4 3}"
+    "svg .fault-instant.old{stroke-dasharray:1 3}\n"
     "svg .s-p50{fill:none;stroke:#2f5fa7;stroke-width:1.8}\n"
     "svg .s-p90{fill:none;stroke:#7b3fa0;stroke-width:1.8;stroke-dasharray:6 "
     "3}\n"
@@ -162,6 +170,20 @@ static const char CSS[] =
     "padding:10px 14px;margin:12px 0;color:#6d1712;overflow-wrap:anywhere}\n"
     ".alert.warn{border-color:var(--unk);background:#fff7e6;color:#5c3c00;"
     "border-style:dashed}\n"
+    ".failures{background:#fff;color:var(--fg);border-radius:8px;border-left:"
+    "10px double var(--fail);padding:8px 14px;margin:10px 0 12px}\n"
+    ".failures.v-interrupted,.failures.v-unrunnable,.failures.v-unknown{"
+    "border-left-style:dashed;border-left-color:var(--unk)}\n"
+    ".failures ul{margin:0;padding:0;list-style:none}\n"
+    ".failures li{margin:3px 0;overflow-wrap:anywhere}\n"
+    ".failures a{color:var(--fail);font-weight:700;text-decoration:none}\n"
+    ".failures li.v-unknown a{color:var(--unk)}\n"
+    ".failures .hint{color:#3d4654;font-size:13.5px;margin:1px 0 0 22px}\n"
+    ".failures .why{margin-left:4px}\n"
+    ".story{border:1px solid var(--line);border-radius:8px;padding:8px 12px;"
+    "margin:10px 0;background:#fbfcfd}\n"
+    ".story h4{margin:0 0 4px;font-size:14px}ul.hints{margin:4px 0;"
+    "padding-left:20px}\n"
     "footer{color:var(--mute);font-size:12px;text-align:center;margin:30px 0}\n"
     "@media (max-width:640px){body{font-size:14px}main{padding:0 10px 30px}"
     "header.top "
@@ -199,17 +221,11 @@ void cr_html_end(cr_out *o)
 
 void cr_html_badge(cr_out *o, const char *v)
 {
-    const char *ic = "?";
-    if (!strcmp(v, "passed"))
-        ic = "\xE2\x9C\x94";
-    else if (!strcmp(v, "failed") || !strcmp(v, "error"))
-        ic = "\xE2\x9C\x96";
-    else if (!strcmp(v, "interrupted") || !strcmp(v, "unrunnable"))
-        ic = "\xE2\x9A\xA0";
-    cr_out_puts(o, "<span class=\"badge v-");
-    cr_out_esc(o, v);
-    cr_out_printf(o, "\"><span class=\"ic\" aria-hidden=\"true\">%s</span>",
-                  ic);
+    const cr_fmt_verdict *fv = cr_fmt_verdict_of(v);
+    cr_out_printf(o,
+                  "<span class=\"badge v-%s\"><span class=\"ic\" "
+                  "aria-hidden=\"true\">%s</span>",
+                  fv->css, fv->icon);
     cr_out_esc(o, v);
     cr_out_puts(o, "</span>");
 }
@@ -236,42 +252,32 @@ static void header(const cr_report *r, cr_out *o)
     cr_out_puts(o, " ");
     cr_html_badge(o, cr_report_verdict(r));
     cr_out_puts(o, "</h1>");
+    cr_html__failures(r, o);
     if (r->description && *r->description) {
         cr_out_puts(o, "<p class=\"desc\">");
         cr_out_esc(o, r->description);
         cr_out_puts(o, "</p>");
     }
     cr_out_puts(o, "<dl class=\"meta\">");
-    snprintf(b, sizeof b, "%llu%s%s%s", r->seed, r->seed_source ? " (" : "",
-             r->seed_source ? r->seed_source : "", r->seed_source ? ")" : "");
-    meta(o, "seed", r->has_seed ? b : NULL);
+    cr_fmt_seed(b, sizeof b, r);
+    meta(o, "seed", b);
     if (!isnan(r->duration_s)) {
-        cr_rep_fmt_dur(d, sizeof d, r->duration_s);
+        cr_fmt_dur(d, sizeof d, r->duration_s);
         snprintf(b, sizeof b, "%s", d);
         if (!isnan(r->drain_s) && r->drain_s > 0) {
-            cr_rep_fmt_dur(d, sizeof d, r->drain_s);
+            cr_fmt_dur(d, sizeof d, r->drain_s);
             snprintf(b + strlen(b), sizeof b - strlen(b), " + %s drain", d);
         }
         meta(o, "duration", b);
     }
     if (!isnan(r->ended_at - r->started_at)) {
-        cr_rep_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
+        cr_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
         meta(o, "wall time", d);
     }
-    cr_rep_fmt_utc(b, sizeof b, r->started_at);
+    cr_fmt_utc(b, sizeof b, r->started_at);
     meta(o, "started", b);
-    const json_t *m = json_object_get(r->journal, "machine");
-    if (m) {
-        const json_t *cpus = json_object_get(m, "cpus");
-        snprintf(b, sizeof b, "%s%s%s%s",
-                 cr_rep_jstr(m, "hostname") ? cr_rep_jstr(m, "hostname") : "?",
-                 cr_rep_jstr(m, "kernel") ? " \xC2\xB7 Linux " : "",
-                 cr_rep_jstr(m, "kernel") ? cr_rep_jstr(m, "kernel") : "", "");
-        if (json_is_integer(cpus))
-            snprintf(b + strlen(b), sizeof b - strlen(b), " \xC2\xB7 %lld CPUs",
-                     (long long)json_integer_value(cpus));
-        meta(o, "machine", b);
-    }
+    cr_fmt_machine(b, sizeof b, r->journal);
+    meta(o, "machine", b);
     meta(o, "scenario file", r->scenario_file);
     if (r->exit_code >= 0) {
         snprintf(b, sizeof b, "%d", r->exit_code);
@@ -316,9 +322,9 @@ static void summary(const cr_report *r, cr_out *o)
         cr_out_puts(o, "</div>");
     } else if (!strcmp(st, "interrupted")) {
         cr_out_puts(o,
-                    "<div class=\"alert warn\"><strong>interrupted:</strong> "
-                    "the run was stopped before it finished; verdicts were "
-                    "judged on what was recorded.</div>");
+                    "<div class=\"alert warn\"><strong>interrupted:</strong> ");
+        cr_out_esc(o, cr_rep_interrupted_note(r));
+        cr_out_puts(o, ".</div>");
     }
     cr_out_puts(o, "<div class=\"chips\">");
     snprintf(b, sizeof b, "%zu / %zu", r->npassed, r->nex);
@@ -342,7 +348,7 @@ static void summary(const cr_report *r, cr_out *o)
         const cr_rep_expect *x = &r->ex[i];
         if (strcmp(x->kind, "recovers") || !x->has_measured)
             continue;
-        cr_rep_fmt_measured(b, sizeof b, x->measured, x->unit);
+        cr_fmt_measured(b, sizeof b, x->measured, x->unit);
         snprintf(c, sizeof c, "recovery (%s%s%s)", x->name,
                  *x->bound ? ", bound " : "", x->bound);
         keyfig(o, b, c);
@@ -364,42 +370,6 @@ static void summary(const cr_report *r, cr_out *o)
 }
 
 /* ---- expectations ----------------------------------------------------- */
-
-/* "<= 5" shown as "\u2264 5" (and >=, !=); the rest escaped as is. */
-static void pretty_bound(cr_out *o, const char *b)
-{
-    static const struct {
-        const char *from, *to;
-    } ops[] = {{"<=", "\xE2\x89\xA4"},
-               {">=", "\xE2\x89\xA5"},
-               {"!=", "\xE2\x89\xA0"},
-               {"==", "="}};
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (!strncmp(b, ops[i].from, 2)) {
-            cr_out_puts(o, ops[i].to);
-            cr_out_esc(o, b + 2);
-            return;
-        }
-    cr_out_esc(o, b);
-}
-
-static void evidence_table(cr_out *o, const json_t *ev)
-{
-    cr_out_puts(
-        o, "<div class=\"tw\"><table class=\"ev\"><thead><tr><th>t (s)</th>"
-           "<th>event</th></tr></thead><tbody>");
-    for (size_t i = 0; i < json_array_size(ev); i++) {
-        const json_t *e = json_array_get(ev, i);
-        double t = cr_rep_jnum(e, "t");
-        cr_out_puts(o, "<tr><td>");
-        if (!isnan(t))
-            cr_out_printf(o, "%.3f", t);
-        cr_out_puts(o, "</td><td>");
-        cr_out_esc(o, cr_rep_jstr(e, "text"));
-        cr_out_puts(o, "</td></tr>");
-    }
-    cr_out_puts(o, "</tbody></table></div>");
-}
 
 static void expectations(const cr_report *r, cr_out *o)
 {
@@ -424,13 +394,15 @@ static void expectations(const cr_report *r, cr_out *o)
         cr_out_puts(o, "</p>");
         if (x->has_measured) {
             char m[64];
-            cr_rep_fmt_measured(m, sizeof m, x->measured, x->unit);
+            cr_fmt_measured(m, sizeof m, x->measured, x->unit);
             cr_out_puts(o, "<div class=\"fig\"><span>measured <b>");
             cr_out_esc(o, m);
             cr_out_puts(o, "</b></span>");
             if (*x->bound) {
+                char pb[96];
+                cr_fmt_bound_pretty(pb, sizeof pb, x->bound);
                 cr_out_puts(o, "<span>bound <b>");
-                pretty_bound(o, x->bound);
+                cr_out_esc(o, pb);
                 cr_out_puts(o, *x->unit ? " " : "");
                 cr_out_esc(o, x->unit);
                 cr_out_puts(o, "</b></span>");
@@ -438,17 +410,7 @@ static void expectations(const cr_report *r, cr_out *o)
             }
             cr_out_puts(o, "</div>");
         }
-        size_t ne = json_array_size(x->evidence);
-        if (ne) {
-            int open = strcmp(x->verdict, "passed") != 0;
-            cr_out_printf(o, "<details%s><summary>%s (%zu)</summary>",
-                          open ? " open" : "",
-                          open ? "Evidence: the events behind this verdict"
-                               : "Evidence",
-                          ne);
-            evidence_table(o, x->evidence);
-            cr_out_puts(o, "</details>");
-        }
+        cr_html__evidence(x, o);
         if (x->details && json_object_size(x->details)) {
             char *d = json_dumps(x->details, JSON_INDENT(2) | JSON_SORT_KEYS |
                                                  JSON_REAL_PRECISION(6));
@@ -469,7 +431,7 @@ static void expectations(const cr_report *r, cr_out *o)
 
 static void faults_table(const cr_report *r, cr_out *o)
 {
-    char d[32];
+    char d[256];
     cr_out_puts(o, "<section class=\"card\" id=\"faults\"><h2>Faults</h2>");
     if (!r->nfaults) {
         cr_out_puts(o,
@@ -482,24 +444,13 @@ static void faults_table(const cr_report *r, cr_out *o)
            "<th>details</th></tr></thead><tbody>");
     for (size_t i = 0; i < r->nfaults; i++) {
         const cr_rep_fault *f = &r->faults[i];
-        cr_out_puts(o, "<tr><td>");
-        cr_out_esc(o, f->name);
-        if (f->occurrence > 0)
-            cr_out_printf(o, " #%d", f->occurrence + 1);
-        cr_out_puts(o, "</td><td>");
-        cr_out_esc(o, f->kind);
-        cr_out_puts(o, "</td><td>");
+        cr_fmt_fault_name(d, sizeof d, f);
+        cr_out_wrap(o, "<tr><td>", d, "</td><td>");
+        cr_out_wrap(o, "", f->kind, "</td><td>");
         cr_out_esc(o, f->target);
-        cr_out_printf(o, "</td><td class=\"num\">%.3f s</td><td class=\"num\">",
-                      f->start);
-        if (f->instant)
-            cr_out_puts(o, "instant");
-        else {
-            cr_rep_fmt_dur(d, sizeof d, f->end - f->start);
-            cr_out_esc(o, d);
-            if (f->open)
-                cr_out_puts(o, " (never reverted)");
-        }
+        cr_fmt_fault_lasted(d, sizeof d, f);
+        cr_out_printf(o, "</td><td class=\"num\">%.3f s</td>", f->start);
+        cr_out_wrap(o, "<td class=\"num\">", d, "");
         cr_out_puts(o, "</td><td>");
         cr_out_esc(o, f->outcome);
         if (f->error) {
@@ -732,10 +683,9 @@ static void logs(const cr_report *r, cr_out *o)
         for (size_t i = 0; i < r->nlanes; i++)
             any_target |= cr_rep_target_has(f->target, r->lanes[i].inst,
                                             r->lanes[i].service);
-        cr_out_puts(o, "<details open><summary>");
-        cr_out_escf(o, "%s (%s) on %s at %.2f s", f->name, f->kind,
-                    *f->target ? f->target : "-", f->start);
-        cr_out_puts(o, "</summary>");
+        char line[512];
+        cr_fmt_fault_line(line, sizeof line, f);
+        cr_out_wrap(o, "<details open><summary>", line, "</summary>");
         for (size_t i = 0; i < r->nlanes; i++) {
             const cr_rep_lane *l = &r->lanes[i];
             if (any_target &&

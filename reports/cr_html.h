@@ -1,11 +1,13 @@
 /* cr_html: report.html, the self-contained page a reviewer reads.
  *
  * No network, no external script, font or style sheet: CSS and SVG are
- * inline.  The page has a header (scenario, verdict, seed, duration,
- * machine, reproduce command), the timeline and charts (cr_svg), one
- * section per expectation (verdict, measured figure against its bound,
- * evidence), the faults, per-service log excerpts around each fault and the
- * scenario as run.  Verdicts carry an icon and a word as well as a colour;
+ * inline.  The page has a header (scenario, verdict, then the failure
+ * first: each failed or unknown expectation with its reason and a link to
+ * its card; seed, duration, machine, reproduce command), the timeline and
+ * charts (cr_svg), one section per expectation (verdict, measured figure
+ * against its bound, the lost-id story, evidence; cr_html_evid.c), the
+ * faults, per-service log excerpts around each fault and the scenario as
+ * run.  Verdicts carry an icon and a word as well as a colour;
  * the page reflows on narrow screens and prints cleanly. */
 #ifndef CR_HTML_H
 #define CR_HTML_H

@@ -3,8 +3,9 @@
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
+#include "cr_evid.h"
+#include "cr_fmt.h"
 #include "cr_report_internal.h"
 
 static int run_errored(const cr_report *r)
@@ -17,7 +18,9 @@ void cr_junit_counts(const cr_report *r, size_t *tests, size_t *failures,
                      size_t *errors, double *time_s)
 {
     *tests = r->nex + (run_errored(r) ? 1 : 0);
-    *failures = r->nfailed + r->nunknown;
+    /* Expectations the engine did not judge (the run did not start or was
+     * interrupted) are <skipped>: the run's <error> keeps the suite red. */
+    *failures = r->nfailed + r->nunknown - cr_rep_count_not_judged(r);
     *errors = run_errored(r) ? 1 : 0;
     double t = r->ended_at - r->started_at;
     *time_s = isnan(t) || t < 0 ? 0 : t;
@@ -57,7 +60,7 @@ static void evidence_story(cr_out *o, const cr_rep_expect *x)
     cr_out_esc(o, x->summary);
     cr_out_puts(o, "\n");
     if (x->has_measured) {
-        cr_rep_fmt_measured(m, sizeof m, x->measured, x->unit);
+        cr_fmt_measured(m, sizeof m, x->measured, x->unit);
         cr_out_puts(o, "measured: ");
         cr_out_esc(o, m);
         if (*x->bound) {
@@ -66,25 +69,22 @@ static void evidence_story(cr_out *o, const cr_rep_expect *x)
         }
         cr_out_puts(o, "\n");
     }
-    size_t n = json_array_size(x->evidence);
-    if (n)
-        cr_out_puts(o, "evidence:\n");
-    for (size_t i = 0; i < n; i++) {
-        const json_t *e = json_array_get(x->evidence, i);
-        double t = cr_rep_jnum(e, "t");
-        const char *text = cr_rep_jstr(e, "text");
-        if (!isnan(t))
-            cr_out_printf(o, "  t=%.3f ", t);
+    if (x->lost && x->lost->hint)
+        cr_out_wrap(o, "hint: ", x->lost->hint, "\n");
+    for (size_t i = 0; i < x->nrows; i++) {
+        const cr_rep_evrow *w = &x->rows[i];
+        if (i == 0 || i == x->nfail)
+            cr_out_puts(o, i < x->nfail ? "evidence:\n"
+                                        : "informational (not reasons for "
+                                          "the verdict):\n");
+        if (!isnan(w->t))
+            cr_out_printf(o, "  t=%.3f ", w->t);
         else
             cr_out_puts(o, "  ");
-        cr_out_esc(o, text ? text : "");
-        cr_out_puts(o, "\n");
+        cr_out_wrap(o, "", w->text, "\n");
     }
-    if (x->details && json_object_get(x->details, "evidence_dropped")) {
-        cr_out_printf(o, "  ... and %lld more\n",
-                      (long long)json_integer_value(
-                          json_object_get(x->details, "evidence_dropped")));
-    }
+    if (x->omitted > 0)
+        cr_out_printf(o, "  ... and %lld more\n", x->omitted);
 }
 
 static void testcase(const cr_report *r, cr_out *o, const cr_rep_expect *x)
@@ -98,6 +98,12 @@ static void testcase(const cr_report *r, cr_out *o, const cr_rep_expect *x)
         cr_out_puts(o, ">\n      <system-out>");
         cr_out_esc(o, x->summary);
         cr_out_puts(o, "</system-out>\n    </testcase>\n");
+        return;
+    }
+    if (cr_rep_not_judged(x)) {
+        cr_out_puts(o, ">\n      <skipped message=\"");
+        cr_out_esc(o, x->summary);
+        cr_out_puts(o, "\"/>\n    </testcase>\n");
         return;
     }
     int unknown = strcmp(x->verdict, "failed") != 0;
@@ -114,7 +120,7 @@ static void testcase(const cr_report *r, cr_out *o, const cr_rep_expect *x)
 
 static void fault_list(const cr_report *r, cr_out *o)
 {
-    char d[32];
+    char d[64];
     if (r->nfaults == 0) {
         cr_out_puts(o, "no faults were injected\n");
         return;
@@ -131,9 +137,8 @@ static void fault_list(const cr_report *r, cr_out *o)
         cr_out_puts(o, ": ");
         cr_out_esc(o, f->outcome);
         if (!f->instant) {
-            cr_rep_fmt_dur(d, sizeof d, f->end - f->start);
-            cr_out_printf(o, " for %s%s", d,
-                          f->open ? " (never reverted)" : "");
+            cr_fmt_fault_lasted(d, sizeof d, f);
+            cr_out_printf(o, " for %s", d);
         }
         if (f->error) {
             cr_out_puts(o, ": ");
@@ -147,22 +152,18 @@ void cr_junit_suite(const cr_report *r, cr_out *o)
 {
     size_t tests, failures, errors;
     double time_s;
-    char ts[32] = "1970-01-01T00:00:00";
+    char ts[32];
     cr_junit_counts(r, &tests, &failures, &errors, &time_s);
-    if (!isnan(r->started_at)) {
-        time_t t = (time_t)r->started_at;
-        struct tm tm;
-        if (gmtime_r(&t, &tm))
-            strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    }
+    cr_fmt_iso(ts, sizeof ts, r->started_at);
     const char *host =
         cr_rep_jstr(json_object_get(r->journal, "machine"), "hostname");
     cr_out_puts(o, "  <testsuite name=\"");
     cr_out_esc(o, r->name);
     cr_out_printf(o,
                   "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-                  "skipped=\"0\" time=\"%.3f\" timestamp=\"%s\"",
-                  tests, failures, errors, time_s, ts);
+                  "skipped=\"%zu\" time=\"%.3f\" timestamp=\"%s\"",
+                  tests, failures, errors, cr_rep_count_not_judged(r), time_s,
+                  ts);
     if (host) {
         cr_out_puts(o, " hostname=\"");
         cr_out_esc(o, host);
@@ -191,12 +192,10 @@ void cr_junit_suite(const cr_report *r, cr_out *o)
         cr_out_puts(o, "\" type=\"");
         cr_out_esc(o, st);
         cr_out_puts(o, "\">");
-        cr_out_esc(o,
-                   r->error ? r->error
-                   : !strcmp(st, "interrupted")
-                       ? "the run was interrupted before it finished; "
-                         "expectations below were judged on what was recorded"
-                       : "the run did not complete");
+        cr_out_esc(o, r->error ? r->error
+                      : !strcmp(st, "interrupted")
+                          ? cr_rep_interrupted_note(r)
+                          : "the run did not complete");
         cr_out_puts(o, "</error>\n    </testcase>\n");
     }
     for (size_t i = 0; i < r->nex; i++)

@@ -4,32 +4,21 @@
 #include <math.h>
 #include <string.h>
 
+#include "cr_evid.h"
+#include "cr_fmt.h"
 #include "cr_report_internal.h"
 
-const char *cr_md_badge(const char *v)
-{
-    if (!strcmp(v, "passed"))
-        return "\xE2\x9C\x85 passed";
-    if (!strcmp(v, "failed"))
-        return "\xE2\x9D\x8C failed";
-    if (!strcmp(v, "interrupted"))
-        return "\xE2\x9A\xA0\xEF\xB8\x8F interrupted";
-    if (!strcmp(v, "unrunnable"))
-        return "\xE2\x9B\x94 unrunnable";
-    if (!strcmp(v, "error"))
-        return "\xF0\x9F\x92\xA5 error";
-    return "\xE2\x9D\x94 unknown";
-}
+static void failures(const cr_report *r, cr_out *o);
 
 static void header(const cr_report *r, cr_out *o)
 {
-    char d[32], when[40];
-    const json_t *m = json_object_get(r->journal, "machine");
+    char d[32], when[40], mach[160];
     cr_out_puts(o, "## chaosrun: ");
     cr_out_md(o, r->name);
     cr_out_puts(o, " \xE2\x80\x94 ");
-    cr_out_puts(o, cr_md_badge(cr_report_verdict(r)));
+    cr_out_puts(o, cr_fmt_verdict_of(cr_report_verdict(r))->md);
     cr_out_puts(o, "\n\n");
+    failures(r, o);
     if (r->description && *r->description) {
         cr_out_md(o, r->description);
         cr_out_puts(o, "\n\n");
@@ -43,23 +32,19 @@ static void header(const cr_report *r, cr_out *o)
     if (r->has_seed)
         cr_out_printf(o, " \xC2\xB7 seed `%llu`", r->seed);
     if (!isnan(r->duration_s)) {
-        cr_rep_fmt_dur(d, sizeof d, r->duration_s);
+        cr_fmt_dur(d, sizeof d, r->duration_s);
         cr_out_printf(o, " \xC2\xB7 %s of faults", d);
     }
     if (!isnan(r->ended_at - r->started_at)) {
-        cr_rep_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
+        cr_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
         cr_out_printf(o, " \xC2\xB7 %s wall", d);
     }
-    if (cr_rep_jstr(m, "hostname")) {
+    cr_fmt_machine(mach, sizeof mach, r->journal);
+    if (*mach) {
         cr_out_puts(o, " \xC2\xB7 ");
-        cr_out_md(o, cr_rep_jstr(m, "hostname"));
-        if (cr_rep_jstr(m, "kernel")) {
-            cr_out_puts(o, " (Linux ");
-            cr_out_md(o, cr_rep_jstr(m, "kernel"));
-            cr_out_puts(o, ")");
-        }
+        cr_out_md(o, mach);
     }
-    cr_rep_fmt_utc(when, sizeof when, r->started_at);
+    cr_fmt_utc(when, sizeof when, r->started_at);
     if (*when)
         cr_out_printf(o, " \xC2\xB7 %s", when);
     cr_out_puts(o, "\n\n");
@@ -70,9 +55,9 @@ static void header(const cr_report *r, cr_out *o)
         cr_out_md(o, r->error);
         cr_out_puts(o, "\n\n");
     } else if (!strcmp(cr_report_verdict(r), "interrupted")) {
-        cr_out_puts(o, "> **interrupted:** the run was stopped before it "
-                       "finished; verdicts below were judged on what was "
-                       "recorded.\n\n");
+        cr_out_puts(o, "> **interrupted:** ");
+        cr_out_puts(o, cr_rep_interrupted_note(r));
+        cr_out_puts(o, ".\n\n");
     }
     if (r->reproduce) {
         cr_out_puts(o, "Reproduce: ");
@@ -94,13 +79,13 @@ static void expectations(const cr_report *r, cr_out *o)
            "|---|---|---|---:|---|---|\n");
     for (size_t i = 0; i < r->nex; i++) {
         const cr_rep_expect *x = &r->ex[i];
-        cr_out_printf(o, "| %s | ", cr_md_badge(x->verdict));
+        cr_out_printf(o, "| %s | ", cr_fmt_verdict_of(x->verdict)->md);
         cr_out_md(o, x->name);
         cr_out_puts(o, " | ");
         cr_out_md(o, x->kind);
         cr_out_puts(o, " | ");
         if (x->has_measured) {
-            cr_rep_fmt_measured(m, sizeof m, x->measured, x->unit);
+            cr_fmt_measured(m, sizeof m, x->measured, x->unit);
             cr_out_md(o, m);
         }
         cr_out_puts(o, " | ");
@@ -115,7 +100,7 @@ static void expectations(const cr_report *r, cr_out *o)
 
 static void faults(const cr_report *r, cr_out *o)
 {
-    char d[32];
+    char d[256];
     cr_out_puts(o, "### Faults\n\n");
     if (r->nfaults == 0) {
         cr_out_puts(o, "No fault was injected.\n\n");
@@ -126,22 +111,14 @@ static void faults(const cr_report *r, cr_out *o)
     for (size_t i = 0; i < r->nfaults; i++) {
         const cr_rep_fault *f = &r->faults[i];
         cr_out_puts(o, "| ");
-        cr_out_md(o, f->name);
-        if (f->occurrence > 0)
-            cr_out_printf(o, " #%d", f->occurrence + 1);
+        cr_fmt_fault_name(d, sizeof d, f);
+        cr_out_md(o, d);
         cr_out_puts(o, " | ");
         cr_out_md(o, f->kind);
         cr_out_puts(o, " | ");
         cr_out_md(o, f->target);
-        cr_out_printf(o, " | %.2f s | ", f->start);
-        if (f->instant)
-            cr_out_puts(o, "instant");
-        else {
-            cr_rep_fmt_dur(d, sizeof d, f->end - f->start);
-            cr_out_puts(o, d);
-            if (f->open)
-                cr_out_puts(o, " (never reverted)");
-        }
+        cr_fmt_fault_lasted(d, sizeof d, f);
+        cr_out_printf(o, " | %.2f s | %s", f->start, d);
         cr_out_puts(o, " | ");
         cr_out_md(o, f->outcome);
         if (f->error) {
@@ -164,7 +141,7 @@ static void figures(const cr_report *r, cr_out *o)
         if (!any)
             cr_out_puts(o, "### Recovery\n\n");
         any = 1;
-        cr_rep_fmt_measured(m, sizeof m, x->measured, x->unit);
+        cr_fmt_measured(m, sizeof m, x->measured, x->unit);
         cr_out_puts(o, "- ");
         cr_out_md(o, x->name);
         cr_out_printf(o, ": recovered in **%s**", m);
@@ -192,30 +169,110 @@ static void figures(const cr_report *r, cr_out *o)
     }
 }
 
+/* Rows shown in Markdown before "… N more in report.html". */
+#define MD_ROWS 20
+
+static void md_rows(cr_out *o, const cr_rep_evrow *v, size_t n)
+{
+    for (size_t k = 0; k < n && k < MD_ROWS; k++) {
+        cr_out_puts(o, "- ");
+        if (!isnan(v[k].t))
+            cr_out_printf(o, "`t=%.3f` ", v[k].t);
+        cr_out_md(o, v[k].text);
+        cr_out_puts(o, "\n");
+    }
+    if (n > MD_ROWS)
+        cr_out_printf(o, "- \xE2\x80\xA6 %zu more in report.html\n",
+                      n - MD_ROWS);
+}
+
+/* "- text" as one Markdown list item. */
+static void md_item(cr_out *o, const char *text)
+{
+    cr_out_puts(o, "- ");
+    cr_out_md(o, text);
+    cr_out_puts(o, "\n");
+}
+
+static void md_lost(cr_out *o, const cr_rep_lost *l)
+{
+    char b[640];
+    if (!l || !l->n ||
+        (l->checker_lost >= 0 && l->checker_lost != (long long)l->n))
+        return;
+    cr_out_puts(o, "Where the lost ids were last seen:\n\n");
+    for (size_t g = 0; g < l->ngroups; g++) {
+        cr_evid_group_text(b, sizeof b, l, &l->groups[g]);
+        md_item(o, b);
+    }
+    cr_evid_rest_text(b, sizeof b, l);
+    if (*b)
+        md_item(o, b);
+    cr_out_puts(o, "\n");
+}
+
 static void evidence(const cr_report *r, cr_out *o)
 {
     for (size_t i = 0; i < r->nex; i++) {
         const cr_rep_expect *x = &r->ex[i];
-        size_t n = json_array_size(x->evidence);
-        if (!strcmp(x->verdict, "passed") || n == 0)
+        size_t ninfo = x->nrows - x->nfail;
+        char om[96];
+        if (!strcmp(x->verdict, "passed") || (!x->nrows && !x->lost))
             continue;
         cr_out_puts(o, "<details><summary>Evidence: ");
         cr_out_esc(o, x->name);
-        cr_out_printf(o, " (%zu event%s)</summary>\n\n", n, n == 1 ? "" : "s");
-        for (size_t k = 0; k < n && k < 20; k++) {
-            const json_t *e = json_array_get(x->evidence, k);
-            double t = cr_rep_jnum(e, "t");
-            cr_out_puts(o, "- ");
-            if (!isnan(t))
-                cr_out_printf(o, "`t=%.3f` ", t);
-            cr_out_md(o, cr_rep_jstr(e, "text"));
-            cr_out_puts(o, "\n");
+        cr_out_printf(o,
+                      " (%zu failure row%s, %zu informational)</summary>\n\n",
+                      x->nfail, cr_fmt_s(x->nfail), ninfo);
+        md_lost(o, x->lost);
+        if (x->lost && x->nfail)
+            cr_out_puts(o, "Failure rows:\n\n");
+        md_rows(o, x->rows, x->nfail);
+        if (ninfo) {
+            cr_out_printf(o,
+                          "%sInformational (not reasons for the verdict):\n\n",
+                          x->nfail ? "\n" : "");
+            md_rows(o, x->rows + x->nfail, ninfo);
         }
-        if (n > 20)
-            cr_out_printf(o, "- \xE2\x80\xA6 %zu more in report.html\n",
-                          n - 20);
+        cr_evid_omitted_text(om, sizeof om, x);
+        if (*om) {
+            cr_out_puts(o, "\n_");
+            cr_out_md(o, om);
+            cr_out_puts(o, "_\n");
+        }
         cr_out_puts(o, "\n</details>\n\n");
     }
+}
+
+/* Right under the heading: what failed and why, one line each. */
+static void failures(const cr_report *r, cr_out *o)
+{
+    if (!r->nfailed && !r->nunknown && !r->error)
+        return;
+    cr_out_puts(o, "**What failed:**\n\n");
+    if (r->error) {
+        cr_out_printf(o, "- %s: ", cr_fmt_verdict_of(cr_report_verdict(r))->md);
+        cr_out_md(o, r->error);
+        cr_out_puts(o, "\n");
+    }
+    for (size_t i = 0; i < r->nex; i++) {
+        const cr_rep_expect *x = &r->ex[i];
+        if (!strcmp(x->verdict, "passed"))
+            continue;
+        cr_out_printf(o, "- %s **", cr_fmt_verdict_of(x->verdict)->md);
+        cr_out_md(o, x->name);
+        cr_out_puts(o, "** (");
+        cr_out_mdcode(o, *x->kind ? x->kind : "?");
+        cr_out_puts(o, "): ");
+        cr_out_md(o, *x->summary ? x->summary : "(no summary)");
+        cr_out_puts(o, "\n");
+        if (x->lost && x->lost->hint) {
+            cr_out_puts(o, "  - hint: ");
+            cr_out_md(o, x->lost->hint);
+            cr_out_puts(o, "\n");
+        }
+    }
+    cr_out_puts(o, "\n");
 }
 
 int cr_md_write(const cr_report *r, cr_out *o, cr_err *err)

@@ -12,8 +12,4 @@
 /* Append the Markdown document for r to o.  Returns 0 or CR_ENOMEM. */
 int cr_md_write(const cr_report *r, cr_out *o, cr_err *err);
 
-/* The icon + word for a verdict or run status: "✅ passed", "❌ failed",
- * "❔ unknown", "⛔ unrunnable", "⚠️ interrupted". */
-const char *cr_md_badge(const char *verdict);
-
 #endif

@@ -199,6 +199,13 @@ void cr_out_esc(cr_out *o, const char *s)
     esc(o, s, 0);
 }
 
+void cr_out_wrap(cr_out *o, const char *pre, const char *text, const char *post)
+{
+    cr_out_puts(o, pre);
+    cr_out_esc(o, text);
+    cr_out_puts(o, post);
+}
+
 void cr_out_escf(cr_out *o, const char *fmt, ...)
 {
     cr_out tmp;

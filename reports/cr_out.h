@@ -40,6 +40,10 @@ void cr_out_printf(cr_out *o, const char *fmt, ...) CR_PRINTF(2, 3);
  * kinds): & < > " ' become entities, invalid UTF-8 becomes U+FFFD, C0
  * controls other than tab/newline/CR become U+FFFD.  NULL appends nothing. */
 void cr_out_esc(cr_out *o, const char *s);
+/* pre, then text escaped as cr_out_esc() does, then post (pre and post
+ * raw): cr_out_wrap(o, "<td>", name, "</td>"). */
+void cr_out_wrap(cr_out *o, const char *pre, const char *text,
+                 const char *post);
 /* Same, formatted. */
 void cr_out_escf(cr_out *o, const char *fmt, ...) CR_PRINTF(2, 3);
 /* Escape for a Markdown table cell: | becomes \|, newlines become spaces,

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/cr_alloc.h"
+#include "cr_evid.h"
 #include "cr_html.h"
 #include "cr_junit.h"
 #include "cr_md.h"
@@ -497,7 +497,8 @@ int cr_report_load(const char *run_dir, cr_report **out, cr_err *err)
         if (!strcmp(f->outcome, "applied") || !strcmp(f->outcome, "failed"))
             widen(&r->t_min, &r->t_max, f->end);
     }
-    if ((rc = load_lanes(r, err)) < 0 || (rc = load_expects(r, err)) < 0)
+    if ((rc = load_lanes(r, err)) < 0 || (rc = load_expects(r, err)) < 0 ||
+        (rc = cr_evid_build(r, err)) < 0)
         goto out;
     *out = r;
     r = NULL;
@@ -518,6 +519,8 @@ void cr_report_destroy(cr_report *r)
         cr_free(r->lanes[i].segs);
     cr_free(r->lanes);
     cr_free(r->faults);
+    for (size_t i = 0; i < r->nex; i++)
+        cr_evid_free(&r->ex[i]);
     cr_free(r->ex);
     json_decref(r->journal);
     cr_free(r->dir);
@@ -543,7 +546,7 @@ int cr_rep_is_error(const cr_rep_event *e)
            !strcmp(e->ev, "dead_lettered") || !strcmp(e->ev, "rejected");
 }
 
-void cr_report_rate(const cr_report *r, const char *ev, double bin_s,
+void cr_report_rate(const cr_report *r, const char *ev, double t0, double bin_s,
                     double *counts, size_t nbins)
 {
     memset(counts, 0, nbins * sizeof *counts);
@@ -551,7 +554,7 @@ void cr_report_rate(const cr_report *r, const char *ev, double bin_s,
         const cr_rep_event *e = &r->ev[i];
         if (ev ? strcmp(e->ev, ev) != 0 : !cr_rep_is_error(e))
             continue;
-        double b = floor((e->t - r->t_min) / bin_s);
+        double b = floor((e->t - t0) / bin_s);
         if (b < 0 || b >= (double)nbins)
             continue;
         counts[(size_t)b] += 1.0 / bin_s;
@@ -637,47 +640,28 @@ out:
     return rc;
 }
 
-/* ---- formatting ------------------------------------------------------- */
+/* ---- expectations the engine did not judge ------------------------------ */
 
-void cr_rep_fmt_dur(char *buf, size_t n, double s)
+const char *cr_rep_not_judged(const cr_rep_expect *x)
 {
-    if (isnan(s))
-        snprintf(buf, n, "n/a");
-    else if (fabs(s) < 1)
-        snprintf(buf, n, "%.0f ms", s * 1000);
-    else if (fabs(s) < 10)
-        snprintf(buf, n, "%.2f s", s);
-    else if (fabs(s) < 120)
-        snprintf(buf, n, "%.1f s", s);
-    else
-        snprintf(buf, n, "%d min %d s", (int)(s / 60), (int)fmod(s, 60));
+    return json_string_value(json_object_get(x->details, "not_judged"));
 }
 
-void cr_rep_fmt_measured(char *buf, size_t n, double v, const char *unit)
+size_t cr_rep_count_not_judged(const cr_report *r)
 {
-    if (isnan(v)) {
-        snprintf(buf, n, "n/a");
-        return;
-    }
-    if (unit && !strcmp(unit, "s")) {
-        cr_rep_fmt_dur(buf, n, v);
-        return;
-    }
-    if ((v == floor(v) || fabs(v) >= 100) && fabs(v) < 1e15)
-        snprintf(buf, n, "%.0f%s%s", v, unit && *unit ? " " : "",
-                 unit ? unit : "");
-    else
-        snprintf(buf, n, "%.3g%s%s", v, unit && *unit ? " " : "",
-                 unit ? unit : "");
+    size_t n = 0;
+    for (size_t i = 0; i < r->nex; i++)
+        n += cr_rep_not_judged(&r->ex[i]) != NULL;
+    return n;
 }
 
-void cr_rep_fmt_utc(char *buf, size_t n, double unix_t)
+const char *cr_rep_interrupted_note(const cr_report *r)
 {
-    struct tm tm;
-    time_t t = (time_t)unix_t;
-    if (isnan(unix_t) || !gmtime_r(&t, &tm)) {
-        snprintf(buf, n, "%s", "");
-        return;
-    }
-    strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    /* Runs recorded before the engine stopped judging interrupted runs
+     * carry verdicts. */
+    return r->nex && cr_rep_count_not_judged(r) == r->nex
+               ? "the run was stopped before it finished; its expectations "
+                 "were not judged"
+               : "the run was stopped before it finished; verdicts were "
+                 "judged on what was recorded";
 }

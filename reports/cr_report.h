@@ -64,6 +64,50 @@ typedef struct cr_rep_lane {
     size_t nsegs;
 } cr_rep_lane;
 
+/* One evidence row of an expectation. */
+typedef struct cr_rep_evrow {
+    double t;         /* s after t0; NAN when the row has none */
+    const char *text; /* "" when absent */
+    int info;         /* 1: informational, not a reason for the verdict */
+} cr_rep_evrow;
+
+/* A record that a failed no_loss expectation counts as lost, recounted
+ * from events.jsonl (and the spans in traces/, when there are any). */
+typedef struct cr_rep_lost_id {
+    const char *id;   /* the id as text (42 and "42" are the same id) */
+    double t_acc;     /* first accepted */
+    const char *seen; /* the instance of the last record naming it */
+    const char *what; /* that record: an event name or a span name */
+    double t_seen;    /* its time */
+    int group;        /* index into cr_rep_lost.groups, or -1 */
+} cr_rep_lost_id;
+
+/* Lost ids that were still in flight at one instance when one fault hit
+ * it: last seen at `inst` at most `dwell` seconds (the p99 of how long
+ * records stayed there before moving on, in the same run) before the
+ * fault's start. */
+typedef struct cr_rep_lost_group {
+    const char *inst, *what; /* what: the last record of the first id */
+    const cr_rep_fault *fault;
+    size_t n;
+    double gap_min, gap_max; /* fault start - last seen */
+    double dwell;
+} cr_rep_lost_group;
+
+typedef struct cr_rep_lost {
+    cr_rep_lost_id *ids; /* in order of acceptance */
+    size_t n;
+    cr_rep_lost_group *groups; /* largest first */
+    size_t ngroups;
+    long long checker_lost; /* details.lost, -1 when absent; when it is
+                               not n, no id is tied to a fault (no
+                               groups, no hint) */
+    int spans;              /* 1: records from traces/ were used */
+    char *hint;             /* one sentence for the largest group; NULL
+                               when no fault can be tied to a lost id */
+    json_t *pool;           /* owns the strings above */
+} cr_rep_lost;
+
 typedef struct cr_rep_expect {
     const char *name, *kind;
     const char *verdict; /* passed | failed | unknown */
@@ -73,6 +117,15 @@ typedef struct cr_rep_expect {
     const char *unit, *bound; /* "" when absent */
     const json_t *evidence;   /* array of {"t","text"} or NULL */
     const json_t *details;    /* object or NULL */
+    /* The evidence, failure rows first, then informational rows, each in
+     * time order (rows without a time last).  A row is informational when
+     * it says "role": "info", when the expectation passed, or (no_loss)
+     * when the id it names is neither lost, duplicated nor unexpected. */
+    cr_rep_evrow *rows;
+    size_t nrows, nfail;
+    long long omitted; /* rows the checker left out (details.
+                          evidence_omitted / evidence_dropped) */
+    cr_rep_lost *lost; /* failed no_loss only, else NULL */
 } cr_rep_expect;
 
 typedef struct cr_report {
@@ -111,11 +164,13 @@ void cr_report_destroy(cr_report *r);
  * "interrupted", "unrunnable", "error"), or "unknown" when absent. */
 const char *cr_report_verdict(const cr_report *r);
 
-/* Events named ev per bin of bin_s seconds from r->t_min; counts[nbins]
- * (caller-allocated, nbins = cr_report_nbins()).  ev NULL: every event
- * carrying an "error" field plus giveup/dead_lettered/rejected. */
+/* Events named ev per second in bins of bin_s seconds from t0 (s after
+ * t0 of the run; r->t_min for the run's own axis); counts[nbins]
+ * (caller-allocated, nbins = cr_report_nbins() for the run's own axis).
+ * ev NULL: every event carrying an "error" field plus
+ * giveup/dead_lettered/rejected. */
 size_t cr_report_nbins(const cr_report *r, double bin_s);
-void cr_report_rate(const cr_report *r, const char *ev, double bin_s,
+void cr_report_rate(const cr_report *r, const char *ev, double t0, double bin_s,
                     double *counts, size_t nbins);
 /* Mean rate (events/s) of ev inside fault windows (inside = 1) or outside
  * them during the fault phase [0, duration_s] (inside = 0).  NAN when the
@@ -144,5 +199,22 @@ int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
  * (malloc'd, may be NULL) receives the Markdown. */
 int cr_report_compare(const char *old_dir, const char *new_dir,
                       const char *out_dir, char **md, cr_err *err);
+
+/* What a comparison found, for a caller that decides on it (`report
+ * --compare --fail-on`): expectations by change of verdict (regressed:
+ * passed before, not now; fixed: the reverse; changed: another change,
+ * e.g. failed -> unknown; added/removed: on one side only), measured
+ * figures by trend (worse/better outside the noise, within noise, same),
+ * and the runs' overall verdicts (cr_report_verdict; "flaky" for a
+ * multi-seed side that passed some runs). */
+typedef struct cr_compare_tally {
+    size_t regressed, fixed, changed, added, removed;
+    size_t worse, better, noise, same;
+    char old_verdict[16], new_verdict[16];
+} cr_compare_tally;
+/* cr_report_compare, and *tally (may be NULL) filled when it returns 0. */
+int cr_report_compare_tally(const char *old_dir, const char *new_dir,
+                            const char *out_dir, char **md,
+                            cr_compare_tally *tally, cr_err *err);
 
 #endif

@@ -21,11 +21,33 @@ int cr_rep_in_fault(const cr_report *r, double t);
  * instance. */
 int cr_rep_target_has(const char *target, const char *inst,
                       const char *service);
-/* A duration for people: "1.84 s", "250 ms", "2 min 5 s". */
-void cr_rep_fmt_dur(char *buf, size_t n, double s);
-/* A measured figure with its unit: "1.84 s", "12 events", "99.5 %". */
-void cr_rep_fmt_measured(char *buf, size_t n, double v, const char *unit);
-/* UTC time "2026-11-26 23:40:12 UTC" of a Unix time ("" when NAN). */
-void cr_rep_fmt_utc(char *buf, size_t n, double unix_t);
+
+/* ---- shared by the views over several runs ---------------------------- */
+
+/* mkdir dir unless it exists; 0 or CR_ESYS. */
+int cr_rep_ensure_dir(const char *dir, cr_err *err);
+/* Write o to dir/file atomically (cr_out_write_file). */
+int cr_rep_write_out(const cr_out *o, const char *dir, const char *file,
+                     cr_err *err);
+/* The expectation named name, or NULL. */
+const cr_rep_expect *cr_rep_find_ex(const cr_report *r, const char *name);
+/* Why the engine did not judge x (details.not_judged: "startup" or
+ * "interrupted"), or NULL when it was judged. */
+const char *cr_rep_not_judged(const cr_rep_expect *x);
+/* How many expectations of r were not judged. */
+size_t cr_rep_count_not_judged(const cr_report *r);
+/* The note of an interrupted run: what happened to its verdicts. */
+const char *cr_rep_interrupted_note(const cr_report *r);
+
+/* Several loaded runs. */
+typedef struct cr_rep_runs {
+    cr_report **r;
+    size_t n;
+} cr_rep_runs;
+/* Load every dir in order; on error rs keeps the runs loaded so far (free
+ * them with cr_rep_runs_free()). */
+int cr_rep_runs_load(const char *const *dirs, size_t n, cr_rep_runs *rs,
+                     cr_err *err);
+void cr_rep_runs_free(cr_rep_runs *rs);
 
 #endif

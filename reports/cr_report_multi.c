@@ -1,6 +1,7 @@
 /* cr_report_multi: the views over several runs (part of the cr_report
- * module, see cr_report.h): comparing two runs, the multi-seed summary of
- * one scenario, and the suite index with its combined JUnit XML. */
+ * module, see cr_report.h): the multi-seed summary of one scenario and the
+ * suite index with its combined JUnit XML (comparing two runs is
+ * cr_report_compare.c), and the helpers those views share. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -9,22 +10,22 @@
 #include <sys/stat.h>
 
 #include "base/cr_alloc.h"
+#include "cr_fmt.h"
 #include "cr_html.h"
 #include "cr_junit.h"
-#include "cr_md.h"
 #include "cr_report.h"
 #include "cr_report_internal.h"
 #include "cr_stats.h"
 #include "cr_svg.h"
 
-static int ensure_dir(const char *dir, cr_err *err)
+int cr_rep_ensure_dir(const char *dir, cr_err *err)
 {
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return cr_err_sys(err, CR_ESYS, errno, "creating %s", dir);
     return 0;
 }
 
-static int write_out(const cr_out *o, const char *dir, const char *file,
+int cr_rep_write_out(const cr_out *o, const char *dir, const char *file,
                      cr_err *err)
 {
     char *p = cr_asprintf("%s/%s", dir, file);
@@ -35,18 +36,7 @@ static int write_out(const cr_out *o, const char *dir, const char *file,
     return rc;
 }
 
-/* Direction of "better" for a bound: -1 lower is better ("<= 5"), +1
- * higher is better (">= 100"), 0 unknown. */
-static int better_dir(const char *bound)
-{
-    while (bound && *bound == ' ')
-        bound++;
-    if (!bound)
-        return 0;
-    return *bound == '<' ? -1 : *bound == '>' ? 1 : 0;
-}
-
-static const cr_rep_expect *find_ex(const cr_report *r, const char *name)
+const cr_rep_expect *cr_rep_find_ex(const cr_report *r, const char *name)
 {
     for (size_t i = 0; i < r->nex; i++)
         if (!strcmp(r->ex[i].name, name))
@@ -85,277 +75,19 @@ static char *rel_path(const char *dir, const char *target_dir, const char *file)
     return s;
 }
 
-/* ---- compare ---------------------------------------------------------- */
-
-static const char *change_word(const char *ov, const char *nv)
-{
-    if (!ov)
-        return "new";
-    if (!nv)
-        return "removed";
-    if (!strcmp(ov, nv))
-        return "same";
-    if (!strcmp(nv, "passed"))
-        return "fixed";
-    if (!strcmp(ov, "passed"))
-        return "regressed";
-    return "changed";
-}
-
-/* "better"/"worse"/"about the same"/"" for a measured figure moving from a
- * to b: lower is better under "<", higher under ">", closer under "==".
- * Changes within 5 % are "about the same" (runs are noisy). */
-static const char *trend(double a, double b, const char *bound)
-{
-    int d = better_dir(bound);
-    if (isnan(a) || isnan(b))
-        return "";
-    if (d == 0 && bound && strstr(bound, "==")) {
-        double t = strtod(bound + strspn(bound, "=! "), NULL);
-        a = -fabs(a - t);
-        b = -fabs(b - t);
-        d = 1;
-    }
-    if (d == 0)
-        return "";
-    if (fabs(b - a) <= 0.05 * fmax(fabs(a), fabs(b)))
-        return "about the same";
-    return (b - a) * d > 0 ? "better" : "worse";
-}
-
-typedef struct cmp_row {
-    const char *name;
-    const cr_rep_expect *o, *n;
-} cmp_row;
-
-static size_t cmp_rows(const cr_report *a, const cr_report *b, cmp_row *rows)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < b->nex; i++)
-        rows[k++] =
-            (cmp_row){b->ex[i].name, find_ex(a, b->ex[i].name), &b->ex[i]};
-    for (size_t i = 0; i < a->nex; i++)
-        if (!find_ex(b, a->ex[i].name))
-            rows[k++] = (cmp_row){a->ex[i].name, &a->ex[i], NULL};
-    return k;
-}
-
-static void fmt_meas(char *buf, size_t n, const cr_rep_expect *x)
-{
-    if (x && x->has_measured)
-        cr_rep_fmt_measured(buf, n, x->measured, x->unit);
-    else
-        snprintf(buf, n, "\xE2\x80\x94");
-}
-
-/* The one-line conclusion: "Less resilient: 3 expectations regressed". */
-static void headline(const cmp_row *rows, size_t nr, char *buf, size_t n)
-{
-    size_t fixed = 0, regressed = 0;
-    for (size_t i = 0; i < nr; i++) {
-        const char *w = change_word(rows[i].o ? rows[i].o->verdict : NULL,
-                                    rows[i].n ? rows[i].n->verdict : NULL);
-        fixed += !strcmp(w, "fixed");
-        regressed += !strcmp(w, "regressed");
-    }
-    if (regressed)
-        snprintf(buf, n, "Less resilient: %zu expectation%s regressed%s",
-                 regressed, regressed == 1 ? "" : "s",
-                 fixed ? ", some fixed" : "");
-    else if (fixed)
-        snprintf(buf, n, "More resilient: %zu expectation%s fixed", fixed,
-                 fixed == 1 ? "" : "s");
-    else
-        snprintf(buf, n, "No verdict changed.");
-}
-
-static void compare_md(const cr_report *a, const cr_report *b,
-                       const cmp_row *rows, size_t nr, cr_out *o)
-{
-    char hl[160];
-    headline(rows, nr, hl, sizeof hl);
-    cr_out_puts(o, "## chaosrun compare: ");
-    cr_out_md(o, b->name);
-    cr_out_puts(o, "\n\n");
-    cr_out_printf(o, "Old: %s (seed %llu) \xE2\x86\x92 New: %s (seed %llu)\n\n",
-                  cr_md_badge(cr_report_verdict(a)), a->seed,
-                  cr_md_badge(cr_report_verdict(b)), b->seed);
-    char *colon = strchr(hl, ':');
-    if (colon) {
-        *colon = '\0';
-        cr_out_printf(o, "**%s:**%s", hl, colon + 1);
-    } else
-        cr_out_printf(o, "**%s**", hl);
-    cr_out_puts(o, "\n\n| Expectation | Old | New | Change | Old measured | "
-                   "New measured | Trend |\n"
-                   "|---|---|---|---|---:|---:|---|\n");
-    for (size_t i = 0; i < nr; i++) {
-        char m1[64], m2[64];
-        const cr_rep_expect *x = rows[i].o, *y = rows[i].n;
-        fmt_meas(m1, sizeof m1, x);
-        fmt_meas(m2, sizeof m2, y);
-        cr_out_puts(o, "| ");
-        cr_out_md(o, rows[i].name);
-        cr_out_printf(
-            o, " | %s | %s | %s | ",
-            x ? cr_md_badge(x->verdict) : "\xE2\x80\x94",
-            y ? cr_md_badge(y->verdict) : "\xE2\x80\x94",
-            change_word(x ? x->verdict : NULL, y ? y->verdict : NULL));
-        cr_out_md(o, m1);
-        cr_out_puts(o, " | ");
-        cr_out_md(o, m2);
-        cr_out_printf(o, " | %s |\n",
-                      x && y
-                          ? trend(x->has_measured ? x->measured : NAN,
-                                  y->has_measured ? y->measured : NAN, y->bound)
-                          : "");
-    }
-    double ai = cr_report_rate_faults(a, "delivered", 1);
-    double bi = cr_report_rate_faults(b, "delivered", 1);
-    double ao = cr_report_rate_faults(a, "delivered", 0);
-    double bo = cr_report_rate_faults(b, "delivered", 0);
-    cr_out_puts(o, "\n### Throughput (delivered per second)\n\n"
-                   "| | Old | New |\n|---|---:|---:|\n");
-    cr_out_printf(o, "| during faults | %.1f | %.1f |\n", ai, bi);
-    cr_out_printf(o, "| outside faults | %.1f | %.1f |\n\n", ao, bo);
-    cr_out_printf(o, "Faults applied: %zu \xE2\x86\x92 %zu.\n", a->nfaults,
-                  b->nfaults);
-}
-
-static void compare_html(const cr_report *a, const cr_report *b,
-                         const cmp_row *rows, size_t nr, const char *md,
-                         cr_out *o)
-{
-    char t[300];
-    snprintf(t, sizeof t, "compare %s \xC2\xB7 chaosrun", b->name);
-    cr_html_begin(o, t);
-    cr_out_puts(o,
-                "<header class=\"top\"><div class=\"in\"><div class=\"kicker\">"
-                "chaosrun compare</div><h1>");
-    cr_out_esc(o, b->name);
-    cr_out_puts(o, "</h1><dl class=\"meta\"><div><dt>old</dt><dd>");
-    cr_html_badge(o, cr_report_verdict(a));
-    cr_out_escf(o, " seed %llu \xC2\xB7 %s", a->seed, a->dir);
-    cr_out_puts(o, "</dd></div><div><dt>new</dt><dd>");
-    cr_html_badge(o, cr_report_verdict(b));
-    cr_out_escf(o, " seed %llu \xC2\xB7 %s", b->seed, b->dir);
-    char hl[160];
-    headline(rows, nr, hl, sizeof hl);
-    cr_out_puts(o,
-                "</dd></div></dl></div></header><main><section class=\"card\">"
-                "<h2>Verdict</h2><p class=\"fig\"><b>");
-    cr_out_esc(o, hl);
-    cr_out_puts(o,
-                "</b></p><div class=\"tw\"><table><thead><tr><th>delivered per "
-                "second</th><th>old</th><th>new</th></tr></thead><tbody>");
-    for (int inside = 1; inside >= 0; inside--)
-        cr_out_printf(o,
-                      "<tr><td>%s faults</td><td class=\"num\">%.1f</td>"
-                      "<td class=\"num\">%.1f</td></tr>",
-                      inside ? "during" : "outside",
-                      cr_report_rate_faults(a, "delivered", inside),
-                      cr_report_rate_faults(b, "delivered", inside));
-    cr_out_puts(
-        o, "</tbody></table></div></section>"
-           "<section class=\"card\"><h2>Expectations</h2><div class=\"tw\">"
-           "<table class=\"cmp\"><thead><tr><th>expectation</th><th>old</th>"
-           "<th>new</th><th>change</th><th>old measured</th>"
-           "<th>new measured</th><th>trend</th></tr></thead><tbody>");
-    for (size_t i = 0; i < nr; i++) {
-        char m1[64], m2[64];
-        const cr_rep_expect *x = rows[i].o, *y = rows[i].n;
-        fmt_meas(m1, sizeof m1, x);
-        fmt_meas(m2, sizeof m2, y);
-        const char *w =
-            change_word(x ? x->verdict : NULL, y ? y->verdict : NULL);
-        cr_out_printf(o, "<tr data-change=\"%s\"><td>", w);
-        cr_out_esc(o, rows[i].name);
-        cr_out_puts(o, "</td><td>");
-        if (x)
-            cr_html_badge(o, x->verdict);
-        cr_out_puts(o, "</td><td>");
-        if (y)
-            cr_html_badge(o, y->verdict);
-        cr_out_printf(o, "</td><td><b>%s%s</b></td><td class=\"num\">",
-                      !strcmp(w, "regressed") ? "\xE2\x96\xBC "
-                      : !strcmp(w, "fixed")   ? "\xE2\x96\xB2 "
-                                              : "",
-                      w);
-        cr_out_esc(o, m1);
-        cr_out_puts(o, "</td><td class=\"num\">");
-        cr_out_esc(o, m2);
-        cr_out_printf(o, "</td><td>%s</td></tr>",
-                      x && y
-                          ? trend(x->has_measured ? x->measured : NAN,
-                                  y->has_measured ? y->measured : NAN, y->bound)
-                          : "");
-    }
-    cr_out_puts(o, "</tbody></table></div></section>"
-                   "<section class=\"card\"><h2>Timelines</h2><h3>old</h3><div "
-                   "class=\"scroll\">");
-    cr_svg_charts(a, o);
-    cr_out_puts(o, "</div><h3>new</h3><div class=\"scroll\">");
-    cr_svg_charts(b, o);
-    cr_out_puts(
-        o, "</div></section><section class=\"card\"><h2>As Markdown</h2><pre>");
-    cr_out_esc(o, md);
-    cr_out_puts(o, "</pre></section></main>");
-    cr_html_end(o);
-}
-
-int cr_report_compare(const char *old_dir, const char *new_dir,
-                      const char *out_dir, char **md, cr_err *err)
-{
-    cr_report *a = NULL, *b = NULL;
-    cmp_row *rows = NULL;
-    cr_out m, h;
-    cr_out_init(&m);
-    cr_out_init(&h);
-    if (md)
-        *md = NULL;
-    int rc = cr_report_load(old_dir, &a, err);
-    if (rc == 0)
-        rc = cr_report_load(new_dir, &b, err);
-    if (rc < 0)
-        goto out;
-    rows = cr_calloc(a->nex + b->nex + 1, sizeof *rows);
-    if (!rows) {
-        rc = cr_err_set(err, CR_ENOMEM, "compare: out of memory");
-        goto out;
-    }
-    size_t nr = cmp_rows(a, b, rows);
-    compare_md(a, b, rows, nr, &m);
-    compare_html(a, b, rows, nr, cr_out_str(&m), &h);
-    if ((rc = ensure_dir(out_dir, err)) < 0 ||
-        (rc = write_out(&m, out_dir, "compare.md", err)) < 0 ||
-        (rc = write_out(&h, out_dir, "compare.html", err)) < 0)
-        goto out;
-    if (md && !(*md = cr_strdup(cr_out_str(&m))))
-        rc = cr_err_set(err, CR_ENOMEM, "compare: out of memory");
-out:
-    cr_free(rows);
-    cr_out_free(&m);
-    cr_out_free(&h);
-    cr_report_destroy(a);
-    cr_report_destroy(b);
-    return rc;
-}
-
 /* ---- multi-seed ------------------------------------------------------- */
 
-typedef struct runs {
-    cr_report **r;
-    size_t n;
-} runs;
-
-static void runs_free(runs *rs)
+void cr_rep_runs_free(cr_rep_runs *rs)
 {
     for (size_t i = 0; i < rs->n; i++)
         cr_report_destroy(rs->r[i]);
     cr_free(rs->r);
+    rs->r = NULL;
+    rs->n = 0;
 }
 
-static int runs_load(const char *const *dirs, size_t n, runs *rs, cr_err *err)
+int cr_rep_runs_load(const char *const *dirs, size_t n, cr_rep_runs *rs,
+                     cr_err *err)
 {
     rs->n = 0;
     rs->r = cr_calloc(n ? n : 1, sizeof *rs->r);
@@ -373,7 +105,7 @@ static int runs_load(const char *const *dirs, size_t n, runs *rs, cr_err *err)
 int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
                     cr_err *err)
 {
-    runs rs = {0};
+    cr_rep_runs rs = {0};
     cr_out md, h;
     json_t *js = NULL;
     double *vals = NULL;
@@ -382,8 +114,8 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
     int rc;
     if (n == 0)
         return cr_err_set(err, CR_EINVAL, "multi-seed summary: no run given");
-    if ((rc = runs_load(run_dirs, n, &rs, err)) < 0 ||
-        (rc = ensure_dir(out_dir, err)) < 0)
+    if ((rc = cr_rep_runs_load(run_dirs, n, &rs, err)) < 0 ||
+        (rc = cr_rep_ensure_dir(out_dir, err)) < 0)
         goto out;
     const cr_report *first = rs.r[0];
     size_t passes = 0;
@@ -448,7 +180,7 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         const char *name = first->ex[e].name;
         size_t k = 0, m = 0;
         for (size_t i = 0; i < rs.n; i++) {
-            const cr_rep_expect *x = find_ex(rs.r[i], name);
+            const cr_rep_expect *x = cr_rep_find_ex(rs.r[i], name);
             if (x) {
                 m++;
                 k += !strcmp(x->verdict, "passed");
@@ -483,11 +215,13 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         size_t m = 0;
         double bound = NAN;
         for (size_t i = 0; i < rs.n; i++) {
-            const cr_rep_expect *x = find_ex(rs.r[i], fx->name);
+            const cr_rep_expect *x = cr_rep_find_ex(rs.r[i], fx->name);
             if (x && x->has_measured) {
                 vals[m++] = x->measured;
-                if (isnan(bound) && better_dir(x->bound))
-                    bound = strtod(x->bound + strspn(x->bound, "<>=! "), NULL);
+                cr_fmt_bound bd;
+                if (isnan(bound) && cr_fmt_bound_parse(x->bound, &bd) == 0 &&
+                    bd.better)
+                    bound = bd.value;
             }
         }
         cr_stats_summary s;
@@ -497,10 +231,10 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
             goto out;
         }
         char d[4][32];
-        cr_rep_fmt_dur(d[0], sizeof d[0], s.min);
-        cr_rep_fmt_dur(d[1], sizeof d[1], s.median);
-        cr_rep_fmt_dur(d[2], sizeof d[2], s.p90);
-        cr_rep_fmt_dur(d[3], sizeof d[3], s.max);
+        cr_fmt_dur(d[0], sizeof d[0], s.min);
+        cr_fmt_dur(d[1], sizeof d[1], s.median);
+        cr_fmt_dur(d[2], sizeof d[2], s.p90);
+        cr_fmt_dur(d[3], sizeof d[3], s.max);
         snprintf(
             line, sizeof line,
             "%s: recovery over %zu runs: min %s, median %s, p90 %s, max %s",
@@ -539,7 +273,8 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         cr_out_puts(&md, "| ");
         cr_out_md(&md, r->dir);
         cr_out_printf(&md, " | %llu | %s | %zu/%zu |\n", r->seed,
-                      cr_md_badge(cr_report_verdict(r)), r->npassed, r->nex);
+                      cr_fmt_verdict_of(cr_report_verdict(r))->md, r->npassed,
+                      r->nex);
         cr_out_puts(&h, "<tr><td><a href=\"");
         cr_out_esc(&h, link ? link : "");
         cr_out_puts(&h, "\">");
@@ -565,16 +300,16 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
     if (!jtext)
         jo.failed = 1;
     free(jtext);
-    if ((rc = write_out(&md, out_dir, "multi.md", err)) == 0 &&
-        (rc = write_out(&h, out_dir, "multi.html", err)) == 0)
-        rc = write_out(&jo, out_dir, "multi.json", err);
+    if ((rc = cr_rep_write_out(&md, out_dir, "multi.md", err)) == 0 &&
+        (rc = cr_rep_write_out(&h, out_dir, "multi.html", err)) == 0)
+        rc = cr_rep_write_out(&jo, out_dir, "multi.json", err);
     cr_out_free(&jo);
 out:
     cr_free(vals);
     json_decref(js);
     cr_out_free(&md);
     cr_out_free(&h);
-    runs_free(&rs);
+    cr_rep_runs_free(&rs);
     return rc;
 }
 
@@ -582,12 +317,7 @@ out:
 
 static int severity(const char *status)
 {
-    static const char *const order[] = {"error", "unrunnable", "interrupted",
-                                        "failed", "passed"};
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(status, order[i]))
-            return i;
-    return 0; /* unknown statuses sort with the worst */
+    return cr_fmt_verdict_of(status)->severity;
 }
 
 static int cmp_sev(const void *a, const void *b)
@@ -600,13 +330,13 @@ static int cmp_sev(const void *a, const void *b)
 int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
                     cr_err *err)
 {
-    runs rs = {0};
+    cr_rep_runs rs = {0};
     cr_out x, h;
     cr_out_init(&x);
     cr_out_init(&h);
     int rc;
-    if ((rc = runs_load(run_dirs, n, &rs, err)) < 0 ||
-        (rc = ensure_dir(out_dir, err)) < 0)
+    if ((rc = cr_rep_runs_load(run_dirs, n, &rs, err)) < 0 ||
+        (rc = cr_rep_ensure_dir(out_dir, err)) < 0)
         goto out;
     qsort(rs.r, rs.n, sizeof *rs.r, cmp_sev);
     size_t T = 0, F = 0, E = 0, counts[5] = {0};
@@ -644,7 +374,7 @@ int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
         char *hl = rel_path(out_dir, r->dir, "report.html");
         char *ml = rel_path(out_dir, r->dir, "report.md");
         char d[32];
-        cr_rep_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
+        cr_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
         cr_out_puts(&h, "<tr><td><a href=\"");
         cr_out_esc(&h, hl ? hl : "");
         cr_out_puts(&h, "\">");
@@ -671,11 +401,11 @@ int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
     }
     cr_out_puts(&h, "</tbody></table></div></section></main>");
     cr_html_end(&h);
-    if ((rc = write_out(&x, out_dir, "junit.xml", err)) == 0)
-        rc = write_out(&h, out_dir, "index.html", err);
+    if ((rc = cr_rep_write_out(&x, out_dir, "junit.xml", err)) == 0)
+        rc = cr_rep_write_out(&h, out_dir, "index.html", err);
 out:
     cr_out_free(&x);
     cr_out_free(&h);
-    runs_free(&rs);
+    cr_rep_runs_free(&rs);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/cr_alloc.h"
+#include "cr_fmt.h"
 #include "cr_report_internal.h"
 #include "cr_svg_internal.h"
 
@@ -209,11 +210,11 @@ static double faults_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
             const cr_rep_fault *f = &r->faults[i];
             if (strcmp(f->name, names[k]))
                 continue;
-            char tip[512], txt[64], d[32];
+            char tip[768], line[400], txt[64], d[64];
             int applied = !strcmp(f->outcome, "applied");
-            cr_rep_fmt_dur(d, sizeof d, f->end - f->start);
-            snprintf(tip, sizeof tip, "%s (%s) on %s at %.2f s%s%s: %s%s%s",
-                     f->name, f->kind, *f->target ? f->target : "-", f->start,
+            cr_fmt_fault_line(line, sizeof line, f);
+            cr_fmt_fault_lasted(d, sizeof d, f);
+            snprintf(tip, sizeof tip, "%s%s%s: %s%s%s", line,
                      f->instant ? "" : " for ", f->instant ? "" : d, f->outcome,
                      f->error ? " \xE2\x80\x94 " : "",
                      f->error ? f->error : "");
@@ -223,8 +224,7 @@ static double faults_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                 snprintf(txt, sizeof txt, "\xE2\x9A\xA1 %s %s", f->kind,
                          f->target);
             else
-                snprintf(txt, sizeof txt, "%s %s%s", f->kind, d,
-                         f->open ? " (never reverted)" : "");
+                snprintf(txt, sizeof txt, "%s %s", f->kind, d);
             cr_out_puts(o, "<g>");
             /* The attributes are built whole (never truncated: a cut
              * entity or a lost quote would break the markup). */
@@ -279,7 +279,7 @@ static double service_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         for (size_t k = 0; k < l->nsegs; k++) {
             const cr_rep_seg *s = &l->segs[k];
             char tip[256], d[32];
-            cr_rep_fmt_dur(d, sizeof d, s->t1 - s->t0);
+            cr_fmt_dur(d, sizeof d, s->t1 - s->t0);
             snprintf(tip, sizeof tip, "%s %s from %.2f s for %s", l->inst,
                      state_style[s->state].label, s->t0, d);
             seg(o, a, s->t0, s->t1, y, state_style[s->state].fill,
@@ -418,8 +418,7 @@ static double probe_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
     return y + 6;
 }
 
-/* Checkpoints, failovers, alerts, degradations and failed-expectation
- * evidence as markers. */
+/* Checkpoints, failovers, alerts and degradations as markers. */
 static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                            double y)
 {
@@ -557,45 +556,108 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         cr_out_puts(o, "\n");
         y += ROW;
     }
-    /* Evidence of failed expectations, so the story shows on the axis. */
-    int ev_any = 0;
-    for (size_t i = 0; i < r->nex; i++)
-        if (strcmp(r->ex[i].verdict, "passed") &&
-            json_array_size(r->ex[i].evidence))
-            ev_any = 1;
-    if (ev_any) {
-        lane_label(o, y, "evidence");
-        for (size_t i = 0; i < r->nex; i++) {
-            const cr_rep_expect *x = &r->ex[i];
-            if (!strcmp(x->verdict, "passed"))
-                continue;
-            for (size_t k = 0; k < json_array_size(x->evidence); k++) {
-                const json_t *ej = json_array_get(x->evidence, k);
-                double t = cr_rep_jnum(ej, "t");
-                if (isnan(t))
-                    continue;
-                double px = cr_svg_x(a, t);
-                cr_out_printf(
-                    o,
-                    "<a href=\"#exp-%zu\"><g class=\"mk-evidence %s\">"
-                    "<title>",
-                    i, x->verdict);
-                cr_out_escf(o, "%s (%s) at %.2f s: %s", x->name, x->verdict, t,
-                            cr_rep_jstr(ej, "text") ? cr_rep_jstr(ej, "text")
-                                                    : "");
-                cr_out_printf(
-                    o,
-                    "</title><circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\"/>"
-                    "<text x=\"%.1f\" y=\"%.1f\" "
-                    "text-anchor=\"middle\">%s</text></g></a>",
-                    px, y + 7, px, y + 10.5,
-                    !strcmp(x->verdict, "failed") ? "\xE2\x9C\x96" : "?");
-            }
-        }
-        cr_out_puts(o, "\n");
-        y += ROW;
-    }
     return y + 6;
+}
+
+/* ---- evidence lanes ---------------------------------------------------- */
+
+typedef struct mark {
+    double t;
+    const char *pre, *text; /* tooltip: pre + text */
+} mark;
+
+/* Markers for times t (sorted), one per cluster narrower than `merge`
+ * units, each linked to card i: filled ✖/? for failures, small rings for
+ * informational rows. */
+static void marks(cr_out *o, const cr_svg_axis *a, const cr_rep_expect *x,
+                  size_t i, double y, const mark *m, size_t n, int info,
+                  const char *what)
+{
+    const double merge = info ? 4 : 10;
+    for (size_t k = 0; k < n;) {
+        double x0 = cr_svg_x(a, m[k].t);
+        size_t j = k + 1;
+        while (j < n && cr_svg_x(a, m[j].t) - x0 < merge)
+            j++;
+        double px = (x0 + cr_svg_x(a, m[j - 1].t)) / 2;
+        cr_out_printf(o,
+                      "<a href=\"#exp-%zu\"><g class=\"mk-evidence %s%s\">"
+                      "<title>",
+                      i, x->verdict, info ? " info" : "");
+        if (j - k > 1)
+            cr_out_escf(o,
+                        "%s (%s%s): %zu %s from %.3f s to %.3f s; first: "
+                        "%s%s",
+                        x->name, x->verdict, info ? ", informational" : "",
+                        j - k, what, m[k].t, m[j - 1].t, m[k].pre, m[k].text);
+        else
+            cr_out_escf(o, "%s (%s%s) at %.3f s: %s%s", x->name, x->verdict,
+                        info ? ", informational" : "", m[k].t, m[k].pre,
+                        m[k].text);
+        if (info)
+            cr_out_printf(o,
+                          "</title><circle cx=\"%.1f\" cy=\"%.1f\" "
+                          "r=\"3\"/></g></a>",
+                          px, y + 7);
+        else
+            cr_out_printf(o,
+                          "</title><circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\"/>"
+                          "<text x=\"%.1f\" y=\"%.1f\" "
+                          "text-anchor=\"middle\">%s</text></g></a>",
+                          px, y + 7, px, y + 10.5,
+                          cr_fmt_verdict_of(x->verdict)->icon);
+        k = j;
+    }
+}
+
+/* A lane per failed or unknown expectation with the times of its
+ * evidence: the lost ids of a no_loss story, else its failure rows, and
+ * its informational rows. */
+static double evidence_lanes(const cr_report *r, cr_out *o,
+                             const cr_svg_axis *a, double y)
+{
+    int head = 0;
+    for (size_t i = 0; i < r->nex; i++) {
+        const cr_rep_expect *x = &r->ex[i];
+        size_t n = x->lost ? x->lost->n : 0, nf = 0, ni = 0;
+        if (!strcmp(x->verdict, "passed"))
+            continue;
+        mark *m = cr_calloc(n + x->nrows + 1, sizeof *m);
+        if (!m) {
+            o->failed = 1;
+            return y;
+        }
+        for (size_t k = 0; k < n; k++)
+            m[nf++] = (mark){x->lost->ids[k].t_acc,
+                             "accepted, never "
+                             "delivered: id ",
+                             x->lost->ids[k].id};
+        for (size_t k = 0; k < x->nfail && !n; k++)
+            if (!isnan(x->rows[k].t))
+                m[nf++] = (mark){x->rows[k].t, "", x->rows[k].text};
+        for (size_t k = x->nfail; k < x->nrows; k++) /* time order too */
+            if (!isnan(x->rows[k].t))
+                m[nf + ni++] = (mark){x->rows[k].t, "", x->rows[k].text};
+        if (nf + ni) {
+            char lab[160];
+            if (!head++) {
+                group_heading(o, y, "Evidence");
+                y += 22;
+            }
+            snprintf(lab, sizeof lab, "%s %s",
+                     cr_fmt_verdict_of(x->verdict)->icon, x->name);
+            lane_label(o, y, lab);
+            cr_out_printf(o, "<g class=\"ev-lane\" data-name=\"");
+            cr_out_esc(o, x->name);
+            cr_out_puts(o, "\">");
+            marks(o, a, x, i, y, m + nf, ni, 1, "rows");
+            marks(o, a, x, i, y, m, nf, 0, n ? "lost ids" : "rows");
+            cr_out_puts(o, "</g>\n");
+            y += ROW;
+        }
+        cr_free(m);
+    }
+    return head ? y + 6 : y;
 }
 
 static void phase_marks(const cr_report *r, cr_out *o, const cr_svg_axis *a,
@@ -664,6 +726,7 @@ void cr_svg_timeline(const cr_report *r, cr_out *o)
     y = breaker_lanes(r, &body, &a, y);
     y = probe_lanes(r, &body, &a, y);
     y = marker_lanes(r, &body, &a, y);
+    y = evidence_lanes(r, &body, &a, y);
     double h = y + 30;
     cr_out_printf(o,
                   "<svg class=\"timeline\" viewBox=\"0 0 %.0f %.0f\" "

@@ -1,7 +1,8 @@
 /* cr_svg: the hand-drawn inline SVG of the HTML reports.
  *
  * The timeline (one lane per fault, per service instance, per circuit
- * breaker, per probe, plus markers for checkpoints, failovers and alerts)
+ * breaker, per probe, markers for checkpoints, failovers and alerts, and
+ * an evidence lane per failed or unknown expectation)
  * and the charts under it (throughput, retries, latency percentiles,
  * errors) share one time axis, so a dip in a chart lines up with the fault
  * above it.  Every state is told apart by a pattern and a label as well as
@@ -27,6 +28,14 @@ void cr_svg_timeline(const cr_report *r, cr_out *o);
  * latency percentiles (when events carry latency_ms) and errors per
  * second, each an <svg class="chart" data-chart="...">. */
 void cr_svg_charts(const cr_report *r, cr_out *o);
+
+/* Two runs on one time axis (the union of theirs, seconds after each
+ * run's t0): delivered, retries and errors per second and the p99 of
+ * latency_ms, old dashed grey and new solid, the new run's fault windows
+ * shaded and the old run's outlined; each an <svg class="chart"
+ * data-chart="cmp-...">.  Charts neither run has data for are left out. */
+void cr_svg_compare_charts(const cr_report *old, const cr_report *neu,
+                           cr_out *o);
 
 /* A small histogram of v[0..n) (e.g. recovery times over seeds) with the
  * bound drawn as a line when bound is not NAN. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/cr_alloc.h"
+#include "cr_fmt.h"
 #include "cr_report_internal.h"
 #include "cr_stats.h"
 #include "cr_svg.h"
@@ -30,11 +31,43 @@ typedef struct series {
     const char *cls;
 } series;
 
-static void chart(const cr_report *r, cr_out *o, const char *id,
-                  const char *title, const char *unit, const series *s,
-                  size_t ns, size_t nbins, double bin_s, int bars)
+/* What a chart is drawn on: the time axis (bins start at its t0), the bin
+ * width, the run whose fault windows shade it and, when two runs are
+ * overlaid, the other run's windows (outlined). */
+typedef struct frame {
+    cr_svg_axis a;
+    double bin_s;
+    const cr_report *shade, *shade_old;
+} frame;
+
+static void fault_shade(cr_out *o, const frame *fr, const cr_report *r, int old,
+                        double top, double hgt)
 {
-    cr_svg_axis a = {r->t_min, r->t_max};
+    for (size_t i = 0; r && i < r->nfaults; i++) {
+        const cr_rep_fault *f = &r->faults[i];
+        if (strcmp(f->outcome, "applied"))
+            continue;
+        double x0 = cr_svg_x(&fr->a, f->start), x1 = cr_svg_x(&fr->a, f->end);
+        if (f->instant)
+            cr_out_printf(o,
+                          "<line class=\"fault-instant%s\" x1=\"%.1f\" "
+                          "y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
+                          old ? " old" : "", x0, top, x0, top + hgt);
+        else
+            cr_out_printf(o,
+                          "<rect class=\"fault-bg%s\" x=\"%.1f\" y=\"%.1f\" "
+                          "width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>",
+                          old ? " old" : "", x0, top, x1 - x0, hgt,
+                          old ? "none" : "url(#p-faultbg)");
+    }
+}
+
+static void chart(const frame *fr, cr_out *o, const char *id, const char *title,
+                  const char *unit, const series *s, size_t ns, size_t nbins,
+                  int bars)
+{
+    const cr_svg_axis a = fr->a;
+    const double bin_s = fr->bin_s;
     const double top = 26, hgt = 96, bot = top + hgt;
     double max = 0;
     for (size_t k = 0; k < ns; k++)
@@ -50,24 +83,8 @@ static void chart(const cr_report *r, cr_out *o, const char *id,
     cr_out_esc(o, title);
     cr_out_puts(o, "\">\n");
     /* Fault windows shaded behind the data. */
-    for (size_t i = 0; i < r->nfaults; i++) {
-        const cr_rep_fault *f = &r->faults[i];
-        if (strcmp(f->outcome, "applied"))
-            continue;
-        double x0 = cr_svg_x(&a, f->start), x1 = cr_svg_x(&a, f->end);
-        if (f->instant)
-            cr_out_printf(
-                o,
-                "<line class=\"fault-instant\" x1=\"%.1f\" y1=\"%.1f\" "
-                "x2=\"%.1f\" y2=\"%.1f\"/>",
-                x0, top, x0, bot);
-        else
-            cr_out_printf(
-                o,
-                "<rect class=\"fault-bg\" x=\"%.1f\" y=\"%.1f\" "
-                "width=\"%.1f\" height=\"%.1f\" fill=\"url(#p-faultbg)\"/>",
-                x0, top, x1 - x0, hgt);
-    }
+    fault_shade(o, fr, fr->shade, 0, top, hgt);
+    fault_shade(o, fr, fr->shade_old, 1, top, hgt);
     cr_svg_grid(o, &a, top, bot, 0);
     {
         char t[160];
@@ -100,8 +117,8 @@ static void chart(const cr_report *r, cr_out *o, const char *id,
                               "%.1f %s</title></rect>",
                               L + bw * (double)i + 0.5, bot - hh,
                               bw > 2 ? bw - 1 : bw, hh,
-                              r->t_min + bin_s * (double)i,
-                              r->t_min + bin_s * (double)(i + 1), v, unit);
+                              a.t0 + bin_s * (double)i,
+                              a.t0 + bin_s * (double)(i + 1), v, unit);
             }
             cr_out_puts(o, "</g>\n");
             continue;
@@ -144,8 +161,8 @@ static int cmp_d(const void *a, const void *b)
 }
 
 /* p50/p90/p99 of latency_ms per bin (NAN where a bin has no sample). */
-static int latency_bins(const cr_report *r, double bin_s, size_t nbins,
-                        double *p50, double *p90, double *p99)
+static int latency_bins(const cr_report *r, double t0, double bin_s,
+                        size_t nbins, double *p50, double *p90, double *p99)
 {
     size_t *cnt = cr_calloc(nbins + 1, sizeof *cnt);
     double *vals = NULL;
@@ -154,7 +171,7 @@ static int latency_bins(const cr_report *r, double bin_s, size_t nbins,
         return -1;
     for (size_t i = 0; i < r->nev; i++) {
         double v = cr_rep_jnum(r->ev[i].obj, "latency_ms");
-        double b = floor((r->ev[i].t - r->t_min) / bin_s);
+        double b = floor((r->ev[i].t - t0) / bin_s);
         if (!isnan(v) && b >= 0 && b < (double)nbins) {
             cnt[(size_t)b + 1]++;
             total++;
@@ -172,7 +189,7 @@ static int latency_bins(const cr_report *r, double bin_s, size_t nbins,
     }
     for (size_t i = 0; i < r->nev; i++) {
         double v = cr_rep_jnum(r->ev[i].obj, "latency_ms");
-        double b = floor((r->ev[i].t - r->t_min) / bin_s);
+        double b = floor((r->ev[i].t - t0) / bin_s);
         if (!isnan(v) && b >= 0 && b < (double)nbins) {
             size_t k = (size_t)b;
             vals[cnt[k] + fill[k]++] = v;
@@ -194,10 +211,10 @@ static int latency_bins(const cr_report *r, double bin_s, size_t nbins,
 
 void cr_svg_charts(const cr_report *r, cr_out *o)
 {
-    double span = r->t_max - r->t_min;
+    frame fr = {{r->t_min, r->t_max}, 0, r, NULL};
     /* About 40-80 bins: fine enough to show a 1 s dip in a short run. */
-    double bin_s = cr_svg_nice_step(span, 80);
-    size_t nb = cr_report_nbins(r, bin_s);
+    fr.bin_s = cr_svg_nice_step(r->t_max - r->t_min, 80);
+    size_t nb = cr_report_nbins(r, fr.bin_s);
     double *buf = cr_calloc(nb * 7, sizeof *buf);
     if (!buf) {
         o->failed = 1;
@@ -206,10 +223,10 @@ void cr_svg_charts(const cr_report *r, cr_out *o)
     double *acc = buf, *del = buf + nb, *ret = buf + 2 * nb,
            *err = buf + 3 * nb;
     double *p50 = buf + 4 * nb, *p90 = buf + 5 * nb, *p99 = buf + 6 * nb;
-    cr_report_rate(r, "accepted", bin_s, acc, nb);
-    cr_report_rate(r, "delivered", bin_s, del, nb);
-    cr_report_rate(r, "retry", bin_s, ret, nb);
-    cr_report_rate(r, NULL, bin_s, err, nb);
+    cr_report_rate(r, "accepted", r->t_min, fr.bin_s, acc, nb);
+    cr_report_rate(r, "delivered", r->t_min, fr.bin_s, del, nb);
+    cr_report_rate(r, "retry", r->t_min, fr.bin_s, ret, nb);
+    cr_report_rate(r, NULL, r->t_min, fr.bin_s, err, nb);
     int has_acc = 0, has_del = 0, has_ret = 0, has_err = 0;
     for (size_t i = 0; i < nb; i++) {
         has_acc |= acc[i] > 0;
@@ -224,26 +241,80 @@ void cr_svg_charts(const cr_report *r, cr_out *o)
             s[n++] = (series){"accepted", acc, "s-acc"};
         if (has_del)
             s[n++] = (series){"delivered", del, "s-del"};
-        chart(r, o, "throughput", "Throughput", "per s", s, n, nb, bin_s, 0);
+        chart(&fr, o, "throughput", "Throughput", "per s", s, n, nb, 0);
     }
     if (has_ret) {
         series s = {"retries", ret, "b-retry"};
-        chart(r, o, "retries", "Retries", "per s", &s, 1, nb, bin_s, 1);
+        chart(&fr, o, "retries", "Retries", "per s", &s, 1, nb, 1);
     }
-    int lat = latency_bins(r, bin_s, nb, p50, p90, p99);
+    int lat = latency_bins(r, r->t_min, fr.bin_s, nb, p50, p90, p99);
     if (lat < 0)
         o->failed = 1;
     else if (lat > 0) {
         series s[3] = {{"p50", p50, "s-p50"},
                        {"p90", p90, "s-p90"},
                        {"p99", p99, "s-p99"}};
-        chart(r, o, "latency", "Latency", "ms, from latency_ms", s, 3, nb,
-              bin_s, 0);
+        chart(&fr, o, "latency", "Latency", "ms, from latency_ms", s, 3, nb, 0);
     }
     if (has_err) {
         series s = {"errors", err, "b-err"};
         s.name = "errors: error field, giveup, dead_lettered, rejected";
-        chart(r, o, "errors", "Errors", "per s", &s, 1, nb, bin_s, 1);
+        chart(&fr, o, "errors", "Errors", "per s", &s, 1, nb, 1);
+    }
+    cr_free(buf);
+}
+
+static int any_above0(const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] > 0)
+            return 1;
+    return 0;
+}
+
+void cr_svg_compare_charts(const cr_report *old, const cr_report *neu,
+                           cr_out *o)
+{
+    frame fr = {{fmin(old->t_min, neu->t_min), fmax(old->t_max, neu->t_max)},
+                0,
+                neu,
+                old};
+    fr.bin_s = cr_svg_nice_step(fr.a.t1 - fr.a.t0, 80);
+    double nbd = ceil((fr.a.t1 - fr.a.t0) / fr.bin_s);
+    size_t nb = nbd < 1 ? 1 : (size_t)nbd;
+    double *buf = cr_calloc(nb * 10, sizeof *buf);
+    if (!buf) {
+        o->failed = 1;
+        return;
+    }
+    static const struct {
+        const char *ev, *id, *title;
+    } rates[] = {
+        {"delivered", "cmp-delivered", "Delivered"},
+        {"retry", "cmp-retries", "Retries"},
+        {NULL, "cmp-errors",
+         "Errors (error field, giveup, dead_lettered, "
+         "rejected)"},
+    };
+    double *va = buf, *vb = buf + nb, *s1 = buf + 2 * nb;
+    for (size_t k = 0; k < sizeof rates / sizeof rates[0]; k++) {
+        cr_report_rate(old, rates[k].ev, fr.a.t0, fr.bin_s, va, nb);
+        cr_report_rate(neu, rates[k].ev, fr.a.t0, fr.bin_s, vb, nb);
+        if (!any_above0(va, nb) && !any_above0(vb, nb))
+            continue;
+        series s[2] = {{"old", va, "s-old"}, {"new", vb, "s-new"}};
+        chart(&fr, o, rates[k].id, rates[k].title, "per s", s, 2, nb, 0);
+    }
+    /* p99 of latency_ms: s1 and the next arrays are scratch for p50/p90. */
+    int la = latency_bins(old, fr.a.t0, fr.bin_s, nb, s1, s1 + nb, va);
+    int lb =
+        latency_bins(neu, fr.a.t0, fr.bin_s, nb, s1 + 2 * nb, s1 + 3 * nb, vb);
+    if (la < 0 || lb < 0)
+        o->failed = 1;
+    else if (la > 0 || lb > 0) {
+        series s[2] = {{"old", va, "s-old"}, {"new", vb, "s-new"}};
+        chart(&fr, o, "cmp-latency", "Latency p99", "ms, from latency_ms", s, 2,
+              nb, 0);
     }
     cr_free(buf);
 }
@@ -334,16 +405,13 @@ void cr_svg_histogram(cr_out *o, const double *v, size_t n, const char *unit,
 void cr_svg_gauge(cr_out *o, double measured, const char *bound,
                   const char *verdict)
 {
-    /* bound: "<= 5", "< 5", ">= 100", "== 0". */
-    const char *p = bound ? bound : "";
-    while (*p == ' ')
-        p++;
-    int le = p[0] == '<', ge = p[0] == '>';
-    char *end;
-    double b = strtod(p + strspn(p, "<>=! "), &end);
-    if (isnan(measured) || (!le && !ge) || end == p + strspn(p, "<>=! ") ||
-        b < 0 || measured < 0)
+    /* Only one-sided bounds ("<= 5", ">= 100") have a side to shade. */
+    cr_fmt_bound bd;
+    if (cr_fmt_bound_parse(bound, &bd) < 0 || !bd.better || isnan(bd.value) ||
+        isnan(measured) || bd.value < 0 || measured < 0)
         return;
+    int le = bd.better < 0;
+    double b = bd.value;
     double scale = (measured > b ? measured : b) * 1.25;
     if (!(scale > 0))
         return;

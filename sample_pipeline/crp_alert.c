@@ -543,6 +543,21 @@ static int holds(const rule *r, double v)
     }
 }
 
+/* Defect switches (tests only; README, "Defect switches").
+ * A condition must hold for for_s before the rule fires.  DEFECT
+ * alert_no_for: it fires on the first sample that holds (flapping). */
+static int waits_for_for_s(const crp_alert_set *s)
+{
+    return !(s->defects & CRP_DEFECT_ALERT_NO_FOR);
+}
+
+/* A firing rule whose condition stopped holding is resolved.  DEFECT
+ * alert_never_resolves: it stays firing. */
+static int resolves(const crp_alert_set *s)
+{
+    return !(s->defects & CRP_DEFECT_ALERT_NEVER_RESOLVES);
+}
+
 int crp_alert_eval(crp_alert_set *s, double t, crp_alert_change *out, int max)
 {
     int n = 0;
@@ -556,8 +571,7 @@ int crp_alert_eval(crp_alert_set *s, double t, crp_alert_change *out, int max)
                 break;
             r->since = t;
             r->state = CRP_ALERT_PENDING;
-            if (s->defects & CRP_DEFECT_ALERT_NO_FOR) {
-                /* the defect: for_s ignored, fires on the first sample */
+            if (!waits_for_for_s(s)) {
                 r->state = CRP_ALERT_FIRING;
                 report = 1;
                 break;
@@ -573,7 +587,7 @@ int crp_alert_eval(crp_alert_set *s, double t, crp_alert_change *out, int max)
             }
             break;
         case CRP_ALERT_FIRING:
-            if (!h && !(s->defects & CRP_DEFECT_ALERT_NEVER_RESOLVES)) {
+            if (!h && resolves(s)) {
                 r->state = CRP_ALERT_INACTIVE;
                 report = 1;
             }

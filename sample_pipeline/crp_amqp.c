@@ -8,6 +8,10 @@
  * consumer's deliveries.  Any failure closes both and records the cause;
  * the next call reconnects (after a broker restart the broker has put
  * every unacknowledged delivery back: at-least-once, the sink dedups).
+ * Heartbeats (crp_qc_set_heartbeat, a_keepalive) let the broker close the
+ * connection of a consumer that stalled or was cut off silently, which is
+ * what gives its unacknowledged deliveries back: this backend's lease
+ * expiry.
  *
  * Topology, declared (idempotently) on every connection:
  *   exchange crp.dlx (direct, durable) -> queue dlq (binding key "dlq")
@@ -197,6 +201,7 @@ typedef struct amqp_be {
     char q[64];   /* the queue consumed on con */
     int prefetch;
     uint64_t pub_next; /* tag of the next publish on pub */
+    int64_t hb_sent;   /* crp_mono_ms of our last heartbeat (keepalive) */
 } amqp_be;
 
 static void be_drop(amqp_be *b)
@@ -288,11 +293,28 @@ static amqp_table_entry_t int_arg(const char *k, int64_t v)
     return e;
 }
 
-/* The topology (top of file).  DEFECT amqp_transient (tests only):
- * classic queues, whose transient messages do not survive a restart. */
+/* ---- defect switches (tests only; README, "Defect switches") ----
+ * Each answers one question of the correct path below. */
+
+/* Durable quorum queues and persistent messages.  DEFECT amqp_transient:
+ * classic queues and transient messages, which a restart empties. */
+static int transient_queues(const crp_qc *c)
+{
+    return !!(c->defects & CRP_DEFECT_AMQP_TRANSIENT);
+}
+
+/* Manual acknowledgements with a prefetch limit.  DEFECT amqp_auto_ack:
+ * no_ack, so the broker forgets a message as soon as it sent it, and a
+ * consumer that dies loses what it held. */
+static int auto_ack(const crp_qc *c)
+{
+    return !!(c->defects & CRP_DEFECT_AMQP_AUTO_ACK);
+}
+
+/* The topology (top of file). */
 static int declare(crp_qc *c, amqp_connection_state_t st)
 {
-    int transient = !!(c->defects & CRP_DEFECT_AMQP_TRANSIENT);
+    int transient = transient_queues(c);
     amqp_exchange_declare(st, CH, amqp_cstring_bytes("crp.dlx"),
                           amqp_cstring_bytes("direct"), 0, 1, 0, 0,
                           amqp_empty_table);
@@ -352,11 +374,15 @@ static int open_conn(crp_qc *c, amqp_connection_state_t *out)
                     "connect: %s", amqp_error_string2(rc));
     amqp_set_handshake_timeout(st, &tv);
     amqp_set_rpc_timeout(st, &tv);
-    /* heartbeat 0: liveness comes from our own timeouts on every wait
-     * (confirms, RPCs); a stage busy elsewhere is never dropped. */
+    /* Heartbeats (crp_qc_set_heartbeat): without them a connection that
+     * dies without a FIN or RST (a silent partition, a stalled process)
+     * is never noticed - the broker keeps the consumer's unacknowledged
+     * deliveries for as long as it lasts, and the consumer waits on a
+     * dead socket.  librabbitmq sends ours while it waits for a frame,
+     * and crp_qc_keepalive while the stage is busy elsewhere. */
     amqp_rpc_reply_t r =
-        amqp_login(st, b->url.vhost, 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
-                   b->url.user, b->url.pass);
+        amqp_login(st, b->url.vhost, 0, 131072, c->heartbeat_s,
+                   AMQP_SASL_METHOD_PLAIN, b->url.user, b->url.pass);
     if (r.reply_type != AMQP_RESPONSE_NORMAL) {
         char t[160];
         reply_text(r, t, sizeof t);
@@ -500,10 +526,8 @@ static int a_put(crp_qc *c, const crp_qput *p, int n)
                     AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
                     AMQP_BASIC_CORRELATION_ID_FLAG;
         pr.content_type = amqp_cstring_bytes("application/json");
-        /* DEFECT amqp_transient (tests only): non-persistent messages. */
-        pr.delivery_mode = (c->defects & CRP_DEFECT_AMQP_TRANSIENT)
-                               ? AMQP_DELIVERY_NONPERSISTENT
-                               : AMQP_DELIVERY_PERSISTENT;
+        pr.delivery_mode = transient_queues(c) ? AMQP_DELIVERY_NONPERSISTENT
+                                               : AMQP_DELIVERY_PERSISTENT;
         pr.message_id = amqp_cstring_bytes(p[i].id);
         pr.correlation_id = amqp_cstring_bytes(p[i].trace);
         rc = amqp_basic_publish(b->pub, CH, amqp_empty_bytes,
@@ -585,9 +609,7 @@ static int open_consumer(crp_qc *c, const char *q, int max)
     b->prefetch = max;
     if (!amqp_basic_qos(b->con, CH, 0, (uint16_t)max, 0))
         return rpc_fail(c, b->con, "basic.qos");
-    /* DEFECT amqp_auto_ack (tests only): the broker forgets a message as
-     * soon as it is sent; a consumer that dies loses what it held. */
-    int no_ack = !!(c->defects & CRP_DEFECT_AMQP_AUTO_ACK);
+    int no_ack = auto_ack(c);
     if (!amqp_basic_consume(b->con, CH, amqp_cstring_bytes(q), amqp_empty_bytes,
                             0, no_ack, 0, amqp_empty_table))
         return rpc_fail(c, b->con, "basic.consume");
@@ -678,7 +700,7 @@ static int a_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack,
     if (n == 0)
         return 0;
     amqp_be *b = c->be;
-    if (c->defects & CRP_DEFECT_AMQP_AUTO_ACK) {
+    if (auto_ack(c)) {
         /* nothing to acknowledge: the broker forgot them on delivery */
         for (int i = 0; okv && i < n; i++)
             okv[i] = 1;
@@ -729,6 +751,47 @@ static int a_depth(crp_qc *c, const char *q, int64_t *ready, int64_t *leased)
     return 0;
 }
 
+static int send_heartbeat(amqp_connection_state_t st)
+{
+    amqp_frame_t hb = {.frame_type = AMQP_FRAME_HEARTBEAT, .channel = 0};
+    return amqp_send_frame(st, &hb);
+}
+
+/* Heartbeats on both connections every half interval, and on the
+ * publishing connection (no put in progress, so nothing on it is awaited)
+ * read what the broker sent: its heartbeats, or a close.  librabbitmq
+ * itself fails the read with AMQP_STATUS_HEARTBEAT_TIMEOUT when nothing
+ * came for two intervals.  The consuming connection is read by a_get. */
+static int a_keepalive(crp_qc *c)
+{
+    amqp_be *b = c->be;
+    if (!b || c->heartbeat_s <= 0 || (!b->pub && !b->con))
+        return 0;
+    int64_t now = crp_mono_ms();
+    if (now - b->hb_sent >= (int64_t)c->heartbeat_s * 500) {
+        if ((b->pub && send_heartbeat(b->pub) != AMQP_STATUS_OK) ||
+            (b->con && send_heartbeat(b->con) != AMQP_STATUS_OK))
+            return fail(c, -EIO, "sending a heartbeat: the connection is gone");
+        b->hb_sent = now;
+    }
+    for (int k = 0; b->pub && k < 64; k++) {
+        struct timeval tv0 = {0, 0};
+        amqp_frame_t f;
+        int rc = amqp_simple_wait_frame_noblock(b->pub, &f, &tv0);
+        if (rc == AMQP_STATUS_TIMEOUT)
+            break;
+        if (rc != AMQP_STATUS_OK)
+            return fail(c, -EIO, "idle connection: %s", amqp_error_string2(rc));
+        if (f.frame_type == AMQP_FRAME_METHOD &&
+            (f.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD ||
+             f.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD))
+            return fail(c, -EIO, "idle connection: the broker closed it");
+    }
+    if (b->pub)
+        amqp_maybe_release_buffers(b->pub);
+    return 0;
+}
+
 const crp_qc_ops crp_qc_amqp_ops = {
     .name = "amqp",
     .connect = a_connect,
@@ -737,4 +800,5 @@ const crp_qc_ops crp_qc_amqp_ops = {
     .get = a_get,
     .ack = a_ack,
     .depth = a_depth,
+    .keepalive = a_keepalive,
 };

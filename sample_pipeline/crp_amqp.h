@@ -1,3 +1,4 @@
+// clang-format off
 /* crp_amqp: the RabbitMQ backend of crp_qc (AMQP 0-9-1 via librabbitmq),
  * crp_qc_amqp_ops.  The queue protocol maps onto AMQP as follows
  * (README, "RabbitMQ as the queue"):
@@ -11,6 +12,7 @@
  *   DEPTH -> queue.declare(passive).message_count
  * The pure parts (URL parsing, delivery-tag <-> seq, the publisher
  * confirm bookkeeping) are exported for the unit tests. */
+// clang-format on
 #ifndef CRP_AMQP_H
 #define CRP_AMQP_H
 

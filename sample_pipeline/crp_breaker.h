@@ -1,3 +1,4 @@
+// clang-format off
 /* crp_breaker: a circuit breaker written as a state x event table.
  *
  *   closed --(failures reach threshold)--> open
@@ -6,6 +7,7 @@
  *
  * Single-threaded: the owner calls allow() before a call and record()
  * after it.  State changes are reported through the change callback. */
+// clang-format on
 #ifndef CRP_BREAKER_H
 #define CRP_BREAKER_H
 

@@ -38,6 +38,11 @@ static const opt opts[] = {
       "AMQP URL amqp://user:pass@host:port/vhost: the stages' queues are "
       "RabbitMQ queues instead of the queue service; without host:port "
       "(amqp://user:pass@/vhost) the broker is at the `queue` address"),
+    O("amqp-heartbeat-s", T_INT, amqp_heartbeat_s, "5",
+      "RabbitMQ: AMQP heartbeat interval (s) of every connection; the broker "
+      "takes back the deliveries of a consumer it has not heard from within "
+      "about three intervals, and a client reconnects when the broker was "
+      "silent for two; 0 = no heartbeats"),
     O("ingest", T_STR, ingest_addr, "127.0.0.1:7210",
       "ingest address, for the producer ($CHAOSRUN_ADDR_INGEST)"),
     O("feature", T_STR, feature_addr, "127.0.0.1:7230",
@@ -56,6 +61,12 @@ static const opt opts[] = {
     O("lease-ms", T_INT, lease_ms, "10000",
       "queue: a delivered record not acked within this time is redelivered (a "
       "closed connection returns its records at once)"),
+    O("dedup-s", T_INT, dedup_s, "600",
+      "queue: a PUT on a --dedup-queues queue of an id that queue had within "
+      "this many seconds adds nothing (answer OK DUP); 0 = forever"),
+    O("dedup-queues", T_STR, dedup_queues, "work",
+      "queue: comma-separated queues whose PUT is idempotent by id (a resent "
+      "record stays one copy); empty = none"),
     O("fair-lease", T_INT, fair_lease, "1",
       "queue: a GET leases at most its fair share of the ready records "
       "(ready / consumers that polled that queue in the last second, rounded "

@@ -39,6 +39,7 @@ typedef struct crp_conf {
     char svc[64], inst[64];
     char run_dir[CRP_STR], data_dir[CRP_STR], events[CRP_STR], traces[CRP_STR];
     char broker[CRP_STR]; /* AMQP URL or "" (crp_conf_broker_addr) */
+    int amqp_heartbeat_s; /* AMQP heartbeat interval, 0 none */
     char queue_addr[CRP_STR], ingest_addr[CRP_STR], feature_addr[CRP_STR];
     int port, http_port;
     char defect[CRP_STR];
@@ -47,6 +48,8 @@ typedef struct crp_conf {
     int replica;
     /* queue */
     int lease_ms;
+    int dedup_s; /* queue: how long a put id is remembered (0: forever) */
+    char dedup_queues[CRP_STR]; /* queue: queues with idempotent PUT */
     int fair_lease;
     /* producer */
     double rate;

@@ -17,21 +17,76 @@ struct crp_ev {
     char svc[64], inst[64];
 };
 
-void crp_json_esc(char *dst, size_t n, const char *src)
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), or 0 when there is none. */
+static size_t utf8_seq(const unsigned char *s)
 {
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t len;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if (s[k] < 0x80 || s[k] > 0xbf)
+            return 0;
+    return len;
+}
+
+size_t crp_json_esc(char *dst, size_t n, const char *src)
+{
+    static const char hex[] = "0123456789abcdef";
     size_t j = 0;
-    for (const unsigned char *s = (const unsigned char *)src; *s && j + 7 < n;
-         s++) {
+    if (n == 0)
+        return 0;
+    for (const unsigned char *s = (const unsigned char *)src; *s;) {
+        char e[8];
+        size_t k = 0, take = 1;
         if (*s == '"' || *s == '\\') {
-            dst[j++] = '\\';
-            dst[j++] = (char)*s;
-        } else if (*s < 0x20) {
-            j += (size_t)snprintf(dst + j, n - j, "\\u%04x", *s);
+            e[k++] = '\\';
+            e[k++] = (char)*s;
+        } else if (*s == '\n' || *s == '\r' || *s == '\t') {
+            e[k++] = '\\';
+            e[k++] = *s == '\n' ? 'n' : *s == '\r' ? 'r' : 't';
+        } else if (*s < 0x20 || *s == 0x7f) {
+            memcpy(e, "\\u00", 4);
+            k = 4;
+            e[k++] = hex[*s >> 4];
+            e[k++] = hex[*s & 15];
+        } else if ((take = utf8_seq(s)) == 0) {
+            memcpy(e, "\\ufffd", 6); /* not UTF-8: the replacement char */
+            k = 6;
+            take = 1;
         } else {
-            dst[j++] = (char)*s;
+            memcpy(e, s, take);
+            k = take;
         }
+        if (j + k >= n)
+            break; /* truncated, never inside an escape or a character */
+        memcpy(dst + j, e, k);
+        j += k;
+        s += take;
     }
     dst[j] = '\0';
+    return j;
 }
 
 static int open_append(const char *path)

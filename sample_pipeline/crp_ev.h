@@ -29,7 +29,12 @@ int crp_ev_span(crp_ev *e, const char *name, const char *trace_id,
                 const char *span_id, const char *parent, double start,
                 double end, int error);
 
-/* JSON-escape src into dst (always NUL-terminated, truncated to fit). */
-void crp_json_esc(char *dst, size_t n, const char *src);
+/* Write src into dst (size n > 0) as the inside of a JSON string: '"'
+ * and '\\' escaped, control characters as \n \r \t or \u00XX, well-formed
+ * UTF-8 kept, any other byte (invalid or cut UTF-8) as \ufffd.  Always
+ * NUL-terminated; when dst is too small the text is cut before the first
+ * character or escape that does not fit whole, so the result is always
+ * valid JSON string content.  Returns its length. */
+size_t crp_json_esc(char *dst, size_t n, const char *src);
 
 #endif

@@ -1,8 +1,10 @@
+// clang-format off
 /* crp_feature: the feature service, the pipeline's flaky dependency.
  *   F <id> <x0,x1,...,x15>  ->  OK <e0> <e1> <e2> <e3>  |  ERR <reason>
  * --feature-delay-us adds service time per call, --feature-fail answers a
  * fraction of calls with an error.  Outages are made by the harness
  * (pause = SIGSTOP: calls time out; kill: connections refused). */
+// clang-format on
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

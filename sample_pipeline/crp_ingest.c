@@ -1,15 +1,24 @@
+// clang-format off
 /* crp_ingest: the front door.  Producers connect over TCP and send
  *   REC <pseq> <json>
- * (after an optional HELLO <producer-id> line).  Each round, ingest takes every
- * complete line from every producer, validates it against the schema (v1
- * records are upgraded to v2), gives it an id and a trace id, and puts valid
- * records on the `work` queue and invalid ones on the `dlq` queue with the
- * reason - all in one pipelined call that returns only when the queue committed
- * (group commit).  Only then does it emit `accepted` (for every record: valid
- * ones are on the work queue, invalid ones durable in the dead-letter queue)
- * and, for invalid ones, `dead_lettered` with the reason, and answer the
- * producer ACK <pseq> <id>        or, when the queue is unavailable, NACK
- * <pseq>            (the producer sends the record again later). */
+ * (after an optional HELLO <producer-id> line).  Each round, ingest takes
+ * every complete line from every producer, validates it against the
+ * schema (v1 records are upgraded to v2), gives it an id and a trace id,
+ * and puts valid records on the `work` queue and invalid ones on the `dlq`
+ * queue with the reason - all in one pipelined call that returns only
+ * when the queue committed (group commit).  Only then does it emit
+ * `accepted` (for every record: valid ones are on the work queue, invalid
+ * ones durable in the dead-letter queue) and, for invalid ones,
+ * `dead_lettered` with the reason, and answer the producer
+ *   ACK <pseq> <id>        or, when the queue is unavailable,
+ *   NACK <pseq>            (the producer sends the record again later).
+ * The order durable commit -> `accepted` -> ACK is what makes `accepted`
+ * a promise.  A kill after the queue committed a record and before its
+ * `accepted` (or an answer lost with the queue) leaves a durable record
+ * nobody reported: an indeterminate write.  The producer wrote `offered`
+ * before it sent the record and sends it again (same id) until it gets
+ * an ACK; the queue keeps one copy per id (crp_store.h). */
+// clang-format on
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -75,8 +84,8 @@ static void build(ingest *g, int client, char *line)
         snprintf(p->id, sizeof p->id, "%08" PRIx64 "-%" PRIu64, g->epoch,
                  g->next++);
     crp_hex_id(&g->x->rng, p->trace, 16);
-    crp_hex_id(&g->x->rng, p->span,
-               8); /* the root span; the worker's is its child */
+    /* the root span; the worker's is its child */
+    crp_hex_id(&g->x->rng, p->span, 8);
     json_error_t je;
     json_t *rec = json_loads(rest, 0, &je);
     int up = -1;
@@ -169,6 +178,7 @@ int crp_ingest_main(crp_ctx *x)
         crp_conn_init(&g.cl[i], -1);
     crp_qc_init(&g.qc, x->c.queue_addr, 3000);
     crp_qc_set_defects(&g.qc, x->c.defects);
+    crp_qc_set_heartbeat(&g.qc, x->c.amqp_heartbeat_s);
     int lfd = crp_net_listen(x->c.port);
     if (lfd < 0) {
         crp_log(x, "listen on port %d: %s", x->c.port, strerror(-lfd));
@@ -198,6 +208,7 @@ int crp_ingest_main(crp_ctx *x)
                 idx[n++] = i;
             }
         int pr = poll(pfd, (nfds_t)n, 200);
+        crp_qc_keepalive(&g.qc); /* idle between puts (RabbitMQ) */
         for (int k = 0; pr > 0 && k < n; k++) {
             if (!pfd[k].revents)
                 continue;

@@ -1,3 +1,4 @@
+// clang-format off
 /* crp_modelsrv: the model server.  Scoring moved out of the worker: a
  * worker with --scoring remote sends each record's normalised features
  * here and gets the score back.
@@ -18,6 +19,7 @@
  * standby to the millisecond), the following ones are counted and
  * announced at most every 100 ms — a few events per second, not one per
  * request.  `registered` {registry, addr} on each (re)registration. */
+// clang-format on
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>

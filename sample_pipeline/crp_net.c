@@ -77,8 +77,17 @@ int crp_net_connect(const char *addr, int timeout_ms)
             rc = -errno;
             goto fail;
         }
+        /* a signal (SIGCHLD in the supervisor) is not a failure: wait on
+         * until the deadline, unless it asked us to stop */
+        int64_t deadline = crp_mono_ms() + timeout_ms;
         struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int n = poll(&p, 1, timeout_ms);
+        int n;
+        for (;;) {
+            int64_t left = deadline - crp_mono_ms();
+            n = poll(&p, 1, left > 0 ? (int)left : 0);
+            if (n >= 0 || errno != EINTR || crp_stop_requested)
+                break;
+        }
         if (n <= 0) {
             rc = n == 0 ? -ETIMEDOUT : -errno;
             goto fail;

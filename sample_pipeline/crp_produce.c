@@ -6,7 +6,16 @@
  * until ingest answers ACK; on NACK or a lost connection it is sent again.
  * Stops after --count records or --duration-s seconds, waits for the last
  * acknowledgements, emits `workload_done`, then idles until SIGTERM (or
- * exits with --exit-when-done 1). */
+ * exits with --exit-when-done 1).
+ *
+ * `offered` {id} is written before a record is first handed to ingest
+ * (the attempt; Jepsen's :invoke): the write that follows may be lost,
+ * done, or done without anyone saying so (ingest killed after the queue
+ * committed it and before `accepted`).  With it a checker can tell such
+ * an indeterminate write, delivered but never `accepted`, from a record
+ * that nobody ever offered.  The id is the one ingest derives,
+ * <producer-id>-<pseq>; a record sent again keeps it and is not offered
+ * again. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -20,7 +29,8 @@
 typedef struct slot {
     long long pseq; /* -1: free */
     char *line;
-    int sent; /* sent on the current connection */
+    int sent;    /* sent on the current connection */
+    int offered; /* `offered` written (before its first send) */
 } slot;
 
 static char *make_record(crp_rng *r, const crp_conf *c, long long i)
@@ -156,6 +166,7 @@ int crp_produce_main(crp_ctx *x)
             s->pseq = made;
             s->line = make_record(&gen, c, made);
             s->sent = 0;
+            s->offered = 0;
             made++;
             inflight++;
         }
@@ -164,6 +175,12 @@ int crp_produce_main(crp_ctx *x)
             for (long long k = made - W < 0 ? 0 : made - W; k < made; k++) {
                 slot *s = &win[k % W];
                 if (s->pseq == k && !s->sent) {
+                    /* the event before the bytes leave: it precedes any
+                     * `accepted` of this id in the event file */
+                    if (!s->offered)
+                        crp_ev_emit(x->ev, "offered", "\"id\":\"%s-%lld\"", pid,
+                                    s->pseq);
+                    s->offered = 1;
                     crp_sb_printf(&b, "REC %lld %s\n", s->pseq, s->line);
                     if (s->sent == 0 && s->line && b.len)
                         crp_metric_add(m_sent, 1);

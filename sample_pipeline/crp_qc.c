@@ -30,6 +30,16 @@ void crp_qc_set_defects(crp_qc *c, unsigned defects)
     c->defects = defects;
 }
 
+void crp_qc_set_heartbeat(crp_qc *c, int seconds)
+{
+    c->heartbeat_s = seconds > 0 ? seconds : 0;
+}
+
+int crp_qc_keepalive(crp_qc *c)
+{
+    return c->ops->keepalive ? c->ops->keepalive(c) : 0;
+}
+
 const char *crp_qc_error(const crp_qc *c)
 {
     return c->err;

@@ -21,6 +21,7 @@ typedef struct crp_qc {
     crp_conn conn; /* embedded backend */
     int timeout_ms;
     unsigned defects;      /* CRP_DEFECT_* (crp_conf.h), tests only */
+    int heartbeat_s;       /* amqp: heartbeat interval asked for, 0 none */
     const crp_qc_ops *ops; /* the backend */
     void *be;              /* the backend's state (amqp), or NULL */
     char err[256];         /* the last failure, as a sentence ("" none) */
@@ -47,6 +48,20 @@ void crp_qc_close(crp_qc *c);
 /* Turn on test-only defect switches (CRP_DEFECT_AMQP_*) before the first
  * call. */
 void crp_qc_set_defects(crp_qc *c, unsigned defects);
+/* AMQP heartbeat interval in seconds (0: none) for the connections
+ * opened from now on.  With heartbeats the broker closes the connection
+ * of a client it has not heard from for two to three intervals (a stalled or
+ * silently cut-off consumer: its unacknowledged deliveries go back to the
+ * queue), and a call that waits on a connection the broker has not been
+ * heard on for twice that long fails (reconnect).  The caller must then
+ * call crp_qc_keepalive often (well within the interval), also while it
+ * is busy between calls.  No effect on the queue service backend. */
+void crp_qc_set_heartbeat(crp_qc *c, int seconds);
+/* Keep idle connections alive: send heartbeats that are due and notice a
+ * connection the broker went silent on (then it is closed and the next
+ * call reconnects).  Cheap; a no-op without heartbeats or connections.
+ * 0 or -errno (the connection was found dead). */
+int crp_qc_keepalive(crp_qc *c);
 /* The last failure as a sentence naming the address and the cause, e.g.
  * "amqp 127.0.0.1:8101: connect: connection refused"; "" when none. */
 const char *crp_qc_error(const crp_qc *c);
@@ -81,6 +96,7 @@ struct crp_qc_ops {
     int (*ack)(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack,
                int *ok);
     int (*depth)(crp_qc *c, const char *q, int64_t *ready, int64_t *leased);
+    int (*keepalive)(crp_qc *c); /* may be NULL: nothing to keep alive */
 };
 
 extern const crp_qc_ops crp_qc_queue_ops; /* crp_qc.c */

@@ -1,3 +1,4 @@
+// clang-format off
 /* crp_queue: the queue service.  One thread, one poll loop over the
  * listening socket and the clients.  Each round reads every client, runs
  * all complete commands inside ONE SQLite transaction (group commit), and
@@ -7,12 +8,15 @@
  * expiry is a backstop for consumers that hang.
  *
  * Protocol (one line each; replies in order):
- *   PUT <q> <id> <trace> <payload>   -> OK <seq>
+ *   PUT <q> <id> <trace> <payload>   -> OK <seq> | OK DUP (q had this id;
+ *                                       only on the --dedup-queues)
  *   GET <q> <max>                    -> MSG <k>, then k lines
- *                                       M <seq> <deliveries> <id> <trace>
- * <payload> ACK <q> <seq>                    -> OK | STALE NACK <q> <seq> -> OK
- * | STALE DEPTH <q>                        -> DEPTH <ready> <leased> PING ->
- * PONG */
+ *                                       M <seq> <deliveries> <id> <trace> <payload>
+ *   ACK <q> <seq>                    -> OK | STALE
+ *   NACK <q> <seq>                   -> OK | STALE
+ *   DEPTH <q>                        -> DEPTH <ready> <leased>
+ *   PING                             -> PONG */
+// clang-format on
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -41,7 +45,7 @@ typedef struct qsvc {
     crp_store *st;
     qclient cl[MAX_CLIENTS];
     int64_t next_owner;
-    crp_metric *m_put, *m_get, *m_ack, *m_nack, *m_stale, *m_redeliver,
+    crp_metric *m_put, *m_dup, *m_get, *m_ack, *m_nack, *m_stale, *m_redeliver,
         *m_expired, *m_commit_fail, *m_clients, *m_commit_lat;
     crp_metric *m_depth[3], *m_leased[3];
 } qsvc;
@@ -108,6 +112,25 @@ static int fair_share(qsvc *q, qclient *c, const char *qn, int max)
     return share < max ? (int)share : max;
 }
 
+/* 1 when PUTs on queue qn are idempotent by id (--dedup-queues, default
+ * `work`: the front door, where the producer's resends arrive).  The
+ * results of a record processed twice are not: the sink deduplicates by
+ * id in its own commit (end to end), and that must keep working with
+ * RabbitMQ, which does not deduplicate at all. */
+static int dedup_queue(const qsvc *q, const char *qn)
+{
+    const char *list = q->x->c.dedup_queues;
+    size_t l = strlen(qn);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        if (k == l && strncmp(p, qn, l) == 0)
+            return 1;
+        p = e ? e + 1 : p + k;
+    }
+    return 0;
+}
+
 /* Run one command; append its reply.  -1: the store failed. */
 static int handle(qsvc *q, qclient *c, char *line)
 {
@@ -125,9 +148,15 @@ static int handle(qsvc *q, qclient *c, char *line)
         char *id = word(&p), *trace = word(&p);
         if (!id || !trace || !*p)
             return crp_sb_printf(o, "ERR syntax\n");
-        int64_t seq = crp_store_put(q->st, qn, id, trace, p);
+        int64_t seq = dedup_queue(q, qn)
+                          ? crp_store_put(q->st, qn, id, trace, p)
+                          : crp_store_append(q->st, qn, id, trace, p);
         if (seq < 0)
             return -1;
+        if (seq == 0) {
+            crp_metric_add(q->m_dup, 1);
+            return crp_sb_printf(o, "OK DUP\n");
+        }
         crp_metric_add(q->m_put, 1);
         return crp_sb_printf(o, "OK %" PRId64 "\n", seq);
     }
@@ -271,6 +300,8 @@ int crp_queue_main(crp_ctx *x)
     crp_http *h = x->http;
     q.m_put =
         crp_http_metric(h, "records_in_total", CRP_COUNTER, "records put");
+    q.m_dup = crp_http_metric(h, "puts_duplicate_total", CRP_COUNTER,
+                              "puts of an id the queue already had (resends)");
     q.m_get = crp_http_metric(h, "records_out_total", CRP_COUNTER,
                               "records delivered to consumers");
     q.m_ack =
@@ -357,6 +388,9 @@ int crp_queue_main(crp_ctx *x)
             int e = crp_store_expire(q.st, now);
             if (e > 0)
                 crp_metric_add(q.m_expired, e);
+            if (x->c.dedup_s > 0 && /* 0: remembered forever */
+                crp_store_forget(q.st, (int64_t)crp_now() - x->c.dedup_s) < 0)
+                crp_log(x, "forget old ids: %s", crp_store_errmsg(q.st));
             update_gauges(&q);
             last_expire = now;
         }

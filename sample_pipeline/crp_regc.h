@@ -1,11 +1,14 @@
+// clang-format off
 /* crp_regc: the client side of the registry protocol (crp_registry.c):
- *   REG <service> <instance> <host:port> <priority> <region|->  -> OK | ERR
- * <why> HB <service> <instance>                                    -> OK |
- * UNKNOWN DEREG <service> <instance>                                 -> OK |
- * UNKNOWN LIST <service>        -> LIST <k> + k lines I <instance> <addr>
- * <prio> <region> | WARMING (just started or stalled: keep what you know) PING
- * -> PONG One connection, kept open; any failure closes it (the next call
+ *   REG <service> <instance> <host:port> <priority> <region|->  -> OK | ERR <why>
+ *   HB <service> <instance>                                    -> OK | UNKNOWN
+ *   DEREG <service> <instance>                                 -> OK | UNKNOWN
+ *   LIST <service>        -> LIST <k> + k lines I <instance> <addr> <prio> <region>
+ *                          | WARMING (just started or stalled: keep what you know)
+ *   PING                                                       -> PONG
+ * One connection, kept open; any failure closes it (the next call
  * reconnects), so a late answer is never read as the next call's. */
+// clang-format on
 #ifndef CRP_REGC_H
 #define CRP_REGC_H
 

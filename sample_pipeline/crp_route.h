@@ -1,3 +1,4 @@
+// clang-format off
 /* crp_route: the worker's routing and failover state machine for remote
  * scoring, pure (time passed in, no I/O) so that every transition can be
  * tested.  crp_scorer.c feeds it the registry's healthy set and the
@@ -10,14 +11,16 @@
  * still lists it).  Transitions (crp_route_pick):
  *
  *   current eligible, failback off or current is the best  -> keep it
- *   current eligible, failback on, a better one eligible   -> switch,
- * "failback" current failed (crp_route_failed)                      -> next
- * eligible, reason of the failure current no longer in the healthy set -> next
- * eligible, "unhealthy" nothing eligible -> none (caller waits)
+ *   current eligible, failback on, a better one eligible   -> switch, "failback"
+ *   current failed (crp_route_failed)                      -> next eligible,
+ *                                                             reason of the failure
+ *   current no longer in the healthy set                   -> next eligible, "unhealthy"
+ *   nothing eligible                                       -> none (caller waits)
  *
  * Eligible = in the healthy set and not held down.  With no_failover (a
  * defect switch, tests only) the current instance is kept whatever
  * happens. */
+// clang-format on
 #ifndef CRP_ROUTE_H
 #define CRP_ROUTE_H
 

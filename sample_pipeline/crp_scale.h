@@ -1,3 +1,4 @@
+// clang-format off
 /* crp_scale: the supervisor's autoscaling decision as a pure function of
  * the queue depth samples and the clock (no I/O, so it is unit-tested on
  * made-up sample sequences).
@@ -10,6 +11,7 @@
  *   decision: no hold, no cool-down).
  * A sample that could not be taken (depth < 0) resets both hold timers:
  * a decision needs the condition seen continuously. */
+// clang-format on
 #ifndef CRP_SCALE_H
 #define CRP_SCALE_H
 

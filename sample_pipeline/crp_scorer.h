@@ -1,3 +1,4 @@
+// clang-format off
 /* crp_scorer: the worker's remote scoring client (--scoring remote).
  * A thread refreshes the healthy set of model servers from the registry
  * every refresh-ms (crp_regc LIST); when the registry is unreachable the
@@ -12,6 +13,7 @@
  *   S <reqid> <x0,...,x15> <e0,...,e3 | ->  ->  OK <reqid> <score> <label>
  *                                             | ERR <reqid> <why>
  *   PING -> PONG */
+// clang-format on
 #ifndef CRP_SCORER_H
 #define CRP_SCORER_H
 

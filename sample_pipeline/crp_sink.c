@@ -243,6 +243,7 @@ int crp_sink_main(crp_ctx *x)
     snprintf(s.path, sizeof s.path, "%s/sink.db", c->data_dir);
     crp_qc_init(&s.qc, c->queue_addr, 3000);
     crp_qc_set_defects(&s.qc, c->defects);
+    crp_qc_set_heartbeat(&s.qc, c->amqp_heartbeat_s);
     crp_http *h = x->http;
     s.m_in =
         crp_http_metric(h, "records_in_total", CRP_COUNTER, "results received");
@@ -298,6 +299,7 @@ int crp_sink_main(crp_ctx *x)
                         attempt, delay);
             crp_metric_add(s.m_retry, 1);
             crp_sleep_ms(delay);
+            crp_qc_keepalive(&s.qc); /* still holding the batch */
             if (crp_stop_requested && attempt >= 3) {
                 /* not committed, not acknowledged: the queue keeps them */
                 crp_qc_free_msgs(msgs, n);

@@ -16,24 +16,26 @@ typedef struct crp_ctx {
     crp_rng rng;
 } crp_ctx;
 
-int crp_queue_main(crp_ctx *x);
-int crp_ingest_main(crp_ctx *x);
-int crp_worker_main(crp_ctx *x);
-int crp_feature_main(crp_ctx *x);
-int crp_sink_main(crp_ctx *x);
-int crp_trainer_main(crp_ctx *x);
-int crp_produce_main(crp_ctx *x);
-int crp_super_main(crp_ctx *x);
-int crp_alert_main(crp_ctx *x);    /* crp_alert.c */
+/* The stages: each entry is defined in the file named beside it
+ * (tests/check_readme_map.sh checks these names). */
+int crp_queue_main(crp_ctx *x);    /* crp_queue.c */
+int crp_ingest_main(crp_ctx *x);   /* crp_ingest.c */
+int crp_worker_main(crp_ctx *x);   /* crp_worker.c */
+int crp_feature_main(crp_ctx *x);  /* crp_feature.c */
+int crp_sink_main(crp_ctx *x);     /* crp_sink.c */
+int crp_trainer_main(crp_ctx *x);  /* crp_trainer.c */
+int crp_produce_main(crp_ctx *x);  /* crp_produce.c */
+int crp_super_main(crp_ctx *x);    /* crp_super.c */
+int crp_alert_main(crp_ctx *x);    /* crp_alerter.c (`crp alerter`) */
 int crp_registry_main(crp_ctx *x); /* crp_registry.c */
 int crp_modelsrv_main(crp_ctx *x); /* crp_modelsrv.c */
-/* `crp models ...` (crp_models.c): argv after "models"; the exit code. */
-int crp_models_main(int argc, char **argv);
+/* `crp models ...`: argv after "models"; the exit code. */
+int crp_models_main(int argc, char **argv); /* crp_models.c */
 
 /* mkdir -p.  0 or -errno. */
-int crp_mkdirs(const char *path);
+int crp_mkdirs(const char *path); /* crp_main.c */
 /* Log a line to stderr with the instance name (the harness keeps it). */
-void crp_log(const crp_ctx *x, const char *fmt, ...)
+void crp_log(const crp_ctx *x, const char *fmt, ...) /* crp_main.c */
     __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum {
     S_BEGIN,
@@ -20,6 +21,8 @@ enum {
     S_EXPIRE,
     S_DEPTH,
     S_READY,
+    S_SEEN,
+    S_FORGET,
     S_N
 };
 
@@ -41,6 +44,8 @@ static const char *const sql[S_N] = {
     [S_DEPTH] = "SELECT SUM(owner = 0), SUM(owner != 0) FROM msg WHERE q = ?1",
     [S_READY] = "SELECT count(*) FROM (SELECT 1 FROM msg WHERE q = ?1 AND "
                 "owner = 0 LIMIT ?2)",
+    [S_SEEN] = "INSERT OR IGNORE INTO seen(q, id, t) VALUES (?1, ?2, ?3)",
+    [S_FORGET] = "DELETE FROM seen WHERE t < ?1",
 };
 
 struct crp_store {
@@ -79,7 +84,10 @@ int crp_store_open(const char *path, crp_store **out, char *err, int n)
             " payload TEXT NOT NULL, deliveries INTEGER NOT NULL DEFAULT 0,"
             " owner INTEGER NOT NULL DEFAULT 0, lease_until INTEGER NOT NULL "
             "DEFAULT 0);"
-            "CREATE INDEX IF NOT EXISTS msg_ready ON msg(q, owner, seq);",
+            "CREATE INDEX IF NOT EXISTS msg_ready ON msg(q, owner, seq);"
+            "CREATE TABLE IF NOT EXISTS seen(q TEXT NOT NULL, id TEXT NOT NULL,"
+            " t INTEGER NOT NULL, PRIMARY KEY(q, id)) WITHOUT ROWID;"
+            "CREATE INDEX IF NOT EXISTS seen_t ON seen(t);",
             NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
     for (int i = 0; i < S_N; i++)
@@ -130,8 +138,8 @@ void crp_store_rollback(crp_store *s)
         step_done(s, s->st[S_ROLLBACK]);
 }
 
-int64_t crp_store_put(crp_store *s, const char *q, const char *id,
-                      const char *trace, const char *payload)
+int64_t crp_store_append(crp_store *s, const char *q, const char *id,
+                         const char *trace, const char *payload)
 {
     sqlite3_stmt *st = s->st[S_PUT];
     sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
@@ -141,6 +149,20 @@ int64_t crp_store_put(crp_store *s, const char *q, const char *id,
     if (step_done(s, st) < 0)
         return -1;
     return sqlite3_last_insert_rowid(s->db);
+}
+
+int64_t crp_store_put(crp_store *s, const char *q, const char *id,
+                      const char *trace, const char *payload)
+{
+    sqlite3_stmt *st = s->st[S_SEEN];
+    sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+    if (step_done(s, st) < 0)
+        return -1;
+    if (sqlite3_changes(s->db) == 0)
+        return 0; /* this queue has had this id: a resend, nothing added */
+    return crp_store_append(s, q, id, trace, payload);
 }
 
 int crp_store_lease(crp_store *s, const char *q, int max, int64_t owner,
@@ -207,6 +229,15 @@ int crp_store_expire(crp_store *s, int64_t now_ms)
 {
     sqlite3_stmt *st = s->st[S_EXPIRE];
     sqlite3_bind_int64(st, 1, now_ms);
+    if (step_done(s, st) < 0)
+        return -1;
+    return sqlite3_changes(s->db);
+}
+
+int crp_store_forget(crp_store *s, int64_t before_s)
+{
+    sqlite3_stmt *st = s->st[S_FORGET];
+    sqlite3_bind_int64(st, 1, before_s);
     if (step_done(s, st) < 0)
         return -1;
     return sqlite3_changes(s->db);

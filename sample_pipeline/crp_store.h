@@ -4,9 +4,19 @@
  * A message is ready (owner 0) or leased to a consumer connection (owner
  * != 0) until lease_until.  Delivery is at-least-once: a lease ends with an
  * ack (the row is deleted), a nack or the owner's disconnection (the row is
- * ready again), or expiry.  Every call below runs inside the caller's
- * transaction (crp_store_begin/commit), so the service can commit the work
- * of many clients at once (group commit). */
+ * ready again), or expiry.
+ *
+ * crp_store_put is idempotent per (queue, id): the store remembers every
+ * id put that way (table `seen`, forgotten after a window,
+ * crp_store_forget), and a second put of the same id adds nothing.  A
+ * producer sends a record again with the same id after a lost answer (an
+ * indeterminate write: ingest killed after the queue committed, or the
+ * queue killed before it answered); a second copy in `work` would be
+ * processed twice and, if poison, dead-lettered twice.
+ * crp_store_append always adds a message (the queue service uses it for
+ * the queues whose consumer deduplicates itself, e.g. the sink).  Every call
+ * below runs inside the caller's transaction (crp_store_begin/commit), so the
+ * service can commit the work of many clients at once (group commit). */
 #ifndef CRP_STORE_H
 #define CRP_STORE_H
 
@@ -32,9 +42,18 @@ void crp_store_rollback(crp_store *s);
 /* The last SQLite error text. */
 const char *crp_store_errmsg(crp_store *s);
 
-/* Append a message; returns its seq (> 0) or -1. */
+/* Append a message unless q had one with this id: returns its seq (> 0),
+ * 0 when q already had this id (nothing added), or -1.  The id is
+ * remembered with the time of the put (Unix seconds) until
+ * crp_store_forget. */
 int64_t crp_store_put(crp_store *s, const char *q, const char *id,
                       const char *trace, const char *payload);
+/* Append a message, whatever its id.  Its seq (> 0) or -1. */
+int64_t crp_store_append(crp_store *s, const char *q, const char *id,
+                         const char *trace, const char *payload);
+/* Forget the ids seen before before_s (Unix seconds): a put of one of
+ * them is new again.  Count or -1. */
+int crp_store_forget(crp_store *s, int64_t before_s);
 /* Lease up to max ready messages of q (oldest first) to owner until
  * lease_until (ms, monotonic of the service), incrementing deliveries;
  * calls cb for each.  Returns the number leased or -1. */

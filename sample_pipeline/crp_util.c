@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 volatile sig_atomic_t crp_stop_requested;
+/* The write end of the self-pipe of crp_signals_wakeup (-1: none).  Set
+ * once before the handlers can use it; read only by signal handlers. */
+static volatile sig_atomic_t wake_wfd = -1;
 
 double crp_now(void)
 {
@@ -126,10 +129,55 @@ uint64_t crp_entropy(void)
            ((uint64_t)getpid() << 40);
 }
 
+/* One byte down the self-pipe: the loop's poll wakes up.  A full pipe
+ * already holds a wake-up, so a failed write loses nothing. */
+static void wake(void)
+{
+    int fd = wake_wfd, saved = errno;
+    if (fd >= 0 && write(fd, "", 1) < 0) {
+    }
+    errno = saved;
+}
+
 static void on_stop(int sig)
 {
     (void)sig;
     crp_stop_requested = 1;
+    wake();
+}
+
+static void on_child(int sig)
+{
+    (void)sig;
+    wake();
+}
+
+int crp_signals_wakeup(void)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -errno;
+    wake_wfd = p[1];
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_child;
+    sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGCHLD, &sa, NULL) < 0) {
+        int rc = -errno;
+        wake_wfd = -1;
+        close(p[0]);
+        close(p[1]);
+        return rc;
+    }
+    return p[0];
+}
+
+void crp_signals_drain(int fd)
+{
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
 }
 
 int crp_signals_install(void)

@@ -45,6 +45,14 @@ extern volatile sig_atomic_t crp_stop_requested;
 /* Install SIGTERM/SIGINT handlers (no SA_RESTART: poll/sleep wake up) and
  * ignore SIGPIPE.  Returns 0 or -errno. */
 int crp_signals_install(void);
+/* A self-pipe for one event loop (the supervisor's): from now on SIGTERM,
+ * SIGINT (after crp_signals_install) and SIGCHLD each write a byte to it,
+ * so a poll() on the returned read end (CLOEXEC, non-blocking) wakes up
+ * whichever thread the kernel delivered the signal to.  Returns the fd or
+ * -errno.  Call once per process. */
+int crp_signals_wakeup(void);
+/* Read away the pending wake-ups of that fd. */
+void crp_signals_drain(int fd);
 
 /* Copy with truncation, always NUL-terminated. */
 void crp_strlcpy(char *dst, const char *src, size_t n);

@@ -50,6 +50,7 @@ typedef struct worker {
     crp_breaker brk;
     crp_msel ms;        /* local scoring: the model (crp_modelsel.h) */
     crp_scorer *scorer; /* --scoring remote: the model servers */
+    unsigned defects;   /* CRP_DEFECT_*: only the hooks below read it */
     int degraded;
     crp_metric *m_in, *m_out, *m_fail, *m_retry, *m_dlq, *m_degraded, *m_brk,
         *m_lat, *m_feat_lat, *m_rejected, *m_giveup, *m_feat_ok, *m_feat_fail,
@@ -118,52 +119,129 @@ static void set_degraded(worker *w, int on, const char *reason)
         crp_ev_emit(w->x->ev, "restored", "\"feature\":\"features\"");
 }
 
+/* What became of one leased record. */
+typedef enum outcome_kind {
+    OUT_RESULT,      /* scored: the result goes to `results`, then ack */
+    OUT_DEAD_LETTER, /* poison at its max-deliveries-th delivery: to `dlq`
+                        with the reason, then ack */
+    OUT_HAND_BACK,   /* not done this time (failed, no model server, out of
+                        memory, shutting down): NACK, delivered again */
+    OUT_DROPPED,     /* DEFECT only: acknowledged with nothing committed */
+} outcome_kind;
+
+typedef struct outcome {
+    outcome_kind kind;
+    char *payload; /* OUT_RESULT, OUT_DEAD_LETTER: the message to put */
+    char reason[200];
+} outcome;
+
+/* ---- defect switches (tests only; README, "Defect switches") ----
+ * Each hook answers one question of the correct path and gives the
+ * correct answer unless its switch is on, so that the path above reads
+ * as the mechanism and every deliberate fault is in this block. */
+
+/* May a failed feature call be retried while the breaker is open?  No:
+ * the breaker is there to stop calling; the record is degraded instead.
+ * DEFECT no_retry_limit: retried forever, through the breaker too. */
+static int retries_through_open_breaker(const worker *w)
+{
+    return w->rp.unlimited;
+}
+
+/* Does a record whose scoring request failed over to another model
+ * server count as done without a result?  No.  DEFECT failover_drop:
+ * yes, it is acknowledged and lost. */
+static int drops_failed_over_request(const worker *w, int moved)
+{
+    return moved && (w->defects & CRP_DEFECT_FAILOVER_DROP);
+}
+
+/* A leased record left unprocessed by a shutdown is handed back.
+ * DEFECT drop_inflight: acknowledged instead (lost). */
+static outcome_kind unprocessed_on_shutdown(const worker *w)
+{
+    return (w->defects & CRP_DEFECT_DROP_INFLIGHT) ? OUT_DROPPED
+                                                   : OUT_HAND_BACK;
+}
+
+/* The work is acknowledged after its results are committed.  DEFECT
+ * ack_before_commit: acknowledged as soon as it is leased; returns 1
+ * then, and the acknowledgement after the commit is skipped. */
+static int acks_on_lease(worker *w, const crp_qmsg *m, int n)
+{
+    if (!(w->defects & CRP_DEFECT_ACK_BEFORE_COMMIT))
+        return 0;
+    int64_t seqs[MAX_BATCH];
+    for (int i = 0; i < n; i++)
+        seqs[i] = m[i].seq;
+    crp_qc_ack(&w->qc, "work", seqs, n, 1, NULL);
+    return 1;
+}
+
+/* The retry policy and the breaker carry their own switches (tested in
+ * test_crp_retry.c, test_crp_breaker.c): no_backoff retries at once,
+ * no_retry_limit never gives up, breaker_never_opens loses the trip. */
+static void break_policies(worker *w)
+{
+    w->rp.no_backoff = !!(w->defects & CRP_DEFECT_NO_BACKOFF);
+    w->rp.unlimited = !!(w->defects & CRP_DEFECT_NO_RETRY_LIMIT);
+    w->brk.never_opens = !!(w->defects & CRP_DEFECT_BREAKER_NEVER_OPENS);
+}
+
+/* ---- the correct path ---- */
+
+/* One feature call through the breaker, measured.  0 and extra filled,
+ * or < 0 with why. */
+static int guarded_call(worker *w, const char *id, const double *x,
+                        double *extra, char *why, size_t n)
+{
+    double t0 = crp_now();
+    int rc = feature_call(w, id, x, extra, why, n);
+    crp_metric_observe(w->m_feat_lat, (crp_now() - t0) * 1000);
+    crp_metric_add(rc == 0 ? w->m_feat_ok : w->m_feat_fail, 1);
+    crp_breaker_record(&w->brk, rc == 0, crp_mono_ms());
+    return rc;
+}
+
 /* Extra features with retries and the breaker.  1: got them, 0: degrade. */
 static int features(worker *w, const char *id, const char *trace,
                     const double *x, double *extra)
 {
-    char why[160] = "";
+    /* why may hold the feature service's own reply text: escaped before
+     * it goes into an event */
+    char why[160] = "", esc[400];
     for (int attempt = 1;; attempt++) {
-        int64_t now = crp_mono_ms();
-        int rc;
-        if (!crp_breaker_allow(&w->brk, now)) {
+        if (!crp_breaker_allow(&w->brk, crp_mono_ms())) {
             crp_ev_emit(w->x->ev, "rejected",
                         "\"name\":\"features\",\"trace_id\":\"%s\"", trace);
             crp_metric_add(w->m_rejected, 1);
             snprintf(why, sizeof why, "breaker open");
-            rc = -EAGAIN;
-            if (!w->rp.unlimited) {
+            if (!retries_through_open_breaker(w)) {
                 set_degraded(w, 1, "breaker open");
                 return 0;
             }
-        } else {
-            double t0 = crp_now();
-            rc = feature_call(w, id, x, extra, why, sizeof why);
-            crp_metric_observe(w->m_feat_lat, (crp_now() - t0) * 1000);
-            crp_metric_add(rc == 0 ? w->m_feat_ok : w->m_feat_fail, 1);
-            crp_breaker_record(&w->brk, rc == 0, crp_mono_ms());
-            if (rc == 0) {
-                set_degraded(w, 0, NULL);
-                return 1;
-            }
-            if (w->brk.state == CRP_BRK_OPEN && !w->rp.unlimited &&
-                crp_retry_again(&w->rp, attempt)) {
-                /* this failure opened the breaker: the next attempt would
-                 * be refused, so degrade now instead of retrying */
-                set_degraded(w, 1, "breaker open");
-                return 0;
-            }
+        } else if (guarded_call(w, id, x, extra, why, sizeof why) == 0) {
+            set_degraded(w, 0, NULL);
+            return 1;
+        } else if (w->brk.state == CRP_BRK_OPEN &&
+                   crp_retry_again(&w->rp, attempt) &&
+                   !retries_through_open_breaker(w)) {
+            /* this failure opened the breaker: the next attempt would be
+             * refused, so degrade now instead of retrying */
+            set_degraded(w, 1, "breaker open");
+            return 0;
         }
         if (crp_stop_requested) {
             /* shutting down: no more attempts (not a policy giveup) */
             set_degraded(w, 1, "shutting down");
             return 0;
         }
+        crp_json_esc(esc, sizeof esc, why);
         if (!crp_retry_again(&w->rp, attempt)) {
             crp_ev_emit(w->x->ev, "giveup",
                         "\"op\":\"features\",\"attempts\":%d,\"error\":\"%s\","
                         "\"trace_id\":\"%s\"",
-                        attempt, why, trace);
+                        attempt, esc, trace);
             crp_metric_add(w->m_giveup, 1);
             set_degraded(w, 1, "retries exhausted");
             return 0;
@@ -172,17 +250,31 @@ static int features(worker *w, const char *id, const char *trace,
         crp_ev_emit(w->x->ev, "retry",
                     "\"op\":\"features\",\"attempt\":%d,\"delay_ms\":%d,"
                     "\"error\":\"%s\",\"trace_id\":\"%s\"",
-                    attempt, delay, why, trace);
+                    attempt, delay, esc, trace);
         crp_metric_add(w->m_retry, 1);
         crp_sleep_ms(delay);
     }
 }
 
-typedef struct outcome {
-    int kind; /* 0 result, 1 dead letter, 2 hand back, 3 dropped (defect) */
-    char *payload; /* result or dead letter */
-    char reason[200];
-} outcome;
+/* A record that cannot be processed: handed back, or at its
+ * max-deliveries-th delivery a dead letter with the reason. */
+static void failed(worker *w, const crp_qmsg *m, const char *err, outcome *o)
+{
+    crp_metric_add(w->m_fail, 1);
+    if (m->deliveries < w->x->c.max_deliveries) {
+        o->kind = OUT_HAND_BACK;
+        snprintf(o->reason, sizeof o->reason, "%s", err);
+        return;
+    }
+    o->kind = OUT_DEAD_LETTER;
+    snprintf(o->reason, sizeof o->reason, "poison: %s (failed %d deliveries)",
+             err, m->deliveries);
+    json_t *dl = json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", m->id, "stage",
+                           "worker", "reason", o->reason, "raw", m->payload,
+                           "deliveries", m->deliveries);
+    o->payload = dl ? json_dumps(dl, JSON_COMPACT) : NULL;
+    json_decref(dl);
+}
 
 static void process(worker *w, const crp_qmsg *m, outcome *o)
 {
@@ -202,21 +294,7 @@ static void process(worker *w, const crp_qmsg *m, outcome *o)
             err = "preprocess: zero norm, cannot normalise";
     }
     if (err) {
-        crp_metric_add(w->m_fail, 1);
-        if (m->deliveries >= w->x->c.max_deliveries) {
-            o->kind = 1;
-            snprintf(o->reason, sizeof o->reason,
-                     "poison: %s (failed %d deliveries)", err, m->deliveries);
-            json_t *dl =
-                json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", m->id, "stage",
-                          "worker", "reason", o->reason, "raw", m->payload,
-                          "deliveries", m->deliveries);
-            o->payload = dl ? json_dumps(dl, JSON_COMPACT) : NULL;
-            json_decref(dl);
-        } else {
-            o->kind = 2;
-            snprintf(o->reason, sizeof o->reason, "%s", err);
-        }
+        failed(w, m, err, o);
         json_decref(env);
         return;
     }
@@ -228,15 +306,14 @@ static void process(worker *w, const crp_qmsg *m, outcome *o)
         int moved = 0;
         if (crp_scorer_score(w->scorer, x, full ? extra : NULL, &score,
                              &moved) < 0) {
-            o->kind = 2; /* no model server: hand back, try again later */
+            /* no model server: hand back (not the record's fault) */
+            o->kind = OUT_HAND_BACK;
             snprintf(o->reason, sizeof o->reason, "no model server answered");
             json_decref(env);
             return;
         }
-        if (moved && (w->x->c.defects & CRP_DEFECT_FAILOVER_DROP)) {
-            /* DEFECT (tests only): the request in flight at the switch
-             * is taken as done: acknowledged, no result. */
-            o->kind = 3;
+        if (drops_failed_over_request(w, moved)) {
+            o->kind = OUT_DROPPED;
             json_decref(env);
             return;
         }
@@ -253,7 +330,7 @@ static void process(worker *w, const crp_qmsg *m, outcome *o)
                       json_object_get(json_object_get(env, "rec"), "label")),
                   "degraded", !full, "worker", w->x->c.inst, "t_in", t_in,
                   "deliveries", m->deliveries);
-    o->kind = 0;
+    o->kind = OUT_RESULT;
     o->payload = res ? json_dumps(res, JSON_COMPACT) : NULL;
     json_decref(res);
     double t1 = crp_now();
@@ -261,6 +338,46 @@ static void process(worker *w, const crp_qmsg *m, outcome *o)
                 m->trace, span, parent, t0, t1, 0);
     json_decref(env); /* parent borrows from env */
     crp_metric_observe(w->m_lat, (t1 - t0) * 1000);
+}
+
+/* Acknowledge the dead letters (their puts are committed) and announce
+ * each one whose ack the queue confirms.  A dead letter is announced by
+ * that one worker: a stalled worker whose lease expired gets STALE, and
+ * the worker that has the record now decides. */
+static void ack_dead_letters(worker *w, const crp_qmsg *msgs,
+                             const outcome *out, int n)
+{
+    int64_t seq[MAX_BATCH];
+    int idx[MAX_BATCH], ok[MAX_BATCH], nd = 0;
+    for (int i = 0; i < n; i++)
+        if (out[i].kind == OUT_DEAD_LETTER) {
+            idx[nd] = i;
+            seq[nd++] = msgs[i].seq;
+        }
+    if (nd == 0 || crp_qc_ack(&w->qc, "work", seq, nd, 1, ok) < 0)
+        return;
+    for (int k = 0; k < nd; k++) {
+        if (!ok[k])
+            continue;
+        const crp_qmsg *m = &msgs[idx[k]];
+        char esc[400];
+        crp_json_esc(esc, sizeof esc, out[idx[k]].reason);
+        crp_ev_emit(w->x->ev, "dead_lettered",
+                    "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"",
+                    m->id, m->trace, esc);
+        crp_metric_add(w->m_dlq, 1);
+    }
+}
+
+/* The seqs of the records whose outcome is kind. */
+static int seqs_of(const crp_qmsg *msgs, const outcome *out, int n,
+                   outcome_kind kind, int64_t *seq)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (out[i].kind == kind)
+            seq[k++] = msgs[i].seq;
+    return k;
 }
 
 /* One batch: lease, process, commit downstream, then acknowledge.
@@ -276,29 +393,27 @@ static int batch(worker *w)
     if (n <= 0)
         return n;
     crp_metric_add(w->m_in, n);
-    int64_t seqs[MAX_BATCH];
-    if (c->defects & CRP_DEFECT_ACK_BEFORE_COMMIT) {
-        /* DEFECT (tests only): acknowledged before the results exist. */
-        for (int i = 0; i < n; i++)
-            seqs[i] = msgs[i].seq;
-        crp_qc_ack(&w->qc, "work", seqs, n, 1, NULL);
-    }
+    int acked = acks_on_lease(w, msgs, n);
     for (int i = 0; i < n; i++) {
         memset(&out[i], 0, sizeof out[i]);
-        if (crp_stop_requested) {
-            /* graceful: hand the rest back; DEFECT drop_inflight: drop it */
-            out[i].kind = (c->defects & CRP_DEFECT_DROP_INFLIGHT) ? 3 : 2;
-            continue;
-        }
-        process(w, &msgs[i], &out[i]);
+        if (crp_stop_requested) /* graceful: finish the one in hand only */
+            out[i].kind = unprocessed_on_shutdown(w);
+        else
+            process(w, &msgs[i], &out[i]);
+        crp_qc_keepalive(&w->qc); /* a long batch (RabbitMQ heartbeats) */
+        /* no message to put (out of memory): again later */
+        if ((out[i].kind == OUT_RESULT || out[i].kind == OUT_DEAD_LETTER) &&
+            !out[i].payload)
+            out[i].kind = OUT_HAND_BACK;
     }
     crp_qput puts[MAX_BATCH];
-    int np = 0, rc = 0;
+    int np = 0;
     for (int i = 0; i < n; i++)
-        if (out[i].kind <= 1 && out[i].payload)
-            puts[np++] = (crp_qput){out[i].kind == 0 ? "results" : "dlq",
-                                    msgs[i].id, msgs[i].trace, out[i].payload};
-    rc = crp_qc_put(&w->qc, puts, np);
+        if (out[i].kind == OUT_RESULT || out[i].kind == OUT_DEAD_LETTER)
+            puts[np++] =
+                (crp_qput){out[i].kind == OUT_RESULT ? "results" : "dlq",
+                           msgs[i].id, msgs[i].trace, out[i].payload};
+    int rc = crp_qc_put(&w->qc, puts, np);
     if (rc < 0) {
         /* Not committed: acknowledge nothing; the closed connection gives
          * the leases back and the batch is delivered again. */
@@ -306,44 +421,18 @@ static int batch(worker *w)
                 crp_qc_error(&w->qc)[0] ? crp_qc_error(&w->qc) : strerror(-rc));
         goto out;
     }
-    int na = 0, nn = 0, nd = 0;
-    int64_t back[MAX_BATCH], dl[MAX_BATCH];
-    int dli[MAX_BATCH], dlok[MAX_BATCH];
-    for (int i = 0; i < n; i++) {
-        if (out[i].kind == 1 && out[i].payload) {
-            dli[nd] = i;
-            dl[nd++] = msgs[i].seq;
-        } else if (out[i].kind == 2 || (!out[i].payload && out[i].kind != 3)) {
-            back[nn++] =
-                msgs[i].seq; /* failed, or out of memory: again later */
-        } else {
-            seqs[na++] = msgs[i].seq;
-        }
-        if (out[i].kind == 0 && out[i].payload)
-            crp_metric_add(w->m_out, 1);
-    }
-    /* A dead letter is announced by the one worker whose ack the queue
-     * confirms: a stalled worker whose lease expired gets STALE, and the
-     * worker that has the record now decides. */
-    if (nd > 0 && crp_qc_ack(&w->qc, "work", dl, nd, 1, dlok) >= 0) {
-        for (int k = 0; k < nd; k++) {
-            if (!dlok[k])
-                continue;
-            int i = dli[k];
-            char esc[400];
-            crp_json_esc(esc, sizeof esc, out[i].reason);
-            crp_ev_emit(w->x->ev, "dead_lettered",
-                        "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"",
-                        msgs[i].id, msgs[i].trace, esc);
-            crp_metric_add(w->m_dlq, 1);
-        }
-    }
-    if (!(c->defects & CRP_DEFECT_ACK_BEFORE_COMMIT) &&
-        crp_qc_ack(&w->qc, "work", seqs, na, 1, NULL) < 0)
+    int64_t seq[MAX_BATCH];
+    int k = seqs_of(msgs, out, n, OUT_RESULT, seq);
+    crp_metric_add(w->m_out, k);
+    ack_dead_letters(w, msgs, out, n);
+    /* dropped records (defects only) are acknowledged with the results */
+    k += seqs_of(msgs, out, n, OUT_DROPPED, seq + k);
+    if (!acked && crp_qc_ack(&w->qc, "work", seq, k, 1, NULL) < 0)
         crp_log(
             w->x,
             "ack failed (records will be redelivered; the sink deduplicates)");
-    if (crp_qc_ack(&w->qc, "work", back, nn, 0, NULL) < 0)
+    k = seqs_of(msgs, out, n, OUT_HAND_BACK, seq);
+    if (crp_qc_ack(&w->qc, "work", seq, k, 0, NULL) < 0)
         crp_log(w->x, "nack failed (the closed connection hands them back)");
 out:
     for (int i = 0; i < n; i++)
@@ -357,18 +446,18 @@ int crp_worker_main(crp_ctx *x)
     static worker w;
     const crp_conf *c = &x->c;
     w.x = x;
+    w.defects = c->defects;
     crp_qc_init(&w.qc, c->queue_addr, 3000);
     crp_qc_set_defects(&w.qc, c->defects);
+    crp_qc_set_heartbeat(&w.qc, c->amqp_heartbeat_s);
     crp_conn_init(&w.feat, -1);
     w.rp = (crp_retry){.base_ms = c->retry_base_ms,
                        .max_ms = c->retry_max_ms,
                        .attempts = c->retry_attempts,
                        .factor = c->retry_factor,
-                       .full_jitter = strcmp(c->jitter, "full") == 0,
-                       .no_backoff = !!(c->defects & CRP_DEFECT_NO_BACKOFF),
-                       .unlimited = !!(c->defects & CRP_DEFECT_NO_RETRY_LIMIT)};
+                       .full_jitter = strcmp(c->jitter, "full") == 0};
     crp_breaker_init(&w.brk, c->brk_failures, c->brk_open_ms, c->brk_probes);
-    w.brk.never_opens = !!(c->defects & CRP_DEFECT_BREAKER_NEVER_OPENS);
+    break_policies(&w);
     w.brk.on_change = on_breaker;
     w.brk.arg = &w;
     if (strcmp(c->scoring, "remote") == 0) {
@@ -421,6 +510,7 @@ int crp_worker_main(crp_ctx *x)
     int64_t backoff = 50;
     int waiting = 0;
     while (!crp_stop_requested) {
+        crp_qc_keepalive(&w.qc);
         if (!w.scorer) {
             crp_msel_poll(&w.ms, x);
         } else if (!crp_scorer_ready(w.scorer)) {

@@ -40,7 +40,8 @@ static void test_check_backoff_none_pass(void)
           "\"giveup\", \"op\": \"db\", \"attempts\": 4}",
           t);
     FX_PASSED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "5 db retries followed the none-jitter policy"));
+    CU_ASSERT(
+        fx_sum(&x, "5 db retries followed the backoff policy, no jitter"));
     CU_ASSERT_EQUAL(fx_detail(&x, "retries"), 5);
     fx_free(&x);
 }
@@ -189,6 +190,49 @@ static void test_check_backoff_equal_and_decorrelated(void)
     fx_free(&x);
 }
 
+/* Decorrelated jitter caps after randomising (sleep = min(cap,
+ * random(base, 3 * sleep))): once the delays reach max_ms most of them are
+ * exactly max_ms.  Those identical delays are the cap, not a missing
+ * jitter; the delays below the cap are still judged. */
+static void test_check_backoff_jitter_at_the_cap(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, "
+                "\"max_ms\": 800, \"jitter\": \"decorrelated\"}");
+    double t = 1;
+    for (int s = 0; s < 6; s++) {
+        double d[6] = {120 + 31 * s, 300 + 40 * s, 650 + 20 * s, 800, 800, 800};
+        t = seq(&x, "worker.0", t, 6, d);
+    }
+    FX_PASSED(&x, 0);
+    CU_ASSERT_EQUAL(fx_detail(&x, "capped_delays"), 18);
+    fx_free(&x);
+
+    /* only capped delays: the jitter cannot be judged */
+    fx_init(&x, "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, "
+                "\"max_ms\": 100, \"jitter\": \"full\"}");
+    t = 1;
+    for (int s = 0; s < 6; s++) {
+        static const double d[] = {100, 100};
+        t = seq(&x, "worker.0", t, 2, d);
+    }
+    FX_UNKNOWN(&x, 0);
+    CU_ASSERT(fx_sum(&x, "delays at max_ms are not judged"));
+    fx_free(&x);
+
+    /* the no-jitter defect below the cap is still caught */
+    fx_init(&x, "{\"kind\": \"backoff\", \"op\": \"db\", \"base_ms\": 100, "
+                "\"max_ms\": 800, \"jitter\": \"equal\"}");
+    t = 1;
+    for (int s = 0; s < 6; s++) {
+        static const double d[] = {100, 200, 400, 800};
+        t = seq(&x, "worker.0", t, 4, d);
+    }
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "not jittered"));
+    fx_free(&x);
+}
+
 static void test_check_backoff_malformed_and_unknown(void)
 {
     fx x;
@@ -232,5 +276,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_backoff_retried_too_early);
     CR_ADD_TEST(s, test_check_backoff_full_jitter);
     CR_ADD_TEST(s, test_check_backoff_equal_and_decorrelated);
+    CR_ADD_TEST(s, test_check_backoff_jitter_at_the_cap);
     CR_ADD_TEST(s, test_check_backoff_malformed_and_unknown);
 }

@@ -162,6 +162,64 @@ static void test_check_breaker_never_opens(void)
     fx_free(&x);
 }
 
+/* Legitimate concurrency around a breaker.  Half-open lets a limited
+ * number of trial calls through and refuses the rest; a call admitted just
+ * before the breaker opened is reported just after it; a call refused just
+ * before it closed likewise. */
+static void test_check_breaker_races(void)
+{
+    fx x;
+    fx_init(&x, "{" POLICY ", \"closes_within_s\": 2}");
+    good_story(&x);
+    rej(&x, 3.32); /* a second caller refused while the trial runs */
+    rej(&x, 5.52);
+    call(&x, 2.32); /* admitted at 2.29, reported after the open at 2.3 */
+    rej(&x, 5.62);  /* refused at 5.59, reported after the close at 5.6 */
+    FX_PASSED(&x, 0);
+    CU_ASSERT_EQUAL(fx_detail(&x, "rejected"), 5);
+    fx_free(&x);
+
+    /* but calls and refusals well past a transition are violations */
+    fx_init(&x, "{" POLICY "}");
+    good_story(&x);
+    call(&x, 2.45);
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "called db while its breaker was open"));
+    fx_free(&x);
+    fx_init(&x, "{" POLICY "}");
+    good_story(&x);
+    rej(&x, 5.7);
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "rejected a call to db while the breaker was closed"));
+    fx_free(&x);
+}
+
+/* A replica that made no call during the dependency failure (no traffic
+ * came its way) has nothing to open for; when no source called at all,
+ * nothing is known about opening. */
+static void test_check_breaker_idle_source(void)
+{
+    fx x;
+    fx_init(&x, "{" POLICY ", \"closes_within_s\": 2}");
+    good_story(&x); /* worker.0 */
+    fx_ev(&x, "{\"ts\": 1.5, \"svc\": \"worker\", \"inst\": \"worker.1\", "
+              "\"ev\": \"call\", \"name\": \"db\"}");
+    fx_ev(&x, "{\"ts\": 7, \"svc\": \"worker\", \"inst\": \"worker.1\", "
+              "\"ev\": \"call\", \"name\": \"db\"}");
+    FX_PASSED(&x, 0);
+    CU_ASSERT_EQUAL(fx_detail(&x, "sources"), 2);
+    CU_ASSERT_EQUAL(fx_detail(&x, "sources_idle"), 1);
+    fx_free(&x);
+
+    fx_init(&x, "{" POLICY "}");
+    fx_fault(&x, "dep", "db", 2, 5);
+    call(&x, 1);
+    call(&x, 6);
+    FX_UNKNOWN(&x, 0);
+    CU_ASSERT(fx_sum(&x, "no source called db during fault dep"));
+    fx_free(&x);
+}
+
 static void test_check_breaker_unknown_and_parse(void)
 {
     fx x;
@@ -196,5 +254,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_breaker_pass);
     CR_ADD_TEST(s, test_check_breaker_rules);
     CR_ADD_TEST(s, test_check_breaker_never_opens);
+    CR_ADD_TEST(s, test_check_breaker_races);
+    CR_ADD_TEST(s, test_check_breaker_idle_source);
     CR_ADD_TEST(s, test_check_breaker_unknown_and_parse);
 }

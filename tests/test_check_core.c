@@ -55,6 +55,37 @@ static void test_check_steady_state_probe_filter(void)
                          "unknown key"));
 }
 
+/* A slow starter: the first before-round failed (the service was still
+ * booting), the harness retried the round and it passed, so the
+ * experiment started.  Only the last before-result of each probe says
+ * whether the steady state held; an aborted start (last one failed) still
+ * fails. */
+static void test_check_steady_state_slow_start(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"steady_state\"}");
+    fx_probe(&x, "health", CR_PHASE_BEFORE, -0.6, 0, "connection refused");
+    fx_probe(&x, "db", CR_PHASE_BEFORE, -0.6, 1, "ok");
+    fx_probe(&x, "health", CR_PHASE_BEFORE, -0.35, 0, "HTTP 503");
+    fx_probe(&x, "db", CR_PHASE_BEFORE, -0.35, 1, "ok");
+    fx_probe(&x, "health", CR_PHASE_BEFORE, -0.1, 1, "200");
+    fx_probe(&x, "db", CR_PHASE_BEFORE, -0.1, 1, "ok");
+    fx_probe(&x, "health", CR_PHASE_AFTER, 21, 1, "200");
+    FX_PASSED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "all 3 probe results passed"));
+    CU_ASSERT_EQUAL(fx_detail(&x, "before_retried"), 2);
+    fx_free(&x);
+
+    /* never came up: the experiment was aborted on a failed round */
+    fx_init(&x, "{\"kind\": \"steady_state\"}");
+    fx_probe(&x, "health", CR_PHASE_BEFORE, -0.6, 1, "200");
+    fx_probe(&x, "health", CR_PHASE_BEFORE, -0.3, 0, "connection refused");
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_evid(&x, "probe health failed (before phase): connection "
+                          "refused"));
+    fx_free(&x);
+}
+
 /* ---- recovers ---- */
 
 static void test_check_recovers_within_bound(void)
@@ -90,6 +121,26 @@ static void test_check_recovers_needs_every_probe(void)
     fx_probe(&x, "b", CR_PHASE_AFTER, 6.5, 1, "");
     FX_PASSED(&x, 0);
     CU_ASSERT_DOUBLE_EQUAL(x.res.measured, 1.5, 1e-9);
+    fx_free(&x);
+}
+
+/* A correct system under load: recovered, then one probe fails once (a
+ * timeout on a busy machine).  Recovery is the first time every probe's
+ * latest result passed; a later blip does not undo it (steady_state
+ * judges the after phase). */
+static void test_check_recovers_blip_after_recovery(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"recovers\", \"within_s\": 1}");
+    fx_fault(&x, "dep", "db", 2, 5);
+    fx_probe(&x, "a", CR_PHASE_DURING, 5.1, 0, "refused"); /* booting */
+    fx_probe(&x, "b", CR_PHASE_DURING, 5.1, 1, "");
+    fx_probe(&x, "a", CR_PHASE_DURING, 5.6, 1, "");
+    fx_probe(&x, "a", CR_PHASE_DURING, 8, 0, "timeout (load)");
+    fx_probe(&x, "b", CR_PHASE_DURING, 8, 0, "timeout (load)");
+    fx_probe(&x, "a", CR_PHASE_AFTER, 21, 1, "");
+    FX_PASSED(&x, 0);
+    CU_ASSERT_DOUBLE_EQUAL(x.res.measured, 0.6, 1e-9);
     fx_free(&x);
 }
 
@@ -193,6 +244,27 @@ static void test_check_service_exit_and_running(void)
     FX_FAILED(&x, 1);
     CU_ASSERT(fx_sum(&x, "db.0 was not running at the end"));
     FX_PASSED(&x, 2);
+    fx_free(&x);
+}
+
+/* A JVM (or a shell) that handles SIGTERM exits with code 128 + 15 = 143:
+ * that is the stop signal too, a clean end. */
+static void test_check_service_exit_code_of_the_stop_signal(void)
+{
+    fx x;
+    fx_init(
+        &x,
+        "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"clean\"},"
+        "{\"kind\": \"service\", \"service\": \"db\", \"exit\": \"crash\"}");
+    fx_proc(&x, -2, "db.0", "db", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 21, "db.0", "db", CR_PROC_EXIT, 143, 0, "stop");
+    FX_PASSED(&x, 0);
+    FX_FAILED(&x, 1);
+    fx_proc(&x, 21.5, "db.0", "db", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 22, "db.0", "db", CR_PROC_EXIT, 137, 0, NULL); /* KILL */
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "db.0 did not end cleanly: db.0 exited with code "
+                         "137"));
     fx_free(&x);
 }
 
@@ -437,12 +509,15 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_steady_state_pass_and_fail);
     CR_ADD_TEST(s, test_check_steady_state_unknown_without_results);
     CR_ADD_TEST(s, test_check_steady_state_probe_filter);
+    CR_ADD_TEST(s, test_check_steady_state_slow_start);
     CR_ADD_TEST(s, test_check_recovers_within_bound);
     CR_ADD_TEST(s, test_check_recovers_needs_every_probe);
+    CR_ADD_TEST(s, test_check_recovers_blip_after_recovery);
     CR_ADD_TEST(s, test_check_recovers_never);
     CR_ADD_TEST(s, test_check_recovers_unknown);
     CR_ADD_TEST(s, test_check_service_restarts);
     CR_ADD_TEST(s, test_check_service_exit_and_running);
+    CR_ADD_TEST(s, test_check_service_exit_code_of_the_stop_signal);
     CR_ADD_TEST(s, test_check_service_errors);
     CR_ADD_TEST(s, test_check_events_count);
     CR_ADD_TEST(s, test_check_events_min_and_empty);

@@ -92,6 +92,111 @@ static void test_check_checkpoint_rules(void)
     fx_free(&x);
 }
 
+/* A correct service crashed in legitimate but awkward places. */
+static void test_check_checkpoint_awkward_crashes(void)
+{
+    fx x;
+    /* killed after making checkpoint 30 durable, before reporting it: it
+     * restores 30, a step it had reached (34) */
+    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\", "
+                "\"max_replay\": 5}");
+    fx_proc(&x, -1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    cp(&x, 0.5, "checkpoint_saved", 10);
+    cp(&x, 1.5, "checkpoint_saved", 20);
+    fx_ev(&x, "{\"ts\": 2.5, \"svc\": \"worker\", \"inst\": \"worker.0\", "
+              "\"ev\": \"progress\", \"step\": 34}");
+    fx_proc(&x, 3, "worker.0", "worker", CR_PROC_EXIT, -1, SIGKILL, "fault:k");
+    fx_proc(&x, 3.2, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    cp(&x, 3.3, "checkpoint_restored", 30);
+    FX_PASSED(&x, 0);
+    CU_ASSERT_EQUAL(fx_detail(&x, "unreported_saves"), 1);
+    CU_ASSERT(fx_evid(&x, "made durable before the crash, not yet reported"));
+    CU_ASSERT_DOUBLE_EQUAL(x.res.measured, 4, 0);
+    fx_free(&x);
+
+    /* killed again while starting (a crash loop): the second restart
+     * restores the checkpoint saved before the first crash */
+    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\"}");
+    fx_proc(&x, -1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    cp(&x, 1.5, "checkpoint_saved", 20);
+    fx_proc(&x, 3, "worker.0", "worker", CR_PROC_EXIT, -1, SIGKILL, "fault:k");
+    fx_proc(&x, 3.2, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 3.4, "worker.0", "worker", CR_PROC_EXIT, -1, SIGKILL,
+            "fault:k");
+    fx_proc(&x, 3.6, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 3.8, "worker.0", "worker", CR_PROC_READY, -1, 0, NULL);
+    cp(&x, 3.9, "checkpoint_restored", 20);
+    FX_PASSED(&x, 0);
+    CU_ASSERT_EQUAL(fx_detail(&x, "crashes"), 2);
+    CU_ASSERT_EQUAL(fx_detail(&x, "judged"), 1);
+    CU_ASSERT(fx_evid(&x, "crashed again at t=3.400 while starting"));
+    fx_free(&x);
+
+    /* restarted during the drain and stopped by the run while booting */
+    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\"}");
+    fx_proc(&x, -1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    cp(&x, 1.5, "checkpoint_saved", 20);
+    fx_proc(&x, 19.6, "worker.0", "worker", CR_PROC_EXIT, -1, SIGKILL,
+            "fault:k");
+    fx_proc(&x, 20.5, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 20.5, "worker.0", "worker", CR_PROC_READY, -1, 0, NULL);
+    fx_proc(&x, 22, "worker.0", "worker", CR_PROC_EXIT, -1, SIGTERM, "stop");
+    FX_UNKNOWN(&x, 0);
+    CU_ASSERT(fx_evid(&x, "stopped by the run at t=22.000 while starting"));
+    fx_free(&x);
+
+    /* restarted mid-run, never ready (its readiness check never passed),
+     * stopped by the run: still starting, not judged */
+    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\"}");
+    fx_proc(&x, -1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    cp(&x, 1.5, "checkpoint_saved", 20);
+    fx_proc(&x, 5, "worker.0", "worker", CR_PROC_EXIT, -1, SIGKILL, "fault:k");
+    fx_proc(&x, 5.2, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 22, "worker.0", "worker", CR_PROC_EXIT, -1, SIGTERM, "stop");
+    FX_UNKNOWN(&x, 0);
+    fx_free(&x);
+}
+
+/* The defects those allowances must not hide. */
+static void test_check_checkpoint_awkward_defects(void)
+{
+    fx x;
+    /* restores a step it never reached */
+    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\"}");
+    crash_story(&x, 40); /* reached 27 */
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "restored step 40 but the last step saved before the "
+                         "crash at t=3.000 was 20"));
+    fx_free(&x);
+
+    /* started again, ready and working, but never restored */
+    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\"}");
+    fx_proc(&x, -1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    cp(&x, 1.5, "checkpoint_saved", 20);
+    fx_proc(&x, 3, "worker.0", "worker", CR_PROC_EXIT, -1, SIGKILL, "fault:k");
+    fx_proc(&x, 3.2, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 3.2, "worker.0", "worker", CR_PROC_READY, -1, 0, NULL);
+    fx_ev(&x, "{\"ts\": 3.5, \"svc\": \"worker\", \"inst\": \"worker.0\", "
+              "\"ev\": \"progress\", \"step\": 1}");
+    fx_proc(&x, 22, "worker.0", "worker", CR_PROC_EXIT, -1, SIGTERM, "stop");
+    FX_FAILED(&x, 0);
+    CU_ASSERT(
+        fx_sum(&x, "started again but never reported checkpoint_restored"));
+    CU_ASSERT(fx_sum(&x, "it reported step 1 at t=3.500"));
+    fx_free(&x);
+
+    /* ready mid-run and stopped at the end without ever restoring: a hang */
+    fx_init(&x, "{\"kind\": \"checkpoint\", \"service\": \"worker\"}");
+    fx_proc(&x, -1, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    cp(&x, 1.5, "checkpoint_saved", 20);
+    fx_proc(&x, 5, "worker.0", "worker", CR_PROC_EXIT, -1, SIGKILL, "fault:k");
+    fx_proc(&x, 5.2, "worker.0", "worker", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, 5.3, "worker.0", "worker", CR_PROC_READY, -1, 0, NULL);
+    fx_proc(&x, 22, "worker.0", "worker", CR_PROC_EXIT, -1, SIGTERM, "stop");
+    FX_FAILED(&x, 0);
+    fx_free(&x);
+}
+
 static void test_check_checkpoint_unknown_and_filters(void)
 {
     fx x;
@@ -288,6 +393,47 @@ static void test_check_failover_network_fault_on_primary_host(void)
     fx_free(&x);
 }
 
+/* A primary stopped gracefully drains: it finishes the requests it had
+ * taken after the balancer moved traffic away (between its `stopping` and
+ * `stopped`): no split brain.  And the primary's own `stopped` at the
+ * run's end is no failure of the primary. */
+static void test_check_failover_drain_and_shutdown(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
+                "\"db.1\", \"within_ms\": 500, \"exclusive\": true}");
+    served(&x, 1, "db.0");
+    fx_fault(&x, "dep", "db.0", 2, 2);
+    x.faults[0].kind = "terminate";
+    fx_ev(&x, "{\"ts\": 2.01, \"svc\": \"db\", \"inst\": \"db.0\", \"ev\": "
+              "\"stopping\"}");
+    fx_ev(&x, "{\"ts\": 2.1, \"svc\": \"lb\", \"ev\": \"failover\", \"from\": "
+              "\"db.0\", \"to\": \"db.1\"}");
+    served(&x, 2.15, "db.1");
+    served(&x, 2.2, "db.0"); /* in flight when it began to drain */
+    fx_ev(&x, "{\"ts\": 2.3, \"svc\": \"db\", \"inst\": \"db.0\", \"ev\": "
+              "\"stopped\"}");
+    fx_proc(&x, 2.3, "db.0", "db", CR_PROC_EXIT, 0, 0, "fault:dep");
+    FX_PASSED(&x, 0);
+    CU_ASSERT_EQUAL(fx_detail(&x, "served_while_draining"), 1);
+    /* serving after it said it stopped is split brain again */
+    served(&x, 2.5, "db.0");
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "split brain: db.0 served 1 operations"));
+    fx_free(&x);
+
+    /* no fault hit the primary; it wrote `stopped` when the run stopped it */
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"within_ms\": "
+                "500}");
+    served(&x, 1, "db.0");
+    fx_ev(&x, "{\"ts\": 21, \"svc\": \"db\", \"inst\": \"db.0\", \"ev\": "
+              "\"stopped\"}");
+    fx_proc(&x, 21.01, "db.0", "db", CR_PROC_EXIT, 0, 0, "stop");
+    FX_UNKNOWN(&x, 0);
+    CU_ASSERT(fx_sum(&x, "the primary db.0 never failed"));
+    fx_free(&x);
+}
+
 static void test_check_failover_unknown_and_parse(void)
 {
     fx x;
@@ -320,10 +466,13 @@ void cr_test_register(void)
     CU_pSuite s = CU_add_suite("check_recovery", NULL, NULL);
     CR_ADD_TEST(s, test_check_checkpoint_pass);
     CR_ADD_TEST(s, test_check_checkpoint_rules);
+    CR_ADD_TEST(s, test_check_checkpoint_awkward_crashes);
+    CR_ADD_TEST(s, test_check_checkpoint_awkward_defects);
     CR_ADD_TEST(s, test_check_checkpoint_unknown_and_filters);
     CR_ADD_TEST(s, test_check_same_result);
     CR_ADD_TEST(s, test_check_failover_pass_and_slow);
     CR_ADD_TEST(s, test_check_failover_rules);
     CR_ADD_TEST(s, test_check_failover_network_fault_on_primary_host);
+    CR_ADD_TEST(s, test_check_failover_drain_and_shutdown);
     CR_ADD_TEST(s, test_check_failover_unknown_and_parse);
 }

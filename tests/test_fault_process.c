@@ -313,7 +313,10 @@ static void test_fault_process_effects(void)
         cr_diags_print(&d, stderr);
     cr_diags_free(&d);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    cr_run_opts opts = {.out_dir = out, .quiet = 1, .argv0 = "chaosrun"};
+    /* The janitor is the built chaosrun, not this test program. */
+    cr_run_opts opts = {.out_dir = out,
+                        .argv0 = "chaosrun",
+                        .self_exe = cr_test_bin("chaosrun")};
     cr_run_scenario(sc, &opts, NULL);
     snprintf(jpath, sizeof jpath, "%s/journal.json", out);
     json_error_t je;

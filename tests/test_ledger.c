@@ -133,6 +133,8 @@ static void test_ledger_bad_entries(void)
 
 static void test_ledger_janitor_cleans_after_dead_owner(void)
 {
+    /* The janitor is `chaosrun __janitor ...`: the built program. */
+    CU_ASSERT_EQUAL_FATAL(access(cr_test_bin("chaosrun"), X_OK), 0);
     char *dir = cr_test_tmpdir();
     int sync[2];
     CU_ASSERT_FATAL(pipe(sync) == 0);
@@ -152,7 +154,7 @@ static void test_ledger_janitor_cleans_after_dead_owner(void)
          * janitor's pipe (real services exec, which closes it). */
         pid_t g = spawn_group();
         if (cr_ledger_open(dir, &l, &err) ||
-            cr_janitor_spawn(l, &jp, &wfd, &err))
+            cr_janitor_spawn(l, cr_test_bin("chaosrun"), &jp, &wfd, &err))
             _exit(2);
         char line[128];
         snprintf(line, sizeof line, "pgid %d %llu", (int)g,

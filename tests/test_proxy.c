@@ -13,9 +13,15 @@
 #include "scenario/cr_scen.h"
 #include "cr_test.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+/* From the ASan runtime (its header is not installed with every gcc). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -842,6 +848,214 @@ static void test_proxy_scenario_errors_have_positions(void)
                 "listen_port", 8);
 }
 
+/* Found by tests/fuzz/fuzz_scen (regressions/fuzz_scen/): a link naming
+ * an unknown service, in a scenario where a service has no valid name,
+ * crashed the loader (cr_levenshtein on a NULL name). */
+static void test_proxy_links_hint_skips_unnamed_services(void)
+{
+    const char *text =
+        "{\"name\": \"t\", \"duration_s\": 10,\n"
+        " \"services\": [{\"cmd\": [\"true\"], \"port\": 1}, {\"name\": "
+        "\"b\", \"cmd\": [\"true\"]}],\n"
+        " \"links\": [{\"name\": \"l\", \"from\": \"b\", \"to\": "
+        "\"nosuch\"}]}";
+    cr_scen *sc = NULL;
+    cr_diags d = {0};
+    cr_err err;
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(
+        cr_scen_load_buffer("u.json", text, strlen(text), &sc, &d, &err),
+        CR_EINVAL);
+    int found = 0;
+    for (size_t i = 0; i < d.n; i++)
+        found |=
+            strstr(d.v[i].msg, "links[0].to: no service \"nosuch\"") != NULL;
+    CU_ASSERT(found);
+    cr_diags_free(&d);
+    cr_scen_free(sc);
+}
+
+/* ---- in-process: bounded history, allocation failures ------------------- */
+
+/* Bytes the process holds on the heap now (ASan keeps its own books). */
+static size_t heap_live(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return __sanitizer_get_current_allocated_bytes();
+#else
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+#endif
+}
+
+/* Run one control line on p and check its reply starts with `want`. */
+static void cmd_ok(cr_proxy *p, const char *line, const char *want)
+{
+    char *r = cr_proxy_command(p, line);
+    int ok = r && strncmp(r, want, strlen(want)) == 0;
+    if (!ok)
+        fprintf(stderr, "\n'%s' -> '%s'", line, r ? r : "(null)");
+    CU_ASSERT(ok);
+    cr_free(r);
+}
+
+/* 100k `toxic add` + `toxic remove` pairs grew the proxy to 782 MB and
+ * `stats` to 73 MB: every removed toxic was kept.  Now the last
+ * CR_PROXY_HISTORY are kept in full and older ones summed per type. */
+static void test_proxy_history_bounded(void)
+{
+    cr_proxy *p = NULL;
+    cr_err err;
+    char line[128];
+    cr_err_clear(&err);
+    cr_alloc_install_json();
+    CU_ASSERT_EQUAL_FATAL(cr_proxy_create(7, &p, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        cr_proxy_link_add(p, "api", "127.0.0.1:0", "127.0.0.1:1", &err), 0);
+    cmd_ok(p, "toxic add api keep latency latency=200 toxicity=0.3", "ok");
+    size_t live = 0;
+    for (int i = 0; i < 25000; i++) {
+        if (i == 5000)
+            live = heap_live();
+        snprintf(line, sizeof line, "toxic add api t%d %s", i,
+                 i % 2 ? "limit_data bytes=4096" : "latency latency=1");
+        cmd_ok(p, line, "ok toxic");
+        snprintf(line, sizeof line, "toxic remove api t%d", i);
+        cmd_ok(p, line, "ok toxic");
+    }
+    size_t grown = heap_live() - live;
+    if (grown >= 64 * 1024)
+        fprintf(stderr, "\nheap grew by %zu bytes over 20000 pairs", grown);
+    CU_ASSERT(grown < 64 * 1024);
+
+    char *r = cr_proxy_command(p, "stats");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT(strlen(r) < 64 * 1024);
+    json_error_t je;
+    json_t *st = json_loads(r, 0, &je);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    json_t *l = json_array_get(json_object_get(st, "links"), 0);
+    json_t *tox = json_object_get(l, "toxics");
+    json_t *h = json_object_get(l, "history");
+    /* The active one and the last 64 removed, in order of addition. */
+    CU_ASSERT_EQUAL(json_array_size(tox), CR_PROXY_HISTORY + 1);
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_object_get(json_array_get(tox, 0), "name")),
+        "keep");
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_object_get(json_array_get(tox, 1), "name")),
+        "t24936");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
+                               json_array_get(tox, CR_PROXY_HISTORY), "name")),
+                           "t24999");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(h, "added")), 25001);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(h, "removed")), 25000);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(h, "kept")),
+                    CR_PROXY_HISTORY);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(h, "evicted")),
+                    25000 - CR_PROXY_HISTORY);
+    json_t *by = json_object_get(h, "evicted_by_type");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+                        json_object_get(by, "latency"), "toxics")) +
+                        json_integer_value(json_object_get(
+                            json_object_get(by, "limit_data"), "toxics")),
+                    25000 - CR_PROXY_HISTORY);
+    /* Sensible numbers: 0.3 stays 0.3, integral attributes are integers,
+     * times have at most microseconds. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"toxicity\":0.3,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"attributes\":{\"latency\":200,"));
+    const char *a = strstr(r, "\"added_s\":");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    const char *dot = strchr(a, '.'), *end = a + strcspn(a, ",}");
+    CU_ASSERT(!dot || dot > end || end - dot <= 7);
+    json_decref(st);
+    cr_free(r);
+    cmd_ok(p, "reset", "ok reset");
+    /* A line too long for the parser is refused, never cut and run. */
+    char lng[5000];
+    int k = snprintf(lng, sizeof lng, "toxic add api long latency latency=1");
+    memset(lng + k, ' ', sizeof lng - (size_t)k - 1);
+    lng[sizeof lng - 1] = '\0';
+    cmd_ok(p, lng, "err line too long");
+    cr_proxy_destroy(p);
+}
+
+/* Allocation failures anywhere in the proxy's control path: every call
+ * fails cleanly (an error, or "err ..." on the channel), nothing leaks
+ * (ASan) and nothing crashes; N = 1, 2, ... until the sequence runs
+ * without a failure. */
+static int oom_sequence(void)
+{
+    cr_proxy *p = NULL;
+    cr_err err;
+    int ok = 1;
+    cr_err_clear(&err);
+    if (cr_proxy_create(3, &p, &err) < 0) {
+        CU_ASSERT_EQUAL(err.code, CR_ENOMEM);
+        return 0;
+    }
+    if (cr_proxy_link_add(p, "e", "127.0.0.1:0", "127.0.0.1:1", &err) < 0) {
+        CU_ASSERT_EQUAL(err.code, CR_ENOMEM);
+        ok = 0;
+    }
+    cr_proxy_toxic t;
+    cr_proxy_toxic_init(&t, CR_PTOX_LATENCY);
+    t.attr[0] = 5;
+    cr_err_clear(&err);
+    if (ok && cr_proxy_toxic_add(p, "e", "direct", &t, &err) < 0) {
+        CU_ASSERT_EQUAL(err.code, CR_ENOMEM);
+        ok = 0;
+    }
+    /* Removing never allocates, so it cannot fail for lack of memory. */
+    cr_err_clear(&err);
+    if (ok)
+        CU_ASSERT_EQUAL(cr_proxy_toxic_remove(p, "e", "direct", &err), 0);
+    static const char *lines[] = {
+        "link add f 127.0.0.1:0 127.0.0.1:2",
+        "toxic add e slow latency latency=10 jitter=1",
+        "toxic add e cut limit_data bytes=10 stream=both",
+        "stats",
+        "toxic remove e slow",
+        "links",
+        "help",
+        "bogus command",
+        "stats",
+        "reset",
+        NULL,
+    };
+    for (int i = 0; ok && lines[i]; i++) {
+        char *r = cr_proxy_command(p, lines[i]);
+        if (!r || (strncmp(r, "ok", 2) && r[0] != '{' &&
+                   strncmp(lines[i], "bogus", 5)))
+            ok = 0;
+        if (r && !ok)
+            CU_ASSERT_PTR_NOT_NULL(strstr(r, "out of memory"));
+        cr_free(r);
+    }
+    cr_proxy_destroy(p);
+    return ok;
+}
+
+static void test_proxy_oom_loop(void)
+{
+    long n;
+    int done = 0;
+    cr_alloc_install_json();
+    for (n = 1; n < 100000 && !done; n++) {
+        long fails = cr_alloc_failures();
+        cr_alloc_fail_after(n);
+        int ok = oom_sequence();
+        cr_alloc_fail_after(0);
+        if (cr_alloc_failures() == fails) {
+            CU_ASSERT(ok);
+            done = 1;
+        }
+    }
+    CU_ASSERT(done);
+    CU_ASSERT(n > 20);
+    fprintf(stderr, "(allocation-failure loop: %ld iterations) ", n - 1);
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("proxy", setup, teardown);
@@ -862,4 +1076,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_proxy_cli_usage);
     CR_ADD_TEST(s, test_proxy_scenario_valid);
     CR_ADD_TEST(s, test_proxy_scenario_errors_have_positions);
+    CR_ADD_TEST(s, test_proxy_links_hint_skips_unnamed_services);
+    CR_ADD_TEST(s, test_proxy_history_bounded);
+    CR_ADD_TEST(s, test_proxy_oom_loop);
 }

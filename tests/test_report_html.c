@@ -11,6 +11,8 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/xpath.h>
 
+#include "cr_test_xpath.h"
+
 static int parse_errors;
 static char first_error[300];
 
@@ -43,28 +45,6 @@ static htmlDocPtr parse_html(const char *dir, const char *file)
         fprintf(stderr, "%d HTML parse errors, first: %s\n", parse_errors,
                 first_error);
     return doc;
-}
-
-static double xnum(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr c = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, c);
-    double v = o ? xmlXPathCastToNumber(o) : -1;
-    xmlXPathFreeObject(o);
-    xmlXPathFreeContext(c);
-    return v;
-}
-
-static char *xstr(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr c = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, c);
-    xmlChar *s = o ? xmlXPathCastToString(o) : NULL;
-    xmlXPathFreeObject(o);
-    xmlXPathFreeContext(c);
-    char *r = strdup(s ? (const char *)s : "");
-    xmlFree(s);
-    return r;
 }
 
 #define EXPECT_SECTIONS                                                        \
@@ -234,11 +214,20 @@ static void test_report_html_failing_run_shows_evidence(void)
     CU_ASSERT_PTR_NOT_NULL(
         strstr(ev, "HTTP 503 <html>Service Unavailable</html>"));
     free(ev);
-    /* Evidence markers on the timeline, linked to their section. */
+    /* Evidence markers on the timeline, linked to their section: the
+     * three lost ids (accepted within 0.2 s) are one marker saying so. */
     CU_ASSERT_EQUAL(
         xnum(doc,
              "count(//a[@href='#exp-1']//g[contains(@class,'mk-evidence')])"),
-        3);
+        1);
+    char *mk = xstr(doc, "string(//a[@href='#exp-1']//g[contains(@class,"
+                         "'mk-evidence')]/title)");
+    CU_ASSERT_PTR_NOT_NULL(strstr(mk, "3 lost ids from 9."));
+    free(mk);
+    CU_ASSERT_EQUAL(
+        xnum(doc,
+             "count(//a[@href='#exp-0']//g[contains(@class,'mk-evidence')])"),
+        4);
     /* This run's logs carry the services' own Unix-time stamps: excerpts
      * are cut by time and shown with times after t0. */
     char *lg = xstr(doc, "string(//section[@id='logs'])");
@@ -252,6 +241,173 @@ static void test_report_html_failing_run_shows_evidence(void)
     free(sum);
     xmlFreeDoc(doc);
     crt_cleanup(dir);
+}
+
+/* The failure first: right under the title, each failed or unknown
+ * expectation with its kind and one-line reason, linked to its card,
+ * before the timeline and its charts; nothing there when all held. */
+static void test_report_html_failures_first(void)
+{
+    char *dir;
+    htmlDocPtr doc = render("fail", &dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(parse_errors, 0);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//header//h1/following-sibling::div["
+                              "@id='failures'][1])"),
+                    1);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//div[@id='failures']//li)"), 3);
+    static const struct {
+        const char *name, *verdict, *href, *why;
+    } want[] = {
+        {"recovers", "failed", "#exp-0", "only 7.40 s after"},
+        {"no-data-loss", "failed", "#exp-1", "were never delivered"},
+        {"checkpoint-resume", "unknown", "#exp-5", "cannot judge"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        char q[300];
+        snprintf(q, sizeof q, "(//div[@id='failures']//li)[%zu]", i + 1);
+        char *li = xstr(doc, q);
+        CU_ASSERT_PTR_NOT_NULL(strstr(li, want[i].name));
+        CU_ASSERT_PTR_NOT_NULL(strstr(li, want[i].verdict));
+        CU_ASSERT_PTR_NOT_NULL(strstr(li, want[i].why));
+        free(li);
+        snprintf(q, sizeof q,
+                 "string((//div[@id='failures']//li)[%zu]/a/@href)", i + 1);
+        char *href = xstr(doc, q);
+        CU_ASSERT_STRING_EQUAL(href, want[i].href);
+        free(href);
+    }
+    /* Before the timeline and every chart. */
+    CU_ASSERT_EQUAL(xnum(doc, "count(//div[@id='failures']/preceding::svg["
+                              "@class='timeline' or @class='chart'])"),
+                    0);
+    CU_ASSERT(xnum(doc, "count(//div[@id='failures']/following::svg["
+                        "@class='chart'])") >= 3);
+    xmlFreeDoc(doc);
+    crt_cleanup(dir);
+
+    doc = render("pass3", &dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//div[@id='failures'])"), 0);
+    xmlFreeDoc(doc);
+    crt_cleanup(dir);
+
+    /* An unrunnable run says why in the same place. */
+    doc = render("unrunnable", &dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    char *li = xstr(doc, "string(//div[@id='failures']//li)");
+    CU_ASSERT_PTR_NOT_NULL(strstr(li, "kernel lacks sch_netem"));
+    free(li);
+    xmlFreeDoc(doc);
+    crt_cleanup(dir);
+}
+
+/* Lost records where the faults hit, with no checkpoint, failover or
+ * alert event in the run: the evidence is still marked on the timeline
+ * (it was not, before), the hint names the fault, the evidence is in time
+ * order with informational rows apart and long lists cut. */
+static void test_report_html_lost_story(void)
+{
+    char *dir;
+    htmlDocPtr doc = render("lost", &dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    check_against_journal(dir, doc);
+    /* Timeline: a lane per failed/unknown expectation with evidence. */
+    CU_ASSERT(xnum(doc, "count(//svg[@class='timeline']//g[contains(@class,"
+                        "'mk-evidence')])") > 0);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//g[@class='ev-lane'])"), 2);
+    CU_ASSERT(xnum(doc, "count(//g[@class='ev-lane'][@data-name='no-loss']//"
+                        "g[contains(@class,'mk-evidence')][not(contains(@"
+                        "class,'info'))])") >= 3);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//g[@class='ev-lane'][@data-name='no-"
+                              "loss']//g[contains(@class,'mk-evidence')]["
+                              "contains(@class,'info')])"),
+                    2);
+    /* The hint, under the title and in the card. */
+    char *hint = xstr(doc, "string(//div[@id='failures']//div[@class='hint'])");
+    CU_ASSERT_STRING_EQUAL(hint,
+                           "Hint: 3 of 7 lost ids were in flight at worker.1 "
+                           "(last record: leased) when kill-worker killed it "
+                           "at 4.000 s");
+    free(hint);
+    CU_ASSERT_EQUAL(
+        xnum(doc, "count(//section[@data-name='no-loss']//ul[@class='hints']/"
+                  "li)"),
+        2);
+    char *h2 = xstr(doc, "string((//section[@data-name='no-loss']//ul[@class="
+                         "'hints']/li)[2])");
+    CU_ASSERT_PTR_NOT_NULL(strstr(h2, "2 of 7 lost ids were in flight at "
+                                      "worker.0 (last record: worker.score) "
+                                      "when stall-worker0 paused it at "
+                                      "6.000 s"));
+    free(h2);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//section[@data-name='no-loss']//table["
+                              "@class='lost']/tbody/tr)"),
+                    7);
+    /* Evidence rows: failures in time order, informational apart. */
+    char *first = xstr(doc, "string(//section[@data-name='no-loss']//details["
+                            "@class='evidence']/div//table[@class='ev']/"
+                            "tbody/tr[1])");
+    CU_ASSERT_PTR_NOT_NULL(strstr(first, "3.900"));
+    free(first);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//section[@data-name='no-loss']//details["
+                              "@class='info']//tbody/tr)"),
+                    2);
+    /* 14 failure rows: 10 shown, 4 behind "show all", the omitted ones
+     * counted. */
+    CU_ASSERT_EQUAL(xnum(doc, "count(//section[@data-name='api-steady']//"
+                              "details[@class='evidence']/div//tbody/tr)"),
+                    10);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//section[@data-name='api-steady']//"
+                              "details[@class='more']//tbody/tr)"),
+                    4);
+    char *more = xstr(doc, "string(//section[@data-name='api-steady']//"
+                           "details[@class='more']/summary)");
+    CU_ASSERT_STRING_EQUAL(more, "show all 14 failure rows (4 more)");
+    free(more);
+    char *info = xstr(doc, "string(//section[@data-name='api-steady']//"
+                           "details[@class='info']//tbody)");
+    CU_ASSERT_PTR_NOT_NULL(strstr(info, "probe api passed before the faults"));
+    free(info);
+    char *ev = xstr(doc, "string(//section[@data-name='api-steady'])");
+    CU_ASSERT_PTR_NOT_NULL(strstr(ev, "recorded 7 more rows than it kept"));
+    free(ev);
+    xmlFreeDoc(doc);
+    crt_cleanup(dir);
+}
+
+/* Thousands of lost ids: the page lists 500 and says where the rest are. */
+static void test_report_html_lost_list_capped(void)
+{
+    char *dir = cr_test_tmpdir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    CU_ASSERT_EQUAL(
+        crt_write(dir, "journal.json",
+                  "{\"name\":\"many\",\"status\":\"failed\",\"t0_unix\":100,"
+                  "\"expectations\":[{\"name\":\"nl\",\"kind\":\"no_loss\","
+                  "\"verdict\":\"failed\",\"summary\":\"lost 2000\","
+                  "\"details\":{\"lost\":2000}}]}\n"),
+        0);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/events.jsonl", dir);
+    FILE *fp = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    for (int i = 0; i < 2000; i++)
+        fprintf(fp,
+                "{\"ts\":%.3f,\"svc\":\"a\",\"ev\":\"accepted\",\"id\":%d}\n",
+                100 + i * 0.001, i);
+    fclose(fp);
+    cr_err e;
+    cr_err_clear(&e);
+    CU_ASSERT_EQUAL_FATAL(cr_report_write_all(dir, &e), 0);
+    htmlDocPtr doc = parse_html(dir, "report.html");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(xnum(doc, "count(//table[@class='lost']/tbody/tr)"), 500);
+    char *note = xstr(doc, "string(//div[@class='story']//details/p)");
+    CU_ASSERT_PTR_NOT_NULL(strstr(note, "stops at 500 ids; the other 1500"));
+    free(note);
+    xmlFreeDoc(doc);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
 static void test_report_html_interrupted_and_unrunnable(void)
@@ -390,6 +546,9 @@ void cr_test_register(void)
     CU_pSuite s = CU_add_suite("report_html", NULL, suite_clean);
     CR_ADD_TEST(s, test_report_html_passing_run);
     CR_ADD_TEST(s, test_report_html_failing_run_shows_evidence);
+    CR_ADD_TEST(s, test_report_html_failures_first);
+    CR_ADD_TEST(s, test_report_html_lost_story);
+    CR_ADD_TEST(s, test_report_html_lost_list_capped);
     CR_ADD_TEST(s, test_report_html_interrupted_and_unrunnable);
     CR_ADD_TEST(s, test_report_html_hostile_text_stays_text);
     CR_ADD_TEST(s, test_report_html_load_errors);

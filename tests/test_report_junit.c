@@ -11,6 +11,8 @@
 #include <libxml/xmlschemas.h>
 #include <libxml/xpath.h>
 
+#include "cr_test_xpath.h"
+
 static xmlSchemaPtr schema;
 
 static int suite_init(void)
@@ -46,28 +48,6 @@ static xmlDocPtr valid_doc(const char *path)
         return NULL;
     }
     return doc;
-}
-
-static double xnum(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr c = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, c);
-    double v = o ? xmlXPathCastToNumber(o) : -1;
-    xmlXPathFreeObject(o);
-    xmlXPathFreeContext(c);
-    return v;
-}
-
-static char *xstr(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr c = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, c);
-    xmlChar *s = o ? xmlXPathCastToString(o) : NULL;
-    xmlXPathFreeObject(o);
-    xmlXPathFreeContext(c);
-    char *r = s ? strdup((const char *)s) : NULL;
-    xmlFree(s);
-    return r;
 }
 
 static xmlDocPtr run_fixture(const char *name, char **dir)
@@ -188,6 +168,33 @@ static void test_report_junit_failed_and_unknown_are_failures(void)
     free(s);
     s = xstr(doc, "//testcase[@name='no-data-loss']/failure");
     CU_ASSERT_EQUAL(crt_count(s, "accepted id="), 3);
+    free(s);
+    xmlFreeDoc(doc);
+    crt_cleanup(dir);
+}
+
+/* The evidence of a failure in time order, informational rows apart, the
+ * lost-id hint, and the rows the checker left out counted (its
+ * details.evidence_omitted). */
+static void test_report_junit_evidence_in_order(void)
+{
+    char *dir = NULL;
+    xmlDocPtr doc = run_fixture("lost", &dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    char *s = xstr(doc, "//testcase[@name='no-loss']/failure");
+    const char *h = strstr(s, "hint: 3 of 7 lost ids were in flight at "
+                              "worker.1 (last record: leased) when "
+                              "kill-worker killed it at 4.000 s\n");
+    const char *a = strstr(s, "  t=3.900 id r0195");
+    const char *b = strstr(s, "  t=5.960 id r0298");
+    const char *i = strstr(s, "informational (not reasons for the verdict):\n"
+                              "  t=2.461 id r0123 dead-lettered\n"
+                              "  t=7.130 id r0300");
+    CU_ASSERT(h && a && b && i && h < a && a < b && b < i);
+    free(s);
+    s = xstr(doc, "//testcase[@name='api-steady']/failure");
+    CU_ASSERT_EQUAL(crt_count(s, "probe api failed: HTTP 503"), 14);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "  ... and 7 more\n"));
     free(s);
     xmlFreeDoc(doc);
     crt_cleanup(dir);
@@ -314,6 +321,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_report_junit_schema_rejects_bad_documents);
     CR_ADD_TEST(s, test_report_junit_passing_run);
     CR_ADD_TEST(s, test_report_junit_failed_and_unknown_are_failures);
+    CR_ADD_TEST(s, test_report_junit_evidence_in_order);
     CR_ADD_TEST(s, test_report_junit_interrupted_and_unrunnable_are_errors);
     CR_ADD_TEST(s, test_report_junit_escapes_hostile_text);
     CR_ADD_TEST(s, test_report_junit_suite_combines_runs);

@@ -130,6 +130,7 @@ static void test_report_md_tables_match_journal(void)
     check_md_matches_journal("fail");
     check_md_matches_journal("interrupted");
     check_md_matches_journal("unrunnable");
+    check_md_matches_journal("lost");
 }
 
 static void test_report_md_key_figures(void)
@@ -153,7 +154,18 @@ static void test_report_md_key_figures(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(
         md, "| pause-store | pause | store.0 | 12.00 s | 4.01 s | applied |"));
     CU_ASSERT_PTR_NOT_NULL(strstr(
-        md, "<details><summary>Evidence: no-data-loss (3 events)</summary>"));
+        md, "<details><summary>Evidence: no-data-loss (3 failure rows, 0 "
+            "informational)</summary>"));
+    /* The failure first: right under the heading, each failed or unknown
+     * expectation with its kind and reason. */
+    const char *what = strstr(md, "**What failed:**");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(what);
+    CU_ASSERT(what < strstr(md, "expectations held"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        what, "- \xE2\x9D\x8C failed **no-data-loss** (`no_loss`): 3 of "));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(what, "- \xE2\x9D\x94 unknown **checkpoint-resume** "
+                     "(`resumes`): no checkpoint\\_restored event"));
     /* Markup in evidence is escaped so it renders as text. */
     CU_ASSERT_PTR_NOT_NULL(
         strstr(md, "HTTP 503 &lt;html&gt;Service Unavailable&lt;/html&gt;"));

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,329 @@ static void test_scen_load_file_errors(void)
     CU_ASSERT_EQUAL(cr_scen_load("/tmp", &sc, &d, &err), CR_EINVAL);
     CU_ASSERT_EQUAL(d.n, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "directory"));
+}
+
+/* ---- hostile input ------------------------------------------------------ */
+
+/* A scenario whose only service has a log readiness check with `rx`. */
+static int load_regex(const char *rx, char **msgs)
+{
+    char *text = NULL;
+    cr_scen *sc = NULL;
+    json_t *doc =
+        json_pack("{s:s, s:i, s:[{s:s, s:[s], s:{s:s, s:s}}]}", "name", "rx",
+                  "duration_s", 10, "services", "name", "w", "cmd", "true",
+                  "ready", "kind", "log", "regex", rx);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    text = json_dumps(doc, 0);
+    json_decref(doc);
+    int rc = load_str("rx.json", text, &sc, msgs);
+    free(text);
+    cr_scen_free(sc);
+    return rc;
+}
+
+/* glibc's regcomp expands bounded repetitions: (((a{1,100}){1,100}){1,100})
+ * took 12.7 s and 1.18 GB to validate, a{1,32767} 29 s and 8 GB, 50,000
+ * nested parentheses crashed.  Each is now refused by its limit, before
+ * regcomp sees it, with the limit in the message. */
+static void test_scen_regex_limits(void)
+{
+    static const struct {
+        const char *rx, *want;
+    } bad[] = {
+        {"(((a{1,100}){1,100}){1,100})",
+         "rx.json:1:112: services[0].ready.regex: regular expression too "
+         "large: its repetitions expand it to 2010100 positions (at most "
+         "2000)\n"},
+        {"(a{1,100}){1,100}", "expand it to 20100 positions (at most 2000)"},
+        {"a{1,32767}", "repetition count 32767 at offset 1 is over 255"},
+        {"a{1000}", "repetition count 1000 at offset 1 is over 255"},
+        {"(x)\\1", "back-reference \\1 at offset 3"},
+        {"((((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+",
+         "expand it to 4194303 positions (at most 2000)"},
+        {"a{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}", "positions (at most 2000)"},
+        /* Unbalanced: regcomp would expand before finding the error. */
+        {"((a{1,100}){1,100}", "positions (at most 2000)"},
+        {"([a-z]{1,200}){5}", "expand it to 2005 positions"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *msgs = NULL;
+        CU_ASSERT_EQUAL(load_regex(bad[i].rx, &msgs), CR_EINVAL);
+        if (!msgs || !strstr(msgs, bad[i].want))
+            fprintf(stderr, "\n%s: got %s", bad[i].rx, msgs ? msgs : "");
+        CU_ASSERT(msgs && strstr(msgs, bad[i].want));
+        free(msgs);
+    }
+    /* Nesting and length, with patterns built here. */
+    char deep[2 * 50000 + 2], *msgs = NULL;
+    memset(deep, '(', 50000);
+    deep[50000] = 'a';
+    memset(deep + 50001, ')', 50000);
+    deep[100001] = '\0';
+    CU_ASSERT_EQUAL(load_regex(deep, &msgs), CR_EINVAL);
+    CU_ASSERT(msgs && strstr(msgs, "regular expression of 100001 bytes (at "
+                                   "most 4096)"));
+    free(msgs);
+    deep[33] = 'a';
+    deep[34] = '\0';
+    CU_ASSERT_EQUAL(load_regex(deep, &msgs), CR_EINVAL);
+    CU_ASSERT(msgs && strstr(msgs, "parentheses nested more than 32 deep"));
+    free(msgs);
+
+    /* Ordinary patterns, and the limits themselves, pass. */
+    static const char *good[] = {
+        "listening on port [0-9]+",
+        "^ready( in [0-9.]+ ms)?$",
+        "([0-9]{1,3}\\.){3}[0-9]{1,3}:[0-9]+",
+        "[[:alpha:]_][[:alnum:]_]*=[^]]*",
+        "a{1,255}",
+        "(a|b|c){0,255}",
+        "x{,5}y{3,}",
+        "\\(literal\\)|\\{|[{}]",
+        NULL,
+    };
+    for (int i = 0; good[i]; i++) {
+        CU_ASSERT_EQUAL(load_regex(good[i], &msgs), 0);
+        if (msgs && *msgs)
+            fprintf(stderr, "\n%s: %s", good[i], msgs);
+        free(msgs);
+    }
+    /* Syntax errors are still regcomp's to report. */
+    CU_ASSERT_EQUAL(load_regex("a{2,1}", &msgs), CR_EINVAL);
+    CU_ASSERT(msgs && strstr(msgs, "invalid regular expression \"a{2,1}\""));
+    free(msgs);
+
+    /* The same helpers for any caller (probes use cr_vregex). */
+    char why[256];
+    regex_t re;
+    CU_ASSERT_EQUAL(cr_regex_check("(a{1,100}){1,100}", why, sizeof why),
+                    CR_EINVAL);
+    CU_ASSERT_EQUAL(cr_regex_compile(&re, "^ok [0-9]+$", why, sizeof why), 0);
+    CU_ASSERT_EQUAL(regexec(&re, "ok 42", 0, NULL, 0), 0);
+    regfree(&re);
+}
+
+/* body_regex of an http probe goes through the same limits. */
+static void test_scen_probe_regex_limits(void)
+{
+    const char *text =
+        "{\"name\": \"p\", \"duration_s\": 10,\n"
+        " \"services\": [{\"name\": \"w\", \"cmd\": [\"true\"]}],\n"
+        " \"steady_state\": [{\"kind\": \"http\", \"url\": "
+        "\"http://127.0.0.1:1/\",\n"
+        "   \"body_regex\": \"((a{1,100}){1,100}){1,100}\"}]}";
+    char *msgs = NULL;
+    cr_scen *sc = NULL;
+    CU_ASSERT_EQUAL(load_str("p.json", text, &sc, &msgs), CR_EINVAL);
+    CU_ASSERT(msgs && strstr(msgs, "p.json:4:18: steady_state[0].body_regex: "
+                                   "regular expression too large"));
+    free(msgs);
+    cr_scen_free(sc);
+}
+
+/* Write `text` to dir/name; returns the path (static buffer). */
+static const char *put_file(const char *dir, const char *name, const char *text)
+{
+    static char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    fputs(text, fp);
+    fclose(fp);
+    return path;
+}
+
+/* Load a file expecting an error without diagnostics; returns the code
+ * (and checks that the message names the file and contains `why`). */
+static int load_bad_file(const char *path, const char *why)
+{
+    cr_scen *sc = NULL;
+    cr_diags d = {0};
+    cr_err err;
+    cr_err_clear(&err);
+    int rc = cr_scen_load(path, &sc, &d, &err);
+    CU_ASSERT_PTR_NULL(sc);
+    CU_ASSERT_EQUAL(d.n, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, path));
+    if (!strstr(err.msg, why))
+        fprintf(stderr, "\n%s: got \"%s\", want \"%s\"", path, err.msg, why);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, why));
+    cr_scen_free(sc);
+    cr_diags_free(&d);
+    return rc;
+}
+
+/* /dev/zero took 20 s and 4.2 GB (exit 4), a FIFO blocked open() forever,
+ * an unreadable file exited 4: every file that cannot be a scenario is now
+ * refused at once with exit status 2 and a message naming it. */
+static void test_scen_file_checks(void)
+{
+    char *dir = cr_test_tmpdir();
+    char p[PATH_MAX + 64];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+
+    int rc = load_bad_file("/dev/zero", "is a character device");
+    CU_ASSERT_EQUAL(rc, CR_EINVAL);
+    CU_ASSERT_EQUAL(cr_err_exit_status(rc), 2);
+
+    snprintf(p, sizeof p, "%s/fifo", dir);
+    CU_ASSERT_FATAL(mkfifo(p, 0600) == 0);
+    rc = load_bad_file(p, "is a FIFO"); /* must not block */
+    CU_ASSERT_EQUAL(cr_err_exit_status(rc), 2);
+
+    rc = load_bad_file(dir, "is a directory");
+    CU_ASSERT_EQUAL(cr_err_exit_status(rc), 2);
+
+    snprintf(p, sizeof p, "%s/missing.json", dir);
+    rc = load_bad_file(p, "No such file");
+    CU_ASSERT_EQUAL(rc, CR_ENOTFOUND);
+    CU_ASSERT_EQUAL(cr_err_exit_status(rc), 2);
+
+    /* A symbolic-link loop (ELOOP): the file, not the machine. */
+    snprintf(p, sizeof p, "%s/loop", dir);
+    CU_ASSERT_FATAL(symlink(p, p) == 0);
+    rc = load_bad_file(p, "reading scenario");
+    CU_ASSERT_EQUAL(cr_err_exit_status(rc), 2);
+
+    /* Over the cap: refused from its size, without reading it. */
+    snprintf(p, sizeof p, "%s/big.json", dir);
+    FILE *fp = fopen(p, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    CU_ASSERT(ftruncate(fileno(fp), (off_t)CR_SCEN_MAX_FILE + 1) == 0);
+    fclose(fp);
+    rc = load_bad_file(p, "more than the 16 MiB a scenario may have");
+    CU_ASSERT_EQUAL(cr_err_exit_status(rc), 2);
+
+    /* Unreadable (only meaningful without root, which reads anything). */
+    const char *un = put_file(dir, "unreadable.json", minimal);
+    snprintf(p, sizeof p, "%s", un);
+    CU_ASSERT(chmod(p, 0) == 0);
+    if (geteuid() != 0) {
+        rc = load_bad_file(p, "Permission denied");
+        CU_ASSERT_EQUAL(cr_err_exit_status(rc), 2);
+    }
+
+    /* A symbolic link to a scenario is followed (a legitimate layout). */
+    const char *real = put_file(dir, "real.json", minimal);
+    snprintf(p, sizeof p, "%s/link.json", dir);
+    CU_ASSERT_FATAL(symlink(real, p) == 0);
+    cr_scen *sc = NULL;
+    cr_diags d = {0};
+    cr_err err;
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_scen_load(p, &sc, &d, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(sc);
+    cr_scen_free(sc);
+    cr_diags_free(&d);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+}
+
+/* 10^5 unknown keys made 10^5 diagnostics (5.3 MB): the list stops at 100
+ * and one last line counts the others. */
+static void test_scen_diagnostics_capped(void)
+{
+    cr_sbuf b = {0};
+    char tmp[64];
+    const char *head = "{\"name\": \"k\", \"duration_s\": 1, \"services\": "
+                       "[{\"name\": \"w\", \"cmd\": [\"true\"]";
+    CU_ASSERT_EQUAL(cr_sbuf_add(&b, head, strlen(head)), 0);
+    for (int i = 0; i < 100000; i++) {
+        int n = snprintf(tmp, sizeof tmp, ",\n \"k%d\": %d", i, i);
+        CU_ASSERT_EQUAL_FATAL(cr_sbuf_add(&b, tmp, (size_t)n), 0);
+    }
+    CU_ASSERT_EQUAL(cr_sbuf_add(&b, "}]}", 3), 0);
+    cr_scen *sc = NULL;
+    cr_diags d = {0};
+    cr_err err;
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_scen_load_buffer("k.json", b.s, b.n, &sc, &d, &err),
+                    CR_EINVAL);
+    CU_ASSERT_EQUAL(d.n, CR_SCEN_MAX_DIAGS + 1);
+    char *text = diags_text(&d);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "k.json:2:2: services[0]: unknown "
+                                        "key \"k0\"\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        text, "\nk.json: ... and 99,900 more problems (only the first 100 "
+              "are listed)\n"));
+    CU_ASSERT(strlen(text) < 8192);
+    free(text);
+    cr_diags_free(&d);
+    cr_free(b.s);
+}
+
+/* Occurrences are capped per scenario, not only per fault: 10^5 faults of
+ * up to 10^4 occurrences each would plan 10^9 starts. */
+static void test_scen_occurrences_capped(void)
+{
+    cr_sbuf b = {0};
+    const char *head = "{\"name\": \"o\", \"duration_s\": 100, \"services\": "
+                       "[{\"name\": \"w\", \"cmd\": [\"true\"]}],\n"
+                       " \"faults\": [";
+    char tmp[128];
+    CU_ASSERT_EQUAL(cr_sbuf_add(&b, head, strlen(head)), 0);
+    for (int i = 0; i < 20; i++) {
+        int n = snprintf(tmp, sizeof tmp,
+                         "%s\n  {\"kind\": \"kill\", \"target\": \"w\", "
+                         "\"every_s\": 0.0125}",
+                         i ? "," : "");
+        CU_ASSERT_EQUAL(cr_sbuf_add(&b, tmp, (size_t)n), 0);
+    }
+    CU_ASSERT_EQUAL(cr_sbuf_add(&b, "]}", 2), 0);
+    char *msgs = NULL;
+    cr_scen *sc = NULL;
+    CU_ASSERT_EQUAL(load_str("o.json", b.s, &sc, &msgs), CR_EINVAL);
+    CU_ASSERT_PTR_NULL(sc);
+    CU_ASSERT_STRING_EQUAL(msgs, "o.json:15:46: faults[12].every_s: with this "
+                                 "fault the scenario plans 104013 fault "
+                                 "occurrences (at most 100000 in a "
+                                 "scenario)\n");
+    free(msgs);
+    cr_free(b.s);
+}
+
+/* Names are checked through a hash table now: duplicates and references
+ * far apart in a large scenario are still found. */
+static void test_scen_names_large(void)
+{
+    cr_sbuf b = {0};
+    char tmp[256];
+    const char *head = "{\"name\": \"n\", \"duration_s\": 100, \"services\": [";
+    CU_ASSERT_EQUAL(cr_sbuf_add(&b, head, strlen(head)), 0);
+    for (int i = 0; i < 5000; i++) {
+        int n = snprintf(tmp, sizeof tmp,
+                         "%s{\"name\": \"s%d\", \"cmd\": [\"true\"]}",
+                         i ? ",\n" : "\n", i % 4999);
+        CU_ASSERT_EQUAL(cr_sbuf_add(&b, tmp, (size_t)n), 0);
+    }
+    const char *tail =
+        "],\n \"faults\": [{\"kind\": \"kill\", \"name\": \"f\", \"target\": "
+        "\"s4998\"},\n {\"kind\": \"kill\", \"name\": \"f\", \"target\": "
+        "\"s5000\"}],\n"
+        " \"steady_state\": [{\"kind\": \"tcp\", \"port\": 1, \"name\": "
+        "\"p\"}, {\"kind\": \"tcp\", \"port\": 1, \"name\": \"p\"}],\n"
+        " \"expect\": [{\"kind\": \"steady_state\", \"name\": \"x\"}, "
+        "{\"kind\": \"steady_state\", \"name\": \"x\"}]}";
+    CU_ASSERT_EQUAL(cr_sbuf_add(&b, tail, strlen(tail)), 0);
+    char *msgs = NULL;
+    cr_scen *sc = NULL;
+    CU_ASSERT_EQUAL(load_str("n.json", b.s, &sc, &msgs), CR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        msgs, "n.json:5001:10: services[4999].name: duplicate service name "
+              "\"s0\" (also services[0])\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msgs, "faults[1].name: duplicate fault name "
+                                        "\"f\" (also faults[0])"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msgs, "faults[1].target: unknown service "
+                                        "\"s5000\""));
+    CU_ASSERT_PTR_NULL(strstr(msgs, "faults[0].target"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msgs, "steady_state[1].name: duplicate "
+                                        "probe name \"p\" (also "
+                                        "steady_state[0])"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msgs, "expect[1].name: duplicate "
+                                        "expectation name \"x\" (also "
+                                        "expect[0])"));
+    free(msgs);
+    cr_free(b.s);
 }
 
 /* ---- variable expansion ------------------------------------------------- */
@@ -847,6 +1171,69 @@ static void test_scen_examples_valid(void)
     CU_ASSERT(n >= 1);
 }
 
+/* The stop order resolved into each service's stop_deps: by default each
+ * service waits for the next one of the list; "parallel": nobody waits;
+ * an explicit order; a service's stop_after replaces what the order gives
+ * it. */
+static int deps_are(const cr_scen *sc, size_t i, size_t n, const size_t *want)
+{
+    if (sc->svcs[i].nstop_deps != n)
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (sc->svcs[i].stop_deps[k] != want[k])
+            return 0;
+    return 1;
+}
+
+static void test_scen_stop_order(void)
+{
+    static const char fmt[] =
+        "{\"name\": \"t\", \"duration_s\": 1%s, \"services\": ["
+        "{\"name\": \"db\", \"cmd\": [\"true\"]},"
+        "{\"name\": \"api\", \"cmd\": [\"true\"]%s},"
+        "{\"name\": \"client\", \"cmd\": [\"true\"]}]}";
+    char text[1024];
+    cr_scen *sc = NULL;
+    const size_t one[] = {1}, two[] = {2}, zero[] = {0}, zt[] = {0, 2};
+
+    snprintf(text, sizeof text, fmt, "", "");
+    CU_ASSERT_EQUAL_FATAL(load_str("s.json", text, &sc, NULL), 0);
+    CU_ASSERT(deps_are(sc, 0, 1, one)); /* db after api */
+    CU_ASSERT(deps_are(sc, 1, 1, two)); /* api after client */
+    CU_ASSERT(deps_are(sc, 2, 0, NULL));
+    CU_ASSERT_FALSE(sc->stop_parallel);
+    cr_scen_free(sc);
+
+    snprintf(text, sizeof text, fmt, ", \"stop_order\": \"parallel\"", "");
+    CU_ASSERT_EQUAL_FATAL(load_str("s.json", text, &sc, NULL), 0);
+    for (size_t i = 0; i < 3; i++)
+        CU_ASSERT(deps_are(sc, i, 0, NULL));
+    CU_ASSERT_TRUE(sc->stop_parallel);
+    cr_scen_free(sc);
+
+    snprintf(text, sizeof text, fmt,
+             ", \"stop_order\": [\"db\", \"client\", \"api\"]", "");
+    CU_ASSERT_EQUAL_FATAL(load_str("s.json", text, &sc, NULL), 0);
+    CU_ASSERT(deps_are(sc, 0, 0, NULL));
+    CU_ASSERT(deps_are(sc, 2, 1, zero));
+    CU_ASSERT(deps_are(sc, 1, 1, two));
+    cr_scen_free(sc);
+
+    /* With "parallel", api alone waits: for db and client. */
+    snprintf(text, sizeof text, fmt, ", \"stop_order\": \"parallel\"",
+             ", \"stop_after\": [\"db\", \"client\"]");
+    CU_ASSERT_EQUAL_FATAL(load_str("s.json", text, &sc, NULL), 0);
+    CU_ASSERT(deps_are(sc, 1, 2, zt));
+    CU_ASSERT(deps_are(sc, 0, 0, NULL));
+    CU_ASSERT(deps_are(sc, 2, 0, NULL));
+    cr_scen_free(sc);
+
+    snprintf(text, sizeof text, fmt, "", ", \"stop_after\": []");
+    CU_ASSERT_EQUAL_FATAL(load_str("s.json", text, &sc, NULL), 0);
+    CU_ASSERT(deps_are(sc, 1, 0, NULL));
+    cr_scen_free(sc);
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("scen", NULL, NULL);
@@ -855,6 +1242,12 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_scen_valid_defaults);
     CR_ADD_TEST(s, test_scen_seed_drawn_when_absent);
     CR_ADD_TEST(s, test_scen_load_file_errors);
+    CR_ADD_TEST(s, test_scen_regex_limits);
+    CR_ADD_TEST(s, test_scen_probe_regex_limits);
+    CR_ADD_TEST(s, test_scen_file_checks);
+    CR_ADD_TEST(s, test_scen_diagnostics_capped);
+    CR_ADD_TEST(s, test_scen_occurrences_capped);
+    CR_ADD_TEST(s, test_scen_names_large);
     CR_ADD_TEST(s, test_scen_variable_expansion);
     CR_ADD_TEST(s, test_scen_target_parse);
     CR_ADD_TEST(s, test_scen_signal_parse);
@@ -866,4 +1259,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_scen_oom_invalid);
     CR_ADD_TEST(s, test_scen_mutations_never_crash);
     CR_ADD_TEST(s, test_scen_examples_valid);
+    CR_ADD_TEST(s, test_scen_stop_order);
 }

@@ -318,6 +318,9 @@ static int round_trip(cr_err *err)
         goto out;
     }
     pid_t me = getpid();
+    /* fork WITHOUT exec (an exception of tests/style/spawn.sh): the child
+     * only installs the filter, calls getppid and _exits -- raw,
+     * async-signal-safe system calls; there is no program to start. */
     pid = fork();
     if (pid < 0) {
         rc = cr_err_sys(err, CR_ESYS, errno, "seccomp check: fork");

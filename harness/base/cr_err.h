@@ -2,8 +2,9 @@
  *
  * Every fallible function in chaosrun returns 0 or a negative CR_E* code and
  * writes the details into a caller-owned cr_err.  The first error recorded
- * wins, so an outer frame cannot overwrite the real cause.  Only main()
- * turns an error into a message and an exit status. */
+ * wins, so an outer frame cannot overwrite the real cause.  Library code
+ * never prints: the sub-commands in cli/ (and main.c) turn an error into a
+ * message, and cr_err_exit_status() into an exit status. */
 #ifndef CR_ERR_H
 #define CR_ERR_H
 
@@ -15,9 +16,12 @@
 #define CR_PRINTF(a, b)
 #endif
 
-/* X(name, code, exit status, text).  Exit statuses follow the CLI contract:
- * 1 an expectation failed, 2 invalid scenario or usage, 3 this machine cannot
- * run the scenario, 4 the harness itself failed. */
+/* X(name, code, exit status, text).  Exit statuses follow the CLI contract
+ * (README.md, "Exit status"; tests/test_docs_readme.c holds the two
+ * together): 1 an expectation failed, 2 invalid scenario or usage, 3 this
+ * machine cannot run the scenario, 4 the harness itself failed or the run
+ * was interrupted, 5 the system under test did not start (a service
+ * exited or was not ready during start-up; nothing was judged). */
 #define CR_ERR_MAP(X)                                                          \
     X(INVAL, -1, 2, "invalid scenario or usage")                               \
     X(UNSUP, -2, 3, "not supported on this machine")                           \
@@ -27,7 +31,8 @@
     X(PROTO, -6, 4, "protocol error")                                          \
     X(INTR, -7, 4, "interrupted")                                              \
     X(NOTFOUND, -8, 2, "not found")                                            \
-    X(STATE, -9, 4, "wrong state")
+    X(STATE, -9, 4, "wrong state")                                             \
+    X(START, -10, 5, "the system under test did not start")
 
 enum {
     CR_OK = 0,
@@ -56,7 +61,8 @@ int cr_err_sys(cr_err *e, int code, int errnum, const char *fmt, ...)
 const char *cr_err_name(int code);
 const char *cr_err_text(int code);
 
-/* Process exit status for an error code (2, 3 or 4). */
+/* Process exit status for an error code: 0 for 0, the map's status for a
+ * CR_E* code, 4 for any other code. */
 int cr_err_exit_status(int code);
 
 #endif

@@ -24,7 +24,8 @@ double cr_rng_unit(cr_rng *r);
 double cr_rng_range(cr_rng *r, double lo, double hi);
 /* Uniform integer in [0, n); 0 when n == 0. */
 uint64_t cr_rng_below(cr_rng *r, uint64_t n);
-/* A fresh seed from the system (getrandom, falling back to time^pid). */
+/* A fresh seed from the system (getrandom, falling back to time^pid),
+ * below 10^9 so that it reads well and is exact in JSON. */
 uint64_t cr_rng_fresh_seed(void);
 
 #endif

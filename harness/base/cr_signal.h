@@ -7,8 +7,8 @@
 /* The standard signals that have a name. */
 #define CR_SIGNAL_COUNT 31
 
-/* "SIGKILL", "KILL", "kill" or a number (1..64 with a name).  -1 if
- * unknown. */
+/* "SIGKILL", "KILL", "kill" or the number of a signal that has a name
+ * ("9").  -1 if unknown. */
 int cr_signal_parse(const char *s);
 /* "SIGKILL"; NULL for a number without a name. */
 const char *cr_signal_name(int sig);

@@ -22,12 +22,16 @@
  *    attempt itself takes time.
  * 4. jitter (jitter != none): for every attempt number with >= 5 delays,
  *    the coefficient of variation (stddev/mean) must exceed 0.01; when no
- *    attempt number has 5 delays the verdict is at best unknown.
+ *    attempt number has 5 delays the verdict is at best unknown.  Delays
+ *    within tolerance_ms of max_ms are left out: a policy that caps after
+ *    randomising (decorrelated jitter: min(cap, random(base, 3 * prev)))
+ *    legitimately repeats max_ms once it gets there.
  * Fewer than min_samples retries: unknown. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,20 +115,193 @@ static double nominal(const bo_priv *p, long long n)
     return t < p->cap ? t : p->cap;
 }
 
-static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
-                   cr_err *err)
-{
-    const bo_priv *p = x->priv;
-    bo_seq *seq = NULL;
-    size_t nseq = 0, capseq = 0, retries = 0, giveups = 0, late = 0,
-           skipped = 0;
-    size_t v_delay = 0, v_attempts = 0, v_gap = 0, v_bad = 0;
-    bo_stat st[BO_MAXN + 1];
-    int rc = 0;
-    char why[512] = "";
-    memset(st, 0, sizeof st);
-    const cr_history *h = f->hist;
+/* ---- collect: sequences per source, rules 1-3 as events come -------- */
 
+/* What the judging steps share.  `why` holds the summary: each rule writes
+ * it on its own first violation (the jitter rule only when nothing else
+ * did). */
+typedef struct bo_run {
+    const bo_priv *p;
+    bo_seq *seq;
+    size_t nseq, capseq;
+    size_t retries, giveups, late, skipped, capped;
+    size_t v_delay, v_attempts, v_gap, v_bad, v_jitter;
+    size_t judged; /* attempt numbers with enough delays to judge jitter */
+    double min_cv;
+    bo_stat st[BO_MAXN + 1]; /* delays per attempt number (last: the rest) */
+    char why[512];
+} bo_run;
+
+/* Count a violation of one rule; its first one writes the summary. */
+static void bo_violation(bo_run *r, size_t *count, const char *fmt, ...)
+    CR_PRINTF(3, 4);
+static void bo_violation(bo_run *r, size_t *count, const char *fmt, ...)
+{
+    if ((*count)++)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->why, sizeof r->why, fmt, ap);
+    va_end(ap);
+}
+
+/* The sequence state of source `who`, added when new.  NULL: no memory. */
+static bo_seq *bo_source(bo_run *r, const char *who)
+{
+    for (size_t k = 0; k < r->nseq; k++)
+        if (!strcmp(r->seq[k].who, who))
+            return &r->seq[k];
+    if (r->nseq == r->capseq) {
+        size_t nc = r->capseq ? r->capseq * 2 : 8;
+        bo_seq *ns = cr_realloc(r->seq, nc * sizeof *ns);
+        if (!ns)
+            return NULL;
+        r->seq = ns;
+        r->capseq = nc;
+    }
+    bo_seq *s = &r->seq[r->nseq++];
+    memset(s, 0, sizeof *s);
+    s->who = who;
+    return s;
+}
+
+/* Rule 2 for a giveup: it reports max_attempts tries; it ends the
+ * sequence. */
+static void bo_on_giveup(bo_run *r, bo_seq *s, const cr_event *e,
+                         cr_result *res)
+{
+    const bo_priv *p = r->p;
+    r->giveups++;
+    double a = cr_event_num(e, "attempts");
+    if (p->max_attempts && a != (double)p->max_attempts) {
+        bo_violation(r, &r->v_attempts,
+                     "%s gave up %s after %g attempts but max_attempts is "
+                     "%lld",
+                     s->who, p->op, a, p->max_attempts);
+        cr_result_evidence_event(
+            res, e,
+            isnan(a) ? "giveup without attempts"
+                     : "gave up after the wrong number of attempts");
+    }
+    s->active = 0;
+}
+
+/* Where retry n stands in its source's sequence.  A new sequence starts at
+ * attempt 1, after a giveup, or when the number does not grow; the next
+ * attempt is judged by rule 3 (spacing: no sooner than the delay the
+ * previous retry announced); a jump only counts attempts missing from the
+ * history. */
+static void bo_sequence(bo_run *r, bo_seq *s, const cr_event *e, long long n,
+                        cr_result *res)
+{
+    const bo_priv *p = r->p;
+    if (!s->active || n == 1 || n <= s->attempt) {
+        s->active = 1;
+        s->prev = p->base;
+        return;
+    }
+    if (n != s->attempt + 1) {
+        r->skipped++;
+        return;
+    }
+    double gap = (e->ts - s->ts) * 1000.0;
+    if (gap < s->delay - tol(p, s->delay)) {
+        bo_violation(r, &r->v_gap,
+                     "%s retried %s after %.0f ms although it announced %.0f "
+                     "ms",
+                     s->who, p->op, gap, s->delay);
+        cr_result_evidence_event(res, s->last, "announced");
+        cr_result_evidence_event(res, e, "retried too early");
+    } else if (gap > s->delay + p->gap_tol_ms) {
+        r->late++; /* the attempt itself takes time: counted only */
+    }
+}
+
+/* Rule 1: the bounds [lo, hi] of retry n's delay under the jitter policy,
+ * and the nominal delay *t named in the summary. */
+static void bo_bounds(const bo_priv *p, const bo_seq *s, long long n,
+                      double *lo, double *hi, double *t)
+{
+    *t = nominal(p, n);
+    switch (p->jitter) {
+    case J_NONE:
+        *lo = *t - tol(p, *t);
+        *hi = *t + tol(p, *t);
+        break;
+    case J_FULL:
+        *lo = 0;
+        *hi = *t + tol(p, *t);
+        break;
+    case J_EQUAL:
+        *lo = *t / 2 - tol(p, *t);
+        *hi = *t + tol(p, *t);
+        break;
+    default: { /* decorrelated: grows from the previous delay */
+        double u = 3 * s->prev < p->cap ? 3 * s->prev : p->cap;
+        *lo = p->base - tol(p, p->base);
+        *hi = u + tol(p, u);
+        *t = u;
+    }
+    }
+}
+
+/* A retry: rules 3 (spacing), 1 (delay bounds) and 2 (one try too many),
+ * then its delay joins the jitter statistics of its attempt number. */
+static void bo_on_retry(bo_run *r, bo_seq *s, const cr_event *e, cr_result *res)
+{
+    const bo_priv *p = r->p;
+    double a = cr_event_num(e, "attempt"), d = cr_event_num(e, "delay_ms");
+    if (!(a >= 1) || a != floor(a) || !(d >= 0)) {
+        bo_violation(r, &r->v_bad,
+                     "%s retry event without a valid attempt and delay_ms",
+                     s->who);
+        cr_result_evidence_event(res, e, "malformed retry");
+        return;
+    }
+    r->retries++;
+    long long n = (long long)a;
+    bo_sequence(r, s, e, n, res);
+    double lo, hi, t;
+    bo_bounds(p, s, n, &lo, &hi, &t);
+    if (d < lo || d > hi) {
+        bo_violation(r, &r->v_delay,
+                     "%s %s attempt %lld: delay %.0f ms outside [%.0f, %.0f] "
+                     "(%s jitter, nominal %.0f ms)",
+                     s->who, p->op, n, d, lo > 0 ? lo : 0, hi,
+                     jitter_names[p->jitter], t);
+        char b[160];
+        snprintf(b, sizeof b, "delay outside [%.0f, %.0f] ms", lo > 0 ? lo : 0,
+                 hi);
+        cr_result_evidence_event(res, e, b);
+    }
+    if (p->max_attempts && n >= p->max_attempts) {
+        bo_violation(r, &r->v_attempts,
+                     "%s retried %s after attempt %lld although max_attempts "
+                     "is %lld",
+                     s->who, p->op, n, p->max_attempts);
+        cr_result_evidence_event(res, e, "one try too many");
+    }
+    if (d >= p->cap - p->tol_ms) {
+        r->capped++; /* the cap repeats itself: no sign of missing jitter */
+    } else {
+        bo_stat *b = &r->st[n < BO_MAXN ? n : BO_MAXN];
+        b->n++;
+        b->sum += d;
+        b->sumsq += d * d;
+        b->t_last = e->t;
+    }
+    s->attempt = n;
+    s->ts = e->ts;
+    s->prev = d;
+    s->delay = d;
+    s->last = e;
+}
+
+/* Every retry and giveup of the op (from svc when given), in time order.
+ * 0 or CR_ENOMEM. */
+static int bo_collect(bo_run *r, const cr_history *h, cr_result *res)
+{
+    const bo_priv *p = r->p;
     for (size_t i = 0; h && i < h->n; i++) {
         const cr_event *e = &h->v[i];
         int is_retry = !strcmp(e->ev, "retry");
@@ -133,188 +310,113 @@ static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         const char *op = cr_event_str(e, "op");
         if (!op || strcmp(op, p->op) || !cr_chk_event_from(e, p->svc))
             continue;
-        const char *who = cr_chk_event_who(e);
-        size_t k = 0;
-        while (k < nseq && strcmp(seq[k].who, who))
-            k++;
-        if (k == nseq) {
-            if (nseq == capseq) {
-                size_t nc = capseq ? capseq * 2 : 8;
-                bo_seq *ns = cr_realloc(seq, nc * sizeof *ns);
-                if (!ns) {
-                    rc = cr_err_set(err, CR_ENOMEM, "backoff %s: out of memory",
-                                    x->name);
-                    goto out;
-                }
-                seq = ns;
-                capseq = nc;
-            }
-            memset(&seq[nseq], 0, sizeof *seq);
-            seq[nseq++].who = who;
-        }
-        bo_seq *s = &seq[k];
-        if (!is_retry) {
-            giveups++;
-            double a = cr_event_num(e, "attempts");
-            if (p->max_attempts && a != (double)p->max_attempts) {
-                if (!v_attempts++)
-                    snprintf(why, sizeof why,
-                             "%s gave up %s after %g attempts but max_attempts "
-                             "is %lld",
-                             who, p->op, a, p->max_attempts);
-                cr_result_evidence_event(
-                    res, e,
-                    isnan(a) ? "giveup without attempts"
-                             : "gave up after the wrong number of attempts");
-            }
-            s->active = 0;
-            continue;
-        }
-        double a = cr_event_num(e, "attempt"), d = cr_event_num(e, "delay_ms");
-        if (!(a >= 1) || a != floor(a) || !(d >= 0)) {
-            if (!v_bad++)
-                snprintf(why, sizeof why,
-                         "%s retry event without a valid attempt and delay_ms",
-                         who);
-            cr_result_evidence_event(res, e, "malformed retry");
-            continue;
-        }
-        retries++;
-        long long n = (long long)a;
-        if (!s->active || n == 1 || n <= s->attempt) {
-            s->active = 1;
-            s->prev = p->base;
-        } else if (n == s->attempt + 1) {
-            double gap = (e->ts - s->ts) * 1000.0;
-            if (gap < s->delay - tol(p, s->delay)) {
-                if (!v_gap++)
-                    snprintf(why, sizeof why,
-                             "%s retried %s after %.0f ms although it "
-                             "announced %.0f ms",
-                             who, p->op, gap, s->delay);
-                cr_result_evidence_event(res, s->last, "announced");
-                cr_result_evidence_event(res, e, "retried too early");
-            } else if (gap > s->delay + p->gap_tol_ms) {
-                late++;
-            }
-        } else {
-            skipped++; /* attempts missing from the history */
-        }
-        /* 1. delay bounds */
-        double t = nominal(p, n), lo, hi;
-        switch (p->jitter) {
-        case J_NONE:
-            lo = t - tol(p, t);
-            hi = t + tol(p, t);
-            break;
-        case J_FULL:
-            lo = 0;
-            hi = t + tol(p, t);
-            break;
-        case J_EQUAL:
-            lo = t / 2 - tol(p, t);
-            hi = t + tol(p, t);
-            break;
-        default: {
-            double u = 3 * s->prev < p->cap ? 3 * s->prev : p->cap;
-            lo = p->base - tol(p, p->base);
-            hi = u + tol(p, u);
-            t = u;
-        }
-        }
-        if (d < lo || d > hi) {
-            if (!v_delay++)
-                snprintf(why, sizeof why,
-                         "%s %s attempt %lld: delay %.0f ms outside [%.0f, "
-                         "%.0f] (%s jitter, nominal %.0f ms)",
-                         who, p->op, n, d, lo > 0 ? lo : 0, hi,
-                         jitter_names[p->jitter], t);
-            char b[160];
-            snprintf(b, sizeof b, "delay outside [%.0f, %.0f] ms",
-                     lo > 0 ? lo : 0, hi);
-            cr_result_evidence_event(res, e, b);
-        }
-        /* 2. one try too many */
-        if (p->max_attempts && n >= p->max_attempts) {
-            if (!v_attempts++)
-                snprintf(why, sizeof why,
-                         "%s retried %s after attempt %lld although "
-                         "max_attempts is %lld",
-                         who, p->op, n, p->max_attempts);
-            cr_result_evidence_event(res, e, "one try too many");
-        }
-        bo_stat *b = &st[n < BO_MAXN ? n : BO_MAXN];
-        b->n++;
-        b->sum += d;
-        b->sumsq += d * d;
-        b->t_last = e->t;
-        s->attempt = n;
-        s->ts = e->ts;
-        s->prev = d;
-        s->delay = d;
-        s->last = e;
+        bo_seq *s = bo_source(r, cr_chk_event_who(e));
+        if (!s)
+            return CR_ENOMEM;
+        if (is_retry)
+            bo_on_retry(r, s, e, res);
+        else
+            bo_on_giveup(r, s, e, res);
     }
-    /* 4. jitter */
-    size_t judged = 0, v_jitter = 0;
-    double min_cv = INFINITY;
-    if (p->jitter != J_NONE) {
-        for (int n = 1; n <= BO_MAXN; n++) {
-            if (st[n].n < 5)
-                continue;
-            judged++;
-            double mean = st[n].sum / (double)st[n].n;
-            double var = st[n].sumsq / (double)st[n].n - mean * mean;
-            double cv = mean > 0 ? sqrt(var > 0 ? var : 0) / mean : 0;
-            if (cv < min_cv)
-                min_cv = cv;
-            if (cv <= 0.01) {
-                if (!v_jitter++ && !*why)
-                    snprintf(why, sizeof why,
-                             "%s delays at attempt %d are all about %.0f ms "
-                             "(coefficient of variation %.4f over %zu "
-                             "retries): not jittered",
-                             p->op, n, mean, cv, st[n].n);
-                cr_result_evidence(
-                    res, st[n].t_last,
-                    "attempt %d: %zu delays, mean %.1f ms, cv %.4f", n, st[n].n,
-                    mean, cv);
-            }
-        }
-        if (isfinite(min_cv))
-            cr_chk_detail_num(res, "min_cv", min_cv);
+    return 0;
+}
+
+/* ---- judge: rule 4, jitter ------------------------------------------- */
+
+/* For every attempt number with >= 5 delays, the coefficient of variation
+ * must exceed 0.01: delays that are all the same are not jittered. */
+static void bo_judge_jitter(bo_run *r, cr_result *res)
+{
+    const bo_priv *p = r->p;
+    if (p->jitter == J_NONE)
+        return;
+    for (int n = 1; n <= BO_MAXN; n++) {
+        const bo_stat *b = &r->st[n];
+        if (b->n < 5)
+            continue;
+        r->judged++;
+        double mean = b->sum / (double)b->n;
+        double var = b->sumsq / (double)b->n - mean * mean;
+        double cv = mean > 0 ? sqrt(var > 0 ? var : 0) / mean : 0;
+        if (cv < r->min_cv)
+            r->min_cv = cv;
+        if (cv > 0.01)
+            continue;
+        if (!r->v_jitter++ && !*r->why)
+            snprintf(r->why, sizeof r->why,
+                     "%s delays at attempt %d are all about %.0f ms "
+                     "(coefficient of variation %.4f over %zu retries): not "
+                     "jittered",
+                     p->op, n, mean, cv, b->n);
+        cr_result_evidence(res, b->t_last,
+                           "attempt %d: %zu delays, mean %.1f ms, cv %.4f", n,
+                           b->n, mean, cv);
     }
-    cr_chk_detail_int(res, "retries", (long long)retries);
-    cr_chk_detail_int(res, "giveups", (long long)giveups);
-    cr_chk_detail_int(res, "sequences_sources", (long long)nseq);
-    cr_chk_detail_int(res, "delay_violations", (long long)v_delay);
-    cr_chk_detail_int(res, "attempt_violations", (long long)v_attempts);
-    cr_chk_detail_int(res, "early_retries", (long long)v_gap);
-    cr_chk_detail_int(res, "malformed_retries", (long long)v_bad);
-    cr_chk_detail_int(res, "late_retries", (long long)late);
-    cr_chk_detail_int(res, "skipped_attempts", (long long)skipped);
-    size_t viol = v_delay + v_attempts + v_gap + v_bad + v_jitter;
+    if (isfinite(r->min_cv))
+        cr_chk_detail_num(res, "min_cv", r->min_cv);
+}
+
+/* ---- conclude: details, measured figure, verdict ---------------------- */
+
+static void bo_conclude(const cr_expect *x, const bo_run *r, cr_result *res)
+{
+    const bo_priv *p = r->p;
+    cr_chk_detail_int(res, "retries", (long long)r->retries);
+    cr_chk_detail_int(res, "giveups", (long long)r->giveups);
+    cr_chk_detail_int(res, "sequences_sources", (long long)r->nseq);
+    cr_chk_detail_int(res, "delay_violations", (long long)r->v_delay);
+    cr_chk_detail_int(res, "attempt_violations", (long long)r->v_attempts);
+    cr_chk_detail_int(res, "early_retries", (long long)r->v_gap);
+    cr_chk_detail_int(res, "malformed_retries", (long long)r->v_bad);
+    cr_chk_detail_int(res, "late_retries", (long long)r->late);
+    cr_chk_detail_int(res, "skipped_attempts", (long long)r->skipped);
+    cr_chk_detail_int(res, "capped_delays", (long long)r->capped);
+    size_t viol =
+        r->v_delay + r->v_attempts + r->v_gap + r->v_bad + r->v_jitter;
     cr_chk_measure(res, (double)viol, "violations");
     cr_chk_bound(res, "==", 0);
-    if (viol) {
+    if (viol)
         cr_result_set(res, CR_VERDICT_FAILED,
-                      "%s (%zu violations in %zu retries)", why, viol, retries);
-    } else if (retries == 0 || retries < (size_t)x->min_samples) {
+                      "%s (%zu violations in %zu retries)", r->why, viol,
+                      r->retries);
+    else if (r->retries == 0 || r->retries < (size_t)x->min_samples)
         cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "only %zu %s retries (min_samples %d)", retries, p->op,
+                      "only %zu %s retries (min_samples %d)", r->retries, p->op,
                       x->min_samples);
-    } else if (p->jitter != J_NONE && judged == 0) {
+    else if (p->jitter != J_NONE && r->judged == 0)
         cr_result_set(res, CR_VERDICT_UNKNOWN,
                       "%zu %s retries within bounds, but no attempt number has "
-                      "5 delays to judge the jitter",
-                      retries, p->op);
-    } else {
+                      "5 delays to judge the jitter%s",
+                      r->retries, p->op,
+                      r->capped ? " (delays at max_ms are not judged)" : "");
+    else if (p->jitter == J_NONE)
+        cr_result_set(res, CR_VERDICT_PASSED,
+                      "%zu %s retries followed the backoff policy, no jitter "
+                      "(0 violations)",
+                      r->retries, p->op);
+    else
         cr_result_set(
             res, CR_VERDICT_PASSED,
             "%zu %s retries followed the %s-jitter policy (0 violations)",
-            retries, p->op, jitter_names[p->jitter]);
+            r->retries, p->op, jitter_names[p->jitter]);
+}
+
+static int bo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
+                   cr_err *err)
+{
+    bo_run r;
+    memset(&r, 0, sizeof r);
+    r.p = x->priv;
+    r.min_cv = INFINITY;
+    int rc = 0;
+    if (bo_collect(&r, f->hist, res) < 0) {
+        rc = cr_err_set(err, CR_ENOMEM, "backoff %s: out of memory", x->name);
+        goto out;
     }
+    bo_judge_jitter(&r, res);
+    bo_conclude(x, &r, res);
 out:
-    cr_free(seq);
+    cr_free(r.seq);
     return rc;
 }
 

@@ -13,7 +13,10 @@
  * t_fo - tf and t_ok - tf must be <= within_ms; measured = t_ok - tf.
  * exclusive: between t_fo and the primary's return (its next start, or a
  * `failover` back to it) no success event may come from `from` (split
- * brain).  No failure of the primary: unknown. */
+ * brain), except from an instance draining between its `stopping` and
+ * `stopped` (a graceful stop finishes the requests it had taken).  A
+ * `stopped` the primary writes when the run stops it at the end is no
+ * failure.  No failure of the primary: unknown. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
 
@@ -125,55 +128,87 @@ static int hits_primary(const cr_fact_fault *w, const char *from,
            (from_host && hosts_has(w->hosts, from_host));
 }
 
-static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
-                   cr_err *err)
+/* ---- collect: when the primary failed ---------------------------------- */
+
+/* The earliest failure seen so far and what it was. */
+typedef struct fo_fail {
+    double t; /* INFINITY: none */
+    char cause[256];
+} fo_fail;
+
+/* An applied fault that hit the primary, by target or by its host. */
+static void fo_fail_by_fault(const fo_priv *p, const cr_facts *f, fo_fail *ff)
 {
-    const fo_priv *p = x->priv;
-    const cr_history *h = f->hist;
-    double tf = INFINITY;
-    char cause[256] = "";
     const char *from_host = host_of(f->scen, p->from);
     for (size_t i = 0; i < f->nfaults; i++) {
         const cr_fact_fault *w = &f->faults[i];
-        if (w->ok && hits_primary(w, p->from, from_host) && w->start < tf) {
-            tf = w->start;
-            if (w->hosts && (!w->target || !strcmp(w->target, "-")))
-                snprintf(cause, sizeof cause, "fault %s (%s) hit host %s",
-                         w->name ? w->name : "?", w->kind ? w->kind : "?",
-                         w->hosts);
-            else
-                snprintf(cause, sizeof cause, "fault %s (%s) hit %s",
-                         w->name ? w->name : "?", w->kind ? w->kind : "?",
-                         w->target ? w->target : "?");
-        }
+        if (!w->ok || !hits_primary(w, p->from, from_host) || w->start >= ff->t)
+            continue;
+        ff->t = w->start;
+        const char *name = w->name ? w->name : "?",
+                   *kind = w->kind ? w->kind : "?";
+        if (w->hosts && (!w->target || !strcmp(w->target, "-")))
+            snprintf(ff->cause, sizeof ff->cause, "fault %s (%s) hit host %s",
+                     name, kind, w->hosts);
+        else
+            snprintf(ff->cause, sizeof ff->cause, "fault %s (%s) hit %s", name,
+                     kind, w->target ? w->target : "?");
     }
+}
+
+/* An exit of the primary that the run's stop did not cause. */
+static void fo_fail_by_exit(const fo_priv *p, const cr_facts *f, fo_fail *ff)
+{
     for (size_t i = 0; p->from && i < f->nprocs; i++) {
         const cr_fact_proc *pr = &f->procs[i];
         if (pr->what == CR_PROC_EXIT && pr->inst &&
             cr_chk_target_is(pr->inst, p->from) &&
-            !(pr->cause && !strcmp(pr->cause, "stop")) && pr->t < tf) {
-            tf = pr->t;
-            snprintf(cause, sizeof cause, "%s exited", pr->inst);
+            !(pr->cause && !strcmp(pr->cause, "stop")) && pr->t < ff->t) {
+            ff->t = pr->t;
+            snprintf(ff->cause, sizeof ff->cause, "%s exited", pr->inst);
         }
     }
-    for (size_t i = 0; p->from && h && i < h->n; i++)
-        if (!strcmp(h->v[i].ev, "stopped") && from_is(&h->v[i], p->from) &&
-            h->v[i].t < tf) {
-            tf = h->v[i].t;
-            snprintf(cause, sizeof cause, "%s reported stopped",
-                     cr_chk_event_who(&h->v[i]));
-            break;
-        }
-    cr_chk_bound(res, "<=", p->within_ms);
-    if (isinf(tf)) {
-        cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "the primary %s never failed: nothing to fail over from",
-                      p->from ? p->from : "(any)");
-        return 0;
+}
+
+/* 1 when the next exit of the event's instance at or after it was the
+ * run's own stop: a `stopped` written at the end of the run. */
+static int stopped_by_run(const cr_facts *f, const cr_event *e)
+{
+    const char *who = cr_chk_event_who(e);
+    for (size_t i = 0; i < f->nprocs; i++) {
+        const cr_fact_proc *pr = &f->procs[i];
+        if (pr->what == CR_PROC_EXIT && pr->t >= e->t && pr->inst &&
+            !strcmp(pr->inst, who))
+            return pr->cause && !strcmp(pr->cause, "stop");
     }
-    cr_result_evidence(res, tf, "primary failed: %s", cause);
-    const cr_event *fo = NULL, *ok = NULL;
-    const char *to = p->to;
+    return 0;
+}
+
+/* The primary's own `stopped` event (not the one it writes when the run
+ * stops it at the end). */
+static void fo_fail_by_stopped(const fo_priv *p, const cr_facts *f, fo_fail *ff)
+{
+    const cr_history *h = f->hist;
+    for (size_t i = 0; p->from && h && i < h->n; i++) {
+        const cr_event *e = &h->v[i];
+        if (!strcmp(e->ev, "stopped") && from_is(e, p->from) && e->t < ff->t &&
+            !stopped_by_run(f, e)) {
+            ff->t = e->t;
+            snprintf(ff->cause, sizeof ff->cause, "%s reported stopped",
+                     cr_chk_event_who(e));
+            return;
+        }
+    }
+}
+
+/* ---- collect: the failover and the standby's first success ------------ */
+
+/* The first `failover` at or after tf away from the primary; *to gets the
+ * standby (the key `to`, else the event's). */
+static const cr_event *fo_find_failover(const fo_priv *p, const cr_history *h,
+                                        double tf, const char **to)
+{
+    *to = p->to;
     for (size_t i = 0; h && i < h->n; i++) {
         const cr_event *e = &h->v[i];
         if (e->t < tf || strcmp(e->ev, "failover"))
@@ -181,66 +216,130 @@ static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         const char *ef = cr_event_str(e, "from");
         if (p->from && ef && !cr_chk_target_is(ef, p->from))
             continue;
-        fo = e;
-        if (!to)
-            to = cr_event_str(e, "to");
-        break;
+        if (!*to)
+            *to = cr_event_str(e, "to");
+        return e;
     }
-    if (fo)
-        cr_result_evidence_event(res, fo, "failover");
+    return NULL;
+}
+
+/* The first success at or after tf from the standby (from anyone but the
+ * primary when no standby is known). */
+static const cr_event *fo_find_success(const fo_priv *p, const cr_history *h,
+                                       double tf, const char *to)
+{
     for (size_t i = 0; h && i < h->n; i++) {
         const cr_event *e = &h->v[i];
         if (e->t < tf || !is_ok_ev(p, e->ev))
             continue;
-        if (to ? from_is(e, to) : !from_is(e, p->from)) {
-            ok = e;
+        if (to ? from_is(e, to) : !from_is(e, p->from))
+            return e;
+    }
+    return NULL;
+}
+
+/* ---- judge: split brain ----------------------------------------------- */
+
+/* The primary's instances that are draining: between their `stopping`
+ * and `stopped` they finish the requests they had taken. */
+#define FO_DRAIN_MAX 16
+typedef struct fo_drain {
+    const char *who[FO_DRAIN_MAX];
+    size_t n;
+} fo_drain;
+
+static int drain_has(const fo_drain *d, const char *who)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (!strcmp(d->who[i], who))
+            return 1;
+    return 0;
+}
+
+/* Track `stopping` / `stopped` of the primary; 1 when e was one of them. */
+static int drain_track(fo_drain *d, const fo_priv *p, const cr_event *e)
+{
+    int stopping = !strcmp(e->ev, "stopping");
+    if ((!stopping && strcmp(e->ev, "stopped")) || !from_is(e, p->from))
+        return 0;
+    const char *who = cr_chk_event_who(e);
+    for (size_t i = 0; i < d->n; i++)
+        if (!strcmp(d->who[i], who)) {
+            if (!stopping)
+                d->who[i] = d->who[--d->n];
+            return 1;
+        }
+    if (stopping && d->n < FO_DRAIN_MAX)
+        d->who[d->n++] = who;
+    return 1;
+}
+
+/* exclusive: success events from the primary after the failover fo and
+ * before it is back (its next start after tf, or a failover back to it),
+ * except those of an instance draining after its `stopping` (counted in
+ * *drained).  Returns their number; *first gets the first. */
+static size_t fo_split_brain(const fo_priv *p, const cr_facts *f, double tf,
+                             const cr_event *fo, const cr_event **first,
+                             size_t *drained, cr_result *res)
+{
+    const cr_history *h = f->hist;
+    double back = INFINITY;
+    size_t both = 0;
+    fo_drain d = {.n = 0};
+    for (size_t i = 0; i < f->nprocs; i++)
+        if (f->procs[i].what == CR_PROC_START && f->procs[i].inst &&
+            cr_chk_target_is(f->procs[i].inst, p->from) && f->procs[i].t > tf) {
+            back = f->procs[i].t;
             break;
         }
-    }
-    if (ok)
-        cr_result_evidence_event(res, ok, "first success on the standby");
-    double fo_ms = fo ? (fo->t - tf) * 1000 : NAN,
-           ok_ms = ok ? (ok->t - tf) * 1000 : NAN;
-    cr_chk_detail_num(res, "failed_at_s", tf);
-    cr_chk_detail_num(res, "failover_ms", fo_ms);
-    cr_chk_detail_num(res, "first_success_ms", ok_ms);
-    if (ok)
-        cr_chk_measure(res, ok_ms, "ms");
-    /* split brain */
-    size_t both = 0;
-    const cr_event *first_both = NULL;
-    if (p->exclusive && fo && p->from) {
-        double back = INFINITY;
-        for (size_t i = 0; i < f->nprocs; i++)
-            if (f->procs[i].what == CR_PROC_START && f->procs[i].inst &&
-                cr_chk_target_is(f->procs[i].inst, p->from) &&
-                f->procs[i].t > tf) {
-                back = f->procs[i].t;
-                break;
-            }
-        for (size_t i = 0; h && i < h->n; i++) {
-            const cr_event *e = &h->v[i];
-            if (e->t <= fo->t || e->t >= back)
-                continue;
-            const char *et = cr_event_str(e, "to");
-            if (!strcmp(e->ev, "failover") && et &&
-                cr_chk_target_is(et, p->from)) {
-                back = e->t;
-                break;
-            }
-            if (is_ok_ev(p, e->ev) && from_is(e, p->from)) {
-                if (!both++)
-                    first_both = e;
-                if (both <= 5)
-                    cr_result_evidence_event(
-                        res, e, "primary still serving after the failover");
-            }
+    for (size_t i = 0; h && i < h->n; i++) {
+        const cr_event *e = &h->v[i];
+        if (e->t < tf || e->t >= back || drain_track(&d, p, e) || e->t <= fo->t)
+            continue;
+        const char *et = cr_event_str(e, "to");
+        if (!strcmp(e->ev, "failover") && et && cr_chk_target_is(et, p->from))
+            break; /* failed back */
+        if (!is_ok_ev(p, e->ev) || !from_is(e, p->from))
+            continue;
+        if (drain_has(&d, cr_chk_event_who(e))) {
+            (*drained)++;
+            continue;
         }
-        cr_chk_detail_int(res, "served_by_both", (long long)both);
+        if (!both++)
+            *first = e;
+        if (both <= 5)
+            cr_result_evidence_event(res, e,
+                                     "primary still serving after the "
+                                     "failover");
     }
+    return both;
+}
+
+/* ---- conclude --------------------------------------------------------- */
+
+/* The delays from the failure to the failover and to the first success. */
+static void fo_measure(const fo_fail *ff, const cr_event *fo,
+                       const cr_event *ok, double *fo_ms, double *ok_ms,
+                       cr_result *res)
+{
+    *fo_ms = fo ? (fo->t - ff->t) * 1000 : NAN;
+    *ok_ms = ok ? (ok->t - ff->t) * 1000 : NAN;
+    cr_chk_detail_num(res, "failed_at_s", ff->t);
+    cr_chk_detail_num(res, "failover_ms", *fo_ms);
+    cr_chk_detail_num(res, "first_success_ms", *ok_ms);
+    if (ok)
+        cr_chk_measure(res, *ok_ms, "ms");
+}
+
+static void fo_conclude(const fo_priv *p, const fo_fail *ff, const cr_event *fo,
+                        const cr_event *ok, const char *to, double fo_ms,
+                        double ok_ms, size_t both, const cr_event *first_both,
+                        cr_result *res)
+{
+    const char *standby = to ? to : "the standby";
     if (!fo)
         cr_result_set(res, CR_VERDICT_FAILED,
-                      "no failover event after %s at t=%.3f", cause, tf);
+                      "no failover event after %s at t=%.3f", ff->cause, ff->t);
     else if (!ok)
         cr_result_set(res, CR_VERDICT_FAILED,
                       "failover after %.0f ms but the standby %s never "
@@ -250,7 +349,7 @@ static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         cr_result_set(res, CR_VERDICT_FAILED,
                       "failover took %.0f ms and the first success on %s %.0f "
                       "ms (bound %g ms)",
-                      fo_ms, to ? to : "the standby", ok_ms, p->within_ms);
+                      fo_ms, standby, ok_ms, p->within_ms);
     else if (both)
         cr_result_set(res, CR_VERDICT_FAILED,
                       "split brain: %s served %zu operations after the "
@@ -260,7 +359,44 @@ static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         cr_result_set(res, CR_VERDICT_PASSED,
                       "failed over in %.0f ms, first success on %s after %.0f "
                       "ms (bound %g ms)",
-                      fo_ms, to ? to : "the standby", ok_ms, p->within_ms);
+                      fo_ms, standby, ok_ms, p->within_ms);
+}
+
+static int fo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
+                   cr_err *err)
+{
+    const fo_priv *p = x->priv;
+    fo_fail ff = {.t = INFINITY};
+    (void)err;
+    fo_fail_by_fault(p, f, &ff);
+    fo_fail_by_exit(p, f, &ff);
+    fo_fail_by_stopped(p, f, &ff);
+    cr_chk_bound(res, "<=", p->within_ms);
+    if (isinf(ff.t)) {
+        cr_result_set(res, CR_VERDICT_UNKNOWN,
+                      "the primary %s never failed: nothing to fail over from",
+                      p->from ? p->from : "(any)");
+        return 0;
+    }
+    cr_result_evidence(res, ff.t, "primary failed: %s", ff.cause);
+    const char *to;
+    const cr_event *fo = fo_find_failover(p, f->hist, ff.t, &to);
+    if (fo)
+        cr_result_evidence_event(res, fo, "failover");
+    const cr_event *ok = fo_find_success(p, f->hist, ff.t, to);
+    if (ok)
+        cr_result_evidence_event(res, ok, "first success on the standby");
+    double fo_ms, ok_ms;
+    fo_measure(&ff, fo, ok, &fo_ms, &ok_ms, res);
+    size_t both = 0;
+    const cr_event *first_both = NULL;
+    if (p->exclusive && fo && p->from) {
+        size_t drained = 0;
+        both = fo_split_brain(p, f, ff.t, fo, &first_both, &drained, res);
+        cr_chk_detail_int(res, "served_by_both", (long long)both);
+        cr_chk_detail_int(res, "served_while_draining", (long long)drained);
+    }
+    fo_conclude(p, &ff, fo, ok, to, fo_ms, ok_ms, both, first_both, res);
     return 0;
 }
 

@@ -1,20 +1,37 @@
 /* cr_check_no_loss: every accepted record ends delivered or dead-lettered
- * (Jepsen-style set check over the `accepted`, `delivered` and
+ * (Jepsen-style set check over the `offered`, `accepted`, `delivered` and
  * `dead_lettered` events of the event contract).
+ *
+ * `offered` is the attempt (Jepsen's invoke: the producer is about to hand
+ * the record over), `accepted` the acknowledgement (ok).  An offered id
+ * never acknowledged is indeterminate (Jepsen's info): the system may or
+ * may not have taken it, e.g. it crashed between making the record
+ * durable and acknowledging it.
  *
  * Ids may be strings or integers; 42 and "42" are the same id.  Classes:
  * - lost: accepted, never delivered nor dead-lettered;
  * - duplicated: delivered more than once (or both delivered and
  *   dead-lettered);
- * - unexpected: delivered or dead-lettered but never accepted;
+ * - unexpected: delivered or dead-lettered but never offered nor accepted;
+ * - indeterminate_delivered: offered, never accepted, delivered or
+ *   dead-lettered (the write took; not a failure; Jepsen's total-queue
+ *   checker calls these "recovered");
+ * - offered_never_delivered: offered, never accepted, never delivered nor
+ *   dead-lettered (the write did not take; a failure, counted with the lost
+ *   ids, only with require_offered, for producers that retry until
+ *   acknowledged);
  * - dead_lettered: reached the dead-letter queue (not a failure);
  * - recovered: accepted before the end of a fault window (one with a
  *   length) and first delivered or dead-lettered at or after that end,
  *   less 50 ms of slack for the harness's own stamp of the end (the system
  *   carried it through the fault; informational).
- * Fails when lost > max_lost, when duplicated > 0 unless allow_duplicates,
- * or when unexpected > 0.  Ids accepted before ignore_before_s (s after t0)
- * are left out (warm-up).  Fewer than min_samples accepted ids: unknown.
+ * Fails when lost (+ offered_never_delivered with require_offered) >
+ * max_lost, when duplicated > 0 unless allow_duplicates, or when unexpected
+ * > 0.  A history without any `offered` event cannot tell an unacknowledged
+ * durable write from a phantom: both are unexpected, and the summary says
+ * so.  Ids accepted (or, never accepted, first offered) before
+ * ignore_before_s (s after t0) are left out (warm-up).  Fewer than
+ * min_samples accepted ids: unknown.
  *
  * Ids live in a small open-addressing hash table (FNV-1a, linear probing,
  * load <= 1/2) with their text in one growing arena: 1M events take well
@@ -31,7 +48,7 @@
 #include "base/cr_alloc.h"
 
 typedef struct nl_priv {
-    int allow_dup;
+    int allow_dup, require_offered;
     long long max_lost;
     double ignore_before_s; /* -inf: none */
 } nl_priv;
@@ -41,7 +58,11 @@ static const cr_param nl_params[] = {
      "true: an id delivered twice is not a failure"},
     {"max_lost", "integer", "0", "how many accepted ids may be lost"},
     {"ignore_before_s", "number", "none",
-     "ignore ids accepted before this time (s after t0)"},
+     "ignore ids accepted (or, never accepted, first offered) before this "
+     "time (s after t0)"},
+    {"require_offered", "bool", "false",
+     "true: an id offered but never acknowledged nor delivered counts as "
+     "lost (for producers that retry until acknowledged)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -55,6 +76,7 @@ static int nl_parse(cr_vctx *vx, const json_t *obj, const char *path,
     cr_vint(vx, obj, path, "max_lost", 0, 1000000000000LL, 0, &p->max_lost);
     cr_vnum(vx, obj, path, "ignore_before_s", -1e9, 1e9, -INFINITY,
             &p->ignore_before_s);
+    cr_vbool(vx, obj, path, "require_offered", 0, &p->require_offered);
     return 0;
 }
 
@@ -63,9 +85,9 @@ static int nl_parse(cr_vctx *vx, const json_t *obj, const char *path,
 typedef struct nl_id {
     uint32_t off, len; /* text in the arena */
     uint32_t hash;
-    uint32_t accepted, delivered, dead;
-    int ignored;
-    double t_acc, t_fin; /* first accepted, first delivered/dead-lettered */
+    uint32_t offered, accepted, delivered, dead;
+    double t_off, t_acc, t_fin; /* first offered, accepted, delivered or
+                                   dead-lettered; NAN: never */
 } nl_id;
 
 typedef struct nl_tab {
@@ -151,7 +173,7 @@ static nl_id *tab_get(nl_tab *t, const char *s, size_t n)
     e->off = (uint32_t)t->alen;
     e->len = (uint32_t)n;
     e->hash = h;
-    e->t_acc = e->t_fin = NAN;
+    e->t_off = e->t_acc = e->t_fin = NAN;
     t->used[j] = 1;
     t->alen += n + 1;
     t->n++;
@@ -160,9 +182,14 @@ static nl_id *tab_get(nl_tab *t, const char *s, size_t n)
 
 /* ---- judging ----------------------------------------------------------- */
 
-enum { C_LOST, C_DUP, C_UNEXP, C_DEAD, C_RECOV, C_N };
-static const char *const class_names[C_N] = {"lost", "duplicated", "unexpected",
-                                             "dead_lettered", "recovered"};
+enum { C_LOST, C_DUP, C_UNEXP, C_INDET, C_OFFERED, C_DEAD, C_RECOV, C_N };
+static const char *const class_names[C_N] = {"lost",
+                                             "duplicated",
+                                             "unexpected",
+                                             "indeterminate_delivered",
+                                             "offered_never_delivered",
+                                             "dead_lettered",
+                                             "recovered"};
 
 /* The harness stamps a window's end just after reverting the fault, so a
  * service can act on the revert a little before that stamp. */
@@ -180,48 +207,55 @@ static int carried(const cr_facts *f, double t_acc, double t_fin)
     return 0;
 }
 
-static int nl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
-                   cr_err *err)
-{
-    const nl_priv *p = x->priv;
-    nl_tab t = {0};
-    int rc = 0;
-    size_t bad_ids = 0, accepted = 0;
-    size_t cnt[C_N] = {0};
-    char id[256];
-    const cr_history *h = f->hist;
+/* ---- collect: every id's events into the table ----------------------- */
 
+enum { NL_OFF, NL_ACC, NL_DEL, NL_DEAD, NL_OTHER };
+
+static int nl_event_kind(const cr_event *e)
+{
+    if (!strcmp(e->ev, "offered"))
+        return NL_OFF;
+    if (!strcmp(e->ev, "accepted"))
+        return NL_ACC;
+    if (!strcmp(e->ev, "delivered"))
+        return NL_DEL;
+    if (!strcmp(e->ev, "dead_lettered"))
+        return NL_DEAD;
+    return NL_OTHER;
+}
+
+/* Count offered/accepted/delivered/dead-lettered per id, with the first
+ * times.  Events without a usable id are counted in *bad_ids (the first
+ * five as evidence).  0 or CR_ENOMEM. */
+static int nl_collect(const cr_history *h, nl_tab *t, size_t *bad_ids,
+                      cr_result *res)
+{
+    char id[256];
     for (size_t i = 0; h && i < h->n; i++) {
         const cr_event *e = &h->v[i];
-        int kind;
-        if (!strcmp(e->ev, "accepted"))
-            kind = 0;
-        else if (!strcmp(e->ev, "delivered"))
-            kind = 1;
-        else if (!strcmp(e->ev, "dead_lettered"))
-            kind = 2;
-        else
+        int kind = nl_event_kind(e);
+        if (kind == NL_OTHER)
             continue;
         int n = cr_chk_event_id(e, id, sizeof id);
         if (n < 0) {
-            if (bad_ids++ < 5)
+            if ((*bad_ids)++ < 5)
                 cr_result_evidence_event(res, e, "event without a usable id");
             continue;
         }
-        nl_id *r = tab_get(&t, id, (size_t)n);
-        if (!r) {
-            rc = cr_err_set(err, CR_ENOMEM, "no_loss %s: out of memory",
-                            x->name);
-            goto out;
-        }
-        if (kind == 0) {
-            if (!r->accepted) {
+        nl_id *r = tab_get(t, id, (size_t)n);
+        if (!r)
+            return CR_ENOMEM;
+        switch (kind) {
+        case NL_OFF:
+            if (!r->offered++)
+                r->t_off = e->t;
+            break;
+        case NL_ACC:
+            if (!r->accepted++)
                 r->t_acc = e->t;
-                r->ignored = e->t < p->ignore_before_s;
-            }
-            r->accepted++;
-        } else {
-            if (kind == 1)
+            break;
+        default:
+            if (kind == NL_DEL)
                 r->delivered++;
             else
                 r->dead++;
@@ -229,123 +263,269 @@ static int nl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                 r->t_fin = e->t;
         }
     }
-    /* Classify.  Evidence: the first ids (in table order, which is
-     * arbitrary, so sort the few we show by time) of each class. */
-    enum { SHOW = 5 };
-    const nl_id *show[C_N][SHOW];
-    size_t nshow[C_N] = {0};
-    for (size_t j = 0; j < t.cap; j++) {
-        if (!t.used[j])
+    return 0;
+}
+
+/* ---- judge: the classes of every id ----------------------------------- */
+
+/* The counts, and the earliest few ids of each class for the evidence
+ * (the table's order is arbitrary, so they are kept sorted by time). */
+enum { NL_SHOW = 5 };
+typedef struct nl_judged {
+    size_t accepted, offered; /* ids judged that were accepted / offered */
+    int has_offered;          /* the history has `offered` events at all */
+    size_t cnt[C_N];
+    const nl_id *show[C_N][NL_SHOW];
+    size_t nshow[C_N];
+} nl_judged;
+
+/* The time an id is shown at in class c: acceptance for lost ids, the
+ * offer for ids offered and never delivered, else its first delivery or
+ * dead-lettering. */
+static double nl_show_t(int c, const nl_id *r)
+{
+    return c == C_LOST ? r->t_acc : c == C_OFFERED ? r->t_off : r->t_fin;
+}
+
+/* Keep r among the NL_SHOW earliest of class c. */
+static void nl_show_add(nl_judged *j, int c, const nl_id *r)
+{
+    const nl_id **v = j->show[c];
+    double tr = nl_show_t(c, r);
+    size_t k = j->nshow[c];
+    if (k < NL_SHOW)
+        j->nshow[c]++;
+    else if (tr >= nl_show_t(c, v[NL_SHOW - 1]))
+        return;
+    else
+        k = NL_SHOW - 1;
+    while (k > 0 && tr < nl_show_t(c, v[k - 1])) {
+        v[k] = v[k - 1];
+        k--;
+    }
+    v[k] = r;
+}
+
+/* Which classes id r belongs to (cls[c] = 1).  0 when it is left out:
+ * accepted (or, never accepted, first offered) during the warm-up. */
+static int nl_classify(const nl_priv *p, const cr_facts *f, const nl_id *r,
+                       int cls[C_N])
+{
+    memset(cls, 0, C_N * sizeof *cls);
+    double t_in = r->accepted ? r->t_acc : r->t_off; /* NAN: neither */
+    if (t_in < p->ignore_before_s)
+        return 0;
+    int reached = r->delivered || r->dead;
+    if (r->accepted) {
+        if (!reached)
+            cls[C_LOST] = 1;
+        else if (carried(f, r->t_acc, r->t_fin))
+            cls[C_RECOV] = 1;
+    } else if (r->offered) { /* indeterminate: offered, never acknowledged */
+        cls[reached ? C_INDET : C_OFFERED] = 1;
+    } else {
+        cls[C_UNEXP] = 1;
+    }
+    if (r->delivered + r->dead > 1)
+        cls[C_DUP] = 1;
+    if (r->dead)
+        cls[C_DEAD] = 1;
+    return 1;
+}
+
+static void nl_judge(const nl_priv *p, const cr_facts *f, const nl_tab *t,
+                     nl_judged *j)
+{
+    for (size_t k = 0; k < t->cap; k++) {
+        if (!t->used[k])
             continue;
-        const nl_id *r = &t.slots[j];
-        int cls[C_N] = {0};
-        if (r->accepted && r->ignored)
+        const nl_id *r = &t->slots[k];
+        int cls[C_N];
+        j->has_offered |= r->offered > 0;
+        if (!nl_classify(p, f, r, cls))
             continue;
-        if (r->accepted) {
-            accepted++;
-            if (!r->delivered && !r->dead)
-                cls[C_LOST] = 1;
-            else if (carried(f, r->t_acc, r->t_fin))
-                cls[C_RECOV] = 1;
-        } else {
-            cls[C_UNEXP] = 1;
-        }
-        if (r->delivered + r->dead > 1)
-            cls[C_DUP] = 1;
-        if (r->dead)
-            cls[C_DEAD] = 1;
+        j->accepted += r->accepted > 0;
+        j->offered += r->offered > 0;
         for (int c = 0; c < C_N; c++) {
             if (!cls[c])
                 continue;
-            cnt[c]++;
-            /* keep the SHOW earliest by time */
-            double tr = c == C_LOST ? r->t_acc : r->t_fin;
-            size_t k = nshow[c];
-            if (k < SHOW)
-                nshow[c]++;
-            else if (tr >= (c == C_LOST ? show[c][SHOW - 1]->t_acc
-                                        : show[c][SHOW - 1]->t_fin))
-                continue;
-            else
-                k = SHOW - 1;
-            while (k > 0 && tr < (c == C_LOST ? show[c][k - 1]->t_acc
-                                              : show[c][k - 1]->t_fin)) {
-                show[c][k] = show[c][k - 1];
-                k--;
-            }
-            show[c][k] = r;
+            j->cnt[c]++;
+            nl_show_add(j, c, r);
         }
     }
+}
+
+/* ---- evidence and verdict --------------------------------------------- */
+
+/* The shown ids of class c, one evidence line each, and how many more
+ * there are.  has_offered: the history has `offered` events. */
+static void nl_evidence(cr_result *res, const nl_tab *t, const nl_judged *j,
+                        int c, int has_offered)
+{
+    const nl_id *r = NULL;
+    for (size_t k = 0; k < j->nshow[c]; k++) {
+        r = j->show[c][k];
+        const char *txt = t->arena + r->off;
+        const char *fin = r->delivered ? "delivered" : "dead-lettered";
+        switch (c) {
+        case C_LOST:
+            cr_result_evidence(res, r->t_acc,
+                               "id %s accepted at t=%.3f, never delivered", txt,
+                               r->t_acc);
+            break;
+        case C_DUP:
+            cr_result_evidence(res, r->t_fin,
+                               "id %s delivered %u times (dead-lettered %u)",
+                               txt, r->delivered, r->dead);
+            break;
+        case C_UNEXP:
+            cr_result_evidence(res, r->t_fin, "id %s %s but never %s", txt, fin,
+                               has_offered ? "offered nor accepted"
+                                           : "accepted");
+            break;
+        case C_INDET:
+            cr_result_evidence(res, r->t_fin,
+                               "id %s offered at t=%.3f, never acknowledged, "
+                               "%s at t=%.3f (indeterminate write that took)",
+                               txt, r->t_off, fin, r->t_fin);
+            break;
+        case C_OFFERED:
+            cr_result_evidence(res, r->t_off,
+                               "id %s offered at t=%.3f, never acknowledged "
+                               "nor delivered",
+                               txt, r->t_off);
+            break;
+        case C_DEAD:
+            cr_result_evidence(res, r->t_fin, "id %s dead-lettered", txt);
+            break;
+        default:
+            cr_result_evidence(res, r->t_fin,
+                               "id %s accepted at t=%.3f, delivered after the "
+                               "fault at t=%.3f",
+                               txt, r->t_acc, r->t_fin);
+        }
+    }
+    if (r && j->cnt[c] > j->nshow[c])
+        cr_result_evidence(res, nl_show_t(c, r), "... and %zu more %s ids",
+                           j->cnt[c] - j->nshow[c], class_names[c]);
+}
+
+/* Every count, in details and as the first evidence line. */
+static void nl_counts(const cr_facts *f, const nl_tab *t, const nl_judged *j,
+                      size_t bad_ids, cr_result *res)
+{
+    const size_t *cnt = j->cnt;
     for (int c = 0; c < C_N; c++)
         cr_chk_detail_int(res, class_names[c], (long long)cnt[c]);
-    cr_chk_detail_int(res, "accepted", (long long)accepted);
-    cr_chk_detail_int(res, "ids", (long long)t.n);
+    cr_chk_detail_int(res, "accepted", (long long)j->accepted);
+    cr_chk_detail_int(res, "offered", (long long)j->offered);
+    cr_chk_detail_int(res, "ids", (long long)t->n);
     cr_chk_detail_int(res, "events_without_id", (long long)bad_ids);
-    int fail_lost = cnt[C_LOST] > (size_t)p->max_lost;
-    int fail_dup = cnt[C_DUP] && !p->allow_dup;
-    int fail_unexp = cnt[C_UNEXP] > 0;
-    static const int order[] = {C_LOST, C_DUP, C_UNEXP, C_DEAD, C_RECOV};
-    for (size_t o = 0; o < sizeof order / sizeof *order; o++) {
-        int c = order[o];
-        if (c == C_DEAD || c == C_RECOV) /* informational: only when failing */
-            if (!(fail_lost || fail_dup || fail_unexp))
-                continue;
-        for (size_t k = 0; k < nshow[c]; k++) {
-            const nl_id *r = show[c][k];
-            const char *txt = t.arena + r->off;
-            switch (c) {
-            case C_LOST:
-                cr_result_evidence(res, r->t_acc,
-                                   "id %s accepted at t=%.3f, never delivered",
-                                   txt, r->t_acc);
-                break;
-            case C_DUP:
-                cr_result_evidence(
-                    res, r->t_fin,
-                    "id %s delivered %u times (dead-lettered %u)", txt,
-                    r->delivered, r->dead);
-                break;
-            case C_UNEXP:
-                cr_result_evidence(res, r->t_fin,
-                                   "id %s delivered but never accepted", txt);
-                break;
-            case C_DEAD:
-                cr_result_evidence(res, r->t_fin, "id %s dead-lettered", txt);
-                break;
-            default:
-                cr_result_evidence(res, r->t_fin,
-                                   "id %s accepted at t=%.3f, delivered after "
-                                   "the fault at t=%.3f",
-                                   txt, r->t_acc, r->t_fin);
-            }
-        }
-    }
-    cr_chk_measure(res, (double)cnt[C_LOST], "ids");
-    cr_chk_bound(res, "<=", (double)p->max_lost);
-    if (fail_lost)
+    if (t->n == 0)
+        return;
+    cr_result_evidence(res, f->t_end,
+                       "%zu ids (%zu accepted, %zu offered): %zu lost, %zu "
+                       "duplicated, %zu unexpected, %zu indeterminate "
+                       "delivered, %zu offered never delivered, %zu "
+                       "dead-lettered, %zu recovered (carried through a fault)",
+                       t->n, j->accepted, j->offered, cnt[C_LOST], cnt[C_DUP],
+                       cnt[C_UNEXP], cnt[C_INDET], cnt[C_OFFERED], cnt[C_DEAD],
+                       cnt[C_RECOV]);
+}
+
+/* The failed verdict's summary: the first rule broken, in the order lost,
+ * duplicated, unexpected. */
+static void nl_fail(const nl_priv *p, const nl_judged *j, size_t missing,
+                    int fail_dup, int has_offered, cr_result *res)
+{
+    const size_t *cnt = j->cnt;
+    if (missing > (size_t)p->max_lost && cnt[C_OFFERED] && p->require_offered)
+        cr_result_set(res, CR_VERDICT_FAILED,
+                      "lost %zu of %zu accepted ids and %zu offered ids were "
+                      "never acknowledged nor delivered (require_offered; "
+                      "bound <= %lld)%s",
+                      cnt[C_LOST], j->accepted, cnt[C_OFFERED], p->max_lost,
+                      fail_dup ? "; duplicates too" : "");
+    else if (missing > (size_t)p->max_lost)
         cr_result_set(res, CR_VERDICT_FAILED,
                       "lost %zu of %zu accepted ids (bound <= %lld)%s",
-                      cnt[C_LOST], accepted, p->max_lost,
+                      cnt[C_LOST], j->accepted, p->max_lost,
                       fail_dup ? "; duplicates too" : "");
     else if (fail_dup)
         cr_result_set(
             res, CR_VERDICT_FAILED,
             "%zu ids delivered more than once (duplicates not allowed)",
             cnt[C_DUP]);
-    else if (fail_unexp)
+    else if (has_offered)
         cr_result_set(res, CR_VERDICT_FAILED,
-                      "%zu ids delivered that were never accepted",
+                      "%zu ids delivered that were never offered nor accepted",
                       cnt[C_UNEXP]);
-    else if (accepted == 0 || accepted < (size_t)x->min_samples)
+    else
+        cr_result_set(
+            res, CR_VERDICT_FAILED,
+            "%zu ids delivered that were never accepted; the history has no "
+            "`offered` events, so a write made durable but never "
+            "acknowledged (the service crashed between commit and "
+            "acknowledgement) looks the same: have the producer emit "
+            "`offered` {id} before handing a record over to tell the two "
+            "apart",
+            cnt[C_UNEXP]);
+}
+
+static void nl_conclude(const cr_expect *x, const cr_facts *f, const nl_tab *t,
+                        const nl_judged *j, size_t bad_ids, cr_result *res)
+{
+    const nl_priv *p = x->priv;
+    const size_t *cnt = j->cnt;
+    int has_offered = j->has_offered;
+    size_t missing = cnt[C_LOST] + (p->require_offered ? cnt[C_OFFERED] : 0);
+    int fail_dup = cnt[C_DUP] && !p->allow_dup;
+    int failing = missing > (size_t)p->max_lost || fail_dup || cnt[C_UNEXP] > 0;
+    nl_counts(f, t, j, bad_ids, res);
+    /* The failure classes and the indeterminate ones always; the purely
+     * informational ones only to explain a failure. */
+    for (int c = 0; c < C_N; c++)
+        if (failing || (c != C_DEAD && c != C_RECOV))
+            nl_evidence(res, t, j, c, has_offered);
+    cr_chk_measure(res, (double)missing, "ids");
+    cr_chk_bound(res, "<=", (double)p->max_lost);
+    if (failing)
+        nl_fail(p, j, missing, fail_dup, has_offered, res);
+    else if (j->accepted == 0 || j->accepted < (size_t)x->min_samples)
         cr_result_set(res, CR_VERDICT_UNKNOWN,
-                      "only %zu accepted ids (min_samples %d)", accepted,
+                      "only %zu accepted ids (min_samples %d)", j->accepted,
                       x->min_samples);
+    else if (has_offered)
+        cr_result_set(
+            res, CR_VERDICT_PASSED,
+            "lost %zu of %zu accepted ids (bound <= %lld); %zu dead-lettered, "
+            "%zu carried through a fault; %zu offered but unacknowledged ids "
+            "delivered (indeterminate), %zu never delivered%s",
+            cnt[C_LOST], j->accepted, p->max_lost, cnt[C_DEAD], cnt[C_RECOV],
+            cnt[C_INDET], cnt[C_OFFERED],
+            p->require_offered ? " (counted as lost)" : "");
     else
         cr_result_set(
             res, CR_VERDICT_PASSED,
             "lost %zu of %zu accepted ids (bound <= %lld); %zu dead-lettered, "
             "%zu carried through a fault",
-            cnt[C_LOST], accepted, p->max_lost, cnt[C_DEAD], cnt[C_RECOV]);
+            cnt[C_LOST], j->accepted, p->max_lost, cnt[C_DEAD], cnt[C_RECOV]);
+}
+
+static int nl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
+                   cr_err *err)
+{
+    nl_tab t = {0};
+    nl_judged j;
+    size_t bad_ids = 0;
+    int rc = 0;
+    memset(&j, 0, sizeof j);
+    if (nl_collect(f->hist, &t, &bad_ids, res) < 0) {
+        rc = cr_err_set(err, CR_ENOMEM, "no_loss %s: out of memory", x->name);
+        goto out;
+    }
+    nl_judge(x->priv, f, &t, &j);
+    nl_conclude(x, f, &t, &j, bad_ids, res);
 out:
     tab_free(&t);
     return rc;
@@ -354,7 +534,8 @@ out:
 const cr_check_ops cr_check_no_loss_ops = {
     .kind = "no_loss",
     .summary = "every accepted id ends delivered or dead-lettered; no "
-               "duplicates, no phantoms",
+               "duplicates, no phantoms; unacknowledged offers are "
+               "indeterminate",
     .params = nl_params,
     .parse = nl_parse,
     .eval = nl_eval,

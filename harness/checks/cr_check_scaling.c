@@ -96,14 +96,112 @@ static int stopped_in(const cr_facts *f, const char *inst, double t0, double t1)
     return 0;
 }
 
+/* The story so far, as the events are read in time order. */
+typedef struct scl_run {
+    long long ups, downs, n, bad;
+    double first_up, last_t, min_gap; /* NAN, NAN, INFINITY at first */
+    long long last_to;                /* -1 before the first change */
+    int down_after_up;
+} scl_run;
+
+/* One `scaled` event: bounds, continuity, cool-down, and for a scale-down
+ * naming an instance, its graceful stop. */
+static void scl_on_scaled(const scl_priv *p, const cr_facts *f, scl_run *r,
+                          const cr_event *e, cr_result *res)
+{
+    double from = cr_event_num(e, "from"), to = cr_event_num(e, "to");
+    if (isnan(from) || isnan(to)) {
+        r->bad++;
+        cr_result_evidence_event(res, e, "scaled without numeric from/to");
+        return;
+    }
+    r->n++;
+    if (from < (double)p->min || from > (double)p->max || to < (double)p->min ||
+        to > (double)p->max) {
+        r->bad++;
+        cr_result_evidence(res, e->t, "scaled %g -> %g: outside [%lld, %lld]",
+                           from, to, p->min, p->max);
+    }
+    if (r->last_to >= 0 && (long long)from != r->last_to) {
+        r->bad++;
+        cr_result_evidence(res, e->t,
+                           "scaled from %g but the previous change left %lld",
+                           from, r->last_to);
+    }
+    if (!isnan(r->last_t)) {
+        double gap = e->t - r->last_t;
+        if (gap < r->min_gap)
+            r->min_gap = gap;
+        if (p->cooldown_s > 0 && gap < p->cooldown_s - p->tolerance_s) {
+            r->bad++;
+            cr_result_evidence(res, e->t,
+                               "scaled %g -> %g only %.2f s after the "
+                               "previous change (cool-down %g s)",
+                               from, to, gap, p->cooldown_s);
+        }
+    }
+    if (to > from) {
+        r->ups++;
+        if (isnan(r->first_up))
+            r->first_up = e->t;
+    } else if (to < from) {
+        r->downs++;
+        if (!isnan(r->first_up))
+            r->down_after_up = 1;
+        const char *inst = cr_event_str(e, "instance");
+        if (p->graceful && inst && inst[0] &&
+            !stopped_in(f, inst, e->t - p->tolerance_s, e->t + p->drain_s)) {
+            r->bad++;
+            cr_result_evidence(res, e->t,
+                               "%s scaled down but wrote no `stopped` within "
+                               "%g s (not drained gracefully)",
+                               inst, p->drain_s);
+        }
+    }
+    r->last_t = e->t;
+    r->last_to = (long long)to;
+}
+
+static void scl_conclude(const scl_priv *p, const scl_run *r, cr_result *res)
+{
+    cr_chk_detail_int(res, "changes", r->n);
+    cr_chk_detail_int(res, "ups", r->ups);
+    cr_chk_detail_int(res, "downs", r->downs);
+    if (r->n > 1)
+        cr_chk_detail_num(res, "min_gap_s", r->min_gap);
+    if (p->cooldown_s > 0) {
+        cr_chk_bound(res, ">=", p->cooldown_s);
+        if (r->n > 1)
+            cr_chk_measure(res, r->min_gap, "s");
+    }
+    if (r->bad > 0)
+        cr_result_set(res, CR_VERDICT_FAILED,
+                      "%lld scaling rule violation%s in %lld changes (bounds "
+                      "[%lld, %lld], cool-down %g s)",
+                      r->bad, r->bad == 1 ? "" : "s", r->n, p->min, p->max,
+                      p->cooldown_s);
+    else if (r->ups < p->min_ups || r->downs < p->min_downs)
+        cr_result_set(res, CR_VERDICT_FAILED,
+                      "scaled up %lld and down %lld times (need at least %lld "
+                      "up and %lld down)",
+                      r->ups, r->downs, p->min_ups, p->min_downs);
+    else if (p->min_ups > 0 && p->min_downs > 0 && !r->down_after_up)
+        cr_result_set(res, CR_VERDICT_FAILED,
+                      "never scaled down after scaling up");
+    else
+        cr_result_set(res, CR_VERDICT_PASSED,
+                      "%lld scaling changes (%lld up, %lld down) within "
+                      "[%lld, %lld]%s",
+                      r->n, r->ups, r->downs, p->min, p->max,
+                      r->n > 1 && p->cooldown_s > 0 ? ", cool-down held" : "");
+}
+
 static int scl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                     cr_err *err)
 {
     const scl_priv *p = x->priv;
-    long long ups = 0, downs = 0, n = 0, bad = 0;
-    double first_up = NAN, last_t = NAN, min_gap = INFINITY;
-    long long last_to = -1;
-    int down_after_up = 0;
+    scl_run r = {
+        .first_up = NAN, .last_t = NAN, .min_gap = INFINITY, .last_to = -1};
     (void)err;
     if (f->hist->n < (size_t)(x->min_samples > 0 ? x->min_samples : 1)) {
         cr_result_set(res, CR_VERDICT_UNKNOWN,
@@ -115,101 +213,15 @@ static int scl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         if (!from_svc(p, e))
             continue;
         if (strcmp(e->ev, "drained") == 0 && p->graceful) {
-            json_t *g = json_object_get(e->obj, "graceful");
-            if (json_is_false(g)) {
-                bad++;
+            if (json_is_false(json_object_get(e->obj, "graceful"))) {
+                r.bad++;
                 cr_result_evidence_event(res, e, "drain was not graceful");
             }
-            continue;
+        } else if (strcmp(e->ev, "scaled") == 0) {
+            scl_on_scaled(p, f, &r, e, res);
         }
-        if (strcmp(e->ev, "scaled") != 0)
-            continue;
-        double from = cr_event_num(e, "from"), to = cr_event_num(e, "to");
-        if (isnan(from) || isnan(to)) {
-            bad++;
-            cr_result_evidence_event(res, e, "scaled without numeric from/to");
-            continue;
-        }
-        n++;
-        if (from < (double)p->min || from > (double)p->max ||
-            to < (double)p->min || to > (double)p->max) {
-            bad++;
-            cr_result_evidence(res, e->t,
-                               "scaled %g -> %g: outside [%lld, %lld]", from,
-                               to, p->min, p->max);
-        }
-        if (last_to >= 0 && (long long)from != last_to) {
-            bad++;
-            cr_result_evidence(res, e->t,
-                               "scaled from %g but the previous change "
-                               "left %lld",
-                               from, last_to);
-        }
-        if (!isnan(last_t)) {
-            double gap = e->t - last_t;
-            if (gap < min_gap)
-                min_gap = gap;
-            if (p->cooldown_s > 0 && gap < p->cooldown_s - p->tolerance_s) {
-                bad++;
-                cr_result_evidence(res, e->t,
-                                   "scaled %g -> %g only %.2f s after the "
-                                   "previous change (cool-down %g s)",
-                                   from, to, gap, p->cooldown_s);
-            }
-        }
-        if (to > from) {
-            ups++;
-            if (isnan(first_up))
-                first_up = e->t;
-        } else if (to < from) {
-            downs++;
-            if (!isnan(first_up))
-                down_after_up = 1;
-            const char *inst = cr_event_str(e, "instance");
-            if (p->graceful && inst && inst[0] &&
-                !stopped_in(f, inst, e->t - p->tolerance_s,
-                            e->t + p->drain_s)) {
-                bad++;
-                cr_result_evidence(res, e->t,
-                                   "%s scaled down but wrote no `stopped` "
-                                   "within %g s (not drained gracefully)",
-                                   inst, p->drain_s);
-            }
-        }
-        last_t = e->t;
-        last_to = (long long)to;
     }
-    cr_chk_detail_int(res, "changes", n);
-    cr_chk_detail_int(res, "ups", ups);
-    cr_chk_detail_int(res, "downs", downs);
-    if (n > 1)
-        cr_chk_detail_num(res, "min_gap_s", min_gap);
-    if (p->cooldown_s > 0) {
-        cr_chk_bound(res, ">=", p->cooldown_s);
-        if (n > 1)
-            cr_chk_measure(res, min_gap, "s");
-    }
-    if (bad > 0) {
-        cr_result_set(res, CR_VERDICT_FAILED,
-                      "%lld scaling rule violation%s in %lld changes (bounds "
-                      "[%lld, %lld], cool-down %g s)",
-                      bad, bad == 1 ? "" : "s", n, p->min, p->max,
-                      p->cooldown_s);
-    } else if (ups < p->min_ups || downs < p->min_downs) {
-        cr_result_set(res, CR_VERDICT_FAILED,
-                      "scaled up %lld and down %lld times (need at least %lld "
-                      "up and %lld down)",
-                      ups, downs, p->min_ups, p->min_downs);
-    } else if (p->min_ups > 0 && p->min_downs > 0 && !down_after_up) {
-        cr_result_set(res, CR_VERDICT_FAILED,
-                      "never scaled down after scaling up");
-    } else {
-        cr_result_set(res, CR_VERDICT_PASSED,
-                      "%lld scaling changes (%lld up, %lld down) within "
-                      "[%lld, %lld]%s",
-                      n, ups, downs, p->min, p->max,
-                      n > 1 && p->cooldown_s > 0 ? ", cool-down held" : "");
-    }
+    scl_conclude(p, &r, res);
     return 0;
 }
 

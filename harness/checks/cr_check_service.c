@@ -5,8 +5,9 @@
  * - restarts: starts after the first, per instance.  With "per_instance":
  *   false (default) the sum over instances is compared to {min, max};
  *   with true every instance must be within {min, max}.
- * - exit: looks at each instance's last exit.  "clean": exit code 0 or
- *   killed by the service's stop_signal (SIGTERM by default); "crash":
+ * - exit: looks at each instance's last exit.  "clean": exit code 0,
+ *   killed by the service's stop_signal (SIGTERM by default), or exit code
+ *   128 + stop_signal (a JVM or a shell that handled it); "crash":
  *   every instance's last exit is not clean; "any": not checked.  An
  *   instance without any exit is "clean" for this purpose only when
  *   running_at_end allows it (it never ended).
@@ -40,7 +41,8 @@ static const cr_param svc_params[] = {
     {"per_instance", "bool", "false",
      "apply restarts {min,max} to each instance instead of the sum"},
     {"exit", "string", "\"any\"",
-     "how the instances ended: \"clean\" (exit 0 or the stop signal), "
+     "how the instances ended: \"clean\" (exit 0, the stop signal, or "
+     "exit code 128 + the stop signal), "
      "\"crash\" (anything else) or \"any\""},
     {"running_at_end", "bool", "not checked",
      "true: every instance was still running when the run stopped the "
@@ -99,9 +101,13 @@ typedef struct inst_st {
     int running; /* after its last fact */
 } inst_st;
 
+/* Exit 0, killed by the stop signal, or exit code 128 + the stop signal
+ * (how a JVM or a shell reports handling it: 143 for SIGTERM). */
 static int clean_exit(const cr_fact_proc *e, int stop_sig)
 {
-    return (e->sig == 0 && e->code == 0) || (stop_sig && e->sig == stop_sig);
+    return (e->sig == 0 && e->code == 0) ||
+           (stop_sig &&
+            (e->sig == stop_sig || (e->sig == 0 && e->code == 128 + stop_sig)));
 }
 
 static void describe_exit(const cr_fact_proc *e, char *buf, size_t n)
@@ -114,33 +120,25 @@ static void describe_exit(const cr_fact_proc *e, char *buf, size_t n)
                  e->cause ? ", cause " : "", e->cause ? e->cause : "");
 }
 
-static int svc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
-                    cr_err *err)
-{
-    const svc_priv *p = x->priv;
-    inst_st *st = NULL;
-    size_t nst = 0, facts = 0;
-    int rc = 0, bad = 0;
-    char buf[200];
-    const cr_svc_spec *spec =
-        f->scen ? cr_scen_service(f->scen, p->service) : NULL;
-    int stop_sig = spec ? spec->stop_signal : SIGTERM;
+/* ---- collect: starts and last exit of every instance ------------------ */
 
-    st = cr_calloc(f->nprocs + 1, sizeof *st);
-    if (!st) {
-        rc = cr_err_set(err, CR_ENOMEM, "service %s: out of memory", x->name);
-        goto out;
-    }
+/* Fills st (nst entries) from the service's process records, each restart
+ * and exit an evidence line.  Returns how many records there were. */
+static size_t svc_collect(const svc_priv *p, const cr_facts *f, inst_st *st,
+                          size_t *nst, cr_result *res)
+{
+    size_t facts = 0;
+    char buf[200];
     for (size_t i = 0; i < f->nprocs; i++) {
         const cr_fact_proc *pr = &f->procs[i];
         if (!pr->svc || strcmp(pr->svc, p->service) != 0 || !pr->inst)
             continue;
         facts++;
         size_t k = 0;
-        while (k < nst && strcmp(st[k].inst, pr->inst))
+        while (k < *nst && strcmp(st[k].inst, pr->inst))
             k++;
-        if (k == nst)
-            st[nst++].inst = pr->inst;
+        if (k == *nst)
+            st[(*nst)++].inst = pr->inst;
         if (pr->what == CR_PROC_START) {
             st[k].starts++;
             st[k].running = 1;
@@ -154,74 +152,106 @@ static int svc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             cr_result_evidence(res, pr->t, "%s", buf);
         }
     }
+    return facts;
+}
+
+/* ---- judge ------------------------------------------------------------- */
+
+static int svc_out_of(const svc_priv *p, long long r)
+{
+    return (p->rmin >= 0 && r < p->rmin) || (p->rmax >= 0 && r > p->rmax);
+}
+
+/* The restarts bound, per instance or summed.  Returns 1 and writes why on
+ * a violation; *total gets the sum. */
+static int svc_judge_restarts(const svc_priv *p, const inst_st *st, size_t nst,
+                              long long *total, char *why, size_t n,
+                              cr_result *res)
+{
+    int bad = 0;
+    char rng[64];
+    if (p->rmax >= 0)
+        snprintf(rng, sizeof rng, "%lld..%lld", p->rmin < 0 ? 0 : p->rmin,
+                 p->rmax);
+    else
+        snprintf(rng, sizeof rng, ">= %lld", p->rmin);
+    *total = 0;
+    for (size_t k = 0; k < nst; k++) {
+        long long r = st[k].starts > 0 ? st[k].starts - 1 : 0;
+        *total += r;
+        if (p->per_instance && svc_out_of(p, r) && !bad) {
+            snprintf(why, n, "%s restarted %lld times (bound %s)", st[k].inst,
+                     r, rng);
+            bad = 1;
+        }
+    }
+    cr_chk_detail_int(res, "instances", (long long)nst);
+    cr_chk_detail_int(res, "restarts", *total);
+    if (p->rmin < 0 && p->rmax < 0)
+        return bad;
+    cr_chk_measure(res, (double)*total, "restarts");
+    if (p->rmax >= 0)
+        cr_chk_bound(res, "<=", (double)p->rmax);
+    else
+        cr_chk_bound(res, ">=", (double)p->rmin);
+    if (!p->per_instance && svc_out_of(p, *total) && !bad) {
+        snprintf(why, n, "%s restarted %lld times in all (bound %s)",
+                 p->service, *total, rng);
+        bad = 1;
+    }
+    return bad;
+}
+
+/* How one instance ended against running_at_end and exit.  Returns 1 and
+ * writes why on a violation. */
+static int svc_judge_end(const svc_priv *p, const inst_st *s, int stop_sig,
+                         char *why, size_t n)
+{
+    const cr_fact_proc *e = s->last_exit;
+    int stopped_by_run = !e || (e->cause && !strcmp(e->cause, "stop"));
+    char buf[200] = "";
+    if (e)
+        describe_exit(e, buf, sizeof buf);
+    if (p->running == 1 && !stopped_by_run)
+        snprintf(why, n, "%s was not running at the end: %s at t=%.3f", s->inst,
+                 buf, e->t);
+    else if (p->running == 0 && stopped_by_run)
+        snprintf(why, n, "%s was still running at the end", s->inst);
+    else if (e && p->exit == EXIT_CLEAN && !clean_exit(e, stop_sig))
+        snprintf(why, n, "%s did not end cleanly: %s at t=%.3f", s->inst, buf,
+                 e->t);
+    else if (p->exit == EXIT_CRASH && (!e || clean_exit(e, stop_sig)))
+        snprintf(why, n, "%s did not crash: %s", s->inst,
+                 e ? buf : "it never exited");
+    else
+        return 0;
+    return 1;
+}
+
+static int svc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
+                    cr_err *err)
+{
+    const svc_priv *p = x->priv;
+    size_t nst = 0;
+    long long total = 0;
+    char why[512] = "";
+    const cr_svc_spec *spec =
+        f->scen ? cr_scen_service(f->scen, p->service) : NULL;
+    int stop_sig = spec ? spec->stop_signal : SIGTERM;
+
+    inst_st *st = cr_calloc(f->nprocs + 1, sizeof *st);
+    if (!st)
+        return cr_err_set(err, CR_ENOMEM, "service %s: out of memory", x->name);
+    size_t facts = svc_collect(p, f, st, &nst, res);
     if (facts == 0 || facts < (size_t)x->min_samples) {
         cr_result_set(res, CR_VERDICT_UNKNOWN,
                       "service %s has %zu process records (min_samples %d)",
                       p->service, facts, x->min_samples);
         goto out;
     }
-    long long total = 0;
-    char why[512] = "", rng[64];
-    if (p->rmax >= 0)
-        snprintf(rng, sizeof rng, "%lld..%lld", p->rmin < 0 ? 0 : p->rmin,
-                 p->rmax);
-    else
-        snprintf(rng, sizeof rng, ">= %lld", p->rmin);
-    for (size_t k = 0; k < nst; k++) {
-        long long r = st[k].starts > 0 ? st[k].starts - 1 : 0;
-        total += r;
-        if (p->per_instance &&
-            ((p->rmin >= 0 && r < p->rmin) || (p->rmax >= 0 && r > p->rmax)) &&
-            !bad) {
-            snprintf(why, sizeof why, "%s restarted %lld times (bound %s)",
-                     st[k].inst, r, rng);
-            bad = 1;
-        }
-    }
-    cr_chk_detail_int(res, "instances", (long long)nst);
-    cr_chk_detail_int(res, "restarts", total);
-    if (p->rmin >= 0 || p->rmax >= 0) {
-        cr_chk_measure(res, (double)total, "restarts");
-        if (p->rmax >= 0)
-            cr_chk_bound(res, "<=", (double)p->rmax);
-        else
-            cr_chk_bound(res, ">=", (double)p->rmin);
-        if (!p->per_instance &&
-            ((p->rmin >= 0 && total < p->rmin) ||
-             (p->rmax >= 0 && total > p->rmax)) &&
-            !bad) {
-            snprintf(why, sizeof why,
-                     "%s restarted %lld times in all (bound %s)", p->service,
-                     total, rng);
-            bad = 1;
-        }
-    }
-    for (size_t k = 0; k < nst && !bad; k++) {
-        const cr_fact_proc *e = st[k].last_exit;
-        int stopped_by_run = !e || (e->cause && !strcmp(e->cause, "stop"));
-        if (p->running == 1 && !stopped_by_run) {
-            describe_exit(e, buf, sizeof buf);
-            snprintf(why, sizeof why,
-                     "%s was not running at the end: %s at t=%.3f", st[k].inst,
-                     buf, e->t);
-            bad = 1;
-        } else if (p->running == 0 && stopped_by_run) {
-            snprintf(why, sizeof why, "%s was still running at the end",
-                     st[k].inst);
-            bad = 1;
-        } else if (e && p->exit == EXIT_CLEAN && !clean_exit(e, stop_sig)) {
-            describe_exit(e, buf, sizeof buf);
-            snprintf(why, sizeof why, "%s did not end cleanly: %s at t=%.3f",
-                     st[k].inst, buf, e->t);
-            bad = 1;
-        } else if (p->exit == EXIT_CRASH && (!e || clean_exit(e, stop_sig))) {
-            if (e)
-                describe_exit(e, buf, sizeof buf);
-            snprintf(why, sizeof why, "%s did not crash: %s", st[k].inst,
-                     e ? buf : "it never exited");
-            bad = 1;
-        }
-    }
+    int bad = svc_judge_restarts(p, st, nst, &total, why, sizeof why, res);
+    for (size_t k = 0; k < nst && !bad; k++)
+        bad = svc_judge_end(p, &st[k], stop_sig, why, sizeof why);
     if (bad)
         cr_result_set(res, CR_VERDICT_FAILED, "%s", why);
     else
@@ -233,7 +263,7 @@ static int svc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                                               : "exits not judged");
 out:
     cr_free(st);
-    return rc;
+    return 0;
 }
 
 const cr_check_ops cr_check_service_ops = {

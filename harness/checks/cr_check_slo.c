@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,158 +229,210 @@ static int judge_prom(const cr_expect *x, const slo_priv *p, const cr_facts *f,
     return viol;
 }
 
-static int slo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
-                    cr_err *err)
-{
-    const slo_priv *p = x->priv;
-    const cr_history *h = f->hist;
-    size_t ok = 0, errs = 0, nlat = 0, cap = 0, viol = 0;
-    double *lat = NULL;
-    int rc = 0;
-    char why[512] = "";
-    const char *ph = cr_chk_phase_names[p->phase];
+/* What the judging steps share: the phase's figures, the violations (the
+ * first names the summary) and why the verdict is unknown, if it is. */
+typedef struct slo_run {
+    const slo_priv *p;
+    const char *ph; /* phase name */
+    size_t ok, errs, nlat, cap, viol;
+    double *lat; /* latencies of the success events (only with p99_ms_max) */
+    double len, ratio, tput, p99;
+    int unknown;
+    char why[512], unk[256];
+} slo_run;
 
+/* ---- collect: the phase's successes, errors and latencies ------------- */
+
+/* 0 or CR_ENOMEM. */
+static int slo_collect(slo_run *r, const cr_facts *f, cr_result *res)
+{
+    const slo_priv *p = r->p;
+    const cr_history *h = f->hist;
     for (size_t i = 0; h && i < h->n; i++) {
         const cr_event *e = &h->v[i];
         if (!cr_chk_in_phase(f, p->phase, e->t) ||
             !cr_chk_event_from(e, p->svc))
             continue;
-        if (!strcmp(e->ev, p->ev)) {
-            ok++;
-            double l = cr_event_num(e, p->lat);
-            if (!isnan(l) && !isnan(p->p99_max)) {
-                if (nlat == cap) {
-                    size_t nc = cap ? cap * 2 : 1024;
-                    double *nv = cr_realloc(lat, nc * sizeof *nv);
-                    if (!nv) {
-                        rc = cr_err_set(err, CR_ENOMEM, "slo %s: out of memory",
-                                        x->name);
-                        goto out;
-                    }
-                    lat = nv;
-                    cap = nc;
-                }
-                lat[nlat++] = l;
-            }
-        } else if (is_err(p, e->ev)) {
-            if (errs++ < 5)
+        if (strcmp(e->ev, p->ev)) {
+            if (is_err(p, e->ev) && r->errs++ < 5)
                 cr_result_evidence_event(res, e, "error");
+            continue;
         }
+        r->ok++;
+        double l = cr_event_num(e, p->lat);
+        if (isnan(l) || isnan(p->p99_max))
+            continue;
+        if (r->nlat == r->cap) {
+            size_t nc = r->cap ? r->cap * 2 : 1024;
+            double *nv = cr_realloc(r->lat, nc * sizeof *nv);
+            if (!nv)
+                return CR_ENOMEM;
+            r->lat = nv;
+            r->cap = nc;
+        }
+        r->lat[r->nlat++] = l;
     }
-    size_t samples = ok + errs;
-    double len = cr_chk_phase_len(f, p->phase);
-    double ratio = samples ? (double)errs / (double)samples : NAN;
-    double tput = len > 0 ? (double)ok / len : NAN;
-    double p99 = NAN;
-    if (nlat) {
-        qsort(lat, nlat, sizeof *lat, cmp_double);
-        size_t rank = (size_t)ceil(0.99 * (double)nlat);
-        p99 = lat[rank ? rank - 1 : 0];
+    return 0;
+}
+
+/* Error ratio, throughput and the nearest-rank p99, into details. */
+static void slo_figures(slo_run *r, const cr_facts *f, cr_result *res)
+{
+    size_t samples = r->ok + r->errs;
+    r->len = cr_chk_phase_len(f, r->p->phase);
+    r->ratio = samples ? (double)r->errs / (double)samples : NAN;
+    r->tput = r->len > 0 ? (double)r->ok / r->len : NAN;
+    r->p99 = NAN;
+    if (r->nlat) {
+        qsort(r->lat, r->nlat, sizeof *r->lat, cmp_double);
+        size_t rank = (size_t)ceil(0.99 * (double)r->nlat);
+        r->p99 = r->lat[rank ? rank - 1 : 0];
     }
-    cr_chk_detail_str(res, "phase", ph);
-    cr_chk_detail_int(res, "successes", (long long)ok);
-    cr_chk_detail_int(res, "errors", (long long)errs);
-    cr_chk_detail_num(res, "phase_s", len);
-    cr_chk_detail_num(res, "error_ratio", ratio);
-    cr_chk_detail_num(res, "throughput_per_s", tput);
-    cr_chk_detail_num(res, "p99_ms", p99);
-    cr_chk_detail_int(res, "latency_samples", (long long)nlat);
-    int event_bounds =
-        !isnan(p->err_max) || !isnan(p->p99_max) || !isnan(p->tput_min);
-    int unknown = 0;
-    char unk[256] = "";
-    if (event_bounds && (samples == 0 || samples < (size_t)x->min_samples)) {
-        unknown = 1;
-        snprintf(unk, sizeof unk,
+    cr_chk_detail_str(res, "phase", r->ph);
+    cr_chk_detail_int(res, "successes", (long long)r->ok);
+    cr_chk_detail_int(res, "errors", (long long)r->errs);
+    cr_chk_detail_num(res, "phase_s", r->len);
+    cr_chk_detail_num(res, "error_ratio", r->ratio);
+    cr_chk_detail_num(res, "throughput_per_s", r->tput);
+    cr_chk_detail_num(res, "p99_ms", r->p99);
+    cr_chk_detail_int(res, "latency_samples", (long long)r->nlat);
+}
+
+/* ---- judge: each configured bound -------------------------------------- */
+
+/* Count a violation; the first one writes the summary. */
+static void slo_violation(slo_run *r, const char *fmt, ...) CR_PRINTF(2, 3);
+static void slo_violation(slo_run *r, const char *fmt, ...)
+{
+    if (r->viol++)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->why, sizeof r->why, fmt, ap);
+    va_end(ap);
+}
+
+/* The event bounds: error ratio, p99, throughput, in that order, until one
+ * makes the verdict unknown (too few events, no latency, no phase length).
+ * measured shows the first bound configured. */
+static void slo_judge_events(const cr_expect *x, slo_run *r, cr_result *res)
+{
+    const slo_priv *p = r->p;
+    size_t samples = r->ok + r->errs;
+    if (isnan(p->err_max) && isnan(p->p99_max) && isnan(p->tput_min))
+        return;
+    if (samples == 0 || samples < (size_t)x->min_samples) {
+        r->unknown = 1;
+        snprintf(r->unk, sizeof r->unk,
                  "only %zu %s/error events in the %s phase (min_samples %d)",
-                 samples, p->ev, ph, x->min_samples);
+                 samples, p->ev, r->ph, x->min_samples);
+        return;
     }
-    /* Each bound; the summary names the first violated, measured shows the
-     * first bound configured. */
-    if (!isnan(p->err_max) && !unknown) {
-        cr_chk_measure(res, ratio * 100, "%");
+    if (!isnan(p->err_max)) {
+        cr_chk_measure(res, r->ratio * 100, "%");
         cr_chk_bound(res, "<=", p->err_max * 100);
-        if (ratio > p->err_max && !viol++)
-            snprintf(why, sizeof why,
-                     "error ratio %.2f%% in the %s phase (%zu errors, %zu %s; "
-                     "bound %g%%)",
-                     ratio * 100, ph, errs, ok, p->ev, p->err_max * 100);
+        if (r->ratio > p->err_max)
+            slo_violation(r,
+                          "error ratio %.2f%% in the %s phase (%zu errors, "
+                          "%zu %s; bound %g%%)",
+                          r->ratio * 100, r->ph, r->errs, r->ok, p->ev,
+                          p->err_max * 100);
     }
-    if (!isnan(p->p99_max) && !unknown) {
-        if (nlat == 0) {
-            unknown = 1;
-            snprintf(unk, sizeof unk, "no %s event of the %s phase has %s",
-                     p->ev, ph, p->lat);
-        } else {
-            if (!res->has_measured) {
-                cr_chk_measure(res, p99, "ms");
-                cr_chk_bound(res, "<=", p->p99_max);
-            }
-            if (p99 > p->p99_max && !viol++)
-                snprintf(why, sizeof why,
-                         "p99 %s %.1f ms in the %s phase over %zu events "
-                         "(bound %g ms)",
-                         p->lat, p99, ph, nlat, p->p99_max);
+    if (!isnan(p->p99_max)) {
+        if (r->nlat == 0) {
+            r->unknown = 1;
+            snprintf(r->unk, sizeof r->unk,
+                     "no %s event of the %s phase has %s", p->ev, r->ph,
+                     p->lat);
+            return;
         }
+        if (!res->has_measured) {
+            cr_chk_measure(res, r->p99, "ms");
+            cr_chk_bound(res, "<=", p->p99_max);
+        }
+        if (r->p99 > p->p99_max)
+            slo_violation(r,
+                          "p99 %s %.1f ms in the %s phase over %zu events "
+                          "(bound %g ms)",
+                          p->lat, r->p99, r->ph, r->nlat, p->p99_max);
     }
-    if (!isnan(p->tput_min) && !unknown) {
-        if (isnan(tput)) {
-            unknown = 1;
-            snprintf(unk, sizeof unk,
+    if (!isnan(p->tput_min)) {
+        if (isnan(r->tput)) {
+            r->unknown = 1;
+            snprintf(r->unk, sizeof r->unk,
                      "the %s phase has no length to measure throughput over",
-                     ph);
-        } else {
-            if (!res->has_measured) {
-                cr_chk_measure(res, tput, "events/s");
-                cr_chk_bound(res, ">=", p->tput_min);
-            }
-            if (tput < p->tput_min && !viol++)
-                snprintf(why, sizeof why,
-                         "throughput %.2f %s/s in the %s phase (%zu in %.2f s; "
-                         "bound >= %g/s)",
-                         tput, p->ev, ph, ok, len, p->tput_min);
+                     r->ph);
+            return;
         }
+        if (!res->has_measured) {
+            cr_chk_measure(res, r->tput, "events/s");
+            cr_chk_bound(res, ">=", p->tput_min);
+        }
+        if (r->tput < p->tput_min)
+            slo_violation(r,
+                          "throughput %.2f %s/s in the %s phase (%zu in %.2f "
+                          "s; bound >= %g/s)",
+                          r->tput, p->ev, r->ph, r->ok, r->len, p->tput_min);
     }
-    if (p->url) {
-        size_t nvals = 0;
-        double worst = NAN;
-        char pwhy[512] = "";
-        int pv =
-            judge_prom(x, p, f, res, &nvals, &worst, pwhy, sizeof pwhy, err);
-        if (pv < 0) {
-            rc = pv;
-            goto out;
-        }
-        cr_chk_detail_int(res, "prometheus_values", (long long)nvals);
-        cr_chk_detail_num(res, "prometheus_worst", worst);
-        if (pv > 0) {
-            if (!viol)
-                snprintf(why, sizeof why, "%s", pwhy);
-            viol += (size_t)pv;
-        } else if (nvals == 0 || nvals < (size_t)x->min_samples) {
-            if (!unknown)
-                snprintf(unk, sizeof unk,
-                         "no scraped value of %s from %s in the %s phase",
-                         p->metric, p->url, ph);
-            unknown = 1;
-        }
-        if (!res->has_measured && !isnan(worst)) {
-            cr_chk_measure(res, worst, "");
-            cr_chk_bound(res, !isnan(p->pmax) ? "<=" : ">=",
-                         !isnan(p->pmax) ? p->pmax : p->pmin);
-        }
+}
+
+/* The scraped metric (judge_prom).  0 or a negative code. */
+static int slo_judge_metrics(const cr_expect *x, slo_run *r, const cr_facts *f,
+                             cr_result *res, cr_err *err)
+{
+    const slo_priv *p = r->p;
+    size_t nvals = 0;
+    double worst = NAN;
+    char pwhy[512] = "";
+    int pv = judge_prom(x, p, f, res, &nvals, &worst, pwhy, sizeof pwhy, err);
+    if (pv < 0)
+        return pv;
+    cr_chk_detail_int(res, "prometheus_values", (long long)nvals);
+    cr_chk_detail_num(res, "prometheus_worst", worst);
+    if (pv > 0) {
+        if (!r->viol)
+            snprintf(r->why, sizeof r->why, "%s", pwhy);
+        r->viol += (size_t)pv;
+    } else if (nvals == 0 || nvals < (size_t)x->min_samples) {
+        if (!r->unknown)
+            snprintf(r->unk, sizeof r->unk,
+                     "no scraped value of %s from %s in the %s phase",
+                     p->metric, p->url, r->ph);
+        r->unknown = 1;
     }
-    if (viol)
-        cr_result_set(res, CR_VERDICT_FAILED, "%s", why);
-    else if (unknown)
-        cr_result_set(res, CR_VERDICT_UNKNOWN, "%s", unk);
+    if (!res->has_measured && !isnan(worst)) {
+        cr_chk_measure(res, worst, "");
+        cr_chk_bound(res, !isnan(p->pmax) ? "<=" : ">=",
+                     !isnan(p->pmax) ? p->pmax : p->pmin);
+    }
+    return 0;
+}
+
+static int slo_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
+                    cr_err *err)
+{
+    const slo_priv *p = x->priv;
+    slo_run r = {.p = p, .ph = cr_chk_phase_names[p->phase]};
+    int rc = 0;
+    if (slo_collect(&r, f, res) < 0) {
+        rc = cr_err_set(err, CR_ENOMEM, "slo %s: out of memory", x->name);
+        goto out;
+    }
+    slo_figures(&r, f, res);
+    slo_judge_events(x, &r, res);
+    if (p->url && (rc = slo_judge_metrics(x, &r, f, res, err)) < 0)
+        goto out;
+    if (r.viol)
+        cr_result_set(res, CR_VERDICT_FAILED, "%s", r.why);
+    else if (r.unknown)
+        cr_result_set(res, CR_VERDICT_UNKNOWN, "%s", r.unk);
     else
         cr_result_set(res, CR_VERDICT_PASSED,
-                      "SLO held in the %s phase: %zu %s, %zu errors%s%s", ph,
-                      ok, p->ev, errs, nlat ? ", p99 within bound" : "",
+                      "SLO held in the %s phase: %zu %s, %zu errors%s%s", r.ph,
+                      r.ok, p->ev, r.errs, r.nlat ? ", p99 within bound" : "",
                       p->url ? ", scraped metrics within bound" : "");
 out:
-    cr_free(lat);
+    cr_free(r.lat);
     return rc;
 }
 

@@ -1,12 +1,18 @@
 /* cr_check_steady_state: every probe result taken before and after the
  * faults passed (and during them too with "during": true).
  *
- * Judged from facts->probes only.  No relevant probe result at all (or
- * fewer than min_samples) makes the verdict unknown, never passed. */
+ * Judged from facts->probes only.  Before t0 the harness retries a failing
+ * round of before-probes (slow starters) until one whole round passes or
+ * it gives up; so of the before-results only each probe's last one counts:
+ * earlier ones are the system still starting (counted in
+ * details.before_retried when they failed).  No relevant probe result at
+ * all (or fewer than min_samples) makes the verdict unknown, never
+ * passed. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 typedef struct ss_priv {
     int during;
@@ -47,19 +53,38 @@ static const char *phase_name(int ph)
                                    : "after";
 }
 
+/* 1 when before-result i of a probe is followed by a later before-result
+ * of the same probe: a round the harness retried, not the one it started
+ * the experiment on (or gave up on). */
+static int superseded(const cr_facts *f, size_t i)
+{
+    const cr_fact_probe *r = &f->probes[i];
+    if (r->phase != CR_PHASE_BEFORE || !r->probe)
+        return 0;
+    for (size_t k = i + 1; k < f->nprobes; k++)
+        if (f->probes[k].phase == CR_PHASE_BEFORE && f->probes[k].probe &&
+            !strcmp(f->probes[k].probe, r->probe))
+            return 1;
+    return 0;
+}
+
 static int ss_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                    cr_err *err)
 {
     const ss_priv *p = x->priv;
     unsigned phases =
         CR_PHASE_BEFORE | CR_PHASE_AFTER | (p->during ? CR_PHASE_DURING : 0);
-    size_t n = 0, bad = 0;
+    size_t n = 0, bad = 0, retried = 0;
     for (size_t i = 0; i < f->nprobes; i++) {
         const cr_fact_probe *r = &f->probes[i];
         if (!(phases & (unsigned)r->phase))
             continue;
         if (p->probes.n && !cr_chk_strlist_has(&p->probes, r->probe))
             continue;
+        if (superseded(f, i)) {
+            retried += !r->ok;
+            continue;
+        }
         n++;
         if (!r->ok) {
             bad++;
@@ -70,6 +95,7 @@ static int ss_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
     }
     cr_chk_detail_int(res, "results", (long long)n);
     cr_chk_detail_int(res, "failed", (long long)bad);
+    cr_chk_detail_int(res, "before_retried", (long long)retried);
     if (bad) {
         cr_chk_measure(res, (double)bad, "results");
         cr_chk_bound(res, "==", 0);

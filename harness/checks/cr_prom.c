@@ -48,6 +48,138 @@ static const char *parse_float(const char *p, const char *end, double *out)
     return p + n;
 }
 
+/* A quoted label value at *pp (just after the opening quote), appended
+ * to key with its escapes kept; *pp ends after the closing quote.  0,
+ * CR_EPROTO (*why set) or CR_ENOMEM. */
+static int parse_label_value(const char **pp, const char *end, cr_sbuf *key,
+                             const char **why)
+{
+    const char *p = *pp;
+    for (;;) {
+        if (p >= end) {
+            *why = "unterminated label value";
+            return CR_EPROTO;
+        }
+        if (*p == '"')
+            break;
+        if (*p != '\\') {
+            if (cr_sbuf_add(key, p++, 1) < 0)
+                return CR_ENOMEM;
+            continue;
+        }
+        if (p + 1 >= end) {
+            *why = "unterminated escape in a label value";
+            return CR_EPROTO;
+        }
+        if (p[1] != '\\' && p[1] != '"' && p[1] != 'n') {
+            *why = "invalid escape in a label value (only \\\\, \\\" and \\n)";
+            return CR_EPROTO;
+        }
+        if (cr_sbuf_add(key, p, 2) < 0) /* the escape as written */
+            return CR_ENOMEM;
+        p += 2;
+    }
+    *pp = p + 1;
+    return 0;
+}
+
+/* The label set at *pp (just after '{'), appended to key as
+ * {name="value",...} (nothing for an empty set: name{} is just name); *pp
+ * ends after '}'.  0, CR_EPROTO (*why set) or CR_ENOMEM. */
+static int parse_labels(const char **pp, const char *end, cr_sbuf *key,
+                        const char **why)
+{
+    const char *p = *pp;
+    int first = 1, rc;
+    if (cr_sbuf_add(key, "{", 1) < 0)
+        return CR_ENOMEM;
+    for (;;) {
+        p = skip_ws(p, end);
+        if (p < end && *p == '}') { /* also after a trailing comma */
+            p++;
+            break;
+        }
+        if (p >= end || !(isalpha((unsigned char)*p) || *p == '_')) {
+            *why = "expected a label name or '}'";
+            return CR_EPROTO;
+        }
+        const char *s = p;
+        while (p < end && (isalnum((unsigned char)*p) || *p == '_'))
+            p++;
+        if ((!first && cr_sbuf_add(key, ",", 1) < 0) ||
+            cr_sbuf_add(key, s, (size_t)(p - s)) < 0 ||
+            cr_sbuf_add(key, "=\"", 2) < 0)
+            return CR_ENOMEM;
+        first = 0;
+        p = skip_ws(p, end);
+        if (p >= end || *p != '=') {
+            *why = "expected '=' after a label name";
+            return CR_EPROTO;
+        }
+        p = skip_ws(p + 1, end);
+        if (p >= end || *p != '"') {
+            *why = "expected '\"' to open a label value";
+            return CR_EPROTO;
+        }
+        p++;
+        if ((rc = parse_label_value(&p, end, key, why)) < 0)
+            return rc;
+        if (cr_sbuf_add(key, "\"", 1) < 0)
+            return CR_ENOMEM;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p < end && *p == '}') {
+            p++;
+            break;
+        }
+        *why = "expected ',' or '}' after a label value";
+        return CR_EPROTO;
+    }
+    if (first)
+        key->n--, key->s[key->n] = '\0'; /* name{} is just name */
+    else if (cr_sbuf_add(key, "}", 1) < 0)
+        return CR_ENOMEM;
+    *pp = p;
+    return 0;
+}
+
+/* The value and the optional timestamp after the key: [after, end).  0 or
+ * CR_EPROTO (*why set). */
+static int parse_value(const char *after, const char *end, double *val,
+                       const char **why)
+{
+    const char *q = skip_ws(after, end);
+    if (q == after && q < end) {
+        *why = "expected whitespace before the value";
+        return CR_EPROTO;
+    }
+    const char *p = parse_float(q, end, val);
+    if (!p) {
+        *why = "invalid sample value";
+        return CR_EPROTO;
+    }
+    p = skip_ws(p, end);
+    if (p == end)
+        return 0;
+    /* optional timestamp: an integer of milliseconds */
+    if (*p == '-' || *p == '+')
+        p++;
+    if (p >= end || !isdigit((unsigned char)*p)) {
+        *why = "invalid timestamp";
+        return CR_EPROTO;
+    }
+    while (p < end && isdigit((unsigned char)*p))
+        p++;
+    if (skip_ws(p, end) != end) {
+        *why = "unexpected text after the timestamp";
+        return CR_EPROTO;
+    }
+    return 0;
+}
+
 /* One sample line [p, end).  Appends the key to key (reset first). */
 static int parse_line(const char *p, const char *end, cr_sbuf *key, double *val,
                       const char **why)
@@ -63,125 +195,15 @@ static int parse_line(const char *p, const char *end, cr_sbuf *key, double *val,
     if (cr_sbuf_add(key, s, (size_t)(p - s)) < 0)
         return CR_ENOMEM;
     const char *after = p; /* where the value's leading whitespace starts */
-    if (skip_ws(p, end) < end && *skip_ws(p, end) == '{') {
-        p = skip_ws(p, end) + 1;
-        int first = 1;
-        if (cr_sbuf_add(key, "{", 1) < 0)
-            return CR_ENOMEM;
-        for (;;) {
-            p = skip_ws(p, end);
-            if (p < end && *p == '}') {
-                p++;
-                break;
-            }
-            if (p >= end || !(isalpha((unsigned char)*p) || *p == '_')) {
-                *why = "expected a label name or '}'";
-                return CR_EPROTO;
-            }
-            s = p;
-            while (p < end && (isalnum((unsigned char)*p) || *p == '_'))
-                p++;
-            if ((!first && cr_sbuf_add(key, ",", 1) < 0) ||
-                cr_sbuf_add(key, s, (size_t)(p - s)) < 0 ||
-                cr_sbuf_add(key, "=\"", 2) < 0)
-                return CR_ENOMEM;
-            first = 0;
-            p = skip_ws(p, end);
-            if (p >= end || *p != '=') {
-                *why = "expected '=' after a label name";
-                return CR_EPROTO;
-            }
-            p = skip_ws(p + 1, end);
-            if (p >= end || *p != '"') {
-                *why = "expected '\"' to open a label value";
-                return CR_EPROTO;
-            }
-            p++;
-            for (;;) {
-                if (p >= end) {
-                    *why = "unterminated label value";
-                    return CR_EPROTO;
-                }
-                if (*p == '"')
-                    break;
-                if (*p == '\\') {
-                    if (p + 1 >= end) {
-                        *why = "unterminated escape in a label value";
-                        return CR_EPROTO;
-                    }
-                    const char *esc;
-                    switch (p[1]) {
-                    case '\\':
-                        esc = "\\\\";
-                        break;
-                    case '"':
-                        esc = "\\\"";
-                        break;
-                    case 'n':
-                        esc = "\\n";
-                        break;
-                    default:
-                        *why = "invalid escape in a label value (only \\\\, "
-                               "\\\" and \\n)";
-                        return CR_EPROTO;
-                    }
-                    if (cr_sbuf_add(key, esc, 2) < 0)
-                        return CR_ENOMEM;
-                    p += 2;
-                    continue;
-                }
-                if (cr_sbuf_add(key, p, 1) < 0)
-                    return CR_ENOMEM;
-                p++;
-            }
-            p++; /* closing quote */
-            if (cr_sbuf_add(key, "\"", 1) < 0)
-                return CR_ENOMEM;
-            p = skip_ws(p, end);
-            if (p < end && *p == ',') {
-                p++;
-                continue;
-            }
-            if (p < end && *p == '}') {
-                p++;
-                break;
-            }
-            *why = "expected ',' or '}' after a label value";
-            return CR_EPROTO;
-        }
-        if (first)
-            key->n--, key->s[key->n] = '\0'; /* name{} is just name */
-        else if (cr_sbuf_add(key, "}", 1) < 0)
-            return CR_ENOMEM;
-        after = p;
+    const char *q = skip_ws(p, end);
+    if (q < end && *q == '{') {
+        q++;
+        int rc = parse_labels(&q, end, key, why);
+        if (rc < 0)
+            return rc;
+        after = q;
     }
-    const char *q = skip_ws(after, end);
-    if (q == after && q < end) {
-        *why = "expected whitespace before the value";
-        return CR_EPROTO;
-    }
-    p = parse_float(q, end, val);
-    if (!p) {
-        *why = "invalid sample value";
-        return CR_EPROTO;
-    }
-    p = skip_ws(p, end);
-    if (p < end) { /* optional timestamp: an integer of milliseconds */
-        const char *t = p;
-        if (*t == '-' || *t == '+')
-            t++;
-        if (t >= end || !isdigit((unsigned char)*t)) {
-            *why = "invalid timestamp";
-            return CR_EPROTO;
-        }
-        while (t < end && isdigit((unsigned char)*t))
-            t++;
-        if (skip_ws(t, end) != end) {
-            *why = "unexpected text after the timestamp";
-            return CR_EPROTO;
-        }
-    }
-    return 0;
+    return parse_value(after, end, val, why);
 }
 
 static json_t *value_json(double v)

@@ -48,7 +48,17 @@ static int split_link(char *s, char **name, char **listen_addr, char **up)
     return 0;
 }
 
-int cr_cli_proxy(int argc, char **argv)
+/* The command line, parsed. */
+typedef struct proxy_args {
+    const char *listen_addr, *upstream, *name, *control;
+    int use_stdin;
+    uint64_t seed;
+    char **links, **toxics; /* argv strings */
+    size_t nlinks, ntoxics;
+} proxy_args;
+
+/* Returns -1 when parsed, else the exit status (0 --help, 2 usage). */
+static int parse_args(int argc, char **argv, proxy_args *a)
 {
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},
@@ -62,121 +72,112 @@ int cr_cli_proxy(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *listen_addr = NULL, *upstream = NULL, *name = "default";
-    const char *control = NULL;
-    int use_stdin = 0, status = 4, sfd = -1, opt;
-    uint64_t seed = 0;
-    cr_proxy *p = NULL;
-    cr_err e;
-    cr_err_clear(&e);
-    char **links = cr_calloc((size_t)argc + 1, sizeof *links);
-    char **toxics = cr_calloc((size_t)argc + 1, sizeof *toxics);
-    size_t nlinks = 0, ntoxics = 0;
-    if (!links || !toxics) {
-        fprintf(stderr, "chaosrun proxy: out of memory\n");
-        goto out;
-    }
+    int opt;
+    char *end;
     optind = 0; /* fresh GNU getopt state; argv[0] is "proxy" */
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
         case 'l':
-            listen_addr = optarg;
+            a->listen_addr = optarg;
             break;
         case 'u':
-            upstream = optarg;
+            a->upstream = optarg;
             break;
         case 'n':
-            name = optarg;
+            a->name = optarg;
             break;
         case 'L':
-            links[nlinks++] = optarg;
+            a->links[a->nlinks++] = optarg;
             break;
         case 'c':
-            control = optarg;
+            a->control = optarg;
             break;
         case 'i':
-            use_stdin = 1;
+            a->use_stdin = 1;
             break;
         case 't':
-            toxics[ntoxics++] = optarg;
+            a->toxics[a->ntoxics++] = optarg;
             break;
-        case 's': {
-            char *end;
+        case 's':
             errno = 0;
-            seed = strtoull(optarg, &end, 0);
+            a->seed = strtoull(optarg, &end, 0);
             if (!*optarg || *end || errno) {
                 fprintf(stderr, "chaosrun proxy: --seed: not a number: %s\n",
                         optarg);
-                status = 2;
-                goto out;
+                return 2;
             }
             break;
-        }
         case 'h':
             usage(stdout);
-            status = 0;
-            goto out;
+            return 0;
         default:
             usage(stderr);
-            status = 2;
-            goto out;
+            return 2;
         }
     }
-    if (optind < argc || (!listen_addr != !upstream) ||
-        (!listen_addr && nlinks == 0)) {
+    if (optind < argc || (!a->listen_addr != !a->upstream) ||
+        (!a->listen_addr && a->nlinks == 0)) {
         usage(stderr);
-        status = 2;
-        goto out;
+        return 2;
     }
-    if (cr_proxy_create(seed, &p, &e) < 0)
-        goto fail;
-    if (listen_addr &&
-        cr_proxy_link_add(p, name, listen_addr, upstream, &e) < 0)
-        goto fail;
-    for (size_t i = 0; i < nlinks; i++) {
+    return -1;
+}
+
+/* The proxy with its links and the toxics given on the command line.
+ * Returns 0, 2 (a bad --link or --toxic, said on stderr) or a negative
+ * code with e set. */
+static int build(const proxy_args *a, cr_proxy *p, cr_err *e)
+{
+    if (a->listen_addr &&
+        cr_proxy_link_add(p, a->name, a->listen_addr, a->upstream, e) < 0)
+        return e->code;
+    for (size_t i = 0; i < a->nlinks; i++) {
         char *ln, *la, *lu;
-        if (split_link(links[i], &ln, &la, &lu) < 0) {
+        if (split_link(a->links[i], &ln, &la, &lu) < 0) {
             fprintf(
                 stderr,
                 "chaosrun proxy: --link %s: expected NAME=LISTEN,UPSTREAM\n",
-                links[i]);
-            status = 2;
-            goto out;
+                a->links[i]);
+            return 2;
         }
-        if (cr_proxy_link_add(p, ln, la, lu, &e) < 0)
-            goto fail;
+        if (cr_proxy_link_add(p, ln, la, lu, e) < 0)
+            return e->code;
     }
-    for (size_t i = 0; i < ntoxics; i++) {
+    for (size_t i = 0; i < a->ntoxics; i++) {
         char line[4096];
-        snprintf(line, sizeof line, "toxic add %s", toxics[i]);
+        snprintf(line, sizeof line, "toxic add %s", a->toxics[i]);
         char *r = cr_proxy_command(p, line);
-        if (!r || strncmp(r, "ok", 2) != 0) {
-            fprintf(stderr, "chaosrun proxy: --toxic %s: %s\n", toxics[i],
+        int ok = r && strncmp(r, "ok", 2) == 0;
+        if (!ok)
+            fprintf(stderr, "chaosrun proxy: --toxic %s: %s\n", a->toxics[i],
                     r ? r : "out of memory");
-            cr_free(r);
-            status = 2;
-            goto out;
-        }
         cr_free(r);
+        if (!ok)
+            return 2;
     }
+    return 0;
+}
+
+/* Serve until SIGINT/SIGTERM: control channels, then the loop. *sfd
+ * receives the signalfd (the caller closes it). */
+static int serve(const proxy_args *a, cr_proxy *p, int *sfd, cr_err *e)
+{
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0) {
-        cr_err_sys(&e, CR_ESYS, errno, "proxy: signalfd");
-        goto fail;
-    }
-    if (cr_proxy_watch_stop(p, sfd, &e) < 0)
-        goto fail;
-    if (control && cr_proxy_control_listen(p, control, &e) < 0)
-        goto fail;
-    if ((use_stdin || !control) &&
-        cr_proxy_control_stdio(p, STDIN_FILENO, STDOUT_FILENO, &e) < 0)
-        goto fail;
+    *sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (*sfd < 0)
+        return cr_err_sys(e, CR_ESYS, errno, "proxy: signalfd");
+    if (cr_proxy_watch_stop(p, *sfd, e) < 0)
+        return e->code;
+    if (a->control && cr_proxy_control_listen(p, a->control, e) < 0)
+        return e->code;
+    if ((a->use_stdin || !a->control) &&
+        cr_proxy_control_stdio(p, STDIN_FILENO, STDOUT_FILENO, e) < 0)
+        return e->code;
     json_t *lj = cr_proxy_links_json(p);
     json_t *arr = json_object_get(lj, "links");
     for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -187,18 +188,38 @@ int cr_cli_proxy(int argc, char **argv)
                 json_string_value(json_object_get(l, "upstream")));
     }
     json_decref(lj);
-    if (cr_proxy_run(p, &e) < 0)
-        goto fail;
-    status = 0;
-    goto out;
-fail:
-    fprintf(stderr, "chaosrun proxy: %s\n", e.msg);
-    status = cr_err_exit_status(e.code);
+    return cr_proxy_run(p, e) < 0 ? e->code : 0;
+}
+
+int cr_cli_proxy(int argc, char **argv)
+{
+    proxy_args a = {.name = "default"};
+    int status = 4, sfd = -1, rc;
+    cr_proxy *p = NULL;
+    cr_err e;
+    cr_err_clear(&e);
+    a.links = cr_calloc((size_t)argc + 1, sizeof *a.links);
+    a.toxics = cr_calloc((size_t)argc + 1, sizeof *a.toxics);
+    if (!a.links || !a.toxics) {
+        fprintf(stderr, "chaosrun proxy: out of memory\n");
+        goto out;
+    }
+    if ((status = parse_args(argc, argv, &a)) >= 0)
+        goto out;
+    if ((rc = cr_proxy_create(a.seed, &p, &e)) == 0 &&
+        (rc = build(&a, p, &e)) == 0)
+        rc = serve(&a, p, &sfd, &e);
+    if (rc < 0) {
+        fprintf(stderr, "chaosrun proxy: %s\n", e.msg);
+        status = cr_err_exit_status(e.code);
+    } else {
+        status = rc; /* 0, or 2 for a bad --link/--toxic */
+    }
 out:
     cr_proxy_destroy(p);
     if (sfd >= 0)
         close(sfd);
-    cr_free(links);
-    cr_free(toxics);
+    cr_free(a.links);
+    cr_free(a.toxics);
     return status;
 }

@@ -17,22 +17,17 @@
 
 void cr_cli_usage(FILE *fp)
 {
+    fprintf(fp, "Usage: chaosrun [OPTIONS] SCENARIO.json...\n"
+                "  or:  chaosrun COMMAND [ARGS]\n"
+                "Run chaos scenarios: start a system under test, inject seeded "
+                "faults,\n"
+                "judge whether it recovered.\n"
+                "\n");
+    cr_cli_usage_commands(fp);
     fprintf(
         fp,
-        "usage: chaosrun [OPTIONS] SCENARIO.json...   run scenario(s)\n"
-        "       chaosrun suite DIR [OPTIONS]          every DIR/*.json: one "
-        "junit.xml + index\n"
-        "       chaosrun validate SCENARIO.json...    check scenarios, run "
-        "nothing\n"
-        "       chaosrun list [faults|probes|checks]   every kind with its "
-        "parameters\n"
-        "       chaosrun report RUN_DIR | --compare OLD NEW\n"
-        "       chaosrun proxy --listen ADDR --upstream ADDR   the TCP fault "
-        "proxy\n"
-        "       chaosrun cleanup [--dry-run] [RUN_DIR]  undo what dead runs "
-        "left\n"
         "\n"
-        "Run options:\n"
+        "Run options (chaosrun, chaosrun run, chaosrun suite):\n"
         "  --seed N         override the scenario's seed (same seed, same "
         "timeline)\n"
         "  --seeds A..B     run once per seed in A..B and report the pass "
@@ -43,22 +38,110 @@ void cr_cli_usage(FILE *fp)
         "  --dry-run        print the resolved timeline and exit\n"
         "  -q, --quiet      no progress output (the summary is still printed)\n"
         "  --no-status      no live status line\n"
-        "  -j, --jobs N     suite: run up to N scenarios at once (those that\n"
-        "                   share a port never overlap; default 1)\n"
-        "  -h, --help       this text;  --version  the version\n"
+        "  --color WHEN     colour the summary: auto (a terminal, NO_COLOR\n"
+        "                   unset, TERM not dumb; the default), always, never\n"
+        "  -j, --jobs N     several scenarios: run up to N at once (those\n"
+        "                   that share a port never overlap; default 1)\n"
+        "  -h, --help       this text\n"
+        "  --version        the version (any command)\n"
         "\n"
         "Exit status: 0 every expectation held; 1 an expectation failed or "
         "could\n"
         "not be judged; 2 invalid scenario or usage; 3 this machine cannot "
         "run\n"
         "the scenario (missing privilege, program or kernel feature); 4 the\n"
-        "harness itself failed or the run was interrupted.\n"
+        "harness itself failed or the run was interrupted; 5 the system "
+        "under\n"
+        "test did not start (a service exited or was not ready during "
+        "start-up,\n"
+        "or the before-probes never held: the experiment was aborted).\n"
+        "Several runs (a suite, --seeds): the highest status of its runs.\n"
         "\n"
         "Scenario format: scenarios/README.md.  Event contract: "
         "harness/README.md.\n");
 }
 
-int cr_cli_run(int argc, char **argv)
+/* The command line of a run, parsed. */
+typedef struct run_args {
+    cr_run_opts opts;
+    int dry, quiet, no_status, have_seeds, color;
+    uint64_t seed_lo, seed_hi, repeat, jobs;
+    char **files; /* argv entries */
+    int nfiles;
+} run_args;
+
+/* One option (getopt's opt and optarg): -1, or the exit status. */
+static int run_option(run_args *a, int opt, const char *arg)
+{
+    char lo[32], hi[32];
+    switch (opt) {
+    case 'j':
+        if (cr_cli_parse_u64(arg, &a->jobs) || a->jobs == 0 || a->jobs > 64) {
+            fprintf(stderr, "chaosrun: --jobs: expected 1..64, got '%s'\n",
+                    arg);
+            return 2;
+        }
+        return -1;
+    case 's':
+        if (cr_cli_parse_u64(arg, &a->opts.seed)) {
+            fprintf(stderr, "chaosrun: --seed: '%s' is not a number\n", arg);
+            return 2;
+        }
+        a->opts.seed_override = 1;
+        return -1;
+    case 'S':
+        if (sscanf(arg, "%31[0-9]..%31[0-9]", lo, hi) != 2 ||
+            cr_cli_parse_u64(lo, &a->seed_lo) ||
+            cr_cli_parse_u64(hi, &a->seed_hi) || a->seed_hi < a->seed_lo ||
+            a->seed_hi - a->seed_lo > 10000) {
+            fprintf(stderr,
+                    "chaosrun: --seeds: expected A..B with A <= "
+                    "B (at most 10001 seeds), got '%s'\n",
+                    arg);
+            return 2;
+        }
+        a->have_seeds = 1;
+        return -1;
+    case 'R':
+        if (cr_cli_parse_u64(arg, &a->repeat) || a->repeat == 0 ||
+            a->repeat > 10000) {
+            fprintf(stderr, "chaosrun: --repeat: expected 1..10000, got '%s'\n",
+                    arg);
+            return 2;
+        }
+        return -1;
+    case 'o':
+        a->opts.out_dir = arg;
+        return -1;
+    case 'n':
+        a->dry = 1;
+        return -1;
+    case 'q':
+        a->quiet = 1;
+        return -1;
+    case 'N':
+        a->no_status = 1;
+        return -1;
+    case 'C':
+        if ((a->color = cr_cli__color_parse(arg)) < 0) {
+            fprintf(stderr,
+                    "chaosrun: --color: expected auto, always or never, got "
+                    "'%s'\n",
+                    arg);
+            return 2;
+        }
+        return -1;
+    case 'h':
+        cr_cli_usage(stdout);
+        return 0;
+    default:
+        cr_cli_usage(stderr);
+        return 2;
+    }
+}
+
+/* Returns -1 when parsed, else the exit status. */
+static int parse_run_args(int argc, char **argv, run_args *a)
 {
     static const struct option longopts[] = {
         {"seed", required_argument, NULL, 's'},
@@ -69,221 +152,172 @@ int cr_cli_run(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"no-status", no_argument, NULL, 'N'},
         {"jobs", required_argument, NULL, 'j'},
+        {"color", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    cr_run_opts opts = {0};
-    int dry = 0, no_status = 0, opt;
-    uint64_t seed_lo = 0, seed_hi = 0, repeat = 0, jobs = 1;
-    int have_seeds = 0;
-    opts.argv0 = argv[0];
+    int opt, rc;
+    a->jobs = 1;
+    a->opts.argv0 = argv[0];
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "qhnj:o:", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'j':
-            if (cr_cli_parse_u64(optarg, &jobs) || jobs == 0 || jobs > 64) {
-                fprintf(stderr,
-                        "chaosrun: --jobs: expected 1..64, got "
-                        "'%s'\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 's':
-            if (cr_cli_parse_u64(optarg, &opts.seed)) {
-                fprintf(stderr, "chaosrun: --seed: '%s' is not a number\n",
-                        optarg);
-                return 2;
-            }
-            opts.seed_override = 1;
-            break;
-        case 'S': {
-            char a[32], b[32];
-            if (sscanf(optarg, "%31[0-9]..%31[0-9]", a, b) != 2 ||
-                cr_cli_parse_u64(a, &seed_lo) ||
-                cr_cli_parse_u64(b, &seed_hi) || seed_hi < seed_lo ||
-                seed_hi - seed_lo > 10000) {
-                fprintf(stderr,
-                        "chaosrun: --seeds: expected A..B with A <= "
-                        "B (at most 10001 seeds), got '%s'\n",
-                        optarg);
-                return 2;
-            }
-            have_seeds = 1;
-            break;
-        }
-        case 'R':
-            if (cr_cli_parse_u64(optarg, &repeat) || repeat == 0 ||
-                repeat > 10000) {
-                fprintf(stderr,
-                        "chaosrun: --repeat: expected 1..10000, got "
-                        "'%s'\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'o':
-            opts.out_dir = optarg;
-            break;
-        case 'n':
-            dry = 1;
-            break;
-        case 'q':
-            opts.quiet = 1;
-            break;
-        case 'N':
-            no_status = 1;
-            break;
-        case 'h':
-            cr_cli_usage(stdout);
-            return 0;
-        case 'V':
-            printf("chaosrun %s\n", CR_VERSION);
-            return 0;
-        default:
-            cr_cli_usage(stderr);
-            return 2;
-        }
-    }
-    int nfiles = argc - optind;
-    if (nfiles < 1) {
+    while ((opt = getopt_long(argc, argv, "qhnj:o:", longopts, NULL)) != -1)
+        if ((rc = run_option(a, opt, optarg)) >= 0)
+            return rc;
+    a->files = argv + optind;
+    a->nfiles = argc - optind;
+    if (a->nfiles < 1) {
         cr_cli_usage(stderr);
         return 2;
     }
-    if ((have_seeds || repeat) && nfiles != 1) {
+    if ((a->have_seeds || a->repeat) && a->nfiles != 1) {
         fprintf(stderr, "chaosrun: --seeds/--repeat take one scenario\n");
         return 2;
     }
-    if (have_seeds && repeat) {
+    if (a->have_seeds && a->repeat) {
         fprintf(stderr, "chaosrun: --seeds and --repeat exclude each other\n");
         return 2;
     }
-    opts.live_status = !no_status && !opts.quiet && isatty(STDERR_FILENO);
+    a->opts.live_status = !a->no_status && !a->quiet && isatty(STDERR_FILENO);
+    return -1;
+}
 
-    /* Validate everything before running anything. */
-    cr_scen **scs = calloc((size_t)nfiles, sizeof *scs);
+/* --dry-run: each scenario's resolved timeline. */
+static int dry_run(cr_scen **scs, const run_args *a)
+{
+    for (int i = 0; i < a->nfiles; i++) {
+        cr_scen *sc = scs[i];
+        cr_err err;
+        cr_err_clear(&err);
+        if (a->opts.seed_override)
+            sc->seed = a->opts.seed;
+        if (cr_scen_resolve(sc, &err) != 0) {
+            fprintf(stderr, "chaosrun: %s\n", err.msg);
+            return 4;
+        }
+        printf("%s: %s, seed %llu%s\n", a->files[i], sc->name,
+               (unsigned long long)sc->seed,
+               sc->seed_given || a->opts.seed_override ? "" : " (drawn)");
+        cr_scen_print_timeline(sc, stdout);
+    }
+    return 0;
+}
+
+/* --seeds / --repeat: one run per seed, then the multi-run report. */
+static int run_campaign(cr_scen *sc, const run_args *a, char **dirs)
+{
+    uint64_t first = a->have_seeds           ? a->seed_lo
+                     : a->opts.seed_override ? a->opts.seed
+                                             : sc->seed;
+    uint64_t count = a->have_seeds ? a->seed_hi - a->seed_lo + 1 : a->repeat;
+    unsigned passed = 0;
+    size_t ndirs = 0;
     int worst = 0;
-    if (!scs)
-        return 4;
-    for (int i = 0; i < nfiles; i++) {
-        int rc = cr_cli_load(argv[optind + i], &scs[i]);
+    for (uint64_t k = 0; k < count; k++) {
+        cr_run_opts o = a->opts;
+        char dirbuf[PATH_MAX];
+        o.seed_override = 1;
+        o.seed = first + k;
+        o.out_dir = NULL;
+        if (a->opts.out_dir) {
+            snprintf(dirbuf, sizeof dirbuf, "%s/seed-%llu", a->opts.out_dir,
+                     (unsigned long long)o.seed);
+            o.out_dir = dirbuf;
+        }
+        cr_cli_view v = {a->quiet, a->color};
+        int rc = cr_cli__run_one(sc, &o, &v, &dirs[ndirs]);
+        if (dirs[ndirs])
+            ndirs++;
+        passed += rc == 0;
         if (rc > worst)
             worst = rc;
     }
-    if (worst) {
-        for (int i = 0; i < nfiles; i++)
-            cr_scen_free(scs[i]);
-        free(scs);
-        return worst;
+    printf("\n%s: %u of %llu runs passed\n", sc->name, passed,
+           (unsigned long long)count);
+    if (ndirs) {
+        cr_err err;
+        char out[PATH_MAX];
+        cr_err_clear(&err);
+        snprintf(out, sizeof out, "%s",
+                 a->opts.out_dir ? a->opts.out_dir : "chaosrun-out");
+        if (cr_report_multi((const char *const *)dirs, ndirs, out, &err) != 0)
+            fprintf(stderr, "chaosrun: multi-run report: %s\n", err.msg);
+        else
+            printf("multi-run report: %s/multi.html\n", out);
     }
-    if (dry) {
-        for (int i = 0; i < nfiles; i++) {
-            cr_scen *sc = scs[i];
-            cr_err err;
-            cr_err_clear(&err);
-            if (opts.seed_override)
-                sc->seed = opts.seed;
-            if (cr_scen_resolve(sc, &err) != 0) {
-                fprintf(stderr, "chaosrun: %s\n", err.msg);
-                return 4;
-            }
-            printf("%s: %s, seed %llu%s\n", argv[optind + i], sc->name,
-                   (unsigned long long)sc->seed,
-                   sc->seed_given || opts.seed_override ? "" : " (drawn)");
-            cr_scen_print_timeline(sc, stdout);
-            cr_scen_free(sc);
-        }
-        free(scs);
-        return 0;
-    }
+    return worst;
+}
 
-    char **dirs =
-        calloc((size_t)nfiles + (size_t)repeat +
-                   (size_t)(have_seeds ? seed_hi - seed_lo + 1 : 0) + 1,
-               sizeof *dirs);
-    size_t ndirs = 0;
-    if (!dirs) {
+/* Several scenarios: a suite, every run in <out>/<scenario name>, in
+ * parallel up to --jobs where the scenarios share no port. */
+static int run_suite(cr_scen **scs, const run_args *a, char **dirs)
+{
+    char suite_out[PATH_MAX];
+    if (a->opts.out_dir) {
+        snprintf(suite_out, sizeof suite_out, "%s", a->opts.out_dir);
+    } else {
+        char stamp[32];
+        cr_run_utc_stamp(stamp, sizeof stamp);
+        snprintf(suite_out, sizeof suite_out, "chaosrun-out/suite-%s", stamp);
+    }
+    for (int i = 0; i < a->nfiles; i++) {
+        dirs[i] = malloc(PATH_MAX);
+        if (!dirs[i])
+            return 4;
+        snprintf(dirs[i], PATH_MAX, "%s/%s", suite_out, scs[i]->name);
+    }
+    cr_cli_view v = {a->quiet, a->color};
+    int worst = cr_cli__run_suite(scs, (const char *const *)dirs, a->nfiles,
+                                  &a->opts, &v, (int)a->jobs);
+    cr_err err;
+    cr_err_clear(&err);
+    if (cr_report_suite((const char *const *)dirs, (size_t)a->nfiles, suite_out,
+                        &err))
+        fprintf(stderr, "chaosrun: suite report: %s\n", err.msg);
+    else
+        printf("suite report: %s/index.html, %s/junit.xml\n", suite_out,
+               suite_out);
+    return worst;
+}
+
+int cr_cli_run(int argc, char **argv)
+{
+    run_args a;
+    memset(&a, 0, sizeof a);
+    int worst = parse_run_args(argc, argv, &a);
+    if (worst >= 0)
+        return worst;
+    worst = 0;
+    /* Validate everything before running anything. */
+    cr_scen **scs = calloc((size_t)a.nfiles, sizeof *scs);
+    size_t ndirs = (size_t)a.nfiles + (size_t)a.repeat +
+                   (size_t)(a.have_seeds ? a.seed_hi - a.seed_lo + 1 : 0) + 1;
+    char **dirs = calloc(ndirs, sizeof *dirs);
+    if (!scs || !dirs) {
         free(scs);
+        free(dirs);
         return 4;
     }
-    if (have_seeds || repeat) {
-        uint64_t first = have_seeds
-                             ? seed_lo
-                             : (opts.seed_override ? opts.seed : scs[0]->seed);
-        uint64_t count = have_seeds ? seed_hi - seed_lo + 1 : repeat;
-        unsigned passed = 0;
-        for (uint64_t k = 0; k < count; k++) {
-            cr_run_opts o = opts;
-            o.seed_override = 1;
-            o.seed = first + k;
-            o.out_dir = NULL;
-            char dirbuf[PATH_MAX];
-            if (opts.out_dir) {
-                snprintf(dirbuf, sizeof dirbuf, "%s/seed-%llu", opts.out_dir,
-                         (unsigned long long)o.seed);
-                o.out_dir = dirbuf;
-            }
-            int rc = cr_run_scenario(scs[0], &o, &dirs[ndirs]);
-            if (dirs[ndirs])
-                ndirs++;
-            passed += rc == 0;
-            if (rc > worst)
-                worst = rc;
-        }
-        printf("\n%s: %u of %llu runs passed\n", scs[0]->name, passed,
-               (unsigned long long)count);
-        if (ndirs) {
-            cr_err err;
-            cr_err_clear(&err);
-            char out[PATH_MAX];
-            snprintf(out, sizeof out, "%s",
-                     opts.out_dir ? opts.out_dir : "chaosrun-out");
-            if (cr_report_multi((const char *const *)dirs, ndirs, out, &err) !=
-                0)
-                fprintf(stderr, "chaosrun: multi-run report: %s\n", err.msg);
-            else
-                printf("multi-run report: %s/multi.html\n", out);
-        }
-    } else if (nfiles == 1) {
-        worst = cr_run_scenario(scs[0], &opts, &dirs[ndirs]);
-        if (dirs[ndirs])
-            ndirs++;
-    } else {
-        /* Suite: every run in <out>/<scenario name>, in parallel up to
-         * --jobs where the scenarios share no port. */
-        char suite_out[PATH_MAX];
-        if (opts.out_dir) {
-            snprintf(suite_out, sizeof suite_out, "%s", opts.out_dir);
-        } else {
-            char stamp[32];
-            cr_run_utc_stamp(stamp, sizeof stamp);
-            snprintf(suite_out, sizeof suite_out, "chaosrun-out/suite-%s",
-                     stamp);
-        }
-        for (int i = 0; i < nfiles; i++) {
-            dirs[i] = malloc(PATH_MAX);
-            if (!dirs[i])
-                return 4;
-            snprintf(dirs[i], PATH_MAX, "%s/%s", suite_out, scs[i]->name);
-        }
-        ndirs = (size_t)nfiles;
-        worst = cr_cli__run_suite(scs, (const char *const *)dirs, nfiles, &opts,
-                                  (int)jobs);
-        if (ndirs) {
-            cr_err err;
-            cr_err_clear(&err);
-            const char *out = suite_out;
-            if (cr_report_suite((const char *const *)dirs, ndirs, out, &err))
-                fprintf(stderr, "chaosrun: suite report: %s\n", err.msg);
-            else
-                printf("suite report: %s/index.html, %s/junit.xml\n", out, out);
-        }
+    for (int i = 0; i < a.nfiles; i++) {
+        int rc = cr_cli_load(a.files[i], &scs[i]);
+        if (rc > worst)
+            worst = rc;
     }
+    if (worst)
+        goto out;
+    if (a.dry)
+        worst = dry_run(scs, &a);
+    else if (a.have_seeds || a.repeat)
+        worst = run_campaign(scs[0], &a, dirs);
+    else if (a.nfiles == 1 && strcmp(argv[0], "suite") != 0)
+        worst = cr_cli__run_one(scs[0], &a.opts,
+                                &(cr_cli_view){a.quiet, a.color}, &dirs[0]);
+    else
+        worst = run_suite(scs, &a, dirs);
+out:
     for (size_t i = 0; i < ndirs; i++)
         free(dirs[i]);
     free(dirs);
-    for (int i = 0; i < nfiles; i++)
+    for (int i = 0; i < a.nfiles; i++)
         cr_scen_free(scs[i]);
     free(scs);
     return worst;

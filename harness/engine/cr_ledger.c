@@ -8,13 +8,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/cr_alloc.h"
+#include "base/cr_spawn.h"
 #include "net/cr_net.h"
 
 struct cr_ledger {
@@ -309,72 +308,78 @@ out:
     return rc ? rc : undone;
 }
 
-int cr_janitor_spawn(cr_ledger *l, pid_t *pid_out, int *wfd, cr_err *err)
+int cr_janitor_spawn(cr_ledger *l, const char *exe, pid_t *pid_out, int *wfd,
+                     cr_err *err)
 {
     int p[2];
+    /* argv[0] "chaosrun": exe may be /proc/self/exe, which reads badly in
+     * ps. */
+    char *argv[] = {"chaosrun", CR_JANITOR_COMMAND, l->path, l->index_path,
+                    NULL};
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    cr_err e;
+    cr_err_clear(&e);
     if (pipe2(p, O_CLOEXEC) != 0)
         return cr_err_sys(err, CR_ESYS, errno, "janitor: pipe2");
-    pid_t ppid = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return cr_err_sys(err, CR_ESYS, errno, "janitor: fork");
-    }
-    if (pid == 0) {
-        /* The janitor: ignore the terminal's signals (the harness handles
-         * them), wait for the harness to say "done" or to vanish. */
-        close(p[1]);
-        signal(SIGINT, SIG_IGN);
-        signal(SIGTERM, SIG_IGN);
-        signal(SIGHUP, SIG_IGN);
-        signal(SIGPIPE, SIG_IGN);
-        prctl(PR_SET_NAME, "chaosrun-janit", 0, 0, 0);
-        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (devnull >= 0) {
-            dup2(devnull, 0);
-        }
-        char buf[16];
-        size_t got = 0;
-        for (;;) {
-            ssize_t n = read(p[0], buf + got, sizeof buf - 1 - got);
-            if (n > 0) {
-                got += (size_t)n;
-                if (got >= 4 && memcmp(buf, "done", 4) == 0)
-                    _exit(0);
-                if (got >= sizeof buf - 1)
-                    got = 0;
-                continue;
-            }
-            if (n < 0 && errno == EINTR)
-                continue;
-            break; /* EOF: the harness is gone */
-        }
-        if (getppid() == ppid) {
-            /* Still alive but closed the pipe without "done": treat as a
-             * crash all the same. */
-        }
-        /* Give the kernel a moment to deliver PDEATHSIG to direct
-         * children, then undo everything still open. */
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-        cr_err e;
-        cr_err_clear(&e);
-        FILE *log = NULL;
-        char logpath[PATH_MAX + 16];
-        snprintf(logpath, sizeof logpath, "%s.janitor", l->path);
-        log = fopen(logpath, "ae");
-        cr_ledger_revert_file(l->path, log, &e);
-        if (log)
-            fclose(log);
-        if (l->index_path[0])
-            unlink(l->index_path);
-        _exit(0);
-    }
+    /* Its own process group: the terminal's ^C (sent to the harness's
+     * group) does not reach it.  No parent-death signal: it must outlive
+     * the harness.  stdout/stderr to /dev/null: it must not hold the
+     * caller's pipes open after the harness is gone. */
+    o.path = exe;
+    o.argv = argv;
+    o.stdin_fd = p[0];
+    o.stdout_fd = o.stderr_fd = CR_SPAWN_DEVNULL;
+    o.new_pgroup = 1;
+    int rc = cr_spawn(&o, &pr, &e);
     close(p[0]);
-    *pid_out = pid;
+    if (rc != 0) {
+        close(p[1]);
+        return cr_err_set(err, rc, "janitor: %s", e.msg);
+    }
+    *pid_out = pr.pid;
     *wfd = p[1];
     return CR_OK;
+}
+
+int cr_janitor_run(int fd, const char *ledger_path, const char *index_path)
+{
+    char buf[16];
+    size_t got = 0;
+    /* The harness handles the terminal's signals; the janitor waits. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    for (;;) {
+        ssize_t n = read(fd, buf + got, sizeof buf - 1 - got);
+        if (n > 0) {
+            got += (size_t)n;
+            if (got >= 4 && memcmp(buf, "done", 4) == 0)
+                return 0;
+            if (got >= sizeof buf - 1)
+                got = 0;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        break; /* EOF: the harness is gone (or closed without "done") */
+    }
+    /* Give the kernel a moment to deliver PDEATHSIG to the harness's
+     * direct children, then undo everything still open. */
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    cr_err e;
+    cr_err_clear(&e);
+    char logpath[PATH_MAX + 16];
+    snprintf(logpath, sizeof logpath, "%s.janitor", ledger_path);
+    FILE *log = fopen(logpath, "ae");
+    int rc = cr_ledger_revert_file(ledger_path, log, &e);
+    if (log)
+        fclose(log);
+    if (index_path && index_path[0])
+        unlink(index_path);
+    return rc < 0 ? 1 : 0;
 }
 
 int cr_ledger_index_owner_alive(const char *index_file, char *ledger, size_t n)

@@ -6,7 +6,7 @@
  * the index directory (/run/chaosrun, or $XDG_RUNTIME_DIR/chaosrun, or
  * /tmp/chaosrun-<uid>) names the owner (pid and start time) and the ledger.
  * `chaosrun cleanup` and the janitor undo every open entry of a dead run, in
- * reverse order.  The janitor is a small process forked at run start that
+ * reverse order.  The janitor is a small process started at run start that
  * waits on a pipe: if the harness dies without saying "done", it cleans up. */
 #ifndef CR_LEDGER_H
 #define CR_LEDGER_H
@@ -41,9 +41,22 @@ int cr_ledger_undo(const char *kind, const char *args, cr_err *err);
  * 22), or 0 when the process does not exist. */
 unsigned long long cr_proc_starttime(pid_t pid);
 
-/* Fork the janitor for this ledger.  *wfd receives the write end of its
- * pipe (CLOEXEC).  Write "done\n" to it before a clean exit. */
-int cr_janitor_spawn(cr_ledger *l, pid_t *pid_out, int *wfd, cr_err *err);
+/* The janitor: a process started at run start (cr_spawn of `exe
+ * __janitor LEDGER INDEX`, exe being the chaosrun program itself) that
+ * waits on a pipe: if the harness dies without writing "done", it undoes
+ * every open entry of the ledger and removes the index entry.  It is an
+ * exec'd program rather than a plain fork so that it holds none of the
+ * harness's memory, fds or locks, and shows in `ps` for what it is.
+ * *wfd receives the write end of its pipe (CLOEXEC): write "done\n" to it
+ * before a clean exit; *pid_out its pid (the caller reaps it). */
+#define CR_JANITOR_COMMAND "__janitor"
+int cr_janitor_spawn(cr_ledger *l, const char *exe, pid_t *pid_out, int *wfd,
+                     cr_err *err);
+/* The janitor's body (run by `chaosrun __janitor LEDGER INDEX` with the
+ * pipe as fd): waits for "done" (returns 0 at once) or EOF (reverts the
+ * ledger, logging to LEDGER.janitor, and removes INDEX).  Returns 0, or 1
+ * when some entry could not be undone. */
+int cr_janitor_run(int fd, const char *ledger_path, const char *index_path);
 
 /* The index directory of this user (created 0700 when missing) into buf.
  * 0, or -1 when no candidate is usable. */

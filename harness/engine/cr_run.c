@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -121,17 +120,14 @@ void **cr_run_module_state(cr_run *r, const char *module)
     return NULL;
 }
 
+const char *cr_run_self_exe(const cr_run *r)
+{
+    return r->opts->self_exe ? r->opts->self_exe : "/proc/self/exe";
+}
+
 void cr_run_ledger_done(cr_run *r, int id)
 {
     cr_ledger_done(r->ledger, id);
-}
-
-void cr_run_status_clear(cr_run *r)
-{
-    if (r->status_line) {
-        fputs("\r\033[K", stderr);
-        r->status_line = 0;
-    }
 }
 
 void cr_run_journal_log(cr_run *r, const char *text)
@@ -148,10 +144,9 @@ void cr_run_log(cr_run *r, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     cr_run_journal_log(r, text);
-    if (!r->opts->quiet) {
-        cr_run_status_clear(r);
-        fprintf(stderr, "[%8.3f] %s\n", cr_run_now(r), text);
-    }
+    const cr_run_output *o = r->opts->out;
+    if (o && o->log)
+        o->log(o->ud, cr_run_now(r), text);
 }
 
 /* ---- timers -------------------------------------------------------------- */
@@ -192,7 +187,7 @@ void cr_run_timer_add(cr_run *r, double at, int kind, void *ptr, long arg)
     timer_arm(r);
 }
 
-static void timer_cancel(cr_run *r, int kind, void *ptr)
+void cr_run_timer_cancel(cr_run *r, int kind, void *ptr)
 {
     cr_timer **pp = &r->timers;
     while (*pp) {
@@ -237,8 +232,6 @@ static void submit_probes(cr_run *r, unsigned phase_mask, int phase)
             r->after_pending++;
     }
 }
-
-static void start_stop_phase(cr_run *r);
 
 /* Shift every time recorded during start-up so that t0 becomes 0. */
 static void shift_json_times(json_t *arr, const char *key, double d)
@@ -309,7 +302,7 @@ static void start_fault_phase(cr_run *r)
                      CR_PH_DRAIN);
 }
 
-static void start_before_phase(cr_run *r)
+void cr_run_before_phase(cr_run *r)
 {
     cr_run_phase_enter(r, CR_PH_BEFORE);
     r->phase_end = cr_run_now(r) + BEFORE_GRACE_S;
@@ -324,173 +317,36 @@ static void start_before_phase(cr_run *r)
     submit_probes(r, CR_PHASE_BEFORE, CR_PHASE_BEFORE);
 }
 
-/* Start the next service in order, or move on when all are up. */
-static void startup_next(cr_run *r)
-{
-    cr_err err;
-    while (r->start_next < r->nsvcs) {
-        cr_svc *svc = &r->svcs[r->start_next];
-        int all_ready = 1;
-        for (int i = 0; i < svc->spec->replicas; i++)
-            all_ready &= svc->inst[i].ready;
-        if (svc->inst[0].starts > 0 && !all_ready)
-            return; /* still waiting for this service */
-        if (svc->inst[0].starts > 0 && all_ready) {
-            r->start_next++;
-            continue;
-        }
-        for (int i = 0; i < svc->spec->replicas; i++) {
-            cr_inst *in = &svc->inst[i];
-            cr_err_clear(&err);
-            if (cr_svc_start(r, in, NULL, &err) != 0) {
-                r->startup_failed = 1;
-                snprintf(r->startup_msg, sizeof r->startup_msg, "%s", err.msg);
-                if (err.code != CR_EUNSUP) {
-                    r->fatal_code = err.code;
-                    cr_err_set(&r->err, err.code, "%s", err.msg);
-                }
-                cr_run_log(r, "%s", err.msg);
-                start_stop_phase(r);
-                return;
-            }
-            cr_run_log(r, "started %s (pid %d)", in->name, (int)in->pid);
-            in->ready_deadline = cr_run_now(r) + svc->spec->ready.timeout_s;
-            cr_run_timer_add(r, cr_run_mono(), CR_T_READY, in, 0);
-        }
-        return;
-    }
-    start_before_phase(r);
-}
-
-/* Scan new log output for the readiness regex. */
-static int log_ready(cr_inst *in)
-{
-    const cr_ready *rd = &in->svc->spec->ready;
-    regex_t re;
-    int hit = 0;
-    int fd = open(in->log_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    if (regcomp(&re, rd->regex, REG_EXTENDED | REG_NOSUB) != 0) {
-        close(fd);
-        return 0;
-    }
-    char buf[65536];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, in->log_scanned);
-    close(fd);
-    if (n > 0) {
-        buf[n] = '\0';
-        /* Only whole lines are judged; a partial last line waits. */
-        char *last_nl = strrchr(buf, '\n');
-        if (last_nl) {
-            *last_nl = '\0';
-            char *save = NULL;
-            for (char *line = strtok_r(buf, "\n", &save); line && !hit;
-                 line = strtok_r(NULL, "\n", &save))
-                hit = regexec(&re, line, 0, NULL, 0) == 0;
-            in->log_scanned += (last_nl - buf) + 1;
-        }
-    }
-    regfree(&re);
-    return hit;
-}
-
-static void mark_ready(cr_run *r, cr_inst *in, const char *detail)
-{
-    in->ready = 1;
-    cr_inst_hist(in, "ready",
-                 detail ? json_pack("{s:s}", "detail", detail) : NULL);
-    if (r->phase == CR_PH_STARTUP)
-        cr_run_log(r, "%s ready", in->name);
-    if (r->phase == CR_PH_STARTUP)
-        startup_next(r);
-}
-
-static void ready_tick(cr_run *r, cr_inst *in)
-{
-    const cr_ready *rd = &in->svc->spec->ready;
-    if (in->pid <= 0 || in->ready)
-        return;
-    if (rd->kind == CR_READY_NONE) {
-        mark_ready(r, in, NULL);
-        return;
-    }
-    if (rd->kind == CR_READY_LOG) {
-        if (log_ready(in)) {
-            mark_ready(r, in, "log line matched");
-            return;
-        }
-    } else if (!in->ready_pending) {
-        cr_probe_job *j = cr_calloc(1, sizeof *j);
-        if (j) {
-            j->kind = 1;
-            j->inst = in;
-            j->t = cr_run_now(r);
-            in->ready_pending = 1;
-            cr_runprobe_submit(r, j);
-        }
-    }
-    if (cr_run_now(r) > in->ready_deadline) {
-        if (r->phase == CR_PH_STARTUP) {
-            r->startup_failed = 1;
-            snprintf(r->startup_msg, sizeof r->startup_msg,
-                     "service %s not ready after %.3g s (see logs/%s.log)",
-                     in->name, rd->timeout_s, in->name);
-            cr_run_log(r, "%s", r->startup_msg);
-            start_stop_phase(r);
-        } else {
-            cr_run_log(r,
-                       "%s did not become ready within %.3g s after "
-                       "its restart",
-                       in->name, rd->timeout_s);
-        }
-        return;
-    }
-    double iv = rd->interval_s > 0 ? rd->interval_s : 0.05;
-    cr_run_timer_add(r, cr_run_mono() + iv, CR_T_READY, in, 0);
-}
-
 static void start_stop_phase(cr_run *r)
 {
     if (r->phase >= CR_PH_STOP)
         return;
     cr_runfault_revert_all(r, r->interrupted ? "interrupt" : "end of run");
-    timer_cancel(r, CR_T_PROBE, NULL);
-    timer_cancel(r, CR_T_RECOVERY, NULL);
-    timer_cancel(r, CR_T_FAULT_APPLY, NULL);
-    timer_cancel(r, CR_T_RESTART, NULL);
-    timer_cancel(r, CR_T_READY, NULL);
+    cr_run_timer_cancel(r, CR_T_PROBE, NULL);
+    cr_run_timer_cancel(r, CR_T_RECOVERY, NULL);
+    cr_run_timer_cancel(r, CR_T_FAULT_APPLY, NULL);
+    cr_run_timer_cancel(r, CR_T_READY, NULL);
     cr_run_phase_enter(r, CR_PH_STOP);
-    for (size_t s = r->nsvcs; s-- > 0;) {
-        cr_svc *svc = &r->svcs[s];
-        for (int i = 0; i < svc->spec->replicas; i++) {
-            cr_inst *in = &svc->inst[i];
-            in->restart_at = -1;
-            if (in->pid <= 0)
-                continue;
-            cr_err err;
-            cr_err_clear(&err);
-            if (in->paused)
-                kill(-in->pid, SIGCONT);
-            cr_run_stop_inst(r, in, svc->spec->stop_signal,
-                             svc->spec->stop_timeout_s, 0, &err);
-            snprintf(in->stop_cause, sizeof in->stop_cause, "stop");
-        }
-    }
+    cr_shutdown_begin(r);
+}
+
+void cr_run_stop_phase(cr_run *r)
+{
+    start_stop_phase(r);
 }
 
 static void on_phase_timer(cr_run *r, long ph)
 {
     if (ph == CR_PH_DRAIN && r->phase == CR_PH_FAULTS) {
         cr_runfault_revert_all(r, "end of timeline");
-        timer_cancel(r, CR_T_PROBE, NULL);
-        timer_cancel(r, CR_T_FAULT_APPLY, NULL);
+        cr_run_timer_cancel(r, CR_T_PROBE, NULL);
+        cr_run_timer_cancel(r, CR_T_FAULT_APPLY, NULL);
         cr_run_phase_enter(r, CR_PH_DRAIN);
         cr_run_log(r, "timeline over; draining for %.3g s", r->sc->drain_s);
         cr_run_timer_add(r, r->mono_t0 + r->sc->duration_s + r->sc->drain_s,
                          CR_T_PHASE, NULL, CR_PH_AFTER);
     } else if (ph == CR_PH_AFTER && r->phase == CR_PH_DRAIN) {
-        timer_cancel(r, CR_T_RECOVERY, NULL);
+        cr_run_timer_cancel(r, CR_T_RECOVERY, NULL);
         cr_run_phase_enter(r, CR_PH_AFTER);
         int any = 0;
         for (size_t i = 0; i < r->sc->nprobes; i++)
@@ -552,16 +408,29 @@ static void record_probe(cr_run *r, const cr_probe_job *j)
     json_array_append_new(r->j_probes, o);
 }
 
+/* The before-probes did not hold within the grace time: the experiment
+ * is aborted, nothing is judged (a verdict on a system that never reached
+ * its steady state would say nothing about the faults), exit status 5. */
+static void abort_before(cr_run *r)
+{
+    char last[sizeof r->startup_msg];
+    snprintf(last, sizeof last, "%s", r->startup_msg);
+    snprintf(r->startup_msg, sizeof r->startup_msg,
+             "the steady state did not hold before any fault (checked for "
+             "%.0f s): %s",
+             BEFORE_GRACE_S, last);
+    r->aborted = 1;
+    cr_run_log(r, "%s: experiment aborted", r->startup_msg);
+    start_stop_phase(r);
+}
+
 static void on_probe_results(cr_run *r)
 {
     cr_probe_job *j = cr_runprobe_take(r);
     while (j) {
         cr_probe_job *next = j->next;
         if (j->kind == 1) {
-            cr_inst *in = j->inst;
-            in->ready_pending = 0;
-            if (j->ok == 1 && in->pid > 0 && !in->ready)
-                mark_ready(r, in, j->detail);
+            cr_svc_ready_result(r, j->inst, j->ok, j->detail);
         } else {
             record_probe(r, j);
             if (j->ok != 1 && j->kind != 2)
@@ -586,6 +455,9 @@ static void on_probe_results(cr_run *r)
                        r->phase == CR_PH_BEFORE) {
                 r->before_pending--;
                 r->before_failed |= j->ok != 1;
+                if (j->ok != 1) /* the last answer, for the abort message */
+                    snprintf(r->startup_msg, sizeof r->startup_msg,
+                             "probe %s: %s", j->probe->name, j->detail);
                 if (r->before_pending == 0) {
                     if (!r->before_failed) {
                         start_fault_phase(r);
@@ -595,9 +467,7 @@ static void on_probe_results(cr_run *r)
                         cr_run_timer_add(r, cr_run_mono() + BEFORE_RETRY_S,
                                          CR_T_PHASE, NULL, CR_PH_BEFORE);
                     } else {
-                        cr_run_log(r, "the steady state does not hold before "
-                                      "any fault: experiment aborted");
-                        start_stop_phase(r);
+                        abort_before(r);
                     }
                 }
             } else if (j->phase == CR_PHASE_AFTER && r->phase == CR_PH_AFTER) {
@@ -608,108 +478,6 @@ static void on_probe_results(cr_run *r)
         cr_free(j);
         j = next;
     }
-}
-
-int cr_run_stop_inst(cr_run *r, cr_inst *i, int sig, double timeout_s,
-                     int restart, cr_err *err)
-{
-    if (i->pid <= 0)
-        return cr_err_set(err, CR_ESTATE, "stop %s: not running", i->name);
-    const char *cause = cr_runfault_cause(r);
-    if (kill(-i->pid, sig) != 0)
-        return cr_err_sys(err, CR_ESYS, errno, "stop %s: %s", i->name,
-                          cr_signal_name(sig));
-    if (i->paused) {
-        /* A stopped process cannot handle the stop signal. */
-        kill(-i->pid, SIGCONT);
-        i->paused = 0;
-    }
-    i->stopping = 1;
-    i->stop_restart = restart;
-    snprintf(i->stop_cause, sizeof i->stop_cause, "%s", cause ? cause : "stop");
-    i->stop_kill_at = cr_run_now(r) + timeout_s;
-    cr_run_timer_add(r, cr_run_mono() + timeout_s, CR_T_STOP_KILL, i, 0);
-    return CR_OK;
-}
-
-void cr_run_on_exit(cr_run *r, cr_inst *in, int status)
-{
-    json_t *h = json_object();
-    int code = -1, sig = 0;
-    if (WIFEXITED(status))
-        code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-        sig = WTERMSIG(status);
-    json_object_set_new(h, "code",
-                        code >= 0 ? json_integer(code) : json_null());
-    json_object_set_new(h, "signal",
-                        sig ? json_string(cr_signal_name(sig)) : json_null());
-    const char *cause = in->stopping ? in->stop_cause : in->kill_cause;
-    if (!cause[0])
-        cause = NULL;
-    if (cause)
-        json_object_set_new(h, "cause", json_string(cause));
-    cr_inst_hist(in, "exit", h);
-    timer_cancel(r, CR_T_STOP_KILL, in);
-    if (sig)
-        cr_run_log(r, "%s exited: killed by %s%s%s", in->name,
-                   cr_signal_name(sig), cause ? " — " : "", cause ? cause : "");
-    else
-        cr_run_log(r, "%s exited with status %d%s%s", in->name, code,
-                   cause ? " — " : "", cause ? cause : "");
-    int was_stopping = in->stopping, restart = in->stop_restart;
-    in->stopping = 0;
-    in->stop_restart = 0;
-    in->kill_cause[0] = '\0';
-    if (r->phase >= CR_PH_STOP || r->interrupted)
-        return;
-    if (r->phase == CR_PH_STARTUP && !restart) {
-        r->startup_failed = 1;
-        snprintf(r->startup_msg, sizeof r->startup_msg,
-                 "service %s exited during start-up (see logs/%s.log)",
-                 in->name, in->name);
-        start_stop_phase(r);
-        return;
-    }
-    const cr_svc_spec *sp = in->svc->spec;
-    int policy = 0;
-    if (!was_stopping) {
-        int failed = sig != 0 || code != 0;
-        policy = sp->restart == CR_RESTART_ALWAYS ||
-                 (sp->restart == CR_RESTART_ON_FAILURE && failed);
-        if (policy && sp->max_restarts >= 0 &&
-            in->restarts >= sp->max_restarts) {
-            cr_run_log(r, "%s: restart limit (%d) reached", in->name,
-                       sp->max_restarts);
-            policy = 0;
-        }
-    }
-    if (restart) {
-        cr_run_timer_add(r, cr_run_mono(), CR_T_RESTART, in, 1);
-    } else if (policy) {
-        in->restart_at = cr_run_now(r) + sp->restart_delay_s;
-        cr_run_timer_add(r, cr_run_mono() + sp->restart_delay_s, CR_T_RESTART,
-                         in, 0);
-    }
-}
-
-static void do_restart(cr_run *r, cr_inst *in, long by_fault)
-{
-    cr_err err;
-    cr_err_clear(&err);
-    in->restart_at = -1;
-    if (r->phase >= CR_PH_STOP || in->pid > 0)
-        return;
-    if (cr_svc_start(r, in, by_fault ? "restart-fault" : "restart-policy",
-                     &err) != 0) {
-        cr_run_log(r, "restart of %s failed: %s", in->name, err.msg);
-        return;
-    }
-    in->restarts++;
-    cr_run_log(r, "restarted %s (pid %d)", in->name, (int)in->pid);
-    in->ready_deadline = cr_run_now(r) + in->svc->spec->ready.timeout_s;
-    cr_run_timer_add(r, cr_run_mono(), CR_T_READY, in, 0);
-    cr_runfault_on_spawn(r, in);
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -826,7 +594,6 @@ static void on_signal(cr_run *r)
         }
         if (!r->interrupted) {
             r->interrupted = (int)si.ssi_signo;
-            cr_run_status_clear(r);
             cr_run_log(r,
                        "%s received: stopping services, reverting faults "
                        "(again to force)",
@@ -880,19 +647,10 @@ static void on_timer(cr_run *r)
             }
             break;
         }
-        case CR_T_STOP_KILL: {
-            cr_inst *in = t->ptr;
-            if (in->pid > 0 && in->stopping) {
-                cr_run_log(r, "%s did not stop in time: SIGKILL", in->name);
-                kill(-in->pid, SIGKILL);
-            }
-            break;
-        }
+        case CR_T_STOP_KILL:
         case CR_T_RESTART:
-            do_restart(r, t->ptr, t->arg);
-            break;
         case CR_T_READY:
-            ready_tick(r, t->ptr);
+            cr_svc_on_timer(r, t->kind, t->ptr);
             break;
         case CR_T_RECOVERY:
             recovery_round(r);
@@ -906,9 +664,11 @@ static void on_timer(cr_run *r)
     timer_arm(r);
 }
 
-static void status_draw(cr_run *r)
+/* The live status, for the caller to draw (at most 5 times a second). */
+static void status_report(cr_run *r)
 {
-    if (!r->opts->live_status || r->opts->quiet)
+    const cr_run_output *o = r->opts->out;
+    if (!r->opts->live_status || !o || !o->status)
         return;
     double now = cr_run_mono();
     if (now < r->next_status)
@@ -916,25 +676,24 @@ static void status_draw(cr_run *r)
     r->next_status = now + 0.2;
     char active[256];
     cr_runfault_active_names(r, active, sizeof active);
-    double t = cr_run_now(r);
-    size_t up = cr_svc_running(r), total = 0;
+    cr_run_status st = {
+        .phase = phase_names[r->phase],
+        .timeline = r->phase == CR_PH_FAULTS || r->phase == CR_PH_DRAIN,
+        .t = cr_run_now(r),
+        .length_s = r->sc->duration_s + r->sc->drain_s,
+        .faults = active,
+        .up = cr_svc_running(r),
+        .events = r->hist.n + r->ev_unparsed,
+    };
     for (size_t s = 0; s < r->nsvcs; s++)
-        total += (size_t)r->svcs[s].spec->replicas;
-    if (r->phase == CR_PH_FAULTS || r->phase == CR_PH_DRAIN)
-        fprintf(stderr,
-                "\r\033[K[%s] t=%.1f/%.0fs  faults: %s  up %zu/%zu  "
-                "events %zu",
-                phase_names[r->phase], t, r->sc->duration_s + r->sc->drain_s,
-                active, up, total, r->hist.n + r->ev_unparsed);
-    else
-        fprintf(stderr, "\r\033[K[%s] up %zu/%zu  events %zu",
-                phase_names[r->phase], up, total, r->hist.n + r->ev_unparsed);
-    r->status_line = 1;
+        st.total += (size_t)r->svcs[s].spec->replicas;
+    o->status(o->ud, &st);
 }
 
 static int loop_done(cr_run *r)
 {
-    return r->phase == CR_PH_STOP && cr_svc_running(r) == 0;
+    return r->phase == CR_PH_STOP && cr_shutdown_done(r) &&
+           cr_svc_running(r) == 0;
 }
 
 int cr_run_loop(cr_run *r)
@@ -963,7 +722,7 @@ int cr_run_loop(cr_run *r)
             }
         }
         events_poll(r);
-        status_draw(r);
+        status_report(r);
     }
     return CR_OK;
 }
@@ -972,5 +731,5 @@ int cr_run_loop(cr_run *r)
 void cr_run_begin(cr_run *r)
 {
     cr_run_phase_enter(r, CR_PH_STARTUP);
-    startup_next(r);
+    cr_run_startup_next(r);
 }

@@ -25,22 +25,66 @@
 typedef struct cr_run cr_run;
 typedef struct cr_inst cr_inst; /* one replica of a service */
 
+/* The live status the engine reports while a status line is wanted. */
+typedef struct cr_run_status {
+    const char *phase;  /* "startup", "before", "faults", "drain", ... */
+    int timeline;       /* 1 in the faults and drain phases: t, length_s and
+                           faults mean something */
+    double t;           /* run time */
+    double length_s;    /* duration_s + drain_s */
+    const char *faults; /* names of the active faults, or "none" */
+    size_t up, total;   /* replicas running, replicas in all */
+    size_t events;      /* events received so far */
+} cr_run_status;
+
+/* What the engine tells its caller while a run goes on.  The engine never
+ * prints: the command line (cli/cr_cli_output.c) implements this.  Every
+ * member may be NULL; the strings are valid during the call only. */
+typedef struct cr_run_output {
+    void *ud;
+    /* The run begins (run directory made; baseline: the fault-free
+     * baseline run before the real one). */
+    void (*begin)(void *ud, const char *name, uint64_t seed,
+                  const char *seed_source, const char *run_dir, int baseline);
+    /* A progress line (also kept in the journal's log); t: run time. */
+    void (*log)(void *ud, double t, const char *text);
+    /* About five times a second when cr_run_opts.live_status is set. */
+    void (*status)(void *ud, const cr_run_status *st);
+} cr_run_output;
+
 typedef struct cr_run_opts {
     const char *out_dir; /* NULL: chaosrun-out/<name>-<UTC stamp>/ */
     int seed_override;   /* 1: use seed below */
     uint64_t seed;
-    int live_status; /* 1: draw a status line (stdout is a tty) */
-    int quiet;
-    const char *argv0; /* for the reproduce command */
-    int baseline;      /* 1: this is the fault-free baseline run */
+    int live_status;          /* 1: call out->status while running */
+    const cr_run_output *out; /* NULL: tell nobody */
+    const char *argv0;        /* for the reproduce command */
+    int baseline;             /* 1: this is the fault-free baseline run */
+    /* The chaosrun program, started for the janitor and the fault proxy
+     * (`chaosrun __janitor`, `chaosrun proxy`); NULL: /proc/self/exe,
+     * right whenever the caller is chaosrun itself (tests that run the
+     * engine from another program name the built chaosrun here). */
+    const char *self_exe;
 } cr_run_opts;
+
+/* What a run leaves its caller. */
+typedef struct cr_run_result {
+    char *dir;       /* the run directory (malloc'd), NULL when none was made */
+    json_t *journal; /* the journal as written (a reference), NULL when the
+                        run never began (see err) */
+    cr_err err;      /* why the run could not be carried out or completed
+                        (code 0: nothing to say) */
+} cr_run_result;
 
 /* Run a loaded scenario to the end.  Returns the exit status of the CLI
  * contract (0 held, 1 an expectation failed, 3 unrunnable, 4 harness
- * failure; 130/143 style interruptions return 4 with status interrupted).
- * Writes the run directory even on failure.  *run_dir_out (malloc'd, may
- * be NULL) receives the run directory. */
-int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out);
+ * failure or interrupted -- status "interrupted" in the journal).  Writes
+ * the run directory (journal.json, events.jsonl, logs/) even on failure,
+ * but no report: the caller writes them from the run directory
+ * (reports/cr_report.h).  *res (may be NULL) is filled; release it with
+ * cr_run_result_free. */
+int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, cr_run_result *res);
+void cr_run_result_free(cr_run_result *res);
 
 /* The current UTC time as "yyyymmddThhmmssZ" (run directory names). */
 void cr_run_utc_stamp(char *buf, size_t n);
@@ -66,16 +110,23 @@ const char *cr_inst_name(const cr_inst *i);    /* "worker.1" */
 const char *cr_inst_service(const cr_inst *i); /* "worker" */
 int cr_inst_index(const cr_inst *i);
 pid_t cr_inst_pid(const cr_inst *i); /* 0 when not running */
+/* Frozen by a fault (the supervision state "paused"). */
 int cr_inst_paused(const cr_inst *i);
+/* Record a freeze or thaw made without cr_run_signal (SIGSTOP/SIGCONT
+ * through cr_run_signal already moves the state; then a no-op). */
 void cr_inst_set_paused(cr_inst *i, int paused);
 
-/* Send a signal to the instance's process group.  Fails with CR_ESTATE if
- * the instance is not running. */
+/* Send a signal to the instance's process group, as a fault: SIGSTOP
+ * pauses it, SIGCONT resumes it, any other signal is one whose exit is
+ * attributed to the fault running now.  Fails with CR_ESTATE, sending
+ * nothing, if the instance is not running or its state refuses it (a
+ * pause of a replica that is being stopped). */
 int cr_run_signal(cr_run *r, cr_inst *i, int sig, cr_err *err);
 /* Stop: sig, then SIGKILL after timeout_s (asynchronous, driven by the
  * loop).  When restart is 1 the instance is started again once it exited
  * (the restart fault); the service's restart policy does not apply to an
- * exit caused this way when restart is 0. */
+ * exit caused this way when restart is 0.  A stop of a replica already
+ * stopping sends sig again and keeps the first deadline. */
 int cr_run_stop_inst(cr_run *r, cr_inst *i, int sig, double timeout_s,
                      int restart, cr_err *err);
 

@@ -1,6 +1,10 @@
-/* cr_run_internal: the run engine's state, shared by cr_run.c (loop and
- * phases), cr_svc.c (spawning and supervising replicas), cr_runprobe.c (the
- * probe thread) and cr_ledger.c.  Nothing outside harness/ includes this. */
+/* cr_run_internal: the run engine's state, shared by the files of
+ * engine/: cr_run.c (loop and phases), cr_runsetup.c (making and finishing
+ * a run), cr_svc.c (starting and reaping replicas), cr_supervise.c (their
+ * state machine, cr_svc_fsm.h), cr_shutdown.c (the ordered stop),
+ * cr_runfault.c, cr_runprobe.c (the probe thread), cr_runjudge.c,
+ * cr_run_net.c and cr_run_proxy.c (cr_ledger.c keeps its own header).
+ * Nothing outside engine/ includes it. */
 #ifndef CR_RUN_INTERNAL_H
 #define CR_RUN_INTERNAL_H
 
@@ -12,6 +16,7 @@
 #include "cr_ledger.h"
 #include "probes/cr_probe.h"
 #include "cr_run.h"
+#include "cr_svc_fsm.h"
 #include "checks/cr_scrape.h"
 
 typedef struct cr_svc cr_svc;
@@ -31,25 +36,33 @@ struct cr_inst {
     cr_svc *svc;
     int idx;
     char name[96];
-    pid_t pid; /* 0: not running */
-    int paused;
-    int ready;
-    int starts;    /* how many times started */
-    int restarts;  /* starts caused by policy or restart faults */
-    int ledger_id; /* "pgid" record of the running process */
-    /* Stop in progress (terminate/restart fault or shutdown). */
-    int stopping;
-    int stop_restart;             /* start again once exited */
+    /* Supervision state: changed only by cr_svc_fire (cr_supervise.c),
+     * through the table of cr_svc_fsm.c. */
+    cr_svc_state st;
+    pid_t pid;         /* 0: not running */
+    int ready;         /* the readiness check passed since the last start */
+    int starts;        /* how many times started */
+    int restarts;      /* starts caused by policy or restart faults */
+    int restart_fault; /* the pending restart is a restart fault's */
+    int ledger_id;     /* "pgid" record of the running process */
+    /* The stop in progress (stopping, restarting): what to send, when it
+     * began, whether SIGKILL was needed. */
+    int stop_sig;
+    double stop_timeout_s;
+    double stop_t;
+    double stop_kill_at; /* SIGKILL deadline (run time) */
+    int stop_killed;
     char stop_cause[CR_PATH_MAX]; /* "fault:<name>", "stop" */
     char kill_cause[CR_PATH_MAX]; /* cause recorded for the next exit */
-    double stop_kill_at;          /* SIGKILL deadline (run time) */
-    double restart_at;            /* pending restart (run time), < 0 none */
     cr_envlist env;               /* per-instance overrides */
     char log_path[4096];
     off_t log_scanned; /* readiness by log regex: bytes already read */
     double ready_deadline;
-    int ready_pending; /* a readiness check is queued on the thread */
-    json_t *history;   /* journal: [{t, what, ...}] */
+    /* A readiness job is queued on the probe thread (book-keeping of the
+     * queue, not a state: at most one job per replica at a time). */
+    int ready_job;
+    char ready_last[256]; /* the last failed readiness answer (messages) */
+    json_t *history;      /* journal: [{t, what, ...}] */
 };
 
 struct cr_svc {
@@ -62,6 +75,10 @@ struct cr_svc {
         void *arg;
     } hooks[CR_SPAWN_HOOKS_MAX]; /* cr_run_add_spawn_hook */
     size_t nhooks;
+    /* The end of the run (cr_shutdown.c): waiting for its stop_deps,
+     * signalled, stopped; when it was signalled. */
+    int stop_state;
+    double stop_began;
 };
 
 enum cr_phase {
@@ -122,7 +139,8 @@ struct cr_run {
     int fatal_code;   /* CR_E* that aborts the run */
     cr_err err;       /* first fatal error */
     int startup_failed;
-    char startup_msg[1200];
+    int aborted; /* the before-probes never held: nothing judged (exit 5) */
+    char startup_msg[1200]; /* why startup failed or the run was aborted */
     int before_failed;
 
     int epfd, sigfd, timerfd, inofd, evfd, ino_wd;
@@ -145,6 +163,10 @@ struct cr_run {
 
     cr_svc *svcs;
     size_t nsvcs;
+    /* Process groups of replicas that exited while members of the group
+     * may still be alive: their orphans are reaped as they die. */
+    pid_t *zpg;
+    size_t nzpg, capzpg;
     size_t start_next; /* startup: next service to start */
 
     cr_act_rec **acts; /* every occurrence, in creation order */
@@ -171,13 +193,13 @@ struct cr_run {
 
     json_t *journal;
     json_t *j_phases, *j_faults, *j_probes, *j_log;
+    json_t *j_stops; /* journal "stops" (cr_shutdown.c) */
 
     cr_ledger *ledger;
     int janitor_fd; /* write end: closing it without "done" = crash */
     pid_t janitor_pid;
 
-    int status_line; /* a live line is drawn on stderr */
-    double next_status;
+    double next_status;      /* when to report the live status next */
     char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
     cr_scrape *scrape;       /* Prometheus scraper for slo checks */
     void *proxy;   /* fault proxy process (cr_run_proxy.c owns it), or NULL */
@@ -200,16 +222,58 @@ size_t cr_svc_running(const cr_run *r);
 void cr_svc_hooks_fini(cr_run *r);
 
 /* cr_run.c */
+/* opts->self_exe, or "/proc/self/exe". */
+const char *cr_run_self_exe(const cr_run *r);
 double cr_run_mono(void);
 double cr_run_unix_now(void);
-void cr_run_status_clear(cr_run *r);
 void cr_run_phase_enter(cr_run *r, enum cr_phase ph);
 void cr_run_read_events(cr_run *r);
 int cr_run_loop(cr_run *r);
 void cr_run_begin(cr_run *r);
 void cr_run_timer_add(cr_run *r, double at, int kind, void *ptr, long arg);
-void cr_run_on_exit(cr_run *r, cr_inst *i, int status);
+/* Drop the timers of that kind (for ptr, or all when ptr is NULL). */
+void cr_run_timer_cancel(cr_run *r, int kind, void *ptr);
+/* Phases entered from supervision: before (every service ready), stop
+ * (start-up failed). */
+void cr_run_before_phase(cr_run *r);
+void cr_run_stop_phase(cr_run *r);
 void cr_run_journal_log(cr_run *r, const char *text);
+
+/* cr_supervise.c: the only code that changes a replica's state. */
+/* Parameters some events carry. */
+typedef struct cr_svc_args {
+    int status;         /* EXIT: the wait status */
+    const char *detail; /* READY: how readiness was seen */
+} cr_svc_args;
+/* Feed an event to the replica's state machine and carry out the actions
+ * of the transition.  CR_ESTATE (err set) when the table refuses it, or
+ * the code of an action that failed (a stop signal that could not be
+ * sent: the state is then unchanged; a spawn: the replica is exited). */
+int cr_svc_fire(cr_run *r, cr_inst *in, cr_svc_event ev, const cr_svc_args *a,
+                cr_err *err);
+/* Start the next service in start-up order, or enter the before phase
+ * when every service is ready. */
+void cr_run_startup_next(cr_run *r);
+/* The loop's timers of a replica: CR_T_STOP_KILL, CR_T_RESTART,
+ * CR_T_READY. */
+void cr_svc_on_timer(cr_run *r, int kind, cr_inst *in);
+void cr_svc_ready_tick(cr_run *r, cr_inst *in);
+/* A readiness job came back from the probe thread. */
+void cr_svc_ready_result(cr_run *r, cr_inst *in, int ok, const char *detail);
+/* A replica exited (from cr_svc_reap): history, log line, EXIT event. */
+void cr_run_on_exit(cr_run *r, cr_inst *in, int status);
+
+/* cr_shutdown.c: the ordered stop at the end of the run. */
+/* Enter it (the stop phase has begun): services without stop_deps get
+ * their stop signal now, the others as their deps stop. */
+void cr_shutdown_begin(cr_run *r);
+/* After an exit during the stop phase: signal what may go now. */
+void cr_shutdown_advance(cr_run *r);
+/* Every service has stopped. */
+int cr_shutdown_done(const cr_run *r);
+/* A replica that was stopping (stopping, restarting) exited: its record in
+ * the journal's "stops". */
+void cr_shutdown_record(cr_run *r, cr_inst *in, int status);
 
 /* cr_runfault.c */
 int cr_runfault_schedule(cr_run *r, cr_err *err);
@@ -228,7 +292,6 @@ const char *cr_runfault_cause(cr_run *r);
 /* Evaluate every expectation; fills the journal; returns the exit status
  * (0 all passed, 1 some failed or unknown). */
 int cr_runjudge_eval(cr_run *r, const cr_history *baseline);
-void cr_runjudge_summary(cr_run *r, FILE *fp);
 
 /* cr_runprobe.c */
 int cr_runprobe_start(cr_run *r, cr_err *err);

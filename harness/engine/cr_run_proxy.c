@@ -14,6 +14,7 @@
 #include "cr_run_internal.h"
 
 #include "base/cr_alloc.h"
+#include "base/cr_spawn.h"
 #include "proxy/cr_proxy.h"
 
 #include <ctype.h>
@@ -25,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -82,69 +82,48 @@ static void prun_kill(prun *pr, cr_run *r)
     cr_free(pr);
 }
 
-/* Fork and exec argv with stdin from /dev/null and stdout/stderr to
- * log_path; exec failure is reported over a CLOEXEC pipe. */
-static int spawn(char *const *argv, const char *log_path, pid_t *out,
-                 cr_err *err)
+/* cr_spawn's go-pipe: the proxy's pid goes into the ledger before the
+ * program runs (record, then change).  The start time guards the cleanup
+ * against a reused pid. */
+static int record_proxy(void *arg, pid_t pid, cr_err *err)
 {
-    int ep[2] = {-1, -1}, nullfd = -1, logfd = -1, rc = 0;
-    pid_t parent = getpid();
-    if (pipe2(ep, O_CLOEXEC) < 0 ||
-        (nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
-        (logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                      0644)) < 0) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "proxy: spawn (log %s)", log_path);
-        goto out;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "proxy: fork");
-        goto out;
-    }
-    if (pid == 0) {
-        /* Only async-signal-safe calls until exec. */
-        sigset_t all;
-        sigemptyset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
-        dfl.sa_handler = SIG_DFL;
-        for (int s = 1; s < NSIG; s++)
-            sigaction(s, &dfl, NULL);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        setpgid(0, 0);
-        dup2(nullfd, 0);
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        execv(argv[0], argv);
-        int e = errno;
-        ssize_t wr = write(ep[1], &e, sizeof e);
-        (void)wr;
-        _exit(127);
-    }
-    close(ep[1]);
-    ep[1] = -1;
-    int e = 0;
-    ssize_t k;
-    while ((k = read(ep[0], &e, sizeof e)) < 0 && errno == EINTR) {
-    }
-    if (k == (ssize_t)sizeof e) {
-        waitpid(pid, NULL, 0);
-        rc = cr_err_sys(err, CR_ESYS, e, "proxy: exec %s", argv[0]);
-        goto out;
-    }
-    *out = pid;
-out:
-    for (int i = 0; i < 2; i++)
-        if (ep[i] >= 0)
-            close(ep[i]);
-    if (nullfd >= 0)
-        close(nullfd);
-    if (logfd >= 0)
-        close(logfd);
-    return rc;
+    prun *pr = arg;
+    int id = cr_run_ledger_add(pr->r, err, "proxy %d %llu", (int)pid,
+                               cr_proc_starttime(pid));
+    if (id < 0)
+        return id;
+    pr->ledger_id = id;
+    return 0;
+}
+
+/* Start argv (the chaosrun program itself) with stdin from /dev/null and
+ * stdout/stderr appended to log_path, in its own process group, killed
+ * with the harness. */
+static int spawn(prun *pr, char *const *argv, const char *log_path, cr_err *err)
+{
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc p;
+    cr_err e;
+    int logfd, rc;
+    cr_err_clear(&e);
+    logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logfd < 0)
+        return cr_err_sys(err, CR_ESYS, errno, "proxy: spawn (log %s)",
+                          log_path);
+    o.path = argv[0];
+    o.argv = argv;
+    o.stdout_fd = o.stderr_fd = logfd;
+    o.new_pgroup = 1;
+    o.pdeathsig = SIGKILL;
+    o.before_exec = record_proxy;
+    o.before_exec_arg = pr;
+    rc = cr_spawn(&o, &p, &e);
+    close(logfd);
+    if (rc != 0)
+        return cr_err_set(err, rc == CR_EUNSUP ? CR_ESYS : rc, "proxy: %s",
+                          e.msg);
+    pr->pid = p.pid;
+    return 0;
 }
 
 /* Poll the control socket until the proxy answers "links". */
@@ -214,7 +193,7 @@ int cr_run_proxy_start(cr_run *r, cr_err *err)
                  "/tmp/chaosrun-proxy-%d-%" PRIu64 ".sock", (int)getpid(),
                  cr_run_seed(r));
     snprintf(seed, sizeof seed, "%" PRIu64, cr_run_seed(r));
-    argv[a++] = "/proc/self/exe";
+    argv[a++] = (char *)cr_run_self_exe(r);
     argv[a++] = "proxy";
     argv[a++] = "--control";
     argv[a++] = pr->sock;
@@ -229,16 +208,8 @@ int cr_run_proxy_start(cr_run *r, cr_err *err)
             goto out;
         }
     }
-    if ((rc = spawn(argv, log_path, &pr->pid, err)) < 0)
+    if ((rc = spawn(pr, argv, log_path, err)) < 0)
         goto out;
-    /* The start time guards the cleanup against a reused pid. */
-    int id = cr_run_ledger_add(r, err, "proxy %d %llu", (int)pr->pid,
-                               cr_proc_starttime(pr->pid));
-    if (id < 0) {
-        rc = id;
-        goto out;
-    }
-    pr->ledger_id = id;
     if ((rc = wait_ready(pr, &links, err)) < 0)
         goto out;
     json_t *arr = json_object_get(links, "links");

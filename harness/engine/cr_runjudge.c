@@ -2,8 +2,8 @@
  *
  * Builds the read-only cr_facts every checker judges (fault windows as
  * applied, process history, probe results, the sorted event history), runs
- * each expectation's checker, records verdicts and evidence in the journal
- * and prints the one-screen summary. */
+ * each expectation's checker, and records verdicts and evidence in the
+ * journal (the command line prints the summary from it). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,145 +64,164 @@ static json_t *result_json(const cr_expect *x, const cr_result *res)
     return o;
 }
 
-int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
-{
-    cr_fact_fault *ff = cr_calloc(r->nacts + 1, sizeof *ff);
-    size_t nf = 0, np = 0, npr = 0, cap_p = 16;
-    cr_fact_proc *pp = cr_calloc(cap_p, sizeof *pp);
-    size_t nprobes_j = json_array_size(r->j_probes);
-    cr_fact_probe *pr = cr_calloc(nprobes_j + 1, sizeof *pr);
-    json_t *exps = json_array();
-    int exit_code = 0;
-    double t_end = cr_run_now(r);
-    double t_faults_end = 0;
-    char(*targets)[512] = cr_calloc(r->nacts + 1, sizeof *targets);
-    char(*hosts)[512] = cr_calloc(r->nacts + 1, sizeof *hosts);
+/* The facts every checker judges, collected from the run (arrays owned
+ * here, strings borrowed from the run and the journal). */
+typedef struct judge_facts {
+    cr_fact_fault *ff;
+    cr_fact_proc *pp;
+    cr_fact_probe *pr;
+    size_t nf, np, npr, cap_p;
+    char (*targets)[512];
+    char (*hosts)[512];
+    double t_faults_end;
+} judge_facts;
 
-    if (!ff || !pp || !pr || !exps || !targets || !hosts) {
-        exit_code = 4;
-        goto out;
-    }
+/* "h1,h2": the hosts a network fault acted on (details.hosts). */
+static const char *fault_hosts(const cr_act_rec *a, char *buf, size_t n)
+{
+    json_t *hv = json_object_get(a->act.details, "hosts");
+    size_t hk = 0, hn;
+    json_t *hs;
+    json_array_foreach (hv, hn, hs)
+        if (json_is_string(hs) && hk + 2 < n)
+            hk += (size_t)snprintf(buf + hk, n - hk, "%s%s", hk ? "," : "",
+                                   json_string_value(hs));
+    return hk ? buf : NULL;
+}
+
+/* Fault windows as applied (failed ones kept, marked not ok). */
+static void collect_faults(cr_run *r, judge_facts *jf, double t_end)
+{
     for (size_t i = 0; i < r->nacts; i++) {
         cr_act_rec *a = r->acts[i];
         if (isnan(a->t_applied))
             continue;
-        cr_fact_fault *f = &ff[nf++];
+        cr_fact_fault *f = &jf->ff[jf->nf++];
+        const char *tgt = json_string_value(json_object_get(a->rec, "target"));
         f->name = a->act.fault->name;
         f->kind = a->act.fault->ops->kind;
-        snprintf(targets[i], sizeof targets[i], "%s",
-                 json_string_value(json_object_get(a->rec, "target"))
-                     ? json_string_value(json_object_get(a->rec, "target"))
-                     : "-");
-        f->target = targets[i];
-        json_t *hv = json_object_get(a->act.details, "hosts");
-        size_t hk = 0, hn = 0;
-        json_t *hs;
-        json_array_foreach (hv, hn, hs)
-            if (json_is_string(hs) && hk + 2 < sizeof hosts[i])
-                hk += (size_t)snprintf(hosts[i] + hk, sizeof hosts[i] - hk,
-                                       "%s%s", hk ? "," : "",
-                                       json_string_value(hs));
-        f->hosts = hk ? hosts[i] : NULL;
+        snprintf(jf->targets[i], sizeof jf->targets[i], "%s", tgt ? tgt : "-");
+        f->target = jf->targets[i];
+        f->hosts = fault_hosts(a, jf->hosts[i], sizeof jf->hosts[i]);
         f->start = a->t_applied;
         f->end = isnan(a->t_reverted) ? t_end : a->t_reverted;
         f->ok = a->state != 3;
-        if (f->ok && f->end > t_faults_end)
-            t_faults_end = f->end;
+        if (f->ok && f->end > jf->t_faults_end)
+            jf->t_faults_end = f->end;
     }
-    qsort(ff, nf, sizeof *ff, cmp_fault);
+    qsort(jf->ff, jf->nf, sizeof *jf->ff, cmp_fault);
+}
 
-    for (size_t s = 0; s < r->nsvcs; s++) {
+/* One start, ready or exit of an instance's history. */
+static int add_proc(judge_facts *jf, const cr_inst *in, const json_t *h)
+{
+    const char *what = json_string_value(json_object_get(h, "what"));
+    int w = !what                        ? -1
+            : strcmp(what, "start") == 0 ? CR_PROC_START
+            : strcmp(what, "ready") == 0 ? CR_PROC_READY
+            : strcmp(what, "exit") == 0  ? CR_PROC_EXIT
+                                         : -1;
+    if (w < 0)
+        return 0;
+    if (jf->np == jf->cap_p) {
+        cr_fact_proc *nv = cr_realloc(jf->pp, jf->cap_p * 2 * sizeof *nv);
+        if (!nv)
+            return CR_ENOMEM;
+        jf->pp = nv;
+        jf->cap_p *= 2;
+    }
+    cr_fact_proc *p = &jf->pp[jf->np++];
+    memset(p, 0, sizeof *p);
+    p->t = json_number_value(json_object_get(h, "t"));
+    p->inst = in->name;
+    p->svc = in->svc->spec->name;
+    p->what = w;
+    json_t *code = json_object_get(h, "code");
+    p->code = json_is_integer(code) ? (int)json_integer_value(code) : -1;
+    const char *sig = json_string_value(json_object_get(h, "signal"));
+    p->sig = sig ? cr_signal_parse(sig) : 0;
+    if (p->sig < 0)
+        p->sig = 0;
+    p->cause = json_string_value(json_object_get(h, "cause"));
+    return 0;
+}
+
+static int collect_procs(cr_run *r, judge_facts *jf)
+{
+    for (size_t s = 0; s < r->nsvcs; s++)
         for (int i = 0; i < r->svcs[s].spec->replicas; i++) {
-            cr_inst *in = &r->svcs[s].inst[i];
+            const cr_inst *in = &r->svcs[s].inst[i];
             size_t k;
             json_t *h;
-            json_array_foreach (in->history, k, h) {
-                const char *what =
-                    json_string_value(json_object_get(h, "what"));
-                int w;
-                if (!what)
-                    continue;
-                if (strcmp(what, "start") == 0)
-                    w = CR_PROC_START;
-                else if (strcmp(what, "ready") == 0)
-                    w = CR_PROC_READY;
-                else if (strcmp(what, "exit") == 0)
-                    w = CR_PROC_EXIT;
-                else
-                    continue;
-                if (np == cap_p) {
-                    cr_fact_proc *nv = cr_realloc(pp, cap_p * 2 * sizeof *pp);
-                    if (!nv) {
-                        exit_code = 4;
-                        goto out;
-                    }
-                    pp = nv;
-                    cap_p *= 2;
-                }
-                cr_fact_proc *p = &pp[np++];
-                memset(p, 0, sizeof *p);
-                p->t = json_number_value(json_object_get(h, "t"));
-                p->inst = in->name;
-                p->svc = r->svcs[s].spec->name;
-                p->what = w;
-                json_t *code = json_object_get(h, "code");
-                p->code =
-                    json_is_integer(code) ? (int)json_integer_value(code) : -1;
-                const char *sig =
-                    json_string_value(json_object_get(h, "signal"));
-                p->sig = sig ? cr_signal_parse(sig) : 0;
-                if (p->sig < 0)
-                    p->sig = 0;
-                p->cause = json_string_value(json_object_get(h, "cause"));
-            }
+            json_array_foreach (in->history, k, h)
+                if (add_proc(jf, in, h) != 0)
+                    return CR_ENOMEM;
         }
+    qsort(jf->pp, jf->np, sizeof *jf->pp, cmp_proc);
+    return 0;
+}
+
+static void collect_probes(cr_run *r, judge_facts *jf)
+{
+    size_t k;
+    json_t *o;
+    json_array_foreach (r->j_probes, k, o) {
+        cr_fact_probe *p = &jf->pr[jf->npr++];
+        p->probe = json_string_value(json_object_get(o, "probe"));
+        p->phase = phase_of(json_string_value(json_object_get(o, "phase")));
+        p->t = json_number_value(json_object_get(o, "t"));
+        p->ok = json_is_true(json_object_get(o, "ok"));
+        p->detail = json_string_value(json_object_get(o, "detail"));
     }
-    qsort(pp, np, sizeof *pp, cmp_proc);
+    qsort(jf->pr, jf->npr, sizeof *jf->pr, cmp_probe);
+}
 
-    {
-        size_t k;
-        json_t *o;
-        json_array_foreach (r->j_probes, k, o) {
-            cr_fact_probe *p = &pr[npr++];
-            p->probe = json_string_value(json_object_get(o, "probe"));
-            p->phase = phase_of(json_string_value(json_object_get(o, "phase")));
-            p->t = json_number_value(json_object_get(o, "t"));
-            p->ok = json_is_true(json_object_get(o, "ok"));
-            p->detail = json_string_value(json_object_get(o, "detail"));
-        }
-        qsort(pr, npr, sizeof *pr, cmp_probe);
-    }
-
-    cr_facts facts = {
-        .scen = r->sc,
-        .hist = &r->hist,
-        .faults = ff,
-        .nfaults = nf,
-        .procs = pp,
-        .nprocs = np,
-        .probes = pr,
-        .nprobes = npr,
-        .t_faults_end = t_faults_end,
-        .t_workload_end = r->sc->duration_s,
-        .t_end = t_end,
-        .baseline = baseline,
-        .run_dir = r->dir,
-    };
-
-    if (r->startup_failed) {
+/* A run that did not start or was interrupted is not judged: what was
+ * recorded does not cover what the expectations speak of (a request in
+ * flight at Ctrl-C is not lost; a probe that never ran did not fail).
+ * Each expectation is kept, verdict "unknown", with details.not_judged
+ * saying why ("startup" or "interrupted"); the journal's status and
+ * error say what happened.  Returns the exit status. */
+static int not_judged(cr_run *r, json_t *exps)
+{
+    char why[160];
+    const char *code = r->interrupted ? "interrupted"
+                       : r->aborted   ? "aborted"
+                                      : "startup";
+    if (r->interrupted)
+        snprintf(why, sizeof why, "not judged: the run was interrupted by %s",
+                 cr_signal_name(r->interrupted));
+    else if (r->aborted)
+        snprintf(why, sizeof why,
+                 "not judged: the steady state did not hold before any fault");
+    else
+        snprintf(why, sizeof why,
+                 "not judged: the system under test did not start");
+    for (size_t i = 0; i < r->sc->nexpects; i++) {
+        const cr_expect *x = &r->sc->expects[i];
         json_array_append_new(
-            exps, json_pack("{s:s,s:s,s:s,s:s,s:[],s:{}}", "name", "startup",
-                            "kind", "startup", "verdict", "failed", "summary",
-                            r->startup_msg, "evidence", "details"));
-        exit_code = 1;
+            exps,
+            json_pack("{s:s,s:s,s:s,s:s,s:[],s:{s:s}}", "name", x->name, "kind",
+                      x->ops->kind, "verdict", "unknown", "summary", why,
+                      "evidence", "details", "not_judged", code));
     }
+    return r->interrupted ? cr_err_exit_status(CR_EINTR)
+                          : cr_err_exit_status(CR_ESTART);
+}
+
+/* Every expectation against the facts, into exps; 0 all passed, 1 not. */
+static int judge(cr_run *r, const cr_facts *facts, json_t *exps)
+{
+    int exit_code = 0;
+    if (r->startup_failed || r->interrupted || r->aborted)
+        return not_judged(r, exps);
     for (size_t i = 0; i < r->sc->nexpects; i++) {
         const cr_expect *x = &r->sc->expects[i];
         cr_result res;
         cr_err err;
         cr_result_init(&res);
         cr_err_clear(&err);
-        if (x->ops->eval(x, &facts, &res, &err) != 0)
+        if (x->ops->eval(x, facts, &res, &err) != 0)
             cr_result_set(&res, CR_VERDICT_UNKNOWN, "checker error: %s",
                           err.msg);
         if (res.verdict != CR_VERDICT_PASSED)
@@ -210,71 +229,48 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
         json_array_append_new(exps, result_json(x, &res));
         cr_result_free(&res);
     }
-out:
-    json_object_set_new(r->journal, "expectations", exps ? exps : json_array());
-    cr_free(ff);
-    cr_free(pp);
-    cr_free(pr);
-    cr_free(targets);
-    cr_free(hosts);
     return exit_code;
 }
 
-void cr_runjudge_summary(cr_run *r, FILE *fp)
+int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
 {
-    json_t *j = r->journal;
-    const char *status = json_string_value(json_object_get(j, "status"));
-    int tty = isatty(fileno(fp));
-    const char *bold = tty ? "\033[1m" : "", *off = tty ? "\033[0m" : "";
-    const char *red = tty ? "\033[31m" : "", *green = tty ? "\033[32m" : "",
-               *yellow = tty ? "\033[33m" : "";
-    const char *scol = status && strcmp(status, "passed") == 0 ? green : red;
-    fprintf(fp, "\n%s%s%s: %s%s%s  (seed %llu)\n", bold, r->sc->name, off, scol,
-            status ? status : "?", off, (unsigned long long)r->seed);
-    const char *error = json_string_value(json_object_get(j, "error"));
-    if (error)
-        fprintf(fp, "  %s\n", error);
-    size_t i;
-    json_t *o;
-    size_t nf = 0, nfailed = 0;
-    json_array_foreach (json_object_get(j, "faults"), i, o) {
-        nf++;
-        nfailed += strcmp(json_string_value(json_object_get(o, "outcome"))
-                              ? json_string_value(json_object_get(o, "outcome"))
-                              : "",
-                          "failed") == 0;
-    }
-    fprintf(fp, "  faults: %zu occurrence(s)%s", nf, nfailed ? "" : "\n");
-    if (nfailed)
-        fprintf(fp, ", %s%zu failed to apply%s\n", red, nfailed, off);
-    json_array_foreach (json_object_get(j, "expectations"), i, o) {
-        const char *v = json_string_value(json_object_get(o, "verdict"));
-        const char *col = strcmp(v, "passed") == 0   ? green
-                          : strcmp(v, "failed") == 0 ? red
-                                                     : yellow;
-        const char *mark = strcmp(v, "passed") == 0   ? "PASS"
-                           : strcmp(v, "failed") == 0 ? "FAIL"
-                                                      : "UNKNOWN";
-        fprintf(fp, "  %s%-7s%s %-22s %s\n", col, mark, off,
-                json_string_value(json_object_get(o, "name")),
-                json_string_value(json_object_get(o, "summary")));
-        if (strcmp(v, "passed") != 0) {
-            size_t k;
-            json_t *ev;
-            json_array_foreach (json_object_get(o, "evidence"), k, ev) {
-                if (k >= 5) {
-                    fprintf(fp, "          … %zu more in journal.json\n",
-                            json_array_size(json_object_get(o, "evidence")) -
-                                5);
-                    break;
-                }
-                fprintf(fp, "          t=%.3f %s\n",
-                        json_number_value(json_object_get(ev, "t")),
-                        json_string_value(json_object_get(ev, "text")));
-            }
-        }
-    }
-    fprintf(fp, "  run directory: %s\n", r->dir);
-    fprintf(fp, "  reproduce: %s\n",
-            json_string_value(json_object_get(j, "reproduce")));
+    judge_facts jf = {.cap_p = 16};
+    json_t *exps = json_array();
+    int exit_code = 4;
+    double t_end = cr_run_now(r);
+    jf.ff = cr_calloc(r->nacts + 1, sizeof *jf.ff);
+    jf.pp = cr_calloc(jf.cap_p, sizeof *jf.pp);
+    jf.pr = cr_calloc(json_array_size(r->j_probes) + 1, sizeof *jf.pr);
+    jf.targets = cr_calloc(r->nacts + 1, sizeof *jf.targets);
+    jf.hosts = cr_calloc(r->nacts + 1, sizeof *jf.hosts);
+    if (!jf.ff || !jf.pp || !jf.pr || !exps || !jf.targets || !jf.hosts)
+        goto out;
+    collect_faults(r, &jf, t_end);
+    if (collect_procs(r, &jf) != 0)
+        goto out;
+    collect_probes(r, &jf);
+    cr_facts facts = {
+        .scen = r->sc,
+        .hist = &r->hist,
+        .faults = jf.ff,
+        .nfaults = jf.nf,
+        .procs = jf.pp,
+        .nprocs = jf.np,
+        .probes = jf.pr,
+        .nprobes = jf.npr,
+        .t_faults_end = jf.t_faults_end,
+        .t_workload_end = r->sc->duration_s,
+        .t_end = t_end,
+        .baseline = baseline,
+        .run_dir = r->dir,
+    };
+    exit_code = judge(r, &facts, exps);
+out:
+    json_object_set_new(r->journal, "expectations", exps ? exps : json_array());
+    cr_free(jf.ff);
+    cr_free(jf.pp);
+    cr_free(jf.pr);
+    cr_free(jf.targets);
+    cr_free(jf.hosts);
+    return exit_code;
 }

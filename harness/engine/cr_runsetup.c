@@ -25,9 +25,9 @@
 #include <unistd.h>
 
 #include "base/cr_alloc.h"
+#include "base/cr_path.h"
 #include "net/cr_net.h"
 #include "proxy/cr_proxy.h"
-#include "reports/cr_report.h"
 #include "cr_run_internal.h"
 
 /* ---- set-up and tear-down --------------------------------------------------
@@ -89,17 +89,8 @@ static int make_run_dir(cr_run *r, cr_err *err)
 
 static char *self_bindir(void)
 {
-    const char *o = getenv("CHAOSRUN_BINDIR");
     char buf[PATH_MAX];
-    if (o && *o)
-        return cr_strdup(o);
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        return cr_strdup(".");
-    buf[n] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash)
-        *slash = '\0';
+    cr_path_helper_dir(buf, sizeof buf);
     return cr_strdup(buf);
 }
 
@@ -128,8 +119,10 @@ static int setup_loop(cr_run *r, cr_err *err)
     if (r->sigfd < 0 || r->epfd < 0 || r->timerfd < 0 || r->evfd < 0 ||
         r->inofd < 0)
         return cr_err_sys(err, CR_ESYS, errno, "event loop set-up");
+    /* Emptied: a run directory given again (--out DIR) must not carry the
+     * events of an earlier run into this one's history. */
     int fd =
-        open(r->events_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        open(r->events_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return cr_err_sys(err, CR_ESYS, errno, "event file %s", r->events_path);
     close(fd);
@@ -210,6 +203,7 @@ static void journal_init(cr_run *r)
     r->j_faults = json_array();
     r->j_probes = json_array();
     r->j_log = json_array();
+    r->j_stops = json_array();
     shell_quote(q, sizeof q, r->sc->file ? r->sc->file : "scenario.json");
     snprintf(repro, sizeof repro, "chaosrun --seed %llu %s",
              (unsigned long long)r->seed, q);
@@ -236,6 +230,7 @@ static void journal_init(cr_run *r)
     json_object_set(j, "faults", r->j_faults);
     json_object_set(j, "probes", r->j_probes);
     json_object_set(j, "log", r->j_log);
+    json_object_set(j, "stops", r->j_stops);
 }
 
 static int write_json_atomic(const char *dir, const char *name, json_t *j,
@@ -323,6 +318,8 @@ static const char *status_name(int exit_code, const cr_run *r)
 {
     if (r->interrupted)
         return "interrupted";
+    if (r->aborted && exit_code == 5)
+        return "aborted";
     switch (exit_code) {
     case 0:
         return "passed";
@@ -330,20 +327,18 @@ static const char *status_name(int exit_code, const cr_run *r)
         return "failed";
     case 3:
         return "unrunnable";
+    case 5:
+        return "startup_failed";
     default:
         return "error";
     }
 }
 
-int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
+/* ---- the steps of a run ------------------------------------------------- */
+
+static void run_init(cr_run *r, cr_scen *sc, const cr_run_opts *opts)
 {
-    cr_run run, *r = &run;
-    cr_err err;
-    cr_history baseline;
-    int have_baseline = 0;
-    int exit_code = 4;
     memset(r, 0, sizeof *r);
-    cr_err_clear(&err);
     cr_err_clear(&r->err);
     r->sc = sc;
     r->opts = opts;
@@ -352,8 +347,6 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
     pthread_mutex_init(&r->hist_lock, NULL);
     pthread_mutex_init(&r->pq_lock, NULL);
     pthread_cond_init(&r->pq_cond, NULL);
-    if (run_dir_out)
-        *run_dir_out = NULL;
     if (opts->seed_override) {
         r->seed = opts->seed;
         r->seed_source = "command line";
@@ -362,93 +355,85 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
         r->seed_source = sc->seed_given ? "scenario" : "drawn";
     }
     sc->seed = r->seed;
-    if (cr_scen_resolve(sc, &err) != 0)
-        goto fatal_early;
     r->started_unix = cr_run_unix_now();
     r->mono_start = cr_run_mono();
     r->mono_t0 = r->mono_start;
     cr_history_init(&r->hist, r->started_unix);
-    if (make_run_dir(r, &err) != 0)
-        goto fatal_early;
-    if (run_dir_out)
-        *run_dir_out = cr_strdup(r->dir);
-    r->bindir = self_bindir();
-    if (!opts->quiet)
-        fprintf(stderr, "chaosrun: %s%s, seed %llu (%s), run directory %s\n",
-                sc->name, opts->baseline ? " (fault-free baseline)" : "",
-                (unsigned long long)r->seed, r->seed_source, r->dir);
+}
 
-    if (!opts->baseline && needs_baseline(sc)) {
-        cr_run_opts bo = *opts;
-        char bdir[PATH_MAX + 16];
-        snprintf(bdir, sizeof bdir, "%s/baseline", r->dir);
-        bo.out_dir = bdir;
-        bo.baseline = 1;
-        bo.seed_override = 1;
-        bo.seed = r->seed;
-        bo.live_status = 0;
-        int brc = cr_run_scenario(sc, &bo, NULL);
-        char bev[PATH_MAX + 32];
-        snprintf(bev, sizeof bev, "%s/events.jsonl", bdir);
-        cr_history_init(&baseline, 0);
-        have_baseline = 1;
-        cr_err e2;
-        cr_err_clear(&e2);
-        if (brc > 1 || cr_history_load(&baseline, bev, &e2) != 0)
-            cr_run_journal_log(r, "baseline run did not complete");
-        r->mono_start = cr_run_mono();
-        r->started_unix = cr_run_unix_now();
-        r->hist.t0 = r->started_unix;
-    }
+/* The fault-free baseline run, into <run dir>/baseline, when a checker
+ * needs one: its events in *baseline (always initialised; empty when the
+ * run did not complete).  Returns 1 when *baseline must be freed. */
+static int run_baseline(cr_run *r, cr_history *baseline)
+{
+    if (r->opts->baseline || !needs_baseline(r->sc))
+        return 0;
+    cr_run_opts bo = *r->opts;
+    char bdir[PATH_MAX + 16], bev[PATH_MAX + 32];
+    snprintf(bdir, sizeof bdir, "%s/baseline", r->dir);
+    bo.out_dir = bdir;
+    bo.baseline = 1;
+    bo.seed_override = 1;
+    bo.seed = r->seed;
+    bo.live_status = 0;
+    int brc = cr_run_scenario(r->sc, &bo, NULL);
+    snprintf(bev, sizeof bev, "%s/events.jsonl", bdir);
+    cr_history_init(baseline, 0);
+    cr_err e;
+    cr_err_clear(&e);
+    if (brc > 1 || cr_history_load(baseline, bev, &e) != 0)
+        cr_run_journal_log(r, "baseline run did not complete");
+    /* The real run starts now. */
+    r->mono_start = cr_run_mono();
+    r->started_unix = cr_run_unix_now();
+    r->hist.t0 = r->started_unix;
+    return 1;
+}
 
-    journal_init(r);
-    if (cr_ledger_open(r->dir, &r->ledger, &err) != 0)
-        goto fatal;
-    if (cr_janitor_spawn(r->ledger, &r->janitor_pid, &r->janitor_fd, &err) != 0)
-        goto fatal;
-    if (setup_loop(r, &err) != 0)
-        goto fatal;
-    if (cr_svc_init(r, &err) != 0)
-        goto fatal;
+/* Everything before the first service starts: the ledger and its janitor,
+ * the loop, the services, whether this machine can do every fault, hosts,
+ * the proxy, the faults' preparations, the probe thread. */
+static int run_prepare(cr_run *r, cr_err *err)
+{
+    cr_scen *sc = r->sc;
+    if (cr_ledger_open(r->dir, &r->ledger, err) != 0 ||
+        cr_janitor_spawn(r->ledger, cr_run_self_exe(r), &r->janitor_pid,
+                         &r->janitor_fd, err) != 0 ||
+        setup_loop(r, err) != 0 || cr_svc_init(r, err) != 0)
+        return err->code;
     /* Can this machine do every fault?  Asked before anything starts. */
     for (size_t i = 0; i < sc->nfaults; i++) {
         cr_fault *f = &sc->faults[i];
-        if (f->ops->check && f->ops->check(f, r, &err) != 0)
-            goto fatal;
+        if (f->ops->check && f->ops->check(f, r, err) != 0)
+            return err->code;
     }
-    if (sc->hosts) {
-        if (cr_run_net_setup(r, &err) != 0)
-            goto fatal;
-    }
-    if (sc->links) {
-        if (cr_run_proxy_start(r, &err) != 0)
-            goto fatal;
-    }
+    if (sc->hosts && cr_run_net_setup(r, err) != 0)
+        return err->code;
+    if (sc->links && cr_run_proxy_start(r, err) != 0)
+        return err->code;
     for (size_t i = 0; i < sc->nfaults; i++) {
         cr_fault *f = &sc->faults[i];
-        if (f->ops->prepare && f->ops->prepare(f, r, &err) != 0)
-            goto fatal;
+        if (f->ops->prepare && f->ops->prepare(f, r, err) != 0)
+            return err->code;
     }
     r->trigger_counts = cr_calloc(sc->nfaults + 1, sizeof *r->trigger_counts);
     r->trigger_fired = cr_calloc(sc->nfaults + 1, sizeof *r->trigger_fired);
-    if (!r->trigger_counts || !r->trigger_fired) {
-        cr_err_set(&err, CR_ENOMEM, "out of memory");
-        goto fatal;
-    }
-    if (cr_runprobe_start(r, &err) != 0)
-        goto fatal;
+    if (!r->trigger_counts || !r->trigger_fired)
+        return cr_err_set(err, CR_ENOMEM, "out of memory");
+    return cr_runprobe_start(r, err);
+}
 
+/* The run itself, then the verdicts.  Returns the exit status, or sets
+ * err (the run could not be carried out). */
+static int run_execute(cr_run *r, const cr_history *baseline, cr_err *err)
+{
     cr_run_begin(r);
-    if (cr_run_loop(r) != 0) {
-        cr_err_set(&err, r->err.code, "%s", r->err.msg);
-        goto fatal;
-    }
+    if (cr_run_loop(r) != 0)
+        return cr_err_set(err, r->err.code, "%s", r->err.msg);
     cr_run_read_events(r);
     cr_runprobe_stop(r);
-    if (r->fatal_code) {
-        cr_err_set(&err, r->fatal_code, "%s", r->err.msg);
-        goto fatal;
-    }
+    if (r->fatal_code)
+        return cr_err_set(err, r->fatal_code, "%s", r->err.msg);
     if (r->scrape) {
         size_t ok = 0, failed = 0;
         char msg[256];
@@ -461,63 +446,54 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, char **run_dir_out)
                                           "first_error", msg));
     }
     cr_run_phase_enter(r, CR_PH_DONE);
-    exit_code = opts->baseline
-                    ? 0
-                    : cr_runjudge_eval(r, have_baseline ? &baseline : NULL);
-    if (r->interrupted)
-        exit_code = 4;
-    goto finish;
+    int rc = r->opts->baseline ? 0 : cr_runjudge_eval(r, baseline);
+    return r->interrupted ? 4 : rc;
+}
 
-fatal:
-    exit_code = cr_err_exit_status(err.code);
-    if (r->journal)
-        json_object_set_new(r->journal, "error", json_string(err.msg));
-    if (!opts->quiet) {
-        cr_run_status_clear(r);
-        fprintf(stderr, "chaosrun: %s\n", err.msg);
+/* events.jsonl and journal.json, on success, failure and interruption
+ * alike.  Returns exit_code, or 4 when the journal could not be written. */
+static int run_write(cr_run *r, int exit_code, cr_run_result *res)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    json_t *j = r->journal;
+    char evp[PATH_MAX + 16];
+    snprintf(evp, sizeof evp, "%s/events.jsonl", r->dir);
+    pthread_mutex_lock(&r->hist_lock);
+    cr_history_sort(&r->hist);
+    cr_history_write(&r->hist, evp, &e);
+    pthread_mutex_unlock(&r->hist_lock);
+    json_object_set_new(j, "status", json_string(status_name(exit_code, r)));
+    json_object_set_new(j, "exit_code", json_integer(exit_code));
+    json_object_set_new(j, "t0_unix", json_real(r->t0_unix));
+    json_object_set_new(j, "ended_at", json_real(cr_run_unix_now()));
+    if (r->interrupted)
+        json_object_set_new(j, "interrupted_by",
+                            json_string(cr_signal_name(r->interrupted)));
+    if (!json_object_get(j, "error"))
+        json_object_set_new(j, "error",
+                            r->startup_failed || r->aborted
+                                ? json_string(r->startup_msg)
+                                : json_null());
+    json_object_set_new(
+        j, "events",
+        json_pack("{s:s,s:I,s:I,s:s?}", "file", "events.jsonl", "count",
+                  (json_int_t)r->hist.n, "malformed",
+                  (json_int_t)r->hist.malformed, "first_malformed",
+                  r->hist.malformed ? r->hist.first_malformed : NULL));
+    finish_services_json(r);
+    cr_err_clear(&e);
+    if (write_json_atomic(r->dir, "journal.json", j, &e) != 0) {
+        cr_err_set(&res->err, e.code, "%s", e.msg);
+        exit_code = 4;
     }
-finish:
-    cr_run_status_clear(r);
-    teardown(r);
-    if (r->journal) {
-        cr_err e2;
-        cr_err_clear(&e2);
-        pthread_mutex_lock(&r->hist_lock);
-        cr_history_sort(&r->hist);
-        char evp[PATH_MAX + 16];
-        snprintf(evp, sizeof evp, "%s/events.jsonl", r->dir);
-        cr_history_write(&r->hist, evp, &e2);
-        pthread_mutex_unlock(&r->hist_lock);
-        json_object_set_new(r->journal, "status",
-                            json_string(status_name(exit_code, r)));
-        json_object_set_new(r->journal, "exit_code", json_integer(exit_code));
-        json_object_set_new(r->journal, "t0_unix", json_real(r->t0_unix));
-        json_object_set_new(r->journal, "ended_at",
-                            json_real(cr_run_unix_now()));
-        if (r->interrupted)
-            json_object_set_new(r->journal, "interrupted_by",
-                                json_string(cr_signal_name(r->interrupted)));
-        if (!json_object_get(r->journal, "error"))
-            json_object_set_new(r->journal, "error",
-                                r->startup_failed ? json_string(r->startup_msg)
-                                                  : json_null());
-        json_object_set_new(
-            r->journal, "events",
-            json_pack("{s:s,s:I,s:I,s:s?}", "file", "events.jsonl", "count",
-                      (json_int_t)r->hist.n, "malformed",
-                      (json_int_t)r->hist.malformed, "first_malformed",
-                      r->hist.malformed ? r->hist.first_malformed : NULL));
-        finish_services_json(r);
-        if (write_json_atomic(r->dir, "journal.json", r->journal, &e2) != 0) {
-            fprintf(stderr, "chaosrun: %s\n", e2.msg);
-            exit_code = 4;
-        }
-        if (!opts->baseline && cr_report_write_all(r->dir, &e2) != 0 &&
-            !opts->quiet)
-            fprintf(stderr, "chaosrun: reports: %s\n", e2.msg);
-        if (!opts->baseline)
-            cr_runjudge_summary(r, stdout);
-    }
+    res->journal = json_incref(j);
+    return exit_code;
+}
+
+/* Release what the run holds (safe after any step). */
+static void run_release(cr_run *r)
+{
     if (r->ledger) {
         /* Everything recorded has been undone: the index entry goes, and
          * the janitor is told not to act. */
@@ -532,31 +508,71 @@ finish:
     }
     cr_runfault_free(r);
     cr_svc_fini(r);
-    json_decref(r->journal);
-    json_decref(r->j_phases);
-    json_decref(r->j_faults);
-    json_decref(r->j_probes);
-    json_decref(r->j_log);
+    json_t *js[] = {r->journal,  r->j_phases, r->j_faults,
+                    r->j_probes, r->j_log,    r->j_stops};
+    for (size_t i = 0; i < sizeof js / sizeof js[0]; i++)
+        json_decref(js[i]);
     cr_history_free(&r->hist);
+    void *ps[] = {r->trigger_counts, r->trigger_fired, r->ev_buf, r->zpg,
+                  r->events_path,    r->bindir,        r->dir};
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
+        cr_free(ps[i]);
+    pthread_mutex_destroy(&r->hist_lock);
+    pthread_mutex_destroy(&r->pq_lock);
+    pthread_cond_destroy(&r->pq_cond);
+}
+
+int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, cr_run_result *res)
+{
+    cr_run run, *r = &run;
+    cr_run_result tmp_res;
+    cr_history baseline;
+    cr_err err;
+    int have_baseline = 0, exit_code;
+    if (!res)
+        res = &tmp_res;
+    memset(res, 0, sizeof *res);
+    cr_err_clear(&res->err);
+    cr_err_clear(&err);
+    run_init(r, sc, opts);
+    if (cr_scen_resolve(sc, &err) != 0 || make_run_dir(r, &err) != 0) {
+        /* Nothing was started and there is no journal to write. */
+        cr_err_set(&res->err, err.code, "%s", err.msg);
+        exit_code = cr_err_exit_status(err.code);
+        goto out;
+    }
+    res->dir = cr_strdup(r->dir);
+    r->bindir = self_bindir();
+    if (opts->out && opts->out->begin)
+        opts->out->begin(opts->out->ud, sc->name, r->seed, r->seed_source,
+                         r->dir, opts->baseline);
+    have_baseline = run_baseline(r, &baseline);
+    journal_init(r);
+    exit_code = 4;
+    if (run_prepare(r, &err) == 0)
+        exit_code = run_execute(r, have_baseline ? &baseline : NULL, &err);
+    if (err.code) {
+        exit_code = cr_err_exit_status(err.code);
+        json_object_set_new(r->journal, "error", json_string(err.msg));
+        cr_err_set(&res->err, err.code, "%s", err.msg);
+    }
+    teardown(r);
+    exit_code = run_write(r, exit_code, res);
+out:
+    run_release(r);
     if (have_baseline)
         cr_history_free(&baseline);
-    cr_free(r->trigger_counts);
-    cr_free(r->trigger_fired);
-    cr_free(r->ev_buf);
-    cr_free(r->events_path);
-    cr_free(r->bindir);
-    cr_free(r->dir);
-    pthread_mutex_destroy(&r->hist_lock);
-    pthread_mutex_destroy(&r->pq_lock);
-    pthread_cond_destroy(&r->pq_cond);
+    if (res == &tmp_res)
+        cr_run_result_free(res);
     return exit_code;
+}
 
-fatal_early:
-    fprintf(stderr, "chaosrun: %s\n", err.msg);
-    cr_history_free(&r->hist);
-    cr_free(r->dir);
-    pthread_mutex_destroy(&r->hist_lock);
-    pthread_mutex_destroy(&r->pq_lock);
-    pthread_cond_destroy(&r->pq_cond);
-    return cr_err_exit_status(err.code);
+void cr_run_result_free(cr_run_result *res)
+{
+    if (!res)
+        return;
+    cr_free(res->dir);
+    json_decref(res->journal);
+    res->dir = NULL;
+    res->journal = NULL;
 }

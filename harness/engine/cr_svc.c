@@ -1,23 +1,23 @@
-/* cr_svc: spawning and supervising the replicas of the services under test.
+/* cr_svc: starting the replicas of the services under test, and the
+ * instance-level API of cr_run.h.
  *
- * Each replica runs in its own process group (so signals reach its whole
- * tree), with PR_SET_PDEATHSIG so it dies with the harness, stdout and
- * stderr appended to logs/<service>.<n>.log, and the chaosrun environment.
- * Exec failures travel back to the parent over a close-on-exec pipe; the
- * child does only async-signal-safe work between fork and exec. */
+ * Each replica is started with cr_spawn (base/cr_spawn.h): its own process
+ * group (so signals reach its whole tree), PR_SET_PDEATHSIG so it dies with
+ * the harness, stdout and stderr appended to logs/<service>.<n>.log, the
+ * chaosrun environment built before the fork, and its process group in the
+ * ledger before the program runs. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/cr_alloc.h"
+#include "base/cr_spawn.h"
 #include "net/cr_net.h"
 #include "cr_run_internal.h"
 
@@ -82,28 +82,6 @@ static int envlist_merge(cr_envlist *l, char **arr)
     return 0;
 }
 
-static char *resolve_exe(const char *prog)
-{
-    if (strchr(prog, '/'))
-        return cr_strdup(prog);
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    const char *p = path;
-    while (*p) {
-        const char *e = strchr(p, ':');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        char cand[PATH_MAX];
-        snprintf(cand, sizeof cand, "%.*s/%s", (int)len, len ? p : ".", prog);
-        if (access(cand, X_OK) == 0)
-            return cr_strdup(cand);
-        p += len;
-        if (*p == ':')
-            p++;
-    }
-    return NULL;
-}
-
 int cr_svc_init(cr_run *r, cr_err *err)
 {
     const cr_scen *sc = r->sc;
@@ -124,7 +102,6 @@ int cr_svc_init(cr_run *r, cr_err *err)
             in->run = r;
             in->svc = svc;
             in->idx = i;
-            in->restart_at = -1;
             snprintf(in->name, sizeof in->name, "%s.%d", svc->spec->name, i);
             snprintf(in->log_path, sizeof in->log_path, "%s/logs/%s.log",
                      r->dir, in->name);
@@ -138,7 +115,7 @@ int cr_svc_init(cr_run *r, cr_err *err)
      * caller's cleanup never meets a half-built service table. */
     for (size_t s = 0; s < r->nsvcs; s++) {
         cr_svc *svc = &r->svcs[s];
-        svc->exe = resolve_exe(svc->spec->argv[0]);
+        svc->exe = cr_spawn_which(svc->spec->argv[0]);
         if (!svc->exe)
             return cr_err_set(err, CR_EUNSUP,
                               "service %s: program '%s' not found in PATH",
@@ -302,21 +279,24 @@ int cr_run_add_spawn_hook(cr_run *r, const char *service,
                       service);
 }
 
-/* In the child: async-signal-safe; errno set on failure. */
-static int spawn_hooks_child(const cr_inst *in)
+/* cr_spawn's child_hook: in the child right before execve; async-signal-
+ * safe.  0, or the first hook's errno value. */
+static int spawn_hooks_child(void *arg)
 {
+    const cr_inst *in = arg;
     for (size_t h = 0; h < in->svc->nhooks; h++) {
         int e = in->svc->hooks[h].ops->child(in->svc->hooks[h].arg, in);
-        if (e) {
-            errno = e;
-            return -1;
-        }
+        if (e)
+            return e;
     }
     return 0;
 }
 
-static int spawn_hooks_parent(cr_inst *in, pid_t pid, cr_err *err)
+/* cr_spawn's after_go: the harness's side, before the exec is waited for
+ * (the child may need the harness to get there). */
+static int spawn_hooks_parent(void *arg, pid_t pid, cr_err *err)
 {
+    cr_inst *in = arg;
     for (size_t h = 0; h < in->svc->nhooks; h++) {
         int rc =
             in->svc->hooks[h].ops->parent(in->svc->hooks[h].arg, in, pid, err);
@@ -337,14 +317,33 @@ void cr_svc_hooks_fini(cr_run *r)
     }
 }
 
+/* cr_spawn's go-pipe: the process group goes into the ledger before the
+ * program runs (STYLE: record, then change). */
+static int record_pgid(void *arg, pid_t pid, cr_err *err)
+{
+    cr_inst *in = arg;
+    char line[128];
+    snprintf(line, sizeof line, "pgid %d %llu", (int)pid,
+             cr_proc_starttime(pid));
+    int id = cr_ledger_add(in->run->ledger, line, err);
+    if (id < 0)
+        return id;
+    in->ledger_id = id;
+    return CR_OK;
+}
+
 int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
 {
     const cr_svc_spec *sp = in->svc->spec;
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    cr_err e;
     char **envp = NULL;
-    int logfd = -1, nullfd = -1, nsfd = -1, ep[2] = {-1, -1}, gp[2] = {-1, -1};
-    int rc = CR_OK, child_errno = 0;
-    pid_t pid;
+    int logfd = -1, nsfd = -1, rc = CR_OK;
+    off_t log_size = 0;
+    struct stat st;
 
+    cr_err_clear(&e);
     if (in->pid > 0)
         return cr_err_set(err, CR_ESTATE, "start %s: already running",
                           in->name);
@@ -359,189 +358,121 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
                         in->log_path);
         goto out;
     }
-    nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (nullfd < 0) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: /dev/null", in->name);
+    if (fstat(logfd, &st) == 0)
+        log_size = st.st_size;
+    if (sp->host && (nsfd = cr_run_host_fd(r, sp->host)) < 0) {
+        rc = cr_err_set(err, CR_ESYS, "start %s: no namespace for host %s",
+                        in->name, sp->host);
         goto out;
     }
-    if (sp->host) {
-        nsfd = cr_run_host_fd(r, sp->host);
-        if (nsfd < 0) {
-            rc = cr_err_set(err, CR_ESYS, "start %s: no namespace for host %s",
-                            in->name, sp->host);
-            goto out;
-        }
+    /* Each replica leads its own process group (signals reach its whole
+     * tree) and dies with the harness (this is the loop's thread). */
+    o.path = in->svc->exe;
+    o.argv = sp->argv;
+    o.envp = envp;
+    o.cwd = sp->cwd;
+    o.stdout_fd = o.stderr_fd = logfd;
+    o.new_pgroup = 1;
+    o.pdeathsig = SIGKILL;
+    o.netns_fd = nsfd;
+    o.before_exec = record_pgid;
+    o.before_exec_arg = in;
+    if (in->svc->nhooks) { /* cr_run_add_spawn_hook */
+        o.child_hook = spawn_hooks_child;
+        o.child_hook_arg = in;
+        o.after_go = spawn_hooks_parent;
+        o.after_go_arg = in;
     }
-    if (pipe2(ep, O_CLOEXEC) != 0) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: pipe2", in->name);
-        goto out;
-    }
-    /* The child waits for a go byte: its process group is recorded in the
-     * ledger before the program runs (STYLE: record, then change). */
-    if (pipe2(gp, O_CLOEXEC) != 0) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: pipe2", in->name);
-        goto out;
-    }
-    off_t log_size = 0;
-    {
-        struct stat st;
-        if (fstat(logfd, &st) == 0)
-            log_size = st.st_size;
-    }
-    pid_t parent = getpid();
-    pid = fork();
-    if (pid < 0) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: fork", in->name);
-        goto out;
-    }
-    if (pid == 0) {
-        /* Child: async-signal-safe calls only. */
-        sigset_t none;
-        sigemptyset(&none);
-        for (int s = 1; s < NSIG; s++)
-            signal(s, SIG_DFL);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        close(gp[1]);
-        {
-            char go;
-            ssize_t g;
-            do
-                g = read(gp[0], &go, 1);
-            while (g < 0 && errno == EINTR);
-            if (g != 1)
-                _exit(127); /* the harness died or refused */
-        }
-        if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0)
-            goto child_fail;
-        if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
-            goto child_fail;
-        if (sp->cwd && chdir(sp->cwd) != 0)
-            goto child_fail;
-        if (spawn_hooks_child(in) != 0) /* cr_run_add_spawn_hook */
-            goto child_fail;
-        execve(in->svc->exe, sp->argv, envp);
-    child_fail:;
-        int e = errno;
-        ssize_t w = write(ep[1], &e, sizeof e);
-        (void)w;
-        _exit(127);
-    }
-    setpgid(pid, pid); /* also in the parent: no race with kill(-pgid) */
-    {
-        char line[128];
-        snprintf(line, sizeof line, "pgid %d %llu", (int)pid,
-                 cr_proc_starttime(pid));
-        int id = cr_ledger_add(r->ledger, line, err);
-        if (id < 0) {
-            close(gp[1]);
-            gp[1] = -1;
-            kill(-pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-            rc = id;
-            goto out;
-        }
-        in->ledger_id = id;
-    }
-    close(gp[0]);
-    gp[0] = -1;
-    if (write(gp[1], "g", 1) != 1) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "start %s: go pipe", in->name);
-        kill(-pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        goto out;
-    }
-    close(gp[1]);
-    gp[1] = -1;
-    close(ep[1]);
-    ep[1] = -1;
-    /* Spawn hooks, the harness's side: before the exec is waited for (the
-     * child may need the harness to get there). */
-    cr_err herr;
-    cr_err_clear(&herr);
-    int hrc = spawn_hooks_parent(in, pid, &herr);
-    if (hrc)
-        kill(-pid, SIGKILL);
-    ssize_t n;
-    do
-        n = read(ep[0], &child_errno, sizeof child_errno);
-    while (n < 0 && errno == EINTR);
-    if (n == (ssize_t)sizeof child_errno) {
-        int st;
-        waitpid(pid, &st, 0);
+    in->ledger_id = 0;
+    rc = cr_spawn(&o, &pr, &e);
+    if (rc != 0) {
+        /* Recorded, then the exec failed: nothing of it is left. */
         cr_ledger_done(r->ledger, in->ledger_id);
         in->ledger_id = 0;
-        rc = cr_err_sys(err, CR_EUNSUP, child_errno, "start %s: exec %s",
-                        in->name, in->svc->exe);
+        cr_err_set(err, rc, "start %s: %s", in->name, e.msg);
         goto out;
     }
-    if (hrc) {
-        waitpid(pid, NULL, 0);
-        cr_ledger_done(r->ledger, in->ledger_id);
-        in->ledger_id = 0;
-        rc = cr_err_set(err, hrc, "start %s: %s", in->name, herr.msg);
-        goto out;
-    }
-    in->pid = pid;
-    in->paused = 0;
+    in->pid = pr.pid;
     in->ready = 0;
     in->starts++;
     in->log_scanned = log_size;
-    json_t *h = json_pack("{s:i}", "pid", (int)pid);
+    json_t *h = json_pack("{s:i}", "pid", (int)pr.pid);
     if (cause)
         json_object_set_new(h, "cause", json_string(cause));
     cr_inst_hist(in, "start", h);
 out:
-    if (gp[0] >= 0)
-        close(gp[0]);
-    if (gp[1] >= 0)
-        close(gp[1]);
-    if (ep[0] >= 0)
-        close(ep[0]);
-    if (ep[1] >= 0)
-        close(ep[1]);
     if (logfd >= 0)
         close(logfd);
-    if (nullfd >= 0)
-        close(nullfd);
     if (nsfd >= 0)
         close(nsfd);
     free_env(envp);
     return rc;
 }
 
-static cr_inst *inst_by_pid(cr_run *r, pid_t pid)
-{
-    for (size_t s = 0; s < r->nsvcs; s++)
-        for (int i = 0; i < r->svcs[s].spec->replicas; i++)
-            if (r->svcs[s].inst[i].pid == pid)
-                return &r->svcs[s].inst[i];
-    return NULL;
-}
-
-void cr_svc_reap(cr_run *r)
+/* Reap every member of process group pgid that is our child (orphans of
+ * a replica, reparented to us as subreaper).  0: some member may still
+ * come; -1: the group has no child of ours left. */
+static int reap_group(pid_t pgid)
 {
     for (;;) {
-        int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid <= 0)
-            break;
-        cr_inst *in = inst_by_pid(r, pid);
-        if (in) {
+        pid_t w = waitpid(-pgid, NULL, WNOHANG);
+        if (w > 0)
+            continue;
+        if (w < 0 && errno == EINTR)
+            continue;
+        return w == 0 ? 0 : -1;
+    }
+}
+
+static int remember_group(cr_run *r, pid_t pgid)
+{
+    if (r->nzpg == r->capzpg) {
+        size_t nc = r->capzpg ? r->capzpg * 2 : 16;
+        pid_t *nv = cr_realloc(r->zpg, nc * sizeof *nv);
+        if (!nv)
+            return CR_ENOMEM;
+        r->zpg = nv;
+        r->capzpg = nc;
+    }
+    r->zpg[r->nzpg++] = pgid;
+    return 0;
+}
+
+/* Only what the engine started is reaped here, by pid and by process
+ * group -- never waitpid(-1): the probe thread waits for its own exec
+ * children (their own groups), and a reaper that took them would make
+ * every exec probe fail with ECHILD. */
+void cr_svc_reap(cr_run *r)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        for (int i = 0; i < r->svcs[s].spec->replicas; i++) {
+            cr_inst *in = &r->svcs[s].inst[i];
+            int status;
+            if (in->pid <= 0)
+                continue;
+            pid_t w = waitpid(in->pid, &status, WNOHANG);
+            if (w != in->pid) {
+                reap_group(in->pid); /* orphans of a live replica */
+                continue;
+            }
+            pid_t pgid = in->pid;
             /* The group may still have members (daemonised children):
              * they belong to the replica, so they go with it. */
-            kill(-pid, SIGKILL);
+            kill(-pgid, SIGKILL);
+            if (reap_group(pgid) == 0 && remember_group(r, pgid) != 0)
+                kill(-pgid, SIGKILL); /* no memory: reaped at the end */
             cr_ledger_done(r->ledger, in->ledger_id);
             in->ledger_id = 0;
             in->pid = 0;
-            in->paused = 0;
-            in->ready = 0;
             cr_run_on_exit(r, in, status);
         }
-        /* Other pids: orphans reparented to us as subreaper; reaped. */
+    }
+    /* Groups whose leader is gone: reap members as they die. */
+    for (size_t k = 0; k < r->nzpg;) {
+        if (reap_group(r->zpg[k]) < 0)
+            r->zpg[k] = r->zpg[--r->nzpg];
+        else
+            k++;
     }
 }
 
@@ -621,33 +552,6 @@ pid_t cr_inst_pid(const cr_inst *i)
 {
     return i->pid;
 }
-int cr_inst_paused(const cr_inst *i)
-{
-    return i->paused;
-}
-
-void cr_inst_set_paused(cr_inst *i, int paused)
-{
-    if (i->paused != !!paused)
-        cr_inst_hist(i, paused ? "paused" : "resumed", NULL);
-    i->paused = !!paused;
-}
-
-int cr_run_signal(cr_run *r, cr_inst *i, int sig, cr_err *err)
-{
-    const char *cause = cr_runfault_cause(r);
-    if (i->pid <= 0)
-        return cr_err_set(err, CR_ESTATE, "signal %s to %s: not running",
-                          cr_signal_name(sig), i->name);
-    if (kill(-i->pid, sig) != 0)
-        return cr_err_sys(err, CR_ESYS, errno, "signal %s to %s (pgid %d)",
-                          cr_signal_name(sig), i->name, (int)i->pid);
-    /* An exit that follows is attributed to the fault that sent it. */
-    if (cause && sig != SIGSTOP && sig != SIGCONT)
-        snprintf(i->kill_cause, sizeof i->kill_cause, "%s", cause);
-    return CR_OK;
-}
-
 int cr_run_setenv(cr_run *r, const char *service, const char *key,
                   const char *val, cr_err *err)
 {

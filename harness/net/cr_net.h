@@ -57,6 +57,11 @@ void cr_net_hosts_free(cr_net_hosts *h);
 
 /* The section parser, registered in harness/cr_registry.c (cr_net_hosts.c). */
 extern const cr_section_ops cr_net_hosts_section;
+/* The keys of a host object, NULL-terminated (documented in
+ * scenarios/README.md, "`hosts`"; tests/test_docs.c holds the two
+ * together).  The first is "name", which the object form
+ * {"h1": {...}} gives as the member's key instead. */
+extern const cr_param cr_net_host_params[];
 
 /* ---- topology --------------------------------------------------------- */
 

@@ -8,10 +8,11 @@
 
 /* ---- the "hosts" section ---------------------------------------------- */
 
-static const cr_param host_params[] = {
+const cr_param cr_net_host_params[] = {
     {"name", "string", NULL,
      "host name: letters, digits, - and _ (at most 32)"},
-    {"region", "string", "none", "a free label shown in reports"},
+    {"region", "string", "none",
+     "a free label, given to the host's services in CHAOSRUN_REGION"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -78,7 +79,7 @@ static int hosts_parse(cr_vctx *vx, const json_t *val, const char *path,
                 rc = add_host(vx, h, p, json_string_value(e), NULL);
             } else if (json_is_object(e)) {
                 const char *name = NULL;
-                cr_vkeys(vx, e, p, host_params, NULL);
+                cr_vkeys(vx, e, p, cr_net_host_params, NULL);
                 if (cr_vrequire(vx, e, p, "name") &&
                     cr_vstr(vx, e, p, "name", NULL, &name) > 0)
                     rc = add_host(vx, h, p, name, e);
@@ -98,7 +99,7 @@ static int hosts_parse(cr_vctx *vx, const json_t *val, const char *path,
                 cr_verr(vx, p, "must be an object (may be empty)");
                 continue;
             }
-            cr_vkeys(vx, e, p, host_params + 1, NULL);
+            cr_vkeys(vx, e, p, cr_net_host_params + 1, NULL);
             if ((rc = add_host(vx, h, p, k, e)) < 0)
                 return rc;
         }

@@ -8,6 +8,7 @@
 #include "cr_netns.h"
 
 #include "base/cr_alloc.h"
+#include "base/cr_spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,8 +35,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 int cr_netns_record(const cr_netns_ledger *lg, cr_err *err, const char *fmt,
                     ...)
@@ -536,32 +535,32 @@ int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out, cr_err *err)
         rc = cr_err_sys(err, CR_ESYS, errno, "nft: pipe");
         goto out;
     }
-    sigset_t none;
-    sigemptyset(&none);
-    pid_t pid = fork();
-    if (pid < 0) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "nft: fork");
+    /* nft reads the ruleset on stdin and reports on stdout/stderr; it
+     * runs inside the namespace (setns in the child, before exec). */
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    cr_err e;
+    cr_err_clear(&e);
+    o.path = nft;
+    o.argv = argv;
+    o.stdin_fd = in[1];
+    o.stdout_fd = o.stderr_fd = errp[1];
+    o.netns_fd = nsfd;
+    rc = cr_spawn(&o, &pr, &e);
+    if (rc == CR_EUNSUP) {
+        rc = cr_err_set(err, CR_EUNSUP, "nft: cannot execute %s (%s)", nft,
+                        e.msg);
         goto out;
     }
-    if (pid == 0) {
-        /* Only async-signal-safe calls until exec. */
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0) {
-            int e = errno;
-            char msg[] = "setns: errno 000\n";
-            msg[13] = (char)('0' + e / 100 % 10);
-            msg[14] = (char)('0' + e / 10 % 10);
-            msg[15] = (char)('0' + e % 10);
-            if (write(errp[1], msg, sizeof msg - 1) < 0)
-                _exit(125);
-            _exit(126);
-        }
-        if (dup2(in[1], 0) < 0 || dup2(errp[1], 1) < 0 || dup2(errp[1], 2) < 0)
-            _exit(126);
-        execve(nft, argv, environ);
-        _exit(127);
+    if (rc != 0) {
+        rc = pr.step && strcmp(pr.step, "setns") == 0
+                 ? cr_err_set(err, rc, "nft: cannot enter the namespace (%s)",
+                              e.msg)
+                 : cr_err_set(err, rc, "nft: %s", e.msg);
+        goto out;
     }
+    pid_t pid = pr.pid;
+    /* Our copies of the child's ends: EOF on errp only once nft is done. */
     close(in[1]), in[1] = -1;
     close(errp[1]), errp[1] = -1;
     size_t n = strlen(ruleset), off = 0;
@@ -600,14 +599,8 @@ int cr_netns_nft(int nsfd, const char *ruleset, char **stderr_out, cr_err *err)
                 p = strstr(p, "Error: ");
             snprintf(first, sizeof first, "%.*s", (int)strcspn(p, "\n"), p);
         }
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
-            rc = cr_err_set(err, CR_ESYS,
-                            "nft: cannot enter the namespace (%s)", first);
-        else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-            rc = cr_err_set(err, CR_EUNSUP, "nft: cannot execute %s", nft);
-        else
-            rc = cr_err_set(err, CR_ESYS, "nft -f: %s",
-                            first[0] ? first : "failed");
+        rc =
+            cr_err_set(err, CR_ESYS, "nft -f: %s", first[0] ? first : "failed");
     }
     if (stderr_out) {
         *stderr_out = buf;

@@ -14,7 +14,6 @@
 #include <poll.h>
 #include <regex.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +23,7 @@
 #include <unistd.h>
 
 #include "base/cr_alloc.h"
-
-extern char **environ;
+#include "base/cr_spawn.h"
 
 /* ---- one-shot checks -------------------------------------------------- */
 
@@ -135,31 +133,32 @@ int cr_probe_http_once(const char *url, int want_status, double timeout_s,
 int cr_probe_exec_once(char *const *argv, double timeout_s, char *detail,
                        size_t n)
 {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
     pid_t pid;
     int ok = 0;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    posix_spawnattr_init(&at);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-                                      POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&at, 0);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    if (rc != 0) {
-        snprintf(detail, n, "exec %s: %s", argv[0], strerror(rc));
+    /* Through cr_spawn like every program chaosrun starts: own process
+     * group (killed whole on a timeout), clean signal state, stdio on
+     * /dev/null. */
+    char *path = cr_spawn_which(argv[0]);
+    if (!path) {
+        snprintf(detail, n, "exec %s: %s", argv[0], strerror(ENOENT));
         return 0;
     }
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    cr_err err;
+    cr_err_clear(&err);
+    o.path = path;
+    o.argv = argv;
+    o.stdout_fd = o.stderr_fd = CR_SPAWN_DEVNULL;
+    o.new_pgroup = 1;
+    int rc = cr_spawn(&o, &pr, &err);
+    cr_free(path);
+    if (rc != 0) {
+        snprintf(detail, n, "exec %s: %s", argv[0],
+                 pr.child_errno ? strerror(pr.child_errno) : err.msg);
+        return 0;
+    }
+    pid = pr.pid;
     double deadline = mono_now() + timeout_s;
     int status = 0;
     for (;;) {
@@ -203,7 +202,8 @@ typedef struct http_probe {
 } http_probe;
 
 static const cr_param http_params[] = {
-    {"url", "string", NULL, "URL to GET (http:// on loopback or a host)"},
+    {"url", "string", NULL,
+     "URL to GET (http:// or https://, on loopback or a host)"},
     {"status", "integer", "200", "expected HTTP status"},
     {"body_regex", "string", "null",
      "POSIX extended regex the body must match"},
@@ -232,14 +232,9 @@ static int http_parse(cr_vctx *vx, const json_t *obj, const char *path,
     }
     cr_vint(vx, obj, path, "status", 100, 599, 200, &status);
     h->status = (int)status;
-    if (cr_vstr(vx, obj, path, "body_regex", NULL, &re) == 1) {
-        if (regcomp(&h->regex, re, REG_EXTENDED | REG_NOSUB) != 0) {
-            cr_path_key(sub, sizeof sub, path, "body_regex");
-            cr_verr(vx, sub, "invalid regular expression '%s'", re);
-        } else {
-            h->has_regex = 1;
-        }
-    }
+    /* Bounded before compiling (scenario/cr_regex.c). */
+    if (cr_vregex(vx, obj, path, "body_regex", &re, &h->regex) == 1)
+        h->has_regex = 1;
     json_t *j = json_object_get(obj, "json");
     if (j) {
         cr_path_key(sub, sizeof sub, path, "json");

@@ -254,6 +254,9 @@ int cr_proxy_link_add(cr_proxy *p, const char *name, const char *listen_addr,
     if (cr_proxy__link_find(p, name))
         return cr_err_set(err, CR_EINVAL, "proxy link %s: already exists",
                           name);
+    if (p->nlinks >= CR_PROXY_MAX_LINKS)
+        return cr_err_set(err, CR_EINVAL, "proxy link %s: at most %d links",
+                          name, CR_PROXY_MAX_LINKS);
     plink **nl = cr_realloc(p->links, (p->nlinks + 1) * sizeof *nl);
     if (!nl)
         return cr_err_set(err, CR_ENOMEM, "proxy link %s: out of memory", name);
@@ -390,9 +393,10 @@ void cr_proxy_destroy(cr_proxy *p)
             cr_proxy__conn_close(p, l->conns, CLOSE_FIN);
         if (l->lfd >= 0)
             close(l->lfd);
+        for (int s = 0; s < MAX_TOXICS; s++)
+            cr_free(l->slot[s]);
         for (size_t h = 0; h < l->nhist; h++)
-            cr_free(l->hist[h]);
-        cr_free(l->hist);
+            cr_free(l->hist[(l->hist_head + h) % CR_PROXY_HISTORY]);
         cr_free(l);
     }
     cr_free(p->links);

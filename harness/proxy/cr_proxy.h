@@ -52,6 +52,11 @@ enum { CR_PROXY_UP = 1u, CR_PROXY_DOWN = 2u, CR_PROXY_BOTH = 3u };
 
 #define CR_PROXY_NATTR    3
 #define CR_PROXY_NAME_MAX 64
+/* Removed toxics kept in full per link (older ones: summed per type). */
+#define CR_PROXY_HISTORY 64
+/* Links per proxy (a link with a down toxic holds no descriptor, so the
+ * descriptor limit alone would not bound them). */
+#define CR_PROXY_MAX_LINKS 1024
 
 typedef struct cr_proxy_attr {
     const char *name; /* Toxiproxy's attribute name */
@@ -131,7 +136,12 @@ int cr_proxy_toxic_reset(cr_proxy *p, cr_err *err);
  * {"seed", "links": [{name, listen, upstream, down, connections:{accepted,
  * active, refused, dropped, reset, connect_failed, closed}, bytes:{upstream,
  * downstream}, toxics:[{name, type, stream, toxicity, attributes, active,
- * added_s, removed_s, affected, spared, chunks, bytes, events}]}]}. */
+ * added_s, removed_s, affected, spared, chunks, bytes, events}],
+ * history:{added, removed, kept, evicted, evicted_by_type:{TYPE:{toxics,
+ * affected, spared, chunks, bytes, events}}}}]}.  `toxics` lists the
+ * active toxics and the last CR_PROXY_HISTORY removed ones, in order of
+ * addition; older removed toxics are only counted in `history`.  Times are
+ * rounded to microseconds. */
 json_t *cr_proxy_stats(const cr_proxy *p);
 /* {"links": [{"name", "listen", "upstream"}]} (new reference). */
 json_t *cr_proxy_links_json(const cr_proxy *p);

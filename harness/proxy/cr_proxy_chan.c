@@ -7,6 +7,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -18,25 +20,93 @@
 
 /* ---- statistics --------------------------------------------------------- */
 
+/* Seconds since the proxy started, rounded to microseconds (the clock's
+ * nanoseconds only made long, meaningless decimals). */
+static double secs(const cr_proxy *p, uint64_t t)
+{
+    return round((double)(t - p->t_start) / 1e3) / 1e6;
+}
+
+/* An attribute: an integer when it is one (byte counts, milliseconds),
+ * else a real. */
+static json_t *attr_json(double v)
+{
+    if (v == floor(v) && fabs(v) <= 9007199254740992.0)
+        return json_integer((json_int_t)v);
+    return json_real(v);
+}
+
 static json_t *toxic_json(const cr_proxy *p, const toxic_rec *tr)
 {
     const cr_proxy_toxic_kind *k = &cr_proxy_toxic_kinds()[tr->t.type];
     json_t *attrs = json_object();
     for (int i = 0; attrs && i < CR_PROXY_NATTR; i++)
-        if (k->attr[i].name)
+        if (k->attr[i].name &&
             json_object_set_new(attrs, k->attr[i].name,
-                                json_real(tr->t.attr[i]));
+                                attr_json(tr->t.attr[i])) < 0) {
+            json_decref(attrs);
+            return NULL;
+        }
+    /* json_pack takes the "o" references even when it fails. */
     return json_pack(
         "{s:s, s:s, s:s, s:f, s:o, s:b, s:f, s:o, s:I, s:I, s:I, s:I, s:I}",
         "name", tr->name, "type", k->name, "stream",
         cr_proxy_stream_name(tr->t.streams), "toxicity", tr->t.toxicity,
-        "attributes", attrs ? attrs : json_object(), "active", tr->active,
-        "added_s", (double)(tr->added - p->t_start) / 1e9, "removed_s",
-        tr->removed ? json_real((double)(tr->removed - p->t_start) / 1e9)
-                    : json_null(),
-        "affected", (json_int_t)tr->affected, "spared", (json_int_t)tr->spared,
-        "chunks", (json_int_t)tr->chunks, "bytes", (json_int_t)tr->bytes,
-        "events", (json_int_t)tr->events);
+        "attributes", attrs, "active", tr->active, "added_s",
+        secs(p, tr->added), "removed_s",
+        tr->removed ? json_real(secs(p, tr->removed)) : json_null(), "affected",
+        (json_int_t)tr->affected, "spared", (json_int_t)tr->spared, "chunks",
+        (json_int_t)tr->chunks, "bytes", (json_int_t)tr->bytes, "events",
+        (json_int_t)tr->events);
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    const toxic_rec *x = *(toxic_rec *const *)a, *y = *(toxic_rec *const *)b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Active and kept removed toxics, in order of addition. */
+static json_t *toxics_json(const cr_proxy *p, const plink *l)
+{
+    toxic_rec *v[MAX_TOXICS + CR_PROXY_HISTORY];
+    size_t n = 0;
+    for (size_t h = 0; h < l->nhist; h++)
+        v[n++] = l->hist[(l->hist_head + h) % CR_PROXY_HISTORY];
+    for (int s = 0; s < MAX_TOXICS; s++)
+        if (l->slot[s])
+            v[n++] = l->slot[s];
+    qsort(v, n, sizeof *v, by_seq);
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, toxic_json(p, v[i])) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static json_t *history_json(const plink *l)
+{
+    json_t *by = json_object();
+    for (int t = 0; by && t < CR_PTOX_COUNT; t++) {
+        const toxic_sum *s = &l->evicted[t];
+        if (!s->toxics)
+            continue;
+        json_t *o = json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:I}", "toxics", (json_int_t)s->toxics,
+            "affected", (json_int_t)s->affected, "spared",
+            (json_int_t)s->spared, "chunks", (json_int_t)s->chunks, "bytes",
+            (json_int_t)s->bytes, "events", (json_int_t)s->events);
+        if (json_object_set_new(by, cr_proxy_toxic_kinds()[t].name, o) < 0) {
+            json_decref(by);
+            return NULL;
+        }
+    }
+    return json_pack("{s:I, s:I, s:I, s:I, s:o}", "added",
+                     (json_int_t)l->nadded, "removed", (json_int_t)l->nremoved,
+                     "kept", (json_int_t)l->nhist, "evicted",
+                     (json_int_t)l->nevicted, "evicted_by_type", by);
 }
 
 json_t *cr_proxy_stats(const cr_proxy *p)
@@ -51,20 +121,17 @@ json_t *cr_proxy_stats(const cr_proxy *p)
         char la[64], ua[64];
         cr_proxy__fmt_addr(&l->laddr, la, sizeof la);
         cr_proxy__fmt_addr(&l->uaddr, ua, sizeof ua);
-        json_t *tox = json_array();
-        for (size_t h = 0; tox && h < l->nhist; h++)
-            json_array_append_new(tox, toxic_json(p, l->hist[h]));
         json_t *lj = json_pack(
             "{s:s, s:s, s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
-            " s:{s:I, s:I}, s:o}",
+            " s:{s:I, s:I}, s:o, s:o}",
             "name", l->name, "listen", la, "upstream", ua, "down", l->down > 0,
             "connections", "accepted", (json_int_t)l->accepted, "active",
             (json_int_t)l->active, "refused", (json_int_t)l->refused, "dropped",
             (json_int_t)l->dropped, "reset", (json_int_t)l->resets,
             "connect_failed", (json_int_t)l->connect_failed, "closed",
             (json_int_t)l->closed, "bytes", "upstream", (json_int_t)l->bytes[0],
-            "downstream", (json_int_t)l->bytes[1], "toxics",
-            tox ? tox : json_array());
+            "downstream", (json_int_t)l->bytes[1], "toxics", toxics_json(p, l),
+            "history", history_json(l));
         if (!lj || json_array_append_new(links, lj) < 0) {
             json_decref(root);
             return NULL;
@@ -81,10 +148,14 @@ json_t *cr_proxy_links_json(const cr_proxy *p)
         char la[64], ua[64];
         cr_proxy__fmt_addr(&p->links[i]->laddr, la, sizeof la);
         cr_proxy__fmt_addr(&p->links[i]->uaddr, ua, sizeof ua);
-        json_array_append_new(
-            links, json_pack("{s:s, s:s, s:s, s:i}", "name", p->links[i]->name,
-                             "listen", la, "upstream", ua, "port",
-                             ntohs(p->links[i]->laddr.sin_port)));
+        if (json_array_append_new(
+                links,
+                json_pack("{s:s, s:s, s:s, s:i}", "name", p->links[i]->name,
+                          "listen", la, "upstream", ua, "port",
+                          ntohs(p->links[i]->laddr.sin_port))) < 0) {
+            json_decref(root);
+            return NULL;
+        }
     }
     return root;
 }

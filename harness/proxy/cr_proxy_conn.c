@@ -774,22 +774,14 @@ int cr_proxy_toxic_add(cr_proxy *p, const char *lname, const char *name,
     if (free_slot < 0)
         return cr_err_set(err, CR_EINVAL, "link %s: more than %d toxics",
                           l->name, MAX_TOXICS);
-    if (l->nhist == l->hcap) {
-        size_t ncap = l->hcap ? 2 * l->hcap : 8;
-        toxic_rec **nh = cr_realloc(l->hist, ncap * sizeof *nh);
-        if (!nh)
-            return cr_err_set(err, CR_ENOMEM, "toxic %s: out of memory", name);
-        l->hist = nh;
-        l->hcap = ncap;
-    }
     toxic_rec *tr = cr_calloc(1, sizeof *tr);
     if (!tr)
         return cr_err_set(err, CR_ENOMEM, "toxic %s: out of memory", name);
     snprintf(tr->name, sizeof tr->name, "%s", name);
     tr->t = *t;
     tr->active = 1;
+    tr->seq = l->nadded++;
     tr->added = cr_proxy__now_ns();
-    l->hist[l->nhist++] = tr;
     l->slot[free_slot] = tr;
     if (t->type == CR_PTOX_DOWN) {
         if (l->down++ == 0 && l->lfd >= 0) {
@@ -825,12 +817,40 @@ int cr_proxy_toxic_add(cr_proxy *p, const char *lname, const char *name,
     return 0;
 }
 
+/* A removed toxic goes into the link's history (taking ownership); when
+ * the history is full its oldest entry is summed into `evicted` and
+ * freed.  Never allocates, so removing cannot fail for lack of memory. */
+static void history_add(plink *l, toxic_rec *tr)
+{
+    l->nremoved++;
+    if (l->nhist == CR_PROXY_HISTORY) {
+        toxic_rec *old = l->hist[l->hist_head];
+        toxic_sum *sum = &l->evicted[old->t.type];
+        sum->toxics++;
+        sum->affected += old->affected;
+        sum->spared += old->spared;
+        sum->chunks += old->chunks;
+        sum->bytes += old->bytes;
+        sum->events += old->events;
+        l->nevicted++;
+        cr_free(old);
+        l->hist[l->hist_head] = tr;
+        l->hist_head = (l->hist_head + 1) % CR_PROXY_HISTORY;
+        return;
+    }
+    l->hist[(l->hist_head + l->nhist) % CR_PROXY_HISTORY] = tr;
+    l->nhist++;
+}
+
 static int toxic_remove_slot(cr_proxy *p, plink *l, int s, cr_err *err)
 {
     toxic_rec *tr = l->slot[s];
     l->slot[s] = NULL;
     tr->active = 0;
     tr->removed = cr_proxy__now_ns();
+    /* Only the type is read below: tr may be freed by a later eviction,
+     * never by this one (it is the newest entry). */
+    history_add(l, tr);
     if (tr->t.type == CR_PTOX_DOWN) {
         if (--l->down == 0 && l->lfd < 0)
             return cr_proxy__link_listen(p, l, err);

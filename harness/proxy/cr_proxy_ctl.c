@@ -253,7 +253,9 @@ static char *reply_json(json_t *j)
 {
     if (!j)
         return NULL;
-    char *s = json_dumps(j, JSON_COMPACT);
+    /* 15 significant digits: what a double holds of a decimal, so 0.3
+     * reads 0.3 rather than jansson's default 0.29999999999999999. */
+    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(j);
     char *r = s ? cr_strdup(s) : NULL;
     free(s);
@@ -289,6 +291,8 @@ char *cr_proxy_command(cr_proxy *p, const char *line)
     size_t n = 0;
     cr_err e;
     cr_err_clear(&e);
+    if (line && strlen(line) >= sizeof buf) /* never run a truncated line */
+        return cr_asprintf("err line too long (max %zu bytes)", sizeof buf - 1);
     snprintf(buf, sizeof buf, "%s", line ? line : "");
     for (char *save = NULL, *tok = strtok_r(buf, " \t", &save); tok;
          tok = strtok_r(NULL, " \t", &save)) {

@@ -98,19 +98,30 @@ typedef struct toxic_rec {
     char name[CR_PROXY_NAME_MAX];
     cr_proxy_toxic t;
     int active;
+    uint64_t seq; /* order of addition on the link */
     uint64_t added, removed;
     uint64_t affected, spared, chunks, bytes, events;
 } toxic_rec;
+
+/* What the toxics of one type that left the history did, summed. */
+typedef struct toxic_sum {
+    uint64_t toxics, affected, spared, chunks, bytes, events;
+} toxic_sum;
 
 struct plink {
     char name[CR_PROXY_NAME_MAX];
     struct sockaddr_in laddr, uaddr;
     int lfd;
     pfd lp;
-    int down; /* active down toxics */
-    toxic_rec *slot[MAX_TOXICS];
-    toxic_rec **hist; /* every toxic ever added (owned) */
-    size_t nhist, hcap;
+    int down;                    /* active down toxics */
+    toxic_rec *slot[MAX_TOXICS]; /* active toxics (owned) */
+    /* Removed toxics: the last CR_PROXY_HISTORY in full (a ring, owned),
+     * older ones only summed per type, so that endless add/remove pairs
+     * on the control channel keep memory and `stats` bounded. */
+    toxic_rec *hist[CR_PROXY_HISTORY];
+    size_t hist_head, nhist; /* oldest entry, number kept */
+    uint64_t nadded, nremoved, nevicted;
+    toxic_sum evicted[CR_PTOX_COUNT];
     conn *conns;
     uint64_t next_idx;
     uint64_t accepted, active, refused, dropped, resets, connect_failed, closed;

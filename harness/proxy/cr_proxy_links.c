@@ -57,7 +57,12 @@ static const cr_svc_spec *link_service(cr_vctx *vx, const cr_scen *sc,
     if (!s) {
         const char *best = NULL;
         int bd = 3;
-        for (size_t i = 0; i < sc->nsvcs; i++) {
+        /* Services whose name was invalid have none; the hint looks at
+         * the first 64 (as the loader's own hints do), so that many bad
+         * links among many services stay cheap. */
+        for (size_t i = 0; i < sc->nsvcs && i < 64; i++) {
+            if (!sc->svcs[i].name)
+                continue;
             int d = cr_levenshtein(name, sc->svcs[i].name);
             if (d < bd) {
                 bd = d;
@@ -84,6 +89,8 @@ static int links_parse(cr_vctx *vx, const json_t *val, const char *path,
                        cr_scen *sc)
 {
     size_t before = cr_vcount(vx);
+    cr_names seen = {0}; /* link names -> index in val (linear checks) */
+    int rc = 0;
     if (!json_is_array(val)) {
         cr_verr(vx, path,
                 "\"links\" must be an array of {\"name\", \"from\", "
@@ -125,12 +132,18 @@ static int links_parse(cr_vctx *vx, const json_t *val, const char *path,
                         name, CR_PROXY_NAME_MAX - 1);
                 ok = 0;
             } else {
-                for (size_t j = 0; j < ls->n; j++)
-                    if (strcmp(ls->v[j].name, name) == 0) {
-                        cr_verr(vx, kp, "duplicate link name \"%s\" (also %s)",
-                                name, ls->v[j].path);
-                        ok = 0;
-                    }
+                size_t j = 0;
+                char first[CR_PATH_MAX];
+                int r = cr_names_put(&seen, name, i, &j);
+                cr_path_idx(first, sizeof first, path, j);
+                if (r == 1)
+                    cr_verr(vx, kp, "duplicate link name \"%s\" (also %s)",
+                            name, first);
+                if (r < 0) {
+                    rc = CR_ENOMEM;
+                    goto out;
+                }
+                ok &= r == 0;
             }
         }
         const cr_svc_spec *fs =
@@ -161,10 +174,15 @@ static int links_parse(cr_vctx *vx, const json_t *val, const char *path,
         ln->listen_port = (int)lport;
         snprintf(ln->path, sizeof ln->path, "%s", p);
         ls->n++;
-        if (!ln->name || !ln->from || !ln->to)
-            return CR_ENOMEM;
+        if (!ln->name || !ln->from || !ln->to) {
+            rc = CR_ENOMEM;
+            goto out;
+        }
     }
-    return cr_vcount(vx) > before ? CR_EINVAL : 0;
+    rc = cr_vcount(vx) > before ? CR_EINVAL : 0;
+out:
+    cr_names_free(&seen);
+    return rc;
 }
 
 static void links_destroy(cr_scen *sc)

@@ -10,6 +10,7 @@
 #include "cr_scen_internal.h"
 
 #include "base/cr_alloc.h"
+#include "base/cr_path.h"
 #include "cr_kinds.h"
 #include "base/cr_rng.h"
 
@@ -33,6 +34,8 @@ static const cr_param top_params[] = {
     {"drain_s", "number", "2",
      "quiet time after duration_s before the after-probes"},
     {"services", "array", NULL, "the processes of the system under test"},
+    {"stop_order", "string or array", "\"reverse\"",
+     "reverse, parallel, or every service in the order to stop them"},
     {"steady_state", "array", "[]", "probes"},
     {"faults", "array", "[]", "faults"},
     {"expect", "array", "[]", "expectations"},
@@ -142,6 +145,7 @@ static void parse_doc(cr_vctx *vx, const json_t *root)
             cr_scen__nomem_if(vx, secs[i]->parse(vx, v, secs[i]->key, sc));
     }
     cr_scen__check_hosts(vx, root);
+    cr_scen__parse_stop(vx, root);
     parse_array(vx, root, "steady_state", 0, (void **)&sc->probes, &sc->nprobes,
                 sizeof *sc->probes, each_probe, dur);
     parse_array(vx, root, "faults", 0, (void **)&sc->faults, &sc->nfaults,
@@ -161,18 +165,6 @@ static void scenario_dir(const char *file, char *out, size_t n)
     char *d = dirname(tmp);
     char real[PATH_MAX];
     snprintf(out, n, "%s", realpath(d, real) ? real : d);
-}
-
-static void exe_dir(char *out, size_t n)
-{
-    char buf[PATH_MAX];
-    ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (k <= 0) {
-        snprintf(out, n, ".");
-        return;
-    }
-    buf[k] = '\0';
-    snprintf(out, n, "%s", dirname(buf));
 }
 
 /* Byte offset of the token jansson complains about.  jansson's position
@@ -232,11 +224,12 @@ int cr_scen_load_buffer(const char *file, const char *text, size_t len,
         goto done;
     }
     sc = cr_calloc(1, sizeof *sc);
-    if (!sc || !(sc->file = cr_strdup(file)))
+    if (!sc || !(sc->file = cr_strdup(file)) ||
+        !(sc->index = cr_calloc(1, sizeof *sc->index)))
         goto nomem;
     sc->root = json_incref(root);
     scenario_dir(file, sdir, sizeof sdir);
-    exe_dir(bdir, sizeof bdir);
+    cr_path_helper_dir(bdir, sizeof bdir); /* CHAOSRUN_BINDIR */
     vx.sc = sc;
     vx.pos = pos;
     vx.scen_dir = sdir;
@@ -265,12 +258,52 @@ nomem:
     }
     rc = cr_err_set(err, CR_ENOMEM, "loading %s: out of memory", file);
 out:
+    cr_names_free(&vx.probes);
+    cr_names_free(&vx.expects);
+    cr_names_free(&vx.hosts);
     cr_scen_free(sc);
     cr_jpos_free(pos);
     json_decref(root);
     return rc;
 }
 
+/* The error code for a scenario file open() or stat() refused: the file
+ * (exit status 2) or the machine (4). */
+static int file_errno_code(int e)
+{
+    switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+        return CR_ENOTFOUND;
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+    case EIO:
+    case EINTR:
+        return CR_ESYS;
+    default: /* EACCES, EPERM, ELOOP, ENAMETOOLONG, ENXIO, ... */
+        return CR_EINVAL;
+    }
+}
+
+static const char *file_kind(mode_t m)
+{
+    return S_ISDIR(m)    ? "is a directory"
+           : S_ISFIFO(m) ? "is a FIFO"
+           : S_ISCHR(m)  ? "is a character device"
+           : S_ISBLK(m)  ? "is a block device"
+           : S_ISSOCK(m) ? "is a socket"
+                         : "is not a regular file";
+}
+
+/* The file is a path the user named, so symbolic links are followed (a
+ * scenario linked from another directory is legitimate; the link gives
+ * no access the user lacks).  What is refused: anything but a regular
+ * file, checked with stat() before opening (opening a device can have
+ * effects) and again with fstat() on the descriptor (the path may have
+ * changed in between); O_NONBLOCK so that a FIFO swapped in meanwhile
+ * cannot block open(); and more than CR_SCEN_MAX_FILE bytes, read at most
+ * once past the cap (the file may grow while it is read). */
 int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags, cr_err *err)
 {
     int fd = -1, rc = 0;
@@ -278,26 +311,54 @@ int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags, cr_err *err)
     size_t len = 0, cap = 0;
     struct stat st;
     *out = NULL;
-    fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        rc = cr_err_sys(err, errno == ENOENT ? CR_ENOTFOUND : CR_ESYS, errno,
+    if (stat(file, &st) < 0) {
+        rc = cr_err_sys(err, file_errno_code(errno), errno,
                         "reading scenario %s", file);
         goto out;
     }
-    if (S_ISDIR(st.st_mode)) {
-        rc = cr_err_set(err, CR_EINVAL, "reading scenario %s: is a directory",
-                        file);
+    if (!S_ISREG(st.st_mode)) {
+        rc = cr_err_set(err, CR_EINVAL, "reading scenario %s: %s", file,
+                        file_kind(st.st_mode));
+        goto out;
+    }
+    fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        rc = cr_err_sys(err, file_errno_code(errno), errno,
+                        "reading scenario %s", file);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = cr_err_set(err, CR_EINVAL, "reading scenario %s: %s", file,
+                        file_kind(st.st_mode));
+        goto out;
+    }
+    if (st.st_size > CR_SCEN_MAX_FILE) {
+        rc = cr_err_set(err, CR_EINVAL,
+                        "reading scenario %s: %lld bytes, more than the %d "
+                        "MiB a scenario may have",
+                        file, (long long)st.st_size, CR_SCEN_MAX_FILE >> 20);
         goto out;
     }
     for (;;) {
         if (len == cap) {
-            size_t nc = cap ? cap * 2 : 8192;
+            if (cap > CR_SCEN_MAX_FILE) {
+                rc = cr_err_set(err, CR_EINVAL,
+                                "reading scenario %s: more than the %d MiB "
+                                "a scenario may have",
+                                file, CR_SCEN_MAX_FILE >> 20);
+                goto out;
+            }
+            /* Sized from st_size, so a regular file is read in one go;
+             * never more than one byte past the cap. */
+            size_t nc = cap ? cap * 2 : (size_t)st.st_size + 1;
+            if (nc < 4096)
+                nc = 4096;
+            if (nc > (size_t)CR_SCEN_MAX_FILE + 1)
+                nc = (size_t)CR_SCEN_MAX_FILE + 1;
             char *q = cr_realloc(buf, nc);
             if (!q) {
                 rc = cr_err_set(err, CR_ENOMEM,
-                                "reading scenario %s: out of "
-                                "memory",
-                                file);
+                                "reading scenario %s: out of memory", file);
                 goto out;
             }
             buf = q;
@@ -307,7 +368,8 @@ int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags, cr_err *err)
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0) {
-            rc = cr_err_sys(err, CR_ESYS, errno, "reading scenario %s", file);
+            rc = cr_err_sys(err, errno == EISDIR ? CR_EINVAL : CR_ESYS, errno,
+                            "reading scenario %s", file);
             goto out;
         }
         if (k == 0)
@@ -365,6 +427,11 @@ void cr_scen_free(cr_scen *sc)
     cr_free(sc->probes);
     cr_free(sc->expects);
     json_decref(sc->root);
+    if (sc->index) {
+        cr_names_free(&sc->index->svcs);
+        cr_names_free(&sc->index->faults);
+        cr_free(sc->index);
+    }
     cr_free(sc->file);
     cr_free(sc->name);
     cr_free(sc->description);
@@ -373,7 +440,10 @@ void cr_scen_free(cr_scen *sc)
 
 const cr_svc_spec *cr_scen_service(const cr_scen *sc, const char *name)
 {
-    for (size_t i = 0; sc && name && i < sc->nsvcs; i++)
+    size_t i;
+    if (sc && sc->index)
+        return cr_names_get(&sc->index->svcs, name, &i) ? &sc->svcs[i] : NULL;
+    for (i = 0; sc && name && i < sc->nsvcs; i++)
         if (sc->svcs[i].name && strcmp(sc->svcs[i].name, name) == 0)
             return &sc->svcs[i];
     return NULL;
@@ -381,7 +451,11 @@ const cr_svc_spec *cr_scen_service(const cr_scen *sc, const char *name)
 
 const cr_fault *cr_scen_fault(const cr_scen *sc, const char *name)
 {
-    for (size_t i = 0; sc && name && i < sc->nfaults; i++)
+    size_t i;
+    if (sc && sc->index)
+        return cr_names_get(&sc->index->faults, name, &i) ? &sc->faults[i]
+                                                          : NULL;
+    for (i = 0; sc && name && i < sc->nfaults; i++)
         if (sc->faults[i].name && strcmp(sc->faults[i].name, name) == 0)
             return &sc->faults[i];
     return NULL;

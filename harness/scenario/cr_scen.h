@@ -12,6 +12,7 @@
 #define CR_SCEN_H
 
 #include <jansson.h>
+#include <regex.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -46,7 +47,8 @@ typedef struct cr_time {
 
 typedef struct cr_diag {
     char *file;
-    int line, col; /* 1-based; 0 when unknown */
+    int line, col; /* 1-based; 0 when unknown; line -1: a note about the
+                      whole file (the count of problems not listed) */
     char *msg;
 } cr_diag;
 
@@ -56,7 +58,8 @@ typedef struct cr_diags {
 } cr_diags;
 
 void cr_diags_free(cr_diags *d);
-/* Print every diagnostic as "FILE:LINE:COLUMN: message\n". */
+/* Print every diagnostic as "FILE:LINE:COLUMN: message\n" ("FILE:
+ * message\n" for a note with line -1). */
 void cr_diags_print(const cr_diags *d, FILE *fp);
 
 /* ---- the model -------------------------------------------------------- */
@@ -96,6 +99,14 @@ typedef struct cr_svc_spec {
     int restart;            /* CR_RESTART_*, default never */
     double restart_delay_s; /* default 0.2 */
     int max_restarts;       /* default 10; -1 unlimited */
+    /* The end of the run: the services (indices into svcs) that must have
+     * stopped before this one gets its stop signal -- from its stop_after
+     * (has_stop_after) or from the scenario's stop_order (default: the next
+     * service of the list).  Resolved and checked for cycles by the loader
+     * (cr_scen_stop.c). */
+    size_t *stop_deps;
+    size_t nstop_deps;
+    int has_stop_after;
     char path[CR_PATH_MAX]; /* "services[1]" for diagnostics */
 } cr_svc_spec;
 
@@ -176,6 +187,7 @@ struct cr_scen {
     double drain_s;    /* after duration, before after-probes; default 2 */
     cr_svc_spec *svcs;
     size_t nsvcs;
+    int stop_parallel; /* stop_order "parallel" (for reports) */
     cr_fault *faults;
     size_t nfaults;
     cr_probe_spec *probes;
@@ -185,17 +197,29 @@ struct cr_scen {
     void *links;  /* owned by the proxy module, or NULL */
     void *hosts;  /* owned by the network module, or NULL */
     json_t *root; /* the document as written */
+    /* Private to the loader: name tables behind cr_scen_service() and
+     * cr_scen_fault() (NULL: they scan). */
+    struct cr_scen_index *index;
 };
 
 /* ---- loading ---------------------------------------------------------- */
 
+/* Limits of one scenario (scenarios/README.md, "Limits"). */
+#define CR_SCEN_MAX_FILE        (16 << 20) /* bytes of the file */
+#define CR_SCEN_MAX_DIAGS       100        /* problems listed; then one count */
+#define CR_SCEN_MAX_OCCURRENCES 100000     /* planned fault occurrences */
+
 /* Load and validate a scenario.  On success returns 0 and *out (free with
  * cr_scen_free), its timeline already resolved from sc->seed (call
- * cr_scen_resolve() again after changing the seed).  On any problem returns
- * CR_EINVAL with every problem appended to *diags (sorted by position), or
- * CR_ENOTFOUND (no such file), CR_ESYS or CR_ENOMEM with err set and no
- * diagnostic added (also CR_EINVAL with err set and no diagnostic when the
- * path is a directory); *out stays NULL. */
+ * cr_scen_resolve() again after changing the seed).  On any problem in the
+ * document returns CR_EINVAL with the problems appended to *diags (sorted
+ * by position; after CR_SCEN_MAX_DIAGS of them one last entry with line -1
+ * counts the others).  A file that cannot be a scenario returns, with err
+ * set and no diagnostic: CR_ENOTFOUND (no such file), CR_EINVAL (not a
+ * regular file: a directory, FIFO, device or socket; unreadable; larger
+ * than CR_SCEN_MAX_FILE) -- both exit status 2 -- or CR_ESYS (the machine:
+ * out of descriptors, I/O error) and CR_ENOMEM.  Symbolic links are
+ * followed.  *out stays NULL on error. */
 int cr_scen_load(const char *file, cr_scen **out, cr_diags *diags, cr_err *err);
 /* Same from a buffer; `file` is only used in messages. */
 int cr_scen_load_buffer(const char *file, const char *text, size_t len,
@@ -289,6 +313,48 @@ int cr_vkeys(cr_vctx *vx, const json_t *obj, const char *path,
  * Returns 0, CR_EINVAL (diagnostics recorded, m zeroed) or CR_ENOMEM. */
 int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m);
 void cr_match_free(cr_match *m);
+
+/* ---- regular expressions ----------------------------------------------
+ *
+ * Every regular expression of a scenario (a log readiness check, a probe's
+ * body_regex) is a POSIX extended regular expression within these limits,
+ * checked before regcomp() sees it, because glibc's regcomp copies bounded
+ * repetitions and nested ones multiply (cr_regex.c explains the bound).
+ * Documented in scenarios/README.md, "Limits". */
+#define CR_REGEX_MAX_LEN   4096 /* bytes */
+#define CR_REGEX_MAX_NEST  32   /* nested parentheses */
+#define CR_REGEX_MAX_COUNT 255  /* m and n of {m,n} (POSIX's RE_DUP_MAX) */
+#define CR_REGEX_MAX_SIZE  2000 /* positions after expanding repetitions */
+
+/* Check the limits only (no allocation, linear in the length).  0, or
+ * CR_EINVAL with the reason and the limit in why (n bytes). */
+int cr_regex_check(const char *pattern, char *why, size_t n);
+/* Check the limits, then regcomp(REG_EXTENDED | REG_NOSUB).  0 and *re
+ * (regfree it), or CR_EINVAL with the reason in why (regcomp's message for
+ * a syntax error); *re is not to be freed on error. */
+int cr_regex_compile(regex_t *re, const char *pattern, char *why, size_t n);
+/* Validator: the string member `key` of obj as a bounded regular
+ * expression.  1 (valid: *out borrows the pattern from the document, and
+ * *re is compiled when re is not NULL), 0 (absent), -1 (invalid: a
+ * diagnostic was recorded at the value). */
+int cr_vregex(cr_vctx *vx, const json_t *obj, const char *path, const char *key,
+              const char **out, regex_t *re);
+
+/* A name -> index table (cr_names.c), for duplicate checks and look-ups
+ * that must stay linear in large scenarios.  Keys are borrowed and must
+ * outlive the table.  Zero-initialise; cr_names_free() releases it. */
+typedef struct cr_names {
+    const char **keys;
+    size_t *vals;
+    size_t n, cap; /* cap: 0 or a power of two */
+} cr_names;
+
+/* 0 (added), 1 (already there: *old = its value when old is not NULL; the
+ * table is unchanged) or CR_ENOMEM (unchanged). */
+int cr_names_put(cr_names *m, const char *key, size_t val, size_t *old);
+/* 1 and *val, or 0 when absent (m may be NULL). */
+int cr_names_get(const cr_names *m, const char *key, size_t *val);
+void cr_names_free(cr_names *m);
 
 /* Edit distance, for "did you mean" hints. */
 int cr_levenshtein(const char *a, const char *b);

@@ -1,11 +1,17 @@
 /* cr_scen_internal: what the scenario loader's files share (cr_scen.c,
- * cr_valid.c, cr_timeline.c).  Not for fault kinds, probes or checkers: they
- * use the cr_v* helpers of cr_scen.h. */
+ * cr_scen_items.c, cr_scen_svc.c, cr_scen_stop.c, cr_scen_vars.c,
+ * cr_valid.c, cr_timeline.c, cr_names.c, cr_regex.c).  Not for fault kinds,
+ * probes or checkers: they use the cr_v* helpers of cr_scen.h. */
 #ifndef CR_SCEN_INTERNAL_H
 #define CR_SCEN_INTERNAL_H
 
 #include "cr_jpos.h"
 #include "cr_scen.h"
+
+/* What cr_scen keeps for its look-ups (cr_scen_service, cr_scen_fault). */
+struct cr_scen_index {
+    cr_names svcs, faults;
+};
 
 struct cr_vctx {
     cr_scen *sc;
@@ -16,8 +22,14 @@ struct cr_vctx {
     const cr_jpos *pos;   /* NULL: positions unknown (0:0) */
     size_t first;         /* index in diags of this load's first problem */
     int nomem;            /* an allocation failed somewhere */
+    size_t dropped;       /* problems past CR_SCEN_MAX_DIAGS, not recorded */
     const char *scen_dir; /* CHAOSRUN_SCENARIO_DIR */
     const char *bin_dir;  /* CHAOSRUN_BINDIR (unless the environment has it) */
+    cr_names probes, expects; /* names seen so far (duplicates) */
+    cr_names hosts;           /* an array "hosts" section, indexed once */
+    int hosts_indexed;
+    double occurrences; /* planned fault occurrences so far (upper bound) */
+    int occ_reported;
 };
 
 /* Record "message" at line:col (no path prefix added). */
@@ -45,7 +57,8 @@ const char *cr_jtype(const json_t *v);
  * CR_ENOMEM. */
 int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out);
 
-/* Sort this load's diagnostics by position (stable). */
+/* Sort this load's diagnostics by position (stable), then append the
+ * count of the problems not listed, if any. */
 void cr_vsort(cr_vctx *vx);
 
 /* ---- the loader's parts (cr_scen.c, cr_scen_svc.c, cr_scen_items.c) ---- */
@@ -86,8 +99,11 @@ void cr_scen__parse_probe(cr_vctx *vx, const json_t *obj, size_t idx);
 void cr_scen__parse_expect(cr_vctx *vx, const json_t *obj, size_t idx);
 /* Services' "host" against the hosts section (after the sections). */
 void cr_scen__check_hosts(cr_vctx *vx, const json_t *root);
+/* stop_order and every service's stop_after, into stop_deps
+ * (cr_scen_stop.c). */
+void cr_scen__parse_stop(cr_vctx *vx, const json_t *root);
 /* 1 when the document's hosts section declares `name`. */
-int cr_scen__host_declared(const json_t *root, const char *name);
+int cr_scen__host_declared(cr_vctx *vx, const char *name);
 void cr_scen__svc_free(cr_svc_spec *s);
 
 #endif

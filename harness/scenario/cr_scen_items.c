@@ -270,14 +270,14 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
     if (!f->name) {
         vx->nomem = 1;
     } else {
-        for (size_t j = 0; j < idx; j++)
-            if (sc->faults[j].name &&
-                strcmp(sc->faults[j].name, f->name) == 0) {
-                cr_path_key(p, sizeof p, path, "name");
-                cr_verr(vx, p, "duplicate fault name \"%s\" (also %s)", f->name,
-                        sc->faults[j].path);
-                break;
-            }
+        size_t j = 0;
+        int r = cr_names_put(&sc->index->faults, f->name, idx, &j);
+        if (r == 1) {
+            cr_path_key(p, sizeof p, path, "name");
+            cr_verr(vx, p, "duplicate fault name \"%s\" (also %s)", f->name,
+                    sc->faults[j].path);
+        }
+        cr_scen__nomem_if(vx, r);
     }
     const char *desc;
     cr_vstr(vx, obj, path, "description", NULL, &desc);
@@ -339,13 +339,28 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
                     "(got %g)",
                     f->at.hi, f->until_s);
     }
+    /* Occurrences are bounded per fault and per scenario: the timeline
+     * holds one start for each (10^5 faults of 10^4 occurrences would be
+     * 10^9 starts). */
+    double occ = f->trigger ? 0 : 1;
     if (f->every_s > 0 && has_until >= 0 && has_at >= 0 && !f->trigger &&
-        isfinite(f->until_s) &&
-        (f->until_s - f->at.lo) / f->every_s + 1 > MAX_OCCURRENCES) {
+        isfinite(f->until_s)) {
+        occ = floor((f->until_s - f->at.lo) / f->every_s) + 1;
+        if (occ > MAX_OCCURRENCES) {
+            cr_path_key(p, sizeof p, path, "every_s");
+            cr_verr(vx, p, "would repeat the fault %.0f times (at most %d)",
+                    occ, MAX_OCCURRENCES);
+            occ = 0; /* reported once, here */
+        }
+    }
+    vx->occurrences += occ;
+    if (vx->occurrences > CR_SCEN_MAX_OCCURRENCES && !vx->occ_reported) {
+        vx->occ_reported = 1;
         cr_path_key(p, sizeof p, path, "every_s");
-        cr_verr(vx, p, "would repeat the fault %.0f times (at most %d)",
-                floor((f->until_s - f->at.lo) / f->every_s) + 1,
-                MAX_OCCURRENCES);
+        cr_verr(vx, f->every_s > 0 ? p : path,
+                "with this fault the scenario plans %.0f fault occurrences "
+                "(at most %d in a scenario)",
+                vx->occurrences, CR_SCEN_MAX_OCCURRENCES);
     }
     if (f->ops && f->ops->parse)
         cr_scen__nomem_if(vx, f->ops->parse(vx, obj, path, f));
@@ -367,10 +382,11 @@ static void unknown_kind(cr_vctx *vx, const char *path, const char *what,
             n ? list : "(none in this build)");
 }
 
-/* Name: given or "<kind>-<idx>", unique among names[0..idx). */
+/* Name: given or "<kind>-<idx>", unique among the names in `seen` (the
+ * entries before idx); path_at names the first holder of a duplicate. */
 static char *entry_name(cr_vctx *vx, const json_t *obj, const char *path,
                         const char *kind, size_t idx, const char *what,
-                        char *(*name_at)(const cr_scen *, size_t),
+                        cr_names *seen,
                         const char *(*path_at)(const cr_scen *, size_t))
 {
     const char *name = NULL;
@@ -388,30 +404,18 @@ static char *entry_name(cr_vctx *vx, const json_t *obj, const char *path,
         vx->nomem = 1;
         return NULL;
     }
-    for (size_t j = 0; j < idx; j++) {
-        const char *o = name_at(vx->sc, j);
-        if (o && strcmp(o, s) == 0) {
-            cr_verr(vx, p, "duplicate %s name \"%s\" (also %s)", what, s,
-                    path_at(vx->sc, j));
-            break;
-        }
-    }
+    size_t j = 0;
+    int r = cr_names_put(seen, s, idx, &j);
+    if (r == 1)
+        cr_verr(vx, p, "duplicate %s name \"%s\" (also %s)", what, s,
+                path_at(vx->sc, j));
+    cr_scen__nomem_if(vx, r);
     return s;
-}
-
-static char *probe_name_at(const cr_scen *sc, size_t i)
-{
-    return sc->probes[i].name;
 }
 
 static const char *probe_path_at(const cr_scen *sc, size_t i)
 {
     return sc->probes[i].path;
-}
-
-static char *expect_name_at(const cr_scen *sc, size_t i)
-{
-    return sc->expects[i].name;
 }
 
 static const char *expect_path_at(const cr_scen *sc, size_t i)
@@ -493,7 +497,7 @@ void cr_scen__parse_probe(cr_vctx *vx, const json_t *obj, size_t idx)
     if (pr->ops)
         cr_vkeys(vx, obj, pr->path, cr_probe_common_params, pr->ops->params);
     pr->name = entry_name(vx, obj, pr->path, pr->ops ? kind : NULL, idx,
-                          "probe", probe_name_at, probe_path_at);
+                          "probe", &vx->probes, probe_path_at);
     parse_phases(vx, obj, pr->path, pr);
     cr_vnum(vx, obj, pr->path, "interval_s", 0.001, 3600, 1, &pr->interval_s);
     cr_vnum(vx, obj, pr->path, "timeout_s", 0.001, 3600, 2, &pr->timeout_s);
@@ -501,7 +505,7 @@ void cr_scen__parse_probe(cr_vctx *vx, const json_t *obj, size_t idx)
     if (cr_vstr(vx, obj, pr->path, "from_host", NULL, &host) > 0) {
         char hp[CR_PATH_MAX];
         cr_path_key(hp, sizeof hp, pr->path, "from_host");
-        if (!cr_scen__host_declared(vx->sc->root, host))
+        if (!cr_scen__host_declared(vx, host))
             cr_verr(vx, hp, "unknown host \"%s\" (not in the hosts section)",
                     host);
         else if (!(pr->host = cr_strdup(host)))
@@ -538,7 +542,7 @@ void cr_scen__parse_expect(cr_vctx *vx, const json_t *obj, size_t idx)
     if (x->ops)
         cr_vkeys(vx, obj, x->path, cr_expect_common_params, x->ops->params);
     x->name = entry_name(vx, obj, x->path, x->ops ? kind : NULL, idx,
-                         "expectation", expect_name_at, expect_path_at);
+                         "expectation", &vx->expects, expect_path_at);
     cr_vstr(vx, obj, x->path, "description", NULL, &desc);
     if (cr_vint(vx, obj, x->path, "min_samples", 0, 1000000000, 1, &ll) >= 0)
         x->min_samples = (int)ll;

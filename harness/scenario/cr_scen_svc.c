@@ -6,7 +6,6 @@
 
 #include "base/cr_alloc.h"
 
-#include <regex.h>
 #include <signal.h>
 #include <string.h>
 
@@ -21,6 +20,8 @@ static const cr_param svc_params[] = {
     {"ready", "object", "none", "readiness check"},
     {"stop_signal", "signal", "SIGTERM", "graceful stop signal"},
     {"stop_timeout_s", "number", "5", "SIGKILL after this"},
+    {"stop_after", "array", "stop_order",
+     "services that must have stopped before this one"},
     {"restart", "string", "never", "never, on-failure, always"},
     {"restart_delay_s", "number", "0.2", "delay before a restart"},
     {"max_restarts", "integer", "10", "-1: unlimited"},
@@ -127,6 +128,7 @@ void cr_scen__svc_free(cr_svc_spec *s)
     cr_free(s->ready.url);
     argv_free(s->ready.argv);
     cr_free(s->ready.regex);
+    cr_free(s->stop_deps);
 }
 
 static void parse_ready(cr_vctx *vx, const json_t *svcobj, const char *svcpath,
@@ -196,21 +198,9 @@ static void parse_ready(cr_vctx *vx, const json_t *svcobj, const char *svcpath,
         break;
     case CR_READY_LOG:
         if (cr_vrequire(vx, obj, path, "regex") &&
-            cr_vstr(vx, obj, path, "regex", NULL, &str) > 0) {
-            regex_t re;
-            int rc = regcomp(&re, str, REG_EXTENDED | REG_NOSUB);
-            if (rc) {
-                char msg[160];
-                regerror(rc, &re, msg, sizeof msg);
-                cr_path_key(p, sizeof p, path, "regex");
-                cr_verr(vx, p, "invalid regular expression \"%s\": %s", str,
-                        msg);
-            } else {
-                regfree(&re);
-                if (!(s->ready.regex = cr_strdup(str)))
-                    vx->nomem = 1;
-            }
-        }
+            cr_vregex(vx, obj, path, "regex", &str, NULL) > 0 &&
+            !(s->ready.regex = cr_strdup(str)))
+            vx->nomem = 1;
         break;
     }
 }
@@ -288,18 +278,19 @@ void cr_scen__parse_service(cr_vctx *vx, const json_t *obj, size_t idx)
                     "invalid service name \"%s\": use lower-case "
                     "letters, digits, '_' and '-'",
                     str);
+        } else if (!(s->name = cr_strdup(str))) {
+            vx->nomem = 1;
         } else {
-            for (size_t j = 0; j < idx; j++)
-                if (sc->svcs[j].name && strcmp(sc->svcs[j].name, str) == 0) {
-                    cr_verr(vx, p,
-                            "duplicate service name \"%s\" (also "
-                            "%s)",
-                            str, sc->svcs[j].path);
-                    str = NULL;
-                    break;
-                }
-            if (str && !(s->name = cr_strdup(str)))
-                vx->nomem = 1;
+            size_t j = 0;
+            int r = cr_names_put(&sc->index->svcs, s->name, idx, &j);
+            if (r == 1)
+                cr_verr(vx, p, "duplicate service name \"%s\" (also %s)", str,
+                        sc->svcs[j].path);
+            cr_scen__nomem_if(vx, r);
+            if (r) {
+                cr_free(s->name);
+                s->name = NULL;
+            }
         }
     }
     if (cr_vrequire(vx, obj, path, "cmd"))
@@ -331,29 +322,39 @@ void cr_scen__parse_service(cr_vctx *vx, const json_t *obj, size_t idx)
 
 /* A service's "host" must name a host of the hosts section.  The section
  * belongs to the network module; its document is either an object keyed
- * by host name or an array of objects with a "name". */
-static int host_declared(const json_t *hosts, const char *name);
-
-int cr_scen__host_declared(const json_t *root, const char *name)
+ * by host name or an array of names or of objects with a "name".  An array
+ * is indexed once (vx->hosts), so that checking every service and probe
+ * stays linear. */
+static int hosts_index(cr_vctx *vx, const json_t *hosts)
 {
-    const json_t *hosts = root ? json_object_get(root, "hosts") : NULL;
-    return hosts && host_declared(hosts, name);
-}
-
-static int host_declared(const json_t *hosts, const char *name)
-{
-    if (json_is_object(hosts))
-        return json_object_get(hosts, name) != NULL;
+    if (vx->hosts_indexed)
+        return 0;
     size_t i;
     json_t *h;
     json_array_foreach (hosts, i, h) {
-        if (json_is_string(h) && strcmp(json_string_value(h), name) == 0)
-            return 1; /* "hosts": ["h1", ...] */
-        json_t *n = json_object_get(h, "name");
-        if (json_is_string(n) && strcmp(json_string_value(n), name) == 0)
-            return 1;
+        json_t *n = json_is_string(h) ? h : json_object_get(h, "name");
+        if (json_is_string(n) &&
+            cr_names_put(&vx->hosts, json_string_value(n), i, NULL) < 0)
+            return CR_ENOMEM;
     }
+    vx->hosts_indexed = 1;
     return 0;
+}
+
+int cr_scen__host_declared(cr_vctx *vx, const char *name)
+{
+    const json_t *root = vx->sc ? vx->sc->root : NULL;
+    const json_t *hosts = root ? json_object_get(root, "hosts") : NULL;
+    size_t i;
+    if (json_is_object(hosts))
+        return json_object_get(hosts, name) != NULL;
+    if (!json_is_array(hosts))
+        return 0;
+    if (hosts_index(vx, hosts)) {
+        vx->nomem = 1;
+        return 0;
+    }
+    return cr_names_get(&vx->hosts, name, &i);
 }
 
 void cr_scen__check_hosts(cr_vctx *vx, const json_t *root)
@@ -370,7 +371,7 @@ void cr_scen__check_hosts(cr_vctx *vx, const json_t *root)
                     "service %s is placed on host %s but the "
                     "scenario declares no hosts",
                     s->name ? s->name : "?", s->host);
-        else if (hosts && !host_declared(hosts, s->host))
+        else if (hosts && !cr_scen__host_declared(vx, s->host))
             cr_verr(vx, p, "unknown host \"%s\" (not in the hosts section)",
                     s->host);
     }

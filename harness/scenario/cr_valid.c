@@ -33,9 +33,25 @@ void cr_diags_free(cr_diags *d)
 
 void cr_diags_print(const cr_diags *d, FILE *fp)
 {
-    for (size_t i = 0; d && i < d->n; i++)
-        fprintf(fp, "%s:%d:%d: %s\n", d->v[i].file ? d->v[i].file : "-",
-                d->v[i].line, d->v[i].col, d->v[i].msg);
+    for (size_t i = 0; d && i < d->n; i++) {
+        const char *f = d->v[i].file ? d->v[i].file : "-";
+        if (d->v[i].line < 0)
+            fprintf(fp, "%s: %s\n", f, d->v[i].msg);
+        else
+            fprintf(fp, "%s:%d:%d: %s\n", f, d->v[i].line, d->v[i].col,
+                    d->v[i].msg);
+    }
+}
+
+/* A load stops listing problems after CR_SCEN_MAX_DIAGS (a hostile file
+ * could otherwise produce one per key: 10^5 unknown keys made 5.3 MB of
+ * output); the others are only counted, and not even formatted. */
+static int over_cap(cr_vctx *vx)
+{
+    if (vx->diags->n - vx->first < CR_SCEN_MAX_DIAGS)
+        return 0;
+    vx->dropped++;
+    return 1;
 }
 
 static char *vfmt(const char *fmt, va_list ap)
@@ -78,6 +94,8 @@ fail:
 
 void cr_vdiag(cr_vctx *vx, int line, int col, const char *fmt, ...)
 {
+    if (over_cap(vx))
+        return;
     va_list ap;
     va_start(ap, fmt);
     char *msg = vfmt(fmt, ap);
@@ -129,6 +147,8 @@ static void vreport(cr_vctx *vx, const char *pospath, int want_key,
                     va_list ap)
 {
     int line, col;
+    if (over_cap(vx))
+        return;
     locate(vx, pospath, want_key, &line, &col);
     char *body = vfmt(fmt, ap);
     char *msg = NULL;
@@ -169,7 +189,9 @@ void cr_verr_member(cr_vctx *vx, const char *objpath, const char *key,
 
 size_t cr_vcount(const cr_vctx *vx)
 {
-    return vx->diags->n - vx->first;
+    /* Problems not listed count too: parse functions compare counts to
+     * learn whether something they called found a problem. */
+    return vx->diags->n - vx->first + vx->dropped;
 }
 
 cr_scen *cr_vscen(cr_vctx *vx)
@@ -182,22 +204,46 @@ void cr_vnomem(cr_vctx *vx)
     vx->nomem = 1;
 }
 
+/* 1234567 -> "1,234,567" */
+static void thousands(char *buf, size_t n, size_t v)
+{
+    char tmp[32];
+    int len = snprintf(tmp, sizeof tmp, "%zu", v);
+    size_t o = 0;
+    for (int i = 0; i < len && o + 1 < n; i++) {
+        if (i > 0 && (len - i) % 3 == 0 && o + 2 < n)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+}
+
 void cr_vsort(cr_vctx *vx)
 {
-    if (!vx->diags->v)
-        return; /* no diagnostics (and NULL + 0 is undefined) */
-    cr_diag *v = vx->diags->v + vx->first;
-    size_t n = vx->diags->n - vx->first;
-    /* Insertion sort: stable, and the lists are short. */
-    for (size_t i = 1; i < n; i++) {
-        cr_diag d = v[i];
-        size_t j = i;
-        while (j > 0 && (v[j - 1].line > d.line ||
-                         (v[j - 1].line == d.line && v[j - 1].col > d.col))) {
-            v[j] = v[j - 1];
-            j--;
+    if (vx->diags->v) {
+        cr_diag *v = vx->diags->v + vx->first;
+        size_t n = vx->diags->n - vx->first;
+        /* Insertion sort: stable, and the lists are short (capped). */
+        for (size_t i = 1; i < n; i++) {
+            cr_diag d = v[i];
+            size_t j = i;
+            while (j > 0 &&
+                   (v[j - 1].line > d.line ||
+                    (v[j - 1].line == d.line && v[j - 1].col > d.col))) {
+                v[j] = v[j - 1];
+                j--;
+            }
+            v[j] = d;
         }
-        v[j] = d;
+    }
+    if (vx->dropped) {
+        char num[32];
+        thousands(num, sizeof num, vx->dropped);
+        diag_add(vx, -1, 0,
+                 cr_asprintf("... and %s more problem%s (only the first %d "
+                             "are listed)",
+                             num, vx->dropped == 1 ? "" : "s",
+                             CR_SCEN_MAX_DIAGS));
     }
 }
 

@@ -68,7 +68,7 @@ SCEN = {}
 SCEN["quickstart"] = {
     "name": "quickstart",
     "description": "The whole reference pipeline (queue, ingest, 2 workers, feature service, sink, "
-                   "trainer, producer at 200 records/s): a worker is SIGKILLed twice and restarted, "
+                   "trainer, producer at 200 records/s): a worker is SIGKILLed once and restarted, "
                    "the feature service is paused for 6 s. Nothing accepted may be lost or delivered "
                    "twice, retries follow the backoff policy, the breaker opens and closes.",
     "seed": 42, "duration_s": 16, "drain_s": 4,
@@ -594,7 +594,7 @@ SCEN["pipeline-rabbitmq"] = {
     "name": "pipeline-rabbitmq",
     "description": "The pipeline on RabbitMQ (durable quorum queues, persistent messages, "
                    "publisher confirms, manual acks, --broker) under load with 2% poison: the "
-                   "broker is SIGKILLed and restarted, two workers are SIGKILLed, the broker is "
+                   "broker is SIGKILLed and restarted, a worker is SIGKILLed, the broker is "
                    "paused 4 s, then silently partitioned from ingest, workers and sink for 5 s "
                    "(fault proxy, data held). Nothing accepted is lost or delivered twice, poison "
                    "is dead-lettered once, the pipeline delivers again after each fault. Covers "

@@ -102,8 +102,8 @@ static void test_crp_amqp_confirms_nack_return_and_unknown_tag(void)
     CU_ASSERT_EQUAL(crp_amqp_confirms_ack(&cf, 2, 1, 1), 0); /* nack 1..2 */
     CU_ASSERT_EQUAL(crp_amqp_confirms_ack(&cf, 3, 0, 0), 0);
     CU_ASSERT_EQUAL(cf.pending, 0);
-    CU_ASSERT_EQUAL(crp_amqp_confirms_state(&cf),
-                    -EIO); /* all answered, refused */
+    /* all answered, refused */
+    CU_ASSERT_EQUAL(crp_amqp_confirms_state(&cf), -EIO);
     CU_ASSERT_EQUAL(crp_amqp_confirms_begin(&cf, 1, 1), 0);
     cf.returned = 1; /* unroutable (basic.return), then acked */
     CU_ASSERT_EQUAL(crp_amqp_confirms_ack(&cf, 1, 0, 0), 0);

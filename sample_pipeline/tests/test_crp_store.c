@@ -35,13 +35,22 @@ static crp_store *open_store(void)
     return s;
 }
 
+/* Two messages on work (ids a, b + suffix) and one on other (c). */
+static void put3_ids(crp_store *s, const char *suffix)
+{
+    char id[3][16];
+    for (int i = 0; i < 3; i++)
+        snprintf(id[i], sizeof id[i], "%c%s", 'a' + i, suffix);
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", id[0], "t", "{}") > 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", id[1], "t", "{}") > 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "other", id[2], "t", "{}") > 0);
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+}
+
 static void put3(crp_store *s)
 {
-    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
-    CU_ASSERT_TRUE(crp_store_put(s, "work", "a", "t", "{}") > 0);
-    CU_ASSERT_TRUE(crp_store_put(s, "work", "b", "t", "{}") > 0);
-    CU_ASSERT_TRUE(crp_store_put(s, "other", "c", "t", "{}") > 0);
-    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    put3_ids(s, "");
 }
 
 static int setup(void)
@@ -78,10 +87,10 @@ static void test_crp_store_lease_ack(void)
     CU_ASSERT_STRING_EQUAL(g.id[0], "a"); /* oldest first */
     CU_ASSERT_EQUAL(g.deliveries[0], 1);
     got g2 = {0};
-    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 8, 1000, collect, &g2),
-                    0); /* all leased */
-    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 8),
-                    0); /* not the owner: stale */
+    /* all leased */
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 8, 1000, collect, &g2), 0);
+    /* not the owner: stale */
+    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 8), 0);
     CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 7), 1);
     CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 7), 0); /* already gone */
     int64_t ready, leased;
@@ -98,7 +107,7 @@ static void test_crp_store_ready_bounded(void)
     reset();
     crp_store *s = open_store();
     put3(s);
-    put3(s);
+    put3_ids(s, "2");
     CU_ASSERT_EQUAL(crp_store_ready(s, "work", 100), 4);
     CU_ASSERT_EQUAL(crp_store_ready(s, "work", 3), 3);
     CU_ASSERT_EQUAL(crp_store_ready(s, "other", 100), 2);
@@ -159,6 +168,57 @@ static void test_crp_store_durable_and_leases_reset_on_open(void)
     crp_store_close(s);
 }
 
+/* A put is idempotent per (queue, id): a record sent again after a lost
+ * answer (same id) is one message, even after the first was consumed; a
+ * rolled-back put leaves nothing remembered; forgotten ids are new. */
+static void test_crp_store_put_idempotent(void)
+{
+    reset();
+    crp_store *s = open_store();
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "p-1", "t", "{}") > 0);
+    CU_ASSERT_EQUAL(crp_store_put(s, "work", "p-1", "t2", "{\"again\":1}"), 0);
+    /* the same id on another queue is another message (a result) */
+    CU_ASSERT_TRUE(crp_store_put(s, "results", "p-1", "t", "{}") > 0);
+    /* append does not deduplicate: two copies (the sink's job) */
+    CU_ASSERT_TRUE(crp_store_append(s, "dlq", "p-1", "t", "{}") > 0);
+    CU_ASSERT_TRUE(crp_store_append(s, "dlq", "p-1", "t", "{}") > 0);
+    CU_ASSERT_EQUAL(crp_store_ready(s, "dlq", 10), 2);
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    got g = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 3, 1 << 30, collect, &g), 1);
+    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 3), 1);
+    /* consumed and acknowledged: a late resend still adds nothing */
+    CU_ASSERT_EQUAL(crp_store_put(s, "work", "p-1", "t", "{}"), 0);
+    got g2 = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 3, 1 << 30, collect, &g2),
+                    0);
+    /* a rolled-back put is not remembered */
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "p-2", "t", "{}") > 0);
+    crp_store_rollback(s);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "p-2", "t", "{}") > 0);
+    /* remembered across a restart of the queue */
+    crp_store_close(s);
+    s = open_store();
+    CU_ASSERT_EQUAL(crp_store_put(s, "work", "p-2", "t", "{}"), 0);
+    crp_store_close(s);
+}
+
+/* Ids are remembered for a window only: forgotten ones are new again. */
+static void test_crp_store_forget(void)
+{
+    reset();
+    crp_store *s = open_store();
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "p-1", "t", "{}") > 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "p-2", "t", "{}") > 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "dlq", "p-1", "t", "{}") > 0);
+    CU_ASSERT_EQUAL(crp_store_forget(s, 0), 0); /* all younger */
+    CU_ASSERT_TRUE(crp_store_forget(s, (int64_t)1 << 40) >= 3);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "p-1", "t", "{}") > 0);
+    crp_store_close(s);
+}
+
 static void test_crp_store_open_error(void)
 {
     crp_store *s = (crp_store *)1;
@@ -178,5 +238,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_crp_store_nack_and_release_redeliver);
     CR_ADD_TEST(s, test_crp_store_expiry);
     CR_ADD_TEST(s, test_crp_store_durable_and_leases_reset_on_open);
+    CR_ADD_TEST(s, test_crp_store_put_idempotent);
+    CR_ADD_TEST(s, test_crp_store_forget);
     CR_ADD_TEST(s, test_crp_store_open_error);
 }

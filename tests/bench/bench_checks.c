@@ -5,7 +5,8 @@
  * with jittered backoff, breaker transitions and calls, checkpoints and
  * progress, failover, results, latencies), then in one process:
  *   1. baseline: parse the lines into a cr_history and sort it;
- *   2. checks: evaluate one expectation of every checker kind on it.
+ *   2. checks: evaluate one expectation of each checker kind but
+ *      `scaling` (the history has no scaled/drained events) on it.
  * Prints events per second for both and the ratio, time per checker, and
  * peak RSS (getrusage ru_maxrss).  Usage: bench_checks [N]. */
 #include <math.h>

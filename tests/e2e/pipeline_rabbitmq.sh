@@ -1,9 +1,13 @@
 # End-to-end: the pipeline on RabbitMQ (--broker, quorum queues, publisher
 # confirms, manual acks) loses nothing and delivers nothing twice through
-# a broker SIGKILL + restart, worker kills, a broker pause and a silent
+# a broker SIGKILL + restart, a worker kill, a broker pause and a silent
 # partition; amqp_transient (classic queue, delivery_mode 1) loses the
 # backlog in the broker restart and amqp_auto_ack (no_ack consumer) loses
-# what a killed worker held, both caught by no-loss.  After every run no
+# what a killed worker held, both caught by no-loss.  pipeline-rabbitmq-stall
+# (tests/e2e/scenarios) freezes a worker for good while it holds a
+# prefetched batch: with AMQP heartbeats the broker takes the batch back
+# and the other worker delivers it; with --amqp-heartbeat-s 0 the batch
+# stays on the frozen connection and no-loss fails.  After every run no
 # broker (beam.smp of node crp8101) and no epmd of the scenario is left.
 set -e
 if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ! command -v epmd >/dev/null; then
@@ -29,4 +33,7 @@ check_defect pipeline-rabbitmq amqp_transient no-loss
 check_none_left amqp_transient
 check_defect pipeline-rabbitmq amqp_auto_ack no-loss
 check_none_left amqp_auto_ack
+SC="$CR_SRC/tests/e2e/scenarios"
+check_correct pipeline-rabbitmq-stall
+check_none_left stall
 pipeline_finish

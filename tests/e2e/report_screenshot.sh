@@ -3,31 +3,9 @@
 # a full-width screenshot, a narrow (400 px) one, a PDF (print CSS), and the
 # DOM after layout, which must hold one section per expectation and one
 # fault window per fault.  Skipped (77) without chromium.
-set -eu
-CR_SRC=${CR_SRC:?CR_SRC not set}
-CR_BIN=${CR_BIN:?CR_BIN not set}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$CHROMIUM" ]; then
-    echo "SKIPPED: $CHROMIUM is not installed (apt-get install chromium)"
-    exit 77
-fi
-command -v jq >/dev/null || { echo "SKIPPED: jq is not installed"; exit 77; }
+. "$(dirname "$0")/chromium_lib.inc"
 
-TMP=$(mktemp -d /tmp/cr_shot.XXXXXX)
-PROFILE=$(mktemp -d /tmp/cr_chromium.XXXXXX)
-trap 'rm -rf "$TMP" "$PROFILE"' EXIT
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-
-chromium_run() {
-    # No network, no first-run or background services; a throw-away profile.
-    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic \
-        --no-first-run --disable-background-networking --disable-component-update \
-        --disable-sync --user-data-dir="$PROFILE" "$@" 2>/dev/null
-}
-
-for run in pass3 fail; do
+for run in pass3 fail lost; do
     cp -R "$CR_SRC/tests/data/runs/$run" "$TMP/$run"
     "$CR_BIN/chaosrun" report "$TMP/$run" >/dev/null || fail "chaosrun report $run"
     html="$TMP/$run/report.html"

@@ -12,6 +12,10 @@ journal.json, events.jsonl and logs/ in the format of reports/README.md.
           unknown verdict, plus a malformed event line
   interrupted  stopped by SIGINT at t=14 with a fault still applied
   unrunnable   refused before start: the kernel lacks sch_netem
+  lost    records lost where a fault hit: worker.1 killed while holding
+          leased ids (`leased` events), worker.0 paused while scoring ids
+          (spans in traces/worker.0.jsonl only), two ids dropped at ingest
+          with no fault near; an evidence list longer than a page
 """
 import json, os, random, sys
 
@@ -392,6 +396,150 @@ def write_run(name, j, events, extra_lines=()):
                 f.write(line + "\n")
 
 
+def span_line(inst, svc, trace, name, start, end):
+    """One OTLP/JSON export line holding one span (as the reference
+    pipeline writes them)."""
+    return {"resourceSpans": [{
+        "resource": {"attributes": [
+            {"key": "service.name", "value": {"stringValue": svc}},
+            {"key": "service.instance.id", "value": {"stringValue": inst}}]},
+        "scopeSpans": [{"scope": {"name": "crp"}, "spans": [{
+            "traceId": trace, "spanId": "%016x" % (int(trace, 16) & 0xffffffff),
+            "name": name, "kind": 1,
+            "startTimeUnixNano": "%d" % round((T0 + start) * 1e9),
+            "endTimeUnixNano": "%d" % round((T0 + end) * 1e9),
+            "status": {"code": 1}}]}]}]}
+
+
+def gen_lost():
+    """Deterministic: ids every 20 ms from 0.02 s to 9.98 s; odd ids go to
+    worker.1 (`leased` at +10 ms, delivered 100 ms after the lease), even
+    ids to worker.0 (span worker.score ending +30 ms, delivered 100 ms
+    later).  worker.1 is killed at 4.0 s: the ids it leased in the 100 ms
+    before are lost (3); worker.0 is paused 6.0-7.0 s: the ids it scored in
+    the 80 ms before are lost (2); r0400 and r0401 are accepted and dropped at
+    ingest (no fault near)."""
+    ev_, spans = [], []
+    kill_t, pause = 4.0, (6.0, 7.0)
+    lost = []
+    for k in range(1, 500):
+        t = round(0.02 * k, 3)
+        rec, tr = "r%04d" % k, "%032x" % (0xabc000 + k)
+        ev(ev_, t, "ingest", "accepted", "ingest.0", id=rec, trace_id=tr,
+           latency_ms=2.0)
+        if k in (400, 401):
+            lost.append((t, rec, "ingest.0"))
+            continue
+        if k == 123:
+            ev(ev_, t + 0.001, "ingest", "dead_lettered", "ingest.0", id=rec,
+               reason="schema: unsupported version 9")
+            continue
+        if k % 2:
+            lease = round(t + 0.01, 3)
+            if 4.0 <= lease < 4.3:  # worker.1 down: ingest holds them back
+                lease = round(4.31 + (lease - 4.0), 3)
+            ev(ev_, lease, "worker", "leased", "worker.1", id=rec)
+            if kill_t - 0.1 < lease <= kill_t:
+                lost.append((t, rec, "worker.1"))
+                continue
+            ev(ev_, lease + 0.1, "sink", "delivered", "sink.0", id=rec,
+               latency_ms=round((lease + 0.1 - t) * 1000, 1))
+        else:
+            end = t + 0.03
+            if pause[0] <= end < pause[1]:
+                end = pause[1] + (end - pause[0])
+            spans.append(span_line("worker.0", "worker", tr, "worker.score",
+                                   end - 0.005, end))
+            if pause[0] - 0.08 < end <= pause[0]:
+                lost.append((t, rec, "worker.0"))
+                continue
+            ev(ev_, end + 0.1, "sink", "delivered", "sink.0", id=rec,
+               latency_ms=round((end + 0.1 - t) * 1000, 1))
+    ev(ev_, 4.3, "worker", "ready", "worker.1")
+    ev_.sort(key=lambda d: d["ts"])
+    return ev_, spans, lost
+
+
+def write_lost():
+    events, spans, lost = gen_lost()
+    name = "pipeline-lost-records"
+    hist = {
+        "ingest.0": [{"t": -1.0, "what": "start", "pid": 5001}, {"t": -0.8, "what": "ready"}],
+        "worker.0": [{"t": -1.0, "what": "start", "pid": 5002}, {"t": -0.8, "what": "ready"}],
+        "worker.1": [{"t": -1.0, "what": "start", "pid": 5003}, {"t": -0.8, "what": "ready"},
+                     {"t": 4.0, "what": "exit", "code": None, "signal": "SIGKILL",
+                      "cause": "fault:kill-worker"},
+                     {"t": 4.2, "what": "start", "pid": 5004, "cause": "restart-policy"},
+                     {"t": 4.3, "what": "ready"}],
+        "sink.0": [{"t": -1.0, "what": "start", "pid": 5005}, {"t": -0.8, "what": "ready"}],
+    }
+    for h in hist.values():
+        h.append({"t": 11.2, "what": "exit", "code": 0, "signal": None, "cause": "stop"})
+    faults = [
+        {"name": "kill-worker", "kind": "kill", "occurrence": 0, "target": "worker.1",
+         "for_s": 0, "scheduled_t": 4.0, "applied_t": 4.0, "reverted_t": None,
+         "trigger": None, "outcome": "applied", "error": None,
+         "details": {"signal": "SIGKILL", "pids": [5003]}},
+        {"name": "stall-worker0", "kind": "pause", "occurrence": 0, "target": "worker.0",
+         "for_s": 1, "scheduled_t": 6.0, "applied_t": 6.0, "reverted_t": 7.0,
+         "trigger": None, "outcome": "applied", "error": None,
+         "details": {"method": "SIGSTOP", "pids": [5002]}},
+    ]
+    acc = sum(1 for e in events if e["ev"] == "accepted")
+    lost.sort()
+    # The checker's order: its first lost ids, then dead-lettered, then
+    # carried through a fault (informational), as cr_check_no_loss writes.
+    evid = [{"t": t, "text": "id %s accepted at t=%.3f, never delivered" % (r, t)}
+            for t, r, _ in lost[:5]]
+    evid += [{"t": 2.461, "text": "id r0123 dead-lettered"}]
+    evid += [{"t": 7.13, "text": "id r0300 accepted at t=6.000, delivered after the fault at t=7.130"}]
+    steady = [{"t": round(0.5 * k + 0.25, 3), "text": "probe api failed: HTTP 503"}
+              for k in range(14)]
+    steady.insert(3, {"t": 0.1, "role": "info", "text": "probe api passed before the faults"})
+    expects = [
+        {"name": "no-loss", "kind": "no_loss", "verdict": "failed",
+         "summary": "lost %d of %d accepted ids (bound <= 0)" % (len(lost), acc),
+         "measured": {"value": len(lost), "unit": "ids", "bound": "<= 0"},
+         "evidence": evid,
+         "details": {"lost": len(lost), "duplicated": 0, "unexpected": 0,
+                     "dead_lettered": 1, "recovered": 1, "accepted": acc,
+                     "ids": acc, "events_without_id": 0}},
+        {"name": "api-steady", "kind": "steady_state", "verdict": "failed",
+         "summary": "probe api failed 14 times during the faults",
+         "evidence": steady, "details": {"evidence_omitted": 7}},
+        {"name": "worker-restarted", "kind": "service", "verdict": "passed",
+         "summary": "worker.1 restarted once", "evidence": [], "details": {}},
+        {"name": "resumes", "kind": "resumes", "verdict": "unknown",
+         "summary": "no checkpoint_restored event: cannot judge resumption",
+         "evidence": [], "details": {}},
+    ]
+    j = {
+        "chaosrun": "0.1.0", "format": 1, "scenario_file": "scenarios/%s.json" % name,
+        "name": name, "description": "Records lost where the faults hit.",
+        "status": "failed", "exit_code": 1, "error": None, "seed": 5,
+        "seed_source": "scenario", "reproduce": "chaosrun --seed 5 scenarios/%s.json" % name,
+        "started_at": STARTED, "t0_unix": T0, "ended_at": T0 + 11.3,
+        "duration_s": 10, "drain_s": 1,
+        "machine": {"hostname": "ci-runner-07", "kernel": "6.18.0", "cpus": 2},
+        "scenario": {"name": name, "expect": [{"name": "no-loss", "kind": "no_loss"}]},
+        "timeline": [], "phases": [{"name": "faults", "t": 0}, {"name": "drain", "t": 10}],
+        "services": [{"instance": i, "service": i.split(".")[0],
+                      "replica": int(i.split(".")[1]),
+                      "restarts": 1 if i == "worker.1" else 0, "history": h}
+                     for i, h in hist.items()],
+        "faults": faults, "probes": [], "expectations": expects,
+        "events": {"file": "events.jsonl", "count": len(events), "malformed": 0,
+                   "first_malformed": None},
+        "log": [],
+    }
+    write_run("lost", j, events)
+    os.makedirs(os.path.join(HERE, "lost", "traces"), exist_ok=True)
+    with open(os.path.join(HERE, "lost", "traces", "worker.0.jsonl"), "w") as f:
+        for sp in spans:
+            f.write(json.dumps(sp, separators=(",", ":")) + "\n")
+        f.write("not json: a torn line is skipped\n")
+
+
 def main():
     # pass3
     rng = random.Random(42)
@@ -456,6 +604,8 @@ def main():
         "log": [{"t": 0, "text": "checking the machine: sch_netem missing"}],
     }
     write_run("unrunnable", j, None)
+
+    write_lost()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,345 @@
+/* cr_spawn: see cr_spawn.h.  The child side (child_main) runs between
+ * fork and exec and may call only async-signal-safe functions: raw system
+ * calls, no allocation, no stdio, no locks (another thread of the parent
+ * may have held one at the fork).  Everything it needs is prepared before
+ * the fork. */
+#include "cr_spawn.h"
+
+#include "cr_alloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* The steps of the child, in order; the number travels over the pipe. */
+enum {
+    ST_SIGNALS = 1,
+    ST_PGID,
+    ST_PDEATH,
+    ST_SETNS,
+    ST_GROUPS,
+    ST_GID,
+    ST_UID,
+    ST_STDIO,
+    ST_CHDIR,
+    ST_HOOK,
+    ST_EXEC,
+    ST_N
+};
+
+static const char *const step_names[ST_N] = {
+    [ST_SIGNALS] = "signals", [ST_PGID] = "setpgid",     [ST_PDEATH] = "prctl",
+    [ST_SETNS] = "setns",     [ST_GROUPS] = "setgroups", [ST_GID] = "setgid",
+    [ST_UID] = "setuid",      [ST_STDIO] = "stdio",      [ST_CHDIR] = "chdir",
+    [ST_HOOK] = "hook",       [ST_EXEC] = "exec",
+};
+
+/* What the child needs, all prepared before fork. */
+typedef struct child_ctx {
+    const cr_spawn_opts *o;
+    int fd[3]; /* sources for 0, 1, 2: an fd or CR_SPAWN_INHERIT */
+    int err_w; /* write end of the exec-error pipe (CLOEXEC) */
+    int go_r;  /* read end of the go-pipe, or -1 */
+    int go_w;  /* its write end (the parent's), closed in the child */
+    pid_t parent;
+} child_ctx;
+
+/* Report the failed step and errno, then end.  The write is the last thing
+ * the child does: the parent reads it, or EOF once exec succeeded. */
+static _Noreturn void child_fail(const child_ctx *c, int step)
+{
+    int msg[2] = {step, errno};
+    ssize_t w;
+    do
+        w = write(c->err_w, msg, sizeof msg);
+    while (w < 0 && errno == EINTR);
+    _exit(127);
+}
+
+static void child_signals(void)
+{
+    struct sigaction dfl;
+    sigset_t none;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    /* Ignored signals stay ignored across exec, handlers become SIG_DFL:
+     * reset both, so the program starts as if from a clean shell.  The
+     * signals the C library reserves refuse (EINVAL): harmless. */
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGKILL && s != SIGSTOP)
+            sigaction(s, &dfl, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Move the stdio sources onto 0, 1, 2.  A source that is itself one of
+ * 0..2 but meant for another slot is first copied above 2, so that a
+ * dup2 cannot overwrite a source still needed. */
+static int child_stdio(child_ctx *c)
+{
+    for (int i = 0; i < 3; i++) {
+        int s = c->fd[i];
+        if (s < 0 || s > 2 || s == i)
+            continue;
+        int n = fcntl(s, F_DUPFD_CLOEXEC, 3);
+        if (n < 0)
+            return -1;
+        for (int k = 0; k < 3; k++)
+            if (c->fd[k] == s)
+                c->fd[k] = n;
+    }
+    for (int i = 0; i < 3; i++) {
+        int s = c->fd[i];
+        if (s == CR_SPAWN_INHERIT)
+            continue;
+        /* dup2 clears FD_CLOEXEC on the copy; an fd already in place keeps
+         * its flag, which must go or exec would close it. */
+        if (s == i ? fcntl(i, F_SETFD, 0) != 0 : dup2(s, i) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void child_pdeathsig(const child_ctx *c)
+{
+    if (!c->o->pdeathsig)
+        return;
+    if (prctl(PR_SET_PDEATHSIG, c->o->pdeathsig) != 0)
+        child_fail(c, ST_PDEATH);
+    /* The parent may have died before the prctl: then nobody would send
+     * the signal. */
+    if (getppid() != c->parent)
+        _exit(127);
+}
+
+static _Noreturn void child_main(child_ctx *c)
+{
+    const cr_spawn_opts *o = c->o;
+    child_signals();
+    if (o->new_pgroup && setpgid(0, 0) != 0)
+        child_fail(c, ST_PGID);
+    child_pdeathsig(c);
+    if (c->go_r >= 0) {
+        char go;
+        ssize_t g;
+        close(c->go_w); /* else EOF never comes if the parent dies */
+        do
+            g = read(c->go_r, &go, 1);
+        while (g < 0 && errno == EINTR);
+        if (g != 1)
+            _exit(127); /* the parent refused or died: nothing to report */
+    }
+    if (o->netns_fd >= 0 && setns(o->netns_fd, CLONE_NEWNET) != 0)
+        child_fail(c, ST_SETNS);
+    if (o->cred.set) {
+        /* Raw system calls: async-signal-safe, and they act on this one
+         * thread, which after fork is the whole process. */
+        if (syscall(SYS_setgroups, o->cred.ngroups, o->cred.groups) != 0)
+            child_fail(c, ST_GROUPS);
+        if (syscall(SYS_setresgid, o->cred.gid, o->cred.gid, o->cred.gid) != 0)
+            child_fail(c, ST_GID);
+        if (syscall(SYS_setresuid, o->cred.uid, o->cred.uid, o->cred.uid) != 0)
+            child_fail(c, ST_UID);
+        child_pdeathsig(c); /* cleared by the change of credentials */
+    }
+    if (child_stdio(c) != 0)
+        child_fail(c, ST_STDIO);
+    if (o->cwd && chdir(o->cwd) != 0)
+        child_fail(c, ST_CHDIR);
+    if (o->child_hook) {
+        int e = o->child_hook(o->child_hook_arg);
+        if (e) {
+            errno = e;
+            child_fail(c, ST_HOOK);
+        }
+    }
+    execve(o->path, o->argv, o->envp ? o->envp : environ);
+    child_fail(c, ST_EXEC);
+}
+
+static void reap(pid_t pid)
+{
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+}
+
+/* The parent's side of a failed step: the sentence and the code. */
+static int child_error(const cr_spawn_opts *o, int step, int e,
+                       cr_spawn_proc *out, cr_err *err)
+{
+    out->child_errno = e;
+    out->step = step > 0 && step < ST_N ? step_names[step] : "?";
+    switch (step) {
+    case ST_EXEC:
+        return cr_err_sys(err, CR_EUNSUP, e, "exec %s", o->path);
+    case ST_CHDIR:
+        return cr_err_sys(err, CR_EUNSUP, e, "chdir %s (for %s)", o->cwd,
+                          o->path);
+    case ST_UID:
+        return cr_err_sys(err, CR_ESYS, e, "setuid %u (for %s)",
+                          (unsigned)o->cred.uid, o->path);
+    case ST_GID:
+        return cr_err_sys(err, CR_ESYS, e, "setgid %u (for %s)",
+                          (unsigned)o->cred.gid, o->path);
+    default:
+        return cr_err_sys(err, CR_ESYS, e, "%s (for %s)", out->step, o->path);
+    }
+}
+
+/* After fork, in the parent: the go byte (after the caller's record), then
+ * wait for exec or the child's report. */
+static int parent_side(const cr_spawn_opts *o, pid_t pid, int errp_r, int *go_w,
+                       cr_spawn_proc *out, cr_err *err)
+{
+    if (o->before_exec) {
+        int rc = o->before_exec(o->before_exec_arg, pid, err);
+        if (rc == 0 && write(*go_w, "g", 1) != 1)
+            rc = cr_err_sys(err, CR_ESYS, errno, "spawn %s: go pipe", o->path);
+        if (rc != 0) {
+            kill(pid, SIGKILL);
+            reap(pid);
+            return rc < 0
+                       ? rc
+                       : cr_err_set(err, CR_ESYS, "spawn %s: refused", o->path);
+        }
+        close(*go_w);
+        *go_w = -1;
+    }
+    int msg[2];
+    ssize_t n;
+    if (o->after_go) {
+        int rc = o->after_go(o->after_go_arg, pid, err);
+        if (rc != 0) {
+            kill(pid, SIGKILL);
+            reap(pid);
+            /* The child is gone: its report, if any, is in the pipe. */
+            do
+                n = read(errp_r, msg, sizeof msg);
+            while (n < 0 && errno == EINTR);
+            if (n == (ssize_t)sizeof msg && msg[0] != ST_HOOK)
+                return child_error(o, msg[0], msg[1], out, err);
+            return rc < 0
+                       ? rc
+                       : cr_err_set(err, CR_ESYS, "spawn %s: refused", o->path);
+        }
+    }
+    do
+        n = read(errp_r, msg, sizeof msg);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof msg) {
+        reap(pid);
+        return child_error(o, msg[0], msg[1], out, err);
+    }
+    /* EOF: exec closed the write end (CLOEXEC).  A short read cannot
+     * happen for 8 bytes on a pipe; treat a read error as success too --
+     * the program may well be running, and its exit will tell. */
+    out->pid = pid;
+    return CR_OK;
+}
+
+int cr_spawn(const cr_spawn_opts *o, cr_spawn_proc *out, cr_err *err)
+{
+    cr_spawn_proc tmp;
+    int errp[2] = {-1, -1}, gop[2] = {-1, -1}, nullfd = -1, rc = CR_OK;
+    child_ctx c;
+    if (!out)
+        out = &tmp;
+    memset(out, 0, sizeof *out);
+    if (!o || !o->path || !o->argv || !o->argv[0])
+        return cr_err_set(err, CR_EINVAL, "spawn: no program given");
+    const int want[3] = {o->stdin_fd, o->stdout_fd, o->stderr_fd};
+    if ((want[0] == CR_SPAWN_DEVNULL || want[1] == CR_SPAWN_DEVNULL ||
+         want[2] == CR_SPAWN_DEVNULL) &&
+        (nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "spawn %s: /dev/null", o->path);
+        goto out;
+    }
+    if (pipe2(errp, O_CLOEXEC) != 0 ||
+        (o->before_exec && pipe2(gop, O_CLOEXEC) != 0)) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "spawn %s: pipe2", o->path);
+        goto out;
+    }
+    memset(&c, 0, sizeof c);
+    c.o = o;
+    for (int i = 0; i < 3; i++)
+        c.fd[i] = want[i] == CR_SPAWN_DEVNULL ? nullfd : want[i];
+    c.err_w = errp[1];
+    c.go_r = gop[0];
+    c.go_w = gop[1];
+    c.parent = getpid();
+
+    /* With every signal blocked across fork, no handler of the parent
+     * runs in the child before child_signals() resets them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = fork();
+    if (pid == 0)
+        child_main(&c);
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0) {
+        rc = cr_err_sys(err, CR_ESYS, fork_errno, "spawn %s: fork", o->path);
+        goto out;
+    }
+    /* Also in the parent: a kill(-pgid) right after cr_spawn returns must
+     * not race the child's own setpgid.  EACCES after exec is harmless. */
+    if (o->new_pgroup)
+        setpgid(pid, pid);
+    close(errp[1]);
+    errp[1] = -1;
+    if (gop[0] >= 0) {
+        close(gop[0]);
+        gop[0] = -1;
+    }
+    rc = parent_side(o, pid, errp[0], &gop[1], out, err);
+out:
+    for (int i = 0; i < 2; i++) {
+        if (errp[i] >= 0)
+            close(errp[i]);
+        if (gop[i] >= 0)
+            close(gop[i]);
+    }
+    if (nullfd >= 0)
+        close(nullfd);
+    return rc;
+}
+
+char *cr_spawn_which(const char *prog)
+{
+    if (!prog || !*prog)
+        return NULL;
+    if (strchr(prog, '/'))
+        return cr_strdup(prog);
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path;;) {
+        const char *e = strchr(p, ':');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char cand[PATH_MAX];
+        /* An empty element is the current directory (POSIX). */
+        int n = snprintf(cand, sizeof cand, "%.*s/%s", (int)len, len ? p : ".",
+                         prog);
+        struct stat st;
+        if (n > 0 && (size_t)n < sizeof cand && stat(cand, &st) == 0 &&
+            S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+            return cr_strdup(cand);
+        if (!e)
+            return NULL;
+        p = e + 1;
+    }
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Verdict stability: every shipped scenario, N seeds, once on a quiet
+# machine and once beside a CPU hog that keeps every core busy
+# (stress-ng --cpu <nproc>, started here and stopped after).  On the correct
+# pipeline every run must pass; with each defect switch (the pairs the e2e
+# tests check, read from tests/e2e/pipeline_*.sh `check_defect` lines) every
+# run must fail the named expectation.  Prints a Markdown table with the
+# pass rates and their 95 % Wilson intervals (the one to paste into
+# tests/bench/README.md) and writes it to $OUT/stability.md.
+#
+#   CR_BIN=build/bin tests/bench/stability.sh [--seeds N] [--defect-seeds M]
+#        [--only REGEX] [--no-load] [--no-defects] [--out DIR]
+#   tests/bench/stability.sh --quick      (ctest: one short scenario, 2 seeds,
+#                                          both columns; checks the script)
+#
+# Long: 17 scenarios x 20 seeds x 2 columns is several hours.  Not in ctest
+# except --quick.  Every run of chaosrun holds /tmp/cr-e2e.lock (the e2e
+# tests' lock) so nothing else on the machine uses the pipeline's ports.
+set -u
+SRC=${CR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+BIN=${CR_BIN:-$SRC/build/bin}
+SEEDS=20 DSEEDS=5 ONLY='' LOAD=1 DEFECTS=1 QUICK=0
+OUT=${TMPDIR:-/tmp}/cr-stability.$$
+while [ $# -gt 0 ]; do
+    case $1 in
+        --seeds) SEEDS=$2; shift ;;
+        --defect-seeds) DSEEDS=$2; shift ;;
+        --only) ONLY=$2; shift ;;
+        --no-load) LOAD=0 ;;
+        --no-defects) DEFECTS=0 ;;
+        --out) OUT=$2; shift ;;
+        --quick) QUICK=1 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        *) echo "stability.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ -x "$BIN/chaosrun" ] || { echo "SKIPPED: $BIN/chaosrun not built"; exit 77; }
+mkdir -p "$OUT"
+# Quick mode runs under ctest, whose RESOURCE_LOCK keeps other tests off
+# the ports; the long mode takes the machine-wide lock for each run.
+LOCK=/tmp/cr-e2e.lock
+locked() { if [ "$QUICK" = 1 ]; then "$@"; else flock "$LOCK" "$@"; fi; }
+
+hog_pid=''
+hog_start() {
+    command -v stress-ng >/dev/null || { echo "SKIPPED: stress-ng not installed (the loaded column needs it)"; return 1; }
+    stress-ng --cpu "$(nproc)" --quiet >/dev/null 2>&1 &
+    hog_pid=$!
+    sleep 1
+}
+hog_stop() {
+    [ -n "$hog_pid" ] || return 0
+    kill "$hog_pid" 2>/dev/null
+    wait "$hog_pid" 2>/dev/null
+    hog_pid=''
+}
+trap 'hog_stop' EXIT INT TERM
+
+# wilson K N -> "lo–hi" in percent (95 %)
+wilson() {
+    awk -v k="$1" -v n="$2" 'BEGIN {
+        if (n == 0) { print "-"; exit }
+        z = 1.959964; p = k / n; d = 1 + z*z/n
+        c = (p + z*z/(2*n)) / d
+        h = z * sqrt(p*(1-p)/n + z*z/(4*n*n)) / d
+        lo = c - h; hi = c + h; if (lo < 0) lo = 0; if (hi > 1) hi = 1
+        printf "%.0f–%.0f %%", lo*100, hi*100 }'
+}
+
+# runs SCENARIO NSEEDS TAG [DEFECT CHECK] -> echo "K N": K = runs whose
+# verdict was the expected one (correct: passed; defect: CHECK failed).
+runs() {
+    local sc=$1 n=$2 tag=$3 defect=${4:-} check=${5:-} k=0 dir
+    dir="$OUT/$tag"
+    rm -rf "$dir"
+    if [ -n "$defect" ]; then export CRP_DEFECT=$defect; else unset CRP_DEFECT; fi
+    locked "$BIN/chaosrun" --quiet --no-status --seeds "1..$n" --out "$dir" "$sc" \
+        >"$dir.log" 2>&1
+    unset CRP_DEFECT
+    for j in "$dir"/seed-*/journal.json; do
+        [ -f "$j" ] || continue
+        if [ -z "$defect" ]; then
+            [ "$(jq -r .status "$j")" = passed ] && k=$((k + 1))
+        else
+            [ "$(jq -r --arg c "$check" '.expectations[] | select(.name==$c) | .verdict' "$j")" = failed ] && k=$((k + 1))
+        fi
+    done
+    echo "$k $n"
+}
+
+if [ "$QUICK" = 1 ]; then
+    scenarios=("$SRC/scenarios/examples/kill-restart.json")
+    SEEDS=2 DEFECTS=0
+else
+    scenarios=()
+    for f in "$SRC"/scenarios/*.json; do
+        [ -n "$ONLY" ] && ! [[ "$(basename "$f" .json)" =~ $ONLY ]] && continue
+        scenarios+=("$f")
+    done
+fi
+
+table="$OUT/stability.md"
+{
+    echo "| scenario | quiet: passed | 95 % CI | loaded: passed | 95 % CI |"
+    echo "|---|---:|---|---:|---|"
+} >"$table"
+fail=0
+for sc in "${scenarios[@]}"; do
+    name=$(basename "$sc" .json)
+    read -r kq nq < <(runs "$sc" "$SEEDS" "$name-quiet")
+    lq="-" ll="-" kl=0 nl=0
+    if [ "$LOAD" = 1 ] && hog_start; then
+        read -r kl nl < <(runs "$sc" "$SEEDS" "$name-loaded")
+        hog_stop
+    fi
+    [ "$kq" = "$nq" ] || fail=1
+    [ "$nl" = 0 ] || [ "$kl" = "$nl" ] || fail=1
+    row="| $name | $kq/$nq | $(wilson "$kq" "$nq") | "
+    if [ "$nl" -gt 0 ]; then row+="$kl/$nl | $(wilson "$kl" "$nl") |"; else row+="- | - |"; fi
+    echo "$row" | tee -a "$table"
+done
+
+if [ "$DEFECTS" = 1 ]; then
+    {
+        echo
+        echo "| scenario | defect switch | expectation | caught, quiet | caught, loaded |"
+        echo "|---|---|---|---:|---:|"
+    } >>"$table"
+    while read -r _ s d c; do
+        [ -n "$ONLY" ] && ! [[ "$s" =~ $ONLY ]] && continue
+        read -r kq nq < <(runs "$SRC/scenarios/$s.json" "$DSEEDS" "$s-$d-quiet" "$d" "$c")
+        kl=0 nl=0
+        if [ "$LOAD" = 1 ] && hog_start; then
+            read -r kl nl < <(runs "$SRC/scenarios/$s.json" "$DSEEDS" "$s-$d-loaded" "$d" "$c")
+            hog_stop
+        fi
+        [ "$kq" = "$nq" ] || fail=1
+        [ "$kl" = "$nl" ] || fail=1
+        echo "| $s | $d | $c | $kq/$nq | $kl/$nl |" | tee -a "$table"
+    done < <(grep -h '^check_defect ' "$SRC"/tests/e2e/pipeline_*.sh)
+fi
+echo
+echo "table: $table (runs under $OUT)"
+exit $fail
