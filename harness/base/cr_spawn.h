@@ -86,8 +86,9 @@ typedef struct cr_spawn_opts {
      * that needs the parent to get as far as execve (a seccomp listener
      * handed over, without which a notified call would block).  Non-zero:
      * the child is killed and reaped; cr_spawn returns the child's own
-     * report when a step before the hook failed, else that code (err as
-     * set by the callback). */
+     * report when it had reported a step before the hook as failed (so
+     * after_go should wait for the child to reach its hook or end), else
+     * that code (err as set by the callback). */
     int (*after_go)(void *arg, pid_t pid, cr_err *err);
     void *after_go_arg;
 } cr_spawn_opts;
