@@ -17,18 +17,31 @@
 #   window end -> disarmed    disarmed[0].t - (scheduled_t + for_s)
 #
 # Usage (from the build directory): ../tests/bench/sc_arm.sh [ROUNDS] [BIN_DIR]
+#        ../tests/bench/sc_arm.sh --quick   (ctest: 3 s, ~28 windows each;
+#        fails when a backend faulted no window; 77 without seccomp)
 set -eu
+DUR=20
+if [ "${1:-}" = --quick ]; then
+    DUR=3
+    shift
+fi
 ROUNDS=${1:-1}
-BIN=${2:-$PWD/bin}
+BIN=${2:-${CR_BIN:-$PWD/bin}}
+if ! grep -qw user_notif /proc/sys/kernel/seccomp/actions_avail 2>/dev/null; then
+    echo "SKIPPED: no seccomp user notification (actions_avail)"
+    exit 77
+fi
+command -v jq >/dev/null || { echo "SKIPPED: jq missing"; exit 77; }
+UNTIL=$(awk -v d="$DUR" 'BEGIN { print d - 0.2 }')
 T=$(mktemp -d /tmp/cr_bench_scarm.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 scen() { # BACKEND EXTRA-KEYS
     cat >"$T/$1.json" <<EOS
-{"name": "arm-bench-$1", "seed": 1, "duration_s": 20, "drain_s": 0.2,
+{"name": "arm-bench-$1", "seed": 1, "duration_s": $DUR, "drain_s": 0.2,
  "services": [{"name": "w", "cmd": ["$BIN/cr_tgt_spin", "--interval-us", "100"],
                "ready": {"kind": "log", "regex": "spin ready"}}],
  "faults": [{"kind": "syscall", "name": "df", "target": "w", "preset": "disk_full",
-             "backend": "$1" $2, "at_s": 0.1, "every_s": 0.1, "until_s": 19.8, "for_s": 0.05}]}
+             "backend": "$1" $2, "at_s": 0.1, "every_s": 0.1, "until_s": $UNTIL, "for_s": 0.05}]}
 EOS
 }
 scen seccomp ', "path": "/dev/null"'
@@ -45,6 +58,7 @@ for r in $(seq "$ROUNDS"); do
         grep '^fail_start' "$T/run-$b-$r/logs/w.0.log" | sed 's/.*done=\([0-9]*\).*/\1/' >>"$T/fs-$b"
     done
 done
+FAILED=0
 stats() { sort -g | awk '{v[NR]=$1} END {if (!NR) {print "no samples"; exit}
           m=v[int((NR+1)/2)]; p=v[int(NR*0.99+0.999)];
           printf "median %.3f ms, p99 %.3f ms over %d windows\n", m*1000, p*1000, NR}'; }
@@ -64,4 +78,6 @@ for b in seccomp libfiu; do
         echo "  scheduled -> verdict:      $(cut -d' ' -f4 "$T/win-$b" | grep -v '^-' | stats)"
     fi
     echo "  window end -> disarmed:    $(cut -d' ' -f3 "$T/win-$b" | stats)"
+    [ -s "$T/lat-$b" ] || { echo "sc_arm: $b faulted no window"; FAILED=1; }
 done
+exit "${FAILED:-0}"
