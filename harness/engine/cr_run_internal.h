@@ -73,6 +73,11 @@ struct cr_svc {
     cr_envlist env;     /* per-service variables from prepare hooks */
     char *exe;          /* argv[0] resolved through PATH */
     cr_spawn_cred cred; /* its identity (cr_svc_user.c); set 0: chaosrun's */
+    struct {
+        const cr_spawn_hook *ops;
+        void *arg;
+    } hooks[CR_SPAWN_HOOKS_MAX]; /* cr_run_add_spawn_hook */
+    size_t nhooks;
     /* The end of the run (cr_shutdown.c): waiting for its stop_deps,
      * signalled, stopped; when it was signalled. */
     int stop_state;
@@ -210,8 +215,10 @@ struct cr_run {
     double next_status;      /* when to report the live status next */
     char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
     cr_scrape *scrape;       /* Prometheus scraper for slo checks */
-    void *proxy; /* fault proxy process (cr_run_proxy.c owns it), or NULL */
-    void *net;   /* network topology (cr_run_net.c owns it), or NULL */
+    void *proxy;   /* fault proxy process (cr_run_proxy.c owns it), or NULL */
+    void *net;     /* network topology (cr_run_net.c owns it), or NULL */
+    void *syscall; /* the syscall kind's per-run state (its spawn hooks'
+                      fini frees it), or NULL */
 };
 
 /* cr_svc.c */
@@ -224,6 +231,8 @@ int cr_envlist_set(cr_envlist *l, const char *key, const char *val);
 void cr_envlist_free(cr_envlist *l);
 void cr_inst_hist(cr_inst *i, const char *what, json_t *extra);
 size_t cr_svc_running(const cr_run *r);
+/* Every spawn hook's fini, once (after every replica was stopped). */
+void cr_svc_hooks_fini(cr_run *r);
 
 /* cr_svc_user.c */
 /* Resolve each service's identity ("user"/"group", else opts->service_user)
