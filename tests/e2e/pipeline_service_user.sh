@@ -21,10 +21,11 @@ cat >"$S" <<'JSON'
  "services": [
   {"name": "dflt", "dirs": ["data"], "stop_timeout_s": 1,
    "cmd": ["sh", "-c", "id -u; id -G; echo '{\"ts\": 0.1, \"type\": \"hello\", \"service\": \"dflt\"}' >>\"$CHAOSRUN_EVENTS\" && echo appended; mkdir \"$CHAOSRUN_RUN_DIR/data/x\" && echo made; touch \"$CHAOSRUN_RUN_DIR/stolen\" 2>/dev/null || echo refused; exec sleep 30"]},
-  {"name": "own", "user": "daemon", "stop_timeout_s": 1,
-   "cmd": ["sh", "-c", "id -u; exec sleep 30"]}
+  {"name": "own", "user": "daemon", "group": "NOGID", "stop_timeout_s": 1,
+   "cmd": ["sh", "-c", "id -u; id -g; exec sleep 30"]}
  ]}
 JSON
+sed -i "s/NOGID/$(id -g nobody)/" "$S"
 R=$E2E_TMP/who
 set +e
 "$CHAOSRUN" --no-status --service-user nobody --out "$R" "$S" >"$R.out" 2>&1
@@ -39,8 +40,18 @@ expect_true "it wrote in its dirs" grep -qx made "$R/logs/dflt.0.log"
 expect_eq "its dirs are its own" "nobody $NOGROUP" "$(stat -c '%U %G' "$R/data" 2>/dev/null)"
 expect_true "nothing else of the run directory is writable by it" grep -qx refused "$R/logs/dflt.0.log"
 expect_true "and nothing was written there" test ! -e "$R/stolen"
-expect_eq "a service's own user key wins over --service-user" "$(id -u daemon)" "$(head -1 "$R/logs/own.0.log" 2>/dev/null)"
+expect_eq "a service's own user key wins over --service-user" "$(id -u daemon) $(id -g nobody)" \
+    "$(head -2 "$R/logs/own.0.log" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "the ledger stays private" "600 root" "$(stat -c '%a %U' "$R/ledger")"
+
+# Services as other users with different groups: refused (the event
+# file is shared with one group only).
+sed "s/\"group\": \"$(id -g nobody)\"/\"group\": \"$(id -g daemon)\"/" "$S" >"$E2E_TMP/mixed.json"
+set +e
+"$CHAOSRUN" --no-status --service-user nobody --out "$E2E_TMP/mixed" "$E2E_TMP/mixed.json" >"$E2E_TMP/mixed.out" 2>&1
+rc=$?
+set -e
+expect_true "services of different groups are refused ($rc)" grep -q "must share one group" "$E2E_TMP/mixed.out"
 
 # An unknown user: refused before anything starts (exit 3: unrunnable).
 set +e

@@ -2,7 +2,9 @@
 #   - a clean disk-full run (syscall fault): no empty fiu/ directory and no
 #     open "+N dir .../fiu" entry in its ledger (both were left);
 #   - a proxy run whose chaosrun is SIGKILLed: its janitor removes
-#     proxy.sock (it was left) and no process of the run survives.
+#     proxy.sock (it was left) and no process of the run survives (the
+#     janitor logs to ledger.janitor; the ledger itself keeps the
+#     entries it undid open, as a record).
 set -e
 . "$(dirname "$0")/lib.sh"
 
@@ -43,5 +45,5 @@ for _ in $(seq 200); do
 done
 expect_true "the killed run's proxy.sock is gone" test ! -e "$R/proxy.sock"
 expect_eq "no process of the killed run left" "" "$(procs_of_run "$R")"
-expect_eq "its ledger has no open entry" "" "$(open_entries "$R/ledger")"
+expect_true "its janitor says what it undid" grep -q "undone" "$R/ledger.janitor"
 finish
