@@ -253,7 +253,7 @@ static int from_spans(nl *a)
             de->d_name[0] == '.')
             continue;
         char *path = cr_asprintf("%s/%s", dir, de->d_name);
-        FILE *fp = path ? fopen(path, "re") : NULL;
+        FILE *fp = path ? cr_out_fopen_read(path) : NULL;
         cr_free(path);
         if (!path) {
             rc = -1;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/cr_alloc.h"
+#include "base/cr_dirfd.h"
 #include "cr_fmt.h"
 #include "cr_html_internal.h"
 #include "cr_report_internal.h"
@@ -499,13 +500,13 @@ static int log_load(const cr_report *r, const char *rel, logfile *l)
     memset(l, 0, sizeof *l);
     if (!rel || rel[0] == '/' || strstr(rel, ".."))
         return 0;
-    char *path = cr_asprintf("%s/%s", r->dir, rel);
-    if (!path)
-        return -1;
-    FILE *fp = fopen(path, "re");
-    cr_free(path);
+    /* Every component of rel opened without following a link, a regular
+     * file only: a log linked elsewhere is shown as none. */
+    cr_err e;
+    cr_err_clear(&e);
+    FILE *fp = cr_dir_fopen_in(r->dir, rel, &e);
     if (!fp)
-        return 0;
+        return e.code == CR_ENOMEM ? -1 : 0;
     const long cap = 4L << 20;
     fseek(fp, 0, SEEK_END);
     long size = ftell(fp);

@@ -12,6 +12,7 @@
 #ifndef CR_OUT_H
 #define CR_OUT_H
 
+#include <stdio.h>
 #include <stddef.h>
 
 #include "base/cr_err.h"
@@ -54,9 +55,17 @@ void cr_out_md(cr_out *o, const char *s);
  * inside; newlines become spaces. */
 void cr_out_mdcode(cr_out *o, const char *s);
 
-/* Write the buffer to path atomically (path.tmp then rename).  Returns 0 or
- * CR_ENOMEM (the buffer had failed) / CR_ESYS; the file is unchanged on
- * error. */
+/* Write the buffer to path atomically: a temporary file made with O_EXCL
+ * in path's directory, then renamed over path (base/cr_dirfd.h: a link
+ * planted as the temporary or the final name is never followed).  Returns
+ * 0 or CR_ENOMEM (the buffer had failed) / CR_EINVAL / CR_ESYS; the file
+ * is unchanged on error. */
 int cr_out_write_file(const cr_out *o, const char *path, cr_err *err);
+
+/* A file of a run directory opened for reading ("re"), never through a
+ * symbolic link as its last component and only when it is a regular
+ * file: NULL with errno (ENOENT, ELOOP for a link, EINVAL for anything
+ * else than a regular file). */
+FILE *cr_out_fopen_read(const char *path);
 
 #endif

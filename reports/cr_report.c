@@ -60,7 +60,7 @@ static int load_events(cr_report *r, const char *path, cr_err *err)
     int rc = 0;
     char *line = NULL;
     size_t cap = 0;
-    FILE *fp = fopen(path, "re");
+    FILE *fp = cr_out_fopen_read(path);
     if (!fp) {
         if (errno == ENOENT) {
             r->events_missing = 1;
@@ -412,7 +412,7 @@ static void time_axis(cr_report *r)
 static json_t *load_journal(const char *path, cr_err *err)
 {
     json_error_t je;
-    FILE *fp = fopen(path, "re");
+    FILE *fp = cr_out_fopen_read(path);
     if (!fp) {
         cr_err_sys(err, errno == ENOENT ? CR_ENOTFOUND : CR_ESYS, errno,
                    "opening %s", path);
