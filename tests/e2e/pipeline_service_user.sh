@@ -14,6 +14,9 @@ set -e
 [ "$(id -u)" = 0 ] || { echo "SKIPPED: starting services as another user needs root"; exit 77; }
 id nobody >/dev/null 2>&1 || { echo "SKIPPED: no user nobody"; exit 77; }
 NOGROUP=$(id -gn nobody)
+# The run directories are made in $E2E_TMP: the services' user must be
+# able to reach them (mktemp made it 0700).
+chmod 755 "$E2E_TMP"
 
 S=$E2E_TMP/who.json
 cat >"$S" <<'JSON'
