@@ -17,7 +17,7 @@ PACKAGES=(
   libxml2-dev libxml2-utils clang clang-format libclang-rt-14-dev
   busybox-static cpio qemu-system-x86 socat haproxy
   librabbitmq-dev rabbitmq-server stress-ng redis-server
-  chromium
+  chromium help2man yamllint
 )
 
 deps() {

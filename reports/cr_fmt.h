@@ -19,7 +19,7 @@
 
 typedef struct cr_fmt_verdict {
     const char *word; /* passed failed unknown interrupted unrunnable
-                         error */
+                         startup_failed error */
     const char *icon; /* plain mark: ✔ ✖ ? ⚠ */
     const char *md;   /* Markdown badge: "✅ passed", "❌ failed", ... */
     const char *css;  /* class suffix: "passed", ... ("unknown" for any

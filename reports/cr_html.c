@@ -322,9 +322,9 @@ static void summary(const cr_report *r, cr_out *o)
         cr_out_puts(o, "</div>");
     } else if (!strcmp(st, "interrupted")) {
         cr_out_puts(o,
-                    "<div class=\"alert warn\"><strong>interrupted:</strong> "
-                    "the run was stopped before it finished; verdicts were "
-                    "judged on what was recorded.</div>");
+                    "<div class=\"alert warn\"><strong>interrupted:</strong> ");
+        cr_out_esc(o, cr_rep_interrupted_note(r));
+        cr_out_puts(o, ".</div>");
     }
     cr_out_puts(o, "<div class=\"chips\">");
     snprintf(b, sizeof b, "%zu / %zu", r->npassed, r->nex);

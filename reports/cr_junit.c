@@ -18,7 +18,9 @@ void cr_junit_counts(const cr_report *r, size_t *tests, size_t *failures,
                      size_t *errors, double *time_s)
 {
     *tests = r->nex + (run_errored(r) ? 1 : 0);
-    *failures = r->nfailed + r->nunknown;
+    /* Expectations the engine did not judge (the run did not start or was
+     * interrupted) are <skipped>: the run's <error> keeps the suite red. */
+    *failures = r->nfailed + r->nunknown - cr_rep_count_not_judged(r);
     *errors = run_errored(r) ? 1 : 0;
     double t = r->ended_at - r->started_at;
     *time_s = isnan(t) || t < 0 ? 0 : t;
@@ -98,6 +100,12 @@ static void testcase(const cr_report *r, cr_out *o, const cr_rep_expect *x)
         cr_out_puts(o, "</system-out>\n    </testcase>\n");
         return;
     }
+    if (cr_rep_not_judged(x)) {
+        cr_out_puts(o, ">\n      <skipped message=\"");
+        cr_out_esc(o, x->summary);
+        cr_out_puts(o, "\"/>\n    </testcase>\n");
+        return;
+    }
     int unknown = strcmp(x->verdict, "failed") != 0;
     cr_out_puts(o, ">\n      <failure message=\"");
     if (unknown)
@@ -153,8 +161,9 @@ void cr_junit_suite(const cr_report *r, cr_out *o)
     cr_out_esc(o, r->name);
     cr_out_printf(o,
                   "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-                  "skipped=\"0\" time=\"%.3f\" timestamp=\"%s\"",
-                  tests, failures, errors, time_s, ts);
+                  "skipped=\"%zu\" time=\"%.3f\" timestamp=\"%s\"",
+                  tests, failures, errors, cr_rep_count_not_judged(r), time_s,
+                  ts);
     if (host) {
         cr_out_puts(o, " hostname=\"");
         cr_out_esc(o, host);
@@ -183,12 +192,10 @@ void cr_junit_suite(const cr_report *r, cr_out *o)
         cr_out_puts(o, "\" type=\"");
         cr_out_esc(o, st);
         cr_out_puts(o, "\">");
-        cr_out_esc(o,
-                   r->error ? r->error
-                   : !strcmp(st, "interrupted")
-                       ? "the run was interrupted before it finished; "
-                         "expectations below were judged on what was recorded"
-                       : "the run did not complete");
+        cr_out_esc(o, r->error ? r->error
+                      : !strcmp(st, "interrupted")
+                          ? cr_rep_interrupted_note(r)
+                          : "the run did not complete");
         cr_out_puts(o, "</error>\n    </testcase>\n");
     }
     for (size_t i = 0; i < r->nex; i++)

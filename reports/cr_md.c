@@ -55,9 +55,9 @@ static void header(const cr_report *r, cr_out *o)
         cr_out_md(o, r->error);
         cr_out_puts(o, "\n\n");
     } else if (!strcmp(cr_report_verdict(r), "interrupted")) {
-        cr_out_puts(o, "> **interrupted:** the run was stopped before it "
-                       "finished; verdicts below were judged on what was "
-                       "recorded.\n\n");
+        cr_out_puts(o, "> **interrupted:** ");
+        cr_out_puts(o, cr_rep_interrupted_note(r));
+        cr_out_puts(o, ".\n\n");
     }
     if (r->reproduce) {
         cr_out_puts(o, "Reproduce: ");

@@ -639,3 +639,29 @@ out:
     cr_report_destroy(r);
     return rc;
 }
+
+/* ---- expectations the engine did not judge ------------------------------ */
+
+const char *cr_rep_not_judged(const cr_rep_expect *x)
+{
+    return json_string_value(json_object_get(x->details, "not_judged"));
+}
+
+size_t cr_rep_count_not_judged(const cr_report *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nex; i++)
+        n += cr_rep_not_judged(&r->ex[i]) != NULL;
+    return n;
+}
+
+const char *cr_rep_interrupted_note(const cr_report *r)
+{
+    /* Runs recorded before the engine stopped judging interrupted runs
+     * carry verdicts. */
+    return r->nex && cr_rep_count_not_judged(r) == r->nex
+               ? "the run was stopped before it finished; its expectations "
+                 "were not judged"
+               : "the run was stopped before it finished; verdicts were "
+                 "judged on what was recorded";
+}

@@ -200,4 +200,21 @@ int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
 int cr_report_compare(const char *old_dir, const char *new_dir,
                       const char *out_dir, char **md, cr_err *err);
 
+/* What a comparison found, for a caller that decides on it (`report
+ * --compare --fail-on`): expectations by change of verdict (regressed:
+ * passed before, not now; fixed: the reverse; changed: another change,
+ * e.g. failed -> unknown; added/removed: on one side only), measured
+ * figures by trend (worse/better outside the noise, within noise, same),
+ * and the runs' overall verdicts (cr_report_verdict; "flaky" for a
+ * multi-seed side that passed some runs). */
+typedef struct cr_compare_tally {
+    size_t regressed, fixed, changed, added, removed;
+    size_t worse, better, noise, same;
+    char old_verdict[16], new_verdict[16];
+} cr_compare_tally;
+/* cr_report_compare, and *tally (may be NULL) filled when it returns 0. */
+int cr_report_compare_tally(const char *old_dir, const char *new_dir,
+                            const char *out_dir, char **md,
+                            cr_compare_tally *tally, cr_err *err);
+
 #endif

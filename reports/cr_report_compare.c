@@ -546,8 +546,34 @@ static void compare_html(const cmp *c, const char *md, cr_out *o)
     cr_html_end(o);
 }
 
+static void fill_tally(const cmp *c, cr_compare_tally *t)
+{
+    memset(t, 0, sizeof *t);
+    for (size_t i = 0; i < c->nr; i++) {
+        const char *ch = c->rows[i].change;
+        t->regressed += !strcmp(ch, "regressed");
+        t->fixed += !strcmp(ch, "fixed");
+        t->changed += !strcmp(ch, "changed");
+        t->added += !strcmp(ch, "new");
+        t->removed += !strcmp(ch, "removed");
+    }
+    t->worse = c->worse;
+    t->better = c->better;
+    t->noise = c->noise;
+    t->same = c->same;
+    snprintf(t->old_verdict, sizeof t->old_verdict, "%s", side_verdict(c->a));
+    snprintf(t->new_verdict, sizeof t->new_verdict, "%s", side_verdict(c->b));
+}
+
 int cr_report_compare(const char *old_dir, const char *new_dir,
                       const char *out_dir, char **md, cr_err *err)
+{
+    return cr_report_compare_tally(old_dir, new_dir, out_dir, md, NULL, err);
+}
+
+int cr_report_compare_tally(const char *old_dir, const char *new_dir,
+                            const char *out_dir, char **md,
+                            cr_compare_tally *tally, cr_err *err)
 {
     side a = {0}, b = {0};
     cmp c = {.a = &a, .b = &b};
@@ -589,6 +615,8 @@ int cr_report_compare(const char *old_dir, const char *new_dir,
         goto out;
     if (md && !(*md = cr_strdup(cr_out_str(&m))))
         rc = cr_err_set(err, CR_ENOMEM, "compare: out of memory");
+    if (rc == 0 && tally)
+        fill_tally(&c, tally);
 out:
     cr_free(v);
     cr_free(c.rows);

@@ -31,6 +31,13 @@ int cr_rep_write_out(const cr_out *o, const char *dir, const char *file,
                      cr_err *err);
 /* The expectation named name, or NULL. */
 const cr_rep_expect *cr_rep_find_ex(const cr_report *r, const char *name);
+/* Why the engine did not judge x (details.not_judged: "startup" or
+ * "interrupted"), or NULL when it was judged. */
+const char *cr_rep_not_judged(const cr_rep_expect *x);
+/* How many expectations of r were not judged. */
+size_t cr_rep_count_not_judged(const cr_report *r);
+/* The note of an interrupted run: what happened to its verdicts. */
+const char *cr_rep_interrupted_note(const cr_report *r);
 
 /* Several loaded runs. */
 typedef struct cr_rep_runs {

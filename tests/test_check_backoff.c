@@ -40,7 +40,8 @@ static void test_check_backoff_none_pass(void)
           "\"giveup\", \"op\": \"db\", \"attempts\": 4}",
           t);
     FX_PASSED(&x, 0);
-    CU_ASSERT(fx_sum(&x, "5 db retries followed the none-jitter policy"));
+    CU_ASSERT(
+        fx_sum(&x, "5 db retries followed the backoff policy, no jitter"));
     CU_ASSERT_EQUAL(fx_detail(&x, "retries"), 5);
     fx_free(&x);
 }

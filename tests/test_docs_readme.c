@@ -45,7 +45,7 @@ static void test_docs_readme_exit_status(void)
     int st[16];
     char mean[16][200];
     size_t n = readme_statuses(d, st, mean, 16);
-    CU_ASSERT_EQUAL_FATAL(n, 5);
+    CU_ASSERT_EQUAL_FATAL(n, 6);
     /* 0 and 1 are the verdicts; 2..4 come from cr_err_exit_status. */
     int want[8] = {0}, nw = 0;
     want[nw++] = cr_err_exit_status(0);
@@ -64,6 +64,7 @@ static void test_docs_readme_exit_status(void)
         {CR_EPROTO, "harness itself failed"},
         {CR_ESTATE, "harness itself failed"},
         {CR_EINTR, "interrupted"},
+        {CR_ESTART, "did not start"},
     };
     static const int codes[] = {
 #define CR_X_(nm, c, s, t) c,

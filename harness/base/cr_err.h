@@ -20,7 +20,8 @@
  * (README.md, "Exit status"; tests/test_docs_readme.c holds the two
  * together): 1 an expectation failed, 2 invalid scenario or usage, 3 this
  * machine cannot run the scenario, 4 the harness itself failed or the run
- * was interrupted. */
+ * was interrupted, 5 the system under test did not start (a service
+ * exited or was not ready during start-up; nothing was judged). */
 #define CR_ERR_MAP(X)                                                          \
     X(INVAL, -1, 2, "invalid scenario or usage")                               \
     X(UNSUP, -2, 3, "not supported on this machine")                           \
@@ -30,7 +31,8 @@
     X(PROTO, -6, 4, "protocol error")                                          \
     X(INTR, -7, 4, "interrupted")                                              \
     X(NOTFOUND, -8, 2, "not found")                                            \
-    X(STATE, -9, 4, "wrong state")
+    X(STATE, -9, 4, "wrong state")                                             \
+    X(START, -10, 5, "the system under test did not start")
 
 enum {
     CR_OK = 0,

@@ -389,6 +389,11 @@ static void bo_conclude(const cr_expect *x, const bo_run *r, cr_result *res)
                       "5 delays to judge the jitter%s",
                       r->retries, p->op,
                       r->capped ? " (delays at max_ms are not judged)" : "");
+    else if (p->jitter == J_NONE)
+        cr_result_set(res, CR_VERDICT_PASSED,
+                      "%zu %s retries followed the backoff policy, no jitter "
+                      "(0 violations)",
+                      r->retries, p->op);
     else
         cr_result_set(
             res, CR_VERDICT_PASSED,

@@ -4,7 +4,8 @@
  * prints or chooses an exit status):
  *   0 every expectation held, 1 an expectation failed (or could not be
  *   judged), 2 invalid scenario or usage, 3 this machine cannot run the
- *   scenario, 4 the harness itself failed or the run was interrupted.
+ *   scenario, 4 the harness itself failed or the run was interrupted,
+ *   5 the system under test did not start (README.md, "Exit status").
  * argv[0] is the sub-command's name ("validate", "report", ...), or the
  * program name when `chaosrun SCENARIO...` runs without one. */
 #ifndef CR_CLI_H
@@ -14,6 +15,28 @@
 #include <stdio.h>
 
 #include "scenario/cr_scen.h"
+
+/* One sub-command: `chaosrun NAME ARGS`; main gets argv from NAME on. */
+typedef struct cr_cli_cmd {
+    const char *name;
+    const char *args;    /* "[OPTIONS] DIR..." for the usage text */
+    const char *summary; /* one line */
+    int (*main)(int argc, char **argv);
+    int curl;   /* libcurl initialised first (probes, scrapes) */
+    int hidden; /* not in the usage text (the janitor) */
+} cr_cli_cmd;
+
+/* Every sub-command, ending with a NULL name (cr_cli_main.c). */
+const cr_cli_cmd *cr_cli_commands(void);
+/* The whole command line: picks the sub-command (a first word that is no
+ * command runs it as a scenario when it names an existing file or ends
+ * in .json/.yaml/.yml, else exit 2 with the list of commands); answers
+ * --version anywhere.  Returns the exit status. */
+int cr_cli_main(int argc, char **argv);
+/* "chaosrun 0.1.0\n". */
+void cr_cli_print_version(FILE *fp);
+/* The "Commands:" block of the usage text, from the table. */
+void cr_cli_usage_commands(FILE *fp);
 
 /* `chaosrun [run] [OPTIONS] SCENARIO...` (cr_cli_run.c): one run, a
  * --seeds/--repeat campaign, or several scenarios as a suite. */
@@ -25,6 +48,10 @@ int cr_cli_suite(int argc, char **argv);
 int cr_cli_validate(int argc, char **argv);
 /* `chaosrun list [faults|probes|checks]` (cr_cli_scen.c). */
 int cr_cli_list(int argc, char **argv);
+/* `chaosrun init [--example] [--force] [DIR]` (cr_cli_init.c): a starter
+ * scenario and its README in DIR (default "."); 0, 2 usage or files
+ * exist (without --force), 4 cannot write. */
+int cr_cli_init(int argc, char **argv);
 /* `chaosrun cleanup [--dry-run] [RUN_DIR...]` (cr_cli_cleanup.c). */
 int cr_cli_cleanup(int argc, char **argv);
 /* `chaosrun __janitor LEDGER INDEX` (cr_cli_cleanup.c): the janitor

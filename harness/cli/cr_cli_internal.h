@@ -7,6 +7,25 @@
 #include "engine/cr_run.h"
 #include "scenario/cr_scen.h"
 
+/* ---- colour (cr_cli_output.c) ------------------------------------------ */
+
+/* --color=WHEN.  auto: colour when the stream is a terminal, NO_COLOR is
+ * unset or empty (https://no-color.org) and TERM is not "dumb". */
+enum { CR_COLOR_AUTO, CR_COLOR_ALWAYS, CR_COLOR_NEVER };
+/* "auto", "always", "never" -> CR_COLOR_*, else -1. */
+int cr_cli__color_parse(const char *s);
+/* 1 when text written to fp gets colour under mode. */
+int cr_cli__color_on(int mode, FILE *fp);
+/* The escape sequence of a colour ("red", "green", "yellow", "bold",
+ * "off"), or "" when on is 0. */
+const char *cr_cli__sgr(int on, const char *name);
+
+/* How a run shows itself on the terminal. */
+typedef struct cr_cli_view {
+    int quiet; /* no progress lines (the summary is still printed) */
+    int color; /* CR_COLOR_* */
+} cr_cli_view;
+
 /* ---- a run on the terminal (cr_cli_output.c) ---------------------------- */
 
 /* The command line's side of cr_run_output: progress on stderr (nothing
@@ -14,25 +33,29 @@
 typedef struct cr_cli_out {
     cr_run_output iface; /* give &iface to cr_run_opts.out */
     int quiet;
+    int color;        /* CR_COLOR_* */
     int status_drawn; /* a status line is on the terminal */
 } cr_cli_out;
-void cr_cli__out_init(cr_cli_out *o, int quiet);
+void cr_cli__out_init(cr_cli_out *o, const cr_cli_view *v);
 /* After cr_run_scenario returned rc: clear the status line, print the
  * error, write the reports of the run directory and print the summary
  * (stdout) -- for failed and interrupted runs too.  Returns rc. */
 int cr_cli__run_finish(cr_cli_out *o, int rc, cr_run_result *res);
-/* The one-screen summary of a run from its journal. */
-void cr_cli__summary(FILE *fp, const json_t *journal, const char *run_dir);
+/* The one-screen summary of a run from its journal; color: 1 to use
+ * colour (cr_cli__color_on). */
+void cr_cli__summary(FILE *fp, const json_t *journal, const char *run_dir,
+                     int color);
 /* One run with its output, reports and summary; returns its exit status.
  * *dir_out (may be NULL) receives the run directory (free()), or NULL. */
-int cr_cli__run_one(cr_scen *sc, const cr_run_opts *opts, int quiet,
+int cr_cli__run_one(cr_scen *sc, const cr_run_opts *opts, const cr_cli_view *v,
                     char **dir_out);
 
 /* Run the scenarios of a suite, each in a child process, at most `jobs`
  * at once and never two that share a port; run i writes into dirs[i].
- * Returns the worst exit status.  A signal stops starting new runs and is
- * passed on to the running ones (cr_cli_suite.c). */
+ * Prints a line when each starts (unless quiet) and ends (verdict, time)
+ * and a tally.  Returns the worst exit status.  A signal stops starting
+ * new runs and is passed on to the running ones (cr_cli_suite.c). */
 int cr_cli__run_suite(cr_scen **scs, const char *const *dirs, int n,
-                      const cr_run_opts *opts, int quiet, int jobs);
+                      const cr_run_opts *opts, const cr_cli_view *v, int jobs);
 
 #endif

@@ -8,8 +8,50 @@
 #include "reports/cr_report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* ---- colour ------------------------------------------------------------- */
+
+int cr_cli__color_parse(const char *s)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "auto") == 0)
+        return CR_COLOR_AUTO;
+    if (strcmp(s, "always") == 0)
+        return CR_COLOR_ALWAYS;
+    if (strcmp(s, "never") == 0)
+        return CR_COLOR_NEVER;
+    return -1;
+}
+
+int cr_cli__color_on(int mode, FILE *fp)
+{
+    if (mode == CR_COLOR_ALWAYS)
+        return 1;
+    if (mode == CR_COLOR_NEVER)
+        return 0;
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    if (nc && *nc)
+        return 0;
+    if (term && strcmp(term, "dumb") == 0)
+        return 0;
+    return isatty(fileno(fp));
+}
+
+const char *cr_cli__sgr(int on, const char *name)
+{
+    static const struct {
+        const char *name, *seq;
+    } t[] = {{"red", "\033[31m"}, {"green", "\033[32m"}, {"yellow", "\033[33m"},
+             {"bold", "\033[1m"}, {"dim", "\033[2m"},    {"off", "\033[0m"}};
+    for (size_t i = 0; on && i < sizeof t / sizeof t[0]; i++)
+        if (strcmp(t[i].name, name) == 0)
+            return t[i].seq;
+    return "";
+}
 
 static void out_begin(void *ud, const char *name, uint64_t seed,
                       const char *seed_source, const char *run_dir,
@@ -58,10 +100,11 @@ static void out_status(void *ud, const cr_run_status *st)
     o->status_drawn = 1;
 }
 
-void cr_cli__out_init(cr_cli_out *o, int quiet)
+void cr_cli__out_init(cr_cli_out *o, const cr_cli_view *v)
 {
     memset(o, 0, sizeof *o);
-    o->quiet = quiet;
+    o->quiet = v->quiet;
+    o->color = v->color;
     o->iface.ud = o;
     o->iface.begin = out_begin;
     o->iface.log = out_log;
@@ -93,19 +136,34 @@ static void summary_stops(FILE *fp, const json_t *j)
         fputc('\n', fp);
 }
 
-static void summary_expectations(FILE *fp, const json_t *j, int tty)
+/* One line per expectation, with up to five evidence lines for each
+ * that did not pass; expectations that were not judged (details.
+ * not_judged: the run did not start or was interrupted) in one line. */
+static void summary_expectations(FILE *fp, const json_t *j, int c)
 {
-    const char *off = tty ? "\033[0m" : "", *red = tty ? "\033[31m" : "",
-               *green = tty ? "\033[32m" : "", *yellow = tty ? "\033[33m" : "";
-    size_t i;
+    const char *off = cr_cli__sgr(c, "off");
+    size_t i, nskip = 0;
     json_t *o;
+    char names[300] = "";
+    const char *why = NULL;
     json_array_foreach (json_object_get(j, "expectations"), i, o) {
         const char *v = jstr(o, "verdict");
         int pass = strcmp(v, "passed") == 0, fail = strcmp(v, "failed") == 0;
+        const char *nj = json_string_value(
+            json_object_get(json_object_get(o, "details"), "not_judged"));
+        if (nj) {
+            size_t k = strlen(names);
+            if (k + 2 < sizeof names)
+                snprintf(names + k, sizeof names - k, "%s%s", nskip ? ", " : "",
+                         jstr(o, "name"));
+            why = nj;
+            nskip++;
+            continue;
+        }
         fprintf(fp, "  %s%-7s%s %-22s %s\n",
-                pass   ? green
-                : fail ? red
-                       : yellow,
+                cr_cli__sgr(c, pass   ? "green"
+                               : fail ? "red"
+                                      : "yellow"),
                 pass   ? "PASS"
                 : fail ? "FAIL"
                        : "UNKNOWN",
@@ -126,15 +184,21 @@ static void summary_expectations(FILE *fp, const json_t *j, int tty)
                     jstr(ev, "text"));
         }
     }
+    if (nskip)
+        fprintf(fp, "  %sNOT JUDGED%s %zu expectation%s (%s): %s\n",
+                cr_cli__sgr(c, "yellow"), off, nskip, nskip == 1 ? "" : "s",
+                names,
+                strcmp(why, "interrupted") == 0
+                    ? "the run was interrupted"
+                    : "the system under test did not start");
 }
 
-void cr_cli__summary(FILE *fp, const json_t *j, const char *run_dir)
+void cr_cli__summary(FILE *fp, const json_t *j, const char *run_dir, int c)
 {
-    int tty = isatty(fileno(fp));
-    const char *bold = tty ? "\033[1m" : "", *off = tty ? "\033[0m" : "";
+    const char *bold = cr_cli__sgr(c, "bold"), *off = cr_cli__sgr(c, "off");
     const char *status = jstr(j, "status");
-    const char *scol = strcmp(status, "passed") == 0 ? (tty ? "\033[32m" : "")
-                                                     : (tty ? "\033[31m" : "");
+    const char *scol =
+        cr_cli__sgr(c, strcmp(status, "passed") == 0 ? "green" : "red");
     fprintf(fp, "\n%s%s%s: %s%s%s  (seed %llu)\n", bold, jstr(j, "name"), off,
             scol, *status ? status : "?", off,
             (unsigned long long)json_integer_value(json_object_get(j, "seed")));
@@ -149,10 +213,10 @@ void cr_cli__summary(FILE *fp, const json_t *j, const char *run_dir)
     }
     fprintf(fp, "  faults: %zu occurrence(s)", nf);
     if (nfailed)
-        fprintf(fp, ", %s%zu failed to apply%s", tty ? "\033[31m" : "", nfailed,
+        fprintf(fp, ", %s%zu failed to apply%s", cr_cli__sgr(c, "red"), nfailed,
                 off);
     fputc('\n', fp);
-    summary_expectations(fp, j, tty);
+    summary_expectations(fp, j, c);
     summary_stops(fp, j);
     fprintf(fp, "  run directory: %s\n", run_dir);
     fprintf(fp, "  reproduce: %s\n", jstr(j, "reproduce"));
@@ -170,19 +234,20 @@ int cr_cli__run_finish(cr_cli_out *o, int rc, cr_run_result *res)
         cr_err_clear(&e);
         if (cr_report_write_all(res->dir, &e) != 0 && !o->quiet)
             fprintf(stderr, "chaosrun: reports: %s\n", e.msg);
-        cr_cli__summary(stdout, res->journal, res->dir);
+        cr_cli__summary(stdout, res->journal, res->dir,
+                        cr_cli__color_on(o->color, stdout));
     }
     fflush(stdout);
     return rc;
 }
 
-int cr_cli__run_one(cr_scen *sc, const cr_run_opts *opts, int quiet,
+int cr_cli__run_one(cr_scen *sc, const cr_run_opts *opts, const cr_cli_view *v,
                     char **dir_out)
 {
     cr_cli_out o;
     cr_run_result res;
     cr_run_opts ro = *opts;
-    cr_cli__out_init(&o, quiet);
+    cr_cli__out_init(&o, v);
     ro.out = &o.iface;
     int rc = cr_run_scenario(sc, &ro, &res);
     cr_cli__run_finish(&o, rc, &res);

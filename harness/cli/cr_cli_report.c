@@ -11,7 +11,8 @@
 
 static const char USAGE[] =
     "usage: chaosrun report RUN_DIR\n"
-    "       chaosrun report --compare OLD_RUN NEW_RUN [--out DIR]\n"
+    "       chaosrun report --compare OLD_RUN NEW_RUN [--out DIR] [--fail-on "
+    "WHEN]\n"
     "       chaosrun report --multi OUT_DIR RUN_DIR...\n"
     "       chaosrun report --suite OUT_DIR RUN_DIR...\n"
     "\n"
@@ -19,7 +20,49 @@ static const char USAGE[] =
     "its journal.json and events.jsonl; compare two runs (compare.html and\n"
     "compare.md in DIR, default NEW_RUN; the Markdown is also printed); or\n"
     "summarise several runs (multi-seed: multi.html/.md/.json; suite:\n"
-    "junit.xml and index.html).\n";
+    "junit.xml and index.html).  A side of --compare may be a multi-seed\n"
+    "directory (chaosrun --seeds A..B --out DIR).\n"
+    "\n"
+    "--fail-on WHEN: when --compare exits 1 (the new run is less resilient):\n"
+    "  regressed  an expectation that passed in OLD_RUN does not pass in\n"
+    "             NEW_RUN, or OLD_RUN passed and NEW_RUN did not (default)\n"
+    "  worse      also when a measured figure is worse beyond the noise\n"
+    "  never      exit 0 whatever the comparison says\n"
+    "\n"
+    "Exit status: 0 done; 1 --compare found the new run less resilient;\n"
+    "2 usage, or a run directory is missing; 4 a report could not be "
+    "written.\n";
+
+/* --fail-on */
+enum { FAIL_REGRESSED, FAIL_WORSE, FAIL_NEVER };
+
+/* The exit status of a comparison under --fail-on, with a line on stderr
+ * saying why when it is 1. */
+static int compare_status(const cr_compare_tally *t, int fail_on)
+{
+    int verdict_worse = !strcmp(t->old_verdict, "passed") &&
+                        strcmp(t->new_verdict, "passed") != 0;
+    if (fail_on == FAIL_NEVER)
+        return 0;
+    if (t->regressed || verdict_worse) {
+        fprintf(stderr,
+                "chaosrun report: less resilient: %zu expectation%s "
+                "regressed; the run %s, now %s (--fail-on %s)\n",
+                t->regressed, t->regressed == 1 ? "" : "s", t->old_verdict,
+                t->new_verdict, fail_on == FAIL_WORSE ? "worse" : "regressed");
+        return 1;
+    }
+    if (fail_on == FAIL_WORSE && t->worse) {
+        fprintf(stderr,
+                "chaosrun report: less resilient: %zu measured figure%s worse "
+                "beyond the noise (--fail-on worse)\n",
+                t->worse, t->worse == 1 ? "" : "s");
+        return 1;
+    }
+    return 0;
+}
+
+static int compare_cmd(int argc, char **argv);
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -48,32 +91,8 @@ int cr_cli_report(int argc, char **argv)
         fputs(USAGE, stdout);
         return 0;
     }
-    if (!strcmp(a, "--compare")) {
-        const char *old = NULL, *neu = NULL, *out = NULL;
-        for (i = 2; i < argc; i++) {
-            if (!strcmp(argv[i], "--out")) {
-                if (++i >= argc)
-                    return usage_error("%s", "--out needs a directory");
-                out = argv[i];
-            } else if (argv[i][0] == '-' && argv[i][1]) {
-                return usage_error("unknown option %s", argv[i]);
-            } else if (!old) {
-                old = argv[i];
-            } else if (!neu) {
-                neu = argv[i];
-            } else {
-                return usage_error("unexpected argument %s", argv[i]);
-            }
-        }
-        if (!neu)
-            return usage_error("%s", "--compare needs OLD_RUN and NEW_RUN");
-        char *md = NULL;
-        if (cr_report_compare(old, neu, out ? out : neu, &md, &e) < 0)
-            return fail(&e);
-        fputs(md, stdout);
-        cr_free(md);
-        return 0;
-    }
+    if (!strcmp(a, "--compare"))
+        return compare_cmd(argc, argv);
     if (!strcmp(a, "--multi") || !strcmp(a, "--suite")) {
         if (argc < 4)
             return usage_error("%s needs OUT_DIR and at least one RUN_DIR", a);
@@ -99,4 +118,53 @@ int cr_cli_report(int argc, char **argv)
         return fail(&e);
     printf("wrote %s/report.html, report.md, junit.xml\n", a);
     return 0;
+}
+
+/* `report --compare OLD NEW [--out DIR] [--fail-on WHEN]` */
+static int compare_cmd(int argc, char **argv)
+{
+    const char *old = NULL, *neu = NULL, *out = NULL;
+    int fail_on = FAIL_REGRESSED;
+    cr_err e;
+    cr_err_clear(&e);
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--out")) {
+            if (++i >= argc)
+                return usage_error("%s", "--out needs a directory");
+            out = argv[i];
+        } else if (!strcmp(argv[i], "--fail-on") ||
+                   !strncmp(argv[i], "--fail-on=", 10)) {
+            const char *w = argv[i][9] == '=' ? argv[i] + 10
+                            : ++i < argc      ? argv[i]
+                                              : "";
+            if (!strcmp(w, "regressed"))
+                fail_on = FAIL_REGRESSED;
+            else if (!strcmp(w, "worse"))
+                fail_on = FAIL_WORSE;
+            else if (!strcmp(w, "never"))
+                fail_on = FAIL_NEVER;
+            else
+                return usage_error("--fail-on: expected regressed, worse or "
+                                   "never, got '%s'",
+                                   w);
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return usage_error("unknown option %s", argv[i]);
+        } else if (!old) {
+            old = argv[i];
+        } else if (!neu) {
+            neu = argv[i];
+        } else {
+            return usage_error("unexpected argument %s", argv[i]);
+        }
+    }
+    if (!neu)
+        return usage_error("%s", "--compare needs OLD_RUN and NEW_RUN");
+    char *md = NULL;
+    cr_compare_tally t;
+    if (cr_report_compare_tally(old, neu, out ? out : neu, &md, &t, &e) < 0)
+        return fail(&e);
+    fputs(md, stdout);
+    fflush(stdout);
+    cr_free(md);
+    return compare_status(&t, fail_on);
 }

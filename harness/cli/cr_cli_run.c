@@ -17,22 +17,17 @@
 
 void cr_cli_usage(FILE *fp)
 {
+    fprintf(fp, "Usage: chaosrun [OPTIONS] SCENARIO.json...\n"
+                "  or:  chaosrun COMMAND [ARGS]\n"
+                "Run chaos scenarios: start a system under test, inject seeded "
+                "faults,\n"
+                "judge whether it recovered.\n"
+                "\n");
+    cr_cli_usage_commands(fp);
     fprintf(
         fp,
-        "usage: chaosrun [OPTIONS] SCENARIO.json...   run scenario(s)\n"
-        "       chaosrun suite DIR [OPTIONS]          every DIR/*.json: one "
-        "junit.xml + index\n"
-        "       chaosrun validate SCENARIO.json...    check scenarios, run "
-        "nothing\n"
-        "       chaosrun list [faults|probes|checks]   every kind with its "
-        "parameters\n"
-        "       chaosrun report RUN_DIR | --compare OLD NEW\n"
-        "       chaosrun proxy --listen ADDR --upstream ADDR   the TCP fault "
-        "proxy\n"
-        "       chaosrun cleanup [--dry-run] [RUN_DIR]  undo what dead runs "
-        "left\n"
         "\n"
-        "Run options:\n"
+        "Run options (chaosrun, chaosrun run, chaosrun suite):\n"
         "  --seed N         override the scenario's seed (same seed, same "
         "timeline)\n"
         "  --seeds A..B     run once per seed in A..B and report the pass "
@@ -43,16 +38,23 @@ void cr_cli_usage(FILE *fp)
         "  --dry-run        print the resolved timeline and exit\n"
         "  -q, --quiet      no progress output (the summary is still printed)\n"
         "  --no-status      no live status line\n"
-        "  -j, --jobs N     suite: run up to N scenarios at once (those that\n"
-        "                   share a port never overlap; default 1)\n"
-        "  -h, --help       this text;  --version  the version\n"
+        "  --color WHEN     colour the summary: auto (a terminal, NO_COLOR\n"
+        "                   unset, TERM not dumb; the default), always, never\n"
+        "  -j, --jobs N     several scenarios: run up to N at once (those\n"
+        "                   that share a port never overlap; default 1)\n"
+        "  -h, --help       this text\n"
+        "  --version        the version (any command)\n"
         "\n"
         "Exit status: 0 every expectation held; 1 an expectation failed or "
         "could\n"
         "not be judged; 2 invalid scenario or usage; 3 this machine cannot "
         "run\n"
         "the scenario (missing privilege, program or kernel feature); 4 the\n"
-        "harness itself failed or the run was interrupted.\n"
+        "harness itself failed or the run was interrupted; 5 the system "
+        "under\n"
+        "test did not start (a service exited or was not ready during "
+        "start-up).\n"
+        "Several runs (a suite, --seeds): the highest status of its runs.\n"
         "\n"
         "Scenario format: scenarios/README.md.  Event contract: "
         "harness/README.md.\n");
@@ -61,7 +63,7 @@ void cr_cli_usage(FILE *fp)
 /* The command line of a run, parsed. */
 typedef struct run_args {
     cr_run_opts opts;
-    int dry, quiet, no_status, have_seeds;
+    int dry, quiet, no_status, have_seeds, color;
     uint64_t seed_lo, seed_hi, repeat, jobs;
     char **files; /* argv entries */
     int nfiles;
@@ -119,11 +121,17 @@ static int run_option(run_args *a, int opt, const char *arg)
     case 'N':
         a->no_status = 1;
         return -1;
+    case 'C':
+        if ((a->color = cr_cli__color_parse(arg)) < 0) {
+            fprintf(stderr,
+                    "chaosrun: --color: expected auto, always or never, got "
+                    "'%s'\n",
+                    arg);
+            return 2;
+        }
+        return -1;
     case 'h':
         cr_cli_usage(stdout);
-        return 0;
-    case 'V':
-        printf("chaosrun %s\n", CR_VERSION);
         return 0;
     default:
         cr_cli_usage(stderr);
@@ -143,8 +151,8 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         {"quiet", no_argument, NULL, 'q'},
         {"no-status", no_argument, NULL, 'N'},
         {"jobs", required_argument, NULL, 'j'},
+        {"color", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int opt, rc;
@@ -214,7 +222,8 @@ static int run_campaign(cr_scen *sc, const run_args *a, char **dirs)
                      (unsigned long long)o.seed);
             o.out_dir = dirbuf;
         }
-        int rc = cr_cli__run_one(sc, &o, a->quiet, &dirs[ndirs]);
+        cr_cli_view v = {a->quiet, a->color};
+        int rc = cr_cli__run_one(sc, &o, &v, &dirs[ndirs]);
         if (dirs[ndirs])
             ndirs++;
         passed += rc == 0;
@@ -255,8 +264,9 @@ static int run_suite(cr_scen **scs, const run_args *a, char **dirs)
             return 4;
         snprintf(dirs[i], PATH_MAX, "%s/%s", suite_out, scs[i]->name);
     }
+    cr_cli_view v = {a->quiet, a->color};
     int worst = cr_cli__run_suite(scs, (const char *const *)dirs, a->nfiles,
-                                  &a->opts, a->quiet, (int)a->jobs);
+                                  &a->opts, &v, (int)a->jobs);
     cr_err err;
     cr_err_clear(&err);
     if (cr_report_suite((const char *const *)dirs, (size_t)a->nfiles, suite_out,
@@ -297,8 +307,9 @@ int cr_cli_run(int argc, char **argv)
         worst = dry_run(scs, &a);
     else if (a.have_seeds || a.repeat)
         worst = run_campaign(scs[0], &a, dirs);
-    else if (a.nfiles == 1)
-        worst = cr_cli__run_one(scs[0], &a.opts, a.quiet, &dirs[0]);
+    else if (a.nfiles == 1 && strcmp(argv[0], "suite") != 0)
+        worst = cr_cli__run_one(scs[0], &a.opts,
+                                &(cr_cli_view){a.quiet, a.color}, &dirs[0]);
     else
         worst = run_suite(scs, &a, dirs);
 out:

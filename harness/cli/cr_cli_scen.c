@@ -63,6 +63,13 @@ static void print_params(const cr_param *p)
 int cr_cli_list(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "all";
+    if (strcmp(what, "-h") == 0 || strcmp(what, "--help") == 0) {
+        printf("usage: chaosrun list [faults|probes|checks]\n"
+               "Every fault kind, probe kind and checker with its keys: type,\n"
+               "default (or \"required\") and meaning; the same tables the\n"
+               "loader validates scenarios against.\n");
+        return 0;
+    }
     int all = strcmp(what, "all") == 0;
     if (!all && strcmp(what, "faults") && strcmp(what, "probes") &&
         strcmp(what, "checks")) {

@@ -3,7 +3,8 @@
  * a run), cr_svc.c (starting and reaping replicas), cr_supervise.c (their
  * state machine, cr_svc_fsm.h), cr_shutdown.c (the ordered stop),
  * cr_runfault.c, cr_runprobe.c (the probe thread), cr_runjudge.c,
- * cr_run_net.c and cr_run_proxy.c.  Nothing outside engine/ includes it. */
+ * cr_run_net.c and cr_run_proxy.c (cr_ledger.c keeps its own header).
+ * Nothing outside engine/ includes it. */
 #ifndef CR_RUN_INTERNAL_H
 #define CR_RUN_INTERNAL_H
 
@@ -60,7 +61,8 @@ struct cr_inst {
     /* A readiness job is queued on the probe thread (book-keeping of the
      * queue, not a state: at most one job per replica at a time). */
     int ready_job;
-    json_t *history; /* journal: [{t, what, ...}] */
+    char ready_last[256]; /* the last failed readiness answer (messages) */
+    json_t *history;      /* journal: [{t, what, ...}] */
 };
 
 struct cr_svc {

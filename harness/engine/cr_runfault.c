@@ -71,6 +71,19 @@ int cr_runfault_schedule(cr_run *r, cr_err *err)
     return CR_OK;
 }
 
+/* "h1,h2": details.hosts of a network fault; NULL when it has none. */
+static const char *fault_hosts_text(const json_t *d, char *buf, size_t n)
+{
+    size_t k = 0, i;
+    json_t *h;
+    buf[0] = '\0';
+    json_array_foreach (json_object_get(d, "hosts"), i, h)
+        if (json_is_string(h) && k + 2 < n)
+            k += (size_t)snprintf(buf + k, n - k, "%s%s", k ? "," : "",
+                                  json_string_value(h));
+    return k ? buf : NULL;
+}
+
 /* Size of every replica's log now, so reports can show the lines written
  * around a fault even when a service does not stamp its lines. */
 static json_t *log_offsets(cr_run *r)
@@ -87,11 +100,18 @@ static json_t *log_offsets(cr_run *r)
     return o;
 }
 
+/* The journal's target of a fault: its instances; else its service
+ * target; else a proxy fault's link ("link w2f"); else "-" (a network
+ * fault: its hosts are in details.hosts). */
 static void target_string(cr_act_rec *a, char *buf, size_t n)
 {
     if (a->act.ninst == 0) {
+        const char *link =
+            json_string_value(json_object_get(a->act.details, "link"));
         if (a->act.fault->target.service)
             cr_target_format(&a->act.fault->target, buf, n);
+        else if (link)
+            snprintf(buf, n, "link %s", link);
         else
             snprintf(buf, n, "%s", "-");
         return;
@@ -150,7 +170,14 @@ void cr_runfault_apply(cr_run *r, cr_act_rec *a)
         return;
     }
     json_object_set_new(a->rec, "outcome", json_string("applied"));
-    cr_run_log(r, "fault %s (%s) applied to %s", f->name, f->ops->kind, tgt);
+    char hosts[400];
+    if (strcmp(tgt, "-") == 0 &&
+        fault_hosts_text(a->act.details, hosts, sizeof hosts))
+        cr_run_log(r, "fault %s (%s) applied to hosts %s", f->name,
+                   f->ops->kind, hosts);
+    else
+        cr_run_log(r, "fault %s (%s) applied to %s", f->name, f->ops->kind,
+                   tgt);
     if (f->for_s > 0) {
         a->state = 1;
         double end =

@@ -176,17 +176,40 @@ static void collect_probes(cr_run *r, judge_facts *jf)
     qsort(jf->pr, jf->npr, sizeof *jf->pr, cmp_probe);
 }
 
+/* A run that did not start or was interrupted is not judged: what was
+ * recorded does not cover what the expectations speak of (a request in
+ * flight at Ctrl-C is not lost; a probe that never ran did not fail).
+ * Each expectation is kept, verdict "unknown", with details.not_judged
+ * saying why ("startup" or "interrupted"); the journal's status and
+ * error say what happened.  Returns the exit status. */
+static int not_judged(cr_run *r, json_t *exps)
+{
+    char why[160];
+    const char *code = r->interrupted ? "interrupted" : "startup";
+    if (r->interrupted)
+        snprintf(why, sizeof why, "not judged: the run was interrupted by %s",
+                 cr_signal_name(r->interrupted));
+    else
+        snprintf(why, sizeof why,
+                 "not judged: the system under test did not start");
+    for (size_t i = 0; i < r->sc->nexpects; i++) {
+        const cr_expect *x = &r->sc->expects[i];
+        json_array_append_new(
+            exps,
+            json_pack("{s:s,s:s,s:s,s:s,s:[],s:{s:s}}", "name", x->name, "kind",
+                      x->ops->kind, "verdict", "unknown", "summary", why,
+                      "evidence", "details", "not_judged", code));
+    }
+    return r->interrupted ? cr_err_exit_status(CR_EINTR)
+                          : cr_err_exit_status(CR_ESTART);
+}
+
 /* Every expectation against the facts, into exps; 0 all passed, 1 not. */
 static int judge(cr_run *r, const cr_facts *facts, json_t *exps)
 {
     int exit_code = 0;
-    if (r->startup_failed) {
-        json_array_append_new(
-            exps, json_pack("{s:s,s:s,s:s,s:s,s:[],s:{}}", "name", "startup",
-                            "kind", "startup", "verdict", "failed", "summary",
-                            r->startup_msg, "evidence", "details"));
-        exit_code = 1;
-    }
+    if (r->startup_failed || r->interrupted)
+        return not_judged(r, exps);
     for (size_t i = 0; i < r->sc->nexpects; i++) {
         const cr_expect *x = &r->sc->expects[i];
         cr_result res;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "base/cr_alloc.h"
+#include "base/cr_path.h"
 #include "net/cr_net.h"
 #include "proxy/cr_proxy.h"
 #include "cr_run_internal.h"
@@ -88,17 +89,8 @@ static int make_run_dir(cr_run *r, cr_err *err)
 
 static char *self_bindir(void)
 {
-    const char *o = getenv("CHAOSRUN_BINDIR");
     char buf[PATH_MAX];
-    if (o && *o)
-        return cr_strdup(o);
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        return cr_strdup(".");
-    buf[n] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash)
-        *slash = '\0';
+    cr_path_helper_dir(buf, sizeof buf);
     return cr_strdup(buf);
 }
 
@@ -332,6 +324,8 @@ static const char *status_name(int exit_code, const cr_run *r)
         return "failed";
     case 3:
         return "unrunnable";
+    case 5:
+        return "startup_failed";
     default:
         return "error";
     }

@@ -71,6 +71,7 @@ static void act_spawn(cr_run *r, cr_inst *in, cr_svc_event ev, cr_err *err)
     cr_err e;
     cr_err_clear(&e);
     in->ready = 0;
+    in->ready_last[0] = '\0';
     if (cr_svc_start(r, in, cause, &e) != 0) {
         cr_err_set(err, e.code, "%s", e.msg);
         if (!restart) {
@@ -110,19 +111,102 @@ static int act_stop_signal(cr_run *r, cr_inst *in, cr_svc_state from,
     return CR_OK;
 }
 
-static void act_startup_failed(cr_run *r, cr_inst *in, cr_svc_event ev)
+/* What the readiness check of a replica probes: "tcp 127.0.0.1:8080". */
+static void ready_what(const cr_inst *in, char *buf, size_t n)
 {
-    r->startup_failed = 1;
-    if (ev == CR_SVE_READY_LATE) {
-        snprintf(r->startup_msg, sizeof r->startup_msg,
-                 "service %s not ready after %.3g s (see logs/%s.log)",
-                 in->name, in->svc->spec->ready.timeout_s, in->name);
-        cr_run_log(r, "%s", r->startup_msg);
-    } else {
-        snprintf(r->startup_msg, sizeof r->startup_msg,
-                 "service %s exited during start-up (see logs/%s.log)",
-                 in->name, in->name);
+    const cr_svc_spec *sp = in->svc->spec;
+    const cr_ready *rd = &sp->ready;
+    switch (rd->kind) {
+    case CR_READY_TCP:
+        snprintf(buf, n, "tcp %s:%d", rd->host ? rd->host : "127.0.0.1",
+                 rd->port ? rd->port : sp->port + in->idx);
+        break;
+    case CR_READY_HTTP:
+        snprintf(buf, n, "http %s (status %d)", rd->url,
+                 rd->status ? rd->status : 200);
+        break;
+    case CR_READY_EXEC:
+        snprintf(buf, n, "exec %s", rd->argv && rd->argv[0] ? rd->argv[0] : "");
+        break;
+    case CR_READY_LOG:
+        snprintf(buf, n, "a log line matching /%s/", rd->regex);
+        break;
+    default:
+        snprintf(buf, n, "nothing");
     }
+}
+
+/* The last `lines` lines of a replica's log, each as "\n    | text",
+ * into buf ("" when the log is empty or unreadable). */
+static void log_tail(const cr_inst *in, int lines, char *buf, size_t n)
+{
+    char tail[1024];
+    buf[0] = '\0';
+    int fd = open(in->log_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t from =
+        end > (off_t)sizeof tail - 1 ? end - (off_t)sizeof tail + 1 : 0;
+    ssize_t k = pread(fd, tail, sizeof tail - 1, from);
+    close(fd);
+    if (k <= 0)
+        return;
+    tail[k] = '\0';
+    while (k > 0 && (tail[k - 1] == '\n' || tail[k - 1] == '\r'))
+        tail[--k] = '\0';
+    char *p = tail + k;
+    for (int seen = 0; p > tail; p--)
+        if (p[-1] == '\n' && ++seen == lines)
+            break;
+    size_t at = 0;
+    for (char *save = NULL, *l = strtok_r(p, "\n", &save); l && at + 8 < n;
+         l = strtok_r(NULL, "\n", &save))
+        at += (size_t)snprintf(buf + at, n - at, "\n    | %.160s", l);
+}
+
+/* The start-up failed: why, in one message naming the replica, what its
+ * readiness check probed and the last answer (or how it exited), and the
+ * last lines of its log (the journal's error and the summary show it). */
+static void act_startup_failed(cr_run *r, cr_inst *in, cr_svc_event ev,
+                               const cr_svc_args *a)
+{
+    char what[300], tail[800], how[64];
+    r->startup_failed = 1;
+    log_tail(in, 5, tail, sizeof tail);
+    if (ev == CR_SVE_READY_LATE) {
+        ready_what(in, what, sizeof what);
+        /* A probe's answer often repeats its target: "tcp h:p: refused". */
+        size_t wl = strlen(what);
+        if (strncmp(in->ready_last, what, wl) == 0 &&
+            strncmp(in->ready_last + wl, ": ", 2) == 0)
+            memmove(in->ready_last, in->ready_last + wl + 2,
+                    strlen(in->ready_last + wl + 2) + 1);
+        snprintf(r->startup_msg, sizeof r->startup_msg,
+                 "service %s not ready after %.3g s: %s%s%s%s; logs/%s.log%s",
+                 in->name, in->svc->spec->ready.timeout_s, what,
+                 in->ready_last[0] ? " (last answer: " : " never answered",
+                 in->ready_last, in->ready_last[0] ? ")" : "", in->name,
+                 tail[0] ? " ends with:" : " is empty");
+    } else {
+        int st = a ? a->status : 0;
+        if (a && WIFSIGNALED(st))
+            snprintf(how, sizeof how, "killed by %s",
+                     cr_signal_name(WTERMSIG(st)));
+        else if (a && WIFEXITED(st))
+            snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(st));
+        else
+            snprintf(how, sizeof how, "exited");
+        snprintf(r->startup_msg, sizeof r->startup_msg,
+                 "service %s %s during start-up, before it was ready; "
+                 "logs/%s.log%s",
+                 in->name, how, in->name,
+                 tail[0] ? " ends with:" : " is empty");
+    }
+    size_t len = strlen(r->startup_msg);
+    snprintf(r->startup_msg + len, sizeof r->startup_msg - len, "%s", tail);
+    if (ev == CR_SVE_READY_LATE)
+        cr_run_log(r, "%s", r->startup_msg);
     cr_run_stop_phase(r);
 }
 
@@ -195,7 +279,7 @@ static int act_one(cr_run *r, cr_inst *in, unsigned act, cr_svc_state from,
                    sp->max_restarts);
         break;
     case CR_SVA_STARTUP_FAILED:
-        act_startup_failed(r, in, ev);
+        act_startup_failed(r, in, ev, a);
         break;
     }
     return CR_OK;
@@ -342,6 +426,8 @@ void cr_svc_ready_result(cr_run *r, cr_inst *in, int ok, const char *detail)
     in->ready_job = 0;
     if (ok == 1 && in->pid > 0 && !in->ready)
         ready(r, in, detail);
+    else if (ok != 1 && detail)
+        snprintf(in->ready_last, sizeof in->ready_last, "%s", detail);
 }
 
 /* ---- exits, restarts, stop deadlines ------------------------------------- */

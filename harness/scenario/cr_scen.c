@@ -10,6 +10,7 @@
 #include "cr_scen_internal.h"
 
 #include "base/cr_alloc.h"
+#include "base/cr_path.h"
 #include "cr_kinds.h"
 #include "base/cr_rng.h"
 
@@ -166,18 +167,6 @@ static void scenario_dir(const char *file, char *out, size_t n)
     snprintf(out, n, "%s", realpath(d, real) ? real : d);
 }
 
-static void exe_dir(char *out, size_t n)
-{
-    char buf[PATH_MAX];
-    ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (k <= 0) {
-        snprintf(out, n, ".");
-        return;
-    }
-    buf[k] = '\0';
-    snprintf(out, n, "%s", dirname(buf));
-}
-
 /* Byte offset of the token jansson complains about.  jansson's position
  * is just past that token and its text quotes the token ("... near
  * '\"b\"'"), so the token starts that many bytes earlier. */
@@ -240,7 +229,7 @@ int cr_scen_load_buffer(const char *file, const char *text, size_t len,
         goto nomem;
     sc->root = json_incref(root);
     scenario_dir(file, sdir, sizeof sdir);
-    exe_dir(bdir, sizeof bdir);
+    cr_path_helper_dir(bdir, sizeof bdir); /* CHAOSRUN_BINDIR */
     vx.sc = sc;
     vx.pos = pos;
     vx.scen_dir = sdir;

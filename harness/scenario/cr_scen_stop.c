@@ -10,13 +10,12 @@
 
 #include <string.h>
 
-/* Index of the service called name, or -1. */
+/* Index of the service called name, or -1 (through the loader's name
+ * table: a list naming every service stays linear). */
 static long svc_index(const cr_scen *sc, const char *name)
 {
-    for (size_t i = 0; i < sc->nsvcs; i++)
-        if (sc->svcs[i].name && strcmp(sc->svcs[i].name, name) == 0)
-            return (long)i;
-    return -1;
+    const cr_svc_spec *s = cr_scen_service(sc, name);
+    return s ? (long)(s - sc->svcs) : -1;
 }
 
 static const char *svc_hint(const cr_scen *sc, char *buf, size_t n,
@@ -31,10 +30,12 @@ static const char *svc_hint(const cr_scen *sc, char *buf, size_t n,
 }
 
 /* An array of distinct known service names at path, as indices into
- * out[0..*n).  self: a service that must not appear (-1: none).  Returns
- * 0, or -1 after reporting every problem. */
+ * out[0..*n).  self: a service that must not appear (-1: none).  seen[k]
+ * is set to self for every service listed; a list's self is unique, so
+ * seen (initially all -2) finds a name given twice without a scan.
+ * Returns 0, or -1 after reporting every problem. */
 static int name_list(cr_vctx *vx, const json_t *arr, const char *path,
-                     long self, size_t *out, size_t *n)
+                     long self, long *seen, size_t *out, size_t *n)
 {
     const cr_scen *sc = vx->sc;
     char p[CR_PATH_MAX], hint[128];
@@ -67,22 +68,20 @@ static int name_list(cr_vctx *vx, const json_t *arr, const char *path,
             bad = 1;
             continue;
         }
-        for (size_t j = 0; j < *n; j++)
-            if (out[j] == (size_t)k) {
-                cr_verr(vx, p, "service \"%s\" is named twice", name);
-                bad = 1;
-                k = -1;
-                break;
-            }
-        if (k >= 0)
-            out[(*n)++] = (size_t)k;
+        if (seen[k] == self) {
+            cr_verr(vx, p, "service \"%s\" is named twice", name);
+            bad = 1;
+            continue;
+        }
+        seen[k] = self;
+        out[(*n)++] = (size_t)k;
     }
     return bad ? -1 : 0;
 }
 
 /* stop_order: the predecessor each service gets (pred[i] = index, or -1
  * for none).  Returns 0, or -1 after reporting. */
-static int parse_order(cr_vctx *vx, const json_t *root, long *pred)
+static int parse_order(cr_vctx *vx, const json_t *root, long *pred, long *seen)
 {
     cr_scen *sc = vx->sc;
     const json_t *v = json_object_get(root, "stop_order");
@@ -116,18 +115,15 @@ static int parse_order(cr_vctx *vx, const json_t *root, long *pred)
                 cr_jtype(v));
         return -1;
     }
-    size_t *idx = cr_calloc(n + json_array_size(v) + 1, sizeof *idx), k = 0;
+    size_t *idx = cr_calloc(json_array_size(v) + 1, sizeof *idx), k = 0;
     if (!idx) {
         vx->nomem = 1;
         return -1;
     }
-    int rc = name_list(vx, v, "stop_order", -1, idx, &k);
+    int rc = name_list(vx, v, "stop_order", -1, seen, idx, &k);
     if (rc == 0 && k < n) {
         for (size_t i = 0; i < n; i++) {
-            int listed = 0;
-            for (size_t j = 0; j < k; j++)
-                listed |= idx[j] == i;
-            if (!listed && sc->svcs[i].name) {
+            if (seen[i] != -1 && sc->svcs[i].name) {
                 cr_verr(vx, "stop_order",
                         "service \"%s\" is missing: name every service "
                         "once, or use \"reverse\" or \"parallel\"",
@@ -143,43 +139,67 @@ static int parse_order(cr_vctx *vx, const json_t *root, long *pred)
     return rc;
 }
 
-/* Depth-first search for a cycle through the deps; on finding one,
- * reports it at the stop_after of a service on it that has one. */
-static int find_cycle(cr_vctx *vx, size_t at, int *mark, size_t *stack,
-                      size_t depth)
+/* Reports the cycle stack[first..depth] -> stack[first] at the
+ * stop_after of a service on it that has one. */
+static void report_cycle(cr_vctx *vx, const size_t *stack, size_t first,
+                         size_t depth)
 {
     cr_scen *sc = vx->sc;
-    mark[at] = 1; /* on the current path */
-    stack[depth] = at;
-    for (size_t d = 0; d < sc->svcs[at].nstop_deps; d++) {
-        size_t to = sc->svcs[at].stop_deps[d];
+    char text[512], p[CR_PATH_MAX];
+    size_t len = 0, culprit = stack[first];
+    /* "a stops after b, b after c, c after a" */
+    for (size_t i = first; i <= depth; i++) {
+        size_t next = i < depth ? stack[i + 1] : stack[first];
+        len +=
+            (size_t)snprintf(text + len, sizeof text - len, "%s%s%s after %s",
+                             i > first ? ", " : "", sc->svcs[stack[i]].name,
+                             i > first ? "" : " stops", sc->svcs[next].name);
+        if (len >= sizeof text)
+            len = sizeof text - 1;
+        if (sc->svcs[stack[i]].has_stop_after)
+            culprit = stack[i];
+    }
+    cr_path_key(p, sizeof p, sc->svcs[culprit].path, "stop_after");
+    cr_verr(vx, sc->svcs[culprit].has_stop_after ? p : "stop_order",
+            "the stop order has a cycle: %s", text);
+}
+
+/* Depth-first search from root for a cycle through the deps, on an
+ * explicit stack (the default order is one chain through every service:
+ * recursion would be as deep as the scenario is long).  mark: 0 unseen,
+ * 1 on the current path, 2 done; edge[v]: the next dep of v to follow.
+ * Returns -1 after reporting a cycle. */
+static int find_cycle(cr_vctx *vx, size_t root, int *mark, size_t *edge,
+                      size_t *stack)
+{
+    cr_scen *sc = vx->sc;
+    size_t depth = 0;
+    stack[0] = root;
+    mark[root] = 1;
+    edge[root] = 0;
+    for (;;) {
+        size_t at = stack[depth];
+        if (edge[at] == sc->svcs[at].nstop_deps) {
+            mark[at] = 2;
+            if (depth == 0)
+                return 0;
+            depth--;
+            continue;
+        }
+        size_t to = sc->svcs[at].stop_deps[edge[at]++];
         if (mark[to] == 1) {
-            char text[512], p[CR_PATH_MAX];
-            size_t first = depth, len = 0, culprit = to;
+            size_t first = depth;
             while (stack[first] != to)
                 first--;
-            /* "a stops after b, b after c, c after a" */
-            for (size_t i = first; i <= depth; i++) {
-                size_t next = i < depth ? stack[i + 1] : to;
-                len += (size_t)snprintf(
-                    text + len, sizeof text - len, "%s%s%s after %s",
-                    i > first ? ", " : "", sc->svcs[stack[i]].name,
-                    i > first ? "" : " stops", sc->svcs[next].name);
-                if (len >= sizeof text)
-                    len = sizeof text - 1;
-                if (sc->svcs[stack[i]].has_stop_after)
-                    culprit = stack[i];
-            }
-            cr_path_key(p, sizeof p, sc->svcs[culprit].path, "stop_after");
-            cr_verr(vx, sc->svcs[culprit].has_stop_after ? p : "stop_order",
-                    "the stop order has a cycle: %s", text);
+            report_cycle(vx, stack, first, depth);
             return -1;
         }
-        if (mark[to] == 0 && find_cycle(vx, to, mark, stack, depth + 1))
-            return -1;
+        if (mark[to] == 0) {
+            mark[to] = 1;
+            edge[to] = 0;
+            stack[++depth] = to;
+        }
     }
-    mark[at] = 2; /* done, no cycle through it */
-    return 0;
 }
 
 void cr_scen__parse_stop(cr_vctx *vx, const json_t *root)
@@ -190,21 +210,25 @@ void cr_scen__parse_stop(cr_vctx *vx, const json_t *root)
     if (n == 0 || !json_is_array(svcs))
         return;
     long *pred = cr_calloc(n, sizeof *pred);
+    long *seen = cr_calloc(n, sizeof *seen);
     int *mark = cr_calloc(n, sizeof *mark);
     size_t *stack = cr_calloc(n + 1, sizeof *stack);
+    size_t *edge = cr_calloc(n, sizeof *edge);
     int bad = 0;
-    if (!pred || !mark || !stack) {
+    if (!pred || !seen || !mark || !stack || !edge) {
         vx->nomem = 1;
         goto out;
     }
-    bad |= parse_order(vx, root, pred) != 0;
+    for (size_t i = 0; i < n; i++)
+        seen[i] = -2;
+    bad |= parse_order(vx, root, pred, seen) != 0;
     for (size_t i = 0; i < n; i++) {
         cr_svc_spec *s = &sc->svcs[i];
         const json_t *v =
             json_object_get(json_array_get(svcs, i), "stop_after");
         char p[CR_PATH_MAX];
-        s->stop_deps = cr_calloc(n + (v ? json_array_size(v) : 0) + 1,
-                                 sizeof *s->stop_deps);
+        s->stop_deps =
+            cr_calloc((v ? json_array_size(v) : 0) + 1, sizeof *s->stop_deps);
         if (!s->stop_deps) {
             vx->nomem = 1;
             goto out;
@@ -217,17 +241,20 @@ void cr_scen__parse_stop(cr_vctx *vx, const json_t *root)
         }
         s->has_stop_after = 1;
         cr_path_key(p, sizeof p, s->path, "stop_after");
-        bad |= name_list(vx, v, p, (long)i, s->stop_deps, &s->nstop_deps) != 0;
+        bad |= name_list(vx, v, p, (long)i, seen, s->stop_deps,
+                         &s->nstop_deps) != 0;
     }
     /* Cycles only matter, and are only reported, when every list and
      * every name is sound. */
     for (size_t i = 0; i < n; i++)
         bad |= sc->svcs[i].name == NULL;
     for (size_t i = 0; i < n && !bad; i++)
-        if (mark[i] == 0 && find_cycle(vx, i, mark, stack, 0))
+        if (mark[i] == 0 && find_cycle(vx, i, mark, edge, stack))
             bad = 1;
 out:
     cr_free(pred);
+    cr_free(seen);
     cr_free(mark);
     cr_free(stack);
+    cr_free(edge);
 }

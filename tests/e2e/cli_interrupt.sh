@@ -1,0 +1,43 @@
+# End-to-end: an interrupted run is not judged.  Ctrl-C (SIGINT) in the
+# middle of a run whose records are always in flight: exit 4, status
+# interrupted, every expectation "not judged" (verdict unknown,
+# details.not_judged "interrupted") -- the records in flight at the
+# interrupt are not reported as lost -- one NOT JUDGED line in the
+# summary, <skipped> in junit.xml beside the run's <error>.
+set -e
+. "$(dirname "$0")/lib.sh"
+S="$CR_SRC/tests/e2e/scenarios/interrupt-inflight.json"
+
+wait_for() { # FILE PATTERN
+    for _ in $(seq 1 100); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+out="$E2E_TMP/int"
+"$CHAOSRUN" --no-status --out "$out" "$S" >"$out.out" 2>"$out.err" &
+pid=$!
+expect_true "run reached t0" wait_for "$out.err" "t0:"
+# Until records flow (the history holds accepted ids).
+for _ in $(seq 1 50); do
+    [ "$(grep -c '"accepted"' "$out/events.live.jsonl" 2>/dev/null || echo 0)" -ge 20 ] && break
+    sleep 0.1
+done
+kill -INT $pid
+set +e; wait $pid; rc=$?; set -e
+J="$out/journal.json"
+expect_eq "interrupted run exits 4" 4 "$rc"
+expect_eq "journal status" interrupted "$(jq -r .status "$J")"
+expect_eq "no_loss is not judged" "unknown interrupted" \
+    "$(jq -r '.expectations[] | select(.name == "nothing-lost") | "\(.verdict) \(.details.not_judged)"' "$J")"
+expect_eq "no expectation failed" 0 "$(jq '[.expectations[] | select(.verdict == "failed")] | length' "$J")"
+expect_eq "every expectation not judged" 2 "$(jq '[.expectations[] | select(.details.not_judged == "interrupted")] | length' "$J")"
+expect_true "summary: one NOT JUDGED line" grep -q "NOT JUDGED 2 expectations (nothing-lost, records-accepted): the run was interrupted" "$out.out"
+expect_eq "summary: no FAIL line" 0 "$(grep -c '^  FAIL' "$out.out" || true)"
+expect_true "junit: the run's error says so" grep -q "its expectations were not judged" "$out/junit.xml"
+expect_eq "junit: both skipped" 2 "$(grep -c '<skipped message="not judged: the run was interrupted by SIGINT"' "$out/junit.xml")"
+expect_true "report.md says so" grep -q "its expectations were not judged" "$out/report.md"
+expect_eq "no process left" "" "$(procs_of_run "$out")"
+finish
