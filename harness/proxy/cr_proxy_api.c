@@ -416,24 +416,32 @@ static int populate_check(const json_t *b, cr_proxy__api_proxy *in, cr_err *e)
 }
 
 /* POST /populate: 201 {"proxies":[...]}; on an error, its status and
- * {"error","status","proxies"} with the proxies done before it. */
+ * {"error","status","proxies"} as JSON, with the proxies done before it
+ * (null when the body was refused before any was tried: Toxiproxy's nil
+ * slice). */
 static int populate(req *q)
 {
     json_error_t je;
     cr_err e;
     cr_err_clear(&e);
     json_t *b = parse_body(q, &je);
-    if (!b)
-        return reply_bad_body(q, &je);
     size_t n = json_is_array(b) ? json_array_size(b) : 0;
     cr_proxy__api_proxy *in = cr_calloc(n ? n : 1, sizeof *in);
     json_t *done = json_array();
-    int rc = in && done ? populate_check(b, in, &e) : CR_ENOMEM;
-    if (rc < 0 && rc != CR_ENOMEM) {
-        json_decref(done);
-        done = NULL;
-        rc = reply_err(q, 400, e.msg);
+    int rc = 0, status = 201;
+    if (!in || !done) {
+        rc = CR_ENOMEM;
         goto out;
+    }
+    if (!b)
+        rc = cr_err_set(&e, CR_EINVAL, "bad request body: %s", je.text);
+    else
+        rc = populate_check(b, in, &e);
+    if (rc == CR_ENOMEM)
+        goto out;
+    if (rc < 0) { /* nothing was tried */
+        json_decref(done);
+        done = json_null();
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = populate_one(q->p, &in[i], &e);
@@ -444,11 +452,12 @@ static int populate(req *q)
     }
     if (rc == CR_ENOMEM)
         goto out;
-    json_t *res = rc == 0
-                      ? json_pack("{s:O}", "proxies", done)
-                      : json_pack("{s:s, s:i, s:O}", "error", e.msg, "status",
-                                  rc == CR_EINVAL ? 400 : 500, "proxies", done);
-    rc = reply_json(q, rc == 0 ? 201 : rc == CR_EINVAL ? 400 : 500, res);
+    if (rc < 0)
+        status = rc == CR_EINVAL ? 400 : rc == CR_ENOTFOUND ? 404 : 500;
+    json_t *res = rc == 0 ? json_pack("{s:O}", "proxies", done)
+                          : json_pack("{s:s, s:i, s:O}", "error", e.msg,
+                                      "status", status, "proxies", done);
+    rc = reply_json(q, status, res);
 out:
     json_decref(done);
     cr_free(in);
