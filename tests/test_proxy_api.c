@@ -698,6 +698,93 @@ static void test_api_version_metrics_routes(void)
     cr_proxy_api_reply_free(&r);
 }
 
+/* The line protocol (its new commands: toxic update, link update, enable,
+ * disable, remove) and the API change one state: what one does, the other
+ * shows at once. */
+static char *line(const char *cmd)
+{
+    char *r = cr_proxy_command(g_p, cmd);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    return r;
+}
+
+#define LINE_IS(cmd, want)                                                     \
+    do {                                                                       \
+        char *r_ = line(cmd);                                                  \
+        if (strcmp(r_, want) != 0)                                             \
+            fprintf(stderr, "\n%s -> %s", cmd, r_);                            \
+        CU_ASSERT_STRING_EQUAL(r_, want);                                      \
+        cr_free(r_);                                                           \
+    } while (0)
+
+static void test_api_and_line_protocol_share_state(void)
+{
+    reset_all();
+    CU_ASSERT_EQUAL_FATAL(req("POST", "/proxies",
+                              "{\"name\":\"db\",\"listen\":\"127.0.0.1:0\","
+                              "\"upstream\":\"127.0.0.1:5432\"}"),
+                          201);
+    int port = listen_port(g_r.j);
+    /* Made by the API, seen by `links`. */
+    char *r = line("links");
+    json_t *j = json_loads(r, 0, NULL);
+    cr_free(r);
+    json_t *l0 = json_array_get(json_object_get(j, "links"), 0);
+    CU_ASSERT_STRING_EQUAL(jstr(l0, "name"), "db");
+    CU_ASSERT_EQUAL(jnum(l0, "port"), port);
+    CU_ASSERT(json_is_true(json_object_get(l0, "enabled")));
+    json_decref(j);
+
+    /* A toxic added and updated on the line, seen by the API. */
+    LINE_IS("toxic add db slow latency latency=100 stream=upstream",
+            "ok toxic slow added to db");
+    LINE_IS("toxic update db slow latency=250 toxicity=0.5",
+            "ok toxic slow updated on db");
+    CU_ASSERT_EQUAL(req("GET", "/proxies/db/toxics/slow", NULL), 200);
+    CU_ASSERT_STRING_EQUAL(jstr(g_r.j, "stream"), "upstream");
+    CU_ASSERT_EQUAL(jnum(json_object_get(g_r.j, "attributes"), "latency"), 250);
+    CU_ASSERT_EQUAL(jnum(g_r.j, "toxicity"), 0.5);
+    LINE_IS("toxic update db nope latency=1", "err no toxic 'nope' on link db");
+    LINE_IS("toxic update db slow rate=1",
+            "err latency: unknown attribute 'rate' (known: stream, "
+            "toxicity, latency, jitter)");
+
+    /* Updated by the API, seen on the line (stats). */
+    CU_ASSERT_EQUAL(req("PATCH", "/proxies/db/toxics/slow",
+                        "{\"attributes\":{\"jitter\":7}}"),
+                    200);
+    r = line("stats");
+    CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"attributes\":{\"latency\":250,"
+                                     "\"jitter\":7}"));
+    cr_free(r);
+
+    /* Links disabled, enabled, moved and removed on the line. */
+    LINE_IS("link disable db", "ok link db disabled");
+    CU_ASSERT_EQUAL(req("GET", "/proxies/db", NULL), 200);
+    CU_ASSERT(json_is_false(json_object_get(g_r.j, "enabled")));
+    CU_ASSERT(connects(port) == 0);
+    LINE_IS("link enable db", "ok link db enabled");
+    CU_ASSERT(connects(port) == 1);
+    int np = free_port();
+    char cmd[128], want[128];
+    snprintf(cmd, sizeof cmd, "link update db 127.0.0.1:%d 127.0.0.1:5433", np);
+    snprintf(want, sizeof want, "ok link db listening on port %d", np);
+    LINE_IS(cmd, want);
+    CU_ASSERT_EQUAL(req("GET", "/proxies/db", NULL), 200);
+    CU_ASSERT_EQUAL(listen_port(g_r.j), np);
+    CU_ASSERT_STRING_EQUAL(jstr(g_r.j, "upstream"), "127.0.0.1:5433");
+    /* The toxic survives the move. */
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(g_r.j, "toxics")), 1);
+    LINE_IS("link remove db", "ok link db removed");
+    req("GET", "/proxies/db", NULL);
+    expect_error(404, "proxy not found");
+    CU_ASSERT(connects(np) == 0);
+    r = line("link remove db");
+    CU_ASSERT_EQUAL(strncmp(r, "err ", 4), 0);
+    cr_free(r);
+    LINE_IS("link disable", "err usage: link disable NAME");
+}
+
 /* Allocation failures anywhere in the API: every request answers or fails
  * with CR_ENOMEM (and a cleared reply), nothing leaks (ASan), nothing
  * crashes; N = 1, 2, ... until the sequence runs without a failure. */
@@ -781,5 +868,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_api_reset);
     CR_ADD_TEST(s, test_api_populate);
     CR_ADD_TEST(s, test_api_version_metrics_routes);
+    CR_ADD_TEST(s, test_api_and_line_protocol_share_state);
     CR_ADD_TEST(s, test_api_oom_loop);
 }
