@@ -24,7 +24,7 @@ static void usage(FILE *fp)
         "PATH]\n"
         "                      [--stdin] [--seed N] [--toxic 'LINK NAME TYPE "
         "k=v...']...\n"
-        "                      [--toxiproxy-api [HOST][:PORT]] "
+        "                      [--toxiproxy-api ADDR] "
         "[--allow-remote]\n"
         "Relays TCP connections from loopback listeners to upstream addresses "
         "and\n"
@@ -33,13 +33,21 @@ static void usage(FILE *fp)
         "control socket, and on stdin/stdout when --stdin is given or no "
         "--control).\n"
         "Type 'help' on the control channel for the commands.\n"
-        "--toxiproxy-api serves Toxiproxy 2.x's HTTP API (host 127.0.0.1, "
-        "port 8474\n"
-        "when left out; port 0 picks one), so Toxiproxy clients drive the "
-        "proxy;\n"
-        "then no link is needed at start.  Listeners and the API bind to "
-        "loopback\n"
-        "only, unless --allow-remote is given.\n",
+        "--toxiproxy-api ADDR serves Toxiproxy 2.x's HTTP API on ADDR "
+        "(HOST:PORT, :PORT\n"
+        "or PORT, host 127.0.0.1 when left out; Toxiproxy's own is :8474; :0 "
+        "picks a port\n"
+        "and prints it), so Toxiproxy's clients (Go, Ruby, Python, Java, "
+        ".NET, Node) and\n"
+        "curl drive the proxy: proxies, toxics, /reset, /populate, "
+        "/version, /metrics.\n"
+        "No link is needed at start.  What chaosrun cannot honour (an unknown "
+        "field or\n"
+        "attribute, a value out of range) is a 400, not dropped as Toxiproxy "
+        "does\n"
+        "(harness/proxy/README.md, \"Toxiproxy API\").\n"
+        "Listeners and the API bind to loopback only, unless --allow-remote "
+        "is given.\n",
         fp);
 }
 
