@@ -156,7 +156,8 @@ static int proxy_index(req *q)
         json_decref(o);
         return CR_ENOMEM;
     }
-    memcpy(v, q->p->links, n * sizeof *v);
+    if (n) /* links is NULL while there are none */
+        memcpy(v, q->p->links, n * sizeof *v);
     qsort(v, n, sizeof *v, by_name);
     for (size_t i = 0; o && i < n; i++)
         if (json_object_set_new(o, v[i]->name, cr_proxy__api_proxy_json(v[i])) <
