@@ -155,6 +155,9 @@ expect_true "metrics: bytes sent downstream through web ($SENT)" test "${SENT:-0
 # ---- refusals --------------------------------------------------------------
 CODE=$(curl -s -o /dev/null -w '%{http_code}' -A 'Mozilla/5.0 (X11; Linux x86_64)' "$A/proxies")
 expect_eq "a browser is refused" 403 "$CODE"
+CODE=$(head -c 1100000 /dev/zero | tr '\0' ' ' | curl -s -o "$E2E_TMP/body" -w '%{http_code}' \
+    -H 'Content-Type: application/json' --data-binary @- "$A/proxies")
+expect_eq "a body over 1 MiB: 413" 413 "$CODE"
 api GET /nope
 expect_eq "unknown path" "404 404 page not found" "$CODE $BODY"
 api PUT /proxies/web '{}'
