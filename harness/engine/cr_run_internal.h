@@ -134,7 +134,8 @@ struct cr_run {
     int fatal_code;   /* CR_E* that aborts the run */
     cr_err err;       /* first fatal error */
     int startup_failed;
-    char startup_msg[1200];
+    int aborted; /* the before-probes never held: nothing judged (exit 5) */
+    char startup_msg[1200]; /* why startup failed or the run was aborted */
     int before_failed;
 
     int epfd, sigfd, timerfd, inofd, evfd, ino_wd;
