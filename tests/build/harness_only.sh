@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build test: chaosrun alone needs only jansson, libnl, libcurl and
-# libmicrohttpd (the Toxiproxy API of `chaosrun proxy`).
+# Build test: chaosrun alone needs only jansson, libnl, libcurl, libseccomp
+# and libmicrohttpd (the Toxiproxy API of `chaosrun proxy`).
 # Configures CR_BUILD_PIPELINE=OFF CR_BUILD_TESTS=OFF in a scratch
 # directory through a pkg-config wrapper that records every module asked
 # for and refuses the reference pipeline's and the tests' libraries
