@@ -175,45 +175,88 @@ static void parse_target(cr_vctx *vx, const json_t *obj, const char *path,
 
 /* ---- faults ----------------------------------------------------------- */
 
+static const cr_param ready_trigger_params[] = {
+    {"svc", "string", NULL, "service or instance (\"queue\", \"queue.0\")"},
+    {"count", "integer", "1",
+     "fire when it became ready for the count-th time (1: start-up)"},
+    {"delay_s", "number", "0", "delay after it became ready"},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* "on_event" or "on_ready": a state trigger instead of at_s. */
 static void parse_trigger(cr_vctx *vx, const json_t *obj, const char *path,
                           cr_fault *f)
 {
     char p[CR_PATH_MAX];
-    json_t *v = json_object_get(obj, "on_event");
-    if (!v || json_is_null(v))
+    json_t *ve = json_object_get(obj, "on_event");
+    json_t *vr = json_object_get(obj, "on_ready");
+    if (ve && json_is_null(ve))
+        ve = NULL;
+    if (vr && json_is_null(vr))
+        vr = NULL;
+    if (!ve && !vr)
         return;
-    cr_path_key(p, sizeof p, path, "on_event");
+    const char *key = ve ? "on_event" : "on_ready";
+    json_t *v = ve ? ve : vr;
+    cr_path_key(p, sizeof p, path, key);
+    if (ve && vr) {
+        char q[CR_PATH_MAX];
+        cr_path_key(q, sizeof q, path, "on_ready");
+        cr_verr_key(vx, q,
+                    "\"on_ready\" cannot be combined with \"on_event\" "
+                    "(a fault has one trigger)");
+        return;
+    }
     static const char *const excl[] = {"at_s", "every_s", "until_s"};
     for (size_t i = 0; i < 3; i++)
         if (json_object_get(obj, excl[i])) {
             char q[CR_PATH_MAX];
             cr_path_key(q, sizeof q, path, excl[i]);
             cr_verr_key(vx, q,
-                        "\"%s\" cannot be combined with \"on_event\" "
-                        "(a triggered fault starts when its event arrives)",
-                        excl[i]);
+                        "\"%s\" cannot be combined with \"%s\" "
+                        "(a triggered fault starts when its trigger comes)",
+                        excl[i], key);
         }
     if (!json_is_object(v)) {
-        cr_verr(vx, p,
-                "must be an object {\"ev\", \"svc\", \"where\", "
-                "\"count\", \"delay_s\"} (got %s)",
-                cr_jtype(v));
+        if (ve)
+            cr_verr(vx, p,
+                    "must be an object {\"ev\", \"svc\", \"where\", "
+                    "\"count\", \"delay_s\"} (got %s)",
+                    cr_jtype(v));
+        else
+            cr_verr(vx, p,
+                    "must be an object {\"svc\", \"count\", \"delay_s\"} "
+                    "(got %s)",
+                    cr_jtype(v));
         return;
     }
-    cr_vkeys(vx, v, p, trigger_params, NULL);
+    cr_vkeys(vx, v, p, ve ? trigger_params : ready_trigger_params, NULL);
     cr_trigger *t = cr_calloc(1, sizeof *t);
     if (!t) {
         vx->nomem = 1;
         return;
     }
     long long count;
-    int bad = cr_vmatch(vx, v, p, &t->match) != 0;
+    int bad = 0;
+    if (ve) {
+        bad = cr_vmatch(vx, v, p, &t->match) != 0;
+    } else {
+        const char *svc = NULL;
+        if (!cr_vrequire(vx, v, p, "svc") ||
+            cr_vsvc_ref(vx, v, p, "svc", &svc) <= 0)
+            bad = 1;
+        else if (!(t->ready_svc = cr_strdup(svc))) {
+            vx->nomem = 1;
+            bad = 1;
+        }
+    }
     bad |= cr_vint(vx, v, p, "count", 1, 1000000, 1, &count) < 0;
     bad |= cr_vnum(vx, v, p, "delay_s", 0, CR_SCEN_MAX_DURATION, 0,
                    &t->delay_s) < 0;
     t->count = (int)count;
     if (bad) {
         cr_match_free(&t->match);
+        cr_free(t->ready_svc);
         cr_free(t);
         return;
     }

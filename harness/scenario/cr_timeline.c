@@ -5,7 +5,8 @@
  * "fault:<name>"), so adding or renaming another fault does not move this
  * one; repetitions follow at at + k * every_s while the start is <= until_s
  * and the occurrence ends by duration_s.  The same seed always gives the
- * same plan.  State-triggered faults (on_event) have no planned start. */
+ * same plan.  State-triggered faults (on_event, on_ready) have no planned
+ * start. */
 #include "cr_scen_internal.h"
 
 #include "base/cr_alloc.h"
@@ -144,15 +145,22 @@ void cr_scen_print_timeline(const cr_scen *sc, FILE *fp)
             continue;
         char when[CR_PATH_MAX + 64], dur[32];
         target_str(f, tgt, sizeof tgt);
-        snprintf(when, sizeof when, "on %s%s%s #%d%s", f->trigger->match.ev,
-                 f->trigger->match.svc ? " from " : "",
-                 f->trigger->match.svc ? f->trigger->match.svc : "",
-                 f->trigger->count, f->trigger->delay_s > 0 ? " +delay" : "");
+        if (f->trigger->ready_svc)
+            snprintf(when, sizeof when, "on %s ready #%d%s",
+                     f->trigger->ready_svc, f->trigger->count,
+                     f->trigger->delay_s > 0 ? " +delay" : "");
+        else
+            snprintf(when, sizeof when, "on %s%s%s #%d%s", f->trigger->match.ev,
+                     f->trigger->match.svc ? " from " : "",
+                     f->trigger->match.svc ? f->trigger->match.svc : "",
+                     f->trigger->count,
+                     f->trigger->delay_s > 0 ? " +delay" : "");
         if (f->for_s > 0)
             snprintf(dur, sizeof dur, "%.3f", f->for_s);
         else
             snprintf(dur, sizeof dur, "-");
-        fprintf(fp, "%10s  %8s  %-28s %-12s %s  (%s", "on event", dur, f->name,
+        fprintf(fp, "%10s  %8s  %-28s %-12s %s  (%s",
+                f->trigger->ready_svc ? "on ready" : "on event", dur, f->name,
                 f->ops ? f->ops->kind : "?", tgt, when);
         if (f->trigger->delay_s > 0)
             fprintf(fp, " %g s", f->trigger->delay_s);
@@ -167,6 +175,9 @@ void cr_scen_print_timeline(const cr_scen *sc, FILE *fp)
 
 static json_t *trigger_json(const cr_trigger *t)
 {
+    if (t->ready_svc)
+        return json_pack("{s:s, s:i, s:f}", "svc", t->ready_svc, "count",
+                         t->count, "delay_s", t->delay_s);
     json_t *o = json_pack("{s:s, s:s?, s:O?, s:i, s:f}", "ev", t->match.ev,
                           "svc", t->match.svc, "where", t->match.where, "count",
                           t->count, "delay_s", t->delay_s);
@@ -210,10 +221,11 @@ json_t *cr_scen_timeline_json(const cr_scen *sc)
                 goto fail;
             }
         }
-        json_t *e = json_pack("{s:s, s:s, s:o, s:n, s:n, s:f, s:o}", "fault",
-                              f->name, "kind", f->ops->kind, "target",
-                              t ? t : json_null(), "occurrence", "at_s",
-                              "for_s", f->for_s, "on_event", trig);
+        json_t *e =
+            json_pack("{s:s, s:s, s:o, s:n, s:n, s:f, s:o}", "fault", f->name,
+                      "kind", f->ops->kind, "target", t ? t : json_null(),
+                      "occurrence", "at_s", "for_s", f->for_s,
+                      f->trigger->ready_svc ? "on_ready" : "on_event", trig);
         if (!e || json_array_append_new(a, e))
             goto fail;
     }
