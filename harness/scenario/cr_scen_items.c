@@ -214,8 +214,9 @@ static void parse_trigger(cr_vctx *vx, const json_t *obj, const char *path,
             cr_path_key(q, sizeof q, path, excl[i]);
             cr_verr_key(vx, q,
                         "\"%s\" cannot be combined with \"%s\" "
-                        "(a triggered fault starts when its trigger comes)",
-                        excl[i], key);
+                        "(a triggered fault starts when its %s)",
+                        excl[i], key,
+                        ve ? "event arrives" : "service becomes ready");
         }
     if (!json_is_object(v)) {
         if (ve)
