@@ -380,14 +380,16 @@ static void drain_check(cr_run *r)
                         isfinite(last) ? json_real(last) : json_null());
     json_object_set_new(r->journal, "drain", j);
     json_object_set_new(r->journal, "drain_s", json_real(waited));
+    const char *from = d->match.svc ? " from " : "";
+    const char *svc = d->match.svc ? d->match.svc : "";
     if (hit_max)
         cr_run_log(r,
-                   "drain hit its maximum of %.3g s: %s events still came "
-                   "(the last at %.3f s); going on",
-                   d->max_s, d->match.ev, last);
+                   "drain hit its maximum of %.3g s: %s events%s%s still "
+                   "came (the last at %.3f s); going on",
+                   d->max_s, d->match.ev, from, svc, last);
     else
-        cr_run_log(r, "drain: no %s event for %.3g s; drained in %.3f s",
-                   d->match.ev, d->until_quiet_s, waited);
+        cr_run_log(r, "drain: no %s event%s%s for %.3g s; drained in %.3f s",
+                   d->match.ev, from, svc, d->until_quiet_s, waited);
     on_phase_timer(r, CR_PH_AFTER);
 }
 
@@ -401,11 +403,13 @@ static void on_phase_timer(cr_run *r, long ph)
         cr_run_phase_enter(r, CR_PH_DRAIN);
         if (r->sc->drain.until_quiet_s > 0) {
             r->drain_began = cr_run_now(r);
+            const cr_drain *d = &r->sc->drain;
             cr_run_log(r,
-                       "timeline over; draining until no %s event for %.3g s "
-                       "(at most %.3g s)",
-                       r->sc->drain.match.ev, r->sc->drain.until_quiet_s,
-                       r->sc->drain.max_s);
+                       "timeline over; draining until no %s event%s%s for "
+                       "%.3g s (at most %.3g s)",
+                       d->match.ev, d->match.svc ? " from " : "",
+                       d->match.svc ? d->match.svc : "", d->until_quiet_s,
+                       d->max_s);
             drain_check(r);
             return;
         }

@@ -103,16 +103,29 @@ static void target_str(const cr_fault *f, char *buf, size_t n)
         snprintf(buf, n, "-");
 }
 
+/* "drain 2 s", or "drain until no tick event from burst for 1 s (at most
+ * 3 s)". */
+static void drain_text(const cr_scen *sc, char *buf, size_t n)
+{
+    const cr_drain *d = &sc->drain;
+    if (d->until_quiet_s > 0)
+        snprintf(buf, n, "drain until no %s event%s%s for %g s (at most %g s)",
+                 d->match.ev, d->match.svc ? " from " : "",
+                 d->match.svc ? d->match.svc : "", d->until_quiet_s, d->max_s);
+    else
+        snprintf(buf, n, "drain %g s", sc->drain_s);
+}
+
 void cr_scen_print_timeline(const cr_scen *sc, FILE *fp)
 {
+    char drain[CR_PATH_MAX + 96];
+    drain_text(sc, drain, sizeof drain);
     size_t n;
     slot *v = plan(sc, &n);
     char tgt[CR_PATH_MAX], name[CR_PATH_MAX + 16];
-    fprintf(fp,
-            "scenario %s, seed %llu: %zu service%s, duration %g s, "
-            "drain %g s\n",
+    fprintf(fp, "scenario %s, seed %llu: %zu service%s, duration %g s, %s\n",
             sc->name, (unsigned long long)sc->seed, sc->nsvcs,
-            sc->nsvcs == 1 ? "" : "s", sc->duration_s, sc->drain_s);
+            sc->nsvcs == 1 ? "" : "s", sc->duration_s, drain);
     fprintf(fp, "times are seconds after t0 (every service ready, "
                 "before-probes passed)\n");
     fprintf(fp, "%10s  %8s  %-28s %-12s %s\n", "at", "for", "fault", "kind",
@@ -168,8 +181,8 @@ void cr_scen_print_timeline(const cr_scen *sc, FILE *fp)
     }
     fprintf(fp,
             "%10.3f  %8s  end of the fault timeline (duration_s), then "
-            "drain %g s, after-probes, stop, expectations\n",
-            sc->duration_s, "", sc->drain_s);
+            "%s, after-probes, stop, expectations\n",
+            sc->duration_s, "", drain);
     cr_free(v);
 }
 
