@@ -115,6 +115,8 @@ void **cr_run_module_state(cr_run *r, const char *module)
         return &r->net;
     if (strcmp(module, "proxy") == 0)
         return &r->proxy;
+    if (strcmp(module, "syscall") == 0)
+        return &r->syscall;
     return NULL;
 }
 

@@ -70,6 +70,11 @@ struct cr_svc {
     cr_inst *inst;  /* spec->replicas entries */
     cr_envlist env; /* per-service variables from prepare hooks */
     char *exe;      /* argv[0] resolved through PATH */
+    struct {
+        const cr_spawn_hook *ops;
+        void *arg;
+    } hooks[CR_SPAWN_HOOKS_MAX]; /* cr_run_add_spawn_hook */
+    size_t nhooks;
     /* The end of the run (cr_shutdown.c): waiting for its stop_deps,
      * signalled, stopped; when it was signalled. */
     int stop_state;
@@ -204,8 +209,10 @@ struct cr_run {
     double next_status;      /* when to report the live status next */
     char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
     cr_scrape *scrape;       /* Prometheus scraper for slo checks */
-    void *proxy; /* fault proxy process (cr_run_proxy.c owns it), or NULL */
-    void *net;   /* network topology (cr_run_net.c owns it), or NULL */
+    void *proxy;   /* fault proxy process (cr_run_proxy.c owns it), or NULL */
+    void *net;     /* network topology (cr_run_net.c owns it), or NULL */
+    void *syscall; /* the syscall kind's per-run state (its spawn hooks'
+                      fini frees it), or NULL */
 };
 
 /* cr_svc.c */
@@ -218,6 +225,8 @@ int cr_envlist_set(cr_envlist *l, const char *key, const char *val);
 void cr_envlist_free(cr_envlist *l);
 void cr_inst_hist(cr_inst *i, const char *what, json_t *extra);
 size_t cr_svc_running(const cr_run *r);
+/* Every spawn hook's fini, once (after every replica was stopped). */
+void cr_svc_hooks_fini(cr_run *r);
 
 /* cr_run.c */
 /* opts->self_exe, or "/proc/self/exe". */

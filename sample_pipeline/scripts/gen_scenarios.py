@@ -189,6 +189,23 @@ SCEN["pipeline-disk-errors"] = {
          "where": {"op": "commit"}, "min": 1}],
 }
 
+SCEN["pipeline-slow-disk"] = {
+    "name": "pipeline-slow-disk",
+    "description": "The sink's disk goes slow under load for 3 s: every read, write and sync of "
+                   "its database files (data/sink.0 under the run directory) is held 100 ms "
+                   "(seccomp backend: the sink's other calls, its sockets and its log are not "
+                   "touched). Its commits slow down, the results queue backs up, deliveries "
+                   "fall behind the producer and catch up after the window: backpressure, "
+                   "with no accepted record lost and none delivered twice.",
+    "seed": 19, "duration_s": 12, "drain_s": 5,
+    "services": pipeline(rate=200, dur=10),
+    "steady_state": HEALTH,
+    "faults": [
+        {"kind": "syscall", "name": "sink-slow-disk", "target": "sink", "preset": "slow_disk",
+         "delay_ms": 100, "path": "data/sink.0", "at_s": 3, "for_s": 3}],
+    "expect": [NO_LOSS],
+}
+
 SCEN["pipeline-poison"] = {
     "name": "pipeline-poison",
     "description": "10% malformed records (bad JSON, missing fields, out-of-range values, wrong "
