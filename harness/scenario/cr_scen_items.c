@@ -264,19 +264,12 @@ static void parse_trigger(cr_vctx *vx, const json_t *obj, const char *path,
     f->trigger = t;
 }
 
-void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
-                          double dur)
+/* The fault's kind: its operations, or an error listing the known kinds. */
+static void fault_kind(cr_vctx *vx, const json_t *obj, const char *path,
+                       cr_fault *f)
 {
-    cr_scen *sc = vx->sc;
-    cr_fault *f = &sc->faults[idx];
-    char *path = f->path, p[CR_PATH_MAX], hint[128];
-    const char *kind = NULL, *name = NULL;
-    cr_path_idx(path, sizeof f->path, "faults", idx);
-    if (!json_is_object(obj)) {
-        cr_verr(vx, path, "must be an object (got %s)", cr_jtype(obj));
-        return;
-    }
-    f->spec = json_incref((json_t *)obj);
+    char p[CR_PATH_MAX], hint[128];
+    const char *kind = NULL;
     if (cr_vrequire(vx, obj, path, "kind") &&
         cr_vstr(vx, obj, path, "kind", NULL, &kind) > 0) {
         f->ops = cr_fault_lookup(kind);
@@ -297,9 +290,15 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
                     n ? list : "(none in this build)");
         }
     }
-    /* Without a kind, its own keys are unknown: only check known kinds. */
-    if (f->ops)
-        cr_vkeys(vx, obj, path, cr_fault_common_params, f->ops->params);
+}
+
+/* The fault's name (given, or "<kind>-<index>"), unique in the scenario. */
+static void fault_name(cr_vctx *vx, const json_t *obj, const char *path,
+                       cr_fault *f, size_t idx)
+{
+    cr_scen *sc = vx->sc;
+    char p[CR_PATH_MAX];
+    const char *name = NULL;
     if (cr_vstr(vx, obj, path, "name", NULL, &name) > 0 &&
         !cr_scen__name_ok(name, 1)) {
         cr_path_key(p, sizeof p, path, "name");
@@ -323,10 +322,14 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
         }
         cr_scen__nomem_if(vx, r);
     }
-    const char *desc;
-    cr_vstr(vx, obj, path, "description", NULL, &desc);
-    parse_target(vx, obj, path, f);
+}
 
+/* When the fault happens: at_s, for_s, every_s, until_s or a trigger,
+ * the rules between them and the bound on occurrences. */
+static void fault_times(cr_vctx *vx, const json_t *obj, const char *path,
+                        cr_fault *f, double dur)
+{
+    char p[CR_PATH_MAX];
     int has_at = cr_vtime(vx, obj, path, "at_s", CR_SCEN_MAX_DURATION,
                           (cr_time){0, 0}, &f->at);
     int has_for =
@@ -406,6 +409,28 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
                 "(at most %d in a scenario)",
                 vx->occurrences, CR_SCEN_MAX_OCCURRENCES);
     }
+}
+
+void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
+                          double dur)
+{
+    cr_fault *f = &vx->sc->faults[idx];
+    char *path = f->path;
+    cr_path_idx(path, sizeof f->path, "faults", idx);
+    if (!json_is_object(obj)) {
+        cr_verr(vx, path, "must be an object (got %s)", cr_jtype(obj));
+        return;
+    }
+    f->spec = json_incref((json_t *)obj);
+    fault_kind(vx, obj, path, f);
+    /* Without a kind, its own keys are unknown: only check known kinds. */
+    if (f->ops)
+        cr_vkeys(vx, obj, path, cr_fault_common_params, f->ops->params);
+    fault_name(vx, obj, path, f, idx);
+    const char *desc;
+    cr_vstr(vx, obj, path, "description", NULL, &desc);
+    parse_target(vx, obj, path, f);
+    fault_times(vx, obj, path, f, dur);
     if (f->ops && f->ops->parse)
         cr_scen__nomem_if(vx, f->ops->parse(vx, obj, path, f));
 }
