@@ -184,8 +184,15 @@ struct cr_run {
 
     cr_act_rec **acts; /* every occurrence, in creation order */
     size_t nacts, cap_acts;
-    int *trigger_counts; /* per fault: matching events so far */
+    int *trigger_counts; /* per fault: matching events (readiness) so far */
     int *trigger_fired;
+    /* Triggered faults that did not happen as planned within the timeline
+     * (cr_runfault_timeline_end): [{fault, problem}], or NULL.  They fail
+     * the run (journal "timeline_incomplete"). */
+    json_t *timeline_problems;
+    /* Drain until quiet (sc->drain.until_quiet_s > 0): when the drain
+     * began (run time). */
+    double drain_began;
 
     cr_history hist;
     pthread_mutex_t hist_lock;
@@ -303,6 +310,8 @@ int cr_runfault_active(const cr_run *r);
 int cr_runfault_pending(const cr_run *r);
 void cr_runfault_active_names(const cr_run *r, char *buf, size_t n);
 void cr_runfault_on_event(cr_run *r, const cr_event *e);
+void cr_runfault_on_ready(cr_run *r, const cr_inst *in);
+void cr_runfault_timeline_end(cr_run *r);
 void cr_runfault_on_spawn(cr_run *r, cr_inst *in);
 void cr_runfault_free(cr_run *r);
 const char *cr_runfault_cause(cr_run *r);
