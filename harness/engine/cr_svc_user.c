@@ -7,6 +7,8 @@
  * base/cr_spawn in the child, after the namespace is entered. */
 #include "cr_run_internal.h"
 
+#include "base/cr_dirfd.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -41,6 +43,40 @@ static int svc_dir(cr_run *r, const cr_svc *svc, const char *name, cr_err *err)
                         svc->spec->name, r->dir, name, (unsigned)uid);
     close(fd);
     return rc;
+}
+
+/* The run directory and each of its parents must be searchable by the
+ * service's identity: else it could write neither its dirs nor the event
+ * file, and its start or its verdicts would fail for a reason that is not
+ * the system's.  Said before anything starts. */
+static int svc_reach(const cr_run *r, const cr_svc *svc, cr_err *err)
+{
+    char path[4096];
+    struct stat st;
+    cr_err e;
+    cr_err_clear(&e);
+    /* The directory's real path (--out may be relative or hold links). */
+    if (cr_dir_path(r->dirfd, path, sizeof path, &e) != 0)
+        snprintf(path, sizeof path, "%s", r->dir);
+    for (;;) {
+        if (stat(*path ? path : "/", &st) == 0) {
+            mode_t need = st.st_uid == svc->cred.uid   ? S_IXUSR
+                          : st.st_gid == svc->cred.gid ? S_IXGRP
+                                                       : S_IXOTH;
+            if (!(st.st_mode & need))
+                return cr_err_set(
+                    err, CR_EINVAL,
+                    "service %s runs as uid %u, which cannot reach the run "
+                    "directory %s: %s is mode %04o (choose an --out whose "
+                    "parents it may search)",
+                    svc->spec->name, (unsigned)svc->cred.uid, r->dir,
+                    *path ? path : "/", (unsigned)(st.st_mode & 07777));
+        }
+        char *slash = strrchr(path, '/');
+        if (!slash || !*path)
+            return CR_OK;
+        *slash = '\0';
+    }
 }
 
 /* "USER[:GROUP]" of --service-user into user and group ("" when absent). */
@@ -104,6 +140,8 @@ int cr_svc_identities(cr_run *r, cr_err *err)
                 return rc;
         if (!svc->cred.set)
             continue;
+        if ((rc = svc_reach(r, svc, err)) != 0)
+            return rc;
         /* The event file is appended to by path: its group may write it.
          * One group only, so that no other user of the machine may. */
         if (shared && svc->cred.gid != gid)

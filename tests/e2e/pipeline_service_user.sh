@@ -56,6 +56,16 @@ rc=$?
 set -e
 expect_true "services of different groups are refused ($rc)" grep -q "must share one group" "$E2E_TMP/mixed.out"
 
+# A run directory the service's user cannot reach: refused before
+# anything starts (exit 2), naming the directory in the way.
+mkdir -m 700 "$E2E_TMP/private"
+set +e
+"$CHAOSRUN" --no-status --service-user nobody --out "$E2E_TMP/private/r" "$S" >"$E2E_TMP/private.out" 2>&1
+rc=$?
+set -e
+expect_eq "an unreachable run directory is refused (exit 2)" 2 "$rc"
+expect_true "the message names the directory in the way" grep -q "private is mode 0700" "$E2E_TMP/private.out"
+
 # An unknown user: refused before anything starts (exit 3: unrunnable).
 set +e
 "$CHAOSRUN" --no-status --service-user no-such-user-cr --out "$E2E_TMP/nouser" "$S" >"$E2E_TMP/nouser.out" 2>&1
