@@ -1152,7 +1152,8 @@ static void test_scen_examples_valid(void)
     struct dirent *de;
     while ((de = readdir(dp))) {
         size_t l = strlen(de->d_name);
-        if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
+        if ((l < 6 || strcmp(de->d_name + l - 5, ".json") != 0) &&
+            (l < 6 || strcmp(de->d_name + l - 5, ".yaml") != 0))
             continue;
         char f[PATH_MAX + 256];
         snprintf(f, sizeof f, "%s/%s", d, de->d_name);
