@@ -85,8 +85,8 @@ static void service_names(const cr_scen *sc, const char **names, size_t *n,
 }
 
 /* Target of a fault: string or object; checked against the services. */
-static void parse_target(cr_vctx *vx, const json_t *obj, const char *path,
-                         cr_fault *f)
+void cr_scen__parse_target(cr_vctx *vx, const json_t *obj, const char *path,
+                           cr_fault *f)
 {
     char p[CR_PATH_MAX], hint[128];
     json_t *v = json_object_get(obj, "target");
@@ -281,7 +281,7 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
     }
     const char *desc;
     cr_vstr(vx, obj, path, "description", NULL, &desc);
-    parse_target(vx, obj, path, f);
+    cr_scen__parse_target(vx, obj, path, f);
 
     int has_at = cr_vtime(vx, obj, path, "at_s", CR_SCEN_MAX_DURATION,
                           (cr_time){0, 0}, &f->at);
