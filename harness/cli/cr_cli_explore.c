@@ -170,10 +170,10 @@ static void record(explore *ex, unsigned i, uint64_t seed, const json_t *sched,
     } else if (rc != 0) {
         ex->unjudged++;
     }
-    json_t *line = json_pack("{s:i,s:I,s:O,s:i,s:s,s:s,s:f}", "run", i, "seed",
-                             (json_int_t)seed, "faults", sched, "exit", rc,
-                             "status", st ? st : "none", "failed", sig,
-                             "took_s", took);
+    json_t *line =
+        json_pack("{s:i,s:I,s:O,s:i,s:s,s:s,s:f}", "run", i, "seed",
+                  (json_int_t)seed, "faults", sched, "exit", rc, "status",
+                  st ? st : "none", "failed", sig, "took_s", took);
     if (line) {
         json_dumpf(line, ex->lines, JSON_COMPACT | JSON_PRESERVE_ORDER);
         fputc('\n', ex->lines);
@@ -254,8 +254,7 @@ static void explore_summary(explore *ex, const explore_args *a, uint64_t s0)
     printf("\n");
     if (ex->failures) {
         cr_cli__dur_text(d, sizeof d, ex->first_s);
-        printf("  %-20s run %d, after %s\n", "first failure", ex->first_run,
-               d);
+        printf("  %-20s run %d, after %s\n", "first failure", ex->first_run, d);
     } else {
         printf("  %-20s none\n", "first failure");
     }

@@ -49,10 +49,10 @@ static const char SHRINK_USAGE[] =
     "invalid journal; 4 harness failure or interrupted.\n";
 
 typedef struct shrink {
-    json_t *root;   /* the scenario as written (from the journal) */
-    json_t *best;   /* the smallest schedule that still fails */
-    double dur;     /* its duration_s */
-    double dur0;    /* the original's */
+    json_t *root; /* the scenario as written (from the journal) */
+    json_t *best; /* the smallest schedule that still fails */
+    double dur;   /* its duration_s */
+    double dur0;  /* the original's */
     size_t nfaults0;
     uint64_t seed;
     char scen_dir[PATH_MAX];
@@ -96,8 +96,8 @@ static json_t *concrete_fault(const json_t *root, const json_t *rec)
     json_t *f = json_deep_copy(spec);
     if (!f)
         return NULL;
-    static const char *const drop[] = {"at_s", "every_s", "until_s",
-                                       "on_event", "for_s"};
+    static const char *const drop[] = {"at_s", "every_s", "until_s", "on_event",
+                                       "for_s"};
     for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
         json_object_del(f, drop[i]);
     snprintf(nm, sizeof nm, "%s.%lld", name,
@@ -106,8 +106,8 @@ static json_t *concrete_fault(const json_t *root, const json_t *rec)
     if (tgt && strcmp(tgt, "-") != 0 && !strchr(tgt, ','))
         json_object_set_new(f, "target", json_string(tgt));
     json_object_set_new(f, "name", json_string(nm));
-    json_object_set_new(
-        f, "at_s", json_real(floor(json_number_value(at) * 1000) / 1000));
+    json_object_set_new(f, "at_s",
+                        json_real(floor(json_number_value(at) * 1000) / 1000));
     if (for_s > 0)
         json_object_set_new(f, "for_s", json_real(for_s));
     return f;
@@ -125,8 +125,8 @@ static json_t *journal_schedule(const json_t *j, const json_t *root)
 {
     size_t i, n = 0;
     json_t *rec, *arr = json_array();
-    json_t **v = calloc(json_array_size(json_object_get(j, "faults")) + 1,
-                        sizeof *v);
+    json_t **v =
+        calloc(json_array_size(json_object_get(j, "faults")) + 1, sizeof *v);
     if (!arr || !v)
         goto fail;
     json_array_foreach (json_object_get(j, "faults"), i, rec) {
@@ -220,10 +220,10 @@ static int try_candidate(shrink *sh, const json_t *faults, double dur,
     }
 out:;
     int still = !sh->abort_rc && failed == sh->k;
-    json_t *line = json_pack(
-        "{s:i,s:s,s:o,s:f,s:o,s:b,s:f}", "step", sh->nsteps, "phase", phase,
-        "faults", names_of(faults), "duration_s", dur, "runs", runs,
-        "still_fails", still, "took_s", cr_cli__mono() - t);
+    json_t *line =
+        json_pack("{s:i,s:s,s:o,s:f,s:o,s:b,s:f}", "step", sh->nsteps, "phase",
+                  phase, "faults", names_of(faults), "duration_s", dur, "runs",
+                  runs, "still_fails", still, "took_s", cr_cli__mono() - t);
     if (line && sh->steps) {
         json_dumpf(line, sh->steps, JSON_COMPACT | JSON_PRESERVE_ORDER);
         fputc('\n', sh->steps);
@@ -240,9 +240,13 @@ out:;
     cr_scen_free(sc);
     json_decref(doc);
     if (still) {
-        json_decref(sh->best);
-        sh->best = json_deep_copy(faults);
-        sh->dur = dur;
+        /* faults may be sh->best itself: copy before letting go. */
+        json_t *copy = json_deep_copy(faults);
+        if (copy) {
+            json_decref(sh->best);
+            sh->best = copy;
+            sh->dur = dur;
+        }
     }
     return sh->abort_rc ? -1 : still;
 }
@@ -451,16 +455,17 @@ static int shrink_init(shrink *sh, const shrink_args *a, json_t *j)
         return 2;
     }
     if (!sh->expect || !cr_cli__verdict(j, sh->expect)) {
-        fprintf(stderr,
-                "chaosrun shrink: %s: %s: nothing to shrink\n", a->run_dir,
+        fprintf(stderr, "chaosrun shrink: %s: %s: nothing to shrink\n",
+                a->run_dir,
                 a->expect ? "no such expectation" : "no expectation failed");
         return 2;
     }
     if (file)
         cr_cli__scen_dir(file, sh->scen_dir, sizeof sh->scen_dir);
     if (!(sh->best = journal_schedule(j, sh->root))) {
-        fprintf(stderr, "chaosrun shrink: %s: the journal's faults do not "
-                        "match its scenario\n",
+        fprintf(stderr,
+                "chaosrun shrink: %s: the journal's faults do not "
+                "match its scenario\n",
                 a->run_dir);
         return 2;
     }
@@ -470,8 +475,8 @@ static int shrink_init(shrink *sh, const shrink_args *a, json_t *j)
     } else {
         char stamp[32];
         cr_run_utc_stamp(stamp, sizeof stamp);
-        snprintf(sh->out, sizeof sh->out, "chaosrun-out/%s-shrink-%s",
-                 sh->name, stamp);
+        snprintf(sh->out, sizeof sh->out, "chaosrun-out/%s-shrink-%s", sh->name,
+                 stamp);
     }
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/steps.jsonl", sh->out);
@@ -489,8 +494,8 @@ static int shrink_finish(shrink *sh, const json_t *orig)
     json_t *doc =
         cr_cli__concrete_doc(sh->root, sh->best, sh->seed, sh->dur, NULL);
     snprintf(file, sizeof file, "%s/minimal.json", sh->out);
-    if (!doc || json_dump_file(doc, file, JSON_INDENT(2) |
-                                              JSON_PRESERVE_ORDER) != 0) {
+    if (!doc ||
+        json_dump_file(doc, file, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
         json_decref(doc);
         fprintf(stderr, "chaosrun shrink: cannot write %s\n", file);
         return 4;
@@ -499,8 +504,8 @@ static int shrink_finish(shrink *sh, const json_t *orig)
     unsigned failed = final_reruns(sh, file);
     double wall = cr_cli__mono() - sh->t0;
     cr_cli__dur_text(took, sizeof took, wall);
-    printf("\nshrink %s: expectation %s, %u of %u runs a candidate\n",
-           sh->name, sh->expect, sh->k, sh->k);
+    printf("\nshrink %s: expectation %s, %u of %u runs a candidate\n", sh->name,
+           sh->expect, sh->k, sh->k);
     printf("  faults: %zu -> %zu:", sh->nfaults0, json_array_size(sh->best));
     size_t i;
     json_t *f;
@@ -516,17 +521,17 @@ static int shrink_finish(shrink *sh, const json_t *orig)
         printf("  minimal: failed %u of %u re-runs (%.0f %%)\n", failed,
                sh->reruns, 100.0 * failed / sh->reruns);
     printf("  minimal scenario: %s\n  steps: %s/steps.jsonl\n", file, sh->out);
-    json_t *sum = json_pack(
-        "{s:s,s:s,s:i,s:i,s:O,s:O,s:f,s:f,s:i,s:i,s:f,s:b,s:i,s:i}", "name",
-        sh->name, "expect", sh->expect, "runs_per_candidate", sh->k,
-        "faults_before", (int)sh->nfaults0, "original", orig, "minimal",
-        sh->best, "duration_before_s", sh->dur0, "duration_after_s", sh->dur,
-        "candidates", sh->nsteps, "runs", sh->nruns, "wall_s", wall,
-        "budget_spent", sh->spent, "reruns", sh->reruns, "reruns_failed",
-        failed);
+    json_t *sum =
+        json_pack("{s:s,s:s,s:i,s:i,s:O,s:O,s:f,s:f,s:i,s:i,s:f,s:b,s:i,s:i}",
+                  "name", sh->name, "expect", sh->expect, "runs_per_candidate",
+                  sh->k, "faults_before", (int)sh->nfaults0, "original", orig,
+                  "minimal", sh->best, "duration_before_s", sh->dur0,
+                  "duration_after_s", sh->dur, "candidates", sh->nsteps, "runs",
+                  sh->nruns, "wall_s", wall, "budget_spent", sh->spent,
+                  "reruns", sh->reruns, "reruns_failed", failed);
     snprintf(sfile, sizeof sfile, "%s/summary.json", sh->out);
-    if (!sum || json_dump_file(sum, sfile, JSON_INDENT(2) |
-                                               JSON_PRESERVE_ORDER) != 0)
+    if (!sum ||
+        json_dump_file(sum, sfile, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
         fprintf(stderr, "chaosrun shrink: cannot write %s\n", sfile);
     json_decref(sum);
     return sh->abort_rc;

@@ -205,8 +205,9 @@ void cr_scen__parse_explore(cr_vctx *vx, const json_t *root, double dur)
     if (!ex)
         return;
     if (!json_is_object(ex)) {
-        cr_verr(vx, "explore", "must be an object {\"faults\", \"count\"} "
-                               "(got %s)",
+        cr_verr(vx, "explore",
+                "must be an object {\"faults\", \"count\"} "
+                "(got %s)",
                 cr_jtype(ex));
         return;
     }
@@ -221,8 +222,8 @@ void cr_scen__parse_explore(cr_vctx *vx, const json_t *root, double dur)
                 json_is_array(fa) ? "an empty array" : cr_jtype(fa));
         return;
     }
-    if (cr_vtime(vx, ex, "explore", "count", EXPLORE_MAX_COUNT,
-                 (cr_time){1, 3}, &count) < 0)
+    if (cr_vtime(vx, ex, "explore", "count", EXPLORE_MAX_COUNT, (cr_time){1, 3},
+                 &count) < 0)
         return;
     if (count.lo < 1 || floor(count.lo) != count.lo ||
         floor(count.hi) != count.hi) {
@@ -268,8 +269,8 @@ static json_t *draw_value(cr_rng *r, const json_t *v)
             return json_integer(
                 lo + (json_int_t)cr_rng_below(r, (uint64_t)(hi - lo + 1)));
         }
-        return json_real(ms(
-            cr_rng_range(r, json_number_value(a), json_number_value(b))));
+        return json_real(
+            ms(cr_rng_range(r, json_number_value(a), json_number_value(b))));
     }
     if (json_is_array(v))
         return json_incref(
@@ -316,8 +317,7 @@ static int by_at(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int cr_explore_draw(const cr_scen *sc, uint64_t seed, json_t **out,
-                    cr_err *err)
+int cr_explore_draw(const cr_scen *sc, uint64_t seed, json_t **out, cr_err *err)
 {
     const cr_explore *e = sc ? sc->explore : NULL;
     json_t *v[EXPLORE_MAX_COUNT] = {NULL}, *arr = NULL;
@@ -329,9 +329,9 @@ int cr_explore_draw(const cr_scen *sc, uint64_t seed, json_t **out,
         return cr_err_set(err, CR_EINVAL, "scenario %s: no \"explore\" key",
                           sc ? sc->name : "?");
     cr_rng_derive(&r, seed, "explore");
-    size_t want = (size_t)e->count_lo +
-                  (size_t)cr_rng_below(
-                      &r, (uint64_t)(e->count_hi - e->count_lo + 1));
+    size_t want =
+        (size_t)e->count_lo +
+        (size_t)cr_rng_below(&r, (uint64_t)(e->count_hi - e->count_lo + 1));
     size_t nt = json_array_size(e->faults);
     for (; n < want; n++) {
         const json_t *t = json_array_get(e->faults, cr_rng_below(&r, nt));

@@ -195,11 +195,11 @@ struct cr_scen {
     size_t nprobes;
     cr_expect *expects;
     size_t nexpects;
-    void *links;  /* owned by the proxy module, or NULL */
-    void *hosts;  /* owned by the network module, or NULL */
+    void *links;         /* owned by the proxy module, or NULL */
+    void *hosts;         /* owned by the network module, or NULL */
     cr_explore *explore; /* the "explore" fault space (cr_explore.c), or
                             NULL */
-    json_t *root; /* the document as written */
+    json_t *root;        /* the document as written */
     /* Private to the loader: name tables behind cr_scen_service() and
      * cr_scen_fault() (NULL: they scan). */
     struct cr_scen_index *index;
