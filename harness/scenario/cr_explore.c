@@ -159,9 +159,15 @@ static void parse_entry(cr_vctx *vx, const json_t *e, const char *path,
         return;
     const cr_fault_ops *ops = cr_fault_lookup(kind);
     if (!ops) {
+        const cr_fault_ops *const *all = cr_fault_all();
+        const char *names[64];
+        char hint[128];
+        size_t n = 0;
+        for (; all[n] && n < 64; n++)
+            names[n] = all[n]->kind;
         cr_path_key(p, sizeof p, path, "kind");
-        cr_verr(vx, p, "unknown fault kind \"%s\" (chaosrun list faults)",
-                kind);
+        cr_verr(vx, p, "unknown fault kind \"%s\"%s (chaosrun list faults)",
+                kind, cr_vhint(hint, sizeof hint, kind, names, n));
         return;
     }
     if (cr_vkeys(vx, e, path, entry_params, ops->params))
@@ -223,16 +229,13 @@ void cr_scen__parse_explore(cr_vctx *vx, const json_t *root, double dur)
         return;
     }
     if (cr_vtime(vx, ex, "explore", "count", EXPLORE_MAX_COUNT, (cr_time){1, 3},
-                 &count) < 0)
-        return;
-    if (count.lo < 1 || floor(count.lo) != count.lo ||
-        floor(count.hi) != count.hi) {
+                 &count) > 0 &&
+        (count.lo < 1 || floor(count.lo) != count.lo ||
+         floor(count.hi) != count.hi))
         cr_verr(vx, "explore.count",
                 "must be an integer or a range [min, max] of integers, "
                 "min >= 1 (got %g..%g)",
                 count.lo, count.hi);
-        return;
-    }
     for (size_t i = 0; i < json_array_size(fa); i++) {
         cr_path_idx(p, sizeof p, "explore.faults", i);
         parse_entry(vx, json_array_get(fa, i), p, dur);
