@@ -196,7 +196,7 @@ static int try_candidate(shrink *sh, const json_t *faults, double dur,
     doc = cr_cli__concrete_doc(sh->root, faults, sh->seed, dur, sh->scen_dir);
     int rc = !doc || cr_cli__mkdirs(dir) ? 4 : cr_cli__doc_load(doc, file, &sc);
     if (rc) {
-        sh->abort_rc = rc == 2 ? 2 : 4;
+        sh->abort_rc = rc == 2 || rc == 3 ? rc : 4;
         goto out;
     }
     for (; ran < sh->k; ran++) {
