@@ -140,8 +140,9 @@ static void test_explore_draw_is_valid(void)
         cr_scen *c = load(text);
         CU_ASSERT_PTR_NOT_NULL(c);
         CU_ASSERT_FALSE(cr_explore_present(c));
-        if (c)
+        if (c) {
             CU_ASSERT_EQUAL(c->nfaults, json_array_size(a));
+        }
         cr_scen_free(c);
         free(text);
         json_decref(doc);

@@ -76,6 +76,15 @@ void cr_cli__scen_dir(const char *file, char *out, size_t n);
 json_t *cr_cli__concrete_doc(const json_t *root, const json_t *faults,
                              uint64_t seed, double duration_s,
                              const char *scen_dir);
+/* The concrete schedule of a run from its journal: one fault object per
+ * applied occurrence (failed and skipped ones changed nothing), in time
+ * order -- its spec from the journal's scenario without at_s, every_s,
+ * until_s and on_event (a triggered fault is fixed at the time it was
+ * applied), named "<fault>.<occurrence>", aimed at the one instance it hit
+ * (a drawn "svc.random" is replayed), at_s the scheduled time (ms, rounded
+ * down), for_s as applied.  NULL when a fault is not in the scenario or
+ * out of memory. */
+json_t *cr_cli__journal_schedule(const json_t *journal);
 /* Write doc to path (indented) and load it as a scenario, diagnostics on
  * stderr.  0 and *sc, or the exit status (2, 3 or 4). */
 int cr_cli__doc_load(const json_t *doc, const char *path, cr_scen **sc);

@@ -32,18 +32,23 @@ double cr_cli__ms(double x)
 int cr_cli__parse_duration(const char *s, double *out)
 {
     char *end;
+    double unit;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || errno || !(v > 0) || v > 7 * 86400.0)
+    if (end == s || errno)
         return -1;
     if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
-        *out = v;
+        unit = 1;
     else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-        *out = v * 60;
+        unit = 60;
     else if (strcmp(end, "h") == 0)
-        *out = v * 3600;
+        unit = 3600;
     else
         return -1;
+    v *= unit;
+    if (!(v > 0) || v > 7 * 86400.0) /* NaN fails too */
+        return -1;
+    *out = v;
     return 0;
 }
 
@@ -195,4 +200,88 @@ void cr_cli__dur_text(char *buf, size_t n, double s)
         snprintf(buf, n, "%.1f s", s);
     else
         snprintf(buf, n, "%d min %02d s", (int)(s / 60), (int)s % 60);
+}
+
+/* ---- the concrete schedule of a journal ---------------------------------- */
+
+static const json_t *spec_of(const json_t *root, const char *name)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach (json_object_get(root, "faults"), i, f) {
+        const char *n = json_string_value(json_object_get(f, "name"));
+        if (n && strcmp(n, name) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+/* The fault object of one applied occurrence rec; NULL: not concrete
+ * (no spec, out of memory). */
+static json_t *concrete_fault(const json_t *root, const json_t *rec)
+{
+    const char *name = json_string_value(json_object_get(rec, "name"));
+    const char *tgt = json_string_value(json_object_get(rec, "target"));
+    const json_t *spec = name ? spec_of(root, name) : NULL;
+    json_t *at = json_object_get(rec, "scheduled_t");
+    double for_s = json_number_value(json_object_get(rec, "for_s"));
+    char nm[160];
+    if (!spec)
+        return NULL;
+    if (!json_is_number(at))
+        at = json_object_get(rec, "applied_t"); /* a triggered fault */
+    json_t *f = json_deep_copy(spec);
+    if (!f)
+        return NULL;
+    static const char *const drop[] = {"at_s", "every_s", "until_s", "on_event",
+                                       "for_s"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        json_object_del(f, drop[i]);
+    snprintf(nm, sizeof nm, "%s.%lld", name,
+             (long long)json_integer_value(json_object_get(rec, "occurrence")));
+    /* One instance hit: aim at it (a drawn "svc.random" is replayed). */
+    if (tgt && strcmp(tgt, "-") != 0 && !strchr(tgt, ','))
+        json_object_set_new(f, "target", json_string(tgt));
+    json_object_set_new(f, "name", json_string(nm));
+    json_object_set_new(f, "at_s",
+                        json_real(floor(json_number_value(at) * 1000) / 1000));
+    if (for_s > 0)
+        json_object_set_new(f, "for_s", json_real(for_s));
+    return f;
+}
+
+static int by_at(const void *a, const void *b)
+{
+    double x = json_number_value(json_object_get(*(json_t *const *)a, "at_s"));
+    double y = json_number_value(json_object_get(*(json_t *const *)b, "at_s"));
+    return (x > y) - (x < y);
+}
+
+json_t *cr_cli__journal_schedule(const json_t *j)
+{
+    const json_t *root = json_object_get(j, "scenario");
+    size_t i, n = 0;
+    json_t *rec, *arr = json_array();
+    json_t **v =
+        calloc(json_array_size(json_object_get(j, "faults")) + 1, sizeof *v);
+    if (!arr || !v)
+        goto fail;
+    json_array_foreach (json_object_get(j, "faults"), i, rec) {
+        const char *oc = json_string_value(json_object_get(rec, "outcome"));
+        if (!oc || strcmp(oc, "applied") != 0)
+            continue; /* failed or skipped: it changed nothing */
+        if (!(v[n] = concrete_fault(root, rec)))
+            goto fail;
+        n++;
+    }
+    qsort(v, n, sizeof *v, by_at);
+    for (i = 0; i < n; i++)
+        if (json_array_append_new(arr, v[i]) != 0)
+            goto fail;
+    free(v);
+    return arr;
+fail:
+    json_decref(arr);
+    free(v);
+    return NULL;
 }
