@@ -12,6 +12,7 @@
 #    candidate and 5 re-runs: faults before/after, candidates, runs, wall
 #    time, the minimal schedule's failure rate.
 # Usage: bench_shrink_explore.sh [SEEDS [CLEAN_RUNS [K]]]   (CR_BIN: build/bin)
+# SEEDS 0: the shrink part only.
 # Figures are for comparison within one machine and run only.
 set -u
 BIN=${CR_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
@@ -25,6 +26,7 @@ EX="$SRC/tests/e2e/scenarios/explore-pipeline.json"
 SH="$SRC/tests/e2e/scenarios/shrink-pipeline.json"
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
+if [ "$SEEDS" -gt 0 ]; then
 echo "== explore, ack_before_commit, $SEEDS seeds"
 for s in $(seq 1 "$SEEDS"); do
     CRP_DEFECT=ack_before_commit "$BIN/chaosrun" explore -q --seed $((s * 1000)) \
@@ -38,9 +40,10 @@ echo "median runs per minute: $(for s in $(seq 1 "$SEEDS"); do jq '.tried * 60 /
 echo "== explore, correct pipeline, $CLEAN schedules"
 "$BIN/chaosrun" explore -q --runs "$CLEAN" --budget 30m -o "$T/clean" "$EX" >/dev/null 2>&1
 jq -r '"\(.tried) schedule(s), \(.failures) failure(s), \(.tried * 60 / .wall_s | . * 100 | round / 100) runs/min"' "$T/clean/summary.json"
+fi
 
 echo "== shrink, ack_before_commit, $K runs a candidate"
 CRP_DEFECT=ack_before_commit "$BIN/chaosrun" -q --no-status -o "$T/orig" "$SH" >/dev/null 2>&1
 CRP_DEFECT=ack_before_commit "$BIN/chaosrun" shrink -q -k "$K" --reruns 5 --budget 30m \
-    -o "$T/shrink" "$T/orig" 2>&1 | sed -n '/^shrink/,$p'
+    -o "$T/shrink" "$T/orig" 2>&1 | grep -v '^step '
 jq -r '"faults \(.faults_before) -> \(.minimal | length), \(.candidates) candidates, \(.runs) runs, wall \(.wall_s | round) s, minimal failed \(.reruns_failed) of \(.reruns) re-runs"' "$T/shrink/summary.json"

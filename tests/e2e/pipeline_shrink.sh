@@ -1,5 +1,5 @@
 # End-to-end: `chaosrun shrink` on the reference pipeline.  A ten-fault run
-# (nine short stalls of services that cannot lose a record, one SIGKILL of
+# (nine short stalls of the sink and the queue, one SIGKILL of
 # a worker) with CRP_DEFECT=ack_before_commit fails no-loss; shrink, one run
 # a candidate to stay short, takes it down to at most two faults with the
 # worker kill among them; minimal.json validates and fails no-loss again.
