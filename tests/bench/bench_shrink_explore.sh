@@ -21,7 +21,8 @@ SEEDS=${1:-5} CLEAN=${2:-10} K=${3:-3}
 command -v jq >/dev/null || { echo "SKIPPED: jq not installed"; exit 77; }
 export CHAOSRUN_BINDIR="$BIN"
 T=$(mktemp -d /tmp/cr_bench_shrink.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+# BENCH_KEEP=1: keep the run directories (printed) to read afterwards.
+if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "runs kept in $T"; else trap 'rm -rf "$T"' EXIT; fi
 EX="$SRC/tests/e2e/scenarios/explore-pipeline.json"
 SH="$SRC/tests/e2e/scenarios/shrink-pipeline.json"
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
@@ -46,4 +47,5 @@ echo "== shrink, ack_before_commit, $K runs a candidate"
 CRP_DEFECT=ack_before_commit "$BIN/chaosrun" -q --no-status -o "$T/orig" "$SH" >/dev/null 2>&1
 CRP_DEFECT=ack_before_commit "$BIN/chaosrun" shrink -q -k "$K" --reruns 5 --budget 30m \
     -o "$T/shrink" "$T/orig" 2>&1 | grep -v '^step '
+jq -r -s '"original schedule: failed \(.[0].runs | map(select(.verdict == "failed")) | length) of \(.[0].runs | length) run(s)"' "$T/shrink/steps.jsonl"
 jq -r '"faults \(.faults_before) -> \(.minimal | length), \(.candidates) candidates, \(.runs) runs, wall \(.wall_s | round) s, minimal failed \(.reruns_failed) of \(.reruns) re-runs"' "$T/shrink/summary.json"
