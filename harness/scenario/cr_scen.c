@@ -44,6 +44,9 @@ static const cr_param top_params[] = {
     {"steady_state", "array", "[]", "probes"},
     {"faults", "array", "[]", "faults"},
     {"expect", "array", "[]", "expectations"},
+    {"explore", "object", "none",
+     "a fault space for `chaosrun explore` (scenarios/README.md, "
+     "\"Exploring\")"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -209,6 +212,7 @@ static void parse_doc(cr_vctx *vx, const json_t *root)
                 sizeof *sc->faults, each_fault, dur);
     parse_array(vx, root, "expect", 0, (void **)&sc->expects, &sc->nexpects,
                 sizeof *sc->expects, each_expect, dur);
+    cr_scen__parse_explore(vx, root, dur);
 }
 
 /* Absolute directory of the scenario file (not required to exist). */
@@ -506,6 +510,7 @@ void cr_scen_free(cr_scen *sc)
     cr_free(sc->faults);
     cr_free(sc->probes);
     cr_free(sc->expects);
+    cr_scen__explore_free(sc->explore);
     json_decref(sc->root);
     json_decref(sc->vars);
     if (sc->index) {
