@@ -1,6 +1,8 @@
 /* Tests of the command line's pieces that are pure functions: the command
- * table against the usage text and README.md, and the colour decision
- * (--color, NO_COLOR, TERM) on a real pseudo-terminal. */
+ * table against the usage text and README.md, the colour decision
+ * (--color, NO_COLOR, TERM) on a real pseudo-terminal, and what shrink and
+ * explore build runs from (a journal's concrete schedule, concrete
+ * scenario documents, --budget durations). */
 #include "cli/cr_cli.h"
 #include "cli/cr_cli_internal.h"
 #include "cr_test.h"
@@ -116,6 +118,120 @@ static void test_cli_color_auto(void)
     close(m);
 }
 
+/* ---- shrink and explore (cr_cli_sched.c) --------------------------------- */
+
+/* A real journal (tests/data/journal-shrink.json: pipeline-worker-kill
+ * with ack_before_commit, one failed occurrence added) into its concrete
+ * schedule. */
+static void test_cli_journal_schedule(void)
+{
+    json_error_t je;
+    json_t *j =
+        json_load_file(cr_test_src("tests/data/journal-shrink.json"), 0, &je);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    json_t *s = cr_cli__journal_schedule(j);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    static const char *const want[][3] = {
+        {"kill-worker.0", "worker.1", "1.778"},
+        {"stall-worker0.0", "worker.0", "2.991"},
+        {"kill-worker.1", "worker.0", "4.278"},
+        {"stall-worker1.0", "worker.1", "6.426"},
+        {"kill-worker.2", "worker.0", "6.778"},
+    };
+    CU_ASSERT_EQUAL_FATAL(json_array_size(s), 5); /* the failed one left out */
+    for (size_t i = 0; i < 5; i++) {
+        json_t *f = json_array_get(s, i);
+        char at[32];
+        snprintf(at, sizeof at, "%.3f",
+                 json_number_value(json_object_get(f, "at_s")));
+        CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "name")),
+                               want[i][0]);
+        CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "target")),
+                               want[i][1]);
+        CU_ASSERT_STRING_EQUAL(at, want[i][2]);
+        CU_ASSERT_PTR_NULL(json_object_get(f, "every_s"));
+        CU_ASSERT_PTR_NULL(json_object_get(f, "until_s"));
+        int kill =
+            strcmp(json_string_value(json_object_get(f, "kind")), "kill") == 0;
+        if (kill) {
+            CU_ASSERT_PTR_NULL(json_object_get(f, "for_s"));
+        } else {
+            CU_ASSERT_DOUBLE_EQUAL(
+                json_number_value(json_object_get(f, "for_s")), 2.5, 1e-9);
+        }
+    }
+    /* A fault the scenario does not have: no schedule. */
+    json_object_set_new(json_array_get(json_object_get(j, "faults"), 0), "name",
+                        json_string("not-there"));
+    json_t *bad = cr_cli__journal_schedule(j);
+    CU_ASSERT_PTR_NULL(bad);
+    json_decref(bad);
+    json_decref(s);
+    json_decref(j);
+}
+
+/* The concrete document loads as a scenario: no explore key, the seed
+ * and duration set, ${CHAOSRUN_SCENARIO_DIR} pinned. */
+static void test_cli_concrete_doc(void)
+{
+    json_error_t je;
+    json_t *j =
+        json_load_file(cr_test_src("tests/data/journal-shrink.json"), 0, &je);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    json_t *s = cr_cli__journal_schedule(j);
+    json_t *doc = cr_cli__concrete_doc(json_object_get(j, "scenario"), s, 99,
+                                       12.5, "/opt/sc");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_PTR_NULL(json_object_get(doc, "explore"));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "seed")), 99);
+    CU_ASSERT_DOUBLE_EQUAL(
+        json_number_value(json_object_get(doc, "duration_s")), 12.5, 1e-9);
+    CU_ASSERT_TRUE(json_equal(json_object_get(doc, "faults"), s));
+    json_t *svc = json_array_get(json_object_get(doc, "services"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(svc, "cwd")),
+                           "/opt/sc/x");
+    /* The journal's own scenario is left as it was. */
+    CU_ASSERT_PTR_NOT_NULL(
+        json_object_get(json_object_get(j, "scenario"), "explore"));
+    char *text = json_dumps(doc, 0);
+    cr_diags d = {0};
+    cr_err err;
+    cr_scen *sc = NULL;
+    cr_err_clear(&err);
+    json_object_del(svc, "cwd");
+    free(text);
+    text = json_dumps(doc, 0);
+    CU_ASSERT_EQUAL(
+        cr_scen_load_buffer("c.json", text, strlen(text), &sc, &d, &err), 0);
+    if (sc) {
+        CU_ASSERT_EQUAL(sc->nfaults, 5);
+    }
+    cr_diags_print(&d, stderr);
+    cr_diags_free(&d);
+    cr_scen_free(sc);
+    free(text);
+    json_decref(doc);
+    json_decref(s);
+    json_decref(j);
+}
+
+static void test_cli_parse_duration(void)
+{
+    double v = 0;
+    CU_ASSERT_EQUAL(cr_cli__parse_duration("90", &v), 0);
+    CU_ASSERT_DOUBLE_EQUAL(v, 90, 1e-9);
+    CU_ASSERT_EQUAL(cr_cli__parse_duration("90s", &v), 0);
+    CU_ASSERT_DOUBLE_EQUAL(v, 90, 1e-9);
+    CU_ASSERT_EQUAL(cr_cli__parse_duration("10m", &v), 0);
+    CU_ASSERT_DOUBLE_EQUAL(v, 600, 1e-9);
+    CU_ASSERT_EQUAL(cr_cli__parse_duration("1.5h", &v), 0);
+    CU_ASSERT_DOUBLE_EQUAL(v, 5400, 1e-9);
+    static const char *const bad[] = {"",    "m",   "0",   "-5m",
+                                      "10x", "5 m", "nan", "9999h"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CU_ASSERT_EQUAL(cr_cli__parse_duration(bad[i], &v), -1);
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("cli", NULL, NULL);
@@ -123,6 +239,9 @@ void cr_test_register(void)
         return;
     CR_ADD_TEST(s, test_cli_usage_lists_every_command);
     CR_ADD_TEST(s, test_cli_readme_names_every_command);
+    CR_ADD_TEST(s, test_cli_journal_schedule);
+    CR_ADD_TEST(s, test_cli_concrete_doc);
+    CR_ADD_TEST(s, test_cli_parse_duration);
     CR_ADD_TEST(s, test_cli_color_parse);
     CR_ADD_TEST(s, test_cli_color_auto);
 }

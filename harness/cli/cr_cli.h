@@ -44,6 +44,17 @@ int cr_cli_run(int argc, char **argv);
 /* `chaosrun suite [OPTIONS] DIR...`: every DIR/<name>.json as one suite
  * (cr_cli_suite.c). */
 int cr_cli_suite(int argc, char **argv);
+/* `chaosrun shrink RUN_DIR [OPTIONS]` (cr_cli_shrink.c): a failed run's
+ * fault schedule made minimal; 0 minimal.json written, 1 the schedule
+ * does not fail the same way in K of K runs, 2 usage, 4 harness failure
+ * or interrupted. */
+int cr_cli_shrink(int argc, char **argv);
+/* `chaosrun explore SCENARIO --budget D [OPTIONS]` (cr_cli_explore.c):
+ * concrete schedules drawn from the scenario's fault space until one
+ * fails; 0 no failure found, 1 a failure found (its reproducing scenario
+ * written), 2 usage or invalid scenario, 3 unrunnable, 4 harness
+ * failure or interrupted. */
+int cr_cli_explore(int argc, char **argv);
 /* `chaosrun validate SCENARIO...` (cr_cli_scen.c). */
 int cr_cli_validate(int argc, char **argv);
 /* `chaosrun list [faults|probes|checks]` (cr_cli_scen.c). */

@@ -58,4 +58,47 @@ int cr_cli__run_one(cr_scen *sc, const cr_run_opts *opts, const cr_cli_view *v,
 int cr_cli__run_suite(cr_scen **scs, const char *const *dirs, int n,
                       const cr_run_opts *opts, const cr_cli_view *v, int jobs);
 
+/* ---- concrete schedules: shrink and explore (cr_cli_sched.c) ----------- */
+
+double cr_cli__mono(void);
+/* x rounded to the millisecond. */
+double cr_cli__ms(double x);
+/* "90", "90s", "10m", "1.5h" -> seconds (> 0, at most a week); 0 or -1. */
+int cr_cli__parse_duration(const char *s, double *out);
+/* mkdir -p; 0 or -1 (errno). */
+int cr_cli__mkdirs(const char *path);
+/* The absolute directory of a scenario file, "" when it does not exist. */
+void cr_cli__scen_dir(const char *file, char *out, size_t n);
+/* A concrete scenario document: a deep copy of root without "explore",
+ * its "faults" a copy of faults, "seed" and "duration_s" set, and
+ * ${CHAOSRUN_SCENARIO_DIR} replaced by scen_dir (when not NULL or "") so
+ * that the document works from another directory.  NULL: out of memory. */
+json_t *cr_cli__concrete_doc(const json_t *root, const json_t *faults,
+                             uint64_t seed, double duration_s,
+                             const char *scen_dir);
+/* The concrete schedule of a run from its journal: one fault object per
+ * applied occurrence (failed and skipped ones changed nothing), in time
+ * order -- its spec from the journal's scenario without at_s, every_s,
+ * until_s and on_event (a triggered fault is fixed at the time it was
+ * applied), named "<fault>.<occurrence>", aimed at the one instance it hit
+ * (a drawn "svc.random" is replayed), at_s the scheduled time (ms, rounded
+ * down), for_s as applied.  NULL when a fault is not in the scenario or
+ * out of memory. */
+json_t *cr_cli__journal_schedule(const json_t *journal);
+/* Write doc to path (indented) and load it as a scenario, diagnostics on
+ * stderr.  0 and *sc, or the exit status (2, 3 or 4). */
+int cr_cli__doc_load(const json_t *doc, const char *path, cr_scen **sc);
+/* One run of sc into dir with nothing on the terminal but errors; its
+ * reports are written.  Returns the run's exit status; *journal (may be
+ * NULL) receives the journal (json_decref it) or NULL. */
+int cr_cli__run_quiet(cr_scen *sc, const char *dir, json_t **journal);
+/* The verdict of the expectation `name` in a journal, or NULL. */
+const char *cr_cli__verdict(const json_t *journal, const char *name);
+/* The name of the first failed expectation of a journal, or NULL. */
+const char *cr_cli__first_failed(const json_t *journal);
+/* 1 when the journal's status is "interrupted". */
+int cr_cli__interrupted(const json_t *journal);
+/* "12.3 s" / "4 min 05 s" */
+void cr_cli__dur_text(char *buf, size_t n, double s);
+
 #endif

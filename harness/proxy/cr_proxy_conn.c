@@ -373,77 +373,163 @@ static void pump(cr_proxy *p, conn *c, int di)
         pipe_give(p, d);
 }
 
+/* Writes what the direction's pipe holds to dst.  0: the pipe is empty;
+ * 1: stop pumping (dst is full: want_write, or the connection failed). */
+static int flush_pipe(cr_proxy *p, conn *c, int di, int dst)
+{
+    dir *d = &c->d[di];
+    while (d->pipe_bytes) {
+        ssize_t n = splice(d->pipe[0], NULL, dst, NULL, d->pipe_bytes,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+            d->pipe_bytes -= (size_t)n;
+            d->bytes += (uint64_t)n;
+            c->l->bytes[di] += (uint64_t)n;
+        } else if (n < 0 && errno == EAGAIN) {
+            d->want_write = 1;
+            return 1;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            conn_fail(p, c, n < 0 ? errno : EPIPE);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Sends one queued chunk's remaining bytes to dst.  0: all sent; 1: stop
+ * pumping (dst is full, or the connection failed). */
+static int send_chunk(cr_proxy *p, conn *c, int di, int dst, chunk *ch)
+{
+    dir *d = &c->d[di];
+    while (ch->off < ch->len) {
+        ssize_t n = send(dst, ch->data + ch->off, ch->len - ch->off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            ch->off += (size_t)n;
+            d->qbytes -= (size_t)n;
+            d->bytes += (uint64_t)n;
+            c->l->bytes[di] += (uint64_t)n;
+        } else if (n < 0 && errno == EAGAIN) {
+            d->want_write = 1;
+            return 1;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            conn_fail(p, c, n < 0 ? errno : EPIPE);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Sends the queued (shaped) chunks whose release time has come; arms the
+ * release timer for the next.  0: go on; 1: stop pumping. */
+static int flush_queue(cr_proxy *p, conn *c, int di, int dst)
+{
+    dir *d = &c->d[di];
+    plink *l = c->l;
+    if (!d->qhead)
+        return 0;
+    uint64_t now = cr_proxy__now_ns();
+    while (d->qhead) {
+        chunk *ch = d->qhead;
+        if (ch->release > now) {
+            if (cr_proxy__timer_set(p, &d->release_t, ch->release) < 0)
+                cr_proxy__conn_close(p, c, CLOSE_FIN);
+            break;
+        }
+        if (send_chunk(p, c, di, dst, ch))
+            return 1;
+        d->qhead = ch->next;
+        if (!d->qhead)
+            d->qtail = NULL;
+        int close_now = ch->close_after;
+        int slot = ch->toxic;
+        cr_free(ch);
+        if (close_now) {
+            if (slot >= 0 && l->slot[slot])
+                l->slot[slot]->events++;
+            cr_proxy__conn_close(p, c, CLOSE_FIN);
+            return 1;
+        }
+    }
+    return c->state == CS_DEAD;
+}
+
+/* Reads once from src: into the shaping queue when a toxic shapes this
+ * direction, else spliced into the direction's pipe.  *drained is set by a
+ * short read.  0: go on; 1: stop pumping. */
+static int read_once(cr_proxy *p, conn *c, int di, int src, int shaped,
+                     int *drained)
+{
+    dir *d = &c->d[di];
+    plink *l = c->l;
+    ssize_t n;
+    size_t asked;
+    if (shaped) {
+        size_t lim = queue_limit(c, di);
+        if (d->qbytes >= lim)
+            return 1; /* the release timer pumps again */
+        size_t room = lim - d->qbytes;
+        asked = room < CHUNK_MAX ? room : CHUNK_MAX;
+        n = recv(src, p->rbuf, asked, MSG_DONTWAIT);
+        if (n > 0)
+            l->rbytes[di] += (uint64_t)n;
+        if (n > 0 && shape(p, c, di, (size_t)n, cr_proxy__now_ns()) < 0) {
+            cr_proxy__conn_close(p, c, CLOSE_FIN);
+            return 1;
+        }
+    } else {
+        if (d->qhead)
+            return 1; /* delayed bytes go first; the timer pumps again */
+        if (pipe_take(p, d) < 0) {
+            cr_proxy__conn_close(p, c, CLOSE_FIN);
+            return 1;
+        }
+        asked = d->pipe_cap;
+        n = splice(src, NULL, d->pipe[1], NULL, asked,
+                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+            d->pipe_bytes += (size_t)n;
+            l->rbytes[di] += (uint64_t)n;
+        }
+    }
+    if (n > 0 && (size_t)n < asked) {
+        *drained = 1;
+    } else if (n == 0) {
+        d->state = DS_EOF;
+    } else if (n < 0) {
+        if (errno == EAGAIN) {
+            d->want_read = 1;
+            return 1;
+        }
+        if (errno == ECONNRESET && d->qhead) {
+            /* Delayed data was sent before the reset: deliver it first,
+             * then pass the reset on, as a slow link would. */
+            d->rst_after = 1;
+            d->state = DS_EOF;
+        } else if (errno != EINTR) {
+            conn_fail(p, c, errno);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void pump_dir(cr_proxy *p, conn *c, int di)
 {
     dir *d = &c->d[di];
     int src = di == 0 ? c->cfd : c->sfd;
     int dst = di == 0 ? c->sfd : c->cfd;
-    plink *l = c->l;
     d->want_read = d->want_write = 0;
     if (c->state != CS_OPEN || d->state == DS_DONE)
         return;
     int drained = 0; /* a short read emptied the socket: epoll tells more */
     for (int rounds = 0;;) {
-        while (d->pipe_bytes) {
-            ssize_t n = splice(d->pipe[0], NULL, dst, NULL, d->pipe_bytes,
-                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-            if (n > 0) {
-                d->pipe_bytes -= (size_t)n;
-                d->bytes += (uint64_t)n;
-                l->bytes[di] += (uint64_t)n;
-            } else if (n < 0 && errno == EAGAIN) {
-                d->want_write = 1;
-                return;
-            } else if (n < 0 && errno == EINTR) {
-                continue;
-            } else {
-                conn_fail(p, c, n < 0 ? errno : EPIPE);
-                return;
-            }
-        }
-        if (d->qhead) {
-            uint64_t now = cr_proxy__now_ns();
-            while (d->qhead) {
-                chunk *ch = d->qhead;
-                if (ch->release > now) {
-                    if (cr_proxy__timer_set(p, &d->release_t, ch->release) < 0)
-                        cr_proxy__conn_close(p, c, CLOSE_FIN);
-                    break;
-                }
-                while (ch->off < ch->len) {
-                    ssize_t n = send(dst, ch->data + ch->off, ch->len - ch->off,
-                                     MSG_NOSIGNAL | MSG_DONTWAIT);
-                    if (n > 0) {
-                        ch->off += (size_t)n;
-                        d->qbytes -= (size_t)n;
-                        d->bytes += (uint64_t)n;
-                        l->bytes[di] += (uint64_t)n;
-                    } else if (n < 0 && errno == EAGAIN) {
-                        d->want_write = 1;
-                        return;
-                    } else if (n < 0 && errno == EINTR) {
-                        continue;
-                    } else {
-                        conn_fail(p, c, n < 0 ? errno : EPIPE);
-                        return;
-                    }
-                }
-                d->qhead = ch->next;
-                if (!d->qhead)
-                    d->qtail = NULL;
-                int close_now = ch->close_after;
-                int slot = ch->toxic;
-                cr_free(ch);
-                if (close_now) {
-                    if (slot >= 0 && l->slot[slot])
-                        l->slot[slot]->events++;
-                    cr_proxy__conn_close(p, c, CLOSE_FIN);
-                    return;
-                }
-            }
-            if (c->state == CS_DEAD)
-                return;
-        }
+        if (flush_pipe(p, c, di, dst) || flush_queue(p, c, di, dst))
+            return;
         if (d->state == DS_EOF) {
             if (!d->pipe_bytes && !d->qhead) {
                 if (d->rst_after)
@@ -462,55 +548,8 @@ static void pump_dir(cr_proxy *p, conn *c, int di)
             d->want_read = 1;
             return;
         }
-        ssize_t n;
-        size_t asked;
-        if (fx.shaped) {
-            size_t lim = queue_limit(c, di);
-            if (d->qbytes >= lim)
-                return; /* the release timer pumps again */
-            size_t room = lim - d->qbytes;
-            asked = room < CHUNK_MAX ? room : CHUNK_MAX;
-            n = recv(src, p->rbuf, asked, MSG_DONTWAIT);
-            if (n > 0)
-                l->rbytes[di] += (uint64_t)n;
-            if (n > 0 && shape(p, c, di, (size_t)n, cr_proxy__now_ns()) < 0) {
-                cr_proxy__conn_close(p, c, CLOSE_FIN);
-                return;
-            }
-        } else {
-            if (d->qhead)
-                return; /* delayed bytes go first; the timer pumps again */
-            if (pipe_take(p, d) < 0) {
-                cr_proxy__conn_close(p, c, CLOSE_FIN);
-                return;
-            }
-            asked = d->pipe_cap;
-            n = splice(src, NULL, d->pipe[1], NULL, asked,
-                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-            if (n > 0) {
-                d->pipe_bytes += (size_t)n;
-                l->rbytes[di] += (uint64_t)n;
-            }
-        }
-        if (n > 0 && (size_t)n < asked) {
-            drained = 1;
-        } else if (n == 0) {
-            d->state = DS_EOF;
-        } else if (n < 0) {
-            if (errno == EAGAIN) {
-                d->want_read = 1;
-                return;
-            }
-            if (errno == ECONNRESET && d->qhead) {
-                /* Delayed data was sent before the reset: deliver it
-                 * first, then pass the reset on, as a slow link would. */
-                d->rst_after = 1;
-                d->state = DS_EOF;
-            } else if (errno != EINTR) {
-                conn_fail(p, c, errno);
-                return;
-            }
-        }
+        if (read_once(p, c, di, src, fx.shaped, &drained))
+            return;
     }
 }
 

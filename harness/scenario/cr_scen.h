@@ -27,6 +27,7 @@ typedef struct cr_probe_ops cr_probe_ops;
 typedef struct cr_check_ops cr_check_ops;
 typedef struct cr_vctx cr_vctx;
 typedef struct cr_scen cr_scen;
+typedef struct cr_explore cr_explore;
 
 /* A documented parameter: drives `chaosrun list`, the unknown-key check and
  * scenarios/README.md.  Arrays of cr_param end with {NULL}. */
@@ -215,9 +216,17 @@ struct cr_scen {
     size_t nprobes;
     cr_expect *expects;
     size_t nexpects;
-    void *links;  /* owned by the proxy module, or NULL */
-    void *hosts;  /* owned by the network module, or NULL */
-    json_t *root; /* the document as written */
+    void *links;         /* owned by the proxy module, or NULL */
+    void *hosts;         /* owned by the network module, or NULL */
+    cr_explore *explore; /* the "explore" fault space (cr_explore.c), or
+                            NULL */
+    json_t *root;        /* the document as written */
+    /* The environment variables the document expanded (cr_scen_vars.c):
+     * name -> the value it had, or null when it was unset (a default was
+     * used).  Names chaosrun defines itself (CHAOSRUN_SCENARIO_DIR, and
+     * CHAOSRUN_BINDIR unless the environment set it) are not in it.
+     * Empty object when none; the journal and the reproduce line use it. */
+    json_t *vars;
     /* Private to the loader: name tables behind cr_scen_service() and
      * cr_scen_fault() (NULL: they scan). */
     struct cr_scen_index *index;
@@ -250,6 +259,19 @@ void cr_scen_free(cr_scen *sc);
 /* Draw every time range and repetition from sc->seed (fills
  * faults[i].starts).  Same seed, same timeline. */
 int cr_scen_resolve(cr_scen *sc, cr_err *err);
+
+/* ---- exploration (cr_explore.c) ---------------------------------------- */
+
+/* 1 when the scenario declares a fault space (key "explore"). */
+int cr_explore_present(const cr_scen *sc);
+/* Draw one concrete schedule from the fault space with the stream of
+ * `seed` (same seed, same schedule): a JSON array of fault objects in time
+ * order, named "x<i>-<kind>", each with a fixed "at_s", its "target" and
+ * "for_s" and every parameter chosen -- no range, no every_s.  Returns 0
+ * and *out (a new reference), CR_EINVAL (no fault space) or CR_ENOMEM;
+ * *out is NULL on error. */
+int cr_explore_draw(const cr_scen *sc, uint64_t seed, json_t **out,
+                    cr_err *err);
 
 /* Write the resolved timeline, human readable (for --dry-run). */
 void cr_scen_print_timeline(const cr_scen *sc, FILE *fp);

@@ -97,6 +97,14 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
                           double dur);
 void cr_scen__parse_probe(cr_vctx *vx, const json_t *obj, size_t idx);
 void cr_scen__parse_expect(cr_vctx *vx, const json_t *obj, size_t idx);
+/* The "target" of a fault object into f->target, checked against the
+ * services and f->ops's flags (cr_scen_items.c). */
+void cr_scen__parse_target(cr_vctx *vx, const json_t *obj, const char *path,
+                           cr_fault *f);
+/* The "explore" fault space into sc->explore (cr_explore.c); after the
+ * services.  dur: duration_s when valid, else INFINITY. */
+void cr_scen__parse_explore(cr_vctx *vx, const json_t *root, double dur);
+void cr_scen__explore_free(cr_explore *e);
 /* Services' "host" against the hosts section (after the sections). */
 void cr_scen__check_hosts(cr_vctx *vx, const json_t *root);
 /* stop_order and every service's stop_after, into stop_deps

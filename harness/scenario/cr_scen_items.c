@@ -85,8 +85,8 @@ static void service_names(const cr_scen *sc, const char **names, size_t *n,
 }
 
 /* Target of a fault: string or object; checked against the services. */
-static void parse_target(cr_vctx *vx, const json_t *obj, const char *path,
-                         cr_fault *f)
+void cr_scen__parse_target(cr_vctx *vx, const json_t *obj, const char *path,
+                           cr_fault *f)
 {
     char p[CR_PATH_MAX], hint[128];
     json_t *v = json_object_get(obj, "target");
@@ -429,7 +429,7 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
     fault_name(vx, obj, path, f, idx);
     const char *desc;
     cr_vstr(vx, obj, path, "description", NULL, &desc);
-    parse_target(vx, obj, path, f);
+    cr_scen__parse_target(vx, obj, path, f);
     fault_times(vx, obj, path, f, dur);
     if (f->ops && f->ops->parse)
         cr_scen__nomem_if(vx, f->ops->parse(vx, obj, path, f));

@@ -22,7 +22,7 @@ set -e
 expect_eq "unknown command exits 2" 2 "$rc"
 expect_true "unknown command is named" grep -q "'init2' is neither a command nor a scenario file" "$E2E_TMP/u.err"
 expect_true "... with a hint" grep -q "did you mean 'init'" "$E2E_TMP/u.err"
-expect_true "... and the list of commands" grep -q "^commands: run suite validate" "$E2E_TMP/u.err"
+expect_true "... and the list of commands" grep -q "^commands: run suite shrink explore validate" "$E2E_TMP/u.err"
 expect_true "... not as a scenario read" sh -c "! grep -q 'reading scenario' '$E2E_TMP/u.err'"
 # A word ending in .json is a scenario even when missing (the run says so).
 set +e

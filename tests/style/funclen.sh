@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Function length rule of the engine and the command line: no function in
-# harness/engine/ or harness/cli/ longer than 120 lines (from its opening
-# to its closing brace), unless the line before its signature says why
-# with a comment containing "long on purpose:".
+# Function length rule of the harness: no function in harness/ (any room)
+# longer than 120 lines (from its opening to its closing brace), unless the
+# line before its signature says why with a comment containing
+# "long on purpose:".
 # Exit 1 naming every long function; 0 otherwise.
 set -u
 cd "${CR_SRC:?CR_SRC names the source tree}"
 limit=120
 bad=0; n=0
-for f in harness/engine/*.c harness/cli/*.c; do
+for f in harness/*.c harness/*/*.c; do
     [ -f "$f" ] || continue
     n=$((n + 1))
     out=$(awk -v limit=$limit -v file="$f" '
@@ -23,6 +23,6 @@ for f in harness/engine/*.c harness/cli/*.c; do
         { prev = $0 }' "$f")
     if [ -n "$out" ]; then echo "$out"; bad=1; fi
 done
-[ $n -gt 10 ] || { echo "only $n files seen: is the tree there?"; exit 1; }
-[ $bad -eq 0 ] && echo "ok: no function over $limit lines in harness/engine/ and harness/cli/"
+[ $n -gt 40 ] || { echo "only $n files seen: is the tree there?"; exit 1; }
+[ $bad -eq 0 ] && echo "ok: no function over $limit lines in harness/ ($n files)"
 exit $bad

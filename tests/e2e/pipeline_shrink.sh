@@ -1,0 +1,45 @@
+# End-to-end: `chaosrun shrink` on the reference pipeline.  A ten-fault run
+# (nine short stalls of the sink and the queue, one SIGKILL of
+# a worker) with CRP_DEFECT=ack_before_commit fails no-loss; shrink, one run
+# a candidate to stay short, takes it down to at most two faults with the
+# worker kill among them; minimal.json validates and fails no-loss again.
+# The longer measurement (3 runs a candidate) is in tests/bench/README.md.
+set -e
+. "$(dirname "$0")/pipeline_lib.sh"
+S="$CR_SRC/tests/e2e/scenarios/shrink-pipeline.json"
+O="$E2E_TMP/orig" X="$E2E_TMP/shrink"
+export CRP_DEFECT=ack_before_commit
+run_chaosrun "$O" "$S"
+if unrunnable "$O"; then pipeline_finish; fi
+expect_eq "the ten-fault run fails" 1 "$RC"
+expect_eq "... no-loss" failed \
+    "$(jq -r '.expectations[] | select(.name=="no-loss") | .verdict' "$O/journal.json")"
+expect_eq "... with ten faults applied" 10 \
+    "$(jq '[.faults[] | select(.outcome=="applied")] | length' "$O/journal.json")"
+
+set +e
+"$CHAOSRUN" shrink -k 1 --reruns 1 --budget 120s -o "$X" "$O" >"$X.out" 2>&1
+RC=$?
+set -e
+cat "$X.out"
+expect_eq "shrink exits 0" 0 "$RC"
+M="$X/minimal.json"
+expect_true "minimal.json is a valid scenario" "$CHAOSRUN" validate "$M"
+n=$(jq '.faults | length' "$M" 2>/dev/null || echo none)
+expect_true "one or two faults left (got $n)" test "$n" -ge 1 -a "$n" -le 2
+expect_true "the worker kill is among them" \
+    jq -e '[.faults[] | select(.kind=="kill" and .target=="worker.0")] | length == 1' "$M"
+expect_true "no range, no repetition left" \
+    jq -e 'all(.faults[]; (.at_s | type) == "number" and (has("every_s") | not))' "$M"
+expect_true "steps.jsonl starts with the original, which failed" \
+    jq -e -s '.[0].phase == "original" and .[0].still_fails' "$X/steps.jsonl"
+expect_true "every kept candidate failed no-loss in its run" \
+    jq -e -s 'all(.[] | select(.still_fails); all(.runs[]; .verdict == "failed"))' "$X/steps.jsonl"
+expect_true "a dropped candidate did not fail" \
+    jq -e -s 'any(.[]; .phase == "drop" and (.still_fails | not))' "$X/steps.jsonl"
+expect_true "every candidate is a run directory with a journal" \
+    test -s "$X/step-001/run-0/journal.json"
+expect_true "the summary names the reduction" grep -q "faults: 10 -> $n" "$X.out"
+expect_eq "minimal.json failed no-loss again in its re-run" 1 \
+    "$(jq .reruns_failed "$X/summary.json")"
+pipeline_finish
