@@ -81,6 +81,8 @@ int cr_cli_list(int argc, char **argv)
         print_params(cr_fault_common_params);
         for (const cr_fault_ops *const *f = cr_fault_all(); *f; f++) {
             printf("\n  %s — %s\n", (*f)->kind, (*f)->summary);
+            if ((*f)->requires)
+                printf("    requires: %s\n", (*f)->requires);
             print_params((*f)->params);
         }
         printf("\n");

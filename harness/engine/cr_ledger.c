@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/cr_alloc.h"
+#include "base/cr_cgroup.h"
 #include "base/cr_spawn.h"
 #include "net/cr_net.h"
 
@@ -223,11 +224,8 @@ int cr_ledger_undo(const char *kind, const char *args, cr_err *err)
             return cr_err_sys(err, CR_ESYS, errno, "cleanup: rmdir %s", args);
         return 0;
     }
-    if (strcmp(kind, "cgroup") == 0) {
-        if (rmdir(args) != 0 && errno != ENOENT)
-            return cr_err_sys(err, CR_ESYS, errno, "cleanup: rmdir %s", args);
-        return 0;
-    }
+    if (strcmp(kind, "cgroup") == 0) /* kills what is left inside */
+        return cr_cgroup_remove(args, 2.0, err);
     /* Namespaces, links, qdiscs and nftables tables belong to cr_net. */
     return cr_net_cleanup_entry(kind, args, err);
 }

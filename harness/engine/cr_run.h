@@ -159,6 +159,21 @@ void cr_run_ledger_done(cr_run *r, int id);
  * module name. */
 void **cr_run_module_state(cr_run *r, const char *module);
 
+/* ---- cgroups of the replicas (cr_run_cgroup.c) ------------------------
+ *
+ * The directory of instance i's own cgroup in the cgroup v1 hierarchy of
+ * controller ("cpu", "memory", "pids", "blkio", "freezer"), into *path
+ * (valid until the run ends).  Made on first use, below a run-owned
+ * parent <the harness's own cgroup>/chaosrun-<pid>, both recorded in the
+ * ledger ("cgroup <dir>") before mkdir; every start of the replica from
+ * then on puts it there before its program runs (so all it forks is
+ * inside too).  Call it from a fault's prepare: a replica already running
+ * is not moved.  At the run's end the cgroups are removed (processes
+ * still inside are killed).  0, CR_EUNSUP (no such v1 controller, or no
+ * right to make cgroups: the reason in err), CR_ESYS, CR_ENOMEM. */
+int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
+                       const char **path, cr_err *err);
+
 /* ---- network hosts and the fault proxy (cr_run_net.c, cr_run_proxy.c) --
  *
  * For fault kinds that act on the run's network topology or its proxy. */

@@ -195,8 +195,9 @@ struct cr_run {
     double next_status;      /* when to report the live status next */
     char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
     cr_scrape *scrape;       /* Prometheus scraper for slo checks */
-    void *proxy; /* fault proxy process (cr_run_proxy.c owns it), or NULL */
-    void *net;   /* network topology (cr_run_net.c owns it), or NULL */
+    void *proxy;  /* fault proxy process (cr_run_proxy.c owns it), or NULL */
+    void *net;    /* network topology (cr_run_net.c owns it), or NULL */
+    void *cgroup; /* replicas' cgroups (cr_run_cgroup.c owns it), or NULL */
 };
 
 /* cr_svc.c */
@@ -293,6 +294,15 @@ cr_probe_job *cr_runprobe_take(cr_run *r);
 /* Before services start, when the scenario has hosts: privilege check
  * (CR_EUNSUP naming CAP_NET_ADMIN/CAP_SYS_ADMIN), topology creation with
  * every object in the run's ledger.  No hosts: returns 0, does nothing. */
+/* cr_run_cgroup.c: the replicas' cgroups (cr_run_inst_cgroup in
+ * cr_run.h).  attach: put a new replica's pid into every cgroup made for
+ * it (called while it waits before exec; 0 when it has none).  teardown:
+ * after the replicas are gone, remove every cgroup (replicas' first, then
+ * the run's parents) and mark their ledger entries done; frees the state.
+ * A cgroup that cannot be removed is logged and left to the ledger. */
+int cr_run_cgroup_attach(cr_run *r, const cr_inst *in, pid_t pid, cr_err *err);
+void cr_run_cgroup_teardown(cr_run *r);
+
 int cr_run_net_setup(cr_run *r, cr_err *err);
 /* After the run (services stopped, faults reverted): remove everything. */
 void cr_run_net_teardown(cr_run *r);

@@ -286,7 +286,8 @@ static void teardown(cr_run *r)
                 in->pid = 0;
             }
         }
-    if (r->proxy) { /* the module set up a proxy: stop it */
+    cr_run_cgroup_teardown(r); /* the replicas are gone: their cgroups */
+    if (r->proxy) {            /* the module set up a proxy: stop it */
         json_t *st = cr_run_proxy_stop(r);
         if (st && r->journal)
             json_object_set_new(r->journal, "proxy", st);

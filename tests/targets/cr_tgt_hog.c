@@ -1,0 +1,118 @@
+/* cr_tgt_hog: a consumer of one resource, the subject of the resource
+ * faults' end-to-end tests.  Reports what it achieved as events:
+ *
+ *   spin   a CPU-bound loop; every --report-ms (default 200) of wall time
+ *          `spin` {n: loop iterations, ms: wall time they took}, so the
+ *          rate n/ms falls when the CPU is throttled;
+ *   alloc  allocates and touches --step-mb MiB (default 4) every
+ *          --step-ms (default 50) and keeps it: `allocated` {mb: total};
+ *          the kernel's OOM killer ends it once a memory limit bites;
+ *   fork   every --step-ms (default 50) forks a child that lives 300 ms:
+ *          `forked` {} or `fork_failed` {errno: "EAGAIN"}.
+ * It runs until SIGTERM. */
+#include "lib/cr_tgt.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int spin(double report_ms)
+{
+    volatile unsigned long long x = 0;
+    while (!cr_tgt_term) {
+        double t0 = cr_tgt_mono(), t;
+        long long n = 0;
+        do {
+            for (int k = 0; k < 10000; k++)
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            n++;
+            t = cr_tgt_mono();
+        } while ((t - t0) * 1000 < report_ms && !cr_tgt_term);
+        char f[96];
+        snprintf(f, sizeof f, "\"n\":%lld,\"ms\":%.3f", n, (t - t0) * 1000);
+        cr_tgt_emit("spin", f);
+    }
+    return 0;
+}
+
+static int alloc(int step_mb, double step_ms)
+{
+    long long total = 0;
+    while (!cr_tgt_term) {
+        size_t sz = (size_t)step_mb << 20;
+        char *p = malloc(sz);
+        if (!p) {
+            cr_tgt_emit("alloc_failed", NULL);
+        } else {
+            memset(p, 1, sz); /* touched: really charged to the cgroup */
+            total += step_mb;
+            char f[64];
+            snprintf(f, sizeof f, "\"mb\":%lld", total);
+            cr_tgt_emit("allocated", f);
+        }
+        cr_tgt_sleep_ms(step_ms);
+    }
+    return 0;
+}
+
+static int forker(double step_ms)
+{
+    while (!cr_tgt_term) {
+        pid_t c = fork();
+        if (c == 0) {
+            usleep(300 * 1000);
+            _exit(0);
+        }
+        if (c < 0) {
+            char f[64];
+            snprintf(f, sizeof f, "\"errno\":\"%s\"",
+                     errno == EAGAIN ? "EAGAIN" : strerror(errno));
+            cr_tgt_emit("fork_failed", f);
+        } else {
+            cr_tgt_emit("forked", NULL);
+        }
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        }
+        cr_tgt_sleep_ms(step_ms);
+    }
+    while (wait(NULL) > 0) {
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    double report_ms = 200, step_ms = 50;
+    int step_mb = 4;
+    if (argc < 2) {
+        fprintf(stderr, "usage: cr_tgt_hog spin|alloc|fork [options]\n");
+        return 2;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--report-ms") && i + 1 < argc)
+            report_ms = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--step-ms") && i + 1 < argc)
+            step_ms = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--step-mb") && i + 1 < argc)
+            step_mb = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "cr_tgt_hog: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    cr_tgt_init(1);
+    printf("cr_tgt_hog %s started\n", argv[1]);
+    fflush(stdout);
+    if (!strcmp(argv[1], "spin"))
+        return spin(report_ms);
+    if (!strcmp(argv[1], "alloc"))
+        return alloc(step_mb, step_ms);
+    if (!strcmp(argv[1], "fork"))
+        return forker(step_ms);
+    fprintf(stderr, "cr_tgt_hog: unknown mode %s\n", argv[1]);
+    return 2;
+}
