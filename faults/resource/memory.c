@@ -30,7 +30,7 @@ typedef struct mem_priv {
 
 static const cr_param mem_params[] = {
     {"limit_mb", "number", NULL,
-     "memory limit of each targeted replica's cgroup, in MiB (at least 1)"},
+     "memory limit of each targeted replica's cgroup, in MiB (1 to 100000)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -42,7 +42,7 @@ static int mem_parse(cr_vctx *vx, const json_t *obj, const char *path,
         return CR_ENOMEM;
     f->priv = p;
     if (cr_vrequire(vx, obj, path, "limit_mb"))
-        cr_vnum(vx, obj, path, "limit_mb", 1, 1 << 30, 0, &p->limit_mb);
+        cr_vnum(vx, obj, path, "limit_mb", 1, 100000, 0, &p->limit_mb);
     return 0;
 }
 
