@@ -3,7 +3,8 @@
  * a run), cr_svc.c (starting and reaping replicas), cr_supervise.c (their
  * state machine, cr_svc_fsm.h), cr_shutdown.c (the ordered stop),
  * cr_runfault.c, cr_runprobe.c (the probe thread), cr_runjudge.c,
- * cr_run_net.c and cr_run_proxy.c.  Nothing outside engine/ includes it. */
+ * cr_run_net.c, cr_run_proxy.c and cr_run_cgroup.c.  Nothing outside engine/
+ * includes it. */
 #ifndef CR_RUN_INTERNAL_H
 #define CR_RUN_INTERNAL_H
 
