@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -222,6 +223,14 @@ int cr_ledger_undo(const char *kind, const char *args, cr_err *err)
         }
         if (rmdir(args) != 0 && errno != ENOENT)
             return cr_err_sys(err, CR_ESYS, errno, "cleanup: rmdir %s", args);
+        return 0;
+    }
+    if (strcmp(kind, "mount") == 0) {
+        /* Lazily: a process may still hold a file open there.  EINVAL:
+         * not (or no longer) a mount point. */
+        if (umount2(args, MNT_DETACH) != 0 && errno != EINVAL &&
+            errno != ENOENT)
+            return cr_err_sys(err, CR_ESYS, errno, "cleanup: umount %s", args);
         return 0;
     }
     if (strcmp(kind, "cgroup") == 0) /* kills what is left inside */

@@ -147,8 +147,8 @@ int cr_run_setenv_inst(cr_run *r, const char *service, int replica,
  * code.  Kinds understood by the cleanup code: "pgid <pgid>", "netns
  * <name>", "link <netns|-> <ifname>", "qdisc <netns|-> <ifname> <parent>",
  * "nft <netns|-> <family> <table>", "fifo <path>", "pid <pid>",
- * "cgroup <path>", "proxy <pid>".  cr_run_ledger_done() marks the change
- * reverted. */
+ * "cgroup <path>", "proxy <pid>", "mount <dir>".  cr_run_ledger_done() marks
+ * the change reverted. */
 int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
     CR_PRINTF(3, 4);
 void cr_run_ledger_done(cr_run *r, int id);
@@ -173,6 +173,16 @@ void **cr_run_module_state(cr_run *r, const char *module);
  * right to make cgroups: the reason in err), CR_ESYS, CR_ENOMEM. */
 int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
                        const char **path, cr_err *err);
+
+/* ---- size-limited scratch file systems (cr_run_mount.c) ---------------
+ *
+ * Mount a tmpfs of size_mb MiB at dir (made with its parents when
+ * missing), which must be inside the run directory, recorded in the
+ * ledger ("mount <dir>") first; unmounted at the run's end, or by the
+ * janitor after a crash.  Needs CAP_SYS_ADMIN.  0, CR_EINVAL (dir outside
+ * the run directory), CR_EUNSUP (not permitted: the reason in err),
+ * CR_ESYS. */
+int cr_run_tmpfs(cr_run *r, const char *dir, double size_mb, cr_err *err);
 
 /* ---- network hosts and the fault proxy (cr_run_net.c, cr_run_proxy.c) --
  *

@@ -3,8 +3,8 @@
  * a run), cr_svc.c (starting and reaping replicas), cr_supervise.c (their
  * state machine, cr_svc_fsm.h), cr_shutdown.c (the ordered stop),
  * cr_runfault.c, cr_runprobe.c (the probe thread), cr_runjudge.c,
- * cr_run_net.c, cr_run_proxy.c and cr_run_cgroup.c.  Nothing outside engine/
- * includes it. */
+ * cr_run_net.c, cr_run_proxy.c, cr_run_cgroup.c and cr_run_mount.c.
+ * Nothing outside engine/ includes it. */
 #ifndef CR_RUN_INTERNAL_H
 #define CR_RUN_INTERNAL_H
 
@@ -199,6 +199,7 @@ struct cr_run {
     void *proxy;  /* fault proxy process (cr_run_proxy.c owns it), or NULL */
     void *net;    /* network topology (cr_run_net.c owns it), or NULL */
     void *cgroup; /* replicas' cgroups (cr_run_cgroup.c owns it), or NULL */
+    void *mounts; /* tmpfs mounts (cr_run_mount.c owns it), or NULL */
 };
 
 /* cr_svc.c */
@@ -303,6 +304,10 @@ cr_probe_job *cr_runprobe_take(cr_run *r);
  * A cgroup that cannot be removed is logged and left to the ledger. */
 int cr_run_cgroup_attach(cr_run *r, const cr_inst *in, pid_t pid, cr_err *err);
 void cr_run_cgroup_teardown(cr_run *r);
+
+/* cr_run_mount.c: unmount every tmpfs of cr_run_tmpfs (after the replicas
+ * are gone; lazily when still busy) and mark the ledger entries done. */
+void cr_run_mount_teardown(cr_run *r);
 
 int cr_run_net_setup(cr_run *r, cr_err *err);
 /* After the run (services stopped, faults reverted): remove everything. */

@@ -194,9 +194,10 @@ struct cr_scen {
     size_t nprobes;
     cr_expect *expects;
     size_t nexpects;
-    void *links;  /* owned by the proxy module, or NULL */
-    void *hosts;  /* owned by the network module, or NULL */
-    json_t *root; /* the document as written */
+    void *links;   /* owned by the proxy module, or NULL */
+    void *hosts;   /* owned by the network module, or NULL */
+    void *scratch; /* owned by disk_fill (faults/resource), or NULL */
+    json_t *root;  /* the document as written */
     /* Private to the loader: name tables behind cr_scen_service() and
      * cr_scen_fault() (NULL: they scan). */
     struct cr_scen_index *index;

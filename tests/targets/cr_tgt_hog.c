@@ -8,11 +8,17 @@
  *          --step-ms (default 50) and keeps it: `allocated` {mb: total};
  *          the kernel's OOM killer ends it once a memory limit bites;
  *   fork   every --step-ms (default 50) forks a child that lives 300 ms:
- *          `forked` {} or `fork_failed` {errno: "EAGAIN"}.
+ *          `forked` {} or `fork_failed` {errno: "EAGAIN"};
+ *   write  every --step-ms (default 50) writes a new file of --kb KiB
+ *          (default 256) in --dir (relative to $CHAOSRUN_RUN_DIR), fsyncs
+ *          it and removes the previous one: `written` {} or `write_failed`
+ *          {errno: "ENOSPC"} (the partial file is removed, the previous
+ *          one kept), so it needs --kb of free space to go on.
  * It runs until SIGTERM. */
 #include "lib/cr_tgt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,12 +90,70 @@ static int forker(double step_ms)
     return 0;
 }
 
+/* One step of `write`: 0 written, else the errno. */
+static int write_file(const char *path, const char *buf, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno;
+    size_t off = 0;
+    int e = 0;
+    while (off < len && !e) {
+        ssize_t w = write(fd, buf + off, len - off);
+        if (w < 0 && errno != EINTR)
+            e = errno;
+        else if (w > 0)
+            off += (size_t)w;
+    }
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    close(fd);
+    if (e)
+        unlink(path);
+    return e;
+}
+
+static int writer(const char *dir, int kb, double step_ms)
+{
+    const char *rd = getenv("CHAOSRUN_RUN_DIR");
+    char prev[4200] = "", cur[4200];
+    size_t len = (size_t)kb * 1024;
+    char *buf = malloc(len);
+    if (!buf)
+        return 1;
+    memset(buf, 'x', len);
+    for (long n = 0; !cr_tgt_term; n++) {
+        snprintf(cur, sizeof cur, "%s%s%s/w-%ld",
+                 dir[0] == '/' ? ""
+                 : rd          ? rd
+                               : ".",
+                 dir[0] == '/' ? "" : "/", dir, n);
+        int e = write_file(cur, buf, len);
+        if (e == 0) {
+            if (prev[0])
+                unlink(prev);
+            snprintf(prev, sizeof prev, "%s", cur);
+            cr_tgt_emit("written", NULL);
+        } else {
+            char f[64];
+            snprintf(f, sizeof f, "\"errno\":\"%s\"",
+                     e == ENOSPC ? "ENOSPC" : strerror(e));
+            cr_tgt_emit("write_failed", f);
+        }
+        cr_tgt_sleep_ms(step_ms);
+    }
+    free(buf);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    const char *dir = ".";
+    int kb = 256;
     double report_ms = 200, step_ms = 50;
     int step_mb = 4;
     if (argc < 2) {
-        fprintf(stderr, "usage: cr_tgt_hog spin|alloc|fork [options]\n");
+        fprintf(stderr, "usage: cr_tgt_hog spin|alloc|fork|write [options]\n");
         return 2;
     }
     for (int i = 2; i < argc; i++) {
@@ -97,6 +161,10 @@ int main(int argc, char **argv)
             report_ms = atof(argv[++i]);
         else if (!strcmp(argv[i], "--step-ms") && i + 1 < argc)
             step_ms = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--kb") && i + 1 < argc)
+            kb = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--step-mb") && i + 1 < argc)
             step_mb = atoi(argv[++i]);
         else {
@@ -113,6 +181,8 @@ int main(int argc, char **argv)
         return alloc(step_mb, step_ms);
     if (!strcmp(argv[1], "fork"))
         return forker(step_ms);
+    if (!strcmp(argv[1], "write"))
+        return writer(dir, kb, step_ms);
     fprintf(stderr, "cr_tgt_hog: unknown mode %s\n", argv[1]);
     return 2;
 }
