@@ -13,7 +13,12 @@
  *          (default 256) in --dir (relative to $CHAOSRUN_RUN_DIR), fsyncs
  *          it and removes the previous one: `written` {} or `write_failed`
  *          {errno: "ENOSPC"} (the partial file is removed, the previous
- *          one kept), so it needs --kb of free space to go on.
+ *          one kept), so it needs --kb of free space to go on;
+ *   dio    writes --kb KiB (default 64) with O_DIRECT into
+ *          $CHAOSRUN_RUN_DIR/hog-dio.dat (cycling over 4 MiB), pausing
+ *          --step-ms (default 10) between writes; every --report-ms of
+ *          wall time `io` {bytes, ms}, so the rate bytes/ms falls when
+ *          its block I/O is throttled.
  * It runs until SIGTERM. */
 #include "lib/cr_tgt.h"
 
@@ -146,14 +151,53 @@ static int writer(const char *dir, int kb, double step_ms)
     return 0;
 }
 
+static int dio(int kb, double step_ms, double report_ms)
+{
+    const char *rd = getenv("CHAOSRUN_RUN_DIR");
+    char path[4200];
+    size_t len = (size_t)kb * 1024;
+    void *buf = NULL;
+    snprintf(path, sizeof path, "%s/hog-dio.dat", rd ? rd : ".");
+    int fd = open(path, O_WRONLY | O_CREAT | O_DIRECT | O_CLOEXEC, 0644);
+    if (fd < 0 || posix_memalign(&buf, 4096, len) != 0) {
+        fprintf(stderr, "cr_tgt_hog dio: %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    memset(buf, 'd', len);
+    long slot = 0, slots = (4L << 20) / (long)len;
+    while (!cr_tgt_term) {
+        double t0 = cr_tgt_mono(), t;
+        long long bytes = 0;
+        do {
+            ssize_t w = pwrite(fd, buf, len, (off_t)(slot++ % slots) * len);
+            if (w < 0) {
+                fprintf(stderr, "cr_tgt_hog dio: write: %s\n", strerror(errno));
+                return 2;
+            }
+            bytes += w;
+            cr_tgt_sleep_ms(step_ms);
+            t = cr_tgt_mono();
+        } while ((t - t0) * 1000 < report_ms && !cr_tgt_term);
+        char f[96];
+        snprintf(f, sizeof f, "\"bytes\":%lld,\"ms\":%.3f", bytes,
+                 (t - t0) * 1000);
+        cr_tgt_emit("io", f);
+    }
+    close(fd);
+    unlink(path);
+    free(buf);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = ".";
-    int kb = 256;
-    double report_ms = 200, step_ms = 50;
+    int kb = 0;                           /* 0: the mode's default */
+    double report_ms = 200, step_ms = -1; /* -1: the mode's default */
     int step_mb = 4;
     if (argc < 2) {
-        fprintf(stderr, "usage: cr_tgt_hog spin|alloc|fork|write [options]\n");
+        fprintf(stderr,
+                "usage: cr_tgt_hog spin|alloc|fork|write|dio [options]\n");
         return 2;
     }
     for (int i = 2; i < argc; i++) {
@@ -178,11 +222,13 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "spin"))
         return spin(report_ms);
     if (!strcmp(argv[1], "alloc"))
-        return alloc(step_mb, step_ms);
+        return alloc(step_mb, step_ms >= 0 ? step_ms : 50);
     if (!strcmp(argv[1], "fork"))
-        return forker(step_ms);
+        return forker(step_ms >= 0 ? step_ms : 50);
     if (!strcmp(argv[1], "write"))
-        return writer(dir, kb, step_ms);
+        return writer(dir, kb > 0 ? kb : 256, step_ms >= 0 ? step_ms : 50);
+    if (!strcmp(argv[1], "dio"))
+        return dio(kb > 0 ? kb : 64, step_ms >= 0 ? step_ms : 10, report_ms);
     fprintf(stderr, "cr_tgt_hog: unknown mode %s\n", argv[1]);
     return 2;
 }
