@@ -288,7 +288,7 @@ static void teardown(cr_run *r)
         }
     cr_run_cgroup_teardown(r); /* the replicas are gone: their cgroups */
     cr_run_mount_teardown(r);
-    if (r->proxy) {            /* the module set up a proxy: stop it */
+    if (r->proxy) { /* the module set up a proxy: stop it */
         json_t *st = cr_run_proxy_stop(r);
         if (st && r->journal)
             json_object_set_new(r->journal, "proxy", st);
