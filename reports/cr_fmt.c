@@ -20,6 +20,9 @@ static const cr_fmt_verdict verdicts[] = {
     /* The system under test did not start (exit 5): red, like a failure. */
     {"startup_failed", "\xE2\x9C\x96", "\xE2\x9D\x8C did not start", "failed",
      1},
+    /* The before-probes never held (exit 5): nothing was judged. */
+    {"aborted", "\xE2\x9C\x96", "\xE2\x9D\x8C aborted (no steady state)",
+     "failed", 1},
     {"error", "\xE2\x9C\x96", "\xF0\x9F\x92\xA5 error", "error", 0},
     /* Last: the entry for every word the table does not know.  Unknown
      * statuses sort with the worst. */

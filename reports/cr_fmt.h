@@ -19,7 +19,7 @@
 
 typedef struct cr_fmt_verdict {
     const char *word; /* passed failed unknown interrupted unrunnable
-                         startup_failed error */
+                         startup_failed aborted error */
     const char *icon; /* plain mark: ✔ ✖ ? ⚠ */
     const char *md;   /* Markdown badge: "✅ passed", "❌ failed", ... */
     const char *css;  /* class suffix: "passed", ... ("unknown" for any

@@ -188,8 +188,9 @@ static void summary_expectations(FILE *fp, const json_t *j, int c)
         fprintf(fp, "  %sNOT JUDGED%s %zu expectation%s (%s): %s\n",
                 cr_cli__sgr(c, "yellow"), off, nskip, nskip == 1 ? "" : "s",
                 names,
-                strcmp(why, "interrupted") == 0
-                    ? "the run was interrupted"
+                strcmp(why, "interrupted") == 0 ? "the run was interrupted"
+                : strcmp(why, "aborted") == 0
+                    ? "the steady state did not hold before any fault"
                     : "the system under test did not start");
 }
 

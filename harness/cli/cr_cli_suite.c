@@ -29,7 +29,7 @@ static double mono_now(void)
 /* The verdicts a suite counts, in the order the tally names them. */
 static const char *const verdict_words[] = {
     "passed",         "failed",  "unrunnable", "interrupted",
-    "startup_failed", "invalid", "error",
+    "startup_failed", "aborted", "invalid",    "error",
 };
 #define NVERDICTS (sizeof verdict_words / sizeof verdict_words[0])
 

@@ -406,6 +406,22 @@ static void record_probe(cr_run *r, const cr_probe_job *j)
     json_array_append_new(r->j_probes, o);
 }
 
+/* The before-probes did not hold within the grace time: the experiment
+ * is aborted, nothing is judged (a verdict on a system that never reached
+ * its steady state would say nothing about the faults), exit status 5. */
+static void abort_before(cr_run *r)
+{
+    char last[sizeof r->startup_msg];
+    snprintf(last, sizeof last, "%s", r->startup_msg);
+    snprintf(r->startup_msg, sizeof r->startup_msg,
+             "the steady state did not hold before any fault (checked for "
+             "%.0f s): %s",
+             BEFORE_GRACE_S, last);
+    r->aborted = 1;
+    cr_run_log(r, "%s: experiment aborted", r->startup_msg);
+    start_stop_phase(r);
+}
+
 static void on_probe_results(cr_run *r)
 {
     cr_probe_job *j = cr_runprobe_take(r);
@@ -437,6 +453,9 @@ static void on_probe_results(cr_run *r)
                        r->phase == CR_PH_BEFORE) {
                 r->before_pending--;
                 r->before_failed |= j->ok != 1;
+                if (j->ok != 1) /* the last answer, for the abort message */
+                    snprintf(r->startup_msg, sizeof r->startup_msg,
+                             "probe %s: %s", j->probe->name, j->detail);
                 if (r->before_pending == 0) {
                     if (!r->before_failed) {
                         start_fault_phase(r);
@@ -446,9 +465,7 @@ static void on_probe_results(cr_run *r)
                         cr_run_timer_add(r, cr_run_mono() + BEFORE_RETRY_S,
                                          CR_T_PHASE, NULL, CR_PH_BEFORE);
                     } else {
-                        cr_run_log(r, "the steady state does not hold before "
-                                      "any fault: experiment aborted");
-                        start_stop_phase(r);
+                        abort_before(r);
                     }
                 }
             } else if (j->phase == CR_PHASE_AFTER && r->phase == CR_PH_AFTER) {

@@ -3,7 +3,8 @@
  * a run), cr_svc.c (starting and reaping replicas), cr_supervise.c (their
  * state machine, cr_svc_fsm.h), cr_shutdown.c (the ordered stop),
  * cr_runfault.c, cr_runprobe.c (the probe thread), cr_runjudge.c,
- * cr_run_net.c, cr_run_proxy.c, cr_run_cgroup.c and cr_run_mount.c.
+ * cr_run_net.c, cr_run_proxy.c, cr_run_cgroup.c and cr_run_mount.c
+ * (cr_ledger.c keeps its own header).
  * Nothing outside engine/ includes it. */
 #ifndef CR_RUN_INTERNAL_H
 #define CR_RUN_INTERNAL_H
@@ -134,7 +135,8 @@ struct cr_run {
     int fatal_code;   /* CR_E* that aborts the run */
     cr_err err;       /* first fatal error */
     int startup_failed;
-    char startup_msg[1200];
+    int aborted; /* the before-probes never held: nothing judged (exit 5) */
+    char startup_msg[1200]; /* why startup failed or the run was aborted */
     int before_failed;
 
     int epfd, sigfd, timerfd, inofd, evfd, ino_wd;

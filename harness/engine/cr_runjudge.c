@@ -185,10 +185,15 @@ static void collect_probes(cr_run *r, judge_facts *jf)
 static int not_judged(cr_run *r, json_t *exps)
 {
     char why[160];
-    const char *code = r->interrupted ? "interrupted" : "startup";
+    const char *code = r->interrupted ? "interrupted"
+                       : r->aborted   ? "aborted"
+                                      : "startup";
     if (r->interrupted)
         snprintf(why, sizeof why, "not judged: the run was interrupted by %s",
                  cr_signal_name(r->interrupted));
+    else if (r->aborted)
+        snprintf(why, sizeof why,
+                 "not judged: the steady state did not hold before any fault");
     else
         snprintf(why, sizeof why,
                  "not judged: the system under test did not start");
@@ -208,7 +213,7 @@ static int not_judged(cr_run *r, json_t *exps)
 static int judge(cr_run *r, const cr_facts *facts, json_t *exps)
 {
     int exit_code = 0;
-    if (r->startup_failed || r->interrupted)
+    if (r->startup_failed || r->interrupted || r->aborted)
         return not_judged(r, exps);
     for (size_t i = 0; i < r->sc->nexpects; i++) {
         const cr_expect *x = &r->sc->expects[i];

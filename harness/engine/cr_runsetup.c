@@ -319,6 +319,8 @@ static const char *status_name(int exit_code, const cr_run *r)
 {
     if (r->interrupted)
         return "interrupted";
+    if (r->aborted && exit_code == 5)
+        return "aborted";
     switch (exit_code) {
     case 0:
         return "passed";
@@ -471,8 +473,9 @@ static int run_write(cr_run *r, int exit_code, cr_run_result *res)
                             json_string(cr_signal_name(r->interrupted)));
     if (!json_object_get(j, "error"))
         json_object_set_new(j, "error",
-                            r->startup_failed ? json_string(r->startup_msg)
-                                              : json_null());
+                            r->startup_failed || r->aborted
+                                ? json_string(r->startup_msg)
+                                : json_null());
     json_object_set_new(
         j, "events",
         json_pack("{s:s,s:I,s:I,s:s?}", "file", "events.jsonl", "count",

@@ -202,7 +202,8 @@ typedef struct http_probe {
 } http_probe;
 
 static const cr_param http_params[] = {
-    {"url", "string", NULL, "URL to GET (http:// on loopback or a host)"},
+    {"url", "string", NULL,
+     "URL to GET (http:// or https://, on loopback or a host)"},
     {"status", "integer", "200", "expected HTTP status"},
     {"body_regex", "string", "null",
      "POSIX extended regex the body must match"},

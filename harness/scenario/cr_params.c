@@ -26,7 +26,7 @@ const cr_param cr_fault_common_params[] = {
 };
 
 const cr_param cr_probe_common_params[] = {
-    {"kind", "string", NULL, "probe kind: http, tcp, exec, event, log"},
+    {"kind", "string", NULL, "probe kind: http, tcp, exec, event"},
     {"name", "string", "<kind>-<index>", "unique name"},
     {"phases", "array", "[\"before\",\"during\",\"after\"]",
      "when the probe must hold"},

@@ -1,6 +1,7 @@
 /* cr_scen_internal: what the scenario loader's files share (cr_scen.c,
- * cr_valid.c, cr_timeline.c).  Not for fault kinds, probes or checkers: they
- * use the cr_v* helpers of cr_scen.h. */
+ * cr_scen_items.c, cr_scen_svc.c, cr_scen_stop.c, cr_scen_vars.c,
+ * cr_valid.c, cr_timeline.c, cr_names.c, cr_regex.c).  Not for fault kinds,
+ * probes or checkers: they use the cr_v* helpers of cr_scen.h. */
 #ifndef CR_SCEN_INTERNAL_H
 #define CR_SCEN_INTERNAL_H
 
