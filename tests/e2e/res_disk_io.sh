@@ -37,6 +37,8 @@ expect_true "back after the window ($after B/s)" \
     awk -v x="$after" -v b="$before" 'BEGIN { exit !(b > 0 && x / b > 0.5) }'
 expect_true "the cgroup counted the writes in the window" \
     jq -e '.faults[0].details.cgroups[0].in_window.write_bytes > 1048576' "$J"
-left=$(sed -n 's/^+[0-9]* cgroup //p' "$E2E_TMP/io/ledger" | while read -r d; do [ -e "$d" ] && echo "$d"; done)
+left=$(sed -n 's/^+[0-9]* cgroup //p' "$E2E_TMP/io/ledger" | while read -r d; do
+    if [ -e "$d" ]; then echo "$d"; fi
+done)
 expect_eq "blkio cgroups removed" "" "$left"
 finish
