@@ -11,8 +11,9 @@
  *
  * apply: one file <path>/.chaosrun-fill-<fault>-<occurrence>, recorded in
  * the ledger ("file <path>") before it is made, given every block beyond
- * leave_mb with fallocate(2) (no data written, so it is quick); revert
- * removes it.  The free space counted is what root sees (f_bfree) when
+ * leave_mb with fallocate(2) (no data written, so it is quick; when the
+ * programs there took some of it meanwhile, as much as still fits);
+ * revert removes it.  The free space counted is what root sees (f_bfree) when
  * chaosrun runs as root -- it could use the reserved blocks -- else what a
  * user sees (f_bavail). */
 #include "cr_resfault.h"
@@ -271,6 +272,37 @@ static int free_bytes(const char *dir, double *free_b, double *size_b)
     return 0;
 }
 
+/* Allocate len bytes to fd, as much of it as the file system still has:
+ * the programs on it keep writing between statvfs and here, so an ENOSPC
+ * of the whole length is followed by 1 MiB steps, then single pages,
+ * until nothing more fits (ranges already allocated cost nothing).  *done:
+ * bytes allocated.  0, or the errno of another failure. */
+static int fill_blocks(int fd, off_t len, off_t *done)
+{
+    if (fallocate(fd, 0, 0, len) == 0) {
+        *done = len;
+        return 0;
+    }
+    if (errno != ENOSPC)
+        return errno;
+    off_t off = 0, step = 1 << 20;
+    while (off < len) {
+        off_t n = len - off < step ? len - off : step;
+        if (fallocate(fd, 0, off, n) == 0) {
+            off += n;
+        } else if (errno != ENOSPC) {
+            *done = off;
+            return errno;
+        } else if (step > 4096) {
+            step = 4096;
+        } else {
+            break; /* full */
+        }
+    }
+    *done = off;
+    return 0;
+}
+
 static int fill_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     fill_priv *p = f->priv;
@@ -307,15 +339,16 @@ static int fill_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     off_t len = (off_t)want;
     if (fstatvfs(fd, &v) == 0 && v.f_frsize > 0)
         len -= len % (off_t)v.f_frsize;
-    int rc = 0;
-    if (fallocate(fd, 0, 0, len) != 0)
-        rc = cr_err_sys(err, CR_ESYS, errno,
+    off_t done = 0;
+    int rc = fill_blocks(fd, len, &done);
+    if (rc != 0)
+        rc = cr_err_sys(err, CR_ESYS, rc,
                         "disk_fill %s: fallocate %.1f MiB in %s", f->name,
                         (double)len / MIB, p->full);
     close(fd);
     json_object_set_new(act->details, "file", json_string(st->file));
     json_object_set_new(act->details, "filled_mb",
-                        json_real(rc == 0 ? (double)len / MIB : 0));
+                        json_real((double)done / MIB));
     if (free_bytes(p->full, &fr, &size) == 0)
         json_object_set_new(act->details, "free_mb_after", json_real(fr / MIB));
     return rc;

@@ -191,7 +191,7 @@ SCEN["pipeline-disk-errors"] = {
 
 SCEN["pipeline-pressure"] = {
     "name": "pipeline-pressure",
-    "description": "Resource pressure under load: the workers are throttled to 20 % of a CPU "
+    "description": "Resource pressure under load: the workers are throttled to 2 % of a CPU "
                    "for 4 s (cgroup CFS quota), and the sink's disk -- a 64 MiB tmpfs at its "
                    "data directory -- is really filled (fallocate) for 3 s, so SQLite gets "
                    "ENOSPC from the kernel, no preload. The pipeline slows down and the sink "
@@ -201,7 +201,7 @@ SCEN["pipeline-pressure"] = {
     "services": pipeline(rate=200, dur=10),
     "steady_state": HEALTH,
     "faults": [
-        {"kind": "cpu", "name": "worker-cpu", "target": "worker", "quota_pct": 20,
+        {"kind": "cpu", "name": "worker-cpu", "target": "worker", "quota_pct": 2,
          "at_s": 2, "for_s": 4},
         {"kind": "disk_fill", "name": "sink-disk-full", "path": "data/sink.0", "tmpfs_mb": 64,
          "leave_mb": 0, "at_s": 3, "for_s": 3}],
