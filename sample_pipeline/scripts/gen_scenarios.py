@@ -191,12 +191,13 @@ SCEN["pipeline-disk-errors"] = {
 
 SCEN["pipeline-pressure"] = {
     "name": "pipeline-pressure",
-    "description": "Resource pressure under load: the workers are throttled to 2 % of a CPU "
-                   "for 4 s (cgroup CFS quota), and the sink's disk -- a 64 MiB tmpfs at its "
-                   "data directory -- is really filled (fallocate) for 3 s, so SQLite gets "
-                   "ENOSPC from the kernel, no preload. The pipeline slows down and the sink "
-                   "retries its commits, then both recover: no accepted record lost, none "
-                   "delivered twice. Needs root (cgroups, tmpfs).",
+    "description": "Resource pressure under load: the workers are capped at 2 % of a CPU for "
+                   "4 s (cgroup CFS quota; at 200 records/s they may need less -- the journal's "
+                   "periods_throttled says whether the cap bit), and the sink's disk -- a 64 MiB "
+                   "tmpfs at its data directory -- is really filled (fallocate) for 3 s, so SQLite "
+                   "gets ENOSPC from the kernel, no preload. The sink retries its commits and "
+                   "recovers: no accepted record lost, none delivered twice. Needs root "
+                   "(cgroups, tmpfs).",
     "seed": 17, "duration_s": 12, "drain_s": 5,
     "services": pipeline(rate=200, dur=10),
     "steady_state": HEALTH,
