@@ -5,7 +5,7 @@
 # (cmake/CrInstall.cmake says what each holds), installed under /usr.
 # Dependencies on shared libraries come from dpkg-shlibdeps, which reads
 # the binaries (libjansson4, libnl-3-200, libnl-route-3-200, libcurl4,
-# and for crp libmicrohttpd12, libsqlite3-0, libssl3, librabbitmq4);
+# libmicrohttpd12, and for crp libsqlite3-0, libssl3, librabbitmq4);
 # tests/e2e/install_deb.sh installs both into a scratch root with dpkg -x
 # and runs the quickstart from there.
 set(CPACK_GENERATOR DEB)

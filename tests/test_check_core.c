@@ -376,6 +376,61 @@ static void test_check_events_windows(void)
     fx_free(&x);
 }
 
+/* A window anchored at readiness: the count-th time db (or an instance)
+ * became ready; an anchor that never came fails, saying so. */
+static void test_check_events_ready_window(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"events\", \"ev\": \"delivered\", \"min\": 2, "
+                "\"window\": {\"ready\": \"db\", \"count\": 2, \"from_s\": 0, "
+                "\"to_s\": 5}},"
+                "{\"kind\": \"events\", \"ev\": \"delivered\", \"max\": 0, "
+                "\"window\": {\"ready\": \"worker.1\", \"from_s\": -1, "
+                "\"to_s\": 0}}");
+    fx_proc(&x, -2, "db.0", "db", CR_PROC_START, -1, 0, NULL);
+    fx_proc(&x, -1, "db.0", "db", CR_PROC_READY, -1, 0, NULL);
+    fx_proc(&x, -0.5, "worker.0", "worker", CR_PROC_READY, -1, 0, NULL);
+    fx_proc(&x, -0.2, "worker.1", "worker", CR_PROC_READY, -1, 0, NULL);
+    fx_ev(&x, "{\"ts\": 2, \"svc\": \"sink\", \"ev\": \"delivered\"}");
+    fx_ev(&x, "{\"ts\": 12, \"svc\": \"sink\", \"ev\": \"delivered\"}");
+    fx_ev(&x, "{\"ts\": 14, \"svc\": \"sink\", \"ev\": \"delivered\"}");
+    fx_ev(&x, "{\"ts\": 18, \"svc\": \"sink\", \"ev\": \"delivered\"}");
+    /* db was ready once (start-up): the window's anchor never came.  Not
+     * a pass, and not a count of 0 either. */
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "the window's anchor never happened: db became "
+                         "ready 1 time, the window starts at its readiness "
+                         "#2"));
+    CU_ASSERT_EQUAL(fx_detail(&x, "ready_seen"), 1);
+    /* Ready again at 10 s (slow boot after a kill at 1 s): [10, 15]. */
+    fx_proc(&x, 1, "db.0", "db", CR_PROC_EXIT, -1, 9, "fault:kill-db");
+    fx_proc(&x, 1.3, "db.0", "db", CR_PROC_START, -1, 0, "restart-policy");
+    fx_proc(&x, 10, "db.0", "db", CR_PROC_READY, -1, 0, NULL);
+    FX_PASSED(&x, 0);
+    CU_ASSERT_DOUBLE_EQUAL(x.res.measured, 2, 0);
+    CU_ASSERT(fx_evid(&x, "db ready (#2): the window is [10.000 s, 15.000 s]"));
+    CU_ASSERT(fx_evid(&x, "t=12.000 sink delivered"));
+    /* Instance anchor: worker.1 became ready at -0.2 s; [-1.2, -0.2]
+     * holds no delivery. */
+    FX_PASSED(&x, 1);
+    fx_ev(&x, "{\"ts\": -0.5, \"svc\": \"sink\", \"ev\": \"delivered\"}");
+    FX_FAILED(&x, 1);
+    fx_free(&x);
+    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, "
+                         "\"window\": {\"ready\": \"nosvc\", \"to_s\": 1}}",
+                         "unknown service or instance \"nosvc\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, "
+                         "\"window\": {\"ready\": \"db\"}}",
+                         "a readiness window needs \"to_s\""));
+    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, "
+                         "\"window\": {\"ready\": \"db\", \"fault\": \"dep\", "
+                         "\"to_s\": 1}}",
+                         "a window has one anchor"));
+    CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\", \"max\": 1, "
+                         "\"window\": {\"count\": 2, \"to_s\": 1}}",
+                         "only applies to a readiness window"));
+}
+
 static void test_check_events_parse_errors(void)
 {
     CU_ASSERT(fx_invalid("{\"kind\": \"events\", \"ev\": \"x\"}",
@@ -522,6 +577,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_events_count);
     CR_ADD_TEST(s, test_check_events_min_and_empty);
     CR_ADD_TEST(s, test_check_events_windows);
+    CR_ADD_TEST(s, test_check_events_ready_window);
     CR_ADD_TEST(s, test_check_events_parse_errors);
     CR_ADD_TEST(s, test_check_all_oom_loop);
     CR_ADD_TEST(s, test_check_doc_complete);

@@ -200,13 +200,23 @@ static const char skeleton[] =
     " \"links\": [{\"name\": \"l\", \"from\": \"a\", \"to\": \"b\"}],"
     " \"hosts\": [{\"name\": \"h1\"}],"
     " \"faults\": [{\"kind\": \"kill\", \"target\": \"a\","
-    "   \"on_event\": {\"ev\": \"x\"}}]}";
+    "   \"on_event\": {\"ev\": \"x\"}},"
+    "  {\"kind\": \"kill\", \"target\": \"b\","
+    "   \"on_ready\": {\"svc\": \"a\"}}]}";
 
 /* Where each object sits in the skeleton, and its path in diagnostics. */
-typedef enum { AT_TOP, AT_SVC, AT_READY, AT_TRIGGER, AT_LINK, AT_HOST } at_t;
+typedef enum {
+    AT_TOP,
+    AT_SVC,
+    AT_READY,
+    AT_TRIGGER,
+    AT_LINK,
+    AT_HOST,
+    AT_READY_TRIGGER
+} at_t;
 static const char *const at_path[] = {
     "",         "services[0]", "services[0].ready", "faults[0].on_event",
-    "links[0]", "hosts[0]"};
+    "links[0]", "hosts[0]",    "faults[1].on_ready"};
 
 static json_t *at_obj(json_t *root, at_t at)
 {
@@ -225,6 +235,9 @@ static json_t *at_obj(json_t *root, at_t at)
         return json_array_get(json_object_get(root, "links"), 0);
     case AT_HOST:
         return json_array_get(json_object_get(root, "hosts"), 0);
+    case AT_READY_TRIGGER:
+        return json_object_get(
+            json_array_get(json_object_get(root, "faults"), 1), "on_ready");
     }
     return NULL;
 }
@@ -302,6 +315,7 @@ static void test_docs_scenario_keys_known(void)
     check_known_at(d, 2, "Services", AT_SVC, 1);
     check_known_at(d, 3, "`ready`", AT_READY, 1);
     check_known_at(d, 3, "`on_event`:", AT_TRIGGER, 1);
+    check_known_at(d, 3, "`on_ready`:", AT_READY_TRIGGER, 1);
     check_known_at(d, 3, "`links`", AT_LINK, 1);
     check_known_at(d, 3, "`hosts`", AT_HOST, 1);
     md_free(d);
@@ -379,8 +393,10 @@ static int place_snippet(json_t *root, const char *chapter, json_t *obj,
                         return -1;
                 continue;
             }
+            /* Top-level keys the base lacks: faults, steady_state,
+             * drain; anything else is a service's. */
             if (!json_object_get(root, k) && strcmp(k, "faults") != 0 &&
-                strcmp(k, "steady_state") != 0)
+                strcmp(k, "steady_state") != 0 && strcmp(k, "drain") != 0)
                 dst = json_array_get(svcs, 0);
             json_object_set(dst, k, v);
         }

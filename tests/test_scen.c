@@ -312,6 +312,70 @@ static void test_scen_seed_drawn_when_absent(void)
     cr_scen_free(b);
 }
 
+/* on_ready triggers, the drain until quiet: parsed into the model, shown
+ * in the timeline (JSON and text). */
+static const char *anchored =
+    "{\"name\": \"a\", \"duration_s\": 40,"
+    " \"drain\": {\"until_quiet_s\": 3, \"ev\": \"delivered\", \"svc\": "
+    "\"sink\", \"max_s\": 30},"
+    " \"services\": [{\"name\": \"queue\", \"cmd\": [\"true\"]},"
+    "  {\"name\": \"sink\", \"cmd\": [\"true\"], \"replicas\": 2}],"
+    " \"faults\": [{\"kind\": \"pause\", \"name\": \"p\", \"target\": "
+    "\"queue\", \"for_s\": 4,"
+    "   \"on_ready\": {\"svc\": \"queue\", \"count\": 2, \"delay_s\": 3}},"
+    "  {\"kind\": \"kill\", \"name\": \"k\", \"target\": \"sink.1\","
+    "   \"on_ready\": {\"svc\": \"sink.1\"}}]}";
+
+static void test_scen_on_ready_and_drain(void)
+{
+    cr_scen *sc = NULL;
+    char *msgs = NULL;
+    int rc = load_str("a.json", anchored, &sc, &msgs);
+    if (rc)
+        fprintf(stderr, "%s", msgs ? msgs : "");
+    free(msgs);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    const cr_fault *p = cr_scen_fault(sc, "p"), *k = cr_scen_fault(sc, "k");
+    CU_ASSERT_FATAL(p && k && p->trigger && k->trigger);
+    CU_ASSERT_STRING_EQUAL(p->trigger->ready_svc, "queue");
+    CU_ASSERT_PTR_NULL(p->trigger->match.ev);
+    CU_ASSERT_EQUAL(p->trigger->count, 2);
+    CU_ASSERT_EQUAL(p->trigger->delay_s, 3);
+    CU_ASSERT_EQUAL(p->nstarts, 0);
+    CU_ASSERT_STRING_EQUAL(k->trigger->ready_svc, "sink.1");
+    CU_ASSERT_EQUAL(k->trigger->count, 1);
+    CU_ASSERT_EQUAL(k->trigger->delay_s, 0);
+    CU_ASSERT_EQUAL(sc->drain.until_quiet_s, 3);
+    CU_ASSERT_EQUAL(sc->drain.max_s, 30);
+    CU_ASSERT_STRING_EQUAL(sc->drain.match.ev, "delivered");
+    CU_ASSERT_STRING_EQUAL(sc->drain.match.svc, "sink");
+    json_t *tl = cr_scen_timeline_json(sc);
+    CU_ASSERT_FATAL(json_array_size(tl) == 2);
+    json_t *e = json_array_get(tl, 0);
+    json_t *on = json_object_get(e, "on_ready");
+    CU_ASSERT_PTR_NULL(json_object_get(e, "on_event"));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(on, "svc")),
+                           "queue");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(on, "count")), 2);
+    CU_ASSERT(json_is_null(json_object_get(e, "at_s")));
+    json_decref(tl);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    CU_ASSERT_FATAL(fp != NULL);
+    cr_scen_print_timeline(sc, fp);
+    fclose(fp);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "on queue ready #2 +delay 3 s"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "on sink.1 ready #1)"));
+    free(buf);
+    cr_scen_free(sc);
+    /* A fixed drain leaves the drain until quiet off. */
+    CU_ASSERT_EQUAL_FATAL(load_str("m.json", minimal, &sc, NULL), 0);
+    CU_ASSERT_EQUAL(sc->drain.until_quiet_s, 0);
+    CU_ASSERT_PTR_NULL(sc->drain.match.ev);
+    cr_scen_free(sc);
+}
+
 static void test_scen_load_file_errors(void)
 {
     cr_scen *sc = NULL;
@@ -1241,6 +1305,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_scen_invalid_corpus);
     CR_ADD_TEST(s, test_scen_valid_defaults);
     CR_ADD_TEST(s, test_scen_seed_drawn_when_absent);
+    CR_ADD_TEST(s, test_scen_on_ready_and_drain);
     CR_ADD_TEST(s, test_scen_load_file_errors);
     CR_ADD_TEST(s, test_scen_regex_limits);
     CR_ADD_TEST(s, test_scen_probe_regex_limits);

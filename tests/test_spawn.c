@@ -3,9 +3,11 @@
  * and dispositions, the environment, stdio and the fds the program sees;
  * the go-pipe runs the caller's record before exec (and a refusal stops
  * the program from ever running); PR_SET_PDEATHSIG; another identity (as
- * root: `id -u` as nobody). */
+ * root: `id -u` as nobody); the caller's child hook, last before exec, and
+ * its parent step before the exec is awaited. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -472,6 +474,119 @@ static void test_spawn_credentials(void)
     CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
+/* child_hook / after_go (the engine's spawn hooks): the hook runs in the
+ * child after chdir; after_go runs before cr_spawn waits for the exec --
+ * the hook below waits for after_go's byte, so the other order would time
+ * out (step "hook", ETIMEDOUT).  A hook's errno is the step "hook"; a
+ * refusal of after_go kills the child before its program runs, unless an
+ * earlier step had failed: then that step is reported. */
+typedef struct hook_ctx {
+    int to_child[2]; /* after_go -> hook */
+    int calls;       /* after_go's */
+    int refuse;      /* after_go returns CR_ESTATE */
+    int wait_end;    /* after_go first waits for the child to end (as the
+                        seccomp one waits for its message or its end) */
+    int fail_errno;  /* the hook returns this at once */
+} hook_ctx;
+
+static int hook_child(void *arg)
+{
+    hook_ctx *h = arg;
+    if (h->fail_errno)
+        return h->fail_errno;
+    if (access("cwd-marker", F_OK) != 0) /* relative: after chdir */
+        return ENOENT;
+    struct pollfd pf = {h->to_child[0], POLLIN, 0};
+    char b;
+    if (poll(&pf, 1, 5000) != 1 || read(h->to_child[0], &b, 1) != 1)
+        return ETIMEDOUT;
+    return 0;
+}
+
+static int hook_after_go(void *arg, pid_t pid, cr_err *err)
+{
+    hook_ctx *h = arg;
+    h->calls++;
+    if (h->wait_end) {
+        siginfo_t si;
+        waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+    }
+    if (h->refuse)
+        return cr_err_set(err, CR_ESTATE, "refused pid %d", (int)pid);
+    if (h->wait_end)
+        return CR_OK;
+    return write(h->to_child[1], "x", 1) == 1 ? CR_OK : CR_ESYS;
+}
+
+static void test_spawn_child_hook_and_after_go(void)
+{
+    char *dir = cr_test_tmpdir(), marker[512], ran[600];
+    snprintf(marker, sizeof marker, "%s/cwd-marker", dir);
+    snprintf(ran, sizeof ran, "%s/ran", dir);
+    int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    char *argv[] = {"touch", ran, NULL};
+    hook_ctx h;
+    memset(&h, 0, sizeof h);
+    CU_ASSERT_FATAL(pipe2(h.to_child, O_CLOEXEC) == 0);
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    cr_err err;
+    cr_err_clear(&err);
+    o.path = "/usr/bin/touch";
+    if (access(o.path, X_OK) != 0)
+        o.path = "/bin/touch";
+    o.argv = argv;
+    o.cwd = dir;
+    o.child_hook = hook_child;
+    o.child_hook_arg = &h;
+    o.after_go = hook_after_go;
+    o.after_go_arg = &h;
+    int rc = cr_spawn(&o, &pr, &err);
+    if (rc)
+        fprintf(stderr, "spawn: %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    int st = -1;
+    waitpid(pr.pid, &st, 0);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_EQUAL(h.calls, 1);
+    CU_ASSERT_EQUAL(access(ran, F_OK), 0);
+    unlink(ran);
+
+    /* The hook fails: step "hook", its errno, no child left. */
+    h.fail_errno = EPERM;
+    h.wait_end = 1;
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_spawn(&o, &pr, &err), CR_ESYS);
+    CU_ASSERT_STRING_EQUAL(pr.step ? pr.step : "", "hook");
+    CU_ASSERT_EQUAL(pr.child_errno, EPERM);
+    CU_ASSERT_EQUAL(pr.pid, 0);
+    CU_ASSERT_EQUAL(waitpid(-1, NULL, WNOHANG), -1);
+
+    /* after_go refuses: its code and message; the program never ran. */
+    h.fail_errno = 0;
+    h.wait_end = 0;
+    h.refuse = 1;
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_spawn(&o, &pr, &err), CR_ESTATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "refused pid"));
+    CU_ASSERT_EQUAL(pr.pid, 0);
+    CU_ASSERT_EQUAL(waitpid(-1, NULL, WNOHANG), -1);
+    CU_ASSERT_NOT_EQUAL(access(ran, F_OK), 0);
+
+    /* ... but a step before the hook that failed is the cause. */
+    o.cwd = "/nonexistent/dir";
+    h.wait_end = 1;
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_spawn(&o, &pr, &err), CR_EUNSUP);
+    CU_ASSERT_STRING_EQUAL(pr.step ? pr.step : "", "chdir");
+    CU_ASSERT_EQUAL(pr.child_errno, ENOENT);
+    close(h.to_child[0]);
+    close(h.to_child[1]);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+}
+
 static void test_spawn_which(void)
 {
     char *p = cr_spawn_which("sh");
@@ -513,5 +628,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_spawn_environment);
     CR_ADD_TEST(s, test_spawn_stdio_and_fds);
     CR_ADD_TEST(s, test_spawn_credentials);
+    CR_ADD_TEST(s, test_spawn_child_hook_and_after_go);
     CR_ADD_TEST(s, test_spawn_which);
 }

@@ -1,532 +1,83 @@
-/* syscall: fail C library calls of a service through libfiu's POSIX
- * preload (disk full, I/O errors, failed fsync, out of memory, refused or
- * reset connections, or any of libfiu's failure points).
+/* syscall: make system calls of a service fail or go slow during a window
+ * -- disk full, I/O errors, failed fsync, refused or reset connections, a
+ * slow disk or network -- through one of two backends:
  *
- * How: prepare() starts every replica of a targeted service with
- * fiu_run_preload.so and fiu_posix_preload.so in LD_PRELOAD, libfiu's remote
- * control on FIFOs <run_dir>/fiu/<service>-<pid>.in/.out (FIU_CTRL_FIFO)
- * and a per-replica FIU_PRNG_SEED derived from the run seed.  Services that
- * no syscall fault targets are started as usual and pay nothing.  apply()
- * enables the failure points in every process of each targeted replica
- * (every process of its process group that has a remote control: a wrapper
- * shell and its children too) by speaking libfiu's protocol (cr_fiu.h);
- * revert() disables them; on_spawn() arms a replica restarted inside the
- * window.  What was armed, when, and each reply go into act->details.
+ *   libfiu   LD_PRELOAD of libfiu's POSIX wrappers (syscall_fiu.c): fails
+ *            C library calls of dynamically linked programs, malloc too;
+ *   seccomp  a seccomp filter installed at spawn whose named calls the
+ *            harness's supervisor answers (syscall_seccomp.c): any program
+ *            (static, Go, raw syscall(2)), failures and delays.
  *
- * Limits, stated in faults/README.md: LD_PRELOAD cannot reach statically
- * linked programs (check() refuses them: exit 3) nor raw syscall(2) or
- * inline system calls; libfiu cannot make calls slow, and cannot fail
- * "the first N calls" for N > 1 (count: 1 is FIU_ONETIME). */
-#include "faults/cr_fault.h"
-#include "cr_fiu.h"
+ * `backend: "auto"` (the default) takes libfiu where it applies and seccomp
+ * for statically linked programs and Go programs (whose system calls never
+ * go through the C library), or when the keys ask for what only one of
+ * them can do; check() makes the choice and the journal says why.
+ *
+ * This file holds the keys, their validation for each backend, the choice
+ * and the journal's common fields; the backends do the rest. */
+#include "syscall_internal.h"
 #include "cr_fiupt.h"
+#include "cr_seccomp.h"
 
 #include "base/cr_alloc.h"
 
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-extern const cr_fault_ops cr_fault_syscall_ops;
-
-#define SYS_OPEN_TIMEOUT_S 1.0 /* FIFO to appear / thread to listen */
-#define SYS_CMD_TIMEOUT_S  2.0 /* one reply (typically ~30 us) */
-
-typedef struct sys_spec {
-    char **points; /* owned, npoints entries */
-    size_t npoints;
-    const char *preset; /* static preset name, or NULL */
-    double probability;
-    int errnum;  /* 0: the points set no errno */
-    int onetime; /* count: 1 */
-} sys_spec;
-
-/* One process we armed. */
-typedef struct sys_armed {
-    cr_inst *inst;
-    pid_t leader; /* the replica's pid (process group) when armed */
-    pid_t pid;
-} sys_armed;
-
-typedef struct sys_state {
-    sys_armed *v;
-    size_t n, cap;
-} sys_state;
-
 static const cr_param sys_params[] = {
+    {"backend", "string", "auto",
+     "\"libfiu\" (LD_PRELOAD: C library calls of dynamically linked "
+     "programs), \"seccomp\" (a seccomp filter: system calls of any "
+     "program, failed or delayed) or \"auto\" (libfiu where it applies; "
+     "seccomp for static and Go programs)"},
     {"points", "array|string", "-",
      "libfiu failure point names (e.g. \"posix/io/rw/write\"; a final '*' "
-     "matches a prefix); exactly one of points and preset"},
+     "matches a prefix); exactly one of points, syscalls and preset"},
+    {"syscalls", "array|string", "-",
+     "system call names as the kernel knows them (\"write\", \"openat\", "
+     "\"fsync\", \"connect\"): the seccomp backend"},
     {"preset", "string", "-",
-     "disk_full, io_error, fsync_fail, oom, net_refused or net_reset (see "
-     "faults/README.md)"},
+     "disk_full, io_error, fsync_fail, oom (libfiu only), net_refused, "
+     "net_reset, slow_disk, slow_net (seccomp only) (see faults/README.md)"},
     {"probability", "number", "1",
-     "chance that each call fails while armed (0..1), drawn by libfiu from "
-     "FIU_PRNG_SEED"},
+     "chance that each call is faulted while the window is open (0..1), "
+     "drawn from the run seed"},
     {"errno", "string", "preset/EIO",
-     "errno the failing calls set (\"ENOSPC\"); must be one every named call "
-     "can return"},
+     "errno the faulted calls return (\"ENOSPC\"); with libfiu it must be "
+     "one every named call can return"},
     {"count", "integer", "0",
-     "0: every call in the window may fail; 1: only the first failing call "
-     "(libfiu's onetime, per failure point name and process)"},
+     "0: every call in the window may be faulted; N: at most N per replica "
+     "and window (the first N when probability is 1); libfiu: only 1"},
+    {"delay_ms", "number", "preset/0",
+     "seccomp: hold each faulted call this long, then let it run (or fail "
+     "it, with errno)"},
+    {"jitter_ms", "number", "0",
+     "seccomp: the delay is drawn uniformly in delay_ms +- jitter_ms"},
+    {"path", "string", "preset/none",
+     "seccomp: only calls on files under this path prefix (\"/data/\"; "
+     "relative: under the run directory) or whose fd links to this prefix "
+     "(\"socket:\")"},
     {NULL, NULL, NULL, NULL},
 };
 
-/* ---- parse -------------------------------------------------------------- */
+/* ---- shared with the backends ------------------------------------------- */
 
-static void spec_free(sys_spec *s)
-{
-    if (!s)
-        return;
-    for (size_t i = 0; s->points && i < s->npoints; i++)
-        cr_free(s->points[i]);
-    cr_free(s->points);
-    cr_free(s);
-}
-
-static int sys_parse(cr_vctx *vx, const json_t *obj, const char *path,
-                     cr_fault *f)
-{
-    char p[CR_PATH_MAX + 32];
-    size_t before = cr_vcount(vx);
-    const json_t *jp = json_object_get(obj, "points");
-    const char *preset_name = NULL, *errno_name = NULL;
-    double prob = 1;
-    long long count = 0;
-    sys_spec *s = cr_calloc(1, sizeof *s);
-    if (!s)
-        return CR_ENOMEM;
-    cr_vstr(vx, obj, path, "preset", NULL, &preset_name);
-    cr_vnum(vx, obj, path, "probability", 0, 1, 1, &prob);
-    cr_vstr(vx, obj, path, "errno", NULL, &errno_name);
-    cr_vint(vx, obj, path, "count", 0, 1000000000, 0, &count);
-    s->probability = prob;
-    if (count > 1) {
-        cr_path_key(p, sizeof p, path, "count");
-        cr_verr(vx, p,
-                "libfiu can fail only the first call (count: 1, its "
-                "onetime flag); count %lld is not supported",
-                count);
-    }
-    s->onetime = count == 1;
-    if ((jp != NULL) == (preset_name != NULL)) {
-        cr_verr(vx, path,
-                "a syscall fault needs exactly one of \"points\" and "
-                "\"preset\"");
-        goto out;
-    }
-    const cr_fiupt_preset *pre = NULL;
-    if (preset_name) {
-        pre = cr_fiupt_preset_find(preset_name);
-        cr_path_key(p, sizeof p, path, "preset");
-        if (!pre) {
-            cr_verr(vx, p,
-                    "unknown preset \"%s\" (disk_full, io_error, fsync_fail, "
-                    "oom, net_refused, net_reset)",
-                    preset_name);
-            goto out;
-        }
-        s->preset = pre->name;
-        while (pre->points[s->npoints])
-            s->npoints++;
-    } else if (json_is_string(jp)) {
-        s->npoints = 1;
-    } else if (json_is_array(jp) && json_array_size(jp) > 0) {
-        s->npoints = json_array_size(jp);
-    } else {
-        cr_path_key(p, sizeof p, path, "points");
-        cr_verr(vx, p,
-                "must be a failure point name or a non-empty array of "
-                "them");
-        goto out;
-    }
-    s->points = cr_calloc(s->npoints, sizeof *s->points);
-    if (!s->points) {
-        spec_free(s);
-        return CR_ENOMEM;
-    }
-    for (size_t i = 0; i < s->npoints; i++) {
-        const char *name = NULL;
-        if (pre)
-            name = pre->points[i];
-        else if (json_is_string(jp))
-            name = json_string_value(jp);
-        else if (json_is_string(json_array_get(jp, i)))
-            name = json_string_value(json_array_get(jp, i));
-        if (!name) {
-            char q[CR_PATH_MAX + 32];
-            cr_path_key(q, sizeof q, path, "points");
-            cr_path_idx(p, sizeof p, q, i);
-            cr_verr(vx, p, "must be a string");
-            goto out;
-        }
-        s->points[i] = cr_strdup(name);
-        if (!s->points[i]) {
-            spec_free(s);
-            return CR_ENOMEM;
-        }
-    }
-    if (errno_name) {
-        s->errnum = cr_fiupt_errno_parse(errno_name);
-        if (s->errnum < 0) {
-            cr_path_key(p, sizeof p, path, "errno");
-            cr_verr(vx, p,
-                    "unknown errno name \"%s\" (symbolic, e.g. \"EIO\", "
-                    "\"ENOSPC\", \"ENOMEM\")",
-                    errno_name);
-            goto out;
-        }
-    } else if (pre) {
-        s->errnum = cr_fiupt_errno_parse(pre->errno_name);
-    }
-    cr_err e;
-    cr_err_clear(&e);
-    if (cr_fiupt_check((const char *const *)s->points, s->npoints, &s->errnum,
-                       &e) != 0) {
-        cr_path_key(p, sizeof p, path,
-                    errno_name && strstr(e.msg, "errno") ? "errno"
-                    : pre                                ? "preset"
-                                                         : "points");
-        cr_verr(vx, p, "%s", e.msg);
-    }
-out:
-    if (cr_vcount(vx) != before) {
-        spec_free(s);
-        return CR_EINVAL; /* diagnostics recorded */
-    }
-    f->priv = s;
-    return 0;
-}
-
-static void sys_destroy(cr_fault *f)
-{
-    spec_free(f->priv);
-    f->priv = NULL;
-}
-
-/* ---- check: libfiu present, program reachable by LD_PRELOAD ------------- */
-
-static const char *fiu_dir(void)
-{
-    const char *d = getenv("CHAOSRUN_FIU_DIR");
-    return d && *d ? d : CR_FIU_DIR;
-}
-
-static int libs_present(cr_err *err)
-{
-    char a[PATH_MAX], b[PATH_MAX];
-    snprintf(a, sizeof a, "%s/fiu_run_preload.so", fiu_dir());
-    snprintf(b, sizeof b, "%s/fiu_posix_preload.so", fiu_dir());
-    if (access(a, R_OK) != 0 || access(b, R_OK) != 0)
-        return cr_err_set(err, CR_EUNSUP,
-                          "syscall faults need libfiu's preload libraries "
-                          "fiu_run_preload.so and fiu_posix_preload.so, not "
-                          "found in %s: install the Debian packages fiu-utils "
-                          "and libfiu-dev (or set CHAOSRUN_FIU_DIR)",
-                          fiu_dir());
-    return CR_OK;
-}
-
-/* Where the service's program is: argv[0] through PATH, or relative to the
- * service's cwd (the engine chdirs there before execve). */
-static int resolve_prog(const cr_svc_spec *sp, char *out, size_t n)
-{
-    const char *prog = sp->argv[0];
-    if (strchr(prog, '/')) {
-        if (prog[0] != '/' && sp->cwd)
-            snprintf(out, n, "%s/%s", sp->cwd, prog);
-        else
-            snprintf(out, n, "%s", prog);
-        return access(out, X_OK) == 0 ? 0 : -1;
-    }
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path; *p;) {
-        size_t len = strcspn(p, ":");
-        snprintf(out, n, "%.*s/%s", (int)len, len ? p : ".", prog);
-        if (access(out, X_OK) == 0)
-            return 0;
-        p += len;
-        if (*p == ':')
-            p++;
-    }
-    return -1;
-}
-
-/* 1: ELF with PT_INTERP (dynamic), 0: ELF without (static), 2: script
- * (interpreter path copied to interp), -1: neither / unreadable. */
-static int prog_kind(const char *path, char *interp, size_t n)
-{
-    unsigned char h[256];
-    int kind = -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t got = pread(fd, h, sizeof h, 0);
-    if (got >= 2 && h[0] == '#' && h[1] == '!') {
-        size_t i = 2, k = 0;
-        while (i < (size_t)got && (h[i] == ' ' || h[i] == '\t'))
-            i++;
-        while (i < (size_t)got && h[i] != ' ' && h[i] != '\t' && h[i] != '\n' &&
-               k + 1 < n)
-            interp[k++] = (char)h[i++];
-        interp[k] = '\0';
-        kind = k ? 2 : -1;
-        goto out;
-    }
-    if (got < (ssize_t)sizeof(Elf32_Ehdr) || memcmp(h, ELFMAG, SELFMAG) != 0)
-        goto out;
-    int is64 = h[EI_CLASS] == ELFCLASS64;
-    uint64_t phoff;
-    unsigned phnum, phentsize;
-    if (is64) {
-        Elf64_Ehdr e;
-        memcpy(&e, h, sizeof e);
-        phoff = e.e_phoff;
-        phnum = e.e_phnum;
-        phentsize = e.e_phentsize;
-    } else {
-        Elf32_Ehdr e;
-        memcpy(&e, h, sizeof e);
-        phoff = e.e_phoff;
-        phnum = e.e_phnum;
-        phentsize = e.e_phentsize;
-    }
-    if (phentsize == 0 || phentsize > 256)
-        goto out;
-    kind = 0;
-    for (unsigned i = 0; i < phnum; i++) {
-        unsigned char ph[256];
-        if (pread(fd, ph, phentsize,
-                  (off_t)(phoff + (uint64_t)i * phentsize)) !=
-            (ssize_t)phentsize) {
-            kind = -1;
-            break;
-        }
-        uint32_t type;
-        memcpy(&type, ph, sizeof type); /* p_type is first in both classes */
-        if (type == PT_INTERP) {
-            kind = 1;
-            break;
-        }
-    }
-out:
-    close(fd);
-    return kind;
-}
-
-static int sys_check(cr_fault *f, cr_run *r, cr_err *err)
-{
-    const cr_svc_spec *sp = cr_scen_service(cr_run_scen(r), f->target.service);
-    char prog[PATH_MAX], interp[PATH_MAX];
-    if (libs_present(err))
-        return CR_EUNSUP;
-    if (!sp)
-        return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
-                          f->target.service);
-    if (resolve_prog(sp, prog, sizeof prog) != 0)
-        return cr_err_set(err, CR_EUNSUP, "service %s: program '%s' not found",
-                          sp->name, sp->argv[0]);
-    int kind = prog_kind(prog, interp, sizeof interp);
-    if (kind == 2) { /* a script: its interpreter is what gets the preload */
-        snprintf(prog, sizeof prog, "%s", interp);
-        kind = prog_kind(prog, interp, sizeof interp);
-    }
-    if (kind == 0)
-        return cr_err_set(err, CR_EUNSUP,
-                          "service %s: %s is statically linked; LD_PRELOAD "
-                          "(libfiu) cannot reach it, so fault %s cannot "
-                          "inject syscall failures",
-                          sp->name, prog, f->name);
-    if (kind != 1)
-        return cr_err_set(err, CR_EUNSUP,
-                          "service %s: %s is not a dynamically linked ELF "
-                          "program or a script; fault %s cannot preload "
-                          "libfiu into it",
-                          sp->name, prog, f->name);
-    return CR_OK;
-}
-
-/* ---- prepare: preload, remote control, seeds ---------------------------- */
-
-static void fifo_prefix(cr_run *r, const char *service, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s/fiu/%s", cr_run_dir(r), service);
-}
-
-/* libfiu reads FIU_PRNG_SEED with atoi(): keep it a positive int. */
-static unsigned prng_seed(cr_run *r, const char *service, int replica)
-{
-    char label[CR_PATH_MAX + 32];
-    snprintf(label, sizeof label, "fiu:%s.%d", service, replica);
-    return (unsigned)(cr_rng_mix(cr_run_seed(r), label) % 2147483647u);
-}
-
-static int sys_prepare(cr_fault *f, cr_run *r, cr_err *err)
-{
-    const cr_scen *sc = cr_run_scen(r);
-    const cr_svc_spec *sp = cr_scen_service(sc, f->target.service);
-    char dir[PATH_MAX], prefix[PATH_MAX], val[PATH_MAX * 3];
-    if (!sp)
-        return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
-                          f->target.service);
-    /* Several syscall faults on one service: the first one sets it up. */
-    for (size_t i = 0; i < sc->nfaults && &sc->faults[i] != f; i++)
-        if (sc->faults[i].ops == &cr_fault_syscall_ops &&
-            strcmp(sc->faults[i].target.service, sp->name) == 0)
-            return CR_OK;
-    int first_on_run = 1;
-    for (size_t i = 0; i < sc->nfaults && &sc->faults[i] != f; i++)
-        if (sc->faults[i].ops == &cr_fault_syscall_ops)
-            first_on_run = 0;
-    snprintf(dir, sizeof dir, "%s/fiu", cr_run_dir(r));
-    if (first_on_run) {
-        /* The FIFOs are made by the preload in each child; the directory
-         * holding them is what we create and what cleanup removes. */
-        int id = cr_run_ledger_add(r, err, "dir %s", dir);
-        if (id < 0)
-            return id;
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-            return cr_err_sys(err, CR_ESYS, errno, "fault %s: mkdir %s",
-                              f->name, dir);
-    }
-    /* Keep a preload the scenario (or our own environment) already has. */
-    const char *base = NULL;
-    for (char **e = sp->env; e && *e; e++)
-        if (strncmp(*e, "LD_PRELOAD=", 11) == 0)
-            base = *e + 11;
-    if (!base)
-        base = getenv("LD_PRELOAD");
-    snprintf(val, sizeof val,
-             "%s%s%s/fiu_run_preload.so %s/fiu_posix_preload.so",
-             base && *base ? base : "", base && *base ? " " : "", fiu_dir(),
-             fiu_dir());
-    if (cr_run_setenv(r, sp->name, "LD_PRELOAD", val, err))
-        return err->code;
-    fifo_prefix(r, sp->name, prefix, sizeof prefix);
-    if (cr_run_setenv(r, sp->name, "FIU_CTRL_FIFO", prefix, err))
-        return err->code;
-    for (int i = 0; i < sp->replicas; i++) {
-        char seed[32];
-        snprintf(seed, sizeof seed, "%u", prng_seed(r, sp->name, i));
-        if (cr_run_setenv_inst(r, sp->name, i, "FIU_PRNG_SEED", seed, err))
-            return err->code;
-    }
-    cr_run_log(r, "syscall: %s runs under libfiu (%s), remote control %s-<pid>",
-               sp->name, fiu_dir(), prefix);
-    return CR_OK;
-}
-
-/* ---- arming ------------------------------------------------------------- */
-
-/* Unix time in microseconds, as an integer: the journal's reals are not
- * precise enough to line up with a service's own timestamps. */
-static json_int_t unix_us(void)
+json_int_t sys_unix_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (json_int_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static pid_t proc_pgid(pid_t pid)
-{
-    pid_t g = getpgid(pid);
-    return g < 0 ? 0 : g;
-}
-
-/* pids of the process group of `leader` that have a remote control FIFO
- * (the leader first).  Returns the count (at most max). */
-static size_t group_pids(cr_run *r, const char *service, pid_t leader,
-                         pid_t *out, size_t max)
-{
-    char dir[PATH_MAX], pre[CR_PATH_MAX + 2];
-    size_t n = 0;
-    out[n++] = leader;
-    snprintf(dir, sizeof dir, "%s/fiu", cr_run_dir(r));
-    snprintf(pre, sizeof pre, "%s-", service);
-    DIR *d = opendir(dir);
-    if (!d)
-        return n;
-    struct dirent *de;
-    while ((de = readdir(d)) && n < max) {
-        size_t pl = strlen(pre);
-        if (strncmp(de->d_name, pre, pl) != 0)
-            continue;
-        char *end;
-        long pid = strtol(de->d_name + pl, &end, 10);
-        if (pid <= 0 || strcmp(end, ".in") != 0 || pid == leader)
-            continue;
-        if (proc_pgid((pid_t)pid) == leader)
-            out[n++] = (pid_t)pid;
-    }
-    closedir(d);
-    return n;
-}
-
-/* Send one command per point to one process; replies into `replies`
- * (object point -> reply).  Returns 0 when every reply was 0. */
-static int send_all(cr_fault *f, cr_run *r, pid_t pid, int enable,
-                    double open_timeout, json_t *replies, int *refused,
-                    cr_err *err)
-{
-    const sys_spec *s = f->priv;
-    char prefix[PATH_MAX], cmd[CR_FIU_MAX_LINE];
-    cr_fiu_conn *c = NULL;
-    int rc;
-    *refused = 0;
-    fifo_prefix(r, f->target.service, prefix, sizeof prefix);
-    rc = cr_fiu_open(prefix, pid, open_timeout, &c, err);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < s->npoints; i++) {
-        int reply = 0;
-        if (enable)
-            rc = cr_fiu_fmt_enable(cmd, sizeof cmd, s->points[i],
-                                   s->probability, s->errnum, s->onetime);
-        else
-            rc = cr_fiu_fmt_disable(cmd, sizeof cmd, s->points[i]);
-        if (rc) {
-            cr_err_set(err, rc, "failure point name too long: %s",
-                       s->points[i]);
-            break;
-        }
-        rc = cr_fiu_cmd(c, cmd, SYS_CMD_TIMEOUT_S, &reply, err);
-        if (rc)
-            break;
-        json_object_set_new(replies, s->points[i], json_integer(reply));
-        if (reply != 0)
-            (*refused)++;
-    }
-    cr_fiu_close(c);
-    return rc;
-}
-
-static int state_add(sys_state *st, cr_inst *in, pid_t leader, pid_t pid)
-{
-    if (st->n == st->cap) {
-        size_t nc = st->cap ? st->cap * 2 : 8;
-        sys_armed *v = cr_realloc(st->v, nc * sizeof *v);
-        if (!v)
-            return CR_ENOMEM;
-        st->v = v;
-        st->cap = nc;
-    }
-    st->v[st->n++] = (sys_armed){in, leader, pid};
-    return CR_OK;
-}
-
-static json_t *details_array(json_t *details, const char *key)
+json_t *sys_details_array(json_t *details, const char *key)
 {
     json_t *a = json_object_get(details, key);
     if (!a) {
@@ -536,127 +87,17 @@ static json_t *details_array(json_t *details, const char *key)
     return a;
 }
 
-/* Arm every process of one replica.  Returns 0 or the first error. */
-static int arm_inst(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *in,
-                    int respawn, cr_err *err)
+int sys_uses(const cr_fault *g, int which)
 {
-    sys_state *st = act->state;
-    pid_t pids[64];
-    pid_t leader = cr_inst_pid(in);
-    int rc = CR_OK;
-    size_t n = group_pids(r, f->target.service, leader, pids, 64);
-    for (size_t k = 0; k < n; k++) {
-        cr_err e;
-        int refused = 0;
-        json_t *replies = json_object();
-        cr_err_clear(&e);
-        json_int_t begin_us = unix_us();
-        /* The leader's FIFO may still be in the making (just started). */
-        int r1 = send_all(f, r, pids[k], 1, k == 0 ? SYS_OPEN_TIMEOUT_S : 0.2,
-                          replies, &refused, &e);
-        double t = cr_run_now(r);
-        /* t: reply received (armed for sure); begin_unix_us: command about
-         * to be sent (nothing can fail before). */
-        json_t *rec = json_pack("{s:s, s:i, s:f, s:I, s:I, s:o}", "instance",
-                                cr_inst_name(in), "pid", (int)pids[k], "t", t,
-                                "begin_unix_us", begin_us, "unix_us", unix_us(),
-                                "replies", replies);
-        if (respawn)
-            json_object_set_new(rec, "respawn", json_true());
-        /* Record the process even on failure: revert disables whatever of
-         * it was enabled. */
-        if (state_add(st, in, leader, pids[k]) != 0 && !rc)
-            rc = cr_err_set(err, CR_ENOMEM, "fault %s: out of memory", f->name);
-        if (r1 == 0 && refused == 0) {
-            json_array_append_new(details_array(act->details, "armed"), rec);
-            continue;
-        }
-        if (r1 == 0)
-            cr_err_set(&e, CR_EPROTO,
-                       "libfiu in %s (pid %d) refused to enable %d failure "
-                       "point(s) (reply -1; see its log)",
-                       cr_inst_name(in), (int)pids[k], refused);
-        json_object_set_new(rec, "error", json_string(e.msg));
-        json_array_append_new(details_array(act->details, "errors"), rec);
-        if (!rc)
-            rc = cr_err_set(err, e.code, "fault %s: arming %s (pid %d): %s",
-                            f->name, cr_inst_name(in), (int)pids[k], e.msg);
-    }
-    return rc;
-}
-
-static void describe(cr_fault *f, cr_run *r, cr_fault_act *act)
-{
-    const sys_spec *s = f->priv;
-    json_t *pts = json_array();
-    for (size_t i = 0; i < s->npoints; i++)
-        json_array_append_new(pts, json_string(s->points[i]));
-    json_object_set_new(act->details, "points", pts);
-    if (s->preset)
-        json_object_set_new(act->details, "preset", json_string(s->preset));
-    json_object_set_new(act->details, "errno",
-                        s->errnum ? json_string(cr_fiupt_errno_name(s->errnum))
-                                  : json_null());
-    json_object_set_new(act->details, "probability", json_real(s->probability));
-    json_object_set_new(act->details, "count",
-                        json_integer(s->onetime ? 1 : 0));
-    json_t *seeds = json_object();
-    for (size_t k = 0; k < act->ninst; k++)
-        json_object_set_new(
-            seeds, cr_inst_name(act->inst[k]),
-            json_integer(
-                prng_seed(r, f->target.service, cr_inst_index(act->inst[k]))));
-    json_object_set_new(act->details, "prng_seed", seeds);
-}
-
-static int sys_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
-{
-    int rc = CR_OK;
-    size_t armed = 0;
-    if (!act->details && !(act->details = json_object()))
-        return cr_err_set(err, CR_ENOMEM, "fault %s: out of memory", f->name);
-    sys_state *st = cr_calloc(1, sizeof *st);
-    if (!st)
-        return cr_err_set(err, CR_ENOMEM, "fault %s: out of memory", f->name);
-    act->state = st;
-    if (act->ninst == 0)
-        act->ninst = cr_run_resolve_target(r, &f->target, &act->rng, act->inst,
-                                           CR_ACT_MAX_INST);
-    describe(f, r, act);
-    for (size_t k = 0; k < act->ninst; k++) {
-        cr_inst *in = act->inst[k];
-        const char *why = NULL;
-        if (cr_inst_pid(in) <= 0)
-            why = "not running";
-        else if (cr_inst_paused(in))
-            why = "paused (SIGSTOP): its libfiu thread cannot answer";
-        if (why) {
-            json_array_append_new(details_array(act->details, "skipped"),
-                                  json_pack("{s:s, s:s}", "instance",
-                                            cr_inst_name(in), "reason", why));
-            continue;
-        }
-        size_t before = st->n;
-        if (arm_inst(f, r, act, in, 0, err) != 0)
-            rc = err->code;
-        else if (st->n > before)
-            armed++;
-    }
-    if (rc)
-        return rc;
-    if (armed == 0)
-        return cr_err_set(err, CR_ESTATE,
-                          "fault %s: no targeted replica of %s is running "
-                          "and not paused (see details.skipped)",
-                          f->name, f->target.service);
-    return CR_OK;
+    const sys_spec *s = g->ops == &cr_fault_syscall_ops ? g->priv : NULL;
+    return s && s->chosen == which;
 }
 
 /* Errors the targeted replicas reported in their events during the window
  * (field "errno", else "error"; events without "inst" count for every
  * replica), counted by value: evidence for the report.  Events still in
  * flight when the window closes are not counted. */
-static void errors_seen(cr_fault *f, cr_run *r, cr_fault_act *act)
+void sys_errors_seen(cr_fault *f, cr_run *r, cr_fault_act *act)
 {
     const cr_history *h = cr_run_history(r);
     double from = isnan(act->t_sched) ? -INFINITY : act->t_sched;
@@ -688,102 +129,641 @@ static void errors_seen(cr_fault *f, cr_run *r, cr_fault_act *act)
         json_decref(counts);
 }
 
+/* ---- parse -------------------------------------------------------------- */
+
+static void spec_free(sys_spec *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; s->points && i < s->npoints; i++)
+        cr_free(s->points[i]);
+    cr_free(s->points);
+    cr_free(s);
+}
+
+/* The keys as read (validation of each backend works from these). */
+typedef struct sys_keys {
+    const json_t *points, *syscalls;
+    const char *preset, *errno_name, *path;
+    double probability, delay_ms, jitter_ms;
+    long long count;
+    int has_delay, has_jitter;
+} sys_keys;
+
+/* A problem found by one backend's validation: the key it is about (a
+ * JSON path below the fault) and the sentence. */
+typedef struct sys_problem {
+    char key[64];
+    cr_err e;
+} sys_problem;
+
+static int problem(sys_problem *pb, const char *key, int code, const char *fmt,
+                   const char *a, const char *b)
+{
+    snprintf(pb->key, sizeof pb->key, "%s", key);
+    return cr_err_set(&pb->e, code, fmt, a, b);
+}
+
+/* Names from a string or a non-empty array of strings; n = how many. */
+static int names_of(const json_t *v, const char *key, size_t *n,
+                    sys_problem *pb)
+{
+    if (json_is_string(v)) {
+        *n = 1;
+        return CR_OK;
+    }
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return problem(
+            pb, key, CR_EINVAL,
+            "must be a %s name or a non-empty array of them",
+            strcmp(key, "points") == 0 ? "failure point" : "system call", "");
+    *n = json_array_size(v);
+    for (size_t i = 0; i < *n; i++)
+        if (!json_is_string(json_array_get(v, i))) {
+            snprintf(pb->key, sizeof pb->key, "%s[%zu]", key, i);
+            return cr_err_set(&pb->e, CR_EINVAL, "must be a string");
+        }
+    return CR_OK;
+}
+
+static const char *name_at(const json_t *v, size_t i)
+{
+    return json_is_string(v) ? json_string_value(v)
+                             : json_string_value(json_array_get(v, i));
+}
+
+/* libfiu: points or a preset, an errno every point allows, count 0/1. */
+static int fiu_validate(sys_spec *s, const sys_keys *k, sys_problem *pb)
+{
+    const cr_fiupt_preset *pre = NULL;
+    if (k->preset) {
+        pre = cr_fiupt_preset_find(k->preset);
+        if (!pre)
+            return problem(pb, "preset", CR_EINVAL,
+                           "preset \"%s\" is not one libfiu has%s", k->preset,
+                           "");
+        s->npoints = 0;
+        while (pre->points[s->npoints])
+            s->npoints++;
+    } else {
+        int rc = names_of(k->points, "points", &s->npoints, pb);
+        if (rc)
+            return rc;
+    }
+    if (k->count > 1) {
+        char c[32];
+        snprintf(c, sizeof c, "%lld", k->count);
+        return problem(pb, "count", CR_EINVAL,
+                       "libfiu can fail only the first call (count: 1, its "
+                       "onetime flag); count %s is not supported%s",
+                       c, "");
+    }
+    s->onetime = k->count == 1;
+    s->points = cr_calloc(s->npoints, sizeof *s->points);
+    if (!s->points)
+        return CR_ENOMEM;
+    for (size_t i = 0; i < s->npoints; i++) {
+        s->points[i] = cr_strdup(pre ? pre->points[i] : name_at(k->points, i));
+        if (!s->points[i])
+            return CR_ENOMEM;
+    }
+    if (k->errno_name) {
+        s->errnum = cr_fiupt_errno_parse(k->errno_name);
+        if (s->errnum < 0)
+            return problem(pb, "errno", CR_EINVAL,
+                           "unknown errno name \"%s\" (symbolic, e.g. \"EIO\", "
+                           "\"ENOSPC\", \"ENOMEM\")%s",
+                           k->errno_name, "");
+    } else if (pre) {
+        s->errnum = cr_fiupt_errno_parse(pre->errno_name);
+    }
+    cr_err e;
+    cr_err_clear(&e);
+    if (cr_fiupt_check((const char *const *)s->points, s->npoints, &s->errnum,
+                       &e) != 0)
+        return problem(pb,
+                       k->errno_name && strstr(e.msg, "errno") ? "errno"
+                       : pre                                   ? "preset"
+                                                               : "points",
+                       CR_EINVAL, "%s%s", e.msg, "");
+    return CR_OK;
+}
+
+/* seccomp: syscall names or a preset, any errno, delay, path. */
+static int sc_validate(sys_spec *s, const sys_keys *k, sys_problem *pb)
+{
+    cr_scrule *r = &s->rule;
+    const cr_scpreset *pre = NULL;
+    memset(r, 0, sizeof *r);
+    if (k->preset) {
+        pre = cr_scpreset_find(k->preset);
+        if (!pre)
+            return problem(pb, "preset", CR_EINVAL, "unknown preset \"%s\"%s",
+                           k->preset, "");
+        if (pre->refused)
+            return problem(pb, "preset", CR_EINVAL, "%s%s", pre->refused, "");
+        for (size_t i = 0; pre->syscalls[i]; i++)
+            if (cr_scrule_add(r, pre->syscalls[i], &pb->e) != 0) {
+                snprintf(pb->key, sizeof pb->key, "preset");
+                return CR_EINVAL;
+            }
+    } else {
+        size_t n = 0;
+        int rc = names_of(k->syscalls, "syscalls", &n, pb);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            if (cr_scrule_add(r, name_at(k->syscalls, i), &pb->e) != 0) {
+                if (json_is_array(k->syscalls))
+                    snprintf(pb->key, sizeof pb->key, "syscalls[%zu]", i);
+                else
+                    snprintf(pb->key, sizeof pb->key, "syscalls");
+                return CR_EINVAL;
+            }
+    }
+    r->delay_ms = k->has_delay ? k->delay_ms : pre ? pre->delay_ms : 0;
+    r->jitter_ms = k->jitter_ms;
+    if (k->has_jitter && r->jitter_ms > r->delay_ms) {
+        char a[64];
+        snprintf(a, sizeof a, "%g ms is more than the delay (%g ms)",
+                 r->jitter_ms, r->delay_ms);
+        return problem(pb, "jitter_ms", CR_EINVAL, "%s%s", a,
+                       r->delay_ms == 0 ? "; jitter needs delay_ms" : "");
+    }
+    const char *en = k->errno_name;
+    if (!en && pre)
+        en = pre->errno_name;
+    if (!en && r->delay_ms == 0)
+        en = "EIO"; /* a fault that neither fails nor delays does nothing */
+    if (en) {
+        r->errnum = cr_errno_parse(en);
+        if (r->errnum <= 0)
+            return problem(pb, "errno", CR_EINVAL,
+                           "unknown errno name \"%s\" (symbolic, as in "
+                           "errno(3): \"EIO\", \"ENOSPC\", \"ECONNRESET\")%s",
+                           en, "");
+    }
+    r->probability = k->probability;
+    r->count = (uint64_t)k->count;
+    const char *path = k->path ? k->path : pre ? pre->path : NULL;
+    if (path) {
+        if (!path[0])
+            return problem(pb, "path", CR_EINVAL,
+                           "must not be empty (\"/data/\", \"socket:\", or "
+                           "relative to the run directory)%s%s",
+                           "", "");
+        if (path[0] == '/') {
+            if (cr_scpath_normalize(path, r->path, sizeof r->path) != 0)
+                return problem(pb, "path", CR_EINVAL, "\"%s\" is too long%s",
+                               path, "");
+        } else {
+            if (strlen(path) >= sizeof r->path)
+                return problem(pb, "path", CR_EINVAL, "\"%s\" is too long%s",
+                               path, "");
+            snprintf(r->path, sizeof r->path, "%s", path);
+        }
+        if (cr_scrule_check_path(r, &pb->e) != 0) {
+            snprintf(pb->key, sizeof pb->key,
+                     k->path ? "path" : (pre ? "preset" : "syscalls"));
+            return CR_EINVAL;
+        }
+    }
+    return CR_OK;
+}
+
+static void verr_at(cr_vctx *vx, const char *path, const sys_problem *pb)
+{
+    char p[CR_PATH_MAX + 80];
+    if (strchr(pb->key, '[')) { /* "points[2]": key then index */
+        char key[64], q[CR_PATH_MAX + 32];
+        size_t kl = strcspn(pb->key, "[");
+        snprintf(key, sizeof key, "%.*s", (int)kl, pb->key);
+        cr_path_key(q, sizeof q, path, key);
+        cr_path_idx(p, sizeof p, q, (size_t)atol(pb->key + kl + 1));
+    } else {
+        cr_path_key(p, sizeof p, path, pb->key);
+    }
+    cr_verr(vx, p, "%s", pb->e.msg);
+}
+
+/* What only one backend can do: the first key that asks for it (*key:
+ * where to report it). */
+static const char *needs_seccomp(const sys_keys *k, const char **key)
+{
+    *key = NULL;
+    if (k->syscalls)
+        return *key = "syscalls", "syscalls (kernel names)";
+    if (k->has_delay)
+        return *key = "delay_ms", "delay_ms (libfiu cannot make calls slow)";
+    if (k->has_jitter)
+        return *key = "jitter_ms", "jitter_ms";
+    if (k->path)
+        return *key = "path", "path (libfiu has no path filter)";
+    if (k->count > 1)
+        return *key = "count", "count above 1 (libfiu fails once or always)";
+    if (k->preset && !cr_fiupt_preset_find(k->preset) &&
+        cr_scpreset_find(k->preset))
+        return *key = "preset", k->preset;
+    return NULL;
+}
+
+static const char *needs_libfiu(const sys_keys *k, const char **key)
+{
+    *key = NULL;
+    if (k->points)
+        return *key = "points", "points (libfiu failure points)";
+    const cr_scpreset *p = k->preset ? cr_scpreset_find(k->preset) : NULL;
+    if (p && p->refused)
+        return *key = "preset", k->preset;
+    return NULL;
+}
+
+static int sys_parse(cr_vctx *vx, const json_t *obj, const char *path,
+                     cr_fault *f)
+{
+    static const char *const backends[] = {"auto", "libfiu", "seccomp", NULL};
+    char p[CR_PATH_MAX + 32];
+    size_t before = cr_vcount(vx);
+    sys_keys k;
+    sys_problem pf, ps;
+    sys_spec *s = cr_calloc(1, sizeof *s);
+    if (!s)
+        return CR_ENOMEM;
+    memset(&k, 0, sizeof k);
+    memset(&pf, 0, sizeof pf);
+    memset(&ps, 0, sizeof ps);
+    k.points = json_object_get(obj, "points");
+    k.syscalls = json_object_get(obj, "syscalls");
+    cr_venum(vx, obj, path, "backend", backends, SYS_AUTO, &s->backend);
+    cr_vstr(vx, obj, path, "preset", NULL, &k.preset);
+    cr_vnum(vx, obj, path, "probability", 0, 1, 1, &k.probability);
+    cr_vstr(vx, obj, path, "errno", NULL, &k.errno_name);
+    cr_vint(vx, obj, path, "count", 0, 1000000000, 0, &k.count);
+    k.has_delay =
+        cr_vnum(vx, obj, path, "delay_ms", 0, 3600000, 0, &k.delay_ms) == 1;
+    k.has_jitter =
+        cr_vnum(vx, obj, path, "jitter_ms", 0, 3600000, 0, &k.jitter_ms) == 1;
+    cr_vstr(vx, obj, path, "path", NULL, &k.path);
+    s->probability = k.probability;
+    s->count = k.count;
+    s->preset = k.preset;
+    if ((k.points != NULL) + (k.syscalls != NULL) + (k.preset != NULL) != 1) {
+        cr_verr(vx, path,
+                "a syscall fault needs exactly one of \"points\" (libfiu), "
+                "\"syscalls\" (seccomp) and \"preset\"");
+        goto out;
+    }
+    if (k.preset && !cr_fiupt_preset_find(k.preset) &&
+        !cr_scpreset_find(k.preset)) {
+        cr_path_key(p, sizeof p, path, "preset");
+        cr_verr(vx, p,
+                "unknown preset \"%s\" (disk_full, io_error, fsync_fail, "
+                "oom, net_refused, net_reset, slow_disk, slow_net)",
+                k.preset);
+        goto out;
+    }
+    const char *sc_key, *fiu_key;
+    const char *sc_only = needs_seccomp(&k, &sc_key);
+    const char *fiu_only = needs_libfiu(&k, &fiu_key);
+    if (s->backend == SYS_LIBFIU && sc_only) {
+        cr_path_key(p, sizeof p, path, sc_key);
+        cr_verr(vx, p,
+                "%s needs backend \"seccomp\" (or \"auto\"), not \"libfiu\"",
+                sc_only);
+        goto out;
+    }
+    if (s->backend == SYS_SECCOMP && fiu_only) {
+        const cr_scpreset *pre = cr_scpreset_find(k.preset);
+        cr_path_key(p, sizeof p, path, fiu_key);
+        if (pre && pre->refused)
+            cr_verr(vx, p, "%s", pre->refused);
+        else
+            cr_verr(vx, p,
+                    "%s need backend \"libfiu\" (or \"auto\"); the seccomp "
+                    "backend names system calls (\"syscalls\")",
+                    fiu_only);
+        goto out;
+    }
+    if (sc_only && fiu_only) {
+        cr_path_key(p, sizeof p, path, sc_key);
+        cr_verr(vx, p,
+                "%s needs the seccomp backend, but %s needs libfiu: no "
+                "backend can do both",
+                sc_only, fiu_only);
+        goto out;
+    }
+    s->can_fiu = s->backend != SYS_SECCOMP && !sc_only;
+    s->can_sc = s->backend != SYS_LIBFIU && !fiu_only;
+    if (sc_only)
+        snprintf(s->no_fiu, sizeof s->no_fiu, "%s", sc_only);
+    if (fiu_only)
+        snprintf(s->no_sc, sizeof s->no_sc, "%s", fiu_only);
+    int rf = s->can_fiu ? fiu_validate(s, &k, &pf) : CR_EINVAL;
+    int rs = s->can_sc ? sc_validate(s, &k, &ps) : CR_EINVAL;
+    if (rf == CR_ENOMEM || rs == CR_ENOMEM) {
+        spec_free(s);
+        return CR_ENOMEM;
+    }
+    if (s->can_fiu && rf) {
+        s->can_fiu = 0;
+        snprintf(s->no_fiu, sizeof s->no_fiu, "%s: %s", pf.key, pf.e.msg);
+    }
+    if (s->can_sc && rs) {
+        s->can_sc = 0;
+        snprintf(s->no_sc, sizeof s->no_sc, "%s: %s", ps.key, ps.e.msg);
+    }
+    if (!s->can_fiu && !s->can_sc) {
+        /* The problem of the backend that was asked for, or that the keys
+         * lead to; libfiu's first when both could have done it. */
+        int fiu_first = s->backend == SYS_LIBFIU ||
+                        (s->backend == SYS_AUTO && !sc_only && pf.e.code);
+        verr_at(vx, path, fiu_first ? &pf : &ps);
+    }
+out:
+    if (cr_vcount(vx) != before) {
+        spec_free(s);
+        return CR_EINVAL; /* diagnostics recorded */
+    }
+    f->priv = s;
+    return 0;
+}
+
+static void sys_destroy(cr_fault *f)
+{
+    spec_free(f->priv);
+    f->priv = NULL;
+}
+
+/* ---- check: which backend, and can this machine do it? ------------------ */
+
+/* Where the service's program is: argv[0] through PATH, or relative to the
+ * service's cwd (the engine chdirs there before execve). */
+static int resolve_prog(const cr_svc_spec *sp, char *out, size_t n)
+{
+    const char *prog = sp->argv[0];
+    if (strchr(prog, '/')) {
+        if (prog[0] != '/' && sp->cwd)
+            snprintf(out, n, "%s/%s", sp->cwd, prog);
+        else
+            snprintf(out, n, "%s", prog);
+        return access(out, X_OK) == 0 ? 0 : -1;
+    }
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, ":");
+        snprintf(out, n, "%.*s/%s", (int)len, len ? p : ".", prog);
+        if (access(out, X_OK) == 0)
+            return 0;
+        p += len;
+        if (*p == ':')
+            p++;
+    }
+    return -1;
+}
+
+enum { PROG_OTHER = -1, PROG_STATIC, PROG_DYNAMIC, PROG_SCRIPT, PROG_GO };
+
+/* 1 when the section header table names a Go section (.go.buildinfo,
+ * .gopclntab, .note.go.buildid): the Go runtime makes its system calls
+ * itself, never through the C library, even in a dynamically linked (cgo)
+ * program. */
+static int elf_is_go(int fd, const unsigned char *h)
+{
+    int is64 = h[EI_CLASS] == ELFCLASS64;
+    uint64_t shoff;
+    unsigned shnum, shentsize, shstrndx;
+    if (is64) {
+        Elf64_Ehdr e;
+        memcpy(&e, h, sizeof e);
+        shoff = e.e_shoff, shnum = e.e_shnum, shentsize = e.e_shentsize;
+        shstrndx = e.e_shstrndx;
+    } else {
+        Elf32_Ehdr e;
+        memcpy(&e, h, sizeof e);
+        shoff = e.e_shoff, shnum = e.e_shnum, shentsize = e.e_shentsize;
+        shstrndx = e.e_shstrndx;
+    }
+    if (!shoff || shstrndx >= shnum || shentsize < sizeof(Elf32_Shdr) ||
+        shentsize > 256)
+        return 0;
+    unsigned char sh[256];
+    if (pread(fd, sh, shentsize,
+              (off_t)(shoff + (uint64_t)shstrndx * shentsize)) !=
+        (ssize_t)shentsize)
+        return 0;
+    uint64_t stroff, strsize;
+    if (is64) {
+        Elf64_Shdr s;
+        memcpy(&s, sh, sizeof s);
+        stroff = s.sh_offset, strsize = s.sh_size;
+    } else {
+        Elf32_Shdr s;
+        memcpy(&s, sh, sizeof s);
+        stroff = s.sh_offset, strsize = s.sh_size;
+    }
+    if (strsize == 0 || strsize > (1u << 20))
+        return 0;
+    char *tab = cr_malloc((size_t)strsize + 1);
+    int go = 0;
+    if (tab &&
+        pread(fd, tab, (size_t)strsize, (off_t)stroff) == (ssize_t)strsize) {
+        tab[strsize] = '\0';
+        for (size_t i = 0; i < strsize && !go; i += strlen(tab + i) + 1)
+            go = strcmp(tab + i, ".go.buildinfo") == 0 ||
+                 strcmp(tab + i, ".gopclntab") == 0 ||
+                 strcmp(tab + i, ".note.go.buildid") == 0;
+    }
+    cr_free(tab);
+    return go;
+}
+
+/* PROG_DYNAMIC: ELF with PT_INTERP; PROG_STATIC: without; PROG_GO: a Go
+ * program (either); PROG_SCRIPT: "#!" (interpreter path copied to
+ * interp); PROG_OTHER: neither / unreadable. */
+static int prog_kind(const char *path, char *interp, size_t n)
+{
+    unsigned char h[256];
+    int kind = PROG_OTHER;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return PROG_OTHER;
+    ssize_t got = pread(fd, h, sizeof h, 0);
+    if (got >= 2 && h[0] == '#' && h[1] == '!') {
+        size_t i = 2, k = 0;
+        while (i < (size_t)got && (h[i] == ' ' || h[i] == '\t'))
+            i++;
+        while (i < (size_t)got && h[i] != ' ' && h[i] != '\t' && h[i] != '\n' &&
+               k + 1 < n)
+            interp[k++] = (char)h[i++];
+        interp[k] = '\0';
+        kind = k ? PROG_SCRIPT : PROG_OTHER;
+        goto out;
+    }
+    if (got < (ssize_t)sizeof(Elf64_Ehdr) || memcmp(h, ELFMAG, SELFMAG) != 0)
+        goto out;
+    int is64 = h[EI_CLASS] == ELFCLASS64;
+    uint64_t phoff;
+    unsigned phnum, phentsize;
+    if (is64) {
+        Elf64_Ehdr e;
+        memcpy(&e, h, sizeof e);
+        phoff = e.e_phoff;
+        phnum = e.e_phnum;
+        phentsize = e.e_phentsize;
+    } else {
+        Elf32_Ehdr e;
+        memcpy(&e, h, sizeof e);
+        phoff = e.e_phoff;
+        phnum = e.e_phnum;
+        phentsize = e.e_phentsize;
+    }
+    if (phentsize == 0 || phentsize > 256)
+        goto out;
+    kind = PROG_STATIC;
+    for (unsigned i = 0; i < phnum; i++) {
+        unsigned char ph[256];
+        if (pread(fd, ph, phentsize,
+                  (off_t)(phoff + (uint64_t)i * phentsize)) !=
+            (ssize_t)phentsize) {
+            kind = PROG_OTHER;
+            goto out;
+        }
+        uint32_t type;
+        memcpy(&type, ph, sizeof type); /* p_type is first in both classes */
+        if (type == PT_INTERP) {
+            kind = PROG_DYNAMIC;
+            break;
+        }
+    }
+    if (elf_is_go(fd, h))
+        kind = PROG_GO;
+out:
+    close(fd);
+    return kind;
+}
+
+static int sys_check(cr_fault *f, cr_run *r, cr_err *err)
+{
+    sys_spec *s = f->priv;
+    const cr_svc_spec *sp = cr_scen_service(cr_run_scen(r), f->target.service);
+    char prog[PATH_MAX], interp[PATH_MAX];
+    if (!sp)
+        return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
+                          f->target.service);
+    if (resolve_prog(sp, prog, sizeof prog) != 0)
+        return cr_err_set(err, CR_EUNSUP, "service %s: program '%s' not found",
+                          sp->name, sp->argv[0]);
+    int kind = prog_kind(prog, interp, sizeof interp);
+    if (kind == PROG_SCRIPT) { /* its interpreter is what runs */
+        snprintf(prog, sizeof prog, "%s", interp);
+        kind = prog_kind(prog, interp, sizeof interp);
+    }
+    const char *what = kind == PROG_STATIC ? "is statically linked"
+                       : kind == PROG_GO
+                           ? "is a Go program (its system calls do not go "
+                             "through the C library)"
+                       : kind == PROG_DYNAMIC ? "is dynamically linked"
+                                              : "is not an ELF program or a "
+                                                "script";
+    s->chosen = 0;
+    if (s->can_sc && (!s->can_fiu || kind != PROG_DYNAMIC)) {
+        s->chosen = SYS_SECCOMP;
+        if (s->backend == SYS_SECCOMP)
+            snprintf(s->why, sizeof s->why, "asked for (backend \"seccomp\")");
+        else if (!s->can_fiu)
+            snprintf(s->why, sizeof s->why,
+                     "auto: only seccomp can do what the fault asks (%s)",
+                     s->no_fiu);
+        else
+            snprintf(s->why, sizeof s->why,
+                     "auto: %s %s: LD_PRELOAD (libfiu) cannot reach its "
+                     "system calls",
+                     prog, what);
+        return cr_seccomp_available(err) ? err->code : CR_OK;
+    }
+    s->chosen = SYS_LIBFIU;
+    if (s->backend == SYS_LIBFIU)
+        snprintf(s->why, sizeof s->why, "asked for (backend \"libfiu\")");
+    else if (!s->can_sc)
+        snprintf(s->why, sizeof s->why,
+                 "auto: only libfiu can do what the fault asks (%s)", s->no_sc);
+    else
+        snprintf(s->why, sizeof s->why,
+                 "auto: %s %s: libfiu's preload reaches its C library calls",
+                 prog, what);
+    if (sys_fiu_check(f, r, err))
+        return err->code;
+    if (kind == PROG_STATIC || kind == PROG_GO)
+        return cr_err_set(err, CR_EUNSUP,
+                          "service %s: %s %s; LD_PRELOAD (libfiu) cannot "
+                          "reach it, so fault %s cannot inject syscall "
+                          "failures%s",
+                          sp->name, prog,
+                          kind == PROG_STATIC ? "is statically linked" : what,
+                          f->name,
+                          s->can_sc ? ""
+                                    : " (and what it asks for needs "
+                                      "libfiu)");
+    if (kind != PROG_DYNAMIC)
+        return cr_err_set(err, CR_EUNSUP,
+                          "service %s: %s is not a dynamically linked ELF "
+                          "program or a script; fault %s cannot preload "
+                          "libfiu into it",
+                          sp->name, prog, f->name);
+    return CR_OK;
+}
+
+/* ---- the common part of the journal, and dispatch ----------------------- */
+
+static void describe(cr_fault *f, cr_fault_act *act)
+{
+    const sys_spec *s = f->priv;
+    json_object_set_new(
+        act->details, "backend",
+        json_string(s->chosen == SYS_SECCOMP ? "seccomp" : "libfiu"));
+    json_object_set_new(act->details, "backend_reason", json_string(s->why));
+    if (s->preset)
+        json_object_set_new(act->details, "preset", json_string(s->preset));
+    json_object_set_new(act->details, "probability", json_real(s->probability));
+    json_object_set_new(act->details, "count", json_integer(s->count));
+}
+
+static int sys_prepare(cr_fault *f, cr_run *r, cr_err *err)
+{
+    return sys_uses(f, SYS_SECCOMP) ? sys_sc_prepare(f, r, err)
+                                    : sys_fiu_prepare(f, r, err);
+}
+
+static int sys_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
+{
+    if (!act->details && !(act->details = json_object()))
+        return cr_err_set(err, CR_ENOMEM, "fault %s: out of memory", f->name);
+    describe(f, act);
+    return sys_uses(f, SYS_SECCOMP) ? sys_sc_apply(f, r, act, err)
+                                    : sys_fiu_apply(f, r, act, err);
+}
+
 static int sys_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
-    sys_state *st = act->state;
-    int rc = CR_OK;
-    if (!st)
-        return CR_OK; /* never applied, or already reverted */
-    /* Processes forked inside the window inherited the armed points (libfiu's
-     * table is copied by fork): disarm every process of the group. */
-    for (size_t k = 0; k < st->n; k++) {
-        pid_t live = cr_inst_pid(st->v[k].inst);
-        if (live != st->v[k].leader || live <= 0)
-            continue;
-        pid_t pids[64];
-        size_t n = group_pids(r, f->target.service, live, pids, 64);
-        for (size_t j = 0; j < n; j++) {
-            int known = 0;
-            for (size_t m = 0; m < st->n && !known; m++)
-                known = st->v[m].pid == pids[j];
-            if (!known && state_add(st, st->v[k].inst, live, pids[j]) != 0)
-                break;
-        }
-    }
-    for (size_t k = 0; k < st->n; k++) {
-        sys_armed *a = &st->v[k];
-        json_t *rec = json_pack("{s:s, s:i}", "instance", cr_inst_name(a->inst),
-                                "pid", (int)a->pid);
-        if (kill(a->pid, 0) != 0 && errno == ESRCH) {
-            json_object_set_new(rec, "note", json_string("exited"));
-            json_array_append_new(details_array(act->details, "disarmed"), rec);
-            continue;
-        }
-        if (cr_inst_paused(a->inst)) {
-            /* A stopped process cannot answer, and a command left in its
-             * FIFO would be answered to the next client: leave it armed
-             * and say so. */
-            json_object_set_new(rec, "note",
-                                json_string("paused: not disarmed"));
-            json_array_append_new(details_array(act->details, "disarmed"), rec);
-            if (!rc)
-                rc = cr_err_set(err, CR_ESTATE,
-                                "fault %s: %s (pid %d) is paused and could "
-                                "not be disarmed; its failure points stay "
-                                "armed",
-                                f->name, cr_inst_name(a->inst), (int)a->pid);
-            continue;
-        }
-        cr_err e;
-        int refused = 0;
-        json_t *replies = json_object();
-        cr_err_clear(&e);
-        json_object_set_new(rec, "begin_unix_us", json_integer(unix_us()));
-        int r1 = send_all(f, r, a->pid, 0, 0.3, replies, &refused, &e);
-        json_object_set_new(rec, "t", json_real(cr_run_now(r)));
-        json_object_set_new(rec, "unix_us", json_integer(unix_us()));
-        json_object_set_new(rec, "replies", replies);
-        if (r1 != 0 && kill(a->pid, 0) != 0 && errno == ESRCH) {
-            json_object_set_new(rec, "note", json_string("exited"));
-        } else if (r1 != 0) {
-            json_object_set_new(rec, "error", json_string(e.msg));
-            if (!rc)
-                rc = cr_err_set(err, e.code,
-                                "fault %s: disarming %s (pid %d): %s", f->name,
-                                cr_inst_name(a->inst), (int)a->pid, e.msg);
-        } else if (refused) {
-            /* -1 to disable: the point was not enabled there (a process
-             * forked after arming, or a failed apply). */
-            json_object_set_new(rec, "note",
-                                json_string("some points were not enabled"));
-        }
-        json_array_append_new(details_array(act->details, "disarmed"), rec);
-    }
-    errors_seen(f, r, act);
-    cr_free(st->v);
-    cr_free(st);
-    act->state = NULL;
-    return rc;
+    return sys_uses(f, SYS_SECCOMP) ? sys_sc_revert(f, r, act, err)
+                                    : sys_fiu_revert(f, r, act, err);
 }
 
 static void sys_on_spawn(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *in)
 {
-    cr_err e;
-    cr_err_clear(&e);
-    if (!act->state || cr_inst_pid(in) <= 0)
-        return;
-    if (arm_inst(f, r, act, in, 1, &e) != 0)
-        cr_run_log(r, "fault %s: arming restarted %s failed: %s", f->name,
-                   cr_inst_name(in), e.msg);
+    if (sys_uses(f, SYS_SECCOMP))
+        sys_sc_on_spawn(f, r, act, in);
     else
-        cr_run_log(r, "fault %s: armed restarted %s (pid %d)", f->name,
-                   cr_inst_name(in), (int)cr_inst_pid(in));
+        sys_fiu_on_spawn(f, r, act, in);
 }
 
 const cr_fault_ops cr_fault_syscall_ops = {
     .kind = "syscall",
-    .summary = "fail C library calls (write, fsync, malloc, connect, ...) "
-               "with an errno through libfiu's preload",
+    .summary = "fail or delay system calls (write, fsync, connect, ...) "
+               "with an errno or a delay, through libfiu's preload or a "
+               "seccomp filter",
     .params = sys_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NEEDS_SERVICE,
     .requires = "libfiu's preload libraries (Debian fiu-utils, libfiu-dev); a "

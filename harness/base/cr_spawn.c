@@ -35,6 +35,7 @@ enum {
     ST_UID,
     ST_STDIO,
     ST_CHDIR,
+    ST_HOOK,
     ST_EXEC,
     ST_N
 };
@@ -43,7 +44,7 @@ static const char *const step_names[ST_N] = {
     [ST_SIGNALS] = "signals", [ST_PGID] = "setpgid",     [ST_PDEATH] = "prctl",
     [ST_SETNS] = "setns",     [ST_GROUPS] = "setgroups", [ST_GID] = "setgid",
     [ST_UID] = "setuid",      [ST_STDIO] = "stdio",      [ST_CHDIR] = "chdir",
-    [ST_EXEC] = "exec",
+    [ST_HOOK] = "hook",       [ST_EXEC] = "exec",
 };
 
 /* What the child needs, all prepared before fork. */
@@ -158,6 +159,13 @@ static _Noreturn void child_main(child_ctx *c)
         child_fail(c, ST_STDIO);
     if (o->cwd && chdir(o->cwd) != 0)
         child_fail(c, ST_CHDIR);
+    if (o->child_hook) {
+        int e = o->child_hook(o->child_hook_arg);
+        if (e) {
+            errno = e;
+            child_fail(c, ST_HOOK);
+        }
+    }
     execve(o->path, o->argv, o->envp ? o->envp : environ);
     child_fail(c, ST_EXEC);
 }
@@ -212,6 +220,22 @@ static int parent_side(const cr_spawn_opts *o, pid_t pid, int errp_r, int *go_w,
     }
     int msg[2];
     ssize_t n;
+    if (o->after_go) {
+        int rc = o->after_go(o->after_go_arg, pid, err);
+        if (rc != 0) {
+            kill(pid, SIGKILL);
+            reap(pid);
+            /* The child is gone: its report, if any, is in the pipe. */
+            do
+                n = read(errp_r, msg, sizeof msg);
+            while (n < 0 && errno == EINTR);
+            if (n == (ssize_t)sizeof msg && msg[0] != ST_HOOK)
+                return child_error(o, msg[0], msg[1], out, err);
+            return rc < 0
+                       ? rc
+                       : cr_err_set(err, CR_ESYS, "spawn %s: refused", o->path);
+        }
+    }
     do
         n = read(errp_r, msg, sizeof msg);
     while (n < 0 && errno == EINTR);

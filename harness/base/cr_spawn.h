@@ -21,7 +21,8 @@
  * The order in the child: dispositions and mask reset, setpgid, parent-
  * death signal, wait for the go byte, setns, setgroups/setgid/setuid (the
  * identity is dropped after the namespace is entered, which needs
- * privilege), stdio, chdir (as the new identity), exec. */
+ * privilege), stdio, chdir (as the new identity), the caller's child_hook,
+ * exec. */
 #ifndef CR_SPAWN_H
 #define CR_SPAWN_H
 
@@ -74,6 +75,22 @@ typedef struct cr_spawn_opts {
      * callback). */
     int (*before_exec)(void *arg, pid_t pid, cr_err *err);
     void *before_exec_arg;
+    /* A step of the caller's own in the child, the last before execve
+     * (after stdio and chdir): async-signal-safe calls only.  Returns 0,
+     * or an errno value: reported as the failed step "hook" (CR_ESYS).
+     * The engine's spawn hooks (a seccomp filter installed here). */
+    int (*child_hook)(void *arg);
+    void *child_hook_arg;
+    /* In the parent once the child was let go (after before_exec and the
+     * go byte) and BEFORE cr_spawn waits for the exec: for a child_hook
+     * that needs the parent to get as far as execve (a seccomp listener
+     * handed over, without which a notified call would block).  Non-zero:
+     * the child is killed and reaped; cr_spawn returns the child's own
+     * report when it had reported a step before the hook as failed (so
+     * after_go should wait for the child to reach its hook or end), else
+     * that code (err as set by the callback). */
+    int (*after_go)(void *arg, pid_t pid, cr_err *err);
+    void *after_go_arg;
 } cr_spawn_opts;
 
 /* Defaults: stdin from /dev/null, stdout and stderr inherited, no process

@@ -10,7 +10,13 @@
  * otherwise the verdict is unknown (a service that reported nothing at all
  * must not pass "at most 0 giveups"; an empty window in a live history is
  * a real zero).  A fault window whose fault
- * never applied is unknown. */
+ * never applied is unknown.
+ *
+ * {"ready": svc, "count": N, "from_s", "to_s"} = relative to the instant
+ * the service (or instance "svc.N") became ready for the N-th time
+ * (default 1: its start-up; 2: ready again after its first restart).  A
+ * window whose anchor never happened fails, saying so: the service did
+ * not come back (or not often enough) within the run. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
 
@@ -22,7 +28,9 @@ typedef struct evc_priv {
     cr_match m;
     long long min, max; /* -1: none */
     int has_window;
-    const char *fault;   /* NULL: absolute window */
+    const char *fault; /* NULL: absolute or readiness window */
+    const char *ready; /* readiness window: the service or instance */
+    long long ready_count;
     double from_s, to_s; /* to_s NAN: fault length / end of run */
 } evc_priv;
 
@@ -37,6 +45,8 @@ static const cr_param evc_params[] = {
     {"window", "object", "whole run",
      "{\"fault\": name, \"from_s\": 0, \"to_s\": <fault length>} relative to "
      "each occurrence of a fault, "
+     "{\"ready\": svc, \"count\": 1, \"from_s\": 0, \"to_s\"} relative to "
+     "the count-th time svc became ready, "
      "or {\"from_s\", \"to_s\"} in seconds after t0"},
     {NULL, NULL, NULL, NULL},
 };
@@ -62,10 +72,10 @@ static int evc_parse(cr_vctx *vx, const json_t *obj, const char *path,
                 p->max);
     const json_t *w = json_object_get(obj, "window");
     if (w) {
-        static const cr_param wk[] = {{"fault", "string", "none", ""},
-                                      {"from_s", "number", "0", ""},
-                                      {"to_s", "number", "", ""},
-                                      {NULL, NULL, NULL, NULL}};
+        static const cr_param wk[] = {
+            {"fault", "string", "none", ""}, {"ready", "string", "none", ""},
+            {"count", "integer", "1", ""},   {"from_s", "number", "0", ""},
+            {"to_s", "number", "", ""},      {NULL, NULL, NULL, NULL}};
         cr_path_key(q, sizeof q, path, "window");
         if (!json_is_object(w)) {
             cr_verr(vx, q, "must be an object");
@@ -79,9 +89,28 @@ static int evc_parse(cr_vctx *vx, const json_t *obj, const char *path,
             cr_path_key(r, sizeof r, q, "fault");
             cr_verr(vx, r, "unknown fault \"%s\"", p->fault);
         }
+        cr_vsvc_ref(vx, w, q, "ready", &p->ready);
+        if (p->fault && json_object_get(w, "ready")) {
+            char r[CR_PATH_MAX];
+            cr_path_key(r, sizeof r, q, "ready");
+            cr_verr_key(vx, r,
+                        "\"ready\" cannot be combined with \"fault\" (a "
+                        "window has one anchor)");
+        }
+        int has_count =
+            cr_vint(vx, w, q, "count", 1, 1000000, 1, &p->ready_count);
+        if (has_count > 0 && !json_object_get(w, "ready")) {
+            char r[CR_PATH_MAX];
+            cr_path_key(r, sizeof r, q, "count");
+            cr_verr_key(vx, r,
+                        "\"count\" only applies to a readiness window "
+                        "(\"ready\": svc)");
+        }
         cr_vnum(vx, w, q, "from_s", -1e9, 1e9, 0, &p->from_s);
         cr_vnum(vx, w, q, "to_s", -1e9, 1e9, NAN, &p->to_s);
-        if (!p->fault && isnan(p->to_s))
+        if (json_object_get(w, "ready") && isnan(p->to_s))
+            cr_verr(vx, q, "a readiness window needs \"to_s\"");
+        else if (!p->fault && !json_object_get(w, "ready") && isnan(p->to_s))
             cr_verr(vx, q, "an absolute window needs \"to_s\"");
         if (!isnan(p->to_s) && p->to_s < p->from_s)
             cr_verr(vx, q, "to_s (%g) is before from_s (%g)", p->to_s,
@@ -98,10 +127,30 @@ static void evc_destroy(cr_expect *x)
     cr_chk_destroy_priv(x);
 }
 
-static int in_window(const evc_priv *p, const cr_facts *f, double t)
+/* The instant the readiness window's service became ready for the
+ * ready_count-th time; *seen = how many times it did.  NAN if fewer. */
+static double ready_anchor(const evc_priv *p, const cr_facts *f,
+                           long long *seen)
+{
+    *seen = 0;
+    for (size_t i = 0; i < f->nprocs; i++) {
+        const cr_fact_proc *pr = &f->procs[i];
+        if (pr->what != CR_PROC_READY ||
+            !cr_svc_ref_match(p->ready, pr->svc, pr->inst))
+            continue;
+        if (++*seen == p->ready_count)
+            return pr->t;
+    }
+    return NAN;
+}
+
+static int in_window(const evc_priv *p, const cr_facts *f, double anchor,
+                     double t)
 {
     if (!p->has_window)
         return 1;
+    if (p->ready)
+        return t >= anchor + p->from_s && t <= anchor + p->to_s;
     if (!p->fault)
         return t >= p->from_s && t <= p->to_s;
     for (size_t i = 0; i < f->nfaults; i++) {
@@ -130,10 +179,28 @@ static int evc_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                       p->fault);
         return 0;
     }
+    double anchor = NAN;
+    if (p->ready) {
+        long long seen;
+        anchor = ready_anchor(p, f, &seen);
+        cr_chk_detail_int(res, "ready_seen", seen);
+        if (isnan(anchor)) {
+            cr_result_set(res, CR_VERDICT_FAILED,
+                          "the window's anchor never happened: %s became "
+                          "ready %lld time%s, the window starts at its "
+                          "readiness #%lld",
+                          p->ready, seen, seen == 1 ? "" : "s", p->ready_count);
+            return 0;
+        }
+        cr_chk_detail_num(res, "anchor_t", anchor);
+        cr_result_evidence(
+            res, anchor, "%s ready (#%lld): the window is [%.3f s, %.3f s]",
+            p->ready, p->ready_count, anchor + p->from_s, anchor + p->to_s);
+    }
     const cr_history *h = f->hist;
     for (size_t i = 0; h && i < h->n; i++) {
         const cr_event *e = &h->v[i];
-        if (!in_window(p, f, e->t))
+        if (!in_window(p, f, anchor, e->t))
             continue;
         all++;
         if (!cr_match_event(&p->m, e))

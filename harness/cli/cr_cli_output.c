@@ -206,16 +206,19 @@ void cr_cli__summary(FILE *fp, const json_t *j, const char *run_dir, int c)
     const char *error = json_string_value(json_object_get(j, "error"));
     if (error)
         fprintf(fp, "  %s\n", error);
-    size_t i, nf = 0, nfailed = 0;
+    size_t i, nf = 0, nfailed = 0, nnot = 0;
     json_t *o;
     json_array_foreach (json_object_get(j, "faults"), i, o) {
         nf++;
         nfailed += strcmp(jstr(o, "outcome"), "failed") == 0;
+        nnot += strcmp(jstr(o, "outcome"), "not_fired") == 0;
     }
-    fprintf(fp, "  faults: %zu occurrence(s)", nf);
+    fprintf(fp, "  faults: %zu occurrence(s)", nf - nnot);
     if (nfailed)
         fprintf(fp, ", %s%zu failed to apply%s", cr_cli__sgr(c, "red"), nfailed,
                 off);
+    if (nnot)
+        fprintf(fp, ", %s%zu never fired%s", cr_cli__sgr(c, "red"), nnot, off);
     fputc('\n', fp);
     summary_expectations(fp, j, c);
     summary_stops(fp, j);

@@ -24,13 +24,29 @@ static void usage(FILE *fp)
         "PATH]\n"
         "                      [--stdin] [--seed N] [--toxic 'LINK NAME TYPE "
         "k=v...']...\n"
+        "                      [--toxiproxy-api ADDR] "
+        "[--allow-remote]\n"
         "Relays TCP connections from loopback listeners to upstream addresses "
         "and\n"
         "applies toxics given with --toxic or through the line protocol (on "
         "the\n"
         "control socket, and on stdin/stdout when --stdin is given or no "
         "--control).\n"
-        "Type 'help' on the control channel for the commands.\n",
+        "Type 'help' on the control channel for the commands.\n"
+        "--toxiproxy-api ADDR serves Toxiproxy 2.x's HTTP API on ADDR "
+        "(HOST:PORT, :PORT\n"
+        "or PORT, host 127.0.0.1 when left out; Toxiproxy's own is :8474; :0 "
+        "picks a port\n"
+        "and prints it), so Toxiproxy's client libraries and curl drive "
+        "the proxy:\n"
+        "proxies, toxics, /reset, /populate, /version, /metrics.\n"
+        "No link is needed at start.  What chaosrun cannot honour (an unknown "
+        "field or\n"
+        "attribute, a value out of range) is a 400, not dropped as Toxiproxy "
+        "does\n"
+        "(harness/proxy/README.md, \"Toxiproxy API\").\n"
+        "Listeners and the API bind to loopback only, unless --allow-remote "
+        "is given.\n",
         fp);
 }
 
@@ -50,8 +66,8 @@ static int split_link(char *s, char **name, char **listen_addr, char **up)
 
 /* The command line, parsed. */
 typedef struct proxy_args {
-    const char *listen_addr, *upstream, *name, *control;
-    int use_stdin;
+    const char *listen_addr, *upstream, *name, *control, *api;
+    int use_stdin, allow_remote;
     uint64_t seed;
     char **links, **toxics; /* argv strings */
     size_t nlinks, ntoxics;
@@ -69,6 +85,8 @@ static int parse_args(int argc, char **argv, proxy_args *a)
         {"stdin", no_argument, NULL, 'i'},
         {"seed", required_argument, NULL, 's'},
         {"toxic", required_argument, NULL, 't'},
+        {"toxiproxy-api", required_argument, NULL, 'A'},
+        {"allow-remote", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -98,6 +116,12 @@ static int parse_args(int argc, char **argv, proxy_args *a)
         case 't':
             a->toxics[a->ntoxics++] = optarg;
             break;
+        case 'A':
+            a->api = optarg;
+            break;
+        case 'R':
+            a->allow_remote = 1;
+            break;
         case 's':
             errno = 0;
             a->seed = strtoull(optarg, &end, 0);
@@ -116,7 +140,7 @@ static int parse_args(int argc, char **argv, proxy_args *a)
         }
     }
     if (optind < argc || (!a->listen_addr != !a->upstream) ||
-        (!a->listen_addr && a->nlinks == 0)) {
+        (!a->listen_addr && a->nlinks == 0 && !a->api)) {
         usage(stderr);
         return 2;
     }
@@ -128,6 +152,7 @@ static int parse_args(int argc, char **argv, proxy_args *a)
  * code with e set. */
 static int build(const proxy_args *a, cr_proxy *p, cr_err *e)
 {
+    cr_proxy_allow_remote(p, a->allow_remote);
     if (a->listen_addr &&
         cr_proxy_link_add(p, a->name, a->listen_addr, a->upstream, e) < 0)
         return e->code;
@@ -175,6 +200,8 @@ static int serve(const proxy_args *a, cr_proxy *p, int *sfd, cr_err *e)
         return e->code;
     if (a->control && cr_proxy_control_listen(p, a->control, e) < 0)
         return e->code;
+    if (a->api && cr_proxy_api_listen(p, a->api, e) < 0)
+        return e->code;
     if ((a->use_stdin || !a->control) &&
         cr_proxy_control_stdio(p, STDIN_FILENO, STDOUT_FILENO, e) < 0)
         return e->code;
@@ -188,6 +215,9 @@ static int serve(const proxy_args *a, cr_proxy *p, int *sfd, cr_err *e)
                 json_string_value(json_object_get(l, "upstream")));
     }
     json_decref(lj);
+    if (a->api)
+        fprintf(stderr, "chaosrun proxy: Toxiproxy API on port %d\n",
+                cr_proxy_api_port(p));
     return cr_proxy_run(p, e) < 0 ? e->code : 0;
 }
 

@@ -115,6 +115,8 @@ void **cr_run_module_state(cr_run *r, const char *module)
         return &r->net;
     if (strcmp(module, "proxy") == 0)
         return &r->proxy;
+    if (strcmp(module, "syscall") == 0)
+        return &r->syscall;
     return NULL;
 }
 
@@ -333,16 +335,91 @@ void cr_run_stop_phase(cr_run *r)
     start_stop_phase(r);
 }
 
+static void on_phase_timer(cr_run *r, long ph);
+
+/* The run time of the newest event matching m, or -INFINITY. */
+static double last_match_t(cr_run *r, const cr_match *m)
+{
+    double last = -INFINITY;
+    for (size_t i = r->hist.n; i-- > 0;)
+        if (cr_match_event(m, &r->hist.v[i])) {
+            last = r->hist.v[i].t;
+            break;
+        }
+    return last;
+}
+
+/* Drain until quiet: the drain ends once no event matching drain.match
+ * came for until_quiet_s, or after max_s.  Called when the drain begins
+ * and at each planned end; reschedules itself (CR_PH_DRAIN timer) until
+ * then.  The journal's "drain" says how it ended, and "drain_s" becomes
+ * the time it took. */
+static void drain_check(cr_run *r)
+{
+    const cr_drain *d = &r->sc->drain;
+    cr_run_read_events(r);
+    double now = cr_run_now(r);
+    double last = last_match_t(r, &d->match);
+    double quiet_from = last > r->drain_began ? last : r->drain_began;
+    double waited = now - r->drain_began;
+    int quiet = now - quiet_from >= d->until_quiet_s - 1e-3;
+    int hit_max = !quiet && waited >= d->max_s - 1e-3;
+    if (!quiet && !hit_max) {
+        double next = quiet_from + d->until_quiet_s;
+        if (next > r->drain_began + d->max_s)
+            next = r->drain_began + d->max_s;
+        if (next < now + 0.05)
+            next = now + 0.05;
+        cr_run_timer_add(r, r->mono_t0 + next, CR_T_PHASE, NULL, CR_PH_DRAIN);
+        return;
+    }
+    json_t *j = json_pack("{s:f,s:s,s:f,s:f,s:b}", "until_quiet_s",
+                          d->until_quiet_s, "ev", d->match.ev, "max_s",
+                          d->max_s, "waited_s", waited, "hit_max", hit_max);
+    if (d->match.svc)
+        json_object_set_new(j, "svc", json_string(d->match.svc));
+    json_object_set_new(j, "last_event_t",
+                        isfinite(last) ? json_real(last) : json_null());
+    json_object_set_new(r->journal, "drain", j);
+    json_object_set_new(r->journal, "drain_s", json_real(waited));
+    const char *from = d->match.svc ? " from " : "";
+    const char *svc = d->match.svc ? d->match.svc : "";
+    if (hit_max)
+        cr_run_log(r,
+                   "drain hit its maximum of %.3g s: %s events%s%s still "
+                   "came (the last at %.3f s); going on",
+                   d->max_s, d->match.ev, from, svc, last);
+    else
+        cr_run_log(r, "drain: no %s event%s%s for %.3g s; drained in %.3f s",
+                   d->match.ev, from, svc, d->until_quiet_s, waited);
+    on_phase_timer(r, CR_PH_AFTER);
+}
+
 static void on_phase_timer(cr_run *r, long ph)
 {
     if (ph == CR_PH_DRAIN && r->phase == CR_PH_FAULTS) {
+        cr_runfault_timeline_end(r);
         cr_runfault_revert_all(r, "end of timeline");
         cr_run_timer_cancel(r, CR_T_PROBE, NULL);
         cr_run_timer_cancel(r, CR_T_FAULT_APPLY, NULL);
         cr_run_phase_enter(r, CR_PH_DRAIN);
+        if (r->sc->drain.until_quiet_s > 0) {
+            r->drain_began = cr_run_now(r);
+            const cr_drain *d = &r->sc->drain;
+            cr_run_log(r,
+                       "timeline over; draining until no %s event%s%s for "
+                       "%.3g s (at most %.3g s)",
+                       d->match.ev, d->match.svc ? " from " : "",
+                       d->match.svc ? d->match.svc : "", d->until_quiet_s,
+                       d->max_s);
+            drain_check(r);
+            return;
+        }
         cr_run_log(r, "timeline over; draining for %.3g s", r->sc->drain_s);
         cr_run_timer_add(r, r->mono_t0 + r->sc->duration_s + r->sc->drain_s,
                          CR_T_PHASE, NULL, CR_PH_AFTER);
+    } else if (ph == CR_PH_DRAIN && r->phase == CR_PH_DRAIN) {
+        drain_check(r);
     } else if (ph == CR_PH_AFTER && r->phase == CR_PH_DRAIN) {
         cr_run_timer_cancel(r, CR_T_RECOVERY, NULL);
         cr_run_phase_enter(r, CR_PH_AFTER);
@@ -678,7 +755,9 @@ static void status_report(cr_run *r)
         .phase = phase_names[r->phase],
         .timeline = r->phase == CR_PH_FAULTS || r->phase == CR_PH_DRAIN,
         .t = cr_run_now(r),
-        .length_s = r->sc->duration_s + r->sc->drain_s,
+        .length_s = r->sc->duration_s + (r->sc->drain.until_quiet_s > 0
+                                             ? r->sc->drain.max_s
+                                             : r->sc->drain_s),
         .faults = active,
         .up = cr_svc_running(r),
         .events = r->hist.n + r->ev_unparsed,

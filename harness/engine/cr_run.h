@@ -153,9 +153,35 @@ int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
     CR_PRINTF(3, 4);
 void cr_run_ledger_done(cr_run *r, int id);
 
+/* ---- spawn hooks --------------------------------------------------------
+ *
+ * For a fault kind that must act inside a replica's process before its
+ * program runs (the syscall kind's seccomp filter).  Registered in
+ * prepare() for one service; every start of a replica of that service
+ * then runs, in order:
+ *   child(arg, in)   in the child, once its process group, namespace,
+ *                    stdio and cwd are set, right before execve.  Only
+ *                    async-signal-safe calls.  Returns 0, or an errno
+ *                    value: the start then fails as a failed exec would.
+ *   parent(arg, in, pid, err)  in the harness, once the child was let go
+ *                    and before the start is reported (and before the
+ *                    harness waits for the exec).  0, or a negative code
+ *                    with err set: the child is killed, the start fails.
+ * and fini(arg) (may be NULL) runs once, after every replica of the run
+ * has been stopped.  hook must outlive the run (a static table).
+ * At most CR_SPAWN_HOOKS_MAX hooks per service: CR_ESTATE beyond. */
+typedef struct cr_spawn_hook {
+    int (*child)(void *arg, const cr_inst *in);
+    int (*parent)(void *arg, cr_inst *in, pid_t pid, cr_err *err);
+    void (*fini)(void *arg);
+} cr_spawn_hook;
+#define CR_SPAWN_HOOKS_MAX 4
+int cr_run_add_spawn_hook(cr_run *r, const char *service,
+                          const cr_spawn_hook *hook, void *arg, cr_err *err);
+
 /* The slot in which an optional module keeps its per-run state ("net",
- * "proxy"): NULL until the module stores its own allocation there; the
- * module frees it in its tear-down hook.  Returns NULL for an unknown
+ * "proxy", "syscall"): NULL until the module stores its own allocation there;
+ * the module frees it in its tear-down hook.  Returns NULL for an unknown
  * module name. */
 void **cr_run_module_state(cr_run *r, const char *module);
 

@@ -71,6 +71,11 @@ struct cr_svc {
     cr_inst *inst;  /* spec->replicas entries */
     cr_envlist env; /* per-service variables from prepare hooks */
     char *exe;      /* argv[0] resolved through PATH */
+    struct {
+        const cr_spawn_hook *ops;
+        void *arg;
+    } hooks[CR_SPAWN_HOOKS_MAX]; /* cr_run_add_spawn_hook */
+    size_t nhooks;
     /* The end of the run (cr_shutdown.c): waiting for its stop_deps,
      * signalled, stopped; when it was signalled. */
     int stop_state;
@@ -167,8 +172,15 @@ struct cr_run {
 
     cr_act_rec **acts; /* every occurrence, in creation order */
     size_t nacts, cap_acts;
-    int *trigger_counts; /* per fault: matching events so far */
+    int *trigger_counts; /* per fault: matching events (readiness) so far */
     int *trigger_fired;
+    /* Triggered faults that did not happen as planned within the timeline
+     * (cr_runfault_timeline_end): [{fault, problem}], or NULL.  They fail
+     * the run (journal "timeline_incomplete"). */
+    json_t *timeline_problems;
+    /* Drain until quiet (sc->drain.until_quiet_s > 0): when the drain
+     * began (run time). */
+    double drain_began;
 
     cr_history hist;
     pthread_mutex_t hist_lock;
@@ -198,10 +210,12 @@ struct cr_run {
     double next_status;      /* when to report the live status next */
     char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
     cr_scrape *scrape;       /* Prometheus scraper for slo checks */
-    void *proxy;  /* fault proxy process (cr_run_proxy.c owns it), or NULL */
-    void *net;    /* network topology (cr_run_net.c owns it), or NULL */
-    void *cgroup; /* replicas' cgroups (cr_run_cgroup.c owns it), or NULL */
-    void *mounts; /* tmpfs mounts (cr_run_mount.c owns it), or NULL */
+    void *proxy;   /* fault proxy process (cr_run_proxy.c owns it), or NULL */
+    void *net;     /* network topology (cr_run_net.c owns it), or NULL */
+    void *syscall; /* the syscall kind's per-run state (its spawn hooks'
+                      fini frees it), or NULL */
+    void *cgroup;  /* replicas' cgroups (cr_run_cgroup.c owns it), or NULL */
+    void *mounts;  /* tmpfs mounts (cr_run_mount.c owns it), or NULL */
 };
 
 /* cr_svc.c */
@@ -214,6 +228,8 @@ int cr_envlist_set(cr_envlist *l, const char *key, const char *val);
 void cr_envlist_free(cr_envlist *l);
 void cr_inst_hist(cr_inst *i, const char *what, json_t *extra);
 size_t cr_svc_running(const cr_run *r);
+/* Every spawn hook's fini, once (after every replica was stopped). */
+void cr_svc_hooks_fini(cr_run *r);
 
 /* cr_run.c */
 /* opts->self_exe, or "/proc/self/exe". */
@@ -278,6 +294,8 @@ int cr_runfault_active(const cr_run *r);
 int cr_runfault_pending(const cr_run *r);
 void cr_runfault_active_names(const cr_run *r, char *buf, size_t n);
 void cr_runfault_on_event(cr_run *r, const cr_event *e);
+void cr_runfault_on_ready(cr_run *r, const cr_inst *in);
+void cr_runfault_timeline_end(cr_run *r);
 void cr_runfault_on_spawn(cr_run *r, cr_inst *in);
 void cr_runfault_free(cr_run *r);
 const char *cr_runfault_cause(cr_run *r);

@@ -6,6 +6,8 @@
  * recorded in the journal with scheduled, applied and reverted times.
  * State-triggered faults count matching events as they arrive. */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -258,33 +260,171 @@ void cr_runfault_active_names(const cr_run *r, char *buf, size_t n)
         snprintf(buf, n, "none");
 }
 
-/* A new event arrived: count it for state triggers. */
+/* Trigger i was reached: its occurrence is planned delay_s from now (at
+ * t0 when that is before t0).  trig (taken) is its journal record. */
+static void trigger_fire(cr_run *r, size_t i, json_t *trig)
+{
+    cr_fault *f = &r->sc->faults[i];
+    r->trigger_fired[i] = 1;
+    cr_act_rec *a = act_new(r, f, 0, NAN);
+    if (!a) {
+        json_decref(trig);
+        return;
+    }
+    double now = cr_run_now(r);
+    json_object_set_new(trig, "count", json_integer(f->trigger->count));
+    json_object_set_new(trig, "seen_t", json_real(now));
+    json_object_set_new(trig, "delay_s", json_real(f->trigger->delay_s));
+    json_object_set_new(a->rec, "trigger", trig);
+    double at =
+        (r->t0_set ? r->mono_t0 : r->mono_start) + now + f->trigger->delay_s;
+    /* A trigger reached before t0 fires at t0. */
+    if (r->phase != CR_PH_FAULTS && r->t0_set == 0)
+        a->act.t_sched = NAN;
+    cr_run_timer_add(r, at, CR_T_FAULT_APPLY, a, 1);
+}
+
+/* A new event arrived: count it for on_event triggers. */
 void cr_runfault_on_event(cr_run *r, const cr_event *e)
 {
     for (size_t i = 0; i < r->sc->nfaults; i++) {
         cr_fault *f = &r->sc->faults[i];
-        if (!f->trigger || r->trigger_fired[i])
+        if (!f->trigger || f->trigger->ready_svc || r->trigger_fired[i])
             continue;
         if (!cr_match_event(&f->trigger->match, e))
             continue;
         if (++r->trigger_counts[i] < f->trigger->count)
             continue;
-        r->trigger_fired[i] = 1;
+        json_t *trig = json_pack("{s:s,s:f}", "ev", e->ev, "event_t", e->t);
+        json_object_set_new(trig, "event", json_incref(e->obj));
+        trigger_fire(r, i, trig);
+    }
+}
+
+/* A replica became ready: count it for on_ready triggers. */
+void cr_runfault_on_ready(cr_run *r, const cr_inst *in)
+{
+    if (r->phase >= CR_PH_DRAIN)
+        return;
+    for (size_t i = 0; i < r->sc->nfaults; i++) {
+        cr_fault *f = &r->sc->faults[i];
+        if (!f->trigger || !f->trigger->ready_svc || r->trigger_fired[i])
+            continue;
+        if (!cr_svc_ref_match(f->trigger->ready_svc, in->svc->spec->name,
+                              in->name))
+            continue;
+        if (++r->trigger_counts[i] < f->trigger->count)
+            continue;
+        trigger_fire(r, i,
+                     json_pack("{s:s,s:s,s:f}", "ready", f->trigger->ready_svc,
+                               "instance", in->name, "ready_t", cr_run_now(r)));
+    }
+}
+
+/* What a trigger waits for, for messages: "queue ready for the 2nd
+ * time", "event delivered from sink #3". */
+static void trigger_text(const cr_trigger *t, char *buf, size_t n)
+{
+    int c = t->count;
+    const char *sfx = c % 100 >= 11 && c % 100 <= 13 ? "th"
+                      : c % 10 == 1                  ? "st"
+                      : c % 10 == 2                  ? "nd"
+                      : c % 10 == 3                  ? "rd"
+                                                     : "th";
+    if (t->ready_svc)
+        snprintf(buf, n, "%s ready for the %d%s time", t->ready_svc, c, sfx);
+    else
+        snprintf(buf, n, "the %d%s event %s%s%s", c, sfx, t->match.ev,
+                 t->match.svc ? " from " : "",
+                 t->match.svc ? t->match.svc : "");
+}
+
+/* Append one problem of the timeline to r->timeline_problems (journal
+ * "timeline_incomplete") and to the log. */
+static void timeline_problem(cr_run *r, const char *fault, const char *fmt, ...)
+    CR_PRINTF(3, 4);
+static void timeline_problem(cr_run *r, const char *fault, const char *fmt, ...)
+{
+    char text[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (!r->timeline_problems)
+        r->timeline_problems = json_array();
+    json_array_append_new(
+        r->timeline_problems,
+        json_pack("{s:s,s:s}", "fault", fault, "problem", text));
+    cr_run_log(r, "fault %s: %s", fault, text);
+}
+
+/* The end of the fault timeline (duration_s): a state-triggered fault
+ * whose trigger never came, or whose occurrence was planned after the
+ * end or would have lasted beyond it, did not happen as the scenario
+ * says.  Each becomes a journal record (outcome "not_fired") or a note
+ * on its record, and a problem that fails the run: the faults the
+ * scenario meant to inject were not all injected.  Call before the
+ * pending fault timers are cancelled. */
+void cr_runfault_timeline_end(cr_run *r)
+{
+    double dur = r->sc->duration_s;
+    char what[CR_PATH_MAX + 64], msg[600];
+    for (size_t i = 0; i < r->sc->nfaults; i++) {
+        cr_fault *f = &r->sc->faults[i];
+        if (!f->trigger)
+            continue;
+        trigger_text(f->trigger, what, sizeof what);
+        if (r->trigger_fired[i])
+            continue;
+        r->trigger_fired[i] = 1; /* no occurrence after the timeline */
         cr_act_rec *a = act_new(r, f, 0, NAN);
         if (!a)
             continue;
-        double now = cr_run_now(r);
-        json_t *trig = json_pack("{s:s,s:i,s:f,s:f,s:f}", "ev", e->ev, "count",
-                                 f->trigger->count, "event_t", e->t, "seen_t",
-                                 now, "delay_s", f->trigger->delay_s);
-        json_object_set_new(trig, "event", json_incref(e->obj));
-        json_object_set_new(a->rec, "trigger", trig);
-        double at = (r->t0_set ? r->mono_t0 : r->mono_start) + now +
-                    f->trigger->delay_s;
-        /* A trigger reached before t0 fires at t0. */
-        if (r->phase != CR_PH_FAULTS && r->t0_set == 0)
-            a->act.t_sched = NAN;
-        cr_run_timer_add(r, at, CR_T_FAULT_APPLY, a, 1);
+        a->state = 3;
+        json_object_set_new(a->rec, "outcome", json_string("not_fired"));
+        if (f->trigger->ready_svc)
+            snprintf(msg, sizeof msg,
+                     "never fired: its trigger (%s) did not come within the "
+                     "timeline (duration_s %g s; %s became ready %d "
+                     "time%s)",
+                     what, dur, f->trigger->ready_svc, r->trigger_counts[i],
+                     r->trigger_counts[i] == 1 ? "" : "s");
+        else
+            snprintf(msg, sizeof msg,
+                     "never fired: its trigger (%s) did not come within the "
+                     "timeline (duration_s %g s; %d matching event%s)",
+                     what, dur, r->trigger_counts[i],
+                     r->trigger_counts[i] == 1 ? "" : "s");
+        json_object_set_new(a->rec, "error", json_string(msg));
+        timeline_problem(r, f->name, "%s", msg);
+    }
+    for (size_t k = 0; k < r->nacts; k++) {
+        cr_act_rec *a = r->acts[k];
+        cr_fault *f = a->act.fault;
+        if (!f->trigger)
+            continue;
+        trigger_text(f->trigger, what, sizeof what);
+        if (a->state == 0) {
+            /* Its trigger came, but too late for delay_s to fit. */
+            a->state = 3;
+            json_object_set_new(a->rec, "outcome", json_string("not_fired"));
+            snprintf(msg, sizeof msg,
+                     "never fired: its trigger (%s) came at %.3f s, so with "
+                     "delay_s %g it would start after the end of the "
+                     "timeline (duration_s %g s)",
+                     what,
+                     json_number_value(json_object_get(
+                         json_object_get(a->rec, "trigger"), "seen_t")),
+                     f->trigger->delay_s, dur);
+            json_object_set_new(a->rec, "error", json_string(msg));
+            timeline_problem(r, f->name, "%s", msg);
+        } else if (a->state == 1 && a->t_applied + f->for_s > dur + 1e-3) {
+            timeline_problem(r, f->name,
+                             "cut short: applied at %.3f s for %g s, it "
+                             "was reverted at the end of the timeline "
+                             "(duration_s %g s)",
+                             a->t_applied, f->for_s, dur);
+        }
     }
 }
 

@@ -265,6 +265,23 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
         .run_dir = r->dir,
     };
     exit_code = judge(r, &facts, exps);
+    if (r->timeline_problems && !r->startup_failed && !r->interrupted) {
+        /* Faults the scenario planned did not happen: what passed was not
+         * the experiment the scenario describes. */
+        size_t n = json_array_size(r->timeline_problems);
+        json_t *p0 = json_array_get(r->timeline_problems, 0);
+        char msg[900];
+        snprintf(msg, sizeof msg,
+                 "the fault timeline was not carried out: fault %s %s%s",
+                 json_string_value(json_object_get(p0, "fault")),
+                 json_string_value(json_object_get(p0, "problem")),
+                 n > 1 ? " (and more: timeline_incomplete)" : "");
+        json_object_set(r->journal, "timeline_incomplete",
+                        r->timeline_problems);
+        json_object_set_new(r->journal, "error", json_string(msg));
+        if (exit_code == 0)
+            exit_code = 1;
+    }
 out:
     json_object_set_new(r->journal, "expectations", exps ? exps : json_array());
     cr_free(jf.ff);

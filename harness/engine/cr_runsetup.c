@@ -140,7 +140,7 @@ static int setup_loop(cr_run *r, cr_err *err)
      * matters -- unless a fault is triggered by an event: then at once. */
     r->ev_batch_s = 0.020;
     for (size_t i = 0; i < r->sc->nfaults; i++)
-        if (r->sc->faults[i].trigger) {
+        if (r->sc->faults[i].trigger && !r->sc->faults[i].trigger->ready_svc) {
             r->ev_batch_s = 0;
             r->ev_live = 1;
         }
@@ -286,7 +286,8 @@ static void teardown(cr_run *r)
                 in->pid = 0;
             }
         }
-    cr_run_cgroup_teardown(r); /* the replicas are gone: their cgroups */
+    cr_svc_hooks_fini(r);      /* every replica is gone now */
+    cr_run_cgroup_teardown(r); /* and so their cgroups can go */
     cr_run_mount_teardown(r);
     if (r->proxy) { /* the module set up a proxy: stop it */
         json_t *st = cr_run_proxy_stop(r);
@@ -514,6 +515,8 @@ static void run_release(cr_run *r)
     for (size_t i = 0; i < sizeof js / sizeof js[0]; i++)
         json_decref(js[i]);
     cr_history_free(&r->hist);
+    json_decref(r->timeline_problems);
+    r->timeline_problems = NULL;
     void *ps[] = {r->trigger_counts, r->trigger_fired, r->ev_buf, r->zpg,
                   r->events_path,    r->bindir,        r->dir};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)

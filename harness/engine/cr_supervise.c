@@ -232,6 +232,9 @@ static int act_one(cr_run *r, cr_inst *in, unsigned act, cr_svc_state from,
                                     : NULL);
         if (r->phase == CR_PH_STARTUP)
             cr_run_log(r, "%s ready", in->name);
+        else
+            cr_run_log(r, "%s ready again", in->name);
+        cr_runfault_on_ready(r, in);
         break;
     case CR_SVA_NOT_READY:
         cr_run_log(r, "%s did not become ready within %.3g s after its restart",

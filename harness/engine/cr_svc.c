@@ -257,6 +257,66 @@ static void free_env(char **envp)
     cr_free(envp);
 }
 
+/* ---- spawn hooks (cr_run.h) ---------------------------------------- */
+
+int cr_run_add_spawn_hook(cr_run *r, const char *service,
+                          const cr_spawn_hook *hook, void *arg, cr_err *err)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        cr_svc *svc = &r->svcs[s];
+        if (strcmp(svc->spec->name, service) != 0)
+            continue;
+        if (svc->nhooks >= CR_SPAWN_HOOKS_MAX)
+            return cr_err_set(err, CR_ESTATE,
+                              "service %s: more than %d spawn hooks", service,
+                              CR_SPAWN_HOOKS_MAX);
+        svc->hooks[svc->nhooks].ops = hook;
+        svc->hooks[svc->nhooks].arg = arg;
+        svc->nhooks++;
+        return CR_OK;
+    }
+    return cr_err_set(err, CR_ENOTFOUND, "spawn hook: no service '%s'",
+                      service);
+}
+
+/* cr_spawn's child_hook: in the child right before execve; async-signal-
+ * safe.  0, or the first hook's errno value. */
+static int spawn_hooks_child(void *arg)
+{
+    const cr_inst *in = arg;
+    for (size_t h = 0; h < in->svc->nhooks; h++) {
+        int e = in->svc->hooks[h].ops->child(in->svc->hooks[h].arg, in);
+        if (e)
+            return e;
+    }
+    return 0;
+}
+
+/* cr_spawn's after_go: the harness's side, before the exec is waited for
+ * (the child may need the harness to get there). */
+static int spawn_hooks_parent(void *arg, pid_t pid, cr_err *err)
+{
+    cr_inst *in = arg;
+    for (size_t h = 0; h < in->svc->nhooks; h++) {
+        int rc =
+            in->svc->hooks[h].ops->parent(in->svc->hooks[h].arg, in, pid, err);
+        if (rc)
+            return rc;
+    }
+    return CR_OK;
+}
+
+void cr_svc_hooks_fini(cr_run *r)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        cr_svc *svc = &r->svcs[s];
+        for (size_t h = 0; h < svc->nhooks; h++)
+            if (svc->hooks[h].ops->fini)
+                svc->hooks[h].ops->fini(svc->hooks[h].arg);
+        svc->nhooks = 0;
+    }
+}
+
 /* cr_spawn's go-pipe: the process group goes into the ledger before the
  * program runs (STYLE: record, then change). */
 static int record_pgid(void *arg, pid_t pid, cr_err *err)
@@ -319,6 +379,12 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
     o.netns_fd = nsfd;
     o.before_exec = record_pgid;
     o.before_exec_arg = in;
+    if (in->svc->nhooks) { /* cr_run_add_spawn_hook */
+        o.child_hook = spawn_hooks_child;
+        o.child_hook_arg = in;
+        o.after_go = spawn_hooks_parent;
+        o.after_go_arg = in;
+    }
     in->ledger_id = 0;
     rc = cr_spawn(&o, &pr, &e);
     if (rc != 0) {

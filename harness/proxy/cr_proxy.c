@@ -23,9 +23,11 @@
  * once and its memory freed after the current epoll batch, because later
  * events of the same batch may still point at it.
  *
- * This file: the loop, the timer heap, links (listeners).  Connections and
- * toxics: cr_proxy_conn.c; control channels and statistics:
- * cr_proxy_chan.c; their shared structures: cr_proxy_internal.h. */
+ * This file: the loop and the timer heap.  Links (listeners):
+ * cr_proxy_link.c; connections: cr_proxy_conn.c; toxics: cr_proxy_toxic.c;
+ * control channels and statistics: cr_proxy_chan.c; the Toxiproxy HTTP
+ * API: cr_proxy_http.c (MHD in this loop), cr_proxy_api.c (endpoints) and
+ * cr_proxy_apijson.c (JSON); shared structures: cr_proxy_internal.h. */
 #include "cr_proxy_internal.h"
 
 #include "base/cr_alloc.h"
@@ -133,61 +135,10 @@ static void timer_rearm(cr_proxy *p)
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static int parse_addr(const char *s, struct sockaddr_in *sa, int loopback_only,
-                      cr_err *err)
-{
-    char host[256];
-    const char *colon = s ? strrchr(s, ':') : NULL;
-    if (!colon || (size_t)(colon - s) >= sizeof host || colon == s)
-        return cr_err_set(err, CR_EINVAL, "address '%s': expected HOST:PORT",
-                          s ? s : "");
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (!colon[1] || *end || port < 0 || port > 65535)
-        return cr_err_set(err, CR_EINVAL, "address '%s': bad port", s);
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        struct addrinfo hints = {.ai_family = AF_INET,
-                                 .ai_socktype = SOCK_STREAM};
-        struct addrinfo *res = NULL;
-        int rc = getaddrinfo(host, NULL, &hints, &res);
-        if (rc != 0 || !res)
-            return cr_err_set(err, CR_EINVAL, "address '%s': %s", s,
-                              gai_strerror(rc));
-        sa->sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-        freeaddrinfo(res);
-    }
-    if (loopback_only && (ntohl(sa->sin_addr.s_addr) >> 24) != 127)
-        return cr_err_set(err, CR_EINVAL,
-                          "address '%s': the proxy listens on loopback "
-                          "(127.0.0.0/8) only",
-                          s);
-    return 0;
-}
-
-void cr_proxy__fmt_addr(const struct sockaddr_in *sa, char *buf, size_t n)
-{
-    char ip[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof ip);
-    snprintf(buf, n, "%s:%u", ip, (unsigned)ntohs(sa->sin_port));
-}
-
 int cr_proxy__ep_add(cr_proxy *p, int fd, uint32_t ev, pfd *pf)
 {
     struct epoll_event e = {.events = ev, .data.ptr = pf};
     return epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &e);
-}
-
-plink *cr_proxy__link_find(const cr_proxy *p, const char *name)
-{
-    for (size_t i = 0; name && i < p->nlinks; i++)
-        if (strcmp(p->links[i]->name, name) == 0)
-            return p->links[i];
-    return NULL;
 }
 
 static void on_timerfd(cr_proxy *p)
@@ -200,88 +151,11 @@ static void on_timerfd(cr_proxy *p)
     while (p->nheap && p->heap[0]->when <= now) {
         ptimer *t = p->heap[0];
         cr_proxy__timer_cancel(p, t);
-        cr_proxy__timer_fire(p, t);
+        if (t->kind == T_HTTP)
+            cr_proxy__http_run(p);
+        else
+            cr_proxy__timer_fire(p, t);
     }
-}
-
-/* ---- links -------------------------------------------------------------- */
-
-int cr_proxy__link_listen(cr_proxy *p, plink *l, cr_err *err)
-{
-    char a[64];
-    int one = 1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return cr_err_sys(err, CR_ESYS, errno, "proxy link %s: socket",
-                          l->name);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    socklen_t len = sizeof l->laddr;
-    if (bind(fd, (struct sockaddr *)&l->laddr, sizeof l->laddr) < 0 ||
-        listen(fd, 1024) < 0 ||
-        getsockname(fd, (struct sockaddr *)&l->laddr, &len) < 0 ||
-        cr_proxy__ep_add(p, fd, EPOLLIN, &l->lp) < 0) {
-        int e = errno;
-        close(fd);
-        cr_proxy__fmt_addr(&l->laddr, a, sizeof a);
-        return cr_err_sys(err, CR_ESYS, e, "proxy link %s: listen on %s",
-                          l->name, a);
-    }
-    l->lfd = fd;
-    return 0;
-}
-
-static void on_accept(cr_proxy *p, plink *l)
-{
-    for (int i = 0; i < 64 && l->lfd >= 0; i++) {
-        int fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or a transient error: retried on next event */
-        cr_proxy__conn_new(p, l, fd);
-    }
-}
-
-int cr_proxy_link_add(cr_proxy *p, const char *name, const char *listen_addr,
-                      const char *upstream, cr_err *err)
-{
-    plink *l = NULL;
-    int rc;
-    if (!name || !*name || strlen(name) >= CR_PROXY_NAME_MAX ||
-        strpbrk(name, " \t\r\n=,"))
-        return cr_err_set(err, CR_EINVAL,
-                          "proxy link name '%s': 1 to %d characters without "
-                          "blanks, '=' or ','",
-                          name ? name : "", CR_PROXY_NAME_MAX - 1);
-    if (cr_proxy__link_find(p, name))
-        return cr_err_set(err, CR_EINVAL, "proxy link %s: already exists",
-                          name);
-    if (p->nlinks >= CR_PROXY_MAX_LINKS)
-        return cr_err_set(err, CR_EINVAL, "proxy link %s: at most %d links",
-                          name, CR_PROXY_MAX_LINKS);
-    plink **nl = cr_realloc(p->links, (p->nlinks + 1) * sizeof *nl);
-    if (!nl)
-        return cr_err_set(err, CR_ENOMEM, "proxy link %s: out of memory", name);
-    p->links = nl;
-    l = cr_calloc(1, sizeof *l);
-    if (!l)
-        return cr_err_set(err, CR_ENOMEM, "proxy link %s: out of memory", name);
-    snprintf(l->name, sizeof l->name, "%s", name);
-    l->lfd = -1;
-    l->lp = (pfd){FK_LISTEN, l};
-    if ((rc = parse_addr(listen_addr, &l->laddr, 1, err)) < 0 ||
-        (rc = parse_addr(upstream, &l->uaddr, 0, err)) < 0 ||
-        (rc = cr_proxy__link_listen(p, l, err)) < 0)
-        goto out;
-    p->links[p->nlinks++] = l;
-    l = NULL;
-out:
-    cr_free(l);
-    return rc;
-}
-
-int cr_proxy_link_port(const cr_proxy *p, const char *name)
-{
-    const plink *l = cr_proxy__link_find(p, name);
-    return l ? ntohs(l->laddr.sin_port) : -1;
 }
 
 int cr_proxy_watch_stop(cr_proxy *p, int stop_fd, cr_err *err)
@@ -305,6 +179,11 @@ static void reap(cr_proxy *p)
         conn *c = p->dead;
         p->dead = c->dead_next;
         cr_free(c);
+    }
+    while (p->dead_links) {
+        plink *l = p->dead_links;
+        p->dead_links = l->dead_next;
+        cr_proxy__link_free(l);
     }
     for (ctl **pk = &p->ctls; *pk;) {
         ctl *k = *pk;
@@ -332,7 +211,7 @@ int cr_proxy_run(cr_proxy *p, cr_err *err)
             pfd *pf = evs[i].data.ptr;
             switch (pf->kind) {
             case FK_LISTEN:
-                on_accept(p, pf->obj);
+                cr_proxy__link_accept(p, pf->obj);
                 break;
             case FK_CLIENT:
                 cr_proxy__conn_event(p, pf->obj, evs[i].events, 0);
@@ -351,6 +230,9 @@ int cr_proxy_run(cr_proxy *p, cr_err *err)
                 break;
             case FK_STOP:
                 p->stop = 1;
+                break;
+            case FK_HTTP:
+                cr_proxy__http_run(p);
                 break;
             }
         }
@@ -387,17 +269,14 @@ void cr_proxy_destroy(cr_proxy *p)
 {
     if (!p)
         return;
+    cr_proxy__http_destroy(p);
     for (size_t i = 0; i < p->nlinks; i++) {
         plink *l = p->links[i];
         while (l->conns)
             cr_proxy__conn_close(p, l->conns, CLOSE_FIN);
         if (l->lfd >= 0)
             close(l->lfd);
-        for (int s = 0; s < MAX_TOXICS; s++)
-            cr_free(l->slot[s]);
-        for (size_t h = 0; h < l->nhist; h++)
-            cr_free(l->hist[(l->hist_head + h) % CR_PROXY_HISTORY]);
-        cr_free(l);
+        cr_proxy__link_free(l);
     }
     cr_free(p->links);
     for (ctl *k = p->ctls; k; k = k->next)

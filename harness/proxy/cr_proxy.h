@@ -11,10 +11,12 @@
  * the connection's index on its link.
  *
  * Behind this header:
- *   cr_proxy.c, cr_proxy_conn.c, cr_proxy_chan.c
- *                     the proxy itself (loop, connections, toxics, control
- *                     channels, statistics);
+ *   cr_proxy.c, cr_proxy_link.c, cr_proxy_conn.c, cr_proxy_toxic.c,
+ *   cr_proxy_chan.c   the proxy itself (loop, links, connections, toxics,
+ *                     control channels, statistics);
  *   cr_proxy_ctl.c    the toxic catalogue and the line protocol;
+ *   cr_proxy_http.c, cr_proxy_api.c, cr_proxy_apijson.c
+ *                     Toxiproxy's HTTP API, served inside the loop;
  *   cr_proxy_links.c  the "links" section of a scenario;
  *   cr_proxy_client.c a control-socket client.
  * `chaosrun proxy` is cli/cr_cli_proxy.c; the run's proxy process is started
@@ -52,6 +54,8 @@ enum { CR_PROXY_UP = 1u, CR_PROXY_DOWN = 2u, CR_PROXY_BOTH = 3u };
 
 #define CR_PROXY_NATTR    3
 #define CR_PROXY_NAME_MAX 64
+/* An address as given ("HOST:PORT"), with its terminating NUL. */
+#define CR_PROXY_ADDR_MAX 256
 /* Removed toxics kept in full per link (older ones: summed per type). */
 #define CR_PROXY_HISTORY 64
 /* Links per proxy (a link with a down toxic holds no descriptor, so the
@@ -115,8 +119,29 @@ void cr_proxy_destroy(cr_proxy *p);
  * address, duplicate), CR_ESYS (bind). */
 int cr_proxy_link_add(cr_proxy *p, const char *name, const char *listen,
                       const char *upstream, cr_err *err);
+/* The same, and with enabled 0 the link is created disabled: it does not
+ * listen (nothing is bound) until cr_proxy_link_set_enabled(). */
+int cr_proxy_link_create(cr_proxy *p, const char *name, const char *listen,
+                         const char *upstream, int enabled, cr_err *err);
 /* The bound listen port of a link, or -1 when no such link. */
 int cr_proxy_link_port(const cr_proxy *p, const char *name);
+/* Remove a link: its connections are closed, its listener too, its toxics
+ * and statistics forgotten.  CR_ENOTFOUND if absent. */
+int cr_proxy_link_remove(cr_proxy *p, const char *name, cr_err *err);
+/* New listen and/or upstream address (NULL keeps one).  When either
+ * changes the link's connections are dropped (Toxiproxy restarts such a
+ * proxy); a new listener is bound before the old one is closed, so a
+ * failure (CR_EINVAL bad address, CR_ESYS bind) changes nothing. */
+int cr_proxy_link_update(cr_proxy *p, const char *name, const char *listen,
+                         const char *upstream, cr_err *err);
+/* Disable (close the listener, drop every connection; toxics stay) or
+ * enable (listen again unless a down toxic holds the link) a link.  An
+ * enable whose bind fails leaves the link disabled (CR_ESYS). */
+int cr_proxy_link_set_enabled(cr_proxy *p, const char *name, int enabled,
+                              cr_err *err);
+/* Let listeners (links and the HTTP API) bind addresses beyond loopback.
+ * Off by default; `chaosrun proxy --allow-remote` turns it on. */
+void cr_proxy_allow_remote(cr_proxy *p, int allow);
 
 /* Add a toxic named `name` (unique on the link) and apply it to the
  * existing connections at once; healthy connections are never dropped
@@ -131,6 +156,14 @@ int cr_proxy_toxic_remove(cr_proxy *p, const char *link, const char *name,
                           cr_err *err);
 /* Remove every toxic of every link.  Returns the first error. */
 int cr_proxy_toxic_reset(cr_proxy *p, cr_err *err);
+/* The settings of an active toxic into *out; CR_ENOTFOUND if absent. */
+int cr_proxy_toxic_get(const cr_proxy *p, const char *link, const char *name,
+                       cr_proxy_toxic *out, cr_err *err);
+/* New settings (toxicity, attributes) of an active toxic, applied to the
+ * live connections at once; its type and stream cannot change (CR_EINVAL).
+ * CR_ENOTFOUND if absent. */
+int cr_proxy_toxic_update(cr_proxy *p, const char *link, const char *name,
+                          const cr_proxy_toxic *t, cr_err *err);
 
 /* Statistics as one JSON object (new reference, NULL on OOM):
  * {"seed", "links": [{name, listen, upstream, down, connections:{accepted,
@@ -166,6 +199,38 @@ int cr_proxy_run(cr_proxy *p, cr_err *err);
  * reply without newline ("ok ...", "err ..." or a JSON object), NULL on
  * OOM.  (cr_proxy_ctl.c) */
 char *cr_proxy_command(cr_proxy *p, const char *line);
+
+/* ---- the Toxiproxy HTTP API (cr_proxy_http.c, cr_proxy_api.c) --------- */
+
+/* Toxiproxy's default API port. */
+#define CR_PROXY_API_PORT 8474
+
+/* Serve Toxiproxy's HTTP API on addr ("HOST:PORT", "HOST", "PORT" or
+ * ":PORT"; host 127.0.0.1 and port CR_PROXY_API_PORT when left out; port 0
+ * picks one), inside the proxy's loop.  The host must be loopback unless
+ * cr_proxy_allow_remote() was called.  CR_EINVAL (bad or non-loopback
+ * address, already serving), CR_ESYS (bind). */
+int cr_proxy_api_listen(cr_proxy *p, const char *addr, cr_err *err);
+/* The API's bound port, or -1 when it is not served. */
+int cr_proxy_api_port(const cr_proxy *p);
+
+/* One API response.  body is NULL or cr_malloc'd (len bytes). */
+typedef struct cr_proxy_api_reply {
+    int status;               /* HTTP status */
+    const char *content_type; /* static; NULL: none (204, 405) */
+    int nosniff;              /* X-Content-Type-Options: nosniff */
+    char *body;
+    size_t len;
+} cr_proxy_api_reply;
+
+/* Answer one request of Toxiproxy's API (method "GET", path "/proxies",
+ * user_agent or NULL, the request body) against p's state, as Toxiproxy
+ * 2.x would; r receives the response (free it with
+ * cr_proxy_api_reply_free).  Returns 0, or CR_ENOMEM with r cleared. */
+int cr_proxy_api_handle(cr_proxy *p, const char *method, const char *path,
+                        const char *user_agent, const char *body, size_t len,
+                        cr_proxy_api_reply *r);
+void cr_proxy_api_reply_free(cr_proxy_api_reply *r);
 
 /* ---- the scenario side (cr_proxy_links.c) ------------------------------ */
 

@@ -122,16 +122,17 @@ json_t *cr_proxy_stats(const cr_proxy *p)
         cr_proxy__fmt_addr(&l->laddr, la, sizeof la);
         cr_proxy__fmt_addr(&l->uaddr, ua, sizeof ua);
         json_t *lj = json_pack(
-            "{s:s, s:s, s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
+            "{s:s, s:s, s:s, s:b, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
             " s:{s:I, s:I}, s:o, s:o}",
-            "name", l->name, "listen", la, "upstream", ua, "down", l->down > 0,
-            "connections", "accepted", (json_int_t)l->accepted, "active",
-            (json_int_t)l->active, "refused", (json_int_t)l->refused, "dropped",
-            (json_int_t)l->dropped, "reset", (json_int_t)l->resets,
-            "connect_failed", (json_int_t)l->connect_failed, "closed",
-            (json_int_t)l->closed, "bytes", "upstream", (json_int_t)l->bytes[0],
-            "downstream", (json_int_t)l->bytes[1], "toxics", toxics_json(p, l),
-            "history", history_json(l));
+            "name", l->name, "listen", la, "upstream", ua, "enabled",
+            l->enabled, "down", l->down > 0, "connections", "accepted",
+            (json_int_t)l->accepted, "active", (json_int_t)l->active, "refused",
+            (json_int_t)l->refused, "dropped", (json_int_t)l->dropped, "reset",
+            (json_int_t)l->resets, "connect_failed",
+            (json_int_t)l->connect_failed, "closed", (json_int_t)l->closed,
+            "bytes", "upstream", (json_int_t)l->bytes[0], "downstream",
+            (json_int_t)l->bytes[1], "toxics", toxics_json(p, l), "history",
+            history_json(l));
         if (!lj || json_array_append_new(links, lj) < 0) {
             json_decref(root);
             return NULL;
@@ -149,10 +150,10 @@ json_t *cr_proxy_links_json(const cr_proxy *p)
         cr_proxy__fmt_addr(&p->links[i]->laddr, la, sizeof la);
         cr_proxy__fmt_addr(&p->links[i]->uaddr, ua, sizeof ua);
         if (json_array_append_new(
-                links,
-                json_pack("{s:s, s:s, s:s, s:i}", "name", p->links[i]->name,
-                          "listen", la, "upstream", ua, "port",
-                          ntohs(p->links[i]->laddr.sin_port))) < 0) {
+                links, json_pack("{s:s, s:s, s:s, s:i, s:b}", "name",
+                                 p->links[i]->name, "listen", la, "upstream",
+                                 ua, "port", ntohs(p->links[i]->laddr.sin_port),
+                                 "enabled", p->links[i]->enabled)) < 0) {
             json_decref(root);
             return NULL;
         }

@@ -1,5 +1,6 @@
-/* cr_proxy_conn: the fault proxy's connections and toxics (see
- * cr_proxy.c for the loop and the state machines).
+/* cr_proxy_conn: the fault proxy's connections (see cr_proxy.c for the
+ * loop and the state machines; toxics are added, updated and removed in
+ * cr_proxy_toxic.c).
  *
  * pump() moves one direction of a connection: flush the pipe (fast path)
  * or the due chunks of the queue (shaped path), pass the end of stream on,
@@ -64,8 +65,8 @@ static dir_fx dir_effects(const conn *c, int di)
 /* Does toxic tr (in slot) affect connection number idx?  Drawn from
  * (seed, link, idx, toxic name) so that it does not depend on timing or on
  * the other toxics. */
-static int toxic_decide(const cr_proxy *p, const plink *l, uint64_t idx,
-                        const toxic_rec *tr)
+int cr_proxy__toxic_decide(const cr_proxy *p, const plink *l, uint64_t idx,
+                           const toxic_rec *tr)
 {
     if (tr->t.toxicity >= 1.0)
         return 1;
@@ -470,6 +471,8 @@ static void pump_dir(cr_proxy *p, conn *c, int di)
             size_t room = lim - d->qbytes;
             asked = room < CHUNK_MAX ? room : CHUNK_MAX;
             n = recv(src, p->rbuf, asked, MSG_DONTWAIT);
+            if (n > 0)
+                l->rbytes[di] += (uint64_t)n;
             if (n > 0 && shape(p, c, di, (size_t)n, cr_proxy__now_ns()) < 0) {
                 cr_proxy__conn_close(p, c, CLOSE_FIN);
                 return;
@@ -484,8 +487,10 @@ static void pump_dir(cr_proxy *p, conn *c, int di)
             asked = d->pipe_cap;
             n = splice(src, NULL, d->pipe[1], NULL, asked,
                        SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-            if (n > 0)
+            if (n > 0) {
                 d->pipe_bytes += (size_t)n;
+                l->rbytes[di] += (uint64_t)n;
+            }
         }
         if (n > 0 && (size_t)n < asked) {
             drained = 1;
@@ -509,7 +514,7 @@ static void pump_dir(cr_proxy *p, conn *c, int di)
     }
 }
 
-static void conn_pump(cr_proxy *p, conn *c)
+void cr_proxy__conn_pump(cr_proxy *p, conn *c)
 {
     pump(p, c, 0);
     pump(p, c, 1);
@@ -517,14 +522,14 @@ static void conn_pump(cr_proxy *p, conn *c)
 }
 
 /* (Re)compute the timeout and reset_peer deadlines of a connection. */
-static void conn_deadlines(cr_proxy *p, conn *c)
+void cr_proxy__conn_deadlines(cr_proxy *p, conn *c)
 {
     uint64_t dl = 0, rs = 0;
     for (int s = 0; s < MAX_TOXICS; s++) {
         toxic_rec *tr = c->l->slot[s];
         if (!tr || !conn_hit(c, s))
             continue;
-        uint64_t from = tr->added > c->start ? tr->added : c->start;
+        uint64_t from = tr->armed > c->start ? tr->armed : c->start;
         if (tr->t.type == CR_PTOX_TIMEOUT && tr->t.attr[0] > 0) {
             uint64_t w = from + cr_proxy__ms_ns(tr->t.attr[0]);
             if (!dl || w < dl)
@@ -548,7 +553,7 @@ static void conn_deadlines(cr_proxy *p, conn *c)
         cr_proxy__conn_close(p, c, CLOSE_FIN);
 }
 
-static void toxic_count(toxic_rec *tr, int hit)
+void cr_proxy__toxic_count(toxic_rec *tr, int hit)
 {
     if (hit)
         tr->affected++;
@@ -564,8 +569,8 @@ void cr_proxy__conn_new(cr_proxy *p, plink *l, int cfd)
     for (int s = 0; s < MAX_TOXICS; s++) {
         toxic_rec *tr = l->slot[s];
         if (tr && tr->t.type == CR_PTOX_REFUSE) {
-            int hit = toxic_decide(p, l, idx, tr);
-            toxic_count(tr, hit);
+            int hit = cr_proxy__toxic_decide(p, l, idx, tr);
+            cr_proxy__toxic_count(tr, hit);
             if (hit) {
                 tr->events++;
                 l->refused++;
@@ -609,8 +614,8 @@ void cr_proxy__conn_new(cr_proxy *p, plink *l, int cfd)
         toxic_rec *tr = l->slot[s];
         if (!tr || tr->t.type == CR_PTOX_REFUSE || tr->t.type == CR_PTOX_DOWN)
             continue;
-        int hit = toxic_decide(p, l, idx, tr);
-        toxic_count(tr, hit);
+        int hit = cr_proxy__toxic_decide(p, l, idx, tr);
+        cr_proxy__toxic_count(tr, hit);
         if (hit)
             c->affected |= 1u << s;
     }
@@ -642,7 +647,7 @@ void cr_proxy__conn_new(cr_proxy *p, plink *l, int cfd)
         cr_proxy__conn_close(p, c, CLOSE_FIN);
         return;
     }
-    conn_deadlines(p, c);
+    cr_proxy__conn_deadlines(p, c);
     if (c->state == CS_OPEN) {
         c->d[0].want_read = c->d[1].want_read = 1;
         pump(p, c, 0); /* the client may have written already */
@@ -662,7 +667,7 @@ static void on_connected(cr_proxy *p, conn *c)
         return;
     }
     c->state = CS_OPEN;
-    conn_pump(p, c);
+    cr_proxy__conn_pump(p, c);
 }
 
 void cr_proxy__conn_event(cr_proxy *p, conn *c, uint32_t ev, int server)
@@ -722,12 +727,12 @@ void cr_proxy__timer_fire(cr_proxy *p, ptimer *t)
         return;
     switch (t->kind) {
     case T_RELEASE:
-        conn_pump(p, c);
+        cr_proxy__conn_pump(p, c);
         break;
     case T_CLOSE_WAIT:
         dir_finish(p, c, t->dir);
         if (c->state != CS_DEAD)
-            conn_pump(p, c);
+            cr_proxy__conn_pump(p, c);
         break;
     case T_DEADLINE:
     case T_RESET:
@@ -741,157 +746,4 @@ void cr_proxy__timer_fire(cr_proxy *p, ptimer *t)
         cr_proxy__conn_close(p, c, t->kind == T_RESET ? CLOSE_RST : CLOSE_FIN);
         break;
     }
-}
-
-/* ---- toxics ------------------------------------------------------------- */
-
-int cr_proxy_toxic_add(cr_proxy *p, const char *lname, const char *name,
-                       const cr_proxy_toxic *t, cr_err *err)
-{
-    plink *l = cr_proxy__link_find(p, lname);
-    if (!l)
-        return cr_err_set(err, CR_ENOTFOUND, "no link '%s'",
-                          lname ? lname : "");
-    if (!name || !*name || strlen(name) >= CR_PROXY_NAME_MAX ||
-        strpbrk(name, " \t\r\n"))
-        return cr_err_set(err, CR_EINVAL,
-                          "toxic name '%s': 1 to %d characters without blanks",
-                          name ? name : "", CR_PROXY_NAME_MAX - 1);
-    if (t->type < 0 || t->type >= CR_PTOX_COUNT)
-        return cr_err_set(err, CR_EINVAL, "toxic %s: unknown type", name);
-    int rc = cr_proxy_toxic_check(t, err);
-    if (rc < 0)
-        return rc;
-    int free_slot = -1;
-    for (int s = 0; s < MAX_TOXICS; s++) {
-        if (l->slot[s] && strcmp(l->slot[s]->name, name) == 0)
-            return cr_err_set(err, CR_EINVAL,
-                              "toxic %s: already exists on link %s", name,
-                              l->name);
-        if (!l->slot[s] && free_slot < 0)
-            free_slot = s;
-    }
-    if (free_slot < 0)
-        return cr_err_set(err, CR_EINVAL, "link %s: more than %d toxics",
-                          l->name, MAX_TOXICS);
-    toxic_rec *tr = cr_calloc(1, sizeof *tr);
-    if (!tr)
-        return cr_err_set(err, CR_ENOMEM, "toxic %s: out of memory", name);
-    snprintf(tr->name, sizeof tr->name, "%s", name);
-    tr->t = *t;
-    tr->active = 1;
-    tr->seq = l->nadded++;
-    tr->added = cr_proxy__now_ns();
-    l->slot[free_slot] = tr;
-    if (t->type == CR_PTOX_DOWN) {
-        if (l->down++ == 0 && l->lfd >= 0) {
-            /* Closing the listener makes new connections fail with
-             * ECONNREFUSED; the port is bound again on removal. */
-            close(l->lfd);
-            l->lfd = -1;
-        }
-        while (l->conns) {
-            tr->events++;
-            l->dropped++;
-            cr_proxy__conn_close(p, l->conns, CLOSE_FIN);
-        }
-        return 0;
-    }
-    if (t->type == CR_PTOX_REFUSE)
-        return 0; /* acts on new connections only */
-    for (conn *c = l->conns, *next; c; c = next) {
-        next = c->next;
-        int hit = toxic_decide(p, l, c->idx, tr);
-        toxic_count(tr, hit);
-        if (!hit)
-            continue;
-        c->affected |= 1u << free_slot;
-        if (t->type == CR_PTOX_LIMIT_DATA)
-            for (int i = 0; i < 2; i++)
-                if (t->streams & (i == 0 ? CR_PROXY_UP : CR_PROXY_DOWN))
-                    c->d[i].limit_passed = 0; /* counts from now */
-        conn_deadlines(p, c);
-        if (c->state == CS_OPEN)
-            conn_pump(p, c);
-    }
-    return 0;
-}
-
-/* A removed toxic goes into the link's history (taking ownership); when
- * the history is full its oldest entry is summed into `evicted` and
- * freed.  Never allocates, so removing cannot fail for lack of memory. */
-static void history_add(plink *l, toxic_rec *tr)
-{
-    l->nremoved++;
-    if (l->nhist == CR_PROXY_HISTORY) {
-        toxic_rec *old = l->hist[l->hist_head];
-        toxic_sum *sum = &l->evicted[old->t.type];
-        sum->toxics++;
-        sum->affected += old->affected;
-        sum->spared += old->spared;
-        sum->chunks += old->chunks;
-        sum->bytes += old->bytes;
-        sum->events += old->events;
-        l->nevicted++;
-        cr_free(old);
-        l->hist[l->hist_head] = tr;
-        l->hist_head = (l->hist_head + 1) % CR_PROXY_HISTORY;
-        return;
-    }
-    l->hist[(l->hist_head + l->nhist) % CR_PROXY_HISTORY] = tr;
-    l->nhist++;
-}
-
-static int toxic_remove_slot(cr_proxy *p, plink *l, int s, cr_err *err)
-{
-    toxic_rec *tr = l->slot[s];
-    l->slot[s] = NULL;
-    tr->active = 0;
-    tr->removed = cr_proxy__now_ns();
-    /* Only the type is read below: tr may be freed by a later eviction,
-     * never by this one (it is the newest entry). */
-    history_add(l, tr);
-    if (tr->t.type == CR_PTOX_DOWN) {
-        if (--l->down == 0 && l->lfd < 0)
-            return cr_proxy__link_listen(p, l, err);
-        return 0;
-    }
-    uint32_t mask = 1u << s;
-    for (conn *c = l->conns, *next; c; c = next) {
-        next = c->next;
-        if (!(c->affected & mask))
-            continue;
-        c->affected &= ~mask;
-        conn_deadlines(p, c);
-        if (c->state == CS_OPEN)
-            conn_pump(p, c);
-    }
-    return 0;
-}
-
-int cr_proxy_toxic_remove(cr_proxy *p, const char *lname, const char *name,
-                          cr_err *err)
-{
-    plink *l = cr_proxy__link_find(p, lname);
-    if (!l)
-        return cr_err_set(err, CR_ENOTFOUND, "no link '%s'",
-                          lname ? lname : "");
-    for (int s = 0; name && s < MAX_TOXICS; s++)
-        if (l->slot[s] && strcmp(l->slot[s]->name, name) == 0)
-            return toxic_remove_slot(p, l, s, err);
-    return cr_err_set(err, CR_ENOTFOUND, "no toxic '%s' on link %s",
-                      name ? name : "", l->name);
-}
-
-int cr_proxy_toxic_reset(cr_proxy *p, cr_err *err)
-{
-    int rc = 0;
-    for (size_t i = 0; i < p->nlinks; i++)
-        for (int s = 0; s < MAX_TOXICS; s++)
-            if (p->links[i]->slot[s]) {
-                int r = toxic_remove_slot(p, p->links[i], s, err);
-                if (r < 0 && rc == 0)
-                    rc = r;
-            }
-    return rc;
 }

@@ -241,8 +241,10 @@ int cr_proxy_toxic_parse_kv(cr_proxy_toxic *t, char **words, size_t nwords,
 
 static const char help_text[] =
     "ok commands: ping | links | stats | toxic add LINK NAME TYPE [stream=S] "
-    "[toxicity=F] [ATTR=V...] | toxic remove LINK NAME | reset | "
-    "link add NAME LISTEN UPSTREAM | quit";
+    "[toxicity=F] [ATTR=V...] | toxic update LINK NAME [toxicity=F] "
+    "[ATTR=V...] | toxic remove LINK NAME | reset | "
+    "link add NAME LISTEN UPSTREAM | link update NAME LISTEN UPSTREAM | "
+    "link enable NAME | link disable NAME | link remove NAME | quit";
 
 static char *reply_err(const cr_err *e)
 {
@@ -282,6 +284,54 @@ static char *cmd_toxic_add(cr_proxy *p, char **w, size_t n)
         cr_proxy_toxic_add(p, w[2], w[3], &t, &e) < 0)
         return reply_err(&e);
     return cr_asprintf("ok toxic %s added to %s", w[3], w[2]);
+}
+
+static char *cmd_toxic_update(cr_proxy *p, char **w, size_t n)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    if (n < 4)
+        return cr_asprintf(
+            "err usage: toxic update LINK NAME [toxicity=F] [ATTR=V...]");
+    cr_proxy_toxic t;
+    if (cr_proxy_toxic_get(p, w[2], w[3], &t, &e) < 0 ||
+        cr_proxy_toxic_parse_kv(&t, w + 4, n - 4, &e) < 0 ||
+        cr_proxy_toxic_update(p, w[2], w[3], &t, &e) < 0)
+        return reply_err(&e);
+    return cr_asprintf("ok toxic %s updated on %s", w[3], w[2]);
+}
+
+/* link add|update|enable|disable|remove ... */
+static char *cmd_link(cr_proxy *p, char **w, size_t n)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    int rc;
+    if (!strcmp(w[1], "add") || !strcmp(w[1], "update")) {
+        if (n != 5)
+            return cr_asprintf("err usage: link %s NAME LISTEN UPSTREAM", w[1]);
+        rc = !strcmp(w[1], "add")
+                 ? cr_proxy_link_add(p, w[2], w[3], w[4], &e)
+                 : cr_proxy_link_update(p, w[2], w[3], w[4], &e);
+        if (rc < 0)
+            return reply_err(&e);
+        return cr_asprintf("ok link %s listening on port %d", w[2],
+                           cr_proxy_link_port(p, w[2]));
+    }
+    int en = !strcmp(w[1], "enable"), dis = !strcmp(w[1], "disable");
+    if (en || dis || !strcmp(w[1], "remove")) {
+        if (n != 3)
+            return cr_asprintf("err usage: link %s NAME", w[1]);
+        rc = en || dis ? cr_proxy_link_set_enabled(p, w[2], en, &e)
+                       : cr_proxy_link_remove(p, w[2], &e);
+        if (rc < 0)
+            return reply_err(&e);
+        return cr_asprintf("ok link %s %s", w[2],
+                           en    ? "enabled"
+                           : dis ? "disabled"
+                                 : "removed");
+    }
+    return cr_asprintf("err unknown command 'link %s' (try 'help')", w[1]);
 }
 
 char *cr_proxy_command(cr_proxy *p, const char *line)
@@ -328,13 +378,9 @@ char *cr_proxy_command(cr_proxy *p, const char *line)
             return reply_err(&e);
         return cr_asprintf("ok toxic %s removed from %s", w[3], w[2]);
     }
-    if (!strcmp(w[0], "link") && n >= 2 && !strcmp(w[1], "add")) {
-        if (n != 5)
-            return cr_asprintf("err usage: link add NAME LISTEN UPSTREAM");
-        if (cr_proxy_link_add(p, w[2], w[3], w[4], &e) < 0)
-            return reply_err(&e);
-        return cr_asprintf("ok link %s listening on port %d", w[2],
-                           cr_proxy_link_port(p, w[2]));
-    }
+    if (!strcmp(w[0], "toxic") && n >= 2 && !strcmp(w[1], "update"))
+        return cmd_toxic_update(p, w, n);
+    if (!strcmp(w[0], "link") && n >= 2)
+        return cmd_link(p, w, n);
     return cr_asprintf("err unknown command '%s' (try 'help')", w[0]);
 }

@@ -1,6 +1,8 @@
-/* cr_proxy_internal: what the fault proxy's engine files share
- * (cr_proxy.c: loop, timers, links; cr_proxy_conn.c: connections and
- * toxics; cr_proxy_chan.c: control channels and statistics).  Not for use
+/* cr_proxy_internal: what the fault proxy's files share (cr_proxy.c: loop,
+ * timers; cr_proxy_link.c: links; cr_proxy_conn.c: connections;
+ * cr_proxy_toxic.c: toxics;
+ * cr_proxy_chan.c: control channels and statistics; cr_proxy_http.c,
+ * cr_proxy_api.c, cr_proxy_apijson.c: Toxiproxy's HTTP API).  Not for use
  * outside them: names with cr_proxy__ are internal (libuv style). */
 #ifndef CR_PROXY_INTERNAL_H
 #define CR_PROXY_INTERNAL_H
@@ -8,6 +10,7 @@
 #include "cr_proxy.h"
 #include "base/cr_rng.h"
 
+#include <jansson.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <time.h>
@@ -29,11 +32,12 @@ enum {
     FK_TIMER,
     FK_CTL_LISTEN,
     FK_CTL,
-    FK_STOP
+    FK_STOP,
+    FK_HTTP
 };
 enum { CS_CONNECTING, CS_OPEN, CS_DEAD };
 enum { DS_OPEN, DS_EOF, DS_CLOSE_WAIT, DS_DONE };
-enum { T_RELEASE, T_CLOSE_WAIT, T_DEADLINE, T_RESET };
+enum { T_RELEASE, T_CLOSE_WAIT, T_DEADLINE, T_RESET, T_HTTP };
 enum { CLOSE_FIN, CLOSE_RST };
 
 typedef struct pfd {
@@ -48,7 +52,7 @@ typedef struct ptimer {
     size_t hidx;   /* position in the heap, SIZE_MAX when not armed */
     int kind;      /* T_* */
     int dir;
-    conn *c;
+    conn *c; /* NULL for T_HTTP */
 } ptimer;
 
 typedef struct chunk {
@@ -100,6 +104,8 @@ typedef struct toxic_rec {
     int active;
     uint64_t seq; /* order of addition on the link */
     uint64_t added, removed;
+    uint64_t armed; /* added, or last updated: timeout/reset_peer count
+                       from here */
     uint64_t affected, spared, chunks, bytes, events;
 } toxic_rec;
 
@@ -111,8 +117,10 @@ typedef struct toxic_sum {
 struct plink {
     char name[CR_PROXY_NAME_MAX];
     struct sockaddr_in laddr, uaddr;
+    char upstream[CR_PROXY_ADDR_MAX]; /* as given ("redis:6379") */
     int lfd;
     pfd lp;
+    int enabled;                 /* 0: disabled (Toxiproxy's enabled) */
     int down;                    /* active down toxics */
     toxic_rec *slot[MAX_TOXICS]; /* active toxics (owned) */
     /* Removed toxics: the last CR_PROXY_HISTORY in full (a ring, owned),
@@ -125,7 +133,9 @@ struct plink {
     conn *conns;
     uint64_t next_idx;
     uint64_t accepted, active, refused, dropped, resets, connect_failed, closed;
-    uint64_t bytes[2];
+    uint64_t bytes[2];  /* sent, per direction */
+    uint64_t rbytes[2]; /* received, per direction */
+    plink *dead_next;   /* removed: freed after the current batch */
 };
 
 typedef struct ctl {
@@ -156,6 +166,9 @@ struct cr_proxy {
     size_t npool;
     ctl *ctls;
     conn *dead;
+    plink *dead_links;
+    int allow_remote;           /* listeners may bind beyond loopback */
+    struct cr_proxy_http *http; /* the Toxiproxy HTTP API (cr_proxy_http.c) */
     uint64_t t_start;
     unsigned char rbuf[CHUNK_MAX];
 };
@@ -177,10 +190,22 @@ static inline uint64_t cr_proxy__ms_ns(double ms)
 int cr_proxy__timer_set(cr_proxy *p, ptimer *t, uint64_t when);
 void cr_proxy__timer_cancel(cr_proxy *p, ptimer *t);
 int cr_proxy__ep_add(cr_proxy *p, int fd, uint32_t ev, pfd *pf);
+
+/* cr_proxy_link.c */
 plink *cr_proxy__link_find(const cr_proxy *p, const char *name);
 void cr_proxy__fmt_addr(const struct sockaddr_in *sa, char *buf, size_t n);
+/* Accept what is pending on l's listener. */
+void cr_proxy__link_accept(cr_proxy *p, plink *l);
+/* Free a link that holds no connection and no listener. */
+void cr_proxy__link_free(plink *l);
 /* (Re)open a link's listener on its address. */
 int cr_proxy__link_listen(cr_proxy *p, plink *l, cr_err *err);
+/* Listen again when the link is enabled and no down toxic holds it. */
+int cr_proxy__link_relisten(cr_proxy *p, plink *l, cr_err *err);
+/* "HOST:PORT" to an IPv4 address; loopback_only refuses other hosts.
+ * Returns 0 or CR_EINVAL with err set. */
+int cr_proxy__parse_addr(const char *s, struct sockaddr_in *sa,
+                         int loopback_only, cr_err *err);
 
 /* cr_proxy_conn.c */
 /* A connection accepted on l (takes cfd). */
@@ -190,10 +215,71 @@ void cr_proxy__conn_event(cr_proxy *p, conn *c, uint32_t ev, int server);
  * the loop after the current batch. */
 void cr_proxy__conn_close(cr_proxy *p, conn *c, int how);
 void cr_proxy__timer_fire(cr_proxy *p, ptimer *t);
+/* Pump both directions and update the epoll interest. */
+void cr_proxy__conn_pump(cr_proxy *p, conn *c);
+/* (Re)compute the timeout and reset_peer deadlines of a connection. */
+void cr_proxy__conn_deadlines(cr_proxy *p, conn *c);
+/* Does toxic tr affect connection number idx of l?  Drawn from the seed,
+ * the link, idx and the toxic's name: independent of timing. */
+int cr_proxy__toxic_decide(const cr_proxy *p, const plink *l, uint64_t idx,
+                           const toxic_rec *tr);
+/* Count a connection the toxic was drawn for. */
+void cr_proxy__toxic_count(toxic_rec *tr, int hit);
+
+/* cr_proxy_toxic.c */
+/* Drop every connection of l (Toxiproxy's stop); counted as dropped. */
+void cr_proxy__link_drop(cr_proxy *p, plink *l);
+/* Active toxic slot named name on l, or -1. */
+int cr_proxy__toxic_slot(const plink *l, const char *name);
 
 /* cr_proxy_chan.c */
 void cr_proxy__ctl_accept(cr_proxy *p);
 void cr_proxy__ctl_event(cr_proxy *p, ctl *k);
 void cr_proxy__ctl_release(cr_proxy *p, ctl *k);
+
+/* cr_proxy_apijson.c: Toxiproxy's JSON (every error is a 400 whose
+ * `error` is err->msg). */
+#define CR_PROXY_API_EBADSTREAM                                                \
+    "stream was invalid, can be either upstream or downstream"
+#define CR_PROXY_API_EBADTYPE "invalid toxic type"
+
+/* A proxy body; fields absent stay as the caller set them (enabled: -1). */
+typedef struct cr_proxy__api_proxy {
+    const char *name, *listen, *upstream; /* borrowed from the body */
+    int enabled;
+} cr_proxy__api_proxy;
+
+/* An integer when v is one, else a real (new reference). */
+json_t *cr_proxy__api_num(double v);
+/* Read a proxy body (`what` names it in messages: "a proxy", "proxy 2"). */
+int cr_proxy__api_proxy_in(const json_t *body, cr_proxy__api_proxy *in,
+                           const char *what, cr_err *err);
+/* Toxiproxy's listen address to a link's (see the definition). */
+int cr_proxy__api_listen_addr(int allow_remote, const char *in, char *buf,
+                              size_t n, cr_err *err);
+/* {"name","listen","upstream","enabled","toxics"} (new reference). */
+json_t *cr_proxy__api_proxy_json(const plink *l);
+/* The active toxics of l in Toxiproxy's order (new reference). */
+json_t *cr_proxy__api_toxics_json(const plink *l);
+/* {"attributes","name","type","stream","toxicity"} (new reference). */
+json_t *cr_proxy__api_toxic_json(const char *name, const cr_proxy_toxic *t);
+/* A new toxic from a create body: its type, stream and defaults into *t,
+ * its name (default "<type>_<stream>") into name[n].  0 or CR_EINVAL.
+ * The attributes and toxicity follow with cr_proxy__api_toxic_set(). */
+int cr_proxy__api_toxic_new(const json_t *body, cr_proxy_toxic *t, char *name,
+                            size_t n, cr_err *err);
+/* The body's attributes and toxicity on top of *t, then the rules of the
+ * toxic.  0 or CR_EINVAL. */
+int cr_proxy__api_toxic_set(const json_t *body, cr_proxy_toxic *t, cr_err *err);
+/* An update body on top of the current settings *t of toxic `name`.  0 or
+ * CR_EINVAL (also when it would rename it or change its type or stream). */
+int cr_proxy__api_toxic_edit(const json_t *body, const char *name,
+                             cr_proxy_toxic *t, cr_err *err);
+
+/* cr_proxy_http.c */
+/* The API's epoll fd is readable / its timer is due: let MHD work, then
+ * re-arm the timer from MHD's timeout. */
+void cr_proxy__http_run(cr_proxy *p);
+void cr_proxy__http_destroy(cr_proxy *p);
 
 #endif

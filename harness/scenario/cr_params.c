@@ -22,6 +22,10 @@ const cr_param cr_fault_common_params[] = {
     {"on_event", "object", "null",
      "state trigger instead of at_s: {\"ev\", \"svc\", \"where\", \"count\" "
      "(default 1), \"delay_s\" (default 0)}"},
+    {"on_ready", "object", "null",
+     "state trigger instead of at_s: {\"svc\", \"count\" (default 1: "
+     "start-up; 2: ready again after the first restart), \"delay_s\" "
+     "(default 0)}"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -33,6 +33,9 @@ static const cr_param top_params[] = {
     {"duration_s", "number", NULL, "length of the fault timeline after t0"},
     {"drain_s", "number", "2",
      "quiet time after duration_s before the after-probes"},
+    {"drain", "object", "none",
+     "drain until quiet instead of drain_s: {\"until_quiet_s\", \"ev\", "
+     "\"svc\", \"where\", \"max_s\"}"},
     {"services", "array", NULL, "the processes of the system under test"},
     {"stop_order", "string or array", "\"reverse\"",
      "reverse, parallel, or every service in the order to stop them"},
@@ -43,6 +46,57 @@ static const cr_param top_params[] = {
 };
 
 /* ---- the document ----------------------------------------------------- */
+
+static const cr_param drain_params[] = {
+    {"until_quiet_s", "number", NULL,
+     "the drain ends once no matching event came for this long"},
+    {"ev", "string", NULL, "event name that means \"still busy\""},
+    {"svc", "string", "any", "only events from this service or instance"},
+    {"where", "object", "{}", "fields that must be equal"},
+    {"max_s", "number", NULL,
+     "the drain ends after this long even if events still come"},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* "drain": {"until_quiet_s", "ev", "svc", "where", "max_s"}; after the
+ * services (svc is checked against them). */
+static void parse_drain(cr_vctx *vx, const json_t *root)
+{
+    cr_scen *sc = vx->sc;
+    const json_t *v = json_object_get(root, "drain");
+    if (!v)
+        return;
+    if (json_object_get(root, "drain_s"))
+        cr_verr_key(vx, "drain_s",
+                    "\"drain_s\" cannot be combined with \"drain\" "
+                    "(a fixed drain or a drain until quiet, not both)");
+    if (!json_is_object(v)) {
+        cr_verr(vx, "drain",
+                "must be an object {\"until_quiet_s\", \"ev\", \"svc\", "
+                "\"where\", \"max_s\"} (got %s)",
+                cr_jtype(v));
+        return;
+    }
+    cr_vkeys(vx, v, "drain", drain_params, NULL);
+    double q = 0, mx = 0;
+    int rq = cr_vrequire(vx, v, "drain", "until_quiet_s")
+                 ? cr_vnum(vx, v, "drain", "until_quiet_s", 0.01, 3600, 0, &q)
+                 : -1;
+    int rm = cr_vrequire(vx, v, "drain", "max_s")
+                 ? cr_vnum(vx, v, "drain", "max_s", 0.01, 3600, 0, &mx)
+                 : -1;
+    if (rq > 0 && rm > 0 && mx < q)
+        cr_verr(vx, "drain.max_s",
+                "must be >= until_quiet_s (%g), the shortest drain (got %g)", q,
+                mx);
+    if (cr_vmatch(vx, v, "drain", &sc->drain.match) != 0 || rq <= 0 ||
+        rm <= 0) {
+        cr_match_free(&sc->drain.match);
+        return;
+    }
+    sc->drain.until_quiet_s = q;
+    sc->drain.max_s = mx;
+}
 
 /* An array section: allocates *v with n zeroed entries and parses each. */
 static void parse_array(cr_vctx *vx, const json_t *root, const char *key,
@@ -139,6 +193,7 @@ static void parse_doc(cr_vctx *vx, const json_t *root)
 
     parse_array(vx, root, "services", 1, (void **)&sc->svcs, &sc->nsvcs,
                 sizeof *sc->svcs, each_service, dur);
+    parse_drain(vx, root);
     for (size_t i = 0; i < ns; i++) {
         json_t *v = json_object_get(root, secs[i]->key);
         if (v && secs[i]->parse)
@@ -396,6 +451,7 @@ void cr_scen_free(cr_scen *sc)
         cr_free(f->target.service);
         if (f->trigger) {
             cr_match_free(&f->trigger->match);
+            cr_free(f->trigger->ready_svc);
             cr_free(f->trigger);
         }
         json_decref(f->spec);
@@ -432,6 +488,7 @@ void cr_scen_free(cr_scen *sc)
         cr_names_free(&sc->index->faults);
         cr_free(sc->index);
     }
+    cr_match_free(&sc->drain.match);
     cr_free(sc->file);
     cr_free(sc->name);
     cr_free(sc->description);

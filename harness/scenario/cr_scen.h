@@ -126,11 +126,24 @@ typedef struct cr_match {
     json_t *where; /* object of field -> value that must be equal; or NULL */
 } cr_match;
 
+/* A state trigger: on_event (match) or on_ready (ready_svc set: a
+ * service "svc" or an instance "svc.N" becoming ready, counted from its
+ * first readiness in start-up). */
 typedef struct cr_trigger {
-    cr_match match;
-    int count;      /* fire on the count-th matching event (default 1) */
-    double delay_s; /* after the event (default 0) */
+    cr_match match;  /* on_event; zeroed for on_ready */
+    char *ready_svc; /* on_ready: the service or instance; else NULL */
+    int count;       /* fire on the count-th matching event (default 1) */
+    double delay_s;  /* after the event (default 0) */
 } cr_trigger;
+
+/* How the end of the fault timeline is found after duration_s: a fixed
+ * drain_s, or (drain.until_quiet_s > 0) until no event matching
+ * drain.match arrived for until_quiet_s, at most max_s. */
+typedef struct cr_drain {
+    cr_match match;
+    double until_quiet_s; /* 0: fixed drain_s */
+    double max_s;
+} cr_drain;
 
 typedef struct cr_fault {
     char *name; /* unique; default "<kind>-<index>" */
@@ -185,6 +198,7 @@ struct cr_scen {
     int seed_given;    /* 0: drawn at load time (or by --seed) */
     double duration_s; /* timeline length after t0 (required) */
     double drain_s;    /* after duration, before after-probes; default 2 */
+    cr_drain drain;    /* "drain": drain until quiet (until_quiet_s > 0) */
     cr_svc_spec *svcs;
     size_t nsvcs;
     int stop_parallel; /* stop_order "parallel" (for reports) */
@@ -238,7 +252,8 @@ void cr_scen_print_timeline(const cr_scen *sc, FILE *fp);
  * {fault, kind, target, occurrence, at_s, for_s} ordered by time (target
  * null for faults without a service target), then one entry per
  * state-triggered fault with occurrence and at_s null and "on_event":
- * {ev, svc, where, count, delay_s}.  NULL on allocation failure. */
+ * {ev, svc, where, count, delay_s} or "on_ready": {svc, count, delay_s}.  NULL
+ * on allocation failure. */
 json_t *cr_scen_timeline_json(const cr_scen *sc);
 
 /* Look-ups. */
@@ -314,6 +329,14 @@ int cr_vkeys(cr_vctx *vx, const json_t *obj, const char *path,
  * Returns 0, CR_EINVAL (diagnostics recorded, m zeroed) or CR_ENOMEM. */
 int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m);
 void cr_match_free(cr_match *m);
+/* Validator: the string member `key` of obj naming a service ("svc") or
+ * an instance ("svc.N") of the scenario.  1 (*out borrows from the
+ * document), 0 (absent), -1 (invalid: a diagnostic was recorded). */
+int cr_vsvc_ref(cr_vctx *vx, const json_t *obj, const char *path,
+                const char *key, const char **out);
+/* 1 when ref (a service or an instance name) names the service svc or
+ * the instance inst; 0 otherwise (ref NULL: 0). */
+int cr_svc_ref_match(const char *ref, const char *svc, const char *inst);
 
 /* ---- regular expressions ----------------------------------------------
  *

@@ -175,64 +175,101 @@ static void parse_target(cr_vctx *vx, const json_t *obj, const char *path,
 
 /* ---- faults ----------------------------------------------------------- */
 
+static const cr_param ready_trigger_params[] = {
+    {"svc", "string", NULL, "service or instance (\"queue\", \"queue.0\")"},
+    {"count", "integer", "1",
+     "fire when it became ready for the count-th time (1: start-up)"},
+    {"delay_s", "number", "0", "delay after it became ready"},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* "on_event" or "on_ready": a state trigger instead of at_s. */
 static void parse_trigger(cr_vctx *vx, const json_t *obj, const char *path,
                           cr_fault *f)
 {
     char p[CR_PATH_MAX];
-    json_t *v = json_object_get(obj, "on_event");
-    if (!v || json_is_null(v))
+    json_t *ve = json_object_get(obj, "on_event");
+    json_t *vr = json_object_get(obj, "on_ready");
+    if (ve && json_is_null(ve))
+        ve = NULL;
+    if (vr && json_is_null(vr))
+        vr = NULL;
+    if (!ve && !vr)
         return;
-    cr_path_key(p, sizeof p, path, "on_event");
+    const char *key = ve ? "on_event" : "on_ready";
+    json_t *v = ve ? ve : vr;
+    cr_path_key(p, sizeof p, path, key);
+    if (ve && vr) {
+        char q[CR_PATH_MAX];
+        cr_path_key(q, sizeof q, path, "on_ready");
+        cr_verr_key(vx, q,
+                    "\"on_ready\" cannot be combined with \"on_event\" "
+                    "(a fault has one trigger)");
+        return;
+    }
     static const char *const excl[] = {"at_s", "every_s", "until_s"};
     for (size_t i = 0; i < 3; i++)
         if (json_object_get(obj, excl[i])) {
             char q[CR_PATH_MAX];
             cr_path_key(q, sizeof q, path, excl[i]);
             cr_verr_key(vx, q,
-                        "\"%s\" cannot be combined with \"on_event\" "
-                        "(a triggered fault starts when its event arrives)",
-                        excl[i]);
+                        "\"%s\" cannot be combined with \"%s\" "
+                        "(a triggered fault starts when its %s)",
+                        excl[i], key,
+                        ve ? "event arrives" : "service becomes ready");
         }
     if (!json_is_object(v)) {
-        cr_verr(vx, p,
-                "must be an object {\"ev\", \"svc\", \"where\", "
-                "\"count\", \"delay_s\"} (got %s)",
-                cr_jtype(v));
+        if (ve)
+            cr_verr(vx, p,
+                    "must be an object {\"ev\", \"svc\", \"where\", "
+                    "\"count\", \"delay_s\"} (got %s)",
+                    cr_jtype(v));
+        else
+            cr_verr(vx, p,
+                    "must be an object {\"svc\", \"count\", \"delay_s\"} "
+                    "(got %s)",
+                    cr_jtype(v));
         return;
     }
-    cr_vkeys(vx, v, p, trigger_params, NULL);
+    cr_vkeys(vx, v, p, ve ? trigger_params : ready_trigger_params, NULL);
     cr_trigger *t = cr_calloc(1, sizeof *t);
     if (!t) {
         vx->nomem = 1;
         return;
     }
     long long count;
-    int bad = cr_vmatch(vx, v, p, &t->match) != 0;
+    int bad = 0;
+    if (ve) {
+        bad = cr_vmatch(vx, v, p, &t->match) != 0;
+    } else {
+        const char *svc = NULL;
+        if (!cr_vrequire(vx, v, p, "svc") ||
+            cr_vsvc_ref(vx, v, p, "svc", &svc) <= 0)
+            bad = 1;
+        else if (!(t->ready_svc = cr_strdup(svc))) {
+            vx->nomem = 1;
+            bad = 1;
+        }
+    }
     bad |= cr_vint(vx, v, p, "count", 1, 1000000, 1, &count) < 0;
     bad |= cr_vnum(vx, v, p, "delay_s", 0, CR_SCEN_MAX_DURATION, 0,
                    &t->delay_s) < 0;
     t->count = (int)count;
     if (bad) {
         cr_match_free(&t->match);
+        cr_free(t->ready_svc);
         cr_free(t);
         return;
     }
     f->trigger = t;
 }
 
-void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
-                          double dur)
+/* The fault's kind: its operations, or an error listing the known kinds. */
+static void fault_kind(cr_vctx *vx, const json_t *obj, const char *path,
+                       cr_fault *f)
 {
-    cr_scen *sc = vx->sc;
-    cr_fault *f = &sc->faults[idx];
-    char *path = f->path, p[CR_PATH_MAX], hint[128];
-    const char *kind = NULL, *name = NULL;
-    cr_path_idx(path, sizeof f->path, "faults", idx);
-    if (!json_is_object(obj)) {
-        cr_verr(vx, path, "must be an object (got %s)", cr_jtype(obj));
-        return;
-    }
-    f->spec = json_incref((json_t *)obj);
+    char p[CR_PATH_MAX], hint[128];
+    const char *kind = NULL;
     if (cr_vrequire(vx, obj, path, "kind") &&
         cr_vstr(vx, obj, path, "kind", NULL, &kind) > 0) {
         f->ops = cr_fault_lookup(kind);
@@ -253,9 +290,15 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
                     n ? list : "(none in this build)");
         }
     }
-    /* Without a kind, its own keys are unknown: only check known kinds. */
-    if (f->ops)
-        cr_vkeys(vx, obj, path, cr_fault_common_params, f->ops->params);
+}
+
+/* The fault's name (given, or "<kind>-<index>"), unique in the scenario. */
+static void fault_name(cr_vctx *vx, const json_t *obj, const char *path,
+                       cr_fault *f, size_t idx)
+{
+    cr_scen *sc = vx->sc;
+    char p[CR_PATH_MAX];
+    const char *name = NULL;
     if (cr_vstr(vx, obj, path, "name", NULL, &name) > 0 &&
         !cr_scen__name_ok(name, 1)) {
         cr_path_key(p, sizeof p, path, "name");
@@ -279,10 +322,14 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
         }
         cr_scen__nomem_if(vx, r);
     }
-    const char *desc;
-    cr_vstr(vx, obj, path, "description", NULL, &desc);
-    parse_target(vx, obj, path, f);
+}
 
+/* When the fault happens: at_s, for_s, every_s, until_s or a trigger,
+ * the rules between them and the bound on occurrences. */
+static void fault_times(cr_vctx *vx, const json_t *obj, const char *path,
+                        cr_fault *f, double dur)
+{
+    char p[CR_PATH_MAX];
     int has_at = cr_vtime(vx, obj, path, "at_s", CR_SCEN_MAX_DURATION,
                           (cr_time){0, 0}, &f->at);
     int has_for =
@@ -362,6 +409,28 @@ void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
                 "(at most %d in a scenario)",
                 vx->occurrences, CR_SCEN_MAX_OCCURRENCES);
     }
+}
+
+void cr_scen__parse_fault(cr_vctx *vx, const json_t *obj, size_t idx,
+                          double dur)
+{
+    cr_fault *f = &vx->sc->faults[idx];
+    char *path = f->path;
+    cr_path_idx(path, sizeof f->path, "faults", idx);
+    if (!json_is_object(obj)) {
+        cr_verr(vx, path, "must be an object (got %s)", cr_jtype(obj));
+        return;
+    }
+    f->spec = json_incref((json_t *)obj);
+    fault_kind(vx, obj, path, f);
+    /* Without a kind, its own keys are unknown: only check known kinds. */
+    if (f->ops)
+        cr_vkeys(vx, obj, path, cr_fault_common_params, f->ops->params);
+    fault_name(vx, obj, path, f, idx);
+    const char *desc;
+    cr_vstr(vx, obj, path, "description", NULL, &desc);
+    parse_target(vx, obj, path, f);
+    fault_times(vx, obj, path, f, dur);
     if (f->ops && f->ops->parse)
         cr_scen__nomem_if(vx, f->ops->parse(vx, obj, path, f));
 }

@@ -5,7 +5,8 @@
  * "fault:<name>"), so adding or renaming another fault does not move this
  * one; repetitions follow at at + k * every_s while the start is <= until_s
  * and the occurrence ends by duration_s.  The same seed always gives the
- * same plan.  State-triggered faults (on_event) have no planned start. */
+ * same plan.  State-triggered faults (on_event, on_ready) have no planned
+ * start. */
 #include "cr_scen_internal.h"
 
 #include "base/cr_alloc.h"
@@ -102,16 +103,29 @@ static void target_str(const cr_fault *f, char *buf, size_t n)
         snprintf(buf, n, "-");
 }
 
+/* "drain 2 s", or "drain until no tick event from burst for 1 s (at most
+ * 3 s)". */
+static void drain_text(const cr_scen *sc, char *buf, size_t n)
+{
+    const cr_drain *d = &sc->drain;
+    if (d->until_quiet_s > 0)
+        snprintf(buf, n, "drain until no %s event%s%s for %g s (at most %g s)",
+                 d->match.ev, d->match.svc ? " from " : "",
+                 d->match.svc ? d->match.svc : "", d->until_quiet_s, d->max_s);
+    else
+        snprintf(buf, n, "drain %g s", sc->drain_s);
+}
+
 void cr_scen_print_timeline(const cr_scen *sc, FILE *fp)
 {
+    char drain[CR_PATH_MAX + 96];
+    drain_text(sc, drain, sizeof drain);
     size_t n;
     slot *v = plan(sc, &n);
     char tgt[CR_PATH_MAX], name[CR_PATH_MAX + 16];
-    fprintf(fp,
-            "scenario %s, seed %llu: %zu service%s, duration %g s, "
-            "drain %g s\n",
+    fprintf(fp, "scenario %s, seed %llu: %zu service%s, duration %g s, %s\n",
             sc->name, (unsigned long long)sc->seed, sc->nsvcs,
-            sc->nsvcs == 1 ? "" : "s", sc->duration_s, sc->drain_s);
+            sc->nsvcs == 1 ? "" : "s", sc->duration_s, drain);
     fprintf(fp, "times are seconds after t0 (every service ready, "
                 "before-probes passed)\n");
     fprintf(fp, "%10s  %8s  %-28s %-12s %s\n", "at", "for", "fault", "kind",
@@ -144,15 +158,22 @@ void cr_scen_print_timeline(const cr_scen *sc, FILE *fp)
             continue;
         char when[CR_PATH_MAX + 64], dur[32];
         target_str(f, tgt, sizeof tgt);
-        snprintf(when, sizeof when, "on %s%s%s #%d%s", f->trigger->match.ev,
-                 f->trigger->match.svc ? " from " : "",
-                 f->trigger->match.svc ? f->trigger->match.svc : "",
-                 f->trigger->count, f->trigger->delay_s > 0 ? " +delay" : "");
+        if (f->trigger->ready_svc)
+            snprintf(when, sizeof when, "on %s ready #%d%s",
+                     f->trigger->ready_svc, f->trigger->count,
+                     f->trigger->delay_s > 0 ? " +delay" : "");
+        else
+            snprintf(when, sizeof when, "on %s%s%s #%d%s", f->trigger->match.ev,
+                     f->trigger->match.svc ? " from " : "",
+                     f->trigger->match.svc ? f->trigger->match.svc : "",
+                     f->trigger->count,
+                     f->trigger->delay_s > 0 ? " +delay" : "");
         if (f->for_s > 0)
             snprintf(dur, sizeof dur, "%.3f", f->for_s);
         else
             snprintf(dur, sizeof dur, "-");
-        fprintf(fp, "%10s  %8s  %-28s %-12s %s  (%s", "on event", dur, f->name,
+        fprintf(fp, "%10s  %8s  %-28s %-12s %s  (%s",
+                f->trigger->ready_svc ? "on ready" : "on event", dur, f->name,
                 f->ops ? f->ops->kind : "?", tgt, when);
         if (f->trigger->delay_s > 0)
             fprintf(fp, " %g s", f->trigger->delay_s);
@@ -160,13 +181,16 @@ void cr_scen_print_timeline(const cr_scen *sc, FILE *fp)
     }
     fprintf(fp,
             "%10.3f  %8s  end of the fault timeline (duration_s), then "
-            "drain %g s, after-probes, stop, expectations\n",
-            sc->duration_s, "", sc->drain_s);
+            "%s, after-probes, stop, expectations\n",
+            sc->duration_s, "", drain);
     cr_free(v);
 }
 
 static json_t *trigger_json(const cr_trigger *t)
 {
+    if (t->ready_svc)
+        return json_pack("{s:s, s:i, s:f}", "svc", t->ready_svc, "count",
+                         t->count, "delay_s", t->delay_s);
     json_t *o = json_pack("{s:s, s:s?, s:O?, s:i, s:f}", "ev", t->match.ev,
                           "svc", t->match.svc, "where", t->match.where, "count",
                           t->count, "delay_s", t->delay_s);
@@ -210,10 +234,11 @@ json_t *cr_scen_timeline_json(const cr_scen *sc)
                 goto fail;
             }
         }
-        json_t *e = json_pack("{s:s, s:s, s:o, s:n, s:n, s:f, s:o}", "fault",
-                              f->name, "kind", f->ops->kind, "target",
-                              t ? t : json_null(), "occurrence", "at_s",
-                              "for_s", f->for_s, "on_event", trig);
+        json_t *e =
+            json_pack("{s:s, s:s, s:o, s:n, s:n, s:f, s:o}", "fault", f->name,
+                      "kind", f->ops->kind, "target", t ? t : json_null(),
+                      "occurrence", "at_s", "for_s", f->for_s,
+                      f->trigger->ready_svc ? "on_ready" : "on_event", trig);
         if (!e || json_array_append_new(a, e))
             goto fail;
     }

@@ -653,6 +653,35 @@ static int svc_or_inst(const cr_scen *sc, const char *s)
     return sp && atoi(dot + 1) < sp->replicas;
 }
 
+int cr_vsvc_ref(cr_vctx *vx, const json_t *obj, const char *path,
+                const char *key, const char **out)
+{
+    char p[CR_PATH_MAX];
+    int rc = cr_vstr(vx, obj, path, key, NULL, out);
+    if (rc <= 0)
+        return rc;
+    if (vx->sc && vx->sc->nsvcs && !svc_or_inst(vx->sc, *out)) {
+        const char *names[64];
+        size_t n = 0;
+        char hint[128];
+        for (size_t i = 0; i < vx->sc->nsvcs && n < 64; i++)
+            if (vx->sc->svcs[i].name)
+                names[n++] = vx->sc->svcs[i].name;
+        cr_path_key(p, sizeof p, path, key);
+        cr_verr(vx, p, "unknown service or instance \"%s\"%s", *out,
+                cr_vhint(hint, sizeof hint, *out, names, n));
+        *out = NULL;
+        return -1;
+    }
+    return 1;
+}
+
+int cr_svc_ref_match(const char *ref, const char *svc, const char *inst)
+{
+    return ref &&
+           ((svc && strcmp(ref, svc) == 0) || (inst && strcmp(ref, inst) == 0));
+}
+
 int cr_vmatch(cr_vctx *vx, const json_t *obj, const char *path, cr_match *m)
 {
     const char *ev = NULL, *svc = NULL;

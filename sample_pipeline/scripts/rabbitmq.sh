@@ -12,6 +12,11 @@
 # DIR defaults to $CHAOSRUN_RUN_DIR/rabbitmq-AMQP_PORT (it survives the
 # broker's restarts within a run: that is where the durable queues are).
 #
+# CRP_BROKER_BOOT_DELAY_S (seconds, default 0) sleeps before every start
+# of the broker: a slow machine's boot, for the tests that show a
+# scenario's verdict does not depend on how fast the broker boots
+# (tests/e2e/pipeline_rabbitmq_slow.sh).
+#
 # Debian's /usr/sbin/rabbitmq-server would switch to the rabbitmq user
 # and use /var/lib/rabbitmq; the script under /usr/lib/rabbitmq/bin does
 # not.  RUNNING_UNDER_SYSTEMD makes it exec the VM instead of keeping a
@@ -21,6 +26,11 @@ set -eu
 port=$1 dist=$2 epmd=$3 dir=${4:-${CHAOSRUN_RUN_DIR:?no DIR and no CHAOSRUN_RUN_DIR}/rabbitmq-$1}
 srv=/usr/lib/rabbitmq/bin/rabbitmq-server
 [ -x "$srv" ] || { echo "rabbitmq.sh: $srv missing (apt-get install rabbitmq-server)" >&2; exit 3; }
+delay=${CRP_BROKER_BOOT_DELAY_S:-0}
+case $delay in
+    ''|*[!0-9.]*) echo "rabbitmq.sh: CRP_BROKER_BOOT_DELAY_S must be a number of seconds (got '$delay')" >&2; exit 2 ;;
+esac
+[ "$delay" = 0 ] || { echo "rabbitmq.sh: slow boot: sleeping $delay s first (CRP_BROKER_BOOT_DELAY_S)"; sleep "$delay"; }
 mkdir -p "$dir/mnesia" "$dir/log" "$dir/home"
 # A fixed cookie of our own: never read or create root's ~/.erlang.cookie.
 [ -f "$dir/home/.erlang.cookie" ] || {

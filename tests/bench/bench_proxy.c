@@ -266,28 +266,34 @@ static int have(const char *prog)
     return system(cmd) == 0;
 }
 
-static char g_sock[128];
+static char g_sock[128], g_sock_api[128];
 
-static int start_chaosrun(path *p, int echo, int sink)
+/* The chaosrun proxy; with api, also serving the Toxiproxy HTTP API (idle:
+ * nobody calls it), to show that the relay path does not notice it. */
+static int start_chaosrun(path *p, int echo, int sink, int api)
 {
     char l1[128], l2[128];
-    snprintf(g_sock, sizeof g_sock, "/tmp/bench_proxy.%d.sock", (int)getpid());
+    char *sock = api ? g_sock_api : g_sock;
+    snprintf(sock, sizeof g_sock, "/tmp/bench_proxy.%d%s.sock", (int)getpid(),
+             api ? ".api" : "");
     snprintf(l1, sizeof l1, "echo=127.0.0.1:0,127.0.0.1:%d", echo);
     snprintf(l2, sizeof l2, "sink=127.0.0.1:0,127.0.0.1:%d", sink);
     p->pid[0] = fork();
     if (p->pid[0] == 0) {
-        char *argv[] = {"proxy",  "--control", g_sock,   "--seed", "1",
-                        "--link", l1,          "--link", l2,       NULL};
+        char *argv[] = {
+            "proxy",       "--control", sock,     "--seed", "1",
+            "--link",      l1,          "--link", l2,       "--toxiproxy-api",
+            "127.0.0.1:0", NULL};
         int fd = open("/dev/null", O_RDWR);
         dup2(fd, 0);
         dup2(fd, 2);
-        _exit(cr_cli_proxy(9, argv));
+        _exit(cr_cli_proxy(api ? 11 : 9, argv));
     }
     for (int i = 0; i < 300; i++) {
         char *r = NULL;
         cr_err e;
         cr_err_clear(&e);
-        if (cr_proxy_client(g_sock, "links", 1000, &r, &e) == 0) {
+        if (cr_proxy_client(sock, "links", 1000, &r, &e) == 0) {
             json_t *j = json_loads(r, 0, NULL);
             free(r);
             json_t *ls = json_object_get(j, "links");
@@ -405,19 +411,23 @@ int main(int argc, char **argv)
 
     /* Every path is up at once and the rounds interleave them, so that a
      * noisy neighbour hurts all paths alike; medians over the rounds. */
-    path paths[4] = {
+    path paths[5] = {
         {.name = "direct", .echo = echo, .sink = sink, .started = 1},
         {.name = "chaosrun proxy"},
+        {.name = "chaosrun proxy, Toxiproxy API idle"},
         {.name = "socat"},
         {.name = "haproxy (1 thread)"}};
     char cfg[128] = "";
-    int np = 2, rc = 0;
-    paths[1].started = start_chaosrun(&paths[1], echo, sink) == 0;
+    int np = 3, rc = 0;
+    paths[1].started = start_chaosrun(&paths[1], echo, sink, 0) == 0;
+    paths[2].started = start_chaosrun(&paths[2], echo, sink, 1) == 0;
     if (have("socat")) {
+        paths[np].name = "socat";
         paths[np].started = start_socat(&paths[np], echo, sink) == 0;
         np++;
     }
     if (have("haproxy")) {
+        paths[np].name = "haproxy (1 thread)";
         paths[np].started =
             start_haproxy(&paths[np], echo, sink, cfg, sizeof cfg) == 0;
         np++;

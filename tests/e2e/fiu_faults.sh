@@ -138,7 +138,8 @@ EOS
 }
 bad errno '{"kind":"syscall","target":"w","points":"posix/io/rw/read","errno":"ENOSPC","for_s":1}' \
     "errno ENOSPC cannot be returned by posix/io/rw/read"
-bad count '{"kind":"syscall","target":"w","preset":"io_error","count":2,"for_s":1}' "count 2 is not supported"
+bad count '{"kind":"syscall","target":"w","backend":"libfiu","preset":"io_error","count":2,"for_s":1}' \
+    'count above 1 (libfiu fails once or always) needs backend "seccomp" (or "auto"), not "libfiu"'
 bad both '{"kind":"syscall","target":"w","preset":"oom","points":"libc/mm/malloc","for_s":1}' "exactly one of"
 bad preset '{"kind":"syscall","target":"w","preset":"disk-full","for_s":1}' 'unknown preset "disk-full"'
 bad point '{"kind":"syscall","target":"w","points":["posix/io/rw/wrte"],"for_s":1}' '"posix/io/rw/wrte" is not one'

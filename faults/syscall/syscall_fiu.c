@@ -1,0 +1,434 @@
+/* syscall_fiu: the libfiu backend of the `syscall` fault kind.
+ *
+ * prepare() starts every replica of a targeted service with
+ * fiu_run_preload.so and fiu_posix_preload.so in LD_PRELOAD, libfiu's remote
+ * control on FIFOs <run_dir>/fiu/<service>-<pid>.in/.out (FIU_CTRL_FIFO)
+ * and a per-replica FIU_PRNG_SEED derived from the run seed.  Services that
+ * no libfiu-backed fault targets are started as usual and pay nothing.
+ * apply() enables the failure points in every process of each targeted
+ * replica (every process of its process group that has a remote control: a
+ * wrapper shell and its children too) by speaking libfiu's protocol
+ * (cr_fiu.h); revert() disables them; on_spawn() arms a replica restarted
+ * inside the window.  What was armed, when, and each reply go into
+ * act->details.
+ *
+ * Limits, stated in faults/README.md: LD_PRELOAD cannot reach statically
+ * linked programs nor raw syscall(2) or inline system calls; libfiu cannot
+ * make calls slow, and cannot fail "the first N calls" for N > 1 (count: 1
+ * is FIU_ONETIME). */
+#include "syscall_internal.h"
+#include "cr_fiu.h"
+#include "cr_fiupt.h"
+
+#include "base/cr_alloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SYS_OPEN_TIMEOUT_S 1.0 /* FIFO to appear / thread to listen */
+#define SYS_CMD_TIMEOUT_S  2.0 /* one reply (typically ~30 us) */
+
+/* One process we armed. */
+typedef struct sys_armed {
+    cr_inst *inst;
+    pid_t leader; /* the replica's pid (process group) when armed */
+    pid_t pid;
+} sys_armed;
+
+typedef struct sys_state {
+    sys_armed *v;
+    size_t n, cap;
+} sys_state;
+
+static const char *fiu_dir(void)
+{
+    const char *d = getenv("CHAOSRUN_FIU_DIR");
+    return d && *d ? d : CR_FIU_DIR;
+}
+
+int sys_fiu_check(cr_fault *f, cr_run *r, cr_err *err)
+{
+    char a[PATH_MAX], b[PATH_MAX];
+    snprintf(a, sizeof a, "%s/fiu_run_preload.so", fiu_dir());
+    snprintf(b, sizeof b, "%s/fiu_posix_preload.so", fiu_dir());
+    if (access(a, R_OK) != 0 || access(b, R_OK) != 0)
+        return cr_err_set(err, CR_EUNSUP,
+                          "fault %s: syscall faults through libfiu need its "
+                          "preload libraries fiu_run_preload.so and "
+                          "fiu_posix_preload.so, not found in %s: install the "
+                          "Debian packages fiu-utils and libfiu-dev (or set "
+                          "CHAOSRUN_FIU_DIR)",
+                          f->name, fiu_dir());
+    return CR_OK;
+}
+
+/* ---- prepare: preload, remote control, seeds ---------------------------- */
+
+static void fifo_prefix(cr_run *r, const char *service, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/fiu/%s", cr_run_dir(r), service);
+}
+
+/* libfiu reads FIU_PRNG_SEED with atoi(): keep it a positive int. */
+static unsigned prng_seed(cr_run *r, const char *service, int replica)
+{
+    char label[CR_PATH_MAX + 32];
+    snprintf(label, sizeof label, "fiu:%s.%d", service, replica);
+    return (unsigned)(cr_rng_mix(cr_run_seed(r), label) % 2147483647u);
+}
+
+int sys_fiu_prepare(cr_fault *f, cr_run *r, cr_err *err)
+{
+    const cr_scen *sc = cr_run_scen(r);
+    const cr_svc_spec *sp = cr_scen_service(sc, f->target.service);
+    char dir[PATH_MAX], prefix[PATH_MAX], val[PATH_MAX * 3];
+    if (!sp)
+        return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
+                          f->target.service);
+    /* Several syscall faults on one service: the first one sets it up. */
+    for (size_t i = 0; i < sc->nfaults && &sc->faults[i] != f; i++)
+        if (sys_uses(&sc->faults[i], SYS_LIBFIU) &&
+            strcmp(sc->faults[i].target.service, sp->name) == 0)
+            return CR_OK;
+    int first_on_run = 1;
+    for (size_t i = 0; i < sc->nfaults && &sc->faults[i] != f; i++)
+        if (sys_uses(&sc->faults[i], SYS_LIBFIU))
+            first_on_run = 0;
+    snprintf(dir, sizeof dir, "%s/fiu", cr_run_dir(r));
+    if (first_on_run) {
+        /* The FIFOs are made by the preload in each child; the directory
+         * holding them is what we create and what cleanup removes. */
+        int id = cr_run_ledger_add(r, err, "dir %s", dir);
+        if (id < 0)
+            return id;
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return cr_err_sys(err, CR_ESYS, errno, "fault %s: mkdir %s",
+                              f->name, dir);
+    }
+    /* Keep a preload the scenario (or our own environment) already has. */
+    const char *base = NULL;
+    for (char **e = sp->env; e && *e; e++)
+        if (strncmp(*e, "LD_PRELOAD=", 11) == 0)
+            base = *e + 11;
+    if (!base)
+        base = getenv("LD_PRELOAD");
+    snprintf(val, sizeof val,
+             "%s%s%s/fiu_run_preload.so %s/fiu_posix_preload.so",
+             base && *base ? base : "", base && *base ? " " : "", fiu_dir(),
+             fiu_dir());
+    if (cr_run_setenv(r, sp->name, "LD_PRELOAD", val, err))
+        return err->code;
+    fifo_prefix(r, sp->name, prefix, sizeof prefix);
+    if (cr_run_setenv(r, sp->name, "FIU_CTRL_FIFO", prefix, err))
+        return err->code;
+    for (int i = 0; i < sp->replicas; i++) {
+        char seed[32];
+        snprintf(seed, sizeof seed, "%u", prng_seed(r, sp->name, i));
+        if (cr_run_setenv_inst(r, sp->name, i, "FIU_PRNG_SEED", seed, err))
+            return err->code;
+    }
+    cr_run_log(r, "syscall: %s runs under libfiu (%s), remote control %s-<pid>",
+               sp->name, fiu_dir(), prefix);
+    return CR_OK;
+}
+
+static pid_t proc_pgid(pid_t pid)
+{
+    pid_t g = getpgid(pid);
+    return g < 0 ? 0 : g;
+}
+
+/* pids of the process group of `leader` that have a remote control FIFO
+ * (the leader first).  Returns the count (at most max). */
+static size_t group_pids(cr_run *r, const char *service, pid_t leader,
+                         pid_t *out, size_t max)
+{
+    char dir[PATH_MAX], pre[CR_PATH_MAX + 2];
+    size_t n = 0;
+    out[n++] = leader;
+    snprintf(dir, sizeof dir, "%s/fiu", cr_run_dir(r));
+    snprintf(pre, sizeof pre, "%s-", service);
+    DIR *d = opendir(dir);
+    if (!d)
+        return n;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < max) {
+        size_t pl = strlen(pre);
+        if (strncmp(de->d_name, pre, pl) != 0)
+            continue;
+        char *end;
+        long pid = strtol(de->d_name + pl, &end, 10);
+        if (pid <= 0 || strcmp(end, ".in") != 0 || pid == leader)
+            continue;
+        if (proc_pgid((pid_t)pid) == leader)
+            out[n++] = (pid_t)pid;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Send one command per point to one process; replies into `replies`
+ * (object point -> reply).  Returns 0 when every reply was 0. */
+static int send_all(cr_fault *f, cr_run *r, pid_t pid, int enable,
+                    double open_timeout, json_t *replies, int *refused,
+                    cr_err *err)
+{
+    const sys_spec *s = f->priv;
+    char prefix[PATH_MAX], cmd[CR_FIU_MAX_LINE];
+    cr_fiu_conn *c = NULL;
+    int rc;
+    *refused = 0;
+    fifo_prefix(r, f->target.service, prefix, sizeof prefix);
+    rc = cr_fiu_open(prefix, pid, open_timeout, &c, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < s->npoints; i++) {
+        int reply = 0;
+        if (enable)
+            rc = cr_fiu_fmt_enable(cmd, sizeof cmd, s->points[i],
+                                   s->probability, s->errnum, s->onetime);
+        else
+            rc = cr_fiu_fmt_disable(cmd, sizeof cmd, s->points[i]);
+        if (rc) {
+            cr_err_set(err, rc, "failure point name too long: %s",
+                       s->points[i]);
+            break;
+        }
+        rc = cr_fiu_cmd(c, cmd, SYS_CMD_TIMEOUT_S, &reply, err);
+        if (rc)
+            break;
+        json_object_set_new(replies, s->points[i], json_integer(reply));
+        if (reply != 0)
+            (*refused)++;
+    }
+    cr_fiu_close(c);
+    return rc;
+}
+
+static int state_add(sys_state *st, cr_inst *in, pid_t leader, pid_t pid)
+{
+    if (st->n == st->cap) {
+        size_t nc = st->cap ? st->cap * 2 : 8;
+        sys_armed *v = cr_realloc(st->v, nc * sizeof *v);
+        if (!v)
+            return CR_ENOMEM;
+        st->v = v;
+        st->cap = nc;
+    }
+    st->v[st->n++] = (sys_armed){in, leader, pid};
+    return CR_OK;
+}
+
+static int arm_inst(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *in,
+                    int respawn, cr_err *err)
+{
+    sys_state *st = act->state;
+    pid_t pids[64];
+    pid_t leader = cr_inst_pid(in);
+    int rc = CR_OK;
+    size_t n = group_pids(r, f->target.service, leader, pids, 64);
+    for (size_t k = 0; k < n; k++) {
+        cr_err e;
+        int refused = 0;
+        json_t *replies = json_object();
+        cr_err_clear(&e);
+        json_int_t begin_us = sys_unix_us();
+        /* The leader's FIFO may still be in the making (just started). */
+        int r1 = send_all(f, r, pids[k], 1, k == 0 ? SYS_OPEN_TIMEOUT_S : 0.2,
+                          replies, &refused, &e);
+        double t = cr_run_now(r);
+        /* t: reply received (armed for sure); begin_unix_us: command about
+         * to be sent (nothing can fail before). */
+        json_t *rec = json_pack("{s:s, s:i, s:f, s:I, s:I, s:o}", "instance",
+                                cr_inst_name(in), "pid", (int)pids[k], "t", t,
+                                "begin_unix_us", begin_us, "unix_us",
+                                sys_unix_us(), "replies", replies);
+        if (respawn)
+            json_object_set_new(rec, "respawn", json_true());
+        /* Record the process even on failure: revert disables whatever of
+         * it was enabled. */
+        if (state_add(st, in, leader, pids[k]) != 0 && !rc)
+            rc = cr_err_set(err, CR_ENOMEM, "fault %s: out of memory", f->name);
+        if (r1 == 0 && refused == 0) {
+            json_array_append_new(sys_details_array(act->details, "armed"),
+                                  rec);
+            continue;
+        }
+        if (r1 == 0)
+            cr_err_set(&e, CR_EPROTO,
+                       "libfiu in %s (pid %d) refused to enable %d failure "
+                       "point(s) (reply -1; see its log)",
+                       cr_inst_name(in), (int)pids[k], refused);
+        json_object_set_new(rec, "error", json_string(e.msg));
+        json_array_append_new(sys_details_array(act->details, "errors"), rec);
+        if (!rc)
+            rc = cr_err_set(err, e.code, "fault %s: arming %s (pid %d): %s",
+                            f->name, cr_inst_name(in), (int)pids[k], e.msg);
+    }
+    return rc;
+}
+
+static void describe(cr_fault *f, cr_run *r, cr_fault_act *act)
+{
+    const sys_spec *s = f->priv;
+    json_t *pts = json_array();
+    for (size_t i = 0; i < s->npoints; i++)
+        json_array_append_new(pts, json_string(s->points[i]));
+    json_object_set_new(act->details, "points", pts);
+    json_object_set_new(act->details, "errno",
+                        s->errnum ? json_string(cr_fiupt_errno_name(s->errnum))
+                                  : json_null());
+    json_t *seeds = json_object();
+    for (size_t k = 0; k < act->ninst; k++)
+        json_object_set_new(
+            seeds, cr_inst_name(act->inst[k]),
+            json_integer(
+                prng_seed(r, f->target.service, cr_inst_index(act->inst[k]))));
+    json_object_set_new(act->details, "prng_seed", seeds);
+}
+
+int sys_fiu_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
+{
+    int rc = CR_OK;
+    size_t armed = 0;
+    sys_state *st = cr_calloc(1, sizeof *st);
+    if (!st)
+        return cr_err_set(err, CR_ENOMEM, "fault %s: out of memory", f->name);
+    act->state = st;
+    if (act->ninst == 0)
+        act->ninst = cr_run_resolve_target(r, &f->target, &act->rng, act->inst,
+                                           CR_ACT_MAX_INST);
+    describe(f, r, act);
+    for (size_t k = 0; k < act->ninst; k++) {
+        cr_inst *in = act->inst[k];
+        const char *why = NULL;
+        if (cr_inst_pid(in) <= 0)
+            why = "not running";
+        else if (cr_inst_paused(in))
+            why = "paused (SIGSTOP): its libfiu thread cannot answer";
+        if (why) {
+            json_array_append_new(sys_details_array(act->details, "skipped"),
+                                  json_pack("{s:s, s:s}", "instance",
+                                            cr_inst_name(in), "reason", why));
+            continue;
+        }
+        size_t before = st->n;
+        if (arm_inst(f, r, act, in, 0, err) != 0)
+            rc = err->code;
+        else if (st->n > before)
+            armed++;
+    }
+    if (rc)
+        return rc;
+    if (armed == 0)
+        return cr_err_set(err, CR_ESTATE,
+                          "fault %s: no targeted replica of %s is running "
+                          "and not paused (see details.skipped)",
+                          f->name, f->target.service);
+    return CR_OK;
+}
+
+/* Errors the targeted replicas reported in their events during the window
+ * (field "errno", else "error"; events without "inst" count for every
+ * replica), counted by value: evidence for the report.  Events still in
+ * flight when the window closes are not counted. */
+int sys_fiu_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
+{
+    sys_state *st = act->state;
+    int rc = CR_OK;
+    if (!st)
+        return CR_OK; /* never applied, or already reverted */
+    /* Processes forked inside the window inherited the armed points (libfiu's
+     * table is copied by fork): disarm every process of the group. */
+    for (size_t k = 0; k < st->n; k++) {
+        pid_t live = cr_inst_pid(st->v[k].inst);
+        if (live != st->v[k].leader || live <= 0)
+            continue;
+        pid_t pids[64];
+        size_t n = group_pids(r, f->target.service, live, pids, 64);
+        for (size_t j = 0; j < n; j++) {
+            int known = 0;
+            for (size_t m = 0; m < st->n && !known; m++)
+                known = st->v[m].pid == pids[j];
+            if (!known && state_add(st, st->v[k].inst, live, pids[j]) != 0)
+                break;
+        }
+    }
+    for (size_t k = 0; k < st->n; k++) {
+        sys_armed *a = &st->v[k];
+        json_t *rec = json_pack("{s:s, s:i}", "instance", cr_inst_name(a->inst),
+                                "pid", (int)a->pid);
+        if (kill(a->pid, 0) != 0 && errno == ESRCH) {
+            json_object_set_new(rec, "note", json_string("exited"));
+            json_array_append_new(sys_details_array(act->details, "disarmed"),
+                                  rec);
+            continue;
+        }
+        if (cr_inst_paused(a->inst)) {
+            /* A stopped process cannot answer, and a command left in its
+             * FIFO would be answered to the next client: leave it armed
+             * and say so. */
+            json_object_set_new(rec, "note",
+                                json_string("paused: not disarmed"));
+            json_array_append_new(sys_details_array(act->details, "disarmed"),
+                                  rec);
+            if (!rc)
+                rc = cr_err_set(err, CR_ESTATE,
+                                "fault %s: %s (pid %d) is paused and could "
+                                "not be disarmed; its failure points stay "
+                                "armed",
+                                f->name, cr_inst_name(a->inst), (int)a->pid);
+            continue;
+        }
+        cr_err e;
+        int refused = 0;
+        json_t *replies = json_object();
+        cr_err_clear(&e);
+        json_object_set_new(rec, "begin_unix_us", json_integer(sys_unix_us()));
+        int r1 = send_all(f, r, a->pid, 0, 0.3, replies, &refused, &e);
+        json_object_set_new(rec, "t", json_real(cr_run_now(r)));
+        json_object_set_new(rec, "unix_us", json_integer(sys_unix_us()));
+        json_object_set_new(rec, "replies", replies);
+        if (r1 != 0 && kill(a->pid, 0) != 0 && errno == ESRCH) {
+            json_object_set_new(rec, "note", json_string("exited"));
+        } else if (r1 != 0) {
+            json_object_set_new(rec, "error", json_string(e.msg));
+            if (!rc)
+                rc = cr_err_set(err, e.code,
+                                "fault %s: disarming %s (pid %d): %s", f->name,
+                                cr_inst_name(a->inst), (int)a->pid, e.msg);
+        } else if (refused) {
+            /* -1 to disable: the point was not enabled there (a process
+             * forked after arming, or a failed apply). */
+            json_object_set_new(rec, "note",
+                                json_string("some points were not enabled"));
+        }
+        json_array_append_new(sys_details_array(act->details, "disarmed"), rec);
+    }
+    sys_errors_seen(f, r, act);
+    cr_free(st->v);
+    cr_free(st);
+    act->state = NULL;
+    return rc;
+}
+
+void sys_fiu_on_spawn(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *in)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    if (!act->state || cr_inst_pid(in) <= 0)
+        return;
+    if (arm_inst(f, r, act, in, 1, &e) != 0)
+        cr_run_log(r, "fault %s: arming restarted %s failed: %s", f->name,
+                   cr_inst_name(in), e.msg);
+    else
+        cr_run_log(r, "fault %s: armed restarted %s (pid %d)", f->name,
+                   cr_inst_name(in), (int)cr_inst_pid(in));
+}

@@ -1,0 +1,79 @@
+# End-to-end: a fault chain anchored to readiness (on_ready), a window
+# anchored to readiness, and the drain until quiet
+# (tests/e2e/scenarios/ready-anchor.json: api SIGKILLed at 0.5 s, paused
+# 0.5 s after it is ready again; burst ticks until it exits).
+#  - fast boot (0.2 s) and slow boot (2 s): both pass, and the pause starts
+#    0.5 s after api's second readiness either way (a wall-clock pause at a
+#    fixed time would hit the booting api in the slow case);
+#  - too slow (4 s, ready again after duration_s): the pause never fired,
+#    the run fails (exit 1) and says why;
+#  - the drain ends 1 s after burst's last tick; when burst never stops, it
+#    ends at max_s and the journal says it hit its maximum.
+set -e
+. "$(dirname "$0")/lib.sh"
+S="$CR_SRC/tests/e2e/scenarios/ready-anchor.json"
+
+# ready_t J COUNT: the instant api.0 became ready for the COUNT-th time.
+ready_t() {
+    jq -r --argjson n "$2" '[.services[] | select(.instance=="api.0") | .history[] |
+        select(.what=="ready") | .t][$n - 1]' "$1"
+}
+# near A B TOL: |A - B| <= TOL
+near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN{d=a-b; if (d<0) d=-d; exit !(d <= t)}'; }
+
+for boot in 0.2 2; do
+    out="$E2E_TMP/boot$boot"
+    export ANCHOR_BOOT_S=$boot
+    run_chaosrun "$out" "$S"
+    J="$out/journal.json"
+    expect_eq "boot $boot s: passes" 0 "$RC"
+    r2=$(ready_t "$J" 2)
+    pa=$(jq -r '.faults[] | select(.name=="pause-api") | .applied_t' "$J")
+    tr=$(jq -r '.faults[] | select(.name=="pause-api") | .trigger.ready_t' "$J")
+    expect_true "boot $boot s: triggered by api's readiness #2 ($tr ~ $r2)" near "$tr" "$r2" 0.01
+    expect_true "boot $boot s: pause applied 0.5 s after api was ready again ($r2 -> $pa)" \
+        awk -v r="$r2" -v p="$pa" 'BEGIN{exit !(p >= r + 0.5 - 0.001)}'
+    expect_eq "boot $boot s: pause applied" applied \
+        "$(jq -r '.faults[] | select(.name=="pause-api") | .outcome' "$J")"
+    expect_true "boot $boot s: ready again after its boot ($r2 s)" \
+        awk -v r="$r2" -v b="$boot" 'BEGIN{exit !(r >= 0.5 + b)}'
+    expect_eq "boot $boot s: the trigger names the instance" api.0 \
+        "$(jq -r '.faults[] | select(.name=="pause-api") | .trigger.instance' "$J")"
+    expect_eq "boot $boot s: the window is anchored at readiness #2" "$r2" \
+        "$(jq -r '.expectations[] | select(.name=="ticks-once-back") | .details.anchor_t' "$J")"
+    expect_eq "boot $boot s: drain ended by quiet" false "$(jq -r .drain.hit_max "$J")"
+    last=$(jq -r .drain.last_event_t "$J")
+    waited=$(jq -r .drain.waited_s "$J")
+    expect_true "boot $boot s: drained only after 1 s without a tick ($last s, waited $waited s)" \
+        awk -v w="$waited" -v l="$last" 'BEGIN{exit !(4 + w >= l + 1 - 0.01)}'
+    expect_eq "boot $boot s: journal drain_s is the time taken" "$waited" "$(jq -r .drain_s "$J")"
+    expect_true "boot $boot s: the log says the drain ended by quiet" \
+        grep -q "drain: no tick event from burst for 1 s" "$out.err"
+done
+
+out="$E2E_TMP/tooslow"
+export ANCHOR_BOOT_S=4
+run_chaosrun "$out" "$S"
+J="$out/journal.json"
+expect_eq "boot 4 s (ready again after duration_s): the run fails" 1 "$RC"
+expect_eq "boot 4 s: pause-api never fired" not_fired \
+    "$(jq -r '.faults[] | select(.name=="pause-api") | .outcome' "$J")"
+expect_eq "boot 4 s: timeline_incomplete names it" pause-api "$(jq -r '.timeline_incomplete[0].fault' "$J")"
+expect_true "boot 4 s: the summary says why" \
+    grep -q "fault pause-api never fired: its trigger (api ready for the 2nd time) did not come within the timeline (duration_s 4 s; api became ready 1 time)" "$out.out"
+expect_true "boot 4 s: the summary counts it" grep -q "1 never fired" "$out.out"
+
+out="$E2E_TMP/busy"
+export ANCHOR_BOOT_S=0.2 ANCHOR_BURST_S=100
+run_chaosrun "$out" "$S"
+J="$out/journal.json"
+expect_eq "burst never quiet: the run goes on and passes" 0 "$RC"
+expect_eq "burst never quiet: the drain hit its maximum" true "$(jq -r .drain.hit_max "$J")"
+expect_true "burst never quiet: waited max_s ($(jq -r .drain.waited_s "$J") s)" \
+    awk -v w="$(jq -r .drain.waited_s "$J")" 'BEGIN{exit !(w >= 3 - 0.01)}'
+expect_true "burst never quiet: the log says so" \
+    grep -q "drain hit its maximum of 3 s: tick events from burst still came" "$out.err"
+unset ANCHOR_BOOT_S ANCHOR_BURST_S
+expect_true "no process of the runs left" \
+    test -z "$(procs_of_run "$E2E_TMP/boot2")$(procs_of_run "$E2E_TMP/busy")"
+finish
