@@ -33,7 +33,8 @@ if(CR_BUILD_PIPELINE)
 endif()
 
 # ---- examples -----------------------------------------------------------
-file(GLOB CR_EXAMPLE_SCENARIOS ${CMAKE_SOURCE_DIR}/scenarios/examples/*.json)
+file(GLOB CR_EXAMPLE_SCENARIOS ${CMAKE_SOURCE_DIR}/scenarios/examples/*.json
+     ${CMAKE_SOURCE_DIR}/scenarios/examples/*.yaml)
 install(FILES ${CR_EXAMPLE_SCENARIOS}
         DESTINATION ${CMAKE_INSTALL_DATADIR}/chaosrun/examples COMPONENT chaosrun)
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/examples/ci

@@ -142,7 +142,10 @@ static void test_scen_invalid_corpus(void)
         cr_diags diags = {0};
         cr_err err;
         cr_err_clear(&err);
-        int rc = cr_scen_load("scenario.json", &sc, &diags, &err);
+        /* A case in YAML has scenario.yaml instead. */
+        const char *f = access("scenario.yaml", F_OK) == 0 ? "scenario.yaml"
+                                                           : "scenario.json";
+        int rc = cr_scen_load(f, &sc, &diags, &err);
         char *got = diags_text(&diags);
         int ok = expected && got && rc == CR_EINVAL && sc == NULL &&
                  diags.n > 0 && output_matches(expected, got);
@@ -1213,7 +1216,8 @@ static void test_scen_examples_valid(void)
     struct dirent *de;
     while ((de = readdir(dp))) {
         size_t l = strlen(de->d_name);
-        if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
+        if ((l < 6 || strcmp(de->d_name + l - 5, ".json") != 0) &&
+            (l < 6 || strcmp(de->d_name + l - 5, ".yaml") != 0))
             continue;
         char f[PATH_MAX + 256];
         snprintf(f, sizeof f, "%s/%s", d, de->d_name);

@@ -5,6 +5,7 @@
 #include "cr_cli_internal.h"
 
 #include "engine/cr_run.h"
+#include "scenario/cr_yaml.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -266,7 +267,8 @@ static int cmp_str(const void *a, const void *b)
 static const char SUITE_USAGE[] =
     "usage: chaosrun suite [OPTIONS] DIR...\n"
     "\n"
-    "Run every DIR/*.json (sorted) as one suite: each scenario's run\n"
+    "Run every DIR/*.json, *.yaml, *.yml (sorted) as one suite: each "
+    "scenario's run\n"
     "directory is OUT/<scenario name>; OUT/junit.xml has one testsuite per\n"
     "scenario and OUT/index.html links every report.  A line when each\n"
     "scenario starts and ends (verdict and time), then a tally.\n"
@@ -317,7 +319,8 @@ static int push(argvec *a, char *s)
     return 0;
 }
 
-/* Append DIR/<name>.json of every .json file in dir (sorted) to a, each
+/* Append DIR/<name> of every .json, .yaml or .yml file in dir (sorted) to
+ * a, each
  * string also to own (the caller frees them).  Returns how many, or -1
  * (message printed). */
 static long add_dir(const char *dir, argvec *a, argvec *own)
@@ -331,7 +334,8 @@ static long add_dir(const char *dir, argvec *a, argvec *own)
     }
     while ((de = readdir(d))) {
         size_t len = strlen(de->d_name);
-        if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+        if ((len < 6 || strcmp(de->d_name + len - 5, ".json") != 0) &&
+            !cr_yaml_is_yaml_name(de->d_name))
             continue;
         char *p = malloc(strlen(dir) + len + 2);
         if (!p || push(own, p) != 0) {
@@ -348,7 +352,8 @@ static long add_dir(const char *dir, argvec *a, argvec *own)
     closedir(d);
     qsort(a->v + first, a->n - first, sizeof *a->v, cmp_str);
     if (a->n == first)
-        fprintf(stderr, "chaosrun suite: no *.json in %s\n", dir);
+        fprintf(stderr, "chaosrun suite: no *.json, *.yaml or *.yml in %s\n",
+                dir);
     return (long)(a->n - first);
 }
 

@@ -174,39 +174,76 @@ static int needs_baseline(const cr_scen *sc)
     return 0;
 }
 
-static void shell_quote(char *buf, size_t n, const char *s)
+static int adds(cr_sbuf *b, const char *s)
 {
-    if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                  "0123456789_-./:=@,+") == strlen(s)) {
-        snprintf(buf, n, "%s", s);
-        return;
-    }
-    size_t k = 0;
-    buf[k++] = '\'';
-    for (const char *p = s; *p && k + 5 < n; p++) {
-        if (*p == '\'') {
-            memcpy(buf + k, "'\\''", 4);
-            k += 4;
-        } else {
-            buf[k++] = *p;
+    return cr_sbuf_add(b, s, strlen(s));
+}
+
+/* Append s as one word for sh: as is when it holds only safe characters,
+ * else in single quotes (a ' inside as '\''). */
+static int add_quoted(cr_sbuf *b, const char *s)
+{
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789_-./:=@,+") == strlen(s))
+        return adds(b, s);
+    int rc = adds(b, "'");
+    for (const char *p = s; *p && !rc;) {
+        size_t k = strcspn(p, "'");
+        rc = cr_sbuf_add(b, p, k);
+        p += k;
+        if (*p == '\'' && !rc) {
+            rc = adds(b, "'\\''");
+            p++;
         }
     }
-    buf[k++] = '\'';
-    buf[k] = '\0';
+    return rc || adds(b, "'");
+}
+
+/* The command that runs this experiment again: the seed, the file, and
+ * every environment variable the scenario expanded with the value it had
+ * ("NAME=value", quoted for sh), or "env -u NAME" for those that were
+ * unset, so that the caller's own environment cannot change the run.
+ * NULL when out of memory. */
+static char *reproduce_line(const cr_run *r)
+{
+    cr_sbuf b = {0};
+    char seed[64];
+    const char *name;
+    json_t *v;
+    int rc = adds(&b, ""), unset = 0;
+    json_object_foreach (r->sc->vars, name, v) {
+        if (json_is_string(v))
+            continue;
+        rc = rc || adds(&b, unset++ ? " -u " : "env -u ") || adds(&b, name);
+    }
+    if (unset)
+        rc = rc || adds(&b, " ");
+    json_object_foreach (r->sc->vars, name, v) {
+        if (!json_is_string(v))
+            continue;
+        rc = rc || adds(&b, name) || adds(&b, "=") ||
+             add_quoted(&b, json_string_value(v)) || adds(&b, " ");
+    }
+    snprintf(seed, sizeof seed, "chaosrun --seed %llu ",
+             (unsigned long long)r->seed);
+    rc = rc || adds(&b, seed) ||
+         add_quoted(&b, r->sc->file ? r->sc->file : "scenario.json");
+    if (rc) {
+        cr_free(b.s);
+        return NULL;
+    }
+    return b.s;
 }
 
 static void journal_init(cr_run *r)
 {
-    char q[PATH_MAX * 2], repro[PATH_MAX * 2 + 64];
+    char *repro = reproduce_line(r);
     r->journal = json_object();
     r->j_phases = json_array();
     r->j_faults = json_array();
     r->j_probes = json_array();
     r->j_log = json_array();
     r->j_stops = json_array();
-    shell_quote(q, sizeof q, r->sc->file ? r->sc->file : "scenario.json");
-    snprintf(repro, sizeof repro, "chaosrun --seed %llu %s",
-             (unsigned long long)r->seed, q);
     json_t *j = r->journal;
     json_object_set_new(j, "chaosrun", json_string(CR_VERSION));
     json_object_set_new(j, "format", json_integer(1));
@@ -218,7 +255,8 @@ static void journal_init(cr_run *r)
         json_string(r->sc->description ? r->sc->description : ""));
     json_object_set_new(j, "seed", json_integer((json_int_t)r->seed));
     json_object_set_new(j, "seed_source", json_string(r->seed_source));
-    json_object_set_new(j, "reproduce", json_string(repro));
+    json_object_set_new(j, "reproduce", json_string(repro ? repro : ""));
+    json_object_set_new(j, "variables", json_deep_copy(r->sc->vars));
     json_object_set_new(j, "baseline", json_boolean(r->opts->baseline));
     json_object_set_new(j, "started_at", json_real(r->started_unix));
     json_object_set_new(j, "duration_s", json_real(r->sc->duration_s));
@@ -231,6 +269,7 @@ static void journal_init(cr_run *r)
     json_object_set(j, "probes", r->j_probes);
     json_object_set(j, "log", r->j_log);
     json_object_set(j, "stops", r->j_stops);
+    cr_free(repro);
 }
 
 static int write_json_atomic(const char *dir, const char *name, json_t *j,

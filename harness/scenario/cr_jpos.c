@@ -78,22 +78,28 @@ static int at_end(const jb *b)
     return b->i >= b->len;
 }
 
-static int add(jb *b, int kl, int kc)
+static int put(cr_jpos *m, const char *path, size_t plen, const cr_jpos_at *at)
 {
-    cr_jpos *m = b->m;
     if (grow((void **)&m->v, &m->cap, m->n + 1, sizeof *m->v) ||
-        grow((void **)&m->arena, &m->acap, m->alen + b->plen + 1, 1))
+        grow((void **)&m->arena, &m->acap, m->alen + plen + 1, 1))
         return CR_ENOMEM;
     jent *e = &m->v[m->n++];
     e->off = m->alen;
     e->path = NULL;
-    e->at.kline = kl;
-    e->at.kcol = kc;
-    e->at.vline = b->line;
-    e->at.vcol = (int)(b->i - b->lstart) + 1;
-    memcpy(m->arena + m->alen, b->path, b->plen + 1);
-    m->alen += b->plen + 1;
+    e->at = *at;
+    memcpy(m->arena + m->alen, path, plen);
+    m->arena[m->alen + plen] = '\0';
+    m->alen += plen + 1;
     return 0;
+}
+
+static int add(jb *b, int kl, int kc)
+{
+    cr_jpos_at at = {.kline = kl,
+                     .kcol = kc,
+                     .vline = b->line,
+                     .vcol = (int)(b->i - b->lstart) + 1};
+    return put(b->m, b->path, b->plen, &at);
 }
 
 static int path_append(jb *b, const char *t, size_t n)
@@ -341,6 +347,25 @@ void cr_jpos_free(cr_jpos *m)
     cr_free(m);
 }
 
+cr_jpos *cr_jpos_create(void)
+{
+    return cr_calloc(1, sizeof(cr_jpos));
+}
+
+int cr_jpos_add(cr_jpos *m, const char *path, const cr_jpos_at *at)
+{
+    return put(m, path, strlen(path), at);
+}
+
+/* Pointers into the arena only once it stopped moving. */
+void cr_jpos_seal(cr_jpos *m)
+{
+    for (size_t k = 0; k < m->n; k++)
+        m->v[k].path = m->arena + m->v[k].off;
+    if (m->n)
+        qsort(m->v, m->n, sizeof *m->v, ent_cmp);
+}
+
 int cr_jpos_build(const char *text, size_t len, cr_jpos **out)
 {
     int rc = 0;
@@ -353,10 +378,7 @@ int cr_jpos_build(const char *text, size_t len, cr_jpos **out)
     }
     if ((rc = walk(&b, 0, 0)))
         goto out;
-    /* Pointers into the arena only once it stopped moving. */
-    for (size_t k = 0; k < b.m->n; k++)
-        b.m->v[k].path = b.m->arena + b.m->v[k].off;
-    qsort(b.m->v, b.m->n, sizeof *b.m->v, ent_cmp);
+    cr_jpos_seal(b.m);
     *out = b.m;
     b.m = NULL;
 out:

@@ -1,4 +1,5 @@
 /* cr_jpos: where every key and value of a JSON text sits (line, column).
+ * (cr_yaml.c fills the same map from a YAML text.)
  *
  * jansson keeps no positions for values, so after jansson accepted a text
  * the scenario loader walks the same text with a small tokenizer and records,
@@ -24,6 +25,13 @@ typedef struct cr_jpos_at {
  * the text is not JSON after all; *out stays NULL on error. */
 int cr_jpos_build(const char *text, size_t len, cr_jpos **out);
 void cr_jpos_free(cr_jpos *m);
+
+/* A map built by another reader (cr_yaml.c): create, add every path in
+ * any order, then seal before the first cr_jpos_get.  add returns 0 or
+ * CR_ENOMEM (the map unchanged); create returns NULL when out of memory. */
+cr_jpos *cr_jpos_create(void);
+int cr_jpos_add(cr_jpos *m, const char *path, const cr_jpos_at *at);
+void cr_jpos_seal(cr_jpos *m);
 
 /* 1 and *at filled when the path is known, 0 otherwise (*at zeroed). */
 int cr_jpos_get(const cr_jpos *m, const char *path, cr_jpos_at *at);

@@ -1,7 +1,8 @@
 /* cr_scen: loading a scenario (see cr_scen.h and scenarios/README.md).
  *
  * jansson parses the text (syntax errors and duplicate keys are reported
- * at jansson's position), cr_jpos maps every path to a line and column,
+ * at jansson's position), cr_jpos maps every path to a line and column
+ * (a .yaml/.yml file: cr_yaml makes both, the document and the map),
  * then each section is validated in order: top-level keys, services (first,
  * so that everything else can refer to them), extra sections, probes,
  * faults, expectations.  Every problem is collected; the scenario is handed
@@ -12,6 +13,7 @@
 #include "base/cr_alloc.h"
 #include "base/cr_path.h"
 #include "cr_kinds.h"
+#include "cr_yaml.h"
 #include "base/cr_rng.h"
 
 #include <errno.h>
@@ -254,27 +256,47 @@ int cr_scen_load_buffer(const char *file, const char *text, size_t len,
         .diags = diags, .file = file, .text = text, .len = len, .first = first};
     *out = NULL;
 
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        /* jansson reports some allocation failures as syntax errors. */
-        if (cr_alloc_failures() != fails0 ||
-            json_error_code(&je) == json_error_out_of_memory)
+    json_t *root = NULL;
+    int yaml = cr_yaml_is_yaml_name(file);
+    if (yaml) {
+        cr_yaml_error ye;
+        rc = cr_yaml_load(text, len, &root, &pos, &ye);
+        if (rc == CR_ENOMEM)
             goto nomem;
-        int line, col;
-        cr_jpos_offset(text, len, syntax_offset(&je), &line, &col);
-        int brace = strncmp(je.text, "'}' expected", 12) == 0 ||
-                    strncmp(je.text, "']' expected", 12) == 0;
-        cr_vdiag(&vx, line, col, "invalid JSON: %s%s", je.text,
-                 brace ? " (missing ',' before it?)" : "");
-        goto done;
+        rc = 0;
+        if (!root) {
+            cr_vdiag(&vx, ye.line, ye.col, "%s", ye.text);
+            goto done;
+        }
+    } else {
+        root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        if (!root) {
+            /* jansson reports some allocation failures as syntax errors. */
+            if (cr_alloc_failures() != fails0 ||
+                json_error_code(&je) == json_error_out_of_memory)
+                goto nomem;
+            int line, col;
+            cr_jpos_offset(text, len, syntax_offset(&je), &line, &col);
+            int brace = strncmp(je.text, "'}' expected", 12) == 0 ||
+                        strncmp(je.text, "']' expected", 12) == 0;
+            cr_vdiag(&vx, line, col, "invalid JSON: %s%s", je.text,
+                     brace ? " (missing ',' before it?)" : "");
+            goto done;
+        }
+        rc = cr_jpos_build(text, len, &pos);
+        if (rc == CR_ENOMEM)
+            goto nomem;
+        /* CR_EINVAL cannot happen after jansson accepted the text;
+         * positions would then read 0:0 rather than fail the load. */
+        rc = 0;
     }
-    rc = cr_jpos_build(text, len, &pos);
-    if (rc == CR_ENOMEM)
-        goto nomem;
-    /* CR_EINVAL cannot happen after jansson accepted the text; positions
-     * would then read 0:0 rather than fail the load. */
     if (!json_is_object(root)) {
-        cr_vdiag(&vx, 1, 1, "a scenario is a JSON object (got %s)",
+        cr_jpos_at at;
+        cr_jpos_get(pos, "", &at);
+        cr_vdiag(&vx, at.vline ? at.vline : 1, at.vcol ? at.vcol : 1,
+                 yaml ? "a scenario is a YAML mapping of keys to values "
+                        "(got %s)"
+                      : "a scenario is a JSON object (got %s)",
                  cr_jtype(root));
         goto done;
     }
@@ -283,6 +305,8 @@ int cr_scen_load_buffer(const char *file, const char *text, size_t len,
         !(sc->index = cr_calloc(1, sizeof *sc->index)))
         goto nomem;
     sc->root = json_incref(root);
+    if (!(sc->vars = json_object()))
+        goto nomem;
     scenario_dir(file, sdir, sizeof sdir);
     cr_path_helper_dir(bdir, sizeof bdir); /* CHAOSRUN_BINDIR */
     vx.sc = sc;
@@ -483,6 +507,7 @@ void cr_scen_free(cr_scen *sc)
     cr_free(sc->probes);
     cr_free(sc->expects);
     json_decref(sc->root);
+    json_decref(sc->vars);
     if (sc->index) {
         cr_names_free(&sc->index->svcs);
         cr_names_free(&sc->index->faults);

@@ -212,6 +212,12 @@ struct cr_scen {
     void *hosts;   /* owned by the network module, or NULL */
     void *scratch; /* owned by disk_fill (faults/resource), or NULL */
     json_t *root;  /* the document as written */
+    /* The environment variables the document expanded (cr_scen_vars.c):
+     * name -> the value it had, or null when it was unset (a default was
+     * used).  Names chaosrun defines itself (CHAOSRUN_SCENARIO_DIR, and
+     * CHAOSRUN_BINDIR unless the environment set it) are not in it.
+     * Empty object when none; the journal and the reproduce line use it. */
+    json_t *vars;
     /* Private to the loader: name tables behind cr_scen_service() and
      * cr_scen_fault() (NULL: they scan). */
     struct cr_scen_index *index;

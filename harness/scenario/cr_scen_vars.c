@@ -13,15 +13,30 @@
 
 /* ---- variable expansion ----------------------------------------------- */
 
-static const char *var_value(const cr_vctx *vx, const char *name)
+/* The value of `name`, recorded in sc->vars when it came from the
+ * environment (or was missing from it), so that a run can be reproduced
+ * with the same values (the journal's "variables" and "reproduce"). */
+static const char *var_value(cr_vctx *vx, const char *name, int *bad)
 {
+    *bad = 0;
     if (strcmp(name, "CHAOSRUN_SCENARIO_DIR") == 0)
         return vx->scen_dir;
-    if (strcmp(name, "CHAOSRUN_BINDIR") == 0) {
-        const char *e = getenv(name);
-        return e && *e ? e : vx->bin_dir;
+    const char *e = getenv(name);
+    if (strcmp(name, "CHAOSRUN_BINDIR") == 0 && !(e && *e))
+        return vx->bin_dir;
+    if (!vx->sc || !vx->sc->vars || json_object_get(vx->sc->vars, name))
+        return e;
+    long fails0 = cr_alloc_failures();
+    json_t *v = e ? json_string(e) : json_null();
+    if (!v && e && cr_alloc_failures() == fails0) {
+        /* jansson refuses text that is not UTF-8; the journal could not
+         * say how to reproduce the run. */
+        *bad = 1;
+        return e;
     }
-    return getenv(name);
+    if (json_object_set_new(vx->sc->vars, name, v))
+        vx->nomem = 1;
+    return e;
 }
 
 int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out)
@@ -75,7 +90,20 @@ int cr_vexpand(cr_vctx *vx, const char *path, const char *s, char **out)
         }
         char nm[128];
         snprintf(nm, sizeof nm, "%.*s", (int)nl, name);
-        const char *val = var_value(vx, nm);
+        int bad;
+        const char *val = var_value(vx, nm, &bad);
+        if (bad) {
+            cr_verr(vx, path,
+                    "the value of variable \"%s\" is not UTF-8 text (the "
+                    "journal records it to reproduce the run)",
+                    nm);
+            rc = CR_EINVAL;
+            goto out;
+        }
+        if (vx->nomem) {
+            rc = CR_ENOMEM;
+            goto out;
+        }
         if (dflt && (!val || !*val)) {
             val = NULL;
             rc = cr_sbuf_add(&b, dflt, dl);

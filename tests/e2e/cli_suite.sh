@@ -47,5 +47,5 @@ set -e
 expect_eq "a file is not a suite" 2 "$rc1"
 expect_true "... said so" grep -q "is not a directory" "$E2E_TMP/e1"
 expect_eq "an empty directory" 2 "$rc2"
-expect_true "... said so" grep -q "no \*.json in" "$E2E_TMP/e2"
+expect_true "... said so" grep -q "no \*.json, \*.yaml or \*.yml in" "$E2E_TMP/e2"
 finish

@@ -5,15 +5,15 @@
 # behaviour or a time-out; 77 (skipped) when clang or libFuzzer is missing;
 # 1 otherwise, with the fuzzer's report and the reproducer's path.
 #
-#   CR_FUZZ_SECONDS  per target (default 15: about 60 s for the four)
+#   CR_FUZZ_SECONDS  per target (default 15: about 75 s for the five)
 #   CR_FUZZ_BUILD    build directory (default build-fuzz in the tree)
-#   CR_FUZZ_TARGETS  which targets (default: all four)
+#   CR_FUZZ_TARGETS  which targets (default: all five)
 # Long runs: tests/fuzz/README.md.
 set -u
 SRC=${CR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${CR_FUZZ_BUILD:-$SRC/build-fuzz}
 SECS=${CR_FUZZ_SECONDS:-15}
-TARGETS=${CR_FUZZ_TARGETS:-fuzz_scen fuzz_event fuzz_prom fuzz_proxy_ctl}
+TARGETS=${CR_FUZZ_TARGETS:-fuzz_scen fuzz_yaml fuzz_event fuzz_prom fuzz_proxy_ctl}
 FUZZ=$SRC/tests/fuzz
 
 skip() {
@@ -52,6 +52,9 @@ seed() { # target, files...
 seed fuzz_scen "$SRC"/scenarios/*.json "$SRC"/scenarios/examples/*.json \
     "$SRC"/tests/data/invalid/*/scenario.json "$SRC"/tests/e2e/scenarios/*.json \
     "$FUZZ"/seeds/fuzz_scen/*
+seed fuzz_yaml "$SRC"/scenarios/examples/*.yaml \
+    "$SRC"/tests/data/invalid/*/scenario.yaml "$SRC"/tests/e2e/scenarios/*.yaml \
+    "$FUZZ"/seeds/fuzz_yaml/*
 for t in fuzz_event fuzz_prom fuzz_proxy_ctl; do
     seed "$t" "$FUZZ"/seeds/"$t"/*
 done
