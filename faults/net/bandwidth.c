@@ -91,6 +91,7 @@ const cr_fault_ops cr_fault_bandwidth_ops = {
     .summary = "limit the rate of a host's links (tbf)",
     .params = bw_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NO_TARGET,
+    .requires = "root; hosts; sch_tbf in the kernel",
     .parse = bw_parse,
     .check = bw_check,
     .apply = bw_apply,

@@ -297,6 +297,8 @@ const cr_fault_ops cr_fault_netem_ops = {
                "on a host's links (netem; loss and rate emulable)",
     .params = netem_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NO_TARGET,
+    .requires = "root; hosts; sch_netem in the kernel (else \"fallback\": "
+                "\"emulate\" with nftables netdev ingress and sch_tbf)",
     .parse = netem_parse,
     .check = netem_check,
     .apply = netem_apply,

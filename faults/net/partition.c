@@ -181,6 +181,7 @@ const cr_fault_ops cr_fault_partition_ops = {
                "ways or one-way)",
     .params = part_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NO_TARGET,
+    .requires = "root; hosts; nftables netdev ingress chains",
     .parse = part_parse,
     .check = part_check,
     .apply = part_apply,

@@ -766,6 +766,8 @@ const cr_fault_ops cr_fault_syscall_ops = {
                "seccomp filter",
     .params = sys_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NEEDS_SERVICE,
+    .requires = "libfiu's preload libraries (Debian fiu-utils, libfiu-dev); a "
+                "dynamically linked program (LD_PRELOAD)",
     .parse = sys_parse,
     .check = sys_check,
     .prepare = sys_prepare,

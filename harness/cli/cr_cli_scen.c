@@ -67,7 +67,9 @@ int cr_cli_list(int argc, char **argv)
         printf("usage: chaosrun list [faults|probes|checks]\n"
                "Every fault kind, probe kind and checker with its keys: type,\n"
                "default (or \"required\") and meaning; the same tables the\n"
-               "loader validates scenarios against.\n");
+               "loader validates scenarios against.  A fault kind that needs\n"
+               "something of the machine says so (\"requires:\"); without it\n"
+               "a run exits 3 with the reason.\n");
         return 0;
     }
     int all = strcmp(what, "all") == 0;
@@ -81,6 +83,8 @@ int cr_cli_list(int argc, char **argv)
         print_params(cr_fault_common_params);
         for (const cr_fault_ops *const *f = cr_fault_all(); *f; f++) {
             printf("\n  %s — %s\n", (*f)->kind, (*f)->summary);
+            if ((*f)->requires)
+                printf("    requires: %s\n", (*f)->requires);
             print_params((*f)->params);
         }
         printf("\n");

@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/cr_alloc.h"
 #include "base/cr_dirfd.h"
+#include "base/cr_cgroup.h"
 #include "base/cr_spawn.h"
 #include "net/cr_net.h"
 
@@ -267,6 +271,44 @@ static int undo_sock(int dfd, const char *name, cr_err *err)
     return 0;
 }
 
+/* disk_fill's file ("file /abs/dir/.chaosrun-fill-..."): the only kind
+ * named by an absolute path, as the file may be in a scratch directory
+ * outside the run directory.  Removed only when its name is one disk_fill
+ * makes, its directory is reached without following any link
+ * (openat2 RESOLVE_NO_SYMLINKS) and it is a regular file of ours. */
+static int undo_fill(const char *path, cr_err *err)
+{
+    const char *slash = strrchr(path, '/');
+    if (path[0] != '/' || !slash || strstr(path, "/../") ||
+        strncmp(slash + 1, ".chaosrun-fill-", 15) != 0 ||
+        !cr_dir_name_ok(slash + 1))
+        return cr_err_set(err, CR_EINVAL, "ledger: bad file entry '%s'", path);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_NO_SYMLINKS};
+    int dfd = (int)syscall(SYS_openat2, AT_FDCWD, dir[0] ? dir : "/", &how,
+                           sizeof how);
+    if (dfd < 0)
+        return errno == ENOENT
+                   ? 0
+                   : cr_err_sys(err, CR_ESYS, errno, "cleanup: open %s", dir);
+    struct stat st;
+    int rc = 0;
+    if (fstatat(dfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno != ENOENT)
+            rc = cr_err_sys(err, CR_ESYS, errno, "cleanup: %s", path);
+    } else if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        rc = cr_err_set(err, CR_EINVAL,
+                        "cleanup: %s is not a file chaosrun made (left alone)",
+                        path);
+    } else if (unlinkat(dfd, slash + 1, 0) != 0 && errno != ENOENT) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "cleanup: unlink %s", path);
+    }
+    close(dfd);
+    return rc;
+}
+
 int cr_ledger_undo(int run_dirfd, const char *kind, const char *args,
                    cr_err *err)
 {
@@ -300,6 +342,18 @@ int cr_ledger_undo(int run_dirfd, const char *kind, const char *args,
         int rc = cr_dir_remove(run_dirfd, args, &e);
         return rc == 0 ? 0 : cr_err_set(err, rc, "cleanup: %s", e.msg);
     }
+    if (strcmp(kind, "file") == 0)
+        return undo_fill(args, err);
+    if (strcmp(kind, "mount") == 0) {
+        /* Lazily: a process may still hold a file open there; never
+         * through a link.  EINVAL: not (or no longer) a mount point. */
+        if (umount2(args, MNT_DETACH | UMOUNT_NOFOLLOW) != 0 &&
+            errno != EINVAL && errno != ENOENT)
+            return cr_err_sys(err, CR_ESYS, errno, "cleanup: umount %s", args);
+        return 0;
+    }
+    if (strcmp(kind, "cgroup") == 0) /* kills what is left inside */
+        return cr_cgroup_remove(args, 2.0, err);
     /* Namespaces, links, qdiscs and nftables tables belong to cr_net. */
     return cr_net_cleanup_entry(kind, args, err);
 }

@@ -158,8 +158,8 @@ int cr_run_setenv_inst(cr_run *r, const char *service, int replica,
  * code.  Kinds understood by the cleanup code: "pgid <pgid>", "netns
  * <name>", "link <netns|-> <ifname>", "qdisc <netns|-> <ifname> <parent>",
  * "nft <netns|-> <family> <table>", "fifo <path>", "pid <pid>",
- * "cgroup <path>", "proxy <pid>".  cr_run_ledger_done() marks the change
- * reverted. */
+ * "cgroup <path>", "proxy <pid>", "mount <dir>".  cr_run_ledger_done() marks
+ * the change reverted. */
 int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
     CR_PRINTF(3, 4);
 void cr_run_ledger_done(cr_run *r, int id);
@@ -209,6 +209,31 @@ int cr_run_add_spawn_hook(cr_run *r, const char *service,
  * the module frees it in its tear-down hook.  Returns NULL for an unknown
  * module name. */
 void **cr_run_module_state(cr_run *r, const char *module);
+
+/* ---- cgroups of the replicas (cr_run_cgroup.c) ------------------------
+ *
+ * The directory of instance i's own cgroup in the cgroup v1 hierarchy of
+ * controller ("cpu", "memory", "pids", "blkio", "freezer"), into *path
+ * (valid until the run ends).  Made on first use, below a run-owned
+ * parent <the harness's own cgroup>/chaosrun-<pid>, both recorded in the
+ * ledger ("cgroup <dir>") before mkdir; every start of the replica from
+ * then on puts it there before its program runs (so all it forks is
+ * inside too).  Call it from a fault's prepare: a replica already running
+ * is not moved.  At the run's end the cgroups are removed (processes
+ * still inside are killed).  0, CR_EUNSUP (no such v1 controller, or no
+ * right to make cgroups: the reason in err), CR_ESYS, CR_ENOMEM. */
+int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
+                       const char **path, cr_err *err);
+
+/* ---- size-limited scratch file systems (cr_run_mount.c) ---------------
+ *
+ * Mount a tmpfs of size_mb MiB at dir (made with its parents when
+ * missing), which must be inside the run directory, recorded in the
+ * ledger ("mount <dir>") first; unmounted at the run's end, or by the
+ * janitor after a crash.  Needs CAP_SYS_ADMIN.  0, CR_EINVAL (dir outside
+ * the run directory), CR_EUNSUP (not permitted: the reason in err),
+ * CR_ESYS. */
+int cr_run_tmpfs(cr_run *r, const char *dir, double size_mb, cr_err *err);
 
 /* ---- network hosts and the fault proxy (cr_run_net.c, cr_run_proxy.c) --
  *

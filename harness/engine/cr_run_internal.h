@@ -3,7 +3,8 @@
  * a run), cr_svc.c (starting and reaping replicas), cr_supervise.c (their
  * state machine, cr_svc_fsm.h), cr_shutdown.c (the ordered stop),
  * cr_runfault.c, cr_runprobe.c (the probe thread), cr_runjudge.c,
- * cr_run_net.c and cr_run_proxy.c (cr_ledger.c keeps its own header).
+ * cr_run_net.c, cr_run_proxy.c, cr_run_cgroup.c and cr_run_mount.c
+ * (cr_ledger.c keeps its own header).
  * Nothing outside engine/ includes it. */
 #ifndef CR_RUN_INTERNAL_H
 #define CR_RUN_INTERNAL_H
@@ -226,6 +227,8 @@ struct cr_run {
     void *net;     /* network topology (cr_run_net.c owns it), or NULL */
     void *syscall; /* the syscall kind's per-run state (its spawn hooks'
                       fini frees it), or NULL */
+    void *cgroup;  /* replicas' cgroups (cr_run_cgroup.c owns it), or NULL */
+    void *mounts;  /* tmpfs mounts (cr_run_mount.c owns it), or NULL */
 };
 
 /* cr_svc.c */
@@ -332,6 +335,19 @@ cr_probe_job *cr_runprobe_take(cr_run *r);
 /* Before services start, when the scenario has hosts: privilege check
  * (CR_EUNSUP naming CAP_NET_ADMIN/CAP_SYS_ADMIN), topology creation with
  * every object in the run's ledger.  No hosts: returns 0, does nothing. */
+/* cr_run_cgroup.c: the replicas' cgroups (cr_run_inst_cgroup in
+ * cr_run.h).  attach: put a new replica's pid into every cgroup made for
+ * it (called while it waits before exec; 0 when it has none).  teardown:
+ * after the replicas are gone, remove every cgroup (replicas' first, then
+ * the run's parents) and mark their ledger entries done; frees the state.
+ * A cgroup that cannot be removed is logged and left to the ledger. */
+int cr_run_cgroup_attach(cr_run *r, const cr_inst *in, pid_t pid, cr_err *err);
+void cr_run_cgroup_teardown(cr_run *r);
+
+/* cr_run_mount.c: unmount every tmpfs of cr_run_tmpfs (after the replicas
+ * are gone; lazily when still busy) and mark the ledger entries done. */
+void cr_run_mount_teardown(cr_run *r);
+
 int cr_run_net_setup(cr_run *r, cr_err *err);
 /* After the run (services stopped, faults reverted): remove everything. */
 void cr_run_net_teardown(cr_run *r);

@@ -398,8 +398,10 @@ static void teardown(cr_run *r)
                 in->pid = 0;
             }
         }
-    cr_svc_hooks_fini(r); /* every replica is gone now */
-    if (r->proxy) {       /* the module set up a proxy: stop it */
+    cr_svc_hooks_fini(r);      /* every replica is gone now */
+    cr_run_cgroup_teardown(r); /* and so their cgroups can go */
+    cr_run_mount_teardown(r);
+    if (r->proxy) { /* the module set up a proxy: stop it */
         json_t *st = cr_run_proxy_stop(r);
         if (st && r->journal)
             json_object_set_new(r->journal, "proxy", st);

@@ -331,7 +331,9 @@ static int record_pgid(void *arg, pid_t pid, cr_err *err)
     if (id < 0)
         return id;
     in->ledger_id = id;
-    return CR_OK;
+    /* Into the replica's cgroups (resource faults) before its program
+     * runs: everything it forks is inside too. */
+    return cr_run_cgroup_attach(in->run, in, pid, err);
 }
 
 int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)

@@ -44,6 +44,9 @@ struct cr_fault_ops {
     const char *summary;
     const cr_param *params; /* kind-specific keys; common keys are known */
     unsigned flags;         /* CR_FAULT_* */
+    /* What the machine must offer (`chaosrun list`), NULL: nothing
+     * special; check() exits 3 with the reason when it is missing. */
+    const char *requires;
     int (*parse)(cr_vctx *vx, const json_t *obj, const char *path, cr_fault *f);
     int (*check)(cr_fault *f, cr_run *r, cr_err *err);
     int (*prepare)(cr_fault *f, cr_run *r, cr_err *err);

@@ -220,6 +220,7 @@ struct cr_scen {
     void *hosts;         /* owned by the network module, or NULL */
     cr_explore *explore; /* the "explore" fault space (cr_explore.c), or
                             NULL */
+    void *scratch;       /* owned by disk_fill (faults/resource), or NULL */
     json_t *root;        /* the document as written */
     /* The environment variables the document expanded (cr_scen_vars.c):
      * name -> the value it had, or null when it was unset (a default was

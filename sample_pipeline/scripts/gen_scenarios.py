@@ -189,6 +189,29 @@ SCEN["pipeline-disk-errors"] = {
          "where": {"op": "commit"}, "min": 1}],
 }
 
+SCEN["pipeline-pressure"] = {
+    "name": "pipeline-pressure",
+    "description": "Resource pressure under load: the workers are capped at 2 % of a CPU for "
+                   "4 s (cgroup CFS quota; at 200 records/s they may need less -- the journal's "
+                   "periods_throttled says whether the cap bit), and the sink's disk -- a 64 MiB "
+                   "tmpfs at its data directory -- is really filled (fallocate) for 3 s, so SQLite "
+                   "gets ENOSPC from the kernel, no preload. The sink retries its commits and "
+                   "recovers: no accepted record lost, none delivered twice. Needs root "
+                   "(cgroups, tmpfs).",
+    "seed": 17, "duration_s": 12, "drain_s": 5,
+    "services": pipeline(rate=200, dur=10),
+    "steady_state": HEALTH,
+    "faults": [
+        {"kind": "cpu", "name": "worker-cpu", "target": "worker", "quota_pct": 2,
+         "at_s": 2, "for_s": 4},
+        {"kind": "disk_fill", "name": "sink-disk-full", "path": "data/sink.0", "tmpfs_mb": 64,
+         "leave_mb": 0, "at_s": 3, "for_s": 3}],
+    "expect": [
+        NO_LOSS,
+        {"kind": "events", "name": "commit-retried", "ev": "retry", "svc": "sink",
+         "where": {"op": "commit"}, "min": 1}],
+}
+
 SCEN["pipeline-slow-disk"] = {
     "name": "pipeline-slow-disk",
     "description": "The sink's disk goes slow under load for 3 s: every read, write and sync of "

@@ -1,0 +1,52 @@
+/* cr_resfault: what the cgroup fault kinds (cpu, memory, pids) share.
+ *
+ * Each replica of the targeted service gets its own cgroup in the kind's
+ * controller when the run prepares (cr_run_inst_cgroup: made below a
+ * run-owned parent, in the ledger, the replica put inside before its
+ * program runs).  apply sets the kind's limit on the cgroup of every
+ * targeted replica -- running or not: a replica restarted inside the
+ * window starts in the same limited cgroup -- and revert lifts it.
+ *
+ * act->details: "controller", and "cgroups": one object per targeted
+ * replica {"instance", "cgroup", "pid" (at apply, 0: not running)} to
+ * which the kind adds what it set and what the kernel counted. */
+#ifndef CR_RESFAULT_H
+#define CR_RESFAULT_H
+
+#include "faults/cr_fault.h"
+
+typedef struct cr_reskind {
+    const char *controller; /* "cpu", "memory", "pids" */
+    /* A file the controller must offer in a child cgroup. */
+    const char *probe_file;
+    /* Set the limit on cgroup dir cg; add to d what was set and the
+     * counters at the start; *mark: the kind's own note for lift.  0 or
+     * a CR_E* code with err. */
+    int (*limit)(const cr_fault *f, const char *cg, json_t *d, long long *mark,
+                 cr_err *err);
+    /* Lift it (idempotent); add to d what the kernel counted since. */
+    int (*lift)(const cr_fault *f, const char *cg, json_t *d, long long mark,
+                cr_err *err);
+} cr_reskind;
+
+/* ops->check: the controller's v1 hierarchy is mounted and chaosrun may
+ * make cgroups in it; CR_EUNSUP naming the fault and the reason. */
+int cr_resfault_check(const cr_reskind *k, cr_fault *f, cr_run *r, cr_err *err);
+/* ops->prepare: a cgroup for every replica of the targeted service, and
+ * the controller's probe_file present in it. */
+int cr_resfault_prepare(const cr_reskind *k, cr_fault *f, cr_run *r,
+                        cr_err *err);
+/* ops->apply and ops->revert. */
+int cr_resfault_apply(const cr_reskind *k, cr_fault *f, cr_run *r,
+                      cr_fault_act *act, cr_err *err);
+int cr_resfault_revert(const cr_reskind *k, cr_fault *f, cr_run *r,
+                       cr_fault_act *act, cr_err *err);
+
+/* ops->destroy of the kinds whose f->priv is one cr_malloc'd block. */
+void cr_resfault_destroy(cr_fault *f);
+
+/* A counter of cgroup file (key NULL: the file is one number), or -1 when
+ * it cannot be read. */
+long long cr_resfault_num(const char *cg, const char *file, const char *key);
+
+#endif
