@@ -163,6 +163,42 @@ static void test_ledger_undo_never_follows(void)
     CU_ASSERT_EQUAL(cr_test_rmtree(out), 0);
 }
 
+/* disk_fill's "file" entries are absolute (a scratch directory may be
+ * outside the run directory): removed only when the name is disk_fill's,
+ * no link is on the way and it is a regular file; else left alone. */
+static void test_ledger_undo_fill_file(void)
+{
+    char *dir = cr_test_tmpdir(), *out = cr_test_tmpdir();
+    char fill[512], link[512], via[512], other[512];
+    cr_err err;
+    snprintf(fill, sizeof fill, "%s/.chaosrun-fill-f-0", out);
+    snprintf(other, sizeof other, "%s/victim", out);
+    FILE *fp = fopen(fill, "w");
+    CU_ASSERT_FATAL(fp != NULL);
+    fclose(fp);
+    fp = fopen(other, "w");
+    CU_ASSERT_FATAL(fp != NULL);
+    fclose(fp);
+    /* Through a linked directory: left alone. */
+    snprintf(link, sizeof link, "%s/scratch", dir);
+    CU_ASSERT_FATAL(symlink(out, link) == 0);
+    snprintf(via, sizeof via, "%s/.chaosrun-fill-f-0", link);
+    cr_err_clear(&err);
+    CU_ASSERT(cr_ledger_undo(-1, "file", via, &err) < 0);
+    CU_ASSERT_EQUAL(access(fill, F_OK), 0);
+    /* Not a name disk_fill makes: left alone. */
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_ledger_undo(-1, "file", other, &err), CR_EINVAL);
+    CU_ASSERT_EQUAL(access(other, F_OK), 0);
+    /* The fill file itself: removed; gone already: fine. */
+    cr_err_clear(&err);
+    CU_ASSERT_EQUAL(cr_ledger_undo(-1, "file", fill, &err), 0);
+    CU_ASSERT_NOT_EQUAL(access(fill, F_OK), 0);
+    CU_ASSERT_EQUAL(cr_ledger_undo(-1, "file", fill, &err), 0);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+    CU_ASSERT_EQUAL(cr_test_rmtree(out), 0);
+}
+
 static void test_ledger_pgid_reuse_guard(void)
 {
     /* A recorded start time that does not match: the group id was reused
@@ -430,6 +466,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_ledger_pgid_reuse_guard);
     CR_ADD_TEST(s, test_ledger_bad_entries);
     CR_ADD_TEST(s, test_ledger_undo_never_follows);
+    CR_ADD_TEST(s, test_ledger_undo_fill_file);
     CR_ADD_TEST(s, test_ledger_fresh_file_only);
     CR_ADD_TEST(s, test_ledger_cleanup_refuses_live_run);
     CR_ADD_TEST(s, test_ledger_cleanup_refuses_untrusted);
