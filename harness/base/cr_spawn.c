@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -445,4 +446,78 @@ int cr_spawn_cred_lookup(const char *user, const char *group, cr_spawn_cred *c,
                           user, (unsigned)c->uid, (unsigned)c->gid);
     c->set = 1;
     return 0;
+}
+
+int cr_spawn_wait(pid_t pid, double timeout_s, int *status, cr_err *err)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pid_t w = waitpid(pid, status, WNOHANG);
+        if (w == pid)
+            return 0;
+        if (w < 0 && errno != EINTR)
+            return cr_err_sys(err, CR_ESYS, errno, "waitpid %d", (int)pid);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double el = (double)(now.tv_sec - t0.tv_sec) +
+                    (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+        if (el > timeout_s) {
+            kill(-pid, SIGKILL);
+            while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+                ;
+            return 1;
+        }
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int cr_spawn_run(char *const *argv, char *const *extra_env, double timeout_s,
+                 int out_fd, char *detail, size_t n, cr_err *err)
+{
+    extern char **environ;
+    size_t ne = 0, nx = 0;
+    while (environ[ne])
+        ne++;
+    while (extra_env && extra_env[nx])
+        nx++;
+    char **envp = cr_calloc(ne + nx + 1, sizeof *envp);
+    char *path = cr_spawn_which(argv[0]);
+    int rc;
+    if (!envp || !path) {
+        rc = !envp
+                 ? cr_err_set(err, CR_ENOMEM, "out of memory")
+                 : cr_err_set(err, CR_EUNSUP, "%s: program not found", argv[0]);
+        goto out;
+    }
+    for (size_t i = 0; i < nx; i++)
+        envp[i] = extra_env[i];
+    for (size_t i = 0; i < ne; i++)
+        envp[nx + i] = environ[i];
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    o.path = path;
+    o.argv = argv;
+    o.envp = envp;
+    o.new_pgroup = 1;
+    o.stdout_fd = o.stderr_fd = out_fd >= 0 ? out_fd : CR_SPAWN_DEVNULL;
+    rc = cr_spawn(&o, &pr, err);
+    if (rc != 0)
+        goto out;
+    int status = 0;
+    rc = cr_spawn_wait(pr.pid, timeout_s, &status, err);
+    if (rc < 0)
+        goto out;
+    if (rc == 1)
+        snprintf(detail, n, "no exit within %g s", timeout_s);
+    else if (WIFEXITED(status))
+        snprintf(detail, n, "exit %d", WEXITSTATUS(status));
+    else
+        snprintf(detail, n, "killed by signal %d", WTERMSIG(status));
+    rc = rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+out:
+    cr_free(envp);
+    cr_free(path);
+    return rc;
 }

@@ -135,6 +135,23 @@ int cr_spawn(const cr_spawn_opts *o, cr_spawn_proc *out, cr_err *err);
  * Returns a string to cr_free(), or NULL when not found or out of memory. */
 char *cr_spawn_which(const char *prog);
 
+/* Wait for a child started with new_pgroup, at most timeout_s seconds;
+ * past that its whole process group gets SIGKILL and is reaped.  *status
+ * as from waitpid.  Returns 0 (exited), 1 (timed out: killed), or CR_ESYS
+ * with err set. */
+int cr_spawn_wait(pid_t pid, double timeout_s, int *status, cr_err *err);
+
+/* Run argv (argv[0] looked up with cr_spawn_which) to its end, at most
+ * timeout_s seconds, in its own process group, stdin from /dev/null,
+ * stdout and stderr to out_fd (or /dev/null when out_fd < 0), with the
+ * caller's environment after the entries of extra_env ("NAME=value",
+ * NULL-terminated, may be NULL; they win over the caller's).  detail gets
+ * "exit 0", "exit 3", "killed by SIGTERM" or "no exit within 10 s".
+ * Returns 0 when it exited 0, 1 when it ran and did not, or a negative
+ * code when it could not be started (err says why). */
+int cr_spawn_run(char *const *argv, char *const *extra_env, double timeout_s,
+                 int out_fd, char *detail, size_t n, cr_err *err);
+
 /* The identity of user (a name of the user database, or a decimal uid)
  * and group (a name or a gid; NULL: the user's primary group, which a uid
  * without an entry must then give) into *c, with no supplementary groups.

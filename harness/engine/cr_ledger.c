@@ -309,6 +309,60 @@ static int undo_fill(const char *path, cr_err *err)
     return rc;
 }
 
+/* An exec fault's revert owed ("exec exec-<fault>-<n>.json"): the file,
+ * written by the run in its own directory, holds the command and its
+ * environment; read without following links, run to its end.  The ledger
+ * it came from is trusted (made by this user, O_EXCL, not writable by
+ * others), so is the file it names. */
+static int undo_exec(int dfd, const char *name, cr_err *err)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    FILE *fp = cr_dir_fopen_read(dfd, name, &e);
+    if (!fp)
+        return cr_err_set(err, CR_EINVAL, "cleanup: %s: %s", name, e.msg);
+    json_t *spec = json_loadf(fp, 0, NULL);
+    fclose(fp);
+    const json_t *argv = json_object_get(spec, "argv");
+    const json_t *env = json_object_get(spec, "env");
+    const char *fault = json_string_value(json_object_get(spec, "fault"));
+    size_t na = json_array_size(argv), ne = json_array_size(env);
+    char **av = cr_calloc(na + 1, sizeof *av),
+         **ev = cr_calloc(ne + 1, sizeof *ev);
+    int rc = 0;
+    if (!spec || !av || !ev || na == 0 || !fault || !cr_dir_name_ok(fault)) {
+        rc =
+            cr_err_set(err, CR_EINVAL, "cleanup: %s: not an exec revert", name);
+        goto out;
+    }
+    for (size_t i = 0; i < na; i++)
+        if (!(av[i] = (char *)json_string_value(json_array_get(argv, i))))
+            rc = CR_EINVAL;
+    for (size_t i = 0; i < ne; i++)
+        if (!(ev[i] = (char *)json_string_value(json_array_get(env, i))))
+            rc = CR_EINVAL;
+    if (rc) {
+        rc =
+            cr_err_set(err, CR_EINVAL, "cleanup: %s: not an exec revert", name);
+        goto out;
+    }
+    char log[160], detail[128] = "";
+    snprintf(log, sizeof log, "fault-%s.log", fault);
+    int lfd = cr_dir_append(dfd, log, 0644, &e);
+    double t = json_number_value(json_object_get(spec, "timeout_s"));
+    rc = cr_spawn_run(av, ev, t > 0 ? t : 10, lfd, detail, sizeof detail, err);
+    if (lfd >= 0)
+        close(lfd);
+    if (rc == 1)
+        rc = cr_err_set(err, CR_ESTATE, "cleanup: revert of %s (%s): %s", fault,
+                        av[0], detail);
+out:
+    cr_free(av);
+    cr_free(ev);
+    json_decref(spec);
+    return rc;
+}
+
 int cr_ledger_undo(int run_dirfd, const char *kind, const char *args,
                    cr_err *err)
 {
@@ -344,6 +398,12 @@ int cr_ledger_undo(int run_dirfd, const char *kind, const char *args,
     }
     if (strcmp(kind, "file") == 0)
         return undo_fill(args, err);
+    if (strcmp(kind, "exec") == 0) {
+        if (!cr_dir_name_ok(args) || run_dirfd < 0)
+            return cr_err_set(err, CR_EINVAL, "ledger: bad exec entry '%s'",
+                              args);
+        return undo_exec(run_dirfd, args, err);
+    }
     if (strcmp(kind, "mount") == 0) {
         /* Lazily: a process may still hold a file open there; never
          * through a link.  EINVAL: not (or no longer) a mount point. */
