@@ -58,6 +58,20 @@ static int has_attr(const cr_proxy_toxic_kind *k, const char *name)
     return 0;
 }
 
+/* 1 when the document's "links" names link, valid or not: an invalid
+ * link is reported at the link, not again at each fault that uses it. */
+static int link_declared(const cr_scen *sc, const char *link)
+{
+    size_t i;
+    const json_t *l;
+    json_array_foreach (json_object_get(sc->root, "links"), i, l) {
+        const char *n = json_string_value(json_object_get(l, "name"));
+        if (n && strcmp(n, link) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static int proxy_parse(cr_vctx *vx, const json_t *obj, const char *path,
                        cr_fault *f)
 {
@@ -79,7 +93,7 @@ static int proxy_parse(cr_vctx *vx, const json_t *obj, const char *path,
     if (cr_vrequire(vx, obj, path, "link") &&
         cr_vstr(vx, obj, path, "link", NULL, &link) > 0) {
         const cr_scen *sc = cr_vscen(vx);
-        if (!cr_proxy_link_find(sc, link)) {
+        if (!cr_proxy_link_find(sc, link) && !link_declared(sc, link)) {
             cr_path_key(p, sizeof p, path, "link");
             const cr_proxy_links *ls = sc->links;
             if (!ls || ls->n == 0)
