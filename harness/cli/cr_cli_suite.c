@@ -279,6 +279,10 @@ static const char SUITE_USAGE[] =
     "  -j, --jobs N     run up to N scenarios at once; scenarios that share a\n"
     "                   port never overlap (default 1)\n"
     "  --seed N         override every scenario's seed\n"
+    "  --force          OUT holds an earlier chaosrun output: empty it first\n"
+    "  --service-user USER[:GROUP]\n"
+    "                   run every service as USER (scenario's user/group\n"
+    "                   keys win; chaosrun --help)\n"
     "  -q, --quiet      no progress lines (the verdict lines and the tally\n"
     "                   are still printed)\n"
     "  --no-status      no live status line\n"
@@ -291,8 +295,9 @@ static const char SUITE_USAGE[] =
 /* Options of the run command that take a value as the next argument. */
 static int takes_value(const char *a)
 {
-    static const char *const v[] = {"--seed", "--out",   "-o", "--jobs",
-                                    "-j",     "--color", NULL};
+    static const char *const v[] = {"--seed",         "--out", "-o",
+                                    "--jobs",         "-j",    "--color",
+                                    "--service-user", NULL};
     for (size_t i = 0; v[i]; i++)
         if (strcmp(a, v[i]) == 0)
             return 1;

@@ -100,4 +100,20 @@ if ! unrunnable "$R"; then
     unset CRP_DEFECT
     expect_eq "as nobody the defect no_dedup is still caught (exit 1)" 1 "$RC"
 fi
+# chaosrun suite passes --service-user (and --force) to its runs; it
+# read "nobody" as a suite directory before.
+mkdir -p "$E2E_TMP/suite-in"
+cat >"$E2E_TMP/suite-in/uid.json" <<'JSON'
+{"name": "uid", "duration_s": 0.5, "drain_s": 0,
+ "services": [{"name": "u", "stop_timeout_s": 1, "cmd": ["sh", "-c", "id -u; exec sleep 30"]}]}
+JSON
+set +e
+"$CHAOSRUN" suite --no-status --service-user nobody -o "$E2E_TMP/suite-out" "$E2E_TMP/suite-in" >"$E2E_TMP/suite.out" 2>&1
+RC=$?
+"$CHAOSRUN" suite --no-status --force --service-user nobody -o "$E2E_TMP/suite-out" "$E2E_TMP/suite-in" >"$E2E_TMP/suite2.out" 2>&1
+RC2=$?
+set -e
+expect_eq "suite --service-user nobody passes" 0 "$RC"
+expect_eq "its service ran as nobody" 65534 "$(head -1 "$E2E_TMP/suite-out/uid/logs/u.0.log" 2>/dev/null)"
+expect_eq "suite --force reuses its own output" 0 "$RC2"
 pipeline_finish
