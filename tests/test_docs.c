@@ -561,6 +561,10 @@ static int read_list(list_group g[3])
             kind = -1;
             continue;
         }
+        if (strncmp(line, "SCENARIO KEYS", 13) == 0) {
+            grp = 3; /* checked by test_docs_list_scenario_keys */
+            continue;
+        }
         if (grp < 0 || grp > 2 || !line[0])
             continue;
         list_group *lg = &g[grp];
@@ -669,6 +673,31 @@ static void list_vs_validator(const list_group g[3], names *found)
  * list must be fixed in the code (list docs or validator), not here. */
 static const char *const known_disagreements[] = {NULL};
 
+/* `chaosrun list scenario` prints every key of the loader's tables of
+ * the scenario's own objects (top level, services, readiness, ...). */
+static void test_docs_list_scenario_keys(void)
+{
+    char cmd[4200], line[4096];
+    snprintf(cmd, sizeof cmd, "%s list scenario", cr_test_bin("chaosrun"));
+    FILE *fp = popen(cmd, "r");
+    CU_ASSERT_FATAL(fp != NULL);
+    static names seen;
+    memset(&seen, 0, sizeof seen);
+    while (fgets(line, sizeof line, fp))
+        if (strncmp(line, "      ", 6) == 0)
+            names_add(&seen, line + 6, strcspn(line + 6, " "));
+    CU_ASSERT_EQUAL(pclose(fp), 0);
+    size_t sets = 0;
+    for (const cr_scen_keyset *k = cr_scen_keysets(); k->where; k++, sets++)
+        for (const cr_param *p = k->params; p->name; p++)
+            if (!names_has(&seen, p->name)) {
+                fprintf(stderr, "chaosrun list scenario: %s: no key %s\n",
+                        k->where, p->name);
+                CU_FAIL("a scenario key is missing from chaosrun list");
+            }
+    CU_ASSERT(sets >= 5);
+}
+
 static void test_docs_list_matches_registry(void)
 {
     static list_group g[3];
@@ -737,4 +766,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_docs_sections);
     CR_ADD_TEST(s, test_docs_examples_valid);
     CR_ADD_TEST(s, test_docs_list_matches_registry);
+    CR_ADD_TEST(s, test_docs_list_scenario_keys);
 }

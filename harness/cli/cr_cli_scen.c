@@ -64,9 +64,11 @@ int cr_cli_list(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "all";
     if (strcmp(what, "-h") == 0 || strcmp(what, "--help") == 0) {
-        printf("usage: chaosrun list [faults|probes|checks]\n"
+        printf("usage: chaosrun list [faults|probes|checks|scenario]\n"
                "Every fault kind, probe kind and checker with its keys: type,\n"
-               "default (or \"required\") and meaning; the same tables the\n"
+               "default (or \"required\") and meaning, then the keys of the\n"
+               "scenario's own objects (top level, services, readiness,\n"
+               "targets, triggers); the same tables the\n"
                "loader validates scenarios against.  A fault kind that needs\n"
                "something of the machine says so (\"requires:\"); without it\n"
                "a run exits 3 with the reason.\n");
@@ -74,8 +76,9 @@ int cr_cli_list(int argc, char **argv)
     }
     int all = strcmp(what, "all") == 0;
     if (!all && strcmp(what, "faults") && strcmp(what, "probes") &&
-        strcmp(what, "checks")) {
-        fprintf(stderr, "usage: chaosrun list [faults|probes|checks]\n");
+        strcmp(what, "checks") && strcmp(what, "scenario")) {
+        fprintf(stderr,
+                "usage: chaosrun list [faults|probes|checks|scenario]\n");
         return 2;
     }
     if (all || strcmp(what, "faults") == 0) {
@@ -104,6 +107,14 @@ int cr_cli_list(int argc, char **argv)
         for (const cr_check_ops *const *c = cr_check_all(); *c; c++) {
             printf("\n  %s — %s\n", (*c)->kind, (*c)->summary);
             print_params((*c)->params);
+        }
+        printf("\n");
+    }
+    if (all || strcmp(what, "scenario") == 0) {
+        printf("SCENARIO KEYS (scenarios/README.md)\n");
+        for (const cr_scen_keyset *k = cr_scen_keysets(); k->where; k++) {
+            printf("\n  %s\n", k->where);
+            print_params(k->params);
         }
     }
     return 0;

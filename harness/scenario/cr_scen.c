@@ -63,6 +63,24 @@ static const cr_param drain_params[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+const cr_scen_keyset *cr_scen_keysets(void)
+{
+    static cr_scen_keyset sets[8];
+    if (!sets[0].where) {
+        cr_scen_keyset v[] = {
+            {"top level", top_params},
+            {"drain", drain_params},
+            {"services[]", cr_scen__svc_params()},
+            {"services[].ready", cr_scen__ready_params()},
+            {"faults[].target (object form)", cr_scen__target_params()},
+            {"faults[].on_event", cr_scen__trigger_params()},
+            {"faults[].on_ready", cr_scen__ready_trigger_params()},
+        };
+        memcpy(sets, v, sizeof v);
+    }
+    return sets;
+}
+
 /* "drain": {"until_quiet_s", "ev", "svc", "where", "max_s"}; after the
  * services (svc is checked against them). */
 static void parse_drain(cr_vctx *vx, const json_t *root)

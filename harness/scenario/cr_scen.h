@@ -412,4 +412,13 @@ void cr_names_free(cr_names *m);
 /* Edit distance, for "did you mean" hints. */
 int cr_levenshtein(const char *a, const char *b);
 
+/* The scenario's own objects and their keys, as the loader validates
+ * them (`chaosrun list scenario`): {"top level", ...}, {"services[]",
+ * ...}, ...; ends with an entry whose where is NULL. */
+typedef struct cr_scen_keyset {
+    const char *where; /* "top level", "services[]", "services[].ready" */
+    const cr_param *params;
+} cr_scen_keyset;
+const cr_scen_keyset *cr_scen_keysets(void);
+
 #endif

@@ -114,4 +114,12 @@ void cr_scen__parse_stop(cr_vctx *vx, const json_t *root);
 int cr_scen__host_declared(cr_vctx *vx, const char *name);
 void cr_scen__svc_free(cr_svc_spec *s);
 
+/* The loader's key tables of the scenario's own objects, for
+ * cr_scen_keysets() (`chaosrun list scenario`). */
+const cr_param *cr_scen__svc_params(void);
+const cr_param *cr_scen__ready_params(void);
+const cr_param *cr_scen__target_params(void);
+const cr_param *cr_scen__trigger_params(void);
+const cr_param *cr_scen__ready_trigger_params(void);
+
 #endif

@@ -19,6 +19,11 @@ static const cr_param target_params[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+const cr_param *cr_scen__target_params(void)
+{
+    return target_params;
+}
+
 static const cr_param trigger_params[] = {
     {"ev", "string", NULL, "event name"},
     {"svc", "string", "any", "service that emitted it"},
@@ -27,6 +32,11 @@ static const cr_param trigger_params[] = {
     {"delay_s", "number", "0", "delay after the event"},
     {NULL, NULL, NULL, NULL},
 };
+
+const cr_param *cr_scen__trigger_params(void)
+{
+    return trigger_params;
+}
 
 /* ---- targets ---------------------------------------------------------- */
 
@@ -182,6 +192,11 @@ static const cr_param ready_trigger_params[] = {
     {"delay_s", "number", "0", "delay after it became ready"},
     {NULL, NULL, NULL, NULL},
 };
+
+const cr_param *cr_scen__ready_trigger_params(void)
+{
+    return ready_trigger_params;
+}
 
 /* "on_event" or "on_ready": a state trigger instead of at_s. */
 static void parse_trigger(cr_vctx *vx, const json_t *obj, const char *path,

@@ -34,6 +34,11 @@ static const cr_param svc_params[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+const cr_param *cr_scen__svc_params(void)
+{
+    return svc_params;
+}
+
 static const cr_param ready_params[] = {
     {"kind", "string", NULL, "tcp, http, exec or log"},
     {"port", "integer", "service port", "tcp"},
@@ -46,6 +51,11 @@ static const cr_param ready_params[] = {
     {"interval_s", "number", "0.05", "poll period"},
     {NULL, NULL, NULL, NULL},
 };
+
+const cr_param *cr_scen__ready_params(void)
+{
+    return ready_params;
+}
 
 /* Copy of an expanded string member; 1 present, 0 absent, -1 invalid. */
 static int vstr_expand(cr_vctx *vx, const json_t *obj, const char *path,
