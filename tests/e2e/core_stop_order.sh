@@ -34,10 +34,14 @@ expect_true "summary prints the stops in order" \
     grep -q "stopped: client.0 SIGTERM .* redis.0 SIGTERM" "$E2E_TMP/run.out"
 expect_true "no process of the run left" test -z "$(procs_of_run "$E2E_TMP/run")"
 
-# The same run directory again: this run's events only (an earlier run's
-# events were once read again, and every id counted twice).
+# The same run directory again: refused unless --force (issue 13: an
+# existing --out is never adopted), which empties it first -- so this
+# run's events only (an earlier run's events were once read again, and
+# every id counted twice).
 run_chaosrun "$E2E_TMP/run" "$S"
-expect_eq "again in the same directory: exits 0" 0 "$RC"
+expect_eq "again in the same directory without --force: refused" 2 "$RC"
+run_chaosrun "$E2E_TMP/run" --force "$S"
+expect_eq "again with --force: exits 0" 0 "$RC"
 expect_eq "again: no_loss passed" passed "$(verdict "$E2E_TMP/run")"
 
 # stop_order chooses otherwise: redis first, waited for, then the client,
