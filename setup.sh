@@ -60,7 +60,8 @@ build() {
 }
 
 quickstart() {
-  build/bin/chaosrun --out chaosrun-out/quickstart scenarios/quickstart.json
+  # --force: a second quickstart replaces the first one's output.
+  build/bin/chaosrun --force --out chaosrun-out/quickstart scenarios/quickstart.json
   echo "report: $(pwd)/chaosrun-out/quickstart/report.html"
 }
 
