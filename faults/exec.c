@@ -122,12 +122,13 @@ static void env_build(exec_env *env, cr_fault *f, cr_run *r,
     size_t k = 0, off = 0;
     char inst[1024] = "", pids[1024] = "";
     for (size_t i = 0, io = 0, po = 0; i < act->ninst; i++) {
-        io +=
-            (size_t)snprintf(inst + io, io < sizeof inst ? sizeof inst - io : 0,
-                             "%s%s", i ? " " : "", cr_inst_name(act->inst[i]));
-        po += (size_t)snprintf(pids + po,
-                               po < sizeof pids ? sizeof pids - po : 0, "%s%d",
-                               i ? " " : "", (int)cr_inst_pid(act->inst[i]));
+        pid_t pid = cr_inst_pid(act->inst[i]);
+        if (io < sizeof inst)
+            io += (size_t)snprintf(inst + io, sizeof inst - io, "%s%s",
+                                   io ? " " : "", cr_inst_name(act->inst[i]));
+        if (pid > 0 && po < sizeof pids) /* none while waiting to restart */
+            po += (size_t)snprintf(pids + po, sizeof pids - po, "%s%d",
+                                   po ? " " : "", (int)pid);
     }
     const char *fmt[][2] = {{"CHAOSRUN_FAULT", f->name},
                             {"CHAOSRUN_PHASE", phase},
