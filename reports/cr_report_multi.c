@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "base/cr_alloc.h"
+#include "cr_coverage.h"
 #include "cr_fmt.h"
 #include "cr_html.h"
 #include "cr_junit.h"
@@ -109,6 +110,7 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
     cr_out md, h;
     json_t *js = NULL;
     double *vals = NULL;
+    cr_cov *cov = NULL;
     cr_out_init(&md);
     cr_out_init(&h);
     int rc;
@@ -289,7 +291,14 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
                                         cr_report_verdict(r)));
         cr_free(link);
     }
-    cr_out_puts(&h, "</tbody></table></div></section></main>");
+    cr_out_puts(&h, "</tbody></table></div></section>");
+    if ((rc = cr_cov_write((const cr_report *const *)rs.r, rs.n, out_dir, &cov,
+                           err)) < 0)
+        goto out;
+    cr_cov_html(cov, &h);
+    cr_out_puts(&md, "\n");
+    cr_cov_md(cov, &md);
+    cr_out_puts(&h, "</main>");
     cr_html_end(&h);
     char *jtext = json_dumps(js, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
                                      JSON_REAL_PRECISION(6));
@@ -305,6 +314,7 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         rc = cr_rep_write_out(&jo, out_dir, "multi.json", err);
     cr_out_free(&jo);
 out:
+    cr_cov_destroy(cov);
     cr_free(vals);
     json_decref(js);
     cr_out_free(&md);
@@ -331,6 +341,7 @@ int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
                     cr_err *err)
 {
     cr_rep_runs rs = {0};
+    cr_cov *cov = NULL;
     cr_out x, h;
     cr_out_init(&x);
     cr_out_init(&h);
@@ -399,11 +410,17 @@ int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
         cr_free(hl);
         cr_free(ml);
     }
-    cr_out_puts(&h, "</tbody></table></div></section></main>");
+    cr_out_puts(&h, "</tbody></table></div></section>");
+    if ((rc = cr_cov_write((const cr_report *const *)rs.r, rs.n, out_dir, &cov,
+                           err)) < 0)
+        goto out;
+    cr_cov_html(cov, &h);
+    cr_out_puts(&h, "</main>");
     cr_html_end(&h);
     if ((rc = cr_rep_write_out(&x, out_dir, "junit.xml", err)) == 0)
         rc = cr_rep_write_out(&h, out_dir, "index.html", err);
 out:
+    cr_cov_destroy(cov);
     cr_out_free(&x);
     cr_out_free(&h);
     cr_rep_runs_free(&rs);
