@@ -9,6 +9,7 @@
 #include "scenario/cr_scen.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,118 @@ static void test_explore_draw_is_valid(void)
     cr_scen_free(sc);
 }
 
+/* The coverage strategy: every arm (template x target x third of the
+ * start window) is tried once before any is tried twice -- the tally
+ * never spreads by more than one -- with every value still inside its
+ * template; the same seed and tally give the same schedule. */
+static void test_explore_draw_coverage(void)
+{
+    cr_scen *sc = load(space);
+    cr_err err;
+    cr_err_clear(&err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    /* kill: 1 target x 3 bins; pause: 2 targets x 3 bins of [0, 10]. */
+    CU_ASSERT_EQUAL_FATAL(cr_explore_narms(sc), 9);
+    char name[128];
+    CU_ASSERT_EQUAL(cr_explore_arm_name(sc, 0, name, sizeof name), 0);
+    CU_ASSERT_STRING_EQUAL(name, "kill \"worker.random\" at 1-2 s");
+    CU_ASSERT_EQUAL(cr_explore_arm_name(sc, 8, name, sizeof name), 0);
+    CU_ASSERT_STRING_EQUAL(name, "pause \"worker.1\" at 6.667-10 s");
+    CU_ASSERT_EQUAL(cr_explore_arm_name(sc, 9, name, sizeof name), -1);
+    size_t tried[9] = {0}, total = 0;
+    for (uint64_t seed = 0; seed < 40; seed++) {
+        json_t *a = NULL, *b = NULL;
+        size_t copy[9];
+        memcpy(copy, tried, sizeof copy);
+        CU_ASSERT_EQUAL_FATAL(cr_explore_draw_with(sc, seed,
+                                                   CR_EXPLORE_COVERAGE, tried,
+                                                   &a, &err),
+                              0);
+        CU_ASSERT_EQUAL_FATAL(
+            cr_explore_draw_with(sc, seed, CR_EXPLORE_COVERAGE, copy, &b, &err),
+            0);
+        CU_ASSERT_TRUE(json_equal(a, b));
+        CU_ASSERT_EQUAL(memcmp(copy, tried, sizeof copy), 0);
+        check_schedule(a);
+        total += json_array_size(a);
+        size_t lo = SIZE_MAX, hi = 0, sum = 0;
+        for (size_t k = 0; k < 9; k++) {
+            lo = tried[k] < lo ? tried[k] : lo;
+            hi = tried[k] > hi ? tried[k] : hi;
+            sum += tried[k];
+        }
+        CU_ASSERT_EQUAL(sum, total);
+        CU_ASSERT(hi - lo <= 1);
+        json_decref(a);
+        json_decref(b);
+    }
+    /* Uniform fills the same tally but does not balance it, and draws
+     * exactly cr_explore_draw's schedules. */
+    size_t u[9] = {0}, spread = 0;
+    for (uint64_t seed = 0; seed < 40; seed++) {
+        json_t *a = NULL, *b = NULL;
+        CU_ASSERT_EQUAL_FATAL(
+            cr_explore_draw_with(sc, seed, CR_EXPLORE_UNIFORM, u, &a, &err), 0);
+        CU_ASSERT_EQUAL_FATAL(cr_explore_draw(sc, seed, &b, &err), 0);
+        CU_ASSERT_TRUE(json_equal(a, b));
+        json_decref(a);
+        json_decref(b);
+        size_t lo = SIZE_MAX, hi = 0;
+        for (size_t k = 0; k < 9; k++) {
+            lo = u[k] < lo ? u[k] : lo;
+            hi = u[k] > hi ? u[k] : hi;
+        }
+        spread = hi - lo > spread ? hi - lo : spread;
+    }
+    CU_ASSERT(spread > 1);
+    json_t *a = (json_t *)1;
+    CU_ASSERT_EQUAL(
+        cr_explore_draw_with(sc, 1, CR_EXPLORE_COVERAGE, NULL, &a, &err),
+        CR_EINVAL);
+    CU_ASSERT_PTR_NULL(a);
+    cr_explore_strategy st = CR_EXPLORE_UNIFORM;
+    CU_ASSERT_EQUAL(cr_explore_strategy_parse("coverage", &st), 0);
+    CU_ASSERT_EQUAL(st, CR_EXPLORE_COVERAGE);
+    CU_ASSERT_STRING_EQUAL(cr_explore_strategy_name(st), "coverage");
+    CU_ASSERT_EQUAL(cr_explore_strategy_parse("smart", &st), -1);
+    cr_scen_free(sc);
+}
+
+/* A coverage draw puts each fault inside its arm's bin: with one
+ * template, one target and count 1, three schedules land one in each
+ * third of the start window [1, 4]. */
+static void test_explore_draw_coverage_bins(void)
+{
+    cr_scen *sc =
+        load("{\"name\": \"t\", \"duration_s\": 10, \"services\": [{\"name\":"
+             " \"w\", \"cmd\": [\"true\"]}], \"explore\": {\"count\": 1,"
+             " \"faults\": [{\"kind\": \"kill\", \"target\": \"w\","
+             " \"at_s\": [1, 4]}]}}");
+    cr_err err;
+    cr_err_clear(&err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT_EQUAL_FATAL(cr_explore_narms(sc), 3);
+    for (uint64_t seed = 0; seed < 10; seed++) {
+        size_t tried[3] = {0};
+        int bin_seen[3] = {0};
+        for (int i = 0; i < 3; i++) {
+            json_t *a = NULL;
+            CU_ASSERT_EQUAL_FATAL(cr_explore_draw_with(sc, seed + 100 * i,
+                                                       CR_EXPLORE_COVERAGE,
+                                                       tried, &a, &err),
+                                  0);
+            double at = json_number_value(
+                json_object_get(json_array_get(a, 0), "at_s"));
+            CU_ASSERT(at >= 1 && at <= 4);
+            int b = at < 2 ? 0 : at < 3 ? 1 : 2;
+            bin_seen[b]++;
+            json_decref(a);
+        }
+        CU_ASSERT(bin_seen[0] == 1 && bin_seen[1] == 1 && bin_seen[2] == 1);
+    }
+    cr_scen_free(sc);
+}
+
 /* Fail the Nth allocation of a load with a fault space until it
  * succeeds: CR_ENOMEM each time, no diagnostic, nothing leaked (ASan). */
 static void test_explore_oom(void)
@@ -182,5 +295,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_explore_absent);
     CR_ADD_TEST(s, test_explore_draw);
     CR_ADD_TEST(s, test_explore_draw_is_valid);
+    CR_ADD_TEST(s, test_explore_draw_coverage);
+    CR_ADD_TEST(s, test_explore_draw_coverage_bins);
     CR_ADD_TEST(s, test_explore_oom);
 }

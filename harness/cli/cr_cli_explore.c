@@ -2,8 +2,11 @@
  * fault schedules from the scenario's fault space (key "explore",
  * scenario/cr_explore.c), one a seed, run each, and stop at the first
  * failure (or, with --keep-going, at the end of the budget, failures
- * grouped by which expectations failed).  Strategy: uniform -- every
- * template, target, time and parameter drawn uniformly from the seed.
+ * grouped by which expectations failed).  Strategy (--strategy): uniform
+ * -- every template, target, time and parameter drawn uniformly from the
+ * seed -- or coverage: each fault from the (template x target x third of
+ * its start window) combination tried least so far
+ * (cr_explore_draw_with).
  * Each run is OUT/run-NNN/ beside the concrete scenario it ran
  * (OUT/schedule-NNN.json, the reproducing file of a failure); OUT/index.html
  * and junit.xml list them, OUT/explore.jsonl has one line a run. */
@@ -24,9 +27,8 @@ static const char EXPLORE_USAGE[] =
     "\n"
     "Search the scenario's fault space (its \"explore\" key,\n"
     "scenarios/README.md) for a failure: each run draws a concrete schedule\n"
-    "from its seed (seed, seed+1, ...: every template, target, start and\n"
-    "parameter uniformly -- strategy \"uniform\"), added to the scenario's\n"
-    "fixed faults, runs it and keeps the verdict.  Stops at the first\n"
+    "from its seed (seed, seed+1, ...), added to the scenario's fixed\n"
+    "faults, runs it and keeps the verdict.  Stops at the first\n"
     "failure, when the budget is spent (no run starts after it) or after N\n"
     "runs.  Every failure's concrete scenario (fixed at_s, no range) is\n"
     "OUT/schedule-NNN.json: run it to reproduce, or `chaosrun shrink` its\n"
@@ -38,6 +40,13 @@ static const char EXPLORE_USAGE[] =
     "  --keep-going      do not stop at the first failure: collect failures,\n"
     "                    grouped by the expectations that failed\n"
     "  --seed N          the first run's seed (default the scenario's)\n"
+    "  --strategy S      uniform (default): template, target, start and\n"
+    "                    parameters drawn uniformly; coverage: each fault\n"
+    "                    from the combination (template x target x third of\n"
+    "                    its start window) tried least so far, so every one\n"
+    "                    is tried before any twice (a run's schedule then\n"
+    "                    depends on the runs before it; its schedule-NNN.json\n"
+    "                    reproduces it)\n"
     "  -o, --out DIR     output directory (default chaosrun-out/<name>-\n"
     "                    explore-<UTC time>)\n"
     "  -q, --quiet       no line per run (the summary is printed)\n"
@@ -52,6 +61,7 @@ typedef struct explore_args {
     double budget;
     uint64_t runs, seed;
     int have_seed, keep_going, quiet;
+    cr_explore_strategy strategy;
 } explore_args;
 
 /* What the search found so far. */
@@ -65,7 +75,18 @@ typedef struct explore {
     json_t *groups; /* signature -> {count, first_run, file} */
     double t0, first_s;
     int first_run, worst;
+    size_t *arm_tally, narms; /* faults drawn from each arm of the space */
+    cr_explore_strategy strategy;
 } explore;
+
+/* Arms of the space drawn from at least once. */
+static size_t arms_tried(const explore *ex)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < ex->narms; i++)
+        k += ex->arm_tally[i] > 0;
+    return k;
+}
 
 static int parse_args(int argc, char **argv, explore_args *a)
 {
@@ -74,6 +95,7 @@ static int parse_args(int argc, char **argv, explore_args *a)
         {"runs", required_argument, NULL, 'n'},
         {"keep-going", no_argument, NULL, 'K'},
         {"seed", required_argument, NULL, 's'},
+        {"strategy", required_argument, NULL, 'S'},
         {"out", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -100,6 +122,10 @@ static int parse_args(int argc, char **argv, explore_args *a)
         case 'K':
             a->keep_going = 1;
             break;
+        case 'S':
+            if (cr_explore_strategy_parse(optarg, &a->strategy))
+                goto bad;
+            break;
         case 'o':
             a->out = optarg;
             break;
@@ -125,7 +151,7 @@ static int parse_args(int argc, char **argv, explore_args *a)
 bad:
     fprintf(stderr,
             "chaosrun explore: bad value '%s' (--budget like 90s, 10m, 1h; "
-            "--runs and --seed numbers)\n",
+            "--runs and --seed numbers; --strategy uniform or coverage)\n",
             optarg);
     return 2;
 }
@@ -170,10 +196,11 @@ static void record(explore *ex, unsigned i, uint64_t seed, const json_t *sched,
     } else if (rc != 0) {
         ex->unjudged++;
     }
-    json_t *line =
-        json_pack("{s:i,s:I,s:O,s:i,s:s,s:s,s:f}", "run", i, "seed",
-                  (json_int_t)seed, "faults", sched, "exit", rc, "status",
-                  st ? st : "none", "failed", sig, "took_s", took);
+    json_t *line = json_pack(
+        "{s:i,s:I,s:s,s:O,s:i,s:s,s:s,s:f,s:I}", "run", i, "seed",
+        (json_int_t)seed, "strategy", cr_explore_strategy_name(ex->strategy),
+        "faults", sched, "exit", rc, "status", st ? st : "none", "failed", sig,
+        "took_s", took, "arms_tried", (json_int_t)arms_tried(ex));
     if (line) {
         json_dumpf(line, ex->lines, JSON_COMPACT | JSON_PRESERVE_ORDER);
         fputc('\n', ex->lines);
@@ -195,7 +222,8 @@ static int explore_one(explore *ex, unsigned i, uint64_t seed, int quiet)
     cr_err_clear(&err);
     snprintf(file, sizeof file, "%s/schedule-%03u.json", ex->out, i);
     snprintf(dir, sizeof dir, "%s/run-%03u", ex->out, i);
-    if (cr_explore_draw(ex->sc, seed, &drawn, &err) != 0) {
+    if (cr_explore_draw_with(ex->sc, seed, ex->strategy, ex->arm_tally, &drawn,
+                             &err) != 0) {
         fprintf(stderr, "chaosrun explore: %s\n", err.msg);
         return 4;
     }
@@ -242,8 +270,9 @@ static void explore_summary(explore *ex, const explore_args *a, uint64_t s0)
     json_t *g;
     cr_cli__dur_text(d, sizeof d, a->budget);
     cr_cli__dur_text(w, sizeof w, wall);
-    printf("\nexplore %s: strategy uniform, budget %s, seeds %llu..%llu\n",
-           ex->sc->name, d, (unsigned long long)s0,
+    printf("\nexplore %s: strategy %s, budget %s, seeds %llu..%llu\n",
+           ex->sc->name, cr_explore_strategy_name(ex->strategy), d,
+           (unsigned long long)s0,
            (unsigned long long)(s0 + (ex->tried ? ex->tried - 1 : 0)));
     printf("  %-20s %u\n", "schedules tried", ex->tried);
     printf("  %-20s %u", "failures found", ex->failures);
@@ -261,18 +290,37 @@ static void explore_summary(explore *ex, const explore_args *a, uint64_t s0)
     if (ex->unjudged)
         printf("  %-20s %u (did not start, aborted or unknown)\n",
                "runs not judged", ex->unjudged);
+    printf("  %-20s %zu of %zu (kind x target x third of the start "
+           "window)\n",
+           "combinations tried", arms_tried(ex), ex->narms);
     printf("  %-20s %.2f\n", "runs per minute",
            wall > 0 ? ex->tried * 60.0 / wall : 0);
     printf("  %-20s %s\n", "wall time", w);
     printf("  %-20s %s/index.html, %s/explore.jsonl\n", "runs", ex->out,
            ex->out);
+    printf("  %-20s %s/coverage.json (faults x mechanisms that reacted)\n",
+           "coverage", ex->out);
     json_t *sum = json_pack(
         "{s:s,s:s,s:f,s:I,s:i,s:i,s:i,s:O,s:f,s:f}", "name", ex->sc->name,
-        "strategy", "uniform", "budget_s", a->budget, "first_seed",
-        (json_int_t)s0, "tried", ex->tried, "failures", ex->failures,
-        "first_failure_run", ex->failures ? ex->first_run : -1, "groups",
-        ex->groups, "first_failure_s", ex->failures ? ex->first_s : -1.0,
-        "wall_s", wall);
+        "strategy", cr_explore_strategy_name(ex->strategy), "budget_s",
+        a->budget, "first_seed", (json_int_t)s0, "tried", ex->tried, "failures",
+        ex->failures, "first_failure_run", ex->failures ? ex->first_run : -1,
+        "groups", ex->groups, "first_failure_s",
+        ex->failures ? ex->first_s : -1.0, "wall_s", wall);
+    json_t *untried = json_array();
+    for (size_t k = 0; untried && k < ex->narms; k++) {
+        char nm[256];
+        if (!ex->arm_tally[k] &&
+            cr_explore_arm_name(ex->sc, k, nm, sizeof nm) == 0)
+            json_array_append_new(untried, json_string(nm));
+    }
+    if (sum)
+        json_object_set_new(
+            sum, "combinations",
+            json_pack("{s:I,s:I,s:o*}", "total", (json_int_t)ex->narms, "tried",
+                      (json_int_t)arms_tried(ex), "untried", untried));
+    else
+        json_decref(untried);
     char sfile[PATH_MAX + 16];
     snprintf(sfile, sizeof sfile, "%s/summary.json", ex->out);
     if (!sum ||
@@ -298,8 +346,10 @@ static int explore_open(explore *ex, const explore_args *a)
     ex->cap = a->runs < 100000 ? (size_t)a->runs : 100000;
     ex->dirs = calloc(ex->cap, sizeof *ex->dirs);
     ex->groups = json_object();
-    if (!ex->dirs || !ex->groups || cr_cli__mkdirs(ex->out) != 0 ||
-        !(ex->lines = fopen(path, "we"))) {
+    ex->narms = cr_explore_narms(ex->sc);
+    ex->arm_tally = calloc(ex->narms ? ex->narms : 1, sizeof *ex->arm_tally);
+    if (!ex->dirs || !ex->groups || !ex->arm_tally ||
+        cr_cli__mkdirs(ex->out) != 0 || !(ex->lines = fopen(path, "we"))) {
         fprintf(stderr, "chaosrun explore: cannot write %s\n", path);
         return 4;
     }
@@ -325,8 +375,13 @@ int cr_cli_explore(int argc, char **argv)
     }
     uint64_t s0 = a.have_seed ? a.seed : ex.sc->seed;
     ex.t0 = cr_cli__mono();
+    ex.strategy = a.strategy;
     if ((rc = explore_open(&ex, &a)) != 0)
         goto out;
+    if (!a.quiet)
+        printf("explore %s: strategy %s over %zu combinations (kind x target "
+               "x third of the start window)\n",
+               ex.sc->name, cr_explore_strategy_name(ex.strategy), ex.narms);
     for (unsigned i = 0; i < a.runs; i++) {
         if (cr_cli__mono() - ex.t0 >= a.budget)
             break;
@@ -354,6 +409,7 @@ out:
     for (size_t i = 0; i < ex.ndirs; i++)
         free(ex.dirs[i]);
     free(ex.dirs);
+    free(ex.arm_tally);
     json_decref(ex.groups);
     cr_scen_free(ex.sc);
     return rc;

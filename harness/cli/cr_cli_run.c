@@ -257,7 +257,9 @@ static int run_campaign(cr_scen *sc, const run_args *a, char **dirs)
         if (cr_report_multi((const char *const *)dirs, ndirs, out, &err) != 0)
             fprintf(stderr, "chaosrun: multi-run report: %s\n", err.msg);
         else
-            printf("multi-run report: %s/multi.html\n", out);
+            printf("multi-run report: %s/multi.html, coverage: "
+                   "%s/coverage.json\n",
+                   out, out);
     }
     return worst;
 }
@@ -289,8 +291,9 @@ static int run_suite(cr_scen **scs, const run_args *a, char **dirs)
                         &err))
         fprintf(stderr, "chaosrun: suite report: %s\n", err.msg);
     else
-        printf("suite report: %s/index.html, %s/junit.xml\n", suite_out,
-               suite_out);
+        printf("suite report: %s/index.html, %s/junit.xml, coverage: "
+               "%s/coverage.json\n",
+               suite_out, suite_out, suite_out);
     return worst;
 }
 

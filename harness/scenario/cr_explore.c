@@ -16,6 +16,8 @@
 #include "base/cr_rng.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,8 +283,105 @@ static json_t *draw_value(cr_rng *r, const json_t *v)
     return json_incref((json_t *)v);
 }
 
-/* One concrete fault from template e; NULL when out of memory. */
-static json_t *draw_fault(cr_rng *r, const json_t *e, double dur)
+/* The window template e's start is drawn from: its "at_s" (default
+ * [0, dur]); *lo, *hi. */
+static void at_window(const json_t *e, double dur, double *lo, double *hi)
+{
+    const json_t *v = json_object_get(e, "at_s");
+    *lo = 0;
+    *hi = dur;
+    if (v) {
+        *lo = json_number_value(variant(v, 0));
+        *hi = json_number_value(variant(v, 1));
+    }
+}
+
+/* Time bins of a template's start window (the coverage strategy's arms
+ * tell an early fault from a late one): 1 when the start is fixed. */
+#define EXPLORE_BINS 3
+static size_t nbins(const json_t *e, double dur)
+{
+    double lo, hi;
+    at_window(e, dur, &lo, &hi);
+    return hi > lo ? EXPLORE_BINS : 1;
+}
+
+static size_t ntargets(const json_t *e)
+{
+    const json_t *t = json_object_get(e, "target");
+    return json_is_array(t) && json_array_size(t) ? json_array_size(t) : 1;
+}
+
+/* One arm: a template, one of its targets, one bin of its start window. */
+typedef struct arm {
+    size_t tmpl, target, bin, nbins;
+} arm;
+
+size_t cr_explore_narms(const cr_scen *sc)
+{
+    const cr_explore *e = sc ? sc->explore : NULL;
+    size_t n = 0;
+    for (size_t i = 0; e && i < json_array_size(e->faults); i++) {
+        const json_t *t = json_array_get(e->faults, i);
+        n += ntargets(t) * nbins(t, e->duration_s);
+    }
+    return n;
+}
+
+/* Arm k of the space (k < cr_explore_narms), or -1. */
+static int arm_at(const cr_explore *e, size_t k, arm *a)
+{
+    for (size_t i = 0; i < json_array_size(e->faults); i++) {
+        const json_t *t = json_array_get(e->faults, i);
+        size_t nb = nbins(t, e->duration_s), m = ntargets(t) * nb;
+        if (k < m) {
+            *a = (arm){i, k / nb, k % nb, nb};
+            return 0;
+        }
+        k -= m;
+    }
+    return -1;
+}
+
+/* The index of the arm (tmpl, target, bin). */
+static size_t arm_index(const cr_explore *e, size_t tmpl, size_t target,
+                        size_t bin)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < tmpl; i++) {
+        const json_t *t = json_array_get(e->faults, i);
+        k += ntargets(t) * nbins(t, e->duration_s);
+    }
+    return k + target * nbins(json_array_get(e->faults, tmpl), e->duration_s) +
+           bin;
+}
+
+int cr_explore_arm_name(const cr_scen *sc, size_t k, char *buf, size_t n)
+{
+    const cr_explore *e = sc ? sc->explore : NULL;
+    arm a;
+    if (!e || arm_at(e, k, &a) < 0)
+        return -1;
+    const json_t *t = json_array_get(e->faults, a.tmpl);
+    const json_t *tg = json_object_get(t, "target");
+    if (json_is_array(tg))
+        tg = json_array_get(tg, a.target);
+    char *tx = tg ? json_dumps(tg, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    double lo, hi;
+    at_window(t, e->duration_s, &lo, &hi);
+    double w = (hi - lo) / (double)a.nbins;
+    snprintf(buf, n, "%s %s at %g-%g s",
+             json_string_value(json_object_get(t, "kind")),
+             tx ? tx : "(no target)", ms(lo + w * (double)a.bin),
+             ms(lo + w * (double)(a.bin + 1)));
+    free(tx);
+    return 0;
+}
+
+/* One concrete fault from template e; NULL when out of memory.  With a
+ * (the coverage strategy), its target and the bin of its start window
+ * instead of drawing them. */
+static json_t *draw_fault(cr_rng *r, const json_t *e, double dur, const arm *a)
 {
     json_t *o = json_object(), *v;
     const char *key;
@@ -296,14 +395,23 @@ static json_t *draw_fault(cr_rng *r, const json_t *e, double dur)
             at.hi = json_number_value(variant(v, 1));
             continue;
         }
-        json_t *d = draw_value(r, v);
+        json_t *d = a && strcmp(key, "target") == 0 && json_is_array(v)
+                        ? json_incref(json_array_get(v, a->target))
+                        : draw_value(r, v);
         if (!d || json_object_set_new(o, key, d) != 0)
             goto fail;
         if (strcmp(key, "for_s") == 0)
             for_s = json_number_value(d);
     }
+    if (a && a->nbins > 1) {
+        double w = (at.hi - at.lo) / (double)a->nbins;
+        at.lo += w * (double)a->bin;
+        at.hi = at.lo + w;
+    }
     if (at.hi > dur - for_s)
         at.hi = dur - for_s;
+    if (at.lo > at.hi)
+        at.lo = at.hi; /* a late bin and a long window: as late as fits */
     if (json_object_set_new(o, "at_s",
                             json_real(ms(cr_rng_range(r, at.lo, at.hi)))) != 0)
         goto fail;
@@ -313,6 +421,43 @@ fail:
     return NULL;
 }
 
+/* The arm a drawn fault d of template tmpl fell in. */
+static size_t arm_of(const cr_explore *e, size_t tmpl, const json_t *d)
+{
+    const json_t *t = json_array_get(e->faults, tmpl);
+    const json_t *tg = json_object_get(t, "target");
+    size_t ti = 0, nb = nbins(t, e->duration_s), bin = 0;
+    for (size_t i = 0; json_is_array(tg) && i < json_array_size(tg); i++)
+        if (json_equal(json_array_get(tg, i), json_object_get(d, "target")))
+            ti = i;
+    if (nb > 1) {
+        double lo, hi, at = json_number_value(json_object_get(d, "at_s"));
+        at_window(t, e->duration_s, &lo, &hi);
+        double x = (at - lo) / (hi - lo) * (double)nb;
+        bin = x <= 0 ? 0 : x >= (double)nb ? nb - 1 : (size_t)x;
+    }
+    return arm_index(e, tmpl, ti, bin);
+}
+
+/* The coverage strategy's choice: an arm tried least so far (tried[k]),
+ * uniformly among those. */
+static size_t least_tried(cr_rng *r, const size_t *tried, size_t narms)
+{
+    size_t min = SIZE_MAX, nmin = 0, pick;
+    for (size_t k = 0; k < narms; k++) {
+        if (tried[k] < min) {
+            min = tried[k];
+            nmin = 0;
+        }
+        nmin += tried[k] == min;
+    }
+    pick = (size_t)cr_rng_below(r, nmin);
+    for (size_t k = 0; k < narms; k++)
+        if (tried[k] == min && pick-- == 0)
+            return k;
+    return 0;
+}
+
 static int by_at(const void *a, const void *b)
 {
     double x = json_number_value(json_object_get(*(json_t *const *)a, "at_s"));
@@ -320,7 +465,30 @@ static int by_at(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+const char *cr_explore_strategy_name(cr_explore_strategy s)
+{
+    return s == CR_EXPLORE_COVERAGE ? "coverage" : "uniform";
+}
+
+int cr_explore_strategy_parse(const char *name, cr_explore_strategy *s)
+{
+    if (!strcmp(name, "uniform"))
+        *s = CR_EXPLORE_UNIFORM;
+    else if (!strcmp(name, "coverage"))
+        *s = CR_EXPLORE_COVERAGE;
+    else
+        return -1;
+    return 0;
+}
+
 int cr_explore_draw(const cr_scen *sc, uint64_t seed, json_t **out, cr_err *err)
+{
+    return cr_explore_draw_with(sc, seed, CR_EXPLORE_UNIFORM, NULL, out, err);
+}
+
+int cr_explore_draw_with(const cr_scen *sc, uint64_t seed,
+                         cr_explore_strategy strategy, size_t *tried,
+                         json_t **out, cr_err *err)
 {
     const cr_explore *e = sc ? sc->explore : NULL;
     json_t *v[EXPLORE_MAX_COUNT] = {NULL}, *arr = NULL;
@@ -331,15 +499,37 @@ int cr_explore_draw(const cr_scen *sc, uint64_t seed, json_t **out, cr_err *err)
     if (!e)
         return cr_err_set(err, CR_EINVAL, "scenario %s: no \"explore\" key",
                           sc ? sc->name : "?");
+    if (strategy == CR_EXPLORE_COVERAGE && !tried)
+        return cr_err_set(err, CR_EINVAL,
+                          "scenario %s: the coverage strategy needs the "
+                          "tally of arms tried",
+                          sc->name);
+    size_t narms = cr_explore_narms(sc);
     cr_rng_derive(&r, seed, "explore");
     size_t want =
         (size_t)e->count_lo +
         (size_t)cr_rng_below(&r, (uint64_t)(e->count_hi - e->count_lo + 1));
     size_t nt = json_array_size(e->faults);
     for (; n < want; n++) {
-        const json_t *t = json_array_get(e->faults, cr_rng_below(&r, nt));
-        if (!(v[n] = draw_fault(&r, t, e->duration_s)))
+        size_t k = 0;
+        arm a;
+        if (strategy == CR_EXPLORE_COVERAGE) {
+            k = least_tried(&r, tried, narms);
+            if (arm_at(e, k, &a) < 0)
+                goto out;
+            v[n] = draw_fault(&r, json_array_get(e->faults, a.tmpl),
+                              e->duration_s, &a);
+        } else {
+            a.tmpl = (size_t)cr_rng_below(&r, nt);
+            v[n] = draw_fault(&r, json_array_get(e->faults, a.tmpl),
+                              e->duration_s, NULL);
+            if (v[n])
+                k = arm_of(e, a.tmpl, v[n]);
+        }
+        if (!v[n])
             goto out;
+        if (tried)
+            tried[k]++;
     }
     qsort(v, n, sizeof *v, by_at);
     if (!(arr = json_array()))

@@ -274,6 +274,30 @@ int cr_explore_present(const cr_scen *sc);
 int cr_explore_draw(const cr_scen *sc, uint64_t seed, json_t **out,
                     cr_err *err);
 
+/* How a schedule's faults are drawn.  UNIFORM: template, target, start
+ * and parameters uniformly (cr_explore_draw).  COVERAGE: each fault from
+ * an "arm" -- (template, one of its targets, one third of its start
+ * window) -- tried least so far, uniformly among those; parameters are
+ * still drawn uniformly.  So every (kind x target x early/middle/late)
+ * combination is tried once before any is tried twice. */
+typedef enum { CR_EXPLORE_UNIFORM, CR_EXPLORE_COVERAGE } cr_explore_strategy;
+const char *cr_explore_strategy_name(cr_explore_strategy s);
+/* "uniform" or "coverage" into *s; 0, or -1 for another name. */
+int cr_explore_strategy_parse(const char *name, cr_explore_strategy *s);
+/* The number of arms of the fault space (0 without one). */
+size_t cr_explore_narms(const cr_scen *sc);
+/* "kill \"worker.random\" at 0.5-1.333 s": arm k in buf; 0, or -1 when k
+ * is not an arm. */
+int cr_explore_arm_name(const cr_scen *sc, size_t k, char *buf, size_t n);
+/* cr_explore_draw with a strategy.  tried: cr_explore_narms() counters,
+ * the faults drawn so far from each arm, incremented for every fault of
+ * this schedule (whatever the strategy; may be NULL for UNIFORM).  The
+ * same seed and the same tally give the same schedule; UNIFORM's
+ * schedules are cr_explore_draw's. */
+int cr_explore_draw_with(const cr_scen *sc, uint64_t seed,
+                         cr_explore_strategy strategy, size_t *tried,
+                         json_t **out, cr_err *err);
+
 /* Write the resolved timeline, human readable (for --dry-run). */
 void cr_scen_print_timeline(const cr_scen *sc, FILE *fp);
 

@@ -11,7 +11,7 @@ OK="$E2E_TMP/ok" BAD="$E2E_TMP/bad"
 
 unset CRP_DEFECT
 set +e
-"$CHAOSRUN" explore --runs 3 --budget 90s -o "$OK" "$S" >"$OK.out" 2>&1
+"$CHAOSRUN" explore --strategy coverage --runs 3 --budget 90s -o "$OK" "$S" >"$OK.out" 2>&1
 RC=$?
 set -e
 cat "$OK.out"
@@ -22,7 +22,28 @@ expect_eq "... no failure" 0 "$(jq .failures "$OK/summary.json")"
 expect_true "... every run passed" \
     jq -e -s 'length == 3 and all(.[]; .status == "passed")' "$OK/explore.jsonl"
 expect_true "... suite index written" test -s "$OK/index.html"
-expect_true "the summary says the strategy" grep -q "strategy uniform" "$OK.out"
+expect_true "the summary says the strategy" grep -q "strategy coverage" "$OK.out"
+expect_eq "... so do summary.json and explore.jsonl" coverage,coverage \
+    "$(jq -r .strategy "$OK/summary.json"),$(jq -r -s 'map(.strategy) | unique | join(",")' "$OK/explore.jsonl")"
+# The coverage strategy draws no combination (template x target x third of
+# the start window) twice before every one was drawn once.
+NF=$(jq -s '[.[].faults | length] | add' "$OK/explore.jsonl")
+expect_eq "... no combination drawn twice while another was never drawn" \
+    "$(jq --argjson f "$NF" '[.combinations.total, $f] | min' "$OK/summary.json")" \
+    "$(jq .combinations.tried "$OK/summary.json")"
+# Resilience coverage of the three runs, checked against their journals.
+C="$OK/coverage.json"
+expect_true "coverage.json written, the section in index.html" \
+    sh -c "test -s '$C' && grep -q 'id=\"coverage\"' '$OK/index.html'"
+expect_eq "... over the three runs" 3 "$(jq .runs "$C")"
+expect_eq "... every applied fault counted" \
+    "$(jq -s '[.[].faults[] | select(.outcome == "applied")] | length' "$OK"/run-*/journal.json)" \
+    "$(jq .faults_applied "$C")"
+expect_eq "... never faulted: the services no applied fault targeted" \
+    "$(jq -c -s '([.[].services[].service] | unique) - [.[].faults[] | select(.outcome == "applied") | .target | split(",")[] | sub("\\.[0-9]+$"; "")]' "$OK"/run-*/journal.json)" \
+    "$(jq -c .never_faulted "$C")"
+expect_true "... every kill of a worker was followed by its restart" \
+    jq -e '[.rows[] | select(.kind == "kill")] | all(.reactions.restarted.faults == .occurrences)' "$C"
 
 export CRP_DEFECT=ack_before_commit
 set +e
@@ -31,6 +52,7 @@ RC=$?
 set -e
 cat "$BAD.out"
 expect_eq "ack_before_commit: explore finds a failure (exit 1)" 1 "$RC"
+expect_true "... with the default strategy, uniform" grep -q "strategy uniform" "$BAD.out"
 expect_eq "... of no-loss" 1 "$(jq '.groups["no-loss"].count' "$BAD/summary.json")"
 R=$(jq -r '.groups["no-loss"].schedule' "$BAD/summary.json")
 expect_true "... its schedule is a valid scenario" "$CHAOSRUN" validate "$R"
