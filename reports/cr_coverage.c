@@ -517,8 +517,8 @@ void cr_cov_html(const cr_cov *c, cr_out *h)
                 cr_out_puts(h, "<td class=\"num\">\xC2\xB7</td>");
             else
                 cr_out_printf(h,
-                              "<td class=\"num\" title=\"%zu event%s\">%zu/"
-                              "%zu</td>",
+                              "<td class=\"num\" title=\"%zu event%s\"><b>%zu/"
+                              "%zu</b></td>",
                               w->events[m], w->events[m] == 1 ? "" : "s",
                               w->provoked[m], w->occ);
         }
@@ -641,7 +641,6 @@ int cr_cov_write(const cr_report *const *runs, size_t n, const char *out_dir,
     cr_out_puts(&jo, text);
     cr_out_puts(&jo, "\n");
     free(text);
-    cr_out_puts(&md, "# chaosrun: resilience coverage\n\n");
     cr_cov_md(c, &md);
     if ((rc = cr_rep_write_out(&jo, out_dir, "coverage.json", err)) == 0)
         rc = cr_rep_write_out(&md, out_dir, "coverage.md", err);

@@ -106,8 +106,10 @@ int cr_cli_report(int argc, char **argv)
         if (rc < 0)
             return fail(&e);
         printf("wrote %s/%s\n", argv[2],
-               !strcmp(a, "--multi") ? "multi.html, multi.md, multi.json"
-                                     : "junit.xml, index.html");
+               !strcmp(a, "--multi")
+                   ? "multi.html, multi.md, multi.json, coverage.json, "
+                     "coverage.md"
+                   : "junit.xml, index.html, coverage.json, coverage.md");
         return 0;
     }
     if (a[0] == '-')
