@@ -195,6 +195,14 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
 int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
                     cr_err *err);
 
+/* The report of a `chaosrun shrink` output directory: report.md and
+ * report.html in out_dir, from its summary.json and steps.jsonl only
+ * (original vs minimal: faults removed or changed, duration_s, the wall
+ * time of one run of each, failure rates, the search's cost).  0, or
+ * CR_ENOTFOUND / CR_EPROTO (a file missing or not JSON), CR_ENOMEM,
+ * CR_ESYS. */
+int cr_report_shrink(const char *out_dir, cr_err *err);
+
 /* Compare two runs: writes compare.html and compare.md into out_dir; *md
  * (malloc'd, may be NULL) receives the Markdown. */
 int cr_report_compare(const char *old_dir, const char *new_dir,

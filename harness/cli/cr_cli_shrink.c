@@ -11,6 +11,8 @@
 #include "cr_cli.h"
 #include "cr_cli_internal.h"
 
+#include "reports/cr_report.h"
+
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -40,7 +42,9 @@ static const char SHRINK_USAGE[] =
     "                    (default 5; 0: none)\n"
     "  -o, --out DIR     output directory (default chaosrun-out/<name>-\n"
     "                    shrink-<UTC time>): minimal.json, steps.jsonl,\n"
-    "                    step-NNN/{candidate.json,run-K/}, final/run-K/\n"
+    "                    step-NNN/{candidate.json,run-K/}, final/run-K/,\n"
+    "                    summary.json, report.html and report.md (original\n"
+    "                    vs minimal: faults removed, time saved a run)\n"
     "  -q, --quiet       no line per candidate (the summary is printed)\n"
     "  -h, --help        this text\n"
     "\n"
@@ -403,7 +407,14 @@ static int shrink_init(shrink *sh, const shrink_args *a, json_t *j)
     return -1;
 }
 
-/* minimal.json, the re-runs, summary.json and the summary on stdout. */
+/* steps.jsonl complete on disk before the report reads it; 0 or -1. */
+static int steps_flush(shrink *sh)
+{
+    return sh->steps && fflush(sh->steps) != 0 ? -1 : 0;
+}
+
+/* minimal.json, the re-runs, summary.json, the summary on stdout and the
+ * report (original vs minimal). */
 static int shrink_finish(shrink *sh, const json_t *orig)
 {
     char file[PATH_MAX + 16], took[32], sfile[PATH_MAX + 16];
@@ -450,6 +461,15 @@ static int shrink_finish(shrink *sh, const json_t *orig)
         json_dump_file(sum, sfile, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
         fprintf(stderr, "chaosrun shrink: cannot write %s\n", sfile);
     json_decref(sum);
+    cr_err e;
+    cr_err_clear(&e);
+    if (steps_flush(sh) || cr_report_shrink(sh->out, &e) != 0)
+        fprintf(stderr, "chaosrun shrink: report: %s\n",
+                e.msg[0] ? e.msg : "cannot write steps.jsonl");
+    else
+        printf("  report: %s/report.html, %s/report.md (original vs "
+               "minimal)\n",
+               sh->out, sh->out);
     return sh->abort_rc;
 }
 

@@ -38,6 +38,16 @@ expect_true "a candidate without the kill passed at once (one run)" \
 expect_true "no fault at all was tried" jq -e -s 'any(.[]; .faults == [])' "$X/steps.jsonl"
 expect_eq "the minimal scenario failed both re-runs" 2 "$(jq .reruns_failed "$X/summary.json")"
 expect_true "the summary names the reduction" grep -q "faults: 7 -> 1: kill-a.0" "$X.out"
+# The report: original vs minimal.
+expect_true "report.md and report.html written" test -s "$X/report.md" -a -s "$X/report.html"
+expect_true "... six of seven faults removed" grep -qF "| faults | 7 | 1 | 6 removed |" "$X/report.md"
+expect_true "... the kill kept, moved earlier" \
+    grep -qE "^\| kill-a\.0 \| kill \| .* \| kept, at\\\\_s [0-9.]+ → [0-9.]+ \|$" "$X/report.md"
+expect_eq "... every other fault removed" 6 "$(grep -c '| removed |$' "$X/report.md")"
+expect_true "... duration_s and the time a run saved" \
+    grep -qE "^\| duration\\\\_s \(timeline\) \| 3 s \| [0-9.]+ s \| [0-9.]+ s less a run \|$" "$X/report.md"
+expect_true "... the wall time of one run, measured" grep -q "saved a run\|more a run" "$X/report.md"
+expect_true "... in the HTML too" grep -q 'id="shrink-compare"' "$X/report.html"
 
 # A run that did not fail: nothing to shrink (exit 2).
 sed 's/"max": 0/"max": 5/' "$S/shrink-core.json" >"$E2E_TMP/pass.json"
@@ -79,6 +89,16 @@ expect_eq "... failures grouped by expectation" "$(jq .failures "$K/summary.json
 expect_eq "... every kill schedule failed, no other" \
     "$(jq -s '[.[] | select(any(.faults[]; .kind == "kill"))] | length' "$K/explore.jsonl")" \
     "$(jq .failures "$K/summary.json")"
+# Resilience coverage of the six runs: every kill of a replica of a was
+# followed by its restart; b and c are faulted only by pauses.
+C="$K/coverage.json"
+expect_eq "coverage.json over the six runs" 6 "$(jq .runs "$C")"
+expect_eq "... kills of a counted as the journals have them" \
+    "$(jq -s '[.[].faults[] | select(.kind == "kill" and .outcome == "applied")] | length' "$K"/run-*/journal.json)" \
+    "$(jq '[.rows[] | select(.kind == "kill" and .target == "a") | .occurrences] | add // 0' "$C")"
+expect_true "... each followed by a restart" \
+    jq -e '[.rows[] | select(.kind == "kill")] | all(.reactions.restarted.faults == .occurrences)' "$C"
+expect_true "... and the index shows the section" grep -q 'id="coverage"' "$K/index.html"
 set +e
 "$CHAOSRUN" explore --budget 1m "$S/shrink-core.json" >"$E2E_TMP/nx.out" 2>&1
 RC=$?
