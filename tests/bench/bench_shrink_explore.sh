@@ -2,7 +2,8 @@
 # Benchmark of `chaosrun explore` and `chaosrun shrink` on the reference
 # pipeline (tests/e2e/scenarios/explore-pipeline.json and
 # shrink-pipeline.json; their fixed ports: run under the machine-wide
-# lock, `flock /tmp/cr-e2e.lock tests/bench/bench_shrink_explore.sh`).
+# lock, `flock /tmp/cr-e2e.lock tests/bench/bench_shrink_explore.sh`, or
+# with CR_BENCH_LOCK=1 to take the lock for each chaosrun command only).
 #  - explore, CRP_DEFECT=ack_before_commit, SEEDS first seeds (1000, 2000,
 #    ...): schedules and wall time to the first failure, runs per minute;
 #    medians over the seeds;
@@ -13,6 +14,23 @@
 #    time, the minimal schedule's failure rate.
 # Usage: bench_shrink_explore.sh [SEEDS [CLEAN_RUNS [K]]]   (CR_BIN: build/bin)
 # SEEDS 0: the shrink part only.
+#
+# BENCH_DEFECTS=1 instead: time to the first failure of three defects,
+# each in a fault space derived (jq) from the shipped scenario that covers
+# it, with its fixed faults removed, for each strategy in STRATEGIES
+# (default "uniform coverage"), SEEDS seeds each, a budget of
+# DEFECT_BUDGET (default 4m) a seed; then CLEAN_RUNS schedules of each
+# space on the correct pipeline (must find nothing):
+#  - ack_before_commit: explore-pipeline.json (as above);
+#  - breaker_never_opens: pipeline-feature-outage without its fixed
+#    outage, space: one pause of the feature service, 4-6 s from 1-3 s
+#    (the breaker checker judges every fault window as the dependency's
+#    when the drawn faults cannot be named, so the space holds only
+#    outages of the dependency);
+#  - unsafe_checkpoint: pipeline-trainer-kill without its baseline check
+#    (same-model) and fixed faults, space: 2-3 faults drawn from a SIGKILL
+#    of the trainer and a 0.3-1.5 s disk_full of it, both at 1-8 s.
+# BENCH_PARTS (default "ack breaker ckpt clean") picks the parts.
 # Figures are for comparison within one machine and run only.
 set -u
 BIN=${CR_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
@@ -25,12 +43,70 @@ T=$(mktemp -d /tmp/cr_bench_shrink.XXXXXX)
 if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "runs kept in $T"; else trap 'rm -rf "$T"' EXIT; fi
 EX="$SRC/tests/e2e/scenarios/explore-pipeline.json"
 SH="$SRC/tests/e2e/scenarios/shrink-pipeline.json"
-median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else if (NR) print (v[NR/2]+v[NR/2+1])/2; else print "none"}'; }
+# cr ARGS...: chaosrun, under the machine-wide lock when CR_BENCH_LOCK=1.
+cr() {
+    if [ "${CR_BENCH_LOCK:-0}" = 1 ]; then flock /tmp/cr-e2e.lock "$BIN/chaosrun" "$@"
+    else "$BIN/chaosrun" "$@"; fi
+}
+
+if [ "${BENCH_DEFECTS:-0}" = 1 ]; then
+    SC="$SRC/scenarios"
+    jq '.faults = [] |
+        (.expect[] | select(.kind == "breaker")) |= del(.dependency_fault) |
+        .explore = {"faults": [{"kind": "pause", "target": "feature",
+                                "at_s": [1, 3], "for_s": [4, 6]}],
+                    "count": 1}' "$SC/pipeline-feature-outage.json" >"$T/explore-breaker.json"
+    jq '.faults = [] | .expect |= map(select(.kind != "same_result")) |
+        .expect |= map(select(.name != "trainer-restarted")) |
+        .explore = {"faults": [
+            {"kind": "kill", "target": "trainer", "signal": "SIGKILL", "at_s": [1, 8]},
+            {"kind": "syscall", "target": "trainer", "preset": "disk_full",
+             "at_s": [1, 8], "for_s": [0.3, 1.5]}],
+          "count": [2, 3]}' "$SC/pipeline-trainer-kill.json" >"$T/explore-ckpt.json"
+    "$BIN/chaosrun" validate "$T/explore-breaker.json" "$T/explore-ckpt.json" || exit 1
+    PARTS=${BENCH_PARTS:-ack breaker ckpt clean}
+    BUDGET=${DEFECT_BUDGET:-4m}
+    # defect NAME DEFECT SCENARIO STRATEGY
+    defect() {
+        local name=$1 d=$2 scen=$3 st=$4 s o found=0
+        echo "== explore, $d, strategy $st, $SEEDS seed(s), budget $BUDGET a seed"
+        for s in $(seq 1 "$SEEDS"); do
+            o="$T/$name-$st-$s"
+            CRP_DEFECT=$d cr explore -q --strategy "$st" --seed $((s * 1000)) \
+                --runs 60 --budget "$BUDGET" -o "$o" "$scen" >"$o.out" 2>&1
+            jq -r --arg s "$s" '"seed \($s)000: \(.tried) schedule(s), " +
+                (if .failures > 0 then "first failure at schedule \(.first_failure_run + 1) after \(.first_failure_s | . * 10 | round / 10) s"
+                 else "NO failure within the budget" end) +
+                ", \(.tried * 60 / .wall_s | . * 100 | round / 100) runs/min, combinations \(.combinations.tried)/\(.combinations.total)"' "$o/summary.json"
+            found=$((found + $(jq '(.failures > 0) | if . then 1 else 0 end' "$o/summary.json")))
+        done
+        echo "found in $found of $SEEDS seed(s)"
+        echo "median schedules to the first failure (seeds that found it): $(for s in $(seq 1 "$SEEDS"); do jq 'select(.failures > 0) | .first_failure_run + 1' "$T/$name-$st-$s/summary.json"; done | median)"
+        echo "median time to the first failure (s): $(for s in $(seq 1 "$SEEDS"); do jq 'select(.failures > 0) | .first_failure_s' "$T/$name-$st-$s/summary.json"; done | median)"
+        echo "median runs per minute: $(for s in $(seq 1 "$SEEDS"); do jq '.tried * 60 / .wall_s' "$T/$name-$st-$s/summary.json"; done | median)"
+    }
+    for st in ${STRATEGIES:-uniform coverage}; do
+        case " $PARTS " in *" ack "*) defect ack ack_before_commit "$EX" "$st" ;; esac
+        case " $PARTS " in *" breaker "*) defect breaker breaker_never_opens "$T/explore-breaker.json" "$st" ;; esac
+        case " $PARTS " in *" ckpt "*) defect ckpt unsafe_checkpoint "$T/explore-ckpt.json" "$st" ;; esac
+    done
+    case " $PARTS " in *" clean "*)
+        for sp in "ack:$EX" "breaker:$T/explore-breaker.json" "ckpt:$T/explore-ckpt.json"; do
+            o="$T/clean-${sp%%:*}"
+            echo "== explore, correct pipeline, space ${sp%%:*}, strategy coverage, $CLEAN schedules"
+            (unset CRP_DEFECT; cr explore -q --strategy coverage --runs "$CLEAN" --budget 30m -o "$o" "${sp#*:}" >"$o.out" 2>&1)
+            jq -r '"\(.tried) schedule(s), \(.failures) failure(s), \(.tried * 60 / .wall_s | . * 100 | round / 100) runs/min"' "$o/summary.json"
+            grep "runs not judged" "$o.out" || true
+        done ;;
+    esac
+    exit 0
+fi
 
 if [ "$SEEDS" -gt 0 ]; then
 echo "== explore, ack_before_commit, $SEEDS seeds"
 for s in $(seq 1 "$SEEDS"); do
-    CRP_DEFECT=ack_before_commit "$BIN/chaosrun" explore -q --seed $((s * 1000)) \
+    CRP_DEFECT=ack_before_commit cr explore -q --seed $((s * 1000)) \
         --runs 30 --budget 15m -o "$T/ex$s" "$EX" >/dev/null 2>&1
     jq -r --arg s "$s" '"seed \($s)000: \(.tried) schedule(s), first failure after \(.first_failure_s | . * 10 | round / 10) s (run \(.first_failure_run)), \(.tried * 60 / .wall_s | . * 100 | round / 100) runs/min"' "$T/ex$s/summary.json"
 done
@@ -39,13 +115,13 @@ echo "median time to the first failure (s): $(for s in $(seq 1 "$SEEDS"); do jq 
 echo "median runs per minute: $(for s in $(seq 1 "$SEEDS"); do jq '.tried * 60 / .wall_s' "$T/ex$s/summary.json"; done | median)"
 
 echo "== explore, correct pipeline, $CLEAN schedules"
-"$BIN/chaosrun" explore -q --runs "$CLEAN" --budget 30m -o "$T/clean" "$EX" >/dev/null 2>&1
+cr explore -q --runs "$CLEAN" --budget 30m -o "$T/clean" "$EX" >/dev/null 2>&1
 jq -r '"\(.tried) schedule(s), \(.failures) failure(s), \(.tried * 60 / .wall_s | . * 100 | round / 100) runs/min"' "$T/clean/summary.json"
 fi
 
 echo "== shrink, ack_before_commit, $K runs a candidate"
-CRP_DEFECT=ack_before_commit "$BIN/chaosrun" -q --no-status -o "$T/orig" "$SH" >/dev/null 2>&1
-CRP_DEFECT=ack_before_commit "$BIN/chaosrun" shrink -q -k "$K" --reruns 5 --budget 30m \
+CRP_DEFECT=ack_before_commit cr -q --no-status -o "$T/orig" "$SH" >/dev/null 2>&1
+CRP_DEFECT=ack_before_commit cr shrink -q -k "$K" --reruns 5 --budget 30m \
     -o "$T/shrink" "$T/orig" 2>&1 | grep -v '^step '
 jq -r -s '"original schedule: failed \(.[0].runs | map(select(.verdict == "failed")) | length) of \(.[0].runs | length) run(s)"' "$T/shrink/steps.jsonl"
 jq -r '"faults \(.faults_before) -> \(.minimal | length), \(.candidates) candidates, \(.runs) runs, wall \(.wall_s | round) s, minimal failed \(.reruns_failed) of \(.reruns) re-runs"' "$T/shrink/summary.json"
