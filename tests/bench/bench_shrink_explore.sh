@@ -30,7 +30,10 @@
 #  - unsafe_checkpoint: pipeline-trainer-kill without its baseline check
 #    (same-model) and fixed faults, space: 2-3 faults drawn from a SIGKILL
 #    of the trainer and a 0.3-1.5 s disk_full of it, both at 1-8 s.
-# BENCH_PARTS (default "ack breaker ckpt clean") picks the parts.
+# Then "shrink": each ack_before_commit failure the uniform search found,
+# shrunk with one run a candidate (faults, candidates, wall time, the
+# wall time of one run before and after).
+# BENCH_PARTS (default "ack breaker ckpt shrink clean") picks the parts.
 # Figures are for comparison within one machine and run only.
 set -u
 BIN=${CR_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
@@ -65,7 +68,7 @@ if [ "${BENCH_DEFECTS:-0}" = 1 ]; then
              "at_s": [1, 8], "for_s": [0.3, 1.5]}],
           "count": [2, 3]}' "$SC/pipeline-trainer-kill.json" >"$T/explore-ckpt.json"
     "$BIN/chaosrun" validate "$T/explore-breaker.json" "$T/explore-ckpt.json" || exit 1
-    PARTS=${BENCH_PARTS:-ack breaker ckpt clean}
+    PARTS=${BENCH_PARTS:-ack breaker ckpt shrink clean}
     BUDGET=${DEFECT_BUDGET:-4m}
     # defect NAME DEFECT SCENARIO STRATEGY
     defect() {
@@ -91,6 +94,26 @@ if [ "${BENCH_DEFECTS:-0}" = 1 ]; then
         case " $PARTS " in *" breaker "*) defect breaker breaker_never_opens "$T/explore-breaker.json" "$st" ;; esac
         case " $PARTS " in *" ckpt "*) defect ckpt unsafe_checkpoint "$T/explore-ckpt.json" "$st" ;; esac
     done
+    # Shrink each failure the uniform ack_before_commit search found (one
+    # run a candidate, one re-run): the explore -> shrink path.
+    case " $PARTS " in *" shrink "*)
+        echo "== shrink of each ack_before_commit failure found above (K = 1, 1 re-run, budget 4m)"
+        for s in $(seq 1 "$SEEDS"); do
+            o="$T/ack-uniform-$s"
+            [ -s "$o/summary.json" ] && [ "$(jq .failures "$o/summary.json")" -gt 0 ] || continue
+            r=$(printf '%s/run-%03d' "$o" "$(jq .first_failure_run "$o/summary.json")")
+            CRP_DEFECT=ack_before_commit cr shrink -q -k 1 --reruns 1 --budget 4m \
+                -o "$T/shrink-$s" "$r" >"$T/shrink-$s.out" 2>&1
+            [ -s "$T/shrink-$s/summary.json" ] || { echo "seed ${s}000: shrink wrote no summary: $(tail -1 "$T/shrink-$s.out")"; continue; }
+            jq -r --arg s "$s" --slurpfile st "$T/shrink-$s/steps.jsonl" '
+                ($st[0].took_s / ($st[0].runs | length)) as $a |
+                ([$st[] | select(.still_fails)] | last | .took_s / (.runs | length)) as $b |
+                "seed \($s)000: faults \(.faults_before) -> \(.minimal | length), duration_s \(.duration_before_s) -> \(.duration_after_s), \(.candidates) candidates, \(.runs) runs, wall \(.wall_s | round) s; a run \($a | . * 10 | round / 10) s -> \($b | . * 10 | round / 10) s; minimal failed \(.reruns_failed) of \(.reruns)"' "$T/shrink-$s/summary.json"
+        done
+        echo "median shrink candidates: $(for s in $(seq 1 "$SEEDS"); do [ -s "$T/shrink-$s/summary.json" ] && jq .candidates "$T/shrink-$s/summary.json"; done | median)"
+        echo "median shrink wall time (s): $(for s in $(seq 1 "$SEEDS"); do [ -s "$T/shrink-$s/summary.json" ] && jq .wall_s "$T/shrink-$s/summary.json"; done | median)"
+        ;;
+    esac
     case " $PARTS " in *" clean "*)
         for sp in "ack:$EX" "breaker:$T/explore-breaker.json" "ckpt:$T/explore-ckpt.json"; do
             o="$T/clean-${sp%%:*}"
