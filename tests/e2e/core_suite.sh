@@ -17,6 +17,13 @@ for n in kill-norestart kill-restart pause-probe; do
 done
 expect_eq "combined junit has three suites" 3 "$(grep -c '<testsuite ' "$O/junit.xml")"
 expect_true "index links every report" sh -c "grep -q 'kill-norestart' '$O/index.html' && grep -q 'pause-probe' '$O/index.html'"
+# Resilience coverage of the suite: the three runs, their applied faults.
+expect_eq "coverage.json over the three runs" 3 "$(jq .runs "$O/coverage.json")"
+expect_eq "... every applied fault counted" \
+    "$(jq -s '[.[].faults[] | select(.outcome == "applied")] | length' "$O"/*/journal.json)" \
+    "$(jq .faults_applied "$O/coverage.json")"
+expect_true "... the kills in the matrix" jq -e 'any(.rows[]; .kind == "kill")' "$O/coverage.json"
+expect_true "... and the section in index.html" grep -q 'id="coverage"' "$O/index.html"
 # The two kill scenarios share port 18431: they must not overlap in time.
 a_end=$(jq .ended_at "$O/kill-norestart/journal.json"); a_start=$(jq .started_at "$O/kill-norestart/journal.json")
 b_end=$(jq .ended_at "$O/kill-restart/journal.json"); b_start=$(jq .started_at "$O/kill-restart/journal.json")
