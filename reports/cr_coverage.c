@@ -215,12 +215,32 @@ static const char *service_of(const cr_report *r, const char *tok)
     return tok;
 }
 
-/* The distinct services of a fault's target, joined by '\n' into buf. */
-static void target_services(const cr_report *r, const char *target, char *buf,
-                            size_t n)
+/* The distinct services of a fault's target, joined by '\n' into buf.  A
+ * proxy fault's "link NAME" stays whole; a network fault's "-" becomes
+ * "hosts H1,H2" (its details.hosts) or "(network)". */
+static void target_services(const cr_report *r, const cr_rep_fault *f,
+                            char *buf, size_t n)
 {
+    const char *target = f->target;
     size_t k = 0;
     buf[0] = '\0';
+    if (target && !strncmp(target, "link ", 5)) {
+        snprintf(buf, n, "%s", target);
+        return;
+    }
+    if (!target || !*target || !strcmp(target, "-")) {
+        const json_t *h = json_object_get(
+            json_object_get((const json_t *)f->obj, "details"), "hosts");
+        char *hs = h ? json_dumps(h, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        if (hs && json_is_string(h))
+            snprintf(buf, n, "hosts %s", json_string_value(h));
+        else if (hs)
+            snprintf(buf, n, "hosts %s", hs);
+        else
+            snprintf(buf, n, "(network)");
+        free(hs);
+        return;
+    }
     for (const char *p = target; p && *p;) {
         size_t len = strcspn(p, ", ");
         char tok[256];
@@ -279,7 +299,7 @@ static int add_run(cr_cov *c, const cr_report *r, size_t ri)
                 in[k] = 1;
             }
         char svcs[1024];
-        target_services(r, f->target, svcs, sizeof svcs);
+        target_services(r, f, svcs, sizeof svcs);
         for (char *p = svcs; *p;) {
             size_t len = strcspn(p, "\n");
             int last = !p[len];

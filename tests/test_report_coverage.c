@@ -49,8 +49,8 @@ static const char EVENTS_A[] =
     "\"attempt\":1,\"delay_ms\":10,\"error\":\"e\"}\n"
     "{\"ts\":1016,\"svc\":\"sink\",\"ev\":\"delivered\",\"id\":1}\n";
 
-/* Run B: the same services; a kill of worker.0 at 1 s that provoked
- * nothing. */
+/* Run B: the same services; a kill of worker.0 at 1 s, a proxy fault on
+ * a link and a network partition, none of which provoked anything. */
 static const char RUN_B[] =
     "{\"name\":\"cov-b\",\"status\":\"failed\",\"exit_code\":1,\"seed\":2,"
     "\"started_at\":1999,\"t0_unix\":2000,\"ended_at\":2010,\"duration_s\":"
@@ -59,7 +59,12 @@ static const char RUN_B[] =
     "{\"instance\":\"worker.0\",\"service\":\"worker\",\"history\":[]},"
     "{\"instance\":\"sink.0\",\"service\":\"sink\",\"history\":[]}],"
     "\"faults\":[{\"name\":\"k\",\"kind\":\"kill\",\"target\":\"worker.0\","
-    "\"applied_t\":1,\"outcome\":\"applied\"}],"
+    "\"applied_t\":1,\"outcome\":\"applied\"},"
+    "{\"name\":\"l\",\"kind\":\"proxy\",\"target\":\"link db\","
+    "\"applied_t\":2,\"reverted_t\":3,\"for_s\":1,\"outcome\":\"applied\"},"
+    "{\"name\":\"n\",\"kind\":\"partition\",\"target\":\"-\","
+    "\"applied_t\":4,\"reverted_t\":5,\"for_s\":1,\"outcome\":\"applied\","
+    "\"details\":{\"hosts\":\"h1,h2\"}}],"
     "\"expectations\":[{\"name\":\"x\",\"kind\":\"no_loss\","
     "\"verdict\":\"failed\"}]}\n";
 
@@ -154,10 +159,14 @@ static void test_report_coverage_attribution(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(j, "runs")), 2);
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(j, "faults_applied")),
-                    3);
+                    5);
     CU_ASSERT_EQUAL(
         json_integer_value(json_object_get(j, "faults_not_applied")), 1);
-    CU_ASSERT_EQUAL(json_array_size(json_object_get(j, "rows")), 2);
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(j, "rows")), 4);
+    /* A link stays whole; a network fault is named by its hosts. */
+    CU_ASSERT_PTR_NOT_NULL(row(j, "proxy", "link db"));
+    CU_ASSERT_PTR_NOT_NULL(row(j, "partition", "hosts h1,h2"));
+    CU_ASSERT(!has_str(json_object_get(j, "never_faulted"), "link"));
     const json_t *kw = row(j, "kill", "worker");
     CU_ASSERT_PTR_NOT_NULL_FATAL(kw);
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(kw, "occurrences")), 2);
