@@ -273,12 +273,13 @@ int main(int argc, char **argv)
         if (!acc && strcmp(e->ev, "delivered"))
             continue;
         char idb[64];
-        const json_t *v = json_object_get(e->obj, "id");
+        json_t *v = cr_event_json(e, "id");
         if (json_is_integer(v))
             snprintf(idb, sizeof idb, "%lld", (long long)json_integer_value(v));
         else
             snprintf(idb, sizeof idb, "%s",
                      json_string_value(v) ? json_string_value(v) : "");
+        json_decref(v);
         json_t *r = json_object_get(set, idb);
         if (r) {
             found++;
