@@ -10,10 +10,15 @@
  *
  * What counts as malformed is what jansson (json_loadb, as the history
  * used before) rejects: not JSON, not one object, an integer beyond 64
- * bits, a real that overflows, a string holding \u0000; then no numeric
- * finite ts or no string ev.  yajl allocates with malloc: the OOM loops
- * (cr_alloc_fail_after) reach the history's own allocations, not yajl's. */
+ * bits, a real that overflows, a string holding \u0000 or text that is
+ * not UTF-8 as RFC 3629 has it (yajl lets overlong forms and encoded
+ * surrogates through: strict_utf8 below), a lone surrogate escape (yajl
+ * replaces it: a line with a surrogate escape is first checked by
+ * jansson, they are rare); then no numeric finite ts or no string ev.  yajl
+ * allocates with malloc: the OOM loops (cr_alloc_fail_after) reach the
+ * history's own allocations, not yajl's. */
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,11 +445,40 @@ static int cb_number(void *ctx, const char *s, size_t n)
     return cb_scalar(st, is_int ? CR_EVT_INT : CR_EVT_REAL, i, d, NULL, 0);
 }
 
+/* 1 when s is UTF-8 as RFC 3629 has it: no overlong forms, no
+ * surrogates, nothing beyond U+10FFFF (yajl checks only the shape). */
+static int strict_utf8(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            if (c == 0)
+                return 0; /* jansson refuses \u0000 */
+            i++;
+            continue;
+        }
+        size_t k = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+        if (c < 0xc2 || c > 0xf4 || k >= n - i)
+            return 0; /* a stray continuation, overlong lead, cut short */
+        unsigned cp = c & (0x3f >> k);
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + j] & 0x3f);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
 static int cb_string(void *ctx, const unsigned char *s, size_t n)
 {
     cr_hstore *st = ctx;
-    if (memchr(s, '\0', n))
-        return 0; /* jansson refuses \u0000 */
+    if (!strict_utf8(s, n))
+        return 0;
     if (st->depth >= 2)
         return gen_ok(st, yajl_gen_string(st->g, s, n));
     return cb_scalar(st, CR_EVT_STR, 0, 0, s, n);
@@ -517,7 +551,7 @@ static int cb_end_array(void *ctx)
 static int cb_key(void *ctx, const unsigned char *k, size_t n)
 {
     cr_hstore *st = ctx;
-    if (memchr(k, '\0', n))
+    if (!strict_utf8(k, n))
         return 0;
     if (st->depth >= 2)
         return gen_ok(st, yajl_gen_string(st->g, k, n));
@@ -586,8 +620,29 @@ static int push(cr_history *h, cr_hstore *st)
     return 1;
 }
 
+/* 1 when the line holds an escaped surrogate (\uD800-\uDFFF). */
+static int has_surrogate_escape(const char *s, size_t n)
+{
+    for (const char *p = s, *end = s + n;
+         (p = memchr(p, '\\', (size_t)(end - p))) && end - p >= 4; p += 2)
+        if (p[1] == 'u' && (p[2] == 'd' || p[2] == 'D') && p[3] &&
+            strchr("89abcdefABCDEF", p[3]))
+            return 1;
+    return 0;
+}
+
 int cr_hstore_add(cr_history *h, const char *line, size_t len)
 {
+    if (has_surrogate_escape(line, len)) {
+        /* yajl replaces a lone surrogate where jansson refuses the line */
+        json_error_t jerr;
+        json_t *o = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
+        if (!o)
+            return json_error_code(&jerr) == json_error_out_of_memory
+                       ? CR_ENOMEM
+                       : 0;
+        json_decref(o);
+    }
     cr_hstore *st = h->store;
     if (!st) {
         st = h->store = cr_calloc(1, sizeof *st);
