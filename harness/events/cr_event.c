@@ -166,6 +166,15 @@ static size_t fmt_real(char *buf, size_t n, double d)
 
 #define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
+/* 1 when f is an earlier non-string svc or inst that a later string one
+ * replaced (a line that repeats the key: the last one counts). */
+static int shadowed(const cr_event *e, const cr_evfld *f)
+{
+    return (e->svc != cr_ev_nosvc && f->klen == 3 &&
+            !memcmp(f->key, "svc", 3)) ||
+           (e->inst && f->klen == 4 && !memcmp(f->key, "inst", 4));
+}
+
 /* One event as a JSON object into g. */
 static yajl_gen_status gen_event(yajl_gen g, const cr_event *e)
 {
@@ -193,6 +202,8 @@ static yajl_gen_status gen_event(yajl_gen g, const cr_event *e)
     TRY(GEN_STR(g, e->ev));
     cr_evfld f;
     for (const unsigned char *p = e->f; (p = cr_evfld_next(p, &f));) {
+        if (shadowed(e, &f))
+            continue;
         TRY(yajl_gen_string(g, (const unsigned char *)f.key, f.klen));
         switch (f.type) {
         case CR_EVT_NULL:
@@ -382,7 +393,8 @@ json_t *cr_event_to_json(const cr_event *e)
     bad |= json_object_set_new(o, "ev", json_string(e->ev));
     cr_evfld f;
     for (const unsigned char *p = e->f; !bad && (p = cr_evfld_next(p, &f));)
-        bad |= json_object_setn_new(o, f.key, f.klen, fld_json(&f));
+        if (!shadowed(e, &f))
+            bad |= json_object_setn_new(o, f.key, f.klen, fld_json(&f));
     if (bad) {
         json_decref(o);
         return NULL;

@@ -67,7 +67,9 @@ struct cr_hstore {
         raw_res; /* raw_res: the nested value belongs to ts/ev/svc/inst */
     double ts;
     const char *ev, *svc, *inst;
-    yajl_gen g; /* nested values; NULL until the first */
+    yajl_gen g;     /* nested values; NULL until the first */
+    yajl_handle y;  /* the parser of the line being read */
+    size_t end_off; /* where the top object ended in the line */
 };
 
 /* ---- arena and interning ---------------------------------------------- */
@@ -538,6 +540,7 @@ static int cb_end_map(void *ctx)
     if (st->depth == 1) {
         st->depth = 0;
         st->top_done = 1;
+        st->end_off = yajl_get_bytes_consumed(st->y);
         return 1;
     }
     return close_nested(st, 1);
@@ -633,6 +636,10 @@ static int has_surrogate_escape(const char *s, size_t n)
 
 int cr_hstore_add(cr_history *h, const char *line, size_t len)
 {
+    /* yajl counts \v and \f as whitespace, JSON (and jansson) does not;
+     * inside a string they are control characters either way. */
+    if (memchr(line, '\v', len) || memchr(line, '\f', len))
+        return 0;
     if (has_surrogate_escape(line, len)) {
         /* yajl replaces a lone surrogate where jansson refuses the line */
         json_error_t jerr;
@@ -658,16 +665,23 @@ int cr_hstore_add(cr_history *h, const char *line, size_t len)
     st->depth = st->top_done = st->oom = 0;
     st->ts_ok = st->raw_res = 0;
     st->ev = st->svc = st->inst = NULL;
-    yajl_handle y = yajl_alloc(&callbacks, NULL, st);
+    yajl_handle y = st->y = yajl_alloc(&callbacks, NULL, st);
     if (!y)
         return CR_ENOMEM;
     yajl_status s = yajl_parse(y, (const unsigned char *)line, len);
     if (s == yajl_status_ok)
         s = yajl_complete_parse(y);
     yajl_free(y);
+    st->y = NULL;
     if (st->oom)
         return CR_ENOMEM;
     if (s != yajl_status_ok || !st->top_done || !st->ts_ok || !st->ev)
         return 0;
+    /* yajl takes an unfinished token after the object (`{...} "`) for
+     * input still to come and does not call it garbage: only whitespace
+     * may follow the object. */
+    for (size_t i = st->end_off; i < len; i++)
+        if (!strchr(" \t\r\n", line[i]) || !line[i])
+            return 0;
     return push(h, st);
 }
