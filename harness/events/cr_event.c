@@ -40,7 +40,9 @@ void cr_history_free(cr_history *h)
 
 size_t cr_history_mem(const cr_history *h)
 {
-    return h->cap * sizeof *h->v + cr_hstore_mem(h->store);
+    /* the array's capacity beyond n is reserved, never written: not
+     * resident, not counted */
+    return h->n * sizeof *h->v + cr_hstore_mem(h->store);
 }
 
 static void note_malformed(cr_history *h, const char *line, size_t len)

@@ -63,7 +63,9 @@ void cr_history_sort(cr_history *h);
 int cr_history_write(const cr_history *h, const char *path, cr_err *err);
 /* The same into an open stream (not closed; flushed).  0 or CR_ESYS. */
 int cr_history_write_fp(const cr_history *h, FILE *fp, cr_err *err);
-/* Bytes the history holds in memory (events, names, fields). */
+/* Bytes the history's events, names and fields take (the event array's
+ * reserved capacity beyond n is not written, so neither resident nor
+ * counted). */
 size_t cr_history_mem(const cr_history *h);
 
 /* Field accessors (0 / NULL / NAN when absent or of another type).  A
