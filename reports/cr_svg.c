@@ -211,11 +211,12 @@ typedef struct lane_style {
 #define AGG_MAX_STYLES 8
 
 /* Too many marks to draw one by one: the lane cut into lim->cols columns
- * of equal time; in each, the style covering most of the column (an
- * instant weighs half a column) wins; adjacent columns won by the same
- * style are one rectangle whose tooltip gives the time range and how many
- * marks of each style start in it.  At most lim->cols rectangles,
- * whatever the number of marks. */
+ * of equal time, each keyed by the style in it (one style only; a boosted
+ * style -- a failure -- whenever present; else "mixed"); adjacent columns
+ * of the same key are one rectangle (class "<style> agg", plus "mixed")
+ * whose tooltip gives the time range and how many marks of each style
+ * start in it.  At most lim->cols rectangles, whatever the number of
+ * marks. */
 static void lane_columns(cr_out *o, const cr_svg_axis *a, const tl_lim *lim,
                          double y, const lane_item *it, size_t n,
                          const lane_style *st, size_t nst, const char *lane,
@@ -251,24 +252,76 @@ static void lane_columns(cr_out *o, const cr_svg_axis *a, const tl_lim *lim,
             w[c * nst + k] += (t1 < hi ? t1 : hi) - (t0 > lo ? t0 : lo);
         }
     }
+    /* A column's key: the one style present in it; a boosted style (a
+     * failure) when present; else "mixed" (nst): at this resolution the
+     * marks cannot be told apart, and runs of such columns are one
+     * rectangle, filled as the style weighing most over the run. */
     size_t from = 0, tally[AGG_MAX_STYLES] = {0};
-    int cur = -1;
+    double runw[AGG_MAX_STYLES] = {0};
+    int cur = -1, *keys = cr_calloc(C, sizeof *keys);
+    if (!keys) {
+        o->failed = 1;
+        goto out;
+    }
+    for (size_t c = 0; c < C; c++) {
+        int key = -1, present = 0;
+        for (size_t k = 0; k < nst; k++) {
+            if (!(w[c * nst + k] > 0))
+                continue;
+            present++;
+            if (st[k].boost > 0 && (key < 0 || st[key].boost < st[k].boost))
+                key = (int)k;
+        }
+        if (key < 0 || st[key].boost <= 0) {
+            key = -1;
+            for (size_t k = 0; k < nst && present == 1; k++)
+                if (w[c * nst + k] > 0)
+                    key = (int)k;
+            if (present > 1)
+                key = (int)nst;
+        }
+        keys[c] = key;
+    }
+    /* Shapes narrower than 3 units are drawn 3 wide (seg), so what is
+     * closer than that cannot be told apart anyway: a gap of fewer than g
+     * columns between two runs is filled (with their key when they share
+     * it, else "mixed"), and so is a run of one style shorter than g
+     * between mixed columns.  Marks about a column apart thus draw one
+     * rectangle, not one a column. */
+    size_t g = (size_t)ceil(3.0 * (double)C / (R - L));
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t c = 0, e; c < C; c = e) {
+            e = c;
+            while (e < C && keys[e] == keys[c])
+                e++;
+            int prev = c ? keys[c - 1] : -1, next = e < C ? keys[e] : -1;
+            if (e - c >= g || prev < 0 || next < 0)
+                continue;
+            if (pass == 0 && keys[c] < 0) /* a short gap */
+                for (size_t q = c; q < e; q++)
+                    keys[q] = prev == next ? prev : (int)nst;
+            else if (pass == 1 && prev == (int)nst && next == (int)nst)
+                for (size_t q = c; q < e; q++) /* a short run in mixed */
+                    keys[q] = (int)nst;
+        }
+    }
     for (size_t c = 0; c <= C; c++) {
-        int dom = -1;
-        for (size_t k = 0; c < C && k < nst; k++)
-            if (w[c * nst + k] > 0 &&
-                (dom < 0 || w[c * nst + k] > w[c * nst + (size_t)dom]))
-                dom = (int)k;
-        if (dom == cur && c < C) {
-            for (size_t k = 0; k < nst; k++)
+        int key = c < C ? keys[c] : -1;
+        if (key == cur && c < C) {
+            for (size_t k = 0; k < nst; k++) {
                 tally[k] += cnt[c * nst + k];
+                runw[k] += w[c * nst + k];
+            }
             continue;
         }
         if (cur >= 0) {
             double t0 = a->t0 + cw * (double)from, t1 = a->t0 + cw * (double)c;
-            size_t total = 0;
-            for (size_t k = 0; k < nst; k++)
+            size_t total = 0, fill = 0;
+            for (size_t k = 0; k < nst; k++) {
                 total += tally[k];
+                if (runw[k] > runw[fill])
+                    fill = k;
+            }
             cr_out tip, cls;
             cr_out_init(&tip);
             cr_out_init(&cls);
@@ -280,21 +333,27 @@ static void lane_columns(cr_out *o, const cr_svg_axis *a, const tl_lim *lim,
                                   st[k].label, tally[k]);
                     first = 0;
                 }
-            cr_out_printf(&tip, " (mostly %s; %zu marks drawn per column)",
-                          st[cur].label, n);
-            cr_out_printf(&cls, "%s agg", st[cur].cls);
+            if (cur == (int)nst)
+                cr_out_printf(&tip, " (mixed, mostly %s)", st[fill].label);
+            else
+                fill = (size_t)cur;
+            cr_out_printf(&cls, "%s agg%s", st[fill].cls,
+                          cur == (int)nst ? " mixed" : "");
             if (tip.failed || cls.failed)
                 o->failed = 1;
-            seg(o, a, t0, t1, y, st[cur].fill, cr_out_str(&cls),
+            seg(o, a, t0, t1, y, st[fill].fill, cr_out_str(&cls),
                 cr_out_str(&tip), NULL, NULL);
             cr_out_free(&tip);
             cr_out_free(&cls);
         }
-        cur = dom;
+        cur = key;
         from = c;
-        for (size_t k = 0; k < nst; k++)
+        for (size_t k = 0; k < nst; k++) {
             tally[k] = c < C ? cnt[c * nst + k] : 0;
+            runw[k] = c < C ? w[c * nst + k] : 0;
+        }
     }
+    cr_free(keys);
 out:
     cr_free(w);
     cr_free(cnt);
