@@ -239,6 +239,8 @@ static int merge_cmd(int argc, char **argv)
     }
     if (cr_report_merge(ins, nin, dfd, &nruns, &status, &e) < 0) {
         rc = fail(&e);
+        if (e.code == CR_EPROTO)
+            rc = 2; /* a malformed suite.json is bad input, not our failure */
         goto out;
     }
     printf("merged %zu scenario%s of %zu suite%s: %s/junit.xml, index.html, "
