@@ -639,6 +639,22 @@ void cr_cov_md(const cr_cov *c, cr_out *md)
                     "attributed); \xC2\xB7 none.\n");
 }
 
+int cr_cov_render(const cr_cov *c, cr_out *json, cr_out *md, cr_err *err)
+{
+    json_t *j = cr_cov_json(c);
+    char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                       JSON_REAL_PRECISION(6))
+                   : NULL;
+    json_decref(j);
+    if (!text)
+        return cr_err_set(err, CR_ENOMEM, "coverage.json: out of memory");
+    cr_out_puts(json, text);
+    cr_out_puts(json, "\n");
+    free(text);
+    cr_cov_md(c, md);
+    return 0;
+}
+
 int cr_cov_write(const cr_report *const *runs, size_t n, const char *out_dir,
                  cr_cov **cov, cr_err *err)
 {
@@ -647,21 +663,8 @@ int cr_cov_write(const cr_report *const *runs, size_t n, const char *out_dir,
     cr_out_init(&jo);
     cr_out_init(&md);
     int rc = cr_cov_build(runs, n, CR_COV_SETTLE_S, &c, err);
-    if (rc < 0)
+    if (rc < 0 || (rc = cr_cov_render(c, &jo, &md, err)) < 0)
         goto out;
-    json_t *j = cr_cov_json(c);
-    char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                       JSON_REAL_PRECISION(6))
-                   : NULL;
-    json_decref(j);
-    if (!text) {
-        rc = cr_err_set(err, CR_ENOMEM, "coverage.json: out of memory");
-        goto out;
-    }
-    cr_out_puts(&jo, text);
-    cr_out_puts(&jo, "\n");
-    free(text);
-    cr_cov_md(c, &md);
     if ((rc = cr_rep_write_out(&jo, out_dir, "coverage.json", err)) == 0)
         rc = cr_rep_write_out(&md, out_dir, "coverage.md", err);
 out:

@@ -51,6 +51,10 @@ json_t *cr_cov_json(const cr_cov *c);
 void cr_cov_html(const cr_cov *c, cr_out *h);
 void cr_cov_md(const cr_cov *c, cr_out *md);
 
+/* coverage.json's text into json and coverage.md's into md (appended);
+ * 0 or CR_ENOMEM. */
+int cr_cov_render(const cr_cov *c, cr_out *json, cr_out *md, cr_err *err);
+
 /* Build the coverage of the runs and write coverage.json and coverage.md
  * into out_dir; *cov (may be NULL) receives it for the caller's own page
  * (the caller frees it), else it is freed.  0 or a negative code. */
