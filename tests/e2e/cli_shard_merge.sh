@@ -102,6 +102,8 @@ done
 expect_eq "index links: html and md of 4 runs" 8 "$nl"
 expect_true "index.html: worst first (tiny-b first)" sh -c "grep -o '>tiny-[a-d]</a>' '$M/index.html' | head -1 | grep -q tiny-b"
 expect_true "index.md: a row a scenario" test "$(grep -c '^| tiny-' "$M/index.md")" = 4
+expect_eq "merged coverage.json: over the 4 runs, in index.md too" "4 1" \
+    "$(jq -r .runs "$M/coverage.json") $(grep -c '^## Resilience coverage' "$M/index.md")"
 expect_eq "merged suite.json: status, exit code, inputs" "failed 1 2" \
     "$(jq -r '"\(.status) \(.exit_code) \(.merged_from | length)"' "$M/suite.json")"
 
