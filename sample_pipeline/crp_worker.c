@@ -393,6 +393,9 @@ static int batch(worker *w)
     if (n <= 0)
         return n;
     crp_metric_add(w->m_in, n);
+    /* the batch's spans in one write (its events stay immediate: the
+     * harness may act on a retry or a breaker event at once) */
+    crp_ev_hold(w->x->ev, CRP_EV_SPANS);
     int acked = acks_on_lease(w, msgs, n);
     for (int i = 0; i < n; i++) {
         memset(&out[i], 0, sizeof out[i]);
@@ -435,6 +438,7 @@ static int batch(worker *w)
     if (crp_qc_ack(&w->qc, "work", seq, k, 0, NULL) < 0)
         crp_log(w->x, "nack failed (the closed connection hands them back)");
 out:
+    crp_ev_release(w->x->ev);
     for (int i = 0; i < n; i++)
         free(out[i].payload);
     crp_qc_free_msgs(msgs, n);

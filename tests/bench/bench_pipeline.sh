@@ -14,12 +14,17 @@
 # Bare and attached runs alternate, ROUNDS times (BENCH_ROUNDS, default 3);
 # the table shows medians and the ratio of the medians.
 # Usage: bench_pipeline.sh [--quick] [WORKERS...]   (CR_BIN: build/bin)
+#        bench_pipeline.sh --against OLD_BIN [WORKERS...]
+# --against: bare throughput only, this build's crp (CR_BIN) and another
+# build's (OLD_BIN, e.g. main's build/bin) alternating round by round (which
+# goes first alternates too), ROUNDS times; medians and the ratio new/old.
 # Timing figures are for comparison within one run only: ratios, never
 # absolute thresholds (the machines are shared and noisy).
 set -u
 BIN=${CR_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
-QUICK=0
+QUICK=0 AGAINST=
 if [ "${1:-}" = "--quick" ]; then QUICK=1; shift; fi
+if [ "${1:-}" = "--against" ]; then AGAINST=$2; shift 2; fi
 WORKERS=("$@")
 [ ${#WORKERS[@]} -gt 0 ] || WORKERS=(1 2 4)
 N=${BENCH_N:-30000}; LAT_S=${BENCH_LAT_S:-6}; ROUNDS=${BENCH_ROUNDS:-3}
@@ -104,6 +109,27 @@ cpu_share() {
 
 
 FAILED=0
+if [ -n "$AGAINST" ]; then
+    NEW=$BIN
+    echo "records: $N per run, bare, 50000 records/s offered; $ROUNDS rounds alternating new ($NEW) and old ($AGAINST)"
+    for w in "${WORKERS[@]}"; do
+        TN=() TO=()
+        for ((k = 0; k < ROUNDS; k++)); do
+            for which in $(if [ $((k % 2)) = 0 ]; then echo new old; else echo old new; fi); do
+                if [ "$which" = new ]; then BIN=$NEW; else BIN=$AGAINST; fi
+                read -r tp _ _ n < <(run_bare "$w" 50000 "$N")
+                [ "$n" -ge "$N" ] || { echo "FAIL: $which: $n of $N records delivered"; FAILED=1; }
+                if [ "$which" = new ]; then TN+=("$tp"); else TO+=("$tp"); fi
+                echo "$w workers, round $((k + 1)), $which: $tp records/s ($(cut -d' ' -f1-3 /proc/loadavg) load)"
+            done
+        done
+        BIN=$NEW
+        tn=$(echo "${TN[*]}" | median) to=$(echo "${TO[*]}" | median)
+        awk -v a="$tn" -v b="$to" -v w="$w" 'BEGIN {
+            printf "%s workers: new %.0f records/s, old %.0f records/s (medians), new/old %.2f\n", w, a, b, (b > 0 ? a / b : 0) }'
+    done
+    exit $FAILED
+fi
 echo "records: $N per throughput run, latency runs ${LAT_S} s at half the bare throughput; $ROUNDS rounds, medians"
 printf "%-8s %-9s %12s %10s %10s %10s\n" workers mode "records/s" "rate" "p50_ms" "p99_ms"
 for w in "${WORKERS[@]}"; do
