@@ -95,6 +95,27 @@ static void build(ingest *g, int client, char *line)
         up = crp_schema_check(rec, p->reason, sizeof p->reason);
     p->valid = up >= 0;
     json_t *out;
+    if (p->valid && up == 0) {
+        /* A v2 record goes on as it came: the text jansson just parsed
+         * and the schema accepted is spliced in as `rec`, rather than
+         * printed again (every number with 17 digits: twice the bytes to
+         * store and parse downstream, and most of ingest's time). */
+        out = json_pack("{s:s, s:s, s:s, s:f, s:b}", "id", p->id, "trace",
+                        p->trace, "span", p->span, "t_in", p->t_in, "upgraded",
+                        0);
+        char *env = out ? json_dumps(out, JSON_COMPACT) : NULL;
+        json_decref(out);
+        json_decref(rec);
+        size_t el = env ? strlen(env) : 0, rl = strlen(rest);
+        if (el >= 2 && env[el - 1] == '}' &&
+            (p->payload = malloc(el + rl + 8)) != NULL)
+            snprintf(p->payload, el + rl + 8, "%.*s,\"rec\":%s}", (int)el - 1,
+                     env, rest);
+        free(env);
+        if (p->payload)
+            g->nb++;
+        return;
+    }
     if (p->valid) {
         out = json_pack("{s:s, s:s, s:s, s:O, s:f, s:b}", "id", p->id, "trace",
                         p->trace, "span", p->span, "rec", rec, "t_in", p->t_in,
