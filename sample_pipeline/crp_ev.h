@@ -1,6 +1,7 @@
 /* crp_ev: writes chaosrun events (harness/README.md, "The event contract"):
- * one JSON object per line, one write() per line, O_APPEND, with ts, svc,
- * inst.  Also the OTLP-JSON span file of the stage (one span per line). */
+ * one JSON object per line, whole lines per write() (one, or a held batch:
+ * crp_ev_hold), O_APPEND, with ts, svc, inst.  Also the OTLP-JSON span file
+ * of the stage (one span per line). */
 #ifndef CRP_EV_H
 #define CRP_EV_H
 
