@@ -3,18 +3,29 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crp_util.h"
 
+/* Lines held back (crp_ev_hold) until crp_ev_release writes them. */
+typedef struct held {
+    int on;
+    int dropped; /* lines held while the file is disabled (no bytes) */
+    char *s;
+    size_t len, cap;
+} held;
+
 struct crp_ev {
     int fd, tfd;
     char svc[64], inst[64];
+    held ev, sp; /* events, spans */
 };
 
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
@@ -123,6 +134,9 @@ void crp_ev_close(crp_ev *e)
 {
     if (!e)
         return;
+    crp_ev_release(e);
+    free(e->ev.s);
+    free(e->sp.s);
     if (e->fd >= 0)
         close(e->fd);
     if (e->tfd >= 0)
@@ -140,10 +154,86 @@ static int write_line(int fd, const char *buf, size_t len)
     return (size_t)w == len ? 0 : -EIO;
 }
 
+/* A line for fd: appended to h when held, else written at once.  Held and
+ * out of memory: -ENOMEM, nothing written (as a failed write). */
+static int put_line(int fd, held *h, const char *buf, size_t len)
+{
+    if (!h->on)
+        return write_line(fd, buf, len);
+    if (h->len + len > h->cap) {
+        size_t ncap = h->cap ? h->cap * 2 : 16384;
+        while (ncap < h->len + len)
+            ncap *= 2;
+        char *ns = realloc(h->s, ncap);
+        if (!ns)
+            return -ENOMEM;
+        h->s = ns;
+        h->cap = ncap;
+    }
+    memcpy(h->s + h->len, buf, len);
+    h->len += len;
+    return 0;
+}
+
+/* Write what h holds in one write(); returns the number of whole lines
+ * written, the rest is dropped (a line cut by a short write is torn, as a
+ * short write of a single line would be). */
+static int flush_held(int fd, held *h)
+{
+    int lines = fd < 0 ? h->dropped : 0;
+    if (h->len && fd >= 0) {
+        ssize_t w = write(fd, h->s, h->len);
+        size_t done = w > 0 ? (size_t)w : 0;
+        for (const char *q = h->s; (q = memchr(q, '\n', h->s + done - q)); q++)
+            lines++;
+    }
+    h->len = 0;
+    h->dropped = 0;
+    h->on = 0;
+    return lines;
+}
+
+void crp_ev_hold(crp_ev *e, int what)
+{
+    if (!e)
+        return;
+    if (what & CRP_EV_EVENTS)
+        e->ev.on = 1;
+    if (what & CRP_EV_SPANS)
+        e->sp.on = 1;
+}
+
+int crp_ev_release(crp_ev *e)
+{
+    if (!e)
+        return 0;
+    int n = flush_held(e->fd, &e->ev);
+    flush_held(e->tfd, &e->sp);
+    return n;
+}
+
+/* "s.uuuuuu" of the wall clock, without formatting a double (printf's %f
+ * of a double is most of an event's cost). */
+static int fmt_ts(char *buf, size_t n)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long us = (ts.tv_nsec + 500) / 1000;
+    if (us >= 1000000) {
+        ts.tv_sec++;
+        us -= 1000000;
+    }
+    return snprintf(buf, n, "%lld.%06ld", (long long)ts.tv_sec, us);
+}
+
 int crp_ev_emit(crp_ev *e, const char *ev, const char *fields_fmt, ...)
 {
-    if (!e || e->fd < 0)
+    if (!e)
         return 0;
+    if (e->fd < 0) { /* no event file: dropped, as if written */
+        e->ev.dropped += e->ev.on;
+        return 0;
+    }
     char fields[3072] = "";
     if (fields_fmt && *fields_fmt) {
         va_list ap;
@@ -151,14 +241,15 @@ int crp_ev_emit(crp_ev *e, const char *ev, const char *fields_fmt, ...)
         vsnprintf(fields, sizeof fields, fields_fmt, ap);
         va_end(ap);
     }
-    char line[4096];
+    char line[4096], ts[32];
+    fmt_ts(ts, sizeof ts);
     int len = snprintf(
         line, sizeof line,
-        "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n",
-        crp_now(), e->svc, e->inst, ev, fields[0] ? "," : "", fields);
+        "{\"ts\":%s,\"svc\":\"%s\",\"inst\":\"%s\",\"ev\":\"%s\"%s%s}\n", ts,
+        e->svc, e->inst, ev, fields[0] ? "," : "", fields);
     if (len < 0 || (size_t)len >= sizeof line)
         return -EOVERFLOW;
-    return write_line(e->fd, line, (size_t)len);
+    return put_line(e->fd, &e->ev, line, (size_t)len);
 }
 
 int crp_ev_span(crp_ev *e, const char *name, const char *trace_id,
@@ -177,13 +268,14 @@ int crp_ev_span(crp_ev *e, const char *name, const char *trace_id,
         "\"name\":"
         "\"crp\"},\"spans\":[{\"traceId\":\"%s\",\"spanId\":\"%s\"%s%s%s,"
         "\"name\":\"%s\","
-        "\"kind\":1,\"startTimeUnixNano\":\"%.0f\",\"endTimeUnixNano\":\"%."
-        "0f\","
+        "\"kind\":1,\"startTimeUnixNano\":\"%" PRId64
+        "\",\"endTimeUnixNano\":\"%" PRId64 "\","
         "\"status\":{\"code\":%d}}]}]}]}\n",
         e->svc, e->inst, trace_id, span_id,
         parent ? ",\"parentSpanId\":\"" : "", parent ? parent : "",
-        parent ? "\"" : "", name, start * 1e9, end * 1e9, error ? 2 : 1);
+        parent ? "\"" : "", name, (int64_t)(start * 1e9), (int64_t)(end * 1e9),
+        error ? 2 : 1);
     if (len < 0 || (size_t)len >= sizeof line)
         return -EOVERFLOW;
-    return write_line(e->tfd, line, (size_t)len);
+    return put_line(e->tfd, &e->sp, line, (size_t)len);
 }

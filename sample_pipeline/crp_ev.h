@@ -1,6 +1,7 @@
 /* crp_ev: writes chaosrun events (harness/README.md, "The event contract"):
- * one JSON object per line, one write() per line, O_APPEND, with ts, svc,
- * inst.  Also the OTLP-JSON span file of the stage (one span per line). */
+ * one JSON object per line, whole lines per write() (one, or a held batch:
+ * crp_ev_hold), O_APPEND, with ts, svc, inst.  Also the OTLP-JSON span file
+ * of the stage (one span per line). */
 #ifndef CRP_EV_H
 #define CRP_EV_H
 
@@ -28,6 +29,25 @@ int crp_ev_emit(crp_ev *e, const char *ev, const char *fields_fmt, ...)
 int crp_ev_span(crp_ev *e, const char *name, const char *trace_id,
                 const char *span_id, const char *parent, double start,
                 double end, int error);
+
+/* Hold back the lines of events (CRP_EV_EVENTS) and/or spans
+ * (CRP_EV_SPANS) until crp_ev_release, which writes each file's lines in
+ * one write(): many lines a syscall instead of one (lines stay whole, and
+ * O_APPEND keeps concurrent writers from interleaving).  An event is a
+ * promise once written, so a caller releases before the action it
+ * announces becomes visible (ingest: before ACKing; the sink: before
+ * marking rows announced; the producer: before sending the records).
+ * A held crp_ev_emit returns 0 (its line's fate is crp_ev_release's), or
+ * < 0 when the line is not held (too long, out of memory). */
+#define CRP_EV_EVENTS 1
+#define CRP_EV_SPANS  2
+void crp_ev_hold(crp_ev *e, int what);
+
+/* Write and stop holding.  Returns the number of held event lines
+ * written whole: all of them, or the first ones when a write failed or
+ * was short (the caller may emit the others again).  Spans are written
+ * the same way, without a count. */
+int crp_ev_release(crp_ev *e);
 
 /* Write src into dst (size n > 0) as the inside of a JSON string: '"'
  * and '\\' escaped, control characters as \n \r \t or \u00XX, well-formed

@@ -1,6 +1,8 @@
 // clang-format off
 /* crp_feature: the feature service, the pipeline's flaky dependency.
  *   F <id> <x0,x1,...,x15>  ->  OK <e0> <e1> <e2> <e3>  |  ERR <reason>
+ * (numbers as strtod reads them; the worker sends and this answers C99 hex
+ * floats, %a: exact and cheap to convert)
  * --feature-delay-us adds service time per call, --feature-fail answers a
  * fraction of calls with an error.  Outages are made by the harness
  * (pause = SIGSTOP: calls time out; kill: connections refused). */
@@ -15,9 +17,10 @@
 #include "crp_net.h"
 #include "crp_stage.h"
 
-static void answer(crp_ctx *x, crp_conn *c, char *line, crp_metric *m_fail)
+/* Append the answer to one request line to out. */
+static void answer(crp_ctx *x, crp_conn *c, crp_sb *out, char *line,
+                   crp_metric *m_fail)
 {
-    char out[256];
     double v[CRP_DIM], e[CRP_EXTRA];
     char *p = strchr(line, ' ');
     p = p ? strchr(p + 1, ' ') : NULL;
@@ -32,20 +35,23 @@ static void answer(crp_ctx *x, crp_conn *c, char *line, crp_metric *m_fail)
             s = *end == ',' ? end + 1 : end;
         }
     }
-    if (x->c.feat_delay_us > 0)
+    if (x->c.feat_delay_us > 0) {
+        /* the answers already made leave before this one's service time:
+         * a slow service is slow per call, not per batch of calls */
+        if (out->len && crp_conn_send(c, out->s, out->len, 1000) < 0)
+            crp_conn_close(c);
+        crp_sb_reset(out);
         usleep((useconds_t)x->c.feat_delay_us);
+    }
     if (n != CRP_DIM) {
-        snprintf(out, sizeof out, "ERR bad request\n");
+        crp_sb_printf(out, "ERR bad request\n");
     } else if (x->c.feat_fail > 0 && crp_rng_unit(&x->rng) < x->c.feat_fail) {
-        snprintf(out, sizeof out, "ERR internal error\n");
+        crp_sb_printf(out, "ERR internal error\n");
         crp_metric_add(m_fail, 1);
     } else {
         crp_model_extra(v, e);
-        snprintf(out, sizeof out, "OK %.17g %.17g %.17g %.17g\n", e[0], e[1],
-                 e[2], e[3]);
+        crp_sb_printf(out, "OK %a %a %a %a\n", e[0], e[1], e[2], e[3]);
     }
-    if (crp_conn_send(c, out, strlen(out), 1000) < 0)
-        crp_conn_close(c);
 }
 
 typedef struct feat {
@@ -57,10 +63,15 @@ static int on_client(void *ctx, crp_conn *c)
 {
     feat *f = ctx;
     char *line;
+    crp_sb out = {0};
+    /* every request read in this round, answered in one send */
     while (c->fd >= 0 && crp_conn_next(c, &line)) {
         crp_metric_add(f->m_in, 1);
-        answer(f->x, c, line, f->m_fail);
+        answer(f->x, c, &out, line, f->m_fail);
     }
+    if (c->fd >= 0 && out.len && crp_conn_send(c, out.s, out.len, 1000) < 0)
+        crp_conn_close(c);
+    crp_sb_free(&out);
     return 0;
 }
 

@@ -172,6 +172,7 @@ int crp_produce_main(crp_ctx *x)
         }
         if (conn.fd >= 0) {
             crp_sb b = {0};
+            crp_ev_hold(x->ev, CRP_EV_EVENTS); /* released before the send */
             for (long long k = made - W < 0 ? 0 : made - W; k < made; k++) {
                 slot *s = &win[k % W];
                 if (s->pseq == k && !s->sent) {
@@ -187,6 +188,7 @@ int crp_produce_main(crp_ctx *x)
                     s->sent = 1;
                 }
             }
+            crp_ev_release(x->ev);
             if (b.len && crp_conn_send(&conn, b.s, b.len, 2000) < 0)
                 crp_conn_close(&conn);
             crp_sb_free(&b);

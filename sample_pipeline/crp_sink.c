@@ -188,28 +188,40 @@ fail:
     return -1;
 }
 
-/* Write the delivered events of committed rows. */
+/* Write the delivered events of committed rows, all in one write. */
 static void announce(sink *s)
 {
     double now = crp_now();
-    int keep = 0;
+    static char held[MAX_PEND]; /* its event line is held */
+    crp_ev_hold(s->x->ev, CRP_EV_EVENTS | CRP_EV_SPANS);
     for (int i = 0; i < s->ntodo; i++) {
         ann *a = &s->todo[i];
-        int rc =
+        held[i] =
             crp_ev_emit(s->x->ev, "delivered",
                         "\"id\":\"%s\",\"trace_id\":\"%s\",\"latency_ms\":%.3f",
-                        a->id, a->trace, (now - a->t_in) * 1000);
-        if (rc == 0 && s->ndone < MAX_PEND) {
-            s->done[s->ndone++] = *a;
-            crp_metric_add(s->m_out, 1);
-            crp_metric_observe(s->m_lat, (now - a->t_in) * 1000);
+                        a->id, a->trace, (now - a->t_in) * 1000) == 0;
+        if (held[i]) {
             char span[17];
             crp_hex_id(&s->x->rng, span, 8);
             crp_ev_span(s->x->ev, "sink.commit", a->trace, span,
                         a->parent[0] ? a->parent : NULL, a->t_in, now, 0);
-        } else {
-            s->todo[keep++] = *a; /* try again next round */
         }
+    }
+    /* the first `written` held lines are in the file; the others (a
+     * failed or short write) are announced again next round */
+    int written = crp_ev_release(s->x->ev), keep = 0;
+    for (int i = 0; i < s->ntodo; i++) {
+        ann *a = &s->todo[i];
+        if (held[i] && written > 0) {
+            written--;
+            if (s->ndone < MAX_PEND) {
+                s->done[s->ndone++] = *a;
+                crp_metric_add(s->m_out, 1);
+                crp_metric_observe(s->m_lat, (now - a->t_in) * 1000);
+                continue;
+            }
+        }
+        s->todo[keep++] = *a; /* try again next round */
     }
     s->ntodo = keep;
 }

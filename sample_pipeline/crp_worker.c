@@ -55,7 +55,21 @@ typedef struct worker {
     crp_metric *m_in, *m_out, *m_fail, *m_retry, *m_dlq, *m_degraded, *m_brk,
         *m_lat, *m_feat_lat, *m_rejected, *m_giveup, *m_feat_ok, *m_feat_fail,
         *m_gets, *m_empty, *m_idle;
+    /* Feature requests sent ahead for a batch (prefetch()): the ids (the
+     * batch's own pointers), in the order their answers will come on
+     * feat; pre_head: the next answer due. */
+    const char *pre_id[MAX_BATCH];
+    int pre_n, pre_head;
 } worker;
+
+/* A leased record, parsed: its envelope (owned), its features, or why it
+ * cannot be processed. */
+typedef struct parsed {
+    json_t *env;
+    double x[CRP_DIM];
+    double t_in;
+    const char *err;
+} parsed;
 
 static void on_breaker(void *arg, crp_brk_state from, crp_brk_state to)
 {
@@ -67,11 +81,70 @@ static void on_breaker(void *arg, crp_brk_state from, crp_brk_state to)
     crp_log(w->x, "breaker features -> %s", crp_breaker_name(to));
 }
 
+/* The connection to the feature service is closed: the answers still due
+ * to requests sent ahead are gone with it. */
+static void feat_close(worker *w)
+{
+    crp_conn_close(&w->feat);
+    w->pre_n = w->pre_head = 0;
+}
+
+/* Append the request line for one record. */
+static int feat_request(crp_sb *b, const char *id, const double *x)
+{
+    /* C99 hex floats: exact, and cheap to print and to read back
+     * (strtod), where %.17g cost more than the call's syscalls */
+    int rc = crp_sb_printf(b, "F %s ", id);
+    for (int i = 0; i < CRP_DIM && rc == 0; i++)
+        rc = crp_sb_printf(b, "%s%a", i ? "," : "", x[i]);
+    return rc < 0 ? rc : crp_sb_printf(b, "\n");
+}
+
+/* Send the feature requests of a whole batch at once, so that the
+ * service reads them in one go and its answers come back together, rather
+ * than a round trip (and two context switches) per record.  Only on an
+ * open connection with the breaker closed; each answer is then taken by
+ * feature_call() in order, with the usual timeout, and anything out of
+ * step (a retry, a record that made no call) closes the connection and
+ * falls back to one call at a time. */
+static void prefetch(worker *w, const crp_qmsg *msgs, const parsed *pr, int n)
+{
+    w->pre_n = w->pre_head = 0;
+    if (w->feat.fd < 0 || w->brk.state != CRP_BRK_CLOSED || n < 2)
+        return;
+    crp_sb b = {0};
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (pr[i].err)
+            continue;
+        if (feat_request(&b, msgs[i].id, pr[i].x) < 0) {
+            crp_sb_free(&b);
+            return; /* out of memory: one call at a time */
+        }
+        w->pre_id[k++] = msgs[i].id;
+    }
+    if (k > 0 &&
+        crp_conn_send(&w->feat, b.s, b.len, w->x->c.feat_timeout_ms) < 0)
+        feat_close(w); /* the calls will reconnect and report */
+    else
+        w->pre_n = k;
+    crp_sb_free(&b);
+}
+
 /* One call to the feature service.  0 and extra filled, or -errno /
  * -EPROTO (error answer) with a short text in why. */
 static int feature_call(worker *w, const char *id, const double *x,
                         double *extra, char *why, size_t n)
 {
+    int sent = 0;
+    if (w->pre_head < w->pre_n) {
+        if (w->pre_id[w->pre_head] == id) {
+            w->pre_head++;
+            sent = 1; /* its request went with the batch's */
+        } else {
+            feat_close(w); /* out of step: answers due to other calls */
+        }
+    }
     if (w->feat.fd < 0) {
         int fd = crp_net_connect(w->x->c.feature_addr, w->x->c.feat_timeout_ms);
         if (fd < 0) {
@@ -80,13 +153,15 @@ static int feature_call(worker *w, const char *id, const double *x,
         }
         crp_conn_init(&w->feat, fd);
     }
-    char req[1024];
-    int len = snprintf(req, sizeof req, "F %s ", id);
-    for (int i = 0; i < CRP_DIM; i++)
-        len += snprintf(req + len, sizeof req - (size_t)len, "%s%.17g",
-                        i ? "," : "", x[i]);
-    req[len++] = '\n';
-    int rc = crp_conn_send(&w->feat, req, (size_t)len, w->x->c.feat_timeout_ms);
+    int rc = 0;
+    if (!sent) {
+        crp_sb req = {0};
+        rc = feat_request(&req, id, x);
+        if (rc == 0)
+            rc = crp_conn_send(&w->feat, req.s, req.len,
+                               w->x->c.feat_timeout_ms);
+        crp_sb_free(&req);
+    }
     char *line = NULL;
     if (rc == 0) {
         rc = crp_conn_readline(&w->feat, &line, w->x->c.feat_timeout_ms);
@@ -94,7 +169,7 @@ static int feature_call(worker *w, const char *id, const double *x,
     }
     if (rc < 0) {
         /* A late answer would be read as the next call's: start over. */
-        crp_conn_close(&w->feat);
+        feat_close(w);
         snprintf(why, n, "%s", rc == -ETIMEDOUT ? "timeout" : strerror(-rc));
         return rc;
     }
@@ -276,26 +351,35 @@ static void failed(worker *w, const crp_qmsg *m, const char *err, outcome *o)
     json_decref(dl);
 }
 
-static void process(worker *w, const crp_qmsg *m, outcome *o)
+/* Parse and preprocess a leased record (before its feature call, which
+ * may be sent ahead with the batch's). */
+static void parse(const crp_qmsg *m, parsed *p)
 {
     json_error_t je;
-    json_t *env = json_loads(m->payload, 0, &je);
-    json_t *xa = json_object_get(json_object_get(env, "rec"), "x");
-    double x[CRP_DIM], extra[CRP_EXTRA];
-    double t_in = json_number_value(json_object_get(env, "t_in"));
-    double t0 = crp_now();
-    const char *err = NULL;
-    if (!env || json_array_size(xa) != CRP_DIM) {
-        err = "unreadable work record";
+    p->env = json_loads(m->payload, 0, &je);
+    json_t *xa = json_object_get(json_object_get(p->env, "rec"), "x");
+    p->t_in = json_number_value(json_object_get(p->env, "t_in"));
+    p->err = NULL;
+    if (!p->env || json_array_size(xa) != CRP_DIM) {
+        p->err = "unreadable work record";
     } else {
         for (int i = 0; i < CRP_DIM; i++)
-            x[i] = json_number_value(json_array_get(xa, i));
-        if (crp_model_normalise(x) < 0)
-            err = "preprocess: zero norm, cannot normalise";
+            p->x[i] = json_number_value(json_array_get(xa, i));
+        if (crp_model_normalise(p->x) < 0)
+            p->err = "preprocess: zero norm, cannot normalise";
     }
-    if (err) {
-        failed(w, m, err, o);
-        json_decref(env);
+}
+
+/* Process a parsed record; its envelope stays the caller's. */
+static void process(worker *w, const crp_qmsg *m, const parsed *p, outcome *o)
+{
+    json_t *env = p->env;
+    const double *x = p->x;
+    double extra[CRP_EXTRA];
+    double t_in = p->t_in;
+    double t0 = crp_now();
+    if (p->err) {
+        failed(w, m, p->err, o);
         return;
     }
     int full = features(w, m->id, m->trace, x, extra);
@@ -309,12 +393,10 @@ static void process(worker *w, const crp_qmsg *m, outcome *o)
             /* no model server: hand back (not the record's fault) */
             o->kind = OUT_HAND_BACK;
             snprintf(o->reason, sizeof o->reason, "no model server answered");
-            json_decref(env);
             return;
         }
         if (drops_failed_over_request(w, moved)) {
             o->kind = OUT_DROPPED;
-            json_decref(env);
             return;
         }
     } else {
@@ -335,8 +417,7 @@ static void process(worker *w, const crp_qmsg *m, outcome *o)
     json_decref(res);
     double t1 = crp_now();
     crp_ev_span(w->x->ev, full ? "worker.score" : "worker.score.degraded",
-                m->trace, span, parent, t0, t1, 0);
-    json_decref(env); /* parent borrows from env */
+                m->trace, span, parent, t0, t1, 0); /* parent: from env */
     crp_metric_observe(w->m_lat, (t1 - t0) * 1000);
 }
 
@@ -386,6 +467,7 @@ static int batch(worker *w)
 {
     static crp_qmsg msgs[MAX_BATCH];
     static outcome out[MAX_BATCH];
+    static parsed pr[MAX_BATCH];
     const crp_conf *c = &w->x->c;
     int n = crp_qc_get(&w->qc, "work", c->batch, msgs);
     if (n >= 0)
@@ -393,13 +475,19 @@ static int batch(worker *w)
     if (n <= 0)
         return n;
     crp_metric_add(w->m_in, n);
+    /* the batch's spans in one write (its events stay immediate: the
+     * harness may act on a retry or a breaker event at once) */
+    crp_ev_hold(w->x->ev, CRP_EV_SPANS);
     int acked = acks_on_lease(w, msgs, n);
+    for (int i = 0; i < n; i++)
+        parse(&msgs[i], &pr[i]);
+    prefetch(w, msgs, pr, n);
     for (int i = 0; i < n; i++) {
         memset(&out[i], 0, sizeof out[i]);
         if (crp_stop_requested) /* graceful: finish the one in hand only */
             out[i].kind = unprocessed_on_shutdown(w);
         else
-            process(w, &msgs[i], &out[i]);
+            process(w, &msgs[i], &pr[i], &out[i]);
         crp_qc_keepalive(&w->qc); /* a long batch (RabbitMQ heartbeats) */
         /* no message to put (out of memory): again later */
         if ((out[i].kind == OUT_RESULT || out[i].kind == OUT_DEAD_LETTER) &&
@@ -435,8 +523,13 @@ static int batch(worker *w)
     if (crp_qc_ack(&w->qc, "work", seq, k, 0, NULL) < 0)
         crp_log(w->x, "nack failed (the closed connection hands them back)");
 out:
-    for (int i = 0; i < n; i++)
+    crp_ev_release(w->x->ev);
+    if (w->pre_head < w->pre_n)
+        feat_close(w); /* answers still due would be read as later calls' */
+    for (int i = 0; i < n; i++) {
         free(out[i].payload);
+        json_decref(pr[i].env);
+    }
     crp_qc_free_msgs(msgs, n);
     return rc < 0 ? rc : n;
 }

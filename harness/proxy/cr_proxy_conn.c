@@ -766,7 +766,12 @@ void cr_proxy__timer_fire(cr_proxy *p, ptimer *t)
         return;
     switch (t->kind) {
     case T_RELEASE:
-        cr_proxy__conn_pump(p, c);
+        /* The direction whose chunk is due first: its bytes are late by
+         * whatever runs before them. */
+        pump(p, c, t->dir);
+        if (c->state != CS_DEAD)
+            pump(p, c, !t->dir);
+        conn_interest(p, c);
         break;
     case T_CLOSE_WAIT:
         dir_finish(p, c, t->dir);

@@ -161,7 +161,12 @@ struct cr_proxy {
     size_t nlinks;
     ptimer **heap;
     size_t nheap, hcap;
-    uint64_t armed;         /* when the timerfd is armed for, 0: disarmed */
+    uint64_t armed; /* when the timerfd is armed for, 0: disarmed */
+    /* Waking early (cr_proxy.c, "timer_rearm"): the measured wake-up
+     * lateness of the timerfd (EWMA, ns), the lead it arms the timerfd
+     * with, and the spin budget left (ns; refilled at SPIN_SHARE of the
+     * time that passes, at most SPIN_BUDGET_MAX). */
+    uint64_t wake_late, spin_budget, spin_refill_at;
     int pool[PIPE_POOL][3]; /* read end, write end, capacity */
     size_t npool;
     ctl *ctls;

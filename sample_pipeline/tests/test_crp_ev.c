@@ -2,9 +2,12 @@
 #include "cr_test.h"
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "crp_ev.h"
 
@@ -130,6 +133,114 @@ static void test_crp_ev_emit_escaped_line(void)
     CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Held lines are written only at release, all of them, in order, each a
+ * whole JSON line; the time stamps are numbers with microseconds and the
+ * span times integral nanoseconds. */
+static void test_crp_ev_hold_release(void)
+{
+    char *dir = cr_test_tmpdir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    char ev[512], tr[512], err[256] = "";
+    snprintf(ev, sizeof ev, "%s/events.jsonl", dir);
+    snprintf(tr, sizeof tr, "%s/traces/s.jsonl", dir);
+    crp_ev *e = crp_ev_open(ev, tr, "sink", "sink.0", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    crp_ev_hold(e, CRP_EV_EVENTS | CRP_EV_SPANS);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(crp_ev_emit(e, "delivered", "\"id\":\"r-%d\"", i), 0);
+    CU_ASSERT_EQUAL(
+        crp_ev_span(e, "sink.commit", "0123456789abcdef0123456789abcdef",
+                    "0123456789abcdef", NULL, 1796400000.25, 1796400000.5, 0),
+        0);
+    CU_ASSERT_EQUAL(file_size(ev), 0); /* nothing written yet */
+    CU_ASSERT_EQUAL(file_size(tr), 0);
+    CU_ASSERT_EQUAL(crp_ev_release(e), 3);
+    /* not held any more: written at once */
+    CU_ASSERT_EQUAL(crp_ev_emit(e, "stopped", NULL), 0);
+    long after = file_size(ev);
+    CU_ASSERT(after > 0);
+    CU_ASSERT_EQUAL(crp_ev_release(e), 0); /* nothing held */
+    crp_ev_close(e);
+    FILE *f = fopen(ev, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        json_t *v = json_loads(line, 0, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+        char want[16];
+        snprintf(want, sizeof want, "r-%d", n);
+        if (n < 3)
+            CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(v, "id")),
+                                   want);
+        CU_ASSERT(json_is_real(json_object_get(v, "ts")));
+        const char *dot = strstr(line, "\"ts\":");
+        dot = dot ? strchr(dot, '.') : NULL;
+        CU_ASSERT(dot && strspn(dot + 1, "0123456789") == 6);
+        json_decref(v);
+        n++;
+    }
+    fclose(f);
+    CU_ASSERT_EQUAL(n, 4);
+    f = fopen(tr, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
+    fclose(f);
+    /* integral nanoseconds (19 digits, within the double's 256 ns) */
+    const char *st = strstr(line, "\"startTimeUnixNano\":\"");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    st += strlen("\"startTimeUnixNano\":\"");
+    CU_ASSERT_EQUAL(strspn(st, "0123456789"), 19);
+    CU_ASSERT_EQUAL(st[19], '"');
+    long long ns = atoll(st);
+    CU_ASSERT(ns > 1796400000250000000LL - 512 &&
+              ns < 1796400000250000000LL + 512);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+}
+
+/* A short write at release (here: a file size limit) writes the first
+ * lines whole and tells how many: the sink announces the others again,
+ * and none twice. */
+static void test_crp_ev_release_short_write(void)
+{
+    char *dir = cr_test_tmpdir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    char ev[512], err[256] = "";
+    snprintf(ev, sizeof ev, "%s/events.jsonl", dir);
+    crp_ev *e = crp_ev_open(ev, "", "sink", "sink.0", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    crp_ev_hold(e, CRP_EV_EVENTS);
+    for (int i = 0; i < 3; i++)
+        crp_ev_emit(e, "delivered", "\"id\":\"r-%d\"", i);
+    struct rlimit old, lim;
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 150; /* room for the first line (~90 bytes), not two */
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int written = crp_ev_release(e);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, prev);
+    CU_ASSERT_EQUAL(written, 1);
+    CU_ASSERT_EQUAL(file_size(ev), 150); /* the second line is torn */
+    crp_ev_close(e);
+    /* no event file: held lines are dropped as if written */
+    e = crp_ev_open("", "", "sink", "sink.0", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    crp_ev_hold(e, CRP_EV_EVENTS);
+    crp_ev_emit(e, "delivered", "\"id\":\"a\"");
+    crp_ev_emit(e, "delivered", "\"id\":\"b\"");
+    CU_ASSERT_EQUAL(crp_ev_release(e), 2);
+    crp_ev_close(e);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("crp_ev", NULL, NULL);
@@ -137,4 +248,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_crp_ev_esc_utf8);
     CR_ADD_TEST(s, test_crp_ev_esc_truncates_whole);
     CR_ADD_TEST(s, test_crp_ev_emit_escaped_line);
+    CR_ADD_TEST(s, test_crp_ev_hold_release);
+    CR_ADD_TEST(s, test_crp_ev_release_short_write);
 }

@@ -14,12 +14,17 @@
 # Bare and attached runs alternate, ROUNDS times (BENCH_ROUNDS, default 3);
 # the table shows medians and the ratio of the medians.
 # Usage: bench_pipeline.sh [--quick] [WORKERS...]   (CR_BIN: build/bin)
+#        bench_pipeline.sh --against OLD_BIN [WORKERS...]
+# --against: bare throughput only, this build's crp (CR_BIN) and another
+# build's (OLD_BIN, e.g. main's build/bin) alternating round by round (which
+# goes first alternates too), ROUNDS times; medians and the ratio new/old.
 # Timing figures are for comparison within one run only: ratios, never
 # absolute thresholds (the machines are shared and noisy).
 set -u
 BIN=${CR_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
-QUICK=0
+QUICK=0 AGAINST=
 if [ "${1:-}" = "--quick" ]; then QUICK=1; shift; fi
+if [ "${1:-}" = "--against" ]; then AGAINST=$2; shift 2; fi
 WORKERS=("$@")
 [ ${#WORKERS[@]} -gt 0 ] || WORKERS=(1 2 4)
 N=${BENCH_N:-30000}; LAT_S=${BENCH_LAT_S:-6}; ROUNDS=${BENCH_ROUNDS:-3}
@@ -54,8 +59,13 @@ run_bare() { # workers rate count -> stats
         --poison 0 --window 2048
     local valid=$count
     wait_for "$dir/events.jsonl" "$valid" 120 || echo "warning: only $(grep -c delivered "$dir/events.jsonl") delivered" >&2
+    # the pipeline's CPU time (utime + stime of every stage, in ticks)
+    local cpu=0 t p
+    for p in "${PIDS[@]}"; do
+        t=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) && cpu=$((cpu + t))
+    done
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; PIDS=()
-    stats "$dir/events.jsonl"
+    echo "$(stats "$dir/events.jsonl") $cpu"
 }
 
 run_attached() { # workers rate count -> stats
@@ -104,12 +114,38 @@ cpu_share() {
 
 
 FAILED=0
+if [ -n "$AGAINST" ]; then
+    NEW=$BIN
+    echo "records: $N per run, bare, 50000 records/s offered; $ROUNDS rounds alternating new ($NEW) and old ($AGAINST)"
+    for w in "${WORKERS[@]}"; do
+        TN=() TO=() CN=() CO=()
+        hz=$(getconf CLK_TCK)
+        for ((k = 0; k < ROUNDS; k++)); do
+            for which in $(if [ $((k % 2)) = 0 ]; then echo new old; else echo old new; fi); do
+                if [ "$which" = new ]; then BIN=$NEW; else BIN=$AGAINST; fi
+                read -r tp _ _ n cpu < <(run_bare "$w" 50000 "$N")
+                [ "$n" -ge "$N" ] || { echo "FAIL: $which: $n of $N records delivered"; FAILED=1; }
+                # CPU seconds of all stages per 1000 records (start-up included)
+                c=$(awk -v t="$cpu" -v h="$hz" -v n="$N" 'BEGIN { printf "%.1f", 1000 * 1000 * t / h / n }')
+                if [ "$which" = new ]; then TN+=("$tp") CN+=("$c"); else TO+=("$tp") CO+=("$c"); fi
+                echo "$w workers, round $((k + 1)), $which: $tp records/s, pipeline CPU $c ms per 1000 records ($(cut -d' ' -f1-3 /proc/loadavg) load)"
+            done
+        done
+        BIN=$NEW
+        tn=$(echo "${TN[*]}" | median) to=$(echo "${TO[*]}" | median)
+        cn=$(echo "${CN[*]}" | median) co=$(echo "${CO[*]}" | median)
+        awk -v a="$tn" -v b="$to" -v w="$w" -v c="$cn" -v d="$co" 'BEGIN {
+            printf "%s workers: new %.0f records/s, old %.0f records/s (medians), new/old %.2f; CPU per 1000 records new %.0f ms, old %.0f ms, new/old %.2f\n",
+                   w, a, b, (b > 0 ? a / b : 0), c, d, (d > 0 ? c / d : 0) }'
+    done
+    exit $FAILED
+fi
 echo "records: $N per throughput run, latency runs ${LAT_S} s at half the bare throughput; $ROUNDS rounds, medians"
 printf "%-8s %-9s %12s %10s %10s %10s\n" workers mode "records/s" "rate" "p50_ms" "p99_ms"
 for w in "${WORKERS[@]}"; do
     TB=() TC=() SH=()
     for ((k = 0; k < ROUNDS; k++)); do
-        read -r tp_b _ _ n_b < <(run_bare "$w" 50000 "$N")
+        read -r tp_b _ _ n_b _ < <(run_bare "$w" 50000 "$N")
         read -r tp_c _ _ n_c sh < <(run_attached "$w" 50000 "$N")
         for n in "$n_b" "$n_c"; do
             [ "$n" -ge "$N" ] || { echo "FAIL: $n of $N records delivered"; FAILED=1; }
@@ -121,7 +157,7 @@ for w in "${WORKERS[@]}"; do
     cnt=$(awk -v r="$half" -v s="$LAT_S" 'BEGIN { printf "%d", r * s }')
     P5B=() P9B=() P5C=() P9C=()
     for ((k = 0; k < ROUNDS; k++)); do
-        read -r _ a b _ < <(run_bare "$w" "$half" "$cnt"); P5B+=("$a") P9B+=("$b")
+        read -r _ a b _ _ < <(run_bare "$w" "$half" "$cnt"); P5B+=("$a") P9B+=("$b")
         read -r _ a b _ < <(run_attached "$w" "$half" "$cnt"); P5C+=("$a") P9C+=("$b")
     done
     p50_b=$(echo "${P5B[*]}" | median) p99_b=$(echo "${P9B[*]}" | median)

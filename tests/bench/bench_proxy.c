@@ -3,6 +3,8 @@
  * the accuracy of a 10 ms latency toxic.
  *
  *   bench_proxy [--full] [--quick]
+ *   bench_proxy --latency [--reps N] [--trips N] [--against CHAOSRUN]
+ *                         [--poll-client]
  *
  * For each path (direct, chaosrun proxy, socat, haproxy — peers only when
  * installed): bulk throughput (MB/s moving 256 MiB, 1 GiB with --full, to a
@@ -15,7 +17,21 @@
  * All paths run at once and the rounds (3; 1 with --quick) interleave
  * them; the table shows medians.  The servers run in one forked process (an
  * epoll loop), the client in this one, the proxies in their own processes; all
- * on loopback.  haproxy runs with one thread, like the chaosrun proxy. */
+ * on loopback.  haproxy runs with one thread, like the chaosrun proxy.
+ *
+ * --latency measures only the latency toxic's accuracy, with more care:
+ * N reps (5) of T round trips (1000) each, without and then with a 10 ms
+ * downstream latency toxic; with --against, another chaosrun binary's proxy
+ * (an older build) runs beside this build's, and the reps alternate between
+ * the two, so that both see the same machine.  The overshoot is the delay
+ * added beyond 10 ms: p50 of the toxic run minus p50 without toxic, and p99
+ * of the toxic run minus the same p50; and the same for the downstream
+ * direction alone (the echo server stamps each reply with the time it
+ * sends it: server -> proxy -> client, the direction the toxic delays), which
+ * leaves out the upstream path and the server's own wake-up.  With
+ * --poll-client the client polls its socket rather than sleeping in read(),
+ * which takes the client's own wake-up (after 10 ms asleep) out of the figure:
+ * what is left is the proxy's. */
 #include "cli/cr_cli.h"
 #include "proxy/cr_proxy.h"
 
@@ -108,6 +124,12 @@ static void server_loop(int echo_l, int sink_l)
                 close(fd);
                 continue;
             }
+            if (kind == K_ECHO && r >= 9 && buf[0] == 'T') {
+                /* A timed ping: the reply carries the time it is sent, so
+                 * the client can tell the downstream delay alone. */
+                double t = mono();
+                memcpy(buf + 1, &t, sizeof t);
+            }
             if (kind == K_ECHO)
                 for (ssize_t off = 0; off < r;) {
                     ssize_t w = write(fd, buf + off, (size_t)(r - off));
@@ -167,8 +189,14 @@ static int cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* n round trips of 64 bytes; fills v (seconds), sorted. */
-static int pingpong(int echo_port, double *v, int n)
+/* --poll-client: the ping-pong client polls its socket instead of sleeping
+ * in read(), so that its own wake-up is not part of the round trip. */
+static int g_poll_client;
+
+/* n round trips of 64 bytes; fills v (seconds), sorted.  With ow, timed
+ * pings: ow gets each reply's one-way time from the echo server's send to
+ * its arrival here (seconds), sorted. */
+static int pingpong_ow(int echo_port, double *v, double *ow, int n)
 {
     char b[64];
     memset(b, 'p', sizeof b);
@@ -177,22 +205,39 @@ static int pingpong(int echo_port, double *v, int n)
         return -1;
     for (int i = 0; i < n; i++) {
         double t = mono();
+        b[0] = ow ? 'T' : 'p';
         if (write(fd, b, sizeof b) != (ssize_t)sizeof b)
             goto fail;
         for (size_t got = 0; got < sizeof b;) {
-            ssize_t r = read(fd, b + got, sizeof b - got);
+            ssize_t r = recv(fd, b + got, sizeof b - got,
+                             g_poll_client ? MSG_DONTWAIT : 0);
+            if (r < 0 && g_poll_client && errno == EAGAIN)
+                continue;
             if (r <= 0)
                 goto fail;
             got += (size_t)r;
         }
-        v[i] = mono() - t;
+        double now = mono();
+        v[i] = now - t;
+        if (ow) {
+            double sent;
+            memcpy(&sent, b + 1, sizeof sent);
+            ow[i] = now - sent;
+        }
     }
     close(fd);
     qsort(v, (size_t)n, sizeof *v, cmp_d);
+    if (ow)
+        qsort(ow, (size_t)n, sizeof *ow, cmp_d);
     return 0;
 fail:
     close(fd);
     return -1;
+}
+
+static int pingpong(int echo_port, double *v, int n)
+{
+    return pingpong_ow(echo_port, v, NULL, n);
 }
 
 static double conn_rate(int echo_port, double secs)
@@ -309,6 +354,34 @@ static int start_chaosrun(path *p, int echo, int sink, int api)
     return -1;
 }
 
+/* Another chaosrun binary's proxy (--against), on its own control socket;
+ * the echo link only. */
+static int start_external(path *p, const char *bin, int echo, char *sock,
+                          size_t socklen)
+{
+    char l1[128];
+    snprintf(sock, socklen, "/tmp/bench_proxy.%d.ext.sock", (int)getpid());
+    snprintf(l1, sizeof l1, "echo=127.0.0.1:0,127.0.0.1:%d", echo);
+    char *argv[] = {(char *)bin, "proxy",  "--control", sock, "--seed",
+                    "1",         "--link", l1,          NULL};
+    p->pid[0] = spawn(argv);
+    for (int i = 0; i < 300; i++) {
+        char *r = NULL;
+        cr_err e;
+        cr_err_clear(&e);
+        if (cr_proxy_client(sock, "links", 1000, &r, &e) == 0) {
+            json_t *j = json_loads(r, 0, NULL);
+            free(r);
+            p->echo = (int)json_integer_value(json_object_get(
+                json_array_get(json_object_get(j, "links"), 0), "port"));
+            json_decref(j);
+            return p->echo > 0 ? 0 : -1;
+        }
+        usleep(10000);
+    }
+    return -1;
+}
+
 static int start_socat(path *p, int echo, int sink)
 {
     char a1[128], b1[64], a2[128], b2[64];
@@ -379,13 +452,130 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* One rep of the latency toxic on the proxy behind sock / echo_port: the
+ * overshoot beyond 10 ms at p50 and p99, in microseconds.  0 or -1. */
+static int latency_rep(const char *sock, int echo_port, int n, double *o50,
+                       double *o99, double *w50, double *w99)
+{
+    double *v = calloc((size_t)n, sizeof *v), *b = calloc((size_t)n, sizeof *b);
+    double *vw = calloc((size_t)n, sizeof *vw),
+           *bw = calloc((size_t)n, sizeof *bw);
+    char *reply = NULL;
+    cr_err e;
+    cr_err_clear(&e);
+    int rc = -1;
+    if (v && b && vw && bw && pingpong_ow(echo_port, b, bw, n) == 0 &&
+        cr_proxy_client(sock, "toxic add echo lat latency latency=10", 2000,
+                        &reply, &e) == 0 &&
+        strncmp(reply, "ok", 2) == 0) {
+        if (pingpong_ow(echo_port, v, vw, n) == 0) {
+            *o50 = (v[n / 2] - b[n / 2] - 0.010) * 1e6;
+            *o99 = (v[(int)(n * 0.99)] - b[n / 2] - 0.010) * 1e6;
+            *w50 = (vw[n / 2] - bw[n / 2] - 0.010) * 1e6;
+            *w99 = (vw[(int)(n * 0.99)] - bw[n / 2] - 0.010) * 1e6;
+            rc = 0;
+        }
+        free(reply);
+        reply = NULL;
+        cr_err_clear(&e);
+        if (cr_proxy_client(sock, "toxic remove echo lat", 2000, &reply, &e) <
+            0)
+            rc = -1;
+    }
+    free(reply);
+    free(v);
+    free(b);
+    free(vw);
+    free(bw);
+    return rc;
+}
+
+/* --latency: this build's proxy, and with against another binary's,
+ * alternating reps.  Prints each rep and the medians; 0 or 1. */
+static int latency_mode(int echo, int sink, const char *against, int reps,
+                        int trips)
+{
+    path self = {.name = "this build"}, ext = {.name = against};
+    char ext_sock[128];
+    double s50[64], s99[64], x50[64], x99[64];
+    double sw50[64], sw99[64], xw50[64], xw99[64];
+    int rc = 0;
+    if (start_chaosrun(&self, echo, sink, 0) < 0 ||
+        (against &&
+         start_external(&ext, against, echo, ext_sock, sizeof ext_sock) < 0)) {
+        fprintf(stderr, "bench_proxy: a proxy did not start\n");
+        rc = 1;
+        goto out;
+    }
+    printf("bench_proxy --latency: 10 ms latency toxic (downstream), %d reps "
+           "of %d round trips%s%s; overshoot beyond 10 ms in us\n\n",
+           reps, trips, against ? ", alternating with --against" : "",
+           g_poll_client ? ", polling client" : "");
+    printf("| rep | proxy | round trip: overshoot p50 us | p99 us | "
+           "downstream one-way: overshoot p50 us | p99 us |\n");
+    printf("|---:|---|---:|---:|---:|---:|\n");
+    for (int r = 0; r < reps; r++) {
+        for (int k = 0; k < (against ? 2 : 1); k++) {
+            /* Alternate which goes first, so neither always follows the
+             * other's 10 s of sleeping. */
+            int which = against ? (r + k) % 2 : 0;
+            double *o50 = which ? &x50[r] : &s50[r];
+            double *o99 = which ? &x99[r] : &s99[r];
+            double *w50 = which ? &xw50[r] : &sw50[r];
+            double *w99 = which ? &xw99[r] : &sw99[r];
+            if (latency_rep(which ? ext_sock : g_sock,
+                            which ? ext.echo : self.echo, trips, o50, o99, w50,
+                            w99) < 0) {
+                fprintf(stderr, "bench_proxy: rep %d on %s failed\n", r,
+                        which ? against : "this build");
+                rc = 1;
+                goto out;
+            }
+            printf("| %d | %s | %.1f | %.1f | %.1f | %.1f |\n", r + 1,
+                   which ? against : "this build", *o50, *o99, *w50, *w99);
+            fflush(stdout);
+        }
+    }
+    printf("\nmedian over %d reps, round trip (one-way): this build p50 "
+           "%+.1f (%+.1f) us, p99 %+.1f (%+.1f) us\n",
+           reps, median(s50, reps), median(sw50, reps), median(s99, reps),
+           median(sw99, reps));
+    if (against)
+        printf("median over %d reps, round trip (one-way): %s p50 %+.1f "
+               "(%+.1f) us, p99 %+.1f (%+.1f) us\n",
+               reps, against, median(x50, reps), median(xw50, reps),
+               median(x99, reps), median(xw99, reps));
+out:
+    stop(&self);
+    stop(&ext);
+    if (against)
+        unlink(ext_sock);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     size_t bulk = 256u << 20;
     int rtts = 10000, lat_n = 500, rounds = 3;
     double conn_s = 1.0;
+    int latency = 0, reps = 5, trips = 1000;
+    const char *against = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--full")) {
+        if (!strcmp(argv[i], "--latency")) {
+            latency = 1;
+        } else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
+            reps = atoi(argv[++i]);
+            if (reps < 1 || reps > 64)
+                reps = 5;
+        } else if (!strcmp(argv[i], "--trips") && i + 1 < argc) {
+            trips = atoi(argv[++i]);
+            if (trips < 100)
+                trips = 100;
+        } else if (!strcmp(argv[i], "--poll-client")) {
+            g_poll_client = 1;
+        } else if (!strcmp(argv[i], "--against") && i + 1 < argc) {
+            against = argv[++i];
+        } else if (!strcmp(argv[i], "--full")) {
             bulk = 1u << 30;
         } else if (!strcmp(argv[i], "--quick")) {
             bulk = 16u << 20;
@@ -394,7 +584,10 @@ int main(int argc, char **argv)
             conn_s = 0.2;
             rounds = 1;
         } else {
-            fprintf(stderr, "usage: bench_proxy [--full|--quick]\n");
+            fprintf(stderr, "usage: bench_proxy [--full|--quick]\n"
+                            "       bench_proxy --latency [--reps N] "
+                            "[--trips N] [--against CHAOSRUN] "
+                            "[--poll-client]\n");
             return 2;
         }
     }
@@ -408,6 +601,12 @@ int main(int argc, char **argv)
     }
     close(el);
     close(sl);
+    if (latency) {
+        int lrc = latency_mode(echo, sink, against, reps, trips);
+        kill(srv, SIGKILL);
+        waitpid(srv, NULL, 0);
+        return lrc;
+    }
 
     /* Every path is up at once and the rounds interleave them, so that a
      * noisy neighbour hurts all paths alike; medians over the rounds. */
