@@ -54,7 +54,12 @@ static const char EXPLORE_USAGE[] =
     "\n"
     "Exit status: 0 no failure found; 1 a failure found; 2 usage or invalid\n"
     "scenario; 3 this machine cannot run it; 4 harness failure or\n"
-    "interrupted.\n";
+    "interrupted; 5 the system did not start (or its steady state never\n"
+    "held) in 3 runs in a row and nothing was found.\n";
+
+/* Consecutive runs that could not be judged (exit 5) before the search
+ * stops with exit 5. */
+#define EXPLORE_MAX_NOT_STARTED 3
 
 typedef struct explore_args {
     const char *file, *out;
@@ -382,12 +387,26 @@ int cr_cli_explore(int argc, char **argv)
         printf("explore %s: strategy %s over %zu combinations (kind x target "
                "x third of the start window)\n",
                ex.sc->name, cr_explore_strategy_name(ex.strategy), ex.narms);
+    int not_started = 0;
     for (unsigned i = 0; i < a.runs; i++) {
         if (cr_cli__mono() - ex.t0 >= a.budget)
             break;
         int r = explore_one(&ex, i, s0 + i, a.quiet);
         if (r == 2 || r == 3 || r == 4) {
             rc = r; /* invalid draw, unrunnable, harness or interrupted */
+            break;
+        }
+        /* A system that does not start says nothing about faults: a few
+         * in a row (a port taken, a broken build) end the search rather
+         * than spend the budget on runs that cannot be judged. */
+        not_started = r == 5 ? not_started + 1 : 0;
+        if (not_started == EXPLORE_MAX_NOT_STARTED) {
+            fprintf(stderr,
+                    "chaosrun explore: the system did not start (or its "
+                    "steady state never held) in %d runs in a row, the "
+                    "last %s/run-%03u: stopping (see its journal.json)\n",
+                    EXPLORE_MAX_NOT_STARTED, ex.out, i);
+            rc = ex.failures ? 0 : 5; /* failures found still count */
             break;
         }
         if (ex.failures && !a.keep_going)

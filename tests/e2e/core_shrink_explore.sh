@@ -104,4 +104,16 @@ set +e
 RC=$?
 set -e
 expect_eq "explore of a scenario without a fault space exits 2" 2 "$RC"
+
+# A system that never starts (b is never ready): three unjudged runs in a
+# row end the search with exit 5 instead of spending the budget on them.
+jq '.services[1].ready = {"kind": "log", "regex": "^never$", "timeout_s": 0.5}' \
+    "$S/explore-core.json" >"$E2E_TMP/nostart.json"
+set +e
+"$CHAOSRUN" explore --budget 2m --runs 20 -q -o "$E2E_TMP/ns" "$E2E_TMP/nostart.json" >"$E2E_TMP/ns.out" 2>&1
+RC=$?
+set -e
+expect_eq "a system that never starts: explore exits 5" 5 "$RC"
+expect_eq "... after three runs" 3 "$(wc -l <"$E2E_TMP/ns/explore.jsonl")"
+expect_true "... and says why" grep -q "did not start (or its steady state never held) in 3 runs in a row" "$E2E_TMP/ns.out"
 finish
