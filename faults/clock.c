@@ -16,7 +16,8 @@
  *     (the Go runtime reads the vDSO itself): refused with exit 3.
  *   - monotonic: a time namespace (CLONE_NEWTIME) made for every start of
  *     the service's replicas, with the offset written before the program
- *     runs (cr_run_svc_timens).  Works for any program, static ones too;
+ *     runs (cr_run_svc_timens); CLOCK_BOOTTIME moves with it.  Works for
+ *     any program, static ones too;
  *     but a namespace's offsets are fixed once a process is in it, so a
  *     monotonic offset holds from each replica's start for the whole run:
  *     at_s 0, no for_s, no jump, no drift.
@@ -405,7 +406,11 @@ static int prepare_monotonic(cr_fault *f, cr_run *r, cr_err *err)
         ns -= 1000000000L;
     }
     char text[96];
-    snprintf(text, sizeof text, "monotonic %.0f %ld\n", s, ns);
+    /* CLOCK_BOOTTIME (and /proc/uptime) moves with it: it is the
+     * monotonic clock plus the time suspended, and a program may compare
+     * the two. */
+    snprintf(text, sizeof text, "monotonic %.0f %ld\nboottime %.0f %ld\n", s,
+             ns, s, ns);
     int rc = cr_run_svc_timens(r, f->target.service, text, err);
     if (rc == 0)
         cr_run_log(r,
