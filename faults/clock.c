@@ -69,13 +69,13 @@ typedef struct clock_priv {
 extern const cr_fault_ops cr_fault_clock_ops;
 
 static const cr_param clock_params[] = {
-    {"offset_s", "number", NULL,
+    {"offset_s", "number", "none",
      "skew: the clock reads this many seconds ahead (negative: behind) "
      "inside the window (for_s); monotonic: from each replica's start"},
-    {"jump_s", "number", NULL,
+    {"jump_s", "number", "none",
      "a step of the wall clock at at_s; it stays (or, with for_s, steps "
      "back at the window's end)"},
-    {"rate", "number", NULL,
+    {"rate", "number", "none",
      "drift inside the window: the wall clock runs this much as fast "
      "(1.001: 1 ms more each second); what it drifted stays"},
     {"clocks", "array", "[\"realtime\"]",
