@@ -18,7 +18,7 @@ PACKAGES=(
   busybox-static cpio qemu-system-x86 socat haproxy
   librabbitmq-dev rabbitmq-server stress-ng redis-server
   chromium help2man yamllint
-  libseccomp-dev golang-go strace
+  libseccomp-dev golang-go strace libfaketime
 )
 
 deps() {

@@ -238,6 +238,7 @@ static const char *const defect_names[] = {"no_backoff",
                                            "no_failover",
                                            "failover_drop",
                                            "registry_forgets",
+                                           "registry_wall_clock",
                                            NULL};
 
 int crp_conf_defects(const char *s, unsigned *out)

@@ -30,6 +30,8 @@ enum {
     CRP_DEFECT_NO_FAILOVER = 1u << 15,   /* retry the dead server forever */
     CRP_DEFECT_FAILOVER_DROP = 1u << 16, /* in-flight record acked, no result */
     CRP_DEFECT_REGISTRY_FORGETS = 1u << 17, /* registry down: set dropped */
+    /* registry (crp_registry.c): leases timed by the wall clock */
+    CRP_DEFECT_REGISTRY_WALL_CLOCK = 1u << 18,
 };
 
 #define CRP_STR 256

@@ -18,6 +18,14 @@
  * then looks stale through no fault of the instances, so the registry
  * warms up again instead of declaring them all dead.
  *
+ * Every time of the table (registration, heartbeat, their age: health and
+ * expiry) and the warm-up are read from CLOCK_MONOTONIC: a lease measures
+ * elapsed time, and the wall clock steps (NTP, an operator, a VM resumed)
+ * and drifts.  With the defect registry_wall_clock the lease times come
+ * from CLOCK_REALTIME instead (the loop's own stall check stays
+ * monotonic): a step of the registry's wall clock then ages every
+ * heartbeat at once.
+ *
  * Events: `ready`, `instance_healthy` / `instance_unhealthy` {service,
  * instance, addr, reason} on every health transition, `warming` {reason:
  * start | stall, gap_ms}, `stopping`, `stopped`. */
@@ -41,6 +49,7 @@ typedef struct reg {
     crp_regtab t;
     int64_t warm_until;
     volatile int stop;
+    int wall_leases; /* defect registry_wall_clock */
     crp_metric *m_reg, *m_hb, *m_list, *m_probe_fail, *m_healthy;
 } reg;
 
@@ -103,8 +112,16 @@ static void on_change(void *arg, const crp_reg_ent *e, int healthy,
             healthy ? "healthy" : why);
 }
 
-/* Answer one command line into b.  Called with the lock held. */
-static void command(reg *g, char *line, int64_t now, crp_sb *b)
+/* The clock of the leases, in ms: monotonic; the wall clock with the
+ * defect registry_wall_clock. */
+static int64_t lease_now(const reg *g)
+{
+    return g->wall_leases ? (int64_t)(crp_now() * 1000) : crp_mono_ms();
+}
+
+/* Answer one command line into b.  Called with the lock held.  mono: the
+ * monotonic clock (warm-up); now: the leases' clock. */
+static void command(reg *g, char *line, int64_t mono, int64_t now, crp_sb *b)
 {
     char a[5][CRP_REG_ADDR];
     int prio = 0;
@@ -132,7 +149,7 @@ static void command(reg *g, char *line, int64_t now, crp_sb *b)
                                                                 : "UNKNOWN");
     } else if (sscanf(line, "LIST %127s", a[0]) == 1) {
         crp_metric_add(g->m_list, 1);
-        if (now < g->warm_until) {
+        if (mono < g->warm_until) {
             crp_sb_printf(b, "WARMING\n");
             return;
         }
@@ -156,10 +173,10 @@ static int on_client(void *ctx, crp_conn *c)
     char *line;
     crp_sb b = {0};
     int rc = 0;
-    int64_t now = crp_mono_ms();
+    int64_t mono = crp_mono_ms(), now = lease_now(g);
     pthread_mutex_lock(&g->lock);
     while (c->fd >= 0 && crp_conn_next(c, &line))
-        command(g, line, now, &b);
+        command(g, line, mono, now, &b);
     pthread_mutex_unlock(&g->lock);
     if (b.len && crp_conn_send(c, b.s, b.len, 1000) < 0)
         rc = -EPIPE;
@@ -175,6 +192,7 @@ int crp_registry_main(crp_ctx *x)
     pthread_t th;
     int rc = 1, th_ok = 0;
     g.x = x;
+    g.wall_leases = !!(c->defects & CRP_DEFECT_REGISTRY_WALL_CLOCK);
     pthread_mutex_init(&g.lock, NULL);
     crp_regtab_init(&g.t, c->hb_timeout_ms, c->probe_failures,
                     30000 > 10LL * c->hb_timeout_ms ? 30000
@@ -210,20 +228,20 @@ int crp_registry_main(crp_ctx *x)
     crp_ev_emit(x->ev, "ready", NULL);
     while (!crp_stop_requested) {
         int pr = crp_lsrv_wait(&srv, 50);
-        int64_t now = crp_mono_ms();
+        int64_t mono = crp_mono_ms(), now = lease_now(&g);
         pthread_mutex_lock(&g.lock);
-        if (now - last > c->hb_timeout_ms) {
+        if (mono - last > c->hb_timeout_ms) {
             /* we did not run for a while: every heartbeat looks stale */
-            g.warm_until = now + c->warmup_ms;
+            g.warm_until = mono + c->warmup_ms;
             for (int i = 0; i < g.t.n; i++)
                 g.t.e[i].hb_ms = now;
             crp_ev_emit(x->ev, "warming",
                         "\"reason\":\"stall\",\"gap_ms\":%" PRId64 ",\"ms\":%d",
-                        now - last, c->warmup_ms);
+                        mono - last, c->warmup_ms);
             crp_log(x, "loop stalled %" PRId64 " ms: warming up again",
-                    now - last);
+                    mono - last);
         }
-        last = now;
+        last = mono;
         crp_regtab_expire(&g.t, now);
         crp_regtab_changes(&g.t, now, on_change, &g);
         int healthy = 0;

@@ -643,6 +643,65 @@ static void test_spawn_child_hook_and_after_go(void)
     CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
+static double uptime_now(void)
+{
+    double up = -1;
+    FILE *fp = fopen("/proc/uptime", "re");
+    if (fp) {
+        if (fscanf(fp, "%lf", &up) != 1)
+            up = -1;
+        fclose(fp);
+    }
+    return up;
+}
+
+/* timens_offsets: the program sees its CLOCK_BOOTTIME (/proc/uptime) moved
+ * by the offset, the parent does not; a static program too (no preload
+ * involved); offsets the kernel refuses fail the start with the step. */
+static void test_spawn_time_namespace(void)
+{
+    if (geteuid() != 0 || access("/proc/self/timens_offsets", F_OK) != 0) {
+        printf("\n  SKIPPED (needs root and time namespaces): "
+               "test_spawn_time_namespace\n");
+        return;
+    }
+    char *argv[] = {"cat", "/proc/uptime", NULL};
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    char out[128];
+    o.path = "/bin/cat";
+    o.argv = argv;
+    o.timens_offsets = "boottime 5000 0\n";
+    double before = uptime_now();
+    int st = run_capture(&o, out, sizeof out);
+    double after = uptime_now();
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    double seen = atof(out);
+    CU_ASSERT(seen >= before + 5000 - 0.02 && seen <= after + 5000 + 0.02);
+    CU_ASSERT(uptime_now() < before + 1000); /* ours is untouched */
+
+    /* A static program (busybox-static) is in the namespace as well. */
+    if (access("/bin/busybox", X_OK) == 0) {
+        char *bargv[] = {"busybox", "cat", "/proc/uptime", NULL};
+        o.path = "/bin/busybox";
+        o.argv = bargv;
+        before = uptime_now();
+        st = run_capture(&o, out, sizeof out);
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CU_ASSERT(atof(out) >= before + 5000 - 0.02);
+        o.path = "/bin/cat";
+        o.argv = argv;
+    }
+
+    /* Negative offsets that would put the clock below zero are refused. */
+    cr_err e;
+    cr_spawn_proc pr;
+    cr_err_clear(&e);
+    o.timens_offsets = "boottime -999999999 0\n";
+    CU_ASSERT_EQUAL(cr_spawn(&o, &pr, &e), CR_EINVAL);
+    CU_ASSERT_STRING_EQUAL(pr.step, "timens");
+    CU_ASSERT(strstr(e.msg, "time namespace") != NULL);
+}
+
 static void test_spawn_which(void)
 {
     char *p = cr_spawn_which("sh");
@@ -687,5 +746,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_spawn_cred_lookup);
 
     CR_ADD_TEST(s, test_spawn_child_hook_and_after_go);
+    CR_ADD_TEST(s, test_spawn_time_namespace);
     CR_ADD_TEST(s, test_spawn_which);
 }

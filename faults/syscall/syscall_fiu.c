@@ -145,8 +145,8 @@ int sys_fiu_prepare(cr_fault *f, cr_run *r, cr_err *err)
         return cr_err_sys(err, CR_ESYS, mk_errno, "fault %s: mkdir fiu/%s",
                           f->name, sp->name);
     /* Keep a preload the scenario (or our own environment) already has. */
-    const char *base = NULL;
-    for (char **e = sp->env; e && *e; e++)
+    const char *base = cr_run_getenv(r, sp->name, "LD_PRELOAD");
+    for (char **e = sp->env; !base && e && *e; e++)
         if (strncmp(*e, "LD_PRELOAD=", 11) == 0)
             base = *e + 11;
     if (!base)

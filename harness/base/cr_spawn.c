@@ -32,6 +32,7 @@ enum {
     ST_SIGNALS = 1,
     ST_PGID,
     ST_PDEATH,
+    ST_TIMENS,
     ST_SETNS,
     ST_GROUPS,
     ST_GID,
@@ -45,10 +46,11 @@ enum {
 };
 
 static const char *const step_names[ST_N] = {
-    [ST_SIGNALS] = "signals", [ST_PGID] = "setpgid",     [ST_PDEATH] = "prctl",
-    [ST_SETNS] = "setns",     [ST_GROUPS] = "setgroups", [ST_GID] = "setgid",
-    [ST_UID] = "setuid",      [ST_STDIO] = "stdio",      [ST_CHDIR] = "chdir",
-    [ST_KEEP] = "keep fds",   [ST_HOOK] = "hook",        [ST_EXEC] = "exec",
+    [ST_SIGNALS] = "signals", [ST_PGID] = "setpgid",  [ST_PDEATH] = "prctl",
+    [ST_TIMENS] = "timens",   [ST_SETNS] = "setns",   [ST_GROUPS] = "setgroups",
+    [ST_GID] = "setgid",      [ST_UID] = "setuid",    [ST_STDIO] = "stdio",
+    [ST_CHDIR] = "chdir",     [ST_KEEP] = "keep fds", [ST_HOOK] = "hook",
+    [ST_EXEC] = "exec",
 };
 
 /* What the child needs, all prepared before fork. */
@@ -156,6 +158,31 @@ static void child_pdeathsig(const child_ctx *c)
         _exit(127);
 }
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* unshare(CLONE_NEWTIME), then the offsets of the new namespace (which
+ * this process does not enter: its children and its next execve do).
+ * 0, or -1 with errno. */
+static int child_timens(const char *offsets)
+{
+    if (unshare(CLONE_NEWTIME) != 0)
+        return -1;
+    int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(offsets);
+    ssize_t w = write(fd, offsets, n);
+    int e = errno;
+    close(fd);
+    if (w != (ssize_t)n) {
+        errno = w < 0 ? e : EIO;
+        return -1;
+    }
+    return 0;
+}
+
 static _Noreturn void child_main(child_ctx *c)
 {
     const cr_spawn_opts *o = c->o;
@@ -173,6 +200,11 @@ static _Noreturn void child_main(child_ctx *c)
         if (g != 1)
             _exit(127); /* the parent refused or died: nothing to report */
     }
+    /* A new time namespace before the identity is dropped (it needs
+     * CAP_SYS_ADMIN, its offsets CAP_SYS_TIME): its offsets can be
+     * written only before a process enters it, and execve enters it. */
+    if (o->timens_offsets && child_timens(o->timens_offsets) != 0)
+        child_fail(c, ST_TIMENS);
     if (o->netns_fd >= 0 && setns(o->netns_fd, CLONE_NEWNET) != 0)
         child_fail(c, ST_SETNS);
     if (o->cred.set) {
@@ -228,6 +260,13 @@ static int child_error(const cr_spawn_opts *o, int step, int e,
     case ST_GID:
         return cr_err_sys(err, CR_ESYS, e, "setgid %u (for %s)",
                           (unsigned)o->cred.gid, o->path);
+    case ST_TIMENS:
+        return cr_err_sys(err,
+                          e == EINVAL || e == ERANGE ? CR_EINVAL : CR_EUNSUP, e,
+                          "new time namespace with offsets \"%s\" (for %s; "
+                          "needs Linux >= 5.6, CAP_SYS_ADMIN and "
+                          "CAP_SYS_TIME)",
+                          o->timens_offsets, o->path);
     default:
         return cr_err_sys(err, CR_ESYS, e, "%s (for %s)", out->step, o->path);
     }

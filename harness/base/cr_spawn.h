@@ -19,10 +19,10 @@
  *     -- record first, then change (STYLE.md) -- and only then proceeds.
  *
  * The order in the child: dispositions and mask reset, setpgid, parent-
- * death signal, wait for the go byte, setns, setgroups/setgid/setuid (the
- * identity is dropped after the namespace is entered, which needs
- * privilege), stdio, chdir (as the new identity), the kept fds, the
- * caller's child_hook, exec. */
+ * death signal, wait for the go byte, a new time namespace, setns,
+ * setgroups/setgid/setuid (the identity is dropped after the namespace is
+ * entered, which needs privilege), stdio, chdir (as the new identity), the kept
+ * fds, the caller's child_hook, exec. */
 #ifndef CR_SPAWN_H
 #define CR_SPAWN_H
 
@@ -78,6 +78,15 @@ typedef struct cr_spawn_opts {
      * "dies with the harness". */
     int pdeathsig;
     int netns_fd; /* -1, or an fd for setns(fd, CLONE_NEWNET) */
+    /* NULL, or the program runs in a new time namespace with these
+     * offsets, the text of /proc/PID/timens_offsets ("monotonic 30 0\n"
+     * or "boottime -5 0\n", one clock a line: seconds and nanoseconds).
+     * The child calls unshare(CLONE_NEWTIME) and writes them to
+     * /proc/self/timens_offsets before its identity is dropped; execve
+     * enters the namespace (Linux >= 5.19 switches on exec).  Needs
+     * CAP_SYS_ADMIN and CAP_SYS_TIME; a failure is the step "timens"
+     * (CR_EUNSUP; CR_EINVAL for offsets the kernel refuses). */
+    const char *timens_offsets;
     cr_spawn_cred cred;
     /* Go-pipe.  When set, called in the parent after fork while the child
      * waits (process group already made, nothing else done yet): record

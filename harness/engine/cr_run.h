@@ -146,6 +146,11 @@ int cr_run_stop_inst(cr_run *r, cr_inst *i, int sig, double timeout_s,
  * Replaces an earlier value of the same key. */
 int cr_run_setenv(cr_run *r, const char *service, const char *key,
                   const char *val, cr_err *err);
+/* The value an earlier prepare hook gave key for service with
+ * cr_run_setenv (so that two preloads compose: libfiu and libfaketime),
+ * or NULL.  Owned by the run. */
+const char *cr_run_getenv(const cr_run *r, const char *service,
+                          const char *key);
 /* Per-instance variable (applied after the per-service ones). */
 int cr_run_setenv_inst(cr_run *r, const char *service, int replica,
                        const char *key, const char *val, cr_err *err);
@@ -203,6 +208,16 @@ typedef struct cr_spawn_hook {
 #define CR_SPAWN_HOOKS_MAX 4
 int cr_run_add_spawn_hook(cr_run *r, const char *service,
                           const cr_spawn_hook *hook, void *arg, cr_err *err);
+
+/* Every start of a replica of service from now on runs its program in a
+ * new time namespace with these offsets (the text of
+ * /proc/PID/timens_offsets: "monotonic <s> <ns>\n", "boottime <s> <ns>\n";
+ * cr_spawn_opts.timens_offsets).  For prepare() of the clock kind: a
+ * namespace's offsets are fixed once a process is in it, so they hold
+ * from the replica's start.  Replaces an earlier text.  0, CR_ENOTFOUND
+ * (no such service), CR_EINVAL (too long). */
+int cr_run_svc_timens(cr_run *r, const char *service, const char *offsets,
+                      cr_err *err);
 
 /* The slot in which an optional module keeps its per-run state ("net",
  * "proxy", "syscall"): NULL until the module stores its own allocation there;

@@ -79,6 +79,9 @@ struct cr_svc {
         void *arg;
     } hooks[CR_SPAWN_HOOKS_MAX]; /* cr_run_add_spawn_hook */
     size_t nhooks;
+    /* Offsets of a new time namespace every start of a replica gets
+     * ("monotonic 30 0\n"; cr_run_svc_timens), "" for none. */
+    char timens[128];
     /* The end of the run (cr_shutdown.c): waiting for its stop_deps,
      * signalled, stopped; when it was signalled. */
     int stop_state;

@@ -281,6 +281,26 @@ int cr_run_add_spawn_hook(cr_run *r, const char *service,
                       service);
 }
 
+int cr_run_svc_timens(cr_run *r, const char *service, const char *offsets,
+                      cr_err *err)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        cr_svc *svc = &r->svcs[s];
+        if (strcmp(svc->spec->name, service) != 0)
+            continue;
+        int n = snprintf(svc->timens, sizeof svc->timens, "%s", offsets);
+        if (n < 0 || (size_t)n >= sizeof svc->timens) {
+            svc->timens[0] = '\0';
+            return cr_err_set(err, CR_EINVAL,
+                              "service %s: time namespace offsets too long",
+                              service);
+        }
+        return CR_OK;
+    }
+    return cr_err_set(err, CR_ENOTFOUND, "time namespace: no service '%s'",
+                      service);
+}
+
 /* cr_spawn's child_hook: in the child right before execve; async-signal-
  * safe.  0, or the first hook's errno value. */
 static int spawn_hooks_child(void *arg)
@@ -379,6 +399,8 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
     o.new_pgroup = 1;
     o.pdeathsig = SIGKILL;
     o.netns_fd = nsfd;
+    if (in->svc->timens[0]) /* cr_run_svc_timens (clock faults) */
+        o.timens_offsets = in->svc->timens;
     o.cred = in->svc->cred; /* dropped after the namespace is entered */
     o.before_exec = record_pgid;
     o.before_exec_arg = in;
@@ -567,6 +589,19 @@ int cr_run_setenv(cr_run *r, const char *service, const char *key,
                        : CR_OK;
     return cr_err_set(err, CR_ENOTFOUND, "setenv %s: no service '%s'", key,
                       service);
+}
+
+const char *cr_run_getenv(const cr_run *r, const char *service, const char *key)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        if (strcmp(r->svcs[s].spec->name, service) != 0)
+            continue;
+        const cr_envlist *l = &r->svcs[s].env;
+        for (size_t i = 0; i < l->n; i++)
+            if (strcmp(l->v[i].key, key) == 0)
+                return l->v[i].val;
+    }
+    return NULL;
 }
 
 int cr_run_setenv_inst(cr_run *r, const char *service, int replica,

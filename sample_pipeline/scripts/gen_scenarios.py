@@ -499,6 +499,32 @@ SCEN["pipeline-registry-down"] = {
         NO_LOSS],
 }
 
+SCEN["pipeline-clock-skew"] = {
+    "name": "pipeline-clock-skew",
+    "description": "The service registry's wall clock misbehaves under load (the clock fault, "
+                   "through libfaketime): 10 s ahead for 4 s (a step forward, then back), then "
+                   "a step 10 s back that stays. Leases measure elapsed time, so the registry "
+                   "times heartbeats with CLOCK_MONOTONIC: no instance is declared unhealthy, "
+                   "nothing fails over, deliveries go on and nothing is lost. Covers the defect "
+                   "switch registry_wall_clock (heartbeats timed by the wall clock: the step "
+                   "forward ages every heartbeat at once). Ports 78xx.",
+    "seed": 37, "duration_s": 11, "drain_s": 4,
+    "services": serving(rate=150, dur=9),
+    "steady_state": FHEALTH,
+    "faults": [
+        {"kind": "clock", "name": "registry-ahead", "target": "registry", "offset_s": 10,
+         "at_s": 2, "for_s": 4},
+        {"kind": "clock", "name": "registry-back", "target": "registry", "jump_s": -10,
+         "at_s": 7}],
+    "expect": [
+        {"kind": "events", "name": "no-false-unhealthy", "ev": "instance_unhealthy",
+         "svc": "registry", "max": 0},
+        {"kind": "events", "name": "no-spurious-failover", "ev": "failover", "max": 0},
+        {"kind": "events", "name": "keeps-serving-while-skewed", "ev": "delivered", "min": 100,
+         "window": {"fault": "registry-ahead", "from_s": 0.5, "to_s": 4}},
+        NO_LOSS],
+}
+
 # Multi-region (chaosrun hosts = network namespaces): the pipeline and the
 # registry on host "core", one model server in each of "region-a" (the
 # preferred one) and "region-b".  Only the registry and the model servers
