@@ -1,0 +1,761 @@
+/* cr_run_ssh: the run's remote nodes (hosts with an `ssh` key; the command
+ * lines are net/cr_ssh.c's).  Per node, at set-up:
+ *
+ *   1. one ControlMaster (`ssh -N`, ControlPath <run>/ssh/<node>.sock,
+ *      ControlPersist=no), its process group in the ledger; every later
+ *      command of the run goes through it (no new handshake);
+ *   2. the node's clock offset: `date +%s.%N` between two local readings,
+ *      offset = remote - midpoint (journal "ssh_nodes");
+ *   3. a private directory /tmp/chaosrun-<runid>-<node> (ledger "ssh-dir",
+ *      before it is made) holding the replicas' pidfiles and the node's
+ *      event file;
+ *   4. the event follower: `tail -F` of that file over the master into a
+ *      pipe, read by one thread that corrects each line's "ts" by the
+ *      offset and appends it, one write() a line, to events.live.jsonl
+ *      (where the engine's loop reads local events): lines of several
+ *      nodes and local services never interleave.
+ *
+ * A replica on a node is the local `ssh` client running the replica's
+ * wrapper (cr_ssh_service_cmd): its stdout/stderr arrive in
+ * logs/<replica>.log, its exit is the client's exit.  Signals (faults, the
+ * stop) go over the master as `kill -s SIG -- -<pgid>` (the pidfile).
+ * Partitions are nftables tables on the nodes (ledger "ssh-nft").  At the
+ * end: the follower drained (every byte of the remote file forwarded),
+ * leftover groups killed, tables and the directory removed, the master
+ * closed; after a crash `chaosrun cleanup` reconnects (cr_ssh.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cr_alloc.h"
+#include "base/cr_dirfd.h"
+#include "base/cr_rng.h"
+#include "base/cr_signal.h"
+#include "base/cr_spawn.h"
+#include "net/cr_net.h"
+#include "net/cr_ssh.h"
+#include "cr_run_internal.h"
+
+typedef struct ssh_node {
+    cr_ssh_node n; /* points into the buffers below */
+    char dest[256], addr[256], port[16];
+    char control[4096], known_hosts[4096], dir[256], events[300];
+    pid_t master, follower;
+    int master_lid, follower_lid, dir_lid;
+    double offset_s, rtt_s;
+    int pipefd;           /* read end of the follower's stdout, or -1 */
+    int evfd;             /* events.live.jsonl, O_APPEND, or -1 */
+    pthread_t thread;     /* the follower's reader */
+    int thread_up;        /* thread started */
+    atomic_ullong fwd;    /* bytes of the remote file forwarded */
+    atomic_int lines_bad; /* lines that could not be forwarded */
+} ssh_node;
+
+typedef struct ssh_run {
+    char runid[16];
+    char *ssh; /* the ssh program */
+    size_t n;
+    ssh_node *v;
+    unsigned tables; /* nftables tables made so far (their names) */
+} ssh_run;
+
+static ssh_run *state(cr_run *r)
+{
+    return r ? r->ssh : NULL;
+}
+
+static ssh_node *node_of(cr_run *r, const char *host)
+{
+    ssh_run *s = state(r);
+    for (size_t i = 0; s && host && i < s->n; i++)
+        if (strcmp(s->v[i].n.name, host) == 0)
+            return &s->v[i];
+    return NULL;
+}
+
+int cr_run_ssh_active(cr_run *r)
+{
+    return state(r) != NULL;
+}
+
+const char *cr_run_ssh_addr(cr_run *r, const char *host)
+{
+    ssh_node *nd = node_of(r, host);
+    return nd ? nd->addr : NULL;
+}
+
+/* ---- running ssh -------------------------------------------------------- */
+
+/* cr_spawn's go-pipe: a local process group of ours into the ledger. */
+static int record_group(void *arg, pid_t pid, cr_err *err)
+{
+    void **a = arg;
+    cr_run *r = a[0];
+    int *lid = a[1];
+    char line[96];
+    snprintf(line, sizeof line, "pgid %d %llu", (int)pid,
+             cr_proc_starttime(pid));
+    int id = cr_ledger_add(r->ledger, line, err);
+    if (id < 0)
+        return id;
+    *lid = id;
+    return 0;
+}
+
+/* Start ssh with argv (a master or the follower): its own process group,
+ * recorded, dying with the harness; stdout to out_fd, stderr to the
+ * node's log. */
+static int spawn_ssh(cr_run *r, ssh_node *nd, char **argv, int out_fd,
+                     pid_t *pid, int *lid, cr_err *err)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    char logname[96];
+    snprintf(logname, sizeof logname, "ssh-%s.log", nd->n.name);
+    int logfd = cr_dir_append(r->logsfd, logname, 0644, &e);
+    if (logfd < 0)
+        return cr_err_set(err, logfd, "ssh node %s: logs/%s: %s", nd->n.name,
+                          logname, e.msg);
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    void *arg[2] = {r, lid};
+    o.path = state(r)->ssh;
+    o.argv = argv;
+    o.stdout_fd = out_fd >= 0 ? out_fd : logfd;
+    o.stderr_fd = logfd;
+    o.new_pgroup = 1;
+    o.pdeathsig = SIGKILL;
+    o.before_exec = record_group;
+    o.before_exec_arg = arg;
+    int rc = cr_spawn(&o, &pr, &e);
+    close(logfd);
+    if (rc != 0)
+        return cr_err_set(err, rc, "ssh node %s: %s", nd->n.name, e.msg);
+    *pid = pr.pid;
+    return 0;
+}
+
+static void stop_group(cr_run *r, pid_t *pid, int *lid, int sig)
+{
+    if (*pid > 0) {
+        int st;
+        kill(-*pid, sig);
+        cr_err e;
+        cr_err_clear(&e);
+        cr_spawn_wait(*pid, 2.0, &st, &e); /* SIGKILL after 2 s */
+        *pid = 0;
+    }
+    if (*lid > 0)
+        cr_ledger_done(r->ledger, *lid);
+    *lid = 0;
+}
+
+/* Run cmd on the node through its master; its stdout (up to n-1 bytes)
+ * into out when out is not NULL.  0, or CR_ESYS naming the node, the
+ * command and how it ended (its stderr is in logs/ssh-<node>.log). */
+static int node_run(cr_run *r, ssh_node *nd, const char *cmd, char *out,
+                    size_t n, cr_err *err)
+{
+    char **av = cr_ssh_argv(&nd->n, 0, NULL, cmd);
+    int p[2] = {-1, -1}, rc = 0, st = 0;
+    size_t got = 0;
+    pid_t pid = 0;
+    cr_err e;
+    cr_err_clear(&e);
+    if (!av)
+        return cr_err_set(err, CR_ENOMEM, "ssh node %s: out of memory",
+                          nd->n.name);
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "ssh node %s: pipe", nd->n.name);
+        goto out;
+    }
+    char logname[96];
+    snprintf(logname, sizeof logname, "ssh-%s.log", nd->n.name);
+    int logfd = cr_dir_append(r->logsfd, logname, 0644, &e);
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    o.path = state(r)->ssh;
+    o.argv = av;
+    o.stdout_fd = p[1];
+    o.stderr_fd = logfd >= 0 ? logfd : CR_SPAWN_DEVNULL;
+    o.new_pgroup = 1;
+    o.pdeathsig = SIGKILL;
+    rc = cr_spawn(&o, &pr, &e);
+    if (logfd >= 0)
+        close(logfd);
+    close(p[1]);
+    p[1] = -1;
+    if (rc != 0) {
+        rc = cr_err_set(err, rc, "ssh node %s: %s", nd->n.name, e.msg);
+        goto out;
+    }
+    pid = pr.pid;
+    /* Read to EOF (at most 20 s: ConnectTimeout is 10 s). */
+    for (;;) {
+        struct pollfd pf = {.fd = p[0], .events = POLLIN};
+        int k = poll(&pf, 1, 20000);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        char buf[512];
+        ssize_t m = read(p[0], buf, sizeof buf);
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m <= 0)
+            break;
+        for (ssize_t i = 0; out && i < m && got + 1 < n; i++)
+            out[got++] = buf[i];
+    }
+    if (out && n)
+        out[got] = '\0';
+    int w = cr_spawn_wait(pid, 5.0, &st, &e);
+    if (w != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        rc =
+            cr_err_set(err, CR_ESYS, "ssh node %s: `%s`: %s %d (see logs/%s)",
+                       nd->n.name, cmd,
+                       w != 0          ? "no end, killed"
+                       : WIFEXITED(st) ? "exit"
+                                       : "signal",
+                       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), logname);
+out:
+    if (p[0] >= 0)
+        close(p[0]);
+    if (p[1] >= 0)
+        close(p[1]);
+    cr_ssh_argv_free(av);
+    return rc;
+}
+
+/* ---- the event follower -------------------------------------------------- */
+
+static void *follow_main(void *arg)
+{
+    ssh_node *nd = arg;
+    size_t cap = 65536, len = 0;
+    char *buf = cr_malloc(cap);
+    if (!buf)
+        return NULL;
+    for (;;) {
+        if (len == cap) {
+            /* A line longer than the buffer: doubled (events are short). */
+            char *nb = cr_realloc(buf, cap * 2);
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t m = read(nd->pipefd, buf + len, cap - len);
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m <= 0)
+            break;
+        len += (size_t)m;
+        size_t start = 0;
+        for (size_t i = start; i < len; i++) {
+            if (buf[i] != '\n')
+                continue;
+            char *line =
+                cr_ssh_event_line(buf + start, i - start, nd->offset_s);
+            /* One write() a line, O_APPEND: never interleaved with the
+             * lines of services or of other nodes. */
+            if (!line || write(nd->evfd, line, strlen(line)) < 0)
+                atomic_fetch_add(&nd->lines_bad, 1);
+            cr_free(line);
+            atomic_fetch_add(&nd->fwd, (unsigned long long)(i + 1 - start));
+            start = i + 1;
+        }
+        memmove(buf, buf + start, len - start);
+        len -= start;
+    }
+    cr_free(buf);
+    return NULL;
+}
+
+static int follow_start(cr_run *r, ssh_node *nd, cr_err *err)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    int p[2];
+    nd->evfd = cr_dir_append(r->dirfd, "events.live.jsonl", 0644, &e);
+    if (nd->evfd < 0) {
+        nd->evfd = -1;
+        return cr_err_set(err, CR_ESYS, "ssh node %s: events.live.jsonl: %s",
+                          nd->n.name, e.msg);
+    }
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return cr_err_sys(err, CR_ESYS, errno, "ssh node %s: pipe", nd->n.name);
+    cr_sbuf b = {0};
+    int bad = cr_sbuf_add(&b, "exec tail -n +1 -F ", 19) ||
+              cr_ssh_quote(&b, nd->events);
+    char **av = bad ? NULL : cr_ssh_argv(&nd->n, 0, NULL, b.s);
+    cr_free(b.s);
+    int rc =
+        av ? spawn_ssh(r, nd, av, p[1], &nd->follower, &nd->follower_lid, err)
+           : cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    cr_ssh_argv_free(av);
+    close(p[1]);
+    if (rc != 0) {
+        close(p[0]);
+        return rc;
+    }
+    nd->pipefd = p[0];
+    if (pthread_create(&nd->thread, NULL, follow_main, nd) != 0)
+        return cr_err_set(err, CR_ESYS, "ssh node %s: follower thread",
+                          nd->n.name);
+    nd->thread_up = 1;
+    return 0;
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+static double unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait until the master's socket answers (`ssh -O check`) or the master
+ * exits (the connection failed: its log says why). */
+static int master_wait(cr_run *r, ssh_node *nd, cr_err *err)
+{
+    const char *extra[] = {"-O", "check", NULL};
+    char **av = cr_ssh_argv(&nd->n, 0, extra, NULL);
+    if (!av)
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    int rc = CR_EUNSUP;
+    for (int i = 0; i < 300; i++) { /* 15 s */
+        struct stat st;
+        int status;
+        if (waitpid(nd->master, &status, WNOHANG) == nd->master) {
+            nd->master = 0;
+            cr_ledger_done(r->ledger, nd->master_lid);
+            nd->master_lid = 0;
+            break;
+        }
+        if (stat(nd->control, &st) == 0 && S_ISSOCK(st.st_mode)) {
+            char detail[64];
+            cr_err e;
+            cr_err_clear(&e);
+            if (cr_spawn_run(av, NULL, 5.0, -1, detail, sizeof detail, &e) ==
+                0) {
+                rc = 0;
+                break;
+            }
+        }
+        struct timespec d = {0, 50 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+    cr_ssh_argv_free(av);
+    if (rc == 0)
+        return 0;
+    return cr_err_set(err, CR_EUNSUP,
+                      "ssh node %s (%s port %s): cannot connect (ssh's "
+                      "message is in logs/ssh-%s.log)",
+                      nd->n.name, nd->dest, nd->port, nd->n.name);
+}
+
+static int node_setup(cr_run *r, ssh_run *s, ssh_node *nd,
+                      const cr_net_host_spec *h, cr_err *err)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    if (cr_ssh_parse(h->ssh, nd->dest, nd->addr, nd->port, sizeof nd->addr,
+                     &e) != 0)
+        return cr_err_set(err, CR_EINVAL, "host %s: %s", h->name, e.msg);
+    snprintf(nd->control, sizeof nd->control, "%s/ssh/%s.sock", r->dir,
+             h->name);
+    /* ssh binds the master's socket as <path>.<16 random chars> first;
+     * sun_path holds 107 bytes. */
+    if (strlen(nd->control) + 18 > 107)
+        return cr_err_set(err, CR_EUNSUP,
+                          "ssh node %s: the ControlPath %s is too long for a "
+                          "unix socket: use a shorter --out",
+                          h->name, nd->control);
+    if (h->known_hosts) {
+        snprintf(nd->known_hosts, sizeof nd->known_hosts, "%s", h->known_hosts);
+        nd->n.strict = 1;
+    } else {
+        snprintf(nd->known_hosts, sizeof nd->known_hosts, "%s/ssh/known_hosts",
+                 r->dir);
+    }
+    snprintf(nd->dir, sizeof nd->dir, "/tmp/chaosrun-%s-%s", s->runid, h->name);
+    snprintf(nd->events, sizeof nd->events, "%s/events.jsonl", nd->dir);
+    nd->n.name = h->name;
+    nd->n.dest = nd->dest;
+    nd->n.port = nd->port;
+    nd->n.identity = h->identity;
+    nd->n.known_hosts = nd->known_hosts;
+    nd->n.sudo = h->sudo;
+    nd->n.control = nd->control;
+    nd->pipefd = nd->evfd = -1;
+
+    /* 1. the master */
+    const char *extra[] = {"-N", NULL};
+    char **av = cr_ssh_argv(&nd->n, 1, extra, NULL);
+    if (!av)
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    int rc = spawn_ssh(r, nd, av, -1, &nd->master, &nd->master_lid, err);
+    cr_ssh_argv_free(av);
+    if (rc != 0 || (rc = master_wait(r, nd, err)) != 0)
+        return rc;
+    /* 2. the clock offset, from the fastest of three round trips */
+    double best = -1;
+    for (int i = 0; i < 3; i++) {
+        char out[64];
+        double t0 = unix_now();
+        if ((rc = node_run(r, nd, "date +%s.%N", out, sizeof out, err)) != 0)
+            return rc;
+        double t1 = unix_now();
+        char *end;
+        double rt = strtod(out, &end);
+        if (end == out || rt <= 0)
+            return cr_err_set(err, CR_EUNSUP,
+                              "ssh node %s: `date +%%s.%%N` gave \"%s\"",
+                              h->name, out);
+        if (best < 0 || t1 - t0 < best) {
+            best = t1 - t0;
+            nd->rtt_s = best;
+            nd->offset_s = rt - (t0 + t1) / 2;
+        }
+    }
+    /* 3. the private directory, recorded first */
+    char line[8192];
+    if (cr_ssh_ledger_line(&nd->n, nd->dir, line + 8, sizeof line - 8) != 0)
+        return cr_err_set(err, CR_EINVAL,
+                          "ssh node %s: a path holds white space", h->name);
+    memcpy(line, "ssh-dir ", 8);
+    if ((nd->dir_lid = cr_ledger_add(r->ledger, line, err)) < 0)
+        return nd->dir_lid;
+    cr_sbuf b = {0};
+    int bad = cr_sbuf_add(&b, "mkdir -m 700 ", 13) ||
+              cr_ssh_quote(&b, nd->dir) || cr_sbuf_add(&b, " && : > ", 8) ||
+              cr_ssh_quote(&b, nd->events);
+    rc = bad ? cr_err_set(err, CR_ENOMEM, "ssh: out of memory")
+             : node_run(r, nd, b.s, NULL, 0, err);
+    cr_free(b.s);
+    if (rc != 0)
+        return rc;
+    /* 4. the follower */
+    return follow_start(r, nd, err);
+}
+
+int cr_run_ssh_setup(cr_run *r, cr_err *err)
+{
+    const cr_net_hosts *h = cr_run_scen(r)->hosts;
+    if (!h || !h->nssh)
+        return 0;
+    ssh_run *s = cr_calloc(1, sizeof *s);
+    if (!s || !(s->v = cr_calloc(h->n, sizeof *s->v))) {
+        cr_free(s);
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    }
+    r->ssh = s;
+    if (!(s->ssh = cr_spawn_which("ssh")))
+        return cr_err_set(err, CR_EUNSUP,
+                          "hosts: remote nodes need the ssh program "
+                          "(package openssh-client)");
+    char prefix[24];
+    cr_net_prefix_new(prefix, sizeof prefix);
+    snprintf(s->runid, sizeof s->runid, "%s", prefix + 2);
+    cr_err e;
+    cr_err_clear(&e);
+    int fd = cr_dir_mkdir(r->dirfd, "ssh", 0700, 1, &e);
+    if (fd < 0)
+        return cr_err_set(err, fd, "ssh: %s/ssh: %s", r->dir, e.msg);
+    close(fd);
+    json_t *jn = json_object();
+    for (size_t i = 0; i < h->n; i++) {
+        ssh_node *nd = &s->v[i];
+        s->n = i + 1;
+        int rc = node_setup(r, s, nd, &h->v[i], err);
+        if (rc != 0) {
+            json_decref(jn);
+            return rc;
+        }
+        cr_run_log(r,
+                   "node %s: %s port %s, clock offset %+.6f s (round trip "
+                   "%.3f ms), directory %s",
+                   nd->n.name, nd->dest, nd->port, nd->offset_s,
+                   nd->rtt_s * 1e3, nd->dir);
+        json_object_set_new(
+            jn, nd->n.name,
+            json_pack("{s:s,s:s,s:s,s:f,s:f,s:s,s:s}", "ssh", nd->dest, "port",
+                      nd->port, "address", nd->addr, "clock_offset_s",
+                      nd->offset_s, "rtt_s", nd->rtt_s, "dir", nd->dir,
+                      "host_keys",
+                      nd->n.strict ? "known_hosts" : "accept-new"));
+    }
+    if (r->journal)
+        json_object_set_new(r->journal, "ssh_nodes", jn);
+    else
+        json_decref(jn);
+    return 0;
+}
+
+/* ---- faults: which kinds work on nodes ----------------------------------- */
+
+int cr_run_ssh_check(cr_run *r, cr_err *err)
+{
+    const cr_scen *sc = cr_run_scen(r);
+    const cr_net_hosts *h = sc->hosts;
+    if (!h || !h->nssh)
+        return 0;
+    static const char *const ok[] = {"kill",    "terminate", "pause",
+                                     "restart", "partition", NULL};
+    for (size_t i = 0; i < sc->nfaults; i++) {
+        const cr_fault *f = &sc->faults[i];
+        int fine = 0;
+        for (const char *const *k = ok; *k; k++)
+            fine |= strcmp(*k, f->ops->kind) == 0;
+        const char *node = NULL;
+        if (f->target.service)
+            for (size_t s = 0; s < sc->nsvcs; s++)
+                if (strcmp(sc->svcs[s].name, f->target.service) == 0)
+                    node = sc->svcs[s].host;
+        /* Kinds without a target act on hosts or on the proxy. */
+        if (!f->target.service && !fine)
+            node = h->v[0].name;
+        if (node && !fine)
+            return cr_err_set(err, CR_EUNSUP,
+                              "%s: fault kind %s is not supported on ssh node "
+                              "%s",
+                              f->path, f->ops->kind, node);
+    }
+    for (size_t p = 0; p < sc->nprobes; p++)
+        if (sc->probes[p].host)
+            return cr_err_set(err, CR_EUNSUP,
+                              "probe %s: probes from inside a host are not "
+                              "supported on ssh node %s",
+                              sc->probes[p].name, sc->probes[p].host);
+    return 0;
+}
+
+/* ---- replicas ------------------------------------------------------------ */
+
+const char *cr_run_ssh_dir(cr_run *r, const char *host)
+{
+    ssh_node *nd = node_of(r, host);
+    return nd ? nd->dir : NULL;
+}
+
+int cr_run_ssh_spawn_argv(cr_run *r, const cr_inst *in, char *const *env,
+                          char ***argv, const char **path, cr_err *err)
+{
+    const cr_svc_spec *sp = in->svc->spec;
+    ssh_node *nd = node_of(r, sp->host);
+    if (!nd)
+        return cr_err_set(err, CR_ESTATE, "start %s: node %s not set up",
+                          in->name, sp->host);
+    char pidfile[400];
+    snprintf(pidfile, sizeof pidfile, "%s/%s.pid", nd->dir, in->name);
+    char *cmd =
+        cr_ssh_service_cmd(sp->cwd ? sp->cwd : nd->dir, pidfile, env, sp->argv);
+    *argv = cmd ? cr_ssh_argv(&nd->n, 0, NULL, cmd) : NULL;
+    cr_free(cmd);
+    *path = state(r)->ssh;
+    return *argv ? 0
+                 : cr_err_set(err, CR_ENOMEM, "start %s: out of memory",
+                              in->name);
+}
+
+int cr_run_ssh_signal(cr_run *r, const cr_inst *in, int sig, cr_err *err)
+{
+    ssh_node *nd = node_of(r, in->svc->spec->host);
+    if (!nd)
+        return cr_err_set(err, CR_ESTATE, "signal %s: no node", in->name);
+    char pidfile[400];
+    snprintf(pidfile, sizeof pidfile, "%s/%s.pid", nd->dir, in->name);
+    const char *name = cr_signal_name(sig); /* "SIGKILL" */
+    if (strncmp(name, "SIG", 3) == 0)
+        name += 3;
+    char *cmd = cr_ssh_signal_cmd(pidfile, name);
+    if (!cmd)
+        return cr_err_set(err, CR_ENOMEM, "signal %s: out of memory", in->name);
+    int rc = node_run(r, nd, cmd, NULL, 0, err);
+    cr_free(cmd);
+    return rc;
+}
+
+/* ---- partitions ---------------------------------------------------------- */
+
+typedef struct ssh_cut {
+    size_t n;
+    struct {
+        ssh_node *nd;
+        int lid;
+        char table[48];
+    } v[CR_NET_MAX_HOSTS];
+} ssh_cut;
+
+static int nft_load(cr_run *r, ssh_node *nd, const char *ruleset, cr_err *err)
+{
+    cr_sbuf b = {0};
+    int bad = cr_sbuf_add(&b, "printf '%s' ", 12) ||
+              cr_ssh_quote(&b, ruleset) || cr_sbuf_add(&b, " | nft -f -", 11);
+    int rc = bad ? cr_err_set(err, CR_ENOMEM, "ssh: out of memory")
+                 : node_run(r, nd, b.s, NULL, 0, err);
+    cr_free(b.s);
+    return rc;
+}
+
+int cr_run_ssh_partition(cr_run *r, const char **const *groups, size_t ngroups,
+                         int one_way, void **state_out, cr_err *err)
+{
+    ssh_run *s = state(r);
+    ssh_cut *c = cr_calloc(1, sizeof *c);
+    if (!c)
+        return cr_err_set(err, CR_ENOMEM, "partition: out of memory");
+    *state_out = c;
+    for (size_t g = 0; g < ngroups; g++) {
+        for (const char **x = groups[g]; *x; x++) {
+            ssh_node *nd = node_of(r, *x);
+            const char *addrs[CR_NET_MAX_HOSTS];
+            size_t na = 0;
+            /* Drop what comes from the other groups (one-way: only from
+             * the earlier ones). */
+            for (size_t o = 0; o < ngroups; o++) {
+                if (o == g || (one_way && o > g))
+                    continue;
+                for (const char **y = groups[o]; *y; y++) {
+                    ssh_node *p = node_of(r, *y);
+                    if (p && na < CR_NET_MAX_HOSTS)
+                        addrs[na++] = p->addr;
+                }
+            }
+            if (!nd || na == 0)
+                continue;
+            size_t k = c->n;
+            snprintf(c->v[k].table, sizeof c->v[k].table, "chaosrun-%s-%u",
+                     s->runid, s->tables++);
+            char line[8192];
+            memcpy(line, "ssh-nft ", 8);
+            if (cr_ssh_ledger_line(&nd->n, c->v[k].table, line + 8,
+                                   sizeof line - 8) != 0)
+                return cr_err_set(err, CR_EINVAL, "partition: bad node line");
+            int lid = cr_ledger_add(r->ledger, line, err);
+            if (lid < 0)
+                return lid;
+            c->v[k].nd = nd;
+            c->v[k].lid = lid;
+            c->n++;
+            char *rs = cr_ssh_nft_ruleset(c->v[k].table, addrs, na);
+            int rc =
+                rs ? nft_load(r, nd, rs, err)
+                   : cr_err_set(err, CR_ENOMEM, "partition: out of memory");
+            cr_free(rs);
+            if (rc != 0)
+                return rc; /* the engine reverts what was made */
+        }
+    }
+    return 0;
+}
+
+int cr_run_ssh_partition_revert(cr_run *r, void *st, cr_err *err)
+{
+    ssh_cut *c = st;
+    int first = 0;
+    for (size_t k = c ? c->n : 0; k-- > 0;) {
+        char *cmd = cr_asprintf("printf 'table inet %s\\ndelete table inet "
+                                "%s\\n' | nft -f -",
+                                c->v[k].table, c->v[k].table);
+        cr_err e;
+        cr_err_clear(&e);
+        int rc = cmd ? node_run(r, c->v[k].nd, cmd, NULL, 0, &e) : CR_ENOMEM;
+        cr_free(cmd);
+        if (rc == 0) {
+            cr_ledger_done(r->ledger, c->v[k].lid);
+            c->v[k] = c->v[--c->n];
+        } else if (!first) {
+            first = cr_err_set(err, rc, "partition revert: %s", e.msg);
+        }
+    }
+    if (first == 0)
+        cr_free(c);
+    return first;
+}
+
+/* ---- the end ------------------------------------------------------------- */
+
+void cr_run_ssh_drain(cr_run *r)
+{
+    ssh_run *s = state(r);
+    for (size_t i = 0; s && i < s->n; i++) {
+        ssh_node *nd = &s->v[i];
+        char out[64];
+        cr_err e;
+        cr_err_clear(&e);
+        if (!nd->thread_up || !nd->master)
+            continue;
+        cr_sbuf b = {0};
+        if (cr_sbuf_add(&b, "stat -c %s ", 11) || cr_ssh_quote(&b, nd->events))
+            continue;
+        int rc = node_run(r, nd, b.s, out, sizeof out, &e);
+        cr_free(b.s);
+        if (rc != 0) {
+            cr_run_journal_log(r, e.msg);
+            continue;
+        }
+        unsigned long long size = strtoull(out, NULL, 10);
+        /* Up to 5 s for the last lines to come over the connection. */
+        for (int k = 0; k < 500 && atomic_load(&nd->fwd) < size; k++) {
+            struct timespec d = {0, 10 * 1000 * 1000};
+            nanosleep(&d, NULL);
+        }
+        if (atomic_load(&nd->fwd) < size) {
+            char msg[256];
+            snprintf(msg, sizeof msg,
+                     "ssh node %s: %llu of %llu bytes of its event file "
+                     "arrived",
+                     nd->n.name, (unsigned long long)atomic_load(&nd->fwd),
+                     size);
+            cr_run_journal_log(r, msg);
+        }
+    }
+}
+
+void cr_run_ssh_teardown(cr_run *r)
+{
+    ssh_run *s = state(r);
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        ssh_node *nd = &s->v[i];
+        stop_group(r, &nd->follower, &nd->follower_lid, SIGKILL);
+        if (nd->thread_up)
+            pthread_join(nd->thread, NULL);
+        if (nd->pipefd >= 0)
+            close(nd->pipefd);
+        if (nd->evfd >= 0)
+            close(nd->evfd);
+        if (nd->dir_lid > 0 && nd->master) {
+            cr_err e;
+            cr_err_clear(&e);
+            /* Through the master: the same command as `chaosrun cleanup`. */
+            char *cmd = cr_ssh_dir_cleanup_cmd(nd->dir);
+            int rc = !cmd ? CR_ENOMEM : node_run(r, nd, cmd, NULL, 0, &e);
+            cr_free(cmd);
+            if (rc == 0)
+                cr_ledger_done(r->ledger, nd->dir_lid);
+            else
+                cr_run_journal_log(r, e.msg);
+        }
+        stop_group(r, &nd->master, &nd->master_lid, SIGTERM);
+    }
+    for (size_t i = 0; i < s->n; i++)
+        unlink(s->v[i].control); /* a master killed leaves its socket */
+    cr_free(s->ssh);
+    cr_free(s->v);
+    cr_free(s);
+    r->ssh = NULL;
+}
