@@ -159,24 +159,39 @@ static void stop_group(cr_run *r, pid_t *pid, int *lid, int sig)
     *lid = 0;
 }
 
-/* Run cmd on the node through its master; its stdout (up to n-1 bytes)
- * into out when out is not NULL.  0, or CR_ESYS naming the node, the
- * command and how it ended (its stderr is in logs/ssh-<node>.log). */
-static int node_run(cr_run *r, ssh_node *nd, const char *cmd, char *out,
-                    size_t n, cr_err *err)
+static double unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A command running on a node through its master: the local ssh client
+ * and the read end of its stdout. */
+typedef struct node_cmd {
+    ssh_node *nd;
+    pid_t pid;
+    int outfd;
+} node_cmd;
+
+/* Start cmd on the node (stdin from in_fd when >= 0, else /dev/null;
+ * stderr to logs/ssh-<node>.log).  0, or a code with err set. */
+static int cmd_start(cr_run *r, ssh_node *nd, const char *cmd, int in_fd,
+                     node_cmd *c, cr_err *err)
 {
     char **av = cr_ssh_argv(&nd->n, 0, NULL, cmd);
-    int p[2] = {-1, -1}, rc = 0, st = 0;
-    size_t got = 0;
-    pid_t pid = 0;
+    int p[2] = {-1, -1}, rc = 0;
     cr_err e;
     cr_err_clear(&e);
+    c->nd = nd;
+    c->pid = 0;
+    c->outfd = -1;
     if (!av)
         return cr_err_set(err, CR_ENOMEM, "ssh node %s: out of memory",
                           nd->n.name);
     if (pipe2(p, O_CLOEXEC) != 0) {
-        rc = cr_err_sys(err, CR_ESYS, errno, "ssh node %s: pipe", nd->n.name);
-        goto out;
+        cr_ssh_argv_free(av);
+        return cr_err_sys(err, CR_ESYS, errno, "ssh node %s: pipe", nd->n.name);
     }
     char logname[96];
     snprintf(logname, sizeof logname, "ssh-%s.log", nd->n.name);
@@ -185,6 +200,8 @@ static int node_run(cr_run *r, ssh_node *nd, const char *cmd, char *out,
     cr_spawn_proc pr;
     o.path = state(r)->ssh;
     o.argv = av;
+    if (in_fd >= 0)
+        o.stdin_fd = in_fd;
     o.stdout_fd = p[1];
     o.stderr_fd = logfd >= 0 ? logfd : CR_SPAWN_DEVNULL;
     o.new_pgroup = 1;
@@ -193,22 +210,36 @@ static int node_run(cr_run *r, ssh_node *nd, const char *cmd, char *out,
     if (logfd >= 0)
         close(logfd);
     close(p[1]);
-    p[1] = -1;
+    cr_ssh_argv_free(av);
     if (rc != 0) {
-        rc = cr_err_set(err, rc, "ssh node %s: %s", nd->n.name, e.msg);
-        goto out;
+        close(p[0]);
+        return cr_err_set(err, rc, "ssh node %s: %s", nd->n.name, e.msg);
     }
-    pid = pr.pid;
-    /* Read to EOF (at most 20 s: ConnectTimeout is 10 s). */
+    c->pid = pr.pid;
+    c->outfd = p[0];
+    return 0;
+}
+
+/* Read the command's stdout to its end (up to n-1 bytes into out when out
+ * is not NULL; at most 20 s: ConnectTimeout is 10 s) and reap it.  0 when
+ * it exited 0, else CR_ESYS naming the node, the command and how it
+ * ended (its stderr is in logs/ssh-<node>.log). */
+static int cmd_finish(node_cmd *c, const char *cmd, char *out, size_t n,
+                      cr_err *err)
+{
+    size_t got = 0;
+    int st = 0;
+    cr_err e;
+    cr_err_clear(&e);
     for (;;) {
-        struct pollfd pf = {.fd = p[0], .events = POLLIN};
+        struct pollfd pf = {.fd = c->outfd, .events = POLLIN};
         int k = poll(&pf, 1, 20000);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
             break;
         char buf[512];
-        ssize_t m = read(p[0], buf, sizeof buf);
+        ssize_t m = read(c->outfd, buf, sizeof buf);
         if (m < 0 && errno == EINTR)
             continue;
         if (m <= 0)
@@ -218,22 +249,119 @@ static int node_run(cr_run *r, ssh_node *nd, const char *cmd, char *out,
     }
     if (out && n)
         out[got] = '\0';
-    int w = cr_spawn_wait(pid, 5.0, &st, &e);
+    close(c->outfd);
+    c->outfd = -1;
+    int w = cr_spawn_wait(c->pid, 5.0, &st, &e);
+    c->pid = 0;
     if (w != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        rc =
-            cr_err_set(err, CR_ESYS, "ssh node %s: `%s`: %s %d (see logs/%s)",
-                       nd->n.name, cmd,
-                       w != 0          ? "no end, killed"
-                       : WIFEXITED(st) ? "exit"
-                                       : "signal",
-                       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), logname);
-out:
-    if (p[0] >= 0)
-        close(p[0]);
-    if (p[1] >= 0)
-        close(p[1]);
-    cr_ssh_argv_free(av);
-    return rc;
+        return cr_err_set(
+            err, CR_ESYS, "ssh node %s: `%s`: %s %d (see logs/ssh-%s.log)",
+            c->nd->n.name, cmd,
+            w != 0          ? "no end, killed"
+            : WIFEXITED(st) ? "exit"
+                            : "signal",
+            WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), c->nd->n.name);
+    return 0;
+}
+
+/* Run cmd on the node through its master; its stdout (up to n-1 bytes)
+ * into out when out is not NULL.  0, or a code with err set. */
+static int node_run(cr_run *r, ssh_node *nd, const char *cmd, char *out,
+                    size_t n, cr_err *err)
+{
+    node_cmd c;
+    int rc = cmd_start(r, nd, cmd, -1, &c, err);
+    return rc != 0 ? rc : cmd_finish(&c, cmd, out, n, err);
+}
+
+/* Run cmds[i] on nds[i], all at once (a fault reaches every node within one
+ * round trip, not one per node).  ok[i] = 1 for each that exited 0.
+ * Returns 0, or the first failure (every command is still waited for). */
+static int nodes_run(cr_run *r, ssh_node **nds, char **cmds, size_t n, int *ok,
+                     cr_err *err)
+{
+    node_cmd c[CR_NET_MAX_HOSTS];
+    int first = 0;
+    for (size_t i = 0; i < n; i++) {
+        ok[i] = 0;
+        int rc = cmds[i] ? cmd_start(r, nds[i], cmds[i], -1, &c[i], err)
+                         : cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+        if (rc != 0 && !first)
+            first = rc;
+        if (rc != 0)
+            c[i].pid = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].pid <= 0)
+            continue;
+        cr_err e;
+        cr_err_clear(&e);
+        int rc = cmd_finish(&c[i], cmds[i], NULL, 0, &e);
+        ok[i] = rc == 0;
+        if (rc != 0 && !first)
+            first = cr_err_set(err, rc, "%s", e.msg);
+    }
+    return first;
+}
+
+/* The node's clock offset (node - harness) over one session that answers
+ * each line with `date +%s.%N`: the fastest of 5 exchanges, whose round
+ * trip bounds the error (rtt/2); an ssh process per reading would add its
+ * own start-up, unevenly, to one side. */
+static int measure_offset(cr_run *r, ssh_node *nd, cr_err *err)
+{
+    int in[2];
+    node_cmd c;
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return cr_err_sys(err, CR_ESYS, errno, "ssh node %s: pipe", nd->n.name);
+    const char *cmd = "while read x; do date +%s.%N; done";
+    int rc = cmd_start(r, nd, cmd, in[0], &c, err);
+    close(in[0]);
+    if (rc != 0) {
+        close(in[1]);
+        return rc;
+    }
+    double best = -1;
+    char line[64];
+    for (int i = 0; i < 5 && rc == 0; i++) {
+        size_t got = 0;
+        double t0 = unix_now();
+        if (write(in[1], "x\n", 2) != 2) {
+            rc = cr_err_sys(err, CR_ESYS, errno, "ssh node %s: clock",
+                            nd->n.name);
+            break;
+        }
+        while (got + 1 < sizeof line) {
+            struct pollfd pf = {.fd = c.outfd, .events = POLLIN};
+            if (poll(&pf, 1, 10000) <= 0)
+                break;
+            ssize_t m = read(c.outfd, line + got, 1);
+            if (m <= 0)
+                break;
+            if (line[got++] == '\n')
+                break;
+        }
+        double t1 = unix_now();
+        line[got] = '\0';
+        char *end;
+        double rt = strtod(line, &end);
+        if (end == line || rt <= 0) {
+            rc = cr_err_set(err, CR_EUNSUP,
+                            "ssh node %s: `date +%%s.%%N` gave \"%s\"",
+                            nd->n.name, line);
+            break;
+        }
+        if (best < 0 || t1 - t0 < best) {
+            best = t1 - t0;
+            nd->rtt_s = best;
+            nd->offset_s = rt - (t0 + t1) / 2;
+        }
+    }
+    close(in[1]); /* EOF: the loop ends */
+    cr_err e;
+    cr_err_clear(&e);
+    int frc = cmd_finish(&c, cmd, NULL, 0, &e);
+    return rc != 0 ? rc : frc != 0 ? cr_err_set(err, frc, "%s", e.msg) : 0;
 }
 
 /* ---- the event follower -------------------------------------------------- */
@@ -317,13 +445,6 @@ static int follow_start(cr_run *r, ssh_node *nd, cr_err *err)
 }
 
 /* ---- set-up -------------------------------------------------------------- */
-
-static double unix_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Wait until the master's socket answers (`ssh -O check`) or the master
  * exits (the connection failed: its log says why). */
@@ -409,26 +530,9 @@ static int node_setup(cr_run *r, ssh_run *s, ssh_node *nd,
     cr_ssh_argv_free(av);
     if (rc != 0 || (rc = master_wait(r, nd, err)) != 0)
         return rc;
-    /* 2. the clock offset, from the fastest of three round trips */
-    double best = -1;
-    for (int i = 0; i < 3; i++) {
-        char out[64];
-        double t0 = unix_now();
-        if ((rc = node_run(r, nd, "date +%s.%N", out, sizeof out, err)) != 0)
-            return rc;
-        double t1 = unix_now();
-        char *end;
-        double rt = strtod(out, &end);
-        if (end == out || rt <= 0)
-            return cr_err_set(err, CR_EUNSUP,
-                              "ssh node %s: `date +%%s.%%N` gave \"%s\"",
-                              h->name, out);
-        if (best < 0 || t1 - t0 < best) {
-            best = t1 - t0;
-            nd->rtt_s = best;
-            nd->offset_s = rt - (t0 + t1) / 2;
-        }
-    }
+    /* 2. the clock offset */
+    if ((rc = measure_offset(r, nd, err)) != 0)
+        return rc;
     /* 3. the private directory, recorded first */
     char line[8192];
     if (cr_ssh_ledger_line(&nd->n, nd->dir, line + 8, sizeof line - 8) != 0)
@@ -598,15 +702,16 @@ typedef struct ssh_cut {
     } v[CR_NET_MAX_HOSTS];
 } ssh_cut;
 
-static int nft_load(cr_run *r, ssh_node *nd, const char *ruleset, cr_err *err)
+/* The remote command loading ruleset. */
+static char *nft_load_cmd(const char *ruleset)
 {
     cr_sbuf b = {0};
-    int bad = cr_sbuf_add(&b, "printf '%s' ", 12) ||
-              cr_ssh_quote(&b, ruleset) || cr_sbuf_add(&b, " | nft -f -", 11);
-    int rc = bad ? cr_err_set(err, CR_ENOMEM, "ssh: out of memory")
-                 : node_run(r, nd, b.s, NULL, 0, err);
-    cr_free(b.s);
-    return rc;
+    if (!ruleset || cr_sbuf_add(&b, "printf '%s' ", 12) ||
+        cr_ssh_quote(&b, ruleset) || cr_sbuf_add(&b, " | nft -f -", 11)) {
+        cr_free(b.s);
+        return NULL;
+    }
+    return b.s;
 }
 
 int cr_run_ssh_partition(cr_run *r, const char **const *groups, size_t ngroups,
@@ -617,8 +722,13 @@ int cr_run_ssh_partition(cr_run *r, const char **const *groups, size_t ngroups,
     if (!c)
         return cr_err_set(err, CR_ENOMEM, "partition: out of memory");
     *state_out = c;
-    for (size_t g = 0; g < ngroups; g++) {
-        for (const char **x = groups[g]; *x; x++) {
+    ssh_node *nds[CR_NET_MAX_HOSTS];
+    char *cmds[CR_NET_MAX_HOSTS];
+    int ok[CR_NET_MAX_HOSTS];
+    int rc = 0;
+    /* Every table recorded first, then all loaded at once. */
+    for (size_t g = 0; g < ngroups && rc == 0; g++) {
+        for (const char **x = groups[g]; *x && rc == 0; x++) {
             ssh_node *nd = node_of(r, *x);
             const char *addrs[CR_NET_MAX_HOSTS];
             size_t na = 0;
@@ -633,7 +743,7 @@ int cr_run_ssh_partition(cr_run *r, const char **const *groups, size_t ngroups,
                         addrs[na++] = p->addr;
                 }
             }
-            if (!nd || na == 0)
+            if (!nd || na == 0 || c->n >= CR_NET_MAX_HOSTS)
                 continue;
             size_t k = c->n;
             snprintf(c->v[k].table, sizeof c->v[k].table, "chaosrun-%s-%u",
@@ -641,48 +751,61 @@ int cr_run_ssh_partition(cr_run *r, const char **const *groups, size_t ngroups,
             char line[8192];
             memcpy(line, "ssh-nft ", 8);
             if (cr_ssh_ledger_line(&nd->n, c->v[k].table, line + 8,
-                                   sizeof line - 8) != 0)
-                return cr_err_set(err, CR_EINVAL, "partition: bad node line");
+                                   sizeof line - 8) != 0) {
+                rc = cr_err_set(err, CR_EINVAL, "partition: bad node line");
+                break;
+            }
             int lid = cr_ledger_add(r->ledger, line, err);
-            if (lid < 0)
-                return lid;
+            if (lid < 0) {
+                rc = lid;
+                break;
+            }
+            char *rs = cr_ssh_nft_ruleset(c->v[k].table, addrs, na);
+            cmds[k] = nft_load_cmd(rs);
+            cr_free(rs);
+            nds[k] = nd;
             c->v[k].nd = nd;
             c->v[k].lid = lid;
             c->n++;
-            char *rs = cr_ssh_nft_ruleset(c->v[k].table, addrs, na);
-            int rc =
-                rs ? nft_load(r, nd, rs, err)
-                   : cr_err_set(err, CR_ENOMEM, "partition: out of memory");
-            cr_free(rs);
-            if (rc != 0)
-                return rc; /* the engine reverts what was made */
         }
     }
-    return 0;
+    if (rc == 0)
+        rc = nodes_run(r, nds, cmds, c->n, ok, err);
+    for (size_t k = 0; k < c->n; k++)
+        cr_free(cmds[k]);
+    return rc; /* on failure the engine reverts what was recorded */
 }
 
 int cr_run_ssh_partition_revert(cr_run *r, void *st, cr_err *err)
 {
     ssh_cut *c = st;
-    int first = 0;
-    for (size_t k = c ? c->n : 0; k-- > 0;) {
-        char *cmd = cr_asprintf("printf 'table inet %s\\ndelete table inet "
-                                "%s\\n' | nft -f -",
-                                c->v[k].table, c->v[k].table);
-        cr_err e;
-        cr_err_clear(&e);
-        int rc = cmd ? node_run(r, c->v[k].nd, cmd, NULL, 0, &e) : CR_ENOMEM;
-        cr_free(cmd);
-        if (rc == 0) {
-            cr_ledger_done(r->ledger, c->v[k].lid);
-            c->v[k] = c->v[--c->n];
-        } else if (!first) {
-            first = cr_err_set(err, rc, "partition revert: %s", e.msg);
-        }
+    ssh_node *nds[CR_NET_MAX_HOSTS];
+    char *cmds[CR_NET_MAX_HOSTS];
+    int ok[CR_NET_MAX_HOSTS];
+    size_t n = c ? c->n : 0;
+    /* Declaring the table first makes the delete succeed when it is
+     * already gone (one transaction). */
+    for (size_t k = 0; k < n; k++) {
+        nds[k] = c->v[k].nd;
+        cmds[k] = cr_asprintf("printf 'table inet %s\\ndelete table inet "
+                              "%s\\n' | nft -f -",
+                              c->v[k].table, c->v[k].table);
     }
-    if (first == 0)
-        cr_free(c);
-    return first;
+    int rc = nodes_run(r, nds, cmds, n, ok, err);
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++) {
+        cr_free(cmds[k]);
+        if (ok[k])
+            cr_ledger_done(r->ledger, c->v[k].lid);
+        else
+            c->v[kept++] = c->v[k]; /* for a later revert */
+    }
+    if (c)
+        c->n = kept;
+    if (rc != 0)
+        return rc;
+    cr_free(c);
+    return 0;
 }
 
 /* ---- the end ------------------------------------------------------------- */

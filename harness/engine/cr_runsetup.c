@@ -519,14 +519,15 @@ static int run_prepare(cr_run *r, cr_err *err)
                          &r->janitor_fd, err) != 0 ||
         setup_loop(r, err) != 0 || cr_svc_init(r, err) != 0)
         return err->code;
-    /* Can this machine do every fault?  Asked before anything starts. */
+    /* Can this machine do every fault?  Asked before anything starts
+     * (first: which kinds can act on remote nodes at all). */
+    if (cr_run_ssh_check(r, err) != 0)
+        return err->code;
     for (size_t i = 0; i < sc->nfaults; i++) {
         cr_fault *f = &sc->faults[i];
         if (f->ops->check && f->ops->check(f, r, err) != 0)
             return err->code;
     }
-    if (cr_run_ssh_check(r, err) != 0)
-        return err->code;
     if (sc->hosts && cr_run_net_setup(r, err) != 0)
         return err->code;
     if (sc->links && cr_run_proxy_start(r, err) != 0)
