@@ -51,6 +51,11 @@ typedef struct ssh_node {
     char control[4096], known_hosts[4096], dir[256], events[300];
     pid_t master, follower;
     int master_lid, follower_lid, dir_lid;
+    /* The control shell: one remote `sh` reading commands on its stdin
+     * (ctl_in) and answering on its stdout (ctl_out) -- a command costs a
+     * line each way instead of a new session and a login shell. */
+    pid_t ctl;
+    int ctl_in, ctl_out;
     double offset_s, rtt_s;
     int pipefd;           /* read end of the follower's stdout, or -1 */
     int evfd;             /* events.live.jsonl, O_APPEND, or -1 */
@@ -264,11 +269,142 @@ static int cmd_finish(node_cmd *c, const char *cmd, char *out, size_t n,
     return 0;
 }
 
-/* Run cmd on the node through its master; its stdout (up to n-1 bytes)
- * into out when out is not NULL.  0, or a code with err set. */
+/* ---- the control shell ---------------------------------------------------
+ *
+ * A command goes in as "{\n<cmd>\n} </dev/null 2>&1; echo @@cr-end $?" and
+ * its answer is everything up to the "@@cr-end <status>" line.  A session
+ * that does not answer within 10 s is closed and later commands use a
+ * session each (node_run's fallback). */
+
+static void ctl_close(ssh_node *nd)
+{
+    if (nd->ctl_in >= 0)
+        close(nd->ctl_in);
+    if (nd->ctl_out >= 0)
+        close(nd->ctl_out);
+    nd->ctl_in = nd->ctl_out = -1;
+    if (nd->ctl > 0) {
+        int st;
+        cr_err e;
+        cr_err_clear(&e);
+        kill(-nd->ctl, SIGKILL);
+        cr_spawn_wait(nd->ctl, 1.0, &st, &e);
+        nd->ctl = 0;
+    }
+}
+
+static int ctl_send(ssh_node *nd, const char *cmd)
+{
+    char *line =
+        cr_asprintf("{\n%s\n} </dev/null 2>&1; echo \"@@cr-end $?\"\n", cmd);
+    if (!line)
+        return CR_ENOMEM;
+    size_t n = strlen(line), off = 0;
+    while (off < n) {
+        ssize_t w = write(nd->ctl_in, line + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    cr_free(line);
+    return off == n ? 0 : CR_ESYS;
+}
+
+/* The answer to the command sent last: its output (up to n-1 bytes into
+ * out) and its exit status; CR_ESYS when the session broke or timed out. */
+static int ctl_recv(ssh_node *nd, char *out, size_t n, int *status)
+{
+    char buf[4096];
+    size_t len = 0;
+    for (;;) {
+        struct pollfd pf = {.fd = nd->ctl_out, .events = POLLIN};
+        int k = poll(&pf, 1, 10000);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return CR_ESYS;
+        /* One byte at a time: the answer ends at a line we must not read
+         * past (answers are short). */
+        ssize_t m = read(nd->ctl_out, buf + len, 1);
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m <= 0)
+            return CR_ESYS;
+        if (buf[len] != '\n' && len + 1 < sizeof buf - 1) {
+            len++;
+            continue;
+        }
+        buf[len] = '\0';
+        const char *mark = strstr(buf, "@@cr-end ");
+        if (mark && (mark == buf || mark[-1] == '\n')) {
+            *status = atoi(mark + 9);
+            size_t keep = (size_t)(mark - buf);
+            if (out && n) {
+                if (keep >= n)
+                    keep = n - 1;
+                memcpy(out, buf, keep);
+                out[keep] = '\0';
+            }
+            return 0;
+        }
+        buf[len++] = '\n'; /* part of the output: keep reading */
+        if (len + 2 >= sizeof buf)
+            len = 0; /* long output: only its end is kept */
+    }
+}
+
+static int ctl_start(cr_run *r, ssh_node *nd, cr_err *err)
+{
+    int in[2];
+    node_cmd c;
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return cr_err_sys(err, CR_ESYS, errno, "ssh node %s: pipe", nd->n.name);
+    int rc = cmd_start(r, nd, "exec sh", in[0], &c, err);
+    close(in[0]);
+    if (rc != 0) {
+        close(in[1]);
+        return rc;
+    }
+    nd->ctl = c.pid;
+    nd->ctl_in = in[1];
+    nd->ctl_out = c.outfd;
+    return 0;
+}
+
+static int ctl_error(ssh_node *nd, const char *cmd, int status, const char *out,
+                     cr_err *err)
+{
+    size_t k = strlen(out);
+    while (k && out[k - 1] == '\n')
+        k--;
+    return cr_err_set(err, CR_ESYS, "ssh node %s: `%s`: exit %d%s%.*s",
+                      nd->n.name, cmd, status, k ? ": " : "",
+                      (int)(k > 300 ? 300 : k), out);
+}
+
+/* Run cmd on the node: through its control shell, else a session of its
+ * own over the master; its stdout (up to n-1 bytes) into out when out is
+ * not NULL.  0, or a code with err set. */
 static int node_run(cr_run *r, ssh_node *nd, const char *cmd, char *out,
                     size_t n, cr_err *err)
 {
+    if (nd->ctl > 0) {
+        char buf[1024];
+        int status = 0;
+        if (ctl_send(nd, cmd) == 0 &&
+            ctl_recv(nd, buf, sizeof buf, &status) == 0) {
+            if (out && n)
+                snprintf(out, n, "%s", buf);
+            return status == 0 ? 0 : ctl_error(nd, cmd, status, buf, err);
+        }
+        cr_run_log(r,
+                   "node %s: the control shell stopped answering; one "
+                   "session per command from now on",
+                   nd->n.name);
+        ctl_close(nd);
+    }
     node_cmd c;
     int rc = cmd_start(r, nd, cmd, -1, &c, err);
     return rc != 0 ? rc : cmd_finish(&c, cmd, out, n, err);
@@ -280,23 +416,28 @@ static int node_run(cr_run *r, ssh_node *nd, const char *cmd, char *out,
 static int nodes_run(cr_run *r, ssh_node **nds, char **cmds, size_t n, int *ok,
                      cr_err *err)
 {
-    node_cmd c[CR_NET_MAX_HOSTS];
+    int sent[CR_NET_MAX_HOSTS];
     int first = 0;
+    /* Sent to every control shell first, then the answers collected. */
     for (size_t i = 0; i < n; i++) {
         ok[i] = 0;
-        int rc = cmds[i] ? cmd_start(r, nds[i], cmds[i], -1, &c[i], err)
-                         : cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
-        if (rc != 0 && !first)
-            first = rc;
-        if (rc != 0)
-            c[i].pid = 0;
+        sent[i] = cmds[i] && nds[i]->ctl > 0 && ctl_send(nds[i], cmds[i]) == 0;
     }
     for (size_t i = 0; i < n; i++) {
-        if (c[i].pid <= 0)
-            continue;
         cr_err e;
         cr_err_clear(&e);
-        int rc = cmd_finish(&c[i], cmds[i], NULL, 0, &e);
+        int rc;
+        char buf[1024];
+        int status = 0;
+        if (!cmds[i]) {
+            rc = cr_err_set(&e, CR_ENOMEM, "ssh: out of memory");
+        } else if (sent[i] && ctl_recv(nds[i], buf, sizeof buf, &status) == 0) {
+            rc = status == 0 ? 0 : ctl_error(nds[i], cmds[i], status, buf, &e);
+        } else {
+            if (sent[i]) /* no answer: node_run falls back */
+                ctl_close(nds[i]);
+            rc = node_run(r, nds[i], cmds[i], NULL, 0, &e);
+        }
         ok[i] = rc == 0;
         if (rc != 0 && !first)
             first = cr_err_set(err, rc, "%s", e.msg);
@@ -519,7 +660,7 @@ static int node_setup(cr_run *r, ssh_run *s, ssh_node *nd,
     nd->n.known_hosts = nd->known_hosts;
     nd->n.sudo = h->sudo;
     nd->n.control = nd->control;
-    nd->pipefd = nd->evfd = -1;
+    nd->pipefd = nd->evfd = nd->ctl_in = nd->ctl_out = -1;
 
     /* 1. the master */
     const char *extra[] = {"-N", NULL};
@@ -529,6 +670,10 @@ static int node_setup(cr_run *r, ssh_run *s, ssh_node *nd,
     int rc = spawn_ssh(r, nd, av, -1, &nd->master, &nd->master_lid, err);
     cr_ssh_argv_free(av);
     if (rc != 0 || (rc = master_wait(r, nd, err)) != 0)
+        return rc;
+    /* the control shell (its process group is the ssh client's: it dies
+     * with the harness, and with the master) */
+    if ((rc = ctl_start(r, nd, err)) != 0)
         return rc;
     /* 2. the clock offset */
     if ((rc = measure_offset(r, nd, err)) != 0)
@@ -565,6 +710,8 @@ int cr_run_ssh_setup(cr_run *r, cr_err *err)
         return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
     }
     r->ssh = s;
+    for (size_t i = 0; i < h->n; i++)
+        s->v[i].pipefd = s->v[i].evfd = s->v[i].ctl_in = s->v[i].ctl_out = -1;
     if (!(s->ssh = cr_spawn_which("ssh")))
         return cr_err_set(err, CR_EUNSUP,
                           "hosts: remote nodes need the ssh program "
@@ -873,6 +1020,7 @@ void cr_run_ssh_teardown(cr_run *r)
             else
                 cr_run_journal_log(r, e.msg);
         }
+        ctl_close(nd);
         stop_group(r, &nd->master, &nd->master_lid, SIGTERM);
     }
     for (size_t i = 0; i < s->n; i++)
