@@ -354,11 +354,11 @@ int cr_ssh_cleanup_entry(const char *kind, const char *args, cr_err *err)
     cr_sbuf b = {0};
     int bad = 0;
     if (strcmp(kind, "ssh-dir") == 0) {
-        /* Only a directory chaosrun names (/tmp/chaosrun-...): what the
-         * run made, never anything a damaged line could point at. */
-        const char *base = strrchr(obj, '/');
-        if (obj[0] != '/' || !base || strncmp(base, "/chaosrun-", 10) != 0 ||
-            strstr(obj, "/../") || strchr(obj, '\''))
+        /* Only a directory of the form chaosrun gives them
+         * (/tmp/chaosrun-<runid>-<node>): never anything else a damaged
+         * line could point at. */
+        if (strncmp(obj, "/tmp/chaosrun-", 14) != 0 || strchr(obj + 14, '/') ||
+            strchr(obj, '\'') || !obj[14])
             return cr_err_set(err, CR_EINVAL, "ledger: bad ssh-dir '%s'", obj);
         char *c = cr_ssh_dir_cleanup_cmd(obj);
         bad |= c ? add_str(&b, c) : 1;
