@@ -21,83 +21,15 @@ for p in ssh ssh-keygen nft ip setsid; do
     command -v "$p" >/dev/null || { echo "SKIPPED: $p is not installed"; exit 77; }
 done
 
-tag="crs$$"
-ctl="$tag-ctl"
-net="10.$((200 + $$ % 50)).$(( ($$ / 50) % 250 )).0"
-pre=${net%.0}
-SSHD_PIDS=""
-cleanup_net() {
-    for p in $SSHD_PIDS; do kill "$p" 2>/dev/null || true; done
-    for p in $SSHD_PIDS; do wait "$p" 2>/dev/null || true; done
-    for n in n1 n2 n3; do ip netns del "$tag-$n" 2>/dev/null || true; done
-    ip netns del "$ctl" 2>/dev/null || true
-    [ -n "${KEEP:-}" ] && { echo "kept $E2E_TMP"; return; }; rm -rf "$E2E_TMP"
-}
-trap cleanup_net EXIT
-
-ip netns add "$ctl"
-ip -n "$ctl" link add br0 type bridge
-ip -n "$ctl" addr add "$pre.1/24" dev br0
-ip -n "$ctl" link set br0 up
-ip -n "$ctl" link set lo up
-ssh-keygen -q -t ed25519 -N '' -C chaosrun-test -f "$E2E_TMP/id"
-cp "$E2E_TMP/id.pub" "$E2E_TMP/authorized_keys"
-: >"$E2E_TMP/known_hosts"
-mkdir -p /run/sshd # sshd's privilege separation directory
-i=1
-for n in n1 n2 n3; do
-    i=$((i + 1))
-    ns="$tag-$n"
-    ip netns add "$ns"
-    ip -n "$ctl" link add "v$n" type veth peer name eth0 netns "$ns"
-    ip -n "$ctl" link set "v$n" master br0 up
-    ip -n "$ns" addr add "$pre.$i/24" dev eth0
-    ip -n "$ns" link set eth0 up
-    ip -n "$ns" link set lo up
-    ssh-keygen -q -t ed25519 -N '' -f "$E2E_TMP/host_$n"
-    echo "$pre.$i $(cut -d' ' -f1,2 "$E2E_TMP/host_$n.pub")" >>"$E2E_TMP/known_hosts"
-    cat >"$E2E_TMP/sshd_$n.conf" <<EOF
-ListenAddress $pre.$i
-Port 22
-HostKey $E2E_TMP/host_$n
-PidFile $E2E_TMP/sshd_$n.pid
-AuthorizedKeysFile $E2E_TMP/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-MaxSessions 64
-MaxStartups 64
-LogLevel ERROR
-EOF
-    ip netns exec "$ns" /usr/sbin/sshd -D -e -f "$E2E_TMP/sshd_$n.conf" 2>"$E2E_TMP/sshd_$n.log" &
-    SSHD_PIDS="$SSHD_PIDS $!"
-done
-
-# in_ctl CMD...: run inside the control namespace (where chaosrun runs).
-in_ctl() { ip netns exec "$ctl" "$@"; }
-ssh_n() { # ssh_n ADDR CMD: a plain connection, as a person would check
-    in_ctl ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes \
-        -o UserKnownHostsFile="$E2E_TMP/known_hosts" -i "$E2E_TMP/id" \
-        -o IdentitiesOnly=yes "root@$1" -- "$2"
-}
-for i in 2 3 4; do
-    for _ in $(seq 100); do
-        ssh_n "$pre.$i" true 2>/dev/null && break
-        sleep 0.05
-    done
-done
+. "$(dirname "$0")/ssh_net.inc"
+trap 'ssh_net_down; [ -n "${KEEP:-}" ] && echo "kept $E2E_TMP" || rm -rf "$E2E_TMP"' EXIT
+ssh_net_up "$E2E_TMP"
 expect_true "sshd answers on every node" ssh_n "$pre.4" true
 
 scen="$E2E_TMP/ssh.json"
-host() { # host NAME N
-    printf '{"name": "%s", "ssh": "root@%s.%s:22", "identity": "%s", "known_hosts": "%s"}' \
-        "$1" "$pre" "$2" "$E2E_TMP/id" "$E2E_TMP/known_hosts"
-}
 cat >"$scen" <<EOF
 {"name": "ssh-nodes", "seed": 5, "duration_s": 6, "drain_s": 0.5,
- "hosts": [$(host n1 2), $(host n2 3), $(host n3 4)],
+ "hosts": [$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)],
  "services": [
    {"name": "sink2", "host": "n2", "port": 9102, "cmd": ["$CR_BIN/cr_tgt_udp", "serve"],
     "ready": {"kind": "log", "regex": "listening on"}},
