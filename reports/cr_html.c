@@ -372,7 +372,8 @@ static void summary(const cr_report *r, cr_out *o)
 
 /* ---- expectations ----------------------------------------------------- */
 
-static void expectations(const cr_report *r, cr_out *o)
+static void expectations(const cr_report *r, cr_out *o,
+                         const cr_html_limits *lim)
 {
     cr_out_puts(o, "<h2 id=\"expectations\">Expectations</h2>\n");
     if (!r->nex)
@@ -411,7 +412,7 @@ static void expectations(const cr_report *r, cr_out *o)
             }
             cr_out_puts(o, "</div>");
         }
-        cr_html__evidence(x, o);
+        cr_html__evidence(x, o, lim->evidence_rows);
         if (x->details && json_object_size(x->details)) {
             char *d = json_dumps(x->details, JSON_INDENT(2) | JSON_SORT_KEYS |
                                                  JSON_REAL_PRECISION(6));
@@ -430,7 +431,18 @@ static void expectations(const cr_report *r, cr_out *o)
 
 /* ---- faults ----------------------------------------------------------- */
 
-static void faults_table(const cr_report *r, cr_out *o)
+/* The note under a list cut at max of n entries ("" when it was not). */
+static void capped_note(cr_out *o, size_t n, size_t max, const char *what,
+                        const char *where)
+{
+    if (max && n > max)
+        cr_out_printf(o,
+                      "<p class=\"note capped\">\xE2\x80\xA6 and %zu more "
+                      "%s, not listed here: all %zu are in %s.</p>",
+                      n - max, what, n, where);
+}
+
+static void faults_table(const cr_report *r, cr_out *o, size_t max)
 {
     char d[256];
     cr_out_puts(o, "<section class=\"card\" id=\"faults\"><h2>Faults</h2>");
@@ -443,7 +455,8 @@ static void faults_table(const cr_report *r, cr_out *o)
         o, "<div class=\"tw\"><table><thead><tr><th>fault</th><th>kind</th>"
            "<th>target</th><th>at</th><th>lasted</th><th>outcome</th>"
            "<th>details</th></tr></thead><tbody>");
-    for (size_t i = 0; i < r->nfaults; i++) {
+    size_t n = max && r->nfaults > max ? max : r->nfaults;
+    for (size_t i = 0; i < n; i++) {
         const cr_rep_fault *f = &r->faults[i];
         cr_fmt_fault_name(d, sizeof d, f);
         cr_out_wrap(o, "<tr><td>", d, "</td><td>");
@@ -467,7 +480,10 @@ static void faults_table(const cr_report *r, cr_out *o)
         free(s);
         cr_out_puts(o, "</code></td></tr>");
     }
-    cr_out_puts(o, "</tbody></table></div></section>\n");
+    cr_out_puts(o, "</tbody></table></div>");
+    capped_note(o, r->nfaults, max, "fault occurrences",
+                "journal.json (faults[])");
+    cr_out_puts(o, "</section>\n");
 }
 
 /* ---- logs ------------------------------------------------------------- */
@@ -661,7 +677,7 @@ static int excerpt_off(cr_out *o, const logfile *l, const cr_rep_fault *f,
     return 1;
 }
 
-static void logs(const cr_report *r, cr_out *o)
+static void logs(const cr_report *r, cr_out *o, size_t max)
 {
     cr_out_puts(
         o, "<section class=\"card\" id=\"logs\"><h2>Logs around each fault</h2>"
@@ -675,11 +691,17 @@ static void logs(const cr_report *r, cr_out *o)
     for (size_t i = 0; i < r->nlanes; i++)
         if (log_load(r, r->lanes[i].log, &lf[i]) < 0)
             o->failed = 1;
-    size_t shown = 0;
+    size_t shown = 0, excerpted = 0, applied = 0;
     for (size_t k = 0; k < r->nfaults; k++) {
         const cr_rep_fault *f = &r->faults[k];
         if (strcmp(f->outcome, "applied"))
             continue;
+        if (max && excerpted == max) {
+            applied++;
+            continue;
+        }
+        excerpted++;
+        applied++;
         int any_target = 0;
         for (size_t i = 0; i < r->nlanes; i++)
             any_target |= cr_rep_target_has(f->target, r->lanes[i].inst,
@@ -735,6 +757,8 @@ static void logs(const cr_report *r, cr_out *o)
     }
     if (!shown)
         cr_out_puts(o, "<p class=\"note\">No service log lines to show.</p>");
+    capped_note(o, applied, max, "applied faults",
+                "the logs/ of the run directory");
     for (size_t i = 0; i < r->nlanes; i++)
         log_free(&lf[i]);
     cr_free(lf);
@@ -743,7 +767,7 @@ static void logs(const cr_report *r, cr_out *o)
 
 /* ---- scenario --------------------------------------------------------- */
 
-static void scenario(const cr_report *r, cr_out *o)
+static void scenario(const cr_report *r, cr_out *o, const cr_html_limits *lim)
 {
     cr_out_puts(
         o,
@@ -754,7 +778,8 @@ static void scenario(const cr_report *r, cr_out *o)
                     "<h3>Resolved plan</h3><div class=\"tw\"><table><thead><tr>"
                     "<th>fault</th><th>kind</th><th>target</th><th>at</th>"
                     "<th>for</th></tr></thead><tbody>");
-        for (size_t i = 0; i < json_array_size(tl); i++) {
+        size_t ntl = json_array_size(tl), max = lim->fault_rows;
+        for (size_t i = 0; i < ntl && (!max || i < max); i++) {
             const json_t *e = json_array_get(tl, i);
             cr_out_puts(o, "<tr><td>");
             cr_out_esc(o, cr_rep_jstr(e, "fault"));
@@ -768,6 +793,8 @@ static void scenario(const cr_report *r, cr_out *o)
                           cr_rep_jnum(e, "at_s"), cr_rep_jnum(e, "for_s"));
         }
         cr_out_puts(o, "</tbody></table></div>");
+        capped_note(o, ntl, max, "planned occurrences",
+                    "journal.json (timeline[])");
     }
     const json_t *sc = json_object_get(r->journal, "scenario");
     char *s = sc ? json_dumps(sc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
@@ -787,8 +814,9 @@ static void scenario(const cr_report *r, cr_out *o)
     }
     const json_t *lg = json_object_get(r->journal, "log");
     if (json_array_size(lg)) {
+        size_t nlg = json_array_size(lg), max = lim->run_log;
         cr_out_puts(o, "<details><summary>Run log</summary><pre>");
-        for (size_t i = 0; i < json_array_size(lg); i++) {
+        for (size_t i = 0; i < nlg && (!max || i < max); i++) {
             const json_t *e = json_array_get(lg, i);
             double t = cr_rep_jnum(e, "t");
             if (!isnan(t))
@@ -796,13 +824,33 @@ static void scenario(const cr_report *r, cr_out *o)
             cr_out_esc(o, cr_rep_jstr(e, "text"));
             cr_out_puts(o, "\n");
         }
-        cr_out_puts(o, "</pre></details>");
+        cr_out_puts(o, "</pre>");
+        capped_note(o, nlg, max, "lines", "journal.json (log[])");
+        cr_out_puts(o, "</details>");
     }
     cr_out_puts(o, "</section>\n");
 }
 
+const cr_html_limits cr_html_limits_default = {
+    .lane_items = 400,
+    .columns = 2000,
+    .evidence_rows = 50,
+    .fault_rows = 200,
+    .log_faults = 50,
+    .run_log = 500,
+};
+
 int cr_html_write(const cr_report *r, cr_out *o, cr_err *err)
 {
+    return cr_html_write_limited(r, o, &cr_html_limits_default, err);
+}
+
+int cr_html_write_limited(const cr_report *r, cr_out *o,
+                          const cr_html_limits *lim, cr_err *err)
+{
+    static const cr_html_limits none = {0};
+    if (!lim)
+        lim = &none;
     char title[300];
     snprintf(title, sizeof title, "%s \xE2\x80\x94 %s \xC2\xB7 chaosrun",
              r->name, cr_report_verdict(r));
@@ -812,7 +860,7 @@ int cr_html_write(const cr_report *r, cr_out *o, cr_err *err)
     cr_out_puts(o, "<section class=\"card\" id=\"timeline\"><h2>Timeline</h2>");
     if (r->nlanes || r->nfaults || r->nev) {
         cr_out_puts(o, "<div class=\"scroll\">");
-        cr_svg_timeline(r, o);
+        cr_svg_timeline_limited(r, o, lim->lane_items, lim->columns);
         cr_svg_charts(r, o);
         cr_out_puts(
             o, "</div><p class=\"note\">Hover a shape for details. Hatched "
@@ -822,10 +870,10 @@ int cr_html_write(const cr_report *r, cr_out *o, cr_err *err)
                        "started and no event was recorded.</p>");
     }
     cr_out_puts(o, "</section>\n");
-    expectations(r, o);
-    faults_table(r, o);
-    logs(r, o);
-    scenario(r, o);
+    expectations(r, o, lim);
+    faults_table(r, o, lim->fault_rows);
+    logs(r, o, lim->log_faults);
+    scenario(r, o, lim);
     cr_out_puts(o, "</main>\n");
     cr_html_end(o);
     if (cr_out_failed(o))

@@ -66,22 +66,37 @@ static void rows_table(cr_out *o, const cr_rep_evrow *v, size_t n)
     cr_out_puts(o, "</tbody></table></div>");
 }
 
-/* The first SHOWN rows, the rest behind "show all". */
+/* The first SHOWN rows, the rest behind "show all" -- up to max rows
+ * (0: all), the others counted. */
 static void rows_capped(cr_out *o, const cr_rep_evrow *v, size_t n,
-                        const char *what)
+                        const char *what, size_t max)
 {
-    rows_table(o, v, n < SHOWN ? n : SHOWN);
+    size_t listed = max && n > max ? max : n;
+    rows_table(o, v, listed < SHOWN ? listed : SHOWN);
     if (n <= SHOWN)
         return;
-    cr_out_printf(o,
-                  "<details class=\"more\"><summary>show all %zu %s "
-                  "(%zu more)</summary>",
-                  n, what, n - SHOWN);
-    rows_table(o, v + SHOWN, n - SHOWN);
+    if (listed == n)
+        cr_out_printf(o,
+                      "<details class=\"more\"><summary>show all %zu %s "
+                      "(%zu more)</summary>",
+                      n, what, n - SHOWN);
+    else
+        cr_out_printf(o,
+                      "<details class=\"more\"><summary>show the first %zu "
+                      "of %zu %s</summary>",
+                      listed, n, what);
+    if (listed > SHOWN)
+        rows_table(o, v + SHOWN, listed - SHOWN);
+    if (listed < n)
+        cr_out_printf(o,
+                      "<p class=\"note capped\">\xE2\x80\xA6 and %zu more "
+                      "%s: every row is in journal.json "
+                      "(expectations[].evidence)</p>",
+                      n - listed, what);
     cr_out_puts(o, "</details>");
 }
 
-static void rows(const cr_rep_expect *x, cr_out *o)
+static void rows(const cr_rep_expect *x, cr_out *o, size_t max)
 {
     size_t ninfo = x->nrows - x->nfail;
     int open = strcmp(x->verdict, "passed") != 0;
@@ -98,16 +113,16 @@ static void rows(const cr_rep_expect *x, cr_out *o)
         cr_out_printf(o, "Evidence (%zu)", x->nrows);
     cr_out_puts(o, "</summary>");
     if (x->nfail)
-        rows_capped(o, x->rows, x->nfail, "failure rows");
+        rows_capped(o, x->rows, x->nfail, "failure rows", max);
     if (ninfo && x->nfail) {
         cr_out_printf(o,
                       "<details class=\"info\"><summary>Informational rows "
                       "(%zu): not reasons for the verdict</summary>",
                       ninfo);
-        rows_capped(o, x->rows + x->nfail, ninfo, "informational rows");
+        rows_capped(o, x->rows + x->nfail, ninfo, "informational rows", max);
         cr_out_puts(o, "</details>");
     } else if (ninfo) {
-        rows_capped(o, x->rows, ninfo, "rows");
+        rows_capped(o, x->rows, ninfo, "rows", max);
     }
     char om[96];
     cr_evid_omitted_text(om, sizeof om, x);
@@ -204,8 +219,8 @@ static void lost_story(const cr_rep_expect *x, cr_out *o)
     cr_out_puts(o, "</div>");
 }
 
-void cr_html__evidence(const cr_rep_expect *x, cr_out *o)
+void cr_html__evidence(const cr_rep_expect *x, cr_out *o, size_t max_rows)
 {
     lost_story(x, o);
-    rows(x, o);
+    rows(x, o, max_rows);
 }

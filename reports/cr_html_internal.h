@@ -12,7 +12,8 @@
  * when there is one.  Nothing for a run where everything held. */
 void cr_html__failures(const cr_report *r, cr_out *o);
 /* In an expectation's card: the lost-id story (failed no_loss) and the
- * evidence rows. */
-void cr_html__evidence(const cr_rep_expect *x, cr_out *o);
+ * evidence rows, at most max_rows of each list (0: all), the rest
+ * counted. */
+void cr_html__evidence(const cr_rep_expect *x, cr_out *o, size_t max_rows);
 
 #endif

@@ -195,6 +195,36 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
 int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
                     cr_err *err);
 
+/* A suite that is one shard of a CI matrix (`chaosrun suite --shard K/N`):
+ * index K in 1..count.  count 0: not a shard. */
+typedef struct cr_suite_shard {
+    unsigned index, count;
+} cr_suite_shard;
+
+/* cr_report_suite, for shard K of N (shard NULL, or count 0: the whole
+ * suite).  Besides junit.xml and index.html it writes index.md (the same
+ * table in Markdown) and suite.json, the manifest that cr_report_merge()
+ * reads: chaosrun's version, the shard, each run's name, status, exit
+ * code and journal (reports/README.md, "Suite"). */
+int cr_report_suite_shard(const char *const *run_dirs, size_t n,
+                          const cr_suite_shard *shard, const char *out_dir,
+                          cr_err *err);
+
+/* Merge suites (each a directory written by cr_report_suite_shard, e.g.
+ * the shards of one CI matrix) into the directory out_dfd (not owned; its
+ * files are replaced atomically, never through a link): one junit.xml
+ * (one <testsuites>, totals recomputed), index.html, index.md and
+ * suite.json over every run of every suite, as if one suite had run them
+ * all.  Refused (CR_EINVAL, nothing written, err names the suites): a
+ * scenario name in two suites; suites or runs of different chaosrun
+ * versions; shards of different counts, a shard given twice or missing,
+ * shards mixed with whole suites.  CR_ENOTFOUND: a suite without
+ * suite.json, a run directory missing; CR_EPROTO: a malformed suite.json.
+ * On success *nruns is the number of runs and *exit_status the highest
+ * exit status among them (0 when there are none). */
+int cr_report_merge(const char *const *suite_dirs, size_t n, int out_dfd,
+                    size_t *nruns, int *exit_status, cr_err *err);
+
 /* Compare two runs: writes compare.html and compare.md into out_dir; *md
  * (malloc'd, may be NULL) receives the Markdown. */
 int cr_report_compare(const char *old_dir, const char *new_dir,

@@ -29,6 +29,10 @@ int cr_rep_ensure_dir(const char *dir, cr_err *err);
 /* Write o to dir/file atomically (cr_out_write_file). */
 int cr_rep_write_out(const cr_out *o, const char *dir, const char *file,
                      cr_err *err);
+/* A path to dir_b/file usable from a page in dir_a: relative when both
+ * directories resolve (realpath), else dir_b/file.  NULL when out of
+ * memory; free with cr_free(). */
+char *cr_rep_rel_path(const char *dir_a, const char *dir_b, const char *file);
 /* The expectation named name, or NULL. */
 const cr_rep_expect *cr_rep_find_ex(const cr_report *r, const char *name);
 /* Why the engine did not judge x (details.not_judged: "startup" or

@@ -1,7 +1,8 @@
 /* cr_report_multi: the views over several runs (part of the cr_report
  * module, see cr_report.h): the multi-seed summary of one scenario and the
- * suite index with its combined JUnit XML (comparing two runs is
- * cr_report_compare.c), and the helpers those views share. */
+ * helpers the views over several runs share (the suite index and the
+ * merge of suites are cr_report_suite.c, comparing two runs is
+ * cr_report_compare.c). */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -12,7 +13,6 @@
 #include "base/cr_alloc.h"
 #include "cr_fmt.h"
 #include "cr_html.h"
-#include "cr_junit.h"
 #include "cr_report.h"
 #include "cr_report_internal.h"
 #include "cr_stats.h"
@@ -44,9 +44,7 @@ const cr_rep_expect *cr_rep_find_ex(const cr_report *r, const char *name)
     return NULL;
 }
 
-/* A path to target usable from a page in dir: relative when both resolve,
- * else absolute. */
-static char *rel_path(const char *dir, const char *target_dir, const char *file)
+char *cr_rep_rel_path(const char *dir, const char *target_dir, const char *file)
 {
     char a[PATH_MAX], b[PATH_MAX];
     if (!realpath(dir, a) || !realpath(target_dir, b))
@@ -269,7 +267,7 @@ int cr_report_multi(const char *const *run_dirs, size_t n, const char *out_dir,
         "</thead><tbody>");
     for (size_t i = 0; i < rs.n; i++) {
         const cr_report *r = rs.r[i];
-        char *link = rel_path(out_dir, r->dir, "report.html");
+        char *link = cr_rep_rel_path(out_dir, r->dir, "report.html");
         cr_out_puts(&md, "| ");
         cr_out_md(&md, r->dir);
         cr_out_printf(&md, " | %llu | %s | %zu/%zu |\n", r->seed,
@@ -308,103 +306,6 @@ out:
     cr_free(vals);
     json_decref(js);
     cr_out_free(&md);
-    cr_out_free(&h);
-    cr_rep_runs_free(&rs);
-    return rc;
-}
-
-/* ---- suite ------------------------------------------------------------ */
-
-static int severity(const char *status)
-{
-    return cr_fmt_verdict_of(status)->severity;
-}
-
-static int cmp_sev(const void *a, const void *b)
-{
-    const cr_report *x = *(cr_report *const *)a, *y = *(cr_report *const *)b;
-    int d = severity(cr_report_verdict(x)) - severity(cr_report_verdict(y));
-    return d ? d : strcmp(x->name, y->name);
-}
-
-int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
-                    cr_err *err)
-{
-    cr_rep_runs rs = {0};
-    cr_out x, h;
-    cr_out_init(&x);
-    cr_out_init(&h);
-    int rc;
-    if ((rc = cr_rep_runs_load(run_dirs, n, &rs, err)) < 0 ||
-        (rc = cr_rep_ensure_dir(out_dir, err)) < 0)
-        goto out;
-    qsort(rs.r, rs.n, sizeof *rs.r, cmp_sev);
-    size_t T = 0, F = 0, E = 0, counts[5] = {0};
-    double time_s = 0;
-    for (size_t i = 0; i < rs.n; i++) {
-        size_t t, f, e;
-        double s;
-        cr_junit_counts(rs.r[i], &t, &f, &e, &s);
-        T += t, F += f, E += e, time_s += s;
-        counts[severity(cr_report_verdict(rs.r[i]))]++;
-    }
-    cr_junit_begin(&x, "chaosrun suite", T, F, E, time_s);
-    for (size_t i = 0; i < rs.n; i++)
-        cr_junit_suite(rs.r[i], &x);
-    cr_junit_end(&x);
-
-    cr_html_begin(&h, "chaosrun suite");
-    const char *worst = rs.n ? cr_report_verdict(rs.r[0]) : "passed";
-    cr_out_puts(&h,
-                "<header class=\"top\"><div class=\"in\"><div class=\"kicker\">"
-                "chaosrun suite</div><h1>");
-    cr_out_printf(&h, "%zu scenario%s ", rs.n, rs.n == 1 ? "" : "s");
-    cr_html_badge(&h, worst);
-    cr_out_printf(
-        &h,
-        "</h1><p class=\"desc\">%zu passed \xC2\xB7 %zu failed \xC2\xB7 "
-        "%zu interrupted \xC2\xB7 %zu unrunnable \xC2\xB7 %zu error "
-        "\xC2\xB7 worst first</p></div></header><main>"
-        "<section class=\"card\"><div class=\"tw\"><table class=\"suite\">"
-        "<thead><tr><th>scenario</th><th>verdict</th><th>held</th>"
-        "<th>seed</th><th>duration</th><th>reports</th></tr></thead><tbody>",
-        counts[4], counts[3], counts[2], counts[1], counts[0]);
-    for (size_t i = 0; i < rs.n; i++) {
-        const cr_report *r = rs.r[i];
-        char *hl = rel_path(out_dir, r->dir, "report.html");
-        char *ml = rel_path(out_dir, r->dir, "report.md");
-        char d[32];
-        cr_fmt_dur(d, sizeof d, r->ended_at - r->started_at);
-        cr_out_puts(&h, "<tr><td><a href=\"");
-        cr_out_esc(&h, hl ? hl : "");
-        cr_out_puts(&h, "\">");
-        cr_out_esc(&h, r->name);
-        cr_out_puts(&h, "</a>");
-        if (r->error) {
-            cr_out_puts(&h, "<div class=\"note\">");
-            cr_out_esc(&h, r->error);
-            cr_out_puts(&h, "</div>");
-        }
-        cr_out_puts(&h, "</td><td>");
-        cr_html_badge(&h, cr_report_verdict(r));
-        cr_out_printf(
-            &h,
-            "</td><td class=\"num\">%zu/%zu</td><td class=\"num\">%llu</td>"
-            "<td class=\"num\">%s</td><td><a href=\"",
-            r->npassed, r->nex, r->seed, d);
-        cr_out_esc(&h, hl ? hl : "");
-        cr_out_puts(&h, "\">html</a> \xC2\xB7 <a href=\"");
-        cr_out_esc(&h, ml ? ml : "");
-        cr_out_puts(&h, "\">md</a></td></tr>");
-        cr_free(hl);
-        cr_free(ml);
-    }
-    cr_out_puts(&h, "</tbody></table></div></section></main>");
-    cr_html_end(&h);
-    if ((rc = cr_rep_write_out(&x, out_dir, "junit.xml", err)) == 0)
-        rc = cr_rep_write_out(&h, out_dir, "index.html", err);
-out:
-    cr_out_free(&x);
     cr_out_free(&h);
     cr_rep_runs_free(&rs);
     return rc;

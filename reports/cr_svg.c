@@ -186,10 +186,183 @@ static void seg(cr_out *o, const cr_svg_axis *a, double t0, double t1, double y,
         cr_svg_label(o, x0 - 4, y + BAR - 3.5, "mlabel", "end", text);
 }
 
+/* ---- long runs: a lane per column --------------------------------------- */
+
+/* How many marks a lane may have before it is drawn per column (0: no
+ * limit), and in how many columns (cr_svg_timeline_limited). */
+typedef struct tl_lim {
+    size_t items, cols;
+} tl_lim;
+
+/* One mark of a lane: a window [t0, t1] (t0 == t1: an instant) drawn in
+ * style `style` of the lane's table. */
+typedef struct lane_item {
+    double t0, t1;
+    int style;
+} lane_item;
+
+typedef struct lane_style {
+    const char *fill, *cls, *label;
+    double boost; /* added to a column's weight for every mark of this
+                     style in it: a style that must show (a failed probe)
+                     wins the column */
+} lane_style;
+
+#define AGG_MAX_STYLES 8
+
+/* Too many marks to draw one by one: the lane cut into lim->cols columns
+ * of equal time, each keyed by the style in it (one style only; a boosted
+ * style -- a failure -- whenever present; else "mixed"); adjacent columns
+ * of the same key are one rectangle (class "<style> agg", plus "mixed")
+ * whose tooltip gives the time range and how many marks of each style
+ * start in it.  At most lim->cols rectangles, whatever the number of
+ * marks. */
+static void lane_columns(cr_out *o, const cr_svg_axis *a, const tl_lim *lim,
+                         double y, const lane_item *it, size_t n,
+                         const lane_style *st, size_t nst, const char *lane,
+                         const char *what)
+{
+    size_t C = lim->cols ? lim->cols : 2000;
+    double span = a->t1 - a->t0, cw = span / (double)C;
+    double *w = cr_calloc(C * nst, sizeof *w);
+    size_t *cnt = cr_calloc(C * nst, sizeof *cnt);
+    if (!w || !cnt || nst > AGG_MAX_STYLES || !(span > 0)) {
+        o->failed |= !w || !cnt;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double t0 = it[i].t0 < a->t0   ? a->t0
+                    : it[i].t0 > a->t1 ? a->t1
+                                       : it[i].t0;
+        double t1 = it[i].t1 < t0 ? t0 : it[i].t1 > a->t1 ? a->t1 : it[i].t1;
+        size_t k = (size_t)it[i].style, c0 = (size_t)((t0 - a->t0) / cw),
+               c1 = (size_t)((t1 - a->t0) / cw);
+        if (k >= nst)
+            continue;
+        c0 = c0 >= C ? C - 1 : c0;
+        c1 = c1 >= C ? C - 1 : c1;
+        cnt[c0 * nst + k]++;
+        w[c0 * nst + k] += st[k].boost;
+        if (t1 <= t0) {
+            w[c0 * nst + k] += cw / 2;
+            continue;
+        }
+        for (size_t c = c0; c <= c1; c++) {
+            double lo = a->t0 + cw * (double)c, hi = lo + cw;
+            w[c * nst + k] += (t1 < hi ? t1 : hi) - (t0 > lo ? t0 : lo);
+        }
+    }
+    /* A column's key: the one style present in it; a boosted style (a
+     * failure) when present; else "mixed" (nst): at this resolution the
+     * marks cannot be told apart, and runs of such columns are one
+     * rectangle, filled as the style weighing most over the run. */
+    size_t from = 0, tally[AGG_MAX_STYLES] = {0};
+    double runw[AGG_MAX_STYLES] = {0};
+    int cur = -1, *keys = cr_calloc(C, sizeof *keys);
+    if (!keys) {
+        o->failed = 1;
+        goto out;
+    }
+    for (size_t c = 0; c < C; c++) {
+        int key = -1, present = 0;
+        for (size_t k = 0; k < nst; k++) {
+            if (!(w[c * nst + k] > 0))
+                continue;
+            present++;
+            if (st[k].boost > 0 && (key < 0 || st[key].boost < st[k].boost))
+                key = (int)k;
+        }
+        if (key < 0 || st[key].boost <= 0) {
+            key = -1;
+            for (size_t k = 0; k < nst && present == 1; k++)
+                if (w[c * nst + k] > 0)
+                    key = (int)k;
+            if (present > 1)
+                key = (int)nst;
+        }
+        keys[c] = key;
+    }
+    /* Shapes narrower than 3 units are drawn 3 wide (seg), so what is
+     * closer than that cannot be told apart anyway: a gap of fewer than g
+     * columns between two runs is filled (with their key when they share
+     * it, else "mixed"), and so is a run of one style shorter than g
+     * between mixed columns.  Marks about a column apart thus draw one
+     * rectangle, not one a column. */
+    size_t g = (size_t)ceil(3.0 * (double)C / (R - L));
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t c = 0, e; c < C; c = e) {
+            e = c;
+            while (e < C && keys[e] == keys[c])
+                e++;
+            int prev = c ? keys[c - 1] : -1, next = e < C ? keys[e] : -1;
+            if (e - c >= g || prev < 0 || next < 0)
+                continue;
+            if (pass == 0 && keys[c] < 0) /* a short gap */
+                for (size_t q = c; q < e; q++)
+                    keys[q] = prev == next ? prev : (int)nst;
+            else if (pass == 1 && prev == (int)nst && next == (int)nst)
+                for (size_t q = c; q < e; q++) /* a short run in mixed */
+                    keys[q] = (int)nst;
+        }
+    }
+    for (size_t c = 0; c <= C; c++) {
+        int key = c < C ? keys[c] : -1;
+        if (key == cur && c < C) {
+            for (size_t k = 0; k < nst; k++) {
+                tally[k] += cnt[c * nst + k];
+                runw[k] += w[c * nst + k];
+            }
+            continue;
+        }
+        if (cur >= 0) {
+            double t0 = a->t0 + cw * (double)from, t1 = a->t0 + cw * (double)c;
+            size_t total = 0, fill = 0;
+            for (size_t k = 0; k < nst; k++) {
+                total += tally[k];
+                if (runw[k] > runw[fill])
+                    fill = k;
+            }
+            cr_out tip, cls;
+            cr_out_init(&tip);
+            cr_out_init(&cls);
+            cr_out_printf(&tip, "%s: %zu %s from %.2f s to %.2f s", lane, total,
+                          what, t0, t1);
+            for (size_t k = 0, first = 1; k < nst; k++)
+                if (tally[k]) {
+                    cr_out_printf(&tip, "%s %s %zu", first ? ":" : ",",
+                                  st[k].label, tally[k]);
+                    first = 0;
+                }
+            if (cur == (int)nst)
+                cr_out_printf(&tip, " (mixed, mostly %s)", st[fill].label);
+            else
+                fill = (size_t)cur;
+            cr_out_printf(&cls, "%s agg%s", st[fill].cls,
+                          cur == (int)nst ? " mixed" : "");
+            if (tip.failed || cls.failed)
+                o->failed = 1;
+            seg(o, a, t0, t1, y, st[fill].fill, cr_out_str(&cls),
+                cr_out_str(&tip), NULL, NULL);
+            cr_out_free(&tip);
+            cr_out_free(&cls);
+        }
+        cur = key;
+        from = c;
+        for (size_t k = 0; k < nst; k++) {
+            tally[k] = c < C ? cnt[c * nst + k] : 0;
+            runw[k] = c < C ? w[c * nst + k] : 0;
+        }
+    }
+    cr_free(keys);
+out:
+    cr_free(w);
+    cr_free(cnt);
+}
+
 /* ---- timeline --------------------------------------------------------- */
 
 static double faults_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
-                           double y)
+                           double y, const tl_lim *lim)
 {
     const char *names[64];
     size_t nn = 0;
@@ -204,8 +377,38 @@ static double faults_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         return y;
     group_heading(o, y, "Faults");
     y += 22;
+    static const lane_style fst[] = {
+        {"url(#p-fault)", "fault-window", "window", 0},
+        {"#e8740c", "fault-window", "instant", 0},
+        {"#fff", "fault-window not-applied", "not applied", 0},
+    };
     for (size_t k = 0; k < nn; k++, y += ROW) {
         lane_label(o, y, names[k]);
+        size_t occ = 0;
+        for (size_t i = 0; i < r->nfaults; i++)
+            occ += !strcmp(r->faults[i].name, names[k]);
+        if (lim->items && occ > lim->items) {
+            lane_item *it = cr_calloc(occ, sizeof *it);
+            size_t m = 0;
+            if (!it) {
+                o->failed = 1;
+                continue;
+            }
+            for (size_t i = 0; i < r->nfaults; i++) {
+                const cr_rep_fault *f = &r->faults[i];
+                if (!strcmp(f->name, names[k]))
+                    it[m++] = (lane_item){
+                        f->start, f->end,
+                        strcmp(f->outcome, "applied") ? 2 : f->instant};
+            }
+            cr_out_printf(o, "<g class=\"agg-lane\" data-fault=\"");
+            cr_out_esc(o, names[k]);
+            cr_out_puts(o, "\">");
+            lane_columns(o, a, lim, y, it, m, fst, 3, names[k], "occurrences");
+            cr_out_puts(o, "</g>\n");
+            cr_free(it);
+            continue;
+        }
         for (size_t i = 0; i < r->nfaults; i++) {
             const cr_rep_fault *f = &r->faults[i];
             if (strcmp(f->name, names[k]))
@@ -258,7 +461,7 @@ static double faults_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
 }
 
 static double service_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
-                            double y)
+                            double y, const tl_lim *lim)
 {
     if (!r->nlanes)
         return y;
@@ -276,6 +479,26 @@ static double service_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         cr_out_printf(o, "<g class=\"svc-lane\" data-instance=\"");
         cr_out_esc(o, l->inst);
         cr_out_puts(o, "\">");
+        if (lim->items && l->nsegs > lim->items) {
+            lane_style st[CR_REP_NSTATES];
+            lane_item *it = cr_calloc(l->nsegs, sizeof *it);
+            if (!it) {
+                o->failed = 1;
+                cr_out_puts(o, "</g>\n");
+                continue;
+            }
+            for (int k = 0; k < CR_REP_NSTATES; k++)
+                st[k] = (lane_style){state_style[k].fill, state_style[k].cls,
+                                     state_style[k].label, 0};
+            for (size_t k = 0; k < l->nsegs; k++)
+                it[k] =
+                    (lane_item){l->segs[k].t0, l->segs[k].t1, l->segs[k].state};
+            lane_columns(o, a, lim, y, it, l->nsegs, st, CR_REP_NSTATES,
+                         l->inst, "state segments");
+            cr_free(it);
+            cr_out_puts(o, "</g>\n");
+            continue;
+        }
         for (size_t k = 0; k < l->nsegs; k++) {
             const cr_rep_seg *s = &l->segs[k];
             char tip[256], d[32];
@@ -295,7 +518,7 @@ static double service_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
 /* One lane per breaker per instance: two replicas each have their own
  * breaker even when the breakers share a name. */
 static double breaker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
-                            double y)
+                            double y, const tl_lim *lim)
 {
     const char *names[32], *insts[32];
     size_t nn = 0;
@@ -326,8 +549,12 @@ static double breaker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         else
             snprintf(lab, sizeof lab, "breaker %s", names[k]);
         lane_label(o, y, lab);
+        /* The windows first (a state, from, to), then drawn. */
         const char *state = NULL;
         double since = 0;
+        lane_item *it = NULL;
+        const char **its = NULL;
+        size_t m = 0, cap = 0;
         for (size_t i = 0; i <= r->nev; i++) {
             const cr_rep_event *e = i < r->nev ? &r->ev[i] : NULL;
             const char *nm = e ? cr_rep_jstr(e->obj, "name") : NULL;
@@ -337,31 +564,59 @@ static double breaker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
             double t = e ? e->t : r->t_max;
             const char *ns = e ? cr_rep_jstr(e->obj, "state") : NULL;
             if (state && (!e || !ns || strcmp(ns, state))) {
-                const char *fill = "#2f9e66", *cls = "br-closed",
-                           *txt = "closed";
-                if (!strcmp(state, "open"))
-                    fill = "url(#p-open)", cls = "br-open", txt = "OPEN";
-                else if (!strcmp(state, "half_open"))
-                    fill = "url(#p-half)", cls = "br-half", txt = "half-open";
-                char tip[240];
-                snprintf(tip, sizeof tip,
-                         "breaker %s on %s %s from %.2f s to %.2f s", names[k],
-                         insts[k], state, since, t);
-                seg(o, a, since, t, y, fill, cls, tip,
-                    strcmp(state, "closed") ? txt : NULL, NULL);
+                if (m == cap) {
+                    size_t nc = cap ? cap * 2 : 16;
+                    lane_item *ni = cr_realloc(it, nc * sizeof *ni);
+                    const char **ns2 =
+                        ni ? cr_realloc(its, nc * sizeof *ns2) : NULL;
+                    if (ni)
+                        it = ni;
+                    if (!ni || !ns2) {
+                        o->failed = 1;
+                        break;
+                    }
+                    its = ns2;
+                    cap = nc;
+                }
+                its[m] = state;
+                it[m++] = (lane_item){since, t,
+                                      !strcmp(state, "open")        ? 1
+                                      : !strcmp(state, "half_open") ? 2
+                                                                    : 0};
             }
             if (e && ns && (!state || strcmp(ns, state))) {
                 state = ns;
                 since = t;
             }
         }
+        static const lane_style bst[] = {
+            {"#2f9e66", "br-closed", "closed", 0},
+            {"url(#p-open)", "br-open", "OPEN", 0},
+            {"url(#p-half)", "br-half", "half-open", 0},
+        };
+        if (lim->items && m > lim->items) {
+            lane_columns(o, a, lim, y, it, m, bst, 3, lab, "state windows");
+        } else {
+            for (size_t q = 0; q < m; q++) {
+                char tip[240];
+                snprintf(tip, sizeof tip,
+                         "breaker %s on %s %s from %.2f s to %.2f s", names[k],
+                         insts[k], its[q], it[q].t0, it[q].t1);
+                seg(o, a, it[q].t0, it[q].t1, y, bst[it[q].style].fill,
+                    bst[it[q].style].cls, tip,
+                    strcmp(its[q], "closed") ? bst[it[q].style].label : NULL,
+                    NULL);
+            }
+        }
+        cr_free(it);
+        cr_free(its);
         cr_out_puts(o, "\n");
     }
     return y + 6;
 }
 
 static double probe_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
-                          double y)
+                          double y, const tl_lim *lim)
 {
     const json_t *pr = json_object_get(r->journal, "probes");
     const char *names[16];
@@ -382,6 +637,36 @@ static double probe_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         char lab[80];
         snprintf(lab, sizeof lab, "probe %s", names[k]);
         lane_label(o, y, lab);
+        size_t nres = 0;
+        for (size_t i = 0; i < json_array_size(pr); i++) {
+            const char *pn = cr_rep_jstr(json_array_get(pr, i), "probe");
+            nres += pn && !strcmp(pn, names[k]);
+        }
+        if (lim->items && nres > lim->items) {
+            /* A failure in a column always shows. */
+            static const lane_style pst[] = {
+                {"#2f9e66", "probe-ok", "ok", 0},
+                {"#c92a2a", "probe-fail", "FAILED", 1e12},
+            };
+            lane_item *it = cr_calloc(nres, sizeof *it);
+            size_t m = 0;
+            if (!it) {
+                o->failed = 1;
+                continue;
+            }
+            for (size_t i = 0; i < json_array_size(pr); i++) {
+                const json_t *p = json_array_get(pr, i);
+                const char *pn = cr_rep_jstr(p, "probe");
+                double t = cr_rep_jnum(p, "t");
+                if (pn && !strcmp(pn, names[k]) && !isnan(t))
+                    it[m++] = (lane_item){
+                        t, t, !json_is_true(json_object_get(p, "ok"))};
+            }
+            lane_columns(o, a, lim, y, it, m, pst, 2, lab, "results");
+            cr_free(it);
+            cr_out_puts(o, "\n");
+            continue;
+        }
         double last_x = -100;
         int last_ok = -1;
         for (size_t i = 0; i < json_array_size(pr); i++) {
@@ -418,9 +703,89 @@ static double probe_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
     return y + 6;
 }
 
+/* The windows of alerts (firing until resolved) or degradations
+ * (degraded until restored), each until the first matching end after it
+ * (the end of the run when none), found in one pass. */
+static void windows_lane(const cr_report *r, cr_out *o, const cr_svg_axis *a,
+                         double y, const tl_lim *lim, int alerts)
+{
+    const char *key = alerts ? "name" : "feature";
+    lane_item *it = NULL;
+    const char **nms = NULL;
+    size_t *open = NULL, m = 0, nopen = 0, cap = 0;
+    for (size_t i = 0; i < r->nev; i++) {
+        const cr_rep_event *e = &r->ev[i];
+        const char *nm = cr_rep_jstr(e->obj, key);
+        const char *state = cr_rep_jstr(e->obj, "state");
+        int start = alerts ? !strcmp(e->ev, "alert") && state &&
+                                 !strcmp(state, "firing")
+                           : !strcmp(e->ev, "degraded");
+        int end = alerts ? !strcmp(e->ev, "alert") && state &&
+                               !strcmp(state, "resolved")
+                         : !strcmp(e->ev, "restored");
+        if (end && nm) {
+            size_t keep = 0;
+            for (size_t q = 0; q < nopen; q++) {
+                if (!strcmp(nms[open[q]], nm))
+                    it[open[q]].t1 = e->t;
+                else
+                    open[keep++] = open[q];
+            }
+            nopen = keep;
+        }
+        if (!start)
+            continue;
+        if (m == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            lane_item *ni = cr_realloc(it, nc * sizeof *ni);
+            if (ni)
+                it = ni;
+            const char **nn = ni ? cr_realloc(nms, nc * sizeof *nn) : NULL;
+            if (nn)
+                nms = nn;
+            size_t *no = nn ? cr_realloc(open, nc * sizeof *no) : NULL;
+            if (!no) {
+                o->failed = 1;
+                goto out;
+            }
+            open = no;
+            cap = nc;
+        }
+        nms[m] = nm;
+        it[m] = (lane_item){e->t, r->t_max, 0};
+        if (nm)
+            open[nopen++] = m;
+        m++;
+    }
+    static const lane_style ast[] = {{"url(#p-open)", "mk-alert", "firing", 0}},
+                            dst[] = {
+                                {"url(#p-half)", "mk-degraded", "degraded", 0}};
+    if (lim->items && m > lim->items) {
+        lane_columns(o, a, lim, y, it, m, alerts ? ast : dst, 1,
+                     alerts ? "alerts" : "degraded", "windows");
+        goto out;
+    }
+    for (size_t q = 0; q < m; q++) {
+        char tip[300], txt[80];
+        snprintf(tip, sizeof tip, "%s %s from %.2f s to %.2f s",
+                 alerts ? "alert" : "degraded", nms[q] ? nms[q] : "?", it[q].t0,
+                 it[q].t1);
+        snprintf(txt, sizeof txt, "%s %s",
+                 alerts ? "\xE2\x9A\xA0" : "\xE2\x96\xBD",
+                 nms[q] ? nms[q] : "");
+        seg(o, a, it[q].t0, it[q].t1, y,
+            alerts ? "url(#p-open)" : "url(#p-half)",
+            alerts ? "mk-alert" : "mk-degraded", tip, txt, NULL);
+    }
+out:
+    cr_free(it);
+    cr_free(nms);
+    cr_free(open);
+}
+
 /* Checkpoints, failovers, alerts and degradations as markers. */
 static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
-                           double y)
+                           double y, const tl_lim *lim)
 {
     int any = 0;
     for (size_t i = 0; i < r->nev && !any; i++) {
@@ -450,6 +815,12 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
         if (!has)
             continue;
         lane_label(o, y, lanes[k].lane);
+        if (k >= 2) {
+            windows_lane(r, o, a, y, lim, k == 2);
+            cr_out_puts(o, "\n");
+            y += ROW;
+            continue;
+        }
         /* Markers closer than 2 units to the previous one of their kind
          * add nothing visible: skipped, so that a chatty service cannot
          * bloat the page. */
@@ -515,42 +886,6 @@ static double marker_lanes(const cr_report *r, cr_out *o, const cr_svg_axis *a,
                     cr_svg_label(o, x + 8, y + BAR - 3.5, "mlabel", NULL,
                                  cluster > 1 ? c : tip + strcspn(tip, "f"));
                 }
-            } else if ((k == 2 && !strcmp(e->ev, "alert")) ||
-                       (k == 3 && !strcmp(e->ev, "degraded"))) {
-                const char *key = k == 2 ? "name" : "feature";
-                const char *nm = cr_rep_jstr(e->obj, key);
-                if (k == 2 && strcmp(cr_rep_jstr(e->obj, "state")
-                                         ? cr_rep_jstr(e->obj, "state")
-                                         : "",
-                                     "firing"))
-                    continue;
-                /* The window lasts until the matching resolved/restored. */
-                double end = r->t_max;
-                for (size_t j = i + 1; j < r->nev; j++) {
-                    const cr_rep_event *f = &r->ev[j];
-                    const char *fn = cr_rep_jstr(f->obj, key);
-                    if (!fn || !nm || strcmp(fn, nm))
-                        continue;
-                    if ((k == 2 && !strcmp(f->ev, "alert") &&
-                         !strcmp(cr_rep_jstr(f->obj, "state")
-                                     ? cr_rep_jstr(f->obj, "state")
-                                     : "",
-                                 "resolved")) ||
-                        (k == 3 && !strcmp(f->ev, "restored"))) {
-                        end = f->t;
-                        break;
-                    }
-                }
-                snprintf(tip, sizeof tip, "%s %s from %.2f s to %.2f s",
-                         k == 2 ? "alert" : "degraded", nm ? nm : "?", e->t,
-                         end);
-                char txt[80];
-                snprintf(txt, sizeof txt, "%s %s",
-                         k == 2 ? "\xE2\x9A\xA0" : "\xE2\x96\xBD",
-                         nm ? nm : "");
-                seg(o, a, e->t, end, y,
-                    k == 2 ? "url(#p-open)" : "url(#p-half)",
-                    k == 2 ? "mk-alert" : "mk-degraded", tip, txt, NULL);
             }
         }
         cr_out_puts(o, "\n");
@@ -717,15 +1052,22 @@ static void legend(cr_out *o, double y)
 
 void cr_svg_timeline(const cr_report *r, cr_out *o)
 {
+    cr_svg_timeline_limited(r, o, 0, 0);
+}
+
+void cr_svg_timeline_limited(const cr_report *r, cr_out *o, size_t max_items,
+                             size_t columns)
+{
+    const tl_lim lim_v = {max_items, columns}, *lim = &lim_v;
     cr_svg_axis a = {r->t_min, r->t_max};
     cr_out body;
     cr_out_init(&body);
     double y = 30;
-    y = faults_lanes(r, &body, &a, y);
-    y = service_lanes(r, &body, &a, y);
-    y = breaker_lanes(r, &body, &a, y);
-    y = probe_lanes(r, &body, &a, y);
-    y = marker_lanes(r, &body, &a, y);
+    y = faults_lanes(r, &body, &a, y, lim);
+    y = service_lanes(r, &body, &a, y, lim);
+    y = breaker_lanes(r, &body, &a, y, lim);
+    y = probe_lanes(r, &body, &a, y, lim);
+    y = marker_lanes(r, &body, &a, y, lim);
     y = evidence_lanes(r, &body, &a, y);
     double h = y + 30;
     cr_out_printf(o,

@@ -23,6 +23,17 @@ void cr_svg_defs(cr_out *o);
 /* The timeline of a run: an <svg class="timeline"> whose fault windows are
  * <rect class="fault-window" data-fault="name"> (one per occurrence). */
 void cr_svg_timeline(const cr_report *r, cr_out *o);
+/* The same for long runs: a lane (a fault's occurrences, an instance's
+ * states, a breaker's windows, a probe's results, alert or degradation
+ * windows) with more than max_items marks is drawn per column instead --
+ * the axis cut into `columns` columns (0: 2000), each won by the style
+ * covering most of it (a failed probe always wins), runs of columns won by
+ * the same style one rectangle of class "<style> agg" whose tooltip gives
+ * the time range and the count of marks of each style.  max_items 0: no
+ * lane is (cr_svg_timeline).  Lanes with at most max_items marks are drawn
+ * exactly as cr_svg_timeline draws them. */
+void cr_svg_timeline_limited(const cr_report *r, cr_out *o, size_t max_items,
+                             size_t columns);
 
 /* The charts on the timeline's axis: throughput, retries per second,
  * latency percentiles (when events carry latency_ms) and errors per

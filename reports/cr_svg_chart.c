@@ -40,9 +40,63 @@ typedef struct frame {
     const cr_report *shade, *shade_old;
 } frame;
 
+/* More applied faults than this: their shading is drawn per column. */
+#define SHADE_MAX  400
+#define SHADE_COLS 2000
+
+/* Many faults: the axis in SHADE_COLS columns, a column shaded when a
+ * window or an instant falls in it, runs of shaded columns one rectangle
+ * (at most SHADE_COLS / 2, whatever the number of faults). */
+static void fault_shade_columns(cr_out *o, const frame *fr, const cr_report *r,
+                                int old, double top, double hgt)
+{
+    unsigned char col[SHADE_COLS + 1] = {0};
+    double span = fr->a.t1 - fr->a.t0, cw = span / SHADE_COLS;
+    if (!(span > 0))
+        return;
+    for (size_t i = 0; i < r->nfaults; i++) {
+        const cr_rep_fault *f = &r->faults[i];
+        if (strcmp(f->outcome, "applied"))
+            continue;
+        double t0 = f->start, t1 = f->instant ? f->start : f->end;
+        if (t1 < fr->a.t0 || t0 > fr->a.t1)
+            continue;
+        t0 = t0 < fr->a.t0 ? fr->a.t0 : t0;
+        t1 = t1 > fr->a.t1 ? fr->a.t1 : t1;
+        size_t c0 = (size_t)((t0 - fr->a.t0) / cw),
+               c1 = (size_t)((t1 - fr->a.t0) / cw);
+        for (size_t c = c0; c <= c1 && c < SHADE_COLS; c++)
+            col[c] = 1;
+    }
+    for (size_t c = 0; c < SHADE_COLS;) {
+        if (!col[c]) {
+            c++;
+            continue;
+        }
+        size_t e = c;
+        while (e < SHADE_COLS && col[e])
+            e++;
+        double x0 = cr_svg_x(&fr->a, fr->a.t0 + cw * (double)c),
+               x1 = cr_svg_x(&fr->a, fr->a.t0 + cw * (double)e);
+        cr_out_printf(o,
+                      "<rect class=\"fault-bg agg%s\" x=\"%.1f\" y=\"%.1f\" "
+                      "width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>",
+                      old ? " old" : "", x0, top, x1 - x0, hgt,
+                      old ? "none" : "url(#p-faultbg)");
+        c = e;
+    }
+}
+
 static void fault_shade(cr_out *o, const frame *fr, const cr_report *r, int old,
                         double top, double hgt)
 {
+    size_t applied = 0;
+    for (size_t i = 0; r && i < r->nfaults; i++)
+        applied += !strcmp(r->faults[i].outcome, "applied");
+    if (applied > SHADE_MAX) {
+        fault_shade_columns(o, fr, r, old, top, hgt);
+        return;
+    }
     for (size_t i = 0; r && i < r->nfaults; i++) {
         const cr_rep_fault *f = &r->faults[i];
         if (strcmp(f->outcome, "applied"))

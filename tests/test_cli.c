@@ -232,6 +232,55 @@ static void test_cli_parse_duration(void)
         CU_ASSERT_EQUAL(cr_cli__parse_duration(bad[i], &v), -1);
 }
 
+/* The shard hash is FNV-1a 64 (published test vectors) of the base name,
+ * modulo N: every file in exactly one shard, the same shard whatever
+ * directory it is in and whatever other files exist, and spread. */
+static void test_cli_shard_hash(void)
+{
+    CU_ASSERT_EQUAL(cr_cli__fnv1a64(""), 0xcbf29ce484222325ULL);
+    CU_ASSERT_EQUAL(cr_cli__fnv1a64("a"), 0xaf63dc4c8601ec8cULL);
+    CU_ASSERT_EQUAL(cr_cli__fnv1a64("foobar"), 0x85944171f73967e8ULL);
+    CU_ASSERT_EQUAL(cr_cli__shard_of("a", 1000),
+                    (unsigned)(0xaf63dc4c8601ec8cULL % 1000));
+    CU_ASSERT_EQUAL(cr_cli__shard_of("scenarios/x/a", 7),
+                    cr_cli__shard_of("a", 7));
+    CU_ASSERT_EQUAL(cr_cli__shard_of("/abs/a", 7), cr_cli__shard_of("a", 7));
+    /* 1000 names over 4 shards: every shard gets a fair share (the
+     * expected 250, binomial sd ~14: 180..320 is > 4.9 sd). */
+    unsigned count[4] = {0};
+    char name[64];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof name, "dir/scenario-%d.json", i);
+        unsigned k = cr_cli__shard_of(name, 4);
+        CU_ASSERT_FATAL(k < 4);
+        count[k]++;
+        CU_ASSERT_EQUAL(cr_cli__shard_of(name, 1), 0);
+    }
+    for (int k = 0; k < 4; k++) {
+        CU_ASSERT(count[k] > 180 && count[k] < 320);
+    }
+}
+
+static void test_cli_parse_shard(void)
+{
+    unsigned k = 0, n = 0;
+    CU_ASSERT_EQUAL(cr_cli__parse_shard("1/2", &k, &n), 0);
+    CU_ASSERT_EQUAL(k, 1);
+    CU_ASSERT_EQUAL(n, 2);
+    CU_ASSERT_EQUAL(cr_cli__parse_shard("1000/1000", &k, &n), 0);
+    CU_ASSERT_EQUAL(k, 1000);
+    CU_ASSERT_EQUAL(cr_cli__parse_shard("1/1", &k, &n), 0);
+    static const char *const bad[] = {
+        "",     "1",    "/2",  "1/",   "0/2",   "3/2",  "1/0",  "1/1001",
+        "-1/2", "1/2x", "a/b", "1 /2", "1/2/3", " 1/2", "1//2", "2.0/3",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        k = n = 77;
+        CU_ASSERT_EQUAL(cr_cli__parse_shard(bad[i], &k, &n), -1);
+        CU_ASSERT_EQUAL(k, 77);
+    }
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("cli", NULL, NULL);
@@ -244,4 +293,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_cli_parse_duration);
     CR_ADD_TEST(s, test_cli_color_parse);
     CR_ADD_TEST(s, test_cli_color_auto);
+    CR_ADD_TEST(s, test_cli_shard_hash);
+    CR_ADD_TEST(s, test_cli_parse_shard);
 }

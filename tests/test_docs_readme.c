@@ -100,6 +100,13 @@ static void test_docs_readme_exit_status(void)
         CU_ASSERT(seen);
     }
     CU_ASSERT(strstr(mean[1], "expectation failed") != NULL);
+    /* The statuses of a merge of suites are part of the promise. */
+    CU_ASSERT(strstr(mean[2], "report --merge") != NULL);
+    int sec = md_need(d, 2, "Exit status");
+    CU_ASSERT_FATAL(sec >= 0);
+    CU_ASSERT(memmem(d->text + d->v[sec].start,
+                     d->v[sec].end_own - d->v[sec].start,
+                     "chaosrun report --merge", 23) != NULL);
 
     /* `chaosrun --help` lists the same statuses. */
     char cmd[4200], out[8192];

@@ -427,6 +427,58 @@ static void test_fiu_open_out_of_memory(void)
     CU_ASSERT_EQUAL(count_fds(), before); /* nothing leaked on either path */
 }
 
+/* A batch: every line reaches the peer, in order, and every reply comes
+ * back to its command. */
+static void test_fiu_batch(void)
+{
+    peer p;
+    cr_fiu_conn *c = NULL;
+    cr_err e;
+    int rep[3] = {9, 9, 9};
+    const char *cmds[] = {"enable name=a", "enable name=b,failinfo=5",
+                          "disable name=c"};
+    cr_err_clear(&e);
+    peer_start(&p, PEER_REFUSE, 3, 0);
+    CU_ASSERT_EQUAL_FATAL(cr_fiu_open(p.prefix, p.pid, 2, &c, &e), 0);
+    CU_ASSERT_EQUAL(cr_fiu_cmds(c, cmds, 3, 2, rep, &e), 0);
+    CU_ASSERT(rep[0] == -1 && rep[1] == -1 && rep[2] == -1);
+    cr_fiu_close(c);
+    peer_join(&p);
+    CU_ASSERT_EQUAL(p.ngot, 3);
+    for (int i = 0; i < 3 && i < p.ngot; i++)
+        CU_ASSERT_STRING_EQUAL(p.got[i], cmds[i]);
+    /* A bad line anywhere refuses the whole batch before sending. */
+    const char *bad[] = {"enable name=a", "enable name=x\ndisable name=x"};
+    CU_ASSERT_EQUAL(cr_fiu_cmds(NULL, bad, 2, 1, rep, &e), CR_EINVAL);
+}
+
+/* A batch longer than PIPE_BUF goes out in several writes of whole lines
+ * and a refused line in the middle gets its own -1 (real libfiu). */
+static void batch_real(cr_fiu_conn *c)
+{
+    enum { N = 24 };
+    static char buf[N][400];
+    const char *cmds[N];
+    int rep[N];
+    cr_err e;
+    cr_err_clear(&e);
+    for (int i = 0; i < N; i++) {
+        char name[300];
+        memset(name, 'p', sizeof name - 1);
+        name[sizeof name - 1] = '\0';
+        if (i == 7)
+            snprintf(buf[i], sizeof buf[i], "disable name=never/enabled");
+        else
+            snprintf(buf[i], sizeof buf[i], "enable name=batch/%d/%s", i, name);
+        cmds[i] = buf[i];
+    }
+    CU_ASSERT_EQUAL(cr_fiu_cmds(c, cmds, N, 5, rep, &e), 0);
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_EQUAL(rep[i], i == 7 ? -1 : 0);
+    if (e.code)
+        fprintf(stderr, "error: %s\n", e.msg);
+}
+
 /* The real thing: /bin/sleep under fiu_run_preload.so. */
 static void test_fiu_real_libfiu(void)
 {
@@ -480,6 +532,7 @@ static void test_fiu_real_libfiu(void)
         CU_ASSERT_EQUAL(
             cr_fiu_cmd(c, "disable name=posix/io/rw/write", 5, &reply, &e), 0);
         CU_ASSERT_EQUAL(reply, -1);
+        batch_real(c);
         cr_fiu_close(c);
     }
     /* A second session after the first closed. */
@@ -518,5 +571,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_fiu_waits_for_fifo);
     CR_ADD_TEST(s, test_fiu_rejects_bad_lines);
     CR_ADD_TEST(s, test_fiu_open_out_of_memory);
+    CR_ADD_TEST(s, test_fiu_batch);
     CR_ADD_TEST(s, test_fiu_real_libfiu);
 }

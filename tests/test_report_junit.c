@@ -6,6 +6,10 @@
 #include "reports/cr_report.h"
 #include "cr_test_report.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #ifdef CR_HAVE_LIBXML2
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
@@ -315,6 +319,254 @@ static void test_report_junit_suite_combines_runs(void)
         crt_cleanup(dirs[i]);
 }
 
+/* ---- merging the suites of shards ---------------------------------------- */
+
+/* A suite of the fixtures names[0..n-1] (fresh copies; their dirs go to
+ * runs[], for crt_cleanup) written as shard k/count (count 0: whole) into
+ * a new temporary directory, returned. */
+static char *make_suite(const char *const *names, size_t n, unsigned k,
+                        unsigned count, char **runs)
+{
+    const char *pv[8];
+    cr_err e;
+    cr_err_clear(&e);
+    for (size_t i = 0; i < n; i++) {
+        runs[i] = crt_fixture(names[i]);
+        if (!runs[i])
+            return NULL;
+        pv[i] = runs[i];
+    }
+    char *out = cr_test_tmpdir();
+    cr_suite_shard sh = {k, count};
+    if (!out || cr_report_suite_shard(pv, n, &sh, out, &e) != 0) {
+        fprintf(stderr, "suite: %s\n", e.msg);
+        return NULL;
+    }
+    return out;
+}
+
+/* Merge suites into a new temporary directory (returned in *out). */
+static int merge(const char *const *suites, size_t n, char **out, size_t *nruns,
+                 int *status, cr_err *e)
+{
+    cr_err_clear(e);
+    *out = cr_test_tmpdir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(*out);
+    int dfd = open(*out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CU_ASSERT_FATAL(dfd >= 0);
+    int rc = cr_report_merge(suites, n, dfd, nruns, status, e);
+    close(dfd);
+    return rc;
+}
+
+/* Set journal.json's "chaosrun" of a run directory. */
+static void set_version(const char *run, const char *version)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/journal.json", run);
+    json_t *j = json_load_file(path, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    json_object_set_new(j, "chaosrun", json_string(version));
+    CU_ASSERT_EQUAL(json_dump_file(j, path, 0), 0);
+    json_decref(j);
+}
+
+/* junit.xml text without the run_dir properties (a merged suite names
+ * each run directory through the shard's directory). */
+static char *junit_sans_dirs(const char *dir)
+{
+    char *s = crt_read(dir, "junit.xml");
+    for (char *p = s; p && (p = strstr(p, "<property name=\"run_dir\""));) {
+        char *e = strstr(p, "/>");
+        if (!e)
+            break;
+        memmove(p, e + 2, strlen(e + 2) + 1);
+    }
+    return s;
+}
+
+/* Two shards merged are the suite of all their runs: the same junit.xml
+ * but for where the runs are (one <testsuites>, totals the sums of the
+ * shards'), every
+ * run in index.html and index.md, the merged verdict's exit status. */
+static void test_report_junit_merge_shards(void)
+{
+    const char *a[] = {"pass3", "unrunnable"}, *b[] = {"lost"};
+    const char *all[] = {"pass3", "unrunnable", "lost"};
+    char *ra[2], *rb[1], *rall[3];
+    char *s1 = make_suite(a, 2, 1, 2, ra), *s2 = make_suite(b, 1, 2, 2, rb);
+    char *whole = make_suite(all, 3, 0, 0, rall);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(whole);
+    const char *suites[] = {s2, s1}; /* any order */
+    char *m;
+    size_t nruns = 0;
+    int status = -1;
+    cr_err e;
+    CU_ASSERT_EQUAL_FATAL(merge(suites, 2, &m, &nruns, &status, &e), 0);
+    CU_ASSERT_EQUAL(nruns, 3);
+    CU_ASSERT_EQUAL(status, 3); /* passed 0, failed 1, unrunnable 3 */
+    char path[4300];
+    double sums[3] = {0};
+    const char *attr[] = {"/testsuites/@tests", "/testsuites/@failures",
+                          "/testsuites/@errors"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/junit.xml", i ? s2 : s1);
+        xmlDocPtr d = valid_doc(path);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        for (int k = 0; k < 3; k++)
+            sums[k] += xnum(d, attr[k]);
+        xmlFreeDoc(d);
+    }
+    snprintf(path, sizeof path, "%s/junit.xml", m);
+    xmlDocPtr doc = valid_doc(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(xnum(doc, "count(/testsuites)"), 1);
+    CU_ASSERT_EQUAL(xnum(doc, "count(/testsuites/testsuite)"), 3);
+    for (int k = 0; k < 3; k++)
+        CU_ASSERT_EQUAL(xnum(doc, attr[k]), sums[k]);
+    xmlFreeDoc(doc);
+    char *mj = junit_sans_dirs(m), *wj = junit_sans_dirs(whole);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mj);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(wj);
+    CU_ASSERT_STRING_EQUAL(mj, wj);
+    free(mj);
+    free(wj);
+    char *idx = crt_read(m, "index.html"), *md = crt_read(m, "index.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(idx);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+    CU_ASSERT_EQUAL(crt_count(idx, "/report.html\">"), 6);
+    CU_ASSERT_PTR_NOT_NULL(strstr(idx, "merged from 2 suites"));
+    for (size_t i = 0; i < 3; i++) {
+        const char *nm = i == 0   ? "pipeline-three-faults"
+                         : i == 1 ? "netem-partition"
+                                  : "pipeline-lost-records";
+        CU_ASSERT_PTR_NOT_NULL(strstr(idx, nm));
+        CU_ASSERT_PTR_NOT_NULL(strstr(md, nm));
+    }
+    free(idx);
+    free(md);
+    snprintf(path, sizeof path, "%s/suite.json", m);
+    json_t *man = json_load_file(path, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(man);
+    CU_ASSERT(json_is_null(json_object_get(man, "shard")));
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(man, "runs")), 3);
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(man, "merged_from")), 2);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(man, "exit_code")), 3);
+    json_decref(man);
+    /* A merge of merges: the merged suite is a suite. */
+    char *m2;
+    const char *again[] = {m};
+    CU_ASSERT_EQUAL(merge(again, 1, &m2, &nruns, &status, &e), 0);
+    CU_ASSERT_EQUAL(nruns, 3);
+    mj = junit_sans_dirs(m2);
+    wj = junit_sans_dirs(whole);
+    CU_ASSERT_PTR_NOT_NULL(mj);
+    CU_ASSERT(mj && wj && !strcmp(mj, wj));
+    free(mj);
+    free(wj);
+    for (char **p = (char *[]){m, m2, s1, s2, whole}, **end = p + 5; p < end;
+         p++)
+        CU_ASSERT_EQUAL(cr_test_rmtree(*p), 0);
+    crt_cleanup(ra[0]);
+    crt_cleanup(ra[1]);
+    crt_cleanup(rb[0]);
+    for (int i = 0; i < 3; i++)
+        crt_cleanup(rall[i]);
+}
+
+/* What a merge refuses, with a message naming the cause, writing nothing;
+ * and that it writes through a link planted in OUT never. */
+static void test_report_junit_merge_refusals(void)
+{
+    const char *p3[] = {"pass3"}, *f[] = {"fail"}, *l[] = {"lost"};
+    char *r1[1], *r2[1], *r3[1], *r4[1];
+    char *s1 = make_suite(p3, 1, 1, 2, r1), *s2 = make_suite(f, 1, 2, 2, r2);
+    char *s3 = make_suite(l, 1, 2, 2, r3), *w = make_suite(l, 1, 0, 0, r4);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s1 && s2 && s3 && w);
+    char *m;
+    size_t nruns;
+    int status;
+    cr_err e;
+    struct {
+        const char *suites[2];
+        size_t n;
+        int code;
+        const char *says;
+    } cases[] = {
+        /* pass3 and fail are both pipeline-three-faults */
+        {{s1, s2}, 2, CR_EINVAL, "each scenario must be in one suite only"},
+        {{s1, NULL}, 1, CR_EINVAL, "shard 2/2 is missing"},
+        {{s3, s3}, 2, CR_EINVAL, "shard 2/2 given twice"},
+        {{s1, w}, 2, CR_EINVAL, "is a whole suite and"},
+        {{r1[0], NULL}, 1, CR_ENOTFOUND, "no suite manifest"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CU_ASSERT_EQUAL(
+            merge(cases[i].suites, cases[i].n, &m, &nruns, &status, &e),
+            cases[i].code);
+        if (!strstr(e.msg, cases[i].says))
+            fprintf(stderr, "case %zu: %s\n", i, e.msg);
+        CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, cases[i].says));
+        char *j = crt_read(m, "junit.xml");
+        CU_ASSERT_PTR_NULL(j); /* nothing written */
+        free(j);
+        CU_ASSERT_EQUAL(cr_test_rmtree(m), 0);
+    }
+    /* Versions: a suite of another chaosrun, then a run that disagrees
+     * with its own suite. */
+    const char *sv[] = {s1, s3};
+    set_version(r3[0], "9.9.9");
+    CU_ASSERT_EQUAL(merge(sv, 2, &m, &nruns, &status, &e), CR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "was made by chaosrun 9.9.9"));
+    CU_ASSERT_EQUAL(cr_test_rmtree(m), 0);
+    {
+        const char *pv[] = {r3[0]};
+        cr_suite_shard sh = {2, 2};
+        cr_err_clear(&e);
+        CU_ASSERT_EQUAL(cr_report_suite_shard(pv, 1, &sh, s3, &e), 0);
+    }
+    CU_ASSERT_EQUAL(merge(sv, 2, &m, &nruns, &status, &e), CR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "by chaosrun 9.9.9"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "merge suites of one version"));
+    CU_ASSERT_EQUAL(cr_test_rmtree(m), 0);
+    set_version(r3[0], "0.1.0");
+    {
+        const char *pv[] = {r3[0]};
+        cr_suite_shard sh = {2, 2};
+        cr_err_clear(&e);
+        CU_ASSERT_EQUAL(cr_report_suite_shard(pv, 1, &sh, s3, &e), 0);
+    }
+    /* A link planted as junit.xml in OUT is replaced, never followed. */
+    char *t = cr_test_tmpdir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL(crt_write(t, "victim", "keep"), 0);
+    m = cr_test_tmpdir();
+    char lp[4300], vp[4300];
+    snprintf(lp, sizeof lp, "%s/junit.xml", m);
+    snprintf(vp, sizeof vp, "%s/victim", t);
+    CU_ASSERT_EQUAL_FATAL(symlink(vp, lp), 0);
+    int dfd = open(m, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cr_err_clear(&e);
+    const char *ok[] = {s1, s3};
+    CU_ASSERT_EQUAL(cr_report_merge(ok, 2, dfd, &nruns, &status, &e), 0);
+    close(dfd);
+    CU_ASSERT_EQUAL(status, 1);
+    char *v = crt_read(t, "victim");
+    CU_ASSERT_STRING_EQUAL(v ? v : "", "keep");
+    free(v);
+    struct stat st;
+    CU_ASSERT(lstat(lp, &st) == 0 && S_ISREG(st.st_mode));
+    for (char **p = (char *[]){m, t, s1, s2, s3, w}, **end = p + 6; p < end;
+         p++)
+        CU_ASSERT_EQUAL(cr_test_rmtree(*p), 0);
+    crt_cleanup(r1[0]);
+    crt_cleanup(r2[0]);
+    crt_cleanup(r3[0]);
+    crt_cleanup(r4[0]);
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("report_junit", suite_init, suite_clean);
@@ -325,6 +577,8 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_report_junit_interrupted_and_unrunnable_are_errors);
     CR_ADD_TEST(s, test_report_junit_escapes_hostile_text);
     CR_ADD_TEST(s, test_report_junit_suite_combines_runs);
+    CR_ADD_TEST(s, test_report_junit_merge_shards);
+    CR_ADD_TEST(s, test_report_junit_merge_refusals);
 }
 
 #else

@@ -675,6 +675,35 @@ static void test_scen_occurrences_capped(void)
     cr_free(b.s);
 }
 
+/* Soak runs: a timeline of up to 7 days, with a fault repeated every few
+ * minutes over all of it; one second more is refused at the key. */
+static void test_scen_soak_duration(void)
+{
+    const char *week = "{\"name\": \"s\", \"duration_s\": 604800, "
+                       "\"services\": [{\"name\": \"w\", \"cmd\": "
+                       "[\"true\"]}], \"faults\": [{\"kind\": \"kill\", "
+                       "\"target\": \"w\", \"at_s\": 60, \"every_s\": 180}]}";
+    cr_scen *sc = NULL;
+    char *msgs = NULL;
+    CU_ASSERT_EQUAL(load_str("w.json", week, &sc, &msgs), 0);
+    if (sc) {
+        CU_ASSERT_DOUBLE_EQUAL(sc->duration_s, 604800, 1e-9);
+        cr_scen_free(sc);
+    }
+    free(msgs);
+    sc = NULL;
+    const char *more = "{\"name\": \"s\", \"duration_s\": 604801, "
+                       "\"services\": [{\"name\": \"w\", \"cmd\": "
+                       "[\"true\"]}]}";
+    CU_ASSERT_EQUAL(load_str("m.json", more, &sc, &msgs), CR_EINVAL);
+    CU_ASSERT_PTR_NULL(sc);
+    CU_ASSERT_PTR_NOT_NULL(msgs);
+    if (msgs)
+        CU_ASSERT_PTR_NOT_NULL(strstr(msgs, "duration_s: must be a number "
+                                            "between 0 and 604800"));
+    free(msgs);
+}
+
 /* Names are checked through a hash table now: duplicates and references
  * far apart in a large scenario are still found. */
 static void test_scen_names_large(void)
@@ -1316,6 +1345,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_scen_file_checks);
     CR_ADD_TEST(s, test_scen_diagnostics_capped);
     CR_ADD_TEST(s, test_scen_occurrences_capped);
+    CR_ADD_TEST(s, test_scen_soak_duration);
     CR_ADD_TEST(s, test_scen_names_large);
     CR_ADD_TEST(s, test_scen_variable_expansion);
     CR_ADD_TEST(s, test_scen_target_parse);

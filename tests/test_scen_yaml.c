@@ -224,7 +224,7 @@ static void test_scen_yaml_error_positions(void)
         "name: t\n"
         "duration_s: -5\n"
         "services: [{name: a, cmd: [sleep, 1]}]\n",
-        "t.yaml:2:13: duration_s: must be a number between 0 and 86400 (got "
+        "t.yaml:2:13: duration_s: must be a number between 0 and 604800 (got "
         "-5)\n"
         "t.yaml:3:35: services[0].cmd[1]: must be a string (got "
         "integer)\n");

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -204,21 +205,12 @@ static int send_line(cr_fiu_conn *c, const char *line, size_t len,
     return CR_OK;
 }
 
-int cr_fiu_cmd(cr_fiu_conn *c, const char *cmd, double timeout_s, int *reply,
-               cr_err *err)
+/* Wait for the next reply line (to `cmd`, named in errors) until
+ * deadline. */
+static int read_reply(cr_fiu_conn *c, const char *cmd, double deadline,
+                      double timeout_s, int *reply, cr_err *err)
 {
-    char line[CR_FIU_MAX_LINE + 1];
-    size_t len = strlen(cmd);
-    if (len + 1 > CR_FIU_MAX_LINE || strchr(cmd, '\n'))
-        return cr_err_set(err, CR_EINVAL,
-                          "libfiu command too long or not one line: %.60s",
-                          cmd);
-    memcpy(line, cmd, len);
-    line[len++] = '\n';
-    double deadline = mono_now() + timeout_s;
-    int rc = send_line(c, line, len, deadline, err);
-    if (rc)
-        return rc;
+    int rc;
     double hup_since = 0; /* when .out was first seen without a writer */
     for (;;) {
         char *nl = memchr(c->buf, '\n', c->nbuf);
@@ -288,6 +280,53 @@ int cr_fiu_cmd(cr_fiu_conn *c, const char *cmd, double timeout_s, int *reply,
         return cr_err_sys(err, CR_ESYS, errno, "libfiu remote control %s: read",
                           c->path);
     }
+}
+
+static int check_line(const char *cmd, cr_err *err)
+{
+    size_t len = strlen(cmd);
+    if (len + 1 > CR_FIU_MAX_LINE || strchr(cmd, '\n'))
+        return cr_err_set(err, CR_EINVAL,
+                          "libfiu command too long or not one line: %.60s",
+                          cmd);
+    return CR_OK;
+}
+
+int cr_fiu_cmds(cr_fiu_conn *c, const char *const *cmds, size_t n,
+                double timeout_s, int *replies, cr_err *err)
+{
+    /* Whole lines, at most PIPE_BUF bytes a write: each write is atomic,
+     * so an EPIPE means nothing of it was taken (see send_line). */
+    char batch[PIPE_BUF];
+    for (size_t i = 0; i < n; i++) {
+        int rc = check_line(cmds[i], err);
+        if (rc)
+            return rc;
+    }
+    double deadline = mono_now() + timeout_s;
+    size_t i = 0;
+    while (i < n) {
+        size_t len = 0, first = i;
+        while (i < n && len + strlen(cmds[i]) + 1 <= sizeof batch) {
+            size_t l = strlen(cmds[i]);
+            memcpy(batch + len, cmds[i], l);
+            batch[len + l] = '\n';
+            len += l + 1;
+            i++;
+        }
+        int rc = send_line(c, batch, len, deadline, err);
+        for (size_t k = first; rc == CR_OK && k < i; k++)
+            rc = read_reply(c, cmds[k], deadline, timeout_s, &replies[k], err);
+        if (rc)
+            return rc;
+    }
+    return CR_OK;
+}
+
+int cr_fiu_cmd(cr_fiu_conn *c, const char *cmd, double timeout_s, int *reply,
+               cr_err *err)
+{
+    return cr_fiu_cmds(c, &cmd, 1, timeout_s, reply, err);
 }
 
 void cr_fiu_close(cr_fiu_conn *c)

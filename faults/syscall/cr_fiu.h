@@ -70,6 +70,14 @@ int cr_fiu_open(const char *prefix, pid_t pid, double timeout_s,
 int cr_fiu_cmd(cr_fiu_conn *c, const char *cmd, double timeout_s, int *reply,
                cr_err *err);
 
+/* Send n command lines and read their n replies into replies[0..n-1], in
+ * order.  The lines go out together (whole lines, up to PIPE_BUF bytes a
+ * write), so the process's thread answers them one after another without
+ * a round trip each: one wake-up instead of n.  timeout_s bounds the whole
+ * batch.  Errors as cr_fiu_cmd (replies before the failing one are set). */
+int cr_fiu_cmds(cr_fiu_conn *c, const char *const *cmds, size_t n,
+                double timeout_s, int *replies, cr_err *err);
+
 /* Close .in, then .out (see the hazard above).  NULL is a no-op. */
 void cr_fiu_close(cr_fiu_conn *c);
 

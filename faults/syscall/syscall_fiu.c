@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #define SYS_OPEN_TIMEOUT_S 1.0 /* FIFO to appear / thread to listen */
-#define SYS_CMD_TIMEOUT_S  2.0 /* one reply (typically ~30 us) */
+#define SYS_CMD_TIMEOUT_S  2.0 /* one batch of replies (~30 us each) */
 
 /* One process we armed. */
 typedef struct sys_armed {
@@ -208,41 +208,53 @@ static size_t group_pids(cr_run *r, const char *service, pid_t leader,
     return n;
 }
 
-/* Send one command per point to one process; replies into `replies`
- * (object point -> reply).  Returns 0 when every reply was 0. */
+/* Send the commands for every point to one process, in one batch;
+ * replies into `replies` (object point -> reply).  Returns 0 when every
+ * reply was 0. */
 static int send_all(cr_fault *f, cr_run *r, pid_t pid, int enable,
                     double open_timeout, json_t *replies, int *refused,
                     cr_err *err)
 {
     const sys_spec *s = f->priv;
-    char prefix[PATH_MAX], cmd[CR_FIU_MAX_LINE];
+    char prefix[PATH_MAX];
     cr_fiu_conn *c = NULL;
-    int rc;
+    char(*cmd)[CR_FIU_MAX_LINE] = cr_calloc(s->npoints, sizeof *cmd);
+    const char **lines = cr_calloc(s->npoints, sizeof *lines);
+    int *rep = cr_calloc(s->npoints, sizeof *rep);
+    int rc = CR_OK;
     *refused = 0;
-    fifo_prefix(r, f->target.service, prefix, sizeof prefix);
-    rc = cr_fiu_open(prefix, pid, open_timeout, &c, err);
-    if (rc)
-        return rc;
+    if (!cmd || !lines || !rep) {
+        rc = cr_err_set(err, CR_ENOMEM, "fault %s: out of memory", f->name);
+        goto out;
+    }
     for (size_t i = 0; i < s->npoints; i++) {
-        int reply = 0;
         if (enable)
-            rc = cr_fiu_fmt_enable(cmd, sizeof cmd, s->points[i],
+            rc = cr_fiu_fmt_enable(cmd[i], sizeof cmd[i], s->points[i],
                                    s->probability, s->errnum, s->onetime);
         else
-            rc = cr_fiu_fmt_disable(cmd, sizeof cmd, s->points[i]);
+            rc = cr_fiu_fmt_disable(cmd[i], sizeof cmd[i], s->points[i]);
         if (rc) {
             cr_err_set(err, rc, "failure point name too long: %s",
                        s->points[i]);
-            break;
+            goto out;
         }
-        rc = cr_fiu_cmd(c, cmd, SYS_CMD_TIMEOUT_S, &reply, err);
-        if (rc)
-            break;
-        json_object_set_new(replies, s->points[i], json_integer(reply));
-        if (reply != 0)
+        lines[i] = cmd[i];
+    }
+    fifo_prefix(r, f->target.service, prefix, sizeof prefix);
+    rc = cr_fiu_open(prefix, pid, open_timeout, &c, err);
+    if (rc)
+        goto out;
+    rc = cr_fiu_cmds(c, lines, s->npoints, SYS_CMD_TIMEOUT_S, rep, err);
+    for (size_t i = 0; rc == CR_OK && i < s->npoints; i++) {
+        json_object_set_new(replies, s->points[i], json_integer(rep[i]));
+        if (rep[i] != 0)
             (*refused)++;
     }
+out:
     cr_fiu_close(c);
+    cr_free(cmd);
+    cr_free(lines);
+    cr_free(rep);
     return rc;
 }
 

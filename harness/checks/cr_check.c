@@ -158,8 +158,7 @@ void cr_chk_destroy_priv(cr_expect *x)
 
 const char *cr_chk_event_who(const cr_event *e)
 {
-    const char *inst = cr_event_str(e, "inst");
-    return inst ? inst : e->svc;
+    return e->inst ? e->inst : e->svc;
 }
 
 int cr_chk_event_from(const cr_event *e, const char *name)
@@ -168,8 +167,7 @@ int cr_chk_event_from(const cr_event *e, const char *name)
         return 1;
     if (strcmp(e->svc, name) == 0)
         return 1;
-    const char *inst = cr_event_str(e, "inst");
-    return inst && strcmp(inst, name) == 0;
+    return e->inst && strcmp(e->inst, name) == 0;
 }
 
 int cr_chk_target_is(const char *target, const char *name)
@@ -269,19 +267,19 @@ double cr_chk_phase_len(const cr_facts *f, int phase)
 
 int cr_chk_event_id(const cr_event *e, char *buf, size_t n)
 {
-    const json_t *v = json_object_get(e->obj, "id");
+    const char *str = cr_event_str(e, "id");
+    long long i;
+    double d;
     int w;
-    if (json_is_string(v)) {
-        w = snprintf(buf, n, "%s", json_string_value(v));
-    } else if (json_is_integer(v)) {
-        w = snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-    } else if (json_is_real(v) &&
-               json_real_value(v) == floor(json_real_value(v)) &&
-               fabs(json_real_value(v)) < 9.0e15) {
-        w = snprintf(buf, n, "%lld", (long long)json_real_value(v));
-    } else {
+    if (str)
+        w = snprintf(buf, n, "%s", str);
+    else if (cr_event_int(e, "id", &i))
+        w = snprintf(buf, n, "%lld", i);
+    else if (!isnan(d = cr_event_num(e, "id")) && d == floor(d) &&
+             fabs(d) < 9.0e15)
+        w = snprintf(buf, n, "%lld", (long long)d);
+    else
         return -1;
-    }
     if (w < 0)
         return -1;
     return (size_t)w < n ? w : (int)n - 1;

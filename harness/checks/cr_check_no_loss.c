@@ -33,9 +33,10 @@
  * ignore_before_s (s after t0) are left out (warm-up).  Fewer than
  * min_samples accepted ids: unknown.
  *
- * Ids live in a small open-addressing hash table (FNV-1a, linear probing,
- * load <= 1/2) with their text in one growing arena: 1M events take well
- * under a second (see tests/bench/bench_checks.c). */
+ * Ids live in a dense array of small records (48 bytes an id) indexed by
+ * an open-addressing hash table of 32-bit slots (FNV-1a, linear probing,
+ * load <= 1/2), their text in one growing arena: 10M events take about a
+ * second and under 200 MB (see tests/bench/README.md). */
 #include "cr_check.h"
 #include "cr_check_internal.h"
 
@@ -83,17 +84,21 @@ static int nl_parse(cr_vctx *vx, const json_t *obj, const char *path,
 /* ---- the id table ------------------------------------------------------ */
 
 typedef struct nl_id {
-    uint32_t off, len; /* text in the arena */
+    uint32_t off; /* its text in the arena, NUL-terminated */
     uint32_t hash;
     uint32_t offered, accepted, delivered, dead;
     double t_off, t_acc, t_fin; /* first offered, accepted, delivered or
                                    dead-lettered; NAN: never */
 } nl_id;
 
+/* The ids in arrival order (ents), a hash index over them (slots: 0 empty,
+ * else index + 1; load <= 1/2) and their text (arena).  48 bytes an id
+ * plus 8 to 16 of index plus its text. */
 typedef struct nl_tab {
-    nl_id *slots; /* cap entries; len == 0 && off == 0 && hash == 0: empty */
-    uint8_t *used;
-    size_t cap, n;
+    nl_id *ents;
+    size_t n, ecap;
+    uint32_t *slots;
+    size_t cap;
     char *arena;
     size_t alen, acap;
 } nl_tab;
@@ -110,8 +115,8 @@ static uint32_t fnv1a(const char *s, size_t n)
 
 static void tab_free(nl_tab *t)
 {
+    cr_free(t->ents);
     cr_free(t->slots);
-    cr_free(t->used);
     cr_free(t->arena);
     memset(t, 0, sizeof *t);
 }
@@ -119,47 +124,52 @@ static void tab_free(nl_tab *t)
 static int tab_grow(nl_tab *t)
 {
     size_t ncap = t->cap ? t->cap * 2 : 1024;
-    nl_id *ns = cr_calloc(ncap, sizeof *ns);
-    uint8_t *nu = cr_calloc(ncap, 1);
-    if (!ns || !nu) {
-        cr_free(ns);
-        cr_free(nu);
+    if (ncap > (size_t)UINT32_MAX)
         return CR_ENOMEM;
-    }
-    for (size_t i = 0; i < t->cap; i++) {
-        if (!t->used[i])
-            continue;
-        size_t j = t->slots[i].hash & (ncap - 1);
-        while (nu[j])
+    uint32_t *ns = cr_calloc(ncap, sizeof *ns);
+    if (!ns)
+        return CR_ENOMEM;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t j = t->ents[i].hash & (ncap - 1);
+        while (ns[j])
             j = (j + 1) & (ncap - 1);
-        ns[j] = t->slots[i];
-        nu[j] = 1;
+        ns[j] = (uint32_t)i + 1;
     }
     cr_free(t->slots);
-    cr_free(t->used);
     t->slots = ns;
-    t->used = nu;
     t->cap = ncap;
     return 0;
 }
 
-/* Find or insert; NULL on allocation failure. */
+/* Find or insert; NULL on allocation failure.  The pointer is valid until
+ * the next call. */
 static nl_id *tab_get(nl_tab *t, const char *s, size_t n)
 {
     if ((t->n + 1) * 2 > t->cap && tab_grow(t) < 0)
         return NULL;
     uint32_t h = fnv1a(s, n);
     size_t j = h & (t->cap - 1);
-    while (t->used[j]) {
-        nl_id *e = &t->slots[j];
-        if (e->hash == h && e->len == n && memcmp(t->arena + e->off, s, n) == 0)
+    while (t->slots[j]) {
+        nl_id *e = &t->ents[t->slots[j] - 1];
+        if (e->hash == h && memcmp(t->arena + e->off, s, n) == 0 &&
+            t->arena[e->off + n] == '\0')
             return e;
         j = (j + 1) & (t->cap - 1);
     }
-    if (t->alen + n + 1 > t->acap) {
+    if (t->n == t->ecap) {
+        size_t nc = t->ecap ? t->ecap * 2 : 1024;
+        nl_id *ne = cr_realloc(t->ents, nc * sizeof *ne);
+        if (!ne)
+            return NULL;
+        t->ents = ne;
+        t->ecap = nc;
+    }
+    if (t->alen + n + 1 > t->acap || t->alen + n + 1 > UINT32_MAX) {
         size_t nc = t->acap ? t->acap * 2 : 65536;
         while (nc < t->alen + n + 1)
             nc *= 2;
+        if (t->alen + n + 1 > UINT32_MAX)
+            return NULL; /* 4 GB of id text */
         char *na = cr_realloc(t->arena, nc);
         if (!na)
             return NULL;
@@ -168,13 +178,12 @@ static nl_id *tab_get(nl_tab *t, const char *s, size_t n)
     }
     memcpy(t->arena + t->alen, s, n);
     t->arena[t->alen + n] = '\0';
-    nl_id *e = &t->slots[j];
+    nl_id *e = &t->ents[t->n];
     memset(e, 0, sizeof *e);
     e->off = (uint32_t)t->alen;
-    e->len = (uint32_t)n;
     e->hash = h;
     e->t_off = e->t_acc = e->t_fin = NAN;
-    t->used[j] = 1;
+    t->slots[j] = (uint32_t)t->n + 1;
     t->alen += n + 1;
     t->n++;
     return e;
@@ -336,10 +345,8 @@ static int nl_classify(const nl_priv *p, const cr_facts *f, const nl_id *r,
 static void nl_judge(const nl_priv *p, const cr_facts *f, const nl_tab *t,
                      nl_judged *j)
 {
-    for (size_t k = 0; k < t->cap; k++) {
-        if (!t->used[k])
-            continue;
-        const nl_id *r = &t->slots[k];
+    for (size_t k = 0; k < t->n; k++) {
+        const nl_id *r = &t->ents[k];
         int cls[C_N];
         j->has_offered |= r->offered > 0;
         if (!nl_classify(p, f, r, cls))

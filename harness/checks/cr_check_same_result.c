@@ -40,8 +40,10 @@ static const cr_event *last_result(const cr_history *h, const char *name)
 {
     const cr_event *r = NULL;
     for (size_t i = 0; h && i < h->n; i++) {
+        if (strcmp(h->v[i].ev, "result") != 0)
+            continue;
         const char *n = cr_event_str(&h->v[i], "name");
-        if (!strcmp(h->v[i].ev, "result") && n && !strcmp(n, name))
+        if (n && !strcmp(n, name))
             r = &h->v[i];
     }
     return r;
@@ -54,11 +56,23 @@ static void show(const json_t *v, char *buf, size_t n)
     cr_free(s);
 }
 
+/* The value of a result event as a new jansson value; *v NULL when the
+ * event has none.  0 or CR_ENOMEM. */
+static int value_of(const cr_event *e, json_t **v, cr_err *err)
+{
+    *v = cr_event_json(e, "value");
+    if (!*v && cr_event_has(e, "value"))
+        return cr_err_set(err, CR_ENOMEM, "same_result: out of memory");
+    return 0;
+}
+
 static int sr_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                    cr_err *err)
 {
     const sr_priv *p = x->priv;
     char a[200], b[200];
+    json_t *rv = NULL, *bv = NULL;
+    int rc = 0;
     const cr_event *run = last_result(f->hist, p->name);
     const cr_event *base = last_result(f->baseline, p->name);
     if (!run) {
@@ -67,7 +81,8 @@ static int sr_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
                       f->baseline ? "" : " (and there is no baseline)");
         return 0;
     }
-    const json_t *rv = json_object_get(run->obj, "value");
+    if ((rc = value_of(run, &rv, err)) != 0)
+        goto out;
     show(rv, a, sizeof a);
     cr_result_evidence_event(res, run, "run");
     if (!f->baseline) {
@@ -75,16 +90,17 @@ static int sr_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
             res, CR_VERDICT_UNKNOWN,
             "result \"%s\" is %s but there is no baseline run to compare with",
             p->name, a);
-        return 0;
+        goto out;
     }
     if (!base) {
         cr_result_set(
             res, CR_VERDICT_UNKNOWN,
             "the baseline run produced no result \"%s\" to compare with %s",
             p->name, a);
-        return 0;
+        goto out;
     }
-    const json_t *bv = json_object_get(base->obj, "value");
+    if ((rc = value_of(base, &bv, err)) != 0)
+        goto out;
     show(bv, b, sizeof b);
     cr_chk_detail_str(res, "run_value", a);
     cr_chk_detail_str(res, "baseline_value", b);
@@ -101,7 +117,10 @@ static int sr_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         cr_result_set(res, CR_VERDICT_FAILED,
                       "result \"%s\" is %s but the fault-free baseline gave %s",
                       p->name, a, b);
-    return 0;
+out:
+    json_decref(rv);
+    json_decref(bv);
+    return rc;
 }
 
 const cr_check_ops cr_check_same_result_ops = {

@@ -213,7 +213,7 @@ static int scl_eval(const cr_expect *x, const cr_facts *f, cr_result *res,
         if (!from_svc(p, e))
             continue;
         if (strcmp(e->ev, "drained") == 0 && p->graceful) {
-            if (json_is_false(json_object_get(e->obj, "graceful"))) {
+            if (cr_event_bool(e, "graceful") == 0) {
                 r.bad++;
                 cr_result_evidence_event(res, e, "drain was not graceful");
             }

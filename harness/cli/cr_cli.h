@@ -76,9 +76,13 @@ int cr_cli_proxy(int argc, char **argv);
  *                                   (default NEW), Markdown to stdout
  *   --multi OUT RUN...              multi-seed summary (as cr_report_multi)
  *   --suite OUT RUN...              suite index (as cr_report_suite)
+ *   --merge [--force] OUT SUITE...  suites (shards) joined into one (as
+ *                                   cr_report_merge): exits with the
+ *                                   highest status of the merged runs
  *   --help
- * Returns the exit status: 0 done, 2 usage error (message on stderr), 4 a
- * report could not be written. */
+ * Returns the exit status: 0 done, 2 usage error or a refused merge
+ * (message on stderr), 4 a report could not be written; --merge: the
+ * merged verdict's status otherwise. */
 int cr_cli_report(int argc, char **argv);
 
 /* The usage text of `chaosrun` (cr_cli_run.c). */

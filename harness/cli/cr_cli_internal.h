@@ -2,6 +2,7 @@
 #ifndef CR_CLI_INTERNAL_H
 #define CR_CLI_INTERNAL_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "engine/cr_run.h"
@@ -57,6 +58,18 @@ int cr_cli__run_one(cr_scen *sc, const cr_run_opts *opts, const cr_cli_view *v,
  * new runs and is passed on to the running ones (cr_cli_suite.c). */
 int cr_cli__run_suite(cr_scen **scs, const char *const *dirs, int n,
                       const cr_run_opts *opts, const cr_cli_view *v, int jobs);
+
+/* ---- shards of a suite (cr_cli_suite.c) --------------------------------- */
+
+/* FNV-1a, 64 bits, of the bytes of s (offset basis 14695981039346656037,
+ * prime 1099511628211). */
+uint64_t cr_cli__fnv1a64(const char *s);
+/* The shard (0 .. n-1) a scenario file belongs to among n: the FNV-1a 64
+ * hash of its base name (the part after the last '/') modulo n, so that a
+ * scenario stays in its shard when others are added or removed. */
+unsigned cr_cli__shard_of(const char *file, unsigned n);
+/* "K/N" with 1 <= K <= N <= 1000 into *k, *n: 0, or -1. */
+int cr_cli__parse_shard(const char *s, unsigned *k, unsigned *n);
 
 /* ---- concrete schedules: shrink and explore (cr_cli_sched.c) ----------- */
 

@@ -1,12 +1,15 @@
 /* cr_cli_report: `chaosrun report ...`: regenerate, compare and summarise
  * run directories with the writers of reports/ (which never print). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cr_cli.h"
 
 #include "base/cr_alloc.h"
+#include "base/cr_dirfd.h"
 #include "reports/cr_report.h"
 
 static const char USAGE[] =
@@ -15,6 +18,7 @@ static const char USAGE[] =
     "WHEN]\n"
     "       chaosrun report --multi OUT_DIR RUN_DIR...\n"
     "       chaosrun report --suite OUT_DIR RUN_DIR...\n"
+    "       chaosrun report --merge [--force] OUT_DIR SUITE_DIR...\n"
     "\n"
     "Regenerate junit.xml, report.html and report.md of a run directory from\n"
     "its journal.json and events.jsonl; compare two runs (compare.html and\n"
@@ -22,6 +26,16 @@ static const char USAGE[] =
     "summarise several runs (multi-seed: multi.html/.md/.json; suite:\n"
     "junit.xml and index.html).  A side of --compare may be a multi-seed\n"
     "directory (chaosrun --seeds A..B --out DIR).\n"
+    "\n"
+    "--merge: join suites -- the shards of a CI matrix (chaosrun suite\n"
+    "--shard K/N) -- into one: OUT_DIR/junit.xml (one <testsuites>, totals\n"
+    "recomputed), index.html, index.md and suite.json over every run, linking\n"
+    "the run directories where they are.  Refused (exit 2): a scenario in two\n"
+    "suites, suites of different chaosrun versions, a shard missing or given\n"
+    "twice.  OUT_DIR must be new or empty (--force: an earlier chaosrun\n"
+    "output there is emptied first, links never followed); it is never an\n"
+    "input or above one.  Exit status: the highest of the merged runs' (as\n"
+    "one suite would have exited), or 2 / 4 as below.\n"
     "\n"
     "--fail-on WHEN: when --compare exits 1 (the new run is less resilient):\n"
     "  regressed  an expectation that passed in OLD_RUN does not pass in\n"
@@ -63,6 +77,7 @@ static int compare_status(const cr_compare_tally *t, int fail_on)
 }
 
 static int compare_cmd(int argc, char **argv);
+static int merge_cmd(int argc, char **argv);
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -93,6 +108,8 @@ int cr_cli_report(int argc, char **argv)
     }
     if (!strcmp(a, "--compare"))
         return compare_cmd(argc, argv);
+    if (!strcmp(a, "--merge"))
+        return merge_cmd(argc, argv);
     if (!strcmp(a, "--multi") || !strcmp(a, "--suite")) {
         if (argc < 4)
             return usage_error("%s needs OUT_DIR and at least one RUN_DIR", a);
@@ -167,4 +184,72 @@ static int compare_cmd(int argc, char **argv)
     fflush(stdout);
     cr_free(md);
     return compare_status(&t, fail_on);
+}
+
+/* Is the directory b (a realpath) dir a or below it? */
+static int under(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    return !strncmp(a, b, n) &&
+           (b[n] == '/' || b[n] == '\0' || (n == 1 && a[0] == '/'));
+}
+
+/* `report --merge [--force] OUT SUITE...` */
+static int merge_cmd(int argc, char **argv)
+{
+    const char *out = NULL;
+    const char **ins = calloc((size_t)argc, sizeof *ins);
+    size_t nin = 0, nruns = 0;
+    int force = 0, rc = 2, dfd = -1, status = 0;
+    char ro[PATH_MAX], ri[PATH_MAX];
+    cr_err e;
+    cr_err_clear(&e);
+    if (!ins)
+        return 4;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--force"))
+            force = 1;
+        else if (argv[i][0] == '-' && argv[i][1]) {
+            rc = usage_error("unknown option %s", argv[i]);
+            goto out;
+        } else if (!out)
+            out = argv[i];
+        else
+            ins[nin++] = argv[i];
+    }
+    if (!nin) {
+        rc = usage_error("%s", "--merge needs OUT_DIR and at least one "
+                               "SUITE_DIR");
+        goto out;
+    }
+    /* --force empties OUT_DIR: never an input, nor a directory above one. */
+    if (realpath(out, ro))
+        for (size_t i = 0; i < nin; i++)
+            if (realpath(ins[i], ri) && under(ro, ri)) {
+                fprintf(stderr,
+                        "chaosrun report: --merge: OUT_DIR %s holds the "
+                        "suite %s: write the merge elsewhere\n",
+                        out, ins[i]);
+                goto out;
+            }
+    if ((dfd = cr_dir_claim(out, force ? CR_DIR_FORCE : 0, &e)) < 0) {
+        fprintf(stderr, "chaosrun report: --merge: %s\n", e.msg);
+        rc = dfd == CR_ESYS ? 4 : 2;
+        goto out;
+    }
+    if (cr_report_merge(ins, nin, dfd, &nruns, &status, &e) < 0) {
+        rc = fail(&e);
+        if (e.code == CR_EPROTO)
+            rc = 2; /* a malformed suite.json is bad input, not our failure */
+        goto out;
+    }
+    printf("merged %zu scenario%s of %zu suite%s: %s/junit.xml, index.html, "
+           "index.md, suite.json\n",
+           nruns, nruns == 1 ? "" : "s", nin, nin == 1 ? "" : "s", out);
+    rc = status;
+out:
+    if (dfd >= 0)
+        close(dfd);
+    free(ins);
+    return rc;
 }

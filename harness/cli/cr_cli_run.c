@@ -4,6 +4,7 @@
 #include "cr_cli.h"
 #include "cr_cli_internal.h"
 
+#include "base/cr_dirfd.h"
 #include "engine/cr_run.h"
 #include "reports/cr_report.h"
 
@@ -73,7 +74,8 @@ typedef struct run_args {
     cr_run_opts opts;
     int dry, quiet, no_status, have_seeds, color;
     uint64_t seed_lo, seed_hi, repeat, jobs;
-    char **files; /* argv entries */
+    cr_suite_shard shard; /* --shard K/N (suite only); count 0: none */
+    char **files;         /* argv entries (--shard: only the shard's) */
     int nfiles;
 } run_args;
 
@@ -120,6 +122,15 @@ static int run_option(run_args *a, int opt, const char *arg)
     case 'o':
         a->opts.out_dir = arg;
         return -1;
+    case 'K':
+        if (cr_cli__parse_shard(arg, &a->shard.index, &a->shard.count)) {
+            fprintf(stderr,
+                    "chaosrun: --shard: expected K/N with 1 <= K <= N <= "
+                    "1000, got '%s'\n",
+                    arg);
+            return 2;
+        }
+        return -1;
     case 'F':
         a->opts.force = 1;
         return -1;
@@ -153,6 +164,25 @@ static int run_option(run_args *a, int opt, const char *arg)
     }
 }
 
+/* --shard K/N: keep the files of shard K (in order) and say which. */
+static void keep_shard(run_args *a)
+{
+    int total = a->nfiles, kept = 0;
+    for (int i = 0; i < total; i++)
+        if (cr_cli__shard_of(a->files[i], a->shard.count) == a->shard.index - 1)
+            a->files[kept++] = a->files[i];
+    a->nfiles = kept;
+    printf("shard %u/%u: %d of %d scenario%s%s", a->shard.index, a->shard.count,
+           kept, total, total == 1 ? "" : "s",
+           kept ? ":" : " (an empty shard)");
+    for (int i = 0; i < kept; i++) {
+        const char *base = strrchr(a->files[i], '/');
+        printf(" %s", base ? base + 1 : a->files[i]);
+    }
+    printf("\n");
+    fflush(stdout);
+}
+
 /* Returns -1 when parsed, else the exit status. */
 static int parse_run_args(int argc, char **argv, run_args *a)
 {
@@ -167,6 +197,7 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         {"quiet", no_argument, NULL, 'q'},
         {"no-status", no_argument, NULL, 'N'},
         {"jobs", required_argument, NULL, 'j'},
+        {"shard", required_argument, NULL, 'K'},
         {"color", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -188,11 +219,17 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         fprintf(stderr, "chaosrun: --seeds/--repeat take one scenario\n");
         return 2;
     }
+    if (a->shard.count && strcmp(argv[0], "suite") != 0) {
+        fprintf(stderr, "chaosrun: --shard is an option of chaosrun suite\n");
+        return 2;
+    }
     if (a->have_seeds && a->repeat) {
         fprintf(stderr, "chaosrun: --seeds and --repeat exclude each other\n");
         return 2;
     }
     a->opts.live_status = !a->no_status && !a->quiet && isatty(STDERR_FILENO);
+    if (a->shard.count)
+        keep_shard(a);
     return -1;
 }
 
@@ -267,6 +304,8 @@ static int run_campaign(cr_scen *sc, const run_args *a, char **dirs)
 static int run_suite(cr_scen **scs, const run_args *a, char **dirs)
 {
     char suite_out[PATH_MAX];
+    cr_err err;
+    cr_err_clear(&err);
     if (a->opts.out_dir) {
         snprintf(suite_out, sizeof suite_out, "%s", a->opts.out_dir);
     } else {
@@ -281,12 +320,22 @@ static int run_suite(cr_scen **scs, const run_args *a, char **dirs)
         snprintf(dirs[i], PATH_MAX, "%s/%s", suite_out, scs[i]->name);
     }
     cr_cli_view v = {a->quiet, a->color};
-    int worst = cr_cli__run_suite(scs, (const char *const *)dirs, a->nfiles,
+    int worst = 0;
+    if (a->nfiles) {
+        worst = cr_cli__run_suite(scs, (const char *const *)dirs, a->nfiles,
                                   &a->opts, &v, (int)a->jobs);
-    cr_err err;
-    cr_err_clear(&err);
-    if (cr_report_suite((const char *const *)dirs, (size_t)a->nfiles, suite_out,
-                        &err))
+    } else {
+        /* An empty shard still leaves a suite (no run) for --merge. */
+        int dfd =
+            cr_dir_claim(suite_out, a->opts.force ? CR_DIR_FORCE : 0, &err);
+        if (dfd < 0) {
+            fprintf(stderr, "chaosrun: %s\n", err.msg);
+            return dfd == CR_ESYS ? 4 : 2;
+        }
+        close(dfd);
+    }
+    if (cr_report_suite_shard((const char *const *)dirs, (size_t)a->nfiles,
+                              &a->shard, suite_out, &err))
         fprintf(stderr, "chaosrun: suite report: %s\n", err.msg);
     else
         printf("suite report: %s/index.html, %s/junit.xml\n", suite_out,
@@ -303,7 +352,7 @@ int cr_cli_run(int argc, char **argv)
         return worst;
     worst = 0;
     /* Validate everything before running anything. */
-    cr_scen **scs = calloc((size_t)a.nfiles, sizeof *scs);
+    cr_scen **scs = calloc((size_t)a.nfiles + 1, sizeof *scs);
     size_t ndirs = (size_t)a.nfiles + (size_t)a.repeat +
                    (size_t)(a.have_seeds ? a.seed_hi - a.seed_lo + 1 : 0) + 1;
     char **dirs = calloc(ndirs, sizeof *dirs);

@@ -259,6 +259,37 @@ int cr_cli__run_suite(cr_scen **scs, const char *const *dirs, int n,
     return ss.worst;
 }
 
+/* ---- shards ------------------------------------------------------------ */
+
+uint64_t cr_cli__fnv1a64(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+unsigned cr_cli__shard_of(const char *file, unsigned n)
+{
+    const char *base = strrchr(file, '/');
+    return (unsigned)(cr_cli__fnv1a64(base ? base + 1 : file) % n);
+}
+
+int cr_cli__parse_shard(const char *s, unsigned *k, unsigned *n)
+{
+    char a[16], b[16], extra;
+    uint64_t x, y;
+    if (sscanf(s, "%15[0-9]/%15[0-9]%c", a, b, &extra) != 2 ||
+        cr_cli_parse_u64(a, &x) || cr_cli_parse_u64(b, &y) || x < 1 ||
+        y > 1000 || x > y)
+        return -1;
+    *k = (unsigned)x;
+    *n = (unsigned)y;
+    return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -270,7 +301,8 @@ static const char SUITE_USAGE[] =
     "Run every DIR/*.json, *.yaml, *.yml (sorted) as one suite: each "
     "scenario's run\n"
     "directory is OUT/<scenario name>; OUT/junit.xml has one testsuite per\n"
-    "scenario and OUT/index.html links every report.  A line when each\n"
+    "scenario, OUT/index.html (and index.md) links every report, and\n"
+    "OUT/suite.json lists the runs (for report --merge).  A line when each\n"
     "scenario starts and ends (verdict and time), then a tally.\n"
     "\n"
     "Options:\n"
@@ -278,6 +310,11 @@ static const char SUITE_USAGE[] =
     "                   chaosrun-out/suite-<UTC time>)\n"
     "  -j, --jobs N     run up to N scenarios at once; scenarios that share a\n"
     "                   port never overlap (default 1)\n"
+    "  --shard K/N      run only shard K of N (1 <= K <= N <= 1000): the\n"
+    "                   scenarios whose file name's FNV-1a 64 hash is K-1\n"
+    "                   modulo N, so N CI jobs run every scenario once; the\n"
+    "                   scenarios of the shard are printed first; join the\n"
+    "                   shards' OUT with chaosrun report --merge\n"
     "  --seed N         override every scenario's seed\n"
     "  --force          OUT holds an earlier chaosrun output: empty it first\n"
     "  --service-user USER[:GROUP]\n"
@@ -295,9 +332,9 @@ static const char SUITE_USAGE[] =
 /* Options of the run command that take a value as the next argument. */
 static int takes_value(const char *a)
 {
-    static const char *const v[] = {"--seed",         "--out", "-o",
-                                    "--jobs",         "-j",    "--color",
-                                    "--service-user", NULL};
+    static const char *const v[] = {
+        "--seed",  "--out",          "-o", "--jobs", "-j", "--color",
+        "--shard", "--service-user", NULL};
     for (size_t i = 0; v[i]; i++)
         if (strcmp(a, v[i]) == 0)
             return 1;

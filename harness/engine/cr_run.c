@@ -46,7 +46,6 @@ static const char *phase_names[] = {
 };
 
 #define BEFORE_RETRY_S    0.25
-#define BEFORE_GRACE_S    5.0
 #define RECOVERY_PERIOD_S 0.1
 
 double cr_run_mono(void)
@@ -309,7 +308,7 @@ static void start_fault_phase(cr_run *r)
 void cr_run_before_phase(cr_run *r)
 {
     cr_run_phase_enter(r, CR_PH_BEFORE);
-    r->phase_end = cr_run_now(r) + BEFORE_GRACE_S;
+    r->phase_end = cr_run_now(r) + r->sc->before_timeout_s;
     int any = 0;
     for (size_t i = 0; i < r->sc->nprobes; i++)
         any |= (r->sc->probes[i].phases & CR_PHASE_BEFORE) != 0;
@@ -496,8 +495,8 @@ static void abort_before(cr_run *r)
     snprintf(last, sizeof last, "%s", r->startup_msg);
     snprintf(r->startup_msg, sizeof r->startup_msg,
              "the steady state did not hold before any fault (checked for "
-             "%.0f s): %s",
-             BEFORE_GRACE_S, last);
+             "%g s, before_timeout_s): %s",
+             r->sc->before_timeout_s, last);
     r->aborted = 1;
     cr_run_log(r, "%s: experiment aborted", r->startup_msg);
     start_stop_phase(r);

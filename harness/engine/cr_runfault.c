@@ -299,7 +299,7 @@ void cr_runfault_on_event(cr_run *r, const cr_event *e)
         if (++r->trigger_counts[i] < f->trigger->count)
             continue;
         json_t *trig = json_pack("{s:s,s:f}", "ev", e->ev, "event_t", e->t);
-        json_object_set_new(trig, "event", json_incref(e->obj));
+        json_object_set_new(trig, "event", cr_event_to_json(e));
         trigger_fire(r, i, trig);
     }
 }

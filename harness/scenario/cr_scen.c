@@ -35,6 +35,9 @@ static const cr_param top_params[] = {
     {"duration_s", "number", NULL, "length of the fault timeline after t0"},
     {"drain_s", "number", "2",
      "quiet time after duration_s before the after-probes"},
+    {"before_timeout_s", "number", "5",
+     "how long the before-probes may keep failing (retried) before the "
+     "experiment is aborted"},
     {"drain", "object", "none",
      "drain until quiet instead of drain_s: {\"until_quiet_s\", \"ev\", "
      "\"svc\", \"where\", \"max_s\"}"},
@@ -213,6 +216,8 @@ static void parse_doc(cr_vctx *vx, const json_t *root)
             dur = sc->duration_s;
     }
     cr_vnum(vx, root, "", "drain_s", 0, 3600, 2, &sc->drain_s);
+    cr_vnum(vx, root, "", "before_timeout_s", 0, 3600, 5,
+            &sc->before_timeout_s);
 
     parse_array(vx, root, "services", 1, (void **)&sc->svcs, &sc->nsvcs,
                 sizeof *sc->svcs, each_service, dur);

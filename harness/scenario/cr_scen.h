@@ -206,7 +206,8 @@ struct cr_scen {
     int seed_given;    /* 0: drawn at load time (or by --seed) */
     double duration_s; /* timeline length after t0 (required) */
     double drain_s;    /* after duration, before after-probes; default 2 */
-    cr_drain drain;    /* "drain": drain until quiet (until_quiet_s > 0) */
+    double before_timeout_s; /* before-probes retried this long; default 5 */
+    cr_drain drain; /* "drain": drain until quiet (until_quiet_s > 0) */
     cr_svc_spec *svcs;
     size_t nsvcs;
     int stop_parallel; /* stop_order "parallel" (for reports) */

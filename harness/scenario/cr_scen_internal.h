@@ -63,7 +63,7 @@ void cr_vsort(cr_vctx *vx);
 
 /* ---- the loader's parts (cr_scen.c, cr_scen_svc.c, cr_scen_items.c) ---- */
 
-#define CR_SCEN_MAX_DURATION 86400.0
+#define CR_SCEN_MAX_DURATION 604800.0 /* 7 days: soak runs */
 
 /* Letters (lower case; upper case and '.' too when upper_dot), digits,
  * '_' and '-', at least one. */

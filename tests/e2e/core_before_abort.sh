@@ -24,4 +24,18 @@ expect_true "JUnit has an error" \
     grep -q 'errors="1"' "$E2E_TMP/run/junit.xml"
 expect_true "the report says aborted" grep -q "aborted (no steady state)" "$E2E_TMP/run/report.md"
 expect_true "no process of the run left" test -z "$(procs_of_run "$E2E_TMP/run")"
+
+# A legitimately slow system: ready (it says so) 7 s before it serves.
+# The default before_timeout_s (5 s) aborts it -- by at least 2 s, however
+# slow the machine, since a slower machine only serves later; with the
+# scenario's own before_timeout_s it is judged and passes.
+run_chaosrun "$E2E_TMP/slow5" "$S/before-slow.json"
+expect_eq "slow to serve, default 5 s: aborted" 5 "$RC"
+expect_true "the error names the time allowed" \
+    grep -q "checked for 5 s, before_timeout_s" <<<"$(jq -r .error "$E2E_TMP/slow5/journal.json")"
+jq '.before_timeout_s = 60' "$S/before-slow.json" >"$E2E_TMP/before-slow-60.json"
+run_chaosrun "$E2E_TMP/slow60" "$E2E_TMP/before-slow-60.json"
+expect_eq "slow to serve, before_timeout_s 60: judged and passed" 0 "$RC"
+expect_eq "journal status" passed "$(jq -r .status "$E2E_TMP/slow60/journal.json")"
+expect_true "no process of the run left" test -z "$(procs_of_run "$E2E_TMP/slow60")"
 finish

@@ -93,4 +93,30 @@ unset SC_FROM SC_TO
 expect_true "the log has lines from inside the disk_full window" \
     test "$(awk -v B="$B1" -v D="$D1" '/^op=/ { c = substr($3, 6) + 0; if (c > B && c < D) n++ } END { print n + 0 }' "$LOG")" -gt 10
 expect_true "no process of the run left" test -z "$(procs_of_run "$E2E_TMP/bb")"
+
+# The same disk_full window on a service that runs as nobody: the filter is
+# installed by the child after it dropped to nobody, the listener still
+# reaches the (root) supervisor, and paths are still read from its memory.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+    chmod 755 "$E2E_TMP"
+    jq '.duration_s = 3 | .faults = [.faults[0]] | .services[0].dirs = ["data"]' \
+        "$S/sc-busybox.json" >"$E2E_TMP/sc-nobody.json"
+    cp "$S/sc-writer.sh" "$E2E_TMP/"
+    R=$E2E_TMP/nob
+    run_chaosrun "$R" --service-user nobody "$E2E_TMP/sc-nobody.json"
+    expect_eq "as nobody: exits 0" 0 "$RC"
+    [ "$RC" = 0 ] || cat "$R.err"
+    expect_eq "as nobody: the window applied" applied "$(jq -r '.faults[0].outcome' "$R/journal.json")"
+    expect_eq "as nobody: its data file is nobody's" nobody "$(stat -c %U "$R/data/bb.dat")"
+    read -r B A Z D <<<"$(sc_window "$R/journal.json" df bb.0)"
+    export SC_FROM=0 SC_TO=0
+    C=$(sc_classify "$R/logs/bb.0.log" "$B" "$A" "$Z" "$D" write)
+    echo "as nobody, disk_full, write: $C"
+    expect_true "as nobody: writes failed inside the window" test "$(sc_get "$C" fail_in)" -gt 5
+    expect_eq "as nobody: none failed outside it" 0 "$(sc_get "$C" fail_out)"
+    unset SC_FROM SC_TO
+    expect_true "as nobody: no process of the run left" test -z "$(procs_of_run "$R")"
+else
+    echo "as nobody: not run (needs root and a user nobody)"
+fi
 finish
