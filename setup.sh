@@ -19,6 +19,7 @@ PACKAGES=(
   librabbitmq-dev rabbitmq-server stress-ng redis-server
   chromium help2man yamllint
   libseccomp-dev golang-go strace libfaketime
+  openssh-server
 )
 
 deps() {
@@ -33,6 +34,7 @@ deps() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   quiet_package_broker
+  quiet_package_sshd
 }
 
 # rabbitmq-server's package starts a broker of its own (port 5672, epmd
@@ -51,6 +53,19 @@ quiet_package_broker() {
     if pgrep -u rabbitmq -x beam.smp >/dev/null 2>&1; then
       /etc/init.d/rabbitmq-server stop >/dev/null 2>&1 || true
     fi
+  fi
+}
+
+# openssh-server's package enables a system sshd on port 22.  The tests
+# start their own sshd inside network namespaces (tests/e2e/ssh_nodes.sh)
+# and need none listening here; disable and stop the package's one.
+quiet_package_sshd() {
+  dpkg-query -W -f='${Status}' openssh-server 2>/dev/null | grep -q "install ok installed" || return 0
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/ssh ]; then
+    update-rc.d ssh disable >/dev/null 2>&1 || true
+    [ -s /run/sshd.pid ] && /etc/init.d/ssh stop >/dev/null 2>&1 || true
   fi
 }
 

@@ -9,7 +9,10 @@
  *
  * The cut is a drop in an nftables netdev ingress chain on the receiving
  * end of each link: silent, like a lost packet (a drop in the sender's
- * output path would return EPERM to the sender instead). */
+ * output path would return EPERM to the sender instead).  On remote nodes
+ * (hosts with "ssh") it is an inet input chain on each node dropping what
+ * comes from the other groups' addresses, loaded over ssh, as Jepsen does
+ * (engine/cr_run_ssh.c). */
 #include "cr_netfault.h"
 
 #include "base/cr_alloc.h"
@@ -111,8 +114,16 @@ static int part_parse(cr_vctx *vx, const json_t *obj, const char *path,
     return 0;
 }
 
+static int is_ssh(cr_run *r)
+{
+    const cr_net_hosts *h = cr_run_scen(r)->hosts;
+    return h && h->nssh;
+}
+
 static int part_check(cr_fault *f, cr_run *r, cr_err *err)
 {
+    if (is_ssh(r)) /* nft on the nodes: a failure is the apply's */
+        return 0;
     cr_net_caps caps;
     int rc = cr_run_net_caps(r, &caps, err);
     if (rc < 0)
@@ -148,6 +159,18 @@ static int part_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     part_priv *p = f->priv;
     cr_net_topo *t;
+    if (is_ssh(r)) {
+        note_isolated(p, act);
+        if (act->details) {
+            json_object_set_new(act->details, "backend",
+                                json_string("nftables over ssh"));
+            json_object_set_new(act->details, "direction",
+                                json_string(part_dirs[p->dir]));
+        }
+        return cr_run_ssh_partition(r, (const char **const *)p->names,
+                                    p->ngroups, p->dir == PART_ONE_WAY,
+                                    &act->state, err);
+    }
     int rc = cr_netfault_topo(f, r, &t, err);
     if (rc < 0)
         return rc;
@@ -175,6 +198,18 @@ static int part_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     return cr_netfault_drops(f, r, act, flows, n, 1000000, err);
 }
 
+static int part_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
+{
+    if (!is_ssh(r))
+        return cr_netfault_revert(f, r, act, err);
+    if (!act->state)
+        return 0;
+    int rc = cr_run_ssh_partition_revert(r, act->state, err);
+    if (rc == 0)
+        act->state = NULL;
+    return rc;
+}
+
 const cr_fault_ops cr_fault_partition_ops = {
     .kind = "partition",
     .summary = "cut the network between groups of hosts (silent drops, both "
@@ -185,6 +220,6 @@ const cr_fault_ops cr_fault_partition_ops = {
     .parse = part_parse,
     .check = part_check,
     .apply = part_apply,
-    .revert = cr_netfault_revert,
+    .revert = part_revert,
     .destroy = part_destroy,
 };

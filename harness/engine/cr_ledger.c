@@ -21,6 +21,7 @@
 #include "base/cr_cgroup.h"
 #include "base/cr_spawn.h"
 #include "net/cr_net.h"
+#include "net/cr_ssh.h"
 
 #define LEDGER_NAME     "ledger"
 #define JANITOR_LOG     "ledger.janitor"
@@ -414,6 +415,9 @@ int cr_ledger_undo(int run_dirfd, const char *kind, const char *args,
     }
     if (strcmp(kind, "cgroup") == 0) /* kills what is left inside */
         return cr_cgroup_remove(args, 2.0, err);
+    /* A remote node's directory and tables: reconnect (net/cr_ssh.h). */
+    if (strcmp(kind, "ssh-dir") == 0 || strcmp(kind, "ssh-nft") == 0)
+        return cr_ssh_cleanup_entry(kind, args, err);
     /* Namespaces, links, qdiscs and nftables tables belong to cr_net. */
     return cr_net_cleanup_entry(kind, args, err);
 }

@@ -258,6 +258,18 @@ int cr_run_tmpfs(cr_run *r, const char *dir, double size_mb, cr_err *err);
 cr_net_topo *cr_run_net_topo(cr_run *r);
 /* Capability probe with the run's ledger (cached). */
 int cr_run_net_caps(cr_run *r, cr_net_caps *out, cr_err *err);
+/* Remote nodes (hosts with "ssh", engine/cr_run_ssh.c).  active: 1 when
+ * the run's hosts are nodes.  partition: an nftables table on every node
+ * of groups[g] (NULL-terminated names) dropping what comes from the nodes
+ * of the other groups (one_way: only from earlier groups), each recorded
+ * in the ledger ("ssh-nft") before it is loaded; *state is set even on
+ * failure, for partition_revert (which frees it once everything is
+ * undone, and keeps what it could not undo for a later call). */
+int cr_run_ssh_active(cr_run *r);
+int cr_run_ssh_partition(cr_run *r, const char **const *groups, size_t ngroups,
+                         int one_way, void **state, cr_err *err);
+int cr_run_ssh_partition_revert(cr_run *r, void *state, cr_err *err);
+
 /* Send one command to the run's proxy; *reply (malloc'd, may be NULL)
  * receives the reply line.  CR_ESTATE when the run has no proxy, CR_EPROTO
  * when the reply starts with "err" (its text goes to err). */

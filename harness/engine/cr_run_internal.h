@@ -73,6 +73,7 @@ struct cr_svc {
     cr_inst *inst;      /* spec->replicas entries */
     cr_envlist env;     /* per-service variables from prepare hooks */
     char *exe;          /* argv[0] resolved through PATH */
+    int remote;         /* placed on a remote node (cr_run_ssh.c) */
     cr_spawn_cred cred; /* its identity (cr_svc_user.c); set 0: chaosrun's */
     struct {
         const cr_spawn_hook *ops;
@@ -228,6 +229,7 @@ struct cr_run {
     cr_scrape *scrape;       /* Prometheus scraper for slo checks */
     void *proxy;   /* fault proxy process (cr_run_proxy.c owns it), or NULL */
     void *net;     /* network topology (cr_run_net.c owns it), or NULL */
+    void *ssh;     /* remote nodes (cr_run_ssh.c owns them), or NULL */
     void *syscall; /* the syscall kind's per-run state (its spawn hooks'
                       fini frees it), or NULL */
     void *cgroup;  /* replicas' cgroups (cr_run_cgroup.c owns it), or NULL */
@@ -333,6 +335,26 @@ void cr_runprobe_stop(cr_run *r);
 void cr_runprobe_submit(cr_run *r, cr_probe_job *job);
 /* Pop finished jobs (caller frees them). */
 cr_probe_job *cr_runprobe_take(cr_run *r);
+
+/* cr_run_ssh.c: remote nodes over OpenSSH (hosts with "ssh"; net/cr_ssh.h).
+ * setup: a master per node, its clock offset, its directory, the event
+ * follower (journal "ssh_nodes"); check: CR_EUNSUP naming a fault kind or
+ * probe that cannot act on a node; ssh_dir/addr: a node's directory and
+ * address (NULL for another host); spawn_argv: the ssh command line of a
+ * replica placed on a node (env: the chaosrun variables only; *argv for
+ * cr_ssh_argv_free, *path borrowed); signal: `kill` over the master to
+ * the replica's remote process group; drain: wait until every byte of the
+ * nodes' event files was forwarded (before the last read of events);
+ * teardown: leftovers killed, directories removed, masters closed. */
+int cr_run_ssh_setup(cr_run *r, cr_err *err);
+int cr_run_ssh_check(cr_run *r, cr_err *err);
+const char *cr_run_ssh_dir(cr_run *r, const char *host);
+const char *cr_run_ssh_addr(cr_run *r, const char *host);
+int cr_run_ssh_spawn_argv(cr_run *r, const cr_inst *in, char *const *env,
+                          char ***argv, const char **path, cr_err *err);
+int cr_run_ssh_signal(cr_run *r, const cr_inst *in, int sig, cr_err *err);
+void cr_run_ssh_drain(cr_run *r);
+void cr_run_ssh_teardown(cr_run *r);
 
 /* cr_run_net.c: the run's network hosts (see net/cr_net.h). */
 /* Before services start, when the scenario has hosts: privilege check

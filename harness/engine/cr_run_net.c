@@ -60,6 +60,8 @@ int cr_run_net_setup(cr_run *r, cr_err *err)
     const cr_net_hosts *h = sc->hosts;
     if (!h || h->n == 0)
         return 0;
+    if (h->nssh) /* remote nodes: no namespaces (cr_run_ssh.c) */
+        return cr_run_ssh_setup(r, err);
     const char *missing = NULL;
     if (!cr_netns_privileged(&missing))
         return cr_err_set(err, CR_EUNSUP,
@@ -105,7 +107,7 @@ const char *cr_run_host_addr(cr_run *r, const char *host)
 {
     cr_net_topo *t = cr_run_net_topo(r);
     int i = cr_net_topo_index(t, host);
-    return i < 0 ? NULL : cr_net_topo_addr(t, i);
+    return i < 0 ? cr_run_ssh_addr(r, host) : cr_net_topo_addr(t, i);
 }
 
 const char *cr_run_host_region(const cr_run *r, const char *host)

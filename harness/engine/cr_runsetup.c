@@ -410,6 +410,8 @@ static void teardown(cr_run *r)
     }
     if (r->net)
         cr_run_net_teardown(r); /* frees r->net */
+    if (r->ssh)
+        cr_run_ssh_teardown(r); /* remote leftovers, then the masters */
     remove_tmpdirs(r);
     int fds[] = {r->sigfd, r->epfd,  r->timerfd,
                  r->evfd,  r->inofd, r->events_fd};
@@ -517,7 +519,10 @@ static int run_prepare(cr_run *r, cr_err *err)
                          &r->janitor_fd, err) != 0 ||
         setup_loop(r, err) != 0 || cr_svc_init(r, err) != 0)
         return err->code;
-    /* Can this machine do every fault?  Asked before anything starts. */
+    /* Can this machine do every fault?  Asked before anything starts
+     * (first: which kinds can act on remote nodes at all). */
+    if (cr_run_ssh_check(r, err) != 0)
+        return err->code;
     for (size_t i = 0; i < sc->nfaults; i++) {
         cr_fault *f = &sc->faults[i];
         if (f->ops->check && f->ops->check(f, r, err) != 0)
@@ -546,6 +551,7 @@ static int run_execute(cr_run *r, const cr_history *baseline, cr_err *err)
     cr_run_begin(r);
     if (cr_run_loop(r) != 0)
         return cr_err_set(err, r->err.code, "%s", r->err.msg);
+    cr_run_ssh_drain(r); /* the nodes' last events are on their way */
     cr_run_read_events(r);
     cr_runprobe_stop(r);
     if (r->fatal_code)

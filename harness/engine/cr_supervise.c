@@ -30,6 +30,16 @@ static int group_kill(const cr_inst *in, int sig)
         errno = ESRCH;
         return -1;
     }
+    if (in->svc->remote) { /* over ssh, to the remote process group */
+        cr_err e;
+        cr_err_clear(&e);
+        if (cr_run_ssh_signal(in->run, in, sig, &e) != 0) {
+            cr_run_journal_log(in->run, e.msg);
+            errno = EIO;
+            return -1;
+        }
+        return 0;
+    }
     return kill(-in->pid, sig);
 }
 
@@ -520,7 +530,10 @@ int cr_run_signal(cr_run *r, cr_inst *i, int sig, cr_err *err)
         return cr_err_set(err, CR_ESTATE, "signal %s to %s: it is %s",
                           cr_signal_name(sig), i->name,
                           cr_svc_state_name(i->st));
-    if (kill(-i->pid, sig) != 0)
+    if (i->svc->remote) {
+        if (cr_run_ssh_signal(r, i, sig, err) != 0)
+            return err ? err->code : CR_ESYS;
+    } else if (kill(-i->pid, sig) != 0)
         return cr_err_sys(err, CR_ESYS, errno, "signal %s to %s (pgid %d)",
                           cr_signal_name(sig), i->name, (int)i->pid);
     return cr_svc_fire(r, i, ev, NULL, err);

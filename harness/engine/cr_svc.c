@@ -20,6 +20,7 @@
 #include "base/cr_dirfd.h"
 #include "base/cr_spawn.h"
 #include "net/cr_net.h"
+#include "net/cr_ssh.h"
 #include "cr_run_internal.h"
 
 extern char **environ;
@@ -115,8 +116,16 @@ int cr_svc_init(cr_run *r, cr_err *err)
     }
     /* Programs are checked only once every array exists, so that the
      * caller's cleanup never meets a half-built service table. */
+    const cr_net_hosts *hosts = sc->hosts;
     for (size_t s = 0; s < r->nsvcs; s++) {
         cr_svc *svc = &r->svcs[s];
+        if (hosts && hosts->nssh && svc->spec->host) {
+            /* Found through the node's PATH, by its own shell. */
+            svc->remote = 1;
+            if (!(svc->exe = cr_strdup(svc->spec->argv[0])))
+                return cr_err_set(err, CR_ENOMEM, "services: out of memory");
+            continue;
+        }
         svc->exe = cr_spawn_which(svc->spec->argv[0]);
         if (!svc->exe)
             return cr_err_set(err, CR_EUNSUP,
@@ -170,14 +179,16 @@ static void env_name(char *buf, size_t n, const char *prefix, const char *svc)
 }
 
 /* Build the child's environment: the harness's own, then the chaosrun
- * variables, then the scenario's env, then prepare-hook overrides. */
-static char **build_env(cr_run *r, cr_inst *in)
+ * variables, then the scenario's env, then prepare-hook overrides.  On a
+ * remote node (node_dir: its directory) the harness's own environment
+ * stays here, and the run directory and event file are the node's. */
+static char **build_env(cr_run *r, cr_inst *in, const char *node_dir)
 {
     cr_envlist l = {0};
     char key[256], val[4096];
     char **envp = NULL;
     const cr_svc_spec *sp = in->svc->spec;
-    if (envlist_merge(&l, environ))
+    if (!node_dir && envlist_merge(&l, environ))
         goto fail;
 #define SETV(k, ...)                                                           \
     do {                                                                       \
@@ -192,6 +203,10 @@ static char **build_env(cr_run *r, cr_inst *in)
     SETV("CHAOSRUN_SEED", "%llu", (unsigned long long)r->seed);
     SETV("CHAOSRUN_EVENTS", "%s", r->events_path);
     SETV("CHAOSRUN_BINDIR", "%s", r->bindir);
+    if (node_dir) {
+        SETV("CHAOSRUN_RUN_DIR", "%s", node_dir);
+        SETV("CHAOSRUN_EVENTS", "%s/events.jsonl", node_dir);
+    }
     if (sp->port)
         SETV("CHAOSRUN_PORT", "%d", sp->port + in->idx);
     /* Placement, so a service can announce where it runs (a registry
@@ -371,7 +386,9 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
     if (in->pid > 0)
         return cr_err_set(err, CR_ESTATE, "start %s: already running",
                           in->name);
-    envp = build_env(r, in);
+    const char *node_dir = in->svc->remote ? cr_run_ssh_dir(r, sp->host) : NULL;
+    char **ssh_argv = NULL;
+    envp = build_env(r, in, node_dir);
     if (!envp) {
         rc = cr_err_set(err, CR_ENOMEM, "start %s: out of memory", in->name);
         goto out;
@@ -384,27 +401,37 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
     }
     if (fstat(logfd, &st) == 0)
         log_size = st.st_size;
-    if (sp->host && (nsfd = cr_run_host_fd(r, sp->host)) < 0) {
+    if (in->svc->remote) {
+        /* The local ssh client is the replica here: its exit is the
+         * remote program's, its output the remote program's. */
+        if ((rc = cr_run_ssh_spawn_argv(r, in, envp, &ssh_argv, &o.path,
+                                        err)) != 0)
+            goto out;
+    } else if (sp->host && (nsfd = cr_run_host_fd(r, sp->host)) < 0) {
         rc = cr_err_set(err, CR_ESYS, "start %s: no namespace for host %s",
                         in->name, sp->host);
         goto out;
     }
     /* Each replica leads its own process group (signals reach its whole
      * tree) and dies with the harness (this is the loop's thread). */
-    o.path = in->svc->exe;
-    o.argv = sp->argv;
-    o.envp = envp;
-    o.cwd = sp->cwd;
+    if (!ssh_argv) {
+        o.path = in->svc->exe;
+        o.argv = sp->argv;
+        o.envp = envp;
+        o.cwd = sp->cwd;
+        o.netns_fd = nsfd;
+        if (in->svc->timens[0]) /* cr_run_svc_timens (clock faults) */
+            o.timens_offsets = in->svc->timens;
+        o.cred = in->svc->cred; /* dropped after the namespace is entered */
+    } else {
+        o.argv = ssh_argv;
+    }
     o.stdout_fd = o.stderr_fd = logfd;
     o.new_pgroup = 1;
     o.pdeathsig = SIGKILL;
-    o.netns_fd = nsfd;
-    if (in->svc->timens[0]) /* cr_run_svc_timens (clock faults) */
-        o.timens_offsets = in->svc->timens;
-    o.cred = in->svc->cred; /* dropped after the namespace is entered */
     o.before_exec = record_pgid;
     o.before_exec_arg = in;
-    if (in->svc->nhooks) { /* cr_run_add_spawn_hook */
+    if (in->svc->nhooks && !ssh_argv) { /* cr_run_add_spawn_hook */
         o.child_hook = spawn_hooks_child;
         o.child_hook_arg = in;
         o.after_go = spawn_hooks_parent;
@@ -433,6 +460,7 @@ out:
     if (nsfd >= 0)
         close(nsfd);
     free_env(envp);
+    cr_ssh_argv_free(ssh_argv);
     return rc;
 }
 

@@ -54,6 +54,9 @@ void cr_net_hosts_free(cr_net_hosts *h)
     for (size_t i = 0; i < h->n; i++) {
         cr_free(h->v[i].name);
         cr_free(h->v[i].region);
+        cr_free(h->v[i].ssh);
+        cr_free(h->v[i].identity);
+        cr_free(h->v[i].known_hosts);
     }
     cr_free(h->v);
     cr_free(h);

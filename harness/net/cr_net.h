@@ -41,11 +41,18 @@ struct nl_msg;
 typedef struct cr_net_host_spec {
     char *name;   /* [A-Za-z0-9_-]{1,32} */
     char *region; /* free label, or NULL */
+    /* A remote node (cr_ssh.h): "user@addr:port" as written, or NULL for a
+     * network namespace; its identity file and known_hosts, or NULL; sudo. */
+    char *ssh;
+    char *identity;
+    char *known_hosts;
+    int sudo;
 } cr_net_host_spec;
 
 typedef struct cr_net_hosts {
     cr_net_host_spec *v;
     size_t n;
+    size_t nssh; /* how many are remote nodes (then all are) */
 } cr_net_hosts;
 
 /* 1 when `hosts` (a cr_net_hosts, i.e. sc->hosts; NULL allowed) has a host

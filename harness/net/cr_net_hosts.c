@@ -5,6 +5,9 @@
 
 #include "base/cr_alloc.h"
 #include "scenario/cr_scen.h"
+#include "cr_ssh.h"
+
+#include <string.h>
 
 /* ---- the "hosts" section ---------------------------------------------- */
 
@@ -13,6 +16,15 @@ const cr_param cr_net_host_params[] = {
      "host name: letters, digits, - and _ (at most 32)"},
     {"region", "string", "none",
      "a free label, given to the host's services in CHAOSRUN_REGION"},
+    {"ssh", "string", "none",
+     "\"user@addr:port\": a remote node reached over OpenSSH instead of a "
+     "network namespace"},
+    {"identity", "string", "none",
+     "ssh: the private key file (ssh -i); default: ssh's own"},
+    {"known_hosts", "string", "none",
+     "ssh: the known_hosts file the node's key must be in; default: learnt "
+     "on first use into the run directory"},
+    {"sudo", "bool", "false", "ssh: every remote command through sudo -n"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -33,14 +45,45 @@ static int add_host(cr_vctx *vx, cr_net_hosts *h, const char *path,
         cr_verr(vx, path, "at most %d hosts", CR_NET_MAX_HOSTS);
         return 0;
     }
-    const char *region = NULL;
-    if (obj)
+    const char *region = NULL, *ssh = NULL, *id = NULL, *kh = NULL;
+    int sudo = 0;
+    if (obj) {
         cr_vstr(vx, obj, path, "region", NULL, &region);
+        cr_vstr(vx, obj, path, "ssh", NULL, &ssh);
+        cr_vstr(vx, obj, path, "identity", NULL, &id);
+        cr_vstr(vx, obj, path, "known_hosts", NULL, &kh);
+        cr_vbool(vx, obj, path, "sudo", 0, &sudo);
+    }
+    char p[CR_PATH_MAX], dest[256], addr[256], port[256];
+    if (ssh) {
+        cr_err e;
+        cr_err_clear(&e);
+        cr_path_key(p, sizeof p, path, "ssh");
+        if (cr_ssh_parse(ssh, dest, addr, port, sizeof dest, &e) != 0)
+            cr_verr(vx, p, "%s", e.msg);
+    } else if (id || kh || sudo) {
+        cr_verr(vx, path, "identity, known_hosts and sudo need \"ssh\"");
+    }
+    /* The ledger writes these paths as words of a line. */
+    const char *files[] = {id, kh};
+    const char *keys[] = {"identity", "known_hosts"};
+    for (size_t i = 0; i < 2; i++) {
+        if (!files[i])
+            continue;
+        cr_path_key(p, sizeof p, path, keys[i]);
+        if (!*files[i] || strpbrk(files[i], " \t\n\r\v\f'\""))
+            cr_verr(vx, p, "must be a file name without white space or quotes");
+    }
     /* Counted first, so that cr_net_hosts_free frees a half-made entry. */
     cr_net_host_spec *s = &h->v[h->n++];
     if (!(s->name = cr_strdup(name)) ||
-        (region && !(s->region = cr_strdup(region))))
+        (region && !(s->region = cr_strdup(region))) ||
+        (ssh && !(s->ssh = cr_strdup(ssh))) ||
+        (id && !(s->identity = cr_strdup(id))) ||
+        (kh && !(s->known_hosts = cr_strdup(kh))))
         return CR_ENOMEM;
+    s->sudo = sudo;
+    h->nssh += ssh != NULL;
     return 0;
 }
 
@@ -104,6 +147,12 @@ static int hosts_parse(cr_vctx *vx, const json_t *val, const char *path,
                 return rc;
         }
     }
+    /* Remote nodes and namespaces do not mix: a namespace's address is
+     * reachable only from this machine. */
+    if (h->nssh && h->nssh != h->n)
+        cr_verr(vx, path,
+                "either every host has \"ssh\" (remote nodes) or none has "
+                "(network namespaces)");
     return 0;
 }
 

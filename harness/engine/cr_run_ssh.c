@@ -1,0 +1,1032 @@
+/* cr_run_ssh: the run's remote nodes (hosts with an `ssh` key; the command
+ * lines are net/cr_ssh.c's).  Per node, at set-up:
+ *
+ *   1. one ControlMaster (`ssh -N`, ControlPath <run>/ssh/<node>.sock,
+ *      ControlPersist=no), its process group in the ledger; every later
+ *      command of the run goes through it (no new handshake);
+ *   2. the node's clock offset: `date +%s.%N` between two local readings,
+ *      offset = remote - midpoint (journal "ssh_nodes");
+ *   3. a private directory /tmp/chaosrun-<runid>-<node> (ledger "ssh-dir",
+ *      before it is made) holding the replicas' pidfiles and the node's
+ *      event file;
+ *   4. the event follower: `tail -F` of that file over the master into a
+ *      pipe, read by one thread that corrects each line's "ts" by the
+ *      offset and appends it, one write() a line, to events.live.jsonl
+ *      (where the engine's loop reads local events): lines of several
+ *      nodes and local services never interleave.
+ *
+ * A replica on a node is the local `ssh` client running the replica's
+ * wrapper (cr_ssh_service_cmd): its stdout/stderr arrive in
+ * logs/<replica>.log, its exit is the client's exit.  Signals (faults, the
+ * stop) go over the master as `kill -s SIG -- -<pgid>` (the pidfile).
+ * Partitions are nftables tables on the nodes (ledger "ssh-nft").  At the
+ * end: the follower drained (every byte of the remote file forwarded),
+ * leftover groups killed, tables and the directory removed, the master
+ * closed; after a crash `chaosrun cleanup` reconnects (cr_ssh.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cr_alloc.h"
+#include "base/cr_dirfd.h"
+#include "base/cr_rng.h"
+#include "base/cr_signal.h"
+#include "base/cr_spawn.h"
+#include "net/cr_net.h"
+#include "net/cr_ssh.h"
+#include "cr_run_internal.h"
+
+typedef struct ssh_node {
+    cr_ssh_node n; /* points into the buffers below */
+    char dest[256], addr[256], port[16];
+    char control[4096], known_hosts[4096], dir[256], events[300];
+    pid_t master, follower;
+    int master_lid, follower_lid, dir_lid;
+    /* The control shell: one remote `sh` reading commands on its stdin
+     * (ctl_in) and answering on its stdout (ctl_out) -- a command costs a
+     * line each way instead of a new session and a login shell. */
+    pid_t ctl;
+    int ctl_in, ctl_out;
+    double offset_s, rtt_s;
+    int pipefd;           /* read end of the follower's stdout, or -1 */
+    int evfd;             /* events.live.jsonl, O_APPEND, or -1 */
+    pthread_t thread;     /* the follower's reader */
+    int thread_up;        /* thread started */
+    atomic_ullong fwd;    /* bytes of the remote file forwarded */
+    atomic_int lines_bad; /* lines that could not be forwarded */
+} ssh_node;
+
+typedef struct ssh_run {
+    char runid[16];
+    char *ssh; /* the ssh program */
+    size_t n;
+    ssh_node *v;
+    unsigned tables; /* nftables tables made so far (their names) */
+} ssh_run;
+
+static ssh_run *state(cr_run *r)
+{
+    return r ? r->ssh : NULL;
+}
+
+static ssh_node *node_of(cr_run *r, const char *host)
+{
+    ssh_run *s = state(r);
+    for (size_t i = 0; s && host && i < s->n; i++)
+        if (strcmp(s->v[i].n.name, host) == 0)
+            return &s->v[i];
+    return NULL;
+}
+
+int cr_run_ssh_active(cr_run *r)
+{
+    return state(r) != NULL;
+}
+
+const char *cr_run_ssh_addr(cr_run *r, const char *host)
+{
+    ssh_node *nd = node_of(r, host);
+    return nd ? nd->addr : NULL;
+}
+
+/* ---- running ssh -------------------------------------------------------- */
+
+/* cr_spawn's go-pipe: a local process group of ours into the ledger. */
+static int record_group(void *arg, pid_t pid, cr_err *err)
+{
+    void **a = arg;
+    cr_run *r = a[0];
+    int *lid = a[1];
+    char line[96];
+    snprintf(line, sizeof line, "pgid %d %llu", (int)pid,
+             cr_proc_starttime(pid));
+    int id = cr_ledger_add(r->ledger, line, err);
+    if (id < 0)
+        return id;
+    *lid = id;
+    return 0;
+}
+
+/* Start ssh with argv (a master or the follower): its own process group,
+ * recorded, dying with the harness; stdout to out_fd, stderr to the
+ * node's log. */
+static int spawn_ssh(cr_run *r, ssh_node *nd, char **argv, int out_fd,
+                     pid_t *pid, int *lid, cr_err *err)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    char logname[96];
+    snprintf(logname, sizeof logname, "ssh-%s.log", nd->n.name);
+    int logfd = cr_dir_append(r->logsfd, logname, 0644, &e);
+    if (logfd < 0)
+        return cr_err_set(err, logfd, "ssh node %s: logs/%s: %s", nd->n.name,
+                          logname, e.msg);
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    void *arg[2] = {r, lid};
+    o.path = state(r)->ssh;
+    o.argv = argv;
+    o.stdout_fd = out_fd >= 0 ? out_fd : logfd;
+    o.stderr_fd = logfd;
+    o.new_pgroup = 1;
+    o.pdeathsig = SIGKILL;
+    o.before_exec = record_group;
+    o.before_exec_arg = arg;
+    int rc = cr_spawn(&o, &pr, &e);
+    close(logfd);
+    if (rc != 0)
+        return cr_err_set(err, rc, "ssh node %s: %s", nd->n.name, e.msg);
+    *pid = pr.pid;
+    return 0;
+}
+
+static void stop_group(cr_run *r, pid_t *pid, int *lid, int sig)
+{
+    if (*pid > 0) {
+        int st;
+        kill(-*pid, sig);
+        cr_err e;
+        cr_err_clear(&e);
+        cr_spawn_wait(*pid, 2.0, &st, &e); /* SIGKILL after 2 s */
+        *pid = 0;
+    }
+    if (*lid > 0)
+        cr_ledger_done(r->ledger, *lid);
+    *lid = 0;
+}
+
+static double unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A command running on a node through its master: the local ssh client
+ * and the read end of its stdout. */
+typedef struct node_cmd {
+    ssh_node *nd;
+    pid_t pid;
+    int outfd;
+} node_cmd;
+
+/* Start cmd on the node (stdin from in_fd when >= 0, else /dev/null;
+ * stderr to logs/ssh-<node>.log).  0, or a code with err set. */
+static int cmd_start(cr_run *r, ssh_node *nd, const char *cmd, int in_fd,
+                     node_cmd *c, cr_err *err)
+{
+    char **av = cr_ssh_argv(&nd->n, 0, NULL, cmd);
+    int p[2] = {-1, -1}, rc = 0;
+    cr_err e;
+    cr_err_clear(&e);
+    c->nd = nd;
+    c->pid = 0;
+    c->outfd = -1;
+    if (!av)
+        return cr_err_set(err, CR_ENOMEM, "ssh node %s: out of memory",
+                          nd->n.name);
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        cr_ssh_argv_free(av);
+        return cr_err_sys(err, CR_ESYS, errno, "ssh node %s: pipe", nd->n.name);
+    }
+    char logname[96];
+    snprintf(logname, sizeof logname, "ssh-%s.log", nd->n.name);
+    int logfd = cr_dir_append(r->logsfd, logname, 0644, &e);
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    o.path = state(r)->ssh;
+    o.argv = av;
+    if (in_fd >= 0)
+        o.stdin_fd = in_fd;
+    o.stdout_fd = p[1];
+    o.stderr_fd = logfd >= 0 ? logfd : CR_SPAWN_DEVNULL;
+    o.new_pgroup = 1;
+    o.pdeathsig = SIGKILL;
+    rc = cr_spawn(&o, &pr, &e);
+    if (logfd >= 0)
+        close(logfd);
+    close(p[1]);
+    cr_ssh_argv_free(av);
+    if (rc != 0) {
+        close(p[0]);
+        return cr_err_set(err, rc, "ssh node %s: %s", nd->n.name, e.msg);
+    }
+    c->pid = pr.pid;
+    c->outfd = p[0];
+    return 0;
+}
+
+/* Read the command's stdout to its end (up to n-1 bytes into out when out
+ * is not NULL; at most 20 s: ConnectTimeout is 10 s) and reap it.  0 when
+ * it exited 0, else CR_ESYS naming the node, the command and how it
+ * ended (its stderr is in logs/ssh-<node>.log). */
+static int cmd_finish(node_cmd *c, const char *cmd, char *out, size_t n,
+                      cr_err *err)
+{
+    size_t got = 0;
+    int st = 0;
+    cr_err e;
+    cr_err_clear(&e);
+    for (;;) {
+        struct pollfd pf = {.fd = c->outfd, .events = POLLIN};
+        int k = poll(&pf, 1, 20000);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        char buf[512];
+        ssize_t m = read(c->outfd, buf, sizeof buf);
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m <= 0)
+            break;
+        for (ssize_t i = 0; out && i < m && got + 1 < n; i++)
+            out[got++] = buf[i];
+    }
+    if (out && n)
+        out[got] = '\0';
+    close(c->outfd);
+    c->outfd = -1;
+    int w = cr_spawn_wait(c->pid, 5.0, &st, &e);
+    c->pid = 0;
+    if (w != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return cr_err_set(
+            err, CR_ESYS, "ssh node %s: `%s`: %s %d (see logs/ssh-%s.log)",
+            c->nd->n.name, cmd,
+            w != 0          ? "no end, killed"
+            : WIFEXITED(st) ? "exit"
+                            : "signal",
+            WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), c->nd->n.name);
+    return 0;
+}
+
+/* ---- the control shell ---------------------------------------------------
+ *
+ * A command goes in as "{\n<cmd>\n} </dev/null 2>&1; echo @@cr-end $?" and
+ * its answer is everything up to the "@@cr-end <status>" line.  A session
+ * that does not answer within 10 s is closed and later commands use a
+ * session each (node_run's fallback). */
+
+static void ctl_close(ssh_node *nd)
+{
+    if (nd->ctl_in >= 0)
+        close(nd->ctl_in);
+    if (nd->ctl_out >= 0)
+        close(nd->ctl_out);
+    nd->ctl_in = nd->ctl_out = -1;
+    if (nd->ctl > 0) {
+        int st;
+        cr_err e;
+        cr_err_clear(&e);
+        kill(-nd->ctl, SIGKILL);
+        cr_spawn_wait(nd->ctl, 1.0, &st, &e);
+        nd->ctl = 0;
+    }
+}
+
+static int ctl_send(ssh_node *nd, const char *cmd)
+{
+    char *line =
+        cr_asprintf("{\n%s\n} </dev/null 2>&1; echo \"@@cr-end $?\"\n", cmd);
+    if (!line)
+        return CR_ENOMEM;
+    size_t n = strlen(line), off = 0;
+    while (off < n) {
+        ssize_t w = write(nd->ctl_in, line + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    cr_free(line);
+    return off == n ? 0 : CR_ESYS;
+}
+
+/* The answer to the command sent last: its output (up to n-1 bytes into
+ * out) and its exit status; CR_ESYS when the session broke or timed out. */
+static int ctl_recv(ssh_node *nd, char *out, size_t n, int *status)
+{
+    char buf[4096];
+    size_t len = 0;
+    for (;;) {
+        struct pollfd pf = {.fd = nd->ctl_out, .events = POLLIN};
+        int k = poll(&pf, 1, 10000);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return CR_ESYS;
+        /* One byte at a time: the answer ends at a line we must not read
+         * past (answers are short). */
+        ssize_t m = read(nd->ctl_out, buf + len, 1);
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m <= 0)
+            return CR_ESYS;
+        if (buf[len] != '\n' && len + 1 < sizeof buf - 1) {
+            len++;
+            continue;
+        }
+        buf[len] = '\0';
+        const char *mark = strstr(buf, "@@cr-end ");
+        if (mark && (mark == buf || mark[-1] == '\n')) {
+            *status = atoi(mark + 9);
+            size_t keep = (size_t)(mark - buf);
+            if (out && n) {
+                if (keep >= n)
+                    keep = n - 1;
+                memcpy(out, buf, keep);
+                out[keep] = '\0';
+            }
+            return 0;
+        }
+        buf[len++] = '\n'; /* part of the output: keep reading */
+        if (len + 2 >= sizeof buf)
+            len = 0; /* long output: only its end is kept */
+    }
+}
+
+static int ctl_start(cr_run *r, ssh_node *nd, cr_err *err)
+{
+    int in[2];
+    node_cmd c;
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return cr_err_sys(err, CR_ESYS, errno, "ssh node %s: pipe", nd->n.name);
+    int rc = cmd_start(r, nd, "exec sh", in[0], &c, err);
+    close(in[0]);
+    if (rc != 0) {
+        close(in[1]);
+        return rc;
+    }
+    nd->ctl = c.pid;
+    nd->ctl_in = in[1];
+    nd->ctl_out = c.outfd;
+    return 0;
+}
+
+static int ctl_error(ssh_node *nd, const char *cmd, int status, const char *out,
+                     cr_err *err)
+{
+    size_t k = strlen(out);
+    while (k && out[k - 1] == '\n')
+        k--;
+    return cr_err_set(err, CR_ESYS, "ssh node %s: `%s`: exit %d%s%.*s",
+                      nd->n.name, cmd, status, k ? ": " : "",
+                      (int)(k > 300 ? 300 : k), out);
+}
+
+/* Run cmd on the node: through its control shell, else a session of its
+ * own over the master; its stdout (up to n-1 bytes) into out when out is
+ * not NULL.  0, or a code with err set. */
+static int node_run(cr_run *r, ssh_node *nd, const char *cmd, char *out,
+                    size_t n, cr_err *err)
+{
+    if (nd->ctl > 0) {
+        char buf[1024];
+        int status = 0;
+        if (ctl_send(nd, cmd) == 0 &&
+            ctl_recv(nd, buf, sizeof buf, &status) == 0) {
+            if (out && n)
+                snprintf(out, n, "%s", buf);
+            return status == 0 ? 0 : ctl_error(nd, cmd, status, buf, err);
+        }
+        cr_run_log(r,
+                   "node %s: the control shell stopped answering; one "
+                   "session per command from now on",
+                   nd->n.name);
+        ctl_close(nd);
+    }
+    node_cmd c;
+    int rc = cmd_start(r, nd, cmd, -1, &c, err);
+    return rc != 0 ? rc : cmd_finish(&c, cmd, out, n, err);
+}
+
+/* Run cmds[i] on nds[i], all at once (a fault reaches every node within one
+ * round trip, not one per node).  ok[i] = 1 for each that exited 0.
+ * Returns 0, or the first failure (every command is still waited for). */
+static int nodes_run(cr_run *r, ssh_node **nds, char **cmds, size_t n, int *ok,
+                     cr_err *err)
+{
+    int sent[CR_NET_MAX_HOSTS];
+    int first = 0;
+    /* Sent to every control shell first, then the answers collected. */
+    for (size_t i = 0; i < n; i++) {
+        ok[i] = 0;
+        sent[i] = cmds[i] && nds[i]->ctl > 0 && ctl_send(nds[i], cmds[i]) == 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cr_err e;
+        cr_err_clear(&e);
+        int rc;
+        char buf[1024];
+        int status = 0;
+        if (!cmds[i]) {
+            rc = cr_err_set(&e, CR_ENOMEM, "ssh: out of memory");
+        } else if (sent[i] && ctl_recv(nds[i], buf, sizeof buf, &status) == 0) {
+            rc = status == 0 ? 0 : ctl_error(nds[i], cmds[i], status, buf, &e);
+        } else {
+            if (sent[i]) /* no answer: node_run falls back */
+                ctl_close(nds[i]);
+            rc = node_run(r, nds[i], cmds[i], NULL, 0, &e);
+        }
+        ok[i] = rc == 0;
+        if (rc != 0 && !first)
+            first = cr_err_set(err, rc, "%s", e.msg);
+    }
+    return first;
+}
+
+/* The node's clock offset (node - harness) over one session that answers
+ * each line with `date +%s.%N`: the fastest of 5 exchanges, whose round
+ * trip bounds the error (rtt/2); an ssh process per reading would add its
+ * own start-up, unevenly, to one side. */
+static int measure_offset(cr_run *r, ssh_node *nd, cr_err *err)
+{
+    int in[2];
+    node_cmd c;
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return cr_err_sys(err, CR_ESYS, errno, "ssh node %s: pipe", nd->n.name);
+    const char *cmd = "while read x; do date +%s.%N; done";
+    int rc = cmd_start(r, nd, cmd, in[0], &c, err);
+    close(in[0]);
+    if (rc != 0) {
+        close(in[1]);
+        return rc;
+    }
+    double best = -1;
+    char line[64];
+    for (int i = 0; i < 5 && rc == 0; i++) {
+        size_t got = 0;
+        double t0 = unix_now();
+        if (write(in[1], "x\n", 2) != 2) {
+            rc = cr_err_sys(err, CR_ESYS, errno, "ssh node %s: clock",
+                            nd->n.name);
+            break;
+        }
+        while (got + 1 < sizeof line) {
+            struct pollfd pf = {.fd = c.outfd, .events = POLLIN};
+            if (poll(&pf, 1, 10000) <= 0)
+                break;
+            ssize_t m = read(c.outfd, line + got, 1);
+            if (m <= 0)
+                break;
+            if (line[got++] == '\n')
+                break;
+        }
+        double t1 = unix_now();
+        line[got] = '\0';
+        char *end;
+        double rt = strtod(line, &end);
+        if (end == line || rt <= 0) {
+            rc = cr_err_set(err, CR_EUNSUP,
+                            "ssh node %s: `date +%%s.%%N` gave \"%s\"",
+                            nd->n.name, line);
+            break;
+        }
+        if (best < 0 || t1 - t0 < best) {
+            best = t1 - t0;
+            nd->rtt_s = best;
+            nd->offset_s = rt - (t0 + t1) / 2;
+        }
+    }
+    close(in[1]); /* EOF: the loop ends */
+    cr_err e;
+    cr_err_clear(&e);
+    int frc = cmd_finish(&c, cmd, NULL, 0, &e);
+    return rc != 0 ? rc : frc != 0 ? cr_err_set(err, frc, "%s", e.msg) : 0;
+}
+
+/* ---- the event follower -------------------------------------------------- */
+
+static void *follow_main(void *arg)
+{
+    ssh_node *nd = arg;
+    size_t cap = 65536, len = 0;
+    char *buf = cr_malloc(cap);
+    if (!buf)
+        return NULL;
+    for (;;) {
+        if (len == cap) {
+            /* A line longer than the buffer: doubled (events are short). */
+            char *nb = cr_realloc(buf, cap * 2);
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t m = read(nd->pipefd, buf + len, cap - len);
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m <= 0)
+            break;
+        len += (size_t)m;
+        size_t start = 0;
+        for (size_t i = start; i < len; i++) {
+            if (buf[i] != '\n')
+                continue;
+            char *line =
+                cr_ssh_event_line(buf + start, i - start, nd->offset_s);
+            /* One write() a line, O_APPEND: never interleaved with the
+             * lines of services or of other nodes. */
+            if (!line || write(nd->evfd, line, strlen(line)) < 0)
+                atomic_fetch_add(&nd->lines_bad, 1);
+            cr_free(line);
+            atomic_fetch_add(&nd->fwd, (unsigned long long)(i + 1 - start));
+            start = i + 1;
+        }
+        memmove(buf, buf + start, len - start);
+        len -= start;
+    }
+    cr_free(buf);
+    return NULL;
+}
+
+static int follow_start(cr_run *r, ssh_node *nd, cr_err *err)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    int p[2];
+    nd->evfd = cr_dir_append(r->dirfd, "events.live.jsonl", 0644, &e);
+    if (nd->evfd < 0) {
+        nd->evfd = -1;
+        return cr_err_set(err, CR_ESYS, "ssh node %s: events.live.jsonl: %s",
+                          nd->n.name, e.msg);
+    }
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return cr_err_sys(err, CR_ESYS, errno, "ssh node %s: pipe", nd->n.name);
+    cr_sbuf b = {0};
+    int bad = cr_sbuf_add(&b, "exec tail -n +1 -F ", 19) ||
+              cr_ssh_quote(&b, nd->events);
+    char **av = bad ? NULL : cr_ssh_argv(&nd->n, 0, NULL, b.s);
+    cr_free(b.s);
+    int rc =
+        av ? spawn_ssh(r, nd, av, p[1], &nd->follower, &nd->follower_lid, err)
+           : cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    cr_ssh_argv_free(av);
+    close(p[1]);
+    if (rc != 0) {
+        close(p[0]);
+        return rc;
+    }
+    nd->pipefd = p[0];
+    if (pthread_create(&nd->thread, NULL, follow_main, nd) != 0)
+        return cr_err_set(err, CR_ESYS, "ssh node %s: follower thread",
+                          nd->n.name);
+    nd->thread_up = 1;
+    return 0;
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+/* Wait until the master's socket answers (`ssh -O check`) or the master
+ * exits (the connection failed: its log says why). */
+static int master_wait(cr_run *r, ssh_node *nd, cr_err *err)
+{
+    const char *extra[] = {"-O", "check", NULL};
+    char **av = cr_ssh_argv(&nd->n, 0, extra, NULL);
+    if (!av)
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    int rc = CR_EUNSUP;
+    for (int i = 0; i < 300; i++) { /* 15 s */
+        struct stat st;
+        int status;
+        if (waitpid(nd->master, &status, WNOHANG) == nd->master) {
+            nd->master = 0;
+            cr_ledger_done(r->ledger, nd->master_lid);
+            nd->master_lid = 0;
+            break;
+        }
+        if (stat(nd->control, &st) == 0 && S_ISSOCK(st.st_mode)) {
+            char detail[64];
+            cr_err e;
+            cr_err_clear(&e);
+            if (cr_spawn_run(av, NULL, 5.0, -1, detail, sizeof detail, &e) ==
+                0) {
+                rc = 0;
+                break;
+            }
+        }
+        struct timespec d = {0, 50 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+    cr_ssh_argv_free(av);
+    if (rc == 0)
+        return 0;
+    return cr_err_set(err, CR_EUNSUP,
+                      "ssh node %s (%s port %s): cannot connect (ssh's "
+                      "message is in logs/ssh-%s.log)",
+                      nd->n.name, nd->dest, nd->port, nd->n.name);
+}
+
+static int node_setup(cr_run *r, ssh_run *s, ssh_node *nd,
+                      const cr_net_host_spec *h, cr_err *err)
+{
+    cr_err e;
+    cr_err_clear(&e);
+    if (cr_ssh_parse(h->ssh, nd->dest, nd->addr, nd->port, sizeof nd->addr,
+                     &e) != 0)
+        return cr_err_set(err, CR_EINVAL, "host %s: %s", h->name, e.msg);
+    snprintf(nd->control, sizeof nd->control, "%s/ssh/%s.sock", r->dir,
+             h->name);
+    /* ssh binds the master's socket as <path>.<16 random chars> first;
+     * sun_path holds 107 bytes. */
+    if (strlen(nd->control) + 18 > 107)
+        return cr_err_set(err, CR_EUNSUP,
+                          "ssh node %s: the ControlPath %s is too long for a "
+                          "unix socket: use a shorter --out",
+                          h->name, nd->control);
+    if (h->known_hosts) {
+        snprintf(nd->known_hosts, sizeof nd->known_hosts, "%s", h->known_hosts);
+        nd->n.strict = 1;
+    } else {
+        snprintf(nd->known_hosts, sizeof nd->known_hosts, "%s/ssh/known_hosts",
+                 r->dir);
+    }
+    snprintf(nd->dir, sizeof nd->dir, "/tmp/chaosrun-%s-%s", s->runid, h->name);
+    snprintf(nd->events, sizeof nd->events, "%s/events.jsonl", nd->dir);
+    nd->n.name = h->name;
+    nd->n.dest = nd->dest;
+    nd->n.port = nd->port;
+    nd->n.identity = h->identity;
+    nd->n.known_hosts = nd->known_hosts;
+    nd->n.sudo = h->sudo;
+    nd->n.control = nd->control;
+    nd->pipefd = nd->evfd = nd->ctl_in = nd->ctl_out = -1;
+
+    /* 1. the master */
+    const char *extra[] = {"-N", NULL};
+    char **av = cr_ssh_argv(&nd->n, 1, extra, NULL);
+    if (!av)
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    int rc = spawn_ssh(r, nd, av, -1, &nd->master, &nd->master_lid, err);
+    cr_ssh_argv_free(av);
+    if (rc != 0 || (rc = master_wait(r, nd, err)) != 0)
+        return rc;
+    /* the control shell (its process group is the ssh client's: it dies
+     * with the harness, and with the master) */
+    if ((rc = ctl_start(r, nd, err)) != 0)
+        return rc;
+    /* 2. the clock offset */
+    if ((rc = measure_offset(r, nd, err)) != 0)
+        return rc;
+    /* 3. the private directory, recorded first */
+    char line[8192];
+    if (cr_ssh_ledger_line(&nd->n, nd->dir, line + 8, sizeof line - 8) != 0)
+        return cr_err_set(err, CR_EINVAL,
+                          "ssh node %s: a path holds white space", h->name);
+    memcpy(line, "ssh-dir ", 8);
+    if ((nd->dir_lid = cr_ledger_add(r->ledger, line, err)) < 0)
+        return nd->dir_lid;
+    cr_sbuf b = {0};
+    int bad = cr_sbuf_add(&b, "mkdir -m 700 ", 13) ||
+              cr_ssh_quote(&b, nd->dir) || cr_sbuf_add(&b, " && : > ", 8) ||
+              cr_ssh_quote(&b, nd->events);
+    rc = bad ? cr_err_set(err, CR_ENOMEM, "ssh: out of memory")
+             : node_run(r, nd, b.s, NULL, 0, err);
+    cr_free(b.s);
+    if (rc != 0)
+        return rc;
+    /* 4. the follower */
+    return follow_start(r, nd, err);
+}
+
+int cr_run_ssh_setup(cr_run *r, cr_err *err)
+{
+    const cr_net_hosts *h = cr_run_scen(r)->hosts;
+    if (!h || !h->nssh)
+        return 0;
+    ssh_run *s = cr_calloc(1, sizeof *s);
+    if (!s || !(s->v = cr_calloc(h->n, sizeof *s->v))) {
+        cr_free(s);
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    }
+    r->ssh = s;
+    for (size_t i = 0; i < h->n; i++)
+        s->v[i].pipefd = s->v[i].evfd = s->v[i].ctl_in = s->v[i].ctl_out = -1;
+    if (!(s->ssh = cr_spawn_which("ssh")))
+        return cr_err_set(err, CR_EUNSUP,
+                          "hosts: remote nodes need the ssh program "
+                          "(package openssh-client)");
+    char prefix[24];
+    cr_net_prefix_new(prefix, sizeof prefix);
+    snprintf(s->runid, sizeof s->runid, "%s", prefix + 2);
+    cr_err e;
+    cr_err_clear(&e);
+    int fd = cr_dir_mkdir(r->dirfd, "ssh", 0700, 1, &e);
+    if (fd < 0)
+        return cr_err_set(err, fd, "ssh: %s/ssh: %s", r->dir, e.msg);
+    close(fd);
+    json_t *jn = json_object();
+    for (size_t i = 0; i < h->n; i++) {
+        ssh_node *nd = &s->v[i];
+        s->n = i + 1;
+        int rc = node_setup(r, s, nd, &h->v[i], err);
+        if (rc != 0) {
+            json_decref(jn);
+            return rc;
+        }
+        cr_run_log(r,
+                   "node %s: %s port %s, clock offset %+.6f s (round trip "
+                   "%.3f ms), directory %s",
+                   nd->n.name, nd->dest, nd->port, nd->offset_s,
+                   nd->rtt_s * 1e3, nd->dir);
+        json_object_set_new(
+            jn, nd->n.name,
+            json_pack("{s:s,s:s,s:s,s:f,s:f,s:s,s:s}", "ssh", nd->dest, "port",
+                      nd->port, "address", nd->addr, "clock_offset_s",
+                      nd->offset_s, "rtt_s", nd->rtt_s, "dir", nd->dir,
+                      "host_keys",
+                      nd->n.strict ? "known_hosts" : "accept-new"));
+    }
+    if (r->journal)
+        json_object_set_new(r->journal, "ssh_nodes", jn);
+    else
+        json_decref(jn);
+    return 0;
+}
+
+/* ---- faults: which kinds work on nodes ----------------------------------- */
+
+int cr_run_ssh_check(cr_run *r, cr_err *err)
+{
+    const cr_scen *sc = cr_run_scen(r);
+    const cr_net_hosts *h = sc->hosts;
+    if (!h || !h->nssh)
+        return 0;
+    static const char *const ok[] = {"kill",    "terminate", "pause",
+                                     "restart", "partition", NULL};
+    for (size_t i = 0; i < sc->nfaults; i++) {
+        const cr_fault *f = &sc->faults[i];
+        int fine = 0;
+        for (const char *const *k = ok; *k; k++)
+            fine |= strcmp(*k, f->ops->kind) == 0;
+        const char *node = NULL;
+        if (f->target.service)
+            for (size_t s = 0; s < sc->nsvcs; s++)
+                if (strcmp(sc->svcs[s].name, f->target.service) == 0)
+                    node = sc->svcs[s].host;
+        /* Kinds without a target act on hosts or on the proxy. */
+        if (!f->target.service && !fine)
+            node = h->v[0].name;
+        if (node && !fine)
+            return cr_err_set(err, CR_EUNSUP,
+                              "%s: fault kind %s is not supported on ssh node "
+                              "%s",
+                              f->path, f->ops->kind, node);
+    }
+    for (size_t p = 0; p < sc->nprobes; p++)
+        if (sc->probes[p].host)
+            return cr_err_set(err, CR_EUNSUP,
+                              "probe %s: probes from inside a host are not "
+                              "supported on ssh node %s",
+                              sc->probes[p].name, sc->probes[p].host);
+    return 0;
+}
+
+/* ---- replicas ------------------------------------------------------------ */
+
+const char *cr_run_ssh_dir(cr_run *r, const char *host)
+{
+    ssh_node *nd = node_of(r, host);
+    return nd ? nd->dir : NULL;
+}
+
+int cr_run_ssh_spawn_argv(cr_run *r, const cr_inst *in, char *const *env,
+                          char ***argv, const char **path, cr_err *err)
+{
+    const cr_svc_spec *sp = in->svc->spec;
+    ssh_node *nd = node_of(r, sp->host);
+    if (!nd)
+        return cr_err_set(err, CR_ESTATE, "start %s: node %s not set up",
+                          in->name, sp->host);
+    char pidfile[400];
+    snprintf(pidfile, sizeof pidfile, "%s/%s.pid", nd->dir, in->name);
+    char *cmd =
+        cr_ssh_service_cmd(sp->cwd ? sp->cwd : nd->dir, pidfile, env, sp->argv);
+    *argv = cmd ? cr_ssh_argv(&nd->n, 0, NULL, cmd) : NULL;
+    cr_free(cmd);
+    *path = state(r)->ssh;
+    return *argv ? 0
+                 : cr_err_set(err, CR_ENOMEM, "start %s: out of memory",
+                              in->name);
+}
+
+int cr_run_ssh_signal(cr_run *r, const cr_inst *in, int sig, cr_err *err)
+{
+    ssh_node *nd = node_of(r, in->svc->spec->host);
+    if (!nd)
+        return cr_err_set(err, CR_ESTATE, "signal %s: no node", in->name);
+    char pidfile[400];
+    snprintf(pidfile, sizeof pidfile, "%s/%s.pid", nd->dir, in->name);
+    const char *name = cr_signal_name(sig); /* "SIGKILL" */
+    if (strncmp(name, "SIG", 3) == 0)
+        name += 3;
+    char *cmd = cr_ssh_signal_cmd(pidfile, name);
+    if (!cmd)
+        return cr_err_set(err, CR_ENOMEM, "signal %s: out of memory", in->name);
+    int rc = node_run(r, nd, cmd, NULL, 0, err);
+    cr_free(cmd);
+    return rc;
+}
+
+/* ---- partitions ---------------------------------------------------------- */
+
+typedef struct ssh_cut {
+    size_t n;
+    struct {
+        ssh_node *nd;
+        int lid;
+        char table[48];
+    } v[CR_NET_MAX_HOSTS];
+} ssh_cut;
+
+/* The remote command loading ruleset. */
+static char *nft_load_cmd(const char *ruleset)
+{
+    cr_sbuf b = {0};
+    if (!ruleset || cr_sbuf_add(&b, "printf '%s' ", 12) ||
+        cr_ssh_quote(&b, ruleset) || cr_sbuf_add(&b, " | nft -f -", 11)) {
+        cr_free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+int cr_run_ssh_partition(cr_run *r, const char **const *groups, size_t ngroups,
+                         int one_way, void **state_out, cr_err *err)
+{
+    ssh_run *s = state(r);
+    ssh_cut *c = cr_calloc(1, sizeof *c);
+    if (!c)
+        return cr_err_set(err, CR_ENOMEM, "partition: out of memory");
+    *state_out = c;
+    ssh_node *nds[CR_NET_MAX_HOSTS];
+    char *cmds[CR_NET_MAX_HOSTS];
+    int ok[CR_NET_MAX_HOSTS];
+    int rc = 0;
+    /* Every table recorded first, then all loaded at once. */
+    for (size_t g = 0; g < ngroups && rc == 0; g++) {
+        for (const char **x = groups[g]; *x && rc == 0; x++) {
+            ssh_node *nd = node_of(r, *x);
+            const char *addrs[CR_NET_MAX_HOSTS];
+            size_t na = 0;
+            /* Drop what comes from the other groups (one-way: only from
+             * the earlier ones). */
+            for (size_t o = 0; o < ngroups; o++) {
+                if (o == g || (one_way && o > g))
+                    continue;
+                for (const char **y = groups[o]; *y; y++) {
+                    ssh_node *p = node_of(r, *y);
+                    if (p && na < CR_NET_MAX_HOSTS)
+                        addrs[na++] = p->addr;
+                }
+            }
+            if (!nd || na == 0 || c->n >= CR_NET_MAX_HOSTS)
+                continue;
+            size_t k = c->n;
+            snprintf(c->v[k].table, sizeof c->v[k].table, "chaosrun-%s-%u",
+                     s->runid, s->tables++);
+            char line[8192];
+            memcpy(line, "ssh-nft ", 8);
+            if (cr_ssh_ledger_line(&nd->n, c->v[k].table, line + 8,
+                                   sizeof line - 8) != 0) {
+                rc = cr_err_set(err, CR_EINVAL, "partition: bad node line");
+                break;
+            }
+            int lid = cr_ledger_add(r->ledger, line, err);
+            if (lid < 0) {
+                rc = lid;
+                break;
+            }
+            char *rs = cr_ssh_nft_ruleset(c->v[k].table, addrs, na);
+            cmds[k] = nft_load_cmd(rs);
+            cr_free(rs);
+            nds[k] = nd;
+            c->v[k].nd = nd;
+            c->v[k].lid = lid;
+            c->n++;
+        }
+    }
+    if (rc == 0)
+        rc = nodes_run(r, nds, cmds, c->n, ok, err);
+    for (size_t k = 0; k < c->n; k++)
+        cr_free(cmds[k]);
+    return rc; /* on failure the engine reverts what was recorded */
+}
+
+int cr_run_ssh_partition_revert(cr_run *r, void *st, cr_err *err)
+{
+    ssh_cut *c = st;
+    ssh_node *nds[CR_NET_MAX_HOSTS];
+    char *cmds[CR_NET_MAX_HOSTS];
+    int ok[CR_NET_MAX_HOSTS];
+    size_t n = c ? c->n : 0;
+    /* Declaring the table first makes the delete succeed when it is
+     * already gone (one transaction). */
+    for (size_t k = 0; k < n; k++) {
+        nds[k] = c->v[k].nd;
+        cmds[k] = cr_asprintf("printf 'table inet %s\\ndelete table inet "
+                              "%s\\n' | nft -f -",
+                              c->v[k].table, c->v[k].table);
+    }
+    int rc = nodes_run(r, nds, cmds, n, ok, err);
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++) {
+        cr_free(cmds[k]);
+        if (ok[k])
+            cr_ledger_done(r->ledger, c->v[k].lid);
+        else
+            c->v[kept++] = c->v[k]; /* for a later revert */
+    }
+    if (c)
+        c->n = kept;
+    if (rc != 0)
+        return rc;
+    cr_free(c);
+    return 0;
+}
+
+/* ---- the end ------------------------------------------------------------- */
+
+void cr_run_ssh_drain(cr_run *r)
+{
+    ssh_run *s = state(r);
+    for (size_t i = 0; s && i < s->n; i++) {
+        ssh_node *nd = &s->v[i];
+        char out[64];
+        cr_err e;
+        cr_err_clear(&e);
+        if (!nd->thread_up || !nd->master)
+            continue;
+        cr_sbuf b = {0};
+        if (cr_sbuf_add(&b, "stat -c %s ", 11) || cr_ssh_quote(&b, nd->events))
+            continue;
+        int rc = node_run(r, nd, b.s, out, sizeof out, &e);
+        cr_free(b.s);
+        if (rc != 0) {
+            cr_run_journal_log(r, e.msg);
+            continue;
+        }
+        unsigned long long size = strtoull(out, NULL, 10);
+        /* Up to 5 s for the last lines to come over the connection. */
+        for (int k = 0; k < 500 && atomic_load(&nd->fwd) < size; k++) {
+            struct timespec d = {0, 10 * 1000 * 1000};
+            nanosleep(&d, NULL);
+        }
+        if (atomic_load(&nd->fwd) < size) {
+            char msg[256];
+            snprintf(msg, sizeof msg,
+                     "ssh node %s: %llu of %llu bytes of its event file "
+                     "arrived",
+                     nd->n.name, (unsigned long long)atomic_load(&nd->fwd),
+                     size);
+            cr_run_journal_log(r, msg);
+        }
+    }
+}
+
+void cr_run_ssh_teardown(cr_run *r)
+{
+    ssh_run *s = state(r);
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        ssh_node *nd = &s->v[i];
+        stop_group(r, &nd->follower, &nd->follower_lid, SIGKILL);
+        if (nd->thread_up)
+            pthread_join(nd->thread, NULL);
+        if (nd->pipefd >= 0)
+            close(nd->pipefd);
+        if (nd->evfd >= 0)
+            close(nd->evfd);
+        if (nd->dir_lid > 0 && nd->master) {
+            cr_err e;
+            cr_err_clear(&e);
+            /* Through the master: the same command as `chaosrun cleanup`. */
+            char *cmd = cr_ssh_dir_cleanup_cmd(nd->dir);
+            int rc = !cmd ? CR_ENOMEM : node_run(r, nd, cmd, NULL, 0, &e);
+            cr_free(cmd);
+            if (rc == 0)
+                cr_ledger_done(r->ledger, nd->dir_lid);
+            else
+                cr_run_journal_log(r, e.msg);
+        }
+        ctl_close(nd);
+        stop_group(r, &nd->master, &nd->master_lid, SIGTERM);
+    }
+    for (size_t i = 0; i < s->n; i++)
+        unlink(s->v[i].control); /* a master killed leaves its socket */
+    cr_free(s->ssh);
+    cr_free(s->v);
+    cr_free(s);
+    r->ssh = NULL;
+}
