@@ -140,9 +140,10 @@ static void flush(ingest *g)
     if (g->nb == 0)
         return;
     crp_qput puts[MAX_BATCH];
+    int dup[MAX_BATCH] = {0};
     for (int i = 0; i < g->nb; i++)
         puts[i] = (crp_qput){g->b[i].valid ? "work" : "dlq", g->b[i].id,
-                             g->b[i].trace, g->b[i].payload};
+                             g->b[i].trace, g->b[i].payload, &dup[i]};
     int rc = crp_qc_put(&g->qc, puts, g->nb);
     char buf[128];
     crp_sb answers[MAX_PRODUCERS] = {{0}};
@@ -166,10 +167,13 @@ static void flush(ingest *g)
             } else {
                 char esc[400];
                 crp_json_esc(esc, sizeof esc, p->reason);
-                crp_ev_emit(
-                    g->x->ev, "dead_lettered",
-                    "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"",
-                    p->id, p->trace, esc);
+                /* "repeat": the dead-letter queue already had this id (a
+                 * resend after an acknowledgement we never sent). */
+                crp_ev_emit(g->x->ev, "dead_lettered",
+                            "\"id\":\"%s\",\"trace_id\":\"%s\","
+                            "\"reason\":\"%s\"%s",
+                            p->id, p->trace, esc,
+                            dup[i] ? ",\"repeat\":true" : "");
                 crp_metric_add(g->m_dlq, 1);
             }
             crp_ev_span(g->x->ev, "ingest", p->trace, p->span, NULL, p->t_in,

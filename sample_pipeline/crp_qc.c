@@ -150,6 +150,8 @@ static int q_put(crp_qc *c, const crp_qput *p, int n)
             return fail(c, rc);
         if (strncmp(line, "OK", 2) != 0)
             return fail(c, -EPROTO);
+        if (p[i].dup)
+            *p[i].dup = !strcmp(line, "OK DUP");
     }
     return 0;
 }

@@ -36,6 +36,7 @@ typedef struct crp_qmsg {
 
 typedef struct crp_qput {
     const char *q, *id, *trace, *payload;
+    int *dup; /* when set: 1 if the queue already had the id (OK DUP) */
 } crp_qput;
 
 /* Set up c for addr (not connected yet): an "amqp://" URL selects the

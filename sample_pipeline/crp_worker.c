@@ -500,7 +500,7 @@ static int batch(worker *w)
         if (out[i].kind == OUT_RESULT || out[i].kind == OUT_DEAD_LETTER)
             puts[np++] =
                 (crp_qput){out[i].kind == OUT_RESULT ? "results" : "dlq",
-                           msgs[i].id, msgs[i].trace, out[i].payload};
+                           msgs[i].id, msgs[i].trace, out[i].payload, NULL};
     int rc = crp_qc_put(&w->qc, puts, np);
     if (rc < 0) {
         /* Not committed: acknowledge nothing; the closed connection gives

@@ -84,6 +84,32 @@ static void test_check_no_loss_duplicates(void)
     fx_free(&x);
 }
 
+/* A record dead-lettered, its acknowledgement lost, resent: the queue's
+ * idempotent put says it had it and the second report carries "repeat":
+ * one outcome.  Without the flag it is a duplicate; a repeat alone (the
+ * first report lost with a killed process) is still the outcome. */
+static void test_check_no_loss_dead_letter_repeat(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"no_loss\"}");
+    acc(&x, 1, "\"a\"");
+    acc(&x, 1, "\"b\"");
+    acc(&x, 1, "\"c\"");
+    fx_ev(&x, "{\"ts\": 1.1, \"ev\": \"dead_lettered\", \"id\": \"a\"}");
+    fx_ev(&x, "{\"ts\": 1.5, \"ev\": \"dead_lettered\", \"id\": \"a\", "
+              "\"repeat\": true}");
+    fx_ev(&x, "{\"ts\": 1.6, \"ev\": \"dead_lettered\", \"id\": \"b\", "
+              "\"repeat\": true}");
+    fx_ev(&x, "{\"ts\": 1.1, \"ev\": \"dead_lettered\", \"id\": \"c\"}");
+    fx_ev(&x, "{\"ts\": 1.5, \"ev\": \"dead_lettered\", \"id\": \"c\"}");
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "1 ids delivered more than once"));
+    CU_ASSERT(fx_evid(&x, "id c delivered 0 times (dead-lettered 2)"));
+    CU_ASSERT_EQUAL(fx_detail(&x, "dead_lettered"), 3);
+    CU_ASSERT_EQUAL(fx_detail(&x, "lost"), 0);
+    fx_free(&x);
+}
+
 static void test_check_no_loss_unexpected(void)
 {
     fx x;
@@ -336,6 +362,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_no_loss_pass);
     CR_ADD_TEST(s, test_check_no_loss_lost);
     CR_ADD_TEST(s, test_check_no_loss_duplicates);
+    CR_ADD_TEST(s, test_check_no_loss_dead_letter_repeat);
     CR_ADD_TEST(s, test_check_no_loss_unexpected);
     CR_ADD_TEST(s, test_check_no_loss_indeterminate_delivered);
     CR_ADD_TEST(s, test_check_no_loss_offered_never_delivered);

@@ -264,6 +264,12 @@ static int nl_collect(const cr_history *h, nl_tab *t, size_t *bad_ids,
                 r->t_acc = e->t;
             break;
         default:
+            /* A dead-lettering reported again with "repeat": true is the
+             * system saying its dead-letter queue already had the id (an
+             * idempotent put after an indeterminate one): one outcome, not
+             * two -- but it is the outcome when the first report was lost. */
+            if (kind == NL_DEAD && r->dead && cr_event_bool(e, "repeat") == 1)
+                break;
             if (kind == NL_DEL)
                 r->delivered++;
             else

@@ -161,7 +161,7 @@ static void test_crp_amqp_broker_down_names_address(void)
     snprintf(want, sizeof want, "amqp 127.0.0.1:%d: connect", port);
     crp_qc c;
     crp_qc_init(&c, url, 1000);
-    crp_qput p = {"work", "id-1", "t", "{}"};
+    crp_qput p = {"work", "id-1", "t", "{}", NULL};
     CU_ASSERT(crp_qc_put(&c, &p, 1) < 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(crp_qc_error(&c), want));
     crp_qmsg m[1];
