@@ -64,7 +64,7 @@ static const opt opts[] = {
     O("dedup-s", T_INT, dedup_s, "600",
       "queue: a PUT on a --dedup-queues queue of an id that queue had within "
       "this many seconds adds nothing (answer OK DUP); 0 = forever"),
-    O("dedup-queues", T_STR, dedup_queues, "work",
+    O("dedup-queues", T_STR, dedup_queues, "work,dlq",
       "queue: comma-separated queues whose PUT is idempotent by id (a resent "
       "record stays one copy); empty = none"),
     O("fair-lease", T_INT, fair_lease, "1",

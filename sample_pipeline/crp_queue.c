@@ -113,7 +113,8 @@ static int fair_share(qsvc *q, qclient *c, const char *qn, int max)
 }
 
 /* 1 when PUTs on queue qn are idempotent by id (--dedup-queues, default
- * `work`: the front door, where the producer's resends arrive).  The
+ * `work,dlq`: the front door, where the producer's resends arrive --
+ * ingest puts invalid records straight on `dlq`).  The
  * results of a record processed twice are not: the sink deduplicates by
  * id in its own commit (end to end), and that must keep working with
  * RabbitMQ, which does not deduplicate at all. */
