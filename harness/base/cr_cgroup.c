@@ -209,6 +209,48 @@ static int kill_members(const char *dir)
     return n;
 }
 
+int cr_cgroup_freeze(const char *dir, int frozen, double timeout_s, cr_err *err)
+{
+    const char *want = frozen ? "FROZEN" : "THAWED";
+    char state[64] = "";
+    int rc = cr_cgroup_write(dir, "freezer.state", want, err);
+    if (rc != 0)
+        return rc;
+    struct timespec t0, now, step = {0, 2 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if ((rc = cr_cgroup_read(dir, "freezer.state", state, sizeof state,
+                                 err)) != 0)
+            return rc;
+        if (strcmp(state, want) == 0)
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double el = (double)(now.tv_sec - t0.tv_sec) +
+                    (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+        if (el > timeout_s)
+            break;
+        /* The kernel moves on by itself; writing again nudges tasks that
+         * were forked while it froze. */
+        if (frozen)
+            cr_cgroup_write(dir, "freezer.state", want, NULL);
+        nanosleep(&step, NULL);
+    }
+    return cr_err_set(err, CR_ETIMEOUT,
+                      "cgroup: %s/freezer.state still %s after %.3g s (a "
+                      "task did not stop: asleep in an uninterruptible wait?)",
+                      dir, state, timeout_s);
+}
+
+/* A frozen freezer cgroup is thawed (best effort), so that the SIGKILL
+ * sent to its tasks takes effect. */
+static void thaw_if_frozen(const char *dir)
+{
+    char state[64];
+    if (cr_cgroup_read(dir, "freezer.state", state, sizeof state, NULL) == 0 &&
+        strcmp(state, "THAWED") != 0)
+        cr_cgroup_write(dir, "freezer.state", "THAWED", NULL);
+}
+
 int cr_cgroup_remove(const char *dir, double timeout_s, cr_err *err)
 {
     DIR *d = opendir(dir);
@@ -239,6 +281,7 @@ int cr_cgroup_remove(const char *dir, double timeout_s, cr_err *err)
         if (errno != EBUSY)
             return cr_err_sys(err, CR_ESYS, errno, "cgroup: rmdir %s", dir);
         kill_members(dir);
+        thaw_if_frozen(dir);
         nanosleep(&step, NULL);
     }
     return cr_err_set(err, CR_ESYS,

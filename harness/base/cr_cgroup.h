@@ -40,9 +40,19 @@ int cr_cgroup_read_num(const char *dir, const char *file, const char *key,
 /* Move process pid into the cgroup dir (cgroup.procs).  0 or CR_ESYS. */
 int cr_cgroup_attach(const char *dir, pid_t pid, cr_err *err);
 
+/* Freeze (frozen 1) or thaw (0) the v1 freezer cgroup dir: write FROZEN
+ * or THAWED to freezer.state, then wait at most timeout_s until it reads
+ * back so (FREEZING: a task has not stopped yet, e.g. one asleep in an
+ * uninterruptible wait).  0; CR_ETIMEDOUT when the state was not reached
+ * (the request stays written: a caller that gives up thaws); CR_ESYS. */
+int cr_cgroup_freeze(const char *dir, int frozen, double timeout_s,
+                     cr_err *err);
+
 /* Remove the cgroup dir: SIGKILL every process still in it (and in its
- * child cgroups), wait up to timeout_s for them to leave, remove child
- * cgroups, then rmdir.  Missing: success.  0, or CR_ESYS with the cause
+ * child cgroups), thaw it when it is a frozen freezer cgroup (a task of a
+ * frozen v1 cgroup does not die of SIGKILL until it is thawed), wait up
+ * to timeout_s for them to leave, remove child cgroups, then rmdir.
+ * Missing: success.  0, or CR_ESYS with the cause
  * (processes would not leave: "still busy"). */
 int cr_cgroup_remove(const char *dir, double timeout_s, cr_err *err);
 

@@ -413,6 +413,19 @@ int cr_ledger_undo(int run_dirfd, const char *kind, const char *args,
             return cr_err_sys(err, CR_ESYS, errno, "cleanup: umount %s", args);
         return 0;
     }
+    if (strcmp(kind, "thaw") == 0) {
+        /* A frozen freezer cgroup (pause mode "freezer"): its tasks could
+         * not even die of SIGKILL before this.  Gone: nothing to thaw. */
+        if (args[0] != '/' || strstr(args, "/../"))
+            return cr_err_set(err, CR_EINVAL, "ledger: bad thaw entry '%s'",
+                              args);
+        cr_err e;
+        cr_err_clear(&e);
+        int rc = cr_cgroup_freeze(args, 0, 5.0, &e);
+        if (rc != 0 && access(args, F_OK) == 0)
+            return cr_err_set(err, rc, "cleanup: %s", e.msg);
+        return 0;
+    }
     if (strcmp(kind, "cgroup") == 0) /* kills what is left inside */
         return cr_cgroup_remove(args, 2.0, err);
     /* A remote node's directory and tables: reconnect (net/cr_ssh.h). */

@@ -240,6 +240,20 @@ void **cr_run_module_state(cr_run *r, const char *module);
 int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
                        const char **path, cr_err *err);
 
+/* Freeze (frozen 1) or thaw (0) every process of instance i's own freezer
+ * cgroup (made first with cr_run_inst_cgroup(.., "freezer", ..)) -- also
+ * those that left its process group -- through the v1 freezer, waiting at
+ * most timeout_s until the kernel reports the state.  A freeze asks the
+ * supervision table first (CR_ESTATE, nothing done, when the replica does
+ * not run or is being stopped), records "thaw <dir>" in the ledger before
+ * it writes (the janitor thaws after a killed harness) and moves the
+ * replica to "paused"; a freeze not reached in time is thawed again
+ * (CR_ETIMEOUT).  A thaw resumes it and closes the record.  Whatever
+ * stops or restarts a frozen replica thaws it first (the table's "cont"
+ * action).  0 or a CR_E* code with err. */
+int cr_run_freeze(cr_run *r, cr_inst *i, int frozen, double timeout_s,
+                  cr_err *err);
+
 /* ---- size-limited scratch file systems (cr_run_mount.c) ---------------
  *
  * Mount a tmpfs of size_mb MiB at dir (made with its parents when

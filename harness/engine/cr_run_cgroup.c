@@ -24,6 +24,7 @@ typedef struct cg_dir {
     char controller[16];
     char path[PATH_MAX];
     int ledger_id;
+    int thaw_id; /* > 0: frozen by cr_run_cgroup_freeze ("thaw <dir>") */
 } cg_dir;
 
 typedef struct cg_state {
@@ -111,9 +112,59 @@ int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
     return 0;
 }
 
+int cr_run_cgroup_freeze(cr_run *r, const cr_inst *in, int frozen,
+                         double timeout_s, cr_err *err)
+{
+    cg_dir *d = find(r->cgroup, in, "freezer");
+    cr_err e;
+    cr_err_clear(&e);
+    if (!d)
+        return cr_err_set(err, CR_ESTATE, "%s %s: it has no freezer cgroup",
+                          frozen ? "freeze" : "thaw", in->name);
+    if (!frozen) {
+        if (cr_cgroup_freeze(d->path, 0, timeout_s, &e) != 0)
+            return cr_err_set(err, e.code, "thaw %s: %s", in->name, e.msg);
+        if (d->thaw_id > 0)
+            cr_run_ledger_done(r, d->thaw_id);
+        d->thaw_id = 0;
+        return 0;
+    }
+    /* Record first, then change: the janitor thaws after a crash. */
+    if (d->thaw_id <= 0) {
+        int id = cr_run_ledger_add(r, &e, "thaw %s", d->path);
+        if (id < 0)
+            return cr_err_set(err, id, "freeze %s: %s", in->name, e.msg);
+        d->thaw_id = id;
+    }
+    if (cr_cgroup_freeze(d->path, 1, timeout_s, &e) != 0) {
+        int code = e.code;
+        cr_err_set(err, code, "freeze %s: %s", in->name, e.msg);
+        cr_err_clear(&e);
+        if (cr_cgroup_freeze(d->path, 0, timeout_s, &e) == 0) {
+            cr_run_ledger_done(r, d->thaw_id);
+            d->thaw_id = 0;
+        }
+        return code;
+    }
+    return 0;
+}
+
+void cr_run_cgroup_thaw_inst(cr_run *r, const cr_inst *in)
+{
+    cg_dir *d = find(r->cgroup, in, "freezer");
+    if (d && d->thaw_id > 0) {
+        cr_err e;
+        cr_err_clear(&e);
+        if (cr_run_cgroup_freeze(r, in, 0, 5.0, &e) != 0)
+            cr_run_journal_log(r, e.msg);
+    }
+}
+
 int cr_run_cgroup_attach(cr_run *r, const cr_inst *in, pid_t pid, cr_err *err)
 {
     cg_state *st = r->cgroup;
+    /* A new process must not start frozen (it would never reach exec). */
+    cr_run_cgroup_thaw_inst(r, in);
     for (size_t k = 0; st && k < st->n; k++) {
         if (st->v[k].in != in)
             continue;

@@ -368,6 +368,12 @@ void cr_run_ssh_teardown(cr_run *r);
  * A cgroup that cannot be removed is logged and left to the ledger. */
 int cr_run_cgroup_attach(cr_run *r, const cr_inst *in, pid_t pid, cr_err *err);
 void cr_run_cgroup_teardown(cr_run *r);
+/* The freezer side of cr_run_freeze (no supervision state): CR_ESTATE
+ * when in has no freezer cgroup.  thaw_inst: thaw in's freezer cgroup if
+ * a freeze of it is open (best effort; for stops and restarts). */
+int cr_run_cgroup_freeze(cr_run *r, const cr_inst *in, int frozen,
+                         double timeout_s, cr_err *err);
+void cr_run_cgroup_thaw_inst(cr_run *r, const cr_inst *in);
 
 /* cr_run_mount.c: unmount every tmpfs of cr_run_tmpfs (after the replicas
  * are gone; lazily when still busy) and mark the ledger entries done. */

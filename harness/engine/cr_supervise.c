@@ -254,6 +254,9 @@ static int act_one(cr_run *r, cr_inst *in, unsigned act, cr_svc_state from,
         return act_stop_signal(r, in, from, err);
     case CR_SVA_CONT:
         group_kill(in, SIGCONT);
+        /* Frozen through the freezer (pause mode "freezer"): the stop
+         * signal and SIGKILL act only once the cgroup is thawed. */
+        cr_run_cgroup_thaw_inst(r, in);
         break;
     case CR_SVA_ARM_KILL:
         in->stop_kill_at = cr_run_now(r) + in->stop_timeout_s;
@@ -536,6 +539,25 @@ int cr_run_signal(cr_run *r, cr_inst *i, int sig, cr_err *err)
     } else if (kill(-i->pid, sig) != 0)
         return cr_err_sys(err, CR_ESYS, errno, "signal %s to %s (pgid %d)",
                           cr_signal_name(sig), i->name, (int)i->pid);
+    return cr_svc_fire(r, i, ev, NULL, err);
+}
+
+int cr_run_freeze(cr_run *r, cr_inst *i, int frozen, double timeout_s,
+                  cr_err *err)
+{
+    cr_svc_event ev = frozen ? CR_SVE_FAULT_PAUSE : CR_SVE_FAULT_RESUME;
+    cr_svc_fsm_ctx c = fsm_ctx(r, i, NULL);
+    cr_svc_fsm_out out;
+    const char *what = frozen ? "freeze" : "thaw";
+    if (frozen && i->pid <= 0)
+        return cr_err_set(err, CR_ESTATE, "%s %s: not running", what, i->name);
+    /* Asked first, so that a refused pause freezes nothing. */
+    if (i->pid > 0 && cr_svc_fsm_step(i->st, ev, &c, &out) != 0)
+        return cr_err_set(err, CR_ESTATE, "%s %s: it is %s", what, i->name,
+                          cr_svc_state_name(i->st));
+    int rc = cr_run_cgroup_freeze(r, i, frozen, timeout_s, err);
+    if (rc != 0 || i->pid <= 0)
+        return rc;
     return cr_svc_fire(r, i, ev, NULL, err);
 }
 

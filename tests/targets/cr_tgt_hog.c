@@ -18,7 +18,11 @@
  *          $CHAOSRUN_RUN_DIR/hog-dio.dat (cycling over 4 MiB), pausing
  *          --step-ms (default 10) between writes; every --report-ms of
  *          wall time `io` {bytes, ms}, so the rate bytes/ms falls when
- *          its block I/O is throttled.
+ *          its block I/O is throttled;
+ *   beat   forks a child that leaves the process group (setsid) and ends
+ *          when its parent is gone; both emit `beat` {who: "parent" or
+ *          "child", pid} every --step-ms (default 50): what a pause of
+ *          the process group misses and a freeze of the cgroup does not.
  * It runs until SIGTERM. */
 #include "lib/cr_tgt.h"
 
@@ -189,6 +193,33 @@ static int dio(int kb, double step_ms, double report_ms)
     return 0;
 }
 
+static int beat(double step_ms)
+{
+    pid_t parent = getpid();
+    char f[64];
+    pid_t c = fork();
+    if (c < 0)
+        return 1;
+    if (c == 0) {
+        if (setsid() < 0)
+            _exit(1);
+        snprintf(f, sizeof f, "\"who\":\"child\",\"pid\":%d", (int)getpid());
+        while (getppid() == parent) {
+            cr_tgt_emit("beat", f);
+            cr_tgt_sleep_ms(step_ms);
+        }
+        _exit(0);
+    }
+    snprintf(f, sizeof f, "\"who\":\"parent\",\"pid\":%d", (int)parent);
+    while (!cr_tgt_term) {
+        cr_tgt_emit("beat", f);
+        cr_tgt_sleep_ms(step_ms);
+    }
+    kill(c, SIGKILL);
+    waitpid(c, NULL, 0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = ".";
@@ -227,6 +258,8 @@ int main(int argc, char **argv)
         return forker(step_ms >= 0 ? step_ms : 50);
     if (!strcmp(argv[1], "write"))
         return writer(dir, kb > 0 ? kb : 256, step_ms >= 0 ? step_ms : 50);
+    if (!strcmp(argv[1], "beat"))
+        return beat(step_ms >= 0 ? step_ms : 50);
     if (!strcmp(argv[1], "dio"))
         return dio(kb > 0 ? kb : 64, step_ms >= 0 ? step_ms : 10, report_ms);
     fprintf(stderr, "cr_tgt_hog: unknown mode %s\n", argv[1]);
