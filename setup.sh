@@ -33,8 +33,10 @@ deps() {
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  quiet_package_broker
-  quiet_package_sshd
+  # Only daemons this invocation's install started: a broker or sshd that
+  # was already on the machine is the machine owner's, never touched.
+  case " ${missing[*]} " in *" rabbitmq-server "*) quiet_package_broker ;; esac
+  case " ${missing[*]} " in *" openssh-server "*) quiet_package_sshd ;; esac
 }
 
 # rabbitmq-server's package starts a broker of its own (port 5672, epmd
@@ -58,7 +60,9 @@ quiet_package_broker() {
 
 # openssh-server's package enables a system sshd on port 22.  The tests
 # start their own sshd inside network namespaces (tests/e2e/ssh_nodes.sh)
-# and need none listening here; disable and stop the package's one.
+# and need none listening here; when this script installed the package,
+# disable and stop the daemon the installation started (an sshd that was
+# there before -- perhaps how you reach this machine -- is left alone).
 quiet_package_sshd() {
   dpkg-query -W -f='${Status}' openssh-server 2>/dev/null | grep -q "install ok installed" || return 0
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
