@@ -376,6 +376,28 @@ static void test_check_events_windows(void)
     fx_free(&x);
 }
 
+/* "from": "end": the window after the heal is anchored at the fault's
+ * end, not at start + for_s.  Seen under load: a partition applied 0.31 s
+ * late (its revert still at the scheduled time) healed 3.79 s after its
+ * start, the workers failed back at 3.9 s, and a window {from_s: 4} after
+ * the start missed them. */
+static void test_check_events_window_from_end(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"events\", \"ev\": \"failover\", \"min\": 1, "
+                "\"window\": {\"fault\": \"dep\", \"from\": \"end\", "
+                "\"from_s\": 0, \"to_s\": 4}},"
+                "{\"kind\": \"events\", \"ev\": \"failover\", \"min\": 1, "
+                "\"window\": {\"fault\": \"dep\", \"from_s\": 4, "
+                "\"to_s\": 8}}");
+    fx_fault(&x, "dep", "-", 4.31, 8.10);
+    fx_ev(&x, "{\"ts\": 8.2, \"svc\": \"worker\", \"inst\": \"worker.0\", "
+              "\"ev\": \"failover\"}");
+    FX_PASSED(&x, 0); /* 8.2 is in [8.10, 12.10] */
+    FX_FAILED(&x, 1); /* but not in [8.31, 12.31] */
+    fx_free(&x);
+}
+
 /* A window anchored at readiness: the count-th time db (or an instance)
  * became ready; an anchor that never came fails, saying so. */
 static void test_check_events_ready_window(void)
@@ -578,6 +600,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_events_min_and_empty);
     CR_ADD_TEST(s, test_check_events_windows);
     CR_ADD_TEST(s, test_check_events_ready_window);
+    CR_ADD_TEST(s, test_check_events_window_from_end);
     CR_ADD_TEST(s, test_check_events_parse_errors);
     CR_ADD_TEST(s, test_check_all_oom_loop);
     CR_ADD_TEST(s, test_check_doc_complete);

@@ -10,6 +10,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +89,9 @@ typedef union sc_resp {
     char room[RESP_ROOM]; /* a newer kernel's larger structure */
 } sc_resp;
 
-/* Both threads answer (the loop's disarm too): the buffer is local. */
-static void answer(int fd, uint64_t id, int errnum)
+/* Both threads answer (the loop's disarm too): the buffer is local.
+ * Returns whether the answer reached the call. */
+static bool answer(int fd, uint64_t id, int errnum)
 {
     sc_resp u;
     memset(&u, 0, sizeof u);
@@ -100,8 +102,7 @@ static void answer(int fd, uint64_t id, int errnum)
         u.r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     /* ENOENT: the call is gone (its thread was killed, or a signal cut the
      * wait short); nothing to answer. */
-    if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &u) != 0) {
-    }
+    return ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &u) == 0;
 }
 
 /* ---- the heap of delayed calls (under mu) -------------------------------- */
@@ -321,6 +322,7 @@ static void on_notif(cr_scsup *s, sc_lst *l)
     char paths[2][CR_SC_PATH_MAX];
     int npaths = PATHS_UNREAD;
     cr_scwin *hit = NULL;
+    cr_scstat *hit_st = NULL;
     cr_scverdict v = {0, 0};
     memset(q, 0, s->req_sz);
     if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, q) != 0)
@@ -393,6 +395,7 @@ static void on_notif(cr_scsup *s, sc_lst *l)
         if (!cr_scrule_decide(&w->rule, &t->draw, &v))
             continue;
         hit = w;
+        hit_st = st;
         st->failed += v.errnum != 0;
         st->delayed += v.delay_ns > 0;
         if (w->first_mono == 0)
@@ -417,8 +420,17 @@ static void on_notif(cr_scsup *s, sc_lst *l)
         }
         /* Out of memory: answer now rather than hold the call forever. */
     }
+    /* Answered under the lock, so that a call whose answer did not reach
+     * it is not counted: a signal that cut its wait short makes the kernel
+     * restart it, and the restart is a new notification, judged (and
+     * counted) on its own -- else the journal would count one failure more
+     * than the program saw. */
+    if (!answer(l->fd, q->id, v.errnum)) {
+        hit_st->failed -= v.errnum != 0;
+        hit_st->delayed -= v.delay_ns > 0;
+        hit->interrupted++;
+    }
     pthread_mutex_unlock(&s->mu);
-    answer(l->fd, q->id, v.errnum);
 }
 
 /* The listener's processes have all exited. */

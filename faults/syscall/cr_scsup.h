@@ -60,8 +60,9 @@ typedef struct cr_scwin {
     double first_mono, last_mono; /* CLOCK_MONOTONIC of the first and last
                                      faulted call's verdict; 0: none */
     uint64_t released;            /* delayed calls answered early by disarm */
-    uint64_t interrupted;         /* delayed calls abandoned by their thread (a
-                                     signal, without the killable wait) */
+    uint64_t interrupted;         /* calls abandoned by their thread before
+                                     their answer (a signal cut the wait
+                                     short): not counted as failed */
     uint64_t vanished;            /* calls gone before their answer (killed) */
     uint64_t unreadable;          /* path filter could not read: left alone */
     struct cr_scwin *next;        /* the supervisor's list */

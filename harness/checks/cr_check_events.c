@@ -4,9 +4,12 @@
  * Window: absent = the whole run; {"from_s", "to_s"} = seconds after t0;
  * {"fault": name, "from_s", "to_s"} = relative to the start of each
  * occurrence of that fault (to_s defaults to the occurrence's own length,
- * so the window is the fault window itself); the union of occurrences is
- * counted.  min_samples (default 1; 0 accepts even an empty history): the
- * whole history must hold at least that many events of any kind,
+ * so the window is the fault window itself); with "from": "end" relative
+ * to the end of each occurrence instead (when the fault was reverted: a
+ * fault applied late ends sooner after its start than its for_s, so a
+ * window "after the heal" must be anchored at the heal itself); the union
+ * of occurrences is counted.  min_samples (default 1; 0 accepts even an empty
+ * history): the whole history must hold at least that many events of any kind,
  * otherwise the verdict is unknown (a service that reported nothing at all
  * must not pass "at most 0 giveups"; an empty window in a live history is
  * a real zero).  A fault window whose fault
@@ -29,6 +32,7 @@ typedef struct evc_priv {
     long long min, max; /* -1: none */
     int has_window;
     const char *fault; /* NULL: absolute or readiness window */
+    int from_end;      /* fault window anchored at each occurrence's end */
     const char *ready; /* readiness window: the service or instance */
     long long ready_count;
     double from_s, to_s; /* to_s NAN: fault length / end of run */
@@ -44,7 +48,7 @@ static const cr_param evc_params[] = {
     {"max", "integer", "none", "at most this many"},
     {"window", "object", "whole run",
      "{\"fault\": name, \"from_s\": 0, \"to_s\": <fault length>} relative to "
-     "each occurrence of a fault, "
+     "each occurrence of a fault (\"from\": \"end\": to its end), "
      "{\"ready\": svc, \"count\": 1, \"from_s\": 0, \"to_s\"} relative to "
      "the count-th time svc became ready, "
      "or {\"from_s\", \"to_s\"} in seconds after t0"},
@@ -73,9 +77,10 @@ static int evc_parse(cr_vctx *vx, const json_t *obj, const char *path,
     const json_t *w = json_object_get(obj, "window");
     if (w) {
         static const cr_param wk[] = {
-            {"fault", "string", "none", ""}, {"ready", "string", "none", ""},
-            {"count", "integer", "1", ""},   {"from_s", "number", "0", ""},
-            {"to_s", "number", "", ""},      {NULL, NULL, NULL, NULL}};
+            {"fault", "string", "none", ""}, {"from", "string", "start", ""},
+            {"ready", "string", "none", ""}, {"count", "integer", "1", ""},
+            {"from_s", "number", "0", ""},   {"to_s", "number", "", ""},
+            {NULL, NULL, NULL, NULL}};
         cr_path_key(q, sizeof q, path, "window");
         if (!json_is_object(w)) {
             cr_verr(vx, q, "must be an object");
@@ -88,6 +93,17 @@ static int evc_parse(cr_vctx *vx, const json_t *obj, const char *path,
             char r[CR_PATH_MAX];
             cr_path_key(r, sizeof r, q, "fault");
             cr_verr(vx, r, "unknown fault \"%s\"", p->fault);
+        }
+        static const char *const froms[] = {"start", "end", NULL};
+        if (cr_venum(vx, w, q, "from", froms, 0, &p->from_end) > 0) {
+            char r[CR_PATH_MAX];
+            cr_path_key(r, sizeof r, q, "from");
+            if (!json_object_get(w, "fault"))
+                cr_verr_key(vx, r,
+                            "\"from\" only applies to a fault window "
+                            "(\"fault\": name)");
+            else if (p->from_end && !json_object_get(w, "to_s"))
+                cr_verr(vx, q, "a window from a fault's end needs \"to_s\"");
         }
         cr_vsvc_ref(vx, w, q, "ready", &p->ready);
         if (p->fault && json_object_get(w, "ready")) {
@@ -157,8 +173,9 @@ static int in_window(const evc_priv *p, const cr_facts *f, double anchor,
         const cr_fact_fault *w = &f->faults[i];
         if (!w->ok || !w->name || strcmp(w->name, p->fault))
             continue;
-        double lo = w->start + p->from_s;
-        double hi = w->start + (isnan(p->to_s) ? w->end - w->start : p->to_s);
+        double base = p->from_end ? w->end : w->start;
+        double lo = base + p->from_s;
+        double hi = base + (isnan(p->to_s) ? w->end - w->start : p->to_s);
         if (t >= lo && t <= hi)
             return 1;
     }

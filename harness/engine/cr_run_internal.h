@@ -260,6 +260,8 @@ int cr_svc_identities(cr_run *r, cr_err *err);
 const char *cr_run_self_exe(const cr_run *r);
 double cr_run_mono(void);
 double cr_run_unix_now(void);
+/* The wall clock and the monotonic clock read as one pair. */
+void cr_run_clock_pair(double *unix_now, double *mono_now);
 void cr_run_phase_enter(cr_run *r, enum cr_phase ph);
 void cr_run_read_events(cr_run *r);
 int cr_run_loop(cr_run *r);

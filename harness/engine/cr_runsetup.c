@@ -473,8 +473,7 @@ static void run_init(cr_run *r, cr_scen *sc, const cr_run_opts *opts)
         r->seed_source = sc->seed_given ? "scenario" : "drawn";
     }
     sc->seed = r->seed;
-    r->started_unix = cr_run_unix_now();
-    r->mono_start = cr_run_mono();
+    cr_run_clock_pair(&r->started_unix, &r->mono_start);
     r->mono_t0 = r->mono_start;
     cr_history_init(&r->hist, r->started_unix);
 }
@@ -502,8 +501,7 @@ static int run_baseline(cr_run *r, cr_history *baseline)
     if (brc > 1 || cr_history_load(baseline, bev, &e) != 0)
         cr_run_journal_log(r, "baseline run did not complete");
     /* The real run starts now. */
-    r->mono_start = cr_run_mono();
-    r->started_unix = cr_run_unix_now();
+    cr_run_clock_pair(&r->started_unix, &r->mono_start);
     r->hist.t0 = r->started_unix;
     return 1;
 }

@@ -9,8 +9,19 @@ set -e
 S="$CR_SRC/tests/e2e/scenarios/shrink-pipeline.json"
 O="$E2E_TMP/orig" X="$E2E_TMP/shrink"
 export CRP_DEFECT=ack_before_commit
-run_chaosrun "$O" "$S"
-if unrunnable "$O"; then pipeline_finish; fi
+# The kill loses records only if it lands while the worker holds a leased
+# (already acknowledged) batch; on a loaded machine the producer may lag so
+# that the worker is idle at that instant.  The test needs a failing run to
+# shrink, so it takes the first of three seeds whose run fails (the
+# scenario's own seed first) -- selected by the run's verdict, not by a
+# guess about this machine's speed.
+for seed in 7 8 9; do
+    rm -rf "$O"
+    run_chaosrun "$O" --seed "$seed" "$S"
+    if unrunnable "$O"; then pipeline_finish; fi
+    [ "$RC" = 1 ] && break
+    echo "seed $seed: the ten-fault run passed (the kill found no leased batch); next seed"
+done
 expect_eq "the ten-fault run fails" 1 "$RC"
 expect_eq "... no-loss" failed \
     "$(jq -r '.expectations[] | select(.name=="no-loss") | .verdict' "$O/journal.json")"

@@ -39,10 +39,12 @@ export SC_FROM=0 SC_TO=$B2
 for op in write fsync; do
     C=$(sc_classify "$LOG" "$B" "$A" "$Z" "$D" $op)
     echo "disk_full, $op: $C"
-    expect_true "$op failed inside the window ($(sc_get "$C" fail_in))" test "$(sc_get "$C" fail_in)" -gt 5
+    # Counts, not rates: how many iterations fit in a window depends on the
+    # machine's load (each forks busybox's sync); two on each side prove it.
+    expect_true "$op failed inside the window ($(sc_get "$C" fail_in))" test "$(sc_get "$C" fail_in)" -ge 2
     expect_eq "no $op failed outside the window" 0 "$(sc_get "$C" fail_out)"
     expect_eq "no $op succeeded inside the window" 0 "$(sc_get "$C" ok_in)"
-    expect_true "$op succeeded before and after" test "$(sc_get "$C" ok_before)" -gt 5 -a "$(sc_get "$C" ok_after)" -gt 5
+    expect_true "$op succeeded before and after" test "$(sc_get "$C" ok_before)" -ge 2 -a "$(sc_get "$C" ok_after)" -ge 2
 done
 expect_eq "errno ENOSPC" ENOSPC "$(jq -r '.faults[0].details.errno' "$J")"
 fw=$(sc_classify "$LOG" "$B" "$A" "$Z" "$D" write)
@@ -112,7 +114,7 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
     export SC_FROM=0 SC_TO=0
     C=$(sc_classify "$R/logs/bb.0.log" "$B" "$A" "$Z" "$D" write)
     echo "as nobody, disk_full, write: $C"
-    expect_true "as nobody: writes failed inside the window" test "$(sc_get "$C" fail_in)" -gt 5
+    expect_true "as nobody: writes failed inside the window" test "$(sc_get "$C" fail_in)" -ge 2
     expect_eq "as nobody: none failed outside it" 0 "$(sc_get "$C" fail_out)"
     unset SC_FROM SC_TO
     expect_true "as nobody: no process of the run left" test -z "$(procs_of_run "$R")"
