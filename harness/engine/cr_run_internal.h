@@ -105,7 +105,8 @@ typedef struct cr_act_rec {
     cr_fault_act act;
     int state; /* 0 pending, 1 active, 2 reverted/done, 3 failed */
     double t_applied, t_reverted;
-    json_t *rec; /* journal record */
+    double t_apply_began; /* when apply started: effects may begin here */
+    json_t *rec;          /* journal record */
 } cr_act_rec;
 
 /* Timers: a small sorted list; runs have few of them. */

@@ -103,7 +103,7 @@ static void collect_faults(cr_run *r, judge_facts *jf, double t_end)
         snprintf(jf->targets[i], sizeof jf->targets[i], "%s", tgt ? tgt : "-");
         f->target = jf->targets[i];
         f->hosts = fault_hosts(a, jf->hosts[i], sizeof jf->hosts[i]);
-        f->start = a->t_applied;
+        f->start = isnan(a->t_apply_began) ? a->t_applied : a->t_apply_began;
         f->end = isnan(a->t_reverted) ? t_end : a->t_reverted;
         f->ok = a->state != 3;
         if (f->ok && f->end > jf->t_faults_end)
