@@ -36,11 +36,11 @@ run_chaosrun() {
 }
 
 # Processes whose environment names this run directory.
+# One grep over every environ file (NUL-separated entries), not two
+# processes per process: on a machine with many processes the old loop took
+# seconds a call, and the tests that poll it ran into their timeout.
 procs_of_run() {
-    local dir=$1 p
-    for p in /proc/[0-9]*; do
-        { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qx "CHAOSRUN_RUN_DIR=$dir" && echo "${p#/proc/}"
-    done
+    grep -lzxF "CHAOSRUN_RUN_DIR=$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
     return 0
 }
 
