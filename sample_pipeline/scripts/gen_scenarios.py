@@ -821,8 +821,12 @@ SCEN["pipeline-soak"] = {
         {"kind": "same_result", "name": "same-model", "result": "model_hash"},
         {"kind": "slo", "name": "healthy-slo", "phase": "before", "ev": "delivered",
          "p99_ms_max": 1000, "throughput_min": 100},
+        # Giveups only: the producer's 2% malformed and 0.5% poison records
+        # are dead-lettered by design (no_loss counts them).  A record gives
+        # up at most once, and only when an outage hits it: the ratio is
+        # bounded by the time under outage, 6 x 10 s of 3600 s = 1.7%.
         {"kind": "slo", "name": "soak-error-ratio", "phase": "all", "ev": "delivered",
-         "error_ratio_max": 0.02},
+         "error_ev": ["giveup"], "error_ratio_max": 0.02},
         {"kind": "events", "name": "delivers-after-queue-restart", "ev": "delivered",
          "min": 100, "window": {"ready": "queue", "count": 2, "from_s": 0, "to_s": 10}},
         {"kind": "events", "name": "delivers-after-second-queue-restart", "ev": "delivered",

@@ -6,7 +6,12 @@
 # apart: a feature outage lasts 3.5 s (not 10 s) and the kill after each
 # outage's slot is left out, so no worker is killed while its breaker may
 # still be open (the breaker check follows a replica across a restart as
-# one breaker).  Without same_result: its fault-free baseline run would
+# one breaker); the last outage (at 113 s) is left out too: the producer
+# has stopped by its end, and a breaker with no traffic never closes.
+# The giveup ratio is bounded by the time under outage, here 5 x 3.5 s of
+# 120 s (15%, in the hour 1.7%).  The trainer takes 10 ms a step (4
+# epochs, ~60 s) so that it saved a checkpoint (every 250 steps) before
+# the first kill.  Without same_result: its fault-free baseline run would
 # double the wall time (pipeline_trainer covers it).  About 135 s.
 # The one-hour run and its figures: tests/bench/README.md, "Soak run".
 set -e
@@ -24,13 +29,15 @@ jq '
             | if (.name | test("^kill-worker-"))
               then .at_s = [((.at_s[0] + .at_s[1]) / 2 - 1), ((.at_s[0] + .at_s[1]) / 2 + 1)]
               else . end
-            | if .name == "feature-outage" then .for_s = 3.5 else . end))
+            | if .name == "feature-outage" then .for_s = 3.5 | .until_s = 100 else . end))
   | ([.faults[] | select(.name | test("^kill-worker-"))] | length) as $kills
   | .expect |= (map(select(.kind != "same_result"))
-      | map(if .name == "workers-restarted" then .restarts.min = $kills else . end))
+      | map(if .name == "workers-restarted" then .restarts.min = $kills
+            elif .name == "soak-error-ratio" then .error_ratio_max = 0.15
+            else . end))
 ' "$SC/pipeline-soak.json" >"$S"
 
-export SOAK_PRODUCE_S=115 SOAK_TRAIN_EPOCHS=1 SOAK_STEP_DELAY_US=30000
+export SOAK_PRODUCE_S=115 SOAK_TRAIN_EPOCHS=4 SOAK_STEP_DELAY_US=10000
 unset CRP_DEFECT
 OUT=$E2E_TMP/soak
 run_chaosrun "$OUT" "$S"
