@@ -12,7 +12,7 @@
 # 120 s (15%, in the hour 1.7%).  The trainer takes 10 ms a step (4
 # epochs, ~60 s) so that it saved a checkpoint (every 250 steps) before
 # the first kill.  Without same_result: its fault-free baseline run would
-# double the wall time (pipeline_trainer covers it).  About 135 s.
+# double the wall time (pipeline_trainer covers it).  About 145 s.
 # The one-hour run and its figures: tests/bench/README.md, "Soak run".
 set -e
 . "$(dirname "$0")/pipeline_lib.sh"
@@ -52,6 +52,8 @@ if ! unrunnable "$OUT"; then
             "$(jq -r --arg c "$c" '.expectations[] | select(.name==$c) | .verdict' "$OUT/journal.json" 2>/dev/null)"
     done
     expect_eq "every worker kill applied" 11 \
-        "$(jq '[.faults[] | select(.name | test("^kill-worker-"))] | length' "$S")"
+        "$(jq '[.faults[] | select((.name | test("^kill-worker-")) and .outcome == "applied")] | length' "$OUT/journal.json")"
+    expect_eq "every feature outage applied" 5 \
+        "$(jq '[.faults[] | select(.name == "feature-outage" and .outcome == "applied")] | length' "$OUT/journal.json")"
 fi
 pipeline_finish
