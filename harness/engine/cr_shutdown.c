@@ -11,6 +11,7 @@
  * Every stop that ends in an exit -- at the end of the run or asked by a
  * fault -- is recorded in the journal's "stops": the signal, when it was
  * sent, how long the replica took, and whether SIGKILL was needed. */
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "cr_run_internal.h"
@@ -53,8 +54,22 @@ static void signal_service(cr_run *r, cr_svc *svc)
         }
         cr_err e;
         cr_err_clear(&e);
-        if (cr_svc_fire(r, in, CR_SVE_SHUTDOWN, NULL, &e) != 0)
+        if (cr_svc_fire(r, in, CR_SVE_SHUTDOWN, NULL, &e) != 0) {
             cr_run_log(r, "stopping %s: %s", in->name, e.msg);
+            /* A remote replica whose stop signal did not reach it would
+             * keep the stop waiting for ever (seen on a loaded machine:
+             * "SIGTERM: Input/output error", the run hung): end its ssh
+             * session (in->pid, a process group of ours), whose exit
+             * ends the wait; what is left on the node is the node
+             * ledger's to remove. */
+            if (in->svc->remote && in->pid > 0) {
+                cr_run_log(r,
+                           "stopping %s: ending its ssh session instead; "
+                           "the node's clean-up removes what is left there",
+                           in->name);
+                kill(-in->pid, SIGKILL);
+            }
+        }
     }
 }
 
