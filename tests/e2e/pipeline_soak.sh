@@ -1,4 +1,4 @@
-# End-to-end: the soak scenario (scenarios/pipeline-soak.json, one hour)
+# End-to-end: the soak scenario (scenarios/long/pipeline-soak.json, one hour)
 # compressed to two minutes: every time of the fault timeline (at_s,
 # every_s, until_s) divided by 30, so the worker kills come every 4-10 s
 # instead of every 2-5 min, with the trainer and the producer shortened to
@@ -35,7 +35,7 @@ jq '
       | map(if .name == "workers-restarted" then .restarts.min = $kills
             elif .name == "soak-error-ratio" then .error_ratio_max = 0.15
             else . end))
-' "$SC/pipeline-soak.json" >"$S"
+' "$SC/long/pipeline-soak.json" >"$S"
 
 export SOAK_PRODUCE_S=115 SOAK_TRAIN_EPOCHS=4 SOAK_STEP_DELAY_US=10000
 unset CRP_DEFECT

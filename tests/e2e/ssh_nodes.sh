@@ -46,8 +46,8 @@ cat >"$scen" <<EOF
    {"kind": "service", "service": "sink3", "restarts": {"min": 1, "max": 1}},
    {"kind": "events", "ev": "udp_recv", "svc": "sink2", "max": 0,
     "window": {"fault": "split-n1", "from_s": 0.3, "to_s": 1.7}},
-   {"kind": "events", "ev": "udp_recv", "svc": "sink3", "min": 20,
-    "window": {"ready": "sink3", "count": 2, "from_s": 0.1, "to_s": 1}}]}
+   {"kind": "events", "ev": "udp_recv", "svc": "sink3", "min": 5,
+    "window": {"ready": "sink3", "count": 2, "from_s": 0.1, "to_s": 2}}]}
 EOF
 
 # What the nodes hold of a run: processes whose environment names its
