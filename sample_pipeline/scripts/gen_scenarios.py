@@ -124,7 +124,8 @@ SCEN["pipeline-worker-kill"] = {
                    "closed), the stalled worker's after the lease, and are processed again; the "
                    "sink deduplicates. No accepted record lost, none delivered twice. Covers the "
                    "defect switches ack_before_commit and no_dedup.",
-    "seed": 23, "duration_s": 14, "drain_s": 8,
+    "seed": 23, "duration_s": 14,
+    "drain": {"until_quiet_s": 3, "ev": "delivered", "max_s": 60},
     "services": pipeline(rate=250, dur=9, worker=["--batch", "16"], feature=BUSY_FEATURE,
                          queue=["--lease-ms", "1000"]),
     "steady_state": HEALTH,
@@ -150,7 +151,8 @@ SCEN["pipeline-trainer-kill"] = {
                    "saved, and the final model hash is bit-identical to that of the fault-free "
                    "baseline run. Covers the defect switch unsafe_checkpoint (written in place: "
                    "the failed write destroys the only checkpoint).",
-    "seed": 5, "duration_s": 14, "drain_s": 1,
+    "seed": 5, "duration_s": 14,
+    "drain": {"until_quiet_s": 3, "ev": "progress", "svc": "trainer", "max_s": 90},
     "services": [svc("trainer", "trainer", 7250, TRAINER)],
     "faults": [
         {"kind": "kill", "name": "kill-after-checkpoint", "target": "trainer", "signal": "SIGKILL",
@@ -296,7 +298,7 @@ SCEN["pipeline-alerts"] = {
          "window": {"fault": "feature-outage", "from_s": 1, "to_s": 6}},
         {"kind": "events", "name": "error-ratio-resolves", "ev": "alert", "svc": "alerter",
          "where": {"rule": "feature-error-ratio", "state": "resolved"}, "min": 1,
-         "window": {"fault": "feature-outage", "from_s": 6, "to_s": 12}}],
+         "window": {"fault": "feature-outage", "from": "end", "from_s": 0, "to_s": 6}}],
 }
 
 STAGES = ["queue", "feature", "ingest", "worker", "sink", "trainer", "producer"]
@@ -307,7 +309,8 @@ SCEN["pipeline-sigterm"] = {
                    "(stopping/stopped: stop intake, finish or hand back in-flight work, flush, exit "
                    "0) and nothing acknowledged is lost or delivered twice. Covers the defect "
                    "switch drop_inflight.",
-    "seed": 3, "duration_s": 14, "drain_s": 8,
+    "seed": 3, "duration_s": 14,
+    "drain": {"until_quiet_s": 3, "ev": "delivered", "max_s": 60},
     "services": pipeline(rate=250, dur=7, feature=BUSY_FEATURE, worker=["--batch", "16"],
                          trainer=TRAINER),
     "steady_state": HEALTH,
@@ -350,6 +353,7 @@ echo "ops: newest model $bad" >&2
 trap '$M promote "$bad" --force' USR1
 trap '$M rollback' USR2
 trap 'exit 0' TERM
+echo "ops: ready for promote (USR1) and rollback (USR2)" >&2
 while :; do sleep 0.1; done
 """
 
@@ -383,7 +387,9 @@ SCEN["pipeline-model-versions"] = {
               "0"]),
         {"name": "ops", "cmd": ["sh", "-c", OPS, "ops", B],
          "env": {"CRP_DEFECT": "${CRP_DEFECT:-}"}, "stop_signal": "SIGTERM",
-         "stop_timeout_s": 5, "restart": "never"}],
+         "stop_timeout_s": 5,
+         "ready": {"kind": "log", "regex": "ops: ready for promote", "timeout_s": 120},
+         "restart": "never"}],
     "faults": [
         {"kind": "kill", "name": "force-promote-bad", "target": "ops", "signal": "SIGUSR1",
          "at_s": 6},
@@ -600,7 +606,7 @@ SCEN["pipeline-regions"] = {
          "window": {"fault": "region-a-cut-off", "from_s": 0, "to_s": 2}},
         {"kind": "events", "name": "fails-back-after-heal", "ev": "failover", "svc": "worker",
          "where": {"reason": "failback"}, "min": 1,
-         "window": {"fault": "region-a-cut-off", "from_s": 4, "to_s": 8}},
+         "window": {"fault": "region-a-cut-off", "from": "end", "from_s": 0, "to_s": 4}},
         NO_LOSS],
 }
 
@@ -688,9 +694,9 @@ SCEN["pipeline-rabbitmq"] = {
         {"kind": "events", "name": "delivers-after-broker-restart", "ev": "delivered",
          "min": 50, "window": {"ready": "queue", "count": 2, "from_s": 0, "to_s": 6}},
         {"kind": "events", "name": "delivers-after-pause", "ev": "delivered", "min": 50,
-         "window": {"fault": "pause-broker", "from_s": 4, "to_s": 7}},
+         "window": {"fault": "pause-broker", "from": "end", "from_s": 0, "to_s": 3}},
         {"kind": "events", "name": "delivers-after-partition", "ev": "delivered", "min": 50,
-         "window": {"fault": "partition-worker", "from_s": 5, "to_s": 10}},
+         "window": {"fault": "partition-worker", "from": "end", "from_s": 0, "to_s": 5}},
         {"kind": "service", "name": "broker-restarted", "service": "queue",
          "restarts": {"min": 1}}],
 }
