@@ -28,7 +28,7 @@ expect_true "sshd answers on every node" ssh_n "$pre.4" true
 
 scen="$E2E_TMP/ssh.json"
 cat >"$scen" <<EOF
-{"name": "ssh-nodes", "seed": 5, "duration_s": 6, "drain_s": 0.5,
+{"name": "ssh-nodes", "seed": 5, "duration_s": 10, "drain_s": 0.5,
  "hosts": [$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)],
  "services": [
    {"name": "sink2", "host": "n2", "port": 9102, "cmd": ["$CR_BIN/cr_tgt_udp", "serve"],
