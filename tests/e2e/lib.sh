@@ -39,8 +39,11 @@ run_chaosrun() {
 # One grep over every environ file (NUL-separated entries), not two
 # processes per process: on a machine with many processes the old loop took
 # seconds a call, and the tests that poll it ran into their timeout.
+# grep and cut run without CHAOSRUN_RUN_DIR: a test that exported it would
+# otherwise find them (they are among the processes they read).
 procs_of_run() {
-    grep -lzxF "CHAOSRUN_RUN_DIR=$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
+    env -u CHAOSRUN_RUN_DIR grep -lzxF "CHAOSRUN_RUN_DIR=$1" /proc/[0-9]*/environ 2>/dev/null |
+        env -u CHAOSRUN_RUN_DIR cut -d/ -f3
     return 0
 }
 
