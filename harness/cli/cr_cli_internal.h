@@ -47,9 +47,10 @@ int cr_cli__run_finish(cr_cli_out *o, int rc, cr_run_result *res);
 void cr_cli__summary(FILE *fp, const json_t *journal, const char *run_dir,
                      int color);
 /* One run with its output, reports and summary; returns its exit status.
- * *dir_out (may be NULL) receives the run directory (free()), or NULL. */
+ * *dir_out (may be NULL) receives the run directory (free()), or NULL;
+ * *sig_out (may be NULL) the signal that interrupted the run, or 0. */
 int cr_cli__run_one(cr_scen *sc, const cr_run_opts *opts, const cr_cli_view *v,
-                    char **dir_out);
+                    char **dir_out, int *sig_out);
 
 /* Run the scenarios of a suite, each in a child process, at most `jobs`
  * at once and never two that share a port; run i writes into dirs[i].

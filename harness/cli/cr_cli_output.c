@@ -246,7 +246,7 @@ int cr_cli__run_finish(cr_cli_out *o, int rc, cr_run_result *res)
 }
 
 int cr_cli__run_one(cr_scen *sc, const cr_run_opts *opts, const cr_cli_view *v,
-                    char **dir_out)
+                    char **dir_out, int *sig_out)
 {
     cr_cli_out o;
     cr_run_result res;
@@ -255,6 +255,8 @@ int cr_cli__run_one(cr_scen *sc, const cr_run_opts *opts, const cr_cli_view *v,
     ro.out = &o.iface;
     int rc = cr_run_scenario(sc, &ro, &res);
     cr_cli__run_finish(&o, rc, &res);
+    if (sig_out)
+        *sig_out = res.interrupted;
     if (dir_out) {
         *dir_out = res.dir;
         res.dir = NULL;

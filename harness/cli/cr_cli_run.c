@@ -5,12 +5,14 @@
 #include "cr_cli_internal.h"
 
 #include "base/cr_dirfd.h"
+#include "base/cr_signal.h"
 #include "engine/cr_run.h"
 #include "reports/cr_report.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,7 +256,17 @@ static int dry_run(cr_scen **scs, const run_args *a)
     return 0;
 }
 
-/* --seeds / --repeat: one run per seed, then the multi-run report. */
+static volatile sig_atomic_t g_campaign_stop;
+
+static void campaign_on_signal(int sig)
+{
+    g_campaign_stop = sig;
+}
+
+/* --seeds / --repeat: one run per seed, then the multi-run report.  A
+ * SIGINT/SIGTERM ends the campaign: the run it interrupts stops its
+ * services and writes its journal (the engine's own handling), no further
+ * seed starts, and the multi-run report covers the runs made so far. */
 static int run_campaign(cr_scen *sc, const run_args *a, char **dirs)
 {
     uint64_t first = a->have_seeds           ? a->seed_lo
@@ -264,7 +276,13 @@ static int run_campaign(cr_scen *sc, const run_args *a, char **dirs)
     unsigned passed = 0;
     size_t ndirs = 0;
     int worst = 0;
-    for (uint64_t k = 0; k < count; k++) {
+    uint64_t ran = 0;
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = campaign_on_signal;
+    g_campaign_stop = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    for (uint64_t k = 0; k < count && !g_campaign_stop; k++) {
         cr_run_opts o = a->opts;
         char dirbuf[PATH_MAX];
         o.seed_override = 1;
@@ -276,15 +294,30 @@ static int run_campaign(cr_scen *sc, const run_args *a, char **dirs)
             o.out_dir = dirbuf;
         }
         cr_cli_view v = {a->quiet, a->color};
-        int rc = cr_cli__run_one(sc, &o, &v, &dirs[ndirs]);
+        int sig = 0;
+        int rc = cr_cli__run_one(sc, &o, &v, &dirs[ndirs], &sig);
         if (dirs[ndirs])
             ndirs++;
+        ran++;
         passed += rc == 0;
         if (rc > worst)
             worst = rc;
+        if (sig)
+            g_campaign_stop = sig;
     }
-    printf("\n%s: %u of %llu runs passed\n", sc->name, passed,
-           (unsigned long long)count);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (g_campaign_stop) {
+        if (worst < 4)
+            worst = 4; /* interrupted */
+        printf("\n%s: interrupted by %s after %llu of %llu runs; %u "
+               "passed\n",
+               sc->name, cr_signal_name((int)g_campaign_stop),
+               (unsigned long long)ran, (unsigned long long)count, passed);
+    } else {
+        printf("\n%s: %u of %llu runs passed\n", sc->name, passed,
+               (unsigned long long)count);
+    }
     if (ndirs) {
         cr_err err;
         char out[PATH_MAX];
@@ -377,7 +410,8 @@ int cr_cli_run(int argc, char **argv)
         worst = run_campaign(scs[0], &a, dirs);
     else if (a.nfiles == 1 && strcmp(argv[0], "suite") != 0)
         worst = cr_cli__run_one(scs[0], &a.opts,
-                                &(cr_cli_view){a.quiet, a.color}, &dirs[0]);
+                                &(cr_cli_view){a.quiet, a.color}, &dirs[0],
+                                NULL);
     else
         worst = run_suite(scs, &a, dirs);
 out:

@@ -186,7 +186,7 @@ static void suite_start_ready(suite_state *ss, cr_scen **scs,
         if (p == 0) {
             sigaction(SIGINT, &ss->old_int, NULL);
             sigaction(SIGTERM, &ss->old_term, NULL);
-            int rc = cr_cli__run_one(scs[i], &o, &cv, NULL);
+            int rc = cr_cli__run_one(scs[i], &o, &cv, NULL, NULL);
             fflush(NULL);
             _exit(rc);
         }

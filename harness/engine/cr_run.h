@@ -82,6 +82,7 @@ typedef struct cr_run_result {
                         run never began (see err) */
     cr_err err;      /* why the run could not be carried out or completed
                         (code 0: nothing to say) */
+    int interrupted; /* the signal that interrupted the run, 0 if none */
 } cr_run_result;
 
 /* Run a loaded scenario to the end.  Returns the exit status of the CLI

@@ -682,6 +682,7 @@ int cr_run_scenario(cr_scen *sc, const cr_run_opts *opts, cr_run_result *res)
         cr_err_set(&res->err, err.code, "%s", err.msg);
     }
     teardown(r);
+    res->interrupted = r->interrupted;
     exit_code = run_write(r, exit_code, res);
 out:
     run_release(r);

@@ -40,4 +40,20 @@ expect_true "junit: the run's error says so" grep -q "its expectations were not 
 expect_eq "junit: both skipped" 2 "$(grep -c '<skipped message="not judged: the run was interrupted by SIGINT"' "$out/junit.xml")"
 expect_true "report.md says so" grep -q "its expectations were not judged" "$out/report.md"
 expect_eq "no process left" "" "$(procs_of_run "$out")"
+
+# A --seeds campaign: SIGTERM during seed 1 ends the campaign, not just
+# that run (before: each TERM ended only the current seed and the next one
+# began).  No later seed starts; the multi-run report covers the run made.
+camp="$E2E_TMP/camp"
+"$CHAOSRUN" --no-status --seeds 1..5 --out "$camp" "$S" >"$camp.out" 2>"$camp.err" &
+pid=$!
+expect_true "seed 1 reached t0" wait_for "$camp.err" "t0:"
+kill -TERM $pid
+set +e; wait $pid; rc=$?; set -e
+expect_eq "interrupted campaign exits 4" 4 "$rc"
+expect_eq "seed 1 was interrupted" interrupted "$(jq -r .status "$camp/seed-1/journal.json")"
+expect_true "no seed after it started" test ! -e "$camp/seed-2"
+expect_true "the campaign says so" grep -q "interrupted by SIGTERM after 1 of 5 runs" "$camp.out"
+expect_true "multi-run report of the run made" test -s "$camp/multi.html"
+expect_eq "no process left" "" "$(procs_of_run "$camp/seed-1")"
 finish
