@@ -469,7 +469,11 @@ int cr_report_load(const char *run_dir, cr_report **out, cr_err *err)
     r->t0_unix = cr_rep_jnum(J, "t0_unix");
     if (isnan(r->t0_unix)) /* never reached t0 (unrunnable, early stop) */
         r->t0_unix = isnan(r->started_at) ? 0 : r->started_at;
-    r->duration_s = cr_rep_jnum(J, "duration_s");
+    /* The timeline's actual length (stretched by duration_max_s) when the
+     * run got that far; else the scenario's. */
+    r->duration_s = cr_rep_jnum(J, "timeline_s");
+    if (isnan(r->duration_s))
+        r->duration_s = cr_rep_jnum(J, "duration_s");
     r->drain_s = cr_rep_jnum(J, "drain_s");
 
     const char *evf = cr_rep_jstr(json_object_get(J, "events"), "file");

@@ -409,9 +409,8 @@ int cr_cli_run(int argc, char **argv)
     else if (a.have_seeds || a.repeat)
         worst = run_campaign(scs[0], &a, dirs);
     else if (a.nfiles == 1 && strcmp(argv[0], "suite") != 0)
-        worst = cr_cli__run_one(scs[0], &a.opts,
-                                &(cr_cli_view){a.quiet, a.color}, &dirs[0],
-                                NULL);
+        worst = cr_cli__run_one(
+            scs[0], &a.opts, &(cr_cli_view){a.quiet, a.color}, &dirs[0], NULL);
     else
         worst = run_suite(scs, &a, dirs);
 out:

@@ -420,6 +420,32 @@ static void drain_check(cr_run *r)
 static void on_phase_timer(cr_run *r, long ph)
 {
     if (ph == CR_PH_DRAIN && r->phase == CR_PH_FAULTS) {
+        /* duration_max_s: the timeline stretches while a state-triggered
+         * fault has not fired or not ended (a slow boot delayed its
+         * trigger), up to duration_max_s; checked every 0.1 s. */
+        double now = cr_run_now(r);
+        char waiting[256];
+        if (now < r->sc->duration_max_s - 1e-3 &&
+            cr_runfault_triggered_unfinished(r, waiting, sizeof waiting)) {
+            if (!r->stretch_logged)
+                cr_run_log(r,
+                           "timeline stretched past duration_s %.3g s: "
+                           "waiting for %s (at most until duration_max_s "
+                           "%.3g s)",
+                           r->sc->duration_s, waiting, r->sc->duration_max_s);
+            r->stretch_logged = 1;
+            double next = now + 0.1;
+            if (next > r->sc->duration_max_s)
+                next = r->sc->duration_max_s;
+            cr_run_timer_add(r, r->mono_t0 + next, CR_T_PHASE, NULL,
+                             CR_PH_DRAIN);
+            return;
+        }
+        r->timeline_s = now < r->sc->duration_s ? r->sc->duration_s : now;
+        json_object_set_new(r->journal, "timeline_s", json_real(r->timeline_s));
+        if (r->stretch_logged)
+            cr_run_log(r, "timeline ends at %.3f s (stretched by %.3f s)",
+                       r->timeline_s, r->timeline_s - r->sc->duration_s);
         cr_runfault_timeline_end(r);
         cr_runfault_revert_all(r, "end of timeline");
         cr_run_timer_cancel(r, CR_T_PROBE, NULL);
@@ -438,7 +464,7 @@ static void on_phase_timer(cr_run *r, long ph)
             return;
         }
         cr_run_log(r, "timeline over; draining for %.3g s", r->sc->drain_s);
-        cr_run_timer_add(r, r->mono_t0 + r->sc->duration_s + r->sc->drain_s,
+        cr_run_timer_add(r, r->mono_t0 + r->timeline_s + r->sc->drain_s,
                          CR_T_PHASE, NULL, CR_PH_AFTER);
     } else if (ph == CR_PH_DRAIN && r->phase == CR_PH_DRAIN) {
         drain_check(r);

@@ -199,6 +199,11 @@ struct cr_run {
     /* Drain until quiet (sc->drain.until_quiet_s > 0): when the drain
      * began (run time). */
     double drain_began;
+    /* The fault timeline's actual length (run time of its end): duration_s,
+     * or more when it stretched for state-triggered faults (duration_max_s).
+     * Set when the timeline ends. */
+    double timeline_s;
+    int stretch_logged;
 
     cr_history hist;
     pthread_mutex_t hist_lock;
@@ -319,6 +324,7 @@ void cr_runfault_revert(cr_run *r, cr_act_rec *a, const char *why);
 void cr_runfault_revert_all(cr_run *r, const char *why);
 int cr_runfault_active(const cr_run *r);
 int cr_runfault_pending(const cr_run *r);
+size_t cr_runfault_triggered_unfinished(const cr_run *r, char *buf, size_t n);
 void cr_runfault_active_names(const cr_run *r, char *buf, size_t n);
 void cr_runfault_on_event(cr_run *r, const cr_event *e);
 void cr_runfault_on_ready(cr_run *r, const cr_inst *in);

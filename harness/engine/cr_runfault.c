@@ -257,6 +257,33 @@ int cr_runfault_pending(const cr_run *r)
     return 0;
 }
 
+/* State-triggered faults whose trigger has not come, or whose occurrence
+ * is still planned or active: what a stretched timeline waits for.
+ * Returns how many; their names (comma-separated) go into buf. */
+size_t cr_runfault_triggered_unfinished(const cr_run *r, char *buf, size_t n)
+{
+    size_t k = 0, count = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->sc->nfaults; i++) {
+        const cr_fault *f = &r->sc->faults[i];
+        if (!f->trigger)
+            continue;
+        int waiting = !r->trigger_fired[i];
+        for (size_t j = 0; j < r->nacts && !waiting; j++)
+            waiting = r->acts[j]->act.fault == f &&
+                      (r->acts[j]->state == 0 || r->acts[j]->state == 1);
+        if (!waiting)
+            continue;
+        count++;
+        if (k + 4 < n)
+            k +=
+                (size_t)snprintf(buf + k, n - k, "%s%s", k ? "," : "", f->name);
+        if (k >= n)
+            k = n - 1;
+    }
+    return count;
+}
+
 /* Names of active faults for the status line. */
 void cr_runfault_active_names(const cr_run *r, char *buf, size_t n)
 {
@@ -375,10 +402,22 @@ static void timeline_problem(cr_run *r, const char *fault, const char *fmt, ...)
  * on its record, and a problem that fails the run: the faults the
  * scenario meant to inject were not all injected.  Call before the
  * pending fault timers are cancelled. */
+/* "duration_s 4 s", or for a timeline that may stretch "10.2 s, at most
+ * duration_max_s 12 s". */
+static void timeline_text(const cr_run *r, char *buf, size_t n)
+{
+    if (r->sc->duration_max_s > r->sc->duration_s)
+        snprintf(buf, n, "%.3g s, at most duration_max_s %g s", r->timeline_s,
+                 r->sc->duration_max_s);
+    else
+        snprintf(buf, n, "duration_s %g s", r->sc->duration_s);
+}
+
 void cr_runfault_timeline_end(cr_run *r)
 {
-    double dur = r->sc->duration_s;
-    char what[CR_PATH_MAX + 64], msg[600];
+    double dur = r->timeline_s;
+    char what[CR_PATH_MAX + 64], msg[600], tl[96];
+    timeline_text(r, tl, sizeof tl);
     for (size_t i = 0; i < r->sc->nfaults; i++) {
         cr_fault *f = &r->sc->faults[i];
         if (!f->trigger)
@@ -395,15 +434,15 @@ void cr_runfault_timeline_end(cr_run *r)
         if (f->trigger->ready_svc)
             snprintf(msg, sizeof msg,
                      "never fired: its trigger (%s) did not come within the "
-                     "timeline (duration_s %g s; %s became ready %d "
+                     "timeline (%s; %s became ready %d "
                      "time%s)",
-                     what, dur, f->trigger->ready_svc, r->trigger_counts[i],
+                     what, tl, f->trigger->ready_svc, r->trigger_counts[i],
                      r->trigger_counts[i] == 1 ? "" : "s");
         else
             snprintf(msg, sizeof msg,
                      "never fired: its trigger (%s) did not come within the "
-                     "timeline (duration_s %g s; %d matching event%s)",
-                     what, dur, r->trigger_counts[i],
+                     "timeline (%s; %d matching event%s)",
+                     what, tl, r->trigger_counts[i],
                      r->trigger_counts[i] == 1 ? "" : "s");
         json_object_set_new(a->rec, "error", json_string(msg));
         timeline_problem(r, f->name, "%s", msg);
@@ -421,19 +460,19 @@ void cr_runfault_timeline_end(cr_run *r)
             snprintf(msg, sizeof msg,
                      "never fired: its trigger (%s) came at %.3f s, so with "
                      "delay_s %g it would start after the end of the "
-                     "timeline (duration_s %g s)",
+                     "timeline (%s)",
                      what,
                      json_number_value(json_object_get(
                          json_object_get(a->rec, "trigger"), "seen_t")),
-                     f->trigger->delay_s, dur);
+                     f->trigger->delay_s, tl);
             json_object_set_new(a->rec, "error", json_string(msg));
             timeline_problem(r, f->name, "%s", msg);
         } else if (a->state == 1 && a->t_applied + f->for_s > dur + 1e-3) {
             timeline_problem(r, f->name,
                              "cut short: applied at %.3f s for %g s, it "
                              "was reverted at the end of the timeline "
-                             "(duration_s %g s)",
-                             a->t_applied, f->for_s, dur);
+                             "(%s)",
+                             a->t_applied, f->for_s, tl);
         }
     }
 }

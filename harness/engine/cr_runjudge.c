@@ -259,7 +259,7 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
         .probes = jf.pr,
         .nprobes = jf.npr,
         .t_faults_end = jf.t_faults_end,
-        .t_workload_end = r->sc->duration_s,
+        .t_workload_end = r->timeline_s > 0 ? r->timeline_s : r->sc->duration_s,
         .t_end = t_end,
         .baseline = baseline,
         .run_dir = r->dir,

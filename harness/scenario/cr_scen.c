@@ -33,6 +33,9 @@ static const cr_param top_params[] = {
     {"description", "string", "\"\"", "free text shown in reports"},
     {"seed", "integer", "drawn", "seed of every random decision, 0..2^53"},
     {"duration_s", "number", NULL, "length of the fault timeline after t0"},
+    {"duration_max_s", "number", "duration_s",
+     "the timeline may stretch up to this while a state-triggered fault "
+     "(on_ready, on_event) has not yet fired or ended"},
     {"drain_s", "number", "2",
      "quiet time after duration_s before the after-probes"},
     {"before_timeout_s", "number", "5",
@@ -215,6 +218,13 @@ static void parse_doc(cr_vctx *vx, const json_t *root)
         else
             dur = sc->duration_s;
     }
+    sc->duration_max_s = sc->duration_s;
+    if (cr_vnum(vx, root, "", "duration_max_s", 0, CR_SCEN_MAX_DURATION,
+                sc->duration_s, &sc->duration_max_s) > 0 &&
+        isfinite(dur) && sc->duration_max_s < dur)
+        cr_verr(vx, "duration_max_s",
+                "must be at least duration_s (%g), got %g", dur,
+                sc->duration_max_s);
     cr_vnum(vx, root, "", "drain_s", 0, 3600, 2, &sc->drain_s);
     cr_vnum(vx, root, "", "before_timeout_s", 0, 3600, 5,
             &sc->before_timeout_s);

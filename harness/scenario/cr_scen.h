@@ -205,7 +205,11 @@ struct cr_scen {
     uint64_t seed;
     int seed_given;    /* 0: drawn at load time (or by --seed) */
     double duration_s; /* timeline length after t0 (required) */
-    double drain_s;    /* after duration, before after-probes; default 2 */
+    /* The timeline may stretch up to this (>= duration_s) while a
+     * state-triggered fault has not fired or not ended; default
+     * duration_s (no stretching). */
+    double duration_max_s;
+    double drain_s; /* after duration, before after-probes; default 2 */
     double before_timeout_s; /* before-probes retried this long; default 5 */
     cr_drain drain; /* "drain": drain until quiet (until_quiet_s > 0) */
     cr_svc_spec *svcs;

@@ -6,7 +6,9 @@
 #    0.5 s after api's second readiness either way (a wall-clock pause at a
 #    fixed time would hit the booting api in the slow case);
 #  - too slow (4 s, ready again after duration_s): the pause never fired,
-#    the run fails (exit 1) and says why;
+#    the run fails (exit 1) and says why; with duration_max_s the timeline
+#    stretches until the pause is over and the run passes (not beyond
+#    duration_max_s: 5 s still fails);
 #  - the drain ends 1 s after burst's last tick; when burst never stops, it
 #    ends at max_s and the journal says it hit its maximum.
 set -e
@@ -62,6 +64,34 @@ expect_eq "boot 4 s: timeline_incomplete names it" pause-api "$(jq -r '.timeline
 expect_true "boot 4 s: the summary says why" \
     grep -q "fault pause-api never fired: its trigger (api ready for the 2nd time) did not come within the timeline (duration_s 4 s; api became ready 1 time)" "$out.out"
 expect_true "boot 4 s: the summary counts it" grep -q "1 never fired" "$out.out"
+
+# duration_max_s: the same too-slow boot with a timeline that may stretch
+# to 12 s: the run waits for the chain (ready again ~4.5 s, pause 0.5 s
+# later for 0.5 s), ends the timeline once the pause is over, and passes.
+# (Before duration_max_s, the only outcome was the failure above.)
+out="$E2E_TMP/stretch"
+jq '.duration_max_s = 12' "$S" >"$E2E_TMP/stretch.json"
+run_chaosrun "$out" "$E2E_TMP/stretch.json"
+J="$out/journal.json"
+expect_eq "boot 4 s, duration_max_s 12: passes" 0 "$RC"
+expect_eq "stretched: pause-api applied" applied \
+    "$(jq -r '.faults[] | select(.name=="pause-api") | .outcome' "$J")"
+pr=$(jq -r '.faults[] | select(.name=="pause-api") | .reverted_t' "$J")
+tl=$(jq -r .timeline_s "$J")
+expect_true "stretched: the timeline ($tl s) ended once the pause was over ($pr s), within 0.5 s" \
+    awk -v t="$tl" -v p="$pr" 'BEGIN{exit !(t >= p - 0.001 && t <= p + 0.5 && t > 4)}'
+expect_eq "stretched: duration_s stays the scenario's" 4 "$(jq -r .duration_s "$J")"
+expect_true "stretched: the log says so" grep -q "timeline stretched past duration_s 4 s: waiting for pause-api" "$out.err"
+# The bound holds: a boot longer than duration_max_s still fails, naming it.
+jq '.duration_max_s = 5' "$S" >"$E2E_TMP/stretch5.json"
+out="$E2E_TMP/stretch5"
+run_chaosrun "$out" "$E2E_TMP/stretch5.json"
+J="$out/journal.json"
+expect_eq "boot 4 s, duration_max_s 5: fails" 1 "$RC"
+expect_true "duration_max_s 5: timeline ended at its maximum ($(jq -r .timeline_s "$J") s)" \
+    awk -v t="$(jq -r .timeline_s "$J")" 'BEGIN{exit !(t >= 5 - 0.01 && t < 5.5)}'
+expect_true "duration_max_s 5: the summary says why" \
+    grep -q "fault pause-api .*at most duration_max_s 5 s" "$out.out"
 
 out="$E2E_TMP/busy"
 export ANCHOR_BOOT_S=0.2 ANCHOR_BURST_S=100
