@@ -22,11 +22,23 @@ typedef struct held {
     size_t len, cap;
 } held;
 
+/* Event lines whose write failed (a full disk, an I/O error): kept, in
+ * order, and written before any later line, so that what the service did
+ * while its disk failed (the retries of a commit that hit ENOSPC) is still
+ * reported once the file takes writes again, each line with its original
+ * time.  Bounded: beyond CRP_EV_BACKLOG_MAX bytes further lines are
+ * dropped and counted (dropped_backlog). */
+#define CRP_EV_BACKLOG_MAX (1u << 20)
+
 struct crp_ev {
     int fd, tfd;
     char svc[64], inst[64];
     held ev, sp; /* events, spans */
+    held bl;     /* event lines not yet written (backlog) */
+    unsigned long dropped_backlog;
 };
+
+static int backlog_flush(crp_ev *e);
 
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
  * no surrogates, nothing above U+10FFFF), or 0 when there is none. */
@@ -135,13 +147,62 @@ void crp_ev_close(crp_ev *e)
     if (!e)
         return;
     crp_ev_release(e);
+    if (e->fd >= 0)
+        backlog_flush(e);
     free(e->ev.s);
     free(e->sp.s);
+    free(e->bl.s);
     if (e->fd >= 0)
         close(e->fd);
     if (e->tfd >= 0)
         close(e->tfd);
     free(e);
+}
+
+/* Append len bytes to h's buffer (grown by doubling); -ENOMEM. */
+static int held_append(held *h, const char *buf, size_t len)
+{
+    if (h->len + len > h->cap) {
+        size_t ncap = h->cap ? h->cap * 2 : 16384;
+        while (ncap < h->len + len)
+            ncap *= 2;
+        char *ns = realloc(h->s, ncap);
+        if (!ns)
+            return -ENOMEM;
+        h->s = ns;
+        h->cap = ncap;
+    }
+    memcpy(h->s + h->len, buf, len);
+    h->len += len;
+    return 0;
+}
+
+/* Write the backlog in one write(); what was written leaves it (a line cut
+ * by a short write is torn, as elsewhere).  0 when the backlog is empty
+ * afterwards, else -errno (or -EIO after a short write). */
+static int backlog_flush(crp_ev *e)
+{
+    held *b = &e->bl;
+    if (!b->len)
+        return 0;
+    ssize_t w = write(e->fd, b->s, b->len);
+    if (w < 0)
+        return -errno;
+    memmove(b->s, b->s + w, b->len - (size_t)w);
+    b->len -= (size_t)w;
+    return b->len ? -EIO : 0;
+}
+
+/* A line that could not be written now: into the backlog (0), or dropped
+ * and counted when the backlog is full (-ENOSPC) or memory is short. */
+static int backlog_put(crp_ev *e, const char *buf, size_t len)
+{
+    if (e->bl.len + len > CRP_EV_BACKLOG_MAX ||
+        held_append(&e->bl, buf, len) != 0) {
+        e->dropped_backlog++;
+        return -ENOSPC;
+    }
+    return 0;
 }
 
 static int write_line(int fd, const char *buf, size_t len)
@@ -160,19 +221,7 @@ static int put_line(int fd, held *h, const char *buf, size_t len)
 {
     if (!h->on)
         return write_line(fd, buf, len);
-    if (h->len + len > h->cap) {
-        size_t ncap = h->cap ? h->cap * 2 : 16384;
-        while (ncap < h->len + len)
-            ncap *= 2;
-        char *ns = realloc(h->s, ncap);
-        if (!ns)
-            return -ENOMEM;
-        h->s = ns;
-        h->cap = ncap;
-    }
-    memcpy(h->s + h->len, buf, len);
-    h->len += len;
-    return 0;
+    return held_append(h, buf, len);
 }
 
 /* Write what h holds in one write(); returns the number of whole lines
@@ -207,7 +256,16 @@ int crp_ev_release(crp_ev *e)
 {
     if (!e)
         return 0;
-    int n = flush_held(e->fd, &e->ev);
+    /* Earlier lines first; while they cannot be written, neither can the
+     * held ones (none written: the caller announces them again). */
+    int n = 0;
+    if (e->fd >= 0 && backlog_flush(e) != 0) {
+        e->ev.len = 0;
+        e->ev.dropped = 0;
+        e->ev.on = 0;
+    } else {
+        n = flush_held(e->fd, &e->ev);
+    }
     flush_held(e->tfd, &e->sp);
     return n;
 }
@@ -249,7 +307,19 @@ int crp_ev_emit(crp_ev *e, const char *ev, const char *fields_fmt, ...)
         e->svc, e->inst, ev, fields[0] ? "," : "", fields);
     if (len < 0 || (size_t)len >= sizeof line)
         return -EOVERFLOW;
-    return put_line(e->fd, &e->ev, line, (size_t)len);
+    if (e->ev.on)
+        return put_line(e->fd, &e->ev, line, (size_t)len);
+    /* Not held: written now, after any backlog; what the write did not
+     * take (all of it, or the rest of a short write) goes to the backlog
+     * (0: it will be written), or is dropped when that is full. */
+    size_t done = 0;
+    if (backlog_flush(e) == 0) {
+        ssize_t w = write(e->fd, line, (size_t)len);
+        done = w > 0 ? (size_t)w : 0;
+        if (done == (size_t)len)
+            return 0;
+    }
+    return backlog_put(e, line + done, (size_t)len - done);
 }
 
 int crp_ev_span(crp_ev *e, const char *name, const char *trace_id,

@@ -20,7 +20,11 @@ void crp_ev_close(crp_ev *e);
 /* Emit event `ev` with extra fields `fields`: a JSON fragment of members
  * without braces (`"id":"x","reason":"y"`), or NULL/"" for none.
  * Returns 0, or -errno when the line could not be written whole (the
- * caller may retry: e.g. the sink re-announces later). */
+ * caller may retry: e.g. the sink re-announces later).  A line that is not
+ * held and whose write fails (a full disk, an I/O error) is kept in order
+ * and written, with its original time, before the next line once the file
+ * takes writes again (returns 0); only past 1 MiB of such lines are they
+ * dropped (-ENOSPC). */
 int crp_ev_emit(crp_ev *e, const char *ev, const char *fields_fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -241,6 +241,52 @@ static void test_crp_ev_release_short_write(void)
     CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
+/* An event whose write fails (a full disk; here a file size limit: EFBIG)
+ * is not lost: it is written, with its original time and in order, before
+ * the next line once the file takes writes again.  Held lines released
+ * while the backlog cannot be written count as not written. */
+static void test_crp_ev_backlog_after_failed_write(void)
+{
+    char *dir = cr_test_tmpdir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    char ev[512], err[256] = "";
+    snprintf(ev, sizeof ev, "%s/events.jsonl", dir);
+    crp_ev *e = crp_ev_open(ev, "", "sink", "sink.0", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_EQUAL(crp_ev_emit(e, "retry", "\"n\":0"), 0);
+    long before = file_size(ev);
+    struct rlimit old, lim;
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)before; /* no room for one more byte */
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    CU_ASSERT_EQUAL(crp_ev_emit(e, "retry", "\"n\":1"), 0);
+    CU_ASSERT_EQUAL(crp_ev_emit(e, "retry", "\"n\":2"), 0);
+    crp_ev_hold(e, CRP_EV_EVENTS);
+    crp_ev_emit(e, "delivered", "\"id\":\"held\"");
+    CU_ASSERT_EQUAL(crp_ev_release(e), 0); /* behind the backlog */
+    CU_ASSERT_EQUAL(file_size(ev), before);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, prev);
+    CU_ASSERT_EQUAL(crp_ev_emit(e, "retry", "\"n\":3"), 0);
+    crp_ev_close(e);
+    FILE *f = fopen(ev, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char want[32];
+        snprintf(want, sizeof want, "\"n\":%d}", n);
+        CU_ASSERT_PTR_NOT_NULL(strstr(line, want));
+        CU_ASSERT_PTR_NULL(strstr(line, "held"));
+        n++;
+    }
+    fclose(f);
+    CU_ASSERT_EQUAL(n, 4);
+    CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("crp_ev", NULL, NULL);
@@ -250,4 +296,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_crp_ev_emit_escaped_line);
     CR_ADD_TEST(s, test_crp_ev_hold_release);
     CR_ADD_TEST(s, test_crp_ev_release_short_write);
+    CR_ADD_TEST(s, test_crp_ev_backlog_after_failed_write);
 }
