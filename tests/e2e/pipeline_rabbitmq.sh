@@ -16,10 +16,17 @@ if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ! command -v epmd >/dev/nul
 fi
 . "$(dirname "$0")/pipeline_lib.sh"
 
-# leftovers: processes of the scenario's broker or epmd still running
+# leftovers: processes of the scenario's broker or epmd still running in
+# this network namespace (where the scenario ran; another run beside this
+# test, in a namespace of its own, may use the same ports and names)
 leftovers() {
+    local me
+    me=$(readlink /proc/self/ns/net)
     ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/' |
-        grep -E 'crp8101@|epmd -port 8103|crp-rabbitmq\.sh 8101' | grep -v grep || true
+        grep -E 'crp8101@|epmd -port 8103|crp-rabbitmq\.sh 8101' | grep -v grep |
+        while read -r pid rest; do
+            [ "$(readlink "/proc/$pid/ns/net" 2>/dev/null)" = "$me" ] && echo "$pid $rest"
+        done || true
 }
 check_none_left() {
     local left

@@ -15,24 +15,32 @@ export CRP_DEFECT=ack_before_commit
 # shrink, so it takes the first of three seeds whose run fails (the
 # scenario's own seed first) -- selected by the run's verdict, not by a
 # guess about this machine's speed.
+# The same holds for shrink's own first step, which runs the original's
+# concrete schedule again: when that run passes (the kill found no leased
+# batch this time), shrink rightly says there is nothing to shrink, and the
+# test moves on to the next seed.
 for seed in 7 8 9; do
-    rm -rf "$O"
+    rm -rf "$O" "$X" "$X.out"
     run_chaosrun "$O" --seed "$seed" "$S"
     if unrunnable "$O"; then pipeline_finish; fi
-    [ "$RC" = 1 ] && break
-    echo "seed $seed: the ten-fault run passed (the kill found no leased batch); next seed"
+    if [ "$RC" != 1 ]; then
+        echo "seed $seed: the ten-fault run passed (the kill found no leased batch); next seed"
+        continue
+    fi
+    set +e
+    "$CHAOSRUN" shrink -k 1 --reruns 1 --budget 120s -o "$X" "$O" >"$X.out" 2>&1
+    SRC_RC=$?
+    set -e
+    grep -q "nothing to shrink" "$X.out" || break
+    echo "seed $seed: the original's schedule passed when shrink ran it again; next seed"
 done
 expect_eq "the ten-fault run fails" 1 "$RC"
 expect_eq "... no-loss" failed \
     "$(jq -r '.expectations[] | select(.name=="no-loss") | .verdict' "$O/journal.json")"
 expect_eq "... with ten faults applied" 10 \
     "$(jq '[.faults[] | select(.outcome=="applied")] | length' "$O/journal.json")"
-
-set +e
-"$CHAOSRUN" shrink -k 1 --reruns 1 --budget 120s -o "$X" "$O" >"$X.out" 2>&1
-RC=$?
-set -e
-cat "$X.out"
+RC=${SRC_RC:-none}
+cat "$X.out" 2>/dev/null || true
 expect_eq "shrink exits 0" 0 "$RC"
 M="$X/minimal.json"
 expect_true "minimal.json is a valid scenario" "$CHAOSRUN" validate "$M"
