@@ -119,10 +119,15 @@ fi
 
 defect_pairs=()
 if [ "$DEFECTS" = 1 ]; then
-    while read -r _ s d c; do
+    # check_defect SCEN DEFECT CHECK, or check_defects SCEN D1 C1 D2 C2 ...
+    while read -r _ s rest; do
         [ -n "$ONLY" ] && ! [[ "$s" =~ $ONLY ]] && continue
-        defect_pairs+=("$s $d $c")
-    done < <(grep -h '^check_defect ' "$SRC"/tests/e2e/pipeline_*.sh)
+        set -- $rest
+        while [ $# -ge 2 ]; do
+            defect_pairs+=("$s $1 $2")
+            shift 2
+        done
+    done < <(grep -hE '^check_defects? ' "$SRC"/tests/e2e/pipeline_*.sh)
 fi
 
 # A pool of $JOBS jobs; each writes "K N" to $OUT/<tag>.res.

@@ -84,6 +84,5 @@ if [ -f "$out/events.jsonl" ]; then
     expect_true "every scale-down drained gracefully" \
         grep -q '"ev":"drained".*"graceful":true' "$out/events.jsonl"
 fi
-check_defect pipeline-autoscale scale_no_cooldown cooldown-held
-check_defect pipeline-autoscale scale_down_kill drains-gracefully
+check_defects pipeline-autoscale scale_no_cooldown cooldown-held scale_down_kill drains-gracefully
 pipeline_finish

@@ -19,6 +19,5 @@ expect_eq "registry with a bad --bind exits 1" 1 "$?"
 expect_true "the message names the address" grep -q "listen on not-an-ip:7895" "$E2E_TMP/r.out"
 set -e
 check_correct pipeline-failover
-check_defect pipeline-failover no_failover fails-over
-check_defect pipeline-failover failover_drop no-loss
+check_defects pipeline-failover no_failover fails-over failover_drop no-loss
 pipeline_finish

@@ -5,7 +5,5 @@
 set -e
 . "$(dirname "$0")/pipeline_lib.sh"
 check_correct pipeline-feature-outage
-check_defect pipeline-feature-outage no_backoff feature-backoff
-check_defect pipeline-feature-outage no_retry_limit feature-backoff
-check_defect pipeline-feature-outage breaker_never_opens feature-breaker
+check_defects pipeline-feature-outage no_backoff feature-backoff no_retry_limit feature-backoff breaker_never_opens feature-breaker
 pipeline_finish

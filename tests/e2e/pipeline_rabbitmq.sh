@@ -36,10 +36,8 @@ check_none_left() {
 
 check_correct pipeline-rabbitmq
 check_none_left correct
-check_defect pipeline-rabbitmq amqp_transient no-loss
-check_none_left amqp_transient
-check_defect pipeline-rabbitmq amqp_auto_ack no-loss
-check_none_left amqp_auto_ack
+check_defects pipeline-rabbitmq amqp_transient no-loss amqp_auto_ack no-loss
+check_none_left "amqp_transient, amqp_auto_ack"
 SC="$CR_SRC/tests/e2e/scenarios"
 check_correct pipeline-rabbitmq-stall
 check_none_left stall

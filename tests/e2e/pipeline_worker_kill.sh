@@ -4,6 +4,5 @@
 set -e
 . "$(dirname "$0")/pipeline_lib.sh"
 check_correct pipeline-worker-kill
-check_defect pipeline-worker-kill ack_before_commit no-loss
-check_defect pipeline-worker-kill no_dedup no-loss
+check_defects pipeline-worker-kill ack_before_commit no-loss no_dedup no-loss
 pipeline_finish
