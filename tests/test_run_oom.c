@@ -131,9 +131,25 @@ static int run_once(const char *top, long n, long *allocs, int *checked)
     return rc;
 }
 
+/* CR_OOM_SHARD=K/N: only the n with n % N == K - 1 (ctest runs the
+ * shards side by side: the whole loop is minutes under ASan); default 1/1. */
+static void shard_of(long *k, long *nshards)
+{
+    const char *s = getenv("CR_OOM_SHARD");
+    *k = 0;
+    *nshards = 1;
+    if (s && sscanf(s, "%ld/%ld", k, nshards) == 2 && *nshards >= 1 &&
+        *k >= 1 && *k <= *nshards)
+        (*k)--;
+    else
+        *k = 0, *nshards = 1;
+}
+
 static void test_run_setup_oom_loop(void)
 {
     CU_ASSERT_EQUAL_FATAL(access(cr_test_bin("chaosrun"), X_OK), 0);
+    long shard, nshards;
+    shard_of(&shard, &nshards);
     char *top = cr_test_tmpdir();
     long total = 0, allocs = 0;
     int checked = 0;
@@ -145,6 +161,8 @@ static void test_run_setup_oom_loop(void)
      * first n whose run passed (the failure landed after setup, in a
      * place that was allowed to degrade) or after the clean count. */
     for (long n = 1; n <= total; n++) {
+        if (n % nshards != shard)
+            continue;
         long fails = cr_alloc_failures();
         int rc = run_once(top, n, &allocs, &checked);
         if (cr_alloc_failures() == fails)
@@ -161,9 +179,9 @@ static void test_run_setup_oom_loop(void)
             break;
     }
     fprintf(stderr,
-            "(setup allocation-failure loop: %d runs; the first service "
-            "started at allocation %ld of %ld) ",
-            checked, first_start, total);
+            "(setup allocation-failure loop, shard %ld/%ld: %d runs; the "
+            "first service started at allocation %ld of %ld) ",
+            shard + 1, nshards, checked, first_start, total);
     /* The loop went through the whole setup, up to a service's start. */
     CU_ASSERT(first_start > 50);
     CU_ASSERT_EQUAL(cr_test_rmtree(top), 0);
