@@ -9,7 +9,8 @@
 # tests/bench/README.md) and writes it to $OUT/stability.md.
 #
 #   CR_BIN=build/bin tests/bench/stability.sh [--seeds N] [--defect-seeds M]
-#        [--only REGEX] [--no-load] [--no-defects] [--out DIR] [--jobs J]
+#        [--only REGEX] [--no-load] [--no-quiet] [--no-defects] [--out DIR]
+#        [--jobs J]
 #   tests/bench/stability.sh --quick      (ctest: one short scenario, 2 seeds,
 #                                          both columns; checks the script)
 #
@@ -24,7 +25,7 @@
 set -u
 SRC=${CR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${CR_BIN:-$SRC/build/bin}
-SEEDS=20 DSEEDS=5 ONLY='' LOAD=1 DEFECTS=1 QUICK=0 JOBS=1
+SEEDS=20 DSEEDS=5 ONLY='' LOAD=1 QUIET=1 DEFECTS=1 QUICK=0 JOBS=1
 OUT=${TMPDIR:-/tmp}/cr-stability.$$
 while [ $# -gt 0 ]; do
     case $1 in
@@ -32,11 +33,12 @@ while [ $# -gt 0 ]; do
         --defect-seeds) DSEEDS=$2; shift ;;
         --only) ONLY=$2; shift ;;
         --no-load) LOAD=0 ;;
+        --no-quiet) QUIET=0 ;;
         --no-defects) DEFECTS=0 ;;
         --out) OUT=$2; shift ;;
         --jobs|-j) JOBS=$2; shift ;;
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "stability.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -164,8 +166,10 @@ column() {  # COLUMN (quiet|loaded)
 }
 res() { cat "$OUT/$1.res" 2>/dev/null || echo "0 0"; }
 
-echo "quiet column (jobs: $JOBS)" >&2
-column quiet
+if [ "$QUIET" = 1 ]; then
+    echo "quiet column (jobs: $JOBS)" >&2
+    column quiet
+fi
 loaded=0
 if [ "$LOAD" = 1 ] && hog_start; then
     echo "loaded column: stress-ng --cpu $(nproc) beside (jobs: $JOBS)" >&2
@@ -185,9 +189,10 @@ for sc in "${scenarios[@]}"; do
     read -r kq nq < <(res "$name-quiet")
     kl=0 nl=0
     [ "$loaded" = 1 ] && read -r kl nl < <(res "$name-loaded")
-    [ "$nq" -gt 0 ] && [ "$kq" = "$nq" ] || fail=1
+    [ "$QUIET" = 0 ] || { [ "$nq" -gt 0 ] && [ "$kq" = "$nq" ]; } || fail=1
     [ "$loaded" = 0 ] || { [ "$nl" -gt 0 ] && [ "$kl" = "$nl" ]; } || fail=1
-    row="| $name | $kq/$nq | $(wilson "$kq" "$nq") | "
+    row="| $name | "
+    if [ "$nq" -gt 0 ]; then row+="$kq/$nq | $(wilson "$kq" "$nq") | "; else row+="- | - | "; fi
     if [ "$nl" -gt 0 ]; then row+="$kl/$nl | $(wilson "$kl" "$nl") |"; else row+="- | - |"; fi
     echo "$row" | tee -a "$table"
 done
@@ -203,10 +208,11 @@ if [ "${#defect_pairs[@]}" -gt 0 ]; then
         read -r kq nq < <(res "$s-$d-quiet")
         kl=0 nl=0
         [ "$loaded" = 1 ] && read -r kl nl < <(res "$s-$d-loaded")
-        [ "$nq" -gt 0 ] && [ "$kq" = "$nq" ] || fail=1
+        [ "$QUIET" = 0 ] || { [ "$nq" -gt 0 ] && [ "$kq" = "$nq" ]; } || fail=1
         [ "$loaded" = 0 ] || { [ "$nl" -gt 0 ] && [ "$kl" = "$nl" ]; } || fail=1
         lcol="-"; [ "$loaded" = 1 ] && lcol="$kl/$nl"
-        echo "| $s | $d | $c | $kq/$nq | $lcol |" | tee -a "$table"
+        qcol="-"; [ "$QUIET" = 1 ] && qcol="$kq/$nq"
+        echo "| $s | $d | $c | $qcol | $lcol |" | tee -a "$table"
     done
 fi
 echo
