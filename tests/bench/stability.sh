@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
         --out) OUT=$2; shift ;;
         --jobs|-j) JOBS=$2; shift ;;
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "stability.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
