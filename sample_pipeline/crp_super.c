@@ -419,7 +419,9 @@ static int wanted(const char *list, const char *stage)
     return 0;
 }
 
-static child *add_child(super *s, const char *stage, int replica)
+/* A free slot for a child of stage/replica, not started yet; NULL when
+ * every slot is taken. */
+static child *alloc_child(super *s, const char *stage, int replica)
 {
     child *ch = NULL;
     for (int i = 0; i < s->n && !ch; i++)
@@ -432,7 +434,14 @@ static child *add_child(super *s, const char *stage, int replica)
     *ch = (child){.used = 1, .replica = replica, .state = CRP_SUP_STARTING};
     crp_strlcpy(ch->stage, stage, sizeof ch->stage);
     snprintf(ch->inst, sizeof ch->inst, "%s.%d", stage, replica);
-    fire(s, ch, CRP_SUP_EV_START, 0);
+    return ch;
+}
+
+static child *add_child(super *s, const char *stage, int replica)
+{
+    child *ch = alloc_child(s, stage, replica);
+    if (ch)
+        fire(s, ch, CRP_SUP_EV_START, 0);
     return ch;
 }
 
@@ -461,13 +470,16 @@ static int replica_free(const super *s, int r)
 static void scale_to(super *s, int from, int to, const char *why, int64_t depth)
 {
     char esc[256], inst[32] = "";
-    child *victim = NULL;
+    child *victim = NULL, *added = NULL;
     crp_json_esc(esc, sizeof esc, why);
     if (to > from) {
         int r = 0;
         while (!replica_free(s, r))
             r++;
-        child *ch = add_child(s, "worker", r);
+        /* started after the event: the event's time is the decision's,
+         * which the cool-down counts from (a fork and exec on a loaded
+         * machine took 0.3 s: the next change then looked early) */
+        child *ch = added = alloc_child(s, "worker", r);
         if (!ch) {
             crp_log(s->x, "scale up: no free slot");
             return;
@@ -493,6 +505,8 @@ static void scale_to(super *s, int from, int to, const char *why, int64_t depth)
                 from, to, esc, depth, inst);
     if (victim)
         fire(s, victim, CRP_SUP_EV_SCALE_DOWN, 0);
+    if (added)
+        fire(s, added, CRP_SUP_EV_START, 0);
     crp_metric_add(s->m_scaled, 1);
     crp_log(s->x, "scaled workers %d -> %d (%s; %s)", from, to, why, inst);
 }

@@ -738,7 +738,12 @@ SCEN["pipeline-autoscale"] = {
                    "with SIGTERM. Checks: scaled up then down, within [1, 3], cool-down held, "
                    "every retired worker stopped gracefully, nothing lost. Covers the defect "
                    "switches scale_no_cooldown and scale_down_kill. Ports 79xx.",
-    "seed": 19, "duration_s": 22, "drain_s": 4,
+    "seed": 19, "duration_s": 22,
+    # until the backlog is delivered and both scale-downs came: they follow
+    # the last delivery by ~1 s (depth < 20 for --scale-for-ms) and 2.5 s
+    # more (cool-down); a fixed drain_s: 4 ended runs on a CPU-starved
+    # machine with the backlog still queued (7 of 20 beside stress-ng).
+    "drain": {"until_quiet_s": 6, "ev": "delivered", "max_s": 60},
     "services": [
         xsvc("queue", "queue", XP["queue"]),
         xsvc("feature", "feature", XP["feature"]),
