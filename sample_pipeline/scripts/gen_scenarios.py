@@ -69,6 +69,14 @@ BREAKER_OPENS_S = 5
 BACKOFF = {"kind": "backoff", "name": "feature-backoff", "op": "features", "base_ms": 50,
            "factor": 2, "max_ms": 2000, "max_attempts": 5, "jitter": "full"}
 NO_LOSS = {"kind": "no_loss", "name": "no-loss", "max_lost": 0}
+# The registry's trouble must not move traffic: no failover because the
+# registry dropped the primary (reason "unhealthy").  A failover on a
+# request that timed out (reason "timeout", then "failback") is the
+# mechanism working on a slow machine, not a symptom of the registry (seen
+# once in 20 seeds beside stress-ng at load 35, a false failure of the
+# former "no failover at all").
+NO_SPURIOUS_FAILOVER = {"kind": "events", "name": "no-spurious-failover", "ev": "failover",
+                        "where": {"reason": "unhealthy"}, "max": 0}
 
 SCEN = {}
 
@@ -508,7 +516,7 @@ SCEN["pipeline-registry-down"] = {
          "window": {"fault": "registry-paused", "from_s": 1.5, "to_s": 4}},
         {"kind": "events", "name": "keeps-serving-after-restart", "ev": "delivered", "min": 100,
          "window": {"fault": "registry-killed", "from_s": 0.2, "to_s": 2}},
-        {"kind": "events", "name": "no-spurious-failover", "ev": "failover", "max": 0},
+        NO_SPURIOUS_FAILOVER,
         NO_LOSS],
 }
 
@@ -532,7 +540,7 @@ SCEN["pipeline-clock-skew"] = {
     "expect": [
         {"kind": "events", "name": "no-false-unhealthy", "ev": "instance_unhealthy",
          "svc": "registry", "max": 0},
-        {"kind": "events", "name": "no-spurious-failover", "ev": "failover", "max": 0},
+        NO_SPURIOUS_FAILOVER,
         {"kind": "events", "name": "keeps-serving-while-skewed", "ev": "delivered", "min": 100,
          "window": {"fault": "registry-ahead", "from_s": 0.5, "to_s": 4}},
         NO_LOSS],
