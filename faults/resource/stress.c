@@ -30,7 +30,6 @@
 #include "base/cr_cgroup.h"
 #include "base/cr_dirfd.h"
 #include "base/cr_spawn.h"
-#include "engine/cr_ledger.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -345,7 +344,7 @@ static int stop_one(stress_proc *sp, cr_err *err)
 static int stress_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     stress_priv *p = f->priv;
-    char tgt[CR_PATH_MAX], buf[6][32];
+    char buf[6][32];
     char *av[16];
     stress_state *st = cr_calloc(1, sizeof *st);
     json_t *arr = json_array(), *cmd = json_array();
@@ -367,14 +366,8 @@ static int stress_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
                         json_string(placements[p->placement]));
     json_object_set_new(act->details, "command", cmd);
     json_object_set_new(act->details, "stress", arr);
-    if (act->ninst == 0)
-        act->ninst = cr_run_resolve_target(r, &f->target, &act->rng, act->inst,
-                                           CR_ACT_MAX_INST);
-    if (act->ninst == 0) {
-        cr_target_format(&f->target, tgt, sizeof tgt);
-        return cr_err_set(err, CR_ESTATE, "fault %s: target %s has no instance",
-                          f->name, tgt);
-    }
+    if (cr_resfault_targets(f, r, act, err) != 0)
+        return err->code;
     size_t n = p->placement == PL_INSIDE ? act->ninst : 1;
     for (size_t i = 0; i < n; i++) {
         stress_proc *sp = &st->p[st->n++];

@@ -241,6 +241,10 @@ void **cr_run_module_state(cr_run *r, const char *module);
 int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
                        const char **path, cr_err *err);
 
+/* A process's start time (/proc/PID/stat, clock ticks since boot), 0 when
+ * gone: as in engine/cr_ledger.h, for ledger entries "pgid <pid> <start>". */
+unsigned long long cr_proc_starttime(pid_t pid);
+
 /* A cgroup of the run's own beside the replicas' (the stress kind's
  * "beside" placement): <the run-owned parent>/<name> in controller, made
  * on first use and recorded in the ledger like the replicas' cgroups;
