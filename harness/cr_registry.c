@@ -32,30 +32,20 @@ extern const cr_fault_ops cr_fault_netem_ops, cr_fault_partition_ops,
     cr_fault_bandwidth_ops;
 extern const cr_section_ops cr_net_hosts_section;
 extern const cr_fault_ops cr_fault_cpu_ops, cr_fault_memory_ops,
-    cr_fault_pids_ops, cr_fault_disk_fill_ops, cr_fault_io_ops;
+    cr_fault_pids_ops, cr_fault_disk_fill_ops, cr_fault_io_ops,
+    cr_fault_stress_ops;
 extern const cr_section_ops cr_disk_scratch_section;
 extern const cr_probe_ops cr_probe_http_ops, cr_probe_tcp_ops,
     cr_probe_exec_ops, cr_probe_event_ops;
 
 /* ---- fault kinds (one per faults/<kind>.c) ---- */
 static const cr_fault_ops *const fault_kinds[] = {
-    &cr_fault_kill_ops,
-    &cr_fault_pause_ops,
-    &cr_fault_restart_ops,
-    &cr_fault_terminate_ops,
-    &cr_fault_syscall_ops,
-    &cr_fault_proxy_ops,
-    &cr_fault_netem_ops,
-    &cr_fault_partition_ops,
-    &cr_fault_bandwidth_ops,
-    &cr_fault_cpu_ops,
-    &cr_fault_memory_ops,
-    &cr_fault_pids_ops,
-    &cr_fault_disk_fill_ops,
-    &cr_fault_io_ops,
-    &cr_fault_exec_ops,
-    &cr_fault_clock_ops,
-    NULL,
+    &cr_fault_kill_ops,      &cr_fault_pause_ops,     &cr_fault_restart_ops,
+    &cr_fault_terminate_ops, &cr_fault_syscall_ops,   &cr_fault_proxy_ops,
+    &cr_fault_netem_ops,     &cr_fault_partition_ops, &cr_fault_bandwidth_ops,
+    &cr_fault_cpu_ops,       &cr_fault_memory_ops,    &cr_fault_pids_ops,
+    &cr_fault_disk_fill_ops, &cr_fault_io_ops,        &cr_fault_stress_ops,
+    &cr_fault_exec_ops,      &cr_fault_clock_ops,     NULL,
 };
 
 /* ---- probe kinds ---- */

@@ -50,6 +50,20 @@ int cr_resfault_prepare(const cr_reskind *k, cr_fault *f, cr_run *r,
     return 0;
 }
 
+int cr_resfault_targets(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
+{
+    char tgt[CR_PATH_MAX];
+    if (act->ninst == 0)
+        act->ninst = cr_run_resolve_target(r, &f->target, &act->rng, act->inst,
+                                           CR_ACT_MAX_INST);
+    if (act->ninst == 0) {
+        cr_target_format(&f->target, tgt, sizeof tgt);
+        return cr_err_set(err, CR_ESTATE, "fault %s: target %s has no instance",
+                          f->name, tgt);
+    }
+    return 0;
+}
+
 long long cr_resfault_num(const char *cg, const char *file, const char *key)
 {
     long long v;
@@ -59,7 +73,6 @@ long long cr_resfault_num(const char *cg, const char *file, const char *key)
 int cr_resfault_apply(const cr_reskind *k, cr_fault *f, cr_run *r,
                       cr_fault_act *act, cr_err *err)
 {
-    char tgt[CR_PATH_MAX];
     res_state *st = cr_calloc(1, sizeof *st);
     json_t *arr = json_array();
     int rc = 0;
@@ -71,14 +84,8 @@ int cr_resfault_apply(const cr_reskind *k, cr_fault *f, cr_run *r,
     act->state = st;
     json_object_set_new(act->details, "controller", json_string(k->controller));
     json_object_set_new(act->details, "cgroups", arr);
-    if (act->ninst == 0)
-        act->ninst = cr_run_resolve_target(r, &f->target, &act->rng, act->inst,
-                                           CR_ACT_MAX_INST);
-    if (act->ninst == 0) {
-        cr_target_format(&f->target, tgt, sizeof tgt);
-        return cr_err_set(err, CR_ESTATE, "fault %s: target %s has no instance",
-                          f->name, tgt);
-    }
+    if (cr_resfault_targets(f, r, act, err) != 0)
+        return err->code;
     for (size_t i = 0; i < act->ninst; i++) {
         cr_inst *in = act->inst[i];
         const char *cg;

@@ -47,6 +47,10 @@ void cr_resfault_destroy(cr_fault *f);
 
 /* A counter of cgroup file (key NULL: the file is one number), or -1 when
  * it cannot be read. */
+/* act->inst: the fault's target resolved (unless the engine already did);
+ * CR_ESTATE with err when it has no instance. */
+int cr_resfault_targets(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err);
+
 long long cr_resfault_num(const char *cg, const char *file, const char *key);
 
 #endif

@@ -241,6 +241,27 @@ void **cr_run_module_state(cr_run *r, const char *module);
 int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
                        const char **path, cr_err *err);
 
+/* A process's start time (/proc/PID/stat, clock ticks since boot), 0 when
+ * gone: as in engine/cr_ledger.h, for ledger entries "pgid <pid> <start>". */
+unsigned long long cr_proc_starttime(pid_t pid);
+
+/* A cgroup of the run's own beside the replicas' (the stress kind's
+ * "beside" placement): <the run-owned parent>/<name> in controller, made
+ * on first use and recorded in the ledger like the replicas' cgroups;
+ * name is one component of [A-Za-z0-9_-] (so never a replica's name).
+ * Removed at the run's end, processes inside killed.  Codes as above,
+ * CR_EINVAL for a bad name. */
+int cr_run_own_cgroup(cr_run *r, const char *name, const char *controller,
+                      const char **path, cr_err *err);
+
+/* Put process pid into every cgroup the run made for instance i
+ * (cr_run_inst_cgroup), its freezer cgroup excepted, so that it shares
+ * the replica's limits (the stress kind's "inside" placement); *joined:
+ * how many.  For a child waiting in cr_spawn's before_exec.  0 or a CR_E*
+ * code with err. */
+int cr_run_inst_cgroup_join(cr_run *r, const cr_inst *i, pid_t pid,
+                            size_t *joined, cr_err *err);
+
 /* Freeze (frozen 1) or thaw (0) every process of instance i's own freezer
  * cgroup (made first with cr_run_inst_cgroup(.., "freezer", ..)) -- also
  * those that left its process group -- through the v1 freezer, waiting at

@@ -20,7 +20,8 @@
 #include "cr_run_internal.h"
 
 typedef struct cg_dir {
-    const cr_inst *in; /* NULL: a run-owned parent */
+    const cr_inst *in; /* NULL: a run-owned parent, or one of own[] */
+    char own[64];      /* cr_run_own_cgroup's name, "" otherwise */
     char controller[16];
     char path[PATH_MAX];
     int ledger_id;
@@ -38,7 +39,17 @@ static const char *const controllers[] = {"cpu", "memory", "pids", "blkio",
 static cg_dir *find(cg_state *st, const cr_inst *in, const char *controller)
 {
     for (size_t k = 0; st && k < st->n; k++)
-        if (st->v[k].in == in && strcmp(st->v[k].controller, controller) == 0)
+        if (st->v[k].in == in && !st->v[k].own[0] &&
+            strcmp(st->v[k].controller, controller) == 0)
+            return &st->v[k];
+    return NULL;
+}
+
+static cg_dir *find_own(cg_state *st, const char *name, const char *controller)
+{
+    for (size_t k = 0; st && k < st->n; k++)
+        if (!st->v[k].in && strcmp(st->v[k].own, name) == 0 &&
+            strcmp(st->v[k].controller, controller) == 0)
             return &st->v[k];
     return NULL;
 }
@@ -74,8 +85,9 @@ static cg_dir *make_dir(cr_run *r, cg_state *st, const cr_inst *in,
     return d;
 }
 
-int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
-                       const char **path, cr_err *err)
+/* The cgroup of instance i (own NULL) or the run's own cgroup own. */
+static int run_cgroup(cr_run *r, const cr_inst *i, const char *own,
+                      const char *controller, const char **path, cr_err *err)
 {
     int known = 0;
     for (size_t k = 0; k < sizeof controllers / sizeof controllers[0]; k++)
@@ -86,7 +98,7 @@ int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
     if (!r->cgroup && !(r->cgroup = cr_calloc(1, sizeof(cg_state))))
         return cr_err_set(err, CR_ENOMEM, "cgroup: out of memory");
     cg_state *st = r->cgroup;
-    cg_dir *d = find(st, i, controller);
+    cg_dir *d = own ? find_own(st, own, controller) : find(st, i, controller);
     if (d) {
         *path = d->path;
         return 0;
@@ -102,13 +114,50 @@ int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
             return err->code;
     }
     /* parent may have moved with the realloc in make_dir: copy first. */
-    if ((size_t)snprintf(p, sizeof p, "%s/%s", parent->path, i->name) >=
-        sizeof p)
-        return cr_err_set(err, CR_EINVAL, "cgroup: path too long for %s",
-                          i->name);
+    const char *leaf = own ? own : i->name;
+    if ((size_t)snprintf(p, sizeof p, "%s/%s", parent->path, leaf) >= sizeof p)
+        return cr_err_set(err, CR_EINVAL, "cgroup: path too long for %s", leaf);
     if (!(d = make_dir(r, st, i, controller, p, err)))
         return err->code;
+    if (own)
+        snprintf(d->own, sizeof d->own, "%s", own);
     *path = d->path;
+    return 0;
+}
+
+int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
+                       const char **path, cr_err *err)
+{
+    return run_cgroup(r, i, NULL, controller, path, err);
+}
+
+int cr_run_own_cgroup(cr_run *r, const char *name, const char *controller,
+                      const char **path, cr_err *err)
+{
+    /* Never a replica's name ("worker.0" has a dot, names here do not)
+     * nor a path: one component of [A-Za-z0-9_-]. */
+    size_t n = strlen(name);
+    if (n == 0 || n >= sizeof(((cg_dir *)0)->own) ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789_-") != n)
+        return cr_err_set(err, CR_EINVAL, "cgroup: bad name '%s'", name);
+    return run_cgroup(r, NULL, name, controller, path, err);
+}
+
+int cr_run_inst_cgroup_join(cr_run *r, const cr_inst *in, pid_t pid,
+                            size_t *joined, cr_err *err)
+{
+    cg_state *st = r->cgroup;
+    *joined = 0;
+    for (size_t k = 0; st && k < st->n; k++) {
+        if (st->v[k].in != in || strcmp(st->v[k].controller, "freezer") == 0)
+            continue;
+        cr_err e;
+        cr_err_clear(&e);
+        if (cr_cgroup_attach(st->v[k].path, pid, &e) != 0)
+            return cr_err_set(err, e.code, "%s's cgroups: %s", in->name, e.msg);
+        (*joined)++;
+    }
     return 0;
 }
 
