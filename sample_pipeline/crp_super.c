@@ -642,7 +642,11 @@ int crp_super_main(crp_ctx *x)
                 ready = -1; /* unknown: the hold timers start again */
             int cur = serving(&s);
             char why[128] = "";
-            int to = crp_scale_decide(&sc, now, ready, cur, why, sizeof why);
+            /* the decision's time is after the depth query (a round trip
+             * that took 0.16 s on a loaded machine): the cool-down counts
+             * from the change, and the scaled event is written now */
+            int to = crp_scale_decide(&sc, crp_mono_ms(), ready, cur, why,
+                                      sizeof why);
             /* one worker at a time, even when bringing back into bounds */
             if (to > cur)
                 scale_to(&s, cur, cur + 1, why, ready);
