@@ -35,7 +35,7 @@ if [ -s "$J" ]; then
         awk -v r="$r2" 'BEGIN{exit !(r >= 23)}'
     expect_true "pause-broker waited for it: applied at $pa s, 6 s after readiness #2" \
         awk -v r="$r2" -v p="$pa" 'BEGIN{exit !(p >= r + 6 - 0.001)}'
-    expect_eq "every fault of the chain was applied" "applied applied applied applied applied applied" \
+    expect_eq "every fault of the chain was applied" "applied applied applied applied applied applied applied" \
         "$(jq -r '[.faults[].outcome] | join(" ")' "$J")"
     expect_eq "the drain ended by quiet, not at its maximum" false "$(jq -r .drain.hit_max "$J")"
     expect_true "the log shows the slow boot" grep -q "slow boot: sleeping 20 s" "$E2E_TMP/pipeline-rabbitmq/logs/queue.0.log"
