@@ -248,8 +248,11 @@ int main(void)
     u = netem_on(&j);
     double iqr2, r2 = rtt(60, &iqr2);
     netem_off(u);
-    /* Uniform over 100 +- 30 ms has an IQR of 30 ms. */
-    verdict(iqr2 > 15 && iqr2 < 50 && iqr2 > 3 * iqr1 && r2 - base > 70 &&
+    /* Uniform over 100 +- 30 ms has an IQR of 30 ms.  Beside a CPU hog
+     * the VM's own noise widens the no-jitter IQR (10.7 ms was seen, and
+     * 25.2 ms with jitter: "3x the no-jitter IQR" then failed a working
+     * jitter); the jitter must add clearly to that noise. */
+    verdict(iqr2 > 15 && iqr2 < 50 && iqr2 > 1.5 * iqr1 + 5 && r2 - base > 70 &&
                 r2 - base < 170,
             "jitter",
             "100+-30 ms: RTT median %.2f ms, IQR %.2f ms (no jitter: %.2f)", r2,
