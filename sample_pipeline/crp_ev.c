@@ -224,6 +224,14 @@ static int put_line(int fd, held *h, const char *buf, size_t len)
     return held_append(h, buf, len);
 }
 
+/* Empty and stop holding (what it held is written or given up). */
+static void held_reset(held *h)
+{
+    h->len = 0;
+    h->dropped = 0;
+    h->on = 0;
+}
+
 /* Write what h holds in one write(); returns the number of whole lines
  * written, the rest is dropped (a line cut by a short write is torn, as a
  * short write of a single line would be). */
@@ -236,9 +244,7 @@ static int flush_held(int fd, held *h)
         for (const char *q = h->s; (q = memchr(q, '\n', h->s + done - q)); q++)
             lines++;
     }
-    h->len = 0;
-    h->dropped = 0;
-    h->on = 0;
+    held_reset(h);
     return lines;
 }
 
@@ -260,9 +266,7 @@ int crp_ev_release(crp_ev *e)
      * held ones (none written: the caller announces them again). */
     int n = 0;
     if (e->fd >= 0 && backlog_flush(e) != 0) {
-        e->ev.len = 0;
-        e->ev.dropped = 0;
-        e->ev.on = 0;
+        held_reset(&e->ev);
     } else {
         n = flush_held(e->fd, &e->ev);
     }
