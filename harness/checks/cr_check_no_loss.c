@@ -39,6 +39,7 @@
  * second and under 200 MB (see tests/bench/README.md). */
 #include "cr_check.h"
 #include "cr_check_internal.h"
+#include "cr_live.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -233,6 +234,37 @@ static int nl_event_kind(const cr_event *e)
     return NL_OTHER;
 }
 
+/* One event of kind (not NL_OTHER) into id r's counts and first times.
+ * Returns 1 when it was a delivery or dead-lettering that counts (not a
+ * repeat), else 0. */
+static int nl_add(nl_id *r, int kind, const cr_event *e)
+{
+    switch (kind) {
+    case NL_OFF:
+        if (!r->offered++)
+            r->t_off = e->t;
+        return 0;
+    case NL_ACC:
+        if (!r->accepted++)
+            r->t_acc = e->t;
+        return 0;
+    default:
+        /* A dead-lettering reported again with "repeat": true is the
+         * system saying its dead-letter queue already had the id (an
+         * idempotent put after an indeterminate one): one outcome, not
+         * two -- but it is the outcome when the first report was lost. */
+        if (kind == NL_DEAD && r->dead && cr_event_bool(e, "repeat") == 1)
+            return 0;
+        if (kind == NL_DEL)
+            r->delivered++;
+        else
+            r->dead++;
+        if (isnan(r->t_fin))
+            r->t_fin = e->t;
+        return 1;
+    }
+}
+
 /* Count offered/accepted/delivered/dead-lettered per id, with the first
  * times.  Events without a usable id are counted in *bad_ids (the first
  * five as evidence).  0 or CR_ENOMEM. */
@@ -254,29 +286,7 @@ static int nl_collect(const cr_history *h, nl_tab *t, size_t *bad_ids,
         nl_id *r = tab_get(t, id, (size_t)n);
         if (!r)
             return CR_ENOMEM;
-        switch (kind) {
-        case NL_OFF:
-            if (!r->offered++)
-                r->t_off = e->t;
-            break;
-        case NL_ACC:
-            if (!r->accepted++)
-                r->t_acc = e->t;
-            break;
-        default:
-            /* A dead-lettering reported again with "repeat": true is the
-             * system saying its dead-letter queue already had the id (an
-             * idempotent put after an indeterminate one): one outcome, not
-             * two -- but it is the outcome when the first report was lost. */
-            if (kind == NL_DEAD && r->dead && cr_event_bool(e, "repeat") == 1)
-                break;
-            if (kind == NL_DEL)
-                r->delivered++;
-            else
-                r->dead++;
-            if (isnan(r->t_fin))
-                r->t_fin = e->t;
-        }
+        nl_add(r, kind, e);
     }
     return 0;
 }
@@ -544,6 +554,113 @@ out:
     return rc;
 }
 
+/* ---- live: duplicates as they happen (checks/cr_live.h) -------------- */
+
+/* The same id table as nl_eval, fed one event at a time.  A duplicate is
+ * final at once: no later event takes a second delivery back.  Lost and
+ * unexpected ids depend on the end (an id in flight is not lost before the
+ * drain; an acceptance may be reported after its delivery), so until then
+ * the state is holding (or pending with fewer than min_samples accepted
+ * ids). */
+typedef struct nl_live {
+    const cr_expect *x;
+    nl_tab t;
+    size_t accepted, in_flight, reached, dups, bad_ids;
+    double dup_t;
+    unsigned dup_del, dup_dead;
+    char dup_id[64];
+} nl_live;
+
+static int nl_live_open(const cr_expect *x, void **st)
+{
+    nl_live *l = cr_calloc(1, sizeof *l);
+    if (!l)
+        return CR_ENOMEM;
+    l->x = x;
+    l->dup_t = NAN;
+    *st = l;
+    return 0;
+}
+
+static void nl_live_close(void *st)
+{
+    nl_live *l = st;
+    tab_free(&l->t);
+    cr_free(l);
+}
+
+static int nl_live_feed(void *st, const cr_event *e)
+{
+    nl_live *l = st;
+    const nl_priv *p = l->x->priv;
+    int kind = nl_event_kind(e);
+    if (kind == NL_OTHER)
+        return 0;
+    char id[256];
+    int n = cr_chk_event_id(e, id, sizeof id);
+    if (n < 0) {
+        l->bad_ids++;
+        return 0;
+    }
+    nl_id *r = tab_get(&l->t, id, (size_t)n);
+    if (!r)
+        return CR_ENOMEM;
+    unsigned was_acc = r->accepted, was_fin = r->delivered + r->dead;
+    if (!nl_add(r, kind, e)) {
+        if (kind == NL_ACC && !was_acc) {
+            l->accepted++;
+            l->in_flight += was_fin == 0;
+        }
+        return 0;
+    }
+    if (was_fin == 0) {
+        l->reached++;
+        l->in_flight -= r->accepted > 0;
+    }
+    if (was_fin != 1 || p->allow_dup)
+        return 0;
+    /* Left out by the end verdict only when it came in (accepted, else
+     * offered) during the warm-up; in time order, an id neither offered
+     * nor accepted so far can only come in from now on. */
+    double t_in = r->accepted ? r->t_acc : r->offered ? r->t_off : e->t;
+    if (t_in < p->ignore_before_s)
+        return 0;
+    if (!l->dups++) {
+        l->dup_t = e->t;
+        l->dup_del = r->delivered;
+        l->dup_dead = r->dead;
+        snprintf(l->dup_id, sizeof l->dup_id, "%s", id);
+    }
+    return 0;
+}
+
+static void nl_live_status(void *st, const cr_facts *f, cr_live *out)
+{
+    const nl_live *l = st;
+    (void)f;
+    size_t need = l->x->min_samples > 1 ? (size_t)l->x->min_samples : 1;
+    if (l->dups) {
+        out->state = CR_LIVE_VIOLATED;
+        out->final = 1;
+        out->since = l->dup_t;
+        snprintf(out->summary, sizeof out->summary,
+                 "id %s delivered %u times (dead-lettered %u) at t=%.3f, "
+                 "duplicates not allowed; %zu ids duplicated so far",
+                 l->dup_id, l->dup_del, l->dup_dead, l->dup_t, l->dups);
+    } else if (l->accepted < need) {
+        out->state = CR_LIVE_PENDING;
+        snprintf(out->summary, sizeof out->summary,
+                 "%zu accepted ids so far (min_samples %d)", l->accepted,
+                 l->x->min_samples);
+    } else {
+        out->state = CR_LIVE_HOLDING;
+        snprintf(out->summary, sizeof out->summary,
+                 "%zu ids accepted, %zu delivered or dead-lettered, %zu in "
+                 "flight, no duplicate (lost ids are judged after the drain)",
+                 l->accepted, l->reached, l->in_flight);
+    }
+}
+
 const cr_check_ops cr_check_no_loss_ops = {
     .kind = "no_loss",
     .summary = "every accepted id ends delivered or dead-lettered; no "
@@ -553,4 +670,8 @@ const cr_check_ops cr_check_no_loss_ops = {
     .parse = nl_parse,
     .eval = nl_eval,
     .destroy = cr_chk_destroy_priv,
+    .live_open = nl_live_open,
+    .live_feed = nl_live_feed,
+    .live_status = nl_live_status,
+    .live_close = nl_live_close,
 };
