@@ -490,19 +490,17 @@ static void bo_live_status(void *st, const cr_facts *f, cr_live *out)
         snprintf(out->summary, sizeof out->summary,
                  "%s (%zu violations in %zu retries so far)", l->first_why,
                  l->viol, l->r.retries);
-    } else if (l->r.retries == 0 ||
-               l->r.retries < (size_t)l->x->min_samples) {
+    } else if (l->r.retries == 0 || l->r.retries < (size_t)l->x->min_samples) {
         out->state = CR_LIVE_PENDING;
         snprintf(out->summary, sizeof out->summary,
                  "%zu %s retries so far (min_samples %d)", l->r.retries, p->op,
                  l->x->min_samples);
     } else {
         out->state = CR_LIVE_HOLDING;
-        snprintf(out->summary, sizeof out->summary,
-                 "%zu %s retries within the policy so far%s", l->r.retries,
-                 p->op,
-                 p->jitter != J_NONE ? " (the jitter is judged at the end)"
-                                     : "");
+        snprintf(
+            out->summary, sizeof out->summary,
+            "%zu %s retries within the policy so far%s", l->r.retries, p->op,
+            p->jitter != J_NONE ? " (the jitter is judged at the end)" : "");
     }
 }
 

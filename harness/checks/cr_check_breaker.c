@@ -601,8 +601,7 @@ static void br_live_status(void *st, const cr_facts *f, cr_live *out)
                  out->final ? ""
                             : " (final once the dependency fault applied: "
                               "without it the verdict is unknown)");
-    } else if (l->r.samples == 0 ||
-               l->r.samples < (size_t)l->x->min_samples) {
+    } else if (l->r.samples == 0 || l->r.samples < (size_t)l->x->min_samples) {
         out->state = CR_LIVE_PENDING;
         snprintf(out->summary, sizeof out->summary,
                  "%zu events about breaker %s so far (min_samples %d)",

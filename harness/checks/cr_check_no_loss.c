@@ -556,17 +556,32 @@ out:
 
 /* ---- live: duplicates as they happen (checks/cr_live.h) -------------- */
 
-/* The same id table as nl_eval, fed one event at a time.  A duplicate is
- * final at once: no later event takes a second delivery back.  Lost and
- * unexpected ids depend on the end (an id in flight is not lost before the
- * drain; an acceptance may be reported after its delivery), so until then
- * the state is holding (or pending with fewer than min_samples accepted
+/* An id table like nl_eval's, fed one event at a time in arrival order,
+ * keeping only what order cannot change: how many times an id was
+ * delivered and dead-lettered, and the earliest times seen.  A duplicate
+ * is final at once -- no later event takes a delivery back -- when the
+ * end verdict cannot leave the id out:
+ *   - the dead-letterings count as the end counts them at least: an
+ *     announcement with "repeat": true is one outcome only when no plain
+ *     one exists (nl_add, in time order, counts it when it comes first);
+ *     here plain ones are counted and repeats only remembered
+ *     (NL_LIVE_REPEAT, the top bit of `dead`, this table only);
+ *   - with ignore_before_s, a later line could still show the id accepted
+ *     (or offered) during the warm-up, and the end would leave it out:
+ *     such a duplicate is shown as violated but not final.
+ * Lost and unexpected ids depend on the end (an id in flight is not lost
+ * before the drain; an acceptance may be reported after its delivery):
+ * until then the state is holding (pending below min_samples accepted
  * ids). */
+#define NL_LIVE_REPEAT 0x80000000u
+
 typedef struct nl_live {
     const cr_expect *x;
     nl_tab t;
-    size_t accepted, in_flight, reached, dups, bad_ids;
-    double dup_t;
+    size_t accepted, in_flight, reached, bad_ids;
+    size_t dups, dups_final; /* duplicated ids; those that are final */
+    double dup_t;            /* the first duplicate (final ones first) */
+    int dup_final;
     unsigned dup_del, dup_dead;
     char dup_id[64];
 } nl_live;
@@ -589,6 +604,40 @@ static void nl_live_close(void *st)
     cr_free(l);
 }
 
+/* The outcomes the end counts for r at least, whatever the order. */
+static unsigned nl_live_outcomes(const nl_id *r)
+{
+    unsigned plain = r->dead & ~NL_LIVE_REPEAT;
+    return r->delivered + plain + (!plain && (r->dead & NL_LIVE_REPEAT));
+}
+
+static void nl_live_first(double *t, double v)
+{
+    if (isnan(*t) || v < *t)
+        *t = v;
+}
+
+/* Id r just reached two outcomes at event e. */
+static void nl_live_dup(nl_live *l, const nl_id *r, const char *id,
+                        const cr_event *e)
+{
+    const nl_priv *p = l->x->priv;
+    double t_in = r->accepted ? r->t_acc : r->t_off; /* NAN: neither */
+    if (t_in < p->ignore_before_s)
+        return; /* most likely left out at the end: the end decides */
+    /* No warm-up: nothing can leave the id out. */
+    int final = p->ignore_before_s == -INFINITY;
+    l->dups++;
+    l->dups_final += final;
+    if (l->dups > 1 && (l->dup_final || !final))
+        return;
+    l->dup_t = e->t;
+    l->dup_final = final;
+    l->dup_del = r->delivered;
+    l->dup_dead = nl_live_outcomes(r) - r->delivered;
+    snprintf(l->dup_id, sizeof l->dup_id, "%s", id);
+}
+
 static int nl_live_feed(void *st, const cr_event *e)
 {
     nl_live *l = st;
@@ -605,32 +654,36 @@ static int nl_live_feed(void *st, const cr_event *e)
     nl_id *r = tab_get(&l->t, id, (size_t)n);
     if (!r)
         return CR_ENOMEM;
-    unsigned was_acc = r->accepted, was_fin = r->delivered + r->dead;
-    if (!nl_add(r, kind, e)) {
-        if (kind == NL_ACC && !was_acc) {
-            l->accepted++;
-            l->in_flight += was_fin == 0;
-        }
+    unsigned was = nl_live_outcomes(r);
+    switch (kind) {
+    case NL_OFF:
+        r->offered++;
+        nl_live_first(&r->t_off, e->t);
         return 0;
+    case NL_ACC:
+        if (!r->accepted++) {
+            l->accepted++;
+            l->in_flight += was == 0;
+        }
+        nl_live_first(&r->t_acc, e->t);
+        return 0;
+    case NL_DEL:
+        r->delivered++;
+        break;
+    default:
+        if (cr_event_bool(e, "repeat") == 1)
+            r->dead |= NL_LIVE_REPEAT;
+        else
+            r->dead++;
     }
-    if (was_fin == 0) {
+    nl_live_first(&r->t_fin, e->t);
+    unsigned now = nl_live_outcomes(r);
+    if (was == 0 && now > 0) {
         l->reached++;
         l->in_flight -= r->accepted > 0;
     }
-    if (was_fin != 1 || p->allow_dup)
-        return 0;
-    /* Left out by the end verdict only when it came in (accepted, else
-     * offered) during the warm-up; in time order, an id neither offered
-     * nor accepted so far can only come in from now on. */
-    double t_in = r->accepted ? r->t_acc : r->offered ? r->t_off : e->t;
-    if (t_in < p->ignore_before_s)
-        return 0;
-    if (!l->dups++) {
-        l->dup_t = e->t;
-        l->dup_del = r->delivered;
-        l->dup_dead = r->dead;
-        snprintf(l->dup_id, sizeof l->dup_id, "%s", id);
-    }
+    if (was < 2 && now >= 2 && !p->allow_dup)
+        nl_live_dup(l, r, id, e);
     return 0;
 }
 
@@ -639,14 +692,18 @@ static void nl_live_status(void *st, const cr_facts *f, cr_live *out)
     const nl_live *l = st;
     (void)f;
     size_t need = l->x->min_samples > 1 ? (size_t)l->x->min_samples : 1;
+    out->order_free = 1;
     if (l->dups) {
         out->state = CR_LIVE_VIOLATED;
-        out->final = 1;
+        out->final = l->dup_final;
         out->since = l->dup_t;
         snprintf(out->summary, sizeof out->summary,
                  "id %s delivered %u times (dead-lettered %u) at t=%.3f, "
-                 "duplicates not allowed; %zu ids duplicated so far",
-                 l->dup_id, l->dup_del, l->dup_dead, l->dup_t, l->dups);
+                 "duplicates not allowed; %zu ids duplicated so far%s",
+                 l->dup_id, l->dup_del, l->dup_dead, l->dup_t, l->dups,
+                 l->dup_final ? ""
+                              : " (not final: with ignore_before_s a later "
+                                "line may show it accepted in the warm-up)");
     } else if (l->accepted < need) {
         out->state = CR_LIVE_PENDING;
         snprintf(out->summary, sizeof out->summary,

@@ -16,6 +16,13 @@ const char *cr_live_state_name(cr_live_state s)
     return (unsigned)s < CR_LIVE_NSTATES ? names[s] : "at_end";
 }
 
+/* The last t fed per source (an interned inst or svc: compared by
+ * address). */
+typedef struct src_last {
+    const char *who;
+    double t;
+} src_last;
+
 typedef struct held {
     double t;
     size_t idx; /* index in the history (arrival order) */
@@ -30,6 +37,9 @@ struct cr_live_set {
     size_t nhold, caphold;
     double last_t; /* t of the last event fed */
     size_t fed, late;
+    src_last *src; /* a few dozen sources: searched from the last hit */
+    size_t nsrc, capsrc, hit;
+    size_t disordered;
 };
 
 int cr_live_set_new(const cr_scen *sc, double lateness_s, cr_live_set **out,
@@ -70,6 +80,7 @@ void cr_live_set_free(cr_live_set *ls)
             ls->sc->expects[i].ops->live_close(ls->st[i]);
     cr_free(ls->st);
     cr_free(ls->hold);
+    cr_free(ls->src);
     cr_free(ls);
 }
 
@@ -81,9 +92,39 @@ static int cmp_held(const void *a, const void *b)
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
+/* The source's last t, added at -inf when new; NULL when out of memory. */
+static src_last *source(cr_live_set *ls, const char *who)
+{
+    for (size_t k = 0; k < ls->nsrc; k++) {
+        size_t i = (ls->hit + k) % ls->nsrc;
+        if (ls->src[i].who == who) {
+            ls->hit = i;
+            return &ls->src[i];
+        }
+    }
+    if (ls->nsrc == ls->capsrc) {
+        size_t nc = ls->capsrc ? ls->capsrc * 2 : 16;
+        src_last *ns = cr_realloc(ls->src, nc * sizeof *ns);
+        if (!ns)
+            return NULL;
+        ls->src = ns;
+        ls->capsrc = nc;
+    }
+    ls->hit = ls->nsrc;
+    ls->src[ls->nsrc] = (src_last){.who = who, .t = -INFINITY};
+    return &ls->src[ls->nsrc++];
+}
+
 /* One event to every streaming expectation. */
 static int feed_one(cr_live_set *ls, const cr_event *e, cr_err *err)
 {
+    src_last *s = source(ls, e->inst ? e->inst : e->svc);
+    if (!s)
+        return cr_err_set(err, CR_ENOMEM, "live judging: out of memory");
+    if (e->t < s->t)
+        ls->disordered++;
+    else
+        s->t = e->t;
     if (e->t < ls->last_t)
         ls->late++;
     else
@@ -151,6 +192,15 @@ long cr_live_set_status(cr_live_set *ls, const cr_facts *f, cr_live *out)
             continue;
         }
         ls->sc->expects[i].ops->live_status(ls->st[i], f, o);
+        if (o->state == CR_LIVE_VIOLATED && o->final && !o->order_free &&
+            ls->disordered) {
+            o->final = 0;
+            size_t k = strlen(o->summary);
+            snprintf(o->summary + k, sizeof o->summary - k,
+                     " (not final: %zu events came older than one already "
+                     "judged from the same source)",
+                     ls->disordered);
+        }
         if (o->state == CR_LIVE_VIOLATED && o->final &&
             (first < 0 || o->since < out[first].since))
             first = (long)i;
@@ -169,6 +219,10 @@ size_t cr_live_set_late(const cr_live_set *ls)
 size_t cr_live_set_held(const cr_live_set *ls)
 {
     return ls->nhold;
+}
+size_t cr_live_set_disordered(const cr_live_set *ls)
+{
+    return ls->disordered;
 }
 
 json_t *cr_live_json(const cr_scen *sc, const cr_live *st)

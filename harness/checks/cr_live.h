@@ -32,11 +32,24 @@
  *             transition, a retry sooner than its bound): the end verdict
  *             will be failed, and --fail-fast stops the run there.
  *
- * cr_live_set drives every expectation of a scenario over a growing
- * history in arrival order: it feeds them in time order, holding back the
- * events of the last lateness_s (writers stamp ts just before they write,
- * so later arrivals of earlier events come within it); an event older
- * than one already fed is fed anyway and counted as late. */
+ * Order.  Lines arrive in the order they were written, which across
+ * writers is not the order of their ts (a writer paused between its stamp
+ * and its write, a failed write kept back and written later with its
+ * original time).  What the harness relies on is only the contract's
+ * per-source order: one source -- an event's `inst`, else its `svc`, the
+ * unit every order-dependent checker judges by (cr_chk_event_who) -- writes
+ * its lines in ts order.  cr_live_set feeds events in time order after
+ * holding back the last lateness_s (small inversions across writers come
+ * out sorted), and an event older than one already fed is still fed
+ * (counted as late).  Across sources that is harmless: a checker whose
+ * final violations depend on order judges each source's sequence on its
+ * own (breaker, backoff), and one that mixes sources uses only facts that
+ * order cannot change (no_loss: how many times an id was delivered).
+ * When a source itself breaks the order (an event older than one fed
+ * from the same source: counted as disordered), order-dependent
+ * violations are no longer final for the rest of the run (a violation
+ * seen on a source's sequence could be mended by a line that comes late);
+ * the verdict at the end, on the sorted history, decides. */
 #ifndef CR_LIVE_H
 #define CR_LIVE_H
 
@@ -55,6 +68,9 @@ typedef enum {
 struct cr_live {
     cr_live_state state;
     int final;         /* violated: 1 when nothing can mend it */
+    int order_free;    /* set by the checker: `final` holds whatever order
+                          the events come in (cr_live_set then keeps it
+                          when a source broke its order) */
     double since;      /* violated: run time of the first violation */
     char summary[300]; /* one sentence about the state now */
 };
@@ -89,9 +105,12 @@ long cr_live_set_status(cr_live_set *ls, const cr_facts *f, cr_live *out);
 json_t *cr_live_json(const cr_scen *sc, const cr_live *st);
 
 /* Counters: events fed, events fed out of time order (late), events held
- * back now. */
+ * back now, events fed older than one already fed from the same source
+ * (disordered: from the first one on, only order-free violations stay
+ * final). */
 size_t cr_live_set_fed(const cr_live_set *ls);
 size_t cr_live_set_late(const cr_live_set *ls);
 size_t cr_live_set_held(const cr_live_set *ls);
+size_t cr_live_set_disordered(const cr_live_set *ls);
 
 #endif

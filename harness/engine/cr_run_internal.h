@@ -231,7 +231,7 @@ struct cr_run {
     int janitor_fd; /* write end: closing it without "done" = crash */
     pid_t janitor_pid;
 
-    double next_status;      /* when to report the live status next */
+    double next_status; /* when to report the live status next */
     /* Live judging (cr_runlive.c): the streaming checkers, made at the
      * first tick after t0; the last states (one per expectation) and
      * their counts by state; the monotonic time of the next tick. */
@@ -240,7 +240,7 @@ struct cr_run {
     size_t live_counts[CR_LIVE_NSTATES];
     int live_failed; /* live judging ran out of memory: stays off */
     double live_next;
-    long stopped_early; /* --fail-fast: the expectation, else -1 */
+    long stopped_early;      /* --fail-fast: the expectation, else -1 */
     char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
     cr_scrape *scrape;       /* Prometheus scraper for slo checks */
     void *proxy;   /* fault proxy process (cr_run_proxy.c owns it), or NULL */

@@ -293,8 +293,7 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
                  "stopped early by --fail-fast at t=%.3f s (of a %g s "
                  "timeline): expectation %s was violated at t=%.3f, which no "
                  "later event can mend (%s)",
-                 json_number_value(json_object_get(se, "t")),
-                 r->sc->duration_s,
+                 json_number_value(json_object_get(se, "t")), r->sc->duration_s,
                  json_string_value(json_object_get(se, "expectation")),
                  json_number_value(json_object_get(se, "violated_at")),
                  json_string_value(json_object_get(se, "summary")));

@@ -37,8 +37,9 @@ static int live_wanted(const cr_run *r)
 static void live_off(cr_run *r, const char *why)
 {
     r->live_failed = 1;
-    cr_run_log(r, "live judging stopped: %s (the verdicts at the end are "
-                  "not affected)",
+    cr_run_log(r,
+               "live judging stopped: %s (the verdicts at the end are "
+               "not affected)",
                why);
 }
 
@@ -122,7 +123,7 @@ static json_t *status_json(cr_run *r, int final)
     json_t *early = json_object_get(r->journal, "stopped_early");
     json_t *j = json_pack(
         "{s:i,s:s,s:I,s:s,s:f,s:b,s:b,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,"
-        "s:I},s:O,s:o}",
+        "s:I,s:I},s:O,s:o}",
         "version", 1, "scenario", r->sc->name, "seed", (json_int_t)r->seed,
         "phase", phase_names[r->phase], "t", cr_run_now(r), "final", final,
         "fail_fast", r->opts->fail_fast != 0, "counts", "holding",
@@ -132,7 +133,8 @@ static json_t *status_json(cr_run *r, int final)
         "events", "received", (json_int_t)(r->hist.n + r->ev_unparsed),
         "judged", (json_int_t)cr_live_set_fed(r->live), "held_back",
         (json_int_t)cr_live_set_held(r->live), "late",
-        (json_int_t)cr_live_set_late(r->live), "stopped_early",
+        (json_int_t)cr_live_set_late(r->live), "disordered",
+        (json_int_t)cr_live_set_disordered(r->live), "stopped_early",
         early ? early : json_null(), "expectations",
         exps ? exps : json_array());
     return j;
@@ -142,8 +144,8 @@ static void status_write(cr_run *r, json_t *j)
 {
     cr_err e;
     cr_err_clear(&e);
-    char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10))
-                   : NULL;
+    char *text =
+        j ? json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) : NULL;
     if (!text) {
         live_off(r, "status.json: out of memory");
         return;
@@ -162,11 +164,11 @@ static void stop_early(cr_run *r, long i)
     const cr_live *o = &r->live_st[i];
     double now = cr_run_now(r);
     r->stopped_early = i;
-    json_object_set_new(
-        r->journal, "stopped_early",
-        json_pack("{s:s,s:s,s:s,s:f,s:f,s:s}", "reason", "fail-fast",
-                  "expectation", x->name, "kind", x->ops->kind, "violated_at",
-                  o->since, "t", now, "summary", o->summary));
+    json_object_set_new(r->journal, "stopped_early",
+                        json_pack("{s:s,s:s,s:s,s:f,s:f,s:s}", "reason",
+                                  "fail-fast", "expectation", x->name, "kind",
+                                  x->ops->kind, "violated_at", o->since, "t",
+                                  now, "summary", o->summary));
     cr_run_log(r,
                "--fail-fast: expectation %s (%s) violated at t=%.3f, which "
                "no later event can mend: %s; stopping the run early (%.3g s "
@@ -211,8 +213,8 @@ void cr_runlive_end(cr_run *r, int exit_code)
         size_t i;
         json_t *o;
         json_array_foreach (exps, i, o) {
-            const char *v = json_string_value(json_object_get(
-                json_array_get(verdicts, i), "verdict"));
+            const char *v = json_string_value(
+                json_object_get(json_array_get(verdicts, i), "verdict"));
             json_object_set_new(o, "verdict", v ? json_string(v) : json_null());
         }
         json_object_set(j, "status", json_object_get(r->journal, "status"));

@@ -568,6 +568,13 @@ static int run_execute(cr_run *r, const cr_history *baseline, cr_err *err)
                                           "first_error", msg));
     }
     cr_run_phase_enter(r, CR_PH_DONE);
+    /* The checkers judge the history in time order (cr_check.h): lines
+     * arrive in the order they were written, which across writers is not
+     * that of their ts.  (Before, the sort came only in run_write, after
+     * the verdicts: e2e live_judging, "unsorted".) */
+    pthread_mutex_lock(&r->hist_lock);
+    cr_history_sort(&r->hist);
+    pthread_mutex_unlock(&r->hist_lock);
     int rc = r->opts->baseline ? 0 : cr_runjudge_eval(r, baseline);
     return r->interrupted ? 4 : rc;
 }
