@@ -155,6 +155,7 @@ static void test_live_no_loss_warmup_late_acceptance(void)
     CU_ASSERT(lv_is(lv_at(&l, 5, 0, 0), CR_LIVE_VIOLATED, 0));
     CU_ASSERT(cr_live_set_status(l.ls, &l.x.f, l.st) == -1);
     ev_id(&l, 0.5, "producer", "accepted", 7, NULL); /* stamped, late */
+    CU_ASSERT(lv_is(lv_at(&l, 6, 0, 0), CR_LIVE_HOLDING, 0));
     CU_ASSERT(lv_agrees(&l, 0));
     CU_ASSERT(l.x.res.verdict == CR_VERDICT_PASSED);
     lv_free(&l);

@@ -638,6 +638,22 @@ static void nl_live_dup(nl_live *l, const nl_id *r, const char *id,
     snprintf(l->dup_id, sizeof l->dup_id, "%s", id);
 }
 
+/* A line that came late moved id r's time in (was t_in) into the warm-up:
+ * a duplicate counted for it (never final: there is a warm-up) is left
+ * out, as the end will. */
+static void nl_live_undup(nl_live *l, const nl_id *r, const char *id,
+                          double t_in)
+{
+    const nl_priv *p = l->x->priv;
+    double now_in = r->accepted ? r->t_acc : r->t_off;
+    if (p->allow_dup || nl_live_outcomes(r) < 2 || t_in < p->ignore_before_s ||
+        !(now_in < p->ignore_before_s))
+        return;
+    l->dups--;
+    if (!strcmp(id, l->dup_id))
+        snprintf(l->dup_id, sizeof l->dup_id, "(left out: warm-up)");
+}
+
 static int nl_live_feed(void *st, const cr_event *e)
 {
     nl_live *l = st;
@@ -655,10 +671,12 @@ static int nl_live_feed(void *st, const cr_event *e)
     if (!r)
         return CR_ENOMEM;
     unsigned was = nl_live_outcomes(r);
+    double t_in = r->accepted ? r->t_acc : r->t_off;
     switch (kind) {
     case NL_OFF:
         r->offered++;
         nl_live_first(&r->t_off, e->t);
+        nl_live_undup(l, r, id, t_in);
         return 0;
     case NL_ACC:
         if (!r->accepted++) {
@@ -666,6 +684,7 @@ static int nl_live_feed(void *st, const cr_event *e)
             l->in_flight += was == 0;
         }
         nl_live_first(&r->t_acc, e->t);
+        nl_live_undup(l, r, id, t_in);
         return 0;
     case NL_DEL:
         r->delivered++;
