@@ -19,7 +19,7 @@
  * distribution) leaves them NULL and is shown as judged at the end --
  * never a made-up state.
  *
- * States (cr_live.state), as status.json shows them (scenarios/README.md,
+ * States (cr_live.state), as status.json shows them (reports/README.md,
  * "status.json"):
  *   at_end    the checker does not stream: judged when the run ends;
  *   pending   not yet judgeable (too few samples so far, or the verdict

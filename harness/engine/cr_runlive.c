@@ -4,7 +4,7 @@
  * feeds them in time order to the checkers that stream, and writes the
  * states to status.json in the run directory (replaced atomically through
  * the run directory's fd: a temporary file made with O_EXCL, then
- * renameat, never following a link; scenarios/README.md, "status.json").
+ * renameat, never following a link; reports/README.md, "status.json").
  * With --fail-fast the first violation that no later event can mend stops
  * the run: the ordered stop as at the end of the timeline (faults
  * reverted, services stopped), then judged and reported as usual; the
