@@ -292,7 +292,8 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
         snprintf(msg, sizeof msg,
                  "stopped early by --fail-fast at t=%.3f s (of a %g s "
                  "timeline): expectation %s was violated at t=%.3f, which no "
-                 "later event can mend (%s)",
+                 "later event can mend (%s); stopped without a drain, so "
+                 "records in flight then may count as lost",
                  json_number_value(json_object_get(se, "t")), r->sc->duration_s,
                  json_string_value(json_object_get(se, "expectation")),
                  json_number_value(json_object_get(se, "violated_at")),
