@@ -174,7 +174,8 @@ int cr_live_set_feed(cr_live_set *ls, const cr_history *h, double now,
             k++;
             break;
         }
-    memmove(ls->hold, ls->hold + k, (ls->nhold - k) * sizeof *ls->hold);
+    if (k) /* hold is NULL before the first event */
+        memmove(ls->hold, ls->hold + k, (ls->nhold - k) * sizeof *ls->hold);
     ls->nhold -= k;
     return rc;
 }
