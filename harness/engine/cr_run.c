@@ -833,7 +833,8 @@ int cr_run_loop(cr_run *r)
         if (r->fatal_code && r->phase < CR_PH_STOP)
             start_stop_phase(r);
         int timeout = r->opts->live_status ? 200 : 1000;
-        if (r->t0_set) { /* the next live-judging tick (cr_runlive.c) */
+        if (r->t0_set && !r->live_failed && !r->opts->baseline) {
+            /* the next live-judging tick (cr_runlive.c) */
             double ms = (r->live_next - cr_run_mono()) * 1000.0 + 1;
             if (ms < timeout)
                 timeout = ms > 0 ? (int)ms : 0;
