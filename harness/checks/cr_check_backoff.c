@@ -29,6 +29,7 @@
  * Fewer than min_samples retries: unknown. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
+#include "cr_live.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -94,7 +95,8 @@ typedef struct bo_seq {
     int active;
     long long attempt;
     double ts, delay, prev;
-    const cr_event *last;
+    cr_event last; /* a copy (the history may move its array; the fields'
+                      bytes stay) */
 } bo_seq;
 
 #define BO_MAXN 64
@@ -210,7 +212,7 @@ static void bo_sequence(bo_run *r, bo_seq *s, const cr_event *e, long long n,
                      "%s retried %s after %.0f ms although it announced %.0f "
                      "ms",
                      s->who, p->op, gap, s->delay);
-        cr_result_evidence_event(res, s->last, "announced");
+        cr_result_evidence_event(res, &s->last, "announced");
         cr_result_evidence_event(res, e, "retried too early");
     } else if (gap > s->delay + p->gap_tol_ms) {
         r->late++; /* the attempt itself takes time: counted only */
@@ -294,30 +296,35 @@ static void bo_on_retry(bo_run *r, bo_seq *s, const cr_event *e, cr_result *res)
     s->ts = e->ts;
     s->prev = d;
     s->delay = d;
-    s->last = e;
+    s->last = *e;
 }
 
 /* Every retry and giveup of the op (from svc when given), in time order.
  * 0 or CR_ENOMEM. */
-static int bo_collect(bo_run *r, const cr_history *h, cr_result *res)
+static int bo_feed(bo_run *r, const cr_event *e, cr_result *res)
 {
     const bo_priv *p = r->p;
-    for (size_t i = 0; h && i < h->n; i++) {
-        const cr_event *e = &h->v[i];
-        int is_retry = !strcmp(e->ev, "retry");
-        if (!is_retry && strcmp(e->ev, "giveup"))
-            continue;
-        const char *op = cr_event_str(e, "op");
-        if (!op || strcmp(op, p->op) || !cr_chk_event_from(e, p->svc))
-            continue;
-        bo_seq *s = bo_source(r, cr_chk_event_who(e));
-        if (!s)
+    int is_retry = !strcmp(e->ev, "retry");
+    if (!is_retry && strcmp(e->ev, "giveup"))
+        return 0;
+    const char *op = cr_event_str(e, "op");
+    if (!op || strcmp(op, p->op) || !cr_chk_event_from(e, p->svc))
+        return 0;
+    bo_seq *s = bo_source(r, cr_chk_event_who(e));
+    if (!s)
+        return CR_ENOMEM;
+    if (is_retry)
+        bo_on_retry(r, s, e, res);
+    else
+        bo_on_giveup(r, s, e, res);
+    return 0;
+}
+
+static int bo_collect(bo_run *r, const cr_history *h, cr_result *res)
+{
+    for (size_t i = 0; h && i < h->n; i++)
+        if (bo_feed(r, &h->v[i], res) < 0)
             return CR_ENOMEM;
-        if (is_retry)
-            bo_on_retry(r, s, e, res);
-        else
-            bo_on_giveup(r, s, e, res);
-    }
     return 0;
 }
 
@@ -420,6 +427,83 @@ out:
     return rc;
 }
 
+/* ---- live: rules 1-3 as retries come (checks/cr_live.h) --------------- */
+
+/* Rules 1-3 (and a malformed retry) judge each retry against its
+ * sequence: a violation is final at once (the end verdict fails on any).
+ * Rule 4 (jitter) needs every delay of an attempt number: at the end.
+ * The state is the sequences per source and the per-attempt sums. */
+typedef struct bo_live {
+    const cr_expect *x;
+    bo_run r;
+    cr_result res; /* evidence (bounded: 50 lines) */
+    size_t viol;
+    double first_t;
+    char first_why[512];
+} bo_live;
+
+static int bo_live_open(const cr_expect *x, void **st)
+{
+    bo_live *l = cr_calloc(1, sizeof *l);
+    if (!l)
+        return CR_ENOMEM;
+    l->x = x;
+    l->r.p = x->priv;
+    l->r.min_cv = INFINITY;
+    l->first_t = NAN;
+    cr_result_init(&l->res);
+    *st = l;
+    return 0;
+}
+
+static void bo_live_close(void *st)
+{
+    bo_live *l = st;
+    cr_result_free(&l->res);
+    cr_free(l->r.seq);
+    cr_free(l);
+}
+
+static int bo_live_feed(void *st, const cr_event *e)
+{
+    bo_live *l = st;
+    if (bo_feed(&l->r, e, &l->res) < 0)
+        return CR_ENOMEM;
+    size_t v = l->r.v_delay + l->r.v_attempts + l->r.v_gap + l->r.v_bad;
+    if (v && !l->viol) {
+        l->first_t = e->t;
+        snprintf(l->first_why, sizeof l->first_why, "%s", l->r.why);
+    }
+    l->viol = v;
+    return 0;
+}
+
+static void bo_live_status(void *st, const cr_facts *f, cr_live *out)
+{
+    const bo_live *l = st;
+    const bo_priv *p = l->r.p;
+    (void)f;
+    if (l->viol) {
+        out->state = CR_LIVE_VIOLATED;
+        out->final = 1;
+        out->since = l->first_t;
+        snprintf(out->summary, sizeof out->summary,
+                 "%s (%zu violations in %zu retries so far)", l->first_why,
+                 l->viol, l->r.retries);
+    } else if (l->r.retries == 0 || l->r.retries < (size_t)l->x->min_samples) {
+        out->state = CR_LIVE_PENDING;
+        snprintf(out->summary, sizeof out->summary,
+                 "%zu %s retries so far (min_samples %d)", l->r.retries, p->op,
+                 l->x->min_samples);
+    } else {
+        out->state = CR_LIVE_HOLDING;
+        snprintf(
+            out->summary, sizeof out->summary,
+            "%zu %s retries within the policy so far%s", l->r.retries, p->op,
+            p->jitter != J_NONE ? " (the jitter is judged at the end)" : "");
+    }
+}
+
 const cr_check_ops cr_check_backoff_ops = {
     .kind = "backoff",
     .summary = "retries follow the declared backoff policy: delays, attempt "
@@ -428,4 +512,8 @@ const cr_check_ops cr_check_backoff_ops = {
     .parse = bo_parse,
     .eval = bo_eval,
     .destroy = cr_chk_destroy_priv,
+    .live_open = bo_live_open,
+    .live_feed = bo_live_feed,
+    .live_status = bo_live_status,
+    .live_close = bo_live_close,
 };

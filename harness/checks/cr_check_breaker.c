@@ -29,6 +29,7 @@
  * breaker-related events (calls, states, rejections): unknown. */
 #include "cr_check.h"
 #include "cr_check_internal.h"
+#include "cr_live.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -139,6 +140,8 @@ typedef struct br_run {
     size_t v_illegal, v_call, v_reject, v_early, v_open, v_close;
     size_t judged, idle; /* (window, source) pairs judged by rule 5 / not */
     double worst_open, worst_close; /* NAN: no window judged */
+    int live; /* fed live (cr_live.h): rules 1-4 only, no call or
+                 transition kept, so the state stays bounded */
     char why[512];
 } br_run;
 
@@ -207,6 +210,8 @@ static br_src *br_source(br_run *r, const char *who)
 static int br_on_call(br_run *r, br_src *s, const cr_event *e, cr_result *res)
 {
     r->calls++;
+    if (r->live)
+        goto judge;
     if (s->ncalls == s->capcalls) {
         size_t nc = s->capcalls ? s->capcalls * 2 : 16;
         double *nv = cr_realloc(s->calls, nc * sizeof *nv);
@@ -216,6 +221,7 @@ static int br_on_call(br_run *r, br_src *s, const cr_event *e, cr_result *res)
         s->capcalls = nc;
     }
     s->calls[s->ncalls++] = e->t;
+judge:
     if (s->state != B_OPEN || e->t - s->t_open <= r->p->tol)
         return 0;
     br_violation(r, &r->v_call,
@@ -278,6 +284,10 @@ static int br_on_state(br_run *r, br_src *s, const cr_event *e, cr_result *res)
     } else if (to == B_CLOSED) {
         s->t_closed = e->t;
     }
+    if (r->live) {
+        s->state = to;
+        return 0;
+    }
     if (s->ntr == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 8;
         br_tr *nt = cr_realloc(s->tr, nc * sizeof *nt);
@@ -293,25 +303,29 @@ static int br_on_state(br_run *r, br_src *s, const cr_event *e, cr_result *res)
 
 /* Replay the history: every event about this breaker, in time order,
  * against its source's state (rules 1-4).  0 or CR_ENOMEM. */
+static int br_feed(br_run *r, const cr_event *e, cr_result *res)
+{
+    int kind = br_event_kind(r->p, e);
+    if (kind == BR_EV_OTHER)
+        return 0;
+    r->samples++;
+    br_src *s = br_source(r, cr_chk_event_who(e));
+    if (!s)
+        return CR_ENOMEM;
+    if (kind == BR_EV_CALL)
+        return br_on_call(r, s, e, res);
+    if (kind == BR_EV_REJECT) {
+        br_on_reject(r, s, e, res);
+        return 0;
+    }
+    return br_on_state(r, s, e, res);
+}
+
 static int br_collect(br_run *r, const cr_history *h, cr_result *res)
 {
-    for (size_t i = 0; h && i < h->n; i++) {
-        const cr_event *e = &h->v[i];
-        int kind = br_event_kind(r->p, e);
-        if (kind == BR_EV_OTHER)
-            continue;
-        r->samples++;
-        br_src *s = br_source(r, cr_chk_event_who(e));
-        if (!s)
+    for (size_t i = 0; h && i < h->n; i++)
+        if (br_feed(r, &h->v[i], res) < 0)
             return CR_ENOMEM;
-        if (kind == BR_EV_CALL) {
-            if (br_on_call(r, s, e, res) < 0)
-                return CR_ENOMEM;
-        } else if (kind == BR_EV_REJECT)
-            br_on_reject(r, s, e, res);
-        else if (br_on_state(r, s, e, res) < 0)
-            return CR_ENOMEM;
-    }
     return 0;
 }
 
@@ -517,6 +531,91 @@ out:
     return rc;
 }
 
+/* ---- live: rules 1-4 as events come (checks/cr_live.h) ---------------- */
+
+/* Rules 1-4 judge each event against its source's state: a violation of
+ * them is final at once.  The verdict is unknown, not failed, when the
+ * dependency fault never applied, so such a violation becomes final only
+ * once it has.  Rules 5 and 6 (opening and closing per window) are judged
+ * at the end. */
+typedef struct br_live {
+    const cr_expect *x;
+    br_run r;
+    cr_result res; /* evidence of rules 1-4 (bounded: 50 lines) */
+    size_t viol;
+    double first_t;
+    char first_why[512];
+} br_live;
+
+static int br_live_open(const cr_expect *x, void **st)
+{
+    br_live *l = cr_calloc(1, sizeof *l);
+    if (!l)
+        return CR_ENOMEM;
+    l->x = x;
+    l->r.p = x->priv;
+    l->r.live = 1;
+    l->r.worst_open = l->r.worst_close = NAN;
+    l->first_t = NAN;
+    cr_result_init(&l->res);
+    *st = l;
+    return 0;
+}
+
+static void br_live_close(void *st)
+{
+    br_live *l = st;
+    cr_result_free(&l->res);
+    cr_free(l->r.src);
+    cr_free(l);
+}
+
+static size_t br_viol14(const br_run *r)
+{
+    return r->v_illegal + r->v_call + r->v_reject + r->v_early;
+}
+
+static int br_live_feed(void *st, const cr_event *e)
+{
+    br_live *l = st;
+    if (br_feed(&l->r, e, &l->res) < 0)
+        return CR_ENOMEM;
+    size_t v = br_viol14(&l->r);
+    if (v && !l->viol) {
+        l->first_t = e->t;
+        snprintf(l->first_why, sizeof l->first_why, "%s", l->r.why);
+    }
+    l->viol = v;
+    return 0;
+}
+
+static void br_live_status(void *st, const cr_facts *f, cr_live *out)
+{
+    const br_live *l = st;
+    const br_priv *p = l->r.p;
+    if (l->viol) {
+        out->state = CR_LIVE_VIOLATED;
+        out->since = l->first_t;
+        out->final = cr_chk_nfaults(f, p->dep) > 0;
+        snprintf(out->summary, sizeof out->summary, "%s%s", l->first_why,
+                 out->final ? ""
+                            : " (final once the dependency fault applied: "
+                              "without it the verdict is unknown)");
+    } else if (l->r.samples == 0 || l->r.samples < (size_t)l->x->min_samples) {
+        out->state = CR_LIVE_PENDING;
+        snprintf(out->summary, sizeof out->summary,
+                 "%zu events about breaker %s so far (min_samples %d)",
+                 l->r.samples, p->name, l->x->min_samples);
+    } else {
+        out->state = CR_LIVE_HOLDING;
+        snprintf(out->summary, sizeof out->summary,
+                 "breaker %s: %zu calls, %zu rejected, opened %zu times, "
+                 "every transition legal so far (opening and closing per "
+                 "fault window are judged at the end)",
+                 p->name, l->r.calls, l->r.rejects, l->r.opens);
+    }
+}
+
 const cr_check_ops cr_check_breaker_ops = {
     .kind = "breaker",
     .summary = "a circuit breaker opens on dependency failure, stops calling, "
@@ -525,4 +624,8 @@ const cr_check_ops cr_check_breaker_ops = {
     .parse = br_parse,
     .eval = br_eval,
     .destroy = cr_chk_destroy_priv,
+    .live_open = br_live_open,
+    .live_feed = br_live_feed,
+    .live_status = br_live_status,
+    .live_close = br_live_close,
 };

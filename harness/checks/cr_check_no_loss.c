@@ -39,6 +39,7 @@
  * second and under 200 MB (see tests/bench/README.md). */
 #include "cr_check.h"
 #include "cr_check_internal.h"
+#include "cr_live.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -233,6 +234,37 @@ static int nl_event_kind(const cr_event *e)
     return NL_OTHER;
 }
 
+/* One event of kind (not NL_OTHER) into id r's counts and first times.
+ * Returns 1 when it was a delivery or dead-lettering that counts (not a
+ * repeat), else 0. */
+static int nl_add(nl_id *r, int kind, const cr_event *e)
+{
+    switch (kind) {
+    case NL_OFF:
+        if (!r->offered++)
+            r->t_off = e->t;
+        return 0;
+    case NL_ACC:
+        if (!r->accepted++)
+            r->t_acc = e->t;
+        return 0;
+    default:
+        /* A dead-lettering reported again with "repeat": true is the
+         * system saying its dead-letter queue already had the id (an
+         * idempotent put after an indeterminate one): one outcome, not
+         * two -- but it is the outcome when the first report was lost. */
+        if (kind == NL_DEAD && r->dead && cr_event_bool(e, "repeat") == 1)
+            return 0;
+        if (kind == NL_DEL)
+            r->delivered++;
+        else
+            r->dead++;
+        if (isnan(r->t_fin))
+            r->t_fin = e->t;
+        return 1;
+    }
+}
+
 /* Count offered/accepted/delivered/dead-lettered per id, with the first
  * times.  Events without a usable id are counted in *bad_ids (the first
  * five as evidence).  0 or CR_ENOMEM. */
@@ -254,29 +286,7 @@ static int nl_collect(const cr_history *h, nl_tab *t, size_t *bad_ids,
         nl_id *r = tab_get(t, id, (size_t)n);
         if (!r)
             return CR_ENOMEM;
-        switch (kind) {
-        case NL_OFF:
-            if (!r->offered++)
-                r->t_off = e->t;
-            break;
-        case NL_ACC:
-            if (!r->accepted++)
-                r->t_acc = e->t;
-            break;
-        default:
-            /* A dead-lettering reported again with "repeat": true is the
-             * system saying its dead-letter queue already had the id (an
-             * idempotent put after an indeterminate one): one outcome, not
-             * two -- but it is the outcome when the first report was lost. */
-            if (kind == NL_DEAD && r->dead && cr_event_bool(e, "repeat") == 1)
-                break;
-            if (kind == NL_DEL)
-                r->delivered++;
-            else
-                r->dead++;
-            if (isnan(r->t_fin))
-                r->t_fin = e->t;
-        }
+        nl_add(r, kind, e);
     }
     return 0;
 }
@@ -544,6 +554,189 @@ out:
     return rc;
 }
 
+/* ---- live: duplicates as they happen (checks/cr_live.h) -------------- */
+
+/* An id table like nl_eval's, fed one event at a time in arrival order,
+ * keeping only what order cannot change: how many times an id was
+ * delivered and dead-lettered, and the earliest times seen.  A duplicate
+ * is final at once -- no later event takes a delivery back -- when the
+ * end verdict cannot leave the id out:
+ *   - the dead-letterings count as the end counts them at least: an
+ *     announcement with "repeat": true is one outcome only when no plain
+ *     one exists (nl_add, in time order, counts it when it comes first);
+ *     here plain ones are counted and repeats only remembered
+ *     (NL_LIVE_REPEAT, the top bit of `dead`, this table only);
+ *   - with ignore_before_s, a later line could still show the id accepted
+ *     (or offered) during the warm-up, and the end would leave it out:
+ *     such a duplicate is shown as violated but not final.
+ * Lost and unexpected ids depend on the end (an id in flight is not lost
+ * before the drain; an acceptance may be reported after its delivery):
+ * until then the state is holding (pending below min_samples accepted
+ * ids). */
+#define NL_LIVE_REPEAT 0x80000000u
+
+typedef struct nl_live {
+    const cr_expect *x;
+    nl_tab t;
+    size_t accepted, in_flight, reached, bad_ids;
+    size_t dups, dups_final; /* duplicated ids; those that are final */
+    double dup_t;            /* the first duplicate (final ones first) */
+    int dup_final;
+    unsigned dup_del, dup_dead;
+    char dup_id[64];
+} nl_live;
+
+static int nl_live_open(const cr_expect *x, void **st)
+{
+    nl_live *l = cr_calloc(1, sizeof *l);
+    if (!l)
+        return CR_ENOMEM;
+    l->x = x;
+    l->dup_t = NAN;
+    *st = l;
+    return 0;
+}
+
+static void nl_live_close(void *st)
+{
+    nl_live *l = st;
+    tab_free(&l->t);
+    cr_free(l);
+}
+
+/* The outcomes the end counts for r at least, whatever the order. */
+static unsigned nl_live_outcomes(const nl_id *r)
+{
+    unsigned plain = r->dead & ~NL_LIVE_REPEAT;
+    return r->delivered + plain + (!plain && (r->dead & NL_LIVE_REPEAT));
+}
+
+static void nl_live_first(double *t, double v)
+{
+    if (isnan(*t) || v < *t)
+        *t = v;
+}
+
+/* Id r just reached two outcomes at event e. */
+static void nl_live_dup(nl_live *l, const nl_id *r, const char *id,
+                        const cr_event *e)
+{
+    const nl_priv *p = l->x->priv;
+    double t_in = r->accepted ? r->t_acc : r->t_off; /* NAN: neither */
+    if (t_in < p->ignore_before_s)
+        return; /* most likely left out at the end: the end decides */
+    /* No warm-up: nothing can leave the id out. */
+    int final = p->ignore_before_s == -INFINITY;
+    l->dups++;
+    l->dups_final += final;
+    if (l->dups > 1 && (l->dup_final || !final))
+        return;
+    l->dup_t = e->t;
+    l->dup_final = final;
+    l->dup_del = r->delivered;
+    l->dup_dead = nl_live_outcomes(r) - r->delivered;
+    snprintf(l->dup_id, sizeof l->dup_id, "%s", id);
+}
+
+/* A line that came late moved id r's time in (was t_in) into the warm-up:
+ * a duplicate counted for it (never final: there is a warm-up) is left
+ * out, as the end will. */
+static void nl_live_undup(nl_live *l, const nl_id *r, const char *id,
+                          double t_in)
+{
+    const nl_priv *p = l->x->priv;
+    double now_in = r->accepted ? r->t_acc : r->t_off;
+    if (p->allow_dup || nl_live_outcomes(r) < 2 || t_in < p->ignore_before_s ||
+        !(now_in < p->ignore_before_s))
+        return;
+    l->dups--;
+    if (!strcmp(id, l->dup_id))
+        snprintf(l->dup_id, sizeof l->dup_id, "(left out: warm-up)");
+}
+
+static int nl_live_feed(void *st, const cr_event *e)
+{
+    nl_live *l = st;
+    const nl_priv *p = l->x->priv;
+    int kind = nl_event_kind(e);
+    if (kind == NL_OTHER)
+        return 0;
+    char id[256];
+    int n = cr_chk_event_id(e, id, sizeof id);
+    if (n < 0) {
+        l->bad_ids++;
+        return 0;
+    }
+    nl_id *r = tab_get(&l->t, id, (size_t)n);
+    if (!r)
+        return CR_ENOMEM;
+    unsigned was = nl_live_outcomes(r);
+    double t_in = r->accepted ? r->t_acc : r->t_off;
+    switch (kind) {
+    case NL_OFF:
+        r->offered++;
+        nl_live_first(&r->t_off, e->t);
+        nl_live_undup(l, r, id, t_in);
+        return 0;
+    case NL_ACC:
+        if (!r->accepted++) {
+            l->accepted++;
+            l->in_flight += was == 0;
+        }
+        nl_live_first(&r->t_acc, e->t);
+        nl_live_undup(l, r, id, t_in);
+        return 0;
+    case NL_DEL:
+        r->delivered++;
+        break;
+    default:
+        if (cr_event_bool(e, "repeat") == 1)
+            r->dead |= NL_LIVE_REPEAT;
+        else
+            r->dead++;
+    }
+    nl_live_first(&r->t_fin, e->t);
+    unsigned now = nl_live_outcomes(r);
+    if (was == 0 && now > 0) {
+        l->reached++;
+        l->in_flight -= r->accepted > 0;
+    }
+    if (was < 2 && now >= 2 && !p->allow_dup)
+        nl_live_dup(l, r, id, e);
+    return 0;
+}
+
+static void nl_live_status(void *st, const cr_facts *f, cr_live *out)
+{
+    const nl_live *l = st;
+    (void)f;
+    size_t need = l->x->min_samples > 1 ? (size_t)l->x->min_samples : 1;
+    out->order_free = 1;
+    if (l->dups) {
+        out->state = CR_LIVE_VIOLATED;
+        out->final = l->dup_final;
+        out->since = l->dup_t;
+        snprintf(out->summary, sizeof out->summary,
+                 "id %s delivered %u times (dead-lettered %u) at t=%.3f, "
+                 "duplicates not allowed; %zu ids duplicated so far%s",
+                 l->dup_id, l->dup_del, l->dup_dead, l->dup_t, l->dups,
+                 l->dup_final ? ""
+                              : " (not final: with ignore_before_s a later "
+                                "line may show it accepted in the warm-up)");
+    } else if (l->accepted < need) {
+        out->state = CR_LIVE_PENDING;
+        snprintf(out->summary, sizeof out->summary,
+                 "%zu accepted ids so far (min_samples %d)", l->accepted,
+                 l->x->min_samples);
+    } else {
+        out->state = CR_LIVE_HOLDING;
+        snprintf(out->summary, sizeof out->summary,
+                 "%zu ids accepted, %zu delivered or dead-lettered, %zu in "
+                 "flight, no duplicate (lost ids are judged after the drain)",
+                 l->accepted, l->reached, l->in_flight);
+    }
+}
+
 const cr_check_ops cr_check_no_loss_ops = {
     .kind = "no_loss",
     .summary = "every accepted id ends delivered or dead-lettered; no "
@@ -553,4 +746,8 @@ const cr_check_ops cr_check_no_loss_ops = {
     .parse = nl_parse,
     .eval = nl_eval,
     .destroy = cr_chk_destroy_priv,
+    .live_open = nl_live_open,
+    .live_feed = nl_live_feed,
+    .live_status = nl_live_status,
+    .live_close = nl_live_close,
 };

@@ -83,20 +83,41 @@ static void out_log(void *ud, double t, const char *text)
     fprintf(stderr, "[%8.3f] %s\n", t, text);
 }
 
+/* "  3 holding, 1 violated, 2 pending, 4 at end": the expectations by
+ * live state (checks/cr_live.h), the empty ones left out. */
+static void live_counts(const cr_run_status *st, char *buf, size_t n)
+{
+    const struct {
+        size_t k;
+        const char *name;
+    } c[] = {{st->holding, "holding"},
+             {st->violated, "violated"},
+             {st->pending, "pending"},
+             {st->at_end, "at end"}};
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; st->live && i < sizeof c / sizeof c[0] && off < n; i++)
+        if (c[i].k)
+            off += (size_t)snprintf(buf + off, n - off, "%s%zu %s",
+                                    off ? ", " : "  ", c[i].k, c[i].name);
+}
+
 static void out_status(void *ud, const cr_run_status *st)
 {
     cr_cli_out *o = ud;
     if (o->quiet)
         return;
+    char live[128];
+    live_counts(st, live, sizeof live);
     if (st->timeline)
         fprintf(stderr,
                 "\r\033[K[%s] t=%.1f/%.0fs  faults: %s  up %zu/%zu  "
-                "events %zu",
+                "events %zu%s",
                 st->phase, st->t, st->length_s, st->faults, st->up, st->total,
-                st->events);
+                st->events, live);
     else
-        fprintf(stderr, "\r\033[K[%s] up %zu/%zu  events %zu", st->phase,
-                st->up, st->total, st->events);
+        fprintf(stderr, "\r\033[K[%s] up %zu/%zu  events %zu%s", st->phase,
+                st->up, st->total, st->events, live);
     o->status_drawn = 1;
 }
 

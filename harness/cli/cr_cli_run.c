@@ -48,6 +48,12 @@ void cr_cli_usage(FILE *fp)
         "  --dry-run        print the resolved timeline and exit\n"
         "  -q, --quiet      no progress output (the summary is still printed)\n"
         "  --no-status      no live status line\n"
+        "  --fail-fast      stop a run at the first violation no later event\n"
+        "                   can mend (a duplicate delivery, an illegal "
+        "breaker\n"
+        "                   transition); judged and reported as usual\n"
+        "                   (status.json in the run directory: the live "
+        "states)\n"
         "  --color WHEN     colour the summary: auto (a terminal, NO_COLOR\n"
         "                   unset, TERM not dumb; the default), always, never\n"
         "  -j, --jobs N     several scenarios: run up to N at once (those\n"
@@ -148,6 +154,9 @@ static int run_option(run_args *a, int opt, const char *arg)
     case 'N':
         a->no_status = 1;
         return -1;
+    case 'X':
+        a->opts.fail_fast = 1;
+        return -1;
     case 'C':
         if ((a->color = cr_cli__color_parse(arg)) < 0) {
             fprintf(stderr,
@@ -198,6 +207,7 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         {"dry-run", no_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'},
         {"no-status", no_argument, NULL, 'N'},
+        {"fail-fast", no_argument, NULL, 'X'},
         {"jobs", required_argument, NULL, 'j'},
         {"shard", required_argument, NULL, 'K'},
         {"color", required_argument, NULL, 'C'},

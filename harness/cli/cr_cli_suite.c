@@ -323,6 +323,8 @@ static const char SUITE_USAGE[] =
     "  -q, --quiet      no progress lines (the verdict lines and the tally\n"
     "                   are still printed)\n"
     "  --no-status      no live status line\n"
+    "  --fail-fast      stop each run at its first violation no later event\n"
+    "                   can mend (chaosrun --help); the suite goes on\n"
     "  --color WHEN     auto, always or never (see chaosrun --help)\n"
     "  --dry-run        print each scenario's timeline, run nothing\n"
     "  -h, --help       this text\n"

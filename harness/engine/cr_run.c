@@ -809,6 +809,11 @@ static void status_report(cr_run *r)
         .faults = active,
         .up = cr_svc_running(r),
         .events = r->hist.n + r->ev_unparsed,
+        .live = r->live != NULL && !r->live_failed,
+        .holding = r->live_counts[CR_LIVE_HOLDING],
+        .violated = r->live_counts[CR_LIVE_VIOLATED],
+        .pending = r->live_counts[CR_LIVE_PENDING],
+        .at_end = r->live_counts[CR_LIVE_AT_END],
     };
     for (size_t s = 0; s < r->nsvcs; s++)
         st.total += (size_t)r->svcs[s].spec->replicas;
@@ -828,6 +833,12 @@ int cr_run_loop(cr_run *r)
         if (r->fatal_code && r->phase < CR_PH_STOP)
             start_stop_phase(r);
         int timeout = r->opts->live_status ? 200 : 1000;
+        if (r->t0_set && !r->live_failed && !r->opts->baseline) {
+            /* the next live-judging tick (cr_runlive.c) */
+            double ms = (r->live_next - cr_run_mono()) * 1000.0 + 1;
+            if (ms < timeout)
+                timeout = ms > 0 ? (int)ms : 0;
+        }
         int n = epoll_wait(r->epfd, evs, 8, timeout);
         if (n < 0 && errno != EINTR)
             return cr_err_sys(&r->err, CR_ESYS, errno, "epoll_wait");
@@ -847,6 +858,7 @@ int cr_run_loop(cr_run *r)
             }
         }
         events_poll(r);
+        cr_runlive_tick(r, 0);
         status_report(r);
     }
     return CR_OK;

@@ -35,6 +35,10 @@ typedef struct cr_run_status {
     const char *faults; /* names of the active faults, or "none" */
     size_t up, total;   /* replicas running, replicas in all */
     size_t events;      /* events received so far */
+    /* Live judging (checks/cr_live.h), once t0 is past: live is 1 and the
+     * expectations are counted by their state now. */
+    int live;
+    size_t holding, violated, pending, at_end;
 } cr_run_status;
 
 /* What the engine tells its caller while a run goes on.  The engine never
@@ -68,6 +72,10 @@ typedef struct cr_run_opts {
     const cr_run_output *out; /* NULL: tell nobody */
     const char *argv0;        /* for the reproduce command */
     int baseline;             /* 1: this is the fault-free baseline run */
+    /* 1: stop the run at the first violation no later event can mend
+     * (checks/cr_live.h: a live state "violated" with final), judged and
+     * reported as usual; the journal's "stopped_early" says which. */
+    int fail_fast;
     /* The chaosrun program, started for the janitor and the fault proxy
      * (`chaosrun __janitor`, `chaosrun proxy`); NULL: /proc/self/exe,
      * right whenever the caller is chaosrun itself (tests that run the

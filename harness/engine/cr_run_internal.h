@@ -14,6 +14,7 @@
 
 #include "base/cr_spawn.h"
 #include "checks/cr_check.h"
+#include "checks/cr_live.h"
 #include "faults/cr_fault.h"
 #include "cr_ledger.h"
 #include "probes/cr_probe.h"
@@ -230,7 +231,16 @@ struct cr_run {
     int janitor_fd; /* write end: closing it without "done" = crash */
     pid_t janitor_pid;
 
-    double next_status;      /* when to report the live status next */
+    double next_status; /* when to report the live status next */
+    /* Live judging (cr_runlive.c): the streaming checkers, made at the
+     * first tick after t0; the last states (one per expectation) and
+     * their counts by state; the monotonic time of the next tick. */
+    cr_live_set *live;
+    cr_live *live_st;
+    size_t live_counts[CR_LIVE_NSTATES];
+    int live_failed; /* live judging ran out of memory: stays off */
+    double live_next;
+    long stopped_early;      /* --fail-fast: the expectation, else -1 */
     char cause[CR_PATH_MAX]; /* "fault:<name>" while a backend runs */
     cr_scrape *scrape;       /* Prometheus scraper for slo checks */
     void *proxy;   /* fault proxy process (cr_run_proxy.c owns it), or NULL */
@@ -332,6 +342,18 @@ void cr_runfault_timeline_end(cr_run *r);
 void cr_runfault_on_spawn(cr_run *r, cr_inst *in);
 void cr_runfault_free(cr_run *r);
 const char *cr_runfault_cause(cr_run *r);
+
+/* cr_runlive.c: judging while the run goes on.  tick: about once a
+ * second (every call when force), after t0: parse the new events, feed
+ * the streaming checkers, write status.json, and with --fail-fast stop
+ * the run at the first final violation.  flush: at the end of the loop,
+ * before the history is sorted: every event held back is fed.  end: the
+ * last status.json ("final": true, each expectation's verdict); frees
+ * the live state.  The run's monotonic time of the next tick is
+ * live_next. */
+void cr_runlive_tick(cr_run *r, int force);
+void cr_runlive_flush(cr_run *r);
+void cr_runlive_end(cr_run *r, int exit_code);
 
 /* cr_runjudge.c */
 /* Evaluate every expectation; fills the journal; returns the exit status

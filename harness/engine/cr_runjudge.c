@@ -282,6 +282,26 @@ int cr_runjudge_eval(cr_run *r, const cr_history *baseline)
         if (exit_code == 0)
             exit_code = 1;
     }
+    if (r->stopped_early >= 0 && !r->interrupted) {
+        /* --fail-fast stopped the run: the reports say so first (the
+         * journal's "error" is their one-line reason), and the run fails
+         * even should every verdict at the end have passed -- the
+         * experiment did not run its course. */
+        json_t *se = json_object_get(r->journal, "stopped_early");
+        char msg[900];
+        snprintf(msg, sizeof msg,
+                 "stopped early by --fail-fast at t=%.3f s (of a %g s "
+                 "timeline): expectation %s was violated at t=%.3f, which no "
+                 "later event can mend (%s); stopped without a drain, so "
+                 "records in flight then may count as lost",
+                 json_number_value(json_object_get(se, "t")), r->sc->duration_s,
+                 json_string_value(json_object_get(se, "expectation")),
+                 json_number_value(json_object_get(se, "violated_at")),
+                 json_string_value(json_object_get(se, "summary")));
+        json_object_set_new(r->journal, "error", json_string(msg));
+        if (exit_code == 0)
+            exit_code = 1;
+    }
 out:
     json_object_set_new(r->journal, "expectations", exps ? exps : json_array());
     cr_free(jf.ff);

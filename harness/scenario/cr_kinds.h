@@ -25,6 +25,8 @@ typedef struct cr_fault_act cr_fault_act;
 typedef struct cr_probe_ctx cr_probe_ctx;
 typedef struct cr_facts cr_facts;
 typedef struct cr_result cr_result;
+typedef struct cr_event cr_event;
+typedef struct cr_live cr_live;
 
 /* ---- fault kinds (the members are documented in faults/cr_fault.h) ---- */
 
@@ -86,6 +88,12 @@ struct cr_check_ops {
     int (*eval)(const cr_expect *x, const cr_facts *facts, cr_result *res,
                 cr_err *err);
     void (*destroy)(cr_expect *x);
+    /* Judging while the run goes on (checks/cr_live.h): all NULL when the
+     * checker is judged at the end only. */
+    int (*live_open)(const cr_expect *x, void **st);
+    int (*live_feed)(void *st, const cr_event *e);
+    void (*live_status)(void *st, const cr_facts *facts, cr_live *out);
+    void (*live_close)(void *st);
 };
 
 /* ---- extra top-level sections ------------------------------------------ */

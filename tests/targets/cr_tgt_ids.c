@@ -5,7 +5,8 @@
  * {id}); ids whose 200 ms are up are delivered (`delivered` {id}, half of
  * them written as strings to exercise id normalisation).  On SIGTERM it
  * delivers everything pending, then exits 0.
- *   --drop N   defect: id N is accepted but never delivered */
+ *   --drop N   defect: id N is accepted but never delivered
+ *   --dup N    defect: id N is delivered twice */
 #include "lib/cr_tgt.h"
 
 #include <fcntl.h>
@@ -20,11 +21,13 @@
 
 int main(int argc, char **argv)
 {
-    long drop = -1;
+    long drop = -1, dup = -1;
     int period_ms = 20;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--drop") && i + 1 < argc)
             drop = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--dup") && i + 1 < argc)
+            dup = atol(argv[++i]);
         else if (!strcmp(argv[i], "--period-ms") && i + 1 < argc)
             period_ms = atoi(argv[++i]);
         else {
@@ -54,6 +57,8 @@ int main(int argc, char **argv)
                 snprintf(f, sizeof f, "\"id\":%ld,\"latency_ms\":%.1f", id,
                          (now - q_t[(head - 1) % QMAX]) * 1000);
             cr_tgt_emit("delivered", f);
+            if (id == dup)
+                cr_tgt_emit("delivered", f);
         }
         if (cr_tgt_term)
             break;
