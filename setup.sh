@@ -87,20 +87,34 @@ quickstart() {
 run_tests() {
   local rc=0 asan
   # The unit tests run once more under AddressSanitizer + UBSan.  Their
-  # build goes on beside the suite at the lowest CPU priority (nice 19: it
-  # takes what the suite leaves idle; the suite's verdicts must hold on a
-  # busy machine anyway), so that it costs the run little wall time.
+  # build and then their run go on beside the suite at a low CPU priority
+  # (nice: they take what the suite leaves idle; the suite's verdicts must
+  # hold on a busy machine anyway), so that they cost the run little wall
+  # time; their output is printed after the suite's.
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCR_SANITIZE=ON -DCR_WERROR=ON >/dev/null
-  nice -n 19 cmake --build build-asan -j"$(nproc)" >build-asan/build.log 2>&1 &
+  (
+    nice -n 19 cmake --build build-asan -j"$(nproc)" >build-asan/build.log 2>&1 || exit 2
+    cd build-asan &&
+      ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        nice -n 10 ctest --output-on-failure -L unit -j1 >unit.log 2>&1
+  ) &
   asan=$!
   (cd build && ctest --output-on-failure --timeout 600 -j2) || rc=1
-  if ! wait "$asan"; then
+  local st=0
+  wait "$asan" || st=$?
+  case $st in
+  0) tail -12 build-asan/unit.log ;;
+  2)
     tail -40 build-asan/build.log
     echo "setup.sh: the ASan/UBSan build failed (build-asan/build.log)" >&2
     return 1
-  fi
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-     ctest --output-on-failure -L unit -j2) || rc=1
+    ;;
+  *)
+    cat build-asan/unit.log
+    echo "setup.sh: unit tests failed under ASan/UBSan (build-asan/unit.log)" >&2
+    rc=1
+    ;;
+  esac
   return $rc
 }
 
