@@ -84,17 +84,16 @@ static int db_open(sink *s)
         goto fail;
     if (sqlite3_prepare_v2(
             s->db,
-            nodedup
-                ? "INSERT INTO "
-                  "delivered(id,trace,score,degraded,worker,t_in,reason) "
-                  "VALUES(?1,?2,?3,?4,?5,?6,?7)"
-                : "INSERT OR IGNORE INTO "
-                  "delivered(id,trace,score,degraded,worker,t_in,reason) "
-                  "VALUES(?1,?2,?3,?4,?5,?6,?7)",
+            nodedup ? "INSERT INTO "
+                      "delivered(id,trace,score,degraded,worker,t_in,reason) "
+                      "VALUES(?1,?2,?3,?4,?5,?6,?7)"
+                    : "INSERT OR IGNORE INTO "
+                      "delivered(id,trace,score,degraded,worker,t_in,reason) "
+                      "VALUES(?1,?2,?3,?4,?5,?6,?7)",
             -1, &s->ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db,
-                           "SELECT announced, reason FROM delivered WHERE id = ?1", -1,
-                           &s->get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            s->db, "SELECT announced, reason FROM delivered WHERE id = ?1", -1,
+            &s->get, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "UPDATE delivered SET announced = 1 WHERE id = ?1",
                            -1, &s->mark, NULL) != SQLITE_OK)

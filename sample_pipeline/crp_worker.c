@@ -346,10 +346,10 @@ static void failed(worker *w, const crp_qmsg *m, const char *err, outcome *o)
              err, m->deliveries);
     /* "dead_letter": the sink tells it from a result (RabbitMQ: the copy
      * put on `results`, see batch) */
-    json_t *dl = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "id", m->id,
-                           "stage", "worker", "reason", o->reason, "raw",
-                           m->payload, "deliveries", m->deliveries,
-                           "dead_letter", 1);
+    json_t *dl =
+        json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "id", m->id, "stage",
+                  "worker", "reason", o->reason, "raw", m->payload,
+                  "deliveries", m->deliveries, "dead_letter", 1);
     o->payload = dl ? json_dumps(dl, JSON_COMPACT) : NULL;
     json_decref(dl);
 }
@@ -453,10 +453,9 @@ static void ack_dead_letters(worker *w, const crp_qmsg *msgs,
         char esc[400];
         crp_json_esc(esc, sizeof esc, out[i].reason);
         if (!on_broker(w))
-            crp_ev_emit(
-                w->x->ev, "dead_lettered",
-                "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"%s",
-                m->id, m->trace, esc, dup[i] ? ",\"repeat\":true" : "");
+            crp_ev_emit(w->x->ev, "dead_lettered",
+                        "\"id\":\"%s\",\"trace_id\":\"%s\",\"reason\":\"%s\"%s",
+                        m->id, m->trace, esc, dup[i] ? ",\"repeat\":true" : "");
         crp_metric_add(w->m_dlq, 1);
         seq[nd++] = m->seq;
     }
