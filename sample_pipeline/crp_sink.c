@@ -82,6 +82,10 @@ static int db_open(sink *s)
                   "INTEGER NOT NULL DEFAULT 0, reason TEXT);";
     if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
+    /* a database of a sink without the column (fails harmlessly when the
+     * column is there: "duplicate column name") */
+    sqlite3_exec(s->db, "ALTER TABLE delivered ADD COLUMN reason TEXT", NULL,
+                 NULL, NULL);
     if (sqlite3_prepare_v2(
             s->db,
             nodedup ? "INSERT INTO "
