@@ -153,12 +153,16 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
             json_is_true(json_object_get(r, "dead_letter"))
                 ? json_string_value(json_object_get(r, "reason"))
                 : NULL;
-        if (json_is_true(json_object_get(r, "dead_letter")) && !reason)
-            reason = "dead-lettered";
+        if (json_is_true(json_object_get(r, "dead_letter")) &&
+            (!reason || !reason[0]))
+            reason = "dead-lettered"; /* "" would read as a result */
         sqlite3_bind_text(s->ins, 1, m[i].id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s->ins, 2, m[i].trace, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(s->ins, 3,
-                            json_number_value(json_object_get(r, "score")));
+        if (reason)
+            sqlite3_bind_null(s->ins, 3);
+        else
+            sqlite3_bind_double(s->ins, 3,
+                                json_number_value(json_object_get(r, "score")));
         sqlite3_bind_int(s->ins, 4,
                          json_is_true(json_object_get(r, "degraded")));
         sqlite3_bind_text(s->ins, 5,
