@@ -17,7 +17,9 @@
  * `accepted` (or an answer lost with the queue) leaves a durable record
  * nobody reported: an indeterminate write.  The producer wrote `offered`
  * before it sent the record and sends it again (same id) until it gets
- * an ACK; the queue keeps one copy per id (crp_store.h). */
+ * an ACK; the queue keeps one copy per id (crp_store.h).  On RabbitMQ
+ * (which keeps every copy) an invalid record is also put on `results`
+ * and the sink announces `dead_lettered`, once per id. */
 // clang-format on
 #include <errno.h>
 #include <inttypes.h>
@@ -121,9 +123,9 @@ static void build(ingest *g, int client, char *line)
                         p->trace, "span", p->span, "rec", rec, "t_in", p->t_in,
                         "upgraded", up == 1);
     } else {
-        out = json_pack("{s:s, s:s, s:s, s:s, s:f}", "id", p->id, "stage",
+        out = json_pack("{s:s, s:s, s:s, s:s, s:f, s:b}", "id", p->id, "stage",
                         "ingest", "reason", p->reason, "raw", rest, "t_in",
-                        p->t_in);
+                        p->t_in, "dead_letter", 1);
     }
     json_decref(rec);
     p->payload = out ? json_dumps(out, JSON_COMPACT) : NULL;
@@ -139,12 +141,22 @@ static void flush(ingest *g)
 {
     if (g->nb == 0)
         return;
-    crp_qput puts[MAX_BATCH];
-    int dup[MAX_BATCH] = {0};
-    for (int i = 0; i < g->nb; i++)
-        puts[i] = (crp_qput){g->b[i].valid ? "work" : "dlq", g->b[i].id,
-                             g->b[i].trace, g->b[i].payload, &dup[i]};
-    int rc = crp_qc_put(&g->qc, puts, g->nb);
+    /* RabbitMQ deduplicates nothing: a record resent after an ACK that
+     * never reached its producer is a second dead letter there.  So on
+     * RabbitMQ an invalid record goes to `results` too, in the same
+     * confirmed put, and the sink announces it once per id (as the
+     * workers' dead letters; crp_sink.c). */
+    int to_sink = !strcmp(crp_qc_backend(&g->qc), "amqp");
+    crp_qput puts[2 * MAX_BATCH];
+    int dup[MAX_BATCH] = {0}, np = 0;
+    for (int i = 0; i < g->nb; i++) {
+        puts[np++] = (crp_qput){g->b[i].valid ? "work" : "dlq", g->b[i].id,
+                                g->b[i].trace, g->b[i].payload, &dup[i]};
+        if (!g->b[i].valid && to_sink)
+            puts[np++] = (crp_qput){"results", g->b[i].id, g->b[i].trace,
+                                    g->b[i].payload, NULL};
+    }
+    int rc = crp_qc_put(&g->qc, puts, np);
     char buf[128];
     crp_sb answers[MAX_PRODUCERS] = {{0}};
     double now = crp_now();
@@ -164,7 +176,7 @@ static void flush(ingest *g)
                         p->valid ? "true" : "false");
             if (p->valid) {
                 crp_metric_add(g->m_acc, 1);
-            } else {
+            } else if (!to_sink) {
                 char esc[400];
                 crp_json_esc(esc, sizeof esc, p->reason);
                 /* "repeat": the dead-letter queue already had this id (a

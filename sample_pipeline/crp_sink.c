@@ -9,7 +9,14 @@
  * announced = 0, the event is written after the commit, and the row is
  * marked announced in the next transaction.  A duplicate of a row whose
  * event was never written (crash, failed write) announces it then; rows
- * left unannounced by a crash are announced at start. */
+ * left unannounced by a crash are announced at start.
+ *
+ * On RabbitMQ (`--broker`) the workers also put their dead letters on
+ * `results` ("dead_letter": true, with the reason): the broker does not
+ * deduplicate, so a record ingest published again after an indeterminate
+ * put reaches the workers twice, and a poison one is dead-lettered twice.
+ * The sink commits a dead letter like a result -- one row per id, its
+ * `reason` set -- and announces `dead_lettered` once, as for `delivered`. */
 #include <errno.h>
 #include <jansson.h>
 #include <sqlite3.h>
@@ -27,6 +34,7 @@
 typedef struct ann {
     char id[64], trace[40], parent[17]; /* parent: the worker's span */
     double t_in;
+    char reason[200]; /* a dead letter's reason; "" for a result */
 } ann;
 
 typedef struct sink {
@@ -39,7 +47,7 @@ typedef struct sink {
     int ntodo;
     ann done[MAX_PEND]; /* event written, not yet marked announced */
     int ndone;
-    crp_metric *m_in, *m_out, *m_dup, *m_fail, *m_retry, *m_lat;
+    crp_metric *m_in, *m_out, *m_dup, *m_fail, *m_retry, *m_lat, *m_dlq;
 } sink;
 
 static void db_close(sink *s)
@@ -66,26 +74,30 @@ static int db_open(sink *s)
                   "CREATE TABLE IF NOT EXISTS delivered(id TEXT NOT NULL, "
                   "trace TEXT, score REAL,"
                   " degraded INTEGER, worker TEXT, t_in REAL, announced "
-                  "INTEGER NOT NULL DEFAULT 0);"
+                  "INTEGER NOT NULL DEFAULT 0, reason TEXT);"
                 : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                   "CREATE TABLE IF NOT EXISTS delivered(id TEXT PRIMARY KEY, "
                   "trace TEXT, score REAL,"
                   " degraded INTEGER, worker TEXT, t_in REAL, announced "
-                  "INTEGER NOT NULL DEFAULT 0);";
+                  "INTEGER NOT NULL DEFAULT 0, reason TEXT);";
     if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
+    /* a database of a sink without the column (fails harmlessly when the
+     * column is there: "duplicate column name") */
+    sqlite3_exec(s->db, "ALTER TABLE delivered ADD COLUMN reason TEXT", NULL,
+                 NULL, NULL);
     if (sqlite3_prepare_v2(
             s->db,
-            nodedup
-                ? "INSERT INTO delivered(id,trace,score,degraded,worker,t_in) "
-                  "VALUES(?1,?2,?3,?4,?5,?6)"
-                : "INSERT OR IGNORE INTO "
-                  "delivered(id,trace,score,degraded,worker,t_in) "
-                  "VALUES(?1,?2,?3,?4,?5,?6)",
+            nodedup ? "INSERT INTO "
+                      "delivered(id,trace,score,degraded,worker,t_in,reason) "
+                      "VALUES(?1,?2,?3,?4,?5,?6,?7)"
+                    : "INSERT OR IGNORE INTO "
+                      "delivered(id,trace,score,degraded,worker,t_in,reason) "
+                      "VALUES(?1,?2,?3,?4,?5,?6,?7)",
             -1, &s->ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db,
-                           "SELECT announced FROM delivered WHERE id = ?1", -1,
-                           &s->get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            s->db, "SELECT announced, reason FROM delivered WHERE id = ?1", -1,
+            &s->get, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "UPDATE delivered SET announced = 1 WHERE id = ?1",
                            -1, &s->mark, NULL) != SQLITE_OK)
@@ -104,7 +116,7 @@ static int exec(sink *s, const char *sql)
 }
 
 static int add_todo(sink *s, const char *id, const char *trace,
-                    const char *parent, double t_in)
+                    const char *parent, double t_in, const char *reason)
 {
     if (s->ntodo >= MAX_PEND)
         return -1;
@@ -113,6 +125,7 @@ static int add_todo(sink *s, const char *id, const char *trace,
     crp_strlcpy(a->trace, trace ? trace : "", sizeof a->trace);
     crp_strlcpy(a->parent, parent ? parent : "", sizeof a->parent);
     a->t_in = t_in;
+    crp_strlcpy(a->reason, reason ? reason : "", sizeof a->reason);
     return 0;
 }
 
@@ -135,16 +148,31 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
     for (int i = 0; i < n; i++) {
         json_t *r = json_loads(m[i].payload, 0, NULL);
         double t_in = json_number_value(json_object_get(r, "t_in"));
+        /* a dead letter (RabbitMQ): its reason, and no score */
+        const char *reason =
+            json_is_true(json_object_get(r, "dead_letter"))
+                ? json_string_value(json_object_get(r, "reason"))
+                : NULL;
+        if (json_is_true(json_object_get(r, "dead_letter")) &&
+            (!reason || !reason[0]))
+            reason = "dead-lettered"; /* "" would read as a result */
         sqlite3_bind_text(s->ins, 1, m[i].id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s->ins, 2, m[i].trace, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(s->ins, 3,
-                            json_number_value(json_object_get(r, "score")));
+        if (reason)
+            sqlite3_bind_null(s->ins, 3);
+        else
+            sqlite3_bind_double(s->ins, 3,
+                                json_number_value(json_object_get(r, "score")));
         sqlite3_bind_int(s->ins, 4,
                          json_is_true(json_object_get(r, "degraded")));
         sqlite3_bind_text(s->ins, 5,
                           json_string_value(json_object_get(r, "worker")), -1,
                           SQLITE_TRANSIENT);
         sqlite3_bind_double(s->ins, 6, t_in);
+        if (reason)
+            sqlite3_bind_text(s->ins, 7, reason, -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(s->ins, 7);
         int rc = sqlite3_step(s->ins);
         sqlite3_reset(s->ins);
         if (rc != SQLITE_DONE) {
@@ -153,15 +181,22 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
         }
         if (sqlite3_changes(s->db) > 0) {
             add_todo(s, m[i].id, m[i].trace,
-                     json_string_value(json_object_get(r, "span")), t_in);
+                     json_string_value(json_object_get(r, "span")), t_in,
+                     reason);
             json_decref(r);
             continue;
         }
         crp_metric_add(s->m_dup, 1);
-        /* a duplicate: announce it if its event was never written */
+        /* a duplicate: announce it if its event was never written (as
+         * what the row holds: the first outcome committed is the one) */
         sqlite3_bind_text(s->get, 1, m[i].id, -1, SQLITE_STATIC);
         rc = sqlite3_step(s->get);
         int announced = rc == SQLITE_ROW ? sqlite3_column_int(s->get, 0) : 1;
+        char held_reason[200] = "";
+        if (rc == SQLITE_ROW && sqlite3_column_text(s->get, 1))
+            crp_strlcpy(held_reason,
+                        (const char *)sqlite3_column_text(s->get, 1),
+                        sizeof held_reason);
         sqlite3_reset(s->get);
         int pending = 0;
         for (int k = 0; k < s->ntodo; k++)
@@ -170,7 +205,8 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
             pending |= !strcmp(s->done[k].id, m[i].id);
         if (!announced && !pending)
             add_todo(s, m[i].id, m[i].trace,
-                     json_string_value(json_object_get(r, "span")), t_in);
+                     json_string_value(json_object_get(r, "span")), t_in,
+                     held_reason);
         json_decref(r);
     }
     if (exec(s, "COMMIT") < 0)
@@ -188,7 +224,8 @@ fail:
     return -1;
 }
 
-/* Write the delivered events of committed rows, all in one write. */
+/* Write the delivered (or dead_lettered) events of committed rows, all in
+ * one write. */
 static void announce(sink *s)
 {
     double now = crp_now();
@@ -196,10 +233,19 @@ static void announce(sink *s)
     crp_ev_hold(s->x->ev, CRP_EV_EVENTS | CRP_EV_SPANS);
     for (int i = 0; i < s->ntodo; i++) {
         ann *a = &s->todo[i];
-        held[i] =
-            crp_ev_emit(s->x->ev, "delivered",
-                        "\"id\":\"%s\",\"trace_id\":\"%s\",\"latency_ms\":%.3f",
-                        a->id, a->trace, (now - a->t_in) * 1000) == 0;
+        if (a->reason[0]) {
+            char esc[400];
+            crp_json_esc(esc, sizeof esc, a->reason);
+            held[i] = crp_ev_emit(s->x->ev, "dead_lettered",
+                                  "\"id\":\"%s\",\"trace_id\":\"%s\","
+                                  "\"reason\":\"%s\"",
+                                  a->id, a->trace, esc) == 0;
+        } else {
+            held[i] = crp_ev_emit(s->x->ev, "delivered",
+                                  "\"id\":\"%s\",\"trace_id\":\"%s\","
+                                  "\"latency_ms\":%.3f",
+                                  a->id, a->trace, (now - a->t_in) * 1000) == 0;
+        }
         if (held[i]) {
             char span[17];
             crp_hex_id(&s->x->rng, span, 8);
@@ -216,8 +262,12 @@ static void announce(sink *s)
             written--;
             if (s->ndone < MAX_PEND) {
                 s->done[s->ndone++] = *a;
-                crp_metric_add(s->m_out, 1);
-                crp_metric_observe(s->m_lat, (now - a->t_in) * 1000);
+                if (a->reason[0]) {
+                    crp_metric_add(s->m_dlq, 1);
+                } else {
+                    crp_metric_add(s->m_out, 1);
+                    crp_metric_observe(s->m_lat, (now - a->t_in) * 1000);
+                }
                 continue;
             }
         }
@@ -232,13 +282,15 @@ static void recover(sink *s)
     sqlite3_stmt *st = NULL;
     if (!s->db ||
         sqlite3_prepare_v2(
-            s->db, "SELECT id, trace, t_in FROM delivered WHERE announced = 0",
+            s->db,
+            "SELECT id, trace, t_in, reason FROM delivered WHERE announced = 0",
             -1, &st, NULL) != SQLITE_OK)
         return;
     while (sqlite3_step(st) == SQLITE_ROW)
         add_todo(s, (const char *)sqlite3_column_text(st, 0),
                  (const char *)sqlite3_column_text(st, 1), NULL,
-                 sqlite3_column_double(st, 2));
+                 sqlite3_column_double(st, 2),
+                 (const char *)sqlite3_column_text(st, 3));
     sqlite3_finalize(st);
     if (s->ntodo)
         crp_log(s->x, "announcing %d rows committed before a restart",
@@ -267,6 +319,8 @@ int crp_sink_main(crp_ctx *x)
                                "failed commits");
     s.m_retry = crp_http_metric(h, "records_retried_total", CRP_COUNTER,
                                 "commit retries");
+    s.m_dlq = crp_http_metric(h, "records_dead_lettered_total", CRP_COUNTER,
+                              "dead letters announced (RabbitMQ)");
     s.m_lat = crp_http_metric(h, "end_to_end_latency_seconds", CRP_HISTO,
                               "accepted to delivered");
     crp_retry rp = {.base_ms = c->commit_base_ms,
