@@ -23,7 +23,14 @@
  *
  * act->details: "stressor", "workers", "placement", "command" (the argv),
  * and "stress": one object per stress-ng {"instance" (inside), "pid",
- * "cgroups": the cgroup directories it joined, "stopped": how it ended}. */
+ * "cgroups": the cgroup directories it joined, "stopped": how it ended,
+ * "memory": the kernel's counters of the memory cgroup it is charged to
+ * (inside: the replica's, beside: stress-<fault>) -- {"cgroup",
+ * "usage_bytes" and "max_usage_bytes" before stress-ng runs (the
+ * watermark: the cgroup's peak since it was made), "usage_bytes_at_end"
+ * and "max_usage_bytes_at_end" at the window's end before it is stopped,
+ * "usage_bytes_after" once none of it is left}; what the hog held at the
+ * end is usage_bytes_at_end - usage_bytes_after}. */
 #include "cr_resfault.h"
 
 #include "base/cr_alloc.h"
@@ -59,6 +66,7 @@ typedef struct stress_proc {
     cr_run *r;
     cr_inst *in;       /* inside: the replica whose cgroups it joins */
     const char *cg[2]; /* beside: its own cpu and memory cgroups */
+    const char *memcg; /* the memory cgroup it is charged to */
     pid_t pid;
     int ledger_id;
     json_t *d; /* its object in "stress" */
@@ -314,6 +322,15 @@ static int stop_one(stress_proc *sp, cr_err *err)
     cr_err_clear(&e);
     if (sp->pid <= 0)
         return 0;
+    json_t *mem = json_object_get(sp->d, "memory");
+    if (mem && !json_object_get(mem, "usage_bytes_at_end")) {
+        json_object_set_new(mem, "usage_bytes_at_end",
+                            json_integer(cr_resfault_num(
+                                sp->memcg, "memory.usage_in_bytes", NULL)));
+        json_object_set_new(mem, "max_usage_bytes_at_end",
+                            json_integer(cr_resfault_num(
+                                sp->memcg, "memory.max_usage_in_bytes", NULL)));
+    }
     kill(-sp->pid, SIGTERM);
     int w = cr_spawn_wait(sp->pid, 2.0, &status, &e);
     if (w == 1)
@@ -335,6 +352,10 @@ static int stop_one(stress_proc *sp, cr_err *err)
                           "stress-ng group %d: members still there after 3 s",
                           (int)sp->pid);
     sp->pid = 0;
+    if (mem)
+        json_object_set_new(mem, "usage_bytes_after",
+                            json_integer(cr_resfault_num(
+                                sp->memcg, "memory.usage_in_bytes", NULL)));
     if (sp->ledger_id > 0)
         cr_run_ledger_done(sp->r, sp->ledger_id);
     sp->ledger_id = 0;
@@ -391,6 +412,22 @@ static int stress_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
                 cr_run_own_cgroup(r, name, "memory", &sp->cg[1], &e) != 0)
                 return cr_err_set(err, e.code, "fault %s: %s", f->name, e.msg);
         }
+        if (!sp->in)
+            sp->memcg = sp->cg[1];
+        else {
+            cr_err e;
+            cr_err_clear(&e);
+            if (cr_run_inst_cgroup(r, sp->in, "memory", &sp->memcg, &e) != 0)
+                return cr_err_set(err, e.code, "fault %s: %s", f->name, e.msg);
+        }
+        json_object_set_new(
+            sp->d, "memory",
+            json_pack("{s:s,s:I,s:I}", "cgroup", sp->memcg, "usage_bytes",
+                      (json_int_t)cr_resfault_num(
+                          sp->memcg, "memory.usage_in_bytes", NULL),
+                      "max_usage_bytes",
+                      (json_int_t)cr_resfault_num(
+                          sp->memcg, "memory.max_usage_in_bytes", NULL)));
         int rc = spawn_one(f, r, sp, av, err);
         if (rc != 0)
             return rc; /* the engine reverts what started */
