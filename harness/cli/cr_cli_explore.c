@@ -133,8 +133,8 @@ typedef struct explore {
     size_t *arm_tally; /* faults drawn from each arm: every draw so far */
     size_t *rec_tally; /* the same as of the last run recorded */
     cr_explore_strategy strategy;
-    explore_slot *slots; /* ring of `jobs` slots: run i in slots[i % jobs] */
-    unsigned jobs;
+    explore_slot *slots;   /* ring: run i in slots[i % nslots] */
+    unsigned jobs, nslots; /* runs at once; runs drawn, not yet recorded */
 } explore;
 
 /* Arms of the space drawn from at least once (tally: narms counters). */
@@ -264,14 +264,14 @@ static void record(explore *ex, const explore_slot *sl, const json_t *j,
         ex->unjudged++;
     }
     /* arms_tried as of this run's draw, whatever was drawn after it. */
-    json_t *line = json_pack(
-        "{s:i,s:I,s:s,s:O,s:i,s:s,s:s,s:f,s:I,s:f,s:f}", "run", sl->i, "seed",
-        (json_int_t)sl->seed, "strategy",
-        cr_explore_strategy_name(ex->strategy), "faults", sl->drawn, "exit",
-        sl->rc, "status", st ? st : "none", "failed", sig, "took_s",
-        sl->end - sl->start, "arms_tried",
-        (json_int_t)arms_tried(ex, sl->tally), "start_s", sl->start, "end_s",
-        sl->end);
+    json_t *line =
+        json_pack("{s:i,s:I,s:s,s:O,s:i,s:s,s:s,s:f,s:I,s:f,s:f}", "run", sl->i,
+                  "seed", (json_int_t)sl->seed, "strategy",
+                  cr_explore_strategy_name(ex->strategy), "faults", sl->drawn,
+                  "exit", sl->rc, "status", st ? st : "none", "failed", sig,
+                  "took_s", sl->end - sl->start, "arms_tried",
+                  (json_int_t)arms_tried(ex, sl->tally), "start_s", sl->start,
+                  "end_s", sl->end);
     if (line) {
         json_dumpf(line, ex->lines, JSON_COMPACT | JSON_PRESERVE_ORDER);
         fputc('\n', ex->lines);
@@ -405,7 +405,7 @@ static void reap(explore *ex, int *running)
     int st;
     pid_t w;
     while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
-        for (unsigned k = 0; k < ex->jobs; k++) {
+        for (unsigned k = 0; k < ex->nslots; k++) {
             explore_slot *sl = &ex->slots[k];
             if (sl->state != SLOT_RUNNING || sl->pid != w)
                 continue;
@@ -504,11 +504,11 @@ static void explore_summary(explore *ex, const explore_args *a, uint64_t s0)
             json_array_append_new(untried, json_string(nm));
     }
     if (sum)
-        json_object_set_new(
-            sum, "combinations",
-            json_pack("{s:I,s:I,s:o*}", "total", (json_int_t)ex->narms, "tried",
-                      (json_int_t)arms_tried(ex, ex->rec_tally), "untried",
-                      untried));
+        json_object_set_new(sum, "combinations",
+                            json_pack("{s:I,s:I,s:o*}", "total",
+                                      (json_int_t)ex->narms, "tried",
+                                      (json_int_t)arms_tried(ex, ex->rec_tally),
+                                      "untried", untried));
     else
         json_decref(untried);
     char sfile[PATH_MAX + 16];
@@ -541,13 +541,16 @@ static int explore_open(explore *ex, const explore_args *a)
     ex->arm_tally = calloc(na, sizeof *ex->arm_tally);
     ex->rec_tally = calloc(na, sizeof *ex->rec_tally);
     ex->jobs = (unsigned)a->jobs;
-    ex->slots = calloc(ex->jobs, sizeof *ex->slots);
-    for (unsigned k = 0; ex->slots && k < ex->jobs; k++)
+    /* Twice as many runs drawn as run at once: a long run waiting to be
+     * recorded does not keep the next ones from starting. */
+    ex->nslots = ex->jobs > 1 ? 2 * ex->jobs : 1;
+    ex->slots = calloc(ex->nslots, sizeof *ex->slots);
+    for (unsigned k = 0; ex->slots && k < ex->nslots; k++)
         if (!(ex->slots[k].tally = calloc(na, sizeof *ex->slots[k].tally)))
             return 4;
     if (!ex->dirs || !ex->groups || !ex->arm_tally || !ex->rec_tally ||
-        !ex->slots ||
-        cr_cli__mkdirs(ex->out) != 0 || !(ex->lines = fopen(path, "we"))) {
+        !ex->slots || cr_cli__mkdirs(ex->out) != 0 ||
+        !(ex->lines = fopen(path, "we"))) {
         fprintf(stderr, "chaosrun explore: cannot write %s\n", path);
         return 4;
     }
@@ -625,8 +628,8 @@ static int explore_loop(explore *ex, const explore_args *a, uint64_t s0,
     }
     for (;;) {
         while (!stopped && rec < next &&
-               ex->slots[rec % ex->jobs].state == SLOT_DONE) {
-            explore_slot *sl = &ex->slots[rec % ex->jobs];
+               ex->slots[rec % ex->nslots].state == SLOT_DONE) {
+            explore_slot *sl = &ex->slots[rec % ex->nslots];
             json_t *j = slot_journal(sl);
             int r = j && cr_cli__interrupted(j) ? 4 : sl->rc;
             if (j && ex->ndirs < ex->cap &&
@@ -661,8 +664,9 @@ static int explore_loop(explore *ex, const explore_args *a, uint64_t s0,
         if (stopped)
             break;
         while (draw_failed_at == UINT_MAX && !*sig && next < a->runs &&
-               next - rec < ex->jobs && cr_cli__mono() - ex->t0 < a->budget) {
-            explore_slot *sl = &ex->slots[next % ex->jobs];
+               next - rec < ex->nslots && running < (int)ex->jobs &&
+               cr_cli__mono() - ex->t0 < a->budget) {
+            explore_slot *sl = &ex->slots[next % ex->nslots];
             cr_scen *sc = NULL;
             int r = slot_draw(ex, sl, next, s0 + next, &sc);
             if (r) {
@@ -685,12 +689,12 @@ static int explore_loop(explore *ex, const explore_args *a, uint64_t s0,
             cr_scen_free(sc);
             next++;
         }
-        if (rec < next && ex->slots[rec % ex->jobs].state == SLOT_DONE)
+        if (rec < next && ex->slots[rec % ex->nslots].state == SLOT_DONE)
             continue; /* -j 1: the run just made */
         if (rec == next) {
             if (draw_failed_at == next)
                 rc = draw_rc; /* invalid draw: after the runs before it */
-            break; /* budget spent, --runs made, or interrupted */
+            break;            /* budget spent, --runs made, or interrupted */
         }
         siginfo_t si;
         int s = sigwaitinfo(&wait_set, &si);
@@ -699,7 +703,7 @@ static int explore_loop(explore *ex, const explore_args *a, uint64_t s0,
              * stop (its services stopped, its journal written), then
              * recorded in order up to the first one interrupted. */
             *sig = s;
-            for (unsigned k = 0; k < ex->jobs; k++)
+            for (unsigned k = 0; k < ex->nslots; k++)
                 if (ex->slots[k].state == SLOT_RUNNING && ex->slots[k].pid > 0)
                     kill(ex->slots[k].pid, SIGTERM);
         }
@@ -707,7 +711,7 @@ static int explore_loop(explore *ex, const explore_args *a, uint64_t s0,
     }
     /* Runs drawn beyond the stop: cancelled, waited for, files removed. */
     for (unsigned k = rec; k < next; k++)
-        slot_release(ex, &ex->slots[k % ex->jobs], 1);
+        slot_release(ex, &ex->slots[k % ex->nslots], 1);
     if (ex->jobs > 1) {
         int st;
         while (waitpid(-1, &st, WNOHANG) > 0)
@@ -776,7 +780,7 @@ out:
     free(ex.dirs);
     free(ex.arm_tally);
     free(ex.rec_tally);
-    for (unsigned k = 0; ex.slots && k < ex.jobs; k++)
+    for (unsigned k = 0; ex.slots && k < ex.nslots; k++)
         free(ex.slots[k].tally);
     free(ex.slots);
     json_decref(ex.groups);
