@@ -111,6 +111,7 @@ typedef struct explore_slot {
     size_t *tally;     /* the tally right after its draw (narms) */
     int state;         /* SLOT_* */
     pid_t pid;         /* its child while SLOT_RUNNING with -j > 1 */
+    int told;          /* SIGTERM sent to it (once: a second forces) */
     int rc;            /* exit status once SLOT_DONE */
     double start, end; /* since the exploration began */
     char file[PATH_MAX + 32], dir[PATH_MAX + 32];
@@ -386,6 +387,9 @@ static int slot_fork(explore_slot *sl, cr_scen *sc, const sigset_t *old_mask)
     if (p == 0) {
         cr_err e;
         cr_err_clear(&e);
+        /* A process group of its own: a signal from the terminal reaches
+         * the parent only, which tells each run once. */
+        setpgid(0, 0);
         sigprocmask(SIG_SETMASK, old_mask, NULL);
         int rc = enter_own_netns(&e);
         if (rc)
@@ -395,8 +399,19 @@ static int slot_fork(explore_slot *sl, cr_scen *sc, const sigset_t *old_mask)
         fflush(NULL);
         _exit(rc);
     }
+    setpgid(p, p); /* also here: no window where the terminal reaches it */
     sl->pid = p;
     return 0;
+}
+
+/* Tell a running run to stop: one SIGTERM (the run stops its services and
+ * writes its journal; a second signal would kill them without grace). */
+static void slot_stop(explore_slot *sl)
+{
+    if (sl->state == SLOT_RUNNING && sl->pid > 0 && !sl->told) {
+        kill(sl->pid, SIGTERM);
+        sl->told = 1;
+    }
 }
 
 /* Reap every child that ended: its slot is done. */
@@ -424,7 +439,8 @@ static void slot_release(explore *ex, explore_slot *sl, int cancel)
 {
     if (cancel && sl->state == SLOT_RUNNING && sl->pid > 0) {
         int st;
-        kill(sl->pid, SIGTERM);
+        if (!sl->told)
+            kill(sl->pid, SIGTERM);
         while (waitpid(sl->pid, &st, 0) < 0 && errno == EINTR)
             ;
     }
@@ -704,18 +720,27 @@ static int explore_loop(explore *ex, const explore_args *a, uint64_t s0,
              * recorded in order up to the first one interrupted. */
             *sig = s;
             for (unsigned k = 0; k < ex->nslots; k++)
-                if (ex->slots[k].state == SLOT_RUNNING && ex->slots[k].pid > 0)
-                    kill(ex->slots[k].pid, SIGTERM);
+                slot_stop(&ex->slots[k]);
         }
         reap(ex, &running);
     }
-    /* Runs drawn beyond the stop: cancelled, waited for, files removed. */
+    /* Runs drawn beyond the stop: cancelled (all told at once, then each
+     * waited for), their files removed. */
+    for (unsigned k = rec; k < next; k++)
+        slot_stop(&ex->slots[k % ex->nslots]);
     for (unsigned k = rec; k < next; k++)
         slot_release(ex, &ex->slots[k % ex->nslots], 1);
     if (ex->jobs > 1) {
-        int st;
+        /* A signal that came after the last wait still ends the search as
+         * interrupted, rather than kill this process once unblocked. */
+        struct timespec zero = {0, 0};
+        siginfo_t si;
+        int s, st;
+        while ((s = sigtimedwait(&wait_set, &si, &zero)) > 0)
+            if ((s == SIGINT || s == SIGTERM) && !*sig)
+                *sig = s;
         while (waitpid(-1, &st, WNOHANG) > 0)
-            ; /* nothing of ours is left; a late SIGCHLD is dropped below */
+            ; /* nothing of ours is left running */
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
         sigaction(SIGCHLD, &old_chld, NULL);
     }
