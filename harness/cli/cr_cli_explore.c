@@ -618,6 +618,41 @@ static int jobs_possible(const explore *ex, const explore_args *a)
     return 0;
 }
 
+/* Draw and start runs from *next on while a job and a slot are free and
+ * the budget and --runs allow.  A draw that fails sets *failed_at (its
+ * index) and *failed_rc and starts nothing more. */
+static void start_ready(explore *ex, const explore_args *a, uint64_t s0,
+                        unsigned rec, unsigned *next, int *running,
+                        const sigset_t *old_mask, unsigned *failed_at,
+                        int *failed_rc)
+{
+    while (*next < a->runs && *next - rec < ex->nslots &&
+           *running < (int)ex->jobs && cr_cli__mono() - ex->t0 < a->budget) {
+        explore_slot *sl = &ex->slots[*next % ex->nslots];
+        cr_scen *sc = NULL;
+        int r = slot_draw(ex, sl, *next, s0 + *next, &sc);
+        if (r) {
+            *failed_at = *next, *failed_rc = r;
+            return;
+        }
+        sl->state = SLOT_RUNNING;
+        sl->start = cr_cli__mono() - ex->t0;
+        if (ex->jobs == 1) {
+            sl->rc = cr_cli__run_quiet(sc, sl->dir, NULL);
+            sl->state = SLOT_DONE;
+        } else if (slot_fork(sl, sc, old_mask) == 0) {
+            (*running)++;
+        } else {
+            sl->rc = 4;
+            sl->state = SLOT_DONE;
+        }
+        if (sl->state == SLOT_DONE)
+            sl->end = cr_cli__mono() - ex->t0;
+        cr_scen_free(sc);
+        (*next)++;
+    }
+}
+
 /* The search: draw and start runs while a job is free, record finished
  * runs in run order and apply the stop rules there.  Returns 0 or the
  * exit status that ended it (2, 3, 4, 5); *sig: the signal that
@@ -679,32 +714,9 @@ static int explore_loop(explore *ex, const explore_args *a, uint64_t s0,
         }
         if (stopped)
             break;
-        while (draw_failed_at == UINT_MAX && !*sig && next < a->runs &&
-               next - rec < ex->nslots && running < (int)ex->jobs &&
-               cr_cli__mono() - ex->t0 < a->budget) {
-            explore_slot *sl = &ex->slots[next % ex->nslots];
-            cr_scen *sc = NULL;
-            int r = slot_draw(ex, sl, next, s0 + next, &sc);
-            if (r) {
-                draw_failed_at = next, draw_rc = r;
-                break;
-            }
-            sl->state = SLOT_RUNNING;
-            sl->start = cr_cli__mono() - ex->t0;
-            if (ex->jobs == 1) {
-                sl->rc = cr_cli__run_quiet(sc, sl->dir, NULL);
-                sl->state = SLOT_DONE;
-            } else if (slot_fork(sl, sc, &old_mask) == 0) {
-                running++;
-            } else {
-                sl->rc = 4;
-                sl->state = SLOT_DONE;
-            }
-            if (sl->state == SLOT_DONE)
-                sl->end = cr_cli__mono() - ex->t0;
-            cr_scen_free(sc);
-            next++;
-        }
+        if (draw_failed_at == UINT_MAX && !*sig)
+            start_ready(ex, a, s0, rec, &next, &running, &old_mask,
+                        &draw_failed_at, &draw_rc);
         if (rec < next && ex->slots[rec % ex->nslots].state == SLOT_DONE)
             continue; /* -j 1: the run just made */
         if (rec == next) {
