@@ -25,7 +25,7 @@ static const cr_cli_cmd commands[] = {
      cr_cli_suite, 1, 0},
     {"shrink", "RUN_DIR [OPTIONS]",
      "make a failed run's fault schedule minimal", cr_cli_shrink, 1, 0},
-    {"explore", "--budget D SCENARIO",
+    {"explore", "--budget D [-j J] SCENARIO",
      "draw fault schedules from a fault space until one fails", cr_cli_explore,
      1, 0},
     {"validate", "SCENARIO...", "check scenarios, run nothing", cr_cli_validate,

@@ -16,6 +16,10 @@ declare -A allowed=(
     # A suite runs each scenario in a worker process: fork WITHOUT exec,
     # from the single-threaded command line (see the comment there).
     [harness/cli/cr_cli_suite.c:fork]=1
+    # explore -j runs each drawn schedule in a worker process that enters
+    # a network namespace of its own: fork WITHOUT exec, from the single-
+    # threaded command line (see the comment there).
+    [harness/cli/cr_cli_explore.c:fork]=1
     # The seccomp backend's check of the kernel (one notified getppid in a
     # forked child that installs the filter and _exits): fork WITHOUT exec.
     [faults/syscall/cr_seccomp.c:fork]=1
