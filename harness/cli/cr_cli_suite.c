@@ -184,12 +184,19 @@ static void suite_start_ready(suite_state *ss, cr_scen **scs,
             continue;
         }
         if (p == 0) {
+            /* A process group of its own: Ctrl-C from the terminal
+             * reaches the parent only, which tells each run once (a run
+             * that got the terminal's SIGINT and then the parent's
+             * SIGTERM took the second as "again to force" and SIGKILLed
+             * its services without their stop grace). */
+            setpgid(0, 0);
             sigaction(SIGINT, &ss->old_int, NULL);
             sigaction(SIGTERM, &ss->old_term, NULL);
             int rc = cr_cli__run_one(scs[i], &o, &cv, NULL, NULL);
             fflush(NULL);
             _exit(rc);
         }
+        setpgid(p, p); /* also here: no window where the terminal reaches it */
         ss->pid[i] = p;
         ss->state[i] = 1;
         ss->began[i] = mono_now();

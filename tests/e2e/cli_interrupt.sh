@@ -56,4 +56,29 @@ expect_true "no seed after it started" test ! -e "$camp/seed-2"
 expect_true "the campaign says so" grep -q "interrupted by SIGTERM after 1 of 5 runs" "$camp.out"
 expect_true "multi-run report of the run made" test -s "$camp/multi.html"
 expect_eq "no process left" "" "$(procs_of_run "$camp/seed-1")"
+
+# A suite interrupted from the terminal: Ctrl-C sends SIGINT to the whole
+# foreground process group.  Each run must get one stop request (from the
+# suite), not the terminal's SIGINT and then the suite's SIGTERM, which it
+# took as "again to force" and SIGKILLed its services without their grace.
+suite="$E2E_TMP/suite"
+setsid "$CHAOSRUN" suite -j 2 --no-status --out "$suite" "$CR_SRC/tests/e2e/scenarios/suite-int" \
+    >"$suite.out" 2>"$suite.err" &
+pid=$!
+for n in a b; do
+    for _ in $(seq 1 300); do
+        grep -q '^up' "$suite/grace-$n/logs/svc.0.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    expect_true "suite: grace-$n's service is up" grep -q '^up' "$suite/grace-$n/logs/svc.0.log"
+done
+kill -INT -- -"$pid"
+set +e; wait $pid; rc=$?; set -e
+expect_eq "interrupted suite exits 4" 4 "$rc"
+for n in a b; do
+    expect_eq "suite: grace-$n interrupted" interrupted "$(jq -r .status "$suite/grace-$n/journal.json")"
+    expect_true "suite: grace-$n's service had its stop grace (not SIGKILLed)" \
+        grep -q "graceful stop" "$suite/grace-$n/logs/svc.0.log"
+    expect_eq "suite: grace-$n: no process left" "" "$(procs_of_run "$suite/grace-$n")"
+done
 finish
