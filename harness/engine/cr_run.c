@@ -725,9 +725,14 @@ static void on_signal(cr_run *r)
         } else {
             /* Second interrupt: no more grace. */
             for (size_t s = 0; s < r->nsvcs; s++)
-                for (int i = 0; i < r->svcs[s].spec->replicas; i++)
-                    if (r->svcs[s].inst[i].pid > 0)
-                        kill(-r->svcs[s].inst[i].pid, SIGKILL);
+                for (int i = 0; i < r->svcs[s].spec->replicas; i++) {
+                    cr_inst *in = &r->svcs[s].inst[i];
+                    if (in->pid <= 0)
+                        continue;
+                    if (in->svc->ctr) /* the container, not its client */
+                        cr_run_ctr_signal(r, in, SIGKILL, NULL);
+                    kill(-in->pid, SIGKILL);
+                }
         }
     }
 }

@@ -119,6 +119,10 @@ int cr_svc_init(cr_run *r, cr_err *err)
     const cr_net_hosts *hosts = sc->hosts;
     for (size_t s = 0; s < r->nsvcs; s++) {
         cr_svc *svc = &r->svcs[s];
+        if (svc->spec->ctr) { /* the engine is found by cr_run_ctr_init */
+            svc->remote = hosts && hosts->nssh && svc->spec->host;
+            continue;
+        }
         if (hosts && hosts->nssh && svc->spec->host) {
             /* Found through the node's PATH, by its own shell. */
             svc->remote = 1;
@@ -136,6 +140,8 @@ int cr_svc_init(cr_run *r, cr_err *err)
                               "service %s: program '%s' is not executable",
                               svc->spec->name, svc->exe);
     }
+    if (cr_run_ctr_init(r, err) != 0)
+        return err->code;
     return cr_svc_identities(r, err);
 }
 
@@ -154,6 +160,7 @@ void cr_svc_fini(cr_run *r)
         cr_free(svc->inst);
         cr_envlist_free(&svc->env);
         cr_free(svc->exe);
+        cr_free(svc->ctr_runc);
     }
     cr_free(r->svcs);
     r->svcs = NULL;
@@ -188,7 +195,9 @@ static char **build_env(cr_run *r, cr_inst *in, const char *node_dir)
     char key[256], val[4096];
     char **envp = NULL;
     const cr_svc_spec *sp = in->svc->spec;
-    if (!node_dir && envlist_merge(&l, environ))
+    /* A container gets chaosrun's variables and the scenario's, never the
+     * harness's own environment. */
+    if (!node_dir && !in->svc->ctr && envlist_merge(&l, environ))
         goto fail;
 #define SETV(k, ...)                                                           \
     do {                                                                       \
@@ -272,6 +281,23 @@ static void free_env(char **envp)
     for (size_t i = 0; envp && envp[i]; i++)
         cr_free(envp[i]);
     cr_free(envp);
+}
+
+int cr_svc_ctr_create(cr_run *r, cr_err *err)
+{
+    for (size_t s = 0; s < r->nsvcs; s++)
+        for (int i = 0; r->svcs[s].ctr && i < r->svcs[s].spec->replicas; i++) {
+            cr_inst *in = &r->svcs[s].inst[i];
+            char **envp = build_env(r, in, NULL);
+            if (!envp)
+                return cr_err_set(err, CR_ENOMEM, "start %s: out of memory",
+                                  in->name);
+            int rc = cr_run_ctr_create(r, in, envp, err);
+            free_env(envp);
+            if (rc != 0)
+                return rc;
+        }
+    return 0;
 }
 
 /* ---- spawn hooks (cr_run.h) ---------------------------------------- */
@@ -386,7 +412,8 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
     if (in->pid > 0)
         return cr_err_set(err, CR_ESTATE, "start %s: already running",
                           in->name);
-    const char *node_dir = in->svc->remote ? cr_run_ssh_dir(r, sp->host) : NULL;
+    const char *node_dir =
+        in->svc->remote && !in->svc->ctr ? cr_run_ssh_dir(r, sp->host) : NULL;
     char **ssh_argv = NULL;
     envp = build_env(r, in, node_dir);
     if (!envp) {
@@ -401,7 +428,13 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
     }
     if (fstat(logfd, &st) == 0)
         log_size = st.st_size;
-    if (in->svc->remote) {
+    if (in->svc->ctr) {
+        /* The engine's `start --attach` client is the replica: its exit
+         * is the container's, its output the container's. */
+        if ((rc = cr_run_ctr_spawn_argv(r, in, envp, &ssh_argv, &o.path,
+                                        err)) != 0)
+            goto out;
+    } else if (in->svc->remote) {
         /* The local ssh client is the replica here: its exit is the
          * remote program's, its output the remote program's. */
         if ((rc = cr_run_ssh_spawn_argv(r, in, envp, &ssh_argv, &o.path,
@@ -519,7 +552,7 @@ void cr_svc_reap(cr_run *r)
             cr_ledger_done(r->ledger, in->ledger_id);
             in->ledger_id = 0;
             in->pid = 0;
-            cr_run_on_exit(r, in, status);
+            cr_run_on_exit(r, in, cr_run_ctr_status(in, status));
         }
     }
     /* Groups whose leader is gone: reap members as they die. */
