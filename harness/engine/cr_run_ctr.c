@@ -42,7 +42,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "base/cr_alloc.h"
 #include "base/cr_signal.h"
@@ -52,6 +55,8 @@
 
 #define CTR_LABEL   "chaosrun.run"
 #define CTR_TIMEOUT 30.0 /* one engine command (create, init, kill, rm) */
+/* How long a fault waits for a container the engine is still starting. */
+#define CTR_LIVE_WAIT_S 10.0
 
 typedef struct ctr_run {
     char runid[24];
@@ -445,9 +450,73 @@ int cr_run_ctr_spawn_argv(cr_run *r, cr_inst *in, char *const *envp,
     return 0;
 }
 
+/* The container's state as its runtime (runc) or engine says it:
+ * "running", "paused", "created", "stopped", ... or "" when it does not
+ * exist (yet: the engine is still starting it). */
+static void ctr_status(const cr_inst *in, char *st, size_t n)
+{
+    char out[4096];
+    st[0] = '\0';
+    if (in->ctr_runc) {
+        char *av[] = {in->svc->ctr_runc, "state", (char *)in->ctr_id, NULL};
+        if (engine_run(av, out, sizeof out, NULL) != 0)
+            return;
+        json_t *j = json_loads(out, 0, NULL);
+        const char *v = json_string_value(json_object_get(j, "status"));
+        snprintf(st, n, "%s", v ? v : "");
+        json_decref(j);
+        return;
+    }
+    char fmt[] = "{{.State.Status}}";
+    char *av[] = {in->svc->exe, "container",          "inspect", "--format",
+                  fmt,          (char *)in->ctr_name, NULL};
+    if (engine_run(av, out, sizeof out, NULL) == 0)
+        snprintf(st, n, "%s", out);
+}
+
+/* Has the replica's client (the engine's start --attach) exited?  Not
+ * reaped here: the loop does that. */
+static int client_gone(const cr_inst *in)
+{
+    siginfo_t si = {0};
+    if (in->pid <= 0)
+        return 1;
+    if (waitid(P_PID, (id_t)in->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return errno == ECHILD;
+    return si.si_pid == in->pid;
+}
+
+/* Wait until the container runs (or is paused): a replica is "started"
+ * once its client runs, but the engine makes the container only later
+ * (0.1-2 s on a loaded machine); a fault then acts once it exists, and
+ * its applied time says when.  0: it runs; 1: it is gone (exited: there
+ * is nothing to signal, as for a process that exited); CR_ESTATE: still
+ * not running after CTR_LIVE_WAIT_S. */
+static int ctr_wait_live(const cr_inst *in, cr_err *err)
+{
+    char st[32];
+    double end = cr_run_mono() + CTR_LIVE_WAIT_S;
+    for (;;) {
+        ctr_status(in, st, sizeof st);
+        if (!strcmp(st, "running") || !strcmp(st, "paused"))
+            return 0;
+        if (!strcmp(st, "stopped") || !strcmp(st, "exited") || client_gone(in))
+            return 1;
+        if (cr_run_mono() > end)
+            return cr_err_set(
+                err, CR_ESTATE, "container %s of %s: still %s after %g s",
+                in->ctr_name, in->name, *st ? st : "not made", CTR_LIVE_WAIT_S);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int cr_run_ctr_signal(cr_run *r, const cr_inst *in, int sig, cr_err *err)
 {
     (void)r;
+    int live = ctr_wait_live(in, err);
+    if (live != 0)
+        return live == 1 ? 0 : live;
     char num[16], out[1024];
     char *av[6];
     size_t k = 0;

@@ -243,18 +243,20 @@ static void parse_container(cr_vctx *vx, const json_t *obj, const char *path,
     s->ctr = ct;
     cr_vkeys(vx, c, p, ctr_params, NULL);
     if (cr_vrequire(vx, c, p, "image") &&
-        cr_vstr(vx, c, p, "image", NULL, &str) > 0) {
+        vstr_expand(vx, c, p, "image", &ct->image) > 0) {
         cr_path_key(q, sizeof q, p, "image");
+        str = ct->image;
         /* Never taken for an option of the engine's command line. */
         if (!*str || *str == '-' || strlen(str) > 255 ||
             strspn(str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                        "0123456789._-/:@") != strlen(str))
+                        "0123456789._-/:@") != strlen(str)) {
             cr_verr(vx, q,
                     "invalid image reference \"%s\" (up to 255 of "
                     "[A-Za-z0-9._-/:@], not starting with '-')",
                     str);
-        else if (!(ct->image = cr_strdup(str)))
-            vx->nomem = 1;
+            cr_free(ct->image);
+            ct->image = NULL;
+        }
     }
     cr_venum(vx, c, p, "engine", engines, CR_CTR_AUTO, &ct->engine);
     cr_venum(vx, c, p, "network", nets, CR_CTR_NET_HOST, &ct->network);
