@@ -844,6 +844,9 @@ int cr_run_loop(cr_run *r)
             if (ms < timeout)
                 timeout = ms > 0 ? (int)ms : 0;
         }
+        int want = cr_run_ctr_watch(r); /* a container not yet watched */
+        if (want >= 0 && want < timeout)
+            timeout = want;
         int n = epoll_wait(r->epfd, evs, 8, timeout);
         if (n < 0 && errno != EINTR)
             return cr_err_sys(&r->err, CR_ESYS, errno, "epoll_wait");
@@ -860,6 +863,8 @@ int cr_run_loop(cr_run *r)
                 ssize_t rd = read(r->evfd, &v, sizeof v);
                 (void)rd;
                 on_probe_results(r);
+            } else {
+                cr_run_ctr_on_fd(r, fd);
             }
         }
         events_poll(r);

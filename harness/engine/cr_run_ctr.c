@@ -33,13 +33,17 @@
  * and the network faults on hosts apply as to a process. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -447,6 +451,7 @@ int cr_run_ctr_spawn_argv(cr_run *r, cr_inst *in, char *const *envp,
     }
     *argv = v;
     *path = in->svc->exe;
+    in->ctr_next_look = 0; /* its container is watched once it runs */
     return 0;
 }
 
@@ -573,6 +578,229 @@ int cr_run_ctr_status(const cr_inst *in, int status)
     return status;
 }
 
+/* ---- the container's own process -----------------------------------------
+ *
+ * The client (`podman start --attach`) exits with the container, but only
+ * once podman noticed: 4.6 s after a SIGKILL was seen at load 40, longer
+ * than a recovery bound.  So the container's process itself is watched:
+ * runc names its init pid, a pidfd on it (chaosrun is root in the same
+ * pid namespace) is in the loop's epoll set, and it is readable the
+ * moment that process dies.  Its exit code is what conmon (the process's
+ * parent, podman's monitor) writes into its exit file at once when it
+ * reaps it; the client keeps forwarding the container's last output into
+ * the log and is reaped when it ends.  Without runc (docker), or when
+ * conmon's exit file does not come, the client's exit says it, as
+ * before. */
+
+#define CTR_LOOK_MS    50  /* how often runc is asked while not watched */
+#define CTR_EXIT_WAIT_S 2.0 /* conmon's exit file after the process died */
+
+static int pidfd_open_(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* runc's view of the container: its status and init pid (0: none). */
+static pid_t runc_pid(const cr_inst *in)
+{
+    char out[8192];
+    char *av[] = {in->svc->ctr_runc, "state", (char *)in->ctr_id, NULL};
+    if (engine_run(av, out, sizeof out, NULL) != 0)
+        return 0;
+    json_t *j = json_loads(out, 0, NULL);
+    const char *st = json_string_value(json_object_get(j, "status"));
+    json_int_t pid = json_integer_value(json_object_get(j, "pid"));
+    int live = st && (!strcmp(st, "running") || !strcmp(st, "paused") ||
+                      !strcmp(st, "created"));
+    json_decref(j);
+    return live && pid > 1 ? (pid_t)pid : 0;
+}
+
+/* The exit file conmon (pid's parent) writes: "--exit-dir D" of its
+ * command line, the file named by the container id. 0 or -1. */
+static int conmon_exit_file(const cr_inst *in, pid_t pid, char *path,
+                            size_t n)
+{
+    char p[64], buf[4096];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(p, "re");
+    if (!f)
+        return -1;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    const char *e = strrchr(buf, ')'); /* comm may hold spaces */
+    int ppid = 0;
+    if (!e || sscanf(e + 1, " %*c %d", &ppid) != 1 || ppid <= 1)
+        return -1;
+    snprintf(p, sizeof p, "/proc/%d/comm", ppid);
+    if (!(f = fopen(p, "re")))
+        return -1;
+    len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    if (strcmp(buf, "conmon\n") != 0)
+        return -1;
+    snprintf(p, sizeof p, "/proc/%d/cmdline", ppid);
+    if (!(f = fopen(p, "re")))
+        return -1;
+    len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    for (size_t i = 0; i < len;) {
+        const char *a = buf + i;
+        size_t al = strlen(a);
+        if (!strcmp(a, "--exit-dir") && i + al + 1 < len) {
+            const char *d = a + al + 1;
+            if (d[0] != '/' ||
+                (size_t)snprintf(path, n, "%s/%s", d, in->ctr_id) >= n)
+                return -1;
+            return 0;
+        }
+        i += al + 1;
+    }
+    return -1;
+}
+
+static void exit_file_id(const char *path, unsigned long long *ino,
+                         long long *mt)
+{
+    struct stat st;
+    *ino = 0;
+    *mt = 0;
+    if (stat(path, &st) == 0) {
+        *ino = (unsigned long long)st.st_ino;
+        *mt = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    }
+}
+
+void cr_run_ctr_unwatch(cr_run *r, cr_inst *in)
+{
+    if (!in->ctr_watching)
+        return;
+    epoll_ctl(r->epfd, EPOLL_CTL_DEL, in->ctr_pfd, NULL);
+    close(in->ctr_pfd);
+    in->ctr_watching = 0;
+    in->ctr_pfd = -1;
+    in->ctr_pid = 0;
+}
+
+/* Start watching in's container process.  0: watched; -1: not (yet). */
+static int watch_one(cr_run *r, cr_inst *in)
+{
+    pid_t pid = runc_pid(in);
+    if (pid <= 0)
+        return -1;
+    int pfd = pidfd_open_(pid);
+    if (pfd < 0)
+        return -1;
+    /* The pid may have been reused between runc's answer and the pidfd:
+     * runc names it again after the pidfd was opened, and the pidfd's
+     * process is still alive, so both are the same process. */
+    struct pollfd pf = {.fd = pfd, .events = POLLIN};
+    if (conmon_exit_file(in, pid, in->ctr_exitf, sizeof in->ctr_exitf) != 0 ||
+        runc_pid(in) != pid || poll(&pf, 1, 0) != 0) {
+        close(pfd);
+        return -1;
+    }
+    exit_file_id(in->ctr_exitf, &in->ctr_exit_ino, &in->ctr_exit_mt);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = pfd};
+    if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, pfd, &ev) != 0) {
+        close(pfd);
+        return -1;
+    }
+    in->ctr_pfd = pfd;
+    in->ctr_pid = pid;
+    in->ctr_watching = 1;
+    return 0;
+}
+
+int cr_run_ctr_watch(cr_run *r)
+{
+    int want = -1;
+    if (!r->ctr)
+        return -1;
+    double now = cr_run_mono();
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        cr_svc *svc = &r->svcs[s];
+        for (int i = 0; svc->ctr && i < svc->spec->replicas; i++) {
+            cr_inst *in = &svc->inst[i];
+            if (in->pid <= 0 || in->ctr_watching || !in->ctr_runc)
+                continue;
+            if (now >= in->ctr_next_look) {
+                in->ctr_next_look = now + CTR_LOOK_MS / 1000.0;
+                if (watch_one(r, in) == 0)
+                    continue;
+            }
+            double ms = (in->ctr_next_look - cr_run_mono()) * 1000.0 + 1;
+            int w = ms > 0 ? (int)ms : 0;
+            if (want < 0 || w < want)
+                want = w;
+        }
+    }
+    return want;
+}
+
+/* conmon's exit code for in's container, a new exit file only (-1: none
+ * within CTR_EXIT_WAIT_S). */
+static int read_exit_code(const cr_inst *in)
+{
+    double end = cr_run_mono() + CTR_EXIT_WAIT_S;
+    for (;;) {
+        unsigned long long ino;
+        long long mt;
+        exit_file_id(in->ctr_exitf, &ino, &mt);
+        if (ino && (ino != in->ctr_exit_ino || mt != in->ctr_exit_mt)) {
+            char buf[32] = "";
+            FILE *f = fopen(in->ctr_exitf, "re");
+            size_t len = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+            if (f)
+                fclose(f);
+            buf[len] = '\0';
+            char *e;
+            long c = strtol(buf, &e, 10);
+            if (len > 0 && e != buf && c >= 0 && c <= 255)
+                return (int)c;
+        }
+        if (cr_run_mono() > end)
+            return -1;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int cr_run_ctr_on_fd(cr_run *r, int fd)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        cr_svc *svc = &r->svcs[s];
+        for (int i = 0; svc->ctr && i < svc->spec->replicas; i++) {
+            cr_inst *in = &svc->inst[i];
+            if (!in->ctr_watching || in->ctr_pfd != fd)
+                continue;
+            int code = read_exit_code(in);
+            cr_run_ctr_unwatch(r, in);
+            if (code < 0 || in->pid <= 0) {
+                cr_run_log(r,
+                           "%s: its container process exited, but conmon "
+                           "wrote no exit code within %g s: its client's "
+                           "exit will say it",
+                           in->name, CTR_EXIT_WAIT_S);
+                in->ctr_next_look = 1e300; /* not again for this client */
+                return 1;
+            }
+            cr_svc_exited(r, in, cr_run_ctr_status(in, code << 8), 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---- the end -------------------------------------------------------------
  */
 
@@ -631,6 +859,7 @@ void cr_run_ctr_teardown(cr_run *r)
         cr_svc *svc = &r->svcs[s];
         for (int i = 0; svc->ctr && i < svc->spec->replicas; i++) {
             cr_inst *in = &svc->inst[i];
+            cr_run_ctr_unwatch(r, in);
             if (!in->ctr_lid)
                 continue;
             cr_err e;

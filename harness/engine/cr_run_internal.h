@@ -74,6 +74,18 @@ struct cr_inst {
     int ctr_lid;
     int ctr_made;
     int ctr_runc; /* its runtime is runc (faults through `runc`) */
+    /* The container's own process (cr_run_ctr_watch): a pidfd on the
+     * init pid runc names, in the loop's epoll set, so its exit is seen
+     * when it dies, not when the engine's client notices; the exit code
+     * is conmon's exit file (ctr_exitf), as it was before the watch
+     * began (ctr_exit_ino/_mt) to tell a new one from a stale one. */
+    int ctr_watching;
+    int ctr_pfd;
+    pid_t ctr_pid;
+    double ctr_next_look;
+    char ctr_exitf[320];
+    unsigned long long ctr_exit_ino;
+    long long ctr_exit_mt;
 };
 
 struct cr_svc {
@@ -421,6 +433,19 @@ int cr_run_ctr_spawn_argv(cr_run *r, cr_inst *in, char *const *envp,
 int cr_run_ctr_signal(cr_run *r, const cr_inst *in, int sig, cr_err *err);
 int cr_run_ctr_status(const cr_inst *in, int status);
 void cr_run_ctr_teardown(cr_run *r);
+/* The loop: cr_run_ctr_watch starts watching the container process of
+ * every running container replica that has none yet (runc only) and
+ * says how soon (ms) it wants to be called again (-1: no need);
+ * cr_run_ctr_on_fd handles a readable fd of the epoll set that is such a
+ * watch (1) or not (0); cr_run_ctr_unwatch ends a replica's watch. */
+int cr_run_ctr_watch(cr_run *r);
+int cr_run_ctr_on_fd(cr_run *r, int fd);
+void cr_run_ctr_unwatch(cr_run *r, cr_inst *in);
+/* cr_svc.c: a replica has exited with status; its client group
+ * (keep_group: a container's client, still writing the log) is reaped as
+ * it ends, or at the end of the run (cr_svc_reap_end). */
+void cr_svc_exited(cr_run *r, cr_inst *in, int status, int keep_group);
+void cr_svc_reap_end(cr_run *r, double wait_s);
 
 /* cr_run_net.c: the run's network hosts (see net/cr_net.h). */
 /* Before services start, when the scenario has hosts: privilege check

@@ -399,6 +399,7 @@ static void teardown(cr_run *r)
             }
         }
     cr_run_ctr_teardown(r);    /* this run's containers (label checked) */
+    cr_svc_reap_end(r, 5.0);   /* clients of exited containers */
     cr_svc_hooks_fini(r);      /* every replica is gone now */
     cr_run_cgroup_teardown(r); /* and so their cgroups can go */
     cr_run_mount_teardown(r);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -526,6 +527,51 @@ static int remember_group(cr_run *r, pid_t pgid)
     return 0;
 }
 
+void cr_svc_exited(cr_run *r, cr_inst *in, int status, int keep_group)
+{
+    pid_t pgid = in->pid;
+    if (in->svc->ctr)
+        cr_run_ctr_unwatch(r, in);
+    /* The group may still have members (daemonised children): they
+     * belong to the replica, so they go with it -- but a container's
+     * client, when the container's exit was seen first, still forwards
+     * the container's last output: it is reaped when it ends. */
+    if (!keep_group)
+        kill(-pgid, SIGKILL);
+    if (reap_group(pgid) == 0 && remember_group(r, pgid) != 0)
+        kill(-pgid, SIGKILL); /* no memory: reaped at the end */
+    cr_ledger_done(r->ledger, in->ledger_id);
+    in->ledger_id = 0;
+    in->pid = 0;
+    cr_run_on_exit(r, in, status);
+}
+
+void cr_svc_reap_end(cr_run *r, double wait_s)
+{
+    double end = cr_run_mono() + wait_s;
+    while (r->nzpg > 0) {
+        for (size_t k = 0; k < r->nzpg;) {
+            if (reap_group(r->zpg[k]) < 0)
+                r->zpg[k] = r->zpg[--r->nzpg];
+            else
+                k++;
+        }
+        if (r->nzpg == 0)
+            break;
+        if (cr_run_mono() > end) {
+            for (size_t k = 0; k < r->nzpg; k++) {
+                kill(-r->zpg[k], SIGKILL);
+                while (waitpid(-r->zpg[k], NULL, 0) > 0 || errno == EINTR)
+                    ;
+            }
+            r->nzpg = 0;
+            break;
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Only what the engine started is reaped here, by pid and by process
  * group -- never waitpid(-1): the probe thread waits for its own exec
  * children (their own groups), and a reaper that took them would make
@@ -543,16 +589,7 @@ void cr_svc_reap(cr_run *r)
                 reap_group(in->pid); /* orphans of a live replica */
                 continue;
             }
-            pid_t pgid = in->pid;
-            /* The group may still have members (daemonised children):
-             * they belong to the replica, so they go with it. */
-            kill(-pgid, SIGKILL);
-            if (reap_group(pgid) == 0 && remember_group(r, pgid) != 0)
-                kill(-pgid, SIGKILL); /* no memory: reaped at the end */
-            cr_ledger_done(r->ledger, in->ledger_id);
-            in->ledger_id = 0;
-            in->pid = 0;
-            cr_run_on_exit(r, in, cr_run_ctr_status(in, status));
+            cr_svc_exited(r, in, cr_run_ctr_status(in, status), 0);
         }
     }
     /* Groups whose leader is gone: reap members as they die. */
