@@ -794,7 +794,9 @@ int cr_run_ctr_on_fd(cr_run *r, int fd)
                 in->ctr_next_look = 1e300; /* not again for this client */
                 return 1;
             }
+            in->ctr_exit_seen = 1;
             cr_svc_exited(r, in, cr_run_ctr_status(in, code << 8), 1);
+            in->ctr_exit_seen = 0;
             return 1;
         }
     }

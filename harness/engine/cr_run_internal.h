@@ -80,6 +80,7 @@ struct cr_inst {
      * is conmon's exit file (ctr_exitf), as it was before the watch
      * began (ctr_exit_ino/_mt) to tell a new one from a stale one. */
     int ctr_watching;
+    int ctr_exit_seen; /* this exit was seen through the watch */
     int ctr_pfd;
     pid_t ctr_pid;
     double ctr_next_look;

@@ -16,8 +16,9 @@
 # load), so the image is imported once, no trial container is run (the
 # first run says whether containers can run here), and runs 2-4 go side by
 # side (own ports, own run directories).  Run 1 goes alone: its verdicts
-# rest on fault instants, and the exit of a killed container is seen
-# through podman's attach client, which podman contention delays.
+# rest on fault instants (the exit of a killed container is seen through a
+# pidfd on its process, not podman's client, but the restart that brings
+# it back is a podman command, which podman contention delays).
 set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container_lib.inc"
@@ -90,6 +91,9 @@ for f in kill-api freeze-api restart-api; do
 done
 expect_eq "the kill ended the container by SIGKILL" "SIGKILL fault:kill-api" \
     "$(jq -r '[.services[0].history[] | select(.what=="exit")][0] | "\(.signal) \(.cause)"' "$Jf")"
+expect_eq "the kill's exit was seen through the container's process, not podman's client" \
+    "container process" "$(jq -r '[.services[0].history[] | select(.what=="exit")][0].seen_by' "$Jf")"
+echo "kill applied at $(jq -r '.faults[] | select(.name=="kill-api") | .applied_t' "$Jf") s, exit seen at $(jq -r '[.services[0].history[] | select(.what=="exit")][0].t' "$Jf") s, back at $(jq -r '[.services[0].history[] | select(.what=="ready")][1].t' "$Jf") s (information)"
 expect_eq "two restarts (policy, restart fault)" 2 "$(jq -r '.services[0].restarts' "$Jf")"
 # Frozen: no tick for at least the length of the pause minus runc's time.
 gap=$(jq -s '[.[] | select(.ev=="tick") | .ts] | [range(1; length) as $i | .[$i] - .[$i-1]] | max' \
