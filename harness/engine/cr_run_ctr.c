@@ -592,7 +592,7 @@ int cr_run_ctr_status(const cr_inst *in, int status)
  * conmon's exit file does not come, the client's exit says it, as
  * before. */
 
-#define CTR_LOOK_MS    50  /* how often runc is asked while not watched */
+#define CTR_LOOK_MS     50  /* how often runc is asked while not watched */
 #define CTR_EXIT_WAIT_S 2.0 /* conmon's exit file after the process died */
 
 static int pidfd_open_(pid_t pid)
@@ -624,8 +624,7 @@ static pid_t runc_pid(const cr_inst *in)
 
 /* The exit file conmon (pid's parent) writes: "--exit-dir D" of its
  * command line, the file named by the container id. 0 or -1. */
-static int conmon_exit_file(const cr_inst *in, pid_t pid, char *path,
-                            size_t n)
+static int conmon_exit_file(const cr_inst *in, pid_t pid, char *path, size_t n)
 {
     char p[64], buf[4096];
     snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);

@@ -471,9 +471,9 @@ void cr_run_on_exit(cr_run *r, cr_inst *in, int status)
     if (cause)
         json_object_set_new(h, "cause", json_string(cause));
     if (in->svc->ctr) /* which watch saw it (cr_run_ctr.c) */
-        json_object_set_new(h, "seen_by",
-                            json_string(in->ctr_exit_seen ? "container process"
-                                                          : "client"));
+        json_object_set_new(
+            h, "seen_by",
+            json_string(in->ctr_exit_seen ? "container process" : "client"));
     cr_inst_hist(in, "exit", h);
     if (sig)
         cr_run_log(r, "%s exited: killed by %s%s%s", in->name,
