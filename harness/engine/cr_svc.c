@@ -546,16 +546,22 @@ void cr_svc_exited(cr_run *r, cr_inst *in, int status, int keep_group)
     cr_run_on_exit(r, in, status);
 }
 
+/* Groups whose leader is gone: reap members as they die. */
+static void reap_groups(cr_run *r)
+{
+    for (size_t k = 0; k < r->nzpg;) {
+        if (reap_group(r->zpg[k]) < 0)
+            r->zpg[k] = r->zpg[--r->nzpg];
+        else
+            k++;
+    }
+}
+
 void cr_svc_reap_end(cr_run *r, double wait_s)
 {
     double end = cr_run_mono() + wait_s;
     while (r->nzpg > 0) {
-        for (size_t k = 0; k < r->nzpg;) {
-            if (reap_group(r->zpg[k]) < 0)
-                r->zpg[k] = r->zpg[--r->nzpg];
-            else
-                k++;
-        }
+        reap_groups(r);
         if (r->nzpg == 0)
             break;
         if (cr_run_mono() > end) {
@@ -592,13 +598,7 @@ void cr_svc_reap(cr_run *r)
             cr_svc_exited(r, in, cr_run_ctr_status(in, status), 0);
         }
     }
-    /* Groups whose leader is gone: reap members as they die. */
-    for (size_t k = 0; k < r->nzpg;) {
-        if (reap_group(r->zpg[k]) < 0)
-            r->zpg[k] = r->zpg[--r->nzpg];
-        else
-            k++;
-    }
+    reap_groups(r);
 }
 
 size_t cr_svc_running(const cr_run *r)
