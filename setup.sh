@@ -20,6 +20,7 @@ PACKAGES=(
   chromium help2man yamllint
   libseccomp-dev golang-go strace libfaketime
   openssh-server
+  podman runc
 )
 
 deps() {

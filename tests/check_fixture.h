@@ -152,6 +152,7 @@ static inline void fx_fault(fx *x, const char *name, const char *target,
     w->kind = "pause";
     w->target = target;
     w->start = start;
+    w->applied = start;
     w->end = end;
     w->ok = 1;
     if (end > x->f.t_faults_end)

@@ -398,6 +398,31 @@ static void test_check_events_window_from_end(void)
     fx_free(&x);
 }
 
+/* "from": "applied": anchored where the apply was complete, not where it
+ * began (a container's freeze took effect 0.13 s after the apply began:
+ * ticks at +0.104 were counted in a window from start + 0.1). */
+static void test_check_events_window_from_applied(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"events\", \"ev\": \"tick\", \"max\": 0, "
+                "\"window\": {\"fault\": \"dep\", \"from\": \"applied\", "
+                "\"from_s\": 0, \"to_s\": 0.5}},"
+                "{\"kind\": \"events\", \"ev\": \"tick\", \"max\": 0, "
+                "\"window\": {\"fault\": \"dep\", \"from_s\": 0.1, "
+                "\"to_s\": 0.6}},"
+                "{\"kind\": \"events\", \"ev\": \"tick\", \"min\": 1, "
+                "\"window\": {\"fault\": \"dep\", \"from\": \"applied\", "
+                "\"from_s\": 0}}");
+    fx_fault(&x, "dep", "db", 2.5, 4.0);
+    x.faults[0].applied = 2.633;
+    fx_ev(&x, "{\"ts\": 2.604, \"inst\": \"api.0\", \"ev\": \"tick\"}");
+    fx_ev(&x, "{\"ts\": 3.99, \"inst\": \"api.0\", \"ev\": \"tick\"}");
+    FX_PASSED(&x, 0); /* 2.604 is before [2.633, 3.133] */
+    FX_FAILED(&x, 1); /* but in [2.6, 3.1] */
+    FX_PASSED(&x, 2); /* default to_s: to the end (4.0) */
+    fx_free(&x);
+}
+
 /* A window anchored at readiness: the count-th time db (or an instance)
  * became ready; an anchor that never came fails, saying so. */
 static void test_check_events_ready_window(void)
@@ -601,6 +626,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_events_windows);
     CR_ADD_TEST(s, test_check_events_ready_window);
     CR_ADD_TEST(s, test_check_events_window_from_end);
+    CR_ADD_TEST(s, test_check_events_window_from_applied);
     CR_ADD_TEST(s, test_check_events_parse_errors);
     CR_ADD_TEST(s, test_check_all_oom_loop);
     CR_ADD_TEST(s, test_check_doc_complete);

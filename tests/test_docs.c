@@ -210,7 +210,8 @@ static const char skeleton[] =
     "{\"name\": \"docs\", \"duration_s\": 10,"
     " \"services\": [{\"name\": \"a\", \"cmd\": [\"true\"], \"port\": 7001,"
     "   \"ready\": {\"kind\": \"tcp\"}},"
-    "  {\"name\": \"b\", \"cmd\": [\"true\"], \"port\": 7002}],"
+    "  {\"name\": \"b\", \"cmd\": [\"true\"], \"port\": 7002},"
+    "  {\"name\": \"c\", \"container\": {\"image\": \"x\"}}],"
     " \"links\": [{\"name\": \"l\", \"from\": \"a\", \"to\": \"b\"}],"
     " \"hosts\": [{\"name\": \"h1\"}],"
     " \"faults\": [{\"kind\": \"kill\", \"target\": \"a\","
@@ -226,11 +227,12 @@ typedef enum {
     AT_TRIGGER,
     AT_LINK,
     AT_HOST,
-    AT_READY_TRIGGER
+    AT_READY_TRIGGER,
+    AT_CTR
 } at_t;
 static const char *const at_path[] = {
-    "",         "services[0]", "services[0].ready", "faults[0].on_event",
-    "links[0]", "hosts[0]",    "faults[1].on_ready"};
+    "",         "services[0]", "services[0].ready",  "faults[0].on_event",
+    "links[0]", "hosts[0]",    "faults[1].on_ready", "services[2].container"};
 
 static json_t *at_obj(json_t *root, at_t at)
 {
@@ -252,6 +254,9 @@ static json_t *at_obj(json_t *root, at_t at)
     case AT_READY_TRIGGER:
         return json_object_get(
             json_array_get(json_object_get(root, "faults"), 1), "on_ready");
+    case AT_CTR:
+        return json_object_get(
+            json_array_get(json_object_get(root, "services"), 2), "container");
     }
     return NULL;
 }
@@ -332,6 +337,7 @@ static void test_docs_scenario_keys_known(void)
     check_known_at(d, 3, "`on_ready`:", AT_READY_TRIGGER, 1);
     check_known_at(d, 3, "`links`", AT_LINK, 1);
     check_known_at(d, 3, "`hosts`", AT_HOST, 1);
+    check_known_at(d, 3, "`container`", AT_CTR, 1);
     md_free(d);
 }
 

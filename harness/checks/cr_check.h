@@ -30,7 +30,8 @@ typedef struct cr_fact_fault {
     const char *target; /* "worker.1", "worker", "-" (network faults) */
     const char *hosts;  /* network faults: the hosts isolated or degraded,
                            "h1,h2" (details.hosts); NULL otherwise */
-    double start;       /* applied, s after t0 */
+    double start;       /* its apply began, s after t0 */
+    double applied;     /* its apply was complete (>= start) */
     double end;         /* reverted; == start for instantaneous faults */
     int ok;             /* 1 applied, 0 failed to apply */
 } cr_fact_fault;

@@ -7,7 +7,10 @@
  * so the window is the fault window itself); with "from": "end" relative
  * to the end of each occurrence instead (when the fault was reverted: a
  * fault applied late ends sooner after its start than its for_s, so a
- * window "after the heal" must be anchored at the heal itself); the union
+ * window "after the heal" must be anchored at the heal itself); with
+ * "from": "applied" relative to the instant its apply was complete (a
+ * freeze through a container runtime takes effect only then, 0.1-0.2 s
+ * after the apply began on a loaded machine); the union
  * of occurrences is counted.  min_samples (default 1; 0 accepts even an empty
  * history): the whole history must hold at least that many events of any kind,
  * otherwise the verdict is unknown (a service that reported nothing at all
@@ -32,7 +35,8 @@ typedef struct evc_priv {
     long long min, max; /* -1: none */
     int has_window;
     const char *fault; /* NULL: absolute or readiness window */
-    int from_end;      /* fault window anchored at each occurrence's end */
+    int from; /* fault window anchored at each occurrence's start (0), end
+                 (1), or the instant its apply was complete (2) */
     const char *ready; /* readiness window: the service or instance */
     long long ready_count;
     double from_s, to_s; /* to_s NAN: fault length / end of run */
@@ -48,7 +52,8 @@ static const cr_param evc_params[] = {
     {"max", "integer", "none", "at most this many"},
     {"window", "object", "whole run",
      "{\"fault\": name, \"from_s\": 0, \"to_s\": <fault length>} relative to "
-     "each occurrence of a fault (\"from\": \"end\": to its end), "
+     "each occurrence of a fault (\"from\": \"end\": to its end, "
+     "\"applied\": to when its apply was complete), "
      "{\"ready\": svc, \"count\": 1, \"from_s\": 0, \"to_s\"} relative to "
      "the count-th time svc became ready, "
      "or {\"from_s\", \"to_s\"} in seconds after t0"},
@@ -94,15 +99,15 @@ static int evc_parse(cr_vctx *vx, const json_t *obj, const char *path,
             cr_path_key(r, sizeof r, q, "fault");
             cr_verr(vx, r, "unknown fault \"%s\"", p->fault);
         }
-        static const char *const froms[] = {"start", "end", NULL};
-        if (cr_venum(vx, w, q, "from", froms, 0, &p->from_end) > 0) {
+        static const char *const froms[] = {"start", "end", "applied", NULL};
+        if (cr_venum(vx, w, q, "from", froms, 0, &p->from) > 0) {
             char r[CR_PATH_MAX];
             cr_path_key(r, sizeof r, q, "from");
             if (!json_object_get(w, "fault"))
                 cr_verr_key(vx, r,
                             "\"from\" only applies to a fault window "
                             "(\"fault\": name)");
-            else if (p->from_end && !json_object_get(w, "to_s"))
+            else if (p->from == 1 && !json_object_get(w, "to_s"))
                 cr_verr(vx, q, "a window from a fault's end needs \"to_s\"");
         }
         cr_vsvc_ref(vx, w, q, "ready", &p->ready);
@@ -173,9 +178,13 @@ static int in_window(const evc_priv *p, const cr_facts *f, double anchor,
         const cr_fact_fault *w = &f->faults[i];
         if (!w->ok || !w->name || strcmp(w->name, p->fault))
             continue;
-        double base = p->from_end ? w->end : w->start;
+        double base = p->from == 1   ? w->end
+                      : p->from == 2 ? w->applied
+                                     : w->start;
         double lo = base + p->from_s;
-        double hi = base + (isnan(p->to_s) ? w->end - w->start : p->to_s);
+        double hi = isnan(p->to_s)
+                        ? (p->from == 2 ? w->end : base + w->end - w->start)
+                        : base + p->to_s;
         if (t >= lo && t <= hi)
             return 1;
     }

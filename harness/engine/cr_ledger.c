@@ -431,6 +431,9 @@ int cr_ledger_undo(int run_dirfd, const char *kind, const char *args,
     /* A remote node's directory and tables: reconnect (net/cr_ssh.h). */
     if (strcmp(kind, "ssh-dir") == 0 || strcmp(kind, "ssh-nft") == 0)
         return cr_ssh_cleanup_entry(kind, args, err);
+    /* A container, removed only when it carries the run's label. */
+    if (strcmp(kind, "container") == 0)
+        return cr_ctr_cleanup_entry(args, err);
     /* Namespaces, links, qdiscs and nftables tables belong to cr_net. */
     return cr_net_cleanup_entry(kind, args, err);
 }

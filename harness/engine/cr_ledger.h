@@ -64,6 +64,12 @@ int cr_ledger_revert_fd(int ledger_fd, int run_dirfd, FILE *log, cr_err *err);
 int cr_ledger_undo(int run_dirfd, const char *kind, const char *args,
                    cr_err *err);
 
+/* A "container ENGINE NAME RUNID" entry (engine/cr_run_ctr.c): the
+ * container is removed (`ENGINE rm --force`) only when it carries the
+ * label chaosrun.run=RUNID; one without it is left alone (success: it is
+ * not ours), one already gone is success. */
+int cr_ctr_cleanup_entry(const char *args, cr_err *err);
+
 /* Start time of a process (clock ticks since boot, /proc/<pid>/stat field
  * 22), or 0 when the process does not exist. */
 unsigned long long cr_proc_starttime(pid_t pid);

@@ -725,9 +725,14 @@ static void on_signal(cr_run *r)
         } else {
             /* Second interrupt: no more grace. */
             for (size_t s = 0; s < r->nsvcs; s++)
-                for (int i = 0; i < r->svcs[s].spec->replicas; i++)
-                    if (r->svcs[s].inst[i].pid > 0)
-                        kill(-r->svcs[s].inst[i].pid, SIGKILL);
+                for (int i = 0; i < r->svcs[s].spec->replicas; i++) {
+                    cr_inst *in = &r->svcs[s].inst[i];
+                    if (in->pid <= 0)
+                        continue;
+                    if (in->svc->ctr) /* the container, not its client */
+                        cr_run_ctr_signal(r, in, SIGKILL, NULL);
+                    kill(-in->pid, SIGKILL);
+                }
         }
     }
 }
@@ -839,6 +844,9 @@ int cr_run_loop(cr_run *r)
             if (ms < timeout)
                 timeout = ms > 0 ? (int)ms : 0;
         }
+        int want = cr_run_ctr_watch(r); /* a container not yet watched */
+        if (want >= 0 && want < timeout)
+            timeout = want;
         int n = epoll_wait(r->epfd, evs, 8, timeout);
         if (n < 0 && errno != EINTR)
             return cr_err_sys(&r->err, CR_ESYS, errno, "epoll_wait");
@@ -855,6 +863,8 @@ int cr_run_loop(cr_run *r)
                 ssize_t rd = read(r->evfd, &v, sizeof v);
                 (void)rd;
                 on_probe_results(r);
+            } else {
+                cr_run_ctr_on_fd(r, fd);
             }
         }
         events_poll(r);

@@ -67,6 +67,26 @@ struct cr_inst {
     int ready_job;
     char ready_last[256]; /* the last failed readiness answer (messages) */
     json_t *history;      /* journal: [{t, what, ...}] */
+    /* A container replica (cr_run_ctr.c): its name, its ledger entry
+     * (open until it is removed), whether it was created. */
+    char ctr_name[160];
+    char ctr_id[80]; /* the engine's id: runc's container id (podman) */
+    int ctr_lid;
+    int ctr_made;
+    int ctr_runc; /* its runtime is runc (faults through `runc`) */
+    /* The container's own process (cr_run_ctr_watch): a pidfd on the
+     * init pid runc names, in the loop's epoll set, so its exit is seen
+     * when it dies, not when the engine's client notices; the exit code
+     * is conmon's exit file (ctr_exitf), as it was before the watch
+     * began (ctr_exit_ino/_mt) to tell a new one from a stale one. */
+    int ctr_watching;
+    int ctr_exit_seen; /* this exit was seen through the watch */
+    int ctr_pfd;
+    pid_t ctr_pid;
+    double ctr_next_look;
+    char ctr_exitf[320];
+    unsigned long long ctr_exit_ino;
+    long long ctr_exit_mt;
 };
 
 struct cr_svc {
@@ -75,6 +95,9 @@ struct cr_svc {
     cr_envlist env;     /* per-service variables from prepare hooks */
     char *exe;          /* argv[0] resolved through PATH */
     int remote;         /* placed on a remote node (cr_run_ssh.c) */
+    int ctr;            /* a container (cr_run_ctr.c); exe: the engine */
+    int ctr_engine;     /* CR_CTR_PODMAN or CR_CTR_DOCKER */
+    char *ctr_runc;     /* podman's runtime, runc (its path), or NULL */
     cr_spawn_cred cred; /* its identity (cr_svc_user.c); set 0: chaosrun's */
     struct {
         const cr_spawn_hook *ops;
@@ -246,6 +269,7 @@ struct cr_run {
     void *proxy;   /* fault proxy process (cr_run_proxy.c owns it), or NULL */
     void *net;     /* network topology (cr_run_net.c owns it), or NULL */
     void *ssh;     /* remote nodes (cr_run_ssh.c owns them), or NULL */
+    void *ctr;     /* container services (cr_run_ctr.c owns it), or NULL */
     void *syscall; /* the syscall kind's per-run state (its spawn hooks'
                       fini frees it), or NULL */
     void *cgroup;  /* replicas' cgroups (cr_run_cgroup.c owns it), or NULL */
@@ -387,6 +411,43 @@ int cr_run_ssh_signal(cr_run *r, const cr_inst *in, int sig, cr_err *err);
 void cr_run_ssh_drain(cr_run *r);
 void cr_run_ssh_teardown(cr_run *r);
 
+/* cr_run_ctr.c: services run as containers through the engine's CLI
+ * (podman or docker).  init: after the services are built (engine, image
+ * present); check: which faults may aim at them (CR_EUNSUP otherwise);
+ * spawn_argv: the `ENGINE start --attach` command line that is the
+ * replica; signal: kill/pause/unpause through
+ * the engine; status: the client's exit status as waitpid would give it
+ * for the container's program (128+N: signal N); teardown: removes this
+ * run's containers (cr_ledger.h: cr_ctr_cleanup_entry for the janitor
+ * and `chaosrun cleanup`). */
+int cr_run_ctr_init(cr_run *r, cr_err *err);
+int cr_run_ctr_check(cr_run *r, cr_err *err);
+/* Create the replica's container (recorded in the ledger first) with the
+ * environment envp, and have the engine set it up (podman init), so that
+ * a refusal (rlimits, cgroups) is seen before the run starts: CR_EUNSUP
+ * with the reason.  cr_svc_ctr_create: every container replica's, after
+ * the faults' preparations (they may set variables). */
+int cr_run_ctr_create(cr_run *r, cr_inst *in, char *const *envp, cr_err *err);
+int cr_svc_ctr_create(cr_run *r, cr_err *err);
+int cr_run_ctr_spawn_argv(cr_run *r, cr_inst *in, char *const *envp,
+                          char ***argv, const char **path, cr_err *err);
+int cr_run_ctr_signal(cr_run *r, const cr_inst *in, int sig, cr_err *err);
+int cr_run_ctr_status(const cr_inst *in, int status);
+void cr_run_ctr_teardown(cr_run *r);
+/* The loop: cr_run_ctr_watch starts watching the container process of
+ * every running container replica that has none yet (runc only) and
+ * says how soon (ms) it wants to be called again (-1: no need);
+ * cr_run_ctr_on_fd handles a readable fd of the epoll set that is such a
+ * watch (1) or not (0); cr_run_ctr_unwatch ends a replica's watch. */
+int cr_run_ctr_watch(cr_run *r);
+int cr_run_ctr_on_fd(cr_run *r, int fd);
+void cr_run_ctr_unwatch(cr_run *r, cr_inst *in);
+/* cr_svc.c: a replica has exited with status; its client group
+ * (keep_group: a container's client, still writing the log) is reaped as
+ * it ends, or at the end of the run (cr_svc_reap_end). */
+void cr_svc_exited(cr_run *r, cr_inst *in, int status, int keep_group);
+void cr_svc_reap_end(cr_run *r, double wait_s);
+
 /* cr_run_net.c: the run's network hosts (see net/cr_net.h). */
 /* Before services start, when the scenario has hosts: privilege check
  * (CR_EUNSUP naming CAP_NET_ADMIN/CAP_SYS_ADMIN), topology creation with
@@ -417,6 +478,8 @@ void cr_run_net_teardown(cr_run *r);
  * in a child between fork and exec; the caller closes it.  -1 when the
  * host is unknown. */
 int cr_run_host_fd(cr_run *r, const char *host);
+/* The name of host's namespace under /run/netns, or NULL. */
+const char *cr_run_host_netns(cr_run *r, const char *host);
 /* The host's address ("10.x.y.z"), NULL when unknown.  Owned by the module. */
 const char *cr_run_host_addr(cr_run *r, const char *host);
 /* The host's region label from the scenario, NULL when it has none or

@@ -103,6 +103,13 @@ int cr_run_host_fd(cr_run *r, const char *host)
     return i < 0 ? -1 : fcntl(cr_net_topo_nsfd(t, i), F_DUPFD_CLOEXEC, 3);
 }
 
+const char *cr_run_host_netns(cr_run *r, const char *host)
+{
+    cr_net_topo *t = cr_run_net_topo(r);
+    int i = t ? cr_net_topo_index(t, host) : -1;
+    return i < 0 ? NULL : cr_net_topo_netns(t, i);
+}
+
 const char *cr_run_host_addr(cr_run *r, const char *host)
 {
     cr_net_topo *t = cr_run_net_topo(r);

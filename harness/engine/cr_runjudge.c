@@ -104,6 +104,7 @@ static void collect_faults(cr_run *r, judge_facts *jf, double t_end)
         f->target = jf->targets[i];
         f->hosts = fault_hosts(a, jf->hosts[i], sizeof jf->hosts[i]);
         f->start = isnan(a->t_apply_began) ? a->t_applied : a->t_apply_began;
+        f->applied = a->t_applied;
         f->end = isnan(a->t_reverted) ? t_end : a->t_reverted;
         f->ok = a->state != 3;
         if (f->ok && f->end > jf->t_faults_end)

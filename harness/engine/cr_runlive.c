@@ -65,6 +65,7 @@ static size_t live_faults(const cr_run *r, cr_fact_fault *ff, double now,
         f->kind = a->act.fault->ops->kind;
         f->target = "-";
         f->start = a->t_applied;
+        f->applied = a->t_applied;
         f->end = isnan(a->t_reverted) ? now : a->t_reverted;
         f->ok = a->state != 3;
         if (f->ok && f->end > *t_end_faults)

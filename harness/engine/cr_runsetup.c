@@ -398,6 +398,8 @@ static void teardown(cr_run *r)
                 in->pid = 0;
             }
         }
+    cr_run_ctr_teardown(r);    /* this run's containers (label checked) */
+    cr_svc_reap_end(r, 5.0);   /* clients of exited containers */
     cr_svc_hooks_fini(r);      /* every replica is gone now */
     cr_run_cgroup_teardown(r); /* and so their cgroups can go */
     cr_run_mount_teardown(r);
@@ -520,7 +522,7 @@ static int run_prepare(cr_run *r, cr_err *err)
         return err->code;
     /* Can this machine do every fault?  Asked before anything starts
      * (first: which kinds can act on remote nodes at all). */
-    if (cr_run_ssh_check(r, err) != 0)
+    if (cr_run_ssh_check(r, err) != 0 || cr_run_ctr_check(r, err) != 0)
         return err->code;
     for (size_t i = 0; i < sc->nfaults; i++) {
         cr_fault *f = &sc->faults[i];
@@ -536,6 +538,10 @@ static int run_prepare(cr_run *r, cr_err *err)
         if (f->ops->prepare && f->ops->prepare(f, r, err) != 0)
             return err->code;
     }
+    /* Containers are made now: a refusal of the engine exits 3 before
+     * anything runs. */
+    if (cr_svc_ctr_create(r, err) != 0)
+        return err->code;
     r->trigger_counts = cr_calloc(sc->nfaults + 1, sizeof *r->trigger_counts);
     r->trigger_fired = cr_calloc(sc->nfaults + 1, sizeof *r->trigger_fired);
     if (!r->trigger_counts || !r->trigger_fired)

@@ -30,10 +30,13 @@ static int group_kill(const cr_inst *in, int sig)
         errno = ESRCH;
         return -1;
     }
-    if (in->svc->remote) { /* over ssh, to the remote process group */
+    if (in->svc->ctr || in->svc->remote) {
+        /* Through the container engine, or over ssh to the remote
+         * process group. */
         cr_err e;
         cr_err_clear(&e);
-        if (cr_run_ssh_signal(in->run, in, sig, &e) != 0) {
+        if ((in->svc->ctr ? cr_run_ctr_signal(in->run, in, sig, &e)
+                          : cr_run_ssh_signal(in->run, in, sig, &e)) != 0) {
             cr_run_journal_log(in->run, e.msg);
             errno = EIO;
             return -1;
@@ -467,6 +470,10 @@ void cr_run_on_exit(cr_run *r, cr_inst *in, int status)
         cause = NULL;
     if (cause)
         json_object_set_new(h, "cause", json_string(cause));
+    if (in->svc->ctr) /* which watch saw it (cr_run_ctr.c) */
+        json_object_set_new(
+            h, "seen_by",
+            json_string(in->ctr_exit_seen ? "container process" : "client"));
     cr_inst_hist(in, "exit", h);
     if (sig)
         cr_run_log(r, "%s exited: killed by %s%s%s", in->name,
@@ -533,7 +540,10 @@ int cr_run_signal(cr_run *r, cr_inst *i, int sig, cr_err *err)
         return cr_err_set(err, CR_ESTATE, "signal %s to %s: it is %s",
                           cr_signal_name(sig), i->name,
                           cr_svc_state_name(i->st));
-    if (i->svc->remote) {
+    if (i->svc->ctr) {
+        if (cr_run_ctr_signal(r, i, sig, err) != 0)
+            return err ? err->code : CR_ESYS;
+    } else if (i->svc->remote) {
         if (cr_run_ssh_signal(r, i, sig, err) != 0)
             return err ? err->code : CR_ESYS;
     } else if (kill(-i->pid, sig) != 0)
@@ -555,7 +565,13 @@ int cr_run_freeze(cr_run *r, cr_inst *i, int frozen, double timeout_s,
     if (i->pid > 0 && cr_svc_fsm_step(i->st, ev, &c, &out) != 0)
         return cr_err_set(err, CR_ESTATE, "%s %s: it is %s", what, i->name,
                           cr_svc_state_name(i->st));
-    int rc = cr_run_cgroup_freeze(r, i, frozen, timeout_s, err);
+    /* A container: the engine's pause is the cgroup freezer. */
+    int rc =
+        i->svc->ctr
+            ? (i->pid > 0
+                   ? cr_run_ctr_signal(r, i, frozen ? SIGSTOP : SIGCONT, err)
+                   : 0)
+            : cr_run_cgroup_freeze(r, i, frozen, timeout_s, err);
     if (rc != 0 || i->pid <= 0)
         return rc;
     return cr_svc_fire(r, i, ev, NULL, err);

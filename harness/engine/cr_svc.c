@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,6 +120,10 @@ int cr_svc_init(cr_run *r, cr_err *err)
     const cr_net_hosts *hosts = sc->hosts;
     for (size_t s = 0; s < r->nsvcs; s++) {
         cr_svc *svc = &r->svcs[s];
+        if (svc->spec->ctr) { /* the engine is found by cr_run_ctr_init */
+            svc->remote = hosts && hosts->nssh && svc->spec->host;
+            continue;
+        }
         if (hosts && hosts->nssh && svc->spec->host) {
             /* Found through the node's PATH, by its own shell. */
             svc->remote = 1;
@@ -136,6 +141,8 @@ int cr_svc_init(cr_run *r, cr_err *err)
                               "service %s: program '%s' is not executable",
                               svc->spec->name, svc->exe);
     }
+    if (cr_run_ctr_init(r, err) != 0)
+        return err->code;
     return cr_svc_identities(r, err);
 }
 
@@ -154,6 +161,7 @@ void cr_svc_fini(cr_run *r)
         cr_free(svc->inst);
         cr_envlist_free(&svc->env);
         cr_free(svc->exe);
+        cr_free(svc->ctr_runc);
     }
     cr_free(r->svcs);
     r->svcs = NULL;
@@ -188,7 +196,9 @@ static char **build_env(cr_run *r, cr_inst *in, const char *node_dir)
     char key[256], val[4096];
     char **envp = NULL;
     const cr_svc_spec *sp = in->svc->spec;
-    if (!node_dir && envlist_merge(&l, environ))
+    /* A container gets chaosrun's variables and the scenario's, never the
+     * harness's own environment. */
+    if (!node_dir && !in->svc->ctr && envlist_merge(&l, environ))
         goto fail;
 #define SETV(k, ...)                                                           \
     do {                                                                       \
@@ -272,6 +282,23 @@ static void free_env(char **envp)
     for (size_t i = 0; envp && envp[i]; i++)
         cr_free(envp[i]);
     cr_free(envp);
+}
+
+int cr_svc_ctr_create(cr_run *r, cr_err *err)
+{
+    for (size_t s = 0; s < r->nsvcs; s++)
+        for (int i = 0; r->svcs[s].ctr && i < r->svcs[s].spec->replicas; i++) {
+            cr_inst *in = &r->svcs[s].inst[i];
+            char **envp = build_env(r, in, NULL);
+            if (!envp)
+                return cr_err_set(err, CR_ENOMEM, "start %s: out of memory",
+                                  in->name);
+            int rc = cr_run_ctr_create(r, in, envp, err);
+            free_env(envp);
+            if (rc != 0)
+                return rc;
+        }
+    return 0;
 }
 
 /* ---- spawn hooks (cr_run.h) ---------------------------------------- */
@@ -386,7 +413,8 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
     if (in->pid > 0)
         return cr_err_set(err, CR_ESTATE, "start %s: already running",
                           in->name);
-    const char *node_dir = in->svc->remote ? cr_run_ssh_dir(r, sp->host) : NULL;
+    const char *node_dir =
+        in->svc->remote && !in->svc->ctr ? cr_run_ssh_dir(r, sp->host) : NULL;
     char **ssh_argv = NULL;
     envp = build_env(r, in, node_dir);
     if (!envp) {
@@ -401,7 +429,13 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
     }
     if (fstat(logfd, &st) == 0)
         log_size = st.st_size;
-    if (in->svc->remote) {
+    if (in->svc->ctr) {
+        /* The engine's `start --attach` client is the replica: its exit
+         * is the container's, its output the container's. */
+        if ((rc = cr_run_ctr_spawn_argv(r, in, envp, &ssh_argv, &o.path,
+                                        err)) != 0)
+            goto out;
+    } else if (in->svc->remote) {
         /* The local ssh client is the replica here: its exit is the
          * remote program's, its output the remote program's. */
         if ((rc = cr_run_ssh_spawn_argv(r, in, envp, &ssh_argv, &o.path,
@@ -493,6 +527,57 @@ static int remember_group(cr_run *r, pid_t pgid)
     return 0;
 }
 
+void cr_svc_exited(cr_run *r, cr_inst *in, int status, int keep_group)
+{
+    pid_t pgid = in->pid;
+    if (in->svc->ctr)
+        cr_run_ctr_unwatch(r, in);
+    /* The group may still have members (daemonised children): they
+     * belong to the replica, so they go with it -- but a container's
+     * client, when the container's exit was seen first, still forwards
+     * the container's last output: it is reaped when it ends. */
+    if (!keep_group)
+        kill(-pgid, SIGKILL);
+    if (reap_group(pgid) == 0 && remember_group(r, pgid) != 0)
+        kill(-pgid, SIGKILL); /* no memory: reaped at the end */
+    cr_ledger_done(r->ledger, in->ledger_id);
+    in->ledger_id = 0;
+    in->pid = 0;
+    cr_run_on_exit(r, in, status);
+}
+
+/* Groups whose leader is gone: reap members as they die. */
+static void reap_groups(cr_run *r)
+{
+    for (size_t k = 0; k < r->nzpg;) {
+        if (reap_group(r->zpg[k]) < 0)
+            r->zpg[k] = r->zpg[--r->nzpg];
+        else
+            k++;
+    }
+}
+
+void cr_svc_reap_end(cr_run *r, double wait_s)
+{
+    double end = cr_run_mono() + wait_s;
+    while (r->nzpg > 0) {
+        reap_groups(r);
+        if (r->nzpg == 0)
+            break;
+        if (cr_run_mono() > end) {
+            for (size_t k = 0; k < r->nzpg; k++) {
+                kill(-r->zpg[k], SIGKILL);
+                while (waitpid(-r->zpg[k], NULL, 0) > 0 || errno == EINTR)
+                    ;
+            }
+            r->nzpg = 0;
+            break;
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Only what the engine started is reaped here, by pid and by process
  * group -- never waitpid(-1): the probe thread waits for its own exec
  * children (their own groups), and a reaper that took them would make
@@ -510,25 +595,10 @@ void cr_svc_reap(cr_run *r)
                 reap_group(in->pid); /* orphans of a live replica */
                 continue;
             }
-            pid_t pgid = in->pid;
-            /* The group may still have members (daemonised children):
-             * they belong to the replica, so they go with it. */
-            kill(-pgid, SIGKILL);
-            if (reap_group(pgid) == 0 && remember_group(r, pgid) != 0)
-                kill(-pgid, SIGKILL); /* no memory: reaped at the end */
-            cr_ledger_done(r->ledger, in->ledger_id);
-            in->ledger_id = 0;
-            in->pid = 0;
-            cr_run_on_exit(r, in, status);
+            cr_svc_exited(r, in, cr_run_ctr_status(in, status), 0);
         }
     }
-    /* Groups whose leader is gone: reap members as they die. */
-    for (size_t k = 0; k < r->nzpg;) {
-        if (reap_group(r->zpg[k]) < 0)
-            r->zpg[k] = r->zpg[--r->nzpg];
-        else
-            k++;
-    }
+    reap_groups(r);
 }
 
 size_t cr_svc_running(const cr_run *r)

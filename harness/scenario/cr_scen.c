@@ -71,13 +71,14 @@ static const cr_param drain_params[] = {
 
 const cr_scen_keyset *cr_scen_keysets(void)
 {
-    static cr_scen_keyset sets[8];
+    static cr_scen_keyset sets[10];
     if (!sets[0].where) {
         cr_scen_keyset v[] = {
             {"top level", top_params},
             {"drain", drain_params},
             {"services[]", cr_scen__svc_params()},
             {"services[].ready", cr_scen__ready_params()},
+            {"services[].container", cr_scen__ctr_params()},
             {"faults[].target (object form)", cr_scen__target_params()},
             {"faults[].on_event", cr_scen__trigger_params()},
             {"faults[].on_ready", cr_scen__ready_trigger_params()},

@@ -86,14 +86,31 @@ typedef struct cr_ready {
     double interval_s; /* default 0.05 */
 } cr_ready;
 
+/* A service run as a container (scenarios/README.md, "Services in
+ * containers"; engine/cr_run_ctr.c). */
+#define CR_CTR_AUTO     0
+#define CR_CTR_PODMAN   1
+#define CR_CTR_DOCKER   2
+#define CR_CTR_NET_HOST 0 /* the harness's namespace, or the service's host */
+#define CR_CTR_NET_NONE 1 /* its own namespace with loopback only */
+typedef struct cr_ctr_spec {
+    char *image;    /* required; must be present locally (never pulled) */
+    int engine;     /* CR_CTR_AUTO, CR_CTR_PODMAN, CR_CTR_DOCKER */
+    char **args;    /* the container's command; NULL: the image's own */
+    char **env;     /* "KEY=VALUE", NULL-terminated; may be NULL */
+    char **volumes; /* "/host:/ctr[:ro|:rw]", NULL-terminated; may be NULL */
+    int network;    /* CR_CTR_NET_* */
+} cr_ctr_spec;
+
 typedef struct cr_svc_spec {
     char *name;
-    char **argv;  /* NULL-terminated, never passed through a shell */
-    char **env;   /* "KEY=VALUE", NULL-terminated; may be NULL */
-    char *cwd;    /* NULL: the directory chaosrun was started in */
-    int replicas; /* default 1 */
-    int port;     /* 0: none; replica i listens on port + i */
-    char *host;   /* network host (namespace) name, or NULL */
+    cr_ctr_spec *ctr; /* non-NULL: a container (argv is then NULL) */
+    char **argv;      /* NULL-terminated, never passed through a shell */
+    char **env;       /* "KEY=VALUE", NULL-terminated; may be NULL */
+    char *cwd;        /* NULL: the directory chaosrun was started in */
+    int replicas;     /* default 1 */
+    int port;         /* 0: none; replica i listens on port + i */
+    char *host;       /* network host (namespace) name, or NULL */
     /* The identity the service runs as (a name or a number; NULL: the
      * run-wide --service-user, else chaosrun's own), resolved at run start
      * (engine/cr_svc.c), and the run-directory subdirectories it writes:

@@ -118,6 +118,7 @@ void cr_scen__svc_free(cr_svc_spec *s);
  * cr_scen_keysets() (`chaosrun list scenario`). */
 const cr_param *cr_scen__svc_params(void);
 const cr_param *cr_scen__ready_params(void);
+const cr_param *cr_scen__ctr_params(void);
 const cr_param *cr_scen__target_params(void);
 const cr_param *cr_scen__trigger_params(void);
 const cr_param *cr_scen__ready_trigger_params(void);

@@ -12,6 +12,7 @@
 static const cr_param svc_params[] = {
     {"name", "string", NULL, "unique, [a-z0-9_-]+"},
     {"cmd", "array", NULL, "argv, never passed through a shell"},
+    {"container", "object", "none", "run as a container instead of cmd"},
     {"env", "object", "{}", "extra environment"},
     {"cwd", "string", "chaosrun's cwd", "working directory"},
     {"replicas", "integer", "1", "number of instances, 1..64"},
@@ -55,6 +56,22 @@ static const cr_param ready_params[] = {
 const cr_param *cr_scen__ready_params(void)
 {
     return ready_params;
+}
+
+static const cr_param ctr_params[] = {
+    {"image", "string", NULL, "a local image (never pulled)"},
+    {"engine", "string", "auto", "podman, docker or auto"},
+    {"args", "array", "the image's command", "the container's command"},
+    {"env", "object", "{}", "extra environment inside the container"},
+    {"volumes", "array", "[]", "bind mounts \"/host:/ctr[:ro|:rw]\""},
+    {"network", "string", "host",
+     "host (the harness's or its host's namespace) or none"},
+    {NULL, NULL, NULL, NULL},
+};
+
+const cr_param *cr_scen__ctr_params(void)
+{
+    return ctr_params;
 }
 
 /* Copy of an expanded string member; 1 present, 0 absent, -1 invalid. */
@@ -148,6 +165,121 @@ void cr_scen__svc_free(cr_svc_spec *s)
     argv_free(s->ready.argv);
     cr_free(s->ready.regex);
     cr_free(s->stop_deps);
+    if (s->ctr) {
+        cr_free(s->ctr->image);
+        argv_free(s->ctr->args);
+        argv_free(s->ctr->env);
+        argv_free(s->ctr->volumes);
+        cr_free(s->ctr);
+    }
+}
+
+static void parse_env(cr_vctx *vx, const json_t *svcobj, const char *svcpath,
+                      char ***out);
+
+/* "/host:/ctr[:ro|:rw]": two absolute paths without ':' or ",", no "..". */
+static int volume_ok(const char *v)
+{
+    char buf[4096];
+    if (strlen(v) >= sizeof buf || strchr(v, ','))
+        return 0;
+    snprintf(buf, sizeof buf, "%s", v);
+    char *save = NULL, *part[4] = {0};
+    size_t n = 0;
+    for (char *t = strtok_r(buf, ":", &save); t && n < 4;
+         t = strtok_r(NULL, ":", &save))
+        part[n++] = t;
+    if (n < 2 || n > 3 || part[0][0] != '/' || part[1][0] != '/')
+        return 0;
+    if (n == 3 && strcmp(part[2], "ro") != 0 && strcmp(part[2], "rw") != 0)
+        return 0;
+    for (size_t i = 0; i < 2; i++)
+        if (strstr(part[i], "/../") || !strcmp(part[i], "/..") ||
+            (strlen(part[i]) >= 3 &&
+             !strcmp(part[i] + strlen(part[i]) - 3, "/..")))
+            return 0;
+    /* "a::b" would have been split into two parts silently. */
+    return strstr(v, "::") == NULL && v[strlen(v) - 1] != ':';
+}
+
+/* "container": {"image", "engine", "args", "env", "volumes", "network"}
+ * instead of "cmd" (engine/cr_run_ctr.c runs it). */
+static void parse_container(cr_vctx *vx, const json_t *obj, const char *path,
+                            cr_svc_spec *s)
+{
+    static const char *const engines[] = {"auto", "podman", "docker", NULL};
+    static const char *const nets[] = {"host", "none", NULL};
+    char p[CR_PATH_MAX], q[CR_PATH_MAX];
+    const char *str;
+    const json_t *c = json_object_get(obj, "container");
+    cr_path_key(p, sizeof p, path, "container");
+    if (json_object_get(obj, "cmd")) {
+        cr_verr_key(vx, p,
+                    "\"container\" cannot be combined with \"cmd\" (the "
+                    "container's command is container.args)");
+        return;
+    }
+    static const char *const no_ctr[] = {"user", "group"};
+    for (size_t i = 0; i < sizeof no_ctr / sizeof no_ctr[0]; i++)
+        if (json_object_get(obj, no_ctr[i])) {
+            cr_path_key(q, sizeof q, path, no_ctr[i]);
+            cr_verr_key(vx, q,
+                        "\"%s\" does not apply to a container service (the "
+                        "image says who its program runs as)",
+                        no_ctr[i]);
+        }
+    if (!json_is_object(c)) {
+        cr_verr(vx, p,
+                "must be an object {\"image\", \"engine\", \"args\", "
+                "\"env\", \"volumes\", \"network\"} (got %s)",
+                cr_jtype(c));
+        return;
+    }
+    cr_ctr_spec *ct = cr_calloc(1, sizeof *ct);
+    if (!ct) {
+        vx->nomem = 1;
+        return;
+    }
+    s->ctr = ct;
+    cr_vkeys(vx, c, p, ctr_params, NULL);
+    if (cr_vrequire(vx, c, p, "image") &&
+        vstr_expand(vx, c, p, "image", &ct->image) > 0) {
+        cr_path_key(q, sizeof q, p, "image");
+        str = ct->image;
+        /* Never taken for an option of the engine's command line. */
+        if (!*str || *str == '-' || strlen(str) > 255 ||
+            strspn(str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._-/:@") != strlen(str)) {
+            cr_verr(vx, q,
+                    "invalid image reference \"%s\" (up to 255 of "
+                    "[A-Za-z0-9._-/:@], not starting with '-')",
+                    str);
+            cr_free(ct->image);
+            ct->image = NULL;
+        }
+    }
+    cr_venum(vx, c, p, "engine", engines, CR_CTR_AUTO, &ct->engine);
+    cr_venum(vx, c, p, "network", nets, CR_CTR_NET_HOST, &ct->network);
+    vargv(vx, c, p, "args", &ct->args);
+    parse_env(vx, c, p, &ct->env);
+    if (vargv(vx, c, p, "volumes", &ct->volumes) > 0) {
+        char r[CR_PATH_MAX];
+        cr_path_key(q, sizeof q, p, "volumes");
+        for (size_t i = 0; ct->volumes[i]; i++)
+            if (!volume_ok(ct->volumes[i])) {
+                cr_path_idx(r, sizeof r, q, i);
+                cr_verr(vx, r,
+                        "\"%s\": a bind mount \"/host/path:/path[:ro|:rw]\" "
+                        "(absolute paths, no \"..\", ':' or ',')",
+                        ct->volumes[i]);
+            }
+    }
+    if (ct->network == CR_CTR_NET_NONE && json_object_get(obj, "host")) {
+        cr_path_key(q, sizeof q, p, "network");
+        cr_verr(vx, q,
+                "\"none\" cannot be combined with the service's \"host\" "
+                "(a container on a host joins that host's namespace)");
+    }
 }
 
 /* "dirs": names of one component each, made in the run directory (never
@@ -247,8 +379,9 @@ static void parse_ready(cr_vctx *vx, const json_t *svcobj, const char *svcpath,
     }
 }
 
+/* "env" of obj (a service or its container) as "KEY=VALUE" into *out. */
 static void parse_env(cr_vctx *vx, const json_t *svcobj, const char *svcpath,
-                      cr_svc_spec *s)
+                      char ***out)
 {
     char path[CR_PATH_MAX], p[CR_PATH_MAX];
     json_t *obj = json_object_get(svcobj, "env");
@@ -260,11 +393,12 @@ static void parse_env(cr_vctx *vx, const json_t *svcobj, const char *svcpath,
                 cr_jtype(obj));
         return;
     }
-    s->env = cr_calloc(json_object_size(obj) + 1, sizeof *s->env);
-    if (!s->env) {
+    char **env = cr_calloc(json_object_size(obj) + 1, sizeof *env);
+    if (!env) {
         vx->nomem = 1;
         return;
     }
+    *out = env;
     size_t n = 0;
     const char *k;
     json_t *v;
@@ -281,9 +415,9 @@ static void parse_env(cr_vctx *vx, const json_t *svcobj, const char *svcpath,
         }
         if (cr_vexpand(vx, p, json_string_value(v), &val))
             continue;
-        s->env[n] = cr_asprintf("%s=%s", k, val);
+        env[n] = cr_asprintf("%s=%s", k, val);
         cr_free(val);
-        if (!s->env[n])
+        if (!env[n])
             vx->nomem = 1;
         else
             n++;
@@ -335,9 +469,11 @@ void cr_scen__parse_service(cr_vctx *vx, const json_t *obj, size_t idx)
             }
         }
     }
-    if (cr_vrequire(vx, obj, path, "cmd"))
+    if (json_object_get(obj, "container"))
+        parse_container(vx, obj, path, s);
+    else if (cr_vrequire(vx, obj, path, "cmd"))
         vargv(vx, obj, path, "cmd", &s->argv);
-    parse_env(vx, obj, path, s);
+    parse_env(vx, obj, path, &s->env);
     vstr_expand(vx, obj, path, "cwd", &s->cwd);
     if (cr_vint(vx, obj, path, "replicas", 1, 64, 1, &ll) >= 0)
         s->replicas = (int)ll;
