@@ -622,36 +622,38 @@ static pid_t runc_pid(const cr_inst *in)
     return live && pid > 1 ? (pid_t)pid : 0;
 }
 
+/* /proc/PID/NAME into buf (NUL-terminated); its length, or -1. */
+static long proc_file(pid_t pid, const char *name, char *buf, size_t n)
+{
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, name);
+    FILE *f = fopen(p, "re");
+    if (!f)
+        return -1;
+    size_t len = fread(buf, 1, n - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    return (long)len;
+}
+
 /* The exit file conmon (pid's parent) writes: "--exit-dir D" of its
  * command line, the file named by the container id. 0 or -1. */
 static int conmon_exit_file(const cr_inst *in, pid_t pid, char *path, size_t n)
 {
-    char p[64], buf[4096];
-    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(p, "re");
-    if (!f)
+    char buf[4096];
+    if (proc_file(pid, "stat", buf, sizeof buf) < 0)
         return -1;
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = '\0';
     const char *e = strrchr(buf, ')'); /* comm may hold spaces */
     int ppid = 0;
     if (!e || sscanf(e + 1, " %*c %d", &ppid) != 1 || ppid <= 1)
         return -1;
-    snprintf(p, sizeof p, "/proc/%d/comm", ppid);
-    if (!(f = fopen(p, "re")))
+    if (proc_file(ppid, "comm", buf, sizeof buf) < 0 ||
+        strcmp(buf, "conmon\n") != 0)
         return -1;
-    len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = '\0';
-    if (strcmp(buf, "conmon\n") != 0)
+    long got = proc_file(ppid, "cmdline", buf, sizeof buf);
+    if (got < 0)
         return -1;
-    snprintf(p, sizeof p, "/proc/%d/cmdline", ppid);
-    if (!(f = fopen(p, "re")))
-        return -1;
-    len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = '\0';
+    size_t len = (size_t)got;
     for (size_t i = 0; i < len;) {
         const char *a = buf + i;
         size_t al = strlen(a);

@@ -5,12 +5,8 @@
 # a SIGKILLed harness the janitor ends the hog; unprivileged: exit 3.
 set -e
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIPPED: needs root (cgroups)"; exit 77; }
-command -v stress-ng >/dev/null || { echo "SKIPPED: no stress-ng (Debian package stress-ng)"; exit 77; }
-for c in cpu memory; do
-    grep -qE "^[0-9]+:([^:]*,)?$c(,[^:]*)?:" /proc/self/cgroup ||
-        { echo "SKIPPED: no cgroup v1 $c controller"; exit 77; }
-done
+. "$(dirname "$0")/stress_lib.inc"
+stress_require
 S="$CR_SRC/tests/e2e/scenarios/res-stress.json"
 
 # The hogs' entries of a run's ledger ("pgid <pid> <start>" lines but the

@@ -13,12 +13,8 @@
 # harness (the janitor ends the group and the replica's cgroup is gone).
 set -e
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIPPED: needs root (cgroups)"; exit 77; }
-command -v stress-ng >/dev/null || { echo "SKIPPED: no stress-ng (Debian package stress-ng)"; exit 77; }
-for c in cpu memory; do
-    grep -qE "^[0-9]+:([^:]*,)?$c(,[^:]*)?:" /proc/self/cgroup ||
-        { echo "SKIPPED: no cgroup v1 $c controller"; exit 77; }
-done
+. "$(dirname "$0")/stress_lib.inc"
+stress_require
 MEMROOT=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
 [ -n "$MEMROOT" ] || { echo "SKIPPED: cgroup v1 memory hierarchy not mounted"; exit 77; }
 S="$CR_SRC/tests/e2e/scenarios/res-stress-vm.json"
