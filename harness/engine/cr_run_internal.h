@@ -282,6 +282,10 @@ void cr_svc_fini(cr_run *r);
 int cr_svc_start(cr_run *r, cr_inst *i, const char *cause, cr_err *err);
 /* Reap children; calls cr_run_on_exit for each instance that exited. */
 void cr_svc_reap(cr_run *r);
+/* One replica's leader (a group leader the engine started): reap the
+ * ended members of its group, never the leader itself with them; its pid
+ * when the leader ended (*status set), else 0. */
+pid_t cr_svc_reap_leader(pid_t leader, int *status);
 int cr_envlist_set(cr_envlist *l, const char *key, const char *val);
 void cr_envlist_free(cr_envlist *l);
 void cr_inst_hist(cr_inst *i, const char *what, json_t *extra);

@@ -578,6 +578,36 @@ void cr_svc_reap_end(cr_run *r, double wait_s)
     }
 }
 
+pid_t cr_svc_reap_leader(pid_t leader, int *status)
+{
+    /* Orphans first, by a look at the group (WNOWAIT) that leaves the
+     * leader alone: a plain waitpid(-leader) here once reaped a leader
+     * that ended in between, its exit was lost and the run waited for
+     * that replica forever. */
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PGID, (id_t)leader, &si, WEXITED | WNOHANG | WNOWAIT) !=
+            0) {
+            if (errno == EINTR)
+                continue;
+            break; /* ECHILD: no child of ours in the group */
+        }
+        if (si.si_pid == 0 || si.si_pid == leader)
+            break;
+        pid_t w = waitpid(si.si_pid, NULL, WNOHANG);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w != si.si_pid)
+            break;
+    }
+    pid_t w;
+    do
+        w = waitpid(leader, status, WNOHANG);
+    while (w < 0 && errno == EINTR);
+    return w == leader ? leader : 0;
+}
+
 /* Only what the engine started is reaped here, by pid and by process
  * group -- never waitpid(-1): the probe thread waits for its own exec
  * children (their own groups), and a reaper that took them would make
@@ -588,13 +618,8 @@ void cr_svc_reap(cr_run *r)
         for (int i = 0; i < r->svcs[s].spec->replicas; i++) {
             cr_inst *in = &r->svcs[s].inst[i];
             int status;
-            if (in->pid <= 0)
+            if (in->pid <= 0 || cr_svc_reap_leader(in->pid, &status) == 0)
                 continue;
-            pid_t w = waitpid(in->pid, &status, WNOHANG);
-            if (w != in->pid) {
-                reap_group(in->pid); /* orphans of a live replica */
-                continue;
-            }
             cr_svc_exited(r, in, cr_run_ctr_status(in, status), 0);
         }
     }
