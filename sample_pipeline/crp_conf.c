@@ -86,6 +86,9 @@ static const opt opts[] = {
       "producer: records in flight before waiting for acks"),
     O("batch", T_INT, batch, "64",
       "ingest/worker/sink: records per group commit"),
+    O("lease-events", T_INT, lease_events, "0",
+      "worker: 1 = announce each lease of records (event `leased`, n records), "
+      "so a scenario can stall a worker that holds records"),
     O("idle-ms", T_INT, idle_ms, "20",
       "worker/sink: poll interval when the queue is empty"),
     O("feature-timeout-ms", T_INT, feat_timeout_ms, "200",

@@ -72,6 +72,7 @@ typedef struct crp_conf {
     char model[CRP_STR];
     /* feature service */
     int feat_delay_us;
+    int lease_events; /* worker: emit `leased` per non-empty lease */
     double feat_fail;
     /* sink commit retries */
     int commit_base_ms, commit_max_ms;

@@ -488,6 +488,10 @@ static int batch(worker *w)
     if (n <= 0)
         return n;
     crp_metric_add(w->m_in, n);
+    /* (before the hold: the harness may stall this worker on it, while it
+     * holds these records) */
+    if (c->lease_events)
+        crp_ev_emit(w->x->ev, "leased", "\"n\":%d", n);
     /* the batch's spans in one write (its events stay immediate: the
      * harness may act on a retry or a breaker event at once) */
     crp_ev_hold(w->x->ev, CRP_EV_SPANS);

@@ -128,29 +128,35 @@ SCEN["pipeline-feature-outage"] = {
          "min": 1}],
 }
 
-# Overload keeps the workers busy all the time (the feature service answers
-# in 5 ms, i.e. 200 calls/s, for 250 records/s), so a kill or a stall always
-# hits a worker with a batch in hand.
+# Overload keeps the workers busy (the feature service answers in 5 ms,
+# i.e. 200 calls/s, for 250 records/s), so a kill usually hits a worker with
+# a batch in hand.  A stall does always: it is anchored to the worker's
+# `leased` event of a full batch (16 records: at least 80 ms of feature
+# calls in hand), not to a time -- on a loaded CI machine the queue can run
+# dry for a moment, and a stall at a fixed time then found worker.1 idle:
+# nothing processed twice, the defect no_dedup not caught.
 BUSY_FEATURE = ["--feature-delay-us", "5000"]
 SCEN["pipeline-worker-kill"] = {
     "name": "pipeline-worker-kill",
     "description": "Workers SIGKILLed three times and each stalled (SIGSTOP) once under load, with a "
                    "1 s lease: the killed worker's records come back at once (its connection "
                    "closed), the stalled worker's after the lease, and are processed again; the "
-                   "sink deduplicates. No accepted record lost, none delivered twice. Covers the "
+                   "sink deduplicates. Each stall is anchored to a full batch the worker has just "
+                   "leased (its leased event), so it always holds records. No accepted record lost, none delivered twice. Covers the "
                    "defect switches ack_before_commit and no_dedup.",
     "seed": 23, "duration_s": 14,
     "drain": {"until_quiet_s": 3, "ev": "delivered", "max_s": 60},
-    "services": pipeline(rate=250, dur=9, worker=["--batch", "16"], feature=BUSY_FEATURE,
+    "services": pipeline(rate=250, dur=9, worker=["--batch", "16", "--lease-events", "1"],
+                         feature=BUSY_FEATURE,
                          queue=["--lease-ms", "1000"]),
     "steady_state": HEALTH,
     "faults": [
         {"kind": "kill", "name": "kill-worker", "target": "worker.random",
          "at_s": [1.5, 8], "every_s": 2.5, "until_s": 9, "signal": "SIGKILL"},
-        {"kind": "pause", "name": "stall-worker0", "target": "worker.0", "at_s": [2, 3],
-         "for_s": 2.5},
-        {"kind": "pause", "name": "stall-worker1", "target": "worker.1", "at_s": [5.5, 6.5],
-         "for_s": 2.5}],
+        {"kind": "pause", "name": "stall-worker0", "target": "worker.0", "for_s": 2.5,
+         "on_event": {"ev": "leased", "svc": "worker.0", "where": {"n": 16}, "count": 10}},
+        {"kind": "pause", "name": "stall-worker1", "target": "worker.1", "for_s": 2.5,
+         "on_event": {"ev": "leased", "svc": "worker.1", "where": {"n": 16}, "count": 30}}],
     "expect": [
         NO_LOSS,
         {"kind": "service", "name": "worker-restarted", "service": "worker",
