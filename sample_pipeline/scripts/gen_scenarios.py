@@ -154,7 +154,7 @@ SCEN["pipeline-worker-kill"] = {
         {"kind": "kill", "name": "kill-worker", "target": "worker.random",
          "at_s": [1.5, 8], "every_s": 2.5, "until_s": 9, "signal": "SIGKILL"},
         {"kind": "pause", "name": "stall-worker0", "target": "worker.0", "for_s": 2.5,
-         "on_event": {"ev": "leased", "svc": "worker.0", "where": {"n": 16}, "count": 10}},
+         "on_event": {"ev": "leased", "svc": "worker.0", "where": {"n": 16}, "count": 5}},
         {"kind": "pause", "name": "stall-worker1", "target": "worker.1", "for_s": 2.5,
          "on_event": {"ev": "leased", "svc": "worker.1", "where": {"n": 16}, "count": 30}}],
     "expect": [
