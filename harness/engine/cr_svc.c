@@ -671,17 +671,17 @@ size_t cr_run_resolve_target(cr_run *r, const cr_target *t, cr_rng *rng,
          * dead one proves nothing, and a paused one is another fault's
          * experiment (a kill turned pipeline-worker-kill's two stalls
          * into kills on seed 6: nothing was processed twice). */
-        cr_inst *live[CR_ACT_MAX_INST], *free_[CR_ACT_MAX_INST];
+        cr_inst *live[CR_ACT_MAX_INST], *unheld[CR_ACT_MAX_INST];
         size_t nl = 0, nf = 0;
         for (size_t i = 0; i < n; i++) {
             if (all[i]->pid <= 0)
                 continue;
             live[nl++] = all[i];
             if (!cr_inst_paused(all[i]))
-                free_[nf++] = all[i];
+                unheld[nf++] = all[i];
         }
         if (nf)
-            out[0] = free_[cr_rng_below(rng, nf)];
+            out[0] = unheld[cr_rng_below(rng, nf)];
         else if (nl)
             out[0] = live[cr_rng_below(rng, nl)];
         else
