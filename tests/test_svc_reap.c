@@ -63,26 +63,36 @@ static _Noreturn void leader_main(int fd)
         pause();
 }
 
+/* Fork a leader (leader_main) and wait until its members are ours: its
+ * pid, or -1 (assertions failed). */
+static pid_t start_leader(void)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    pid_t leader = fork();
+    if (leader == 0) {
+        close(p[0]);
+        leader_main(p[1]);
+    }
+    close(p[1]);
+    if (leader > 0)
+        setpgid(leader, leader);
+    char b = 0;
+    ssize_t n = leader > 0 ? read(p[0], &b, 1) : -1;
+    close(p[0]);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_EQUAL(b, 'y');
+    return leader;
+}
+
 static void test_leader_exit_never_lost(void)
 {
     CU_ASSERT_EQUAL_FATAL(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
     int lost = 0, seen = 0;
     for (int round = 0; round < ROUNDS; round++) {
-        int p[2];
-        CU_ASSERT_EQUAL_FATAL(pipe(p), 0);
-        pid_t leader = fork();
-        CU_ASSERT_FATAL(leader >= 0);
-        if (leader == 0) {
-            close(p[0]);
-            leader_main(p[1]);
-        }
-        close(p[1]);
-        setpgid(leader, leader);
-        char b = 0;
-        ssize_t n = read(p[0], &b, 1);
-        close(p[0]);
-        CU_ASSERT_EQUAL(n, 1);
-        CU_ASSERT_EQUAL(b, 'y');
+        pid_t leader = start_leader();
+        CU_ASSERT_FATAL(leader > 0);
         kill(-leader, SIGKILL);
         int status = 0;
         pid_t got = 0;
@@ -127,19 +137,8 @@ static int members(pid_t pgid, pid_t *out, int max)
 static void test_orphans_reaped_leader_kept(void)
 {
     CU_ASSERT_EQUAL_FATAL(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
-    int p[2];
-    CU_ASSERT_EQUAL_FATAL(pipe(p), 0);
-    pid_t leader = fork();
-    CU_ASSERT_FATAL(leader >= 0);
-    if (leader == 0) {
-        close(p[0]);
-        leader_main(p[1]);
-    }
-    close(p[1]);
-    setpgid(leader, leader);
-    char b = 0;
-    CU_ASSERT_EQUAL(read(p[0], &b, 1), 1);
-    close(p[0]);
+    pid_t leader = start_leader();
+    CU_ASSERT_FATAL(leader > 0);
     pid_t m[MEMBERS];
     CU_ASSERT_EQUAL_FATAL(members(leader, m, MEMBERS), MEMBERS);
     for (int i = 0; i < MEMBERS; i++)

@@ -536,32 +536,27 @@ int cr_run_ctr_signal(cr_run *r, const cr_inst *in, int sig, cr_err *err)
             av[k++] = (char *)in->ctr_id;
             av[k++] = num;
         }
-        av[k] = NULL;
-        int rc = engine_run(av, out, sizeof out, err);
-        if (rc < 0)
-            return rc;
-        if (rc != 0)
-            return cr_err_set(err, CR_ESYS, "runc %s %s (container %s): %s",
-                              av[1], in->name, in->ctr_name, out);
-        return 0;
-    }
-    av[k++] = in->svc->exe;
-    if (sig == SIGSTOP || sig == SIGCONT) {
-        av[k++] = sig == SIGSTOP ? "pause" : "unpause";
     } else {
-        snprintf(num, sizeof num, "%d", sig);
-        av[k++] = "kill";
-        av[k++] = "--signal";
-        av[k++] = num;
+        av[k++] = in->svc->exe;
+        if (sig == SIGSTOP || sig == SIGCONT) {
+            av[k++] = sig == SIGSTOP ? "pause" : "unpause";
+        } else {
+            snprintf(num, sizeof num, "%d", sig);
+            av[k++] = "kill";
+            av[k++] = "--signal";
+            av[k++] = num;
+        }
+        av[k++] = (char *)in->ctr_name;
     }
-    av[k++] = (char *)in->ctr_name;
     av[k] = NULL;
     int rc = engine_run(av, out, sizeof out, err);
     if (rc < 0)
         return rc;
-    if (rc != 0)
-        return cr_err_set(err, CR_ESYS, "%s %s (container %s): %s",
-                          sig == SIGSTOP   ? "pause"
+    if (rc != 0) /* "runc kill web.0 …", "pause web.0 …", "SIGTERM web.0 …" */
+        return cr_err_set(err, CR_ESYS, "%s%s %s (container %s): %s",
+                          in->ctr_runc ? "runc " : "",
+                          in->ctr_runc     ? av[1]
+                          : sig == SIGSTOP ? "pause"
                           : sig == SIGCONT ? "unpause"
                                            : cr_signal_name(sig),
                           in->name, in->ctr_name, out);
