@@ -4,7 +4,8 @@
  * the go-pipe runs the caller's record before exec (and a refusal stops
  * the program from ever running); PR_SET_PDEATHSIG; another identity (as
  * root: `id -u` as nobody); the caller's child hook, last before exec, and
- * its parent step before the exec is awaited. */
+ * its parent step before the exec is awaited; the strays (children this
+ * process adopted as subreaper, which cr_spawn did not start). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -731,6 +733,96 @@ static void test_spawn_which(void)
     CU_ASSERT_EQUAL(cr_test_rmtree(dir), 0);
 }
 
+static int listed(const pid_t *v, size_t n, pid_t pid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == pid)
+            return 1;
+    return 0;
+}
+
+static void *spawn_in_thread(void *arg)
+{
+    char *argv[] = {"sleep", "30", NULL};
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    cr_err err;
+    cr_err_clear(&err);
+    o.path = "/bin/sleep";
+    o.argv = argv;
+    o.new_pgroup = 1;
+    *(pid_t *)arg = cr_spawn(&o, &pr, &err) == 0 ? pr.pid : -1;
+    return NULL;
+}
+
+/* A daemon that leaves its group (setsid -f) and whose parent ends is
+ * adopted by a subreaper: a stray.  Children cr_spawn started are never
+ * strays -- also one started by a thread that has ended since -- and a
+ * child forked without cr_spawn is one. */
+static void test_spawn_strays(void)
+{
+    CU_ASSERT_EQUAL_FATAL(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+    pid_t v[64];
+    size_t n;
+    char *sleep_argv[] = {"sleep", "30", NULL};
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    cr_err err;
+    cr_err_clear(&err);
+    o.path = "/bin/sleep";
+    o.argv = sleep_argv;
+    o.new_pgroup = 1;
+    CU_ASSERT_EQUAL_FATAL(cr_spawn(&o, &pr, &err), 0);
+    pid_t known = pr.pid;
+    pid_t from_thread = -1;
+    pthread_t th;
+    CU_ASSERT_EQUAL_FATAL(
+        pthread_create(&th, NULL, spawn_in_thread, &from_thread), 0);
+    pthread_join(th, NULL);
+    CU_ASSERT_FATAL(from_thread > 0);
+
+    char *argv[] = {"sh", "-c",
+                    "setsid -f sh -c 'echo $$; exec sleep 30 >/dev/null 2>&1'",
+                    NULL};
+    cr_spawn_opts d = CR_SPAWN_OPTS_INIT;
+    d.path = "/bin/sh";
+    d.argv = argv;
+    char buf[64];
+    int st = run_capture(&d, buf, sizeof buf);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    pid_t daemon = (pid_t)atoi(buf);
+    CU_ASSERT_FATAL(daemon > 0);
+    pid_t forked = fork();
+    if (forked == 0) {
+        pause();
+        _exit(0);
+    }
+    CU_ASSERT_FATAL(forked > 0);
+
+    /* setsid -f's parent ends at once; its child is then ours. */
+    int seen = 0;
+    for (int i = 0; i < 200 && !seen; i++) {
+        CU_ASSERT_EQUAL_FATAL(cr_spawn_strays(v, 64, &n), 0);
+        seen = listed(v, n < 64 ? n : 64, daemon);
+        if (!seen)
+            usleep(10 * 1000);
+    }
+    CU_ASSERT(seen);
+    CU_ASSERT(listed(v, n, forked));
+    CU_ASSERT(!listed(v, n, known));
+    CU_ASSERT(!listed(v, n, from_thread));
+    CU_ASSERT_NOT_EQUAL(getpgid(daemon), getpgid(known));
+
+    pid_t all[] = {known, from_thread, daemon, forked};
+    for (size_t i = 0; i < 4; i++) {
+        kill(all[i], SIGKILL);
+        waitpid(all[i], NULL, 0);
+    }
+    CU_ASSERT_EQUAL(cr_spawn_strays(v, 64, &n), 0);
+    CU_ASSERT_EQUAL(n, 0);
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("spawn", NULL, NULL);
@@ -748,4 +840,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_spawn_child_hook_and_after_go);
     CR_ADD_TEST(s, test_spawn_time_namespace);
     CR_ADD_TEST(s, test_spawn_which);
+    CR_ADD_TEST(s, test_spawn_strays);
 }

@@ -7,6 +7,7 @@
 
 #include "cr_alloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -26,6 +27,184 @@
 #include <unistd.h>
 
 extern char **environ;
+
+/* ---- the children cr_spawn started ---------------------------------------
+ *
+ * Every pid cr_spawn forks, with its start time, so that a subreaper can
+ * tell its own children from the orphans it adopted (cr_spawn_strays).
+ * The lock is held across fork and the record, so a scan never sees a
+ * child of ours that is not yet recorded. */
+
+typedef struct known_child {
+    pid_t pid;
+    unsigned long long start;
+} known_child;
+
+static pthread_mutex_t known_mu = PTHREAD_MUTEX_INITIALIZER;
+static known_child *known;
+static size_t nknown, capknown;
+
+unsigned long long cr_proc_starttime(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* The command name may contain spaces and parentheses: skip to the
+     * last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    p += 2; /* field 3 (state) */
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    return p ? strtoull(p, NULL, 10) : 0;
+}
+
+/* The children of every thread of this process (/proc/self/task/<tid>/
+ * children), appended to *v.  0, or -1 (errno) with *v freed. */
+static int read_children(pid_t **v, size_t *n)
+{
+    size_t cap = 0;
+    *v = NULL;
+    *n = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[96], buf[4096];
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/children",
+                 de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue; /* the thread ended */
+        long cur = 0;
+        int in_num = 0;
+        for (;;) {
+            ssize_t r = read(fd, buf, sizeof buf);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            for (ssize_t i = 0; i <= r; i++) {
+                if (i < r && buf[i] >= '0' && buf[i] <= '9') {
+                    cur = cur * 10 + (buf[i] - '0');
+                    in_num = 1;
+                    continue;
+                }
+                if (i == r)
+                    break; /* a number may go on in the next read */
+                if (!in_num)
+                    continue;
+                if (*n == cap) {
+                    size_t nc = cap ? cap * 2 : 64;
+                    pid_t *nv = cr_realloc(*v, nc * sizeof *nv);
+                    if (!nv) {
+                        close(fd);
+                        closedir(d);
+                        cr_free(*v);
+                        *v = NULL;
+                        errno = ENOMEM;
+                        return -1;
+                    }
+                    *v = nv;
+                    cap = nc;
+                }
+                (*v)[(*n)++] = (pid_t)cur;
+                cur = 0;
+                in_num = 0;
+            }
+        }
+        close(fd); /* the file ends with a space: no number is left open */
+    }
+    closedir(d);
+    return 0;
+}
+
+static int has_pid(const pid_t *v, size_t n, pid_t pid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == pid)
+            return 1;
+    return 0;
+}
+
+/* Forget the children that are no longer ours (reaped), given the
+ * current list.  known_mu held. */
+static void known_prune(const pid_t *kids, size_t nkids)
+{
+    for (size_t k = 0; k < nknown;) {
+        if (has_pid(kids, nkids, known[k].pid))
+            k++;
+        else
+            known[k] = known[--nknown];
+    }
+}
+
+/* Room for one more record before the fork.  known_mu held. */
+static int known_reserve(void)
+{
+    if (nknown < capknown)
+        return 0;
+    pid_t *kids;
+    size_t nkids;
+    if (read_children(&kids, &nkids) == 0) {
+        known_prune(kids, nkids);
+        cr_free(kids);
+        if (nknown < capknown)
+            return 0;
+    }
+    size_t nc = capknown ? capknown * 2 : 32;
+    known_child *nv = cr_realloc(known, nc * sizeof *nv);
+    if (!nv)
+        return -1;
+    known = nv;
+    capknown = nc;
+    return 0;
+}
+
+int cr_spawn_strays(pid_t *out, size_t max, size_t *nout)
+{
+    pid_t *kids;
+    size_t nkids, n = 0;
+    *nout = 0;
+    pthread_mutex_lock(&known_mu);
+    if (read_children(&kids, &nkids) != 0) {
+        int e = errno;
+        pthread_mutex_unlock(&known_mu);
+        errno = e;
+        return -1;
+    }
+    known_prune(kids, nkids);
+    for (size_t i = 0; i < nkids; i++) {
+        size_t k = 0;
+        while (k < nknown && known[k].pid != kids[i])
+            k++;
+        if (k < nknown && known[k].start == cr_proc_starttime(kids[i]))
+            continue;
+        if (k < nknown) /* the pid was reaped and taken again */
+            known[k] = known[--nknown];
+        if (n < max)
+            out[n] = kids[i];
+        n++;
+    }
+    pthread_mutex_unlock(&known_mu);
+    cr_free(kids);
+    *nout = n;
+    return 0;
+}
 
 /* The steps of the child, in order; the number travels over the pipe. */
 enum {
@@ -364,11 +543,20 @@ int cr_spawn(const cr_spawn_opts *o, cr_spawn_proc *out, cr_err *err)
      * runs in the child before child_signals() resets them. */
     sigset_t all, old;
     sigfillset(&all);
+    pthread_mutex_lock(&known_mu);
+    if (known_reserve() != 0) {
+        pthread_mutex_unlock(&known_mu);
+        rc = cr_err_set(err, CR_ENOMEM, "spawn %s: out of memory", o->path);
+        goto out;
+    }
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t pid = fork();
     if (pid == 0)
         child_main(&c);
     int fork_errno = errno;
+    if (pid > 0)
+        known[nknown++] = (known_child){pid, cr_proc_starttime(pid)};
+    pthread_mutex_unlock(&known_mu);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
         rc = cr_err_sys(err, CR_ESYS, fork_errno, "spawn %s: fork", o->path);

@@ -171,4 +171,20 @@ int cr_spawn_run(char *const *argv, char *const *extra_env, double timeout_s,
 int cr_spawn_cred_lookup(const char *user, const char *group, cr_spawn_cred *c,
                          cr_err *err);
 
+/* A process's start time (/proc/PID/stat field 22, clock ticks since
+ * boot), 0 when it does not exist: with the pid, it names one process
+ * (the ledger's "pgid <pid> <start>" entries, the strays below). */
+unsigned long long cr_proc_starttime(pid_t pid);
+
+/* The children of this process that cr_spawn did not start: orphans
+ * adopted by a subreaper (PR_SET_CHILD_SUBREAPER), e.g. a daemon that
+ * left its service's process group (setsid) and whose parent ended.
+ * Read from /proc/self/task/<tid>/children of every thread; cr_spawn
+ * records each child it forks (pid and start time, under a lock held
+ * across the fork), so a child of ours is never taken for a stray, nor a
+ * stray that got the pid of one reaped for ours.  Fills out[] with up to
+ * max pids and *nout with how many there are (may be > max).  0, or -1
+ * with errno (ENOMEM, or /proc not readable). */
+int cr_spawn_strays(pid_t *out, size_t max, size_t *nout);
+
 #endif

@@ -157,6 +157,27 @@ static void summary_stops(FILE *fp, const json_t *j)
         fputc('\n', fp);
 }
 
+/* "  outlived its replica: epmd pid 812 from broker.0 (SIGTERM at the
+ * end)": processes that left their replica's process group and had to be
+ * stopped at the end (journal "strays"; those that ended by themselves,
+ * such as a container's conmon, only there). */
+static void summary_strays(FILE *fp, const json_t *j)
+{
+    size_t i, n = 0;
+    json_t *o;
+    json_array_foreach (json_object_get(j, "strays"), i, o) {
+        const char *from = jstr(o, "from"), *how = jstr(o, "how");
+        if (strcmp(how, "exited") == 0)
+            continue;
+        fprintf(fp, "%s %s pid %lld%s%s (%s)",
+                n++ ? "," : "  outlived its replica:", jstr(o, "comm"),
+                (long long)json_integer_value(json_object_get(o, "pid")),
+                *from ? " from " : "", from, *how ? how : "still running");
+    }
+    if (n)
+        fputc('\n', fp);
+}
+
 /* One line per expectation, with up to five evidence lines for each
  * that did not pass; expectations that were not judged (details.
  * not_judged: the run did not start or was interrupted) in one line. */
@@ -243,6 +264,7 @@ void cr_cli__summary(FILE *fp, const json_t *j, const char *run_dir, int c)
     fputc('\n', fp);
     summary_expectations(fp, j, c);
     summary_stops(fp, j);
+    summary_strays(fp, j);
     fprintf(fp, "  run directory: %s\n", run_dir);
     fprintf(fp, "  reproduce: %s\n", jstr(j, "reproduce"));
 }

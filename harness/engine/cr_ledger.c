@@ -77,32 +77,6 @@ int cr_ledger_index_dir(char *buf, size_t n, cr_err *err)
                       last.msg);
 }
 
-unsigned long long cr_proc_starttime(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    /* The command name may contain spaces and parentheses: skip to the
-     * last ')'. */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
-    p += 2; /* field 3 (state) */
-    for (int field = 3; field < 22 && p; field++) {
-        p = strchr(p, ' ');
-        if (p)
-            p++;
-    }
-    return p ? strtoull(p, NULL, 10) : 0;
-}
-
 /* ---- a run's ledger -------------------------------------------------------
  */
 

@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include "base/cr_err.h"
+#include "base/cr_spawn.h" /* cr_proc_starttime */
 
 typedef struct cr_ledger cr_ledger;
 
@@ -69,10 +70,6 @@ int cr_ledger_undo(int run_dirfd, const char *kind, const char *args,
  * label chaosrun.run=RUNID; one without it is left alone (success: it is
  * not ours), one already gone is success. */
 int cr_ctr_cleanup_entry(const char *args, cr_err *err);
-
-/* Start time of a process (clock ticks since boot, /proc/<pid>/stat field
- * 22), or 0 when the process does not exist. */
-unsigned long long cr_proc_starttime(pid_t pid);
 
 /* The janitor: a process started at run start (cr_spawn of `exe
  * __janitor LEDGER INDEX_NAME`, exe being the chaosrun program itself)

@@ -868,6 +868,7 @@ int cr_run_loop(cr_run *r)
             }
         }
         events_poll(r);
+        cr_stray_tick(r);
         cr_runlive_tick(r, 0);
         status_report(r);
     }

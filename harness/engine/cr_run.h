@@ -18,6 +18,7 @@
 
 #include "base/cr_err.h"
 #include "base/cr_rng.h"
+#include "base/cr_spawn.h" /* cr_proc_starttime */
 #include "events/cr_event.h"
 #include "net/cr_net.h"
 #include "scenario/cr_scen.h"
@@ -248,10 +249,6 @@ void **cr_run_module_state(cr_run *r, const char *module);
  * right to make cgroups: the reason in err), CR_ESYS, CR_ENOMEM. */
 int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
                        const char **path, cr_err *err);
-
-/* A process's start time (/proc/PID/stat, clock ticks since boot), 0 when
- * gone: as in engine/cr_ledger.h, for ledger entries "pgid <pid> <start>". */
-unsigned long long cr_proc_starttime(pid_t pid);
 
 /* A cgroup of the run's own beside the replicas' (the stress kind's
  * "beside" placement): <the run-owned parent>/<name> in controller, made

@@ -210,6 +210,12 @@ struct cr_run {
      * may still be alive: their orphans are reaped as they die. */
     pid_t *zpg;
     size_t nzpg, capzpg;
+    /* Children the harness adopted that left every replica's group
+     * (cr_stray.c), and how many adopted children it reaped. */
+    struct cr_stray *strays;
+    size_t nstrays, capstrays;
+    size_t orphans_reaped;
+    double stray_next; /* the loop's next look (monotonic) */
     size_t start_next; /* startup: next service to start */
 
     cr_act_rec **acts; /* every occurrence, in creation order */
@@ -248,7 +254,8 @@ struct cr_run {
 
     json_t *journal;
     json_t *j_phases, *j_faults, *j_probes, *j_log;
-    json_t *j_stops; /* journal "stops" (cr_shutdown.c) */
+    json_t *j_stops;  /* journal "stops" (cr_shutdown.c) */
+    json_t *j_strays; /* journal "strays" (cr_stray.c) */
 
     cr_ledger *ledger;
     int janitor_fd; /* write end: closing it without "done" = crash */
@@ -451,6 +458,17 @@ void cr_run_ctr_unwatch(cr_run *r, cr_inst *in);
  * it ends, or at the end of the run (cr_svc_reap_end). */
 void cr_svc_exited(cr_run *r, cr_inst *in, int status, int keep_group);
 void cr_svc_reap_end(cr_run *r, double wait_s);
+
+/* cr_stray.c: children the harness adopted as subreaper that cr_spawn did
+ * not start.  scan: reap the ended ones, record the live ones outside
+ * every replica's group (ledger "pid", journal "strays"); tick: scan at
+ * most once a second (the loop); end: once every replica is gone,
+ * SIGTERM the live ones, SIGKILL after 2 s, until none is left (at most
+ * 8 s); fini: free. */
+void cr_stray_scan(cr_run *r);
+void cr_stray_tick(cr_run *r);
+void cr_stray_end(cr_run *r);
+void cr_stray_fini(cr_run *r);
 
 /* cr_run_net.c: the run's network hosts (see net/cr_net.h). */
 /* Before services start, when the scenario has hosts: privilege check

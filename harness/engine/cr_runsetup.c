@@ -252,6 +252,7 @@ static void journal_init(cr_run *r)
     r->j_probes = json_array();
     r->j_log = json_array();
     r->j_stops = json_array();
+    r->j_strays = json_array();
     json_t *j = r->journal;
     json_object_set_new(j, "chaosrun", json_string(CR_VERSION));
     json_object_set_new(j, "format", json_integer(1));
@@ -277,6 +278,7 @@ static void journal_init(cr_run *r)
     json_object_set(j, "probes", r->j_probes);
     json_object_set(j, "log", r->j_log);
     json_object_set(j, "stops", r->j_stops);
+    json_object_set(j, "strays", r->j_strays);
     cr_free(repro);
 }
 
@@ -400,6 +402,7 @@ static void teardown(cr_run *r)
         }
     cr_run_ctr_teardown(r);    /* this run's containers (label checked) */
     cr_svc_reap_end(r, 5.0);   /* clients of exited containers */
+    cr_stray_end(r);           /* what left its replica's group */
     cr_svc_hooks_fini(r);      /* every replica is gone now */
     cr_run_cgroup_teardown(r); /* and so their cgroups can go */
     cr_run_mount_teardown(r);
@@ -643,8 +646,9 @@ static void run_release(cr_run *r)
     }
     cr_runfault_free(r);
     cr_svc_fini(r);
-    json_t *js[] = {r->journal,  r->j_phases, r->j_faults,
-                    r->j_probes, r->j_log,    r->j_stops};
+    cr_stray_fini(r);
+    json_t *js[] = {r->journal, r->j_phases, r->j_faults, r->j_probes,
+                    r->j_log,   r->j_stops,  r->j_strays};
     for (size_t i = 0; i < sizeof js / sizeof js[0]; i++)
         json_decref(js[i]);
     cr_live_set_free(r->live);

@@ -624,6 +624,7 @@ void cr_svc_reap(cr_run *r)
         }
     }
     reap_groups(r);
+    cr_stray_scan(r); /* adopted children outside every group */
 }
 
 size_t cr_svc_running(const cr_run *r)
