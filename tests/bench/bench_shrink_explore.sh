@@ -34,6 +34,9 @@
 # shrunk with one run a candidate (faults, candidates, wall time, the
 # wall time of one run before and after).
 # BENCH_PARTS (default "ack breaker ckpt shrink clean") picks the parts.
+# EXPLORE_JOBS=J (default 1): the defect and clean explorations run J runs
+# at once (`explore -j J`: root, each run in a network namespace of its
+# own).
 # Figures are for comparison within one machine and run only.
 set -u
 BIN=${CR_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
@@ -73,10 +76,10 @@ if [ "${BENCH_DEFECTS:-0}" = 1 ]; then
     # defect NAME DEFECT SCENARIO STRATEGY
     defect() {
         local name=$1 d=$2 scen=$3 st=$4 s o found=0
-        echo "== explore, $d, strategy $st, $SEEDS seed(s), budget $BUDGET a seed"
+        echo "== explore, $d, strategy $st, -j ${EXPLORE_JOBS:-1}, $SEEDS seed(s), budget $BUDGET a seed"
         for s in $(seq 1 "$SEEDS"); do
             o="$T/$name-$st-$s"
-            CRP_DEFECT=$d cr explore -q --strategy "$st" --seed $((s * 1000)) \
+            CRP_DEFECT=$d cr explore -q -j "${EXPLORE_JOBS:-1}" --strategy "$st" --seed $((s * 1000)) \
                 --runs 60 --budget "$BUDGET" -o "$o" "$scen" >"$o.out" 2>&1
             jq -r --arg s "$s" '"seed \($s)000: \(.tried) schedule(s), " +
                 (if .failures > 0 then "first failure at schedule \(.first_failure_run + 1) after \(.first_failure_s | . * 10 | round / 10) s"
@@ -118,7 +121,7 @@ if [ "${BENCH_DEFECTS:-0}" = 1 ]; then
         for sp in "ack:$EX" "breaker:$T/explore-breaker.json" "ckpt:$T/explore-ckpt.json"; do
             o="$T/clean-${sp%%:*}"
             echo "== explore, correct pipeline, space ${sp%%:*}, strategy coverage, $CLEAN schedules"
-            (unset CRP_DEFECT; cr explore -q --strategy coverage --runs "$CLEAN" --budget 30m -o "$o" "${sp#*:}" >"$o.out" 2>&1)
+            (unset CRP_DEFECT; cr explore -q -j "${EXPLORE_JOBS:-1}" --strategy coverage --runs "$CLEAN" --budget 30m -o "$o" "${sp#*:}" >"$o.out" 2>&1)
             jq -r '"\(.tried) schedule(s), \(.failures) failure(s), \(.tried * 60 / .wall_s | . * 100 | round / 100) runs/min"' "$o/summary.json"
             grep "runs not judged" "$o.out" || true
         done ;;
