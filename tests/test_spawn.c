@@ -741,7 +741,8 @@ static int listed(const pid_t *v, size_t n, pid_t pid)
     return 0;
 }
 
-static void *spawn_in_thread(void *arg)
+/* `sleep 30` in a group of its own: its pid, or -1. */
+static pid_t spawn_sleep(void)
 {
     char *argv[] = {"sleep", "30", NULL};
     cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
@@ -751,7 +752,12 @@ static void *spawn_in_thread(void *arg)
     o.path = "/bin/sleep";
     o.argv = argv;
     o.new_pgroup = 1;
-    *(pid_t *)arg = cr_spawn(&o, &pr, &err) == 0 ? pr.pid : -1;
+    return cr_spawn(&o, &pr, &err) == 0 ? pr.pid : -1;
+}
+
+static void *spawn_in_thread(void *arg)
+{
+    *(pid_t *)arg = spawn_sleep();
     return NULL;
 }
 
@@ -764,16 +770,8 @@ static void test_spawn_strays(void)
     CU_ASSERT_EQUAL_FATAL(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
     pid_t v[64];
     size_t n;
-    char *sleep_argv[] = {"sleep", "30", NULL};
-    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
-    cr_spawn_proc pr;
-    cr_err err;
-    cr_err_clear(&err);
-    o.path = "/bin/sleep";
-    o.argv = sleep_argv;
-    o.new_pgroup = 1;
-    CU_ASSERT_EQUAL_FATAL(cr_spawn(&o, &pr, &err), 0);
-    pid_t known = pr.pid;
+    pid_t known = spawn_sleep();
+    CU_ASSERT_FATAL(known > 0);
     pid_t from_thread = -1;
     pthread_t th;
     CU_ASSERT_EQUAL_FATAL(
