@@ -166,12 +166,16 @@ SCEN["pipeline-worker-kill"] = {
 TRAINER = ["--train-n", "1500", "--epochs", "3", "--step-delay-us", "2000", "--ckpt-every", "250"]
 SCEN["pipeline-trainer-kill"] = {
     "name": "pipeline-trainer-kill",
-    "description": "The trainer is SIGKILLed twice: right after its 4th checkpoint, and at the end "
-                   "of a 1 s disk-full window (libfiu: writes and fsync fail with ENOSPC) in which "
-                   "its checkpoint writes failed. It resumes each time from the last checkpoint it "
-                   "saved, and the final model hash is bit-identical to that of the fault-free "
-                   "baseline run. Covers the defect switch unsafe_checkpoint (written in place: "
-                   "the failed write destroys the only checkpoint).",
+    "description": "The trainer is SIGKILLed twice: right after its 4th checkpoint, and right "
+                   "after its first checkpoint write that failed in a 3 s disk-full window "
+                   "opened after its 6th checkpoint (seccomp: writes and fsyncs under its data "
+                   "directory fail with ENOSPC; its event file still takes writes, so the failure "
+                   "is seen as it happens). "
+                   "It resumes each time from the last checkpoint it saved, and the final model "
+                   "hash is bit-identical to that of the fault-free baseline run. Covers the "
+                   "defect switch unsafe_checkpoint (written in place: the failed write destroys "
+                   "the only checkpoint). Both kills and the window are anchored to the "
+                   "trainer's own checkpoint events, never to how fast this machine trains.",
     "seed": 5, "duration_s": 14, "duration_max_s": 60,
     "drain": {"until_quiet_s": 3, "ev": "progress", "svc": "trainer", "max_s": 90},
     "services": [svc("trainer", "trainer", 7250, TRAINER)],
@@ -179,9 +183,10 @@ SCEN["pipeline-trainer-kill"] = {
         {"kind": "kill", "name": "kill-after-checkpoint", "target": "trainer", "signal": "SIGKILL",
          "on_event": {"ev": "checkpoint_saved", "svc": "trainer", "count": 4}},
         {"kind": "syscall", "name": "trainer-disk-full", "target": "trainer", "preset": "disk_full",
-         "at_s": 4, "for_s": 1},
+         "backend": "seccomp", "path": "data/",
+         "on_event": {"ev": "checkpoint_saved", "svc": "trainer", "count": 6}, "for_s": 3},
         {"kind": "kill", "name": "kill-between-checkpoints", "target": "trainer",
-         "signal": "SIGKILL", "at_s": 4.9}],
+         "signal": "SIGKILL", "on_event": {"ev": "checkpoint_failed", "svc": "trainer"}}],
     "expect": [
         {"kind": "same_result", "name": "same-model", "result": "model_hash"},
         # replay bound: one checkpoint interval plus the disk-full window
@@ -693,7 +698,7 @@ SCEN["pipeline-rabbitmq"] = {
                    "is dead-lettered once, the pipeline delivers again after each fault. Covers "
                    "the defect switches amqp_transient and amqp_auto_ack. Ports 81xx.",
     "seed": 19, "duration_s": 60, "duration_max_s": 120,
-    "drain": {"until_quiet_s": 5, "ev": "delivered", "max_s": 120},
+    "drain": {"until_quiet_s": 5, "ev": "delivered", "max_s": 300},
     "services": rabbit_pipeline(),
     "links": RLINKS,
     "steady_state": [
