@@ -144,7 +144,7 @@ SCEN["pipeline-worker-kill"] = {
                    "sink deduplicates. Each stall is anchored to a full batch the worker has just "
                    "leased (its leased event), so it always holds records. No accepted record lost, none delivered twice. Covers the "
                    "defect switches ack_before_commit and no_dedup.",
-    "seed": 23, "duration_s": 14,
+    "seed": 23, "duration_s": 14, "duration_max_s": 60,
     "drain": {"until_quiet_s": 3, "ev": "delivered", "max_s": 60},
     "services": pipeline(rate=250, dur=9, worker=["--batch", "16", "--lease-events", "1"],
                          feature=BUSY_FEATURE,

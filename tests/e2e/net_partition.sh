@@ -41,12 +41,18 @@ ev="$out/events.jsonl"
 gap=$(jq -r 'select(.ev=="udp_recv" and .svc=="sink2") | .ts' "$ev" |
       awk 'NR>1 && $1-p > g {g=$1-p; s=p} {p=$1} END {printf "%.3f %.6f\n", g, s}')
 gap_len=${gap% *}; gap_start=${gap#* }
-expect_true "partition silenced h1->h2 for about 2 s (gap $gap_len s)" \
-    awk -v g="$gap_len" 'BEGIN {exit !(g >= 1.8 && g <= 2.4)}'
+# The silence lasts from when the partition was in place (applied_t at the
+# latest: one nft table a namespace, which on a loaded machine took up to
+# 0.5 s) until its revert took effect (not before its scheduled end; by
+# reverted_t).
+read -r lo hi <<<"$(jq -r '.faults[0] |
+    "\(.scheduled_t + .for_s - .applied_t - 0.05) \(.reverted_t - .apply_began_t + 0.1)"' "$j")"
+inside() { awk -v g="$1" -v lo="$lo" -v hi="$hi" 'BEGIN {exit !(lo >= 0.5 && g >= lo && g <= hi)}'; }
+expect_true "partition silenced h1->h2 from its apply to its revert (gap $gap_len s, in [$lo, $hi])" \
+    inside "$gap_len"
 gap3=$(jq -r 'select(.ev=="udp_recv" and .svc=="sink3") | .ts' "$ev" |
        awk 'NR>1 && $1-p > g {g=$1-p} {p=$1} END {printf "%.3f\n", g}')
-expect_true "partition silenced h1->h3 too (gap $gap3 s)" \
-    awk -v g="$gap3" 'BEGIN {exit !(g >= 1.8 && g <= 2.4)}'
+expect_true "partition silenced h1->h3 too (gap $gap3 s)" inside "$gap3"
 # Loss: 30% of h1's datagrams to h3 vanish in [3.1, 5.9] s after the
 # partition started (the fault runs 3..6 s after it); h2 is the baseline.
 count() { jq -r --arg s "$1" 'select(.ev=="udp_recv" and .svc==$s) | .ts' "$ev" |
@@ -59,8 +65,12 @@ echo "loss window: sink2 got $n2, sink3 got $n3"
 expect_true "loss on h3 within a binomial bound of 30% ($n3 of $n2 arrived)" \
     awk -v n="$n2" -v k="$n3" 'BEGIN {p=0.3; l=n-k; sd=sqrt(n*p*(1-p));
         exit !(n > 100 && (l - n*p < 5*sd) && (n*p - l < 5*sd))}'
-before=$(count sink3 "$(awk -v s="$gap_start" 'BEGIN {printf "%.6f", s - 1.8}')" "$gap_start")
-expect_true "no loss before the faults ($before datagrams in 1.8 s)" [ "$before" -ge 100 ]
+# Before the faults h3 gets what h2 gets (the sender's rate is the
+# machine's: 180 datagrams in 1.8 s when it is quiet, half that at load 25).
+from=$(awk -v s="$gap_start" 'BEGIN {printf "%.6f", s - 1.8}')
+before=$(count sink3 "$from" "$gap_start"); before2=$(count sink2 "$from" "$gap_start")
+expect_true "no loss before the faults ($before datagrams at h3, $before2 at h2, in 1.8 s)" \
+    awk -v a="$before" -v b="$before2" 'BEGIN {exit !(b >= 50 && a >= b - 2)}'
 
 # Nothing left: every namespace gone, every ledger line reverted, no link
 # appeared in the root namespace.

@@ -2,7 +2,9 @@
 # quotes, backslashes, control bytes and a byte that is not UTF-8.  The
 # worker puts the answer into its retry/giveup events: every line of the
 # event file must still be one valid JSON object, and the error field must
-# decode to the answer (the bad byte as U+FFFD).
+# decode to the answer (the bad byte as U+FFFD).  The feature calls may
+# take 5 s (socat forks a shell a connection: on a loaded machine that took
+# longer than the default 200 ms, and the first error was a timeout).
 set -e
 . "$(dirname "$0")/lib.sh"
 [ -x "$CR_BIN/crp" ] || { echo "SKIPPED: $CR_BIN/crp not built"; exit 77; }
@@ -23,7 +25,7 @@ PIDS="$PIDS $!"
 sleep 0.3
 "$CR_BIN/crp" ingest --data-dir "$D/i" >"$D/ingest.log" 2>&1 &
 PIDS="$PIDS $!"
-"$CR_BIN/crp" worker --data-dir "$D/w" --retry-base-ms 1 --retry-max-ms 5 >"$D/worker.log" 2>&1 &
+"$CR_BIN/crp" worker --data-dir "$D/w" --retry-base-ms 1 --retry-max-ms 5 --feature-timeout-ms 5000 >"$D/worker.log" 2>&1 &
 PIDS="$PIDS $!"
 sleep 0.3
 "$CR_BIN/crp" produce --data-dir "$D/p" --count 20 --rate 100 --malformed 0 --poison 0 \
