@@ -690,6 +690,18 @@ static int node_setup(cr_run *r, ssh_run *s, ssh_node *nd,
     int bad = cr_sbuf_add(&b, "mkdir -m 700 ", 13) ||
               cr_ssh_quote(&b, nd->dir) || cr_sbuf_add(&b, " && : > ", 8) ||
               cr_ssh_quote(&b, nd->events);
+    /* The "dirs" of the services placed here, in the node's directory
+     * (their CHAOSRUN_RUN_DIR; removed with it). */
+    const cr_scen *sc = cr_run_scen(r);
+    for (size_t i = 0; i < sc->nsvcs && !bad; i++) {
+        const cr_svc_spec *sp = &sc->svcs[i];
+        if (!sp->host || strcmp(sp->host, h->name) != 0 || sp->ctr)
+            continue;
+        for (char **d = sp->dirs; d && *d && !bad; d++)
+            bad = cr_sbuf_add(&b, " && mkdir -p -m 755 ", 20) ||
+                  cr_ssh_quote(&b, nd->dir) || cr_sbuf_add(&b, "/", 1) ||
+                  cr_ssh_quote(&b, *d);
+    }
     rc = bad ? cr_err_set(err, CR_ENOMEM, "ssh: out of memory")
              : node_run(r, nd, b.s, NULL, 0, err);
     cr_free(b.s);

@@ -1,0 +1,152 @@
+# End-to-end: the reference pipeline's stages on three SSH nodes, a worker
+# SIGKILL and a partition between nodes applied over SSH only (issue 17).
+#
+# The network is ssh_net.inc's: a namespace "ctl" (where chaosrun runs)
+# with a bridge, and nodes n1..n3 in namespaces of their own, each running
+# Debian's sshd with keys made for this run; every address reached is one
+# of them.  The stages share this machine's filesystem, so build/bin/crp is
+# at the same path on every node.  Placement:
+#
+#   n1: queue, sink           n2: feature, ingest, producer
+#   n3: worker.0, worker.1
+#
+# Stages reach each other through CHAOSRUN_ADDR_* (the nodes' addresses);
+# queue, ingest and feature listen on 0.0.0.0 (`--bind`).  The fault chain
+# is anchored to the system's state, not to the clock: worker.0 is
+# SIGKILLed at its 10th lease (it holds records); 1 s after it is ready
+# again (restarted by its policy) n3 is cut from n1 for 2.5 s (nft on both
+# nodes, over ssh); the producer is stopped 2 s after the heal and the run
+# drains until nothing is delivered for 3 s.  The verdict: nothing
+# acknowledged lost or delivered twice (no_loss), one restart, no lease
+# while cut off, the restarted worker leasing and the backlog delivered
+# after the heal.  Then: the effects in the journal and the merged
+# history, and nothing left on the nodes (no process, nft table or
+# directory).  A second run with the worker defect ack_before_commit shows
+# no_loss catching records acknowledged and lost on a remote node.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || { echo "SKIPPED: needs root (network namespaces, sshd)"; exit 77; }
+[ -e /proc/self/ns/net ] || { echo "SKIPPED: no network namespaces"; exit 77; }
+[ -x /usr/sbin/sshd ] || { echo "SKIPPED: sshd is not installed (package openssh-server)"; exit 77; }
+for p in ssh ssh-keygen nft ip setsid; do
+    command -v "$p" >/dev/null || { echo "SKIPPED: $p is not installed"; exit 77; }
+done
+[ -x "$CR_BIN/crp" ] || { echo "SKIPPED: $CR_BIN/crp not built"; exit 77; }
+
+. "$(dirname "$0")/ssh_net.inc"
+trap 'ssh_net_down; [ -n "${KEEP:-}" ] && echo "kept $E2E_TMP" || rm -rf "$E2E_TMP"' EXIT
+T_START=$(date +%s.%N)
+ssh_net_up "$E2E_TMP"
+expect_true "sshd answers on every node" ssh_n "$pre.4" true
+
+# stage NAME HOST PORT READY-REGEX ARGS...: a service entry (no readiness
+# check when READY-REGEX is empty).
+stage() {
+    local name=$1 host=$2 port=$3 ready="" a args=""
+    [ -n "$4" ] && ready=", \"ready\": {\"kind\": \"log\", \"regex\": \"$4\", \"timeout_s\": 20}"
+    shift 4
+    for a in "$@"; do args="$args, \"$a\""; done
+    printf '{"name": "%s", "host": "%s", "port": %s, "cmd": ["%s/crp"%s],
+      "env": {"CRP_DEFECT": "${CRP_DEFECT:-}"}, "dirs": ["data", "traces"],
+      "stop_signal": "SIGTERM", "stop_timeout_s": 8,
+      "restart": "on-failure", "restart_delay_s": 0.3%s}' \
+        "$name" "$host" "$port" "$CR_BIN" "$args" "$ready"
+}
+
+scen="$E2E_TMP/ssh-pipeline.json"
+cat >"$scen" <<EOF
+{"name": "ssh-pipeline", "seed": 23, "duration_s": 8, "duration_max_s": 40,
+ "drain": {"until_quiet_s": 3, "ev": "delivered", "max_s": 40},
+ "hosts": [$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)],
+ "services": [
+   $(stage queue n1 7201 "queue on" queue --bind 0.0.0.0 --lease-ms 1000),
+   $(stage feature n2 7230 "feature service on" feature --bind 0.0.0.0),
+   $(stage ingest n2 7210 "ingest on" ingest --bind 0.0.0.0),
+   $(stage worker n3 7220 "worker: queue" worker --batch 16 --lease-events 1 | sed 's/"host"/"replicas": 2, "host"/'),
+   $(stage sink n1 7240 "sink: queue" sink),
+   $(stage producer n2 7260 "" produce --rate 150 --duration-s 3600 --count 0)],
+ "faults": [
+   {"kind": "kill", "name": "kill-worker", "target": "worker.0", "signal": "SIGKILL",
+    "on_event": {"ev": "leased", "svc": "worker.0", "count": 10}},
+   {"kind": "partition", "name": "cut-workers", "groups": [["n3"], ["n1"]], "for_s": 2.5,
+    "on_ready": {"svc": "worker.0", "count": 2, "delay_s": 1}},
+   {"kind": "terminate", "name": "stop-producer", "target": "producer",
+    "on_ready": {"svc": "worker.0", "count": 2, "delay_s": 5.5}}],
+ "expect": [
+   {"kind": "no_loss", "name": "no-loss", "max_lost": 0},
+   {"kind": "service", "name": "worker-restarted-once", "service": "worker",
+    "restarts": {"min": 1, "max": 1}},
+   {"kind": "events", "name": "no-lease-while-cut", "ev": "leased", "svc": "worker", "max": 0,
+    "window": {"fault": "cut-workers", "from": "applied", "from_s": 0.5, "to_s": 2.0}},
+   {"kind": "events", "name": "restarted-worker-leases-after-heal", "ev": "leased",
+    "svc": "worker.0", "min": 1,
+    "window": {"fault": "cut-workers", "from": "end", "from_s": 0, "to_s": 10}},
+   {"kind": "events", "name": "backlog-delivered-after-heal", "ev": "delivered", "min": 100,
+    "window": {"fault": "cut-workers", "from": "end", "from_s": 0, "to_s": 10}}]}
+EOF
+
+# ---- 1. the correct pipeline ----------------------------------------------
+out="$E2E_TMP/run"
+t0=$(date +%s.%N)
+set +e
+in_ctl "$CHAOSRUN" --no-status --out "$out" "$scen" >"$out.out" 2>"$out.err"
+RC=$?
+set -e
+t1=$(date +%s.%N)
+echo "run took $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s"
+expect_eq "the pipeline on ssh nodes passes" 0 "$RC"
+[ "$RC" = 0 ] || { cat "$out.err"; sed -n '/: failed/,$p' "$out.out" | head -30; }
+j="$out/journal.json"
+ev="$out/events.jsonl"
+expect_eq "every expectation passed" "passed,passed,passed,passed,passed" \
+    "$(jq -r '[.expectations[].verdict] | join(",")' "$j")"
+expect_eq "the kill applied (over ssh)" applied \
+    "$(jq -r '.faults[] | select(.name=="kill-worker") | .outcome' "$j")"
+expect_eq "the partition applied" applied \
+    "$(jq -r '.faults[] | select(.name=="cut-workers") | .outcome' "$j")"
+expect_eq "partition backend" "nftables over ssh" \
+    "$(jq -r '.faults[] | select(.name=="cut-workers") | .details.backend' "$j")"
+expect_eq "worker.0 restarted once, worker.1 never" "1 0" \
+    "$(jq -r '[.services[] | select(.instance=="worker.0" or .instance=="worker.1") | .restarts] | join(" ")' "$j")"
+# Every stage's events, from all three nodes, merged into one history.
+expect_eq "events of every replica merged" \
+    "feature.0,ingest.0,producer.0,queue.0,sink.0,worker.0,worker.1" \
+    "$(jq -r 'select(.ev=="ready") | .inst' "$ev" | sort -u | paste -sd,)"
+lost=$(jq -r '.expectations[] | select(.name=="no-loss") | .details.lost' "$j")
+acc=$(jq -r '.expectations[] | select(.name=="no-loss") | .details.accepted' "$j")
+rec=$(jq -r '.expectations[] | select(.name=="no-loss") | .details.recovered' "$j")
+expect_true "records accepted ($acc), none lost ($lost)" [ "${acc:-0}" -ge 500 -a "$lost" = 0 ]
+expect_true "records carried through the partition ($rec)" [ "${rec:-0}" -ge 50 ]
+# CHAOSRUN_ADDR_* named the other nodes' addresses; data under the node's
+# directory (the sink on n1 logs its database's path).
+expect_true "the workers reached the queue on n1 and the features on n2" \
+    grep -q "worker: queue $pre.2:7201, features $pre.3:7230" "$out/logs/worker.1.log"
+expect_true "ingest on n2 listened on every address, its queue on n1" \
+    grep -q "ingest on 0.0.0.0:7210 -> queue $pre.2:7201" "$out/logs/ingest.0.log"
+expect_true "the sink's database in n1's directory" \
+    grep -q "sink: queue $pre.2:7201, db /tmp/chaosrun-[0-9a-f]*-n1/data/sink.0/sink.db" "$out/logs/sink.0.log"
+adds=$(grep -c '^+' "$out/ledger" || true)
+dones=$(grep -c '^-' "$out/ledger" || true)
+expect_eq "every ledger line reverted" "$adds" "$dones"
+runid=$(run_id "$j")
+expect_true "the run id is known ($runid)" [ -n "$runid" ]
+expect_eq "nothing left on the nodes" "" "$(node_left "$runid-*")"
+
+# ---- 2. a defect on a remote node is caught ---------------------------------
+# ack_before_commit: a worker acknowledges its batch before the results are
+# committed; the SIGKILL at a lease loses what it held.
+out="$E2E_TMP/defect"
+set +e
+CRP_DEFECT=ack_before_commit in_ctl "$CHAOSRUN" --no-status --out "$out" "$scen" >"$out.out" 2>"$out.err"
+RC=$?
+set -e
+expect_eq "ack_before_commit on ssh nodes fails the run" 1 "$RC"
+expect_eq "no_loss is what failed" failed \
+    "$(jq -r '.expectations[] | select(.name=="no-loss") | .verdict' "$out/journal.json")"
+runid=$(run_id "$out/journal.json")
+expect_eq "nothing left on the nodes after the failed run" "" "$(node_left "$runid-*")"
+
+T_END=$(date +%s.%N)
+echo "test took $(awk -v a="$T_START" -v b="$T_END" 'BEGIN {printf "%.1f", b - a}') s"
+finish
