@@ -40,51 +40,9 @@ T_START=$(date +%s.%N)
 ssh_net_up "$E2E_TMP"
 expect_true "sshd answers on every node" ssh_n "$pre.4" true
 
-# stage NAME HOST PORT READY-REGEX ARGS...: a service entry (no readiness
-# check when READY-REGEX is empty).
-stage() {
-    local name=$1 host=$2 port=$3 ready="" a args=""
-    [ -n "$4" ] && ready=", \"ready\": {\"kind\": \"log\", \"regex\": \"$4\", \"timeout_s\": 20}"
-    shift 4
-    for a in "$@"; do args="$args, \"$a\""; done
-    printf '{"name": "%s", "host": "%s", "port": %s, "cmd": ["%s/crp"%s],
-      "env": {"CRP_DEFECT": "${CRP_DEFECT:-}"}, "dirs": ["data", "traces"],
-      "stop_signal": "SIGTERM", "stop_timeout_s": 8,
-      "restart": "on-failure", "restart_delay_s": 0.3%s}' \
-        "$name" "$host" "$port" "$CR_BIN" "$args" "$ready"
-}
-
+. "$(dirname "$0")/ssh_pipeline.inc"
 scen="$E2E_TMP/ssh-pipeline.json"
-cat >"$scen" <<EOF
-{"name": "ssh-pipeline", "seed": 23, "duration_s": 8, "duration_max_s": 40,
- "drain": {"until_quiet_s": 3, "ev": "delivered", "max_s": 40},
- "hosts": [$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)],
- "services": [
-   $(stage queue n1 7201 "queue on" queue --bind 0.0.0.0 --lease-ms 1000),
-   $(stage feature n2 7230 "feature service on" feature --bind 0.0.0.0),
-   $(stage ingest n2 7210 "ingest on" ingest --bind 0.0.0.0),
-   $(stage worker n3 7220 "worker: queue" worker --batch 16 --lease-events 1 | sed 's/"host"/"replicas": 2, "host"/'),
-   $(stage sink n1 7240 "sink: queue" sink),
-   $(stage producer n2 7260 "" produce --rate 150 --duration-s 3600 --count 0)],
- "faults": [
-   {"kind": "kill", "name": "kill-worker", "target": "worker.0", "signal": "SIGKILL",
-    "on_event": {"ev": "leased", "svc": "worker.0", "count": 10}},
-   {"kind": "partition", "name": "cut-workers", "groups": [["n3"], ["n1"]], "for_s": 2.5,
-    "on_ready": {"svc": "worker.0", "count": 2, "delay_s": 1}},
-   {"kind": "terminate", "name": "stop-producer", "target": "producer",
-    "on_ready": {"svc": "worker.0", "count": 2, "delay_s": 5.5}}],
- "expect": [
-   {"kind": "no_loss", "name": "no-loss", "max_lost": 0},
-   {"kind": "service", "name": "worker-restarted-once", "service": "worker",
-    "restarts": {"min": 1, "max": 1}},
-   {"kind": "events", "name": "no-lease-while-cut", "ev": "leased", "svc": "worker", "max": 0,
-    "window": {"fault": "cut-workers", "from": "applied", "from_s": 0.5, "to_s": 2.0}},
-   {"kind": "events", "name": "restarted-worker-leases-after-heal", "ev": "leased",
-    "svc": "worker.0", "min": 1,
-    "window": {"fault": "cut-workers", "from": "end", "from_s": 0, "to_s": 10}},
-   {"kind": "events", "name": "backlog-delivered-after-heal", "ev": "delivered", "min": 100,
-    "window": {"fault": "cut-workers", "from": "end", "from_s": 0, "to_s": 10}}]}
-EOF
+ssh_pipeline_scen "$scen" "$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)"
 
 # ---- 1. the correct pipeline ----------------------------------------------
 out="$E2E_TMP/run"
