@@ -503,8 +503,7 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
     if (inet_pton(AF_INET, c->bind, &ia) != 1) {
         /* Refused here, not at the listen: the stage would start and
          * only then fail, naming no option. */
-        snprintf(err, n, "--bind must be an IPv4 address, not \"%s\"",
-                 c->bind);
+        snprintf(err, n, "--bind must be an IPv4 address, not \"%s\"", c->bind);
         return -1;
     }
     if (strcmp(c->scoring, "local") != 0 && strcmp(c->scoring, "remote") != 0) {

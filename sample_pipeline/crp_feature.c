@@ -80,8 +80,7 @@ int crp_feature_main(crp_ctx *x)
     crp_lsrv srv;
     int lfd = crp_net_listen_on(x->c.bind, x->c.port);
     if (lfd < 0) {
-        crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port,
-                strerror(-lfd));
+        crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port, strerror(-lfd));
         return 1;
     }
     crp_lsrv_init(&srv, lfd);

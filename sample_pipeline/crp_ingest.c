@@ -224,8 +224,7 @@ int crp_ingest_main(crp_ctx *x)
     crp_qc_set_heartbeat(&g.qc, x->c.amqp_heartbeat_s);
     int lfd = crp_net_listen_on(x->c.bind, x->c.port);
     if (lfd < 0) {
-        crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port,
-                strerror(-lfd));
+        crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port, strerror(-lfd));
         return 1;
     }
     g.m_in = crp_http_metric(x->http, "records_in_total", CRP_COUNTER,

@@ -295,8 +295,7 @@ int crp_queue_main(crp_ctx *x)
     }
     lfd = crp_net_listen_on(x->c.bind, x->c.port);
     if (lfd < 0) {
-        crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port,
-                strerror(-lfd));
+        crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port, strerror(-lfd));
         goto out;
     }
     crp_http *h = x->http;
