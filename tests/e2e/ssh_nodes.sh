@@ -93,7 +93,7 @@ expect_eq "every ledger line reverted" "$adds" "$dones"
 expect_true "the ledger recorded a node directory and a table" \
     sh -c "grep -q ' ssh-dir ' '$out/ledger' && grep -q ' ssh-nft ' '$out/ledger'"
 runid=$(run_id "$j")
-expect_eq "nothing left on the nodes" "" "$(node_left "$runid-*")"
+expect_eq "nothing left on the nodes" "" "$(node_left "$runid")"
 
 # ---- 2. a fault kind that cannot act on a node: exit 3 naming it ----------
 sed 's/"kind": "kill", "name": "kill-sink3", "target": "sink3", "at_s": 4/"kind": "cpu", "name": "hog", "target": "sink3", "quota_pct": 10, "at_s": 1, "for_s": 1/' \
@@ -121,7 +121,7 @@ kill -KILL "$pid" $jan 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 runid=$(awk '$2 == "ssh-dir" {print $9; exit}' "$out/ledger" | sed 's|/tmp/chaosrun-||; s|-n[0-9]$||')
 expect_true "the killed run had made a node directory" [ -n "$runid" ]
-expect_true "and left something on the nodes ($(node_left "$runid-*"))" [ -n "$(node_left "$runid-*")" ]
+expect_true "and left something on the nodes ($(node_left "$runid"))" [ -n "$(node_left "$runid")" ]
 set +e
 in_ctl "$CHAOSRUN" cleanup "$out" >"$out.clean" 2>&1
 crc=$?
@@ -129,7 +129,7 @@ set -e
 expect_eq "chaosrun cleanup exits 0" 0 "$crc"
 [ "$crc" = 0 ] || cat "$out.clean"
 # Process groups die with their ssh sessions' end; allow a moment.
-for _ in $(seq 20); do [ -z "$(node_left "$runid-*")" ] && break; sleep 0.1; done
-expect_eq "nothing left on the nodes after cleanup" "" "$(node_left "$runid-*")"
+for _ in $(seq 20); do [ -z "$(node_left "$runid")" ] && break; sleep 0.1; done
+expect_eq "nothing left on the nodes after cleanup" "" "$(node_left "$runid")"
 
 finish

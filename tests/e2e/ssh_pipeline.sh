@@ -89,7 +89,7 @@ dones=$(grep -c '^-' "$out/ledger" || true)
 expect_eq "every ledger line reverted" "$adds" "$dones"
 runid=$(run_id "$j")
 expect_true "the run id is known ($runid)" [ -n "$runid" ]
-expect_eq "nothing left on the nodes" "" "$(node_left "$runid-*")"
+expect_eq "nothing left on the nodes" "" "$(node_left "$runid")"
 
 # ---- 2. a defect on a remote node is caught ---------------------------------
 # ack_before_commit: a worker acknowledges its batch before the results are
@@ -103,7 +103,7 @@ expect_eq "ack_before_commit on ssh nodes fails the run" 1 "$RC"
 expect_eq "no_loss is what failed" failed \
     "$(jq -r '.expectations[] | select(.name=="no-loss") | .verdict' "$out/journal.json")"
 runid=$(run_id "$out/journal.json")
-expect_eq "nothing left on the nodes after the failed run" "" "$(node_left "$runid-*")"
+expect_eq "nothing left on the nodes after the failed run" "" "$(node_left "$runid")"
 
 T_END=$(date +%s.%N)
 echo "test took $(awk -v a="$T_START" -v b="$T_END" 'BEGIN {printf "%.1f", b - a}') s"
