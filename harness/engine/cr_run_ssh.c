@@ -1,5 +1,6 @@
 /* cr_run_ssh: the run's remote nodes (hosts with an `ssh` key; the command
- * lines are net/cr_ssh.c's).  Per node, at set-up:
+ * lines are net/cr_ssh.c's).  Per node, at set-up (in rounds over all
+ * nodes, so that their logins overlap: node_begin):
  *
  *   1. one ControlMaster (`ssh -N`, ControlPath <run>/ssh/<node>.sock,
  *      ControlPersist=no), its process group in the ledger; every later
