@@ -40,10 +40,10 @@ median() { sort -g | awk '{v[NR]=$1} END {if (!NR) print "-"; else printf "%.2f\
 t0() { for i in $(seq "$N"); do jq -r '.t0_unix - .started_at' "$T/$1$i/journal.json"; done | median; }
 setup() { # the last "node" line of each ssh run: [  1.234] node n3: ...
     for i in $(seq "$N"); do
-        awk '/\] node n[0-9]:/ {gsub(/[][]/, "", $1); t = $1} END {print t}' "$T/ssh$i.err"
+        sed -n 's/^\[ *\([0-9.]*\)\] node n[0-9]:.*/\1/p' "$T/ssh$i.err" | tail -n 1
     done | median
 }
-verdicts() { for i in $(seq "$N"); do jq -r .status "$T/$1$i/journal.json"; done | sort | uniq -c | awk '{printf "%s%s %s", NR > 1 ? ", " : "", $1, $2}'; }
+verdicts() { for i in $(seq "$N"); do jq -r .status "$T/$1$i/journal.json"; done | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}'; }
 S=$(t0 ssh) L=$(t0 local)
 printf '%-22s %-14s %-14s %s\n' "" "ssh nodes" "namespaces" "ratio"
 printf '%-22s %-14s %-14s %s\n' "start -> t0 (s)" "$S" "$L" "$(awk -v a="$S" -v b="$L" 'BEGIN {printf "%.1f", a / b}')"
