@@ -1,6 +1,7 @@
 /* crp_conf: see crp_conf.h.  The table below is the documentation too. */
 #include "crp_conf.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -190,7 +191,8 @@ static const opt opts[] = {
     O("registry", T_STR, registry_addr, "127.0.0.1:7290",
       "worker/modelsrv: registry address ($CHAOSRUN_ADDR_REGISTRY)"),
     O("bind", T_STR, bind, "127.0.0.1",
-      "registry/modelsrv: listen address (0.0.0.0 on a chaosrun host)"),
+      "queue/ingest/feature/registry/modelsrv: listen address (an IPv4 "
+      "address; 0.0.0.0 where other hosts or nodes must reach it)"),
     O("advertise", T_STR, advertise, "",
       "modelsrv: address registered (default: this service's "
       "$CHAOSRUN_ADDR_<SERVICE> host, else 127.0.0.1, and its port)"),
@@ -495,6 +497,13 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
     }
     if (strcmp(c->jitter, "full") != 0 && strcmp(c->jitter, "none") != 0) {
         snprintf(err, n, "--jitter must be full or none");
+        return -1;
+    }
+    struct in_addr ia;
+    if (inet_pton(AF_INET, c->bind, &ia) != 1) {
+        /* Refused here, not at the listen: the stage would start and
+         * only then fail, naming no option. */
+        snprintf(err, n, "--bind must be an IPv4 address, not \"%s\"", c->bind);
         return -1;
     }
     if (strcmp(c->scoring, "local") != 0 && strcmp(c->scoring, "remote") != 0) {

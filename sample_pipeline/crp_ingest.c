@@ -222,9 +222,9 @@ int crp_ingest_main(crp_ctx *x)
     crp_qc_init(&g.qc, x->c.queue_addr, 3000);
     crp_qc_set_defects(&g.qc, x->c.defects);
     crp_qc_set_heartbeat(&g.qc, x->c.amqp_heartbeat_s);
-    int lfd = crp_net_listen(x->c.port);
+    int lfd = crp_net_listen_on(x->c.bind, x->c.port);
     if (lfd < 0) {
-        crp_log(x, "listen on port %d: %s", x->c.port, strerror(-lfd));
+        crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port, strerror(-lfd));
         return 1;
     }
     g.m_in = crp_http_metric(x->http, "records_in_total", CRP_COUNTER,
@@ -237,7 +237,7 @@ int crp_ingest_main(crp_ctx *x)
                                "records refused (queue down)");
     g.m_lat = crp_http_metric(x->http, "accept_latency_seconds", CRP_HISTO,
                               "receive to durable");
-    crp_log(x, "ingest on 127.0.0.1:%d -> queue %s", x->c.port,
+    crp_log(x, "ingest on %s:%d -> queue %s", x->c.bind, x->c.port,
             x->c.queue_addr);
     crp_ev_emit(x->ev, "ready", NULL);
     while (!crp_stop_requested) {

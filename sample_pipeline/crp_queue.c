@@ -293,9 +293,9 @@ int crp_queue_main(crp_ctx *x)
         crp_log(x, "%s", err);
         goto out;
     }
-    lfd = crp_net_listen(x->c.port);
+    lfd = crp_net_listen_on(x->c.bind, x->c.port);
     if (lfd < 0) {
-        crp_log(x, "listen on port %d: %s", x->c.port, strerror(-lfd));
+        crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port, strerror(-lfd));
         goto out;
     }
     crp_http *h = x->http;
@@ -328,7 +328,7 @@ int crp_queue_main(crp_ctx *x)
         q.m_leased[i] = crp_http_metric(h, n, CRP_GAUGE, "leased records");
     }
     q.next_owner = 1;
-    crp_log(x, "queue on 127.0.0.1:%d, store %s", x->c.port, path);
+    crp_log(x, "queue on %s:%d, store %s", x->c.bind, x->c.port, path);
     crp_ev_emit(x->ev, "ready", NULL);
     int64_t last_expire = crp_mono_ms();
     while (!crp_stop_requested) {

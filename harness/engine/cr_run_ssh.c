@@ -1,5 +1,6 @@
 /* cr_run_ssh: the run's remote nodes (hosts with an `ssh` key; the command
- * lines are net/cr_ssh.c's).  Per node, at set-up:
+ * lines are net/cr_ssh.c's).  Per node, at set-up (in rounds over all
+ * nodes, so that their logins overlap: node_begin):
  *
  *   1. one ControlMaster (`ssh -N`, ControlPath <run>/ssh/<node>.sock,
  *      ControlPersist=no), its process group in the ledger; every later
@@ -45,7 +46,17 @@
 #include "net/cr_ssh.h"
 #include "cr_run_internal.h"
 
-typedef struct ssh_node {
+typedef struct ssh_node ssh_node;
+
+/* A command running on a node through its master: the local ssh client
+ * and the read end of its stdout. */
+typedef struct node_cmd {
+    ssh_node *nd;
+    pid_t pid;
+    int outfd;
+} node_cmd;
+
+struct ssh_node {
     cr_ssh_node n; /* points into the buffers below */
     char dest[256], addr[256], port[16];
     char control[4096], known_hosts[4096], dir[256], events[300];
@@ -56,6 +67,9 @@ typedef struct ssh_node {
      * line each way instead of a new session and a login shell. */
     pid_t ctl;
     int ctl_in, ctl_out;
+    /* The clock's session between node_login and node_finish. */
+    node_cmd off;
+    int off_in;
     double offset_s, rtt_s;
     int pipefd;           /* read end of the follower's stdout, or -1 */
     int evfd;             /* events.live.jsonl, O_APPEND, or -1 */
@@ -63,7 +77,7 @@ typedef struct ssh_node {
     int thread_up;        /* thread started */
     atomic_ullong fwd;    /* bytes of the remote file forwarded */
     atomic_int lines_bad; /* lines that could not be forwarded */
-} ssh_node;
+};
 
 typedef struct ssh_run {
     char runid[16];
@@ -171,14 +185,6 @@ static double unix_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A command running on a node through its master: the local ssh client
- * and the read end of its stdout. */
-typedef struct node_cmd {
-    ssh_node *nd;
-    pid_t pid;
-    int outfd;
-} node_cmd;
-
 /* Start cmd on the node (stdin from in_fd when >= 0, else /dev/null;
  * stderr to logs/ssh-<node>.log).  0, or a code with err set. */
 static int cmd_start(cr_run *r, ssh_node *nd, const char *cmd, int in_fd,
@@ -268,6 +274,8 @@ static int cmd_finish(node_cmd *c, const char *cmd, char *out, size_t n,
             WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), c->nd->n.name);
     return 0;
 }
+
+#define OFFSET_CMD "while read x; do date +%s.%N; done"
 
 /* ---- the control shell ---------------------------------------------------
  *
@@ -448,35 +456,43 @@ static int nodes_run(cr_run *r, ssh_node **nds, char **cmds, size_t n, int *ok,
 /* The node's clock offset (node - harness) over one session that answers
  * each line with `date +%s.%N`: the fastest of 5 exchanges, whose round
  * trip bounds the error (rtt/2); an ssh process per reading would add its
- * own start-up, unevenly, to one side. */
-static int measure_offset(cr_run *r, ssh_node *nd, cr_err *err)
+ * own start-up, unevenly, to one side.  offset_start starts the session
+ * (it logs in while other nodes are set up), offset_measure exchanges
+ * the lines and ends it. */
+static int offset_start(cr_run *r, ssh_node *nd, node_cmd *c, int *in_fd,
+                        cr_err *err)
 {
     int in[2];
-    node_cmd c;
     if (pipe2(in, O_CLOEXEC) != 0)
         return cr_err_sys(err, CR_ESYS, errno, "ssh node %s: pipe", nd->n.name);
-    const char *cmd = "while read x; do date +%s.%N; done";
-    int rc = cmd_start(r, nd, cmd, in[0], &c, err);
+    int rc = cmd_start(r, nd, OFFSET_CMD, in[0], c, err);
     close(in[0]);
     if (rc != 0) {
         close(in[1]);
         return rc;
     }
+    *in_fd = in[1];
+    return 0;
+}
+
+static int offset_measure(ssh_node *nd, node_cmd *c, int in_fd, cr_err *err)
+{
+    int rc = 0;
     double best = -1;
     char line[64];
     for (int i = 0; i < 5 && rc == 0; i++) {
         size_t got = 0;
         double t0 = unix_now();
-        if (write(in[1], "x\n", 2) != 2) {
+        if (write(in_fd, "x\n", 2) != 2) {
             rc = cr_err_sys(err, CR_ESYS, errno, "ssh node %s: clock",
                             nd->n.name);
             break;
         }
         while (got + 1 < sizeof line) {
-            struct pollfd pf = {.fd = c.outfd, .events = POLLIN};
+            struct pollfd pf = {.fd = c->outfd, .events = POLLIN};
             if (poll(&pf, 1, 10000) <= 0)
                 break;
-            ssize_t m = read(c.outfd, line + got, 1);
+            ssize_t m = read(c->outfd, line + got, 1);
             if (m <= 0)
                 break;
             if (line[got++] == '\n')
@@ -498,10 +514,10 @@ static int measure_offset(cr_run *r, ssh_node *nd, cr_err *err)
             nd->offset_s = rt - (t0 + t1) / 2;
         }
     }
-    close(in[1]); /* EOF: the loop ends */
+    close(in_fd); /* EOF: the loop ends */
     cr_err e;
     cr_err_clear(&e);
-    int frc = cmd_finish(&c, cmd, NULL, 0, &e);
+    int frc = cmd_finish(c, OFFSET_CMD, NULL, 0, &e);
     return rc != 0 ? rc : frc != 0 ? cr_err_set(err, frc, "%s", e.msg) : 0;
 }
 
@@ -627,7 +643,13 @@ static int master_wait(cr_run *r, ssh_node *nd, cr_err *err)
                       nd->n.name, nd->dest, nd->port, nd->n.name);
 }
 
-static int node_setup(cr_run *r, ssh_run *s, ssh_node *nd,
+/* Set-up runs in three rounds over all nodes, so that the nodes' logins
+ * overlap instead of adding up (each is a handshake, and a session runs
+ * the login's shell and its rc files): node_begin starts the master,
+ * node_login waits for it and starts the control shell and the clock's
+ * session, node_finish measures the clock and makes the directory and the
+ * follower. */
+static int node_begin(cr_run *r, ssh_run *s, ssh_node *nd,
                       const cr_net_host_spec *h, cr_err *err)
 {
     cr_err e;
@@ -660,8 +682,6 @@ static int node_setup(cr_run *r, ssh_run *s, ssh_node *nd,
     nd->n.known_hosts = nd->known_hosts;
     nd->n.sudo = h->sudo;
     nd->n.control = nd->control;
-    nd->pipefd = nd->evfd = nd->ctl_in = nd->ctl_out = -1;
-
     /* 1. the master */
     const char *extra[] = {"-N", NULL};
     char **av = cr_ssh_argv(&nd->n, 1, extra, NULL);
@@ -669,14 +689,29 @@ static int node_setup(cr_run *r, ssh_run *s, ssh_node *nd,
         return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
     int rc = spawn_ssh(r, nd, av, -1, &nd->master, &nd->master_lid, err);
     cr_ssh_argv_free(av);
-    if (rc != 0 || (rc = master_wait(r, nd, err)) != 0)
+    return rc;
+}
+
+static int node_login(cr_run *r, ssh_node *nd, cr_err *err)
+{
+    int rc = master_wait(r, nd, err);
+    if (rc != 0)
         return rc;
     /* the control shell (its process group is the ssh client's: it dies
      * with the harness, and with the master) */
     if ((rc = ctl_start(r, nd, err)) != 0)
         return rc;
-    /* 2. the clock offset */
-    if ((rc = measure_offset(r, nd, err)) != 0)
+    /* 2. the clock offset's session */
+    return offset_start(r, nd, &nd->off, &nd->off_in, err);
+}
+
+static int node_finish(cr_run *r, ssh_node *nd, const cr_net_host_spec *h,
+                       cr_err *err)
+{
+    int in = nd->off_in;
+    nd->off_in = -1; /* offset_measure closes it and reaps the session */
+    int rc = offset_measure(nd, &nd->off, in, err);
+    if (rc != 0)
         return rc;
     /* 3. the private directory, recorded first */
     char line[8192];
@@ -690,6 +725,18 @@ static int node_setup(cr_run *r, ssh_run *s, ssh_node *nd,
     int bad = cr_sbuf_add(&b, "mkdir -m 700 ", 13) ||
               cr_ssh_quote(&b, nd->dir) || cr_sbuf_add(&b, " && : > ", 8) ||
               cr_ssh_quote(&b, nd->events);
+    /* The "dirs" of the services placed here, in the node's directory
+     * (their CHAOSRUN_RUN_DIR; removed with it). */
+    const cr_scen *sc = cr_run_scen(r);
+    for (size_t i = 0; i < sc->nsvcs && !bad; i++) {
+        const cr_svc_spec *sp = &sc->svcs[i];
+        if (!sp->host || strcmp(sp->host, h->name) != 0 || sp->ctr)
+            continue;
+        for (char **d = sp->dirs; d && *d && !bad; d++)
+            bad = cr_sbuf_add(&b, " && mkdir -p -m 755 ", 20) ||
+                  cr_ssh_quote(&b, nd->dir) || cr_sbuf_add(&b, "/", 1) ||
+                  cr_ssh_quote(&b, *d);
+    }
     rc = bad ? cr_err_set(err, CR_ENOMEM, "ssh: out of memory")
              : node_run(r, nd, b.s, NULL, 0, err);
     cr_free(b.s);
@@ -710,8 +757,11 @@ int cr_run_ssh_setup(cr_run *r, cr_err *err)
         return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
     }
     r->ssh = s;
-    for (size_t i = 0; i < h->n; i++)
-        s->v[i].pipefd = s->v[i].evfd = s->v[i].ctl_in = s->v[i].ctl_out = -1;
+    for (size_t i = 0; i < h->n; i++) {
+        ssh_node *nd = &s->v[i];
+        nd->pipefd = nd->evfd = nd->ctl_in = nd->ctl_out = -1;
+        nd->off_in = nd->off.outfd = -1;
+    }
     if (!(s->ssh = cr_spawn_which("ssh")))
         return cr_err_set(err, CR_EUNSUP,
                           "hosts: remote nodes need the ssh program "
@@ -726,14 +776,21 @@ int cr_run_ssh_setup(cr_run *r, cr_err *err)
         return cr_err_set(err, fd, "ssh: %s/ssh: %s", r->dir, e.msg);
     close(fd);
     json_t *jn = json_object();
+    int rc = 0;
+    for (size_t i = 0; i < h->n && rc == 0; i++) {
+        s->n = i + 1;
+        rc = node_begin(r, s, &s->v[i], &h->v[i], err);
+    }
+    for (size_t i = 0; i < h->n && rc == 0; i++)
+        rc = node_login(r, &s->v[i], err);
+    for (size_t i = 0; i < h->n && rc == 0; i++)
+        rc = node_finish(r, &s->v[i], &h->v[i], err);
+    if (rc != 0) {
+        json_decref(jn);
+        return rc;
+    }
     for (size_t i = 0; i < h->n; i++) {
         ssh_node *nd = &s->v[i];
-        s->n = i + 1;
-        int rc = node_setup(r, s, nd, &h->v[i], err);
-        if (rc != 0) {
-            json_decref(jn);
-            return rc;
-        }
         cr_run_log(r,
                    "node %s: %s port %s, clock offset %+.6f s (round trip "
                    "%.3f ms), directory %s",
@@ -1021,6 +1078,18 @@ void cr_run_ssh_teardown(cr_run *r)
                 cr_run_journal_log(r, e.msg);
         }
         ctl_close(nd);
+        /* The clock's session, when set-up failed before it was read. */
+        if (nd->off_in >= 0)
+            close(nd->off_in);
+        if (nd->off.outfd >= 0)
+            close(nd->off.outfd);
+        if (nd->off.pid > 0) {
+            int st;
+            cr_err e;
+            cr_err_clear(&e);
+            kill(-nd->off.pid, SIGKILL);
+            cr_spawn_wait(nd->off.pid, 1.0, &st, &e);
+        }
         stop_group(r, &nd->master, &nd->master_lid, SIGTERM);
     }
     for (size_t i = 0; i < s->n; i++)

@@ -135,7 +135,9 @@ int cr_svc_identities(cr_run *r, cr_err *err)
         cr_svc *svc = &r->svcs[s];
         if ((rc = svc_cred(svc, *duser ? duser : NULL, dgroup, err)) != 0)
             return rc;
-        for (char **d = svc->spec->dirs; d && *d; d++)
+        /* A replica on a remote node gets them in the node's directory
+         * (cr_run_ssh.c, at set-up): the run directory is not there. */
+        for (char **d = svc->spec->dirs; d && *d && !svc->remote; d++)
             if ((rc = svc_dir(r, svc, *d, err)) != 0)
                 return rc;
         if (!svc->cred.set)

@@ -34,6 +34,10 @@ static void test_crp_conf_defaults_and_env(void)
     CU_ASSERT_EQUAL(c.defects, 0u);
     CU_ASSERT_EQUAL(load(&c, "queue", 0, NULL, err), 0);
     CU_ASSERT_EQUAL(c.http_port, 7301);
+    CU_ASSERT_STRING_EQUAL(c.bind, "127.0.0.1");
+    char *bind[] = {"--bind", "0.0.0.0"};
+    CU_ASSERT_EQUAL(load(&c, "queue", 2, bind, err), 0);
+    CU_ASSERT_STRING_EQUAL(c.bind, "0.0.0.0");
     unsetenv("CHAOSRUN_ADDR_QUEUE");
     unsetenv("CHAOSRUN_REPLICA");
 }
@@ -74,6 +78,8 @@ static void test_crp_conf_errors(void)
         {"--batch", "600", "--batch must be <= 512"},
         {"--jitter", "half", "--jitter must be full or none"},
         {"--defect", "no_such", "unknown defect"},
+        {"--bind", "localhost", "--bind must be an IPv4 address"},
+        {"--bind", "10.1.2", "--bind must be an IPv4 address"},
         {"--config", "/nonexistent/c.json", "config /nonexistent/c.json"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

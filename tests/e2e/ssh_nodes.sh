@@ -8,7 +8,8 @@
 # never changed.  The scenario: n1 sends UDP to n2 and n3 every 10 ms; a
 # partition cuts n1 off (nft on the nodes, over ssh), a kill hits sink3
 # (kill over ssh; it is restarted by policy).  Checked: the verdict, the
-# effects in the merged event history, the journal's clock offsets, and
+# effects in the merged event history, the journal's clock offsets, a
+# service's "dirs" made on its node, and
 # that nothing is left on the nodes (no process, no nft table, no
 # directory), also after a SIGKILLed harness and `chaosrun cleanup`.
 set -eu
@@ -37,7 +38,9 @@ cat >"$scen" <<EOF
     "restart": "on-failure", "restart_delay_s": 0.2,
     "ready": {"kind": "log", "regex": "listening on"}},
    {"name": "src", "host": "n1", "ready": {"kind": "log", "regex": "sending"},
-    "cmd": ["$CR_BIN/cr_tgt_udp", "send", "sink2", "sink3", "--interval-ms", "10"]}],
+    "cmd": ["$CR_BIN/cr_tgt_udp", "send", "sink2", "sink3", "--interval-ms", "10"]},
+   {"name": "spooler", "host": "n2", "dirs": ["spool"],
+    "cmd": ["sh", "-c", "stat -c 'made: %n %a' spool && exec sleep 600"]}],
  "faults": [
    {"kind": "partition", "name": "split-n1", "groups": [["n1"], ["n2", "n3"]],
     "at_s": 1, "for_s": 2},
@@ -49,21 +52,6 @@ cat >"$scen" <<EOF
    {"kind": "events", "ev": "udp_recv", "svc": "sink3", "min": 5,
     "window": {"ready": "sink3", "count": 2, "from_s": 0.1, "to_s": 2}}]}
 EOF
-
-# What the nodes hold of a run: processes whose environment names its
-# directory, its nft tables, its directories.
-node_left() { # node_left RUNID-GLOB
-    local w=""
-    for n in n1 n2 n3; do
-        ip netns exec "$tag-$n" nft list tables 2>/dev/null | grep -q 'chaosrun-' && w="$w nft:$n"
-    done
-    for p in /proc/[0-9]*; do
-        { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -q "^CHAOSRUN_RUN_DIR=/tmp/chaosrun-$1" &&
-            w="$w pid:${p#/proc/}"
-    done
-    for d in /tmp/chaosrun-$1; do [ -e "$d" ] && w="$w dir:$d"; done
-    echo "${w# }"
-}
 
 # ---- 1. the scenario -------------------------------------------------------
 out="$E2E_TMP/run"
@@ -102,13 +90,16 @@ expect_true "partition silenced n1->n2 from its apply to its revert (gap $g2 s, 
 expect_eq "sink3 restarted once (the kill)" 1 "$(jq -r '.services[] | select(.instance=="sink3.0") | .restarts' "$j")"
 expect_eq "every expectation passed" "passed,passed,passed" "$(jq -r '[.expectations[].verdict] | join(",")' "$j")"
 expect_true "logs of remote replicas came back" grep -q "listening on" "$out/logs/sink2.0.log"
+expect_true "a remote service's dirs are made in its node's directory" \
+    grep -qx "made: spool 755" "$out/logs/spooler.0.log"
+expect_true "and not in the run directory here" [ ! -e "$out/spool" ]
 adds=$(grep -c '^+' "$out/ledger" || true)
 dones=$(grep -c '^-' "$out/ledger" || true)
 expect_eq "every ledger line reverted" "$adds" "$dones"
 expect_true "the ledger recorded a node directory and a table" \
     sh -c "grep -q ' ssh-dir ' '$out/ledger' && grep -q ' ssh-nft ' '$out/ledger'"
-runid=$(jq -r '.ssh_nodes.n1.dir' "$j" | sed 's|/tmp/chaosrun-||; s|-n1$||')
-expect_eq "nothing left on the nodes" "" "$(node_left "$runid-*")"
+runid=$(run_id "$j")
+expect_eq "nothing left on the nodes" "" "$(node_left "$runid")"
 
 # ---- 2. a fault kind that cannot act on a node: exit 3 naming it ----------
 sed 's/"kind": "kill", "name": "kill-sink3", "target": "sink3", "at_s": 4/"kind": "cpu", "name": "hog", "target": "sink3", "quota_pct": 10, "at_s": 1, "for_s": 1/' \
@@ -136,7 +127,7 @@ kill -KILL "$pid" $jan 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 runid=$(awk '$2 == "ssh-dir" {print $9; exit}' "$out/ledger" | sed 's|/tmp/chaosrun-||; s|-n[0-9]$||')
 expect_true "the killed run had made a node directory" [ -n "$runid" ]
-expect_true "and left something on the nodes ($(node_left "$runid-*"))" [ -n "$(node_left "$runid-*")" ]
+expect_true "and left something on the nodes ($(node_left "$runid"))" [ -n "$(node_left "$runid")" ]
 set +e
 in_ctl "$CHAOSRUN" cleanup "$out" >"$out.clean" 2>&1
 crc=$?
@@ -144,7 +135,7 @@ set -e
 expect_eq "chaosrun cleanup exits 0" 0 "$crc"
 [ "$crc" = 0 ] || cat "$out.clean"
 # Process groups die with their ssh sessions' end; allow a moment.
-for _ in $(seq 20); do [ -z "$(node_left "$runid-*")" ] && break; sleep 0.1; done
-expect_eq "nothing left on the nodes after cleanup" "" "$(node_left "$runid-*")"
+for _ in $(seq 20); do [ -z "$(node_left "$runid")" ] && break; sleep 0.1; done
+expect_eq "nothing left on the nodes after cleanup" "" "$(node_left "$runid")"
 
 finish
