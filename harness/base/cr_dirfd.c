@@ -362,6 +362,31 @@ int cr_dir_append(int dfd, const char *name, mode_t mode, cr_err *err)
     return fd;
 }
 
+int cr_dir_open_rw(int dfd, const char *name, cr_err *err)
+{
+    if (!cr_dir_name_ok(name))
+        return bad_name(err, name);
+    int fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        struct stat st;
+        if ((e == ELOOP || e == ENXIO || e == EISDIR) &&
+            fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            return cr_err_set(err, CR_EINVAL, "%s: is %s (refused)", name,
+                              kind_of(st.st_mode));
+        return cr_err_sys(err, e == ENOENT ? CR_ENOTFOUND : CR_ESYS, e,
+                          "open %s", name);
+    }
+    int rc = check_own_file(fd, name, err);
+    if (rc == 0 && fcntl(fd, F_SETFL, O_RDWR) != 0)
+        rc = cr_err_sys(err, CR_ESYS, errno, "%s: fcntl", name);
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
 int cr_dir_open_read(int dfd, const char *rel, cr_err *err)
 {
     char buf[PATH_MAX];

@@ -624,6 +624,7 @@ static ssize_t events_fill(cr_run *r)
              (p = memchr(p, '\n', (size_t)(end - p))); p++)
             r->ev_unparsed++;
         r->ev_len += (size_t)n;
+        r->ev_off += (uint64_t)n;
     }
     return n;
 }
@@ -844,6 +845,8 @@ int cr_run_loop(cr_run *r)
             if (ms < timeout)
                 timeout = ms > 0 ? (int)ms : 0;
         }
+        if (r->rot_busy) /* a cut in progress: compressed a piece a turn */
+            timeout = 0;
         int want = cr_run_ctr_watch(r); /* a container not yet watched */
         if (want >= 0 && want < timeout)
             timeout = want;
@@ -870,6 +873,7 @@ int cr_run_loop(cr_run *r)
         events_poll(r);
         cr_stray_tick(r);
         cr_runlive_tick(r, 0);
+        cr_runrot_tick(r);
         status_report(r);
     }
     return CR_OK;
