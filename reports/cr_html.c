@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/cr_alloc.h"
 #include "base/cr_dirfd.h"
+#include "base/cr_seg.h"
 #include "cr_fmt.h"
 #include "cr_html_internal.h"
 #include "cr_report_internal.h"
@@ -517,10 +519,15 @@ static int log_load(const cr_report *r, const char *rel, logfile *l)
     if (!rel || rel[0] == '/' || strstr(rel, ".."))
         return 0;
     /* Every component of rel opened without following a link, a regular
-     * file only: a log linked elsewhere is shown as none. */
+     * file only: a log linked elsewhere is shown as none.  A rotated log
+     * is read through its segments, then the live file's tail (cr_seg):
+     * the live file holds only holes before the last cut. */
     cr_err e;
     cr_err_clear(&e);
-    FILE *fp = cr_dir_fopen_in(r->dir, rel, &e);
+    int dfd = cr_dir_open(r->dir, &e);
+    FILE *fp = dfd >= 0 ? cr_seg_fopen(dfd, rel, &e) : NULL;
+    if (dfd >= 0)
+        close(dfd);
     if (!fp)
         return e.code == CR_ENOMEM ? -1 : 0;
     const long cap = 4L << 20;

@@ -304,7 +304,7 @@ const char *cr_seg_live(const cr_seg *s)
 /* ---- reading -------------------------------------------------------------- */
 
 struct cr_seg_reader {
-    int dfd; /* not owned */
+    int dfd; /* a duplicate of the caller's (segments are opened late) */
     char dir[PATH_MAX]; /* rel's directory part, "" or "logs/" */
     char live[NAME_MAX + 1];
     char idx[NAME_MAX + 1];
@@ -389,8 +389,11 @@ int cr_seg_reader_open(cr_seg_reader **out, int dfd, const char *rel,
     cr_seg_reader *r = cr_calloc(1, sizeof *r);
     if (!r)
         return cr_err_set(err, CR_ENOMEM, "%s: out of memory", rel);
-    r->dfd = dfd;
     r->fd = -1;
+    if ((r->dfd = fcntl(dfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+        rc = cr_err_sys(err, CR_ESYS, errno, "%s: dup", rel);
+        goto fail;
+    }
     const char *base = strrchr(rel, '/');
     base = base ? base + 1 : rel;
     if ((size_t)(base - rel) >= sizeof r->dir || strlen(base) >= sizeof r->live ||
@@ -441,6 +444,8 @@ void cr_seg_reader_close(cr_seg_reader *r)
         fclose(r->zfp);
     if (r->fd >= 0)
         close(r->fd);
+    if (r->dfd >= 0)
+        close(r->dfd);
     cr_free(r->v);
     cr_free(r);
 }

@@ -81,7 +81,8 @@ typedef struct cr_seg_reader cr_seg_reader;
 
 /* What was written to rel, a live file below dfd ("events.live.jsonl",
  * "logs/worker.0.log"): its segments in index order, then the live file
- * from the end of the last one.  No index: the live file alone.  Every
+ * from the end of the last one (dfd is duplicated: the caller's may be
+ * closed at once).  No index: the live file alone.  Every
  * file is opened without following links (cr_dir_open_read).  A bad
  * index is CR_EINVAL naming its file, line and column.  Returns 0 and
  * *out, or CR_ENOTFOUND (no live file), CR_EINVAL, CR_ESYS, CR_ENOMEM. */

@@ -118,6 +118,7 @@ typedef struct zr {
     size_t cap;
     ZSTD_inBuffer ib;
     int eof;
+    int clean; /* between frames (nothing read yet counts) */
 } zr;
 
 static ssize_t zr_read(void *c, char *buf, size_t n)
@@ -126,17 +127,22 @@ static ssize_t zr_read(void *c, char *buf, size_t n)
     ZSTD_outBuffer out = {buf, n, 0};
     for (;;) {
         /* Called with no new input too: the decoder may hold output. */
+        size_t in0 = z->ib.pos, out0 = out.pos;
         size_t r = ZSTD_decompressStream(z->dc, &out, &z->ib);
         if (ZSTD_isError(r)) {
             errno = EIO;
             return -1;
         }
+        /* 0: a frame ended and was flushed (asked again without input,
+         * the decoder hints at the next frame's header: not a loss). */
+        if (z->ib.pos != in0 || out.pos != out0)
+            z->clean = r == 0;
         if (out.pos > 0)
             return (ssize_t)out.pos;
         if (z->ib.pos < z->ib.size)
             continue;
         if (z->eof) {
-            if (r != 0) { /* a frame cut short */
+            if (!z->clean) { /* a frame cut short */
                 errno = EIO;
                 return -1;
             }
@@ -170,6 +176,7 @@ FILE *cr_zst_ropen(FILE *in)
     if (!z)
         goto fail;
     z->in = in;
+    z->clean = 1;
     z->cap = ZSTD_DStreamInSize();
     z->buf = cr_malloc(z->cap);
     z->dc = ZSTD_createDCtx();
