@@ -845,8 +845,6 @@ int cr_run_loop(cr_run *r)
             if (ms < timeout)
                 timeout = ms > 0 ? (int)ms : 0;
         }
-        if (r->rot_busy) /* a cut in progress: compressed a piece a turn */
-            timeout = 0;
         int want = cr_run_ctr_watch(r); /* a container not yet watched */
         if (want >= 0 && want < timeout)
             timeout = want;
