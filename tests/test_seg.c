@@ -195,8 +195,7 @@ static void test_seg_cut_read_back(void)
     idx[n] = '\0';
     char want[128];
     snprintf(want, sizeof want, "{\"n\":4,\"from\":%llu,\"to\":%llu}\n",
-             (unsigned long long)cr_seg_get(s, 2)->to,
-             (unsigned long long)mid);
+             (unsigned long long)cr_seg_get(s, 2)->to, (unsigned long long)mid);
     CU_ASSERT_PTR_NOT_NULL(strstr(idx, "{\"n\":1,\"from\":0,\"to\":"));
     CU_ASSERT_PTR_NOT_NULL(strstr(idx, want));
     free(idx);
@@ -235,8 +234,8 @@ static void test_seg_cut_read_back(void)
     char buf[9000];
     for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
         CU_ASSERT_EQUAL_FATAL(fseek(fp, (long)offs[i], SEEK_SET), 0);
-        size_t want_n = nwrote - offs[i] < sizeof buf ? nwrote - offs[i]
-                                                       : sizeof buf;
+        size_t want_n =
+            nwrote - offs[i] < sizeof buf ? nwrote - offs[i] : sizeof buf;
         size_t got = fread(buf, 1, sizeof buf, fp);
         CU_ASSERT_EQUAL(got, want_n);
         CU_ASSERT(memcmp(buf, wrote + offs[i], got) == 0);
@@ -334,8 +333,7 @@ static void test_seg_refuses_planted_links(void)
     CU_ASSERT_FATAL(symlink(at("victim"), at("x.live.log")) == 0);
     cr_err_clear(&e);
     s = NULL;
-    CU_ASSERT_EQUAL(cr_seg_open(&s, dfd, "x.live.log", 3, 4096, &e),
-                    CR_EINVAL);
+    CU_ASSERT_EQUAL(cr_seg_open(&s, dfd, "x.live.log", 3, 4096, &e), CR_EINVAL);
     CU_ASSERT_PTR_NULL(s);
     close(w);
 }

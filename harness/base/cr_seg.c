@@ -58,8 +58,8 @@ int cr_seg_open(cr_seg **out, int dfd, const char *live, int level,
     char name[NAME_MAX + 1];
     struct stat st;
     *out = NULL;
-    if (max == 0 || level < 1 || level > 19 ||
-        strlen(live) >= sizeof name || cr_seg_name(live, 1, name, sizeof name))
+    if (max == 0 || level < 1 || level > 19 || strlen(live) >= sizeof name ||
+        cr_seg_name(live, 1, name, sizeof name))
         return cr_err_set(err, CR_EINVAL, "rotate %s: bad name or setting",
                           live);
     cr_seg *s = cr_calloc(1, sizeof *s);
@@ -184,8 +184,7 @@ static int cut_finish(cr_seg *s, cr_err *err)
             int code = s->idx_fd;
             s->idx_fd = -1;
             cut_abandon(s);
-            return cr_err_set(err, code, "rotate %s: index %s", s->live,
-                              e.msg);
+            return cr_err_set(err, code, "rotate %s: index %s", s->live, e.msg);
         }
     }
     unsigned n = (unsigned)s->n + 1;
@@ -201,8 +200,8 @@ static int cut_finish(cr_seg *s, cr_err *err)
     }
     close(s->cut_fd);
     s->cut_fd = -1;
-    s->v[s->n++] = (cr_seg_info){n, s->cut_from, s->cut_to,
-                                 (uint64_t)st.st_size};
+    s->v[s->n++] =
+        (cr_seg_info){n, s->cut_from, s->cut_to, (uint64_t)st.st_size};
     s->end = s->cut_to;
     if (fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                   (off_t)s->cut_from, (off_t)(s->cut_to - s->cut_from)) != 0)
@@ -232,8 +231,8 @@ static int cut_progress(cr_seg *s, size_t budget, cr_err *err)
         if (fwrite(s->buf, 1, (size_t)got, s->cut_fp) != (size_t)got) {
             int e2 = errno;
             cut_abandon(s);
-            return cr_err_sys(err, CR_ESYS, e2, "rotate %s: write %s",
-                              s->live, s->cut_name);
+            return cr_err_sys(err, CR_ESYS, e2, "rotate %s: write %s", s->live,
+                              s->cut_name);
         }
         s->cut_pos += (uint64_t)got;
         budget -= (size_t)got;
@@ -301,7 +300,8 @@ const char *cr_seg_live(const cr_seg *s)
     return s->live;
 }
 
-/* ---- reading -------------------------------------------------------------- */
+/* ---- reading --------------------------------------------------------------
+ */
 
 struct cr_seg_reader {
     int dfd; /* a duplicate of the caller's (segments are opened late) */
@@ -312,8 +312,8 @@ struct cr_seg_reader {
     size_t n;
     int fd; /* the live file */
     uint64_t size, pos;
-    size_t cur;   /* the segment pos is in (n: the live tail) */
-    FILE *zfp;    /* segment cur, decompressed up to zpos */
+    size_t cur; /* the segment pos is in (n: the live tail) */
+    FILE *zfp;  /* segment cur, decompressed up to zpos */
     uint64_t zpos;
     char skip[8192];
 };
@@ -338,9 +338,10 @@ static int index_parse(cr_seg_reader *r, FILE *fp, cr_err *err)
         if (sscanf(line, "{\"n\":%u,\"from\":%" SCNu64 ",\"to\":%" SCNu64 "}%n",
                    &n, &from, &to, &used) != 3 ||
             used != len || strpbrk(line, "-+ \t")) {
-            rc = cr_err_set(err, CR_EINVAL,
-                            "%s%s:%u:%d: expected {\"n\":N,\"from\":A,\"to\":B}",
-                            r->dir, r->idx, lineno, col);
+            rc =
+                cr_err_set(err, CR_EINVAL,
+                           "%s%s:%u:%d: expected {\"n\":N,\"from\":A,\"to\":B}",
+                           r->dir, r->idx, lineno, col);
             break;
         }
         const char *why = NULL;
@@ -396,7 +397,8 @@ int cr_seg_reader_open(cr_seg_reader **out, int dfd, const char *rel,
     }
     const char *base = strrchr(rel, '/');
     base = base ? base + 1 : rel;
-    if ((size_t)(base - rel) >= sizeof r->dir || strlen(base) >= sizeof r->live ||
+    if ((size_t)(base - rel) >= sizeof r->dir ||
+        strlen(base) >= sizeof r->live ||
         cr_seg_name(base, 0, r->idx, sizeof r->idx) != 0) {
         rc = cr_err_set(err, CR_EINVAL, "%s: not a live file name", rel);
         goto fail;
@@ -463,9 +465,9 @@ size_t cr_seg_reader_segments(const cr_seg_reader *r)
 int cr_seg_reader_seek(cr_seg_reader *r, uint64_t off, cr_err *err)
 {
     if (off > r->size)
-        return cr_err_set(err, CR_EINVAL, "%s%s: offset %" PRIu64
-                          " beyond its size %" PRIu64, r->dir, r->live, off,
-                          r->size);
+        return cr_err_set(err, CR_EINVAL,
+                          "%s%s: offset %" PRIu64 " beyond its size %" PRIu64,
+                          r->dir, r->live, off, r->size);
     r->pos = off;
     return 0;
 }
@@ -499,8 +501,7 @@ static int seg_bad(cr_seg_reader *r, const char *what, cr_err *err)
                       r->v[r->cur].to - r->v[r->cur].from);
 }
 
-ssize_t cr_seg_reader_read(cr_seg_reader *r, void *buf, size_t n,
-                           cr_err *err)
+ssize_t cr_seg_reader_read(cr_seg_reader *r, void *buf, size_t n, cr_err *err)
 {
     if (r->pos >= r->size || n == 0)
         return 0;
@@ -529,9 +530,9 @@ ssize_t cr_seg_reader_read(cr_seg_reader *r, void *buf, size_t n,
     }
     while (r->zpos < r->pos) { /* a seek into the segment's middle */
         uint64_t gap = r->pos - r->zpos;
-        size_t k = fread(r->skip, 1,
-                         gap < sizeof r->skip ? (size_t)gap : sizeof r->skip,
-                         r->zfp);
+        size_t k =
+            fread(r->skip, 1,
+                  gap < sizeof r->skip ? (size_t)gap : sizeof r->skip, r->zfp);
         if (k == 0)
             return seg_bad(r, ferror(r->zfp) ? "corrupt" : "cut short", err);
         r->zpos += k;
@@ -545,8 +546,7 @@ ssize_t cr_seg_reader_read(cr_seg_reader *r, void *buf, size_t n,
     r->zpos += got;
     if (r->pos == r->v[i].to) { /* its end: nothing may follow */
         if (fgetc(r->zfp) != EOF || ferror(r->zfp))
-            return seg_bad(r,
-                           ferror(r->zfp) ? "corrupt" : "holds more bytes",
+            return seg_bad(r, ferror(r->zfp) ? "corrupt" : "holds more bytes",
                            err);
         fclose(r->zfp);
         r->zfp = NULL;
@@ -554,7 +554,8 @@ ssize_t cr_seg_reader_read(cr_seg_reader *r, void *buf, size_t n,
     return (ssize_t)got;
 }
 
-/* ---- as a stdio stream ----------------------------------------------------- */
+/* ---- as a stdio stream -----------------------------------------------------
+ */
 
 static ssize_t sr_read(void *c, char *buf, size_t n)
 {

@@ -75,7 +75,8 @@ const cr_seg_info *cr_seg_get(const cr_seg *s, size_t i);
 uint64_t cr_seg_end(const cr_seg *s);
 const char *cr_seg_live(const cr_seg *s);
 
-/* ---- reading -------------------------------------------------------------- */
+/* ---- reading --------------------------------------------------------------
+ */
 
 typedef struct cr_seg_reader cr_seg_reader;
 
@@ -91,8 +92,7 @@ int cr_seg_reader_open(cr_seg_reader **out, int dfd, const char *rel,
 /* Bytes at the current offset into buf: > 0, 0 at the end, or a negative
  * code (a segment missing or that decompresses to another length than
  * its range, a read error). */
-ssize_t cr_seg_reader_read(cr_seg_reader *r, void *buf, size_t n,
-                           cr_err *err);
+ssize_t cr_seg_reader_read(cr_seg_reader *r, void *buf, size_t n, cr_err *err);
 /* Move to offset off (reads of a segment's middle decompress from its
  * start).  0 or CR_EINVAL beyond the size. */
 int cr_seg_reader_seek(cr_seg_reader *r, uint64_t off, cr_err *err);

@@ -8,7 +8,8 @@
 
 #include "cr_alloc.h"
 
-/* ---- writing -------------------------------------------------------------- */
+/* ---- writing --------------------------------------------------------------
+ */
 
 typedef struct zw {
     int fd;
@@ -90,8 +91,8 @@ FILE *cr_zst_wopen(int fd, int level)
     z->out = cr_malloc(z->cap);
     z->cc = ZSTD_createCCtx();
     if (!z->out || !z->cc ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(z->cc, ZSTD_c_compressionLevel,
-                                            level)) ||
+        ZSTD_isError(
+            ZSTD_CCtx_setParameter(z->cc, ZSTD_c_compressionLevel, level)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(z->cc, ZSTD_c_checksumFlag, 1)))
         goto fail;
     cookie_io_functions_t io = {.write = zw_write, .close = zw_close};
@@ -109,7 +110,8 @@ nomem:
     return NULL;
 }
 
-/* ---- reading -------------------------------------------------------------- */
+/* ---- reading --------------------------------------------------------------
+ */
 
 typedef struct zr {
     FILE *in;

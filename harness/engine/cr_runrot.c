@@ -111,8 +111,8 @@ int cr_runrot_setup(cr_run *r, cr_err *err)
     cr_err e;
     cr_err_clear(&e);
     cr_seg *seg = NULL;
-    int rc = cr_seg_open(&seg, r->dirfd, "events.live.jsonl",
-                         sc->rotate.level, sc->rotate.max_bytes, &e);
+    int rc = cr_seg_open(&seg, r->dirfd, "events.live.jsonl", sc->rotate.level,
+                         sc->rotate.max_bytes, &e);
     if (rc != 0)
         return cr_err_set(err, rc, "%s (the scenario's \"rotate\" needs it)",
                           e.msg);
@@ -212,11 +212,11 @@ static json_t *file_json(const cr_rot_file *f)
     for (size_t k = 0; k < cr_seg_count(s); k++) {
         const cr_seg_info *g = cr_seg_get(s, k);
         cr_seg_name(cr_seg_live(s), g->n, name, sizeof name);
-        json_array_append_new(
-            segs, json_pack("{s:i,s:I,s:I,s:s+,s:I}", "n", (int)g->n, "from",
-                            (json_int_t)g->from, "to", (json_int_t)g->to,
-                            "file", f->dir, name, "bytes",
-                            (json_int_t)g->bytes));
+        json_array_append_new(segs,
+                              json_pack("{s:i,s:I,s:I,s:s+,s:I}", "n",
+                                        (int)g->n, "from", (json_int_t)g->from,
+                                        "to", (json_int_t)g->to, "file", f->dir,
+                                        name, "bytes", (json_int_t)g->bytes));
     }
     cr_seg_name(cr_seg_live(s), 0, idx, sizeof idx);
     return json_pack("{s:s+,s:s+,s:o,s:s?}", "file", f->dir, cr_seg_live(s),
@@ -234,11 +234,11 @@ void cr_runrot_journal(cr_run *r)
     json_t *files = json_array();
     for (size_t i = 0; i < R->n; i++)
         json_array_append_new(files, file_json(R->files[i]));
-    json_object_set_new(
-        r->journal, "rotate",
-        json_pack("{s:f,s:i,s:b,s:o}", "max_mb",
-                  (double)sc->rotate.max_bytes / 1048576.0, "level",
-                  sc->rotate.level, "logs", sc->rotate.logs, "files", files));
+    json_object_set_new(r->journal, "rotate",
+                        json_pack("{s:f,s:i,s:b,s:o}", "max_mb",
+                                  (double)sc->rotate.max_bytes / 1048576.0,
+                                  "level", sc->rotate.level, "logs",
+                                  sc->rotate.logs, "files", files));
 }
 
 void cr_runrot_fini(cr_run *r)

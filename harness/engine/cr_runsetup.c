@@ -322,8 +322,8 @@ static int write_history(cr_run *r, cr_err *err)
     if (rc != 0)
         return rc;
     int zst = cr_zst_named(name);
-    FILE *fp = zst ? cr_zst_wopen(t.fd, r->sc->rotate.level)
-                   : cr_dir_tmp_file(&t);
+    FILE *fp =
+        zst ? cr_zst_wopen(t.fd, r->sc->rotate.level) : cr_dir_tmp_file(&t);
     if (!fp) {
         cr_dir_tmp_abort(&t);
         return cr_err_set(err, CR_ENOMEM, "%s: out of memory", name);

@@ -33,8 +33,8 @@ static int open_copy(const char *path)
 {
     if (!path)
         return -1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-                  0644);
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         perror(path);
     return fd;
@@ -57,8 +57,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--log-copy") && i + 1 < argc)
             log_copy = argv[++i];
         else {
-            fprintf(stderr, "cr_tgt_firehose: unknown argument %s\n",
-                    argv[i]);
+            fprintf(stderr, "cr_tgt_firehose: unknown argument %s\n", argv[i]);
             return 2;
         }
     }
@@ -66,9 +65,8 @@ int main(int argc, char **argv)
     const char *path = getenv("CHAOSRUN_EVENTS");
     const char *svc = getenv("CHAOSRUN_SERVICE");
     const char *inst = getenv("CHAOSRUN_INSTANCE");
-    int evfd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-                           0644)
-                    : -1;
+    int evfd =
+        path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
     int cfd = open_copy(copy), lcfd = open_copy(log_copy);
     static char batch[1 << 20], logb[1 << 18];
     long next = 0;
