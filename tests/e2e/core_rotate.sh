@@ -7,7 +7,7 @@
 # `chaosrun report RUN_DIR` reads events.jsonl.zst and the rotated log
 # (an excerpt from the log's first segment); the verdicts; and a defect
 # that drops one id in the first segment is caught, by the checker and by
-# the report's recount.
+# the report's recount; a file system without hole punching is refused.
 set -e
 . "$(dirname "$0")/lib.sh"
 command -v zstd >/dev/null || { echo "SKIPPED: the zstd program is not installed"; exit 77; }
@@ -127,5 +127,20 @@ rm -f "$d/report.html" "$d/report.md" "$d/junit.xml"
 expect_true "the report's recount agrees with the checker" \
     sh -c "grep -q 'Recounted from' '$d/report.html' && ! grep -q 'the checker counted' '$d/report.html'"
 expect_true "report.md names the lost id 100" grep -q '\b100\b' "$d/report.md"
+# A file system that cannot punch holes (ramfs): refused at start-up,
+# exit 3 with the reason.  Needs a mount namespace (root).
+mkdir -p "$E2E_TMP/ramfs"
+if unshare -m sh -c "mount -t ramfs none '$E2E_TMP/ramfs'" 2>/dev/null; then
+    set +e
+    CR_ROT_DIR="$E2E_TMP" unshare -m sh -c "mount -t ramfs none '$E2E_TMP/ramfs' &&
+        exec '$CHAOSRUN' --no-status --out '$E2E_TMP/ramfs/run' '$S'" \
+        >"$E2E_TMP/ramfs.out" 2>&1
+    rc=$?
+    set -e
+    expect_eq "no hole punching: exit 3" 3 "$rc"
+    expect_true "with the reason" grep -q "cannot punch holes" "$E2E_TMP/ramfs.out"
+else
+    echo "note: no mount namespace here (not root?): the ramfs refusal is not checked"
+fi
 echo "took $(($(date +%s) - started)) s"
 finish
