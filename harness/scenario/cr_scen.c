@@ -100,6 +100,25 @@ const cr_scen_keyset *cr_scen_keysets(void)
     return sets;
 }
 
+/* v, the value of the top-level key, is an object of params' keys (an
+ * error at key otherwise, listing them; unknown keys are reported):
+ * 1, else 0. */
+static int section_object(cr_vctx *vx, const json_t *v, const char *key,
+                          const cr_param *params)
+{
+    if (!json_is_object(v)) {
+        char keys[256];
+        size_t k = 0;
+        for (const cr_param *p = params; p->name && k < sizeof keys; p++)
+            k += (size_t)snprintf(keys + k, sizeof keys - k, "%s\"%s\"",
+                                  k ? ", " : "", p->name);
+        cr_verr(vx, key, "must be an object {%s} (got %s)", keys, cr_jtype(v));
+        return 0;
+    }
+    cr_vkeys(vx, v, key, params, NULL);
+    return 1;
+}
+
 /* "drain": {"until_quiet_s", "ev", "svc", "where", "max_s"}; after the
  * services (svc is checked against them). */
 static void parse_drain(cr_vctx *vx, const json_t *root)
@@ -112,14 +131,8 @@ static void parse_drain(cr_vctx *vx, const json_t *root)
         cr_verr_key(vx, "drain_s",
                     "\"drain_s\" cannot be combined with \"drain\" "
                     "(a fixed drain or a drain until quiet, not both)");
-    if (!json_is_object(v)) {
-        cr_verr(vx, "drain",
-                "must be an object {\"until_quiet_s\", \"ev\", \"svc\", "
-                "\"where\", \"max_s\"} (got %s)",
-                cr_jtype(v));
+    if (!section_object(vx, v, "drain", drain_params))
         return;
-    }
-    cr_vkeys(vx, v, "drain", drain_params, NULL);
     double q = 0, mx = 0;
     int rq = cr_vrequire(vx, v, "drain", "until_quiet_s")
                  ? cr_vnum(vx, v, "drain", "until_quiet_s", 0.01, 3600, 0, &q)
@@ -147,14 +160,8 @@ static void parse_rotate(cr_vctx *vx, const json_t *root)
     const json_t *v = json_object_get(root, "rotate");
     if (!v)
         return;
-    if (!json_is_object(v)) {
-        cr_verr(vx, "rotate",
-                "must be an object {\"max_mb\", \"level\", \"logs\"} (got "
-                "%s)",
-                cr_jtype(v));
+    if (!section_object(vx, v, "rotate", rotate_params))
         return;
-    }
-    cr_vkeys(vx, v, "rotate", rotate_params, NULL);
     double mb = 0;
     long long level = 3;
     int logs = 1;
