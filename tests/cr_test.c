@@ -64,6 +64,16 @@ int cr_test_rmtree(char *dir)
     return rc;
 }
 
+void cr_test_add_each(const cr_test_case *v, size_t n, CU_InitializeFunc setup,
+                      CU_CleanupFunc teardown)
+{
+    for (size_t i = 0; i < n; i++) {
+        CU_pSuite s = CU_add_suite(v[i].name, setup, teardown);
+        if (!s || !CU_add_test(s, v[i].name, v[i].fn))
+            return;
+    }
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)

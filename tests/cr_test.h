@@ -7,6 +7,8 @@
 #ifndef CR_TEST_H
 #define CR_TEST_H
 
+#include <stddef.h>
+
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 
@@ -21,6 +23,19 @@ char *cr_test_tmpdir(void);
 /* Remove dir and everything below it (symlinks not followed), then free
  * dir (from cr_test_tmpdir or malloc); 0, or -1 when something stayed. */
 int cr_test_rmtree(char *dir);
+
+/* Tests that each want a fresh fixture: one suite per test, named after
+ * it, with setup and teardown around it. */
+typedef struct cr_test_case {
+    const char *name;
+    CU_TestFunc fn;
+} cr_test_case;
+#define CR_TEST_CASE(f)                                                        \
+    {                                                                          \
+#f, f                                                                  \
+    }
+void cr_test_add_each(const cr_test_case *v, size_t n, CU_InitializeFunc setup,
+                      CU_CleanupFunc teardown);
 
 #define CR_ADD_TEST(suite, fn)                                                 \
     do {                                                                       \

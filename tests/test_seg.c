@@ -459,23 +459,14 @@ static void test_zst_round_trip(void)
 
 void cr_test_register(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
-#define T(f) {#f, f}
-        T(test_seg_names),
-        T(test_seg_cut_read_back),
-        T(test_seg_reader_plain_and_subdir),
-        T(test_seg_refuses_planted_links),
-        T(test_seg_reader_bad_index),
-        T(test_seg_reader_checks_segments),
-        T(test_zst_round_trip),
-#undef T
+    static const cr_test_case tests[] = {
+        CR_TEST_CASE(test_seg_names),
+        CR_TEST_CASE(test_seg_cut_read_back),
+        CR_TEST_CASE(test_seg_reader_plain_and_subdir),
+        CR_TEST_CASE(test_seg_refuses_planted_links),
+        CR_TEST_CASE(test_seg_reader_bad_index),
+        CR_TEST_CASE(test_seg_reader_checks_segments),
+        CR_TEST_CASE(test_zst_round_trip),
     };
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        CU_pSuite s = CU_add_suite(tests[i].name, setup, teardown);
-        if (!s || !CU_add_test(s, tests[i].name, tests[i].fn))
-            return;
-    }
+    cr_test_add_each(tests, sizeof tests / sizeof tests[0], setup, teardown);
 }
