@@ -16,10 +16,11 @@
 
 /* Bytes per line: fewer events a megabyte, so that the run and its
  * reports stay quick. */
-#define PAD                                                                    \
+#define FOX4                                                                   \
     "the quick brown fox jumps over the lazy dog; the quick brown fox "        \
     "jumps over the lazy dog; the quick brown fox jumps over the lazy dog; "   \
     "the quick brown fox jumps over the lazy dog"
+#define PAD FOX4 "; " FOX4 "; " FOX4
 
 static void put(int fd, int copy, const char *p, size_t n)
 {
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
         log_debt += (now - t_last) * log_kbps * 1000;
         t_last = now;
         size_t n = 0, ln = 0;
-        while (ev_debt > 0 && n + 600 < sizeof batch) {
+        while (ev_debt > 0 && n + 2048 < sizeof batch) {
             long id = next++;
             int k = snprintf(batch + n, sizeof batch - n,
                              "{\"ts\":%.6f,\"svc\":\"%s\",\"inst\":\"%s\","
@@ -91,14 +92,14 @@ int main(int argc, char **argv)
                     "\"ev\":\"delivered\",\"id\":%ld,\"pad\":\"%s\"}\n",
                     ts + 1e-6, svc, inst, id, PAD);
             ev_debt -= (double)k * 2 + sizeof PAD;
-            if (log_debt > 0 && ln + 200 < sizeof logb) {
-                int m = snprintf(logb + ln, sizeof logb - ln,
-                                 "%.6f processed id %ld (the quick brown fox "
-                                 "jumps over the lazy dog)\n",
-                                 ts, id);
-                ln += (size_t)m;
-                log_debt -= m;
-            }
+        }
+        while (log_debt > 0 && ln + 200 < sizeof logb) {
+            int m = snprintf(logb + ln, sizeof logb - ln,
+                             "%.6f processed id %ld (the quick brown fox "
+                             "jumps over the lazy dog)\n",
+                             ts, next - 1);
+            ln += (size_t)m;
+            log_debt -= m;
         }
         put(evfd, cfd, batch, n);
         put(1, lcfd, logb, ln);
