@@ -2,6 +2,7 @@
 #include "cr_test.h"
 
 #include <ftw.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,15 @@ const char *cr_test_bin(const char *rel)
 {
     static char buf[4096];
     return join(buf, sizeof buf, "CR_BIN", "bin", rel);
+}
+
+const char *cr_test_path(const char *dir, const char *rel)
+{
+    static char buf[4][PATH_MAX];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, rel);
+    return buf[k];
 }
 
 char *cr_test_tmpdir(void)

@@ -18,6 +18,9 @@ _Noreturn void cr_test_skip(const char *fmt, ...);
 /* $CR_SRC/rel and $CR_BIN/rel (static buffers, one per call site kind). */
 const char *cr_test_src(const char *rel);
 const char *cr_test_bin(const char *rel);
+/* dir/rel in one of four static buffers (so that a call may take two or
+ * three of them as arguments). */
+const char *cr_test_path(const char *dir, const char *rel);
 /* A fresh temporary directory (removed by the caller if wanted). */
 char *cr_test_tmpdir(void);
 /* Remove dir and everything below it (symlinks not followed), then free

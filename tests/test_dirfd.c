@@ -41,11 +41,7 @@ static char *slurp(const char *path)
 
 static const char *at(const char *rel)
 {
-    static char buf[4][PATH_MAX];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", root, rel);
-    return buf[k];
+    return cr_test_path(root, rel);
 }
 
 static int setup(void)

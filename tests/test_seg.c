@@ -48,11 +48,7 @@ static int teardown(void)
 
 static const char *at(const char *rel)
 {
-    static char buf[4][PATH_MAX];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", root, rel);
-    return buf[k];
+    return cr_test_path(root, rel);
 }
 
 /* The writer: an O_APPEND fd of its own, as a service holds. */
