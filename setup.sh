@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(
   build-essential cmake pkg-config jq
-  libjansson-dev libyaml-dev libyajl-dev libcunit1-dev libnl-3-dev libnl-route-3-dev
+  libjansson-dev libyaml-dev libyajl-dev libzstd-dev zstd libcunit1-dev libnl-3-dev libnl-route-3-dev
   libfiu-dev fiu-utils libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev sqlite3 libssl-dev
   nftables iproute2
   libxml2-dev libxml2-utils clang clang-format libclang-rt-14-dev

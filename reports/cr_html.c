@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/cr_alloc.h"
 #include "base/cr_dirfd.h"
+#include "base/cr_seg.h"
 #include "cr_fmt.h"
 #include "cr_html_internal.h"
 #include "cr_report_internal.h"
@@ -508,54 +510,73 @@ static void log_free(logfile *l)
     cr_free(l->v);
 }
 
-/* Read at most the last 4 MiB of a log; lines "[   7.312] text" carry the
- * time since t0, lines "1764200007.812345 text" a Unix time (converted);
- * other lines get NAN. */
-static int log_load(const cr_report *r, const char *rel, logfile *l)
+static long fault_log_off(const cr_rep_fault *f, const char *key,
+                          const char *inst);
+
+#define LOG_TAIL    (4L << 20)   /* the end of a log, always read */
+#define LOG_AROUND  (64L << 10)  /* read around a fault's offsets */
+#define LOG_WIN_MAX (256L << 10) /* at most, a fault */
+#define LOG_SPANS   64
+
+typedef struct log_span {
+    long a, b;
+} log_span;
+
+static int cmp_span(const void *pa, const void *pb)
 {
-    memset(l, 0, sizeof *l);
-    if (!rel || rel[0] == '/' || strstr(rel, ".."))
-        return 0;
-    /* Every component of rel opened without following a link, a regular
-     * file only: a log linked elsewhere is shown as none. */
-    cr_err e;
-    cr_err_clear(&e);
-    FILE *fp = cr_dir_fopen_in(r->dir, rel, &e);
-    if (!fp)
-        return e.code == CR_ENOMEM ? -1 : 0;
-    const long cap = 4L << 20;
-    fseek(fp, 0, SEEK_END);
-    long size = ftell(fp);
-    if (size < 0)
-        size = 0; /* not seekable: treated as empty */
-    long from = size > cap ? size - cap : 0;
-    fseek(fp, from, SEEK_SET);
-    l->buf = cr_malloc((size_t)(size - from) + 1);
-    if (!l->buf) {
-        fclose(fp);
-        return -1;
+    const log_span *x = pa, *y = pb;
+    return (x->a > y->a) - (x->a < y->a);
+}
+
+/* The byte ranges of a log of size bytes to read: its last LOG_TAIL
+ * bytes and, before them, a window around each applied fault's offsets
+ * for inst (the engine's log_offsets: the log's size when the fault was
+ * applied and reverted), up to LOG_SPANS-1 faults; sorted and merged. */
+static size_t log_spans(const cr_report *r, const char *inst, long size,
+                        log_span *v)
+{
+    size_t n = 0;
+    long tail = size > LOG_TAIL ? size - LOG_TAIL : 0;
+    for (size_t k = 0; k < r->nfaults && n < LOG_SPANS - 1 && tail > 0; k++) {
+        const cr_rep_fault *f = &r->faults[k];
+        long a = fault_log_off(f, "log_offsets", inst);
+        long b = fault_log_off(f, "log_offsets_reverted", inst);
+        if (strcmp(f->outcome, "applied") || a < 0 || a >= tail)
+            continue;
+        long lo = a > LOG_AROUND ? a - LOG_AROUND : 0;
+        long hi = (b > a ? b : a) + LOG_AROUND;
+        v[n++] = (log_span){lo, hi < lo + LOG_WIN_MAX ? hi : lo + LOG_WIN_MAX};
     }
-    size_t got = fread(l->buf, 1, (size_t)(size - from), fp);
-    fclose(fp);
-    l->buf[got] = '\0';
-    size_t lines = 1;
-    for (size_t i = 0; i < got; i++)
-        lines += l->buf[i] == '\n';
-    l->v = cr_calloc(lines, sizeof *l->v);
-    if (!l->v)
-        return -1;
-    char *p = l->buf;
-    if (from > 0) { /* drop the partial first line */
-        char *nl = strchr(p, '\n');
-        p = nl ? nl + 1 : p + strlen(p);
+    v[n++] = (log_span){tail, size};
+    qsort(v, n, sizeof *v, cmp_span);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].b > size)
+            v[i].b = size;
+        if (m && v[i].a <= v[m - 1].b) {
+            if (v[i].b > v[m - 1].b)
+                v[m - 1].b = v[i].b;
+        } else {
+            v[m++] = v[i];
+        }
     }
+    return m;
+}
+
+/* The lines of p (a NUL-terminated range of the log that begins at file
+ * offset base) into l: lines "[   7.312] text" carry the time since t0,
+ * lines "1764200007.812345 text" a Unix time (converted); other lines
+ * get NAN. */
+static void log_lines(const cr_report *r, logfile *l, char *p, long base)
+{
+    char *start = p;
     while (*p) {
         char *nl = strchr(p, '\n');
         if (nl)
             *nl = '\0';
         logline *x = &l->v[l->n++];
         x->t = NAN;
-        x->off = from + (long)(p - l->buf);
+        x->off = base + (long)(p - start);
         x->text = p;
         char *end;
         if (p[0] == '[') {
@@ -578,6 +599,68 @@ static int log_load(const cr_report *r, const char *rel, logfile *l)
             break;
         p = nl + 1;
     }
+}
+
+/* Read a log: its last 4 MiB, and windows around the faults before them
+ * (a rotated log keeps them in its segments; any log keeps them). */
+static int log_load(const cr_report *r, const char *rel, const char *inst,
+                    logfile *l)
+{
+    memset(l, 0, sizeof *l);
+    if (!rel || rel[0] == '/' || strstr(rel, ".."))
+        return 0;
+    /* Every component of rel opened without following a link, a regular
+     * file only: a log linked elsewhere is shown as none.  A rotated log
+     * is read through its segments, then the live file's tail (cr_seg):
+     * the live file holds only holes before the last cut. */
+    cr_err e;
+    cr_err_clear(&e);
+    int dfd = cr_dir_open(r->dir, &e);
+    FILE *fp = dfd >= 0 ? cr_seg_fopen(dfd, rel, &e) : NULL;
+    if (dfd >= 0)
+        close(dfd);
+    if (!fp)
+        return e.code == CR_ENOMEM ? -1 : 0;
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    if (size < 0)
+        size = 0; /* not seekable: treated as empty */
+    log_span sp[LOG_SPANS];
+    size_t ns = log_spans(r, inst, size, sp), total = 0, lines = 1;
+    for (size_t i = 0; i < ns; i++)
+        total += (size_t)(sp[i].b - sp[i].a) + 1;
+    l->buf = cr_malloc(total + 1);
+    if (!l->buf) {
+        fclose(fp);
+        return -1;
+    }
+    char *q = l->buf, *start[LOG_SPANS];
+    long base[LOG_SPANS];
+    for (size_t i = 0; i < ns; i++) {
+        size_t got = 0;
+        if (fseek(fp, sp[i].a, SEEK_SET) == 0)
+            got = fread(q, 1, (size_t)(sp[i].b - sp[i].a), fp);
+        q[got] = '\0';
+        start[i] = q;
+        if (sp[i].b < size) { /* drop the partial last line */
+            char *nl = memrchr(q, '\n', got);
+            *(nl ? nl + 1 : q) = '\0';
+        }
+        if (sp[i].a > 0) { /* and the partial first one */
+            char *nl = strchr(q, '\n');
+            start[i] = nl ? nl + 1 : q + strlen(q);
+        }
+        base[i] = sp[i].a + (long)(start[i] - q);
+        for (size_t k = 0; k < got; k++)
+            lines += q[k] == '\n';
+        q += got + 1;
+    }
+    fclose(fp);
+    l->v = cr_calloc(lines + ns, sizeof *l->v);
+    if (!l->v)
+        return -1;
+    for (size_t i = 0; i < ns; i++)
+        log_lines(r, l, start[i], base[i]);
     return 0;
 }
 
@@ -689,7 +772,7 @@ static void logs(const cr_report *r, cr_out *o, size_t max)
         return;
     }
     for (size_t i = 0; i < r->nlanes; i++)
-        if (log_load(r, r->lanes[i].log, &lf[i]) < 0)
+        if (log_load(r, r->lanes[i].log, r->lanes[i].inst, &lf[i]) < 0)
             o->failed = 1;
     size_t shown = 0, excerpted = 0, applied = 0;
     for (size_t k = 0; k < r->nfaults; k++) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/cr_alloc.h"
+#include "base/cr_zst.h"
 #include "cr_evid.h"
 #include "cr_html.h"
 #include "cr_junit.h"
@@ -68,6 +69,9 @@ static int load_events(cr_report *r, const char *path, cr_err *err)
         }
         return cr_err_sys(err, CR_ESYS, errno, "opening %s", path);
     }
+    /* A run that rotated its files wrote events.jsonl.zst. */
+    if (cr_zst_named(path) && !(fp = cr_zst_ropen(fp)))
+        return cr_err_set(err, CR_ENOMEM, "loading %s: out of memory", path);
     ssize_t len;
     size_t cap_ev = 0;
     while ((len = getline(&line, &cap, fp)) >= 0) {
@@ -103,6 +107,8 @@ static int load_events(cr_report *r, const char *path, cr_err *err)
         e->inst = cr_rep_jstr(o, "inst") ? cr_rep_jstr(o, "inst") : e->svc;
         e->seq = r->nev++;
     }
+    if (ferror(fp)) /* cut short or corrupt (zstd) */
+        rc = cr_err_sys(err, CR_ESYS, errno, "reading %s", path);
     if (r->nev)
         qsort(r->ev, r->nev, sizeof *r->ev, cmp_event);
 out:

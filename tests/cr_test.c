@@ -2,6 +2,7 @@
 #include "cr_test.h"
 
 #include <ftw.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,15 @@ const char *cr_test_bin(const char *rel)
     return join(buf, sizeof buf, "CR_BIN", "bin", rel);
 }
 
+const char *cr_test_path(const char *dir, const char *rel)
+{
+    static char buf[4][PATH_MAX];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, rel);
+    return buf[k];
+}
+
 char *cr_test_tmpdir(void)
 {
     char tmpl[] = "/tmp/cr_test.XXXXXX";
@@ -62,6 +72,16 @@ int cr_test_rmtree(char *dir)
     int rc = nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     free(dir);
     return rc;
+}
+
+void cr_test_add_each(const cr_test_case *v, size_t n, CU_InitializeFunc setup,
+                      CU_CleanupFunc teardown)
+{
+    for (size_t i = 0; i < n; i++) {
+        CU_pSuite s = CU_add_suite(v[i].name, setup, teardown);
+        if (!s || !CU_add_test(s, v[i].name, v[i].fn))
+            return;
+    }
 }
 
 int main(void)

@@ -41,11 +41,7 @@ static char *slurp(const char *path)
 
 static const char *at(const char *rel)
 {
-    static char buf[4][PATH_MAX];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", root, rel);
-    return buf[k];
+    return cr_test_path(root, rel);
 }
 
 static int setup(void)
@@ -377,28 +373,19 @@ static void test_dirfd_mkdir(void)
 void cr_test_register(void)
 {
     /* One suite per test: each gets a fresh tree from setup(). */
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
-#define T(f) {#f, f}
-        T(test_dirfd_claim_new),
-        T(test_dirfd_claim_adopts_empty_only),
-        T(test_dirfd_claim_force_stays_inside),
-        T(test_dirfd_claim_refuses_links),
-        T(test_dirfd_claim_other_owner),
-        T(test_dirfd_create_refuses_plants),
-        T(test_dirfd_append_refuses_plants),
-        T(test_dirfd_open_read_stays_below),
-        T(test_dirfd_replace_never_follows),
-        T(test_dirfd_remove_stays_inside),
-        T(test_dirfd_private),
-        T(test_dirfd_mkdir),
-#undef T
+    static const cr_test_case tests[] = {
+        CR_TEST_CASE(test_dirfd_claim_new),
+        CR_TEST_CASE(test_dirfd_claim_adopts_empty_only),
+        CR_TEST_CASE(test_dirfd_claim_force_stays_inside),
+        CR_TEST_CASE(test_dirfd_claim_refuses_links),
+        CR_TEST_CASE(test_dirfd_claim_other_owner),
+        CR_TEST_CASE(test_dirfd_create_refuses_plants),
+        CR_TEST_CASE(test_dirfd_append_refuses_plants),
+        CR_TEST_CASE(test_dirfd_open_read_stays_below),
+        CR_TEST_CASE(test_dirfd_replace_never_follows),
+        CR_TEST_CASE(test_dirfd_remove_stays_inside),
+        CR_TEST_CASE(test_dirfd_private),
+        CR_TEST_CASE(test_dirfd_mkdir),
     };
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        CU_pSuite s = CU_add_suite(tests[i].name, setup, teardown);
-        if (!s || !CU_add_test(s, tests[i].name, tests[i].fn))
-            return;
-    }
+    cr_test_add_each(tests, sizeof tests / sizeof tests[0], setup, teardown);
 }

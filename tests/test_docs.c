@@ -414,10 +414,10 @@ static int place_snippet(json_t *root, const char *chapter, json_t *obj,
                 continue;
             }
             /* Top-level keys the base lacks: faults, steady_state,
-             * drain, explore; anything else is a service's. */
+             * drain, rotate, explore; anything else is a service's. */
             if (!json_object_get(root, k) && strcmp(k, "faults") != 0 &&
                 strcmp(k, "steady_state") != 0 && strcmp(k, "drain") != 0 &&
-                strcmp(k, "explore") != 0)
+                strcmp(k, "rotate") != 0 && strcmp(k, "explore") != 0)
                 dst = json_array_get(svcs, 0);
             json_object_set(dst, k, v);
         }

@@ -334,15 +334,17 @@ static int check_own_file(int fd, const char *name, cr_err *err)
     return 0;
 }
 
-int cr_dir_append(int dfd, const char *name, mode_t mode, cr_err *err)
+/* name in dfd opened with flags (an access mode, O_APPEND, O_CREAT),
+ * accepted only when it is a regular file of ours with one link; the fd
+ * is left blocking. */
+static int open_own(int dfd, const char *name, int flags, mode_t mode,
+                    cr_err *err)
 {
     if (!cr_dir_name_ok(name))
         return bad_name(err, name);
     /* O_NONBLOCK: opening a FIFO must not wait for a reader. */
-    int fd = openat(dfd, name,
-                    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
-                        O_CLOEXEC,
-                    mode);
+    int fd =
+        openat(dfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
     if (fd < 0) {
         int e = errno;
         struct stat st;
@@ -350,16 +352,28 @@ int cr_dir_append(int dfd, const char *name, mode_t mode, cr_err *err)
             fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             return cr_err_set(err, CR_EINVAL, "%s: is %s (refused)", name,
                               kind_of(st.st_mode));
-        return cr_err_sys(err, CR_ESYS, e, "open %s", name);
+        return cr_err_sys(
+            err, e == ENOENT && !(flags & O_CREAT) ? CR_ENOTFOUND : CR_ESYS, e,
+            "open %s", name);
     }
     int rc = check_own_file(fd, name, err);
-    if (rc == 0 && fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) != 0)
+    if (rc == 0 && fcntl(fd, F_SETFL, flags & (O_ACCMODE | O_APPEND)) != 0)
         rc = cr_err_sys(err, CR_ESYS, errno, "%s: fcntl", name);
     if (rc != 0) {
         close(fd);
         return rc;
     }
     return fd;
+}
+
+int cr_dir_append(int dfd, const char *name, mode_t mode, cr_err *err)
+{
+    return open_own(dfd, name, O_WRONLY | O_APPEND | O_CREAT, mode, err);
+}
+
+int cr_dir_open_rw(int dfd, const char *name, cr_err *err)
+{
+    return open_own(dfd, name, O_RDWR, 0, err);
 }
 
 int cr_dir_open_read(int dfd, const char *rel, cr_err *err)

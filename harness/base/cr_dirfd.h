@@ -89,6 +89,13 @@ int cr_dir_create(int dfd, const char *name, int flags, mode_t mode,
  * links), CR_ESYS. */
 int cr_dir_append(int dfd, const char *name, mode_t mode, cr_err *err);
 
+/* An existing name in dfd opened for reading and writing (O_RDWR, no
+ * O_APPEND: for pread and fallocate), accepted only when it is a regular
+ * file owned by the effective user with one link, never through a link.
+ * Returns the fd, or CR_ENOTFOUND (missing), CR_EINVAL (a link, FIFO,
+ * device, directory, another owner, hard links), CR_ESYS. */
+int cr_dir_open_rw(int dfd, const char *name, cr_err *err);
+
 /* rel, a relative path below dfd ("journal.json", "logs/a.0.log"),
  * opened for reading: every component without following links, ".."
  * and absolute paths refused, and only a regular file accepted.  Returns

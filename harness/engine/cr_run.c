@@ -626,6 +626,7 @@ static ssize_t events_fill(cr_run *r)
              (p = memchr(p, '\n', (size_t)(end - p))); p++)
             r->ev_unparsed++;
         r->ev_len += (size_t)n;
+        r->ev_off += (uint64_t)n;
     }
     return n;
 }
@@ -872,6 +873,7 @@ int cr_run_loop(cr_run *r)
         events_poll(r);
         cr_stray_tick(r);
         cr_runlive_tick(r, 0);
+        cr_runrot_tick(r);
         status_report(r);
     }
     return CR_OK;

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "base/cr_seg.h"
 #include "base/cr_spawn.h"
 #include "checks/cr_check.h"
 #include "checks/cr_live.h"
@@ -61,6 +62,9 @@ struct cr_inst {
     char log_path[4096];          /* for messages; opened through run->logsfd */
     char log_name[128];           /* "<instance>.log" in logs/ */
     off_t log_scanned; /* readiness by log regex: bytes already read */
+    /* Its log's rotation (cr_runrot.c owns it), or NULL. */
+    struct cr_rot_file *log_rot;
+    int log_rot_tried;
     double ready_deadline;
     /* A readiness job is queued on the probe thread (book-keeping of the
      * queue, not a state: at most one job per replica at a time). */
@@ -202,6 +206,10 @@ struct cr_run {
     size_t ev_unparsed;
     char *ev_buf;
     size_t ev_len, ev_cap;
+    uint64_t ev_off; /* bytes of the event file read so far */
+    /* Rotation of the event file and the logs (cr_runrot.c owns it: its
+     * thread cuts), or NULL. */
+    struct cr_rot *rot;
     cr_timer *timers;
 
     cr_svc *svcs;
@@ -458,6 +466,21 @@ void cr_run_ctr_unwatch(cr_run *r, cr_inst *in);
  * it ends, or at the end of the run (cr_svc_reap_end). */
 void cr_svc_exited(cr_run *r, cr_inst *in, int status, int keep_group);
 void cr_svc_reap_end(cr_run *r, double wait_s);
+
+/* cr_runrot.c: rotating the event file and the logs (sc->rotate), cut by
+ * a thread of its own so that compressing and syncing never hold up the
+ * loop.  setup: the event file's rotation and the thread (before any
+ * service starts): CR_EUNSUP when the file system cannot punch holes.
+ * log_open: a replica's log's (at its first start, before its program
+ * runs).  tick: from the loop, about 4 times a second: tells the thread
+ * how far each file may be cut, and journals a file whose rotation
+ * stopped.  journal: stops the thread, adds the "rotate" record; fini:
+ * stops it and closes everything (safe after any step). */
+int cr_runrot_setup(cr_run *r, cr_err *err);
+void cr_runrot_log_open(cr_run *r, cr_inst *in);
+void cr_runrot_tick(cr_run *r);
+void cr_runrot_journal(cr_run *r);
+void cr_runrot_fini(cr_run *r);
 
 /* cr_stray.c: children the harness adopted as subreaper that cr_spawn did
  * not start.  scan: reap the ended ones, record the live ones outside

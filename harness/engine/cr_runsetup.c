@@ -27,6 +27,7 @@
 #include "base/cr_alloc.h"
 #include "base/cr_dirfd.h"
 #include "base/cr_path.h"
+#include "base/cr_zst.h"
 #include "net/cr_net.h"
 #include "proxy/cr_proxy.h"
 #include "cr_run_internal.h"
@@ -136,6 +137,8 @@ static int setup_loop(cr_run *r, cr_err *err)
         return cr_err_set(err, code, "event file %s: %s", r->events_path,
                           e.msg);
     }
+    if (cr_runrot_setup(r, err) != 0)
+        return err->code;
     snprintf(self, sizeof self, "/proc/self/fd/%d", r->events_fd);
     r->ino_wd = inotify_add_watch(r->inofd, self, IN_MODIFY);
     if (r->ino_wd < 0)
@@ -301,19 +304,36 @@ static int write_json_atomic(int dfd, const char *name, json_t *j, cr_err *err)
     return CR_OK;
 }
 
-/* events.jsonl, the merged history, replaced atomically. */
+/* The end-of-run events file: events.jsonl.zst when the run rotates its
+ * files (a baseline run's stays plain: the real run reads it back). */
+static const char *history_name(const cr_run *r)
+{
+    return r->sc->rotate.max_bytes && !r->opts->baseline ? "events.jsonl.zst"
+                                                         : "events.jsonl";
+}
+
+/* The merged history, replaced atomically (compressed as it is written
+ * when its name says so). */
 static int write_history(cr_run *r, cr_err *err)
 {
     cr_dir_tmp t;
-    int rc = cr_dir_tmp_open(&t, r->dirfd, "events.jsonl", 0644, err);
+    const char *name = history_name(r);
+    int rc = cr_dir_tmp_open(&t, r->dirfd, name, 0644, err);
     if (rc != 0)
         return rc;
-    FILE *fp = cr_dir_tmp_file(&t);
+    int zst = cr_zst_named(name);
+    FILE *fp =
+        zst ? cr_zst_wopen(t.fd, r->sc->rotate.level) : cr_dir_tmp_file(&t);
     if (!fp) {
         cr_dir_tmp_abort(&t);
-        return cr_err_set(err, CR_ENOMEM, "events.jsonl: out of memory");
+        return cr_err_set(err, CR_ENOMEM, "%s: out of memory", name);
     }
-    if ((rc = cr_history_write_fp(&r->hist, fp, err)) != 0) {
+    rc = cr_history_write_fp(&r->hist, fp, err);
+    /* The zstd stream is ours (its fclose ends the frame); the plain one
+     * is t's (committed below). */
+    if (zst && fclose(fp) != 0 && rc == 0)
+        rc = cr_err_sys(err, CR_ESYS, errno, "write %s", name);
+    if (rc != 0) {
         cr_dir_tmp_abort(&t);
         return rc;
     }
@@ -615,11 +635,12 @@ static int run_write(cr_run *r, int exit_code, cr_run_result *res)
                                 : json_null());
     json_object_set_new(
         j, "events",
-        json_pack("{s:s,s:I,s:I,s:s?}", "file", "events.jsonl", "count",
+        json_pack("{s:s,s:I,s:I,s:s?}", "file", history_name(r), "count",
                   (json_int_t)r->hist.n, "malformed",
                   (json_int_t)r->hist.malformed, "first_malformed",
                   r->hist.malformed ? r->hist.first_malformed : NULL));
     finish_services_json(r);
+    cr_runrot_journal(r);
     cr_err_clear(&e);
     if (write_json_atomic(r->dirfd, "journal.json", j, &e) != 0) {
         cr_err_set(&res->err, e.code, "%s", e.msg);
@@ -645,6 +666,7 @@ static void run_release(cr_run *r)
         waitpid(r->janitor_pid, NULL, 0);
     }
     cr_runfault_free(r);
+    cr_runrot_fini(r);
     cr_svc_fini(r);
     cr_stray_fini(r);
     json_t *js[] = {r->journal, r->j_phases, r->j_faults, r->j_probes,

@@ -429,6 +429,7 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
     }
     if (fstat(logfd, &st) == 0)
         log_size = st.st_size;
+    cr_runrot_log_open(r, in); /* before its program can write */
     if (in->svc->ctr) {
         /* The engine's `start --attach` client is the replica: its exit
          * is the container's, its output the container's. */

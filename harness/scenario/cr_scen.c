@@ -44,6 +44,9 @@ static const cr_param top_params[] = {
     {"drain", "object", "none",
      "drain until quiet instead of drain_s: {\"until_quiet_s\", \"ev\", "
      "\"svc\", \"where\", \"max_s\"}"},
+    {"rotate", "object", "none",
+     "cut the event file and the logs into zstd segments during the run: "
+     "{\"max_mb\", \"level\", \"logs\"}"},
     {"services", "array", NULL, "the processes of the system under test"},
     {"stop_order", "string or array", "\"reverse\"",
      "reverse, parallel, or every service in the order to stop them"},
@@ -69,6 +72,14 @@ static const cr_param drain_params[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const cr_param rotate_params[] = {
+    {"max_mb", "number", NULL,
+     "a cut begins once this many MiB were written past the last one"},
+    {"level", "integer", "3", "zstd compression level, 1..19"},
+    {"logs", "boolean", "true", "rotate the replicas' logs too"},
+    {NULL, NULL, NULL, NULL},
+};
+
 const cr_scen_keyset *cr_scen_keysets(void)
 {
     static cr_scen_keyset sets[10];
@@ -76,6 +87,7 @@ const cr_scen_keyset *cr_scen_keysets(void)
         cr_scen_keyset v[] = {
             {"top level", top_params},
             {"drain", drain_params},
+            {"rotate", rotate_params},
             {"services[]", cr_scen__svc_params()},
             {"services[].ready", cr_scen__ready_params()},
             {"services[].container", cr_scen__ctr_params()},
@@ -86,6 +98,25 @@ const cr_scen_keyset *cr_scen_keysets(void)
         memcpy(sets, v, sizeof v);
     }
     return sets;
+}
+
+/* v, the value of the top-level key, is an object of params' keys (an
+ * error at key otherwise, listing them; unknown keys are reported):
+ * 1, else 0. */
+static int section_object(cr_vctx *vx, const json_t *v, const char *key,
+                          const cr_param *params)
+{
+    if (!json_is_object(v)) {
+        char keys[256];
+        size_t k = 0;
+        for (const cr_param *p = params; p->name && k < sizeof keys; p++)
+            k += (size_t)snprintf(keys + k, sizeof keys - k, "%s\"%s\"",
+                                  k ? ", " : "", p->name);
+        cr_verr(vx, key, "must be an object {%s} (got %s)", keys, cr_jtype(v));
+        return 0;
+    }
+    cr_vkeys(vx, v, key, params, NULL);
+    return 1;
 }
 
 /* "drain": {"until_quiet_s", "ev", "svc", "where", "max_s"}; after the
@@ -100,14 +131,8 @@ static void parse_drain(cr_vctx *vx, const json_t *root)
         cr_verr_key(vx, "drain_s",
                     "\"drain_s\" cannot be combined with \"drain\" "
                     "(a fixed drain or a drain until quiet, not both)");
-    if (!json_is_object(v)) {
-        cr_verr(vx, "drain",
-                "must be an object {\"until_quiet_s\", \"ev\", \"svc\", "
-                "\"where\", \"max_s\"} (got %s)",
-                cr_jtype(v));
+    if (!section_object(vx, v, "drain", drain_params))
         return;
-    }
-    cr_vkeys(vx, v, "drain", drain_params, NULL);
     double q = 0, mx = 0;
     int rq = cr_vrequire(vx, v, "drain", "until_quiet_s")
                  ? cr_vnum(vx, v, "drain", "until_quiet_s", 0.01, 3600, 0, &q)
@@ -126,6 +151,30 @@ static void parse_drain(cr_vctx *vx, const json_t *root)
     }
     sc->drain.until_quiet_s = q;
     sc->drain.max_s = mx;
+}
+
+/* "rotate": {"max_mb", "level", "logs"}. */
+static void parse_rotate(cr_vctx *vx, const json_t *root)
+{
+    cr_scen *sc = vx->sc;
+    const json_t *v = json_object_get(root, "rotate");
+    if (!v)
+        return;
+    if (!section_object(vx, v, "rotate", rotate_params))
+        return;
+    double mb = 0;
+    long long level = 3;
+    int logs = 1;
+    int rm = cr_vrequire(vx, v, "rotate", "max_mb")
+                 ? cr_vnum(vx, v, "rotate", "max_mb", 0.0625, 65536, 0, &mb)
+                 : -1;
+    int rl = cr_vint(vx, v, "rotate", "level", 1, 19, 3, &level);
+    int rb = cr_vbool(vx, v, "rotate", "logs", 1, &logs);
+    if (rm <= 0 || rl < 0 || rb < 0)
+        return;
+    sc->rotate.max_bytes = (uint64_t)(mb * 1048576.0);
+    sc->rotate.level = (int)level;
+    sc->rotate.logs = logs;
 }
 
 /* An array section: allocates *v with n zeroed entries and parses each. */
@@ -233,6 +282,7 @@ static void parse_doc(cr_vctx *vx, const json_t *root)
     parse_array(vx, root, "services", 1, (void **)&sc->svcs, &sc->nsvcs,
                 sizeof *sc->svcs, each_service, dur);
     parse_drain(vx, root);
+    parse_rotate(vx, root);
     for (size_t i = 0; i < ns; i++) {
         json_t *v = json_object_get(root, secs[i]->key);
         if (v && secs[i]->parse)

@@ -229,6 +229,14 @@ struct cr_scen {
     double drain_s; /* after duration, before after-probes; default 2 */
     double before_timeout_s; /* before-probes retried this long; default 5 */
     cr_drain drain; /* "drain": drain until quiet (until_quiet_s > 0) */
+    /* "rotate": the event file and the logs cut into zstd segments once
+     * max_bytes were written past the last cut (harness/README.md,
+     * "Rotating the event file and the logs"); max_bytes 0: off. */
+    struct {
+        uint64_t max_bytes;
+        int level; /* zstd level, 1..19 */
+        int logs;  /* the replicas' logs too */
+    } rotate;
     cr_svc_spec *svcs;
     size_t nsvcs;
     int stop_parallel; /* stop_order "parallel" (for reports) */

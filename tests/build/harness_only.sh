@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build test: chaosrun alone needs only jansson, yajl, libyaml, libnl, libcurl, libseccomp
+# Build test: chaosrun alone needs only jansson, yajl, zstd, libyaml, libnl, libcurl, libseccomp
 # and libmicrohttpd (the Toxiproxy API of `chaosrun proxy`).
 # Configures CR_BUILD_PIPELINE=OFF CR_BUILD_TESTS=OFF in a scratch
 # directory through a pkg-config wrapper that records every module asked
