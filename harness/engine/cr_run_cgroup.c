@@ -127,7 +127,10 @@ static cg_dir *make_dir(cr_run *r, cg_state *st, const cr_inst *in,
 
 /* v2: controller enabled for the run's cgroups -- in P's
  * cgroup.subtree_control (recorded first when the run enables it) and in
- * the run-owned parent's (run_dir).  The freezer needs nothing. */
+ * the run-owned parent's (run_dir; NULL: not made yet).  P's comes before
+ * run_dir is made, so that the janitor, undoing newest first, removes
+ * run_dir before it disables the controller again (a child cgroup using
+ * it would refuse).  The freezer needs nothing. */
 static int v2_enable(cr_run *r, cg_state *st, const char *controller,
                      const char *run_dir, cr_err *err)
 {
@@ -148,7 +151,7 @@ static int v2_enable(cr_run *r, cg_state *st, const char *controller,
         snprintf(e->ctl, sizeof e->ctl, "%s", c2);
         e->ledger_id = id;
     }
-    if (cr_cgroup2_enabled(run_dir, c2) != 1 &&
+    if (run_dir && cr_cgroup2_enabled(run_dir, c2) != 1 &&
         cr_cgroup2_subtree(run_dir, c2, 1, err) != 0)
         return err->code;
     return 0;
@@ -192,8 +195,11 @@ static int run_cgroup(cr_run *r, const cr_inst *i, const char *own,
         if (rc != 0)
             return rc;
         snprintf(p, sizeof p, "%s/chaosrun-%d", base, (int)getpid());
-        if (v2)
+        if (v2) {
             snprintf(st->p2, sizeof st->p2, "%s", base);
+            if (v2_enable(r, st, controller, NULL, err) != 0)
+                return err->code;
+        }
         if (!(parent = make_dir(r, st, NULL, hier(st, controller), p, err)))
             return err->code;
     }
