@@ -28,8 +28,9 @@ for p in chaosrun cr_tgt_hog; do
 done
 vm_kernel
 mods=()
-# In load order: ext2 through ext4 (and what it needs), the RAM disk.
-for m in lib/crc16.ko fs/mbcache.ko fs/jbd2/jbd2.ko fs/ext4/ext4.ko drivers/block/brd.ko; do
+# In load order: ext2 through ext4 (and what it needs: it loads crc32c at every mount), the RAM disk.
+for m in lib/crc16.ko crypto/crc32c_generic.ko fs/mbcache.ko fs/jbd2/jbd2.ko fs/ext4/ext4.ko \
+    drivers/block/brd.ko; do
     vm_module "$m"
     mods+=("$VM_MOD")
 done
@@ -46,6 +47,7 @@ mkdir -p "$root/scen"
 for s in "$@"; do cp "$s" "$root/scen/"; done
 cat >"$root/init" <<'INIT'
 #!/bin/sh
+echo
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -53,7 +55,7 @@ mount -t tmpfs run /run
 mount -t tmpfs tmp /tmp
 mount -t cgroup2 none /sys/fs/cgroup
 ip link set lo up
-for m in crc16 mbcache jbd2 ext4; do insmod /modules/$m.ko || echo "VM-INSMOD-FAILED $m"; done
+for m in crc16 crc32c_generic mbcache jbd2 ext4; do insmod /modules/$m.ko || echo "VM-INSMOD-FAILED $m"; done
 insmod /modules/brd.ko rd_nr=1 rd_size=65536 || echo "VM-INSMOD-FAILED brd"
 mkdir -p /disk
 if [ -b /dev/ram0 ] && mke2fs /dev/ram0 >/dev/null 2>&1 && mount -t ext4 /dev/ram0 /disk; then
