@@ -3,9 +3,10 @@
 # /sys/fs/cgroup and no v1 hierarchy: tests/vm/cgroup2.sh) on the same
 # small targets and scenarios as the v1 tests on the host:
 #   cpu     cpu.max 20 % of a CPU: the loop's CPU share inside the window
-#           (its own CPU time over wall time) and its rate, relative to
-#           what it does with a whole CPU before the window (iterations
-#           per CPU ms), are the quota +-10 %; back after;
+#           (its own CPU time over wall time) is the quota +-10 %, its
+#           rate relative to what it does with a whole CPU before the
+#           window (iterations per CPU ms) drops far below 1 (see below
+#           why not +-10 % under TCG); back after;
 #   memory  memory.max: the kernel's OOM killer kills the allocating
 #           program, the journal names each victim (memory.events
 #           oom_kill, the kernel log), the restart brings it back;
@@ -65,8 +66,13 @@ after=$(awk -v i="$rate_after" -v f="$full_before" 'BEGIN { print i / f }')
 echo "cpu: CPU share in the window $share; loop rate in the window / its rate with a whole CPU before = $ratio; after = $after"
 expect_true "CPU share in the window is the quota 0.20 +-10 % ($share)" \
     awk -v x="$share" 'BEGIN { exit !(x >= 0.18 && x <= 0.22) }'
-expect_true "loop rate in the window is 0.20 +-10 % of a whole CPU's ($ratio)" \
-    awk -v x="$ratio" 'BEGIN { exit !(x >= 0.18 && x <= 0.22) }'
+# The loop's own rate is the share times what it does per CPU ms, and
+# under TCG the latter moves with the host's load (the guest's clock is
+# the host's: time qemu waits for a host CPU counts as the loop's CPU
+# time); so the quota is checked +-10 % on the kernel's share above, and
+# the rate only for having dropped to well below a whole CPU's.
+expect_true "loop rate in the window far below a whole CPU's ($ratio)" \
+    awk -v x="$ratio" 'BEGIN { exit !(x > 0.05 && x < 0.5) }'
 expect_true "rate back after the window ($after of a whole CPU's)" \
     awk -v x="$after" 'BEGIN { exit !(x > 0.6) }'
 
