@@ -162,7 +162,6 @@ static void test_cgroup_ledger_undo(void)
     rmdir(dir); /* when the undo failed: leave nothing behind */
 }
 
-
 static void test_cgroup2_map(void)
 {
     const char *f, *k;
@@ -208,7 +207,8 @@ static void test_cgroup2_formats(void)
     char buf[128];
     const long long lim[4] = {0, 1048576, 0, 200};
     cr_cgroup2_io_max("8:0", lim, buf, sizeof buf);
-    CU_ASSERT_STRING_EQUAL(buf, "8:0 rbps=max wbps=1048576 riops=max wiops=200");
+    CU_ASSERT_STRING_EQUAL(buf,
+                           "8:0 rbps=max wbps=1048576 riops=max wiops=200");
     const long long none[4] = {0, 0, 0, 0};
     cr_cgroup2_io_max("1:0", none, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, "1:0 rbps=max wbps=max riops=max wiops=max");

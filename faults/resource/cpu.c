@@ -79,10 +79,10 @@ static int cpu_limit(const cr_fault *f, const char *cg, json_t *d,
     json_object_set_new(d, "cfs_period_us", json_integer(period));
     json_object_set_new(d, "cfs_quota_us", json_integer(quota));
     *mark = cr_resfault_num(cg, "cpu.stat", "nr_throttled");
-    json_object_set_new(
-        d, "at_apply",
-        json_pack("{s:I,s:I}", "nr_throttled", (json_int_t)*mark,
-                  "throttled_time_ns", (json_int_t)cpu_throttled_ns(cg, v2)));
+    json_object_set_new(d, "at_apply",
+                        json_pack("{s:I,s:I}", "nr_throttled",
+                                  (json_int_t)*mark, "throttled_time_ns",
+                                  (json_int_t)cpu_throttled_ns(cg, v2)));
     return cr_cgroup_write(cg, v2 ? "cpu.max" : "cpu.cfs_quota_us", v, err);
 }
 

@@ -40,7 +40,8 @@ int cr_resfault_prepare(const cr_reskind *k, cr_fault *f, cr_run *r,
         if (rc != 0)
             return cr_err_set(err, rc, "fault %s: %s", f->name, e.msg);
         char file[4200];
-        const char *probe = cr_cgroup_is_v2(cg) ? k->probe_file2 : k->probe_file;
+        const char *probe =
+            cr_cgroup_is_v2(cg) ? k->probe_file2 : k->probe_file;
         snprintf(file, sizeof file, "%s/%s", cg, probe);
         if (access(file, F_OK) != 0)
             return cr_err_set(err, CR_EUNSUP,

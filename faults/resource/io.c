@@ -148,14 +148,12 @@ static json_t *io_counts(const char *cg, const char *dev)
         char buf[8192];
         if (cr_cgroup_read(cg, "io.stat", buf, sizeof buf, NULL) != 0)
             buf[0] = '\0';
-        return json_pack("{s:I,s:I,s:I,s:I}", "read_bytes",
-                         (json_int_t)cr_cgroup2_io_stat(buf, dev, "rbytes"),
-                         "write_bytes",
-                         (json_int_t)cr_cgroup2_io_stat(buf, dev, "wbytes"),
-                         "reads",
-                         (json_int_t)cr_cgroup2_io_stat(buf, dev, "rios"),
-                         "writes",
-                         (json_int_t)cr_cgroup2_io_stat(buf, dev, "wios"));
+        return json_pack(
+            "{s:I,s:I,s:I,s:I}", "read_bytes",
+            (json_int_t)cr_cgroup2_io_stat(buf, dev, "rbytes"), "write_bytes",
+            (json_int_t)cr_cgroup2_io_stat(buf, dev, "wbytes"), "reads",
+            (json_int_t)cr_cgroup2_io_stat(buf, dev, "rios"), "writes",
+            (json_int_t)cr_cgroup2_io_stat(buf, dev, "wios"));
     }
     return json_pack(
         "{s:I,s:I,s:I,s:I}", "read_bytes",
@@ -253,7 +251,7 @@ static int io_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 const cr_fault_ops cr_fault_io_ops = {
     .kind = "io",
     .summary = "throttle the targeted replicas' reads and direct writes on "
-               "the device of path (blkio; v2 io.max: all writes) for for_s "
+               "the device of path (blkio, or cgroup v2 io.max) for for_s "
                "seconds",
     .params = io_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NEEDS_SERVICE,

@@ -126,8 +126,7 @@ int cr_cgroup_version(const char *controller)
     const char *c2 = cr_cgroup2_name(controller);
     if (!c2)
         return 2; /* the freezer: core cgroup.freeze */
-    if (cr_cgroup_read(mnt, "cgroup.controllers", list, sizeof list, NULL) !=
-        0)
+    if (cr_cgroup_read(mnt, "cgroup.controllers", list, sizeof list, NULL) != 0)
         return 0;
     return cr_cgroup2_has_word(list, c2) ? 2 : 0;
 }

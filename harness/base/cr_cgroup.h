@@ -62,8 +62,9 @@ int cr_cgroup_attach(const char *dir, pid_t pid, cr_err *err);
  * or THAWED to freezer.state, then wait at most timeout_s until it reads
  * back so (FREEZING: a task has not stopped yet, e.g. one asleep in an
  * uninterruptible wait).  A v2 cgroup dir: write 1 or 0 to cgroup.freeze,
- * then wait until cgroup.events says "frozen 1" (or 0).  0; CR_ETIMEDOUT when the state was not reached
- * (the request stays written: a caller that gives up thaws); CR_ESYS. */
+ * then wait until cgroup.events says "frozen 1" (or 0).  0; CR_ETIMEDOUT when
+ * the state was not reached (the request stays written: a caller that gives up
+ * thaws); CR_ESYS. */
 int cr_cgroup_freeze(const char *dir, int frozen, double timeout_s,
                      cr_err *err);
 

@@ -117,8 +117,8 @@ int cr_cgroup2_place(const char *controller, char *buf, size_t n, cr_err *err)
         if (slash && slash > cand)
             *slash = '\0';
         if (strcmp(cand, mnt) != 0) {
-            if (cr_cgroup_read(cand, "cgroup.procs", list, sizeof list,
-                               NULL) != 0 ||
+            if (cr_cgroup_read(cand, "cgroup.procs", list, sizeof list, NULL) !=
+                    0 ||
                 list[0] != '\0')
                 return cr_err_set(
                     err, CR_EUNSUP,
@@ -249,8 +249,7 @@ int cr_cgroup2_io_max(const char *dev, const long long lim[4], char *buf,
                     part[3]);
 }
 
-long long cr_cgroup2_io_stat(const char *text, const char *dev,
-                             const char *key)
+long long cr_cgroup2_io_stat(const char *text, const char *dev, const char *key)
 {
     size_t dl = strlen(dev), kl = strlen(key);
     for (const char *p = text; p && *p;) {

@@ -45,8 +45,7 @@ int cr_cgroup2_has_word(const char *list, const char *word);
  * the reason: no cgroup2 mount, chaosrun's cgroup holds processes and
  * its parent does too, the controller not available there (not enabled
  * in the parent's parent), no right to write there. */
-int cr_cgroup2_place(const char *controller, char *buf, size_t n,
-                     cr_err *err);
+int cr_cgroup2_place(const char *controller, char *buf, size_t n, cr_err *err);
 
 /* Is the v2 controller ctl enabled in dir/cgroup.subtree_control?  1, 0,
  * or -1 when the file cannot be read. */

@@ -35,8 +35,8 @@
 #include "cr_run_internal.h"
 
 typedef struct cg_dir {
-    const cr_inst *in; /* NULL: a run-owned parent, or one of own[] */
-    char own[64];      /* cr_run_own_cgroup's name, "" otherwise */
+    const cr_inst *in;   /* NULL: a run-owned parent, or one of own[] */
+    char own[64];        /* cr_run_own_cgroup's name, "" otherwise */
     char controller[16]; /* v1: the controller; v2: "unified" (all) */
     char path[PATH_MAX];
     int ledger_id;
@@ -54,8 +54,8 @@ typedef struct cg_enabled {
 typedef struct cg_state {
     cg_dir *v; /* parents and replicas, in creation order */
     size_t n, cap;
-    int ver[CG_NCTL];     /* per controllers[]: 0 not known yet, 1, 2 */
-    char p2[PATH_MAX];    /* v2: where chaosrun-<pid> is ("": not yet) */
+    int ver[CG_NCTL];  /* per controllers[]: 0 not known yet, 1, 2 */
+    char p2[PATH_MAX]; /* v2: where chaosrun-<pid> is ("": not yet) */
     cg_enabled en[CG_NCTL];
     size_t nen;
 } cg_state;
