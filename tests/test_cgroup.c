@@ -313,6 +313,62 @@ static void test_cgroup2_freeze_kill(void)
     rmdir(dir); /* when the removal failed: leave nothing behind */
 }
 
+/* Where the run's v2 cgroup may go, seen from a process in a v2 cgroup
+ * X/leaf (not the root): X when X holds no process, refused with the
+ * no-internal-process reason when it does.  Needs root and a v2
+ * controller on no v1 hierarchy (hugetlb on the development machines). */
+static void test_cgroup2_place(void)
+{
+    char mnt[4096], x[4200], leaf[4300];
+    if (geteuid() != 0 || cr_cgroup_version("hugetlb") != 2 ||
+        cr_cgroup2_mount(mnt, sizeof mnt) != 0) {
+        printf("\n  SKIPPED (needs root and cgroup v2 hugetlb): "
+               "test_cgroup2_place\n");
+        return;
+    }
+    snprintf(x, sizeof x, "%s/cr-test-%d-place", mnt, (int)getpid());
+    snprintf(leaf, sizeof leaf, "%s/leaf", x);
+    CU_ASSERT_EQUAL_FATAL(mkdir(x, 0755), 0);
+    CU_ASSERT_EQUAL_FATAL(mkdir(leaf, 0755), 0);
+    for (int busy = 0; busy < 2; busy++) {
+        pid_t other = busy ? sleeper_in(x) : 0;
+        int fds[2];
+        CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+        pid_t c = fork();
+        if (c == 0) {
+            char buf[4600], v[32];
+            cr_err e;
+            cr_err_clear(&e);
+            snprintf(v, sizeof v, "%d", (int)getpid());
+            int rc = cr_cgroup_write(leaf, "cgroup.procs", v, &e);
+            if (rc == 0)
+                rc = cr_cgroup2_place("hugetlb", buf, sizeof buf, &e);
+            dprintf(fds[1], "%d %s", rc, rc == 0 ? buf : e.msg);
+            _exit(0);
+        }
+        close(fds[1]);
+        char out[2048] = "";
+        ssize_t n = read(fds[0], out, sizeof out - 1);
+        out[n > 0 ? n : 0] = '\0';
+        close(fds[0]);
+        waitpid(c, NULL, 0);
+        if (busy) {
+            CU_ASSERT(strncmp(out, "-2 ", 3) == 0);
+            CU_ASSERT(strstr(out, "no-internal-process") != NULL);
+            CU_ASSERT(strstr(out, x) != NULL);
+            kill(other, SIGKILL);
+            waitpid(other, NULL, 0);
+        } else {
+            /* X, or refused because hugetlb is not enabled in the root's
+             * subtree_control: either way X is named, not the root. */
+            CU_ASSERT(strstr(out, x) != NULL);
+            CU_ASSERT(strstr(out, "no-internal-process") == NULL);
+        }
+    }
+    CU_ASSERT_EQUAL(rmdir(leaf), 0);
+    CU_ASSERT_EQUAL(rmdir(x), 0);
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("cgroup", NULL, NULL);
@@ -327,4 +383,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_cgroup2_counters);
     CR_ADD_TEST(s, test_cgroup2_ledger_cgctl);
     CR_ADD_TEST(s, test_cgroup2_freeze_kill);
+    CR_ADD_TEST(s, test_cgroup2_place);
 }

@@ -1,6 +1,7 @@
 /* cr_cgroup: see cr_cgroup.h. */
 #include "cr_cgroup.h"
 #include "cr_cgroup2.h"
+#include "cr_cgroup_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,8 +31,9 @@ static int has_word(const char *list, const char *name)
     return 0;
 }
 
-/* The path of this process in the hierarchy of controller
- * (/proc/self/cgroup: "id:controllers:path"). */
+/* The path of this process in the hierarchy of controller, NULL: the
+ * cgroup2 one (/proc/self/cgroup: "id:controllers:path"; cgroup2's is
+ * "0::path"). */
 static int own_path(const char *controller, char *buf, size_t n)
 {
     FILE *fp = fopen("/proc/self/cgroup", "re");
@@ -46,7 +48,9 @@ static int own_path(const char *controller, char *buf, size_t n)
         if (!c2)
             continue;
         *c2 = '\0';
-        if (has_word(c1 + 1, controller)) {
+        *c1 = '\0'; /* line: the id; c1 + 1: the controllers */
+        if (controller ? has_word(c1 + 1, controller)
+                       : strcmp(line, "0") == 0 && c1[1] == '\0') {
             snprintf(buf, n, "%s", c2 + 1);
             found = 0;
         }
@@ -55,9 +59,9 @@ static int own_path(const char *controller, char *buf, size_t n)
     return found;
 }
 
-/* The mount point and the mount's root of the v1 hierarchy of controller
- * (/proc/self/mountinfo: "... root mountpoint opts ... - cgroup src
- * superopts"). */
+/* The mount point and the mount's root of the v1 hierarchy of controller,
+ * NULL: of the (first) cgroup2 file system (/proc/self/mountinfo: "...
+ * root mountpoint opts ... - cgroup src superopts"). */
 static int find_mount(const char *controller, char *mnt, size_t mn, char *root,
                       size_t rn)
 {
@@ -74,7 +78,8 @@ static int find_mount(const char *controller, char *mnt, size_t mn, char *root,
         *sep = '\0';
         char fstype[64], src[256], super[512];
         if (sscanf(sep + 3, "%63s %255s %511s", fstype, src, super) != 3 ||
-            strcmp(fstype, "cgroup") != 0 || !has_word(super, controller))
+            strcmp(fstype, controller ? "cgroup" : "cgroup2") != 0 ||
+            (controller && !has_word(super, controller)))
             continue;
         char r[PATH_MAX], m[PATH_MAX];
         if (sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2)
@@ -87,16 +92,18 @@ static int find_mount(const char *controller, char *mnt, size_t mn, char *root,
     return found;
 }
 
-int cr_cgroup_base(const char *controller, char *buf, size_t n, cr_err *err)
+int cr_cgroup__own_dir(const char *controller, char *buf, size_t n, char *mnt,
+                       size_t mn)
 {
-    char mnt[PATH_MAX], root[PATH_MAX], own[PATH_MAX];
-    if (find_mount(controller, mnt, sizeof mnt, root, sizeof root) != 0)
-        return cr_err_set(err, CR_EUNSUP,
-                          "cgroup controller %s: no cgroup v1 hierarchy "
-                          "mounted with it",
-                          controller);
-    if (own_path(controller, own, sizeof own) != 0)
+    char root[PATH_MAX], own[PATH_MAX];
+    if (find_mount(controller, mnt, mn, root, sizeof root) != 0)
+        return -1;
+    if (own_path(controller, own, sizeof own) != 0) {
+        /* v2: unknown is not the root (the placement depends on it). */
+        if (!controller)
+            return -3;
         snprintf(own, sizeof own, "/");
+    }
     /* The mount may show a subtree (a container's view): the own path is
      * relative to the hierarchy's root, the mount point to its root. */
     size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
@@ -105,7 +112,19 @@ int cr_cgroup_base(const char *controller, char *buf, size_t n, cr_err *err)
         rel = own + rl;
     if (strcmp(rel, "/") == 0)
         rel = "";
-    if ((size_t)snprintf(buf, n, "%s%s", mnt, rel) >= n)
+    return (size_t)snprintf(buf, n, "%s%s", mnt, rel) < n ? 0 : -2;
+}
+
+int cr_cgroup_base(const char *controller, char *buf, size_t n, cr_err *err)
+{
+    char mnt[PATH_MAX];
+    int rc = cr_cgroup__own_dir(controller, buf, n, mnt, sizeof mnt);
+    if (rc == -1)
+        return cr_err_set(err, CR_EUNSUP,
+                          "cgroup controller %s: no cgroup v1 hierarchy "
+                          "mounted with it",
+                          controller);
+    if (rc != 0)
         return cr_err_set(err, CR_EUNSUP, "cgroup %s: path too long",
                           controller);
     if (access(buf, W_OK | X_OK) != 0)

@@ -1,6 +1,7 @@
 /* cr_cgroup2: see cr_cgroup2.h. */
 #include "cr_cgroup2.h"
 #include "cr_cgroup.h"
+#include "cr_cgroup_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,39 +20,10 @@ const char *cr_cgroup2_name(const char *controller)
     return controller;
 }
 
-/* The mount point and the mount's root of the cgroup2 file system
- * (/proc/self/mountinfo: "... root mountpoint opts ... - cgroup2 src
- * superopts"). */
-static int find_mount2(char *mnt, size_t mn, char *root, size_t rn)
-{
-    FILE *fp = fopen("/proc/self/mountinfo", "re");
-    char line[2 * PATH_MAX];
-    int found = -1;
-    if (!fp)
-        return -1;
-    while (found < 0 && fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *sep = strstr(line, " - ");
-        char fstype[64];
-        if (!sep || sscanf(sep + 3, "%63s", fstype) != 1 ||
-            strcmp(fstype, "cgroup2") != 0)
-            continue;
-        *sep = '\0';
-        char r[PATH_MAX], m[PATH_MAX];
-        if (sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2)
-            continue;
-        snprintf(mnt, mn, "%s", m);
-        snprintf(root, rn, "%s", r);
-        found = 0;
-    }
-    fclose(fp);
-    return found;
-}
-
 int cr_cgroup2_mount(char *buf, size_t n)
 {
-    char root[PATH_MAX];
-    return find_mount2(buf, n, root, sizeof root);
+    char own[PATH_MAX];
+    return cr_cgroup__own_dir(NULL, own, sizeof own, buf, n) == -1 ? -1 : 0;
 }
 
 int cr_cgroup2_has_word(const char *list, const char *word)
@@ -67,47 +39,22 @@ int cr_cgroup2_has_word(const char *list, const char *word)
     return 0;
 }
 
-/* This process's directory in the cgroup2 hierarchy mounted at mnt with
- * root `root` ("0::/path" of /proc/self/cgroup).  0 or -1. */
-static int own_dir2(const char *mnt, const char *root, char *buf, size_t n)
-{
-    FILE *fp = fopen("/proc/self/cgroup", "re");
-    char line[PATH_MAX + 16], own[PATH_MAX] = "";
-    if (!fp)
-        return -1;
-    while (fgets(line, sizeof line, fp))
-        if (strncmp(line, "0::", 3) == 0) {
-            line[strcspn(line, "\n")] = '\0';
-            snprintf(own, sizeof own, "%s", line + 3);
-            break;
-        }
-    fclose(fp);
-    if (own[0] != '/')
-        return -1;
-    /* The mount may show a subtree (a container's view). */
-    size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
-    const char *rel = own;
-    if (rl && strncmp(own, root, rl) == 0 && (own[rl] == '/' || !own[rl]))
-        rel = own + rl;
-    if (strcmp(rel, "/") == 0)
-        rel = "";
-    return (size_t)snprintf(buf, n, "%s%s", mnt, rel) < n ? 0 : -1;
-}
-
 int cr_cgroup2_place(const char *controller, char *buf, size_t n, cr_err *err)
 {
-    char mnt[PATH_MAX], root[PATH_MAX], own[PATH_MAX], cand[PATH_MAX];
+    char mnt[PATH_MAX], own[PATH_MAX], cand[PATH_MAX];
     char list[1024];
-    if (find_mount2(mnt, sizeof mnt, root, sizeof root) != 0)
+    int rc = cr_cgroup__own_dir(NULL, own, sizeof own, mnt, sizeof mnt);
+    if (rc == -1)
         return cr_err_set(err, CR_EUNSUP,
                           "cgroup controller %s: no cgroup v1 hierarchy "
                           "mounted with it, and no cgroup2 file system",
                           controller);
-    if (own_dir2(mnt, root, own, sizeof own) != 0)
+    if (rc == -3)
         return cr_err_set(err, CR_EUNSUP,
-                          "cgroup v2: chaosrun's own cgroup is not below %s "
-                          "(/proc/self/cgroup)",
-                          mnt);
+                          "cgroup v2: chaosrun's own cgroup is unknown "
+                          "(/proc/self/cgroup has no \"0::\" line)");
+    if (rc != 0)
+        return cr_err_set(err, CR_EUNSUP, "cgroup v2: path too long");
     snprintf(cand, sizeof cand, "%s", own);
     if (strcmp(own, mnt) != 0) {
         /* Not the root: a cgroup with processes (chaosrun's own) cannot
