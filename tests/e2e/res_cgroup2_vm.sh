@@ -6,7 +6,7 @@
 #           (its own CPU time over wall time) is the quota +-10 %, its
 #           rate relative to what it does with a whole CPU before the
 #           window (iterations per CPU ms) drops far below 1 (see below
-#           why not +-10 % under TCG); back after;
+#           why not +-10 % under TCG); its share is back after;
 #   memory  memory.max: the kernel's OOM killer kills the allocating
 #           program, the journal names each victim (memory.events
 #           oom_kill, the kernel log), the restart brings it back;
@@ -27,7 +27,13 @@ set -e
 S="$CR_SRC/tests/e2e/scenarios"
 V="$E2E_TMP/vm"
 set +e
-bash "$CR_SRC/tests/vm/cgroup2.sh" "$CR_BIN" "$V" "$S/res-cpu.json" "$S/res-memory.json" \
+# The cpu scenario with a longer window (4.5 s): under TCG on a loaded
+# host the guest's clock jumps when qemu waits for a host CPU, and the
+# task running then is charged the jump; the kernel pays such overshoots
+# back from later periods, so more periods average them out.
+jq '.duration_s = 7.5 | .faults[0].at_s = 1.5 | .faults[0].for_s = 4.5' "$S/res-cpu.json" \
+    >"$E2E_TMP/res-cpu.json"
+bash "$CR_SRC/tests/vm/cgroup2.sh" "$CR_BIN" "$V" "$E2E_TMP/res-cpu.json" "$S/res-memory.json" \
     "$S/res-pids.json" "$S/pause-freezer.json" "$S/res-io.json"
 rc=$?
 set -e
@@ -54,17 +60,21 @@ expect_true "the kernel throttled the cgroup" \
 T0=$(jq .t0_unix "$J"); A=$(jq '.faults[0].applied_t' "$J"); R=$(jq '.faults[0].reverted_t' "$J")
 # share: CPU ms / wall ms; full: iterations per CPU ms (what the loop does
 # with a whole CPU); rate: iterations per wall ms.
-read -r share full_before rate_in rate_after <<<"$(jq -s -r --argjson t0 "$T0" \
+# The share is taken over the window's reports that span their nominal
+# 100 ms (+5 %): a longer one holds a jump of the guest's clock (qemu
+# waited for a host CPU; the task running then is charged all of it, an
+# artefact of TCG on a loaded host, not of the quota), at least 10 of them.
+read -r share nrep full_before rate_in share_after <<<"$(jq -s -r --argjson t0 "$T0" \
     --argjson a "$A" --argjson r "$R" '
   def sel($lo; $hi): [ .[] | select(.ev == "spin" and (.ts - .ms / 1000) >= $lo and .ts <= $hi) ];
   def sum(f): map(f) | add;
   sel($t0 + 0.5; $t0 + $a) as $b | sel($t0 + $a + 0.3; $t0 + $r) as $w
-  | sel($t0 + $r + 0.3; $t0 + 100) as $z
-  | "\($w | sum(.cpu_ms) / sum(.ms)) \($b | sum(.n) / sum(.cpu_ms)) \($w | sum(.n) / sum(.ms)) \($z | sum(.n) / sum(.ms))"' \
+  | sel($t0 + $r + 0.3; $t0 + 100) as $z | [$w[] | select(.ms <= 105)] as $c
+  | "\($c | sum(.cpu_ms) / sum(.ms)) \($c | length) \($b | sum(.n) / sum(.cpu_ms)) \($w | sum(.n) / sum(.ms)) \($z | sum(.cpu_ms) / sum(.ms))"' \
     "$V/res-cpu/events.jsonl")"
+expect_true "at least 10 undisturbed reports in the window ($nrep)" test "$nrep" -ge 10
 ratio=$(awk -v i="$rate_in" -v f="$full_before" 'BEGIN { print i / f }')
-after=$(awk -v i="$rate_after" -v f="$full_before" 'BEGIN { print i / f }')
-echo "cpu: CPU share in the window $share; loop rate in the window / its rate with a whole CPU before = $ratio; after = $after"
+echo "cpu: CPU share in the window $share ($nrep reports of $(jq -s '[.[] | select(.ev == "spin")] | length' "$V/res-cpu/events.jsonl") in the run), after it $share_after; loop rate in the window / its rate with a whole CPU before = $ratio"
 expect_true "CPU share in the window is the quota 0.20 +-10 % ($share)" \
     awk -v x="$share" 'BEGIN { exit !(x >= 0.18 && x <= 0.22) }'
 # The loop's own rate is the share times what it does per CPU ms, and
@@ -74,8 +84,8 @@ expect_true "CPU share in the window is the quota 0.20 +-10 % ($share)" \
 # the rate only for having dropped to well below a whole CPU's.
 expect_true "loop rate in the window far below a whole CPU's ($ratio)" \
     awk -v x="$ratio" 'BEGIN { exit !(x > 0.05 && x < 0.5) }'
-expect_true "rate back after the window ($after of a whole CPU's)" \
-    awk -v x="$after" 'BEGIN { exit !(x > 0.6) }'
+expect_true "CPU share back after the window ($share_after)" \
+    awk -v x="$share_after" 'BEGIN { exit !(x > 0.6) }'
 
 # ---- memory
 J="$V/res-memory/journal.json"
