@@ -3,7 +3,8 @@
 # /sys/fs/cgroup and no v1 hierarchy: tests/vm/cgroup2.sh) on the same
 # small targets and scenarios as the v1 tests on the host:
 #   cpu     cpu.max 20 % of a CPU: the loop's CPU share inside the window
-#           (its own CPU time over wall time) is the quota +-10 %, its
+#           (its own CPU time over wall time) is the quota -10 % / + one
+#           scheduler tick a period (0.18-0.24), its
 #           rate relative to what it does with a whole CPU before the
 #           window (iterations per CPU ms) drops far below 1 (see below
 #           why not +-10 % under TCG); its share is back after;
@@ -75,8 +76,12 @@ read -r share nrep full_before rate_in share_after <<<"$(jq -s -r --argjson t0 "
 expect_true "at least 10 undisturbed reports in the window ($nrep)" test "$nrep" -ge 10
 ratio=$(awk -v i="$rate_in" -v f="$full_before" 'BEGIN { print i / f }')
 echo "cpu: CPU share in the window $share ($nrep reports of $(jq -s '[.[] | select(.ev == "spin")] | length' "$V/res-cpu/events.jsonl") in the run), after it $share_after; loop rate in the window / its rate with a whole CPU before = $ratio"
-expect_true "CPU share in the window is the quota 0.20 +-10 % ($share)" \
-    awk -v x="$share" 'BEGIN { exit !(x >= 0.18 && x <= 0.22) }'
+# The kernel enforces the quota at its tick (HZ 250: 4 ms): a period may
+# run over by up to a tick.  Unloaded, the share here was 0.206-0.211;
+# beside stress-ng --cpu 2 on the host, 0.225.  So: the quota -10 %, and
+# at most +10 % or one tick per 100 ms period (0.24), whichever is more.
+expect_true "CPU share in the window is the quota 0.20 (-10 %, + one tick a period: 0.18-0.24) ($share)" \
+    awk -v x="$share" 'BEGIN { exit !(x >= 0.18 && x <= 0.24) }'
 # The loop's own rate is the share times what it does per CPU ms, and
 # under TCG the latter moves with the host's load (the guest's clock is
 # the host's: time qemu waits for a host CPU counts as the loop's CPU
