@@ -3,11 +3,12 @@
  *
  *   signal   SIGSTOP to the replica's process group, SIGCONT at the end:
  *            a child that left the group (setsid, setpgid) runs on;
- *   freezer  the replica's own cgroup in the v1 freezer hierarchy (made
- *            at prepare, like the resource kinds' cgroups) is frozen --
- *            every process in it, whatever its group -- and thawed at the
- *            end; the engine records the freeze in the ledger first, so
- *            the janitor thaws after a killed harness (cr_run_freeze).
+ *   freezer  the replica's own cgroup in the v1 freezer hierarchy, or,
+ *            without one, its cgroup v2 (cgroup.freeze) (made at prepare,
+ *            like the resource kinds' cgroups) is frozen -- every process
+ *            in it, whatever its group -- and thawed at the end; the
+ *            engine records the freeze in the ledger first, so the
+ *            janitor thaws after a killed harness (cr_run_freeze).
  *
  * Revert only resumes the processes this occurrence froze, and only if
  * they are still the same processes (same pid); it is idempotent.  A
@@ -20,7 +21,9 @@
 #include "base/cr_cgroup.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { PAUSE_SIGNAL, PAUSE_FREEZER };
 static const char *const pause_modes[] = {"signal", "freezer", NULL};
@@ -36,8 +39,8 @@ typedef struct pause_priv {
 static const cr_param pause_params[] = {
     {"mode", "string", "signal",
      "\"signal\": SIGSTOP/SIGCONT to the replica's process group; "
-     "\"freezer\": freeze its own cgroup (v1 freezer), including children "
-     "that left the process group"},
+     "\"freezer\": freeze its own cgroup (v1 freezer, else cgroup v2's "
+     "cgroup.freeze), including children that left the process group"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -65,12 +68,11 @@ static int pause_mode(const cr_fault *f)
 
 static int pause_check(cr_fault *f, cr_run *r, cr_err *err)
 {
-    char base[4096];
     cr_err e;
     cr_err_clear(&e);
     (void)r;
     if (pause_mode(f) == PAUSE_FREEZER &&
-        cr_cgroup_base("freezer", base, sizeof base, &e) != 0)
+        cr_cgroup_check("freezer", NULL, &e) != 0)
         return cr_err_set(err, CR_EUNSUP, "fault %s (pause, mode freezer): %s",
                           f->name, e.msg);
     return 0;
@@ -91,6 +93,15 @@ static int pause_prepare(cr_fault *f, cr_run *r, cr_err *err)
         int rc = cr_run_inst_cgroup(r, v[i], "freezer", &cg, &e);
         if (rc != 0)
             return cr_err_set(err, rc, "fault %s: %s", f->name, e.msg);
+        char file[4200];
+        const char *probe =
+            cr_cgroup_is_v2(cg) ? "cgroup.freeze" : "freezer.state";
+        snprintf(file, sizeof file, "%s/%s", cg, probe);
+        if (access(file, F_OK) != 0)
+            return cr_err_set(err, CR_EUNSUP,
+                              "fault %s: %s has no %s (cgroup v2's freezer "
+                              "needs kernel 5.2+)",
+                              f->name, cg, probe);
     }
     return 0;
 }
@@ -126,15 +137,20 @@ static int pause_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
             st->pid[k] = cr_inst_pid(act->inst[k]);
     if (act->details && pause_mode(f) == PAUSE_FREEZER) {
         json_t *cgs = json_array();
+        const char *backend = NULL;
         for (size_t k = 0; k < act->ninst; k++) {
             const char *cg;
             cr_err e;
             cr_err_clear(&e);
             if (st->pid[k] &&
-                cr_run_inst_cgroup(r, act->inst[k], "freezer", &cg, &e) == 0)
+                cr_run_inst_cgroup(r, act->inst[k], "freezer", &cg, &e) == 0) {
                 json_array_append_new(cgs, json_string(cg));
+                backend = cr_cgroup_is_v2(cg) ? "cgroup v2" : "cgroup v1";
+            }
         }
         json_object_set_new(act->details, "mode", json_string("freezer"));
+        if (backend)
+            json_object_set_new(act->details, "backend", json_string(backend));
         json_object_set_new(act->details, "cgroups", cgs);
     } else if (act->details) {
         json_object_set_new(act->details, "mode", json_string("signal"));
@@ -193,7 +209,8 @@ const cr_fault_ops cr_fault_pause_ops = {
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NEEDS_SERVICE,
     .requires = "mode \"signal\": nothing; mode \"freezer\": root (or a "
                 "delegated cgroup) and the cgroup v1 freezer controller "
-                "(freezer.state; cgroup v2's cgroup.freeze is not used)",
+                "(freezer.state), else cgroup v2 (cgroup.freeze, kernel "
+                "5.2+)",
     .parse = pause_parse,
     .check = pause_check,
     .prepare = pause_prepare,

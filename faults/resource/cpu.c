@@ -1,12 +1,15 @@
 /* cpu: throttle the targeted replicas to quota_pct percent of one CPU for
  * for_s seconds, with the CFS bandwidth controller of their own cgroup
- * (cgroup v1 cpu.cfs_quota_us over cpu.cfs_period_us).  Revert sets the
- * quota back to -1 (unlimited).  The journal records the quota and how
- * often the kernel throttled the cgroup inside the window (cpu.stat). */
+ * (cgroup v1 cpu.cfs_quota_us over cpu.cfs_period_us; cgroup v2 cpu.max
+ * "QUOTA PERIOD").  Revert sets the quota back to unlimited (v1 -1, v2
+ * "max").  The journal records the quota and how often the kernel
+ * throttled the cgroup inside the window (cpu.stat: v1 throttled_time in
+ * ns, v2 throttled_usec). */
 #include "cr_resfault.h"
 
 #include "base/cr_alloc.h"
 #include "base/cr_cgroup.h"
+#include "base/cr_cgroup2.h"
 
 #include <stdio.h>
 
@@ -33,39 +36,69 @@ static int cpu_parse(cr_vctx *vx, const json_t *obj, const char *path,
     return 0;
 }
 
+/* The period of cgroup cg (v2: the second field of cpu.max). */
+static long long cpu_period(const char *cg, int v2)
+{
+    char buf[64];
+    long long q, period = -1;
+    if (!v2)
+        period = cr_resfault_num(cg, "cpu.cfs_period_us", NULL);
+    else if (cr_cgroup_read(cg, "cpu.max", buf, sizeof buf, NULL) != 0 ||
+             cr_cgroup2_parse_cpu_max(buf, &q, &period) != 0)
+        period = -1;
+    return period;
+}
+
+/* Time the kernel held cg back so far, in ns (v2 counts in us). */
+static long long cpu_throttled_ns(const char *cg, int v2)
+{
+    long long v;
+    if (!v2)
+        return cr_resfault_num(cg, "cpu.stat", "throttled_time");
+    return cr_cgroup_read_num(cg, "cpu.stat", "throttled_usec", &v) == 0
+               ? v * 1000
+               : -1;
+}
+
 static int cpu_limit(const cr_fault *f, const char *cg, json_t *d,
                      long long *mark, cr_err *err)
 {
     const cpu_priv *p = f->priv;
-    long long period = cr_resfault_num(cg, "cpu.cfs_period_us", NULL);
+    int v2 = cr_cgroup_is_v2(cg);
+    long long period = cpu_period(cg, v2);
     if (period <= 0)
         period = 100000;
     long long quota = (long long)(p->quota_pct / 100.0 * (double)period);
     if (quota < 1000)
         quota = 1000; /* the kernel's minimum */
-    char v[32];
-    snprintf(v, sizeof v, "%lld", quota);
+    char v[48];
+    if (v2)
+        snprintf(v, sizeof v, "%lld %lld", quota, period);
+    else
+        snprintf(v, sizeof v, "%lld", quota);
     json_object_set_new(d, "cfs_period_us", json_integer(period));
     json_object_set_new(d, "cfs_quota_us", json_integer(quota));
     *mark = cr_resfault_num(cg, "cpu.stat", "nr_throttled");
-    json_object_set_new(
-        d, "at_apply",
-        json_pack(
-            "{s:I,s:I}", "nr_throttled", (json_int_t)*mark, "throttled_time_ns",
-            (json_int_t)cr_resfault_num(cg, "cpu.stat", "throttled_time")));
-    return cr_cgroup_write(cg, "cpu.cfs_quota_us", v, err);
+    json_object_set_new(d, "at_apply",
+                        json_pack("{s:I,s:I}", "nr_throttled",
+                                  (json_int_t)*mark, "throttled_time_ns",
+                                  (json_int_t)cpu_throttled_ns(cg, v2)));
+    return cr_cgroup_write(cg, v2 ? "cpu.max" : "cpu.cfs_quota_us", v, err);
 }
 
 static int cpu_lift(const cr_fault *f, const char *cg, json_t *d,
                     long long mark, cr_err *err)
 {
-    int rc = cr_cgroup_write(cg, "cpu.cfs_quota_us", "-1", err);
+    int v2 = cr_cgroup_is_v2(cg);
+    int rc = v2 ? cr_cgroup_write(cg, "cpu.max", "max", err)
+                : cr_cgroup_write(cg, "cpu.cfs_quota_us", "-1", err);
+    (void)f;
     if (rc != 0)
         return rc;
     json_t *a = json_object_get(d, "at_apply");
     long long t0 = json_integer_value(json_object_get(a, "throttled_time_ns"));
     long long n = cr_resfault_num(cg, "cpu.stat", "nr_throttled");
-    long long t = cr_resfault_num(cg, "cpu.stat", "throttled_time");
+    long long t = cpu_throttled_ns(cg, v2);
     json_object_set_new(d, "periods_throttled",
                         json_integer(n >= 0 && mark >= 0 ? n - mark : -1));
     json_object_set_new(
@@ -77,6 +110,7 @@ static int cpu_lift(const cr_fault *f, const char *cg, json_t *d,
 static const cr_reskind cpu_kind = {
     .controller = "cpu",
     .probe_file = "cpu.cfs_quota_us",
+    .probe_file2 = "cpu.max",
     .limit = cpu_limit,
     .lift = cpu_lift,
 };
@@ -104,8 +138,9 @@ const cr_fault_ops cr_fault_cpu_ops = {
                "quota of their own cgroup) for for_s seconds",
     .params = cpu_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NEEDS_SERVICE,
-    .requires = "root (or a delegated cgroup); cgroup v1 cpu controller with "
-                "CFS bandwidth (cpu.cfs_quota_us)",
+    .requires = "root (or a delegated cgroup); the cpu controller with CFS "
+                "bandwidth: cgroup v1 (cpu.cfs_quota_us), else cgroup v2 "
+                "(cpu.max)",
     .parse = cpu_parse,
     .check = cpu_check,
     .prepare = cpu_prepare,

@@ -3,6 +3,7 @@
 
 #include "base/cr_alloc.h"
 #include "base/cr_cgroup.h"
+#include "base/cr_cgroup2.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -17,11 +18,10 @@ typedef struct res_state {
 
 int cr_resfault_check(const cr_reskind *k, cr_fault *f, cr_run *r, cr_err *err)
 {
-    char base[4096];
     cr_err e;
     cr_err_clear(&e);
     (void)r;
-    if (cr_cgroup_base(k->controller, base, sizeof base, &e) != 0)
+    if (cr_cgroup_check(k->controller, NULL, &e) != 0)
         return cr_err_set(err, CR_EUNSUP, "fault %s (%s): %s", f->name,
                           f->ops->kind, e.msg);
     return 0;
@@ -40,12 +40,14 @@ int cr_resfault_prepare(const cr_reskind *k, cr_fault *f, cr_run *r,
         if (rc != 0)
             return cr_err_set(err, rc, "fault %s: %s", f->name, e.msg);
         char file[4200];
-        snprintf(file, sizeof file, "%s/%s", cg, k->probe_file);
+        const char *probe =
+            cr_cgroup_is_v2(cg) ? k->probe_file2 : k->probe_file;
+        snprintf(file, sizeof file, "%s/%s", cg, probe);
         if (access(file, F_OK) != 0)
             return cr_err_set(err, CR_EUNSUP,
                               "fault %s: %s has no %s (the kernel's %s "
                               "controller lacks it)",
-                              f->name, cg, k->probe_file, k->controller);
+                              f->name, cg, probe, k->controller);
     }
     return 0;
 }
@@ -67,7 +69,14 @@ int cr_resfault_targets(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 long long cr_resfault_num(const char *cg, const char *file, const char *key)
 {
     long long v;
+    if (cr_cgroup_is_v2(cg) && cr_cgroup2_map(file, key, &file, &key) != 0)
+        return -1; /* no v2 counterpart */
     return cr_cgroup_read_num(cg, file, key, &v) == 0 ? v : -1;
+}
+
+const char *cr_resfault_backend(const char *cg)
+{
+    return cr_cgroup_is_v2(cg) ? "cgroup v2" : "cgroup v1";
 }
 
 int cr_resfault_apply(const cr_reskind *k, cr_fault *f, cr_run *r,
@@ -103,6 +112,9 @@ int cr_resfault_apply(const cr_reskind *k, cr_fault *f, cr_run *r,
                               f->name);
         json_array_append_new(arr, d);
         st->d[i] = d;
+        if (!json_object_get(act->details, "backend"))
+            json_object_set_new(act->details, "backend",
+                                json_string(cr_resfault_backend(cg)));
         /* Marked before the write: a half-set limit is lifted too. */
         st->limited[i] = 1;
         if (k->limit(f, cg, d, &st->mark[i], &e) != 0)

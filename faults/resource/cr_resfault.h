@@ -7,9 +7,15 @@
  * targeted replica -- running or not: a replica restarted inside the
  * window starts in the same limited cgroup -- and revert lifts it.
  *
- * act->details: "controller", and "cgroups": one object per targeted
- * replica {"instance", "cgroup", "pid" (at apply, 0: not running)} to
- * which the kind adds what it set and what the kernel counted. */
+ * A controller on a cgroup v1 hierarchy is used there; one on none, that
+ * the cgroup2 mount offers, through cgroup v2 (base/cr_cgroup2.h): the
+ * kinds write v2's files (cpu.max, memory.max, io.max, pids.max) where
+ * cr_cgroup_is_v2 says the cgroup is a v2 one.
+ *
+ * act->details: "controller", "backend" ("cgroup v1" or "cgroup v2"),
+ * and "cgroups": one object per targeted replica {"instance", "cgroup",
+ * "pid" (at apply, 0: not running)} to which the kind adds what it set
+ * and what the kernel counted. */
 #ifndef CR_RESFAULT_H
 #define CR_RESFAULT_H
 
@@ -17,8 +23,9 @@
 
 typedef struct cr_reskind {
     const char *controller; /* "cpu", "memory", "pids" */
-    /* A file the controller must offer in a child cgroup. */
+    /* A file the controller must offer in a child cgroup (v1, v2). */
     const char *probe_file;
+    const char *probe_file2;
     /* Set the limit on cgroup dir cg; add to d what was set and the
      * counters at the start; *mark: the kind's own note for lift.  0 or
      * a CR_E* code with err. */
@@ -29,8 +36,9 @@ typedef struct cr_reskind {
                 cr_err *err);
 } cr_reskind;
 
-/* ops->check: the controller's v1 hierarchy is mounted and chaosrun may
- * make cgroups in it; CR_EUNSUP naming the fault and the reason. */
+/* ops->check: the controller's v1 hierarchy is mounted, or cgroup2
+ * offers it, and chaosrun may make cgroups there (cr_cgroup_check);
+ * CR_EUNSUP naming the fault and the reason. */
 int cr_resfault_check(const cr_reskind *k, cr_fault *f, cr_run *r, cr_err *err);
 /* ops->prepare: a cgroup for every replica of the targeted service, and
  * the controller's probe_file present in it. */
@@ -45,12 +53,16 @@ int cr_resfault_revert(const cr_reskind *k, cr_fault *f, cr_run *r,
 /* ops->destroy of the kinds whose f->priv is one cr_malloc'd block. */
 void cr_resfault_destroy(cr_fault *f);
 
-/* A counter of cgroup file (key NULL: the file is one number), or -1 when
- * it cannot be read. */
 /* act->inst: the fault's target resolved (unless the engine already did);
  * CR_ESTATE with err when it has no instance. */
 int cr_resfault_targets(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err);
 
+/* A counter of cgroup file (key NULL: the file is one number), named by
+ * its v1 file and key; in a v2 cgroup the counterpart cr_cgroup2_map
+ * names is read.  -1 when it cannot be read (or v2 has none). */
 long long cr_resfault_num(const char *cg, const char *file, const char *key);
+
+/* "cgroup v1" or "cgroup v2": the hierarchy of cgroup directory cg. */
+const char *cr_resfault_backend(const char *cg);
 
 #endif

@@ -10,12 +10,21 @@
  * outside the replica's cgroup, and are not slowed (cgroup v2's io.max
  * would be needed); documented in scenarios/README.md.
  *
+ * cgroup v2 (no v1 blkio hierarchy, cgroup2 offers "io"): one io.max line
+ * "MAJ:MIN rbps=.. wbps=.. riops=.. wiops=.." ("max": no limit), all
+ * "max" at the end; buffered writes are throttled too where the memory
+ * controller is enabled beside io (writeback is charged to the cgroup
+ * that dirtied the pages).  Counters from io.stat (rbytes, wbytes, rios,
+ * wios).
+ *
  * Journal: the device, the limits, and what the cgroup read and wrote on
- * it inside the window (blkio.throttle.io_service_bytes / io_serviced). */
+ * it inside the window (blkio.throttle.io_service_bytes / io_serviced;
+ * v2 io.stat). */
 #include "cr_resfault.h"
 
 #include "base/cr_alloc.h"
 #include "base/cr_cgroup.h"
+#include "base/cr_cgroup2.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -135,6 +144,17 @@ static long long io_stat(const char *cg, const char *file, const char *dev,
 
 static json_t *io_counts(const char *cg, const char *dev)
 {
+    if (cr_cgroup_is_v2(cg)) {
+        char buf[8192];
+        if (cr_cgroup_read(cg, "io.stat", buf, sizeof buf, NULL) != 0)
+            buf[0] = '\0';
+        return json_pack(
+            "{s:I,s:I,s:I,s:I}", "read_bytes",
+            (json_int_t)cr_cgroup2_io_stat(buf, dev, "rbytes"), "write_bytes",
+            (json_int_t)cr_cgroup2_io_stat(buf, dev, "wbytes"), "reads",
+            (json_int_t)cr_cgroup2_io_stat(buf, dev, "rios"), "writes",
+            (json_int_t)cr_cgroup2_io_stat(buf, dev, "wios"));
+    }
     return json_pack(
         "{s:I,s:I,s:I,s:I}", "read_bytes",
         (json_int_t)io_stat(cg, "blkio.throttle.io_service_bytes", dev, "Read"),
@@ -151,6 +171,7 @@ static int io_limit(const cr_fault *f, const char *cg, json_t *d,
                     long long *mark, cr_err *err)
 {
     const io_priv *p = f->priv;
+    int v2 = cr_cgroup_is_v2(cg);
     (void)mark;
     json_object_set_new(d, "device", json_string(p->dev));
     json_object_set_new(d, "at_apply", io_counts(cg, p->dev));
@@ -160,9 +181,14 @@ static int io_limit(const cr_fault *f, const char *cg, json_t *d,
         char v[64];
         snprintf(v, sizeof v, "%s %lld", p->dev, p->lim[k]);
         json_object_set_new(d, io_keys[k], json_integer(p->lim[k]));
-        int rc = cr_cgroup_write(cg, io_files[k], v, err);
+        int rc = v2 ? 0 : cr_cgroup_write(cg, io_files[k], v, err);
         if (rc != 0)
             return rc;
+    }
+    if (v2) {
+        char line[256];
+        cr_cgroup2_io_max(p->dev, p->lim, line, sizeof line);
+        return cr_cgroup_write(cg, "io.max", line, err);
     }
     return 0;
 }
@@ -173,10 +199,18 @@ static int io_lift(const cr_fault *f, const char *cg, json_t *d, long long mark,
     const io_priv *p = f->priv;
     char v[64];
     (void)mark;
-    snprintf(v, sizeof v, "%s 0", p->dev);
-    for (int k = 0; k < IO_N; k++)
-        if (p->lim[k] && cr_cgroup_write(cg, io_files[k], v, err) != 0)
+    if (cr_cgroup_is_v2(cg)) {
+        static const long long none[IO_N];
+        char line[256];
+        cr_cgroup2_io_max(p->dev, none, line, sizeof line);
+        if (cr_cgroup_write(cg, "io.max", line, err) != 0)
             return err->code;
+    } else {
+        snprintf(v, sizeof v, "%s 0", p->dev);
+        for (int k = 0; k < IO_N; k++)
+            if (p->lim[k] && cr_cgroup_write(cg, io_files[k], v, err) != 0)
+                return err->code;
+    }
     if (json_object_get(d, "in_window"))
         return 0; /* counted by an earlier attempt */
     json_t *now = io_counts(cg, p->dev), *a = json_object_get(d, "at_apply");
@@ -196,6 +230,7 @@ static int io_lift(const cr_fault *f, const char *cg, json_t *d, long long mark,
 static const cr_reskind io_kind = {
     .controller = "blkio",
     .probe_file = "blkio.throttle.write_bps_device",
+    .probe_file2 = "io.max",
     .limit = io_limit,
     .lift = io_lift,
 };
@@ -216,11 +251,13 @@ static int io_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 const cr_fault_ops cr_fault_io_ops = {
     .kind = "io",
     .summary = "throttle the targeted replicas' reads and direct writes on "
-               "the device of path (blkio) for for_s seconds",
+               "the device of path (blkio, or cgroup v2 io.max) for for_s "
+               "seconds",
     .params = io_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NEEDS_SERVICE,
-    .requires = "root (or a delegated cgroup); cgroup v1 blkio controller; "
-                "path on a block device (not tmpfs or overlay)",
+    .requires = "root (or a delegated cgroup); cgroup v1 blkio controller, "
+                "else cgroup v2 io (io.max); path on a block device (not "
+                "tmpfs or overlay)",
     .parse = io_parse,
     .check = io_check,
     .prepare = io_prepare,

@@ -11,11 +11,18 @@
  * can be read.  The engine records the replica's exit by SIGKILL as usual.
  *
  * cgroup v1 refuses a limit below what the cgroup uses and cannot reclaim
- * (EBUSY): the occurrence then fails with that reason, nothing is killed. */
+ * (EBUSY): the occurrence then fails with that reason, nothing is killed.
+ *
+ * cgroup v2: memory.max (and memory.swap.max 0 where swap is accounted,
+ * "max" again at the end); the counters come from memory.events
+ * ("oom_kill"; "max": how often usage hit the limit, v1's failcnt) and
+ * memory.peak.  v2 takes a limit below the usage: the kernel reclaims,
+ * then kills. */
 #include "cr_resfault.h"
 
 #include "base/cr_alloc.h"
 #include "base/cr_cgroup.h"
+#include "base/cr_cgroup2.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,6 +132,14 @@ static int mem_limit(const cr_fault *f, const char *cg, json_t *d,
             "failcnt",
             (json_int_t)cr_resfault_num(cg, "memory.failcnt", NULL)));
     *mark = kmsg_scan(-1, NULL, NULL);
+    if (cr_cgroup_is_v2(cg)) {
+        int rc = cr_cgroup_write(cg, "memory.max", v, err);
+        char sw[4200];
+        snprintf(sw, sizeof sw, "%s/memory.swap.max", cg);
+        if (rc == 0 && access(sw, F_OK) == 0)
+            rc = cr_cgroup_write(cg, "memory.swap.max", "0", err);
+        return rc;
+    }
     /* The memory limit first: memsw may not go below it. */
     int rc = cr_cgroup_write(cg, "memory.limit_in_bytes", v, err);
     if (rc == 0) {
@@ -136,17 +151,30 @@ static int mem_limit(const cr_fault *f, const char *cg, json_t *d,
     return rc;
 }
 
-static int mem_lift(const cr_fault *f, const char *cg, json_t *d,
-                    long long mark, cr_err *err)
+/* Lift the limit (v1: memsw first, the limit may not go above it). */
+static int mem_unlimit(const char *cg, cr_err *err)
 {
     char sw[4200];
-    (void)f;
-    snprintf(sw, sizeof sw, "%s/memory.memsw.limit_in_bytes", cg);
-    /* memsw first: the limit may not go above it. */
+    int v2 = cr_cgroup_is_v2(cg);
+    snprintf(sw, sizeof sw, "%s/%s", cg,
+             v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+    if (v2) {
+        if (access(sw, F_OK) == 0 &&
+            cr_cgroup_write(cg, "memory.swap.max", "max", err) != 0)
+            return err->code;
+        return cr_cgroup_write(cg, "memory.max", "max", err);
+    }
     if (access(sw, F_OK) == 0 &&
         cr_cgroup_write(cg, "memory.memsw.limit_in_bytes", "-1", err) != 0)
         return err->code;
-    int rc = cr_cgroup_write(cg, "memory.limit_in_bytes", "-1", err);
+    return cr_cgroup_write(cg, "memory.limit_in_bytes", "-1", err);
+}
+
+static int mem_lift(const cr_fault *f, const char *cg, json_t *d,
+                    long long mark, cr_err *err)
+{
+    (void)f;
+    int rc = mem_unlimit(cg, err);
     if (rc != 0)
         return rc;
     if (json_object_get(d, "oom_kills"))
@@ -183,6 +211,7 @@ static int mem_lift(const cr_fault *f, const char *cg, json_t *d,
 static const cr_reskind mem_kind = {
     .controller = "memory",
     .probe_file = "memory.limit_in_bytes",
+    .probe_file2 = "memory.max",
     .limit = mem_limit,
     .lift = mem_lift,
 };
@@ -211,7 +240,8 @@ const cr_fault_ops cr_fault_memory_ops = {
                "killer)",
     .params = mem_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NEEDS_SERVICE,
-    .requires = "root (or a delegated cgroup); cgroup v1 memory controller; "
+    .requires = "root (or a delegated cgroup); the memory controller: cgroup "
+                "v1 (memory.limit_in_bytes), else cgroup v2 (memory.max); "
                 "/dev/kmsg readable to name the OOM killer's victims",
     .parse = mem_parse,
     .check = mem_check,

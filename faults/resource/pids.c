@@ -1,5 +1,6 @@
 /* pids: cap the number of processes and threads in the targeted replicas'
- * own cgroup at `max` for for_s seconds (cgroup v1 pids.max): fork(2) and
+ * own cgroup at `max` for for_s seconds (pids.max, cgroup v1 or v2 alike,
+ * as are pids.current and pids.events): fork(2) and
  * clone(2) beyond it fail with EAGAIN.  Revert sets "max" (no cap).  The
  * journal records the tasks at apply (pids.current) and how many forks the
  * cap refused inside the window (pids.events "max"). */
@@ -63,6 +64,7 @@ static int pids_lift(const cr_fault *f, const char *cg, json_t *d,
 static const cr_reskind pids_kind = {
     .controller = "pids",
     .probe_file = "pids.max",
+    .probe_file2 = "pids.max",
     .limit = pids_limit,
     .lift = pids_lift,
 };
@@ -90,7 +92,8 @@ const cr_fault_ops cr_fault_pids_ops = {
                "cgroup at max for for_s seconds (fork fails with EAGAIN)",
     .params = pids_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NEEDS_SERVICE,
-    .requires = "root (or a delegated cgroup); cgroup v1 pids controller",
+    .requires = "root (or a delegated cgroup); the pids controller: cgroup "
+                "v1, else cgroup v2",
     .parse = pids_parse,
     .check = pids_check,
     .prepare = pids_prepare,

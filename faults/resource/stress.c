@@ -150,10 +150,9 @@ static int stress_check(cr_fault *f, cr_run *r, cr_err *err)
                           "(Debian package stress-ng)",
                           f->name);
     for (size_t i = 0; i < 2; i++) {
-        char base[4096];
         cr_err e;
         cr_err_clear(&e);
-        if (cr_cgroup_base(ctl[i], base, sizeof base, &e) != 0)
+        if (cr_cgroup_check(ctl[i], NULL, &e) != 0)
             return cr_err_set(err, CR_EUNSUP, "fault %s (stress): %s", f->name,
                               e.msg);
     }
@@ -472,7 +471,8 @@ const cr_fault_ops cr_fault_stress_ops = {
     .params = stress_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NEEDS_SERVICE,
     .requires = "stress-ng (Debian package stress-ng); root (or a delegated "
-                "cgroup); cgroup v1 cpu and memory controllers",
+                "cgroup); the cpu and memory controllers (cgroup v1, else "
+                "cgroup v2)",
     .parse = stress_parse,
     .check = stress_check,
     .prepare = stress_prepare,

@@ -1,5 +1,7 @@
 /* cr_cgroup: see cr_cgroup.h. */
 #include "cr_cgroup.h"
+#include "cr_cgroup2.h"
+#include "cr_cgroup_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 /* Is name one of the comma-separated words of list? */
 static int has_word(const char *list, const char *name)
@@ -26,8 +31,9 @@ static int has_word(const char *list, const char *name)
     return 0;
 }
 
-/* The path of this process in the hierarchy of controller
- * (/proc/self/cgroup: "id:controllers:path"). */
+/* The path of this process in the hierarchy of controller, NULL: the
+ * cgroup2 one (/proc/self/cgroup: "id:controllers:path"; cgroup2's is
+ * "0::path"). */
 static int own_path(const char *controller, char *buf, size_t n)
 {
     FILE *fp = fopen("/proc/self/cgroup", "re");
@@ -42,7 +48,9 @@ static int own_path(const char *controller, char *buf, size_t n)
         if (!c2)
             continue;
         *c2 = '\0';
-        if (has_word(c1 + 1, controller)) {
+        *c1 = '\0'; /* line: the id; c1 + 1: the controllers */
+        if (controller ? has_word(c1 + 1, controller)
+                       : strcmp(line, "0") == 0 && c1[1] == '\0') {
             snprintf(buf, n, "%s", c2 + 1);
             found = 0;
         }
@@ -51,9 +59,9 @@ static int own_path(const char *controller, char *buf, size_t n)
     return found;
 }
 
-/* The mount point and the mount's root of the v1 hierarchy of controller
- * (/proc/self/mountinfo: "... root mountpoint opts ... - cgroup src
- * superopts"). */
+/* The mount point and the mount's root of the v1 hierarchy of controller,
+ * NULL: of the (first) cgroup2 file system (/proc/self/mountinfo: "...
+ * root mountpoint opts ... - cgroup src superopts"). */
 static int find_mount(const char *controller, char *mnt, size_t mn, char *root,
                       size_t rn)
 {
@@ -70,7 +78,8 @@ static int find_mount(const char *controller, char *mnt, size_t mn, char *root,
         *sep = '\0';
         char fstype[64], src[256], super[512];
         if (sscanf(sep + 3, "%63s %255s %511s", fstype, src, super) != 3 ||
-            strcmp(fstype, "cgroup") != 0 || !has_word(super, controller))
+            strcmp(fstype, controller ? "cgroup" : "cgroup2") != 0 ||
+            (controller && !has_word(super, controller)))
             continue;
         char r[PATH_MAX], m[PATH_MAX];
         if (sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2)
@@ -83,17 +92,18 @@ static int find_mount(const char *controller, char *mnt, size_t mn, char *root,
     return found;
 }
 
-int cr_cgroup_base(const char *controller, char *buf, size_t n, cr_err *err)
+int cr_cgroup__own_dir(const char *controller, char *buf, size_t n, char *mnt,
+                       size_t mn)
 {
-    char mnt[PATH_MAX], root[PATH_MAX], own[PATH_MAX];
-    if (find_mount(controller, mnt, sizeof mnt, root, sizeof root) != 0)
-        return cr_err_set(err, CR_EUNSUP,
-                          "cgroup controller %s: no cgroup v1 hierarchy "
-                          "mounted with it (cgroup v2 alone is not supported "
-                          "yet)",
-                          controller);
-    if (own_path(controller, own, sizeof own) != 0)
+    char root[PATH_MAX], own[PATH_MAX];
+    if (find_mount(controller, mnt, mn, root, sizeof root) != 0)
+        return -1;
+    if (own_path(controller, own, sizeof own) != 0) {
+        /* v2: unknown is not the root (the placement depends on it). */
+        if (!controller)
+            return -3;
         snprintf(own, sizeof own, "/");
+    }
     /* The mount may show a subtree (a container's view): the own path is
      * relative to the hierarchy's root, the mount point to its root. */
     size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
@@ -102,7 +112,19 @@ int cr_cgroup_base(const char *controller, char *buf, size_t n, cr_err *err)
         rel = own + rl;
     if (strcmp(rel, "/") == 0)
         rel = "";
-    if ((size_t)snprintf(buf, n, "%s%s", mnt, rel) >= n)
+    return (size_t)snprintf(buf, n, "%s%s", mnt, rel) < n ? 0 : -2;
+}
+
+int cr_cgroup_base(const char *controller, char *buf, size_t n, cr_err *err)
+{
+    char mnt[PATH_MAX];
+    int rc = cr_cgroup__own_dir(controller, buf, n, mnt, sizeof mnt);
+    if (rc == -1)
+        return cr_err_set(err, CR_EUNSUP,
+                          "cgroup controller %s: no cgroup v1 hierarchy "
+                          "mounted with it",
+                          controller);
+    if (rc != 0)
         return cr_err_set(err, CR_EUNSUP, "cgroup %s: path too long",
                           controller);
     if (access(buf, W_OK | X_OK) != 0)
@@ -111,6 +133,53 @@ int cr_cgroup_base(const char *controller, char *buf, size_t n, cr_err *err)
                           "(needs root or a delegated cgroup)",
                           controller, buf);
     return 0;
+}
+
+int cr_cgroup_version(const char *controller)
+{
+    char mnt[PATH_MAX], root[PATH_MAX], list[1024];
+    if (find_mount(controller, mnt, sizeof mnt, root, sizeof root) == 0)
+        return 1;
+    if (cr_cgroup2_mount(mnt, sizeof mnt) != 0)
+        return 0;
+    const char *c2 = cr_cgroup2_name(controller);
+    if (!c2)
+        return 2; /* the freezer: core cgroup.freeze */
+    if (cr_cgroup_read(mnt, "cgroup.controllers", list, sizeof list, NULL) != 0)
+        return 0;
+    return cr_cgroup2_has_word(list, c2) ? 2 : 0;
+}
+
+int cr_cgroup_check(const char *controller, int *version, cr_err *err)
+{
+    char buf[PATH_MAX], mnt[PATH_MAX];
+    int v = cr_cgroup_version(controller);
+    if (version)
+        *version = v;
+    if (v == 2)
+        return cr_cgroup2_place(controller, buf, sizeof buf, err);
+    if (v == 0 && cr_cgroup2_mount(mnt, sizeof mnt) != 0)
+        return cr_err_set(err, CR_EUNSUP,
+                          "cgroup controller %s: no cgroup v1 hierarchy "
+                          "mounted with it, and no cgroup2 file system",
+                          controller);
+    if (v == 0) {
+        const char *c2 = cr_cgroup2_name(controller);
+        char list[1024] = "";
+        cr_cgroup_read(mnt, "cgroup.controllers", list, sizeof list, NULL);
+        return cr_err_set(err, CR_EUNSUP,
+                          "cgroup controller %s: no cgroup v1 hierarchy "
+                          "mounted with it, and the cgroup2 hierarchy at %s "
+                          "does not offer %s (cgroup.controllers: \"%s\")",
+                          controller, mnt, c2 ? c2 : controller, list);
+    }
+    return cr_cgroup_base(controller, buf, sizeof buf, err);
+}
+
+int cr_cgroup_is_v2(const char *dir)
+{
+    struct statfs sf;
+    return statfs(dir, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 int cr_cgroup_write(const char *dir, const char *file, const char *val,
@@ -209,18 +278,37 @@ static int kill_members(const char *dir)
     return n;
 }
 
+/* The freezer state of dir into state: v1 freezer.state as it reads;
+ * v2 "FROZEN" or "THAWED" from cgroup.events "frozen". */
+static int freeze_state(const char *dir, int v2, char *state, size_t n,
+                        cr_err *err)
+{
+    if (!v2)
+        return cr_cgroup_read(dir, "freezer.state", state, n, err);
+    long long f;
+    if (cr_cgroup_read_num(dir, "cgroup.events", "frozen", &f) != 0)
+        return cr_err_set(err, CR_ESYS,
+                          "cgroup: %s/cgroup.events has no \"frozen\" "
+                          "(kernel before 5.2?)",
+                          dir);
+    snprintf(state, n, "%s", f ? "FROZEN" : "THAWED");
+    return 0;
+}
+
 int cr_cgroup_freeze(const char *dir, int frozen, double timeout_s, cr_err *err)
 {
     const char *want = frozen ? "FROZEN" : "THAWED";
+    int v2 = cr_cgroup_is_v2(dir);
+    const char *file = v2 ? "cgroup.freeze" : "freezer.state";
+    const char *val = v2 ? (frozen ? "1" : "0") : want;
     char state[64] = "";
-    int rc = cr_cgroup_write(dir, "freezer.state", want, err);
+    int rc = cr_cgroup_write(dir, file, val, err);
     if (rc != 0)
         return rc;
     struct timespec t0, now, step = {0, 2 * 1000 * 1000};
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        if ((rc = cr_cgroup_read(dir, "freezer.state", state, sizeof state,
-                                 err)) != 0)
+        if ((rc = freeze_state(dir, v2, state, sizeof state, err)) != 0)
             return rc;
         if (strcmp(state, want) == 0)
             return 0;
@@ -231,14 +319,15 @@ int cr_cgroup_freeze(const char *dir, int frozen, double timeout_s, cr_err *err)
             break;
         /* The kernel moves on by itself; writing again nudges tasks that
          * were forked while it froze. */
-        if (frozen)
-            cr_cgroup_write(dir, "freezer.state", want, NULL);
+        if (frozen && !v2)
+            cr_cgroup_write(dir, file, val, NULL);
         nanosleep(&step, NULL);
     }
     return cr_err_set(err, CR_ETIMEOUT,
-                      "cgroup: %s/freezer.state still %s after %.3g s (a "
+                      "cgroup: %s/%s still %s after %.3g s (a "
                       "task did not stop: asleep in an uninterruptible wait?)",
-                      dir, state, timeout_s);
+                      dir, v2 ? "cgroup.events" : "freezer.state", state,
+                      timeout_s);
 }
 
 /* A frozen freezer cgroup is thawed (best effort), so that the SIGKILL
@@ -275,13 +364,18 @@ int cr_cgroup_remove(const char *dir, double timeout_s, cr_err *err)
     if (rc)
         return rc;
     struct timespec step = {0, 10 * 1000 * 1000};
+    int v2 = cr_cgroup_is_v2(dir);
     for (int i = 0; i <= (int)(timeout_s * 100); i++) {
         if (rmdir(dir) == 0 || errno == ENOENT)
             return 0;
         if (errno != EBUSY)
             return cr_err_sys(err, CR_ESYS, errno, "cgroup: rmdir %s", dir);
-        kill_members(dir);
-        thaw_if_frozen(dir);
+        /* v2: cgroup.kill (5.14+) kills the whole subtree at once, also
+         * a process forking meanwhile; else one by one. */
+        if (!v2 || cr_cgroup_write(dir, "cgroup.kill", "1", NULL) != 0)
+            kill_members(dir);
+        if (!v2)
+            thaw_if_frozen(dir);
         nanosleep(&step, NULL);
     }
     return cr_err_set(err, CR_ESYS,

@@ -19,6 +19,7 @@
 #include "base/cr_alloc.h"
 #include "base/cr_dirfd.h"
 #include "base/cr_cgroup.h"
+#include "base/cr_cgroup2.h"
 #include "base/cr_spawn.h"
 #include "net/cr_net.h"
 #include "net/cr_ssh.h"
@@ -398,6 +399,29 @@ int cr_ledger_undo(int run_dirfd, const char *kind, const char *args,
         int rc = cr_cgroup_freeze(args, 0, 5.0, &e);
         if (rc != 0 && access(args, F_OK) == 0)
             return cr_err_set(err, rc, "cleanup: %s", e.msg);
+        return 0;
+    }
+    if (strcmp(kind, "cgctl") == 0) {
+        /* "cgctl <v2 controller> <dir>": the run enabled the controller in
+         * dir's cgroup.subtree_control; disable it again.  EBUSY: a cgroup
+         * not the run's uses it now (not ours to take away). */
+        char ctl[32];
+        const char *dir = strchr(args, ' ');
+        if (!dir || (size_t)(dir - args) >= sizeof ctl ||
+            strspn(args, "abcdefghijklmnopqrstuvwxyz_") !=
+                (size_t)(dir - args) ||
+            dir[1] != '/' || strstr(dir, "/../"))
+            return cr_err_set(err, CR_EINVAL, "ledger: bad cgctl entry '%s'",
+                              args);
+        snprintf(ctl, sizeof ctl, "%.*s", (int)(dir - args), args);
+        dir++;
+        if (!cr_cgroup_is_v2(dir))
+            return 0; /* gone (or never a cgroup2 directory) */
+        cr_err e;
+        cr_err_clear(&e);
+        if (cr_cgroup2_enabled(dir, ctl) == 1 &&
+            cr_cgroup2_subtree(dir, ctl, 0, &e) < 0)
+            return cr_err_set(err, e.code, "cleanup: %s", e.msg);
         return 0;
     }
     if (strcmp(kind, "cgroup") == 0) /* kills what is left inside */

@@ -173,7 +173,8 @@ int cr_run_setenv_inst(cr_run *r, const char *service, int replica,
  * code.  Kinds understood by the cleanup code: "pgid <pgid>", "netns
  * <name>", "link <netns|-> <ifname>", "qdisc <netns|-> <ifname> <parent>",
  * "nft <netns|-> <family> <table>", "fifo <path>", "pid <pid>",
- * "cgroup <path>", "proxy <pid>", "mount <dir>".  cr_run_ledger_done() marks
+ * "cgroup <path>", "cgctl <v2 controller> <dir>", "thaw <path>", "proxy
+ * <pid>", "mount <dir>".  cr_run_ledger_done() marks
  * the change reverted. */
 int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
     CR_PRINTF(3, 4);
@@ -239,14 +240,18 @@ void **cr_run_module_state(cr_run *r, const char *module);
  *
  * The directory of instance i's own cgroup in the cgroup v1 hierarchy of
  * controller ("cpu", "memory", "pids", "blkio", "freezer"), into *path
- * (valid until the run ends).  Made on first use, below a run-owned
- * parent <the harness's own cgroup>/chaosrun-<pid>, both recorded in the
- * ledger ("cgroup <dir>") before mkdir; every start of the replica from
+ * (valid until the run ends) -- or, for a controller on no v1 hierarchy
+ * that cgroup v2 offers, its one v2 cgroup (shared by all v2
+ * controllers; the controller enabled for it, placement in
+ * base/cr_cgroup2.h).  Made on first use, below a run-owned parent <the
+ * harness's own cgroup (v2: the placement)>/chaosrun-<pid>, both recorded
+ * in the ledger ("cgroup <dir>") before mkdir; every start of the replica from
  * then on puts it there before its program runs (so all it forks is
  * inside too).  Call it from a fault's prepare: a replica already running
  * is not moved.  At the run's end the cgroups are removed (processes
- * still inside are killed).  0, CR_EUNSUP (no such v1 controller, or no
- * right to make cgroups: the reason in err), CR_ESYS, CR_ENOMEM. */
+ * still inside are killed).  0, CR_EUNSUP (neither a v1 hierarchy nor
+ * cgroup v2 offers the controller, no placement, or no right to make
+ * cgroups: the reason in err), CR_ESYS, CR_ENOMEM. */
 int cr_run_inst_cgroup(cr_run *r, cr_inst *i, const char *controller,
                        const char **path, cr_err *err);
 
@@ -269,7 +274,8 @@ int cr_run_inst_cgroup_join(cr_run *r, const cr_inst *i, pid_t pid,
 
 /* Freeze (frozen 1) or thaw (0) every process of instance i's own freezer
  * cgroup (made first with cr_run_inst_cgroup(.., "freezer", ..)) -- also
- * those that left its process group -- through the v1 freezer, waiting at
+ * those that left its process group -- through the v1 freezer (v2:
+ * cgroup.freeze), waiting at
  * most timeout_s until the kernel reports the state.  A freeze asks the
  * supervision table first (CR_ESTATE, nothing done, when the replica does
  * not run or is being stopped), records "thaw <dir>" in the ledger before

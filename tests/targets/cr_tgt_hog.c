@@ -2,8 +2,10 @@
  * faults' end-to-end tests.  Reports what it achieved as events:
  *
  *   spin   a CPU-bound loop; every --report-ms (default 200) of wall time
- *          `spin` {n: loop iterations, ms: wall time they took}, so the
- *          rate n/ms falls when the CPU is throttled;
+ *          `spin` {n: loop iterations, ms: wall time they took, cpu_ms:
+ *          CPU time the process got meanwhile}, so the rate n/ms falls
+ *          when the CPU is throttled, and n/cpu_ms is what the loop does
+ *          with a whole CPU;
  *   alloc  allocates and touches --step-mb MiB (default 4) every
  *          --step-ms (default 50) and keeps it: `allocated` {mb: total};
  *          the kernel's OOM killer ends it once a memory limit bites;
@@ -33,13 +35,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+/* CPU time of this process, in ms. */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
 
 static int spin(double report_ms)
 {
     volatile unsigned long long x = 0;
     while (!cr_tgt_term) {
-        double t0 = cr_tgt_mono(), t;
+        double t0 = cr_tgt_mono(), t, c0 = cpu_ms();
         long long n = 0;
         do {
             for (int k = 0; k < 10000; k++)
@@ -47,8 +58,9 @@ static int spin(double report_ms)
             n++;
             t = cr_tgt_mono();
         } while ((t - t0) * 1000 < report_ms && !cr_tgt_term);
-        char f[96];
-        snprintf(f, sizeof f, "\"n\":%lld,\"ms\":%.3f", n, (t - t0) * 1000);
+        char f[128];
+        snprintf(f, sizeof f, "\"n\":%lld,\"ms\":%.3f,\"cpu_ms\":%.3f", n,
+                 (t - t0) * 1000, cpu_ms() - c0);
         cr_tgt_emit("spin", f);
     }
     return 0;
