@@ -190,7 +190,8 @@ static const opt opts[] = {
     O("registry", T_STR, registry_addr, "127.0.0.1:7290",
       "worker/modelsrv: registry address ($CHAOSRUN_ADDR_REGISTRY)"),
     O("bind", T_STR, bind, "127.0.0.1",
-      "registry/modelsrv: listen address (0.0.0.0 on a chaosrun host)"),
+      "registry/modelsrv/feature: listen address (0.0.0.0 on a chaosrun "
+      "host)"),
     O("advertise", T_STR, advertise, "",
       "modelsrv: address registered (default: this service's "
       "$CHAOSRUN_ADDR_<SERVICE> host, else 127.0.0.1, and its port)"),

@@ -78,9 +78,13 @@ static int on_client(void *ctx, crp_conn *c)
 int crp_feature_main(crp_ctx *x)
 {
     crp_lsrv srv;
-    int lfd = crp_net_listen(x->c.port);
+    /* --bind: 127.0.0.1, or 0.0.0.0 when its workers are on another
+     * chaosrun host (pipeline-containers: the feature service alone on
+     * one, so that a partition can cut it off). */
+    int lfd = crp_net_listen_on(x->c.bind, x->c.port);
     if (lfd < 0) {
-        crp_log(x, "listen on port %d: %s", x->c.port, strerror(-lfd));
+        crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port,
+                strerror(-lfd));
         return 1;
     }
     crp_lsrv_init(&srv, lfd);
@@ -89,7 +93,7 @@ int crp_feature_main(crp_ctx *x)
                              "feature requests");
     f.m_fail = crp_http_metric(x->http, "records_failed_total", CRP_COUNTER,
                                "errors answered");
-    crp_log(x, "feature service on 127.0.0.1:%d", x->c.port);
+    crp_log(x, "feature service on %s:%d", x->c.bind, x->c.port);
     crp_ev_emit(x->ev, "ready", NULL);
     while (!crp_stop_requested)
         if (crp_lsrv_wait(&srv, 200) > 0)
