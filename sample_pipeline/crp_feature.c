@@ -83,8 +83,7 @@ int crp_feature_main(crp_ctx *x)
      * one, so that a partition can cut it off). */
     int lfd = crp_net_listen_on(x->c.bind, x->c.port);
     if (lfd < 0) {
-        crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port,
-                strerror(-lfd));
+        crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port, strerror(-lfd));
         return 1;
     }
     crp_lsrv_init(&srv, lfd);

@@ -900,13 +900,15 @@ SCEN["pipeline-soak"] = {
 # ($CHAOSRUN_ADDR_FEATURE; it listens on 0.0.0.0).  Probes run in the
 # harness's namespace: readiness is read from the logs, the health probes
 # run from core.  A worker sleeps 10 ms per record (--process-delay-us), so
-# a full batch (16) is held at least 160 ms between its `leased` event and
+# a full batch (32) is held at least 320 ms between its `leased` event and
 # its commit: a kill anchored to that event lands while the worker holds
 # records it has not committed (ack_before_commit then loses them), even
-# with runc's 30-50 ms (more when loaded) between the event and the signal.
+# with runc's 30-50 ms between the event and the signal (180 ms seen at
+# load 15: runc's own start).  The producer (200/s) outpaces the workers
+# (~170/s), so the queue holds a backlog and leases are full.
 # Timeline, anchored to the system's state, never to the machine's speed
 # (a podman start takes 1-3 s here, more when loaded): worker.0 is killed
-# on its 10th full lease, worker.1 on its 30th; counted from R, the
+# on its 8th full lease, worker.1 on its 20th; counted from R, the
 # instant both are ready again (the workers' 4th readiness), the queue
 # container is frozen (cgroup freezer) 3 s at R+2 and the feature
 # container partitioned away 4 s at R+8; the producer is stopped at R+17
@@ -933,7 +935,7 @@ def in_container(s, host):
     return c
 
 
-CWORKER = ["--batch", "16", "--lease-events", "1", "--process-delay-us", "10000",
+CWORKER = ["--batch", "32", "--lease-events", "1", "--process-delay-us", "10000",
            *WORKER_FAST]
 R4 = {"svc": "worker", "count": 4}
 SCEN["pipeline-containers"] = {
@@ -941,7 +943,7 @@ SCEN["pipeline-containers"] = {
     "description": "Every stage a container (podman + runc; the image ${CRP_IMAGE}, built "
                    "offline by sample_pipeline/scripts/build-image.sh), the feature service on "
                    "host feat, the others on host core. Under load: worker.0 SIGKILLed on its "
-                   "10th full lease and worker.1 on its 30th (each holds 16 records it has not "
+                   "8th full lease and worker.1 on its 20th (each holds 32 records it has not "
                    "committed); from the instant both are ready again (R), the queue container is "
                    "frozen 3 s at R+2 and the feature container partitioned away 4 s at R+8 "
                    "(retries, breaker, degraded results, restored after); the producer stops at "
@@ -952,7 +954,7 @@ SCEN["pipeline-containers"] = {
     "drain": {"until_quiet_s": 3, "ev": "delivered", "max_s": 90},
     "hosts": [{"name": "core"}, {"name": "feat"}],
     "services": [in_container(s, "feat" if s["name"] == "feature" else "core")
-                 for s in pipeline(rate=220, dur=3600, worker=CWORKER)],
+                 for s in pipeline(rate=200, dur=3600, worker=CWORKER)],
     "steady_state": [
         {"kind": "http", "name": "sink-health", "url": "http://127.0.0.1:7240/health",
          "status": 200, "phases": ["before", "after"], "from_host": "core"},
@@ -960,9 +962,9 @@ SCEN["pipeline-containers"] = {
          "from_host": "core"}],
     "faults": [
         {"kind": "kill", "name": "kill-worker0", "target": "worker.0", "signal": "SIGKILL",
-         "on_event": {"ev": "leased", "svc": "worker.0", "where": {"n": 16}, "count": 10}},
+         "on_event": {"ev": "leased", "svc": "worker.0", "where": {"n": 32}, "count": 8}},
         {"kind": "kill", "name": "kill-worker1", "target": "worker.1", "signal": "SIGKILL",
-         "on_event": {"ev": "leased", "svc": "worker.1", "where": {"n": 16}, "count": 30}},
+         "on_event": {"ev": "leased", "svc": "worker.1", "where": {"n": 32}, "count": 20}},
         {"kind": "pause", "name": "freeze-queue", "target": "queue", "for_s": 3,
          "on_ready": dict(R4, delay_s=2)},
         {"kind": "partition", "name": "cut-feature", "groups": [["feat"], ["core"]],
@@ -977,7 +979,7 @@ SCEN["pipeline-containers"] = {
         {"kind": "events", "name": "delivers-after-worker1-restart", "ev": "delivered",
          "min": 50, "window": {"ready": "worker", "count": 4, "from_s": 0, "to_s": 4}},
         {"kind": "events", "name": "delivers-after-queue-freeze", "ev": "delivered",
-         "min": 50, "window": {"fault": "freeze-queue", "from": "end", "from_s": 0, "to_s": 5}},
+         "min": 50, "window": {"fault": "freeze-queue", "from": "end", "from_s": 0, "to_s": 3}},
         {"kind": "events", "name": "feature-calls-fail-during-cut", "ev": "retry",
          "where": {"op": "features"}, "min": 1,
          "window": {"fault": "cut-feature", "from_s": 0, "to_s": 4}},
