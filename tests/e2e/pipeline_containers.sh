@@ -4,7 +4,9 @@
 # test's own ($CRP_IMAGE) and removed at the end.  Two runs side by side
 # (each its own hosts, containers and run directory; no port of the
 # harness's namespace is used):
-#  1. the correct pipeline passes, and each fault really happened: both
+#  1. the correct pipeline passes (the image looked up once for its six
+#     services: podman's commands logged by a wrapper), and each fault
+#     really happened: both
 #     workers ended by SIGKILL of their fault (seen through the container's
 #     process) and came back, the queue container frozen (no record
 #     accepted for most of the freeze: ingest cannot commit to a frozen
@@ -37,11 +39,21 @@ expect_true "a second build-image.sh finds it up to date" sh -c \
     "bash '$CR_SRC/sample_pipeline/scripts/build-image.sh' podman '$CR_BIN' | grep -q 'is up to date'"
 echo "image built after ${SECONDS}s"
 
+# podman as chaosrun finds it (in PATH), logging its commands (the correct
+# run only): the image is looked up once for the six services that run it.
+mkdir -p "$E2E_TMP/wrap"
+cat >"$E2E_TMP/wrap/podman" <<EOF
+#!/bin/sh
+echo "\$*" >>"$E2E_TMP/podman.log"
+exec $(command -v podman) "\$@"
+EOF
+chmod +x "$E2E_TMP/wrap/podman"
+
 S="$SC/pipeline-containers.json"
 OK="$E2E_TMP/ok" BAD="$E2E_TMP/pipeline-containers-ack_before_commit"
 (
     set +e
-    env -u CRP_DEFECT "$CHAOSRUN" --no-status --out "$OK" "$S" >"$OK.out" 2>"$OK.err"
+    env -u CRP_DEFECT PATH="$E2E_TMP/wrap:$PATH" "$CHAOSRUN" --no-status --out "$OK" "$S" >"$OK.out" 2>"$OK.err"
     echo $? >"$OK.rc"
 ) &
 BGPIDS="$BGPIDS $!"
@@ -77,6 +89,9 @@ expect_eq "the freeze was undone" true \
     "$(jq -r '.faults[] | select(.name=="freeze-queue") | (.reverted_t != null and (.details.resumed | index("queue.0")) != null)' "$J")"
 expect_eq "the partition cut both ways between feat and core and was undone" "feat->core,core->feat true" \
     "$(jq -r '.faults[] | select(.name=="cut-feature") | "\(.details.flows | join(",")) \(.reverted_t != null)"' "$J")"
+expect_eq "the image was looked up once for its six services" 1 \
+    "$(grep -c '^image inspect' "$E2E_TMP/podman.log")"
+echo "podman commands of the run: $(wc -l <"$E2E_TMP/podman.log") ($(cut -d' ' -f1 "$E2E_TMP/podman.log" | sort | uniq -c | tr -s ' \n' ' '))"
 # A frozen queue cannot commit: ingest accepts nothing for most of the
 # freeze (only answers already on their way at its start may still be
 # read).  The longest pause between accepted records that overlaps the
