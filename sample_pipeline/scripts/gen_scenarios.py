@@ -948,8 +948,8 @@ SCEN["pipeline-containers"] = {
                    "frozen 3 s at R+2 and the feature container partitioned away 4 s at R+8 "
                    "(retries, breaker, degraded results, restored after); the producer stops at "
                    "R+17 and the run drains until quiet. No accepted record lost, none delivered "
-                   "twice, deliveries resume after each fault. Covers the defect switches "
-                   "ack_before_commit and no_dedup. Needs root, podman and runc.",
+                   "twice, deliveries resume after each fault. Covers the defect switch "
+                   "ack_before_commit. Needs root, podman and runc.",
     "seed": 41, "duration_s": 26, "duration_max_s": 120,
     "drain": {"until_quiet_s": 3, "ev": "delivered", "max_s": 90},
     "hosts": [{"name": "core"}, {"name": "feat"}],
