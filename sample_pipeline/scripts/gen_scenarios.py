@@ -901,11 +901,13 @@ SCEN["pipeline-soak"] = {
 # harness's namespace: readiness is read from the logs, the health probes
 # run from core.  A worker sleeps 10 ms per record (--process-delay-us), so
 # a full batch (32) is held at least 320 ms between its `leased` event and
-# its commit: a kill anchored to that event lands while the worker holds
-# records it has not committed (ack_before_commit then loses them), even
-# with runc's 30-50 ms between the event and the signal (180 ms seen at
-# load 15: runc's own start).  The producer (200/s) outpaces the workers
-# (~170/s), so the queue holds a backlog and leases are full.
+# its commit, and the producer (200/s) outpaces the workers (~170/s): the
+# queue holds a backlog, leases are full, and a worker holds a leased,
+# uncommitted batch all the time but for its commit's round trips.  A kill
+# anchored to a full lease thus lands on records the worker has not
+# committed (ack_before_commit then loses them): the announced batch, or
+# the next one when runc is slow (event -> runc kill returned: 98-806 ms
+# on a loaded machine, runc's own start).
 # Timeline, anchored to the system's state, never to the machine's speed
 # (a podman start takes 1-3 s here, more when loaded): worker.0 is killed
 # on its 8th full lease, worker.1 on its 20th; counted from R, the
