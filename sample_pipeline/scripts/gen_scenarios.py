@@ -10,11 +10,13 @@ import os
 B = "${CHAOSRUN_BINDIR}/crp"
 
 
-def svc(name, stage, port, args=(), replicas=1, restart="on-failure"):
+def svc(name, stage, port, args=(), replicas=1, restart="on-failure", dirs=None):
     s = {"name": name, "cmd": [B, stage, *args], "port": port}
     if replicas > 1:
         s["replicas"] = replicas
     s["env"] = {"CRP_DEFECT": "${CRP_DEFECT:-}"}
+    if dirs:
+        s["dirs"] = list(dirs)
     s["ready"] = {"kind": "tcp", "timeout_s": 10}
     s["stop_signal"] = "SIGTERM"
     s["stop_timeout_s"] = 8
@@ -28,25 +30,27 @@ PORTS = {"queue": 7201, "feature": 7230, "ingest": 7210, "worker": 7220, "sink":
 
 
 def pipeline(rate=200, dur=14, workers=2, worker=(), feature=(), sink=(), queue=(),
-             producer=(), trainer=None, restart="on-failure", ports=None, http=None):
+             producer=(), trainer=None, restart="on-failure", ports=None, http=None,
+             dirs=None):
     """ports: service -> port (default PORTS); http: service -> --http-port
     for the stages whose metrics port is not their port (queue, ingest,
-    feature: port+100 by default)."""
+    feature: port+100 by default); dirs: every service's "dirs"."""
     p = ports or PORTS
     h = http or {}
 
     def hp(name):
         return ["--http-port", str(h[name])] if name in h else []
-    s = [svc("queue", "queue", p["queue"], [*queue, *hp("queue")], restart=restart),
-         svc("feature", "feature", p["feature"], [*feature, *hp("feature")], restart=restart),
-         svc("ingest", "ingest", p["ingest"], hp("ingest"), restart=restart),
-         svc("worker", "worker", p["worker"], worker, replicas=workers, restart=restart),
-         svc("sink", "sink", p["sink"], sink, restart=restart)]
+    k = {"restart": restart, "dirs": dirs}
+    s = [svc("queue", "queue", p["queue"], [*queue, *hp("queue")], **k),
+         svc("feature", "feature", p["feature"], [*feature, *hp("feature")], **k),
+         svc("ingest", "ingest", p["ingest"], hp("ingest"), **k),
+         svc("worker", "worker", p["worker"], worker, replicas=workers, **k),
+         svc("sink", "sink", p["sink"], sink, **k)]
     if trainer is not None:
-        s.append(svc("trainer", "trainer", p["trainer"], trainer, restart=restart))
+        s.append(svc("trainer", "trainer", p["trainer"], trainer, **k))
     s.append(svc("producer", "produce", p["producer"],
                  ["--rate", str(rate), "--duration-s", str(dur), "--count", "0", *producer],
-                 restart=restart))
+                 **k))
     return s
 
 
@@ -146,9 +150,11 @@ SCEN["pipeline-worker-kill"] = {
                    "defect switches ack_before_commit and no_dedup.",
     "seed": 23, "duration_s": 14, "duration_max_s": 60,
     "drain": {"until_quiet_s": 3, "ev": "delivered", "max_s": 60},
+    # data/ and traces/ made by chaosrun: e2e pipeline_service_user runs
+    # the services as nobody
     "services": pipeline(rate=250, dur=9, worker=["--batch", "16", "--lease-events", "1"],
                          feature=BUSY_FEATURE,
-                         queue=["--lease-ms", "1000"]),
+                         queue=["--lease-ms", "1000"], dirs=["data", "traces"]),
     "steady_state": HEALTH,
     "faults": [
         {"kind": "kill", "name": "kill-worker", "target": "worker.random",
@@ -887,6 +893,111 @@ SCEN["pipeline-soak"] = {
          "restarts": {"min": 16}},
         {"kind": "service", "name": "queue-restarted", "service": "queue",
          "restarts": {"min": 2}}],
+}
+
+# Every stage a container (issue 17): the image is built offline by
+# sample_pipeline/scripts/build-image.sh (busybox-static + crp + its
+# libraries; ${CRP_IMAGE}).  The feature service is alone on host "feat",
+# every other stage on host "core", so that a partition can cut the
+# feature container off (network faults act on hosts: a container on a
+# host joins its namespace).  Inside core the stages talk over core's
+# loopback; the workers reach the feature service at feat's address
+# ($CHAOSRUN_ADDR_FEATURE; it listens on 0.0.0.0).  Probes run in the
+# harness's namespace: readiness is read from the logs, the health probes
+# run from core.  A worker sleeps 10 ms per record (--process-delay-us), so
+# a full batch (32) is held at least 320 ms between its `leased` event and
+# its commit, and the producer (200/s) outpaces the workers (~170/s): the
+# queue holds a backlog, leases are full, and a worker holds a leased,
+# uncommitted batch all the time but for its commit's round trips.  A kill
+# anchored to a full lease thus lands on records the worker has not
+# committed (ack_before_commit then loses them): the announced batch, or
+# the next one when runc is slow (event -> runc kill returned: 98-806 ms
+# on a loaded machine, runc's own start).
+# Timeline, anchored to the system's state, never to the machine's speed
+# (a podman start takes 1-3 s here, more when loaded): worker.0 is killed
+# on its 8th full lease, worker.1 on its 20th; counted from R, the
+# instant both are ready again (the workers' 4th readiness), the queue
+# container is frozen (cgroup freezer) 3 s at R+2 and the feature
+# container partitioned away 4 s at R+8; the producer is stopped at R+17
+# and the run drains until nothing is delivered for 3 s.  The timeline
+# stretches (duration_max_s) when the restarts come late.
+CIMAGE = "${CRP_IMAGE:-localhost/chaosrun-crp:dev}"
+CPEERS = {"ingest": ["--queue", "127.0.0.1:7201"],
+          "worker": ["--queue", "127.0.0.1:7201"],
+          "sink": ["--queue", "127.0.0.1:7201"],
+          "produce": ["--ingest", "127.0.0.1:7210"],
+          "feature": ["--bind", "0.0.0.0"]}
+
+
+def in_container(s, host):
+    """A pipeline() service as a container of CIMAGE on host."""
+    cmd = s["cmd"]
+    stage = cmd[1]
+    c = {"name": s["name"], "host": host,
+         "container": {"image": CIMAGE,
+                       "args": ["/bin/crp", *cmd[1:], *CPEERS.get(stage, [])]}}
+    c.update({k: v for k, v in s.items() if k not in ("name", "cmd", "ready")})
+    if stage in READY_LOG:
+        c["ready"] = {"kind": "log", "regex": READY_LOG[stage], "timeout_s": 30}
+    return c
+
+
+CWORKER = ["--batch", "32", "--lease-events", "1", "--process-delay-us", "10000",
+           *WORKER_FAST]
+R4 = {"svc": "worker", "count": 4}
+SCEN["pipeline-containers"] = {
+    "name": "pipeline-containers",
+    "description": "Every stage a container (podman + runc; the image ${CRP_IMAGE}, built "
+                   "offline by sample_pipeline/scripts/build-image.sh), the feature service on "
+                   "host feat, the others on host core. Under load: worker.0 SIGKILLed on its "
+                   "8th full lease and worker.1 on its 20th (each holds 32 records it has not "
+                   "committed); from the instant both are ready again (R), the queue container is "
+                   "frozen 3 s at R+2 and the feature container partitioned away 4 s at R+8 "
+                   "(retries, breaker, degraded results, restored after); the producer stops at "
+                   "R+17 and the run drains until quiet. No accepted record lost, none delivered "
+                   "twice, deliveries resume after each fault. Covers the defect switch "
+                   "ack_before_commit. Needs root, podman and runc.",
+    "seed": 41, "duration_s": 26, "duration_max_s": 120,
+    "drain": {"until_quiet_s": 3, "ev": "delivered", "max_s": 90},
+    "hosts": [{"name": "core"}, {"name": "feat"}],
+    "services": [in_container(s, "feat" if s["name"] == "feature" else "core")
+                 for s in pipeline(rate=200, dur=3600, worker=CWORKER)],
+    "steady_state": [
+        {"kind": "http", "name": "sink-health", "url": "http://127.0.0.1:7240/health",
+         "status": 200, "phases": ["before", "after"], "from_host": "core"},
+        {"kind": "tcp", "name": "queue-up", "port": 7201, "phases": ["before", "after"],
+         "from_host": "core"}],
+    "faults": [
+        {"kind": "kill", "name": "kill-worker0", "target": "worker.0", "signal": "SIGKILL",
+         "on_event": {"ev": "leased", "svc": "worker.0", "where": {"n": 32}, "count": 8}},
+        {"kind": "kill", "name": "kill-worker1", "target": "worker.1", "signal": "SIGKILL",
+         "on_event": {"ev": "leased", "svc": "worker.1", "where": {"n": 32}, "count": 20}},
+        {"kind": "pause", "name": "freeze-queue", "target": "queue", "for_s": 3,
+         "on_ready": dict(R4, delay_s=2)},
+        {"kind": "partition", "name": "cut-feature", "groups": [["feat"], ["core"]],
+         "for_s": 4, "on_ready": dict(R4, delay_s=8)},
+        {"kind": "terminate", "name": "stop-producer", "target": "producer",
+         "on_ready": dict(R4, delay_s=17)}],
+    "expect": [
+        {"kind": "steady_state", "name": "healthy-before-and-after"},
+        NO_LOSS,
+        {"kind": "events", "name": "delivers-after-worker0-restart", "ev": "delivered",
+         "min": 50, "window": {"ready": "worker", "count": 3, "from_s": 0, "to_s": 4}},
+        {"kind": "events", "name": "delivers-after-worker1-restart", "ev": "delivered",
+         "min": 50, "window": {"ready": "worker", "count": 4, "from_s": 0, "to_s": 4}},
+        {"kind": "events", "name": "delivers-after-queue-freeze", "ev": "delivered",
+         "min": 50, "window": {"fault": "freeze-queue", "from": "end", "from_s": 0, "to_s": 3}},
+        {"kind": "events", "name": "feature-calls-fail-during-cut", "ev": "retry",
+         "where": {"op": "features"}, "min": 1,
+         "window": {"fault": "cut-feature", "from_s": 0, "to_s": 4}},
+        {"kind": "events", "name": "delivers-after-cut", "ev": "delivered",
+         "min": 50, "window": {"fault": "cut-feature", "from": "end", "from_s": 0, "to_s": 5}},
+        {"kind": "events", "name": "features-restored-after-cut", "ev": "restored", "min": 1,
+         "window": {"fault": "cut-feature", "from": "end", "from_s": 0, "to_s": 8}},
+        {"kind": "service", "name": "workers-restarted", "service": "worker",
+         "restarts": {"min": 2}},
+        {"kind": "service", "name": "queue-survives-freeze", "service": "queue",
+         "restarts": {"max": 0}}],
 }
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scenarios")

@@ -119,6 +119,15 @@ else
     done
 fi
 
+# pipeline-containers runs containers of an image built offline
+# ($CRP_IMAGE, default localhost/chaosrun-crp:dev; idempotent: nothing is
+# done when it is up to date).  Without it the scenario is unrunnable.
+for f in "${scenarios[@]}"; do
+    [ "$(basename "$f")" = pipeline-containers.json ] || continue
+    bash "$SRC/sample_pipeline/scripts/build-image.sh" podman "$BIN" >&2 ||
+        echo "note: no image: pipeline-containers will be unrunnable" >&2
+done
+
 defect_pairs=()
 if [ "$DEFECTS" = 1 ]; then
     # check_defect SCEN DEFECT CHECK, or check_defects SCEN D1 C1 D2 C2 ...
