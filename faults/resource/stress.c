@@ -419,6 +419,9 @@ static int stress_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
             if (cr_run_inst_cgroup(r, sp->in, "memory", &sp->memcg, &e) != 0)
                 return cr_err_set(err, e.code, "fault %s: %s", f->name, e.msg);
         }
+        if (!json_object_get(act->details, "backend"))
+            json_object_set_new(act->details, "backend",
+                                json_string(cr_resfault_backend(sp->memcg)));
         json_object_set_new(
             sp->d, "memory",
             json_pack("{s:s,s:I,s:I}", "cgroup", sp->memcg, "usage_bytes",

@@ -16,6 +16,9 @@
 #           process group stop beating in the window, both beat after;
 #   io      io.max on a RAM block device (brd, ext2): a direct-I/O
 #           writer's throughput is about the limit inside the window;
+#   stress  a stress-ng CPU hog inside the replica's cgroup is throttled
+#           with it (10 % quota), one beside it (a cgroup of the run's
+#           own) is not (when the host has stress-ng: copied into the VM);
 # every record says "backend": "cgroup v2"; the cgroups are removed and
 # the controllers the run enabled in the root's cgroup.subtree_control are
 # disabled again, at the end and by the janitor after a SIGKILLed
@@ -34,8 +37,10 @@ set +e
 # back from later periods, so more periods average them out.
 jq '.duration_s = 7.5 | .faults[0].at_s = 1.5 | .faults[0].for_s = 4.5' "$S/res-cpu.json" \
     >"$E2E_TMP/res-cpu.json"
+stress=""
+command -v stress-ng >/dev/null && stress="$S/res-stress.json"
 bash "$CR_SRC/tests/vm/cgroup2.sh" "$CR_BIN" "$V" "$E2E_TMP/res-cpu.json" "$S/res-memory.json" \
-    "$S/res-pids.json" "$S/pause-freezer.json" "$S/res-io.json"
+    "$S/res-pids.json" "$S/pause-freezer.json" "$S/res-io.json" $stress
 rc=$?
 set -e
 [ "$rc" = 77 ] && exit 77
@@ -153,6 +158,27 @@ else
     expect_eq "io scenario passes" 0 "$(scen_rc res-io)"
     expect_eq "io through cgroup v2" "cgroup v2" "$(backend res-io)"
     io_throttled "$V/res-io"
+fi
+
+# ---- stress: a stress-ng CPU hog inside the replica's v2 cgroup shares its
+# 10 % quota (the kernel throttles the cgroup); one beside it, in a cgroup
+# of the run's own, does not touch it.
+if [ -z "$stress" ]; then
+    echo "stress: NOT TESTED, stress-ng is not installed on the host (package stress-ng)"
+else
+    J="$V/res-stress/journal.json"
+    expect_eq "stress scenario passes" 0 "$(scen_rc res-stress)"
+    expect_eq "stress and its quota through cgroup v2" "cgroup v2 cgroup v2" \
+        "$(jq -r '[.faults[] | select(.name == "hog_in" or .name == "quota_in") | .details.backend] | join(" ")' "$J")"
+    expect_true "inside: the hog joined the replica's v2 cgroup" jq -e \
+        '.faults[] | select(.name == "hog_in") | .details.stress[0].cgroups | any(test("/idle\\.0$"))' "$J"
+    expect_true "beside: the hog is in a cgroup of the run's own" jq -e \
+        '.faults[] | select(.name == "hog_out") | .details.stress[0].cgroups | any(test("/stress-hog_out$"))' "$J"
+    thr_in=$(jq '.faults[] | select(.name == "quota_in") | .details.cgroups[0].periods_throttled' "$J")
+    thr_out=$(jq '.faults[] | select(.name == "quota_out") | .details.cgroups[0].periods_throttled' "$J")
+    echo "stress: periods throttled, hog inside $thr_in, hog beside $thr_out"
+    expect_true "hog inside: the replica's cgroup throttled ($thr_in periods)" test "$thr_in" -ge 1
+    expect_eq "hog beside: the replica's cgroup not throttled" 0 "$thr_out"
 fi
 
 # ---- every run: the enabled controllers recorded and closed in the ledger

@@ -9,7 +9,8 @@
 #
 #   tests/vm/cgroup2.sh BIN_DIR OUT_DIR SCENARIO.json...
 #
-# BIN_DIR holds chaosrun and cr_tgt_hog.  A scenario named "res-io*" runs
+# BIN_DIR holds chaosrun and cr_tgt_hog (and the host's stress-ng goes in,
+# when it has one, for the stress kind).  A scenario named "res-io*" runs
 # with its run directory on an ext2 file system on a RAM block device
 # (brd), so that io.max has a device to throttle.  OUT_DIR/vm.txt gets the
 # VM's own lines: "VM-RC <scenario> <exit status>", "VM-CONTROLLERS ...",
@@ -45,6 +46,10 @@ vm_root "$root" sh mount umount insmod poweroff mkdir cat echo sleep ls find \
 for m in "${mods[@]}"; do cp "$m" "$root/modules/"; done
 vm_add_prog "$root" "$BIN/chaosrun" /opt/cr/bin
 vm_add_prog "$root" "$BIN/cr_tgt_hog" /opt/cr/bin
+# stress-ng (Debian's) for the stress kind, when the host has it.
+if command -v stress-ng >/dev/null; then
+    vm_add_prog "$root" "$(command -v stress-ng)" /opt/cr/bin
+fi
 mkdir -p "$root/scen"
 for s in "$@"; do cp "$s" "$root/scen/"; done
 cat >"$root/init" <<'INIT'
