@@ -118,7 +118,9 @@ static void test_spawn_chdir_and_setns_failures(void)
     CU_ASSERT_EQUAL(cr_spawn(&o, &pr, &err), CR_EINVAL);
 }
 
-static void test_spawn_process_group(void)
+/* `sleep 30`, in a process group of its own when new_pgroup: its pid, or
+ * -1. */
+static pid_t spawn_sleep(int new_pgroup)
 {
     char *argv[] = {"sleep", "30", NULL};
     cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
@@ -127,21 +129,26 @@ static void test_spawn_process_group(void)
     cr_err_clear(&err);
     o.path = "/bin/sleep";
     o.argv = argv;
-    o.new_pgroup = 1;
-    CU_ASSERT_EQUAL_FATAL(cr_spawn(&o, &pr, &err), 0);
-    CU_ASSERT(pr.pid > 0);
-    CU_ASSERT_EQUAL(getpgid(pr.pid), pr.pid);
+    o.new_pgroup = new_pgroup;
+    return cr_spawn(&o, &pr, &err) == 0 ? pr.pid : -1;
+}
+
+static void test_spawn_process_group(void)
+{
+    pid_t pid = spawn_sleep(1);
+    CU_ASSERT_FATAL(pid > 0);
+    CU_ASSERT_EQUAL(getpgid(pid), pid);
     /* The group is there at once: kill(-pgid) reaches the program. */
-    CU_ASSERT_EQUAL(kill(-pr.pid, SIGTERM), 0);
+    CU_ASSERT_EQUAL(kill(-pid, SIGTERM), 0);
     int st;
-    CU_ASSERT_EQUAL(waitpid(pr.pid, &st, 0), pr.pid);
+    CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
     CU_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
 
-    o.new_pgroup = 0;
-    CU_ASSERT_EQUAL_FATAL(cr_spawn(&o, &pr, &err), 0);
-    CU_ASSERT_EQUAL(getpgid(pr.pid), getpgrp());
-    kill(pr.pid, SIGKILL);
-    waitpid(pr.pid, NULL, 0);
+    pid = spawn_sleep(0);
+    CU_ASSERT_FATAL(pid > 0);
+    CU_ASSERT_EQUAL(getpgid(pid), getpgrp());
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
 }
 
 /* A hexadecimal mask line of /proc/<pid>/status ("SigBlk:\t0000...") */
@@ -741,23 +748,9 @@ static int listed(const pid_t *v, size_t n, pid_t pid)
     return 0;
 }
 
-/* `sleep 30` in a group of its own: its pid, or -1. */
-static pid_t spawn_sleep(void)
-{
-    char *argv[] = {"sleep", "30", NULL};
-    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
-    cr_spawn_proc pr;
-    cr_err err;
-    cr_err_clear(&err);
-    o.path = "/bin/sleep";
-    o.argv = argv;
-    o.new_pgroup = 1;
-    return cr_spawn(&o, &pr, &err) == 0 ? pr.pid : -1;
-}
-
 static void *spawn_in_thread(void *arg)
 {
-    *(pid_t *)arg = spawn_sleep();
+    *(pid_t *)arg = spawn_sleep(1);
     return NULL;
 }
 
@@ -770,7 +763,7 @@ static void test_spawn_strays(void)
     CU_ASSERT_EQUAL_FATAL(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
     pid_t v[64];
     size_t n;
-    pid_t known = spawn_sleep();
+    pid_t known = spawn_sleep(1);
     CU_ASSERT_FATAL(known > 0);
     pid_t from_thread = -1;
     pthread_t th;

@@ -15,14 +15,9 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "SKIPPED: needs root (network namespaces, sshd)"; exit 77; }
-[ -e /proc/self/ns/net ] || { echo "SKIPPED: no network namespaces"; exit 77; }
-[ -x /usr/sbin/sshd ] || { echo "SKIPPED: sshd is not installed (package openssh-server)"; exit 77; }
-for p in ssh ssh-keygen nft ip setsid; do
-    command -v "$p" >/dev/null || { echo "SKIPPED: $p is not installed"; exit 77; }
-done
-
 . "$(dirname "$0")/ssh_net.inc"
+ssh_net_require
+
 trap 'ssh_net_down; [ -n "${KEEP:-}" ] && echo "kept $E2E_TMP" || rm -rf "$E2E_TMP"' EXIT
 ssh_net_up "$E2E_TMP"
 expect_true "sshd answers on every node" ssh_n "$pre.4" true
