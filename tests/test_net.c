@@ -1,8 +1,10 @@
 /* Integration tests for cr_net on the running kernel: hosts are created and
  * reach each other, a partition cuts and heals connectivity, emulated
  * loss drops within a binomial bound, tbf limits the rate, the capability
- * probe agrees with what the kernel does, and the ledger lines of a
- * SIGKILLed creator are enough to remove every leftover.
+ * probe agrees with what the kernel does, the ledger lines of a
+ * SIGKILLed creator are enough to remove every leftover, and the tc
+ * commands of netem/bandwidth on ssh nodes do what they say in a
+ * namespace of their own.
  *
  * Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) and network namespaces;
  * otherwise the suite is skipped with the reason. */
@@ -10,6 +12,7 @@
 #include "net/cr_net.h"
 #include "net/cr_netem.h"
 #include "net/cr_netns.h"
+#include "net/cr_ssh.h"
 #include "cr_nettest.h"
 #include "cr_test.h"
 
@@ -21,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* A ledger kept in memory: lines and whether they were marked done. */
 typedef struct mem_ledger {
@@ -487,6 +492,103 @@ static void test_net_cleanup_entry_rejects_garbage(void)
                     0);
 }
 
+/* Run script with `sh -c` in a network namespace of its own; its output
+ * into out.  Returns sh's exit status, or -1. */
+static int sh_in_netns(const char *script, char *out, size_t n)
+{
+    char path[] = "/tmp/cr-test-tc.XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    unlink(path);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (unshare(CLONE_NEWNET) != 0)
+            _exit(126);
+        execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+        close(fd);
+        return -1;
+    }
+    ssize_t k = pread(fd, out, n - 1, 0);
+    out[k > 0 ? k : 0] = '\0';
+    close(fd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The commands of netem/bandwidth on ssh nodes (cr_ssh_tc_*), run here as
+ * a node runs them: traffic towards the two addresses goes through the
+ * child under our htb root on the device that routes there; a device
+ * with a root qdisc someone configured is refused and left as it was; the
+ * clean-up removes ours only, and finds nothing to do the second time.
+ * The probe passes for tbf and says why for a qdisc kind the kernel
+ * lacks. */
+static void test_net_ssh_tc_scripts(void)
+{
+    const char *to[] = {"10.9.0.2", "10.9.0.3"}, *foreign[] = {"10.8.0.2"};
+    const char *child = "tbf rate 8kbit burst 1024 latency 50ms";
+    char *apply = cr_ssh_tc_apply_cmd(0xc7a0, child, to, 2);
+    char *refused = cr_ssh_tc_apply_cmd(0xc7a2, child, foreign, 1);
+    char *clean = cr_ssh_tc_cleanup_cmd(0xc7a0);
+    char *probe = cr_ssh_tc_probe_cmd(child);
+    char *probe_bad = cr_ssh_tc_probe_cmd("nosuchqdisc limit 5");
+    CU_ASSERT_PTR_NULL(cr_ssh_tc_apply_cmd(
+        0xc7a0, child, (const char *[]){"node.example"}, 1));
+    CU_ASSERT_PTR_NULL(cr_ssh_tc_cleanup_cmd(0));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(apply);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(refused);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(clean);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(probe);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(probe_bad);
+    char *script = cr_asprintf(
+        "ip link set lo up; ip link add v0 type veth peer name v1 && "
+        "ip link add w0 type veth peer name w1 || exit 9\n"
+        "for d in v0 v1 w0 w1; do ip link set $d up; done\n"
+        "ip addr add 10.9.0.1/24 dev v0; ip addr add 10.8.0.1/24 dev w0\n"
+        "tc qdisc add dev w0 root handle 7: tbf rate 1mbit burst 4k latency "
+        "50ms || exit 9\n"
+        "%s\necho \"apply=$?\"\n"
+        "tc qdisc show dev v0; tc class show dev v0\n"
+        "echo \"filters=$(tc filter show dev v0 | grep -c match)\"\n"
+        "%s\necho \"refused=$?\"\ntc qdisc show dev w0\n"
+        "%s\necho \"clean=$?\"\ntc qdisc show dev v0; tc qdisc show dev w0\n"
+        "%s\necho \"again=$?\"\n",
+        apply, refused, clean, clean);
+    char out[8192];
+    int rc = sh_in_netns(script, out, sizeof out);
+    CU_ASSERT_EQUAL(rc, 0);
+    if (!strstr(out, "apply=0") || !strstr(out, "clean=0"))
+        fprintf(stderr, "\n%s\n", out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "apply=0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "qdisc htb c7a0: root"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out, "qdisc tbf c7a1: parent c7a0:4 rate 8Kbit"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "filters=2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "refused=1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "clean=0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "again=0"));
+    /* After the clean-up: v0 back to its default, w0's tbf untouched
+     * (listed twice: after the refusal and after the clean-up). */
+    const char *after = strstr(out, "clean=0");
+    CU_ASSERT(after && strstr(after, "qdisc noqueue 0: root"));
+    CU_ASSERT(after && !strstr(after, "htb"));
+    CU_ASSERT(after && strstr(after, "qdisc tbf 7: root"));
+    CU_ASSERT_EQUAL(sh_in_netns(probe, out, sizeof out), 0);
+    CU_ASSERT_NOT_EQUAL(sh_in_netns(probe_bad, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "nosuchqdisc")); /* tc says why */
+    cr_free(script);
+    cr_free(apply);
+    cr_free(refused);
+    cr_free(clean);
+    cr_free(probe);
+    cr_free(probe_bad);
+}
+
 void cr_test_register(void)
 {
     const char *missing = NULL;
@@ -507,4 +609,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_net_probe_agrees_with_kernel);
     CR_ADD_TEST(s, test_net_leftovers_of_killed_creator_removed);
     CR_ADD_TEST(s, test_net_cleanup_entry_rejects_garbage);
+    CR_ADD_TEST(s, test_net_ssh_tc_scripts);
 }

@@ -350,6 +350,47 @@ static void test_netem_format(void)
     CU_ASSERT_STRING_EQUAL(buf, "delay 100ms jitter 10ms loss 5% rate 512kbit");
 }
 
+/* tc(8)'s words for the same parameters (netem on ssh nodes): every
+ * field where tc expects it, uniform jitter unnamed, and a buffer too
+ * small refused rather than cut. */
+static void test_netem_tc_args(void)
+{
+    char buf[512];
+    cr_netem_spec s = {.delay_ms = 100,
+                       .jitter_ms = 10,
+                       .delay_corr = 25,
+                       .dist = CR_NETEM_DIST_NORMAL,
+                       .loss = 5,
+                       .loss_corr = 1.5,
+                       .duplicate = 2,
+                       .corrupt = 0.5,
+                       .reorder = 10,
+                       .gap = 3,
+                       .rate_kbit = 800};
+    CU_ASSERT_EQUAL(cr_netem_tc_args(&s, buf, sizeof buf), 0);
+    CU_ASSERT_STRING_EQUAL(buf, "netem limit 1000 delay 100ms 10ms 25% "
+                                "distribution normal loss random 5% 1.5% "
+                                "duplicate 2% corrupt 0.5% reorder 10% gap 3 "
+                                "rate 800kbit");
+    cr_netem_spec u = {.delay_ms = 50,
+                       .jitter_ms = 5,
+                       .dist = CR_NETEM_DIST_UNIFORM,
+                       .loss_model = CR_NETEM_LOSS_GE,
+                       .ge = {1, 99, 100, 0},
+                       .slot_min_ms = 1,
+                       .slot_max_ms = 2,
+                       .slot_packets = 4,
+                       .limit = 50};
+    CU_ASSERT_EQUAL(cr_netem_tc_args(&u, buf, sizeof buf), 0);
+    CU_ASSERT_STRING_EQUAL(buf, "netem limit 50 delay 50ms 5ms loss gemodel "
+                                "1% 99% 100% 0% slot 1ms 2ms packets 4");
+    cr_netem_spec st = {.loss_model = CR_NETEM_LOSS_STATE,
+                        .state = {1, 2, 3, 4, 5}};
+    CU_ASSERT_EQUAL(cr_netem_tc_args(&st, buf, sizeof buf), 0);
+    CU_ASSERT_STRING_EQUAL(buf, "netem limit 1000 loss state 1% 2% 3% 4% 5%");
+    CU_ASSERT_EQUAL(cr_netem_tc_args(&s, buf, 20), CR_EINVAL);
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("netem", NULL, NULL);
@@ -363,4 +404,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_netem_build_refuses_invalid);
     CR_ADD_TEST(s, test_netem_distribution_tables);
     CR_ADD_TEST(s, test_netem_format);
+    CR_ADD_TEST(s, test_netem_tc_args);
 }

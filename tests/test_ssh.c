@@ -261,6 +261,12 @@ static void test_ssh_cleanup_refuses(void)
         {"ssh-dir", "u@h 22 - /kh 1 0 /tmp/chaosrun-x/.."},
         {"ssh-nft", "u@h 22 - /kh 1 0 filter"},
         {"ssh-nft", "u@h 22 - /kh 1 0 chaosrun-x;flush"},
+        {"ssh-tc", "u@h 22 - /kh 1 0 c7a"},
+        {"ssh-tc", "u@h 22 - /kh 1 0 C7A0"},
+        {"ssh-tc", "u@h 22 - /kh 1 0 0000"},
+        {"ssh-tc", "u@h 22 - /kh 1 0 ffff"},
+        {"ssh-tc", "u@h 22 - /kh 1 0 c7a0;reboot"},
+        {"ssh-tc", "u@h 22 - /kh 1 0 0xc7a"},
         {"ssh-dir", "u@h 22"},
         {"netns", "cr1234"},
     };

@@ -1,9 +1,15 @@
 /* bandwidth: limit the rate of a host's links (or of the link between two
  * hosts) with a tbf root qdisc on the sending end, through libnl-route.
- * A host's limit applies to each of its links (one veth pair per peer). */
+ * A host's limit applies to each of its links (one veth pair per peer).
+ * On remote nodes (hosts with "ssh") tc makes the tbf on each sending node
+ * over ssh, for the traffic towards the affected peers only (probed on
+ * every sender before the run; engine/cr_run_ssh.c). */
 #include "cr_netfault.h"
 
 #include "base/cr_alloc.h"
+
+#include <math.h>
+#include <stdio.h>
 
 typedef struct bw_priv {
     cr_netfault_where where;
@@ -40,6 +46,8 @@ static int bw_parse(cr_vctx *vx, const json_t *obj, const char *path,
 
 static int bw_check(cr_fault *f, cr_run *r, cr_err *err)
 {
+    if (cr_netfault_on_nodes(r)) /* probed on the nodes (prepare) */
+        return 0;
     cr_net_caps caps;
     int rc = cr_run_net_caps(r, &caps, err);
     if (rc < 0)
@@ -59,10 +67,53 @@ static int build_tbf(const void *ctx, int ifindex, struct nl_msg **out,
                             p->latency_ms, out, err);
 }
 
+/* On nodes: tc's arguments (the defaults of cr_net_tbf_build), and the
+ * flows by host name. */
+static size_t bw_nodes(cr_fault *f, cr_run *r, char *child, size_t n,
+                       const char *flows[][2])
+{
+    bw_priv *p = f->priv;
+    double rate = p->rate_kbit * 1000.0 / 8.0; /* bytes/s */
+    double burst =
+        p->burst_kb > 0 ? p->burst_kb * 1024 : fmax(rate * 0.010, 4096);
+    snprintf(child, n, "tbf rate %gkbit burst %.0f latency %gms", p->rate_kbit,
+             burst, p->latency_ms > 0 ? p->latency_ms : 50);
+    return cr_netfault_node_flows(r, &p->where, flows, CR_NET_MAX_HOSTS * 2);
+}
+
+static int bw_prepare(cr_fault *f, cr_run *r, cr_err *err)
+{
+    if (!cr_netfault_on_nodes(r))
+        return 0;
+    char child[160];
+    const char *flows[CR_NET_MAX_HOSTS * 2][2];
+    size_t n = bw_nodes(f, r, child, sizeof child, flows);
+    return cr_run_ssh_qdisc_probe(r, (const char *const(*)[2])flows, n, f->path,
+                                  child, err);
+}
+
 static int bw_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     bw_priv *p = f->priv;
     cr_net_topo *t;
+    if (cr_netfault_on_nodes(r)) {
+        char child[160], where[160];
+        const char *flows[CR_NET_MAX_HOSTS * 2][2];
+        size_t n = bw_nodes(f, r, child, sizeof child, flows);
+        cr_netfault_where_text(&p->where, where, sizeof where);
+        const char *aimed[] = {p->where.host, p->where.peer};
+        cr_netfault_note_hosts(act, aimed, 2);
+        if (act->details) {
+            json_object_set_new(act->details, "backend",
+                                json_string("tbf over ssh"));
+            json_object_set_new(act->details, "where", json_string(where));
+            json_object_set_new(act->details, "rate_kbit",
+                                json_real(p->rate_kbit));
+            json_object_set_new(act->details, "tc", json_string(child));
+        }
+        return cr_run_ssh_qdisc(r, (const char *const(*)[2])flows, n, child,
+                                &act->state, err);
+    }
     int rc = cr_netfault_topo(f, r, &t, err);
     if (rc < 0)
         return rc;
@@ -91,9 +142,11 @@ const cr_fault_ops cr_fault_bandwidth_ops = {
     .summary = "limit the rate of a host's links (tbf)",
     .params = bw_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NO_TARGET,
-    .requires = "root; hosts; sch_tbf in the kernel",
+    .requires = "root; hosts; sch_tbf in the kernel; on ssh nodes: tc, "
+                "unshare, sch_tbf, sch_htb and cls_u32 on each sender",
     .parse = bw_parse,
     .check = bw_check,
+    .prepare = bw_prepare,
     .apply = bw_apply,
     .revert = cr_netfault_revert,
     .destroy = bw_destroy,

@@ -200,10 +200,43 @@ int cr_netfault_drops(cr_fault *f, cr_run *r, cr_fault_act *act,
     return 0;
 }
 
+int cr_netfault_on_nodes(cr_run *r)
+{
+    const cr_net_hosts *h = cr_run_scen(r)->hosts;
+    return h && h->nssh;
+}
+
+size_t cr_netfault_node_flows(cr_run *r, const cr_netfault_where *w,
+                              const char *out[][2], size_t max)
+{
+    const cr_net_hosts *h = cr_run_scen(r)->hosts;
+    size_t k = 0;
+    for (size_t j = 0; h && j < h->n; j++) {
+        const char *o = h->v[j].name;
+        if (strcmp(o, w->host) == 0 || (w->peer && strcmp(o, w->peer) != 0))
+            continue;
+        if ((w->dir & CR_NET_EGRESS) && k < max) {
+            out[k][0] = w->host;
+            out[k++][1] = o;
+        }
+        if ((w->dir & CR_NET_INGRESS) && k < max) {
+            out[k][0] = o;
+            out[k++][1] = w->host;
+        }
+    }
+    return k;
+}
+
 int cr_netfault_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     if (!act->state)
         return 0;
+    if (cr_netfault_on_nodes(r)) {
+        int rc = cr_run_ssh_qdisc_revert(r, act->state, err);
+        if (rc == 0)
+            act->state = NULL;
+        return rc;
+    }
     cr_net_topo *t = cr_run_net_topo(r);
     int rc = 0;
     if (t)

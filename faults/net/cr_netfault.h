@@ -67,7 +67,15 @@ int cr_netfault_drops(cr_fault *f, cr_run *r, cr_fault_act *act,
                       const cr_net_flow *flows, size_t n, unsigned ppm,
                       cr_err *err);
 
-/* Revert everything the act made (idempotent; frees act->state). */
+/* Remote nodes (hosts with "ssh"): 1 when the run's hosts are nodes, and
+ * the flows of w between them by host name ([i][0] sends to [i][1]), as
+ * cr_netfault_flows gives them for namespaces.  At most max. */
+int cr_netfault_on_nodes(cr_run *r);
+size_t cr_netfault_node_flows(cr_run *r, const cr_netfault_where *w,
+                              const char *out[][2], size_t max);
+
+/* Revert everything the act made (idempotent; frees act->state); on
+ * remote nodes, the qdiscs of cr_run_ssh_qdisc. */
 int cr_netfault_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err);
 
 #endif

@@ -8,7 +8,12 @@
  * for what can be emulated faithfully: random loss without correlation
  * (an nftables netdev ingress drop on the receiving end: silent, like a
  * lost packet) and rate (a tbf qdisc).  Delay and jitter are never
- * dropped silently.  act->details.backend says what was used. */
+ * dropped silently.  act->details.backend says what was used.
+ *
+ * On remote nodes (hosts with "ssh") the same qdisc is made by tc on each
+ * sending node over ssh (engine/cr_run_ssh.c), probed on every sender in
+ * a throw-away network namespace before the run: a node without sch_netem
+ * exits 3 naming it ("fallback" is for namespace hosts only). */
 #include "net/cr_netem.h"
 #include "cr_netfault.h"
 
@@ -189,6 +194,10 @@ static int netem_check(cr_fault *f, cr_run *r, cr_err *err)
     cr_net_caps caps;
     char where[160];
     cr_netfault_where_text(&p->where, where, sizeof where);
+    if (cr_netfault_on_nodes(r)) { /* probed on the nodes (prepare) */
+        p->backend = BACKEND_NETEM;
+        return 0;
+    }
     int rc = cr_run_net_caps(r, &caps, err);
     if (rc < 0)
         return rc;
@@ -235,10 +244,54 @@ static int build_tbf(const void *ctx, int ifindex, struct nl_msg **out,
     return cr_net_tbf_build(ifindex, s->rate_kbit, 0, 0, out, err);
 }
 
+/* On nodes: tc's arguments, and the flows by host name. */
+static int netem_nodes(cr_fault *f, cr_run *r, char *child, size_t n,
+                       const char *flows[][2], size_t *nflows, cr_err *err)
+{
+    netem_priv *p = f->priv;
+    if (cr_netem_tc_args(&p->spec, child, n) != 0)
+        return cr_err_set(err, CR_EINVAL, "netem %s: too many parameters",
+                          f->name);
+    *nflows = cr_netfault_node_flows(r, &p->where, flows, CR_NET_MAX_HOSTS * 2);
+    return 0;
+}
+
+static int netem_prepare(cr_fault *f, cr_run *r, cr_err *err)
+{
+    if (!cr_netfault_on_nodes(r))
+        return 0;
+    char child[512];
+    const char *flows[CR_NET_MAX_HOSTS * 2][2];
+    size_t n = 0;
+    int rc = netem_nodes(f, r, child, sizeof child, flows, &n, err);
+    return rc ? rc
+              : cr_run_ssh_qdisc_probe(r, (const char *const(*)[2])flows, n,
+                                       f->path, child, err);
+}
+
 static int netem_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     netem_priv *p = f->priv;
     cr_net_topo *t;
+    if (cr_netfault_on_nodes(r)) {
+        char child[512], where[160];
+        const char *flows[CR_NET_MAX_HOSTS * 2][2];
+        size_t n = 0;
+        int rc = netem_nodes(f, r, child, sizeof child, flows, &n, err);
+        if (rc != 0)
+            return rc;
+        cr_netfault_where_text(&p->where, where, sizeof where);
+        const char *aimed[] = {p->where.host, p->where.peer};
+        cr_netfault_note_hosts(act, aimed, 2);
+        if (act->details) {
+            json_object_set_new(act->details, "where", json_string(where));
+            json_object_set_new(act->details, "backend",
+                                json_string("netem over ssh"));
+            json_object_set_new(act->details, "tc", json_string(child));
+        }
+        return cr_run_ssh_qdisc(r, (const char *const(*)[2])flows, n, child,
+                                &act->state, err);
+    }
     int rc = cr_netfault_topo(f, r, &t, err);
     if (rc < 0)
         return rc;
@@ -297,10 +350,13 @@ const cr_fault_ops cr_fault_netem_ops = {
                "on a host's links (netem; loss and rate emulable)",
     .params = netem_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NO_TARGET,
-    .requires = "root; hosts; sch_netem in the kernel (else \"fallback\": "
-                "\"emulate\" with nftables netdev ingress and sch_tbf)",
+    .requires =
+        "root; hosts; sch_netem in the kernel (else \"fallback\": "
+        "\"emulate\" with nftables netdev ingress and sch_tbf); on "
+        "ssh nodes: tc, unshare, sch_netem, sch_htb and cls_u32 on each sender",
     .parse = netem_parse,
     .check = netem_check,
+    .prepare = netem_prepare,
     .apply = netem_apply,
     .revert = cr_netfault_revert,
     .destroy = netem_destroy,

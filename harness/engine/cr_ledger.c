@@ -426,8 +426,10 @@ int cr_ledger_undo(int run_dirfd, const char *kind, const char *args,
     }
     if (strcmp(kind, "cgroup") == 0) /* kills what is left inside */
         return cr_cgroup_remove(args, 2.0, err);
-    /* A remote node's directory and tables: reconnect (net/cr_ssh.h). */
-    if (strcmp(kind, "ssh-dir") == 0 || strcmp(kind, "ssh-nft") == 0)
+    /* A remote node's directory, tables and qdiscs: reconnect
+     * (net/cr_ssh.h). */
+    if (strcmp(kind, "ssh-dir") == 0 || strcmp(kind, "ssh-nft") == 0 ||
+        strcmp(kind, "ssh-tc") == 0)
         return cr_ssh_cleanup_entry(kind, args, err);
     /* A container, removed only when it carries the run's label. */
     if (strcmp(kind, "container") == 0)

@@ -316,6 +316,18 @@ int cr_run_ssh_active(cr_run *r);
 int cr_run_ssh_partition(cr_run *r, const char **const *groups, size_t ngroups,
                          int one_way, void **state, cr_err *err);
 int cr_run_ssh_partition_revert(cr_run *r, void *state, cr_err *err);
+/* netem and bandwidth on nodes: the traffic of each flow (flows[i][0] =
+ * sending host, [1] = receiving host) through a qdisc made by tc with
+ * `child`'s arguments on the sender (net/cr_ssh.h, cr_ssh_tc_apply_cmd),
+ * one handle per sender recorded in the ledger ("ssh-tc") before it is
+ * loaded; *state as for partitions.  qdisc_probe: before the run, each
+ * sender installs the same in a throw-away network namespace; CR_EUNSUP
+ * naming the node, `what` (the fault) and tc's words when it cannot. */
+int cr_run_ssh_qdisc(cr_run *r, const char *const (*flows)[2], size_t n,
+                     const char *child, void **state, cr_err *err);
+int cr_run_ssh_qdisc_revert(cr_run *r, void *state, cr_err *err);
+int cr_run_ssh_qdisc_probe(cr_run *r, const char *const (*flows)[2], size_t n,
+                           const char *what, const char *child, cr_err *err);
 
 /* Send one command to the run's proxy; *reply (malloc'd, may be NULL)
  * receives the reply line.  CR_ESTATE when the run has no proxy, CR_EPROTO

@@ -20,10 +20,12 @@
  * wrapper (cr_ssh_service_cmd): its stdout/stderr arrive in
  * logs/<replica>.log, its exit is the client's exit.  Signals (faults, the
  * stop) go over the master as `kill -s SIG -- -<pgid>` (the pidfile).
- * Partitions are nftables tables on the nodes (ledger "ssh-nft").  At the
+ * Partitions are nftables tables on the nodes (ledger "ssh-nft"); netem
+ * and bandwidth are tc qdiscs on the senders (ledger "ssh-tc").  At the
  * end: the follower drained (every byte of the remote file forwarded),
  * leftover groups killed, tables and the directory removed, the master
  * closed; after a crash `chaosrun cleanup` reconnects (cr_ssh.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -85,6 +87,8 @@ typedef struct ssh_run {
     size_t n;
     ssh_node *v;
     unsigned tables; /* nftables tables made so far (their names) */
+    unsigned qbase;  /* the run's first qdisc handle (even, 0xc000..) */
+    unsigned qdiscs; /* qdisc handles used so far */
 } ssh_run;
 
 static ssh_run *state(cr_run *r)
@@ -769,6 +773,9 @@ int cr_run_ssh_setup(cr_run *r, cr_err *err)
     char prefix[24];
     cr_net_prefix_new(prefix, sizeof prefix);
     snprintf(s->runid, sizeof s->runid, "%s", prefix + 2);
+    /* Qdisc handles: from a random even base, so that two runs on one
+     * node (or a dead run's leftovers) do not share them. */
+    s->qbase = 0xc000u + 2u * (unsigned)(cr_rng_fresh_seed() % 0x1800u);
     cr_err e;
     cr_err_clear(&e);
     int fd = cr_dir_mkdir(r->dirfd, "ssh", 0700, 1, &e);
@@ -819,8 +826,9 @@ int cr_run_ssh_check(cr_run *r, cr_err *err)
     const cr_net_hosts *h = sc->hosts;
     if (!h || !h->nssh)
         return 0;
-    static const char *const ok[] = {"kill",    "terminate", "pause",
-                                     "restart", "partition", NULL};
+    static const char *const ok[] = {"kill",      "terminate", "pause",
+                                     "restart",   "partition", "netem",
+                                     "bandwidth", NULL};
     for (size_t i = 0; i < sc->nfaults; i++) {
         const cr_fault *f = &sc->faults[i];
         int fine = 0;
@@ -994,6 +1002,164 @@ int cr_run_ssh_partition_revert(cr_run *r, void *st, cr_err *err)
         cmds[k] = cr_asprintf("printf 'table inet %s\\ndelete table inet "
                               "%s\\n' | nft -f -",
                               c->v[k].table, c->v[k].table);
+    }
+    int rc = nodes_run(r, nds, cmds, n, ok, err);
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++) {
+        cr_free(cmds[k]);
+        if (ok[k])
+            cr_ledger_done(r->ledger, c->v[k].lid);
+        else
+            c->v[kept++] = c->v[k]; /* for a later revert */
+    }
+    if (c)
+        c->n = kept;
+    if (rc != 0)
+        return rc;
+    cr_free(c);
+    return 0;
+}
+
+/* ---- traffic shaping: netem and bandwidth ------------------------------- */
+
+typedef struct ssh_shape {
+    size_t n;
+    struct {
+        ssh_node *nd;
+        int lid;
+        unsigned handle;
+    } v[CR_NET_MAX_HOSTS];
+} ssh_shape;
+
+/* The senders of flows, each once, with the numeric addresses of their
+ * receivers; CR_EUNSUP when a node is named by a host name (tc's u32
+ * needs the address). */
+static int shape_plan(cr_run *r, const char *const (*flows)[2], size_t n,
+                      ssh_node **snd, const char *(*to)[CR_NET_MAX_HOSTS],
+                      size_t *nto, size_t *nsnd, cr_err *err)
+{
+    *nsnd = 0;
+    for (size_t f = 0; f < n; f++) {
+        ssh_node *a = node_of(r, flows[f][0]), *b = node_of(r, flows[f][1]);
+        if (!a || !b || a == b)
+            continue;
+        struct in6_addr bin;
+        if (inet_pton(AF_INET, b->addr, &bin) != 1 &&
+            inet_pton(AF_INET6, b->addr, &bin) != 1)
+            return cr_err_set(err, CR_EUNSUP,
+                              "ssh node %s is reached by the name \"%s\": "
+                              "netem and bandwidth on nodes need its numeric "
+                              "address in \"ssh\"",
+                              b->n.name, b->addr);
+        size_t k = 0;
+        while (k < *nsnd && snd[k] != a)
+            k++;
+        if (k == *nsnd) {
+            if (k >= CR_NET_MAX_HOSTS)
+                continue;
+            snd[k] = a;
+            nto[k] = 0;
+            (*nsnd)++;
+        }
+        int dup = 0;
+        for (size_t i = 0; i < nto[k]; i++)
+            dup |= strcmp(to[k][i], b->addr) == 0;
+        if (!dup && nto[k] < CR_NET_MAX_HOSTS)
+            to[k][nto[k]++] = b->addr;
+    }
+    return 0;
+}
+
+int cr_run_ssh_qdisc_probe(cr_run *r, const char *const (*flows)[2], size_t n,
+                           const char *what, const char *child, cr_err *err)
+{
+    ssh_node *snd[CR_NET_MAX_HOSTS];
+    const char *to[CR_NET_MAX_HOSTS][CR_NET_MAX_HOSTS];
+    size_t nto[CR_NET_MAX_HOSTS], nsnd = 0;
+    int rc = shape_plan(r, flows, n, snd, to, nto, &nsnd, err);
+    char *cmd = cr_ssh_tc_probe_cmd(child);
+    if (rc == 0 && !cmd)
+        rc = cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    for (size_t k = 0; k < nsnd && rc == 0; k++) {
+        char out[512];
+        cr_err e;
+        cr_err_clear(&e);
+        out[0] = '\0';
+        if (node_run(r, snd[k], cmd, out, sizeof out, &e) == 0)
+            continue;
+        size_t len = strlen(out);
+        while (len && out[len - 1] == '\n')
+            out[--len] = '\0';
+        rc = cr_err_set(err, CR_EUNSUP,
+                        "%s: ssh node %s cannot shape traffic with `tc qdisc "
+                        "add ... %s`: %s",
+                        what, snd[k]->n.name, child, len ? out : e.msg);
+    }
+    cr_free(cmd);
+    return rc;
+}
+
+int cr_run_ssh_qdisc(cr_run *r, const char *const (*flows)[2], size_t n,
+                     const char *child, void **state_out, cr_err *err)
+{
+    ssh_run *s = state(r);
+    ssh_shape *c = cr_calloc(1, sizeof *c);
+    if (!c || !s) {
+        cr_free(c);
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    }
+    *state_out = c;
+    ssh_node *snd[CR_NET_MAX_HOSTS];
+    const char *to[CR_NET_MAX_HOSTS][CR_NET_MAX_HOSTS];
+    size_t nto[CR_NET_MAX_HOSTS], nsnd = 0;
+    char *cmds[CR_NET_MAX_HOSTS];
+    int ok[CR_NET_MAX_HOSTS];
+    int rc = shape_plan(r, flows, n, snd, to, nto, &nsnd, err);
+    /* Every handle recorded first, then all loaded at once. */
+    for (size_t k = 0; k < nsnd && rc == 0; k++) {
+        unsigned h = s->qbase + 2u * s->qdiscs;
+        if (h >= 0xfffe) {
+            rc = cr_err_set(err, CR_EUNSUP,
+                            "ssh: too many shaping faults in one run");
+            break;
+        }
+        char obj[8], line[8192];
+        snprintf(obj, sizeof obj, "%04x", h);
+        memcpy(line, "ssh-tc ", 7);
+        if (cr_ssh_ledger_line(&snd[k]->n, obj, line + 7, sizeof line - 7) !=
+            0) {
+            rc = cr_err_set(err, CR_EINVAL, "ssh: bad node line");
+            break;
+        }
+        int lid = cr_ledger_add(r->ledger, line, err);
+        if (lid < 0) {
+            rc = lid;
+            break;
+        }
+        s->qdiscs++;
+        c->v[k].nd = snd[k];
+        c->v[k].lid = lid;
+        c->v[k].handle = h;
+        cmds[k] = cr_ssh_tc_apply_cmd(h, child, to[k], nto[k]);
+        c->n = k + 1;
+    }
+    if (rc == 0)
+        rc = nodes_run(r, snd, cmds, c->n, ok, err);
+    for (size_t k = 0; k < c->n; k++)
+        cr_free(cmds[k]);
+    return rc; /* on failure the engine reverts what was recorded */
+}
+
+int cr_run_ssh_qdisc_revert(cr_run *r, void *st, cr_err *err)
+{
+    ssh_shape *c = st;
+    ssh_node *nds[CR_NET_MAX_HOSTS];
+    char *cmds[CR_NET_MAX_HOSTS];
+    int ok[CR_NET_MAX_HOSTS];
+    size_t n = c ? c->n : 0;
+    for (size_t k = 0; k < n; k++) {
+        nds[k] = c->v[k].nd;
+        cmds[k] = cr_ssh_tc_cleanup_cmd(c->v[k].handle);
     }
     int rc = nodes_run(r, nds, cmds, n, ok, err);
     size_t kept = 0;

@@ -449,3 +449,70 @@ void cr_netem_format(const cr_netem_spec *s, char *buf, size_t n)
     if (len > 0 && len < n && buf[len - 1] == ' ')
         buf[len - 1] = '\0';
 }
+
+int cr_netem_tc_args(const cr_netem_spec *s, char *buf, size_t n)
+{
+    size_t len = 0;
+    int over = 0;
+#define CR_T_(...)                                                             \
+    do {                                                                       \
+        int k_ = len < n ? snprintf(buf + len, n - len, __VA_ARGS__) : -1;     \
+        if (k_ < 0 || (size_t)k_ >= n - len)                                   \
+            over = 1;                                                          \
+        else                                                                   \
+            len += (size_t)k_;                                                 \
+    } while (0)
+    if (n == 0)
+        return CR_EINVAL;
+    buf[0] = '\0';
+    CR_T_("netem limit %u", s->limit ? s->limit : 1000);
+    if (s->delay_ms > 0) {
+        CR_T_(" delay %gms", s->delay_ms);
+        if (s->jitter_ms > 0) {
+            CR_T_(" %gms", s->jitter_ms);
+            if (s->delay_corr > 0)
+                CR_T_(" %g%%", s->delay_corr);
+            if (s->dist != CR_NETEM_DIST_NONE &&
+                s->dist != CR_NETEM_DIST_UNIFORM)
+                CR_T_(" distribution %s", cr_netem_dist_names[s->dist]);
+        }
+    }
+    if (s->loss > 0) {
+        CR_T_(" loss random %g%%", s->loss);
+        if (s->loss_corr > 0)
+            CR_T_(" %g%%", s->loss_corr);
+    }
+    if (s->loss_model == CR_NETEM_LOSS_GE)
+        CR_T_(" loss gemodel %g%% %g%% %g%% %g%%", s->ge[0], s->ge[1], s->ge[2],
+              s->ge[3]);
+    if (s->loss_model == CR_NETEM_LOSS_STATE)
+        CR_T_(" loss state %g%% %g%% %g%% %g%% %g%%", s->state[0], s->state[1],
+              s->state[2], s->state[3], s->state[4]);
+    if (s->duplicate > 0) {
+        CR_T_(" duplicate %g%%", s->duplicate);
+        if (s->duplicate_corr > 0)
+            CR_T_(" %g%%", s->duplicate_corr);
+    }
+    if (s->corrupt > 0) {
+        CR_T_(" corrupt %g%%", s->corrupt);
+        if (s->corrupt_corr > 0)
+            CR_T_(" %g%%", s->corrupt_corr);
+    }
+    if (s->reorder > 0) {
+        CR_T_(" reorder %g%%", s->reorder);
+        if (s->reorder_corr > 0)
+            CR_T_(" %g%%", s->reorder_corr);
+        CR_T_(" gap %d", s->gap > 0 ? s->gap : 1);
+    }
+    if (s->rate_kbit > 0)
+        CR_T_(" rate %gkbit", s->rate_kbit);
+    if (s->slot_max_ms > 0) {
+        CR_T_(" slot %gms %gms", s->slot_min_ms, s->slot_max_ms);
+        if (s->slot_packets > 0)
+            CR_T_(" packets %d", s->slot_packets);
+        if (s->slot_bytes > 0)
+            CR_T_(" bytes %d", s->slot_bytes);
+    }
+#undef CR_T_
+    return over ? CR_EINVAL : 0;
+}

@@ -88,4 +88,11 @@ int cr_netem_build(const cr_netem_spec *s, int ifindex, struct nl_msg **out,
 /* A JSON-ready one-line summary ("delay 100ms jitter 10ms loss 5%"). */
 void cr_netem_format(const cr_netem_spec *s, char *buf, size_t n);
 
+/* The same parameters as tc(8)'s netem arguments ("netem limit 1000 delay
+ * 100ms 10ms 25% distribution normal loss random 5%"), for nodes reached
+ * over ssh, where tc installs the qdisc.  Uniform jitter is tc's default
+ * and is not named (older iproute2 has no "uniform" table).  Returns 0, or
+ * CR_EINVAL when buf (n bytes) is too small. */
+int cr_netem_tc_args(const cr_netem_spec *s, char *buf, size_t n);
+
 #endif

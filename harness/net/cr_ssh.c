@@ -3,6 +3,7 @@
  * Nothing here needs a run; the engine's side is engine/cr_run_ssh.c. */
 #include "cr_ssh.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -245,6 +246,117 @@ char *cr_ssh_nft_ruleset(const char *table, const char *const *addrs, size_t n)
     return b.s;
 }
 
+/* ---- traffic shaping (tc) ---------------------------------------------- */
+
+/* "protocol ip u32 match ip dst A/32" or the IPv6 form; 0, or CR_EINVAL
+ * for an address that is not numeric. */
+static int add_u32_match(cr_sbuf *b, const char *addr)
+{
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, addr, bin) == 1) {
+        char *m =
+            cr_asprintf("protocol ip prio 1 u32 match ip dst %s/32", addr);
+        int bad = m ? add_str(b, m) : CR_ENOMEM;
+        cr_free(m);
+        return bad;
+    }
+    if (inet_pton(AF_INET6, addr, bin) == 1) {
+        char *m =
+            cr_asprintf("protocol ipv6 prio 2 u32 match ip6 dst %s/128", addr);
+        int bad = m ? add_str(b, m) : CR_ENOMEM;
+        cr_free(m);
+        return bad;
+    }
+    return CR_EINVAL;
+}
+
+/* The htb root (unclassified traffic leaves by its direct queue,
+ * unshaped), a class $h:4 that does not limit, and the child under it, on
+ * device "$d"; $h and $c hold the handles.  htb rather than prio: some
+ * kernels build sch_htb and not sch_prio (this project's CI machines). */
+static int add_tc_root(cr_sbuf *b, const char *child)
+{
+    int bad =
+        add_str(b, "tc qdisc add dev \"$d\" root handle $h: htb || "
+                   "exit 1; tc class add dev \"$d\" parent $h: classid "
+                   "$h:4 htb rate 100gbit burst 1m cburst 1m quantum 60000 || "
+                   "exit 1; "
+                   "tc qdisc add dev \"$d\" parent $h:4 handle $c: ");
+    bad |= add_str(b, child);
+    return bad | add_str(b, " || exit 1");
+}
+
+char *cr_ssh_tc_apply_cmd(unsigned handle, const char *child,
+                          const char *const *addrs, size_t n)
+{
+    cr_sbuf b = {0};
+    if (!child || handle == 0 || handle >= 0xffff || n == 0)
+        return NULL;
+    /* Each step `|| exit 1` (the subshell's; not set -e, which a failure
+     * inside a list would escape). */
+    char *head = cr_asprintf("(h=%x; c=%x\n", handle, handle + 1);
+    int bad = head ? add_str(&b, head) : 1;
+    cr_free(head);
+    for (size_t i = 0; i < n && !bad; i++) {
+        /* the device that routes to the address, once per device */
+        bad |= add_str(&b, "a=");
+        bad |= cr_ssh_quote(&b, addrs[i]);
+        bad |= add_str(&b, "\nd=$(ip -o route get \"$a\" | sed -n "
+                           "'s/.* dev \\([^ ]*\\).*/\\1/p')\n"
+                           "[ -n \"$d\" ] || { echo \"no route to $a\"; "
+                           "exit 1; }\n"
+                           "if ! tc qdisc show dev \"$d\" root | grep -q "
+                           "\"^qdisc htb $h: \"; then ");
+        bad |= add_tc_root(&b, child);
+        bad |= add_str(&b, "; fi\ntc filter add dev \"$d\" parent $h: ");
+        bad |= add_u32_match(&b, addrs[i]);
+        bad |= add_str(&b, " flowid $h:4 || exit 1\n");
+    }
+    bad |= add_str(&b, ")");
+    if (bad) {
+        cr_free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+char *cr_ssh_tc_cleanup_cmd(unsigned handle)
+{
+    if (handle == 0 || handle >= 0xffff)
+        return NULL;
+    /* Ours only: a root htb qdisc with our handle (tc prints it in hex,
+     * lower case); `del ... handle` checks it once more. */
+    /* The devices from `ip link` (/sys/class/net shows another network
+     * namespace's when sysfs was mounted there). */
+    return cr_asprintf("for d in $(ip -o link show | sed -n 's/^[0-9]*: "
+                       "\\([^:@ ]*\\).*/\\1/p'); do tc qdisc show dev "
+                       "\"$d\" root 2>/dev/null | grep -q '^qdisc htb %x: ' "
+                       "&& tc qdisc del dev \"$d\" root handle %x: "
+                       "2>/dev/null; done; true",
+                       handle, handle);
+}
+
+char *cr_ssh_tc_probe_cmd(const char *child)
+{
+    cr_sbuf in = {0}, out = {0};
+    int bad = add_str(&in, "h=c0; c=c1; d=lo; ip link set lo up || exit 1; ");
+    bad |= add_tc_root(&in, child);
+    bad |= add_str(&in, "; tc filter add dev lo parent c0: protocol ip prio "
+                        "1 u32 match ip dst 127.0.0.1/32 flowid c0:4");
+    bad |= add_str(&out, "command -v tc >/dev/null || { echo 'no tc program "
+                         "(package iproute2)'; exit 1; }; "
+                         "command -v unshare >/dev/null || { echo 'no unshare "
+                         "program (package util-linux)'; exit 1; }; "
+                         "unshare -n sh -c ");
+    bad |= !in.s || cr_ssh_quote(&out, in.s);
+    cr_free(in.s);
+    if (bad) {
+        cr_free(out.s);
+        return NULL;
+    }
+    return out.s;
+}
+
 char *cr_ssh_event_line(const char *line, size_t n, double offset_s)
 {
     json_t *o = json_loadb(line, n, 0, NULL);
@@ -338,7 +450,8 @@ int cr_ssh_cleanup_entry(const char *kind, const char *args, cr_err *err)
 {
     char dest[256], port[16], id[1024], kh[1024], obj[1024];
     int strict = 0, sudo = 0;
-    if ((strcmp(kind, "ssh-dir") != 0 && strcmp(kind, "ssh-nft") != 0) ||
+    if ((strcmp(kind, "ssh-dir") != 0 && strcmp(kind, "ssh-nft") != 0 &&
+         strcmp(kind, "ssh-tc") != 0) ||
         sscanf(args, "%255s %15s %1023s %1023s %d %d %1023s", dest, port, id,
                kh, &strict, &sudo, obj) != 7)
         return cr_err_set(err, CR_EINVAL, "ledger: bad %s entry '%s'", kind,
@@ -361,6 +474,16 @@ int cr_ssh_cleanup_entry(const char *kind, const char *args, cr_err *err)
             strchr(obj, '\'') || !obj[14])
             return cr_err_set(err, CR_EINVAL, "ledger: bad ssh-dir '%s'", obj);
         char *c = cr_ssh_dir_cleanup_cmd(obj);
+        bad |= c ? add_str(&b, c) : 1;
+        cr_free(c);
+    } else if (strcmp(kind, "ssh-tc") == 0) {
+        /* Four hex digits, as cr_run_ssh_qdisc writes them. */
+        char *end;
+        unsigned long h = strtoul(obj, &end, 16);
+        if (strlen(obj) != 4 || *end || strspn(obj, "0123456789abcdef") != 4 ||
+            h == 0 || h >= 0xffff)
+            return cr_err_set(err, CR_EINVAL, "ledger: bad ssh-tc '%s'", obj);
+        char *c = cr_ssh_tc_cleanup_cmd((unsigned)h);
         bad |= c ? add_str(&b, c) : 1;
         cr_free(c);
     } else {

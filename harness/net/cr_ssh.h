@@ -77,6 +77,29 @@ char *cr_ssh_dir_cleanup_cmd(const char *dir);
  * sees silence, as Jepsen's partitions).  cr_malloc'd, or NULL. */
 char *cr_ssh_nft_ruleset(const char *table, const char *const *addrs, size_t n);
 
+/* Traffic shaping on a node (netem and bandwidth over ssh).  tc_apply:
+ * the remote command that sends the node's traffic towards each of
+ * addrs[0..n-1] (numeric addresses) through `child` (tc arguments of the
+ * shaping qdisc: "netem limit 1000 delay 100ms", "tbf rate 800kbit burst
+ * 4096 latency 50ms"): on the device that routes to each address, a root
+ * htb qdisc with handle `handle` (unclassified traffic -- ssh itself --
+ * leaves by its direct queue, as before), a class handle:4 that does not
+ * limit, the child under it and a u32 filter per address sending it
+ * there.  `tc qdisc add` refuses to
+ * replace a root qdisc someone configured; a default one (handle 0) is
+ * replaced and comes back when ours is deleted.  tc_cleanup: the command
+ * that deletes, on every device of the node, the root qdisc if it is ours
+ * (htb with `handle`); nothing there = success.  tc_probe: a command
+ * that installs the same construction on the loopback device of a
+ * throw-away network namespace (unshare -n), so that a node lacking the
+ * qdisc (sch_netem), the classifier or the tc syntax says so before the
+ * run starts, and nothing of the node is touched.  Each cr_malloc'd, or
+ * NULL (out of memory, or an address that is not numeric). */
+char *cr_ssh_tc_apply_cmd(unsigned handle, const char *child,
+                          const char *const *addrs, size_t n);
+char *cr_ssh_tc_cleanup_cmd(unsigned handle);
+char *cr_ssh_tc_probe_cmd(const char *child);
+
 /* One event line written on a node, its "ts" moved onto the harness's
  * clock: ts - offset_s (offset_s = node's clock - harness's clock).  A line
  * that is not a JSON object with a numeric "ts" is returned unchanged (the
@@ -84,14 +107,16 @@ char *cr_ssh_nft_ruleset(const char *table, const char *const *addrs, size_t n);
  * '\n', or NULL when out of memory. */
 char *cr_ssh_event_line(const char *line, size_t n, double offset_s);
 
-/* Undo one ledger line of kind "ssh-dir" or "ssh-nft" (args as written by
- * cr_ssh_ledger_line): reconnects without a master, kills the process
- * groups of the node's pidfiles and removes the remote directory / deletes
- * the nftables table.  Already gone = success.  Other kinds: CR_EINVAL. */
+/* Undo one ledger line of kind "ssh-dir", "ssh-nft" or "ssh-tc" (args as
+ * written by cr_ssh_ledger_line): reconnects without a master, kills the
+ * process groups of the node's pidfiles and removes the remote directory /
+ * deletes the nftables table / deletes the root qdiscs with the handle (4
+ * hex digits).  Already gone = success.  Other kinds: CR_EINVAL. */
 int cr_ssh_cleanup_entry(const char *kind, const char *args, cr_err *err);
 
-/* The args of a ledger line of kind ("ssh-dir" or "ssh-nft") for node and
- * object (the remote directory or the table), into buf.  Returns 0, or
+/* The args of a ledger line of kind ("ssh-dir", "ssh-nft" or "ssh-tc")
+ * for node and object (the remote directory, the table or the handle),
+ * into buf.  Returns 0, or
  * CR_EINVAL when a field holds white space (cannot be written) or the line
  * does not fit. */
 int cr_ssh_ledger_line(const cr_ssh_node *node, const char *object, char *buf,

@@ -7,7 +7,9 @@
 # reaches is one of the namespaces this test created; the root namespace is
 # never changed.  The scenario: n1 sends UDP to n2 and n3 every 10 ms; a
 # partition cuts n1 off (nft on the nodes, over ssh), a kill hits sink3
-# (kill over ssh; it is restarted by policy).  Checked: the verdict, the
+# (kill over ssh; it is restarted by policy), a bandwidth fault limits
+# n1 -> n2 to 8 kbit/s (tc on n1 over ssh; n1 -> n3 untouched), and
+# netem is refused (exit 3 naming the node) where the kernel lacks it.  Checked: the verdict, the
 # effects in the merged event history, the journal's clock offsets, a
 # service's "dirs" made on its node, and
 # that nothing is left on the nodes (no process, no nft table, no
@@ -39,13 +41,17 @@ cat >"$scen" <<EOF
  "faults": [
    {"kind": "partition", "name": "split-n1", "groups": [["n1"], ["n2", "n3"]],
     "at_s": 1, "for_s": 2},
-   {"kind": "kill", "name": "kill-sink3", "target": "sink3", "at_s": 4}],
+   {"kind": "kill", "name": "kill-sink3", "target": "sink3", "at_s": 4},
+   {"kind": "bandwidth", "name": "slow-n1-n2", "between": ["n1", "n2"],
+    "direction": "egress", "rate_kbit": 8, "burst_kb": 1, "at_s": 5, "for_s": 3}],
  "expect": [
    {"kind": "service", "service": "sink3", "restarts": {"min": 1, "max": 1}},
    {"kind": "events", "ev": "udp_recv", "svc": "sink2", "max": 0,
     "window": {"fault": "split-n1", "from_s": 0.3, "to_s": 1.7}},
    {"kind": "events", "ev": "udp_recv", "svc": "sink3", "min": 5,
-    "window": {"ready": "sink3", "count": 2, "from_s": 0.1, "to_s": 2}}]}
+    "window": {"ready": "sink3", "count": 2, "from_s": 0.1, "to_s": 2}},
+   {"kind": "events", "ev": "udp_recv", "svc": "sink2", "max": 80,
+    "window": {"fault": "slow-n1-n2", "from": "applied", "from_s": 0.3, "to_s": 1.8}}]}
 EOF
 
 # ---- 1. the scenario -------------------------------------------------------
@@ -82,8 +88,20 @@ read -r lo hi <<<"$(jq -r '.faults[] | select(.name=="split-n1") |
     "\(3 - .applied_t - 0.05) \(.reverted_t - .apply_began_t + 0.1)"' "$j")"
 expect_true "partition silenced n1->n2 from its apply to its revert (gap $g2 s, in [$lo, $hi])" \
     awk -v g="$g2" -v lo="$lo" -v hi="$hi" 'BEGIN {exit !(lo >= 0.5 && g >= lo && g <= hi)}'
+expect_eq "bandwidth applied through tc on n1" "applied tbf over ssh" \
+    "$(jq -r '.faults[] | select(.name=="slow-n1-n2") | "\(.outcome) \(.details.backend)"' "$j")"
+# In the window the limit held: n1 -> n2 carried at most a third of what
+# n1 -> n3 carried (8 kbit/s is ~20 of the ~100 datagrams a second).
+read -r wlo whi <<<"$(jq -r '.faults[] | select(.name=="slow-n1-n2") |
+    "\(.applied_t + 0.3) \(.applied_t + 1.8)"' "$j")"
+t0=$(jq -r '.t0_unix' "$j")
+inwin() { jq -r --arg s "$1" 'select(.ev=="udp_recv" and .svc==$s) | .ts' "$ev" |
+          awk -v t0="$t0" -v lo="$wlo" -v hi="$whi" '$1-t0 >= lo && $1-t0 < hi {n++} END {print n+0}'; }
+w2=$(inwin sink2) w3=$(inwin sink3)
+expect_true "bandwidth limited n1->n2 only ($w2 datagrams to sink2, $w3 to sink3 in 1.5 s)" \
+    awk -v a="$w2" -v b="$w3" 'BEGIN {exit !(b >= 30 && a * 3 <= b)}'
 expect_eq "sink3 restarted once (the kill)" 1 "$(jq -r '.services[] | select(.instance=="sink3.0") | .restarts' "$j")"
-expect_eq "every expectation passed" "passed,passed,passed" "$(jq -r '[.expectations[].verdict] | join(",")' "$j")"
+expect_eq "every expectation passed" "passed,passed,passed,passed" "$(jq -r '[.expectations[].verdict] | join(",")' "$j")"
 expect_true "logs of remote replicas came back" grep -q "listening on" "$out/logs/sink2.0.log"
 expect_true "a remote service's dirs are made in its node's directory" \
     grep -qx "made: spool 755" "$out/logs/spooler.0.log"
@@ -91,8 +109,9 @@ expect_true "and not in the run directory here" [ ! -e "$out/spool" ]
 adds=$(grep -c '^+' "$out/ledger" || true)
 dones=$(grep -c '^-' "$out/ledger" || true)
 expect_eq "every ledger line reverted" "$adds" "$dones"
-expect_true "the ledger recorded a node directory and a table" \
-    sh -c "grep -q ' ssh-dir ' '$out/ledger' && grep -q ' ssh-nft ' '$out/ledger'"
+expect_true "the ledger recorded a node directory, a table and a qdisc" \
+    sh -c "grep -q ' ssh-dir ' '$out/ledger' && grep -q ' ssh-nft ' '$out/ledger' &&
+           grep -q ' ssh-tc ' '$out/ledger'"
 runid=$(run_id "$j")
 expect_eq "nothing left on the nodes" "" "$(node_left "$runid")"
 
@@ -107,12 +126,32 @@ expect_eq "cpu fault on an ssh node exits 3" 3 "$RC"
 expect_true "the message names the kind and the node" \
     grep -q "fault kind cpu is not supported on ssh node n3" "$E2E_TMP/cpu.out"
 
+# ---- 2b. netem on nodes: tc probed on each sender before the run ---------
+# Where the kernel lacks sch_netem (this project's machines), exit 3 naming
+# the node and tc's words; where it has it, the loss silences n1 -> n2.
+sed 's/"kind": "bandwidth", "name": "slow-n1-n2"/"kind": "netem", "name": "slow-n1-n2", "loss": 100/;
+     s/"rate_kbit": 8, "burst_kb": 1, //; s/"max": 80,/"max": 0,/' "$scen" >"$E2E_TMP/netem.json"
+set +e
+in_ctl "$CHAOSRUN" --no-status --out "$E2E_TMP/netem" "$E2E_TMP/netem.json" >"$E2E_TMP/netem.out" 2>&1
+RC=$?
+set -e
+if unshare -n tc qdisc add dev lo root netem delay 1ms 2>/dev/null; then
+    expect_eq "netem on ssh nodes (kernel has sch_netem) exits 0" 0 "$RC"
+else
+    expect_eq "netem on ssh nodes without sch_netem exits 3" 3 "$RC"
+    expect_true "the message names the fault, the node and tc's reason" \
+        grep -q "faults\[2\]: ssh node n1 cannot shape traffic with .*netem limit 1000 loss random 100%.*: .*qdisc kind is unknown" "$E2E_TMP/netem.out"
+    expect_true "nothing was started" [ ! -e "$E2E_TMP/netem/logs/src.0.log" ]
+fi
+[ "$RC" = 0 ] || [ "$RC" = 3 ] || cat "$E2E_TMP/netem.out"
+
 # ---- 3. SIGKILLed harness: `chaosrun cleanup` reconnects -------------------
 out="$E2E_TMP/killed"
 ip netns exec "$ctl" "$CHAOSRUN" --no-status --out "$out" "$scen" >"$out.out" 2>&1 &
 pid=$!
-for _ in $(seq 1 150); do
-    grep -q ' ssh-nft ' "$out/ledger" 2>/dev/null && break
+# Killed while the bandwidth fault holds a qdisc on n1 (applied at 5 s).
+for _ in $(seq 1 300); do
+    grep -q ' ssh-tc ' "$out/ledger" 2>/dev/null && break
     sleep 0.1
 done
 sleep 0.3
