@@ -400,6 +400,7 @@ static void drain_check(cr_run *r)
                           d->max_s, "waited_s", waited, "hit_max", hit_max);
     if (d->match.svc)
         json_object_set_new(j, "svc", json_string(d->match.svc));
+    json_object_set_new(j, "began_t", json_real(r->drain_began));
     json_object_set_new(j, "last_event_t",
                         isfinite(last) ? json_real(last) : json_null());
     json_object_set_new(r->journal, "drain", j);
