@@ -8,11 +8,21 @@
  *   PASS <name>: <measurement>      or      FAIL <name>: <measurement>
  * then "VM-NETEM-DONE <failures>".  Bounds are generous (the VM runs
  * under TCG): delays within a tolerance, counts within 5 standard
- * deviations of their binomial expectation. */
+ * deviations of their binomial expectation.
+ *
+ * Also the tc commands netem uses on ssh nodes (cr_ssh_tc_*, the kernel
+ * of these machines has no sch_netem): run by sh inside host a as a node
+ * runs them, they delay what a sends to b and not what it sends to c, and
+ * their clean-up takes the delay away. */
 #include "base/cr_alloc.h"
 #include "net/cr_net.h"
 #include "net/cr_netem.h"
+#include "net/cr_ssh.h"
 #include "cr_nettest.h"
+
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <math.h>
 #include <stdarg.h>
@@ -101,17 +111,17 @@ static int cmpd(const void *a, const void *b)
 
 /* n RTT samples in ms; returns the median, *iqr the interquartile range
  * (robust against the VM's occasional scheduling outliers). */
-static double rtt(int n, double *iqr)
+static double rtt_to(int dst, int n, double *iqr)
 {
-    int rx = nt_udp_socket(cr_net_topo_nsfd(topo, 1), cr_net_topo_addr(topo, 1),
-                           7000);
+    int rx = nt_udp_socket(cr_net_topo_nsfd(topo, dst),
+                           cr_net_topo_addr(topo, dst), 7000);
     int tx =
         nt_udp_socket(cr_net_topo_nsfd(topo, 0), cr_net_topo_addr(topo, 0), 0);
     echo e = {rx, 0};
     pthread_t th;
     pthread_create(&th, NULL, echo_thread, &e);
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(7000)};
-    inet_pton(AF_INET, cr_net_topo_addr(topo, 1), &to.sin_addr);
+    inet_pton(AF_INET, cr_net_topo_addr(topo, dst), &to.sin_addr);
     double *v = calloc((size_t)n, sizeof *v);
     int k = 0;
     for (int i = 0; i < n; i++) {
@@ -142,6 +152,29 @@ static double rtt(int n, double *iqr)
     double med = k ? v[k / 2] : NAN;
     free(v);
     return med;
+}
+
+static double rtt(int n, double *iqr)
+{
+    return rtt_to(1, n, iqr);
+}
+
+/* Run script with dash inside host i (as a node's control shell would;
+ * busybox's sh would prefer its own ip and tc applets); its exit status,
+ * or -1. */
+static int sh_in_host(int i, const char *script)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setns(cr_net_topo_nsfd(topo, i), CLONE_NEWNET) != 0)
+            _exit(126);
+        execl("/bin/dash", "dash", "-c", script, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* ---- one-way counting ------------------------------------------------- */
@@ -223,8 +256,8 @@ int main(void)
 {
     cr_err err;
     cr_err_clear(&err);
-    const char *names[] = {"a", "b"};
-    if (cr_net_topo_create("crvm", names, 2, NULL, &topo, &err) != 0) {
+    const char *names[] = {"a", "b", "c"};
+    if (cr_net_topo_create("crvm", names, 3, NULL, &topo, &err) != 0) {
         printf("FAIL topology: %s\nVM-NETEM-DONE 1\n", err.msg);
         return 1;
     }
@@ -339,6 +372,32 @@ int main(void)
     close(tx);
     verdict(bps < 250000 * 1.3 && bps > 250000 * 0.3, "rate",
             "2000 kbit/s: %.0f B/s received (configured 250000)", bps);
+
+    /* netem on ssh nodes: the same commands, run by sh in host a. */
+    char child[256];
+    cr_netem_spec sd = {.delay_ms = 100};
+    const char *b_addr[] = {cr_net_topo_addr(topo, 1)};
+    cr_netem_tc_args(&sd, child, sizeof child);
+    char *apply = cr_ssh_tc_apply_cmd(0xc7a0, child, b_addr, 1);
+    char *clean = cr_ssh_tc_cleanup_cmd(0xc7a0);
+    char *probe = cr_ssh_tc_probe_cmd(child);
+    int prc = sh_in_host(0, probe);
+    int arc = sh_in_host(0, apply);
+    double iqr5, iqr6, r5 = rtt_to(1, 20, &iqr5), r6 = rtt_to(2, 20, &iqr6);
+    int crc = sh_in_host(0, clean);
+    double iqr7, r7 = rtt_to(1, 20, &iqr7);
+    verdict(prc == 0, "ssh-tc-probe", "`%s` in a throw-away namespace: exit %d",
+            child, prc);
+    verdict(arc == 0 && r5 - base > 95 && r5 - base < 160, "ssh-tc-delay",
+            "tc script (exit %d): a->b RTT %.2f ms, added %.2f ms", arc, r5,
+            r5 - base);
+    verdict(r6 - base < 50, "ssh-tc-only-b",
+            "a->c RTT %.2f ms while a->b is delayed", r6);
+    verdict(crc == 0 && r7 - base < 50, "ssh-tc-cleanup",
+            "clean-up (exit %d): a->b RTT %.2f ms again", crc, r7);
+    cr_free(apply);
+    cr_free(clean);
+    cr_free(probe);
 
     cr_net_topo_destroy(topo);
     printf("VM-NETEM-DONE %d\n", failures);

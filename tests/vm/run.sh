@@ -24,7 +24,8 @@ fi
 vm_kernel
 vmlinuz=$VM_VMLINUZ
 mods=()
-for m in net/sched/sch_netem.ko drivers/net/veth.ko net/sched/sch_tbf.ko; do
+for m in net/sched/sch_netem.ko drivers/net/veth.ko net/sched/sch_tbf.ko \
+         net/sched/sch_htb.ko net/sched/cls_u32.ko; do
     vm_module "$m"
     mods+=("$VM_MOD")
 done
@@ -33,9 +34,18 @@ if [ "$FETCH_ONLY" = 1 ]; then echo "kernel ready: $vmlinuz"; exit 0; fi
 work=$(mktemp -d /tmp/cr_vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
-vm_root "$root" sh mount insmod poweroff mkdir cat echo sleep
+vm_root "$root" sh mount insmod poweroff mkdir cat echo sleep sed grep ls
 cp "${mods[@]}" "$root/modules/"
 vm_add_prog "$root" "$BIN/cr_vm_netem" /bin
+# iproute2's ip and tc: the commands netem runs on ssh nodes, by dash
+# (busybox's sh would run its own ip and tc applets first)
+for p in ip tc dash unshare; do
+    f=$(command -v "$p" || true)
+    [ -n "$f" ] || vm_skip "$p not installed (packages iproute2, dash, util-linux)"
+    vm_add_prog "$root" "$(readlink -f "$f")" /bin
+    [ "$(basename "$(readlink -f "$f")")" = "$p" ] || ln -sf "$(basename "$(readlink -f "$f")")" "$root/bin/$p"
+done
+ln -sf dash "$root/bin/sh" # `unshare -n sh -c` of the probe too
 cat >"$root/init" <<'INIT'
 #!/bin/sh
 mount -t proc proc /proc
