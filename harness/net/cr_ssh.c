@@ -270,20 +270,23 @@ static int add_u32_match(cr_sbuf *b, const char *addr)
     return CR_EINVAL;
 }
 
-/* The htb root (unclassified traffic leaves by its direct queue,
- * unshaped), a class $h:4 that does not limit, and the child under it, on
- * device "$d"; $h and $c hold the handles.  htb rather than prio: some
- * kernels build sch_htb and not sch_prio (this project's CI machines). */
-static int add_tc_root(cr_sbuf *b, const char *child)
+/* The batch lines (tc -batch) of the htb root on device D with handle H
+ * (unclassified traffic leaves by its direct queue, unshaped), a class
+ * H:4 that does not limit, and the child C under it.  htb rather than
+ * prio: some kernels build sch_htb and not sch_prio (this project's CI
+ * machines).  D, H, C and K (the child's arguments) are written as given:
+ * shell expansions ("$d") in the apply script, literals in the probe. */
+static int add_tc_root(cr_sbuf *b, const char *d, const char *h, const char *c,
+                       const char *k)
 {
-    int bad =
-        add_str(b, "tc qdisc add dev \"$d\" root handle $h: htb || "
-                   "exit 1; tc class add dev \"$d\" parent $h: classid "
-                   "$h:4 htb rate 100gbit burst 1m cburst 1m quantum 60000 || "
-                   "exit 1; "
-                   "tc qdisc add dev \"$d\" parent $h:4 handle $c: ");
-    bad |= add_str(b, child);
-    return bad | add_str(b, " || exit 1");
+    char *t = cr_asprintf("qdisc add dev %s root handle %s: htb\n"
+                          "class add dev %s parent %s: classid %s:4 htb rate "
+                          "100gbit burst 1m cburst 1m quantum 60000\n"
+                          "qdisc add dev %s parent %s:4 handle %s: %s\n",
+                          d, h, d, h, h, d, h, c, k);
+    int bad = t ? add_str(b, t) : CR_ENOMEM;
+    cr_free(t);
+    return bad;
 }
 
 char *cr_ssh_tc_apply_cmd(unsigned handle, const char *child,
@@ -292,27 +295,33 @@ char *cr_ssh_tc_apply_cmd(unsigned handle, const char *child,
     cr_sbuf b = {0};
     if (!child || handle == 0 || handle >= 0xffff || n == 0)
         return NULL;
-    /* Each step `|| exit 1` (the subshell's; not set -e, which a failure
-     * inside a list would escape). */
-    char *head = cr_asprintf("(h=%x; c=%x\n", handle, handle + 1);
+    /* The device of each address from `ip route get` (one ip each), the
+     * root once per device, a filter per address: all in one `tc -batch`
+     * (one tc, which stops at the first failing line).  Each step
+     * `|| exit 1` (the subshell's; not set -e, which a failure inside a
+     * list escapes). */
+    char *head =
+        cr_asprintf("(h=%x; c=%x; seen=; cmds=; k=", handle, handle + 1);
     int bad = head ? add_str(&b, head) : 1;
     cr_free(head);
+    bad |= cr_ssh_quote(&b, child);
+    bad |= add_str(&b, "\n");
     for (size_t i = 0; i < n && !bad; i++) {
-        /* the device that routes to the address, once per device */
         bad |= add_str(&b, "a=");
         bad |= cr_ssh_quote(&b, addrs[i]);
-        bad |= add_str(&b, "\nd=$(ip -o route get \"$a\" | sed -n "
-                           "'s/.* dev \\([^ ]*\\).*/\\1/p')\n"
-                           "[ -n \"$d\" ] || { echo \"no route to $a\"; "
-                           "exit 1; }\n"
-                           "if ! tc qdisc show dev \"$d\" root | grep -q "
-                           "\"^qdisc htb $h: \"; then ");
-        bad |= add_tc_root(&b, child);
-        bad |= add_str(&b, "; fi\ntc filter add dev \"$d\" parent $h: ");
+        bad |= add_str(&b, "\nr=$(ip -o route get \"$a\") || exit 1; "
+                           "d=${r#* dev }; d=${d%% *}\n"
+                           "[ -n \"$d\" ] && [ \"$d\" != \"$r\" ] || "
+                           "{ echo \"no route to $a\"; exit 1; }\n"
+                           "case \" $seen \" in *\" $d \"*) ;; *) "
+                           "seen=\"$seen $d\"; cmds=\"${cmds}");
+        bad |= add_tc_root(&b, "$d", "$h", "$c", "$k");
+        bad |= add_str(&b, "\" ;; esac\ncmds=\"${cmds}filter add dev $d "
+                           "parent $h: ");
         bad |= add_u32_match(&b, addrs[i]);
-        bad |= add_str(&b, " flowid $h:4 || exit 1\n");
+        bad |= add_str(&b, " flowid $h:4\n\"\n");
     }
-    bad |= add_str(&b, ")");
+    bad |= add_str(&b, "printf '%s' \"$cmds\" | tc -batch - || exit 1)");
     if (bad) {
         cr_free(b.s);
         return NULL;
@@ -325,24 +334,25 @@ char *cr_ssh_tc_cleanup_cmd(unsigned handle)
     if (handle == 0 || handle >= 0xffff)
         return NULL;
     /* Ours only: a root htb qdisc with our handle (tc prints it in hex,
-     * lower case); `del ... handle` checks it once more. */
-    /* The devices from `ip link` (/sys/class/net shows another network
-     * namespace's when sysfs was mounted there). */
-    return cr_asprintf("for d in $(ip -o link show | sed -n 's/^[0-9]*: "
-                       "\\([^:@ ]*\\).*/\\1/p'); do tc qdisc show dev "
-                       "\"$d\" root 2>/dev/null | grep -q '^qdisc htb %x: ' "
-                       "&& tc qdisc del dev \"$d\" root handle %x: "
-                       "2>/dev/null; done; true",
-                       handle, handle);
+     * lower case; `del ... handle` checks it once more), found with one
+     * `tc qdisc show` of every device.  Succeeds when none is left. */
+    return cr_asprintf("tc qdisc show | while read -r q k h x d r; do "
+                       "[ \"$k $h $x\" = 'htb %x: dev' ] && [ \"${r%%%% *}\" = "
+                       "root ] && tc qdisc del dev \"$d\" root handle %x:; "
+                       "done; ! tc qdisc show | grep -q '^qdisc htb %x: dev "
+                       "[^ ]* root'",
+                       handle, handle, handle);
 }
 
 char *cr_ssh_tc_probe_cmd(const char *child)
 {
-    cr_sbuf in = {0}, out = {0};
-    int bad = add_str(&in, "h=c0; c=c1; d=lo; ip link set lo up || exit 1; ");
-    bad |= add_tc_root(&in, child);
-    bad |= add_str(&in, "; tc filter add dev lo parent c0: protocol ip prio "
-                        "1 u32 match ip dst 127.0.0.1/32 flowid c0:4");
+    cr_sbuf in = {0}, batch = {0}, out = {0};
+    int bad = add_tc_root(&batch, "lo", "c0", "c1", child);
+    bad |= add_str(&batch, "filter add dev lo parent c0: protocol ip prio 1 "
+                           "u32 match ip dst 127.0.0.1/32 flowid c0:4\n");
+    bad |= add_str(&in, "ip link set lo up || exit 1; printf '%s' ");
+    bad |= !batch.s || cr_ssh_quote(&in, batch.s);
+    bad |= add_str(&in, " | tc -batch -");
     bad |= add_str(&out, "command -v tc >/dev/null || { echo 'no tc program "
                          "(package iproute2)'; exit 1; }; "
                          "command -v unshare >/dev/null || { echo 'no unshare "
@@ -350,6 +360,7 @@ char *cr_ssh_tc_probe_cmd(const char *child)
                          "unshare -n sh -c ");
     bad |= !in.s || cr_ssh_quote(&out, in.s);
     cr_free(in.s);
+    cr_free(batch.s);
     if (bad) {
         cr_free(out.s);
         return NULL;

@@ -56,13 +56,7 @@ EOF
 
 # ---- 1. the scenario -------------------------------------------------------
 out="$E2E_TMP/run"
-t0=$(date +%s.%N)
-set +e
-in_ctl "$CHAOSRUN" --no-status --out "$out" "$scen" >"$out.out" 2>"$out.err"
-RC=$?
-set -e
-t1=$(date +%s.%N)
-echo "run took $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s"
+run_in_ctl "$out" "$scen"
 expect_eq "ssh scenario exits 0" 0 "$RC"
 [ "$RC" = 0 ] || { cat "$out.err" "$out.out"; cat "$out"/logs/ssh-*.log 2>/dev/null || true; }
 j="$out/journal.json"

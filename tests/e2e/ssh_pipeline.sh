@@ -46,13 +46,7 @@ ssh_pipeline_scen "$scen" "$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)"
 
 # ---- 1. the correct pipeline ----------------------------------------------
 out="$E2E_TMP/run"
-t0=$(date +%s.%N)
-set +e
-in_ctl "$CHAOSRUN" --no-status --out "$out" "$scen" >"$out.out" 2>"$out.err"
-RC=$?
-set -e
-t1=$(date +%s.%N)
-echo "run took $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s"
+run_in_ctl "$out" "$scen"
 expect_eq "the pipeline on ssh nodes passes" 0 "$RC"
 [ "$RC" = 0 ] || { cat "$out.err"; sed -n '/: failed/,$p' "$out.out" | head -30; }
 j="$out/journal.json"
