@@ -92,7 +92,8 @@ run_tests() {
   # (nice: they take what the suite leaves idle; the suite's verdicts must
   # hold on a busy machine anyway), so that they cost the run little wall
   # time; their output is printed after the suite's.
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCR_SANITIZE=ON -DCR_WERROR=ON >/dev/null
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCR_SANITIZE=ON -DCR_WERROR=ON \
+    -DCR_UNIT_TIMEOUT=1200 >/dev/null
   (
     nice -n 19 cmake --build build-asan -j"$(nproc)" >build-asan/build.log 2>&1 || exit 2
     cd build-asan &&

@@ -400,11 +400,18 @@ static void test_proxy_latency_adds_delay(void)
     qsort(base, N, sizeof *base, cmp_d);
     qsort(lat, N, sizeof *lat, cmp_d);
     double added = (lat[N / 2] - base[N / 2]) * 1e3;
-    printf("\n    latency 40 ms: added p50 %.2f ms, min rtt %.2f ms\n", added,
-           lat[0] * 1e3);
-    /* Never early; p50 within +-30%. */
+    double added_min = (lat[0] - base[0]) * 1e3;
+    printf("\n    latency 40 ms: added p50 %.2f ms, min %.2f ms, min rtt %.2f "
+           "ms\n",
+           added, added_min, lat[0] * 1e3);
+    /* Never early, and not more than once: the fastest round trip (the
+     * one the machine's load delayed least; a busy machine only adds)
+     * gained 40 ms, within +30 %.  The median gained more than 28 ms.
+     * (The p50's upper bound failed under ASan at nice 10 beside a CPU
+     * hog: +53 ms with the fastest at +40.8.) */
     CU_ASSERT(lat[0] * 1e3 >= 40.0);
-    CU_ASSERT(added > 28.0 && added < 52.0);
+    CU_ASSERT(added_min < 52.0);
+    CU_ASSERT(added > 28.0);
     /* Removing the toxic leaves the connection healthy and fast again. */
     CTL_OK("toxic remove e lat");
     double after = rtt(fd);
