@@ -35,7 +35,7 @@ cat >"$scen" <<EOF
     "restart": "on-failure", "restart_delay_s": 0.2,
     "ready": {"kind": "log", "regex": "listening on"}},
    {"name": "src", "host": "n1", "ready": {"kind": "log", "regex": "sending"},
-    "cmd": ["$CR_BIN/cr_tgt_udp", "send", "sink2", "sink3", "--interval-ms", "10"]},
+    "cmd": ["$CR_BIN/cr_tgt_udp", "send", "sink2", "sink3", "--interval-ms", "10", "--size", "500"]},
    {"name": "spooler", "host": "n2", "dirs": ["spool"],
     "cmd": ["sh", "-c", "stat -c 'made: %n %a' spool && exec sleep 600"]}],
  "faults": [
@@ -50,7 +50,7 @@ cat >"$scen" <<EOF
     "window": {"fault": "split-n1", "from_s": 0.3, "to_s": 1.7}},
    {"kind": "events", "ev": "udp_recv", "svc": "sink3", "min": 5,
     "window": {"ready": "sink3", "count": 2, "from_s": 0.1, "to_s": 2}},
-   {"kind": "events", "ev": "udp_recv", "svc": "sink2", "max": 80,
+   {"kind": "events", "ev": "udp_recv", "svc": "sink2", "max": 15,
     "window": {"fault": "slow-n1-n2", "from": "applied", "from_s": 0.3, "to_s": 1.8}}]}
 EOF
 
@@ -84,16 +84,21 @@ expect_true "partition silenced n1->n2 from its apply to its revert (gap $g2 s, 
     awk -v g="$g2" -v lo="$lo" -v hi="$hi" 'BEGIN {exit !(lo >= 0.5 && g >= lo && g <= hi)}'
 expect_eq "bandwidth applied through tc on n1" "applied tbf over ssh" \
     "$(jq -r '.faults[] | select(.name=="slow-n1-n2") | "\(.outcome) \(.details.backend)"' "$j")"
-# In the window the limit held: n1 -> n2 carried at most a third of what
-# n1 -> n3 carried (8 kbit/s is ~20 of the ~100 datagrams a second).
+# In the window the limit held: of the datagrams src sent to sink2 (528
+# bytes on the wire each: 8 kbit/s carries ~2 a second of the ~100 sent)
+# at most a quarter arrived, of those to sink3 (not limited) nearly all --
+# counted against what was sent, so a slow sender on a loaded machine does
+# not change the verdict.
 read -r wlo whi <<<"$(jq -r '.faults[] | select(.name=="slow-n1-n2") |
     "\(.applied_t + 0.3) \(.applied_t + 1.8)"' "$j")"
 t0=$(jq -r '.t0_unix' "$j")
-inwin() { jq -r --arg s "$1" 'select(.ev=="udp_recv" and .svc==$s) | .ts' "$ev" |
+inwin() { jq -r --arg e "$1" --arg k "$2" --arg s "$3" 'select(.ev==$e and .[$k]==$s) | .ts' "$ev" |
           awk -v t0="$t0" -v lo="$wlo" -v hi="$whi" '$1-t0 >= lo && $1-t0 < hi {n++} END {print n+0}'; }
-w2=$(inwin sink2) w3=$(inwin sink3)
-expect_true "bandwidth limited n1->n2 only ($w2 datagrams to sink2, $w3 to sink3 in 1.5 s)" \
-    awk -v a="$w2" -v b="$w3" 'BEGIN {exit !(b >= 30 && a * 3 <= b)}'
+r2=$(inwin udp_recv svc sink2) s2=$(inwin udp_sent to sink2)
+r3=$(inwin udp_recv svc sink3) s3=$(inwin udp_sent to sink3)
+expect_true "bandwidth limited n1->n2 only (in 1.5 s: sink2 got $r2 of $s2, sink3 $r3 of $s3)" \
+    awk -v r2="$r2" -v s2="$s2" -v r3="$r3" -v s3="$s3" \
+        'BEGIN {exit !(s2 >= 20 && s3 >= 20 && r2 * 4 <= s2 && r3 >= 0.9 * s3)}'
 expect_eq "sink3 restarted once (the kill)" 1 "$(jq -r '.services[] | select(.instance=="sink3.0") | .restarts' "$j")"
 expect_eq "every expectation passed" "passed,passed,passed,passed" "$(jq -r '[.expectations[].verdict] | join(",")' "$j")"
 expect_true "logs of remote replicas came back" grep -q "listening on" "$out/logs/sink2.0.log"
@@ -124,7 +129,7 @@ expect_true "the message names the kind and the node" \
 # Where the kernel lacks sch_netem (this project's machines), exit 3 naming
 # the node and tc's words; where it has it, the loss silences n1 -> n2.
 sed 's/"kind": "bandwidth", "name": "slow-n1-n2"/"kind": "netem", "name": "slow-n1-n2", "loss": 100/;
-     s/"rate_kbit": 8, "burst_kb": 1, //; s/"max": 80,/"max": 0,/' "$scen" >"$E2E_TMP/netem.json"
+     s/"rate_kbit": 8, "burst_kb": 1, //; s/"max": 15,/"max": 0,/' "$scen" >"$E2E_TMP/netem.json"
 set +e
 in_ctl "$CHAOSRUN" --no-status --out "$E2E_TMP/netem" "$E2E_TMP/netem.json" >"$E2E_TMP/netem.out" 2>&1
 RC=$?

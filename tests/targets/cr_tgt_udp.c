@@ -3,9 +3,10 @@
  *   cr_tgt_udp serve              listen on CHAOSRUN_PORT (all addresses);
  *                                 every datagram becomes an event
  *                                 {"ev":"udp_recv","from":"<sender>","seq":N}
- *   cr_tgt_udp send SVC... [--interval-ms N]
+ *   cr_tgt_udp send SVC... [--interval-ms N] [--size BYTES]
  *                                 every N ms (default 20) send a datagram
- *                                 "<CHAOSRUN_SERVICE> <seq>" to each
+ *                                 "<CHAOSRUN_SERVICE> <seq>" (padded with
+ *                                 'x' to BYTES, at most 1400) to each
  *                                 CHAOSRUN_ADDR_<SVC> and record
  *                                 {"ev":"udp_sent","to":SVC,"seq":N}
  *
@@ -114,13 +115,15 @@ static int resolve(const char *svc, struct sockaddr_in *sa)
 
 static int send_loop(int argc, char **argv)
 {
-    int interval = 20;
+    int interval = 20, size = 0;
     const char *to[16];
     struct sockaddr_in sa[16];
     int n = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--interval-ms") == 0 && i + 1 < argc)
             interval = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc)
+            size = atoi(argv[++i]);
         else if (n < 16)
             to[n++] = argv[i];
     }
@@ -135,10 +138,16 @@ static int send_loop(int argc, char **argv)
     printf("sending\n");
     fflush(stdout);
     const char *me = getenv("CHAOSRUN_SERVICE");
-    char msg[128], fields[256];
+    char msg[1500], fields[256];
+    if (size < 0 || size > 1400)
+        size = 1400;
     for (long seq = 0; !stop; seq++) {
         for (int i = 0; i < n; i++) {
-            int len = snprintf(msg, sizeof msg, "%s %ld", me ? me : "udp", seq);
+            int len = snprintf(msg, 128, "%s %ld", me ? me : "udp", seq);
+            if (len < size)
+                msg[len++] = ' ';
+            while (len < size)
+                msg[len++] = 'x';
             int rc = (int)sendto(fd, msg, (size_t)len, 0,
                                  (struct sockaddr *)&sa[i], sizeof sa[i]);
             snprintf(fields, sizeof fields,
