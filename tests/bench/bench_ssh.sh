@@ -4,7 +4,10 @@
 # measured side by side.  Three sshd nodes in namespaces
 # (tests/e2e/ssh_net.inc); one run with nodes, one with namespace hosts,
 # each with a partition every 0.5 s for 0.25 s, a pause every 0.5 s for
-# 0.2 s and a kill every 1 s (restarted by policy).  In effect = the
+# 0.2 s, a kill every 1 s (restarted by policy) and a bandwidth limit
+# between n2 and n3 every 2 s for 0.4 s (tc over ssh; libnl's tbf on the
+# veths for namespaces; rarer: at load ~10 its applies every 0.5 s made
+# the loop lag behind the timeline).  In effect = the
 # journal's applied_t (the partition's nft tables loaded on every node of
 # the fault / the signal delivered: the remote `kill` returned); revert =
 # reverted_t - (scheduled_t + for_s).  Median and p99 of each, and the
@@ -45,7 +48,9 @@ scenario() { # scenario HOSTS-JSON
    {"kind": "pause", "name": "pause", "target": "sink2",
     "at_s": 0.1, "every_s": 0.5, "until_s": $((DUR - 1)), "for_s": 0.2},
    {"kind": "kill", "name": "kill", "target": "sink3",
-    "at_s": 0.45, "every_s": 1, "until_s": $((DUR - 1))}]}
+    "at_s": 0.45, "every_s": 1, "until_s": $((DUR - 1))},
+   {"kind": "bandwidth", "name": "bw", "between": ["n2", "n3"], "rate_kbit": 1000,
+    "at_s": 0.7, "every_s": 2, "until_s": $((DUR - 1)), "for_s": 0.4}]}
 EOS
 }
 scenario "[$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)]" >"$T/ssh.json"
@@ -65,7 +70,8 @@ lat() { # lat RUN NAME apply|revert
     fi | stats
 }
 printf '%-22s %-28s %-28s %s\n' "" "ssh nodes (median/p99, n)" "namespaces (median/p99, n)" "ratio of medians"
-for f in "part apply" "part revert" "pause apply" "pause revert" "kill apply"; do
+for f in "part apply" "part revert" "pause apply" "pause revert" "kill apply" \
+         "bw apply" "bw revert"; do
     set -- $f
     read -r sm sp sn <<<"$(lat ssh "$1" "$2")"
     read -r lm lp ln <<<"$(lat local "$1" "$2")"
