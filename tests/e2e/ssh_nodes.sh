@@ -47,7 +47,7 @@ cat >"$scen" <<EOF
  "expect": [
    {"kind": "service", "service": "sink3", "restarts": {"min": 1, "max": 1}},
    {"kind": "events", "ev": "udp_recv", "svc": "sink2", "max": 0,
-    "window": {"fault": "split-n1", "from_s": 0.3, "to_s": 1.7}},
+    "window": {"fault": "split-n1", "from": "applied", "from_s": 0.05, "to_s": 1.2}},
    {"kind": "events", "ev": "udp_recv", "svc": "sink3", "min": 5,
     "window": {"ready": "sink3", "count": 2, "from_s": 0.1, "to_s": 2}},
    {"kind": "events", "ev": "udp_recv", "svc": "sink2", "max": 15,
