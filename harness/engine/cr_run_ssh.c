@@ -903,16 +903,83 @@ int cr_run_ssh_signal(cr_run *r, const cr_inst *in, int sig, cr_err *err)
     return rc;
 }
 
-/* ---- partitions ---------------------------------------------------------- */
+/* ---- what faults make on nodes ------------------------------------------ */
 
-typedef struct ssh_cut {
+/* What one fault occurrence made on nodes: per node a ledger line and the
+ * object (an nftables table, a qdisc handle in hex), and the remote
+ * command that removes such an object. */
+typedef struct ssh_made {
     size_t n;
     struct {
         ssh_node *nd;
         int lid;
-        char table[48];
+        char obj[48];
     } v[CR_NET_MAX_HOSTS];
-} ssh_cut;
+    char *(*undo_cmd)(const char *obj);
+} ssh_made;
+
+static ssh_made *made_new(char *(*undo_cmd)(const char *obj))
+{
+    ssh_made *c = cr_calloc(1, sizeof *c);
+    if (c)
+        c->undo_cmd = undo_cmd;
+    return c;
+}
+
+/* Record obj on nd in the ledger ("<kind> <node line> <obj>") before it is
+ * made; its slot in c, or a code with err set. */
+static int made_record(cr_run *r, ssh_made *c, ssh_node *nd, const char *kind,
+                       const char *obj, cr_err *err)
+{
+    char line[8192];
+    size_t k = strlen(kind);
+    if (c->n >= CR_NET_MAX_HOSTS || k + 2 >= sizeof line)
+        return cr_err_set(err, CR_EINVAL, "ssh: too many nodes");
+    memcpy(line, kind, k);
+    line[k++] = ' ';
+    if (cr_ssh_ledger_line(&nd->n, obj, line + k, sizeof line - k) != 0)
+        return cr_err_set(err, CR_EINVAL, "ssh: bad node line");
+    int lid = cr_ledger_add(r->ledger, line, err);
+    if (lid < 0)
+        return lid;
+    size_t i = c->n++;
+    c->v[i].nd = nd;
+    c->v[i].lid = lid;
+    snprintf(c->v[i].obj, sizeof c->v[i].obj, "%s", obj);
+    return (int)i;
+}
+
+/* Remove everything c recorded, on all its nodes at once; what could not
+ * be removed stays in c (and in the ledger) for a later call.  Frees c
+ * once nothing is left. */
+static int made_revert(cr_run *r, ssh_made *c, cr_err *err)
+{
+    ssh_node *nds[CR_NET_MAX_HOSTS];
+    char *cmds[CR_NET_MAX_HOSTS];
+    int ok[CR_NET_MAX_HOSTS];
+    size_t n = c ? c->n : 0;
+    for (size_t k = 0; k < n; k++) {
+        nds[k] = c->v[k].nd;
+        cmds[k] = c->undo_cmd(c->v[k].obj);
+    }
+    int rc = nodes_run(r, nds, cmds, n, ok, err);
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++) {
+        cr_free(cmds[k]);
+        if (ok[k])
+            cr_ledger_done(r->ledger, c->v[k].lid);
+        else
+            c->v[kept++] = c->v[k];
+    }
+    if (c)
+        c->n = kept;
+    if (rc != 0)
+        return rc;
+    cr_free(c);
+    return 0;
+}
+
+/* ---- partitions ---------------------------------------------------------- */
 
 /* The remote command loading ruleset. */
 static char *nft_load_cmd(const char *ruleset)
@@ -926,11 +993,20 @@ static char *nft_load_cmd(const char *ruleset)
     return b.s;
 }
 
+/* Declaring the table first makes the delete succeed when it is already
+ * gone (one transaction). */
+static char *nft_delete_cmd(const char *table)
+{
+    return cr_asprintf("printf 'table inet %s\\ndelete table inet %s\\n' | "
+                       "nft -f -",
+                       table, table);
+}
+
 int cr_run_ssh_partition(cr_run *r, const char **const *groups, size_t ngroups,
                          int one_way, void **state_out, cr_err *err)
 {
     ssh_run *s = state(r);
-    ssh_cut *c = cr_calloc(1, sizeof *c);
+    ssh_made *c = made_new(nft_delete_cmd);
     if (!c)
         return cr_err_set(err, CR_ENOMEM, "partition: out of memory");
     *state_out = c;
@@ -955,30 +1031,20 @@ int cr_run_ssh_partition(cr_run *r, const char **const *groups, size_t ngroups,
                         addrs[na++] = p->addr;
                 }
             }
-            if (!nd || na == 0 || c->n >= CR_NET_MAX_HOSTS)
+            if (!nd || na == 0)
                 continue;
-            size_t k = c->n;
-            snprintf(c->v[k].table, sizeof c->v[k].table, "chaosrun-%s-%u",
-                     s->runid, s->tables++);
-            char line[8192];
-            memcpy(line, "ssh-nft ", 8);
-            if (cr_ssh_ledger_line(&nd->n, c->v[k].table, line + 8,
-                                   sizeof line - 8) != 0) {
-                rc = cr_err_set(err, CR_EINVAL, "partition: bad node line");
+            char table[48];
+            snprintf(table, sizeof table, "chaosrun-%s-%u", s->runid,
+                     s->tables++);
+            int k = made_record(r, c, nd, "ssh-nft", table, err);
+            if (k < 0) {
+                rc = k;
                 break;
             }
-            int lid = cr_ledger_add(r->ledger, line, err);
-            if (lid < 0) {
-                rc = lid;
-                break;
-            }
-            char *rs = cr_ssh_nft_ruleset(c->v[k].table, addrs, na);
+            char *rs = cr_ssh_nft_ruleset(table, addrs, na);
             cmds[k] = nft_load_cmd(rs);
             cr_free(rs);
             nds[k] = nd;
-            c->v[k].nd = nd;
-            c->v[k].lid = lid;
-            c->n++;
         }
     }
     if (rc == 0)
@@ -990,46 +1056,10 @@ int cr_run_ssh_partition(cr_run *r, const char **const *groups, size_t ngroups,
 
 int cr_run_ssh_partition_revert(cr_run *r, void *st, cr_err *err)
 {
-    ssh_cut *c = st;
-    ssh_node *nds[CR_NET_MAX_HOSTS];
-    char *cmds[CR_NET_MAX_HOSTS];
-    int ok[CR_NET_MAX_HOSTS];
-    size_t n = c ? c->n : 0;
-    /* Declaring the table first makes the delete succeed when it is
-     * already gone (one transaction). */
-    for (size_t k = 0; k < n; k++) {
-        nds[k] = c->v[k].nd;
-        cmds[k] = cr_asprintf("printf 'table inet %s\\ndelete table inet "
-                              "%s\\n' | nft -f -",
-                              c->v[k].table, c->v[k].table);
-    }
-    int rc = nodes_run(r, nds, cmds, n, ok, err);
-    size_t kept = 0;
-    for (size_t k = 0; k < n; k++) {
-        cr_free(cmds[k]);
-        if (ok[k])
-            cr_ledger_done(r->ledger, c->v[k].lid);
-        else
-            c->v[kept++] = c->v[k]; /* for a later revert */
-    }
-    if (c)
-        c->n = kept;
-    if (rc != 0)
-        return rc;
-    cr_free(c);
-    return 0;
+    return made_revert(r, st, err);
 }
 
 /* ---- traffic shaping: netem and bandwidth ------------------------------- */
-
-typedef struct ssh_shape {
-    size_t n;
-    struct {
-        ssh_node *nd;
-        int lid;
-        unsigned handle;
-    } v[CR_NET_MAX_HOSTS];
-} ssh_shape;
 
 /* The senders of flows, each once, with the numeric addresses of their
  * receivers; CR_EUNSUP when a node is named by a host name (tc's u32
@@ -1099,15 +1129,21 @@ int cr_run_ssh_qdisc_probe(cr_run *r, const char *const (*flows)[2], size_t n,
     return rc;
 }
 
+/* The clean-up of a qdisc handle written in hex. */
+static char *tc_delete_cmd(const char *obj)
+{
+    return cr_ssh_tc_cleanup_cmd((unsigned)strtoul(obj, NULL, 16));
+}
+
 int cr_run_ssh_qdisc(cr_run *r, const char *const (*flows)[2], size_t n,
                      const char *child, void **state_out, cr_err *err)
 {
     ssh_run *s = state(r);
-    ssh_shape *c = cr_calloc(1, sizeof *c);
-    if (!c || !s) {
-        cr_free(c);
+    if (!s)
+        return cr_err_set(err, CR_ESTATE, "ssh: the nodes are not set up");
+    ssh_made *c = made_new(tc_delete_cmd);
+    if (!c)
         return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
-    }
     *state_out = c;
     ssh_node *snd[CR_NET_MAX_HOSTS];
     const char *to[CR_NET_MAX_HOSTS][CR_NET_MAX_HOSTS];
@@ -1123,25 +1159,15 @@ int cr_run_ssh_qdisc(cr_run *r, const char *const (*flows)[2], size_t n,
                             "ssh: too many shaping faults in one run");
             break;
         }
-        char obj[8], line[8192];
+        char obj[8];
         snprintf(obj, sizeof obj, "%04x", h);
-        memcpy(line, "ssh-tc ", 7);
-        if (cr_ssh_ledger_line(&snd[k]->n, obj, line + 7, sizeof line - 7) !=
-            0) {
-            rc = cr_err_set(err, CR_EINVAL, "ssh: bad node line");
-            break;
-        }
-        int lid = cr_ledger_add(r->ledger, line, err);
-        if (lid < 0) {
-            rc = lid;
+        int i = made_record(r, c, snd[k], "ssh-tc", obj, err);
+        if (i < 0) {
+            rc = i;
             break;
         }
         s->qdiscs++;
-        c->v[k].nd = snd[k];
-        c->v[k].lid = lid;
-        c->v[k].handle = h;
-        cmds[k] = cr_ssh_tc_apply_cmd(h, child, to[k], nto[k]);
-        c->n = k + 1;
+        cmds[i] = cr_ssh_tc_apply_cmd(h, child, to[k], nto[k]);
     }
     if (rc == 0)
         rc = nodes_run(r, snd, cmds, c->n, ok, err);
@@ -1152,30 +1178,7 @@ int cr_run_ssh_qdisc(cr_run *r, const char *const (*flows)[2], size_t n,
 
 int cr_run_ssh_qdisc_revert(cr_run *r, void *st, cr_err *err)
 {
-    ssh_shape *c = st;
-    ssh_node *nds[CR_NET_MAX_HOSTS];
-    char *cmds[CR_NET_MAX_HOSTS];
-    int ok[CR_NET_MAX_HOSTS];
-    size_t n = c ? c->n : 0;
-    for (size_t k = 0; k < n; k++) {
-        nds[k] = c->v[k].nd;
-        cmds[k] = cr_ssh_tc_cleanup_cmd(c->v[k].handle);
-    }
-    int rc = nodes_run(r, nds, cmds, n, ok, err);
-    size_t kept = 0;
-    for (size_t k = 0; k < n; k++) {
-        cr_free(cmds[k]);
-        if (ok[k])
-            cr_ledger_done(r->ledger, c->v[k].lid);
-        else
-            c->v[kept++] = c->v[k]; /* for a later revert */
-    }
-    if (c)
-        c->n = kept;
-    if (rc != 0)
-        return rc;
-    cr_free(c);
-    return 0;
+    return made_revert(r, st, err);
 }
 
 /* ---- the end ------------------------------------------------------------- */

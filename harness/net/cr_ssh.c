@@ -253,21 +253,15 @@ char *cr_ssh_nft_ruleset(const char *table, const char *const *addrs, size_t n)
 static int add_u32_match(cr_sbuf *b, const char *addr)
 {
     unsigned char bin[16];
-    if (inet_pton(AF_INET, addr, bin) == 1) {
-        char *m =
-            cr_asprintf("protocol ip prio 1 u32 match ip dst %s/32", addr);
-        int bad = m ? add_str(b, m) : CR_ENOMEM;
-        cr_free(m);
-        return bad;
-    }
-    if (inet_pton(AF_INET6, addr, bin) == 1) {
-        char *m =
-            cr_asprintf("protocol ipv6 prio 2 u32 match ip6 dst %s/128", addr);
-        int bad = m ? add_str(b, m) : CR_ENOMEM;
-        cr_free(m);
-        return bad;
-    }
-    return CR_EINVAL;
+    int v4 = inet_pton(AF_INET, addr, bin) == 1;
+    if (!v4 && inet_pton(AF_INET6, addr, bin) != 1)
+        return CR_EINVAL;
+    char *m = cr_asprintf("protocol %s prio %d u32 match %s dst %s/%d",
+                          v4 ? "ip" : "ipv6", v4 ? 1 : 2, v4 ? "ip" : "ip6",
+                          addr, v4 ? 32 : 128);
+    int bad = m ? add_str(b, m) : CR_ENOMEM;
+    cr_free(m);
+    return bad;
 }
 
 /* The batch lines (tc -batch) of the htb root on device D with handle H
