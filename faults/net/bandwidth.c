@@ -67,29 +67,24 @@ static int build_tbf(const void *ctx, int ifindex, struct nl_msg **out,
                             p->latency_ms, out, err);
 }
 
-/* On nodes: tc's arguments (the defaults of cr_net_tbf_build), and the
- * flows by host name. */
-static size_t bw_nodes(cr_fault *f, cr_run *r, char *child, size_t n,
-                       const char *flows[][2])
+/* On nodes: the tbf in tc's words, with cr_net_tbf_build's defaults. */
+static void bw_child(const bw_priv *p, char *child, size_t n)
 {
-    bw_priv *p = f->priv;
     double rate = p->rate_kbit * 1000.0 / 8.0; /* bytes/s */
     double burst =
         p->burst_kb > 0 ? p->burst_kb * 1024 : fmax(rate * 0.010, 4096);
     snprintf(child, n, "tbf rate %gkbit burst %.0f latency %gms", p->rate_kbit,
              burst, p->latency_ms > 0 ? p->latency_ms : 50);
-    return cr_netfault_node_flows(r, &p->where, flows, CR_NET_MAX_HOSTS * 2);
 }
 
 static int bw_prepare(cr_fault *f, cr_run *r, cr_err *err)
 {
+    bw_priv *p = f->priv;
+    char child[160];
     if (!cr_netfault_on_nodes(r))
         return 0;
-    char child[160];
-    const char *flows[CR_NET_MAX_HOSTS * 2][2];
-    size_t n = bw_nodes(f, r, child, sizeof child, flows);
-    return cr_run_ssh_qdisc_probe(r, (const char *const(*)[2])flows, n, f->path,
-                                  child, err);
+    bw_child(p, child, sizeof child);
+    return cr_netfault_ssh_probe(f, r, &p->where, child, err);
 }
 
 static int bw_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
@@ -97,22 +92,13 @@ static int bw_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     bw_priv *p = f->priv;
     cr_net_topo *t;
     if (cr_netfault_on_nodes(r)) {
-        char child[160], where[160];
-        const char *flows[CR_NET_MAX_HOSTS * 2][2];
-        size_t n = bw_nodes(f, r, child, sizeof child, flows);
-        cr_netfault_where_text(&p->where, where, sizeof where);
-        const char *aimed[] = {p->where.host, p->where.peer};
-        cr_netfault_note_hosts(act, aimed, 2);
-        if (act->details) {
-            json_object_set_new(act->details, "backend",
-                                json_string("tbf over ssh"));
-            json_object_set_new(act->details, "where", json_string(where));
+        char child[160];
+        bw_child(p, child, sizeof child);
+        if (act->details)
             json_object_set_new(act->details, "rate_kbit",
                                 json_real(p->rate_kbit));
-            json_object_set_new(act->details, "tc", json_string(child));
-        }
-        return cr_run_ssh_qdisc(r, (const char *const(*)[2])flows, n, child,
-                                &act->state, err);
+        return cr_netfault_ssh_apply(r, act, &p->where, "tbf over ssh", child,
+                                     err);
     }
     int rc = cr_netfault_topo(f, r, &t, err);
     if (rc < 0)

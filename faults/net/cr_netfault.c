@@ -227,6 +227,34 @@ size_t cr_netfault_node_flows(cr_run *r, const cr_netfault_where *w,
     return k;
 }
 
+int cr_netfault_ssh_probe(cr_fault *f, cr_run *r, const cr_netfault_where *w,
+                          const char *child, cr_err *err)
+{
+    const char *flows[CR_NET_MAX_HOSTS * 2][2];
+    size_t n = cr_netfault_node_flows(r, w, flows, CR_NET_MAX_HOSTS * 2);
+    return cr_run_ssh_qdisc_probe(r, (const char *const(*)[2])flows, n, f->path,
+                                  child, err);
+}
+
+int cr_netfault_ssh_apply(cr_run *r, cr_fault_act *act,
+                          const cr_netfault_where *w, const char *backend,
+                          const char *child, cr_err *err)
+{
+    const char *flows[CR_NET_MAX_HOSTS * 2][2];
+    size_t n = cr_netfault_node_flows(r, w, flows, CR_NET_MAX_HOSTS * 2);
+    char where[160];
+    cr_netfault_where_text(w, where, sizeof where);
+    const char *aimed[] = {w->host, w->peer};
+    cr_netfault_note_hosts(act, aimed, 2);
+    if (act->details) {
+        json_object_set_new(act->details, "backend", json_string(backend));
+        json_object_set_new(act->details, "where", json_string(where));
+        json_object_set_new(act->details, "tc", json_string(child));
+    }
+    return cr_run_ssh_qdisc(r, (const char *const(*)[2])flows, n, child,
+                            &act->state, err);
+}
+
 int cr_netfault_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     if (!act->state)

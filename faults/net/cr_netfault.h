@@ -73,6 +73,16 @@ int cr_netfault_drops(cr_fault *f, cr_run *r, cr_fault_act *act,
 int cr_netfault_on_nodes(cr_run *r);
 size_t cr_netfault_node_flows(cr_run *r, const cr_netfault_where *w,
                               const char *out[][2], size_t max);
+/* netem and bandwidth on nodes: the qdisc `child` (tc's arguments) on
+ * every sender of w's flows.  probe: before the run (prepare), each sender
+ * tries it in a throw-away namespace (CR_EUNSUP naming f's path, the node
+ * and tc's words).  apply: details "backend", "where", "tc" and the hosts
+ * noted, then cr_run_ssh_qdisc with act->state. */
+int cr_netfault_ssh_probe(cr_fault *f, cr_run *r, const cr_netfault_where *w,
+                          const char *child, cr_err *err);
+int cr_netfault_ssh_apply(cr_run *r, cr_fault_act *act,
+                          const cr_netfault_where *w, const char *backend,
+                          const char *child, cr_err *err);
 
 /* Revert everything the act made (idempotent; frees act->state); on
  * remote nodes, the qdiscs of cr_run_ssh_qdisc. */

@@ -244,29 +244,24 @@ static int build_tbf(const void *ctx, int ifindex, struct nl_msg **out,
     return cr_net_tbf_build(ifindex, s->rate_kbit, 0, 0, out, err);
 }
 
-/* On nodes: tc's arguments, and the flows by host name. */
-static int netem_nodes(cr_fault *f, cr_run *r, char *child, size_t n,
-                       const char *flows[][2], size_t *nflows, cr_err *err)
+/* On nodes: the parameters in tc's words. */
+static int netem_child(cr_fault *f, char *child, size_t n, cr_err *err)
 {
     netem_priv *p = f->priv;
     if (cr_netem_tc_args(&p->spec, child, n) != 0)
         return cr_err_set(err, CR_EINVAL, "netem %s: too many parameters",
                           f->name);
-    *nflows = cr_netfault_node_flows(r, &p->where, flows, CR_NET_MAX_HOSTS * 2);
     return 0;
 }
 
 static int netem_prepare(cr_fault *f, cr_run *r, cr_err *err)
 {
+    netem_priv *p = f->priv;
+    char child[512];
     if (!cr_netfault_on_nodes(r))
         return 0;
-    char child[512];
-    const char *flows[CR_NET_MAX_HOSTS * 2][2];
-    size_t n = 0;
-    int rc = netem_nodes(f, r, child, sizeof child, flows, &n, err);
-    return rc ? rc
-              : cr_run_ssh_qdisc_probe(r, (const char *const(*)[2])flows, n,
-                                       f->path, child, err);
+    int rc = netem_child(f, child, sizeof child, err);
+    return rc ? rc : cr_netfault_ssh_probe(f, r, &p->where, child, err);
 }
 
 static int netem_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
@@ -274,23 +269,11 @@ static int netem_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
     netem_priv *p = f->priv;
     cr_net_topo *t;
     if (cr_netfault_on_nodes(r)) {
-        char child[512], where[160];
-        const char *flows[CR_NET_MAX_HOSTS * 2][2];
-        size_t n = 0;
-        int rc = netem_nodes(f, r, child, sizeof child, flows, &n, err);
-        if (rc != 0)
-            return rc;
-        cr_netfault_where_text(&p->where, where, sizeof where);
-        const char *aimed[] = {p->where.host, p->where.peer};
-        cr_netfault_note_hosts(act, aimed, 2);
-        if (act->details) {
-            json_object_set_new(act->details, "where", json_string(where));
-            json_object_set_new(act->details, "backend",
-                                json_string("netem over ssh"));
-            json_object_set_new(act->details, "tc", json_string(child));
-        }
-        return cr_run_ssh_qdisc(r, (const char *const(*)[2])flows, n, child,
-                                &act->state, err);
+        char child[512];
+        int rc = netem_child(f, child, sizeof child, err);
+        return rc ? rc
+                  : cr_netfault_ssh_apply(r, act, &p->where, "netem over ssh",
+                                          child, err);
     }
     int rc = cr_netfault_topo(f, r, &t, err);
     if (rc < 0)
