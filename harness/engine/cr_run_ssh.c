@@ -1120,6 +1120,9 @@ int cr_run_ssh_qdisc_probe(cr_run *r, const char *const (*flows)[2], size_t n,
         size_t len = strlen(out);
         while (len && out[len - 1] == '\n')
             out[--len] = '\0';
+        for (char *c = out; *c; c++) /* tc's lines on one */
+            if (*c == '\n')
+                *c = ' ';
         rc = cr_err_set(err, CR_EUNSUP,
                         "%s: ssh node %s cannot shape traffic with `tc qdisc "
                         "add ... %s`: %s",
