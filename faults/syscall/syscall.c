@@ -505,6 +505,28 @@ static int sys_check(cr_fault *f, cr_run *r, cr_err *err)
     if (!sp)
         return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
                           f->target.service);
+    const char *node = cr_run_ssh_svc_node(r, sp->name);
+    if (node) {
+        /* On an ssh node: libfiu's preload there, driven by fiu-ctrl over
+         * ssh (probed at prepare); the seccomp backend's supervisor needs
+         * the listener in this process.  The program is the node's: not
+         * inspected here. */
+        if (!s->can_fiu)
+            return cr_err_set(err, CR_EUNSUP,
+                              "fault %s: on ssh node %s only the libfiu "
+                              "backend works (the seccomp backend's "
+                              "supervisor needs the listener in the "
+                              "harness), and this fault needs seccomp: %s",
+                              f->name, node,
+                              s->no_fiu[0] ? s->no_fiu
+                                           : "backend \"seccomp\" asked for");
+        s->chosen = SYS_LIBFIU;
+        snprintf(s->why, sizeof s->why,
+                 "%s: %s runs on ssh node %s: libfiu's preload there",
+                 s->backend == SYS_LIBFIU ? "asked for" : "auto", sp->name,
+                 node);
+        return CR_OK;
+    }
     if (cr_prog_resolve(sp, prog, sizeof prog) != 0)
         return cr_err_set(err, CR_EUNSUP, "service %s: program '%s' not found",
                           sp->name, sp->argv[0]);
@@ -620,7 +642,8 @@ const cr_fault_ops cr_fault_syscall_ops = {
     .params = sys_params,
     .flags = CR_FAULT_NEEDS_DURATION | CR_FAULT_NEEDS_SERVICE,
     .requires = "libfiu's preload libraries (Debian fiu-utils, libfiu-dev); a "
-                "dynamically linked program (LD_PRELOAD)",
+                "dynamically linked program (LD_PRELOAD); on ssh nodes the "
+                "libfiu backend only, with libfiu, fiu-ctrl and pgrep there",
     .parse = sys_parse,
     .check = sys_check,
     .prepare = sys_prepare,

@@ -12,6 +12,13 @@
  * inside the window.  What was armed, when, and each reply go into
  * act->details.
  *
+ * On an ssh node (the service's host has "ssh") the same is done there:
+ * prepare() checks the node has libfiu's preload libraries, fiu-ctrl and
+ * pgrep, and points LD_PRELOAD at the node's libraries and FIU_CTRL_FIFO
+ * into the node's directory; apply(), revert() and on_spawn() run
+ * libfiu's own fiu-ctrl over ssh on every process of the replica's group
+ * that has a remote control (node_arm), one command for the replica.
+ *
  * Limits, stated in faults/README.md: LD_PRELOAD cannot reach statically
  * linked programs nor raw syscall(2) or inline system calls; libfiu cannot
  * make calls slow, and cannot fail "the first N calls" for N > 1 (count: 1
@@ -21,6 +28,7 @@
 #include "cr_fiupt.h"
 
 #include "base/cr_alloc.h"
+#include "net/cr_ssh.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -78,7 +86,11 @@ int sys_fiu_check(cr_fault *f, cr_run *r, cr_err *err)
  * (owned by the service's user when it runs as another one). */
 static void fifo_prefix(cr_run *r, const char *service, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/fiu/%s/ctl", cr_run_dir(r), service);
+    const char *node_dir = cr_run_ssh_svc_dir(r, service);
+    if (node_dir) /* on its ssh node: in the node's directory */
+        snprintf(buf, n, "%s/fiu-%s-ctl", node_dir, service);
+    else
+        snprintf(buf, n, "%s/fiu/%s/ctl", cr_run_dir(r), service);
 }
 
 /* fiu/<service> of the run directory, opened without following links. */
@@ -102,11 +114,73 @@ static unsigned prng_seed(cr_run *r, const char *service, int replica)
     return (unsigned)(cr_rng_mix(cr_run_seed(r), label) % 2147483647u);
 }
 
+/* LD_PRELOAD (after one the service already has: base), FIU_CTRL_FIFO
+ * and each replica's FIU_PRNG_SEED. */
+static int set_env(cr_fault *f, cr_run *r, const cr_svc_spec *sp,
+                   const char *base, cr_err *err)
+{
+    char prefix[PATH_MAX], val[PATH_MAX * 3];
+    snprintf(val, sizeof val,
+             "%s%s%s/fiu_run_preload.so %s/fiu_posix_preload.so",
+             base && *base ? base : "", base && *base ? " " : "", fiu_dir(),
+             fiu_dir());
+    if (cr_run_setenv(r, sp->name, "LD_PRELOAD", val, err))
+        return err->code;
+    fifo_prefix(r, sp->name, prefix, sizeof prefix);
+    if (cr_run_setenv(r, sp->name, "FIU_CTRL_FIFO", prefix, err))
+        return err->code;
+    for (int i = 0; i < sp->replicas; i++) {
+        char seed[32];
+        snprintf(seed, sizeof seed, "%u", prng_seed(r, sp->name, i));
+        if (cr_run_setenv_inst(r, sp->name, i, "FIU_PRNG_SEED", seed, err))
+            return err->code;
+    }
+    cr_run_log(r, "syscall: %s runs under libfiu (%s), remote control %s-<pid>",
+               sp->name, fiu_dir(), prefix);
+    (void)f;
+    return CR_OK;
+}
+
+/* On an ssh node: what libfiu needs there, then the environment (the
+ * node's environment is the service's own, not the harness's). */
+static int node_prepare(cr_fault *f, cr_run *r, const cr_svc_spec *sp,
+                        cr_err *err)
+{
+    cr_sbuf b = {0};
+    int bad = cr_sbuf_add(&b, "d=", 2) || cr_ssh_quote(&b, fiu_dir());
+    static const char rest[] =
+        "; [ -r \"$d/fiu_run_preload.so\" ] && [ -r "
+        "\"$d/fiu_posix_preload.so\" ] || { echo \"no libfiu preload "
+        "libraries in $d (packages fiu-utils, libfiu-dev)\"; exit 1; }; "
+        "command -v fiu-ctrl >/dev/null || { echo 'no fiu-ctrl (package "
+        "fiu-utils)'; exit 1; }; command -v pgrep >/dev/null || { echo 'no "
+        "pgrep (package procps)'; exit 1; }";
+    bad |= cr_sbuf_add(&b, rest, sizeof rest - 1);
+    if (bad) {
+        cr_free(b.s);
+        return cr_err_set(err, CR_ENOMEM, "fault %s: out of memory", f->name);
+    }
+    char out[512] = "";
+    cr_err e;
+    cr_err_clear(&e);
+    int rc = cr_run_ssh_exec(r, sp->name, NULL, b.s, out, sizeof out, &e);
+    cr_free(b.s);
+    out[strcspn(out, "\n")] = '\0';
+    if (rc != 0)
+        return cr_err_set(
+            err, CR_EUNSUP, "fault %s: ssh node %s cannot run libfiu: %s",
+            f->name, cr_run_ssh_svc_node(r, sp->name), out[0] ? out : e.msg);
+    const char *base = NULL;
+    for (char **e2 = sp->env; e2 && *e2; e2++)
+        if (strncmp(*e2, "LD_PRELOAD=", 11) == 0)
+            base = *e2 + 11;
+    return set_env(f, r, sp, base, err);
+}
+
 int sys_fiu_prepare(cr_fault *f, cr_run *r, cr_err *err)
 {
     const cr_scen *sc = cr_run_scen(r);
     const cr_svc_spec *sp = cr_scen_service(sc, f->target.service);
-    char prefix[PATH_MAX], val[PATH_MAX * 3];
     if (!sp)
         return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
                           f->target.service);
@@ -115,6 +189,8 @@ int sys_fiu_prepare(cr_fault *f, cr_run *r, cr_err *err)
         if (sys_uses(&sc->faults[i], SYS_LIBFIU) &&
             strcmp(sc->faults[i].target.service, sp->name) == 0)
             return CR_OK;
+    if (cr_run_ssh_svc_node(r, sp->name))
+        return node_prepare(f, r, sp, err);
     int first_on_run = 1;
     for (size_t i = 0; i < sc->nfaults && &sc->faults[i] != f; i++)
         if (sys_uses(&sc->faults[i], SYS_LIBFIU))
@@ -151,24 +227,7 @@ int sys_fiu_prepare(cr_fault *f, cr_run *r, cr_err *err)
             base = *e + 11;
     if (!base)
         base = getenv("LD_PRELOAD");
-    snprintf(val, sizeof val,
-             "%s%s%s/fiu_run_preload.so %s/fiu_posix_preload.so",
-             base && *base ? base : "", base && *base ? " " : "", fiu_dir(),
-             fiu_dir());
-    if (cr_run_setenv(r, sp->name, "LD_PRELOAD", val, err))
-        return err->code;
-    fifo_prefix(r, sp->name, prefix, sizeof prefix);
-    if (cr_run_setenv(r, sp->name, "FIU_CTRL_FIFO", prefix, err))
-        return err->code;
-    for (int i = 0; i < sp->replicas; i++) {
-        char seed[32];
-        snprintf(seed, sizeof seed, "%u", prng_seed(r, sp->name, i));
-        if (cr_run_setenv_inst(r, sp->name, i, "FIU_PRNG_SEED", seed, err))
-            return err->code;
-    }
-    cr_run_log(r, "syscall: %s runs under libfiu (%s), remote control %s-<pid>",
-               sp->name, fiu_dir(), prefix);
-    return CR_OK;
+    return set_env(f, r, sp, base, err);
 }
 
 static pid_t proc_pgid(pid_t pid)
@@ -321,6 +380,107 @@ static int arm_inst(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *in,
     return rc;
 }
 
+/* ---- on an ssh node: fiu-ctrl over ssh ---------------------------------- */
+
+/* The remote command that runs fiu-ctrl with every point's command
+ * (enable or disable) on each process of the replica's group ($g) that has
+ * a remote control, printing "ok PID" or "failed PID: what fiu-ctrl said"
+ * (fiu-ctrl says nothing when every reply was 0).  wait_s: how long the
+ * leader's FIFO may take to appear (a replica just started).  NULL when
+ * out of memory. */
+static char *node_cmd(cr_fault *f, cr_run *r, int enable, double wait_s)
+{
+    const sys_spec *s = f->priv;
+    char prefix[PATH_MAX], line[CR_FIU_MAX_LINE];
+    fifo_prefix(r, f->target.service, prefix, sizeof prefix);
+    cr_sbuf b = {0};
+    int bad = cr_sbuf_add(&b, "P=", 2) || cr_ssh_quote(&b, prefix);
+    char *head = cr_asprintf("; i=0; while [ ! -p \"$P-$g.out\" ] && "
+                             "[ $i -lt %d ]; do sleep 0.05; i=$((i+1)); done; "
+                             "for p in $(pgrep -g \"$g\"); do "
+                             "[ -p \"$P-$p.out\" ] || continue; "
+                             "o=$(fiu-ctrl -f \"$P\"",
+                             (int)(wait_s / 0.05));
+    bad |= !head || cr_sbuf_add(&b, head, strlen(head));
+    cr_free(head);
+    for (size_t i = 0; i < s->npoints && !bad; i++) {
+        int rc = enable
+                     ? cr_fiu_fmt_enable(line, sizeof line, s->points[i],
+                                         s->probability, s->errnum, s->onetime)
+                     : cr_fiu_fmt_disable(line, sizeof line, s->points[i]);
+        bad |= rc != 0 || cr_sbuf_add(&b, " -c ", 4) || cr_ssh_quote(&b, line);
+    }
+    static const char tail[] =
+        " \"$p\" 2>&1); if [ -z \"$o\" ]; then echo \"ok $p\"; else "
+        "echo \"failed $p: $(echo $o)\"; fi; done";
+    bad |= cr_sbuf_add(&b, tail, sizeof tail - 1);
+    if (bad) {
+        cr_free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* Arm (enable = 1) or disarm a replica on its node; each process's
+ * outcome into act->details ("armed"/"errors", or "disarmed"), the armed
+ * ones into the state.  0 when every process with a remote control said
+ * yes and (arming) there was one. */
+static int node_arm(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *in,
+                    int enable, int respawn, cr_err *err)
+{
+    sys_state *st = act->state;
+    char *cmd = node_cmd(f, r, enable, enable ? 2.0 : 0);
+    char out[4096] = "";
+    cr_err e;
+    cr_err_clear(&e);
+    json_int_t begin_us = sys_unix_us();
+    int rc = cmd ? cr_run_ssh_exec(r, f->target.service, in, cmd, out,
+                                   sizeof out, &e)
+                 : cr_err_set(&e, CR_ENOMEM, "out of memory");
+    cr_free(cmd);
+    double t = cr_run_now(r);
+    size_t ok = 0, bad = 0;
+    for (char *l = out, *nl; rc == 0 && *l; l = nl) {
+        nl = l + strcspn(l, "\n");
+        if (*nl)
+            *nl++ = '\0';
+        long pid = 0;
+        int good = sscanf(l, "ok %ld", &pid) == 1;
+        if (!good && sscanf(l, "failed %ld", &pid) != 1)
+            continue;
+        json_t *rec =
+            json_pack("{s:s, s:i, s:f, s:I, s:I}", "instance", cr_inst_name(in),
+                      "pid", (int)pid, "t", t, "begin_unix_us", begin_us,
+                      "unix_us", sys_unix_us());
+        if (respawn)
+            json_object_set_new(rec, "respawn", json_true());
+        if (!good)
+            json_object_set_new(rec, "error", json_string(l));
+        const char *key = !enable ? "disarmed" : good ? "armed" : "errors";
+        json_array_append_new(sys_details_array(act->details, key), rec);
+        if (enable && state_add(st, in, cr_inst_pid(in), (pid_t)pid) != 0)
+            return cr_err_set(err, CR_ENOMEM, "fault %s: out of memory",
+                              f->name);
+        good ? ok++ : bad++;
+    }
+    if (rc != 0)
+        return cr_err_set(err, rc, "fault %s: %s %s: %s", f->name,
+                          enable ? "arming" : "disarming", cr_inst_name(in),
+                          e.msg);
+    if (bad)
+        return cr_err_set(err, CR_EPROTO,
+                          "fault %s: libfiu in %s refused %zu of %zu "
+                          "process(es) (details.errors)",
+                          f->name, cr_inst_name(in), bad, ok + bad);
+    if (enable && ok == 0)
+        return cr_err_set(err, CR_ESTATE,
+                          "fault %s: no process of %s on its node has "
+                          "libfiu's remote control within 2 s (is its "
+                          "program dynamically linked there?)",
+                          f->name, cr_inst_name(in));
+    return CR_OK;
+}
+
 static void describe(cr_fault *f, cr_run *r, cr_fault_act *act)
 {
     const sys_spec *s = f->priv;
@@ -366,7 +526,9 @@ int sys_fiu_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
             continue;
         }
         size_t before = st->n;
-        if (arm_inst(f, r, act, in, 0, err) != 0)
+        int on_node = cr_run_ssh_svc_node(r, f->target.service) != NULL;
+        if ((on_node ? node_arm(f, r, act, in, 1, 0, err)
+                     : arm_inst(f, r, act, in, 0, err)) != 0)
             rc = err->code;
         else if (st->n > before)
             armed++;
@@ -385,12 +547,52 @@ int sys_fiu_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
  * (field "errno", else "error"; events without "inst" count for every
  * replica), counted by value: evidence for the report.  Events still in
  * flight when the window closes are not counted. */
+/* On a node: disarm every process of each armed replica's group (forked
+ * ones inherited the points), once per replica; a paused one stays armed
+ * and says so, as here. */
+static int node_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
+{
+    sys_state *st = act->state;
+    int rc = CR_OK;
+    for (size_t k = 0; k < st->n; k++) {
+        cr_inst *in = st->v[k].inst;
+        int seen = 0;
+        for (size_t m = 0; m < k && !seen; m++)
+            seen = st->v[m].inst == in;
+        if (seen || cr_inst_pid(in) <= 0)
+            continue;
+        cr_err e;
+        cr_err_clear(&e);
+        if (cr_inst_paused(in)) {
+            json_array_append_new(sys_details_array(act->details, "disarmed"),
+                                  json_pack("{s:s, s:s}", "instance",
+                                            cr_inst_name(in), "note",
+                                            "paused: not disarmed"));
+            if (!rc)
+                rc = cr_err_set(err, CR_ESTATE,
+                                "fault %s: %s is paused and could not be "
+                                "disarmed; its failure points stay armed",
+                                f->name, cr_inst_name(in));
+            continue;
+        }
+        if (node_arm(f, r, act, in, 0, 0, &e) != 0 && !rc)
+            rc = cr_err_set(err, e.code, "%s", e.msg);
+    }
+    sys_errors_seen(f, r, act);
+    cr_free(st->v);
+    cr_free(st);
+    act->state = NULL;
+    return rc;
+}
+
 int sys_fiu_revert(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
 {
     sys_state *st = act->state;
     int rc = CR_OK;
     if (!st)
         return CR_OK; /* never applied, or already reverted */
+    if (cr_run_ssh_svc_node(r, f->target.service))
+        return node_revert(f, r, act, err);
     /* Processes forked inside the window inherited the armed points (libfiu's
      * table is copied by fork): disarm every process of the group. */
     for (size_t k = 0; k < st->n; k++) {
@@ -471,7 +673,9 @@ void sys_fiu_on_spawn(cr_fault *f, cr_run *r, cr_fault_act *act, cr_inst *in)
     cr_err_clear(&e);
     if (!act->state || cr_inst_pid(in) <= 0)
         return;
-    if (arm_inst(f, r, act, in, 1, &e) != 0)
+    int on_node = cr_run_ssh_svc_node(r, f->target.service) != NULL;
+    if ((on_node ? node_arm(f, r, act, in, 1, 1, &e)
+                 : arm_inst(f, r, act, in, 1, &e)) != 0)
         cr_run_log(r, "fault %s: arming restarted %s failed: %s", f->name,
                    cr_inst_name(in), e.msg);
     else

@@ -328,6 +328,17 @@ int cr_run_ssh_qdisc(cr_run *r, const char *const (*flows)[2], size_t n,
 int cr_run_ssh_qdisc_revert(cr_run *r, void *state, cr_err *err);
 int cr_run_ssh_qdisc_probe(cr_run *r, const char *const (*flows)[2], size_t n,
                            const char *what, const char *child, cr_err *err);
+/* For fault kinds acting inside replicas on nodes (syscall through
+ * libfiu).  svc_node: the node `service` is placed on, or NULL (known from
+ * the scenario, before set-up).  svc_dir: its directory on the node (after
+ * set-up), or NULL.  exec: run cmd on the node of `service` through its
+ * control shell, stdout (up to n-1 bytes) into out; with `in` given, the
+ * shell variable g holds the replica's process group first (its pidfile;
+ * exit 1 when there is none).  0, or a code with err naming the node. */
+const char *cr_run_ssh_svc_node(cr_run *r, const char *service);
+const char *cr_run_ssh_svc_dir(cr_run *r, const char *service);
+int cr_run_ssh_exec(cr_run *r, const char *service, const cr_inst *in,
+                    const char *cmd, char *out, size_t n, cr_err *err);
 
 /* Send one command to the run's proxy; *reply (malloc'd, may be NULL)
  * receives the reply line.  CR_ESTATE when the run has no proxy, CR_EPROTO

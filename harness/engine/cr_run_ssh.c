@@ -826,9 +826,10 @@ int cr_run_ssh_check(cr_run *r, cr_err *err)
     const cr_net_hosts *h = sc->hosts;
     if (!h || !h->nssh)
         return 0;
+    /* syscall: its libfiu backend (faults/syscall/syscall_fiu.c). */
     static const char *const ok[] = {"kill",      "terminate", "pause",
                                      "restart",   "partition", "netem",
-                                     "bandwidth", NULL};
+                                     "bandwidth", "syscall",   NULL};
     for (size_t i = 0; i < sc->nfaults; i++) {
         const cr_fault *f = &sc->faults[i];
         int fine = 0;
@@ -900,6 +901,46 @@ int cr_run_ssh_signal(cr_run *r, const cr_inst *in, int sig, cr_err *err)
         return cr_err_set(err, CR_ENOMEM, "signal %s: out of memory", in->name);
     int rc = node_run(r, nd, cmd, NULL, 0, err);
     cr_free(cmd);
+    return rc;
+}
+
+const char *cr_run_ssh_svc_node(cr_run *r, const char *service)
+{
+    const cr_scen *sc = cr_run_scen(r);
+    const cr_net_hosts *h = sc->hosts;
+    const cr_svc_spec *sp = cr_scen_service(sc, service);
+    return sp && h && h->nssh && sp->host && !sp->ctr ? sp->host : NULL;
+}
+
+const char *cr_run_ssh_svc_dir(cr_run *r, const char *service)
+{
+    const char *host = cr_run_ssh_svc_node(r, service);
+    return host ? cr_run_ssh_dir(r, host) : NULL;
+}
+
+int cr_run_ssh_exec(cr_run *r, const char *service, const cr_inst *in,
+                    const char *cmd, char *out, size_t n, cr_err *err)
+{
+    const char *host = cr_run_ssh_svc_node(r, service);
+    ssh_node *nd = host ? node_of(r, host) : NULL;
+    if (!nd)
+        return cr_err_set(err, CR_ESTATE, "%s: not on a node that is set up",
+                          service);
+    cr_sbuf b = {0};
+    int bad = 0;
+    if (in) {
+        char pidfile[400];
+        snprintf(pidfile, sizeof pidfile, "%s/%s.pid", nd->dir, in->name);
+        bad |= cr_sbuf_add(&b, "g=$(cat ", 8) || cr_ssh_quote(&b, pidfile) ||
+               cr_sbuf_add(&b, ") || exit 1; ", 13);
+    }
+    bad |= cr_sbuf_add(&b, cmd, strlen(cmd));
+    if (bad) {
+        cr_free(b.s);
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    }
+    int rc = node_run(r, nd, b.s, out, n, err);
+    cr_free(b.s);
     return rc;
 }
 

@@ -9,7 +9,9 @@
 # partition cuts n1 off (nft on the nodes, over ssh), a kill hits sink3
 # (kill over ssh; it is restarted by policy), a bandwidth fault limits
 # n1 -> n2 to 8 kbit/s (tc on n1 over ssh; n1 -> n3 untouched), and
-# netem is refused (exit 3 naming the node) where the kernel lacks it.  Checked: the verdict, the
+# netem is refused (exit 3 naming the node) where the kernel lacks it.
+# A syscall fault on a writer on n2 (libfiu's preload there, armed and
+# disarmed by fiu-ctrl over ssh) fails its writes in the window only.  Checked: the verdict, the
 # effects in the merged event history, the journal's clock offsets, a
 # service's "dirs" made on its node, and
 # that nothing is left on the nodes (no process, no nft table, no
@@ -143,6 +145,46 @@ else
     expect_true "nothing was started" [ ! -e "$E2E_TMP/netem/logs/src.0.log" ]
 fi
 [ "$RC" = 0 ] || [ "$RC" = 3 ] || cat "$E2E_TMP/netem.out"
+
+# ---- 2c. syscall faults on a node: libfiu there, fiu-ctrl over ssh --------
+cat >"$E2E_TMP/fiu.json" <<EOF
+{"name": "ssh-fiu", "seed": 5, "duration_s": 4, "drain_s": 0.3,
+ "hosts": [$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)],
+ "services": [
+   {"name": "writer", "host": "n2", "ready": {"kind": "log", "regex": "writer ready"},
+    "cmd": ["$CR_BIN/cr_tgt_fiuwriter", "--interval-ms", "10"]}],
+ "faults": [
+   {"kind": "syscall", "name": "disk-full", "target": "writer", "preset": "disk_full",
+    "at_s": 1, "for_s": 1.5}],
+ "expect": [
+   {"kind": "events", "ev": "write_failed", "svc": "writer", "max": 0,
+    "window": {"from_s": 0, "to_s": 0.9}},
+   {"kind": "events", "ev": "write_failed", "svc": "writer", "min": 10,
+    "window": {"fault": "disk-full", "from": "applied", "from_s": 0.05, "to_s": 1.2}},
+   {"kind": "events", "ev": "write_failed", "svc": "writer", "max": 0,
+    "window": {"fault": "disk-full", "from": "end", "from_s": 0.5, "to_s": 1.3}},
+   {"kind": "events", "ev": "write", "svc": "writer", "min": 10,
+    "window": {"fault": "disk-full", "from": "end", "from_s": 0.5, "to_s": 1.3}}]}
+EOF
+out="$E2E_TMP/fiu"
+run_in_ctl "$out" "$E2E_TMP/fiu.json"
+expect_eq "a syscall fault on a node passes" 0 "$RC"
+[ "$RC" = 0 ] || { cat "$out.err"; sed -n '/FAIL/,$p' "$out.out" | head -20; }
+j="$out/journal.json"
+expect_eq "backend libfiu on the node" libfiu "$(jq -r '.faults[0].details.backend' "$j")"
+expect_true "the writer's process armed and disarmed over ssh" \
+    jq -e '.faults[0].details | (.armed | length) >= 1 and (.disarmed | length) >= 1 and (.errors == null)' "$j"
+expect_true "the writer saw ENOSPC on its node" grep -q "failed ENOSPC" "$out/logs/writer.0.log"
+expect_eq "nothing left on the nodes after the syscall run" "" "$(node_left "$(run_id "$j")")"
+sed 's/"preset": "disk_full",/"preset": "disk_full", "backend": "seccomp",/' \
+    "$E2E_TMP/fiu.json" >"$E2E_TMP/fiu-sc.json"
+set +e
+in_ctl "$CHAOSRUN" --no-status --out "$E2E_TMP/fiu-sc" "$E2E_TMP/fiu-sc.json" >"$E2E_TMP/fiu-sc.out" 2>&1
+RC=$?
+set -e
+expect_eq "the seccomp backend on a node exits 3" 3 "$RC"
+expect_true "saying only libfiu works there" \
+    grep -q "on ssh node n2 only the libfiu backend works" "$E2E_TMP/fiu-sc.out"
 
 # ---- 3. SIGKILLed harness: `chaosrun cleanup` reconnects -------------------
 out="$E2E_TMP/killed"
