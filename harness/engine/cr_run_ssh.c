@@ -840,6 +840,10 @@ int cr_run_ssh_check(cr_run *r, cr_err *err)
             for (size_t s = 0; s < sc->nsvcs; s++)
                 if (strcmp(sc->svcs[s].name, f->target.service) == 0)
                     node = sc->svcs[s].host;
+        /* exec without a target runs its command here, on the harness's
+         * machine (the user's own ssh, kubectl, ...). */
+        if (strcmp(f->ops->kind, "exec") == 0 && !f->target.service)
+            fine = 1;
         /* Kinds without a target act on hosts or on the proxy. */
         if (!f->target.service && !fine)
             node = h->v[0].name;

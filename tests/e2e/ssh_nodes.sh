@@ -155,7 +155,9 @@ cat >"$E2E_TMP/fiu.json" <<EOF
     "cmd": ["$CR_BIN/cr_tgt_fiuwriter", "--interval-ms", "10"]}],
  "faults": [
    {"kind": "syscall", "name": "disk-full", "target": "writer", "preset": "disk_full",
-    "at_s": 1, "for_s": 1.5}],
+    "at_s": 1, "for_s": 1.5},
+   {"kind": "exec", "name": "mark", "at_s": 0.5,
+    "apply": ["sh", "-c", "echo here > \"\$CHAOSRUN_RUN_DIR/exec-mark\""]}],
  "expect": [
    {"kind": "events", "ev": "write_failed", "svc": "writer", "max": 0,
     "window": {"from_s": 0, "to_s": 0.9}},
@@ -175,6 +177,7 @@ expect_eq "backend libfiu on the node" libfiu "$(jq -r '.faults[0].details.backe
 expect_true "the writer's process armed and disarmed over ssh" \
     jq -e '.faults[0].details | (.armed | length) >= 1 and (.disarmed | length) >= 1 and (.errors == null)' "$j"
 expect_true "the writer saw ENOSPC on its node" grep -q "failed ENOSPC" "$out/logs/writer.0.log"
+expect_true "exec without a target ran on the harness's machine" [ -s "$out/exec-mark" ]
 expect_eq "nothing left on the nodes after the syscall run" "" "$(node_left "$(run_id "$j")")"
 sed 's/"preset": "disk_full",/"preset": "disk_full", "backend": "seccomp",/' \
     "$E2E_TMP/fiu.json" >"$E2E_TMP/fiu-sc.json"
