@@ -119,32 +119,26 @@ expect_eq "nothing left on the nodes" "" "$(node_left "$runid")"
 # ---- 2. a fault kind that cannot act on a node: exit 3 naming it ----------
 sed 's/"kind": "kill", "name": "kill-sink3", "target": "sink3", "at_s": 4/"kind": "cpu", "name": "hog", "target": "sink3", "quota_pct": 10, "at_s": 1, "for_s": 1/' \
     "$scen" >"$E2E_TMP/cpu.json"
-set +e
-in_ctl "$CHAOSRUN" --no-status --out "$E2E_TMP/cpu" "$E2E_TMP/cpu.json" >"$E2E_TMP/cpu.out" 2>&1
-RC=$?
-set -e
+run_in_ctl "$E2E_TMP/cpu" "$E2E_TMP/cpu.json"
 expect_eq "cpu fault on an ssh node exits 3" 3 "$RC"
 expect_true "the message names the kind and the node" \
-    grep -q "fault kind cpu is not supported on ssh node n3" "$E2E_TMP/cpu.out"
+    grep -q "fault kind cpu is not supported on ssh node n3" "$E2E_TMP/cpu.out" "$E2E_TMP/cpu.err"
 
 # ---- 2b. netem on nodes: tc probed on each sender before the run ---------
 # Where the kernel lacks sch_netem (this project's machines), exit 3 naming
 # the node and tc's words; where it has it, the loss silences n1 -> n2.
 sed 's/"kind": "bandwidth", "name": "slow-n1-n2"/"kind": "netem", "name": "slow-n1-n2", "loss": 100/;
      s/"rate_kbit": 8, "burst_kb": 1, //; s/"max": 15,/"max": 0,/' "$scen" >"$E2E_TMP/netem.json"
-set +e
-in_ctl "$CHAOSRUN" --no-status --out "$E2E_TMP/netem" "$E2E_TMP/netem.json" >"$E2E_TMP/netem.out" 2>&1
-RC=$?
-set -e
+run_in_ctl "$E2E_TMP/netem" "$E2E_TMP/netem.json"
 if unshare -n tc qdisc add dev lo root netem delay 1ms 2>/dev/null; then
     expect_eq "netem on ssh nodes (kernel has sch_netem) exits 0" 0 "$RC"
 else
     expect_eq "netem on ssh nodes without sch_netem exits 3" 3 "$RC"
     expect_true "the message names the fault, the node and tc's reason" \
-        grep -q "faults\[2\]: ssh node n1 cannot shape traffic with .*netem limit 1000 loss random 100%.*: .*qdisc kind is unknown" "$E2E_TMP/netem.out"
+        grep -q "faults\[2\]: ssh node n1 cannot shape traffic with .*netem limit 1000 loss random 100%.*: .*qdisc kind is unknown" "$E2E_TMP/netem.out" "$E2E_TMP/netem.err"
     expect_true "nothing was started" [ ! -e "$E2E_TMP/netem/logs/src.0.log" ]
 fi
-[ "$RC" = 0 ] || [ "$RC" = 3 ] || cat "$E2E_TMP/netem.out"
+[ "$RC" = 0 ] || [ "$RC" = 3 ] || cat "$E2E_TMP/netem.out" "$E2E_TMP/netem.err"
 
 # ---- 2c. syscall faults on a node: libfiu there, fiu-ctrl over ssh --------
 cat >"$E2E_TMP/fiu.json" <<EOF
@@ -181,13 +175,10 @@ expect_true "exec without a target ran on the harness's machine" [ -s "$out/exec
 expect_eq "nothing left on the nodes after the syscall run" "" "$(node_left "$(run_id "$j")")"
 sed 's/"preset": "disk_full",/"preset": "disk_full", "backend": "seccomp",/' \
     "$E2E_TMP/fiu.json" >"$E2E_TMP/fiu-sc.json"
-set +e
-in_ctl "$CHAOSRUN" --no-status --out "$E2E_TMP/fiu-sc" "$E2E_TMP/fiu-sc.json" >"$E2E_TMP/fiu-sc.out" 2>&1
-RC=$?
-set -e
+run_in_ctl "$E2E_TMP/fiu-sc" "$E2E_TMP/fiu-sc.json"
 expect_eq "the seccomp backend on a node exits 3" 3 "$RC"
 expect_true "saying only libfiu works there" \
-    grep -q "on ssh node n2 only the libfiu backend works" "$E2E_TMP/fiu-sc.out"
+    grep -q "on ssh node n2 only the libfiu backend works" "$E2E_TMP/fiu-sc.out" "$E2E_TMP/fiu-sc.err"
 
 # ---- 3. SIGKILLed harness: `chaosrun cleanup` reconnects -------------------
 out="$E2E_TMP/killed"
