@@ -30,12 +30,20 @@
  * (its fork, a few ms before libfaketime's own start: an error of
  * (rate-1) x those ms).  At the window's end the drift gathered stays (the
  * clock runs at the right rate again, still off by what it drifted).
- * libfaketime also scales the program's sleeps by the rate. */
+ * libfaketime also scales the program's sleeps by the rate.
+ *
+ * On an ssh node (the service's host has "ssh"): the node's libfaketime
+ * (the same paths, looked for there at set-up: exit 3 naming the node
+ * without it), each replica's file clock-<instance> in the node's
+ * directory, rewritten over ssh (cr_run_ssh_exec).  Skew and step only:
+ * a drift needs each process's start on the node and a monotonic offset a
+ * time namespace made there, neither done over ssh (exit 3). */
 #include "faults/cr_fault.h"
 
 #include "base/cr_alloc.h"
 #include "base/cr_dirfd.h"
 #include "faults/cr_prog.h"
+#include "net/cr_ssh.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -191,21 +199,23 @@ static int clock_parse(cr_vctx *vx, const json_t *obj, const char *path,
 
 /* The libfaketime to preload: CHAOSRUN_FAKETIME_LIB, else where Debian
  * puts it.  The thread-safe variant: services may have threads. */
+/* The candidates for libfaketime, in order (CHAOSRUN_FAKETIME_LIB first). */
+static const char *const faketime_where[] = {
+    "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+    "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+    "/usr/lib/faketime/libfaketimeMT.so.1",
+    "/usr/local/lib/faketime/libfaketimeMT.so.1",
+    NULL,
+};
+
 static const char *faketime_lib(void)
 {
-    static const char *const where[] = {
-        "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
-        "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
-        "/usr/lib/faketime/libfaketimeMT.so.1",
-        "/usr/local/lib/faketime/libfaketimeMT.so.1",
-        NULL,
-    };
     const char *e = getenv("CHAOSRUN_FAKETIME_LIB");
     if (e && *e)
         return e;
-    for (size_t i = 0; where[i]; i++)
-        if (access(where[i], R_OK) == 0)
-            return where[i];
+    for (size_t i = 0; faketime_where[i]; i++)
+        if (access(faketime_where[i], R_OK) == 0)
+            return faketime_where[i];
     return NULL;
 }
 
@@ -234,6 +244,18 @@ static int clock_check(cr_fault *f, cr_run *r, cr_err *err)
     if (!sp)
         return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
                           f->target.service);
+    const char *node = cr_run_ssh_svc_node(r, sp->name);
+    if (node && (c->monotonic || c->mode == CK_RATE))
+        return cr_err_set(err, CR_EUNSUP,
+                          "fault %s: on ssh node %s only a wall clock skew "
+                          "or step works (%s)",
+                          f->name, node,
+                          c->monotonic ? "a monotonic offset needs a time "
+                                         "namespace made on the node"
+                                       : "a drift needs each process's "
+                                         "start on the node");
+    if (node) /* libfaketime looked for on the node (prepare) */
+        return CR_OK;
     if (c->monotonic)
         return check_monotonic(f, err);
     if (!faketime_lib())
@@ -351,8 +373,47 @@ static int render(cr_run *r, cr_inst *in, double *off, double *rate, char *text,
     return CR_OK;
 }
 
-/* Rewrite clock/<instance> atomically (rename over it: libfaketime reads
- * either the old or the new text), never following a link. */
+static int local_write(cr_run *r, cr_inst *in, const char *text, cr_err *err)
+{
+    int dfd = openat(cr_run_dirfd(r), "clock",
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return cr_err_sys(err, CR_ESYS, errno, "clock: open clock/ of the run");
+    int rc = cr_dir_write(dfd, cr_inst_name(in), text, strlen(text), 0644, err);
+    close(dfd);
+    return rc;
+}
+
+/* The file of a replica on its node. */
+static void node_file(cr_run *r, const cr_inst *in, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/clock-%s", cr_run_ssh_svc_dir(r, cr_inst_service(in)),
+             cr_inst_name(in));
+}
+
+/* On the node: written beside, then renamed over (atomic there too). */
+static int node_write(cr_run *r, cr_inst *in, const char *text, cr_err *err)
+{
+    char file[PATH_MAX], tmp[PATH_MAX + 8];
+    node_file(r, in, file, sizeof file);
+    snprintf(tmp, sizeof tmp, "%s.new", file);
+    cr_sbuf b = {0};
+    int bad = cr_sbuf_add(&b, "printf '%s' ", 12) || cr_ssh_quote(&b, text) ||
+              cr_sbuf_add(&b, " > ", 3) || cr_ssh_quote(&b, tmp) ||
+              cr_sbuf_add(&b, " && mv -f ", 10) || cr_ssh_quote(&b, tmp) ||
+              cr_sbuf_add(&b, " ", 1) || cr_ssh_quote(&b, file);
+    if (bad) {
+        cr_free(b.s);
+        return cr_err_set(err, CR_ENOMEM, "clock: out of memory");
+    }
+    int rc = cr_run_ssh_exec(r, cr_inst_service(in), NULL, b.s, NULL, 0, err);
+    cr_free(b.s);
+    return rc;
+}
+
+/* Rewrite the replica's clock file atomically (rename over it:
+ * libfaketime reads either the old or the new text), never following a
+ * link here. */
 static int write_file(cr_run *r, cr_inst *in, json_t *details, cr_err *err)
 {
     char text[96];
@@ -360,12 +421,10 @@ static int write_file(cr_run *r, cr_inst *in, json_t *details, cr_err *err)
     int rc = render(r, in, &off, &rate, text, sizeof text, err);
     if (rc)
         return rc;
-    int dfd = openat(cr_run_dirfd(r), "clock",
-                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0)
-        return cr_err_sys(err, CR_ESYS, errno, "clock: open clock/ of the run");
-    rc = cr_dir_write(dfd, cr_inst_name(in), text, strlen(text), 0644, err);
-    close(dfd);
+    if (cr_run_ssh_svc_node(r, cr_inst_service(in)))
+        rc = node_write(r, in, text, err);
+    else
+        rc = local_write(r, in, text, err);
     if (rc)
         return rc;
     if (details) {
@@ -420,6 +479,84 @@ static int prepare_monotonic(cr_fault *f, cr_run *r, cr_err *err)
     return rc;
 }
 
+/* LD_PRELOAD (after base) of lib, libfaketime's settings, and each
+ * replica's file, written first (here, or on its node). */
+static int set_env(cr_run *r, const cr_svc_spec *sp, const char *base,
+                   const char *lib, cr_err *err)
+{
+    char val[PATH_MAX * 4];
+    snprintf(val, sizeof val, "%s%s%s", base && *base ? base : "",
+             base && *base ? " " : "", lib);
+    static const char *const fixed[][2] = {
+        {"FAKETIME_NO_CACHE", "1"},
+        {"FAKETIME_DONT_FAKE_MONOTONIC", "1"},
+        {"NO_FAKE_STAT", "1"},
+    };
+    if (cr_run_setenv(r, sp->name, "LD_PRELOAD", val, err))
+        return err->code;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (cr_run_setenv(r, sp->name, fixed[i][0], fixed[i][1], err))
+            return err->code;
+    cr_inst *insts[CK_MAX_REP];
+    size_t n = cr_run_instances(r, sp->name, insts, CK_MAX_REP);
+    for (size_t i = 0; i < n; i++) {
+        char file[PATH_MAX];
+        if (cr_run_ssh_svc_node(r, sp->name))
+            node_file(r, insts[i], file, sizeof file);
+        else
+            snprintf(file, sizeof file, "%s/clock/%s", cr_run_dir(r),
+                     cr_inst_name(insts[i]));
+        int rc = write_file(r, insts[i], NULL, err);
+        if (rc)
+            return rc;
+        if (cr_run_setenv_inst(r, sp->name, cr_inst_index(insts[i]),
+                               "FAKETIME_TIMESTAMP_FILE", file, err))
+            return err->code;
+    }
+    return CR_OK;
+}
+
+/* On an ssh node: its libfaketime (the first candidate readable there),
+ * the files in the node's directory. */
+static int node_prepare(cr_fault *f, cr_run *r, const cr_svc_spec *sp,
+                        cr_err *err)
+{
+    cr_sbuf b = {0};
+    int bad = cr_sbuf_add(&b, "for f in", 8);
+    const char *e = getenv("CHAOSRUN_FAKETIME_LIB");
+    if (e && *e)
+        bad |= cr_sbuf_add(&b, " ", 1) || cr_ssh_quote(&b, e);
+    for (size_t i = 0; faketime_where[i] && !bad; i++)
+        bad |= cr_sbuf_add(&b, " ", 1) || cr_ssh_quote(&b, faketime_where[i]);
+    static const char tail[] =
+        "; do [ -r \"$f\" ] && { echo \"$f\"; exit 0; }; "
+        "done; echo 'no libfaketime (package "
+        "libfaketime)'; exit 1";
+    bad |= cr_sbuf_add(&b, tail, sizeof tail - 1);
+    char out[PATH_MAX] = "";
+    cr_err e2;
+    cr_err_clear(&e2);
+    int rc =
+        bad ? cr_err_set(&e2, CR_ENOMEM, "out of memory")
+            : cr_run_ssh_exec(r, sp->name, NULL, b.s, out, sizeof out, &e2);
+    cr_free(b.s);
+    out[strcspn(out, "\n")] = '\0';
+    if (rc != 0)
+        return cr_err_set(err, CR_EUNSUP,
+                          "fault %s: ssh node %s cannot fake %s's clock: %s",
+                          f->name, cr_run_ssh_svc_node(r, sp->name), sp->name,
+                          out[0] ? out : e2.msg);
+    const char *base = NULL;
+    for (char **v = sp->env; v && *v; v++)
+        if (strncmp(*v, "LD_PRELOAD=", 11) == 0)
+            base = *v + 11;
+    if (set_env(r, sp, base, out, err))
+        return err->code;
+    cr_run_log(r, "clock: %s runs under libfaketime (%s) on ssh node %s",
+               sp->name, out, cr_run_ssh_svc_node(r, sp->name));
+    return CR_OK;
+}
+
 static int clock_prepare(cr_fault *f, cr_run *r, cr_err *err)
 {
     clock_priv *c = f->priv;
@@ -435,12 +572,15 @@ static int clock_prepare(cr_fault *f, cr_run *r, cr_err *err)
             continue;
         if (strcmp(g->target.service, sp->name) == 0)
             return CR_OK; /* the service is set up already */
-        first_on_run = 0;
+        if (!cr_run_ssh_svc_node(r, g->target.service))
+            first_on_run = 0; /* clock/ of the run is made */
     }
     if (sp->replicas > CK_MAX_REP)
         return cr_err_set(err, CR_EUNSUP,
                           "fault %s: service %s has more than %d replicas",
                           f->name, sp->name, CK_MAX_REP);
+    if (cr_run_ssh_svc_node(r, sp->name))
+        return node_prepare(f, r, sp, err);
     int dfd = first_on_run
                   ? cr_run_tmpdir(r, "clock", 0755, err)
                   : openat(cr_run_dirfd(r), "clock",
@@ -458,32 +598,8 @@ static int clock_prepare(cr_fault *f, cr_run *r, cr_err *err)
             base = *e + 11;
     if (!base)
         base = getenv("LD_PRELOAD");
-    char val[PATH_MAX * 4];
-    snprintf(val, sizeof val, "%s%s%s", base && *base ? base : "",
-             base && *base ? " " : "", faketime_lib());
-    static const char *const fixed[][2] = {
-        {"FAKETIME_NO_CACHE", "1"},
-        {"FAKETIME_DONT_FAKE_MONOTONIC", "1"},
-        {"NO_FAKE_STAT", "1"},
-    };
-    if (cr_run_setenv(r, sp->name, "LD_PRELOAD", val, err))
+    if (set_env(r, sp, base, faketime_lib(), err))
         return err->code;
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if (cr_run_setenv(r, sp->name, fixed[i][0], fixed[i][1], err))
-            return err->code;
-    cr_inst *insts[CK_MAX_REP];
-    size_t n = cr_run_instances(r, sp->name, insts, CK_MAX_REP);
-    for (size_t i = 0; i < n; i++) {
-        char file[PATH_MAX];
-        snprintf(file, sizeof file, "%s/clock/%s", cr_run_dir(r),
-                 cr_inst_name(insts[i]));
-        int rc = write_file(r, insts[i], NULL, err);
-        if (rc)
-            return rc;
-        if (cr_run_setenv_inst(r, sp->name, cr_inst_index(insts[i]),
-                               "FAKETIME_TIMESTAMP_FILE", file, err))
-            return err->code;
-    }
     cr_run_log(r, "clock: %s runs under libfaketime (%s), offsets in %s/clock",
                sp->name, faketime_lib(), cr_run_dir(r));
     return CR_OK;
@@ -636,7 +752,8 @@ const cr_fault_ops cr_fault_clock_ops = {
     .flags = CR_FAULT_NEEDS_SERVICE,
     .requires = "realtime: libfaketime (Debian libfaketime) and a "
                 "dynamically linked program; monotonic: time namespaces "
-                "(Linux >= 5.19) and root",
+                "(Linux >= 5.19) and root; on ssh nodes skew and step only, "
+                "with libfaketime there",
     .parse = clock_parse,
     .check = clock_check,
     .prepare = clock_prepare,

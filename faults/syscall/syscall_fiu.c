@@ -193,8 +193,9 @@ int sys_fiu_prepare(cr_fault *f, cr_run *r, cr_err *err)
         return node_prepare(f, r, sp, err);
     int first_on_run = 1;
     for (size_t i = 0; i < sc->nfaults && &sc->faults[i] != f; i++)
-        if (sys_uses(&sc->faults[i], SYS_LIBFIU))
-            first_on_run = 0;
+        if (sys_uses(&sc->faults[i], SYS_LIBFIU) &&
+            !cr_run_ssh_svc_node(r, sc->faults[i].target.service))
+            first_on_run = 0; /* fiu/ of the run is made */
     /* The FIFOs are made by the preload in each child; the directory
      * holding them is the run's, removed at its end (and by cleanup). */
     int fiu = first_on_run

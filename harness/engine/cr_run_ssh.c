@@ -826,10 +826,11 @@ int cr_run_ssh_check(cr_run *r, cr_err *err)
     const cr_net_hosts *h = sc->hosts;
     if (!h || !h->nssh)
         return 0;
-    /* syscall: its libfiu backend (faults/syscall/syscall_fiu.c). */
-    static const char *const ok[] = {"kill",      "terminate", "pause",
-                                     "restart",   "partition", "netem",
-                                     "bandwidth", "syscall",   NULL};
+    /* syscall: its libfiu backend (faults/syscall/syscall_fiu.c); clock:
+     * skew and step (faults/clock.c). */
+    static const char *const ok[] = {
+        "kill",  "terminate", "pause",   "restart", "partition",
+        "netem", "bandwidth", "syscall", "clock",   NULL};
     for (size_t i = 0; i < sc->nfaults; i++) {
         const cr_fault *f = &sc->faults[i];
         int fine = 0;

@@ -11,7 +11,9 @@
 # n1 -> n2 to 8 kbit/s (tc on n1 over ssh; n1 -> n3 untouched), and
 # netem is refused (exit 3 naming the node) where the kernel lacks it.
 # A syscall fault on a writer on n2 (libfiu's preload there, armed and
-# disarmed by fiu-ctrl over ssh) fails its writes in the window only.  Checked: the verdict, the
+# disarmed by fiu-ctrl over ssh) fails its writes in the window only; a
+# clock skew on n3 (the node's libfaketime) moves its wall clock only in
+# the window.  Checked: the verdict, the
 # effects in the merged event history, the journal's clock offsets, a
 # service's "dirs" made on its node, and
 # that nothing is left on the nodes (no process, no nft table, no
@@ -179,6 +181,43 @@ run_in_ctl "$E2E_TMP/fiu-sc" "$E2E_TMP/fiu-sc.json"
 expect_eq "the seccomp backend on a node exits 3" 3 "$RC"
 expect_true "saying only libfiu works there" \
     grep -q "on ssh node n2 only the libfiu backend works" "$E2E_TMP/fiu-sc.out" "$E2E_TMP/fiu-sc.err"
+
+# ---- 2d. a clock skew on a node: the node's libfaketime, its file over ssh --
+cat >"$E2E_TMP/clock.json" <<EOF
+{"name": "ssh-clock", "seed": 5, "duration_s": 4, "drain_s": 0.3,
+ "hosts": [$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)],
+ "services": [
+   {"name": "ck", "host": "n3", "ready": {"kind": "log", "regex": "clock ready"},
+    "cmd": ["$CR_BIN/cr_tgt_clock", "--every-ms", "20"]}],
+ "faults": [
+   {"kind": "clock", "name": "skew", "target": "ck", "offset_s": 3600,
+    "at_s": 1, "for_s": 1.5}]}
+EOF
+out="$E2E_TMP/clock"
+run_in_ctl "$out" "$E2E_TMP/clock.json"
+expect_eq "a clock skew on a node passes" 0 "$RC"
+[ "$RC" = 0 ] || cat "$out.err"
+j="$out/journal.json"
+# real - mono per line of the replica (mono is never faked): +3600 s
+# while the skew holds, back after.
+t0=$(jq -r '.t0_unix' "$j")
+read -r a0 r0 <<<"$(jq -r '.faults[0] | "\(.applied_t) \(.reverted_t)"' "$j")"
+skewed=$(grep -o 'real=[0-9.]* mono=[0-9.]*' "$out/logs/ck.0.log" |
+         awk -F'[= ]' '{d = $2 - $4; if (!b) b = d; if (d - b > 3500) n++} END {print n + 0}')
+last=$(grep -o 'real=[0-9.]* mono=[0-9.]*' "$out/logs/ck.0.log" | tail -1 |
+       awk -F'[= ]' '{print $2 - $4}')
+first=$(grep -o 'real=[0-9.]* mono=[0-9.]*' "$out/logs/ck.0.log" | head -1 |
+        awk -F'[= ]' '{print $2 - $4}')
+expect_true "the replica's wall clock ran 3600 s ahead in the window ($skewed lines of 20 ms; applied $a0 s, reverted $r0 s)" \
+    [ "$skewed" -ge 25 ]
+expect_true "and was right again after the window" \
+    awk -v a="$first" -v b="$last" 'BEGIN {d = a - b; exit !(d < 1 && d > -1)}'
+expect_eq "via the node's libfaketime" libfaketime "$(jq -r '.faults[0].details.via' "$j")"
+sed 's/"offset_s": 3600,/"rate": 1.5,/' "$E2E_TMP/clock.json" >"$E2E_TMP/drift.json"
+run_in_ctl "$E2E_TMP/drift" "$E2E_TMP/drift.json"
+expect_eq "a drift on a node exits 3" 3 "$RC"
+expect_true "saying what works there" \
+    grep -q "on ssh node n3 only a wall clock skew or step works" "$E2E_TMP/drift.out" "$E2E_TMP/drift.err"
 
 # ---- 3. SIGKILLed harness: `chaosrun cleanup` reconnects -------------------
 out="$E2E_TMP/killed"
