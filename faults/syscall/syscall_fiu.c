@@ -413,7 +413,8 @@ static char *node_cmd(cr_fault *f, cr_run *r, int enable, double wait_s)
     }
     static const char tail[] =
         " \"$p\" 2>&1); if [ -z \"$o\" ]; then echo \"ok $p\"; else "
-        "echo \"failed $p: $(echo $o)\"; fi; done";
+        "printf 'failed %s: %s\\n' \"$p\" \"$(printf '%s' \"$o\" | tr "
+        "'\\n' ' ')\"; fi; done";
     bad |= cr_sbuf_add(&b, tail, sizeof tail - 1);
     if (bad) {
         cr_free(b.s);

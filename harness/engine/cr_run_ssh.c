@@ -307,8 +307,10 @@ static void ctl_close(ssh_node *nd)
 
 static int ctl_send(ssh_node *nd, const char *cmd)
 {
+    /* A subshell: a command that says `exit` (or changes directory,
+     * options, variables) ends only itself, never the control shell. */
     char *line =
-        cr_asprintf("{\n%s\n} </dev/null 2>&1; echo \"@@cr-end $?\"\n", cmd);
+        cr_asprintf("(\n%s\n) </dev/null 2>&1; echo \"@@cr-end $?\"\n", cmd);
     if (!line)
         return CR_ENOMEM;
     size_t n = strlen(line), off = 0;

@@ -213,6 +213,12 @@ expect_true "the replica's wall clock ran 3600 s ahead in the window ($skewed li
 expect_true "and was right again after the window" \
     awk -v a="$first" -v b="$last" 'BEGIN {d = a - b; exit !(d < 1 && d > -1)}'
 expect_eq "via the node's libfaketime" libfaketime "$(jq -r '.faults[0].details.via' "$j")"
+# A command that exits (the libfaketime lookup says `exit 0`) ends only
+# itself: every node's control shell answered to the end of each run.
+for r in run fiu clock; do
+    expect_eq "$r: no control shell stopped answering" 0 \
+        "$(jq -r '[.log[]?.text | select(test("stopped answering"))] | length' "$E2E_TMP/$r/journal.json")"
+done
 sed 's/"offset_s": 3600,/"rate": 1.5,/' "$E2E_TMP/clock.json" >"$E2E_TMP/drift.json"
 run_in_ctl "$E2E_TMP/drift" "$E2E_TMP/drift.json"
 expect_eq "a drift on a node exits 3" 3 "$RC"
