@@ -160,6 +160,37 @@ static void test_cli_journal_schedule(void)
                 json_number_value(json_object_get(f, "for_s")), 2.5, 1e-9);
         }
     }
+    /* Faults triggered by the system's state stay triggered (at their
+     * original instant they would hit whatever the system does then). */
+    json_t *spec = json_object_get(json_object_get(j, "scenario"), "faults");
+    json_t *st0 = json_array_get(spec, 1), *st1 = json_array_get(spec, 2);
+    json_object_del(st0, "at_s");
+    json_object_set_new(st0, "on_event",
+                        json_pack("{s:s, s:s, s:i}", "ev", "leased", "svc",
+                                  "worker.0", "count", 5));
+    json_object_del(st1, "at_s");
+    json_object_set_new(st1, "on_ready",
+                        json_pack("{s:s, s:i}", "svc", "worker", "count", 2));
+    json_t *t = cr_cli__journal_schedule(j);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL(json_array_size(t), 5);
+    size_t i;
+    json_t *f;
+    json_array_foreach (t, i, f) {
+        const char *n = json_string_value(json_object_get(f, "name"));
+        int trig = strncmp(n, "stall-", 6) == 0;
+        CU_ASSERT_EQUAL(json_object_get(f, "at_s") == NULL, trig);
+        if (strcmp(n, "stall-worker0.0") == 0)
+            CU_ASSERT(json_equal(json_object_get(f, "on_event"),
+                                 json_object_get(st0, "on_event")));
+        if (strcmp(n, "stall-worker1.0") == 0)
+            CU_ASSERT(json_equal(json_object_get(f, "on_ready"),
+                                 json_object_get(st1, "on_ready")));
+        if (trig)
+            CU_ASSERT_DOUBLE_EQUAL(
+                json_number_value(json_object_get(f, "for_s")), 2.5, 1e-9);
+    }
+    json_decref(t);
     /* A fault the scenario does not have: no schedule. */
     json_object_set_new(json_array_get(json_object_get(j, "faults"), 0), "name",
                         json_string("not-there"));

@@ -7,7 +7,8 @@
 #include "reports/cr_report.h"
 #include "cr_test_report.h"
 
-/* Three faults shrunk to one (the kill, moved from 1.6 s to 0.2 s),
+/* Three faults (one triggered by an event) shrunk to one (the kill,
+ * moved from 1.6 s to 0.2 s),
  * duration_s 5 -> 2; the original took 30 s for 3 runs, the last kept
  * candidate 21 s for 3 runs. */
 static const char SUMMARY[] =
@@ -18,7 +19,8 @@ static const char SUMMARY[] =
     "{\"name\":\"kill-w.0\",\"kind\":\"kill\",\"target\":\"worker.0\","
     "\"at_s\":1.6},"
     "{\"name\":\"stall-q.0\",\"kind\":\"pause\",\"target\":\"queue.0\","
-    "\"at_s\":2,\"for_s\":0.4}],"
+    "\"on_event\":{\"ev\":\"leased\",\"svc\":\"worker.1\",\"count\":3},"
+    "\"for_s\":0.4}],"
     "\"minimal\":[{\"name\":\"kill-w.0\",\"kind\":\"kill\",\"target\":"
     "\"worker.0\",\"at_s\":0.2}],"
     "\"duration_before_s\":5,\"duration_after_s\":2,\"candidates\":4,"
@@ -63,6 +65,11 @@ static void test_report_shrink_original_vs_minimal(void)
         strstr(md, "| kill-w.0 | kill | worker.0 | 1.6 | 0 | kept, at\\_s "
                    "1.6 \xE2\x86\x92 0.2 |"));
     CU_ASSERT_EQUAL(crt_count(md, "| removed |"), 2);
+    /* a fault triggered by the system's state: its trigger, not "nan" */
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        md,
+        "| stall-q.0 | pause | queue.0 | on leased #3 of worker.1 | 0.4 |"));
+    CU_ASSERT_PTR_NULL(strstr(md, "nan"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "drop 2/1"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "shorter duration 1/1"));
     free(md);

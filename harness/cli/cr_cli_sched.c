@@ -229,12 +229,17 @@ static json_t *concrete_fault(const json_t *root, const json_t *rec)
     if (!spec)
         return NULL;
     if (!json_is_number(at))
-        at = json_object_get(rec, "applied_t"); /* a triggered fault */
+        at = json_object_get(rec, "applied_t");
+    /* A fault triggered by the system's state (on_event, on_ready) stays
+     * triggered: fired at its original instant instead, it would hit
+     * whatever the system is doing then on this run -- a guess about the
+     * machine's speed, which a replay must not make. */
+    int trig =
+        json_object_get(spec, "on_event") || json_object_get(spec, "on_ready");
     json_t *f = json_deep_copy(spec);
     if (!f)
         return NULL;
-    static const char *const drop[] = {"at_s", "every_s", "until_s", "on_event",
-                                       "for_s"};
+    static const char *const drop[] = {"at_s", "every_s", "until_s", "for_s"};
     for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
         json_object_del(f, drop[i]);
     snprintf(nm, sizeof nm, "%s.%lld", name,
@@ -243,8 +248,9 @@ static json_t *concrete_fault(const json_t *root, const json_t *rec)
     if (tgt && strcmp(tgt, "-") != 0 && !strchr(tgt, ','))
         json_object_set_new(f, "target", json_string(tgt));
     json_object_set_new(f, "name", json_string(nm));
-    json_object_set_new(f, "at_s",
-                        json_real(floor(json_number_value(at) * 1000) / 1000));
+    if (!trig)
+        json_object_set_new(
+            f, "at_s", json_real(floor(json_number_value(at) * 1000) / 1000));
     if (for_s > 0)
         json_object_set_new(f, "for_s", json_real(for_s));
     return f;

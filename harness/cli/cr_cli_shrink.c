@@ -26,8 +26,10 @@ static const char SHRINK_USAGE[] =
     "Make a failed run's fault schedule minimal.  From RUN_DIR/journal.json\n"
     "(the scenario, the seed, every fault occurrence as applied) build the\n"
     "concrete schedule: one fault an occurrence, at a fixed at_s, on the\n"
-    "instance it hit.  Then drop faults (delta debugging), shorten their\n"
-    "windows, move them earlier and shorten duration_s, keeping each change\n"
+    "instance it hit (a fault triggered by on_event or on_ready keeps its\n"
+    "trigger: its instant is the system's, not the clock's).  Then drop\n"
+    "faults (delta debugging), shorten their windows, move timed ones\n"
+    "earlier and shorten duration_s, keeping each change\n"
     "only when the candidate still fails THE SAME expectation (same name,\n"
     "verdict failed) in K of K runs.  Runs use the current environment (the\n"
     "scenario's ${VARS}, e.g. CRP_DEFECT, must be as in the failed run).\n"
@@ -78,12 +80,34 @@ static double sched_end(const json_t *faults)
     json_t *f;
     double end = 0;
     json_array_foreach (faults, i, f) {
+        if (!json_object_get(f, "at_s"))
+            return INFINITY; /* triggered: its instant is the system's */
         double e = json_number_value(json_object_get(f, "at_s")) +
                    json_number_value(json_object_get(f, "for_s"));
         if (e > end)
             end = e;
     }
     return end;
+}
+
+/* One fault of the summary: its name and when it fires. */
+static void print_when(const json_t *f, size_t i)
+{
+    const char *name = json_string_value(json_object_get(f, "name"));
+    const json_t *t = json_object_get(f, "on_event");
+    const char *what = t ? json_string_value(json_object_get(t, "ev")) : NULL;
+    if (!t && (t = json_object_get(f, "on_ready")))
+        what = "ready";
+    if (!t) {
+        printf("%s %s at %.3f s", i ? "," : "", name,
+               json_number_value(json_object_get(f, "at_s")));
+        return;
+    }
+    const json_t *c = json_object_get(t, "count");
+    const char *svc = json_string_value(json_object_get(t, "svc"));
+    printf("%s %s on %s #%lld%s%s", i ? "," : "", name, what ? what : "?",
+           c ? (long long)json_integer_value(c) : 1LL, svc ? " of " : "",
+           svc ? svc : "");
 }
 
 static json_t *names_of(const json_t *faults)
@@ -437,9 +461,7 @@ static int shrink_finish(shrink *sh, const json_t *orig)
     size_t i;
     json_t *f;
     json_array_foreach (sh->best, i, f)
-        printf("%s %s at %.3f s", i ? "," : "",
-               json_string_value(json_object_get(f, "name")),
-               json_number_value(json_object_get(f, "at_s")));
+        print_when(f, i);
     printf("\n  duration_s: %g -> %g (%g s less a run)\n", sh->dur0, sh->dur,
            sh->dur0 - sh->dur);
     printf("  %u candidates, %u runs, wall time %s%s\n", sh->nsteps, sh->nruns,

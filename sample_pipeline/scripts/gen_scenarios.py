@@ -138,27 +138,36 @@ SCEN["pipeline-feature-outage"] = {
 # `leased` event of a full batch (16 records: at least 80 ms of feature
 # calls in hand), not to a time -- on a loaded CI machine the queue can run
 # dry for a moment, and a stall at a fixed time then found worker.1 idle:
-# nothing processed twice, the defect no_dedup not caught.
+# nothing processed twice, the defect no_dedup not caught.  The kills are
+# anchored the same way (to worker.2's full leases: it holds 16 records it
+# has not committed, which ack_before_commit then loses) and never hit a
+# stalled worker: a third replica takes them.  Random kills once hit both
+# stalled workers 15-30 ms after they resumed, before either committed the
+# stale batch whose second delivery no_dedup shows (stop 28, no hog, seed 5).
 BUSY_FEATURE = ["--feature-delay-us", "5000"]
 SCEN["pipeline-worker-kill"] = {
     "name": "pipeline-worker-kill",
-    "description": "Workers SIGKILLed three times and each stalled (SIGSTOP) once under load, with a "
-                   "1 s lease: the killed worker's records come back at once (its connection "
-                   "closed), the stalled worker's after the lease, and are processed again; the "
-                   "sink deduplicates. Each stall is anchored to a full batch the worker has just "
-                   "leased (its leased event), so it always holds records. No accepted record lost, none delivered twice. Covers the "
-                   "defect switches ack_before_commit and no_dedup.",
+    "description": "Three workers under load, with a 1 s lease: worker.2 SIGKILLed three times, "
+                   "worker.0 and worker.1 each stalled (SIGSTOP) once; the killed worker's records "
+                   "come back at once (its connection closed), the stalled worker's after the "
+                   "lease, and are processed again; the sink deduplicates. Each kill and each "
+                   "stall is anchored to a full batch the worker has just leased (its leased "
+                   "event), so it always holds records; no kill hits a stalled worker. No "
+                   "accepted record lost, none delivered twice. Covers the defect switches "
+                   "ack_before_commit and no_dedup.",
     "seed": 23, "duration_s": 14, "duration_max_s": 60,
     "drain": {"until_quiet_s": 3, "ev": "delivered", "max_s": 60},
     # data/ and traces/ made by chaosrun: e2e pipeline_service_user runs
     # the services as nobody
-    "services": pipeline(rate=250, dur=9, worker=["--batch", "16", "--lease-events", "1"],
+    "services": pipeline(rate=250, dur=9, workers=3,
+                         worker=["--batch", "16", "--lease-events", "1"],
                          feature=BUSY_FEATURE,
                          queue=["--lease-ms", "1000"], dirs=["data", "traces"]),
     "steady_state": HEALTH,
     "faults": [
-        {"kind": "kill", "name": "kill-worker", "target": "worker.random",
-         "at_s": [1.5, 8], "every_s": 2.5, "until_s": 9, "signal": "SIGKILL"},
+        *({"kind": "kill", "name": f"kill-worker{k}", "target": "worker.2", "signal": "SIGKILL",
+           "on_event": {"ev": "leased", "svc": "worker.2", "where": {"n": 16}, "count": c}}
+          for k, c in ((1, 4), (2, 12), (3, 20))),
         {"kind": "pause", "name": "stall-worker0", "target": "worker.0", "for_s": 2.5,
          "on_event": {"ev": "leased", "svc": "worker.0", "where": {"n": 16}, "count": 5}},
         {"kind": "pause", "name": "stall-worker1", "target": "worker.1", "for_s": 2.5,

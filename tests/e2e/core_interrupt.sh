@@ -42,6 +42,16 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 expect_eq "no process left after SIGKILL of chaosrun" "" "$left"
+# The services die by their parent-death signal, before the janitor has
+# woken up: it then undoes the ledger and exits, and its lock on the
+# ledger goes with it.  Wait for that (a loaded machine may take seconds),
+# not for a guessed moment.
+janitor_done() { flock -n "$1/ledger" true; }
+for _ in $(seq 1 300); do
+    janitor_done "$out" && break
+    sleep 0.1
+done
+expect_true "the janitor finished (the ledger is unlocked)" janitor_done "$out"
 expect_true "janitor reverted the ledger" grep -q "undone" "$out/ledger.janitor"
 # Other runs may be live beside this test (ctest -j, other worktrees):
 # cleanup refuses those and exits non-zero; only this run matters here.

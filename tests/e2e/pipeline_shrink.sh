@@ -1,8 +1,11 @@
 # End-to-end: `chaosrun shrink` on the reference pipeline.  A ten-fault run
 # (nine short stalls of the sink and the queue, one SIGKILL of
-# a worker) with CRP_DEFECT=ack_before_commit fails no-loss; shrink, one run
-# a candidate to stay short, takes it down to at most two faults with the
-# worker kill among them; minimal.json validates and fails no-loss again.
+# a worker on its third full lease) with CRP_DEFECT=ack_before_commit fails
+# no-loss; shrink, one run a candidate to stay short, takes it down to at
+# most two faults with the worker kill among them, still anchored to the
+# lease (as a time, "earlier" moved it to 0.2 s, where the worker may hold
+# nothing yet: the minimal then did not fail again -- CI, stop 28);
+# minimal.json validates and fails no-loss again.
 # The longer measurement (3 runs a candidate) is in tests/bench/README.md.
 set -e
 . "$(dirname "$0")/pipeline_lib.sh"
@@ -10,15 +13,13 @@ S="$CR_SRC/tests/e2e/scenarios/shrink-pipeline.json"
 O="$E2E_TMP/orig" X="$E2E_TMP/shrink"
 export CRP_DEFECT=ack_before_commit
 # The kill loses records only if it lands while the worker holds a leased
-# (already acknowledged) batch; on a loaded machine the producer may lag so
-# that the worker is idle at that instant.  The test needs a failing run to
-# shrink, so it takes the first of three seeds whose run fails (the
-# scenario's own seed first) -- selected by the run's verdict, not by a
-# guess about this machine's speed.
-# The same holds for shrink's own first step, which runs the original's
-# concrete schedule again: when that run passes (the kill found no leased
-# batch this time), shrink rightly says there is nothing to shrink, and the
-# test moves on to the next seed.
+# (already acknowledged) batch: it is anchored to one.  Should a run still
+# pass (the kill came after the commit), the test takes the first of three
+# seeds whose run fails (the scenario's own seed first) -- selected by the
+# run's verdict, not by a guess about this machine's speed.  The same holds
+# for shrink's own first step, which runs the original's concrete schedule
+# again: when that run passes, shrink rightly says there is nothing to
+# shrink, and the test moves on to the next seed.
 for seed in 7 8 9; do
     rm -rf "$O" "$X" "$X.out"
     run_chaosrun "$O" --seed "$seed" "$S"
@@ -49,7 +50,13 @@ expect_true "one or two faults left (got $n)" test "$n" -ge 1 -a "$n" -le 2
 expect_true "the worker kill is among them" \
     jq -e '[.faults[] | select(.kind=="kill" and .target=="worker.0")] | length == 1' "$M"
 expect_true "no range, no repetition left" \
-    jq -e 'all(.faults[]; (.at_s | type) == "number" and (has("every_s") | not))' "$M"
+    jq -e 'all(.faults[]; (has("every_s") | not) and (has("until_s") | not))' "$M"
+expect_true "the kill is still anchored to the third full lease, not to a time" \
+    jq -e '[.faults[] | select(.kind=="kill")][0] | (has("at_s") | not) and
+        .on_event == {"ev": "leased", "svc": "worker.0", "where": {"n": 16}, "count": 3}' "$M"
+expect_true "every stall left is at a time" \
+    jq -e 'all(.faults[] | select(.kind=="pause"); (.at_s | type) == "number")' "$M"
+expect_true "the summary says so" grep -q "kill-worker.0 on leased #3 of worker.0" "$X.out"
 expect_true "steps.jsonl starts with the original, which failed" \
     jq -e -s '.[0].phase == "original" and .[0].still_fails' "$X/steps.jsonl"
 expect_true "every kept candidate failed no-loss in its run" \
