@@ -214,6 +214,10 @@ void cr_runfault_revert(cr_run *r, cr_act_rec *a, const char *why)
     cr_run_read_events(r);
     cr_err_clear(&err);
     int rc = 0;
+    /* Like an apply, a revert's first step takes effect at once (a thaw
+     * lets the target run before the revert returns; at load the harness
+     * may take that return 0.2 s later). */
+    json_object_set_new(a->rec, "revert_began_t", json_real(cr_run_now(r)));
     if (f->ops->revert) {
         snprintf(r->cause, sizeof r->cause, "fault:%s", f->name);
         rc = f->ops->revert(f, r, &a->act, &err);

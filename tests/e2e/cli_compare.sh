@@ -7,9 +7,11 @@ set -e
 S="$CR_SRC/tests/e2e/scenarios"
 
 # Two real runs of one scenario: passing, and failing (the service now
-# crashes and is restarted, so "no-restart" regresses).
+# crashes and is restarted, so "no-restart" regresses).  The failing run's
+# timeline is 5 s, not tiny's 0.5: beside a CPU hog the crash 0.2 s after
+# the start came after 0.5 s, and the run passed (a loaded ./setup.sh test).
 "$CHAOSRUN" -q --no-status --out "$E2E_TMP/good" "$S/tiny.json" >/dev/null
-jq '.services[0].cmd = ["/bin/sh", "-c", "sleep 0.2; exit 1"]
+jq '.services[0].cmd = ["/bin/sh", "-c", "sleep 0.2; exit 1"] | .duration_s = 5
     | .services[0].restart = "on-failure" | .services[0].restart_delay_s = 0.1' \
     "$S/tiny.json" >"$E2E_TMP/bad.json"
 set +e

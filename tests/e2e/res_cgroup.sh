@@ -32,10 +32,11 @@ expect_eq "quota 20 ms per 100 ms" "20000/100000" \
 expect_true "the kernel throttled the cgroup" \
     jq -e '.faults[0].details.cgroups[0].periods_throttled > 5' "$J"
 T0=$(jq .t0_unix "$J"); A=$(jq '.faults[0].applied_t' "$J"); R=$(jq '.faults[0].reverted_t' "$J")
-RATES=$(jq -s -r --argjson t0 "$T0" --argjson a "$A" --argjson r "$R" '
+B=$(jq '.faults[0].revert_began_t' "$J") # the quota lifted: the rate is back
+RATES=$(jq -s -r --argjson t0 "$T0" --argjson a "$A" --argjson b "$B" --argjson r "$R" '
   def rate($lo; $hi): [ .[] | select(.ev == "spin" and (.ts - .ms / 1000) >= $lo and .ts <= $hi) ]
     | (map(.n) | add) / (map(.ms) | add);
-  [rate($t0 + 0.5; $t0 + $a), rate($t0 + $a + 0.2; $t0 + $r), rate($t0 + $r + 0.3; $t0 + 100)]
+  [rate($t0 + 0.5; $t0 + $a), rate($t0 + $a + 0.2; $t0 + $b), rate($t0 + $r + 0.3; $t0 + 100)]
   | "\(.[1] / .[0]) \(.[2] / .[0])"' "$E2E_TMP/cpu/events.jsonl")
 read -r during after <<<"$RATES"
 echo "cpu: rate during / before = $during, after / before = $after"
