@@ -140,8 +140,13 @@ SCEN["pipeline-feature-outage"] = {
 # dry for a moment, and a stall at a fixed time then found worker.1 idle:
 # nothing processed twice, the defect no_dedup not caught.  The kills are
 # anchored the same way (to worker.2's full leases: it holds 16 records it
-# has not committed, which ack_before_commit then loses) and never hit a
-# stalled worker: a third replica takes them.  Random kills once hit both
+# has not committed, which ack_before_commit then loses: the first kill, on
+# its third full lease; the next two 1.5 s after it is ready again, each
+# sure to come, where a 12th or 20th full lease was not: beside a hog
+# worker.2 had 14 in one seed, and the 20th never came) and never hit a
+# stalled worker: a third replica takes them.  The counts are each
+# worker's own full leases: with three workers each has a third of them
+# (worker.1's 30th, the count for two workers, came at 11 s in one seed).  Random kills once hit both
 # stalled workers 15-30 ms after they resumed, before either committed the
 # stale batch whose second delivery no_dedup shows (stop 28, no hog, seed 5).
 BUSY_FEATURE = ["--feature-delay-us", "5000"]
@@ -150,9 +155,10 @@ SCEN["pipeline-worker-kill"] = {
     "description": "Three workers under load, with a 1 s lease: worker.2 SIGKILLed three times, "
                    "worker.0 and worker.1 each stalled (SIGSTOP) once; the killed worker's records "
                    "come back at once (its connection closed), the stalled worker's after the "
-                   "lease, and are processed again; the sink deduplicates. Each kill and each "
-                   "stall is anchored to a full batch the worker has just leased (its leased "
-                   "event), so it always holds records; no kill hits a stalled worker. No "
+                   "lease, and are processed again; the sink deduplicates. The first kill and "
+                   "each stall are anchored to a full batch the worker has just leased (its "
+                   "leased event), so it holds records; the next kills come 1.5 s after worker.2 "
+                   "is ready again; no kill hits a stalled worker. No "
                    "accepted record lost, none delivered twice. Covers the defect switches "
                    "ack_before_commit and no_dedup.",
     "seed": 23, "duration_s": 14, "duration_max_s": 60,
@@ -165,13 +171,14 @@ SCEN["pipeline-worker-kill"] = {
                          queue=["--lease-ms", "1000"], dirs=["data", "traces"]),
     "steady_state": HEALTH,
     "faults": [
+        {"kind": "kill", "name": "kill-worker1", "target": "worker.2", "signal": "SIGKILL",
+         "on_event": {"ev": "leased", "svc": "worker.2", "where": {"n": 16}, "count": 3}},
         *({"kind": "kill", "name": f"kill-worker{k}", "target": "worker.2", "signal": "SIGKILL",
-           "on_event": {"ev": "leased", "svc": "worker.2", "where": {"n": 16}, "count": c}}
-          for k, c in ((1, 4), (2, 12), (3, 20))),
+           "on_ready": {"svc": "worker.2", "count": k, "delay_s": 1.5}} for k in (2, 3)),
         {"kind": "pause", "name": "stall-worker0", "target": "worker.0", "for_s": 2.5,
          "on_event": {"ev": "leased", "svc": "worker.0", "where": {"n": 16}, "count": 5}},
         {"kind": "pause", "name": "stall-worker1", "target": "worker.1", "for_s": 2.5,
-         "on_event": {"ev": "leased", "svc": "worker.1", "where": {"n": 16}, "count": 30}}],
+         "on_event": {"ev": "leased", "svc": "worker.1", "where": {"n": 16}, "count": 12}}],
     "expect": [
         NO_LOSS,
         {"kind": "service", "name": "worker-restarted", "service": "worker",
