@@ -203,6 +203,11 @@ int cr_report_suite(const char *const *run_dirs, size_t n, const char *out_dir,
  * CR_ESYS. */
 int cr_report_shrink(const char *out_dir, cr_err *err);
 
+/* The state trigger of fault document f as text ("on leased #3 of
+ * worker.2", "on ready #2 of queue") into buf; 0 when f has none (it is
+ * timed: at_s). */
+int cr_report_trigger_text(const json_t *f, char *buf, size_t n);
+
 /* A suite that is one shard of a CI matrix (`chaosrun suite --shard K/N`):
  * index K in 1..count.  count 0: not a shard. */
 typedef struct cr_suite_shard {

@@ -200,22 +200,20 @@ static void comparison(cr_out *md, cr_out *h, const json_t *sum,
                     "last candidate kept (the minimal schedule).\n\n");
 }
 
-/* When f fires: its at_s, or its state trigger ("on leased #3"). */
-static void when_text(const json_t *f, char *buf, size_t n)
+int cr_report_trigger_text(const json_t *f, char *buf, size_t n)
 {
     const json_t *t = json_object_get(f, "on_event");
     const char *ev = t ? cr_rep_jstr(t, "ev") : NULL;
     if (!t && (t = json_object_get(f, "on_ready")))
         ev = "ready";
-    if (!t) {
-        snprintf(buf, n, "%g", cr_rep_jnum(f, "at_s"));
-        return;
-    }
+    if (!t)
+        return 0;
     const json_t *c = json_object_get(t, "count");
     const char *svc = cr_rep_jstr(t, "svc");
     snprintf(buf, n, "on %s #%lld%s%s", ev ? ev : "?",
              c ? (long long)json_integer_value(c) : 1LL, svc ? " of " : "",
              svc ? svc : "");
+    return 1;
 }
 
 static void fault_table(cr_out *md, cr_out *h, const json_t *sum)
@@ -233,7 +231,8 @@ static void fault_table(cr_out *md, cr_out *h, const json_t *sum)
     json_array_foreach (orig, i, f) {
         char at[160], fo[32], what[160];
         const char *tg = cr_rep_jstr(f, "target");
-        when_text(f, at, sizeof at);
+        if (!cr_report_trigger_text(f, at, sizeof at))
+            snprintf(at, sizeof at, "%g", cr_rep_jnum(f, "at_s"));
         double fs = cr_rep_jnum(f, "for_s");
         snprintf(fo, sizeof fo, "%g", isnan(fs) ? 0 : fs);
         fate(f, min, what, sizeof what);

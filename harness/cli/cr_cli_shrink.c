@@ -93,21 +93,13 @@ static double sched_end(const json_t *faults)
 /* One fault of the summary: its name and when it fires. */
 static void print_when(const json_t *f, size_t i)
 {
+    char trig[160];
     const char *name = json_string_value(json_object_get(f, "name"));
-    const json_t *t = json_object_get(f, "on_event");
-    const char *what = t ? json_string_value(json_object_get(t, "ev")) : NULL;
-    if (!t && (t = json_object_get(f, "on_ready")))
-        what = "ready";
-    if (!t) {
+    if (cr_report_trigger_text(f, trig, sizeof trig))
+        printf("%s %s %s", i ? "," : "", name, trig);
+    else
         printf("%s %s at %.3f s", i ? "," : "", name,
                json_number_value(json_object_get(f, "at_s")));
-        return;
-    }
-    const json_t *c = json_object_get(t, "count");
-    const char *svc = json_string_value(json_object_get(t, "svc"));
-    printf("%s %s on %s #%lld%s%s", i ? "," : "", name, what ? what : "?",
-           c ? (long long)json_integer_value(c) : 1LL, svc ? " of " : "",
-           svc ? svc : "");
 }
 
 static json_t *names_of(const json_t *faults)
