@@ -74,7 +74,9 @@ kill -TERM $QPID
 wait $QPID || true
 # the supervisor's workers exit after it on a loaded machine: wait (10 s)
 for _ in $(seq 100); do [ -z "$(procs_of_run "$D")" ] && break; sleep 0.1; done
-expect_true "no process of the drain test left" test -z "$(procs_of_run "$D")"
+left=$(procs_of_run "$D")
+expect_true "no process of the drain test left" test -z "$left"
+for p in $left; do echo "  left: $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-160)"; done
 unset CHAOSRUN_RUN_DIR CHAOSRUN_EVENTS
 
 check_correct pipeline-autoscale
