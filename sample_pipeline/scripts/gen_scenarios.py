@@ -138,17 +138,16 @@ SCEN["pipeline-feature-outage"] = {
 # `leased` event of a full batch (16 records: at least 80 ms of feature
 # calls in hand), not to a time -- on a loaded CI machine the queue can run
 # dry for a moment, and a stall at a fixed time then found worker.1 idle:
-# nothing processed twice, the defect no_dedup not caught.  The kills are
-# anchored the same way (to worker.2's full leases: it holds 16 records it
-# has not committed, which ack_before_commit then loses: the first kill, on
-# its third full lease; the next two 1.5 s after it is ready again, each
-# sure to come, where a 12th or 20th full lease was not: beside a hog
-# worker.2 had 14 in one seed, and the 20th never came) and never hit a
-# stalled worker: a third replica takes them.  The counts are each
-# worker's own full leases: with three workers each has a third of them
-# (worker.1's 30th, the count for two workers, came at 11 s in one seed).  Random kills once hit both
-# stalled workers 15-30 ms after they resumed, before either committed the
-# stale batch whose second delivery no_dedup shows (stop 28, no hog, seed 5).
+# nothing processed twice, the defect no_dedup not caught.
+# Kills hit only worker.2, a third replica never stalled: random kills once
+# hit both stalled workers 15-30 ms after they resumed, before either
+# committed the stale batch whose second delivery shows no_dedup (stop 28,
+# no hog, seed 5).  The first kill is anchored to worker.2's third full
+# lease (16 records it has not committed, which ack_before_commit loses);
+# the next two come 1.5 s after it is ready again, which is sure to come --
+# a 20th full lease was not (beside a hog worker.2 had 14 in one seed).
+# The counts are each worker's own full leases, a third of them each with
+# three workers (worker.1's 30th, the count for two, came at 11 s once).
 BUSY_FEATURE = ["--feature-delay-us", "5000"]
 SCEN["pipeline-worker-kill"] = {
     "name": "pipeline-worker-kill",
