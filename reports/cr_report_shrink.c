@@ -210,9 +210,13 @@ int cr_report_trigger_text(const json_t *f, char *buf, size_t n)
         return 0;
     const json_t *c = json_object_get(t, "count");
     const char *svc = cr_rep_jstr(t, "svc");
-    snprintf(buf, n, "on %s #%lld%s%s", ev ? ev : "?",
+    double d = cr_rep_jnum(t, "delay_s");
+    char after[48] = "";
+    if (d > 0) /* (NaN, absent: no delay) */
+        snprintf(after, sizeof after, " +%g s", d);
+    snprintf(buf, n, "on %s #%lld%s%s%s", ev ? ev : "?",
              c ? (long long)json_integer_value(c) : 1LL, svc ? " of " : "",
-             svc ? svc : "");
+             svc ? svc : "", after);
     return 1;
 }
 

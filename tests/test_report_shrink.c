@@ -19,7 +19,8 @@ static const char SUMMARY[] =
     "{\"name\":\"kill-w.0\",\"kind\":\"kill\",\"target\":\"worker.0\","
     "\"at_s\":1.6},"
     "{\"name\":\"stall-q.0\",\"kind\":\"pause\",\"target\":\"queue.0\","
-    "\"on_event\":{\"ev\":\"leased\",\"svc\":\"worker.1\",\"count\":3},"
+    "\"on_event\":{\"ev\":\"leased\",\"svc\":\"worker.1\",\"count\":3,"
+    "\"delay_s\":0.04},"
     "\"for_s\":0.4}],"
     "\"minimal\":[{\"name\":\"kill-w.0\",\"kind\":\"kill\",\"target\":"
     "\"worker.0\",\"at_s\":0.2}],"
@@ -68,7 +69,8 @@ static void test_report_shrink_original_vs_minimal(void)
     /* a fault triggered by the system's state: its trigger, not "nan" */
     CU_ASSERT_PTR_NOT_NULL(strstr(
         md,
-        "| stall-q.0 | pause | queue.0 | on leased #3 of worker.1 | 0.4 |"));
+        "| stall-q.0 | pause | queue.0 | on leased #3 of worker.1 +0.04 s | "
+        "0.4 |"));
     CU_ASSERT_PTR_NULL(strstr(md, "nan"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "drop 2/1"));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "shorter duration 1/1"));

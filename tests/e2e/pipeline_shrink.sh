@@ -53,10 +53,11 @@ expect_true "no range, no repetition left" \
     jq -e 'all(.faults[]; (has("every_s") | not) and (has("until_s") | not))' "$M"
 expect_true "the kill is still anchored to the third full lease, not to a time" \
     jq -e '[.faults[] | select(.kind=="kill")][0] | (has("at_s") | not) and
-        .on_event == {"ev": "leased", "svc": "worker.0", "where": {"n": 16}, "count": 3}' "$M"
+        .on_event == {"ev": "leased", "svc": "worker.0", "where": {"n": 16}, "count": 3,
+            "delay_s": 0.04}' "$M"
 expect_true "every stall left is at a time" \
     jq -e 'all(.faults[] | select(.kind=="pause"); (.at_s | type) == "number")' "$M"
-expect_true "the summary says so" grep -q "kill-worker.0 on leased #3 of worker.0" "$X.out"
+expect_true "the summary says so" grep -q "kill-worker.0 on leased #3 of worker.0 +0.04 s" "$X.out"
 expect_true "steps.jsonl starts with the original, which failed" \
     jq -e -s '.[0].phase == "original" and .[0].still_fails' "$X/steps.jsonl"
 expect_true "every kept candidate failed no-loss in its run" \

@@ -20,9 +20,12 @@ cgroups_left() {
     return 0
 }
 
-# ---- cpu: the loop's rate inside the window, as a share of its own rate
-# before it, is about the quota (20 %).  Generous bounds: on a busy machine
-# the unthrottled rate is itself lower, which raises the ratio.
+# ---- cpu: inside the window the loop gets at most the quota (20 % of a
+# CPU, as CPU time over wall time: the kernel's bound, which other load
+# can only lower), and more than that outside it.  Its loop rate as a
+# share of the rate before is printed, not judged: on a machine running
+# other tests the rate before is itself the machine's, not the loop's (CI,
+# stop 29: the old ratio bound failed beside the rest of the suite).
 run_chaosrun "$E2E_TMP/cpu" "$S/res-cpu.json"
 expect_eq "cpu scenario passes" 0 "$RC"
 J="$E2E_TMP/cpu/journal.json"
@@ -33,17 +36,21 @@ expect_true "the kernel throttled the cgroup" \
     jq -e '.faults[0].details.cgroups[0].periods_throttled > 5' "$J"
 T0=$(jq .t0_unix "$J"); A=$(jq '.faults[0].applied_t' "$J"); R=$(jq '.faults[0].reverted_t' "$J")
 B=$(jq '.faults[0].revert_began_t' "$J") # the quota lifted: the rate is back
-RATES=$(jq -s -r --argjson t0 "$T0" --argjson a "$A" --argjson b "$B" --argjson r "$R" '
-  def rate($lo; $hi): [ .[] | select(.ev == "spin" and (.ts - .ms / 1000) >= $lo and .ts <= $hi) ]
-    | (map(.n) | add) / (map(.ms) | add);
-  [rate($t0 + 0.5; $t0 + $a), rate($t0 + $a + 0.2; $t0 + $b), rate($t0 + $r + 0.3; $t0 + 100)]
-  | "\(.[1] / .[0]) \(.[2] / .[0])"' "$E2E_TMP/cpu/events.jsonl")
-read -r during after <<<"$RATES"
-echo "cpu: rate during / before = $during, after / before = $after"
-expect_true "rate inside the window about the quota ($during of the rate before)" \
-    awk -v x="$during" 'BEGIN { exit !(x > 0.08 && x < 0.6) }'
-expect_true "rate back after the window ($after of the rate before)" \
-    awk -v x="$after" 'BEGIN { exit !(x > 0.6) }'
+SHARES=$(jq -s -r --argjson t0 "$T0" --argjson a "$A" --argjson b "$B" --argjson r "$R" '
+  def w($lo; $hi): [ .[] | select(.ev == "spin" and (.ts - .ms / 1000) >= $lo and .ts <= $hi) ]
+    | [(map(.cpu_ms) | add) / (map(.ms) | add), (map(.n) | add) / (map(.ms) | add)];
+  [w($t0 + 0.5; $t0 + $a), w($t0 + $a + 0.2; $t0 + $b), w($t0 + $r + 0.3; $t0 + 100)]
+  | "\(.[0][0]) \(.[1][0]) \(.[2][0]) \(.[1][1] / .[0][1]) \(.[2][1] / .[0][1])"' \
+    "$E2E_TMP/cpu/events.jsonl")
+read -r before during after rdur raft <<<"$SHARES"
+echo "cpu: CPU share before $before, during $during, after $after;" \
+    "loop rate during / before $rdur, after / before $raft"
+expect_true "CPU share inside the window at most the quota ($during)" \
+    awk -v x="$during" 'BEGIN { exit !(x > 0 && x <= 0.26) }'
+expect_true "above the quota before or after the window ($before, $after)" \
+    awk -v b="$before" -v a="$after" 'BEGIN { exit !(b > 0.35 || a > 0.35) }'
+expect_true "more CPU after the window than inside it ($after > $during)" \
+    awk -v d="$during" -v a="$after" 'BEGIN { exit !(a > d) }'
 expect_eq "cpu cgroups removed" "" "$(cgroups_left "$E2E_TMP/cpu")"
 
 # ---- memory: the limit bites, the OOM killer kills the allocating
@@ -65,9 +72,12 @@ expect_eq "each victim was a replica that exited by SIGKILL" "[]" "$(jq -c "
   | [$D.oom_killed[].pid] - \$p" "$J")"
 expect_eq "SIGKILL exits = OOM kills" "$kills" \
     "$(jq '[.services[0].history[] | select(.what == "exit" and .signal == "SIGKILL")] | length' "$J")"
+# (the count above, read at the revert, already bounds the kills to the
+# window; an exit is recorded when the harness reaps it, which at load can
+# come just after the revert)
 expect_true "every SIGKILL exit inside the window" jq -e '
   .faults[0] as $f | [.services[0].history[] | select(.what == "exit" and .signal == "SIGKILL")
-  | select(.t < $f.applied_t or .t > $f.reverted_t)] | length == 0' "$J"
+  | select(.t < $f.applied_t or .t > $f.reverted_t + 0.5)] | length == 0' "$J"
 T0=$(jq .t0_unix "$J"); R=$(jq '.faults[0].reverted_t' "$J")
 max_after=$(jq -s --argjson z "$(jq -n "$T0 + $R")" \
     '[.[] | select(.ev == "allocated" and .ts > $z) | .mb] | max // 0' "$E2E_TMP/mem/events.jsonl")
