@@ -22,14 +22,17 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1063,6 +1066,166 @@ static void test_proxy_oom_loop(void)
     fprintf(stderr, "(allocation-failure loop: %ld iterations) ", n - 1);
 }
 
+/* ---- tests: a link made in another network namespace -------------------- */
+
+/* A link whose sockets are made in a namespace of its own (a host's, in a
+ * run): a client there reaches the listener on that namespace's loopback,
+ * and the proxy's upstream connection reaches an echo server listening on
+ * that loopback only -- unreachable from the proxy's own namespace.
+ * Root only (unshare). */
+static void test_proxy_link_in_netns(void)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "(not root: link in a namespace not tried) ");
+        return;
+    }
+    int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    CU_ASSERT_FATAL(self >= 0);
+    if (unshare(CLONE_NEWNET) < 0) {
+        fprintf(stderr, "(unshare: %s: not tried) ", strerror(errno));
+        close(self);
+        return;
+    }
+    int ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    struct ifreq ifr = {0};
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    CU_ASSERT(s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0);
+    ifr.ifr_flags |= IFF_UP;
+    CU_ASSERT(ioctl(s, SIOCSIFFLAGS, &ifr) == 0);
+    close(s);
+    int eport = 0, lf = listen_any(&eport); /* on the namespace's loopback */
+    int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); /* a client */
+    CU_ASSERT_FATAL(setns(self, CLONE_NEWNET) == 0);
+    close(self);
+    CU_ASSERT_FATAL(ns >= 0 && lf >= 0 && cfd >= 0);
+    pid_t echo = fork();
+    CU_ASSERT_FATAL(echo >= 0);
+    if (echo == 0) {
+        int c = accept(lf, NULL, NULL);
+        if (c >= 0)
+            serve(c, 0);
+        _exit(1);
+    }
+    close(lf);
+    char sock[128], link[160], path[64];
+    snprintf(sock, sizeof sock, "/tmp/cr_test_proxy_ns.%d.sock", (int)getpid());
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)getpid(), ns);
+    snprintf(link, sizeof link, "ns=127.0.0.1:0,127.0.0.1:%d,%s", eport, path);
+    pid_t px = fork();
+    CU_ASSERT_FATAL(px >= 0);
+    if (px == 0) {
+        char *argv[] = {"proxy", "--control", sock, "--link", link, NULL};
+        int fd = open("/dev/null", O_RDONLY);
+        dup2(fd, 0);
+        _exit(cr_cli_proxy(5, argv));
+    }
+    json_t *j = NULL;
+    for (int i = 0; i < 500 && !j; i++) {
+        char *r = NULL;
+        cr_err e;
+        cr_err_clear(&e);
+        if (cr_proxy_client(sock, "links", 1000, &r, &e) == 0) {
+            j = json_loads(r, 0, NULL);
+            cr_free(r);
+        } else {
+            usleep(10000);
+        }
+    }
+    CU_ASSERT_FATAL(j != NULL);
+    int port = link_port(j, "ns");
+    json_t *l0 = json_array_get(json_object_get(j, "links"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(l0, "netns")),
+                           path);
+    json_decref(j);
+    /* from inside the namespace: through the proxy to the echo server */
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CU_ASSERT(connect(cfd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    CU_ASSERT(write(cfd, "hello", 5) == 5);
+    char buf[16] = {0};
+    size_t got = 0;
+    double end = mono() + 5;
+    while (got < 5 && mono() < end) {
+        struct pollfd pf = {cfd, POLLIN, 0};
+        if (poll(&pf, 1, 200) > 0) {
+            ssize_t n = read(cfd, buf + got, sizeof buf - 1 - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+    }
+    CU_ASSERT_STRING_EQUAL(buf, "hello");
+    close(cfd);
+    /* a path that is no network namespace: refused, the proxy exits 2 */
+    char bad[160];
+    snprintf(bad, sizeof bad, "x=127.0.0.1:0,127.0.0.1:%d,/proc/self/ns/mnt",
+             eport);
+    char *argv2[] = {"proxy", "--link", bad, NULL};
+    CU_ASSERT_EQUAL(cr_cli_proxy(3, argv2), 2);
+    kill(px, SIGTERM);
+    kill(echo, SIGKILL);
+    waitpid(px, NULL, 0);
+    waitpid(echo, NULL, 0);
+    close(ns);
+}
+
+/* The loader: links between hosts are allowed, a host and the harness's
+ * network, a remote node or a container without a network are not. */
+static size_t load_text(const char *text, char *msg, size_t n)
+{
+    cr_scen *sc = NULL;
+    cr_diags d = {0};
+    cr_err e;
+    cr_err_clear(&e);
+    cr_scen_load_buffer("h.json", text, strlen(text), &sc, &d, &e);
+    size_t k = d.n;
+    snprintf(msg, n, "%s", d.n ? d.v[0].msg : "");
+    cr_diags_free(&d);
+    cr_scen_free(sc);
+    return k;
+}
+
+static void test_proxy_links_between_hosts(void)
+{
+    static const char fmt[] =
+        "{\"name\": \"h\", \"duration_s\": 1, \"hosts\": [%s],\n"
+        " \"services\": [\n"
+        "  {\"name\": \"w\", %s \"cmd\": [\"/bin/true\"]},\n"
+        "  {\"name\": \"f\", %s \"port\": 7001}],\n"
+        " \"links\": [{\"name\": \"l\", \"from\": \"w\", \"to\": "
+        "\"f\"}]}\n";
+    struct {
+        const char *b, *wh, *f, *want;
+    } cases[] = {
+        {"\"a\", \"b\"", "\"host\": \"a\",",
+         "\"host\": \"b\", \"cmd\": [\"/bin/true\"],", NULL},
+        {"\"a\", \"b\"", "\"host\": \"a\",", "\"cmd\": [\"/bin/true\"],",
+         "\"w\" runs in network host \"a\" and \"f\" on the harness's "
+         "network"},
+        {"{\"name\": \"a\", \"ssh\": \"root@127.0.0.1:22\"}, "
+         "{\"name\": \"b\", \"ssh\": \"root@127.0.0.1:23\"}",
+         "\"host\": \"a\",", "\"host\": \"b\", \"cmd\": [\"/bin/true\"],",
+         "service \"w\" runs on remote node \"a\" (ssh)"},
+        {"\"a\", \"b\"", "",
+         "\"container\": {\"image\": \"x\", \"network\": \"none\"},",
+         "\"f\" is a container with \"network\": \"none\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = cr_asprintf(fmt, cases[i].b, cases[i].wh, cases[i].f);
+        char msg[1024];
+        size_t n = load_text(text, msg, sizeof msg);
+        int ok = cases[i].want ? n >= 1 && strstr(msg, cases[i].want) != NULL
+                               : n == 0;
+        if (!ok)
+            fprintf(stderr, "case %zu: wanted '%s', got %zu: '%s'\n", i,
+                    cases[i].want ? cases[i].want : "(valid)", n, msg);
+        CU_ASSERT(ok);
+        cr_free(text);
+    }
+}
+
 void cr_test_register(void)
 {
     CU_pSuite s = CU_add_suite("proxy", setup, teardown);
@@ -1086,4 +1249,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_proxy_links_hint_skips_unnamed_services);
     CR_ADD_TEST(s, test_proxy_history_bounded);
     CR_ADD_TEST(s, test_proxy_oom_loop);
+    CR_ADD_TEST(s, test_proxy_link_in_netns);
+    CR_ADD_TEST(s, test_proxy_links_between_hosts);
 }

@@ -20,8 +20,8 @@ static void usage(FILE *fp)
 {
     fputs(
         "usage: chaosrun proxy [--listen ADDR --upstream ADDR [--name NAME]]\n"
-        "                      [--link NAME=LISTEN,UPSTREAM]... [--control "
-        "PATH]\n"
+        "                      [--link NAME=LISTEN,UPSTREAM[,NETNS]]... "
+        "[--control PATH]\n"
         "                      [--stdin] [--seed N] [--toxic 'LINK NAME TYPE "
         "k=v...']...\n"
         "                      [--toxiproxy-api ADDR] "
@@ -46,21 +46,36 @@ static void usage(FILE *fp)
         "does\n"
         "(harness/proxy/README.md, \"Toxiproxy API\").\n"
         "Listeners and the API bind to loopback only, unless --allow-remote "
-        "is given.\n",
+        "is given.\n"
+        "A link's NETNS (a network namespace's path, e.g. /run/netns/NAME; "
+        "root) makes\n"
+        "its listener and its upstream connections in that namespace: a "
+        "client there\n"
+        "reaches LISTEN on its own loopback, UPSTREAM is routed from there.\n",
         fp);
 }
 
-/* "NAME=LISTEN,UPSTREAM" into the three strings (in place). */
-static int split_link(char *s, char **name, char **listen_addr, char **up)
+/* "NAME=LISTEN,UPSTREAM[,NETNS]" into its strings (in place; *netns NULL
+ * when absent). */
+static int split_link(char *s, char **name, char **listen_addr, char **up,
+                      char **netns)
 {
     char *eq = strchr(s, '=');
     char *comma = eq ? strchr(eq, ',') : NULL;
     if (!eq || !comma)
         return -1;
+    char *ns = strchr(comma + 1, ',');
     *eq = *comma = '\0';
     *name = s;
     *listen_addr = eq + 1;
     *up = comma + 1;
+    *netns = NULL;
+    if (ns) {
+        *ns = '\0';
+        if (!ns[1])
+            return -1;
+        *netns = ns + 1;
+    }
     return 0;
 }
 
@@ -157,15 +172,15 @@ static int build(const proxy_args *a, cr_proxy *p, cr_err *e)
         cr_proxy_link_add(p, a->name, a->listen_addr, a->upstream, e) < 0)
         return e->code;
     for (size_t i = 0; i < a->nlinks; i++) {
-        char *ln, *la, *lu;
-        if (split_link(a->links[i], &ln, &la, &lu) < 0) {
-            fprintf(
-                stderr,
-                "chaosrun proxy: --link %s: expected NAME=LISTEN,UPSTREAM\n",
-                a->links[i]);
+        char *ln, *la, *lu, *ns;
+        if (split_link(a->links[i], &ln, &la, &lu, &ns) < 0) {
+            fprintf(stderr,
+                    "chaosrun proxy: --link %s: expected "
+                    "NAME=LISTEN,UPSTREAM[,NETNS]\n",
+                    a->links[i]);
             return 2;
         }
-        if (cr_proxy_link_add(p, ln, la, lu, e) < 0)
+        if (cr_proxy_link_add_in(p, ln, la, lu, ns, e) < 0)
             return e->code;
     }
     for (size_t i = 0; i < a->ntoxics; i++) {

@@ -16,6 +16,7 @@
 #include "base/cr_alloc.h"
 #include "base/cr_dirfd.h"
 #include "base/cr_spawn.h"
+#include "net/cr_netns.h"
 #include "proxy/cr_proxy.h"
 
 #include <ctype.h>
@@ -218,9 +219,28 @@ int cr_run_proxy_start(cr_run *r, cr_err *err)
     argv[a++] = "--seed";
     argv[a++] = seed;
     for (size_t i = 0; i < ls->n; i++) {
+        /* A client on a network host: the link's sockets are made in that
+         * host's namespace (its loopback for the listener; the server's
+         * host address routed from there, as the client's own connection
+         * would be -- a partition between the two cuts it too).  The
+         * loader allowed only both services on hosts or neither. */
+        const cr_svc_spec *fs = cr_scen_service(cr_run_scen(r), ls->v[i].from);
+        const cr_svc_spec *ts = cr_scen_service(cr_run_scen(r), ls->v[i].to);
+        const char *ns = fs && fs->host ? cr_run_host_netns(r, fs->host) : NULL;
+        const char *up = ts && ts->host ? cr_run_host_addr(r, ts->host) : NULL;
+        if (fs && fs->host && (!ns || !up)) {
+            rc = cr_err_set(err, CR_ESTATE,
+                            "proxy: link %s: host %s or %s has no network "
+                            "namespace",
+                            ls->v[i].name, fs->host,
+                            ts && ts->host ? ts->host : "-");
+            goto out;
+        }
         argv[a++] = "--link";
-        argv[a++] = cr_asprintf("%s=127.0.0.1:%d,127.0.0.1:%d", ls->v[i].name,
-                                ls->v[i].listen_port, ls->v[i].port);
+        argv[a++] = cr_asprintf("%s=127.0.0.1:%d,%s:%d%s%s%s", ls->v[i].name,
+                                ls->v[i].listen_port, up ? up : "127.0.0.1",
+                                ls->v[i].port, ns ? "," : "",
+                                ns ? CR_NETNS_DIR "/" : "", ns ? ns : "");
         if (!argv[a - 1]) {
             rc = cr_err_set(err, CR_ENOMEM, "proxy: out of memory");
             goto out;

@@ -309,6 +309,7 @@ int cr_proxy_create(uint64_t seed, cr_proxy **out, cr_err *err)
     p->seed = seed;
     p->ctl_lfd = -1;
     p->stop_fd = -1;
+    p->self_nsfd = -1;
     p->tp = (pfd){FK_TIMER, NULL};
     p->ctl_lp = (pfd){FK_CTL_LISTEN, NULL};
     p->stop_p = (pfd){FK_STOP, NULL};
@@ -340,6 +341,8 @@ void cr_proxy_destroy(cr_proxy *p)
         cr_proxy__link_free(l);
     }
     cr_free(p->links);
+    if (p->self_nsfd >= 0)
+        close(p->self_nsfd);
     for (ctl *k = p->ctls; k; k = k->next)
         cr_proxy__ctl_release(p, k);
     reap(p);

@@ -119,6 +119,16 @@ void cr_proxy_destroy(cr_proxy *p);
  * address, duplicate), CR_ESYS (bind). */
 int cr_proxy_link_add(cr_proxy *p, const char *name, const char *listen,
                       const char *upstream, cr_err *err);
+/* The same, with the link's sockets -- its listener and its connections
+ * upstream -- made in the network namespace at netns (a path such as
+ * /run/netns/NAME; NULL: the proxy's own), so that a client in that
+ * namespace reaches the listener on its loopback and the upstream address
+ * is resolved and routed from there, as the client's own connection would
+ * be (partitions between hosts cut it too).  Needs CAP_SYS_ADMIN.  Errors
+ * as cr_proxy_link_add, and CR_ESYS (cannot open netns) or CR_EINVAL (not
+ * a network namespace). */
+int cr_proxy_link_add_in(cr_proxy *p, const char *name, const char *listen,
+                         const char *upstream, const char *netns, cr_err *err);
 /* The same, and with enabled 0 the link is created disabled: it does not
  * listen (nothing is bound) until cr_proxy_link_set_enabled(). */
 int cr_proxy_link_create(cr_proxy *p, const char *name, const char *listen,

@@ -133,6 +133,8 @@ json_t *cr_proxy_stats(const cr_proxy *p)
             "bytes", "upstream", (json_int_t)l->bytes[0], "downstream",
             (json_int_t)l->bytes[1], "toxics", toxics_json(p, l), "history",
             history_json(l));
+        if (lj && l->nsfd >= 0)
+            json_object_set_new(lj, "netns", json_string(l->netns));
         if (!lj || json_array_append_new(links, lj) < 0) {
             json_decref(root);
             return NULL;
@@ -149,11 +151,13 @@ json_t *cr_proxy_links_json(const cr_proxy *p)
         char la[64], ua[64];
         cr_proxy__fmt_addr(&p->links[i]->laddr, la, sizeof la);
         cr_proxy__fmt_addr(&p->links[i]->uaddr, ua, sizeof ua);
-        if (json_array_append_new(
-                links, json_pack("{s:s, s:s, s:s, s:i, s:b}", "name",
-                                 p->links[i]->name, "listen", la, "upstream",
-                                 ua, "port", ntohs(p->links[i]->laddr.sin_port),
-                                 "enabled", p->links[i]->enabled)) < 0) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:b}", "name",
+                              p->links[i]->name, "listen", la, "upstream", ua,
+                              "port", ntohs(p->links[i]->laddr.sin_port),
+                              "enabled", p->links[i]->enabled);
+        if (o && p->links[i]->nsfd >= 0)
+            json_object_set_new(o, "netns", json_string(p->links[i]->netns));
+        if (json_array_append_new(links, o) < 0) {
             json_decref(root);
             return NULL;
         }

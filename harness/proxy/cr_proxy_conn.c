@@ -619,7 +619,7 @@ void cr_proxy__conn_new(cr_proxy *p, plink *l, int cfd)
         }
     }
     int one = 1;
-    int sfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int sfd = cr_proxy__socket(p, l); /* in the client's namespace */
     conn *c = sfd >= 0 ? cr_calloc(1, sizeof *c) : NULL;
     if (!c) {
         if (sfd >= 0)

@@ -118,6 +118,11 @@ struct plink {
     char name[CR_PROXY_NAME_MAX];
     struct sockaddr_in laddr, uaddr;
     char upstream[CR_PROXY_ADDR_MAX]; /* as given ("redis:6379") */
+    /* The network namespace its sockets (listener and upstream) are made
+     * in -- a client's host (cr_proxy_link_add_in) -- or -1: the proxy's
+     * own.  Its path as given, for `links`. */
+    int nsfd;
+    char netns[CR_PROXY_ADDR_MAX];
     int lfd;
     pfd lp;
     int enabled;                 /* 0: disabled (Toxiproxy's enabled) */
@@ -172,7 +177,8 @@ struct cr_proxy {
     ctl *ctls;
     conn *dead;
     plink *dead_links;
-    int allow_remote;           /* listeners may bind beyond loopback */
+    int allow_remote; /* listeners may bind beyond loopback */
+    int self_nsfd;    /* the proxy's own network namespace (-1: not opened) */
     struct cr_proxy_http *http; /* the Toxiproxy HTTP API (cr_proxy_http.c) */
     uint64_t t_start;
     unsigned char rbuf[CHUNK_MAX];
@@ -198,6 +204,9 @@ int cr_proxy__ep_add(cr_proxy *p, int fd, uint32_t ev, pfd *pf);
 
 /* cr_proxy_link.c */
 plink *cr_proxy__link_find(const cr_proxy *p, const char *name);
+/* A non-blocking TCP socket in l's network namespace (cr_proxy_link_add_in),
+ * or -1 with errno set. */
+int cr_proxy__socket(cr_proxy *p, const plink *l);
 void cr_proxy__fmt_addr(const struct sockaddr_in *sa, char *buf, size_t n);
 /* Accept what is pending on l's listener. */
 void cr_proxy__link_accept(cr_proxy *p, plink *l);

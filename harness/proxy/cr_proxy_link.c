@@ -13,11 +13,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -79,6 +83,59 @@ plink *cr_proxy__link_find(const cr_proxy *p, const char *name)
     return NULL;
 }
 
+/* ---- namespaces --------------------------------------------------------- */
+
+/* A socket is bound to the network namespace it was made in, whatever the
+ * thread's namespace later: so the thread enters l's namespace only for
+ * socket(), and bind, listen, connect and accept act there.  The proxy's
+ * loop is one thread; the way back is its own namespace, opened once. */
+int cr_proxy__socket(cr_proxy *p, const plink *l)
+{
+    int type = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+    if (l->nsfd < 0)
+        return socket(AF_INET, type, 0);
+    if (p->self_nsfd < 0 && (p->self_nsfd = open("/proc/thread-self/ns/net",
+                                                 O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    if (setns(l->nsfd, CLONE_NEWNET) < 0)
+        return -1;
+    int fd = socket(AF_INET, type, 0);
+    int e = errno;
+    if (setns(p->self_nsfd, CLONE_NEWNET) < 0) {
+        /* Left in a client's namespace, every later socket of every link
+         * would be made there: no relaying at all beats the wrong one. */
+        fprintf(stderr,
+                "proxy: cannot return to its own network namespace: "
+                "%s\n",
+                strerror(errno));
+        abort();
+    }
+    errno = e;
+    return fd;
+}
+
+/* Open path as a network namespace for l (its sockets are made there). */
+static int link_netns(plink *l, const char *path, cr_err *err)
+{
+    if (strlen(path) >= sizeof l->netns)
+        return cr_err_set(err, CR_EINVAL, "proxy link %s: netns path too long",
+                          l->name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cr_err_sys(err, CR_ESYS, errno, "proxy link %s: netns %s",
+                          l->name, path);
+    int t = ioctl(fd, NS_GET_NSTYPE);
+    if (t != CLONE_NEWNET) {
+        close(fd);
+        return cr_err_set(err, CR_EINVAL,
+                          "proxy link %s: %s is not a network namespace",
+                          l->name, path);
+    }
+    l->nsfd = fd;
+    snprintf(l->netns, sizeof l->netns, "%s", path);
+    return 0;
+}
+
 /* ---- listeners ---------------------------------------------------------- */
 
 /* A listening socket on *sa (the bound port written back), watched by
@@ -86,7 +143,7 @@ plink *cr_proxy__link_find(const cr_proxy *p, const char *name)
 static int listen_on(cr_proxy *p, plink *l, struct sockaddr_in *sa)
 {
     int one = 1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = cr_proxy__socket(p, l);
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -156,8 +213,9 @@ static int name_ok(const char *name, cr_err *err)
     return 0;
 }
 
-int cr_proxy_link_create(cr_proxy *p, const char *name, const char *listen_addr,
-                         const char *upstream, int enabled, cr_err *err)
+static int link_create(cr_proxy *p, const char *name, const char *listen_addr,
+                       const char *upstream, const char *netns, int enabled,
+                       cr_err *err)
 {
     plink *l = NULL;
     int rc;
@@ -182,9 +240,11 @@ int cr_proxy_link_create(cr_proxy *p, const char *name, const char *listen_addr,
     snprintf(l->name, sizeof l->name, "%s", name);
     snprintf(l->upstream, sizeof l->upstream, "%s", upstream);
     l->lfd = -1;
+    l->nsfd = -1;
     l->lp = (pfd){FK_LISTEN, l};
     l->enabled = enabled != 0;
-    if ((rc = cr_proxy__parse_addr(listen_addr, &l->laddr, !p->allow_remote,
+    if ((netns && (rc = link_netns(l, netns, err)) < 0) ||
+        (rc = cr_proxy__parse_addr(listen_addr, &l->laddr, !p->allow_remote,
                                    err)) < 0 ||
         (rc = cr_proxy__parse_addr(upstream, &l->uaddr, 0, err)) < 0 ||
         (rc = cr_proxy__link_relisten(p, l, err)) < 0)
@@ -192,8 +252,22 @@ int cr_proxy_link_create(cr_proxy *p, const char *name, const char *listen_addr,
     p->links[p->nlinks++] = l;
     l = NULL;
 out:
+    if (l && l->nsfd >= 0)
+        close(l->nsfd);
     cr_free(l);
     return rc;
+}
+
+int cr_proxy_link_create(cr_proxy *p, const char *name, const char *listen_addr,
+                         const char *upstream, int enabled, cr_err *err)
+{
+    return link_create(p, name, listen_addr, upstream, NULL, enabled, err);
+}
+
+int cr_proxy_link_add_in(cr_proxy *p, const char *name, const char *listen_addr,
+                         const char *upstream, const char *netns, cr_err *err)
+{
+    return link_create(p, name, listen_addr, upstream, netns, 1, err);
 }
 
 int cr_proxy_link_add(cr_proxy *p, const char *name, const char *listen_addr,
@@ -210,6 +284,8 @@ int cr_proxy_link_port(const cr_proxy *p, const char *name)
 
 void cr_proxy__link_free(plink *l)
 {
+    if (l->nsfd >= 0)
+        close(l->nsfd);
     for (int s = 0; s < MAX_TOXICS; s++)
         cr_free(l->slot[s]);
     for (size_t h = 0; h < l->nhist; h++)

@@ -46,7 +46,21 @@ static void links_free(cr_proxy_links *ls)
     cr_free(ls);
 }
 
-/* A service reachable on the host's loopback, or NULL after a diagnostic. */
+/* Whether the document's "hosts" entry named host is a remote node (has
+ * "ssh"; the hosts section itself is the network module's, checked there). */
+static int host_is_remote(const cr_scen *sc, const char *host)
+{
+    size_t i;
+    const json_t *h;
+    json_array_foreach (json_object_get(sc->root, "hosts"), i, h) {
+        const char *n = json_string_value(json_object_get(h, "name"));
+        if (n && strcmp(n, host) == 0)
+            return json_object_get(h, "ssh") != NULL;
+    }
+    return 0;
+}
+
+/* A service the proxy can reach, or NULL after a diagnostic. */
 static const cr_svc_spec *link_service(cr_vctx *vx, const cr_scen *sc,
                                        const char *path, const char *key,
                                        const char *name)
@@ -74,15 +88,43 @@ static const cr_svc_spec *link_service(cr_vctx *vx, const cr_scen *sc,
                 best ? "\"?)" : "");
         return NULL;
     }
-    if (s->host) {
+    if (s->host && host_is_remote(sc, s->host)) {
         cr_verr(vx, p,
-                "service \"%s\" runs in network host \"%s\"; links go "
-                "through a proxy on the host's loopback, so both services "
-                "must run without \"host\"",
+                "service \"%s\" runs on remote node \"%s\" (ssh): the "
+                "proxy runs on the harness's machine and makes its sockets "
+                "in the network of a host it created, not on a node",
                 name, s->host);
         return NULL;
     }
+    if (s->ctr && s->ctr->network == CR_CTR_NET_NONE) {
+        cr_verr(vx, p,
+                "service \"%s\" is a container with \"network\": "
+                "\"none\": nothing can reach it or leave it",
+                name);
+        return NULL;
+    }
     return s;
+}
+
+/* The proxy makes a link's sockets in the client's network (the
+ * harness's, or its host's namespace) and connects from there to the
+ * server's address: the two must see each other without it.  Hosts are
+ * connected to each other only, not to the harness's network. */
+static int link_pair_ok(cr_vctx *vx, const char *path, const cr_svc_spec *fs,
+                        const cr_svc_spec *ts)
+{
+    char p[CR_PATH_MAX];
+    if (!fs->host == !ts->host)
+        return 1;
+    cr_path_key(p, sizeof p, path, fs->host ? "to" : "from");
+    cr_verr(vx, p,
+            "service \"%s\" runs in network host \"%s\" and \"%s\" on "
+            "the harness's network, which hosts do not reach: place both "
+            "on hosts (the link's sockets are made in the client's) or "
+            "neither",
+            fs->host ? fs->name : ts->name, fs->host ? fs->host : ts->host,
+            fs->host ? ts->name : fs->name);
+    return 0;
 }
 
 static int links_parse(cr_vctx *vx, const json_t *val, const char *path,
@@ -149,7 +191,7 @@ static int links_parse(cr_vctx *vx, const json_t *val, const char *path,
         const cr_svc_spec *fs =
             from ? link_service(vx, sc, p, "from", from) : NULL;
         const cr_svc_spec *ts = to ? link_service(vx, sc, p, "to", to) : NULL;
-        ok &= fs && ts;
+        ok &= fs && ts && link_pair_ok(vx, p, fs, ts);
         int has_port =
             cr_vint(vx, o, p, "port", 1, 65535, ts ? ts->port : 0, &port);
         if (has_port < 0) {

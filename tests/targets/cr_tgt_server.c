@@ -11,9 +11,13 @@
  *   --exit-after S   exit(3) after S seconds (a crash)
  *   --ignore-term    ignore SIGTERM (forces the harness to SIGKILL)
  *   --spawn-child    fork a child that sleeps forever in the same group
+ *   --any            listen on every address (default: loopback only), and
+ *                    emit `peer` {addr} for each connection (who reached it:
+ *                    through a proxy link, the proxy's side)
  */
 #include "lib/cr_tgt.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -30,7 +34,7 @@ int main(int argc, char **argv)
 {
     int port = getenv("CHAOSRUN_PORT") ? atoi(getenv("CHAOSRUN_PORT")) : 0;
     double ready_delay = 0, exit_after = -1;
-    int tick_ms = 100, ignore_term = 0, spawn_child = 0;
+    int tick_ms = 100, ignore_term = 0, spawn_child = 0, any = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
             port = atoi(argv[++i]);
@@ -44,6 +48,8 @@ int main(int argc, char **argv)
             ignore_term = 1;
         else if (!strcmp(argv[i], "--spawn-child"))
             spawn_child = 1;
+        else if (!strcmp(argv[i], "--any"))
+            any = 1;
         else {
             fprintf(stderr, "cr_tgt_server: unknown argument %s\n", argv[i]);
             return 2;
@@ -69,7 +75,8 @@ int main(int argc, char **argv)
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+                            .sin_addr.s_addr =
+                                htonl(any ? INADDR_ANY : INADDR_LOOPBACK)};
     if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 64) != 0) {
         fprintf(stderr, "cr_tgt_server: port %d: %s\n", port, strerror(errno));
         return 1;
@@ -88,7 +95,15 @@ int main(int argc, char **argv)
         struct pollfd p = {.fd = ls, .events = POLLIN};
         int pr = poll(&p, 1, to);
         if (pr > 0) {
-            int c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+            struct sockaddr_in pa;
+            socklen_t pl = sizeof pa;
+            int c = accept4(ls, (struct sockaddr *)&pa, &pl, SOCK_CLOEXEC);
+            if (c >= 0 && any) {
+                char ip[INET_ADDRSTRLEN], f[64];
+                inet_ntop(AF_INET, &pa.sin_addr, ip, sizeof ip);
+                snprintf(f, sizeof f, "\"addr\":\"%s\"", ip);
+                cr_tgt_emit("peer", f);
+            }
             if (c >= 0) {
                 char buf[2048];
                 struct pollfd cp = {.fd = c, .events = POLLIN};
