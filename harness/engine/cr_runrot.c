@@ -162,6 +162,12 @@ void cr_runrot_tick(cr_run *r)
     if (now < R->next)
         return;
     R->next = now + ROT_PERIOD_S;
+    /* Only parsed text is cut.  Where nothing parses the events as they
+     * arrive (no event trigger, no live judging: a baseline run) the loop
+     * would only collect them -- in memory, the live file never cut -- so
+     * they are parsed here, once a period. */
+    if (!r->ev_live && r->ev_len > 0)
+        cr_run_read_events(r);
     char msgs[2][1200];
     size_t nmsg = 0;
     pthread_mutex_lock(&R->lock);

@@ -305,11 +305,11 @@ static int write_json_atomic(int dfd, const char *name, json_t *j, cr_err *err)
 }
 
 /* The end-of-run events file: events.jsonl.zst when the run rotates its
- * files (a baseline run's stays plain: the real run reads it back). */
-static const char *history_name(const cr_run *r)
+ * files (a baseline run's too: the real run reads it back through zstd, so
+ * a long baseline costs its compressed size on disk, not a plain copy). */
+static const char *history_name(const cr_scen *sc)
 {
-    return r->sc->rotate.max_bytes && !r->opts->baseline ? "events.jsonl.zst"
-                                                         : "events.jsonl";
+    return sc->rotate.max_bytes ? "events.jsonl.zst" : "events.jsonl";
 }
 
 /* The merged history, replaced atomically (compressed as it is written
@@ -317,7 +317,7 @@ static const char *history_name(const cr_run *r)
 static int write_history(cr_run *r, cr_err *err)
 {
     cr_dir_tmp t;
-    const char *name = history_name(r);
+    const char *name = history_name(r->sc);
     int rc = cr_dir_tmp_open(&t, r->dirfd, name, 0644, err);
     if (rc != 0)
         return rc;
@@ -520,7 +520,7 @@ static int run_baseline(cr_run *r, cr_history *baseline)
     bo.seed = r->seed;
     bo.live_status = 0;
     int brc = cr_run_scenario(r->sc, &bo, NULL);
-    snprintf(bev, sizeof bev, "%s/events.jsonl", bdir);
+    snprintf(bev, sizeof bev, "%s/%s", bdir, history_name(r->sc));
     cr_history_init(baseline, 0);
     cr_err e;
     cr_err_clear(&e);
@@ -635,7 +635,7 @@ static int run_write(cr_run *r, int exit_code, cr_run_result *res)
                                 : json_null());
     json_object_set_new(
         j, "events",
-        json_pack("{s:s,s:I,s:I,s:s?}", "file", history_name(r), "count",
+        json_pack("{s:s,s:I,s:I,s:s?}", "file", history_name(r->sc), "count",
                   (json_int_t)r->hist.n, "malformed",
                   (json_int_t)r->hist.malformed, "first_malformed",
                   r->hist.malformed ? r->hist.first_malformed : NULL));

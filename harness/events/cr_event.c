@@ -19,6 +19,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "base/cr_alloc.h"
+#include "base/cr_zst.h"
 #include "cr_event_internal.h"
 
 /* The size harness/README.md and the benchmark's figures count on. */
@@ -100,6 +101,11 @@ int cr_history_load(cr_history *h, const char *path, cr_err *err)
     FILE *fp = fopen(path, "re");
     if (!fp)
         return cr_err_sys(err, CR_ESYS, errno, "open events %s", path);
+    /* A run that rotated its files wrote events.jsonl.zst (a baseline's
+     * too, read back here). */
+    if (cr_zst_named(path) && !(fp = cr_zst_ropen(fp)))
+        return cr_err_set(err, CR_ENOMEM, "load events %s: out of memory",
+                          path);
     ssize_t n;
     errno = 0;
     while ((n = getline(&line, &cap, fp)) >= 0) {

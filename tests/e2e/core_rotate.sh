@@ -131,6 +131,23 @@ expect_true "the report's recount agrees with the checker" \
     sh -c "grep -q 'Recounted from' '$d/report.html' && ! grep -q 'the checker counted' '$d/report.html'"
 expect_true "its table of lost ids (read from events.jsonl.zst) holds 100" \
     grep -q '<td>100</td>' "$d/report.html"
+# A run whose same_result needs a fault-free baseline: the baseline's live
+# file is cut too (nothing in it parses events as they come: they were only
+# collected, in memory, and its 5 MB stayed on disk -- stop 29), its history
+# is events.jsonl.zst, and the real run reads it back for the comparison.
+b="$E2E_TMP/base"
+run_chaosrun "$b" "$CR_SRC/tests/e2e/scenarios/core-rotate-baseline.json"
+expect_eq "the run with a baseline passes" 0 "$RC"
+expect_eq "same_result compared with the baseline" \
+    'result "sum" = 42, as in the baseline' "$(verdict "$b" same-answer summary)"
+expect_true "the baseline cut segments" test -s "$b/baseline/events.1.jsonl.zst"
+blk=$(($(stat -c %b "$b/baseline/events.live.jsonl") / 2))
+expect_true "the baseline's live file kept few blocks ($blk KiB, written $(($(stat -c %s "$b/baseline/events.live.jsonl") / 1024)) KiB)" \
+    test "$blk" -lt 2048
+expect_true "its history is events.jsonl.zst, no plain copy" \
+    sh -c "test -s '$b/baseline/events.jsonl.zst' && ! test -e '$b/baseline/events.jsonl'"
+expect_eq "... holding every event the baseline's journal counted" \
+    "$(jq .events.count "$b/baseline/journal.json")" "$(zstd -dcq "$b/baseline/events.jsonl.zst" | wc -l)"
 # A file system that cannot punch holes (ramfs): refused at start-up,
 # exit 3 with the reason.  Needs a mount namespace (root).
 mkdir -p "$E2E_TMP/ramfs"
