@@ -79,6 +79,12 @@ struct ssh_node {
     int thread_up;        /* thread started */
     atomic_ullong fwd;    /* bytes of the remote file forwarded */
     atomic_int lines_bad; /* lines that could not be forwarded */
+    /* Rotation (the scenario's "rotate"): the node's event file is cut
+     * where it was forwarded (follow_punch); rot_max 0: not rotated.  Only
+     * the follower's thread writes these until it has ended. */
+    unsigned long long rot_max, punched;
+    int punch_failed;
+    char punch_err[320];
 };
 
 typedef struct ssh_run {
@@ -529,6 +535,53 @@ static int offset_measure(ssh_node *nd, node_cmd *c, int in_fd, cr_err *err)
 
 /* ---- the event follower -------------------------------------------------- */
 
+/* The node's event file, like the local one, must not grow without end in
+ * a long run: every byte forwarded here was read by `tail` on the node, so
+ * the range up to it is no longer needed there.  It is freed with
+ * fallocate(1) (util-linux; `--punch-hole` keeps the size, so tail's offset
+ * stays valid), through the master, from the follower's thread (the loop
+ * never waits for it).  Nothing is compressed on the node: the history is
+ * here, in the run's events file, which rotates.  A failure (no fallocate,
+ * a file system without hole punching) stops the cutting on that node, as
+ * a failed local cut does; the journal says why. */
+static void follow_punch(ssh_node *nd, unsigned long long upto)
+{
+    char detail[64], out[256] = "";
+    cr_err e;
+    cr_err_clear(&e);
+    cr_sbuf b = {0};
+    char n[32];
+    snprintf(n, sizeof n, "%llu", upto);
+    int bad =
+        cr_sbuf_add(&b, "fallocate --punch-hole --offset 0 --length ", 43) ||
+        cr_sbuf_add(&b, n, strlen(n)) || cr_sbuf_add(&b, " ", 1) ||
+        cr_ssh_quote(&b, nd->events) || cr_sbuf_add(&b, " 2>&1", 5);
+    char **av = bad ? NULL : cr_ssh_argv(&nd->n, 0, NULL, b.s);
+    cr_free(b.s);
+    int p[2] = {-1, -1};
+    int rc =
+        !av || pipe2(p, O_CLOEXEC) != 0
+            ? -1
+            : cr_spawn_run(av, NULL, 10.0, p[1], detail, sizeof detail, &e);
+    cr_ssh_argv_free(av);
+    if (p[1] >= 0)
+        close(p[1]);
+    if (p[0] >= 0) {
+        ssize_t k = read(p[0], out, sizeof out - 1);
+        out[k > 0 ? k : 0] = '\0';
+        out[strcspn(out, "\n")] = '\0';
+        close(p[0]);
+    }
+    if (rc == 0) {
+        nd->punched = upto;
+        return;
+    }
+    nd->punch_failed = 1;
+    snprintf(nd->punch_err, sizeof nd->punch_err, "%s%s%s",
+             rc < 0 ? (e.msg[0] ? e.msg : "cannot run ssh") : detail,
+             out[0] ? ": " : "", out);
+}
+
 static void *follow_main(void *arg)
 {
     ssh_node *nd = arg;
@@ -567,6 +620,9 @@ static void *follow_main(void *arg)
         }
         memmove(buf, buf + start, len - start);
         len -= start;
+        unsigned long long f = atomic_load(&nd->fwd) & ~4095ull;
+        if (nd->rot_max && !nd->punch_failed && f >= nd->punched + nd->rot_max)
+            follow_punch(nd, f);
     }
     cr_free(buf);
     return NULL;
@@ -600,6 +656,7 @@ static int follow_start(cr_run *r, ssh_node *nd, cr_err *err)
         return rc;
     }
     nd->pipefd = p[0];
+    nd->rot_max = r->sc->rotate.max_bytes;
     if (pthread_create(&nd->thread, NULL, follow_main, nd) != 0)
         return cr_err_set(err, CR_ESYS, "ssh node %s: follower thread",
                           nd->n.name);
@@ -1271,6 +1328,27 @@ void cr_run_ssh_drain(cr_run *r)
     }
 }
 
+/* What the follower cut of the node's event file (journal "ssh_nodes").
+ * The thread has ended. */
+static void node_rotation_journal(cr_run *r, ssh_node *nd)
+{
+    json_t *o =
+        json_object_get(json_object_get(r->journal, "ssh_nodes"), nd->n.name);
+    if (!nd->rot_max || !o)
+        return;
+    json_object_set_new(o, "events_punched_bytes",
+                        json_integer((json_int_t)nd->punched));
+    if (!nd->punch_failed)
+        return;
+    json_object_set_new(o, "events_rotate_error", json_string(nd->punch_err));
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "rotation of node %s's event file %s stopped: fallocate "
+             "--punch-hole: %s",
+             nd->n.name, nd->events, nd->punch_err);
+    cr_run_journal_log(r, msg);
+}
+
 void cr_run_ssh_teardown(cr_run *r)
 {
     ssh_run *s = state(r);
@@ -1281,6 +1359,7 @@ void cr_run_ssh_teardown(cr_run *r)
         stop_group(r, &nd->follower, &nd->follower_lid, SIGKILL);
         if (nd->thread_up)
             pthread_join(nd->thread, NULL);
+        node_rotation_journal(r, nd);
         if (nd->pipefd >= 0)
             close(nd->pipefd);
         if (nd->evfd >= 0)

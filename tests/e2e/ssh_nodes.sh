@@ -13,7 +13,8 @@
 # A syscall fault on a writer on n2 (libfiu's preload there, armed and
 # disarmed by fiu-ctrl over ssh) fails its writes in the window only; a
 # clock skew on n3 (the node's libfaketime) moves its wall clock only in
-# the window.  Checked: the verdict, the
+# the window; with "rotate" the node's own event file is cut where it was
+# forwarded.  Checked: the verdict, the
 # effects in the merged event history, the journal's clock offsets, a
 # service's "dirs" made on its node, and
 # that nothing is left on the nodes (no process, no nft table, no
@@ -224,6 +225,49 @@ run_in_ctl "$E2E_TMP/drift" "$E2E_TMP/drift.json"
 expect_eq "a drift on a node exits 3" 3 "$RC"
 expect_true "saying what works there" \
     grep -q "on ssh node n3 only a wall clock skew or step works" "$E2E_TMP/drift.out" "$E2E_TMP/drift.err"
+
+# ---- 2e. rotation: the node's own event file is cut where it was forwarded --
+# A firehose on n2 writes about 1.5 MB of events a second into the node's
+# event file; with "rotate" (max_mb 1) the follower frees what it forwarded
+# (fallocate --punch-hole over the master).  The node directory is on this
+# machine's disk (the nodes are namespaces), so its blocks are sampled
+# while the run goes.
+cat >"$E2E_TMP/rot.json" <<EOF
+{"name": "ssh-rotate", "seed": 5, "duration_s": 5, "drain_s": 0.5,
+ "rotate": {"max_mb": 1},
+ "hosts": [$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)],
+ "services": [
+   {"name": "hose", "host": "n2", "cmd": ["$CR_BIN/cr_tgt_firehose", "--log-kbps", "100"]}],
+ "expect": [{"kind": "no_loss", "name": "every-id", "min_samples": 1000}]}
+EOF
+out="$E2E_TMP/rot"
+ip netns exec "$ctl" "$CHAOSRUN" --no-status --out "$out" "$E2E_TMP/rot.json" >"$out.out" 2>"$out.err" &
+pid=$!
+maxkb=0 size=0
+while kill -0 "$pid" 2>/dev/null; do
+    d=$(awk '$2 == "ssh-dir" && $9 ~ /-n2$/ {print $9; exit}' "$out/ledger" 2>/dev/null || true)
+    if [ -n "$d" ] && read -r b z < <(stat -c '%b %s' "$d/events.jsonl" 2>/dev/null); then
+        [ "$((b / 2))" -gt "$maxkb" ] && maxkb=$((b / 2))
+        [ "$z" -gt "$size" ] && size=$z
+    fi
+    sleep 0.2
+done
+set +e
+wait "$pid"
+RC=$?
+set -e
+expect_eq "a rotating run on a node passes" 0 "$RC"
+[ "$RC" = 0 ] || cat "$out.err"
+j="$out/journal.json"
+punched=$(jq '.ssh_nodes.n2.events_punched_bytes // 0' "$j")
+expect_true "the follower cut the node's event file ($punched bytes freed of $size written)" \
+    [ "$punched" -ge 2000000 ]
+expect_eq "without an error" null "$(jq '.ssh_nodes.n2.events_rotate_error' "$j")"
+expect_true "its blocks on the node stayed under 3 MiB ($maxkb KiB at most, $size bytes written)" \
+    [ "$maxkb" -gt 0 -a "$maxkb" -lt 3072 -a "$size" -ge 4000000 ]
+expect_eq "every id forwarded and judged" passed \
+    "$(jq -r '.expectations[0].verdict' "$j")"
+expect_eq "nothing left on the nodes" "" "$(node_left "$(run_id "$j")")"
 
 # ---- 3. SIGKILLed harness: `chaosrun cleanup` reconnects -------------------
 out="$E2E_TMP/killed"
