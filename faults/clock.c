@@ -35,9 +35,12 @@
  * On an ssh node (the service's host has "ssh"): the node's libfaketime
  * (the same paths, looked for there at set-up: exit 3 naming the node
  * without it), each replica's file clock-<instance> in the node's
- * directory, rewritten over ssh (cr_run_ssh_exec).  Skew and step only:
- * a drift needs each process's start on the node and a monotonic offset a
- * time namespace made there, neither done over ssh (exit 3). */
+ * directory, rewritten over ssh (cr_run_ssh_exec).  A drift there takes
+ * the replica's start from the node (node_start_unix: its group leader's
+ * starttime against /proc/uptime and the node's clock, one round trip,
+ * brought to this machine's clock by the node's measured offset).  A
+ * monotonic offset needs a time namespace made on the node, not done over
+ * ssh (exit 3). */
 #include "faults/cr_fault.h"
 
 #include "base/cr_alloc.h"
@@ -245,15 +248,12 @@ static int clock_check(cr_fault *f, cr_run *r, cr_err *err)
         return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
                           f->target.service);
     const char *node = cr_run_ssh_svc_node(r, sp->name);
-    if (node && (c->monotonic || c->mode == CK_RATE))
+    if (node && c->monotonic)
         return cr_err_set(err, CR_EUNSUP,
-                          "fault %s: on ssh node %s only a wall clock skew "
-                          "or step works (%s)",
-                          f->name, node,
-                          c->monotonic ? "a monotonic offset needs a time "
-                                         "namespace made on the node"
-                                       : "a drift needs each process's "
-                                         "start on the node");
+                          "fault %s: on ssh node %s only the wall clock can "
+                          "be faked (skew, step, drift): a monotonic offset "
+                          "needs a time namespace made on the node",
+                          f->name, node);
     if (node) /* libfaketime looked for on the node (prepare) */
         return CR_OK;
     if (c->monotonic)
@@ -331,6 +331,28 @@ static double proc_start_unix(pid_t pid)
     return unix_now() - (boot - (double)ticks / (double)sysconf(_SC_CLK_TCK));
 }
 
+/* Real Unix time (this machine's clock) at which the replica in on its
+ * node started: its group leader (the pidfile's; the program itself, after
+ * the wrapper's exec) from /proc/PID/stat's starttime, against the node's
+ * /proc/uptime and clock read in the same command; NAN when it cannot be
+ * read (not running). */
+static double node_start_unix(cr_run *r, cr_inst *in)
+{
+    static const char cmd[] =
+        "t=$(date +%s.%N); u=$(cut -d' ' -f1 /proc/uptime); "
+        "s=$(sed 's/.*) //' \"/proc/$g/stat\" | cut -d' ' -f20); "
+        "echo \"$t $u $s $(getconf CLK_TCK)\"";
+    char out[128] = "";
+    double t, u, s, tck;
+    cr_err e;
+    cr_err_clear(&e);
+    if (cr_run_ssh_exec(r, cr_inst_service(in), in, cmd, out, sizeof out, &e) !=
+            0 ||
+        sscanf(out, "%lf %lf %lf %lf", &t, &u, &s, &tck) != 4 || tck <= 0)
+        return NAN;
+    return t - (u - s / tck) - cr_run_ssh_svc_offset(r, cr_inst_service(in));
+}
+
 /* What instance in's wall clock is given now, summed over every clock
  * fault on its service: *off (seconds) and *rate (1: none), and the file's
  * text.  Returns 0, or CR_ESTATE when two drifts overlap. */
@@ -363,7 +385,10 @@ static int render(cr_run *r, cr_inst *in, double *off, double *rate, char *text,
     double spec = base;
     pid_t pid = cr_inst_pid(in);
     if (drifter && pid > 0) {
-        double s = proc_start_unix(pid);
+        /* (on a node the local pid is the ssh client's) */
+        double s = cr_run_ssh_svc_node(r, cr_inst_service(in))
+                       ? node_start_unix(r, in)
+                       : proc_start_unix(pid);
         if (!isnan(s))
             spec = base - (*rate - 1) * (t_rate - s);
     }
@@ -752,8 +777,8 @@ const cr_fault_ops cr_fault_clock_ops = {
     .flags = CR_FAULT_NEEDS_SERVICE,
     .requires = "realtime: libfaketime (Debian libfaketime) and a "
                 "dynamically linked program; monotonic: time namespaces "
-                "(Linux >= 5.19) and root; on ssh nodes skew and step only, "
-                "with libfaketime there",
+                "(Linux >= 5.19) and root; on ssh nodes the wall clock only "
+                "(skew, step, drift), with libfaketime there",
     .parse = clock_parse,
     .check = clock_check,
     .prepare = clock_prepare,

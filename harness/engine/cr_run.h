@@ -337,6 +337,9 @@ int cr_run_ssh_qdisc_probe(cr_run *r, const char *const (*flows)[2], size_t n,
  * exit 1 when there is none).  0, or a code with err naming the node. */
 const char *cr_run_ssh_svc_node(cr_run *r, const char *service);
 const char *cr_run_ssh_svc_dir(cr_run *r, const char *service);
+/* The clock offset of the node `service` is placed on (node - here, in
+ * seconds, as measured at set-up; journal "ssh_nodes"), 0 when none. */
+double cr_run_ssh_svc_offset(cr_run *r, const char *service);
 int cr_run_ssh_exec(cr_run *r, const char *service, const cr_inst *in,
                     const char *cmd, char *out, size_t n, cr_err *err);
 

@@ -886,7 +886,7 @@ int cr_run_ssh_check(cr_run *r, cr_err *err)
     if (!h || !h->nssh)
         return 0;
     /* syscall: its libfiu backend (faults/syscall/syscall_fiu.c); clock:
-     * skew and step (faults/clock.c). */
+     * the wall clock: skew, step and drift (faults/clock.c). */
     static const char *const ok[] = {
         "kill",  "terminate", "pause",   "restart", "partition",
         "netem", "bandwidth", "syscall", "clock",   NULL};
@@ -974,6 +974,13 @@ const char *cr_run_ssh_svc_node(cr_run *r, const char *service)
     const cr_net_hosts *h = sc->hosts;
     const cr_svc_spec *sp = cr_scen_service(sc, service);
     return sp && h && h->nssh && sp->host && !sp->ctr ? sp->host : NULL;
+}
+
+double cr_run_ssh_svc_offset(cr_run *r, const char *service)
+{
+    const char *host = cr_run_ssh_svc_node(r, service);
+    ssh_node *nd = host ? node_of(r, host) : NULL;
+    return nd ? nd->offset_s : 0;
 }
 
 const char *cr_run_ssh_svc_dir(cr_run *r, const char *service)

@@ -13,7 +13,7 @@
 # A syscall fault on a writer on n2 (libfiu's preload there, armed and
 # disarmed by fiu-ctrl over ssh) fails its writes in the window only; a
 # clock skew on n3 (the node's libfaketime) moves its wall clock only in
-# the window; with "rotate" the node's own event file is cut where it was
+# the window, a drift runs it at 1.5x there; with "rotate" the node's own event file is cut where it was
 # forwarded.  Checked: the verdict, the
 # effects in the merged event history, the journal's clock offsets, a
 # service's "dirs" made on its node, and
@@ -220,11 +220,41 @@ for r in run fiu clock; do
     expect_eq "$r: no control shell stopped answering" 0 \
         "$(jq -r '[.log[]?.text | select(test("stopped answering"))] | length' "$E2E_TMP/$r/journal.json")"
 done
+# A drift: the replica's clock runs at 1.5x from the window's start -- no
+# jump there (its start is read on the node) -- and keeps what it drifted.
 sed 's/"offset_s": 3600,/"rate": 1.5,/' "$E2E_TMP/clock.json" >"$E2E_TMP/drift.json"
-run_in_ctl "$E2E_TMP/drift" "$E2E_TMP/drift.json"
-expect_eq "a drift on a node exits 3" 3 "$RC"
+out="$E2E_TMP/drift"
+run_in_ctl "$out" "$E2E_TMP/drift.json"
+expect_eq "a drift on a node passes" 0 "$RC"
+[ "$RC" = 0 ] || cat "$out.err"
+j="$out/journal.json"
+t0=$(jq -r '.t0_unix' "$j")
+read -r da dr <<<"$(jq -r '.faults[0] | "\(.applied_t) \(.revert_began_t)"' "$j")"
+# (real - mono) - its first value, against the line's real time since t0:
+# 0 before, 0.5 x (t - applied) inside (from the first line in the window,
+# within 20 ms), constant after.
+res=$(grep -o 'real=[0-9.]* mono=[0-9.]*' "$out/logs/ck.0.log" |
+      awk -F'[= ]' -v t0="$t0" -v a="$da" -v b="$dr" '
+        { d = $2 - $4; if (!n++) base = d; d -= base; t = $4 - m0; if (n == 1) m0 = $4 }
+        { rt = $2 - t0 - d }
+        rt < a - 0.05 && (d > 0.02 || d < -0.02) { bad_before++ }
+        rt > a + 0.05 && rt < b - 0.05 { if (!f++) { t1 = rt; d1 = d; jump = d1 - 0.5 * (rt - a) }
+                                          e = d1 + 0.5 * (rt - t1); if (d < e - 0.03 || d > e + 0.03) bad_in++; inw++ }
+        rt > b + 0.1 { last = d; after++ }
+        END { printf "%d %d %d %s %.3f %d\n", bad_before, bad_in, inw, (jump ? jump : 0), last, after }')
+read -r bb bi inw jump kept after <<<"$res"
+expect_true "the drift: 1.5x inside the window ($inw lines, $bi off by > 30 ms), none before ($bb off)" \
+    [ "$inw" -ge 30 -a "$bi" = 0 -a "$bb" = 0 ]
+expect_true "no jump at the window's start (first line in it: $jump s off 0.5 x its time since the apply)" \
+    awk -v j="$jump" 'BEGIN {exit !(j < 0.03 && j > -0.03)}'
+expect_true "what it drifted kept after the window ($kept s over $after lines, about 0.5 x 1.5 s)" \
+    awk -v k="$kept" -v n="$after" 'BEGIN {exit !(n >= 10 && k > 0.6 && k < 0.85)}'
+jq '.faults[0] = {"kind": "clock", "name": "mono", "target": "ck", "clocks": ["monotonic"],
+                  "offset_s": 5, "at_s": 0}' "$E2E_TMP/clock.json" >"$E2E_TMP/mono.json"
+run_in_ctl "$E2E_TMP/mono" "$E2E_TMP/mono.json"
+expect_eq "a monotonic offset on a node exits 3" 3 "$RC"
 expect_true "saying what works there" \
-    grep -q "on ssh node n3 only a wall clock skew or step works" "$E2E_TMP/drift.out" "$E2E_TMP/drift.err"
+    grep -q "on ssh node n3 only the wall clock can be faked" "$E2E_TMP/mono.out" "$E2E_TMP/mono.err"
 
 # ---- 2e. rotation: the node's own event file is cut where it was forwarded --
 # A firehose on n2 writes about 1.5 MB of events a second into the node's
