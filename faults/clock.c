@@ -38,7 +38,10 @@
  * directory, rewritten over ssh (cr_run_ssh_exec).  A drift there takes
  * the replica's start from the node (node_start_unix: its group leader's
  * starttime against /proc/uptime and the node's clock, one round trip,
- * brought to this machine's clock by the node's measured offset).  A
+ * brought to this machine's clock by the node's measured offset; the
+ * uptime read by the shell itself just before `date` reads the clock, a
+ * fork apart: a few ms, tens on a loaded node -- a drift's start is off
+ * by (rate - 1) times that).  A
  * monotonic offset needs a time namespace made on the node, not done over
  * ssh (exit 3). */
 #include "faults/cr_fault.h"
@@ -68,6 +71,12 @@ typedef struct clock_rep {
     int drifting;  /* a rate window of this fault is open */
     double t_rate; /* real Unix time the window began */
     double drift;  /* gathered by this fault's closed rate windows */
+    /* On an ssh node: the replica's start there (node_start_unix), read
+     * before the window's t_rate -- so the apply's own round trip does not
+     * count as drift -- for the local pid (the ssh client's) it was read
+     * for. */
+    double start;
+    pid_t start_pid;
 } clock_rep;
 
 typedef struct clock_priv {
@@ -339,7 +348,7 @@ static double proc_start_unix(pid_t pid)
 static double node_start_unix(cr_run *r, cr_inst *in)
 {
     static const char cmd[] =
-        "t=$(date +%s.%N); u=$(cut -d' ' -f1 /proc/uptime); "
+        "read -r u _ < /proc/uptime; t=$(date +%s.%N); "
         "s=$(sed 's/.*) //' \"/proc/$g/stat\" | cut -d' ' -f20); "
         "echo \"$t $u $s $(getconf CLK_TCK)\"";
     char out[128] = "";
@@ -363,6 +372,7 @@ static int render(cr_run *r, cr_inst *in, double *off, double *rate, char *text,
     int idx = cr_inst_index(in);
     double base = 0, t_rate = 0;
     const char *drifter = NULL;
+    const clock_rep *drep = NULL;
     *rate = 1;
     for (size_t i = 0; i < sc->nfaults; i++) {
         const cr_fault *g = &sc->faults[i];
@@ -378,6 +388,7 @@ static int render(cr_run *r, cr_inst *in, double *off, double *rate, char *text,
                               "clock drift at once",
                               cr_inst_name(in), drifter, g->name);
         drifter = g->name;
+        drep = &c->rep[idx];
         *rate = c->value;
         t_rate = c->rep[idx].t_rate;
     }
@@ -386,9 +397,10 @@ static int render(cr_run *r, cr_inst *in, double *off, double *rate, char *text,
     pid_t pid = cr_inst_pid(in);
     if (drifter && pid > 0) {
         /* (on a node the local pid is the ssh client's) */
-        double s = cr_run_ssh_svc_node(r, cr_inst_service(in))
-                       ? node_start_unix(r, in)
-                       : proc_start_unix(pid);
+        int node = cr_run_ssh_svc_node(r, cr_inst_service(in)) != NULL;
+        double s = !node                    ? proc_start_unix(pid)
+                   : drep->start_pid == pid ? drep->start
+                                            : node_start_unix(r, in);
         if (!isnan(s))
             spec = base - (*rate - 1) * (t_rate - s);
     }
@@ -705,6 +717,11 @@ static int clock_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
                                   "occurrence of %s is still open)",
                                   cr_inst_name(act->inst[i]), f->name);
             rp->drifting = 1;
+            if (cr_run_ssh_svc_node(r, cr_inst_service(act->inst[i]))) {
+                rp->start = node_start_unix(r, act->inst[i]);
+                rp->start_pid = cr_inst_pid(act->inst[i]);
+                now = unix_now(); /* the drift begins with the write */
+            }
             rp->t_rate = now;
         } else {
             rp->off += c->value;

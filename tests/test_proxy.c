@@ -415,10 +415,19 @@ static void test_proxy_latency_adds_delay(void)
     CU_ASSERT(lat[0] * 1e3 >= 40.0);
     CU_ASSERT(added_min < 52.0);
     CU_ASSERT(added > 28.0);
-    /* Removing the toxic leaves the connection healthy and fast again. */
+    /* Removing the toxic leaves the connection healthy and fast again:
+     * the fastest of 5 round trips is under the 40 ms a toxic left behind
+     * would add to every one (one round trip alone took 40+ ms under ASan
+     * beside the whole suite -- the machine's, not the proxy's). */
     CTL_OK("toxic remove e lat");
-    double after = rtt(fd);
-    CU_ASSERT(after >= 0 && after < 0.04);
+    double after = 1e9;
+    for (int i = 0; i < 5; i++) {
+        double t = rtt(fd);
+        CU_ASSERT(t >= 0);
+        if (t >= 0 && t < after)
+            after = t;
+    }
+    CU_ASSERT(after < 0.04);
     close(fd);
     proxy_stop();
 }

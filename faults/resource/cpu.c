@@ -37,35 +37,42 @@ static int cpu_parse(cr_vctx *vx, const json_t *obj, const char *path,
 }
 
 /* The period of cgroup cg (v2: the second field of cpu.max). */
-static long long cpu_period(const char *cg, int v2)
+static long long cpu_period(const cr_rescg *cg)
 {
     char buf[64];
     long long q, period = -1;
-    if (!v2)
-        period = cr_resfault_num(cg, "cpu.cfs_period_us", NULL);
-    else if (cr_cgroup_read(cg, "cpu.max", buf, sizeof buf, NULL) != 0 ||
+    if (!cg->v2)
+        period = cr_rescg_num(cg, "cpu.cfs_period_us", NULL);
+    else if (cr_rescg_read(cg, "cpu.max", buf, sizeof buf) != 0 ||
              cr_cgroup2_parse_cpu_max(buf, &q, &period) != 0)
         period = -1;
     return period;
 }
 
 /* Time the kernel held cg back so far, in ns (v2 counts in us). */
-static long long cpu_throttled_ns(const char *cg, int v2)
+static long long cpu_throttled_ns(const cr_rescg *cg)
 {
     long long v;
-    if (!v2)
-        return cr_resfault_num(cg, "cpu.stat", "throttled_time");
-    return cr_cgroup_read_num(cg, "cpu.stat", "throttled_usec", &v) == 0
-               ? v * 1000
-               : -1;
+    if (!cg->v2)
+        return cr_rescg_num(cg, "cpu.stat", "throttled_time");
+    /* (v2's name is its own: no v1 counterpart to map from) */
+    if (!cg->in)
+        return cr_cgroup_read_num(cg->path, "cpu.stat", "throttled_usec", &v) ==
+                       0
+                   ? v * 1000
+                   : -1;
+    cr_rescg v1 = *cg;
+    v1.v2 = 0;
+    v = cr_rescg_num(&v1, "cpu.stat", "throttled_usec");
+    return v >= 0 ? v * 1000 : -1;
 }
 
-static int cpu_limit(const cr_fault *f, const char *cg, json_t *d,
+static int cpu_limit(const cr_fault *f, const cr_rescg *cg, json_t *d,
                      long long *mark, cr_err *err)
 {
     const cpu_priv *p = f->priv;
-    int v2 = cr_cgroup_is_v2(cg);
-    long long period = cpu_period(cg, v2);
+    int v2 = cg->v2;
+    long long period = cpu_period(cg);
     if (period <= 0)
         period = 100000;
     long long quota = (long long)(p->quota_pct / 100.0 * (double)period);
@@ -78,27 +85,26 @@ static int cpu_limit(const cr_fault *f, const char *cg, json_t *d,
         snprintf(v, sizeof v, "%lld", quota);
     json_object_set_new(d, "cfs_period_us", json_integer(period));
     json_object_set_new(d, "cfs_quota_us", json_integer(quota));
-    *mark = cr_resfault_num(cg, "cpu.stat", "nr_throttled");
+    *mark = cr_rescg_num(cg, "cpu.stat", "nr_throttled");
     json_object_set_new(d, "at_apply",
                         json_pack("{s:I,s:I}", "nr_throttled",
                                   (json_int_t)*mark, "throttled_time_ns",
-                                  (json_int_t)cpu_throttled_ns(cg, v2)));
-    return cr_cgroup_write(cg, v2 ? "cpu.max" : "cpu.cfs_quota_us", v, err);
+                                  (json_int_t)cpu_throttled_ns(cg)));
+    return cr_rescg_write(cg, v2 ? "cpu.max" : "cpu.cfs_quota_us", v, err);
 }
 
-static int cpu_lift(const cr_fault *f, const char *cg, json_t *d,
+static int cpu_lift(const cr_fault *f, const cr_rescg *cg, json_t *d,
                     long long mark, cr_err *err)
 {
-    int v2 = cr_cgroup_is_v2(cg);
-    int rc = v2 ? cr_cgroup_write(cg, "cpu.max", "max", err)
-                : cr_cgroup_write(cg, "cpu.cfs_quota_us", "-1", err);
+    int rc = cg->v2 ? cr_rescg_write(cg, "cpu.max", "max", err)
+                    : cr_rescg_write(cg, "cpu.cfs_quota_us", "-1", err);
     (void)f;
     if (rc != 0)
         return rc;
     json_t *a = json_object_get(d, "at_apply");
     long long t0 = json_integer_value(json_object_get(a, "throttled_time_ns"));
-    long long n = cr_resfault_num(cg, "cpu.stat", "nr_throttled");
-    long long t = cpu_throttled_ns(cg, v2);
+    long long n = cr_rescg_num(cg, "cpu.stat", "nr_throttled");
+    long long t = cpu_throttled_ns(cg);
     json_object_set_new(d, "periods_throttled",
                         json_integer(n >= 0 && mark >= 0 ? n - mark : -1));
     json_object_set_new(
@@ -113,6 +119,7 @@ static const cr_reskind cpu_kind = {
     .probe_file2 = "cpu.max",
     .limit = cpu_limit,
     .lift = cpu_lift,
+    .on_nodes = 1,
 };
 
 static int cpu_check(cr_fault *f, cr_run *r, cr_err *err)

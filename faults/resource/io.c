@@ -167,9 +167,12 @@ static json_t *io_counts(const char *cg, const char *dev)
         (json_int_t)io_stat(cg, "blkio.throttle.io_serviced", dev, "Write"));
 }
 
-static int io_limit(const cr_fault *f, const char *cg, json_t *d,
+/* (here only: io exits 3 on ssh nodes -- the device is found by a stat
+ * of a path here) */
+static int io_limit(const cr_fault *f, const cr_rescg *cgr, json_t *d,
                     long long *mark, cr_err *err)
 {
+    const char *cg = cgr->path;
     const io_priv *p = f->priv;
     int v2 = cr_cgroup_is_v2(cg);
     (void)mark;
@@ -193,9 +196,10 @@ static int io_limit(const cr_fault *f, const char *cg, json_t *d,
     return 0;
 }
 
-static int io_lift(const cr_fault *f, const char *cg, json_t *d, long long mark,
-                   cr_err *err)
+static int io_lift(const cr_fault *f, const cr_rescg *cgr, json_t *d,
+                   long long mark, cr_err *err)
 {
+    const char *cg = cgr->path;
     const io_priv *p = f->priv;
     char v[64];
     (void)mark;

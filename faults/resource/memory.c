@@ -114,7 +114,7 @@ static void note_victim(void *ud, const char *text)
         v->arr, json_pack("{s:i,s:s}", "pid", atoi(p + 5), "task", name));
 }
 
-static int mem_limit(const cr_fault *f, const char *cg, json_t *d,
+static int mem_limit(const cr_fault *f, const cr_rescg *cg, json_t *d,
                      long long *mark, cr_err *err)
 {
     const mem_priv *p = f->priv;
@@ -126,51 +126,42 @@ static int mem_limit(const cr_fault *f, const char *cg, json_t *d,
         d, "at_apply",
         json_pack(
             "{s:I,s:I,s:I}", "usage_bytes",
-            (json_int_t)cr_resfault_num(cg, "memory.usage_in_bytes", NULL),
+            (json_int_t)cr_rescg_num(cg, "memory.usage_in_bytes", NULL),
             "oom_kill",
-            (json_int_t)cr_resfault_num(cg, "memory.oom_control", "oom_kill"),
-            "failcnt",
-            (json_int_t)cr_resfault_num(cg, "memory.failcnt", NULL)));
-    *mark = kmsg_scan(-1, NULL, NULL);
-    if (cr_cgroup_is_v2(cg)) {
-        int rc = cr_cgroup_write(cg, "memory.max", v, err);
-        char sw[4200];
-        snprintf(sw, sizeof sw, "%s/memory.swap.max", cg);
-        if (rc == 0 && access(sw, F_OK) == 0)
-            rc = cr_cgroup_write(cg, "memory.swap.max", "0", err);
+            (json_int_t)cr_rescg_num(cg, "memory.oom_control", "oom_kill"),
+            "failcnt", (json_int_t)cr_rescg_num(cg, "memory.failcnt", NULL)));
+    /* The victims are read from this machine's kernel log: a node's is
+     * its own (-2: not read). */
+    *mark = cg->in ? -2 : kmsg_scan(-1, NULL, NULL);
+    if (cg->v2) {
+        int rc = cr_rescg_write(cg, "memory.max", v, err);
+        if (rc == 0 && cr_rescg_has(cg, "memory.swap.max"))
+            rc = cr_rescg_write(cg, "memory.swap.max", "0", err);
         return rc;
     }
     /* The memory limit first: memsw may not go below it. */
-    int rc = cr_cgroup_write(cg, "memory.limit_in_bytes", v, err);
-    if (rc == 0) {
-        char sw[4200];
-        snprintf(sw, sizeof sw, "%s/memory.memsw.limit_in_bytes", cg);
-        if (access(sw, F_OK) == 0)
-            rc = cr_cgroup_write(cg, "memory.memsw.limit_in_bytes", v, err);
-    }
+    int rc = cr_rescg_write(cg, "memory.limit_in_bytes", v, err);
+    if (rc == 0 && cr_rescg_has(cg, "memory.memsw.limit_in_bytes"))
+        rc = cr_rescg_write(cg, "memory.memsw.limit_in_bytes", v, err);
     return rc;
 }
 
 /* Lift the limit (v1: memsw first, the limit may not go above it). */
-static int mem_unlimit(const char *cg, cr_err *err)
+static int mem_unlimit(const cr_rescg *cg, cr_err *err)
 {
-    char sw[4200];
-    int v2 = cr_cgroup_is_v2(cg);
-    snprintf(sw, sizeof sw, "%s/%s", cg,
-             v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
-    if (v2) {
-        if (access(sw, F_OK) == 0 &&
-            cr_cgroup_write(cg, "memory.swap.max", "max", err) != 0)
+    if (cg->v2) {
+        if (cr_rescg_has(cg, "memory.swap.max") &&
+            cr_rescg_write(cg, "memory.swap.max", "max", err) != 0)
             return err->code;
-        return cr_cgroup_write(cg, "memory.max", "max", err);
+        return cr_rescg_write(cg, "memory.max", "max", err);
     }
-    if (access(sw, F_OK) == 0 &&
-        cr_cgroup_write(cg, "memory.memsw.limit_in_bytes", "-1", err) != 0)
+    if (cr_rescg_has(cg, "memory.memsw.limit_in_bytes") &&
+        cr_rescg_write(cg, "memory.memsw.limit_in_bytes", "-1", err) != 0)
         return err->code;
-    return cr_cgroup_write(cg, "memory.limit_in_bytes", "-1", err);
+    return cr_rescg_write(cg, "memory.limit_in_bytes", "-1", err);
 }
 
-static int mem_lift(const cr_fault *f, const char *cg, json_t *d,
+static int mem_lift(const cr_fault *f, const cr_rescg *cg, json_t *d,
                     long long mark, cr_err *err)
 {
     (void)f;
@@ -182,22 +173,30 @@ static int mem_lift(const cr_fault *f, const char *cg, json_t *d,
     json_t *a = json_object_get(d, "at_apply");
     long long k0 = json_integer_value(json_object_get(a, "oom_kill"));
     long long f0 = json_integer_value(json_object_get(a, "failcnt"));
-    long long k = cr_resfault_num(cg, "memory.oom_control", "oom_kill");
-    long long fc = cr_resfault_num(cg, "memory.failcnt", NULL);
+    long long k = cr_rescg_num(cg, "memory.oom_control", "oom_kill");
+    long long fc = cr_rescg_num(cg, "memory.failcnt", NULL);
     json_object_set_new(d, "oom_kills",
                         json_integer(k >= 0 && k0 >= 0 ? k - k0 : -1));
     json_object_set_new(d, "failcnt",
                         json_integer(fc >= 0 && f0 >= 0 ? fc - f0 : -1));
     json_object_set_new(
         d, "max_usage_bytes",
-        json_integer(cr_resfault_num(cg, "memory.max_usage_in_bytes", NULL)));
+        json_integer(cr_rescg_num(cg, "memory.max_usage_in_bytes", NULL)));
+    if (mark == -2) {
+        json_object_set_new(d, "oom_killed",
+                            json_string("not read (the ssh node's kernel "
+                                        "log)"));
+        return 0;
+    }
     /* Whom: the kernel log names each victim with the memcg it was
      * killed for; the path ends in /chaosrun-<pid>/<instance>. */
-    const char *tail = strrchr(cg, '/');
+    const char *path = cg->path;
+    const char *tail = strrchr(path, '/');
     const char *tail2 = tail;
-    while (tail2 > cg && tail2[-1] != '/')
+    while (tail2 > path && tail2[-1] != '/')
         tail2--;
-    victims v = {.cg_tail = tail2 > cg ? tail2 - 1 : cg, .arr = json_array()};
+    victims v = {.cg_tail = tail2 > path ? tail2 - 1 : path,
+                 .arr = json_array()};
     if (mark >= 0 && kmsg_scan(mark, note_victim, &v) >= 0)
         json_object_set_new(d, "oom_killed", v.arr);
     else {
@@ -214,6 +213,7 @@ static const cr_reskind mem_kind = {
     .probe_file2 = "memory.max",
     .limit = mem_limit,
     .lift = mem_lift,
+    .on_nodes = 1,
 };
 
 static int mem_check(cr_fault *f, cr_run *r, cr_err *err)

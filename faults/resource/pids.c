@@ -34,28 +34,27 @@ static int pids_parse(cr_vctx *vx, const json_t *obj, const char *path,
     return 0;
 }
 
-static int pids_limit(const cr_fault *f, const char *cg, json_t *d,
+static int pids_limit(const cr_fault *f, const cr_rescg *cg, json_t *d,
                       long long *mark, cr_err *err)
 {
     const pids_priv *p = f->priv;
     char v[32];
     snprintf(v, sizeof v, "%lld", p->max);
-    *mark = cr_resfault_num(cg, "pids.events", "max");
+    *mark = cr_rescg_num(cg, "pids.events", "max");
     json_object_set_new(d, "max", json_integer(p->max));
-    json_object_set_new(
-        d, "tasks_at_apply",
-        json_integer(cr_resfault_num(cg, "pids.current", NULL)));
-    return cr_cgroup_write(cg, "pids.max", v, err);
+    json_object_set_new(d, "tasks_at_apply",
+                        json_integer(cr_rescg_num(cg, "pids.current", NULL)));
+    return cr_rescg_write(cg, "pids.max", v, err);
 }
 
-static int pids_lift(const cr_fault *f, const char *cg, json_t *d,
+static int pids_lift(const cr_fault *f, const cr_rescg *cg, json_t *d,
                      long long mark, cr_err *err)
 {
     (void)f;
-    int rc = cr_cgroup_write(cg, "pids.max", "max", err);
+    int rc = cr_rescg_write(cg, "pids.max", "max", err);
     if (rc != 0)
         return rc;
-    long long n = cr_resfault_num(cg, "pids.events", "max");
+    long long n = cr_rescg_num(cg, "pids.events", "max");
     json_object_set_new(d, "forks_refused",
                         json_integer(n >= 0 && mark >= 0 ? n - mark : -1));
     return 0;
@@ -67,6 +66,7 @@ static const cr_reskind pids_kind = {
     .probe_file2 = "pids.max",
     .limit = pids_limit,
     .lift = pids_lift,
+    .on_nodes = 1,
 };
 
 static int pids_check(cr_fault *f, cr_run *r, cr_err *err)

@@ -337,6 +337,15 @@ int cr_run_ssh_qdisc_probe(cr_run *r, const char *const (*flows)[2], size_t n,
  * exit 1 when there is none).  0, or a code with err naming the node. */
 const char *cr_run_ssh_svc_node(cr_run *r, const char *service);
 const char *cr_run_ssh_svc_dir(cr_run *r, const char *service);
+/* The cgroup of controller ctl ("cpu", "memory", "pids") for replica in
+ * on its ssh node, made at the first call (prepare): a v1 hierarchy of the
+ * controller there, else cgroup v2 (*v2 1); every start of the replica
+ * joins it before its program runs, and a running replica is moved in.
+ * *path: its directory on the node (the run's; valid to the end).  It goes
+ * with the node's directory, at the end and in `chaosrun cleanup`.  0, or
+ * CR_EUNSUP naming the node and why. */
+int cr_run_ssh_cgroup(cr_run *r, const cr_inst *in, const char *ctl,
+                      const char **path, int *v2, cr_err *err);
 /* The clock offset of the node `service` is placed on (node - here, in
  * seconds, as measured at set-up; journal "ssh_nodes"), 0 when none. */
 double cr_run_ssh_svc_offset(cr_run *r, const char *service);

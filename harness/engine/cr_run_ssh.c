@@ -80,15 +80,30 @@ struct ssh_node {
     atomic_ullong fwd;    /* bytes of the remote file forwarded */
     atomic_int lines_bad; /* lines that could not be forwarded */
     /* Rotation (the scenario's "rotate"): the node's event file is cut
-     * where it was forwarded (follow_punch); rot_max 0: not rotated.  Only
+     * where it was forwarded (punch_start); rot_max 0: not rotated.  Only
      * the follower's thread writes these until it has ended. */
     unsigned long long rot_max, punched;
     int punch_failed;
     char punch_err[320];
+    const char *ssh_prog;          /* the ssh program (the run's) */
+    pid_t punch_pid;               /* a cut in flight, or 0 */
+    int punch_out;                 /* its output's read end */
+    unsigned long long punch_upto; /* what it frees */
+    double punch_t0;               /* when it began (monotonic) */
 };
+
+/* A replica's cgroup on its node (cr_run_ssh_cgroup). */
+typedef struct ssh_cg {
+    const cr_inst *in;
+    char ctl[16];
+    char path[512];
+    int v2;
+} ssh_cg;
 
 typedef struct ssh_run {
     char runid[16];
+    ssh_cg *cgs; /* the replicas' cgroups on nodes */
+    size_t ncgs;
     char *ssh; /* the ssh program */
     size_t n;
     ssh_node *v;
@@ -544,42 +559,102 @@ static int offset_measure(ssh_node *nd, node_cmd *c, int in_fd, cr_err *err)
  * here, in the run's events file, which rotates.  A failure (no fallocate,
  * a file system without hole punching) stops the cutting on that node, as
  * a failed local cut does; the journal says why. */
-static void follow_punch(ssh_node *nd, unsigned long long upto)
+static double mono_now(void)
 {
-    char detail[64], out[256] = "";
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void punch_fail(ssh_node *nd, const char *what, const char *out)
+{
+    nd->punch_failed = 1;
+    snprintf(nd->punch_err, sizeof nd->punch_err, "%s%s%s", what,
+             out && out[0] ? ": " : "", out ? out : "");
+}
+
+/* Start a cut: `fallocate --punch-hole` of [0, upto) over the master, in
+ * the background -- the thread goes on forwarding while it runs (blocked
+ * in it, the thread once left the node's events unread until the cut's
+ * own session timed out). */
+static void punch_start(ssh_node *nd, unsigned long long upto)
+{
     cr_err e;
     cr_err_clear(&e);
     cr_sbuf b = {0};
     char n[32];
-    snprintf(n, sizeof n, "%llu", upto);
-    int bad =
-        cr_sbuf_add(&b, "fallocate --punch-hole --offset 0 --length ", 43) ||
-        cr_sbuf_add(&b, n, strlen(n)) || cr_sbuf_add(&b, " ", 1) ||
-        cr_ssh_quote(&b, nd->events) || cr_sbuf_add(&b, " 2>&1", 5);
+    static const char pre[] = "fallocate --punch-hole --offset 0 --length ";
+    snprintf(n, sizeof n, "%llu ", upto);
+    int bad = cr_sbuf_add(&b, pre, sizeof pre - 1) ||
+              cr_sbuf_add(&b, n, strlen(n)) || cr_ssh_quote(&b, nd->events);
     char **av = bad ? NULL : cr_ssh_argv(&nd->n, 0, NULL, b.s);
     cr_free(b.s);
     int p[2] = {-1, -1};
-    int rc =
-        !av || pipe2(p, O_CLOEXEC) != 0
-            ? -1
-            : cr_spawn_run(av, NULL, 10.0, p[1], detail, sizeof detail, &e);
-    cr_ssh_argv_free(av);
-    if (p[1] >= 0)
-        close(p[1]);
-    if (p[0] >= 0) {
-        ssize_t k = read(p[0], out, sizeof out - 1);
-        out[k > 0 ? k : 0] = '\0';
-        out[strcspn(out, "\n")] = '\0';
-        close(p[0]);
-    }
-    if (rc == 0) {
-        nd->punched = upto;
+    if (!av || pipe2(p, O_CLOEXEC) != 0) {
+        cr_ssh_argv_free(av);
+        punch_fail(nd, "out of memory or pipe", NULL);
         return;
     }
-    nd->punch_failed = 1;
-    snprintf(nd->punch_err, sizeof nd->punch_err, "%s%s%s",
-             rc < 0 ? (e.msg[0] ? e.msg : "cannot run ssh") : detail,
-             out[0] ? ": " : "", out);
+    cr_spawn_opts o = CR_SPAWN_OPTS_INIT;
+    cr_spawn_proc pr;
+    o.path = nd->ssh_prog;
+    o.argv = av;
+    o.stdout_fd = p[1];
+    o.stderr_fd = p[1];
+    o.new_pgroup = 1;
+    o.pdeathsig = SIGKILL;
+    int rc = cr_spawn(&o, &pr, &e);
+    cr_ssh_argv_free(av);
+    close(p[1]);
+    if (rc != 0) {
+        close(p[0]);
+        punch_fail(nd, e.msg, NULL);
+        return;
+    }
+    nd->punch_pid = pr.pid;
+    nd->punch_out = p[0];
+    nd->punch_upto = upto;
+    nd->punch_t0 = mono_now();
+}
+
+/* A cut that ended (wait: wait for it, at most 10 s): what it freed, or
+ * why not.  A cut taking over 30 s is killed and counts as failed. */
+static void punch_poll(ssh_node *nd, int wait)
+{
+    if (nd->punch_pid <= 0)
+        return;
+    int st = 0;
+    char what[64] = "";
+    if (wait) {
+        cr_err e;
+        cr_err_clear(&e);
+        if (cr_spawn_wait(nd->punch_pid, 10.0, &st, &e) != 0)
+            snprintf(what, sizeof what, "no exit within 10 s");
+    } else {
+        pid_t w = waitpid(nd->punch_pid, &st, WNOHANG);
+        if (w == 0 && mono_now() - nd->punch_t0 < 30)
+            return;
+        if (w == 0) {
+            kill(-nd->punch_pid, SIGKILL);
+            waitpid(nd->punch_pid, &st, 0);
+            snprintf(what, sizeof what, "no exit within 30 s");
+        }
+    }
+    char out[256] = "";
+    ssize_t k = read(nd->punch_out, out, sizeof out - 1);
+    out[k > 0 ? k : 0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    close(nd->punch_out);
+    nd->punch_pid = 0;
+    nd->punch_out = -1;
+    if (!what[0] && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        nd->punched = nd->punch_upto;
+        return;
+    }
+    if (!what[0])
+        snprintf(what, sizeof what, "exit %d",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    punch_fail(nd, what, out);
 }
 
 static void *follow_main(void *arg)
@@ -621,10 +696,13 @@ static void *follow_main(void *arg)
         memmove(buf, buf + start, len - start);
         len -= start;
         unsigned long long f = atomic_load(&nd->fwd) & ~4095ull;
-        if (nd->rot_max && !nd->punch_failed && f >= nd->punched + nd->rot_max)
-            follow_punch(nd, f);
+        punch_poll(nd, 0);
+        if (nd->rot_max && !nd->punch_failed && nd->punch_pid <= 0 &&
+            f >= nd->punched + nd->rot_max)
+            punch_start(nd, f);
     }
     cr_free(buf);
+    punch_poll(nd, 1); /* a cut in flight: its outcome, for the journal */
     return NULL;
 }
 
@@ -657,6 +735,8 @@ static int follow_start(cr_run *r, ssh_node *nd, cr_err *err)
     }
     nd->pipefd = p[0];
     nd->rot_max = r->sc->rotate.max_bytes;
+    nd->ssh_prog = state(r)->ssh;
+    nd->punch_out = -1;
     if (pthread_create(&nd->thread, NULL, follow_main, nd) != 0)
         return cr_err_set(err, CR_ESYS, "ssh node %s: follower thread",
                           nd->n.name);
@@ -888,8 +968,9 @@ int cr_run_ssh_check(cr_run *r, cr_err *err)
     /* syscall: its libfiu backend (faults/syscall/syscall_fiu.c); clock:
      * the wall clock: skew, step and drift (faults/clock.c). */
     static const char *const ok[] = {
-        "kill",  "terminate", "pause",   "restart", "partition",
-        "netem", "bandwidth", "syscall", "clock",   NULL};
+        "kill",   "terminate", "pause",   "restart", "partition",
+        "netem",  "bandwidth", "syscall", "clock",   "cpu",
+        "memory", "pids",      NULL};
     for (size_t i = 0; i < sc->nfaults; i++) {
         const cr_fault *f = &sc->faults[i];
         int fine = 0;
@@ -1013,6 +1094,102 @@ int cr_run_ssh_exec(cr_run *r, const char *service, const cr_inst *in,
     int rc = node_run(r, nd, b.s, out, n, err);
     cr_free(b.s);
     return rc;
+}
+
+/* ---- the replicas' cgroups on nodes ------------------------------------ */
+
+/* The remote command making replica inst's cgroup of controller ctl: a v1
+ * hierarchy of the controller, else cgroup v2 offering it (enabled in the
+ * subtree of the mount's root and of the run's parent); below a run-owned
+ * parent chaosrun-<runid>-<node>.  The node's directory lists the parent
+ * and the cgroup in "cgroups" (removed by cr_ssh_dir_cleanup_cmd, at the
+ * end and after a crash) and the cgroup in "<inst>.pid.cgroups" (joined by
+ * every start of the replica before its program runs: the wrapper of
+ * cr_ssh_service_cmd); a running replica's processes are moved in.  Prints
+ * "<1|2> <path>". */
+static char *cgroup_make_cmd(const ssh_run *s, const ssh_node *nd,
+                             const char *inst, const char *ctl)
+{
+    char parent[128], list[400], join[400];
+    snprintf(parent, sizeof parent, "chaosrun-%s-%s", s->runid, nd->n.name);
+    snprintf(list, sizeof list, "%s/cgroups", nd->dir);
+    snprintf(join, sizeof join, "%s/%s.pid.cgroups", nd->dir, inst);
+    cr_sbuf b = {0};
+    int bad = cr_sbuf_add(&b, "C=", 2) || cr_ssh_quote(&b, ctl) ||
+              cr_sbuf_add(&b, "; P=", 4) || cr_ssh_quote(&b, parent) ||
+              cr_sbuf_add(&b, "; I=", 4) || cr_ssh_quote(&b, inst) ||
+              cr_sbuf_add(&b, "; L=", 4) || cr_ssh_quote(&b, list) ||
+              cr_sbuf_add(&b, "; J=", 4) || cr_ssh_quote(&b, join);
+    static const char body[] =
+        "; v=1; m=$(awk -v c=\"$C\" '$3 == \"cgroup\" { n = split($4, o, "
+        "\",\"); for (i = 1; i <= n; i++) if (o[i] == c) { print $2; exit } "
+        "}' /proc/mounts); if [ -z \"$m\" ]; then v=2; m=$(awk '$3 == "
+        "\"cgroup2\" { print $2; exit }' /proc/mounts); if [ -z \"$m\" ] || "
+        "! grep -qw \"$C\" \"$m/cgroup.controllers\" 2>/dev/null; then echo "
+        "\"no $C controller (cgroup v1 or v2) on this node\"; exit 1; fi; fi; "
+        "p=\"$m/$P\"; c=\"$p/$I\"; grep -qx \"$p\" \"$L\" 2>/dev/null || echo "
+        "\"$p\" >> \"$L\"; echo \"$c\" >> \"$L\"; mkdir -p \"$c\" 2>&1 || exit "
+        "1; if [ $v = 2 ]; then echo \"+$C\" > \"$m/cgroup.subtree_control\" "
+        "2>&1 && echo \"+$C\" > \"$p/cgroup.subtree_control\" 2>&1 || exit 1; "
+        "fi; echo \"$c\" >> \"$J\"; if [ -s \"$J\" ] && g=$(cat "
+        "\"${J%.cgroups}\" "
+        "2>/dev/null) && [ -n \"$g\" ]; then for t in $(pgrep -g \"$g\"); do "
+        "echo \"$t\" > \"$c/cgroup.procs\" 2>/dev/null; done; fi; echo \"$v "
+        "$c\"";
+    bad |= cr_sbuf_add(&b, body, sizeof body - 1);
+    if (bad) {
+        cr_free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+int cr_run_ssh_cgroup(cr_run *r, const cr_inst *in, const char *ctl,
+                      const char **path, int *v2, cr_err *err)
+{
+    ssh_run *s = state(r);
+    const char *host = cr_run_ssh_svc_node(r, cr_inst_service(in));
+    ssh_node *nd = host ? node_of(r, host) : NULL;
+    if (!nd)
+        return cr_err_set(err, CR_ESTATE, "%s: not on a node that is set up",
+                          cr_inst_name(in));
+    for (size_t i = 0; i < s->ncgs; i++)
+        if (s->cgs[i].in == in && strcmp(s->cgs[i].ctl, ctl) == 0) {
+            *path = s->cgs[i].path;
+            *v2 = s->cgs[i].v2;
+            return 0;
+        }
+    ssh_cg *nv = cr_realloc(s->cgs, (s->ncgs + 1) * sizeof *nv);
+    if (!nv)
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    s->cgs = nv;
+    char *cmd = cgroup_make_cmd(s, nd, cr_inst_name(in), ctl);
+    char out[1024] = "";
+    cr_err e;
+    cr_err_clear(&e);
+    int rc = cmd ? node_run(r, nd, cmd, out, sizeof out, &e)
+                 : cr_err_set(&e, CR_ENOMEM, "ssh: out of memory");
+    cr_free(cmd);
+    ssh_cg *g = &s->cgs[s->ncgs];
+    memset(g, 0, sizeof *g);
+    char p[512];
+    int v = 0;
+    if (rc == 0 && (sscanf(out, "%d %511s", &v, p) != 2 || (v != 1 && v != 2)))
+        rc = cr_err_set(&e, CR_EPROTO, "unexpected answer '%.200s'", out);
+    /* (what the script said, not the script: it is long) */
+    out[strcspn(out, "\n")] = '\0';
+    if (rc != 0)
+        return cr_err_set(
+            err, CR_EUNSUP, "%s: ssh node %s cannot make a %s cgroup: %s",
+            cr_inst_name(in), nd->n.name, ctl, out[0] ? out : e.msg);
+    g->in = in;
+    snprintf(g->ctl, sizeof g->ctl, "%s", ctl);
+    snprintf(g->path, sizeof g->path, "%s", p);
+    g->v2 = v == 2;
+    s->ncgs++;
+    *path = g->path;
+    *v2 = g->v2;
+    return 0;
 }
 
 /* ---- what faults make on nodes ------------------------------------------ */
@@ -1401,6 +1578,7 @@ void cr_run_ssh_teardown(cr_run *r)
     for (size_t i = 0; i < s->n; i++)
         unlink(s->v[i].control); /* a master killed leaves its socket */
     cr_free(s->ssh);
+    cr_free(s->cgs);
     cr_free(s->v);
     cr_free(s);
     r->ssh = NULL;

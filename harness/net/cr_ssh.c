@@ -178,7 +178,15 @@ char *cr_ssh_service_cmd(const char *cwd, const char *pidfile, char *const *env,
      * process group id that every later signal names. */
     bad |= add_str(&in, "echo $$ > ");
     bad |= cr_ssh_quote(&in, pidfile);
-    bad |= add_str(&in, " && exec env");
+    /* the cgroups a resource fault made for this replica: joined before
+     * the program runs (a restart inside the window starts limited) */
+    char cgl[4200];
+    snprintf(cgl, sizeof cgl, "%s.cgroups", pidfile);
+    bad |= add_str(&in, " && { J=");
+    bad |= cr_ssh_quote(&in, cgl);
+    bad |= add_str(&in, "; [ ! -f \"$J\" ] || while read -r c; do echo $$ > "
+                        "\"$c/cgroup.procs\" || echo \"chaosrun: cannot join "
+                        "cgroup $c\" >&2; done < \"$J\"; } && exec env");
     for (size_t i = 0; env && env[i]; i++) {
         bad |= add_str(&in, " ");
         bad |= cr_ssh_quote(&in, env[i]);
@@ -399,9 +407,20 @@ char *cr_ssh_dir_cleanup_cmd(const char *dir)
     cr_sbuf b = {0};
     int bad = add_str(&b, "d=");
     bad |= cr_ssh_quote(&b, dir);
-    bad |= add_str(&b, "; [ -d \"$d\" ] || exit 0; for f in \"$d\"/*.pid; "
-                       "do [ -s \"$f\" ] && kill -s KILL -- -\"$(cat "
-                       "\"$f\")\" 2>/dev/null; done; rm -rf -- \"$d\"");
+    /* The replicas' groups killed; then the cgroups resource faults made
+     * (listed in "cgroups": the run's parents and their children, removed
+     * children first, only directories named chaosrun-*; a killed group
+     * leaves them within moments); then the directory. */
+    bad |= add_str(&b,
+                   "; [ -d \"$d\" ] || exit 0; for f in \"$d\"/*.pid; "
+                   "do [ -s \"$f\" ] && kill -s KILL -- -\"$(cat "
+                   "\"$f\")\" 2>/dev/null; done; if [ -f \"$d/cgroups\" ]; "
+                   "then for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 "
+                   "19 20; do left=0; for c in $(sort -r \"$d/cgroups\"); "
+                   "do case \"$c\" in */chaosrun-*) [ ! -d \"$c\" ] || "
+                   "rmdir \"$c\" 2>/dev/null || left=1;; esac; done; [ "
+                   "$left = 0 ] && break; sleep 0.1; done; fi; rm -rf -- "
+                   "\"$d\"");
     if (bad) {
         cr_free(b.s);
         return NULL;

@@ -12,13 +12,15 @@
 # netem is refused (exit 3 naming the node) where the kernel lacks it.
 # A syscall fault on a writer on n2 (libfiu's preload there, armed and
 # disarmed by fiu-ctrl over ssh) fails its writes in the window only; a
+# cpu quota and a pids cap act through cgroups made on the nodes; a
 # clock skew on n3 (the node's libfaketime) moves its wall clock only in
 # the window, a drift runs it at 1.5x there; with "rotate" the node's own event file is cut where it was
 # forwarded.  Checked: the verdict, the
 # effects in the merged event history, the journal's clock offsets, a
 # service's "dirs" made on its node, and
 # that nothing is left on the nodes (no process, no nft table, no
-# directory), also after a SIGKILLed harness and `chaosrun cleanup`.
+# directory, no cgroup), also after a SIGKILLed harness and `chaosrun
+# cleanup`.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -120,12 +122,71 @@ runid=$(run_id "$j")
 expect_eq "nothing left on the nodes" "" "$(node_left "$runid")"
 
 # ---- 2. a fault kind that cannot act on a node: exit 3 naming it ----------
-sed 's/"kind": "kill", "name": "kill-sink3", "target": "sink3", "at_s": 4/"kind": "cpu", "name": "hog", "target": "sink3", "quota_pct": 10, "at_s": 1, "for_s": 1/' \
-    "$scen" >"$E2E_TMP/cpu.json"
-run_in_ctl "$E2E_TMP/cpu" "$E2E_TMP/cpu.json"
-expect_eq "cpu fault on an ssh node exits 3" 3 "$RC"
+sed 's/"kind": "kill", "name": "kill-sink3", "target": "sink3", "at_s": 4/"kind": "io", "name": "slow-io", "target": "sink3", "write_bps": 1000000, "at_s": 1, "for_s": 1/' \
+    "$scen" >"$E2E_TMP/io.json"
+run_in_ctl "$E2E_TMP/io" "$E2E_TMP/io.json"
+expect_eq "an io fault on an ssh node exits 3" 3 "$RC"
 expect_true "the message names the kind and the node" \
-    grep -q "fault kind cpu is not supported on ssh node n3" "$E2E_TMP/cpu.out" "$E2E_TMP/cpu.err"
+    grep -q "fault kind io is not supported on ssh node n3" "$E2E_TMP/io.out" "$E2E_TMP/io.err"
+
+# ---- 2a. cgroup faults on a node: the replica's cgroup made there ---------
+# A spinner on n3 throttled to 20 % of a CPU for 2 s: its CPU share (CPU
+# time over wall time, its own reports) is at most the quota inside the
+# window and above it outside; a forker on n2 capped at 2 tasks: its forks
+# fail with EAGAIN inside the window only.  The forker is killed by a
+# fault inside the cap's window and restarted: the restart joins the
+# limited cgroup before its program runs (its forks still fail).  The
+# cgroups are gone from the nodes at the end.
+cat >"$E2E_TMP/res.json" <<EOF
+{"name": "ssh-res", "seed": 5, "duration_s": 6, "drain_s": 0.3,
+ "hosts": [$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)],
+ "services": [
+   {"name": "spinner", "host": "n3", "cmd": ["$CR_BIN/cr_tgt_hog", "spin", "--report-ms", "100"],
+    "ready": {"kind": "log", "regex": "cr_tgt_hog spin started"}},
+   {"name": "forker", "host": "n2", "cmd": ["$CR_BIN/cr_tgt_hog", "fork", "--step-ms", "50"],
+    "restart": "on-failure", "restart_delay_s": 0.1,
+    "ready": {"kind": "log", "regex": "cr_tgt_hog fork started"}}],
+ "faults": [
+   {"kind": "cpu", "name": "throttle", "target": "spinner", "quota_pct": 20, "at_s": 1.5, "for_s": 2.5},
+   {"kind": "pids", "name": "cap", "target": "forker", "max": 2, "at_s": 1, "for_s": 3},
+   {"kind": "kill", "name": "kill-forker", "target": "forker", "signal": "SIGKILL", "at_s": 2.5}],
+ "expect": [
+   {"kind": "events", "name": "no-refusal-before", "ev": "fork_failed", "max": 0,
+    "window": {"from_s": 0, "to_s": 1}}]}
+EOF
+out="$E2E_TMP/res"
+run_in_ctl "$out" "$E2E_TMP/res.json"
+expect_eq "cpu and pids faults on nodes pass" 0 "$RC"
+[ "$RC" = 0 ] || { cat "$out.err"; cat "$out"/logs/ssh-*.log 2>/dev/null || true; }
+j="$out/journal.json"
+expect_eq "both applied over ssh" "applied cgroup v1 over ssh,applied cgroup v1 over ssh" \
+    "$(jq -r '[.faults[] | select(.name == "throttle" or .name == "cap") | "\(.outcome) \(.details.backend)"] | join(",")' "$j")"
+expect_true "the kernel on n3 throttled the spinner" \
+    jq -e '.faults[] | select(.name == "throttle") | .details.cgroups[0].periods_throttled > 5' "$j"
+t0=$(jq .t0_unix "$j")
+read -r a b r <<<"$(jq -r '.faults[] | select(.name == "throttle") | "\(.applied_t) \(.revert_began_t) \(.reverted_t)"' "$j")"
+read -r before during after <<<"$(jq -s -r --argjson t0 "$t0" --argjson a "$a" --argjson b "$b" --argjson r "$r" '
+  def w($lo; $hi): [ .[] | select(.ev == "spin" and (.ts - .ms / 1000) >= $lo and .ts <= $hi) ]
+    | (map(.cpu_ms) | add) / (map(.ms) | add);
+  "\(w($t0 + 0.3; $t0 + $a)) \(w($t0 + $a + 0.2; $t0 + $b)) \(w($t0 + $r + 0.3; $t0 + 100))"' "$out/events.jsonl")"
+expect_true "CPU share on n3 inside the window at most the quota ($during; before $before, after $after)" \
+    awk -v d="$during" -v b="$before" -v a="$after" 'BEGIN {exit !(d > 0 && d <= 0.26 && (b > 0.35 || a > 0.35) && a > d)}'
+read -r ca cr <<<"$(jq -r '.faults[] | select(.name == "cap") | "\(.applied_t) \(.revert_began_t)"' "$j")"
+read -r kt <<<"$(jq -r '.faults[] | select(.name == "kill-forker") | .applied_t' "$j")"
+refused() { jq -s --argjson t0 "$t0" --argjson lo "$1" --argjson hi "$2" \
+    '[.[] | select(.ev == "fork_failed" and .errno == "EAGAIN" and .ts >= $t0 + $lo and .ts <= $t0 + $hi)] | length' "$out/events.jsonl"; }
+r1=$(refused "$ca" "$kt") r2=$(refused "$kt" "$cr")
+expect_true "forks on n2 refused in the window, before the kill ($r1) and by the restarted replica ($r2)" \
+    [ "$r1" -ge 5 -a "$r2" -ge 5 ]
+expect_eq "the forker was restarted once" 1 "$(jq -r '.services[] | select(.instance == "forker.0") | .restarts' "$j")"
+expect_true "the journal counts the refusals" \
+    jq -e '.faults[] | select(.name == "cap") | .details.cgroups[0].forks_refused >= 10' "$j"
+late=$(jq -s --argjson t0 "$t0" --argjson r "$(jq -r '.faults[] | select(.name == "cap") | .reverted_t' "$j")" \
+    '[.[] | select(.ev == "forked" and .ts > $t0 + $r + 0.3)] | length' "$out/events.jsonl")
+expect_true "forks succeed again after the window ($late)" [ "$late" -ge 5 ]
+expect_eq "no cgroup of the run left on the nodes" "" \
+    "$(ls -d /sys/fs/cgroup/*/chaosrun-"$(run_id "$j")"-* 2>/dev/null || true)"
+expect_eq "nothing left on the nodes" "" "$(node_left "$(run_id "$j")")"
 
 # ---- 2b. netem on nodes: tc probed on each sender before the run ---------
 # Where the kernel lacks sch_netem (this project's machines), exit 3 naming
@@ -229,24 +290,29 @@ expect_eq "a drift on a node passes" 0 "$RC"
 [ "$RC" = 0 ] || cat "$out.err"
 j="$out/journal.json"
 t0=$(jq -r '.t0_unix' "$j")
-read -r da dr <<<"$(jq -r '.faults[0] | "\(.applied_t) \(.revert_began_t)"' "$j")"
+read -r da dr dab <<<"$(jq -r '.faults[0] | "\(.applied_t) \(.revert_began_t) \(.apply_began_t)"' "$j")"
 # (real - mono) - its first value, against the line's real time since t0:
 # 0 before, 0.5 x (t - applied) inside (from the first line in the window,
 # within 20 ms), constant after.
 res=$(grep -o 'real=[0-9.]* mono=[0-9.]*' "$out/logs/ck.0.log" |
-      awk -F'[= ]' -v t0="$t0" -v a="$da" -v b="$dr" '
+      awk -F'[= ]' -v t0="$t0" -v a="$da" -v b="$dr" -v ab="$dab" '
         { d = $2 - $4; if (!n++) base = d; d -= base; t = $4 - m0; if (n == 1) m0 = $4 }
         { rt = $2 - t0 - d }
         rt < a - 0.05 && (d > 0.02 || d < -0.02) { bad_before++ }
-        rt > a + 0.05 && rt < b - 0.05 { if (!f++) { t1 = rt; d1 = d; jump = d1 - 0.5 * (rt - a) }
+        rt > a + 0.05 && rt < b - 0.05 { if (!f++) { t1 = rt; d1 = d; lo = d1 - 0.5 * (rt - a); hi = d1 - 0.5 * (rt - ab) }
                                           e = d1 + 0.5 * (rt - t1); if (d < e - 0.03 || d > e + 0.03) bad_in++; inw++ }
         rt > b + 0.1 { last = d; after++ }
-        END { printf "%d %d %d %s %.3f %d\n", bad_before, bad_in, inw, (jump ? jump : 0), last, after }')
-read -r bb bi inw jump kept after <<<"$res"
+        END { printf "%d %d %d %.4f %.4f %.3f %d\n", bad_before, bad_in, inw, lo, hi, last, after }')
+read -r bb bi inw jlo jhi kept after <<<"$res"
 expect_true "the drift: 1.5x inside the window ($inw lines, $bi off by > 30 ms), none before ($bb off)" \
     [ "$inw" -ge 30 -a "$bi" = 0 -a "$bb" = 0 ]
-expect_true "no jump at the window's start (first line in it: $jump s off 0.5 x its time since the apply)" \
-    awk -v j="$jump" 'BEGIN {exit !(j < 0.03 && j > -0.03)}'
+# The drift begins when the new file reaches the node, between the apply's
+# start and its end: the first line in the window has drifted between 0.5
+# x its time since each (30 ms of slack: the replica's start is read on the
+# node to a fork's time).  Without the start read there, the clock would
+# jump by 0.5 x the time from the replica's start to the window's (~0.6 s).
+expect_true "no jump at the window's start (first line in it: $jlo s past 0.5 x its time since the apply's end, $jhi s since its start)" \
+    awk -v lo="$jlo" -v hi="$jhi" 'BEGIN {exit !(lo > -0.03 && hi < 0.03)}'
 expect_true "what it drifted kept after the window ($kept s over $after lines, about 0.5 x 1.5 s)" \
     awk -v k="$kept" -v n="$after" 'BEGIN {exit !(n >= 10 && k > 0.6 && k < 0.85)}'
 jq '.faults[0] = {"kind": "clock", "name": "mono", "target": "ck", "clocks": ["monotonic"],
@@ -325,5 +391,29 @@ expect_eq "chaosrun cleanup exits 0" 0 "$crc"
 # Process groups die with their ssh sessions' end; allow a moment.
 for _ in $(seq 20); do [ -z "$(node_left "$runid")" ] && break; sleep 0.1; done
 expect_eq "nothing left on the nodes after cleanup" "" "$(node_left "$runid")"
+
+# ---- 3b. the same with cgroups made on the nodes (section 2a's scenario) --
+out="$E2E_TMP/killed-res"
+ip netns exec "$ctl" "$CHAOSRUN" --no-status --out "$out" "$E2E_TMP/res.json" >"$out.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do
+    grep -q "fault throttle (cpu) applied" "$out.out" 2>/dev/null && break
+    sleep 0.1
+done
+jan=$(pgrep -P "$pid" -f __janitor || true)
+kill -KILL "$pid" $jan 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+runid=$(awk '$2 == "ssh-dir" {print $9; exit}' "$out/ledger" | sed 's|/tmp/chaosrun-||; s|-n[0-9]$||')
+cgs() { ls -d /sys/fs/cgroup/*/chaosrun-"$runid"-* 2>/dev/null || true; }
+expect_true "the killed run had made its cgroups on the nodes ($(cgs | wc -l))" [ -n "$runid" -a -n "$(cgs)" ]
+set +e
+in_ctl "$CHAOSRUN" cleanup "$out" >"$out.clean" 2>&1
+crc=$?
+set -e
+expect_eq "chaosrun cleanup exits 0" 0 "$crc"
+[ "$crc" = 0 ] || cat "$out.clean"
+for _ in $(seq 20); do [ -z "$(node_left "$runid")$(cgs)" ] && break; sleep 0.1; done
+expect_eq "no cgroup of the killed run left on the nodes" "" "$(cgs)"
+expect_eq "nothing else left on the nodes" "" "$(node_left "$runid")"
 
 finish
