@@ -133,7 +133,9 @@ expect_true "the message names the kind and the node" \
 # A spinner on n3 throttled to 20 % of a CPU for 2 s: its CPU share (CPU
 # time over wall time, its own reports) is at most the quota inside the
 # window and above it outside; a forker on n2 capped at 2 tasks: its forks
-# fail with EAGAIN inside the window only.  The forker is killed by a
+# fail with EAGAIN inside the window only; an eater on n1 under a 48 MiB
+# limit is killed by n1's OOM killer, more than once (each restart starts
+# in the limited cgroup).  The forker is killed by a
 # fault inside the cap's window and restarted: the restart joins the
 # limited cgroup before its program runs (its forks still fail).  The
 # cgroups are gone from the nodes at the end.
@@ -145,10 +147,14 @@ cat >"$E2E_TMP/res.json" <<EOF
     "ready": {"kind": "log", "regex": "cr_tgt_hog spin started"}},
    {"name": "forker", "host": "n2", "cmd": ["$CR_BIN/cr_tgt_hog", "fork", "--step-ms", "50"],
     "restart": "on-failure", "restart_delay_s": 0.1,
-    "ready": {"kind": "log", "regex": "cr_tgt_hog fork started"}}],
+    "ready": {"kind": "log", "regex": "cr_tgt_hog fork started"}},
+   {"name": "eater", "host": "n1", "cmd": ["$CR_BIN/cr_tgt_hog", "alloc", "--step-mb", "8", "--step-ms", "50"],
+    "restart": "on-failure", "restart_delay_s": 0.2,
+    "ready": {"kind": "log", "regex": "cr_tgt_hog alloc started"}}],
  "faults": [
    {"kind": "cpu", "name": "throttle", "target": "spinner", "quota_pct": 20, "at_s": 1.5, "for_s": 2.5},
    {"kind": "pids", "name": "cap", "target": "forker", "max": 2, "at_s": 1, "for_s": 3},
+   {"kind": "memory", "name": "squeeze", "target": "eater", "limit_mb": 48, "at_s": 0.3, "for_s": 3},
    {"kind": "kill", "name": "kill-forker", "target": "forker", "signal": "SIGKILL", "at_s": 2.5}],
  "expect": [
    {"kind": "events", "name": "no-refusal-before", "ev": "fork_failed", "max": 0,
@@ -159,8 +165,16 @@ run_in_ctl "$out" "$E2E_TMP/res.json"
 expect_eq "cpu and pids faults on nodes pass" 0 "$RC"
 [ "$RC" = 0 ] || { cat "$out.err"; cat "$out"/logs/ssh-*.log 2>/dev/null || true; }
 j="$out/journal.json"
-expect_eq "both applied over ssh" "applied cgroup v1 over ssh,applied cgroup v1 over ssh" \
-    "$(jq -r '[.faults[] | select(.name == "throttle" or .name == "cap") | "\(.outcome) \(.details.backend)"] | join(",")' "$j")"
+expect_eq "the three applied over ssh" "applied cgroup v1 over ssh,applied cgroup v1 over ssh,applied cgroup v1 over ssh" \
+    "$(jq -r '[.faults[] | select(.name == "throttle" or .name == "cap" or .name == "squeeze") | "\(.outcome) \(.details.backend)"] | join(",")' "$j")"
+M='.faults[] | select(.name == "squeeze") | .details.cgroups[0]'
+kills=$(jq "$M.oom_kills" "$j")
+expect_true "n1's OOM killer killed the eater in its limited cgroup ($kills times)" [ "$kills" -ge 2 ]
+# (a node replica's SIGKILL arrives as the ssh session's exit status 9:
+# `setsid -w` there passes the signal number on)
+expect_eq "each kill an exit by SIGKILL, the restarts too (they start in the cgroup)" "$kills" \
+    "$(jq '[.services[] | select(.instance == "eater.0") | .history[]? | select(.what == "exit" and (.signal == "SIGKILL" or .code == 9))] | length' "$j")"
+expect_eq "the victims are not read on a node" "not read (the ssh node's kernel log)" "$(jq -r "$M.oom_killed" "$j")"
 expect_true "the kernel on n3 throttled the spinner" \
     jq -e '.faults[] | select(.name == "throttle") | .details.cgroups[0].periods_throttled > 5' "$j"
 t0=$(jq .t0_unix "$j")
