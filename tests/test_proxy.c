@@ -735,16 +735,16 @@ static const char *scen_fmt =
     "  ]\n"
     "}\n";
 
-/* Load; returns diags count, fills first message and line. */
-static size_t load(const char *links, const char *fault, char *msg, size_t n,
-                   int *line, cr_scen **out)
+/* Load text as scenario file name; returns diags count, fills the first
+ * message and line. */
+static size_t load_doc(const char *name, const char *text, char *msg, size_t n,
+                       int *line, cr_scen **out)
 {
-    char *text = cr_asprintf(scen_fmt, links, fault);
     cr_scen *sc = NULL;
     cr_diags d = {0};
     cr_err e;
     cr_err_clear(&e);
-    cr_scen_load_buffer("p.json", text, strlen(text), &sc, &d, &e);
+    cr_scen_load_buffer(name, text, strlen(text), &sc, &d, &e);
     size_t k = d.n;
     if (msg)
         snprintf(msg, n, "%s", d.n ? d.v[0].msg : "");
@@ -753,11 +753,20 @@ static size_t load(const char *links, const char *fault, char *msg, size_t n,
     if (d.n)
         cr_diags_print(&d, stdout);
     cr_diags_free(&d);
-    cr_free(text);
     if (out)
         *out = sc;
     else
         cr_scen_free(sc);
+    return k;
+}
+
+/* scen_fmt with links and fault, loaded as load_doc. */
+static size_t load(const char *links, const char *fault, char *msg, size_t n,
+                   int *line, cr_scen **out)
+{
+    char *text = cr_asprintf(scen_fmt, links, fault);
+    size_t k = load_doc("p.json", text, msg, n, line, out);
+    cr_free(text);
     return k;
 }
 
@@ -1182,20 +1191,6 @@ static void test_proxy_link_in_netns(void)
 
 /* The loader: links between hosts are allowed, a host and the harness's
  * network, a remote node or a container without a network are not. */
-static size_t load_text(const char *text, char *msg, size_t n)
-{
-    cr_scen *sc = NULL;
-    cr_diags d = {0};
-    cr_err e;
-    cr_err_clear(&e);
-    cr_scen_load_buffer("h.json", text, strlen(text), &sc, &d, &e);
-    size_t k = d.n;
-    snprintf(msg, n, "%s", d.n ? d.v[0].msg : "");
-    cr_diags_free(&d);
-    cr_scen_free(sc);
-    return k;
-}
-
 static void test_proxy_links_between_hosts(void)
 {
     static const char fmt[] =
@@ -1224,7 +1219,7 @@ static void test_proxy_links_between_hosts(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *text = cr_asprintf(fmt, cases[i].b, cases[i].wh, cases[i].f);
         char msg[1024];
-        size_t n = load_text(text, msg, sizeof msg);
+        size_t n = load_doc("h.json", text, msg, sizeof msg, NULL, NULL);
         int ok = cases[i].want ? n >= 1 && strstr(msg, cases[i].want) != NULL
                                : n == 0;
         if (!ok)

@@ -134,8 +134,9 @@ expect_true "the message names the kind and the node" \
 # time over wall time, its own reports) is at most the quota inside the
 # window and above it outside; a forker on n2 capped at 2 tasks: its forks
 # fail with EAGAIN inside the window only; an eater on n1 under a 48 MiB
-# limit is killed by n1's OOM killer, more than once (each restart starts
-# in the limited cgroup).  The forker is killed by a
+# limit (from when it is ready: a limit below what it already holds would
+# be refused) is killed by n1's OOM killer, more than once (each restart
+# starts in the limited cgroup).  The forker is killed by a
 # fault inside the cap's window and restarted: the restart joins the
 # limited cgroup before its program runs (its forks still fail).  The
 # cgroups are gone from the nodes at the end.
@@ -148,13 +149,14 @@ cat >"$E2E_TMP/res.json" <<EOF
    {"name": "forker", "host": "n2", "cmd": ["$CR_BIN/cr_tgt_hog", "fork", "--step-ms", "50"],
     "restart": "on-failure", "restart_delay_s": 0.1,
     "ready": {"kind": "log", "regex": "cr_tgt_hog fork started"}},
-   {"name": "eater", "host": "n1", "cmd": ["$CR_BIN/cr_tgt_hog", "alloc", "--step-mb", "8", "--step-ms", "50"],
+   {"name": "eater", "host": "n1", "cmd": ["$CR_BIN/cr_tgt_hog", "alloc", "--step-mb", "8", "--step-ms", "100"],
     "restart": "on-failure", "restart_delay_s": 0.2,
     "ready": {"kind": "log", "regex": "cr_tgt_hog alloc started"}}],
  "faults": [
    {"kind": "cpu", "name": "throttle", "target": "spinner", "quota_pct": 20, "at_s": 1.5, "for_s": 2.5},
    {"kind": "pids", "name": "cap", "target": "forker", "max": 2, "at_s": 1, "for_s": 3},
-   {"kind": "memory", "name": "squeeze", "target": "eater", "limit_mb": 48, "at_s": 0.3, "for_s": 3},
+   {"kind": "memory", "name": "squeeze", "target": "eater", "limit_mb": 48, "for_s": 5,
+    "on_ready": {"svc": "eater", "count": 1}},
    {"kind": "kill", "name": "kill-forker", "target": "forker", "signal": "SIGKILL", "at_s": 2.5}],
  "expect": [
    {"kind": "events", "name": "no-refusal-before", "ev": "fork_failed", "max": 0,
@@ -184,7 +186,16 @@ read -r before during after <<<"$(jq -s -r --argjson t0 "$t0" --argjson a "$a" -
     | (map(.cpu_ms) | add) / (map(.ms) | add);
   "\(w($t0 + 0.3; $t0 + $a)) \(w($t0 + $a + 0.2; $t0 + $b)) \(w($t0 + $r + 0.3; $t0 + 100))"' "$out/events.jsonl")"
 expect_true "CPU share on n3 inside the window at most the quota ($during; before $before, after $after)" \
-    awk -v d="$during" -v b="$before" -v a="$after" 'BEGIN {exit !(d > 0 && d <= 0.26 && (b > 0.35 || a > 0.35) && a > d)}'
+    awk -v d="$during" 'BEGIN {exit !(d > 0 && d <= 0.26)}'
+# The contrast says the quota, not the machine, held the loop back -- when
+# the machine gave it more than the quota before the window; a machine so
+# busy that it did not (load 10 beside the whole suite) shows nothing.
+if awk -v b="$before" 'BEGIN {exit !(b > 0.3)}'; then
+    expect_true "more CPU after the window than inside it ($after > $during)" \
+        awk -v d="$during" -v a="$after" 'BEGIN {exit !(a > d)}'
+else
+    echo "note: the loop had $before of a CPU before the window: the machine, not the quota, bounds it; the contrast is not judged"
+fi
 read -r ca cr <<<"$(jq -r '.faults[] | select(.name == "cap") | "\(.applied_t) \(.revert_began_t)"' "$j")"
 read -r kt <<<"$(jq -r '.faults[] | select(.name == "kill-forker") | .applied_t' "$j")"
 refused() { jq -s --argjson t0 "$t0" --argjson lo "$1" --argjson hi "$2" \
@@ -322,11 +333,13 @@ expect_true "the drift: 1.5x inside the window ($inw lines, $bi off by > 30 ms),
     [ "$inw" -ge 30 -a "$bi" = 0 -a "$bb" = 0 ]
 # The drift begins when the new file reaches the node, between the apply's
 # start and its end: the first line in the window has drifted between 0.5
-# x its time since each (30 ms of slack: the replica's start is read on the
-# node to a fork's time).  Without the start read there, the clock would
+# x its time since each, with 50 ms of slack: the replica's start is read
+# on the node to 10 ms ticks and a fork's time, and brought here by the
+# clock offset measured at set-up (to half a round trip): at load 10 the
+# start came out 72 ms off.  Without the start read there, the clock would
 # jump by 0.5 x the time from the replica's start to the window's (~0.6 s).
 expect_true "no jump at the window's start (first line in it: $jlo s past 0.5 x its time since the apply's end, $jhi s since its start)" \
-    awk -v lo="$jlo" -v hi="$jhi" 'BEGIN {exit !(lo > -0.03 && hi < 0.03)}'
+    awk -v lo="$jlo" -v hi="$jhi" 'BEGIN {exit !(lo > -0.05 && hi < 0.05)}'
 expect_true "what it drifted kept after the window ($kept s over $after lines, about 0.5 x 1.5 s)" \
     awk -v k="$kept" -v n="$after" 'BEGIN {exit !(n >= 10 && k > 0.6 && k < 0.85)}'
 jq '.faults[0] = {"kind": "clock", "name": "mono", "target": "ck", "clocks": ["monotonic"],
@@ -380,52 +393,49 @@ expect_eq "every id forwarded and judged" passed \
 expect_eq "nothing left on the nodes" "" "$(node_left "$(run_id "$j")")"
 
 # ---- 3. SIGKILLed harness: `chaosrun cleanup` reconnects -------------------
+# killed_run OUT SCENARIO GREP FILE: chaosrun in ctl, SIGKILLed -- with its
+# janitor, which would undo the ledger, as a machine crash would -- once
+# GREP is in FILE (bounded: 30 s); the run's id into runid.
+killed_run() {
+    local pid jan
+    ip netns exec "$ctl" "$CHAOSRUN" --no-status --out "$1" "$2" >"$1.out" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 300); do
+        grep -q -- "$3" "$4" 2>/dev/null && break
+        sleep 0.1
+    done
+    sleep 0.3
+    jan=$(pgrep -P "$pid" -f __janitor || true)
+    kill -KILL "$pid" $jan 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    runid=$(awk '$2 == "ssh-dir" {print $9; exit}' "$1/ledger" | sed 's|/tmp/chaosrun-||; s|-n[0-9]$||')
+}
+# cleanup_run OUT: `chaosrun cleanup OUT` exits 0.
+cleanup_run() {
+    local crc
+    set +e
+    in_ctl "$CHAOSRUN" cleanup "$1" >"$1.clean" 2>&1
+    crc=$?
+    set -e
+    expect_eq "chaosrun cleanup exits 0" 0 "$crc"
+    [ "$crc" = 0 ] || cat "$1.clean"
+}
 out="$E2E_TMP/killed"
-ip netns exec "$ctl" "$CHAOSRUN" --no-status --out "$out" "$scen" >"$out.out" 2>&1 &
-pid=$!
 # Killed while the bandwidth fault holds a qdisc on n1 (applied at 5 s).
-for _ in $(seq 1 300); do
-    grep -q ' ssh-tc ' "$out/ledger" 2>/dev/null && break
-    sleep 0.1
-done
-sleep 0.3
-# The janitor would undo the ledger; kill it too, as a machine crash would.
-jan=$(pgrep -P "$pid" -f __janitor || true)
-kill -KILL "$pid" $jan 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
-runid=$(awk '$2 == "ssh-dir" {print $9; exit}' "$out/ledger" | sed 's|/tmp/chaosrun-||; s|-n[0-9]$||')
+killed_run "$out" "$scen" ' ssh-tc ' "$out/ledger"
 expect_true "the killed run had made a node directory" [ -n "$runid" ]
 expect_true "and left something on the nodes ($(node_left "$runid"))" [ -n "$(node_left "$runid")" ]
-set +e
-in_ctl "$CHAOSRUN" cleanup "$out" >"$out.clean" 2>&1
-crc=$?
-set -e
-expect_eq "chaosrun cleanup exits 0" 0 "$crc"
-[ "$crc" = 0 ] || cat "$out.clean"
+cleanup_run "$out"
 # Process groups die with their ssh sessions' end; allow a moment.
 for _ in $(seq 20); do [ -z "$(node_left "$runid")" ] && break; sleep 0.1; done
 expect_eq "nothing left on the nodes after cleanup" "" "$(node_left "$runid")"
 
 # ---- 3b. the same with cgroups made on the nodes (section 2a's scenario) --
 out="$E2E_TMP/killed-res"
-ip netns exec "$ctl" "$CHAOSRUN" --no-status --out "$out" "$E2E_TMP/res.json" >"$out.out" 2>&1 &
-pid=$!
-for _ in $(seq 1 300); do
-    grep -q "fault throttle (cpu) applied" "$out.out" 2>/dev/null && break
-    sleep 0.1
-done
-jan=$(pgrep -P "$pid" -f __janitor || true)
-kill -KILL "$pid" $jan 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
-runid=$(awk '$2 == "ssh-dir" {print $9; exit}' "$out/ledger" | sed 's|/tmp/chaosrun-||; s|-n[0-9]$||')
+killed_run "$out" "$E2E_TMP/res.json" "fault throttle (cpu) applied" "$out.out"
 cgs() { ls -d /sys/fs/cgroup/*/chaosrun-"$runid"-* 2>/dev/null || true; }
 expect_true "the killed run had made its cgroups on the nodes ($(cgs | wc -l))" [ -n "$runid" -a -n "$(cgs)" ]
-set +e
-in_ctl "$CHAOSRUN" cleanup "$out" >"$out.clean" 2>&1
-crc=$?
-set -e
-expect_eq "chaosrun cleanup exits 0" 0 "$crc"
-[ "$crc" = 0 ] || cat "$out.clean"
+cleanup_run "$out"
 for _ in $(seq 20); do [ -z "$(node_left "$runid")$(cgs)" ] && break; sleep 0.1; done
 expect_eq "no cgroup of the killed run left on the nodes" "" "$(cgs)"
 expect_eq "nothing else left on the nodes" "" "$(node_left "$runid")"
