@@ -42,11 +42,16 @@ read -r DA DB DZ <<<"$(win drift)"
 KEPT=$(jq -r '.faults[] | select(.name == "drift") | .details.reverted.instances[0].wall_offset_s' "$J")
 expect_true "the drift kept is about 0.5 x 2 s - 20 ($KEPT)" \
     awk -v k="$KEPT" 'BEGIN { exit !(k > -19.1 && k < -18.9) }'
-# Per sample: t (s after t0, real), d = wall clock offset seen.
+# Per sample: t (s after t0, real), d = wall clock offset seen, whether
+# time() agrees with the faked clock -- to within a second either way:
+# libfaketime fakes time() from the whole seconds, and with a fractional
+# offset (a drift kept: -19.000274 s) its second turns over up to that
+# fraction before clock_gettime's does (1 of 190 samples, whole suite, stop
+# 30).  Not faked at all, time() would be 19-30 s off.
 awk -v t0="$T0" '/^clock real=/ {
         split($2, a, "="); split($3, b, "="); split($5, c, "=")
         if (!n++) d0 = a[2] - b[2]
-        printf "%.4f %.6f %d %.6f %.6f\n", b[2] + d0 - t0, a[2] - b[2] - d0, (c[2] == int(a[2]) || c[2] == int(a[2]) + 1), a[2], b[2]
+        printf "%.4f %.6f %d %.6f %.6f\n", b[2] + d0 - t0, a[2] - b[2] - d0, (c[2] >= int(a[2]) - 1 && c[2] <= int(a[2]) + 1), a[2], b[2]
     }' "$E2E_TMP/c/logs/clk.0.log" >"$E2E_TMP/samples"
 classify() { # phase checks; prints "name count bad" lines
     awk -v sa="$SA" -v sb="$SB" -v sz="$SZ" -v ja="$JA" -v da="$DA" -v db="$DB" -v dz="$DZ" -v kept="$KEPT" '
