@@ -8,6 +8,7 @@
 # Needs node (>= 18, for its fetch) and npm, and the npm registry once: the
 # package is installed into the build tree (build/npm-toxiproxy/) and
 # reused.  Without them: skipped (77) with the reason.
+# e2e-netns: caller (it installs the client from the npm registry)
 set -e
 . "$(dirname "$0")/lib.sh"
 CLIENT=toxiproxy-node-client@4.1.0

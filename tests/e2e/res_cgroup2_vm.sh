@@ -25,6 +25,7 @@
 # harness; a harness whose cgroup's parent holds processes (v2's
 # no-internal-process rule) exits 3 with the reason.  Skipped (77) when
 # qemu, busybox-static, cpio or the kernel package are missing.
+# e2e-netns: caller (it fetches the kernel from the Debian archive)
 set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/res_io.inc"
