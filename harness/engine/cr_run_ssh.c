@@ -559,13 +559,6 @@ static int offset_measure(ssh_node *nd, node_cmd *c, int in_fd, cr_err *err)
  * here, in the run's events file, which rotates.  A failure (no fallocate,
  * a file system without hole punching) stops the cutting on that node, as
  * a failed local cut does; the journal says why. */
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void punch_fail(ssh_node *nd, const char *what, const char *out)
 {
     nd->punch_failed = 1;
@@ -614,7 +607,7 @@ static void punch_start(ssh_node *nd, unsigned long long upto)
     nd->punch_pid = pr.pid;
     nd->punch_out = p[0];
     nd->punch_upto = upto;
-    nd->punch_t0 = mono_now();
+    nd->punch_t0 = cr_run_mono();
 }
 
 /* A cut that ended (wait: wait for it, at most 10 s): what it freed, or
@@ -632,7 +625,7 @@ static void punch_poll(ssh_node *nd, int wait)
             snprintf(what, sizeof what, "no exit within 10 s");
     } else {
         pid_t w = waitpid(nd->punch_pid, &st, WNOHANG);
-        if (w == 0 && mono_now() - nd->punch_t0 < 30)
+        if (w == 0 && cr_run_mono() - nd->punch_t0 < 30)
             return;
         if (w == 0) {
             kill(-nd->punch_pid, SIGKILL);
@@ -1131,8 +1124,7 @@ static char *cgroup_make_cmd(const ssh_run *s, const ssh_node *nd,
         "\"$p\" >> \"$L\"; echo \"$c\" >> \"$L\"; mkdir -p \"$c\" 2>&1 || exit "
         "1; if [ $v = 2 ]; then echo \"+$C\" > \"$m/cgroup.subtree_control\" "
         "2>&1 && echo \"+$C\" > \"$p/cgroup.subtree_control\" 2>&1 || exit 1; "
-        "fi; echo \"$c\" >> \"$J\"; if [ -s \"$J\" ] && g=$(cat "
-        "\"${J%.cgroups}\" "
+        "fi; echo \"$c\" >> \"$J\"; if g=$(cat \"${J%.cgroups}\" "
         "2>/dev/null) && [ -n \"$g\" ]; then for t in $(pgrep -g \"$g\"); do "
         "echo \"$t\" > \"$c/cgroup.procs\" 2>/dev/null; done; fi; echo \"$v "
         "$c\"";

@@ -70,3 +70,22 @@ free_port() {
     done
     echo "$1"
 }
+
+# A CPU quota of 20 % judged from a loop's own CPU share (CPU time over
+# wall time) before, inside and after the window: inside at most the quota
+# (the kernel's bound, which other load can only lower).  The contrast --
+# more after than inside -- says the quota, not the machine, held the loop
+# back; it is judged only when the machine gave the loop more than the
+# quota before the window (at load 10 it did not: then it shows nothing,
+# and the kernel's throttled periods still say the quota bit).
+# cpu_quota_checks WHAT BEFORE DURING AFTER
+cpu_quota_checks() {
+    expect_true "CPU share$1 inside the window at most the quota ($3; before $2, after $4)" \
+        awk -v d="$3" 'BEGIN { exit !(d > 0 && d <= 0.26) }'
+    if awk -v b="$2" 'BEGIN { exit !(b > 0.3) }'; then
+        expect_true "more CPU after the window than inside it ($4 > $3)" \
+            awk -v d="$3" -v a="$4" 'BEGIN { exit !(a > d) }'
+    else
+        echo "note: the loop had $2 of a CPU before the window: the machine, not the quota, bounds it; the contrast is not judged"
+    fi
+}
