@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -180,6 +181,50 @@ static void test_ssh_service_cmd_runs(void)
     cr_test_rmtree(dir);
 }
 
+/* The wrapper's exit status tells a replica killed by signal N (128+N:
+ * the containers' rule, cr_run_ctr_status) from one that exited with code
+ * N (`setsid -w` passed the signal number on as an exit code: a SIGKILL
+ * read as "exit 9"); the session's stdin reaches the program. */
+static void test_ssh_service_cmd_status(void)
+{
+    static const struct {
+        const char *script, *want;
+    } c[] = {
+        {"kill -s KILL $$", "exit 137"},
+        {"kill -s TERM $$", "exit 143"},
+        {"exit 9", "exit 9"},
+        {"read -r l && [ \"$l\" = from-ssh ]", "exit 0"},
+    };
+    char *dir = cr_test_tmpdir();
+    char pidfile[512], in[512];
+    snprintf(pidfile, sizeof pidfile, "%s/svc.0.pid", dir);
+    snprintf(in, sizeof in, "%s/stdin", dir);
+    FILE *f = fopen(in, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("from-ssh\n", f);
+    fclose(f);
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char *argv[] = {"sh", "-c", (char *)c[i].script, NULL};
+        char *cmd = cr_ssh_service_cmd(dir, pidfile, NULL, argv);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
+        /* As sshd runs it: sh -c, a process group leader (cr_spawn_run
+         * makes it one), stdin what the session gives. */
+        char *full = cr_asprintf("exec < '%s'; %s", in, cmd);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(full);
+        char *av[] = {"sh", "-c", full, NULL};
+        char detail[64] = "";
+        cr_err e;
+        cr_err_clear(&e);
+        cr_spawn_run(av, NULL, 10.0, -1, detail, sizeof detail, &e);
+        CU_ASSERT_STRING_EQUAL(detail, c[i].want);
+        if (strcmp(detail, c[i].want) != 0)
+            fprintf(stderr, "  case %zu (%s): %s\n", i, c[i].script, detail);
+        cr_free(full);
+        cr_free(cmd);
+    }
+    cr_test_rmtree(dir);
+}
+
 static void test_ssh_nft_ruleset(void)
 {
     const char *addrs[] = {"10.1.0.2", "fd00::3"};
@@ -282,8 +327,62 @@ static void test_ssh_cleanup_refuses(void)
     char *c = cr_ssh_dir_cleanup_cmd("/tmp/chaosrun-ab-n1");
     CU_ASSERT(strstr(c, "d='/tmp/chaosrun-ab-n1'; [ -d \"$d\" ] || exit 0;") ==
               c);
-    CU_ASSERT(strstr(c, "rm -rf -- \"$d\"") != NULL);
+    CU_ASSERT(strstr(c, "rm -rf --one-file-system -- \"$d\"") != NULL);
     cr_free(c);
+}
+
+static int mounted(const char *path)
+{
+    char line[1024], dev[256], mp[512];
+    int yes = 0;
+    FILE *f = fopen("/proc/self/mounts", "r");
+    while (f && fgets(line, sizeof line, f))
+        yes |= sscanf(line, "%255s %511s", dev, mp) == 2 && !strcmp(mp, path);
+    if (f)
+        fclose(f);
+    return yes;
+}
+
+/* The node's clean-up, run here: disk_fill's listed fill file removed (not
+ * another listed file), its tmpfs below the directory unmounted (not a
+ * listed mount elsewhere), then the directory gone. */
+static void test_ssh_dir_cleanup_runs(void)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "  (skipped: mounting a tmpfs needs root)\n");
+        return;
+    }
+    char *top = cr_test_tmpdir();
+    char d[512], fill[600], scr[512], other[512], p[700], out[256];
+    snprintf(d, sizeof d, "%s/chaosrun-ab-n1", top);
+    snprintf(fill, sizeof fill, "%s/fill", d);
+    snprintf(scr, sizeof scr, "%s/scratch", top);
+    snprintf(other, sizeof other, "%s/other", top);
+    CU_ASSERT_FATAL(mkdir(d, 0700) == 0 && mkdir(fill, 0755) == 0 &&
+                    mkdir(scr, 0755) == 0 && mkdir(other, 0755) == 0);
+    char *mnt = cr_asprintf("mount -t tmpfs -o size=1m x '%s' && mount -t "
+                            "tmpfs -o size=1m x '%s' && : > '%s/.chaosrun-"
+                            "fill-f-0' && : > '%s/keep' && printf '%%s\\n' "
+                            "'%s/.chaosrun-fill-f-0' '%s/keep' > '%s/files' "
+                            "&& printf '%%s\\n' '%s' '%s' > '%s/mounts'",
+                            fill, other, scr, scr, scr, scr, d, fill, other, d);
+    CU_ASSERT_EQUAL_FATAL(sh_run(top, mnt, out, sizeof out), 0);
+    cr_free(mnt);
+    CU_ASSERT(mounted(fill) && mounted(other));
+    char *c = cr_ssh_dir_cleanup_cmd(d);
+    CU_ASSERT_EQUAL(sh_run(top, c, out, sizeof out), 0);
+    cr_free(c);
+    CU_ASSERT(!mounted(fill));
+    CU_ASSERT(access(d, F_OK) != 0);
+    snprintf(p, sizeof p, "%s/.chaosrun-fill-f-0", scr);
+    CU_ASSERT(access(p, F_OK) != 0);
+    snprintf(p, sizeof p, "%s/keep", scr);
+    CU_ASSERT(access(p, F_OK) == 0);
+    CU_ASSERT(mounted(other));
+    if (mounted(fill))
+        umount2(fill, MNT_DETACH);
+    umount2(other, MNT_DETACH);
+    cr_test_rmtree(top);
 }
 
 void cr_test_register(void)
@@ -295,6 +394,8 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_ssh_quote_survives_sh);
     CR_ADD_TEST(s, test_ssh_argv_options);
     CR_ADD_TEST(s, test_ssh_service_cmd_runs);
+    CR_ADD_TEST(s, test_ssh_service_cmd_status);
+    CR_ADD_TEST(s, test_ssh_dir_cleanup_runs);
     CR_ADD_TEST(s, test_ssh_nft_ruleset);
     CR_ADD_TEST(s, test_ssh_event_line_offset);
     CR_ADD_TEST(s, test_ssh_ledger_lines);

@@ -70,16 +70,29 @@ static int pause_check(cr_fault *f, cr_run *r, cr_err *err)
 {
     cr_err e;
     cr_err_clear(&e);
-    (void)r;
     if (pause_mode(f) == PAUSE_FREEZER &&
+        !cr_run_ssh_svc_node(r, f->target.service) &&
         cr_cgroup_check("freezer", NULL, &e) != 0)
         return cr_err_set(err, CR_EUNSUP, "fault %s (pause, mode freezer): %s",
                           f->name, e.msg);
     return 0;
 }
 
+/* The freezer cgroup of replica in: here, or on its ssh node; *v2. */
+static int freezer_cgroup(cr_run *r, cr_inst *in, const char **cg, int *v2,
+                          cr_err *err)
+{
+    if (cr_run_ssh_svc_node(r, cr_inst_service(in)))
+        return cr_run_ssh_cgroup(r, in, "freezer", cg, v2, err);
+    int rc = cr_run_inst_cgroup(r, in, "freezer", cg, err);
+    if (rc == 0)
+        *v2 = cr_cgroup_is_v2(*cg);
+    return rc;
+}
+
 /* mode freezer: every replica of the service gets its freezer cgroup
- * before it starts, so that all it forks is inside. */
+ * before it starts, so that all it forks is inside (on an ssh node: made
+ * there, joined by every start of the replica). */
 static int pause_prepare(cr_fault *f, cr_run *r, cr_err *err)
 {
     cr_inst *v[CR_ACT_MAX_INST];
@@ -88,14 +101,16 @@ static int pause_prepare(cr_fault *f, cr_run *r, cr_err *err)
     size_t n = cr_run_instances(r, f->target.service, v, CR_ACT_MAX_INST);
     for (size_t i = 0; i < n; i++) {
         const char *cg;
+        int v2 = 0;
         cr_err e;
         cr_err_clear(&e);
-        int rc = cr_run_inst_cgroup(r, v[i], "freezer", &cg, &e);
+        int rc = freezer_cgroup(r, v[i], &cg, &v2, &e);
         if (rc != 0)
             return cr_err_set(err, rc, "fault %s: %s", f->name, e.msg);
+        if (cr_run_ssh_svc_node(r, f->target.service))
+            continue; /* (made by the node's script: its files are there) */
         char file[4200];
-        const char *probe =
-            cr_cgroup_is_v2(cg) ? "cgroup.freeze" : "freezer.state";
+        const char *probe = v2 ? "cgroup.freeze" : "freezer.state";
         snprintf(file, sizeof file, "%s/%s", cg, probe);
         if (access(file, F_OK) != 0)
             return cr_err_set(err, CR_EUNSUP,
@@ -140,12 +155,16 @@ static int pause_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)
         const char *backend = NULL;
         for (size_t k = 0; k < act->ninst; k++) {
             const char *cg;
+            int v2 = 0;
             cr_err e;
             cr_err_clear(&e);
             if (st->pid[k] &&
-                cr_run_inst_cgroup(r, act->inst[k], "freezer", &cg, &e) == 0) {
+                freezer_cgroup(r, act->inst[k], &cg, &v2, &e) == 0) {
                 json_array_append_new(cgs, json_string(cg));
-                backend = cr_cgroup_is_v2(cg) ? "cgroup v2" : "cgroup v1";
+                backend =
+                    cr_run_ssh_svc_node(r, f->target.service)
+                        ? (v2 ? "cgroup v2 over ssh" : "cgroup v1 over ssh")
+                        : (v2 ? "cgroup v2" : "cgroup v1");
             }
         }
         json_object_set_new(act->details, "mode", json_string("freezer"));

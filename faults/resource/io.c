@@ -25,6 +25,7 @@
 #include "base/cr_alloc.h"
 #include "base/cr_cgroup.h"
 #include "base/cr_cgroup2.h"
+#include "net/cr_ssh.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -97,15 +98,60 @@ static void whole_disk(unsigned *maj, unsigned *min)
     fclose(fp);
 }
 
+/* On an ssh node: the device of path there (default: the replica's
+ * directory on the node), its whole disk, found by findmnt and /sys/dev
+ * on the node at prepare. */
+static int io_node_device(cr_fault *f, cr_run *r, cr_err *err)
+{
+    io_priv *p = f->priv;
+    const char *dir = cr_run_ssh_svc_dir(r, f->target.service);
+    char full[PATH_MAX + 8], out[256] = "";
+    if (!p->path || p->path[0] != '/')
+        snprintf(full, sizeof full, "%s%s%s", dir ? dir : "",
+                 p->path ? "/" : "", p->path ? p->path : "");
+    else
+        snprintf(full, sizeof full, "%s", p->path);
+    cr_sbuf b = {0};
+    static const char body[] =
+        "; d=$(findmnt -n -o MAJ:MIN -T \"$x\" 2>&1) || { echo \"err "
+        "$x: $d\"; exit 0; }; d=$(echo $d); if [ ! -e \"/sys/dev/block/$d\" "
+        "]; then echo \"err $x is on a file system without a block device "
+        "(device $d: tmpfs, overlay, nfs, ...): nothing to throttle\"; exit "
+        "0; fi; [ ! -e \"/sys/dev/block/$d/partition\" ] || "
+        "d=$(cat \"/sys/dev/block/$d/../dev\"); echo \"ok $d\"";
+    if (cr_sbuf_add(&b, "x=", 2) || cr_ssh_quote(&b, full) ||
+        cr_sbuf_add(&b, body, sizeof body - 1)) {
+        cr_free(b.s);
+        return cr_err_set(err, CR_ENOMEM, "out of memory");
+    }
+    cr_err e;
+    cr_err_clear(&e);
+    int rc =
+        cr_run_ssh_exec(r, f->target.service, NULL, b.s, out, sizeof out, &e);
+    cr_free(b.s);
+    out[strcspn(out, "\n")] = '\0';
+    if (rc != 0)
+        return cr_err_set(err, rc, "io %s: %s", f->name, e.msg);
+    if (strncmp(out, "ok ", 3) != 0 ||
+        sscanf(out + 3, "%u:%u", &p->maj, &p->min) != 2)
+        return cr_err_set(err, CR_EUNSUP, "io %s: on ssh node %s: %s", f->name,
+                          cr_run_ssh_svc_node(r, f->target.service),
+                          strncmp(out, "err ", 4) ? out : out + 4);
+    snprintf(p->dev, sizeof p->dev, "%u:%u", p->maj, p->min);
+    return 0;
+}
+
 static int io_check(cr_fault *f, cr_run *r, cr_err *err)
 {
-    static const cr_reskind probe = {.controller = "blkio"};
+    static const cr_reskind probe = {.controller = "blkio", .on_nodes = 1};
     io_priv *p = f->priv;
     char full[PATH_MAX + 8];
     struct stat st;
     int rc = cr_resfault_check(&probe, f, r, err);
     if (rc != 0)
         return rc;
+    if (cr_run_ssh_svc_node(r, f->target.service))
+        return 0; /* the node's device: at prepare (io_node_device) */
     if (!p->path)
         snprintf(full, sizeof full, "%s", cr_run_dir(r));
     else if (p->path[0] == '/')
@@ -131,22 +177,22 @@ static int io_check(cr_fault *f, cr_run *r, cr_err *err)
 }
 
 /* The total of the lines "<dev> <op> <n>" of a blkio stat file. */
-static long long io_stat(const char *cg, const char *file, const char *dev,
+static long long io_stat(const cr_rescg *cg, const char *file, const char *dev,
                          const char *op)
 {
     char buf[8192], want[64];
-    if (cr_cgroup_read(cg, file, buf, sizeof buf, NULL) != 0)
+    if (cr_rescg_read(cg, file, buf, sizeof buf) != 0)
         return -1;
     snprintf(want, sizeof want, "%s %s ", dev, op);
     char *s = strstr(buf, want);
     return s ? strtoll(s + strlen(want), NULL, 10) : 0;
 }
 
-static json_t *io_counts(const char *cg, const char *dev)
+static json_t *io_counts(const cr_rescg *cg, const char *dev)
 {
-    if (cr_cgroup_is_v2(cg)) {
+    if (cg->v2) {
         char buf[8192];
-        if (cr_cgroup_read(cg, "io.stat", buf, sizeof buf, NULL) != 0)
+        if (cr_rescg_read(cg, "io.stat", buf, sizeof buf) != 0)
             buf[0] = '\0';
         return json_pack(
             "{s:I,s:I,s:I,s:I}", "read_bytes",
@@ -167,14 +213,11 @@ static json_t *io_counts(const char *cg, const char *dev)
         (json_int_t)io_stat(cg, "blkio.throttle.io_serviced", dev, "Write"));
 }
 
-/* (here only: io exits 3 on ssh nodes -- the device is found by a stat
- * of a path here) */
-static int io_limit(const cr_fault *f, const cr_rescg *cgr, json_t *d,
+static int io_limit(const cr_fault *f, const cr_rescg *cg, json_t *d,
                     long long *mark, cr_err *err)
 {
-    const char *cg = cgr->path;
     const io_priv *p = f->priv;
-    int v2 = cr_cgroup_is_v2(cg);
+    int v2 = cg->v2;
     (void)mark;
     json_object_set_new(d, "device", json_string(p->dev));
     json_object_set_new(d, "at_apply", io_counts(cg, p->dev));
@@ -184,35 +227,34 @@ static int io_limit(const cr_fault *f, const cr_rescg *cgr, json_t *d,
         char v[64];
         snprintf(v, sizeof v, "%s %lld", p->dev, p->lim[k]);
         json_object_set_new(d, io_keys[k], json_integer(p->lim[k]));
-        int rc = v2 ? 0 : cr_cgroup_write(cg, io_files[k], v, err);
+        int rc = v2 ? 0 : cr_rescg_write(cg, io_files[k], v, err);
         if (rc != 0)
             return rc;
     }
     if (v2) {
         char line[256];
         cr_cgroup2_io_max(p->dev, p->lim, line, sizeof line);
-        return cr_cgroup_write(cg, "io.max", line, err);
+        return cr_rescg_write(cg, "io.max", line, err);
     }
     return 0;
 }
 
-static int io_lift(const cr_fault *f, const cr_rescg *cgr, json_t *d,
+static int io_lift(const cr_fault *f, const cr_rescg *cg, json_t *d,
                    long long mark, cr_err *err)
 {
-    const char *cg = cgr->path;
     const io_priv *p = f->priv;
     char v[64];
     (void)mark;
-    if (cr_cgroup_is_v2(cg)) {
+    if (cg->v2) {
         static const long long none[IO_N];
         char line[256];
         cr_cgroup2_io_max(p->dev, none, line, sizeof line);
-        if (cr_cgroup_write(cg, "io.max", line, err) != 0)
+        if (cr_rescg_write(cg, "io.max", line, err) != 0)
             return err->code;
     } else {
         snprintf(v, sizeof v, "%s 0", p->dev);
         for (int k = 0; k < IO_N; k++)
-            if (p->lim[k] && cr_cgroup_write(cg, io_files[k], v, err) != 0)
+            if (p->lim[k] && cr_rescg_write(cg, io_files[k], v, err) != 0)
                 return err->code;
     }
     if (json_object_get(d, "in_window"))
@@ -237,10 +279,16 @@ static const cr_reskind io_kind = {
     .probe_file2 = "io.max",
     .limit = io_limit,
     .lift = io_lift,
+    .on_nodes = 1,
 };
 
 static int io_prepare(cr_fault *f, cr_run *r, cr_err *err)
 {
+    if (cr_run_ssh_svc_node(r, f->target.service)) {
+        int rc = io_node_device(f, r, err);
+        if (rc != 0)
+            return rc;
+    }
     return cr_resfault_prepare(&io_kind, f, r, err);
 }
 static int io_apply(cr_fault *f, cr_run *r, cr_fault_act *act, cr_err *err)

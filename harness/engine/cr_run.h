@@ -346,11 +346,25 @@ const char *cr_run_ssh_svc_dir(cr_run *r, const char *service);
  * CR_EUNSUP naming the node and why. */
 int cr_run_ssh_cgroup(cr_run *r, const cr_inst *in, const char *ctl,
                       const char **path, int *v2, cr_err *err);
+/* pause mode freezer on a node: the replica's freezer cgroup there (v1
+ * freezer.state, v2 cgroup.freeze) frozen or thawed, waited for until the
+ * kernel says so (at most timeout_s).  0 or a code with err. */
+int cr_run_ssh_freeze(cr_run *r, const cr_inst *in, int frozen,
+                      double timeout_s, cr_err *err);
+/* Thawed if cr_run_ssh_freeze froze it (a stop or a new start must not
+ * meet a frozen cgroup); errors go to the journal's log. */
+void cr_run_ssh_thaw_inst(cr_run *r, const cr_inst *in);
 /* The clock offset of the node `service` is placed on (node - here, in
  * seconds, as measured at set-up; journal "ssh_nodes"), 0 when none. */
 double cr_run_ssh_svc_offset(cr_run *r, const char *service);
 int cr_run_ssh_exec(cr_run *r, const char *service, const cr_inst *in,
                     const char *cmd, char *out, size_t n, cr_err *err);
+/* cmd on node `host` (a host with "ssh") through its control shell, as
+ * cr_run_ssh_exec without a replica.  ssh_dir: the node's directory of
+ * the run (after set-up), or NULL for another host. */
+int cr_run_ssh_node_exec(cr_run *r, const char *host, const char *cmd,
+                         char *out, size_t n, cr_err *err);
+const char *cr_run_ssh_dir(cr_run *r, const char *host);
 
 /* Send one command to the run's proxy; *reply (malloc'd, may be NULL)
  * receives the reply line.  CR_ESTATE when the run has no proxy, CR_EPROTO

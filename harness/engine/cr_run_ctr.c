@@ -583,9 +583,11 @@ int cr_run_ctr_signal(cr_run *r, const cr_inst *in, int sig, cr_err *err)
 int cr_run_ctr_status(const cr_inst *in, int status)
 {
     /* The client exits with the container's status; the engine says
-     * 128+N for a container killed by signal N. */
-    if (in->svc->ctr && WIFEXITED(status) && WEXITSTATUS(status) > 128 &&
-        WEXITSTATUS(status) < 128 + 65)
+     * 128+N for a container killed by signal N.  So does the shell that
+     * waits for a replica on an ssh node (cr_ssh_service_cmd), and ssh
+     * passes its status on. */
+    if ((in->svc->ctr || in->svc->remote) && WIFEXITED(status) &&
+        WEXITSTATUS(status) > 128 && WEXITSTATUS(status) < 128 + 65)
         return WEXITSTATUS(status) - 128; /* as waitpid says "signal N" */
     return status;
 }

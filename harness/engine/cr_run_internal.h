@@ -211,6 +211,9 @@ struct cr_run {
      * thread cuts), or NULL. */
     struct cr_rot *rot;
     cr_timer *timers;
+    /* Trigger applications due before t0 (start-up readiness, early
+     * events): held by on_timer, due at t0 (cr_run.c). */
+    cr_timer *held;
 
     cr_svc *svcs;
     size_t nsvcs;
@@ -422,7 +425,6 @@ cr_probe_job *cr_runprobe_take(cr_run *r);
  * teardown: leftovers killed, directories removed, masters closed. */
 int cr_run_ssh_setup(cr_run *r, cr_err *err);
 int cr_run_ssh_check(cr_run *r, cr_err *err);
-const char *cr_run_ssh_dir(cr_run *r, const char *host);
 const char *cr_run_ssh_addr(cr_run *r, const char *host);
 int cr_run_ssh_spawn_argv(cr_run *r, const cr_inst *in, char *const *env,
                           char ***argv, const char **path, cr_err *err);

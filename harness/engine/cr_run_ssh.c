@@ -98,6 +98,7 @@ typedef struct ssh_cg {
     char ctl[16];
     char path[512];
     int v2;
+    int frozen; /* freezer: frozen by cr_run_ssh_freeze */
 } ssh_cg;
 
 typedef struct ssh_run {
@@ -959,11 +960,12 @@ int cr_run_ssh_check(cr_run *r, cr_err *err)
     if (!h || !h->nssh)
         return 0;
     /* syscall: its libfiu backend (faults/syscall/syscall_fiu.c); clock:
-     * the wall clock: skew, step and drift (faults/clock.c). */
+     * the wall clock: skew, step and drift (faults/clock.c); disk_fill
+     * fills here, or on the node its "host" names. */
     static const char *const ok[] = {
-        "kill",   "terminate", "pause",   "restart", "partition",
-        "netem",  "bandwidth", "syscall", "clock",   "cpu",
-        "memory", "pids",      NULL};
+        "kill",   "terminate", "pause",     "restart", "partition",
+        "netem",  "bandwidth", "syscall",   "clock",   "cpu",
+        "memory", "pids",      "disk_fill", "io",      NULL};
     for (size_t i = 0; i < sc->nfaults; i++) {
         const cr_fault *f = &sc->faults[i];
         int fine = 0;
@@ -1063,6 +1065,16 @@ const char *cr_run_ssh_svc_dir(cr_run *r, const char *service)
     return host ? cr_run_ssh_dir(r, host) : NULL;
 }
 
+int cr_run_ssh_node_exec(cr_run *r, const char *host, const char *cmd,
+                         char *out, size_t n, cr_err *err)
+{
+    ssh_node *nd = node_of(r, host);
+    if (!nd)
+        return cr_err_set(err, CR_ESTATE, "%s: no ssh node that is set up",
+                          host);
+    return node_run(r, nd, cmd, out, n, err);
+}
+
 int cr_run_ssh_exec(cr_run *r, const char *service, const cr_inst *in,
                     const char *cmd, char *out, size_t n, cr_err *err)
 {
@@ -1112,18 +1124,27 @@ static char *cgroup_make_cmd(const ssh_run *s, const ssh_node *nd,
               cr_sbuf_add(&b, "; P=", 4) || cr_ssh_quote(&b, parent) ||
               cr_sbuf_add(&b, "; I=", 4) || cr_ssh_quote(&b, inst) ||
               cr_sbuf_add(&b, "; L=", 4) || cr_ssh_quote(&b, list) ||
-              cr_sbuf_add(&b, "; J=", 4) || cr_ssh_quote(&b, join);
+              cr_sbuf_add(&b, "; J=", 4) || cr_ssh_quote(&b, join) ||
+              /* v2's name of the controller (v1's blkio is v2's io; the
+               * freezer is no controller there: every cgroup has
+               * cgroup.freeze) */
+              cr_sbuf_add(&b, "; C2=", 5) ||
+              cr_ssh_quote(&b, strcmp(ctl, "blkio") == 0     ? "io"
+                               : strcmp(ctl, "freezer") == 0 ? ""
+                                                             : ctl);
     static const char body[] =
         "; v=1; m=$(awk -v c=\"$C\" '$3 == \"cgroup\" { n = split($4, o, "
         "\",\"); for (i = 1; i <= n; i++) if (o[i] == c) { print $2; exit } "
         "}' /proc/mounts); if [ -z \"$m\" ]; then v=2; m=$(awk '$3 == "
         "\"cgroup2\" { print $2; exit }' /proc/mounts); if [ -z \"$m\" ] || "
-        "! grep -qw \"$C\" \"$m/cgroup.controllers\" 2>/dev/null; then echo "
+        "{ [ -n \"$C2\" ] && ! grep -qw \"$C2\" \"$m/cgroup.controllers\" "
+        "2>/dev/null; }; then echo "
         "\"no $C controller (cgroup v1 or v2) on this node\"; exit 1; fi; fi; "
         "p=\"$m/$P\"; c=\"$p/$I\"; grep -qx \"$p\" \"$L\" 2>/dev/null || echo "
         "\"$p\" >> \"$L\"; echo \"$c\" >> \"$L\"; mkdir -p \"$c\" 2>&1 || exit "
-        "1; if [ $v = 2 ]; then echo \"+$C\" > \"$m/cgroup.subtree_control\" "
-        "2>&1 && echo \"+$C\" > \"$p/cgroup.subtree_control\" 2>&1 || exit 1; "
+        "1; if [ $v = 2 ] && [ -n \"$C2\" ]; then echo \"+$C2\" > "
+        "\"$m/cgroup.subtree_control\" "
+        "2>&1 && echo \"+$C2\" > \"$p/cgroup.subtree_control\" 2>&1 || exit 1; "
         "fi; echo \"$c\" >> \"$J\"; if g=$(cat \"${J%.cgroups}\" "
         "2>/dev/null) && [ -n \"$g\" ]; then for t in $(pgrep -g \"$g\"); do "
         "echo \"$t\" > \"$c/cgroup.procs\" 2>/dev/null; done; fi; echo \"$v "
@@ -1182,6 +1203,52 @@ int cr_run_ssh_cgroup(cr_run *r, const cr_inst *in, const char *ctl,
     *path = g->path;
     *v2 = g->v2;
     return 0;
+}
+
+int cr_run_ssh_freeze(cr_run *r, const cr_inst *in, int frozen,
+                      double timeout_s, cr_err *err)
+{
+    const char *cg;
+    int v2;
+    int rc = cr_run_ssh_cgroup(r, in, "freezer", &cg, &v2, err);
+    if (rc != 0)
+        return rc;
+    /* Written, then read until the kernel says the whole cgroup is in
+     * that state (a freeze completes only once every task stopped). */
+    char *cmd = cr_asprintf(
+        "c='%s'; n=%d; %s; i=0; until %s; do i=$((i + 1)); [ $i -lt $n ] "
+        "|| { echo 'not %s within %.1f s'; exit 1; }; sleep 0.01; done",
+        cg, (int)(timeout_s * 100),
+        v2 ? (frozen ? "echo 1 > \"$c/cgroup.freeze\""
+                     : "echo 0 > \"$c/cgroup.freeze\"")
+           : (frozen ? "echo FROZEN > \"$c/freezer.state\""
+                     : "echo THAWED > \"$c/freezer.state\""),
+        v2 ? (frozen ? "grep -qx 'frozen 1' \"$c/cgroup.events\""
+                     : "grep -qx 'frozen 0' \"$c/cgroup.events\"")
+           : (frozen ? "[ \"$(cat \"$c/freezer.state\")\" = FROZEN ]"
+                     : "[ \"$(cat \"$c/freezer.state\")\" = THAWED ]"),
+        frozen ? "frozen" : "thawed", timeout_s);
+    if (!cmd)
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    rc = cr_run_ssh_exec(r, cr_inst_service(in), NULL, cmd, NULL, 0, err);
+    cr_free(cmd);
+    ssh_run *s = state(r);
+    for (size_t i = 0; s && i < s->ncgs; i++)
+        if (s->cgs[i].in == in && strcmp(s->cgs[i].ctl, "freezer") == 0)
+            s->cgs[i].frozen = frozen ? 1 : rc == 0 ? 0 : s->cgs[i].frozen;
+    return rc;
+}
+
+void cr_run_ssh_thaw_inst(cr_run *r, const cr_inst *in)
+{
+    ssh_run *s = state(r);
+    for (size_t i = 0; s && i < s->ncgs; i++)
+        if (s->cgs[i].in == in && s->cgs[i].frozen) {
+            cr_err e;
+            cr_err_clear(&e);
+            if (cr_run_ssh_freeze(r, in, 0, 5.0, &e) != 0)
+                cr_run_journal_log(r, e.msg);
+        }
 }
 
 /* ---- what faults make on nodes ------------------------------------------ */

@@ -259,7 +259,10 @@ static int act_one(cr_run *r, cr_inst *in, unsigned act, cr_svc_state from,
         group_kill(in, SIGCONT);
         /* Frozen through the freezer (pause mode "freezer"): the stop
          * signal and SIGKILL act only once the cgroup is thawed. */
-        cr_run_cgroup_thaw_inst(r, in);
+        if (in->svc->remote && !in->svc->ctr)
+            cr_run_ssh_thaw_inst(r, in);
+        else
+            cr_run_cgroup_thaw_inst(r, in);
         break;
     case CR_SVA_ARM_KILL:
         in->stop_kill_at = cr_run_now(r) + in->stop_timeout_s;
@@ -565,13 +568,15 @@ int cr_run_freeze(cr_run *r, cr_inst *i, int frozen, double timeout_s,
     if (i->pid > 0 && cr_svc_fsm_step(i->st, ev, &c, &out) != 0)
         return cr_err_set(err, CR_ESTATE, "%s %s: it is %s", what, i->name,
                           cr_svc_state_name(i->st));
-    /* A container: the engine's pause is the cgroup freezer. */
+    /* A container: the engine's pause is the cgroup freezer.  On an ssh
+     * node: the replica's freezer cgroup there. */
     int rc =
         i->svc->ctr
             ? (i->pid > 0
                    ? cr_run_ctr_signal(r, i, frozen ? SIGSTOP : SIGCONT, err)
                    : 0)
-            : cr_run_cgroup_freeze(r, i, frozen, timeout_s, err);
+        : i->svc->remote ? cr_run_ssh_freeze(r, i, frozen, timeout_s, err)
+                         : cr_run_cgroup_freeze(r, i, frozen, timeout_s, err);
     if (rc != 0 || i->pid <= 0)
         return rc;
     return cr_svc_fire(r, i, ev, NULL, err);

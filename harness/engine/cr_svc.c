@@ -438,7 +438,9 @@ int cr_svc_start(cr_run *r, cr_inst *in, const char *cause, cr_err *err)
             goto out;
     } else if (in->svc->remote) {
         /* The local ssh client is the replica here: its exit is the
-         * remote program's, its output the remote program's. */
+         * remote program's, its output the remote program's.  A new
+         * start must not join a frozen cgroup (it would never run). */
+        cr_run_ssh_thaw_inst(r, in);
         if ((rc = cr_run_ssh_spawn_argv(r, in, envp, &ssh_argv, &o.path,
                                         err)) != 0)
             goto out;

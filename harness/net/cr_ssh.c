@@ -196,16 +196,22 @@ char *cr_ssh_service_cmd(const char *cwd, const char *pidfile, char *const *env,
         bad |= cr_ssh_quote(&in, argv[i]);
     }
     /* Outer: an earlier replica's group (a daemonised leftover) goes first;
-     * setsid -w keeps the ssh session open until the program exits and
-     * reports its exit status. */
+     * then the replica runs as a background job of the session's shell,
+     * which waits for it: its exit code, or 128+N when signal N killed it
+     * (the shell's rule; ssh passes the status on).  A background job is
+     * no group leader, so setsid makes the new session without a fork and
+     * $! is the replica (-w: where it is a leader after all, setsid forks
+     * and waits, and passes on the exit code).  stdin stays the session's
+     * (an asynchronous list would get /dev/null). */
     bad |= add_str(&out, "if [ -s ");
     bad |= cr_ssh_quote(&out, pidfile);
     bad |= add_str(&out, " ]; then kill -s KILL -- -\"$(cat ");
     bad |= cr_ssh_quote(&out, pidfile);
     bad |= add_str(&out, ")\" 2>/dev/null; fi; cd ");
     bad |= cr_ssh_quote(&out, cwd);
-    bad |= add_str(&out, " && exec setsid -w sh -c ");
+    bad |= add_str(&out, " || exit 1; exec 3<&0; setsid -w sh -c ");
     bad |= in.s ? cr_ssh_quote(&out, in.s) : 1;
+    bad |= add_str(&out, " <&3 3<&- & exec 3<&-; wait $!");
     cr_free(in.s);
     if (bad) {
         cr_free(out.s);
@@ -407,19 +413,33 @@ char *cr_ssh_dir_cleanup_cmd(const char *dir)
     cr_sbuf b = {0};
     int bad = add_str(&b, "d=");
     bad |= cr_ssh_quote(&b, dir);
-    /* The replicas' groups killed; then the cgroups resource faults made
+    /* Frozen cgroups (pause mode freezer) thawed: a frozen task does not
+     * die of SIGKILL.  The replicas' groups killed; then the cgroups
+     * resource faults made
      * (listed in "cgroups": the run's parents and their children, removed
      * children first, only directories named chaosrun-*; a killed group
-     * leaves them within moments); then the directory. */
+     * leaves them within moments); disk_fill's files (listed in "files",
+     * only those named .chaosrun-fill-*) and tmpfs mounts (in "mounts",
+     * only below the directory); then the directory. */
     bad |= add_str(&b,
-                   "; [ -d \"$d\" ] || exit 0; for f in \"$d\"/*.pid; "
+                   "; [ -d \"$d\" ] || exit 0; [ ! -f \"$d/cgroups\" ] || "
+                   "while read -r c; do [ ! -f \"$c/freezer.state\" ] || echo "
+                   "THAWED > \"$c/freezer.state\"; [ ! -f \"$c/cgroup.freeze\" "
+                   "] || echo 0 > \"$c/cgroup.freeze\"; done < \"$d/cgroups\" "
+                   "2>/dev/null; for f in \"$d\"/*.pid; "
                    "do [ -s \"$f\" ] && kill -s KILL -- -\"$(cat "
                    "\"$f\")\" 2>/dev/null; done; if [ -f \"$d/cgroups\" ]; "
                    "then for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 "
                    "19 20; do left=0; for c in $(sort -r \"$d/cgroups\"); "
                    "do case \"$c\" in */chaosrun-*) [ ! -d \"$c\" ] || "
                    "rmdir \"$c\" 2>/dev/null || left=1;; esac; done; [ "
-                   "$left = 0 ] && break; sleep 0.1; done; fi; rm -rf -- "
+                   "$left = 0 ] && break; sleep 0.1; done; fi; if [ -f "
+                   "\"$d/files\" ]; then while read -r x; do case \"${x##*/}\" "
+                   "in .chaosrun-fill-*) rm -f -- \"$x\";; esac; done < "
+                   "\"$d/files\"; fi; if [ -f \"$d/mounts\" ]; then while read "
+                   "-r x; do case \"$x\" in \"$d\"/*) umount -- \"$x\" "
+                   "2>/dev/null || umount -l -- \"$x\" 2>/dev/null;; esac; "
+                   "done < \"$d/mounts\"; fi; rm -rf --one-file-system -- "
                    "\"$d\"");
     if (bad) {
         cr_free(b.s);

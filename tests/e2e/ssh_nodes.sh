@@ -15,7 +15,10 @@
 # cpu quota and a pids cap act through cgroups made on the nodes; a
 # clock skew on n3 (the node's libfaketime) moves its wall clock only in
 # the window, a drift runs it at 1.5x there; with "rotate" the node's own event file is cut where it was
-# forwarded.  Checked: the verdict, the
+# forwarded.  io throttles a direct-I/O writer on n1's disk (the device
+# found on the node), a freezer pause stops a replica on n2 through its
+# cgroup there, disk_fill fills a tmpfs mounted in n2's directory (ENOSPC
+# in the window only).  Checked: the verdict, the
 # effects in the merged event history, the journal's clock offsets, a
 # service's "dirs" made on its node, and
 # that nothing is left on the nodes (no process, no nft table, no
@@ -121,13 +124,39 @@ expect_true "the ledger recorded a node directory, a table and a qdisc" \
 runid=$(run_id "$j")
 expect_eq "nothing left on the nodes" "" "$(node_left "$runid")"
 
-# ---- 2. a fault kind that cannot act on a node: exit 3 naming it ----------
-sed 's/"kind": "kill", "name": "kill-sink3", "target": "sink3", "at_s": 4/"kind": "io", "name": "slow-io", "target": "sink3", "write_bps": 1000000, "at_s": 1, "for_s": 1/' \
-    "$scen" >"$E2E_TMP/io.json"
+# ---- 2. io and the freezer on a node --------------------------------------
+# tests/e2e/scenarios/res-io.json's direct-I/O writer placed on n1: the
+# io fault throttles it on the device of its directory *on the node*
+# (found there), judged as locally (res_io.inc); a freezer pause on n2
+# stops a ticking replica there for 1 s (no tick inside the window, ticks
+# before and after) and leaves no frozen cgroup.
+. "$(dirname "$0")/res_io.inc"
+jq --argjson h "[$(ssh_host n1 2), $(ssh_host n2 3), $(ssh_host n3 4)]" \
+   --arg bin "$CR_BIN" '.hosts = $h | .services[0].host = "n1"
+    | .services[0].cmd[0] = ($bin + "/cr_tgt_hog")
+    | .services += [{"name": "ticker", "host": "n2", "port": 9131,
+                     "cmd": [($bin + "/cr_tgt_server"), "--tick-ms", "50"],
+                     "ready": {"kind": "log", "regex": "listening"}}]
+    | .faults += [{"kind": "pause", "name": "freeze", "target": "ticker", "mode": "freezer", "at_s": 1.5, "for_s": 1}]' \
+   "$CR_SRC/tests/e2e/scenarios/res-io.json" >"$E2E_TMP/io.json"
 run_in_ctl "$E2E_TMP/io" "$E2E_TMP/io.json"
-expect_eq "an io fault on an ssh node exits 3" 3 "$RC"
-expect_true "the message names the kind and the node" \
-    grep -q "fault kind io is not supported on ssh node n3" "$E2E_TMP/io.out" "$E2E_TMP/io.err"
+expect_eq "io and a freezer pause on nodes pass" 0 "$RC"
+[ "$RC" = 0 ] || cat "$E2E_TMP/io.err"
+j="$E2E_TMP/io/journal.json"
+expect_eq "io throttled n1's disk over ssh" "applied cgroup v1 over ssh n1" \
+    "$(jq -r '.faults[0] | "\(.outcome) \(.details.backend) \(.details.cgroups[0].node)"' "$j")"
+io_throttled "$E2E_TMP/io"
+P='.faults[] | select(.name == "freeze")'
+expect_eq "the freezer pause applied on n2's cgroup" "applied cgroup v1 over ssh" \
+    "$(jq -r "$P | \"\\(.outcome) \\(.details.backend)\"" "$j")"
+read -r before during after <<<"$(jq -s -r --argjson a "$(jq -n "$(jq .t0_unix "$j") + $(jq "$P | .applied_t" "$j")")" \
+    --argjson r "$(jq -n "$(jq .t0_unix "$j") + $(jq "$P | .revert_began_t" "$j")")" '
+  [.[] | select(.svc == "ticker" and .ev == "tick")] as $s
+  | "\([$s[] | select(.ts < $a)] | length) \([$s[] | select(.ts > $a + 0.1 and .ts < $r)] | length) \([$s[] | select(.ts > $r + 0.2)] | length)"' \
+  "$E2E_TMP/io/events.jsonl")"
+expect_eq "no tick from the frozen replica inside the window (before $before, after $after)" 0 "$during"
+expect_true "it ticked before and after" [ "$before" -ge 5 -a "$after" -ge 5 ]
+expect_eq "nothing left on the nodes" "" "$(node_left "$(run_id "$j")")"
 
 # ---- 2a. cgroup faults on a node: the replica's cgroup made there ---------
 # A spinner on n3 throttled to 20 % of a CPU for 2 s: its CPU share (CPU
@@ -151,13 +180,17 @@ cat >"$E2E_TMP/res.json" <<EOF
     "ready": {"kind": "log", "regex": "cr_tgt_hog fork started"}},
    {"name": "eater", "host": "n1", "cmd": ["$CR_BIN/cr_tgt_hog", "alloc", "--step-mb", "8", "--step-ms", "100"],
     "restart": "on-failure", "restart_delay_s": 0.2,
-    "ready": {"kind": "log", "regex": "cr_tgt_hog alloc started"}}],
+    "ready": {"kind": "log", "regex": "cr_tgt_hog alloc started"}},
+   {"name": "filler", "host": "n2", "cmd": ["$CR_BIN/cr_tgt_hog", "write", "--dir", "data", "--kb", "256", "--step-ms", "50"],
+    "ready": {"kind": "log", "regex": "cr_tgt_hog write started"}}],
  "faults": [
    {"kind": "cpu", "name": "throttle", "target": "spinner", "quota_pct": 20, "at_s": 1.5, "for_s": 2.5},
    {"kind": "pids", "name": "cap", "target": "forker", "max": 2, "at_s": 1, "for_s": 3},
    {"kind": "memory", "name": "squeeze", "target": "eater", "limit_mb": 48, "for_s": 5,
     "on_ready": {"svc": "eater", "count": 1}},
-   {"kind": "kill", "name": "kill-forker", "target": "forker", "signal": "SIGKILL", "at_s": 2.5}],
+   {"kind": "kill", "name": "kill-forker", "target": "forker", "signal": "SIGKILL", "at_s": 2.5},
+   {"kind": "disk_fill", "name": "fill", "host": "n2", "path": "data", "tmpfs_mb": 16, "leave_mb": 0,
+    "at_s": 1.2, "for_s": 2}],
  "expect": [
    {"kind": "events", "name": "no-refusal-before", "ev": "fork_failed", "max": 0,
     "window": {"from_s": 0, "to_s": 1}}]}
@@ -172,11 +205,33 @@ expect_eq "the three applied over ssh" "applied cgroup v1 over ssh,applied cgrou
 M='.faults[] | select(.name == "squeeze") | .details.cgroups[0]'
 kills=$(jq "$M.oom_kills" "$j")
 expect_true "n1's OOM killer killed the eater in its limited cgroup ($kills times)" [ "$kills" -ge 2 ]
-# (a node replica's SIGKILL arrives as the ssh session's exit status 9:
-# `setsid -w` there passes the signal number on)
+# (a node replica's SIGKILL arrives as the session's status 128+9 and is
+# recorded as the signal, as locally)
 expect_eq "each kill an exit by SIGKILL, the restarts too (they start in the cgroup)" "$kills" \
-    "$(jq '[.services[] | select(.instance == "eater.0") | .history[]? | select(.what == "exit" and (.signal == "SIGKILL" or .code == 9))] | length' "$j")"
+    "$(jq '[.services[] | select(.instance == "eater.0") | .history[]? | select(.what == "exit" and .signal == "SIGKILL")] | length' "$j")"
 expect_eq "the victims are not read on a node" "not read (the ssh node's kernel log)" "$(jq -r "$M.oom_killed" "$j")"
+# disk_fill on n2: a 16 MiB tmpfs mounted in the node's directory at
+# set-up, filled in the window; the writer there gets ENOSPC inside it
+# only (event times are the writer's reports: one step of 50 ms late at
+# most, widened to 0.1 s), and writes again after.
+F='.faults[] | select(.name == "fill")'
+expect_eq "the fill applied on n2's 16 MiB tmpfs" "applied n2 16" \
+    "$(jq -r "$F | \"\\(.outcome) \\(.details.node) \\(.details.size_mb)\"" "$j")"
+expect_true "nothing left free on it while filled, the space back after" \
+    jq -e "$F | .details.free_mb_after < 0.25 and .details.free_mb_released > .details.filled_mb - 1" "$j"
+t0=$(jq .t0_unix "$j")
+# (from when the apply began: it is in effect somewhere inside its round
+# trips, the fallocate of 16 MiB on the node among them)
+fa=$(jq -n "$t0 + $(jq "$F | .apply_began_t" "$j")")
+fr=$(jq -n "$t0 + $(jq "$F | .reverted_t" "$j") + 0.1")
+read -r out_fail not_enospc all_fail ok_after <<<"$(jq -s -r --argjson a "$fa" --argjson r "$fr" '
+  [.[] | select(.svc == "filler" and .ev == "write_failed")] as $f
+  | "\([$f[] | select(.ts < $a or .ts > $r)] | length) \([$f[] | select(.errno != "ENOSPC")] | length) \($f | length) \([.[] | select(.svc == "filler" and .ev == "written" and .ts > $r)] | length)"' \
+  "$out/events.jsonl")"
+expect_true "the filler's writes failed on n2 in the window ($all_fail)" test "$all_fail" -ge 10
+expect_eq "none outside it" 0 "$out_fail"
+expect_eq "every one ENOSPC" 0 "$not_enospc"
+expect_true "and it wrote again after ($ok_after)" test "$ok_after" -ge 3
 expect_true "the kernel on n3 throttled the spinner" \
     jq -e '.faults[] | select(.name == "throttle") | .details.cgroups[0].periods_throttled > 5' "$j"
 t0=$(jq .t0_unix "$j")
