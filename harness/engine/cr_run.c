@@ -280,6 +280,17 @@ static void set_t0(cr_run *r)
     for (size_t s = 0; s < r->nsvcs; s++)
         for (int i = 0; i < r->svcs[s].spec->replicas; i++)
             shift_json_times(r->svcs[s].inst[i].history, "t", d);
+    /* Triggers reached during start-up (their occurrences exist already). */
+    static const char *const trig_keys[] = {"ready_t", "seen_t", "event_t"};
+    for (size_t k = 0; k < r->nacts; k++) {
+        json_t *tr = json_object_get(r->acts[k]->rec, "trigger");
+        for (size_t j = 0; tr && j < 3; j++) {
+            json_t *t = json_object_get(tr, trig_keys[j]);
+            if (json_is_number(t))
+                json_object_set_new(tr, trig_keys[j],
+                                    json_real(json_number_value(t) - d));
+        }
+    }
     pthread_mutex_lock(&r->hist_lock);
     r->hist.t0 = r->t0_unix;
     for (size_t i = 0; i < r->hist.n; i++)
@@ -312,10 +323,18 @@ static void start_fault_phase(cr_run *r)
         r->fatal_code = err.code;
         cr_err_set(&r->err, err.code, "%s", err.msg);
     }
-    /* Triggers reached during start-up fire now. */
+    /* Triggers reached during start-up fire now: those still waiting,
+     * and those whose time came before t0 (held by on_timer). */
     for (cr_timer *t = r->timers; t; t = t->next)
         if (t->kind == CR_T_FAULT_APPLY && t->arg == 1 && t->at < r->mono_t0)
             t->at = r->mono_t0;
+    while (r->held) {
+        cr_timer *t = r->held;
+        r->held = t->next;
+        cr_run_timer_add(r, t->at < r->mono_t0 ? r->mono_t0 : t->at, t->kind,
+                         t->ptr, t->arg);
+        cr_free(t);
+    }
     for (size_t i = 0; i < r->sc->nprobes; i++)
         if (r->sc->probes[i].phases & CR_PHASE_DURING)
             cr_run_timer_add(r, r->mono_t0 + r->sc->probes[i].interval_s,
@@ -752,6 +771,13 @@ static void on_timer(cr_run *r)
         r->timers = t->next;
         switch (t->kind) {
         case CR_T_FAULT_APPLY:
+            if (t->arg == 1 && !r->t0_set) {
+                /* A trigger reached during start-up: due at t0 (applied
+                 * now, it would be skipped: no fault phase yet). */
+                t->next = r->held;
+                r->held = t;
+                continue;
+            }
             cr_runfault_apply(r, t->ptr);
             maybe_start_recovery(r);
             break;

@@ -409,6 +409,11 @@ static void teardown(cr_run *r)
         r->timers = t->next;
         cr_free(t);
     }
+    while (r->held) {
+        cr_timer *t = r->held;
+        r->held = t->next;
+        cr_free(t);
+    }
     /* Anything still alive (a failed set-up) goes now. */
     for (size_t s = 0; s < r->nsvcs; s++)
         for (int i = 0; i < r->svcs[s].spec->replicas; i++) {

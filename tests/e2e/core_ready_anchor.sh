@@ -9,11 +9,26 @@
 #    the run fails (exit 1) and says why; with duration_max_s the timeline
 #    stretches until the pause is over and the run passes (not beyond
 #    duration_max_s: 5 s still fails);
+#  - a trigger reached during start-up fires at t0 (ready-before-t0.json);
 #  - the drain ends 1 s after burst's last tick; when burst never stops, it
 #    ends at max_s and the journal says it hit its maximum.
 set -e
 . "$(dirname "$0")/lib.sh"
 S="$CR_SRC/tests/e2e/scenarios/ready-anchor.json"
+
+# A trigger reached during start-up (early is ready 1.5 s before late, so
+# before t0) is applied at t0 -- it was skipped ("the fault phase had
+# ended") whenever its timer came due before t0.
+out="$E2E_TMP/early"
+run_chaosrun "$out" "$CR_SRC/tests/e2e/scenarios/ready-before-t0.json"
+J="$out/journal.json"
+expect_eq "start-up trigger: the run passes" 0 "$RC"
+expect_eq "start-up trigger: the pause applied" applied \
+    "$(jq -r '.faults[] | select(.name=="pause-early") | .outcome' "$J")"
+pa=$(jq -r '.faults[] | select(.name=="pause-early") | .applied_t' "$J")
+tr=$(jq -r '.faults[] | select(.name=="pause-early") | .trigger.ready_t' "$J")
+expect_true "start-up trigger: reached before t0 ($tr), applied at t0 ($pa)" \
+    awk -v r="$tr" -v p="$pa" 'BEGIN{exit !(r < 0 && p >= 0 && p < 0.3)}'
 
 # ready_t J COUNT: the instant api.0 became ready for the COUNT-th time.
 ready_t() {
