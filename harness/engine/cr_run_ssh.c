@@ -94,7 +94,8 @@ struct ssh_node {
 
 /* A replica's cgroup on its node (cr_run_ssh_cgroup). */
 typedef struct ssh_cg {
-    const cr_inst *in;
+    const cr_inst *in; /* NULL: a cgroup of the run's own, named own */
+    char own[64];
     char ctl[16];
     char path[512];
     int v2;
@@ -963,7 +964,7 @@ int cr_run_ssh_check(cr_run *r, cr_err *err)
     static const char *const ok[] = {
         "kill",   "terminate", "pause",   "restart", "partition",
         "netem",  "bandwidth", "syscall", "clock",   "cpu",
-        "memory", "pids",      NULL};
+        "memory", "pids",      "stress",  NULL};
     for (size_t i = 0; i < sc->nfaults; i++) {
         const cr_fault *f = &sc->faults[i];
         int fine = 0;
@@ -1179,6 +1180,59 @@ int cr_run_ssh_cgroup(cr_run *r, const cr_inst *in, const char *ctl,
     snprintf(g->path, sizeof g->path, "%s", p);
     g->v2 = v == 2;
     s->ncgs++;
+    *path = g->path;
+    *v2 = g->v2;
+    return 0;
+}
+
+int cr_run_ssh_own_cgroup(cr_run *r, const char *service, const char *name,
+                          const char *ctl, const char **path, int *v2,
+                          cr_err *err)
+{
+    ssh_run *s = state(r);
+    const char *host = cr_run_ssh_svc_node(r, service);
+    ssh_node *nd = host ? node_of(r, host) : NULL;
+    if (!nd || !s)
+        return cr_err_set(err, CR_ESTATE, "%s: not on a node that is set up",
+                          service);
+    if (!*name || strlen(name) >= sizeof s->cgs->own ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789_-") != strlen(name))
+        return cr_err_set(err, CR_EINVAL, "cgroup name '%s'", name);
+    for (size_t i = 0; i < s->ncgs; i++)
+        if (!s->cgs[i].in && strcmp(s->cgs[i].own, name) == 0 &&
+            strcmp(s->cgs[i].ctl, ctl) == 0) {
+            *path = s->cgs[i].path;
+            *v2 = s->cgs[i].v2;
+            return 0;
+        }
+    ssh_cg *nv = cr_realloc(s->cgs, (s->ncgs + 1) * sizeof *nv);
+    if (!nv)
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
+    s->cgs = nv;
+    /* As a replica's (name has no '.', a replica's has): listed in
+     * "cgroups" and in "<name>.pid.cgroups", which whoever joins it reads. */
+    char *cmd = cgroup_make_cmd(s, nd, name, ctl);
+    char out[1024] = "", p[512];
+    int v = 0;
+    cr_err e;
+    cr_err_clear(&e);
+    int rc = cmd ? node_run(r, nd, cmd, out, sizeof out, &e)
+                 : cr_err_set(&e, CR_ENOMEM, "ssh: out of memory");
+    cr_free(cmd);
+    if (rc == 0 && (sscanf(out, "%d %511s", &v, p) != 2 || (v != 1 && v != 2)))
+        rc = cr_err_set(&e, CR_EPROTO, "unexpected answer '%.200s'", out);
+    out[strcspn(out, "\n")] = '\0';
+    if (rc != 0)
+        return cr_err_set(err, CR_EUNSUP,
+                          "%s: ssh node %s cannot make a %s cgroup: %s", name,
+                          nd->n.name, ctl, out[0] ? out : e.msg);
+    ssh_cg *g = &s->cgs[s->ncgs++];
+    memset(g, 0, sizeof *g);
+    snprintf(g->own, sizeof g->own, "%s", name);
+    snprintf(g->ctl, sizeof g->ctl, "%s", ctl);
+    snprintf(g->path, sizeof g->path, "%s", p);
+    g->v2 = v == 2;
     *path = g->path;
     *v2 = g->v2;
     return 0;
