@@ -40,10 +40,12 @@ cat >"$scen" <<EOF
     "stressor": "cpu", "workers": 1, "placement": "beside"}]}
 EOF
 
-# wait_for FILE REGEX: until the line is in FILE (bounded: 30 s).
+# wait_for FILE REGEX [PID]: until the line is in FILE (bounded: 30 s;
+# with PID, while that process lives).
 wait_for() {
     for _ in $(seq 1 300); do
         grep -q -- "$2" "$1" 2>/dev/null && return 0
+        [ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 1
         sleep 0.1
     done
     return 1
@@ -69,14 +71,26 @@ out="$E2E_TMP/run"
 t_run=$(now)
 in_ctl "$CHAOSRUN" --no-status --out "$out" "$scen" >"$out.out" 2>"$out.err" &
 pid=$!
-expect_true "hog_in applied" wait_for "$out.err" "fault hog_in (stress) applied"
+if ! wait_for "$out.err" "fault hog_in (stress) applied" "$pid"; then
+    fail "hog_in applied"
+    set +e
+    wait "$pid"
+    echo "chaosrun exited $?: $(tail -1 "$out.err")"
+    finish
+    exit 1
+fi
+pass "hog_in applied"
 d=$(node_dir "$out")
 pf="$d/stress-hog_in-0-spinner.0.pid"
 g=$(cat "$pf" 2>/dev/null || true)
 expect_true "its pidfile in the node's directory names a process group ($pf: $g)" [ -n "$g" ]
 g=${g:-0}
+# (the answer "ok" comes just before the exec of env, then of stress-ng)
+for _ in $(seq 30); do
+    [ "$(cat "/proc/$g/comm" 2>/dev/null)" = stress-ng ] && [ "$(grp_live "$g" | wc -l)" -ge 2 ] && break
+    sleep 0.1
+done
 expect_eq "stress-ng runs on the node inside the window" stress-ng "$(cat "/proc/$g/comm" 2>/dev/null || true)"
-for _ in $(seq 30); do [ "$(grp_live "$g" | wc -l)" -ge 2 ] && break; sleep 0.1; done
 expect_true "with its worker, in its process group" [ "$(grp_live "$g" | wc -l)" -ge 2 ]
 expect_true "it carries the node directory as its CHAOSRUN_RUN_DIR" \
     grep -qzx "CHAOSRUN_RUN_DIR=$d" "/proc/$g/environ"
