@@ -354,6 +354,15 @@ int cr_run_ssh_freeze(cr_run *r, const cr_inst *in, int frozen,
 /* Thawed if cr_run_ssh_freeze froze it (a stop or a new start must not
  * meet a frozen cgroup); errors go to the journal's log. */
 void cr_run_ssh_thaw_inst(cr_run *r, const cr_inst *in);
+/* A cgroup of the run's own on the node of `service` (the stress kind's
+ * "beside"): <the run's parent there>/<name> in controller ctl, made at
+ * the first call like a replica's and removed with it; name is one
+ * component of [A-Za-z0-9_-] (never a replica's name), and the node's
+ * <dir>/<name>.pid.cgroups lists it for whoever joins it.  *path, *v2 and
+ * codes as for cr_run_ssh_cgroup (*path valid to the end of the run). */
+int cr_run_ssh_own_cgroup(cr_run *r, const char *service, const char *name,
+                          const char *ctl, const char **path, int *v2,
+                          cr_err *err);
 /* The clock offset of the node `service` is placed on (node - here, in
  * seconds, as measured at set-up; journal "ssh_nodes"), 0 when none. */
 double cr_run_ssh_svc_offset(cr_run *r, const char *service);

@@ -94,7 +94,8 @@ struct ssh_node {
 
 /* A replica's cgroup on its node (cr_run_ssh_cgroup). */
 typedef struct ssh_cg {
-    const cr_inst *in;
+    const cr_inst *in; /* NULL: a cgroup of the run's own, named own */
+    char own[64];
     char ctl[16];
     char path[512];
     int v2;
@@ -103,7 +104,7 @@ typedef struct ssh_cg {
 
 typedef struct ssh_run {
     char runid[16];
-    ssh_cg *cgs; /* the replicas' cgroups on nodes */
+    ssh_cg **cgs; /* the cgroups made on nodes, each allocated alone */
     size_t ncgs;
     char *ssh; /* the ssh program */
     size_t n;
@@ -963,9 +964,9 @@ int cr_run_ssh_check(cr_run *r, cr_err *err)
      * the wall clock: skew, step and drift (faults/clock.c); disk_fill
      * fills here, or on the node its "host" names. */
     static const char *const ok[] = {
-        "kill",   "terminate", "pause",     "restart", "partition",
-        "netem",  "bandwidth", "syscall",   "clock",   "cpu",
-        "memory", "pids",      "disk_fill", "io",      NULL};
+        "kill",      "terminate", "pause",  "restart", "partition", "netem",
+        "bandwidth", "syscall",   "clock",  "cpu",     "memory",    "pids",
+        "disk_fill", "io",        "stress", NULL};
     for (size_t i = 0; i < sc->nfaults; i++) {
         const cr_fault *f = &sc->faults[i];
         int fine = 0;
@@ -1157,52 +1158,70 @@ static char *cgroup_make_cmd(const ssh_run *s, const ssh_node *nd,
     return b.s;
 }
 
-int cr_run_ssh_cgroup(cr_run *r, const cr_inst *in, const char *ctl,
-                      const char **path, int *v2, cr_err *err)
+/* The cgroup of controller ctl for replica in (or, with in NULL, the
+ * run's own cgroup `own` on node nd): found, or made on the node at the
+ * first call.  Each is allocated on its own, so *path stays valid to the
+ * end of the run. */
+static int cg_get(cr_run *r, ssh_node *nd, const cr_inst *in, const char *own,
+                  const char *ctl, const char **path, int *v2, cr_err *err)
 {
     ssh_run *s = state(r);
-    const char *host = cr_run_ssh_svc_node(r, cr_inst_service(in));
-    ssh_node *nd = host ? node_of(r, host) : NULL;
-    if (!nd)
-        return cr_err_set(err, CR_ESTATE, "%s: not on a node that is set up",
-                          cr_inst_name(in));
-    for (size_t i = 0; i < s->ncgs; i++)
-        if (s->cgs[i].in == in && strcmp(s->cgs[i].ctl, ctl) == 0) {
-            *path = s->cgs[i].path;
-            *v2 = s->cgs[i].v2;
+    const char *who = in ? cr_inst_name(in) : own;
+    for (size_t i = 0; i < s->ncgs; i++) {
+        const ssh_cg *c = s->cgs[i];
+        if (c->in == in && strcmp(c->ctl, ctl) == 0 &&
+            (in || strcmp(c->own, own) == 0)) {
+            *path = c->path;
+            *v2 = c->v2;
             return 0;
         }
-    ssh_cg *nv = cr_realloc(s->cgs, (s->ncgs + 1) * sizeof *nv);
+    }
+    ssh_cg **nv = cr_realloc(s->cgs, (s->ncgs + 1) * sizeof *nv);
     if (!nv)
         return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
     s->cgs = nv;
-    char *cmd = cgroup_make_cmd(s, nd, cr_inst_name(in), ctl);
-    char out[1024] = "";
+    /* The run's own as a replica's (own has no '.', a replica's name
+     * has): listed in "cgroups" and in "<own>.pid.cgroups", which whoever
+     * joins it reads. */
+    char *cmd = cgroup_make_cmd(s, nd, who, ctl);
+    char out[1024] = "", p[512];
+    int v = 0;
     cr_err e;
     cr_err_clear(&e);
     int rc = cmd ? node_run(r, nd, cmd, out, sizeof out, &e)
                  : cr_err_set(&e, CR_ENOMEM, "ssh: out of memory");
     cr_free(cmd);
-    ssh_cg *g = &s->cgs[s->ncgs];
-    memset(g, 0, sizeof *g);
-    char p[512];
-    int v = 0;
     if (rc == 0 && (sscanf(out, "%d %511s", &v, p) != 2 || (v != 1 && v != 2)))
         rc = cr_err_set(&e, CR_EPROTO, "unexpected answer '%.200s'", out);
     /* (what the script said, not the script: it is long) */
     out[strcspn(out, "\n")] = '\0';
     if (rc != 0)
-        return cr_err_set(
-            err, CR_EUNSUP, "%s: ssh node %s cannot make a %s cgroup: %s",
-            cr_inst_name(in), nd->n.name, ctl, out[0] ? out : e.msg);
+        return cr_err_set(err, CR_EUNSUP,
+                          "%s: ssh node %s cannot make a %s cgroup: %s", who,
+                          nd->n.name, ctl, out[0] ? out : e.msg);
+    ssh_cg *g = cr_calloc(1, sizeof *g);
+    if (!g)
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
     g->in = in;
+    snprintf(g->own, sizeof g->own, "%s", in ? "" : own);
     snprintf(g->ctl, sizeof g->ctl, "%s", ctl);
     snprintf(g->path, sizeof g->path, "%s", p);
     g->v2 = v == 2;
-    s->ncgs++;
+    s->cgs[s->ncgs++] = g;
     *path = g->path;
     *v2 = g->v2;
     return 0;
+}
+
+int cr_run_ssh_cgroup(cr_run *r, const cr_inst *in, const char *ctl,
+                      const char **path, int *v2, cr_err *err)
+{
+    const char *host = cr_run_ssh_svc_node(r, cr_inst_service(in));
+    ssh_node *nd = host ? node_of(r, host) : NULL;
+    if (!nd)
+        return cr_err_set(err, CR_ESTATE, "%s: not on a node that is set up",
+                          cr_inst_name(in));
+    return cg_get(r, nd, in, NULL, ctl, path, v2, err);
 }
 
 int cr_run_ssh_freeze(cr_run *r, const cr_inst *in, int frozen,
@@ -1234,8 +1253,8 @@ int cr_run_ssh_freeze(cr_run *r, const cr_inst *in, int frozen,
     cr_free(cmd);
     ssh_run *s = state(r);
     for (size_t i = 0; s && i < s->ncgs; i++)
-        if (s->cgs[i].in == in && strcmp(s->cgs[i].ctl, "freezer") == 0)
-            s->cgs[i].frozen = frozen ? 1 : rc == 0 ? 0 : s->cgs[i].frozen;
+        if (s->cgs[i]->in == in && strcmp(s->cgs[i]->ctl, "freezer") == 0)
+            s->cgs[i]->frozen = frozen ? 1 : rc == 0 ? 0 : s->cgs[i]->frozen;
     return rc;
 }
 
@@ -1243,12 +1262,28 @@ void cr_run_ssh_thaw_inst(cr_run *r, const cr_inst *in)
 {
     ssh_run *s = state(r);
     for (size_t i = 0; s && i < s->ncgs; i++)
-        if (s->cgs[i].in == in && s->cgs[i].frozen) {
+        if (s->cgs[i]->in == in && s->cgs[i]->frozen) {
             cr_err e;
             cr_err_clear(&e);
             if (cr_run_ssh_freeze(r, in, 0, 5.0, &e) != 0)
                 cr_run_journal_log(r, e.msg);
         }
+}
+
+int cr_run_ssh_own_cgroup(cr_run *r, const char *service, const char *name,
+                          const char *ctl, const char **path, int *v2,
+                          cr_err *err)
+{
+    const char *host = cr_run_ssh_svc_node(r, service);
+    ssh_node *nd = host ? node_of(r, host) : NULL;
+    if (!nd)
+        return cr_err_set(err, CR_ESTATE, "%s: not on a node that is set up",
+                          service);
+    if (!*name || strlen(name) >= sizeof((ssh_cg *)0)->own ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789_-") != strlen(name))
+        return cr_err_set(err, CR_EINVAL, "cgroup name '%s'", name);
+    return cg_get(r, nd, NULL, name, ctl, path, v2, err);
 }
 
 /* ---- what faults make on nodes ------------------------------------------ */
@@ -1637,6 +1672,8 @@ void cr_run_ssh_teardown(cr_run *r)
     for (size_t i = 0; i < s->n; i++)
         unlink(s->v[i].control); /* a master killed leaves its socket */
     cr_free(s->ssh);
+    for (size_t i = 0; i < s->ncgs; i++)
+        cr_free(s->cgs[i]);
     cr_free(s->cgs);
     cr_free(s->v);
     cr_free(s);
