@@ -291,14 +291,21 @@ static int node_do(cr_fault *f, cr_run *r, const char *const *vars,
     cr_free(b.s);
     if (rc != 0)
         return cr_err_set(err, rc, "disk_fill %s: %s", f->name, e.msg);
-    ans[strcspn(ans, "\n")] = '\0';
-    if (!strncmp(ans, "ok", 2) && (ans[2] == ' ' || !ans[2])) {
-        snprintf(out, n, "%s", ans[2] ? ans + 3 : "");
+    /* The answer is the last "ok"/"err" line (a tool's complaint on
+     * stderr may come before it). */
+    char *a = ans;
+    for (char *l = ans; l && *l;
+         l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, "ok", 2) || !strncmp(l, "err ", 4))
+            a = l;
+    a[strcspn(a, "\n")] = '\0';
+    if (!strncmp(a, "ok", 2) && (a[2] == ' ' || !a[2])) {
+        snprintf(out, n, "%s", a[2] ? a + 3 : "");
         return 0;
     }
-    return cr_err_set(err, !strncmp(ans, "err ", 4) ? CR_EUNSUP : CR_ESYS,
+    return cr_err_set(err, !strncmp(a, "err ", 4) ? CR_EUNSUP : CR_ESYS,
                       "disk_fill %s: on ssh node %s: %s", f->name, p->host,
-                      !strncmp(ans, "err ", 4) ? ans + 4 : ans);
+                      !strncmp(a, "err ", 4) ? a + 4 : a);
 }
 
 /* The fill directory on the node: made (tmpfs_mb: the tmpfs mounted, once

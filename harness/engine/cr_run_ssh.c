@@ -1234,10 +1234,13 @@ int cr_run_ssh_freeze(cr_run *r, const cr_inst *in, int frozen,
         return rc;
     /* Written, then read until the kernel says the whole cgroup is in
      * that state (a freeze completes only once every task stopped). */
+    cr_sbuf q = {0};
+    if (cr_ssh_quote(&q, cg) != 0)
+        return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
     char *cmd = cr_asprintf(
-        "c='%s'; n=%d; %s; i=0; until %s; do i=$((i + 1)); [ $i -lt $n ] "
+        "c=%s; n=%d; %s; i=0; until %s; do i=$((i + 1)); [ $i -lt $n ] "
         "|| { echo 'not %s within %.1f s'; exit 1; }; sleep 0.01; done",
-        cg, (int)(timeout_s * 100),
+        q.s, (int)(timeout_s * 100),
         v2 ? (frozen ? "echo 1 > \"$c/cgroup.freeze\""
                      : "echo 0 > \"$c/cgroup.freeze\"")
            : (frozen ? "echo FROZEN > \"$c/freezer.state\""
@@ -1247,6 +1250,7 @@ int cr_run_ssh_freeze(cr_run *r, const cr_inst *in, int frozen,
            : (frozen ? "[ \"$(cat \"$c/freezer.state\")\" = FROZEN ]"
                      : "[ \"$(cat \"$c/freezer.state\")\" = THAWED ]"),
         frozen ? "frozen" : "thawed", timeout_s);
+    cr_free(q.s);
     if (!cmd)
         return cr_err_set(err, CR_ENOMEM, "ssh: out of memory");
     rc = cr_run_ssh_exec(r, cr_inst_service(in), NULL, cmd, NULL, 0, err);
