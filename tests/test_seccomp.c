@@ -10,7 +10,10 @@
  * notification. */
 #include "faults/syscall/cr_scsup.h"
 #include "faults/syscall/cr_seccomp.h"
+#include "faults/syscall/syscall_sc_ctr.h"
 #include "cr_test.h"
+
+#include <jansson.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -437,6 +440,66 @@ static void test_seccomp_listener_errors(void)
     CU_ASSERT_EQUAL(fd, -1);
 }
 
+/* The profile given to a container engine: the named calls leave the
+ * allow rules (a rule left empty goes) and get one notify rule, the
+ * listener path is set, the rest is the default's; a call the default
+ * allows only under conditions, denies, or does not name is refused. */
+static void test_seccomp_ctr_profile(void)
+{
+    char *dir = cr_test_tmpdir();
+    char dflt[512], out[512];
+    snprintf(dflt, sizeof dflt, "%s/default.json", dir);
+    snprintf(out, sizeof out, "%s/profile.json", dir);
+    FILE *f = fopen(dflt, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
+          "{\"names\":[\"read\",\"fsync\",\"write\"],"
+          "\"action\":\"SCMP_ACT_ALLOW\"},"
+          "{\"names\":[\"fdatasync\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+          "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\","
+          "\"args\":[{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}]},"
+          "{\"names\":[\"chroot\"],\"action\":\"SCMP_ACT_ALLOW\","
+          "\"includes\":{\"caps\":[\"CAP_SYS_CHROOT\"]}},"
+          "{\"names\":[\"kexec_load\"],\"action\":\"SCMP_ACT_ERRNO\"}]}",
+          f);
+    fclose(f);
+    const char *ok[] = {"fsync", "fdatasync"};
+    cr_err e;
+    cr_err_clear(&e);
+    CU_ASSERT_EQUAL_FATAL(
+        sys_sc_ctr_profile(dflt, ok, 2, "/run/x/sc.sock", out, &e), 0);
+    json_t *p = json_load_file(out, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    char *got = json_dumps(json_object_get(p, "syscalls"), JSON_COMPACT);
+    CU_ASSERT_STRING_EQUAL(
+        got, "[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+             "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\","
+             "\"args\":[{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}]},"
+             "{\"names\":[\"chroot\"],\"action\":\"SCMP_ACT_ALLOW\","
+             "\"includes\":{\"caps\":[\"CAP_SYS_CHROOT\"]}},"
+             "{\"names\":[\"kexec_load\"],\"action\":\"SCMP_ACT_ERRNO\"},"
+             "{\"names\":[\"fsync\",\"fdatasync\"],"
+             "\"action\":\"SCMP_ACT_NOTIFY\"}]");
+    free(got);
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_object_get(p, "listenerPath")),
+        "/run/x/sc.sock");
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_object_get(p, "defaultAction")),
+        "SCMP_ACT_ERRNO");
+    json_decref(p);
+    static const char *const bad[] = {"personality", "chroot", "kexec_load",
+                                      "mount"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_err_clear(&e);
+        CU_ASSERT_EQUAL(
+            sys_sc_ctr_profile(dflt, &bad[i], 1, "/run/x/sc.sock", out, &e),
+            CR_EUNSUP);
+        CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, bad[i]));
+    }
+    cr_test_rmtree(dir);
+}
+
 static int suite_init(void)
 {
     cr_err e;
@@ -458,6 +521,10 @@ void cr_test_register(void)
 {
     cr_err e;
     cr_err_clear(&e);
+    /* (no kernel support needed: a file is made) */
+    CU_pSuite p = CU_add_suite("seccomp_ctr_profile", NULL, NULL);
+    if (p)
+        CR_ADD_TEST(p, test_seccomp_ctr_profile);
     if (cr_seccomp_available(&e) != 0)
         cr_test_skip("%s", e.msg);
     CU_pSuite s = CU_add_suite("seccomp", suite_init, suite_clean);

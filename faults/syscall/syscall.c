@@ -505,6 +505,26 @@ static int sys_check(cr_fault *f, cr_run *r, cr_err *err)
     if (!sp)
         return cr_err_set(err, CR_EINVAL, "fault %s: no service '%s'", f->name,
                           f->target.service);
+    if (sp->ctr) {
+        /* A container: its process is the runtime's, so the seccomp
+         * backend, through a profile the engine applies
+         * (syscall_sc_ctr.c); libfiu's preload is not in its image. */
+        if (!s->can_sc)
+            return cr_err_set(err, CR_EUNSUP,
+                              "fault %s: service %s runs in a container, "
+                              "where only the seccomp backend reaches its "
+                              "calls (libfiu's preload is not in its image), "
+                              "and this fault needs libfiu: %s",
+                              f->name, sp->name,
+                              s->no_sc[0] ? s->no_sc
+                                          : "backend \"libfiu\" asked for");
+        s->chosen = SYS_SECCOMP;
+        snprintf(s->why, sizeof s->why,
+                 "%s: %s runs in a container: a seccomp profile given to the "
+                 "engine, its listener handed over by the runtime",
+                 s->backend == SYS_SECCOMP ? "asked for" : "auto", sp->name);
+        return cr_seccomp_available(err) ? err->code : CR_OK;
+    }
     const char *node = cr_run_ssh_svc_node(r, sp->name);
     if (node) {
         /* On an ssh node: libfiu's preload there, driven by fiu-ctrl over

@@ -19,6 +19,7 @@
 #include "syscall_internal.h"
 #include "cr_scsup.h"
 #include "cr_seccomp.h"
+#include "syscall_sc_ctr.h"
 
 #include "base/cr_alloc.h"
 
@@ -44,6 +45,7 @@ typedef struct sc_svc {
     cr_seccomp_prog *prog;
     int sock[2];    /* [0] the children's end, [1] the harness's */
     unsigned flags; /* of the latest listener (CR_SECCOMP_KILLABLE) */
+    sc_ctr *ctr;    /* a container service: its listeners' way in */
 } sc_svc;
 
 /* Per window. */
@@ -103,6 +105,7 @@ static void run_release(sc_run *run)
 
 static void svc_free(sc_svc *a)
 {
+    sys_sc_ctr_stop(a->ctr, NULL, NULL);
     cr_seccomp_prog_free(a->prog);
     for (int i = 0; i < 2; i++)
         if (a->sock[i] >= 0)
@@ -125,6 +128,12 @@ static const cr_spawn_hook sc_hook = {
     .fini = hook_fini,
 };
 
+/* A container service: nothing at spawn (the runtime installs the filter
+ * and hands its listener over, syscall_sc_ctr.c); the end only. */
+static const cr_spawn_hook sc_ctr_hook = {
+    .fini = hook_fini,
+};
+
 /* ---- prepare ---------------------------------------------------------------
  */
 
@@ -133,6 +142,7 @@ int sys_sc_prepare(cr_fault *f, cr_run *r, cr_err *err)
     const cr_scen *sc = cr_run_scen(r);
     const char *svc = f->target.service;
     int nrs[CR_SYS_NR_MAX];
+    const char *nm[CR_SYS_NR_MAX];
     size_t n = 0;
     char names[512] = "";
     /* The first seccomp-backed fault on a service sets it up for all. */
@@ -151,6 +161,7 @@ int sys_sc_prepare(cr_fault *f, cr_run *r, cr_err *err)
                 j++;
             if (j < n)
                 continue;
+            nm[n] = rule->name[k];
             nrs[n++] = rule->nr[k];
             size_t l = strlen(names);
             snprintf(names + l, sizeof names - l, "%s%s", l ? ", " : "",
@@ -180,6 +191,22 @@ int sys_sc_prepare(cr_fault *f, cr_run *r, cr_err *err)
     }
     a->run = run;
     a->sock[0] = a->sock[1] = -1;
+    const cr_svc_spec *sp = cr_scen_service(sc, svc);
+    if (sp && sp->ctr) {
+        rc = sys_sc_ctr_start(r, svc, run->sup, nm, n, &a->ctr, err);
+        if (!rc)
+            rc = cr_run_add_spawn_hook(r, svc, &sc_ctr_hook, a, err);
+        if (rc) {
+            svc_free(a);
+            run_release(run);
+            return rc;
+        }
+        cr_run_log(r,
+                   "syscall: %s's containers run under a seccomp profile "
+                   "that notifies %s (the runtime hands the listener over)",
+                   svc, names);
+        return CR_OK;
+    }
     rc = cr_seccomp_prog_build(nrs, n, &a->prog, err);
     if (!rc && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, a->sock))
         rc = cr_err_sys(err, CR_ESYS, errno, "fault %s: socketpair", f->name);

@@ -220,6 +220,19 @@ typedef struct cr_spawn_hook {
 int cr_run_add_spawn_hook(cr_run *r, const char *service,
                           const cr_spawn_hook *hook, void *arg, cr_err *err);
 
+/* Containers (cr_run_ctr.c) for the syscall kind's seccomp backend.
+ * seccomp_default: the engine's default seccomp profile (a JSON file) for
+ * the container service `service`, NULL when there is none to build on
+ * (docker's is built in) or the service is no container.  seccomp: every
+ * container of `service` made from now on gets `--security-opt
+ * seccomp=<profile>` and the annotation CR_CTR_ANNOT_INSTANCE=<replica>,
+ * which the runtime passes, with the filter's listener, to the profile's
+ * listenerPath at each start of the container.  0 or CR_ENOTFOUND. */
+#define CR_CTR_ANNOT_INSTANCE "chaosrun.instance"
+const char *cr_run_ctr_seccomp_default(cr_run *r, const char *service);
+int cr_run_ctr_seccomp(cr_run *r, const char *service, const char *profile,
+                       cr_err *err);
+
 /* Every start of a replica of service from now on runs its program in a
  * new time namespace with these offsets (the text of
  * /proc/PID/timens_offsets: "monotonic <s> <ns>\n", "boottime <s> <ns>\n";

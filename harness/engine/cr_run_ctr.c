@@ -226,13 +226,15 @@ int cr_run_ctr_init(cr_run *r, cr_err *err)
 }
 
 /* Which faults can act on a container replica: signals, pause and restart
- * through the engine; network faults act on hosts (a container on a host
- * is in its namespace).  Anything else aimed at one exits 3. */
+ * through the engine; syscall faults through a seccomp profile given to
+ * the engine (its listener handed over by the runtime: OCI listenerPath);
+ * network faults act on hosts (a container on a host is in its
+ * namespace).  Anything else aimed at one exits 3. */
 int cr_run_ctr_check(cr_run *r, cr_err *err)
 {
     const cr_scen *sc = cr_run_scen(r);
-    static const char *const ok[] = {"kill", "terminate", "pause", "restart",
-                                     NULL};
+    static const char *const ok[] = {"kill",    "terminate", "pause",
+                                     "restart", "syscall",   NULL};
     if (!r->ctr)
         return 0;
     for (size_t i = 0; i < sc->nfaults; i++) {
@@ -248,16 +250,43 @@ int cr_run_ctr_check(cr_run *r, cr_err *err)
             return cr_err_set(err, CR_EUNSUP,
                               "%s: fault kind %s is not supported on container "
                               "service %s (supported: kill, terminate, pause, "
-                              "restart; network faults on its host)",
+                              "restart, syscall; network faults on its host)",
                               f->path, f->ops->kind, sp->name);
     }
-    for (size_t s = 0; s < r->nsvcs; s++)
-        if (r->svcs[s].ctr && r->svcs[s].nhooks)
-            return cr_err_set(err, CR_EUNSUP,
-                              "service %s: a container cannot take a fault "
-                              "that prepares its process (spawn hook)",
-                              r->svcs[s].spec->name);
     return 0;
+}
+
+const char *cr_run_ctr_seccomp_default(cr_run *r, const char *service)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        const cr_svc *svc = &r->svcs[s];
+        if (!svc->ctr || strcmp(svc->spec->name, service) != 0)
+            continue;
+        /* podman's, from containers-common (docker's is built into the
+         * daemon: none to start from). */
+        static const char podman[] = "/usr/share/containers/seccomp.json";
+        return svc->ctr_engine == CR_CTR_PODMAN && access(podman, R_OK) == 0
+                   ? podman
+                   : NULL;
+    }
+    return NULL;
+}
+
+int cr_run_ctr_seccomp(cr_run *r, const char *service, const char *profile,
+                       cr_err *err)
+{
+    for (size_t s = 0; s < r->nsvcs; s++) {
+        cr_svc *svc = &r->svcs[s];
+        if (!svc->ctr || strcmp(svc->spec->name, service) != 0)
+            continue;
+        char *p = cr_strdup(profile);
+        if (!p)
+            return cr_err_set(err, CR_ENOMEM, "out of memory");
+        cr_free(svc->ctr_seccomp);
+        svc->ctr_seccomp = p;
+        return 0;
+    }
+    return cr_err_set(err, CR_ENOTFOUND, "no container service '%s'", service);
 }
 
 /* ---- one replica ---------------------------------------------------------
@@ -375,6 +404,14 @@ int cr_run_ctr_create(cr_run *r, cr_inst *in, char *const *envp, cr_err *err)
     }
     add_ulimit(&a, "nofile", RLIMIT_NOFILE);
     add_ulimit(&a, "nproc", RLIMIT_NPROC);
+    if (in->svc->ctr_seccomp) {
+        /* The syscall kind's profile (cr_run_ctr_seccomp): its listener
+         * comes to the run with this annotation in the OCI state. */
+        av_add(&a, "--security-opt");
+        av_addf(&a, "%s=%s", "seccomp", in->svc->ctr_seccomp);
+        av_add(&a, "--annotation");
+        av_addf(&a, "%s=%s", CR_CTR_ANNOT_INSTANCE, in->name);
+    }
     av_add(&a, "--log-driver");
     av_add(&a, "none"); /* the log is the attached output */
     av_add(&a, "--network");

@@ -102,6 +102,7 @@ struct cr_svc {
     int ctr;            /* a container (cr_run_ctr.c); exe: the engine */
     int ctr_engine;     /* CR_CTR_PODMAN or CR_CTR_DOCKER */
     char *ctr_runc;     /* podman's runtime, runc (its path), or NULL */
+    char *ctr_seccomp;  /* a seccomp profile for its containers, or NULL */
     cr_spawn_cred cred; /* its identity (cr_svc_user.c); set 0: chaosrun's */
     struct {
         const cr_spawn_hook *ops;

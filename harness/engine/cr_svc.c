@@ -162,6 +162,7 @@ void cr_svc_fini(cr_run *r)
         cr_envlist_free(&svc->env);
         cr_free(svc->exe);
         cr_free(svc->ctr_runc);
+        cr_free(svc->ctr_seccomp);
     }
     cr_free(r->svcs);
     r->svcs = NULL;
