@@ -5,9 +5,11 @@
 # directory; runc hands the filter's listener there at the container's
 # start, and the run's supervisor answers it.
 #  1. tests/e2e/scenarios/container-syscall.json: the writer's fsync fails
-#     with EIO inside the window only (every failure EIO), it writes
-#     before and after; the journal says backend seccomp and why; the
-#     profile notifies fsync and no longer allows it otherwise;
+#     with EIO inside the two windows only (every failure EIO) and
+#     succeeds between and after; the second window follows a SIGKILL and
+#     restart of the container, so the new container's listener came with
+#     its start; the journal says backend seccomp and why; the profile
+#     notifies fsync and no longer allows it otherwise;
 #  2. a call podman's profile allows only under conditions (personality:
 #     by its argument) is refused with exit 3 before anything starts --
 #     a notify rule would lift the restriction;
@@ -38,15 +40,21 @@ expect_eq "applied through the seccomp backend" "applied seccomp" \
 expect_true "the journal says why (a container)" \
     jq -e "$F | .details.backend_reason | test(\"runs in a container\")" "$J"
 T0=$(jq .t0_unix "$J")
-A=$(jq -n "$T0 + $(jq "$F | .applied_t" "$J")")
-R=$(jq -n "$T0 + $(jq "$F | .reverted_t" "$J") + 0.1")
-read -r outside not_eio all <<<"$(jq -s -r --argjson a "$A" --argjson r "$R" '
+win() { jq -r --argjson t0 "$T0" ".faults[] | select(.name == \"$1\") | \"\\(\$t0 + .applied_t) \\(\$t0 + .reverted_t + 0.1)\"" "$J"; }
+read -r a1 r1 <<<"$(win fsync-eio)"
+read -r a2 r2 <<<"$(win fsync-eio-again)"
+read -r outside not_eio in1 in2 between <<<"$(jq -s -r --argjson a1 "$a1" --argjson r1 "$r1" \
+    --argjson a2 "$a2" --argjson r2 "$r2" '
   [.[] | select(.ev == "write_failed")] as $f
-  | "\([$f[] | select(.ts < $a or .ts > $r)] | length) \([$f[] | select(.errno != "Input/output error")] | length) \($f | length)"' \
+  | "\([$f[] | select((.ts < $a1 or .ts > $r1) and (.ts < $a2 or .ts > $r2))] | length) \([$f[] | select(.errno != "Input/output error")] | length) \([$f[] | select(.ts >= $a1 and .ts <= $r1)] | length) \([$f[] | select(.ts >= $a2 and .ts <= $r2)] | length) \([.[] | select(.ev == "written" and .ts > $r1 and .ts < $a2)] | length)"' \
   "$out/events.jsonl")"
-expect_true "fsync failed inside the container in the window ($all)" test "$all" -ge 5
-expect_eq "none outside the window" 0 "$outside"
+expect_true "fsync failed inside the container in the first window ($in1)" test "$in1" -ge 5
+expect_true "and in the restarted container's window ($in2)" test "$in2" -ge 5
+expect_eq "none outside the windows" 0 "$outside"
 expect_eq "every one EIO" 0 "$not_eio"
+expect_true "it wrote between the windows ($between)" test "$between" -ge 3
+expect_eq "the kill's exit, then one restart" "SIGKILL 1" \
+    "$(jq -r '"\([.services[0].history[] | select(.what=="exit")][0].signal) \(.services[0].restarts)"' "$J")"
 P="$out/seccomp-writer.json"
 expect_true "the profile notifies fsync" \
     jq -e '[.syscalls[] | select(.action == "SCMP_ACT_NOTIFY") | .names[]] == ["fsync"]' "$P"
