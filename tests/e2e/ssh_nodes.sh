@@ -30,8 +30,7 @@ set -eu
 . "$(dirname "$0")/ssh_net.inc"
 ssh_net_require
 
-trap 'ssh_net_down; [ -n "${KEEP:-}" ] && echo "kept $E2E_TMP" || rm -rf "$E2E_TMP"' EXIT
-ssh_net_up "$E2E_TMP"
+ssh_net_start
 expect_true "sshd answers on every node" ssh_n "$pre.4" true
 
 scen="$E2E_TMP/ssh.json"

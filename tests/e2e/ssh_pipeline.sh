@@ -35,9 +35,8 @@ set -eu
 ssh_net_require
 [ -x "$CR_BIN/crp" ] || { echo "SKIPPED: $CR_BIN/crp not built"; exit 77; }
 
-trap 'ssh_net_down; [ -n "${KEEP:-}" ] && echo "kept $E2E_TMP" || rm -rf "$E2E_TMP"' EXIT
 T_START=$(date +%s.%N)
-ssh_net_up "$E2E_TMP"
+ssh_net_start
 expect_true "sshd answers on every node" ssh_n "$pre.4" true
 
 . "$(dirname "$0")/ssh_pipeline.inc"

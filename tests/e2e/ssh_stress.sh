@@ -21,8 +21,7 @@ set -eu
 ssh_net_require
 stress_require
 
-trap 'ssh_net_down; [ -n "${KEEP:-}" ] && echo "kept $E2E_TMP" || rm -rf "$E2E_TMP"' EXIT
-ssh_net_up "$E2E_TMP"
+ssh_net_start
 expect_true "sshd answers on n2" ssh_n "$pre.3" true
 
 scen="$E2E_TMP/stress.json"
