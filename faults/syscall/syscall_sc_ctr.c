@@ -93,13 +93,15 @@ int sys_sc_ctr_profile(const char *dflt, const char *const *names, size_t n,
                     continue;
                 if (!act || strcmp(act, "SCMP_ACT_ALLOW") != 0 ||
                     has_conditions(rule)) {
+                    /* (the message before d goes: act is d's) */
+                    cr_err_set(err, CR_EUNSUP,
+                               "%s is restricted by the engine's seccomp "
+                               "profile (%s: action %s%s): a notify rule "
+                               "would lift that",
+                               names[k], dflt, act ? act : "?",
+                               has_conditions(rule) ? " under conditions" : "");
                     json_decref(d);
-                    return cr_err_set(
-                        err, CR_EUNSUP,
-                        "%s is restricted by the engine's seccomp profile "
-                        "(%s: action %s%s): a notify rule would lift that",
-                        names[k], dflt, act ? act : "?",
-                        has_conditions(rule) ? " under conditions" : "");
+                    return CR_EUNSUP;
                 }
                 allowed = 1;
                 json_array_remove(nm, j);
