@@ -14,9 +14,11 @@
  * was read belonged to it.  (It is not a security boundary: the target may
  * change its memory after the check; for fault injection that is fine.)
  *
- * Threading: the harness's loop thread adds listeners and arms/disarms
- * windows; the supervisor thread reads windows and writes their counters;
- * one mutex guards both.  Listener fds are owned by the supervisor. */
+ * Threading: the harness's loop thread adds listeners (and, for
+ * containers, the thread that receives them from the runtime:
+ * syscall_sc_ctr.c) and arms/disarms windows; the supervisor thread reads
+ * windows and writes their counters; one mutex guards both.  Listener fds
+ * are owned by the supervisor. */
 #ifndef CR_SCSUP_H
 #define CR_SCSUP_H
 
