@@ -454,16 +454,6 @@ killed_run() {
     wait "$pid" 2>/dev/null || true
     runid=$(awk '$2 == "ssh-dir" {print $9; exit}' "$1/ledger" | sed 's|/tmp/chaosrun-||; s|-n[0-9]$||')
 }
-# cleanup_run OUT: `chaosrun cleanup OUT` exits 0.
-cleanup_run() {
-    local crc
-    set +e
-    in_ctl "$CHAOSRUN" cleanup "$1" >"$1.clean" 2>&1
-    crc=$?
-    set -e
-    expect_eq "chaosrun cleanup exits 0" 0 "$crc"
-    [ "$crc" = 0 ] || cat "$1.clean"
-}
 out="$E2E_TMP/killed"
 # Killed while the bandwidth fault holds a qdisc on n1 (applied at 5 s).
 killed_run "$out" "$scen" ' ssh-tc ' "$out/ledger"

@@ -168,12 +168,7 @@ wait "$pid" 2>/dev/null || true
 runid=$(echo "$d" | sed 's|/tmp/chaosrun-||; s|-n2$||')
 sleep 0.5
 expect_true "stress-ng outlived the SIGKILLed harness on the node (group $g)" [ -n "$(grp_live "$g")" ]
-set +e
-in_ctl "$CHAOSRUN" cleanup "$out" >"$out.clean" 2>&1
-crc=$?
-set -e
-expect_eq "chaosrun cleanup exits 0" 0 "$crc"
-[ "$crc" = 0 ] || cat "$out.clean"
+cleanup_run "$out"
 cgs() { ls -d /sys/fs/cgroup/*/chaosrun-"$runid"-* 2>/dev/null || true; }
 for _ in $(seq 20); do [ -z "$(grp_live "$g")$(node_left "$runid")$(cgs)" ] && break; sleep 0.1; done
 expect_eq "no stress-ng left on the node after cleanup" "" "$(grp_live "$g")"
