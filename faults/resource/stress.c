@@ -328,11 +328,15 @@ static int stop_one(stress_proc *sp, cr_err *err)
      * members in the middle of an OOM storm (vm workers under a memory
      * limit, the machine loaded) took over 3 s to go once -- the revert
      * failed and the group's ledger line stayed open (e2e res_stress_vm,
-     * whole suite, stop 30): they get 10 s. */
+     * whole suite, stop 30): they get 10 s.  Workers whose parent died
+     * first are the harness's children (a subreaper) and stay in the group
+     * as zombies until reaped -- that, not their speed, kept the group
+     * there for 10 s (CI, stop 31): they are reaped here. */
     kill(-sp->pid, SIGKILL);
     struct timespec ts = {0, 10 * 1000000};
     int gone = 0;
     for (int i = 0; i < 1000 && !gone; i++) {
+        cr_run_reap_group(sp->r, sp->pid);
         gone = kill(-sp->pid, 0) != 0 && errno == ESRCH;
         if (!gone)
             nanosleep(&ts, NULL);

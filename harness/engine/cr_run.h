@@ -180,6 +180,14 @@ int cr_run_ledger_add(cr_run *r, cr_err *err, const char *fmt, ...)
     CR_PRINTF(3, 4);
 void cr_run_ledger_done(cr_run *r, int id);
 
+/* Reap the harness's ended children in process group pgid: workers of a
+ * group the caller started whose leader died first are adopted by the
+ * harness (a subreaper) and, once killed, stay zombies -- still members
+ * of the group for kill(-pgid, 0) -- until reaped.  Strays among them are
+ * closed in the ledger and journal as cr_stray does.  How many were
+ * reaped. */
+int cr_run_reap_group(cr_run *r, pid_t pgid);
+
 /* A directory of the run for the run's own use (libfiu's FIFOs): name,
  * one path component, recorded in the ledger ("dir <name>", relative to
  * the run directory) and then made in the run directory with mode; it

@@ -206,6 +206,28 @@ void cr_stray_scan(cr_run *r)
     }
 }
 
+int cr_run_reap_group(cr_run *r, pid_t pgid)
+{
+    int n = 0, status = 0;
+    pid_t w;
+    if (pgid <= 1)
+        return 0;
+    for (;;) {
+        w = waitpid(-pgid, &status, WNOHANG);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        struct cr_stray *s = find(r, w);
+        if (s)
+            ended(r, s, status);
+        else
+            r->orphans_reaped++;
+        n++;
+    }
+    return n;
+}
+
 void cr_stray_tick(cr_run *r)
 {
     double now = cr_run_mono();
