@@ -27,6 +27,7 @@
 #include "crp_qc.h"
 #include "crp_retry.h"
 #include "crp_stage.h"
+#include "crp_wire.h"
 
 #define MAX_BATCH 512
 #define MAX_PEND  8192
@@ -63,8 +64,11 @@ static void db_close(sink *s)
 static int db_open(sink *s)
 {
     int nodedup = s->x->c.defects & CRP_DEFECT_NO_DEDUP;
+    /* only this thread uses the database: no mutexes (see crp_store.c) */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (sqlite3_open_v2(s->path, &s->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout(s->db, 2000);
@@ -129,6 +133,44 @@ static int add_todo(sink *s, const char *id, const char *trace,
     return 0;
 }
 
+/* What the sink keeps of a message on `results`. */
+typedef struct item {
+    double score, t_in;
+    int degraded;
+    const char *span, *worker; /* NULL: not given */
+    const char *reason;        /* a dead letter's; NULL for a result */
+    crp_result r;              /* the fixed-format result (crp_wire.h) */
+    json_t *json; /* a JSON message (dead letters, older workers): owned */
+} item;
+
+/* Read a result: the workers' fixed format, or JSON (a dead letter on
+ * RabbitMQ, "dead_letter": true with the reason; a result of an older
+ * worker).  The pointers stay valid until json_decref(it->json) and as
+ * long as payload. */
+static void read_item(const char *payload, item *it)
+{
+    memset(it, 0, sizeof *it);
+    if (crp_result_parse(payload, &it->r) > 0) {
+        it->score = it->r.score;
+        it->t_in = it->r.t_in;
+        it->degraded = it->r.degraded != 0;
+        it->span = it->r.span;
+        it->worker = it->r.worker;
+        return;
+    }
+    json_t *r = it->json = json_loads(payload, 0, NULL);
+    it->t_in = json_number_value(json_object_get(r, "t_in"));
+    it->score = json_number_value(json_object_get(r, "score"));
+    it->degraded = json_is_true(json_object_get(r, "degraded"));
+    it->span = json_string_value(json_object_get(r, "span"));
+    it->worker = json_string_value(json_object_get(r, "worker"));
+    if (json_is_true(json_object_get(r, "dead_letter"))) {
+        it->reason = json_string_value(json_object_get(r, "reason"));
+        if (!it->reason || !it->reason[0])
+            it->reason = "dead-lettered"; /* "" would read as a result */
+    }
+}
+
 /* The transaction: insert the batch, mark what was announced.  Fills
  * s->todo with new rows.  0 committed, -1 rolled back. */
 static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
@@ -146,44 +188,33 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
             goto fail;
     }
     for (int i = 0; i < n; i++) {
-        json_t *r = json_loads(m[i].payload, 0, NULL);
-        double t_in = json_number_value(json_object_get(r, "t_in"));
-        /* a dead letter (RabbitMQ): its reason, and no score */
-        const char *reason =
-            json_is_true(json_object_get(r, "dead_letter"))
-                ? json_string_value(json_object_get(r, "reason"))
-                : NULL;
-        if (json_is_true(json_object_get(r, "dead_letter")) &&
-            (!reason || !reason[0]))
-            reason = "dead-lettered"; /* "" would read as a result */
+        item it;
+        read_item(m[i].payload, &it);
         sqlite3_bind_text(s->ins, 1, m[i].id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s->ins, 2, m[i].trace, -1, SQLITE_TRANSIENT);
-        if (reason)
+        if (it.reason)
             sqlite3_bind_null(s->ins, 3);
         else
-            sqlite3_bind_double(s->ins, 3,
-                                json_number_value(json_object_get(r, "score")));
-        sqlite3_bind_int(s->ins, 4,
-                         json_is_true(json_object_get(r, "degraded")));
-        sqlite3_bind_text(s->ins, 5,
-                          json_string_value(json_object_get(r, "worker")), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_double(s->ins, 6, t_in);
-        if (reason)
-            sqlite3_bind_text(s->ins, 7, reason, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_double(s->ins, 3, it.score);
+        sqlite3_bind_int(s->ins, 4, it.degraded);
+        if (it.worker)
+            sqlite3_bind_text(s->ins, 5, it.worker, -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(s->ins, 5);
+        sqlite3_bind_double(s->ins, 6, it.t_in);
+        if (it.reason)
+            sqlite3_bind_text(s->ins, 7, it.reason, -1, SQLITE_TRANSIENT);
         else
             sqlite3_bind_null(s->ins, 7);
         int rc = sqlite3_step(s->ins);
         sqlite3_reset(s->ins);
         if (rc != SQLITE_DONE) {
-            json_decref(r);
+            json_decref(it.json);
             goto fail;
         }
         if (sqlite3_changes(s->db) > 0) {
-            add_todo(s, m[i].id, m[i].trace,
-                     json_string_value(json_object_get(r, "span")), t_in,
-                     reason);
-            json_decref(r);
+            add_todo(s, m[i].id, m[i].trace, it.span, it.t_in, it.reason);
+            json_decref(it.json);
             continue;
         }
         crp_metric_add(s->m_dup, 1);
@@ -204,10 +235,8 @@ static int commit_batch(sink *s, const crp_qmsg *m, int n, int *ntodo_before)
         for (int k = 0; k < s->ndone; k++)
             pending |= !strcmp(s->done[k].id, m[i].id);
         if (!announced && !pending)
-            add_todo(s, m[i].id, m[i].trace,
-                     json_string_value(json_object_get(r, "span")), t_in,
-                     held_reason);
-        json_decref(r);
+            add_todo(s, m[i].id, m[i].trace, it.span, it.t_in, held_reason);
+        json_decref(it.json);
     }
     if (exec(s, "COMMIT") < 0)
         goto fail;

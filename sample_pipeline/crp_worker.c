@@ -39,6 +39,7 @@
 #include "crp_retry.h"
 #include "crp_scorer.h"
 #include "crp_stage.h"
+#include "crp_wire.h"
 
 #define MAX_BATCH 512
 
@@ -62,12 +63,13 @@ typedef struct worker {
     int pre_n, pre_head;
 } worker;
 
-/* A leased record, parsed: its envelope (owned), its features, or why it
- * cannot be processed. */
+/* A leased record, parsed: its features (normalised), label, ingest's
+ * span and time, or why it cannot be processed. */
 typedef struct parsed {
-    json_t *env;
     double x[CRP_DIM];
     double t_in;
+    int label;
+    char parent[17]; /* ingest's span: the parent of this worker's; or "" */
     const char *err;
 } parsed;
 
@@ -354,29 +356,52 @@ static void failed(worker *w, const crp_qmsg *m, const char *err, outcome *o)
     json_decref(dl);
 }
 
-/* Parse and preprocess a leased record (before its feature call, which
- * may be sent ahead with the batch's). */
-static void parse(const crp_qmsg *m, parsed *p)
+/* A work message of an older build: the JSON envelope with the record
+ * (`rec`) inside.  0, or -1 when it is not one. */
+static int parse_json(const char *payload, parsed *p)
 {
     json_error_t je;
-    p->env = json_loads(m->payload, 0, &je);
-    json_t *xa = json_object_get(json_object_get(p->env, "rec"), "x");
-    p->t_in = json_number_value(json_object_get(p->env, "t_in"));
-    p->err = NULL;
-    if (!p->env || json_array_size(xa) != CRP_DIM) {
-        p->err = "unreadable work record";
-    } else {
+    json_t *env = json_loads(payload, 0, &je);
+    json_t *rec = json_object_get(env, "rec");
+    json_t *xa = json_object_get(rec, "x");
+    int rc = -1;
+    if (env && json_array_size(xa) == CRP_DIM) {
         for (int i = 0; i < CRP_DIM; i++)
             p->x[i] = json_number_value(json_array_get(xa, i));
-        if (crp_model_normalise(p->x) < 0)
-            p->err = "preprocess: zero norm, cannot normalise";
+        p->t_in = json_number_value(json_object_get(env, "t_in"));
+        p->label = (int)json_integer_value(json_object_get(rec, "label"));
+        const char *span = json_string_value(json_object_get(env, "span"));
+        crp_strlcpy(p->parent, span ? span : "", sizeof p->parent);
+        rc = 0;
     }
+    json_decref(env);
+    return rc;
 }
 
-/* Process a parsed record; its envelope stays the caller's. */
+/* Parse and preprocess a leased record (before its feature call, which
+ * may be sent ahead with the batch's).  The work message is ingest's
+ * fixed format (crp_wire.h); JSON only from an older ingest. */
+static void parse(const crp_qmsg *m, parsed *p)
+{
+    crp_work wm;
+    int r = crp_work_parse(m->payload, &wm);
+    memset(p, 0, sizeof *p);
+    if (r > 0) {
+        memcpy(p->x, wm.x, sizeof p->x);
+        p->t_in = wm.t_in;
+        p->label = wm.label;
+        memcpy(p->parent, wm.span, sizeof p->parent);
+    } else if (r < 0 || parse_json(m->payload, p) < 0) {
+        p->err = "unreadable work record";
+        return;
+    }
+    if (crp_model_normalise(p->x) < 0)
+        p->err = "preprocess: zero norm, cannot normalise";
+}
+
+/* Process a parsed record. */
 static void process(worker *w, const crp_qmsg *m, const parsed *p, outcome *o)
 {
-    json_t *env = p->env;
     const double *x = p->x;
     double extra[CRP_EXTRA];
     double t_in = p->t_in;
@@ -405,22 +430,21 @@ static void process(worker *w, const crp_qmsg *m, const parsed *p, outcome *o)
     } else {
         score = crp_model_score(&w->ms.model, x, full ? extra : NULL);
     }
-    char span[17];
-    const char *parent = json_string_value(json_object_get(env, "span"));
-    crp_hex_id(&w->x->rng, span, 8);
-    json_t *res =
-        json_pack("{s:s, s:s, s:s, s:f, s:i, s:b, s:s, s:f, s:i}", "id", m->id,
-                  "trace", m->trace, "span", span, "score", score, "label",
-                  (int)json_integer_value(
-                      json_object_get(json_object_get(env, "rec"), "label")),
-                  "degraded", !full, "worker", w->x->c.inst, "t_in", t_in,
-                  "deliveries", m->deliveries);
+    crp_result r = {.score = score,
+                    .t_in = t_in,
+                    .label = p->label,
+                    .degraded = !full,
+                    .deliveries = m->deliveries};
+    crp_hex_id(&w->x->rng, r.span, 8);
+    crp_strlcpy(r.worker, w->x->c.inst, sizeof r.worker);
+    crp_sb b = {0};
     o->kind = OUT_RESULT;
-    o->payload = res ? json_dumps(res, JSON_COMPACT) : NULL;
-    json_decref(res);
+    o->payload = crp_result_format(&b, &r) == 0 ? b.s : NULL;
+    if (!o->payload)
+        crp_sb_free(&b);
     double t1 = crp_now();
     crp_ev_span(w->x->ev, full ? "worker.score" : "worker.score.degraded",
-                m->trace, span, parent, t0, t1, 0); /* parent: from env */
+                m->trace, r.span, p->parent[0] ? p->parent : NULL, t0, t1, 0);
     crp_metric_observe(w->m_lat, (t1 - t0) * 1000);
 }
 
@@ -559,7 +583,6 @@ out:
         feat_close(w); /* answers still due would be read as later calls' */
     for (int i = 0; i < n; i++) {
         free(out[i].payload);
-        json_decref(pr[i].env);
     }
     crp_qc_free_msgs(msgs, n);
     return rc < 0 ? rc : n;
