@@ -252,6 +252,24 @@ int crp_sb_printf(crp_sb *b, const char *fmt, ...)
     }
 }
 
+int crp_sb_append(crp_sb *b, const char *s, size_t n)
+{
+    if (b->cap - b->len <= n) {
+        size_t ncap = b->cap ? b->cap * 2 : 4096;
+        while (ncap - b->len <= n)
+            ncap *= 2;
+        char *ns = realloc(b->s, ncap);
+        if (!ns)
+            return -ENOMEM;
+        b->s = ns;
+        b->cap = ncap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+    return 0;
+}
+
 void crp_sb_reset(crp_sb *b)
 {
     b->len = 0;

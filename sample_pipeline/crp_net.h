@@ -54,6 +54,8 @@ typedef struct crp_sb {
 /* Append formatted text; returns 0 or -ENOMEM. */
 int crp_sb_printf(crp_sb *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Append n bytes of s (no formatting: for payloads); 0 or -ENOMEM. */
+int crp_sb_append(crp_sb *b, const char *s, size_t n);
 void crp_sb_reset(crp_sb *b);
 void crp_sb_free(crp_sb *b);
 

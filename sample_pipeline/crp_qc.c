@@ -135,8 +135,10 @@ static int q_put(crp_qc *c, const crp_qput *p, int n)
         return rc;
     crp_sb b = {0};
     for (int i = 0; i < n; i++)
-        if (crp_sb_printf(&b, "PUT %s %s %s %s\n", p[i].q, p[i].id, p[i].trace,
-                          p[i].payload) < 0) {
+        if (crp_sb_printf(&b, "PUT %s %s %s ", p[i].q, p[i].id, p[i].trace) <
+                0 ||
+            crp_sb_append(&b, p[i].payload, strlen(p[i].payload)) < 0 ||
+            crp_sb_append(&b, "\n", 1) < 0) {
             crp_sb_free(&b);
             return fail(c, -ENOMEM);
         }
@@ -154,6 +156,42 @@ static int q_put(crp_qc *c, const crp_qput *p, int n)
             *p[i].dup = !strcmp(line, "OK DUP");
     }
     return 0;
+}
+
+/* The next space-separated word of *p into dst (size n); -1 when there
+ * is none or it does not fit. */
+static int take_word(char **p, char *dst, size_t n)
+{
+    char *s = *p, *e = strchr(s, ' ');
+    size_t l = e ? (size_t)(e - s) : strlen(s);
+    if (l == 0 || l >= n || !e)
+        return -1;
+    memcpy(dst, s, l);
+    dst[l] = '\0';
+    *p = e + 1;
+    return 0;
+}
+
+/* One leased message: M <seq> <deliveries> <id> <trace> <payload>.  0, or
+ * -1 (malformed, out of memory). */
+static int parse_msg(char *line, crp_qmsg *m)
+{
+    char *p = line + 2, *e;
+    if (strncmp(line, "M ", 2) != 0)
+        return -1;
+    m->seq = strtoll(p, &e, 10);
+    if (e == p || *e != ' ')
+        return -1;
+    p = e + 1;
+    long d = strtol(p, &e, 10);
+    if (e == p || *e != ' ' || d < 0 || d > 1000000)
+        return -1;
+    m->deliveries = (int)d;
+    p = e + 1;
+    if (take_word(&p, m->id, sizeof m->id) < 0 ||
+        take_word(&p, m->trace, sizeof m->trace) < 0 || !*p)
+        return -1;
+    return (m->payload = strdup(p)) ? 0 : -1;
 }
 
 static int q_get(crp_qc *c, const char *q, int max, crp_qmsg *out)
@@ -177,11 +215,8 @@ static int q_get(crp_qc *c, const char *q, int max, crp_qmsg *out)
             return fail(c, rc);
         }
         crp_qmsg *m = &out[i];
-        int off = 0;
         memset(m, 0, sizeof *m);
-        if (sscanf(line, "M %" SCNd64 " %d %63s %39s %n", &m->seq,
-                   &m->deliveries, m->id, m->trace, &off) != 4 ||
-            off == 0 || !(m->payload = strdup(line + off))) {
+        if (parse_msg(line, m) < 0) {
             crp_qc_free_msgs(out, i);
             return fail(c, -EPROTO);
         }
@@ -197,23 +232,30 @@ static int q_ack(crp_qc *c, const char *q, const int64_t *seqs, int n, int ack,
     int rc = q_connect(c);
     if (rc < 0)
         return rc;
+    /* the whole batch in one command (ACKS/NACKS), one line back */
     crp_sb b = {0};
-    for (int i = 0; i < n; i++)
-        crp_sb_printf(&b, "%s %s %" PRId64 "\n", ack ? "ACK" : "NACK", q,
-                      seqs[i]);
+    int bad = crp_sb_printf(&b, "%s %s", ack ? "ACKS" : "NACKS", q) < 0;
+    for (int i = 0; i < n && !bad; i++)
+        bad = crp_sb_printf(&b, " %" PRId64, seqs[i]) < 0;
+    if (bad || crp_sb_append(&b, "\n", 1) < 0) {
+        crp_sb_free(&b);
+        return fail(c, -ENOMEM);
+    }
     if ((rc = send_sb(c, &b)) < 0)
         return fail(c, rc);
+    char *line;
+    if ((rc = expect_line(c, &line)) < 0)
+        return fail(c, rc);
+    if (strncmp(line, "DONE ", 5) != 0 || strlen(line + 5) != (size_t)n)
+        return fail(c, -EPROTO);
     int ok = 0;
     for (int i = 0; i < n; i++) {
-        char *line;
-        if ((rc = expect_line(c, &line)) < 0)
-            return fail(c, rc);
-        if (okv)
-            okv[i] = !strcmp(line, "OK");
-        if (!strcmp(line, "OK"))
-            ok++;
-        else if (strcmp(line, "STALE") != 0)
+        char f = line[5 + i];
+        if (f != '0' && f != '1')
             return fail(c, -EPROTO);
+        if (okv)
+            okv[i] = f == '1';
+        ok += f == '1';
     }
     return ok;
 }

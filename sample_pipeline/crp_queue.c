@@ -14,6 +14,10 @@
  *                                       M <seq> <deliveries> <id> <trace> <payload>
  *   ACK <q> <seq>                    -> OK | STALE
  *   NACK <q> <seq>                   -> OK | STALE
+ *   ACKS <q> <seq> <seq> ...         -> DONE <flags>  (one command for a
+ *   NACKS <q> <seq> <seq> ...        -> DONE <flags>   batch; flags: one
+ *                                       character per seq, in order: 1
+ *                                       done, 0 stale)
  *   DEPTH <q>                        -> DEPTH <ready> <leased>
  *   PING                             -> PONG */
 // clang-format on
@@ -60,8 +64,11 @@ typedef struct lease_arg {
 static void on_lease(void *arg, const crp_msg *m)
 {
     lease_arg *a = arg;
-    crp_sb_printf(a->out, "M %" PRId64 " %d %s %s %s\n", m->seq, m->deliveries,
-                  m->id, m->trace, m->payload);
+    /* the payload is most of the line: copied, not formatted */
+    crp_sb_printf(a->out, "M %" PRId64 " %d %s %s ", m->seq, m->deliveries,
+                  m->id, m->trace);
+    crp_sb_append(a->out, m->payload, strlen(m->payload));
+    crp_sb_append(a->out, "\n", 1);
     if (m->deliveries > 1)
         crp_metric_add(a->q->m_redeliver, 1);
 }
@@ -132,6 +139,39 @@ static int dedup_queue(const qsvc *q, const char *qn)
     return 0;
 }
 
+/* ACKS/NACKS: a batch's acknowledgements in one command, answered with
+ * one line (DONE and a flag per seq).  -1: the store failed. */
+static int ack_many(qsvc *q, qclient *c, int ack, char *p)
+{
+    crp_sb *o = &c->out;
+    size_t at = o->len; /* where this reply starts */
+    if (crp_sb_append(o, "DONE ", 5) < 0)
+        return -1;
+    int n = 0;
+    while (*p) {
+        char *e;
+        int64_t seq = strtoll(p, &e, 10);
+        if (e == p || (*e && *e != ' ')) {
+            o->len = at; /* no partial reply: a syntax error instead */
+            return crp_sb_printf(o, "ERR syntax\n");
+        }
+        p = *e ? e + 1 : e;
+        int r = ack ? crp_store_ack(q->st, seq, c->owner)
+                    : crp_store_nack(q->st, seq, c->owner);
+        if (r < 0)
+            return -1;
+        crp_metric_add(r ? (ack ? q->m_ack : q->m_nack) : q->m_stale, 1);
+        if (crp_sb_append(o, r ? "1" : "0", 1) < 0)
+            return -1;
+        n++;
+    }
+    if (n == 0) {
+        o->len = at;
+        return crp_sb_printf(o, "ERR syntax\n");
+    }
+    return crp_sb_append(o, "\n", 1);
+}
+
 /* Run one command; append its reply.  -1: the store failed. */
 static int handle(qsvc *q, qclient *c, char *line)
 {
@@ -181,10 +221,12 @@ static int handle(qsvc *q, qclient *c, char *line)
         crp_metric_add(q->m_get, n);
         crp_sb_printf(o, "MSG %d\n", n);
         if (n > 0)
-            crp_sb_printf(o, "%s", msgs.s);
+            crp_sb_append(o, msgs.s, msgs.len);
         crp_sb_free(&msgs);
         return 0;
     }
+    if (!strcmp(cmd, "ACKS") || !strcmp(cmd, "NACKS"))
+        return ack_many(q, c, cmd[0] == 'A', p);
     if (!strcmp(cmd, "ACK") || !strcmp(cmd, "NACK")) {
         int64_t seq = strtoll(p, NULL, 10);
         int ack = cmd[0] == 'A';
@@ -232,18 +274,30 @@ static void update_gauges(qsvc *q)
 /* One round: run every buffered command in one transaction, then reply. */
 static void round_trip(qsvc *q)
 {
-    int any = 0;
+    int any = 0, puts = 0;
     for (int i = 0; i < MAX_CLIENTS; i++) {
         qclient *c = &q->cl[i];
         c->touched = 0;
-        if (c->conn.fd >= 0 && c->conn.buf && c->conn.off < c->conn.len &&
-            memchr(c->conn.buf + c->conn.off, '\n', c->conn.len - c->conn.off))
+        if (c->conn.fd < 0 || !c->conn.buf || c->conn.off >= c->conn.len)
+            continue;
+        const char *b = c->conn.buf + c->conn.off;
+        size_t l = c->conn.len - c->conn.off;
+        if (memchr(b, '\n', l))
             any = 1;
+        /* (a payload or an incomplete line that says "PUT " only makes
+         * the round durable for nothing) */
+        if (memmem(b, l, "PUT ", 4))
+            puts = 1;
     }
     if (!any)
         return;
     int64_t t0 = crp_mono_ms();
-    int failed = crp_store_begin(q->st) < 0;
+    /* Only a put must be on disk before its answer; a round of leases
+     * and acknowledgements commits without waiting for the disk
+     * (crp_store_begin_lazy: losing it to a power loss delivers its
+     * records again). */
+    int failed =
+        (puts ? crp_store_begin(q->st) : crp_store_begin_lazy(q->st)) < 0;
     for (int i = 0; i < MAX_CLIENTS && !failed; i++) {
         qclient *c = &q->cl[i];
         char *line;

@@ -23,6 +23,8 @@ enum {
     S_READY,
     S_SEEN,
     S_FORGET,
+    S_SYNC_FULL,
+    S_SYNC_NORMAL,
     S_N
 };
 
@@ -46,11 +48,14 @@ static const char *const sql[S_N] = {
                 "owner = 0 LIMIT ?2)",
     [S_SEEN] = "INSERT OR IGNORE INTO seen(q, id, t) VALUES (?1, ?2, ?3)",
     [S_FORGET] = "DELETE FROM seen WHERE t < ?1",
+    [S_SYNC_FULL] = "PRAGMA synchronous=FULL",
+    [S_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
 };
 
 struct crp_store {
     sqlite3 *db;
     sqlite3_stmt *st[S_N];
+    int sync; /* synchronous=FULL in force (else NORMAL: a lazy commit) */
 };
 
 static int step_done(crp_store *s, sqlite3_stmt *st)
@@ -70,8 +75,13 @@ int crp_store_open(const char *path, crp_store **out, char *err, int n)
         snprintf(err, n, "out of memory");
         return -1;
     }
+    /* One thread uses a store (the queue service's loop): no mutex per
+     * connection, and no allocation statistics, which take a global mutex
+     * on every malloc (a no-op once SQLite is initialised). */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (sqlite3_open_v2(path, &s->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout(s->db, 5000);
@@ -95,6 +105,7 @@ int crp_store_open(const char *path, crp_store **out, char *err, int n)
             goto fail;
     if (step_done(s, s->st[S_RELALL]) < 0)
         goto fail;
+    s->sync = 1;
     *out = s;
     return 0;
 fail:
@@ -119,9 +130,31 @@ const char *crp_store_errmsg(crp_store *s)
     return sqlite3_errmsg(s->db);
 }
 
+/* Start a transaction, with the WAL fsynced at its commit (sync) or not.
+ * SQLite refuses to change the setting inside a transaction. */
+static int begin(crp_store *s, int sync)
+{
+    if (sync != s->sync) {
+        if (step_done(s, s->st[sync ? S_SYNC_FULL : S_SYNC_NORMAL]) < 0)
+            return -1;
+        s->sync = sync;
+    }
+    return step_done(s, s->st[S_BEGIN]);
+}
+
 int crp_store_begin(crp_store *s)
 {
-    return step_done(s, s->st[S_BEGIN]);
+    return begin(s, 1);
+}
+
+/* synchronous=NORMAL in WAL mode: the commit is written to the WAL but
+ * not fsynced; it is on disk with the next fsync (the next durable
+ * commit, a checkpoint), and WAL frames are replayed in order, so what a
+ * power loss leaves is a prefix of the commits.  A killed process loses
+ * nothing (the WAL is in the page cache). */
+int crp_store_begin_lazy(crp_store *s)
+{
+    return begin(s, 0);
 }
 
 int crp_store_commit(crp_store *s)
@@ -146,6 +179,14 @@ int64_t crp_store_append(crp_store *s, const char *q, const char *id,
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, trace, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
+    if (!s->sync) {
+        /* a put in a lazy transaction would be acknowledged before it is
+         * on disk: refused; outside a transaction it is made durable */
+        if (!sqlite3_get_autocommit(s->db) ||
+            step_done(s, s->st[S_SYNC_FULL]) < 0)
+            return -1;
+        s->sync = 1;
+    }
     if (step_done(s, st) < 0)
         return -1;
     return sqlite3_last_insert_rowid(s->db);

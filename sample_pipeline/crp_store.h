@@ -35,7 +35,16 @@ typedef struct crp_msg {
 int crp_store_open(const char *path, crp_store **out, char *err, int n);
 void crp_store_close(crp_store *s);
 
+/* Start a transaction whose commit returns only once it is on disk (the
+ * WAL fsynced): what a put needs before it is acknowledged. */
 int crp_store_begin(crp_store *s);
+/* Start a transaction that only leases, acknowledges, hands back or
+ * expires: its commit does not wait for the disk (on disk with the next
+ * durable commit or checkpoint; WAL order: a power loss leaves a prefix
+ * of the commits, a killed process loses nothing).  Losing such a commit
+ * only delivers its records again (at-least-once, as after a consumer
+ * crash).  A put or append inside it fails (-1). */
+int crp_store_begin_lazy(crp_store *s);
 /* Commit; on failure the transaction is rolled back and -1 returned. */
 int crp_store_commit(crp_store *s);
 void crp_store_rollback(crp_store *s);

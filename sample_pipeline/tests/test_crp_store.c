@@ -219,6 +219,37 @@ static void test_crp_store_forget(void)
     crp_store_close(s);
 }
 
+/* A lazy transaction (leases, acks: its commit does not wait for the
+ * disk) refuses a put, which must be durable before its answer; what it
+ * committed is there after reopening; the next durable transaction and a
+ * put outside any transaction work as before. */
+static void test_crp_store_lazy_commit(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    got g = {0};
+    CU_ASSERT_EQUAL(crp_store_begin_lazy(s), 0);
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 7, 1 << 30, collect, &g), 2);
+    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 7), 1);
+    CU_ASSERT_EQUAL(crp_store_put(s, "work", "lazy", "t", "{}"), -1);
+    CU_ASSERT_EQUAL(crp_store_append(s, "results", "lazy", "t", "{}"), -1);
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "d", "t", "{}") > 0);
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    CU_ASSERT_TRUE(crp_store_append(s, "results", "e", "t", "{}") > 0);
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    crp_store_close(s);
+    s = open_store();
+    got g2 = {0}; /* a acknowledged; b's lease reset; d new */
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 1, 1000, collect, &g2), 2);
+    CU_ASSERT_STRING_EQUAL(g2.id[0], "b");
+    CU_ASSERT_EQUAL(g2.deliveries[0], 2); /* the lazy lease counted */
+    CU_ASSERT_STRING_EQUAL(g2.id[1], "d");
+    CU_ASSERT_EQUAL(crp_store_ready(s, "results", 10), 1);
+    crp_store_close(s);
+}
+
 static void test_crp_store_open_error(void)
 {
     crp_store *s = (crp_store *)1;
@@ -240,5 +271,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_crp_store_durable_and_leases_reset_on_open);
     CR_ADD_TEST(s, test_crp_store_put_idempotent);
     CR_ADD_TEST(s, test_crp_store_forget);
+    CR_ADD_TEST(s, test_crp_store_lazy_commit);
     CR_ADD_TEST(s, test_crp_store_open_error);
 }
