@@ -95,11 +95,28 @@ static void feat_close(worker *w)
 static int feat_request(crp_sb *b, const char *id, const double *x)
 {
     /* C99 hex floats: exact, and cheap to print and to read back
-     * (strtod), where %.17g cost more than the call's syscalls */
-    int rc = crp_sb_printf(b, "F %s ", id);
-    for (int i = 0; i < CRP_DIM && rc == 0; i++)
-        rc = crp_sb_printf(b, "%s%a", i ? "," : "", x[i]);
-    return rc < 0 ? rc : crp_sb_printf(b, "\n");
+     * (strtod), where %.17g cost more than the call's syscalls; one
+     * format call for the line */
+    return crp_sb_printf(
+        b, "F %s %a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a\n", id, x[0],
+        x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], x[11],
+        x[12], x[13], x[14], x[15]);
+}
+
+/* An answer "OK <e0> <e1> <e2> <e3>": 0 and extra filled, or -1. */
+static int feat_answer(const char *line, double *extra)
+{
+    if (strncmp(line, "OK ", 3) != 0)
+        return -1;
+    const char *p = line + 3;
+    for (int i = 0; i < CRP_EXTRA; i++) {
+        char *e;
+        extra[i] = strtod(p, &e);
+        if (e == p || (*e && *e != ' '))
+            return -1;
+        p = e;
+    }
+    return 0;
 }
 
 /* Send the feature requests of a whole batch at once, so that the
@@ -175,8 +192,7 @@ static int feature_call(worker *w, const char *id, const double *x,
         snprintf(why, n, "%s", rc == -ETIMEDOUT ? "timeout" : strerror(-rc));
         return rc;
     }
-    if (sscanf(line, "OK %lf %lf %lf %lf", &extra[0], &extra[1], &extra[2],
-               &extra[3]) != 4) {
+    if (feat_answer(line, extra) < 0) {
         snprintf(why, n, "error answer: %.60s", line);
         return -EPROTO;
     }
