@@ -1,8 +1,10 @@
 // clang-format off
 /* crp_feature: the feature service, the pipeline's flaky dependency.
- *   F <id> <x0,x1,...,x15>  ->  OK <e0> <e1> <e2> <e3>  |  ERR <reason>
- * (numbers as strtod reads them; the worker sends and this answers C99 hex
- * floats, %a: exact and cheap to convert)
+ *   FX <id> <x0>,<x1>,...,<x15>  ->  OK <e0> <e1> <e2> <e3>  |  ERR <reason>
+ *     (each number the 16 hex digits of its IEEE-754 bits, crp_wire.h:
+ *     exact and without a conversion; what the worker sends)
+ *   F <id> <x0,x1,...,x15>       ->  OK <e0> <e1> <e2> <e3>  |  ERR <reason>
+ *     (numbers as strtod reads them, answered as C99 hex floats, %a)
  * --feature-delay-us adds service time per call, --feature-fail answers a
  * fraction of calls with an error.  Outages are made by the harness
  * (pause = SIGSTOP: calls time out; kill: connections refused). */
@@ -16,6 +18,7 @@
 #include "crp_model.h"
 #include "crp_net.h"
 #include "crp_stage.h"
+#include "crp_wire.h"
 
 /* Append the answer to one request line to out. */
 static void answer(crp_ctx *x, crp_conn *c, crp_sb *out, char *line,
@@ -24,8 +27,15 @@ static void answer(crp_ctx *x, crp_conn *c, crp_sb *out, char *line,
     double v[CRP_DIM], e[CRP_EXTRA];
     char *p = strchr(line, ' ');
     p = p ? strchr(p + 1, ' ') : NULL;
-    int n = 0;
-    if (strncmp(line, "F ", 2) == 0 && p) {
+    int n = 0, bits = strncmp(line, "FX ", 3) == 0;
+    if (bits && p) {
+        const char *s = p + 1;
+        while (n < CRP_DIM && crp_wire_get_f64(&s, &v[n]) == 0 &&
+               *s == (n + 1 < CRP_DIM ? ',' : '\0')) {
+            n++;
+            s++;
+        }
+    } else if (strncmp(line, "F ", 2) == 0 && p) {
         char *s = p + 1, *end;
         while (n < CRP_DIM) {
             v[n] = strtod(s, &end);
@@ -50,7 +60,17 @@ static void answer(crp_ctx *x, crp_conn *c, crp_sb *out, char *line,
         crp_metric_add(m_fail, 1);
     } else {
         crp_model_extra(v, e);
-        crp_sb_printf(out, "OK %a %a %a %a\n", e[0], e[1], e[2], e[3]);
+        if (bits) {
+            char a[3 + 17 * CRP_EXTRA + 1] = "OK", *q = a + 2;
+            for (int i = 0; i < CRP_EXTRA; i++) {
+                *q++ = ' ';
+                q = crp_wire_put_f64(q, e[i]);
+            }
+            *q++ = '\n';
+            crp_sb_append(out, a, (size_t)(q - a));
+        } else {
+            crp_sb_printf(out, "OK %a %a %a %a\n", e[0], e[1], e[2], e[3]);
+        }
     }
 }
 

@@ -2,25 +2,74 @@
 #include "crp_wire.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crp_util.h"
 
+static const char hexd[] = "0123456789abcdef";
+
+char *crp_wire_put_f64(char *p, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    for (int i = 15; i >= 0; i--, u >>= 4)
+        p[i] = hexd[u & 15];
+    return p + 16;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int crp_wire_get_f64(const char **p, double *v)
+{
+    uint64_t u = 0;
+    const char *s = *p;
+    for (int i = 0; i < 16; i++) {
+        int d = hexval(s[i]);
+        if (d < 0)
+            return -1;
+        u = u << 4 | (uint64_t)d;
+    }
+    memcpy(v, &u, sizeof *v);
+    *p = s + 16;
+    return 0;
+}
+
 int crp_work_format(crp_sb *b, const crp_work *w)
 {
-    const double *x = w->x;
-    return crp_sb_printf(
-        b, "W1 %s %a %d %a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a",
-        w->span, w->t_in, w->label, x[0], x[1], x[2], x[3], x[4], x[5], x[6],
-        x[7], x[8], x[9], x[10], x[11], x[12], x[13], x[14], x[15]);
+    char line[64 + 17 * CRP_DIM], *p = line;
+    p += snprintf(p, 32, "W1 %.16s ", w->span);
+    p = crp_wire_put_f64(p, w->t_in);
+    p += snprintf(p, 16, " %d ", w->label);
+    for (int i = 0; i < CRP_DIM; i++) {
+        if (i)
+            *p++ = ',';
+        p = crp_wire_put_f64(p, w->x[i]);
+    }
+    return crp_sb_append(b, line, (size_t)(p - line));
 }
 
 int crp_result_format(crp_sb *b, const crp_result *r)
 {
-    return crp_sb_printf(b, "R1 %s %a %d %d %a %d %s", r->span, r->score,
-                         r->label, r->degraded, r->t_in, r->deliveries,
-                         r->worker);
+    char line[160], *p = line;
+    p += snprintf(p, 32, "R1 %.16s ", r->span);
+    p = crp_wire_put_f64(p, r->score);
+    p += snprintf(p, 32, " %d %d ", r->label, r->degraded);
+    p = crp_wire_put_f64(p, r->t_in);
+    p += snprintf(p, sizeof line - (size_t)(p - line), " %d %s", r->deliveries,
+                  r->worker);
+    if (p >= line + sizeof line)
+        return -EOVERFLOW;
+    return crp_sb_append(b, line, (size_t)(p - line));
 }
 
 /* A span id (16 hex digits) and the space after it. */
@@ -28,7 +77,7 @@ static int span_of(const char **p, char *span)
 {
     const char *s = *p;
     for (int i = 0; i < 16; i++)
-        if (!strchr("0123456789abcdef", s[i]) || !s[i])
+        if (hexval(s[i]) < 0)
             return -1;
     if (s[16] != ' ')
         return -1;
@@ -38,15 +87,13 @@ static int span_of(const char **p, char *span)
     return 0;
 }
 
-/* A number followed by sep ('\0': the end of the line). */
+/* A number (F) followed by sep ('\0': the end of the line). */
 static int num(const char **p, double *v, char sep)
 {
-    char *e;
-    errno = 0;
-    *v = strtod(*p, &e);
-    if (e == *p || *e != sep)
+    if (crp_wire_get_f64(p, v) < 0 || **p != sep)
         return -1;
-    *p = sep ? e + 1 : e;
+    if (sep)
+        (*p)++;
     return 0;
 }
 

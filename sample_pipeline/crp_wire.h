@@ -1,15 +1,16 @@
 /* crp_wire: the fixed-format messages inside the pipeline, between
  * ingest and the workers (`work`) and between the workers and the sink
- * (`results`).  JSON stays at the edges, where a record is validated
- * against the schema (ingest) and where something outside reads it (dead
- * letters, events); in between, a record is one line of space-separated
- * fields with its numbers as C99 hex floats (`%a`): exact, and cheap to
- * write and to read back (strtod), where the JSON work message cost each
- * worker a jansson parse of every number in decimal and each result a
- * `%.17g` (README.md, "Protocols").
+ * (`results`), and the numbers of the feature protocol.  JSON stays at
+ * the edges, where a record is validated against the schema (ingest) and
+ * where something outside reads it (dead letters, events); in between, a
+ * record is one line of space-separated fields with each number written
+ * as the 16 hex digits of its IEEE-754 bits (F below): exact, and no
+ * conversion at all -- the JSON work message cost each worker a jansson
+ * parse of every number in decimal, each result a `%.17g`, and even C99
+ * hex floats (`%a`) cost a strtod per number (README.md, "Protocols").
  *
- *   W1 <span> <t_in> <label> <x0>,<x1>,...,<x15>
- *   R1 <span> <score> <label> <degraded> <t_in> <deliveries> <worker>
+ *   W1 <span> <t_in:F> <label> <x0:F>,<x1:F>,...,<x15:F>
+ *   R1 <span> <score:F> <label> <degraded> <t_in:F> <deliveries> <worker>
  *
  * span: the sender's span id (16 hex digits), the parent of the next
  * stage's span; t_in: when ingest received the record (Unix seconds);
@@ -36,6 +37,12 @@ typedef struct crp_result {
     int label, degraded, deliveries;
     char worker[64];
 } crp_result;
+
+/* The 16 lowercase hex digits of v's bits at p (no NUL); returns p + 16. */
+char *crp_wire_put_f64(char *p, double v);
+/* Read 16 hex digits at *p as a double's bits; advances *p.  0, or -1
+ * (not 16 hex digits). */
+int crp_wire_get_f64(const char **p, double *v);
 
 /* Append the message (no newline) to b.  0 or -ENOMEM. */
 int crp_work_format(crp_sb *b, const crp_work *w);

@@ -94,29 +94,31 @@ static void feat_close(worker *w)
 /* Append the request line for one record. */
 static int feat_request(crp_sb *b, const char *id, const double *x)
 {
-    /* C99 hex floats: exact, and cheap to print and to read back
-     * (strtod), where %.17g cost more than the call's syscalls; one
-     * format call for the line */
-    return crp_sb_printf(
-        b, "F %s %a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a,%a\n", id, x[0],
-        x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], x[11],
-        x[12], x[13], x[14], x[15]);
+    /* FX: the numbers as their bits (crp_wire.h), exact and without a
+     * conversion either way; %.17g, and later %a read back by strtod,
+     * cost more than the call's syscalls */
+    char line[128 + 17 * CRP_DIM], *p = line;
+    p += snprintf(p, 96, "FX %.63s ", id);
+    for (int i = 0; i < CRP_DIM; i++) {
+        if (i)
+            *p++ = ',';
+        p = crp_wire_put_f64(p, x[i]);
+    }
+    *p++ = '\n';
+    return crp_sb_append(b, line, (size_t)(p - line));
 }
 
-/* An answer "OK <e0> <e1> <e2> <e3>": 0 and extra filled, or -1. */
+/* An answer to FX, "OK <e0> <e1> <e2> <e3>" (bits): 0 and extra filled,
+ * or -1. */
 static int feat_answer(const char *line, double *extra)
 {
-    if (strncmp(line, "OK ", 3) != 0)
+    if (strncmp(line, "OK", 2) != 0)
         return -1;
-    const char *p = line + 3;
-    for (int i = 0; i < CRP_EXTRA; i++) {
-        char *e;
-        extra[i] = strtod(p, &e);
-        if (e == p || (*e && *e != ' '))
+    const char *p = line + 2;
+    for (int i = 0; i < CRP_EXTRA; i++)
+        if (*p++ != ' ' || crp_wire_get_f64(&p, &extra[i]) < 0)
             return -1;
-        p = e;
-    }
-    return 0;
+    return *p ? -1 : 0;
 }
 
 /* Send the feature requests of a whole batch at once, so that the

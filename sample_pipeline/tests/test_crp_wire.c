@@ -3,6 +3,7 @@
  * apart, and malformed lines are refused. */
 #include "cr_test.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "crp_wire.h"
@@ -62,28 +63,63 @@ static void test_crp_wire_json_is_not_this_format(void)
 
 static void test_crp_wire_refuses_malformed(void)
 {
+    char one[17] = "", good[400], line[400];
+    crp_wire_put_f64(one, 1.0);
+    good[0] = '\0';
+    for (int i = 0; i < CRP_DIM; i++)
+        snprintf(good + strlen(good), sizeof good - strlen(good), "%s%s",
+                 i ? "," : "", one);
+    crp_work w;
+    snprintf(line, sizeof line, "W1 0123456789abcdef %s 1 %s", one, good);
+    CU_ASSERT_EQUAL(crp_work_parse(line, &w), 1);
+    CU_ASSERT_EQUAL(w.x[15], 1.0);
     static const char *const bad_work[] = {
         "W1 ",
-        "W1 0123456789abcdeg 0x1p+0 1 " /* not hex */,
-        "W1 0123456789abcdef 0x1p+0 1 0x1p+0,0x1p+0" /* 2 of 16 values */,
-        "W1 0123456789abcdef 0x1p+0 1 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,"
-        "17" /* 17 values */,
-        "W1 0123456789abcdef t 1 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16",
-        "W1 0123456789abcdef 1 x 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16",
+        "W1 0123456789abcdeg 3ff0000000000000 1 ", /* span not hex */
+        "W1 0123456789abcdef 3ff0000000000000 1 "
+        "3ff0000000000000,3ff0000000000000", /* 2 of 16 values */
+        "W1 0123456789abcdef 1 0 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16",
+        "W1 0123456789abcdef 3ff00000000000 1 " /* 14 digits */,
     };
-    crp_work w;
     for (size_t i = 0; i < sizeof bad_work / sizeof bad_work[0]; i++)
         CU_ASSERT_EQUAL(crp_work_parse(bad_work[i], &w), -1);
-    CU_ASSERT_EQUAL(
-        crp_work_parse(
-            "W1 0123456789abcdef 1 0 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16",
-            &w),
-        1); /* decimal numbers read too */
+    snprintf(line, sizeof line, "W1 0123456789abcdef %s 1 %s,%s", one, good,
+             one); /* 17 values */
+    CU_ASSERT_EQUAL(crp_work_parse(line, &w), -1);
+    snprintf(line, sizeof line, "W1 0123456789abcdef %s x %s", one, good);
+    CU_ASSERT_EQUAL(crp_work_parse(line, &w), -1); /* label */
+    snprintf(line, sizeof line, "W1 0123456789abcdef %s 1 %s", one, good);
+    line[strlen(line) - 1] = 'G'; /* not a hex digit */
+    CU_ASSERT_EQUAL(crp_work_parse(line, &w), -1);
     crp_result r;
-    CU_ASSERT_EQUAL(crp_result_parse("R1 0123456789abcdef 0.5 1 0 2.5 1", &r),
-                    -1); /* no worker */
-    CU_ASSERT_EQUAL(crp_result_parse("R1 0123456789abcdef 0.5 1 0 2.5 x w", &r),
-                    -1);
+    snprintf(line, sizeof line, "R1 0123456789abcdef %s 1 0 %s 1", one, one);
+    CU_ASSERT_EQUAL(crp_result_parse(line, &r), -1); /* no worker */
+    snprintf(line, sizeof line, "R1 0123456789abcdef %s 1 0 %s x w", one, one);
+    CU_ASSERT_EQUAL(crp_result_parse(line, &r), -1);
+    snprintf(line, sizeof line, "R1 0123456789abcdef %s 1 0 %s 1 w", one, one);
+    CU_ASSERT_EQUAL(crp_result_parse(line, &r), 1);
+}
+
+/* Every double, NaN and the infinities included, comes back bit for bit. */
+static void test_crp_wire_f64_exact(void)
+{
+    const double v[] = {0.0,    -0.0,
+                        1.0,    -1.5,
+                        1e-310, 1.7976931348623157e308,
+                        0.1,    1796557700.264095};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char b[17] = "";
+        crp_wire_put_f64(b, v[i]);
+        CU_ASSERT_EQUAL(strlen(b), 16);
+        const char *p = b;
+        double r = 0;
+        CU_ASSERT_EQUAL(crp_wire_get_f64(&p, &r), 0);
+        CU_ASSERT_EQUAL(memcmp(&r, &v[i], sizeof r), 0);
+        CU_ASSERT_PTR_EQUAL(p, b + 16);
+    }
+    const char *p = "3FF0000000000000"; /* lowercase only */
+    double r;
+    CU_ASSERT_EQUAL(crp_wire_get_f64(&p, &r), -1);
 }
 
 void cr_test_register(void)
@@ -93,4 +129,5 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_crp_wire_result_round_trip);
     CR_ADD_TEST(s, test_crp_wire_json_is_not_this_format);
     CR_ADD_TEST(s, test_crp_wire_refuses_malformed);
+    CR_ADD_TEST(s, test_crp_wire_f64_exact);
 }
