@@ -20,27 +20,31 @@ char *crp_wire_put_f64(char *p, double v)
     return p + 16;
 }
 
+/* The value of a lowercase hex digit + 1, 0 for any other byte: a table,
+ * not branches (digits and letters come in no predictable order). */
+static const unsigned char hexv[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+    return (int)hexv[(unsigned char)c] - 1;
 }
 
 int crp_wire_get_f64(const char **p, double *v)
 {
     uint64_t u = 0;
-    const char *s = *p;
+    const unsigned char *s = (const unsigned char *)*p;
     for (int i = 0; i < 16; i++) {
-        int d = hexval(s[i]);
-        if (d < 0)
+        unsigned d = hexv[s[i]];
+        if (!d) /* not a hex digit (a NUL included: no read beyond it) */
             return -1;
-        u = u << 4 | (uint64_t)d;
+        u = u << 4 | (uint64_t)(d - 1);
     }
     memcpy(v, &u, sizeof *v);
-    *p = s + 16;
+    *p += 16;
     return 0;
 }
 
