@@ -31,7 +31,16 @@
  * leaves out the upstream path and the server's own wake-up.  With
  * --poll-client the client polls its socket rather than sleeping in read(),
  * which takes the client's own wake-up (after 10 ms asleep) out of the figure:
- * what is left is the proxy's. */
+ * what is left is the proxy's.
+ *
+ * A third measurement per rep is the side-by-side baseline for the whole
+ * round trip: the same proxy without toxic, the echo server itself sleeping
+ * 10 ms (clock_nanosleep to an absolute deadline, timer slack 1 ns) before
+ * each reply -- the delay a program on this machine gets from its own
+ * timer, with every party idle for 10 ms between trips as under the toxic.
+ * "against the server's own sleep" is the toxic's round trip minus that
+ * one, at p50 and at p99: what the proxy's delay costs beyond an ideal
+ * 10 ms delay, the wake-ups of the client and the server being in both. */
 #include "cli/cr_cli.h"
 #include "proxy/cr_proxy.h"
 
@@ -41,10 +50,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -90,6 +101,7 @@ enum { K_ECHO_L, K_SINK_L, K_ECHO, K_SINK };
 
 static void server_loop(int echo_l, int sink_l)
 {
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* the ideal delay's sleep */
     int ep = epoll_create1(0);
     struct epoll_event e = {.events = EPOLLIN};
     e.data.u64 = (uint64_t)K_ECHO_L << 32 | (uint32_t)echo_l;
@@ -124,7 +136,21 @@ static void server_loop(int echo_l, int sink_l)
                 close(fd);
                 continue;
             }
-            if (kind == K_ECHO && r >= 9 && buf[0] == 'T') {
+            if (kind == K_ECHO && r >= 9 && buf[0] == 'D') {
+                /* The baseline's ideal delay: 10 ms of the server's own,
+                 * to an absolute deadline. */
+                struct timespec d;
+                clock_gettime(CLOCK_MONOTONIC, &d);
+                d.tv_nsec += 10 * 1000 * 1000;
+                if (d.tv_nsec >= 1000000000L) {
+                    d.tv_sec++;
+                    d.tv_nsec -= 1000000000L;
+                }
+                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d,
+                                       NULL) == EINTR)
+                    ;
+            }
+            if (kind == K_ECHO && r >= 9 && (buf[0] == 'T' || buf[0] == 'D')) {
                 /* A timed ping: the reply carries the time it is sent, so
                  * the client can tell the downstream delay alone. */
                 double t = mono();
@@ -195,8 +221,9 @@ static int g_poll_client;
 
 /* n round trips of 64 bytes; fills v (seconds), sorted.  With ow, timed
  * pings: ow gets each reply's one-way time from the echo server's send to
- * its arrival here (seconds), sorted. */
-static int pingpong_ow(int echo_port, double *v, double *ow, int n)
+ * its arrival here (seconds), sorted.  kind 'D': pings the server answers
+ * 10 ms late (ow required). */
+static int pingpong_kind(int echo_port, double *v, double *ow, int n, char kind)
 {
     char b[64];
     memset(b, 'p', sizeof b);
@@ -205,7 +232,7 @@ static int pingpong_ow(int echo_port, double *v, double *ow, int n)
         return -1;
     for (int i = 0; i < n; i++) {
         double t = mono();
-        b[0] = ow ? 'T' : 'p';
+        b[0] = kind;
         if (write(fd, b, sizeof b) != (ssize_t)sizeof b)
             goto fail;
         for (size_t got = 0; got < sizeof b;) {
@@ -233,6 +260,11 @@ static int pingpong_ow(int echo_port, double *v, double *ow, int n)
 fail:
     close(fd);
     return -1;
+}
+
+static int pingpong_ow(int echo_port, double *v, double *ow, int n)
+{
+    return pingpong_kind(echo_port, v, ow, n, ow ? 'T' : 'p');
 }
 
 static int pingpong(int echo_port, double *v, int n)
@@ -452,27 +484,39 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* One rep of the latency toxic on the proxy behind sock / echo_port: the
- * overshoot beyond 10 ms at p50 and p99, in microseconds.  0 or -1. */
-static int latency_rep(const char *sock, int echo_port, int n, double *o50,
-                       double *o99, double *w50, double *w99)
+/* One rep's overshoots, in microseconds: the round trip and the
+ * downstream one-way against the run without toxic, and the round trip
+ * against the echo server's own 10 ms sleep (p50 and p99 each). */
+typedef struct lat_rep {
+    double rt50, rt99, ow50, ow99, id50, id99;
+} lat_rep;
+
+/* One rep of the latency toxic on the proxy behind sock / echo_port.
+ * 0 or -1. */
+static int latency_rep(const char *sock, int echo_port, int n, lat_rep *o)
 {
     double *v = calloc((size_t)n, sizeof *v), *b = calloc((size_t)n, sizeof *b);
     double *vw = calloc((size_t)n, sizeof *vw),
            *bw = calloc((size_t)n, sizeof *bw);
+    double *iv = calloc((size_t)n, sizeof *iv),
+           *iw = calloc((size_t)n, sizeof *iw);
     char *reply = NULL;
     cr_err e;
     cr_err_clear(&e);
-    int rc = -1;
-    if (v && b && vw && bw && pingpong_ow(echo_port, b, bw, n) == 0 &&
+    int rc = -1, p99 = (int)(n * 0.99);
+    if (v && b && vw && bw && iv && iw &&
+        pingpong_ow(echo_port, b, bw, n) == 0 &&
+        pingpong_kind(echo_port, iv, iw, n, 'D') == 0 &&
         cr_proxy_client(sock, "toxic add echo lat latency latency=10", 2000,
                         &reply, &e) == 0 &&
         strncmp(reply, "ok", 2) == 0) {
         if (pingpong_ow(echo_port, v, vw, n) == 0) {
-            *o50 = (v[n / 2] - b[n / 2] - 0.010) * 1e6;
-            *o99 = (v[(int)(n * 0.99)] - b[n / 2] - 0.010) * 1e6;
-            *w50 = (vw[n / 2] - bw[n / 2] - 0.010) * 1e6;
-            *w99 = (vw[(int)(n * 0.99)] - bw[n / 2] - 0.010) * 1e6;
+            o->rt50 = (v[n / 2] - b[n / 2] - 0.010) * 1e6;
+            o->rt99 = (v[p99] - b[n / 2] - 0.010) * 1e6;
+            o->ow50 = (vw[n / 2] - bw[n / 2] - 0.010) * 1e6;
+            o->ow99 = (vw[p99] - bw[n / 2] - 0.010) * 1e6;
+            o->id50 = (v[n / 2] - iv[n / 2]) * 1e6;
+            o->id99 = (v[p99] - iv[p99]) * 1e6;
             rc = 0;
         }
         free(reply);
@@ -487,7 +531,31 @@ static int latency_rep(const char *sock, int echo_port, int n, double *o50,
     free(b);
     free(vw);
     free(bw);
+    free(iv);
+    free(iw);
     return rc;
+}
+
+/* The median of field off over reps r[0..n). */
+static double rep_median(const lat_rep *r, int n, size_t off)
+{
+    double v[64];
+    for (int i = 0; i < n; i++)
+        memcpy(&v[i], (const char *)&r[i] + off, sizeof v[i]);
+    return median(v, n);
+}
+
+static void print_medians(const char *who, const lat_rep *r, int reps)
+{
+    printf("median over %d reps, %s: round trip p50 %+.1f us, p99 %+.1f us; "
+           "one-way p50 %+.1f us, p99 %+.1f us; against the server's own "
+           "sleep p50 %+.1f us, p99 %+.1f us\n",
+           reps, who, rep_median(r, reps, offsetof(lat_rep, rt50)),
+           rep_median(r, reps, offsetof(lat_rep, rt99)),
+           rep_median(r, reps, offsetof(lat_rep, ow50)),
+           rep_median(r, reps, offsetof(lat_rep, ow99)),
+           rep_median(r, reps, offsetof(lat_rep, id50)),
+           rep_median(r, reps, offsetof(lat_rep, id99)));
 }
 
 /* --latency: this build's proxy, and with against another binary's,
@@ -497,8 +565,7 @@ static int latency_mode(int echo, int sink, const char *against, int reps,
 {
     path self = {.name = "this build"}, ext = {.name = against};
     char ext_sock[128];
-    double s50[64], s99[64], x50[64], x99[64];
-    double sw50[64], sw99[64], xw50[64], xw99[64];
+    lat_rep sr[64], xr[64];
     int rc = 0;
     if (start_chaosrun(&self, echo, sink, 0) < 0 ||
         (against &&
@@ -512,39 +579,32 @@ static int latency_mode(int echo, int sink, const char *against, int reps,
            reps, trips, against ? ", alternating with --against" : "",
            g_poll_client ? ", polling client" : "");
     printf("| rep | proxy | round trip: overshoot p50 us | p99 us | "
-           "downstream one-way: overshoot p50 us | p99 us |\n");
-    printf("|---:|---|---:|---:|---:|---:|\n");
+           "downstream one-way: overshoot p50 us | p99 us | "
+           "against the server's own 10 ms sleep: p50 us | p99 us |\n");
+    printf("|---:|---|---:|---:|---:|---:|---:|---:|\n");
     for (int r = 0; r < reps; r++) {
         for (int k = 0; k < (against ? 2 : 1); k++) {
             /* Alternate which goes first, so neither always follows the
              * other's 10 s of sleeping. */
             int which = against ? (r + k) % 2 : 0;
-            double *o50 = which ? &x50[r] : &s50[r];
-            double *o99 = which ? &x99[r] : &s99[r];
-            double *w50 = which ? &xw50[r] : &sw50[r];
-            double *w99 = which ? &xw99[r] : &sw99[r];
+            lat_rep *o = which ? &xr[r] : &sr[r];
             if (latency_rep(which ? ext_sock : g_sock,
-                            which ? ext.echo : self.echo, trips, o50, o99, w50,
-                            w99) < 0) {
+                            which ? ext.echo : self.echo, trips, o) < 0) {
                 fprintf(stderr, "bench_proxy: rep %d on %s failed\n", r,
                         which ? against : "this build");
                 rc = 1;
                 goto out;
             }
-            printf("| %d | %s | %.1f | %.1f | %.1f | %.1f |\n", r + 1,
-                   which ? against : "this build", *o50, *o99, *w50, *w99);
+            printf("| %d | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n",
+                   r + 1, which ? against : "this build", o->rt50, o->rt99,
+                   o->ow50, o->ow99, o->id50, o->id99);
             fflush(stdout);
         }
     }
-    printf("\nmedian over %d reps, round trip (one-way): this build p50 "
-           "%+.1f (%+.1f) us, p99 %+.1f (%+.1f) us\n",
-           reps, median(s50, reps), median(sw50, reps), median(s99, reps),
-           median(sw99, reps));
+    printf("\n");
+    print_medians("this build", sr, reps);
     if (against)
-        printf("median over %d reps, round trip (one-way): %s p50 %+.1f "
-               "(%+.1f) us, p99 %+.1f (%+.1f) us\n",
-               reps, against, median(x50, reps), median(xw50, reps),
-               median(x99, reps), median(xw99, reps));
+        print_medians(against, xr, reps);
 out:
     stop(&self);
     stop(&ext);
