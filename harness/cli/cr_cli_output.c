@@ -236,6 +236,43 @@ static void summary_expectations(FILE *fp, const json_t *j, int c)
                     : "the system under test did not start");
 }
 
+/* s on one line, every control byte as '?': an error may quote what an
+ * engine or a node printed. */
+static void put_clean(FILE *fp, const char *s)
+{
+    for (; *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, fp);
+}
+
+/* The faults that failed to apply, each with its error: a count alone
+ * sends the reader to the journal for the one thing they need (at most
+ * 5 listed). */
+static void summary_fault_failures(FILE *fp, const json_t *j)
+{
+    size_t i, shown = 0, more = 0;
+    json_t *o;
+    json_array_foreach (json_object_get(j, "faults"), i, o) {
+        if (strcmp(jstr(o, "outcome"), "failed") != 0)
+            continue;
+        if (shown == 5) {
+            more++;
+            continue;
+        }
+        shown++;
+        const json_t *t = json_object_get(o, "apply_began_t");
+        if (!t)
+            t = json_object_get(o, "scheduled_t");
+        fprintf(fp, "    %s (occurrence %lld, t=%.3f s): ", jstr(o, "name"),
+                (long long)json_integer_value(json_object_get(o, "occurrence")),
+                json_number_value(t));
+        put_clean(fp,
+                  *jstr(o, "error") ? jstr(o, "error") : "no reason recorded");
+        fputc('\n', fp);
+    }
+    if (more)
+        fprintf(fp, "    and %zu more (journal.json, \"faults\")\n", more);
+}
+
 void cr_cli__summary(FILE *fp, const json_t *j, const char *run_dir, int c)
 {
     const char *bold = cr_cli__sgr(c, "bold"), *off = cr_cli__sgr(c, "off");
@@ -262,6 +299,7 @@ void cr_cli__summary(FILE *fp, const json_t *j, const char *run_dir, int c)
     if (nnot)
         fprintf(fp, ", %s%zu never fired%s", cr_cli__sgr(c, "red"), nnot, off);
     fputc('\n', fp);
+    summary_fault_failures(fp, j);
     summary_expectations(fp, j, c);
     summary_stops(fp, j);
     summary_strays(fp, j);

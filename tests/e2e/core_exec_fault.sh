@@ -33,6 +33,8 @@ expect_eq "failed occurrence" failed "$(jq -r '.faults[0].outcome' "$J")"
 expect_true "the error names the command and its exit" \
     grep -q "apply command sh: exit 3" <<<"$(jq -r '.faults[0].error' "$J")"
 expect_true "the revert still ran" test ! -e "$MARK/flag"
+expect_true "the summary names the failed fault and why" \
+    grep -q "^    flag (occurrence 0, t=[0-9.]* s): .*apply command sh: exit 3" "$E2E_TMP/fail.out"
 
 # SIGKILL of the harness inside the window: the janitor runs the revert.
 rm -f "$MARK"/*
