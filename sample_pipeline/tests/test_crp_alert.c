@@ -173,6 +173,51 @@ static void test_crp_alert_ratio_zero_denominator(void)
     crp_alert_free(s);
 }
 
+/* A pending or firing ratio keeps its state through windows without
+ * traffic; a first ratio still needs traffic to start. */
+static void obs(crp_alert_set *s, int ok, int failed, double t)
+{
+    char body[80];
+    snprintf(body, sizeof body, "ok_total %d\nfailed_total %d\n", ok, failed);
+    crp_alert_observe(s, "w", body, t);
+}
+
+static void test_crp_alert_ratio_idle_keeps_state(void)
+{
+    crp_alert_set *s = parse(
+        "[{\"name\":\"err\",\"expr\":\"ratio\",\"metric\":\"failed_total\","
+        "\"over\":[\"ok_total\",\"failed_total\"],\"window_s\":1,"
+        "\"threshold\":0.5,\"for_s\":3}]",
+        0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    crp_alert_change ch[2];
+    obs(s, 10, 0, 0);
+    obs(s, 10, 5, 0.5);
+    CU_ASSERT_EQUAL(crp_alert_eval(s, 0.5, ch, 2), 0);
+    CU_ASSERT_EQUAL(crp_alert_state(s, 0), CRP_ALERT_PENDING);
+    /* a second without traffic: still pending, since 0.5 */
+    obs(s, 10, 5, 1.0);
+    obs(s, 10, 5, 1.6);
+    CU_ASSERT_EQUAL(crp_alert_eval(s, 1.6, ch, 2), 0);
+    CU_ASSERT_TRUE(isnan(crp_alert_value(s, 0)));
+    CU_ASSERT_EQUAL(crp_alert_state(s, 0), CRP_ALERT_PENDING);
+    for (int k = 0; k < 4; k++)
+        obs(s, 10, 7 + 2 * k, 2.0 + 0.5 * k);
+    CU_ASSERT_EQUAL(crp_alert_eval(s, 3.5, ch, 2), 1);
+    CU_ASSERT_EQUAL(ch[0].state, CRP_ALERT_FIRING);
+    CU_ASSERT_DOUBLE_EQUAL(ch[0].since, 0.5, 1e-9);
+    /* firing through a lull: no change */
+    obs(s, 10, 13, 4.0);
+    obs(s, 10, 13, 4.6);
+    CU_ASSERT_EQUAL(crp_alert_eval(s, 4.6, ch, 2), 0);
+    CU_ASSERT_EQUAL(crp_alert_firing(s), 1);
+    /* traffic that is fine again resolves it */
+    obs(s, 30, 13, 5.0);
+    CU_ASSERT_EQUAL(crp_alert_eval(s, 5.0, ch, 2), 1);
+    CU_ASSERT_EQUAL(ch[0].state, CRP_ALERT_INACTIVE);
+    crp_alert_free(s);
+}
+
 static void test_crp_alert_no_progress(void)
 {
     crp_alert_set *s = parse(
@@ -501,6 +546,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_crp_alert_target_down_has_no_gauge);
     CR_ADD_TEST(s, test_crp_alert_rate_over_counter_reset);
     CR_ADD_TEST(s, test_crp_alert_ratio_zero_denominator);
+    CR_ADD_TEST(s, test_crp_alert_ratio_idle_keeps_state);
     CR_ADD_TEST(s, test_crp_alert_no_progress);
     CR_ADD_TEST(s, test_crp_alert_defects);
     CR_ADD_TEST(s, test_crp_alert_labelled_series_and_defect_names);
