@@ -778,6 +778,10 @@ static void on_timer(cr_run *r)
                 r->held = t;
                 continue;
             }
+            /* Exits that already happened are recorded first: a SIGCHLD
+             * read after the timer in the same wake-up would let a kill
+             * "apply" to a replica that is already dead. */
+            cr_svc_reap(r);
             cr_runfault_apply(r, t->ptr);
             maybe_start_recovery(r);
             break;
