@@ -229,6 +229,21 @@ int crp_conn_send(crp_conn *c, const char *buf, size_t len, int timeout_ms)
     return 0;
 }
 
+/* Room for n more bytes and a NUL (at least double the capacity, 4 KiB
+ * the first time).  0 or -1. */
+static int sb_grow(crp_sb *b, size_t n)
+{
+    size_t ncap = b->cap ? b->cap * 2 : 4096;
+    while (ncap - b->len <= n)
+        ncap *= 2;
+    char *ns = realloc(b->s, ncap);
+    if (!ns)
+        return -1;
+    b->s = ns;
+    b->cap = ncap;
+    return 0;
+}
+
 int crp_sb_printf(crp_sb *b, const char *fmt, ...)
 {
     for (;;) {
@@ -241,29 +256,15 @@ int crp_sb_printf(crp_sb *b, const char *fmt, ...)
             b->len += (size_t)n;
             return 0;
         }
-        size_t ncap = b->cap ? b->cap * 2 : 4096;
-        while (n >= 0 && ncap - b->len <= (size_t)n)
-            ncap *= 2;
-        char *ns = realloc(b->s, ncap);
-        if (!ns)
+        if (sb_grow(b, n >= 0 ? (size_t)n : 0) < 0)
             return -ENOMEM;
-        b->s = ns;
-        b->cap = ncap;
     }
 }
 
 int crp_sb_append(crp_sb *b, const char *s, size_t n)
 {
-    if (b->cap - b->len <= n) {
-        size_t ncap = b->cap ? b->cap * 2 : 4096;
-        while (ncap - b->len <= n)
-            ncap *= 2;
-        char *ns = realloc(b->s, ncap);
-        if (!ns)
-            return -ENOMEM;
-        b->s = ns;
-        b->cap = ncap;
-    }
+    if (b->cap - b->len <= n && sb_grow(b, n) < 0)
+        return -ENOMEM;
     memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = '\0';
