@@ -474,8 +474,13 @@ static double rate_of(const crp_alert_set *s, const char *name, double t,
     return sum;
 }
 
-static double expr_value(const crp_alert_set *s, const rule *r, double t)
+/* The rule's value at t, NAN when it has none; *idle: a ratio whose
+ * denominators are there but counted nothing in the window (no traffic,
+ * which says nothing about the ratio either way). */
+static double expr_value(const crp_alert_set *s, const rule *r, double t,
+                         int *idle)
 {
+    *idle = 0;
     int have = 0, dhave = 0;
     double v = 0, d = 0;
     switch (r->expr) {
@@ -488,6 +493,7 @@ static double expr_value(const crp_alert_set *s, const rule *r, double t)
             v += rate_of(s, r->num[i], t, r->window_s, &have);
         for (int i = 0; i < r->nden; i++)
             d += rate_of(s, r->den[i], t, r->window_s, &dhave);
+        *idle = dhave && d <= 0;
         return dhave && d > 0 ? v / d : NAN; /* no traffic: no value */
     case E_GAUGE:
         for (int k = 0; k < s->ns; k++) {
@@ -558,31 +564,19 @@ static int resolves(const crp_alert_set *s)
     return !(s->defects & CRP_DEFECT_ALERT_NEVER_RESOLVES);
 }
 
-/* A ratio whose denominators are there but counted nothing in the window:
- * no traffic, which says nothing about the error ratio either way. */
-static int ratio_idle(const crp_alert_set *s, const rule *r, double t)
-{
-    int dhave = 0;
-    double d = 0;
-    if (r->expr != E_RATIO)
-        return 0;
-    for (int i = 0; i < r->nden; i++)
-        d += rate_of(s, r->den[i], t, r->window_s, &dhave);
-    return dhave && d <= 0;
-}
-
 int crp_alert_eval(crp_alert_set *s, double t, crp_alert_change *out, int max)
 {
     int n = 0;
     for (int i = 0; i < s->nr; i++) {
         rule *r = &s->r[i];
-        r->value = expr_value(s, r, t);
+        int idle;
+        r->value = expr_value(s, r, t, &idle);
         /* A pending or firing ratio keeps its state through a window
          * without traffic: a lull of a second (a loaded machine, a stage
          * between batches) reset a pending error-ratio alert, and would
          * resolve a firing one, in the middle of an outage
          * (pipeline-alerts beside stress-ng, 1 seed in 20). */
-        if (r->state != CRP_ALERT_INACTIVE && ratio_idle(s, r, t))
+        if (r->state != CRP_ALERT_INACTIVE && idle)
             continue;
         int h = holds(r, r->value), report = 0;
         switch (r->state) {

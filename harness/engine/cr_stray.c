@@ -180,6 +180,16 @@ static void ended(cr_run *r, struct cr_stray *s, int status)
                             json_string(cr_signal_name(WTERMSIG(status))));
 }
 
+/* A child of the harness was reaped: a stray's end, else an orphan. */
+static void reaped(cr_run *r, pid_t pid, int status)
+{
+    struct cr_stray *s = find(r, pid);
+    if (s)
+        ended(r, s, status);
+    else
+        r->orphans_reaped++;
+}
+
 void cr_stray_scan(cr_run *r)
 {
     pid_t v[STRAY_SCAN_MAX];
@@ -194,15 +204,10 @@ void cr_stray_scan(cr_run *r)
         do
             w = waitpid(v[i], &status, WNOHANG);
         while (w < 0 && errno == EINTR);
-        struct cr_stray *s = find(r, v[i]);
-        if (w == v[i]) {
-            if (s)
-                ended(r, s, status);
-            else
-                r->orphans_reaped++;
-        } else if (w == 0 && !s && !in_replica_group(r, v[i])) {
+        if (w == v[i])
+            reaped(r, w, status);
+        else if (w == 0 && !find(r, v[i]) && !in_replica_group(r, v[i]))
             record(r, v[i]);
-        }
     }
 }
 
@@ -218,11 +223,7 @@ int cr_run_reap_group(cr_run *r, pid_t pgid)
             continue;
         if (w <= 0)
             break;
-        struct cr_stray *s = find(r, w);
-        if (s)
-            ended(r, s, status);
-        else
-            r->orphans_reaped++;
+        reaped(r, w, status);
         n++;
     }
     return n;
