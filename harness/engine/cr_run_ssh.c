@@ -302,7 +302,15 @@ static int cmd_finish(node_cmd *c, const char *cmd, char *out, size_t n,
     return 0;
 }
 
-#define OFFSET_CMD "while read x; do date +%s.%N; done"
+/* Each line in ("now") answered with the node's clock.  GNU date reads
+ * such lines itself with -f (line-buffered by stdbuf): one process, so
+ * a reading is not late by a fork and exec of date(1) on the way in (a
+ * bias of +1.6 ms in a pipe here, +2.5 to +3.2 ms over ssh, rtt 6 ms);
+ * elsewhere a date(1) per line. */
+#define OFFSET_CMD                                                             \
+    "printf 'now\\n' | date -f - +%s.%N >/dev/null 2>&1 && command -v "        \
+    "stdbuf >/dev/null 2>&1 && exec stdbuf -oL date -f - +%s.%N; "             \
+    "while read x; do date +%s.%N; done"
 
 /* ---- the control shell ---------------------------------------------------
  *
@@ -512,7 +520,7 @@ static int offset_measure(ssh_node *nd, node_cmd *c, int in_fd, cr_err *err)
     for (int i = 0; i < 5 && rc == 0; i++) {
         size_t got = 0;
         double t0 = unix_now();
-        if (write(in_fd, "x\n", 2) != 2) {
+        if (write(in_fd, "now\n", 4) != 4) {
             rc = cr_err_sys(err, CR_ESYS, errno, "ssh node %s: clock",
                             nd->n.name);
             break;
