@@ -40,7 +40,9 @@ expect_eq "applied through the seccomp backend" "applied seccomp" \
 expect_true "the journal says why (a container)" \
     jq -e "$F | .details.backend_reason | test(\"runs in a container\")" "$J"
 T0=$(jq .t0_unix "$J")
-win() { jq -r --argjson t0 "$T0" ".faults[] | select(.name == \"$1\") | \"\\(\$t0 + .applied_t) \\(\$t0 + .reverted_t + 0.1)\"" "$J"; }
+# From the apply's start: the supervisor fails calls once armed, before
+# the apply returns and applied_t is taken.
+win() { jq -r --argjson t0 "$T0" ".faults[] | select(.name == \"$1\") | \"\\(\$t0 + .apply_began_t) \\(\$t0 + .reverted_t + 0.1)\"" "$J"; }
 read -r a1 r1 <<<"$(win fsync-eio)"
 read -r a2 r2 <<<"$(win fsync-eio-again)"
 read -r outside not_eio in1 in2 between <<<"$(jq -s -r --argjson a1 "$a1" --argjson r1 "$r1" \

@@ -6,19 +6,21 @@ set -e
 . "$(dirname "$0")/lib.sh"
 S="$CR_SRC/tests/e2e/scenarios/long.json"
 
-wait_for_t0() {
+wait_for_line() {
     for _ in $(seq 1 100); do
-        grep -q "t0:" "$1" 2>/dev/null && return 0
+        grep -qF "$2" "$1" 2>/dev/null && return 0
         sleep 0.1
     done
     return 1
 }
+wait_for_t0() { wait_for_line "$1" "t0:"; }
 
 out="$E2E_TMP/term"
 "$CHAOSRUN" --no-status --out "$out" "$S" >"$out.out" 2>"$out.err" &
 pid=$!
 expect_true "run reached t0" wait_for_t0 "$out.err"
-sleep 1
+# The pause (at 0.5 s) in place before the SIGTERM, however late it came.
+expect_true "the pause applied" wait_for_line "$out.err" "fault pause-api (pause) applied"
 n=$(procs_of_run "$out" | wc -l)
 expect_true "services and their children are running ($n)" test "$n" -ge 5
 kill -TERM $pid

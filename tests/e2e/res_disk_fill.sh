@@ -17,10 +17,11 @@ expect_eq "filled the 16 MiB tmpfs" 16 "$(jq '.faults[0].details.size_mb' "$J")"
 expect_true "nothing left free while filled" jq -e '.faults[0].details.free_mb_after < 0.25' "$J"
 expect_true "the space came back" \
     jq -e '.faults[0].details.free_mb_released > .faults[0].details.filled_mb - 1' "$J"
-# Every write_failed inside [applied, reverted] (event times are when the
+# Every write_failed inside [apply began, reverted] (the fill takes
+# effect during the apply, before applied_t; event times are when the
 # writer reported, so the window is widened by one step of 50 ms), every
 # one ENOSPC, and writes before and after.
-T0=$(jq .t0_unix "$J"); A=$(jq '.faults[0].applied_t' "$J"); R=$(jq '.faults[0].reverted_t' "$J")
+T0=$(jq .t0_unix "$J"); A=$(jq '.faults[0].apply_began_t' "$J"); R=$(jq '.faults[0].reverted_t' "$J")
 C=$(jq -s -r --argjson a "$(jq -n "$T0 + $A")" --argjson r "$(jq -n "$T0 + $R + 0.1")" '
   [.[] | select(.ev == "write_failed")] as $f
   | "\([$f[] | select(.ts < $a or .ts > $r)] | length) \([$f[] | select(.errno != "ENOSPC")] | length) \($f | length)"' \
