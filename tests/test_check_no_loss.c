@@ -110,6 +110,37 @@ static void test_check_no_loss_dead_letter_repeat(void)
     fx_free(&x);
 }
 
+/* The repeat announced first: a worker stalled past its lease puts the
+ * record on the dead-letter queue, the worker that leased it next puts it
+ * too (OK DUP) and announces the repeat before the stalled one announces
+ * its own, plain (pipeline-worker-kill seed 17, 0.5 ms apart).  One
+ * outcome, in either order; two repeats alone are one too. */
+static void test_check_no_loss_dead_letter_repeat_first(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"no_loss\"}");
+    acc(&x, 1, "\"a\"");
+    acc(&x, 1, "\"b\"");
+    acc(&x, 1, "\"c\"");
+    fx_ev(&x, "{\"ts\": 2.0, \"ev\": \"dead_lettered\", \"id\": \"a\", "
+              "\"repeat\": true}");
+    fx_ev(&x, "{\"ts\": 2.0005, \"ev\": \"dead_lettered\", \"id\": \"a\"}");
+    fx_ev(&x, "{\"ts\": 2.1, \"ev\": \"dead_lettered\", \"id\": \"b\", "
+              "\"repeat\": true}");
+    fx_ev(&x, "{\"ts\": 2.2, \"ev\": \"dead_lettered\", \"id\": \"b\", "
+              "\"repeat\": true}");
+    fx_ev(&x, "{\"ts\": 2.3, \"ev\": \"dead_lettered\", \"id\": \"c\", "
+              "\"repeat\": true}");
+    del(&x, 2.4, "\"c\""); /* dead-lettered and delivered: two outcomes */
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "1 ids delivered more than once"));
+    CU_ASSERT(fx_evid(&x, "id c delivered 1 times (dead-lettered 1)"));
+    CU_ASSERT(!fx_evid(&x, "id a delivered"));
+    CU_ASSERT(!fx_evid(&x, "id b delivered"));
+    CU_ASSERT_EQUAL(fx_detail(&x, "dead_lettered"), 3);
+    fx_free(&x);
+}
+
 static void test_check_no_loss_unexpected(void)
 {
     fx x;
@@ -363,6 +394,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_no_loss_lost);
     CR_ADD_TEST(s, test_check_no_loss_duplicates);
     CR_ADD_TEST(s, test_check_no_loss_dead_letter_repeat);
+    CR_ADD_TEST(s, test_check_no_loss_dead_letter_repeat_first);
     CR_ADD_TEST(s, test_check_no_loss_unexpected);
     CR_ADD_TEST(s, test_check_no_loss_indeterminate_delivered);
     CR_ADD_TEST(s, test_check_no_loss_offered_never_delivered);

@@ -84,13 +84,27 @@ static int nl_parse(cr_vctx *vx, const json_t *obj, const char *path,
 
 /* ---- the id table ------------------------------------------------------ */
 
+/* A dead-lettering announced with "repeat": true (the system's
+ * dead-letter queue already had the id) is remembered in this bit of
+ * nl_id.dead, not counted: it is one outcome only when no plain one
+ * exists, in whichever order they came (nl_dead). */
+#define NL_REPEAT 0x80000000u
+
 typedef struct nl_id {
     uint32_t off; /* its text in the arena, NUL-terminated */
     uint32_t hash;
-    uint32_t offered, accepted, delivered, dead;
+    uint32_t offered, accepted, delivered, dead; /* dead: | NL_REPEAT */
     double t_off, t_acc, t_fin; /* first offered, accepted, delivered or
                                    dead-lettered; NAN: never */
 } nl_id;
+
+/* The dead-letterings of r that count: the plain ones, else one when
+ * only repeats were announced. */
+static unsigned nl_dead(const nl_id *r)
+{
+    unsigned plain = r->dead & ~NL_REPEAT;
+    return plain + (!plain && (r->dead & NL_REPEAT));
+}
 
 /* The ids in arrival order (ents), a hash index over them (slots: 0 empty,
  * else index + 1; load <= 1/2) and their text (arena).  48 bytes an id
@@ -234,34 +248,33 @@ static int nl_event_kind(const cr_event *e)
     return NL_OTHER;
 }
 
-/* One event of kind (not NL_OTHER) into id r's counts and first times.
- * Returns 1 when it was a delivery or dead-lettering that counts (not a
- * repeat), else 0. */
-static int nl_add(nl_id *r, int kind, const cr_event *e)
+/* One event of kind (not NL_OTHER) into id r's counts and first times. */
+static void nl_add(nl_id *r, int kind, const cr_event *e)
 {
     switch (kind) {
     case NL_OFF:
         if (!r->offered++)
             r->t_off = e->t;
-        return 0;
+        return;
     case NL_ACC:
         if (!r->accepted++)
             r->t_acc = e->t;
-        return 0;
+        return;
     default:
-        /* A dead-lettering reported again with "repeat": true is the
-         * system saying its dead-letter queue already had the id (an
-         * idempotent put after an indeterminate one): one outcome, not
-         * two -- but it is the outcome when the first report was lost. */
-        if (kind == NL_DEAD && r->dead && cr_event_bool(e, "repeat") == 1)
-            return 0;
+        /* A dead-lettering reported with "repeat": true is the system
+         * saying its dead-letter queue already had the id (an idempotent
+         * put after an indeterminate one, or a stalled worker's put that
+         * committed first but was announced later): one outcome with the
+         * plain one, whichever came first -- and the outcome when the
+         * plain report was lost (nl_dead). */
         if (kind == NL_DEL)
             r->delivered++;
+        else if (cr_event_bool(e, "repeat") == 1)
+            r->dead |= NL_REPEAT;
         else
             r->dead++;
         if (isnan(r->t_fin))
             r->t_fin = e->t;
-        return 1;
     }
 }
 
@@ -340,7 +353,7 @@ static int nl_classify(const nl_priv *p, const cr_facts *f, const nl_id *r,
     double t_in = r->accepted ? r->t_acc : r->t_off; /* NAN: neither */
     if (t_in < p->ignore_before_s)
         return 0;
-    int reached = r->delivered || r->dead;
+    int reached = r->delivered || nl_dead(r);
     if (r->accepted) {
         if (!reached)
             cls[C_LOST] = 1;
@@ -351,9 +364,9 @@ static int nl_classify(const nl_priv *p, const cr_facts *f, const nl_id *r,
     } else {
         cls[C_UNEXP] = 1;
     }
-    if (r->delivered + r->dead > 1)
+    if (r->delivered + nl_dead(r) > 1)
         cls[C_DUP] = 1;
-    if (r->dead)
+    if (nl_dead(r))
         cls[C_DEAD] = 1;
     return 1;
 }
@@ -399,7 +412,7 @@ static void nl_evidence(cr_result *res, const nl_tab *t, const nl_judged *j,
         case C_DUP:
             cr_result_evidence(res, r->t_fin,
                                "id %s delivered %u times (dead-lettered %u)",
-                               txt, r->delivered, r->dead);
+                               txt, r->delivered, nl_dead(r));
             break;
         case C_UNEXP:
             cr_result_evidence(res, r->t_fin, "id %s %s but never %s", txt, fin,
@@ -561,11 +574,9 @@ out:
  * delivered and dead-lettered, and the earliest times seen.  A duplicate
  * is final at once -- no later event takes a delivery back -- when the
  * end verdict cannot leave the id out:
- *   - the dead-letterings count as the end counts them at least: an
+ *   - the dead-letterings count as the end counts them (nl_dead: an
  *     announcement with "repeat": true is one outcome only when no plain
- *     one exists (nl_add, in time order, counts it when it comes first);
- *     here plain ones are counted and repeats only remembered
- *     (NL_LIVE_REPEAT, the top bit of `dead`, this table only);
+ *     one exists, in any order);
  *   - with ignore_before_s, a later line could still show the id accepted
  *     (or offered) during the warm-up, and the end would leave it out:
  *     such a duplicate is shown as violated but not final.
@@ -573,7 +584,6 @@ out:
  * before the drain; an acceptance may be reported after its delivery):
  * until then the state is holding (pending below min_samples accepted
  * ids). */
-#define NL_LIVE_REPEAT 0x80000000u
 
 typedef struct nl_live {
     const cr_expect *x;
@@ -604,11 +614,10 @@ static void nl_live_close(void *st)
     cr_free(l);
 }
 
-/* The outcomes the end counts for r at least, whatever the order. */
+/* The outcomes the end counts for r, whatever the order. */
 static unsigned nl_live_outcomes(const nl_id *r)
 {
-    unsigned plain = r->dead & ~NL_LIVE_REPEAT;
-    return r->delivered + plain + (!plain && (r->dead & NL_LIVE_REPEAT));
+    return r->delivered + nl_dead(r);
 }
 
 static void nl_live_first(double *t, double v)
@@ -691,7 +700,7 @@ static int nl_live_feed(void *st, const cr_event *e)
         break;
     default:
         if (cr_event_bool(e, "repeat") == 1)
-            r->dead |= NL_LIVE_REPEAT;
+            r->dead |= NL_REPEAT;
         else
             r->dead++;
     }
