@@ -27,10 +27,11 @@
  * started at S therefore writes the offset base - (rate-1)(T0-S), so that
  * its clock reads t + base + (rate-1)(t-T0): it starts to drift at T0
  * without a jump.  S is the process's start time from /proc/PID/stat
- * (its fork, a few ms before libfaketime's own start: an error of
- * (rate-1) x those ms).  At the window's end the drift gathered stays (the
- * clock runs at the right rate again, still off by what it drifted).
- * libfaketime also scales the program's sleeps by the rate.
+ * (its fork, before the exec and libfaketime's own start: an error of
+ * (rate-1) x that gap -- a few ms when quiet, up to hundreds beside other
+ * work: the clock steps back by that much at T0).  At the window's end the
+ * drift gathered stays (the clock runs at the right rate again, still off by
+ * what it drifted). libfaketime also scales the program's sleeps by the rate.
  *
  * On an ssh node (the service's host has "ssh"): the node's libfaketime
  * (the same paths, looked for there at set-up: exit 3 naming the node

@@ -46,7 +46,7 @@ KEPT=$(jq -r '.faults[] | select(.name == "drift") | .details.reverted.instances
 read -r KLO KHI <<<"$(jq -r '.faults[] | select(.name == "drift") |
     "\(-20 + 0.5 * (.revert_began_t - .applied_t) - 0.005) \(-20 + 0.5 * (.reverted_t - .apply_began_t) + 0.005)"' "$J")"
 expect_true "the drift kept is 0.5 x the time it drifted (about 2 s) - 20 ($KEPT in [$KLO, $KHI])" \
-    awk -v k="$KEPT" -v lo="$KLO" -v hi="$KHI" 'BEGIN { exit !(k >= lo && k <= hi && k > -19.2 && k < -18.8) }'
+    awk -v k="$KEPT" -v lo="$KLO" -v hi="$KHI" 'BEGIN { exit !(k >= lo && k <= hi && k > -19.5 && k < -18.8) }'
 # Per sample: t (s after t0, real), d = wall clock offset seen, whether
 # time() agrees with the faked clock -- to within a second either way:
 # libfaketime fakes time() from the whole seconds, and with a fractional
@@ -58,8 +58,19 @@ awk -v t0="$T0" '/^clock real=/ {
         if (!n++) d0 = a[2] - b[2]
         printf "%.4f %.6f %d %.6f %.6f\n", b[2] + d0 - t0, a[2] - b[2] - d0, (c[2] >= int(a[2]) - 1 && c[2] <= int(a[2]) + 1), a[2], b[2]
     }' "$E2E_TMP/c/logs/clk.0.log" >"$E2E_TMP/samples"
+# The most libfaketime's start can lag the replica's fork, from which the
+# drift is timed (S, from /proc: the fork, before the exec and the
+# library's start; faults/clock.c): the replica's "ready" line came after
+# both.  S is read back from the file written (base - 0.5 x (T - S), T
+# within the apply).  At load 6 the first drift sample came out 49 and
+# 231 ms back.
+GONE=$(jq -r '(.faults[] | select(.name == "drift")) as $f
+    | ($f.details.instances[0].faketime | split(" ")[0] | tonumber) as $spec
+    | ([.services[] | select(.service == "clk") | .history[] | select(.what == "ready")][0].t) as $ready
+    | $ready - ($f.apply_began_t - (-20 - $spec) / 0.5)' "$J")
+echo "the replica's ready line came $GONE s after its fork (information)"
 classify() { # phase checks; prints "name count bad" lines
-    awk -v sa="$SA" -v sb="$SB" -v sz="$SZ" -v ja="$JA" -v da="$DA" -v db="$DB" -v dz="$DZ" -v kept="$KEPT" '
+    awk -v sa="$SA" -v sb="$SB" -v sz="$SZ" -v ja="$JA" -v da="$DA" -v db="$DB" -v dz="$DZ" -v kept="$KEPT" -v gone="$GONE" '
     function near(t, e) { return t > e - 0.05 && t < e + 0.05 }
     function chk(name, ok) { n[name]++; if (!ok) { bad[name]++; if (bad[name] < 4) printf "bad %s: %s\n", name, $0 > "/dev/stderr" } }
     {
@@ -78,7 +89,10 @@ classify() { # phase checks; prints "name count bad" lines
             # reads the changed control file a little after the apply: 66 ms
             # beside stress-ng); that first sample has not drifted more than
             # the time since the apply allows, nor gone back
-            if (!nd++) { t1 = t; d1 = d; chk("drift", d > -20.002 && d < -20 + 0.5 * (t - da) + 0.02) }
+            # (less 0.5 x gone: the drift is timed from the replica fork,
+            # libfaketime scales from its own start, later by up to gone;
+            # see faults/clock.c)
+            if (!nd++) { t1 = t; d1 = d; chk("drift", d > -20.002 - 0.5 * gone && d < -20 + 0.5 * (t - da) + 0.02) }
             else { e = d1 + 0.5 * (t - t1); chk("drift", d > e - 0.02 && d < e + 0.02) }
         }
         else chk("after", d > kept - 0.002 && d < kept + 0.002)
