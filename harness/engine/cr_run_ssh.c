@@ -306,10 +306,11 @@ static int cmd_finish(node_cmd *c, const char *cmd, char *out, size_t n,
  * such lines itself with -f (line-buffered by stdbuf): one process, so
  * a reading is not late by a fork and exec of date(1) on the way in (a
  * bias of +1.6 ms in a pipe here, +2.5 to +3.2 ms over ssh, rtt 6 ms);
- * elsewhere a date(1) per line. */
+ * tried once first (no stdbuf, no libstdbuf, a date without -f): else a
+ * date(1) per line. */
 #define OFFSET_CMD                                                             \
-    "printf 'now\\n' | date -f - +%s.%N >/dev/null 2>&1 && command -v "        \
-    "stdbuf >/dev/null 2>&1 && exec stdbuf -oL date -f - +%s.%N; "             \
+    "printf 'now\\n' | stdbuf -oL date -f - +%s.%N >/dev/null 2>&1 && "        \
+    "exec stdbuf -oL date -f - +%s.%N; "                                       \
     "while read x; do date +%s.%N; done"
 
 /* ---- the control shell ---------------------------------------------------
