@@ -25,7 +25,7 @@
 set -u
 SRC=${CR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${CR_BIN:-$SRC/build/bin}
-SEEDS=20 DSEEDS=5 ONLY='' LOAD=1 QUIET=1 DEFECTS=1 QUICK=0 JOBS=1
+SEEDS=20 DSEEDS=5 ONLY='' LOAD=1 QUIET=1 DEFECTS=1 QUICK=0 JOBS=1 OUT_SET=0
 OUT=${TMPDIR:-/tmp}/cr-stability.$$
 while [ $# -gt 0 ]; do
     case $1 in
@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
         --no-load) LOAD=0 ;;
         --no-quiet) QUIET=0 ;;
         --no-defects) DEFECTS=0 ;;
-        --out) OUT=$2; shift ;;
+        --out) OUT=$2; OUT_SET=1; shift ;;
         --jobs|-j) JOBS=$2; shift ;;
         --quick) QUICK=1 ;;
         -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
@@ -228,5 +228,11 @@ if [ "${#defect_pairs[@]}" -gt 0 ]; then
     done
 fi
 echo
-echo "table: $table (runs under $OUT)"
+if [ "$QUICK" = 1 ] && [ "$OUT_SET" = 0 ]; then
+    # (ctest's quick run: its runs in a directory of its own, not kept)
+    rm -rf "$OUT"
+    echo "quick run: $OUT removed"
+else
+    echo "table: $table (runs under $OUT)"
+fi
 exit $fail
