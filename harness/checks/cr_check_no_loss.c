@@ -248,6 +248,22 @@ static int nl_event_kind(const cr_event *e)
     return NL_OTHER;
 }
 
+/* A delivery or dead-lettering (kind NL_DEL or NL_DEAD) into r's counts.
+ * A dead-lettering reported with "repeat": true is the system saying its
+ * dead-letter queue already had the id (an idempotent put after an
+ * indeterminate one, or a stalled worker's put that committed first but
+ * was announced later): one outcome with the plain one, whichever came
+ * first -- and the outcome when the plain report was lost (nl_dead). */
+static void nl_outcome(nl_id *r, int kind, const cr_event *e)
+{
+    if (kind == NL_DEL)
+        r->delivered++;
+    else if (cr_event_bool(e, "repeat") == 1)
+        r->dead |= NL_REPEAT;
+    else
+        r->dead++;
+}
+
 /* One event of kind (not NL_OTHER) into id r's counts and first times. */
 static void nl_add(nl_id *r, int kind, const cr_event *e)
 {
@@ -261,18 +277,7 @@ static void nl_add(nl_id *r, int kind, const cr_event *e)
             r->t_acc = e->t;
         return;
     default:
-        /* A dead-lettering reported with "repeat": true is the system
-         * saying its dead-letter queue already had the id (an idempotent
-         * put after an indeterminate one, or a stalled worker's put that
-         * committed first but was announced later): one outcome with the
-         * plain one, whichever came first -- and the outcome when the
-         * plain report was lost (nl_dead). */
-        if (kind == NL_DEL)
-            r->delivered++;
-        else if (cr_event_bool(e, "repeat") == 1)
-            r->dead |= NL_REPEAT;
-        else
-            r->dead++;
+        nl_outcome(r, kind, e);
         if (isnan(r->t_fin))
             r->t_fin = e->t;
     }
@@ -695,14 +700,8 @@ static int nl_live_feed(void *st, const cr_event *e)
         nl_live_first(&r->t_acc, e->t);
         nl_live_undup(l, r, id, t_in);
         return 0;
-    case NL_DEL:
-        r->delivered++;
-        break;
     default:
-        if (cr_event_bool(e, "repeat") == 1)
-            r->dead |= NL_REPEAT;
-        else
-            r->dead++;
+        nl_outcome(r, kind, e);
     }
     nl_live_first(&r->t_fin, e->t);
     unsigned now = nl_live_outcomes(r);

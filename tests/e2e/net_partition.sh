@@ -45,8 +45,9 @@ gap_len=${gap% *}; gap_start=${gap#* }
 # latest: one nft table a namespace, which on a loaded machine took up to
 # 0.5 s) until its revert took effect (not before its scheduled end; by
 # reverted_t).
-read -r lo hi <<<"$(jq -r '.faults[0] |
-    "\(.scheduled_t + .for_s - .applied_t - 0.05) \(.reverted_t - .apply_began_t + 0.1)"' "$j")"
+cut_bounds() { # JOURNAL FAULT-SELECTOR: "lo hi" of the silence it makes
+    jq -r "$2"' | "\(.scheduled_t + .for_s - .applied_t - 0.05) \(.reverted_t - .apply_began_t + 0.1)"' "$1"; }
+read -r lo hi <<<"$(cut_bounds "$j" '.faults[0]')"
 inside() { awk -v g="$1" -v lo="$lo" -v hi="$hi" 'BEGIN {exit !(lo >= 0.5 && g >= lo && g <= hi)}'; }
 expect_true "partition silenced h1->h2 from its apply to its revert (gap $gap_len s, in [$lo, $hi])" \
     inside "$gap_len"
@@ -113,10 +114,8 @@ maxgap() { jq -r --arg s "$1" 'select(.ev=="udp_recv" and .svc==$s) | .ts' "$out
 g2=$(maxgap sink2); g3=$(maxgap sink3)
 # Bounded as in section 1: from the apply's end (at the latest) to the
 # revert, which is not before the scheduled end and over by reverted_t.
-read -r lo1 hi1 <<<"$(jq -r '.faults[] | select(.name == "h1-to-h3") |
-    "\(.scheduled_t + .for_s - .applied_t - 0.05) \(.reverted_t - .apply_began_t + 0.1)"' "$out1/journal.json")"
-expect_true "one-way h1->h3 cut from its apply to its revert (gap $g3 s, in [$lo1, $hi1])" \
-    awk -v g="$g3" -v lo="$lo1" -v hi="$hi1" 'BEGIN {exit !(lo >= 0.5 && g >= lo && g <= hi)}'
+read -r lo hi <<<"$(cut_bounds "$out1/journal.json" '.faults[] | select(.name == "h1-to-h3")')"
+expect_true "one-way h1->h3 cut from its apply to its revert (gap $g3 s, in [$lo, $hi])" inside "$g3"
 expect_true "h1->h2 never cut by either one-way partition (gap $g2 s)" \
     awk -v g="$g2" 'BEGIN {exit !(g < 0.5)}'
 for ns in $(ledger_netns "$out1"); do
