@@ -13,12 +13,9 @@ enum {
     S_ROLLBACK,
     S_PUT,
     S_SEL,
-    S_LEASE,
+    S_DELIV,
     S_ACK,
-    S_NACK,
-    S_REL,
     S_RELALL,
-    S_EXPIRE,
     S_DEPTH,
     S_READY,
     S_SEEN,
@@ -33,17 +30,14 @@ static const char *const sql[S_N] = {
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_PUT] = "INSERT INTO msg(q, id, trace, payload) VALUES (?1, ?2, ?3, ?4)",
+    /* owner stays 0 on disk (leases are in memory, see struct lease);
+     * the msg_ready index (q, owner, seq) serves the scan */
     [S_SEL] = "SELECT seq, deliveries, id, trace, payload FROM msg "
-              "WHERE q = ?1 AND owner = 0 ORDER BY seq LIMIT ?2",
-    [S_LEASE] = "UPDATE msg SET owner = ?2, lease_until = ?3, "
-                "deliveries = deliveries + 1 WHERE seq = ?1",
-    [S_ACK] = "DELETE FROM msg WHERE seq = ?1 AND owner = ?2",
-    [S_NACK] = "UPDATE msg SET owner = 0 WHERE seq = ?1 AND owner = ?2",
-    [S_REL] = "UPDATE msg SET owner = 0 WHERE owner = ?1",
+              "WHERE q = ?1 AND owner = 0 AND seq >= ?2 ORDER BY seq",
+    [S_DELIV] = "UPDATE msg SET deliveries = ?2 WHERE seq = ?1",
+    [S_ACK] = "DELETE FROM msg WHERE seq = ?1",
     [S_RELALL] = "UPDATE msg SET owner = 0 WHERE owner != 0",
-    [S_EXPIRE] =
-        "UPDATE msg SET owner = 0 WHERE owner != 0 AND lease_until < ?1",
-    [S_DEPTH] = "SELECT SUM(owner = 0), SUM(owner != 0) FROM msg WHERE q = ?1",
+    [S_DEPTH] = "SELECT count(*) FROM msg WHERE q = ?1",
     [S_READY] = "SELECT count(*) FROM (SELECT 1 FROM msg WHERE q = ?1 AND "
                 "owner = 0 LIMIT ?2)",
     [S_SEEN] = "INSERT OR IGNORE INTO seen(q, id, t) VALUES (?1, ?2, ?3)",
@@ -52,18 +46,160 @@ static const char *const sql[S_N] = {
     [S_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
 };
 
-struct crp_store {
-    sqlite3 *db;
-    sqlite3_stmt *st[S_N];
-    int sync; /* synchronous=FULL in force (else NORMAL: a lazy commit) */
-};
-
 static int step_done(crp_store *s, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     (void)s;
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Leases live in memory, not in the msg rows: a lease, an ack and a
+ * nack cost no UPDATE (the row is only deleted at its ack).  A lease ends
+ * anyway when the service stops (every lease is returned at open), so
+ * persisting it bought nothing but the delivery count.  That count is
+ * written to the row when a lease ends without an ack (nack, release,
+ * expiry, close): exactly when the record will be delivered again.  A
+ * killed service loses the count of the deliveries in flight at that
+ * moment (at most one per record per kill), never an ended one, so a
+ * poison record, which is nacked, still reaches max-deliveries. */
+typedef struct lease {
+    int64_t seq; /* 0: free slot */
+    int64_t owner, until;
+    int deliveries; /* including the current one */
+    int qi;         /* index in crp_store.qs */
+} lease;
+
+#define MAX_QUEUES 16
+
+typedef struct qstate {
+    char name[32];
+    int64_t lo;     /* every row of the queue below lo is leased */
+    int64_t leased; /* its leases in the table */
+} qstate;
+
+struct crp_store {
+    sqlite3 *db;
+    sqlite3_stmt *st[S_N];
+    int sync;   /* synchronous=FULL in force (else NORMAL: a lazy commit) */
+    lease *tab; /* open addressing, linear probing, power-of-two size */
+    size_t cap, used;
+    qstate qs[MAX_QUEUES];
+    int nq;
+};
+
+static size_t slot_of(const crp_store *s, int64_t seq)
+{
+    uint64_t h = (uint64_t)seq * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 20) & (s->cap - 1);
+}
+
+static lease *lease_find(crp_store *s, int64_t seq)
+{
+    if (!s->cap)
+        return NULL;
+    for (size_t i = slot_of(s, seq);; i = (i + 1) & (s->cap - 1)) {
+        if (s->tab[i].seq == seq)
+            return &s->tab[i];
+        if (s->tab[i].seq == 0)
+            return NULL;
+    }
+}
+
+static int lease_grow(crp_store *s)
+{
+    size_t ncap = s->cap ? s->cap * 2 : 1024, oldcap = s->cap;
+    lease *old = s->tab, *t = calloc(ncap, sizeof *t);
+    if (!t)
+        return -1;
+    s->tab = t;
+    s->cap = ncap;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (!old[i].seq)
+            continue;
+        size_t j = slot_of(s, old[i].seq);
+        while (t[j].seq)
+            j = (j + 1) & (ncap - 1);
+        t[j] = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+static int lease_add(crp_store *s, const lease *l)
+{
+    if ((s->used + 1) * 2 > s->cap && lease_grow(s) < 0)
+        return -1;
+    size_t i = slot_of(s, l->seq);
+    while (s->tab[i].seq)
+        i = (i + 1) & (s->cap - 1);
+    s->tab[i] = *l;
+    s->used++;
+    s->qs[l->qi].leased++;
+    return 0;
+}
+
+/* Remove a lease (backward-shift deletion keeps probe chains whole). */
+static void lease_del(crp_store *s, lease *l)
+{
+    size_t i = (size_t)(l - s->tab), m = s->cap - 1;
+    s->qs[l->qi].leased--;
+    s->used--;
+    for (size_t j = (i + 1) & m;; j = (j + 1) & m) {
+        if (!s->tab[j].seq)
+            break;
+        size_t k = slot_of(s, s->tab[j].seq);
+        /* move j into the hole at i unless its home lies in (i, j] */
+        if (((j - k) & m) >= ((j - i) & m)) {
+            s->tab[i] = s->tab[j];
+            i = j;
+        }
+    }
+    s->tab[i].seq = 0;
+}
+
+/* The queue's state slot (created on first use), or -1 when full. */
+static int queue_index(crp_store *s, const char *q)
+{
+    for (int i = 0; i < s->nq; i++)
+        if (!strcmp(s->qs[i].name, q))
+            return i;
+    if (s->nq == MAX_QUEUES || strlen(q) >= sizeof s->qs[0].name)
+        return -1;
+    snprintf(s->qs[s->nq].name, sizeof s->qs[0].name, "%s", q);
+    return s->nq++;
+}
+
+/* End a lease without an ack: the record is ready again, its delivery
+ * count on the row (see struct lease). */
+static int lease_end(crp_store *s, lease *l)
+{
+    sqlite3_stmt *st = s->st[S_DELIV];
+    qstate *qs = &s->qs[l->qi];
+    if (l->seq < qs->lo)
+        qs->lo = l->seq;
+    sqlite3_bind_int64(st, 1, l->seq);
+    sqlite3_bind_int(st, 2, l->deliveries);
+    lease_del(s, l);
+    return step_done(s, st);
+}
+
+/* End the leases that match (owner 0: any owner; until 0: any time). */
+static int lease_end_all(crp_store *s, int64_t owner, int64_t before)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->cap;) {
+        lease *l = &s->tab[i];
+        if (l->seq && (!owner || l->owner == owner) &&
+            (!before || l->until < before)) {
+            if (lease_end(s, l) < 0)
+                return -1;
+            n++;
+            continue; /* a lease may have shifted into slot i */
+        }
+        i++;
+    }
+    return n;
 }
 
 int crp_store_open(const char *path, crp_store **out, char *err, int n)
@@ -115,10 +251,17 @@ fail:
     return rc;
 }
 
+static int end_leases(crp_store *s, int64_t owner, int64_t before);
+
 void crp_store_close(crp_store *s)
 {
     if (!s)
         return;
+    /* the leases end with the service: their delivery counts are kept
+     * (a stop, unlike a kill, loses none) */
+    if (s->db && s->used)
+        end_leases(s, 0, 0);
+    free(s->tab);
     for (int i = 0; i < S_N; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
@@ -169,6 +312,10 @@ void crp_store_rollback(crp_store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         step_done(s, s->st[S_ROLLBACK]);
+    /* rows acked in the transaction are back, unleased, perhaps below a
+     * queue's lo: scan every queue from its start again */
+    for (int i = 0; i < s->nq; i++)
+        s->qs[i].lo = 0;
 }
 
 int64_t crp_store_append(crp_store *s, const char *q, const char *id,
@@ -206,73 +353,108 @@ int64_t crp_store_put(crp_store *s, const char *q, const char *id,
     return crp_store_append(s, q, id, trace, payload);
 }
 
+/* Lease the row under sel to owner; call cb.  0 or -1. */
+static int lease_row(crp_store *s, sqlite3_stmt *sel, int qi, int64_t owner,
+                     int64_t until, void (*cb)(void *, const crp_msg *),
+                     void *arg)
+{
+    lease l = {.seq = sqlite3_column_int64(sel, 0),
+               .owner = owner,
+               .until = until,
+               .deliveries = sqlite3_column_int(sel, 1) + 1,
+               .qi = qi};
+    if (lease_add(s, &l) < 0)
+        return -1;
+    crp_msg m = {
+        .seq = l.seq,
+        .deliveries = l.deliveries,
+        .id = (const char *)sqlite3_column_text(sel, 2),
+        .trace = (const char *)sqlite3_column_text(sel, 3),
+        .payload = (const char *)sqlite3_column_text(sel, 4),
+    };
+    cb(arg, &m);
+    return 0;
+}
+
 int crp_store_lease(crp_store *s, const char *q, int max, int64_t owner,
                     int64_t lease_until,
                     void (*cb)(void *arg, const crp_msg *m), void *arg)
 {
-    sqlite3_stmt *sel = s->st[S_SEL], *up = s->st[S_LEASE];
-    int n = 0, rc;
+    sqlite3_stmt *sel = s->st[S_SEL];
+    int qi = queue_index(s, q), n = 0, rc = SQLITE_DONE;
+    if (qi < 0)
+        return -1;
+    qstate *qs = &s->qs[qi];
     sqlite3_bind_text(sel, 1, q, -1, SQLITE_STATIC);
-    sqlite3_bind_int(sel, 2, max);
-    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-        crp_msg m = {
-            .seq = sqlite3_column_int64(sel, 0),
-            .deliveries = sqlite3_column_int(sel, 1) + 1,
-            .id = (const char *)sqlite3_column_text(sel, 2),
-            .trace = (const char *)sqlite3_column_text(sel, 3),
-            .payload = (const char *)sqlite3_column_text(sel, 4),
-        };
-        sqlite3_bind_int64(up, 1, m.seq);
-        sqlite3_bind_int64(up, 2, owner);
-        sqlite3_bind_int64(up, 3, lease_until);
-        if (step_done(s, up) < 0) {
-            sqlite3_reset(sel);
-            return -1;
+    sqlite3_bind_int64(sel, 2, qs->lo);
+    /* the rows from lo on, in seq order, skipping the leased ones: each
+     * row seen is leased (before or now), so lo moves past it */
+    while (n < max && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(sel, 0);
+        if (!lease_find(s, seq)) {
+            if (lease_row(s, sel, qi, owner, lease_until, cb, arg) < 0) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            n++;
         }
-        cb(arg, &m);
-        n++;
+        qs->lo = seq + 1;
     }
     sqlite3_reset(sel);
-    return rc == SQLITE_DONE ? n : -1;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? n : -1;
 }
 
-static int seq_owner(crp_store *s, int which, int64_t seq, int64_t owner)
+/* The lease of seq if owner holds it, else NULL. */
+static lease *owned(crp_store *s, int64_t seq, int64_t owner)
 {
-    sqlite3_stmt *st = s->st[which];
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, owner);
-    if (step_done(s, st) < 0)
-        return -1;
-    return sqlite3_changes(s->db) > 0;
+    lease *l = lease_find(s, seq);
+    return l && l->owner == owner ? l : NULL;
 }
 
 int crp_store_ack(crp_store *s, int64_t seq, int64_t owner)
 {
-    return seq_owner(s, S_ACK, seq, owner);
+    lease *l = owned(s, seq, owner);
+    if (!l)
+        return 0;
+    sqlite3_stmt *st = s->st[S_ACK];
+    sqlite3_bind_int64(st, 1, seq);
+    lease_del(s, l);
+    /* a failed delete leaves the row, unleased: delivered again */
+    return step_done(s, st) < 0 ? -1 : 1;
 }
 
 int crp_store_nack(crp_store *s, int64_t seq, int64_t owner)
 {
-    return seq_owner(s, S_NACK, seq, owner);
+    lease *l = owned(s, seq, owner);
+    if (!l)
+        return 0;
+    return lease_end(s, l) < 0 ? -1 : 1;
+}
+
+/* lease_end_all in the caller's transaction, or else in one lazy
+ * transaction of its own (not one fsynced commit per lease). */
+static int end_leases(crp_store *s, int64_t owner, int64_t before)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        return lease_end_all(s, owner, before);
+    if (crp_store_begin_lazy(s) < 0)
+        return -1;
+    int n = lease_end_all(s, owner, before);
+    if (n < 0 || crp_store_commit(s) < 0) {
+        crp_store_rollback(s);
+        return -1;
+    }
+    return n;
 }
 
 int crp_store_release(crp_store *s, int64_t owner)
 {
-    sqlite3_stmt *st = owner ? s->st[S_REL] : s->st[S_RELALL];
-    if (owner)
-        sqlite3_bind_int64(st, 1, owner);
-    if (step_done(s, st) < 0)
-        return -1;
-    return sqlite3_changes(s->db);
+    return end_leases(s, owner, 0);
 }
 
 int crp_store_expire(crp_store *s, int64_t now_ms)
 {
-    sqlite3_stmt *st = s->st[S_EXPIRE];
-    sqlite3_bind_int64(st, 1, now_ms);
-    if (step_done(s, st) < 0)
-        return -1;
-    return sqlite3_changes(s->db);
+    return end_leases(s, 0, now_ms);
 }
 
 int crp_store_forget(crp_store *s, int64_t before_s)
@@ -284,6 +466,15 @@ int crp_store_forget(crp_store *s, int64_t before_s)
     return sqlite3_changes(s->db);
 }
 
+/* The leases of queue q (0 for a queue never leased from). */
+static int64_t leased_of(crp_store *s, const char *q)
+{
+    for (int i = 0; i < s->nq; i++)
+        if (!strcmp(s->qs[i].name, q))
+            return s->qs[i].leased;
+    return 0;
+}
+
 int crp_store_depth(crp_store *s, const char *q, int64_t *ready,
                     int64_t *leased)
 {
@@ -291,21 +482,27 @@ int crp_store_depth(crp_store *s, const char *q, int64_t *ready,
     sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        *ready = sqlite3_column_int64(st, 0);
-        *leased = sqlite3_column_int64(st, 1);
+        *leased = leased_of(s, q);
+        *ready = sqlite3_column_int64(st, 0) - *leased;
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* Counting limit + leased rows tells min(ready, limit): the leased rows
+ * are among them whenever the count stops short. */
 int64_t crp_store_ready(crp_store *s, const char *q, int64_t limit)
 {
     sqlite3_stmt *st = s->st[S_READY];
-    int64_t n = -1;
+    int64_t n = -1, leased = leased_of(s, q);
     sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, limit);
+    sqlite3_bind_int64(st, 2, limit + leased);
     if (sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    return n;
+    if (n < 0)
+        return -1;
+    if (n >= limit + leased)
+        return limit;
+    return n > leased ? n - leased : 0;
 }

@@ -1,10 +1,12 @@
 /* crp_store: the durable queue store behind the queue service: named
  * queues in one SQLite database in WAL mode with synchronous=FULL.
  *
- * A message is ready (owner 0) or leased to a consumer connection (owner
- * != 0) until lease_until.  Delivery is at-least-once: a lease ends with an
- * ack (the row is deleted), a nack or the owner's disconnection (the row is
- * ready again), or expiry.
+ * A message is ready or leased to a consumer connection (owner != 0)
+ * until lease_until.  Leases are kept in memory, not on disk (they all end
+ * when the store closes); the delivery count is written to the message
+ * when a lease ends without an ack.  Delivery is at-least-once: a lease
+ * ends with an ack (the row is deleted), a nack or the owner's
+ * disconnection (the row is ready again), or expiry.
  *
  * crp_store_put is idempotent per (queue, id): the store remembers every
  * id put that way (table `seen`, forgotten after a window,
@@ -30,9 +32,11 @@ typedef struct crp_msg {
     const char *id, *trace, *payload; /* valid during the callback */
 } crp_msg;
 
-/* Open (create) the store at path; every lease is returned (the process
- * that held them is gone).  Returns 0 and *out, or -1 with err. */
+/* Open (create) the store at path; no message is leased.  Returns 0 and
+ * *out, or -1 with err. */
 int crp_store_open(const char *path, crp_store **out, char *err, int n);
+/* Close; the open leases end and their delivery counts are written
+ * (when no transaction is open).  NULL: no-op. */
 void crp_store_close(crp_store *s);
 
 /* Start a transaction whose commit returns only once it is on disk (the
@@ -74,7 +78,9 @@ int crp_store_lease(crp_store *s, const char *q, int max, int64_t owner,
 int crp_store_ack(crp_store *s, int64_t seq, int64_t owner);
 /* Make a message leased by owner ready again.  1, 0 (stale), -1. */
 int crp_store_nack(crp_store *s, int64_t seq, int64_t owner);
-/* Return every lease of owner (0: of everyone).  Count or -1. */
+/* Return every lease of owner (0: of everyone).  Count or -1.  This and
+ * crp_store_expire run in the caller's transaction, or else in a lazy one
+ * of their own. */
 int crp_store_release(crp_store *s, int64_t owner);
 /* Return leases that ended before now_ms.  Count or -1. */
 int crp_store_expire(crp_store *s, int64_t now_ms);

@@ -250,6 +250,122 @@ static void test_crp_store_lazy_commit(void)
     crp_store_close(s);
 }
 
+/* Expiry hands back only the leases that ended, with their delivery
+ * counted; the others stay leased and ackable. */
+static void test_crp_store_expiry_counts_delivery(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    got g = {0}, g2 = {0}, g3 = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 1, 7, 1000, collect, &g), 1);
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 1, 8, 5000, collect, &g2), 1);
+    CU_ASSERT_EQUAL(crp_store_expire(s, 2000), 1);
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 9, 9000, collect, &g3), 1);
+    CU_ASSERT_EQUAL(g3.seq[0], g.seq[0]);
+    CU_ASSERT_EQUAL(g3.deliveries[0], 2);
+    CU_ASSERT_EQUAL(crp_store_ack(s, g2.seq[0], 8), 1);
+    int64_t ready, leased;
+    CU_ASSERT_EQUAL(crp_store_depth(s, "work", &ready, &leased), 0);
+    CU_ASSERT_EQUAL(ready, 0);
+    CU_ASSERT_EQUAL(leased, 1);
+    crp_store_close(s);
+}
+
+/* A client that disconnects: only its leases come back, the lowest seq
+ * first, before newer records; another client's ack still works. */
+static void test_crp_store_disconnect_releases_owner(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    got g = {0}, g2 = {0}, g3 = {0};
+    crp_store_lease(s, "work", 1, 7, 1000, collect, &g);
+    crp_store_lease(s, "work", 1, 8, 1000, collect, &g2);
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "new", "t", "{}") > 0);
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    CU_ASSERT_EQUAL(crp_store_release(s, 7), 1);
+    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 7), 0); /* gone with it */
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 9, 1000, collect, &g3), 2);
+    CU_ASSERT_STRING_EQUAL(g3.id[0], "a");
+    CU_ASSERT_EQUAL(g3.deliveries[0], 2);
+    CU_ASSERT_STRING_EQUAL(g3.id[1], "new");
+    CU_ASSERT_EQUAL(g3.deliveries[1], 1);
+    CU_ASSERT_EQUAL(crp_store_ack(s, g2.seq[0], 8), 1);
+    crp_store_close(s);
+}
+
+/* The delivery count of a nacked record survives a restart (poison is
+ * still dead-lettered); so does that of a lease open at a clean close. */
+static void test_crp_store_deliveries_persist(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    got g = {0}, g2 = {0};
+    crp_store_lease(s, "work", 1, 7, 1000, collect, &g);
+    CU_ASSERT_EQUAL(crp_store_nack(s, g.seq[0], 7), 1);
+    crp_store_lease(s, "work", 2, 7, 1000, collect, &g2);
+    CU_ASSERT_EQUAL(g2.deliveries[0], 2);
+    CU_ASSERT_EQUAL(g2.deliveries[1], 1);
+    crp_store_close(s);
+    s = open_store();
+    got g3 = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 1, 1000, collect, &g3), 2);
+    CU_ASSERT_EQUAL(g3.deliveries[0], 3);
+    CU_ASSERT_EQUAL(g3.deliveries[1], 2);
+    crp_store_close(s);
+}
+
+/* A rolled-back ack leaves the record there and ready again. */
+static void test_crp_store_rollback_ack_redelivers(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    got g = {0}, g2 = {0};
+    crp_store_lease(s, "work", 2, 7, 1000, collect, &g);
+    CU_ASSERT_EQUAL(crp_store_begin_lazy(s), 0);
+    CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 7), 1);
+    crp_store_rollback(s);
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 8, 1000, collect, &g2), 1);
+    CU_ASSERT_EQUAL(g2.seq[0], g.seq[0]);
+    crp_store_close(s);
+}
+
+/* Many leases (the table grows) and acks in random order. */
+static void test_crp_store_many_leases(void)
+{
+    reset();
+    crp_store *s = open_store();
+    enum { N = 3000 };
+    static int64_t seqs[N];
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    for (int i = 0; i < N; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "m%d", i);
+        CU_ASSERT_TRUE(crp_store_append(s, "work", id, "t", "{}") > 0);
+    }
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    int n = 0;
+    for (int k = 0; k < N / 10; k++) {
+        got g = {0};
+        n += crp_store_lease(s, "work", 10, 1 + k % 3, 1000, collect, &g);
+        for (int j = 0; j < g.n; j++)
+            seqs[k * 10 + j] = g.seq[j];
+    }
+    CU_ASSERT_EQUAL(n, N);
+    for (int i = 0; i < N; i += 2) /* every other one, then the rest */
+        CU_ASSERT_EQUAL(crp_store_ack(s, seqs[i], 1 + (i / 10) % 3), 1);
+    CU_ASSERT_EQUAL(crp_store_release(s, 2), N / 6);
+    int64_t ready, leased;
+    CU_ASSERT_EQUAL(crp_store_depth(s, "work", &ready, &leased), 0);
+    CU_ASSERT_EQUAL(ready, N / 6);
+    CU_ASSERT_EQUAL(leased, N / 2 - N / 6);
+    crp_store_close(s);
+}
+
 static void test_crp_store_open_error(void)
 {
     crp_store *s = (crp_store *)1;
@@ -272,5 +388,10 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_crp_store_put_idempotent);
     CR_ADD_TEST(s, test_crp_store_forget);
     CR_ADD_TEST(s, test_crp_store_lazy_commit);
+    CR_ADD_TEST(s, test_crp_store_expiry_counts_delivery);
+    CR_ADD_TEST(s, test_crp_store_disconnect_releases_owner);
+    CR_ADD_TEST(s, test_crp_store_deliveries_persist);
+    CR_ADD_TEST(s, test_crp_store_rollback_ack_redelivers);
+    CR_ADD_TEST(s, test_crp_store_many_leases);
     CR_ADD_TEST(s, test_crp_store_open_error);
 }
