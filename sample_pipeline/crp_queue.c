@@ -428,10 +428,12 @@ int crp_queue_main(crp_ctx *x)
                  * ACKs and close at once */
                 char *line;
                 if (crp_store_begin(q.st) == 0) {
-                    while (crp_conn_next(&c->conn, &line))
-                        if (handle(&q, c, line) < 0)
-                            break;
-                    if (crp_store_commit(q.st) < 0)
+                    /* a failed command fails them all, as in round_trip:
+                     * the store's leases follow the rollback */
+                    int bad = 0;
+                    while (!bad && crp_conn_next(&c->conn, &line))
+                        bad = handle(&q, c, line) < 0;
+                    if (bad || crp_store_commit(q.st) < 0)
                         crp_store_rollback(q.st);
                 }
                 drop_client(&q, c);

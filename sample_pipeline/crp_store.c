@@ -62,7 +62,14 @@ static int step_done(crp_store *s, sqlite3_stmt *st)
  * expiry, close): exactly when the record will be delivered again.  A
  * killed service loses the count of the deliveries in flight at that
  * moment (at most one per record per kill), never an ended one, so a
- * poison record, which is nacked, still reaches max-deliveries. */
+ * poison record, which is nacked, still reaches max-deliveries.
+ *
+ * The memory follows the transaction: every change to the table inside
+ * one is logged (struct undo) and undone by its rollback, so a rolled-back
+ * round leaves the leases as they were before it -- a lease it made is
+ * gone (its delivery never happened: no reply was sent), an ack, nack or
+ * expiry it made is not (the record is leased again, and its count is
+ * written when that lease ends, e.g. at the owner's disconnection). */
 typedef struct lease {
     int64_t seq; /* 0: free slot */
     int64_t owner, until;
@@ -70,13 +77,25 @@ typedef struct lease {
     int qi;         /* index in crp_store.qs */
 } lease;
 
-#define MAX_QUEUES 16
+/* The table never gets smaller than this (slots), and is halved while
+ * less than 1/8 full, at the end of a transaction (settle): a burst of
+ * leases does not keep its memory. */
+#define LEASE_MIN 1024
+/* Queue states kept without leases (their scan floor) before settle
+ * frees the idle ones: a client naming ever new queues costs nothing
+ * that stays. */
+#define QUEUES_KEEP 16
 
 typedef struct qstate {
-    char name[32];
+    char *name;     /* NULL: a free slot */
     int64_t lo;     /* every row of the queue below lo is leased */
     int64_t leased; /* its leases in the table */
 } qstate;
+
+typedef struct undo {
+    lease l;   /* the lease as it was added or removed */
+    int added; /* 1: added in the transaction (undo: remove) */
+} undo;
 
 struct crp_store {
     sqlite3 *db;
@@ -84,8 +103,10 @@ struct crp_store {
     int sync;   /* synchronous=FULL in force (else NORMAL: a lazy commit) */
     lease *tab; /* open addressing, linear probing, power-of-two size */
     size_t cap, used;
-    qstate qs[MAX_QUEUES];
-    int nq;
+    qstate *qs; /* no slot is freed while a transaction is open (undo) */
+    int nq, qcap;
+    undo *log; /* the table's changes in the open transaction */
+    size_t nlog, logcap;
 };
 
 static size_t slot_of(const crp_store *s, int64_t seq)
@@ -106,9 +127,10 @@ static lease *lease_find(crp_store *s, int64_t seq)
     }
 }
 
-static int lease_grow(crp_store *s)
+/* Rehash into ncap slots (a power of two > used).  0 or -1 (unchanged). */
+static int lease_resize(crp_store *s, size_t ncap)
 {
-    size_t ncap = s->cap ? s->cap * 2 : 1024, oldcap = s->cap;
+    size_t oldcap = s->cap;
     lease *old = s->tab, *t = calloc(ncap, sizeof *t);
     if (!t)
         return -1;
@@ -128,7 +150,8 @@ static int lease_grow(crp_store *s)
 
 static int lease_add(crp_store *s, const lease *l)
 {
-    if ((s->used + 1) * 2 > s->cap && lease_grow(s) < 0)
+    if ((s->used + 1) * 2 > s->cap &&
+        lease_resize(s, s->cap ? s->cap * 2 : LEASE_MIN) < 0)
         return -1;
     size_t i = slot_of(s, l->seq);
     while (s->tab[i].seq)
@@ -158,41 +181,140 @@ static void lease_del(crp_store *s, lease *l)
     s->tab[i].seq = 0;
 }
 
-/* The queue's state slot (created on first use), or -1 when full. */
+/* Log a change to the table when a transaction is open (outside one
+ * every statement commits at once: nothing to undo).  0, or -1 when out
+ * of memory (make no change then). */
+static int undo_push(crp_store *s, const lease *l, int added)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return 0;
+    if (s->nlog == s->logcap) {
+        size_t ncap = s->logcap ? s->logcap * 2 : 64;
+        undo *n = realloc(s->log, ncap * sizeof *n);
+        if (!n)
+            return -1;
+        s->log = n;
+        s->logcap = ncap;
+    }
+    s->log[s->nlog++] = (undo){.l = *l, .added = added};
+    return 0;
+}
+
+/* Undo the logged changes, newest first.  Re-adding a removed lease
+ * cannot fail: the table only shrinks in settle, outside transactions,
+ * so it has room for every lease it held during this one. */
+static void undo_all(crp_store *s)
+{
+    while (s->nlog > 0) {
+        const undo *u = &s->log[--s->nlog];
+        lease *l = lease_find(s, u->l.seq);
+        if (u->added && l)
+            lease_del(s, l);
+        else if (!u->added && !l)
+            lease_add(s, &u->l);
+    }
+}
+
+/* Free the queue states that hold no lease, past QUEUES_KEEP of them
+ * (the last ones first, so that the array can shrink). */
+static void queues_reclaim(crp_store *s)
+{
+    int live = 0;
+    for (int i = 0; i < s->nq; i++)
+        live += s->qs[i].name != NULL;
+    for (int i = s->nq - 1; i >= 0 && live > QUEUES_KEEP; i--)
+        if (s->qs[i].name && !s->qs[i].leased) {
+            free(s->qs[i].name);
+            s->qs[i] = (qstate){0};
+            live--;
+        }
+    while (s->nq > 0 && !s->qs[s->nq - 1].name)
+        s->nq--;
+    int ncap = s->qcap;
+    while (ncap > 2 * QUEUES_KEEP && s->nq * 2 < ncap)
+        ncap /= 2;
+    if (ncap != s->qcap) {
+        qstate *n = realloc(s->qs, (size_t)ncap * sizeof *n);
+        if (n) {
+            s->qs = n;
+            s->qcap = ncap;
+        }
+    }
+}
+
+/* Between transactions: forget the log, give back the memory of a past
+ * burst (lease table, log, queue states).  A failed shrink keeps the
+ * bigger table. */
+static void settle(crp_store *s)
+{
+    s->nlog = 0;
+    if (s->logcap > 4096) {
+        free(s->log);
+        s->log = NULL;
+        s->logcap = 0;
+    }
+    size_t ncap = s->cap;
+    while (ncap > LEASE_MIN && s->used * 8 < ncap)
+        ncap /= 2;
+    if (ncap != s->cap)
+        lease_resize(s, ncap);
+    queues_reclaim(s);
+}
+
+/* The queue's state slot (created on first use, any name), or -1 when
+ * out of memory. */
 static int queue_index(crp_store *s, const char *q)
 {
-    for (int i = 0; i < s->nq; i++)
-        if (!strcmp(s->qs[i].name, q))
+    int free_at = -1;
+    for (int i = 0; i < s->nq; i++) {
+        if (!s->qs[i].name)
+            free_at = free_at < 0 ? i : free_at;
+        else if (!strcmp(s->qs[i].name, q))
             return i;
-    if (s->nq == MAX_QUEUES || strlen(q) >= sizeof s->qs[0].name)
+    }
+    if (free_at < 0 && s->nq == s->qcap) {
+        int ncap = s->qcap ? s->qcap * 2 : QUEUES_KEEP;
+        qstate *n = realloc(s->qs, (size_t)ncap * sizeof *n);
+        if (!n)
+            return -1;
+        s->qs = n;
+        s->qcap = ncap;
+    }
+    int i = free_at >= 0 ? free_at : s->nq;
+    char *name = strdup(q);
+    if (!name)
         return -1;
-    snprintf(s->qs[s->nq].name, sizeof s->qs[0].name, "%s", q);
-    return s->nq++;
+    s->qs[i] = (qstate){.name = name};
+    if (i == s->nq)
+        s->nq++;
+    return i;
 }
 
 /* End a lease without an ack: the record is ready again, its delivery
- * count on the row (see struct lease). */
-static int lease_end(crp_store *s, lease *l)
+ * count written to the row (see struct lease) unless write is 0. */
+static int lease_end(crp_store *s, lease *l, int write)
 {
     sqlite3_stmt *st = s->st[S_DELIV];
     qstate *qs = &s->qs[l->qi];
+    if (undo_push(s, l, 0) < 0)
+        return -1;
     if (l->seq < qs->lo)
         qs->lo = l->seq;
     sqlite3_bind_int64(st, 1, l->seq);
     sqlite3_bind_int(st, 2, l->deliveries);
     lease_del(s, l);
-    return step_done(s, st);
+    return write ? step_done(s, st) : 0;
 }
 
 /* End the leases that match (owner 0: any owner; until 0: any time). */
-static int lease_end_all(crp_store *s, int64_t owner, int64_t before)
+static int lease_end_all(crp_store *s, int64_t owner, int64_t before, int write)
 {
     int n = 0;
     for (size_t i = 0; i < s->cap;) {
         lease *l = &s->tab[i];
         if (l->seq && (!owner || l->owner == owner) &&
             (!before || l->until < before)) {
-            if (lease_end(s, l) < 0)
+            if (lease_end(s, l, write) < 0)
                 return -1;
             n++;
             continue; /* a lease may have shifted into slot i */
@@ -258,10 +380,15 @@ void crp_store_close(crp_store *s)
     if (!s)
         return;
     /* the leases end with the service: their delivery counts are kept
-     * (a stop, unlike a kill, loses none) */
-    if (s->db && s->used)
+     * (a stop, unlike a kill, loses none); an open transaction is rolled
+     * back by the close, and what it would have written with it */
+    if (s->db && s->used && sqlite3_get_autocommit(s->db))
         end_leases(s, 0, 0);
     free(s->tab);
+    free(s->log);
+    for (int i = 0; i < s->nq; i++)
+        free(s->qs[i].name);
+    free(s->qs);
     for (int i = 0; i < S_N; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
@@ -302,20 +429,26 @@ int crp_store_begin_lazy(crp_store *s)
 
 int crp_store_commit(crp_store *s)
 {
-    if (step_done(s, s->st[S_COMMIT]) == 0)
+    if (step_done(s, s->st[S_COMMIT]) == 0) {
+        settle(s);
         return 0;
+    }
     crp_store_rollback(s);
     return -1;
 }
 
 void crp_store_rollback(crp_store *s)
 {
+    /* (SQLite may have rolled back already, after an I/O error: the
+     * log is undone all the same) */
     if (!sqlite3_get_autocommit(s->db))
         step_done(s, s->st[S_ROLLBACK]);
-    /* rows acked in the transaction are back, unleased, perhaps below a
-     * queue's lo: scan every queue from its start again */
+    undo_all(s);
+    /* the leases this transaction made are gone again, below a queue's
+     * lo perhaps: scan every queue from its start again */
     for (int i = 0; i < s->nq; i++)
         s->qs[i].lo = 0;
+    settle(s);
 }
 
 int64_t crp_store_append(crp_store *s, const char *q, const char *id,
@@ -363,8 +496,13 @@ static int lease_row(crp_store *s, sqlite3_stmt *sel, int qi, int64_t owner,
                .until = until,
                .deliveries = sqlite3_column_int(sel, 1) + 1,
                .qi = qi};
-    if (lease_add(s, &l) < 0)
+    if (undo_push(s, &l, 1) < 0)
         return -1;
+    if (lease_add(s, &l) < 0) {
+        if (!sqlite3_get_autocommit(s->db))
+            s->nlog--;
+        return -1;
+    }
     crp_msg m = {
         .seq = l.seq,
         .deliveries = l.deliveries,
@@ -417,10 +555,16 @@ int crp_store_ack(crp_store *s, int64_t seq, int64_t owner)
     if (!l)
         return 0;
     sqlite3_stmt *st = s->st[S_ACK];
+    if (undo_push(s, l, 0) < 0)
+        return -1;
     sqlite3_bind_int64(st, 1, seq);
     lease_del(s, l);
-    /* a failed delete leaves the row, unleased: delivered again */
-    return step_done(s, st) < 0 ? -1 : 1;
+    /* in a transaction, a failed delete is rolled back with the lease
+     * restored (outside one the record is delivered again, uncounted) */
+    int rc = step_done(s, st) < 0 ? -1 : 1;
+    if (sqlite3_get_autocommit(s->db))
+        settle(s);
+    return rc;
 }
 
 int crp_store_nack(crp_store *s, int64_t seq, int64_t owner)
@@ -428,7 +572,10 @@ int crp_store_nack(crp_store *s, int64_t seq, int64_t owner)
     lease *l = owned(s, seq, owner);
     if (!l)
         return 0;
-    return lease_end(s, l) < 0 ? -1 : 1;
+    int rc = lease_end(s, l, 1) < 0 ? -1 : 1;
+    if (sqlite3_get_autocommit(s->db))
+        settle(s);
+    return rc;
 }
 
 /* lease_end_all in the caller's transaction, or else in one lazy
@@ -436,10 +583,10 @@ int crp_store_nack(crp_store *s, int64_t seq, int64_t owner)
 static int end_leases(crp_store *s, int64_t owner, int64_t before)
 {
     if (!sqlite3_get_autocommit(s->db))
-        return lease_end_all(s, owner, before);
+        return lease_end_all(s, owner, before, 1);
     if (crp_store_begin_lazy(s) < 0)
         return -1;
-    int n = lease_end_all(s, owner, before);
+    int n = lease_end_all(s, owner, before, 1);
     if (n < 0 || crp_store_commit(s) < 0) {
         crp_store_rollback(s);
         return -1;
@@ -449,7 +596,15 @@ static int end_leases(crp_store *s, int64_t owner, int64_t before)
 
 int crp_store_release(crp_store *s, int64_t owner)
 {
-    return end_leases(s, owner, 0);
+    int n = end_leases(s, owner, 0);
+    if (n < 0 && owner && sqlite3_get_autocommit(s->db)) {
+        /* The counts could not be written (rolled back, leases restored).
+         * The owner is gone for good: its leases end anyway, their counts
+         * lost as in a kill, rather than hold the records until expiry. */
+        lease_end_all(s, owner, 0, 0);
+        settle(s);
+    }
+    return n;
 }
 
 int crp_store_expire(crp_store *s, int64_t now_ms)
@@ -470,7 +625,7 @@ int crp_store_forget(crp_store *s, int64_t before_s)
 static int64_t leased_of(crp_store *s, const char *q)
 {
     for (int i = 0; i < s->nq; i++)
-        if (!strcmp(s->qs[i].name, q))
+        if (s->qs[i].name && !strcmp(s->qs[i].name, q))
             return s->qs[i].leased;
     return 0;
 }
@@ -505,4 +660,11 @@ int64_t crp_store_ready(crp_store *s, const char *q, int64_t limit)
     if (n >= limit + leased)
         return limit;
     return n > leased ? n - leased : 0;
+}
+
+void crp_store_mem_usage(const crp_store *s, crp_store_mem *m)
+{
+    m->leases = s->used;
+    m->lease_slots = s->cap;
+    m->queue_slots = (size_t)s->qcap;
 }

@@ -23,6 +23,7 @@
 #define CRP_STORE_H
 
 #include <stdint.h>
+#include <stddef.h>
 
 typedef struct crp_store crp_store;
 
@@ -51,6 +52,9 @@ int crp_store_begin(crp_store *s);
 int crp_store_begin_lazy(crp_store *s);
 /* Commit; on failure the transaction is rolled back and -1 returned. */
 int crp_store_commit(crp_store *s);
+/* Roll back; the leases are as they were at the begin (a lease made in
+ * the transaction is gone, one ended in it -- ack, nack, release, expiry
+ * -- is back with its owner). */
 void crp_store_rollback(crp_store *s);
 /* The last SQLite error text. */
 const char *crp_store_errmsg(crp_store *s);
@@ -80,7 +84,9 @@ int crp_store_ack(crp_store *s, int64_t seq, int64_t owner);
 int crp_store_nack(crp_store *s, int64_t seq, int64_t owner);
 /* Return every lease of owner (0: of everyone).  Count or -1.  This and
  * crp_store_expire run in the caller's transaction, or else in a lazy one
- * of their own. */
+ * of their own.  Outside a transaction, when the delivery counts cannot
+ * be written (-1), the leases of an owner (!= 0) end all the same,
+ * their counts lost as in a kill: a closed connection keeps no record. */
 int crp_store_release(crp_store *s, int64_t owner);
 /* Return leases that ended before now_ms.  Count or -1. */
 int crp_store_expire(crp_store *s, int64_t now_ms);
@@ -90,5 +96,14 @@ int crp_store_depth(crp_store *s, const char *q, int64_t *ready,
 /* Ready records of q, counted up to limit (cost O(limit), through the
  * ready index): min(ready, limit), or -1. */
 int64_t crp_store_ready(crp_store *s, const char *q, int64_t limit);
+
+/* The store's memory for leases: it follows the live leases (the table
+ * shrinks after a burst, at the end of a transaction), not their peak. */
+typedef struct crp_store_mem {
+    size_t leases;      /* live leases */
+    size_t lease_slots; /* slots of the lease table (>= 2 * leases) */
+    size_t queue_slots; /* per-queue states allocated */
+} crp_store_mem;
+void crp_store_mem_usage(const crp_store *s, crp_store_mem *m);
 
 #endif

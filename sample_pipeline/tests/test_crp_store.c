@@ -2,6 +2,7 @@
  * release on disconnect, expiry, stale acks, persistence across reopen. */
 #include "cr_test.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,19 +319,192 @@ static void test_crp_store_deliveries_persist(void)
     crp_store_close(s);
 }
 
-/* A rolled-back ack leaves the record there and ready again. */
+/* A rolled-back ack (or nack) leaves the record there, leased to its
+ * owner as before the transaction; when that owner goes (the queue drops
+ * the clients of a failed round) the record is delivered again, that
+ * delivery counted. */
 static void test_crp_store_rollback_ack_redelivers(void)
 {
     reset();
     crp_store *s = open_store();
     put3(s);
-    got g = {0}, g2 = {0};
+    got g = {0}, g2 = {0}, g3 = {0};
     crp_store_lease(s, "work", 2, 7, 1000, collect, &g);
     CU_ASSERT_EQUAL(crp_store_begin_lazy(s), 0);
     CU_ASSERT_EQUAL(crp_store_ack(s, g.seq[0], 7), 1);
+    CU_ASSERT_EQUAL(crp_store_nack(s, g.seq[1], 7), 1);
     crp_store_rollback(s);
-    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 8, 1000, collect, &g2), 1);
-    CU_ASSERT_EQUAL(g2.seq[0], g.seq[0]);
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 8, 1000, collect, &g2), 0);
+    CU_ASSERT_EQUAL(crp_store_release(s, 7), 2);
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 8, 1000, collect, &g3), 2);
+    CU_ASSERT_EQUAL(g3.seq[0], g.seq[0]);
+    CU_ASSERT_EQUAL(g3.deliveries[0], 2);
+    CU_ASSERT_EQUAL(g3.deliveries[1], 2);
+    crp_store_close(s);
+}
+
+/* The leases of a rolled-back transaction are gone with it (their
+ * replies were never sent): not counted as deliveries, not left in the
+ * leased count, not held on a rolled-back put's seq. */
+static void test_crp_store_rollback_forgets_leases(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    got g = {0}, g2 = {0};
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "x", "t", "{}") > 0);
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 7, 1000, collect, &g), 3);
+    crp_store_rollback(s);
+    int64_t ready, leased;
+    CU_ASSERT_EQUAL(crp_store_depth(s, "work", &ready, &leased), 0);
+    CU_ASSERT_EQUAL(ready, 2);
+    CU_ASSERT_EQUAL(leased, 0);
+    CU_ASSERT_EQUAL(crp_store_release(s, 7), 0);
+    /* the seq of the rolled-back put is taken again, and not leased */
+    CU_ASSERT_TRUE(crp_store_put(s, "work", "y", "t", "{}") > 0);
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 8, 1000, collect, &g2), 3);
+    CU_ASSERT_EQUAL(g2.deliveries[0], 1);
+    CU_ASSERT_EQUAL(g2.deliveries[1], 1);
+    CU_ASSERT_STRING_EQUAL(g2.id[2], "y");
+    crp_store_close(s);
+}
+
+/* Many queues, some with long names, leased from in one group commit:
+ * every lease works (no fixed table of queue names), and the per-queue
+ * states of queues without leases are freed again. */
+static void test_crp_store_many_queues(void)
+{
+    reset();
+    crp_store *s = open_store();
+    enum { NQ = 200 };
+    char name[NQ][80];
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    for (int i = 0; i < NQ; i++) {
+        if (i % 3 == 2) /* longer than any fixed name buffer */
+            snprintf(name[i], sizeof name[i],
+                     "queue-with-a-rather-long-name-"
+                     "for-the-test-of-the-store-%d",
+                     i);
+        else
+            snprintf(name[i], sizeof name[i], "q%d", i);
+        CU_ASSERT_TRUE(crp_store_append(s, name[i], "m", "t", "{}") > 0);
+    }
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    static got g[NQ];
+    memset(g, 0, sizeof g);
+    int ok = 0; /* (one assertion, not one per queue) */
+    CU_ASSERT_EQUAL(crp_store_begin_lazy(s), 0);
+    for (int i = 0; i < NQ; i++)
+        ok += crp_store_lease(s, name[i], 10, 7, 1000, collect, &g[i]) == 1;
+    CU_ASSERT_EQUAL(ok, NQ);
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    int64_t ready, leased;
+    CU_ASSERT_EQUAL(crp_store_depth(s, name[NQ - 1], &ready, &leased), 0);
+    CU_ASSERT_EQUAL(ready, 0);
+    CU_ASSERT_EQUAL(leased, 1);
+    CU_ASSERT_EQUAL(crp_store_begin_lazy(s), 0);
+    ok = 0;
+    for (int i = 0; i < NQ; i++)
+        ok += crp_store_ack(s, g[i].seq[0], 7) == 1;
+    CU_ASSERT_EQUAL(ok, NQ);
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    crp_store_mem m;
+    crp_store_mem_usage(s, &m);
+    CU_ASSERT_EQUAL(m.leases, 0);
+    CU_ASSERT_TRUE(m.queue_slots <= 32);
+    CU_ASSERT_EQUAL(crp_store_ready(s, name[5], 10), 0);
+    crp_store_close(s);
+}
+
+static int64_t big_seqs[20000];
+static int big_n;
+
+static void collect_seq(void *arg, const crp_msg *m)
+{
+    (void)arg;
+    big_seqs[big_n++] = m->seq;
+}
+
+/* After a burst of leases ends (acks, a release, expiry), the lease
+ * table gives its memory back: a soak run holds memory for the live
+ * leases, not for the peak. */
+static void test_crp_store_lease_table_shrinks(void)
+{
+    reset();
+    crp_store *s = open_store();
+    enum { N = 20000 };
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    for (int i = 0; i < N; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "m%d", i);
+        CU_ASSERT_TRUE(crp_store_append(s, "work", id, "t", "{}") > 0);
+    }
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    crp_store_mem m;
+    for (int round = 0; round < 3; round++) {
+        big_n = 0;
+        CU_ASSERT_EQUAL(crp_store_begin_lazy(s), 0);
+        for (int k = 0; k < N / 500; k++)
+            crp_store_lease(s, "work", 500, 1, 1000, collect_seq, NULL);
+        CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+        CU_ASSERT_EQUAL_FATAL(big_n, N);
+        crp_store_mem_usage(s, &m);
+        CU_ASSERT_EQUAL(m.leases, N);
+        CU_ASSERT_TRUE(m.lease_slots >= 2 * N);
+        /* round 0: acks of the newer half in one commit (half the
+         * leases live: no shrink yet), then a release of the rest;
+         * round 1: expiry; round 2: acks, one by one */
+        if (round == 0) {
+            CU_ASSERT_EQUAL(crp_store_begin_lazy(s), 0);
+            for (int i = N / 2; i < N; i++)
+                CU_ASSERT_EQUAL(crp_store_ack(s, big_seqs[i], 1), 1);
+            CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+            crp_store_mem_usage(s, &m);
+            CU_ASSERT_EQUAL(m.leases, N / 2);
+            CU_ASSERT_EQUAL(crp_store_release(s, 1), N / 2);
+        } else if (round == 1) {
+            CU_ASSERT_EQUAL(crp_store_expire(s, 2000), N);
+        } else {
+            for (int i = 0; i < N; i++)
+                CU_ASSERT_EQUAL(crp_store_ack(s, big_seqs[i], 1), 1);
+        }
+        crp_store_mem_usage(s, &m);
+        CU_ASSERT_EQUAL(m.leases, 0);
+        CU_ASSERT_TRUE(m.lease_slots <= 1024);
+        if (round == 0) /* the other half: leased again next round */
+            for (int i = 0; i < N / 2; i++)
+                CU_ASSERT_TRUE(crp_store_append(s, "work", "n", "t", "{}") > 0);
+    }
+    crp_store_close(s);
+}
+
+/* A client that disconnects while the store cannot write (another
+ * process holds the write lock): its leases end all the same (their
+ * counts lost, as in a kill) instead of holding the records until they
+ * expire.  Takes the store's busy timeout (5 s). */
+static void test_crp_store_release_when_store_busy(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s);
+    got g = {0}, g2 = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 7, 1 << 30, collect, &g), 2);
+    char path[512];
+    snprintf(path, sizeof path, "%s/q.db", dir);
+    sqlite3 *other = NULL;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &other), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                    SQLITE_OK);
+    CU_ASSERT_EQUAL(crp_store_release(s, 7), -1);
+    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(other);
+    int64_t ready, leased;
+    CU_ASSERT_EQUAL(crp_store_depth(s, "work", &ready, &leased), 0);
+    CU_ASSERT_EQUAL(ready, 2);
+    CU_ASSERT_EQUAL(leased, 0);
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 8, 1000, collect, &g2), 2);
+    CU_ASSERT_EQUAL(g2.deliveries[0], 1);
     crp_store_close(s);
 }
 
@@ -392,6 +566,10 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_crp_store_disconnect_releases_owner);
     CR_ADD_TEST(s, test_crp_store_deliveries_persist);
     CR_ADD_TEST(s, test_crp_store_rollback_ack_redelivers);
+    CR_ADD_TEST(s, test_crp_store_rollback_forgets_leases);
+    CR_ADD_TEST(s, test_crp_store_many_queues);
+    CR_ADD_TEST(s, test_crp_store_lease_table_shrinks);
+    CR_ADD_TEST(s, test_crp_store_release_when_store_busy);
     CR_ADD_TEST(s, test_crp_store_many_leases);
     CR_ADD_TEST(s, test_crp_store_open_error);
 }
