@@ -814,10 +814,10 @@ int cr_run_ctr_watch(cr_run *r)
 }
 
 /* conmon's exit code for in's container, a new exit file only (-1: none
- * within CTR_EXIT_WAIT_S). */
-static int read_exit_code(const cr_inst *in)
+ * within wait_s; 0: one look). */
+static int read_exit_code(const cr_inst *in, double wait_s)
 {
-    double end = cr_run_mono() + CTR_EXIT_WAIT_S;
+    double end = cr_run_mono() + wait_s;
     for (;;) {
         unsigned long long ino;
         long long mt;
@@ -849,7 +849,7 @@ int cr_run_ctr_on_fd(cr_run *r, int fd)
             cr_inst *in = &svc->inst[i];
             if (!in->ctr_watching || in->ctr_pfd != fd)
                 continue;
-            int code = read_exit_code(in);
+            int code = read_exit_code(in, CTR_EXIT_WAIT_S);
             cr_run_ctr_unwatch(r, in);
             if (code < 0 || in->pid <= 0) {
                 cr_run_log(r,
@@ -867,6 +867,25 @@ int cr_run_ctr_on_fd(cr_run *r, int fd)
         }
     }
     return 0;
+}
+
+int cr_run_ctr_reaped(cr_inst *in, int status)
+{
+    if (in->svc->ctr && in->ctr_watching) {
+        struct pollfd pf = {.fd = in->ctr_pfd, .events = POLLIN};
+        if (poll(&pf, 1, 0) == 1) {
+            /* The container's process had ended before its client: the
+             * loop read the client's SIGCHLD before the pidfd (a loaded
+             * machine).  Seen by the pidfd all the same; the code is
+             * conmon's while its exit file is there (podman's clean-up
+             * removes it), else the client's, which passes it on. */
+            int code = read_exit_code(in, 0);
+            if (code >= 0)
+                status = code << 8;
+            in->ctr_exit_seen = 1;
+        }
+    }
+    return cr_run_ctr_status(in, status);
 }
 
 /* ---- the end -------------------------------------------------------------

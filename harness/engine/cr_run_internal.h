@@ -463,6 +463,12 @@ void cr_run_ctr_teardown(cr_run *r);
  * watch (1) or not (0); cr_run_ctr_unwatch ends a replica's watch. */
 int cr_run_ctr_watch(cr_run *r);
 int cr_run_ctr_on_fd(cr_run *r, int fd);
+/* A replica's client reaped with status: the status to record (128+N of
+ * a container read as signal N).  When the watched container process had
+ * ended too, its exit counts as seen by it (ctr_exit_seen set, for the
+ * caller to clear after cr_svc_exited) with conmon's code if still
+ * there. */
+int cr_run_ctr_reaped(cr_inst *in, int status);
 void cr_run_ctr_unwatch(cr_run *r, cr_inst *in);
 /* cr_svc.c: a replica has exited with status; its client group
  * (keep_group: a container's client, still writing the log) is reaped as

@@ -624,7 +624,8 @@ void cr_svc_reap(cr_run *r)
             int status;
             if (in->pid <= 0 || cr_svc_reap_leader(in->pid, &status) == 0)
                 continue;
-            cr_svc_exited(r, in, cr_run_ctr_status(in, status), 0);
+            cr_svc_exited(r, in, cr_run_ctr_reaped(in, status), 0);
+            in->ctr_exit_seen = 0;
         }
     }
     reap_groups(r);
