@@ -849,6 +849,17 @@ int cr_run_ctr_on_fd(cr_run *r, int fd)
             cr_inst *in = &svc->inst[i];
             if (!in->ctr_watching || in->ctr_pfd != fd)
                 continue;
+            /* Its client has ended too (the harness woke late): the
+             * reap records the exit as the container's without waiting
+             * for an exit file podman's clean-up may have removed. */
+            siginfo_t si = {0};
+            if (in->pid > 0 &&
+                waitid(P_PID, (id_t)in->pid, &si,
+                       WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                si.si_pid == in->pid) {
+                cr_svc_reap(r);
+                return 1;
+            }
             int code = read_exit_code(in, CTR_EXIT_WAIT_S);
             cr_run_ctr_unwatch(r, in);
             if (code < 0 || in->pid <= 0) {
