@@ -108,7 +108,7 @@ if [ "\$1" = kill ] && [ "\$3" = 9 ]; then
     while [ \$i -lt 50 ] && pgrep -f "podman start --attach \$name\\\$" >/dev/null; do
         sleep 0.1; i=\$((i + 1))
     done
-    [ \$i -lt 50 ] && echo x >>"$E2E_TMP/flaky/client-gone"
+    [ -n "\$name" ] && [ \$i -lt 50 ] && echo x >>"$E2E_TMP/flaky/client-gone"
     exit 0
 fi
 exec $(command -v runc) "\$@"
