@@ -261,17 +261,25 @@ static void settle(crp_store *s)
     queues_reclaim(s);
 }
 
+/* The queue's state slot, or -1 when it has none. */
+static int queue_find(const crp_store *s, const char *q)
+{
+    for (int i = 0; i < s->nq; i++)
+        if (s->qs[i].name && !strcmp(s->qs[i].name, q))
+            return i;
+    return -1;
+}
+
 /* The queue's state slot (created on first use, any name), or -1 when
  * out of memory. */
 static int queue_index(crp_store *s, const char *q)
 {
-    int free_at = -1;
-    for (int i = 0; i < s->nq; i++) {
+    int found = queue_find(s, q), free_at = -1;
+    if (found >= 0)
+        return found;
+    for (int i = 0; i < s->nq && free_at < 0; i++)
         if (!s->qs[i].name)
-            free_at = free_at < 0 ? i : free_at;
-        else if (!strcmp(s->qs[i].name, q))
-            return i;
-    }
+            free_at = i;
     if (free_at < 0 && s->nq == s->qcap) {
         int ncap = s->qcap ? s->qcap * 2 : QUEUES_KEEP;
         qstate *n = realloc(s->qs, (size_t)ncap * sizeof *n);
@@ -622,12 +630,10 @@ int crp_store_forget(crp_store *s, int64_t before_s)
 }
 
 /* The leases of queue q (0 for a queue never leased from). */
-static int64_t leased_of(crp_store *s, const char *q)
+static int64_t leased_of(const crp_store *s, const char *q)
 {
-    for (int i = 0; i < s->nq; i++)
-        if (s->qs[i].name && !strcmp(s->qs[i].name, q))
-            return s->qs[i].leased;
-    return 0;
+    int i = queue_find(s, q);
+    return i < 0 ? 0 : s->qs[i].leased;
 }
 
 int crp_store_depth(crp_store *s, const char *q, int64_t *ready,
