@@ -1,9 +1,11 @@
 // clang-format off
-/* crp_queue: the queue service.  One thread, one poll loop over the
- * listening socket and the clients.  Each round reads every client, runs
- * all complete commands inside ONE SQLite transaction (group commit), and
- * sends the replies only after that transaction committed: a PUT is
- * acknowledged only once durable.  A client's leases end when its
+/* crp_queue: the queue service.  One poll loop over the listening
+ * socket and the clients.  Each round reads every client, runs all
+ * complete commands inside ONE SQLite transaction (group commit), and
+ * sends the replies only after that transaction committed; a PUT is
+ * acknowledged only once durable: its answer waits for an fdatasync of
+ * the WAL that a second thread (crp_walsync) starts after the commit,
+ * while the loop goes on with the next rounds.  A client's leases end when its
  * connection closes (the records are ready again at once), and lease
  * expiry is a backstop for consumers that hang.
  *
@@ -32,6 +34,7 @@
 #include "crp_net.h"
 #include "crp_stage.h"
 #include "crp_store.h"
+#include "crp_walsync.h"
 
 #define MAX_CLIENTS 64
 
@@ -40,6 +43,8 @@ typedef struct qclient {
     int64_t owner;
     crp_sb out;
     int touched;      /* ran commands this round */
+    int put;          /* ... a PUT among them */
+    uint64_t need;    /* the WAL sync its unsent replies wait for */
     char last_q[16];  /* queue of its last GET (--fair-lease) */
     int64_t last_get; /* when (monotonic ms), 0 = never */
 } qclient;
@@ -47,6 +52,8 @@ typedef struct qclient {
 typedef struct qsvc {
     crp_ctx *x;
     crp_store *st;
+    crp_walsync *ws;
+    crp_walsync_state ss; /* as last read */
     qclient cl[MAX_CLIENTS];
     int64_t next_owner;
     crp_metric *m_put, *m_dup, *m_get, *m_ack, *m_nack, *m_stale, *m_redeliver,
@@ -186,6 +193,7 @@ static int handle(qsvc *q, qclient *c, char *line)
     if (!qn)
         return crp_sb_printf(o, "ERR syntax\n");
     if (!strcmp(cmd, "PUT")) {
+        c->put = 1; /* its reply waits for the disk, even OK DUP's */
         char *id = word(&p), *trace = word(&p);
         if (!id || !trace || !*p)
             return crp_sb_printf(o, "ERR syntax\n");
@@ -257,6 +265,7 @@ static void drop_client(qsvc *q, qclient *c)
     crp_sb_free(&c->out);
     c->owner = 0;
     c->last_get = 0;
+    c->need = 0;
     crp_metric_add(q->m_clients, -1);
 }
 
@@ -271,33 +280,64 @@ static void update_gauges(qsvc *q)
     }
 }
 
-/* One round: run every buffered command in one transaction, then reply. */
+/* Send the replies that wait for no WAL sync still running. */
+static void flush_replies(qsvc *q)
+{
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        qclient *c = &q->cl[i];
+        if (c->conn.fd < 0 || c->out.len == 0 || c->need > q->ss.done)
+            continue;
+        if (crp_conn_send(&c->conn, c->out.s, c->out.len, 2000) < 0)
+            drop_client(q, c);
+        else
+            crp_sb_reset(&c->out);
+    }
+}
+
+/* A WAL sync ended (or several): its puts become leasable and their
+ * replies go, or, if it failed, the clients waiting for it are closed
+ * without them -- their records were committed, perhaps not written, and
+ * are not acknowledged (the clients put them again, as after a lost
+ * answer). */
+static void synced(qsvc *q, const crp_walsync_state *now)
+{
+    if (now->failed > q->ss.failed) {
+        crp_log(q->x, "WAL fsync failed: %s", strerror(now->err));
+        crp_metric_add(q->m_commit_fail, 1);
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+            qclient *c = &q->cl[i];
+            if (c->conn.fd >= 0 && c->out.len && c->need > q->ss.done &&
+                c->need <= now->failed)
+                drop_client(q, c);
+        }
+    }
+    q->ss = *now;
+    crp_store_set_visible(q->st, now->hi);
+    flush_replies(q);
+}
+
+/* One round: run every buffered command in one transaction, then reply.
+ * The transaction commits without waiting for the disk; the replies of
+ * the clients that sent a PUT wait for a WAL sync that starts after the
+ * commit (crp_walsync), while the loop goes on with the next rounds, and
+ * the records put are not leased before it ended (crp_store_defer_sync).
+ * The other replies go at once: a lease, an ack or a nack committed
+ * lazily is lost to a power loss at worst, and then delivered again. */
 static void round_trip(qsvc *q)
 {
     int any = 0, puts = 0;
     for (int i = 0; i < MAX_CLIENTS; i++) {
         qclient *c = &q->cl[i];
-        c->touched = 0;
+        c->touched = c->put = 0;
         if (c->conn.fd < 0 || !c->conn.buf || c->conn.off >= c->conn.len)
             continue;
-        const char *b = c->conn.buf + c->conn.off;
-        size_t l = c->conn.len - c->conn.off;
-        if (memchr(b, '\n', l))
+        if (memchr(c->conn.buf + c->conn.off, '\n', c->conn.len - c->conn.off))
             any = 1;
-        /* (a payload or an incomplete line that says "PUT " only makes
-         * the round durable for nothing) */
-        if (memmem(b, l, "PUT ", 4))
-            puts = 1;
     }
     if (!any)
         return;
     int64_t t0 = crp_mono_ms();
-    /* Only a put must be on disk before its answer; a round of leases
-     * and acknowledgements commits without waiting for the disk
-     * (crp_store_begin_lazy: losing it to a power loss delivers its
-     * records again). */
-    int failed =
-        (puts ? crp_store_begin(q->st) : crp_store_begin_lazy(q->st)) < 0;
+    int failed = crp_store_begin_lazy(q->st) < 0;
     for (int i = 0; i < MAX_CLIENTS && !failed; i++) {
         qclient *c = &q->cl[i];
         char *line;
@@ -308,30 +348,29 @@ static void round_trip(qsvc *q)
                 break;
             }
         }
+        puts |= c->put;
     }
     if (!failed && crp_store_commit(q->st) < 0)
         failed = 1;
     if (failed) {
-        /* Nothing of this round is durable: close the clients involved so
-         * they retry (their leases were rolled back with the rest). */
+        /* Nothing of this round was committed: close the clients involved
+         * so they retry (their leases were rolled back with the rest). */
         crp_log(q->x, "group commit failed: %s", crp_store_errmsg(q->st));
         crp_store_rollback(q->st);
         crp_metric_add(q->m_commit_fail, 1);
         for (int i = 0; i < MAX_CLIENTS; i++)
-            if (q->cl[i].conn.fd >= 0 && (q->cl[i].touched || q->cl[i].out.len))
+            if (q->cl[i].conn.fd >= 0 && q->cl[i].touched)
                 drop_client(q, &q->cl[i]);
         return;
     }
     crp_metric_observe(q->m_commit_lat, (double)(crp_mono_ms() - t0));
-    for (int i = 0; i < MAX_CLIENTS; i++) {
-        qclient *c = &q->cl[i];
-        if (c->conn.fd < 0 || c->out.len == 0)
-            continue;
-        if (crp_conn_send(&c->conn, c->out.s, c->out.len, 2000) < 0)
-            drop_client(q, c);
-        else
-            crp_sb_reset(&c->out);
+    if (puts) {
+        uint64_t gen = crp_walsync_request(q->ws, crp_store_put_hi(q->st));
+        for (int i = 0; i < MAX_CLIENTS; i++)
+            if (q->cl[i].put)
+                q->cl[i].need = gen;
     }
+    flush_replies(q);
 }
 
 int crp_queue_main(crp_ctx *x)
@@ -347,6 +386,14 @@ int crp_queue_main(crp_ctx *x)
         crp_log(x, "%s", err);
         goto out;
     }
+    /* the WAL of a database in WAL mode: <path>-wal */
+    char wal[sizeof path + 4];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (crp_walsync_start(&q.ws, wal, err, sizeof err) < 0) {
+        crp_log(x, "%s", err);
+        goto out;
+    }
+    crp_store_defer_sync(q.st);
     lfd = crp_net_listen_on(x->c.bind, x->c.port);
     if (lfd < 0) {
         crp_log(x, "listen on %s:%d: %s", x->c.bind, x->c.port, strerror(-lfd));
@@ -386,10 +433,12 @@ int crp_queue_main(crp_ctx *x)
     crp_ev_emit(x->ev, "ready", NULL);
     int64_t last_expire = crp_mono_ms();
     while (!crp_stop_requested) {
-        struct pollfd pfd[MAX_CLIENTS + 1];
-        int idx[MAX_CLIENTS + 1], n = 0;
+        struct pollfd pfd[MAX_CLIENTS + 2];
+        int idx[MAX_CLIENTS + 2], n = 0;
         pfd[n] = (struct pollfd){.fd = lfd, .events = POLLIN};
         idx[n++] = -1;
+        pfd[n] = (struct pollfd){.fd = crp_walsync_fd(q.ws), .events = POLLIN};
+        idx[n++] = -2;
         for (int i = 0; i < MAX_CLIENTS; i++)
             if (q.cl[i].conn.fd >= 0) {
                 pfd[n] =
@@ -402,6 +451,12 @@ int crp_queue_main(crp_ctx *x)
         for (int k = 0; pr > 0 && k < n; k++) {
             if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
+            if (idx[k] == -2) {
+                crp_walsync_state now;
+                crp_walsync_poll(q.ws, &now);
+                synced(&q, &now);
+                continue;
+            }
             if (idx[k] < 0) {
                 int fd;
                 while ((fd = crp_net_accept(lfd)) >= 0) {
@@ -454,6 +509,9 @@ int crp_queue_main(crp_ctx *x)
     }
     crp_ev_emit(x->ev, "stopping", NULL);
     round_trip(&q); /* finish what was received: replies after commit */
+    crp_walsync_state now;
+    crp_walsync_wait(q.ws, &now); /* ... and after their puts' sync */
+    synced(&q, &now);
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (q.cl[i].conn.fd >= 0)
             drop_client(&q, &q.cl[i]);
@@ -462,6 +520,7 @@ int crp_queue_main(crp_ctx *x)
 out:
     if (lfd >= 0)
         close(lfd);
+    crp_walsync_stop(q.ws);
     crp_store_close(q.st);
     return rc;
 }

@@ -107,6 +107,12 @@ struct crp_store {
     int nq, qcap;
     undo *log; /* the table's changes in the open transaction */
     size_t nlog, logcap;
+    /* crp_store_defer_sync: the puts of lazy transactions are allowed,
+     * and only the rows up to visible_hi are leased (INT64_MAX: all) */
+    int deferred;
+    int64_t visible_hi;
+    int64_t put_hi; /* the highest seq of a committed put */
+    int64_t txn_hi; /* ... of a put in the open transaction */
 };
 
 static size_t slot_of(const crp_store *s, int64_t seq)
@@ -371,6 +377,14 @@ int crp_store_open(const char *path, crp_store **out, char *err, int n)
             goto fail;
     if (step_done(s, s->st[S_RELALL]) < 0)
         goto fail;
+    sqlite3_stmt *hi;
+    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(seq), 0) FROM msg", -1,
+                           &hi, NULL) != SQLITE_OK)
+        goto fail;
+    if (sqlite3_step(hi) == SQLITE_ROW)
+        s->put_hi = sqlite3_column_int64(hi, 0);
+    sqlite3_finalize(hi);
+    s->visible_hi = INT64_MAX;
     s->sync = 1;
     *out = s;
     return 0;
@@ -438,6 +452,13 @@ int crp_store_begin_lazy(crp_store *s)
 int crp_store_commit(crp_store *s)
 {
     if (step_done(s, s->st[S_COMMIT]) == 0) {
+        if (s->txn_hi > s->put_hi)
+            s->put_hi = s->txn_hi;
+        s->txn_hi = 0;
+        /* a durable commit fsynced the WAL: every put before it is on
+         * disk */
+        if (s->sync && s->put_hi > s->visible_hi)
+            s->visible_hi = s->put_hi;
         settle(s);
         return 0;
     }
@@ -451,6 +472,7 @@ void crp_store_rollback(crp_store *s)
      * log is undone all the same) */
     if (!sqlite3_get_autocommit(s->db))
         step_done(s, s->st[S_ROLLBACK]);
+    s->txn_hi = 0;
     undo_all(s);
     /* the leases this transaction made are gone again, below a queue's
      * lo perhaps: scan every queue from its start again */
@@ -467,7 +489,7 @@ int64_t crp_store_append(crp_store *s, const char *q, const char *id,
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, trace, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
-    if (!s->sync) {
+    if (!s->sync && !s->deferred) {
         /* a put in a lazy transaction would be acknowledged before it is
          * on disk: refused; outside a transaction it is made durable */
         if (!sqlite3_get_autocommit(s->db) ||
@@ -477,7 +499,16 @@ int64_t crp_store_append(crp_store *s, const char *q, const char *id,
     }
     if (step_done(s, st) < 0)
         return -1;
-    return sqlite3_last_insert_rowid(s->db);
+    int64_t seq = sqlite3_last_insert_rowid(s->db);
+    if (sqlite3_get_autocommit(s->db)) { /* committed by itself */
+        if (seq > s->put_hi)
+            s->put_hi = seq;
+        if (s->sync && seq > s->visible_hi)
+            s->visible_hi = seq;
+    } else if (seq > s->txn_hi) {
+        s->txn_hi = seq;
+    }
+    return seq;
 }
 
 int64_t crp_store_put(crp_store *s, const char *q, const char *id,
@@ -537,6 +568,8 @@ int crp_store_lease(crp_store *s, const char *q, int max, int64_t owner,
      * row seen is leased (before or now), so lo moves past it */
     while (n < max && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(sel, 0);
+        if (seq > s->visible_hi)
+            break; /* not known to be on disk yet (nor is any later row) */
         if (!lease_find(s, seq)) {
             if (lease_row(s, sel, qi, owner, lease_until, cb, arg) < 0) {
                 rc = SQLITE_NOMEM;
@@ -673,4 +706,22 @@ void crp_store_mem_usage(const crp_store *s, crp_store_mem *m)
     m->leases = s->used;
     m->lease_slots = s->cap;
     m->queue_slots = (size_t)s->qcap;
+}
+
+void crp_store_defer_sync(crp_store *s)
+{
+    s->deferred = 1;
+    if (s->visible_hi == INT64_MAX)
+        s->visible_hi = s->put_hi;
+}
+
+int64_t crp_store_put_hi(const crp_store *s)
+{
+    return s->put_hi;
+}
+
+void crp_store_set_visible(crp_store *s, int64_t hi)
+{
+    if (hi > s->visible_hi)
+        s->visible_hi = hi;
 }

@@ -1,5 +1,6 @@
 /* crp_store: the durable queue store behind the queue service: named
- * queues in one SQLite database in WAL mode with synchronous=FULL.
+ * queues in one SQLite database in WAL mode with synchronous=FULL (or
+ * NORMAL with the caller's own WAL sync: crp_store_defer_sync).
  *
  * A message is ready or leased to a consumer connection (owner != 0)
  * until lease_until.  Leases are kept in memory, not on disk (they all end
@@ -105,5 +106,20 @@ typedef struct crp_store_mem {
     size_t queue_slots; /* per-queue states allocated */
 } crp_store_mem;
 void crp_store_mem_usage(const crp_store *s, crp_store_mem *m);
+
+/* Group commit without waiting for the disk in the committing thread
+ * (the queue service, crp_walsync.h): after this call a put is allowed in
+ * a lazy transaction (crp_store_begin_lazy), and the caller makes it
+ * durable -- an fdatasync of the WAL that starts after the commit --
+ * before it acknowledges it.  Until then the put is not leased:
+ * crp_store_lease delivers only the rows up to the seq given to
+ * crp_store_set_visible (a put committed by a durable transaction,
+ * crp_store_begin, is visible at once), so nothing is processed that a
+ * power loss could still take back. */
+void crp_store_defer_sync(crp_store *s);
+/* The highest seq of a committed put (0: none yet). */
+int64_t crp_store_put_hi(const crp_store *s);
+/* The puts up to hi are on disk: lease them. */
+void crp_store_set_visible(crp_store *s, int64_t hi);
 
 #endif

@@ -251,6 +251,61 @@ static void test_crp_store_lazy_commit(void)
     crp_store_close(s);
 }
 
+/* crp_store_defer_sync: a put in a lazy transaction is allowed, and not
+ * leased until crp_store_set_visible says it is on disk (nor anything
+ * after it); a durable commit makes every put before it visible. */
+static void test_crp_store_deferred_puts_wait_for_sync(void)
+{
+    reset();
+    crp_store *s = open_store();
+    put3(s); /* before the switch: visible */
+    crp_store_defer_sync(s);
+    CU_ASSERT_EQUAL(crp_store_put_hi(s), 3);
+    CU_ASSERT_EQUAL(crp_store_begin_lazy(s), 0);
+    int64_t d = crp_store_put(s, "work", "d", "t", "{}");
+    int64_t e = crp_store_append(s, "work", "e", "t", "{}");
+    CU_ASSERT_TRUE(d > 0 && e == d + 1);
+    CU_ASSERT_EQUAL(crp_store_put_hi(s), 3); /* not committed yet */
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    CU_ASSERT_EQUAL(crp_store_put_hi(s), e);
+    got g = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 7, 1 << 30, collect, &g), 2);
+    CU_ASSERT_STRING_EQUAL(g.id[0], "a");
+    CU_ASSERT_STRING_EQUAL(g.id[1], "b");
+    crp_store_set_visible(s, d); /* d on disk, e not yet */
+    got g2 = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 7, 1 << 30, collect, &g2),
+                    1);
+    CU_ASSERT_STRING_EQUAL(g2.id[0], "d");
+    crp_store_set_visible(s, 1); /* never backwards */
+    crp_store_set_visible(s, e);
+    got g3 = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 7, 1 << 30, collect, &g3),
+                    1);
+    CU_ASSERT_STRING_EQUAL(g3.id[0], "e");
+    /* a rolled-back put leaves put_hi alone */
+    CU_ASSERT_EQUAL(crp_store_begin_lazy(s), 0);
+    CU_ASSERT_TRUE(crp_store_append(s, "work", "f", "t", "{}") > e);
+    crp_store_rollback(s);
+    CU_ASSERT_EQUAL(crp_store_put_hi(s), e);
+    /* a durable commit (fsynced WAL) makes its puts visible at once */
+    CU_ASSERT_EQUAL(crp_store_begin(s), 0);
+    int64_t h = crp_store_append(s, "work", "h", "t", "{}");
+    CU_ASSERT_EQUAL(crp_store_commit(s), 0);
+    got g4 = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 7, 1 << 30, collect, &g4),
+                    1);
+    CU_ASSERT_EQUAL(g4.seq[0], h);
+    crp_store_close(s);
+    /* reopened: what is in the file is on disk, all of it leasable */
+    s = open_store();
+    crp_store_defer_sync(s);
+    CU_ASSERT_EQUAL(crp_store_put_hi(s), h);
+    got g5 = {0};
+    CU_ASSERT_EQUAL(crp_store_lease(s, "work", 10, 1, 1000, collect, &g5), 5);
+    crp_store_close(s);
+}
+
 /* Expiry hands back only the leases that ended, with their delivery
  * counted; the others stay leased and ackable. */
 static void test_crp_store_expiry_counts_delivery(void)
@@ -562,6 +617,7 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_crp_store_put_idempotent);
     CR_ADD_TEST(s, test_crp_store_forget);
     CR_ADD_TEST(s, test_crp_store_lazy_commit);
+    CR_ADD_TEST(s, test_crp_store_deferred_puts_wait_for_sync);
     CR_ADD_TEST(s, test_crp_store_expiry_counts_delivery);
     CR_ADD_TEST(s, test_crp_store_disconnect_releases_owner);
     CR_ADD_TEST(s, test_crp_store_deliveries_persist);
