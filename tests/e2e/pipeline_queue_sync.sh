@@ -56,7 +56,7 @@ int fdatasync(int fd)
 C
 cc -shared -fPIC -O2 -o "$D/shim.so" "$D/shim.c" -ldl
 export CHAOSRUN_RUN_DIR=$D CHAOSRUN_EVENTS=$D/events.jsonl SHIM_DIR=$D
-PORT=7995
+PORT=7593 # (no other test uses it: safe also under CR_E2E_PORT_LOCKS)
 LD_PRELOAD=$D/shim.so "$CR_BIN/crp" queue --port $PORT --data-dir "$D/q" >"$D/queue.log" 2>&1 &
 QPID=$!
 trap 'kill $QPID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$E2E_TMP"' EXIT
