@@ -393,6 +393,55 @@ static void test_check_failover_network_fault_on_primary_host(void)
     fx_free(&x);
 }
 
+/* A fault applied late (a loaded machine: the partition's apply took
+ * 2.4 s, the primary serving all along): the bound counts from the apply's
+ * completion, not its start (stability run, pipeline-regions seed 7 beside
+ * stress-ng: "failover took 2835 ms"); a failover during the apply is 0. */
+static void test_check_failover_fault_applied_late(void)
+{
+    fx x;
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
+                "\"db.1\", \"within_ms\": 2000, \"exclusive\": true}");
+    served(&x, 1, "db.0");
+    fx_fault(&x, "cut", "db.0", 4, 8);
+    x.faults[0].applied = 6.44;
+    served(&x, 6.4, "db.0"); /* before the apply completed */
+    fx_ev(&x, "{\"ts\": 6.836, \"svc\": \"lb\", \"ev\": \"failover\", "
+              "\"from\": \"db.0\", \"to\": \"db.1\"}");
+    served(&x, 6.837, "db.1");
+    FX_PASSED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "failed over in 396 ms, first success on db.1 after "
+                         "397 ms (bound 2000 ms)"));
+    CU_ASSERT(fx_evid(&x, "its apply complete after 2440 ms"));
+    fx_free(&x);
+
+    /* slow after the apply: still a failure */
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
+                "\"db.1\", \"within_ms\": 2000}");
+    fx_fault(&x, "cut", "db.0", 4, 12);
+    x.faults[0].applied = 6.44;
+    fx_ev(&x, "{\"ts\": 8.6, \"svc\": \"lb\", \"ev\": \"failover\", "
+              "\"from\": \"db.0\", \"to\": \"db.1\"}");
+    served(&x, 8.7, "db.1");
+    FX_FAILED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "failover took 2160 ms and the first success on db.1 "
+                         "2260 ms (bound 2000 ms)"));
+    fx_free(&x);
+
+    /* failed over while the apply was still running: 0 ms */
+    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
+                "\"db.1\", \"within_ms\": 100}");
+    fx_fault(&x, "cut", "db.0", 4, 12);
+    x.faults[0].applied = 6.44;
+    fx_ev(&x, "{\"ts\": 5, \"svc\": \"lb\", \"ev\": \"failover\", "
+              "\"from\": \"db.0\", \"to\": \"db.1\"}");
+    served(&x, 5.1, "db.1");
+    FX_PASSED(&x, 0);
+    CU_ASSERT(fx_sum(&x, "failed over in 0 ms, first success on db.1 after 0 "
+                         "ms (bound 100 ms)"));
+    fx_free(&x);
+}
+
 /* A primary stopped gracefully drains: it finishes the requests it had
  * taken after the balancer moved traffic away (between its `stopping` and
  * `stopped`): no split brain.  And the primary's own `stopped` at the
@@ -474,5 +523,6 @@ void cr_test_register(void)
     CR_ADD_TEST(s, test_check_failover_rules);
     CR_ADD_TEST(s, test_check_failover_network_fault_on_primary_host);
     CR_ADD_TEST(s, test_check_failover_drain_and_shutdown);
+    CR_ADD_TEST(s, test_check_failover_fault_applied_late);
     CR_ADD_TEST(s, test_check_failover_unknown_and_parse);
 }
