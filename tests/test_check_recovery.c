@@ -393,6 +393,27 @@ static void test_check_failover_network_fault_on_primary_host(void)
     fx_free(&x);
 }
 
+/* A cut of db.0 from t=4 whose apply completed at 6.44, a failover to
+ * db.1 at fo and its first success at ok; bound within_ms. */
+static void late_cut(fx *x, double within_ms, double fo, double ok)
+{
+    char spec[160];
+    snprintf(spec, sizeof spec,
+             "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
+             "\"db.1\", \"within_ms\": %g, \"exclusive\": true}",
+             within_ms);
+    fx_init(x, spec);
+    served(x, 1, "db.0");
+    fx_fault(x, "cut", "db.0", 4, 12);
+    x->faults[0].applied = 6.44;
+    served(x, 3.9, "db.0"); /* before the cut */
+    fx_ev(x,
+          "{\"ts\": %.4f, \"svc\": \"lb\", \"ev\": \"failover\", "
+          "\"from\": \"db.0\", \"to\": \"db.1\"}",
+          fo);
+    served(x, ok, "db.1");
+}
+
 /* A fault applied late (a loaded machine: the partition's apply took
  * 2.4 s, the primary serving all along): the bound counts from the apply's
  * completion, not its start (stability run, pipeline-regions seed 7 beside
@@ -400,42 +421,18 @@ static void test_check_failover_network_fault_on_primary_host(void)
 static void test_check_failover_fault_applied_late(void)
 {
     fx x;
-    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
-                "\"db.1\", \"within_ms\": 2000, \"exclusive\": true}");
-    served(&x, 1, "db.0");
-    fx_fault(&x, "cut", "db.0", 4, 8);
-    x.faults[0].applied = 6.44;
-    served(&x, 6.4, "db.0"); /* before the apply completed */
-    fx_ev(&x, "{\"ts\": 6.836, \"svc\": \"lb\", \"ev\": \"failover\", "
-              "\"from\": \"db.0\", \"to\": \"db.1\"}");
-    served(&x, 6.837, "db.1");
+    late_cut(&x, 2000, 6.836, 6.837);
     FX_PASSED(&x, 0);
     CU_ASSERT(fx_sum(&x, "failed over in 396 ms, first success on db.1 after "
                          "397 ms (bound 2000 ms)"));
     CU_ASSERT(fx_evid(&x, "its apply complete after 2440 ms"));
     fx_free(&x);
-
-    /* slow after the apply: still a failure */
-    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
-                "\"db.1\", \"within_ms\": 2000}");
-    fx_fault(&x, "cut", "db.0", 4, 12);
-    x.faults[0].applied = 6.44;
-    fx_ev(&x, "{\"ts\": 8.6, \"svc\": \"lb\", \"ev\": \"failover\", "
-              "\"from\": \"db.0\", \"to\": \"db.1\"}");
-    served(&x, 8.7, "db.1");
+    late_cut(&x, 2000, 8.6, 8.7); /* slow after the apply: still a failure */
     FX_FAILED(&x, 0);
     CU_ASSERT(fx_sum(&x, "failover took 2160 ms and the first success on db.1 "
                          "2260 ms (bound 2000 ms)"));
     fx_free(&x);
-
-    /* failed over while the apply was still running: 0 ms */
-    fx_init(&x, "{\"kind\": \"failover\", \"from\": \"db.0\", \"to\": "
-                "\"db.1\", \"within_ms\": 100}");
-    fx_fault(&x, "cut", "db.0", 4, 12);
-    x.faults[0].applied = 6.44;
-    fx_ev(&x, "{\"ts\": 5, \"svc\": \"lb\", \"ev\": \"failover\", "
-              "\"from\": \"db.0\", \"to\": \"db.1\"}");
-    served(&x, 5.1, "db.1");
+    late_cut(&x, 100, 5, 5.1); /* over while the apply still ran: 0 ms */
     FX_PASSED(&x, 0);
     CU_ASSERT(fx_sum(&x, "failed over in 0 ms, first success on db.1 after 0 "
                          "ms (bound 100 ms)"));
