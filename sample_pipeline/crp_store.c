@@ -107,9 +107,9 @@ struct crp_store {
     int nq, qcap;
     undo *log; /* the table's changes in the open transaction */
     size_t nlog, logcap;
-    /* crp_store_defer_sync: the puts of lazy transactions are allowed,
-     * and only the rows up to visible_hi are leased (INT64_MAX: all) */
-    int deferred;
+    /* only the rows up to visible_hi are leased; INT64_MAX (all) until
+     * crp_store_defer_sync, which also allows the puts of lazy
+     * transactions */
     int64_t visible_hi;
     int64_t put_hi; /* the highest seq of a committed put */
     int64_t txn_hi; /* ... of a put in the open transaction */
@@ -489,7 +489,7 @@ int64_t crp_store_append(crp_store *s, const char *q, const char *id,
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, trace, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
-    if (!s->sync && !s->deferred) {
+    if (!s->sync && s->visible_hi == INT64_MAX) { /* not deferred */
         /* a put in a lazy transaction would be acknowledged before it is
          * on disk: refused; outside a transaction it is made durable */
         if (!sqlite3_get_autocommit(s->db) ||
@@ -710,7 +710,6 @@ void crp_store_mem_usage(const crp_store *s, crp_store_mem *m)
 
 void crp_store_defer_sync(crp_store *s)
 {
-    s->deferred = 1;
     if (s->visible_hi == INT64_MAX)
         s->visible_hi = s->put_hi;
 }

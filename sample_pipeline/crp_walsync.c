@@ -87,6 +87,18 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* Everything w holds but its thread (not started, or joined). */
+static void release(crp_walsync *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    close(w->efd);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    pthread_cond_destroy(&w->done_cv);
+    free(w);
+}
+
 int crp_walsync_start(crp_walsync **out, const char *path, char *err, int n)
 {
     crp_walsync *w = calloc(1, sizeof *w);
@@ -120,11 +132,7 @@ int crp_walsync_start(crp_walsync **out, const char *path, char *err, int n)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e) {
         snprintf(err, n, "WAL sync thread: %s", strerror(e));
-        close(w->efd);
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv);
-        pthread_cond_destroy(&w->done_cv);
-        free(w);
+        release(w);
         return -e;
     }
     *out = w;
@@ -174,11 +182,5 @@ void crp_walsync_stop(crp_walsync *w)
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->th, NULL);
-    if (w->fd >= 0)
-        close(w->fd);
-    close(w->efd);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
-    pthread_cond_destroy(&w->done_cv);
-    free(w);
+    release(w);
 }
