@@ -86,7 +86,8 @@ static const opt opts[] = {
     O("window", T_INT, window, "256",
       "producer: records in flight before waiting for acks"),
     O("batch", T_INT, batch, "64",
-      "ingest/worker/sink: records per group commit"),
+      "ingest/worker/sink: records per group commit, at most (ingest and "
+      "sink: 256 by default)"),
     O("lease-events", T_INT, lease_events, "0",
       "worker: 1 = announce each lease of records (event `leased`, n records), "
       "so a scenario can stall a worker that holds records"),
@@ -407,6 +408,13 @@ int crp_conf_load(crp_conf *c, const char *stage, int argc, char **argv,
     crp_strlcpy(c->stage, stage, sizeof c->stage);
     for (size_t i = 0; i < NOPTS; i++)
         set_opt(c, &opts[i], opts[i].dflt);
+    /* Ingest and the sink are one process each, and each of their group
+     * commits waits for the disk: a batch of 64 caps them near 20k
+     * records/s on this kind of machine (tests/bench/README.md, "fifth
+     * round").  Under light load a batch is whatever one round read, so
+     * the larger cap costs no latency there. */
+    if (!strcmp(stage, "ingest") || !strcmp(stage, "sink"))
+        c->batch = 256;
     /* environment */
     const char *v;
     env_str(c->queue_addr, "CHAOSRUN_ADDR_QUEUE");

@@ -67,6 +67,37 @@ static void test_crp_conf_flags_override_config(void)
     free(dir);
 }
 
+/* The group commit's cap: 256 records for ingest and the sink (one
+ * process each, every commit waits for the disk), 64 for a worker; a flag
+ * or a config file sets it for any stage. */
+static void test_crp_conf_batch_per_stage(void)
+{
+    crp_conf c;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(load(&c, "ingest", 0, NULL, err), 0);
+    CU_ASSERT_EQUAL(c.batch, 256);
+    CU_ASSERT_EQUAL(load(&c, "sink", 0, NULL, err), 0);
+    CU_ASSERT_EQUAL(c.batch, 256);
+    CU_ASSERT_EQUAL(load(&c, "worker", 0, NULL, err), 0);
+    CU_ASSERT_EQUAL(c.batch, 64);
+    char *flag[] = {"--batch", "32"};
+    CU_ASSERT_EQUAL(load(&c, "sink", 2, flag, err), 0);
+    CU_ASSERT_EQUAL(c.batch, 32);
+    char *dir = cr_test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/c.json", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("{\"batch\": 16}", f);
+    fclose(f);
+    char *cfg[] = {"--config", path};
+    CU_ASSERT_EQUAL(load(&c, "ingest", 2, cfg, err), 0);
+    CU_ASSERT_EQUAL(c.batch, 16);
+    remove(path);
+    rmdir(dir);
+    free(dir);
+}
+
 static void test_crp_conf_errors(void)
 {
     static const struct {
@@ -144,6 +175,7 @@ void cr_test_register(void)
     CU_pSuite s = CU_add_suite("crp_conf", NULL, NULL);
     CR_ADD_TEST(s, test_crp_conf_defaults_and_env);
     CR_ADD_TEST(s, test_crp_conf_flags_override_config);
+    CR_ADD_TEST(s, test_crp_conf_batch_per_stage);
     CR_ADD_TEST(s, test_crp_conf_errors);
     CR_ADD_TEST(s, test_crp_conf_serving_options);
 }
