@@ -42,15 +42,32 @@ static void test_crp_conf_defaults_and_env(void)
     unsetenv("CHAOSRUN_REPLICA");
 }
 
-static void test_crp_conf_flags_override_config(void)
+/* A config file with TEXT in a fresh directory: its path in PATH; the
+ * directory returned (drop_config removes both). */
+static char *write_config(const char *text, char *path, size_t n)
 {
     char *dir = cr_test_tmpdir();
-    char path[512];
-    snprintf(path, sizeof path, "%s/c.json", dir);
+    snprintf(path, n, "%s/c.json", dir);
     FILE *f = fopen(path, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs("{\"retry-base-ms\": 10, \"jitter\": \"none\", \"rate\": 5.5}", f);
+    fputs(text, f);
     fclose(f);
+    return dir;
+}
+
+static void drop_config(char *dir, const char *path)
+{
+    remove(path);
+    rmdir(dir);
+    free(dir);
+}
+
+static void test_crp_conf_flags_override_config(void)
+{
+    char path[512];
+    char *dir = write_config(
+        "{\"retry-base-ms\": 10, \"jitter\": \"none\", \"rate\": 5.5}", path,
+        sizeof path);
     crp_conf c;
     char err[256] = "";
     char *argv[] = {"--config", path,       "--retry-base-ms",
@@ -62,9 +79,7 @@ static void test_crp_conf_flags_override_config(void)
     CU_ASSERT_EQUAL(c.defects,
                     (unsigned)(CRP_DEFECT_NO_DEDUP | CRP_DEFECT_NO_BACKOFF));
     CU_ASSERT_STRING_EQUAL(c.config, path);
-    remove(path);
-    rmdir(dir);
-    free(dir);
+    drop_config(dir, path);
 }
 
 /* The group commit's cap: 256 records for ingest and the sink (one
@@ -83,19 +98,12 @@ static void test_crp_conf_batch_per_stage(void)
     char *flag[] = {"--batch", "32"};
     CU_ASSERT_EQUAL(load(&c, "sink", 2, flag, err), 0);
     CU_ASSERT_EQUAL(c.batch, 32);
-    char *dir = cr_test_tmpdir();
     char path[512];
-    snprintf(path, sizeof path, "%s/c.json", dir);
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs("{\"batch\": 16}", f);
-    fclose(f);
+    char *dir = write_config("{\"batch\": 16}", path, sizeof path);
     char *cfg[] = {"--config", path};
     CU_ASSERT_EQUAL(load(&c, "ingest", 2, cfg, err), 0);
     CU_ASSERT_EQUAL(c.batch, 16);
-    remove(path);
-    rmdir(dir);
-    free(dir);
+    drop_config(dir, path);
 }
 
 static void test_crp_conf_errors(void)
