@@ -149,7 +149,7 @@ static void fo_fail_by_fault(const fo_priv *p, const cr_facts *f, fo_fail *ff)
         if (!w->ok || !hits_primary(w, p->from, from_host) || w->start >= ff->t)
             continue;
         ff->t = w->start;
-        ff->eff = w->applied > w->start ? w->applied : w->start;
+        ff->eff = w->applied; /* >= start */
         const char *name = w->name ? w->name : "?",
                    *kind = w->kind ? w->kind : "?";
         if (w->hosts && (!w->target || !strcmp(w->target, "-")))
